@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+import meow from 'meow';
+import {LifeboatError} from './core/errors.js';
+import type {CommandContext, Flags} from './commands/command-context.js';
+import {COMMANDS, findCommand, topLevelHelp} from './commands/command-table.js';
+
+const cli = meow(topLevelHelp(), {
+	importMeta: import.meta,
+	autoHelp: false,
+	allowUnknownFlags: false,
+	flags: {
+		dataDir: {type: 'string'},
+		dest: {type: 'string'},
+		out: {type: 'string'},
+		categories: {type: 'string'},
+		tenant: {type: 'string'},
+		format: {type: 'string'},
+		name: {type: 'string'},
+		verify: {type: 'boolean'},
+		json: {type: 'boolean'},
+		force: {type: 'boolean'},
+		dir: {type: 'string'},
+		tenants: {type: 'number'},
+		scale: {type: 'string'},
+		seed: {type: 'number'},
+		in: {type: 'string'},
+		mode: {type: 'string'},
+		only: {type: 'string'},
+		intoTenant: {type: 'string'},
+		dryRun: {type: 'boolean'},
+		yes: {type: 'boolean'},
+		encrypt: {type: 'boolean'},
+		passphraseFile: {type: 'string'},
+		keyFile: {type: 'string'},
+		help: {type: 'boolean', shortFlag: 'h'},
+	},
+});
+
+async function main(): Promise<number> {
+	const flags = cli.flags as Flags;
+	const [first, second, ...rest] = cli.input;
+	if (!first) {
+		if (flags.help) {
+			process.stdout.write(topLevelHelp() + '\n');
+			return 0;
+		}
+		// Decide interactive vs CLI before anything mounts: Ink needs raw mode on a real TTY.
+		if (!process.stdin.isTTY || !process.stdout.isTTY) {
+			process.stderr.write('lifeboat: the interactive console needs a terminal; use the CLI instead (lifeboat --help), e.g. lifeboat backup create --json\n');
+			return 2;
+		}
+		const {runTui} = await import('./ui/run-tui.js');
+		return runTui({dataDir: flags.dataDir ?? process.env['LIFEBOAT_DATA_DIR'], backupDir: flags.dest});
+	}
+	const command = findCommand(first, second);
+	if (!command) {
+		const known = COMMANDS.map(command => command.words.join(' ')).join(', ');
+		process.stderr.write(`lifeboat: unknown command "${[first, second].filter(Boolean).join(' ')}" (commands: ${known}; see lifeboat --help)\n`);
+		return 2;
+	}
+	const module = await command.load();
+	if (flags.help) {
+		process.stdout.write(module.help.trim() + '\n');
+		return 0;
+	}
+	const controller = new AbortController();
+	let signals = 0;
+	const onSignal = (signal: NodeJS.Signals) => {
+		signals++;
+		// First signal: stop cleanly (partial files are removed). Second: leave now.
+		if (signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+		controller.abort(new LifeboatError('interrupted', `Interrupted by ${signal}; nothing partial was left behind`));
+	};
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+	const context: CommandContext = {
+		flags,
+		args: rest,
+		stdout: process.stdout,
+		stderr: process.stderr,
+		env: process.env,
+		signal: controller.signal,
+	};
+	return module.run(context);
+}
+
+let settled = false;
+// Safety net: if the event loop empties while a command is still pending (a stream that never
+// ended), never let that look like success.
+process.on('exit', () => {
+	if (!settled && process.exitCode === undefined) {
+		process.stderr.write('lifeboat: internal error: stopped before finishing (set LIFEBOAT_DEBUG=1 for details)\n');
+		process.exitCode = 1;
+	}
+});
+
+main().then(
+	code => {
+		settled = true;
+		process.exitCode = code;
+	},
+	(error: unknown) => {
+		settled = true;
+		const json = (cli.flags as Flags).json;
+		if (error instanceof LifeboatError) {
+			if (json) process.stdout.write(JSON.stringify({ok: false, error: {code: error.code, message: error.message}}) + '\n');
+			process.stderr.write(`lifeboat: ${error.message}\n`);
+			process.exitCode = error.exitCode;
+			return;
+		}
+		// Not an operator error: a bug. Say so in one line; the stack only with LIFEBOAT_DEBUG.
+		const message = error instanceof Error ? error.message : String(error);
+		if (json) process.stdout.write(JSON.stringify({ok: false, error: {code: 'internal', message}}) + '\n');
+		process.stderr.write(`lifeboat: internal error: ${message} (set LIFEBOAT_DEBUG=1 for details)\n`);
+		if (process.env['LIFEBOAT_DEBUG']) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+		process.exitCode = 1;
+	},
+);

@@ -1,0 +1,70 @@
+import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
+import {plainFileSource} from '../core/archive/archive-reader.js';
+import {createBackup} from '../core/backup/create-backup.js';
+import {verifyBackup} from '../core/backup/verify-backup.js';
+import {LifeboatError} from '../core/errors.js';
+import {formatBytes, formatCount, formatDuration} from '../core/format.js';
+import {clearProgress, defaultBackupDir, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
+
+export const help = `
+Usage
+  $ lifeboat backup create [--out PATH | --dest DIR] [options]
+
+Options
+  --data-dir DIR        Gateway data directory (env LIFEBOAT_DATA_DIR)
+  --out PATH            Exact output path
+  --dest DIR            Output folder (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups)
+  --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS)
+  --format FMT          zip (default), tar.gz or dir
+  --categories a,b      Only these categories (default: all)
+  --tenant T            Only this tenant (id, slug or name)
+  --verify              Verify the archive after writing it
+  --force               Replace an existing file of the same name
+  --json                Machine-readable result on stdout
+
+Secrets (webhook secrets, tokens, credentials, pairing secrets, config secrets) are never
+written: they are redacted and listed so you can re-enter them after a restore.
+`;
+
+export async function run(context: CommandContext): Promise<number> {
+	const {flags} = context;
+	const format = (flags.format ?? 'zip') as ArchiveFormat;
+	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz or dir)`);
+	const result = await createBackup({
+		dataDir: resolveDataDir(context),
+		out: flags.out,
+		destDir: flags.out ? undefined : (flags.dest ?? defaultBackupDir(context.env)),
+		name: flags.name,
+		format,
+		categories: splitList(flags.categories),
+		tenant: flags.tenant,
+		force: flags.force,
+		signal: context.signal,
+		onProgress: progress => {
+			if (progress.phase === 'snapshot') progressLine(context, `Reading ${progress.table}: ${formatCount(progress.rows)} rows`);
+			else if (progress.phase === 'archive') {
+				const percent = progress.bytesTotal ? Math.floor((progress.bytesDone / progress.bytesTotal) * 100) : 100;
+				progressLine(context, `Writing ${percent}% ${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)} · ${progress.filesDone}/${progress.filesTotal} files · ${progress.current}`);
+			} else progressLine(context, 'Finishing (fsync, rename)…');
+		},
+	});
+	clearProgress(context);
+	let verified: Awaited<ReturnType<typeof verifyBackup>> | undefined;
+	if (flags.verify) verified = await verifyBackup(plainFileSource(result.path));
+	if (flags.json) {
+		writeJson(context, {ok: !verified || verified.ok, ...result, verify: verified && {ok: verified.ok, problems: verified.problems, checkedFiles: verified.checkedFiles}});
+	} else {
+		const {metadata} = result;
+		writeLine(context, `Backup written: ${result.path}`);
+		writeLine(context, `  ${result.format} · ${formatBytes(result.size)} · ${formatCount(metadata.totalFiles)} files (${formatBytes(metadata.totalBytes)} uncompressed) · ${formatDuration(result.durationMs)}`);
+		writeLine(context, `  sha256 ${result.sha256}`);
+		writeLine(context, `  scope ${metadata.tenant ? `tenant ${metadata.tenant.slug}` : `all tenants (${metadata.tenants.length})`} · ${metadata.categories.length} categories`);
+		if (metadata.redacted.length > 0) {
+			writeLine(context, `  redacted (re-enter after restore): ${metadata.redacted.map(note => `${note.field.split(':')[0]} ×${note.count}`).join(', ')}`);
+		}
+		if (metadata.twoFactor) writeLine(context, `  2FA secrets of ${metadata.twoFactor.users} users sealed with the ${metadata.twoFactor.sealedWith === 'passphrase' ? 'backup passphrase' : "gateway's backup key (keys/backup.key)"}`);
+		for (const warning of metadata.warnings) writeLine(context, `  warning: ${warning}`);
+		if (verified) writeLine(context, verified.ok ? `Verified: ${formatCount(verified.checkedFiles)} files match the manifest` : `Verify FAILED:\n  ${verified.problems.join('\n  ')}`);
+	}
+	return verified && !verified.ok ? 5 : 0;
+}

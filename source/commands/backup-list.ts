@@ -1,0 +1,44 @@
+import {listBackups} from '../core/backup/list-backups.js';
+import {formatAge, formatBytes} from '../core/format.js';
+import {defaultBackupDir, writeJson, writeLine, type CommandContext} from './command-context.js';
+
+export const help = `
+Usage
+  $ lifeboat backup list [--dest DIR] [--json]
+
+Lists the backups in DIR (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups), newest first,
+reading only each archive's metadata.
+`;
+
+export async function run(context: CommandContext): Promise<number> {
+	const destDir = context.flags.dest ?? context.args[0] ?? defaultBackupDir(context.env);
+	const backups = await listBackups(destDir);
+	if (context.flags.json) {
+		writeJson(
+			context,
+			backups.map(backup => ({
+				path: backup.path,
+				name: backup.metadata?.name ?? backup.fileName,
+				createdAt: backup.createdAt,
+				size: backup.size,
+				format: backup.format,
+				categories: backup.metadata?.categories,
+				counts: backup.metadata && Object.fromEntries(Object.entries(backup.metadata.counts).map(([category, count]) => [category, count.count])),
+				tenant: backup.metadata?.tenant?.slug ?? (backup.metadata ? null : undefined),
+				error: backup.error,
+			})),
+		);
+		return 0;
+	}
+	if (backups.length === 0) {
+		writeLine(context, `No backups in ${destDir}`);
+		return 0;
+	}
+	for (const backup of backups) {
+		const meta = backup.metadata;
+		const scope = meta ? (meta.tenant ? `tenant ${meta.tenant.slug}` : 'all tenants') : '';
+		const detail = meta ? `${meta.categories.length} categories · ${scope}` : `unreadable: ${backup.error}`;
+		writeLine(context, `${backup.fileName.padEnd(40)} ${backup.createdAt.slice(0, 19).replace('T', ' ')}  ${formatAge(backup.createdAt).padEnd(15)} ${formatBytes(backup.size).padStart(9)}  ${backup.format.padEnd(6)} ${detail}`);
+	}
+	return 0;
+}

@@ -1,0 +1,33 @@
+import {plainFileSource} from '../core/archive/archive-reader.js';
+import {verifyBackup} from '../core/backup/verify-backup.js';
+import {EXIT_CODES, LifeboatError} from '../core/errors.js';
+import {formatBytes, formatCount} from '../core/format.js';
+import {clearProgress, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
+
+export const help = `
+Usage
+  $ lifeboat backup verify PATH [--json]
+
+Checks every file against the manifest (present, size, SHA-256), that nothing extra is in the
+archive, that metadata is well-formed and of a supported schema version, and that no entry is a
+link, escapes the archive or expands like a decompression bomb.
+
+Exit codes: 0 verified, 5 corrupt or unsafe or unsupported, 2 usage.
+`;
+
+export async function run(context: CommandContext): Promise<number> {
+	const location = context.args[0] ?? context.flags.in;
+	if (!location) throw new LifeboatError('usage', 'Which backup? Usage: lifeboat backup verify PATH');
+	const result = await verifyBackup(plainFileSource(location), {
+		onProgress: progress => progressLine(context, `Verifying ${formatBytes(progress.bytesDone)} · ${progress.filesDone} files · ${progress.current}`),
+	});
+	clearProgress(context);
+	if (context.flags.json) {
+		writeJson(context, {ok: result.ok, path: location, problems: result.problems, checkedFiles: result.checkedFiles, checkedBytes: result.checkedBytes, metadata: result.metadata});
+	} else if (result.ok) {
+		writeLine(context, `OK: ${location}: ${formatCount(result.checkedFiles)} files, ${formatBytes(result.checkedBytes)} match the manifest`);
+	} else {
+		for (const problem of result.problems) context.stderr.write(`lifeboat: ${problem}\n`);
+	}
+	return result.ok ? 0 : EXIT_CODES[result.code ?? 'corrupt-archive'];
+}

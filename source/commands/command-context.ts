@@ -1,0 +1,85 @@
+import os from 'node:os';
+import path from 'node:path';
+import {LifeboatError} from '../core/errors.js';
+
+/** Flags every command may receive (meow parses them once for the whole CLI). */
+export type Flags = {
+	dataDir?: string;
+	dest?: string;
+	out?: string;
+	categories?: string;
+	tenant?: string;
+	format?: string;
+	name?: string;
+	verify?: boolean;
+	json?: boolean;
+	force?: boolean;
+	dir?: string;
+	tenants?: number;
+	scale?: string;
+	seed?: number;
+	in?: string;
+	mode?: string;
+	only?: string;
+	intoTenant?: string;
+	dryRun?: boolean;
+	yes?: boolean;
+	encrypt?: boolean;
+	passphraseFile?: string;
+	keyFile?: string;
+	help?: boolean;
+};
+
+export type CommandContext = {
+	flags: Flags;
+	/** Positional arguments after the command words. */
+	args: string[];
+	stdout: NodeJS.WritableStream;
+	stderr: NodeJS.WritableStream;
+	env: NodeJS.ProcessEnv;
+	signal: AbortSignal;
+};
+
+/** The demo gateway `npm start` opens when no data dir is configured. */
+export function demoHome(env: NodeJS.ProcessEnv = process.env): string {
+	return path.resolve(env['LIFEBOAT_DEMO_HOME'] ?? '.lifeboat-demo');
+}
+
+export function resolveDataDir(context: CommandContext): string {
+	const dir = context.flags.dataDir ?? context.env['LIFEBOAT_DATA_DIR'];
+	if (!dir) throw new LifeboatError('usage', 'No gateway given: pass --data-dir DIR or set LIFEBOAT_DATA_DIR');
+	return path.resolve(dir);
+}
+
+/** Where backups go when --dest is not given: LIFEBOAT_BACKUP_DIR, else ~/lifeboat-backups. */
+export function defaultBackupDir(env: NodeJS.ProcessEnv = process.env): string {
+	return path.resolve(env['LIFEBOAT_BACKUP_DIR'] ?? path.join(os.homedir(), 'lifeboat-backups'));
+}
+
+export function splitList(value: string | undefined): string[] | undefined {
+	if (value === undefined) return undefined;
+	return value
+		.split(',')
+		.map(part => part.trim())
+		.filter(Boolean);
+}
+
+export function writeJson(context: CommandContext, value: unknown): void {
+	context.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function writeLine(context: CommandContext, line = ''): void {
+	context.stdout.write(line + '\n');
+}
+
+/** Progress goes to stderr and only to a terminal, so pipes and --json stay clean. */
+export function progressLine(context: CommandContext, text: string): void {
+	const stream = context.stderr as NodeJS.WriteStream;
+	if (!stream.isTTY || context.flags.json) return;
+	stream.write(`\r\u001B[2K${text.slice(0, Math.max(20, (stream.columns ?? 80) - 1))}`);
+}
+
+export function clearProgress(context: CommandContext): void {
+	const stream = context.stderr as NodeJS.WriteStream;
+	if (stream.isTTY && !context.flags.json) stream.write('\r\u001B[2K');
+}

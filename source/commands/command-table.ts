@@ -1,0 +1,44 @@
+import type {CommandContext} from './command-context.js';
+
+export type CommandModule = {help: string; run(context: CommandContext): Promise<number>};
+
+export type CommandSpec = {
+	words: readonly [string, string];
+	summary: string;
+	load(): Promise<CommandModule>;
+};
+
+/** Every CLI command: its words, one-line summary and lazily loaded implementation. */
+export const COMMANDS: CommandSpec[] = [
+	{words: ['demo', 'init'], summary: 'create a realistic demo gateway', load: async () => import('./demo-init.js')},
+	{words: ['backup', 'create'], summary: 'write a backup (zip, tar.gz or folder)', load: async () => import('./backup-create.js')},
+	{words: ['backup', 'verify'], summary: 'check a backup against its manifest', load: async () => import('./backup-verify.js')},
+	{words: ['backup', 'list'], summary: 'list the backups in a folder', load: async () => import('./backup-list.js')},
+];
+
+export function findCommand(first: string, second: string | undefined): CommandSpec | undefined {
+	return COMMANDS.find(command => command.words[0] === first && command.words[1] === second);
+}
+
+export function topLevelHelp(): string {
+	const commands = COMMANDS.map(command => `  ${command.words.join(' ').padEnd(20)} ${command.summary}`).join('\n');
+	return `
+Lifeboat: backup & restore console for self-hosted AI-agent gateways
+
+Usage
+  $ lifeboat                      open the interactive console (needs a terminal)
+  $ lifeboat <group> <command> [options]
+
+Commands
+${commands}
+
+Common options
+  --data-dir DIR   gateway data directory (env LIFEBOAT_DATA_DIR)
+  --json           machine-readable output on stdout
+  --help           help for a command, e.g. lifeboat backup create --help
+
+Exit codes
+  0 ok · 1 internal error · 2 usage · 3 not a gateway / unknown tenant · 4 destination problem
+  5 corrupt, unsafe or unsupported backup · 6 wrong passphrase · 7 conflict · 130 interrupted
+`;
+}

@@ -1,0 +1,214 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {PassThrough, Transform, type Readable} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+import {TarArchive, ZipArchive, type Archiver} from 'archiver';
+import {describeFsError} from '../errors.js';
+import type {ArchiveFormat, ManifestEntry} from './archive-format.js';
+
+/**
+ * Writes entries into an archive one at a time, hashing each as it streams through. Files are
+ * always added from disk with their size known up front (tar needs it, and it keeps archiver
+ * from buffering a stream whole).
+ */
+export type ArchiveWriter = {
+	addFile(archivePath: string, file: string, options?: {store?: boolean}): Promise<ManifestEntry>;
+	addBuffer(archivePath: string, content: Buffer): Promise<ManifestEntry>;
+	/**
+	 * Flushes and fsyncs the output; the result is complete on disk when this resolves. Returns
+	 * the output's size and SHA-256 (for a directory: total size and the manifest's hash).
+	 */
+	finish(): Promise<{size: number; sha256: string}>;
+	/** Stops writing; the caller removes the partial output. */
+	abort(): Promise<void>;
+};
+
+export type WriterOptions = {
+	format: ArchiveFormat;
+	/** A file for zip/tar.gz, a directory for dir. */
+	output: string;
+	/** Bytes passing through, for progress. */
+	onBytes?: (bytes: number) => void;
+	expectedBytes?: number;
+	/** Timestamp given to every entry (the backup's creation time). */
+	date?: Date;
+};
+
+export function createArchiveWriter(options: WriterOptions): ArchiveWriter {
+	return options.format === 'dir' ? createDirectoryWriter(options) : createStreamingWriter(options);
+}
+
+function hashingCounter(onBytes?: (bytes: number) => void) {
+	const hash = crypto.createHash('sha256');
+	let size = 0;
+	const transform = new Transform({
+		transform(chunk: Buffer, _encoding, callback) {
+			hash.update(chunk);
+			size += chunk.length;
+			onBytes?.(chunk.length);
+			callback(null, chunk);
+		},
+	});
+	return {transform, result: () => ({size, sha256: hash.digest('hex')})};
+}
+
+/** Reads exactly `size` bytes of a file, failing if it changed size while we read it. */
+function readExactly(file: string, size: number): Readable {
+	const source = fs.createReadStream(file, size > 0 ? {start: 0, end: size - 1, highWaterMark: 256 * 1024} : {start: 0, end: -1});
+	if (size === 0) {
+		const empty = new PassThrough();
+		empty.end();
+		source.destroy();
+		return empty;
+	}
+	let seen = 0;
+	const check = new Transform({
+		transform(chunk: Buffer, _encoding, callback) {
+			seen += chunk.length;
+			callback(null, chunk);
+		},
+		flush(callback) {
+			callback(seen === size ? null : new Error(`${file} changed size while being backed up (${seen} of ${size} bytes)`));
+		},
+	});
+	source.on('error', error => check.destroy(error));
+	return source.pipe(check);
+}
+
+function createStreamingWriter(options: WriterOptions): ArchiveWriter {
+	// zip64 records switch on by themselves past 65,535 entries or 4 GiB; force them when the
+	// archive may get near that so every reader sees consistent zip64 end records.
+	const archive: Archiver =
+		options.format === 'zip'
+			? new ZipArchive({zlib: {level: 6}, forceZip64: (options.expectedBytes ?? 0) > 3.5 * 1024 ** 3})
+			: new TarArchive({gzip: true, gzipOptions: {level: 6}});
+	let output: fs.WriteStream;
+	try {
+		output = fs.createWriteStream(options.output, {flags: 'wx'});
+	} catch (error) {
+		describeFsError(error, options.output);
+	}
+	let failure: Error | undefined;
+	const fail = (error: Error) => {
+		failure ??= error;
+	};
+	archive.on('error', fail);
+	archive.on('warning', fail);
+	output.on('error', fail);
+	// The archive's own checksum is taken on the way to disk, so it is never read back.
+	const outputDigest = hashingCounter();
+	outputDigest.transform.on('error', fail);
+	archive.pipe(outputDigest.transform).pipe(output);
+
+	// Entries are added one at a time: wait for archiver to report each one processed.
+	const add = async (archivePath: string, source: Readable, stats: fs.Stats | undefined, store: boolean) => {
+		if (failure) throw failure;
+		const counter = hashingCounter(options.onBytes);
+		source.on('error', error => counter.transform.destroy(error));
+		const piped = source.pipe(counter.transform);
+		await new Promise<void>((resolve, reject) => {
+			const onEntry = (data: {name: string}) => {
+				if (data.name !== archivePath) return;
+				cleanup();
+				resolve();
+			};
+			const onError = (error: Error) => {
+				cleanup();
+				reject(error);
+			};
+			const cleanup = () => {
+				archive.off('entry', onEntry);
+				archive.off('error', onError);
+				output.off('error', onError);
+				piped.off('error', onError);
+			};
+			archive.on('entry', onEntry);
+			archive.on('error', onError);
+			output.on('error', onError);
+			piped.on('error', onError);
+			archive.append(piped, {name: archivePath, stats, date: options.date ?? new Date(), mode: 0o644, ...(options.format === 'zip' ? {store} : {})} as never);
+		});
+		if (failure) throw failure;
+		return {path: archivePath, ...counter.result()};
+	};
+
+	return {
+		async addFile(archivePath, file, addOptions) {
+			const stats = fs.statSync(file);
+			return add(archivePath, readExactly(file, stats.size), stats, addOptions?.store ?? false);
+		},
+		async addBuffer(archivePath, content) {
+			const source = new PassThrough();
+			source.end(content);
+			// tar needs the size up front; a Stats-shaped object carries it.
+			const stats = Object.assign(new fs.Stats(), {size: content.length, mode: 0o100644, mtime: new Date(0)});
+			return add(archivePath, source, stats, false);
+		},
+		async finish() {
+			if (failure) throw failure;
+			const closed = new Promise<void>((resolve, reject) => {
+				output.on('close', () => (failure ? reject(failure) : resolve()));
+				output.on('error', reject);
+			});
+			await archive.finalize();
+			// finalize() can resolve before the file is fully written: wait for close.
+			await closed;
+			await fsyncPath(options.output);
+			return outputDigest.result();
+		},
+		async abort() {
+			archive.abort();
+			output.destroy();
+			await new Promise(resolve => setImmediate(resolve));
+		},
+	};
+}
+
+function createDirectoryWriter(options: WriterOptions): ArchiveWriter {
+	const root = options.output;
+	fs.mkdirSync(root, {recursive: false});
+	const written: string[] = [];
+	let totalSize = 0;
+	let manifestSha256 = '';
+	const write = async (archivePath: string, source: Readable) => {
+		const target = path.join(root, ...archivePath.split('/'));
+		fs.mkdirSync(path.dirname(target), {recursive: true});
+		const counter = hashingCounter(options.onBytes);
+		await pipeline(source, counter.transform, fs.createWriteStream(target, {flags: 'wx'}));
+		written.push(target);
+		const result = counter.result();
+		totalSize += result.size;
+		if (archivePath === 'manifest.json') manifestSha256 = result.sha256;
+		return {path: archivePath, ...result};
+	};
+	return {
+		async addFile(archivePath, file) {
+			const stats = fs.statSync(file);
+			return write(archivePath, readExactly(file, stats.size));
+		},
+		async addBuffer(archivePath, content) {
+			const source = new PassThrough();
+			source.end(content);
+			return write(archivePath, source);
+		},
+		async finish() {
+			for (const file of written) await fsyncPath(file);
+			const dirs = new Set(written.map(file => path.dirname(file)));
+			for (const dir of dirs) await fsyncPath(dir);
+			await fsyncPath(root);
+			return {size: totalSize, sha256: manifestSha256};
+		},
+		async abort() {},
+	};
+}
+
+/** fsync a file or directory so a rename after it cannot expose unwritten data after a crash. */
+export async function fsyncPath(target: string): Promise<void> {
+	const handle = await fs.promises.open(target, 'r');
+	try {
+		await handle.sync();
+	} finally {
+		await handle.close();
+	}
+}

@@ -1,0 +1,260 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+	ARCHIVE_KIND,
+	archiveExtension,
+	defaultBackupName,
+	FORMAT_VERSION,
+	MANIFEST_PATH,
+	METADATA_PATH,
+	TWO_FACTOR_BLOCK_PATH,
+	type ArchiveFormat,
+	type BackupManifest,
+	type BackupMetadata,
+	type ManifestEntry,
+	type RedactionNote,
+} from '../archive/archive-format.js';
+import {createArchiveWriter} from '../archive/archive-writer.js';
+import {loadOrCreateGatewayKey} from '../crypto/gateway-key.js';
+import {seal} from '../crypto/sealed-box.js';
+import {describeFsError, LifeboatError} from '../errors.js';
+import {redactJson} from '../redaction.js';
+import {agentDir, documentFile, documentTextFile} from '../store/gateway-paths.js';
+import {openGateway, resolveTenant} from '../store/gateway-store.js';
+import {CATEGORIES, CATEGORY_IDS, isCategoryId, PRECOMPRESSED_EXTENSIONS, SCHEMA_VERSION, tableSpec, type CategoryId} from '../store/schema.js';
+import {TOOL_VERSION} from '../version.js';
+import {prepareAtomicOutput} from './atomic-output.js';
+import {dumpTables, type StagedFile} from './dump-tables.js';
+
+export type BackupProgress =
+	| {phase: 'snapshot'; table: string; rows: number}
+	| {phase: 'archive'; bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number; current: string}
+	| {phase: 'finalize'};
+
+export type CreateBackupOptions = {
+	dataDir: string;
+	/** Exact output path; or `destDir` + optional `name`. */
+	out?: string;
+	destDir?: string;
+	name?: string;
+	format?: ArchiveFormat;
+	categories?: readonly string[];
+	tenant?: string;
+	force?: boolean;
+	signal?: AbortSignal;
+	onProgress?: (progress: BackupProgress) => void;
+	/** Clock, for tests. */
+	now?: Date;
+};
+
+export type BackupResult = {
+	path: string;
+	name: string;
+	format: ArchiveFormat;
+	/** Bytes on disk (the archive file, or the sum of the directory's files). */
+	size: number;
+	/** SHA-256 of the archive file; of manifest.json for a directory backup. */
+	sha256: string;
+	durationMs: number;
+	metadata: BackupMetadata;
+};
+
+/** Parses and checks a category list; an empty or missing list means every category. */
+export function resolveCategories(requested: readonly string[] | undefined, tenantScoped: boolean): CategoryId[] {
+	if (!requested || requested.length === 0) {
+		// A one-tenant backup leaves out gateway-wide files unless they are asked for by name.
+		return CATEGORIES.filter(category => !tenantScoped || category.scope === 'tenant').map(category => category.id);
+	}
+	const unknown = requested.filter(name => !isCategoryId(name));
+	if (unknown.length > 0) {
+		throw new LifeboatError('unknown-category', `Unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')} (known: ${CATEGORY_IDS.join(', ')})`);
+	}
+	return CATEGORY_IDS.filter(id => requested.includes(id));
+}
+
+type PlannedEntry = {archivePath: string; file: string; category: CategoryId; size: number; store: boolean};
+
+/** Every file of an agent's directory, sorted, skipping anything that is not a regular file. */
+function agentFiles(dir: string): string[] {
+	if (!fs.existsSync(dir)) return [];
+	const out: string[] = [];
+	const walk = (current: string) => {
+		for (const entry of fs.readdirSync(current, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
+			const full = path.join(current, entry.name);
+			if (entry.isDirectory()) walk(full);
+			else if (entry.isFile()) out.push(full);
+		}
+	};
+	walk(dir);
+	return out;
+}
+
+export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
+	const started = Date.now();
+	const now = options.now ?? new Date();
+	const format = options.format ?? 'zip';
+	const store = openGateway(options.dataDir);
+	try {
+		const tenant = options.tenant ? resolveTenant(store, options.tenant) : undefined;
+		const categories = resolveCategories(options.categories, Boolean(tenant));
+		const name = options.name ?? defaultBackupName(now);
+		if (/[/\\]/.test(name) || name.startsWith('.')) throw new LifeboatError('usage', `Invalid backup name "${name}"`);
+		let finalPath: string;
+		if (options.out) finalPath = path.resolve(options.out);
+		else if (options.destDir) finalPath = path.join(path.resolve(options.destDir), name + archiveExtension(format));
+		else throw new LifeboatError('usage', 'Pass --out PATH or --dest DIR');
+
+		const output = prepareAtomicOutput(finalPath, {force: options.force});
+		const onAbort = () => output.discard();
+		try {
+			const stagingDir = path.join(output.workDir, 'staging');
+			fs.mkdirSync(stagingDir);
+			const dump = await dumpTables(store, {
+				categories,
+				tenantId: tenant?.id,
+				stagingDir,
+				signal: options.signal,
+				onRows: (table, rows) => options.onProgress?.({phase: 'snapshot', table, rows}),
+			});
+			const warnings: string[] = [];
+			const redacted: RedactionNote[] = Object.entries(dump.redactedCounts).map(([field, count]) => {
+				const table = tableSpec(field.split('.')[0]!);
+				return {category: table.category, field, count, action: field.startsWith('node_pairings') ? 're-pair the node' : 're-enter on restore'};
+			});
+
+			// Files: staged table dumps, the 2FA block, agent folders, documents, gateway files.
+			const entries: PlannedEntry[] = dump.staged.map((staged: StagedFile) => ({...staged, size: 0, store: false}));
+			let twoFactor: BackupMetadata['twoFactor'] = null;
+			const sealedUsers = dump.sealed['users']?.['totp_secret'];
+			if (sealedUsers && Object.keys(sealedUsers).length > 0) {
+				const key = loadOrCreateGatewayKey(store.paths.backupKey);
+				const box = seal(key.key, key.keyId, Buffer.from(JSON.stringify(dump.sealed)));
+				const file = path.join(stagingDir, '2fa-secrets.json.enc');
+				fs.writeFileSync(file, JSON.stringify(box));
+				entries.push({archivePath: TWO_FACTOR_BLOCK_PATH, file, category: 'users', size: 0, store: true});
+				twoFactor = {sealedWith: 'gateway-key', keyId: key.keyId, users: Object.keys(sealedUsers).length};
+			}
+			for (const agentId of dump.agentIds) {
+				const dir = agentDir(store.paths, agentId);
+				for (const file of agentFiles(dir)) {
+					entries.push({archivePath: `agents/${agentId}/${path.relative(dir, file).split(path.sep).join('/')}`, file, category: 'agents', size: 0, store: false});
+				}
+			}
+			for (const document of dump.documents) {
+				const raw = documentFile(store.paths, document.id, document.ext);
+				if (fs.existsSync(raw)) {
+					entries.push({archivePath: `documents/files/${document.id}.${document.ext}`, file: raw, category: 'documents', size: 0, store: PRECOMPRESSED_EXTENSIONS.has(document.ext.toLowerCase()) || document.ext === 'bin'});
+				} else {
+					warnings.push(`document ${document.id}: file missing in the data directory, row kept without it`);
+				}
+				const text = documentTextFile(store.paths, document.id);
+				if (fs.existsSync(text)) entries.push({archivePath: `documents/text/${document.id}.txt`, file: text, category: 'documents', size: 0, store: false});
+			}
+			for (const category of CATEGORIES) {
+				if (!categories.includes(category.id)) continue;
+				for (const spec of category.files ?? []) {
+					const source = path.join(store.paths.root, spec.path);
+					if (!fs.existsSync(source)) {
+						if (!spec.optional) warnings.push(`${spec.path}: not found in the data directory`);
+						continue;
+					}
+					let file = source;
+					if (spec.kind === 'json') {
+						let parsed: unknown;
+						try {
+							parsed = JSON.parse(fs.readFileSync(source, 'utf8'));
+						} catch (error) {
+							throw new LifeboatError('not-a-gateway', `${spec.path} is not valid JSON: ${(error as Error).message}`);
+						}
+						const result = redactJson(parsed);
+						if (result.redacted.length > 0) {
+							redacted.push({category: category.id, field: `${spec.archivePath}:${result.redacted.join(',')}`, count: result.redacted.length, action: 're-enter on restore'});
+						}
+						file = path.join(stagingDir, spec.archivePath);
+						fs.mkdirSync(path.dirname(file), {recursive: true});
+						fs.writeFileSync(file, JSON.stringify(result.value, null, 2) + '\n');
+					}
+					entries.push({archivePath: spec.archivePath, file, category: category.id, size: 0, store: spec.kind === 'opaque'});
+				}
+			}
+			for (const entry of entries) entry.size = fs.statSync(entry.file).size;
+			const totalBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+
+			const counts: BackupMetadata['counts'] = {};
+			for (const category of CATEGORIES) {
+				if (!categories.includes(category.id)) continue;
+				const tables = Object.fromEntries(category.tables.map(table => [table, dump.rowCounts[table] ?? 0]));
+				const files = entries.filter(entry => entry.category === category.id);
+				const count = category.primaryTable ? tables[category.primaryTable] ?? 0 : files.length;
+				counts[category.id] = {count, tables, files: files.length, bytes: files.reduce((sum, entry) => sum + entry.size, 0)};
+			}
+			const metadata: BackupMetadata = {
+				kind: ARCHIVE_KIND,
+				tool: {name: 'lifeboat', version: TOOL_VERSION},
+				schemaVersion: SCHEMA_VERSION,
+				formatVersion: FORMAT_VERSION,
+				id: crypto.randomUUID(),
+				name,
+				createdAt: now.toISOString(),
+				format,
+				tenant: tenant ? {id: tenant.id, slug: tenant.slug, name: tenant.name} : null,
+				tenants: dump.tenants,
+				categories,
+				counts,
+				totalFiles: entries.length,
+				totalBytes,
+				redacted,
+				twoFactor,
+				warnings,
+				source: {hostname: os.hostname(), dataDir: store.paths.root},
+			};
+
+			let bytesDone = 0;
+			let filesDone = 0;
+			const writer = createArchiveWriter({
+				format,
+				output: output.tempOutput,
+				expectedBytes: totalBytes,
+				date: now,
+				onBytes: bytes => {
+					bytesDone += bytes;
+				},
+			});
+			options.signal?.addEventListener('abort', onAbort, {once: true});
+			const manifest: ManifestEntry[] = [];
+			let digest: {size: number; sha256: string};
+			try {
+				manifest.push(await writer.addBuffer(METADATA_PATH, Buffer.from(JSON.stringify(metadata, null, 2) + '\n')));
+				for (const entry of entries) {
+					if (options.signal?.aborted) throw options.signal.reason ?? new LifeboatError('interrupted', 'Backup interrupted');
+					options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: entry.archivePath});
+					manifest.push(await writer.addFile(entry.archivePath, entry.file, {store: entry.store}));
+					filesDone++;
+				}
+				const manifestDocument: BackupManifest = {kind: ARCHIVE_KIND, files: manifest, totalFiles: manifest.length, totalBytes};
+				await writer.addBuffer(MANIFEST_PATH, Buffer.from(JSON.stringify(manifestDocument, null, 2) + '\n'));
+				options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: MANIFEST_PATH});
+				options.onProgress?.({phase: 'finalize'});
+				digest = await writer.finish();
+			} catch (error) {
+				await writer.abort();
+				throw error;
+			}
+			if (options.signal?.aborted) throw options.signal.reason ?? new LifeboatError('interrupted', 'Backup interrupted');
+			await output.commit();
+			return {path: finalPath, name, format, size: digest.size, sha256: digest.sha256, durationMs: Date.now() - started, metadata};
+		} catch (error) {
+			output.discard();
+			if (error instanceof LifeboatError) throw error;
+			const code = (error as NodeJS.ErrnoException).code;
+			if (code) describeFsError(error, 'Writing backup');
+			throw error;
+		} finally {
+			options.signal?.removeEventListener('abort', onAbort);
+		}
+	} finally {
+		store.close();
+	}
+}

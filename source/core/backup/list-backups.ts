@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {formatFromPath, type ArchiveFormat, type BackupMetadata} from '../archive/archive-format.js';
+import {plainFileSource} from '../archive/archive-reader.js';
+import {LifeboatError} from '../errors.js';
+import {PARTIAL_PREFIX} from './atomic-output.js';
+import {readMetadata} from './read-metadata.js';
+
+export type BackupListing = {
+	path: string;
+	fileName: string;
+	format: ArchiveFormat;
+	/** Bytes on disk. */
+	size: number;
+	/** From metadata; the file's mtime when the metadata cannot be read. */
+	createdAt: string;
+	metadata?: BackupMetadata;
+	/** Why the metadata could not be read (the entry is still listed so it can be inspected). */
+	error?: string;
+};
+
+function dirSize(dir: string): number {
+	let size = 0;
+	for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
+		const full = path.join(dir, entry.name);
+		size += entry.isDirectory() ? dirSize(full) : entry.isFile() ? fs.statSync(full).size : 0;
+	}
+	return size;
+}
+
+/** Candidate backups in a folder: archives by extension, folders holding a metadata.json. */
+export function findBackupCandidates(destDir: string): string[] {
+	let names: string[];
+	try {
+		names = fs.readdirSync(destDir);
+	} catch (error) {
+		throw new LifeboatError('destination', `Cannot read backup folder ${destDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+	}
+	return names
+		.filter(name => !name.startsWith(PARTIAL_PREFIX) && !name.startsWith('.'))
+		.map(name => path.join(destDir, name))
+		.filter(full => {
+			const stats = fs.statSync(full, {throwIfNoEntry: false});
+			if (!stats) return false;
+			if (stats.isDirectory()) return fs.existsSync(path.join(full, 'metadata.json'));
+			return stats.isFile() && formatFromPath(full) !== undefined;
+		});
+}
+
+/** Lists the backups in a folder, newest first, reading only each one's metadata. */
+export async function listBackups(destDir: string): Promise<BackupListing[]> {
+	const listings = await Promise.all(
+		findBackupCandidates(destDir).map(async (full): Promise<BackupListing> => {
+			const stats = fs.statSync(full);
+			const format: ArchiveFormat = stats.isDirectory() ? 'dir' : formatFromPath(full)!;
+			const base: BackupListing = {path: full, fileName: path.basename(full), format, size: stats.isDirectory() ? dirSize(full) : stats.size, createdAt: stats.mtime.toISOString()};
+			try {
+				const metadata = await readMetadata(plainFileSource(full));
+				return {...base, metadata, createdAt: metadata.createdAt};
+			} catch (error) {
+				return {...base, error: (error as Error).message};
+			}
+		}),
+	);
+	return listings.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}

@@ -1,0 +1,70 @@
+import {ARCHIVE_KIND, FORMAT_VERSION, METADATA_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
+import {openArchive, readAll, type ArchiveSource} from '../archive/archive-reader.js';
+import {READ_LIMITS} from '../archive/entry-guard.js';
+import {LifeboatError} from '../errors.js';
+import {isCategoryId, SUPPORTED_SCHEMA_VERSIONS} from '../store/schema.js';
+
+function parseJson(text: Buffer, what: string): unknown {
+	try {
+		return JSON.parse(text.toString('utf8'));
+	} catch (error) {
+		throw new LifeboatError('corrupt-archive', `${what} is not valid JSON (${(error as Error).message})`);
+	}
+}
+
+/** Parses and checks metadata.json; every problem is an operator-facing sentence. */
+export function parseMetadata(text: Buffer): BackupMetadata {
+	const value = parseJson(text, METADATA_PATH) as Partial<BackupMetadata> | null;
+	const problem = (message: string) => new LifeboatError('corrupt-archive', `metadata.json: ${message}`);
+	if (!value || typeof value !== 'object') throw problem('not an object');
+	if (value.kind !== ARCHIVE_KIND) throw problem('not a Lifeboat backup');
+	if (typeof value.schemaVersion !== 'number') throw problem('missing schemaVersion');
+	if (!SUPPORTED_SCHEMA_VERSIONS.includes(value.schemaVersion)) {
+		throw new LifeboatError('unsupported-version', `Backup has schema version ${value.schemaVersion}; this Lifeboat reads ${SUPPORTED_SCHEMA_VERSIONS.join(', ')} (upgrade Lifeboat to restore it)`);
+	}
+	if (typeof value.formatVersion !== 'number' || value.formatVersion > FORMAT_VERSION) {
+		throw new LifeboatError('unsupported-version', `Backup archive format version ${value.formatVersion} is newer than this Lifeboat supports (${FORMAT_VERSION})`);
+	}
+	if (typeof value.name !== 'string' || typeof value.createdAt !== 'string' || Number.isNaN(Date.parse(value.createdAt))) throw problem('missing name or createdAt');
+	if (!Array.isArray(value.categories) || !value.categories.every(id => isCategoryId(id))) throw problem('categories missing or unknown');
+	if (!value.counts || typeof value.counts !== 'object') throw problem('missing counts');
+	if (typeof value.totalBytes !== 'number' || typeof value.totalFiles !== 'number') throw problem('missing totals');
+	if (!Array.isArray(value.tenants)) throw problem('missing tenants');
+	return value as BackupMetadata;
+}
+
+export function parseManifest(text: Buffer): BackupManifest {
+	const value = parseJson(text, 'manifest.json') as Partial<BackupManifest> | null;
+	if (!value || value.kind !== ARCHIVE_KIND || !Array.isArray(value.files)) {
+		throw new LifeboatError('corrupt-archive', 'manifest.json: not a Lifeboat manifest');
+	}
+	for (const file of value.files) {
+		if (typeof file?.path !== 'string' || typeof file.size !== 'number' || !/^[0-9a-f]{64}$/.test(String(file.sha256))) {
+			throw new LifeboatError('corrupt-archive', 'manifest.json: malformed file entry');
+		}
+	}
+	return value as BackupManifest;
+}
+
+/**
+ * Reads only metadata.json: by central directory for zip, straight from the folder for dir, and
+ * from the first entry of a tar.gz (Lifeboat writes it first) without reading the rest.
+ */
+export async function readMetadata(source: ArchiveSource): Promise<BackupMetadata> {
+	const reader = openArchive(source);
+	if (reader.readEntry) {
+		const text = await reader.readEntry(METADATA_PATH);
+		if (!text) throw new LifeboatError('corrupt-archive', `${source.label}: no metadata.json (not a Lifeboat backup)`);
+		return parseMetadata(text);
+	}
+	const entries = reader.entries();
+	try {
+		for await (const entry of entries) {
+			if (entry.path !== METADATA_PATH) break;
+			return parseMetadata(await readAll(entry, READ_LIMITS.maxJsonBytes));
+		}
+	} finally {
+		await entries.return(undefined);
+	}
+	throw new LifeboatError('corrupt-archive', `${source.label}: metadata.json is not the first entry (not a Lifeboat backup)`);
+}

@@ -1,0 +1,97 @@
+import crypto from 'node:crypto';
+import {Writable} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+import {MANIFEST_PATH, METADATA_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
+import {openArchive, readAll, type ArchiveSource} from '../archive/archive-reader.js';
+import {READ_LIMITS} from '../archive/entry-guard.js';
+import {LifeboatError} from '../errors.js';
+import {parseManifest, parseMetadata} from './read-metadata.js';
+
+export type VerifyProgress = {bytesDone: number; bytesTotal: number; filesDone: number; current: string};
+
+export type VerifyResult = {
+	ok: boolean;
+	/** One sentence per problem, naming the file concerned. */
+	problems: string[];
+	metadata?: BackupMetadata;
+	manifest?: BackupManifest;
+	checkedFiles: number;
+	checkedBytes: number;
+	/** The most specific error code among the problems (for the exit code). */
+	code?: LifeboatError['code'];
+};
+
+/**
+ * Streams through every entry once, hashing it, then checks the result against manifest.json:
+ * every listed file present with its size and SHA-256, nothing extra, metadata well-formed and
+ * of a supported version. Path, link and bomb checks happen as entries are read.
+ */
+export async function verifyBackup(source: ArchiveSource, options: {onProgress?: (progress: VerifyProgress) => void} = {}): Promise<VerifyResult> {
+	const problems: string[] = [];
+	const seen = new Map<string, {size: number; sha256: string}>();
+	let metadata: BackupMetadata | undefined;
+	let manifest: BackupManifest | undefined;
+	let code: LifeboatError['code'] | undefined;
+	let bytesDone = 0;
+	const fail = (error: unknown) => {
+		if (!(error instanceof LifeboatError)) throw error;
+		problems.push(error.message);
+		code ??= error.code;
+	};
+	try {
+		for await (const entry of openArchive(source).entries()) {
+			if (entry.kind === 'directory') continue;
+			if (seen.has(entry.path)) {
+				problems.push(`${entry.path}: appears twice in the archive`);
+				code ??= 'unsafe-archive';
+			}
+			if (entry.path === METADATA_PATH || entry.path === MANIFEST_PATH) {
+				const text = await readAll(entry, READ_LIMITS.maxJsonBytes);
+				seen.set(entry.path, {size: text.length, sha256: crypto.createHash('sha256').update(text).digest('hex')});
+				try {
+					if (entry.path === METADATA_PATH) metadata = parseMetadata(text);
+					else manifest = parseManifest(text);
+				} catch (error) {
+					fail(error);
+				}
+				continue;
+			}
+			const hash = crypto.createHash('sha256');
+			let size = 0;
+			await pipeline(
+				entry.open(),
+				new Writable({
+					write(chunk: Buffer, _encoding, callback) {
+						hash.update(chunk);
+						size += chunk.length;
+						bytesDone += chunk.length;
+						callback();
+					},
+				}),
+			);
+			seen.set(entry.path, {size, sha256: hash.digest('hex')});
+			options.onProgress?.({bytesDone, bytesTotal: metadata?.totalBytes ?? 0, filesDone: seen.size, current: entry.path});
+		}
+	} catch (error) {
+		fail(error);
+		return {ok: false, problems, metadata, manifest, checkedFiles: seen.size, checkedBytes: bytesDone, code};
+	}
+	if (!seen.has(METADATA_PATH)) problems.push('metadata.json: missing (not a Lifeboat backup)');
+	if (!seen.has(MANIFEST_PATH)) problems.push('manifest.json: missing (the backup was not finished or was cut short)');
+	if (manifest) {
+		const listed = new Set<string>();
+		for (const file of manifest.files) {
+			listed.add(file.path);
+			const actual = seen.get(file.path);
+			if (!actual) problems.push(`${file.path}: listed in the manifest but missing from the archive`);
+			else if (actual.size !== file.size) problems.push(`${file.path}: size ${actual.size} does not match the manifest (${file.size})`);
+			else if (actual.sha256 !== file.sha256) problems.push(`${file.path}: checksum mismatch (file is corrupted)`);
+		}
+		for (const name of seen.keys()) {
+			if (name !== MANIFEST_PATH && !listed.has(name)) problems.push(`${name}: in the archive but not in the manifest`);
+		}
+		if (metadata && manifest.totalBytes !== metadata.totalBytes) problems.push('manifest.json: total bytes disagree with metadata.json');
+	}
+	if (problems.length > 0) code ??= 'corrupt-archive';
+	return {ok: problems.length === 0, problems, metadata, manifest, checkedFiles: seen.size, checkedBytes: bytesDone, code};
+}

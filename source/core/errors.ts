@@ -1,0 +1,60 @@
+/**
+ * Errors an operator can act on. Commands print `message` as one line and exit with `exitCode`;
+ * anything that is not a LifeboatError is a bug and is reported as such.
+ */
+export type ErrorCode =
+	| 'usage'
+	| 'not-a-gateway'
+	| 'unknown-category'
+	| 'unknown-tenant'
+	| 'destination'
+	| 'exists'
+	| 'disk-full'
+	| 'corrupt-archive'
+	| 'unsupported-version'
+	| 'unsafe-archive'
+	| 'wrong-passphrase'
+	| 'conflict'
+	| 'interrupted'
+	| 'not-a-tty';
+
+/** Exit codes are part of the CLI contract (documented in the readme). */
+export const EXIT_CODES: Record<ErrorCode, number> = {
+	usage: 2,
+	'not-a-tty': 2,
+	'not-a-gateway': 3,
+	'unknown-category': 2,
+	'unknown-tenant': 3,
+	destination: 4,
+	exists: 4,
+	'disk-full': 4,
+	'corrupt-archive': 5,
+	'unsupported-version': 5,
+	'unsafe-archive': 5,
+	'wrong-passphrase': 6,
+	conflict: 7,
+	interrupted: 130,
+};
+
+export class LifeboatError extends Error {
+	readonly code: ErrorCode;
+	readonly exitCode: number;
+
+	constructor(code: ErrorCode, message: string, options?: {cause?: unknown}) {
+		super(message, options);
+		this.name = 'LifeboatError';
+		this.code = code;
+		this.exitCode = EXIT_CODES[code];
+	}
+}
+
+/** Turns file-system errors into operator-facing ones; rethrows anything else unchanged. */
+export function describeFsError(error: unknown, what: string): never {
+	const code = (error as NodeJS.ErrnoException | undefined)?.code;
+	if (code === 'ENOSPC') throw new LifeboatError('disk-full', `${what}: no space left on device`, {cause: error});
+	if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new LifeboatError('destination', `${what}: permission denied`, {cause: error});
+	if (code === 'ENOENT') throw new LifeboatError('destination', `${what}: no such file or directory`, {cause: error});
+	if (code === 'ENOTDIR') throw new LifeboatError('destination', `${what}: not a directory`, {cause: error});
+	if (code === 'EEXIST') throw new LifeboatError('exists', `${what}: already exists`, {cause: error});
+	throw error;
+}

@@ -1,0 +1,47 @@
+/** Human formatting shared by the CLI and the TUI. */
+
+export function formatBytes(bytes: number): string {
+	if (bytes < 1024) return `${bytes} B`;
+	const units = ['KB', 'MB', 'GB', 'TB'];
+	let value = bytes / 1024;
+	let unit = 0;
+	while (value >= 1024 && unit < units.length - 1) {
+		value /= 1024;
+		unit++;
+	}
+	return `${value.toFixed(value >= 100 ? 0 : 1)} ${units[unit]}`;
+}
+
+export function formatCount(count: number): string {
+	return count.toLocaleString('en-US');
+}
+
+export function formatDuration(ms: number): string {
+	if (ms < 1000) return `${Math.round(ms)} ms`;
+	const seconds = ms / 1000;
+	if (seconds < 60) return `${seconds.toFixed(1)} s`;
+	const minutes = Math.floor(seconds / 60);
+	return `${minutes} min ${Math.round(seconds % 60)} s`;
+}
+
+/** "3 hours ago", "2 days ago": for backup ages. */
+export function formatAge(iso: string, now = Date.now()): string {
+	const seconds = Math.max(0, (now - Date.parse(iso)) / 1000);
+	const steps: Array<[number, string]> = [
+		[60, 'second'],
+		[60, 'minute'],
+		[24, 'hour'],
+		[30, 'day'],
+		[12, 'month'],
+		[Number.POSITIVE_INFINITY, 'year'],
+	];
+	let value = seconds;
+	for (const [size, unit] of steps) {
+		if (value < size) {
+			const rounded = Math.floor(value);
+			return rounded <= 0 && unit === 'second' ? 'just now' : `${rounded} ${unit}${rounded === 1 ? '' : 's'} ago`;
+		}
+		value /= size;
+	}
+	return 'long ago';
+}

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import {LifeboatError} from '../errors.js';
+import {gatewayPaths, type GatewayPaths} from './gateway-paths.js';
+import {CATEGORIES, SCHEMA_VERSION, schemaDdl, tableSpec, type CategoryId} from './schema.js';
+
+export type GatewayStore = {
+	readonly paths: GatewayPaths;
+	readonly db: Database.Database;
+	close(): void;
+};
+
+/**
+ * Opens an existing gateway data directory. Refuses directories that are not gateways, so a
+ * typo in --data-dir never creates an empty store that a restore would then fill.
+ */
+export function openGateway(dataDir: string, options: {readonly?: boolean} = {}): GatewayStore {
+	const paths = gatewayPaths(dataDir);
+	if (!fs.existsSync(paths.root)) {
+		throw new LifeboatError('not-a-gateway', `Data directory ${dataDir} does not exist (set --data-dir or LIFEBOAT_DATA_DIR)`);
+	}
+	if (!fs.existsSync(paths.database)) {
+		throw new LifeboatError('not-a-gateway', `${dataDir} is not a gateway data directory (no data/gateway.db); create one with: lifeboat demo init --dir ${dataDir}`);
+	}
+	let db: Database.Database;
+	try {
+		db = new Database(paths.database, {readonly: options.readonly ?? false, fileMustExist: true});
+		db.pragma('busy_timeout = 5000');
+		const row = db.prepare(`SELECT value FROM schema_meta WHERE key = 'schema_version'`).get() as {value: string} | undefined;
+		if (!row) throw new Error('no schema version');
+		if (Number(row.value) !== SCHEMA_VERSION) {
+			db.close();
+			throw new LifeboatError('unsupported-version', `Gateway schema version ${row.value} is not supported by this Lifeboat (supports ${SCHEMA_VERSION})`);
+		}
+	} catch (error) {
+		if (error instanceof LifeboatError) throw error;
+		throw new LifeboatError('not-a-gateway', `${dataDir} is not a gateway data directory (${(error as Error).message})`, {cause: error});
+	}
+	return {paths, db, close: () => db.close()};
+}
+
+/** Creates an empty gateway (schema only) in a new or empty directory. */
+export function createGateway(dataDir: string): GatewayStore {
+	const paths = gatewayPaths(dataDir);
+	for (const dir of [paths.root, `${paths.root}/data`, paths.agents, paths.documentFiles, paths.documentText]) {
+		fs.mkdirSync(dir, {recursive: true});
+	}
+	const db = new Database(paths.database);
+	db.pragma('journal_mode = WAL');
+	db.pragma('busy_timeout = 5000');
+	db.exec(schemaDdl());
+	db.prepare(`INSERT OR REPLACE INTO schema_meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+	return {paths, db, close: () => db.close()};
+}
+
+export type TenantSummary = {id: string; name: string; slug: string};
+
+export function listTenants(store: GatewayStore): TenantSummary[] {
+	return store.db.prepare(`SELECT id, name, slug FROM tenants ORDER BY name`).all() as TenantSummary[];
+}
+
+/** Resolves a tenant by id, slug or name; throws a clear error listing the known ones. */
+export function resolveTenant(store: GatewayStore, tenant: string): TenantSummary {
+	const found = store.db
+		.prepare(`SELECT id, name, slug FROM tenants WHERE id = ? OR slug = ? OR name = ?`)
+		.get(tenant, tenant, tenant) as TenantSummary | undefined;
+	if (!found) {
+		const known = listTenants(store).map(row => row.slug).slice(0, 10).join(', ');
+		throw new LifeboatError('unknown-tenant', `Unknown tenant "${tenant}" (known: ${known || 'none'})`);
+	}
+	return found;
+}
+
+export type CategoryCount = {category: CategoryId; tables: Record<string, number>; count: number};
+
+/** Row counts per category (the headline table) and per table, optionally for one tenant. */
+export function countCategories(store: GatewayStore, tenantId?: string): CategoryCount[] {
+	return CATEGORIES.map(category => {
+		const tables: Record<string, number> = {};
+		for (const name of category.tables) {
+			tableSpec(name);
+			const sql = `SELECT COUNT(*) AS n FROM ${name}${tenantId ? ' WHERE tenant_id = ?' : ''}`;
+			const row = (tenantId ? store.db.prepare(sql).get(tenantId) : store.db.prepare(sql).get()) as {n: number};
+			tables[name] = row.n;
+		}
+		let count = category.primaryTable ? tables[category.primaryTable] ?? 0 : 0;
+		if (category.files) {
+			count = category.files.filter(file => fs.existsSync(`${store.paths.root}/${file.path}`)).length;
+		}
+		return {category: category.id, tables, count};
+	});
+}
