@@ -1,0 +1,92 @@
+import type {ArchiveSource} from '../archive/archive-reader.js';
+import type {BackupMetadata, RedactionNote} from '../archive/archive-format.js';
+import type {CategoryId} from '../store/schema.js';
+
+/**
+ * The restore engine's contract, shared by the CLI (`backup restore`, `quarantine …`) and the TUI
+ * restore wizard. Restore always plans first; applying re-plans inside its transaction.
+ */
+
+export type RestoreMode = 'additive' | 'replace';
+
+export type RestoreOptions = {
+	source: ArchiveSource;
+	dataDir: string;
+	mode?: RestoreMode;
+	/** Categories to restore (default: every category in the backup). */
+	only?: readonly string[];
+	/** Restore a one-tenant backup into this tenant (id, slug or name); ids are remapped. */
+	intoTenant?: string;
+	/** Gateway backup key file for the 2FA block of a backup made elsewhere (default: the gateway's own). */
+	keyFile?: string;
+	/** Passphrase of an encrypted backup. */
+	passphrase?: string;
+	signal?: AbortSignal;
+	onProgress?: (progress: RestoreProgress) => void;
+};
+
+export type RestoreProgress =
+	| {phase: 'verify'; bytesDone: number; bytesTotal: number}
+	| {phase: 'plan'; category: CategoryId; rows: number}
+	| {phase: 'apply'; category: CategoryId; rows: number; bytesDone: number; bytesTotal: number}
+	| {phase: 'commit'};
+
+export type TableCounts = {new: number; identical: number; conflicts: number; toDelete: number};
+
+export type CategoryPlan = TableCounts & {
+	category: CategoryId;
+	label: string;
+	/** Rows (of the headline table) or files the category holds in the backup. */
+	total: number;
+	unit: string;
+	files: number;
+	bytes: number;
+	tables: Record<string, TableCounts>;
+	/** Ids of conflicting entities (capped at CONFLICT_ID_LIMIT; conflictIdsTruncated says how many more). */
+	conflictIds: string[];
+	conflictIdsTruncated: number;
+};
+
+export const CONFLICT_ID_LIMIT = 10_000;
+
+export type RestorePlan = {
+	backup: BackupMetadata;
+	mode: RestoreMode;
+	/** Tenant the data lands in; null when the backup spans all tenants and no --into-tenant. */
+	targetTenant: {id: string; slug: string; name: string; exists: boolean} | null;
+	categories: CategoryPlan[];
+	totals: TableCounts & {files: number; bytes: number};
+	/** What the operator must re-enter after restore (redacted secrets, node re-pairing). */
+	secretsToReenter: RedactionNote[];
+	warnings: string[];
+};
+
+export type RestoreResult = {
+	plan: RestorePlan;
+	restoreId: string;
+	/** Folder holding conflicting entries (additive mode), relative paths inside the data dir. */
+	quarantineDir?: string;
+	applied: {inserted: number; identical: number; quarantined: number; deleted: number; files: number};
+	secretsToReenter: RedactionNote[];
+	durationMs: number;
+};
+
+/** One conflicting entity: the backup's version against the live one. */
+export type ConflictDetail = {
+	category: CategoryId;
+	table: string;
+	id: string;
+	backup: Record<string, unknown>;
+	live: Record<string, unknown>;
+	/** Column names whose values differ. */
+	changed: string[];
+};
+
+export type QuarantineEntry = {
+	restoreId: string;
+	category: CategoryId;
+	table: string;
+	id: string;
+	createdAt: string;
+	changed: string[];
+};
