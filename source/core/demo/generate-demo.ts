@@ -129,7 +129,7 @@ export async function generateDemo(options: DemoOptions): Promise<DemoSummary> {
 					insert('conversations', {id: conversationId, ...stamp(), user_id: random.pick(users), agent_id: random.pick(agents), persona_id: random.chance(0.5) ? random.pick(personas) : null, title: sentence(random, 3, 7)});
 					const messages = random.int(2, scale.messages * 2);
 					for (let m = 0; m < messages; m++) {
-						insert('messages', {id: id('msg'), ...stamp(), conversation_id: conversationId, role: m % 2 === 0 ? 'user' : 'assistant', content: paragraph(random, random.int(1, 4)), tokens: random.int(20, 900)});
+						insert('messages', {id: id('msg'), ...stamp(), conversation_id: conversationId, role: m % 2 === 0 ? 'user' : 'assistant', content: paragraph(random, random.int(1, 4)), token_count: random.int(20, 900)});
 					}
 				}
 

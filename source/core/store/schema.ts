@@ -106,7 +106,7 @@ export const SECRET_JSON_KEY =
  * Column names that look secret. A test checks that every column matching this is marked
  * `secret`, so a new secret column cannot slip into backups unmarked.
  */
-export const SECRET_LOOKING_COLUMN = /(secret|token|password(?!_hash)|api_key|private_key|credential)/i;
+export const SECRET_LOOKING_COLUMN = /(secret|token$|password(?!_hash)|api_?key|private_?key|credential)/i;
 
 const t = (spec: TableSpec): TableSpec => spec;
 
@@ -181,7 +181,7 @@ export const TABLES: readonly TableSpec[] = [
 			{name: 'conversation_id', type: 'TEXT', ref: 'conversations'},
 			{name: 'role', type: 'TEXT'},
 			{name: 'content', type: 'TEXT'},
-			{name: 'tokens', type: 'INTEGER'},
+			{name: 'token_count', type: 'INTEGER'},
 		],
 	}),
 	t({

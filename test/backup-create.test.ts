@@ -1,0 +1,130 @@
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {plainFileSource} from '../source/core/archive/archive-reader.js';
+import {createBackup} from '../source/core/backup/create-backup.js';
+import {listBackups} from '../source/core/backup/list-backups.js';
+import {readMetadata} from '../source/core/backup/read-metadata.js';
+import {verifyBackup} from '../source/core/backup/verify-backup.js';
+import {generateDemo} from '../source/core/demo/generate-demo.js';
+import {runCli} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
+
+function count(dataDir: string, sql: string, ...params: unknown[]): number {
+	const db = new Database(path.join(dataDir, 'data', 'gateway.db'), {readonly: true});
+	try {
+		return (db.prepare(sql).get(...params) as {n: number}).n;
+	} finally {
+		db.close();
+	}
+}
+
+describe('backup create', () => {
+	let dataDir: string;
+	beforeAll(async () => {
+		dataDir = path.join(tempDir(), 'gateway');
+		await generateDemo({dir: dataDir, tenants: 3, scale: 'small', seed: 11});
+	});
+
+	for (const format of ['zip', 'tar.gz', 'dir'] as const) {
+		it(`writes a ${format} backup that verifies, with counts equal to the store`, async () => {
+			const dest = tempDir();
+			const result = await createBackup({dataDir, destDir: dest, format, now: new Date('2026-03-04T05:06:07Z')});
+			expect(path.basename(result.path)).toBe(`lifeboat-backup-20260304-050607${format === 'dir' ? '' : '.' + format}`);
+			expect(fs.readdirSync(dest)).toEqual([path.basename(result.path)]);
+			const verified = await verifyBackup(plainFileSource(result.path));
+			expect(verified.problems).toEqual([]);
+			expect(verified.ok).toBe(true);
+			const metadata = await readMetadata(plainFileSource(result.path));
+			expect(metadata.counts['memory']!.count).toBe(count(dataDir, 'SELECT COUNT(*) n FROM memory_entries'));
+			expect(metadata.counts['chats']!.tables['messages']).toBe(count(dataDir, 'SELECT COUNT(*) n FROM messages'));
+			expect(metadata.counts['documents']!.count).toBe(count(dataDir, 'SELECT COUNT(*) n FROM documents'));
+			expect(metadata.tenants).toHaveLength(3);
+			expect(metadata.categories).toHaveLength(18);
+		});
+	}
+
+	it('produces archives the standard tools accept, with images stored uncompressed', async () => {
+		const dest = tempDir();
+		const zip = await createBackup({dataDir, destDir: dest, format: 'zip'});
+		expect(execFileSync('unzip', ['-t', zip.path]).toString()).toContain('No errors detected');
+		const listing = execFileSync('unzip', ['-v', zip.path]).toString();
+		const pngLine = listing.split('\n').find(line => line.endsWith('.png'));
+		expect(pngLine).toMatch(/\bStored\b/);
+		const mdLine = listing.split('\n').find(line => line.endsWith('SOUL.md'));
+		expect(mdLine).toMatch(/\bDefl/);
+		const tar = await createBackup({dataDir, destDir: dest, format: 'tar.gz'});
+		const names = execFileSync('tar', ['-tzf', tar.path]).toString().trim().split('\n');
+		expect(names[0]).toBe('metadata.json');
+		expect(names.at(-1)).toBe('manifest.json');
+	});
+
+	it('scopes a backup to one tenant and to chosen categories', async () => {
+		const tenant = new Database(path.join(dataDir, 'data', 'gateway.db'), {readonly: true}).prepare('SELECT id, slug FROM tenants ORDER BY slug LIMIT 1').get() as {id: string; slug: string};
+		const result = await createBackup({dataDir, destDir: tempDir(), format: 'dir', tenant: tenant.slug, categories: ['memory', 'workflows']});
+		expect(result.metadata.tenant?.slug).toBe(tenant.slug);
+		expect(result.metadata.categories).toEqual(['workflows', 'memory']);
+		const entries = fs.readFileSync(path.join(result.path, 'memory', 'entries.jsonl'), 'utf8').trim().split('\n');
+		expect(entries.length).toBe(count(dataDir, 'SELECT COUNT(*) n FROM memory_entries WHERE tenant_id = ?', tenant.id));
+		expect(entries.every(line => JSON.parse(line).tenant_id === tenant.id)).toBe(true);
+		expect(fs.existsSync(path.join(result.path, 'users'))).toBe(false);
+		expect(fs.existsSync(path.join(result.path, 'documents'))).toBe(false);
+	});
+
+	it('is a consistent snapshot while the gateway keeps writing', async () => {
+		// A writer inserts memory rows in a loop on another connection while the backup runs.
+		const writer = new Database(path.join(dataDir, 'data', 'gateway.db'));
+		const tenantId = (writer.prepare('SELECT id FROM tenants LIMIT 1').get() as {id: string}).id;
+		const agentId = (writer.prepare('SELECT id FROM agents LIMIT 1').get() as {id: string}).id;
+		let n = 0;
+		const timer = setInterval(() => {
+			const now = new Date().toISOString();
+			writer.prepare('INSERT INTO memory_entries VALUES (?,?,?,?,?,?,?,?,?)').run(`mem_live${n++}`, tenantId, now, now, agentId, 'fact', 'written during backup', 0.5, '[]');
+		}, 1);
+		try {
+			const result = await createBackup({dataDir, destDir: tempDir(), format: 'dir'});
+			const lines = fs.readFileSync(path.join(result.path, 'memory', 'entries.jsonl'), 'utf8').trim().split('\n').length;
+			expect(lines).toBe(result.metadata.counts['memory']!.tables['memory_entries']);
+			expect((await verifyBackup(plainFileSource(result.path))).ok).toBe(true);
+		} finally {
+			clearInterval(timer);
+			writer.close();
+		}
+		expect(n).toBeGreaterThan(0);
+	});
+
+	it('lists backups newest first from their metadata, skipping in-progress scratch folders', async () => {
+		const dest = tempDir();
+		await createBackup({dataDir, destDir: dest, format: 'zip', now: new Date('2026-01-01T00:00:00Z')});
+		await createBackup({dataDir, destDir: dest, format: 'tar.gz', now: new Date('2026-02-01T00:00:00Z')});
+		await createBackup({dataDir, destDir: dest, format: 'dir', now: new Date('2026-03-01T00:00:00Z')});
+		fs.mkdirSync(path.join(dest, '.lifeboat-partial-999999-x'));
+		fs.writeFileSync(path.join(dest, 'notes.txt'), 'not a backup');
+		fs.writeFileSync(path.join(dest, 'broken.zip'), 'not really a zip');
+		const listed = await listBackups(dest);
+		const readable = listed.filter(backup => backup.metadata);
+		expect(readable.map(backup => backup.format)).toEqual(['dir', 'tar.gz', 'zip']);
+		// An unreadable archive is still listed (so it can be inspected), with the reason.
+		expect(listed.find(backup => backup.fileName === 'broken.zip')?.error).toMatch(/corrupt|truncated/);
+		expect(listed).toHaveLength(4);
+		const json = runCli(['backup', 'list', '--dest', dest, '--json']);
+		expect(json.code).toBe(0);
+		const parsed = JSON.parse(json.stdout) as Array<{name: string; counts?: Record<string, number>}>;
+		expect(parsed.find(backup => backup.counts)?.counts?.['memory']).toBeGreaterThan(0);
+	});
+
+	it('CLI: create --verify --json reports the archive and exits 0', () => {
+		const dest = tempDir();
+		const result = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'tar.gz', '--verify', '--json']);
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		const parsed = JSON.parse(result.stdout) as {ok: boolean; path: string; sha256: string; size: number; verify: {ok: boolean}};
+		expect(parsed.ok).toBe(true);
+		expect(parsed.verify.ok).toBe(true);
+		expect(parsed.size).toBe(fs.statSync(parsed.path).size);
+		const sha = execFileSync('sha256sum', [parsed.path]).toString().split(' ')[0];
+		expect(parsed.sha256).toBe(sha);
+	});
+});

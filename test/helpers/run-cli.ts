@@ -1,0 +1,23 @@
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js');
+
+export type CliResult = {code: number | null; stdout: string; stderr: string};
+
+/** Runs the built CLI with no TTY (stdin closed), as cron or CI would. */
+export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): CliResult {
+	const result = spawnSync(process.execPath, [CLI, ...args], {
+		encoding: 'utf8',
+		cwd: options.cwd,
+		env: {...process.env, ...options.env, FORCE_COLOR: '0'},
+		stdio: ['ignore', 'pipe', 'pipe'],
+		maxBuffer: 64 * 1024 * 1024,
+	});
+	return {code: result.status, stdout: result.stdout, stderr: result.stderr};
+}
+
+export function spawnCli(args: string[], options: {env?: NodeJS.ProcessEnv} = {}): ChildProcess {
+	return spawn(process.execPath, [CLI, ...args], {env: {...process.env, ...options.env, FORCE_COLOR: '0'}, stdio: ['ignore', 'pipe', 'pipe']});
+}
