@@ -444,6 +444,43 @@ describe('tampering', () => {
 	});
 });
 
+describe('format conformance (the documented construction, decrypted by hand)', () => {
+	it('nonce = prefix ‖ uint32 BE index ‖ last flag, AAD = SHA-256(header), keys from PBKDF2 + HKDF', async () => {
+		const segmentSize = 64;
+		const plaintext = crypto.randomBytes(3 * segmentSize + 10);
+		const file = await encryptToFile(plaintext, {segmentSize});
+		const bytes = await fsp.readFile(file);
+		const header = await readEncryptedHeader(file);
+		const H = header.headerLength;
+		expect(bytes.subarray(0, 13).toString('latin1')).toBe('LIFEBOAT-ENC\0');
+		expect(bytes.readUInt32BE(15)).toBe(ITERATIONS);
+		expect(bytes.readUInt32BE(35)).toBe(segmentSize);
+
+		const master = crypto.pbkdf2Sync(PASSPHRASE, header.salt, ITERATIONS, 32, 'sha256');
+		const subkey = (info: string) => Buffer.from(crypto.hkdfSync('sha256', master, Buffer.alloc(0), info, 32));
+		const payloadKey = subkey('lifeboat-enc v1 payload key');
+		const macKey = subkey('lifeboat-enc v1 header mac key');
+		expect(crypto.createHmac('sha256', macKey).update(bytes.subarray(0, H - 32)).digest().equals(bytes.subarray(H - 32, H))).toBe(true);
+
+		const aad = crypto.createHash('sha256').update(bytes.subarray(0, H)).digest();
+		const open = (index: number, flag: number, stored: Buffer) => {
+			const nonce = Buffer.concat([header.noncePrefix, Buffer.from([0, 0, 0, index]), Buffer.from([flag])]);
+			const decipher = crypto.createDecipheriv('aes-256-gcm', payloadKey, nonce);
+			decipher.setAAD(aad);
+			decipher.setAuthTag(stored.subarray(stored.length - 16));
+			return Buffer.concat([decipher.update(stored.subarray(0, stored.length - 16)), decipher.final()]);
+		};
+		const stored = (index: number) => bytes.subarray(H + index * (segmentSize + 16), Math.min(bytes.length, H + (index + 1) * (segmentSize + 16)));
+		const parts = [open(0, 0, stored(0)), open(1, 0, stored(1)), open(2, 0, stored(2)), open(3, 1, stored(3))];
+		expect(Buffer.concat(parts).equals(plaintext)).toBe(true);
+		expect(parts[3]).toHaveLength(10);
+		// The flag is part of the nonce: a non-final segment does not open as final, nor the final as non-final.
+		expect(() => open(1, 1, stored(1))).toThrow();
+		expect(() => open(3, 0, stored(3))).toThrow();
+		expect(() => open(2, 0, stored(1))).toThrow(); // and the index
+	});
+});
+
 describe('random access', () => {
 	const segmentSize = 1000; // not a power of two on purpose
 	const plaintext = crypto.randomBytes(10_500);

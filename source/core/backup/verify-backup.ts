@@ -21,6 +21,19 @@ export type VerifyResult = {
 	code?: LifeboatError['code'];
 };
 
+/** Runs a pipeline; a failure names the entry being read. */
+async function pipelineNaming(name: string, ...streams: Parameters<typeof pipeline>): Promise<void> {
+	try {
+		await pipeline(...streams);
+	} catch (error) {
+		if (error instanceof LifeboatError) {
+			if (error.message.includes(name)) throw error;
+			throw new LifeboatError(error.code, `${name}: ${error.message}`, {cause: error});
+		}
+		throw new LifeboatError('corrupt-archive', `${name}: cannot be read (${(error as Error).message})`, {cause: error});
+	}
+}
+
 /**
  * Streams through every entry once, hashing it, then checks the result against manifest.json:
  * every listed file present with its size and SHA-256, nothing extra, metadata well-formed and
@@ -58,7 +71,7 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 			}
 			const hash = crypto.createHash('sha256');
 			let size = 0;
-			await pipeline(
+			await pipelineNaming(entry.path,
 				entry.open(),
 				new Writable({
 					write(chunk: Buffer, _encoding, callback) {
