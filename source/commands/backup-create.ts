@@ -1,9 +1,10 @@
 import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
-import {plainFileSource} from '../core/archive/archive-reader.js';
+import {openBackupSource} from '../core/backup/backup-source.js';
 import {createBackup} from '../core/backup/create-backup.js';
 import {verifyBackup} from '../core/backup/verify-backup.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount, formatDuration} from '../core/format.js';
+import {readPassphrase} from './passphrase.js';
 import {clearProgress, defaultBackupDir, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
@@ -18,6 +19,9 @@ Options
   --format FMT          zip (default), tar.gz or dir
   --categories a,b      Only these categories (default: all)
   --tenant T            Only this tenant (id, slug or name)
+  --encrypt             Encrypt with a passphrase (AES-256-GCM, PBKDF2 600,000 rounds)
+  --passphrase-file F   Read the passphrase from F (else env LIFEBOAT_BACKUP_PASSPHRASE,
+                        else a prompt on a terminal); implies --encrypt
   --verify              Verify the archive after writing it
   --force               Replace an existing file of the same name
   --json                Machine-readable result on stdout
@@ -30,7 +34,10 @@ export async function run(context: CommandContext): Promise<number> {
 	const {flags} = context;
 	const format = (flags.format ?? 'zip') as ArchiveFormat;
 	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz or dir)`);
+	const encrypt = Boolean(flags.encrypt || flags.passphraseFile);
+	const passphrase = encrypt ? await readPassphrase(context, {confirm: true, why: 'to encrypt the backup'}) : undefined;
 	const result = await createBackup({
+		passphrase,
 		dataDir: resolveDataDir(context),
 		out: flags.out,
 		destDir: flags.out ? undefined : (flags.dest ?? defaultBackupDir(context.env)),
@@ -50,14 +57,14 @@ export async function run(context: CommandContext): Promise<number> {
 	});
 	clearProgress(context);
 	let verified: Awaited<ReturnType<typeof verifyBackup>> | undefined;
-	if (flags.verify) verified = await verifyBackup(plainFileSource(result.path));
+	if (flags.verify) verified = await verifyBackup(await openBackupSource(result.path, {passphrase}));
 	if (flags.json) {
 		writeJson(context, {ok: !verified || verified.ok, ...result, verify: verified && {ok: verified.ok, problems: verified.problems, checkedFiles: verified.checkedFiles}});
 	} else {
 		const {metadata} = result;
 		writeLine(context, `Backup written: ${result.path}`);
 		writeLine(context, `  ${result.format} · ${formatBytes(result.size)} · ${formatCount(metadata.totalFiles)} files (${formatBytes(metadata.totalBytes)} uncompressed) · ${formatDuration(result.durationMs)}`);
-		writeLine(context, `  sha256 ${result.sha256}`);
+		writeLine(context, `  sha256 ${result.sha256}${metadata.encrypted ? ' · encrypted (AES-256-GCM; keep the passphrase safe: without it the backup is unrecoverable)' : ''}`);
 		writeLine(context, `  scope ${metadata.tenant ? `tenant ${metadata.tenant.slug}` : `all tenants (${metadata.tenants.length})`} · ${metadata.categories.length} categories`);
 		if (metadata.redacted.length > 0) {
 			writeLine(context, `  redacted (re-enter after restore): ${metadata.redacted.map(note => `${note.field.split(':')[0]} ×${note.count}`).join(', ')}`);

@@ -18,13 +18,15 @@ export async function run(context: CommandContext): Promise<number> {
 			context,
 			backups.map(backup => ({
 				path: backup.path,
-				name: backup.metadata?.name ?? backup.fileName,
+				name: backup.summary?.name ?? backup.fileName,
 				createdAt: backup.createdAt,
 				size: backup.size,
 				format: backup.format,
-				categories: backup.metadata?.categories,
-				counts: backup.metadata && Object.fromEntries(Object.entries(backup.metadata.counts).map(([category, count]) => [category, count.count])),
-				tenant: backup.metadata?.tenant?.slug ?? (backup.metadata ? null : undefined),
+				encrypted: backup.encrypted,
+				kind: backup.summary?.backupKind,
+				categories: backup.summary?.categories,
+				counts: backup.summary?.counts,
+				tenant: backup.summary ? backup.summary.tenant : undefined,
 				error: backup.error,
 			})),
 		);
@@ -35,9 +37,9 @@ export async function run(context: CommandContext): Promise<number> {
 		return 0;
 	}
 	for (const backup of backups) {
-		const meta = backup.metadata;
-		const scope = meta ? (meta.tenant ? `tenant ${meta.tenant.slug}` : 'all tenants') : '';
-		const detail = meta ? `${meta.categories.length} categories · ${scope}` : `unreadable: ${backup.error}`;
+		const meta = backup.summary;
+		const scope = meta ? (meta.tenant ? `tenant ${meta.tenant}` : 'all tenants') : '';
+		const detail = meta ? `${meta.categories.length} categories · ${scope}${backup.encrypted ? ' · encrypted' : ''}` : `unreadable: ${backup.error}`;
 		writeLine(context, `${backup.fileName.padEnd(40)} ${backup.createdAt.slice(0, 19).replace('T', ' ')}  ${formatAge(backup.createdAt).padEnd(15)} ${formatBytes(backup.size).padStart(9)}  ${backup.format.padEnd(6)} ${detail}`);
 	}
 	return 0;

@@ -1,24 +1,29 @@
-import {plainFileSource} from '../core/archive/archive-reader.js';
+import {isEncryptedBackup, openBackupSource} from '../core/backup/backup-source.js';
 import {verifyBackup} from '../core/backup/verify-backup.js';
 import {EXIT_CODES, LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount} from '../core/format.js';
+import {readPassphrase} from './passphrase.js';
 import {clearProgress, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
-  $ lifeboat backup verify PATH [--json]
+  $ lifeboat backup verify PATH [--passphrase-file F] [--json]
 
 Checks every file against the manifest (present, size, SHA-256), that nothing extra is in the
 archive, that metadata is well-formed and of a supported schema version, and that no entry is a
 link, escapes the archive or expands like a decompression bomb.
 
-Exit codes: 0 verified, 5 corrupt or unsafe or unsupported, 2 usage.
+An encrypted backup needs its passphrase (--passphrase-file, env LIFEBOAT_BACKUP_PASSPHRASE, or
+a prompt on a terminal); every segment is authenticated as it is read.
+
+Exit codes: 0 verified, 5 corrupt or unsafe or unsupported, 6 wrong or missing passphrase, 2 usage.
 `;
 
 export async function run(context: CommandContext): Promise<number> {
 	const location = context.args[0] ?? context.flags.in;
 	if (!location) throw new LifeboatError('usage', 'Which backup? Usage: lifeboat backup verify PATH');
-	const result = await verifyBackup(plainFileSource(location), {
+	const passphrase = (await isEncryptedBackup(location)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
+	const result = await verifyBackup(await openBackupSource(location, {passphrase}), {
 		onProgress: progress => progressLine(context, `Verifying ${formatBytes(progress.bytesDone)} · ${progress.filesDone} files · ${progress.current}`),
 	});
 	clearProgress(context);

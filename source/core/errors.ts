@@ -14,6 +14,7 @@ export type ErrorCode =
 	| 'unsupported-version'
 	| 'unsafe-archive'
 	| 'wrong-passphrase'
+	| 'passphrase-required'
 	| 'conflict'
 	| 'interrupted'
 	| 'not-a-tty';
@@ -32,6 +33,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 	'unsupported-version': 5,
 	'unsafe-archive': 5,
 	'wrong-passphrase': 6,
+	'passphrase-required': 6,
 	conflict: 7,
 	interrupted: 130,
 };

@@ -40,6 +40,8 @@ export type BackupMetadata = {
 	redacted: RedactionNote[];
 	/** How the 2FA block is sealed: with the gateway's backup key, or the backup passphrase. */
 	twoFactor: {sealedWith: 'gateway-key' | 'passphrase'; keyId: string; users: number} | null;
+	/** True when the archive itself is passphrase-encrypted (this metadata is then inside it). */
+	encrypted?: boolean;
 	warnings: string[];
 	source: {hostname: string; dataDir: string};
 };
@@ -65,8 +67,56 @@ export function defaultBackupName(date: Date): string {
 	return `lifeboat-backup-${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}`;
 }
 
+/** Suffix of passphrase-encrypted backups: `name.zip.enc`, `name.tar.gz.enc`. */
+export const ENCRYPTED_SUFFIX = '.enc';
+
 export function formatFromPath(file: string): ArchiveFormat | undefined {
-	if (file.endsWith('.zip')) return 'zip';
-	if (file.endsWith('.tar.gz') || file.endsWith('.tgz')) return 'tar.gz';
+	const plain = file.endsWith(ENCRYPTED_SUFFIX) ? file.slice(0, -ENCRYPTED_SUFFIX.length) : file;
+	if (plain.endsWith('.zip')) return 'zip';
+	if (plain.endsWith('.tar.gz') || plain.endsWith('.tgz')) return 'tar.gz';
 	return undefined;
+}
+
+/**
+ * What `backup list` and the TUI show about a backup. For an encrypted backup this is the
+ * plaintext header summary: readable without the passphrase, so it holds nothing secret
+ * (no secrets, no row contents: names, dates, scope and counts only).
+ */
+export type BackupSummary = {
+	kind: typeof ARCHIVE_KIND;
+	id: string;
+	name: string;
+	createdAt: string;
+	format: ArchiveFormat;
+	/** Full backups only so far; incremental ones will name their base. */
+	backupKind: 'full';
+	baseBackupId: string | null;
+	schemaVersion: number;
+	tenant: string | null;
+	tenants: number;
+	categories: CategoryId[];
+	counts: Record<string, number>;
+	totalFiles: number;
+	totalBytes: number;
+	encrypted: boolean;
+};
+
+export function summarize(metadata: BackupMetadata, encrypted: boolean): BackupSummary {
+	return {
+		kind: ARCHIVE_KIND,
+		id: metadata.id,
+		name: metadata.name,
+		createdAt: metadata.createdAt,
+		format: metadata.format,
+		backupKind: 'full',
+		baseBackupId: null,
+		schemaVersion: metadata.schemaVersion,
+		tenant: metadata.tenant?.slug ?? null,
+		tenants: metadata.tenants.length,
+		categories: metadata.categories,
+		counts: Object.fromEntries(Object.entries(metadata.counts).map(([category, count]) => [category, count.count])),
+		totalFiles: metadata.totalFiles,
+		totalBytes: metadata.totalBytes,
+		encrypted,
+	};
 }

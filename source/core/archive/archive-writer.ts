@@ -33,6 +33,8 @@ export type WriterOptions = {
 	expectedBytes?: number;
 	/** Timestamp given to every entry (the backup's creation time). */
 	date?: Date;
+	/** A transform the finished archive bytes pass through on their way to disk (encryption). */
+	outputTransform?: Transform;
 };
 
 export function createArchiveWriter(options: WriterOptions): ArchiveWriter {
@@ -99,7 +101,12 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 	// The archive's own checksum is taken on the way to disk, so it is never read back.
 	const outputDigest = hashingCounter();
 	outputDigest.transform.on('error', fail);
-	archive.pipe(outputDigest.transform).pipe(output);
+	if (options.outputTransform) {
+		options.outputTransform.on('error', fail);
+		archive.pipe(options.outputTransform).pipe(outputDigest.transform).pipe(output);
+	} else {
+		archive.pipe(outputDigest.transform).pipe(output);
+	}
 
 	// Entries are added one at a time: wait for archiver to report each one processed.
 	const add = async (archivePath: string, source: Readable, stats: fs.Stats | undefined, store: boolean) => {

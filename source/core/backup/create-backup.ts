@@ -6,6 +6,8 @@ import {
 	ARCHIVE_KIND,
 	archiveExtension,
 	defaultBackupName,
+	ENCRYPTED_SUFFIX,
+	summarize,
 	FORMAT_VERSION,
 	MANIFEST_PATH,
 	METADATA_PATH,
@@ -17,8 +19,7 @@ import {
 	type RedactionNote,
 } from '../archive/archive-format.js';
 import {createArchiveWriter} from '../archive/archive-writer.js';
-import {loadOrCreateGatewayKey} from '../crypto/gateway-key.js';
-import {seal} from '../crypto/sealed-box.js';
+import {createEncryptStream} from '../crypto/encrypt-stream.js';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {redactJson} from '../redaction.js';
 import {agentDir, documentFile, documentTextFile} from '../store/gateway-paths.js';
@@ -27,6 +28,7 @@ import {CATEGORIES, CATEGORY_IDS, isCategoryId, PRECOMPRESSED_EXTENSIONS, SCHEMA
 import {TOOL_VERSION} from '../version.js';
 import {prepareAtomicOutput} from './atomic-output.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
+import {sealTwoFactor} from './two-factor-block.js';
 
 export type BackupProgress =
 	| {phase: 'snapshot'; table: string; rows: number}
@@ -45,6 +47,10 @@ export type CreateBackupOptions = {
 	force?: boolean;
 	signal?: AbortSignal;
 	onProgress?: (progress: BackupProgress) => void;
+	/** Encrypt the whole archive with this passphrase (zip or tar.gz only). */
+	passphrase?: string;
+	/** PBKDF2 iterations for encryption (default 600,000; lower only in tests). */
+	kdfIterations?: number;
 	/** Clock, for tests. */
 	now?: Date;
 };
@@ -100,10 +106,16 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 		const tenant = options.tenant ? resolveTenant(store, options.tenant) : undefined;
 		const categories = resolveCategories(options.categories, Boolean(tenant));
 		const name = options.name ?? defaultBackupName(now);
+		const {passphrase} = options;
+		if (passphrase !== undefined) {
+			if (format === 'dir') throw new LifeboatError('usage', 'Encryption needs --format zip or tar.gz (a folder backup cannot be encrypted)');
+			if (passphrase.length === 0) throw new LifeboatError('usage', 'passphrase must not be empty');
+		}
+		const suffix = archiveExtension(format) + (passphrase ? ENCRYPTED_SUFFIX : '');
 		if (/[/\\]/.test(name) || name.startsWith('.')) throw new LifeboatError('usage', `Invalid backup name "${name}"`);
 		let finalPath: string;
 		if (options.out) finalPath = path.resolve(options.out);
-		else if (options.destDir) finalPath = path.join(path.resolve(options.destDir), name + archiveExtension(format));
+		else if (options.destDir) finalPath = path.join(path.resolve(options.destDir), name + suffix);
 		else throw new LifeboatError('usage', 'Pass --out PATH or --dest DIR');
 
 		const output = prepareAtomicOutput(finalPath, {force: options.force});
@@ -129,12 +141,11 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			let twoFactor: BackupMetadata['twoFactor'] = null;
 			const sealedUsers = dump.sealed['users']?.['totp_secret'];
 			if (sealedUsers && Object.keys(sealedUsers).length > 0) {
-				const key = loadOrCreateGatewayKey(store.paths.backupKey);
-				const box = seal(key.key, key.keyId, Buffer.from(JSON.stringify(dump.sealed)));
+				const sealed = await sealTwoFactor(dump.sealed, {passphrase, gatewayKeyFile: store.paths.backupKey});
 				const file = path.join(stagingDir, '2fa-secrets.json.enc');
-				fs.writeFileSync(file, JSON.stringify(box));
+				fs.writeFileSync(file, sealed.block);
 				entries.push({archivePath: TWO_FACTOR_BLOCK_PATH, file, category: 'users', size: 0, store: true});
-				twoFactor = {sealedWith: 'gateway-key', keyId: key.keyId, users: Object.keys(sealedUsers).length};
+				twoFactor = {sealedWith: sealed.sealedWith, keyId: sealed.keyId, users: Object.keys(sealedUsers).length};
 			}
 			for (const agentId of dump.agentIds) {
 				const dir = agentDir(store.paths, agentId);
@@ -207,13 +218,18 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 				totalBytes,
 				redacted,
 				twoFactor,
+				encrypted: Boolean(passphrase),
 				warnings,
 				source: {hostname: os.hostname(), dataDir: store.paths.root},
 			};
 
 			let bytesDone = 0;
 			let filesDone = 0;
+			const outputTransform = passphrase
+				? await createEncryptStream({passphrase, summary: summarize(metadata, true), iterations: options.kdfIterations})
+				: undefined;
 			const writer = createArchiveWriter({
+				outputTransform,
 				format,
 				output: output.tempOutput,
 				expectedBytes: totalBytes,

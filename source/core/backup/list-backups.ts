@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {formatFromPath, type ArchiveFormat, type BackupMetadata} from '../archive/archive-format.js';
+import {ARCHIVE_KIND, formatFromPath, summarize, type ArchiveFormat, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
 import {plainFileSource} from '../archive/archive-reader.js';
 import {LifeboatError} from '../errors.js';
 import {PARTIAL_PREFIX} from './atomic-output.js';
+import {readEncryptedHeader} from '../crypto/decrypt-stream.js';
+import {isEncryptedBackup} from './backup-source.js';
 import {readMetadata} from './read-metadata.js';
 
 export type BackupListing = {
@@ -14,6 +16,10 @@ export type BackupListing = {
 	size: number;
 	/** From metadata; the file's mtime when the metadata cannot be read. */
 	createdAt: string;
+	encrypted: boolean;
+	/** Names, dates, scope and counts: from metadata.json, or an encrypted file's plain header. */
+	summary?: BackupSummary;
+	/** Full metadata (plain backups only: an encrypted one's is inside the ciphertext). */
 	metadata?: BackupMetadata;
 	/** Why the metadata could not be read (the entry is still listed so it can be inspected). */
 	error?: string;
@@ -53,10 +59,16 @@ export async function listBackups(destDir: string): Promise<BackupListing[]> {
 		findBackupCandidates(destDir).map(async (full): Promise<BackupListing> => {
 			const stats = fs.statSync(full);
 			const format: ArchiveFormat = stats.isDirectory() ? 'dir' : formatFromPath(full)!;
-			const base: BackupListing = {path: full, fileName: path.basename(full), format, size: stats.isDirectory() ? dirSize(full) : stats.size, createdAt: stats.mtime.toISOString()};
+			const encrypted = await isEncryptedBackup(full).catch(() => false);
+			const base: BackupListing = {path: full, fileName: path.basename(full), format, size: stats.isDirectory() ? dirSize(full) : stats.size, createdAt: stats.mtime.toISOString(), encrypted};
 			try {
+				if (encrypted) {
+					const summary = (await readEncryptedHeader(full)).summary as BackupSummary;
+					if (summary.kind !== ARCHIVE_KIND) throw new Error('not a Lifeboat backup');
+					return {...base, summary, createdAt: summary.createdAt};
+				}
 				const metadata = await readMetadata(plainFileSource(full));
-				return {...base, metadata, createdAt: metadata.createdAt};
+				return {...base, metadata, summary: summarize(metadata, false), createdAt: metadata.createdAt};
 			} catch (error) {
 				return {...base, error: (error as Error).message};
 			}
