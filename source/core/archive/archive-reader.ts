@@ -89,10 +89,38 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 
 function zipReader(zip: ZipSource, label: string): ArchiveReader {
+	// unzipper pipes the source's streams without listening for their errors (an encrypted
+	// source fails a stream when a segment does not authenticate). Catch those here, end the
+	// stream so unzipper is not left waiting, and fail whatever is reading with the real cause.
+	let failure: LifeboatError | undefined;
+	const waiters = new Set<(error: LifeboatError) => void>();
+	const failed = (error: unknown) => {
+		failure ??= corrupt(label, error);
+		for (const waiter of waiters) waiter(failure);
+	};
+	const guarded: ZipSource = {
+		size: () => zip.size(),
+		stream(offset, length) {
+			const out = new PassThrough();
+			const source = zip.stream(offset, length);
+			source.on('error', error => {
+				failed(error);
+				out.end();
+			});
+			return source.pipe(out);
+		},
+	};
+	const whenFailed = <T>(work: Promise<T>): Promise<T> =>
+		new Promise<T>((resolve, reject) => {
+			if (failure) reject(failure);
+			const waiter = (error: LifeboatError) => reject(error);
+			waiters.add(waiter);
+			work.then(resolve, reject).finally(() => waiters.delete(waiter));
+		});
 	let directory: Promise<unzipper.CentralDirectory> | undefined;
 	const load = () => {
-		directory ??= unzipper.Open.custom(zip as never).catch(error => {
-			throw corrupt(label, error);
+		directory ??= whenFailed(unzipper.Open.custom(guarded as never)).catch(error => {
+			throw corrupt(label, failure ?? error);
 		});
 		return directory;
 	};
@@ -111,7 +139,11 @@ function zipReader(zip: ZipSource, label: string): ArchiveReader {
 			open: () => {
 				const limiter = byteLimiter(name, size);
 				const stream = file.stream();
-				stream.on('error', error => limiter.destroy(corrupt(label, error)));
+				const waiter = (error: LifeboatError) => limiter.destroy(error);
+				if (failure) queueMicrotask(() => limiter.destroy(failure));
+				waiters.add(waiter);
+				limiter.on('close', () => waiters.delete(waiter));
+				stream.on('error', error => limiter.destroy(corrupt(label, failure ?? error)));
 				return stream.pipe(limiter);
 			},
 		};

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {generateDemo} from '../source/core/demo/generate-demo.js';
+import {runCli} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
+
+/** Every bad input: exactly one line on stderr, no stack trace, the documented exit code, no file left. */
+function expectOneLineError(result: ReturnType<typeof runCli>, code: number, pattern: RegExp) {
+	expect(result.code).toBe(code);
+	const lines = result.stderr.trim().split('\n');
+	expect(lines).toHaveLength(1);
+	expect(lines[0]).toMatch(/^lifeboat: /);
+	expect(lines[0]).toMatch(pattern);
+}
+
+describe('CLI bad input', () => {
+	let dataDir: string;
+	beforeAll(async () => {
+		dataDir = path.join(tempDir(), 'gateway');
+		await generateDemo({dir: dataDir, tenants: 2, scale: 'small', seed: 9});
+	});
+
+	it('missing data dir, not a gateway, no data dir at all', () => {
+		const dest = tempDir();
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', path.join(dest, 'nope'), '--dest', dest]), 3, /does not exist/);
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dest, '--dest', dest]), 3, /is not a gateway data directory/);
+		expectOneLineError(runCli(['backup', 'create', '--dest', dest], {env: {LIFEBOAT_DATA_DIR: ''}}), 2, /pass --data-dir DIR or set LIFEBOAT_DATA_DIR/);
+		expect(fs.readdirSync(dest)).toEqual([]);
+	});
+
+	it('the data dir can come from LIFEBOAT_DATA_DIR', () => {
+		const dest = tempDir();
+		const result = runCli(['backup', 'create', '--dest', dest, '--categories', 'tools', '--json'], {env: {LIFEBOAT_DATA_DIR: dataDir}});
+		expect(result.code).toBe(0);
+		expect(JSON.parse(result.stdout).metadata.categories).toEqual(['tools']);
+	});
+
+	it('unknown category, tenant, format, command and flag', () => {
+		const dest = tempDir();
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--categories', 'memory,emails']), 2, /Unknown category emails \(known: users, agents/);
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--tenant', 'nobody']), 3, /Unknown tenant "nobody"/);
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'rar']), 2, /Unknown --format rar/);
+		expectOneLineError(runCli(['backup', 'explode']), 2, /unknown command "backup explode"/);
+		expect(runCli(['backup', 'create', '--bogus']).code).toBe(2);
+		expect(fs.readdirSync(dest)).toEqual([]);
+	});
+
+	it('unwritable destination', () => {
+		const file = path.join(tempDir(), 'a-file');
+		fs.writeFileSync(file, 'x');
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', path.join(file, 'sub')]), 4, /not a directory|no such file/);
+	});
+
+	it('refuses to overwrite an existing archive unless --force', () => {
+		const out = path.join(tempDir(), 'backup.zip');
+		fs.writeFileSync(out, 'precious');
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--out', out]), 4, /already exists \(pass --force to replace it\)/);
+		expect(fs.readFileSync(out, 'utf8')).toBe('precious');
+		expect(fs.readdirSync(path.dirname(out))).toEqual(['backup.zip']);
+		const forced = runCli(['backup', 'create', '--data-dir', dataDir, '--out', out, '--force']);
+		expect(forced.code).toBe(0);
+		expect(fs.readFileSync(out).subarray(0, 2).toString('latin1')).toBe('PK');
+	});
+
+	it('--json errors are machine-readable on stdout too', () => {
+		const result = runCli(['backup', 'create', '--data-dir', '/nonexistent/gw', '--dest', tempDir(), '--json']);
+		expect(result.code).toBe(3);
+		expect(JSON.parse(result.stdout)).toEqual({ok: false, error: {code: 'not-a-gateway', message: expect.stringContaining('does not exist')}});
+	});
+
+	it('the console refuses without a terminal and points to the CLI', () => {
+		const result = runCli([], {env: {LIFEBOAT_DATA_DIR: dataDir}});
+		expectOneLineError(result, 2, /needs a terminal; use the CLI instead \(lifeboat --help\)/);
+	});
+
+	it('every command has --help', () => {
+		for (const words of [['demo', 'init'], ['backup', 'create'], ['backup', 'verify'], ['backup', 'list']]) {
+			const result = runCli([...words, '--help']);
+			expect(result.code).toBe(0);
+			expect(result.stdout).toContain(`lifeboat ${words.join(' ')}`);
+		}
+		expect(runCli(['--help']).stdout).toContain('backup create');
+	});
+
+	it('demo init refuses to overwrite an existing gateway', () => {
+		expectOneLineError(runCli(['demo', 'init', '--dir', dataDir]), 4, /already holds a gateway/);
+	});
+});

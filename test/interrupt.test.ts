@@ -1,0 +1,85 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {createBackup} from '../source/core/backup/create-backup.js';
+import {generateDemo} from '../source/core/demo/generate-demo.js';
+import {runCli, spawnCli} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
+
+/** Waits until the backup's scratch output has grown past `bytes`, so the kill lands mid-write. */
+async function waitForPartialOutput(dest: string, bytes: number): Promise<void> {
+	const deadline = Date.now() + 60_000;
+	while (Date.now() < deadline) {
+		for (const name of fs.existsSync(dest) ? fs.readdirSync(dest) : []) {
+			const output = path.join(dest, name, 'output');
+			if (name.startsWith('.lifeboat-partial-') && fs.existsSync(output) && fs.statSync(output).size > bytes) return;
+		}
+		await new Promise(resolve => setTimeout(resolve, 20));
+	}
+	throw new Error('backup never started writing');
+}
+
+function exited(child: ReturnType<typeof spawnCli>): Promise<{code: number | null; signal: NodeJS.Signals | null; stderr: string}> {
+	let stderr = '';
+	child.stderr!.on('data', chunk => (stderr += chunk));
+	child.stdout!.resume();
+	return new Promise(resolve => child.on('exit', (code, signal) => resolve({code, signal, stderr})));
+}
+
+describe('an interrupted backup leaves nothing behind', () => {
+	let dataDir: string;
+	beforeAll(async () => {
+		dataDir = path.join(tempDir(), 'gateway');
+		// ~160 MiB of incompressible documents: gzip takes seconds, long enough to interrupt.
+		await generateDemo({dir: dataDir, tenants: 2, scale: 'small', seed: 5, extraDocumentBytes: 160 * 1024 * 1024});
+	});
+
+	for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+		it(`${signal} mid-write removes the partial archive and exits 130`, async () => {
+			const dest = tempDir();
+			const child = spawnCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'tar.gz']);
+			const done = exited(child);
+			await waitForPartialOutput(dest, 1024 * 1024);
+			child.kill(signal);
+			const result = await done;
+			expect(result.code).toBe(130);
+			expect(result.stderr.trim()).toBe(`lifeboat: Interrupted by ${signal}; nothing partial was left behind`);
+			expect(fs.readdirSync(dest)).toEqual([]);
+		});
+	}
+
+	it('SIGKILL leaves no file under the final name; the scratch folder is invisible and swept next time', async () => {
+		const dest = tempDir();
+		const child = spawnCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'zip', '--name', 'nightly']);
+		const done = exited(child);
+		await waitForPartialOutput(dest, 1024 * 1024);
+		child.kill('SIGKILL');
+		expect((await done).signal).toBe('SIGKILL');
+		const left = fs.readdirSync(dest);
+		expect(left.every(name => name.startsWith('.lifeboat-partial-'))).toBe(true);
+		expect(fs.existsSync(path.join(dest, 'nightly.zip'))).toBe(false);
+		expect(JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json']).stdout)).toEqual([]);
+		// The next backup into the same folder removes the dead process's scratch folder.
+		const next = await createBackup({dataDir, destDir: dest, format: 'zip', categories: ['tools'], name: 'after'});
+		expect(fs.readdirSync(dest)).toEqual([path.basename(next.path)]);
+	});
+
+	it('a failure mid-write (disk full) leaves nothing and says so in one line', async () => {
+		const mount = path.join(tempDir(), 'small');
+		fs.mkdirSync(mount);
+		const {spawnSync} = await import('node:child_process');
+		const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mount]);
+		if (mounted.status !== 0) {
+			console.warn(`skipping ENOSPC test: cannot mount a tmpfs here (${mounted.stderr.toString().trim()})`);
+			return;
+		}
+		try {
+			const result = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', mount, '--format', 'zip']);
+			expect(result.code).toBe(4);
+			expect(result.stderr.trim()).toMatch(/^lifeboat: .*no space left on device$/);
+			expect(fs.readdirSync(mount)).toEqual([]);
+		} finally {
+			spawnSync('umount', [mount]);
+		}
+	});
+});
