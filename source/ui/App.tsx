@@ -1,34 +1,76 @@
-import {Box, Text, useApp, useInput} from 'ink';
-import {useMemo} from 'react';
-import {formatCount} from '../core/format.js';
-import {countCategories, listTenants, openGateway} from '../core/store/gateway-store.js';
-import {categorySpec} from '../core/store/schema.js';
+import {useApp, useInput} from 'ink';
+import {useMemo, useState} from 'react';
+import {ConsoleProvider, type Navigation} from './console-context.js';
+import {ErrorBoundary} from './ErrorBoundary.js';
 import type {GatewayChoice} from './prepare-gateway.js';
+import {BrowseScreen} from './screens/BrowseScreen.js';
+import {CreateWizard} from './screens/CreateWizard.js';
+import {HomeScreen} from './screens/HomeScreen.js';
+import {QuarantineScreen} from './screens/QuarantineScreen.js';
+import {RestoreWizard} from './screens/RestoreWizard.js';
+import {createTheme, ThemeProvider, type Theme} from './theme.js';
 
-/** Minimal home screen: gateway summary and counts per category. */
-export function App({gateway}: {gateway: GatewayChoice}) {
+/** The console's screens. One is shown at a time; App is the whole state machine. */
+export type Route =
+	| {name: 'home'}
+	| {name: 'create'}
+	| {name: 'browse'; destDir?: string | undefined}
+	| {name: 'restore'; backupPath?: string | undefined}
+	| {name: 'quarantine'};
+
+export const RESTORE_AVAILABLE = false;
+
+export type AppProps = {
+	gateway: GatewayChoice;
+	/** Called with the exit code when the operator quits (0) or presses Ctrl+C (130). */
+	onExit?: (code: number) => void;
+	/** A render error: the host unmounts and exits non-zero. */
+	onFatal?: (error: unknown) => void;
+	theme?: Theme;
+	initialRoute?: Route;
+};
+
+export function App({gateway, onExit, onFatal, theme, initialRoute}: AppProps) {
 	const {exit} = useApp();
-	const summary = useMemo(() => {
-		const store = openGateway(gateway.dataDir);
-		try {
-			return {tenants: listTenants(store), counts: countCategories(store)};
-		} finally {
-			store.close();
-		}
-	}, [gateway.dataDir]);
-	useInput(input => {
-		if (input === 'q') exit();
+	const [route, setRoute] = useState<Route>(initialRoute ?? {name: 'home'});
+	// Bumped whenever Home is shown again, so it re-reads counts and the last backup.
+	const [revision, setRevision] = useState(0);
+	const quit = (code: number) => {
+		onExit?.(code);
+		exit();
+	};
+	useInput((input, key) => {
+		if (key.ctrl && input === 'c') quit(130);
 	});
+	const nav = useMemo<Navigation>(
+		() => ({
+			home: () => {
+				setRevision(value => value + 1);
+				setRoute({name: 'home'});
+			},
+			create: () => setRoute({name: 'create'}),
+			browse: destDir => setRoute({name: 'browse', destDir}),
+			restore: backupPath => setRoute({name: 'restore', backupPath}),
+			quarantine: () => setRoute({name: 'quarantine'}),
+			quit: () => quit(0),
+		}),
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+		[],
+	);
+	const resolvedTheme = useMemo(() => theme ?? createTheme(), [theme]);
+
+	let screen;
+	if (route.name === 'create') screen = <CreateWizard />;
+	else if (route.name === 'browse') screen = <BrowseScreen destDir={route.destDir} restoreAvailable={RESTORE_AVAILABLE} />;
+	else if (route.name === 'restore') screen = <RestoreWizard backupPath={route.backupPath} />;
+	else if (route.name === 'quarantine') screen = <QuarantineScreen />;
+	else screen = <HomeScreen revision={revision} restoreAvailable={RESTORE_AVAILABLE} />;
+
 	return (
-		<Box flexDirection="column">
-			<Text bold>Lifeboat · {gateway.dataDir}{gateway.isDemo ? ' (demo)' : ''}</Text>
-			<Text>{summary.tenants.length} tenants</Text>
-			{summary.counts.map(count => (
-				<Text key={count.category}>
-					{categorySpec(count.category).label.padEnd(22)} {formatCount(count.count)}
-				</Text>
-			))}
-			<Text dimColor>q quit</Text>
-		</Box>
+		<ThemeProvider value={resolvedTheme}>
+			<ConsoleProvider value={{gateway, nav}}>
+				<ErrorBoundary onFatal={error => onFatal?.(error)}>{screen}</ErrorBoundary>
+			</ConsoleProvider>
+		</ThemeProvider>
 	);
 }

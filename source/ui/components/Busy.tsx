@@ -1,0 +1,16 @@
+import {Text} from 'ink';
+import Spinner from 'ink-spinner';
+import {useTheme} from '../theme.js';
+
+/** A spinner and what is being waited for: shown for any work without a measurable total. */
+export function Busy({label}: {label: string}) {
+	const theme = useTheme();
+	return (
+		<Text wrap="truncate">
+			<Text color={theme.accent}>
+				<Spinner type="dots" />
+			</Text>{' '}
+			{label}
+		</Text>
+	);
+}

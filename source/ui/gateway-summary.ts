@@ -1,0 +1,41 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {listBackups, type BackupListing} from '../core/backup/list-backups.js';
+import {countCategories, listTenants, openGateway, type CategoryCount, type TenantSummary} from '../core/store/gateway-store.js';
+
+export type GatewaySummary = {tenants: TenantSummary[]; counts: CategoryCount[]; totalBytes: number};
+
+/** What Home shows about the gateway: tenants, counts per category, bytes on disk. */
+export async function readGatewaySummary(dataDir: string): Promise<GatewaySummary> {
+	const store = openGateway(dataDir);
+	let tenants: TenantSummary[];
+	let counts: CategoryCount[];
+	try {
+		tenants = listTenants(store);
+		counts = countCategories(store);
+	} finally {
+		store.close();
+	}
+	return {tenants, counts, totalBytes: await directoryBytes(dataDir)};
+}
+
+async function directoryBytes(dir: string): Promise<number> {
+	let total = 0;
+	const entries = await fs.readdir(dir, {withFileTypes: true}).catch(() => []);
+	for (const entry of entries) {
+		const full = path.join(dir, entry.name);
+		if (entry.isDirectory()) total += await directoryBytes(full);
+		else if (entry.isFile()) total += (await fs.stat(full).catch(() => ({size: 0}))).size;
+	}
+	return total;
+}
+
+/** The newest backup in a folder, or undefined; an unreadable folder counts as "none yet". */
+export async function latestBackup(backupDir: string): Promise<BackupListing | undefined> {
+	try {
+		await fs.access(backupDir);
+	} catch {
+		return undefined;
+	}
+	return (await listBackups(backupDir))[0];
+}

@@ -1,0 +1,26 @@
+import {createBackup, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../../core/backup/create-backup.js';
+import {readPassphraseFile} from '../passphrase-file.js';
+import {useTask} from './use-task.js';
+
+/** A backup's progress as the screen shows it: the engine's event plus elapsed archive time. */
+export type CreateProgress = BackupProgress & {archiveMs: number};
+
+/** Runs createBackup with progress; a passphrase file is read when the job starts. */
+export function useCreateBackup() {
+	const task = useTask<BackupResult, CreateProgress>();
+	const start = (options: CreateBackupOptions, passphraseFile?: string) =>
+		task.start(async (signal, onProgress) => {
+			const passphrase = passphraseFile ? await readPassphraseFile(passphraseFile) : options.passphrase;
+			let archiveStartedAt: number | undefined;
+			return createBackup({
+				...options,
+				...(passphrase === undefined ? {} : {passphrase}),
+				signal,
+				onProgress: progress => {
+					if (progress.phase === 'archive') archiveStartedAt ??= Date.now();
+					onProgress({...progress, archiveMs: archiveStartedAt ? Date.now() - archiveStartedAt : 0});
+				},
+			});
+		});
+	return {...task, start};
+}

@@ -1,0 +1,113 @@
+import {useInput, type Key} from 'ink';
+import {useRef} from 'react';
+
+/**
+ * Every key binding of the console in one table of named commands. Screens say which commands
+ * they handle; the help line is generated from the same table, so it never lies.
+ */
+export type CommandName =
+	| 'up'
+	| 'down'
+	| 'pageUp'
+	| 'pageDown'
+	| 'first'
+	| 'last'
+	| 'select'
+	| 'toggle'
+	| 'toggleAll'
+	| 'back'
+	| 'help'
+	| 'quit'
+	| 'verify'
+	| 'restore'
+	| 'delete'
+	| 'copy'
+	| 'folder'
+	| 'expand'
+	| 'accept'
+	| 'discard'
+	| 'yes'
+	| 'no'
+	| 'cancel';
+
+type Binding = {
+	readonly keys: string;
+	readonly description: string;
+	readonly match: (input: string, key: Key) => boolean;
+	/** Also fires while a text field has the keyboard (so only keys a text field never types). */
+	readonly inText?: boolean;
+};
+
+export const BINDINGS: Record<CommandName, Binding> = {
+	up: {keys: '↑/k', description: 'move', match: (input, key) => key.upArrow || (input === 'k' && !key.ctrl)},
+	down: {keys: '↓/j', description: 'move', match: (input, key) => key.downArrow || (input === 'j' && !key.ctrl)},
+	pageUp: {keys: 'PgUp', description: 'page up', match: (_input, key) => key.pageUp},
+	pageDown: {keys: 'PgDn', description: 'page down', match: (_input, key) => key.pageDown},
+	first: {keys: 'g', description: 'first', match: (input, key) => key.home || input === 'g'},
+	last: {keys: 'G', description: 'last', match: (input, key) => key.end || input === 'G'},
+	select: {keys: 'Enter', description: 'select', match: (_input, key) => key.return},
+	toggle: {keys: 'Space', description: 'toggle', match: input => input === ' '},
+	toggleAll: {keys: 'a', description: 'all/none', match: input => input === 'a'},
+	back: {keys: 'Esc/q', description: 'back', match: (input, key) => key.escape || input === 'q', inText: true},
+	help: {keys: '?', description: 'help', match: input => input === '?'},
+	quit: {keys: 'q', description: 'quit', match: input => input === 'q'},
+	verify: {keys: 'v', description: 'verify', match: input => input === 'v'},
+	restore: {keys: 'r', description: 'restore', match: input => input === 'r'},
+	delete: {keys: 'd', description: 'delete', match: input => input === 'd'},
+	copy: {keys: 'c', description: 'copy', match: input => input === 'c'},
+	folder: {keys: 'f', description: 'folder', match: input => input === 'f'},
+	expand: {keys: 'Enter', description: 'expand', match: (_input, key) => key.return},
+	accept: {keys: 'a', description: 'accept backup version', match: input => input === 'a'},
+	discard: {keys: 'x', description: 'discard', match: input => input === 'x'},
+	yes: {keys: 'y', description: 'yes', match: input => input === 'y' || input === 'Y'},
+	no: {keys: 'n', description: 'no', match: (input, key) => input === 'n' || input === 'N' || key.escape},
+	cancel: {keys: 'Esc', description: 'cancel', match: (_input, key) => key.escape, inText: true},
+};
+
+export type CommandHandlers = Partial<Record<CommandName, (() => void) | undefined>>;
+
+/**
+ * The first handled command matching a key press. `textEntry` means a text field has the
+ * keyboard: letters are typing, so only `inText` bindings (Esc) count.
+ */
+export function matchCommand(input: string, key: Key, handled: readonly CommandName[], textEntry = false): CommandName | undefined {
+	// Esc arrives as key.escape with an empty input; q typed into a field must stay a letter.
+	return handled.find(name => {
+		const binding = BINDINGS[name];
+		if (textEntry && !binding.inText) return false;
+		if (textEntry && name === 'back') return key.escape;
+		return binding.match(input, key);
+	});
+}
+
+/** Routes key presses to a screen's handlers through the binding table. */
+export function useCommands(handlers: CommandHandlers, options: {isActive?: boolean; textEntry?: boolean} = {}): void {
+	const latest = useRef(handlers);
+	latest.current = handlers;
+	useInput(
+		(input, key) => {
+			const current = latest.current;
+			const handled = (Object.keys(current) as CommandName[]).filter(name => current[name]);
+			const name = matchCommand(input, key, handled, options.textEntry);
+			if (name) current[name]?.();
+		},
+		{isActive: options.isActive ?? true},
+	);
+}
+
+/** "↑/k move · Enter select · Esc/q back" for the commands a screen offers. */
+export function helpText(commands: readonly CommandName[], textEntry = false): string {
+	const seen = new Set<string>();
+	const parts: string[] = [];
+	for (const name of commands) {
+		const binding = BINDINGS[name];
+		if (name === 'down' && commands.includes('up')) continue;
+		let keys = name === 'up' && commands.includes('down') ? '↑↓/jk' : binding.keys;
+		if (textEntry && name === 'back') keys = 'Esc';
+		const text = `${keys} ${name === 'up' ? 'move' : binding.description}`;
+		if (seen.has(text)) continue;
+		seen.add(text);
+		parts.push(text);
+	}
+	return parts.join(' · ');
+}

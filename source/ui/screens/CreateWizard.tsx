@@ -1,0 +1,332 @@
+import fs from 'node:fs';
+import {Box, Text} from 'ink';
+import {useEffect, useReducer, useState, type ReactNode} from 'react';
+import type {BackupResult} from '../../core/backup/create-backup.js';
+import {ARCHIVE_FORMATS, defaultBackupName, type ArchiveFormat} from '../../core/archive/archive-format.js';
+import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
+import {CATEGORIES, categorySpec, type CategoryId} from '../../core/store/schema.js';
+import {Busy} from '../components/Busy.js';
+import {Frame} from '../components/Frame.js';
+import {KeyValue} from '../components/KeyValue.js';
+import {MultiSelectList} from '../components/MultiSelectList.js';
+import {SelectList, type ListItem} from '../components/SelectList.js';
+import {errorStatus, type Status} from '../components/StatusLine.js';
+import {TextField} from '../components/TextField.js';
+import {TransferProgress} from '../components/TransferProgress.js';
+import {useConsole} from '../console-context.js';
+import {readGatewaySummary} from '../gateway-summary.js';
+import {useAsync} from '../hooks/use-async.js';
+import {useCreateBackup, type CreateProgress} from '../hooks/use-create-backup.js';
+import {useTerminalSize} from '../hooks/use-terminal-size.js';
+import {useVerify} from '../hooks/use-verify.js';
+import {useCommands, type CommandName} from '../keys.js';
+import {readPassphraseFile} from '../passphrase-file.js';
+import {backupOptions, createWizardReducer, initialCreateState, reviewLines, type CreateStep, type Encryption} from '../state/create-wizard.js';
+import {fitPath} from '../text-fit.js';
+import {VerifyPanel} from './VerifyPanel.js';
+
+const STEP_TITLES: Record<CreateStep, string> = {
+	scope: 'What to back up',
+	categories: 'Pick categories',
+	tenant: 'Which tenants',
+	format: 'Format',
+	encryption: 'Encryption',
+	passphrase: 'Passphrase',
+	'passphrase-confirm': 'Passphrase again',
+	'passphrase-file': 'Passphrase file',
+	destination: 'Destination',
+	name: 'Name',
+	review: 'Review',
+	running: 'Backing up',
+	result: 'Done',
+};
+
+const TEXT_STEPS: ReadonlySet<CreateStep> = new Set(['passphrase', 'passphrase-confirm', 'passphrase-file', 'destination', 'name']);
+
+const FORMAT_LABELS: Record<ArchiveFormat, string> = {zip: 'zip (default)', 'tar.gz': 'tar.gz', dir: 'directory (plain folder, cannot be encrypted)'};
+
+/** Create backup: scope → tenants → format → encryption → destination → name → review → run → result. */
+export function CreateWizard() {
+	const {gateway, nav} = useConsole();
+	const {columns, rows} = useTerminalSize();
+	const [state, dispatch] = useReducer(createWizardReducer, {destDir: gateway.backupDir, name: defaultBackupName(new Date())}, initialCreateState);
+	const [picked, setPicked] = useState<Set<string>>(new Set());
+	const summary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir]);
+	const backup = useCreateBackup();
+	const verify = useVerify();
+
+	useEffect(() => {
+		if (state.step !== 'running') return;
+		if (backup.state.status === 'done') dispatch({type: 'finished'});
+		if (backup.state.status === 'error') {
+			dispatch({type: 'failed', error: backup.state.cancelled ? 'Backup cancelled; nothing partial was left behind' : backup.state.error});
+		}
+	}, [backup.state, state.step]);
+
+	const textEntry = TEXT_STEPS.has(state.step);
+	const listHeight = Math.max(3, rows - 8);
+	const back = () => {
+		if (state.step === 'scope' || state.step === 'result') nav.home();
+		else dispatch({type: 'back'});
+	};
+	const start = () => {
+		dispatch({type: 'start'});
+		const passphrase = state.encryption === 'passphrase' ? state.passphrase : undefined;
+		backup.start(backupOptions(state, gateway.dataDir, passphrase), state.encryption === 'file' ? state.passphraseFile : undefined);
+	};
+	const runVerify = async () => {
+		if (backup.state.status !== 'done') return;
+		let passphrase: string | undefined;
+		if (state.encryption === 'passphrase') passphrase = state.passphrase;
+		if (state.encryption === 'file') passphrase = await readPassphraseFile(state.passphraseFile).catch(() => undefined);
+		verify.start(backup.state.result.path, passphrase);
+	};
+
+	const handlers: Partial<Record<CommandName, () => void>> = {};
+	if (state.step === 'running') handlers.cancel = backup.cancel;
+	else handlers.back = back;
+	if (state.step === 'review') handlers.select = start;
+	useCommands(handlers, {textEntry});
+
+	let status: Status | undefined;
+	if (state.error) {
+		const next = state.step === 'review' ? 'Esc to change the settings, Enter to try again' : undefined;
+		status = errorStatus(state.error, next);
+	}
+
+	const stepIndex = ['scope', 'tenant', 'format', 'encryption', 'destination', 'name', 'review'];
+	const position = stepIndex.indexOf(state.step === 'categories' ? 'scope' : state.step.startsWith('passphrase') ? 'encryption' : state.step);
+
+	let body: ReactNode;
+	let commands: CommandName[] = ['up', 'down', 'select', 'back'];
+	switch (state.step) {
+		case 'scope':
+			body = (
+				<SelectList
+					items={[
+						{key: 'all', label: 'Everything', value: 'all' as const, hint: 'every category'},
+						{key: 'pick', label: 'Pick categories…', value: 'pick' as const},
+					]}
+					height={listHeight}
+					initialIndex={state.scope === 'pick' ? 1 : 0}
+					onSelect={item => dispatch({type: 'scope', scope: item.value})}
+				/>
+			);
+			break;
+		case 'categories':
+			commands = ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'];
+			body = (
+				<MultiSelectList
+					items={CATEGORIES.map(category => ({value: category.id, label: category.label, hint: category.scope === 'gateway' ? `${category.description} (gateway-wide)` : category.description}))}
+					selected={picked}
+					height={listHeight}
+					onChange={setPicked}
+					onSubmit={() => dispatch({type: 'categories', categories: CATEGORIES.map(category => category.id).filter(id => picked.has(id)) as CategoryId[]})}
+				/>
+			);
+			break;
+		case 'tenant': {
+			const tenants = summary.status === 'done' ? summary.value.tenants : [];
+			const items: Array<ListItem<string | null>> = [
+				{key: '*', label: 'All tenants', value: null},
+				...tenants.map(tenant => ({key: tenant.id, label: tenant.name, value: tenant.slug, hint: tenant.slug})),
+			];
+			body = summary.status === 'loading' ? <Busy label="Reading tenants…" /> : <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'tenant', tenant: item.value})} />;
+			break;
+		}
+		case 'format':
+			body = (
+				<SelectList
+					items={ARCHIVE_FORMATS.map(format => ({key: format, label: FORMAT_LABELS[format], value: format}))}
+					height={listHeight}
+					initialIndex={ARCHIVE_FORMATS.indexOf(state.format)}
+					onSelect={item => dispatch({type: 'format', format: item.value})}
+				/>
+			);
+			break;
+		case 'encryption':
+			body = (
+				<SelectList<Encryption>
+					items={[
+						{key: 'none', label: 'None', value: 'none', hint: 'secrets are still redacted; 2FA sealed with the gateway key'},
+						{key: 'passphrase', label: 'Passphrase', value: 'passphrase', hint: 'typed twice, never stored'},
+						{key: 'file', label: 'Passphrase file', value: 'file', hint: 'read from a file when the backup starts'},
+					]}
+					height={listHeight}
+					onSelect={item => dispatch({type: 'encryption', encryption: item.value})}
+				/>
+			);
+			break;
+		case 'passphrase':
+		case 'passphrase-confirm': {
+			const confirm = state.step === 'passphrase-confirm';
+			commands = ['select', 'back'];
+			body = (
+				<TextField
+					key={state.step}
+					label={confirm ? 'Type the passphrase again' : 'Passphrase (needed to restore; it cannot be recovered)'}
+					value={confirm ? state.passphraseConfirm : state.passphrase}
+					mask="*"
+					onChange={value => dispatch({type: 'edit', field: confirm ? 'passphraseConfirm' : 'passphrase', value})}
+					onSubmit={() => dispatch({type: 'submit'})}
+				/>
+			);
+			break;
+		}
+		case 'passphrase-file':
+			commands = ['select', 'back'];
+			body = (
+				<TextField
+					label="File holding the passphrase"
+					value={state.passphraseFile}
+					hint="One line; a trailing newline is ignored."
+					onChange={value => dispatch({type: 'edit', field: 'passphraseFile', value})}
+					onSubmit={value => {
+						if (value.trim() !== '' && !isReadableFile(value.trim())) {
+							dispatch({type: 'error', error: `Cannot read ${value.trim()}; type another path`});
+							return;
+						}
+						dispatch({type: 'submit'});
+					}}
+				/>
+			);
+			break;
+		case 'destination':
+			commands = ['select', 'back'];
+			body = (
+				<TextField
+					label="Folder to write the backup to (local path)"
+					value={state.destDir}
+					hint="Created if missing. Remote destinations come with the destinations feature."
+					onChange={value => dispatch({type: 'edit', field: 'destDir', value})}
+					onSubmit={() => dispatch({type: 'submit'})}
+				/>
+			);
+			break;
+		case 'name':
+			commands = ['select', 'back'];
+			body = <TextField label="Backup name" value={state.name} onChange={value => dispatch({type: 'edit', field: 'name', value})} onSubmit={() => dispatch({type: 'submit'})} />;
+			break;
+		case 'review':
+			commands = ['select', 'back'];
+			body = (
+				<Box flexDirection="column">
+					{reviewLines(state).map(([label, value]) => (
+						<KeyValue key={label} label={label}>
+							{label === 'Output' ? fitPath(value, columns - 16) : value}
+						</KeyValue>
+					))}
+					<Text> </Text>
+					<Text bold>Enter start backup · Esc change something</Text>
+				</Box>
+			);
+			break;
+		case 'running':
+			commands = ['cancel'];
+			body = <RunningView progress={backup.state.status === 'running' ? backup.state.progress : undefined} width={columns} />;
+			break;
+		case 'result':
+			commands = ['up', 'down', 'select', 'back'];
+			body = backup.state.status === 'done' ? (
+				<ResultView
+					result={backup.state.result}
+					columns={columns}
+					verify={<VerifyPanel state={verify.state} width={columns} />}
+					onAction={action => {
+						if (action === 'verify') void runVerify();
+						else if (action === 'browse') nav.browse(state.destDir);
+						else nav.home();
+					}}
+				/>
+			) : undefined;
+			break;
+	}
+
+	return (
+		<Frame title={`Create backup · ${STEP_TITLES[state.step]}`} commands={commands} status={status} textEntry={textEntry}>
+			{position >= 0 ? (
+				<Text dimColor>
+					Step {position + 1} of {stepIndex.length}
+				</Text>
+			) : undefined}
+			<Box flexDirection="column" marginTop={position >= 0 ? 1 : 0}>
+				{body}
+			</Box>
+		</Frame>
+	);
+}
+
+function isReadableFile(file: string): boolean {
+	try {
+		fs.accessSync(file, fs.constants.R_OK);
+		return fs.statSync(file).isFile();
+	} catch {
+		return false;
+	}
+}
+
+function RunningView({progress, width}: {progress: CreateProgress | undefined; width: number}) {
+	if (!progress) return <Busy label="Opening the gateway…" />;
+	if (progress.phase === 'snapshot') return <Busy label={`Snapshot of the database: ${progress.table} (${formatCount(progress.rows)} rows)`} />;
+	if (progress.phase === 'finalize') return <Busy label="Finishing the archive…" />;
+	return (
+		<Box flexDirection="column">
+			<Busy label="Writing the archive" />
+			<TransferProgress
+				transfer={{bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, filesDone: progress.filesDone, filesTotal: progress.filesTotal, elapsedMs: progress.archiveMs}}
+				width={width}
+				current={progress.current}
+			/>
+			<Text dimColor>Esc cancels (nothing partial is left behind)</Text>
+		</Box>
+	);
+}
+
+type ResultAction = 'verify' | 'browse' | 'home';
+
+function ResultView({
+	result,
+	columns,
+	verify,
+	onAction,
+}: {
+	result: BackupResult;
+	columns: number;
+	verify: ReactNode;
+	onAction: (action: ResultAction) => void;
+}) {
+	const categories = result.metadata.categories.map(id => categorySpec(id).label);
+	const secrets = result.metadata.redacted.reduce((sum, note) => sum + note.count, 0);
+	return (
+		<Box flexDirection="column">
+			<Text bold>✓ Backup written</Text>
+			<KeyValue label="Path">{fitPath(result.path, columns - 16)}</KeyValue>
+			<KeyValue label="Size">
+				{formatBytes(result.size)} ({formatCount(result.metadata.totalFiles)} files, {formatBytes(result.metadata.totalBytes)} uncompressed)
+			</KeyValue>
+			<KeyValue label="SHA-256">{result.sha256}</KeyValue>
+			<KeyValue label="Duration">{formatDuration(result.durationMs)}</KeyValue>
+			<KeyValue label="Categories">
+				{categories.length} · {categories.join(', ')}
+			</KeyValue>
+			<KeyValue label="Secrets">{secrets > 0 ? `${formatCount(secrets)} redacted (re-enter after restore)` : 'none redacted'}</KeyValue>
+			<KeyValue label="Encrypted">{result.metadata.encrypted ? 'yes (passphrase)' : 'no'}</KeyValue>
+			<Box marginTop={1}>
+				<Box width={22} flexShrink={0}>
+					<SelectList<ResultAction>
+						items={[
+							{key: 'verify', label: 'Verify now', value: 'verify'},
+							{key: 'browse', label: 'Browse backups', value: 'browse'},
+							{key: 'home', label: 'Home', value: 'home'},
+						]}
+						height={3}
+						onSelect={item => onAction(item.value)}
+					/>
+				</Box>
+				<Box flexDirection="column" flexShrink={1}>
+					{verify}
+				</Box>
+			</Box>
+		</Box>
+	);
+}

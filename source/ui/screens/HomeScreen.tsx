@@ -1,0 +1,93 @@
+import {Box, Text} from 'ink';
+import {formatAge, formatBytes, formatCount} from '../../core/format.js';
+import {categorySpec} from '../../core/store/schema.js';
+import {Busy} from '../components/Busy.js';
+import {Frame} from '../components/Frame.js';
+import {KeyValue} from '../components/KeyValue.js';
+import {SelectList, type ListItem} from '../components/SelectList.js';
+import {errorStatus} from '../components/StatusLine.js';
+import {useConsole} from '../console-context.js';
+import {latestBackup, readGatewaySummary} from '../gateway-summary.js';
+import {useAsync} from '../hooks/use-async.js';
+import {useTerminalSize} from '../hooks/use-terminal-size.js';
+import {useCommands} from '../keys.js';
+import {fit} from '../text-fit.js';
+
+type MenuAction = 'create' | 'browse' | 'restore' | 'quarantine' | 'quit';
+
+/** The gateway at a glance, the last backup, and the menu. */
+export function HomeScreen({revision, restoreAvailable}: {revision: number; restoreAvailable: boolean}) {
+	const {gateway, nav} = useConsole();
+	const {columns} = useTerminalSize();
+	const summary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir, revision]);
+	const last = useAsync(() => latestBackup(gateway.backupDir), [gateway.backupDir, revision]);
+	useCommands({quit: nav.quit});
+
+	const soon = restoreAvailable ? undefined : 'not in this build yet';
+	const menu: Array<ListItem<MenuAction>> = [
+		{key: 'create', label: 'Create backup', value: 'create'},
+		{key: 'browse', label: 'Browse backups', value: 'browse'},
+		{key: 'restore', label: 'Restore', value: 'restore', disabled: !restoreAvailable, hint: soon},
+		{key: 'quarantine', label: 'Quarantine', value: 'quarantine', disabled: !restoreAvailable, hint: soon},
+		{key: 'quit', label: 'Quit', value: 'quit'},
+	];
+	const onSelect = (item: ListItem<MenuAction>) => {
+		const actions: Record<MenuAction, () => void> = {
+			create: nav.create,
+			browse: () => nav.browse(),
+			restore: () => nav.restore(),
+			quarantine: nav.quarantine,
+			quit: nav.quit,
+		};
+		actions[item.value]();
+	};
+
+	const status = summary.status === 'error' ? errorStatus(summary.error, 'check --data-dir / LIFEBOAT_DATA_DIR, then q to quit') : undefined;
+	const twoColumns = columns >= 76;
+	const showCounts = columns >= 56;
+	const cellWidth = twoColumns ? Math.floor((columns - 26) / 2) : columns - 26;
+
+	return (
+		<Frame title="Home" commands={['up', 'down', 'select', 'quit']} status={status}>
+			<KeyValue label="Gateway">
+				{gateway.dataDir}
+				{gateway.isDemo ? ' (demo)' : ''}
+			</KeyValue>
+			<KeyValue label="Tenants">
+				{summary.status === 'done'
+					? `${summary.value.tenants.length} · ${summary.value.tenants.map(tenant => tenant.slug).join(', ')}`
+					: '…'}
+			</KeyValue>
+			<KeyValue label="Size on disk">{summary.status === 'done' ? formatBytes(summary.value.totalBytes) : '…'}</KeyValue>
+			<KeyValue label="Last backup">
+				{last.status === 'loading'
+					? '…'
+					: last.status === 'error'
+						? `cannot read ${gateway.backupDir}`
+						: last.value
+							? `${last.value.summary?.name ?? last.value.fileName} · ${formatAge(last.value.createdAt)}`
+							: `none yet in ${gateway.backupDir}`}
+			</KeyValue>
+			<Box marginTop={1}>
+				<Box width={26} flexShrink={0} flexDirection="column">
+					<SelectList items={menu} height={menu.length} onSelect={onSelect} />
+				</Box>
+				{showCounts ? (
+					<Box flexDirection="column" flexShrink={1}>
+						{summary.status === 'loading' ? <Busy label="Counting…" /> : undefined}
+						{summary.status === 'done' ? (
+							<Box flexWrap="wrap" width={twoColumns ? cellWidth * 2 : cellWidth}>
+								{summary.value.counts.map(count => (
+									<Box key={count.category} width={cellWidth}>
+										<Text dimColor>{fit(categorySpec(count.category).label, cellWidth - 10)}</Text>
+										<Text>{fit(formatCount(count.count), 8, 'right')}</Text>
+									</Box>
+								))}
+							</Box>
+						) : undefined}
+					</Box>
+				) : undefined}
+			</Box>
+		</Frame>
+	);
+}

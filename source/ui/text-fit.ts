@@ -1,0 +1,24 @@
+/** Fixed-width cells for tables: cut with an ellipsis, pad to the width. */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+	if (width <= 0) return '';
+	const chars = [...text];
+	const cut = chars.length > width ? chars.slice(0, Math.max(0, width - 1)).join('') + '…' : text;
+	const pad = ' '.repeat(Math.max(0, width - [...cut].length));
+	return align === 'right' ? pad + cut : cut + pad;
+}
+
+/** Keeps the end of a long path visible ("…/backups/lifeboat-backup-2026.zip"). */
+export function fitPath(text: string, width: number): string {
+	const chars = [...text];
+	if (chars.length <= width) return text;
+	if (width <= 1) return '…'.slice(0, width);
+	return '…' + chars.slice(chars.length - width + 1).join('');
+}
+
+/** "2026-01-05 09:00" in local time: compact enough for an 80-column list. */
+export function shortDate(iso: string): string {
+	const date = new Date(iso);
+	if (Number.isNaN(date.getTime())) return '?';
+	const pad = (value: number) => String(value).padStart(2, '0');
+	return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {stripVTControlCharacters} from 'node:util';
+import {render} from 'ink-testing-library';
+import {afterAll} from 'vitest';
+import {createBackup, type CreateBackupOptions} from '../../source/core/backup/create-backup.js';
+import {generateDemo} from '../../source/core/demo/generate-demo.js';
+import {App, type AppProps, type Route} from '../../source/ui/App.js';
+import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
+
+export const KEY = {
+	up: '\u001B[A',
+	down: '\u001B[B',
+	enter: '\r',
+	escape: '\u001B',
+	backspace: '\u007F',
+	space: ' ',
+	pageDown: '\u001B[6~',
+	ctrlC: '\u0003',
+} as const;
+
+const made: string[] = [];
+
+export function tempDir(prefix = 'lifeboat-ui-'): string {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+	made.push(dir);
+	return dir;
+}
+
+afterAll(() => {
+	for (const dir of made.splice(0)) fs.rmSync(dir, {recursive: true, force: true});
+});
+
+/** A real demo gateway (2 tenants, small) and an empty backups folder, in a temp dir. */
+export async function demoGateway(seed = 7): Promise<GatewayChoice> {
+	const root = tempDir();
+	const dataDir = path.join(root, 'gateway');
+	const backupDir = path.join(root, 'backups');
+	await generateDemo({dir: dataDir, tenants: 2, scale: 'small', seed});
+	fs.mkdirSync(backupDir);
+	return {dataDir, backupDir, isDemo: false};
+}
+
+/** A real backup made by the engine (fast: lower KDF cost when encrypted). */
+export async function makeBackup(gateway: GatewayChoice, options: Partial<CreateBackupOptions> = {}) {
+	return createBackup({dataDir: gateway.dataDir, destDir: gateway.backupDir, kdfIterations: 1000, ...options});
+}
+
+export type Rendered = ReturnType<typeof render> & {
+	/** The last frame without ANSI codes. */
+	frame(): string;
+	/** Sends keys, one write per element (a string is one paste). */
+	press(...keys: string[]): Promise<void>;
+	/** Polls until the frame contains `text` (or the predicate holds). Fails with the last frame. */
+	waitFor(text: string | RegExp | ((frame: string) => boolean), timeoutMs?: number): Promise<string>;
+	resize(columns: number, rows: number): void;
+	exits: number[];
+	fatals: unknown[];
+};
+
+/** Renders the whole console on a fake terminal of the given size. */
+export function renderApp(gateway: GatewayChoice, options: {columns?: number; rows?: number; route?: Route; props?: Partial<AppProps>} = {}): Rendered {
+	const exits: number[] = [];
+	const fatals: unknown[] = [];
+	const instance = render(
+		<App gateway={gateway} initialRoute={options.route} onExit={code => exits.push(code)} onFatal={error => fatals.push(error)} {...options.props} />,
+	);
+	const rendered = instance as Rendered;
+	rendered.exits = exits;
+	rendered.fatals = fatals;
+	rendered.frame = () => stripVTControlCharacters(instance.lastFrame() ?? '');
+	rendered.resize = (columns, rows) => {
+		Object.defineProperty(instance.stdout, 'columns', {value: columns, configurable: true});
+		Object.defineProperty(instance.stdout, 'rows', {value: rows, configurable: true});
+		instance.stdout.emit('resize');
+	};
+	rendered.press = async (...keys) => {
+		for (const key of keys) {
+			instance.stdin.write(key);
+			// Let Ink parse the key and React commit before the next one arrives.
+			await new Promise(resolve => setTimeout(resolve, 30));
+		}
+	};
+	rendered.waitFor = (expected, timeoutMs = 15_000) => waitForFrame(rendered.frame, expected, timeoutMs);
+	rendered.resize(options.columns ?? 80, options.rows ?? 24);
+	return rendered;
+}
+
+export async function waitForFrame(read: () => string, expected: string | RegExp | ((frame: string) => boolean), timeoutMs = 15_000): Promise<string> {
+	const test = typeof expected === 'function' ? expected : typeof expected === 'string' ? (frame: string) => frame.includes(expected) : (frame: string) => expected.test(frame);
+	const started = Date.now();
+	let frame = read();
+	while (!test(frame)) {
+		if (Date.now() - started > timeoutMs) {
+			throw new Error(`Timed out waiting for ${String(expected)}; last frame:\n${frame}`);
+		}
+		await new Promise(resolve => setTimeout(resolve, 20));
+		frame = read();
+	}
+	return frame;
+}
