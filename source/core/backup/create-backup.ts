@@ -24,10 +24,11 @@ import {describeFsError, LifeboatError} from '../errors.js';
 import {redactJson} from '../redaction.js';
 import {agentDir, documentFile, documentTextFile} from '../store/gateway-paths.js';
 import {openGateway, resolveTenant} from '../store/gateway-store.js';
-import {CATEGORIES, CATEGORY_IDS, isCategoryId, PRECOMPRESSED_EXTENSIONS, SCHEMA_VERSION, tableSpec, type CategoryId} from '../store/schema.js';
+import {CATEGORIES, CATEGORY_IDS, isCategoryId, SCHEMA_VERSION, tableSpec, type CategoryId} from '../store/schema.js';
 import {TOOL_VERSION} from '../version.js';
 import {prepareAtomicOutput} from './atomic-output.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
+import {isIncompressible} from './compressibility.js';
 import {sealTwoFactor} from './two-factor-block.js';
 
 export type BackupProgress =
@@ -156,7 +157,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			for (const document of dump.documents) {
 				const raw = documentFile(store.paths, document.id, document.ext);
 				if (fs.existsSync(raw)) {
-					entries.push({archivePath: `documents/files/${document.id}.${document.ext}`, file: raw, category: 'documents', size: 0, store: PRECOMPRESSED_EXTENSIONS.has(document.ext.toLowerCase()) || document.ext === 'bin'});
+					entries.push({archivePath: `documents/files/${document.id}.${document.ext}`, file: raw, category: 'documents', size: 0, store: isIncompressible(raw, document.ext, fs.statSync(raw).size)});
 				} else {
 					warnings.push(`document ${document.id}: file missing in the data directory, row kept without it`);
 				}

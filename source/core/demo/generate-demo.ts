@@ -30,6 +30,8 @@ export type DemoOptions = {
 	seed?: number;
 	/** Extra incompressible document bytes to add (for benchmarks), spread over files of ~8 MiB. */
 	extraDocumentBytes?: number;
+	/** Extra log-like text document bytes (compressible, for benchmarks), files of ~8 MiB. */
+	extraTextBytes?: number;
 	onProgress?: (message: string) => void;
 };
 
@@ -231,7 +233,10 @@ export async function generateDemo(options: DemoOptions): Promise<DemoSummary> {
 		}
 
 		if (options.extraDocumentBytes && options.extraDocumentBytes > 0) {
-			summary.bytes += await addBulkDocuments(store, random, options.extraDocumentBytes, insert, options.onProgress);
+			summary.bytes += await addBulkDocuments(store, random, options.extraDocumentBytes, 'binary', insert, options.onProgress);
+		}
+		if (options.extraTextBytes && options.extraTextBytes > 0) {
+			summary.bytes += await addBulkDocuments(store, random, options.extraTextBytes, 'text', insert, options.onProgress);
 		}
 
 		writeGatewayFiles(store, random, writeFile);
@@ -243,29 +248,39 @@ export async function generateDemo(options: DemoOptions): Promise<DemoSummary> {
 	}
 }
 
-/** Large incompressible documents for benchmarks, written chunk by chunk (never whole in memory). */
-async function addBulkDocuments(store: GatewayStore, random: Random, total: number, insert: Inserter, onProgress?: (message: string) => void): Promise<number> {
+/** Large documents for benchmarks, written chunk by chunk (never whole in memory). */
+async function addBulkDocuments(store: GatewayStore, random: Random, total: number, kind: 'binary' | 'text', insert: Inserter, onProgress?: (message: string) => void): Promise<number> {
 	const tenant = store.db.prepare(`SELECT id FROM tenants ORDER BY id LIMIT 1`).get() as {id: string};
 	const fileSize = 8 * 1024 * 1024;
 	const chunk = Buffer.alloc(1024 * 1024);
+	const ext = kind === 'binary' ? 'bin' : 'log';
+	const fillText = (buffer: Buffer) => {
+		let offset = 0;
+		while (offset < buffer.length) {
+			const line = `${new Date(BASE_TIME + random.int(0, 1e9)).toISOString()} INFO ${sentence(random, 6, 14)}\n`;
+			offset += buffer.write(line, offset);
+		}
+		return buffer;
+	};
 	let written = 0;
 	for (let index = 0; written < total; index++) {
 		const size = Math.min(fileSize, total - written);
-		const documentId = `doc_bulk${String(index).padStart(5, '0')}`;
-		const file = documentFile(store.paths, documentId, 'bin');
+		const documentId = `doc_bulk${kind[0]}${String(index).padStart(5, '0')}`;
+		const file = documentFile(store.paths, documentId, ext);
 		const hash = crypto.createHash('sha256');
 		const fd = fs.openSync(file, 'w');
 		for (let done = 0; done < size; done += chunk.length) {
-			const part = random.fill(chunk).subarray(0, Math.min(chunk.length, size - done));
+			const filled = kind === 'binary' ? random.fill(chunk) : fillText(chunk);
+			const part = filled.subarray(0, Math.min(chunk.length, size - done));
 			hash.update(part);
 			fs.writeSync(fd, part);
 		}
 		fs.closeSync(fd);
-		fs.writeFileSync(documentTextFile(store.paths, documentId), `[binary] bulk ${index}`);
+		fs.writeFileSync(documentTextFile(store.paths, documentId), `[${kind}] bulk ${index}`);
 		const created = new Date(BASE_TIME).toISOString();
-		insert('documents', {id: documentId, tenant_id: tenant.id, created_at: created, updated_at: created, name: `bulk-${index}.bin`, mime: 'application/octet-stream', ext: 'bin', size, sha256: hash.digest('hex'), uploaded_by: null, text_chars: 0, fts_hint: 'none'});
+		insert('documents', {id: documentId, tenant_id: tenant.id, created_at: created, updated_at: created, name: `bulk-${index}.${ext}`, mime: kind === 'binary' ? 'application/octet-stream' : 'text/plain', ext, size, sha256: hash.digest('hex'), uploaded_by: null, text_chars: 0, fts_hint: 'none'});
 		written += size;
-		if (index % 16 === 0) onProgress?.(`bulk documents: ${Math.round(written / 1048576)} MiB`);
+		if (index % 16 === 0) onProgress?.(`bulk ${kind} documents: ${Math.round(written / 1048576)} MiB`);
 	}
 	return written;
 }
