@@ -87,7 +87,10 @@ export async function dumpTables(
 				const table = tableSpec(tableName);
 				const columns = allColumns(table).map(column => column.name);
 				const statement = db.prepare(`SELECT ${columns.join(', ')} FROM ${table.name}${where} ORDER BY ${table.orderBy ?? 'id'}`);
-				const spools = new Map<string, JsonlSpool>();
+				// Rows come ordered so each archive path is contiguous (daily logs by day): only one
+				// file is open at a time, whatever the number of days.
+				const paths: string[] = [];
+				let spool: JsonlSpool | undefined;
 				let count = 0;
 				const seal = (column: string, id: string, value: unknown) => {
 					((dump.sealed[table.name] ??= {})[column] ??= {})[id] = value;
@@ -96,10 +99,10 @@ export async function dumpTables(
 				try {
 					for (const row of statement.iterate(...params) as Iterable<Row>) {
 						const archivePath = archivePathsFor(table, row);
-						let spool = spools.get(archivePath);
-						if (!spool) {
+						if (archivePath !== paths.at(-1)) {
+							spool?.close();
 							spool = new JsonlSpool(path.join(options.stagingDir, ...archivePath.split('/')));
-							spools.set(archivePath, spool);
+							paths.push(archivePath);
 						}
 						const safe = redactRow(table, row, seal);
 						if (safe !== row) {
@@ -110,7 +113,7 @@ export async function dumpTables(
 								}
 							}
 						}
-						spool.write(safe);
+						spool!.write(safe);
 						if (table.name === 'agents') dump.agentIds.push(String(row['id']));
 						if (table.name === 'documents') dump.documents.push({id: String(row['id']), ext: String(row['ext'])});
 						count++;
@@ -121,14 +124,14 @@ export async function dumpTables(
 						}
 					}
 				} finally {
-					for (const spool of spools.values()) spool.close();
+					spool?.close();
 				}
 				// An empty table still gets its (empty) file, so restore can tell "none" from "not included".
-				if (spools.size === 0 && table.name !== 'memory_daily_logs') {
+				if (paths.length === 0 && table.name !== 'memory_daily_logs') {
 					new JsonlSpool(path.join(options.stagingDir, ...table.archivePath.split('/'))).close();
-					spools.set(table.archivePath, undefined as never);
+					paths.push(table.archivePath);
 				}
-				for (const archivePath of [...spools.keys()].sort()) {
+				for (const archivePath of paths) {
 					dump.staged.push({archivePath, file: path.join(options.stagingDir, ...archivePath.split('/')), category: category.id});
 				}
 				dump.rowCounts[table.name] = count;
