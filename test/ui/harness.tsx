@@ -77,10 +77,12 @@ export function renderApp(gateway: GatewayChoice, options: {columns?: number; ro
 	};
 	rendered.press = async (...keys) => {
 		for (const key of keys) {
+			// A screen subscribes to keys in an effect that runs just after its first frame is
+			// drawn, and React commits each key's update before the next: leave time for both.
+			await new Promise(resolve => setTimeout(resolve, 40));
 			instance.stdin.write(key);
-			// Let Ink parse the key and React commit before the next one arrives.
-			await new Promise(resolve => setTimeout(resolve, 30));
 		}
+		await new Promise(resolve => setTimeout(resolve, 20));
 	};
 	rendered.waitFor = (expected, timeoutMs = 15_000) => waitForFrame(rendered.frame, expected, timeoutMs);
 	rendered.resize(options.columns ?? 80, options.rows ?? 24);

@@ -1,11 +1,14 @@
 import {Box, Text} from 'ink';
-import TextInput from 'ink-text-input';
 import {useTheme} from '../theme.js';
+import {TextInput} from './TextInput.js';
 
-/** A labelled one-line input. `mask` hides what is typed (passphrases). */
+/**
+ * A labelled one-line input. It owns its text (give `key` to start it afresh); `onChange` keeps
+ * the owner informed. `mask` hides what is typed (passphrases).
+ */
 export function TextField({
 	label,
-	value,
+	initialValue,
 	onChange,
 	onSubmit,
 	mask,
@@ -14,8 +17,8 @@ export function TextField({
 	isActive = true,
 }: {
 	label: string;
-	value: string;
-	onChange: (value: string) => void;
+	initialValue?: string;
+	onChange?: (value: string) => void;
 	onSubmit: (value: string) => void;
 	mask?: string;
 	placeholder?: string;
@@ -25,12 +28,18 @@ export function TextField({
 	const theme = useTheme();
 	return (
 		<Box flexDirection="column">
-			<Text bold>{label}</Text>
+			<Text bold wrap="truncate">
+				{label}
+			</Text>
 			<Box>
 				<Text color={theme.accent}>› </Text>
-				<TextInput value={value} onChange={onChange} onSubmit={onSubmit} mask={mask} placeholder={placeholder} focus={isActive} />
+				<TextInput initialValue={initialValue} onChange={onChange} onSubmit={onSubmit} mask={mask} placeholder={placeholder} focus={isActive} />
 			</Box>
-			{hint ? <Text dimColor wrap="truncate">{hint}</Text> : undefined}
+			{hint ? (
+				<Text dimColor wrap="truncate">
+					{hint}
+				</Text>
+			) : undefined}
 		</Box>
 	);
 }

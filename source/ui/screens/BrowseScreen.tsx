@@ -137,7 +137,7 @@ export function BrowseScreen({destDir, restoreAvailable}: {destDir?: string | un
 		prompt = (
 			<TextField
 				label={`Copy ${selected?.fileName ?? ''} to (folder or new file path)`}
-				value={state.draft}
+				initialValue={state.draft}
 				onChange={draft => dispatch({type: 'edit', draft})}
 				onSubmit={target => {
 					if (!selected || target.trim() === '') return;
@@ -151,7 +151,7 @@ export function BrowseScreen({destDir, restoreAvailable}: {destDir?: string | un
 		prompt = (
 			<TextField
 				label="Backups folder"
-				value={state.draft}
+				initialValue={state.draft}
 				onChange={draft => dispatch({type: 'edit', draft})}
 				onSubmit={dir => {
 					if (dir.trim() === '') return;
@@ -165,7 +165,7 @@ export function BrowseScreen({destDir, restoreAvailable}: {destDir?: string | un
 		prompt = (
 			<TextField
 				label={`Passphrase for ${selected?.fileName ?? 'the backup'}`}
-				value={state.draft}
+				initialValue={state.draft}
 				mask="*"
 				onChange={draft => dispatch({type: 'edit', draft})}
 				onSubmit={passphrase => {
@@ -189,7 +189,11 @@ export function BrowseScreen({destDir, restoreAvailable}: {destDir?: string | un
 	return (
 		<Frame title={`Browse · ${fitPath(state.destDir, Math.max(10, columns - 40))}${count}`} commands={commands} status={status} textEntry={textEntry}>
 			{body}
-			{prompt ? <Box marginTop={1}>{prompt}</Box> : undefined}
+			{prompt ? (
+				<Box key={state.mode} marginTop={1}>
+					{prompt}
+				</Box>
+			) : undefined}
 			{busy ? <Busy label="Working…" /> : undefined}
 			<VerifyPanel state={verify.state} width={columns} retry="v to try again" />
 		</Frame>

@@ -165,7 +165,7 @@ export function CreateWizard() {
 				<TextField
 					key={state.step}
 					label={confirm ? 'Type the passphrase again' : 'Passphrase (needed to restore; it cannot be recovered)'}
-					value={confirm ? state.passphraseConfirm : state.passphrase}
+					initialValue={confirm ? state.passphraseConfirm : state.passphrase}
 					mask="*"
 					onChange={value => dispatch({type: 'edit', field: confirm ? 'passphraseConfirm' : 'passphrase', value})}
 					onSubmit={() => dispatch({type: 'submit'})}
@@ -178,7 +178,7 @@ export function CreateWizard() {
 			body = (
 				<TextField
 					label="File holding the passphrase"
-					value={state.passphraseFile}
+					initialValue={state.passphraseFile}
 					hint="One line; a trailing newline is ignored."
 					onChange={value => dispatch({type: 'edit', field: 'passphraseFile', value})}
 					onSubmit={value => {
@@ -196,7 +196,7 @@ export function CreateWizard() {
 			body = (
 				<TextField
 					label="Folder to write the backup to (local path)"
-					value={state.destDir}
+					initialValue={state.destDir}
 					hint="Created if missing. Remote destinations come with the destinations feature."
 					onChange={value => dispatch({type: 'edit', field: 'destDir', value})}
 					onSubmit={() => dispatch({type: 'submit'})}
@@ -205,7 +205,7 @@ export function CreateWizard() {
 			break;
 		case 'name':
 			commands = ['select', 'back'];
-			body = <TextField label="Backup name" value={state.name} onChange={value => dispatch({type: 'edit', field: 'name', value})} onSubmit={() => dispatch({type: 'submit'})} />;
+			body = <TextField label="Backup name" initialValue={state.name} onChange={value => dispatch({type: 'edit', field: 'name', value})} onSubmit={() => dispatch({type: 'submit'})} />;
 			break;
 		case 'review':
 			commands = ['select', 'back'];
@@ -249,7 +249,8 @@ export function CreateWizard() {
 					Step {position + 1} of {stepIndex.length}
 				</Text>
 			) : undefined}
-			<Box flexDirection="column" marginTop={position >= 0 ? 1 : 0}>
+			{/* Keyed by step: each step's list starts fresh instead of inheriting the last one's cursor. */}
+			<Box key={state.step} flexDirection="column" marginTop={position >= 0 ? 1 : 0}>
 				{body}
 			</Box>
 		</Frame>

@@ -1,0 +1,204 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {afterEach, beforeAll, describe, expect, test} from 'vitest';
+import {listBackups} from '../../source/core/backup/list-backups.js';
+import {openBackupSource} from '../../source/core/backup/backup-source.js';
+import {verifyBackup} from '../../source/core/backup/verify-backup.js';
+import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
+import {demoGateway, KEY, renderApp, tempDir, type Rendered} from './harness.js';
+
+let gateway: GatewayChoice;
+let app: Rendered | undefined;
+
+beforeAll(async () => {
+	gateway = await demoGateway(21);
+});
+
+afterEach(() => {
+	app?.unmount();
+	app = undefined;
+});
+
+/** Home → Create backup, on the first step. */
+async function openWizard(target: GatewayChoice = gateway): Promise<Rendered> {
+	const rendered = renderApp(target, {route: {name: 'create'}});
+	await rendered.waitFor('What to back up');
+	return rendered;
+}
+
+/** Replaces the text of the focused field. */
+async function retype(rendered: Rendered, current: string, text: string) {
+	await rendered.press(...Array.from({length: current.length}, () => KEY.backspace));
+	await rendered.press(text);
+	await rendered.waitFor(`› ${text}`);
+}
+
+describe('Create backup wizard', () => {
+	test('everything, all tenants, zip, no encryption: progress to result, then Verify now', async () => {
+		app = await openWizard();
+		await app.press(KEY.enter); // Everything
+		await app.waitFor('› All tenants');
+		await app.press(KEY.enter); // All tenants
+		await app.waitFor('Format');
+		expect(app.frame()).toContain('› zip (default)');
+		await app.press(KEY.enter);
+		await app.waitFor('Encryption');
+		await app.press(KEY.enter); // None
+		await app.waitFor('Folder to write the backup to');
+		expect(app.frame()).toContain(`› ${gateway.backupDir}`);
+		await app.press(KEY.enter);
+		await app.waitFor('Backup name');
+		await retype(app, app.frame().match(/› (lifeboat-backup-\S+)/)![1]!, 'ui-plain');
+		await app.press(KEY.enter);
+		const review = await app.waitFor('Review');
+		expect(review).toMatch(/Categories\s+everything \(18 categories\)/);
+		expect(review).toMatch(/Tenants\s+all tenants/);
+		expect(review).toMatch(/Encryption\s+none/);
+		expect(review).toContain('ui-plain.zip');
+		await app.press(KEY.enter);
+		const result = await app.waitFor('✓ Backup written');
+		const file = path.join(gateway.backupDir, 'ui-plain.zip');
+		expect(fs.existsSync(file)).toBe(true);
+		expect(result).toContain(file);
+		const sha = result.match(/SHA-256\s+([0-9a-f]{64})/)![1];
+		expect(sha).toHaveLength(64);
+		expect(result).toMatch(/Duration\s+\d/);
+		expect(result).toMatch(/Size\s+\d+(\.\d)? (KB|MB)/);
+		await app.press(KEY.enter); // Verify now
+		await app.waitFor(/✓ Verified: \d+ files/);
+	});
+
+	test('pick categories (Space) for one tenant, tar.gz: the backup holds exactly that', async () => {
+		app = await openWizard();
+		await app.press('j', KEY.enter);
+		await app.waitFor('[ ] Users');
+		await app.press(KEY.enter); // nothing ticked
+		await app.waitFor('Tick at least one category');
+		await app.press(KEY.space); // Users
+		await app.waitFor('[x] Users');
+		await app.press('j', 'j', KEY.space); // Chats
+		await app.waitFor('[x] Chats');
+		await app.press(KEY.enter);
+		await app.waitFor('All tenants');
+		await app.press('j', KEY.enter); // first tenant
+		await app.waitFor('› zip');
+		await app.press('j', KEY.enter); // tar.gz
+		await app.waitFor('› None');
+		await app.press(KEY.enter, KEY.enter);
+		await app.waitFor('Backup name');
+		await retype(app, app.frame().match(/› (lifeboat-backup-\S+)/)![1]!, 'ui-picked');
+		await app.press(KEY.enter);
+		const review = await app.waitFor('Review');
+		expect(review).toMatch(/Categories\s+Users, Chats/);
+		expect(review).toMatch(/Format\s+tar\.gz/);
+		await app.press(KEY.enter);
+		await app.waitFor('✓ Backup written');
+		const [listing] = (await listBackups(gateway.backupDir)).filter(backup => backup.fileName === 'ui-picked.tar.gz');
+		expect(listing?.metadata?.categories).toEqual(['users', 'chats']);
+		expect(listing?.metadata?.tenant).not.toBeNull();
+	});
+
+	test('passphrase typed twice (masked); a mismatch is caught; the backup is encrypted', async () => {
+		app = await openWizard();
+		await app.press(KEY.enter, KEY.enter, KEY.enter);
+		await app.waitFor('› None');
+		await app.press('j', KEY.enter);
+		await app.waitFor('Passphrase (needed to restore');
+		await app.press('correct horse');
+		const masked = await app.waitFor('› *************');
+		expect(masked).not.toContain('correct horse');
+		await app.press(KEY.enter);
+		await app.waitFor('Type the passphrase again');
+		await app.press('wrong horse', KEY.enter);
+		await app.waitFor('The passphrases do not match');
+		await app.press('correct horse', KEY.enter);
+		await app.waitFor('Type the passphrase again');
+		await app.press('correct horse', KEY.enter);
+		await app.waitFor('Folder to write the backup to');
+		await app.press(KEY.enter);
+		await app.waitFor('Backup name');
+		await retype(app, app.frame().match(/› (lifeboat-backup-\S+)/)![1]!, 'ui-secret');
+		await app.press(KEY.enter);
+		const review = await app.waitFor('Review');
+		expect(review).toMatch(/Encryption\s+passphrase/);
+		expect(review).toContain('ui-secret.zip.enc');
+		expect(review).not.toContain('correct horse');
+		await app.press(KEY.enter);
+		const result = await app.waitFor('✓ Backup written', 30_000);
+		expect(result).toMatch(/Encrypted\s+yes/);
+		const file = path.join(gateway.backupDir, 'ui-secret.zip.enc');
+		const listing = (await listBackups(gateway.backupDir)).find(backup => backup.path === file);
+		expect(listing?.encrypted).toBe(true);
+		const verified = await verifyBackup(await openBackupSource(file, {passphrase: 'correct horse'}));
+		expect(verified.ok).toBe(true);
+		await app.press(KEY.enter); // Verify now uses the same passphrase
+		await app.waitFor(/✓ Verified: \d+ files/, 30_000);
+	});
+
+	test('passphrase from a file: unreadable path refused, then the file is used', async () => {
+		const dir = tempDir();
+		const passFile = path.join(dir, 'pass.txt');
+		fs.writeFileSync(passFile, 'from a file\n');
+		app = await openWizard();
+		await app.press(KEY.enter, KEY.enter, KEY.enter);
+		await app.waitFor('› None');
+		await app.press('j', 'j', KEY.enter);
+		await app.waitFor('File holding the passphrase');
+		await app.press(path.join(dir, 'nope.txt'), KEY.enter);
+		await app.waitFor('Cannot read');
+		await retype(app, path.join(dir, 'nope.txt'), passFile);
+		await app.press(KEY.enter);
+		await app.waitFor('Folder to write the backup to');
+		await app.press(KEY.enter);
+		await app.waitFor('Backup name');
+		await retype(app, app.frame().match(/› (lifeboat-backup-\S+)/)![1]!, 'ui-passfile');
+		await app.press(KEY.enter);
+		await app.waitFor(`Encryption    passphrase from ${passFile}`);
+		await app.press(KEY.enter);
+		await app.waitFor('✓ Backup written', 30_000);
+		const file = path.join(gateway.backupDir, 'ui-passfile.zip.enc');
+		expect((await verifyBackup(await openBackupSource(file, {passphrase: 'from a file'}))).ok).toBe(true);
+	});
+
+	test('an unreachable destination shows a red line with the next step, and Esc goes back to fix it', async () => {
+		const dir = tempDir();
+		const blocker = path.join(dir, 'a-file');
+		fs.writeFileSync(blocker, 'not a folder');
+		app = await openWizard();
+		await app.press(KEY.enter, KEY.enter, KEY.enter, KEY.enter);
+		await app.waitFor('Folder to write the backup to');
+		await retype(app, gateway.backupDir, path.join(blocker, 'sub'));
+		await app.press(KEY.enter);
+		await app.waitFor('Backup name');
+		await app.press(KEY.enter);
+		await app.waitFor('Review');
+		await app.press(KEY.enter);
+		const frame = await app.waitFor('✗');
+		expect(frame.replace(/\n/g, ' ')).toMatch(/✗ .*not a directory.* — Esc to change the settings/);
+		expect(frame).not.toMatch(/\n\s+at /);
+		await app.press(KEY.escape);
+		await app.waitFor('Backup name');
+		await app.press(KEY.escape);
+		await app.waitFor('Folder to write the backup to');
+	});
+
+	test('names with a slash are refused; Esc walks back step by step and leaves from the first', async () => {
+		app = await openWizard();
+		await app.press(KEY.enter, KEY.enter, 'j', 'j', KEY.enter);
+		await app.waitFor('Folder to write the backup to'); // directory format skips encryption
+		await app.press(KEY.enter);
+		await app.waitFor('Backup name');
+		await app.press('/x', KEY.enter);
+		await app.waitFor('must not contain /');
+		await app.press(KEY.escape);
+		await app.waitFor('Folder to write');
+		await app.press(KEY.escape);
+		await app.waitFor('directory (plain folder');
+		await app.press(KEY.escape);
+		await app.waitFor('All tenants');
+		await app.press(KEY.escape);
+		await app.waitFor('What to back up');
+		await app.press(KEY.escape);
+		await app.waitFor('› Create backup');
+	});
+});
