@@ -21,6 +21,8 @@ export type RestoreOptions = {
 	keyFile?: string;
 	/** Passphrase of an encrypted backup. */
 	passphrase?: string;
+	/** Skip the separate verify pass (the plan pass still checks every entry it reads against the manifest). Apply always verifies. */
+	skipVerify?: boolean;
 	signal?: AbortSignal;
 	onProgress?: (progress: RestoreProgress) => void;
 };
@@ -45,7 +47,16 @@ export type CategoryPlan = TableCounts & {
 	/** Ids of conflicting entities (capped at CONFLICT_ID_LIMIT; conflictIdsTruncated says how many more). */
 	conflictIds: string[];
 	conflictIdsTruncated: number;
+	/** The same conflicts with the table each id belongs to (`files` for a file: id is its path in the data dir). */
+	conflictRefs: ConflictRef[];
+	/** Loose files (agent files, documents, gateway files) alone, included in the counts above. */
+	fileCounts: TableCounts;
 };
+
+/** Table name used for file entries in conflict refs, quarantine entries and getConflictDetail. */
+export const FILES_TABLE = 'files';
+
+export type ConflictRef = {table: string; id: string};
 
 export const CONFLICT_ID_LIMIT = 10_000;
 
@@ -59,6 +70,12 @@ export type RestorePlan = {
 	/** What the operator must re-enter after restore (redacted secrets, node re-pairing). */
 	secretsToReenter: RedactionNote[];
 	warnings: string[];
+	/** Tenants whose data the restore touches (replace wipes these, in the selected categories only). */
+	scopeTenantIds: string[];
+	/** 2FA secrets in the backup and whether this restore can open them. */
+	twoFactor: {users: number; restorable: boolean} | null;
+	/** Wall time of the planning pass (verify included). */
+	durationMs: number;
 };
 
 export type RestoreResult = {
@@ -67,7 +84,10 @@ export type RestoreResult = {
 	/** Folder holding conflicting entries (additive mode), relative paths inside the data dir. */
 	quarantineDir?: string;
 	applied: {inserted: number; identical: number; quarantined: number; deleted: number; files: number};
+	/** Per category, what the apply pass did (same shape as the plan, counted while writing). */
+	appliedCategories: CategoryPlan[];
 	secretsToReenter: RedactionNote[];
+	warnings: string[];
 	durationMs: number;
 };
 
@@ -89,4 +109,22 @@ export type QuarantineEntry = {
 	id: string;
 	createdAt: string;
 	changed: string[];
+	/** `table:id`, the handle `quarantine show|accept|discard` take. */
+	entryId: string;
+	/** False when the live entity no longer exists (accept then inserts it). */
+	liveExists: boolean;
+};
+
+/** One restore's quarantine folder. */
+export type QuarantineRestore = {
+	restoreId: string;
+	createdAt: string;
+	/** Folder relative to the data dir: quarantine/<restore-id>. */
+	dir: string;
+	backup: {id: string; name: string; createdAt: string};
+	mode: RestoreMode;
+	intoTenant: string | null;
+	entries: number;
+	/** Entries per category. */
+	categories: Record<string, number>;
 };

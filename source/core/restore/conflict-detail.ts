@@ -1,0 +1,138 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import {StringDecoder} from 'node:string_decoder';
+import {openArchive, readAll} from '../archive/archive-reader.js';
+import {LifeboatError} from '../errors.js';
+import {openGateway} from '../store/gateway-store.js';
+import {tableSpec, TABLES, type CategoryId, type GatewayFileSpec} from '../store/schema.js';
+import {fileTarget, gatewayFileSpec, routeEntry, safeTarget} from './archive-routes.js';
+import {changedPaths, mergeRedacted} from './json-merge.js';
+import {REDACTED_MARKER, SECRET_JSON_KEY} from '../store/schema.js';
+import {resolveContext} from './restore-context.js';
+import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
+import {changedColumns, codecFor, isLiveSecret, rowValues, valuesToObject, type RowValues, type TableCodec} from './row-codec.js';
+
+/** Shown instead of a live secret in side-by-side views: secrets never reach the screen. */
+export const LIVE_SECRET_MASK = '[secret: kept]';
+
+const PREVIEW_BYTES = 64 * 1024;
+
+export function maskedLive(codec: TableCodec, live: RowValues | undefined): Record<string, unknown> {
+	if (!live) return {};
+	const out = valuesToObject(codec, live);
+	for (const index of [...codec.redacted, ...codec.sealed]) {
+		if (isLiveSecret(live[index])) out[codec.names[index]!] = LIVE_SECRET_MASK;
+	}
+	return out;
+}
+
+function parseJson(content: Buffer): unknown {
+	try {
+		return JSON.parse(content.toString('utf8'));
+	} catch {
+		return undefined;
+	}
+}
+
+/** Leaves of a JSON document by dotted path, secret-looking keys masked (markers shown as they are). */
+export function flattenJson(value: unknown): Record<string, unknown> {
+	const out: Record<string, unknown> = {};
+	const walk = (node: unknown, trail: string, secret: boolean) => {
+		if (node && typeof node === 'object') {
+			const entries = Array.isArray(node) ? node.map((item, index) => [`[${index}]`, item] as const) : Object.entries(node);
+			if (entries.length === 0) out[trail || '(root)'] = node;
+			for (const [key, child] of entries) walk(child, key.startsWith('[') ? `${trail}${key}` : trail ? `${trail}.${key}` : key, secret || (!key.startsWith('[') && SECRET_JSON_KEY.test(key)));
+			return;
+		}
+		out[trail || '(root)'] = secret && typeof node === 'string' && node.length > 0 && node !== REDACTED_MARKER ? LIVE_SECRET_MASK : node;
+	};
+	walk(value, '', false);
+	return out;
+}
+
+/** A file's side of a side-by-side view: flattened JSON for gateway JSON files (secrets masked), else size, hash and a text preview. */
+export function describeFile(target: string, content: Buffer | undefined, spec: GatewayFileSpec | undefined): Record<string, unknown> {
+	if (!content) return {};
+	if (spec?.kind === 'json') {
+		const parsed = parseJson(content);
+		if (parsed !== undefined) return flattenJson(parsed);
+	}
+	const out: Record<string, unknown> = {path: target, size: content.length, sha256: crypto.createHash('sha256').update(content).digest('hex')};
+	if (spec?.kind === 'opaque') return out;
+	const text = content.subarray(0, PREVIEW_BYTES).toString('utf8');
+	if (!text.includes('\u0000') && !text.includes('\ufffd')) out['preview'] = text;
+	return out;
+}
+
+/** Dotted keys (JSON files; the backup's markers merged with live secrets first) or `content` that differ. */
+export function fileChanges(backup: Buffer, live: Buffer | undefined, spec: GatewayFileSpec | undefined): string[] {
+	if (!live) return ['(missing live)'];
+	if (spec?.kind === 'json') {
+		const a = parseJson(backup);
+		const b = parseJson(live);
+		if (a !== undefined && b !== undefined) return changedPaths(mergeRedacted(a, b).value, b);
+	}
+	return backup.equals(live) ? [] : ['content'];
+}
+
+export function readLive(file: string, max = 256 * 1024 * 1024): Buffer | undefined {
+	const stats = fs.statSync(file, {throwIfNoEntry: false});
+	if (!stats?.isFile()) return undefined;
+	if (stats.size > max) return Buffer.from(`[${stats.size} bytes]`);
+	return fs.readFileSync(file);
+}
+
+/**
+ * One conflicting entity of a planned restore, the backup's version beside the live one (live
+ * secrets masked), for the TUI's side-by-side view. `table` is `files` for a file, with `id` its
+ * path in the data dir. Streams the archive up to the entity; nothing is written.
+ */
+export async function getConflictDetail(options: RestoreOptions, category: CategoryId, table: string, id: string): Promise<ConflictDetail> {
+	const store = openGateway(options.dataDir);
+	try {
+		const ctx = await resolveContext(options, store);
+		if (!ctx.categories.includes(category)) throw new LifeboatError('unknown-category', `Category ${category} is not part of this restore`);
+		const stopEarly = options.source.format !== 'tar.gz';
+		if (table === FILES_TABLE) {
+			const live = safeTarget(store.paths.root, id);
+			const spec = gatewayFileSpec(id);
+			let backup: Buffer | undefined;
+			for await (const entry of openArchive(options.source).entries()) {
+				if (backup && stopEarly) break;
+				const route = routeEntry(entry.path);
+				if (backup || entry.kind !== 'file' || (route.kind !== 'agent-file' && route.kind !== 'document-file' && route.kind !== 'document-text' && route.kind !== 'gateway-file')) continue;
+				if (route.category !== category || fileTarget(route, ctx.mapper) !== id) continue;
+				backup = await readAll(entry, Math.max(entry.size, 0));
+			}
+			if (!backup) throw new LifeboatError('usage', `No file ${id} in this backup`);
+			const liveContent = readLive(live);
+			return {category, table, id, backup: describeFile(id, backup, spec), live: describeFile(id, liveContent, spec), changed: fileChanges(backup, liveContent, spec)};
+		}
+		if (!TABLES.some(spec => spec.name === table) || tableSpec(table).category !== category) throw new LifeboatError('usage', `No table ${table} in category ${category}`);
+		const codec = codecFor(tableSpec(table));
+		let found: RowValues | undefined;
+		for await (const entry of openArchive(options.source).entries()) {
+			if (found && stopEarly) break;
+			const route = routeEntry(entry.path);
+			if (found || route.kind !== 'table' || route.table.name !== table) continue;
+			let rest = '';
+			const decoder = new StringDecoder('utf8');
+			const consider = (line: string) => {
+				if (found || !line.trim()) return;
+				const values = rowValues(codec, JSON.parse(line), entry.path);
+				if (ctx.mapper.id(values[0] as string) === id) found = ctx.mapper.values(codec, values);
+			};
+			for await (const chunk of entry.open()) {
+				const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
+				rest = lines.pop() ?? '';
+				for (const line of lines) consider(line);
+			}
+			consider(rest + decoder.end());
+		}
+		if (!found) throw new LifeboatError('usage', `No ${table} ${id} in this backup`);
+		const live = store.db.prepare(codec.selectSql).raw(true).get(id) as RowValues | undefined;
+		return {category, table, id, backup: valuesToObject(codec, found), live: maskedLive(codec, live), changed: live ? changedColumns(codec, live, found) : codec.compared.map(index => codec.names[index]!)};
+	} finally {
+		store.close();
+	}
+}

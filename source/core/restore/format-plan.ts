@@ -1,0 +1,52 @@
+import type {RedactionNote} from '../archive/archive-format.js';
+import {formatBytes, formatCount} from '../format.js';
+import type {CategoryPlan, RestorePlan, RestoreResult} from './restore-types.js';
+
+function plural(count: number, word: string): string {
+	return `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** `users: 42 (3 conflicts — would go to quarantine)`, `documents: 189 files, 2.1 GB (0 conflicts)`. */
+export function formatCategory(category: CategoryPlan, mode: RestorePlan['mode']): string {
+	let head = `${category.category}: ${formatCount(category.total)}`;
+	if (category.unit !== category.category) head += ` ${category.unit}`;
+	if (category.unit === 'files') head += `, ${formatBytes(category.bytes)}`;
+	else if (category.files > 0) head += `, ${plural(category.files, 'file')}`;
+	const details: string[] = [];
+	if (category.new > 0 && (category.identical > 0 || category.conflicts > 0 || category.toDelete > 0)) details.push(`${formatCount(category.new)} new`);
+	if (category.identical > 0) details.push(`${formatCount(category.identical)} identical`);
+	let conflicts = plural(category.conflicts, 'conflict');
+	if (category.conflicts > 0) conflicts += mode === 'replace' ? ' — backup version replaces live' : ' — would go to quarantine';
+	details.push(conflicts);
+	if (category.toDelete > 0) details.push(`${formatCount(category.toDelete)} to delete`);
+	return `${head} (${details.join(', ')})`;
+}
+
+/** "webhooks.secret ×9, connections.auth_token ×9, node_pairings.pairing_secret ×6 (re-pair)". */
+export function formatSecrets(notes: readonly RedactionNote[]): string {
+	return notes.map(note => `${note.field} ×${formatCount(note.count)}${note.action === 're-pair the node' ? ' (re-pair)' : note.action === 're-enroll 2FA' ? ' (re-enroll 2FA)' : ''}`).join(', ');
+}
+
+/** Human lines of a plan: one per category, then totals. */
+export function formatPlan(plan: RestorePlan): string[] {
+	const lines = plan.categories.map(category => formatCategory(category, plan.mode));
+	const {totals} = plan;
+	const parts = [`${formatCount(totals.new)} new`, `${formatCount(totals.identical)} identical`, plural(totals.conflicts, 'conflict')];
+	if (plan.mode === 'replace') parts.push(`${formatCount(totals.toDelete)} to delete`);
+	lines.push(`Total: ${parts.join(', ')}`);
+	lines.push(`Total size: ${formatBytes(totals.bytes)}`);
+	return lines;
+}
+
+/** Human lines of a finished restore. */
+export function formatResult(result: RestoreResult): string[] {
+	const {applied} = result;
+	const lines = [
+		`Restored (${result.plan.mode}) in ${(result.durationMs / 1000).toFixed(1)} s: ${formatCount(applied.inserted)} written, ${formatCount(applied.identical)} identical, ${formatCount(applied.quarantined)} quarantined, ${formatCount(applied.deleted)} deleted, ${plural(applied.files, 'file')} written`,
+	];
+	if (result.quarantineDir) lines.push(`Quarantine: ${result.quarantineDir} (review: lifeboat quarantine show ${result.restoreId})`);
+	if (result.secretsToReenter.length > 0) lines.push(`Re-enter: ${formatSecrets(result.secretsToReenter)}`);
+	for (const warning of result.warnings) lines.push(`Warning: ${warning}`);
+	lines.push(`Restore id: ${result.restoreId}`);
+	return lines;
+}

@@ -1,0 +1,88 @@
+import crypto from 'node:crypto';
+import type {TableCodec, RowValues} from './row-codec.js';
+
+/**
+ * Columns holding a JSON array of ids (not declared as `ref` in the schema, which only knows single
+ * ids). They are remapped with the same function so lists of agents survive --into-tenant too.
+ */
+export const REF_LIST_COLUMNS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+	discussions: {agent_ids: 'agents'},
+	skills: {enabled_agents: 'agents'},
+};
+
+/**
+ * How backup ids become live ids. Without --into-tenant ids are kept. With it, every id is
+ * replaced by `<prefix>_<16 hex of sha256(target tenant id, old id)>`: deterministic, so a second
+ * restore into the same tenant finds the same ids (idempotent), the same old id maps to the same new
+ * id in every table, `ref` column and file path (references survive), and two target tenants get
+ * disjoint ids.
+ */
+export type IdMapper = {
+	readonly remaps: boolean;
+	readonly sourceTenantId: string | null;
+	readonly targetTenantId: string | null;
+	id(oldId: string): string;
+	/** Remaps id, tenant_id, ref columns and id lists of a row in place; returns it. */
+	values(codec: TableCodec, values: RowValues): RowValues;
+};
+
+export function remapId(targetTenantId: string, oldId: string): string {
+	const underscore = oldId.indexOf('_');
+	const prefix = underscore > 0 && underscore <= 12 ? oldId.slice(0, underscore + 1) : '';
+	return prefix + crypto.createHash('sha256').update(`${targetTenantId}\u0000${oldId}`).digest('hex').slice(0, 16);
+}
+
+export const IDENTITY_MAPPER: IdMapper = {
+	remaps: false,
+	sourceTenantId: null,
+	targetTenantId: null,
+	id: oldId => oldId,
+	values: (_codec, values) => values,
+};
+
+export function tenantMapper(sourceTenantId: string, targetTenantId: string): IdMapper {
+	if (sourceTenantId === targetTenantId) return {...IDENTITY_MAPPER, sourceTenantId, targetTenantId};
+	const cache = new Map<string, string>();
+	const id = (oldId: string) => {
+		let mapped = cache.get(oldId);
+		if (mapped === undefined) {
+			mapped = remapId(targetTenantId, oldId);
+			if (cache.size > 100_000) cache.clear();
+			cache.set(oldId, mapped);
+		}
+		return mapped;
+	};
+	return {
+		remaps: true,
+		sourceTenantId,
+		targetTenantId,
+		id,
+		values(codec, values) {
+			values[0] = id(String(values[0]));
+			values[1] = targetTenantId;
+			codec.columns.forEach((column, index) => {
+				const value = values[index];
+				if (typeof value !== 'string') return;
+				if (column.ref) values[index] = id(value);
+				else if (REF_LIST_COLUMNS[codec.spec.name]?.[column.name]) values[index] = remapIdList(value, id);
+			});
+			return values;
+		},
+	};
+}
+
+function remapIdList(text: string, id: (oldId: string) => string): string {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(text);
+	} catch {
+		return text;
+	}
+	if (!Array.isArray(parsed)) return text;
+	return JSON.stringify(parsed.map(item => (typeof item === 'string' ? id(item) : item)));
+}
+
+/** Deterministic id of a tenant created by --into-tenant from a new slug. */
+export function newTenantId(slug: string): string {
+	return `ten_${crypto.createHash('sha256').update(`lifeboat-tenant\u0000${slug}`).digest('hex').slice(0, 16)}`;
+}

@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import {MANIFEST_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
+import {openArchive} from '../archive/archive-reader.js';
+import {parseManifest, readMetadata} from '../backup/read-metadata.js';
+import {LifeboatError} from '../errors.js';
+import type {GatewayStore, TenantSummary} from '../store/gateway-store.js';
+import {CATEGORY_IDS, categorySpec, isCategoryId, type CategoryId} from '../store/schema.js';
+import {IDENTITY_MAPPER, newTenantId, tenantMapper, type IdMapper} from './id-map.js';
+import type {RestoreMode, RestoreOptions, RestorePlan} from './restore-types.js';
+
+/** Everything a restore pass needs to know, resolved once from the options, backup and store. */
+export type RestoreContext = {
+	store: GatewayStore;
+	options: RestoreOptions;
+	metadata: BackupMetadata;
+	/** Loaded up front where the archive allows random access; otherwise read when reached. */
+	manifest: BackupManifest | undefined;
+	mode: RestoreMode;
+	categories: CategoryId[];
+	mapper: IdMapper;
+	/** Tenant ids in the backup (rows of other tenants are refused). */
+	backupTenantIds: Set<string>;
+	/** Tenants the restore touches; replace wipes their rows in the selected categories. */
+	scopeTenantIds: string[];
+	targetTenant: RestorePlan['targetTenant'];
+	/** Set when --into-tenant names another tenant than the backup's: tenants rows are not restored. */
+	intoTenant: {id: string; slug: string; name: string; exists: boolean} | null;
+	warnings: string[];
+};
+
+export function slugify(text: string): string {
+	return text
+		.toLowerCase()
+		.normalize('NFKD')
+		.replace(/[^a-z0-9]+/g, '-')
+		.replace(/^-|-$/g, '');
+}
+
+function findTenant(store: GatewayStore, tenant: string): TenantSummary | undefined {
+	return store.db.prepare(`SELECT id, name, slug FROM tenants WHERE id = ? OR slug = ? OR name = ?`).get(tenant, tenant, tenant) as TenantSummary | undefined;
+}
+
+/** Parses --only against the backup: unknown names and categories the backup lacks are errors. */
+export function resolveOnly(only: readonly string[] | undefined, metadata: BackupMetadata): CategoryId[] {
+	if (!only || only.length === 0) return CATEGORY_IDS.filter(id => metadata.categories.includes(id));
+	const unknown = only.filter(name => !isCategoryId(name));
+	if (unknown.length > 0) {
+		throw new LifeboatError('unknown-category', `Unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.join(', ')} (known: ${CATEGORY_IDS.join(', ')})`);
+	}
+	const missing = only.filter(name => !metadata.categories.includes(name as CategoryId));
+	if (missing.length > 0) {
+		throw new LifeboatError('unknown-category', `Categor${missing.length > 1 ? 'ies' : 'y'} ${missing.join(', ')} not in this backup (it holds: ${metadata.categories.join(', ')})`);
+	}
+	return CATEGORY_IDS.filter(id => only.includes(id));
+}
+
+export async function readManifestUpFront(options: RestoreOptions): Promise<BackupManifest | undefined> {
+	const reader = openArchive(options.source);
+	if (!reader.readEntry) return undefined;
+	const text = await reader.readEntry(MANIFEST_PATH);
+	if (!text) throw new LifeboatError('corrupt-archive', 'manifest.json: missing (the backup was not finished or was cut short)');
+	return parseManifest(text);
+}
+
+export async function resolveContext(options: RestoreOptions, store: GatewayStore, metadata?: BackupMetadata): Promise<RestoreContext> {
+	const mode = options.mode ?? 'additive';
+	if (mode !== 'additive' && mode !== 'replace') throw new LifeboatError('usage', `Unknown restore mode "${String(mode)}" (use additive or replace)`);
+	if (options.keyFile !== undefined && !fs.statSync(options.keyFile, {throwIfNoEntry: false})?.isFile()) {
+		throw new LifeboatError('usage', `--key-file ${options.keyFile}: no such file`);
+	}
+	metadata ??= await readMetadata(options.source);
+	const categories = resolveOnly(options.only, metadata);
+	const tenantScoped = categories.some(id => categorySpec(id).scope === 'tenant');
+	const backupTenantIds = new Set(metadata.tenants.map(tenant => tenant.id));
+	const warnings: string[] = [];
+	let mapper = IDENTITY_MAPPER;
+	let scopeTenantIds = metadata.tenants.map(tenant => tenant.id);
+	let targetTenant: RestorePlan['targetTenant'] = null;
+	let intoTenant: RestoreContext['intoTenant'] = null;
+
+	if (options.intoTenant !== undefined) {
+		const wanted = options.intoTenant.trim();
+		if (!wanted) throw new LifeboatError('usage', '--into-tenant needs a tenant id, slug or name');
+		if (metadata.tenants.length !== 1) {
+			throw new LifeboatError('usage', `--into-tenant needs a backup of one tenant; this one holds ${metadata.tenants.length} (make one with: lifeboat backup create --tenant SLUG)`);
+		}
+		const source = metadata.tenants[0]!;
+		const found = findTenant(store, wanted);
+		if (found) {
+			targetTenant = {...found, exists: true};
+		} else {
+			if (mode === 'replace') {
+				throw new LifeboatError('unknown-tenant', `Tenant "${wanted}" does not exist; replace mode only replaces an existing tenant's data (restore additively to create it)`);
+			}
+			const slug = slugify(wanted);
+			if (!slug) throw new LifeboatError('usage', `--into-tenant "${wanted}" has no letters or digits to make a tenant slug from`);
+			const id = newTenantId(slug);
+			const clash = findTenant(store, slug) ?? findTenant(store, id);
+			if (clash) throw new LifeboatError('conflict', `Tenant "${wanted}" would collide with existing tenant ${clash.slug} (${clash.id}); pass that tenant's slug to restore into it`);
+			targetTenant = {id, slug, name: wanted, exists: false};
+		}
+		if (targetTenant.id === source.id) {
+			warnings.push(`--into-tenant ${wanted} is the tenant the backup came from: ids are kept`);
+		} else {
+			mapper = tenantMapper(source.id, targetTenant.id);
+			intoTenant = targetTenant;
+		}
+		scopeTenantIds = [targetTenant.id];
+	} else {
+		const missing = metadata.tenants.filter(tenant => !findTenant(store, tenant.id));
+		if (tenantScoped && missing.length > 0 && !categories.includes('users')) {
+			throw new LifeboatError(
+				'unknown-tenant',
+				`Tenant ${missing.map(tenant => tenant.slug).join(', ')} is not on this gateway; include the users category (it holds the tenant) or restore into an existing tenant with --into-tenant`,
+			);
+		}
+		if (metadata.tenant) targetTenant = {...metadata.tenant, exists: !missing.some(tenant => tenant.id === metadata!.tenant!.id)};
+	}
+	return {
+		store,
+		options,
+		metadata,
+		manifest: await readManifestUpFront(options),
+		mode,
+		categories,
+		mapper,
+		backupTenantIds,
+		scopeTenantIds,
+		targetTenant,
+		intoTenant,
+		warnings,
+	};
+}

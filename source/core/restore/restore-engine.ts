@@ -1,0 +1,175 @@
+import crypto from 'node:crypto';
+import type {BackupMetadata} from '../archive/archive-format.js';
+import {readMetadata} from '../backup/read-metadata.js';
+import {verifyBackup} from '../backup/verify-backup.js';
+import {LifeboatError} from '../errors.js';
+import {openGateway} from '../store/gateway-store.js';
+import {resolveContext, type RestoreContext} from './restore-context.js';
+import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
+import type {RestoreOptions, RestorePlan, RestoreResult, TableCounts} from './restore-types.js';
+import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from './staging.js';
+import {writeQuarantineSummary} from '../quarantine/quarantine.js';
+
+/** Runs the existing verifier; a failing archive is refused with its first problem. */
+export async function verifyOrThrow(options: RestoreOptions): Promise<void> {
+	const result = await verifyBackup(options.source, {
+		onProgress: progress => options.onProgress?.({phase: 'verify', bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal}),
+	});
+	if (result.ok) return;
+	const first = result.problems[0] ?? 'the backup failed verification';
+	const more = result.problems.length > 1 ? ` (+${result.problems.length - 1} more problem${result.problems.length > 2 ? 's' : ''})` : '';
+	throw new LifeboatError(result.code ?? 'corrupt-archive', /nothing was restored/.test(first) ? `${first}${more}` : `${first}${more}; nothing was restored`);
+}
+
+function buildPlan(ctx: RestoreContext, outcome: PassOutcome, warnings: string[], started: number): RestorePlan {
+	const totals: RestorePlan['totals'] = {new: 0, identical: 0, conflicts: 0, toDelete: 0, files: 0, bytes: 0};
+	for (const category of outcome.categories) {
+		for (const key of ['new', 'identical', 'conflicts', 'toDelete'] as Array<keyof TableCounts>) totals[key] += category[key];
+		totals.files += category.files;
+		totals.bytes += category.bytes;
+	}
+	return {
+		backup: ctx.metadata,
+		mode: ctx.mode,
+		targetTenant: ctx.targetTenant,
+		categories: outcome.categories,
+		totals,
+		secretsToReenter: outcome.secretsToReenter,
+		warnings: [...ctx.warnings, ...warnings, ...outcome.warnings],
+		scopeTenantIds: ctx.scopeTenantIds,
+		twoFactor: outcome.twoFactor,
+		durationMs: Date.now() - started,
+	};
+}
+
+/**
+ * Computes what a restore would do, writing nothing: verifies the archive (unless skipVerify),
+ * then streams it once against the live store inside a read transaction, classifying every row and
+ * file by id as new, identical or conflicting (plus, in replace mode, what would be deleted).
+ */
+export async function planRestore(options: RestoreOptions): Promise<RestorePlan> {
+	const started = Date.now();
+	const metadata = await readMetadata(options.source);
+	const store = openGateway(options.dataDir);
+	try {
+		const ctx = await resolveContext(options, store, metadata);
+		if (!options.skipVerify) await verifyOrThrow(options);
+		const warnings = pendingRestores(options.dataDir).map(id => `an interrupted restore (${id}) is pending; the next restore completes or rolls it back first`);
+		store.db.exec('BEGIN');
+		try {
+			const outcome = await new RestorePass(ctx).run();
+			return buildPlan(ctx, outcome, warnings, started);
+		} finally {
+			store.db.exec('ROLLBACK');
+		}
+	} finally {
+		store.close();
+	}
+}
+
+function newRestoreId(now = new Date()): string {
+	const iso = now.toISOString();
+	return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
+function auditDetail(ctx: RestoreContext, restoreId: string, outcome: PassOutcome, metadata: BackupMetadata): string {
+	return JSON.stringify({
+		restoreId,
+		mode: ctx.mode,
+		backup: {id: metadata.id, name: metadata.name, createdAt: metadata.createdAt},
+		categories: ctx.categories,
+		intoTenant: ctx.intoTenant?.slug ?? null,
+		counts: outcome.applied,
+	});
+}
+
+/**
+ * Restores a backup. Plans first (verify included), then re-plans while applying, inside one
+ * SQLite transaction for the rows and a staging folder for the files (see staging.ts): additive
+ * mode inserts new entries, skips identical ones and quarantines conflicting ones; replace mode
+ * makes the target tenants' data in the selected categories equal to the backup's. Nothing live
+ * changes unless the whole restore succeeds.
+ */
+export async function applyRestore(options: RestoreOptions): Promise<RestoreResult> {
+	const started = Date.now();
+	recoverInterruptedRestores(options.dataDir);
+	const plan = await planRestore(options);
+	const store = openGateway(options.dataDir);
+	const {db} = store;
+	const restoreId = newRestoreId();
+	const hooks = testHooks();
+	let staging: Staging | undefined;
+	let committed = false;
+	try {
+		const ctx = await resolveContext({...options}, store);
+		if (ctx.metadata.id !== plan.backup.id) throw new LifeboatError('corrupt-archive', 'The backup changed between planning and restoring; nothing was restored');
+		staging = new Staging(store.paths.root, restoreId);
+		db.exec('BEGIN IMMEDIATE');
+		const pass = new RestorePass(ctx, staging);
+		const outcome = await pass.run();
+		const now = new Date().toISOString();
+		if (ctx.intoTenant && !db.prepare(`SELECT 1 FROM tenants WHERE id = ?`).get(ctx.intoTenant.id)) {
+			db.prepare(`INSERT INTO tenants (id, tenant_id, created_at, updated_at, name, slug, plan) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+				ctx.intoTenant.id,
+				ctx.intoTenant.id,
+				now,
+				now,
+				ctx.intoTenant.name,
+				ctx.intoTenant.slug,
+				pass.sourcePlan ?? 'free',
+			);
+		}
+		const tenants = ctx.scopeTenantIds.filter(id => db.prepare(`SELECT 1 FROM tenants WHERE id = ?`).get(id));
+		const audit = db.prepare(`INSERT INTO audit_log (id, tenant_id, created_at, updated_at, actor, action, target, detail, ip) VALUES (?, ?, ?, ?, 'lifeboat', 'backup.restore', ?, ?, NULL)`);
+		for (const tenantId of tenants) audit.run(`aud_${crypto.randomBytes(8).toString('hex')}`, tenantId, now, now, ctx.metadata.name, auditDetail(ctx, restoreId, outcome, ctx.metadata));
+		let quarantineDir: string | undefined;
+		if (outcome.applied.quarantined > 0) {
+			quarantineDir = `quarantine/${restoreId}`;
+			writeQuarantineSummary(staging.quarantineDir, {
+				restoreId,
+				createdAt: now,
+				mode: ctx.mode,
+				backup: {id: ctx.metadata.id, name: ctx.metadata.name, createdAt: ctx.metadata.createdAt},
+				source: options.source.label,
+				intoTenant: ctx.intoTenant?.slug ?? null,
+				tables: outcome.quarantined.tables,
+				files: outcome.quarantined.files,
+			});
+			staging.move(staging.quarantineDir, quarantineDir);
+		}
+		db.prepare(`INSERT OR REPLACE INTO schema_meta (key, value) VALUES (?, ?)`).run(pendingKey(restoreId), restoreId);
+		const journal = staging.writeJournal();
+		if (hooks.pauseAt === 'before-commit') pauseForever('before commit');
+		db.exec('COMMIT');
+		committed = true;
+		if (hooks.pauseAt === 'after-commit') pauseForever('after commit');
+		finishCommitted(db, store.paths.root, staging.dir, journal, moved => {
+			if (hooks.pauseAt === 'mid-swap' && moved === 1) pauseForever('mid swap');
+		});
+		options.onProgress?.({phase: 'commit'});
+		return {
+			plan,
+			restoreId,
+			quarantineDir,
+			applied: outcome.applied,
+			appliedCategories: outcome.categories,
+			secretsToReenter: outcome.secretsToReenter,
+			warnings: [...ctx.warnings, ...outcome.warnings],
+			durationMs: Date.now() - started,
+		};
+	} catch (error) {
+		if (!committed) {
+			if (db.inTransaction) db.exec('ROLLBACK');
+			staging?.discard();
+			throw error;
+		}
+		staging?.release();
+		throw new LifeboatError(
+			'destination',
+			`The restore's database changes are committed but putting its files in place failed (${(error as Error).message}); run the restore again (or any lifeboat restore/quarantine command) to complete it`,
+			{cause: error},
+		);
+	} finally {
+		store.close();
+	}
+}

@@ -1,0 +1,689 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {Transform, Writable} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
+import {StringDecoder} from 'node:string_decoder';
+import type Database from 'better-sqlite3';
+import type {BackupManifest, RedactionNote} from '../archive/archive-format.js';
+import {openArchive, readAll, type ArchiveEntry} from '../archive/archive-reader.js';
+import {parseManifest, parseMetadata} from '../backup/read-metadata.js';
+import {LifeboatError} from '../errors.js';
+import {categorySpec, CATEGORIES, REDACTED_MARKER, tableSpec, type CategoryId} from '../store/schema.js';
+import {fileTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
+import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
+import type {RestoreContext} from './restore-context.js';
+import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
+import {codecFor, isLiveSecret, sameContent, rowValues as rowValuesOf, valuesToObject, type RowValues, type TableCodec} from './row-codec.js';
+import type {Staging} from './staging.js';
+import {unsealTwoFactor, type TwoFactorSecrets} from '../backup/two-factor-block.js';
+
+/** Largest JSON entry (gateway config, 2FA block) read into memory. */
+const MAX_SMALL_ENTRY = 32 * 1024 * 1024;
+/** Longest JSONL line accepted (a real row is far smaller). */
+const MAX_LINE = 64 * 1024 * 1024;
+
+type Status = 'new' | 'identical' | 'conflict';
+
+type CategoryAcc = {
+	tables: Map<string, TableCounts>;
+	files: TableCounts;
+	fileCount: number;
+	fileBytes: number;
+	conflicts: ConflictRef[];
+	conflictTotal: number;
+};
+
+export type PassOutcome = {
+	categories: CategoryPlan[];
+	secretsToReenter: RedactionNote[];
+	warnings: string[];
+	twoFactor: {users: number; restorable: boolean} | null;
+	applied: {inserted: number; identical: number; quarantined: number; deleted: number; files: number};
+	quarantined: {tables: Record<string, number>; files: Array<{category: CategoryId; target: string}>};
+};
+
+/** Test-only failure injection (never set in production): see restore tests. */
+type TestHooks = {failAfterRows?: number; pauseAfterRows?: number; pauseAt?: string};
+
+export function testHooks(): TestHooks {
+	const raw = process.env['LIFEBOAT_TEST_HOOK'];
+	if (!raw) return {};
+	const [name, value] = raw.split(':');
+	if (name === 'fail-after-rows') return {failAfterRows: Number(value)};
+	if (name === 'pause-after-rows') return {pauseAfterRows: Number(value)};
+	if (name === 'pause') return {pauseAt: value};
+	return {};
+}
+
+/** Blocks the process for good (a test kills it): the point is to be killed mid-restore. */
+export function pauseForever(where: string): void {
+	fs.writeSync(2, `LIFEBOAT_TEST_PAUSED ${where}\n`);
+	Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
+
+function emptyCounts(): TableCounts {
+	return {new: 0, identical: 0, conflicts: 0, toDelete: 0};
+}
+
+function corrupt(message: string): LifeboatError {
+	return new LifeboatError('corrupt-archive', `${message}; nothing was restored`);
+}
+
+/** Streams an entry through a sha256, into `file` when given. */
+async function consumeEntry(entry: ArchiveEntry, file?: string): Promise<{size: number; sha256: string}> {
+	const hash = crypto.createHash('sha256');
+	let size = 0;
+	const tap = new Transform({
+		transform(chunk: Buffer, _encoding, callback) {
+			hash.update(chunk);
+			size += chunk.length;
+			callback(null, chunk);
+		},
+	});
+	const sink = file
+		? fs.createWriteStream(file, {flags: 'wx'})
+		: new Writable({
+				write(_chunk, _encoding, callback) {
+					callback();
+				},
+			});
+	await pipeline(entry.open(), tap, sink);
+	return {size, sha256: hash.digest('hex')};
+}
+
+async function hashFile(file: string): Promise<string> {
+	const hash = crypto.createHash('sha256');
+	for await (const chunk of fs.createReadStream(file, {highWaterMark: 1024 * 1024})) hash.update(chunk as Buffer);
+	return hash.digest('hex');
+}
+
+/** Buffered append-only JSONL writer for quarantine files. */
+class Spool {
+	private readonly fd: number;
+	private chunks: string[] = [];
+	private pending = 0;
+
+	constructor(file: string) {
+		fs.mkdirSync(path.dirname(file), {recursive: true});
+		this.fd = fs.openSync(file, 'a');
+	}
+
+	write(value: unknown): void {
+		const line = JSON.stringify(value) + '\n';
+		this.chunks.push(line);
+		this.pending += line.length;
+		if (this.pending > 1 << 20) this.flush();
+	}
+
+	flush(): void {
+		if (this.chunks.length === 0) return;
+		fs.writeSync(this.fd, this.chunks.join(''));
+		this.chunks = [];
+		this.pending = 0;
+	}
+
+	close(): void {
+		this.flush();
+		fs.fsyncSync(this.fd);
+		fs.closeSync(this.fd);
+	}
+}
+
+type PendingSealed = {table: string; column: string; newId: string; oldId: string; live: unknown};
+
+/**
+ * One pass over the archive against the live store. In `plan` mode it only classifies (new,
+ * identical, conflict) and counts; in `apply` mode the same classification drives the writes,
+ * inside the caller's open transaction and into the caller's staging folder. Sharing one code path
+ * is what makes the plan's counts equal what the restore does.
+ */
+export class RestorePass {
+	private readonly db: Database.Database;
+	private readonly root: string;
+	private readonly acc = new Map<CategoryId, CategoryAcc>();
+	private readonly seen = new Map<string, {size: number; sha256: string}>();
+	private readonly notes = new Map<string, number>();
+	private readonly warnings: string[] = [];
+	private readonly pendingSealed: PendingSealed[] = [];
+	private readonly backupTargets = new Set<string>();
+	private readonly liveHasRows = new Map<string, boolean>();
+	private readonly liveInScope = new Map<string, number>();
+	private liveFilesInScope: Array<{category: CategoryId; target: string}> = [];
+	private readonly statements = new Map<string, Database.Statement>();
+	private readonly quarantineSpools = new Map<string, Spool>();
+	private readonly quarantinedTables: Record<string, number> = {};
+	private readonly quarantinedFiles: Array<{category: CategoryId; target: string}> = [];
+	private manifest: BackupManifest | undefined;
+	private twoFactorBlock: Buffer | undefined;
+	private secrets: TwoFactorSecrets | undefined;
+	private unsealError: string | undefined;
+	private sourceTenantPlan: string | undefined;
+	private rows = 0;
+	private bytesDone = 0;
+	private readonly applied = {inserted: 0, identical: 0, quarantined: 0, deleted: 0, files: 0};
+	private readonly hooks = testHooks();
+
+	constructor(
+		private readonly ctx: RestoreContext,
+		private readonly staging?: Staging,
+	) {
+		this.db = ctx.store.db;
+		this.root = ctx.store.paths.root;
+		this.manifest = ctx.manifest;
+		for (const id of ctx.categories) this.acc.set(id, {tables: new Map(), files: emptyCounts(), fileCount: 0, fileBytes: 0, conflicts: [], conflictTotal: 0});
+	}
+
+	private get applying(): boolean {
+		return this.staging !== undefined;
+	}
+
+	private statement(key: string, sql: string): Database.Statement {
+		let statement = this.statements.get(key);
+		if (!statement) {
+			statement = this.db.prepare(sql);
+			this.statements.set(key, statement);
+		}
+		return statement;
+	}
+
+	private scopeSql(table: string): string {
+		const column = table === 'tenants' ? 'id' : 'tenant_id';
+		return `${column} IN (${this.ctx.scopeTenantIds.map(() => '?').join(', ') || 'NULL'})`;
+	}
+
+	/** Tables whose rows the restore writes (the tenants table is left alone by --into-tenant). */
+	private restoredTables(): Array<{category: CategoryId; table: string}> {
+		return this.ctx.categories.flatMap(category =>
+			categorySpec(category)
+				.tables.filter(table => !(table === 'tenants' && this.ctx.intoTenant))
+				.map(table => ({category, table})),
+		);
+	}
+
+	/** Reads what the pass needs from the live store before anything changes. */
+	private snapshotLive(): void {
+		for (const {table} of this.restoredTables()) {
+			this.liveHasRows.set(table, this.db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined);
+			if (this.ctx.mode === 'replace') {
+				const row = this.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${this.scopeSql(table)}`).get(...this.ctx.scopeTenantIds) as {n: number};
+				this.liveInScope.set(table, row.n);
+				if (this.applying) this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS lifeboat_seen_${table} (id TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp.lifeboat_seen_${table}`);
+			}
+		}
+		if (this.ctx.mode !== 'replace') return;
+		const files: Array<{category: CategoryId; target: string}> = [];
+		const scope = this.ctx.scopeTenantIds;
+		if (this.ctx.categories.includes('agents')) {
+			for (const {id} of this.db.prepare(`SELECT id FROM agents WHERE ${this.scopeSql('agents')}`).all(...scope) as Array<{id: string}>) {
+				const dir = path.join(this.root, 'agents', id);
+				for (const file of walkFiles(dir)) files.push({category: 'agents', target: `agents/${id}/${file}`});
+			}
+		}
+		if (this.ctx.categories.includes('documents')) {
+			for (const {id, ext} of this.db.prepare(`SELECT id, ext FROM documents WHERE ${this.scopeSql('documents')}`).all(...scope) as Array<{id: string; ext: string}>) {
+				for (const target of [`documents/files/${id}.${ext}`, `documents/text/${id}.txt`]) {
+					if (fs.existsSync(path.join(this.root, target))) files.push({category: 'documents', target});
+				}
+			}
+		}
+		for (const category of this.ctx.categories) {
+			for (const spec of categorySpec(category).files ?? []) {
+				if (fs.existsSync(path.join(this.root, spec.path))) files.push({category, target: spec.path});
+			}
+		}
+		this.liveFilesInScope = files;
+	}
+
+	private progress(category: CategoryId): void {
+		const onProgress = this.ctx.options.onProgress;
+		if (!onProgress) return;
+		if (this.applying) onProgress({phase: 'apply', category, rows: this.rows, bytesDone: this.bytesDone, bytesTotal: this.ctx.metadata.totalBytes});
+		else onProgress({phase: 'plan', category, rows: this.rows});
+	}
+
+	private checkAbort(): void {
+		const signal = this.ctx.options.signal;
+		if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new LifeboatError('interrupted', 'Restore interrupted; nothing was changed');
+	}
+
+	private record(entry: ArchiveEntry, digest: {size: number; sha256: string}): void {
+		if (this.seen.has(entry.path)) throw new LifeboatError('unsafe-archive', `${entry.path}: appears twice in the archive; nothing was restored`);
+		this.seen.set(entry.path, digest);
+		this.bytesDone += digest.size;
+	}
+
+	private selected(route: EntryRoute): boolean {
+		if (route.kind === 'metadata' || route.kind === 'manifest' || route.kind === 'unknown') return true;
+		return this.ctx.categories.includes(route.category);
+	}
+
+	async run(): Promise<PassOutcome> {
+		this.snapshotLive();
+		for await (const entry of openArchive(this.ctx.options.source).entries()) {
+			this.checkAbort();
+			if (entry.kind === 'directory') continue;
+			const route = routeEntry(entry.path);
+			if (!this.selected(route)) continue;
+			switch (route.kind) {
+				case 'metadata':
+				case 'manifest':
+				case 'two-factor': {
+					const text = await readAll(entry, MAX_SMALL_ENTRY);
+					this.record(entry, {size: text.length, sha256: crypto.createHash('sha256').update(text).digest('hex')});
+					if (route.kind === 'metadata' && parseMetadata(text).id !== this.ctx.metadata.id) throw corrupt('metadata.json changed while restoring');
+					if (route.kind === 'manifest') this.manifest ??= parseManifest(text);
+					if (route.kind === 'two-factor') this.twoFactorBlock = text;
+					break;
+				}
+				case 'table':
+					await this.table(entry, route);
+					break;
+				case 'unknown':
+					this.record(entry, await consumeEntry(entry));
+					this.warnings.push(`${entry.path}: not a part of a backup this Lifeboat knows; skipped`);
+					break;
+				default:
+					await this.file(entry, route);
+			}
+		}
+		this.checkManifest();
+		if (this.ctx.categories.includes('users') && this.ctx.metadata.twoFactor) await this.unseal();
+		this.resolveSealed();
+		if (this.ctx.mode === 'replace') this.deleteMissing();
+		this.closeSpools();
+		return this.outcome();
+	}
+
+	private counts(category: CategoryId, table: string): TableCounts {
+		const acc = this.acc.get(category)!;
+		let counts = acc.tables.get(table);
+		if (!counts) {
+			counts = emptyCounts();
+			acc.tables.set(table, counts);
+		}
+		return counts;
+	}
+
+	private conflict(category: CategoryId, ref: ConflictRef): void {
+		const acc = this.acc.get(category)!;
+		acc.conflictTotal++;
+		if (acc.conflicts.length < CONFLICT_ID_LIMIT) acc.conflicts.push(ref);
+	}
+
+	private note(field: string, count = 1): void {
+		this.notes.set(field, (this.notes.get(field) ?? 0) + count);
+	}
+
+	private async table(entry: ArchiveEntry, route: Extract<EntryRoute, {kind: 'table'}>): Promise<void> {
+		const codec = codecFor(route.table);
+		const table = route.table.name;
+		const counts = this.counts(route.category, table);
+		const skipRows = table === 'tenants' && this.ctx.intoTenant !== null;
+		const lookup = this.liveHasRows.get(table) ? this.statement(`select:${table}`, codec.selectSql).raw(true) : undefined;
+		const replace = this.ctx.mode === 'replace';
+		let line = 0;
+		const onLine = (text: string) => {
+			line++;
+			const where = `${entry.path} line ${line}`;
+			let parsed: unknown;
+			try {
+				parsed = JSON.parse(text);
+			} catch {
+				throw corrupt(`${where}: not valid JSON`);
+			}
+			const values = rowValuesChecked(codec, parsed, where, this.ctx.backupTenantIds);
+			if (skipRows) {
+				if (values[0] === this.ctx.mapper.sourceTenantId) this.sourceTenantPlan = String(values[codec.names.indexOf('plan')]);
+				return;
+			}
+			const oldId = values[0] as string;
+			this.ctx.mapper.values(codec, values);
+			const id = values[0] as string;
+			const live = lookup?.get(id) as RowValues | undefined;
+			let status: Status = 'new';
+			if (live) {
+				if (live[1] !== values[1]) {
+					throw new LifeboatError('conflict', `${table} ${id} already exists in tenant ${String(live[1])}, not ${String(values[1])} (id collision); nothing was restored`);
+				}
+				status = sameContent(codec, live, values) ? 'identical' : 'conflict';
+			}
+			if (status === 'new') counts.new++;
+			else if (status === 'identical') counts.identical++;
+			else {
+				counts.conflicts++;
+				this.conflict(route.category, {table, id});
+			}
+			if (status === 'conflict' && !replace) {
+				if (this.applying) {
+					this.quarantineSpool(route.category, table).write(valuesToObject(codec, values));
+					this.quarantinedTables[`${route.category}/${table}`] = (this.quarantinedTables[`${route.category}/${table}`] ?? 0) + 1;
+					this.applied.quarantined++;
+				}
+			} else if (status !== 'identical') {
+				this.fillSecrets(codec, values, oldId, live);
+				if (this.applying) {
+					const statement = status === 'new' ? this.statement(`insert:${table}`, codec.insertSql) : this.statement(`replace:${table}`, codec.replaceSql);
+					try {
+						statement.run(...values);
+					} catch (error) {
+						if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw corrupt(`${where}: ${table} ${id} appears twice in the backup`);
+						throw error;
+					}
+					this.applied.inserted++;
+				}
+			} else if (this.applying) {
+				this.applied.identical++;
+			}
+			if (replace && this.applying) this.statement(`seen:${table}`, `INSERT OR IGNORE INTO temp.lifeboat_seen_${table} (id) VALUES (?)`).run(id);
+			this.rows++;
+			if (this.rows % 20_000 === 0) this.progress(route.category);
+			if (this.applying && this.hooks.failAfterRows !== undefined && this.rows >= this.hooks.failAfterRows) {
+				throw new LifeboatError('interrupted', `Test failure injected after ${this.rows} rows`);
+			}
+			if (this.applying && this.hooks.pauseAfterRows !== undefined && this.rows === this.hooks.pauseAfterRows) pauseForever(`after ${this.rows} rows`);
+		};
+		this.record(entry, await this.readLines(entry, onLine));
+		this.progress(route.category);
+	}
+
+	/**
+	 * Secret columns of a row about to be written. `redact` columns keep the live secret where the
+	 * backup has the marker (replace of an existing row), else stay the marker (re-enter); a NOT NULL
+	 * one the backup left null becomes the marker. `encrypt` columns are written from the sealed
+	 * block once it is read (resolveSealed); until then they hold the live value or NULL, never
+	 * the pointer text.
+	 */
+	private fillSecrets(codec: TableCodec, values: RowValues, oldId: string, live: RowValues | undefined): void {
+		for (const index of codec.redacted) {
+			const value = values[index];
+			const column = codec.columns[index]!;
+			if (value === REDACTED_MARKER || (value === null && !column.nullable)) {
+				if (live && isLiveSecret(live[index])) values[index] = live[index]!;
+				else {
+					values[index] = REDACTED_MARKER;
+					this.note(`${codec.spec.name}.${column.name}`);
+				}
+			}
+		}
+		for (const index of codec.sealed) {
+			const liveValue = live ? live[index] : null;
+			if (values[index] !== null) {
+				this.pendingSealed.push({table: codec.spec.name, column: codec.names[index]!, newId: values[0] as string, oldId, live: liveValue});
+			}
+			values[index] = isLiveSecret(liveValue) ? liveValue! : null;
+		}
+	}
+
+	private async unseal(): Promise<void> {
+		if (!this.twoFactorBlock) {
+			this.unsealError = 'the 2FA block is missing from the backup';
+			return;
+		}
+		const result = await unsealTwoFactor(this.twoFactorBlock, {passphrase: this.ctx.options.passphrase, keyFile: this.ctx.options.keyFile, gatewayKeyFile: this.ctx.store.paths.backupKey});
+		if ('secrets' in result) this.secrets = result.secrets;
+		else this.unsealError = result.error;
+	}
+
+	private resolveSealed(): void {
+		if (this.pendingSealed.length === 0) return;
+		const secrets = this.secrets;
+		const missing = new Map<string, number>();
+		for (const pending of this.pendingSealed) {
+			const value = secrets?.[pending.table]?.[pending.column]?.[pending.oldId];
+			if (typeof value === 'string' && value.length > 0) {
+				if (this.applying) this.statement(`seal:${pending.table}.${pending.column}`, `UPDATE ${pending.table} SET ${pending.column} = ? WHERE id = ?`).run(value, pending.newId);
+			} else if (!isLiveSecret(pending.live)) {
+				const field = `${pending.table}.${pending.column}`;
+				missing.set(field, (missing.get(field) ?? 0) + 1);
+			}
+		}
+		for (const [field, count] of missing) {
+			this.note(field, count);
+			this.warnings.push(`${count} user${count === 1 ? '' : 's'} must re-enroll 2FA (${this.unsealError ?? 'no secret in the 2FA block'})`);
+		}
+	}
+
+	private async readLines(entry: ArchiveEntry, onLine: (line: string) => void): Promise<{size: number; sha256: string}> {
+		const hash = crypto.createHash('sha256');
+		const decoder = new StringDecoder('utf8');
+		let size = 0;
+		let rest = '';
+		for await (const chunk of entry.open()) {
+			const buffer = chunk as Buffer;
+			hash.update(buffer);
+			size += buffer.length;
+			const text = rest + decoder.write(buffer);
+			let start = 0;
+			let newline: number;
+			while ((newline = text.indexOf('\n', start)) !== -1) {
+				if (newline > start) onLine(text.slice(start, newline));
+				start = newline + 1;
+			}
+			rest = text.slice(start);
+			if (rest.length > MAX_LINE) throw corrupt(`${entry.path}: a line longer than ${MAX_LINE} bytes`);
+			this.checkAbort();
+		}
+		rest += decoder.end();
+		if (rest.trim().length > 0) onLine(rest);
+		return {size, sha256: hash.digest('hex')};
+	}
+
+	private async file(entry: ArchiveEntry, route: FileRoute): Promise<void> {
+		const target = fileTarget(route, this.ctx.mapper);
+		const live = safeTarget(this.root, target);
+		const acc = this.acc.get(route.category)!;
+		this.backupTargets.add(target);
+		const liveStats = fs.statSync(live, {throwIfNoEntry: false});
+		let status: Status;
+		let staged: string | undefined;
+		let size: number;
+		if (route.kind === 'gateway-file' && route.spec.kind === 'json') {
+			const text = await readAll(entry, MAX_SMALL_ENTRY);
+			size = text.length;
+			this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
+			let backupJson: unknown;
+			try {
+				backupJson = JSON.parse(text.toString('utf8'));
+			} catch {
+				throw corrupt(`${entry.path}: not valid JSON`);
+			}
+			let liveJson: unknown;
+			let liveValid = false;
+			if (liveStats) {
+				try {
+					liveJson = JSON.parse(fs.readFileSync(live, 'utf8'));
+					liveValid = true;
+				} catch {
+					liveValid = false;
+				}
+			}
+			const merged = mergeRedacted(backupJson, liveValid ? liveJson : undefined);
+			status = !liveStats ? 'new' : liveValid && deepEqual(merged.value, liveJson) ? 'identical' : 'conflict';
+			if ((status === 'new' || (status === 'conflict' && this.ctx.mode === 'replace')) && merged.unresolved.length > 0) {
+				this.note(`${route.spec.path}:${merged.unresolved.join(',')}`, merged.unresolved.length);
+			}
+			if (this.applying && status !== 'identical') {
+				// New or replacing: the merged document. Quarantined: the backup's own version (merged with
+				// whatever is live when it is accepted), so no live secret is copied into the quarantine.
+				staged = this.staging!.newFile();
+				const merge = status === 'new' || this.ctx.mode === 'replace';
+				fs.writeFileSync(staged, merge ? serializeJson(merged.value) : text, {flag: 'wx'});
+			}
+		} else {
+			staged = this.applying ? this.staging!.newFile() : undefined;
+			const digest = await consumeEntry(entry, staged);
+			size = digest.size;
+			this.record(entry, digest);
+			status = !liveStats ? 'new' : liveStats.size === digest.size && (await hashFile(live)) === digest.sha256 ? 'identical' : 'conflict';
+		}
+		acc.fileCount++;
+		acc.fileBytes += size;
+		if (status === 'new') acc.files.new++;
+		else if (status === 'identical') acc.files.identical++;
+		else {
+			acc.files.conflicts++;
+			this.conflict(route.category, {table: FILES_TABLE, id: target});
+		}
+		if (!this.applying || !staged) return;
+		if (status === 'identical') {
+			fs.rmSync(staged, {force: true});
+		} else if (status === 'new' || this.ctx.mode === 'replace') {
+			this.staging!.move(staged, target);
+			this.applied.files++;
+		} else {
+			const parked = path.join(this.staging!.quarantineDir, route.category, FILES_TABLE, ...target.split('/'));
+			fs.mkdirSync(path.dirname(parked), {recursive: true});
+			fs.renameSync(staged, parked);
+			this.quarantinedFiles.push({category: route.category, target});
+			this.applied.quarantined++;
+		}
+		this.progress(route.category);
+	}
+
+	private quarantineSpool(category: CategoryId, table: string): Spool {
+		const key = `${category}/${table}`;
+		let spool = this.quarantineSpools.get(key);
+		if (!spool) {
+			spool = new Spool(path.join(this.staging!.quarantineDir, category, `${table}.jsonl`));
+			this.quarantineSpools.set(key, spool);
+		}
+		return spool;
+	}
+
+	private closeSpools(): void {
+		for (const spool of this.quarantineSpools.values()) spool.close();
+		this.quarantineSpools.clear();
+	}
+
+	/** Every manifest entry of the selected categories was read, with its size and checksum. */
+	private checkManifest(): void {
+		const manifest = this.manifest;
+		if (!manifest) throw corrupt('manifest.json: missing (the backup was not finished or was cut short)');
+		const listed = new Set<string>();
+		for (const file of manifest.files) {
+			listed.add(file.path);
+			if (!this.selected(routeEntry(file.path))) continue;
+			const actual = this.seen.get(file.path);
+			if (!actual) throw corrupt(`${file.path}: listed in the manifest but missing from the archive`);
+			if (actual.size !== file.size || actual.sha256 !== file.sha256) throw corrupt(`${file.path}: checksum mismatch (file is corrupted)`);
+		}
+		for (const name of this.seen.keys()) {
+			if (name !== 'manifest.json' && !listed.has(name)) throw corrupt(`${name}: in the archive but not in the manifest`);
+		}
+	}
+
+	/** Replace: counts (plan) or deletes (apply) live rows and files in scope the backup does not hold. */
+	private deleteMissing(): void {
+		for (const {category, table} of this.restoredTables()) {
+			const counts = this.counts(category, table);
+			if (this.applying) {
+				const result = this.db
+					.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND id NOT IN (SELECT id FROM temp.lifeboat_seen_${table})`)
+					.run(...this.ctx.scopeTenantIds);
+				counts.toDelete = result.changes;
+				this.applied.deleted += result.changes;
+				this.db.exec(`DROP TABLE temp.lifeboat_seen_${table}`);
+			} else {
+				counts.toDelete = Math.max(0, (this.liveInScope.get(table) ?? 0) - counts.identical - counts.conflicts);
+			}
+		}
+		for (const file of this.liveFilesInScope) {
+			if (this.backupTargets.has(file.target)) continue;
+			this.acc.get(file.category)!.files.toDelete++;
+			if (this.applying) {
+				this.staging!.remove(file.target);
+				this.applied.deleted++;
+			}
+		}
+	}
+
+	/** The source tenant's plan (for a tenant --into-tenant creates). */
+	get sourcePlan(): string | undefined {
+		return this.sourceTenantPlan;
+	}
+
+	private outcome(): PassOutcome {
+		const categories: CategoryPlan[] = [];
+		for (const category of CATEGORIES) {
+			const acc = this.acc.get(category.id);
+			if (!acc) continue;
+			const tables: Record<string, TableCounts> = {};
+			const sum = emptyCounts();
+			const add = (counts: TableCounts) => {
+				sum.new += counts.new;
+				sum.identical += counts.identical;
+				sum.conflicts += counts.conflicts;
+				sum.toDelete += counts.toDelete;
+			};
+			for (const table of category.tables) {
+				const counts = acc.tables.get(table);
+				if (!counts) continue;
+				tables[table] = counts;
+				add(counts);
+			}
+			add(acc.files);
+			const primary = category.primaryTable ? tables[category.primaryTable] : undefined;
+			const total = category.primaryTable ? (primary ? primary.new + primary.identical + primary.conflicts : 0) : acc.fileCount;
+			categories.push({
+				category: category.id,
+				label: category.label,
+				total,
+				unit: category.primaryTable ? tableSpec(category.primaryTable).unit : 'files',
+				files: acc.fileCount,
+				bytes: this.ctx.metadata.counts[category.id]?.bytes ?? acc.fileBytes,
+				tables,
+				...sum,
+				conflictIds: acc.conflicts.map(ref => ref.id),
+				conflictIdsTruncated: acc.conflictTotal - acc.conflicts.length,
+				conflictRefs: acc.conflicts,
+				fileCounts: acc.files,
+			});
+		}
+		const actions = new Map(this.ctx.metadata.redacted.map(note => [note.field.split(':')[0]!, note.action]));
+		const secretsToReenter: RedactionNote[] = [...this.notes].map(([field, count]) => {
+			const file = field.includes(':') ? field.split(':')[0]! : undefined;
+			const table = file ? undefined : field.split('.')[0]!;
+			const category = table ? tableSpec(table).category : (CATEGORIES.find(spec => spec.files?.some(entry => entry.path === file))?.id ?? 'config');
+			const sealed = table ? tableSpec(table).columns.some(column => column.secret === 'encrypt' && `${table}.${column.name}` === field) : false;
+			const action = sealed ? 're-enroll 2FA' : table === 'node_pairings' ? 're-pair the node' : (actions.get(field) ?? 're-enter after restore');
+			return {category, field, count, action};
+		});
+		const twoFactor = this.ctx.metadata.twoFactor && this.ctx.categories.includes('users') ? {users: this.ctx.metadata.twoFactor.users, restorable: this.secrets !== undefined} : null;
+		return {
+			categories,
+			secretsToReenter,
+			warnings: this.warnings,
+			twoFactor,
+			applied: this.applied,
+			quarantined: {tables: this.quarantinedTables, files: this.quarantinedFiles},
+		};
+	}
+}
+
+function rowValuesChecked(codec: TableCodec, parsed: unknown, where: string, tenants: Set<string>): RowValues {
+	const values = rowValuesOf(codec, parsed, where);
+	if (!tenants.has(values[1] as string) || (codec.spec.name === 'tenants' && !tenants.has(values[0] as string))) {
+		throw corrupt(`${where}: row of tenant ${String(codec.spec.name === 'tenants' ? values[0] : values[1])}, which metadata.json does not list`);
+	}
+	return values;
+}
+
+/** Files under a folder, relative and '/'-separated; symlinks and special files are skipped. */
+export function walkFiles(dir: string): string[] {
+	const out: string[] = [];
+	const walk = (current: string, prefix: string) => {
+		let entries: fs.Dirent[];
+		try {
+			entries = fs.readdirSync(current, {withFileTypes: true});
+		} catch {
+			return;
+		}
+		for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+			if (entry.isDirectory()) walk(path.join(current, entry.name), `${prefix}${entry.name}/`);
+			else if (entry.isFile()) out.push(`${prefix}${entry.name}`);
+		}
+	};
+	walk(dir, '');
+	return out;
+}

@@ -1,0 +1,220 @@
+/**
+ * Staged file swap for restore, and recovery after a crash.
+ *
+ * A restore never writes a live file before its database transaction commits:
+ *
+ * 1. Incoming files (and the quarantine folder) are written under
+ *    `<data-dir>/.lifeboat-restore/<restore-id>/` (same file system, so renames are atomic),
+ *    while the rows go into one open SQLite transaction.
+ * 2. `journal.json` lists the moves (staged file → live path) and removals (live files replace
+ *    mode drops); it is fsynced. Inside the same transaction, the row
+ *    `schema_meta(restore_pending:<id>)` is inserted: it commits with the data or not at all.
+ * 3. COMMIT. Then each move renames the live file aside (into `old/`) and the staged one in;
+ *    then the marker row is deleted and the staging folder removed.
+ *
+ * Recovery (before any restore or quarantine change, or explicitly) looks at leftover staging
+ * folders whose owner process is gone: marker row present → the database committed, so the
+ * journal is replayed (every step is idempotent) and the restore completes; marker absent → the
+ * transaction never committed, the live files were never touched, and the folder is deleted.
+ * So a kill -9 at any point leaves the store as before, or (after the commit) as after once
+ * recovered. Limits: between the commit and recovery, a gateway reading the data dir sees the new
+ * rows with some old files; recovery needs a Lifeboat run (the gateway does not run it); fsync of
+ * the renames' directories is left to the file system.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import {openGateway} from '../store/gateway-store.js';
+
+export const STAGING_DIR = '.lifeboat-restore';
+
+export const pendingKey = (restoreId: string) => `restore_pending:${restoreId}`;
+
+export type JournalOp = {from: string; to: string};
+
+export type Journal = {restoreId: string; createdAt: string; moves: JournalOp[]; removes: string[]};
+
+/** Restores running in this process (their staging folders are not stale). */
+const active = new Set<string>();
+
+export class Staging {
+	readonly dir: string;
+	readonly quarantineDir: string;
+	readonly moves: JournalOp[] = [];
+	readonly removes: string[] = [];
+	private counter = 0;
+
+	constructor(
+		readonly root: string,
+		readonly restoreId: string,
+	) {
+		this.dir = path.join(root, STAGING_DIR, restoreId);
+		this.quarantineDir = path.join(this.dir, 'quarantine');
+		fs.mkdirSync(path.join(this.dir, 'files'), {recursive: true});
+		active.add(restoreId);
+		fs.writeFileSync(path.join(this.dir, 'owner.json'), JSON.stringify({pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString()}) + '\n');
+	}
+
+	/** A fresh path for a staged file. */
+	newFile(): string {
+		return path.join(this.dir, 'files', String(this.counter++));
+	}
+
+	/** Stages `file` (inside the staging folder) to be renamed to `target` (relative to the data dir). */
+	move(file: string, target: string): void {
+		this.moves.push({from: path.relative(this.dir, file).split(path.sep).join('/'), to: target});
+	}
+
+	remove(target: string): void {
+		this.removes.push(target);
+	}
+
+	writeJournal(): Journal {
+		const journal: Journal = {restoreId: this.restoreId, createdAt: new Date().toISOString(), moves: this.moves, removes: this.removes};
+		const file = path.join(this.dir, 'journal.json');
+		const fd = fs.openSync(file + '.tmp', 'w');
+		fs.writeSync(fd, JSON.stringify(journal));
+		fs.fsyncSync(fd);
+		fs.closeSync(fd);
+		fs.renameSync(file + '.tmp', file);
+		fsyncDir(this.dir);
+		return journal;
+	}
+
+	discard(): void {
+		fs.rmSync(this.dir, {recursive: true, force: true});
+		removeIfEmpty(path.dirname(this.dir));
+		active.delete(this.restoreId);
+	}
+
+	release(): void {
+		active.delete(this.restoreId);
+	}
+}
+
+function fsyncDir(dir: string): void {
+	try {
+		const fd = fs.openSync(dir, 'r');
+		fs.fsyncSync(fd);
+		fs.closeSync(fd);
+	} catch {
+		// not supported everywhere; the journal file itself was fsynced
+	}
+}
+
+function removeIfEmpty(dir: string): void {
+	try {
+		fs.rmdirSync(dir);
+	} catch {
+		// not empty or gone
+	}
+}
+
+/** Replays a journal; safe to run again after a crash at any step. Returns files put in place. */
+export function replayJournal(root: string, dir: string, journal: Journal, onMove?: (moved: number) => void): number {
+	let moved = 0;
+	const aside = (target: string) => {
+		const live = path.join(root, ...target.split('/'));
+		if (!fs.existsSync(live)) return;
+		const old = path.join(dir, 'old', ...target.split('/'));
+		fs.mkdirSync(path.dirname(old), {recursive: true});
+		fs.rmSync(old, {recursive: true, force: true});
+		fs.renameSync(live, old);
+	};
+	for (const target of journal.removes) {
+		aside(target);
+		// Drop an agent folder left empty by replace.
+		if (target.startsWith('agents/')) removeIfEmpty(path.dirname(path.join(root, ...target.split('/'))));
+	}
+	for (const op of journal.moves) {
+		const staged = path.join(dir, ...op.from.split('/'));
+		if (!fs.existsSync(staged)) continue;
+		aside(op.to);
+		const live = path.join(root, ...op.to.split('/'));
+		fs.mkdirSync(path.dirname(live), {recursive: true});
+		fs.renameSync(staged, live);
+		moved++;
+		onMove?.(moved);
+	}
+	return moved;
+}
+
+export function readJournal(dir: string): Journal | undefined {
+	try {
+		return JSON.parse(fs.readFileSync(path.join(dir, 'journal.json'), 'utf8')) as Journal;
+	} catch {
+		return undefined;
+	}
+}
+
+/** Completes the swap of a committed restore and removes its marker and staging folder. */
+export function finishCommitted(db: Database.Database, root: string, dir: string, journal: Journal, onMove?: (moved: number) => void): number {
+	const moved = replayJournal(root, dir, journal, onMove);
+	db.prepare(`DELETE FROM schema_meta WHERE key = ?`).run(pendingKey(journal.restoreId));
+	fs.rmSync(dir, {recursive: true, force: true});
+	removeIfEmpty(path.dirname(dir));
+	active.delete(journal.restoreId);
+	return moved;
+}
+
+function ownerAlive(dir: string, restoreId: string): boolean {
+	if (active.has(restoreId)) return true;
+	try {
+		const owner = JSON.parse(fs.readFileSync(path.join(dir, 'owner.json'), 'utf8')) as {pid: number; hostname: string};
+		if (owner.hostname !== os.hostname() || owner.pid === process.pid) return false;
+		process.kill(owner.pid, 0);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+export type RecoveryReport = {completed: string[]; rolledBack: string[]; inProgress: string[]};
+
+/** Staging folders left by interrupted restores (without touching them). */
+export function pendingRestores(dataDir: string): string[] {
+	const base = path.join(path.resolve(dataDir), STAGING_DIR);
+	if (!fs.existsSync(base)) return [];
+	return fs.readdirSync(base).filter(name => !ownerAlive(path.join(base, name), name));
+}
+
+/**
+ * Finishes or rolls back restores interrupted by a crash or kill (see the file comment). Restores
+ * whose process still runs are left alone.
+ */
+export function recoverInterruptedRestores(dataDir: string, db?: Database.Database): RecoveryReport {
+	const report: RecoveryReport = {completed: [], rolledBack: [], inProgress: []};
+	const root = path.resolve(dataDir);
+	const base = path.join(root, STAGING_DIR);
+	if (!fs.existsSync(base)) return report;
+	const names = fs.readdirSync(base);
+	if (names.length === 0) {
+		removeIfEmpty(base);
+		return report;
+	}
+	const store = db ? undefined : openGateway(root);
+	const handle = db ?? store!.db;
+	try {
+		for (const name of names) {
+			const dir = path.join(base, name);
+			if (ownerAlive(dir, name)) {
+				report.inProgress.push(name);
+				continue;
+			}
+			const journal = readJournal(dir);
+			const committed = journal && handle.prepare(`SELECT value FROM schema_meta WHERE key = ?`).get(pendingKey(journal.restoreId));
+			if (journal && committed) {
+				finishCommitted(handle, root, dir, journal);
+				report.completed.push(name);
+			} else {
+				fs.rmSync(dir, {recursive: true, force: true});
+				report.rolledBack.push(name);
+			}
+		}
+		removeIfEmpty(base);
+	} finally {
+		store?.close();
+	}
+	return report;
+}
