@@ -14,6 +14,11 @@ export const COMMANDS: CommandSpec[] = [
 	{words: ['backup', 'create'], summary: 'write a backup (zip, tar.gz or folder)', load: async () => import('./backup-create.js')},
 	{words: ['backup', 'verify'], summary: 'check a backup against its manifest', load: async () => import('./backup-verify.js')},
 	{words: ['backup', 'list'], summary: 'list the backups in a folder', load: async () => import('./backup-list.js')},
+	{words: ['backup', 'restore'], summary: 'restore a backup (plan first; additive, replace, --only, --into-tenant)', load: async () => import('./backup-restore.js')},
+	{words: ['quarantine', 'list'], summary: 'list restores with conflicting entries set aside', load: async () => import('./quarantine-list.js')},
+	{words: ['quarantine', 'show'], summary: 'show a quarantined entry beside the live one', load: async () => import('./quarantine-show.js')},
+	{words: ['quarantine', 'accept'], summary: 'apply quarantined entries over the live ones', load: async () => import('./quarantine-accept.js')},
+	{words: ['quarantine', 'discard'], summary: 'delete quarantined entries', load: async () => import('./quarantine-discard.js')},
 ];
 
 export function findCommand(first: string, second: string | undefined): CommandSpec | undefined {

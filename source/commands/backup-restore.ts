@@ -1,0 +1,103 @@
+import {isEncryptedBackup, openBackupSource} from '../core/backup/backup-source.js';
+import {LifeboatError} from '../core/errors.js';
+import {formatBytes, formatCount} from '../core/format.js';
+import {applyRestore, formatPlan, formatResult, formatSecrets, planRestore, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
+import {readPassphrase} from './passphrase.js';
+import {clearProgress, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
+
+export const help = `
+Usage
+  $ lifeboat backup restore --in PATH [options]
+
+Options
+  --in PATH             Backup to restore (zip, tar.gz, folder, or an encrypted .enc file)
+  --data-dir DIR        Gateway data directory (env LIFEBOAT_DATA_DIR)
+  --mode MODE           additive (default): add new entries, skip identical ones, put
+                        conflicting ones in quarantine/<restore-id>/ (never overwrites)
+                        replace: make the target tenant's data in the chosen categories equal
+                        to the backup's (deletes what the backup lacks); needs --yes
+  --only a,b            Only these categories (must be in the backup)
+  --into-tenant T       Restore a one-tenant backup into tenant T (id, slug or name; a new slug
+                        creates the tenant in additive mode); ids are remapped consistently
+  --dry-run             Print the plan (new / identical / conflicts / to delete) and write nothing
+  --yes                 Confirm a replace
+  --key-file F          keys/backup.key of the gateway the backup came from (restores its 2FA secrets)
+  --passphrase-file F   Passphrase of an encrypted backup (or env LIFEBOAT_BACKUP_PASSPHRASE)
+  --json                Plan / result as JSON on stdout (conflict ids included)
+
+The backup is verified before anything is written; every restore writes an audit log entry.
+Secrets are never in backups: the result lists what to re-enter (webhook secrets, tokens, node
+pairings). Review conflicts with: lifeboat quarantine list|show|accept|discard.
+
+Exit codes: 0 restored (or planned), 2 usage or unknown category, 3 not a gateway or unknown
+tenant, 5 corrupt/unsafe/unsupported backup, 6 passphrase, 7 id collision between tenants.
+`;
+
+function progressText(progress: RestoreProgress): string {
+	switch (progress.phase) {
+		case 'verify':
+			return `Verifying ${formatBytes(progress.bytesDone)}${progress.bytesTotal ? ` of ${formatBytes(progress.bytesTotal)}` : ''}`;
+		case 'plan':
+			return `Planning ${progress.category}: ${formatCount(progress.rows)} rows compared`;
+		case 'apply':
+			return `Restoring ${progress.category}: ${formatCount(progress.rows)} rows · ${formatBytes(progress.bytesDone)}`;
+		case 'commit':
+			return 'Committing…';
+	}
+}
+
+function planHeader(plan: RestorePlan, dataDir: string): string {
+	const {backup} = plan;
+	const scope = backup.tenant ? `tenant ${backup.tenant.slug}` : `${backup.tenants.length} tenant${backup.tenants.length === 1 ? '' : 's'}`;
+	let into = dataDir;
+	if (plan.targetTenant && (!backup.tenant || plan.targetTenant.id !== backup.tenant.id)) into += ` → tenant ${plan.targetTenant.slug}${plan.targetTenant.exists ? '' : ' (new)'}`;
+	return `Restore plan (${plan.mode}) of ${backup.name} (${backup.createdAt.slice(0, 19).replace('T', ' ')} UTC, ${scope}) into ${into}:`;
+}
+
+export async function run(context: CommandContext): Promise<number> {
+	const {flags} = context;
+	const location = flags.in ?? context.args[0];
+	if (!location) throw new LifeboatError('usage', 'Which backup? Usage: lifeboat backup restore --in PATH [--dry-run]');
+	const mode = (flags.mode ?? 'additive') as RestoreMode;
+	if (mode !== 'additive' && mode !== 'replace') throw new LifeboatError('usage', `Unknown --mode ${flags.mode} (use additive or replace)`);
+	if (mode === 'replace' && !flags.dryRun && !flags.yes) {
+		throw new LifeboatError('usage', "Replace mode deletes the target tenant's data in the chosen categories and loads the backup's instead: add --yes to confirm (preview with --dry-run)");
+	}
+	const dataDir = resolveDataDir(context);
+	const passphrase = (await isEncryptedBackup(location)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
+	const options: RestoreOptions = {
+		source: await openBackupSource(location, {passphrase}),
+		dataDir,
+		mode,
+		only: splitList(flags.only),
+		intoTenant: flags.intoTenant,
+		keyFile: flags.keyFile,
+		passphrase,
+		signal: context.signal,
+		onProgress: progress => progressLine(context, progressText(progress)),
+	};
+	if (flags.dryRun) {
+		const plan = await planRestore(options);
+		clearProgress(context);
+		if (flags.json) {
+			writeJson(context, {ok: true, dryRun: true, plan});
+			return 0;
+		}
+		writeLine(context, planHeader(plan, dataDir));
+		for (const line of formatPlan(plan)) writeLine(context, `  ${line}`);
+		if (plan.secretsToReenter.length > 0) writeLine(context, `Re-enter after restore: ${formatSecrets(plan.secretsToReenter)}`);
+		for (const warning of plan.warnings) writeLine(context, `Warning: ${warning}`);
+		writeLine(context, 'Dry run: nothing was written.');
+		return 0;
+	}
+	const result = await applyRestore(options);
+	clearProgress(context);
+	if (flags.json) {
+		writeJson(context, {ok: true, dryRun: false, ...result});
+		return 0;
+	}
+	writeLine(context, planHeader(result.plan, dataDir));
+	for (const line of formatPlan(result.plan)) writeLine(context, `  ${line}`);
+	for (const line of formatResult(result)) writeLine(context, line);
+	return 0;
+}

@@ -1,0 +1,21 @@
+import {LifeboatError} from '../core/errors.js';
+import {discardQuarantine} from '../core/restore/index.js';
+import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
+
+export const help = `
+Usage
+  $ lifeboat quarantine discard RESTORE_ID [ENTRY...] [--data-dir DIR] [--json]
+
+Deletes quarantined entries without applying them: every entry of the restore, or only the
+given entries (table:id, a bare id, or files:PATH). The live store is not touched.
+`;
+
+export async function run(context: CommandContext): Promise<number> {
+	const dataDir = resolveDataDir(context);
+	const [restoreId, ...entries] = context.args;
+	if (!restoreId) throw new LifeboatError('usage', 'Which restore? Usage: lifeboat quarantine discard RESTORE_ID [ENTRY...] (ids: lifeboat quarantine list)');
+	const result = discardQuarantine(dataDir, restoreId, entries.length > 0 ? entries : undefined);
+	if (context.flags.json) writeJson(context, {ok: true, restoreId, ...result});
+	else writeLine(context, `Discarded ${result.discarded} entr${result.discarded === 1 ? 'y' : 'ies'} of restore ${restoreId}; ${result.remaining} left in quarantine`);
+	return 0;
+}

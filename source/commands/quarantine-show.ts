@@ -1,0 +1,43 @@
+import {LifeboatError} from '../core/errors.js';
+import {listQuarantineEntries, showQuarantineEntry} from '../core/restore/index.js';
+import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
+
+export const help = `
+Usage
+  $ lifeboat quarantine show RESTORE_ID [ENTRY] [--data-dir DIR] [--json]
+
+Without ENTRY: the restore's quarantined entries. With ENTRY (table:id, a bare id, or
+files:PATH): the backup's version beside the live one, differing fields marked with *.
+Live secrets are never shown.
+`;
+
+function printable(value: unknown): string {
+	const text = typeof value === 'string' ? value : JSON.stringify(value);
+	return (text ?? 'null').replace(/\s+/g, ' ').slice(0, 100);
+}
+
+export async function run(context: CommandContext): Promise<number> {
+	const dataDir = resolveDataDir(context);
+	const [restoreId, entryId] = context.args;
+	if (!restoreId) throw new LifeboatError('usage', 'Which restore? Usage: lifeboat quarantine show RESTORE_ID [ENTRY] (ids: lifeboat quarantine list)');
+	if (!entryId) {
+		const entries = listQuarantineEntries(dataDir, restoreId);
+		if (context.flags.json) writeJson(context, {ok: true, restoreId, entries});
+		else for (const entry of entries) writeLine(context, `${entry.entryId}  ${entry.liveExists ? `differs: ${entry.changed.join(', ') || '(now identical)'}` : 'live entry gone'}`);
+		return 0;
+	}
+	const detail = showQuarantineEntry(dataDir, restoreId, entryId);
+	if (context.flags.json) {
+		writeJson(context, {ok: true, restoreId, ...detail});
+		return 0;
+	}
+	writeLine(context, `${detail.entryId} (${detail.category}) — backup version | live version`);
+	const keys = [...new Set([...Object.keys(detail.backup), ...Object.keys(detail.live)])];
+	const changed = new Set(detail.changed);
+	for (const key of keys) {
+		const mark = changed.has(key) ? '*' : ' ';
+		writeLine(context, `${mark} ${key}: ${printable(detail.backup[key])} | ${key in detail.live ? printable(detail.live[key]) : '—'}`);
+	}
+	if (detail.changed.length > 0 && !keys.some(key => changed.has(key))) writeLine(context, `* differs: ${detail.changed.join(', ')}`);
+	return 0;
+}
