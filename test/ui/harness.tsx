@@ -18,6 +18,7 @@ export const KEY = {
 	space: ' ',
 	pageDown: '\u001B[6~',
 	ctrlC: '\u0003',
+	ctrlU: '\u0015',
 } as const;
 
 const made: string[] = [];

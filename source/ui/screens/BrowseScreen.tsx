@@ -240,10 +240,10 @@ function headerRow(layout: Layout): string {
 function row(backup: BackupListing, layout: Layout): string {
 	const summary = backup.summary;
 	if (!summary) {
-		return cells(layout, {name: backup.fileName, created: shortDate(backup.createdAt), age: shortAge(backup.createdAt), kind: '?', size: formatBytes(backup.size), enc: backup.encrypted ? 'yes' : '', cats: '?'});
+		return cells(layout, {name: displayName(backup), created: shortDate(backup.createdAt), age: shortAge(backup.createdAt), kind: '?', size: formatBytes(backup.size), enc: backup.encrypted ? 'yes' : '', cats: '?'});
 	}
 	return cells(layout, {
-		name: summary.name,
+		name: displayName(backup),
 		created: shortDate(summary.createdAt),
 		age: shortAge(summary.createdAt),
 		kind: summary.backupKind,
@@ -251,6 +251,11 @@ function row(backup: BackupListing, layout: Layout): string {
 		enc: backup.encrypted ? 'yes' : 'no',
 		cats: String(summary.categories.length),
 	});
+}
+
+/** The file name without the extensions the other columns already say (.zip, .tar.gz, .enc). */
+function displayName(backup: BackupListing): string {
+	return backup.fileName.replace(/\.enc$/, '').replace(/\.(zip|tar\.gz|tgz)$/, '');
 }
 
 function BackupDetails({backup, columns}: {backup: BackupListing; columns: number}) {
