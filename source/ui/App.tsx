@@ -15,10 +15,8 @@ export type Route =
 	| {name: 'home'}
 	| {name: 'create'}
 	| {name: 'browse'; destDir?: string | undefined}
-	| {name: 'restore'; backupPath?: string | undefined}
+	| {name: 'restore'; backupPath?: string | undefined; encrypted?: boolean | undefined; from?: 'browse' | undefined}
 	| {name: 'quarantine'};
-
-export const RESTORE_AVAILABLE = false;
 
 export type AppProps = {
 	gateway: GatewayChoice;
@@ -50,7 +48,7 @@ export function App({gateway, onExit, onFatal, theme, initialRoute}: AppProps) {
 			},
 			create: () => setRoute({name: 'create'}),
 			browse: destDir => setRoute({name: 'browse', destDir}),
-			restore: backupPath => setRoute({name: 'restore', backupPath}),
+			restore: backup => setRoute(backup ? {name: 'restore', backupPath: backup.path, encrypted: backup.encrypted, from: 'browse'} : {name: 'restore'}),
 			quarantine: () => setRoute({name: 'quarantine'}),
 			quit: () => quit(0),
 		}),
@@ -61,10 +59,10 @@ export function App({gateway, onExit, onFatal, theme, initialRoute}: AppProps) {
 
 	let screen;
 	if (route.name === 'create') screen = <CreateWizard />;
-	else if (route.name === 'browse') screen = <BrowseScreen destDir={route.destDir} restoreAvailable={RESTORE_AVAILABLE} />;
-	else if (route.name === 'restore') screen = <RestoreWizard backupPath={route.backupPath} />;
+	else if (route.name === 'browse') screen = <BrowseScreen destDir={route.destDir} />;
+	else if (route.name === 'restore') screen = <RestoreWizard backupPath={route.backupPath} encrypted={route.encrypted} from={route.from} />;
 	else if (route.name === 'quarantine') screen = <QuarantineScreen />;
-	else screen = <HomeScreen revision={revision} restoreAvailable={RESTORE_AVAILABLE} />;
+	else screen = <HomeScreen revision={revision} />;
 
 	return (
 		<ThemeProvider value={resolvedTheme}>

@@ -6,7 +6,8 @@ export type Navigation = {
 	home(): void;
 	create(): void;
 	browse(destDir?: string): void;
-	restore(backupPath?: string): void;
+	/** Restore wizard, optionally on a backup picked in Browse (and back to Browse on Esc). */
+	restore(backup?: {path: string; encrypted: boolean}): void;
 	quarantine(): void;
 	quit(): void;
 };

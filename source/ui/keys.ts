@@ -104,7 +104,8 @@ export function helpText(commands: readonly CommandName[], textEntry = false): s
 		if (name === 'down' && commands.includes('up')) continue;
 		let keys = name === 'up' && commands.includes('down') ? '↑↓/jk' : binding.keys;
 		if (textEntry && name === 'back') keys = 'Esc';
-		const text = `${keys} ${name === 'up' ? 'move' : binding.description}`;
+		// No-break spaces keep each key with its meaning when the help line wraps.
+		const text = `${keys}\u00A0${name === 'up' ? 'move' : binding.description}`.replaceAll(' ', '\u00A0');
 		if (seen.has(text)) continue;
 		seen.add(text);
 		parts.push(text);

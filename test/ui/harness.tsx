@@ -70,7 +70,8 @@ export function renderApp(gateway: GatewayChoice, options: {columns?: number; ro
 	const rendered = instance as Rendered;
 	rendered.exits = exits;
 	rendered.fatals = fatals;
-	rendered.frame = () => stripVTControlCharacters(instance.lastFrame() ?? '');
+	// The help line joins each key to its meaning with no-break spaces; a terminal shows spaces.
+	rendered.frame = () => stripVTControlCharacters(instance.lastFrame() ?? '').replaceAll('\u00A0', ' ');
 	rendered.resize = (columns, rows) => {
 		Object.defineProperty(instance.stdout, 'columns', {value: columns, configurable: true});
 		Object.defineProperty(instance.stdout, 'rows', {value: rows, configurable: true});

@@ -22,7 +22,7 @@ import {useTheme} from '../theme.js';
 import {VerifyPanel} from './VerifyPanel.js';
 
 /** Backups in a folder: a windowed list, details, verify, restore, delete, copy. */
-export function BrowseScreen({destDir, restoreAvailable}: {destDir?: string | undefined; restoreAvailable: boolean}) {
+export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 	const {gateway, nav} = useConsole();
 	const {columns, rows} = useTerminalSize();
 	const [state, dispatch] = useReducer(browseReducer, destDir ?? gateway.backupDir, initialBrowseState);
@@ -61,8 +61,7 @@ export function BrowseScreen({destDir, restoreAvailable}: {destDir?: string | un
 		},
 		restore: () => {
 			if (!selected) return;
-			if (!restoreAvailable) setMessage({kind: 'warn', text: 'Restore is not in this build yet'});
-			else nav.restore(selected.path);
+			nav.restore({path: selected.path, encrypted: selected.encrypted});
 		},
 		delete: () => selected && dispatch({type: 'prompt', mode: 'confirm-delete'}),
 		copy: () => selected && dispatch({type: 'prompt', mode: 'copy', draft: process.cwd()}),
@@ -86,12 +85,12 @@ export function BrowseScreen({destDir, restoreAvailable}: {destDir?: string | un
 	if (textEntry) handlers.back = () => dispatch({type: 'close'});
 	useCommands(busy ? {} : handlers, {textEntry});
 
-	const listHeight = Math.max(2, rows - 7 - (verify.state.status === 'idle' ? 0 : 2));
 	const theme = useTheme();
 	const layout = columnLayout(columns);
 
 	let status: Status | undefined = message;
 	if (listing.status === 'error') status = errorStatus(listing.error, 'f to pick another folder, Esc to go back');
+	const listHeight = Math.max(2, rows - 7 - (verify.state.status === 'idle' ? 0 : 2) - (textEntry ? 4 : state.mode === 'confirm-delete' ? 2 : 0) - (status ? 1 : 0));
 
 	let body: ReactNode;
 	if (listing.status === 'loading') body = <Busy label={`Reading ${state.destDir}…`} />;

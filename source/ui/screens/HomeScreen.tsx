@@ -16,19 +16,18 @@ import {fit} from '../text-fit.js';
 type MenuAction = 'create' | 'browse' | 'restore' | 'quarantine' | 'quit';
 
 /** The gateway at a glance, the last backup, and the menu. */
-export function HomeScreen({revision, restoreAvailable}: {revision: number; restoreAvailable: boolean}) {
+export function HomeScreen({revision}: {revision: number}) {
 	const {gateway, nav} = useConsole();
 	const {columns} = useTerminalSize();
 	const summary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir, revision]);
 	const last = useAsync(() => latestBackup(gateway.backupDir), [gateway.backupDir, revision]);
 	useCommands({quit: nav.quit});
 
-	const soon = restoreAvailable ? undefined : 'not in this build yet';
 	const menu: Array<ListItem<MenuAction>> = [
 		{key: 'create', label: 'Create backup', value: 'create'},
 		{key: 'browse', label: 'Browse backups', value: 'browse'},
-		{key: 'restore', label: 'Restore', value: 'restore', disabled: !restoreAvailable, hint: soon},
-		{key: 'quarantine', label: 'Quarantine', value: 'quarantine', disabled: !restoreAvailable, hint: soon},
+		{key: 'restore', label: 'Restore', value: 'restore'},
+		{key: 'quarantine', label: 'Quarantine', value: 'quarantine'},
 		{key: 'quit', label: 'Quit', value: 'quit'},
 	];
 	const onSelect = (item: ListItem<MenuAction>) => {

@@ -1,14 +1,435 @@
-import {Text} from 'ink';
+import path from 'node:path';
+import {Box, Text} from 'ink';
+import {useEffect, useMemo, useReducer, useState, type ReactNode} from 'react';
+import {listBackups, type BackupListing} from '../../core/backup/list-backups.js';
+import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
+import {formatSecrets, type CategoryPlan, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
+import {Busy} from '../components/Busy.js';
 import {Frame} from '../components/Frame.js';
+import {KeyValue} from '../components/KeyValue.js';
+import {MultiSelectList} from '../components/MultiSelectList.js';
+import {SelectList, type ListItem} from '../components/SelectList.js';
+import {SideBySide} from '../components/SideBySide.js';
+import {errorStatus, type Status} from '../components/StatusLine.js';
+import {TextField} from '../components/TextField.js';
+import {TransferProgress} from '../components/TransferProgress.js';
 import {useConsole} from '../console-context.js';
-import {useCommands} from '../keys.js';
+import {readGatewaySummary} from '../gateway-summary.js';
+import {useAsync} from '../hooks/use-async.js';
+import {useApplyRestore, useConflictDetail, useOpenBackup, useRestorePlan, type RestoreProgressView} from '../hooks/use-restore.js';
+import {useTerminalSize} from '../hooks/use-terminal-size.js';
+import {useCommands, type CommandName} from '../keys.js';
+import {shortAge} from '../state/browse.js';
+import {
+	categoryLabel,
+	confirmationWord,
+	describeTarget,
+	initialRestoreState,
+	restoreOptions,
+	restoreWizardReducer,
+	type RestoreStep,
+	type RestoreTarget,
+} from '../state/restore-wizard.js';
+import {fit, fitPath, shortDate} from '../text-fit.js';
+import {useTheme} from '../theme.js';
 
-export function RestoreWizard({backupPath}: {backupPath?: string | undefined}) {
-	const {nav} = useConsole();
-	useCommands({back: nav.home});
+const TITLES: Record<RestoreStep, string> = {
+	pick: 'Pick a backup',
+	passphrase: 'Passphrase',
+	opening: 'Opening the backup',
+	categories: 'Categories',
+	target: 'Target tenant',
+	'new-tenant': 'New tenant',
+	mode: 'Mode',
+	planning: 'Dry run',
+	plan: 'Dry run',
+	conflicts: 'Conflicts',
+	conflict: 'Conflict',
+	confirm: 'Confirm replace',
+	applying: 'Restoring',
+	summary: 'Restored',
+};
+
+const TEXT_STEPS: ReadonlySet<RestoreStep> = new Set(['passphrase', 'new-tenant', 'confirm']);
+
+/** Restore: pick → passphrase → categories → tenant → mode → dry-run diff → confirm → apply → summary. */
+export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: string | undefined; encrypted?: boolean | undefined; from?: 'browse' | undefined}) {
+	const {gateway, nav} = useConsole();
+	const {columns, rows} = useTerminalSize();
+	const theme = useTheme();
+	const [state, dispatch] = useReducer(restoreWizardReducer, undefined, () => initialRestoreState(backupPath, encrypted ?? false));
+	const [picked, setPicked] = useState<Set<string>>(new Set());
+	const opener = useOpenBackup();
+	const planner = useRestorePlan();
+	const applier = useApplyRestore();
+	const detail = useConflictDetail();
+	const backups = useAsync(() => listBackups(gateway.backupDir), [gateway.backupDir]);
+	const gatewaySummary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir]);
+	const source = opener.state.status === 'done' ? opener.state.result.source : undefined;
+	const options = useMemo(() => restoreOptions(state, gateway.dataDir), [state, gateway.dataDir]);
+
+	// Work steps start their engine call on entry and report back through the reducer.
+	useEffect(() => {
+		if (state.step === 'opening' && state.backupPath) opener.start(state.backupPath, state.passphrase);
+		if (state.step === 'planning' && source) planner.start(options, source);
+		if (state.step === 'applying' && source) applier.start(options, source);
+		if (state.step === 'conflict' && source && state.conflict && state.expanded) detail.start(options, source, {category: state.expanded, ...state.conflict});
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+	}, [state.step]);
+	useEffect(() => {
+		if (state.step !== 'opening') return;
+		if (opener.state.status === 'done') {
+			setPicked(new Set(opener.state.result.metadata.categories));
+			dispatch({type: 'opened', metadata: opener.state.result.metadata});
+		}
+		if (opener.state.status === 'error') dispatch({type: 'open-failed', error: opener.state.error});
+	}, [opener.state, state.step]);
+	useEffect(() => {
+		if (state.step !== 'planning') return;
+		if (planner.state.status === 'done') dispatch({type: 'planned', plan: planner.state.result});
+		if (planner.state.status === 'error') dispatch({type: 'plan-failed', error: planner.state.cancelled ? 'Dry run cancelled' : planner.state.error});
+	}, [planner.state, state.step]);
+	useEffect(() => {
+		if (state.step !== 'applying') return;
+		if (applier.state.status === 'done') dispatch({type: 'applied'});
+		if (applier.state.status === 'error') dispatch({type: 'apply-failed', error: applier.state.cancelled ? 'Restore cancelled; nothing was changed' : applier.state.error});
+	}, [applier.state, state.step]);
+
+	const leave = () => (from === 'browse' ? nav.browse() : nav.home());
+	const back = () => {
+		if (state.history.length === 0 || state.step === 'summary') leave();
+		else dispatch({type: 'back'});
+	};
+	const handlers: Partial<Record<CommandName, () => void>> = {};
+	if (state.step === 'planning') handlers.cancel = planner.cancel;
+	else if (state.step === 'applying') handlers.cancel = applier.cancel;
+	else if (state.step !== 'opening') handlers.back = back;
+	if (state.step === 'plan') handlers.restore = () => dispatch({type: 'proceed'});
+	const textEntry = TEXT_STEPS.has(state.step);
+	useCommands(handlers, {textEntry});
+
+	const listHeight = Math.max(3, rows - 9);
+	let commands: CommandName[] = ['up', 'down', 'select', 'back'];
+	let body: ReactNode;
+	switch (state.step) {
+		case 'pick': {
+			const items: Array<ListItem<BackupListing>> = backups.status === 'done' ? backups.value.filter(backup => backup.summary).map(backup => ({key: backup.path, label: backup.fileName, value: backup})) : [];
+			if (backups.status === 'loading') body = <Busy label={`Reading ${gateway.backupDir}…`} />;
+			else if (backups.status === 'error') body = <Text color={theme.error}>✗ {backups.error} — Esc to go back</Text>;
+			else if (items.length === 0) body = <Text>No backups in {gateway.backupDir}. Create one first, or pick one in Browse (f for another folder, then r).</Text>;
+			else
+				body = (
+					<SelectList
+						items={items}
+						height={listHeight}
+						onSelect={item => dispatch({type: 'pick', backupPath: item.value.path, encrypted: item.value.encrypted})}
+						renderRow={(item, selected) => <BackupRow backup={item.value} selected={selected} width={columns} />}
+					/>
+				);
+			break;
+		}
+		case 'passphrase':
+			commands = ['select', 'back'];
+			body = (
+				<TextField
+					label={`Passphrase for ${path.basename(state.backupPath ?? '')}`}
+					mask="*"
+					hint="The backup is encrypted; the passphrase is kept in memory only for this restore."
+					onSubmit={passphrase => dispatch({type: 'passphrase', passphrase})}
+				/>
+			);
+			break;
+		case 'opening':
+			commands = [];
+			body = <Busy label={state.encrypted ? 'Unlocking and reading the backup…' : 'Reading the backup…'} />;
+			break;
+		case 'categories': {
+			const metadata = state.metadata!;
+			commands = ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'];
+			body = (
+				<Box flexDirection="column">
+					<Text dimColor wrap="truncate">
+						{metadata.name} · {shortDate(metadata.createdAt)} · {metadata.tenant ? `tenant ${metadata.tenant.slug}` : `${metadata.tenants.length} tenants`}
+					</Text>
+					<MultiSelectList
+						items={metadata.categories.map(id => ({value: id, label: categoryLabel(id), hint: `${formatCount(metadata.counts[id]?.count ?? 0)}`}))}
+						selected={picked}
+						height={listHeight - 1}
+						onChange={setPicked}
+						onSubmit={() => dispatch({type: 'categories', categories: metadata.categories.filter(id => picked.has(id))})}
+					/>
+				</Box>
+			);
+			break;
+		}
+		case 'target': {
+			const sourceTenant = state.metadata!.tenants[0]!;
+			const live = gatewaySummary.status === 'done' ? gatewaySummary.value.tenants : [];
+			const items: Array<ListItem<RestoreTarget>> = [
+				{key: 'same', label: `Same tenant: ${sourceTenant.slug}`, value: {kind: 'same'}, hint: 'ids kept'},
+				...live.filter(tenant => tenant.id !== sourceTenant.id).map(tenant => ({key: tenant.id, label: `Another tenant: ${tenant.slug}`, value: {kind: 'tenant', slug: tenant.slug} as RestoreTarget, hint: 'ids remapped'})),
+				{key: 'new', label: 'New tenant…', value: {kind: 'new', name: ''}, hint: 'additive only'},
+			];
+			body = gatewaySummary.status === 'loading' ? <Busy label="Reading tenants…" /> : <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'target', target: item.value})} />;
+			break;
+		}
+		case 'new-tenant':
+			commands = ['select', 'back'];
+			body = <TextField label="Name of the new tenant" onSubmit={name => dispatch({type: 'new-tenant', name})} />;
+			break;
+		case 'mode':
+			body = (
+				<Box flexDirection="column">
+					<Text dimColor wrap="truncate">
+						{state.categories.length} categor{state.categories.length === 1 ? 'y' : 'ies'} into {describeTarget(state)}
+					</Text>
+					<SelectList
+						items={[
+							{key: 'additive', label: 'Additive', value: 'additive' as const, hint: 'add new, skip identical, conflicts to quarantine; never overwrites'},
+							{key: 'replace', label: 'Replace', value: 'replace' as const, hint: "make the tenant's data equal to the backup's; deletes the rest"},
+						]}
+						height={2}
+						initialIndex={state.mode === 'replace' ? 1 : 0}
+						onSelect={item => dispatch({type: 'mode', mode: item.value})}
+					/>
+					<Text dimColor>Next: a dry run shows exactly what would change. Nothing is written before you confirm.</Text>
+				</Box>
+			);
+			break;
+		case 'planning':
+			commands = ['cancel'];
+			body = <WorkProgress progress={planner.state.status === 'running' ? planner.state.progress : undefined} width={columns} what="Dry run" />;
+			break;
+		case 'plan':
+			commands = ['up', 'down', 'expand', 'restore', 'back'];
+			body = <PlanView plan={state.plan!} target={describeTarget(state)} height={rows - 3 - (state.error ? 1 : 0)} width={columns} onExpand={category => dispatch({type: 'expand', category})} />;
+			break;
+		case 'conflicts': {
+			const category = state.plan!.categories.find(item => item.category === state.expanded)!;
+			body = (
+				<Box flexDirection="column">
+					<Text wrap="truncate">
+						{formatCount(category.conflicts)} conflict{category.conflicts === 1 ? '' : 's'} in {category.label}
+						{category.conflictIdsTruncated > 0 ? ` (first ${formatCount(category.conflictRefs.length)} listed)` : ''}:{' '}
+						{state.mode === 'replace' ? 'the backup version replaces the live one' : 'each goes to quarantine, the live one stays'}
+					</Text>
+					<SelectList
+						items={category.conflictRefs.map(ref => ({key: `${ref.table}:${ref.id}`, label: `${fit(ref.table, 18)} ${ref.id}`, value: ref}))}
+						height={listHeight}
+						onSelect={item => dispatch({type: 'show-conflict', conflict: item.value})}
+					/>
+				</Box>
+			);
+			break;
+		}
+		case 'conflict':
+			commands = ['back'];
+			body =
+				detail.state.status === 'done' ? (
+					<Box flexDirection="column">
+						<Text wrap="truncate">
+							{detail.state.result.table} {detail.state.result.id} · {detail.state.result.changed.length} {detail.state.result.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)
+						</Text>
+						<SideBySide backup={detail.state.result.backup} live={detail.state.result.live} changed={detail.state.result.changed} width={columns} height={rows - 6} />
+					</Box>
+				) : detail.state.status === 'error' ? (
+					<Text color={theme.error}>✗ {detail.state.error} — Esc to go back</Text>
+				) : (
+					<Busy label="Reading the entry from the backup…" />
+				);
+			break;
+		case 'confirm': {
+			const plan = state.plan!;
+			commands = ['select', 'back'];
+			body = (
+				<Box flexDirection="column">
+					<Text color={theme.warn} bold wrap="wrap">
+						Replace deletes {formatCount(plan.totals.toDelete)} live entr{plan.totals.toDelete === 1 ? 'y' : 'ies'} and overwrites {formatCount(plan.totals.conflicts)} in{' '}
+						{describeTarget(state)} ({plan.categories.length} categories), then loads the backup's {formatCount(plan.totals.new + plan.totals.conflicts)}.
+					</Text>
+					<Box marginTop={1}>
+						<TextField label={`Type ${confirmationWord(state)} to confirm`} onSubmit={typed => dispatch({type: 'confirm', typed})} />
+					</Box>
+				</Box>
+			);
+			break;
+		}
+		case 'applying':
+			commands = ['cancel'];
+			body = <WorkProgress progress={applier.state.status === 'running' ? applier.state.progress : undefined} width={columns} what="Restore" />;
+			break;
+		case 'summary':
+			body = applier.state.status === 'done' ? <SummaryView result={applier.state.result} dataDir={gateway.dataDir} width={columns} onQuarantine={nav.quarantine} onHome={nav.home} /> : undefined;
+			break;
+	}
+
+	let status: Status | undefined;
+	if (state.error) {
+		const next = state.step === 'passphrase' ? 'type it again, or Esc' : state.step === 'plan' ? 'r to try again, Esc to change the settings' : state.step === 'confirm' ? undefined : 'Esc to go back';
+		status = errorStatus(state.error, next);
+	}
+	const name = state.metadata?.name ?? (state.backupPath ? path.basename(state.backupPath) : undefined);
 	return (
-		<Frame title="Restore" commands={['back']}>
-			<Text>Restore is not in this build yet{backupPath ? ` (${backupPath})` : ''}.</Text>
+		<Frame title={`Restore · ${TITLES[state.step]}${name && state.step !== 'pick' ? ` · ${name}` : ''}`} commands={commands} status={status} textEntry={textEntry}>
+			<Box key={state.step} flexDirection="column">
+				{body}
+			</Box>
 		</Frame>
+	);
+}
+
+function BackupRow({backup, selected, width}: {backup: BackupListing; selected: boolean; width: number}) {
+	const theme = useTheme();
+	const summary = backup.summary!;
+	const scope = summary.tenant ? `tenant ${summary.tenant}` : `${summary.tenants} tenants`;
+	const fixed = 16 + 1 + 4 + 1 + 16 + 1 + 3 + 2;
+	return (
+		<Text color={selected ? theme.selected : undefined} bold={selected} inverse={selected && !theme.color} wrap="truncate">
+			{selected ? '› ' : '  '}
+			{fit(backup.fileName, Math.max(10, width - fixed - 2))} {shortDate(summary.createdAt)} {fit(shortAge(summary.createdAt), 4, 'right')} {fit(scope, 16)} {backup.encrypted ? 'enc' : '   '}
+		</Text>
+	);
+}
+
+function WorkProgress({progress, width, what}: {progress: RestoreProgressView | undefined; width: number; what: string}) {
+	if (!progress) return <Busy label={`${what}: opening…`} />;
+	if (progress.phase === 'verify') {
+		return (
+			<Box flexDirection="column">
+				<Busy label={`${what}: verifying every file of the backup`} />
+				{progress.bytesTotal > 0 ? <TransferProgress transfer={{bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, elapsedMs: progress.elapsedMs}} width={width} /> : undefined}
+				<Text dimColor>Esc cancels</Text>
+			</Box>
+		);
+	}
+	if (progress.phase === 'plan') return <Busy label={`${what}: comparing ${categoryLabel(progress.category)} (${formatCount(progress.rows)} rows)`} />;
+	if (progress.phase === 'commit') return <Busy label="Committing…" />;
+	return (
+		<Box flexDirection="column">
+			<Busy label={`Restoring ${categoryLabel(progress.category)}: ${formatCount(progress.rows)} rows`} />
+			{progress.bytesTotal > 0 ? <TransferProgress transfer={{bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, elapsedMs: progress.elapsedMs}} width={width} /> : undefined}
+			<Text dimColor>Esc cancels (nothing changes unless the whole restore succeeds)</Text>
+		</Box>
+	);
+}
+
+const PLAN_COLUMNS = {category: 20, new: 8, identical: 10, conflicts: 10, toDelete: 10, size: 9};
+
+function planCells(label: string, counts: {new: number; identical: number; conflicts: number; toDelete: number}, bytes: string): string {
+	return [
+		fit(label, PLAN_COLUMNS.category),
+		fit(formatCount(counts.new), PLAN_COLUMNS.new, 'right'),
+		fit(formatCount(counts.identical), PLAN_COLUMNS.identical, 'right'),
+		fit(formatCount(counts.conflicts), PLAN_COLUMNS.conflicts, 'right'),
+		fit(formatCount(counts.toDelete), PLAN_COLUMNS.toDelete, 'right'),
+		fit(bytes, PLAN_COLUMNS.size, 'right'),
+	].join(' ');
+}
+
+function planHeader(): string {
+	return [
+		fit('Category', PLAN_COLUMNS.category),
+		fit('New', PLAN_COLUMNS.new, 'right'),
+		fit('Identical', PLAN_COLUMNS.identical, 'right'),
+		fit('Conflicts', PLAN_COLUMNS.conflicts, 'right'),
+		fit('To delete', PLAN_COLUMNS.toDelete, 'right'),
+		fit('Size', PLAN_COLUMNS.size, 'right'),
+	].join(' ');
+}
+
+/** The dry-run diff: one row per category, totals, secrets to re-enter. */
+function PlanView({plan, target, height, width, onExpand}: {plan: RestorePlan; target: string; height: number; width: number; onExpand: (category: CategoryPlan['category']) => void}) {
+	const theme = useTheme();
+	const items = plan.categories.map(category => ({key: category.category, label: category.label, value: category}));
+	const secrets = plan.secretsToReenter.length > 0 ? formatSecrets(plan.secretsToReenter) : '';
+	const extraLines = 4 + (secrets ? 1 : 0) + (plan.warnings.length > 0 ? 1 : 0) + (width < 76 ? 1 : 0);
+	return (
+		<Box flexDirection="column">
+			<Text wrap="truncate">
+				<Text bold>{plan.mode === 'replace' ? 'Replace' : 'Additive'}</Text> of {plan.backup.name} into {target} · nothing written yet
+			</Text>
+			<Text dimColor wrap="truncate">
+				{'  '}
+				{planHeader()}
+			</Text>
+			<SelectList
+				items={items}
+				height={Math.max(2, height - extraLines)}
+				onSelect={item => {
+					if (item.value.conflicts > 0) onExpand(item.value.category);
+				}}
+				renderRow={(item, selected) => (
+					<Text color={selected ? theme.selected : item.value.conflicts > 0 ? theme.warn : undefined} bold={selected} inverse={selected && !theme.color} wrap="truncate">
+						{selected ? '› ' : '  '}
+						{planCells(item.value.label, item.value, formatBytes(item.value.bytes))}
+					</Text>
+				)}
+			/>
+			<Text bold wrap="truncate">
+				{'  '}
+				{planCells('Total', plan.totals, formatBytes(plan.totals.bytes))}
+			</Text>
+			{secrets ? (
+				<Text dimColor wrap="truncate">
+					Secrets to re-enter after: {secrets}
+				</Text>
+			) : undefined}
+			{plan.warnings.length > 0 ? (
+				<Text color={theme.warn} wrap="truncate">
+					! {plan.warnings[0]}
+					{plan.warnings.length > 1 ? ` (+${plan.warnings.length - 1} more)` : ''}
+				</Text>
+			) : undefined}
+			<Text bold wrap="truncate">
+				{plan.totals.conflicts > 0 ? 'Enter lists a category’s conflicts · ' : ''}r {plan.mode === 'replace' ? 'replace now (asks to confirm)' : 'restore now'} · Esc change settings
+			</Text>
+			{width < 76 ? <Text dimColor>Widen the terminal to see every column.</Text> : undefined}
+		</Box>
+	);
+}
+
+function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: RestoreResult; dataDir: string; width: number; onQuarantine: () => void; onHome: () => void}) {
+	const theme = useTheme();
+	const {applied} = result;
+	const items: Array<ListItem<'quarantine' | 'home'>> = [
+		...(result.quarantineDir ? [{key: 'q', label: 'Open quarantine', value: 'quarantine' as const}] : []),
+		{key: 'home', label: 'Home', value: 'home' as const},
+	];
+	return (
+		<Box flexDirection="column">
+			<Text color={theme.ok} bold>
+				✓ Restored ({result.plan.mode}) in {formatDuration(result.durationMs)}
+			</Text>
+			<KeyValue label="Written">{formatCount(applied.inserted)} entries, {formatCount(applied.files)} files</KeyValue>
+			<KeyValue label="Identical">{formatCount(applied.identical)} (left as they were)</KeyValue>
+			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
+			<KeyValue label="Quarantined">
+				{formatCount(applied.quarantined)}
+				{result.quarantineDir ? ` in ${fitPath(path.join(dataDir, result.quarantineDir), width - 30)}` : ''}
+			</KeyValue>
+			<KeyValue label="Restore id">{result.restoreId}</KeyValue>
+			{result.secretsToReenter.length > 0 ? (
+				<Box flexDirection="column" marginTop={1}>
+					<Text bold color={theme.warn}>
+						Re-enter these secrets (backups never hold them):
+					</Text>
+					{result.secretsToReenter.slice(0, 6).map(note => (
+						<Text key={note.field} wrap="truncate">
+							{'  '}
+							{note.field} ×{formatCount(note.count)} — {note.action}
+						</Text>
+					))}
+					{result.secretsToReenter.length > 6 ? <Text dimColor>  … {result.secretsToReenter.length - 6} more</Text> : undefined}
+				</Box>
+			) : undefined}
+			{result.warnings.length > 0 ? (
+				<Text color={theme.warn} wrap="truncate">
+					! {result.warnings[0]}
+				</Text>
+			) : undefined}
+			<Box marginTop={1}>
+				<SelectList items={items} height={items.length} onSelect={item => (item.value === 'quarantine' ? onQuarantine() : onHome())} />
+			</Box>
+		</Box>
 	);
 }

@@ -1,0 +1,173 @@
+import type {BackupMetadata} from '../../core/archive/archive-format.js';
+import type {ConflictRef, RestoreMode, RestoreOptions, RestorePlan} from '../../core/restore/restore-types.js';
+import {categorySpec, type CategoryId} from '../../core/store/schema.js';
+
+/**
+ * The restore wizard as a reducer: pick → passphrase → categories → target tenant → mode →
+ * dry-run plan (expandable to conflicts and one conflict side by side) → confirm → apply →
+ * summary. Every engine call it leads to is built by `restoreOptions`.
+ */
+export type RestoreStep =
+	| 'pick'
+	| 'passphrase'
+	| 'opening'
+	| 'categories'
+	| 'target'
+	| 'new-tenant'
+	| 'mode'
+	| 'planning'
+	| 'plan'
+	| 'conflicts'
+	| 'conflict'
+	| 'confirm'
+	| 'applying'
+	| 'summary';
+
+/** Where the data goes: the backup's own tenant(s), an existing tenant, or a new one. */
+export type RestoreTarget = {kind: 'same'} | {kind: 'tenant'; slug: string} | {kind: 'new'; name: string};
+
+export type RestoreWizardState = {
+	step: RestoreStep;
+	history: RestoreStep[];
+	backupPath?: string | undefined;
+	encrypted: boolean;
+	passphrase?: string | undefined;
+	metadata?: BackupMetadata | undefined;
+	categories: CategoryId[];
+	target: RestoreTarget;
+	mode: RestoreMode;
+	plan?: RestorePlan | undefined;
+	/** Category whose conflicts are listed, and the conflict shown side by side. */
+	expanded?: CategoryId | undefined;
+	conflict?: ConflictRef | undefined;
+	error?: string | undefined;
+};
+
+export type RestoreAction =
+	| {type: 'pick'; backupPath: string; encrypted: boolean}
+	| {type: 'passphrase'; passphrase: string}
+	| {type: 'opened'; metadata: BackupMetadata}
+	| {type: 'open-failed'; error: string}
+	| {type: 'categories'; categories: CategoryId[]}
+	| {type: 'target'; target: RestoreTarget}
+	| {type: 'new-tenant'; name: string}
+	| {type: 'mode'; mode: RestoreMode}
+	| {type: 'planned'; plan: RestorePlan}
+	| {type: 'plan-failed'; error: string}
+	| {type: 'expand'; category: CategoryId}
+	| {type: 'show-conflict'; conflict: ConflictRef}
+	| {type: 'proceed'}
+	| {type: 'confirm'; typed: string}
+	| {type: 'applied'}
+	| {type: 'apply-failed'; error: string}
+	| {type: 'back'}
+	| {type: 'error'; error: string};
+
+export function initialRestoreState(backupPath?: string, encrypted = false): RestoreWizardState {
+	const base: RestoreWizardState = {step: 'pick', history: [], encrypted: false, categories: [], target: {kind: 'same'}, mode: 'additive'};
+	return backupPath ? {...base, backupPath, encrypted, step: encrypted ? 'passphrase' : 'opening'} : base;
+}
+
+const go = (state: RestoreWizardState, step: RestoreStep, extra: Partial<RestoreWizardState> = {}): RestoreWizardState => {
+	// Transient steps (work in progress) are never returned to with Esc.
+	const transient: RestoreStep[] = ['opening', 'planning', 'applying'];
+	const history = transient.includes(state.step) ? state.history : [...state.history, state.step];
+	return {...state, ...extra, step, history, error: undefined};
+};
+
+/** True when the backup holds one tenant, so it can land in another one. */
+export function canChooseTenant(metadata: BackupMetadata | undefined): boolean {
+	return metadata?.tenants.length === 1;
+}
+
+export function restoreWizardReducer(state: RestoreWizardState, action: RestoreAction): RestoreWizardState {
+	switch (action.type) {
+		case 'pick':
+			return go(state, action.encrypted ? 'passphrase' : 'opening', {backupPath: action.backupPath, encrypted: action.encrypted, passphrase: undefined, metadata: undefined, plan: undefined});
+		case 'passphrase':
+			if (action.passphrase === '') return {...state, error: 'Type the passphrase the backup was made with'};
+			return go(state, 'opening', {passphrase: action.passphrase});
+		case 'opened':
+			return go(state, 'categories', {metadata: action.metadata, categories: [...action.metadata.categories]});
+		case 'open-failed': {
+			// A wrong passphrase is retried where it was typed; anything else goes back to the list.
+			const step: RestoreStep = state.encrypted ? 'passphrase' : 'pick';
+			const history = state.history[state.history.length - 1] === step ? state.history.slice(0, -1) : state.history;
+			return {...state, step, history, error: action.error};
+		}
+		case 'categories':
+			if (action.categories.length === 0) return {...state, error: 'Tick at least one category (Space)'};
+			return go(state, canChooseTenant(state.metadata) ? 'target' : 'mode', {categories: action.categories, target: {kind: 'same'}});
+		case 'target':
+			return action.target.kind === 'new' ? go(state, 'new-tenant', {target: action.target}) : go(state, 'mode', {target: action.target});
+		case 'new-tenant':
+			if (action.name.trim() === '') return {...state, error: 'Type a name for the new tenant'};
+			return go(state, 'mode', {target: {kind: 'new', name: action.name.trim()}});
+		case 'mode':
+			if (action.mode === 'replace' && state.target.kind === 'new') {
+				return {...state, error: 'Replace needs an existing tenant; restore additively to create a new one'};
+			}
+			return go(state, 'planning', {mode: action.mode, plan: undefined});
+		case 'planned':
+			return go(state, 'plan', {plan: action.plan});
+		case 'plan-failed':
+			return {...state, step: 'mode', error: action.error};
+		case 'expand':
+			return go(state, 'conflicts', {expanded: action.category});
+		case 'show-conflict':
+			return go(state, 'conflict', {conflict: action.conflict});
+		case 'proceed':
+			if (state.step !== 'plan' || !state.plan) return state;
+			return state.mode === 'replace' ? go(state, 'confirm') : go(state, 'applying');
+		case 'confirm': {
+			const expected = confirmationWord(state);
+			if (action.typed.trim() !== expected) return {...state, error: `Type ${expected} exactly to replace, or Esc to go back`};
+			return go(state, 'applying');
+		}
+		case 'applied':
+			return {...state, step: 'summary', history: [], error: undefined};
+		case 'apply-failed':
+			return {...state, step: 'plan', history: state.history.filter(step => step !== 'confirm'), error: action.error};
+		case 'back': {
+			if (state.step === 'applying' || state.step === 'summary') return state;
+			const history = [...state.history];
+			const previous = history.pop();
+			if (!previous) return state;
+			return {...state, step: previous, history, error: undefined};
+		}
+		case 'error':
+			return {...state, error: action.error};
+	}
+}
+
+/** What the operator types to confirm a replace: the target tenant's slug, or "replace" for a whole-gateway backup. */
+export function confirmationWord(state: RestoreWizardState): string {
+	return state.plan?.targetTenant?.slug ?? 'replace';
+}
+
+/** The engine options of this restore (without the opened source and callbacks). */
+export function restoreOptions(state: RestoreWizardState, dataDir: string): Omit<RestoreOptions, 'source'> {
+	const all = state.metadata ? state.categories.length === state.metadata.categories.length : false;
+	const intoTenant = state.target.kind === 'tenant' ? state.target.slug : state.target.kind === 'new' ? state.target.name : undefined;
+	return {
+		dataDir,
+		mode: state.mode,
+		...(all ? {} : {only: [...state.categories]}),
+		...(intoTenant === undefined ? {} : {intoTenant}),
+		...(state.passphrase === undefined ? {} : {passphrase: state.passphrase}),
+	};
+}
+
+/** "into tenant globex (replace)", for titles and the confirmation. */
+export function describeTarget(state: RestoreWizardState): string {
+	const tenant = state.plan?.targetTenant;
+	if (tenant) return `tenant ${tenant.slug}${tenant.exists ? '' : ' (new)'}`;
+	if (state.target.kind === 'tenant') return `tenant ${state.target.slug}`;
+	if (state.target.kind === 'new') return `new tenant ${state.target.name}`;
+	const count = state.metadata?.tenants.length ?? 0;
+	return `${count} tenant${count === 1 ? '' : 's'} of the backup`;
+}
+
+export function categoryLabel(id: CategoryId): string {
+	return categorySpec(id).label;
+}
