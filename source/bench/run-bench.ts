@@ -5,7 +5,8 @@
  * (encryption <= 10 % time and < 0.1 % size, constant memory, 1M-entry dry-run < 10 s) are read
  * off the table.
  *
- *   npm run bench -- --size-mb 1024 --keep
+ *   npm run bench -- --size-mb 1024
+ *   npm run bench -- --zip64        (a > 4 GiB zip checked with unzip -t; slow)
  *   LIFEBOAT_BENCH_DIR=/big/disk npm run bench
  */
 import {spawn} from 'node:child_process';
@@ -94,6 +95,13 @@ function row(cells: Array<string | number>, widths: number[]): string {
 }
 
 async function main(): Promise<void> {
+	if (process.argv.includes('--zip64')) {
+		const {zip64Check} = await import('./zip64-check.js');
+		const work = path.resolve(process.env['LIFEBOAT_BENCH_DIR'] ?? 'bench-work');
+		fs.mkdirSync(work, {recursive: true});
+		process.stdout.write((await zip64Check(work)).join('\n') + '\n');
+		return;
+	}
 	const sizeMb = Number(argument('--size-mb') ?? process.env['LIFEBOAT_BENCH_MB'] ?? 1024);
 	const smallMb = Math.max(8, Math.round(sizeMb / 100));
 	const work = path.resolve(process.env['LIFEBOAT_BENCH_DIR'] ?? 'bench-work');
