@@ -1,6 +1,6 @@
 import {createBackup, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../../core/backup/create-backup.js';
 import {readPassphraseFile} from '../passphrase-file.js';
-import {useTask} from './use-task.js';
+import {useTask, type TaskHandlers} from './use-task.js';
 
 /** A backup's progress as the screen shows it: the engine's event plus elapsed archive time. */
 export type CreateProgress = BackupProgress & {archiveMs: number};
@@ -8,7 +8,7 @@ export type CreateProgress = BackupProgress & {archiveMs: number};
 /** Runs createBackup with progress; a passphrase file is read when the job starts. */
 export function useCreateBackup() {
 	const task = useTask<BackupResult, CreateProgress>();
-	const start = (options: CreateBackupOptions, passphraseFile?: string) =>
+	const start = (options: CreateBackupOptions, passphraseFile: string | undefined, handlers?: TaskHandlers<BackupResult>) =>
 		task.start(async (signal, onProgress) => {
 			const passphrase = passphraseFile ? await readPassphraseFile(passphraseFile) : options.passphrase;
 			let archiveStartedAt: number | undefined;
@@ -21,6 +21,6 @@ export function useCreateBackup() {
 					onProgress({...progress, archiveMs: archiveStartedAt ? Date.now() - archiveStartedAt : 0});
 				},
 			});
-		});
+		}, handlers);
 	return {...task, start};
 }

@@ -3,7 +3,7 @@ import type {BackupMetadata} from '../../core/archive/archive-format.js';
 import {openBackupSource} from '../../core/backup/backup-source.js';
 import {readMetadata} from '../../core/backup/read-metadata.js';
 import {applyRestore, getConflictDetail, planRestore, type ConflictDetail, type RestoreOptions, type RestorePlan, type RestoreProgress, type RestoreResult} from '../../core/restore/index.js';
-import {useTask} from './use-task.js';
+import {useTask, type TaskHandlers} from './use-task.js';
 
 export type RestoreProgressView = RestoreProgress & {elapsedMs: number};
 
@@ -12,11 +12,11 @@ type BaseOptions = Omit<RestoreOptions, 'source' | 'signal' | 'onProgress'>;
 /** Opens a backup (unlocking it when encrypted) and reads its metadata. */
 export function useOpenBackup() {
 	const task = useTask<{source: ArchiveSource; metadata: BackupMetadata}>();
-	const start = (location: string, passphrase?: string) =>
+	const start = (location: string, passphrase: string | undefined, handlers?: TaskHandlers<{source: ArchiveSource; metadata: BackupMetadata}>) =>
 		task.start(async () => {
 			const source = await openBackupSource(location, passphrase === undefined ? {} : {passphrase});
 			return {source, metadata: await readMetadata(source)};
-		});
+		}, handlers);
 	return {...task, start};
 }
 
@@ -28,14 +28,16 @@ function withProgress(options: BaseOptions, source: ArchiveSource, signal: Abort
 /** The dry run: planRestore, with verify and plan progress. */
 export function useRestorePlan() {
 	const task = useTask<RestorePlan, RestoreProgressView>();
-	const start = (options: BaseOptions, source: ArchiveSource) => task.start((signal, onProgress) => planRestore(withProgress(options, source, signal, onProgress)));
+	const start = (options: BaseOptions, source: ArchiveSource, handlers?: TaskHandlers<RestorePlan>) =>
+		task.start((signal, onProgress) => planRestore(withProgress(options, source, signal, onProgress)), handlers);
 	return {...task, start};
 }
 
 /** The real thing: applyRestore, with progress. */
 export function useApplyRestore() {
 	const task = useTask<RestoreResult, RestoreProgressView>();
-	const start = (options: BaseOptions, source: ArchiveSource) => task.start((signal, onProgress) => applyRestore(withProgress(options, source, signal, onProgress)));
+	const start = (options: BaseOptions, source: ArchiveSource, handlers?: TaskHandlers<RestoreResult>) =>
+		task.start((signal, onProgress) => applyRestore(withProgress(options, source, signal, onProgress)), handlers);
 	return {...task, start};
 }
 

@@ -9,6 +9,9 @@ export type TaskState<T, P> =
 
 export type TaskRunner<T, P> = (signal: AbortSignal, onProgress: (progress: P) => void) => Promise<T>;
 
+/** Called once when this run settles (never for a run that was replaced, reset or unmounted). */
+export type TaskHandlers<T> = {onDone?: (result: T) => void; onError?: (error: string, cancelled: boolean) => void};
+
 /** How often progress reaches React state at most: engines report per file, screens need ~10/s. */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -16,7 +19,7 @@ const PROGRESS_INTERVAL_MS = 100;
  * Turns one engine call (promise + progress callback + abort signal) into React state. The job
  * is aborted if the screen goes away, so leaving a screen (or Ctrl+C) never leaves work behind.
  */
-export function useTask<T, P = never>(): {state: TaskState<T, P>; start: (runner: TaskRunner<T, P>) => void; cancel: () => void; reset: () => void} {
+export function useTask<T, P = never>(): {state: TaskState<T, P>; start: (runner: TaskRunner<T, P>, handlers?: TaskHandlers<T>) => void; cancel: () => void; reset: () => void} {
 	const [state, setState] = useState<TaskState<T, P>>({status: 'idle'});
 	const controller = useRef<AbortController | undefined>(undefined);
 	const generation = useRef(0);
@@ -24,11 +27,12 @@ export function useTask<T, P = never>(): {state: TaskState<T, P>; start: (runner
 	useEffect(
 		() => () => {
 			controller.current?.abort();
+			generation.current++;
 		},
 		[],
 	);
 
-	const start = useCallback((runner: TaskRunner<T, P>) => {
+	const start = useCallback((runner: TaskRunner<T, P>, handlers: TaskHandlers<T> = {}) => {
 		controller.current?.abort();
 		const current = new AbortController();
 		controller.current = current;
@@ -57,11 +61,14 @@ export function useTask<T, P = never>(): {state: TaskState<T, P>; start: (runner
 				if (timer) clearTimeout(timer);
 				if (generation.current !== id) return;
 				setState({status: 'done', result, startedAt, finishedAt: Date.now()});
+				handlers.onDone?.(result);
 			},
 			(error: unknown) => {
 				if (timer) clearTimeout(timer);
 				if (generation.current !== id) return;
-				setState({status: 'error', error: describeError(error), cancelled: current.signal.aborted});
+				const message = describeError(error);
+				setState({status: 'error', error: message, cancelled: current.signal.aborted});
+				handlers.onError?.(message, current.signal.aborted);
 			},
 		);
 	}, []);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import {Box, Text} from 'ink';
-import {useEffect, useReducer, useState, type ReactNode} from 'react';
+import {useReducer, useState, type ReactNode} from 'react';
 import type {BackupResult} from '../../core/backup/create-backup.js';
 import {ARCHIVE_FORMATS, defaultBackupName, type ArchiveFormat} from '../../core/archive/archive-format.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
@@ -55,14 +55,6 @@ export function CreateWizard() {
 	const backup = useCreateBackup();
 	const verify = useVerify();
 
-	useEffect(() => {
-		if (state.step !== 'running') return;
-		if (backup.state.status === 'done') dispatch({type: 'finished'});
-		if (backup.state.status === 'error') {
-			dispatch({type: 'failed', error: backup.state.cancelled ? 'Backup cancelled; nothing partial was left behind' : backup.state.error});
-		}
-	}, [backup.state, state.step]);
-
 	const textEntry = TEXT_STEPS.has(state.step);
 	const listHeight = Math.max(3, rows - 8);
 	const back = () => {
@@ -72,7 +64,10 @@ export function CreateWizard() {
 	const start = () => {
 		dispatch({type: 'start'});
 		const passphrase = state.encryption === 'passphrase' ? state.passphrase : undefined;
-		backup.start(backupOptions(state, gateway.dataDir, passphrase), state.encryption === 'file' ? state.passphraseFile : undefined);
+		backup.start(backupOptions(state, gateway.dataDir, passphrase), state.encryption === 'file' ? state.passphraseFile : undefined, {
+			onDone: () => dispatch({type: 'finished'}),
+			onError: (error, cancelled) => dispatch({type: 'failed', error: cancelled ? 'Backup cancelled; nothing partial was left behind' : error}),
+		});
 	};
 	const runVerify = async () => {
 		if (backup.state.status !== 'done') return;

@@ -70,30 +70,30 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 
 	// Work steps start their engine call on entry and report back through the reducer.
 	useEffect(() => {
-		if (state.step === 'opening' && state.backupPath) opener.start(state.backupPath, state.passphrase);
-		if (state.step === 'planning' && source) planner.start(options, source);
-		if (state.step === 'applying' && source) applier.start(options, source);
+		if (state.step === 'opening' && state.backupPath) {
+			opener.start(state.backupPath, state.passphrase, {
+				onDone: ({metadata}) => {
+					setPicked(new Set(metadata.categories));
+					dispatch({type: 'opened', metadata});
+				},
+				onError: error => dispatch({type: 'open-failed', error}),
+			});
+		}
+		if (state.step === 'planning' && source) {
+			planner.start(options, source, {
+				onDone: plan => dispatch({type: 'planned', plan}),
+				onError: (error, cancelled) => dispatch({type: 'plan-failed', error: cancelled ? 'Dry run cancelled' : error}),
+			});
+		}
+		if (state.step === 'applying' && source) {
+			applier.start(options, source, {
+				onDone: () => dispatch({type: 'applied'}),
+				onError: (error, cancelled) => dispatch({type: 'apply-failed', error: cancelled ? 'Restore cancelled; nothing was changed' : error}),
+			});
+		}
 		if (state.step === 'conflict' && source && state.conflict && state.expanded) detail.start(options, source, {category: state.expanded, ...state.conflict});
 		// eslint-disable-next-line react-hooks/exhaustive-deps
 	}, [state.step]);
-	useEffect(() => {
-		if (state.step !== 'opening') return;
-		if (opener.state.status === 'done') {
-			setPicked(new Set(opener.state.result.metadata.categories));
-			dispatch({type: 'opened', metadata: opener.state.result.metadata});
-		}
-		if (opener.state.status === 'error') dispatch({type: 'open-failed', error: opener.state.error});
-	}, [opener.state, state.step]);
-	useEffect(() => {
-		if (state.step !== 'planning') return;
-		if (planner.state.status === 'done') dispatch({type: 'planned', plan: planner.state.result});
-		if (planner.state.status === 'error') dispatch({type: 'plan-failed', error: planner.state.cancelled ? 'Dry run cancelled' : planner.state.error});
-	}, [planner.state, state.step]);
-	useEffect(() => {
-		if (state.step !== 'applying') return;
-		if (applier.state.status === 'done') dispatch({type: 'applied'});
-		if (applier.state.status === 'error') dispatch({type: 'apply-failed', error: applier.state.cancelled ? 'Restore cancelled; nothing was changed' : applier.state.error});
-	}, [applier.state, state.step]);
 
 	const leave = () => (from === 'browse' ? nav.browse() : nav.home());
 	const back = () => {

@@ -68,6 +68,12 @@ export function initialRestoreState(backupPath?: string, encrypted = false): Res
 	return backupPath ? {...base, backupPath, encrypted, step: encrypted ? 'passphrase' : 'opening'} : base;
 }
 
+/** Back at an earlier step, as if the steps after it had not been taken. */
+const returnTo = (state: RestoreWizardState, step: RestoreStep, error: string): RestoreWizardState => {
+	const index = state.history.lastIndexOf(step);
+	return {...state, step, history: index >= 0 ? state.history.slice(0, index) : state.history, error};
+};
+
 const go = (state: RestoreWizardState, step: RestoreStep, extra: Partial<RestoreWizardState> = {}): RestoreWizardState => {
 	// Transient steps (work in progress) are never returned to with Esc.
 	const transient: RestoreStep[] = ['opening', 'planning', 'applying'];
@@ -89,12 +95,9 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
 			return go(state, 'opening', {passphrase: action.passphrase});
 		case 'opened':
 			return go(state, 'categories', {metadata: action.metadata, categories: [...action.metadata.categories]});
-		case 'open-failed': {
+		case 'open-failed':
 			// A wrong passphrase is retried where it was typed; anything else goes back to the list.
-			const step: RestoreStep = state.encrypted ? 'passphrase' : 'pick';
-			const history = state.history[state.history.length - 1] === step ? state.history.slice(0, -1) : state.history;
-			return {...state, step, history, error: action.error};
-		}
+			return returnTo(state, state.encrypted ? 'passphrase' : 'pick', action.error);
 		case 'categories':
 			if (action.categories.length === 0) return {...state, error: 'Tick at least one category (Space)'};
 			return go(state, canChooseTenant(state.metadata) ? 'target' : 'mode', {categories: action.categories, target: {kind: 'same'}});
@@ -111,7 +114,7 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
 		case 'planned':
 			return go(state, 'plan', {plan: action.plan});
 		case 'plan-failed':
-			return {...state, step: 'mode', error: action.error};
+			return returnTo(state, 'mode', action.error);
 		case 'expand':
 			return go(state, 'conflicts', {expanded: action.category});
 		case 'show-conflict':
@@ -127,7 +130,7 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
 		case 'applied':
 			return {...state, step: 'summary', history: [], error: undefined};
 		case 'apply-failed':
-			return {...state, step: 'plan', history: state.history.filter(step => step !== 'confirm'), error: action.error};
+			return returnTo(state, 'plan', action.error);
 		case 'back': {
 			if (state.step === 'applying' || state.step === 'summary') return state;
 			const history = [...state.history];

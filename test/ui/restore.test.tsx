@@ -1,0 +1,201 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import {afterEach, describe, expect, test} from 'vitest';
+import {openBackupSource} from '../../source/core/backup/backup-source.js';
+import {planRestore, type RestoreOptions, type RestorePlan} from '../../source/core/restore/index.js';
+import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
+import {demoGateway, KEY, makeBackup, renderApp, type Rendered} from './harness.js';
+
+let app: Rendered | undefined;
+
+afterEach(() => {
+	app?.unmount();
+	app = undefined;
+});
+
+const PASS = 'lifeboat pass';
+
+function db(gateway: GatewayChoice) {
+	return new Database(path.join(gateway.dataDir, 'data', 'gateway.db'));
+}
+
+function tenantId(gateway: GatewayChoice, slug: string): string {
+	const handle = db(gateway);
+	try {
+		return (handle.prepare(`SELECT id FROM tenants WHERE slug = ?`).get(slug) as {id: string}).id;
+	} finally {
+		handle.close();
+	}
+}
+
+/** Edits 2 agents and 5 memory entries of a tenant, so a restore of an older backup conflicts. */
+function editLive(gateway: GatewayChoice, slug: string): {agents: string[]; memory: string[]} {
+	const handle = db(gateway);
+	const tenant = tenantId(gateway, slug);
+	try {
+		const agents = (handle.prepare(`SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 2`).all(tenant) as Array<{id: string}>).map(row => row.id);
+		const memory = (handle.prepare(`SELECT id FROM memory_entries WHERE tenant_id = ? ORDER BY id LIMIT 5`).all(tenant) as Array<{id: string}>).map(row => row.id);
+		for (const id of agents) handle.prepare(`UPDATE agents SET name = name || ' (edited)' WHERE id = ?`).run(id);
+		for (const id of memory) handle.prepare(`UPDATE memory_entries SET content = 'edited live' WHERE id = ?`).run(id);
+		return {agents, memory};
+	} finally {
+		handle.close();
+	}
+}
+
+/** The numbers of a category row of the dry-run table, as shown. */
+function row(frame: string, label: string): number[] {
+	const line = frame.split('\n').find(text => new RegExp(`^[ ›]+${label.replace(/[&]/g, '\\$&')}\\s+[\\d,]+\\s`).test(text));
+	if (!line) throw new Error(`No row ${label} in:\n${frame}`);
+	return line
+		.slice(line.indexOf(label) + label.length)
+		.trim()
+		.split(/\s+/)
+		.slice(0, 4)
+		.map(cell => Number(cell.replaceAll(',', '')));
+}
+
+function expectTableMatches(frame: string, plan: RestorePlan) {
+	for (const category of plan.categories) {
+		expect(row(frame, category.label), category.label).toEqual([category.new, category.identical, category.conflicts, category.toDelete]);
+	}
+	expect(row(frame, 'Total')).toEqual([plan.totals.new, plan.totals.identical, plan.totals.conflicts, plan.totals.toDelete]);
+}
+
+async function enginePlan(gateway: GatewayChoice, file: string, options: Partial<RestoreOptions>): Promise<RestorePlan> {
+	return planRestore({dataDir: gateway.dataDir, source: await openBackupSource(file, {passphrase: PASS}), passphrase: PASS, ...options});
+}
+
+describe('Restore wizard', () => {
+	test('from Browse: encrypted one-tenant backup, replace into another tenant, typed confirmation', async () => {
+		const gateway = await demoGateway(61);
+		const backup = await makeBackup(gateway, {name: 'acme-enc', tenant: 'acme-corp', passphrase: PASS});
+		app = renderApp(gateway, {route: {name: 'browse'}, rows: 30});
+		await app.waitFor('› acme-enc');
+		await app.press('r');
+		await app.waitFor('Passphrase for acme-enc.zip.enc');
+		await app.press('wrong', KEY.enter);
+		const wrong = await app.waitFor('✗');
+		expect(wrong).toMatch(/wrong passphrase or corrupted backup — type it again, or Esc/);
+		await app.press(PASS, KEY.enter);
+		await app.waitFor('[x] Users', 20_000);
+		await app.press(KEY.enter);
+		await app.waitFor('Same tenant: acme-corp');
+		await app.press('j');
+		await app.waitFor('› Another tenant: globex');
+		await app.press(KEY.enter);
+		await app.waitFor('› Additive');
+		await app.press('j', KEY.enter);
+		const frame = await app.waitFor('Replace of acme-enc into tenant globex', 30_000);
+		expect(frame).toContain('nothing written yet');
+		const plan = await enginePlan(gateway, backup.path, {mode: 'replace', intoTenant: 'globex'});
+		expectTableMatches(frame, plan);
+		expect(plan.totals.toDelete).toBeGreaterThan(0);
+		expect(frame).toMatch(/Secrets to re-enter after: webhooks\.secret/);
+
+		await app.press('r');
+		const confirm = await app.waitFor('Type globex to confirm');
+		expect(confirm).toMatch(new RegExp(`Replace deletes ${plan.totals.toDelete.toLocaleString('en-US')} live entries`));
+		await app.press('acme-corp', KEY.enter);
+		await app.waitFor('Type globex exactly to replace');
+		await app.press(KEY.ctrlU, 'globex', KEY.enter);
+		const summary = await app.waitFor('✓ Restored (replace)', 30_000);
+		expect(summary).toMatch(new RegExp(`Deleted\\s+${plan.totals.toDelete.toLocaleString('en-US')}`));
+		expect(summary).toContain('Re-enter these secrets');
+		expect(summary).toMatch(/node_pairings\.pairing_secret ×\d+ — re-pair the node/);
+		const handle = db(gateway);
+		const globex = tenantId(gateway, 'globex');
+		const agents = (handle.prepare(`SELECT COUNT(*) AS n FROM agents WHERE tenant_id = ?`).get(globex) as {n: number}).n;
+		handle.close();
+		expect(agents).toBe(backup.metadata.counts['agents']!.count);
+		await app.press(KEY.enter); // Home
+		await app.waitFor('› Create backup');
+	});
+
+	test('additive into the same tenant: conflicts listed, one shown side by side, quarantine in the summary', async () => {
+		const gateway = await demoGateway(62);
+		const backup = await makeBackup(gateway, {name: 'acme-plain', tenant: 'acme-corp'});
+		const edited = editLive(gateway, 'acme-corp');
+		app = renderApp(gateway, {rows: 30});
+		await app.waitFor('› Create backup');
+		await app.press('j', 'j', KEY.enter);
+		await app.waitFor('› acme-plain.zip');
+		await app.press(KEY.enter);
+		await app.waitFor('[x] Users');
+		await app.press(KEY.enter);
+		await app.waitFor('› Same tenant: acme-corp');
+		await app.press(KEY.enter);
+		await app.waitFor('› Additive');
+		await app.press(KEY.enter);
+		const frame = await app.waitFor('Additive of acme-plain into tenant acme-corp', 30_000);
+		const plan = await planRestore({dataDir: gateway.dataDir, source: await openBackupSource(backup.path)});
+		expectTableMatches(frame, plan);
+		expect(row(frame, 'Agents')[2]).toBe(2);
+		expect(row(frame, 'Memory')[2]).toBe(5);
+
+		await app.press('j');
+		await app.waitFor('› Agents');
+		await app.press(KEY.enter);
+		const list = await app.waitFor('2 conflicts in Agents');
+		for (const id of edited.agents) expect(list).toContain(id);
+		await app.press(KEY.enter);
+		const side = await app.waitFor('Field', 20_000);
+		expect(side).toMatch(/1 field differs/);
+		expect(side).toMatch(/≠ name\s+\S.*\(edited\)/);
+		await app.press(KEY.escape);
+		await app.waitFor('2 conflicts in Agents');
+		await app.press(KEY.escape);
+		await app.waitFor('Additive of acme-plain');
+		await app.press('r');
+		const summary = await app.waitFor('✓ Restored (additive)', 30_000);
+		expect(summary).toMatch(/Quarantined\s+7 in .*quarantine\//);
+		const restoreId = summary.match(/Restore id\s+(\S+)/)![1]!;
+		expect(fs.existsSync(path.join(gateway.dataDir, 'quarantine', restoreId))).toBe(true);
+		expect(summary).toContain('› Open quarantine');
+		await app.press(KEY.enter);
+		await app.waitFor(restoreId);
+	});
+
+	test('a backup of every tenant skips the tenant step; replace asks for the word "replace"', async () => {
+		const gateway = await demoGateway(63);
+		await makeBackup(gateway, {name: 'all-tenants', categories: ['tools', 'skills']});
+		app = renderApp(gateway, {route: {name: 'restore'}});
+		await app.waitFor('› all-tenants.zip');
+		await app.press(KEY.enter);
+		await app.waitFor('[x] Tools');
+		await app.press(KEY.space); // untick Tools
+		await app.waitFor('[ ] Tools');
+		await app.press(KEY.enter);
+		const mode = await app.waitFor('› Additive');
+		expect(mode).toContain('1 category into 2 tenants of the backup');
+		await app.press('j', KEY.enter);
+		const frame = await app.waitFor('Replace of all-tenants', 30_000);
+		expect(frame).toMatch(/Skills\s+0\s+[\d,]+\s+0\s+0/);
+		expect(frame).not.toMatch(/^\s*›?\s*Tools\s/m);
+		await app.press('r');
+		await app.waitFor('Type replace to confirm');
+		await app.press('replace', KEY.enter);
+		await app.waitFor('✓ Restored (replace)', 30_000);
+	});
+
+	test('a corrupted backup is refused at the dry run with a red line and a way back', async () => {
+		const gateway = await demoGateway(64);
+		const backup = await makeBackup(gateway, {name: 'damaged'});
+		const bytes = fs.readFileSync(backup.path);
+		for (let offset = Math.floor(bytes.length / 2); offset < Math.floor(bytes.length / 2) + 64; offset++) bytes[offset] = bytes[offset]! ^ 0xff;
+		fs.writeFileSync(backup.path, bytes);
+		app = renderApp(gateway, {route: {name: 'restore'}});
+		await app.waitFor('› damaged.zip');
+		await app.press(KEY.enter);
+		await app.waitFor('[x] Users');
+		await app.press(KEY.enter);
+		await app.waitFor('› Additive');
+		await app.press(KEY.enter);
+		const frame = await app.waitFor('✗', 30_000);
+		expect(frame.replace(/\n/g, ' ')).toMatch(/✗ .*nothing was restored — Esc to go back/);
+		expect(frame).toContain('› Additive');
+		await app.press(KEY.escape);
+		await app.waitFor('[x] Users');
+	});
+});
