@@ -8,10 +8,13 @@ function plural(count: number, word: string): string {
 
 /** `users: 42 (3 conflicts — would go to quarantine)`, `documents: 189 files, 2.1 GB (0 conflicts)`. */
 export function formatCategory(category: CategoryPlan, mode: RestorePlan['mode']): string {
-	let head = `${category.category}: ${formatCount(category.total)}`;
-	if (category.unit !== category.category) head += ` ${category.unit}`;
-	if (category.unit === 'files') head += `, ${formatBytes(category.bytes)}`;
-	else if (category.files > 0) head += `, ${plural(category.files, 'file')}`;
+	let head = `${category.category}: `;
+	if (category.unit === 'files') head += `${plural(category.total, 'file')}, ${formatBytes(category.bytes)}`;
+	else {
+		head += formatCount(category.total);
+		if (category.unit !== category.category) head += ` ${category.unit}`;
+		if (category.files > 0) head += `, ${plural(category.files, 'file')}`;
+	}
 	const details: string[] = [];
 	if (category.new > 0 && (category.identical > 0 || category.conflicts > 0 || category.toDelete > 0)) details.push(`${formatCount(category.new)} new`);
 	if (category.identical > 0) details.push(`${formatCount(category.identical)} identical`);

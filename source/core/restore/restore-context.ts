@@ -13,8 +13,6 @@ export type RestoreContext = {
 	store: GatewayStore;
 	options: RestoreOptions;
 	metadata: BackupMetadata;
-	/** Loaded up front where the archive allows random access; otherwise read when reached. */
-	manifest: BackupManifest | undefined;
 	mode: RestoreMode;
 	categories: CategoryId[];
 	mapper: IdMapper;
@@ -120,7 +118,6 @@ export async function resolveContext(options: RestoreOptions, store: GatewayStor
 		store,
 		options,
 		metadata,
-		manifest: await readManifestUpFront(options),
 		mode,
 		categories,
 		mapper,

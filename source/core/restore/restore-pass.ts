@@ -12,7 +12,7 @@ import {LifeboatError} from '../errors.js';
 import {categorySpec, CATEGORIES, REDACTED_MARKER, tableSpec, type CategoryId} from '../store/schema.js';
 import {fileTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
 import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
-import type {RestoreContext} from './restore-context.js';
+import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
 import {codecFor, isLiveSecret, sameContent, rowValues as rowValuesOf, valuesToObject, type RowValues, type TableCodec} from './row-codec.js';
 import type {Staging} from './staging.js';
@@ -170,7 +170,6 @@ export class RestorePass {
 	) {
 		this.db = ctx.store.db;
 		this.root = ctx.store.paths.root;
-		this.manifest = ctx.manifest;
 		for (const id of ctx.categories) this.acc.set(id, {tables: new Map(), files: emptyCounts(), fileCount: 0, fileBytes: 0, conflicts: [], conflictTotal: 0});
 	}
 
@@ -259,6 +258,8 @@ export class RestorePass {
 	}
 
 	async run(): Promise<PassOutcome> {
+		// Random-access archives: the manifest up front; tar.gz: when reached (it is last).
+		this.manifest = await readManifestUpFront(this.ctx.options);
 		this.snapshotLive();
 		for await (const entry of openArchive(this.ctx.options.source).entries()) {
 			this.checkAbort();
