@@ -1,0 +1,137 @@
+/** Shared helpers of the restore tests: real stores, real archives, digests of a data dir. */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {plainFileSource, type ArchiveSource} from '../source/core/archive/archive-reader.js';
+import {createBackup, type CreateBackupOptions} from '../source/core/backup/create-backup.js';
+import {generateDemo} from '../source/core/demo/generate-demo.js';
+import {createGateway} from '../source/core/store/gateway-store.js';
+import {allColumns, TABLES} from '../source/core/store/schema.js';
+import {tempDir} from './helpers/temp-dir.js';
+
+export type Row = Record<string, unknown>;
+
+export function openDb(dataDir: string, readonly = true): Database.Database {
+	return new Database(path.join(dataDir, 'data', 'gateway.db'), {readonly, fileMustExist: true});
+}
+
+export function query<T = Row>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+	const db = openDb(dataDir);
+	try {
+		return db.prepare(sql).all(...params) as T[];
+	} finally {
+		db.close();
+	}
+}
+
+export function exec(dataDir: string, sql: string, ...params: unknown[]): number {
+	const db = openDb(dataDir, false);
+	try {
+		return db.prepare(sql).run(...params).changes;
+	} finally {
+		db.close();
+	}
+}
+
+/** Rows of a table ordered by id, without the given columns. */
+export function tableRows(dataDir: string, table: string, options: {without?: string[]; where?: string; params?: unknown[]} = {}): Row[] {
+	const rows = query(dataDir, `SELECT * FROM ${table}${options.where ? ` WHERE ${options.where}` : ''} ORDER BY id`, ...(options.params ?? []));
+	for (const row of rows) for (const column of options.without ?? []) delete row[column];
+	return rows;
+}
+
+export const REDACT_COLUMNS: Record<string, string[]> = Object.fromEntries(
+	TABLES.map(table => [table.name, table.columns.filter(column => column.secret === 'redact').map(column => column.name)]),
+);
+
+export function walkFiles(root: string, skip: (relative: string) => boolean = () => false): string[] {
+	const out: string[] = [];
+	const walk = (dir: string) => {
+		for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
+			const full = path.join(dir, entry.name);
+			const relative = path.relative(root, full).split(path.sep).join('/');
+			if (skip(relative)) continue;
+			if (entry.isDirectory()) walk(full);
+			else out.push(relative);
+		}
+	};
+	if (fs.existsSync(root)) walk(root);
+	return out.sort();
+}
+
+export function sha256(file: string): string {
+	return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/**
+ * Everything a restore could change in a data dir: a dump of every table (all columns, ordered)
+ * and the hash of every file except SQLite's own files. Equal digests = the store is unchanged.
+ */
+export function storeDigest(dataDir: string, options: {ignoreStaging?: boolean} = {}): {tables: Record<string, string>; files: Record<string, string>} {
+	const tables: Record<string, string> = {};
+	const db = openDb(dataDir);
+	try {
+		for (const table of [...TABLES.map(spec => spec.name), 'schema_meta']) {
+			const rows = db.prepare(`SELECT * FROM ${table} ORDER BY 1`).raw(true).all();
+			tables[table] = crypto.createHash('sha256').update(JSON.stringify(rows)).digest('hex');
+		}
+	} finally {
+		db.close();
+	}
+	const files: Record<string, string> = {};
+	for (const file of walkFiles(dataDir, relative => relative.startsWith('data/gateway.db') || (options.ignoreStaging === true && relative === '.lifeboat-restore'))) {
+		files[file] = sha256(path.join(dataDir, file));
+	}
+	return {tables, files};
+}
+
+/** A demo gateway (generated once per call) in a fresh temp dir. */
+export async function demoGateway(options: {tenants?: number; seed?: number} = {}): Promise<string> {
+	const dir = path.join(tempDir('lifeboat-restore-'), 'gateway');
+	await generateDemo({dir, tenants: options.tenants ?? 2, scale: 'small', seed: options.seed ?? 21});
+	return dir;
+}
+
+export async function backupOf(dataDir: string, options: Partial<CreateBackupOptions> = {}): Promise<{path: string; source: ArchiveSource}> {
+	const format = options.format ?? 'zip';
+	const out = path.join(tempDir('lifeboat-restore-bk-'), `backup${format === 'dir' ? '' : '.' + format}`);
+	const result = await createBackup({dataDir, out, format, ...options});
+	return {path: result.path, source: plainFileSource(result.path)};
+}
+
+export function freshGateway(): string {
+	const dir = path.join(tempDir('lifeboat-restore-fresh-'), 'gateway');
+	createGateway(dir).close();
+	return dir;
+}
+
+/** Copies a data dir (after a checkpoint) so a test can change it without touching the original. */
+export function copyGateway(dataDir: string): string {
+	const db = openDb(dataDir, false);
+	db.pragma('wal_checkpoint(TRUNCATE)');
+	db.close();
+	const dir = path.join(tempDir('lifeboat-restore-copy-'), 'gateway');
+	fs.cpSync(dataDir, dir, {recursive: true});
+	return dir;
+}
+
+/** Every ref column of every row in `tenantId` points at an existing row of that tenant. */
+export function danglingRefs(dataDir: string, tenantId: string): string[] {
+	const problems: string[] = [];
+	const db = openDb(dataDir);
+	try {
+		for (const table of TABLES) {
+			for (const column of allColumns(table)) {
+				if (!column.ref) continue;
+				const rows = db
+					.prepare(`SELECT t.id AS id, t.${column.name} AS ref FROM ${table.name} t LEFT JOIN ${column.ref} r ON r.id = t.${column.name} AND r.tenant_id = t.tenant_id WHERE t.tenant_id = ? AND t.${column.name} IS NOT NULL AND r.id IS NULL`)
+					.all(tenantId) as Array<{id: string; ref: string}>;
+				for (const row of rows) problems.push(`${table.name}.${column.name} of ${row.id} → ${row.ref}`);
+			}
+		}
+	} finally {
+		db.close();
+	}
+	return problems;
+}
