@@ -104,7 +104,12 @@ export async function applyRestore(options: RestoreOptions): Promise<RestoreResu
 		const ctx = await resolveContext({...options}, store);
 		if (ctx.metadata.id !== plan.backup.id) throw new LifeboatError('corrupt-archive', 'The backup changed between planning and restoring; nothing was restored');
 		staging = new Staging(store.paths.root, restoreId);
-		db.exec('BEGIN IMMEDIATE');
+		try {
+			db.exec('BEGIN IMMEDIATE');
+		} catch (error) {
+			if ((error as {code?: string}).code !== 'SQLITE_BUSY') throw error;
+			throw new LifeboatError('conflict', 'The gateway database is busy (another restore or a long write holds it); nothing was restored, try again', {cause: error});
+		}
 		const pass = new RestorePass(ctx, staging);
 		const outcome = await pass.run();
 		const now = new Date().toISOString();
