@@ -9,6 +9,7 @@ import {listBackups} from '../source/core/backup/list-backups.js';
 import {readMetadata} from '../source/core/backup/read-metadata.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
+import {createGateway} from '../source/core/store/gateway-store.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
@@ -45,6 +46,17 @@ describe('backup create', () => {
 			expect(metadata.categories).toHaveLength(18);
 		});
 	}
+
+	it('backs up a freshly installed gateway whose tables are all empty', async () => {
+		const empty = path.join(tempDir(), 'fresh');
+		createGateway(empty).close();
+		fs.writeFileSync(path.join(empty, 'appsettings.json'), '{}\n');
+		for (const format of ['zip', 'tar.gz', 'dir'] as const) {
+			const result = await createBackup({dataDir: empty, destDir: tempDir(), format});
+			expect(result.metadata.counts['memory']!.count).toBe(0);
+			expect((await verifyBackup(plainFileSource(result.path))).problems).toEqual([]);
+		}
+	});
 
 	it('produces archives the standard tools accept, with images stored uncompressed', async () => {
 		const dest = tempDir();

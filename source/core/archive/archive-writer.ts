@@ -57,13 +57,12 @@ function hashingCounter(onBytes?: (bytes: number) => void) {
 
 /** Reads exactly `size` bytes of a file, failing if it changed size while we read it. */
 function readExactly(file: string, size: number): Readable {
-	const source = fs.createReadStream(file, size > 0 ? {start: 0, end: size - 1, highWaterMark: 256 * 1024} : {start: 0, end: -1});
 	if (size === 0) {
 		const empty = new PassThrough();
 		empty.end();
-		source.destroy();
 		return empty;
 	}
+	const source = fs.createReadStream(file, {start: 0, end: size - 1, highWaterMark: 256 * 1024});
 	let seen = 0;
 	const check = new Transform({
 		transform(chunk: Buffer, _encoding, callback) {
