@@ -50,6 +50,13 @@ describe('encrypted backups', () => {
 		}
 	});
 
+	it('CLI verify of an encrypted zip is clean: exit 0, nothing on stderr (no leaked file handles)', () => {
+		const result = runCli(['backup', 'verify', backups['zip']!.path], {env: {LIFEBOAT_BACKUP_PASSPHRASE: PASSPHRASE}});
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		expect(result.stdout).toMatch(/^OK: /);
+	});
+
 	it('holds no plaintext at all: not the secrets, not even the row contents', () => {
 		const secrets = gatewaySecrets(dataDir);
 		for (const format of ['zip', 'tar.gz'] as const) {

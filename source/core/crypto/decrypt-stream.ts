@@ -226,28 +226,28 @@ export async function openEncryptedRandomAccess(file: string, passphrase: string
 		await handle.close();
 	}
 
+	// Each segment is read with its own short-lived handle: consumers such as unzipper stop
+	// reading a range without destroying it, so a handle held across yields would leak.
+	async function readSegmentOnce(index: number): Promise<Buffer> {
+		const segmentHandle = await reopen(file, header);
+		try {
+			return await readSegment(segmentHandle, index);
+		} finally {
+			await segmentHandle.close();
+		}
+	}
+
 	async function* range(start: number, end: number): AsyncGenerator<Buffer> {
 		if (start >= end) return;
 		const first = Math.floor(start / segmentSize);
 		const last = Math.floor((end - 1) / segmentSize);
-		let rangeHandle: fs.FileHandle | undefined;
-		try {
-			for (let index = first; index <= last; index++) {
-				let plaintext: Buffer;
-				if (index === lastIndex) {
-					plaintext = finalPlaintext;
-				} else {
-					rangeHandle ??= await reopen(file, header);
-					plaintext = await readSegment(rangeHandle, index);
-				}
-				const segmentStart = index * segmentSize;
-				const from = Math.max(start, segmentStart) - segmentStart;
-				const to = Math.min(end, segmentStart + plaintext.length) - segmentStart;
-				// Copy slices of the cached final segment so no consumer can alter the cache.
-				yield index === lastIndex ? Buffer.from(plaintext.subarray(from, to)) : plaintext.subarray(from, to);
-			}
-		} finally {
-			await rangeHandle?.close();
+		for (let index = first; index <= last; index++) {
+			const plaintext = index === lastIndex ? finalPlaintext : await readSegmentOnce(index);
+			const segmentStart = index * segmentSize;
+			const from = Math.max(start, segmentStart) - segmentStart;
+			const to = Math.min(end, segmentStart + plaintext.length) - segmentStart;
+			// Copy slices of the cached final segment so no consumer can alter the cache.
+			yield index === lastIndex ? Buffer.from(plaintext.subarray(from, to)) : plaintext.subarray(from, to);
 		}
 	}
 
