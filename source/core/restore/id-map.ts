@@ -2,15 +2,6 @@ import crypto from 'node:crypto';
 import type {TableCodec, RowValues} from './row-codec.js';
 
 /**
- * Columns holding a JSON array of ids (not declared as `ref` in the schema, which only knows single
- * ids). They are remapped with the same function so lists of agents survive --into-tenant too.
- */
-export const REF_LIST_COLUMNS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-	discussions: {agent_ids: 'agents'},
-	skills: {enabled_agents: 'agents'},
-};
-
-/**
  * How backup ids become live ids. Without --into-tenant ids are kept. With it, every id is
  * replaced by `<prefix>_<16 hex of sha256(target tenant id, old id)>`: deterministic, so a second
  * restore into the same tenant finds the same ids (idempotent), the same old id maps to the same new
@@ -64,7 +55,7 @@ export function tenantMapper(sourceTenantId: string, targetTenantId: string): Id
 				const value = values[index];
 				if (typeof value !== 'string') return;
 				if (column.ref) values[index] = id(value);
-				else if (REF_LIST_COLUMNS[codec.spec.name]?.[column.name]) values[index] = remapIdList(value, id);
+				else if (column.refList) values[index] = remapIdList(value, id);
 			});
 			return values;
 		},

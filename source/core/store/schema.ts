@@ -27,6 +27,8 @@ export type ColumnSpec = {
 	readonly secret?: SecretHandling;
 	/** Id of a row in another table; remapped together with it on --into-tenant. */
 	readonly ref?: string;
+	/** A JSON array of ids of rows in another table; remapped like `ref`, element by element. */
+	readonly refList?: string;
 };
 
 export type TableSpec = {
@@ -341,7 +343,7 @@ export const TABLES: readonly TableSpec[] = [
 			{name: 'name', type: 'TEXT'},
 			{name: 'version', type: 'TEXT'},
 			{name: 'source', type: 'TEXT'},
-			{name: 'enabled_agents', type: 'TEXT'},
+			{name: 'enabled_agents', type: 'TEXT', refList: 'agents'},
 		],
 	}),
 	t({
@@ -365,7 +367,7 @@ export const TABLES: readonly TableSpec[] = [
 		unit: 'discussions',
 		columns: [
 			{name: 'title', type: 'TEXT'},
-			{name: 'agent_ids', type: 'TEXT'},
+			{name: 'agent_ids', type: 'TEXT', refList: 'agents'},
 			{name: 'summary', type: 'TEXT'},
 		],
 	}),
