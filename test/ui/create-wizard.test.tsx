@@ -5,6 +5,7 @@ import {listBackups} from '../../source/core/backup/list-backups.js';
 import {openBackupSource} from '../../source/core/backup/backup-source.js';
 import {verifyBackup} from '../../source/core/backup/verify-backup.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
+import {generateDemo} from '../../source/core/demo/generate-demo.js';
 import {demoGateway, KEY, renderApp, tempDir, type Rendered} from './harness.js';
 
 let gateway: GatewayChoice;
@@ -201,4 +202,31 @@ describe('Create backup wizard', () => {
 		await app.press(KEY.escape);
 		await app.waitFor('› Create backup');
 	});
+
+	test('Esc while the archive is written cancels it: nothing partial is left, and Enter tries again', async () => {
+		const root = tempDir();
+		const big: typeof gateway = {dataDir: path.join(root, 'gateway'), backupDir: path.join(root, 'backups'), isDemo: false};
+		// Enough incompressible document bytes that writing the archive takes a few seconds.
+		await generateDemo({dir: big.dataDir, tenants: 1, scale: 'small', seed: 3, extraDocumentBytes: 160 * 1024 * 1024});
+		app = await openWizard(big);
+		await app.press(KEY.enter);
+		await app.waitFor('› All tenants');
+		await app.press(KEY.enter, KEY.enter, KEY.enter, KEY.enter);
+		await app.waitFor('Backup name');
+		await app.press(KEY.enter);
+		await app.waitFor('Enter start backup');
+		await app.press(KEY.enter);
+		const running = await app.waitFor(/\d+%/, 60_000);
+		expect(running).toMatch(/(B|KB|MB) \/ \d+ MB · \d+ \/ \d+ files/);
+		await app.press(KEY.escape);
+		const cancelled = await app.waitFor('Backup cancelled', 60_000);
+		expect(cancelled).toContain('Review');
+		// Give the engine a moment to remove its temporary output.
+		await new Promise(resolve => setTimeout(resolve, 500));
+		expect(fs.readdirSync(big.backupDir).filter(name => !name.startsWith('.'))).toEqual([]);
+		expect(fs.readdirSync(big.backupDir).filter(name => name.startsWith('.'))).toEqual([]);
+		await app.press(KEY.enter);
+		await app.waitFor('✓ Backup written', 120_000);
+		expect(fs.readdirSync(big.backupDir)).toHaveLength(1);
+	}, 180_000);
 });

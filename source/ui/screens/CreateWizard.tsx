@@ -21,7 +21,7 @@ import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
 import {readPassphraseFile} from '../passphrase-file.js';
-import {backupOptions, createWizardReducer, initialCreateState, reviewLines, type CreateStep, type Encryption} from '../state/create-wizard.js';
+import {backupOptions, createWizardReducer, initialCreateState, outputPath, reviewLines, type CreateStep, type Encryption} from '../state/create-wizard.js';
 import {fitPath} from '../text-fit.js';
 import {VerifyPanel} from './VerifyPanel.js';
 
@@ -218,7 +218,14 @@ export function CreateWizard() {
 			break;
 		case 'running':
 			commands = ['cancel'];
-			body = <RunningView progress={backup.state.status === 'running' ? backup.state.progress : undefined} width={columns} />;
+			body = (
+				<Box flexDirection="column">
+					<KeyValue label="Output">{fitPath(outputPath(state), columns - 16)}</KeyValue>
+					<Box marginTop={1}>
+						<RunningView progress={backup.state.status === 'running' ? backup.state.progress : undefined} width={columns} />
+					</Box>
+				</Box>
+			);
 			break;
 		case 'result':
 			commands = ['up', 'down', 'select', 'back'];

@@ -42,9 +42,9 @@ export function HomeScreen({revision}: {revision: number}) {
 	};
 
 	const status = summary.status === 'error' ? errorStatus(summary.error, 'check --data-dir / LIFEBOAT_DATA_DIR, then q to quit') : undefined;
-	const twoColumns = columns >= 76;
-	const showCounts = columns >= 56;
-	const cellWidth = twoColumns ? Math.floor((columns - 26) / 2) : columns - 26;
+	const twoColumns = columns >= 70;
+	const showCounts = columns >= 50;
+	const cellWidth = twoColumns ? Math.floor((columns - 20) / 2) : columns - 20;
 
 	return (
 		<Frame title="Home" commands={['up', 'down', 'select', 'quit']} status={status}>
@@ -68,7 +68,7 @@ export function HomeScreen({revision}: {revision: number}) {
 							: `none yet in ${gateway.backupDir}`}
 			</KeyValue>
 			<Box marginTop={1}>
-				<Box width={26} flexShrink={0} flexDirection="column">
+				<Box width={20} flexShrink={0} flexDirection="column">
 					<SelectList items={menu} height={menu.length} onSelect={onSelect} />
 				</Box>
 				{showCounts ? (
