@@ -28,6 +28,7 @@ import {CATEGORIES, CATEGORY_IDS, isCategoryId, SCHEMA_VERSION, tableSpec, type 
 import {TOOL_VERSION} from '../version.js';
 import {prepareAtomicOutput} from './atomic-output.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
+import {recoverInterruptedRestores} from '../restore/staging.js';
 import {isIncompressible} from './compressibility.js';
 import {sealTwoFactor} from './two-factor-block.js';
 
@@ -104,6 +105,9 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 	const format = options.format ?? 'zip';
 	const store = openGateway(options.dataDir);
 	try {
+		// A restore killed after its database commit finishes its file swap first, so the
+		// backup never captures new rows beside old files.
+		recoverInterruptedRestores(store.paths.root, store.db);
 		const tenant = options.tenant ? resolveTenant(store, options.tenant) : undefined;
 		const categories = resolveCategories(options.categories, Boolean(tenant));
 		const name = options.name ?? defaultBackupName(now);
