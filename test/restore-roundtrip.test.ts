@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
+import {openBackupSource} from '../source/core/backup/backup-source.js';
 import {redactJson} from '../source/core/redaction.js';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {CATEGORIES, TABLES} from '../source/core/store/schema.js';
@@ -84,6 +85,21 @@ describe('restore round trip', () => {
 			const second = await applyRestore({source, dataDir: target});
 			expect(second.applied).toMatchObject({inserted: 0, quarantined: 0, files: 0, deleted: 0});
 			expectSameRows(original, target, {totp: true});
+		});
+	}
+
+	for (const format of ['zip', 'tar.gz'] as const) {
+		it(`encrypted ${format}: restores equal to the original, 2FA included, with no gateway key needed`, async () => {
+			const passphrase = 'correct horse battery staple';
+			const {path: file} = await backupOf(original, {format, passphrase, kdfIterations: 1000});
+			const source = await openBackupSource(file, {passphrase});
+			const target = freshGateway();
+			// The 2FA block is sealed under the passphrase: no --key-file, and no key on the target.
+			const result = await applyRestore({source, dataDir: target, passphrase});
+			expect(result.applied.quarantined).toBe(0);
+			expectSameRows(original, target, {totp: true});
+			expectSameFiles(original, target);
+			await expect(openBackupSource(file, {passphrase: 'wrong'})).rejects.toThrow('wrong passphrase or corrupted backup');
 		});
 	}
 
