@@ -54,6 +54,12 @@ export async function runTui(options: TuiOptions): Promise<number> {
 	process.on('SIGHUP', onSignal);
 	try {
 		instance = render(<App gateway={gateway} onExit={code => (exitCode = code)} onFatal={fatal} />, {exitOnCtrlC: false, patchConsole: true});
+		// Lets the real-terminal tests check that a crash still hands the terminal back.
+		if (process.env['LIFEBOAT_TEST_CRASH'] === 'async') {
+			setTimeout(() => {
+				throw new Error('simulated crash for tests');
+			}, 500);
+		}
 		await instance.waitUntilExit();
 	} finally {
 		restoreTerminal();

@@ -145,5 +145,5 @@ export function saveScreenshot(ansi: string, dir: string, name: string): void {
 	fs.writeFileSync(path.join(dir, `${name}.ansi.txt`), ansi);
 	const svg = path.join(dir, `${name}.svg`);
 	fs.writeFileSync(svg, ansiToSvg(ansi, {columns: 80, rows: 24, title: 'lifeboat'}));
-	spawnSync('rsvg-convert', ['--zoom', '1.5', '-o', path.join(dir, `${name}.png`), svg]);
+	spawnSync('rsvg-convert', ['-o', path.join(dir, `${name}.png`), svg]);
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
 import {openBackupSource} from '../../source/core/backup/backup-source.js';
+import {createBackup} from '../../source/core/backup/create-backup.js';
 import {generateDemo} from '../../source/core/demo/generate-demo.js';
 import {planRestore} from '../../source/core/restore/index.js';
 import {saveScreenshot} from './ansi-to-svg.js';
@@ -28,7 +29,9 @@ let session: TmuxSession | undefined;
 beforeAll(async () => {
 	if (!HAVE_TMUX) return;
 	ensureBuilt();
-	root = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-tmux-'));
+	// Recording readme media: short, stable paths on screen instead of random temp names.
+	root = MEDIA ? path.join(os.tmpdir(), 'lifeboat') : fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-tmux-'));
+	if (MEDIA) fs.rmSync(root, {recursive: true, force: true});
 	dataDir = path.join(root, 'gateway');
 	backupDir = path.join(root, 'backups');
 	await generateDemo({dir: dataDir, tenants: 2, scale: 'small', seed: 5});
@@ -218,6 +221,33 @@ describe.skipIf(!HAVE_TMUX)('the console in a real terminal (tmux 80x24)', () =>
 	}, 120_000);
 });
 
+describe.skipIf(!HAVE_TMUX)('first run and crashes', () => {
+	test('with no data dir configured it creates the demo gateway and opens on it', async () => {
+		const home = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-demo-home-'));
+		try {
+			session = new TmuxSession();
+			session.start(consoleCommand([], {LIFEBOAT_DEMO_HOME: home, LIFEBOAT_DATA_DIR: ''}));
+			const screen = await session.waitFor('Audit log', 60_000);
+			expect(screen).toContain(`${path.join(home, 'gateway')} (demo)`);
+			expect(screen).toContain(path.join(home, 'backups'));
+			await session.key('q');
+			expect(await session.waitFor('EXIT=')).toContain('EXIT=0');
+		} finally {
+			fs.rmSync(home, {recursive: true, force: true});
+		}
+	}, 120_000);
+
+	test('an unexpected error: one line, exit 1, terminal restored (no stack trace)', async () => {
+		session = new TmuxSession();
+		session.start(consoleCommand(['--data-dir', dataDir, '--dest', backupDir], {LIFEBOAT_TEST_CRASH: 'async'}));
+		const after = await session.waitFor('EXIT=', 30_000);
+		expect(after).toContain('EXIT=1');
+		expect(after.replace(/\n/g, '')).toMatch(/lifeboat: internal error: simulated crash for tests \(set LIFEBOAT_DEBUG=1 for details\)EXIT=1/);
+		expect(after).not.toMatch(/\n\s+at /);
+		expectTerminalRestored(after);
+	}, 60_000);
+});
+
 describe.skipIf(!HAVE_TMUX || !MEDIA)('readme media (LIFEBOAT_MEDIA_DIR set)', () => {
 	test('progress bar of a larger backup, and the conflict view', async () => {
 		const big = path.join(root, 'big');
@@ -234,6 +264,75 @@ describe.skipIf(!HAVE_TMUX || !MEDIA)('readme media (LIFEBOAT_MEDIA_DIR set)', (
 		snap('create-progress');
 		await session.waitFor('✓ Backup written', 300_000);
 	}, 600_000);
+
+	test('conflicts of an additive restore, one side by side, then the quarantine', async () => {
+		const db = new Database(path.join(dataDir, 'data', 'gateway.db'));
+		const acme = (db.prepare(`SELECT id FROM tenants WHERE slug = 'acme-corp'`).get() as {id: string}).id;
+		db.prepare(`UPDATE agents SET name = name || ' v2', status = 'active' WHERE id IN (SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 2)`).run(acme);
+		db.prepare(`UPDATE memory_entries SET content = 'Customer prefers email follow-ups' WHERE id IN (SELECT id FROM memory_entries WHERE tenant_id = ? ORDER BY id LIMIT 3)`).run(acme);
+		db.close();
+		session = new TmuxSession();
+		session.start(consoleCommand(['--data-dir', dataDir, '--dest', backupDir]));
+		await session.waitFor('Audit log');
+		await session.key('j');
+		await session.key('j');
+		await session.key('Enter');
+		await session.waitFor('› acme-nightly');
+		await session.key('Enter');
+		await session.waitFor('Passphrase for');
+		await session.type(PASS);
+		await session.key('Enter');
+		await session.waitFor('[x] Users', 30_000);
+		await session.key('Enter');
+		await session.waitFor('› Same tenant');
+		await session.key('Enter');
+		await session.waitFor('› Additive');
+		await session.key('Enter');
+		await session.waitFor('Additive of acme-nightly', 60_000);
+		await session.key('j');
+		await session.waitFor('› Agents');
+		snap('restore-conflicts');
+		await session.key('Enter');
+		await session.waitFor('conflicts in Agents');
+		await session.key('Enter');
+		await session.waitFor('Field', 30_000);
+		snap('restore-conflict-detail');
+		await session.key('Escape', 400);
+		await session.key('Escape', 400);
+		await session.waitFor('Additive of acme-nightly');
+		await session.key('r');
+		await session.waitFor('✓ Restored (additive)', 60_000);
+		snap('restore-additive-summary');
+		await session.key('Enter');
+		await session.waitFor('Entries');
+		await session.key('Enter');
+		await session.waitFor('Differs');
+		await session.key('Enter');
+		await session.waitFor('Quarantined (backup)');
+		snap('quarantine-entry');
+
+		// A fuller Browse list for the readme: a few older backups of other kinds.
+		const day = 86_400_000;
+		const made = [
+			{name: 'monthly-archive', format: 'zip' as const, days: 30},
+			{name: 'globex-before-migration', format: 'tar.gz' as const, days: 21, tenant: 'globex'},
+			{name: 'weekly-w45', format: 'zip' as const, days: 14, passphrase: PASS},
+			{name: 'config-only', format: 'dir' as const, days: 9, categories: ['config', 'mcp', 'license']},
+			{name: 'weekly-w46', format: 'zip' as const, days: 7, passphrase: PASS},
+			{name: 'nightly', format: 'tar.gz' as const, days: 1},
+		];
+		for (const backup of made) {
+			await createBackup({dataDir, destDir: backupDir, name: backup.name, format: backup.format, tenant: backup.tenant, categories: backup.categories, passphrase: backup.passphrase, kdfIterations: 1000, now: new Date(Date.now() - backup.days * day)});
+		}
+		await session.key('Escape', 300);
+		await session.key('Escape', 300);
+		await session.key('Escape', 300);
+		await session.waitFor('› Create backup');
+		await session.key('j');
+		await session.key('Enter');
+		await session.waitFor('7 backups');
+		snap('browse');
+	}, 300_000);
 });
 
 describe('without a terminal', () => {
