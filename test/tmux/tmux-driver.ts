@@ -47,6 +47,8 @@ export class TmuxSession {
 
 	/** One key (tmux key name: Enter, Escape, Down, C-c, or a character), then a short pause. */
 	async key(key: string, pauseMs = 150): Promise<void> {
+		// A screen listens for keys from an effect that runs just after its first frame is drawn.
+		await sleep(60);
 		this.tmux(['send-keys', '-t', this.name, key]);
 		await sleep(pauseMs);
 	}
