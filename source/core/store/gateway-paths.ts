@@ -1,4 +1,5 @@
 import path from 'node:path';
+import {assertSafeExt, assertSafeId} from './safe-ids.js';
 
 /** Where each part of a gateway lives inside its data directory. */
 export type GatewayPaths = {
@@ -25,14 +26,15 @@ export function gatewayPaths(dataDir: string): GatewayPaths {
 	};
 }
 
+// Every id-derived path is checked here, the one place paths are built from ids.
 export function agentDir(paths: GatewayPaths, agentId: string): string {
-	return path.join(paths.agents, agentId);
+	return path.join(paths.agents, assertSafeId(agentId, 'agent'));
 }
 
 export function documentFile(paths: GatewayPaths, documentId: string, ext: string): string {
-	return path.join(paths.documentFiles, `${documentId}.${ext}`);
+	return path.join(paths.documentFiles, `${assertSafeId(documentId, 'document')}.${assertSafeExt(ext, 'document')}`);
 }
 
 export function documentTextFile(paths: GatewayPaths, documentId: string): string {
-	return path.join(paths.documentText, `${documentId}.txt`);
+	return path.join(paths.documentText, `${assertSafeId(documentId, 'document')}.txt`);
 }
