@@ -1,9 +1,10 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
-import {writeTarGz, writeZip, zeros} from './helpers/hostile-archives.js';
+import {writeTarGz, writeTarGzStreaming, writeZip, zeros} from './helpers/hostile-archives.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
@@ -105,6 +106,34 @@ describe('backup verify', () => {
 		const result = verify(bomb);
 		expect(result.code).toBe(5);
 		expect(result.stderr).toContain('decompression bomb');
+	});
+
+	it('refuses a tar.gz bomb hidden among real data (per-entry ratio, measured while reading)', async () => {
+		const file = path.join(tempDir(), 'hidden-bomb.tar.gz');
+		const random = crypto.randomBytes(2 * 1024 * 1024);
+		await writeTarGzStreaming(file, [
+			{name: 'metadata.json', size: 2, content: Buffer.from('{}')},
+			{name: 'documents/files/doc_real.bin', size: random.length, content: random},
+			{name: 'documents/files/doc_bomb.bin', size: 300 * 1024 * 1024, content: zeros(300 * 1024 * 1024)},
+		]);
+		const result = verify(file);
+		expect(result.code).toBe(5);
+		expect(result.stderr).toContain('documents/files/doc_bomb.bin');
+		expect(result.stderr).toContain('decompression bomb');
+	});
+
+	it('malformed metadata is a corrupt backup (exit 5), never an internal error', async () => {
+		for (const [field, value] of [['tenants', [null, 5]], ['redacted', 'x'], ['counts', {memory: null}], ['tenant', {id: 'ten_x', slug: 's', name: 'n'}]] as const) {
+			const backup = await createBackup({dataDir, destDir: tempDir(), format: 'dir'});
+			const metadataFile = path.join(backup.path, 'metadata.json');
+			const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8'));
+			metadata[field] = value;
+			fs.writeFileSync(metadataFile, JSON.stringify(metadata));
+			const result = verify(backup.path);
+			expect(result.code, field).toBe(5);
+			expect(result.stderr, field).toMatch(/^lifeboat: metadata.json: /m);
+			expect(result.stderr).not.toContain('internal error');
+		}
 	});
 
 	it('gives a clear error for a file that is not a backup', () => {

@@ -20,27 +20,57 @@ export function redactRow(table: TableSpec, row: Row, sealSecret: (column: strin
 }
 
 /**
- * Redacts secret-looking keys at any depth of a parsed JSON document. A secret key whose value is
- * an object has every string inside it redacted. Returns the dotted paths that were redacted.
+ * Credentials that show up inside ordinary-looking strings, whatever the key: passwords in URLs,
+ * bearer tokens, token query parameters, JWTs and well-known API key formats.
+ */
+const VALUE_PATTERNS: Array<[RegExp, (match: string, ...groups: string[]) => string]> = [
+	[/\b([a-z][a-z0-9+.-]*:\/\/)([^:@\/\s]+):([^@\/\s]+)@/gi, (_match, scheme: string, user: string) => `${scheme}${user}:${REDACTED_MARKER}@`],
+	[/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/g, (_match, kind: string) => `${kind} ${REDACTED_MARKER}`],
+	[/([?&;](?:access_token|refresh_token|id_token|token|api_key|apikey|key|sig|signature|secret|password|pwd|code)=)[^&\s#;]+/gi, (_match, name: string) => `${name}${REDACTED_MARKER}`],
+	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => REDACTED_MARKER],
+	[/\b(?:sk-(?:ant-)?[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|glpat-[A-Za-z0-9_-]{20,})/g, () => REDACTED_MARKER],
+];
+
+/** Redacts credentials embedded in free text; returns the text unchanged when there are none. */
+export function scrubText(text: string): string {
+	let out = text;
+	for (const [pattern, replace] of VALUE_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	return out;
+}
+
+/**
+ * Redacts a parsed JSON document: every value under a secret-looking key at any depth (strings
+ * inside a secret object or array too; numbers when the key itself is secret), and credentials
+ * embedded in any other string. Returns the dotted paths that were changed.
  */
 export function redactJson(value: unknown): {value: unknown; redacted: string[]} {
 	const redacted: string[] = [];
-	const walk = (node: unknown, trail: string, inSecret: boolean): unknown => {
-		if (Array.isArray(node)) return node.map((item, index) => walk(item, `${trail}[${index}]`, inSecret));
+	const walk = (node: unknown, trail: string, inSecret: boolean, ownKeySecret: boolean): unknown => {
+		if (Array.isArray(node)) return node.map((item, index) => walk(item, `${trail}[${index}]`, inSecret, false));
 		if (node && typeof node === 'object') {
 			const out: Record<string, unknown> = {};
 			for (const [key, child] of Object.entries(node)) {
-				out[key] = walk(child, trail ? `${trail}.${key}` : key, inSecret || SECRET_JSON_KEY.test(key));
+				const secretKey = SECRET_JSON_KEY.test(key);
+				out[key] = walk(child, trail ? `${trail}.${key}` : key, inSecret || secretKey, secretKey);
 			}
 			return out;
 		}
-		if (inSecret && typeof node === 'string' && node.length > 0) {
+		if (typeof node === 'string' && node.length > 0) {
+			if (inSecret) {
+				redacted.push(trail);
+				return REDACTED_MARKER;
+			}
+			const scrubbed = scrubText(node);
+			if (scrubbed !== node) redacted.push(trail);
+			return scrubbed;
+		}
+		if (typeof node === 'number' && ownKeySecret) {
 			redacted.push(trail);
 			return REDACTED_MARKER;
 		}
 		return node;
 	};
-	return {value: walk(value, '', false), redacted};
+	return {value: walk(value, '', false, false), redacted};
 }
 
 export function isRedacted(value: unknown): boolean {

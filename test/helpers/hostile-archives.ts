@@ -38,6 +38,21 @@ export async function writeTarGz(file: string, entries: Array<{header: tarStream
 	await done;
 }
 
+/** Writes a tar.gz whose entries may be streams (for entries too big to hold in memory). */
+export async function writeTarGzStreaming(file: string, entries: Array<{name: string; size: number; content: Buffer | Readable}>): Promise<void> {
+	const pack = tarStream.pack();
+	const done = pipeline(pack, zlib.createGzip(), fs.createWriteStream(file));
+	for (const entry of entries) {
+		await new Promise<void>((resolve, reject) => {
+			const sink = pack.entry({name: entry.name, size: entry.size, type: 'file'}, error => (error ? reject(error) : resolve()));
+			if (Buffer.isBuffer(entry.content)) sink.end(entry.content);
+			else entry.content.pipe(sink);
+		});
+	}
+	pack.finalize();
+	await done;
+}
+
 /** A stream of `size` zero bytes, produced lazily. */
 export function zeros(size: number): Readable {
 	const chunk = Buffer.alloc(1 << 20);

@@ -217,7 +217,25 @@ function tarGzReader(open: StreamSource, label: string): ArchiveReader {
 								entry.once('close', () => resolve());
 								entry.once('error', () => resolve());
 							});
-							return entry.pipe(byteLimiter(name, header.size ?? 0));
+							// Per-entry bomb guard: bytes out of this entry against compressed bytes
+							// consumed since it began (a bomb hidden among real data still trips it).
+							const compressedAtStart = compressed;
+							let entryBytes = 0;
+							const ratioGuard = new Transform({
+								transform(chunk: Buffer, _encoding, callback) {
+									entryBytes += chunk.length;
+									if (entryBytes > READ_LIMITS.streamRatioFloorBytes && entryBytes / Math.max(compressed - compressedAtStart, 1) > READ_LIMITS.streamRatio) {
+										callback(new LifeboatError('unsafe-archive', `Entry "${name}" expands over ${READ_LIMITS.streamRatio}:1 in the compressed stream: refusing a likely decompression bomb; nothing was restored`));
+										return;
+									}
+									callback(null, chunk);
+								},
+							});
+							const limiter = byteLimiter(name, header.size ?? 0);
+							// pipe() does not forward errors: a failing entry must fail what is read.
+							limiter.on('error', error => ratioGuard.destroy(error));
+							entry.once('error', (error: Error) => ratioGuard.destroy(error));
+							return entry.pipe(limiter).pipe(ratioGuard);
 						},
 					};
 					if (finished) await finished;

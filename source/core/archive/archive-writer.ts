@@ -6,6 +6,7 @@ import {pipeline} from 'node:stream/promises';
 import {TarArchive, ZipArchive, type Archiver} from 'archiver';
 import {describeFsError} from '../errors.js';
 import type {ArchiveFormat, ManifestEntry} from './archive-format.js';
+import {checkEntryPath} from './entry-guard.js';
 
 /**
  * Writes entries into an archive one at a time, hashing each as it streams through. Files are
@@ -110,6 +111,7 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 	// Entries are added one at a time: wait for archiver to report each one processed.
 	const add = async (archivePath: string, source: Readable, stats: fs.Stats | undefined, store: boolean) => {
 		if (failure) throw failure;
+		checkEntryPath(archivePath);
 		const counter = hashingCounter(options.onBytes);
 		source.on('error', error => counter.transform.destroy(error));
 		const piped = source.pipe(counter.transform);
@@ -178,6 +180,7 @@ function createDirectoryWriter(options: WriterOptions): ArchiveWriter {
 	let totalSize = 0;
 	let manifestSha256 = '';
 	const write = async (archivePath: string, source: Readable) => {
+		checkEntryPath(archivePath);
 		const target = path.join(root, ...archivePath.split('/'));
 		fs.mkdirSync(path.dirname(target), {recursive: true});
 		const counter = hashingCounter(options.onBytes);

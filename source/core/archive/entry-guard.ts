@@ -7,6 +7,12 @@ export const READ_LIMITS = {
 	/** Per-entry compression ratio above which (past `ratioFloorBytes`) we call it a bomb. */
 	maxRatio: 1000,
 	ratioFloorBytes: 1024 * 1024,
+	/**
+	 * tar.gz entries have no compressed size of their own: their ratio is measured on the
+	 * compressed stream, which is read in chunks, so the bound is lower and starts later.
+	 */
+	streamRatio: 200,
+	streamRatioFloorBytes: 32 * 1024 * 1024,
 	/** metadata.json and manifest.json are parsed in memory; a real one is far smaller. */
 	maxJsonBytes: 256 * 1024 * 1024,
 };

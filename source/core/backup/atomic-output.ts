@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {fsyncPath} from '../archive/archive-writer.js';
+import {ARCHIVE_KIND, formatFromPath} from '../archive/archive-format.js';
 import {describeFsError, LifeboatError} from '../errors.js';
 
 /** Every in-progress backup lives in a folder with this prefix inside the destination. */
@@ -50,6 +51,24 @@ export function sweepStalePartials(destDir: string): string[] {
 }
 
 /**
+ * --force replaces an earlier backup, never anything else: a file must be a zip, tar.gz or .enc
+ * archive by name, a folder must be a Lifeboat folder backup (its metadata.json says so).
+ */
+function refuseToReplaceNonBackup(finalPath: string): void {
+	const stats = fs.lstatSync(finalPath);
+	if (stats.isFile() && formatFromPath(finalPath)) return;
+	if (stats.isDirectory()) {
+		try {
+			const metadata = JSON.parse(fs.readFileSync(path.join(finalPath, 'metadata.json'), 'utf8')) as {kind?: string};
+			if (metadata.kind === ARCHIVE_KIND) return;
+		} catch {
+			// Not a backup folder: refused below.
+		}
+	}
+	throw new LifeboatError('exists', `${finalPath} exists and is not a Lifeboat backup; --force only replaces backups`);
+}
+
+/**
  * Prepares an atomic write of `finalPath`: nothing appears under that name until commit(), and a
  * failure or interruption leaves no file behind.
  */
@@ -64,8 +83,9 @@ export function prepareAtomicOutput(finalPath: string, options: {force?: boolean
 		if (error instanceof LifeboatError) throw error;
 		describeFsError(error, `Destination ${destDir}`);
 	}
-	if (fs.existsSync(finalPath) && !options.force) {
-		throw new LifeboatError('exists', `${finalPath} already exists (pass --force to replace it)`);
+	if (fs.existsSync(finalPath)) {
+		if (!options.force) throw new LifeboatError('exists', `${finalPath} already exists (pass --force to replace it)`);
+		refuseToReplaceNonBackup(finalPath);
 	}
 	sweepStalePartials(destDir);
 	const workDir = path.join(destDir, `${PARTIAL_PREFIX}${process.pid}-${Date.now().toString(36)}`);

@@ -29,7 +29,26 @@ export function parseMetadata(text: Buffer): BackupMetadata {
 	if (!Array.isArray(value.categories) || !value.categories.every(id => isCategoryId(id))) throw problem('categories missing or unknown');
 	if (!value.counts || typeof value.counts !== 'object') throw problem('missing counts');
 	if (typeof value.totalBytes !== 'number' || typeof value.totalFiles !== 'number') throw problem('missing totals');
-	if (!Array.isArray(value.tenants)) throw problem('missing tenants');
+	const isTenant = (tenant: unknown) => {
+		const candidate = tenant as {id?: unknown; slug?: unknown; name?: unknown} | null;
+		return Boolean(candidate) && typeof candidate === 'object' && typeof candidate!.id === 'string' && typeof candidate!.slug === 'string' && typeof candidate!.name === 'string';
+	};
+	if (!Array.isArray(value.tenants) || !value.tenants.every(isTenant)) throw problem('tenants missing or malformed');
+	if (value.tenant !== null && !isTenant(value.tenant)) throw problem('tenant malformed');
+	if (value.tenant && !value.tenants.some(tenant => tenant.id === value.tenant!.id)) throw problem('tenant is not among the tenants listed');
+	for (const [category, count] of Object.entries(value.counts)) {
+		if (!isCategoryId(category) || !count || typeof count !== 'object' || typeof count.count !== 'number' || typeof count.files !== 'number' || typeof count.bytes !== 'number' || !count.tables || typeof count.tables !== 'object') {
+			throw problem(`counts of ${category.slice(0, 40)} malformed`);
+		}
+	}
+	const isNote = (note: unknown) => {
+		const candidate = note as {category?: unknown; field?: unknown; count?: unknown; action?: unknown} | null;
+		return Boolean(candidate) && typeof candidate === 'object' && typeof candidate!.field === 'string' && typeof candidate!.count === 'number' && typeof candidate!.action === 'string';
+	};
+	if (!Array.isArray(value.redacted) || !value.redacted.every(isNote)) throw problem('redacted list missing or malformed');
+	if (!Array.isArray(value.warnings) || !value.warnings.every(warning => typeof warning === 'string')) throw problem('warnings malformed');
+	if (value.twoFactor !== null && (typeof value.twoFactor !== 'object' || typeof value.twoFactor?.users !== 'number')) throw problem('twoFactor malformed');
+	if (typeof value.id !== 'string' || !['zip', 'tar.gz', 'dir'].includes(String(value.format))) throw problem('id or format malformed');
 	return value as BackupMetadata;
 }
 

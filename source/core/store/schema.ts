@@ -98,11 +98,20 @@ export const COMMON_COLUMNS: readonly ColumnSpec[] = [
 export const REDACTED_MARKER = '[REDACTED: re-enter on restore]';
 
 /**
- * Keys in JSON config files (appsettings.json, mcp.json…) whose values are secrets. Matched on the
- * key name at any depth, so a new secret setting is redacted without anyone listing it.
+ * Keys in JSON config files (appsettings.json, mcp.json, agent config.json…) whose values are
+ * secrets. Matched on the key name at any depth, so a new secret setting is redacted without
+ * anyone listing it. Deliberately broad: redacting a harmless value costs a re-entry, missing a
+ * secret costs a breach.
  */
-export const SECRET_JSON_KEY =
-	/(secret|token|password|passwd|apikey|api_key|privatekey|private_key|signingkey|signing_key|connectionstring|credential|auth)/i;
+export const SECRET_JSON_KEY = new RegExp(
+	[
+		'secret', 'token', 'passw', 'passphrase', 'pwd', '^pass$', 'api[-_]?key', 'access[-_]?key', 'private[-_]?key',
+		'signing[-_]?key', 'encryption[-_]?key', 'session[-_]?key', 'client[-_]?key', 'master[-_]?key', 'account[-_]?key',
+		'license[-_]?key', '(^|[-_.])key$', '^key[-_]', 'connection[-_]?string', 'conn[-_]?str', 'credential', 'auth', 'bearer',
+		'cookie', '^sas$', 'sas[-_]?token', 'dsn', 'database[-_]?url', '^db[-_]?url$', 'salt', 'otp',
+	].join('|'),
+	'i',
+);
 
 /**
  * Column names that look secret. A test checks that every column matching this is marked

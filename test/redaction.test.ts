@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {createBackup} from '../source/core/backup/create-backup.js';
+import {generateDemo} from '../source/core/demo/generate-demo.js';
+import {redactJson, scrubText} from '../source/core/redaction.js';
+import {REDACTED_MARKER} from '../source/core/store/schema.js';
+import {runCli} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
+
+/** Every file of a folder backup, concatenated. */
+function folderText(dir: string): string {
+	const parts: string[] = [];
+	const walk = (current: string) => {
+		for (const entry of fs.readdirSync(current, {withFileTypes: true})) {
+			const full = path.join(current, entry.name);
+			if (entry.isDirectory()) walk(full);
+			else parts.push(`=== ${path.relative(dir, full)}\n${fs.readFileSync(full, 'latin1')}`);
+		}
+	};
+	walk(dir);
+	return parts.join('\n');
+}
+
+describe('redaction of secrets in JSON and text', () => {
+	it('redacts secret keys of every common spelling, numbers under secret keys, and credentials inside values', () => {
+		const leaks = {
+			accessKey: 'LEAK01', AccessKeyId: 'LEAK02', bearer: 'LEAK03', Cookie: 'LEAK04', pwd: 'LEAK05', pass: 'LEAK06', key: 'LEAK07',
+			EncryptionKey: 'LEAK08', sas: 'LEAK09', Passphrase: 'LEAK10', SessionKey: 'LEAK11', clientSecret: 'LEAK12', PrivateKey: 'LEAK13',
+			Password: 12345678, DATABASE_URL: 'LEAK14', 'X-Api-Key': 'LEAK15', OPENAI_KEY: 'LEAK16', nested: [{Password: 'LEAK17'}],
+			url: 'postgres://app:LEAK18@db.example:5432/main', hook: 'https://in.example/x?token=LEAK19&ok=1',
+			command: 'curl -H "Authorization: Bearer LEAK20abcdef" https://api.example', jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJMRUFLMjEifQ.c2lnbmF0dXJlTEVBSzIx',
+			args: ['--flag', 'sk-LEAK22aaaaaaaaaaaaaaaaaaaa', 'ghp_LEAK23aaaaaaaaaaaaaaaaaaaaaa'],
+		};
+		const text = JSON.stringify(redactJson(leaks).value);
+		expect(text.match(/LEAK\d\d|12345678/g)).toBeNull();
+		// Harmless settings stay as they are.
+		const kept = redactJson({Gateway: {Url: 'https://gw.example', Port: 8443}, Logging: {Level: 'Warning'}, KeepDaily: 7}).value;
+		expect(kept).toEqual({Gateway: {Url: 'https://gw.example', Port: 8443}, Logging: {Level: 'Warning'}, KeepDaily: 7});
+		expect(scrubText('https://user:hunter2@example.com/path')).toBe(`https://user:${REDACTED_MARKER}@example.com/path`);
+		expect(scrubText('plain words, no secrets: https://example.com/?page=2')).toBe('plain words, no secrets: https://example.com/?page=2');
+	});
+
+	describe('in a real backup', () => {
+		let dataDir: string;
+		let backupText: string;
+		let warnings: string[];
+		beforeAll(async () => {
+			dataDir = path.join(tempDir(), 'gateway');
+			await generateDemo({dir: dataDir, tenants: 1, scale: 'small', seed: 4});
+			const settings = JSON.parse(fs.readFileSync(path.join(dataDir, 'appsettings.json'), 'utf8'));
+			settings.Storage.S3 = {AccessKeyId: 'PLANT01', SecretAccessKey: 'PLANT02', Endpoint: 'https://ops:PLANT03@s3.example'};
+			settings.Admins = [{Email: 'ops@example', Password: 'PLANT04'}];
+			fs.writeFileSync(path.join(dataDir, 'appsettings.json'), JSON.stringify(settings));
+			const mcp = JSON.parse(fs.readFileSync(path.join(dataDir, 'mcp.json'), 'utf8'));
+			mcp.mcpServers.http = {url: 'https://mcp.example/sse', headers: {'X-Api-Key': 'PLANT05'}, env: {DATABASE_URL: 'postgres://u:PLANT06@db/x'}};
+			fs.writeFileSync(path.join(dataDir, 'mcp.json'), JSON.stringify(mcp));
+			const db = new Database(path.join(dataDir, 'data', 'gateway.db'), {readonly: true});
+			const agentId = (db.prepare('SELECT id FROM agents LIMIT 1').get() as {id: string}).id;
+			db.close();
+			const agentFolder = path.join(dataDir, 'agents', agentId);
+			fs.writeFileSync(path.join(agentFolder, 'config.json'), JSON.stringify({model: 'x', apiKey: 'PLANT07', provider: {token: 'PLANT08'}}));
+			fs.writeFileSync(path.join(agentFolder, '.env'), 'OPENAI_API_KEY=PLANT09\n');
+			fs.writeFileSync(path.join(agentFolder, 'id_ed25519'), 'PLANT10');
+			const result = await createBackup({dataDir, destDir: tempDir(), format: 'dir'});
+			backupText = folderText(result.path);
+			warnings = result.metadata.warnings;
+		});
+
+		it('no planted value reaches the archive', () => {
+			expect(backupText.match(/PLANT\d\d/g)).toBeNull();
+			expect(backupText).toContain('"model": "x"');
+		});
+
+		it('agent files other than .md, .txt and .json are left out, with a warning naming them', () => {
+			expect(warnings.some(warning => warning.includes('/.env: not backed up'))).toBe(true);
+			expect(warnings.some(warning => warning.includes('/id_ed25519: not backed up'))).toBe(true);
+			expect(backupText).toContain('SOUL.md');
+		});
+	});
+});
+
+describe('a poisoned gateway cannot steer paths', () => {
+	it('rows whose ids are not file names are backed up without touching paths, with a warning', async () => {
+		const dataDir = path.join(tempDir(), 'gateway');
+		await generateDemo({dir: dataDir, tenants: 1, scale: 'small', seed: 8});
+		const db = new Database(path.join(dataDir, 'data', 'gateway.db'));
+		const tenant = (db.prepare('SELECT id FROM tenants').get() as {id: string}).id;
+		const now = new Date().toISOString();
+		db.prepare(`INSERT INTO agents VALUES ('..', ?, ?, ?, 'evil', 'm', 'd', '[]', 'active')`).run(tenant, now, now);
+		db.prepare(`INSERT INTO documents VALUES ('../../keys/backup', ?, ?, ?, 'k', 'text/plain', 'key', 1, 'x', NULL, 0, 'none')`).run(tenant, now, now);
+		db.close();
+		for (const format of ['zip', 'dir'] as const) {
+			const result = await createBackup({dataDir, destDir: tempDir(), format});
+			expect(result.metadata.warnings.filter(warning => warning.includes('not usable as a'))).toHaveLength(2);
+			const listing = format === 'zip' ? runCli(['backup', 'verify', result.path, '--json']) : undefined;
+			if (listing) expect(JSON.parse(listing.stdout).ok).toBe(true);
+		}
+		const dir = await createBackup({dataDir, destDir: tempDir(), format: 'dir'});
+		const text = folderText(dir.path);
+		expect(text).not.toContain('=== data/');
+		expect(text).not.toContain(fs.readFileSync(path.join(dataDir, 'keys', 'backup.key'), 'latin1').trim());
+	});
+});
+
+describe('--force and the output path', () => {
+	let dataDir: string;
+	beforeAll(async () => {
+		dataDir = path.join(tempDir(), 'gateway');
+		await generateDemo({dir: dataDir, tenants: 1, scale: 'small', seed: 2});
+	});
+
+	it('--force never deletes a folder or file that is not a backup', () => {
+		const folder = path.join(tempDir(), 'my-backups');
+		fs.mkdirSync(folder);
+		fs.writeFileSync(path.join(folder, 'notes.txt'), 'keep me');
+		const result = runCli(['backup', 'create', '--data-dir', dataDir, '--out', folder, '--force']);
+		expect(result.code).toBe(4);
+		expect(result.stderr.trim()).toBe(`lifeboat: ${folder} exists and is not a Lifeboat backup; --force only replaces backups`);
+		expect(fs.readFileSync(path.join(folder, 'notes.txt'), 'utf8')).toBe('keep me');
+		const notes = path.join(tempDir(), 'notes.txt');
+		fs.writeFileSync(notes, 'keep me too');
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--out', notes, '--force']).code).toBe(4);
+		expect(fs.readFileSync(notes, 'utf8')).toBe('keep me too');
+	});
+
+	it('--force replaces an earlier folder backup', () => {
+		const out = path.join(tempDir(), 'nightly');
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--out', out, '--format', 'dir']).code).toBe(0);
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--out', out, '--format', 'dir', '--force']).code).toBe(0);
+		expect(fs.existsSync(path.join(out, 'metadata.json'))).toBe(true);
+	});
+
+	it('refuses to write over or inside the live gateway', () => {
+		const before = fs.readdirSync(dataDir).sort();
+		let result = runCli(['backup', 'create', '--data-dir', dataDir, '--out', dataDir, '--format', 'dir', '--force']);
+		expect(result.code).toBe(4);
+		expect(result.stderr).toContain('over the gateway data directory itself');
+		result = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', path.join(dataDir, 'documents')]);
+		expect(result.code).toBe(4);
+		expect(result.stderr).toContain("inside the gateway's documents/ folder");
+		expect(fs.readdirSync(dataDir).sort()).toEqual(before);
+	});
+});
