@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import {PASSPHRASE_ENV} from '../core/backup/backup-source.js';
+import {readPassphraseFile} from '../core/backup/passphrase-file.js';
 import {LifeboatError} from '../core/errors.js';
 import type {CommandContext} from './command-context.js';
 
@@ -45,12 +45,7 @@ export async function readPassphrase(context: CommandContext, options: {confirm:
 	const file = context.flags.passphraseFile;
 	let passphrase: string | undefined;
 	if (file) {
-		try {
-			// Only the trailing newline an editor adds is dropped; other whitespace is part of it.
-			passphrase = fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-		} catch (error) {
-			throw new LifeboatError('usage', `Cannot read --passphrase-file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-		}
+		passphrase = await readPassphraseFile(file);
 	} else if (context.env[PASSPHRASE_ENV] !== undefined) {
 		passphrase = context.env[PASSPHRASE_ENV];
 	} else if (process.stdin.isTTY && process.stderr.isTTY) {

@@ -39,7 +39,7 @@ async function pipelineNaming(name: string, ...streams: Parameters<typeof pipeli
  * every listed file present with its size and SHA-256, nothing extra, metadata well-formed and
  * of a supported version. Path, link and bomb checks happen as entries are read.
  */
-export async function verifyBackup(source: ArchiveSource, options: {onProgress?: (progress: VerifyProgress) => void} = {}): Promise<VerifyResult> {
+export async function verifyBackup(source: ArchiveSource, options: {onProgress?: (progress: VerifyProgress) => void; signal?: AbortSignal} = {}): Promise<VerifyResult> {
 	const problems: string[] = [];
 	const seen = new Map<string, {size: number; sha256: string}>();
 	let metadata: BackupMetadata | undefined;
@@ -53,6 +53,7 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 	};
 	try {
 		for await (const entry of openArchive(source).entries()) {
+			if (options.signal?.aborted) throw options.signal.reason ?? new LifeboatError('interrupted', 'Verify cancelled');
 			if (entry.kind === 'directory') continue;
 			if (seen.has(entry.path)) {
 				problems.push(`${entry.path}: appears twice in the archive`);

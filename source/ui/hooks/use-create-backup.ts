@@ -1,5 +1,5 @@
 import {createBackup, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../../core/backup/create-backup.js';
-import {readPassphraseFile} from '../passphrase-file.js';
+import {readPassphraseFile} from '../../core/backup/passphrase-file.js';
 import {useTask, type TaskHandlers} from './use-task.js';
 
 /** A backup's progress as the screen shows it: the engine's event plus elapsed archive time. */

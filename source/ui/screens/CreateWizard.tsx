@@ -20,7 +20,7 @@ import {useCreateBackup, type CreateProgress} from '../hooks/use-create-backup.j
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
-import {readPassphraseFile} from '../passphrase-file.js';
+import {readPassphraseFile} from '../../core/backup/passphrase-file.js';
 import {backupOptions, createWizardReducer, initialCreateState, outputPath, reviewLines, type CreateStep, type Encryption} from '../state/create-wizard.js';
 import {fitPath} from '../text-fit.js';
 import {VerifyPanel} from './VerifyPanel.js';

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises';
-import {LifeboatError} from '../core/errors.js';
+import {LifeboatError} from '../errors.js';
 
 /**
  * Reads a passphrase file the way the CLI's --passphrase-file does: only the one trailing newline
