@@ -1,10 +1,10 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {PassThrough, Transform, type Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {TarArchive, ZipArchive, type Archiver} from 'archiver';
 import {describeFsError} from '../errors.js';
+import {hashingTap} from '../hashing-tap.js';
 import type {ArchiveFormat, ManifestEntry} from './archive-format.js';
 import {checkEntryPath} from './entry-guard.js';
 
@@ -40,20 +40,6 @@ export type WriterOptions = {
 
 export function createArchiveWriter(options: WriterOptions): ArchiveWriter {
 	return options.format === 'dir' ? createDirectoryWriter(options) : createStreamingWriter(options);
-}
-
-function hashingCounter(onBytes?: (bytes: number) => void) {
-	const hash = crypto.createHash('sha256');
-	let size = 0;
-	const transform = new Transform({
-		transform(chunk: Buffer, _encoding, callback) {
-			hash.update(chunk);
-			size += chunk.length;
-			onBytes?.(chunk.length);
-			callback(null, chunk);
-		},
-	});
-	return {transform, result: () => ({size, sha256: hash.digest('hex')})};
 }
 
 /** Reads exactly `size` bytes of a file, failing if it changed size while we read it. */
@@ -99,7 +85,7 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 	archive.on('warning', fail);
 	output.on('error', fail);
 	// The archive's own checksum is taken on the way to disk, so it is never read back.
-	const outputDigest = hashingCounter();
+	const outputDigest = hashingTap();
 	outputDigest.transform.on('error', fail);
 	if (options.outputTransform) {
 		options.outputTransform.on('error', fail);
@@ -112,7 +98,7 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 	const add = async (archivePath: string, source: Readable, stats: fs.Stats | undefined, store: boolean) => {
 		if (failure) throw failure;
 		checkEntryPath(archivePath);
-		const counter = hashingCounter(options.onBytes);
+		const counter = hashingTap(options.onBytes);
 		source.on('error', error => counter.transform.destroy(error));
 		const piped = source.pipe(counter.transform);
 		await new Promise<void>((resolve, reject) => {
@@ -183,7 +169,7 @@ function createDirectoryWriter(options: WriterOptions): ArchiveWriter {
 		checkEntryPath(archivePath);
 		const target = path.join(root, ...archivePath.split('/'));
 		fs.mkdirSync(path.dirname(target), {recursive: true});
-		const counter = hashingCounter(options.onBytes);
+		const counter = hashingTap(options.onBytes);
 		await pipeline(source, counter.transform, fs.createWriteStream(target, {flags: 'wx'}));
 		written.push(target);
 		const result = counter.result();

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type {GatewayStore} from '../store/gateway-store.js';
 import {allColumns, CATEGORIES, tableSpec, type CategoryId, type TableSpec} from '../store/schema.js';
+import {JsonlSpool} from '../jsonl-spool.js';
 import {redactRow, type Row} from '../redaction.js';
 
 /** Daily logs are split into one JSONL per day under this folder. */
@@ -24,37 +25,6 @@ export type TableDump = {
 export function archivePathsFor(table: TableSpec, row: Row): string {
 	if (table.name === 'memory_daily_logs') return `${DAILY_LOG_DIR}${String(row['day'])}.jsonl`;
 	return table.archivePath;
-}
-
-/** Buffered synchronous writer: rows come from a synchronous SQLite iterator. */
-class JsonlSpool {
-	private readonly fd: number;
-	private chunks: string[] = [];
-	private pending = 0;
-
-	constructor(readonly file: string) {
-		fs.mkdirSync(path.dirname(file), {recursive: true});
-		this.fd = fs.openSync(file, 'wx');
-	}
-
-	write(row: Row): void {
-		const line = JSON.stringify(row) + '\n';
-		this.chunks.push(line);
-		this.pending += line.length;
-		if (this.pending > 1 << 20) this.flush();
-	}
-
-	flush(): void {
-		if (this.chunks.length === 0) return;
-		fs.writeSync(this.fd, this.chunks.join(''));
-		this.chunks = [];
-		this.pending = 0;
-	}
-
-	close(): void {
-		this.flush();
-		fs.closeSync(this.fd);
-	}
 }
 
 /**
