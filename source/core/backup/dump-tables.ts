@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type {GatewayStore} from '../store/gateway-store.js';
 import {allColumns, CATEGORIES, tableSpec, type CategoryId, type TableSpec} from '../store/schema.js';
