@@ -9,7 +9,7 @@ import {plainFileSource, type ArchiveSource} from '../source/core/archive/archiv
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import type {RestoreOptions} from '../source/core/restore/index.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {backupOf, copyGateway, demoGateway, freshGateway, storeDigest} from './restore-support.js';
+import {backupOf, copyGateway, demoGateway, editedBackup, freshGateway, readJsonl, storeDigest, writeJsonl, type Row} from './restore-support.js';
 
 /** Rewrites one file of a folder backup and fixes manifest.json (and totals) so only restore's own checks can catch it. */
 function rewriteDirBackup(dir: string, archivePath: string, content: string): void {
@@ -154,5 +154,38 @@ describe('restore refuses hostile or unusable input and writes nothing', () => {
 		const before = storeDigest(fresh);
 		await expect(applyRestore({source: memoryOnly.source, dataDir: fresh})).rejects.toMatchObject({code: 'unknown-tenant', message: expect.stringMatching(/not on this gateway; include the users category/)});
 		expect(storeDigest(fresh)).toEqual(before);
+	});
+	it('ids that could become paths are refused (row id, ref, refList, documents.ext), and values must have the column type', async () => {
+		// Each case edits one row of a real folder backup (manifest re-sealed): restore must refuse it
+		// before writing anything, naming the file and line.
+		const cases: Array<[string, string, (row: Row) => void, string, RegExp]> = [
+			...['..', '../../keys/backup', 'a/b', 'a\\b', 'agt.x', 'agt\u0001', ''].map(
+				(id): [string, string, (row: Row) => void, string, RegExp] => [`agent id ${JSON.stringify(id)}`, 'agents/agents.jsonl', row => void (row['id'] = id), 'unsafe-archive', /^agents\/agents\.jsonl line 1: id ".*" is not a valid id/],
+			),
+			['document id with a traversal', 'documents/index.jsonl', row => void (row['id'] = '../../../outside'), 'unsafe-archive', /^documents\/index\.jsonl line 1: id "\.\.\/\.\.\/\.\.\/outside" is not a valid id/],
+			['document ext with a traversal', 'documents/index.jsonl', row => void (row['ext'] = 'txt/../../x'), 'unsafe-archive', /^documents\/index\.jsonl line 1: ext ".*" is not a valid file extension/],
+			['document ext with a dot', 'documents/index.jsonl', row => void (row['ext'] = 'tar.gz'), 'unsafe-archive', /ext "tar\.gz" is not a valid file extension/],
+			['a ref column', 'memory/entries.jsonl', row => void (row['agent_id'] = '../agt_x'), 'unsafe-archive', /^memory\/entries\.jsonl line 1: agent_id "\.\.\/agt_x" is not a valid id/],
+			['a refList element', 'skills/installed.jsonl', row => void (row['enabled_agents'] = JSON.stringify(['..'])), 'unsafe-archive', /^skills\/installed\.jsonl line 1: enabled_agents holds "\.\.", which is not a valid id/],
+			['a refList that is not a list', 'skills/installed.jsonl', row => void (row['enabled_agents'] = 'agt_x'), 'unsafe-archive', /enabled_agents should be a JSON list of ids/],
+			['a tenant_id that is not an id', 'memory/entries.jsonl', row => void (row['tenant_id'] = '../ten'), 'unsafe-archive', /tenant_id "\.\.\/ten" is not a valid id|not a tenant this backup covers/],
+			['text in an INTEGER column', 'chats/messages.jsonl', row => void (row['token_count'] = 'lots'), 'corrupt-archive', /^chats\/messages\.jsonl line 1: token_count should be a number/],
+			['text in a REAL column', 'memory/entries.jsonl', row => void (row['importance'] = '0.5'), 'corrupt-archive', /importance should be a number/],
+			['null in a NOT NULL INTEGER column', 'chats/messages.jsonl', row => void (row['token_count'] = null), 'corrupt-archive', /token_count is null/],
+			['a number in a TEXT column', 'agents/agents.jsonl', row => void (row['name'] = 7), 'corrupt-archive', /name should be text/],
+			['a boolean', 'workflows/workflows.jsonl', row => void (row['enabled'] = true), 'corrupt-archive', /enabled has an unsupported value/],
+		];
+		for (const [name, file, edit, code, message] of cases) {
+			const source = await editedBackup(original, {}, dir => {
+				const rows = readJsonl(path.join(dir, file));
+				edit(rows[0]!);
+				writeJsonl(path.join(dir, file), rows);
+			});
+			try {
+				await expectRefused(source, code, message);
+			} catch (error) {
+				throw new Error(`${name}: ${(error as Error).message}`);
+			}
+		}
 	});
 });

@@ -135,3 +135,39 @@ export function danglingRefs(dataDir: string, tenantId: string): string[] {
 	}
 	return problems;
 }
+
+/**
+ * Re-seals a folder backup after a test edited it: manifest.json lists every file present with
+ * its size and sha256 again (totals kept equal to metadata.json), so the archive passes verify
+ * and only restore's own checks can catch the edit, as an attacker who rebuilt the manifest would.
+ */
+export function resealDirBackup(dir: string): void {
+	const metadata = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as {totalBytes: number};
+	const files = walkFiles(dir)
+		.filter(file => file !== 'manifest.json')
+		.map(file => {
+			const bytes = fs.readFileSync(path.join(dir, ...file.split('/')));
+			return {path: file, size: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex')};
+		});
+	fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({kind: 'lifeboat-backup', files, totalFiles: files.length, totalBytes: metadata.totalBytes}, null, 2) + '\n');
+}
+
+export function readJsonl(file: string): Row[] {
+	return fs
+		.readFileSync(file, 'utf8')
+		.split('\n')
+		.filter(line => line.trim())
+		.map(line => JSON.parse(line) as Row);
+}
+
+export function writeJsonl(file: string, rows: readonly Row[]): void {
+	fs.writeFileSync(file, rows.map(row => JSON.stringify(row)).join('\n') + '\n');
+}
+
+/** A folder backup edited by `edit(dir)` and re-sealed (see resealDirBackup). */
+export async function editedBackup(dataDir: string, options: Partial<CreateBackupOptions>, edit: (dir: string) => void): Promise<ArchiveSource> {
+	const {path: dir} = await backupOf(dataDir, {...options, format: 'dir'});
+	edit(dir);
+	resealDirBackup(dir);
+	return plainFileSource(dir);
+}

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import {LifeboatError} from '../errors.js';
+import {isSafeExt, isSafeId} from '../store/safe-ids.js';
 import {allColumns, REDACTED_MARKER, type ColumnSpec, type TableSpec} from '../store/schema.js';
 
 /** A row as an array of values in `allColumns(table)` order (id first, tenant_id second). */
@@ -15,6 +16,12 @@ export type TableCodec = {
 	readonly redacted: readonly number[];
 	/** Indexes of `encrypt` columns (the backup holds a pointer into the sealed 2FA block). */
 	readonly sealed: readonly number[];
+	/** Indexes of columns holding one id: id, tenant_id and every `ref` column. */
+	readonly idColumns: readonly number[];
+	/** Indexes of `refList` columns (a JSON array of ids). */
+	readonly idLists: readonly number[];
+	/** Index of `documents.ext` (part of a file name). */
+	readonly extColumn: number | undefined;
 	readonly selectSql: string;
 	readonly insertSql: string;
 	readonly replaceSql: string;
@@ -36,6 +43,9 @@ export function codecFor(table: TableSpec): TableCodec {
 		compared: indexes(column => !column.secret),
 		redacted: indexes(column => column.secret === 'redact'),
 		sealed: indexes(column => column.secret === 'encrypt'),
+		idColumns: indexes(column => column.name === 'id' || column.name === 'tenant_id' || column.ref !== undefined),
+		idLists: indexes(column => column.refList !== undefined),
+		extColumn: table.name === 'documents' ? names.indexOf('ext') : undefined,
 		selectSql: `SELECT ${names.join(', ')} FROM ${table.name} WHERE id = ?`,
 		insertSql: `INSERT INTO ${table.name} (${names.join(', ')}) VALUES (${placeholders})`,
 		replaceSql: `INSERT OR REPLACE INTO ${table.name} (${names.join(', ')}) VALUES (${placeholders})`,
@@ -46,7 +56,14 @@ export function codecFor(table: TableSpec): TableCodec {
 
 /**
  * Checks one parsed JSONL row against the schema and returns its values in column order. An
- * archive is untrusted input: every problem is a one-line 'corrupt-archive' error naming the line.
+ * archive is untrusted input: every problem is a one-line error naming the line ('corrupt-archive'
+ * for a row that does not fit the schema, 'unsafe-archive' for ids that could not be used safely).
+ *
+ * Values must have the column's type: TEXT columns take strings, INTEGER and REAL columns finite
+ * numbers, null only where the column is nullable (or secret). Ids end up in file paths
+ * (agents/<id>/, documents/files/<id>.<ext>) and in references, so `id`, `tenant_id`, every `ref`
+ * and every element of a `refList` must be a safe id (safe-ids.ts), and `documents.ext` a safe
+ * extension.
  */
 export function rowValues(codec: TableCodec, parsed: unknown, where: string): RowValues {
 	if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRow(where, 'not a JSON object');
@@ -54,12 +71,13 @@ export function rowValues(codec: TableCodec, parsed: unknown, where: string): Ro
 	const values: RowValues = new Array(codec.names.length);
 	for (let index = 0; index < codec.columns.length; index++) {
 		const column = codec.columns[index]!;
-		const value = row[column.name];
+		const value = Object.prototype.hasOwnProperty.call(row, column.name) ? row[column.name] : undefined;
 		if (value === undefined) throw badRow(where, `missing column ${column.name}`);
 		if (value === null) {
 			if (!column.nullable && !column.secret) throw badRow(where, `${column.name} is null`);
 			values[index] = null;
 		} else if (typeof value === 'string') {
+			if (column.type !== 'TEXT') throw badRow(where, `${column.name} should be a number`);
 			values[index] = value;
 		} else if (typeof value === 'number' && Number.isFinite(value)) {
 			if (column.type === 'TEXT') throw badRow(where, `${column.name} should be text`);
@@ -69,13 +87,40 @@ export function rowValues(codec: TableCodec, parsed: unknown, where: string): Ro
 		}
 	}
 	if (Object.keys(row).length !== codec.names.length) throw badRow(where, `unknown column ${Object.keys(row).find(key => !codec.names.includes(key))}`);
-	if (typeof values[0] !== 'string' || values[0].length === 0 || values[0].length > 200) throw badRow(where, 'id missing or invalid');
-	if (typeof values[1] !== 'string' || values[1].length === 0) throw badRow(where, 'tenant_id missing');
+	if (values[0] === null || values[1] === null) throw badRow(where, `${values[0] === null ? 'id' : 'tenant_id'} missing`);
+	for (const index of codec.idColumns) {
+		const value = values[index];
+		if (value !== null && !isSafeId(value)) throw unsafeRow(where, `${codec.names[index]} ${quote(value)} is not a valid id (ids are letters, digits, _ and -)`);
+	}
+	for (const index of codec.idLists) {
+		const value = values[index];
+		if (value === null) continue;
+		let list: unknown;
+		try {
+			list = JSON.parse(String(value));
+		} catch {
+			list = undefined;
+		}
+		if (!Array.isArray(list)) throw unsafeRow(where, `${codec.names[index]} should be a JSON list of ids`);
+		const bad = list.find(item => !isSafeId(item));
+		if (bad !== undefined) throw unsafeRow(where, `${codec.names[index]} holds ${quote(bad)}, which is not a valid id`);
+	}
+	if (codec.extColumn !== undefined && !isSafeExt(values[codec.extColumn])) {
+		throw unsafeRow(where, `ext ${quote(values[codec.extColumn])} is not a valid file extension (letters and digits)`);
+	}
 	return values;
+}
+
+function quote(value: unknown): string {
+	return JSON.stringify(String(value)).slice(0, 80);
 }
 
 function badRow(where: string, problem: string): LifeboatError {
 	return new LifeboatError('corrupt-archive', `${where}: ${problem}; nothing was restored`);
+}
+
+function unsafeRow(where: string, problem: string): LifeboatError {
+	return new LifeboatError('unsafe-archive', `${where}: ${problem}; nothing was restored`);
 }
 
 /**
