@@ -9,7 +9,7 @@ import {plainFileSource, type ArchiveSource} from '../source/core/archive/archiv
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import type {RestoreOptions} from '../source/core/restore/index.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {backupOf, copyGateway, demoGateway, editedBackup, freshGateway, readJsonl, storeDigest, writeJsonl, type Row} from './restore-support.js';
+import {backupOf, copyGateway, demoGateway, editedBackup, freshGateway, query, readJsonl, storeDigest, tableRows, walkFiles, writeJsonl, type Row} from './restore-support.js';
 
 /** Rewrites one file of a folder backup and fixes manifest.json (and totals) so only restore's own checks can catch it. */
 function rewriteDirBackup(dir: string, archivePath: string, content: string): void {
@@ -132,17 +132,17 @@ describe('restore refuses hostile or unusable input and writes nothing', () => {
 
 	it('rows that pass the manifest but not the schema: unknown tenant, bad JSON, missing column', async () => {
 		const cases: Array<[string, (line: Record<string, unknown>) => string, RegExp]> = [
-			['a row of a tenant metadata.json does not list', line => JSON.stringify({...line, tenant_id: 'ten_intruder'}), /tenant ten_intruder, which metadata\.json does not list/],
+			['a row of a tenant metadata.json does not list', line => JSON.stringify({...line, tenant_id: 'ten_intruder'}), /tenant ten_intruder, which is not a tenant this backup covers/],
 			['not JSON', () => '{"id": "mem_x", ', /line 1: not valid JSON/],
 			['a missing column', line => JSON.stringify({...line, content: undefined}), /missing column content/],
 			['an extra column', line => JSON.stringify({...line, evil: 1}), /unknown column evil/],
 		];
-		for (const [, rewrite, message] of cases) {
+		for (const [name, rewrite, message] of cases) {
 			const dir = (await backupOf(original, {format: 'dir', categories: ['agents', 'memory']})).path;
 			const lines = fs.readFileSync(path.join(dir, 'memory', 'entries.jsonl'), 'utf8').trim().split('\n');
 			lines[0] = rewrite(JSON.parse(lines[0]!) as Record<string, unknown>);
 			rewriteDirBackup(dir, 'memory/entries.jsonl', lines.join('\n') + '\n');
-			await expectRefused(plainFileSource(dir), 'corrupt-archive', message);
+			await expectRefused(plainFileSource(dir), name.startsWith('a row of a tenant') ? 'unsafe-archive' : 'corrupt-archive', message);
 		}
 	});
 
@@ -187,5 +187,87 @@ describe('restore refuses hostile or unusable input and writes nothing', () => {
 				throw new Error(`${name}: ${(error as Error).message}`);
 			}
 		}
+	});
+
+	it("a one-tenant backup cannot write another tenant's files: agent and document files must belong to the backup's own rows", async () => {
+		const [a, b] = query<{id: string; slug: string}>(original, 'SELECT id, slug FROM tenants ORDER BY id');
+		const agentA = query<{id: string}>(original, 'SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1', a!.id)[0]!.id;
+		const agentB = query<{id: string}>(original, 'SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1', b!.id)[0]!.id;
+		const docA = query<{id: string; ext: string}>(original, 'SELECT id, ext FROM documents WHERE tenant_id = ? ORDER BY id LIMIT 1', a!.id)[0]!;
+		const docB = query<{id: string; ext: string}>(original, 'SELECT id, ext FROM documents WHERE tenant_id = ? ORDER BY id LIMIT 1', b!.id)[0]!;
+		const plant = (relative: string, content = 'OVERWRITTEN BY TENANT A BACKUP\n') => (dir: string) => {
+			fs.mkdirSync(path.dirname(path.join(dir, relative)), {recursive: true});
+			fs.writeFileSync(path.join(dir, relative), content);
+		};
+		const cases: Array<[string, (dir: string) => void, RegExp]> = [
+			["another tenant's agent file", plant(`agents/${agentB}/SOUL.md`), new RegExp(`^agents/${agentB}/SOUL\\.md: agent ${agentB} is not in this backup's agents`)],
+			['a new file in another tenant\'s agent folder', plant(`agents/${agentB}/NEW.md`), new RegExp(`agents/${agentB}/NEW\\.md: agent ${agentB} is not in this backup's agents`)],
+			['an agent folder of no agent', plant('agents/agt_nobody/SOUL.md'), /agents\/agt_nobody\/SOUL\.md: agent agt_nobody is not in this backup's agents/],
+			["another tenant's document", plant(`documents/files/${docB.id}.${docB.ext}`), new RegExp(`documents/files/${docB.id}\\.${docB.ext}: document ${docB.id} is not in this backup's documents index`)],
+			["another tenant's document text", plant(`documents/text/${docB.id}.txt`), new RegExp(`documents/text/${docB.id}\\.txt: document ${docB.id} is not in this backup's documents index`)],
+			['an own document under another extension', plant(`documents/files/${docA.id}.sh`), new RegExp(`document ${docA.id} has extension ${docA.ext} in the documents index, not sh`)],
+			['an agent folder named with a dot', plant('agents/agt.x/SOUL.md'), /^agents\/agt\.x\/SOUL\.md: not agents\/<agent id>\/<file>/],
+			['a document file without extension', plant(`documents/files/${docA.id}`), /not documents\/files\/<document id>\.<ext>/],
+			['a document text of another shape', plant(`documents/text/${docA.id}.md`), /not documents\/text\/<document id>\.txt/],
+		];
+		for (const [name, edit, message] of cases) {
+			const source = await editedBackup(original, {tenant: a!.slug}, edit);
+			try {
+				await expectRefused(source, 'unsafe-archive', message);
+			} catch (error) {
+				throw new Error(`${name}: ${(error as Error).message}`);
+			}
+		}
+		// A backed-up agent whose id exists live in the other tenant stays an id collision.
+		const collision = await editedBackup(original, {tenant: a!.slug}, dir => {
+			const rows = readJsonl(path.join(dir, 'agents', 'agents.jsonl'));
+			rows.find(row => row['id'] === agentA)!['id'] = agentB;
+			writeJsonl(path.join(dir, 'agents', 'agents.jsonl'), rows);
+			fs.renameSync(path.join(dir, 'agents', agentA), path.join(dir, 'agents', agentB));
+		});
+		await expectRefused(collision, 'conflict', new RegExp(`agents ${agentB} already exists in tenant ${b!.id}`));
+	});
+
+	it("metadata.json cannot widen a one-tenant backup's scope: replace touches only metadata.tenant, rows of other tenants are refused", async () => {
+		const [a, b] = query<{id: string; slug: string; name: string}>(original, 'SELECT id, slug, name FROM tenants ORDER BY id');
+		const lie = (dir: string) => {
+			const file = path.join(dir, 'metadata.json');
+			const metadata = JSON.parse(fs.readFileSync(file, 'utf8')) as {tenants: unknown[]};
+			metadata.tenants.push({id: b!.id, slug: b!.slug, name: b!.name});
+			fs.writeFileSync(file, JSON.stringify(metadata, null, 2) + '\n');
+		};
+		const source = await editedBackup(original, {tenant: a!.slug, categories: ['agents', 'chats', 'memory']}, lie);
+		const dataDir = copyGateway(original);
+		const otherTenant = () => ['agents', 'messages', 'memory_entries', 'conversations'].map(table => tableRows(dataDir, table, {where: 'tenant_id = ?', params: [b!.id]}));
+		const before = otherTenant();
+		expect(before.every(rows => rows.length > 0)).toBe(true);
+		const agentFilesB = walkFiles(path.join(dataDir, 'agents'), relative => !before[0]!.some(row => relative.startsWith(String(row['id']))));
+		const plan = await planRestore({source, dataDir, mode: 'replace'});
+		expect(plan.scopeTenantIds).toEqual([a!.id]);
+		expect(plan.totals.toDelete).toBe(0);
+		await applyRestore({source, dataDir, mode: 'replace'});
+		expect(otherTenant()).toEqual(before);
+		expect(walkFiles(path.join(dataDir, 'agents'), relative => !before[0]!.some(row => relative.startsWith(String(row['id']))))).toEqual(agentFilesB);
+
+		// With the lie in place, a row of the other tenant is refused outright.
+		const withRow = await editedBackup(original, {tenant: a!.slug, categories: ['agents', 'chats', 'memory']}, dir => {
+			lie(dir);
+			const rows = readJsonl(path.join(dir, 'memory', 'entries.jsonl'));
+			rows.push({...rows[0]!, id: 'mem_planted0001', tenant_id: b!.id});
+			writeJsonl(path.join(dir, 'memory', 'entries.jsonl'), rows);
+		});
+		await expectRefused(withRow, 'unsafe-archive', new RegExp(`memory/entries\\.jsonl line \\d+: row of tenant ${b!.id}, which is not a tenant this backup covers`));
+
+		// metadata.tenant must be among metadata.tenants.
+		const missing = await editedBackup(original, {tenant: a!.slug, categories: ['agents']}, dir => {
+			const file = path.join(dir, 'metadata.json');
+			const metadata = JSON.parse(fs.readFileSync(file, 'utf8')) as {tenants: unknown[]};
+			metadata.tenants = [{id: b!.id, slug: b!.slug, name: b!.name}];
+			fs.writeFileSync(file, JSON.stringify(metadata, null, 2) + '\n');
+		});
+		const dataDir2 = copyGateway(original);
+		const before2 = storeDigest(dataDir2);
+		await expect(applyRestore({source: missing, dataDir: dataDir2, mode: 'replace'})).rejects.toMatchObject({message: expect.stringMatching(/tenant .*not among the tenants/)});
+		expect(storeDigest(dataDir2)).toEqual(before2);
 	});
 });

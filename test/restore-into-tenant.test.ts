@@ -3,7 +3,9 @@ import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {applyRestore, planRestore, remapId} from '../source/core/restore/index.js';
 import {TABLES} from '../source/core/store/schema.js';
-import {backupOf, copyGateway, danglingRefs, demoGateway, freshGateway, openDb, query, sha256, storeDigest, walkFiles} from './restore-support.js';
+import {backupOf, copyGateway, danglingRefs, demoGateway, freshGateway, openDb, query, sha256, storeDigest, tableRows, walkFiles} from './restore-support.js';
+
+const NOT_RESTORE_AUDIT = `NOT (action = 'backup.restore' AND actor = 'lifeboat')`;
 
 describe('restore --into-tenant', () => {
 	let original: string;
@@ -98,6 +100,52 @@ describe('restore --into-tenant', () => {
 		db.close();
 		const before = storeDigest(dataDir);
 		await expect(applyRestore({source: backup.source, dataDir})).rejects.toMatchObject({code: 'conflict', message: expect.stringContaining(memory)});
+		expect(storeDigest(dataDir)).toEqual(before);
+	});
+	it('--into-tenant with --only: just those categories, remapped, into a new tenant; replace --only into an existing one leaves its other data alone', async () => {
+		const dataDir = copyGateway(original);
+		const other = query<{id: string; slug: string}>(dataDir, 'SELECT id, slug FROM tenants WHERE id != ? LIMIT 1', source.id)[0]!;
+		const rowsOf = (tenantId: string) => Object.fromEntries(TABLES.filter(table => table.name !== 'tenants').map(table => [table.name, tableRows(dataDir, table.name, {where: `tenant_id = ?${table.name === 'audit_log' ? ` AND ${NOT_RESTORE_AUDIT}` : ''}`, params: [tenantId]})]));
+		const sourceBefore = rowsOf(source.id);
+		const otherBefore = rowsOf(other.id);
+
+		// Additive into a new tenant, agents and memory only.
+		const plan = await planRestore({source: backup.source, dataDir, intoTenant: 'Only Some', only: ['memory', 'agents']});
+		expect(plan.categories.map(category => category.category)).toEqual(['agents', 'memory']);
+		expect(plan.scopeTenantIds).toEqual([plan.targetTenant!.id]);
+		const result = await applyRestore({source: backup.source, dataDir, intoTenant: 'Only Some', only: ['memory', 'agents']});
+		expect(result.applied.inserted + result.applied.files).toBe(plan.totals.new);
+		const target = query<{id: string}>(dataDir, `SELECT id FROM tenants WHERE slug = 'only-some'`)[0]!.id;
+		for (const table of TABLES) {
+			if (table.name === 'tenants') continue;
+			const restored = query<{id: string}>(dataDir, `SELECT id FROM ${table.name} WHERE tenant_id = ?${table.name === 'audit_log' ? ` AND ${NOT_RESTORE_AUDIT}` : ''}`, target).map(row => row.id).sort();
+			const wanted = ['agents', 'memory'].includes(table.category) ? sourceBefore[table.name]!.map(row => remapId(target, String(row['id']))).sort() : [];
+			expect(restored, table.name).toEqual(wanted);
+		}
+		expect(danglingRefs(dataDir, target)).toEqual([]); // memory → agents, both restored
+		for (const agent of sourceBefore['agents']!) {
+			expect(walkFiles(path.join(dataDir, 'agents', remapId(target, String(agent['id']))))).toEqual(walkFiles(path.join(original, 'agents', String(agent['id']))));
+		}
+		for (const doc of sourceBefore['documents']!) expect(fs.existsSync(path.join(dataDir, 'documents', 'files', `${remapId(target, String(doc['id']))}.${String(doc['ext'])}`))).toBe(false);
+
+		// Replace into an existing tenant, memory only: its memory becomes the backup's (remapped), the rest stays.
+		const replaced = await applyRestore({source: backup.source, dataDir, intoTenant: other.slug, mode: 'replace', only: ['memory']});
+		expect(replaced.plan.scopeTenantIds).toEqual([other.id]);
+		const otherAfter = rowsOf(other.id);
+		for (const table of TABLES) {
+			if (table.name === 'tenants') continue;
+			if (table.category === 'memory') {
+				expect(otherAfter[table.name]!.map(row => row['id']).sort(), table.name).toEqual(sourceBefore[table.name]!.map(row => remapId(other.id, String(row['id']))).sort());
+			} else {
+				expect(otherAfter[table.name], table.name).toEqual(otherBefore[table.name]);
+			}
+		}
+		expect(rowsOf(source.id)).toEqual(sourceBefore);
+
+		// --only still names categories of the backup.
+		const partial = await backupOf(original, {format: 'zip', tenant: source.slug, categories: ['agents', 'memory']});
+		const before = storeDigest(dataDir);
+		await expect(applyRestore({source: partial.source, dataDir, intoTenant: 'Only Some', only: ['chats']})).rejects.toMatchObject({code: 'unknown-category', message: expect.stringMatching(/chats not in this backup/)});
 		expect(storeDigest(dataDir)).toEqual(before);
 	});
 });

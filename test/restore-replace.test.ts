@@ -142,4 +142,81 @@ describe('replace restore', () => {
 		expect(tableRows(dataDir, 'memory_entries', {where: 'tenant_id = ?', params: [second!.id]})).toEqual(otherBefore);
 		expect(REDACT_COLUMNS['webhooks']).toEqual(['secret']);
 	});
+	it('live rows whose ids are not safe are skipped with a warning: replace never deletes a path built from them', async () => {
+		// Rows written by something else (or by an older Lifeboat that accepted such ids): an agent ".."
+		// (agents/.. is the data dir), a document whose path leaves the data dir, an agent folder that
+		// is a link to somewhere else. Replace drops the rows but must not touch those paths.
+		const dataDir = copyGateway(original);
+		const tenant = query<{id: string}>(dataDir, 'SELECT id FROM tenants ORDER BY id LIMIT 1')[0]!.id;
+		const agent = `INSERT INTO agents (id, tenant_id, created_at, updated_at, name, model, description, tool_allowlist, status) VALUES (?, ?, 'x', 'x', 'Evil', 'm', 'd', '[]', 'active')`;
+		exec(dataDir, agent, '..', tenant);
+		exec(dataDir, agent, 'agt_linked0001', tenant);
+		exec(
+			dataDir,
+			`INSERT INTO documents (id, tenant_id, created_at, updated_at, name, mime, ext, size, sha256, uploaded_by, text_chars, fts_hint) VALUES (?, ?, 'x', 'x', 'evil', 'text/plain', ?, 1, 'x', NULL, 1, '')`,
+			'../../../outside-victim',
+			tenant,
+			'txt',
+		);
+		const outsideFile = path.resolve(dataDir, 'documents', 'files', '../../../outside-victim.txt');
+		expect(path.dirname(outsideFile)).toBe(path.dirname(dataDir));
+		fs.writeFileSync(outsideFile, 'a file outside the data dir\n');
+		const outsideDir = path.join(path.dirname(dataDir), 'outside-agent');
+		fs.mkdirSync(outsideDir);
+		fs.writeFileSync(path.join(outsideDir, 'SOUL.md'), 'not the gateway\'s\n');
+		fs.symlinkSync(outsideDir, path.join(dataDir, 'agents', 'agt_linked0001'));
+		const filesBefore = walkFiles(dataDir, relative => relative.startsWith('data/'));
+
+		const plan = await planRestore({source: backup.source, dataDir, mode: 'replace', only: ['agents', 'documents']});
+		const warnings = plan.warnings.join('\n');
+		expect(warnings).toMatch(/agent "\.\." in the live database has an invalid id; its folder was left alone/);
+		expect(warnings).toMatch(/document "\.\.\/\.\.\/\.\.\/outside-victim" in the live database has an invalid id or extension/);
+		expect(warnings).toMatch(/agents\/agt_linked0001 is a link or not a folder; left alone/);
+		const byCategory = Object.fromEntries(plan.categories.map(category => [category.category, category]));
+		expect(byCategory['agents']!.fileCounts.toDelete).toBe(0);
+		expect(byCategory['documents']!.fileCounts.toDelete).toBe(0);
+
+		const result = await applyRestore({source: backup.source, dataDir, mode: 'replace', only: ['agents', 'documents']});
+		expect(result.applied.deleted).toBe(3); // the three rows, no file
+		expect(fs.readFileSync(outsideFile, 'utf8')).toBe('a file outside the data dir\n');
+		expect(fs.readdirSync(outsideDir)).toEqual(['SOUL.md']);
+		expect(walkFiles(dataDir, relative => relative.startsWith('data/'))).toEqual(filesBefore);
+		expect(fs.existsSync(path.join(dataDir, 'data', 'gateway.db'))).toBe(true);
+		expect(query(dataDir, `SELECT id FROM agents WHERE id IN ('..', 'agt_linked0001') UNION ALL SELECT id FROM documents WHERE id LIKE '%outside%'`)).toEqual([]);
+	});
+
+	it('recovery refuses a journal whose paths leave the data dir, name files restore does not manage, or pass through a link; nothing is moved', async () => {
+		const dataDir = copyGateway(original);
+		const before = storeDigest(dataDir);
+		const victim = path.join(path.dirname(dataDir), 'victim.txt');
+		fs.writeFileSync(victim, 'outside\n');
+		const outsideDir = path.join(path.dirname(dataDir), 'linked');
+		fs.mkdirSync(outsideDir);
+		fs.writeFileSync(path.join(outsideDir, 'SOUL.md'), 'outside\n');
+		fs.symlinkSync(outsideDir, path.join(dataDir, 'agents', 'agt_link0001'));
+		const journals: Array<[Partial<{moves: Array<{from: string; to: string}>; removes: string[]}>, RegExp]> = [
+			[{removes: ['../victim.txt']}, /"\.\.\/victim\.txt" is not a path a restore may change/],
+			[{removes: ['agents/../../victim.txt']}, /not a path a restore may change/],
+			[{removes: ['data/gateway.db']}, /"data\/gateway\.db" is not a path a restore may change/],
+			[{removes: ['keys/backup.key']}, /not a path a restore may change/],
+			[{removes: ['agents/agt_link0001/SOUL.md']}, /agents\/agt_link0001 is a link or not a folder/],
+			[{moves: [{from: 'files/0', to: 'data/gateway.db'}]}, /not a path a restore may change/],
+			[{moves: [{from: '../../../victim.txt', to: 'agents/agt_x/SOUL.md'}]}, /is not a staged file/],
+			[{moves: [{from: 'quarantine', to: 'quarantine/other-restore'}]}, /not a path a restore may change/],
+		];
+		for (const [ops, message] of journals) {
+			const staging = path.join(dataDir, '.lifeboat-restore', 'r1');
+			fs.mkdirSync(path.join(staging, 'files'), {recursive: true});
+			fs.writeFileSync(path.join(staging, 'files', '0'), 'staged');
+			fs.writeFileSync(path.join(staging, 'journal.json'), JSON.stringify({restoreId: 'r1', createdAt: new Date().toISOString(), moves: [], removes: [], ...ops}));
+			exec(dataDir, `INSERT OR REPLACE INTO schema_meta (key, value) VALUES ('restore_pending:r1', 'r1')`);
+			expect(() => recoverInterruptedRestores(dataDir), JSON.stringify(ops)).toThrow(message);
+			expect(fs.readFileSync(victim, 'utf8')).toBe('outside\n');
+			expect(fs.readdirSync(outsideDir)).toEqual(['SOUL.md']);
+			exec(dataDir, `DELETE FROM schema_meta WHERE key = 'restore_pending:r1'`);
+			fs.rmSync(path.join(dataDir, '.lifeboat-restore'), {recursive: true});
+		}
+		fs.rmSync(path.join(dataDir, 'agents', 'agt_link0001'));
+		expect(storeDigest(dataDir)).toEqual(before);
+	});
 });

@@ -17,7 +17,7 @@ import path from 'node:path';
 import {LifeboatError} from '../errors.js';
 import {openGateway, type GatewayStore} from '../store/gateway-store.js';
 import {REDACTED_MARKER, tableSpec, TABLES, type CategoryId} from '../store/schema.js';
-import {gatewayFileSpec, safeTarget} from '../restore/archive-routes.js';
+import {fileSpecOf, safeTarget} from '../restore/archive-routes.js';
 import {describeFile, fileChanges, maskedLive, readLive} from '../restore/conflict-detail.js';
 import {FILES_TABLE, type ConflictDetail, type QuarantineEntry, type QuarantineRestore, type RestoreMode} from '../restore/restore-types.js';
 import {mergeRedacted, serializeJson} from '../restore/json-merge.js';
@@ -139,7 +139,7 @@ function describe(store: GatewayStore, summary: QuarantineSummary, entry: Stored
 		return {...base, liveExists: Boolean(live), changed: live ? changedColumns(codec, live, entry.values) : []};
 	}
 	const live = readLive(path.join(store.paths.root, ...entry.id.split('/')));
-	return {...base, liveExists: Boolean(live), changed: live ? fileChanges(fs.readFileSync(entry.file), live, gatewayFileSpec(entry.id)) : []};
+	return {...base, liveExists: Boolean(live), changed: live ? fileChanges(fs.readFileSync(entry.file), live, fileSpecOf(entry.id)) : []};
 }
 
 /** The entries of one restore's quarantine, with what differs from the live store now. */
@@ -178,7 +178,7 @@ export function showQuarantineEntry(dataDir: string, restoreId: string, entryId:
 			const live = liveRow(store, entry!.table, entry!.id);
 			return {category: entry!.category, table: entry!.table, id: entry!.id, entryId: entry!.entryId, liveExists: Boolean(live), backup: valuesToObject(codec, entry!.values), live: maskedLive(codec, live), changed: live ? changedColumns(codec, live, entry!.values) : []};
 		}
-		const spec = gatewayFileSpec(entry!.id);
+		const spec = fileSpecOf(entry!.id);
 		const backup = fs.readFileSync(entry!.file);
 		const live = readLive(path.join(store.paths.root, ...entry!.id.split('/')));
 		return {category: entry!.category, table: FILES_TABLE, id: entry!.id, entryId: entry!.entryId, liveExists: Boolean(live), backup: describeFile(entry!.id, backup, spec), live: describeFile(entry!.id, live, spec), changed: live ? fileChanges(backup, live, spec) : []};
@@ -233,10 +233,10 @@ export function acceptQuarantine(dataDir: string, restoreId: string, entryIds?: 
 	const store = openGateway(dataDir);
 	try {
 		const files = chosen.filter((entry): entry is Extract<StoredEntry, {kind: 'file'}> => entry.kind === 'file');
-		// Quarantined config files hold the backup's markers: merge the live secrets in now.
+		// Quarantined JSON files (gateway config, agent JSON) hold the backup's markers: merge the live secrets in now.
 		const targets = files.map(entry => {
 			const live = safeTarget(store.paths.root, entry.id);
-			if (gatewayFileSpec(entry.id)?.kind !== 'json') return {entry, live, merged: undefined};
+			if (fileSpecOf(entry.id)?.kind !== 'json') return {entry, live, merged: undefined};
 			const parse = (content: Buffer | undefined) => {
 				try {
 					return content ? (JSON.parse(content.toString('utf8')) as unknown) : undefined;

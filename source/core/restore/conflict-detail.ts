@@ -5,7 +5,7 @@ import {openArchive, readAll} from '../archive/archive-reader.js';
 import {LifeboatError} from '../errors.js';
 import {openGateway} from '../store/gateway-store.js';
 import {tableSpec, TABLES, type CategoryId, type GatewayFileSpec} from '../store/schema.js';
-import {fileTarget, gatewayFileSpec, routeEntry, safeTarget} from './archive-routes.js';
+import {fileSpecOf, fileTarget, routeEntry, safeTarget} from './archive-routes.js';
 import {changedPaths, mergeRedacted} from './json-merge.js';
 import {REDACTED_MARKER, SECRET_JSON_KEY} from '../store/schema.js';
 import {resolveContext} from './restore-context.js';
@@ -95,7 +95,7 @@ export async function getConflictDetail(options: RestoreOptions, category: Categ
 		const stopEarly = options.source.format !== 'tar.gz';
 		if (table === FILES_TABLE) {
 			const live = safeTarget(store.paths.root, id);
-			const spec = gatewayFileSpec(id);
+			const spec = fileSpecOf(id);
 			let backup: Buffer | undefined;
 			for await (const entry of openArchive(options.source).entries()) {
 				if (backup && stopEarly) break;

@@ -1,9 +1,11 @@
+import {redactJson} from '../redaction.js';
 import {REDACTED_MARKER} from '../store/schema.js';
 
 /**
  * Merges a restored (redacted) JSON config over the live one: wherever the backup holds
  * REDACTED_MARKER and the live document has a real value at the same path, the live value is
- * kept, so restoring a config never replaces a working secret by a marker. Returns the merged
+ * kept (also where the marker stands for a credential inside a longer string), so restoring a
+ * config never replaces a working secret by a marker. Returns the merged
  * document and the dotted paths still holding a marker (to re-enter).
  */
 export function mergeRedacted(backup: unknown, live: unknown): {value: unknown; unresolved: string[]} {
@@ -11,6 +13,13 @@ export function mergeRedacted(backup: unknown, live: unknown): {value: unknown; 
 	const walk = (node: unknown, current: unknown, trail: string): unknown => {
 		if (node === REDACTED_MARKER) {
 			if (current !== undefined && current !== null && current !== REDACTED_MARKER && typeof current !== 'object') return current;
+			unresolved.push(trail);
+			return node;
+		}
+		if (typeof node === 'string' && node.includes(REDACTED_MARKER)) {
+			// A credential redacted inside a longer string (a password in a URL, a bearer token): the
+			// live string is kept when redacting it gives the backup's string, i.e. only the secret differs.
+			if (typeof current === 'string' && redactJson(current).value === node) return current;
 			unresolved.push(trail);
 			return node;
 		}

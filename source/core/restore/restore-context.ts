@@ -5,6 +5,7 @@ import {parseManifest, readMetadata} from '../backup/read-metadata.js';
 import {LifeboatError} from '../errors.js';
 import type {GatewayStore, TenantSummary} from '../store/gateway-store.js';
 import {CATEGORY_IDS, categorySpec, isCategoryId, type CategoryId} from '../store/schema.js';
+import {isSafeId} from '../store/safe-ids.js';
 import {IDENTITY_MAPPER, newTenantId, tenantMapper, type IdMapper} from './id-map.js';
 import type {RestoreMode, RestoreOptions, RestorePlan} from './restore-types.js';
 
@@ -60,6 +61,25 @@ export async function readManifestUpFront(options: RestoreOptions): Promise<Back
 	return parseManifest(text);
 }
 
+/**
+ * The tenants a backup's rows may belong to, which are also the tenants a replace restore wipes.
+ * metadata.json is untrusted: a one-tenant backup (metadata.tenant set) covers exactly that
+ * tenant whatever `tenants` lists, and must list it there; every tenant id must be a safe id.
+ */
+export function backupTenants(metadata: BackupMetadata): BackupMetadata['tenants'] {
+	const unsafe = (message: string) => new LifeboatError('unsafe-archive', `metadata.json: ${message}; nothing was restored`);
+	const valid = (tenant: unknown): tenant is BackupMetadata['tenants'][number] => {
+		const candidate = tenant as {id?: unknown; slug?: unknown; name?: unknown} | null;
+		return Boolean(candidate) && typeof candidate === 'object' && isSafeId(candidate!.id) && typeof candidate!.slug === 'string' && typeof candidate!.name === 'string';
+	};
+	if (!Array.isArray(metadata.tenants) || !metadata.tenants.every(valid)) throw unsafe('tenants must be a list of tenants with valid ids');
+	if (metadata.tenant === null || metadata.tenant === undefined) return metadata.tenants;
+	if (!valid(metadata.tenant)) throw unsafe('tenant is malformed or its id is not a valid id');
+	const own = metadata.tenants.filter(tenant => tenant.id === metadata.tenant!.id);
+	if (own.length === 0) throw unsafe(`tenant ${metadata.tenant.id} is not among the tenants it lists`);
+	return [own[0]!];
+}
+
 export async function resolveContext(options: RestoreOptions, store: GatewayStore, metadata?: BackupMetadata): Promise<RestoreContext> {
 	const mode = options.mode ?? 'additive';
 	if (mode !== 'additive' && mode !== 'replace') throw new LifeboatError('usage', `Unknown restore mode "${String(mode)}" (use additive or replace)`);
@@ -69,20 +89,22 @@ export async function resolveContext(options: RestoreOptions, store: GatewayStor
 	metadata ??= await readMetadata(options.source);
 	const categories = resolveOnly(options.only, metadata);
 	const tenantScoped = categories.some(id => categorySpec(id).scope === 'tenant');
-	const backupTenantIds = new Set(metadata.tenants.map(tenant => tenant.id));
+	const tenants = backupTenants(metadata);
+	let backupTenantIds = new Set(tenants.map(tenant => tenant.id));
 	const warnings: string[] = [];
 	let mapper = IDENTITY_MAPPER;
-	let scopeTenantIds = metadata.tenants.map(tenant => tenant.id);
+	let scopeTenantIds = tenants.map(tenant => tenant.id);
 	let targetTenant: RestorePlan['targetTenant'] = null;
 	let intoTenant: RestoreContext['intoTenant'] = null;
 
 	if (options.intoTenant !== undefined) {
 		const wanted = options.intoTenant.trim();
 		if (!wanted) throw new LifeboatError('usage', '--into-tenant needs a tenant id, slug or name');
-		if (metadata.tenants.length !== 1) {
-			throw new LifeboatError('usage', `--into-tenant needs a backup of one tenant; this one holds ${metadata.tenants.length} (make one with: lifeboat backup create --tenant SLUG)`);
+		if (tenants.length !== 1) {
+			throw new LifeboatError('usage', `--into-tenant needs a backup of one tenant; this one holds ${tenants.length} (make one with: lifeboat backup create --tenant SLUG)`);
 		}
-		const source = metadata.tenants[0]!;
+		const source = tenants[0]!;
+		backupTenantIds = new Set([source.id]);
 		const found = findTenant(store, wanted);
 		if (found) {
 			targetTenant = {...found, exists: true};
@@ -105,7 +127,7 @@ export async function resolveContext(options: RestoreOptions, store: GatewayStor
 		}
 		scopeTenantIds = [targetTenant.id];
 	} else {
-		const missing = metadata.tenants.filter(tenant => !findTenant(store, tenant.id));
+		const missing = tenants.filter(tenant => !findTenant(store, tenant.id));
 		if (tenantScoped && missing.length > 0 && !categories.includes('users')) {
 			throw new LifeboatError(
 				'unknown-tenant',

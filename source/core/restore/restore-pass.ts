@@ -10,8 +10,11 @@ import {openArchive, readAll, type ArchiveEntry} from '../archive/archive-reader
 import {parseManifest, parseMetadata} from '../backup/read-metadata.js';
 import {LifeboatError} from '../errors.js';
 import {categorySpec, CATEGORIES, REDACTED_MARKER, tableSpec, type CategoryId} from '../store/schema.js';
-import {fileTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
+import {agentOfTarget, fileTarget, isRestorableTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
 import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
+import {agentFilePolicy} from '../store/agent-files.js';
+import {isSafeExt, isSafeId} from '../store/safe-ids.js';
+import {redactJson} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
 import {codecFor, isLiveSecret, sameContent, rowValues as rowValuesOf, valuesToObject, type RowValues, type TableCodec} from './row-codec.js';
@@ -150,6 +153,16 @@ export class RestorePass {
 	private readonly liveHasRows = new Map<string, boolean>();
 	private readonly liveInScope = new Map<string, number>();
 	private liveFilesInScope: Array<{category: CategoryId; target: string}> = [];
+	/** Agent ids (as in the archive) of the backup's agents rows; agents/<id>/ files must be one of them. */
+	private readonly backupAgentIds = new Set<string>();
+	/** The same agents after id remapping (their folders are the ones the restore writes). */
+	private readonly restoredAgentIds = new Set<string>();
+	/** Document id (as in the archive) → ext, from the backup's documents index. */
+	private readonly backupDocuments = new Map<string, string>();
+	/** Tables read to the end (so a file whose owner is not among their rows can be refused at once). */
+	private readonly tablesRead = new Set<string>();
+	/** Files read before their owner's table (folder archives list files first): checked at the end. */
+	private readonly ownerChecks: Array<{path: string; route: FileRoute}> = [];
 	private readonly statements = new Map<string, Database.Statement>();
 	private readonly quarantineSpools = new Map<string, Spool>();
 	private readonly quarantinedTables: Record<string, number> = {};
@@ -211,24 +224,45 @@ export class RestorePass {
 			}
 		}
 		if (this.ctx.mode !== 'replace') return;
+		// Paths are built from LIVE ids here, and replace deletes what it finds: a live id that is
+		// not a safe id (a row written by something else, or an older Lifeboat) is skipped with a
+		// warning, and every path is checked against the shapes restore may touch.
 		const files: Array<{category: CategoryId; target: string}> = [];
 		const scope = this.ctx.scopeTenantIds;
+		const add = (category: CategoryId, target: string) => {
+			if (isRestorableTarget(target)) files.push({category, target});
+			else this.warnings.push(`${JSON.stringify(target).slice(0, 120)}: not a path restore manages; left alone`);
+		};
 		if (this.ctx.categories.includes('agents')) {
-			for (const {id} of this.db.prepare(`SELECT id FROM agents WHERE ${this.scopeSql('agents')}`).all(...scope) as Array<{id: string}>) {
+			for (const {id} of this.db.prepare(`SELECT id FROM agents WHERE ${this.scopeSql('agents')}`).all(...scope) as Array<{id: unknown}>) {
+				if (!isSafeId(id)) {
+					this.warnings.push(`agent ${JSON.stringify(String(id)).slice(0, 80)} in the live database has an invalid id; its folder was left alone`);
+					continue;
+				}
 				const dir = path.join(this.root, 'agents', id);
-				for (const file of walkFiles(dir)) files.push({category: 'agents', target: `agents/${id}/${file}`});
+				const stats = fs.lstatSync(dir, {throwIfNoEntry: false});
+				if (!stats) continue;
+				if (!stats.isDirectory()) {
+					this.warnings.push(`agents/${id} is a link or not a folder; left alone`);
+					continue;
+				}
+				for (const file of walkFiles(dir)) add('agents', `agents/${id}/${file}`);
 			}
 		}
 		if (this.ctx.categories.includes('documents')) {
-			for (const {id, ext} of this.db.prepare(`SELECT id, ext FROM documents WHERE ${this.scopeSql('documents')}`).all(...scope) as Array<{id: string; ext: string}>) {
+			for (const {id, ext} of this.db.prepare(`SELECT id, ext FROM documents WHERE ${this.scopeSql('documents')}`).all(...scope) as Array<{id: unknown; ext: unknown}>) {
+				if (!isSafeId(id) || !isSafeExt(ext)) {
+					this.warnings.push(`document ${JSON.stringify(String(id)).slice(0, 80)} in the live database has an invalid id or extension; its files were left alone`);
+					continue;
+				}
 				for (const target of [`documents/files/${id}.${ext}`, `documents/text/${id}.txt`]) {
-					if (fs.existsSync(path.join(this.root, target))) files.push({category: 'documents', target});
+					if (fs.lstatSync(path.join(this.root, ...target.split('/')), {throwIfNoEntry: false})) add('documents', target);
 				}
 			}
 		}
 		for (const category of this.ctx.categories) {
 			for (const spec of categorySpec(category).files ?? []) {
-				if (fs.existsSync(path.join(this.root, spec.path))) files.push({category, target: spec.path});
+				if (fs.lstatSync(path.join(this.root, spec.path), {throwIfNoEntry: false})) add(category, spec.path);
 			}
 		}
 		this.liveFilesInScope = files;
@@ -253,7 +287,7 @@ export class RestorePass {
 	}
 
 	private selected(route: EntryRoute): boolean {
-		if (route.kind === 'metadata' || route.kind === 'manifest' || route.kind === 'unknown') return true;
+		if (route.kind === 'metadata' || route.kind === 'manifest' || route.kind === 'unknown' || route.kind === 'unsafe') return true;
 		return this.ctx.categories.includes(route.category);
 	}
 
@@ -265,6 +299,7 @@ export class RestorePass {
 			this.checkAbort();
 			if (entry.kind === 'directory') continue;
 			const route = routeEntry(entry.path);
+			if (route.kind === 'unsafe') throw new LifeboatError('unsafe-archive', `${entry.path}: ${route.reason}; nothing was restored`);
 			if (!this.selected(route)) continue;
 			switch (route.kind) {
 				case 'metadata':
@@ -288,6 +323,7 @@ export class RestorePass {
 					await this.file(entry, route);
 			}
 		}
+		for (const {path: where, route} of this.ownerChecks) this.checkOwner(where, route, true);
 		this.checkManifest();
 		if (this.ctx.categories.includes('users') && this.ctx.metadata.twoFactor) await this.unseal();
 		this.resolveSealed();
@@ -339,8 +375,13 @@ export class RestorePass {
 				return;
 			}
 			const oldId = values[0] as string;
+			if (table === 'documents') this.backupDocuments.set(oldId, values[codec.extColumn!] as string);
 			this.ctx.mapper.values(codec, values);
 			const id = values[0] as string;
+			if (table === 'agents') {
+				this.backupAgentIds.add(oldId);
+				this.restoredAgentIds.add(id);
+			}
 			const live = lookup?.get(id) as RowValues | undefined;
 			let status: Status = 'new';
 			if (live) {
@@ -385,7 +426,36 @@ export class RestorePass {
 			if (this.applying && this.hooks.pauseAfterRows !== undefined && this.rows === this.hooks.pauseAfterRows) pauseForever(`after ${this.rows} rows`);
 		};
 		this.record(entry, await this.readLines(entry, onLine));
+		this.tablesRead.add(table);
 		this.progress(route.category);
+	}
+
+	/**
+	 * A file of an agent or a document belongs to a row of the same backup: agents/<id>/… to a row
+	 * of agents.jsonl, documents/files/<id>.<ext> and documents/text/<id>.txt to a row of the
+	 * documents index (with that ext). Rows are checked to be in the restore's tenants, so this is
+	 * what keeps a one-tenant backup from writing another tenant's files. Checked as the file is
+	 * read when its table came first, else once the whole archive is read (before anything is
+	 * written live: staged files are discarded).
+	 */
+	private checkOwner(where: string, route: FileRoute, final: boolean): void {
+		if (route.kind === 'gateway-file') return;
+		const table = route.kind === 'agent-file' ? 'agents' : 'documents';
+		if (!final && !this.tablesRead.has(table)) {
+			this.ownerChecks.push({path: where, route});
+			return;
+		}
+		const problem =
+			route.kind === 'agent-file'
+				? this.backupAgentIds.has(route.ownerId)
+					? undefined
+					: `agent ${route.ownerId} is not in this backup's agents`
+				: !this.backupDocuments.has(route.ownerId)
+					? `document ${route.ownerId} is not in this backup's documents index`
+					: route.kind === 'document-file' && this.backupDocuments.get(route.ownerId) !== route.ext
+						? `document ${route.ownerId} has extension ${this.backupDocuments.get(route.ownerId)} in the documents index, not ${route.ext}`
+						: undefined;
+		if (problem) throw new LifeboatError('unsafe-archive', `${where}: ${problem}; nothing was restored`);
 	}
 
 	/**
@@ -471,15 +541,23 @@ export class RestorePass {
 	}
 
 	private async file(entry: ArchiveEntry, route: FileRoute): Promise<void> {
+		this.checkOwner(entry.path, route, false);
+		const policy = route.kind === 'agent-file' ? agentFilePolicy(route.rest) : undefined;
+		if (policy === 'skip') {
+			// Only prose and JSON travel in agent folders (agent-files.ts); anything else in an archive
+			// (an older backup, or a crafted one) is not restored.
+			this.record(entry, await consumeEntry(entry));
+			this.warnings.push(`${entry.path}: not restored (only .md, .txt and .json agent files are; others may hold credentials)`);
+			return;
+		}
 		const target = fileTarget(route, this.ctx.mapper);
 		const live = safeTarget(this.root, target);
 		const acc = this.acc.get(route.category)!;
-		this.backupTargets.add(target);
 		const liveStats = fs.statSync(live, {throwIfNoEntry: false});
 		let status: Status;
 		let staged: string | undefined;
 		let size: number;
-		if (route.kind === 'gateway-file' && route.spec.kind === 'json') {
+		if ((route.kind === 'gateway-file' && route.spec.kind === 'json') || policy === 'redact-json') {
 			const text = await readAll(entry, MAX_SMALL_ENTRY);
 			size = text.length;
 			this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
@@ -487,7 +565,9 @@ export class RestorePass {
 			try {
 				backupJson = JSON.parse(text.toString('utf8'));
 			} catch {
-				throw corrupt(`${entry.path}: not valid JSON`);
+				if (policy !== 'redact-json') throw corrupt(`${entry.path}: not valid JSON`);
+				this.warnings.push(`${entry.path}: not valid JSON; not restored`);
+				return;
 			}
 			let liveJson: unknown;
 			let liveValid = false;
@@ -500,9 +580,12 @@ export class RestorePass {
 				}
 			}
 			const merged = mergeRedacted(backupJson, liveValid ? liveJson : undefined);
-			status = !liveStats ? 'new' : liveValid && deepEqual(merged.value, liveJson) ? 'identical' : 'conflict';
+			// Identical when the live file, redacted and serialized the way a backup writes it, is the
+			// backup's file byte for byte, or when writing the backup (live secrets kept) changes nothing.
+			const unchanged = () => text.equals(Buffer.from(serializeJson(redactJson(liveJson).value))) || deepEqual(merged.value, liveJson);
+			status = !liveStats ? 'new' : liveValid && unchanged() ? 'identical' : 'conflict';
 			if ((status === 'new' || (status === 'conflict' && this.ctx.mode === 'replace')) && merged.unresolved.length > 0) {
-				this.note(`${route.spec.path}:${merged.unresolved.join(',')}`, merged.unresolved.length);
+				this.note(`${target}:${merged.unresolved.join(',')}`, merged.unresolved.length);
 			}
 			if (this.applying && status !== 'identical') {
 				// New or replacing: the merged document. Quarantined: the backup's own version (merged with
@@ -518,6 +601,7 @@ export class RestorePass {
 			this.record(entry, digest);
 			status = !liveStats ? 'new' : liveStats.size === digest.size && (await hashFile(live)) === digest.sha256 ? 'identical' : 'conflict';
 		}
+		this.backupTargets.add(target);
 		acc.fileCount++;
 		acc.fileBytes += size;
 		if (status === 'new') acc.files.new++;
@@ -591,11 +675,32 @@ export class RestorePass {
 		}
 		for (const file of this.liveFilesInScope) {
 			if (this.backupTargets.has(file.target)) continue;
+			if (this.neverBackedUp(file.target)) continue;
 			this.acc.get(file.category)!.files.toDelete++;
 			if (this.applying) {
 				this.staging!.remove(file.target);
 				this.applied.deleted++;
 			}
+		}
+	}
+
+	/**
+	 * A live file of a restored agent that no backup holds (agent-files.ts: not .md/.txt/.json, a
+	 * dotfile, or JSON that does not parse): replace leaves it alone rather than deleting what it
+	 * cannot restore. Files of agents the backup does not have go with their agent.
+	 */
+	private neverBackedUp(target: string): boolean {
+		const agentId = agentOfTarget(target);
+		if (agentId === undefined || !this.restoredAgentIds.has(agentId)) return false;
+		const relative = target.slice(`agents/${agentId}/`.length);
+		const policy = agentFilePolicy(relative);
+		if (policy === 'skip') return true;
+		if (policy !== 'redact-json') return false;
+		try {
+			JSON.parse(fs.readFileSync(path.join(this.root, ...target.split('/')), 'utf8'));
+			return false;
+		} catch {
+			return true;
 		}
 	}
 
@@ -645,7 +750,7 @@ export class RestorePass {
 		const secretsToReenter: RedactionNote[] = [...this.notes].map(([field, count]) => {
 			const file = field.includes(':') ? field.split(':')[0]! : undefined;
 			const table = file ? undefined : field.split('.')[0]!;
-			const category = table ? tableSpec(table).category : (CATEGORIES.find(spec => spec.files?.some(entry => entry.path === file))?.id ?? 'config');
+			const category = table ? tableSpec(table).category : file!.startsWith('agents/') ? 'agents' : (CATEGORIES.find(spec => spec.files?.some(entry => entry.path === file))?.id ?? 'config');
 			const sealed = table ? tableSpec(table).columns.some(column => column.secret === 'encrypt' && `${table}.${column.name}` === field) : false;
 			const action = sealed ? 're-enroll 2FA' : table === 'node_pairings' ? 're-pair the node' : (actions.get(field) ?? 're-enter after restore');
 			return {category, field, count, action};
@@ -665,7 +770,7 @@ export class RestorePass {
 function rowValuesChecked(codec: TableCodec, parsed: unknown, where: string, tenants: Set<string>): RowValues {
 	const values = rowValuesOf(codec, parsed, where);
 	if (!tenants.has(values[1] as string) || (codec.spec.name === 'tenants' && !tenants.has(values[0] as string))) {
-		throw corrupt(`${where}: row of tenant ${String(codec.spec.name === 'tenants' ? values[0] : values[1])}, which metadata.json does not list`);
+		throw new LifeboatError('unsafe-archive', `${where}: row of tenant ${String(codec.spec.name === 'tenants' ? values[0] : values[1])}, which is not a tenant this backup covers; nothing was restored`);
 	}
 	return values;
 }

@@ -25,7 +25,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import {LifeboatError} from '../errors.js';
 import {openGateway} from '../store/gateway-store.js';
+import {isRestorableTarget} from './archive-routes.js';
 
 export const STAGING_DIR = '.lifeboat-restore';
 
@@ -111,12 +113,49 @@ function removeIfEmpty(dir: string): void {
 	}
 }
 
+/**
+ * Checks a whole journal before any step runs: every removed or replaced path must be one restore
+ * manages (isRestorableTarget: agents/<id>/…, documents/files/<id>.<ext>, documents/text/<id>.txt,
+ * the gateway files of the schema) or this restore's quarantine folder, every staged file inside
+ * the staging folder, and no existing folder on the way a link (a link would carry the rename
+ * outside the data dir). A journal is a file in the data dir: it is not trusted either.
+ */
+export function checkJournal(root: string, dir: string, journal: Journal): void {
+	const refuse = (what: string) => new LifeboatError('unsafe-archive', `Restore journal ${path.join(dir, 'journal.json')}: ${what}; nothing was moved`);
+	if (!journal || typeof journal !== 'object' || !Array.isArray(journal.moves) || !Array.isArray(journal.removes) || typeof journal.restoreId !== 'string') throw refuse('malformed');
+	if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(journal.restoreId)) throw refuse('invalid restore id');
+	const quarantine = `quarantine/${journal.restoreId}`;
+	const checkTarget = (target: unknown, allowQuarantine: boolean) => {
+		if (typeof target !== 'string' || !(isRestorableTarget(target) || (allowQuarantine && target === quarantine))) {
+			throw refuse(`${JSON.stringify(String(target)).slice(0, 120)} is not a path a restore may change`);
+		}
+		const live = path.resolve(root, ...target.split('/'));
+		if (!live.startsWith(root + path.sep)) throw refuse(`${target} is outside the data directory`);
+		let current = root;
+		const segments = target.split('/');
+		for (const segment of segments.slice(0, -1)) {
+			current = path.join(current, segment);
+			const stats = fs.lstatSync(current, {throwIfNoEntry: false});
+			if (!stats) break;
+			if (!stats.isDirectory()) throw refuse(`${target}: ${path.relative(root, current)} is a link or not a folder`);
+		}
+	};
+	for (const target of journal.removes) checkTarget(target, false);
+	for (const op of journal.moves) {
+		if (!op || typeof op !== 'object' || typeof op.from !== 'string' || !(/^files\/[0-9]+$/.test(op.from) || op.from === 'quarantine')) {
+			throw refuse(`${JSON.stringify(String(op?.from)).slice(0, 120)} is not a staged file`);
+		}
+		checkTarget(op.to, op.from === 'quarantine');
+	}
+}
+
 /** Replays a journal; safe to run again after a crash at any step. Returns files put in place. */
 export function replayJournal(root: string, dir: string, journal: Journal, onMove?: (moved: number) => void): number {
+	checkJournal(root, dir, journal);
 	let moved = 0;
 	const aside = (target: string) => {
 		const live = path.join(root, ...target.split('/'));
-		if (!fs.existsSync(live)) return;
+		if (!fs.lstatSync(live, {throwIfNoEntry: false})) return;
 		const old = path.join(dir, 'old', ...target.split('/'));
 		fs.mkdirSync(path.dirname(old), {recursive: true});
 		fs.rmSync(old, {recursive: true, force: true});
