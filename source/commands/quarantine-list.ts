@@ -1,5 +1,5 @@
 import {formatCount} from '../core/format.js';
-import {listQuarantine, listQuarantineEntries} from '../core/restore/index.js';
+import {listQuarantine, quarantineEntries, type QuarantineEntry} from '../core/restore/index.js';
 import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
@@ -10,18 +10,36 @@ Lists the restores that put conflicting entries in quarantine (quarantine/<resto
 data dir), or, given a restore id, its entries with the columns that differ from the live store.
 `;
 
+/**
+ * Writes a restore's quarantine entries as they are read, never all in memory: as JSON, the same
+ * text as writeJson({ok, restoreId, entries}), else one line per entry. Returns how many.
+ */
+export function streamEntries(context: CommandContext, dataDir: string, restoreId: string, line: (entry: QuarantineEntry) => string): number {
+	let count = 0;
+	const entries = quarantineEntries(dataDir, restoreId);
+	if (!context.flags.json) {
+		for (const entry of entries) {
+			writeLine(context, line(entry));
+			count++;
+		}
+		return count;
+	}
+	const head = JSON.stringify({ok: true, restoreId}, null, 2).slice(0, -2);
+	for (const entry of entries) {
+		const text = JSON.stringify(entry, null, 2).replaceAll('\n', '\n    ');
+		context.stdout.write(count === 0 ? `${head},\n  "entries": [\n    ${text}` : `,\n    ${text}`);
+		count++;
+	}
+	context.stdout.write(count === 0 ? `${head},\n  "entries": []\n}\n` : '\n  ]\n}\n');
+	return count;
+}
+
 export async function run(context: CommandContext): Promise<number> {
 	const dataDir = resolveDataDir(context);
 	const restoreId = context.args[0];
 	if (restoreId) {
-		const entries = listQuarantineEntries(dataDir, restoreId);
-		if (context.flags.json) writeJson(context, {ok: true, restoreId, entries});
-		else {
-			for (const entry of entries) {
-				writeLine(context, `${entry.entryId}  ${entry.category}  ${entry.liveExists ? `differs: ${entry.changed.join(', ') || 'nothing (now identical)'}` : 'live entry gone'}`);
-			}
-			writeLine(context, `${formatCount(entries.length)} entr${entries.length === 1 ? 'y' : 'ies'} (show one: lifeboat quarantine show ${restoreId} ENTRY)`);
-		}
+		const count = streamEntries(context, dataDir, restoreId, entry => `${entry.entryId}  ${entry.category}  ${entry.liveExists ? `differs: ${entry.changed.join(', ') || 'nothing (now identical)'}` : 'live entry gone'}`);
+		if (!context.flags.json) writeLine(context, `${formatCount(count)} entr${count === 1 ? 'y' : 'ies'} (show one: lifeboat quarantine show ${restoreId} ENTRY)`);
 		return 0;
 	}
 	const restores = listQuarantine(dataDir);

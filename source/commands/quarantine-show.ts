@@ -1,5 +1,6 @@
 import {LifeboatError} from '../core/errors.js';
-import {listQuarantineEntries, showQuarantineEntry} from '../core/restore/index.js';
+import {showQuarantineEntry} from '../core/restore/index.js';
+import {streamEntries} from './quarantine-list.js';
 import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
@@ -21,9 +22,7 @@ export async function run(context: CommandContext): Promise<number> {
 	const [restoreId, entryId] = context.args;
 	if (!restoreId) throw new LifeboatError('usage', 'Which restore? Usage: lifeboat quarantine show RESTORE_ID [ENTRY] (ids: lifeboat quarantine list)');
 	if (!entryId) {
-		const entries = listQuarantineEntries(dataDir, restoreId);
-		if (context.flags.json) writeJson(context, {ok: true, restoreId, entries});
-		else for (const entry of entries) writeLine(context, `${entry.entryId}  ${entry.liveExists ? `differs: ${entry.changed.join(', ') || '(now identical)'}` : 'live entry gone'}`);
+		streamEntries(context, dataDir, restoreId, entry => `${entry.entryId}  ${entry.liveExists ? `differs: ${entry.changed.join(', ') || '(now identical)'}` : 'live entry gone'}`);
 		return 0;
 	}
 	const detail = showQuarantineEntry(dataDir, restoreId, entryId);

@@ -16,9 +16,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {LifeboatError} from '../errors.js';
 import {openGateway, type GatewayStore} from '../store/gateway-store.js';
-import {REDACTED_MARKER, tableSpec, TABLES, type CategoryId} from '../store/schema.js';
-import {fileSpecOf, safeTarget} from '../restore/archive-routes.js';
-import {describeFile, fileChanges, maskedLive, readLive} from '../restore/conflict-detail.js';
+import {StringDecoder} from 'node:string_decoder';
+import type Database from 'better-sqlite3';
+import {isCategoryId, REDACTED_MARKER, tableSpec, TABLES, type CategoryId} from '../store/schema.js';
+import {fileSpecOf, isRestorableTarget, safeTarget} from '../restore/archive-routes.js';
+import {describeFileOnDisk, fileChangesOnDisk, maskedLive, readLive} from '../restore/conflict-detail.js';
 import {FILES_TABLE, type ConflictDetail, type QuarantineEntry, type QuarantineRestore, type RestoreMode} from '../restore/restore-types.js';
 import {mergeRedacted, serializeJson} from '../restore/json-merge.js';
 import {changedColumns, codecFor, rowValues, valuesToObject, type RowValues} from '../restore/row-codec.js';
@@ -67,7 +69,8 @@ function readSummary(dir: string): StoredSummary {
 	} catch (error) {
 		throw new LifeboatError('corrupt-archive', `${path.join(dir, 'summary.json')} is not readable (${(error as Error).message})`);
 	}
-	if (summary.kind !== QUARANTINE_KIND) throw new LifeboatError('corrupt-archive', `${dir} is not a Lifeboat quarantine folder`);
+	if (summary?.kind !== QUARANTINE_KIND) throw new LifeboatError('corrupt-archive', `${dir} is not a Lifeboat quarantine folder`);
+	if (!summary.tables || typeof summary.tables !== 'object' || !Array.isArray(summary.files)) throw new LifeboatError('corrupt-archive', `${path.join(dir, 'summary.json')} is malformed`);
 	return summary;
 }
 
@@ -101,138 +104,295 @@ export function listQuarantine(dataDir: string): QuarantineRestore[] {
 	return out;
 }
 
-type StoredEntry =
-	| {kind: 'row'; category: CategoryId; table: string; id: string; values: RowValues; entryId: string}
-	| {kind: 'file'; category: CategoryId; table: typeof FILES_TABLE; id: string; file: string; entryId: string};
+type RowEntry = {kind: 'row'; category: CategoryId; table: string; id: string; values: RowValues; entryId: string};
+type FileEntry = {kind: 'file'; category: CategoryId; table: typeof FILES_TABLE; id: string; file: string; entryId: string};
+type StoredEntry = RowEntry | FileEntry;
 
-function readEntries(dir: string, summary: QuarantineSummary): StoredEntry[] {
-	const entries: StoredEntry[] = [];
-	for (const key of Object.keys(summary.tables)) {
-		const [category, table] = key.split('/') as [CategoryId, string];
-		if (!TABLES.some(spec => spec.name === table)) continue;
-		const codec = codecFor(tableSpec(table));
-		const file = path.join(dir, category, `${table}.jsonl`);
+type TableFile = {key: string; category: CategoryId; table: string; file: string};
+
+/**
+ * Lines of a file, read 64 KB at a time: a quarantine can hold millions of rows, so nothing here
+ * reads a whole JSONL file or keeps more than the entries asked for. (Synchronous, like the rest
+ * of this module's API, which the console calls directly. Small chunks keep the strings made
+ * per chunk in V8's young generation, cheap to collect.)
+ */
+function* fileLines(file: string): Generator<string> {
+	const fd = fs.openSync(file, 'r');
+	try {
+		const buffer = Buffer.alloc(64 * 1024);
+		const decoder = new StringDecoder('utf8');
+		let rest = '';
+		for (let read = fs.readSync(fd, buffer, 0, buffer.length, null); read > 0; read = fs.readSync(fd, buffer, 0, buffer.length, null)) {
+			const text = rest + decoder.write(buffer.subarray(0, read));
+			let start = 0;
+			let newline: number;
+			while ((newline = text.indexOf('\n', start)) !== -1) {
+				yield text.slice(start, newline);
+				start = newline + 1;
+			}
+			rest = text.slice(start);
+		}
+		rest += decoder.end();
+		if (rest.length > 0) yield rest;
+	} finally {
+		fs.closeSync(fd);
+	}
+}
+
+/** Buffered line writer for rewriting a JSONL file. */
+class LineWriter {
+	private readonly fd: number;
+	private chunks: string[] = [];
+	private pending = 0;
+
+	constructor(readonly file: string) {
+		this.fd = fs.openSync(file, 'w');
+	}
+
+	write(line: string): void {
+		this.chunks.push(line, '\n');
+		this.pending += line.length + 1;
+		if (this.pending > 1024 * 1024) this.flush();
+	}
+
+	private flush(): void {
+		if (this.chunks.length === 0) return;
+		fs.writeSync(this.fd, this.chunks.join(''));
+		this.chunks = [];
+		this.pending = 0;
+	}
+
+	close(): void {
+		this.flush();
+		fs.fsyncSync(this.fd);
+		fs.closeSync(this.fd);
+	}
+}
+
+/** The JSONL files a summary lists (`<category>/<table>` keys are checked: they become paths). */
+function tableFiles(dir: string, summary: QuarantineSummary): TableFile[] {
+	return Object.keys(summary.tables).map(key => {
+		const [category, table, extra] = key.split('/');
+		if (extra !== undefined || !isCategoryId(category) || !TABLES.some(spec => spec.name === table && spec.category === category)) {
+			throw new LifeboatError('corrupt-archive', `${path.join(dir, 'summary.json')}: unknown table ${JSON.stringify(key).slice(0, 80)}`);
+		}
+		return {key, category, table: table!, file: path.join(dir, category, `${table}.jsonl`)};
+	});
+}
+
+function fileEntries(dir: string, summary: QuarantineSummary): FileEntry[] {
+	return summary.files.map(file => {
+		if (!isCategoryId(file.category) || typeof file.target !== 'string' || !isRestorableTarget(file.target)) {
+			throw new LifeboatError('corrupt-archive', `${path.join(dir, 'summary.json')}: invalid file entry ${JSON.stringify(String(file.target)).slice(0, 80)}`);
+		}
+		return {kind: 'file', category: file.category, table: FILES_TABLE, id: file.target, file: path.join(dir, file.category, FILES_TABLE, ...file.target.split('/')), entryId: `${FILES_TABLE}:${file.target}`};
+	});
+}
+
+/** Quarantined rows, one at a time, optionally the tables of `first` before the others. */
+function* rowEntries(dir: string, summary: QuarantineSummary, first: ReadonlySet<string> = new Set()): Generator<RowEntry> {
+	const tables = tableFiles(dir, summary).sort((a, b) => Number(first.has(b.table)) - Number(first.has(a.table)));
+	for (const {category, table, file} of tables) {
 		if (!fs.existsSync(file)) continue;
+		const codec = codecFor(tableSpec(table));
 		let line = 0;
-		for (const text of fs.readFileSync(file, 'utf8').split('\n')) {
+		for (const text of fileLines(file)) {
 			line++;
 			if (!text.trim()) continue;
-			const values = rowValues(codec, JSON.parse(text), `${file} line ${line}`);
-			entries.push({kind: 'row', category, table, id: values[0] as string, values, entryId: `${table}:${String(values[0])}`});
+			let parsed: unknown;
+			try {
+				parsed = JSON.parse(text);
+			} catch {
+				throw new LifeboatError('corrupt-archive', `${file} line ${line}: not valid JSON`);
+			}
+			const values = rowValues(codec, parsed, `${file} line ${line}`);
+			yield {kind: 'row', category, table, id: values[0] as string, values, entryId: `${table}:${String(values[0])}`};
 		}
 	}
-	for (const file of summary.files) {
-		entries.push({kind: 'file', category: file.category, table: FILES_TABLE, id: file.target, file: path.join(dir, file.category, FILES_TABLE, ...file.target.split('/')), entryId: `${FILES_TABLE}:${file.target}`});
-	}
-	return entries;
 }
 
-function liveRow(store: GatewayStore, table: string, id: string): RowValues | undefined {
-	return store.db.prepare(codecFor(tableSpec(table)).selectSql).raw(true).get(id) as RowValues | undefined;
+/** Live rows by id, one prepared statement per table. */
+function liveRows(store: GatewayStore): (table: string, id: string) => RowValues | undefined {
+	const statements = new Map<string, Database.Statement>();
+	return (table, id) => {
+		let statement = statements.get(table);
+		if (!statement) {
+			statement = store.db.prepare(codecFor(tableSpec(table)).selectSql).raw(true);
+			statements.set(table, statement);
+		}
+		return statement.get(id) as RowValues | undefined;
+	};
 }
 
-function describe(store: GatewayStore, summary: QuarantineSummary, entry: StoredEntry): QuarantineEntry {
+function livePath(store: GatewayStore, target: string): string {
+	return path.join(store.paths.root, ...target.split('/'));
+}
+
+function describe(store: GatewayStore, live: ReturnType<typeof liveRows>, summary: QuarantineSummary, entry: StoredEntry): QuarantineEntry {
 	const base = {restoreId: summary.restoreId, category: entry.category, table: entry.table, id: entry.id, createdAt: summary.createdAt, entryId: entry.entryId};
 	if (entry.kind === 'row') {
-		const live = liveRow(store, entry.table, entry.id);
+		const row = live(entry.table, entry.id);
 		const codec = codecFor(tableSpec(entry.table));
-		return {...base, liveExists: Boolean(live), changed: live ? changedColumns(codec, live, entry.values) : []};
+		return {...base, liveExists: Boolean(row), changed: row ? changedColumns(codec, row, entry.values) : []};
 	}
-	const live = readLive(path.join(store.paths.root, ...entry.id.split('/')));
-	return {...base, liveExists: Boolean(live), changed: live ? fileChanges(fs.readFileSync(entry.file), live, fileSpecOf(entry.id)) : []};
+	const changed = fileChangesOnDisk(entry.file, livePath(store, entry.id), fileSpecOf(entry.id));
+	const liveExists = changed[0] !== '(missing live)';
+	return {...base, liveExists, changed: liveExists ? changed : []};
 }
 
-/** The entries of one restore's quarantine, with what differs from the live store now. */
-export function listQuarantineEntries(dataDir: string, restoreId: string): QuarantineEntry[] {
+/**
+ * The entries of one restore's quarantine, with what differs from the live store now, one at a
+ * time (the CLI prints them as they come: a quarantine can hold millions of rows).
+ */
+export function* quarantineEntries(dataDir: string, restoreId: string): Generator<QuarantineEntry> {
 	const dir = restoreDir(dataDir, restoreId);
 	const summary = readSummary(dir);
 	const store = openGateway(dataDir);
 	try {
-		return readEntries(dir, summary).map(entry => describe(store, summary, entry));
+		const live = liveRows(store);
+		for (const entry of rowEntries(dir, summary)) yield describe(store, live, summary, entry);
+		for (const entry of fileEntries(dir, summary)) yield describe(store, live, summary, entry);
 	} finally {
 		store.close();
 	}
 }
 
-function pick(entries: StoredEntry[], wanted: readonly string[] | undefined, restoreId: string): StoredEntry[] {
-	if (!wanted || wanted.length === 0) return entries;
-	return wanted.map(handle => {
-		const exact = entries.find(entry => entry.entryId === handle);
-		if (exact) return exact;
-		const byId = entries.filter(entry => entry.id === handle);
-		if (byId.length === 1) return byId[0]!;
-		if (byId.length > 1) throw new LifeboatError('usage', `"${handle}" matches ${byId.length} entries of restore ${restoreId}; use table:id (${byId.map(entry => entry.entryId).join(', ')})`);
-		throw new LifeboatError('usage', `No entry "${handle}" in the quarantine of restore ${restoreId}`);
-	});
+/** The entries of one restore's quarantine as a list (see quarantineEntries). */
+export function listQuarantineEntries(dataDir: string, restoreId: string): QuarantineEntry[] {
+	return [...quarantineEntries(dataDir, restoreId)];
+}
+
+/**
+ * The entries named by `table:id` handles (or bare ids, when only one entry has that id), read by
+ * streaming the quarantine: only matches are kept, and the scan stops once every handle has an
+ * exact match (the handles' tables are read first).
+ */
+function pick(dir: string, summary: QuarantineSummary, wanted: readonly string[], restoreId: string): StoredEntry[] {
+	const handles = new Set(wanted);
+	const exact = new Map<string, StoredEntry>();
+	const byId = new Map<string, StoredEntry[]>();
+	const consider = (entry: StoredEntry) => {
+		if (handles.has(entry.entryId) && !exact.has(entry.entryId)) exact.set(entry.entryId, entry);
+		if (handles.has(entry.id)) {
+			const list = byId.get(entry.id) ?? [];
+			if (list.length < 20) list.push(entry);
+			byId.set(entry.id, list);
+		}
+	};
+	for (const entry of fileEntries(dir, summary)) consider(entry);
+	if (exact.size < handles.size) {
+		const first = new Set([...handles].map(handle => handle.split(':')[0]!));
+		for (const entry of rowEntries(dir, summary, first)) {
+			consider(entry);
+			if (exact.size === handles.size) break;
+		}
+	}
+	const chosen = new Map<string, StoredEntry>();
+	for (const handle of wanted) {
+		let entry = exact.get(handle);
+		if (!entry) {
+			const matches = byId.get(handle) ?? [];
+			if (matches.length > 1) throw new LifeboatError('usage', `"${handle}" matches ${matches.length} entries of restore ${restoreId}; use table:id (${matches.map(match => match.entryId).join(', ')})`);
+			if (matches.length === 0) throw new LifeboatError('usage', `No entry "${handle}" in the quarantine of restore ${restoreId}`);
+			entry = matches[0]!;
+		}
+		chosen.set(entry.entryId, entry);
+	}
+	return [...chosen.values()];
 }
 
 /** One quarantined entry beside the live version (live secrets masked). */
 export function showQuarantineEntry(dataDir: string, restoreId: string, entryId: string): ConflictDetail & {entryId: string; liveExists: boolean} {
 	const dir = restoreDir(dataDir, restoreId);
 	const summary = readSummary(dir);
-	const [entry] = pick(readEntries(dir, summary), [entryId], restoreId);
+	const [entry] = pick(dir, summary, [entryId], restoreId) as [StoredEntry];
 	const store = openGateway(dataDir);
 	try {
-		if (entry!.kind === 'row') {
-			const codec = codecFor(tableSpec(entry!.table));
-			const live = liveRow(store, entry!.table, entry!.id);
-			return {category: entry!.category, table: entry!.table, id: entry!.id, entryId: entry!.entryId, liveExists: Boolean(live), backup: valuesToObject(codec, entry!.values), live: maskedLive(codec, live), changed: live ? changedColumns(codec, live, entry!.values) : []};
+		if (entry.kind === 'row') {
+			const codec = codecFor(tableSpec(entry.table));
+			const live = liveRows(store)(entry.table, entry.id);
+			return {category: entry.category, table: entry.table, id: entry.id, entryId: entry.entryId, liveExists: Boolean(live), backup: valuesToObject(codec, entry.values), live: maskedLive(codec, live), changed: live ? changedColumns(codec, live, entry.values) : []};
 		}
-		const spec = fileSpecOf(entry!.id);
-		const backup = fs.readFileSync(entry!.file);
-		const live = readLive(path.join(store.paths.root, ...entry!.id.split('/')));
-		return {category: entry!.category, table: FILES_TABLE, id: entry!.id, entryId: entry!.entryId, liveExists: Boolean(live), backup: describeFile(entry!.id, backup, spec), live: describeFile(entry!.id, live, spec), changed: live ? fileChanges(backup, live, spec) : []};
+		const spec = fileSpecOf(entry.id);
+		const liveFile = livePath(store, entry.id);
+		const live = describeFileOnDisk(entry.id, liveFile, spec);
+		const liveExists = Object.keys(live).length > 0;
+		return {category: entry.category, table: FILES_TABLE, id: entry.id, entryId: entry.entryId, liveExists, backup: describeFileOnDisk(entry.id, entry.file, spec), live, changed: liveExists ? fileChangesOnDisk(entry.file, liveFile, spec) : []};
 	} finally {
 		store.close();
 	}
 }
 
-/** Rewrites the quarantine without the given entries; removes the folder when nothing is left. */
+/** Removes the quarantine folder (and the quarantine root once empty). */
+function removeRestore(dir: string): void {
+	fs.rmSync(dir, {recursive: true, force: true});
+	const root = path.dirname(dir);
+	if (fs.existsSync(root) && fs.readdirSync(root).length === 0) fs.rmdirSync(root);
+}
+
+/**
+ * Rewrites the quarantine without the given entries (each touched JSONL file streamed to a temp
+ * file, then renamed over it); removes the folder when nothing is left.
+ */
 function dropEntries(dir: string, summary: StoredSummary, done: StoredEntry[]): number {
 	const doneIds = new Set(done.map(entry => entry.entryId));
-	for (const key of Object.keys(summary.tables)) {
-		const [category, table] = key.split('/') as [CategoryId, string];
-		const file = path.join(dir, category, `${table}.jsonl`);
+	const touched = new Set(done.flatMap(entry => (entry.kind === 'row' ? [`${entry.category}/${entry.table}`] : [])));
+	for (const {key, table, file} of tableFiles(dir, summary)) {
 		if (!fs.existsSync(file)) {
 			delete summary.tables[key];
 			continue;
 		}
-		const kept = fs
-			.readFileSync(file, 'utf8')
-			.split('\n')
-			.filter(line => line.trim() && !doneIds.has(`${table}:${String((JSON.parse(line) as {id: unknown}).id)}`));
-		if (kept.length === 0) {
+		if (!touched.has(key)) continue;
+		const writer = new LineWriter(file + '.tmp');
+		let kept = 0;
+		try {
+			for (const line of fileLines(file)) {
+				if (!line.trim()) continue;
+				let id: unknown;
+				try {
+					id = (JSON.parse(line) as {id?: unknown}).id;
+				} catch {
+					id = undefined;
+				}
+				if (doneIds.has(`${table}:${String(id)}`)) continue;
+				writer.write(line);
+				kept++;
+			}
+		} finally {
+			writer.close();
+		}
+		if (kept === 0) {
+			fs.rmSync(file + '.tmp');
 			fs.rmSync(file);
 			delete summary.tables[key];
 		} else {
-			fs.writeFileSync(file + '.tmp', kept.join('\n') + '\n');
 			fs.renameSync(file + '.tmp', file);
-			summary.tables[key] = kept.length;
+			summary.tables[key] = kept;
 		}
 	}
 	for (const entry of done) if (entry.kind === 'file') fs.rmSync(entry.file, {force: true});
 	summary.files = summary.files.filter(file => !doneIds.has(`${FILES_TABLE}:${file.target}`));
 	const remaining = entryCount(summary);
-	if (remaining === 0) fs.rmSync(dir, {recursive: true, force: true});
+	if (remaining === 0) removeRestore(dir);
 	else fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-	const root = path.dirname(dir);
-	if (fs.existsSync(root) && fs.readdirSync(root).length === 0) fs.rmdirSync(root);
 	return remaining;
 }
 
 /**
  * Applies quarantined versions over the live ones (all of a restore's entries, or the given
  * `table:id` handles): rows in one transaction with the live secret columns kept, then files
- * renamed into place. Writes an audit entry per tenant touched.
+ * renamed into place. Writes an audit entry per tenant touched. All entries are streamed from
+ * the quarantine files, never held in memory together.
  */
 export function acceptQuarantine(dataDir: string, restoreId: string, entryIds?: readonly string[]): {accepted: number; remaining: number} {
 	recoverInterruptedRestores(dataDir);
 	const dir = restoreDir(dataDir, restoreId);
 	const summary = readSummary(dir);
-	const chosen = pick(readEntries(dir, summary), entryIds, restoreId);
+	const all = !entryIds || entryIds.length === 0;
+	const chosen = all ? undefined : pick(dir, summary, entryIds, restoreId);
 	const store = openGateway(dataDir);
 	try {
-		const files = chosen.filter((entry): entry is Extract<StoredEntry, {kind: 'file'}> => entry.kind === 'file');
+		const files = all ? fileEntries(dir, summary) : chosen!.filter((entry): entry is FileEntry => entry.kind === 'file');
 		// Quarantined JSON files (gateway config, agent JSON) hold the backup's markers: merge the live secrets in now.
 		const targets = files.map(entry => {
 			const live = safeTarget(store.paths.root, entry.id);
@@ -249,23 +409,26 @@ export function acceptQuarantine(dataDir: string, restoreId: string, entryIds?: 
 			return {entry, live, merged: serializeJson(mergeRedacted(backup, parse(readLive(live))).value)};
 		});
 		const tenants = new Set<string>();
+		let accepted = files.length;
+		const liveRow = liveRows(store);
 		store.db.transaction(() => {
-			for (const entry of chosen) {
-				if (entry.kind !== 'row') continue;
+			const rows = all ? rowEntries(dir, summary) : chosen!.filter((entry): entry is RowEntry => entry.kind === 'row');
+			for (const entry of rows) {
 				const codec = codecFor(tableSpec(entry.table));
 				const values = [...entry.values];
-				const live = liveRow(store, entry.table, entry.id);
+				const live = liveRow(entry.table, entry.id);
 				if (live && live[1] !== values[1]) throw new LifeboatError('conflict', `${entry.table} ${entry.id} now belongs to tenant ${String(live[1])}; not accepted`);
 				for (const index of codec.redacted) values[index] = live ? live[index]! : (values[index] ?? REDACTED_MARKER);
 				for (const index of codec.sealed) values[index] = live ? live[index]! : null;
 				store.db.prepare(codec.replaceSql).run(...values);
 				tenants.add(values[1] as string);
+				accepted++;
 			}
 			const now = new Date().toISOString();
 			for (const tenantId of tenants) {
 				store.db
 					.prepare(`INSERT INTO audit_log (id, tenant_id, created_at, updated_at, actor, action, target, detail, ip) VALUES (?, ?, ?, ?, 'lifeboat', 'quarantine.accept', ?, ?, NULL)`)
-					.run(`aud_${crypto.randomBytes(8).toString('hex')}`, tenantId, now, now, restoreId, JSON.stringify({restoreId, entries: chosen.length}));
+					.run(`aud_${crypto.randomBytes(8).toString('hex')}`, tenantId, now, now, restoreId, JSON.stringify({restoreId, entries: accepted}));
 			}
 		})();
 		for (const {entry, live, merged} of targets) {
@@ -273,7 +436,11 @@ export function acceptQuarantine(dataDir: string, restoreId: string, entryIds?: 
 			if (merged !== undefined) fs.writeFileSync(entry.file, merged);
 			fs.renameSync(entry.file, live);
 		}
-		return {accepted: chosen.length, remaining: dropEntries(dir, summary, chosen)};
+		if (all) {
+			removeRestore(dir);
+			return {accepted, remaining: 0};
+		}
+		return {accepted, remaining: dropEntries(dir, summary, chosen!)};
 	} finally {
 		store.close();
 	}
@@ -283,6 +450,11 @@ export function acceptQuarantine(dataDir: string, restoreId: string, entryIds?: 
 export function discardQuarantine(dataDir: string, restoreId: string, entryIds?: readonly string[]): {discarded: number; remaining: number} {
 	const dir = restoreDir(dataDir, restoreId);
 	const summary = readSummary(dir);
-	const chosen = pick(readEntries(dir, summary), entryIds, restoreId);
+	if (!entryIds || entryIds.length === 0) {
+		const discarded = entryCount(summary);
+		removeRestore(dir);
+		return {discarded, remaining: 0};
+	}
+	const chosen = pick(dir, summary, entryIds, restoreId);
 	return {discarded: chosen.length, remaining: dropEntries(dir, summary, chosen)};
 }

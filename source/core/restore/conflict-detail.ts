@@ -75,6 +75,50 @@ export function fileChanges(backup: Buffer, live: Buffer | undefined, spec: Gate
 	return backup.equals(live) ? [] : ['content'];
 }
 
+/** Largest file parsed as JSON or compared in memory; larger files are hashed in chunks. */
+const IN_MEMORY_BYTES = 32 * 1024 * 1024;
+
+function hashFileSync(file: string): {size: number; sha256: string; head: Buffer} {
+	const hash = crypto.createHash('sha256');
+	const fd = fs.openSync(file, 'r');
+	const buffer = Buffer.alloc(1024 * 1024);
+	let size = 0;
+	let head = Buffer.alloc(0);
+	try {
+		for (let read = fs.readSync(fd, buffer, 0, buffer.length, null); read > 0; read = fs.readSync(fd, buffer, 0, buffer.length, null)) {
+			hash.update(buffer.subarray(0, read));
+			if (size === 0) head = Buffer.from(buffer.subarray(0, Math.min(read, PREVIEW_BYTES)));
+			size += read;
+		}
+	} finally {
+		fs.closeSync(fd);
+	}
+	return {size, sha256: hash.digest('hex'), head};
+}
+
+/** describeFile for a file on disk, without reading a large one into memory. */
+export function describeFileOnDisk(target: string, file: string, spec: GatewayFileSpec | undefined): Record<string, unknown> {
+	const stats = fs.statSync(file, {throwIfNoEntry: false});
+	if (!stats?.isFile()) return {};
+	if (stats.size <= IN_MEMORY_BYTES) return describeFile(target, fs.readFileSync(file), spec);
+	const {size, sha256, head} = hashFileSync(file);
+	const out: Record<string, unknown> = {path: target, size, sha256};
+	if (spec?.kind === 'opaque') return out;
+	const text = head.toString('utf8');
+	if (!text.includes('\u0000') && !text.includes('\ufffd')) out['preview'] = text;
+	return out;
+}
+
+/** fileChanges for two files on disk (the live one may be missing), large files compared by hash. */
+export function fileChangesOnDisk(backupFile: string, liveFile: string, spec: GatewayFileSpec | undefined): string[] {
+	const live = fs.statSync(liveFile, {throwIfNoEntry: false});
+	if (!live?.isFile()) return ['(missing live)'];
+	const backup = fs.statSync(backupFile);
+	if (backup.size <= IN_MEMORY_BYTES && live.size <= IN_MEMORY_BYTES) return fileChanges(fs.readFileSync(backupFile), fs.readFileSync(liveFile), spec);
+	if (backup.size !== live.size) return ['content'];
+	return hashFileSync(backupFile).sha256 === hashFileSync(liveFile).sha256 ? [] : ['content'];
+}
+
 export function readLive(file: string, max = 256 * 1024 * 1024): Buffer | undefined {
 	const stats = fs.statSync(file, {throwIfNoEntry: false});
 	if (!stats?.isFile()) return undefined;

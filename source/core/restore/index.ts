@@ -10,5 +10,6 @@ export {
 	discardQuarantine,
 	listQuarantine,
 	listQuarantineEntries,
+	quarantineEntries,
 	showQuarantineEntry,
 } from '../quarantine/quarantine.js';
