@@ -49,6 +49,9 @@ async function main(): Promise<number> {
 			process.stderr.write('lifeboat: the interactive console needs a terminal; use the CLI instead (lifeboat --help), e.g. lifeboat backup create --json\n');
 			return 2;
 		}
+		// Ink draws only the final frame when CI / CONTINUOUS_INTEGRATION is set (it reads them
+		// once, when loaded). On a real terminal someone is watching, so the console always draws.
+		for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
 		const {runTui} = await import('./ui/run-tui.js');
 		return runTui({dataDir: flags.dataDir ?? process.env['LIFEBOAT_DATA_DIR'], backupDir: flags.dest});
 	}

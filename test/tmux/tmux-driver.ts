@@ -72,7 +72,7 @@ export class TmuxSession {
 		return this.tmux(['capture-pane', '-p', '-e', '-t', this.name]);
 	}
 
-	async waitFor(expected: string | RegExp | ((screen: string) => boolean), timeoutMs = 20_000): Promise<string> {
+	async waitFor(expected: string | RegExp | ((screen: string) => boolean), timeoutMs = 40_000): Promise<string> {
 		const test = typeof expected === 'function' ? expected : typeof expected === 'string' ? (screen: string) => screen.includes(expected) : (screen: string) => expected.test(screen);
 		const started = Date.now();
 		let screen = this.screen();

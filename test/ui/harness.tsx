@@ -86,12 +86,12 @@ export function renderApp(gateway: GatewayChoice, options: {columns?: number; ro
 		}
 		await new Promise(resolve => setTimeout(resolve, 20));
 	};
-	rendered.waitFor = (expected, timeoutMs = 15_000) => waitForFrame(rendered.frame, expected, timeoutMs);
+	rendered.waitFor = (expected, timeoutMs = 30_000) => waitForFrame(rendered.frame, expected, timeoutMs);
 	rendered.resize(options.columns ?? 80, options.rows ?? 24);
 	return rendered;
 }
 
-export async function waitForFrame(read: () => string, expected: string | RegExp | ((frame: string) => boolean), timeoutMs = 15_000): Promise<string> {
+export async function waitForFrame(read: () => string, expected: string | RegExp | ((frame: string) => boolean), timeoutMs = 30_000): Promise<string> {
 	const test = typeof expected === 'function' ? expected : typeof expected === 'string' ? (frame: string) => frame.includes(expected) : (frame: string) => expected.test(frame);
 	const started = Date.now();
 	let frame = read();
