@@ -1,13 +1,15 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {Transform, Writable} from 'node:stream';
+import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {StringDecoder} from 'node:string_decoder';
 import type Database from 'better-sqlite3';
 import type {BackupManifest, RedactionNote} from '../archive/archive-format.js';
 import {openArchive, readAll, type ArchiveEntry} from '../archive/archive-reader.js';
 import {parseManifest, parseMetadata} from '../backup/read-metadata.js';
+import {hashingTap} from '../hashing-tap.js';
+import {JsonlSpool} from '../jsonl-spool.js';
 import {LifeboatError} from '../errors.js';
 import {categorySpec, CATEGORIES, REDACTED_MARKER, tableSpec, type CategoryId} from '../store/schema.js';
 import {agentOfTarget, fileTarget, isRestorableTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
@@ -75,15 +77,7 @@ function corrupt(message: string): LifeboatError {
 
 /** Streams an entry through a sha256, into `file` when given. */
 async function consumeEntry(entry: ArchiveEntry, file?: string): Promise<{size: number; sha256: string}> {
-	const hash = crypto.createHash('sha256');
-	let size = 0;
-	const tap = new Transform({
-		transform(chunk: Buffer, _encoding, callback) {
-			hash.update(chunk);
-			size += chunk.length;
-			callback(null, chunk);
-		},
-	});
+	const tap = hashingTap();
 	const sink = file
 		? fs.createWriteStream(file, {flags: 'wx'})
 		: new Writable({
@@ -91,8 +85,8 @@ async function consumeEntry(entry: ArchiveEntry, file?: string): Promise<{size: 
 					callback();
 				},
 			});
-	await pipeline(entry.open(), tap, sink);
-	return {size, sha256: hash.digest('hex')};
+	await pipeline(entry.open(), tap.transform, sink);
+	return tap.result();
 }
 
 async function hashFile(file: string): Promise<string> {
@@ -101,37 +95,6 @@ async function hashFile(file: string): Promise<string> {
 	return hash.digest('hex');
 }
 
-/** Buffered append-only JSONL writer for quarantine files. */
-class Spool {
-	private readonly fd: number;
-	private chunks: string[] = [];
-	private pending = 0;
-
-	constructor(file: string) {
-		fs.mkdirSync(path.dirname(file), {recursive: true});
-		this.fd = fs.openSync(file, 'a');
-	}
-
-	write(value: unknown): void {
-		const line = JSON.stringify(value) + '\n';
-		this.chunks.push(line);
-		this.pending += line.length;
-		if (this.pending > 1 << 20) this.flush();
-	}
-
-	flush(): void {
-		if (this.chunks.length === 0) return;
-		fs.writeSync(this.fd, this.chunks.join(''));
-		this.chunks = [];
-		this.pending = 0;
-	}
-
-	close(): void {
-		this.flush();
-		fs.fsyncSync(this.fd);
-		fs.closeSync(this.fd);
-	}
-}
 
 type PendingSealed = {table: string; column: string; newId: string; oldId: string; live: unknown};
 
@@ -164,7 +127,7 @@ export class RestorePass {
 	/** Files read before their owner's table (folder archives list files first): checked at the end. */
 	private readonly ownerChecks: Array<{path: string; route: FileRoute}> = [];
 	private readonly statements = new Map<string, Database.Statement>();
-	private readonly quarantineSpools = new Map<string, Spool>();
+	private readonly quarantineSpools = new Map<string, JsonlSpool>();
 	private readonly quarantinedTables: Record<string, number> = {};
 	private readonly quarantinedFiles: Array<{category: CategoryId; target: string}> = [];
 	private manifest: BackupManifest | undefined;
@@ -626,11 +589,11 @@ export class RestorePass {
 		this.progress(route.category);
 	}
 
-	private quarantineSpool(category: CategoryId, table: string): Spool {
+	private quarantineSpool(category: CategoryId, table: string): JsonlSpool {
 		const key = `${category}/${table}`;
 		let spool = this.quarantineSpools.get(key);
 		if (!spool) {
-			spool = new Spool(path.join(this.staging!.quarantineDir, category, `${table}.jsonl`));
+			spool = new JsonlSpool(path.join(this.staging!.quarantineDir, category, `${table}.jsonl`), {flags: 'a', fsync: true});
 			this.quarantineSpools.set(key, spool);
 		}
 		return spool;
