@@ -143,3 +143,46 @@ describe('--force and the output path', () => {
 		expect(fs.readdirSync(dataDir).sort()).toEqual(before);
 	});
 });
+
+describe('credentials pasted into free-text and JSON columns', () => {
+	it('are scrubbed from backups, compare as identical against the live gateway, and are listed when restored fresh', async () => {
+		const dataDir = path.join(tempDir(), 'gateway');
+		await generateDemo({dir: dataDir, tenants: 1, scale: 'small', seed: 12});
+		const db = new Database(path.join(dataDir, 'data', 'gateway.db'));
+		db.prepare(`UPDATE channels SET settings = ? WHERE rowid = (SELECT MIN(rowid) FROM channels)`).run(JSON.stringify({mentionsOnly: true, appToken: 'xapp-COLUMN01'}));
+		db.prepare(`UPDATE workflows SET definition = ? WHERE rowid = (SELECT MIN(rowid) FROM workflows)`).run(JSON.stringify({steps: [{tool: 'http_fetch', headers: {Authorization: 'Bearer COLUMN02abcdef123456'}}]}));
+		db.prepare(`UPDATE cron_jobs SET command = ? WHERE rowid = (SELECT MIN(rowid) FROM cron_jobs)`).run('curl -H "Authorization: Bearer COLUMN03abc" https://api.example/sync');
+		db.prepare(`UPDATE webhooks SET url = ? WHERE rowid = (SELECT MIN(rowid) FROM webhooks)`).run('https://hooks.example/in?token=COLUMN04&team=ops');
+		db.close();
+		const backup = await createBackup({dataDir, destDir: tempDir(), format: 'dir'});
+		expect(folderText(backup.path).match(/COLUMN0\d/g)).toBeNull();
+		expect(backup.metadata.redacted.map(note => note.field)).toEqual(expect.arrayContaining(['channels.settings', 'workflows.definition', 'cron_jobs.command', 'webhooks.url']));
+
+		const {openBackupSource} = await import('../source/core/backup/backup-source.js');
+		const {applyRestore, planRestore} = await import('../source/core/restore/index.js');
+		const source = await openBackupSource(backup.path);
+		const plan = await planRestore({source, dataDir});
+		expect(plan.totals.conflicts).toBe(0);
+		expect(plan.totals.new).toBe(0);
+		await applyRestore({source, dataDir, mode: 'replace', only: ['channels', 'workflows', 'cron', 'webhooks']});
+		const after = new Database(path.join(dataDir, 'data', 'gateway.db'), {readonly: true});
+		const live = [
+			after.prepare('SELECT settings AS v FROM channels').all(),
+			after.prepare('SELECT definition AS v FROM workflows').all(),
+			after.prepare('SELECT command AS v FROM cron_jobs').all(),
+			after.prepare('SELECT url AS v FROM webhooks').all(),
+		]
+			.flat()
+			.map(row => (row as {v: string}).v)
+			.join('\n');
+		after.close();
+		// Replace kept the live values whose only difference from the backup was the credential.
+		for (const planted of ['COLUMN01', 'COLUMN02', 'COLUMN03', 'COLUMN04']) expect(live).toContain(planted);
+
+		const {createGateway} = await import('../source/core/store/gateway-store.js');
+		const fresh = path.join(tempDir(), 'fresh');
+		createGateway(fresh).close();
+		const restored = await applyRestore({source, dataDir: fresh});
+		expect(restored.secretsToReenter.map(note => note.field)).toEqual(expect.arrayContaining(['channels.settings', 'cron_jobs.command', 'webhooks.url']));
+	});
+});

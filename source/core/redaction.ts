@@ -10,6 +10,14 @@ export type Row = Record<string, unknown>;
 export function redactRow(table: TableSpec, row: Row, sealSecret: (column: string, id: string, value: unknown) => string): Row {
 	let copy: Row | undefined;
 	for (const column of table.columns) {
+		if (column.scrub && typeof row[column.name] === 'string') {
+			const scrubbed = scrubColumnValue(row[column.name] as string);
+			if (scrubbed !== row[column.name]) {
+				copy ??= {...row};
+				copy[column.name] = scrubbed;
+			}
+			continue;
+		}
 		if (!column.secret) continue;
 		const value = row[column.name];
 		if (value === null || value === undefined) continue;
@@ -25,13 +33,18 @@ export function redactRow(table: TableSpec, row: Row, sealSecret: (column: strin
  */
 const VALUE_PATTERNS: Array<[RegExp, (match: string, ...groups: string[]) => string]> = [
 	[/\b([a-z][a-z0-9+.-]*:\/\/)([^:@\/\s]+):([^@\/\s]+)@/gi, (_match, scheme: string, user: string) => `${scheme}${user}:${REDACTED_MARKER}@`],
-	[/\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/g, (_match, kind: string) => `${kind} ${REDACTED_MARKER}`],
-	[/([?&;](?:access_token|refresh_token|id_token|token|api_key|apikey|key|sig|signature|secret|password|pwd|code)=)[^&\s#;]+/gi, (_match, name: string) => `${name}${REDACTED_MARKER}`],
+	[/\b((?:Proxy-)?Authorization["']?\s*[:=]\s*["']?)(?!(?:[A-Za-z]+\s+)?\[REDACTED)([A-Za-z]+\s+)?[^\s"',;]+/gi, (_match, header: string, scheme = '') => `${header}${scheme}${REDACTED_MARKER}`],
+	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${REDACTED_MARKER}`],
+	[/([?&;](?:access_token|refresh_token|id_token|token|api_key|apikey|key|sig|signature|secret|password|pwd|code)=)(?!\[REDACTED)[^&\s#;]+/gi, (_match, name: string) => `${name}${REDACTED_MARKER}`],
 	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => REDACTED_MARKER],
 	[/\b(?:sk-(?:ant-)?[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|glpat-[A-Za-z0-9_-]{20,})/g, () => REDACTED_MARKER],
 ];
 
-/** Redacts credentials embedded in free text; returns the text unchanged when there are none. */
+/**
+ * Redacts credentials embedded in free text; returns the text unchanged when there are none.
+ * Idempotent (scrubbing scrubbed text changes nothing), so restore can compare a live value
+ * scrubbed the same way against the backup's.
+ */
 export function scrubText(text: string): string {
 	let out = text;
 	for (const [pattern, replace] of VALUE_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
@@ -71,6 +84,24 @@ export function redactJson(value: unknown): {value: unknown; redacted: string[]}
 		return node;
 	};
 	return {value: walk(value, '', false, false), redacted};
+}
+
+/**
+ * A `scrub` column's value as it goes into a backup: JSON documents are redacted like config files
+ * (re-serialized only when something was redacted, so clean values stay byte-identical), other
+ * text has embedded credentials scrubbed.
+ */
+export function scrubColumnValue(text: string): string {
+	const trimmed = text.trimStart();
+	if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+		try {
+			const result = redactJson(JSON.parse(text));
+			return result.redacted.length > 0 ? JSON.stringify(result.value) : text;
+		} catch {
+			// Not JSON after all: treat as text.
+		}
+	}
+	return scrubText(text);
 }
 
 export function isRedacted(value: unknown): boolean {

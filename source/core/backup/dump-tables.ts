@@ -76,7 +76,8 @@ export async function dumpTables(
 						const safe = redactRow(table, row, seal);
 						if (safe !== row) {
 							for (const column of table.columns) {
-								if (column.secret === 'redact' && row[column.name] !== null) {
+								const changed = column.secret === 'redact' ? row[column.name] !== null : column.scrub === true && safe[column.name] !== row[column.name];
+								if (changed) {
 									const key = `${table.name}.${column.name}`;
 									dump.redactedCounts[key] = (dump.redactedCounts[key] ?? 0) + 1;
 								}

@@ -23,7 +23,7 @@ import {fileSpecOf, isRestorableTarget, safeTarget} from '../restore/archive-rou
 import {describeFileOnDisk, fileChangesOnDisk, maskedLive, readLive} from '../restore/conflict-detail.js';
 import {FILES_TABLE, type ConflictDetail, type QuarantineEntry, type QuarantineRestore, type RestoreMode} from '../restore/restore-types.js';
 import {mergeRedacted, serializeJson} from '../restore/json-merge.js';
-import {changedColumns, codecFor, rowValues, valuesToObject, type RowValues} from '../restore/row-codec.js';
+import {changedColumns, codecFor, rowValues, sameValue, valuesToObject, type RowValues} from '../restore/row-codec.js';
 import {recoverInterruptedRestores} from '../restore/staging.js';
 
 export const QUARANTINE_KIND = 'lifeboat-quarantine';
@@ -420,6 +420,8 @@ export function acceptQuarantine(dataDir: string, restoreId: string, entryIds?: 
 				if (live && live[1] !== values[1]) throw new LifeboatError('conflict', `${entry.table} ${entry.id} now belongs to tenant ${String(live[1])}; not accepted`);
 				for (const index of codec.redacted) values[index] = live ? live[index]! : (values[index] ?? REDACTED_MARKER);
 				for (const index of codec.sealed) values[index] = live ? live[index]! : null;
+				// Scrubbed text that only differs from live by its redacted credentials keeps live's.
+				for (const index of codec.scrubbed) if (live && sameValue(codec, index, live[index], values[index])) values[index] = live[index]!;
 				store.db.prepare(codec.replaceSql).run(...values);
 				tenants.add(values[1] as string);
 				accepted++;

@@ -19,7 +19,7 @@ import {isSafeExt, isSafeId} from '../store/safe-ids.js';
 import {redactJson} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
-import {codecFor, isLiveSecret, sameContent, rowValues as rowValuesOf, valuesToObject, type RowValues, type TableCodec} from './row-codec.js';
+import {codecFor, isLiveSecret, sameContent, sameValue, rowValues as rowValuesOf, valuesToObject, type RowValues, type TableCodec} from './row-codec.js';
 import type {Staging} from './staging.js';
 import {unsealTwoFactor, type TwoFactorSecrets} from '../backup/two-factor-block.js';
 
@@ -429,6 +429,14 @@ export class RestorePass {
 	 * the pointer text.
 	 */
 	private fillSecrets(codec: TableCodec, values: RowValues, oldId: string, live: RowValues | undefined): void {
+		// A scrubbed column equal to the live one once scrubbed keeps the live value (with its
+		// credentials); one that really changed is written as backed up, markers included.
+		for (const index of codec.scrubbed) {
+			const value = values[index];
+			if (typeof value !== 'string' || !value.includes(REDACTED_MARKER)) continue;
+			if (live && sameValue(codec, index, live[index], value)) values[index] = live[index]!;
+			else this.note(`${codec.spec.name}.${codec.names[index]}`);
+		}
 		for (const index of codec.redacted) {
 			const value = values[index];
 			const column = codec.columns[index]!;

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import {LifeboatError} from '../errors.js';
+import {scrubColumnValue} from '../redaction.js';
 import {isSafeExt, isSafeId} from '../store/safe-ids.js';
 import {allColumns, REDACTED_MARKER, type ColumnSpec, type TableSpec} from '../store/schema.js';
 
@@ -20,6 +21,8 @@ export type TableCodec = {
 	readonly idColumns: readonly number[];
 	/** Indexes of `refList` columns (a JSON array of ids). */
 	readonly idLists: readonly number[];
+	/** Indexes of `scrub` columns (the backup holds them with embedded credentials redacted). */
+	readonly scrubbed: readonly number[];
 	/** Index of `documents.ext` (part of a file name). */
 	readonly extColumn: number | undefined;
 	readonly selectSql: string;
@@ -45,6 +48,7 @@ export function codecFor(table: TableSpec): TableCodec {
 		sealed: indexes(column => column.secret === 'encrypt'),
 		idColumns: indexes(column => column.name === 'id' || column.name === 'tenant_id' || column.ref !== undefined),
 		idLists: indexes(column => column.refList !== undefined),
+		scrubbed: indexes(column => column.scrub === true),
 		extColumn: table.name === 'documents' ? names.indexOf('ext') : undefined,
 		selectSql: `SELECT ${names.join(', ')} FROM ${table.name} WHERE id = ?`,
 		insertSql: `INSERT INTO ${table.name} (${names.join(', ')}) VALUES (${placeholders})`,
@@ -130,8 +134,18 @@ function unsafeRow(where: string, problem: string): LifeboatError {
  * directly (what a content hash would stand for, without hashing both sides of a million rows).
  */
 export function sameContent(codec: TableCodec, a: readonly unknown[], b: readonly unknown[]): boolean {
-	for (const index of codec.compared) if ((a[index] ?? null) !== (b[index] ?? null)) return false;
+	for (const index of codec.compared) if (!sameValue(codec, index, a[index], b[index])) return false;
 	return true;
+}
+
+/**
+ * One compared column. A `scrub` column is compared as it would be backed up (scrubbing is
+ * idempotent), so a live value holding credentials equals the backup's redacted copy of it.
+ */
+export function sameValue(codec: TableCodec, index: number, a: unknown, b: unknown): boolean {
+	if ((a ?? null) === (b ?? null)) return true;
+	if (!codec.scrubbed.includes(index) || typeof a !== 'string' || typeof b !== 'string') return false;
+	return scrubColumnValue(a) === scrubColumnValue(b);
 }
 
 /** A stable hash of a row's compared columns (for reports and quarantine; not used to decide). */
@@ -142,7 +156,7 @@ export function contentHash(codec: TableCodec, values: readonly unknown[]): stri
 
 /** Names of the compared (non-secret) columns whose values differ. */
 export function changedColumns(codec: TableCodec, a: readonly unknown[], b: readonly unknown[]): string[] {
-	return codec.compared.filter(index => (a[index] ?? null) !== (b[index] ?? null)).map(index => codec.names[index]!);
+	return codec.compared.filter(index => !sameValue(codec, index, a[index], b[index])).map(index => codec.names[index]!);
 }
 
 export function valuesToObject(codec: TableCodec, values: readonly unknown[]): Record<string, unknown> {

@@ -29,6 +29,11 @@ export type ColumnSpec = {
 	readonly ref?: string;
 	/** A JSON array of ids of rows in another table; remapped like `ref`, element by element. */
 	readonly refList?: string;
+	/**
+	 * Free text or JSON where operators paste URLs, headers and commands: credentials inside it
+	 * (passwords in URLs, bearer tokens, token parameters, secret JSON keys) are redacted in backups.
+	 */
+	readonly scrub?: boolean;
 };
 
 export type TableSpec = {
@@ -204,7 +209,7 @@ export const TABLES: readonly TableSpec[] = [
 			{name: 'name', type: 'TEXT'},
 			{name: 'description', type: 'TEXT'},
 			{name: 'current_version', type: 'INTEGER'},
-			{name: 'definition', type: 'TEXT'},
+			{name: 'definition', type: 'TEXT', scrub: true},
 			{name: 'enabled', type: 'INTEGER'},
 		],
 	}),
@@ -216,7 +221,7 @@ export const TABLES: readonly TableSpec[] = [
 		columns: [
 			{name: 'workflow_id', type: 'TEXT', ref: 'workflows'},
 			{name: 'version', type: 'INTEGER'},
-			{name: 'definition', type: 'TEXT'},
+			{name: 'definition', type: 'TEXT', scrub: true},
 			{name: 'author_id', type: 'TEXT', nullable: true, ref: 'users'},
 			{name: 'note', type: 'TEXT'},
 		],
@@ -284,7 +289,7 @@ export const TABLES: readonly TableSpec[] = [
 			{name: 'name', type: 'TEXT'},
 			{name: 'schedule', type: 'TEXT'},
 			{name: 'action', type: 'TEXT'},
-			{name: 'command', type: 'TEXT'},
+			{name: 'command', type: 'TEXT', scrub: true},
 			{name: 'agent_id', type: 'TEXT', nullable: true, ref: 'agents'},
 			{name: 'enabled', type: 'INTEGER'},
 		],
@@ -299,7 +304,7 @@ export const TABLES: readonly TableSpec[] = [
 			{name: 'started_at', type: 'TEXT'},
 			{name: 'finished_at', type: 'TEXT', nullable: true},
 			{name: 'status', type: 'TEXT'},
-			{name: 'output', type: 'TEXT'},
+			{name: 'output', type: 'TEXT', scrub: true},
 		],
 	}),
 	t({
@@ -309,7 +314,7 @@ export const TABLES: readonly TableSpec[] = [
 		unit: 'webhooks',
 		columns: [
 			{name: 'name', type: 'TEXT'},
-			{name: 'url', type: 'TEXT'},
+			{name: 'url', type: 'TEXT', scrub: true},
 			{name: 'events', type: 'TEXT'},
 			{name: 'secret', type: 'TEXT', secret: 'redact'},
 			{name: 'enabled', type: 'INTEGER'},
@@ -323,7 +328,7 @@ export const TABLES: readonly TableSpec[] = [
 		columns: [
 			{name: 'provider', type: 'TEXT'},
 			{name: 'name', type: 'TEXT'},
-			{name: 'account', type: 'TEXT'},
+			{name: 'account', type: 'TEXT', scrub: true},
 			{name: 'scopes', type: 'TEXT'},
 			{name: 'auth_token', type: 'TEXT', secret: 'redact'},
 			{name: 'refresh_token', type: 'TEXT', nullable: true, secret: 'redact'},
@@ -338,7 +343,7 @@ export const TABLES: readonly TableSpec[] = [
 		columns: [
 			{name: 'kind', type: 'TEXT'},
 			{name: 'name', type: 'TEXT'},
-			{name: 'settings', type: 'TEXT'},
+			{name: 'settings', type: 'TEXT', scrub: true},
 			{name: 'bot_token', type: 'TEXT', secret: 'redact'},
 			{name: 'signing_secret', type: 'TEXT', nullable: true, secret: 'redact'},
 		],
