@@ -11,19 +11,26 @@ export class JsonlSpool {
 	private chunks: string[] = [];
 	private pending = 0;
 
-	/** `wx` creates a new file (a dump); `a` appends (a quarantine file written in several passes). */
+	/**
+	 * `wx` creates a new file (a dump); `a` appends (a quarantine file written in several passes);
+	 * `w` rewrites one (a quarantine file with entries removed).
+	 */
 	constructor(
 		readonly file: string,
-		private readonly options: {flags?: 'wx' | 'a'; fsync?: boolean} = {},
+		private readonly options: {flags?: 'wx' | 'a' | 'w'; fsync?: boolean} = {},
 	) {
 		fs.mkdirSync(path.dirname(file), {recursive: true});
 		this.fd = fs.openSync(file, options.flags ?? 'wx');
 	}
 
 	write(row: unknown): void {
-		const line = JSON.stringify(row) + '\n';
-		this.chunks.push(line);
-		this.pending += line.length;
+		this.writeLine(JSON.stringify(row));
+	}
+
+	/** Appends an already serialized line (without its newline). */
+	writeLine(line: string): void {
+		this.chunks.push(line, '\n');
+		this.pending += line.length + 1;
 		if (this.pending > 1 << 20) this.flush();
 	}
 

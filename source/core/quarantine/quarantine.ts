@@ -15,6 +15,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {LifeboatError} from '../errors.js';
+import {JsonlSpool} from '../jsonl-spool.js';
 import {openGateway, type GatewayStore} from '../store/gateway-store.js';
 import {StringDecoder} from 'node:string_decoder';
 import type Database from 'better-sqlite3';
@@ -136,36 +137,6 @@ function* fileLines(file: string): Generator<string> {
 		if (rest.length > 0) yield rest;
 	} finally {
 		fs.closeSync(fd);
-	}
-}
-
-/** Buffered line writer for rewriting a JSONL file. */
-class LineWriter {
-	private readonly fd: number;
-	private chunks: string[] = [];
-	private pending = 0;
-
-	constructor(readonly file: string) {
-		this.fd = fs.openSync(file, 'w');
-	}
-
-	write(line: string): void {
-		this.chunks.push(line, '\n');
-		this.pending += line.length + 1;
-		if (this.pending > 1024 * 1024) this.flush();
-	}
-
-	private flush(): void {
-		if (this.chunks.length === 0) return;
-		fs.writeSync(this.fd, this.chunks.join(''));
-		this.chunks = [];
-		this.pending = 0;
-	}
-
-	close(): void {
-		this.flush();
-		fs.fsyncSync(this.fd);
-		fs.closeSync(this.fd);
 	}
 }
 
@@ -343,7 +314,7 @@ function dropEntries(dir: string, summary: StoredSummary, done: StoredEntry[]): 
 			continue;
 		}
 		if (!touched.has(key)) continue;
-		const writer = new LineWriter(file + '.tmp');
+		const writer = new JsonlSpool(file + '.tmp', {flags: 'w', fsync: true});
 		let kept = 0;
 		try {
 			for (const line of fileLines(file)) {
@@ -355,7 +326,7 @@ function dropEntries(dir: string, summary: StoredSummary, done: StoredEntry[]): 
 					id = undefined;
 				}
 				if (doneIds.has(`${table}:${String(id)}`)) continue;
-				writer.write(line);
+				writer.writeLine(line);
 				kept++;
 			}
 		} finally {
