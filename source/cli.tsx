@@ -4,40 +4,49 @@ import {LifeboatError} from './core/errors.js';
 import type {CommandContext, Flags} from './commands/command-context.js';
 import {COMMANDS, findCommand, topLevelHelp} from './commands/command-table.js';
 
-const cli = meow(topLevelHelp(), {
-	importMeta: import.meta,
-	autoHelp: false,
-	allowUnknownFlags: false,
-	flags: {
-		dataDir: {type: 'string'},
-		dest: {type: 'string'},
-		out: {type: 'string'},
-		categories: {type: 'string'},
-		tenant: {type: 'string'},
-		format: {type: 'string'},
-		name: {type: 'string'},
-		verify: {type: 'boolean'},
-		json: {type: 'boolean'},
-		force: {type: 'boolean'},
-		dir: {type: 'string'},
-		tenants: {type: 'number'},
-		scale: {type: 'string'},
-		seed: {type: 'number'},
-		in: {type: 'string'},
-		mode: {type: 'string'},
-		only: {type: 'string'},
-		intoTenant: {type: 'string'},
-		dryRun: {type: 'boolean'},
-		yes: {type: 'boolean'},
-		encrypt: {type: 'boolean'},
-		passphraseFile: {type: 'string'},
-		keyFile: {type: 'string'},
-		help: {type: 'boolean', shortFlag: 'h'},
-	},
+const FLAGS = {
+	dataDir: {type: 'string'},
+	dest: {type: 'string'},
+	out: {type: 'string'},
+	categories: {type: 'string'},
+	tenant: {type: 'string'},
+	format: {type: 'string'},
+	name: {type: 'string'},
+	verify: {type: 'boolean'},
+	json: {type: 'boolean'},
+	force: {type: 'boolean'},
+	dir: {type: 'string'},
+	tenants: {type: 'number'},
+	scale: {type: 'string'},
+	seed: {type: 'number'},
+	in: {type: 'string'},
+	mode: {type: 'string'},
+	only: {type: 'string'},
+	intoTenant: {type: 'string'},
+	dryRun: {type: 'boolean'},
+	yes: {type: 'boolean'},
+	encrypt: {type: 'boolean'},
+	passphraseFile: {type: 'string'},
+	keyFile: {type: 'string'},
+	help: {type: 'boolean', shortFlag: 'h'},
+} as const;
+
+// Unknown flags are reported by main() like every other usage error (so --json still gets JSON).
+const cli = meow(topLevelHelp(), {importMeta: import.meta, autoHelp: false, allowUnknownFlags: true, flags: FLAGS});
+
+// `lifeboat … | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+	if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+	throw error;
 });
 
 async function main(): Promise<number> {
 	const flags = cli.flags as Flags;
+	const unknown = Object.keys(cli.flags).filter(name => !(name in FLAGS) && name !== 'h');
+	if (unknown.length > 0) {
+		const dashed = unknown.map(name => `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`);
+		throw new LifeboatError('usage', `Unknown flag${dashed.length > 1 ? 's' : ''} ${dashed.join(', ')} (see lifeboat --help)`);
+	}
 	const [first, second, ...rest] = cli.input;
 	if (!first) {
 		if (flags.help) {
@@ -57,9 +66,8 @@ async function main(): Promise<number> {
 	}
 	const command = findCommand(first, second);
 	if (!command) {
-		const known = COMMANDS.map(command => command.words.join(' ')).join(', ');
-		process.stderr.write(`lifeboat: unknown command "${[first, second].filter(Boolean).join(' ')}" (commands: ${known}; see lifeboat --help)\n`);
-		return 2;
+		const known = COMMANDS.map(entry => entry.words.join(' ')).join(', ');
+		throw new LifeboatError('usage', `unknown command "${[first, second].filter(Boolean).join(' ')}" (commands: ${known}; see lifeboat --help)`);
 	}
 	const module = await command.load();
 	if (flags.help) {

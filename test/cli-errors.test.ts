@@ -63,6 +63,18 @@ describe('CLI bad input', () => {
 		expect(fs.readFileSync(out).subarray(0, 2).toString('latin1')).toBe('PK');
 	});
 
+	it('unknown flags and commands are JSON errors under --json; an empty --name is refused', () => {
+		const flag = runCli(['backup', 'create', '--json', '--bogus']);
+		expect(flag.code).toBe(2);
+		expect(JSON.parse(flag.stdout)).toEqual({ok: false, error: {code: 'usage', message: 'Unknown flag --bogus (see lifeboat --help)'}});
+		const command = runCli(['bogus', '--json']);
+		expect(command.code).toBe(2);
+		expect(JSON.parse(command.stdout).error.code).toBe('usage');
+		const dest = tempDir();
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', '']), 2, /Invalid backup name ""/);
+		expect(fs.readdirSync(dest)).toEqual([]);
+	});
+
 	it('--json errors are machine-readable on stdout too', () => {
 		const result = runCli(['backup', 'create', '--data-dir', '/nonexistent/gw', '--dest', tempDir(), '--json']);
 		expect(result.code).toBe(3);

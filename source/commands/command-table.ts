@@ -44,6 +44,7 @@ Common options
 
 Exit codes
   0 ok · 1 internal error · 2 usage · 3 not a gateway / unknown tenant · 4 destination problem
-  5 corrupt, unsafe or unsupported backup · 6 wrong passphrase · 7 conflict · 130 interrupted
+  5 corrupt, unsafe or unsupported backup · 6 wrong passphrase · 7 conflict
+  8 a gateway file changed during the backup (run it again) · 130 interrupted
 `;
 }

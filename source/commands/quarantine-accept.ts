@@ -1,3 +1,4 @@
+import {recoverInterruptedRestores} from '../core/restore/staging.js';
 import {LifeboatError} from '../core/errors.js';
 import {acceptQuarantine} from '../core/restore/index.js';
 import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
@@ -13,6 +14,8 @@ accepted entries leave the quarantine; an audit entry is written.
 
 export async function run(context: CommandContext): Promise<number> {
 	const dataDir = resolveDataDir(context);
+	// A restore killed after its commit is finished before its quarantine is looked at.
+	recoverInterruptedRestores(dataDir);
 	const [restoreId, ...entries] = context.args;
 	if (!restoreId) throw new LifeboatError('usage', 'Which restore? Usage: lifeboat quarantine accept RESTORE_ID [ENTRY...] (ids: lifeboat quarantine list)');
 	const result = acceptQuarantine(dataDir, restoreId, entries.length > 0 ? entries : undefined);

@@ -1,3 +1,4 @@
+import {recoverInterruptedRestores} from '../core/restore/staging.js';
 import {LifeboatError} from '../core/errors.js';
 import {discardQuarantine} from '../core/restore/index.js';
 import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
@@ -12,6 +13,8 @@ given entries (table:id, a bare id, or files:PATH). The live store is not touche
 
 export async function run(context: CommandContext): Promise<number> {
 	const dataDir = resolveDataDir(context);
+	// A restore killed after its commit is finished before its quarantine is looked at.
+	recoverInterruptedRestores(dataDir);
 	const [restoreId, ...entries] = context.args;
 	if (!restoreId) throw new LifeboatError('usage', 'Which restore? Usage: lifeboat quarantine discard RESTORE_ID [ENTRY...] (ids: lifeboat quarantine list)');
 	const result = discardQuarantine(dataDir, restoreId, entries.length > 0 ? entries : undefined);

@@ -1,3 +1,4 @@
+import {recoverInterruptedRestores} from '../core/restore/staging.js';
 import {formatCount} from '../core/format.js';
 import {listQuarantine, quarantineEntries, type QuarantineEntry} from '../core/restore/index.js';
 import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
@@ -36,6 +37,8 @@ export function streamEntries(context: CommandContext, dataDir: string, restoreI
 
 export async function run(context: CommandContext): Promise<number> {
 	const dataDir = resolveDataDir(context);
+	// A restore killed after its commit is finished before its quarantine is looked at.
+	recoverInterruptedRestores(dataDir);
 	const restoreId = context.args[0];
 	if (restoreId) {
 		const count = streamEntries(context, dataDir, restoreId, entry => `${entry.entryId}  ${entry.category}  ${entry.liveExists ? `differs: ${entry.changed.join(', ') || 'nothing (now identical)'}` : 'live entry gone'}`);

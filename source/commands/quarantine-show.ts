@@ -1,3 +1,4 @@
+import {recoverInterruptedRestores} from '../core/restore/staging.js';
 import {LifeboatError} from '../core/errors.js';
 import {showQuarantineEntry} from '../core/restore/index.js';
 import {streamEntries} from './quarantine-list.js';
@@ -19,6 +20,8 @@ function printable(value: unknown): string {
 
 export async function run(context: CommandContext): Promise<number> {
 	const dataDir = resolveDataDir(context);
+	// A restore killed after its commit is finished before its quarantine is looked at.
+	recoverInterruptedRestores(dataDir);
 	const [restoreId, entryId] = context.args;
 	if (!restoreId) throw new LifeboatError('usage', 'Which restore? Usage: lifeboat quarantine show RESTORE_ID [ENTRY] (ids: lifeboat quarantine list)');
 	if (!entryId) {

@@ -17,6 +17,7 @@ export type ErrorCode =
 	| 'passphrase-required'
 	| 'conflict'
 	| 'interrupted'
+	| 'source-changed'
 	| 'not-a-tty';
 
 /** Exit codes are part of the CLI contract (documented in the readme). */
@@ -36,6 +37,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 	'passphrase-required': 6,
 	conflict: 7,
 	interrupted: 130,
+	'source-changed': 8,
 };
 
 export class LifeboatError extends Error {

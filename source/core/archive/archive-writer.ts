@@ -3,7 +3,7 @@ import path from 'node:path';
 import {PassThrough, Transform, type Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {TarArchive, ZipArchive, type Archiver} from 'archiver';
-import {describeFsError} from '../errors.js';
+import {describeFsError, LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import type {ArchiveFormat, ManifestEntry} from './archive-format.js';
 import {checkEntryPath} from './entry-guard.js';
@@ -57,7 +57,7 @@ function readExactly(file: string, size: number): Readable {
 			callback(null, chunk);
 		},
 		flush(callback) {
-			callback(seen === size ? null : new Error(`${file} changed size while being backed up (${seen} of ${size} bytes)`));
+			callback(seen === size ? null : new LifeboatError('source-changed', `${file} changed while being backed up (${seen} of ${size} bytes); nothing was written, run the backup again`));
 		},
 	});
 	source.on('error', error => check.destroy(error));

@@ -147,7 +147,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			if (passphrase.length === 0) throw new LifeboatError('usage', 'passphrase must not be empty');
 		}
 		const suffix = archiveExtension(format) + (passphrase ? ENCRYPTED_SUFFIX : '');
-		if (/[/\\]/.test(name) || name.startsWith('.')) throw new LifeboatError('usage', `Invalid backup name "${name}"`);
+		if (name.trim() === '' || /[/\\]/.test(name) || name.startsWith('.')) throw new LifeboatError('usage', `Invalid backup name "${name}"`);
 		let finalPath: string;
 		if (options.out) finalPath = path.resolve(options.out);
 		else if (options.destDir) finalPath = path.join(path.resolve(options.destDir), name + suffix);
@@ -200,7 +200,12 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 						continue;
 					}
 					if (policy === 'copy') {
-						entries.push({archivePath, file, category: 'agents', size: 0, store: false});
+						// Agent files are small and rewritten in place by a running gateway: take a
+						// copy now so the archive holds one consistent version with a known size.
+						const staged = path.join(stagingDir, ...archivePath.split('/'));
+						fs.mkdirSync(path.dirname(staged), {recursive: true});
+						fs.copyFileSync(file, staged);
+						entries.push({archivePath, file: staged, category: 'agents', size: 0, store: false});
 						continue;
 					}
 					const json = redactJsonFile(file);

@@ -31,6 +31,8 @@ export function slugify(text: string): string {
 	return text
 		.toLowerCase()
 		.normalize('NFKD')
+		// Accents become combining marks under NFKD: drop them ("Société" → "societe").
+		.replace(/[\u0300-\u036f]/g, '')
 		.replace(/[^a-z0-9]+/g, '-')
 		.replace(/^-|-$/g, '');
 }
