@@ -1,7 +1,7 @@
 import {Box, Text} from 'ink';
 import {useState} from 'react';
 import {useCommands} from '../keys.js';
-import {initialWindow, moveBy, type ListMove} from '../state/list-window.js';
+import {initialWindow, listMoveCommands} from '../state/list-window.js';
 import {useTheme} from '../theme.js';
 
 export type MultiItem = {value: string; label: string; hint?: string};
@@ -25,16 +25,10 @@ export function MultiSelectList({
 	const theme = useTheme();
 	const rowsInView = Math.max(1, items.length > height ? height - 1 : height);
 	const [window, setWindow] = useState(initialWindow);
-	const move = (how: ListMove) => () => setWindow(state => moveBy(state, how, items.length, rowsInView));
 	const current = items[window.cursor];
 	useCommands(
 		{
-			up: move('up'),
-			down: move('down'),
-			pageUp: move('pageUp'),
-			pageDown: move('pageDown'),
-			first: move('first'),
-			last: move('last'),
+			...listMoveCommands(setWindow, items.length, rowsInView),
 			toggle: () => {
 				if (!current) return;
 				const next = new Set(selected);

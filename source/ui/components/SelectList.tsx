@@ -1,7 +1,7 @@
 import {Box, Text} from 'ink';
 import {useEffect, useState, type ReactNode} from 'react';
 import {useCommands} from '../keys.js';
-import {clampWindow, initialWindow, moveBy, moveTo, type ListMove} from '../state/list-window.js';
+import {clampWindow, initialWindow, listMoveCommands, moveTo} from '../state/list-window.js';
 import {useTheme} from '../theme.js';
 import {formatCount} from '../../core/format.js';
 
@@ -40,15 +40,9 @@ export function SelectList<T>({
 		if (current) onHighlight?.(current, window.cursor);
 		// eslint-disable-next-line react-hooks/exhaustive-deps
 	}, [current?.key]);
-	const move = (how: ListMove) => () => setWindow(state => moveBy(state, how, items.length, rowsInView));
 	useCommands(
 		{
-			up: move('up'),
-			down: move('down'),
-			pageUp: move('pageUp'),
-			pageDown: move('pageDown'),
-			first: move('first'),
-			last: move('last'),
+			...listMoveCommands(setWindow, items.length, rowsInView),
 			select: () => {
 				if (current && !current.disabled) onSelect?.(current, window.cursor);
 			},

@@ -33,6 +33,13 @@ export function moveBy(state: ListWindow, move: ListMove, count: number, height:
 	return moveTo(state, target, count, height);
 }
 
+const LIST_MOVES: readonly ListMove[] = ['up', 'down', 'pageUp', 'pageDown', 'first', 'last'];
+
+/** The navigation commands every windowed list binds (for useCommands). */
+export function listMoveCommands(setWindow: (update: (state: ListWindow) => ListWindow) => void, count: number, height: number): Record<ListMove, () => void> {
+	return Object.fromEntries(LIST_MOVES.map(how => [how, () => setWindow(state => moveBy(state, how, count, height))])) as Record<ListMove, () => void>;
+}
+
 /** Re-clamps after the list or the window changed size (a delete, a terminal resize). */
 export function clampWindow(state: ListWindow, count: number, height: number): ListWindow {
 	return moveTo(state, state.cursor, count, height);
