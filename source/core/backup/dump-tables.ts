@@ -1,4 +1,5 @@
 import path from 'node:path';
+import {TWO_FACTOR_BLOCK_PATH} from '../archive/archive-format.js';
 import type {GatewayStore} from '../store/gateway-store.js';
 import {allColumns, CATEGORIES, tableSpec, type CategoryId, type TableSpec} from '../store/schema.js';
 import {JsonlSpool} from '../jsonl-spool.js';
@@ -63,7 +64,7 @@ export async function dumpTables(
 				let count = 0;
 				const seal = (column: string, id: string, value: unknown) => {
 					((dump.sealed[table.name] ??= {})[column] ??= {})[id] = value;
-					return `[ENCRYPTED: ${'users/2fa-secrets.json.enc'}]`;
+					return `[ENCRYPTED: ${TWO_FACTOR_BLOCK_PATH}]`;
 				};
 				try {
 					for (const row of statement.iterate(...params) as Iterable<Row>) {
