@@ -88,8 +88,8 @@ describe('backup create', () => {
 	it('is a consistent snapshot while the gateway keeps writing', async () => {
 		// A writer inserts memory rows in a loop on another connection while the backup runs.
 		const writer = new Database(path.join(dataDir, 'data', 'gateway.db'));
-		const tenantId = (writer.prepare('SELECT id FROM tenants LIMIT 1').get() as {id: string}).id;
-		const agentId = (writer.prepare('SELECT id FROM agents LIMIT 1').get() as {id: string}).id;
+		// An agent of the same tenant: a cross-tenant reference is refused (no restore would accept it).
+		const {id: agentId, tenant_id: tenantId} = writer.prepare('SELECT id, tenant_id FROM agents LIMIT 1').get() as {id: string; tenant_id: string};
 		let n = 0;
 		const timer = setInterval(() => {
 			const now = new Date().toISOString();

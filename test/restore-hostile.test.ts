@@ -155,30 +155,31 @@ describe('restore refuses hostile or unusable input and writes nothing', () => {
 		await expect(applyRestore({source: memoryOnly.source, dataDir: fresh})).rejects.toMatchObject({code: 'unknown-tenant', message: expect.stringMatching(/not on this gateway; include the users category/)});
 		expect(storeDigest(fresh)).toEqual(before);
 	});
-	it('ids that could become paths are refused (row id, ref, refList, documents.ext), and values must have the column type', async () => {
-		// Each case edits one row of a real folder backup (manifest re-sealed): restore must refuse it
-		// before writing anything, naming the file and line.
-		const cases: Array<[string, string, (row: Row) => void, string, RegExp]> = [
-			...['..', '../../keys/backup', 'a/b', 'a\\b', 'agt.x', 'agt\u0001', ''].map(
-				(id): [string, string, (row: Row) => void, string, RegExp] => [`agent id ${JSON.stringify(id)}`, 'agents/agents.jsonl', row => void (row['id'] = id), 'unsafe-archive', /^agents\/agents\.jsonl line 1: id ".*" is not a valid id/],
-			),
-			['document id with a traversal', 'documents/index.jsonl', row => void (row['id'] = '../../../outside'), 'unsafe-archive', /^documents\/index\.jsonl line 1: id "\.\.\/\.\.\/\.\.\/outside" is not a valid id/],
-			['document ext with a traversal', 'documents/index.jsonl', row => void (row['ext'] = 'txt/../../x'), 'unsafe-archive', /^documents\/index\.jsonl line 1: ext ".*" is not a valid file extension/],
-			['document ext with a dot', 'documents/index.jsonl', row => void (row['ext'] = 'tar.gz'), 'unsafe-archive', /ext "tar\.gz" is not a valid file extension/],
-			['a ref column', 'memory/entries.jsonl', row => void (row['agent_id'] = '../agt_x'), 'unsafe-archive', /^memory\/entries\.jsonl line 1: agent_id "\.\.\/agt_x" is not a valid id/],
-			['a refList element', 'skills/installed.jsonl', row => void (row['enabled_agents'] = JSON.stringify(['..'])), 'unsafe-archive', /^skills\/installed\.jsonl line 1: enabled_agents holds "\.\.", which is not a valid id/],
-			['a refList that is not a list', 'skills/installed.jsonl', row => void (row['enabled_agents'] = 'agt_x'), 'unsafe-archive', /enabled_agents should be a JSON list of ids/],
-			['a tenant_id that is not an id', 'memory/entries.jsonl', row => void (row['tenant_id'] = '../ten'), 'unsafe-archive', /tenant_id "\.\.\/ten" is not a valid id|not a tenant this backup covers/],
-			['text in an INTEGER column', 'chats/messages.jsonl', row => void (row['token_count'] = 'lots'), 'corrupt-archive', /^chats\/messages\.jsonl line 1: token_count should be a number/],
-			['text in a REAL column', 'memory/entries.jsonl', row => void (row['importance'] = '0.5'), 'corrupt-archive', /importance should be a number/],
-			['null in a NOT NULL INTEGER column', 'chats/messages.jsonl', row => void (row['token_count'] = null), 'corrupt-archive', /token_count is null/],
-			['a number in a TEXT column', 'agents/agents.jsonl', row => void (row['name'] = 7), 'corrupt-archive', /name should be text/],
+	it('rows must fit the schema (types, keys, tags) and stay inside their tenant; archive paths must name usable files', async () => {
+		// Each case edits one row (or plants one file) of a real folder backup (manifest re-sealed):
+		// restore must refuse it before writing anything, naming the file and line.
+		const [a, b] = query<{id: string}>(original, 'SELECT id FROM tenants ORDER BY id');
+		const agentOf = (tenant: string) => query<{id: string}>(original, 'SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1', tenant)[0]!.id;
+		const firstRowTenant = (file: string, dir: string) => readJsonl(path.join(dir, file))[0]!['tenant_id'] as string;
+		type Case = [string, string, (row: Row, dir: string, file: string) => void, string, RegExp];
+		const cases: Case[] = [
+			['a number in a TEXT column', 'agents/agents.jsonl', row => void (row['name'] = 7), 'corrupt-archive', /^agents\/agents\.jsonl line 1: name should be text/],
 			['a boolean', 'workflows/workflows.jsonl', row => void (row['enabled'] = true), 'corrupt-archive', /enabled has an unsupported value/],
+			['null in a NOT NULL INTEGER column', 'chats/messages.jsonl', row => void (row['token_count'] = null), 'corrupt-archive', /token_count is null/],
+			['a NULL id', 'chats/messages.jsonl', row => void (row['id'] = null), 'corrupt-archive', /^chats\/messages\.jsonl line 1: id is null/],
+			['a BLOB tenant_id', 'chats/messages.jsonl', row => void (row['tenant_id'] = {$blob: 'AAE='}), 'corrupt-archive', /tenant_id is a BLOB, not text/],
+			['a malformed $int', 'chats/messages.jsonl', row => void (row['token_count'] = {$int: '12x'}), 'corrupt-archive', /token_count has a malformed \$int/],
+			['an $int past 64 bits', 'chats/messages.jsonl', row => void (row['token_count'] = {$int: '9223372036854775808'}), 'corrupt-archive', /token_count has an \$int outside 64 bits/],
+			['a malformed $blob', 'agents/agents.jsonl', row => void (row['name'] = {$blob: 'not base64!'}), 'corrupt-archive', /name has a malformed \$blob/],
+			['a tag with two keys', 'chats/messages.jsonl', row => void (row['token_count'] = {$int: '1', $real: 1}), 'corrupt-archive', /token_count has an unsupported value/],
+			['a tenant_id outside the backup', 'memory/entries.jsonl', row => void (row['tenant_id'] = '../ten'), 'unsafe-archive', /not a tenant this backup covers/],
+			['a reference to another tenant\'s agent', 'memory/entries.jsonl', (row, dir, file) => void (row['agent_id'] = agentOf(firstRowTenant(file, dir) === a!.id ? b!.id : a!.id)), 'unsafe-archive', /^memory\/entries\.jsonl line 1: agent_id points at agents \S+ of tenant \S+, not of its own tenant \S+ \(cross-tenant reference\)/],
+			['a refList naming another tenant\'s agent', 'skills/installed.jsonl', (row, dir, file) => void (row['enabled_agents'] = JSON.stringify([agentOf(firstRowTenant(file, dir) === a!.id ? b!.id : a!.id)])), 'unsafe-archive', /^skills\/installed\.jsonl line 1: enabled_agents points at agents .* \(cross-tenant reference\)/],
 		];
 		for (const [name, file, edit, code, message] of cases) {
 			const source = await editedBackup(original, {}, dir => {
 				const rows = readJsonl(path.join(dir, file));
-				edit(rows[0]!);
+				edit(rows[0]!, dir, file);
 				writeJsonl(path.join(dir, file), rows);
 			});
 			try {
@@ -187,6 +188,45 @@ describe('restore refuses hostile or unusable input and writes nothing', () => {
 				throw new Error(`${name}: ${(error as Error).message}`);
 			}
 		}
+		const plant = (relative: string) => (dir: string) => {
+			fs.mkdirSync(path.dirname(path.join(dir, relative)), {recursive: true});
+			fs.writeFileSync(path.join(dir, relative), 'planted\n');
+		};
+		const paths: Array<[string, RegExp]> = [
+			['agents/%2E%2E/SOUL.md', /^agents\/%2E%2E\/SOUL\.md: not agents\/<agent id>\/<file>, with a usable agent id/],
+			['agents/a%2Fb/SOUL.md', /not agents\/<agent id>\/<file>/],
+			['agents/%41gent/SOUL.md', /not agents\/<agent id>\/<file>/],
+			[`agents/${agentOf(a!.id)}/%2E%2E/SOUL.md`, /not a usable file path inside an agent folder/],
+			['documents/files/doc.txt%2F..%2F..%2Fx', /not documents\/files\/<document id>\.<ext>, with a usable id and extension/],
+			['documents/files/nodot', /not documents\/files\/<document id>\.<ext>/],
+			['documents/text/doc.md', /not documents\/text\/<document id>\.txt/],
+		];
+		for (const [relative, message] of paths) {
+			const source = await editedBackup(original, {}, plant(relative));
+			try {
+				await expectRefused(source, 'unsafe-archive', message);
+			} catch (error) {
+				throw new Error(`${relative}: ${(error as Error).message}`);
+			}
+		}
+	});
+
+	it('odd but legal rows restore as they were: any text as an id or reference, text in a numeric column, big integers, BLOBs', async () => {
+		const source = await editedBackup(original, {}, dir => {
+			const file = path.join(dir, 'chats', 'messages.jsonl');
+			const rows = readJsonl(file);
+			Object.assign(rows[0]!, {id: '../../keys/backup', token_count: 'lots'});
+			Object.assign(rows[1]!, {id: 'msg:1.v2', token_count: {$int: '9007199254740993'}, content: {$blob: 'AP8Q'}});
+			writeJsonl(file, rows);
+		});
+		const dataDir = freshGateway();
+		await applyRestore({source, dataDir});
+		const rows = query<{id: string; t: string; c: string; h: string}>(dataDir, `SELECT id, typeof(token_count) AS t, CAST(token_count AS TEXT) AS c, hex(content) AS h FROM messages WHERE id IN ('../../keys/backup', 'msg:1.v2') ORDER BY id`);
+		expect(rows).toEqual([
+			{id: '../../keys/backup', t: 'text', c: 'lots', h: expect.any(String)},
+			{id: 'msg:1.v2', t: 'integer', c: '9007199254740993', h: '00FF10'},
+		]);
+		expect(fs.existsSync(path.join(dataDir, 'keys', 'backup'))).toBe(false);
 	});
 
 	it("a one-tenant backup cannot write another tenant's files: agent and document files must belong to the backup's own rows", async () => {
@@ -206,7 +246,7 @@ describe('restore refuses hostile or unusable input and writes nothing', () => {
 			["another tenant's document", plant(`documents/files/${docB.id}.${docB.ext}`), new RegExp(`documents/files/${docB.id}\\.${docB.ext}: document ${docB.id} is not in this backup's documents index`)],
 			["another tenant's document text", plant(`documents/text/${docB.id}.txt`), new RegExp(`documents/text/${docB.id}\\.txt: document ${docB.id} is not in this backup's documents index`)],
 			['an own document under another extension', plant(`documents/files/${docA.id}.sh`), new RegExp(`document ${docA.id} has extension ${docA.ext} in the documents index, not sh`)],
-			['an agent folder named with a dot', plant('agents/agt.x/SOUL.md'), /^agents\/agt\.x\/SOUL\.md: not agents\/<agent id>\/<file>/],
+			['an agent folder named with a dot, of no agent', plant('agents/agt.x/SOUL.md'), /^agents\/agt\.x\/SOUL\.md: agent agt\.x is not in this backup's agents/],
 			['a document file without extension', plant(`documents/files/${docA.id}`), /not documents\/files\/<document id>\.<ext>/],
 			['a document text of another shape', plant(`documents/text/${docA.id}.md`), /not documents\/text\/<document id>\.txt/],
 		];

@@ -5,6 +5,7 @@
 export type ErrorCode =
 	| 'usage'
 	| 'not-a-gateway'
+	| 'unsupported-data'
 	| 'unknown-category'
 	| 'unknown-tenant'
 	| 'destination'
@@ -25,6 +26,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 	usage: 2,
 	'not-a-tty': 2,
 	'not-a-gateway': 3,
+	'unsupported-data': 3,
 	'unknown-category': 2,
 	'unknown-tenant': 3,
 	destination: 4,

@@ -55,7 +55,11 @@ export type BackupManifest = {
 	totalBytes: number;
 };
 
-export const FORMAT_VERSION = 1;
+/**
+ * 2: values that plain JSON would change are tagged (value-codec.ts) and names in paths are
+ * escaped (archive-paths.ts). Version 1 archives read unchanged.
+ */
+export const FORMAT_VERSION = 2;
 
 export function archiveExtension(format: ArchiveFormat): string {
 	return format === 'dir' ? '' : `.${format}`;

@@ -21,17 +21,13 @@ import {
 import {createArchiveWriter} from '../archive/archive-writer.js';
 import {createEncryptStream} from '../crypto/encrypt-stream.js';
 import {describeFsError, LifeboatError} from '../errors.js';
-import {redactJson} from '../redaction.js';
-import {agentFilePolicy} from '../store/agent-files.js';
-import {agentDir, documentFile, documentTextFile} from '../store/gateway-paths.js';
-import {isSafeExt, isSafeId} from '../store/safe-ids.js';
 import {openGateway, resolveTenant} from '../store/gateway-store.js';
 import {CATEGORIES, CATEGORY_IDS, isCategoryId, SCHEMA_VERSION, tableSpec, type CategoryId} from '../store/schema.js';
 import {TOOL_VERSION} from '../version.js';
 import {prepareAtomicOutput} from './atomic-output.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
 import {recoverInterruptedRestores} from '../restore/staging.js';
-import {isIncompressible} from './compressibility.js';
+import {planAgentFiles, planDocumentFiles, planGatewayFiles, refuseOverlongFolderNames, type PlannedEntry} from './plan-files.js';
 import {sealTwoFactor} from './two-factor-block.js';
 
 export type BackupProgress =
@@ -84,9 +80,6 @@ export function resolveCategories(requested: readonly string[] | undefined, tena
 	return CATEGORY_IDS.filter(id => requested.includes(id));
 }
 
-type PlannedEntry = {archivePath: string; file: string; category: CategoryId; size: number; store: boolean};
-
-/** Every file of an agent's directory, sorted, skipping anything that is not a regular file. */
 /**
  * A backup written into the live data (the database folder, agents, documents, keys) could be
  * swept into a later backup or clobber gateway files; the data dir's root itself is refused too.
@@ -101,32 +94,6 @@ function refuseOutputInsideGateway(finalPath: string, root: string): void {
 	if (['data', 'agents', 'documents', 'keys', 'quarantine', '.lifeboat-restore'].includes(top!)) {
 		throw new LifeboatError('destination', `Refusing to write a backup inside the gateway's ${top}/ folder (${finalPath}); choose a folder outside the data directory`);
 	}
-}
-
-/** A JSON file as it goes into a backup: secrets redacted, pretty-printed; undefined if not JSON. */
-export function redactJsonFile(file: string): {text: string; keys: string[]} | undefined {
-	let parsed: unknown;
-	try {
-		parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
-	} catch {
-		return undefined;
-	}
-	const result = redactJson(parsed);
-	return {text: JSON.stringify(result.value, null, 2) + '\n', keys: result.redacted};
-}
-
-function agentFiles(dir: string): string[] {
-	if (!fs.existsSync(dir)) return [];
-	const out: string[] = [];
-	const walk = (current: string) => {
-		for (const entry of fs.readdirSync(current, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
-			const full = path.join(current, entry.name);
-			if (entry.isDirectory()) walk(full);
-			else if (entry.isFile()) out.push(full);
-		}
-	};
-	walk(dir);
-	return out;
 }
 
 export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
@@ -172,7 +139,6 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 				return {category: table.category, field, count, action: field.startsWith('node_pairings') ? 're-pair the node' : 're-enter on restore'};
 			});
 
-			let agentRedactions = 0;
 			// Files: staged table dumps, the 2FA block, agent folders, documents, gateway files.
 			const entries: PlannedEntry[] = dump.staged.map((staged: StagedFile) => ({...staged, size: 0, store: false}));
 			let twoFactor: BackupMetadata['twoFactor'] = null;
@@ -184,79 +150,12 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 				entries.push({archivePath: TWO_FACTOR_BLOCK_PATH, file, category: 'users', size: 0, store: true});
 				twoFactor = {sealedWith: sealed.sealedWith, keyId: sealed.keyId, users: Object.keys(sealedUsers).length};
 			}
-			for (const agentId of dump.agentIds) {
-				// A row whose id cannot name a folder is kept, its files are not looked for.
-				if (!isSafeId(agentId)) {
-					warnings.push(`agent ${JSON.stringify(agentId).slice(0, 60)}: id not usable as a folder name, files not backed up`);
-					continue;
-				}
-				const dir = agentDir(store.paths, agentId);
-				for (const file of agentFiles(dir)) {
-					const relative = path.relative(dir, file).split(path.sep).join('/');
-					const archivePath = `agents/${agentId}/${relative}`;
-					const policy = agentFilePolicy(relative);
-					if (policy === 'skip') {
-						warnings.push(`${archivePath}: not backed up (only .md, .txt and .json agent files are; others may hold credentials)`);
-						continue;
-					}
-					if (policy === 'copy') {
-						// Agent files are small and rewritten in place by a running gateway: take a
-						// copy now so the archive holds one consistent version with a known size.
-						const staged = path.join(stagingDir, ...archivePath.split('/'));
-						fs.mkdirSync(path.dirname(staged), {recursive: true});
-						fs.copyFileSync(file, staged);
-						entries.push({archivePath, file: staged, category: 'agents', size: 0, store: false});
-						continue;
-					}
-					const json = redactJsonFile(file);
-					if (!json) {
-						warnings.push(`${archivePath}: not valid JSON, not backed up (it could not be checked for secrets)`);
-						continue;
-					}
-					const staged = path.join(stagingDir, ...archivePath.split('/'));
-					fs.mkdirSync(path.dirname(staged), {recursive: true});
-					fs.writeFileSync(staged, json.text);
-					agentRedactions += json.keys.length;
-					entries.push({archivePath, file: staged, category: 'agents', size: 0, store: false});
-				}
+			for (const plan of [planAgentFiles(store.paths, dump.agentIds, stagingDir), planDocumentFiles(store.paths, dump.documents), planGatewayFiles(store.paths.root, categories, stagingDir)]) {
+				entries.push(...plan.entries);
+				warnings.push(...plan.warnings);
+				redacted.push(...plan.redacted);
 			}
-			if (agentRedactions > 0) redacted.push({category: 'agents', field: 'agents/<id>/*.json', count: agentRedactions, action: 're-enter on restore'});
-			for (const document of dump.documents) {
-				if (!isSafeId(document.id) || !isSafeExt(document.ext)) {
-					warnings.push(`document ${JSON.stringify(document.id).slice(0, 60)}: id or extension not usable as a file name, file not backed up`);
-					continue;
-				}
-				const raw = documentFile(store.paths, document.id, document.ext);
-				if (fs.existsSync(raw)) {
-					entries.push({archivePath: `documents/files/${document.id}.${document.ext}`, file: raw, category: 'documents', size: 0, store: isIncompressible(raw, document.ext, fs.statSync(raw).size)});
-				} else {
-					warnings.push(`document ${document.id}: file missing in the data directory, row kept without it`);
-				}
-				const text = documentTextFile(store.paths, document.id);
-				if (fs.existsSync(text)) entries.push({archivePath: `documents/text/${document.id}.txt`, file: text, category: 'documents', size: 0, store: false});
-			}
-			for (const category of CATEGORIES) {
-				if (!categories.includes(category.id)) continue;
-				for (const spec of category.files ?? []) {
-					const source = path.join(store.paths.root, spec.path);
-					if (!fs.existsSync(source)) {
-						if (!spec.optional) warnings.push(`${spec.path}: not found in the data directory`);
-						continue;
-					}
-					let file = source;
-					if (spec.kind === 'json') {
-						const result = redactJsonFile(source);
-						if (!result) throw new LifeboatError('not-a-gateway', `${spec.path} is not valid JSON; fix it or leave the ${category.id} category out (--categories)`);
-						if (result.keys.length > 0) {
-							redacted.push({category: category.id, field: `${spec.archivePath}:${result.keys.join(',')}`, count: result.keys.length, action: 're-enter on restore'});
-						}
-						file = path.join(stagingDir, spec.archivePath);
-						fs.mkdirSync(path.dirname(file), {recursive: true});
-						fs.writeFileSync(file, result.text);
-					}
-					entries.push({archivePath: spec.archivePath, file, category: category.id, size: 0, store: spec.kind === 'opaque'});
-				}
-			}
+			if (format === 'dir') refuseOverlongFolderNames(entries);
 			for (const entry of entries) entry.size = fs.statSync(entry.file).size;
 			const totalBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
 

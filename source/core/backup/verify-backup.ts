@@ -2,10 +2,13 @@ import crypto from 'node:crypto';
 import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {MANIFEST_PATH, METADATA_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
-import {openArchive, readAll, type ArchiveSource} from '../archive/archive-reader.js';
+import {StringDecoder} from 'node:string_decoder';
+import {routeEntry} from '../archive/archive-paths.js';
+import {openArchive, readAll, type ArchiveEntry, type ArchiveSource} from '../archive/archive-reader.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LifeboatError} from '../errors.js';
-import {parseManifest, parseMetadata} from './read-metadata.js';
+import {parseManifest, parseMetadata, readMetadata} from './read-metadata.js';
+import {RowAudit} from './verify-rows.js';
 
 export type VerifyProgress = {bytesDone: number; bytesTotal: number; filesDone: number; current: string};
 
@@ -34,14 +37,39 @@ async function pipelineNaming(name: string, ...streams: Parameters<typeof pipeli
 	}
 }
 
+/** Splits an entry's bytes into lines as they stream, hashing them on the way. */
+async function readEntryLines(entry: ArchiveEntry, onLine: (line: string, number: number) => void, onBytes: (chunk: Buffer) => void): Promise<void> {
+	const decoder = new StringDecoder('utf8');
+	let rest = '';
+	let number = 0;
+	for await (const chunk of entry.open()) {
+		onBytes(chunk as Buffer);
+		const text = rest + decoder.write(chunk as Buffer);
+		let start = 0;
+		let newline: number;
+		while ((newline = text.indexOf('\n', start)) !== -1) {
+			number++;
+			if (newline > start) onLine(text.slice(start, newline), number);
+			start = newline + 1;
+		}
+		rest = text.slice(start);
+	}
+	rest += decoder.end();
+	if (rest.trim().length > 0) onLine(rest, number + 1);
+}
+
+type Digest = {size: number; sha256: string};
+
 /**
  * Streams through every entry once, hashing it, then checks the result against manifest.json:
  * every listed file present with its size and SHA-256, nothing extra, metadata well-formed and
- * of a supported version. Path, link and bomb checks happen as entries are read.
+ * of a supported version. Path, link and bomb checks happen as entries are read. Unless
+ * `rows: false`, every row and file is also checked the way restore checks it (verify-rows.ts),
+ * so a backup that verifies is a backup that restores.
  */
-export async function verifyBackup(source: ArchiveSource, options: {onProgress?: (progress: VerifyProgress) => void; signal?: AbortSignal} = {}): Promise<VerifyResult> {
+export async function verifyBackup(source: ArchiveSource, options: {onProgress?: (progress: VerifyProgress) => void; signal?: AbortSignal; rows?: boolean} = {}): Promise<VerifyResult> {
 	const problems: string[] = [];
-	const seen = new Map<string, {size: number; sha256: string}>();
+	const seen = new Map<string, Digest>();
 	let metadata: BackupMetadata | undefined;
 	let manifest: BackupManifest | undefined;
 	let code: LifeboatError['code'] | undefined;
@@ -51,7 +79,11 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 		problems.push(error.message);
 		code ??= error.code;
 	};
+	let audit: RowAudit | undefined;
+	const rowProblems = new Map<string, string>();
 	try {
+		// Without readable metadata there is no scope to check rows against: the scan below says why.
+		if (options.rows !== false) audit = await readMetadata(source).then(metadata => new RowAudit(metadata), () => undefined);
 		for await (const entry of openArchive(source).entries()) {
 			if (options.signal?.aborted) throw options.signal.reason ?? new LifeboatError('interrupted', 'Verify cancelled');
 			if (entry.kind === 'directory') continue;
@@ -70,42 +102,80 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 				}
 				continue;
 			}
-			const hash = crypto.createHash('sha256');
-			let size = 0;
-			await pipelineNaming(entry.path,
-				entry.open(),
-				new Writable({
-					write(chunk: Buffer, _encoding, callback) {
-						hash.update(chunk);
-						size += chunk.length;
-						bytesDone += chunk.length;
-						callback();
-					},
-				}),
-			);
-			seen.set(entry.path, {size, sha256: hash.digest('hex')});
+			const digest = await checkEntry(entry, audit, rowProblems, chunk => {
+				bytesDone += chunk.length;
+			});
+			seen.set(entry.path, digest);
 			options.onProgress?.({bytesDone, bytesTotal: metadata?.totalBytes ?? 0, filesDone: seen.size, current: entry.path});
 		}
+		if (audit) for (const problem of audit.finish()) rowProblems.set(`(rows ${rowProblems.size})`, problem);
 	} catch (error) {
 		fail(error);
 		return {ok: false, problems, metadata, manifest, checkedFiles: seen.size, checkedBytes: bytesDone, code};
+	} finally {
+		audit?.close();
 	}
-	if (!seen.has(METADATA_PATH)) problems.push('metadata.json: missing (not a Lifeboat backup)');
-	if (!seen.has(MANIFEST_PATH)) problems.push('manifest.json: missing (the backup was not finished or was cut short)');
-	if (manifest) {
-		const listed = new Set<string>();
-		for (const file of manifest.files) {
-			listed.add(file.path);
-			const actual = seen.get(file.path);
-			if (!actual) problems.push(`${file.path}: listed in the manifest but missing from the archive`);
-			else if (actual.size !== file.size) problems.push(`${file.path}: size ${actual.size} does not match the manifest (${file.size})`);
-			else if (actual.sha256 !== file.sha256) problems.push(`${file.path}: checksum mismatch (file is corrupted)`);
-		}
-		for (const name of seen.keys()) {
-			if (name !== MANIFEST_PATH && !listed.has(name)) problems.push(`${name}: in the archive but not in the manifest`);
-		}
-		if (metadata && manifest.totalBytes !== metadata.totalBytes) problems.push('manifest.json: total bytes disagree with metadata.json');
-	}
+	const fileProblems = manifestProblems(seen, metadata, manifest);
+	problems.push(...fileProblems);
+	// A damaged file is reported as damaged, not by the rows its damage broke.
+	if (fileProblems.length === 0) problems.push(...rowProblems.values());
 	if (problems.length > 0) code ??= 'corrupt-archive';
 	return {ok: problems.length === 0, problems, metadata, manifest, checkedFiles: seen.size, checkedBytes: bytesDone, code};
+}
+
+/** Hashes one entry; a table's rows and a file's owner go to the row audit on the way. */
+async function checkEntry(entry: ArchiveEntry, audit: RowAudit | undefined, rowProblems: Map<string, string>, onBytes: (chunk: Buffer) => void): Promise<Digest> {
+	const hash = crypto.createHash('sha256');
+	let size = 0;
+	const count = (chunk: Buffer) => {
+		hash.update(chunk);
+		size += chunk.length;
+		onBytes(chunk);
+	};
+	const route = audit ? routeEntry(entry.path) : undefined;
+	if (route?.kind === 'unsafe') throw new LifeboatError('unsafe-archive', `${entry.path}: ${route.reason}`);
+	if (route?.kind === 'table') {
+		// The first bad row of a file is kept and the rest of the file still hashed, so a file
+		// that does not match its checksum is reported as such.
+		await readEntryLines(entry, (line, number) => {
+			if (rowProblems.has(entry.path)) return;
+			try {
+				audit!.row(route, line, `${entry.path} line ${number}`);
+			} catch (error) {
+				if (!(error instanceof LifeboatError)) throw error;
+				rowProblems.set(entry.path, error.message);
+			}
+		}, count);
+		audit!.tableDone(route.table.name);
+	} else {
+		if (route && route.kind !== 'metadata' && route.kind !== 'manifest' && route.kind !== 'two-factor' && route.kind !== 'unknown') audit!.file(entry.path, route);
+		await pipelineNaming(entry.path, entry.open(), new Writable({
+			write(chunk: Buffer, _encoding, callback) {
+				count(chunk);
+				callback();
+			},
+		}));
+	}
+	return {size, sha256: hash.digest('hex')};
+}
+
+/** Every manifest entry present with its size and SHA-256, nothing unlisted, totals agreeing. */
+function manifestProblems(seen: ReadonlyMap<string, Digest>, metadata: BackupMetadata | undefined, manifest: BackupManifest | undefined): string[] {
+	const problems: string[] = [];
+	if (!seen.has(METADATA_PATH)) problems.push('metadata.json: missing (not a Lifeboat backup)');
+	if (!seen.has(MANIFEST_PATH)) problems.push('manifest.json: missing (the backup was not finished or was cut short)');
+	if (!manifest) return problems;
+	const listed = new Set<string>();
+	for (const file of manifest.files) {
+		listed.add(file.path);
+		const actual = seen.get(file.path);
+		if (!actual) problems.push(`${file.path}: listed in the manifest but missing from the archive`);
+		else if (actual.size !== file.size) problems.push(`${file.path}: size ${actual.size} does not match the manifest (${file.size})`);
+		else if (actual.sha256 !== file.sha256) problems.push(`${file.path}: checksum mismatch (file is corrupted)`);
+	}
+	for (const name of seen.keys()) {
+		if (name !== MANIFEST_PATH && !listed.has(name)) problems.push(`${name}: in the archive but not in the manifest`);
+	}
+	if (metadata && manifest.totalBytes !== metadata.totalBytes) problems.push('manifest.json: total bytes disagree with metadata.json');
+	return problems;
 }

@@ -24,7 +24,7 @@ import {fileSpecOf, isRestorableTarget, safeTarget} from '../restore/archive-rou
 import {describeFileOnDisk, fileChangesOnDisk, maskedLive, readLive} from '../restore/conflict-detail.js';
 import {FILES_TABLE, type ConflictDetail, type QuarantineEntry, type QuarantineRestore, type RestoreMode} from '../restore/restore-types.js';
 import {mergeRedacted, serializeJson} from '../restore/json-merge.js';
-import {changedColumns, codecFor, rowValues, sameValue, valuesToObject, type RowValues} from '../restore/row-codec.js';
+import {changedColumns, codecFor, displayRow, readLiveRow, rowValues, sameValue, writeRow, type RowValues} from '../rows/table-codec.js';
 import {recoverInterruptedRestores} from '../restore/staging.js';
 
 export const QUARANTINE_KIND = 'lifeboat-quarantine';
@@ -182,17 +182,9 @@ function* rowEntries(dir: string, summary: QuarantineSummary, first: ReadonlySet
 	}
 }
 
-/** Live rows by id, one prepared statement per table. */
+/** Live rows by id, read exactly. */
 function liveRows(store: GatewayStore): (table: string, id: string) => RowValues | undefined {
-	const statements = new Map<string, Database.Statement>();
-	return (table, id) => {
-		let statement = statements.get(table);
-		if (!statement) {
-			statement = store.db.prepare(codecFor(tableSpec(table)).selectSql).raw(true);
-			statements.set(table, statement);
-		}
-		return statement.get(id) as RowValues | undefined;
-	};
+	return (table, id) => readLiveRow(store.db, codecFor(tableSpec(table)), id);
 }
 
 function livePath(store: GatewayStore, target: string): string {
@@ -282,7 +274,7 @@ export function showQuarantineEntry(dataDir: string, restoreId: string, entryId:
 		if (entry.kind === 'row') {
 			const codec = codecFor(tableSpec(entry.table));
 			const live = liveRows(store)(entry.table, entry.id);
-			return {category: entry.category, table: entry.table, id: entry.id, entryId: entry.entryId, liveExists: Boolean(live), backup: valuesToObject(codec, entry.values), live: maskedLive(codec, live), changed: live ? changedColumns(codec, live, entry.values) : []};
+			return {category: entry.category, table: entry.table, id: entry.id, entryId: entry.entryId, liveExists: Boolean(live), backup: displayRow(codec, entry.values), live: maskedLive(codec, live), changed: live ? changedColumns(codec, live, entry.values) : []};
 		}
 		const spec = fileSpecOf(entry.id);
 		const liveFile = livePath(store, entry.id);
@@ -389,11 +381,11 @@ export function acceptQuarantine(dataDir: string, restoreId: string, entryIds?: 
 				const values = [...entry.values];
 				const live = liveRow(entry.table, entry.id);
 				if (live && live[1] !== values[1]) throw new LifeboatError('conflict', `${entry.table} ${entry.id} now belongs to tenant ${String(live[1])}; not accepted`);
-				for (const index of codec.redacted) values[index] = live ? live[index]! : (values[index] ?? REDACTED_MARKER);
-				for (const index of codec.sealed) values[index] = live ? live[index]! : null;
+				for (const index of codec.redacted) values[index] = live ? (live[index] ?? null) : (values[index] ?? REDACTED_MARKER);
+				for (const index of codec.sealed) values[index] = live ? (live[index] ?? null) : null;
 				// Scrubbed text that only differs from live by its redacted credentials keeps live's.
 				for (const index of codec.scrubbed) if (live && sameValue(codec, index, live[index], values[index])) values[index] = live[index]!;
-				store.db.prepare(codec.replaceSql).run(...values);
+				writeRow(store.db, codec, values, {replace: true});
 				tenants.add(values[1] as string);
 				accepted++;
 			}

@@ -1,106 +1,51 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {MANIFEST_PATH, METADATA_PATH, TWO_FACTOR_BLOCK_PATH} from '../archive/archive-format.js';
-import {DAILY_LOG_DIR} from '../backup/dump-tables.js';
+import {documentFileName, documentTextName, gatewayFiles, isPathSegment, isRelativeFilePath, type FileRoute} from '../archive/archive-paths.js';
 import {LifeboatError} from '../errors.js';
-import {CATEGORIES, TABLES, type CategoryId, type GatewayFileSpec, type TableSpec} from '../store/schema.js';
+import type {CategoryId, GatewayFileSpec} from '../store/schema.js';
 import {agentFilePolicy} from '../store/agent-files.js';
-import {assertSafeExt, assertSafeId, isSafeExt, isSafeId} from '../store/safe-ids.js';
 import type {IdMapper} from './id-map.js';
 
-/** What an archive entry is, for restore. */
-export type EntryRoute =
-	| {kind: 'metadata'}
-	| {kind: 'manifest'}
-	| {kind: 'two-factor'; category: 'users'}
-	| {kind: 'table'; category: CategoryId; table: TableSpec}
-	| {kind: 'agent-file'; category: 'agents'; ownerId: string; rest: string}
-	| {kind: 'document-file'; category: 'documents'; ownerId: string; ext: string}
-	| {kind: 'document-text'; category: 'documents'; ownerId: string}
-	| {kind: 'gateway-file'; category: CategoryId; spec: GatewayFileSpec}
-	/** Under agents/ or documents/ but not a shape a backup writes (bad id, extension or path). */
-	| {kind: 'unsafe'; reason: string}
-	| {kind: 'unknown'};
+export {routeEntry, type EntryRoute, type FileRoute} from '../archive/archive-paths.js';
 
-export type FileRoute = Extract<EntryRoute, {kind: 'agent-file' | 'document-file' | 'document-text' | 'gateway-file'}>;
-
-const TABLE_BY_PATH = new Map(TABLES.filter(table => table.name !== 'memory_daily_logs').map(table => [table.archivePath, table]));
-const DAILY_LOGS = TABLES.find(table => table.name === 'memory_daily_logs')!;
-const GATEWAY_FILES = new Map<string, {category: CategoryId; spec: GatewayFileSpec}>();
-for (const category of CATEGORIES) for (const spec of category.files ?? []) GATEWAY_FILES.set(spec.archivePath, {category: category.id, spec});
-
-export function routeEntry(archivePath: string): EntryRoute {
-	if (archivePath === METADATA_PATH) return {kind: 'metadata'};
-	if (archivePath === MANIFEST_PATH) return {kind: 'manifest'};
-	if (archivePath === TWO_FACTOR_BLOCK_PATH) return {kind: 'two-factor', category: 'users'};
-	const table = TABLE_BY_PATH.get(archivePath);
-	if (table) return {kind: 'table', category: table.category, table};
-	if (archivePath.startsWith(DAILY_LOG_DIR) && archivePath.endsWith('.jsonl') && !archivePath.slice(DAILY_LOG_DIR.length).includes('/')) {
-		return {kind: 'table', category: 'memory', table: DAILY_LOGS};
-	}
-	const gateway = GATEWAY_FILES.get(archivePath);
-	if (gateway) return {kind: 'gateway-file', ...gateway};
-	if (archivePath.startsWith('agents/')) {
-		const match = /^agents\/([^/]+)\/(.+)$/.exec(archivePath);
-		if (!match || !isSafeId(match[1])) return {kind: 'unsafe', reason: 'not agents/<agent id>/<file>, with a valid agent id'};
-		if (!isSafeRelativePath(match[2]!)) return {kind: 'unsafe', reason: 'not a valid file path inside an agent folder'};
-		return {kind: 'agent-file', category: 'agents', ownerId: match[1]!, rest: match[2]!};
-	}
-	if (archivePath.startsWith('documents/files/')) {
-		const name = archivePath.slice('documents/files/'.length);
-		const dot = name.indexOf('.');
-		const id = name.slice(0, dot);
-		const ext = name.slice(dot + 1);
-		if (dot < 0 || !isSafeId(id) || !isSafeExt(ext)) return {kind: 'unsafe', reason: 'not documents/files/<document id>.<ext>, with a valid id and extension'};
-		return {kind: 'document-file', category: 'documents', ownerId: id, ext};
-	}
-	if (archivePath.startsWith('documents/text/')) {
-		const match = /^documents\/text\/([^/]+)\.txt$/.exec(archivePath);
-		if (!match || !isSafeId(match[1])) return {kind: 'unsafe', reason: 'not documents/text/<document id>.txt, with a valid id'};
-		return {kind: 'document-text', category: 'documents', ownerId: match[1]!};
-	}
-	return {kind: 'unknown'};
-}
-
-/** A relative path inside an agent folder: plain segments, no dot segments, backslashes or control characters. */
-export function isSafeRelativePath(relative: string): boolean {
-	if (relative.length === 0 || relative.length > 1024) return false;
-	return relative.split('/').every(segment => segment.length > 0 && segment.length <= 255 && segment !== '.' && segment !== '..' && !/[\\\u0000-\u001f\u007f]/.test(segment));
-}
+const GATEWAY_FILES = gatewayFiles();
 
 /** Where a file entry lands, relative to the data dir ('/'-separated), after id remapping. */
 export function fileTarget(route: FileRoute, mapper: IdMapper): string {
 	switch (route.kind) {
 		case 'agent-file':
-			return `agents/${assertSafeId(mapper.id(route.ownerId), 'agent')}/${route.rest}`;
+			return `agents/${usableName(mapper.id(route.ownerId), 'agent')}/${route.rest}`;
 		case 'document-file':
-			return `documents/files/${assertSafeId(mapper.id(route.ownerId), 'document')}.${assertSafeExt(route.ext, 'document')}`;
+			return `documents/files/${usableName(documentFileName(mapper.id(route.ownerId), route.ext), 'document')}`;
 		case 'document-text':
-			return `documents/text/${assertSafeId(mapper.id(route.ownerId), 'document')}.txt`;
+			return `documents/text/${usableName(documentTextName(mapper.id(route.ownerId)), 'document')}`;
 		case 'gateway-file':
 			return route.spec.path;
 	}
 }
 
+function usableName(name: string | undefined, what: string): string {
+	if (!isPathSegment(name)) throw new LifeboatError('unsafe-archive', `${what} ${JSON.stringify(String(name)).slice(0, 80)} cannot name a file; nothing was restored`);
+	return name;
+}
+
 /**
  * True when a data-dir relative target is one a restore may write or delete: a gateway file named
- * in the schema, agents/<safe id>/<plain path>, documents/files/<safe id>.<safe ext> or
- * documents/text/<safe id>.txt. Every path restore touches is checked against this.
+ * in the schema, agents/<name>/<relative path>, documents/files/<name> or documents/text/<name>.txt,
+ * every name a usable file name (archive-paths.ts). Every path restore touches is checked against this.
  */
 export function isRestorableTarget(target: string): boolean {
 	if (gatewayFileSpec(target)) return true;
-	let match = /^agents\/([^/]+)\/(.+)$/.exec(target);
-	if (match) return isSafeId(match[1]) && isSafeRelativePath(match[2]!);
-	match = /^documents\/files\/([^/.]+)\.([^/]+)$/.exec(target);
-	if (match) return isSafeId(match[1]) && isSafeExt(match[2]);
-	match = /^documents\/text\/([^/.]+)\.txt$/.exec(target);
-	if (match) return isSafeId(match[1]);
-	return false;
+	const [top, kind, ...rest] = target.split('/');
+	if (top === 'agents') return isPathSegment(kind) && isRelativeFilePath(rest.join('/')) && rest.length > 0;
+	if (top !== 'documents' || rest.length !== 1 || !isPathSegment(rest[0])) return false;
+	return kind === 'files' || (kind === 'text' && rest[0]!.endsWith('.txt'));
 }
 
 /** The agent id of an agents/<id>/… target. */
 export function agentOfTarget(target: string): string | undefined {
-	return /^agents\/([^/]+)\//.exec(target)?.[1];
+	const [top, agent, ...rest] = target.split('/');
+	return top === 'agents' && rest.length > 0 ? agent : undefined;
 }
 
 /**
@@ -110,8 +55,8 @@ export function agentOfTarget(target: string): string | undefined {
 export function fileSpecOf(target: string): GatewayFileSpec | undefined {
 	const gateway = gatewayFileSpec(target);
 	if (gateway) return gateway;
-	const agent = /^agents\/[^/]+\/(.+)$/.exec(target);
-	if (agent && agentFilePolicy(agent[1]!) === 'redact-json') return {path: target, archivePath: target, kind: 'json'};
+	const agent = agentOfTarget(target);
+	if (agent !== undefined && agentFilePolicy(target.slice(`agents/${agent}/`.length)) === 'redact-json') return {path: target, archivePath: target, kind: 'json'};
 	return undefined;
 }
 

@@ -10,7 +10,7 @@ import {changedPaths, mergeRedacted} from './json-merge.js';
 import {REDACTED_MARKER, SECRET_JSON_KEY} from '../store/schema.js';
 import {resolveContext} from './restore-context.js';
 import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
-import {changedColumns, codecFor, isLiveSecret, rowValues, valuesToObject, type RowValues, type TableCodec} from './row-codec.js';
+import {changedColumns, codecFor, displayRow, isLiveSecret, readLiveRow, rowValues, type RowValues, type TableCodec} from '../rows/table-codec.js';
 
 /** Shown instead of a live secret in side-by-side views: secrets never reach the screen. */
 export const LIVE_SECRET_MASK = '[secret: kept]';
@@ -19,7 +19,7 @@ const PREVIEW_BYTES = 64 * 1024;
 
 export function maskedLive(codec: TableCodec, live: RowValues | undefined): Record<string, unknown> {
 	if (!live) return {};
-	const out = valuesToObject(codec, live);
+	const out = displayRow(codec, live);
 	for (const index of [...codec.redacted, ...codec.sealed]) {
 		if (isLiveSecret(live[index])) out[codec.names[index]!] = LIVE_SECRET_MASK;
 	}
@@ -174,8 +174,8 @@ export async function getConflictDetail(options: RestoreOptions, category: Categ
 			consider(rest + decoder.end());
 		}
 		if (!found) throw new LifeboatError('usage', `No ${table} ${id} in this backup`);
-		const live = store.db.prepare(codec.selectSql).raw(true).get(id) as RowValues | undefined;
-		return {category, table, id, backup: valuesToObject(codec, found), live: maskedLive(codec, live), changed: live ? changedColumns(codec, live, found) : codec.compared.map(index => codec.names[index]!)};
+		const live = readLiveRow(store.db, codec, id);
+		return {category, table, id, backup: displayRow(codec, found), live: maskedLive(codec, live), changed: live ? changedColumns(codec, live, found) : codec.compared.map(index => codec.names[index]!)};
 	} finally {
 		store.close();
 	}

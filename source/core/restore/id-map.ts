@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type {TableCodec, RowValues} from './row-codec.js';
+import type {RowValues, TableCodec} from '../rows/table-codec.js';
 
 /**
  * How backup ids become live ids. Without --into-tenant ids are kept. With it, every id is
@@ -18,8 +18,8 @@ export type IdMapper = {
 };
 
 export function remapId(targetTenantId: string, oldId: string): string {
-	const underscore = oldId.indexOf('_');
-	const prefix = underscore > 0 && underscore <= 12 ? oldId.slice(0, underscore + 1) : '';
+	// Keep a short kind prefix (`agt_`) when there is a plain one, so remapped ids stay readable.
+	const prefix = /^[A-Za-z0-9]{1,11}_/.exec(oldId)?.[0] ?? '';
 	return prefix + crypto.createHash('sha256').update(`${targetTenantId}\u0000${oldId}`).digest('hex').slice(0, 16);
 }
 
@@ -53,7 +53,8 @@ export function tenantMapper(sourceTenantId: string, targetTenantId: string): Id
 			values[1] = targetTenantId;
 			codec.columns.forEach((column, index) => {
 				const value = values[index];
-				if (typeof value !== 'string') return;
+				// An empty reference points nowhere in any tenant: it stays empty.
+				if (typeof value !== 'string' || value === '') return;
 				if (column.ref) values[index] = id(value);
 				else if (column.refList) values[index] = remapIdList(value, id);
 			});

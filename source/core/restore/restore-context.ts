@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import {MANIFEST_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
 import {openArchive} from '../archive/archive-reader.js';
+import {backupTenants} from '../backup/backup-scope.js';
 import {parseManifest, readMetadata} from '../backup/read-metadata.js';
 import {LifeboatError} from '../errors.js';
 import type {GatewayStore, TenantSummary} from '../store/gateway-store.js';
 import {CATEGORY_IDS, categorySpec, isCategoryId, type CategoryId} from '../store/schema.js';
-import {isSafeId} from '../store/safe-ids.js';
 import {IDENTITY_MAPPER, newTenantId, tenantMapper, type IdMapper} from './id-map.js';
 import type {RestoreMode, RestoreOptions, RestorePlan} from './restore-types.js';
 
@@ -61,25 +61,6 @@ export async function readManifestUpFront(options: RestoreOptions): Promise<Back
 	const text = await reader.readEntry(MANIFEST_PATH);
 	if (!text) throw new LifeboatError('corrupt-archive', 'manifest.json: missing (the backup was not finished or was cut short)');
 	return parseManifest(text);
-}
-
-/**
- * The tenants a backup's rows may belong to, which are also the tenants a replace restore wipes.
- * metadata.json is untrusted: a one-tenant backup (metadata.tenant set) covers exactly that
- * tenant whatever `tenants` lists, and must list it there; every tenant id must be a safe id.
- */
-export function backupTenants(metadata: BackupMetadata): BackupMetadata['tenants'] {
-	const unsafe = (message: string) => new LifeboatError('unsafe-archive', `metadata.json: ${message}; nothing was restored`);
-	const valid = (tenant: unknown): tenant is BackupMetadata['tenants'][number] => {
-		const candidate = tenant as {id?: unknown; slug?: unknown; name?: unknown} | null;
-		return Boolean(candidate) && typeof candidate === 'object' && isSafeId(candidate!.id) && typeof candidate!.slug === 'string' && typeof candidate!.name === 'string';
-	};
-	if (!Array.isArray(metadata.tenants) || !metadata.tenants.every(valid)) throw unsafe('tenants must be a list of tenants with valid ids');
-	if (metadata.tenant === null || metadata.tenant === undefined) return metadata.tenants;
-	if (!valid(metadata.tenant)) throw unsafe('tenant is malformed or its id is not a valid id');
-	const own = metadata.tenants.filter(tenant => tenant.id === metadata.tenant!.id);
-	if (own.length === 0) throw unsafe(`tenant ${metadata.tenant.id} is not among the tenants it lists`);
-	return [own[0]!];
 }
 
 export async function resolveContext(options: RestoreOptions, store: GatewayStore, metadata?: BackupMetadata): Promise<RestoreContext> {

@@ -12,14 +12,16 @@ import {hashingTap} from '../hashing-tap.js';
 import {JsonlSpool} from '../jsonl-spool.js';
 import {LifeboatError} from '../errors.js';
 import {categorySpec, CATEGORIES, REDACTED_MARKER, tableSpec, type CategoryId} from '../store/schema.js';
+import {documentFileName, documentTextName, isPathSegment} from '../archive/archive-paths.js';
 import {agentOfTarget, fileTarget, isRestorableTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
 import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
 import {agentFilePolicy} from '../store/agent-files.js';
-import {isSafeExt, isSafeId} from '../store/safe-ids.js';
 import {redactJson} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
-import {codecFor, isLiveSecret, sameContent, sameValue, rowValues as rowValuesOf, valuesToObject, type RowValues, type TableCodec} from './row-codec.js';
+import {codecFor, encodeRow, isLiveSecret, readLiveRow, rowValues as rowValuesOf, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {ReferenceCheck} from '../rows/reference-check.js';
+import {bindValue, decodeValue, isProblem, sameStored, showId, type StoredValue} from '../rows/value-codec.js';
 import type {Staging} from './staging.js';
 import {unsealTwoFactor, type TwoFactorSecrets} from '../backup/two-factor-block.js';
 
@@ -43,7 +45,7 @@ export type PassOutcome = {
 	categories: CategoryPlan[];
 	secretsToReenter: RedactionNote[];
 	warnings: string[];
-	twoFactor: {users: number; restorable: boolean} | null;
+	twoFactor: {users: number; restorable: boolean; restored: number} | null;
 	applied: {inserted: number; identical: number; quarantined: number; deleted: number; files: number};
 	quarantined: {tables: Record<string, number>; files: Array<{category: CategoryId; target: string}>};
 };
@@ -96,7 +98,7 @@ async function hashFile(file: string): Promise<string> {
 }
 
 
-type PendingSealed = {table: string; column: string; newId: string; oldId: string; live: unknown};
+type PendingSealed = {table: string; column: string; newId: string; oldId: string; live: StoredValue; replaceLive: boolean};
 
 /**
  * One pass over the archive against the live store. In `plan` mode it only classifies (new,
@@ -121,7 +123,9 @@ export class RestorePass {
 	/** The same agents after id remapping (their folders are the ones the restore writes). */
 	private readonly restoredAgentIds = new Set<string>();
 	/** Document id (as in the archive) → ext, from the backup's documents index. */
-	private readonly backupDocuments = new Map<string, string>();
+	private readonly backupDocuments = new Map<string, StoredValue>();
+	private references: ReferenceCheck | undefined;
+	private sealedRestored = 0;
 	/** Tables read to the end (so a file whose owner is not among their rows can be refused at once). */
 	private readonly tablesRead = new Set<string>();
 	/** Files read before their owner's table (folder archives list files first): checked at the end. */
@@ -198,10 +202,8 @@ export class RestorePass {
 		};
 		if (this.ctx.categories.includes('agents')) {
 			for (const {id} of this.db.prepare(`SELECT id FROM agents WHERE ${this.scopeSql('agents')}`).all(...scope) as Array<{id: unknown}>) {
-				if (!isSafeId(id)) {
-					this.warnings.push(`agent ${JSON.stringify(String(id)).slice(0, 80)} in the live database has an invalid id; its folder was left alone`);
-					continue;
-				}
+				// An id that cannot name a folder (empty, `..`, a slash) has none.
+				if (!isPathSegment(id)) continue;
 				const dir = path.join(this.root, 'agents', id);
 				const stats = fs.lstatSync(dir, {throwIfNoEntry: false});
 				if (!stats) continue;
@@ -214,12 +216,9 @@ export class RestorePass {
 		}
 		if (this.ctx.categories.includes('documents')) {
 			for (const {id, ext} of this.db.prepare(`SELECT id, ext FROM documents WHERE ${this.scopeSql('documents')}`).all(...scope) as Array<{id: unknown; ext: unknown}>) {
-				if (!isSafeId(id) || !isSafeExt(ext)) {
-					this.warnings.push(`document ${JSON.stringify(String(id)).slice(0, 80)} in the live database has an invalid id or extension; its files were left alone`);
-					continue;
-				}
-				for (const target of [`documents/files/${id}.${ext}`, `documents/text/${id}.txt`]) {
-					if (fs.lstatSync(path.join(this.root, ...target.split('/')), {throwIfNoEntry: false})) add('documents', target);
+				const names = [documentFileName(id, ext) && `documents/files/${documentFileName(id, ext)}`, documentTextName(id) && `documents/text/${documentTextName(id)}`];
+				for (const target of names) {
+					if (target && fs.lstatSync(path.join(this.root, ...target.split('/')), {throwIfNoEntry: false})) add('documents', target);
 				}
 			}
 		}
@@ -258,6 +257,23 @@ export class RestorePass {
 		// Random-access archives: the manifest up front; tar.gz: when reached (it is last).
 		this.manifest = await readManifestUpFront(this.ctx.options);
 		this.snapshotLive();
+		this.references = new ReferenceCheck(this.db, {live: true, restored: new Set(this.restoredTables().map(({table}) => table))});
+		try {
+			await this.readArchive();
+			this.references.finish();
+		} finally {
+			this.references.close();
+		}
+		for (const {path: where, route} of this.ownerChecks) this.checkOwner(where, route, true);
+		this.checkManifest();
+		if (this.ctx.categories.includes('users') && this.ctx.metadata.twoFactor) await this.unseal();
+		this.resolveSealed();
+		if (this.ctx.mode === 'replace') this.deleteMissing();
+		this.closeSpools();
+		return this.outcome();
+	}
+
+	private async readArchive(): Promise<void> {
 		for await (const entry of openArchive(this.ctx.options.source).entries()) {
 			this.checkAbort();
 			if (entry.kind === 'directory') continue;
@@ -286,13 +302,6 @@ export class RestorePass {
 					await this.file(entry, route);
 			}
 		}
-		for (const {path: where, route} of this.ownerChecks) this.checkOwner(where, route, true);
-		this.checkManifest();
-		if (this.ctx.categories.includes('users') && this.ctx.metadata.twoFactor) await this.unseal();
-		this.resolveSealed();
-		if (this.ctx.mode === 'replace') this.deleteMissing();
-		this.closeSpools();
-		return this.outcome();
 	}
 
 	private counts(category: CategoryId, table: string): TableCounts {
@@ -318,10 +327,7 @@ export class RestorePass {
 	private async table(entry: ArchiveEntry, route: Extract<EntryRoute, {kind: 'table'}>): Promise<void> {
 		const codec = codecFor(route.table);
 		const table = route.table.name;
-		const counts = this.counts(route.category, table);
 		const skipRows = table === 'tenants' && this.ctx.intoTenant !== null;
-		const lookup = this.liveHasRows.get(table) ? this.statement(`select:${table}`, codec.selectSql).raw(true) : undefined;
-		const replace = this.ctx.mode === 'replace';
 		let line = 0;
 		const onLine = (text: string) => {
 			line++;
@@ -337,60 +343,80 @@ export class RestorePass {
 				if (values[0] === this.ctx.mapper.sourceTenantId) this.sourceTenantPlan = String(values[codec.names.indexOf('plan')]);
 				return;
 			}
-			const oldId = values[0] as string;
-			if (table === 'documents') this.backupDocuments.set(oldId, values[codec.extColumn!] as string);
-			this.ctx.mapper.values(codec, values);
-			const id = values[0] as string;
-			if (table === 'agents') {
-				this.backupAgentIds.add(oldId);
-				this.restoredAgentIds.add(id);
-			}
-			const live = lookup?.get(id) as RowValues | undefined;
-			let status: Status = 'new';
-			if (live) {
-				if (live[1] !== values[1]) {
-					throw new LifeboatError('conflict', `${table} ${id} already exists in tenant ${String(live[1])}, not ${String(values[1])} (id collision); nothing was restored`);
-				}
-				status = sameContent(codec, live, values) ? 'identical' : 'conflict';
-			}
-			if (status === 'new') counts.new++;
-			else if (status === 'identical') counts.identical++;
-			else {
-				counts.conflicts++;
-				this.conflict(route.category, {table, id});
-			}
-			if (status === 'conflict' && !replace) {
-				if (this.applying) {
-					this.quarantineSpool(route.category, table).write(valuesToObject(codec, values));
-					this.quarantinedTables[`${route.category}/${table}`] = (this.quarantinedTables[`${route.category}/${table}`] ?? 0) + 1;
-					this.applied.quarantined++;
-				}
-			} else if (status !== 'identical') {
-				this.fillSecrets(codec, values, oldId, live);
-				if (this.applying) {
-					const statement = status === 'new' ? this.statement(`insert:${table}`, codec.insertSql) : this.statement(`replace:${table}`, codec.replaceSql);
-					try {
-						statement.run(...values);
-					} catch (error) {
-						if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw corrupt(`${where}: ${table} ${id} appears twice in the backup`);
-						throw error;
-					}
-					this.applied.inserted++;
-				}
-			} else if (this.applying) {
-				this.applied.identical++;
-			}
-			if (replace && this.applying) this.statement(`seen:${table}`, `INSERT OR IGNORE INTO temp.lifeboat_seen_${table} (id) VALUES (?)`).run(id);
-			this.rows++;
-			if (this.rows % 20_000 === 0) this.progress(route.category);
-			if (this.applying && this.hooks.failAfterRows !== undefined && this.rows >= this.hooks.failAfterRows) {
-				throw new LifeboatError('interrupted', `Test failure injected after ${this.rows} rows`);
-			}
-			if (this.applying && this.hooks.pauseAfterRows !== undefined && this.rows === this.hooks.pauseAfterRows) pauseForever(`after ${this.rows} rows`);
+			this.row(codec, route.category, values, where);
 		};
 		this.record(entry, await this.readLines(entry, onLine));
 		this.tablesRead.add(table);
+		this.references!.tableDone(table);
 		this.progress(route.category);
+	}
+
+	/** One row of the archive: remapped, checked for references, classified, then applied. */
+	private row(codec: TableCodec, category: CategoryId, values: RowValues, where: string): void {
+		const table = codec.spec.name;
+		const oldId = values[0] as string;
+		if (table === 'documents') this.backupDocuments.set(oldId, values[codec.extColumn!] ?? null);
+		this.ctx.mapper.values(codec, values);
+		this.references!.row(codec, values, where);
+		const id = values[0] as string;
+		if (table === 'agents') {
+			this.backupAgentIds.add(oldId);
+			this.restoredAgentIds.add(id);
+		}
+		const live = this.liveHasRows.get(table) ? readLiveRow(this.db, codec, id) : undefined;
+		let status: Status = 'new';
+		if (live) {
+			if (live[1] !== values[1]) {
+				throw new LifeboatError('conflict', `${table} ${showId(id)} already exists in tenant ${showId(live[1])}, not ${showId(values[1])} (id collision); nothing was restored`);
+			}
+			status = sameContent(codec, live, values) ? 'identical' : 'conflict';
+		}
+		const counts = this.counts(category, table);
+		if (status === 'new') counts.new++;
+		else if (status === 'identical') counts.identical++;
+		else {
+			counts.conflicts++;
+			this.conflict(category, {table, id});
+		}
+		this.applyRow(codec, category, values, {status, oldId, live, where});
+		if (this.ctx.mode === 'replace' && this.applying) this.statement(`seen:${table}`, `INSERT OR IGNORE INTO temp.lifeboat_seen_${table} (id) VALUES (?)`).run(id);
+		this.rows++;
+		if (this.rows % 20_000 === 0) this.progress(category);
+		if (this.applying && this.hooks.failAfterRows !== undefined && this.rows >= this.hooks.failAfterRows) {
+			throw new LifeboatError('interrupted', `Test failure injected after ${this.rows} rows`);
+		}
+		if (this.applying && this.hooks.pauseAfterRows !== undefined && this.rows === this.hooks.pauseAfterRows) pauseForever(`after ${this.rows} rows`);
+	}
+
+	/**
+	 * Writes (apply mode) what the classification decided: a conflict of an additive restore goes
+	 * to quarantine, new and (replace) conflicting rows are written with their secrets resolved,
+	 * identical rows stay, apart from a sealed 2FA secret the backup can bring back (resolveSealed).
+	 */
+	private applyRow(codec: TableCodec, category: CategoryId, values: RowValues, row: {status: Status; oldId: string; live: RowValues | undefined; where: string}): void {
+		const table = codec.spec.name;
+		const {status, oldId, live} = row;
+		if (status === 'conflict' && this.ctx.mode !== 'replace') {
+			if (!this.applying) return;
+			this.quarantineSpool(category, table).write(encodeRow(codec, values));
+			this.quarantinedTables[`${category}/${table}`] = (this.quarantinedTables[`${category}/${table}`] ?? 0) + 1;
+			this.applied.quarantined++;
+			return;
+		}
+		if (status === 'identical') {
+			this.pendSealed(codec, values, oldId, live);
+			if (this.applying) this.applied.identical++;
+			return;
+		}
+		this.fillSecrets(codec, values, oldId, live);
+		if (!this.applying) return;
+		try {
+			writeRow(this.db, codec, values, {replace: status !== 'new'});
+		} catch (error) {
+			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw corrupt(`${row.where}: ${table} ${showId(values[0])} appears twice in the backup`);
+			throw error;
+		}
+		this.applied.inserted++;
 	}
 
 	/**
@@ -449,11 +475,24 @@ export class RestorePass {
 			}
 		}
 		for (const index of codec.sealed) {
-			const liveValue = live ? live[index] : null;
+			const liveValue = live ? (live[index] ?? null) : null;
 			if (values[index] !== null) {
-				this.pendingSealed.push({table: codec.spec.name, column: codec.names[index]!, newId: values[0] as string, oldId, live: liveValue});
+				this.pendingSealed.push({table: codec.spec.name, column: codec.names[index]!, newId: values[0] as string, oldId, live: liveValue, replaceLive: true});
 			}
-			values[index] = isLiveSecret(liveValue) ? liveValue! : null;
+			values[index] = isLiveSecret(liveValue) ? liveValue : null;
+		}
+	}
+
+	/**
+	 * An identical row's sealed columns (compared rows leave secrets out): the backup's secret is
+	 * still brought back when the block opens, over a different live one in replace mode, where
+	 * there is none in additive mode.
+	 */
+	private pendSealed(codec: TableCodec, values: RowValues, oldId: string, live: RowValues | undefined): void {
+		for (const index of codec.sealed) {
+			if (values[index] === null) continue;
+			const liveValue = live ? (live[index] ?? null) : null;
+			this.pendingSealed.push({table: codec.spec.name, column: codec.names[index]!, newId: values[0] as string, oldId, live: liveValue, replaceLive: this.ctx.mode === 'replace'});
 		}
 	}
 
@@ -472,9 +511,15 @@ export class RestorePass {
 		const secrets = this.secrets;
 		const missing = new Map<string, number>();
 		for (const pending of this.pendingSealed) {
-			const value = secrets?.[pending.table]?.[pending.column]?.[pending.oldId];
-			if (typeof value === 'string' && value.length > 0) {
-				if (this.applying) this.statement(`seal:${pending.table}.${pending.column}`, `UPDATE ${pending.table} SET ${pending.column} = ? WHERE id = ?`).run(value, pending.newId);
+			const raw = secrets?.[pending.table]?.[pending.column]?.[pending.oldId];
+			const value = raw === undefined ? null : decodeValue(raw, 'TEXT');
+			if (value !== null && !isProblem(value)) {
+				if (isLiveSecret(pending.live) && (!pending.replaceLive || sameStored(pending.live, value))) continue;
+				this.sealedRestored++;
+				if (!this.applying) continue;
+				const bound = bindValue(value);
+				const sql = `UPDATE ${pending.table} SET ${pending.column} = ${bound.castText ? 'CAST(? AS TEXT)' : '?'} WHERE id = ?`;
+				this.statement(`seal:${pending.table}.${pending.column}:${bound.castText}`, sql).run(bound.param, pending.newId);
 			} else if (!isLiveSecret(pending.live)) {
 				const field = `${pending.table}.${pending.column}`;
 				missing.set(field, (missing.get(field) ?? 0) + 1);
@@ -726,7 +771,7 @@ export class RestorePass {
 			const action = sealed ? 're-enroll 2FA' : table === 'node_pairings' ? 're-pair the node' : (actions.get(field) ?? 're-enter after restore');
 			return {category, field, count, action};
 		});
-		const twoFactor = this.ctx.metadata.twoFactor && this.ctx.categories.includes('users') ? {users: this.ctx.metadata.twoFactor.users, restorable: this.secrets !== undefined} : null;
+		const twoFactor = this.ctx.metadata.twoFactor && this.ctx.categories.includes('users') ? {users: this.ctx.metadata.twoFactor.users, restorable: this.secrets !== undefined, restored: this.sealedRestored} : null;
 		return {
 			categories,
 			secretsToReenter,

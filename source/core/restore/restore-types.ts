@@ -73,7 +73,8 @@ export type RestorePlan = {
 	/** Tenants whose data the restore touches (replace wipes these, in the selected categories only). */
 	scopeTenantIds: string[];
 	/** 2FA secrets in the backup and whether this restore can open them. */
-	twoFactor: {users: number; restorable: boolean} | null;
+	/** `restored`: users whose 2FA secret the restore writes (or would write) from the sealed block. */
+	twoFactor: {users: number; restorable: boolean; restored: number} | null;
 	/** Wall time of the planning pass (verify included). */
 	durationMs: number;
 };

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import {assertSafeExt, assertSafeId} from './safe-ids.js';
+import {LifeboatError} from '../errors.js';
 
 /** Where each part of a gateway lives inside its data directory. */
 export type GatewayPaths = {
@@ -26,15 +26,58 @@ export function gatewayPaths(dataDir: string): GatewayPaths {
 	};
 }
 
-// Every id-derived path is checked here, the one place paths are built from ids.
+/** Longest relative path of a file inside an agent folder (Linux PATH_MAX). */
+export const MAX_AGENT_PATH_BYTES = 4096;
+
+/** Longest name of one file or folder (bytes), as on common Linux file systems. */
+export const MAX_SEGMENT_BYTES = 255;
+
+/** A name usable as one file or folder name: not empty, `.` or `..`, no `/` or NUL, at most 255 bytes. */
+export function isPathSegment(name: unknown): name is string {
+	return (
+		typeof name === 'string' &&
+		name.length > 0 &&
+		name !== '.' &&
+		name !== '..' &&
+		!name.includes('/') &&
+		!name.includes('\u0000') &&
+		Buffer.byteLength(name, 'utf8') <= MAX_SEGMENT_BYTES
+	);
+}
+
+/** A relative path of plain segments ('/'-separated), each a usable name, within PATH_MAX. */
+export function isRelativeFilePath(relative: string): boolean {
+	return relative.length > 0 && Buffer.byteLength(relative, 'utf8') <= MAX_AGENT_PATH_BYTES && relative.split('/').every(segment => isPathSegment(segment));
+}
+
+/** The live file name of a document (documents/files/<id>.<ext>), if the gateway can have one. */
+export function documentFileName(documentId: unknown, ext: unknown): string | undefined {
+	if (typeof documentId !== 'string' || typeof ext !== 'string' || documentId.length === 0) return undefined;
+	const name = `${documentId}.${ext}`;
+	return isPathSegment(name) ? name : undefined;
+}
+
+/** The live file name of a document's extracted text (documents/text/<id>.txt). */
+export function documentTextName(documentId: unknown): string | undefined {
+	if (typeof documentId !== 'string' || documentId.length === 0) return undefined;
+	const name = `${documentId}.txt`;
+	return isPathSegment(name) ? name : undefined;
+}
+
+function usable(name: string | undefined, what: string): string {
+	if (!isPathSegment(name)) throw new LifeboatError('usage', `${what} ${JSON.stringify(String(name)).slice(0, 80)} cannot name a file or folder`);
+	return name;
+}
+
+// Every id-derived path is checked here: ids can be any text, but only a usable name becomes a path.
 export function agentDir(paths: GatewayPaths, agentId: string): string {
-	return path.join(paths.agents, assertSafeId(agentId, 'agent'));
+	return path.join(paths.agents, usable(agentId, 'agent'));
 }
 
 export function documentFile(paths: GatewayPaths, documentId: string, ext: string): string {
-	return path.join(paths.documentFiles, `${assertSafeId(documentId, 'document')}.${assertSafeExt(ext, 'document')}`);
+	return path.join(paths.documentFiles, usable(documentFileName(documentId, ext), 'document'));
 }
 
 export function documentTextFile(paths: GatewayPaths, documentId: string): string {
-	return path.join(paths.documentText, `${assertSafeId(documentId, 'document')}.txt`);
+	return path.join(paths.documentText, usable(documentTextName(documentId), 'document'));
 }

@@ -1,0 +1,52 @@
+import type Database from 'better-sqlite3';
+import {RawText, type StoredValue} from './value-codec.js';
+
+/**
+ * Reading rows from SQLite without losing anything: integers come as BigInt (exact past 2^53),
+ * BLOBs as Buffers, and TEXT that is not valid UTF-8 (which the driver would decode with U+FFFD
+ * replacement characters) is read again as its bytes. Backup dumps and restore's live lookups
+ * both read through here, so both sides see the same values.
+ */
+export type ExactStatement = {
+	/** Rows as arrays in the selected columns' order (without the trailing rowid). */
+	iterate(...params: unknown[]): IterableIterator<StoredValue[]>;
+	get(...params: unknown[]): StoredValue[] | undefined;
+};
+
+/**
+ * `sql` selects the wanted columns of `table` followed by `_rowid_` as its last column; the
+ * statement hands back the columns without it.
+ */
+export function prepareExact(db: Database.Database, table: string, columns: readonly string[], sql: string): ExactStatement {
+	const statement = db.prepare(sql).raw(true).safeIntegers(true);
+	const rawByColumn = new Map<string, Database.Statement>();
+	const rawText = (column: string, rowid: unknown): Buffer | undefined => {
+		let raw = rawByColumn.get(column);
+		if (!raw) {
+			raw = db.prepare(`SELECT CAST(${column} AS BLOB) FROM ${table} WHERE _rowid_ = ?`).pluck(true).safeIntegers(true);
+			rawByColumn.set(column, raw);
+		}
+		return raw.get(rowid) as Buffer | undefined;
+	};
+	const finish = (row: unknown[]): StoredValue[] => {
+		const rowid = row[row.length - 1];
+		const values = row.slice(0, -1) as StoredValue[];
+		for (let index = 0; index < values.length; index++) {
+			const value = values[index];
+			// Only text holding U+FFFD can have been decoded lossily; real U+FFFD text re-encodes to its bytes.
+			if (typeof value !== 'string' || !value.includes('\uFFFD')) continue;
+			const bytes = rawText(columns[index]!, rowid);
+			if (bytes && !bytes.equals(Buffer.from(value, 'utf8'))) values[index] = new RawText(bytes);
+		}
+		return values;
+	};
+	return {
+		*iterate(...params: unknown[]) {
+			for (const row of statement.iterate(...params) as Iterable<unknown[]>) yield finish(row);
+		},
+		get(...params: unknown[]) {
+			const row = statement.get(...params) as unknown[] | undefined;
+			return row ? finish(row) : undefined;
+		},
+	};
+}

@@ -1,0 +1,128 @@
+import type Database from 'better-sqlite3';
+import {LifeboatError} from '../errors.js';
+import {TABLES} from '../store/schema.js';
+import {showId, type StoredValue} from './value-codec.js';
+import type {TableCodec} from './table-codec.js';
+
+/** Tables some `ref` or `refList` column points into: only their ids need remembering. */
+const REFERENCED = new Set(TABLES.flatMap(table => table.columns.flatMap(column => [column.ref, column.refList].filter((name): name is string => Boolean(name)))));
+
+/** The ids of a `refList` value (a JSON array); anything else holds no reference. */
+export function listedIds(value: StoredValue): string[] {
+	if (typeof value !== 'string') return [];
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(value);
+	} catch {
+		return [];
+	}
+	return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === 'string' && item !== '') : [];
+}
+
+/**
+ * Tenant isolation of references: a row may point at a row of its own tenant, or at nothing (a
+ * gateway can hold dangling or empty references, and they are carried as they are), but never at
+ * another tenant's row, whether that row is in the backup or live. Backup refuses such data and
+ * restore and verify refuse such archives, with the same rule.
+ *
+ * Memory stays bounded whatever the backup's size: the ids of referenced tables read so far and
+ * the references that could not be checked yet go to temporary tables of the SQLite connection
+ * (on disk, dropped with it); a small cache spares repeated look-ups (messages of one conversation).
+ */
+export class ReferenceCheck {
+	private readonly cache = new Map<string, string | null>();
+	private readonly tablesRead = new Set<string>();
+	private readonly insertId: Database.Statement;
+	private readonly insertPending: Database.Statement;
+	private readonly backupTenant: Database.Statement;
+	private readonly liveTenant = new Map<string, Database.Statement>();
+
+	/**
+	 * `live` is false when there is no live store to look in (verify). `restored` lists the tables
+	 * whose rows the archive may hold; references into other tables are looked up live only.
+	 */
+	constructor(
+		private readonly db: Database.Database,
+		private readonly options: {live: boolean; restored: ReadonlySet<string>; suffix?: string},
+	) {
+		db.exec(`CREATE TEMP TABLE IF NOT EXISTS lifeboat_ref_ids (tbl TEXT NOT NULL, id TEXT NOT NULL, tenant TEXT NOT NULL, PRIMARY KEY (tbl, id)) WITHOUT ROWID;
+			CREATE TEMP TABLE IF NOT EXISTS lifeboat_ref_pending (tbl TEXT NOT NULL, id TEXT NOT NULL, tenant TEXT NOT NULL, source TEXT NOT NULL);
+			DELETE FROM temp.lifeboat_ref_ids; DELETE FROM temp.lifeboat_ref_pending;`);
+		this.insertId = db.prepare(`INSERT OR IGNORE INTO temp.lifeboat_ref_ids (tbl, id, tenant) VALUES (?, ?, ?)`);
+		this.insertPending = db.prepare(`INSERT INTO temp.lifeboat_ref_pending (tbl, id, tenant, source) VALUES (?, ?, ?, ?)`);
+		this.backupTenant = db.prepare(`SELECT tenant FROM temp.lifeboat_ref_ids WHERE tbl = ? AND id = ?`).pluck(true);
+	}
+
+	/** Remembers a row of the archive (after any id remapping), then checks its references. */
+	row(codec: TableCodec, values: readonly StoredValue[], where: string): void {
+		const table = codec.spec.name;
+		const id = values[0] as string;
+		const tenant = values[1] as string;
+		if (REFERENCED.has(table)) this.insertId.run(table, id, tenant);
+		for (const {index, table: target} of codec.refs) {
+			const value = values[index];
+			if (typeof value === 'string' && value !== '') this.reference(target, value, tenant, `${where}: ${codec.names[index]}`);
+		}
+		for (const {index, table: target} of codec.refLists) {
+			for (const value of listedIds(values[index] ?? null)) this.reference(target, value, tenant, `${where}: ${codec.names[index]}`);
+		}
+	}
+
+	/** Every row of this table has been read. */
+	tableDone(table: string): void {
+		this.tablesRead.add(table);
+	}
+
+	/** Checks the references that pointed into tables read after them. */
+	finish(): void {
+		const found = this.db
+			.prepare(
+				`SELECT p.tbl AS tbl, p.id AS id, p.tenant AS tenant, p.source AS source, i.tenant AS other FROM temp.lifeboat_ref_pending p
+				JOIN temp.lifeboat_ref_ids i ON i.tbl = p.tbl AND i.id = p.id WHERE i.tenant <> p.tenant LIMIT 1`,
+			)
+			.get() as {tbl: string; id: string; tenant: string; source: string; other: string} | undefined;
+		if (found) throw this.crossTenant(found.source, found.tbl, found.id, found.tenant, found.other);
+	}
+
+	close(): void {
+		this.db.exec(`DROP TABLE IF EXISTS temp.lifeboat_ref_ids; DROP TABLE IF EXISTS temp.lifeboat_ref_pending;`);
+	}
+
+	private reference(table: string, id: string, tenant: string, source: string): void {
+		const key = `${table}\u0000${id}`;
+		let owner = this.cache.get(key);
+		if (owner === undefined) {
+			owner = this.lookup(table, id);
+			if (this.cache.size >= 50_000) this.cache.clear();
+			// A table still to be read may yet hold the row: only a known owner is cached then.
+			if (owner !== null || this.tablesRead.has(table) || !this.options.restored.has(table)) this.cache.set(key, owner);
+		}
+		if (owner !== null) {
+			if (owner !== tenant) throw this.crossTenant(source, table, id, tenant, owner);
+			return;
+		}
+		if (this.options.restored.has(table) && !this.tablesRead.has(table)) this.insertPending.run(table, id, tenant, source);
+	}
+
+	/** The tenant owning `table` row `id`, in the archive read so far or live; null when none does. */
+	private lookup(table: string, id: string): string | null {
+		const inBackup = this.backupTenant.get(table, id) as string | undefined;
+		if (inBackup !== undefined) return inBackup;
+		if (!this.options.live) return null;
+		let statement = this.liveTenant.get(table);
+		if (!statement) {
+			statement = this.db.prepare(`SELECT tenant_id FROM ${table} WHERE id = ?`).pluck(true);
+			this.liveTenant.set(table, statement);
+		}
+		const live = statement.get(id);
+		return typeof live === 'string' ? live : null;
+	}
+
+	private crossTenant(source: string, table: string, id: string, tenant: string, other: string): LifeboatError {
+		return new LifeboatError('unsafe-archive', `${crossTenantSentence(source, table, id, tenant, other)}${this.options.suffix ?? '; nothing was restored'}`);
+	}
+}
+
+export function crossTenantSentence(source: string, table: string, id: string, tenant: string, other: string): string {
+	return `${source} points at ${table} ${showId(id)} of tenant ${other}, not of its own tenant ${tenant} (cross-tenant reference)`;
+}
