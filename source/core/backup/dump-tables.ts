@@ -88,7 +88,7 @@ async function dumpTable(store: GatewayStore, table: TableSpec, category: Catego
 			for (const index of [0, 1]) {
 				const problem = keyProblem(values[index]);
 				if (problem) {
-					throw new LifeboatError('unsupported-data', `${table.name}: row ${count + 1} (in ${table.orderBy ?? 'id'} order) has a ${codec.names[index]} that ${problem}; Lifeboat carries text ids only, so no backup was written`);
+					throw new LifeboatError('unsupported-data', `${table.name}: row ${count + 1} (in ${table.orderBy ?? 'id'} order): ${codec.names[index]} ${problem}; Lifeboat carries text ids only, so no backup was written`);
 				}
 			}
 			const archivePath = archivePathFor(table, codec, values);
