@@ -51,6 +51,10 @@ export async function makeBackup(gateway: GatewayChoice, options: Partial<Create
 export type Rendered = ReturnType<typeof render> & {
 	/** The last frame without ANSI codes. */
 	frame(): string;
+	/** How many frames were drawn so far: a mark for `framesSince`. */
+	frameCount(): number;
+	/** Every frame drawn after `mark` (ANSI codes removed), not only the ones a poll happened to see. */
+	framesSince(mark: number): string[];
 	/** Sends keys, one write per element (a string is one paste). */
 	press(...keys: string[]): Promise<void>;
 	/** Polls until the frame contains `text` (or the predicate holds). Fails with the last frame. */
@@ -71,7 +75,10 @@ export function renderApp(gateway: GatewayChoice, options: {columns?: number; ro
 	rendered.exits = exits;
 	rendered.fatals = fatals;
 	// The help line joins each key to its meaning with no-break spaces; a terminal shows spaces.
-	rendered.frame = () => stripVTControlCharacters(instance.lastFrame() ?? '').replaceAll('\u00A0', ' ');
+	const clean = (frame: string) => stripVTControlCharacters(frame).replaceAll('\u00A0', ' ');
+	rendered.frame = () => clean(instance.lastFrame() ?? '');
+	rendered.frameCount = () => instance.frames.length;
+	rendered.framesSince = mark => instance.frames.slice(mark).map(clean);
 	rendered.resize = (columns, rows) => {
 		Object.defineProperty(instance.stdout, 'columns', {value: columns, configurable: true});
 		Object.defineProperty(instance.stdout, 'rows', {value: rows, configurable: true});
