@@ -192,7 +192,8 @@ describe.skipIf(!HAVE_TMUX)('the console in a real terminal (tmux 80x24)', () =>
 
 		// Home, quit: exit code 0 and the terminal is back in cooked mode.
 		await session.key('Enter');
-		const back = await session.waitFor('› Create backup');
+		// Home reads the last backup again after a restore: wait for it, not for Home's first frame.
+		const back = await session.waitFor(screen => screen.includes('› Create backup') && /Last backup\s+acme-nightly/.test(screen));
 		expect(back).toMatch(/Last backup\s+acme-nightly/);
 		await session.key('q');
 		const after = await session.waitForExit();
