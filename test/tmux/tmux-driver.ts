@@ -25,9 +25,19 @@ export function ensureBuilt(): void {
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
+/** Spinner frames (ink-spinner "dots") all read as one, so a spinning wait counts as settled. */
+const normalise = (screen: string) => screen.replace(/[\u2800-\u28FF]/g, '⠿');
+
+/** How often the screen is captured while waiting on it. */
+const POLL_MS = 25;
+/** A screen unchanged for this long (several captures in a row) has settled. */
+const QUIET_MS = 100;
+
 /**
  * One program in a detached tmux session on its own server socket (so it never touches the
- * user's tmux), driven one key at a time: keys sent together race the render.
+ * user's tmux), driven one key at a time: keys sent together race the render. Every key waits
+ * on the screen, never on a fixed time: before it, until the screen has settled (its first frame
+ * drawn and the effects that listen for keys run); after it, until the screen changed and settled.
  */
 export class TmuxSession {
 	readonly socket = `lifeboat-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -43,23 +53,49 @@ export class TmuxSession {
 	start(command: string, size: {columns: number; rows: number} = {columns: 80, rows: 24}): void {
 		this.tmux(['new-session', '-d', '-s', this.name, '-x', String(size.columns), '-y', String(size.rows), command]);
 		this.tmux(['set-option', '-t', this.name, 'status', 'off']);
+		// tmux otherwise holds an Esc for 500 ms to see whether a sequence follows.
+		this.tmux(['set-option', '-s', 'escape-time', '0']);
 	}
 
-	/** One key (tmux key name: Enter, Escape, Down, C-c, or a character), then a short pause. */
-	async key(key: string, pauseMs = 150): Promise<void> {
-		// A screen listens for keys from an effect that runs just after its first frame is drawn.
-		await sleep(60);
+	/**
+	 * Waits until the screen differs from `before` (when given; a key that changes nothing gives
+	 * up after `changeMs`), then until it stays the same for QUIET_MS (at most `maxMs`: a
+	 * progress bar never stops moving). Returns the screen.
+	 */
+	async settle(before?: string, {changeMs = 2000, maxMs = 5000}: {changeMs?: number; maxMs?: number} = {}): Promise<string> {
+		const started = Date.now();
+		let screen = normalise(this.screen());
+		while (before !== undefined && screen === normalise(before) && Date.now() - started < changeMs) {
+			await sleep(POLL_MS);
+			screen = normalise(this.screen());
+		}
+		let quietSince = Date.now();
+		while (Date.now() - quietSince < QUIET_MS && Date.now() - started < maxMs) {
+			await sleep(POLL_MS);
+			const next = normalise(this.screen());
+			if (next !== screen) quietSince = Date.now();
+			screen = next;
+		}
+		return this.screen();
+	}
+
+	/** One key (tmux key name: Enter, Escape, Down, C-c, or a character), sent on a settled screen. */
+	async key(key: string): Promise<void> {
+		const before = await this.settle();
 		this.tmux(['send-keys', '-t', this.name, key]);
-		await sleep(pauseMs);
+		await this.settle(before);
 	}
 
-	/** Types text one character at a time. */
-	async type(text: string): Promise<void> {
+	/**
+	 * Types text one character at a time, each after the previous one showed (a masked field
+	 * adds a *). `echo: false` for a prompt that shows nothing: then each waits for a settled screen.
+	 */
+	async type(text: string, {echo = true}: {echo?: boolean} = {}): Promise<void> {
+		let before = await this.settle();
 		for (const char of text) {
 			this.tmux(['send-keys', '-t', this.name, '-l', char]);
-			await sleep(40);
+			before = await this.settle(echo ? before : undefined);
 		}
-		await sleep(100);
 	}
 
 	/** The visible screen as text (no-break spaces shown as spaces). */
@@ -78,10 +114,15 @@ export class TmuxSession {
 		let screen = this.screen();
 		while (!test(screen)) {
 			if (Date.now() - started > timeoutMs) throw new Error(`Timed out waiting for ${String(expected)}; screen:\n${screen}`);
-			await sleep(100);
+			await sleep(POLL_MS);
 			screen = this.screen();
 		}
 		return screen;
+	}
+
+	/** Waits until the program ended and the shell printed its whole report (see consoleCommand). */
+	async waitForExit(timeoutMs = 40_000): Promise<string> {
+		return this.waitFor(END_OF_RUN, timeoutMs);
 	}
 
 	resize(columns: number, rows: number): void {
@@ -93,9 +134,12 @@ export class TmuxSession {
 	}
 }
 
+/** Printed after the exit code and the terminal modes: the whole report is on screen. */
+export const END_OF_RUN = 'END-OF-RUN';
+
 /** A shell line that runs the console, then reports its exit code and the terminal modes. */
 export function consoleCommand(args: string[], env: Record<string, string> = {}): string {
 	const quote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
 	const assignments = Object.entries(env).map(([key, value]) => `${key}=${quote(value)}`);
-	return `env ${assignments.join(' ')} ${quote(process.execPath)} ${quote(CLI)} ${args.map(quote).join(' ')}; echo "EXIT=$?"; stty -a | tr '\\n' ' '; echo; sleep 600`;
+	return `env ${assignments.join(' ')} ${quote(process.execPath)} ${quote(CLI)} ${args.map(quote).join(' ')}; echo "EXIT=$?"; stty -a | tr '\\n' ' '; echo; echo ${END_OF_RUN}; sleep 600`;
 }

@@ -175,7 +175,7 @@ describe.skipIf(!HAVE_TMUX)('the console in a real terminal (tmux 80x24)', () =>
 		await session.waitFor('Type globex to confirm');
 		snap('restore-confirm');
 		await session.type('glob');
-		await session.key('Escape', 400);
+		await session.key('Escape');
 		await session.waitFor('Replace of acme-nightly into tenant globex');
 		expect(count(`SELECT COUNT(*) AS n FROM agents WHERE tenant_id = ?`, globex)).toBe(agentsBefore);
 
@@ -192,10 +192,11 @@ describe.skipIf(!HAVE_TMUX)('the console in a real terminal (tmux 80x24)', () =>
 
 		// Home, quit: exit code 0 and the terminal is back in cooked mode.
 		await session.key('Enter');
-		const back = await session.waitFor('› Create backup');
+		// Home reads the last backup again after a restore: wait for it, not for Home's first frame.
+		const back = await session.waitFor(screen => screen.includes('› Create backup') && /Last backup\s+acme-nightly/.test(screen));
 		expect(back).toMatch(/Last backup\s+acme-nightly/);
 		await session.key('q');
-		const after = await session.waitFor('EXIT=');
+		const after = await session.waitForExit();
 		expect(after).toContain('EXIT=0');
 		expectTerminalRestored(after);
 	}, 240_000);
@@ -215,7 +216,7 @@ describe.skipIf(!HAVE_TMUX)('the console in a real terminal (tmux 80x24)', () =>
 		await session.key('Enter');
 		await session.waitFor('Browse');
 		await session.key('C-c');
-		const after = await session.waitFor('EXIT=');
+		const after = await session.waitForExit();
 		expect(after).toContain('EXIT=130');
 		expectTerminalRestored(after);
 	}, 120_000);
@@ -231,7 +232,7 @@ describe.skipIf(!HAVE_TMUX)('first run and crashes', () => {
 			expect(screen).toContain(`${path.join(home, 'gateway')} (demo)`);
 			expect(screen).toContain(path.join(home, 'backups'));
 			await session.key('q');
-			expect(await session.waitFor('EXIT=')).toContain('EXIT=0');
+			expect(await session.waitForExit()).toContain('EXIT=0');
 		} finally {
 			fs.rmSync(home, {recursive: true, force: true});
 		}
@@ -240,7 +241,7 @@ describe.skipIf(!HAVE_TMUX)('first run and crashes', () => {
 	test('an unexpected error: one line, exit 1, terminal restored (no stack trace)', async () => {
 		session = new TmuxSession();
 		session.start(consoleCommand(['--data-dir', dataDir, '--dest', backupDir], {LIFEBOAT_TEST_CRASH: 'async'}));
-		const after = await session.waitFor('EXIT=', 30_000);
+		const after = await session.waitForExit(30_000);
 		expect(after).toContain('EXIT=1');
 		expect(after.replace(/\n/g, '')).toMatch(/lifeboat: internal error: simulated crash for tests \(set LIFEBOAT_DEBUG=1 for details\)EXIT=1/);
 		expect(after).not.toMatch(/\n\s+at /);
@@ -256,7 +257,7 @@ describe.skipIf(!HAVE_TMUX || !MEDIA)('readme media (LIFEBOAT_MEDIA_DIR set)', (
 		session.start(consoleCommand(['--data-dir', big, '--dest', path.join(root, 'big-backups')]));
 		await session.waitFor('Audit log');
 		for (const key of ['Enter', 'Enter', 'Enter', 'j', 'Enter', 'Enter', 'Enter', 'Enter']) {
-			await session.key(key, 300);
+			await session.key(key);
 		}
 		await session.waitFor('Enter start backup');
 		await session.key('Enter');
@@ -297,8 +298,8 @@ describe.skipIf(!HAVE_TMUX || !MEDIA)('readme media (LIFEBOAT_MEDIA_DIR set)', (
 		await session.key('Enter');
 		await session.waitFor('Field', 30_000);
 		snap('restore-conflict-detail');
-		await session.key('Escape', 400);
-		await session.key('Escape', 400);
+		await session.key('Escape');
+		await session.key('Escape');
 		await session.waitFor('Additive of acme-nightly');
 		await session.key('r');
 		await session.waitFor('✓ Restored (additive)', 60_000);
@@ -324,9 +325,9 @@ describe.skipIf(!HAVE_TMUX || !MEDIA)('readme media (LIFEBOAT_MEDIA_DIR set)', (
 		for (const backup of made) {
 			await createBackup({dataDir, destDir: backupDir, name: backup.name, format: backup.format, tenant: backup.tenant, categories: backup.categories, passphrase: backup.passphrase, kdfIterations: 1000, now: new Date(Date.now() - backup.days * day)});
 		}
-		await session.key('Escape', 300);
-		await session.key('Escape', 300);
-		await session.key('Escape', 300);
+		await session.key('Escape');
+		await session.key('Escape');
+		await session.key('Escape');
 		await session.waitFor('› Create backup');
 		await session.key('j');
 		await session.key('Enter');

@@ -113,7 +113,8 @@ describe('Browse backups', () => {
 		await app.press('c');
 		await app.waitFor('Copy b-enc.zip.enc to');
 		await app.press(KEY.ctrlU, target, KEY.enter);
-		await app.waitFor(`✓ Copied to ${path.join(target, 'b-enc.zip.enc')}`);
+		// The list is read again after a copy: c acts on its selected row once it is back.
+		await app.waitFor(frame => frame.includes(`✓ Copied to ${path.join(target, 'b-enc.zip.enc')}`) && frame.includes('› b-enc'));
 		expect(fs.readFileSync(path.join(target, 'b-enc.zip.enc')).equals(fs.readFileSync(path.join(gateway.backupDir, 'b-enc.zip.enc')))).toBe(true);
 		await app.press('c');
 		await app.waitFor('Copy b-enc.zip.enc to');

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import {createRequire} from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import {stripVTControlCharacters} from 'node:util';
@@ -20,6 +21,39 @@ export const KEY = {
 	ctrlC: '\u0003',
 	ctrlU: '\u0015',
 } as const;
+
+/**
+ * React's scheduler, the very instance Ink's renderer queues its work on (resolved from Ink, then
+ * from react-reconciler, so a second copy elsewhere in node_modules cannot be picked up).
+ */
+const Scheduler = (() => {
+	const fromInk = createRequire(createRequire(import.meta.url).resolve('ink'));
+	const fromReconciler = createRequire(fromInk.resolve('react-reconciler'));
+	return fromReconciler('scheduler') as {unstable_IdlePriority: number; unstable_scheduleCallback(priority: number, callback: () => void): unknown};
+})();
+
+/**
+ * Resolves once React has nothing left to do: every pending render and effect has run (a
+ * screen's key subscription, a reload started by a key). Ink hands a lone Esc over on the next
+ * turn of the event loop, so that turn comes first; then an idle-priority task, which the
+ * scheduler runs only after every task of a higher priority, including those queued meanwhile.
+ * Work that waits on I/O (a list being read) is not covered: wait for its frame.
+ */
+export async function settled(): Promise<void> {
+	await new Promise(resolve => setImmediate(resolve));
+	await new Promise<void>(resolve => {
+		Scheduler.unstable_scheduleCallback(Scheduler.unstable_IdlePriority, () => resolve());
+	});
+}
+
+/** Polls `check` until it holds (a file removed, a row written). Fails with `what` on timeout. */
+export async function waitUntil(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+	const started = Date.now();
+	while (!check()) {
+		if (Date.now() - started > timeoutMs) throw new Error(`Timed out waiting until ${what}`);
+		await new Promise(resolve => setTimeout(resolve, 20));
+	}
+}
 
 const made: string[] = [];
 
@@ -51,6 +85,10 @@ export async function makeBackup(gateway: GatewayChoice, options: Partial<Create
 export type Rendered = ReturnType<typeof render> & {
 	/** The last frame without ANSI codes. */
 	frame(): string;
+	/** How many frames were drawn so far: a mark for `framesSince`. */
+	frameCount(): number;
+	/** Every frame drawn after `mark` (ANSI codes removed), not only the ones a poll happened to see. */
+	framesSince(mark: number): string[];
 	/** Sends keys, one write per element (a string is one paste). */
 	press(...keys: string[]): Promise<void>;
 	/** Polls until the frame contains `text` (or the predicate holds). Fails with the last frame. */
@@ -71,7 +109,10 @@ export function renderApp(gateway: GatewayChoice, options: {columns?: number; ro
 	rendered.exits = exits;
 	rendered.fatals = fatals;
 	// The help line joins each key to its meaning with no-break spaces; a terminal shows spaces.
-	rendered.frame = () => stripVTControlCharacters(instance.lastFrame() ?? '').replaceAll('\u00A0', ' ');
+	const clean = (frame: string) => stripVTControlCharacters(frame).replaceAll('\u00A0', ' ');
+	rendered.frame = () => clean(instance.lastFrame() ?? '');
+	rendered.frameCount = () => instance.frames.length;
+	rendered.framesSince = mark => instance.frames.slice(mark).map(clean);
 	rendered.resize = (columns, rows) => {
 		Object.defineProperty(instance.stdout, 'columns', {value: columns, configurable: true});
 		Object.defineProperty(instance.stdout, 'rows', {value: rows, configurable: true});
@@ -80,11 +121,11 @@ export function renderApp(gateway: GatewayChoice, options: {columns?: number; ro
 	rendered.press = async (...keys) => {
 		for (const key of keys) {
 			// A screen subscribes to keys in an effect that runs just after its first frame is
-			// drawn, and React commits each key's update before the next: leave time for both.
-			await new Promise(resolve => setTimeout(resolve, 40));
+			// drawn, and each key's update must be committed before the next key: wait for both.
+			await settled();
 			instance.stdin.write(key);
 		}
-		await new Promise(resolve => setTimeout(resolve, 20));
+		await settled();
 	};
 	rendered.waitFor = (expected, timeoutMs = 30_000) => waitForFrame(rendered.frame, expected, timeoutMs);
 	rendered.resize(options.columns ?? 80, options.rows ?? 24);

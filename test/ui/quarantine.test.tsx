@@ -41,6 +41,21 @@ const agentStatus = (id: string) => {
 	}
 };
 
+/** A row of the entries list for one agent. */
+const row = (id: string) => new RegExp(`Agents\\s+agents\\s+${id}`);
+
+/** The frames drawn once the y answered `question` (the first one without it, and all after). */
+function answered(frames: string[], question: string): string[] {
+	const first = frames.findIndex(frame => !frame.includes(question));
+	return first === -1 ? [] : frames.slice(first);
+}
+
+function expectNeverShown(frames: string[], pattern: RegExp) {
+	expect(frames.length).toBeGreaterThan(0);
+	const shown = frames.findIndex(frame => pattern.test(frame));
+	expect(shown === -1 ? '' : `frame ${shown + 1} of ${frames.length}:\n${frames[shown]}`).toBe('');
+}
+
 describe('Quarantine', () => {
 	test('lists by restore, shows an entry against the live one, accepts and discards with confirmation', async () => {
 		app = renderApp(gateway, {route: {name: 'quarantine'}});
@@ -61,24 +76,32 @@ describe('Quarantine', () => {
 		expect(agentStatus(edited[0]!)).toBe('edited-live');
 		await app.press('a');
 		await app.waitFor(`Accept agents:${edited[0]}?`);
+		let mark = app.frameCount();
 		await app.press('y');
 		await app.waitFor('✓ Accepted');
 		expect(agentStatus(edited[0]!)).not.toBe('edited-live');
-		const after = await app.waitFor(frame => frame.replace(/\n/g, ' ').includes('2 left in this restore'));
-		expect(after).not.toMatch(new RegExp(`Agents\\s+agents\\s+${edited[0]}`));
+		await app.waitFor(frame => frame.replace(/\n/g, ' ').includes('2 left in this restore') && frame.includes('› Agents'));
+		// Not even for one frame: every frame drawn since the y, not only the ones a poll saw.
+		expectNeverShown(answered(app.framesSince(mark), `Accept agents:${edited[0]}?`), row(edited[0]!));
 
 		// x on the highlighted entry of the list, without opening it.
-		await app.waitFor(`› Agents`);
 		await app.press('x');
-		await app.waitFor(/Discard agents:\S+\?/);
+		const discarded = /Discard agents:(\S+)\?/.exec(await app.waitFor(/Discard agents:\S+\?/))![1]!;
+		mark = app.frameCount();
 		await app.press('y');
-		await app.waitFor('✓ Discarded');
+		await app.waitFor(frame => frame.includes('✓ Discarded') && frame.includes('› Agents'));
+		expectNeverShown(answered(app.framesSince(mark), `Discard agents:${discarded}?`), row(discarded));
 		expect(listQuarantineEntries(gateway.dataDir, restoreId)).toHaveLength(1);
 		const remaining = listQuarantineEntries(gateway.dataDir, restoreId)[0]!.id;
 		expect(agentStatus(remaining)).toBe('edited-live');
 		await app.press('x');
+		await app.waitFor(`Discard agents:${remaining}?`);
+		mark = app.frameCount();
 		await app.press('y');
 		await app.waitFor('Nothing in quarantine');
+		// The emptied restore is not listed again on the way back to the restores.
+		expectNeverShown(answered(app.framesSince(mark), `Discard agents:${remaining}?`), row(remaining));
+		expectNeverShown(answered(app.framesSince(mark), `Discard agents:${remaining}?`), new RegExp(`${restoreId}\\s+\\S+\\s+before-edits`));
 		expect(listQuarantine(gateway.dataDir)).toEqual([]);
 		await app.press(KEY.escape);
 		await app.waitFor('› Create backup');
