@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {MANIFEST_PATH, METADATA_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
-import {openArchive, readAll, type ArchiveSource} from '../archive/archive-reader.js';
+import {jsonEntryCeiling, openArchive, readAll, type ArchiveSource} from '../archive/archive-reader.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LifeboatError} from '../errors.js';
 import {parseManifest, parseMetadata} from './read-metadata.js';
@@ -59,8 +59,14 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 				problems.push(`${entry.path}: appears twice in the archive`);
 				code ??= 'unsafe-archive';
 			}
+			if (entry.refusal) {
+				// Not inflated (the manifest does not list it, or with another size): the manifest checks below say so.
+				seen.set(entry.path, {size: entry.size, sha256: ''});
+				code ??= 'unsafe-archive';
+				continue;
+			}
 			if (entry.path === METADATA_PATH || entry.path === MANIFEST_PATH) {
-				const text = await readAll(entry, READ_LIMITS.maxJsonBytes);
+				const text = await readAll(entry, jsonEntryCeiling(entry.path));
 				seen.set(entry.path, {size: text.length, sha256: crypto.createHash('sha256').update(text).digest('hex')});
 				try {
 					if (entry.path === METADATA_PATH) metadata = parseMetadata(text);
@@ -106,6 +112,30 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 		}
 		if (metadata && manifest.totalBytes !== metadata.totalBytes) problems.push('manifest.json: total bytes disagree with metadata.json');
 	}
+	problems.push(...totalsProblems(seen, metadata, manifest));
 	if (problems.length > 0) code ??= 'corrupt-archive';
 	return {ok: problems.length === 0, problems, metadata, manifest, checkedFiles: seen.size, checkedBytes: bytesDone, code};
+}
+
+/**
+ * The totals metadata.json and manifest.json declare against what was read: the files other than
+ * those two and their bytes (metadata.json is listed in the manifest but not counted in totals).
+ */
+function totalsProblems(seen: Map<string, {size: number}>, metadata: BackupMetadata | undefined, manifest: BackupManifest | undefined): string[] {
+	const problems: string[] = [];
+	let files = 0;
+	let bytes = 0;
+	for (const [name, {size}] of seen) {
+		if (name === METADATA_PATH || name === MANIFEST_PATH) continue;
+		files++;
+		bytes += size;
+	}
+	if (metadata && metadata.totalFiles !== files) problems.push(`metadata.json: totalFiles ${metadata.totalFiles} does not match the ${files} files in the archive`);
+	if (metadata && metadata.totalBytes !== bytes) problems.push(`metadata.json: totalBytes ${metadata.totalBytes} does not match the ${bytes} bytes in the archive`);
+	if (manifest) {
+		const listedBytes = manifest.files.reduce((sum, file) => sum + (file.path === METADATA_PATH ? 0 : file.size), 0);
+		if (manifest.totalFiles !== manifest.files.length) problems.push(`manifest.json: totalFiles ${manifest.totalFiles} does not match the ${manifest.files.length} files it lists`);
+		if (manifest.totalBytes !== listedBytes) problems.push(`manifest.json: totalBytes ${manifest.totalBytes} does not match the ${listedBytes} bytes it lists`);
+	}
+	return problems;
 }

@@ -487,27 +487,29 @@ export class RestorePass {
 	}
 
 	private async readLines(entry: ArchiveEntry, onLine: (line: string) => void): Promise<{size: number; sha256: string}> {
+		const {LineSplitter} = await import('../archive/line-splitter.js');
 		const hash = crypto.createHash('sha256');
-		const decoder = new StringDecoder('utf8');
+		const splitter = new LineSplitter({what: entry.path, maxLineBytes: MAX_LINE});
+		const emit = (line: string) => {
+			if (line.length > 0) onLine(line);
+		};
 		let size = 0;
-		let rest = '';
-		for await (const chunk of entry.open()) {
-			const buffer = chunk as Buffer;
-			hash.update(buffer);
-			size += buffer.length;
-			const text = rest + decoder.write(buffer);
-			let start = 0;
-			let newline: number;
-			while ((newline = text.indexOf('\n', start)) !== -1) {
-				if (newline > start) onLine(text.slice(start, newline));
-				start = newline + 1;
+		try {
+			for await (const chunk of entry.open()) {
+				const buffer = chunk as Buffer;
+				hash.update(buffer);
+				size += buffer.length;
+				splitter.push(buffer, emit);
+				this.checkAbort();
 			}
-			rest = text.slice(start);
-			if (rest.length > MAX_LINE) throw corrupt(`${entry.path}: a line longer than ${MAX_LINE} bytes`);
-			this.checkAbort();
+			splitter.end(line => {
+				if (line.trim().length > 0) onLine(line);
+			});
+		} catch (error) {
+			// The splitter names the entry; a restore adds that nothing was changed.
+			if (error instanceof LifeboatError && error.code === 'corrupt-archive' && !error.message.endsWith('nothing was restored')) throw corrupt(error.message);
+			throw error;
 		}
-		rest += decoder.end();
-		if (rest.trim().length > 0) onLine(rest);
 		return {size, sha256: hash.digest('hex')};
 	}
 
