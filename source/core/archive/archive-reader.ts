@@ -6,7 +6,7 @@ import tarStream from 'tar-stream';
 import unzipper from 'unzipper';
 import {LifeboatError} from '../errors.js';
 import {TextDecoder} from 'node:util';
-import {ENCRYPTED_SUFFIX, MANIFEST_PATH, METADATA_PATH, type ArchiveFormat} from './archive-format.js';
+import {ENCRYPTED_SUFFIX, formatFromPath, MANIFEST_PATH, METADATA_PATH, type ArchiveFormat} from './archive-format.js';
 import {byteLimiter, checkArchiveRatio, checkEntryPath, checkJsonEntrySize, checkRatio, manifestLimit, READ_LIMITS} from './entry-guard.js';
 import {MAGIC} from '../crypto/encrypted-format.js';
 
@@ -82,6 +82,8 @@ function sniffFormat(location: string): ArchiveFormat {
 	fs.closeSync(fd);
 	if (read >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))) return 'zip';
 	if (read >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
+	// An intact encrypted backup is opened through openBackupSource; here it is only named.
+	if (read === MAGIC.length && head.equals(MAGIC)) return formatFromPath(location) ?? 'zip';
 	let alike = 0;
 	for (let index = 0; index < read; index++) if (head[index] === MAGIC[index]) alike++;
 	if (location.endsWith(ENCRYPTED_SUFFIX) || alike >= MAGIC.length / 2) {
