@@ -137,12 +137,18 @@ export function danglingRefs(dataDir: string, tenantId: string): string[] {
 }
 
 /**
- * Re-seals a folder backup after a test edited it: manifest.json lists every file present with
- * its size and sha256 again (totals kept equal to metadata.json), so the archive passes verify
- * and only restore's own checks can catch the edit, as an attacker who rebuilt the manifest would.
+ * Re-seals a folder backup after a test edited it: metadata.json's totals and manifest.json are
+ * made to match the files present (every file listed with its size and sha256), so the archive
+ * passes verify and only restore's own checks can catch the edit, as an attacker who rebuilt the
+ * manifest would.
  */
 export function resealDirBackup(dir: string): void {
-	const metadata = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8')) as {totalBytes: number};
+	const metadataFile = path.join(dir, 'metadata.json');
+	const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as {totalBytes: number; totalFiles: number};
+	const data = walkFiles(dir).filter(file => file !== 'manifest.json' && file !== 'metadata.json');
+	metadata.totalFiles = data.length;
+	metadata.totalBytes = data.reduce((sum, file) => sum + fs.statSync(path.join(dir, ...file.split('/'))).size, 0);
+	fs.writeFileSync(metadataFile, JSON.stringify(metadata, null, 2) + '\n');
 	const files = walkFiles(dir)
 		.filter(file => file !== 'manifest.json')
 		.map(file => {

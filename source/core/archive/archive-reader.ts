@@ -5,8 +5,10 @@ import zlib from 'node:zlib';
 import tarStream from 'tar-stream';
 import unzipper from 'unzipper';
 import {LifeboatError} from '../errors.js';
-import {formatFromPath, type ArchiveFormat} from './archive-format.js';
-import {byteLimiter, checkEntryPath, checkRatio, READ_LIMITS} from './entry-guard.js';
+import {TextDecoder} from 'node:util';
+import {ENCRYPTED_SUFFIX, formatFromPath, MANIFEST_PATH, METADATA_PATH, type ArchiveFormat} from './archive-format.js';
+import {byteLimiter, checkArchiveRatio, checkEntryPath, checkJsonEntrySize, checkRatio, manifestLimit, READ_LIMITS} from './entry-guard.js';
+import {MAGIC} from '../crypto/encrypted-format.js';
 
 export type ArchiveEntry = {
 	/** Checked, canonical archive path (no leading slash, no `..`). */
@@ -14,6 +16,11 @@ export type ArchiveEntry = {
 	kind: 'file' | 'directory';
 	/** Declared uncompressed size; reading more than this fails. */
 	size: number;
+	/**
+	 * Set when the reader will not inflate this entry (a zip entry manifest.json does not list, or
+	 * lists with another size): `open()` then fails with this reason without inflating anything.
+	 */
+	refusal?: string;
 	/** The entry's bytes. Each entry must be read (or drained) before asking for the next. */
 	open(): Readable;
 };
@@ -45,7 +52,7 @@ export function plainFileSource(location: string): ArchiveSource {
 		throw new LifeboatError('usage', `No backup at ${location}`);
 	}
 	if (stats.isDirectory()) return {format: 'dir', dir: location, label: location};
-	const format = formatFromPath(location) ?? sniffFormat(location);
+	const format = sniffFormat(location);
 	if (format === 'zip') {
 		return {
 			format,
@@ -59,15 +66,30 @@ export function plainFileSource(location: string): ArchiveSource {
 	return {format: 'tar.gz', label: location, open: async () => fs.createReadStream(location)};
 }
 
-/** Tells zip from gzip by magic bytes when the name does not say. */
+export function notABackup(label: string): LifeboatError {
+	return new LifeboatError('corrupt-archive', `${label} is not a Lifeboat backup (neither zip, tar.gz, encrypted backup nor folder)`);
+}
+
+/**
+ * Tells a plain file's format by its magic bytes (its name may lie). An unencrypted file named
+ * `.enc`, or one that begins much like the encrypted-backup magic, is an encrypted backup whose
+ * header was damaged; anything else unknown is not a backup at all.
+ */
 function sniffFormat(location: string): ArchiveFormat {
 	const fd = fs.openSync(location, 'r');
-	const head = Buffer.alloc(4);
-	fs.readSync(fd, head, 0, 4, 0);
+	const head = Buffer.alloc(MAGIC.length);
+	const read = fs.readSync(fd, head, 0, head.length, 0);
 	fs.closeSync(fd);
-	if (head[0] === 0x50 && head[1] === 0x4b) return 'zip';
-	if (head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
-	throw new LifeboatError('corrupt-archive', `${location} is not a Lifeboat backup (neither zip, tar.gz nor a backup folder)`);
+	if (read >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))) return 'zip';
+	if (read >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
+	// An intact encrypted backup is opened through openBackupSource; here it is only named.
+	if (read === MAGIC.length && head.equals(MAGIC)) return formatFromPath(location) ?? 'zip';
+	let alike = 0;
+	for (let index = 0; index < read; index++) if (head[index] === MAGIC[index]) alike++;
+	if (location.endsWith(ENCRYPTED_SUFFIX) || alike >= MAGIC.length / 2) {
+		throw new LifeboatError('corrupt-archive', `${location}: encrypted backup has a damaged header (its first bytes are not the Lifeboat encrypted-backup magic)`);
+	}
+	throw notABackup(location);
 }
 
 export function openArchive(source: ArchiveSource): ArchiveReader {
@@ -87,6 +109,62 @@ function corrupt(label: string, error: unknown): LifeboatError {
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
+
+type ZipIndex = {
+	files: unzipper.File[];
+	/** Path → size of every file manifest.json lists; undefined when it is missing or unreadable. */
+	listed: Map<string, number> | undefined;
+};
+
+/**
+ * Refuses a central directory whose entries overlap (several records at one offset, or one
+ * entry's data running into the next: the "overlapping files" zip bomb) or lie beyond the
+ * central directory. Each entry spans at least its 30-byte local header, its name and its
+ * compressed data. Checked before anything is inflated.
+ */
+function checkOverlaps(files: unzipper.File[], centralDirectoryOffset: number, label: string): void {
+	const spans = files.map(file => ({path: file.path, start: file.offsetToLocalFileHeader, end: file.offsetToLocalFileHeader + 30 + file.fileNameLength + file.compressedSize}));
+	spans.sort((a, b) => a.start - b.start);
+	for (const [index, span] of spans.entries()) {
+		const next = spans[index + 1];
+		const limit = next ? next.start : centralDirectoryOffset;
+		if (span.end > limit) {
+			const what = next ? `overlaps entry "${next.path.slice(0, 200)}"` : 'runs into the central directory';
+			throw new LifeboatError('unsafe-archive', `${path.basename(label)}: entry "${span.path.slice(0, 200)}" ${what} (overlapping zip entries are a decompression bomb); nothing was restored`);
+		}
+	}
+}
+
+/** Path → size from manifest.json's bytes, or undefined when they are not a manifest (reported later by its parser). */
+function listing(text: Buffer): Map<string, number> | undefined {
+	let value: {files?: unknown} | null;
+	try {
+		value = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(text)) as {files?: unknown} | null;
+	} catch {
+		return undefined;
+	}
+	if (!value || typeof value !== 'object' || !Array.isArray(value.files)) return undefined;
+	const listed = new Map<string, number>();
+	for (const file of value.files as Array<{path?: unknown; size?: unknown} | null>) {
+		if (typeof file?.path === 'string' && Number.isSafeInteger(file.size) && (file.size as number) >= 0) listed.set(file.path, file.size as number);
+	}
+	return listed;
+}
+
+/** Why a zip entry must not be inflated: manifest.json does not list it, or lists another size. */
+function unlisted(name: string, size: number, listed: Map<string, number> | undefined): string | undefined {
+	if (!listed || name === METADATA_PATH || name === MANIFEST_PATH) return undefined;
+	const expected = listed.get(name);
+	if (expected === undefined) return 'in the archive but not in the manifest';
+	if (expected !== size) return `size ${size} does not match the manifest (${expected})`;
+	return undefined;
+}
+
+function failedStream(error: Error): Readable {
+	const stream = new PassThrough();
+	queueMicrotask(() => stream.destroy(error));
+	return stream;
+}
 
 function zipReader(zip: ZipSource, label: string): ArchiveReader {
 	// unzipper pipes the source's streams without listening for their errors (an encrypted
@@ -117,14 +195,17 @@ function zipReader(zip: ZipSource, label: string): ArchiveReader {
 			waiters.add(waiter);
 			work.then(resolve, reject).finally(() => waiters.delete(waiter));
 		});
-	let directory: Promise<unzipper.CentralDirectory> | undefined;
-	const load = () => {
-		directory ??= whenFailed(unzipper.Open.custom(guarded as never)).catch(error => {
-			throw corrupt(label, failure ?? error);
-		});
-		return directory;
+	const inflate = (file: unzipper.File, name: string, size: number): Readable => {
+		const limiter = byteLimiter(name, size);
+		const stream = file.stream();
+		const waiter = (error: LifeboatError) => limiter.destroy(error);
+		if (failure) queueMicrotask(() => limiter.destroy(failure));
+		waiters.add(waiter);
+		limiter.on('close', () => waiters.delete(waiter));
+		stream.on('error', error => limiter.destroy(corrupt(label, failure ?? error)));
+		return stream.pipe(limiter);
 	};
-	const toEntry = (file: unzipper.File): ArchiveEntry => {
+	const toEntry = (file: unzipper.File, index: ZipIndex): ArchiveEntry => {
 		const name = checkEntryPath(file.path);
 		const mode = (file.externalFileAttributes >>> 16) & S_IFMT;
 		if (mode !== 0 && mode !== S_IFREG && mode !== S_IFDIR) {
@@ -132,36 +213,78 @@ function zipReader(zip: ZipSource, label: string): ArchiveReader {
 		}
 		const size = file.uncompressedSize;
 		checkRatio(name, size, file.compressedSize);
+		const entryPath = name.replace(/\/$/, '');
+		const kind = file.type === 'Directory' || mode === S_IFDIR ? 'directory' : 'file';
+		const refusal = kind === 'file' ? unlisted(entryPath, size, index.listed) : undefined;
 		return {
-			path: name.replace(/\/$/, ''),
-			kind: file.type === 'Directory' || mode === S_IFDIR ? 'directory' : 'file',
+			path: entryPath,
+			kind,
 			size,
-			open: () => {
-				const limiter = byteLimiter(name, size);
-				const stream = file.stream();
-				const waiter = (error: LifeboatError) => limiter.destroy(error);
-				if (failure) queueMicrotask(() => limiter.destroy(failure));
-				waiters.add(waiter);
-				limiter.on('close', () => waiters.delete(waiter));
-				stream.on('error', error => limiter.destroy(corrupt(label, failure ?? error)));
-				return stream.pipe(limiter);
-			},
+			refusal,
+			open: () => (refusal ? failedStream(new LifeboatError('unsafe-archive', `${entryPath}: ${refusal}; it was not read; nothing was restored`)) : inflate(file, name, size)),
 		};
+	};
+	/** Everything checked from the central directory (and manifest.json) before any entry is inflated. */
+	const indexZip = async (): Promise<ZipIndex> => {
+		let directory: unzipper.CentralDirectory;
+		try {
+			directory = await whenFailed(unzipper.Open.custom(guarded as never));
+		} catch (error) {
+			throw (await looksLikeZip(guarded)) || failure ? corrupt(label, failure ?? error) : notABackup(label);
+		}
+		const {files} = directory;
+		if (files.length > READ_LIMITS.maxEntries) throw new LifeboatError('unsafe-archive', `Archive has ${files.length} entries (limit ${READ_LIMITS.maxEntries})`);
+		checkOverlaps(files, directory.offsetToStartOfCentralDirectory, label);
+		const limits = jsonLimits(files.length, files.reduce((sum, file) => sum + file.fileNameLength, 0));
+		for (const file of files) {
+			if (file.path === METADATA_PATH || file.path === MANIFEST_PATH) checkJsonEntrySize(file.path, file.uncompressedSize, limits[file.path]);
+		}
+		checkArchiveRatio(path.basename(label), files.reduce((sum, file) => sum + file.uncompressedSize, 0), await zip.size());
+		const manifest = files.find(file => file.path === MANIFEST_PATH);
+		const text = manifest ? await whenFailed(collect(inflate(manifest, MANIFEST_PATH, manifest.uncompressedSize))) : undefined;
+		return {files, listed: text ? listing(text) : undefined};
+	};
+	let index: Promise<ZipIndex> | undefined;
+	const load = () => {
+		index ??= indexZip().catch(error => {
+			throw corrupt(label, failure ?? error);
+		});
+		return index;
 	};
 	return {
 		format: 'zip',
 		async *entries() {
-			const {files} = await load();
-			if (files.length > READ_LIMITS.maxEntries) throw new LifeboatError('unsafe-archive', `Archive has ${files.length} entries (limit ${READ_LIMITS.maxEntries})`);
-			for (const file of files) yield toEntry(file);
+			const loaded = await load();
+			for (const file of loaded.files) yield toEntry(file, loaded);
 		},
 		async readEntry(archivePath) {
-			const {files} = await load();
-			const file = files.find(candidate => candidate.path === archivePath);
+			const loaded = await load();
+			const file = loaded.files.find(candidate => candidate.path === archivePath);
 			if (!file) return undefined;
-			return readAll(toEntry(file), READ_LIMITS.maxJsonBytes);
+			return collect(toEntry(file, loaded).open());
 		},
 	};
+}
+
+/** True when the zip's bytes begin with a zip signature (so a failure to read it is damage, not a wrong file). */
+async function looksLikeZip(zip: ZipSource): Promise<boolean> {
+	try {
+		const head = await collect(zip.stream(0, 4));
+		return head.length === 4 && head[0] === 0x50 && head[1] === 0x4b;
+	} catch {
+		return false;
+	}
+}
+
+/** Limits of metadata.json and manifest.json for an archive of `entryCount` entries. */
+function jsonLimits(entryCount: number, pathBytes: number): Record<string, number> {
+	return {[METADATA_PATH]: READ_LIMITS.maxMetadataBytes, [MANIFEST_PATH]: manifestLimit(entryCount, pathBytes)};
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of stream) chunks.push(chunk as Buffer);
+	return Buffer.concat(chunks);
 }
 
 function tarGzReader(open: StreamSource, label: string): ArchiveReader {
@@ -177,12 +300,12 @@ function tarGzReader(open: StreamSource, label: string): ArchiveReader {
 					callback(null, chunk);
 				},
 			});
-			// Whole-stream bomb guard: gzip cannot legitimately expand past ~1032:1.
+			// Whole-stream bomb guard, cumulative: many small high-ratio entries trip it as surely as one big one.
 			const countOut = new Transform({
 				transform(chunk: Buffer, _encoding, callback) {
 					expanded += chunk.length;
-					if (expanded > 64 * READ_LIMITS.ratioFloorBytes && expanded / Math.max(compressed, 1) > READ_LIMITS.maxRatio) {
-						callback(new LifeboatError('unsafe-archive', `${path.basename(label)} expands over ${READ_LIMITS.maxRatio}:1: refusing a likely decompression bomb`));
+					if (expanded > READ_LIMITS.archiveRatioFloorBytes && expanded / Math.max(compressed, 1) > READ_LIMITS.archiveRatio) {
+						callback(new LifeboatError('unsafe-archive', `${path.basename(label)} expands over ${READ_LIMITS.archiveRatio}:1: refusing a likely decompression bomb; nothing was restored`));
 						return;
 					}
 					callback(null, chunk);
@@ -197,6 +320,8 @@ function tarGzReader(open: StreamSource, label: string): ArchiveReader {
 			countOut.on('error', fail);
 			raw.pipe(countIn).pipe(gunzip).pipe(countOut).pipe(extract);
 			let count = 0;
+			let pathBytes = 0;
+			const declared = new DeclaredTotal(label);
 			try {
 				for await (const entry of extract) {
 					const header = entry.header;
@@ -205,6 +330,9 @@ function tarGzReader(open: StreamSource, label: string): ArchiveReader {
 					if (header.type !== 'file' && header.type !== 'directory') {
 						throw new LifeboatError('unsafe-archive', `Entry "${name}" is a ${header.type}; backups hold only regular files; nothing was restored`);
 					}
+					pathBytes += Buffer.byteLength(name);
+					if (name === METADATA_PATH || name === MANIFEST_PATH) checkJsonEntrySize(name, header.size ?? 0, jsonLimits(count, pathBytes)[name]!);
+					else if (header.type === 'file') declared.add(name, header.size ?? 0);
 					// Listen for the entry's end as soon as it is opened: streamx emits it once.
 					let finished: Promise<void> | undefined;
 					yield {
@@ -235,7 +363,8 @@ function tarGzReader(open: StreamSource, label: string): ArchiveReader {
 							// pipe() does not forward errors: a failing entry must fail what is read.
 							limiter.on('error', error => ratioGuard.destroy(error));
 							entry.once('error', (error: Error) => ratioGuard.destroy(error));
-							return entry.pipe(limiter).pipe(ratioGuard);
+							const head: Readable = name === METADATA_PATH ? entry.pipe(declared.tap()) : (entry as unknown as Readable);
+							return head.pipe(limiter).pipe(ratioGuard);
 						},
 					};
 					if (finished) await finished;
@@ -249,13 +378,80 @@ function tarGzReader(open: StreamSource, label: string): ArchiveReader {
 	};
 }
 
+/**
+ * A tar.gz is read front to back, so manifest.json (last) cannot be consulted before inflating;
+ * metadata.json (first) can: once read, the file entries after it may not hold more bytes than
+ * its totalBytes declares, checked from each entry's header before it is inflated.
+ */
+class DeclaredTotal {
+	private total: number | undefined;
+	private seen = 0;
+
+	constructor(private readonly label: string) {}
+
+	/** Passes metadata.json's bytes through, reading its totalBytes at the end (its size was checked first). */
+	tap(): Transform {
+		const chunks: Buffer[] = [];
+		return new Transform({
+			transform: (chunk: Buffer, _encoding, callback) => {
+				chunks.push(chunk);
+				callback(null, chunk);
+			},
+			flush: callback => {
+				try {
+					const value = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as {totalBytes?: unknown} | null)?.totalBytes;
+					if (Number.isSafeInteger(value) && (value as number) >= 0) this.total = value as number;
+				} catch {
+					// Not JSON: its reader reports that.
+				}
+				callback();
+			},
+		});
+	}
+
+	add(name: string, size: number): void {
+		this.seen += size;
+		if (this.total !== undefined && this.seen > this.total) {
+			throw new LifeboatError('unsafe-archive', `${path.basename(this.label)}: "${name}" takes the archive past the ${this.total} bytes its metadata.json declares; refusing a likely decompression bomb; nothing was restored`);
+		}
+	}
+}
+
+/** Entries and path bytes under a folder (for manifest.json's limit). */
+function countTree(root: string): {count: number; pathBytes: number} {
+	let count = 0;
+	let pathBytes = 0;
+	const walk = (dir: string, prefix: string) => {
+		for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
+			const relative = prefix + entry.name;
+			count++;
+			pathBytes += Buffer.byteLength(relative);
+			if (entry.isDirectory()) walk(path.join(dir, entry.name), `${relative}/`);
+		}
+	};
+	walk(root, '');
+	return {count, pathBytes};
+}
+
 function dirReader(root: string): ArchiveReader {
-	const toEntry = (relative: string, full: string, stats: fs.Stats): ArchiveEntry => ({
-		path: checkEntryPath(relative),
-		kind: stats.isDirectory() ? 'directory' : 'file',
-		size: stats.size,
-		open: () => fs.createReadStream(full).pipe(byteLimiter(relative, stats.size)),
-	});
+	let limits: Record<string, number> | undefined;
+	const checkSize = (relative: string, size: number) => {
+		if (relative !== METADATA_PATH && relative !== MANIFEST_PATH) return;
+		if (!limits) {
+			const {count, pathBytes} = countTree(root);
+			limits = jsonLimits(count, pathBytes);
+		}
+		checkJsonEntrySize(relative, size, limits[relative]!);
+	};
+	const toEntry = (relative: string, full: string, stats: fs.Stats): ArchiveEntry => {
+		checkSize(relative, stats.size);
+		return {
+			path: checkEntryPath(relative),
+			kind: stats.isDirectory() ? 'directory' : 'file',
+			size: stats.size,
+			open: () => fs.createReadStream(full).pipe(byteLimiter(relative, stats.size)),
+		};
+	};
 	return {
 		format: 'dir',
 		async *entries() {
@@ -279,17 +475,23 @@ function dirReader(root: string): ArchiveReader {
 			const stats = fs.lstatSync(full, {throwIfNoEntry: false});
 			if (!stats) return undefined;
 			if (!stats.isFile()) throw new LifeboatError('unsafe-archive', `Entry "${archivePath}" is not a regular file`);
-			return readAll(toEntry(archivePath, full, stats), READ_LIMITS.maxJsonBytes);
+			return collect(toEntry(archivePath, full, stats).open());
 		},
 	};
 }
 
-/** Reads a whole (small) entry, bounded: for metadata.json and manifest.json only. */
+/**
+ * Reads a whole (small) entry, bounded by `max` and, for metadata.json and manifest.json, by the
+ * limits the readers already checked against the entry's declared size (which bounds its bytes).
+ */
 export async function readAll(entry: ArchiveEntry, max: number): Promise<Buffer> {
 	if (entry.size > max) throw new LifeboatError('unsafe-archive', `Entry "${entry.path}" is too large to be ${entry.path} (${entry.size} bytes)`);
-	const chunks: Buffer[] = [];
-	for await (const chunk of entry.open()) chunks.push(chunk as Buffer);
-	return Buffer.concat(chunks);
+	return collect(entry.open());
+}
+
+/** The largest metadata.json / manifest.json any archive may hold (readers check the exact limit first). */
+export function jsonEntryCeiling(archivePath: string): number {
+	return archivePath === METADATA_PATH ? READ_LIMITS.maxMetadataBytes : manifestLimit(READ_LIMITS.maxEntries, 0);
 }
 
 export function emptyStream(): Readable {

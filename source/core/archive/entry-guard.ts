@@ -8,14 +8,48 @@ export const READ_LIMITS = {
 	maxRatio: 1000,
 	ratioFloorBytes: 1024 * 1024,
 	/**
+	 * Whole archive: inflated bytes against the archive's size. Real backups measure about 2:1
+	 * (documents are already compressed; JSONL tables reach ~6:1); past 64 MiB inflated, anything
+	 * over 100:1 is refused, however small its entries (many 1 MiB zero entries are ~1000:1).
+	 */
+	archiveRatio: 100,
+	archiveRatioFloorBytes: 64 * 1024 * 1024,
+	/**
 	 * tar.gz entries have no compressed size of their own: their ratio is measured on the
 	 * compressed stream, which is read in chunks, so the bound is lower and starts later.
 	 */
 	streamRatio: 200,
 	streamRatioFloorBytes: 32 * 1024 * 1024,
-	/** metadata.json and manifest.json are parsed in memory; a real one is far smaller. */
-	maxJsonBytes: 256 * 1024 * 1024,
+	/** metadata.json is parsed in memory; a real one is about 5 KB. */
+	maxMetadataBytes: 1024 * 1024,
+	/**
+	 * manifest.json is parsed in memory; a real one takes ~170 bytes per file. Its limit grows with
+	 * the archive's entries: a base plus, per entry, a fixed allowance and twice its path's length.
+	 */
+	manifestBaseBytes: 64 * 1024,
+	manifestBytesPerEntry: 256,
+	/** Longest JSONL line accepted (a real row is far smaller; a long chat message is a few MB). */
+	maxLineBytes: 64 * 1024 * 1024,
 };
+
+/** The largest manifest.json an archive with these entry paths can need. */
+export function manifestLimit(entryCount: number, pathBytes: number): number {
+	return READ_LIMITS.manifestBaseBytes + entryCount * READ_LIMITS.manifestBytesPerEntry + 2 * pathBytes;
+}
+
+/** Refuses metadata.json / manifest.json larger than a real one can be, before reading it. */
+export function checkJsonEntrySize(name: string, size: number, limit: number): void {
+	if (size > limit) {
+		throw new LifeboatError('unsafe-archive', `${name} is ${size} bytes, more than a real one can be (limit ${limit} bytes); refusing to read it`);
+	}
+}
+
+/** Refuses an archive whose entries would inflate far beyond its own size (checked before inflating). */
+export function checkArchiveRatio(label: string, inflated: number, archiveBytes: number): void {
+	if (inflated > READ_LIMITS.archiveRatioFloorBytes && inflated / Math.max(archiveBytes, 1) > READ_LIMITS.archiveRatio) {
+		throw new LifeboatError('unsafe-archive', `${label} would expand to ${inflated} bytes from ${archiveBytes} (over ${READ_LIMITS.archiveRatio}:1): refusing a likely decompression bomb; nothing was restored`);
+	}
+}
 
 /**
  * Rejects paths that could escape the extraction root or confuse a reader: absolute paths, drive

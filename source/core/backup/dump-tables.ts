@@ -2,6 +2,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import {TWO_FACTOR_BLOCK_PATH} from '../archive/archive-format.js';
 import {dailyLogArchivePath} from '../archive/archive-paths.js';
+import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LifeboatError} from '../errors.js';
 import type {GatewayStore} from '../store/gateway-store.js';
 import {CATEGORIES, tableSpec, TABLES, type CategoryId, type TableSpec} from '../store/schema.js';
@@ -97,7 +98,12 @@ async function dumpTable(store: GatewayStore, table: TableSpec, category: Catego
 				spool = new JsonlSpool(path.join(options.stagingDir, ...archivePath.split('/')));
 				paths.push(archivePath);
 			}
-			spool!.write(redactedRow(codec, values, seal, dump));
+			const line = JSON.stringify(redactedRow(codec, values, seal, dump));
+			// Restore reads rows back one line at a time, up to a limit: a longer row is refused here.
+			if (line.length * 3 > READ_LIMITS.maxLineBytes && Buffer.byteLength(line, 'utf8') > READ_LIMITS.maxLineBytes) {
+				throw new LifeboatError('unsupported-data', `${table.name} ${showId(values[0])}: the row is ${Buffer.byteLength(line, 'utf8')} bytes as JSON, over the ${READ_LIMITS.maxLineBytes} a restore reads back, so no backup was written`);
+			}
+			spool!.writeLine(line);
 			if (table.name === 'agents') dump.agentIds.push(values[0] as string);
 			if (table.name === 'documents') dump.documents.push({id: values[0] as string, ext: values[codec.extColumn!] ?? null});
 			count++;

@@ -53,26 +53,31 @@ export function findBackupCandidates(destDir: string): string[] {
 		});
 }
 
-/** Lists the backups in a folder, newest first, reading only each one's metadata. */
+/**
+ * Lists the backups in a folder, newest first, reading only each one's metadata (bounded: see
+ * READ_LIMITS.maxMetadataBytes). One backup at a time: thousands of backups never hold more than
+ * one file open or one metadata.json in memory at once.
+ */
 export async function listBackups(destDir: string): Promise<BackupListing[]> {
-	const listings = await Promise.all(
-		findBackupCandidates(destDir).map(async (full): Promise<BackupListing> => {
-			const stats = fs.statSync(full);
-			const format: ArchiveFormat = stats.isDirectory() ? 'dir' : formatFromPath(full)!;
-			const encrypted = await isEncryptedBackup(full).catch(() => false);
-			const base: BackupListing = {path: full, fileName: path.basename(full), format, size: stats.isDirectory() ? dirSize(full) : stats.size, createdAt: stats.mtime.toISOString(), encrypted};
-			try {
-				if (encrypted) {
-					const summary = (await readEncryptedHeader(full)).summary as BackupSummary;
-					if (summary.kind !== ARCHIVE_KIND) throw new Error('not a Lifeboat backup');
-					return {...base, summary, createdAt: summary.createdAt};
-				}
-				const metadata = await readMetadata(plainFileSource(full));
-				return {...base, metadata, summary: summarize(metadata, false), createdAt: metadata.createdAt};
-			} catch (error) {
-				return {...base, error: (error as Error).message};
-			}
-		}),
-	);
+	const listings: BackupListing[] = [];
+	for (const full of findBackupCandidates(destDir)) listings.push(await listOne(full));
 	return listings.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+async function listOne(full: string): Promise<BackupListing> {
+	const stats = fs.statSync(full);
+	const format: ArchiveFormat = stats.isDirectory() ? 'dir' : formatFromPath(full)!;
+	const encrypted = await isEncryptedBackup(full).catch(() => false);
+	const base: BackupListing = {path: full, fileName: path.basename(full), format, size: stats.isDirectory() ? dirSize(full) : stats.size, createdAt: stats.mtime.toISOString(), encrypted};
+	try {
+		if (encrypted) {
+			const summary = (await readEncryptedHeader(full)).summary as BackupSummary;
+			if (summary.kind !== ARCHIVE_KIND) throw new Error('not a Lifeboat backup');
+			return {...base, summary, createdAt: summary.createdAt};
+		}
+		const metadata = await readMetadata(plainFileSource(full));
+		return {...base, metadata, summary: summarize(metadata, false), createdAt: metadata.createdAt};
+	} catch (error) {
+		return {...base, error: (error as Error).message};
+	}
 }

@@ -1,15 +1,27 @@
 import {ARCHIVE_KIND, FORMAT_VERSION, METADATA_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
 import {openArchive, readAll, type ArchiveSource} from '../archive/archive-reader.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
+import {TextDecoder} from 'node:util';
 import {LifeboatError} from '../errors.js';
 import {isCategoryId, SUPPORTED_SCHEMA_VERSIONS} from '../store/schema.js';
 
 function parseJson(text: Buffer, what: string): unknown {
+	let decoded: string;
 	try {
-		return JSON.parse(text.toString('utf8'));
+		decoded = new TextDecoder('utf-8', {fatal: true}).decode(text);
+	} catch {
+		throw new LifeboatError('corrupt-archive', `${what} is not valid UTF-8 (damaged or not written by Lifeboat)`);
+	}
+	try {
+		return JSON.parse(decoded);
 	} catch (error) {
 		throw new LifeboatError('corrupt-archive', `${what} is not valid JSON (${(error as Error).message})`);
 	}
+}
+
+/** A count or size: a non-negative safe integer (1e300 or -1 are not). */
+function isCount(value: unknown): value is number {
+	return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /** Parses and checks metadata.json; every problem is an operator-facing sentence. */
@@ -28,7 +40,7 @@ export function parseMetadata(text: Buffer): BackupMetadata {
 	if (typeof value.name !== 'string' || typeof value.createdAt !== 'string' || Number.isNaN(Date.parse(value.createdAt))) throw problem('missing name or createdAt');
 	if (!Array.isArray(value.categories) || !value.categories.every(id => isCategoryId(id))) throw problem('categories missing or unknown');
 	if (!value.counts || typeof value.counts !== 'object') throw problem('missing counts');
-	if (typeof value.totalBytes !== 'number' || typeof value.totalFiles !== 'number') throw problem('missing totals');
+	if (!isCount(value.totalBytes) || !isCount(value.totalFiles)) throw problem('totalBytes and totalFiles must be non-negative whole numbers');
 	const isTenant = (tenant: unknown) => {
 		const candidate = tenant as {id?: unknown; slug?: unknown; name?: unknown} | null;
 		return Boolean(candidate) && typeof candidate === 'object' && typeof candidate!.id === 'string' && typeof candidate!.slug === 'string' && typeof candidate!.name === 'string';
@@ -37,7 +49,7 @@ export function parseMetadata(text: Buffer): BackupMetadata {
 	if (value.tenant !== null && !isTenant(value.tenant)) throw problem('tenant malformed');
 	if (value.tenant && !value.tenants.some(tenant => tenant.id === value.tenant!.id)) throw problem('tenant is not among the tenants listed');
 	for (const [category, count] of Object.entries(value.counts)) {
-		if (!isCategoryId(category) || !count || typeof count !== 'object' || typeof count.count !== 'number' || typeof count.files !== 'number' || typeof count.bytes !== 'number' || !count.tables || typeof count.tables !== 'object') {
+		if (!isCategoryId(category) || !count || typeof count !== 'object' || !isCount(count.count) || !isCount(count.files) || !isCount(count.bytes) || !count.tables || typeof count.tables !== 'object' || !Object.values(count.tables).every(isCount)) {
 			throw problem(`counts of ${category.slice(0, 40)} malformed`);
 		}
 	}
@@ -58,9 +70,12 @@ export function parseManifest(text: Buffer): BackupManifest {
 		throw new LifeboatError('corrupt-archive', 'manifest.json: not a Lifeboat manifest');
 	}
 	for (const file of value.files) {
-		if (typeof file?.path !== 'string' || typeof file.size !== 'number' || !/^[0-9a-f]{64}$/.test(String(file.sha256))) {
+		if (typeof file?.path !== 'string' || !isCount(file.size) || !/^[0-9a-f]{64}$/.test(String(file.sha256))) {
 			throw new LifeboatError('corrupt-archive', 'manifest.json: malformed file entry');
 		}
+	}
+	if (!isCount(value.totalFiles) || !isCount(value.totalBytes)) {
+		throw new LifeboatError('corrupt-archive', 'manifest.json: totalBytes and totalFiles must be non-negative whole numbers');
 	}
 	return value as BackupManifest;
 }
@@ -80,7 +95,7 @@ export async function readMetadata(source: ArchiveSource): Promise<BackupMetadat
 	try {
 		for await (const entry of entries) {
 			if (entry.path !== METADATA_PATH) break;
-			return parseMetadata(await readAll(entry, READ_LIMITS.maxJsonBytes));
+			return parseMetadata(await readAll(entry, READ_LIMITS.maxMetadataBytes));
 		}
 	} finally {
 		await entries.return(undefined);

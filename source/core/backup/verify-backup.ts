@@ -2,10 +2,10 @@ import crypto from 'node:crypto';
 import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {MANIFEST_PATH, METADATA_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
-import {StringDecoder} from 'node:string_decoder';
 import {routeEntry} from '../archive/archive-paths.js';
-import {openArchive, readAll, type ArchiveEntry, type ArchiveSource} from '../archive/archive-reader.js';
+import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry, type ArchiveSource} from '../archive/archive-reader.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
+import {LineSplitter} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
 import {parseManifest, parseMetadata, readMetadata} from './read-metadata.js';
 import {RowAudit} from './verify-rows.js';
@@ -37,25 +37,21 @@ async function pipelineNaming(name: string, ...streams: Parameters<typeof pipeli
 	}
 }
 
-/** Splits an entry's bytes into lines as they stream, hashing them on the way. */
+/**
+ * Splits an entry's bytes into lines as they stream (line-splitter.ts), counting the non-empty
+ * lines the way restore numbers them.
+ */
 async function readEntryLines(entry: ArchiveEntry, onLine: (line: string, number: number) => void, onBytes: (chunk: Buffer) => void): Promise<void> {
-	const decoder = new StringDecoder('utf8');
-	let rest = '';
+	const splitter = new LineSplitter({what: entry.path});
 	let number = 0;
+	const emit = (line: string) => {
+		if (line.trim().length > 0) onLine(line, ++number);
+	};
 	for await (const chunk of entry.open()) {
 		onBytes(chunk as Buffer);
-		const text = rest + decoder.write(chunk as Buffer);
-		let start = 0;
-		let newline: number;
-		while ((newline = text.indexOf('\n', start)) !== -1) {
-			number++;
-			if (newline > start) onLine(text.slice(start, newline), number);
-			start = newline + 1;
-		}
-		rest = text.slice(start);
+		splitter.push(chunk as Buffer, emit);
 	}
-	rest += decoder.end();
-	if (rest.trim().length > 0) onLine(rest, number + 1);
+	splitter.end(emit);
 }
 
 type Digest = {size: number; sha256: string};
@@ -91,8 +87,14 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 				problems.push(`${entry.path}: appears twice in the archive`);
 				code ??= 'unsafe-archive';
 			}
+			if (entry.refusal) {
+				// Not inflated (the manifest does not list it, or with another size): the manifest checks below say so.
+				seen.set(entry.path, {size: entry.size, sha256: ''});
+				code ??= 'unsafe-archive';
+				continue;
+			}
 			if (entry.path === METADATA_PATH || entry.path === MANIFEST_PATH) {
-				const text = await readAll(entry, READ_LIMITS.maxJsonBytes);
+				const text = await readAll(entry, jsonEntryCeiling(entry.path));
 				seen.set(entry.path, {size: text.length, sha256: crypto.createHash('sha256').update(text).digest('hex')});
 				try {
 					if (entry.path === METADATA_PATH) metadata = parseMetadata(text);
@@ -115,7 +117,7 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 	} finally {
 		audit?.close();
 	}
-	const fileProblems = manifestProblems(seen, metadata, manifest);
+	const fileProblems = [...manifestProblems(seen, metadata, manifest), ...totalsProblems(seen, metadata, manifest)];
 	problems.push(...fileProblems);
 	// A damaged file is reported as damaged, not by the rows its damage broke.
 	if (fileProblems.length === 0) problems.push(...rowProblems.values());
@@ -177,5 +179,28 @@ function manifestProblems(seen: ReadonlyMap<string, Digest>, metadata: BackupMet
 		if (name !== MANIFEST_PATH && !listed.has(name)) problems.push(`${name}: in the archive but not in the manifest`);
 	}
 	if (metadata && manifest.totalBytes !== metadata.totalBytes) problems.push('manifest.json: total bytes disagree with metadata.json');
+	return problems;
+}
+
+/**
+ * The totals metadata.json and manifest.json declare against what was read: the files other than
+ * those two and their bytes (metadata.json is listed in the manifest but not counted in totals).
+ */
+function totalsProblems(seen: Map<string, {size: number}>, metadata: BackupMetadata | undefined, manifest: BackupManifest | undefined): string[] {
+	const problems: string[] = [];
+	let files = 0;
+	let bytes = 0;
+	for (const [name, {size}] of seen) {
+		if (name === METADATA_PATH || name === MANIFEST_PATH) continue;
+		files++;
+		bytes += size;
+	}
+	if (metadata && metadata.totalFiles !== files) problems.push(`metadata.json: totalFiles ${metadata.totalFiles} does not match the ${files} files in the archive`);
+	if (metadata && metadata.totalBytes !== bytes) problems.push(`metadata.json: totalBytes ${metadata.totalBytes} does not match the ${bytes} bytes in the archive`);
+	if (manifest) {
+		const listedBytes = manifest.files.reduce((sum, file) => sum + (file.path === METADATA_PATH ? 0 : file.size), 0);
+		if (manifest.totalFiles !== manifest.files.length) problems.push(`manifest.json: totalFiles ${manifest.totalFiles} does not match the ${manifest.files.length} files it lists`);
+		if (manifest.totalBytes !== listedBytes) problems.push(`manifest.json: totalBytes ${manifest.totalBytes} does not match the ${listedBytes} bytes it lists`);
+	}
 	return problems;
 }

@@ -14,10 +14,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import {LineSplitter} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
 import {JsonlSpool} from '../jsonl-spool.js';
 import {openGateway, type GatewayStore} from '../store/gateway-store.js';
-import {StringDecoder} from 'node:string_decoder';
 import type Database from 'better-sqlite3';
 import {isCategoryId, REDACTED_MARKER, tableSpec, TABLES, type CategoryId} from '../store/schema.js';
 import {fileSpecOf, isRestorableTarget, safeTarget} from '../restore/archive-routes.js';
@@ -121,20 +121,18 @@ function* fileLines(file: string): Generator<string> {
 	const fd = fs.openSync(file, 'r');
 	try {
 		const buffer = Buffer.alloc(64 * 1024);
-		const decoder = new StringDecoder('utf8');
-		let rest = '';
+		const splitter = new LineSplitter({what: file});
+		let lines: string[] = [];
+		const collect = (line: string) => lines.push(line);
 		for (let read = fs.readSync(fd, buffer, 0, buffer.length, null); read > 0; read = fs.readSync(fd, buffer, 0, buffer.length, null)) {
-			const text = rest + decoder.write(buffer.subarray(0, read));
-			let start = 0;
-			let newline: number;
-			while ((newline = text.indexOf('\n', start)) !== -1) {
-				yield text.slice(start, newline);
-				start = newline + 1;
-			}
-			rest = text.slice(start);
+			// The splitter keeps a partial line's bytes: give it a copy, the buffer is reused.
+			splitter.push(Buffer.from(buffer.subarray(0, read)), collect);
+			const ready = lines;
+			lines = [];
+			yield* ready;
 		}
-		rest += decoder.end();
-		if (rest.length > 0) yield rest;
+		splitter.end(collect);
+		yield* lines;
 	} finally {
 		fs.closeSync(fd);
 	}

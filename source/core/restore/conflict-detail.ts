@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import {StringDecoder} from 'node:string_decoder';
 import {openArchive, readAll} from '../archive/archive-reader.js';
+import {splitLines} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
 import {openGateway} from '../store/gateway-store.js';
 import {tableSpec, TABLES, type CategoryId, type GatewayFileSpec} from '../store/schema.js';
@@ -159,19 +159,11 @@ export async function getConflictDetail(options: RestoreOptions, category: Categ
 			if (found && stopEarly) break;
 			const route = routeEntry(entry.path);
 			if (found || route.kind !== 'table' || route.table.name !== table) continue;
-			let rest = '';
-			const decoder = new StringDecoder('utf8');
-			const consider = (line: string) => {
-				if (found || !line.trim()) return;
+			for await (const line of splitLines(entry.open(), {what: entry.path})) {
+				if (found || !line.trim()) continue;
 				const values = rowValues(codec, JSON.parse(line), entry.path);
 				if (ctx.mapper.id(values[0] as string) === id) found = ctx.mapper.values(codec, values);
-			};
-			for await (const chunk of entry.open()) {
-				const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
-				rest = lines.pop() ?? '';
-				for (const line of lines) consider(line);
 			}
-			consider(rest + decoder.end());
 		}
 		if (!found) throw new LifeboatError('usage', `No ${table} ${id} in this backup`);
 		const live = readLiveRow(store.db, codec, id);
