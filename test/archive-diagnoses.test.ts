@@ -89,10 +89,10 @@ describe('archive diagnoses say what is wrong', () => {
 		}
 	});
 
-	it('one metadata.json limit everywhere (1 MiB), checked before reading: verify, restore and list', async () => {
+	it('one metadata.json limit everywhere (8 MiB), checked before reading: verify, restore and list', async () => {
 		const backup = await createBackup({dataDir, destDir: tempDir(), format: 'dir', categories: ['agents']});
 		const metadata = JSON.parse(fs.readFileSync(path.join(backup.path, 'metadata.json'), 'utf8')) as {warnings: string[]};
-		metadata.warnings = ['x'.repeat(2 * MiB)];
+		metadata.warnings = ['x'.repeat(9 * MiB)];
 		const big = Buffer.from(JSON.stringify(metadata));
 		editMetadata(backup.path, big);
 		const dest = tempDir();
@@ -100,7 +100,7 @@ describe('archive diagnoses say what is wrong', () => {
 		fs.writeFileSync(zip, plainRawZip([rawLocal('metadata.json', big)]));
 		const tar = path.join(dest, 'big.tar.gz');
 		await writeTarGzStreaming(tar, [{name: 'metadata.json', size: big.length, content: big}]);
-		const message = `metadata.json is ${big.length} bytes, more than a real one can be (limit ${MiB} bytes); refusing to read it`;
+		const message = `metadata.json is ${big.length} bytes, more than a real one can be (limit ${8 * MiB} bytes); refusing to read it`;
 		for (const location of [backup.path, zip, tar]) {
 			for (const args of [['backup', 'verify', location], ['backup', 'restore', '--in', location, '--data-dir', dataDir, '--dry-run']]) {
 				const result = runCli(args);

@@ -20,8 +20,13 @@ export const READ_LIMITS = {
 	 */
 	streamRatio: 200,
 	streamRatioFloorBytes: 32 * 1024 * 1024,
-	/** metadata.json is parsed in memory; a real one is about 5 KB. */
-	maxMetadataBytes: 1024 * 1024,
+	/**
+	 * metadata.json is parsed in memory; a real one is about 5 KB plus ~100 bytes a tenant, so this
+	 * holds some 80,000 tenants (backup refuses to write a larger one).
+	 */
+	maxMetadataBytes: 8 * 1024 * 1024,
+	/** Gateway and agent JSON files and the 2FA block are read whole (backup refuses larger ones). */
+	maxJsonFileBytes: 32 * 1024 * 1024,
 	/**
 	 * manifest.json is parsed in memory; a real one takes ~170 bytes per file. Its limit grows with
 	 * the archive's entries: a base plus, per entry, a fixed allowance and twice its path's length.

@@ -19,6 +19,7 @@ import {
 	type RedactionNote,
 } from '../archive/archive-format.js';
 import {createArchiveWriter} from '../archive/archive-writer.js';
+import {READ_LIMITS} from '../archive/entry-guard.js';
 import {createEncryptStream} from '../crypto/encrypt-stream.js';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {openGateway, resolveTenant} from '../store/gateway-store.js';
@@ -145,6 +146,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			const sealedUsers = dump.sealed['users']?.['totp_secret'];
 			if (sealedUsers && Object.keys(sealedUsers).length > 0) {
 				const sealed = await sealTwoFactor(dump.sealed, {passphrase, gatewayKeyFile: store.paths.backupKey});
+				if (sealed.block.length > READ_LIMITS.maxJsonFileBytes) throw new LifeboatError('unsupported-data', `The 2FA block would be ${sealed.block.length} bytes, over the ${READ_LIMITS.maxJsonFileBytes} a restore reads; back up fewer tenants at a time (--tenant)`);
 				const file = path.join(stagingDir, '2fa-secrets.json.enc');
 				fs.writeFileSync(file, sealed.block);
 				entries.push({archivePath: TWO_FACTOR_BLOCK_PATH, file, category: 'users', size: 0, store: true});
@@ -208,7 +210,11 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			const manifest: ManifestEntry[] = [];
 			let digest: {size: number; sha256: string};
 			try {
-				manifest.push(await writer.addBuffer(METADATA_PATH, Buffer.from(JSON.stringify(metadata, null, 2) + '\n')));
+				const metadataBytes = Buffer.from(JSON.stringify(metadata, null, 2) + '\n');
+				if (metadataBytes.length > READ_LIMITS.maxMetadataBytes) {
+					throw new LifeboatError('unsupported-data', `metadata.json would be ${metadataBytes.length} bytes (${metadata.tenants.length} tenants), over the ${READ_LIMITS.maxMetadataBytes} a restore reads; back up fewer tenants at a time (--tenant)`);
+				}
+				manifest.push(await writer.addBuffer(METADATA_PATH, metadataBytes));
 				for (const entry of entries) {
 					if (options.signal?.aborted) throw options.signal.reason ?? new LifeboatError('interrupted', 'Backup interrupted');
 					options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: entry.archivePath});

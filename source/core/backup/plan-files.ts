@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type {RedactionNote} from '../archive/archive-format.js';
 import {agentFileArchivePath, documentFileArchivePath, documentFileName, documentTextArchivePath, documentTextName, isPathSegment, isRelativeFilePath} from '../archive/archive-paths.js';
+import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LifeboatError} from '../errors.js';
 import {redactJson} from '../redaction.js';
 import {agentFilePolicy} from '../store/agent-files.js';
@@ -20,6 +21,8 @@ const quote = (text: string, max = 60) => JSON.stringify(text).slice(0, max);
 /** A JSON file as it goes into a backup: secrets redacted, pretty-printed; undefined if not JSON. */
 export function redactJsonFile(file: string): {text: string; keys: string[]} | undefined {
 	let parsed: unknown;
+	// Restore reads JSON files whole, up to a limit: a larger one could be backed up but never restored.
+	if (fs.statSync(file).size > READ_LIMITS.maxJsonFileBytes) return undefined;
 	try {
 		parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
 	} catch {
@@ -91,7 +94,7 @@ export function planAgentFiles(paths: GatewayPaths, agentIds: readonly string[],
 			} else {
 				const json = redactJsonFile(source);
 				if (!json) {
-					plan.warnings.push(`${label}/${relative}: not valid JSON, not backed up (it could not be checked for secrets)`);
+					plan.warnings.push(`${label}/${relative}: not valid JSON (or over 32 MiB), not backed up (it could not be checked for secrets)`);
 					continue;
 				}
 				fs.writeFileSync(staged, json.text);
@@ -149,7 +152,7 @@ export function planGatewayFiles(root: string, categories: readonly CategoryId[]
 			let file = source;
 			if (spec.kind === 'json') {
 				const result = redactJsonFile(source);
-				if (!result) throw new LifeboatError('not-a-gateway', `${spec.path} is not valid JSON; fix it or leave the ${category.id} category out (--categories)`);
+				if (!result) throw new LifeboatError('not-a-gateway', `${spec.path} is not valid JSON (or over 32 MiB); fix it or leave the ${category.id} category out (--categories)`);
 				if (result.keys.length > 0) {
 					plan.redacted.push({category: category.id, field: `${spec.archivePath}:${result.keys.join(',')}`, count: result.keys.length, action: 're-enter on restore'});
 				}

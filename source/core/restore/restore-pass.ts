@@ -6,7 +6,8 @@ import {pipeline} from 'node:stream/promises';
 import {StringDecoder} from 'node:string_decoder';
 import type Database from 'better-sqlite3';
 import type {BackupManifest, RedactionNote} from '../archive/archive-format.js';
-import {openArchive, readAll, type ArchiveEntry} from '../archive/archive-reader.js';
+import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry} from '../archive/archive-reader.js';
+import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LineSplitter} from '../archive/line-splitter.js';
 import {parseManifest, parseMetadata} from '../backup/read-metadata.js';
 import {hashingTap} from '../hashing-tap.js';
@@ -27,7 +28,7 @@ import type {Staging} from './staging.js';
 import {unsealTwoFactor, type TwoFactorSecrets} from '../backup/two-factor-block.js';
 
 /** Largest JSON entry (gateway config, 2FA block) read into memory. */
-const MAX_SMALL_ENTRY = 32 * 1024 * 1024;
+const MAX_SMALL_ENTRY = READ_LIMITS.maxJsonFileBytes;
 /** Longest JSONL line accepted (a real row is far smaller). */
 const MAX_LINE = 64 * 1024 * 1024;
 
@@ -285,7 +286,7 @@ export class RestorePass {
 				case 'metadata':
 				case 'manifest':
 				case 'two-factor': {
-					const text = await readAll(entry, MAX_SMALL_ENTRY);
+					const text = await readAll(entry, route.kind === 'two-factor' ? MAX_SMALL_ENTRY : jsonEntryCeiling(entry.path));
 					this.record(entry, {size: text.length, sha256: crypto.createHash('sha256').update(text).digest('hex')});
 					if (route.kind === 'metadata' && parseMetadata(text).id !== this.ctx.metadata.id) throw corrupt('metadata.json changed while restoring');
 					if (route.kind === 'manifest') this.manifest ??= parseManifest(text);
