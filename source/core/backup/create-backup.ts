@@ -231,6 +231,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 				throw error;
 			}
 			if (options.signal?.aborted) throw options.signal.reason ?? new LifeboatError('interrupted', 'Backup interrupted');
+			// Readers refuse archives that inflate past the bomb ratio: never commit one of those.
+			if (format !== 'dir' && totalBytes > READ_LIMITS.archiveRatioFloorBytes && totalBytes / Math.max(digest.size, 1) > READ_LIMITS.archiveRatio) {
+				throw new LifeboatError('unsupported-data', `This data compresses over ${READ_LIMITS.archiveRatio}:1 (${totalBytes} bytes into ${digest.size}), which restore treats as a decompression bomb; no backup was written: use --format dir`);
+			}
 			await output.commit();
 			return {path: finalPath, name, format, size: digest.size, sha256: digest.sha256, durationMs: Date.now() - started, metadata};
 		} catch (error) {
