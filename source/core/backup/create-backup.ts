@@ -21,7 +21,7 @@ import {
 import {createArchiveWriter} from '../archive/archive-writer.js';
 import {createEncryptStream} from '../crypto/encrypt-stream.js';
 import {describeFsError, LifeboatError} from '../errors.js';
-import {redactJson} from '../redaction.js';
+import {redactJson, scrubTextBytes} from '../redaction.js';
 import {agentFilePolicy} from '../store/agent-files.js';
 import {agentDir, documentFile, documentTextFile} from '../store/gateway-paths.js';
 import {isSafeExt, isSafeId} from '../store/safe-ids.js';
@@ -202,9 +202,12 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 					if (policy === 'copy') {
 						// Agent files are small and rewritten in place by a running gateway: take a
 						// copy now so the archive holds one consistent version with a known size.
+						// Prose gets pasted credentials too: they are scrubbed like free text and listed.
 						const staged = path.join(stagingDir, ...archivePath.split('/'));
 						fs.mkdirSync(path.dirname(staged), {recursive: true});
-						fs.copyFileSync(file, staged);
+						const scrubbed = scrubTextBytes(fs.readFileSync(file));
+						fs.writeFileSync(staged, scrubbed.bytes);
+						if (scrubbed.count > 0) redacted.push({category: 'agents', field: `${archivePath}:line ${scrubbed.lines.join(',')}`, count: scrubbed.count, action: 're-enter on restore'});
 						entries.push({archivePath, file: staged, category: 'agents', size: 0, store: false});
 						continue;
 					}
