@@ -44,6 +44,20 @@ const SECRET_WORD_ENDINGS = /(?:password|passwd|passphrase|secret|token|apikey|s
  * upper case, as in .env files and `-e` arguments) also takes the looser FOO_KEY and FOO_AUTH.
  */
 export function isSecretName(name: string, envStyle = false): boolean {
+	const key = `${envStyle ? '=' : ':'}${name}`;
+	let known = secretNames.get(key);
+	if (known === undefined) {
+		if (secretNames.size > 10_000) secretNames.clear();
+		known = classifyName(name, envStyle);
+		secretNames.set(key, known);
+	}
+	return known;
+}
+
+/** isSecretName's answers so far (names repeat a lot in a big text); bounded. */
+const secretNames = new Map<string, boolean>();
+
+function classifyName(name: string, envStyle: boolean): boolean {
 	const words = name
 		.replace(/([a-z0-9])([A-Z])/g, '$1 $2')
 		.toLowerCase()
@@ -83,7 +97,8 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 		(_match, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----`,
 	],
 	// scheme://user:password@host — the password may itself hold '@' (the authority ends at the last one).
-	[new RegExp(`\\b([a-z][a-z0-9+.-]{0,30}:\\/\\/)([^\\s:@\\/?#"'<>]*):${SKIP}[^\\s\\/?#"'<>]*@`, 'gi'), (_match, scheme: string, user: string) => `${scheme}${user}:${M}@`],
+	// (The scheme is looked for behind '://' so the search only stops at colons, not at every word.)
+	[new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>]*):${SKIP}[^\\s\\/?#"'<>]*@`, 'gi'), (_match, user: string) => `://${user}:${M}@`],
 	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), (_match, head: string) => `${head}${M}`],
@@ -94,7 +109,7 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 		(_match, name: string) => `${name}${M}`,
 	],
 	// Command lines: a secret flag and its value, `curl -u user:pass`, and tools that take a password inline.
-	[new RegExp(`(^|[\\s"'\\[,(])(--?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|]+)`, 'g'), flagReplacer],
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|]+)`, 'g'), flagReplacer],
 	[new RegExp(`((?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"']+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b[^\\n|;&]{0,200}?[ \\t]-p)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\bsshpass[ \\t]+-p[ \\t]*)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
@@ -117,14 +132,36 @@ const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
 	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => M],
 ];
 
-function flagReplacer(match: string, lead: string, flag: string, name: string, value: string): string {
+function flagReplacer(match: string, flag: string, name: string, value: string): string {
 	if (!isSecretName(name) || isPlaceholder(value.replace(/^["']|["']$/g, ''))) return match;
 	const quote = /^["']/.test(value) ? value[0]! : '';
-	return `${lead}${flag}${quote}${M}${quote}`;
+	return `${flag}${quote}${M}${quote}`;
 }
 
-/** A name followed by ':' or '=' (optionally quoted, as in JSON): the start of a setting. */
-const ASSIGNMENT = /(?<![\w.\/@-])(["']?)([A-Za-z_][\w.-]{0,80})\1([ \t]*)([:=])([ \t]*)/g;
+const isNameCode = (code: number) => (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 46 || code === 45;
+const isNameStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+
+/**
+ * The setting name in front of a ':' or '=' at `separator`: letters, digits, `_ . -` (starting with
+ * a letter or `_`, at most 81 long), optionally quoted as in JSON, then blanks. Not a name when it
+ * continues a word, path or address (`/x=`, `a@b:`). Found by looking back from the separator, so
+ * the search only stops at ':' and '=', never at every word.
+ */
+function nameBefore(text: string, separator: number): {index: number; name: string; quoted: boolean; blanks: number} | undefined {
+	let end = separator;
+	while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+	const blanks = separator - end;
+	const quote = text[end - 1] === '"' || text[end - 1] === "'" ? text[end - 1] : '';
+	if (quote) end--;
+	let start = end;
+	while (start > 0 && end - start <= 81 && isNameCode(text.charCodeAt(start - 1))) start--;
+	if (start === end || end - start > 81 || !isNameStart(text.charCodeAt(start))) return undefined;
+	if (quote && text[start - 1] !== quote) return undefined;
+	const index = quote ? start - 1 : start;
+	const previous = index > 0 ? text.charCodeAt(index - 1) : -1;
+	if (isNameCode(previous) || previous === 47 || previous === 64) return undefined;
+	return {index, name: text.slice(start, end), quoted: Boolean(quote), blanks};
+}
 
 /**
  * Redacts the values of settings whose name is secret, in the syntaxes operators paste: .env and
@@ -137,22 +174,24 @@ function scrubAssignments(text: string): string {
 	let copied = 0;
 	let lineStart = 0;
 	let scanned = 0;
-	ASSIGNMENT.lastIndex = 0;
-	for (let match = ASSIGNMENT.exec(text); match; match = ASSIGNMENT.exec(text)) {
-		const [whole, quote, name, before, separator, after] = match as unknown as [string, string, string, string, string, string];
-		if (!isSecretName(name, separator === '=' && !quote && before === '')) continue;
+	const separators = /[:=]/g;
+	for (let match = separators.exec(text); match; match = separators.exec(text)) {
+		const found = nameBefore(text, match.index);
+		const separator = match[0];
+		if (!found || !isSecretName(found.name, separator === '=' && !found.quoted && found.blanks === 0)) continue;
 		// Where the current line starts, found by scanning forward only (linear over the whole text).
-		for (; scanned < match.index; scanned++) if (text.charCodeAt(scanned) === 10) lineStart = scanned + 1;
-		const indent = match.index - lineStart;
-		const atLineStart = indent < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(lineStart, match.index));
-		const valueStart = match.index + whole.length;
-		const span = valueSpan(text, valueStart, separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && (before || after) ? 'line' : 'token');
+		for (; scanned < found.index; scanned++) if (text.charCodeAt(scanned) === 10) lineStart = scanned + 1;
+		const atLineStart = found.index - lineStart < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(lineStart, found.index));
+		let valueStart = match.index + 1;
+		while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
+		const spaced = found.blanks > 0 || valueStart > match.index + 1;
+		const span = valueSpan(text, valueStart, separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token');
 		if (!span) continue;
 		const value = text.slice(span.start, span.end);
-		if (isPlaceholder(value) || (name.toLowerCase().endsWith('token') && /^\d+$/.test(value))) continue;
+		if (isPlaceholder(value) || (found.name.toLowerCase().endsWith('token') && /^\d+$/.test(value))) continue;
 		out += text.slice(copied, span.start) + M;
 		copied = span.end;
-		ASSIGNMENT.lastIndex = Math.max(ASSIGNMENT.lastIndex, span.end);
+		separators.lastIndex = Math.max(separators.lastIndex, span.end);
 	}
 	return copied === 0 ? text : out + text.slice(copied);
 }
