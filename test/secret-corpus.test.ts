@@ -55,6 +55,7 @@ describe('scrubbing properties', () => {
 	const piece = fc.oneof(
 		{weight: 2, arbitrary: fc.constantFrom(...SECRET_FORMS.map(form => form.text))},
 		{weight: 3, arbitrary: fc.string({maxLength: 40})},
+		{weight: 1, arbitrary: fc.string({unit: 'binary', maxLength: 20})},
 		{weight: 1, arbitrary: fc.constantFrom(...HARMLESS_TEXTS, REDACTED_MARKER, 'password=', 'https://u:', '@', '-----BEGIN RSA PRIVATE KEY-----', '"', '\n')},
 	);
 

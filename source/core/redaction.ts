@@ -91,6 +91,7 @@ type Replacer = (match: string, ...groups: string[]) => string;
  * idempotent. Every repetition is bounded or anchored, so work stays linear in the text.
  */
 const SKIP = '(?!\\[REDACTED)';
+const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|Negotiate|NTLM|Bot|ApiKey|Api-Key|Key|SSWS|OAuth|Splunk|GenieKey|Client-ID|AWS4-HMAC-SHA256|DPoP|MAC|HOBA';
 const PATTERNS: Array<[RegExp, Replacer]> = [
 	[
 		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g,
@@ -102,7 +103,12 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), (_match, head: string) => `${head}${M}`],
-	[/\b((?:Proxy-)?Authorization["']?\s*[:=]\s*["']?)(?!(?:[A-Za-z]+\s+)?\[REDACTED)([A-Za-z]+\s+)?[^\s"',;]+/gi, (_match, header: string, scheme = '') => `${header}${scheme}${M}`],
+	// An Authorization header: after a known scheme anything; without one, a value that looks like a
+	// credential (a digit or symbol in it, or long), so "Authorization: required for admins" stays.
+	[
+		new RegExp(`\\b((?:Proxy-)?Authorization["']?\\s*[:=]\\s*["']?)(?:((?:${AUTH_SCHEMES})\\s+)${SKIP}[^\\s"',;]+|${SKIP}(?=[^\\s"',;]*[0-9+/=_.-]|[^\\s"',;]{20})[^\\s"',;]+)`, 'gi'),
+		(match, header: string, scheme = '') => (isPlaceholder(match.slice(header.length + scheme.length).replace(/[`.)\]]+$/, '')) ? match : `${header}${scheme}${M}`),
+	],
 	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
 	[
 		new RegExp(`([?&;](?:access_token|refresh_token|id_token|token|api_key|apikey|key|sig|signature|secret|client_secret|password|pwd|code|private_token|x-amz-signature|x-amz-security-token)=)${SKIP}[^&\\s#;"']+`, 'gi'),
@@ -189,6 +195,8 @@ function scrubAssignments(text: string): string {
 		if (!span) continue;
 		const value = text.slice(span.start, span.end);
 		if (isPlaceholder(value) || (found.name.toLowerCase().endsWith('token') && /^\d+$/.test(value))) continue;
+		// Keys and tokens hold no blanks; a value with words after "Token:" is prose. Passwords may.
+		if (/\s/.test(value) && !/pass|pwd/i.test(found.name)) continue;
 		out += text.slice(copied, span.start) + M;
 		copied = span.end;
 		separators.lastIndex = Math.max(separators.lastIndex, span.end);

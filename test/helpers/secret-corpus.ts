@@ -93,4 +93,6 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'mailto:ops@example.com and https://user@example.com/profile and git@github.com:acme/repo.git',
 	'-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEexample\n-----END PUBLIC KEY-----',
 	'-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUexample\n-----END CERTIFICATE-----',
+	'## Glossary\n\nToken: the smallest unit of text a model reads.\nSecret: none, everything here is public.\nAuthorization: required for admin endpoints.\n',
+	'Send the header `Authorization: Bearer <token>` and set `api_key: ${API_KEY}` in the config; TOKEN=$GITHUB_TOKEN works too.',
 ];
