@@ -193,10 +193,16 @@ function scrubAssignments(text: string): string {
 		const spaced = found.blanks > 0 || valueStart > match.index + 1;
 		const span = valueSpan(text, valueStart, separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token');
 		if (!span) continue;
-		const value = text.slice(span.start, span.end);
+		let value = text.slice(span.start, span.end);
+		// Keys and tokens hold no blanks (passwords may): one followed by a comment is redacted up to
+		// it, one followed by more words is prose ("Token: the unit a model reads").
+		if (/\s/.test(value) && !/pass|pwd/i.test(found.name)) {
+			const first = /^\S+/.exec(value)![0];
+			if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length))) continue;
+			span.end = span.start + first.length;
+			value = first;
+		}
 		if (isPlaceholder(value) || (found.name.toLowerCase().endsWith('token') && /^\d+$/.test(value))) continue;
-		// Keys and tokens hold no blanks; a value with words after "Token:" is prose. Passwords may.
-		if (/\s/.test(value) && !/pass|pwd/i.test(found.name)) continue;
 		out += text.slice(copied, span.start) + M;
 		copied = span.end;
 		separators.lastIndex = Math.max(separators.lastIndex, span.end);

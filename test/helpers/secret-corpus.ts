@@ -65,7 +65,7 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'database URLs', text: 'postgres://app:LEAKdb50a@db:5432/x mysql://root:LEAKdb50b@db/x mongodb+srv://u:LEAKdb50c@cluster0.example.net/ amqp://guest:LEAKdb50d@rabbit:5672/ redis://:LEAKdb50e@cache:6379/0', secrets: ['LEAKdb50a', 'LEAKdb50b', 'LEAKdb50c', 'LEAKdb50d', 'LEAKdb50e']},
 	{name: '.env lines', text: 'FOO_SECRET=LEAKenv51a\nDB_PASSWORD="LEAKenv51b"\nexport GITHUB_TOKEN=LEAKenv51c\n', secrets: ['LEAKenv51a', 'LEAKenv51b', 'LEAKenv51c']},
 	{name: 'YAML secrets', text: 'db:\n  user: app\n  password: LEAKyaml52a\n  client_secret: "LEAKyaml52b"\n', secrets: ['LEAKyaml52a', 'LEAKyaml52b']},
-	{name: 'INI/TOML secrets', text: '[smtp]\npassword = correct horse LEAKini53a\napi_key = "LEAKini53b"\n', secrets: ['LEAKini53a', 'LEAKini53b']},
+	{name: 'INI/TOML secrets', text: '[smtp]\npassword = correct horse LEAKini53a\napi_key = "LEAKini53b"\ntoken = LEAKini53c ; rotated monthly\nsecret: LEAKini53d # from the vault\n', secrets: ['LEAKini53a', 'LEAKini53b', 'LEAKini53c', 'LEAKini53d']},
 	{name: 'JSON inside text', text: 'config: {"endpoint": "https://x.example", "password": "LEAKjson54", "apiKey": "LEAKjson54b"}', secrets: ['LEAKjson54', 'LEAKjson54b']},
 	{name: 'SQL Server connection string', text: 'Server=tcp:db.example,1433;Database=shop;User Id=sa;Password=LEAKmssql55;Encrypt=True', secrets: ['LEAKmssql55']},
 	{name: 'Google OAuth token', text: 'ya29.a0LEAK56abcdefghijklmnopqrstuvwxyz', secrets: ['a0LEAK56abcdefghijklmnopqrstuvwxyz']},
