@@ -82,6 +82,11 @@ function isPlaceholder(value: string): boolean {
 
 type Replacer = (match: string, ...groups: string[]) => string;
 
+/** A value already redacted is not redacted again (keeps scrubbing idempotent). */
+const SKIP = '(?!\\[REDACTED)';
+/** Authorization schemes whose next word is the credential. */
+const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|Negotiate|NTLM|Bot|ApiKey|Api-Key|Key|SSWS|OAuth|Splunk|GenieKey|Client-ID|AWS4-HMAC-SHA256|DPoP|MAC|HOBA';
+
 /**
  * Credentials inside ordinary-looking text, in the order they are looked for: whole private key
  * blocks first (so nothing else chews on them), then URLs and headers, then command lines and
@@ -90,8 +95,6 @@ type Replacer = (match: string, ...groups: string[]) => string;
  * matches its own output (a value starting with the marker is skipped), which keeps scrubbing
  * idempotent. Every repetition is bounded or anchored, so work stays linear in the text.
  */
-const SKIP = '(?!\\[REDACTED)';
-const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|Negotiate|NTLM|Bot|ApiKey|Api-Key|Key|SSWS|OAuth|Splunk|GenieKey|Client-ID|AWS4-HMAC-SHA256|DPoP|MAC|HOBA';
 const PATTERNS: Array<[RegExp, Replacer]> = [
 	[
 		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g,
