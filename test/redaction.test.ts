@@ -42,6 +42,20 @@ describe('redaction of secrets in JSON and text', () => {
 		expect(scrubText('plain words, no secrets: https://example.com/?page=2')).toBe('plain words, no secrets: https://example.com/?page=2');
 	});
 
+	it('leaves settings that only mention tokens, authors or auth modes alone (no type change for numbers)', () => {
+		const harmless = {
+			maxTokens: 4096, max_tokens: 1024, MaxOutputTokens: 800, tokenizer: 'cl100k_base', token_count: 12, tokenType: 'Bearer', token_url: 'https://idp.example/token',
+			tokenEndpoint: 'https://idp.example/oauth/token', author: 'Ada Lovelace', authors: ['Ada', 'Grace'], authority: 'https://login.example', authMode: 'oauth',
+			auth_type: 'basic', authorizeUrl: 'https://idp.example/authorize', isAuthenticated: true, footprint: 'small', Otp_Length: 6,
+		};
+		expect(redactJson(harmless)).toEqual({value: harmless, redacted: []});
+		const secret = {
+			token: 'LEAK1', authToken: 'LEAK2', auth: {user: 'u', pass: 'LEAK3'}, oauth: {clientId: 'id', refresh: 'LEAK4'}, totp: 'LEAK5', otp: 'LEAK6',
+			headers: {Authorization: 'Basic TEVBSzc='}, Proxy_Authorization: 'LEAK8', otp_code: 'LEAK9', access_token_value: 'LEAK10', tokenSecret: 'LEAK11',
+		};
+		expect(JSON.stringify(redactJson(secret).value)).not.toMatch(/LEAK|TEVBSz/);
+	});
+
 	describe('in a real backup', () => {
 		let dataDir: string;
 		let backupText: string;

@@ -1,11 +1,13 @@
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {REDACTED_MARKER, SECRET_LOOKING_COLUMN, TABLES} from '../source/core/store/schema.js';
 import {gatewaySecrets} from './helpers/gateway-secrets.js';
+import {CORPUS_SECRETS, SECRET_FORMS} from './helpers/secret-corpus.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 /** Every byte a reader could get out of a backup: decompressed by the system tools, plus raw. */
@@ -61,8 +63,100 @@ describe('secrets never enter a backup', () => {
 		});
 	}
 
+	it("the demo gateway's non-secret content comes through unchanged (no false positives)", async () => {
+		const result = await createBackup({dataDir, destDir: tempDir(), format: 'dir'});
+		const scrubColumns = TABLES.flatMap(table => table.columns.filter(column => column.scrub).map(column => `${table.name}.${column.name}`));
+		const fields = result.metadata.redacted.map(note => note.field.split(':')[0]!);
+		expect(fields.filter(field => scrubColumns.includes(field) || /\.(md|txt)$/.test(field))).toEqual([]);
+		const agentsDir = path.join(dataDir, 'agents');
+		let compared = 0;
+		for (const agent of fs.readdirSync(agentsDir)) {
+			for (const name of fs.readdirSync(path.join(agentsDir, agent)).filter(file => file.endsWith('.md'))) {
+				expect(fs.readFileSync(path.join(result.path, 'agents', agent, name))).toEqual(fs.readFileSync(path.join(agentsDir, agent, name)));
+				compared++;
+			}
+		}
+		expect(compared).toBeGreaterThan(20);
+		// Config files: only the values under secret keys changed.
+		const mcp = JSON.parse(fs.readFileSync(path.join(result.path, 'mcp', 'mcp.json'), 'utf8'));
+		expect(mcp.mcpServers.filesystem.args).toEqual(['-y', '@modelcontextprotocol/server-filesystem', '/srv/shared']);
+		expect(result.metadata.redacted.find(note => note.field.startsWith('mcp/mcp.json:'))!.field).toBe('mcp/mcp.json:mcpServers.github.env.GITHUB_TOKEN');
+	});
+
 	it('every secret-looking column is marked secret in the schema', () => {
 		const unmarked = TABLES.flatMap(table => table.columns.filter(column => SECRET_LOOKING_COLUMN.test(column.name) && !column.secret).map(column => `${table.name}.${column.name}`));
 		expect(unmarked).toEqual([]);
 	});
+});
+
+/** Scrubbed columns the corpus is planted in, one cloned row per form: text, and JSON with an argv array. */
+const CORPUS_COLUMNS: Array<{table: string; column: string; value: (text: string, args: string[]) => string}> = [
+	{table: 'cron_jobs', column: 'command', value: text => text},
+	{table: 'connections', column: 'account', value: text => text},
+	{table: 'channels', column: 'settings', value: text => JSON.stringify({mentionsOnly: true, welcome: text})},
+	{table: 'workflows', column: 'definition', value: (_text, args) => JSON.stringify({steps: [{tool: 'shell', args}]})},
+];
+
+/** Plants every corpus form in every kind of place a credential can live in a gateway. */
+function plantCorpus(dataDir: string): string {
+	const db = new Database(path.join(dataDir, 'data', 'gateway.db'));
+	for (const {table, column, value} of CORPUS_COLUMNS) {
+		const template = db.prepare(`SELECT * FROM ${table} ORDER BY id LIMIT 1`).get() as Record<string, unknown>;
+		const names = Object.keys(template);
+		const insert = db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(name => '@' + name).join(', ')})`);
+		SECRET_FORMS.forEach((form, index) => insert.run({...template, id: `${String(template['id'])}c${index}`, [column]: value(form.text, form.args ?? [form.text])}));
+	}
+	const agent = (db.prepare('SELECT id FROM agents ORDER BY id LIMIT 1').get() as {id: string}).id;
+	db.close();
+	SECRET_FORMS.forEach((form, index) => fs.writeFileSync(path.join(dataDir, 'agents', agent, `corpus-${index}.md`), `# Runbook ${index}\n\nRun this:\n\n    ${form.text.split('\n').join('\n    ')}\n\nThen check the dashboard.\n`));
+	const mcpFile = path.join(dataDir, 'mcp.json');
+	const mcp = JSON.parse(fs.readFileSync(mcpFile, 'utf8'));
+	SECRET_FORMS.forEach((form, index) => (mcp.mcpServers[`corpus-${index}`] = {command: 'npx', args: form.args ?? [form.text]}));
+	fs.writeFileSync(mcpFile, JSON.stringify(mcp, null, 2));
+	const settingsFile = path.join(dataDir, 'appsettings.json');
+	const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+	settings.Runbooks = Object.fromEntries(SECRET_FORMS.map((form, index) => [`f${index}`, form.text]));
+	fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+	return agent;
+}
+
+describe('a corpus of real-world credential formats, planted everywhere, never enters a backup', () => {
+	let dataDir: string;
+	let agent: string;
+	beforeAll(async () => {
+		dataDir = path.join(tempDir(), 'gateway');
+		await generateDemo({dir: dataDir, tenants: 1, scale: 'small', seed: 17});
+		agent = plantCorpus(dataDir);
+	});
+
+	it('the corpus really is in the gateway (the scan is not vacuous)', () => {
+		const db = new Database(path.join(dataDir, 'data', 'gateway.db'), {readonly: true});
+		const commands = (db.prepare('SELECT command FROM cron_jobs').all() as Array<{command: string}>).map(row => row.command).join('\n');
+		db.close();
+		for (const secret of CORPUS_SECRETS) expect(commands).toContain(secret);
+		expect(fs.readFileSync(path.join(dataDir, 'mcp.json'), 'utf8')).toContain('LEAKcli07');
+	});
+
+	for (const format of ['zip', 'tar.gz', 'dir'] as const) {
+		it(`no corpus secret appears in a ${format} backup, and the redaction notes name every place`, async () => {
+			const result = await createBackup({dataDir, destDir: tempDir(), format});
+			const text = allArchiveBytes(result.path, format).toString('latin1');
+			expect(CORPUS_SECRETS.filter(secret => text.includes(secret))).toEqual([]);
+			// Nothing planted is lost either: the harmless parts around the secrets are still there.
+			expect(text).toContain('Then check the dashboard.');
+			expect(text).toContain('@acme/mcp');
+
+			const notes = result.metadata.redacted;
+			for (const {table, column} of CORPUS_COLUMNS) {
+				expect(notes.find(note => note.field === `${table}.${column}`)?.count, `${table}.${column}`).toBeGreaterThanOrEqual(SECRET_FORMS.length);
+			}
+			const mcpNote = notes.find(note => note.field.startsWith('mcp/mcp.json:'))!.field;
+			const settingsNote = notes.find(note => note.field.startsWith('config/appsettings.backup.json:'))!.field;
+			SECRET_FORMS.forEach((form, index) => {
+				expect(notes.some(note => note.field.startsWith(`agents/${agent}/corpus-${index}.md:line `) && note.action === 're-enter on restore'), form.name).toBe(true);
+				expect(mcpNote, form.name).toContain(`mcpServers.corpus-${index}.args[`);
+				expect(settingsNote.split(/[:,]/), form.name).toContain(`Runbooks.f${index}`);
+			});
+		});
+	}
 });

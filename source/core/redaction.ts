@@ -2,6 +2,8 @@ import {REDACTED_MARKER, SECRET_JSON_KEY, type TableSpec} from './store/schema.j
 
 export type Row = Record<string, unknown>;
 
+const M = REDACTED_MARKER;
+
 /**
  * Returns a copy of a row safe to put in a backup: `redact` columns replaced by the marker,
  * `encrypt` columns handed to `sealSecret` (which puts them in the encrypted block) and replaced
@@ -22,56 +24,309 @@ export function redactRow(table: TableSpec, row: Row, sealSecret: (column: strin
 		const value = row[column.name];
 		if (value === null || value === undefined) continue;
 		copy ??= {...row};
-		copy[column.name] = column.secret === 'redact' ? REDACTED_MARKER : sealSecret(column.name, String(row['id']), value);
+		copy[column.name] = column.secret === 'redact' ? M : sealSecret(column.name, String(row['id']), value);
 	}
 	return copy ?? row;
 }
 
+/** Words that make a setting, flag or variable name a secret when they end it ("DB_PASSWORD", "--api-key"). */
+const SECRET_LAST_WORDS = new Set(['password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'token', 'apikey', 'credential', 'credentials']);
+/** Words before a final "key" that make it a secret ("AccountKey", "aws_secret_access_key"). */
+const SECRET_KEY_QUALIFIERS = new Set([
+	'api', 'access', 'account', 'secret', 'private', 'client', 'signing', 'encryption', 'master', 'auth', 'app', 'consumer',
+	'subscription', 'storage', 'license', 'session', 'webhook', 'hmac', 'sas', 'service', 'admin', 'root', 'bot',
+]);
+/** One-word names ("PGPASSWORD", "apikey", "authToken" written in lower case) ending in a secret word. */
+const SECRET_WORD_ENDINGS = /(?:password|passwd|passphrase|secret|token|apikey|secretkey|accesskey|accountkey|privatekey)$/;
+
 /**
- * Credentials that show up inside ordinary-looking strings, whatever the key: passwords in URLs,
- * bearer tokens, token query parameters, JWTs and well-known API key formats.
+ * Whether a setting, flag or environment variable name holds a secret. `envStyle` (NAME=value in
+ * upper case, as in .env files and `-e` arguments) also takes the looser FOO_KEY and FOO_AUTH.
  */
-const VALUE_PATTERNS: Array<[RegExp, (match: string, ...groups: string[]) => string]> = [
-	[/\b([a-z][a-z0-9+.-]*:\/\/)([^:@\/\s]+):([^@\/\s]+)@/gi, (_match, scheme: string, user: string) => `${scheme}${user}:${REDACTED_MARKER}@`],
-	[/\b((?:Proxy-)?Authorization["']?\s*[:=]\s*["']?)(?!(?:[A-Za-z]+\s+)?\[REDACTED)([A-Za-z]+\s+)?[^\s"',;]+/gi, (_match, header: string, scheme = '') => `${header}${scheme}${REDACTED_MARKER}`],
-	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${REDACTED_MARKER}`],
-	[/([?&;](?:access_token|refresh_token|id_token|token|api_key|apikey|key|sig|signature|secret|password|pwd|code)=)(?!\[REDACTED)[^&\s#;]+/gi, (_match, name: string) => `${name}${REDACTED_MARKER}`],
-	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => REDACTED_MARKER],
-	[/\b(?:sk-(?:ant-)?[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,}|glpat-[A-Za-z0-9_-]{20,})/g, () => REDACTED_MARKER],
+export function isSecretName(name: string, envStyle = false): boolean {
+	const key = `${envStyle ? '=' : ':'}${name}`;
+	let known = secretNames.get(key);
+	if (known === undefined) {
+		if (secretNames.size > 10_000) secretNames.clear();
+		known = classifyName(name, envStyle);
+		secretNames.set(key, known);
+	}
+	return known;
+}
+
+/** isSecretName's answers so far (names repeat a lot in a big text); bounded. */
+const secretNames = new Map<string, boolean>();
+
+function classifyName(name: string, envStyle: boolean): boolean {
+	const words = name
+		.replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+		.toLowerCase()
+		.split(/[-_.\s]+/)
+		.filter(Boolean);
+	const last = words.at(-1);
+	if (!last) return false;
+	if (SECRET_LAST_WORDS.has(last)) return true;
+	if (last === 'key' && words.length > 1 && SECRET_KEY_QUALIFIERS.has(words.at(-2)!)) return true;
+	if (words.length === 1 && SECRET_WORD_ENDINGS.test(last)) return true;
+	return envStyle && /^[A-Z0-9_]+$/.test(name) && words.length > 1 && ['key', 'auth', 'pat', 'pw'].includes(last);
+}
+
+/** Values that stand for no secret: empty, types in code samples, variable references, booleans. */
+const PLACEHOLDER =
+	/^(?:\*+|x{3,}|\.{3}|…|<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_]\w*|%[A-Za-z_]\w*%|\{\{[^}]*\}\}|string|number|boolean|str|int|bool|bytes|any|unknown|null|none|nil|undefined|true|false|yes|no|required|optional)$/i;
+
+function isPlaceholder(value: string): boolean {
+	const bare = value.replace(/[;,]+$/, '').trim();
+	return bare === '' || PLACEHOLDER.test(bare) || bare.includes('[REDACTED');
+}
+
+type Replacer = (match: string, ...groups: string[]) => string;
+
+/** A value already redacted is not redacted again (keeps scrubbing idempotent). */
+const SKIP = '(?!\\[REDACTED)';
+/** Authorization schemes whose next word is the credential. */
+const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|Negotiate|NTLM|Bot|ApiKey|Api-Key|Key|SSWS|OAuth|Splunk|GenieKey|Client-ID|AWS4-HMAC-SHA256|DPoP|MAC|HOBA';
+
+/**
+ * Credentials inside ordinary-looking text, in the order they are looked for: whole private key
+ * blocks first (so nothing else chews on them), then URLs and headers, then command lines and
+ * name=value settings (before vendor formats, so `OPENAI_API_KEY=sk-…` loses its whole value),
+ * then vendor key formats anywhere. Every replacement leaves REDACTED_MARKER, and no pattern
+ * matches its own output (a value starting with the marker is skipped), which keeps scrubbing
+ * idempotent. Every repetition is bounded or anchored, so work stays linear in the text.
+ */
+const PATTERNS: Array<[RegExp, Replacer]> = [
+	[
+		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g,
+		(_match, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----`,
+	],
+	// scheme://user:password@host — the password may itself hold '@' (the authority ends at the last one).
+	// (The scheme is looked for behind '://' so the search only stops at colons, not at every word.)
+	[new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>]*):${SKIP}[^\\s\\/?#"'<>]*@`, 'gi'), (_match, user: string) => `://${user}:${M}@`],
+	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), (_match, head: string) => `${head}${M}`],
+	// An Authorization header: after a known scheme anything; without one, a value that looks like a
+	// credential (a digit or symbol in it, or long), so "Authorization: required for admins" stays.
+	[
+		new RegExp(`\\b((?:Proxy-)?Authorization["']?\\s*[:=]\\s*["']?)(?:((?:${AUTH_SCHEMES})\\s+)${SKIP}[^\\s"',;]+|${SKIP}(?=[^\\s"',;]*[0-9+/=_.-]|[^\\s"',;]{20})[^\\s"',;]+)`, 'gi'),
+		(match, header: string, scheme = '') => (isPlaceholder(match.slice(header.length + scheme.length).replace(/[`.)\]]+$/, '')) ? match : `${header}${scheme}${M}`),
+	],
+	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
+	[
+		new RegExp(`([?&;](?:access_token|refresh_token|id_token|token|api_key|apikey|key|sig|signature|secret|client_secret|password|pwd|code|private_token|x-amz-signature|x-amz-security-token)=)${SKIP}[^&\\s#;"']+`, 'gi'),
+		(_match, name: string) => `${name}${M}`,
+	],
+	// Command lines: a secret flag and its value, `curl -u user:pass`, and tools that take a password inline.
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|]+)`, 'g'), flagReplacer],
+	[new RegExp(`((?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"']+`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b[^\\n|;&]{0,200}?[ \\t]-p)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(\\bsshpass[ \\t]+-p[ \\t]*)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
 ];
+
+/** Vendor key formats, redacted wherever they stand; the prefix is kept to say what to re-enter. */
+const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
+	[
+		/\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[0-9A-Z]{16})\b(?:([\s:=,;|"']{1,6})([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=]))?/g,
+		(_match, _id: string, separator?: string, secret?: string) => (secret ? `${M}${separator}${M}` : M),
+	],
+	[
+		new RegExp(`\\b(sk-|whsec_|github_pat_|AIza|ya29\\.|1//0|gl(?:pat|dt|rt|ptt|cbt|soat|ft|imt|oas|agent)-|pypi-|SG\\.)${SKIP}[A-Za-z0-9_+/=.-]{16,}`, 'g'),
+		(_match, prefix: string) => `${prefix}${M}`,
+	],
+	[new RegExp(`\\b(xox[abeposr]-|xapp-)${SKIP}[A-Za-z0-9-]{10,}`, 'g'), (_match, prefix: string) => `${prefix}${M}`],
+	// Formats whose body is letters and digits only (so `hf_hub_download_with_retries` is left alone).
+	[/\b((?:sk|rk)_(?:live|test)_|gh[pousr]_|npm_|hf_|do[opr]_v1_|shp(?:at|ss|ca|pa)_)[A-Za-z0-9]{16,}\b/g, (_match, prefix: string) => `${prefix}${M}`],
+	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => M],
+];
+
+function flagReplacer(match: string, flag: string, name: string, value: string): string {
+	if (!isSecretName(name) || isPlaceholder(value.replace(/^["']|["']$/g, ''))) return match;
+	const quote = /^["']/.test(value) ? value[0]! : '';
+	return `${flag}${quote}${M}${quote}`;
+}
+
+const isNameCode = (code: number) => (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 46 || code === 45;
+const isNameStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+
+/**
+ * The setting name in front of a ':' or '=' at `separator`: letters, digits, `_ . -` (starting with
+ * a letter or `_`, at most 81 long), optionally quoted as in JSON, then blanks. Not a name when it
+ * continues a word, path or address (`/x=`, `a@b:`). Found by looking back from the separator, so
+ * the search only stops at ':' and '=', never at every word.
+ */
+function nameBefore(text: string, separator: number): {index: number; name: string; quoted: boolean; blanks: number} | undefined {
+	let end = separator;
+	while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+	const blanks = separator - end;
+	const quote = text[end - 1] === '"' || text[end - 1] === "'" ? text[end - 1] : '';
+	if (quote) end--;
+	let start = end;
+	while (start > 0 && end - start <= 81 && isNameCode(text.charCodeAt(start - 1))) start--;
+	if (start === end || end - start > 81 || !isNameStart(text.charCodeAt(start))) return undefined;
+	if (quote && text[start - 1] !== quote) return undefined;
+	const index = quote ? start - 1 : start;
+	const previous = index > 0 ? text.charCodeAt(index - 1) : -1;
+	if (isNameCode(previous) || previous === 47 || previous === 64) return undefined;
+	return {index, name: text.slice(start, end), quoted: Boolean(quote), blanks};
+}
+
+/**
+ * Redacts the values of settings whose name is secret, in the syntaxes operators paste: .env and
+ * shell (`NAME=value cmd`), connection strings (`AccountKey=…;`, `,password=…,`), JAAS and TOML
+ * (`password="…"`), INI (`key = rest of line`), YAML (`password: rest of line`), HTTP headers
+ * (`X-Api-Key: value`) and JSON held as text (`"apiKey": "…"`).
+ */
+function scrubAssignments(text: string): string {
+	let out = '';
+	let copied = 0;
+	let lineStart = 0;
+	let scanned = 0;
+	const separators = /[:=]/g;
+	for (let match = separators.exec(text); match; match = separators.exec(text)) {
+		const found = nameBefore(text, match.index);
+		const separator = match[0];
+		if (!found || !isSecretName(found.name, separator === '=' && !found.quoted && found.blanks === 0)) continue;
+		// Where the current line starts, found by scanning forward only (linear over the whole text).
+		for (; scanned < found.index; scanned++) if (text.charCodeAt(scanned) === 10) lineStart = scanned + 1;
+		const atLineStart = found.index - lineStart < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(lineStart, found.index));
+		let valueStart = match.index + 1;
+		while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
+		const spaced = found.blanks > 0 || valueStart > match.index + 1;
+		const span = valueSpan(text, valueStart, separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token');
+		if (!span) continue;
+		let value = text.slice(span.start, span.end);
+		// Keys and tokens hold no blanks (passwords may): one followed by a comment is redacted up to
+		// it, one followed by more words is prose ("Token: the unit a model reads").
+		if (/\s/.test(value) && !/pass|pwd/i.test(found.name)) {
+			const first = /^\S+/.exec(value)![0];
+			if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length))) continue;
+			span.end = span.start + first.length;
+			value = first;
+		}
+		if (isPlaceholder(value) || (found.name.toLowerCase().endsWith('token') && /^\d+$/.test(value))) continue;
+		out += text.slice(copied, span.start) + M;
+		copied = span.end;
+		separators.lastIndex = Math.max(separators.lastIndex, span.end);
+	}
+	return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * Where a setting's value lies: inside quotes when quoted; else the rest of the line ('line'),
+ * one token ('token'), or one token that ends its line or a quoted/bracketed context
+ * ('token-alone', for `name: value` inside prose, so "Token budget: 4096 per reply" is left alone).
+ */
+function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): {start: number; end: number} | undefined {
+	const first = text[start];
+	if (first === '"' || first === "'") {
+		let end = start + 1;
+		while (end < text.length && text[end] !== first && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
+		return end > start + 1 ? {start: start + 1, end: Math.min(end, text.length)} : undefined;
+	}
+	if (mode === 'line') {
+		let end = text.indexOf('\n', start);
+		if (end === -1) end = text.length;
+		while (end > start && /\s/.test(text[end - 1]!)) end--;
+		if (first === '{' || first === '[' || first === '|' || first === '>' || end === start) return undefined;
+		return {start, end};
+	}
+	const token = /[^\s"',;&]+/y;
+	token.lastIndex = start;
+	const found = token.exec(text);
+	if (!found) return undefined;
+	const end = start + found[0].length;
+	if (mode === 'token-alone' && !/^[ \t]*(?:$|[\r\n"',;}\]])/.test(text.slice(end, end + 40))) return undefined;
+	return {start, end};
+}
+
+function scrubOnce(text: string): string {
+	let out = text;
+	for (const [pattern, replace] of PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	out = scrubAssignments(out);
+	for (const [pattern, replace] of VENDOR_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	return out;
+}
 
 /**
  * Redacts credentials embedded in free text; returns the text unchanged when there are none.
  * Idempotent (scrubbing scrubbed text changes nothing), so restore can compare a live value
- * scrubbed the same way against the backup's.
+ * scrubbed the same way against the backup's: the passes are repeated until nothing changes,
+ * in case one pattern's redaction uncovers another's match.
  */
 export function scrubText(text: string): string {
 	let out = text;
-	for (const [pattern, replace] of VALUE_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	for (let pass = 0; pass < 4; pass++) {
+		const next = scrubOnce(out);
+		if (next === out) return out;
+		out = next;
+	}
+	return out;
+}
+
+/** Tools whose short options carry a password: the option, and whether its value is attached (`-pSECRET`). */
+const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean}> = [
+	{tool: /(?:^|\/)sshpass$/, option: '-p', attached: false},
+	{tool: /(?:^|\/)redis-cli$/, option: '-a', attached: false},
+	{tool: /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)$/, option: '-p', attached: true},
+];
+
+/**
+ * Secrets an argument list holds in the element after a flag (`["--api-key", "X"]`,
+ * `["-u", "user:pass"]`, `["sshpass", "-p", "X"]`): indexes to redact, and the replacement.
+ * `command` is the program the list belongs to, when it is named beside it.
+ */
+function argvSecrets(args: readonly unknown[], command: string | undefined): Map<number, string> {
+	const out = new Map<number, string>();
+	const tools = [command, ...args].filter((arg): arg is string => typeof arg === 'string');
+	const options = ARGV_PASSWORD_OPTIONS.filter(entry => tools.some(tool => entry.tool.test(tool)));
+	args.forEach((arg, index) => {
+		if (typeof arg !== 'string') return;
+		const next = args[index + 1];
+		for (const entry of options) {
+			if (entry.attached && arg.startsWith(entry.option) && arg.length > entry.option.length && !isPlaceholder(arg.slice(2))) out.set(index, `${entry.option}${M}`);
+		}
+		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
+		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
+		if (!flag) return;
+		if (isSecretName(flag[1]!) || options.some(entry => !entry.attached && entry.option === arg)) out.set(index + 1, M);
+		else if (['-u', '--user', '--proxy-user'].includes(arg) && /^[^:]+:(?!\d+$).+/.test(next)) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
+	});
 	return out;
 }
 
 /**
  * Redacts a parsed JSON document: every value under a secret-looking key at any depth (strings
- * inside a secret object or array too; numbers when the key itself is secret), and credentials
- * embedded in any other string. Returns the dotted paths that were changed.
+ * inside a secret object or array too; numbers when the key itself is secret), credentials
+ * embedded in any other string, and secrets passed as separate arguments in string arrays
+ * (`args: ["--token", "X"]`). Returns the dotted paths that were changed.
  */
 export function redactJson(value: unknown): {value: unknown; redacted: string[]} {
 	const redacted: string[] = [];
-	const walk = (node: unknown, trail: string, inSecret: boolean, ownKeySecret: boolean): unknown => {
-		if (Array.isArray(node)) return node.map((item, index) => walk(item, `${trail}[${index}]`, inSecret, false));
+	const walk = (node: unknown, trail: string, inSecret: boolean, ownKeySecret: boolean, command?: string): unknown => {
+		if (Array.isArray(node)) {
+			const argv = inSecret ? new Map<number, string>() : argvSecrets(node, command);
+			return node.map((item, index) => {
+				const replacement = argv.get(index);
+				if (replacement === undefined || item === replacement) return walk(item, `${trail}[${index}]`, inSecret, false);
+				redacted.push(`${trail}[${index}]`);
+				return replacement;
+			});
+		}
 		if (node && typeof node === 'object') {
 			const out: Record<string, unknown> = {};
+			const sibling = (node as Record<string, unknown>)['command'];
 			for (const [key, child] of Object.entries(node)) {
 				const secretKey = SECRET_JSON_KEY.test(key);
-				out[key] = walk(child, trail ? `${trail}.${key}` : key, inSecret || secretKey, secretKey);
+				out[key] = walk(child, trail ? `${trail}.${key}` : key, inSecret || secretKey, secretKey, typeof sibling === 'string' ? sibling : undefined);
 			}
 			return out;
 		}
 		if (typeof node === 'string' && node.length > 0) {
 			if (inSecret) {
-				redacted.push(trail);
-				return REDACTED_MARKER;
+				if (node !== M) redacted.push(trail);
+				return M;
 			}
 			const scrubbed = scrubText(node);
 			if (scrubbed !== node) redacted.push(trail);
@@ -79,7 +334,7 @@ export function redactJson(value: unknown): {value: unknown; redacted: string[]}
 		}
 		if (typeof node === 'number' && ownKeySecret) {
 			redacted.push(trail);
-			return REDACTED_MARKER;
+			return M;
 		}
 		return node;
 	};
@@ -104,6 +359,35 @@ export function scrubColumnValue(text: string): string {
 	return scrubText(text);
 }
 
+/** 1-based numbers of the lines of a text that hold a redaction marker. */
+export function markerLines(text: string): number[] {
+	const lines: number[] = [];
+	text.split('\n').forEach((line, index) => {
+		if (line.includes(M)) lines.push(index + 1);
+	});
+	return lines;
+}
+
+/**
+ * A text file (an agent's markdown or notes) as it goes into a backup: credentials scrubbed like
+ * free text. A file with nothing to scrub comes back as the very same bytes; one that is not
+ * UTF-8 is scrubbed as Latin-1, which keeps every byte around the redactions. `count` is the
+ * number of markers the scrubbed file holds and `lines` where they are (for the re-enter notes).
+ */
+export function scrubTextBytes(bytes: Buffer): {bytes: Buffer; count: number; lines: number[]} {
+	let encoding: 'utf8' | 'latin1' = 'utf8';
+	let text: string;
+	try {
+		text = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true}).decode(bytes);
+	} catch {
+		encoding = 'latin1';
+		text = bytes.toString('latin1');
+	}
+	const scrubbed = scrubText(text);
+	if (scrubbed === text) return {bytes, count: 0, lines: []};
+	return {bytes: Buffer.from(scrubbed, encoding), count: scrubbed.split(M).length - 1, lines: markerLines(scrubbed)};
+}
+
 export function isRedacted(value: unknown): boolean {
-	return value === REDACTED_MARKER;
+	return value === M;
 }

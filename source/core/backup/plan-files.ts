@@ -4,7 +4,7 @@ import type {RedactionNote} from '../archive/archive-format.js';
 import {agentFileArchivePath, documentFileArchivePath, documentFileName, documentTextArchivePath, documentTextName, isPathSegment, isRelativeFilePath} from '../archive/archive-paths.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LifeboatError} from '../errors.js';
-import {redactJson} from '../redaction.js';
+import {redactJson, scrubTextBytes} from '../redaction.js';
 import {agentFilePolicy} from '../store/agent-files.js';
 import type {GatewayPaths} from '../store/gateway-paths.js';
 import {CATEGORIES, type CategoryId} from '../store/schema.js';
@@ -89,8 +89,11 @@ export function planAgentFiles(paths: GatewayPaths, agentIds: readonly string[],
 			fs.mkdirSync(path.dirname(staged), {recursive: true});
 			if (policy === 'copy') {
 				// Agent files are small and rewritten in place by a running gateway: take a copy now so
-				// the archive holds one consistent version with a known size.
-				fs.copyFileSync(source, staged);
+				// the archive holds one consistent version with a known size. Prose gets pasted
+				// credentials too: they are scrubbed like free text and listed.
+				const scrubbed = scrubTextBytes(fs.readFileSync(source));
+				fs.writeFileSync(staged, scrubbed.bytes);
+				if (scrubbed.count > 0) plan.redacted.push({category: 'agents', field: `${label}/${relative}:line ${scrubbed.lines.join(',')}`, count: scrubbed.count, action: 're-enter on restore'});
 			} else {
 				const json = redactJsonFile(source);
 				if (!json) {

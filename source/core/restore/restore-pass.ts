@@ -18,7 +18,7 @@ import {documentFileName, documentTextName, isPathSegment} from '../archive/arch
 import {agentOfTarget, fileTarget, isRestorableTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
 import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
 import {agentFilePolicy} from '../store/agent-files.js';
-import {redactJson} from '../redaction.js';
+import {markerLines, redactJson, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
 import {codecFor, encodeRow, isLiveSecret, readLiveRow, rowValues as rowValuesOf, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
@@ -611,6 +611,23 @@ export class RestorePass {
 				staged = this.staging!.newFile();
 				const merge = status === 'new' || this.ctx.mode === 'replace';
 				fs.writeFileSync(staged, merge ? serializeJson(merged.value) : text, {flag: 'wx'});
+			}
+		} else if (policy === 'copy' && entry.size <= MAX_SMALL_ENTRY) {
+			// Agent prose, backed up with pasted credentials scrubbed: identical when the live file,
+			// scrubbed the same way, is the backup's file (its secrets are kept, never the markers).
+			const text = await readAll(entry, MAX_SMALL_ENTRY);
+			size = text.length;
+			this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
+			const liveText = liveStats && liveStats.size <= MAX_SMALL_ENTRY ? fs.readFileSync(live) : undefined;
+			const same = liveText !== undefined && (liveText.equals(text) || (text.includes(REDACTED_MARKER) && scrubTextBytes(liveText).bytes.equals(text)));
+			status = !liveStats ? 'new' : same ? 'identical' : 'conflict';
+			const lines = markerLines(text.toString('latin1'));
+			if ((status === 'new' || (status === 'conflict' && this.ctx.mode === 'replace')) && lines.length > 0) {
+				this.note(`${target}:line ${lines.join(',')}`, text.toString('latin1').split(REDACTED_MARKER).length - 1);
+			}
+			if (this.applying && status !== 'identical') {
+				staged = this.staging!.newFile();
+				fs.writeFileSync(staged, text, {flag: 'wx'});
 			}
 		} else {
 			staged = this.applying ? this.staging!.newFile() : undefined;

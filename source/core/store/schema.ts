@@ -110,10 +110,14 @@ export const REDACTED_MARKER = '[REDACTED: re-enter on restore]';
  */
 export const SECRET_JSON_KEY = new RegExp(
 	[
-		'secret', 'token', 'passw', 'passphrase', 'pwd', '^pass$', 'api[-_]?key', 'access[-_]?key', 'private[-_]?key',
+		'secret', 'passw', 'passphrase', 'pwd', '^pass$', 'api[-_]?key', 'access[-_]?key', 'private[-_]?key',
 		'signing[-_]?key', 'encryption[-_]?key', 'session[-_]?key', 'client[-_]?key', 'master[-_]?key', 'account[-_]?key',
-		'license[-_]?key', '(^|[-_.])key$', '^key[-_]', 'connection[-_]?string', 'conn[-_]?str', 'credential', 'auth', 'bearer',
-		'cookie', '^sas$', 'sas[-_]?token', 'dsn', 'database[-_]?url', '^db[-_]?url$', 'salt', 'otp',
+		'license[-_]?key', '(^|[-_.])key$', '^key[-_]', 'connection[-_]?string', 'conn[-_]?str', 'credential', 'bearer',
+		'cookie', '^sas$', 'sas[-_]?token', 'dsn', 'database[-_]?url', '^db[-_]?url$', 'salt', 'authorization',
+		// Not settings that only mention them: maxTokens, tokenizer, token_url, author, authMode, otpLength.
+		'token(?!s|iz|[-_]?(?:count|limit|budget|usage|type|url|uri|endpoint|expir|ttl|life))',
+		'auth(?!or|enticat|[-_]?(?:mode|type|method|url|uri|endpoint|provider|scheme|enabled|required|flow|domain|server|host|realm|scope|kind|style|strategy))',
+		'otp(?![a-z]|[-_](?:length|digits|period|issuer|enabled|required|window|type))',
 	].join('|'),
 	'i',
 );

@@ -1,0 +1,115 @@
+import fc from 'fast-check';
+import {describe, expect, it} from 'vitest';
+import {redactJson, scrubColumnValue, scrubText, scrubTextBytes} from '../source/core/redaction.js';
+import {REDACTED_MARKER} from '../source/core/store/schema.js';
+import {CORPUS_SECRETS, HARMLESS_TEXTS, SECRET_FORMS} from './helpers/secret-corpus.js';
+
+const leaks = (text: string, secrets: readonly string[]) => secrets.filter(secret => text.includes(secret));
+
+describe('the secret corpus against the scrubbers', () => {
+	for (const form of SECRET_FORMS) {
+		it(`${form.name}: scrubbed from text, a JSON value, an argv array and a markdown file`, () => {
+			const text = scrubText(form.text);
+			expect(leaks(text, form.secrets), text).toEqual([]);
+			expect(text).toContain(REDACTED_MARKER);
+			expect(scrubText(text)).toBe(text);
+
+			expect(leaks(scrubColumnValue(form.text), form.secrets)).toEqual([]);
+			const column = scrubColumnValue(JSON.stringify({steps: [{note: form.text, args: form.args ?? [form.text]}]}));
+			expect(leaks(column, form.secrets), column).toEqual([]);
+
+			const mcp = redactJson({mcpServers: {acme: {command: 'npx', args: form.args ?? [form.text], env: {NODE_ENV: 'production'}}, notes: form.text}});
+			expect(leaks(JSON.stringify(mcp.value), form.secrets), JSON.stringify(mcp.value)).toEqual([]);
+			expect(mcp.redacted.some(where => where.startsWith('mcpServers.acme.args['))).toBe(true);
+			expect(mcp.redacted).toContain('mcpServers.notes');
+
+			const markdown = scrubTextBytes(Buffer.from(`# Notes\n\nDeploy with:\n\n\`\`\`\n${form.text}\n\`\`\`\n`));
+			expect(leaks(markdown.bytes.toString('utf8'), form.secrets)).toEqual([]);
+			expect(markdown.count).toBeGreaterThan(0);
+			expect(markdown.lines[0]).toBeGreaterThanOrEqual(6);
+		});
+	}
+
+	it('leaves prose, code, UUIDs, digests, public keys and certificates alone', () => {
+		for (const text of HARMLESS_TEXTS) {
+			expect(scrubText(text)).toBe(text);
+			expect(scrubColumnValue(text)).toBe(text);
+			const bytes = Buffer.from(text);
+			expect(scrubTextBytes(bytes)).toEqual({bytes, count: 0, lines: []});
+		}
+		expect(redactJson({args: ['-y', '--port', '8080', '--key-file', '/etc/x.pem', '--password-file', '/run/pw'], note: HARMLESS_TEXTS.join('\n')}).redacted).toEqual([]);
+	});
+
+	it('keeps the bytes of a file that is not UTF-8 and has no secret', () => {
+		const latin = Buffer.from([0x23, 0x20, 0xe9, 0x74, 0xe9, 0x0a, 0xff, 0xfe]);
+		expect(scrubTextBytes(latin)).toEqual({bytes: latin, count: 0, lines: []});
+		const withSecret = Buffer.concat([latin, Buffer.from('\ntoken sk-LEAKbinary0123456789abcdef\n')]);
+		const scrubbed = scrubTextBytes(withSecret);
+		expect(scrubbed.bytes.includes('LEAKbinary')).toBe(false);
+		expect(scrubbed.bytes.subarray(0, latin.length)).toEqual(latin);
+		expect(scrubbed.lines).toEqual([3]);
+	});
+});
+
+describe('scrubbing properties', () => {
+	const piece = fc.oneof(
+		{weight: 2, arbitrary: fc.constantFrom(...SECRET_FORMS.map(form => form.text))},
+		{weight: 3, arbitrary: fc.string({maxLength: 40})},
+		{weight: 1, arbitrary: fc.string({unit: 'binary', maxLength: 20})},
+		{weight: 1, arbitrary: fc.constantFrom(...HARMLESS_TEXTS, REDACTED_MARKER, 'password=', 'https://u:', '@', '-----BEGIN RSA PRIVATE KEY-----', '"', '\n')},
+	);
+
+	it('is idempotent over text mixing every form with random text', () => {
+		fc.assert(
+			fc.property(fc.array(piece, {maxLength: 8}), fc.constantFrom('', ' ', '\n', ';', ',', '"', '='), (pieces, separator) => {
+				const once = scrubText(pieces.join(separator));
+				expect(scrubText(once)).toBe(once);
+				const column = scrubColumnValue(pieces.join(separator));
+				expect(scrubColumnValue(column)).toBe(column);
+			}),
+			{numRuns: 1500},
+		);
+	});
+
+	it('lets no planted secret through when forms are separated from random words by white space', () => {
+		const words = fc.string({unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,!?()'.split('')), maxLength: 30});
+		const mixed = fc.array(fc.oneof(fc.constantFrom(...SECRET_FORMS.map(form => form.text)), words), {minLength: 1, maxLength: 8});
+		fc.assert(
+			fc.property(mixed, fc.constantFrom(' ', '\n', '\n\n', ' \t'), (pieces, separator) => {
+				const text = scrubText(pieces.join(separator));
+				expect(leaks(text, CORPUS_SECRETS)).toEqual([]);
+			}),
+			{numRuns: 800},
+		);
+	});
+
+	it('works in linear time on hostile input: four times the input costs about four times the work, not sixteen', () => {
+		// A scaling ratio, not a time limit: the cheapest of a few runs at n and at 4n. Linear work
+		// gives ~4, the quadratic patterns this guards against gave 16 and more.
+		const hostile = [
+			'a'.repeat(50_000),
+			'password='.repeat(5_000),
+			'https://u:'.repeat(5_000) + '@',
+			'-----BEGIN RSA PRIVATE KEY-----\n'.repeat(1_250),
+			'x@'.repeat(12_500),
+			'mysql '.repeat(5_000),
+			'"password": "'.repeat(2_500),
+			'eyJaaaaaaaaaa.'.repeat(5_000),
+			('A'.repeat(60) + '=').repeat(750),
+		];
+		const cheapest = (text: string) => {
+			let best = Infinity;
+			for (let run = 0; run < 5; run++) {
+				const started = performance.now();
+				scrubText(text);
+				best = Math.min(best, performance.now() - started);
+			}
+			return Math.max(best, 0.5);
+		};
+		for (const text of hostile) {
+			const small = cheapest(text);
+			const large = cheapest(text.repeat(4));
+			expect(large / small, text.slice(0, 20)).toBeLessThan(10);
+		}
+	});
+});
