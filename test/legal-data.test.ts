@@ -51,6 +51,9 @@ describe('odd but legal gateway data', () => {
 		const plan = await planRestore({source: backup.source, dataDir, mode: 'replace'});
 		expect(plan.twoFactor).toMatchObject({restorable: true, restored: enrolled});
 		expect(plan.categories.find(category => category.category === 'users')!.tables['users']!.identical).toBe(secrets.length);
+		const dryRun = runCli(['backup', 'restore', '--in', backup.path, '--data-dir', dataDir, '--mode', 'replace', '--dry-run']);
+		expect(dryRun.code).toBe(0);
+		expect(dryRun.stdout).toContain(`2FA: ${enrolled} secrets come back from the sealed block`);
 		await applyRestore({source: backup.source, dataDir, mode: 'replace'});
 		expect(query(dataDir, `SELECT id, totp_secret FROM users ORDER BY id`)).toEqual(secrets);
 		// Nothing left to bring back: a second dry run counts none.

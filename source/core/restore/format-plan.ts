@@ -38,6 +38,14 @@ export function formatPlan(plan: RestorePlan): string[] {
 	if (plan.mode === 'replace') parts.push(`${formatCount(totals.toDelete)} to delete`);
 	lines.push(`Total: ${parts.join(', ')}`);
 	lines.push(`Total size: ${formatBytes(totals.bytes)}`);
+	const {twoFactor} = plan;
+	if (twoFactor) {
+		lines.push(
+			twoFactor.restorable
+				? `2FA: ${plural(twoFactor.restored, 'secret')} ${twoFactor.restored === 1 ? 'comes' : 'come'} back from the sealed block (${plural(twoFactor.users, 'user')} in the backup)`
+				: `2FA: the sealed block cannot be opened here; ${plural(twoFactor.users, 'user')} would re-enroll`,
+		);
+	}
 	return lines;
 }
 
