@@ -85,7 +85,8 @@ export function columnValue(column: ColumnSpec): fc.Arbitrary<SqlValue> {
 				? [{weight: 6, arbitrary: real}, {weight: 1, arbitrary: integer}, {weight: 2, arbitrary: textArb}, {weight: 1, arbitrary: blob}]
 				: [{weight: 8, arbitrary: textArb}, {weight: 1, arbitrary: integer}, {weight: 1, arbitrary: real}, {weight: 1, arbitrary: blob}, {weight: 1, arbitrary: invalidUtf8}];
 	if (column.nullable) choices.push({weight: 2, arbitrary: fc.constant(null)});
-	return fc.oneof(...choices);
+	// Cross-shrink: a failing BLOB or big integer shrinks towards the plain value of the column's type.
+	return fc.oneof({withCrossShrink: true}, ...choices);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,18 +456,4 @@ export function readFiles(dataDir: string): Record<string, string> {
 	walk(path.join(dataDir, 'agents'), 'agents');
 	walk(path.join(dataDir, 'documents'), 'documents');
 	return out;
-}
-
-/** Makes a compact, printable description of a model for failure messages. */
-export function describeModel(model: GatewayModel): string {
-	return JSON.stringify(
-		model,
-		(_key, value: unknown) => {
-			if (typeof value === 'bigint') return `${value}n`;
-			if (value instanceof Uint8Array) return `bytes:${Buffer.from(value).toString('hex')}`;
-			if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-			if (Object.is(value, -0)) return '-0';
-			return value;
-		},
-	);
 }
