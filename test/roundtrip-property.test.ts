@@ -80,7 +80,7 @@ describe('property: every legal gateway restores exactly from every backup that 
 		await runProperty(
 			'names:',
 			model({ids: safeId, plainValues: true, tables: ['agents', 'memory_daily_logs', 'documents'], maxRows: 3}),
-			async value => roundTrip(value, {backups: [{format: 'tar.gz', modes: ['replace']}, {format: 'zip', modes: ['additive']}]}),
+			async value => roundTrip(value, {backups: [{format: 'tar.gz', modes: ['replace'], reRestore: true}, {format: 'zip', modes: ['additive']}]}),
 			Math.ceil(RUNS / 2),
 		);
 	}, TIMEOUT);

@@ -457,3 +457,51 @@ export function readFiles(dataDir: string): Record<string, string> {
 	walk(path.join(dataDir, 'documents'), 'documents');
 	return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Fixed examples
+// ---------------------------------------------------------------------------------------------
+
+/** A row of plain values (references pick the tenant's first row of the target table), with overrides. */
+export function plainRow(table: string, id: string, overrides: Record<string, unknown> = {}, tenant = 0): RowModel {
+	const spec = TABLES.find(candidate => candidate.name === table)!;
+	const values: Record<string, unknown> = {};
+	for (const column of allColumns(spec)) {
+		if (column.name === 'id' || column.name === 'tenant_id') continue;
+		values[column.name] = column.ref ? {pick: 0} : column.refList ? [] : column.type === 'INTEGER' ? 1n : column.type === 'REAL' ? 0.5 : 'v';
+	}
+	if (table === 'memory_daily_logs') values['day'] = '2026-11-30';
+	if (table === 'documents') values['ext'] = 'pdf';
+	return {tenant, id, values: {...values, ...overrides} as RowModel['values']};
+}
+
+/** A one-tenant gateway holding the given rows and files. */
+export function fixedGateway(rows: Record<string, RowModel[]>, extra: Partial<GatewayModel> = {}): GatewayModel {
+	return {tenants: [{id: 'tenant-1', slug: 'acme', name: 'Acme', plan: 'pro', createdAt: '2026-11-30T00:00:00Z'}], rows, agentFiles: {}, documentFiles: {}, gatewayName: 'gateway', ...extra};
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+/**
+ * The odd-but-legal gateways the issue names, one per class: each must back up, verify and
+ * restore (exit 0 everywhere) to exactly itself.
+ */
+export const ISSUE_EXAMPLES: ReadonlyArray<{name: string; model: GatewayModel}> = [
+	{name: 'message id msg:1', model: fixedGateway({conversations: [plainRow('conversations', 'conv-1')], messages: [plainRow('messages', 'msg:1')]})},
+	{name: 'agent id agt.v2 with its folder', model: fixedGateway({agents: [plainRow('agents', 'agt.v2')]}, {agentFiles: {0: [{relative: 'SOUL.md', bytes: bytes('# soul\n')}]}})},
+	{name: 'a 144-character id', model: fixedGateway({messages: [plainRow('messages', 'm'.repeat(144))]})},
+	{name: 'an empty-string persona_id', model: fixedGateway({conversations: [plainRow('conversations', 'conv-1', {persona_id: {dangling: ''}})]})},
+	{name: 'text in an INTEGER column', model: fixedGateway({messages: [plainRow('messages', 'msg-1', {token_count: 'n/a'})]})},
+	{name: 'an integer beyond 2^53', model: fixedGateway({messages: [plainRow('messages', 'msg-1', {token_count: 2n ** 53n + 1n})]})},
+	{name: 'a BLOB', model: fixedGateway({messages: [plainRow('messages', 'msg-1', {content: {blob: Uint8Array.from([0, 1, 254, 255])}})]})},
+	{name: 'invalid UTF-8 in TEXT', model: fixedGateway({messages: [plainRow('messages', 'msg-1', {content: {invalidUtf8: Uint8Array.from([0xc3, 0x28, 0xff])}})]})},
+	{name: 'a document extension with a dot (tar.gz)', model: fixedGateway({documents: [plainRow('documents', 'doc-1', {ext: 'tar.gz'})]}, {documentFiles: {0: {file: bytes('archive'), text: bytes('text')}}})},
+	{
+		name: 'an agent file path over 1,024 characters',
+		model: fixedGateway({agents: [plainRow('agents', 'agent-1')]}, {agentFiles: {0: [{relative: [...Array.from({length: 5}, (_, index) => `${'d'.repeat(240)}${index}`), 'notes.md'].join('/'), bytes: bytes('deep\n')}]}}),
+	},
+	{name: 'an agent file with a backslash in its name', model: fixedGateway({agents: [plainRow('agents', 'agent-1')]}, {agentFiles: {0: [{relative: 'back\\slash.md', bytes: bytes('x\n')}]}})},
+	{name: 'an agent file with a newline in its name', model: fixedGateway({agents: [plainRow('agents', 'agent-1')]}, {agentFiles: {0: [{relative: 'new\nline.md', bytes: bytes('x\n')}]}})},
+	{name: 'a daily log whose day contains /', model: fixedGateway({agents: [plainRow('agents', 'agent-1')], memory_daily_logs: [plainRow('memory_daily_logs', 'log-1', {day: '2026/11/30'})]})},
+	{name: 'a daily log whose day contains a newline', model: fixedGateway({agents: [plainRow('agents', 'agent-1')], memory_daily_logs: [plainRow('memory_daily_logs', 'log-1', {day: '2026-11-30\n'})]})},
+];
