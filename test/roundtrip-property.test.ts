@@ -50,7 +50,8 @@ async function runProperty<T>(name: string, arbitrary: fc.Arbitrary<T>, predicat
 	if (!details.failed) return;
 	const report = (await fc.asyncDefaultReportMessage(details)) ?? 'property failed';
 	const replay = `LIFEBOAT_PROPERTY_SEED=${details.seed} LIFEBOAT_PROPERTY_PATH=${details.counterexamplePath ?? ''} LIFEBOAT_PROPERTY_RUNS=1 npx vitest run ${FILE} -t '${name}'`;
-	throw new Error(`${name}\nReplay: ${replay}\n${report}`);
+	const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+	throw new Error(`${name}\nReplay: ${replay}\nFailure of the counterexample below: ${error}\n${report}`, {cause: details.errorInstance});
 }
 
 const model = (options: GatewayOptions) => gatewayModel(options);

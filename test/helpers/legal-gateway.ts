@@ -39,6 +39,7 @@ export const safeId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$/);
 
 /** Ids and references: anything a TEXT PRIMARY KEY accepts. */
 export const anyId: fc.Arbitrary<string> = fc.oneof(
+	{withCrossShrink: true},
 	{weight: 4, arbitrary: safeId},
 	{
 		weight: 3,
@@ -117,10 +118,11 @@ const cleanJson = fc
 const agentFile: fc.Arbitrary<AgentFile> = fc
 	.tuple(
 		fc.oneof(
+			{withCrossShrink: true},
 			{weight: 5, arbitrary: fc.array(segment, {maxLength: 2})},
 			{weight: 1, arbitrary: fc.integer({min: 5, max: 6}).map(count => Array.from({length: count}, (_, index) => `${'d'.repeat(240)}${index}`))},
 		),
-		fc.oneof({weight: 6, arbitrary: segment}, {weight: 1, arbitrary: fc.constantFrom('.hidden', '.env', 'SOUL', 'name\\with\\backslash', 'new\nline', 'x'.repeat(240))}),
+		fc.oneof({withCrossShrink: true}, {weight: 6, arbitrary: segment}, {weight: 1, arbitrary: fc.constantFrom('.hidden', '.env', 'SOUL', 'name\\with\\backslash', 'new\nline', 'x'.repeat(240))}),
 		agentFileExt,
 		cleanBytes,
 		cleanJson,
@@ -143,6 +145,7 @@ const plainAgentFile: fc.Arbitrary<AgentFile> = fc
 	.map(([relative, bytes, json]) => ({relative, bytes: relative.endsWith('.json') ? json : bytes}));
 
 const documentExt = fc.oneof(
+	{withCrossShrink: true},
 	{weight: 3, arbitrary: fc.constantFrom('pdf', 'md', 'png', 'gz')},
 	{weight: 3, arbitrary: fc.constantFrom('tar.gz', '', 'ÉTÉ', 'a b', '.hidden', 'x'.repeat(20), 'back\\slash', 'a\nb', '..', 'a/b')},
 	{weight: 2, arbitrary: fc.string({unit: segmentUnit, maxLength: 8})},
@@ -172,6 +175,7 @@ export type GatewayModel = {
 
 const refChoice = (nullable: boolean, ids: fc.Arbitrary<string>): fc.Arbitrary<RefChoice> =>
 	fc.oneof(
+		{withCrossShrink: true},
 		{weight: 5, arbitrary: fc.nat(20).map(pick => ({pick}))},
 		{weight: 2, arbitrary: ids.map(dangling => ({dangling}))},
 		...(ids === anyId ? [{weight: 1, arbitrary: fc.constant({dangling: ''})}] : []),
@@ -217,6 +221,7 @@ function rowArbitrary(table: TableSpec, tenants: number, options: GatewayOptions
 		else if (options.plainValues && !(table.name === 'memory_daily_logs' && column.name === 'day') && !(table.name === 'documents' && column.name === 'ext')) values[column.name] = plainValue(column);
 		else if (table.name === 'memory_daily_logs' && column.name === 'day') {
 			values[column.name] = fc.oneof(
+				{withCrossShrink: true},
 				{weight: 2, arbitrary: fc.constantFrom('2026-11-30', '2026-12-01')},
 				{weight: 3, arbitrary: fc.constantFrom('2026/11/30', '..', '.', '../up', 'a\nb', '', 'día', 'x'.repeat(300), 'with space', 'back\\slash', '2026-11-30.jsonl')},
 				{weight: 2, arbitrary: fc.string({unit: oddUnit, maxLength: 12})},
