@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import meow from 'meow';
-import {LifeboatError} from './core/errors.js';
+import {describeStoreError, LifeboatError} from './core/errors.js';
 import type {CommandContext, Flags} from './commands/command-context.js';
 import {COMMANDS, findCommand, topLevelHelp} from './commands/command-table.js';
 
@@ -110,9 +110,11 @@ main().then(
 		settled = true;
 		process.exitCode = code;
 	},
-	(error: unknown) => {
+	(thrown: unknown) => {
 		settled = true;
 		const json = (cli.flags as Flags).json;
+		// A damaged, locked or full gateway database is the operator's to fix, wherever it surfaced.
+		const error = describeStoreError(thrown) ?? thrown;
 		if (error instanceof LifeboatError) {
 			if (json) process.stdout.write(JSON.stringify({ok: false, error: {code: error.code, message: error.message}}) + '\n');
 			process.stderr.write(`lifeboat: ${error.message}\n`);

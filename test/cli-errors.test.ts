@@ -58,6 +58,11 @@ describe('CLI bad input', () => {
 		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--out', out]), 4, /already exists \(pass --force to replace it\)/);
 		expect(fs.readFileSync(out, 'utf8')).toBe('precious');
 		expect(fs.readdirSync(path.dirname(out))).toEqual(['backup.zip']);
+		// --force replaces backups only: a file that merely has the name of one is left alone.
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--out', out, '--force']), 4, /is not a Lifeboat backup; --force only replaces backups/);
+		expect(fs.readFileSync(out, 'utf8')).toBe('precious');
+		fs.rmSync(out);
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--out', out, '--categories', 'tools']).code).toBe(0);
 		const forced = runCli(['backup', 'create', '--data-dir', dataDir, '--out', out, '--force']);
 		expect(forced.code).toBe(0);
 		expect(fs.readFileSync(out).subarray(0, 2).toString('latin1')).toBe('PK');

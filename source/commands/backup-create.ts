@@ -23,7 +23,8 @@ Options
   --passphrase-file F   Read the passphrase from F (else env LIFEBOAT_BACKUP_PASSPHRASE,
                         else a prompt on a terminal); implies --encrypt
   --verify              Verify the archive after writing it
-  --force               Replace an existing file of the same name
+  --force               Replace an earlier Lifeboat backup of the same name (never
+                        anything that is not a backup)
   --json                Machine-readable result on stdout
 
 Secrets (webhook secrets, tokens, credentials, pairing secrets, config secrets) are never

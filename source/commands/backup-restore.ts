@@ -29,8 +29,9 @@ The backup is verified before anything is written; every restore writes an audit
 Secrets are never in backups: the result lists what to re-enter (webhook secrets, tokens, node
 pairings). Review conflicts with: lifeboat quarantine list|show|accept|discard.
 
-Exit codes: 0 restored (or planned), 2 usage or unknown category, 3 not a gateway or unknown
-tenant, 5 corrupt/unsafe/unsupported backup, 6 passphrase, 7 id collision between tenants.
+Exit codes: 0 restored (or planned), 2 usage or unknown category, 3 not a gateway, unknown
+tenant or damaged gateway database, 4 disk full, 5 corrupt/unsafe/unsupported backup,
+6 passphrase, 7 id collision between tenants, 9 gateway database locked by another process.
 `;
 
 function progressText(progress: RestoreProgress): string {

@@ -6,6 +6,8 @@ export type ErrorCode =
 	| 'usage'
 	| 'not-a-gateway'
 	| 'unsupported-data'
+	| 'gateway-damaged'
+	| 'gateway-locked'
 	| 'unknown-category'
 	| 'unknown-tenant'
 	| 'destination'
@@ -27,6 +29,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 	'not-a-tty': 2,
 	'not-a-gateway': 3,
 	'unsupported-data': 3,
+	'gateway-damaged': 3,
+	'gateway-locked': 9,
 	'unknown-category': 2,
 	'unknown-tenant': 3,
 	destination: 4,
@@ -54,13 +58,35 @@ export class LifeboatError extends Error {
 	}
 }
 
-/** Turns file-system errors into operator-facing ones; rethrows anything else unchanged. */
+/**
+ * SQLite errors an operator can act on, wherever the store is read or written: a damaged database
+ * (corrupt pages surface mid-read, not only at open), one locked by another process after the busy
+ * timeout, a full disk. Undefined for anything else. `lockDetail` says who holds a lock, if known.
+ */
+export function describeStoreError(error: unknown, lockDetail?: string): LifeboatError | undefined {
+	const code = (error as {code?: unknown} | undefined)?.code;
+	if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+	const message = (error as Error).message;
+	if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+		return new LifeboatError('gateway-damaged', `the gateway database is damaged (${message}); nothing was changed: repair it or restore it from a backup`, {cause: error});
+	}
+	if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+		return new LifeboatError('gateway-locked', `the gateway database is locked by another process (${lockDetail ?? message}); stop the gateway or retry`, {cause: error});
+	}
+	if (code === 'SQLITE_FULL') return new LifeboatError('disk-full', `The gateway database: no space left on device`, {cause: error});
+	return undefined;
+}
+
+/** Turns file-system (and store) errors into operator-facing ones; rethrows anything else unchanged. */
 export function describeFsError(error: unknown, what: string): never {
+	const store = describeStoreError(error);
+	if (store) throw store;
 	const code = (error as NodeJS.ErrnoException | undefined)?.code;
-	if (code === 'ENOSPC') throw new LifeboatError('disk-full', `${what}: no space left on device`, {cause: error});
+	if (code === 'ENOSPC' || code === 'EDQUOT') throw new LifeboatError('disk-full', `${what}: no space left on device`, {cause: error});
 	if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new LifeboatError('destination', `${what}: permission denied`, {cause: error});
 	if (code === 'ENOENT') throw new LifeboatError('destination', `${what}: no such file or directory`, {cause: error});
 	if (code === 'ENOTDIR') throw new LifeboatError('destination', `${what}: not a directory`, {cause: error});
-	if (code === 'EEXIST') throw new LifeboatError('exists', `${what}: already exists`, {cause: error});
+	if (code === 'ELOOP') throw new LifeboatError('destination', `${what}: too many levels of symbolic links`, {cause: error});
+	if (code === 'EEXIST' || code === 'ENOTEMPTY') throw new LifeboatError('exists', `${what}: already exists`, {cause: error});
 	throw error;
 }

@@ -19,8 +19,9 @@ export class JsonlSpool {
 		readonly file: string,
 		private readonly options: {flags?: 'wx' | 'a' | 'w'; fsync?: boolean} = {},
 	) {
-		fs.mkdirSync(path.dirname(file), {recursive: true});
-		this.fd = fs.openSync(file, options.flags ?? 'wx');
+		// Dumps and quarantine files hold tenant data: owner-only (folders 0700, files 0600).
+		fs.mkdirSync(path.dirname(file), {recursive: true, mode: 0o700});
+		this.fd = fs.openSync(file, options.flags ?? 'wx', 0o600);
 	}
 
 	write(row: unknown): void {

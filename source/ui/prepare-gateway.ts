@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {defaultBackupDir, demoHome} from '../commands/command-context.js';
 import {generateDemo} from '../core/demo/generate-demo.js';
+import {ensureDir} from '../core/private-fs.js';
 
 export type GatewayChoice = {dataDir: string; backupDir: string; isDemo: boolean};
 
@@ -20,6 +21,6 @@ export async function prepareGateway(options: {dataDir?: string; backupDir?: str
 		process.stdout.write(`No gateway configured (--data-dir / LIFEBOAT_DATA_DIR): creating a demo gateway in ${dataDir}…\n`);
 		await generateDemo({dir: dataDir});
 	}
-	fs.mkdirSync(backupDir, {recursive: true});
+	ensureDir(backupDir);
 	return {dataDir, backupDir, isDemo: true};
 }

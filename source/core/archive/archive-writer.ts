@@ -5,8 +5,19 @@ import {pipeline} from 'node:stream/promises';
 import {TarArchive, ZipArchive, type Archiver} from 'archiver';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
+import {ensureDir, mkdirPrivate, PRIVATE_FILE_MODE} from '../private-fs.js';
 import type {ArchiveFormat, ManifestEntry} from './archive-format.js';
-import {checkEntryPath} from './entry-guard.js';
+import {unsafePathReason} from './entry-guard.js';
+
+/**
+ * Backup writes only paths archive-paths.ts built, which readers accept; should one ever not be,
+ * the backup fails as a bug of its own making (a reader would refuse the archive), with a message
+ * about writing, never about restoring.
+ */
+function checkWrittenPath(archivePath: string): void {
+	const reason = unsafePathReason(archivePath);
+	if (reason) throw new Error(`Refusing to write archive entry ${JSON.stringify(archivePath).slice(0, 120)} (${reason}): no reader would accept it; no backup was written`);
+}
 
 /**
  * Writes entries into an archive one at a time, hashing each as it streams through. Files are
@@ -73,7 +84,8 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 			: new TarArchive({gzip: true, gzipOptions: {level: 6}});
 	let output: fs.WriteStream;
 	try {
-		output = fs.createWriteStream(options.output, {flags: 'wx'});
+		// Owner-only from the start (the mode is set again at the end, whatever the umask).
+		output = fs.createWriteStream(options.output, {flags: 'wx', mode: PRIVATE_FILE_MODE});
 	} catch (error) {
 		describeFsError(error, options.output);
 	}
@@ -97,7 +109,7 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 	// Entries are added one at a time: wait for archiver to report each one processed.
 	const add = async (archivePath: string, source: Readable, stats: fs.Stats | undefined, store: boolean) => {
 		if (failure) throw failure;
-		checkEntryPath(archivePath);
+		checkWrittenPath(archivePath);
 		const counter = hashingTap(options.onBytes);
 		source.on('error', error => counter.transform.destroy(error));
 		const piped = source.pipe(counter.transform);
@@ -148,6 +160,7 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 			await archive.finalize();
 			// finalize() can resolve before the file is fully written: wait for close.
 			await closed;
+			fs.chmodSync(options.output, PRIVATE_FILE_MODE);
 			await fsyncPath(options.output);
 			return outputDigest.result();
 		},
@@ -161,16 +174,17 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 
 function createDirectoryWriter(options: WriterOptions): ArchiveWriter {
 	const root = options.output;
-	fs.mkdirSync(root, {recursive: false});
+	mkdirPrivate(root);
 	const written: string[] = [];
 	let totalSize = 0;
 	let manifestSha256 = '';
 	const write = async (archivePath: string, source: Readable) => {
-		checkEntryPath(archivePath);
+		checkWrittenPath(archivePath);
 		const target = path.join(root, ...archivePath.split('/'));
-		fs.mkdirSync(path.dirname(target), {recursive: true});
+		ensureDir(path.dirname(target));
 		const counter = hashingTap(options.onBytes);
-		await pipeline(source, counter.transform, fs.createWriteStream(target, {flags: 'wx'}));
+		await pipeline(source, counter.transform, fs.createWriteStream(target, {flags: 'wx', mode: PRIVATE_FILE_MODE}));
+		fs.chmodSync(target, PRIVATE_FILE_MODE);
 		written.push(target);
 		const result = counter.result();
 		totalSize += result.size;

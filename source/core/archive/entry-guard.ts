@@ -66,7 +66,7 @@ export function checkEntryPath(name: string): string {
 	return name;
 }
 
-function unsafePathReason(name: string): string | undefined {
+export function unsafePathReason(name: string): string | undefined {
 	if (name.length === 0) return 'empty path';
 	// eslint-disable-next-line no-control-regex
 	if (/[\u0000-\u001f]/.test(name)) return 'control character in path';

@@ -26,6 +26,7 @@ import {openGateway, resolveTenant} from '../store/gateway-store.js';
 import {CATEGORIES, CATEGORY_IDS, isCategoryId, SCHEMA_VERSION, tableSpec, type CategoryId} from '../store/schema.js';
 import {TOOL_VERSION} from '../version.js';
 import {prepareAtomicOutput} from './atomic-output.js';
+import {realPathOfDeepestAncestor} from '../private-fs.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
 import {recoverInterruptedRestores} from '../restore/staging.js';
 import {planAgentFiles, planDocumentFiles, planGatewayFiles, refuseOverlongFolderNames, type PlannedEntry} from './plan-files.js';
@@ -84,16 +85,24 @@ export function resolveCategories(requested: readonly string[] | undefined, tena
 /**
  * A backup written into the live data (the database folder, agents, documents, keys) could be
  * swept into a later backup or clobber gateway files; the data dir's root itself is refused too.
+ * Paths are compared as given and by where they really lead (links resolved as far as the path
+ * exists), so a destination reached through a link into the data dir is refused as well.
  */
 function refuseOutputInsideGateway(finalPath: string, root: string): void {
-	const relative = path.relative(root, finalPath);
-	if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
-		if (relative === '') throw new LifeboatError('destination', `Refusing to write the backup over the gateway data directory itself (${finalPath})`);
-		return;
+	let real: [string, string];
+	try {
+		real = [path.join(realPathOfDeepestAncestor(path.dirname(finalPath)), path.basename(finalPath)), realPathOfDeepestAncestor(root)];
+	} catch (error) {
+		describeFsError(error, `Destination ${path.dirname(finalPath)}`);
 	}
-	const top = relative.split(path.sep)[0];
-	if (['data', 'agents', 'documents', 'keys', 'quarantine', '.lifeboat-restore'].includes(top!)) {
-		throw new LifeboatError('destination', `Refusing to write a backup inside the gateway's ${top}/ folder (${finalPath}); choose a folder outside the data directory`);
+	for (const [target, base] of [[finalPath, root], real]) {
+		const relative = path.relative(base!, target!);
+		if (relative === '') throw new LifeboatError('destination', `Refusing to write the backup over the gateway data directory itself (${finalPath})`);
+		if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) continue;
+		const top = relative.split(path.sep)[0];
+		if (['data', 'agents', 'documents', 'keys', 'quarantine', '.lifeboat-restore'].includes(top!)) {
+			throw new LifeboatError('destination', `Refusing to write a backup inside the gateway's ${top}/ folder (${finalPath}${target === finalPath ? '' : ` leads to ${target}`}); choose a folder outside the data directory`);
+		}
 	}
 }
 

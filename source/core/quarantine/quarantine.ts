@@ -397,7 +397,11 @@ export function acceptQuarantine(dataDir: string, restoreId: string, entryIds?: 
 		for (const {entry, live, merged} of targets) {
 			fs.mkdirSync(path.dirname(live), {recursive: true});
 			if (merged !== undefined) fs.writeFileSync(entry.file, merged);
+			// Quarantined files are owner-only; once live, one gets the mode of the file it replaces
+			// (or of a newly written file), as any restored file does.
+			const mode = fs.statSync(live, {throwIfNoEntry: false})?.mode ?? 0o666 & ~process.umask();
 			fs.renameSync(entry.file, live);
+			fs.chmodSync(live, mode & 0o7777);
 		}
 		if (all) {
 			removeRestore(dir);

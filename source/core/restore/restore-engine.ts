@@ -2,8 +2,11 @@ import crypto from 'node:crypto';
 import type {BackupMetadata} from '../archive/archive-format.js';
 import {readMetadata} from '../backup/read-metadata.js';
 import {verifyBackup} from '../backup/verify-backup.js';
-import {LifeboatError} from '../errors.js';
-import {openGateway} from '../store/gateway-store.js';
+import path from 'node:path';
+import {describeStoreError, LifeboatError} from '../errors.js';
+import {chmodPrivate, chmodTreePrivate, ensureDir} from '../private-fs.js';
+import {gatewayPaths} from '../store/gateway-paths.js';
+import {lockDetail, openGateway} from '../store/gateway-store.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
 import type {RestoreOptions, RestorePlan, RestoreResult, TableCounts} from './restore-types.js';
@@ -50,6 +53,10 @@ function buildPlan(ctx: RestoreContext, outcome: PassOutcome, warnings: string[]
  * file by id as new, identical or conflicting (plus, in replace mode, what would be deleted).
  */
 export async function planRestore(options: RestoreOptions): Promise<RestorePlan> {
+	return withStoreErrors(options.dataDir, () => planRestoreUnmapped(options));
+}
+
+async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan> {
 	const started = Date.now();
 	const metadata = await readMetadata(options.source);
 	const store = openGateway(options.dataDir);
@@ -67,6 +74,38 @@ export async function planRestore(options: RestoreOptions): Promise<RestorePlan>
 	} finally {
 		store.close();
 	}
+}
+
+/**
+ * Errors of the store and the disk, from wherever they surface (opening, planning, applying), as
+ * operator errors: a damaged or locked database, a full disk. The store is unchanged by then (the
+ * transaction rolled back, staging removed). Errors after the commit are already LifeboatErrors.
+ */
+async function withStoreErrors<T>(dataDir: string, run: () => Promise<T>): Promise<T> {
+	try {
+		return await run();
+	} catch (error) {
+		if (error instanceof LifeboatError) throw error;
+		const code = (error as {code?: unknown}).code;
+		const locked = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+		const mapped = describeStoreError(error, locked ? lockDetail(gatewayPaths(dataDir).database, (error as Error).message) : undefined);
+		if (mapped) throw mapped;
+		if (code === 'ENOSPC' || code === 'EDQUOT') {
+			throw new LifeboatError('disk-full', `Restoring into ${path.resolve(dataDir)}: no space left on device; nothing was restored`, {cause: error});
+		}
+		throw error;
+	}
+}
+
+/**
+ * The quarantine holds the backup's version of conflicting entries: owner-only, like a backup
+ * (files 0600, folders 0700, the quarantine/ folder too), whatever the umask.
+ */
+function makeQuarantinePrivate(root: string, stagedQuarantine: string): void {
+	chmodTreePrivate(stagedQuarantine);
+	const quarantineRoot = path.join(root, 'quarantine');
+	ensureDir(quarantineRoot);
+	chmodPrivate(quarantineRoot);
 }
 
 function newRestoreId(now = new Date()): string {
@@ -93,9 +132,13 @@ function auditDetail(ctx: RestoreContext, restoreId: string, outcome: PassOutcom
  * changes unless the whole restore succeeds.
  */
 export async function applyRestore(options: RestoreOptions): Promise<RestoreResult> {
+	return withStoreErrors(options.dataDir, () => applyRestoreUnmapped(options));
+}
+
+async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreResult> {
 	const started = Date.now();
 	recoverInterruptedRestores(options.dataDir);
-	const plan = await planRestore(options);
+	const plan = await planRestoreUnmapped(options);
 	const store = openGateway(options.dataDir);
 	const {db} = store;
 	const restoreId = newRestoreId();
@@ -106,12 +149,8 @@ export async function applyRestore(options: RestoreOptions): Promise<RestoreResu
 		const ctx = await resolveContext({...options}, store);
 		if (ctx.metadata.id !== plan.backup.id) throw new LifeboatError('corrupt-archive', 'The backup changed between planning and restoring; nothing was restored');
 		staging = new Staging(store.paths.root, restoreId);
-		try {
-			db.exec('BEGIN IMMEDIATE');
-		} catch (error) {
-			if ((error as {code?: string}).code !== 'SQLITE_BUSY') throw error;
-			throw new LifeboatError('conflict', 'The gateway database is busy (another restore or a long write holds it); nothing was restored, try again', {cause: error});
-		}
+		// Another writer holding the database past the busy timeout: reported as locked (exit 9).
+		db.exec('BEGIN IMMEDIATE');
 		const pass = new RestorePass(ctx, staging);
 		const outcome = await pass.run();
 		const now = new Date().toISOString();
@@ -142,6 +181,7 @@ export async function applyRestore(options: RestoreOptions): Promise<RestoreResu
 				tables: outcome.quarantined.tables,
 				files: outcome.quarantined.files,
 			});
+			makeQuarantinePrivate(store.paths.root, staging.quarantineDir);
 			staging.move(staging.quarantineDir, quarantineDir);
 		}
 		db.prepare(`INSERT OR REPLACE INTO schema_meta (key, value) VALUES (?, ?)`).run(pendingKey(restoreId), restoreId);

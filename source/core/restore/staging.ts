@@ -26,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import {LifeboatError} from '../errors.js';
+import {ensureDir} from '../private-fs.js';
 import {openGateway} from '../store/gateway-store.js';
 import {isRestorableTarget} from './archive-routes.js';
 
@@ -53,7 +54,8 @@ export class Staging {
 	) {
 		this.dir = path.join(root, STAGING_DIR, restoreId);
 		this.quarantineDir = path.join(this.dir, 'quarantine');
-		fs.mkdirSync(path.join(this.dir, 'files'), {recursive: true});
+		// Owner-only: the quarantine is assembled in here before it moves into place.
+		ensureDir(path.join(this.dir, 'files'));
 		active.add(restoreId);
 		fs.writeFileSync(path.join(this.dir, 'owner.json'), JSON.stringify({pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString()}) + '\n');
 	}

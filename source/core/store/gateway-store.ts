@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
-import {LifeboatError} from '../errors.js';
+import {describeStoreError, LifeboatError} from '../errors.js';
 import {gatewayPaths, type GatewayPaths} from './gateway-paths.js';
 import {CATEGORIES, SCHEMA_VERSION, schemaDdl, tableSpec, type CategoryId} from './schema.js';
 
@@ -9,6 +9,40 @@ export type GatewayStore = {
 	readonly db: Database.Database;
 	close(): void;
 };
+
+/**
+ * How long a read or write waits for another process's lock before giving up (then the database
+ * is reported as locked). LIFEBOAT_BUSY_TIMEOUT_MS overrides the default of 5 s.
+ */
+export function busyTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+	const value = Number(env['LIFEBOAT_BUSY_TIMEOUT_MS']);
+	return Number.isInteger(value) && value >= 0 ? value : 5000;
+}
+
+/**
+ * Who holds a lock on the database, from /proc/locks (Linux; elsewhere, or when nothing matches,
+ * SQLite's own message). SQLite locks with POSIX advisory locks, listed there with the PID.
+ */
+export function lockDetail(database: string, fallback: string): string {
+	try {
+		const stats = fs.statSync(database, {bigint: true});
+		const major = ((stats.dev >> 8n) & 0xfffn) | ((stats.dev >> 32n) & ~0xfffn);
+		const minor = (stats.dev & 0xffn) | ((stats.dev >> 12n) & ~0xffn);
+		const file = `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${stats.ino}`;
+		const holders = new Map<string, string>();
+		for (const line of fs.readFileSync('/proc/locks', 'utf8').split('\n')) {
+			// "1: POSIX  ADVISORY  WRITE 6988 fe:00:2149076 1073741826 1073742335"; "->" lines wait.
+			const [, type, , kind, pid, id] = line.trim().split(/\s+/);
+			if (type === '->') continue;
+			if (id !== file || !pid || pid === String(process.pid) || pid === '-1') continue;
+			if (holders.get(pid) !== 'write') holders.set(pid, kind === 'WRITE' ? 'write' : 'read');
+		}
+		if (holders.size === 0) return fallback;
+		return [...holders].map(([pid, kind]) => `PID ${pid} holds a ${kind} lock`).join(', ');
+	} catch {
+		return fallback;
+	}
+}
 
 /**
  * Opens an existing gateway data directory. Refuses directories that are not gateways, so a
@@ -25,7 +59,7 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 	let db: Database.Database;
 	try {
 		db = new Database(paths.database, {readonly: options.readonly ?? false, fileMustExist: true});
-		db.pragma('busy_timeout = 5000');
+		db.pragma(`busy_timeout = ${busyTimeoutMs()}`);
 		const row = db.prepare(`SELECT value FROM schema_meta WHERE key = 'schema_version'`).get() as {value: string} | undefined;
 		if (!row) throw new Error('no schema version');
 		if (Number(row.value) !== SCHEMA_VERSION) {
@@ -34,7 +68,9 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 		}
 	} catch (error) {
 		if (error instanceof LifeboatError) throw error;
-		throw new LifeboatError('not-a-gateway', `${dataDir} is not a gateway data directory (${(error as Error).message})`, {cause: error});
+		const code = (error as {code?: string}).code ?? '';
+		throw describeStoreError(error, /^SQLITE_(BUSY|LOCKED)/.test(code) ? lockDetail(paths.database, (error as Error).message) : undefined) ??
+			new LifeboatError('not-a-gateway', `${dataDir} is not a gateway data directory (${(error as Error).message})`, {cause: error});
 	}
 	return {paths, db, close: () => db.close()};
 }
@@ -47,7 +83,7 @@ export function createGateway(dataDir: string): GatewayStore {
 	}
 	const db = new Database(paths.database);
 	db.pragma('journal_mode = WAL');
-	db.pragma('busy_timeout = 5000');
+	db.pragma(`busy_timeout = ${busyTimeoutMs()}`);
 	db.exec(schemaDdl());
 	db.prepare(`INSERT OR REPLACE INTO schema_meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
 	return {paths, db, close: () => db.close()};

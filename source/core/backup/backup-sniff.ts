@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import {ARCHIVE_KIND, METADATA_PATH} from '../archive/archive-format.js';
+import {FIXED_HEADER_LENGTH, hasMagic, parseHeader, parseHeaderLength} from '../crypto/encrypted-format.js';
+
+/** Lifeboat writes metadata.json first, and `kind` is its first key. */
+const KIND_PREFIX = new RegExp(`^\\{\\s*"kind"\\s*:\\s*"${ARCHIVE_KIND}"`);
+/** Compressed bytes looked at: plenty for the start of metadata.json, bounded work. */
+const HEAD_BYTES = 4096;
+/** Bound on what those bytes may inflate to (deflate cannot expand past ~1032:1). */
+const MAX_INFLATED = 8 * 1024 * 1024;
+
+function readHead(file: string, length: number, position = 0): Buffer {
+	const fd = fs.openSync(file, 'r');
+	try {
+		const buffer = Buffer.alloc(length);
+		const read = fs.readSync(fd, buffer, 0, length, position);
+		return buffer.subarray(0, read);
+	} finally {
+		fs.closeSync(fd);
+	}
+}
+
+/** Inflates as much of a cut-short stream as its bytes allow. */
+function inflatePrefix(bytes: Buffer, gzip: boolean): Buffer {
+	const options = {finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: MAX_INFLATED};
+	return gzip ? zlib.gunzipSync(bytes, options) : zlib.inflateRawSync(bytes, options);
+}
+
+/** A zip whose first entry is a Lifeboat metadata.json (stored or deflated). */
+function isLifeboatZip(head: Buffer): boolean {
+	if (head.length < 30 || head.readUInt32LE(0) !== 0x04034b50) return false;
+	const method = head.readUInt16LE(8);
+	const nameLength = head.readUInt16LE(26);
+	const extraLength = head.readUInt16LE(28);
+	if (head.subarray(30, 30 + nameLength).toString('utf8') !== METADATA_PATH) return false;
+	const data = head.subarray(30 + nameLength + extraLength);
+	if (method === 0) return KIND_PREFIX.test(data.toString('utf8'));
+	return method === 8 && KIND_PREFIX.test(inflatePrefix(data, false).toString('utf8'));
+}
+
+/** A tar.gz whose first entry is a Lifeboat metadata.json. */
+function isLifeboatTarGz(head: Buffer): boolean {
+	if (head.length < 2 || head[0] !== 0x1f || head[1] !== 0x8b) return false;
+	const tar = inflatePrefix(head, true);
+	const name = tar.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+	return name === METADATA_PATH && KIND_PREFIX.test(tar.subarray(512).toString('utf8'));
+}
+
+/** An encrypted backup: Lifeboat's magic and a header whose plain summary says so. */
+function isLifeboatEncrypted(file: string, head: Buffer): boolean {
+	if (!hasMagic(head)) return false;
+	const length = parseHeaderLength(head.subarray(0, FIXED_HEADER_LENGTH));
+	const summary = parseHeader(readHead(file, length)).summary as {kind?: unknown};
+	return summary.kind === ARCHIVE_KIND;
+}
+
+/**
+ * Whether `target` is a Lifeboat backup, judged by its content (not its name): an encrypted
+ * file's header, a zip's or tar.gz's first entry, a folder's metadata.json. Links are not
+ * backups. Reads a few KiB at most; anything unreadable or malformed is "no".
+ */
+export function isLifeboatBackup(target: string): boolean {
+	try {
+		const stats = fs.lstatSync(target);
+		if (stats.isDirectory()) {
+			const metadata = path.join(target, METADATA_PATH);
+			return fs.lstatSync(metadata).isFile() && KIND_PREFIX.test(readHead(metadata, HEAD_BYTES).toString('utf8'));
+		}
+		if (!stats.isFile()) return false;
+		const head = readHead(target, Math.max(HEAD_BYTES, FIXED_HEADER_LENGTH));
+		return isLifeboatEncrypted(target, head) || isLifeboatZip(head) || isLifeboatTarGz(head);
+	} catch {
+		return false;
+	}
+}

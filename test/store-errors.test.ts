@@ -1,0 +1,170 @@
+/**
+ * A gateway database that is damaged, locked by another process, or on a full disk gets its own
+ * documented exit code and one clear line from backup create and restore, never "internal error"
+ * or "not a gateway"; and the store is left as it was.
+ */
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import fs from 'node:fs';
+import {createRequire} from 'node:module';
+import path from 'node:path';
+import {afterEach, beforeAll, describe, expect, it} from 'vitest';
+import {createBackup} from '../source/core/backup/create-backup.js';
+import {busyTimeoutMs} from '../source/core/store/gateway-store.js';
+import {runCli, type CliResult} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
+import {copyGateway, demoGateway, exec, openDb, storeDigest, walkFiles} from './restore-support.js';
+
+const SQLITE_MODULE = createRequire(import.meta.url).resolve('better-sqlite3');
+
+function expectOneLineError(result: CliResult, code: number, pattern: RegExp): void {
+	expect(result.code).toBe(code);
+	const lines = result.stderr.trim().split('\n');
+	expect(lines).toHaveLength(1);
+	expect(lines[0]).toMatch(pattern);
+}
+
+const databaseOf = (dataDir: string) => path.join(dataDir, 'data', 'gateway.db');
+
+/** Overwrites the root page of `table`'s b-tree with garbage, as a bad disk sector would. */
+function damageTable(dataDir: string, table: string): void {
+	const db = openDb(dataDir, false);
+	db.pragma('wal_checkpoint(TRUNCATE)');
+	const {rootpage} = db.prepare(`SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table) as {rootpage: number};
+	const pageSize = db.pragma('page_size', {simple: true}) as number;
+	db.close();
+	const fd = fs.openSync(databaseOf(dataDir), 'r+');
+	fs.writeSync(fd, Buffer.alloc(pageSize, 0xee), 0, pageSize, (rootpage - 1) * pageSize);
+	fs.closeSync(fd);
+}
+
+let original: string;
+let zip: string;
+beforeAll(async () => {
+	original = await demoGateway({tenants: 2, seed: 52});
+	zip = (await createBackup({dataDir: original, destDir: tempDir(), name: 'full', format: 'zip'})).path;
+});
+
+describe('a damaged gateway database: exit 3, "the gateway database is damaged"', () => {
+	const DAMAGED = /^lifeboat: the gateway database is damaged \(database disk image is malformed\); nothing was changed/;
+	// Damage surfaces mid-dump and mid-plan, table by table, not when the database is opened.
+	for (const table of ['users', 'messages', 'memory_entries', 'documents', 'audit_log']) {
+		it(`pages of ${table} damaged: backup create and restore say so, leave nothing`, () => {
+			const dataDir = copyGateway(original);
+			damageTable(dataDir, table);
+			const dest = tempDir();
+			expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest]), 3, DAMAGED);
+			expect(fs.readdirSync(dest)).toEqual([]);
+			const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--json']);
+			expect(JSON.parse(json.stdout).error.code).toBe('gateway-damaged');
+			expectOneLineError(runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir, '--dry-run']), 3, DAMAGED);
+			expectOneLineError(runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir]), 3, DAMAGED);
+			expect(fs.existsSync(path.join(dataDir, '.lifeboat-restore'))).toBe(false);
+			expect(fs.existsSync(path.join(dataDir, 'quarantine'))).toBe(false);
+		});
+	}
+
+	it('a gateway.db whose header is garbage is damaged too ("file is not a database")', () => {
+		const dataDir = copyGateway(original);
+		const fd = fs.openSync(databaseOf(dataDir), 'r+');
+		fs.writeSync(fd, Buffer.alloc(100, 0x41), 0, 100, 0);
+		fs.closeSync(fd);
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', tempDir()]), 3, /^lifeboat: the gateway database is damaged \(file is not a database\)/);
+		expectOneLineError(runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir]), 3, /^lifeboat: the gateway database is damaged \(file is not a database\)/);
+	});
+});
+
+describe('a gateway database locked by another process: exit 9, "locked", after the busy timeout', () => {
+	let holder: ChildProcess | undefined;
+	afterEach(() => {
+		holder?.kill('SIGKILL');
+		holder = undefined;
+	});
+
+	/** Another process takes an exclusive lock on the database and keeps it until killed. */
+	async function holdLock(dataDir: string, how: 'wal-exclusive-mode' | 'rollback-journal'): Promise<number> {
+		const take = how === 'wal-exclusive-mode' ? `db.pragma('locking_mode = EXCLUSIVE'); db.exec('BEGIN EXCLUSIVE; COMMIT');` : `db.exec('BEGIN EXCLUSIVE');`;
+		const code = `const Database = require(${JSON.stringify(SQLITE_MODULE)}); const db = new Database(${JSON.stringify(databaseOf(dataDir))}); ${take} process.stdout.write('held\\n'); setInterval(() => {}, 1000);`;
+		holder = spawn(process.execPath, ['-e', code], {stdio: ['ignore', 'pipe', 'inherit']});
+		await new Promise<void>((resolve, reject) => {
+			holder!.stdout!.once('data', () => resolve());
+			holder!.once('exit', code => reject(new Error(`lock holder exited with ${code}`)));
+		});
+		return holder.pid!;
+	}
+
+	const env = {LIFEBOAT_BUSY_TIMEOUT_MS: '150'};
+	for (const how of ['wal-exclusive-mode', 'rollback-journal'] as const) {
+		it(`held in ${how}: backup create and restore exit 9 naming the holder; nothing changes`, async () => {
+			const dataDir = copyGateway(original);
+			if (how === 'rollback-journal') {
+				const db = openDb(dataDir, false);
+				db.pragma('journal_mode = DELETE');
+				db.close();
+			}
+			const before = storeDigest(dataDir);
+			const pid = await holdLock(dataDir, how);
+			const message = `lifeboat: the gateway database is locked by another process (PID ${pid} holds a write lock); stop the gateway or retry`;
+			const dest = tempDir();
+			const started = Date.now();
+			const backup = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest], {env});
+			expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+			expect(backup.code).toBe(9);
+			expect(backup.stderr).toBe(`${message}\n`);
+			expect(fs.readdirSync(dest)).toEqual([]);
+			const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--json'], {env});
+			expect(JSON.parse(json.stdout)).toEqual({ok: false, error: {code: 'gateway-locked', message: message.slice('lifeboat: '.length)}});
+			for (const extra of [['--dry-run'], [], ['--mode', 'replace', '--yes']]) {
+				const restore = runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir, ...extra], {env});
+				expect(restore.code).toBe(9);
+				expect(restore.stderr).toBe(`${message}\n`);
+			}
+			holder!.kill('SIGKILL');
+			await new Promise(resolve => holder!.once('exit', resolve));
+			expect(storeDigest(dataDir)).toEqual(before);
+			// Once the lock is gone, both work.
+			expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--categories', 'tools'], {env}).code).toBe(0);
+		});
+	}
+
+	it('the default busy timeout stays sensible; the variable only overrides it when valid', () => {
+		expect(busyTimeoutMs({})).toBe(5000);
+		expect(busyTimeoutMs({LIFEBOAT_BUSY_TIMEOUT_MS: '250'})).toBe(250);
+		expect(busyTimeoutMs({LIFEBOAT_BUSY_TIMEOUT_MS: 'soon'})).toBe(5000);
+		expect(busyTimeoutMs({LIFEBOAT_BUSY_TIMEOUT_MS: '-1'})).toBe(5000);
+	});
+});
+
+describe('a full disk on the data dir during restore', () => {
+	it('exits 4 "no space left on device" and leaves the store unchanged', () => {
+		const mount = path.join(tempDir(), 'small');
+		fs.mkdirSync(mount);
+		const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mount]);
+		if (mounted.status !== 0) {
+			console.warn(`skipping restore ENOSPC test: cannot mount a tmpfs here (${mounted.stderr.toString().trim()})`);
+			return;
+		}
+		try {
+			const dataDir = path.join(mount, 'gateway');
+			fs.cpSync(copyGateway(original), dataDir, {recursive: true});
+			// The restore has work to do: documents, memory and messages come back from the backup.
+			exec(dataDir, 'DELETE FROM documents');
+			exec(dataDir, 'DELETE FROM memory_entries');
+			exec(dataDir, 'DELETE FROM messages');
+			fs.rmSync(path.join(dataDir, 'documents'), {recursive: true});
+			const before = storeDigest(dataDir);
+			const filesBefore = walkFiles(mount);
+			// Leave 32 KiB free.
+			const stats = fs.statfsSync(mount);
+			fs.writeFileSync(path.join(mount, 'filler'), Buffer.alloc(Math.max(0, stats.bavail * stats.bsize - 32 * 1024)));
+			const result = runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir]);
+			expectOneLineError(result, 4, /^lifeboat: .*no space left on device/);
+			fs.rmSync(path.join(mount, 'filler'));
+			expect(storeDigest(dataDir)).toEqual(before);
+			expect(walkFiles(mount).filter(file => !file.startsWith('gateway/data/gateway.db'))).toEqual(filesBefore.filter(file => !file.startsWith('gateway/data/gateway.db')));
+			// With space again, the same restore succeeds.
+			expect(runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir]).code).toBe(0);
+		} finally {
+			spawnSync('umount', [mount]);
+		}
+	});
+});
