@@ -177,6 +177,54 @@ describe('review findings (issue 8)', () => {
 		expect(decoded.filter(row => row.text.includes(token)).map(row => row.id)).toEqual([]);
 	});
 
+	it('two archive entries that land on one file (documents/files/a%2Eb.c and a.b.c) are both accepted: verify passes, the plan counts 2 new files, the second silently overwrites the first', async () => {
+		const dataDir = gateway();
+		addDocument(dataDir, 't1', 'a.b', 'c', 'ONE\n');
+		const source = await editedBackup(dataDir, {}, dir => {
+			const file = path.join(dir, 'documents', 'index.jsonl');
+			const rows = readJsonl(file);
+			writeJsonl(file, [...rows, {...rows[0]!, id: 'a', ext: 'b.c'}]);
+			fs.writeFileSync(path.join(dir, 'documents', 'files', 'a.b.c'), 'TWO\n');
+			const metadataFile = path.join(dir, 'metadata.json');
+			const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as {counts: Record<string, {tables: Record<string, number>}>};
+			metadata.counts['documents']!.tables['documents'] = 2;
+			fs.writeFileSync(metadataFile, JSON.stringify(metadata));
+		});
+		const verify = await verifyBackup(source);
+		const restored = await outcome(() => applyRestore({source, dataDir: freshGateway()}));
+		// Expected: both refuse, naming the target two entries land on.
+		expect({verify: verify.ok, restored: restored.split(':')[0]}).toEqual({verify: false, restored: 'unsafe-archive'});
+	});
+
+	it('a refList nested deeper than SQLite parses hides a cross-tenant reference from backup (exit 0) that verify and restore then refuse', async () => {
+		const hidden = '[' + '['.repeat(3000) + ']'.repeat(3000) + ',"agt_t2"]';
+		const dataDir = gateway(db => {
+			db.prepare(`INSERT INTO agents VALUES ('agt_t2', 't2', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`).run();
+			db.prepare(`INSERT INTO skills VALUES ('skl_1', 't1', 'c', 'u', 'n', 'v', 's', ?)`).run(hidden);
+		});
+		const backup = await outcome(() => backupOf(dataDir, {format: 'zip'}));
+		// Expected: backup refuses it like any cross-tenant reference (unsupported-data, exit 3).
+		expect(backup).toMatch(/^unsupported-data: .*cross-tenant/);
+	});
+
+	it('backup and restore disagree on what a refList holds: text with a NUL after the JSON array is a reference for backup (refused, exit 3) but none for restore and verify', async () => {
+		const dataDir = gateway(db => {
+			db.prepare(`INSERT INTO agents VALUES ('agt_t2', 't2', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`).run();
+			db.prepare(`INSERT INTO agents VALUES ('agt_t1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`).run();
+			db.prepare(`INSERT INTO skills VALUES ('skl_1', 't1', 'c', 'u', 'n', 'v', 's', ?)`).run('["agt_t2"]\u0000');
+		});
+		const backup = await outcome(() => backupOf(dataDir, {format: 'zip'}));
+		// The same text in a crafted archive: restore and verify see no reference.
+		sql(dataDir, `UPDATE skills SET enabled_agents = '["agt_t1"]'`);
+		const source = await editedBackup(dataDir, {}, dir => {
+			const file = path.join(dir, 'skills', 'installed.jsonl');
+			writeJsonl(file, readJsonl(file).map(row => ({...row, enabled_agents: '["agt_t2"]\u0000'})));
+		});
+		const verify = (await verifyBackup(source)).ok;
+		// Expected: one definition: backup refuses exactly what verify and restore refuse.
+		expect({backup: backup.split(':')[0], verify}).toEqual({backup: 'unsupported-data', verify: false});
+	});
+
 	it('verify accepts a backup whose gateway config file is not JSON, which restore then refuses (corrupt-archive)', async () => {
 		const dataDir = gateway();
 		fs.writeFileSync(path.join(dataDir, 'appsettings.json'), '{"Logging": {"Level": "Info"}}\n');
