@@ -225,6 +225,30 @@ describe('review findings (issue 8)', () => {
 		expect({backup: backup.split(':')[0], verify}).toEqual({backup: 'unsupported-data', verify: false});
 	});
 
+	it("--tenant and --into-tenant pick an arbitrary tenant when the name matches one tenant's name and another's slug (a replace then wipes the wrong tenant)", async () => {
+		const dataDir = freshGateway();
+		sql(dataDir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'two', 'one', 'free')`);
+		sql(dataDir, `INSERT INTO tenants VALUES ('t2', 't2', 'c', 'u', 'Tenant Two', 'two', 'free')`);
+		sql(dataDir, `INSERT INTO agents VALUES ('agt_1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`);
+		const backup = await backupOf(dataDir, {format: 'zip', tenant: 'two'});
+		const {readMetadata} = await import('../source/core/backup/read-metadata.js');
+		const metadata = await readMetadata(backup.source);
+		// Expected: slug 'two' is tenant t2 (or the name is refused as ambiguous), never tenant t1.
+		expect(metadata.tenant?.id).toBe('t2');
+		const plan = await planRestore({source: backup.source, dataDir, mode: 'replace', intoTenant: 'two'});
+		expect(plan.targetTenant?.id).toBe('t2');
+	});
+
+	it("a restore creates a second tenant with an existing tenant's slug, so later --tenant/--into-tenant by that slug become ambiguous", async () => {
+		const source = freshGateway();
+		sql(source, `INSERT INTO tenants VALUES ('t9', 't9', 'c', 'u', 'Other Two', 'two', 'free')`);
+		const backup = await backupOf(source, {format: 'zip', tenant: 'two'});
+		const dataDir = gateway();
+		const restored = await outcome(() => applyRestore({source: backup.source, dataDir}));
+		// Expected: refused as a conflict (restore into the existing tenant with --into-tenant), not a duplicate slug.
+		expect({restored: restored.split(':')[0], slugs: query(dataDir, `SELECT COUNT(*) AS n FROM tenants WHERE slug = 'two'`)}).toEqual({restored: 'conflict', slugs: [{n: 1}]});
+	});
+
 	it('verify accepts a backup whose gateway config file is not JSON, which restore then refuses (corrupt-archive)', async () => {
 		const dataDir = gateway();
 		fs.writeFileSync(path.join(dataDir, 'appsettings.json'), '{"Logging": {"Level": "Info"}}\n');
