@@ -249,6 +249,20 @@ describe('review findings (issue 8)', () => {
 		expect({restored: restored.split(':')[0], slugs: query(dataDir, `SELECT COUNT(*) AS n FROM tenants WHERE slug = 'two'`)}).toEqual({restored: 'conflict', slugs: [{n: 1}]});
 	});
 
+	it("rows whose tenant_id names no tenant (left behind by a deleted tenant) back up with exit 0, but verify and restore refuse the whole backup (unsafe-archive)", async () => {
+		const dataDir = gateway(db => {
+			db.prepare(`INSERT INTO agents VALUES ('agt_orphan', 'ten_deleted', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`).run();
+		});
+		const backup = await outcome(async () => {
+			const {source} = await backupOf(dataDir, {format: 'zip'});
+			const verified = await verifyBackup(source);
+			if (!verified.ok) throw new Error(`backup exited 0 but verify says: ${verified.problems[0]}`);
+			await applyRestore({source, dataDir: freshGateway()});
+		});
+		// Expected: backup refuses up front (exit 3, naming the rows) or carries them restorably.
+		expect(backup).toMatch(/^(ok|unsupported-data: .*ten_deleted)/);
+	});
+
 	it('verify accepts a backup whose gateway config file is not JSON, which restore then refuses (corrupt-archive)', async () => {
 		const dataDir = gateway();
 		fs.writeFileSync(path.join(dataDir, 'appsettings.json'), '{"Logging": {"Level": "Info"}}\n');
