@@ -263,6 +263,19 @@ describe('review findings (issue 8)', () => {
 		expect(backup).toMatch(/^(ok|unsupported-data: .*ten_deleted)/);
 	});
 
+	it("a tenants row whose own tenant_id is not its id (e.g. 'system') backs up with exit 0 but verify and restore refuse the whole backup", async () => {
+		const dataDir = gateway(db => {
+			db.prepare(`INSERT INTO tenants VALUES ('t3', 'system', 'c', 'u', 'Tenant Three', 'three', 'free')`).run();
+		});
+		const backup = await outcome(async () => {
+			const {source} = await backupOf(dataDir, {format: 'zip'});
+			const verified = await verifyBackup(source);
+			if (!verified.ok) throw new Error(`backup exited 0 but verify says: ${verified.problems[0]}`);
+			await applyRestore({source, dataDir: freshGateway()});
+		});
+		expect(backup).toMatch(/^(ok|unsupported-data: )/);
+	});
+
 	it('verify accepts a backup whose gateway config file is not JSON, which restore then refuses (corrupt-archive)', async () => {
 		const dataDir = gateway();
 		fs.writeFileSync(path.join(dataDir, 'appsettings.json'), '{"Logging": {"Level": "Info"}}\n');
