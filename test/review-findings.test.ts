@@ -12,6 +12,7 @@ import {LifeboatError} from '../source/core/errors.js';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
+import {acceptQuarantine, listQuarantine} from '../source/core/quarantine/quarantine.js';
 import {backupOf, editedBackup, freshGateway, openDb, query, readJsonl, writeJsonl} from './restore-support.js';
 
 /** A fresh gateway with tenants t1 and t2 (and whatever `setup` adds, through raw SQL). */
@@ -80,6 +81,21 @@ describe('review findings (issue 8)', () => {
 		await applyRestore({source: backup.source, dataDir, mode: 'replace'});
 		expect(query(dataDir, `SELECT id FROM documents WHERE tenant_id = 't1'`)).toEqual([{id: 'a.b'}]);
 		expect(fs.existsSync(docFile(dataDir, 'a.b.c'))).toBe(true);
+	});
+
+	it("quarantine accept of a one-tenant additive restore overwrites another tenant's document file whose name collides", async () => {
+		const dataDir = gateway();
+		addDocument(dataDir, 't2', 'a', 'b.c', 'TENANT TWO FILE\n');
+		const backup = await backupOf(dataDir, {format: 'zip', tenant: 't2'});
+		sql(dataDir, `DELETE FROM documents WHERE id = 'a'`);
+		fs.rmSync(docFile(dataDir, 'a.b.c'));
+		addDocument(dataDir, 't1', 'a.b', 'c', 'TENANT ONE PRIVATE FILE\n');
+		await applyRestore({source: backup.source, dataDir});
+		const quarantined = listQuarantine(dataDir);
+		const accepted = await outcome(async () => {
+			for (const restore of quarantined) acceptQuarantine(dataDir, restore.restoreId);
+		});
+		expect({accepted: accepted.split(':')[0], file: fs.readFileSync(docFile(dataDir, 'a.b.c'), 'utf8')}).toEqual({accepted: expect.any(String), file: 'TENANT ONE PRIVATE FILE\n'});
 	});
 
 	it("a user whose id is '__proto__' loses their 2FA secret: backup exits 0 and verifies, restore asks them to re-enroll", async () => {
