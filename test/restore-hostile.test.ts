@@ -246,7 +246,8 @@ describe('restore refuses hostile or unusable input and writes nothing', () => {
 			["another tenant's document", plant(`documents/files/${docB.id}.${docB.ext}`), new RegExp(`documents/files/${docB.id}\\.${docB.ext}: document ${docB.id} is not in this backup's documents index`)],
 			["another tenant's document text", plant(`documents/text/${docB.id}.txt`), new RegExp(`documents/text/${docB.id}\\.txt: document ${docB.id} is not in this backup's documents index`)],
 			['an own document under another extension', plant(`documents/files/${docA.id}.sh`), new RegExp(`document ${docA.id} has extension ${docA.ext} in the documents index, not sh`)],
-			['an agent folder named with a dot, of no agent', plant('agents/agt.x/SOUL.md'), /^agents\/agt\.x\/SOUL\.md: agent agt\.x is not in this backup's agents/],
+			['an agent folder of no agent, with a dot (escaped)', plant('agents/agt%2Ex/SOUL.md'), /^agents\/agt%2Ex\/SOUL\.md: agent agt\.x is not in this backup's agents/],
+			['an agent folder with an unescaped dot (not how a backup writes it)', plant('agents/agt.x/SOUL.md'), /^agents\/agt\.x\/SOUL\.md: not agents\/<agent id>\/<file>, with a usable agent id/],
 			['a document file without extension', plant(`documents/files/${docA.id}`), /not documents\/files\/<document id>\.<ext>/],
 			['a document text of another shape', plant(`documents/text/${docA.id}.md`), /not documents\/text\/<document id>\.txt/],
 		];

@@ -5,7 +5,7 @@
  * may hold any name its file system accepts there: dots, spaces, backslashes, newlines, accents.
  * Archive paths must stay plain for every reader (no control characters or backslashes, no `.` or
  * `..` segments), so each segment is escaped reversibly: `%`, `/`, `\`, control characters (and,
- * in document ids, `.`) become `%XX`, and a segment that is `.` or `..` has its dots escaped.
+ * in agent and document ids, `.`) become `%XX`, and a segment that is `.` or `..` has its dots escaped.
  * Plain names (`SOUL.md`, `agt_7f3a`) are unchanged, so older backups read as they always did.
  *
  * Backup (writing paths) and restore and verify (routing entries back) use only these functions:
@@ -48,7 +48,8 @@ export function unescapeSegment(segment: string, options: {dots?: boolean} = {})
 }
 
 export function agentFileArchivePath(agentId: string, relative: string): string {
-	return `agents/${escapeSegment(agentId)}/${relative.split('/').map(segment => escapeSegment(segment)).join('/')}`;
+	// Dots escaped in the id: an agent named `agents.jsonl` must not be a folder beside that file.
+	return `agents/${escapeSegment(agentId, {dots: true})}/${relative.split('/').map(segment => escapeSegment(segment)).join('/')}`;
 }
 
 export function documentFileArchivePath(documentId: string, ext: string): string {
@@ -120,7 +121,7 @@ export function routeEntry(archivePath: string): EntryRoute {
 
 function agentRoute(archivePath: string): EntryRoute {
 	const [, owner, ...rest] = archivePath.split('/');
-	const ownerId = owner === undefined ? undefined : unescapeSegment(owner);
+	const ownerId = owner === undefined ? undefined : unescapeSegment(owner, {dots: true});
 	if (!isPathSegment(ownerId) || rest.length === 0) return {kind: 'unsafe', reason: 'not agents/<agent id>/<file>, with a usable agent id'};
 	const names = rest.map(segment => unescapeSegment(segment));
 	const relative = names.every(name => name !== undefined) ? names.join('/') : undefined;

@@ -161,7 +161,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 				entries.push({archivePath: TWO_FACTOR_BLOCK_PATH, file, category: 'users', size: 0, store: true});
 				twoFactor = {sealedWith: sealed.sealedWith, keyId: sealed.keyId, users: Object.keys(sealedUsers).length};
 			}
-			for (const plan of [planAgentFiles(store.paths, dump.agentIds, stagingDir), planDocumentFiles(store.paths, dump.documents), planGatewayFiles(store.paths.root, categories, stagingDir)]) {
+			for (const plan of [planAgentFiles(store.paths, dump.agentIds, stagingDir), planDocumentFiles(store.paths, dump.documents, store.db), planGatewayFiles(store.paths.root, categories, stagingDir)]) {
 				entries.push(...plan.entries);
 				warnings.push(...plan.warnings);
 				redacted.push(...plan.redacted);

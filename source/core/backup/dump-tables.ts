@@ -9,8 +9,8 @@ import {CATEGORIES, tableSpec, TABLES, type CategoryId, type TableSpec} from '..
 import {JsonlSpool} from '../jsonl-spool.js';
 import {redactRow, type Row} from '../redaction.js';
 import {prepareExact} from '../rows/exact-read.js';
-import {crossTenantSentence} from '../rows/reference-check.js';
-import {codecFor, encodeRow, keyProblem, type TableCodec} from '../rows/table-codec.js';
+import {crossTenantSentence, listedIds} from '../rows/reference-check.js';
+import {codecFor, encodeRow, keyProblem, scrubStored, type TableCodec} from '../rows/table-codec.js';
 import {encodeValue, showId, valueKey, type StoredValue} from '../rows/value-codec.js';
 
 export type StagedFile = {archivePath: string; file: string; category: CategoryId};
@@ -22,7 +22,7 @@ export type TableDump = {
 	sealed: Record<string, Record<string, Record<string, unknown>>>;
 	redactedCounts: Record<string, number>;
 	agentIds: string[];
-	documents: Array<{id: string; ext: StoredValue}>;
+	documents: Array<{id: string; tenant: string; ext: StoredValue}>;
 	tenants: Array<{id: string; slug: string; name: string}>;
 };
 
@@ -81,7 +81,8 @@ async function dumpTable(store: GatewayStore, table: TableSpec, category: Catego
 	let spool: JsonlSpool | undefined;
 	let count = 0;
 	const seal = (column: string, id: string, value: unknown) => {
-		((dump.sealed[table.name] ??= {})[column] ??= {})[id] = encodeValue(value as StoredValue, 'TEXT');
+		// Keyed by ids, which can be any text ('__proto__' too): objects without a prototype.
+		((dump.sealed[table.name] ??= Object.create(null) as Record<string, Record<string, unknown>>)[column] ??= Object.create(null) as Record<string, unknown>)[id] = encodeValue(value as StoredValue, 'TEXT');
 		return `[ENCRYPTED: ${TWO_FACTOR_BLOCK_PATH}]`;
 	};
 	try {
@@ -105,7 +106,7 @@ async function dumpTable(store: GatewayStore, table: TableSpec, category: Catego
 			}
 			spool!.writeLine(line);
 			if (table.name === 'agents') dump.agentIds.push(values[0] as string);
-			if (table.name === 'documents') dump.documents.push({id: values[0] as string, ext: values[codec.extColumn!] ?? null});
+			if (table.name === 'documents') dump.documents.push({id: values[0] as string, tenant: values[1] as string, ext: values[codec.extColumn!] ?? null});
 			count++;
 			if (count % 5000 === 0) {
 				options.onRows?.(table.name, count);
@@ -132,7 +133,14 @@ function redactedRow(codec: TableCodec, values: StoredValue[], seal: (column: st
 	codec.names.forEach((name, index) => {
 		row[name] = values[index];
 	});
-	const safe = redactRow(codec.spec, row, seal);
+	let safe = redactRow(codec.spec, row, seal);
+	// Text that is not UTF-8, or a BLOB, in a scrub column is scrubbed as bytes (redactRow takes text).
+	for (const index of codec.scrubbed) {
+		const value = row[codec.names[index]!] as StoredValue;
+		if (typeof value === 'string' || value === null) continue;
+		const scrubbed = scrubStored(value);
+		if (scrubbed !== value) safe = {...safe, [codec.names[index]!]: scrubbed};
+	}
 	if (safe !== row) {
 		for (const column of codec.spec.columns) {
 			const changed = column.secret === 'redact' ? row[column.name] !== null : column.scrub === true && safe[column.name] !== row[column.name];
@@ -151,25 +159,35 @@ function redactedRow(codec: TableCodec, values: StoredValue[], seal: (column: st
 /**
  * Restore refuses an archive whose rows point at another tenant's rows (reference-check.ts), so a
  * backup of such data could never be restored: it is refused here, naming a row, before anything
- * is written. One join per reference column, inside the dump's snapshot.
+ * is written. `ref` columns: one join each, inside the dump's snapshot (the same exact-text match
+ * restore makes). `refList` columns: read with the same listedIds() restore uses, so both sides
+ * agree on what a list holds.
  */
 function refuseCrossTenantReferences(db: Database.Database, categories: readonly CategoryId[], tenantId: string | undefined): void {
+	const refuse = (table: string, id: unknown, column: string, target: string, targetId: string, tenant: unknown, other: unknown): never => {
+		const sentence = crossTenantSentence(`${table} ${showId(id)}: ${column}`, target, targetId, String(tenant), String(other));
+		throw new LifeboatError('unsupported-data', `${sentence}: restore refuses cross-tenant references, so no backup was written; fix the row in the gateway`);
+	};
+	const scope = tenantId ? ' AND r.tenant_id = ?' : '';
+	const params = tenantId ? [tenantId] : [];
 	for (const table of TABLES) {
 		if (!categories.includes(table.category)) continue;
-		const scope = tenantId ? ' AND r.tenant_id = ?' : '';
 		for (const column of table.columns) {
-			const target = column.ref ?? column.refList;
-			if (!target) continue;
-			const sql = column.ref
-				? `SELECT r.id AS id, r.tenant_id AS tenant, t.id AS target, t.tenant_id AS other FROM ${table.name} r JOIN ${target} t ON t.id = r.${column.name}
-					WHERE r.${column.name} <> '' AND t.tenant_id IS NOT r.tenant_id${scope} LIMIT 1`
-				: `SELECT r.id AS id, r.tenant_id AS tenant, t.id AS target, t.tenant_id AS other FROM ${table.name} r,
-					json_each(CASE WHEN typeof(r.${column.name}) = 'text' AND json_valid(r.${column.name}) AND json_type(r.${column.name}) = 'array' THEN r.${column.name} ELSE '[]' END) j
-					JOIN ${target} t ON t.id = j.value WHERE j.type = 'text' AND j.value <> '' AND t.tenant_id IS NOT r.tenant_id${scope} LIMIT 1`;
-			const found = db.prepare(sql).get(...(tenantId ? [tenantId] : [])) as {id: unknown; tenant: unknown; target: string; other: unknown} | undefined;
-			if (found) {
-				const sentence = crossTenantSentence(`${table.name} ${showId(found.id)}: ${column.name}`, target, found.target, String(found.tenant), String(found.other));
-				throw new LifeboatError('unsupported-data', `${sentence}: restore refuses cross-tenant references, so no backup was written; fix the row in the gateway`);
+			if (column.ref) {
+				const sql = `SELECT r.id AS id, r.tenant_id AS tenant, t.id AS target, t.tenant_id AS other FROM ${table.name} r JOIN ${column.ref} t ON t.id = r.${column.name}
+					WHERE typeof(r.${column.name}) = 'text' AND r.${column.name} <> '' AND t.tenant_id IS NOT r.tenant_id${scope} LIMIT 1`;
+				const found = db.prepare(sql).get(...params) as {id: unknown; tenant: unknown; target: string; other: unknown} | undefined;
+				if (found) refuse(table.name, found.id, column.name, column.ref, found.target, found.tenant, found.other);
+			}
+			if (column.refList) {
+				const owner = db.prepare(`SELECT tenant_id FROM ${column.refList} WHERE id = ?`).pluck(true);
+				const rows = prepareExact(db, table.name, ['id', 'tenant_id', column.name], `SELECT r.id, r.tenant_id, r.${column.name}, r._rowid_ FROM ${table.name} r WHERE 1${scope}`);
+				for (const [id, tenant, list] of rows.iterate(...params)) {
+					for (const targetId of listedIds(list ?? null)) {
+						const other = owner.get(targetId);
+						if (other !== undefined && other !== tenant) refuse(table.name, id, column.name, column.refList, targetId, tenant, other);
+					}
+				}
 			}
 		}
 	}

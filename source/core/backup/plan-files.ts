@@ -6,6 +6,8 @@ import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LifeboatError} from '../errors.js';
 import {redactJson, scrubTextBytes} from '../redaction.js';
 import {agentFilePolicy} from '../store/agent-files.js';
+import type Database from 'better-sqlite3';
+import {fileSharedWithAnotherTenant} from '../store/document-files.js';
 import type {GatewayPaths} from '../store/gateway-paths.js';
 import {CATEGORIES, type CategoryId} from '../store/schema.js';
 import type {StoredValue} from '../rows/value-codec.js';
@@ -111,13 +113,16 @@ export function planAgentFiles(paths: GatewayPaths, agentIds: readonly string[],
 }
 
 /** Document files and extracted texts, each file once even if two rows name it. */
-export function planDocumentFiles(paths: GatewayPaths, documents: ReadonlyArray<{id: string; ext: StoredValue}>): FilePlan {
+export function planDocumentFiles(paths: GatewayPaths, documents: ReadonlyArray<{id: string; tenant: string; ext: StoredValue}>, db: Database.Database): FilePlan {
 	const plan: FilePlan = {entries: [], warnings: [], redacted: []};
 	const taken = new Set<string>();
 	for (const document of documents) {
 		const name = documentFileName(document.id, document.ext);
 		if (!name) {
 			plan.warnings.push(`document ${quote(document.id)}: id and extension do not make a usable file name; row kept, no file looked for`);
+		} else if (fileSharedWithAnotherTenant(db, name, document.tenant)) {
+			// Ids and extensions may hold dots: this file is also another tenant's document's.
+			plan.warnings.push(`document ${quote(document.id)}: its file documents/files/${name} is also another tenant's document's; not backed up`);
 		} else if (taken.has(name)) {
 			plan.warnings.push(`document ${quote(document.id)}: shares the file documents/files/${name} with another document; it is backed up once`);
 		} else {

@@ -21,8 +21,9 @@ import {agentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJson, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
-import {codecFor, encodeRow, isLiveSecret, readLiveRow, rowValues as rowValuesOf, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {codecFor, encodeRow, holdsMarker, isLiveSecret, readLiveRow, rowValues as rowValuesOf, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
+import {documentFileOwners, fileSharedWithAnotherTenant} from '../store/document-files.js';
 import {bindValue, decodeValue, isProblem, sameStored, showId, type StoredValue} from '../rows/value-codec.js';
 import type {Staging} from './staging.js';
 import {unsealTwoFactor, type TwoFactorSecrets} from '../backup/two-factor-block.js';
@@ -125,7 +126,7 @@ export class RestorePass {
 	/** The same agents after id remapping (their folders are the ones the restore writes). */
 	private readonly restoredAgentIds = new Set<string>();
 	/** Document id (as in the archive) → ext, from the backup's documents index. */
-	private readonly backupDocuments = new Map<string, StoredValue>();
+	private readonly backupDocuments = new Map<string, {ext: StoredValue; tenant: string}>();
 	private references: ReferenceCheck | undefined;
 	private sealedRestored = 0;
 	/** Tables read to the end (so a file whose owner is not among their rows can be refused at once). */
@@ -217,8 +218,12 @@ export class RestorePass {
 			}
 		}
 		if (this.ctx.categories.includes('documents')) {
-			for (const {id, ext} of this.db.prepare(`SELECT id, ext FROM documents WHERE ${this.scopeSql('documents')}`).all(...scope) as Array<{id: unknown; ext: unknown}>) {
-				const names = [documentFileName(id, ext) && `documents/files/${documentFileName(id, ext)}`, documentTextName(id) && `documents/text/${documentTextName(id)}`];
+			for (const {id, ext, tenant} of this.db.prepare(`SELECT id, ext, tenant_id AS tenant FROM documents WHERE ${this.scopeSql('documents')}`).all(...scope) as Array<{id: unknown; ext: unknown; tenant: string}>) {
+				const name = documentFileName(id, ext);
+				// A file that is also another tenant's document's (ids and extensions may hold dots) is theirs too: never deleted.
+				const shared = name !== undefined && fileSharedWithAnotherTenant(this.db, name, tenant);
+				if (shared) this.warnings.push(`documents/files/${name}: also the file of another tenant's document; left alone`);
+				const names = [name && !shared && `documents/files/${name}`, documentTextName(id) && `documents/text/${documentTextName(id)}`];
 				for (const target of names) {
 					if (target && fs.lstatSync(path.join(this.root, ...target.split('/')), {throwIfNoEntry: false})) add('documents', target);
 				}
@@ -357,8 +362,8 @@ export class RestorePass {
 	private row(codec: TableCodec, category: CategoryId, values: RowValues, where: string): void {
 		const table = codec.spec.name;
 		const oldId = values[0] as string;
-		if (table === 'documents') this.backupDocuments.set(oldId, values[codec.extColumn!] ?? null);
 		this.ctx.mapper.values(codec, values);
+		if (table === 'documents') this.backupDocuments.set(oldId, {ext: values[codec.extColumn!] ?? null, tenant: values[1] as string});
 		this.references!.row(codec, values, where);
 		const id = values[0] as string;
 		if (table === 'agents') {
@@ -443,8 +448,8 @@ export class RestorePass {
 					: `agent ${route.ownerId} is not in this backup's agents`
 				: !this.backupDocuments.has(route.ownerId)
 					? `document ${route.ownerId} is not in this backup's documents index`
-					: route.kind === 'document-file' && this.backupDocuments.get(route.ownerId) !== route.ext
-						? `document ${route.ownerId} has extension ${this.backupDocuments.get(route.ownerId)} in the documents index, not ${route.ext}`
+					: route.kind === 'document-file' && this.backupDocuments.get(route.ownerId)!.ext !== route.ext
+						? `document ${route.ownerId} has extension ${String(this.backupDocuments.get(route.ownerId)!.ext)} in the documents index, not ${route.ext}`
 						: undefined;
 		if (problem) throw new LifeboatError('unsafe-archive', `${where}: ${problem}; nothing was restored`);
 	}
@@ -460,9 +465,9 @@ export class RestorePass {
 		// A scrubbed column equal to the live one once scrubbed keeps the live value (with its
 		// credentials); one that really changed is written as backed up, markers included.
 		for (const index of codec.scrubbed) {
-			const value = values[index];
-			if (typeof value !== 'string' || !value.includes(REDACTED_MARKER)) continue;
-			if (live && sameValue(codec, index, live[index], value)) values[index] = live[index]!;
+			const value = values[index] ?? null;
+			if (!holdsMarker(value)) continue;
+			if (live && sameValue(codec, index, live[index], value)) values[index] = live[index] ?? null;
 			else this.note(`${codec.spec.name}.${codec.names[index]}`);
 		}
 		for (const index of codec.redacted) {
@@ -513,7 +518,9 @@ export class RestorePass {
 		const secrets = this.secrets;
 		const missing = new Map<string, number>();
 		for (const pending of this.pendingSealed) {
-			const raw = secrets?.[pending.table]?.[pending.column]?.[pending.oldId];
+			// Ids are any text ('__proto__', 'toString'): only an own key of the block counts.
+			const byId = secrets?.[pending.table]?.[pending.column];
+			const raw = byId && Object.hasOwn(byId, pending.oldId) ? byId[pending.oldId] : undefined;
 			const value = raw === undefined ? null : decodeValue(raw, 'TEXT');
 			if (value !== null && !isProblem(value)) {
 				if (isLiveSecret(pending.live) && (!pending.replaceLive || sameStored(pending.live, value))) continue;
@@ -569,6 +576,13 @@ export class RestorePass {
 			return;
 		}
 		const target = fileTarget(route, this.ctx.mapper);
+		if (this.backupTargets.has(target)) throw new LifeboatError('unsafe-archive', `${entry.path}: lands on ${target}, which another entry of this archive writes; nothing was restored`);
+		if (route.kind === 'document-file' && this.sharedWithAnotherTenant(route, target)) {
+			this.record(entry, await consumeEntry(entry));
+			this.backupTargets.add(target);
+			this.warnings.push(`${target}: also the file of another tenant's document; left alone`);
+			return;
+		}
 		const live = safeTarget(this.root, target);
 		const acc = this.acc.get(route.category)!;
 		const liveStats = fs.statSync(live, {throwIfNoEntry: false});
@@ -659,6 +673,14 @@ export class RestorePass {
 			this.applied.quarantined++;
 		}
 		this.progress(route.category);
+	}
+
+	/** A document file that is also the file of a live document of another tenant (than the restored one's). */
+	private sharedWithAnotherTenant(route: Extract<FileRoute, {kind: 'document-file'}>, target: string): boolean {
+		const name = target.slice('documents/files/'.length);
+		const own = this.backupDocuments.get(route.ownerId)?.tenant;
+		const allowed = own !== undefined ? [own] : this.ctx.scopeTenantIds;
+		return documentFileOwners(this.db, name).some(owner => !allowed.includes(owner.tenant));
 	}
 
 	private quarantineSpool(category: CategoryId, table: string): JsonlSpool {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {LifeboatError} from '../errors.js';
-import {scrubColumnValue} from '../redaction.js';
+import {scrubColumnValue, scrubTextBytes} from '../redaction.js';
 import {allColumns, REDACTED_MARKER, type ColumnSpec, type TableSpec} from '../store/schema.js';
 import {prepareExact, type ExactStatement} from './exact-read.js';
 import {bindValue, decodeValue, displayValue, encodeValue, isProblem, RawText, sameStored, type StoredValue} from './value-codec.js';
@@ -124,8 +124,30 @@ export function sameContent(codec: TableCodec, a: readonly StoredValue[], b: rea
  */
 export function sameValue(codec: TableCodec, index: number, a: StoredValue | undefined, b: StoredValue | undefined): boolean {
 	if (sameStored(a, b)) return true;
-	if (!codec.scrubbed.includes(index) || typeof a !== 'string' || typeof b !== 'string') return false;
-	return scrubColumnValue(a) === scrubColumnValue(b);
+	if (!codec.scrubbed.includes(index)) return false;
+	return sameStored(scrubStored(a ?? null), scrubStored(b ?? null));
+}
+
+/**
+ * A `scrub` column's value as a backup holds it, whatever its storage class: text scrubbed as text
+ * (JSON redacted), and TEXT that is not UTF-8 or a BLOB scrubbed as bytes, keeping its class.
+ */
+export function scrubStored(value: StoredValue): StoredValue {
+	if (typeof value === 'string') return scrubColumnValue(value);
+	if (value instanceof RawText || Buffer.isBuffer(value)) {
+		const bytes = value instanceof RawText ? value.bytes : value;
+		const scrubbed = scrubTextBytes(bytes).bytes;
+		if (scrubbed === bytes) return value;
+		return value instanceof RawText ? new RawText(scrubbed) : scrubbed;
+	}
+	return value;
+}
+
+/** True when a value (text or bytes) holds the redaction marker. */
+export function holdsMarker(value: StoredValue): boolean {
+	if (typeof value === 'string') return value.includes(REDACTED_MARKER);
+	if (value instanceof RawText || Buffer.isBuffer(value)) return (value instanceof RawText ? value.bytes : value).includes(REDACTED_MARKER);
+	return false;
 }
 
 /** A stable hash of a row's compared columns (for reports and quarantine; not used to decide). */
