@@ -30,7 +30,8 @@ export type BackupMetadata = {
 	/** `null` means every tenant. */
 	tenant: {id: string; slug: string; name: string} | null;
 	/** Every tenant the backup holds rows for (restore checks --into-tenant against these). */
-	tenants: Array<{id: string; slug: string; name: string}>;
+	/** `orphan`: rows carry this tenant id but the gateway has no tenants row for it (a deleted tenant's leftovers). */
+	tenants: Array<{id: string; slug: string; name: string; orphan?: boolean}>;
 	categories: CategoryId[];
 	/** Headline count per category plus per-table counts. */
 	counts: Record<string, {count: number; tables: Record<string, number>; files: number; bytes: number}>;

@@ -58,6 +58,7 @@ export async function dumpTables(store: GatewayStore, options: DumpOptions): Pro
 		const tenants = db.prepare(`SELECT id, slug, name FROM tenants${where} ORDER BY slug`).all(...(options.tenantId ? [options.tenantId] : [])) as Array<Record<string, unknown>>;
 		// A summary for people and for restore's scope: text whatever the columns hold (ids are checked as rows).
 		dump.tenants = tenants.map(tenant => ({id: String(tenant['id']), slug: String(tenant['slug']), name: String(tenant['name'])}));
+		if (!options.tenantId) dump.tenants.push(...orphanTenants(db, options.categories, new Set(dump.tenants.map(tenant => tenant.id))));
 		refuseCrossTenantReferences(db, options.categories, options.tenantId);
 		for (const category of CATEGORIES) {
 			if (!options.categories.includes(category.id)) continue;
@@ -71,7 +72,8 @@ export async function dumpTables(store: GatewayStore, options: DumpOptions): Pro
 
 async function dumpTable(store: GatewayStore, table: TableSpec, category: CategoryId, options: DumpOptions, dump: TableDump): Promise<void> {
 	const codec = codecFor(table);
-	const where = options.tenantId ? ' WHERE tenant_id = ?' : '';
+	// A tenant row belongs to a tenant by its own id (its tenant_id may say something else).
+	const where = options.tenantId ? (table.name === 'tenants' ? ' WHERE id = ?' : ' WHERE tenant_id = ?') : '';
 	const params = options.tenantId ? [options.tenantId] : [];
 	const sql = `SELECT ${codec.names.join(', ')}, _rowid_ FROM ${table.name}${where} ORDER BY ${table.orderBy ?? 'id'}`;
 	const statement = prepareExact(store.db, table.name, codec.names, sql);
@@ -154,6 +156,21 @@ function redactedRow(codec: TableCodec, values: StoredValue[], seal: (column: st
 		codec,
 		codec.names.map(name => safe[name] as StoredValue),
 	);
+}
+
+/**
+ * Tenant ids that rows of a whole-gateway backup carry but no tenants row holds (left behind by a
+ * deleted tenant): listed in metadata as orphans, so restore scopes their rows like any tenant's.
+ */
+function orphanTenants(db: Database.Database, categories: readonly CategoryId[], known: ReadonlySet<string>): TableDump['tenants'] {
+	const found = new Set<string>();
+	for (const table of TABLES) {
+		if (!categories.includes(table.category) || table.name === 'tenants') continue;
+		for (const id of db.prepare(`SELECT DISTINCT tenant_id FROM ${table.name} WHERE tenant_id NOT IN (SELECT id FROM tenants)`).pluck(true).iterate() as Iterable<unknown>) {
+			if (typeof id === 'string' && !known.has(id)) found.add(id);
+		}
+	}
+	return [...found].sort().map(id => ({id, slug: '', name: '', orphan: true}));
 }
 
 /**

@@ -19,7 +19,7 @@ export class RowAudit {
 	private readonly db = new Database('');
 	private readonly references: ReferenceCheck;
 	private readonly tenants: Set<string>;
-	private readonly insertId: Database.Statement;
+	private readonly targets = new Set<string>();
 	private readonly rowCounts = new Map<string, number>();
 	private readonly agentIds = new Set<string>();
 	private readonly documents = new Map<string, StoredValue>();
@@ -27,8 +27,6 @@ export class RowAudit {
 
 	constructor(private readonly metadata: BackupMetadata) {
 		this.tenants = new Set(backupTenants(metadata).map(tenant => tenant.id));
-		this.db.exec(`CREATE TABLE ids (tbl TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tbl, id)) WITHOUT ROWID`);
-		this.insertId = this.db.prepare(`INSERT OR IGNORE INTO ids (tbl, id) VALUES (?, ?)`);
 		this.references = new ReferenceCheck(this.db, {live: false, restored: new Set(TABLES.map(table => table.name)), suffix: ''});
 	}
 
@@ -45,10 +43,8 @@ export class RowAudit {
 		const values = rowValues(codec, parsed, where);
 		const id = values[0] as string;
 		const tenant = values[1] as string;
-		if (!this.tenants.has(tenant) || (table === 'tenants' && !this.tenants.has(id))) {
-			throw new LifeboatError('unsafe-archive', `${where}: row of tenant ${showId(table === 'tenants' ? id : tenant)}, which is not a tenant this backup covers`);
-		}
-		if (this.insertId.run(table, id).changes === 0) throw new LifeboatError('corrupt-archive', `${where}: ${table} ${showId(id)} appears twice in the backup`);
+		const owner = table === 'tenants' ? id : tenant;
+		if (!this.tenants.has(owner)) throw new LifeboatError('unsafe-archive', `${where}: row of tenant ${showId(owner)}, which is not a tenant this backup covers`);
 		this.references.row(codec, values, where);
 		if (table === 'agents') this.agentIds.add(id);
 		if (table === 'documents') this.documents.set(id, values[codec.extColumn!] ?? null);
@@ -61,7 +57,12 @@ export class RowAudit {
 	}
 
 	file(path: string, route: FileRoute): void {
-		if (route.kind !== 'gateway-file') this.files.push({path, route});
+		if (route.kind === 'gateway-file') return;
+		this.files.push({path, route});
+		// Where restore would write it: two entries must never land on one file.
+		const target = route.kind === 'agent-file' ? `agents/${route.ownerId}/${route.rest}` : route.kind === 'document-file' ? `files/${route.ownerId}.${route.ext}` : `text/${route.ownerId}`;
+		if (this.targets.has(target)) throw new LifeboatError('unsafe-archive', `${path}: lands on the same file as another entry of this archive`);
+		this.targets.add(target);
 	}
 
 	/** The checks that need the whole archive read; returns one sentence per problem. */

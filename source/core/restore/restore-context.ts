@@ -110,7 +110,8 @@ export async function resolveContext(options: RestoreOptions, store: GatewayStor
 		}
 		scopeTenantIds = [targetTenant.id];
 	} else {
-		const missing = tenants.filter(tenant => !findTenant(store, tenant.id));
+		// An orphan tenant (rows without a tenants row) has no row to restore: it is never 'missing'.
+		const missing = tenants.filter(tenant => !tenant.orphan && !findTenant(store, tenant.id));
 		if (tenantScoped && missing.length > 0 && !categories.includes('users')) {
 			throw new LifeboatError(
 				'unknown-tenant',

@@ -268,6 +268,7 @@ export class RestorePass {
 		try {
 			await this.readArchive();
 			this.references.finish();
+			this.references.inbound({replaced: this.ctx.mode === 'replace' ? this.ctx.scopeTenantIds : undefined});
 		} finally {
 			this.references.close();
 		}
@@ -378,6 +379,7 @@ export class RestorePass {
 			}
 			status = sameContent(codec, live, values) ? 'identical' : 'conflict';
 		}
+		if (table === 'tenants' && status === 'new') this.refuseSlugClash(codec, values);
 		const counts = this.counts(category, table);
 		if (status === 'new') counts.new++;
 		else if (status === 'identical') counts.identical++;
@@ -393,6 +395,16 @@ export class RestorePass {
 			throw new LifeboatError('interrupted', `Test failure injected after ${this.rows} rows`);
 		}
 		if (this.applying && this.hooks.pauseAfterRows !== undefined && this.rows === this.hooks.pauseAfterRows) pauseForever(`after ${this.rows} rows`);
+	}
+
+	/** A new tenant may not take a slug another live tenant (not one this backup brings) already has. */
+	private refuseSlugClash(codec: TableCodec, values: RowValues): void {
+		const slug = values[codec.names.indexOf('slug')];
+		const clash = this.statement('slug-clash', `SELECT id FROM tenants WHERE slug = ? AND id <> ?`).all(bindValue(slug ?? null).param, values[0]) as Array<{id: string}>;
+		const other = clash.find(row => !this.ctx.backupTenantIds.has(row.id));
+		if (other) {
+			throw new LifeboatError('conflict', `tenant ${showId(values[0])} has the slug ${showId(slug)}, which tenant ${showId(other.id)} already uses here; restore it into that tenant with --into-tenant, or rename one; nothing was restored`);
+		}
 	}
 
 	/**
@@ -826,9 +838,9 @@ export class RestorePass {
 
 function rowValuesChecked(codec: TableCodec, parsed: unknown, where: string, tenants: Set<string>): RowValues {
 	const values = rowValuesOf(codec, parsed, where);
-	if (!tenants.has(values[1] as string) || (codec.spec.name === 'tenants' && !tenants.has(values[0] as string))) {
-		throw new LifeboatError('unsafe-archive', `${where}: row of tenant ${String(codec.spec.name === 'tenants' ? values[0] : values[1])}, which is not a tenant this backup covers; nothing was restored`);
-	}
+	// A tenant row is in scope by its own id (its tenant_id may say something else, e.g. 'system').
+	const owner = (codec.spec.name === 'tenants' ? values[0] : values[1]) as string;
+	if (!tenants.has(owner)) throw new LifeboatError('unsafe-archive', `${where}: row of tenant ${showId(owner)}, which is not a tenant this backup covers; nothing was restored`);
 	return values;
 }
 

@@ -4,15 +4,14 @@ import {TABLES} from '../store/schema.js';
 import {showId, type StoredValue} from './value-codec.js';
 import type {TableCodec} from './table-codec.js';
 
-/** Tables some `ref` or `refList` column points into: only their ids need remembering. */
-const REFERENCED = new Set(TABLES.flatMap(table => table.columns.flatMap(column => [column.ref, column.refList].filter((name): name is string => Boolean(name)))));
-
 /** The ids of a `refList` value (a JSON array); anything else holds no reference. */
 export function listedIds(value: StoredValue): string[] {
 	if (typeof value !== 'string') return [];
 	let parsed: unknown;
 	try {
-		parsed = JSON.parse(value);
+		// SQLite's JSON functions (what a gateway would query lists with) stop at a NUL: so do we.
+		const nul = value.indexOf('\u0000');
+		parsed = JSON.parse(nul === -1 ? value : value.slice(0, nul));
 	} catch {
 		return [];
 	}
@@ -48,7 +47,7 @@ export class ReferenceCheck {
 		db.exec(`CREATE TEMP TABLE IF NOT EXISTS lifeboat_ref_ids (tbl TEXT NOT NULL, id TEXT NOT NULL, tenant TEXT NOT NULL, PRIMARY KEY (tbl, id)) WITHOUT ROWID;
 			CREATE TEMP TABLE IF NOT EXISTS lifeboat_ref_pending (tbl TEXT NOT NULL, id TEXT NOT NULL, tenant TEXT NOT NULL, source TEXT NOT NULL);
 			DELETE FROM temp.lifeboat_ref_ids; DELETE FROM temp.lifeboat_ref_pending;`);
-		this.insertId = db.prepare(`INSERT OR IGNORE INTO temp.lifeboat_ref_ids (tbl, id, tenant) VALUES (?, ?, ?)`);
+		this.insertId = db.prepare(`INSERT INTO temp.lifeboat_ref_ids (tbl, id, tenant) VALUES (?, ?, ?)`);
 		this.insertPending = db.prepare(`INSERT INTO temp.lifeboat_ref_pending (tbl, id, tenant, source) VALUES (?, ?, ?, ?)`);
 		this.backupTenant = db.prepare(`SELECT tenant FROM temp.lifeboat_ref_ids WHERE tbl = ? AND id = ?`).pluck(true);
 	}
@@ -58,7 +57,13 @@ export class ReferenceCheck {
 		const table = codec.spec.name;
 		const id = values[0] as string;
 		const tenant = values[1] as string;
-		if (REFERENCED.has(table)) this.insertId.run(table, id, tenant);
+		// Every row's id is remembered (on disk): a second row with one id is a damaged or crafted backup.
+		try {
+			this.insertId.run(table, id, tenant);
+		} catch (error) {
+			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw new LifeboatError('corrupt-archive', `${where}: ${table} ${showId(id)} appears twice in the backup${this.options.suffix ?? '; nothing was restored'}`);
+			throw error;
+		}
 		for (const {index, table: target} of codec.refs) {
 			const value = values[index];
 			if (typeof value === 'string' && value !== '') this.reference(target, value, tenant, `${where}: ${codec.names[index]}`);
@@ -71,6 +76,45 @@ export class ReferenceCheck {
 	/** Every row of this table has been read. */
 	tableDone(table: string): void {
 		this.tablesRead.add(table);
+	}
+
+	/**
+	 * Live rows that point at a row this archive brings, from another tenant: a dangling reference
+	 * of tenant A must not become a link to tenant B's restored row. `replaced` leaves out live rows
+	 * of tenants a replace restore rewrites or deletes anyway.
+	 */
+	inbound(options: {replaced?: readonly string[]}): void {
+		const tenants = options.replaced && options.replaced.length > 0 ? options.replaced : undefined;
+		const scope = tenants ? ` AND r.tenant_id NOT IN (${tenants.map(() => '?').join(', ')})` : '';
+		for (const table of TABLES) {
+			for (const column of table.columns) {
+				if (column.ref) {
+					const found = this.db
+						.prepare(
+							`SELECT r.id AS id, r.tenant_id AS tenant, i.id AS target, i.tenant AS other FROM ${table.name} r
+							JOIN temp.lifeboat_ref_ids i ON i.tbl = ? AND i.id = r.${column.name} WHERE i.tenant IS NOT r.tenant_id${scope} LIMIT 1`,
+						)
+						.get(column.ref, ...(tenants ?? [])) as {id: unknown; tenant: unknown; target: string; other: string} | undefined;
+					if (found) throw this.linked(table.name, found.id, column.name, column.ref, found.target, String(found.tenant), found.other);
+				}
+				if (column.refList) {
+					const rows = this.db.prepare(`SELECT r.id, r.tenant_id, r.${column.name} FROM ${table.name} r WHERE 1${scope}`).raw(true);
+					for (const [id, tenant, list] of rows.iterate(...(tenants ?? [])) as Iterable<[unknown, unknown, StoredValue]>) {
+						for (const target of listedIds(list)) {
+							const other = this.backupTenant.get(column.refList, target) as string | undefined;
+							if (other !== undefined && other !== tenant) throw this.linked(table.name, id, column.name, column.refList, target, String(tenant), other);
+						}
+					}
+				}
+			}
+		}
+	}
+
+	private linked(table: string, id: unknown, column: string, target: string, targetId: string, tenant: string, other: string): LifeboatError {
+		return new LifeboatError(
+			'conflict',
+			`live ${table} ${showId(id)} (tenant ${showId(tenant)}) has ${column} pointing at ${target} ${showId(targetId)}, which this backup brings for tenant ${showId(other)}: restoring would link two tenants (cross-tenant reference); nothing was restored`,
+		);
 	}
 
 	/** Checks the references that pointed into tables read after them. */
