@@ -37,13 +37,7 @@ export function escapeSegment(name: string, options: {dots?: boolean} = {}): str
  * escapeSegment writes (one spelling per name, so two entries can never land on one file).
  */
 export function unescapeSegment(segment: string, options: {dots?: boolean} = {}): string | undefined {
-	if (segment.length === 0) return undefined;
-	let name: string;
-	try {
-		name = segment.replace(/%([0-9A-F]{2})/g, (_match, code: string) => String.fromCharCode(Number.parseInt(code, 16)));
-	} catch {
-		return undefined;
-	}
+	const name = segment.replace(/%([0-9A-F]{2})/g, (_match, code: string) => String.fromCharCode(Number.parseInt(code, 16)));
 	return escapeSegment(name, options) === segment ? name : undefined;
 }
 
@@ -133,8 +127,9 @@ function agentRoute(archivePath: string): EntryRoute {
 
 function documentRoute(name: string): EntryRoute {
 	const dot = name.indexOf('.');
-	const id = dot > 0 ? unescapeSegment(name.slice(0, dot), {dots: true}) : undefined;
-	const ext = dot > 0 ? (dot === name.length - 1 ? '' : unescapeSegment(name.slice(dot + 1))) : undefined;
+	// An empty id (`.pdf`) or extension (`report.`) is a legal document name.
+	const id = dot >= 0 ? unescapeSegment(name.slice(0, dot), {dots: true}) : undefined;
+	const ext = dot >= 0 ? unescapeSegment(name.slice(dot + 1)) : undefined;
 	if (id === undefined || ext === undefined || !documentFileName(id, ext)) {
 		return {kind: 'unsafe', reason: 'not documents/files/<document id>.<ext>, with a usable id and extension'};
 	}

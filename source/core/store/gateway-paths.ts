@@ -52,14 +52,14 @@ export function isRelativeFilePath(relative: string): boolean {
 
 /** The live file name of a document (documents/files/<id>.<ext>), if the gateway can have one. */
 export function documentFileName(documentId: unknown, ext: unknown): string | undefined {
-	if (typeof documentId !== 'string' || typeof ext !== 'string' || documentId.length === 0) return undefined;
+	if (typeof documentId !== 'string' || typeof ext !== 'string') return undefined;
 	const name = `${documentId}.${ext}`;
 	return isPathSegment(name) ? name : undefined;
 }
 
 /** The live file name of a document's extracted text (documents/text/<id>.txt). */
 export function documentTextName(documentId: unknown): string | undefined {
-	if (typeof documentId !== 'string' || documentId.length === 0) return undefined;
+	if (typeof documentId !== 'string') return undefined;
 	const name = `${documentId}.txt`;
 	return isPathSegment(name) ? name : undefined;
 }
