@@ -1,0 +1,83 @@
+/**
+ * Regression tests for fixes to review findings that had no test in review-findings.test.ts yet
+ * (and the class of input behind each finding). Real gateways, real archives.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import {afterAll, describe, expect, it} from 'vitest';
+import {LifeboatError} from '../source/core/errors.js';
+import {createGateway, findTenant, resolveTenant, type TenantSummary} from '../source/core/store/gateway-store.js';
+import {runCli} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
+import {backupOf, exec, freshGateway, query} from './restore-support.js';
+
+function thrown(run: () => unknown): string {
+	try {
+		run();
+		return 'ok';
+	} catch (error) {
+		return error instanceof LifeboatError ? `${error.code}: ${error.message}` : `bug: ${String(error)}`;
+	}
+}
+
+describe('tenant selection (--tenant, --into-tenant)', () => {
+	const store = createGateway(path.join(tempDir('lifeboat-fix-tenants-'), 'gateway'));
+	afterAll(() => store.close());
+
+	/** What the value must select: the first of id, slug, name that matches; several at one level is an error. */
+	function expected(tenants: TenantSummary[], value: string): TenantSummary | 'ambiguous' | undefined {
+		for (const key of ['id', 'slug', 'name'] as const) {
+			const matches = tenants.filter(tenant => tenant[key] === value);
+			if (matches.length === 1) return matches[0];
+			if (matches.length > 1) return 'ambiguous';
+		}
+		return undefined;
+	}
+
+	it('picks the exact id, then the slug, then the name, and refuses two tenants matching at one level', () => {
+		const word = fc.constantFrom('a', 'b', 'c', 'two', 'Two');
+		const tenants = fc.uniqueArray(fc.record({id: word, slug: word, name: word}), {selector: tenant => tenant.id, maxLength: 5});
+		fc.assert(
+			fc.property(tenants, word, (rows, value) => {
+				store.db.prepare('DELETE FROM tenants').run();
+				for (const row of rows) store.db.prepare(`INSERT INTO tenants VALUES (?, ?, 'c', 'u', ?, ?, 'free')`).run(row.id, row.id, row.name, row.slug);
+				const want = expected(rows, value);
+				if (want === 'ambiguous') {
+					expect(thrown(() => findTenant(store, value))).toMatch(new RegExp(`^usage: Tenant "${value}" is ambiguous: it is the (slug|name) of \\d tenants: .*pass a tenant id instead$`));
+				} else {
+					expect(findTenant(store, value)).toEqual(want);
+					expect(thrown(() => resolveTenant(store, value)).split(':')[0]).toBe(want ? 'ok' : 'unknown-tenant');
+				}
+			}),
+			{numRuns: 300},
+		);
+	});
+
+	it('names the clashing tenants in one line and exits 2 from the CLI, writing nothing', () => {
+		const dataDir = freshGateway();
+		exec(dataDir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'Acme', 'acme-eu', 'free')`);
+		exec(dataDir, `INSERT INTO tenants VALUES ('t2', 't2', 'c', 'u', 'Acme', 'acme-us', 'free')`);
+		const dest = tempDir('lifeboat-fix-dest-');
+		const result = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--tenant', 'Acme']);
+		expect({code: result.code, stderr: result.stderr.trim()}).toEqual({
+			code: 2,
+			stderr: expect.stringMatching(/^lifeboat: Tenant "Acme" is ambiguous: it is the name of 2 tenants: acme-eu \(t1\), acme-us \(t2\); pass a tenant id instead$/),
+		});
+		expect(fs.readdirSync(dest)).toEqual([]);
+	});
+
+	it('restores --into-tenant by a slug that is also another tenant\'s name into the slug\'s tenant', async () => {
+		const dataDir = freshGateway();
+		exec(dataDir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'two', 'one', 'free')`);
+		exec(dataDir, `INSERT INTO tenants VALUES ('t2', 't2', 'c', 'u', 'Tenant Two', 'two', 'free')`);
+		exec(dataDir, `INSERT INTO agents VALUES ('agt_1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`);
+		const backup = await backupOf(dataDir, {format: 'zip', tenant: 't1'});
+		const result = runCli(['backup', 'restore', '--in', backup.path, '--data-dir', dataDir, '--into-tenant', 'two', '--json']);
+		expect({code: result.code, target: JSON.parse(result.stdout).plan.targetTenant.id}).toEqual({code: 0, target: 't2'});
+		expect(query(dataDir, 'SELECT tenant_id, COUNT(*) AS n FROM agents GROUP BY tenant_id ORDER BY tenant_id')).toEqual([
+			{tenant_id: 't1', n: 1},
+			{tenant_id: 't2', n: 1},
+		]);
+	});
+});
