@@ -7,6 +7,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import {afterAll, describe, expect, it} from 'vitest';
 import {LifeboatError} from '../source/core/errors.js';
+import {remapIdList} from '../source/core/restore/id-map.js';
 import {createGateway, findTenant, resolveTenant, type TenantSummary} from '../source/core/store/gateway-store.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -79,5 +80,28 @@ describe('tenant selection (--tenant, --into-tenant)', () => {
 			{tenant_id: 't1', n: 1},
 			{tenant_id: 't2', n: 1},
 		]);
+	});
+});
+
+describe('--into-tenant remapping of id lists (refList columns)', () => {
+	const id = (old: string) => `new(${old})`;
+
+	it("remaps the non-empty string items of a JSON array and keeps '' and every other byte as it is", () => {
+		const item = fc.oneof(fc.constantFrom('', 'agt_1', 'a"b\\c', '\u0000', '\u2028'), fc.string(), fc.jsonValue({maxDepth: 2}));
+		fc.assert(
+			fc.property(fc.array(item, {maxLength: 6}), fc.constantFrom(undefined, 1, '\t'), (items, space) => {
+				const text = JSON.stringify(items, null, space);
+				const remapped = remapIdList(text, id);
+				const before = JSON.parse(text) as unknown[];
+				expect(JSON.parse(remapped)).toEqual(before.map(value => (typeof value === 'string' && value !== '' ? id(value) : value)));
+				if (!before.some(value => typeof value === 'string' && value !== '')) expect(remapped).toBe(text);
+			}),
+			{numRuns: 500},
+		);
+	});
+
+	it('keeps number spellings, nesting and spacing byte for byte, and text that is no JSON array', () => {
+		expect(remapIdList('[ "a" ,1e400, 12345678901234567890, {"k": ["b"]}, [""], "" ]', id)).toBe('[ "new(a)" ,1e400, 12345678901234567890, {"k": ["b"]}, [""], "" ]');
+		for (const text of ['', '"a"', '{"a": "b"}', '["a"', '[] x', 'null']) expect(remapIdList(text, id)).toBe(text);
 	});
 });
