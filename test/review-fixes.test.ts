@@ -7,11 +7,13 @@ import path from 'node:path';
 import fc from 'fast-check';
 import {afterAll, describe, expect, it} from 'vitest';
 import {LifeboatError} from '../source/core/errors.js';
-import {remapIdList} from '../source/core/restore/id-map.js';
+import {fileTarget} from '../source/core/restore/archive-routes.js';
+import {IDENTITY_MAPPER, remapId, remapIdList, tenantMapper} from '../source/core/restore/id-map.js';
+import {applyRestore} from '../source/core/restore/index.js';
 import {createGateway, findTenant, resolveTenant, type TenantSummary} from '../source/core/store/gateway-store.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {backupOf, exec, freshGateway, query} from './restore-support.js';
+import {backupOf, exec, freshGateway, query, storeDigest} from './restore-support.js';
 
 function thrown(run: () => unknown): string {
 	try {
@@ -103,5 +105,53 @@ describe('--into-tenant remapping of id lists (refList columns)', () => {
 	it('keeps number spellings, nesting and spacing byte for byte, and text that is no JSON array', () => {
 		expect(remapIdList('[ "a" ,1e400, 12345678901234567890, {"k": ["b"]}, [""], "" ]', id)).toBe('[ "new(a)" ,1e400, 12345678901234567890, {"k": ["b"]}, [""], "" ]');
 		for (const text of ['', '"a"', '{"a": "b"}', '["a"', '[] x', 'null']) expect(remapIdList(text, id)).toBe(text);
+	});
+});
+
+describe('--into-tenant and document file names that only fit before remapping', () => {
+	it('restores every such document (exit 0), its file under a name that fits, and a second restore changes nothing', async () => {
+		const dataDir = freshGateway();
+		exec(dataDir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'Tenant One', 'one', 'free')`);
+		exec(dataDir, `INSERT INTO tenants VALUES ('t2', 't2', 'c', 'u', 'Tenant Two', 'two', 'free')`);
+		// Short ids, extensions up to the 255-byte limit, some of multi-byte characters (cut at a character boundary).
+		const documents = [
+			['a', 'x'.repeat(253)],
+			['b', 'x'.repeat(240)],
+			['doc_1', 'é'.repeat(124)],
+			['c', 'p'.repeat(200) + '😀'.repeat(13)],
+			['d', 'pdf'],
+		] as const;
+		fs.mkdirSync(path.join(dataDir, 'documents', 'files'), {recursive: true});
+		for (const [id, ext] of documents) {
+			exec(dataDir, `INSERT INTO documents VALUES (?, 't1', 'c', 'u', 'name', 'text/plain', ?, 1, 'sha', NULL, 1, 'hint')`, id, ext);
+			fs.writeFileSync(path.join(dataDir, 'documents', 'files', `${id}.${ext}`), `content of ${id}\n`);
+		}
+		const backup = await backupOf(dataDir, {format: 'zip', tenant: 't1'});
+		const first = await applyRestore({source: backup.source, dataDir, intoTenant: 'two'});
+		expect(first.applied.files).toBe(documents.length);
+		const restored = new Map(query<{id: string; ext: string}>(dataDir, `SELECT id, ext FROM documents WHERE tenant_id = 't2'`).map(row => [row.id, row.ext]));
+		for (const [id, ext] of documents) {
+			const newId = remapId('t2', id);
+			expect(restored.get(newId)).toBe(ext);
+			const [name, ...others] = fs.readdirSync(path.join(dataDir, 'documents', 'files')).filter(file => file.startsWith(`${newId}.`));
+			expect(others).toEqual([]);
+			expect(Buffer.byteLength(name!, 'utf8')).toBeLessThanOrEqual(255);
+			expect(`${newId}.${ext}`.startsWith(name!)).toBe(true);
+			expect(fs.readFileSync(path.join(dataDir, 'documents', 'files', name!), 'utf8')).toBe(`content of ${id}\n`);
+		}
+		const before = storeDigest(dataDir);
+		const second = await applyRestore({source: backup.source, dataDir, intoTenant: 'two'});
+		expect({quarantined: second.applied.quarantined, digest: storeDigest(dataDir).files}).toEqual({quarantined: 0, digest: before.files});
+	});
+
+	it('names the document id, what it became and why when its file cannot be named', () => {
+		const route = (ownerId: string, ext: string) => ({kind: 'document-file', category: 'documents', ownerId, ext}) as const;
+		const message = (run: () => unknown) => thrown(run);
+		expect(message(() => fileTarget(route('', 'x'), IDENTITY_MAPPER))).toBe('unsafe-archive: document "" cannot name a file: ".x" (the id is empty); nothing was restored');
+		expect(message(() => fileTarget(route('a/b', 'x'), IDENTITY_MAPPER))).toBe('unsafe-archive: document "a/b" cannot name a file: "a/b.x" (it holds a "/" or NUL); nothing was restored');
+		expect(message(() => fileTarget({kind: 'document-text', category: 'documents', ownerId: 'i'.repeat(300)}, IDENTITY_MAPPER))).toBe(
+			`unsafe-archive: document "${'i'.repeat(60)}…" cannot name a file: "${'i'.repeat(60)}…" (304 bytes, over 255); nothing was restored`,
+		);
+		expect(message(() => fileTarget(route('a', 'x'), tenantMapper('t1', 't2')))).toBe(`ok`);
 	});
 });
