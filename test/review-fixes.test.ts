@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import {afterAll, describe, expect, it} from 'vitest';
+import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {LifeboatError} from '../source/core/errors.js';
 import {fileTarget} from '../source/core/restore/archive-routes.js';
 import {IDENTITY_MAPPER, remapId, remapIdList, tenantMapper} from '../source/core/restore/id-map.js';
@@ -13,7 +14,7 @@ import {applyRestore} from '../source/core/restore/index.js';
 import {createGateway, findTenant, resolveTenant, type TenantSummary} from '../source/core/store/gateway-store.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {backupOf, exec, freshGateway, query, storeDigest} from './restore-support.js';
+import {backupOf, editedBackup, exec, freshGateway, query, storeDigest} from './restore-support.js';
 
 function thrown(run: () => unknown): string {
 	try {
@@ -153,5 +154,36 @@ describe('--into-tenant and document file names that only fit before remapping',
 			`unsafe-archive: document "${'i'.repeat(60)}…" cannot name a file: "${'i'.repeat(60)}…" (304 bytes, over 255); nothing was restored`,
 		);
 		expect(message(() => fileTarget(route('a', 'x'), tenantMapper('t1', 't2')))).toBe(`ok`);
+	});
+});
+
+describe('verify reads gateway JSON files as restore does', () => {
+	const texts = ['{"Logging": \n', '', ' ', '{"a": 1} x', '{"a": 1}{"b": 2}', "{'a': 1}", '\uFEFF{"a": 1}', '{"a": NaN}', '[1, 2,]', '{"a": 1}\n', '[]', 'null', '"text"'];
+
+	it('refuses exactly the config files restore refuses, with restore\'s words, and accepts the rest', async () => {
+		const dataDir = freshGateway();
+		fs.writeFileSync(path.join(dataDir, 'appsettings.json'), '{"Logging": {"Level": "Info"}}\n');
+		for (const text of texts) {
+			const source = await editedBackup(dataDir, {}, dir => fs.writeFileSync(path.join(dir, 'config', 'appsettings.backup.json'), text));
+			const verified = await verifyBackup(source);
+			let restored = 'ok';
+			try {
+				await applyRestore({source, dataDir: freshGateway()});
+			} catch (error) {
+				restored = error instanceof LifeboatError ? `${error.code}: ${error.message}` : `bug: ${String(error)}`;
+			}
+			let valid = true;
+			try {
+				JSON.parse(text);
+			} catch {
+				valid = false;
+			}
+			expect({text, ok: verified.ok, code: verified.code, problems: verified.problems, restored: restored.split(':')[0]}).toEqual(
+				valid
+					? {text, ok: true, code: undefined, problems: [], restored: 'ok'}
+					: {text, ok: false, code: 'corrupt-archive', problems: ['config/appsettings.backup.json: not valid JSON'], restored: 'corrupt-archive'},
+			);
+			if (!valid) expect(restored).toContain('config/appsettings.backup.json: not valid JSON');
+		}
 	});
 });
