@@ -10,7 +10,8 @@ import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {LifeboatError} from '../source/core/errors.js';
 import {fileTarget} from '../source/core/restore/archive-routes.js';
 import {IDENTITY_MAPPER, remapId, remapIdList, tenantMapper} from '../source/core/restore/id-map.js';
-import {applyRestore} from '../source/core/restore/index.js';
+import {applyRestore, getConflictDetail} from '../source/core/restore/index.js';
+import {displayValue} from '../source/core/rows/value-codec.js';
 import {createGateway, findTenant, resolveTenant, type TenantSummary} from '../source/core/store/gateway-store.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -184,6 +185,56 @@ describe('verify reads gateway JSON files as restore does', () => {
 					: {text, ok: false, code: 'corrupt-archive', problems: ['config/appsettings.backup.json: not valid JSON'], restored: 'corrupt-archive'},
 			);
 			if (!valid) expect(restored).toContain('config/appsettings.backup.json: not valid JSON');
+		}
+	});
+});
+
+describe('display of stored integers', () => {
+	it('shows a bigint as a number when it is a safe integer, else as its exact digits', () => {
+		const edges = [0n, -1n, 2n ** 53n - 1n, -(2n ** 53n - 1n), 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n)];
+		fc.assert(
+			fc.property(fc.oneof(fc.constantFrom(...edges), fc.bigInt({min: -(2n ** 63n), max: 2n ** 63n - 1n}), fc.bigInt({min: -(2n ** 54n), max: 2n ** 54n})), value => {
+				const safe = value >= -(2n ** 53n - 1n) && value <= 2n ** 53n - 1n;
+				expect(displayValue(value)).toStrictEqual(safe ? Number(value) : value.toString());
+			}),
+		);
+	});
+});
+
+describe('conflict detail of a backup with a damaged table line', () => {
+	it('is a one-line corrupt-archive error naming the file and line, numbered as restore numbers it', async () => {
+		const dataDir = freshGateway();
+		exec(dataDir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'Tenant One', 'one', 'free')`);
+		exec(dataDir, `INSERT INTO agents VALUES ('agt_1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`);
+		const cases: Array<[prefix: string, expected: string]> = [
+			['{"id": \n', 'agents/agents.jsonl line 1: not valid JSON'],
+			['\n  \n{\n', 'agents/agents.jsonl line 1: not valid JSON'],
+			['nul\u0000\n', 'agents/agents.jsonl line 1: not valid JSON'],
+			['[1]\n', 'agents/agents.jsonl line 1: not a JSON object; nothing was restored'],
+		];
+		for (const [prefix, expected] of cases) {
+			const source = await editedBackup(dataDir, {}, dir => {
+				const file = path.join(dir, 'agents', 'agents.jsonl');
+				fs.writeFileSync(file, prefix + fs.readFileSync(file, 'utf8'));
+			});
+			const detail = await (async () => {
+				try {
+					await getConflictDetail({source, dataDir}, 'agents', 'agents', 'agt_1');
+					return 'ok';
+				} catch (error) {
+					return error instanceof LifeboatError ? `${error.code}: ${error.message}` : `bug: ${String(error)}`;
+				}
+			})();
+			expect(detail).toBe(`corrupt-archive: ${expected}`);
+			const restored = await (async () => {
+				try {
+					await applyRestore({source, dataDir: freshGateway()});
+					return 'ok';
+				} catch (error) {
+					return error instanceof LifeboatError ? `${error.code}: ${error.message}` : `bug: ${String(error)}`;
+				}
+			})();
+			expect(restored.startsWith(detail.replace(/; nothing was restored$/, ''))).toBe(true);
 		}
 	});
 });
