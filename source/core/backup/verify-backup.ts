@@ -149,6 +149,15 @@ async function checkEntry(entry: ArchiveEntry, audit: RowAudit | undefined, rowP
 			}
 		}, count);
 		audit!.tableDone(route.table.name);
+	} else if (route?.kind === 'gateway-file' && route.spec.kind === 'json') {
+		audit!.file(entry.path, route);
+		const text = await readJsonFile(entry, count);
+		// Read as restore reads it (restore-pass.ts): a file restore cannot parse fails verify too.
+		try {
+			JSON.parse(text.toString('utf8'));
+		} catch {
+			rowProblems.set(entry.path, `${entry.path}: not valid JSON`);
+		}
 	} else {
 		if (route && route.kind !== 'metadata' && route.kind !== 'manifest' && route.kind !== 'two-factor' && route.kind !== 'unknown') audit!.file(entry.path, route);
 		await pipelineNaming(entry.path, entry.open(), new Writable({
@@ -159,6 +168,25 @@ async function checkEntry(entry: ArchiveEntry, audit: RowAudit | undefined, rowP
 		}));
 	}
 	return {size, sha256: hash.digest('hex')};
+}
+
+/** A gateway JSON file, read whole as restore reads it, within READ_LIMITS.maxJsonFileBytes (checked as it streams). */
+async function readJsonFile(entry: ArchiveEntry, count: (chunk: Buffer) => void): Promise<Buffer> {
+	const limit = READ_LIMITS.maxJsonFileBytes;
+	const tooLarge = (size: number) => new LifeboatError('unsafe-archive', `${entry.path}: ${size} bytes, over the ${limit}-byte limit of a gateway JSON file; refusing to read it`);
+	if (entry.size > limit) throw tooLarge(entry.size);
+	const chunks: Buffer[] = [];
+	let size = 0;
+	await pipelineNaming(entry.path, entry.open(), new Writable({
+		write(chunk: Buffer, _encoding, callback) {
+			size += chunk.length;
+			if (size > limit) return callback(tooLarge(size));
+			count(chunk);
+			chunks.push(chunk);
+			callback();
+		},
+	}));
+	return Buffer.concat(chunks);
 }
 
 /** Every manifest entry present with its size and SHA-256, nothing unlisted, totals agreeing. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {documentFileName, documentTextName, gatewayFiles, isPathSegment, isRelativeFilePath, type FileRoute} from '../archive/archive-paths.js';
 import {LifeboatError} from '../errors.js';
+import {MAX_SEGMENT_BYTES} from '../store/gateway-paths.js';
 import type {CategoryId, GatewayFileSpec} from '../store/schema.js';
 import {agentFilePolicy} from '../store/agent-files.js';
 import type {IdMapper} from './id-map.js';
@@ -12,21 +13,32 @@ const GATEWAY_FILES = gatewayFiles();
 
 /** Where a file entry lands, relative to the data dir ('/'-separated), after id remapping. */
 export function fileTarget(route: FileRoute, mapper: IdMapper): string {
+	if (route.kind === 'gateway-file') return route.spec.path;
+	const id = mapper.id(route.ownerId);
 	switch (route.kind) {
 		case 'agent-file':
-			return `agents/${usableName(mapper.id(route.ownerId), 'agent')}/${route.rest}`;
-		case 'document-file':
-			return `documents/files/${usableName(documentFileName(mapper.id(route.ownerId), route.ext), 'document')}`;
+			return `agents/${usableName(id, {what: 'agent', ownerId: route.ownerId, id, wanted: id})}/${route.rest}`;
+		case 'document-file': {
+			const name = documentFileName(id, route.ext);
+			return `documents/files/${usableName(name, {what: 'document', ownerId: route.ownerId, id, wanted: `${id}.${route.ext}`})}`;
+		}
 		case 'document-text':
-			return `documents/text/${usableName(documentTextName(mapper.id(route.ownerId)), 'document')}`;
-		case 'gateway-file':
-			return route.spec.path;
+			return `documents/text/${usableName(documentTextName(id), {what: 'document', ownerId: route.ownerId, id, wanted: `${id}.txt`})}`;
 	}
 }
 
-function usableName(name: string | undefined, what: string): string {
-	if (!isPathSegment(name)) throw new LifeboatError('unsafe-archive', `${what} ${JSON.stringify(String(name)).slice(0, 80)} cannot name a file; nothing was restored`);
-	return name;
+/** The name, or a one-line error naming the row's id (and what it became) and why it cannot name a file. */
+function usableName(name: string | undefined, owner: {what: string; ownerId: string; id: string; wanted: string}): string {
+	if (isPathSegment(name)) return name;
+	const quote = (text: string) => JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
+	const bytes = Buffer.byteLength(owner.wanted, 'utf8');
+	const why =
+		owner.id === '' ? 'the id is empty'
+		: /[/\u0000]/.test(owner.wanted) ? 'it holds a "/" or NUL'
+		: bytes > MAX_SEGMENT_BYTES ? `${bytes} bytes, over ${MAX_SEGMENT_BYTES}`
+		: 'it is "." or ".."';
+	const remapped = owner.id === owner.ownerId ? '' : ` (remapped to ${quote(owner.id)})`;
+	throw new LifeboatError('unsafe-archive', `${owner.what} ${quote(owner.ownerId)}${remapped} cannot name a file: ${quote(owner.wanted)} (${why}); nothing was restored`);
 }
 
 /**

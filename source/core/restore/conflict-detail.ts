@@ -159,9 +159,18 @@ export async function getConflictDetail(options: RestoreOptions, category: Categ
 			if (found && stopEarly) break;
 			const route = routeEntry(entry.path);
 			if (found || route.kind !== 'table' || route.table.name !== table) continue;
+			// Lines are numbered as restore and verify number them (blank lines are not counted).
+			let number = 0;
 			for await (const line of splitLines(entry.open(), {what: entry.path})) {
 				if (found || !line.trim()) continue;
-				const values = rowValues(codec, JSON.parse(line), entry.path);
+				const where = `${entry.path} line ${++number}`;
+				let parsed: unknown;
+				try {
+					parsed = JSON.parse(line);
+				} catch {
+					throw new LifeboatError('corrupt-archive', `${where}: not valid JSON`);
+				}
+				const values = rowValues(codec, parsed, where);
 				if (ctx.mapper.id(values[0] as string) === id) found = ctx.mapper.values(codec, values);
 			}
 		}

@@ -63,7 +63,14 @@ export function tenantMapper(sourceTenantId: string, targetTenantId: string): Id
 	};
 }
 
-function remapIdList(text: string, id: (oldId: string) => string): string {
+/**
+ * Remaps the ids a refList holds: the string items of a JSON array, except '' (an empty reference
+ * points nowhere, as for `ref` columns and as reference-check's listedIds reads it). Everything
+ * else (other items, nesting, spacing, number spelling) is kept byte for byte: the text is only
+ * edited where a remapped string item stands, never re-serialized. Text that is not a JSON array
+ * is kept as it is.
+ */
+export function remapIdList(text: string, id: (oldId: string) => string): string {
 	let parsed: unknown;
 	try {
 		parsed = JSON.parse(text);
@@ -71,7 +78,24 @@ function remapIdList(text: string, id: (oldId: string) => string): string {
 		return text;
 	}
 	if (!Array.isArray(parsed)) return text;
-	return JSON.stringify(parsed.map(item => (typeof item === 'string' ? id(item) : item)));
+	let out = '';
+	let copied = 0;
+	let depth = 0;
+	for (let index = 0; index < text.length; index++) {
+		const char = text[index];
+		if (char === '[' || char === '{') depth++;
+		else if (char === ']' || char === '}') depth--;
+		else if (char === '"') {
+			const start = index;
+			for (index++; text[index] !== '"'; index++) if (text[index] === '\\') index++;
+			if (depth !== 1) continue;
+			const item = JSON.parse(text.slice(start, index + 1)) as string;
+			if (item === '') continue;
+			out += text.slice(copied, start) + JSON.stringify(id(item));
+			copied = index + 1;
+		}
+	}
+	return out + text.slice(copied);
 }
 
 /** Deterministic id of a tenant created by --into-tenant from a new slug. */

@@ -4,7 +4,7 @@ import {openArchive} from '../archive/archive-reader.js';
 import {backupTenants} from '../backup/backup-scope.js';
 import {parseManifest, readMetadata} from '../backup/read-metadata.js';
 import {LifeboatError} from '../errors.js';
-import type {GatewayStore, TenantSummary} from '../store/gateway-store.js';
+import {findTenant, type GatewayStore, type TenantSummary} from '../store/gateway-store.js';
 import {CATEGORY_IDS, categorySpec, isCategoryId, type CategoryId} from '../store/schema.js';
 import {IDENTITY_MAPPER, newTenantId, tenantMapper, type IdMapper} from './id-map.js';
 import type {RestoreMode, RestoreOptions, RestorePlan} from './restore-types.js';
@@ -37,8 +37,13 @@ export function slugify(text: string): string {
 		.replace(/^-|-$/g, '');
 }
 
-function findTenant(store: GatewayStore, tenant: string): TenantSummary | undefined {
-	return store.db.prepare(`SELECT id, name, slug FROM tenants WHERE id = ? OR slug = ? OR name = ?`).get(tenant, tenant, tenant) as TenantSummary | undefined;
+/** Whether any tenant already has this id or slug (a new tenant must not share either). */
+function tenantClash(store: GatewayStore, id: string, slug: string): TenantSummary | undefined {
+	return store.db.prepare(`SELECT id, name, slug FROM tenants WHERE id = ? OR slug = ? ORDER BY id LIMIT 1`).get(id, slug) as TenantSummary | undefined;
+}
+
+function tenantById(store: GatewayStore, id: string): TenantSummary | undefined {
+	return store.db.prepare(`SELECT id, name, slug FROM tenants WHERE id = ?`).get(id) as TenantSummary | undefined;
 }
 
 /** Parses --only against the backup: unknown names and categories the backup lacks are errors. */
@@ -98,7 +103,7 @@ export async function resolveContext(options: RestoreOptions, store: GatewayStor
 			const slug = slugify(wanted);
 			if (!slug) throw new LifeboatError('usage', `--into-tenant "${wanted}" has no letters or digits to make a tenant slug from`);
 			const id = newTenantId(slug);
-			const clash = findTenant(store, slug) ?? findTenant(store, id);
+			const clash = tenantClash(store, id, slug);
 			if (clash) throw new LifeboatError('conflict', `Tenant "${wanted}" would collide with existing tenant ${clash.slug} (${clash.id}); pass that tenant's slug to restore into it`);
 			targetTenant = {id, slug, name: wanted, exists: false};
 		}
@@ -111,7 +116,7 @@ export async function resolveContext(options: RestoreOptions, store: GatewayStor
 		scopeTenantIds = [targetTenant.id];
 	} else {
 		// An orphan tenant (rows without a tenants row) has no row to restore: it is never 'missing'.
-		const missing = tenants.filter(tenant => !tenant.orphan && !findTenant(store, tenant.id));
+		const missing = tenants.filter(tenant => !tenant.orphan && !tenantById(store, tenant.id));
 		if (tenantScoped && missing.length > 0 && !categories.includes('users')) {
 			throw new LifeboatError(
 				'unknown-tenant',

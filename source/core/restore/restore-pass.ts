@@ -587,6 +587,13 @@ export class RestorePass {
 			this.warnings.push(`${entry.path}: not restored (only .md, .txt and .json agent files are; others may hold credentials)`);
 			return;
 		}
+		if (route.kind === 'document-file' && this.ctx.mapper.remaps && !documentFileName(this.ctx.mapper.id(route.ownerId), route.ext)) {
+			// --into-tenant made a short id longer: `<new id>.<ext>` no longer fits a file name. The row
+			// is restored without its file (as a backup keeps such a row), and the operator is told.
+			this.record(entry, await consumeEntry(entry));
+			this.warnings.push(`${entry.path}: document ${showId(route.ownerId)} remapped to ${showId(this.ctx.mapper.id(route.ownerId))} no longer fits a file name with its extension; row restored without its file`);
+			return;
+		}
 		const target = fileTarget(route, this.ctx.mapper);
 		if (this.backupTargets.has(target)) throw new LifeboatError('unsafe-archive', `${entry.path}: lands on ${target}, which another entry of this archive writes; nothing was restored`);
 		if (route.kind === 'document-file' && this.sharedWithAnotherTenant(route, target)) {

@@ -120,7 +120,8 @@ export function bindValue(value: StoredValue): {param: null | string | bigint | 
 export function displayValue(value: StoredValue | undefined): string | number | null {
 	if (value === undefined || value === null) return null;
 	if (typeof value === 'string' || typeof value === 'number') return value;
-	if (typeof value === 'bigint') return value.toString();
+	// A safe integer shows as the number it is; only a larger one (exact as text) as a string.
+	if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
 	if (value instanceof RawText) return value.toString();
 	return `<${value.length}-byte blob ${value.subarray(0, 16).toString('hex')}${value.length > 16 ? '…' : ''}>`;
 }

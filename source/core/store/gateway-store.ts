@@ -95,11 +95,27 @@ export function listTenants(store: GatewayStore): TenantSummary[] {
 	return store.db.prepare(`SELECT id, name, slug FROM tenants ORDER BY name`).all() as TenantSummary[];
 }
 
-/** Resolves a tenant by id, slug or name; throws a clear error listing the known ones. */
+/**
+ * Finds the tenant a --tenant/--into-tenant value names: an exact id first, then a slug, then a
+ * name, so a value that is one tenant's slug and another's name means the slug's tenant. Two
+ * tenants matching at the same level is refused (exit 2), never settled by whichever row SQLite
+ * returns first. Undefined when nothing matches.
+ */
+export function findTenant(store: GatewayStore, tenant: string): TenantSummary | undefined {
+	for (const column of ['id', 'slug', 'name'] as const) {
+		const found = store.db.prepare(`SELECT id, name, slug FROM tenants WHERE ${column} = ? ORDER BY id LIMIT 11`).all(tenant) as TenantSummary[];
+		if (found.length === 1) return found[0];
+		if (found.length > 1) {
+			const listed = found.slice(0, 10).map(row => `${row.slug} (${row.id})`).join(', ');
+			throw new LifeboatError('usage', `Tenant "${tenant}" is ambiguous: it is the ${column} of ${found.length > 10 ? 'more than 10' : found.length} tenants: ${listed}${found.length > 10 ? ', …' : ''}; pass a tenant id instead`);
+		}
+	}
+	return undefined;
+}
+
+/** Resolves a tenant by id, slug or name (see findTenant); throws a clear error listing the known ones. */
 export function resolveTenant(store: GatewayStore, tenant: string): TenantSummary {
-	const found = store.db
-		.prepare(`SELECT id, name, slug FROM tenants WHERE id = ? OR slug = ? OR name = ?`)
-		.get(tenant, tenant, tenant) as TenantSummary | undefined;
+	const found = findTenant(store, tenant);
 	if (!found) {
 		const known = listTenants(store).map(row => row.slug).slice(0, 10).join(', ');
 		throw new LifeboatError('unknown-tenant', `Unknown tenant "${tenant}" (known: ${known || 'none'})`);
