@@ -1,4 +1,4 @@
-import {recoverInterruptedRestores} from '../core/restore/staging.js';
+import {recoverInterruptedRestores} from '../core/store/staging.js';
 import {LifeboatError} from '../core/errors.js';
 import {discardQuarantine} from '../core/restore/index.js';
 import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';

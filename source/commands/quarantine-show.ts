@@ -1,4 +1,4 @@
-import {recoverInterruptedRestores} from '../core/restore/staging.js';
+import {recoverInterruptedRestores} from '../core/store/staging.js';
 import {LifeboatError} from '../core/errors.js';
 import {showQuarantineEntry} from '../core/restore/index.js';
 import {streamEntries} from './quarantine-list.js';

@@ -28,7 +28,7 @@ import {TOOL_VERSION} from '../version.js';
 import {prepareAtomicOutput} from './atomic-output.js';
 import {realPathOfDeepestAncestor} from '../private-fs.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
-import {recoverInterruptedRestores} from '../restore/staging.js';
+import {recoverInterruptedRestores} from '../store/staging.js';
 import {planAgentFiles, planDocumentFiles, planGatewayFiles, refuseOverlongFolderNames, type PlannedEntry} from './plan-files.js';
 import {sealTwoFactor} from './two-factor-block.js';
 

@@ -25,7 +25,7 @@ import {describeFileOnDisk, fileChangesOnDisk, maskedLive, readLive} from '../re
 import {FILES_TABLE, type ConflictDetail, type QuarantineEntry, type QuarantineRestore, type RestoreMode} from '../restore/restore-types.js';
 import {mergeRedacted, serializeJson} from '../restore/json-merge.js';
 import {changedColumns, codecFor, displayRow, readLiveRow, rowValues, sameValue, writeRow, type RowValues} from '../rows/table-codec.js';
-import {recoverInterruptedRestores} from '../restore/staging.js';
+import {recoverInterruptedRestores} from '../store/staging.js';
 
 export const QUARANTINE_KIND = 'lifeboat-quarantine';
 

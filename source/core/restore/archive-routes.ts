@@ -8,6 +8,8 @@ import {agentFilePolicy} from '../store/agent-files.js';
 import type {IdMapper} from './id-map.js';
 
 export {routeEntry, type EntryRoute, type FileRoute} from '../archive/archive-paths.js';
+export {gatewayFileSpec, isRestorableTarget} from '../store/gateway-paths.js';
+import {gatewayFileSpec, isRestorableTarget} from '../store/gateway-paths.js';
 
 const GATEWAY_FILES = gatewayFiles();
 
@@ -41,19 +43,6 @@ function usableName(name: string | undefined, owner: {what: string; ownerId: str
 	throw new LifeboatError('unsafe-archive', `${owner.what} ${quote(owner.ownerId)}${remapped} cannot name a file: ${quote(owner.wanted)} (${why}); nothing was restored`);
 }
 
-/**
- * True when a data-dir relative target is one a restore may write or delete: a gateway file named
- * in the schema, agents/<name>/<relative path>, documents/files/<name> or documents/text/<name>.txt,
- * every name a usable file name (archive-paths.ts). Every path restore touches is checked against this.
- */
-export function isRestorableTarget(target: string): boolean {
-	if (gatewayFileSpec(target)) return true;
-	const [top, kind, ...rest] = target.split('/');
-	if (top === 'agents') return isPathSegment(kind) && isRelativeFilePath(rest.join('/')) && rest.length > 0;
-	if (top !== 'documents' || rest.length !== 1 || !isPathSegment(rest[0])) return false;
-	return kind === 'files' || (kind === 'text' && rest[0]!.endsWith('.txt'));
-}
-
 /** The agent id of an agents/<id>/… target. */
 export function agentOfTarget(target: string): string | undefined {
 	const [top, agent, ...rest] = target.split('/');
@@ -80,10 +69,6 @@ export function categoryOfTarget(target: string): CategoryId | undefined {
 	return undefined;
 }
 
-export function gatewayFileSpec(target: string): GatewayFileSpec | undefined {
-	for (const [, gateway] of GATEWAY_FILES) if (gateway.spec.path === target) return gateway.spec;
-	return undefined;
-}
 
 /**
  * Absolute path of a target inside the data dir, refusing any existing component that is a

@@ -3,7 +3,7 @@ export * from './restore-types.js';
 export {applyRestore, planRestore, verifyOrThrow} from './restore-engine.js';
 export {getConflictDetail, LIVE_SECRET_MASK} from './conflict-detail.js';
 export {formatCategory, formatPlan, formatResult, formatSecrets} from './format-plan.js';
-export {pendingRestores, recoverInterruptedRestores, STAGING_DIR} from './staging.js';
+export {pendingRestores, recoverInterruptedRestores, STAGING_DIR} from '../store/staging.js';
 export {remapId} from './id-map.js';
 export {
 	acceptQuarantine,

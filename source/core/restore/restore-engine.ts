@@ -10,7 +10,7 @@ import {lockDetail, openGateway} from '../store/gateway-store.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
 import type {RestoreOptions, RestorePlan, RestoreResult, TableCounts} from './restore-types.js';
-import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from './staging.js';
+import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from '../store/staging.js';
 import {writeQuarantineSummary} from '../quarantine/quarantine.js';
 
 /** Runs the existing verifier; a failing archive is refused with its first problem. */

@@ -25,7 +25,7 @@ import {codecFor, encodeRow, holdsMarker, isLiveSecret, readLiveRow, rowValues a
 import {ReferenceCheck} from '../rows/reference-check.js';
 import {documentFileOwners, fileSharedWithAnotherTenant} from '../store/document-files.js';
 import {bindValue, decodeValue, isProblem, sameStored, showId, type StoredValue} from '../rows/value-codec.js';
-import type {Staging} from './staging.js';
+import type {Staging} from '../store/staging.js';
 import {unsealTwoFactor, type TwoFactorSecrets} from '../backup/two-factor-block.js';
 
 /** Largest JSON entry (gateway config, 2FA block) read into memory. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {LifeboatError} from '../errors.js';
+import {CATEGORIES, type GatewayFileSpec} from './schema.js';
 
 /** Where each part of a gateway lives inside its data directory. */
 export type GatewayPaths = {
@@ -81,3 +82,23 @@ export function documentFile(paths: GatewayPaths, documentId: string, ext: strin
 export function documentTextFile(paths: GatewayPaths, documentId: string): string {
 	return path.join(paths.documentText, usable(documentTextName(documentId), 'document'));
 }
+
+/** The gateway-level file (config, MCP, license) at this data-dir relative path, if it is one. */
+export function gatewayFileSpec(target: string): GatewayFileSpec | undefined {
+	for (const category of CATEGORIES) for (const spec of category.files ?? []) if (spec.path === target) return spec;
+	return undefined;
+}
+
+/**
+ * True when a data-dir relative target is one a restore may write or delete: a gateway file named
+ * in the schema, agents/<name>/<relative path>, documents/files/<name> or documents/text/<name>.txt,
+ * every name a usable file name (isPathSegment). Every path restore touches is checked against this.
+ */
+export function isRestorableTarget(target: string): boolean {
+	if (gatewayFileSpec(target)) return true;
+	const [top, kind, ...rest] = target.split('/');
+	if (top === 'agents') return isPathSegment(kind) && isRelativeFilePath(rest.join('/')) && rest.length > 0;
+	if (top !== 'documents' || rest.length !== 1 || !isPathSegment(rest[0])) return false;
+	return kind === 'files' || (kind === 'text' && rest[0]!.endsWith('.txt'));
+}
+

@@ -27,8 +27,8 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import {LifeboatError} from '../errors.js';
 import {ensureDir} from '../private-fs.js';
-import {openGateway} from '../store/gateway-store.js';
-import {isRestorableTarget} from './archive-routes.js';
+import {openGateway} from './gateway-store.js';
+import {isRestorableTarget} from './gateway-paths.js';
 
 export const STAGING_DIR = '.lifeboat-restore';
 
