@@ -213,9 +213,9 @@ describe('conflict detail of a backup with a damaged table line', () => {
 		exec(dataDir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'Tenant One', 'one', 'free')`);
 		exec(dataDir, `INSERT INTO agents VALUES ('agt_1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`);
 		const cases: Array<[prefix: string, expected: string]> = [
-			['{"id": \n', 'agents/agents.jsonl line 1: not valid JSON'],
-			['\n  \n{\n', 'agents/agents.jsonl line 1: not valid JSON'],
-			['nul\u0000\n', 'agents/agents.jsonl line 1: not valid JSON'],
+			['{"id": \n', 'agents/agents.jsonl line 1: not valid JSON; nothing was restored'],
+			['\n  \n{\n', 'agents/agents.jsonl line 1: not valid JSON; nothing was restored'],
+			['nul\u0000\n', 'agents/agents.jsonl line 1: not valid JSON; nothing was restored'],
 			['[1]\n', 'agents/agents.jsonl line 1: not a JSON object; nothing was restored'],
 		];
 		for (const [prefix, expected] of cases) {

@@ -3,7 +3,7 @@ import type {BackupMetadata} from '../archive/archive-format.js';
 import type {EntryRoute, FileRoute} from '../archive/archive-paths.js';
 import {LifeboatError} from '../errors.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
-import {codecFor, rowValues} from '../rows/table-codec.js';
+import {codecFor, parseRow} from '../rows/table-codec.js';
 import {showId, type StoredValue} from '../rows/value-codec.js';
 import {TABLES, type CategoryId} from '../store/schema.js';
 import {backupTenants} from './backup-scope.js';
@@ -34,13 +34,7 @@ export class RowAudit {
 	row(route: Extract<EntryRoute, {kind: 'table'}>, text: string, where: string): void {
 		const codec = codecFor(route.table);
 		const table = route.table.name;
-		let parsed: unknown;
-		try {
-			parsed = JSON.parse(text);
-		} catch {
-			throw new LifeboatError('corrupt-archive', `${where}: not valid JSON`);
-		}
-		const values = rowValues(codec, parsed, where);
+		const values = parseRow(codec, text, where);
 		const id = values[0] as string;
 		const tenant = values[1] as string;
 		const owner = table === 'tenants' ? id : tenant;

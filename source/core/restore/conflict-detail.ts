@@ -10,7 +10,7 @@ import {changedPaths, mergeRedacted} from './json-merge.js';
 import {REDACTED_MARKER, SECRET_JSON_KEY} from '../store/schema.js';
 import {resolveContext} from './restore-context.js';
 import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
-import {changedColumns, codecFor, displayRow, isLiveSecret, readLiveRow, rowValues, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {changedColumns, codecFor, displayRow, isLiveSecret, parseRow, readLiveRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 
 /** Shown instead of a live secret in side-by-side views: secrets never reach the screen. */
 export const LIVE_SECRET_MASK = '[secret: kept]';
@@ -164,13 +164,7 @@ export async function getConflictDetail(options: RestoreOptions, category: Categ
 			for await (const line of splitLines(entry.open(), {what: entry.path})) {
 				if (found || !line.trim()) continue;
 				const where = `${entry.path} line ${++number}`;
-				let parsed: unknown;
-				try {
-					parsed = JSON.parse(line);
-				} catch {
-					throw new LifeboatError('corrupt-archive', `${where}: not valid JSON`);
-				}
-				const values = rowValues(codec, parsed, where);
+				const values = parseRow(codec, line, where);
 				if (ctx.mapper.id(values[0] as string) === id) found = ctx.mapper.values(codec, values);
 			}
 		}

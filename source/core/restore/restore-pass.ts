@@ -21,7 +21,7 @@ import {agentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJson, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
-import {codecFor, encodeRow, holdsMarker, isLiveSecret, readLiveRow, rowValues as rowValuesOf, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {codecFor, encodeRow, holdsMarker, isLiveSecret, readLiveRow, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
 import {documentFileOwners, fileSharedWithAnotherTenant} from '../store/document-files.js';
 import {bindValue, decodeValue, isProblem, sameStored, showId, type StoredValue} from '../rows/value-codec.js';
@@ -340,13 +340,7 @@ export class RestorePass {
 		const onLine = (text: string) => {
 			line++;
 			const where = `${entry.path} line ${line}`;
-			let parsed: unknown;
-			try {
-				parsed = JSON.parse(text);
-			} catch {
-				throw corrupt(`${where}: not valid JSON`);
-			}
-			const values = rowValuesChecked(codec, parsed, where, this.ctx.backupTenantIds);
+			const values = rowValuesChecked(codec, text, where, this.ctx.backupTenantIds);
 			if (skipRows) {
 				if (values[0] === this.ctx.mapper.sourceTenantId) this.sourceTenantPlan = String(values[codec.names.indexOf('plan')]);
 				return;
@@ -843,8 +837,8 @@ export class RestorePass {
 	}
 }
 
-function rowValuesChecked(codec: TableCodec, parsed: unknown, where: string, tenants: Set<string>): RowValues {
-	const values = rowValuesOf(codec, parsed, where);
+function rowValuesChecked(codec: TableCodec, line: string, where: string, tenants: Set<string>): RowValues {
+	const values = parseRow(codec, line, where);
 	// A tenant row is in scope by its own id (its tenant_id may say something else, e.g. 'system').
 	const owner = (codec.spec.name === 'tenants' ? values[0] : values[1]) as string;
 	if (!tenants.has(owner)) throw new LifeboatError('unsafe-archive', `${where}: row of tenant ${showId(owner)}, which is not a tenant this backup covers; nothing was restored`);

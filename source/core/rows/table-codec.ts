@@ -103,6 +103,17 @@ export function rowValues(codec: TableCodec, parsed: unknown, where: string): Ro
 	return values;
 }
 
+/** One JSONL line of a table as row values: JSON first, then rowValues; one error naming the line. */
+export function parseRow(codec: TableCodec, line: string, where: string): RowValues {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(line);
+	} catch {
+		throw badRow(where, 'not valid JSON');
+	}
+	return rowValues(codec, parsed, where);
+}
+
 function badRow(where: string, problem: string): LifeboatError {
 	return new LifeboatError('corrupt-archive', `${where}: ${problem}; nothing was restored`);
 }
