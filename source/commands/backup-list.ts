@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import {listBackups} from '../core/backup/list-backups.js';
 import {formatAge, formatBytes} from '../core/format.js';
 import {defaultBackupDir, writeJson, writeLine, type CommandContext} from './command-context.js';
@@ -7,12 +8,22 @@ Usage
   $ lifeboat backup list [--dest DIR] [--json]
 
 Lists the backups in DIR (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups), newest first,
-reading only each archive's metadata.
+reading only each archive's metadata. A folder that does not exist yet holds no backups.
 `;
+
+function isMissing(dir: string): boolean {
+	try {
+		fs.statSync(dir);
+		return false;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'ENOENT';
+	}
+}
 
 export async function run(context: CommandContext): Promise<number> {
 	const destDir = context.flags.dest ?? context.args[0] ?? defaultBackupDir(context.env);
-	const backups = await listBackups(destDir);
+	// A folder that does not exist yet (a fresh install) holds no backups; anything else unreadable is exit 4.
+	const backups = isMissing(destDir) ? [] : await listBackups(destDir);
 	if (context.flags.json) {
 		writeJson(
 			context,
