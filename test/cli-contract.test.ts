@@ -46,3 +46,45 @@ describe('backup list on a fresh install', () => {
 		expectOneLine(runCli(['backup', 'list', '--dest', path.join(file, 'sub')]), 4, /Cannot read backup folder/);
 	});
 });
+
+describe('quarantine commands need a gateway', () => {
+	const commands = (id: string) => [
+		['quarantine', 'list'],
+		['quarantine', 'list', id],
+		['quarantine', 'show', id],
+		['quarantine', 'show', id, 'webhooks:x'],
+		['quarantine', 'accept', id],
+		['quarantine', 'accept', id, 'webhooks:x', '--yes'],
+		['quarantine', 'discard', id],
+		['quarantine', 'discard', id, 'webhooks:x'],
+	];
+
+	it('a folder that is not a gateway (empty, missing, holding only a quarantine/ folder) is exit 3 for every command, and nothing is written', () => {
+		const empty = tempDir();
+		const quarantineOnly = tempDir();
+		fs.mkdirSync(path.join(quarantineOnly, 'quarantine', 'r1'), {recursive: true});
+		fs.writeFileSync(path.join(quarantineOnly, 'quarantine', 'r1', 'summary.json'), '{}');
+		const missing = path.join(tempDir(), 'nope');
+		for (const [dir, pattern] of [[empty, /is not a gateway data directory/], [quarantineOnly, /is not a gateway data directory/], [missing, /does not exist/]] as const) {
+			for (const words of commands('r1')) {
+				const human = runCli([...words, '--data-dir', dir]);
+				expectOneLine(human, 3, pattern);
+				expect(human.stdout).toBe('');
+				if (dir !== empty) continue;
+				const json = runCli([...words, '--data-dir', dir, '--json']);
+				expect(json.code).toBe(3);
+				expect(JSON.parse(json.stdout)).toMatchObject({ok: false, error: {code: 'not-a-gateway'}});
+			}
+		}
+		expect(fs.readdirSync(empty)).toEqual([]);
+		expect(fs.readdirSync(quarantineOnly)).toEqual(['quarantine']);
+		expect(fs.existsSync(missing)).toBe(false);
+	});
+
+	it('a real gateway with no quarantine is still "Quarantine is empty." (exit 0)', () => {
+		const result = runCli(['quarantine', 'list', '--data-dir', dataDir]);
+		expect(result.code).toBe(0);
+		expect(result.stdout.trim()).toBe('Quarantine is empty.');
+		expect(JSON.parse(runCli(['quarantine', 'list', '--data-dir', dataDir, '--json']).stdout)).toEqual({ok: true, restores: []});
+	});
+});

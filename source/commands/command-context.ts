@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {LifeboatError} from '../core/errors.js';
+import {openGateway} from '../core/store/gateway-store.js';
 
 /** Flags every command may receive (meow parses them once for the whole CLI). */
 export type Flags = {
@@ -49,6 +50,16 @@ export function resolveDataDir(context: CommandContext): string {
 	const dir = context.flags.dataDir ?? context.env['LIFEBOAT_DATA_DIR'];
 	if (!dir) throw new LifeboatError('usage', 'No gateway given: pass --data-dir DIR or set LIFEBOAT_DATA_DIR');
 	return path.resolve(dir);
+}
+
+/**
+ * The data dir of a command that reads or changes an existing gateway (the quarantine commands):
+ * a folder that is not a gateway is refused (exit 3) before anything is read or written there.
+ */
+export function resolveGatewayDir(context: CommandContext): string {
+	const dataDir = resolveDataDir(context);
+	openGateway(dataDir, {readonly: true}).close();
+	return dataDir;
 }
 
 /** Where backups go when --dest is not given: LIFEBOAT_BACKUP_DIR, else ~/lifeboat-backups. */

@@ -1,7 +1,7 @@
 import {recoverInterruptedRestores} from '../core/store/staging.js';
 import {LifeboatError} from '../core/errors.js';
 import {acceptQuarantine} from '../core/restore/index.js';
-import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {resolveGatewayDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
@@ -13,7 +13,7 @@ accepted entries leave the quarantine; an audit entry is written.
 `;
 
 export async function run(context: CommandContext): Promise<number> {
-	const dataDir = resolveDataDir(context);
+	const dataDir = resolveGatewayDir(context);
 	// A restore killed after its commit is finished before its quarantine is looked at.
 	recoverInterruptedRestores(dataDir);
 	const [restoreId, ...entries] = context.args;

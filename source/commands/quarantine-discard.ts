@@ -1,7 +1,7 @@
 import {recoverInterruptedRestores} from '../core/store/staging.js';
 import {LifeboatError} from '../core/errors.js';
 import {discardQuarantine} from '../core/restore/index.js';
-import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {resolveGatewayDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
@@ -12,7 +12,7 @@ given entries (table:id, a bare id, or files:PATH). The live store is not touche
 `;
 
 export async function run(context: CommandContext): Promise<number> {
-	const dataDir = resolveDataDir(context);
+	const dataDir = resolveGatewayDir(context);
 	// A restore killed after its commit is finished before its quarantine is looked at.
 	recoverInterruptedRestores(dataDir);
 	const [restoreId, ...entries] = context.args;

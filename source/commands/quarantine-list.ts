@@ -1,7 +1,7 @@
 import {recoverInterruptedRestores} from '../core/store/staging.js';
 import {formatCount} from '../core/format.js';
 import {listQuarantine, quarantineEntries, type QuarantineEntry} from '../core/restore/index.js';
-import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {resolveGatewayDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
@@ -36,7 +36,7 @@ export function streamEntries(context: CommandContext, dataDir: string, restoreI
 }
 
 export async function run(context: CommandContext): Promise<number> {
-	const dataDir = resolveDataDir(context);
+	const dataDir = resolveGatewayDir(context);
 	// A restore killed after its commit is finished before its quarantine is looked at.
 	recoverInterruptedRestores(dataDir);
 	const restoreId = context.args[0];

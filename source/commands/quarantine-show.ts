@@ -2,7 +2,7 @@ import {recoverInterruptedRestores} from '../core/store/staging.js';
 import {LifeboatError} from '../core/errors.js';
 import {showQuarantineEntry} from '../core/restore/index.js';
 import {streamEntries} from './quarantine-list.js';
-import {resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {resolveGatewayDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
@@ -19,7 +19,7 @@ function printable(value: unknown): string {
 }
 
 export async function run(context: CommandContext): Promise<number> {
-	const dataDir = resolveDataDir(context);
+	const dataDir = resolveGatewayDir(context);
 	// A restore killed after its commit is finished before its quarantine is looked at.
 	recoverInterruptedRestores(dataDir);
 	const [restoreId, entryId] = context.args;
