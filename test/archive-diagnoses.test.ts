@@ -117,8 +117,7 @@ describe('archive diagnoses say what is wrong', () => {
 		const dest = tempDir();
 		for (let index = 0; index < 300; index++) fs.linkSync(backup.path, path.join(dest, `copy-${String(index).padStart(3, '0')}.zip`));
 		const output = execFileSync('bash', ['-c', `ulimit -n 100 && exec "${process.execPath}" "${CLI}" backup list --dest "${dest}" --json`], {encoding: 'utf8', maxBuffer: 64 * MiB});
-		const listed = JSON.parse(output) as {backups: Array<{error?: string}>} | Array<{error?: string}>;
-		const backups = Array.isArray(listed) ? listed : listed.backups;
+		const {backups} = JSON.parse(output) as {ok: true; backups: Array<{error?: string}>};
 		expect(backups).toHaveLength(300);
 		expect(backups.filter(entry => entry.error)).toEqual([]);
 	});

@@ -123,7 +123,7 @@ describe('backup create', () => {
 		expect(listed).toHaveLength(4);
 		const json = runCli(['backup', 'list', '--dest', dest, '--json']);
 		expect(json.code).toBe(0);
-		const parsed = JSON.parse(json.stdout) as Array<{name: string; counts?: Record<string, number>}>;
+		const parsed = (JSON.parse(json.stdout) as {ok: true; backups: Array<{name: string; counts?: Record<string, number>}>}).backups;
 		expect(parsed.find(backup => backup.counts)?.counts?.['memory']).toBeGreaterThan(0);
 	});
 

@@ -88,3 +88,41 @@ describe('quarantine commands need a gateway', () => {
 		expect(JSON.parse(runCli(['quarantine', 'list', '--data-dir', dataDir, '--json']).stdout)).toEqual({ok: true, restores: []});
 	});
 });
+
+describe('every --json output is one object with ok', () => {
+	const parse = (result: CliResult) => {
+		const value = JSON.parse(result.stdout) as unknown;
+		expect(Array.isArray(value)).toBe(false);
+		expect(typeof value).toBe('object');
+		expect(typeof (value as {ok: unknown}).ok).toBe('boolean');
+		return value as Record<string, unknown>;
+	};
+
+	it('backup list --json: {ok: true, backups: [...]}, also for an empty or missing folder', () => {
+		const dest = tempDir();
+		expect(parse(runCli(['backup', 'list', '--dest', dest, '--json']))).toEqual({ok: true, backups: []});
+		expect(parse(runCli(['backup', 'list', '--dest', path.join(dest, 'not-yet'), '--json']))).toEqual({ok: true, backups: []});
+		const created = parse(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--categories', 'tools', '--json']));
+		const listed = parse(runCli(['backup', 'list', '--dest', dest, '--json'])) as {ok: boolean; backups: Array<{path: string; categories: string[]}>};
+		expect(listed.ok).toBe(true);
+		expect(listed.backups).toHaveLength(1);
+		expect(listed.backups[0]).toMatchObject({path: created['path'], categories: ['tools']});
+	});
+
+	it('demo init, create, verify, list, restore --dry-run and quarantine list all answer an object with ok', () => {
+		const dest = tempDir();
+		const zip = path.join(dest, 'b.zip');
+		const outputs = [
+			runCli(['demo', 'init', '--dir', path.join(tempDir(), 'demo'), '--tenants', '1', '--json']),
+			runCli(['backup', 'create', '--data-dir', dataDir, '--out', zip, '--categories', 'tools', '--json']),
+			runCli(['backup', 'verify', zip, '--json']),
+			runCli(['backup', 'list', '--dest', dest, '--json']),
+			runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir, '--dry-run', '--json']),
+			runCli(['quarantine', 'list', '--data-dir', dataDir, '--json']),
+		];
+		for (const output of outputs) {
+			expect(output.code).toBe(0);
+			expect(parse(output).ok).toBe(true);
+		}
+	});
+});

@@ -58,7 +58,7 @@ describe('an interrupted backup leaves nothing behind', () => {
 		const left = fs.readdirSync(dest);
 		expect(left.every(name => name.startsWith('.lifeboat-partial-'))).toBe(true);
 		expect(fs.existsSync(path.join(dest, 'nightly.zip'))).toBe(false);
-		expect(JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json']).stdout)).toEqual([]);
+		expect(JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json']).stdout)).toEqual({ok: true, backups: []});
 		// The next backup into the same folder removes the dead process's scratch folder.
 		const next = await createBackup({dataDir, destDir: dest, format: 'zip', categories: ['tools'], name: 'after'});
 		expect(fs.readdirSync(dest)).toEqual([path.basename(next.path)]);

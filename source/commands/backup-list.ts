@@ -25,9 +25,9 @@ export async function run(context: CommandContext): Promise<number> {
 	// A folder that does not exist yet (a fresh install) holds no backups; anything else unreadable is exit 4.
 	const backups = isMissing(destDir) ? [] : await listBackups(destDir);
 	if (context.flags.json) {
-		writeJson(
-			context,
-			backups.map(backup => ({
+		writeJson(context, {
+			ok: true,
+			backups: backups.map(backup => ({
 				path: backup.path,
 				name: backup.summary?.name ?? backup.fileName,
 				createdAt: backup.createdAt,
@@ -40,7 +40,7 @@ export async function run(context: CommandContext): Promise<number> {
 				tenant: backup.summary ? backup.summary.tenant : undefined,
 				error: backup.error,
 			})),
-		);
+		});
 		return 0;
 	}
 	if (backups.length === 0) {

@@ -75,7 +75,8 @@ export function splitList(value: string | undefined): string[] | undefined {
 		.filter(Boolean);
 }
 
-export function writeJson(context: CommandContext, value: unknown): void {
+/** Every --json answer is one object with `ok` (never a bare array), so scripts can test `.ok` first. */
+export function writeJson<T extends {ok: boolean}>(context: CommandContext, value: T): void {
 	context.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
