@@ -3,6 +3,7 @@ import meow from 'meow';
 import {describeStoreError, LifeboatError} from './core/errors.js';
 import type {CommandContext, Flags} from './commands/command-context.js';
 import {COMMANDS, findCommand, topLevelHelp} from './commands/command-table.js';
+import {checkUsage} from './commands/check-usage.js';
 
 const FLAGS = {
 	dataDir: {type: 'string'},
@@ -42,12 +43,15 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 async function main(): Promise<number> {
 	const flags = cli.flags as Flags;
+	const [first, second, ...rest] = cli.input;
+	const command = first ? findCommand(first, second) : undefined;
+	// A command's own flags and arguments first (it can say "did you mean"), then any unknown short flag.
+	if (command) checkUsage(command, process.argv.slice(2), rest);
 	const unknown = Object.keys(cli.flags).filter(name => !(name in FLAGS) && name !== 'h');
 	if (unknown.length > 0) {
 		const dashed = unknown.map(name => `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`);
 		throw new LifeboatError('usage', `Unknown flag${dashed.length > 1 ? 's' : ''} ${dashed.join(', ')} (see lifeboat --help)`);
 	}
-	const [first, second, ...rest] = cli.input;
 	if (!first) {
 		if (flags.help) {
 			process.stdout.write(topLevelHelp() + '\n');
@@ -64,7 +68,6 @@ async function main(): Promise<number> {
 		const {runTui} = await import('./ui/run-tui.js');
 		return runTui({dataDir: flags.dataDir ?? process.env['LIFEBOAT_DATA_DIR'], backupDir: flags.dest});
 	}
-	const command = findCommand(first, second);
 	if (!command) {
 		const known = COMMANDS.map(entry => entry.words.join(' ')).join(', ');
 		throw new LifeboatError('usage', `unknown command "${[first, second].filter(Boolean).join(' ')}" (commands: ${known}; see lifeboat --help)`);

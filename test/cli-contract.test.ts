@@ -126,3 +126,58 @@ describe('every --json output is one object with ok', () => {
 		}
 	});
 });
+
+describe('each command takes only its own flags and arguments', () => {
+	it('backup create --tenants globex (a demo init flag, typo of --tenant) is refused with a suggestion, and writes nothing', () => {
+		const dest = tempDir();
+		const result = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--tenants', 'globex']);
+		expectOneLine(result, 2, /backup create does not take --tenants \(did you mean --tenant\?/);
+		expect(fs.readdirSync(dest)).toEqual([]);
+		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--tenants=globex', '--json']);
+		expect(json.code).toBe(2);
+		expect(JSON.parse(json.stdout)).toMatchObject({ok: false, error: {code: 'usage', message: expect.stringContaining('did you mean --tenant?')}});
+		expect(fs.readdirSync(dest)).toEqual([]);
+	});
+
+	it('flags of other commands are refused by every command (exit 2, one line); near misses get "did you mean"', () => {
+		const cases: Array<[string[], RegExp]> = [
+			[['backup', 'list', '--data-dir', dataDir], /backup list does not take --data-dir/],
+			[['backup', 'verify', 'x.zip', '--dest', 'y'], /backup verify does not take --dest/],
+			[['backup', 'verify', 'x.zip', '--no-verify'], /backup verify does not take --verify/],
+			[['demo', 'init', '--tenant', 'a'], /demo init does not take --tenant \(did you mean --tenants\?/],
+			[['backup', 'restore', '--in', 'x.zip', '--dest', 'y'], /backup restore does not take --dest/],
+			[['backup', 'restore', '--in', 'x.zip', '--into-tenants', 'y'], /Unknown flag --into-tenants \(did you mean --into-tenant\?/],
+			[['backup', 'create', '--dry-run'], /backup create does not take --dry-run/],
+			[['backup', 'create', '--passphrase-fil', 'p'], /did you mean --passphrase-file\?/],
+			[['quarantine', 'list', '--dest', 'y'], /quarantine list does not take --dest/],
+			[['quarantine', 'show', 'r', '--yes'], /quarantine show does not take --yes/],
+			[['quarantine', 'discard', 'r', '--force'], /quarantine discard does not take --force/],
+		];
+		for (const [args, pattern] of cases) expectOneLine(runCli(args), 2, pattern);
+	});
+
+	it('extra positional arguments are refused (exit 2, one line) before anything runs', () => {
+		const dest = tempDir();
+		const cases: Array<[string[], RegExp]> = [
+			[['backup', 'verify', 'a.zip', 'extra'], /backup verify takes at most 1 argument \(got 2: a\.zip extra; see lifeboat backup verify --help\)$/],
+			[['backup', 'create', 'extra', '--data-dir', dataDir, '--dest', dest], /backup create takes no arguments \(got 1: extra;/],
+			[['backup', 'list', dest, 'extra'], /backup list takes at most 1 argument/],
+			[['backup', 'restore', 'a.zip', 'b.zip', '--data-dir', dataDir], /backup restore takes at most 1 argument/],
+			[['demo', 'init', 'somewhere'], /demo init takes no arguments/],
+			[['quarantine', 'list', 'r1', 'r2', '--data-dir', dataDir], /quarantine list takes at most 1 argument/],
+			[['quarantine', 'show', 'r1', 'e1', 'e2', '--data-dir', dataDir], /quarantine show takes at most 2 arguments/],
+		];
+		for (const [args, pattern] of cases) expectOneLine(runCli(args), 2, pattern);
+		expect(fs.readdirSync(dest)).toEqual([]);
+		const json = runCli(['backup', 'verify', 'a.zip', 'extra', '--json']);
+		expect(JSON.parse(json.stdout)).toMatchObject({ok: false, error: {code: 'usage'}});
+	});
+
+	it('the flags a command documents are accepted', () => {
+		const dest = tempDir();
+		const result = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'dir', '--categories', 'tools', '--name', 'n', '--no-verify', '--force', '--json']);
+		expect(result.stderr).toBe('');
+		expect(result.code).toBe(0);
+		expect(runCli(['backup', 'list', dest, '--json']).code).toBe(0);
+	});
+});

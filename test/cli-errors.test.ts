@@ -71,7 +71,7 @@ describe('CLI bad input', () => {
 	it('unknown flags and commands are JSON errors under --json; an empty --name is refused', () => {
 		const flag = runCli(['backup', 'create', '--json', '--bogus']);
 		expect(flag.code).toBe(2);
-		expect(JSON.parse(flag.stdout)).toEqual({ok: false, error: {code: 'usage', message: 'Unknown flag --bogus (see lifeboat --help)'}});
+		expect(JSON.parse(flag.stdout)).toEqual({ok: false, error: {code: 'usage', message: 'Unknown flag --bogus (see lifeboat backup create --help)'}});
 		const command = runCli(['bogus', '--json']);
 		expect(command.code).toBe(2);
 		expect(JSON.parse(command.stdout).error.code).toBe('usage');

@@ -1,24 +1,30 @@
-import type {CommandContext} from './command-context.js';
+import type {CommandContext, Flags} from './command-context.js';
 
 export type CommandModule = {help: string; run(context: CommandContext): Promise<number>};
+
+export type FlagName = Exclude<keyof Flags, 'help'>;
 
 export type CommandSpec = {
 	words: readonly [string, string];
 	summary: string;
+	/** The only flags this command accepts (--help always works); anything else is exit 2. */
+	flags: readonly FlagName[];
+	/** At most this many positional arguments after the command words. */
+	maxArgs: number;
 	load(): Promise<CommandModule>;
 };
 
 /** Every CLI command: its words, one-line summary and lazily loaded implementation. */
 export const COMMANDS: CommandSpec[] = [
-	{words: ['demo', 'init'], summary: 'create a realistic demo gateway', load: async () => import('./demo-init.js')},
-	{words: ['backup', 'create'], summary: 'write a backup (zip, tar.gz or folder)', load: async () => import('./backup-create.js')},
-	{words: ['backup', 'verify'], summary: 'check a backup against its manifest', load: async () => import('./backup-verify.js')},
-	{words: ['backup', 'list'], summary: 'list the backups in a folder', load: async () => import('./backup-list.js')},
-	{words: ['backup', 'restore'], summary: 'restore a backup (plan first; additive, replace, --only, --into-tenant)', load: async () => import('./backup-restore.js')},
-	{words: ['quarantine', 'list'], summary: 'list restores with conflicting entries set aside', load: async () => import('./quarantine-list.js')},
-	{words: ['quarantine', 'show'], summary: 'show a quarantined entry beside the live one', load: async () => import('./quarantine-show.js')},
-	{words: ['quarantine', 'accept'], summary: 'apply quarantined entries over the live ones', load: async () => import('./quarantine-accept.js')},
-	{words: ['quarantine', 'discard'], summary: 'delete quarantined entries', load: async () => import('./quarantine-discard.js')},
+	{words: ['demo', 'init'], summary: 'create a realistic demo gateway', flags: ['dir', 'dataDir', 'tenants', 'scale', 'seed', 'json'], maxArgs: 0, load: async () => import('./demo-init.js')},
+	{words: ['backup', 'create'], summary: 'write a backup (zip, tar.gz or folder)', flags: ['dataDir', 'dest', 'out', 'format', 'categories', 'tenant', 'name', 'encrypt', 'passphraseFile', 'verify', 'force', 'json'], maxArgs: 0, load: async () => import('./backup-create.js')},
+	{words: ['backup', 'verify'], summary: 'check a backup against its manifest', flags: ['in', 'passphraseFile', 'json'], maxArgs: 1, load: async () => import('./backup-verify.js')},
+	{words: ['backup', 'list'], summary: 'list the backups in a folder', flags: ['dest', 'json'], maxArgs: 1, load: async () => import('./backup-list.js')},
+	{words: ['backup', 'restore'], summary: 'restore a backup (plan first; additive, replace, --only, --into-tenant)', flags: ['in', 'dataDir', 'mode', 'only', 'intoTenant', 'dryRun', 'yes', 'passphraseFile', 'keyFile', 'json'], maxArgs: 1, load: async () => import('./backup-restore.js')},
+	{words: ['quarantine', 'list'], summary: 'list restores with conflicting entries set aside', flags: ['dataDir', 'json'], maxArgs: 1, load: async () => import('./quarantine-list.js')},
+	{words: ['quarantine', 'show'], summary: 'show a quarantined entry beside the live one', flags: ['dataDir', 'json'], maxArgs: 2, load: async () => import('./quarantine-show.js')},
+	{words: ['quarantine', 'accept'], summary: 'apply quarantined entries over the live ones', flags: ['dataDir', 'yes', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-accept.js')},
+	{words: ['quarantine', 'discard'], summary: 'delete quarantined entries', flags: ['dataDir', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-discard.js')},
 ];
 
 export function findCommand(first: string, second: string | undefined): CommandSpec | undefined {
