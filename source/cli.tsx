@@ -2,7 +2,8 @@
 import meow from 'meow';
 import {describeStoreError, LifeboatError} from './core/errors.js';
 import type {CommandContext, Flags} from './commands/command-context.js';
-import {COMMANDS, findCommand, topLevelHelp} from './commands/command-table.js';
+import {COMMANDS, findCommand, groupCommands, groupHelp, topLevelHelp} from './commands/command-table.js';
+import {TOOL_VERSION} from './core/version.js';
 import {checkUsage} from './commands/check-usage.js';
 
 const FLAGS = {
@@ -30,10 +31,11 @@ const FLAGS = {
 	passphraseFile: {type: 'string'},
 	keyFile: {type: 'string'},
 	help: {type: 'boolean', shortFlag: 'h'},
+	version: {type: 'boolean', shortFlag: 'v'},
 } as const;
 
 // Unknown flags are reported by main() like every other usage error (so --json still gets JSON).
-const cli = meow(topLevelHelp(), {importMeta: import.meta, autoHelp: false, allowUnknownFlags: true, flags: FLAGS});
+const cli = meow(topLevelHelp(), {importMeta: import.meta, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: FLAGS});
 
 // `lifeboat … | head` closes stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -52,6 +54,10 @@ async function main(): Promise<number> {
 		const dashed = unknown.map(name => `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`);
 		throw new LifeboatError('usage', `Unknown flag${dashed.length > 1 ? 's' : ''} ${dashed.join(', ')} (see lifeboat --help)`);
 	}
+	if (flags.version) {
+		process.stdout.write(`${TOOL_VERSION}\n`);
+		return 0;
+	}
 	if (!first) {
 		if (flags.help) {
 			process.stdout.write(topLevelHelp() + '\n');
@@ -67,6 +73,16 @@ async function main(): Promise<number> {
 		for (const key of ['CI', 'CONTINUOUS_INTEGRATION']) if (key in process.env) process.env[key] = 'false';
 		const {runTui} = await import('./ui/run-tui.js');
 		return runTui({dataDir: flags.dataDir ?? process.env['LIFEBOAT_DATA_DIR'], backupDir: flags.dest});
+	}
+	const group = groupCommands(first);
+	if (!command && group.length > 0 && second === undefined) {
+		// A group alone did nothing: --help lists its commands (exit 0), else a usage error (exit 2),
+		// so a script that lost its subcommand never looks like a successful backup.
+		if (flags.help) {
+			process.stdout.write(groupHelp(first) + '\n');
+			return 0;
+		}
+		throw new LifeboatError('usage', `${first} needs a command: ${group.map(entry => entry.words[1]).join(', ')} (see lifeboat ${first} --help)`);
 	}
 	if (!command) {
 		const known = COMMANDS.map(entry => entry.words.join(' ')).join(', ');

@@ -181,3 +181,37 @@ describe('each command takes only its own flags and arguments', () => {
 		expect(runCli(['backup', 'list', dest, '--json']).code).toBe(0);
 	});
 });
+
+describe('version, -h and groups without a command', () => {
+	it('-v and --version print the version and exit 0', async () => {
+		const {TOOL_VERSION} = await import('../source/core/version.js');
+		for (const flag of ['-v', '--version']) {
+			const result = runCli([flag]);
+			expect(result.code).toBe(0);
+			expect(result.stdout).toBe(`${TOOL_VERSION}\n`);
+			expect(result.stderr).toBe('');
+		}
+	});
+
+	it('-h works like --help, at the top and for a command', () => {
+		expect(runCli(['-h'])).toEqual(runCli(['--help']));
+		const command = runCli(['backup', 'create', '-h']);
+		expect(command.code).toBe(0);
+		expect(command).toEqual(runCli(['backup', 'create', '--help']));
+		expect(command.stdout).toContain('lifeboat backup create');
+	});
+
+	it('a group with --help lists its commands (exit 0); without a command it is a one-line usage error naming them (exit 2)', () => {
+		for (const [group, commands] of [['backup', ['create', 'verify', 'list', 'restore']], ['quarantine', ['list', 'show', 'accept', 'discard']], ['demo', ['init']]] as const) {
+			for (const flag of ['--help', '-h']) {
+				const help = runCli([group, flag]);
+				expect(help.code).toBe(0);
+				for (const name of commands) expect(help.stdout).toContain(`lifeboat ${group} ${name}`);
+			}
+			const bare = runCli([group]);
+			expectOneLine(bare, 2, new RegExp(`${group} needs a command: ${commands.join(', ')} \\(see lifeboat ${group} --help\\)`));
+			expect(bare.stdout).toBe('');
+			expect(JSON.parse(runCli([group, '--json']).stdout)).toMatchObject({ok: false, error: {code: 'usage'}});
+		}
+	});
+});

@@ -41,7 +41,7 @@ function nearest(name: string, candidates: readonly string[]): string | undefine
  * distance ≤ 2) are suggested.
  */
 export function checkUsage(command: CommandSpec, argv: readonly string[], args: readonly string[]): void {
-	const own = [...command.flags, 'help'];
+	const own = [...command.flags, 'help', 'version'];
 	const name = command.words.join(' ');
 	for (const flag of givenLongFlags(argv)) {
 		if (own.includes(flag)) continue;

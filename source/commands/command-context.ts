@@ -29,6 +29,7 @@ export type Flags = {
 	passphraseFile?: string;
 	keyFile?: string;
 	help?: boolean;
+	version?: boolean;
 };
 
 export type CommandContext = {

@@ -2,7 +2,7 @@ import type {CommandContext, Flags} from './command-context.js';
 
 export type CommandModule = {help: string; run(context: CommandContext): Promise<number>};
 
-export type FlagName = Exclude<keyof Flags, 'help'>;
+export type FlagName = Exclude<keyof Flags, 'help' | 'version'>;
 
 export type CommandSpec = {
 	words: readonly [string, string];
@@ -31,6 +31,16 @@ export function findCommand(first: string, second: string | undefined): CommandS
 	return COMMANDS.find(command => command.words[0] === first && command.words[1] === second);
 }
 
+/** The commands of a group (`backup`, `quarantine`, `demo`); empty when there is no such group. */
+export function groupCommands(group: string): CommandSpec[] {
+	return COMMANDS.filter(command => command.words[0] === group);
+}
+
+export function groupHelp(group: string): string {
+	const commands = groupCommands(group).map(command => `  lifeboat ${command.words.join(' ').padEnd(20)} ${command.summary}`).join('\n');
+	return `Usage\n  $ lifeboat ${group} <command> [options]\n\nCommands\n${commands}\n\nHelp for one: lifeboat ${group} <command> --help`;
+}
+
 export function topLevelHelp(): string {
 	const commands = COMMANDS.map(command => `  ${command.words.join(' ').padEnd(20)} ${command.summary}`).join('\n');
 	return `
@@ -46,7 +56,8 @@ ${commands}
 Common options
   --data-dir DIR   gateway data directory (env LIFEBOAT_DATA_DIR)
   --json           machine-readable output on stdout
-  --help           help for a command, e.g. lifeboat backup create --help
+  --help, -h       help for a command, e.g. lifeboat backup create --help
+  --version, -v    print the version
 
 Exit codes
   0 ok · 1 internal error · 2 usage · 3 not a gateway / unknown tenant · 4 destination problem
