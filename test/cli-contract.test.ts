@@ -4,6 +4,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {runCli, type CliResult} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
+import {copyGateway, exec, query} from './restore-support.js';
 
 /** A usage-style failure: the exit code, exactly one line on stderr, and with --json an error object. */
 function expectOneLine(result: CliResult, code: number, pattern: RegExp) {
@@ -213,5 +214,43 @@ describe('version, -h and groups without a command', () => {
 			expect(bare.stdout).toBe('');
 			expect(JSON.parse(runCli([group, '--json']).stdout)).toMatchObject({ok: false, error: {code: 'usage'}});
 		}
+	});
+});
+
+describe('quarantine accept of more than one entry needs --yes', () => {
+	/** A gateway whose last restore quarantined `count` webhooks (renamed live after the backup). */
+	function quarantined(count: number): {live: string; restoreId: string; ids: string[]} {
+		const live = copyGateway(dataDir);
+		const zip = path.join(tempDir(), 'webhooks.zip');
+		expect(runCli(['backup', 'create', '--data-dir', live, '--out', zip, '--categories', 'webhooks']).code).toBe(0);
+		const ids = query<{id: string}>(live, 'SELECT id FROM webhooks ORDER BY id').map(row => row.id).slice(0, count);
+		for (const id of ids) exec(live, `UPDATE webhooks SET name = 'renamed live' WHERE id = ?`, id);
+		const restore = runCli(['backup', 'restore', '--in', zip, '--data-dir', live, '--json']);
+		expect(restore.code).toBe(0);
+		const restoreId = (JSON.parse(restore.stdout) as {restoreId: string}).restoreId;
+		return {live, restoreId, ids};
+	}
+
+	it('without --yes (no terminal): exit 2, one line saying to pass --yes, nothing applied; with --yes all are applied', () => {
+		const {live, restoreId, ids} = quarantined(3);
+		const names = () => query<{name: string}>(live, `SELECT name FROM webhooks WHERE id IN (${ids.map(() => '?').join(',')})`, ...ids).map(row => row.name);
+		for (const args of [[restoreId], [restoreId, `webhooks:${ids[0]}`, `webhooks:${ids[1]}`]]) {
+			expectOneLine(runCli(['quarantine', 'accept', ...args, '--data-dir', live]), 2, /pass --yes/);
+			const json = runCli(['quarantine', 'accept', ...args, '--data-dir', live, '--json']);
+			expect(json.code).toBe(2);
+			expect(JSON.parse(json.stdout)).toMatchObject({ok: false, error: {code: 'usage', message: expect.stringContaining('--yes')}});
+			expect(names()).toEqual(['renamed live', 'renamed live', 'renamed live']);
+		}
+		// One entry is one decision the operator named: no --yes needed.
+		const one = runCli(['quarantine', 'accept', restoreId, `webhooks:${ids[2]}`, '--data-dir', live, '--json']);
+		expect(JSON.parse(one.stdout)).toEqual({ok: true, restoreId, accepted: 1, remaining: 2});
+		const all = runCli(['quarantine', 'accept', restoreId, '--data-dir', live, '--yes', '--json']);
+		expect(JSON.parse(all.stdout)).toEqual({ok: true, restoreId, accepted: 2, remaining: 0});
+		expect(names()).not.toContain('renamed live');
+	});
+
+	it('a restore with a single quarantined entry is accepted without --yes', () => {
+		const {live, restoreId} = quarantined(1);
+		expect(JSON.parse(runCli(['quarantine', 'accept', restoreId, '--data-dir', live, '--json']).stdout)).toEqual({ok: true, restoreId, accepted: 1, remaining: 0});
 	});
 });

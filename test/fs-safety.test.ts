@@ -139,7 +139,7 @@ describe('backups are owner-only whatever the umask', () => {
 		expect(fs.readdirSync(quarantine)).toEqual([restoreId]);
 		expect(walkFiles(quarantine).some(file => file.endsWith('SOUL.md'))).toBe(true);
 		expectPrivate(quarantine);
-		expect(runCliWithUmask('000', ['quarantine', 'accept', restoreId, '--data-dir', live]).code).toBe(0);
+		expect(runCliWithUmask('000', ['quarantine', 'accept', restoreId, '--data-dir', live, '--yes']).code).toBe(0);
 		expect(fs.readFileSync(soul, 'utf8')).not.toBe('edited on the live gateway\n');
 		expect((fs.statSync(soul).mode & 0o777).toString(8)).toBe('640');
 	});
