@@ -5,6 +5,9 @@ import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {runCli, type CliResult} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {copyGateway, exec, query} from './restore-support.js';
+import {checkUsage} from '../source/commands/check-usage.js';
+import {COMMANDS} from '../source/commands/command-table.js';
+import {LifeboatError} from '../source/core/errors.js';
 
 /** A usage-style failure: the exit code, exactly one line on stderr, and with --json an error object. */
 function expectOneLine(result: CliResult, code: number, pattern: RegExp) {
@@ -172,6 +175,35 @@ describe('each command takes only its own flags and arguments', () => {
 		expect(fs.readdirSync(dest)).toEqual([]);
 		const json = runCli(['backup', 'verify', 'a.zip', 'extra', '--json']);
 		expect(JSON.parse(json.stdout)).toMatchObject({ok: false, error: {code: 'usage'}});
+	});
+
+	it('every command × every flag: its own are accepted (also as --x=v and --no-x), all others refused; one argument too many is refused', () => {
+		const dashed = (name: string) => name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
+		const all = [...new Set(COMMANDS.flatMap(command => command.flags))];
+		const refusal = (run: () => void) => {
+			try {
+				run();
+			} catch (error) {
+				return error instanceof LifeboatError && error.code === 'usage' ? error.message : `not a usage error: ${String(error)}`;
+			}
+			return undefined;
+		};
+		for (const command of COMMANDS) {
+			for (const flag of all) {
+				const own = (command.flags as readonly string[]).includes(flag);
+				for (const argv of [[`--${dashed(flag)}`, 'v'], [`--${dashed(flag)}=v`], [`--no-${dashed(flag)}`]]) {
+					const message = refusal(() => checkUsage(command, argv, []));
+					if (own) expect(message).toBeUndefined();
+					else expect(message).toMatch(new RegExp(`^${command.words.join(' ')} does not take --${dashed(flag)} \\(`));
+				}
+			}
+			expect(refusal(() => checkUsage(command, ['--help', '--version'], []))).toBeUndefined();
+			if (Number.isFinite(command.maxArgs)) {
+				const args = Array.from({length: command.maxArgs + 1}, (_, index) => `a${index}`);
+				expect(refusal(() => checkUsage(command, args, args))).toMatch(/takes (no arguments|at most \d+ arguments?) \(got /);
+				expect(refusal(() => checkUsage(command, args.slice(1), args.slice(1)))).toBeUndefined();
+			}
+		}
 	});
 
 	it('the flags a command documents are accepted', () => {
