@@ -2,21 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
-import {runCli, type CliResult} from './helpers/run-cli.js';
+import {runCli, type CliResult, expectOneLineError} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {copyGateway, exec, query} from './restore-support.js';
 import {checkUsage} from '../source/commands/check-usage.js';
 import {COMMANDS} from '../source/commands/command-table.js';
 import {LifeboatError} from '../source/core/errors.js';
 
-/** A usage-style failure: the exit code, exactly one line on stderr, and with --json an error object. */
-function expectOneLine(result: CliResult, code: number, pattern: RegExp) {
-	expect(result.code).toBe(code);
-	const lines = result.stderr.trim().split('\n');
-	expect(lines).toHaveLength(1);
-	expect(lines[0]).toMatch(/^lifeboat: /);
-	expect(lines[0]).toMatch(pattern);
-}
 
 let dataDir: string;
 beforeAll(async () => {
@@ -46,8 +38,8 @@ describe('backup list on a fresh install', () => {
 	it('a backup folder that is a file is still a destination problem (exit 4)', () => {
 		const file = path.join(tempDir(), 'a-file');
 		fs.writeFileSync(file, 'x');
-		expectOneLine(runCli(['backup', 'list', '--dest', file]), 4, /Cannot read backup folder/);
-		expectOneLine(runCli(['backup', 'list', '--dest', path.join(file, 'sub')]), 4, /Cannot read backup folder/);
+		expectOneLineError(runCli(['backup', 'list', '--dest', file]), 4, /Cannot read backup folder/);
+		expectOneLineError(runCli(['backup', 'list', '--dest', path.join(file, 'sub')]), 4, /Cannot read backup folder/);
 	});
 });
 
@@ -72,7 +64,7 @@ describe('quarantine commands need a gateway', () => {
 		for (const [dir, pattern] of [[empty, /is not a gateway data directory/], [quarantineOnly, /is not a gateway data directory/], [missing, /does not exist/]] as const) {
 			for (const words of commands('r1')) {
 				const human = runCli([...words, '--data-dir', dir]);
-				expectOneLine(human, 3, pattern);
+				expectOneLineError(human, 3, pattern);
 				expect(human.stdout).toBe('');
 				if (dir !== empty) continue;
 				const json = runCli([...words, '--data-dir', dir, '--json']);
@@ -135,7 +127,7 @@ describe('each command takes only its own flags and arguments', () => {
 	it('backup create --tenants globex (a demo init flag, typo of --tenant) is refused with a suggestion, and writes nothing', () => {
 		const dest = tempDir();
 		const result = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--tenants', 'globex']);
-		expectOneLine(result, 2, /backup create does not take --tenants \(did you mean --tenant\?/);
+		expectOneLineError(result, 2, /backup create does not take --tenants \(did you mean --tenant\?/);
 		expect(fs.readdirSync(dest)).toEqual([]);
 		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--tenants=globex', '--json']);
 		expect(json.code).toBe(2);
@@ -157,7 +149,7 @@ describe('each command takes only its own flags and arguments', () => {
 			[['quarantine', 'show', 'r', '--yes'], /quarantine show does not take --yes/],
 			[['quarantine', 'discard', 'r', '--force'], /quarantine discard does not take --force/],
 		];
-		for (const [args, pattern] of cases) expectOneLine(runCli(args), 2, pattern);
+		for (const [args, pattern] of cases) expectOneLineError(runCli(args), 2, pattern);
 	});
 
 	it('extra positional arguments are refused (exit 2, one line) before anything runs', () => {
@@ -171,7 +163,7 @@ describe('each command takes only its own flags and arguments', () => {
 			[['quarantine', 'list', 'r1', 'r2', '--data-dir', dataDir], /quarantine list takes at most 1 argument/],
 			[['quarantine', 'show', 'r1', 'e1', 'e2', '--data-dir', dataDir], /quarantine show takes at most 2 arguments/],
 		];
-		for (const [args, pattern] of cases) expectOneLine(runCli(args), 2, pattern);
+		for (const [args, pattern] of cases) expectOneLineError(runCli(args), 2, pattern);
 		expect(fs.readdirSync(dest)).toEqual([]);
 		const json = runCli(['backup', 'verify', 'a.zip', 'extra', '--json']);
 		expect(JSON.parse(json.stdout)).toMatchObject({ok: false, error: {code: 'usage'}});
@@ -242,7 +234,7 @@ describe('version, -h and groups without a command', () => {
 				for (const name of commands) expect(help.stdout).toContain(`lifeboat ${group} ${name}`);
 			}
 			const bare = runCli([group]);
-			expectOneLine(bare, 2, new RegExp(`${group} needs a command: ${commands.join(', ')} \\(see lifeboat ${group} --help\\)`));
+			expectOneLineError(bare, 2, new RegExp(`${group} needs a command: ${commands.join(', ')} \\(see lifeboat ${group} --help\\)`));
 			expect(bare.stdout).toBe('');
 			expect(JSON.parse(runCli([group, '--json']).stdout)).toMatchObject({ok: false, error: {code: 'usage'}});
 		}
@@ -267,7 +259,7 @@ describe('quarantine accept of more than one entry needs --yes', () => {
 		const {live, restoreId, ids} = quarantined(3);
 		const names = () => query<{name: string}>(live, `SELECT name FROM webhooks WHERE id IN (${ids.map(() => '?').join(',')})`, ...ids).map(row => row.name);
 		for (const args of [[restoreId], [restoreId, `webhooks:${ids[0]}`, `webhooks:${ids[1]}`]]) {
-			expectOneLine(runCli(['quarantine', 'accept', ...args, '--data-dir', live]), 2, /pass --yes/);
+			expectOneLineError(runCli(['quarantine', 'accept', ...args, '--data-dir', live]), 2, /pass --yes/);
 			const json = runCli(['quarantine', 'accept', ...args, '--data-dir', live, '--json']);
 			expect(json.code).toBe(2);
 			expect(JSON.parse(json.stdout)).toMatchObject({ok: false, error: {code: 'usage', message: expect.stringContaining('--yes')}});

@@ -16,7 +16,7 @@ import {createBackup} from '../source/core/backup/create-backup.js';
 import {listBackups} from '../source/core/backup/list-backups.js';
 import {LifeboatError} from '../source/core/errors.js';
 import {copyBackup} from '../source/ui/backup-actions.js';
-import {CLI, runCli, spawnCli, type CliResult} from './helpers/run-cli.js';
+import {CLI, runCli, spawnCli, type CliResult, expectOneLineError} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {copyGateway, demoGateway, exec, walkFiles} from './restore-support.js';
 
@@ -49,13 +49,6 @@ function expectPrivate(root: string): void {
 	expect(all.filter(line => !/^(600 file|700 dir) /.test(line))).toEqual([]);
 }
 
-function expectOneLineError(result: CliResult, code: number, pattern: RegExp): void {
-	expect(result.code).toBe(code);
-	const lines = result.stderr.trim().split('\n');
-	expect(lines).toHaveLength(1);
-	expect(lines[0]).toMatch(/^lifeboat: /);
-	expect(lines[0]).toMatch(pattern);
-}
 
 let dataDir: string;
 beforeAll(async () => {

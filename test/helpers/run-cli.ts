@@ -1,6 +1,7 @@
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {expect} from 'vitest';
 
 export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js');
 
@@ -20,4 +21,13 @@ export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: 
 
 export function spawnCli(args: string[], options: {env?: NodeJS.ProcessEnv} = {}): ChildProcess {
 	return spawn(process.execPath, [CLI, ...args], {env: {...process.env, ...options.env, FORCE_COLOR: '0'}, stdio: ['ignore', 'pipe', 'pipe']});
+}
+
+/** A usage-style failure: the exit code, exactly one `lifeboat: …` line on stderr matching `pattern`. */
+export function expectOneLineError(result: CliResult, code: number, pattern: RegExp): void {
+	expect(result.code).toBe(code);
+	const lines = result.stderr.trim().split('\n');
+	expect(lines).toHaveLength(1);
+	expect(lines[0]).toMatch(/^lifeboat: /);
+	expect(lines[0]).toMatch(pattern);
 }
