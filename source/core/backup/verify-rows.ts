@@ -3,7 +3,7 @@ import type {BackupMetadata} from '../archive/archive-format.js';
 import type {EntryRoute, FileRoute} from '../archive/archive-paths.js';
 import {LifeboatError} from '../errors.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
-import {codecFor, parseRow} from '../rows/table-codec.js';
+import {codecFor, parseRow, rowTenant} from '../rows/table-codec.js';
 import {showId, type StoredValue} from '../rows/value-codec.js';
 import {TABLES, type CategoryId} from '../store/schema.js';
 import {backupTenants} from './backup-scope.js';
@@ -36,8 +36,7 @@ export class RowAudit {
 		const table = route.table.name;
 		const values = parseRow(codec, text, where);
 		const id = values[0] as string;
-		const tenant = values[1] as string;
-		const owner = table === 'tenants' ? id : tenant;
+		const owner = rowTenant(codec, values);
 		if (!this.tenants.has(owner)) throw new LifeboatError('unsafe-archive', `${where}: row of tenant ${showId(owner)}, which is not a tenant this backup covers`);
 		this.references.row(codec, values, where);
 		if (table === 'agents') this.agentIds.add(id);

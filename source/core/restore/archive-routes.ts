@@ -1,17 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {documentFileName, documentTextName, gatewayFiles, isPathSegment, isRelativeFilePath, type FileRoute} from '../archive/archive-paths.js';
+import {documentFileName, documentTextName, isPathSegment, type FileRoute} from '../archive/archive-paths.js';
 import {LifeboatError} from '../errors.js';
 import {MAX_SEGMENT_BYTES} from '../store/gateway-paths.js';
-import type {CategoryId, GatewayFileSpec} from '../store/schema.js';
+import type {GatewayFileSpec} from '../store/schema.js';
 import {agentFilePolicy} from '../store/agent-files.js';
 import type {IdMapper} from './id-map.js';
 
 export {routeEntry, type EntryRoute, type FileRoute} from '../archive/archive-paths.js';
 export {gatewayFileSpec, isRestorableTarget} from '../store/gateway-paths.js';
 import {gatewayFileSpec, isRestorableTarget} from '../store/gateway-paths.js';
-
-const GATEWAY_FILES = gatewayFiles();
 
 /** Where a file entry lands, relative to the data dir ('/'-separated), after id remapping. */
 export function fileTarget(route: FileRoute, mapper: IdMapper): string {
@@ -60,15 +58,6 @@ export function fileSpecOf(target: string): GatewayFileSpec | undefined {
 	if (agent !== undefined && agentFilePolicy(target.slice(`agents/${agent}/`.length)) === 'redact-json') return {path: target, archivePath: target, kind: 'json'};
 	return undefined;
 }
-
-/** Category of a data-dir relative target path (for quarantine accept). */
-export function categoryOfTarget(target: string): CategoryId | undefined {
-	if (target.startsWith('agents/')) return 'agents';
-	if (target.startsWith('documents/')) return 'documents';
-	for (const [, gateway] of GATEWAY_FILES) if (gateway.spec.path === target) return gateway.category;
-	return undefined;
-}
-
 
 /**
  * Absolute path of a target inside the data dir, refusing any existing component that is a

@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
-import {StringDecoder} from 'node:string_decoder';
 import type Database from 'better-sqlite3';
 import type {BackupManifest, RedactionNote} from '../archive/archive-format.js';
 import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry} from '../archive/archive-reader.js';
@@ -21,7 +20,7 @@ import {agentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJson, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
-import {codecFor, encodeRow, holdsMarker, isLiveSecret, readLiveRow, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, readLiveRow, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
 import {documentFileOwners, fileSharedWithAnotherTenant} from '../store/document-files.js';
 import {bindValue, decodeValue, isProblem, sameStored, showId, type StoredValue} from '../rows/value-codec.js';
@@ -839,8 +838,7 @@ export class RestorePass {
 
 function rowValuesChecked(codec: TableCodec, line: string, where: string, tenants: Set<string>): RowValues {
 	const values = parseRow(codec, line, where);
-	// A tenant row is in scope by its own id (its tenant_id may say something else, e.g. 'system').
-	const owner = (codec.spec.name === 'tenants' ? values[0] : values[1]) as string;
+	const owner = rowTenant(codec, values);
 	if (!tenants.has(owner)) throw new LifeboatError('unsafe-archive', `${where}: row of tenant ${showId(owner)}, which is not a tenant this backup covers; nothing was restored`);
 	return values;
 }

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {LifeboatError} from '../errors.js';
 import {scrubColumnValue, scrubTextBytes} from '../redaction.js';
@@ -64,6 +63,11 @@ export function keyProblem(value: StoredValue | undefined): string | undefined {
 	if (value === null || value === undefined) return 'is NULL';
 	if (value instanceof RawText) return 'is not valid UTF-8 text';
 	return `is a ${typeof value === 'bigint' || typeof value === 'number' ? 'number' : 'BLOB'}, not text`;
+}
+
+/** The tenant a row belongs to: a tenant row by its own id (its tenant_id may say 'system'), any other by tenant_id. */
+export function rowTenant(codec: TableCodec, values: readonly StoredValue[]): string {
+	return (codec.spec.name === 'tenants' ? values[0] : values[1]) as string;
 }
 
 /** A row as it is written to a backup's JSONL: column name → encoded value. */
@@ -159,12 +163,6 @@ export function holdsMarker(value: StoredValue): boolean {
 	if (typeof value === 'string') return value.includes(REDACTED_MARKER);
 	if (value instanceof RawText || Buffer.isBuffer(value)) return (value instanceof RawText ? value.bytes : value).includes(REDACTED_MARKER);
 	return false;
-}
-
-/** A stable hash of a row's compared columns (for reports and quarantine; not used to decide). */
-export function contentHash(codec: TableCodec, values: readonly StoredValue[]): string {
-	const compared = codec.compared.map(index => encodeValue(values[index] ?? null, codec.columns[index]!.type));
-	return crypto.createHash('sha1').update(JSON.stringify(compared)).digest('base64');
 }
 
 /** Names of the compared (non-secret) columns whose values differ. */
