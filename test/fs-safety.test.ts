@@ -316,6 +316,27 @@ describe('destinations are checked by where they really lead', () => {
 		expect(runCli(['backup', 'create', '--data-dir', root, '--dest', outside, '--categories', 'tools']).code).toBe(0);
 	});
 
+	it('any folder inside the data dir is refused as a destination, not only the gateway\'s own folders', () => {
+		const gateway = copyGateway(dataDir);
+		const before = walkFiles(gateway);
+		for (const dest of [path.join(gateway, 'backups'), path.join(gateway, 'a', 'b', 'c'), path.join(gateway, '.hidden')]) {
+			expectOneLineError(runCli(['backup', 'create', '--data-dir', gateway, '--dest', dest]), 4, /inside the gateway data directory/);
+			expectOneLineError(runCli(['backup', 'create', '--data-dir', gateway, '--out', path.join(dest, 'b.zip')]), 4, /inside the gateway data directory/);
+		}
+		expect(walkFiles(gateway)).toEqual(before);
+		expect(fs.existsSync(path.join(gateway, 'backups'))).toBe(false);
+	});
+
+	it('verify of a folder without metadata.json is "not a Lifeboat backup" at once, one line, before walking it', () => {
+		const folder = tempDir();
+		for (let index = 0; index < 50; index++) fs.mkdirSync(path.join(folder, `d${index}`, 'deeper'), {recursive: true});
+		// A link inside would stop a walk with "link or special file": the refusal must come first.
+		fs.symlinkSync('/', path.join(folder, 'd0', 'root-link'));
+		expectOneLineError(runCli(['backup', 'verify', folder]), 5, new RegExp(`${folder} is not a Lifeboat backup \\(a folder without metadata\\.json\\)`));
+		fs.mkdirSync(path.join(folder, 'metadata.json'));
+		expectOneLineError(runCli(['backup', 'verify', folder]), 5, /a folder without metadata\.json/);
+	});
+
 	it('a destination under /proc fails at once with a clear line (mkdir -p there used to spin forever)', () => {
 		for (const args of [['--dest', '/proc/x'], ['--dest', '/proc/x/y/z'], ['--out', '/proc/lifeboat/b.zip']]) {
 			const started = Date.now();

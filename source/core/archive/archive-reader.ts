@@ -51,7 +51,13 @@ export function plainFileSource(location: string): ArchiveSource {
 	} catch {
 		throw new LifeboatError('usage', `No backup at ${location}`);
 	}
-	if (stats.isDirectory()) return {format: 'dir', dir: location, label: location};
+	if (stats.isDirectory()) {
+		// A Lifeboat folder backup starts with metadata.json: any other folder is refused at once,
+		// before its tree is walked (a home folder given by mistake must not be read through).
+		const metadata = fs.lstatSync(path.join(location, METADATA_PATH), {throwIfNoEntry: false});
+		if (!metadata?.isFile()) throw new LifeboatError('corrupt-archive', `${location} is not a Lifeboat backup (a folder without metadata.json)`);
+		return {format: 'dir', dir: location, label: location};
+	}
 	const format = sniffFormat(location);
 	if (format === 'zip') {
 		return {

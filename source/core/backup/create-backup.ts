@@ -83,8 +83,8 @@ export function resolveCategories(requested: readonly string[] | undefined, tena
 }
 
 /**
- * A backup written into the live data (the database folder, agents, documents, keys) could be
- * swept into a later backup or clobber gateway files; the data dir's root itself is refused too.
+ * A backup written anywhere inside the data dir could be swept into a later backup, clobber
+ * gateway files or be removed with them: the whole data dir, its root included, is refused.
  * Paths are compared as given and by where they really lead (links resolved as far as the path
  * exists), so a destination reached through a link into the data dir is refused as well.
  */
@@ -99,10 +99,9 @@ function refuseOutputInsideGateway(finalPath: string, root: string): void {
 		const relative = path.relative(base!, target!);
 		if (relative === '') throw new LifeboatError('destination', `Refusing to write the backup over the gateway data directory itself (${finalPath})`);
 		if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) continue;
-		const top = relative.split(path.sep)[0];
-		if (['data', 'agents', 'documents', 'keys', 'quarantine', '.lifeboat-restore'].includes(top!)) {
-			throw new LifeboatError('destination', `Refusing to write a backup inside the gateway's ${top}/ folder (${finalPath}${target === finalPath ? '' : ` leads to ${target}`}); choose a folder outside the data directory`);
-		}
+		const top = relative.split(path.sep)[0]!;
+		const where = ['data', 'agents', 'documents', 'keys', 'quarantine', '.lifeboat-restore'].includes(top) ? `the gateway's ${top}/ folder` : 'the gateway data directory';
+		throw new LifeboatError('destination', `Refusing to write a backup inside ${where} (${finalPath}${target === finalPath ? '' : ` leads to ${target}`}); choose a folder outside the data directory`);
 	}
 }
 
