@@ -48,7 +48,10 @@ async function main(): Promise<number> {
 	const [first, second, ...rest] = cli.input;
 	const command = first ? findCommand(first, second) : undefined;
 	// A command's own flags and arguments first (it can say "did you mean"), then any unknown short flag.
-	if (command) checkUsage(command, process.argv.slice(2), rest);
+	if (command) {
+		const valueFlags = Object.entries(FLAGS).filter(([, spec]) => spec.type !== 'boolean').map(([flag]) => flag);
+		checkUsage(command, process.argv.slice(2), rest, valueFlags);
+	}
 	const unknown = Object.keys(cli.flags).filter(name => !(name in FLAGS) && name !== 'h');
 	if (unknown.length > 0) {
 		const dashed = unknown.map(name => `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`);

@@ -198,6 +198,27 @@ describe('each command takes only its own flags and arguments', () => {
 		}
 	});
 
+	it('a flag that takes a value, given last or followed by another flag, is refused: --dest --json, --name --json', () => {
+		const dest = tempDir();
+		const cases: Array<[string[], string]> = [
+			[['backup', 'create', '--data-dir', dataDir, '--dest', '--json'], '--dest'],
+			[['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', '--json'], '--name'],
+			[['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--categories'], '--categories'],
+			[['backup', 'restore', 'a.zip', '--data-dir', '--dry-run'], '--data-dir'],
+			[['demo', 'init', '--dir', dest, '--seed', '--json'], '--seed'],
+			[['backup', 'create', '--data-dir', dataDir, '--dest', '-x'], '--dest'],
+		];
+		for (const [args, flag] of cases) expectOneLineError(runCli(args), 2, new RegExp(`^lifeboat: ${flag} needs a value \\(${flag} VALUE, or ${flag}=VALUE for one starting with -;`));
+		expect(fs.readdirSync(dest)).toEqual([]);
+		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', '--json']);
+		expect(JSON.parse(json.stdout)).toMatchObject({ok: false, error: {code: 'usage', message: expect.stringMatching(/^--dest needs a value/)}});
+		// A value starting with - is given with =; after -- nothing is a flag.
+		const odd = path.join(dest, '-odd');
+		const made = runCli(['backup', 'create', '--data-dir', dataDir, `--dest=${odd}`, '--categories', 'tools', '--name', 'n']);
+		expect(made.code).toBe(0);
+		expect(fs.readdirSync(odd)).toEqual(['n.zip']);
+	});
+
 	it('the flags a command documents are accepted', () => {
 		const dest = tempDir();
 		const result = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'dir', '--categories', 'tools', '--name', 'n', '--no-verify', '--force', '--json']);

@@ -40,9 +40,10 @@ function nearest(name: string, candidates: readonly string[]): string | undefine
  * no command does, and more positional arguments than the command takes. Near misses (edit
  * distance ≤ 2) are suggested.
  */
-export function checkUsage(command: CommandSpec, argv: readonly string[], args: readonly string[]): void {
+export function checkUsage(command: CommandSpec, argv: readonly string[], args: readonly string[], valueFlags: readonly string[] = []): void {
 	const own = [...command.flags, 'help', 'version'];
 	const name = command.words.join(' ');
+	checkValuesGiven(argv, valueFlags.filter(flag => own.includes(flag)), name);
 	for (const flag of givenLongFlags(argv)) {
 		if (own.includes(flag)) continue;
 		const suggestion = nearest(flag, own);
@@ -54,5 +55,26 @@ export function checkUsage(command: CommandSpec, argv: readonly string[], args: 
 	if (args.length > command.maxArgs) {
 		const limit = command.maxArgs === 0 ? 'no arguments' : `at most ${command.maxArgs} argument${command.maxArgs === 1 ? '' : 's'}`;
 		throw new LifeboatError('usage', `${name} takes ${limit} (got ${args.length}: ${args.join(' ')}; see lifeboat ${name} --help)`);
+	}
+}
+
+/**
+ * A flag that takes a value, given last or followed by another flag (`--dest --json`), has no
+ * value: meow would read it as an empty string and the command would fail later with a vaguer
+ * line (or, for --name, take the next flag as the value). A value that starts with `-` is given
+ * as `--dest=-odd`.
+ */
+function checkValuesGiven(argv: readonly string[], valueFlags: readonly string[], name: string): void {
+	for (let index = 0; index < argv.length; index++) {
+		const token = argv[index]!;
+		if (token === '--') return;
+		const match = /^--([^=]+)$/.exec(token);
+		if (!match || !valueFlags.includes(camel(match[1]!))) continue;
+		const next = argv[index + 1];
+		if (next === undefined || next.startsWith('-')) {
+			const flag = `--${match[1]}`;
+			throw new LifeboatError('usage', `${flag} needs a value (${flag} VALUE, or ${flag}=VALUE for one starting with -; see lifeboat ${name} --help)`);
+		}
+		index++;
 	}
 }
