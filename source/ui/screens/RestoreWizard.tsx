@@ -400,13 +400,22 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			<Text color={theme.ok} bold>
 				✓ Restored ({result.plan.mode}) in {formatDuration(result.durationMs)}
 			</Text>
-			<KeyValue label="Written">{formatCount(applied.inserted)} entries, {formatCount(applied.files)} files</KeyValue>
+			<Text dimColor wrap="truncate">
+				The dry run's Total, done (rows and files alike):
+			</Text>
+			<KeyValue label="New">{formatCount(applied.new)} (written)</KeyValue>
 			<KeyValue label="Identical">{formatCount(applied.identical)} (left as they were)</KeyValue>
-			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
-			<KeyValue label="Quarantined">
-				{formatCount(applied.quarantined)}
-				{result.quarantineDir ? ` in ${fitPath(path.join(dataDir, result.quarantineDir), width - 30)}` : ''}
+			<KeyValue label="Conflicts">
+				{formatCount(applied.conflicts)}
+				{result.plan.mode === 'replace'
+					? applied.conflicts > 0
+						? ' (replaced by the backup version)'
+						: ''
+					: result.quarantineDir
+						? ` quarantined in ${fitPath(path.join(dataDir, result.quarantineDir), width - 30)}`
+						: ''}
 			</KeyValue>
+			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
 			<KeyValue label="Restore id">{result.restoreId}</KeyValue>
 			{result.secretsToReenter.length > 0 ? (
 				<Box flexDirection="column" marginTop={1}>
