@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
+import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {applyRestore, formatResult, planRestore, type CategoryPlan, type RestoreMode, type RestorePlan} from '../source/core/restore/index.js';
 import {runCli} from './helpers/run-cli.js';
 import {backupOf, copyGateway, demoGateway, exec, query} from './restore-support.js';
@@ -86,4 +87,16 @@ describe('dry run and restore count the same things', () => {
 			expectSameCounts(plan, result);
 		});
 	}
+});
+
+describe('create and verify count the same things', () => {
+	it('verify checks as many files and bytes as the backup declares (metadata and manifest aside), for each format', async () => {
+		const dataDir = await demoGateway({tenants: 1, seed: 92});
+		for (const format of ['zip', 'tar.gz', 'dir'] as const) {
+			const backup = await backupOf(dataDir, {format, categories: ['agents', 'config']});
+			const result = await verifyBackup(backup.source);
+			expect(result.ok).toBe(true);
+			expect({files: result.checkedFiles, bytes: result.checkedBytes}).toEqual({files: result.metadata!.totalFiles, bytes: result.metadata!.totalBytes});
+		}
+	});
 });
