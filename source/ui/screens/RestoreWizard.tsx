@@ -59,6 +59,8 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const theme = useTheme();
 	const [state, dispatch] = useReducer(restoreWizardReducer, undefined, () => initialRestoreState(backupPath, encrypted ?? false));
 	const [picked, setPicked] = useState<Set<string>>(new Set());
+	// A conflict's field shown in full takes Esc (back to the fields) from the wizard.
+	const [fieldExpanded, setFieldExpanded] = useState(false);
 	const opener = useOpenBackup();
 	const planner = useRestorePlan();
 	const applier = useApplyRestore();
@@ -103,7 +105,7 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const handlers: Partial<Record<CommandName, () => void>> = {};
 	if (state.step === 'planning') handlers.cancel = planner.cancel;
 	else if (state.step === 'applying') handlers.cancel = applier.cancel;
-	else if (state.step !== 'opening') handlers.back = back;
+	else if (state.step !== 'opening' && !(state.step === 'conflict' && fieldExpanded)) handlers.back = back;
 	if (state.step === 'plan') handlers.restore = () => dispatch({type: 'proceed'});
 	const textEntry = TEXT_STEPS.has(state.step);
 	useCommands(handlers, {textEntry});
@@ -223,14 +225,22 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 			break;
 		}
 		case 'conflict':
-			commands = ['back'];
+			commands = detail.state.status !== 'done' ? ['back'] : fieldExpanded ? ['up', 'down', 'pageUp', 'pageDown', 'back'] : ['up', 'down', 'expand', 'back'];
 			body =
 				detail.state.status === 'done' ? (
 					<Box flexDirection="column">
 						<Text wrap="truncate">
 							{detail.state.result.table} {detail.state.result.id} · {detail.state.result.changed.length} {detail.state.result.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)
 						</Text>
-						<SideBySide backup={detail.state.result.backup} live={detail.state.result.live} changed={detail.state.result.changed} width={columns} height={rows - 6} />
+						<SideBySide
+							backup={detail.state.result.backup}
+							live={detail.state.result.live}
+							changed={detail.state.result.changed}
+							width={columns}
+							height={rows - 6}
+							isActive
+							onExpandedChange={setFieldExpanded}
+						/>
 					</Box>
 				) : detail.state.status === 'error' ? (
 					<Text color={theme.error}>✗ {detail.state.error} — Esc to go back</Text>

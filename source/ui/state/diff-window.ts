@@ -158,7 +158,11 @@ export function wrapValue(value: string, width: number): {parts: string[]; lines
 	return {parts, lines};
 }
 
-/** Index of the first grapheme where two values' visible texts differ (the length of the shorter when one is a prefix). */
-export function firstDifference(leftValue: string, rightValue: string): number {
-	return commonPrefix(graphemes(visibleText(leftValue)), graphemes(visibleText(rightValue)));
+/** Graphemes of each side's visible text that differ: [common, leftEnd) and [common, rightEnd) (what is not a shared start or end). */
+export function diffRange(leftValue: string, rightValue: string): {common: number; leftEnd: number; rightEnd: number} {
+	const left = graphemes(visibleText(leftValue));
+	const right = graphemes(visibleText(rightValue));
+	const common = commonPrefix(left, right);
+	const suffix = commonSuffix(left, right, common);
+	return {common, leftEnd: left.length - suffix, rightEnd: right.length - suffix};
 }
