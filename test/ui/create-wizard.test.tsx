@@ -72,7 +72,11 @@ describe('Create backup wizard', () => {
 		expect(result).toMatch(/Duration\s+\d/);
 		expect(result).toMatch(/Size\s+\d+(\.\d)? (KB|MB)/);
 		await app.press(KEY.enter); // Verify now
-		await app.waitFor(/✓ Verified: \d+ files/);
+		const verified = await app.waitFor(/✓ Verified: \d+ files/);
+		// Size and Verified count the same files (issue 9 §2.7: not "2 files" beside "Verified: 4 files").
+		const sizeFiles = result.match(/Size\s+.*\(([\d,]+) files, ([\d.]+ \w+) uncompressed\)/)!;
+		const verifiedFiles = verified.match(/✓ Verified: ([\d,]+) files, ([\d.]+ \w+),/)!;
+		expect([verifiedFiles[1], verifiedFiles[2]]).toEqual([sizeFiles[1], sizeFiles[2]]);
 	});
 
 	test('pick categories (Space) for one tenant, tar.gz: the backup holds exactly that', async () => {

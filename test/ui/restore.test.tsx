@@ -149,7 +149,7 @@ describe('Restore wizard', () => {
 		await app.waitFor('Additive of acme-plain');
 		await app.press('r');
 		const summary = await app.waitFor('✓ Restored (additive)', 30_000);
-		expect(summary).toMatch(/Quarantined\s+7 in .*quarantine\//);
+		expect(summary).toMatch(/Conflicts\s+7 quarantined in .*quarantine\//);
 		const restoreId = summary.match(/Restore id\s+(\S+)/)![1]!;
 		expect(fs.existsSync(path.join(gateway.dataDir, 'quarantine', restoreId))).toBe(true);
 		expect(summary).toContain('› Open quarantine');

@@ -18,6 +18,7 @@ export type VerifyResult = {
 	problems: string[];
 	metadata?: BackupMetadata;
 	manifest?: BackupManifest;
+	/** Files and bytes checked, metadata.json and manifest.json aside: the backup's totalFiles and totalBytes when it is whole. */
 	checkedFiles: number;
 	checkedBytes: number;
 	/** The most specific error code among the problems (for the exit code). */
@@ -113,7 +114,7 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 		if (audit) for (const problem of audit.finish()) rowProblems.set(`(rows ${rowProblems.size})`, problem);
 	} catch (error) {
 		fail(error);
-		return {ok: false, problems, metadata, manifest, checkedFiles: seen.size, checkedBytes: bytesDone, code};
+		return {ok: false, problems, metadata, manifest, checkedFiles: dataFiles(seen), checkedBytes: bytesDone, code};
 	} finally {
 		audit?.close();
 	}
@@ -122,7 +123,12 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 	// A damaged file is reported as damaged, not by the rows its damage broke.
 	if (fileProblems.length === 0) problems.push(...rowProblems.values());
 	if (problems.length > 0) code ??= 'corrupt-archive';
-	return {ok: problems.length === 0, problems, metadata, manifest, checkedFiles: seen.size, checkedBytes: bytesDone, code};
+	return {ok: problems.length === 0, problems, metadata, manifest, checkedFiles: dataFiles(seen), checkedBytes: bytesDone, code};
+}
+
+/** Entries read other than metadata.json and manifest.json (which the backup's totals leave out too). */
+function dataFiles(seen: ReadonlyMap<string, unknown>): number {
+	return seen.size - (seen.has(METADATA_PATH) ? 1 : 0) - (seen.has(MANIFEST_PATH) ? 1 : 0);
 }
 
 /** Hashes one entry; a table's rows and a file's owner go to the row audit on the way. */

@@ -21,7 +21,7 @@ import {openGateway, type GatewayStore} from '../store/gateway-store.js';
 import type Database from 'better-sqlite3';
 import {isCategoryId, REDACTED_MARKER, tableSpec, TABLES, type CategoryId} from '../store/schema.js';
 import {fileSpecOf, isRestorableTarget, safeTarget} from '../restore/archive-routes.js';
-import {describeFileOnDisk, fileChangesOnDisk, maskedLive, readLive} from '../restore/conflict-detail.js';
+import {describedChanges, describeFileOnDisk, fileChangesOnDisk, maskedLive, readLive} from '../restore/conflict-detail.js';
 import {FILES_TABLE, type ConflictDetail, type QuarantineEntry, type QuarantineRestore, type RestoreMode} from '../restore/restore-types.js';
 import {mergeRedacted, serializeJson} from '../restore/json-merge.js';
 import {changedColumns, codecFor, displayRow, readLiveRow, rowValues, sameValue, writeRow, type RowValues} from '../rows/table-codec.js';
@@ -278,7 +278,8 @@ export function showQuarantineEntry(dataDir: string, restoreId: string, entryId:
 		const liveFile = livePath(store, entry.id);
 		const live = describeFileOnDisk(entry.id, liveFile, spec);
 		const liveExists = Object.keys(live).length > 0;
-		return {category: entry.category, table: FILES_TABLE, id: entry.id, entryId: entry.entryId, liveExists, backup: describeFileOnDisk(entry.id, entry.file, spec), live, changed: liveExists ? fileChangesOnDisk(entry.file, liveFile, spec) : []};
+		const backup = describeFileOnDisk(entry.id, entry.file, spec);
+		return {category: entry.category, table: FILES_TABLE, id: entry.id, entryId: entry.entryId, liveExists, backup, live, changed: liveExists ? describedChanges(fileChangesOnDisk(entry.file, liveFile, spec), backup, live) : []};
 	} finally {
 		store.close();
 	}

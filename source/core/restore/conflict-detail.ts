@@ -75,6 +75,16 @@ export function fileChanges(backup: Buffer, live: Buffer | undefined, spec: Gate
 	return backup.equals(live) ? [] : ['content'];
 }
 
+/**
+ * A whole-file change (`content`) as the rows of the side-by-side view that differ (size, sha256,
+ * preview), so the view marks them; JSON files' dotted keys are kept as they are.
+ */
+export function describedChanges(changed: readonly string[], backup: Record<string, unknown>, live: Record<string, unknown>): string[] {
+	if (!changed.includes('content')) return [...changed];
+	const rows = Object.keys({...backup, ...live}).filter(key => key !== 'path' && JSON.stringify(backup[key]) !== JSON.stringify(live[key]));
+	return rows.length > 0 ? [...changed.filter(field => field !== 'content'), ...rows] : [...changed];
+}
+
 /** Largest file parsed as JSON or compared in memory; larger files are hashed in chunks. */
 const IN_MEMORY_BYTES = 32 * 1024 * 1024;
 
@@ -150,7 +160,8 @@ export async function getConflictDetail(options: RestoreOptions, category: Categ
 			}
 			if (!backup) throw new LifeboatError('usage', `No file ${id} in this backup`);
 			const liveContent = readLive(live);
-			return {category, table, id, backup: describeFile(id, backup, spec), live: describeFile(id, liveContent, spec), changed: fileChanges(backup, liveContent, spec)};
+			const sides = {backup: describeFile(id, backup, spec), live: describeFile(id, liveContent, spec)};
+			return {category, table, id, ...sides, changed: describedChanges(fileChanges(backup, liveContent, spec), sides.backup, sides.live)};
 		}
 		if (!TABLES.some(spec => spec.name === table) || tableSpec(table).category !== category) throw new LifeboatError('usage', `No table ${table} in category ${category}`);
 		const codec = codecFor(tableSpec(table));

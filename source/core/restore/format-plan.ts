@@ -52,8 +52,10 @@ export function formatPlan(plan: RestorePlan): string[] {
 /** Human lines of a finished restore. */
 export function formatResult(result: RestoreResult): string[] {
 	const {applied} = result;
+	// The plan's terms (rows and files alike), so the numbers match the dry run's Total line.
+	const conflicts = `${plural(applied.conflicts, 'conflict')}${applied.conflicts > 0 ? (result.plan.mode === 'replace' ? ' (replaced by the backup version)' : ' (quarantined)') : ''}`;
 	const lines = [
-		`Restored (${result.plan.mode}) in ${(result.durationMs / 1000).toFixed(1)} s: ${formatCount(applied.inserted)} written, ${formatCount(applied.identical)} identical, ${formatCount(applied.quarantined)} quarantined, ${formatCount(applied.deleted)} deleted, ${plural(applied.files, 'file')} written`,
+		`Restored (${result.plan.mode}) in ${(result.durationMs / 1000).toFixed(1)} s: ${formatCount(applied.new)} new, ${formatCount(applied.identical)} identical (left as they were), ${conflicts}, ${formatCount(applied.deleted)} deleted`,
 	];
 	if (result.quarantineDir) lines.push(`Quarantine: ${result.quarantineDir} (review: lifeboat quarantine show ${result.restoreId})`);
 	if (result.secretsToReenter.length > 0) lines.push(`Re-enter: ${formatSecrets(result.secretsToReenter)}`);

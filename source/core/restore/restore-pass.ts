@@ -19,7 +19,7 @@ import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
 import {agentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJson, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
-import {CONFLICT_ID_LIMIT, FILES_TABLE, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
+import {CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
 import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, readLiveRow, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
 import {documentFileOwners, fileSharedWithAnotherTenant} from '../store/document-files.js';
@@ -48,7 +48,7 @@ export type PassOutcome = {
 	secretsToReenter: RedactionNote[];
 	warnings: string[];
 	twoFactor: {users: number; restorable: boolean; restored: number} | null;
-	applied: {inserted: number; identical: number; quarantined: number; deleted: number; files: number};
+	applied: AppliedCounts;
 	quarantined: {tables: Record<string, number>; files: Array<{category: CategoryId; target: string}>};
 };
 
@@ -73,6 +73,15 @@ export function pauseForever(where: string): void {
 
 function emptyCounts(): TableCounts {
 	return {new: 0, identical: 0, conflicts: 0, toDelete: 0};
+}
+
+/**
+ * A restore's totals in the plan's terms (rows and files alike, per category summed), so a dry run
+ * and the restore count the same things; plus what was written, quarantined and deleted.
+ */
+function appliedCounts(categories: readonly CategoryPlan[], written: {inserted: number; quarantined: number; deleted: number; files: number}): AppliedCounts {
+	const sum = (key: keyof TableCounts) => categories.reduce((total, category) => total + category[key], 0);
+	return {new: sum('new'), identical: sum('identical'), conflicts: sum('conflicts'), ...written, deleted: sum('toDelete')};
 }
 
 function corrupt(message: string): LifeboatError {
@@ -143,7 +152,8 @@ export class RestorePass {
 	private sourceTenantPlan: string | undefined;
 	private rows = 0;
 	private bytesDone = 0;
-	private readonly applied = {inserted: 0, identical: 0, quarantined: 0, deleted: 0, files: 0};
+	/** What apply mode wrote, counted as it writes (the plan-shaped totals come from the categories). */
+	private readonly applied = {inserted: 0, quarantined: 0, deleted: 0, files: 0};
 	private readonly hooks = testHooks();
 
 	constructor(
@@ -417,7 +427,6 @@ export class RestorePass {
 		}
 		if (status === 'identical') {
 			this.pendSealed(codec, values, oldId, live);
-			if (this.applying) this.applied.identical++;
 			return;
 		}
 		this.fillSecrets(codec, values, oldId, live);
@@ -830,7 +839,7 @@ export class RestorePass {
 			secretsToReenter,
 			warnings: this.warnings,
 			twoFactor,
-			applied: this.applied,
+			applied: appliedCounts(categories, this.applied),
 			quarantined: {tables: this.quarantinedTables, files: this.quarantinedFiles},
 		};
 	}

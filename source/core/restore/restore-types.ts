@@ -84,13 +84,21 @@ export type RestoreResult = {
 	restoreId: string;
 	/** Folder holding conflicting entries (additive mode), relative paths inside the data dir. */
 	quarantineDir?: string;
-	applied: {inserted: number; identical: number; quarantined: number; deleted: number; files: number};
+	applied: AppliedCounts;
 	/** Per category, what the apply pass did (same shape as the plan, counted while writing). */
 	appliedCategories: CategoryPlan[];
 	secretsToReenter: RedactionNote[];
 	warnings: string[];
 	durationMs: number;
 };
+
+/**
+ * What a restore did. `new`, `identical`, `conflicts` and `deleted` count rows and files alike and
+ * equal the plan's `totals` (new, identical, conflicts, toDelete); conflicts went to quarantine
+ * (additive) or were replaced by the backup's version (replace). `inserted` and `files` are the rows
+ * and files written (new and replaced), `quarantined` the entries put in quarantine.
+ */
+export type AppliedCounts = {new: number; identical: number; conflicts: number; deleted: number; inserted: number; quarantined: number; files: number};
 
 /** One conflicting entity: the backup's version against the live one. */
 export type ConflictDetail = {

@@ -59,6 +59,8 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const theme = useTheme();
 	const [state, dispatch] = useReducer(restoreWizardReducer, undefined, () => initialRestoreState(backupPath, encrypted ?? false));
 	const [picked, setPicked] = useState<Set<string>>(new Set());
+	// A conflict's field shown in full takes Esc (back to the fields) from the wizard.
+	const [fieldExpanded, setFieldExpanded] = useState(false);
 	const opener = useOpenBackup();
 	const planner = useRestorePlan();
 	const applier = useApplyRestore();
@@ -103,7 +105,7 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const handlers: Partial<Record<CommandName, () => void>> = {};
 	if (state.step === 'planning') handlers.cancel = planner.cancel;
 	else if (state.step === 'applying') handlers.cancel = applier.cancel;
-	else if (state.step !== 'opening') handlers.back = back;
+	else if (state.step !== 'opening' && !(state.step === 'conflict' && fieldExpanded)) handlers.back = back;
 	if (state.step === 'plan') handlers.restore = () => dispatch({type: 'proceed'});
 	const textEntry = TEXT_STEPS.has(state.step);
 	useCommands(handlers, {textEntry});
@@ -223,14 +225,22 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 			break;
 		}
 		case 'conflict':
-			commands = ['back'];
+			commands = detail.state.status !== 'done' ? ['back'] : fieldExpanded ? ['up', 'down', 'pageUp', 'pageDown', 'back'] : ['up', 'down', 'expand', 'back'];
 			body =
 				detail.state.status === 'done' ? (
 					<Box flexDirection="column">
 						<Text wrap="truncate">
 							{detail.state.result.table} {detail.state.result.id} · {detail.state.result.changed.length} {detail.state.result.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)
 						</Text>
-						<SideBySide backup={detail.state.result.backup} live={detail.state.result.live} changed={detail.state.result.changed} width={columns} height={rows - 6} />
+						<SideBySide
+							backup={detail.state.result.backup}
+							live={detail.state.result.live}
+							changed={detail.state.result.changed}
+							width={columns}
+							height={rows - 6}
+							isActive
+							onExpandedChange={setFieldExpanded}
+						/>
 					</Box>
 				) : detail.state.status === 'error' ? (
 					<Text color={theme.error}>✗ {detail.state.error} — Esc to go back</Text>
@@ -400,13 +410,22 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			<Text color={theme.ok} bold>
 				✓ Restored ({result.plan.mode}) in {formatDuration(result.durationMs)}
 			</Text>
-			<KeyValue label="Written">{formatCount(applied.inserted)} entries, {formatCount(applied.files)} files</KeyValue>
+			<Text dimColor wrap="truncate">
+				The dry run's Total, done (rows and files alike):
+			</Text>
+			<KeyValue label="New">{formatCount(applied.new)} (written)</KeyValue>
 			<KeyValue label="Identical">{formatCount(applied.identical)} (left as they were)</KeyValue>
-			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
-			<KeyValue label="Quarantined">
-				{formatCount(applied.quarantined)}
-				{result.quarantineDir ? ` in ${fitPath(path.join(dataDir, result.quarantineDir), width - 30)}` : ''}
+			<KeyValue label="Conflicts">
+				{formatCount(applied.conflicts)}
+				{result.plan.mode === 'replace'
+					? applied.conflicts > 0
+						? ' (replaced by the backup version)'
+						: ''
+					: result.quarantineDir
+						? ` quarantined in ${fitPath(path.join(dataDir, result.quarantineDir), width - 30)}`
+						: ''}
 			</KeyValue>
+			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
 			<KeyValue label="Restore id">{result.restoreId}</KeyValue>
 			{result.secretsToReenter.length > 0 ? (
 				<Box flexDirection="column" marginTop={1}>
