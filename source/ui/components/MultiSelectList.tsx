@@ -31,7 +31,11 @@ export function MultiSelectList({
 	const {window, move, cursor, armed, disarm} = useListWindow(items.length, rowsInView);
 	// The ticks as the last key left them: Space twice in one read toggles twice.
 	const ticks = useRef(selected);
-	ticks.current = selected;
+	const given = useRef(selected);
+	if (given.current !== selected) {
+		given.current = selected;
+		ticks.current = selected;
+	}
 	const change = (next: Set<string>) => {
 		ticks.current = next;
 		onChange(next);
