@@ -1,5 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
-import {describe, expect, test} from 'vitest';
+import {beforeAll, describe, expect, test} from 'vitest';
+import {generateDemo} from '../source/core/demo/generate-demo.js';
+import {runCli} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
 import {describeStrength, MIN_LENGTH, passphraseStrength} from '../source/core/crypto/passphrase-strength.js';
 
 describe('passphrase strength', () => {
@@ -62,4 +67,33 @@ describe('passphrase strength', () => {
 		expect(passphraseStrength(huge).level).toBe('strong');
 		expect(performance.now() - started).toBeLessThan(5_000);
 	});
+});
+
+describe('a weak passphrase given to the CLI without a terminal', () => {
+	let gateway: string;
+	beforeAll(async () => {
+		gateway = path.join(tempDir(), 'gateway');
+		await generateDemo({dir: gateway, tenants: 1, scale: 'small', seed: 12});
+	}, 120_000);
+
+	test('from a file or the environment: the backup is made, with one warning line on stderr', () => {
+		const dest = tempDir();
+		const weakFile = path.join(dest, 'weak.txt');
+		fs.writeFileSync(weakFile, 'abc\n');
+		const weak = runCli(['backup', 'create', '--data-dir', gateway, '--dest', dest, '--passphrase-file', weakFile, '--name', 'weak', '--categories', 'tools']);
+		expect(weak.code).toBe(0);
+		expect(weak.stderr).toBe('lifeboat: warning: the passphrase is weak (only 3 characters; use 12 or more); whoever holds the backup can try to guess it\n');
+		expect(fs.existsSync(path.join(dest, 'weak.zip.enc'))).toBe(true);
+
+		const strong = runCli(['backup', 'create', '--data-dir', gateway, '--dest', dest, '--encrypt', '--name', 'strong', '--categories', 'tools'], {
+			env: {LIFEBOAT_BACKUP_PASSPHRASE: 'correct horse battery'},
+		});
+		expect(strong.code).toBe(0);
+		expect(strong.stderr).toBe('');
+
+		// Reading a backup never rates its passphrase.
+		const verify = runCli(['backup', 'verify', path.join(dest, 'weak.zip.enc'), '--passphrase-file', weakFile]);
+		expect(verify.code).toBe(0);
+		expect(verify.stderr).toBe('');
+	}, 120_000);
 });
