@@ -49,8 +49,6 @@ function applyKey({value, cursor}: Edit, input: string, key: Key): {edit: Edit; 
 	if (key.leftArrow) return {edit: {value, cursor: Math.max(0, cursor - 1)}, alike: cursor > 0};
 	if (key.rightArrow) return {edit: {value, cursor: Math.min(chars.length, cursor + 1)}, alike: true};
 	if (key.ctrl && input === 'u') return {edit: {value: '', cursor: 0}, alike: false};
-	if (key.ctrl && input === 'a') return {edit: {value, cursor: 0}, alike: false};
-	if (key.ctrl && input === 'e') return {edit: {value, cursor: chars.length}, alike: false};
 	if (key.upArrow || key.downArrow || key.tab || (key.ctrl && input === 'c')) return keep;
 	// Other control keys type nothing here; ink-text-input would type their letter.
 	if (key.ctrl || key.meta) return {...keep, alike: input === ''};
