@@ -80,16 +80,68 @@ export function matchCommand(input: string, key: Key, handled: readonly CommandN
 	});
 }
 
-/** Routes key presses to a screen's handlers through the binding table. */
+export type KeyPress = {readonly input: string; readonly key: Key};
+
+const NO_KEY: Key = {
+	upArrow: false,
+	downArrow: false,
+	leftArrow: false,
+	rightArrow: false,
+	pageDown: false,
+	pageUp: false,
+	home: false,
+	end: false,
+	return: false,
+	escape: false,
+	ctrl: false,
+	shift: false,
+	tab: false,
+	backspace: false,
+	delete: false,
+	meta: false,
+	super: false,
+	hyper: false,
+	capsLock: false,
+	numLock: false,
+};
+
+/** One character of a chunk as Ink would have reported it had it arrived alone. */
+function keyOfChar(char: string): KeyPress {
+	if (char === '\r') return {input: '', key: {...NO_KEY, return: true}};
+	if (char === '\t') return {input: '', key: {...NO_KEY, tab: true}};
+	if (char === '\u007F') return {input: '', key: {...NO_KEY, delete: true}};
+	if (char === '\b') return {input: '', key: {...NO_KEY, backspace: true}};
+	const code = char.codePointAt(0)!;
+	if (code >= 1 && code <= 26 && char !== '\n') return {input: String.fromCodePoint(code + 96), key: {...NO_KEY, ctrl: true}};
+	return {input: char, key: {...NO_KEY, shift: /^[A-Z]$/.test(char)}};
+}
+
+/**
+ * The key presses one Ink input event stands for. Ink 6.8 hands plain text that arrived in one
+ * read to useInput as one string ("jj", "?\r", a pasted line); escape sequences (arrows, Esc)
+ * always come alone. Outside a text field every character is a key of its own, applied in order.
+ */
+export function splitKeys(input: string, key: Key): KeyPress[] {
+	const chars = [...input];
+	const plain = !key.ctrl && !key.meta && !key.escape && !key.return && !key.tab && !key.backspace && !key.delete;
+	if (chars.length <= 1 || !plain) return [{input, key}];
+	return chars.map(keyOfChar);
+}
+
+/** Routes key presses to a screen's handlers through the binding table, one key at a time. */
 export function useCommands(handlers: CommandHandlers, options: {isActive?: boolean; textEntry?: boolean} = {}): void {
 	const latest = useRef(handlers);
 	latest.current = handlers;
 	useInput(
 		(input, key) => {
-			const current = latest.current;
-			const handled = (Object.keys(current) as CommandName[]).filter(name => current[name]);
-			const name = matchCommand(input, key, handled, options.textEntry);
-			if (name) current[name]?.();
+			for (const press of splitKeys(input, key)) {
+				// Each key sees the handlers as the previous one left them (a screen re-renders in between
+				// only when keys arrive in separate reads).
+				const current = latest.current;
+				const handled = (Object.keys(current) as CommandName[]).filter(name => current[name]);
+				const name = matchCommand(press.input, press.key, handled, options.textEntry);
+				if (name) current[name]?.();
+			}
 		},
 		{isActive: options.isActive ?? true},
 	);

@@ -37,8 +37,17 @@ describe.skipIf(!HAVE_TMUX)('backup create --encrypt on a terminal', () => {
 		session = new TmuxSession();
 		session.start(consoleCommand(args).replace(/^env /, 'env -u LIFEBOAT_BACKUP_PASSPHRASE '));
 		await session.waitFor('Passphrase (to encrypt the backup):');
+		// A weak one needs y; n asks for another.
+		await session.type('abc', {echo: false});
+		await session.key('Enter');
+		await session.waitFor('Strength: weak (only 3 characters; use 12 or more)');
+		await session.waitFor('Weak passphrase — press y to use it anyway, n to change it:');
+		await session.key('n');
+		await session.waitFor(screen => screen.split('Passphrase (to encrypt the backup):').length === 3);
 		await session.type('first try', {echo: false});
 		await session.key('Enter');
+		await session.waitFor('Strength: weak (only 9 characters; use 12 or more)');
+		await session.key('y');
 		await session.waitFor('Repeat passphrase:');
 		await session.type('second try', {echo: false});
 		await session.key('Enter');
@@ -46,6 +55,7 @@ describe.skipIf(!HAVE_TMUX)('backup create --encrypt on a terminal', () => {
 		expect(mismatch).toContain('lifeboat: The passphrases do not match');
 		expect(mismatch).toContain('EXIT=2');
 		expect(mismatch).not.toContain('first try');
+		expect(mismatch).not.toContain('abc');
 		expect(fs.existsSync(dest) ? fs.readdirSync(dest) : []).toEqual([]);
 		session.kill();
 
@@ -54,6 +64,7 @@ describe.skipIf(!HAVE_TMUX)('backup create --encrypt on a terminal', () => {
 		await session.waitFor('Passphrase (to encrypt the backup):');
 		await session.type(PASS, {echo: false});
 		await session.key('Enter');
+		await session.waitFor('Strength: strong');
 		await session.waitFor('Repeat passphrase:');
 		await session.type(PASS, {echo: false});
 		await session.key('Enter');

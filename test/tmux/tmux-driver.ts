@@ -98,6 +98,17 @@ export class TmuxSession {
 		}
 	}
 
+	/**
+	 * Several keys (tmux key names, or text) in ONE send-keys, so they reach the program in one
+	 * write, as fast typing or a paste does; sent on a settled screen, then waits for it to settle.
+	 * `literal` sends the text as is (no key names).
+	 */
+	async keysAtOnce(keys: string[], {literal = false}: {literal?: boolean} = {}): Promise<void> {
+		const before = await this.settle();
+		this.tmux(['send-keys', '-t', this.name, ...(literal ? ['-l'] : []), ...keys]);
+		await this.settle(before);
+	}
+
 	/** The visible screen as text (no-break spaces shown as spaces). */
 	screen(): string {
 		return this.tmux(['capture-pane', '-p', '-t', this.name]).replaceAll('\u00A0', ' ');

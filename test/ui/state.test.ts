@@ -36,13 +36,13 @@ describe('create wizard reducer', () => {
 		expect(state.step).toBe('passphrase');
 		state = run(state, {type: 'submit'});
 		expect(state.error).toMatch(/must not be empty/);
-		state = run(state, {type: 'edit', field: 'passphrase', value: 'one'}, {type: 'submit'}, {type: 'edit', field: 'passphraseConfirm', value: 'two'}, {type: 'submit'});
+		state = run(state, {type: 'edit', field: 'passphrase', value: 'one two three'}, {type: 'submit'}, {type: 'edit', field: 'passphraseConfirm', value: 'two three four'}, {type: 'submit'});
 		expect(state).toMatchObject({step: 'passphrase', passphrase: '', passphraseConfirm: '', error: expect.stringMatching(/do not match/)});
-		state = run(state, {type: 'edit', field: 'passphrase', value: 'one'}, {type: 'submit'}, {type: 'edit', field: 'passphraseConfirm', value: 'one'}, {type: 'submit'});
+		state = run(state, {type: 'edit', field: 'passphrase', value: 'one two three'}, {type: 'submit'}, {type: 'edit', field: 'passphraseConfirm', value: 'one two three'}, {type: 'submit'});
 		expect(state.step).toBe('destination');
 		expect(outputPath(state)).toBe(path.resolve('/backups/nightly.tar.gz.enc'));
-		expect(backupOptions(state, '/data', 'one').passphrase).toBe('one');
-		expect(JSON.stringify(reviewLines(state))).not.toContain('one"');
+		expect(backupOptions(state, '/data', 'one two three').passphrase).toBe('one two three');
+		expect(JSON.stringify(reviewLines(state))).not.toContain('one two three');
 		// Esc from the destination goes back to the first passphrase prompt, not the second.
 		state = run(state, {type: 'back'});
 		expect(state).toMatchObject({step: 'passphrase', passphrase: ''});

@@ -1,7 +1,7 @@
 import {Box, Text, useInput} from 'ink';
 import {useState, type ReactNode} from 'react';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
-import {BINDINGS, helpText, type CommandName} from '../keys.js';
+import {BINDINGS, helpText, splitKeys, type CommandName} from '../keys.js';
 import {useTheme} from '../theme.js';
 import {StatusLine, type Status} from './StatusLine.js';
 
@@ -28,8 +28,9 @@ export function Frame({
 	const theme = useTheme();
 	const [help, setHelp] = useState(false);
 	useInput(
-		input => {
-			if (input === '?') setHelp(shown => !shown);
+		(input, key) => {
+			// "?" may arrive with other keys in one read ("?\r"): each counts.
+			for (const press of splitKeys(input, key)) if (press.input === '?') setHelp(shown => !shown);
 		},
 		{isActive: !textEntry},
 	);

@@ -1,12 +1,16 @@
 import {Box, Text} from 'ink';
-import {useState} from 'react';
+import SelectInput from 'ink-select-input';
+import {useRef, type ReactNode} from 'react';
 import {useCommands} from '../keys.js';
-import {initialWindow, listMoveCommands} from '../state/list-window.js';
 import {useTheme} from '../theme.js';
+import {Pointer, useListWindow} from './SelectList.js';
 
 export type MultiItem = {value: string; label: string; hint?: string};
 
-/** Checkbox list: Space toggles, a toggles all, Enter confirms (at least one must be ticked). */
+/**
+ * Checkbox list on ink-select-input's item rendering: Space toggles, a toggles all, Enter
+ * confirms (at least one must be ticked). Keys are handled here, as in SelectList.
+ */
 export function MultiSelectList({
 	items,
 	selected,
@@ -24,37 +28,59 @@ export function MultiSelectList({
 }) {
 	const theme = useTheme();
 	const rowsInView = Math.max(1, items.length > height ? height - 1 : height);
-	const [window, setWindow] = useState(initialWindow);
-	const current = items[window.cursor];
+	const {window, move, cursor, armed, disarm} = useListWindow(items.length, rowsInView);
+	// The ticks as the last key left them: Space twice in one read toggles twice.
+	const ticks = useRef(selected);
+	const given = useRef(selected);
+	if (given.current !== selected) {
+		given.current = selected;
+		ticks.current = selected;
+	}
+	const change = (next: Set<string>) => {
+		ticks.current = next;
+		onChange(next);
+	};
 	useCommands(
 		{
-			...listMoveCommands(setWindow, items.length, rowsInView),
+			...move,
 			toggle: () => {
-				if (!current) return;
-				const next = new Set(selected);
+				const current = items[cursor()];
+				if (!armed.current || !current) return;
+				const next = new Set(ticks.current);
 				if (next.has(current.value)) next.delete(current.value);
 				else next.add(current.value);
-				onChange(next);
+				change(next);
 			},
-			toggleAll: () => onChange(selected.size === items.length ? new Set() : new Set(items.map(item => item.value))),
-			select: onSubmit,
+			toggleAll: () => {
+				if (armed.current) change(ticks.current.size === items.length ? new Set() : new Set(items.map(item => item.value)));
+			},
+			select: () => {
+				if (!armed.current) return;
+				disarm();
+				onSubmit();
+			},
 		},
 		{isActive},
 	);
 	const visible = items.slice(window.offset, window.offset + rowsInView);
+	const draw = (item: MultiItem, isCursor: boolean): ReactNode => (
+		<Text color={isCursor ? theme.selected : undefined} bold={isCursor} wrap="truncate">
+			{selected.has(item.value) ? '[x] ' : '[ ] '}
+			{item.label}
+			{item.hint ? <Text dimColor>{'  ' + item.hint}</Text> : ''}
+		</Text>
+	);
 	return (
 		<Box flexDirection="column">
-			{visible.map((item, index) => {
-				const isCursor = window.offset + index === window.cursor;
-				return (
-					<Text key={item.value} color={isCursor ? theme.selected : undefined} bold={isCursor} wrap="truncate">
-						{isCursor ? '› ' : '  '}
-						{selected.has(item.value) ? '[x] ' : '[ ] '}
-						{item.label}
-						{item.hint ? <Text dimColor>{'  ' + item.hint}</Text> : ''}
-					</Text>
-				);
-			})}
+			<SelectInput
+				key={`${window.offset}:${window.cursor}`}
+				items={visible.map((item, index) => ({key: item.value, label: item.label, value: window.offset + index, row: item, draw}))}
+				limit={rowsInView}
+				initialIndex={window.cursor - window.offset}
+				isFocused={false}
+				indicatorComponent={Pointer}
+				itemComponent={Row as never}
+			/>
 			{items.length > rowsInView ? (
 				<Text dimColor>
 					{'  '}
@@ -63,4 +89,8 @@ export function MultiSelectList({
 			) : undefined}
 		</Box>
 	);
+}
+
+function Row({row, draw, isSelected = false}: {row: MultiItem; draw: (row: MultiItem, selected: boolean) => ReactNode; isSelected?: boolean}) {
+	return <>{draw(row, isSelected)}</>;
 }

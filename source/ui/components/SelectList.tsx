@@ -1,15 +1,23 @@
 import {Box, Text} from 'ink';
-import {useEffect, useState, type ReactNode} from 'react';
+import SelectInput from 'ink-select-input';
+import {useEffect, useLayoutEffect, useRef, useState, type ReactNode} from 'react';
 import {useCommands} from '../keys.js';
-import {clampWindow, initialWindow, listMoveCommands, moveTo} from '../state/list-window.js';
+import {clampWindow, initialWindow, moveBy, moveTo, type ListMove, type ListWindow} from '../state/list-window.js';
 import {useTheme} from '../theme.js';
 import {formatCount} from '../../core/format.js';
 
 export type ListItem<T> = {key: string; label: string; value: T; hint?: string; disabled?: boolean};
 
 /**
- * A keyboard list that renders only the rows in view. `renderRow` draws custom rows (tables);
- * by default a row is "› label  hint".
+ * A keyboard list drawn by ink-select-input, rendering only the rows in view. `renderRow` draws
+ * custom rows (tables); by default a row is "› label  hint".
+ *
+ * ink-select-input draws the rows (its `limit`, `indicatorComponent` and `itemComponent`), but
+ * its own key handling is left off (`isFocused={false}`): it reads each key against the props
+ * of its last render, so two keys in one read move once; it wraps around instead of scrolling,
+ * has no disabled rows, no PgUp/PgDn/g/G, and picks a row on a digit. Here the cursor and scroll
+ * offset live in `state/list-window` (held in a ref, so every key of a chunk is applied in
+ * order), and the library is handed the window's rows with the cursor row as its selection.
  */
 export function SelectList<T>({
 	items,
@@ -31,10 +39,7 @@ export function SelectList<T>({
 	const theme = useTheme();
 	const showPosition = items.length > height;
 	const rowsInView = Math.max(1, showPosition ? height - 1 : height);
-	const [window, setWindow] = useState(() => moveTo(initialWindow, initialIndex, items.length, rowsInView));
-	useEffect(() => {
-		setWindow(current => clampWindow(current, items.length, rowsInView));
-	}, [items.length, rowsInView]);
+	const {window, move, cursor, armed, disarm} = useListWindow(items.length, rowsInView, initialIndex);
 	const current = items[window.cursor];
 	useEffect(() => {
 		if (current) onHighlight?.(current, window.cursor);
@@ -42,29 +47,41 @@ export function SelectList<T>({
 	}, [current?.key]);
 	useCommands(
 		{
-			...listMoveCommands(setWindow, items.length, rowsInView),
+			...move,
 			select: () => {
-				if (current && !current.disabled) onSelect?.(current, window.cursor);
+				if (!armed.current) return;
+				const index = cursor();
+				const item = items[index];
+				if (!item || item.disabled) return;
+				// Keys after this Enter wait for the next frame: they belong to what it opens.
+				disarm();
+				onSelect?.(item, index);
 			},
 		},
 		{isActive},
 	);
 	const visible = items.slice(window.offset, window.offset + rowsInView);
+	const draw = (item: ListItem<T>, selected: boolean): ReactNode =>
+		renderRow ? (
+			renderRow(item, selected)
+		) : (
+			<Text color={selected ? theme.selected : undefined} bold={selected} dimColor={item.disabled} wrap="truncate">
+				{item.label}
+				{item.hint ? <Text dimColor>{'  ' + item.hint}</Text> : ''}
+			</Text>
+		);
 	return (
 		<Box flexDirection="column">
-			{visible.map((item, index) => {
-				const selected = window.offset + index === window.cursor;
-				if (renderRow) return <Box key={item.key}>{renderRow(item, selected)}</Box>;
-				return (
-					<Box key={item.key}>
-						<Text color={selected ? theme.selected : undefined} bold={selected} dimColor={item.disabled} wrap="truncate">
-							{selected ? '› ' : '  '}
-							{item.label}
-							{item.hint ? <Text dimColor>{'  ' + item.hint}</Text> : ''}
-						</Text>
-					</Box>
-				);
-			})}
+			<SelectInput
+				// A fresh instance per window position: the library keeps its own selection, seeded from initialIndex.
+				key={`${window.offset}:${window.cursor}`}
+				items={visible.map((item, index) => ({key: item.key, label: item.label, value: window.offset + index, row: item, draw}))}
+				limit={rowsInView}
+				initialIndex={window.cursor - window.offset}
+				isFocused={false}
+				indicatorComponent={renderRow ? NoIndicator : Pointer}
+				itemComponent={Row as never}
+			/>
 			{showPosition ? (
 				<Text dimColor wrap="truncate">
 					{'  '}
@@ -73,4 +90,82 @@ export function SelectList<T>({
 			) : undefined}
 		</Box>
 	);
+}
+
+/** ink-select-input's indicator: "› " on the cursor row, in the theme's colour. */
+export function Pointer({isSelected = false}: {isSelected?: boolean}) {
+	const theme = useTheme();
+	return (
+		<Text color={isSelected ? theme.selected : undefined} bold={isSelected}>
+			{isSelected ? '› ' : '  '}
+		</Text>
+	);
+}
+
+/** Custom rows (tables) draw their own marker. */
+export function NoIndicator() {
+	return null;
+}
+
+/** ink-select-input's item: the row is drawn by the list that handed it over. */
+function Row<R>({row, draw, isSelected = false}: {row: R; draw: (row: R, selected: boolean) => ReactNode; isSelected?: boolean}) {
+	return <>{draw(row, isSelected)}</>;
+}
+
+export type ListWindowControls = {
+	window: ListWindow;
+	/** The moves, for useCommands. */
+	move: Record<ListMove, () => void>;
+	/** The cursor as the last key left it. */
+	cursor: () => number;
+	/** False until the list has been drawn with its rows, and after `disarm` until the next frame. */
+	armed: {readonly current: boolean};
+	/** Ignores keys until the list has been drawn again (after an Enter: they belong to what it opens). */
+	disarm: () => void;
+};
+
+/**
+ * The cursor and scroll offset of a windowed list. Every key is applied to the latest window
+ * (a ref), not to the last render's, so keys that arrive in one read all count. Keys that
+ * arrive before the list was drawn with its rows (while a step loads) are dropped.
+ */
+export function useListWindow(count: number, rowsInView: number, initialIndex = 0): ListWindowControls {
+	const [window, setWindow] = useState(() => moveTo(initialWindow, initialIndex, count, rowsInView));
+	const latest = useRef(window);
+	const armed = useRef(false);
+	const update = (next: ListWindow) => {
+		latest.current = next;
+		setWindow(next);
+	};
+	useEffect(() => {
+		update(clampWindow(latest.current, count, rowsInView));
+	}, [count, rowsInView]);
+	// Drawn with its rows: from now on keys act on what the operator sees.
+	useEffect(() => {
+		armed.current = count > 0;
+	});
+	// A list that has left the screen ignores keys still addressed to it.
+	useLayoutEffect(
+		() => () => {
+			armed.current = false;
+		},
+		[],
+	);
+	const step = (how: ListMove) => () => {
+		if (armed.current) update(moveBy(latest.current, how, count, rowsInView));
+	};
+	const move = {
+		up: step('up'),
+		down: step('down'),
+		pageUp: step('pageUp'),
+		pageDown: step('pageDown'),
+		first: step('first'),
+		last: step('last'),
+	};
+	const disarm = () => {
+		armed.current = false;
+		// Draw again even if the Enter changed nothing, so the list is armed after that frame.
+		update({...latest.current});
+	};
+	return {window, move, cursor: () => latest.current.cursor, armed, disarm};
 }

@@ -1,13 +1,18 @@
 import {Text, useInput} from 'ink';
-import {useRef, useState} from 'react';
-import {useTheme} from '../theme.js';
-
-type Edit = {value: string; cursor: number};
+import InkTextInput from 'ink-text-input';
+import {useEffect, useRef, useState} from 'react';
+import {applyInput, type Edit} from '../state/text-edit.js';
 
 /**
- * A one-line text input that owns its text. Every key is applied to the latest text held in a
- * ref, not to the last rendered props, so fast typing over SSH (or keys arriving faster than
- * React renders) never drops a character of a passphrase.
+ * A one-line text input drawn by ink-text-input (value, `mask`, placeholder, cursor), with the
+ * text owned here.
+ *
+ * ink-text-input applies each key to the props of its last render: two reads that arrive before
+ * React re-renders lose the first ("abc" then "def" gives "def"), a read holding "secret\r" types
+ * the carriage return instead of submitting, and Ctrl+U types a "u". So every key is applied here,
+ * in order, to the latest text held in a ref (state/text-edit), and the library's own results are
+ * ignored. Its cursor follows the same keys; whenever it could not have followed (a stale read, a
+ * key it handles differently), it is drawn afresh, which puts its cursor, and ours, at the end.
  */
 export function TextInput({
 	initialValue = '',
@@ -24,58 +29,39 @@ export function TextInput({
 	placeholder?: string;
 	focus?: boolean;
 }) {
-	const theme = useTheme();
 	const [view, setView] = useState<Edit>({value: initialValue, cursor: [...initialValue].length});
+	// Bumped to draw ink-text-input afresh when its cursor may differ from ours.
+	const [generation, setGeneration] = useState(0);
 	const latest = useRef(view);
-	const apply = (next: Edit) => {
-		const changed = next.value !== latest.current.value;
-		latest.current = next;
-		setView(next);
-		if (changed) onChange?.(next.value);
-	};
+	// True once React has re-rendered after the last key: ink-text-input then reads current props.
+	const fresh = useRef(false);
+	useEffect(() => {
+		fresh.current = true;
+	});
 	useInput(
 		(input, key) => {
-			const {value, cursor} = latest.current;
-			const chars = [...value];
-			if (key.return) {
-				onSubmit(value);
-				return;
+			const stale = !fresh.current;
+			fresh.current = false;
+			const before = latest.current;
+			const result = applyInput(before, input, key);
+			let edit = result.edit;
+			if (stale || !result.alike) {
+				edit = {value: edit.value, cursor: [...edit.value].length};
+				setGeneration(value => value + 1);
 			}
-			if (key.backspace || key.delete) {
-				if (cursor > 0) apply({value: [...chars.slice(0, cursor - 1), ...chars.slice(cursor)].join(''), cursor: cursor - 1});
-				return;
-			}
-			if (key.leftArrow) return apply({value, cursor: Math.max(0, cursor - 1)});
-			if (key.rightArrow) return apply({value, cursor: Math.min(chars.length, cursor + 1)});
-			if (key.ctrl && input === 'u') return apply({value: '', cursor: 0});
-			if (key.ctrl && input === 'a') return apply({value, cursor: 0});
-			if (key.ctrl && input === 'e') return apply({value, cursor: chars.length});
-			if (key.ctrl || key.meta || key.escape || key.upArrow || key.downArrow || key.tab || key.pageUp || key.pageDown) return;
-			// Typed or pasted text; control characters and line breaks are not part of a line.
-			const typed = [...input.replace(/[\u0000-\u001F\u007F]/g, '')];
-			if (typed.length === 0) return;
-			apply({value: [...chars.slice(0, cursor), ...typed, ...chars.slice(cursor)].join(''), cursor: cursor + typed.length});
+			latest.current = edit;
+			setView({...edit});
+			if (edit.value !== before.value) onChange?.(edit.value);
+			if (result.submit) onSubmit(edit.value);
 		},
 		{isActive: focus},
 	);
-	const chars = [...view.value].map(char => (mask ? mask : char));
-	if (chars.length === 0 && placeholder) {
-		return <Text dimColor>{placeholder}</Text>;
-	}
-	const before = chars.slice(0, view.cursor).join('');
-	const at = chars[view.cursor] ?? ' ';
-	const after = chars.slice(view.cursor + 1).join('');
 	return (
 		<Text wrap="truncate-start">
-			{before}
-			{focus ? (
-				<Text inverse color={theme.accent}>
-					{theme.color ? at : at === ' ' ? '_' : at}
-				</Text>
-			) : (
-				at
-			)}
-			{after}
+			<InkTextInput key={generation} value={view.value} mask={mask} placeholder={placeholder} focus={focus} onChange={ignore} />
 		</Text>
 	);
 }
+
+/** The library's own idea of the text (read against stale props) is not used. */
+function ignore(): void {}

@@ -21,8 +21,10 @@ import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
 import {readPassphraseFile} from '../../core/backup/passphrase-file.js';
+import {describeStrength, passphraseStrength} from '../../core/crypto/passphrase-strength.js';
 import {backupOptions, createWizardReducer, initialCreateState, outputPath, reviewLines, type CreateStep, type Encryption} from '../state/create-wizard.js';
 import {fitPath} from '../text-fit.js';
+import {useTheme} from '../theme.js';
 import {VerifyPanel} from './VerifyPanel.js';
 
 const STEP_TITLES: Record<CreateStep, string> = {
@@ -49,13 +51,16 @@ const FORMAT_LABELS: Record<ArchiveFormat, string> = {zip: 'zip (default)', 'tar
 export function CreateWizard() {
 	const {gateway, nav} = useConsole();
 	const {columns, rows} = useTerminalSize();
+	const theme = useTheme();
 	const [state, dispatch] = useReducer(createWizardReducer, {destDir: gateway.backupDir, name: defaultBackupName(new Date())}, initialCreateState);
 	const [picked, setPicked] = useState<Set<string>>(new Set());
 	const summary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir]);
 	const backup = useCreateBackup();
 	const verify = useVerify();
 
-	const textEntry = TEXT_STEPS.has(state.step);
+	// Asking about a weak passphrase: y and n are answers, not typed text.
+	const askWeak = state.step === 'passphrase' && state.weakPassphrase === 'ask';
+	const textEntry = TEXT_STEPS.has(state.step) && !askWeak;
 	const listHeight = Math.max(3, rows - 8);
 	const back = () => {
 		if (state.step === 'scope' || state.step === 'result') nav.home();
@@ -79,7 +84,10 @@ export function CreateWizard() {
 
 	const handlers: Partial<Record<CommandName, () => void>> = {};
 	if (state.step === 'running') handlers.cancel = backup.cancel;
-	else handlers.back = back;
+	else if (askWeak) {
+		handlers.yes = () => dispatch({type: 'weak', use: true});
+		handlers.no = () => dispatch({type: 'weak', use: false});
+	} else handlers.back = back;
 	if (state.step === 'review') handlers.select = start;
 	useCommands(handlers, {textEntry});
 
@@ -155,16 +163,26 @@ export function CreateWizard() {
 		case 'passphrase':
 		case 'passphrase-confirm': {
 			const confirm = state.step === 'passphrase-confirm';
-			commands = ['select', 'back'];
+			commands = askWeak ? ['yes', 'no'] : ['select', 'back'];
+			const strength = `Strength: ${describeStrength(passphraseStrength(state.passphrase))}`;
 			body = (
-				<TextField
-					key={state.step}
-					label={confirm ? 'Type the passphrase again' : 'Passphrase (needed to restore; it cannot be recovered)'}
-					initialValue={confirm ? state.passphraseConfirm : state.passphrase}
-					mask="*"
-					onChange={value => dispatch({type: 'edit', field: confirm ? 'passphraseConfirm' : 'passphrase', value})}
-					onSubmit={() => dispatch({type: 'submit'})}
-				/>
+				<Box flexDirection="column">
+					<TextField
+						key={state.step}
+						label={confirm ? 'Type the passphrase again' : 'Passphrase (needed to restore; it cannot be recovered)'}
+						initialValue={confirm ? state.passphraseConfirm : state.passphrase}
+						mask="*"
+						hint={confirm || state.passphrase === '' ? undefined : strength}
+						isActive={!askWeak}
+						onChange={value => dispatch({type: 'edit', field: confirm ? 'passphraseConfirm' : 'passphrase', value})}
+						onSubmit={() => dispatch({type: 'submit'})}
+					/>
+					{askWeak ? (
+						<Text bold color={theme.warn} wrap="wrap">
+							Weak passphrase — press y to use it anyway, n to change it
+						</Text>
+					) : undefined}
+				</Box>
 			);
 			break;
 		}

@@ -2,6 +2,7 @@ import {archiveExtension, ENCRYPTED_SUFFIX, type ArchiveFormat} from '../../core
 import type {CreateBackupOptions} from '../../core/backup/create-backup.js';
 import {resolveCategories} from '../../core/backup/create-backup.js';
 import {categorySpec, type CategoryId} from '../../core/store/schema.js';
+import {passphraseStrength} from '../../core/crypto/passphrase-strength.js';
 import path from 'node:path';
 
 /**
@@ -40,6 +41,8 @@ export type CreateWizardState = {
 	passphraseFile: string;
 	destDir: string;
 	name: string;
+	/** A weak passphrase was submitted: 'ask' waits for y/n; 'accepted' once the operator said yes. */
+	weakPassphrase?: 'ask' | 'accepted' | undefined;
 	error?: string | undefined;
 };
 
@@ -51,6 +54,7 @@ export type CreateAction =
 	| {type: 'encryption'; encryption: Encryption}
 	| {type: 'edit'; field: 'passphrase' | 'passphraseConfirm' | 'passphraseFile' | 'destDir' | 'name'; value: string}
 	| {type: 'submit'}
+	| {type: 'weak'; use: boolean}
 	| {type: 'back'}
 	| {type: 'start'}
 	| {type: 'finished'}
@@ -92,10 +96,17 @@ export function createWizardReducer(state: CreateWizardState, action: CreateActi
 		}
 		case 'encryption': {
 			const step = action.encryption === 'none' ? 'destination' : action.encryption === 'passphrase' ? 'passphrase' : 'passphrase-file';
-			return go({...state, encryption: action.encryption, passphrase: '', passphraseConfirm: ''}, step);
+			return go({...state, encryption: action.encryption, passphrase: '', passphraseConfirm: '', weakPassphrase: undefined}, step);
 		}
-		case 'edit':
-			return {...state, [action.field]: action.value, error: undefined};
+		case 'edit': {
+			// A yes to a weak passphrase holds for that text only.
+			const weak = action.field === 'passphrase' ? {weakPassphrase: undefined} : {};
+			return {...state, ...weak, [action.field]: action.value, error: undefined};
+		}
+		case 'weak':
+			if (state.step !== 'passphrase' || state.weakPassphrase !== 'ask') return state;
+			if (!action.use) return {...state, weakPassphrase: undefined};
+			return go({...state, weakPassphrase: 'accepted', passphraseConfirm: ''}, 'passphrase-confirm');
 		case 'submit':
 			return submit(state);
 		case 'back': {
@@ -105,7 +116,7 @@ export function createWizardReducer(state: CreateWizardState, action: CreateActi
 			// Never step back into the second passphrase prompt: start the pair again.
 			if (previous === 'passphrase-confirm') previous = history.pop();
 			if (!previous) return state;
-			const cleared = previous === 'passphrase' || previous === 'encryption' ? {passphrase: '', passphraseConfirm: ''} : {};
+			const cleared = previous === 'passphrase' || previous === 'encryption' ? {passphrase: '', passphraseConfirm: '', weakPassphrase: undefined} : {};
 			return {...state, ...cleared, step: previous, history, error: undefined};
 		}
 		case 'start':
@@ -123,10 +134,11 @@ function submit(state: CreateWizardState): CreateWizardState {
 	switch (state.step) {
 		case 'passphrase':
 			if (state.passphrase.length === 0) return {...state, error: 'The passphrase must not be empty'};
+			if (passphraseStrength(state.passphrase).level === 'weak' && state.weakPassphrase !== 'accepted') return {...state, weakPassphrase: 'ask'};
 			return go({...state, passphraseConfirm: ''}, 'passphrase-confirm');
 		case 'passphrase-confirm':
 			if (state.passphraseConfirm !== state.passphrase) {
-				return {...state, step: 'passphrase', history: state.history.slice(0, -1), passphrase: '', passphraseConfirm: '', error: 'The passphrases do not match; type it again'};
+				return {...state, step: 'passphrase', history: state.history.slice(0, -1), passphrase: '', passphraseConfirm: '', weakPassphrase: undefined, error: 'The passphrases do not match; type it again'};
 			}
 			return go(state, 'destination');
 		case 'passphrase-file':
@@ -168,7 +180,8 @@ export function plannedCategories(state: CreateWizardState): CategoryId[] {
 export function reviewLines(state: CreateWizardState): Array<[string, string]> {
 	const categories = plannedCategories(state);
 	const categoryText = state.scope === 'all' ? `everything (${categories.length} categories)` : categories.map(id => categorySpec(id).label).join(', ');
-	const encryption = state.encryption === 'none' ? 'none' : state.encryption === 'passphrase' ? 'passphrase (typed, AES-256-GCM)' : `passphrase from ${state.passphraseFile}`;
+	const typed = `passphrase (typed, ${passphraseStrength(state.passphrase).level}, AES-256-GCM)`;
+	const encryption = state.encryption === 'none' ? 'none' : state.encryption === 'passphrase' ? typed : `passphrase from ${state.passphraseFile}`;
 	return [
 		['Categories', categoryText],
 		['Tenants', state.tenant ?? 'all tenants'],
