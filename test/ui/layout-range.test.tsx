@@ -54,6 +54,18 @@ function editLive(choice: GatewayChoice) {
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * Waits until no new frame is drawn across a settle: the frame measures its body after drawing
+ * and may draw once more (the "… N more lines" row), after the first settle.
+ */
+async function quiet(rendered: Rendered): Promise<void> {
+	let mark;
+	do {
+		mark = rendered.frameCount();
+		await settled();
+	} while (rendered.frameCount() !== mark);
+}
+
 /** Every check on one frame; returns the problems found (empty when the frame is clean). */
 function problems(frame: string, columns: number, rows: number, expected: readonly Expected[]): string[] {
 	const found: string[] = [];
@@ -82,24 +94,25 @@ async function everySize(what: string, expected: readonly Expected[], options: {
 	for (const [columns, rows] of SIZES) {
 		const before = composedFrames();
 		rendered.resize(columns, rows);
-		await settled();
+		await quiet(rendered);
 		const views: Array<[string, boolean]> = options.help === false ? [['', false]] : [['', false], [' with ? help', true]];
 		for (const [label, help] of views) {
 			if (help) await rendered.press('?');
-			await settled();
+			await quiet(rendered);
 			if (process.env.LAYOUT_SHOW) console.log(`${what}${label} at ${columns}x${rows}\n${rendered.frame()}`);
 			found.push(...problems(rendered.frame(), columns, rows, expected).map(problem => `${what}${label} at ${columns}x${rows}: ${problem}`));
 			if (help) {
 				const helpFrame = rendered.frame();
 				if (!/Keys of this screen/.test(helpFrame)) found.push(`${what} at ${columns}x${rows}: ? shows no key help`);
 				await rendered.press('?');
+				await quiet(rendered);
 			}
 		}
 		// The probe saw this frame being composed (else its "no collisions" would mean nothing).
 		expect(composedFrames()).toBeGreaterThan(before);
 	}
 	rendered.resize(80, 24);
-	await settled();
+	await quiet(rendered);
 	return found;
 }
 
@@ -111,6 +124,76 @@ const HOME: Expected[] = [
 ];
 
 describe('layout from 50x16 to 200x60', () => {
+	test('Home at 60x20 and 50x20, on launch and on resize: each line keeps its label and value', async () => {
+		const found: string[] = [];
+		for (const [columns, rows] of [
+			[60, 20],
+			[50, 20],
+		] as const) {
+			app = renderApp(gateway, {columns, rows});
+			const frame = await app.waitFor(text => /Last backup\s+\w/.test(text) && /Size on disk\s+\d/.test(text));
+			found.push(...problems(frame, columns, rows, HOME).map(problem => `launch ${columns}x${rows}: ${problem}`));
+			app.unmount();
+		}
+		app = renderApp(gateway);
+		await app.waitFor(text => /Last backup\s+\w/.test(text) && text.includes('Audit log'));
+		for (const [columns, rows] of [
+			[60, 20],
+			[50, 20],
+		] as const) {
+			app.resize(columns, rows);
+			await quiet(app);
+			found.push(...problems(app.frame(), columns, rows, HOME).map(problem => `resize ${columns}x${rows}: ${problem}`));
+		}
+		expect(found).toEqual([]);
+	});
+
+	test('? lists every key a screen handles, with its meaning, not only the footer', async () => {
+		app = renderApp(gateway, {route: {name: 'browse'}, rows: 40});
+		await app.waitFor('› acme-only');
+		await app.press('?');
+		const frame = await app.waitFor('Keys of this screen');
+		const help = frame.slice(frame.indexOf('Keys of this screen'));
+		for (const [keys, meaning] of [
+			['↑↓/jk', 'move one row'],
+			['PgUp/PgDn', 'move one page'],
+			['g/G', 'first / last row'],
+			['Enter', 'show the details of the highlighted backup'],
+			['v', 'verify: read every file'],
+			['r', 'restore from this backup'],
+			['d', 'delete this backup file'],
+			['c', 'copy this backup'],
+			['f', 'look in another backups folder'],
+			['Esc/q', 'back'],
+			['?', 'show or hide this list of keys'],
+			['Ctrl+C', 'quit the console at once'],
+		]) {
+			expect(help, keys).toMatch(new RegExp(`(^|\\s)${escape(keys)}\\s+${escape(meaning)}`, 'm'));
+		}
+		// The footer keeps its short form.
+		expect(frame).toMatch(/^↑↓\/jk move · Enter select · v verify/m);
+	});
+
+	test('a list uses the rows it has: no "of N" while it fits, and when it pages no row is left empty', async () => {
+		app = renderApp(gateway, {route: {name: 'create'}, rows: 24});
+		await app.waitFor('› Everything');
+		await app.press('j', KEY.enter);
+		let frame = await app.waitFor('[ ] Users');
+		// 18 categories in 24 rows: every one is shown, nothing pages.
+		expect(frame).toContain('[ ] Gateway config');
+		expect(frame).not.toMatch(/of 18/);
+		app.resize(80, 16);
+		await quiet(app);
+		frame = app.frame();
+		const lines = frame.split('\n');
+		expect(frame, frame).toMatch(/1–\d+ of 18/);
+		// Title, step line, margin, rows, position, key line: the list fills every row of the frame.
+		expect(lines).toHaveLength(15);
+		expect(lines.filter(line => line.trim() === '')).toHaveLength(1);
+		const position = lines.findIndex(line => /of 18/.test(line));
+		expect(lines[position + 1]).toMatch(/^↑↓\/jk move/);
+	});
+
 	test('Home', async () => {
 		app = renderApp(gateway);
 		await app.waitFor(frame => frame.includes('Audit log') && /Last backup\s+\w/.test(frame));

@@ -191,7 +191,7 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 					: ['select', 'back'];
 	const count = listing.status === 'done' ? ` · ${formatCount(backups.length)} backup${backups.length === 1 ? '' : 's'}` : '';
 	return (
-		<Frame title={`Browse · ${fitPath(state.destDir, Math.max(10, columns - 40))}${count}`} commands={commands} status={status} textEntry={textEntry}>
+		<Frame title={`Browse · ${fitPath(state.destDir, Math.max(10, columns - 40))}${count}`} commands={commands} status={status} textEntry={textEntry} meanings={BROWSE_MEANINGS}>
 			{body}
 			{prompt ? (
 				<Box key={state.mode} marginTop={1}>
@@ -203,6 +203,12 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 		</Frame>
 	);
 }
+
+/** What the keys do here, for the `?` help. */
+const BROWSE_MEANINGS: Partial<Record<CommandName, string>> = {
+	select: 'show the details of the highlighted backup',
+	back: 'back (from details to the list, from the list to Home)',
+};
 
 type Layout = {name: number; created: number; age: number; kind: number; size: number; enc: number; cats: number};
 

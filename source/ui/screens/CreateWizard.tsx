@@ -265,7 +265,7 @@ export function CreateWizard() {
 	}
 
 	return (
-		<Frame title={`Create backup · ${STEP_TITLES[state.step]}`} commands={commands} status={status} textEntry={textEntry}>
+		<Frame title={`Create backup · ${STEP_TITLES[state.step]}`} commands={commands} status={status} textEntry={textEntry} meanings={state.step === 'review' ? {select: 'start the backup'} : state.step === 'categories' ? {select: 'go on with the ticked categories'} : undefined}>
 			{position >= 0 ? (
 				<Text dimColor>
 					Step {position + 1} of {stepIndex.length}

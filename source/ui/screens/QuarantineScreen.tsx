@@ -159,7 +159,7 @@ export function QuarantineScreen() {
 		: undefined;
 	const title = state.view === 'restores' ? 'Quarantine' : state.view === 'entries' ? `Quarantine · ${state.restoreId}` : `Quarantine · ${state.entryId}`;
 	return (
-		<Frame title={title} commands={commands} status={confirmStatus ?? message}>
+		<Frame title={title} commands={commands} status={confirmStatus ?? message} meanings={{select: state.view === 'restores' ? 'open the highlighted restore' : 'show the entry against the live one'}}>
 			<Box key={state.view} flexDirection="column">
 				{body}
 			</Box>
