@@ -236,6 +236,9 @@ describe('layout from 50x16 to 200x60', () => {
 		const found: string[] = [];
 		await app.waitFor('› acme-only');
 		found.push(...(await everySize('Browse list', [])));
+		await app.press('v');
+		await app.waitFor('✓ Verified', 30_000);
+		found.push(...(await everySize('Browse list, verified', [])));
 		await app.press(KEY.enter);
 		await app.waitFor('Made by');
 		found.push(
@@ -250,7 +253,7 @@ describe('layout from 50x16 to 200x60', () => {
 		expect(found).toEqual([]);
 	});
 
-	test('Restore: pick, categories, target, mode, dry run, conflicts, summary, quarantine', async () => {
+	test('Restore: pick, categories, target, mode, dry run, conflicts, one conflict, summary, quarantine', async () => {
 		app = renderApp(gateway, {route: {name: 'restore'}});
 		const found: string[] = [];
 		await app.waitFor('acme-only.zip');
@@ -284,6 +287,11 @@ describe('layout from 50x16 to 200x60', () => {
 		await app.press(KEY.enter);
 		await app.waitFor('2 conflicts in Agents');
 		found.push(...(await everySize('Restore conflicts', [])));
+		await app.press(KEY.enter);
+		await app.waitFor(/fields? differs?/, 20_000);
+		found.push(...(await everySize('Restore conflict', [])));
+		await app.press(KEY.escape);
+		await app.waitFor('2 conflicts in Agents');
 		await app.press(KEY.escape);
 		await app.waitFor('Additive of acme-only');
 		await app.press('r');
@@ -301,6 +309,12 @@ describe('layout from 50x16 to 200x60', () => {
 		await app.press(KEY.enter);
 		await app.waitFor('Differs');
 		found.push(...(await everySize('Quarantine entries', [])));
+		await app.press(KEY.enter);
+		await app.waitFor(/fields? differs?/);
+		found.push(...(await everySize('Quarantine entry', [])));
+		await app.press('a');
+		await app.waitFor('Accept ');
+		found.push(...(await everySize('Quarantine accept?', [], {help: false})));
 		expect(found).toEqual([]);
 	});
 });

@@ -288,7 +288,7 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	}
 	const name = state.metadata?.name ?? (state.backupPath ? path.basename(state.backupPath) : undefined);
 	return (
-		<Frame title={`Restore · ${TITLES[state.step]}${name && state.step !== 'pick' ? ` · ${name}` : ''}`} commands={commands} status={status} textEntry={textEntry} meanings={{restore: state.mode === 'replace' ? 'replace now (asks you to type a word first)' : 'restore now', back: 'back one step (to change the settings)'}}>
+		<Frame title={`Restore · ${TITLES[state.step]}${name && state.step !== 'pick' ? ` · ${name}` : ''}`} commands={commands} status={status} textEntry={textEntry} meanings={state.step === 'plan' ? {restore: state.mode === 'replace' ? 'replace now (asks you to type a word first)' : 'restore now', back: 'back to the settings'} : undefined}>
 			<Box key={state.step} flexDirection="column">
 				{body}
 			</Box>
