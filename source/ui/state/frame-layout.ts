@@ -49,8 +49,9 @@ export function frameLayout({
 }
 
 /**
- * The help as rows: a heading, then the entries in as many columns as the width allows. When
- * they do not fit in `room` rows, the last row says how many keys are not shown.
+ * The help as rows: a heading, then the entries in as many columns as the width allows (one
+ * column: a long meaning wraps under itself). When they do not fit in `room` rows, the last row
+ * says how many keys are not shown.
  */
 export function helpRows(entries: readonly HelpEntry[], columns: number, room: number): string[] {
 	if (room < 1) return [];
@@ -58,20 +59,35 @@ export function helpRows(entries: readonly HelpEntry[], columns: number, room: n
 	const cells = entries.map(entry => `${entry.keys.padEnd(keysWidth)}  ${entry.description}`);
 	const cellWidth = Math.min(columns, Math.max(...cells.map(cell => [...cell].length)) + 3);
 	const perRow = Math.max(1, Math.floor((columns + 3) / cellWidth));
-	const rows: string[] = [];
-	for (let index = 0; index < cells.length; index += perRow) {
-		rows.push(
+	// Each group is the rows of `perRow` entries: one row, or a wrapped meaning in one column.
+	const groups: string[][] = [];
+	for (let index = 0; index < entries.length; index += perRow) {
+		if (perRow === 1) {
+			const entry = entries[index]!;
+			const indent = keysWidth + 2;
+			const meaning = wrapWords(entry.description, Math.max(1, columns - indent));
+			groups.push(meaning.map((line, at) => fit(`${at === 0 ? entry.keys.padEnd(keysWidth) + '  ' : ' '.repeat(indent)}${line}`, columns).trimEnd()));
+			continue;
+		}
+		groups.push([
 			cells
 				.slice(index, index + perRow)
 				.map(cell => fit(cell, cellWidth - 3))
 				.join('   ')
 				.trimEnd(),
-		);
+		]);
 	}
 	const heading = fit('Keys of this screen (? closes this list)', columns).trimEnd();
-	if (rows.length + 1 <= room) return [heading, ...rows];
+	const total = groups.reduce((sum, group) => sum + group.length, 0);
+	if (total + 1 <= room) return [heading, ...groups.flat()];
 	if (room === 1) return [fit(`Keys of this screen: enlarge the terminal to see all ${cells.length}`, columns).trimEnd()];
-	const shown = rows.slice(0, room - 2);
-	const hidden = cells.length - shown.length * perRow;
+	const shown: string[] = [];
+	let shownEntries = 0;
+	for (const group of groups) {
+		if (shown.length + group.length > room - 2) break;
+		shown.push(...group);
+		shownEntries += perRow;
+	}
+	const hidden = cells.length - shownEntries;
 	return [heading, ...shown, fit(`+${hidden} more keys: enlarge the terminal to see them`, columns).trimEnd()];
 }
