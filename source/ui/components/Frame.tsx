@@ -1,7 +1,8 @@
 import {Box, measureElement, Text, useInput, type DOMElement} from 'ink';
 import {createContext, useContext, useEffect, useRef, useState, type ReactNode} from 'react';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
-import {helpEntries, helpParts, type CommandName} from '../keys.js';
+import {helpEntries} from '../help-keys.js';
+import {helpParts, type CommandName} from '../keys.js';
 import {frameLayout} from '../state/frame-layout.js';
 import {useTheme} from '../theme.js';
 import {StatusLine, statusText, type Status} from './StatusLine.js';

@@ -1,7 +1,5 @@
+import type {HelpEntry} from '../help-keys.js';
 import {fit, wrapJoined, wrapWords} from '../text-fit.js';
-
-/** One row of the `?` help: the keys and what they do on this screen. */
-export type HelpEntry = {keys: string; description: string};
 
 /**
  * How a screen's rows are shared: title, body, help, status, footer. Every part gets an explicit
