@@ -112,7 +112,7 @@ function Body({height, children}: {height: number; children: ReactNode}) {
 		const measured = measureElement(content.current).height;
 		if (measured !== natural) setNatural(measured);
 	});
-	const cut = natural > height && height > 1;
+	const cut = natural > height;
 	const shown = cut ? height - 1 : height;
 	return (
 		<Box flexDirection="column" height={height} flexShrink={0}>
