@@ -149,6 +149,11 @@ export function useCommands(handlers: CommandHandlers, options: {isActive?: bool
 
 /** "↑/k move · Enter select · Esc/q back" for the commands a screen offers. */
 export function helpText(commands: readonly CommandName[], textEntry = false): string {
+	return helpParts(commands, textEntry).join(' · ');
+}
+
+/** The parts of the key line ("↑↓/jk move", "Enter select", …), each kept whole when it wraps. */
+export function helpParts(commands: readonly CommandName[], textEntry = false): string[] {
 	const seen = new Set<string>();
 	const parts: string[] = [];
 	for (const name of commands) {
@@ -162,5 +167,5 @@ export function helpText(commands: readonly CommandName[], textEntry = false): s
 		seen.add(text);
 		parts.push(text);
 	}
-	return parts.join(' · ');
+	return parts;
 }

@@ -22,3 +22,36 @@ export function shortDate(iso: string): string {
 	const pad = (value: number) => String(value).padStart(2, '0');
 	return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
+
+/**
+ * Greedy word wrap to `width` columns, the way a terminal shows it: breaks at spaces, cuts a
+ * word longer than the width. Frame uses it to know how many rows a line takes before drawing.
+ */
+export function wrapWords(text: string, width: number): string[] {
+	const lines: string[] = [];
+	for (const paragraph of text.split('\n')) lines.push(...wrapJoined(paragraph.split(' '), ' ', width));
+	return lines;
+}
+
+/** Joins `parts` with `separator` into lines of at most `width`, never splitting a part that fits. */
+export function wrapJoined(parts: readonly string[], separator: string, width: number): string[] {
+	const max = Math.max(1, width);
+	const lines: string[] = [];
+	let line = '';
+	for (const part of parts) {
+		const joined = line === '' ? part : line + separator + part;
+		if ([...joined].length <= max) {
+			line = joined;
+			continue;
+		}
+		if (line !== '') lines.push(line);
+		let rest = [...part];
+		while (rest.length > max) {
+			lines.push(rest.slice(0, max).join(''));
+			rest = rest.slice(max);
+		}
+		line = rest.join('');
+	}
+	lines.push(line);
+	return lines;
+}

@@ -6,7 +6,9 @@ export function KeyValue({label, children, width = 14}: {label: string; children
 	return (
 		<Box>
 			<Box width={width} flexShrink={0}>
-				<Text dimColor>{label}</Text>
+				<Text dimColor wrap="truncate">
+					{label}
+				</Text>
 			</Box>
 			<Box flexShrink={1}>
 				<Text wrap="truncate">{children}</Text>

@@ -5,7 +5,7 @@ import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, isCategoryId} from '../../core/store/schema.js';
 import {copyBackup, deleteBackup} from '../backup-actions.js';
 import {Busy} from '../components/Busy.js';
-import {Frame} from '../components/Frame.js';
+import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
 import {SelectList, type ListItem} from '../components/SelectList.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
@@ -19,12 +19,12 @@ import {useCommands, type CommandName} from '../keys.js';
 import {browseReducer, initialBrowseState, isTextPrompt, shortAge} from '../state/browse.js';
 import {fit, fitPath, shortDate} from '../text-fit.js';
 import {useTheme} from '../theme.js';
-import {VerifyPanel} from './VerifyPanel.js';
+import {VerifyPanel, verifyPanelRows} from './VerifyPanel.js';
 
 /** Backups in a folder: a windowed list, details, verify, restore, delete, copy. */
 export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 	const {gateway, nav} = useConsole();
-	const {columns, rows} = useTerminalSize();
+	const {columns} = useTerminalSize();
 	const [state, dispatch] = useReducer(browseReducer, destDir ?? gateway.backupDir, initialBrowseState);
 	const [revision, setRevision] = useState(0);
 	const listing = useAsync(() => listBackups(state.destDir), [state.destDir, revision]);
@@ -90,7 +90,8 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 
 	let status: Status | undefined = message;
 	if (listing.status === 'error') status = errorStatus(listing.error, 'f to pick another folder, Esc to go back');
-	const listHeight = Math.max(2, rows - 7 - (verify.state.status === 'idle' ? 0 : 2) - (textEntry ? 4 : state.mode === 'confirm-delete' ? 2 : 0) - (status ? 1 : 0));
+	// Beside the list: its header row, a prompt under it, the busy line, the verify panel.
+	const besideList = 1 + (textEntry ? 4 : state.mode === 'confirm-delete' ? 2 : 0) + (busy ? 1 : 0) + verifyPanelRows(verify.state);
 
 	let body: ReactNode;
 	if (listing.status === 'loading') body = <Busy label={`Reading ${state.destDir}…`} />;
@@ -103,6 +104,8 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 					{'  '}
 					{headerRow(layout)}
 				</Text>
+				<BodyRows reserve={besideList} min={2}>
+					{listHeight => (
 				<SelectList
 					items={items}
 					height={listHeight}
@@ -122,6 +125,8 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 						</Text>
 					)}
 				/>
+					)}
+				</BodyRows>
 			</Box>
 		);
 
@@ -186,7 +191,7 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 					: ['select', 'back'];
 	const count = listing.status === 'done' ? ` · ${formatCount(backups.length)} backup${backups.length === 1 ? '' : 's'}` : '';
 	return (
-		<Frame title={`Browse · ${fitPath(state.destDir, Math.max(10, columns - 40))}${count}`} commands={commands} status={status} textEntry={textEntry}>
+		<Frame title={`Browse · ${fitPath(state.destDir, Math.max(10, columns - 40))}${count}`} commands={commands} status={status} textEntry={textEntry} meanings={BROWSE_MEANINGS}>
 			{body}
 			{prompt ? (
 				<Box key={state.mode} marginTop={1}>
@@ -198,6 +203,12 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 		</Frame>
 	);
 }
+
+/** What the keys do here, for the `?` help. */
+const BROWSE_MEANINGS: Partial<Record<CommandName, string>> = {
+	select: 'show the details of the highlighted backup',
+	back: 'back (from details to the list, from the list to Home)',
+};
 
 type Layout = {name: number; created: number; age: number; kind: number; size: number; enc: number; cats: number};
 

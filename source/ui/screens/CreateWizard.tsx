@@ -6,7 +6,7 @@ import {ARCHIVE_FORMATS, defaultBackupName, type ArchiveFormat} from '../../core
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
 import {CATEGORIES, categorySpec, type CategoryId} from '../../core/store/schema.js';
 import {Busy} from '../components/Busy.js';
-import {Frame} from '../components/Frame.js';
+import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
 import {MultiSelectList} from '../components/MultiSelectList.js';
 import {SelectList, type ListItem} from '../components/SelectList.js';
@@ -50,7 +50,7 @@ const FORMAT_LABELS: Record<ArchiveFormat, string> = {zip: 'zip (default)', 'tar
 /** Create backup: scope → tenants → format → encryption → destination → name → review → run → result. */
 export function CreateWizard() {
 	const {gateway, nav} = useConsole();
-	const {columns, rows} = useTerminalSize();
+	const {columns} = useTerminalSize();
 	const theme = useTheme();
 	const [state, dispatch] = useReducer(createWizardReducer, {destDir: gateway.backupDir, name: defaultBackupName(new Date())}, initialCreateState);
 	const [picked, setPicked] = useState<Set<string>>(new Set());
@@ -61,7 +61,6 @@ export function CreateWizard() {
 	// Asking about a weak passphrase: y and n are answers, not typed text.
 	const askWeak = state.step === 'passphrase' && state.weakPassphrase === 'ask';
 	const textEntry = TEXT_STEPS.has(state.step) && !askWeak;
-	const listHeight = Math.max(3, rows - 8);
 	const back = () => {
 		if (state.step === 'scope' || state.step === 'result') nav.home();
 		else dispatch({type: 'back'});
@@ -105,27 +104,35 @@ export function CreateWizard() {
 	switch (state.step) {
 		case 'scope':
 			body = (
-				<SelectList
-					items={[
-						{key: 'all', label: 'Everything', value: 'all' as const, hint: 'every category'},
-						{key: 'pick', label: 'Pick categories…', value: 'pick' as const},
-					]}
-					height={listHeight}
-					initialIndex={state.scope === 'pick' ? 1 : 0}
-					onSelect={item => dispatch({type: 'scope', scope: item.value})}
-				/>
+				<BodyRows reserve={2}>
+					{listHeight => (
+						<SelectList
+							items={[
+								{key: 'all', label: 'Everything', value: 'all' as const, hint: 'every category'},
+								{key: 'pick', label: 'Pick categories…', value: 'pick' as const},
+							]}
+							height={listHeight}
+							initialIndex={state.scope === 'pick' ? 1 : 0}
+							onSelect={item => dispatch({type: 'scope', scope: item.value})}
+						/>
+					)}
+				</BodyRows>
 			);
 			break;
 		case 'categories':
 			commands = ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'];
 			body = (
-				<MultiSelectList
-					items={CATEGORIES.map(category => ({value: category.id, label: category.label, hint: category.scope === 'gateway' ? `${category.description} (gateway-wide)` : category.description}))}
-					selected={picked}
-					height={listHeight}
-					onChange={setPicked}
-					onSubmit={() => dispatch({type: 'categories', categories: CATEGORIES.map(category => category.id).filter(id => picked.has(id)) as CategoryId[]})}
-				/>
+				<BodyRows reserve={2}>
+					{listHeight => (
+						<MultiSelectList
+							items={CATEGORIES.map(category => ({value: category.id, label: category.label, hint: category.scope === 'gateway' ? `${category.description} (gateway-wide)` : category.description}))}
+							selected={picked}
+							height={listHeight}
+							onChange={setPicked}
+							onSubmit={() => dispatch({type: 'categories', categories: CATEGORIES.map(category => category.id).filter(id => picked.has(id)) as CategoryId[]})}
+						/>
+					)}
+				</BodyRows>
 			);
 			break;
 		case 'tenant': {
@@ -134,30 +141,43 @@ export function CreateWizard() {
 				{key: '*', label: 'All tenants', value: null},
 				...tenants.map(tenant => ({key: tenant.id, label: tenant.name, value: tenant.slug, hint: tenant.slug})),
 			];
-			body = summary.status === 'loading' ? <Busy label="Reading tenants…" /> : <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'tenant', tenant: item.value})} />;
+			body =
+				summary.status === 'loading' ? (
+					<Busy label="Reading tenants…" />
+				) : (
+					<BodyRows reserve={2}>{listHeight => <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'tenant', tenant: item.value})} />}</BodyRows>
+				);
 			break;
 		}
 		case 'format':
 			body = (
-				<SelectList
-					items={ARCHIVE_FORMATS.map(format => ({key: format, label: FORMAT_LABELS[format], value: format}))}
-					height={listHeight}
-					initialIndex={ARCHIVE_FORMATS.indexOf(state.format)}
-					onSelect={item => dispatch({type: 'format', format: item.value})}
-				/>
+				<BodyRows reserve={2}>
+					{listHeight => (
+						<SelectList
+							items={ARCHIVE_FORMATS.map(format => ({key: format, label: FORMAT_LABELS[format], value: format}))}
+							height={listHeight}
+							initialIndex={ARCHIVE_FORMATS.indexOf(state.format)}
+							onSelect={item => dispatch({type: 'format', format: item.value})}
+						/>
+					)}
+				</BodyRows>
 			);
 			break;
 		case 'encryption':
 			body = (
-				<SelectList<Encryption>
-					items={[
-						{key: 'none', label: 'None', value: 'none', hint: 'secrets are still redacted; 2FA sealed with the gateway key'},
-						{key: 'passphrase', label: 'Passphrase', value: 'passphrase', hint: 'typed twice, never stored'},
-						{key: 'file', label: 'Passphrase file', value: 'file', hint: 'read from a file when the backup starts'},
-					]}
-					height={listHeight}
-					onSelect={item => dispatch({type: 'encryption', encryption: item.value})}
-				/>
+				<BodyRows reserve={2}>
+					{listHeight => (
+						<SelectList<Encryption>
+							items={[
+								{key: 'none', label: 'None', value: 'none', hint: 'secrets are still redacted; 2FA sealed with the gateway key'},
+								{key: 'passphrase', label: 'Passphrase', value: 'passphrase', hint: 'typed twice, never stored'},
+								{key: 'file', label: 'Passphrase file', value: 'file', hint: 'read from a file when the backup starts'},
+							]}
+							height={listHeight}
+							onSelect={item => dispatch({type: 'encryption', encryption: item.value})}
+						/>
+					)}
+				</BodyRows>
 			);
 			break;
 		case 'passphrase':
@@ -263,7 +283,7 @@ export function CreateWizard() {
 	}
 
 	return (
-		<Frame title={`Create backup · ${STEP_TITLES[state.step]}`} commands={commands} status={status} textEntry={textEntry}>
+		<Frame title={`Create backup · ${STEP_TITLES[state.step]}`} commands={commands} status={status} textEntry={textEntry} meanings={state.step === 'review' ? {select: 'start the backup'} : state.step === 'categories' ? {select: 'go on with the ticked categories'} : undefined}>
 			{position >= 0 ? (
 				<Text dimColor>
 					Step {position + 1} of {stepIndex.length}

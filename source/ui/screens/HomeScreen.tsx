@@ -1,8 +1,8 @@
 import {Box, Text} from 'ink';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
-import {categorySpec} from '../../core/store/schema.js';
+import {categorySpec, type CategoryId} from '../../core/store/schema.js';
 import {Busy} from '../components/Busy.js';
-import {Frame} from '../components/Frame.js';
+import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
 import {SelectList, type ListItem} from '../components/SelectList.js';
 import {errorStatus} from '../components/StatusLine.js';
@@ -44,10 +44,10 @@ export function HomeScreen({revision}: {revision: number}) {
 	const status = summary.status === 'error' ? errorStatus(summary.error, 'check --data-dir / LIFEBOAT_DATA_DIR, then q to quit') : undefined;
 	const twoColumns = columns >= 70;
 	const showCounts = columns >= 50;
-	const cellWidth = twoColumns ? Math.floor((columns - 20) / 2) : columns - 20;
+	const cellWidth = Math.min(34, twoColumns ? Math.floor((columns - 20) / 2) : columns - 20);
 
 	return (
-		<Frame title="Home" commands={['up', 'down', 'select', 'quit']} status={status}>
+		<Frame title="Home" commands={['up', 'down', 'select', 'quit']} status={status} meanings={{select: 'open the highlighted item'}}>
 			<KeyValue label="Gateway">
 				{gateway.dataDir}
 				{gateway.isDemo ? ' (demo)' : ''}
@@ -75,18 +75,39 @@ export function HomeScreen({revision}: {revision: number}) {
 					<Box flexDirection="column" flexShrink={1}>
 						{summary.status === 'loading' ? <Busy label="Counting…" /> : undefined}
 						{summary.status === 'done' ? (
-							<Box flexWrap="wrap" width={twoColumns ? cellWidth * 2 : cellWidth}>
-								{summary.value.counts.map(count => (
-									<Box key={count.category} width={cellWidth}>
-										<Text dimColor>{fit(categorySpec(count.category).label, cellWidth - 10)}</Text>
-										<Text>{fit(formatCount(count.count), 8, 'right')}</Text>
-									</Box>
-								))}
-							</Box>
+							// The counts take the rows left under the four lines above (at least the menu's).
+							<BodyRows reserve={5} min={menu.length}>
+								{height => <Counts counts={summary.value.counts} cellWidth={cellWidth} perRow={twoColumns ? 2 : 1} height={height} />}
+							</BodyRows>
 						) : undefined}
 					</Box>
 				) : undefined}
 			</Box>
 		</Frame>
+	);
+}
+
+/** Entries per category, in one or two columns, cut to `height` rows with a "+N more" line. */
+function Counts({counts, cellWidth, perRow, height}: {counts: ReadonlyArray<{category: CategoryId; count: number}>; cellWidth: number; perRow: number; height: number}) {
+	const rowsNeeded = Math.ceil(counts.length / perRow);
+	const shown = rowsNeeded <= height ? counts : counts.slice(0, Math.max(0, height - 1) * perRow);
+	return (
+		<Box flexDirection="column">
+			<Box flexWrap="wrap" width={cellWidth * perRow}>
+				{shown.map(count => (
+					<Box key={count.category} width={cellWidth} height={1}>
+						<Text wrap="truncate">
+							<Text dimColor>{fit(categorySpec(count.category).label, cellWidth - 10)}</Text>
+							{fit(formatCount(count.count), 8, 'right')}
+						</Text>
+					</Box>
+				))}
+			</Box>
+			{shown.length < counts.length ? (
+				<Text dimColor wrap="truncate">
+					+{counts.length - shown.length} more categories: enlarge the terminal
+				</Text>
+			) : undefined}
+		</Box>
 	);
 }

@@ -3,7 +3,7 @@ import {useEffect, useReducer, useState, type ReactNode} from 'react';
 import {formatCount} from '../../core/format.js';
 import {acceptQuarantine, discardQuarantine, listQuarantine, listQuarantineEntries, showQuarantineEntry, type QuarantineEntry, type QuarantineRestore} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
-import {Frame} from '../components/Frame.js';
+import {BodyRows, Frame} from '../components/Frame.js';
 import {SelectList} from '../components/SelectList.js';
 import {SideBySide} from '../components/SideBySide.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
@@ -20,7 +20,7 @@ import {useTheme} from '../theme.js';
 /** Quarantined entries by restore; each viewed against the live entry, then accepted or discarded. */
 export function QuarantineScreen() {
 	const {gateway, nav} = useConsole();
-	const {columns, rows} = useTerminalSize();
+	const {columns} = useTerminalSize();
 	const theme = useTheme();
 	const [state, dispatch] = useReducer(quarantineReducer, initialQuarantineState);
 	const [message, setMessage] = useState<Status | undefined>(undefined);
@@ -63,7 +63,6 @@ export function QuarantineScreen() {
 	}
 	useCommands(handlers);
 
-	const listHeight = Math.max(3, rows - 6);
 	let body: ReactNode;
 	let commands: CommandName[] = ['up', 'down', 'select', 'back'];
 	if (state.view === 'restores') {
@@ -77,6 +76,8 @@ export function QuarantineScreen() {
 						{'  '}
 						{fit('Restore', 24)} {fit('Age', 4, 'right')} {fit('Backup', 24)} {fit('Into', 12)} {fit('Entries', 8, 'right')}
 					</Text>
+					<BodyRows reserve={1}>
+						{listHeight => (
 					<SelectList<QuarantineRestore>
 						items={restores.value.map(restore => ({key: restore.restoreId, label: restore.restoreId, value: restore}))}
 						height={listHeight}
@@ -92,6 +93,8 @@ export function QuarantineScreen() {
 							</Text>
 						)}
 					/>
+						)}
+					</BodyRows>
 				</Box>
 			);
 	} else if (state.view === 'entries') {
@@ -105,6 +108,8 @@ export function QuarantineScreen() {
 						{'  '}
 						{fit('Category', 14)} {fit('Table', 16)} {fit('Id', 24)} Differs
 					</Text>
+					<BodyRows reserve={1}>
+						{listHeight => (
 					<SelectList<QuarantineEntry>
 						items={entries.value.map(item => ({key: item.entryId, label: item.entryId, value: item}))}
 						height={listHeight}
@@ -119,21 +124,27 @@ export function QuarantineScreen() {
 							</Text>
 						)}
 					/>
+						)}
+					</BodyRows>
 				</Box>
 			);
 	} else {
 		commands = ['accept', 'discard', 'back'];
 		if (entry.status === 'loading') body = <Busy label="Reading the entry…" />;
 		else if (entry.status === 'error') body = <Text color={theme.error}>✗ {entry.error} — Esc to go back</Text>;
-		else if (entry.value)
+		else if (entry.value) {
+			const shown = entry.value;
 			body = (
 				<Box flexDirection="column">
 					<Text wrap="truncate">
 						{entry.value.table} {entry.value.id} · {entry.value.liveExists ? `${entry.value.changed.length} ${entry.value.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)` : 'the live entry no longer exists (accept inserts it)'}
 					</Text>
-					<SideBySide backup={entry.value.backup} live={entry.value.live} changed={entry.value.changed} width={columns} height={rows - 7} leftTitle="Quarantined (backup)" rightTitle="Live" />
+					<BodyRows reserve={1}>
+						{height => <SideBySide backup={shown.backup} live={shown.live} changed={shown.changed} width={columns} height={height} leftTitle="Quarantined (backup)" rightTitle="Live" />}
+					</BodyRows>
 				</Box>
 			);
+		}
 	}
 	if (state.confirm) commands = ['yes', 'no'];
 
@@ -148,7 +159,7 @@ export function QuarantineScreen() {
 		: undefined;
 	const title = state.view === 'restores' ? 'Quarantine' : state.view === 'entries' ? `Quarantine · ${state.restoreId}` : `Quarantine · ${state.entryId}`;
 	return (
-		<Frame title={title} commands={commands} status={confirmStatus ?? message}>
+		<Frame title={title} commands={commands} status={confirmStatus ?? message} meanings={{select: state.view === 'restores' ? 'open the highlighted restore' : 'show the entry against the live one'}}>
 			<Box key={state.view} flexDirection="column">
 				{body}
 			</Box>

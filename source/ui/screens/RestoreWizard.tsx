@@ -5,7 +5,7 @@ import {listBackups, type BackupListing} from '../../core/backup/list-backups.js
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
 import {formatSecrets, type CategoryPlan, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
-import {Frame} from '../components/Frame.js';
+import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
 import {MultiSelectList} from '../components/MultiSelectList.js';
 import {SelectList, type ListItem} from '../components/SelectList.js';
@@ -55,7 +55,7 @@ const TEXT_STEPS: ReadonlySet<RestoreStep> = new Set(['passphrase', 'new-tenant'
 /** Restore: pick → passphrase → categories → tenant → mode → dry-run diff → confirm → apply → summary. */
 export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: string | undefined; encrypted?: boolean | undefined; from?: 'browse' | undefined}) {
 	const {gateway, nav} = useConsole();
-	const {columns, rows} = useTerminalSize();
+	const {columns} = useTerminalSize();
 	const theme = useTheme();
 	const [state, dispatch] = useReducer(restoreWizardReducer, undefined, () => initialRestoreState(backupPath, encrypted ?? false));
 	const [picked, setPicked] = useState<Set<string>>(new Set());
@@ -110,7 +110,6 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const textEntry = TEXT_STEPS.has(state.step);
 	useCommands(handlers, {textEntry});
 
-	const listHeight = Math.max(3, rows - 9);
 	let commands: CommandName[] = ['up', 'down', 'select', 'back'];
 	let body: ReactNode;
 	switch (state.step) {
@@ -121,12 +120,16 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 			else if (items.length === 0) body = <Text>No backups in {gateway.backupDir}. Create one first, or pick one in Browse (f for another folder, then r).</Text>;
 			else
 				body = (
-					<SelectList
-						items={items}
-						height={listHeight}
-						onSelect={item => dispatch({type: 'pick', backupPath: item.value.path, encrypted: item.value.encrypted})}
-						renderRow={(item, selected) => <BackupRow backup={item.value} selected={selected} width={columns} />}
-					/>
+					<BodyRows>
+						{listHeight => (
+							<SelectList
+								items={items}
+								height={listHeight}
+								onSelect={item => dispatch({type: 'pick', backupPath: item.value.path, encrypted: item.value.encrypted})}
+								renderRow={(item, selected) => <BackupRow backup={item.value} selected={selected} width={columns} />}
+							/>
+						)}
+					</BodyRows>
 				);
 			break;
 		}
@@ -153,13 +156,17 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 					<Text dimColor wrap="truncate">
 						{metadata.name} · {shortDate(metadata.createdAt)} · {metadata.tenant ? `tenant ${metadata.tenant.slug}` : `${metadata.tenants.length} tenants`}
 					</Text>
-					<MultiSelectList
-						items={metadata.categories.map(id => ({value: id, label: categoryLabel(id), hint: `${formatCount(metadata.counts[id]?.count ?? 0)}`}))}
-						selected={picked}
-						height={listHeight - 1}
-						onChange={setPicked}
-						onSubmit={() => dispatch({type: 'categories', categories: metadata.categories.filter(id => picked.has(id))})}
-					/>
+					<BodyRows reserve={1}>
+						{listHeight => (
+							<MultiSelectList
+								items={metadata.categories.map(id => ({value: id, label: categoryLabel(id), hint: `${formatCount(metadata.counts[id]?.count ?? 0)}`}))}
+								selected={picked}
+								height={listHeight}
+								onChange={setPicked}
+								onSubmit={() => dispatch({type: 'categories', categories: metadata.categories.filter(id => picked.has(id))})}
+							/>
+						)}
+					</BodyRows>
 				</Box>
 			);
 			break;
@@ -172,7 +179,12 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 				...live.filter(tenant => tenant.id !== sourceTenant.id).map(tenant => ({key: tenant.id, label: `Another tenant: ${tenant.slug}`, value: {kind: 'tenant', slug: tenant.slug} as RestoreTarget, hint: 'ids remapped'})),
 				{key: 'new', label: 'New tenant…', value: {kind: 'new', name: ''}, hint: 'additive only'},
 			];
-			body = gatewaySummary.status === 'loading' ? <Busy label="Reading tenants…" /> : <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'target', target: item.value})} />;
+			body =
+				gatewaySummary.status === 'loading' ? (
+					<Busy label="Reading tenants…" />
+				) : (
+					<BodyRows>{listHeight => <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'target', target: item.value})} />}</BodyRows>
+				);
 			break;
 		}
 		case 'new-tenant':
@@ -204,7 +216,7 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 			break;
 		case 'plan':
 			commands = ['up', 'down', 'expand', 'restore', 'back'];
-			body = <PlanView plan={state.plan!} target={describeTarget(state)} height={rows - 3 - (state.error ? 1 : 0)} width={columns} onExpand={category => dispatch({type: 'expand', category})} />;
+			body = <BodyRows>{height => <PlanView plan={state.plan!} target={describeTarget(state)} height={height} width={columns} onExpand={category => dispatch({type: 'expand', category})} />}</BodyRows>;
 			break;
 		case 'conflicts': {
 			const category = state.plan!.categories.find(item => item.category === state.expanded)!;
@@ -215,39 +227,49 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 						{category.conflictIdsTruncated > 0 ? ` (first ${formatCount(category.conflictRefs.length)} listed)` : ''}:{' '}
 						{state.mode === 'replace' ? 'the backup version replaces the live one' : 'each goes to quarantine, the live one stays'}
 					</Text>
-					<SelectList
-						items={category.conflictRefs.map(ref => ({key: `${ref.table}:${ref.id}`, label: `${fit(ref.table, 18)} ${ref.id}`, value: ref}))}
-						height={listHeight}
-						onSelect={item => dispatch({type: 'show-conflict', conflict: item.value})}
-					/>
+					<BodyRows reserve={1}>
+						{listHeight => (
+							<SelectList
+								items={category.conflictRefs.map(ref => ({key: `${ref.table}:${ref.id}`, label: `${fit(ref.table, 18)} ${ref.id}`, value: ref}))}
+								height={listHeight}
+								onSelect={item => dispatch({type: 'show-conflict', conflict: item.value})}
+							/>
+						)}
+					</BodyRows>
 				</Box>
 			);
 			break;
 		}
-		case 'conflict':
-			commands = detail.state.status !== 'done' ? ['back'] : fieldExpanded ? ['up', 'down', 'pageUp', 'pageDown', 'back'] : ['up', 'down', 'expand', 'back'];
+		case 'conflict': {
+			const shown = detail.state;
+			commands = shown.status !== 'done' ? ['back'] : fieldExpanded ? ['up', 'down', 'pageUp', 'pageDown', 'back'] : ['up', 'down', 'expand', 'back'];
 			body =
-				detail.state.status === 'done' ? (
+				shown.status === 'done' ? (
 					<Box flexDirection="column">
 						<Text wrap="truncate">
-							{detail.state.result.table} {detail.state.result.id} · {detail.state.result.changed.length} {detail.state.result.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)
+							{shown.result.table} {shown.result.id} · {shown.result.changed.length} {shown.result.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)
 						</Text>
-						<SideBySide
-							backup={detail.state.result.backup}
-							live={detail.state.result.live}
-							changed={detail.state.result.changed}
-							width={columns}
-							height={rows - 6}
-							isActive
-							onExpandedChange={setFieldExpanded}
-						/>
+						<BodyRows reserve={1}>
+							{height => (
+								<SideBySide
+									backup={shown.result.backup}
+									live={shown.result.live}
+									changed={shown.result.changed}
+									width={columns}
+									height={height}
+									isActive
+									onExpandedChange={setFieldExpanded}
+								/>
+							)}
+						</BodyRows>
 					</Box>
-				) : detail.state.status === 'error' ? (
-					<Text color={theme.error}>✗ {detail.state.error} — Esc to go back</Text>
+				) : shown.status === 'error' ? (
+					<Text color={theme.error}>✗ {shown.error} — Esc to go back</Text>
 				) : (
 					<Busy label="Reading the entry from the backup…" />
 				);
 			break;
+		}
 		case 'confirm': {
 			const plan = state.plan!;
 			commands = ['select', 'back'];
@@ -280,7 +302,7 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	}
 	const name = state.metadata?.name ?? (state.backupPath ? path.basename(state.backupPath) : undefined);
 	return (
-		<Frame title={`Restore · ${TITLES[state.step]}${name && state.step !== 'pick' ? ` · ${name}` : ''}`} commands={commands} status={status} textEntry={textEntry}>
+		<Frame title={`Restore · ${TITLES[state.step]}${name && state.step !== 'pick' ? ` · ${name}` : ''}`} commands={commands} status={status} textEntry={textEntry} meanings={state.step === 'plan' ? {restore: state.mode === 'replace' ? 'replace now (asks you to type a word first)' : 'restore now', back: 'back to the settings'} : undefined}>
 			<Box key={state.step} flexDirection="column">
 				{body}
 			</Box>

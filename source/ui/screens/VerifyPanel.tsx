@@ -51,3 +51,11 @@ export function VerifyPanel({state, width, retry}: {state: TaskState<VerifyResul
 		</Box>
 	);
 }
+
+/** How many rows VerifyPanel draws for `state` (so a list beside it can leave them free). */
+export function verifyPanelRows(state: TaskState<VerifyResult, VerifyView>): number {
+	if (state.status === 'idle') return 0;
+	if (state.status === 'running') return state.progress && state.progress.bytesTotal > 0 ? 2 : 1;
+	if (state.status === 'error' || state.result.ok) return 1;
+	return 1 + Math.min(3, state.result.problems.length);
+}
