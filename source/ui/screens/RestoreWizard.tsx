@@ -124,6 +124,7 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 				<PickStep
 					backups={backups}
 					folder={pickDir}
+					selectedPath={state.backupPath}
 					height={listHeight - (pickingFolder ? 3 : 0)}
 					width={columns}
 					isActive={!pickingFolder}
@@ -306,7 +307,24 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
  * The pick list: every backup of the folder; one that cannot be read is listed greyed with the
  * reason and cannot be picked (a restore of it would fail), so nothing in the folder is hidden.
  */
-function PickStep({backups, folder, height, width, isActive, onPick}: {backups: AsyncState<BackupListing[]>; folder: string; height: number; width: number; isActive: boolean; onPick: (backup: BackupListing) => void}) {
+function PickStep({
+	backups,
+	folder,
+	selectedPath,
+	height,
+	width,
+	isActive,
+	onPick,
+}: {
+	backups: AsyncState<BackupListing[]>;
+	folder: string;
+	/** The backup picked before (back from a later step): the cursor starts on it. */
+	selectedPath: string | undefined;
+	height: number;
+	width: number;
+	isActive: boolean;
+	onPick: (backup: BackupListing) => void;
+}) {
 	const theme = useTheme();
 	if (backups.status === 'loading') return <Busy label={`Reading ${folder}…`} />;
 	if (backups.status === 'error') return <Text color={theme.error}>✗ {backups.error} — f to pick another folder, Esc to go back</Text>;
@@ -319,6 +337,7 @@ function PickStep({backups, folder, height, width, isActive, onPick}: {backups: 
 				items={items}
 				height={Math.max(2, height - (unreadable > 0 ? 1 : 0))}
 				isActive={isActive}
+				initialIndex={Math.max(0, items.findIndex(item => item.key === selectedPath))}
 				onSelect={item => onPick(item.value)}
 				renderRow={(item, selected) => <BackupRow backup={item.value} selected={selected} width={width} />}
 			/>
@@ -331,6 +350,12 @@ function PickStep({backups, folder, height, width, isActive, onPick}: {backups: 
 	);
 }
 
+/** Why a listed backup cannot be read, without its path (the row already names the file). */
+function unreadableReason(backup: BackupListing): string {
+	const error = backup.error ?? 'unknown problem';
+	return error.startsWith(backup.path) ? error.slice(backup.path.length).replace(/^(:\s*|\s+is\s+)/, '') : error;
+}
+
 function BackupRow({backup, selected, width}: {backup: BackupListing; selected: boolean; width: number}) {
 	const theme = useTheme();
 	const summary = backup.summary;
@@ -338,7 +363,7 @@ function BackupRow({backup, selected, width}: {backup: BackupListing; selected: 
 		return (
 			<Text dimColor bold={selected} wrap="truncate">
 				{selected ? '› ' : '  '}
-				{fit(backup.fileName, Math.max(10, Math.min(40, width - 30)))} unreadable: {backup.error ?? 'unknown problem'}
+				{fit(backup.fileName, Math.max(10, Math.min(40, width - 30)))} unreadable: {unreadableReason(backup)}
 			</Text>
 		);
 	}
