@@ -5,7 +5,8 @@ import {afterEach, describe, expect, test} from 'vitest';
 import {openBackupSource} from '../../source/core/backup/backup-source.js';
 import {planRestore, type RestoreOptions, type RestorePlan} from '../../source/core/restore/index.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
-import {demoGateway, KEY, makeBackup, renderApp, type Rendered} from './harness.js';
+import {generateDemo} from '../../source/core/demo/generate-demo.js';
+import {demoGateway, KEY, makeBackup, renderApp, tempDir, type Rendered} from './harness.js';
 
 let app: Rendered | undefined;
 
@@ -256,6 +257,36 @@ describe('Restore wizard: where the backup comes from', () => {
 		const none = await app.waitFor('No backups in');
 		expect(none.replace(/\s+/g, ' ')).toContain(`No backups in ${path.join(other, 'not-made-yet')} yet`);
 		expect(none).not.toContain('✗');
+	});
+});
+
+describe('Restore summary: the quarantine folder', () => {
+	test.each([
+		[120, 30],
+		[80, 24],
+	])('is shown whole, wrapped, at %ix%i (a long data dir path is never cut)', async (columns, rows) => {
+		const root = path.join(tempDir(), 'a-rather-long-folder-name-for-where-this-gateway-keeps-its-data', 'and-one-more-level');
+		const gateway: GatewayChoice = {dataDir: path.join(root, 'gateway'), backupDir: path.join(root, 'backups'), isDemo: false};
+		await generateDemo({dir: gateway.dataDir, tenants: 2, scale: 'small', seed: 67});
+		const backup = await makeBackup(gateway, {name: 'acme-agents', tenant: 'acme-corp', categories: ['agents']});
+		editLive(gateway, 'acme-corp');
+		app = renderApp(gateway, {route: {name: 'restore', backupPath: backup.path, encrypted: false}, columns, rows});
+		await app.waitFor('[x] Agents');
+		await app.press(KEY.enter);
+		await app.waitFor('› Same tenant: acme-corp');
+		await app.press(KEY.enter);
+		await app.waitFor('› Additive');
+		await app.press(KEY.enter);
+		await app.waitFor('Additive of acme-agents', 30_000);
+		await app.press('r');
+		const summary = await app.waitFor('✓ Restored (additive)', 30_000);
+		const restoreId = /Restore id\s+(\S+)/.exec(summary)![1]!;
+		const full = path.join(gateway.dataDir, 'quarantine', restoreId);
+		expect(full.length).toBeGreaterThan(columns - 14);
+		const squeeze = (text: string) => text.replace(/\s+/g, '');
+		expect(squeeze(summary)).toContain(squeeze(`Quarantined 2 in ${full}`));
+		expect(summary).not.toContain('…');
+		for (const line of summary.split('\n')) expect([...line].length).toBeLessThanOrEqual(columns);
 	});
 });
 

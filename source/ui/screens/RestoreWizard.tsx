@@ -489,10 +489,18 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			<KeyValue label="Written">{formatCount(applied.inserted)} entries, {formatCount(applied.files)} files</KeyValue>
 			<KeyValue label="Identical">{formatCount(applied.identical)} (left as they were)</KeyValue>
 			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
-			<KeyValue label="Quarantined">
-				{formatCount(applied.quarantined)}
-				{result.quarantineDir ? ` in ${fitPath(path.join(dataDir, result.quarantineDir), width - 30)}` : ''}
-			</KeyValue>
+			{/* The whole quarantine path, wrapped: the operator copies it to review the entries. */}
+			<Box>
+				<Box width={14} flexShrink={0}>
+					<Text dimColor>Quarantined</Text>
+				</Box>
+				<Box flexShrink={1}>
+					<Text wrap="wrap">
+						{formatCount(applied.quarantined)}
+						{result.quarantineDir ? ` in ${path.join(dataDir, result.quarantineDir)}` : ''}
+					</Text>
+				</Box>
+			</Box>
 			<KeyValue label="Restore id">{result.restoreId}</KeyValue>
 			{result.secretsToReenter.length > 0 ? (
 				<Box flexDirection="column" marginTop={1}>
