@@ -230,6 +230,10 @@ describe('Browse backups', () => {
 		expect(squeeze(frame)).toContain(squeeze(`✗ Verify failed: ${path.join(dir, 'notes.zip')} is not a Lifeboat backup (neither zip, tar.gz, encrypted backup nor folder) — v to try again`));
 		expect(frame).not.toMatch(/truncated|FILE_ENDED/);
 		for (const line of frame.split('\n')) expect([...line].length).toBeLessThanOrEqual(columns);
+		// Its details say why it cannot be read, whole.
+		await app.press(KEY.enter);
+		const details = await app.waitFor('Cannot read this backup');
+		expect(squeeze(details)).toContain(squeeze(`✗ Cannot read this backup: ${path.join(dir, 'notes.zip')} is not a Lifeboat backup (neither zip, tar.gz, encrypted backup nor folder)`));
 	});
 });
 

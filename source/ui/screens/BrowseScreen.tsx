@@ -280,7 +280,7 @@ function BackupDetails({backup, columns}: {backup: BackupListing; columns: numbe
 			<Box flexDirection="column">
 				<KeyValue label="File">{fitPath(backup.path, columns - 16)}</KeyValue>
 				<KeyValue label="Size">{formatBytes(backup.size)}</KeyValue>
-				<Text color={theme.error} wrap="truncate">
+				<Text color={theme.error} wrap="wrap">
 					✗ Cannot read this backup: {backup.error ?? 'unknown problem'}
 				</Text>
 			</Box>
