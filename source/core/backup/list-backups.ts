@@ -42,7 +42,13 @@ export function findBackupCandidates(destDir: string): string[] {
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (code === 'ENOTDIR') {
-			const isFile = fs.statSync(destDir, {throwIfNoEntry: false})?.isFile() ?? false;
+			const isFile = (() => {
+				try {
+					return fs.statSync(destDir).isFile();
+				} catch {
+					return false;
+				}
+			})();
 			throw new LifeboatError('destination', `Cannot read backup folder ${destDir}: ${isFile ? 'it is a file' : 'a file is in the way'}, not a folder`);
 		}
 		throw new LifeboatError('destination', `Cannot read backup folder ${destDir} (${code ?? (error as Error).message})`);
