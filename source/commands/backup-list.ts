@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import {listBackups} from '../core/backup/list-backups.js';
+import {listBackupsOrNone} from '../core/backup/list-backups.js';
 import {formatAge, formatBytes} from '../core/format.js';
 import {defaultBackupDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -11,19 +10,10 @@ Lists the backups in DIR (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups), ne
 reading only each archive's metadata. A folder that does not exist yet holds no backups.
 `;
 
-function isMissing(dir: string): boolean {
-	try {
-		fs.statSync(dir);
-		return false;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'ENOENT';
-	}
-}
-
 export async function run(context: CommandContext): Promise<number> {
 	const destDir = context.flags.dest ?? context.args[0] ?? defaultBackupDir(context.env);
 	// A folder that does not exist yet (a fresh install) holds no backups; anything else unreadable is exit 4.
-	const backups = isMissing(destDir) ? [] : await listBackups(destDir);
+	const backups = await listBackupsOrNone(destDir);
 	if (context.flags.json) {
 		writeJson(context, {
 			ok: true,

@@ -24,7 +24,7 @@ export const COMMANDS: CommandSpec[] = [
 	{words: ['quarantine', 'list'], summary: 'list restores with conflicting entries set aside', flags: ['dataDir', 'json'], maxArgs: 1, load: async () => import('./quarantine-list.js')},
 	{words: ['quarantine', 'show'], summary: 'show a quarantined entry beside the live one', flags: ['dataDir', 'json'], maxArgs: 2, load: async () => import('./quarantine-show.js')},
 	{words: ['quarantine', 'accept'], summary: 'apply quarantined entries over the live ones', flags: ['dataDir', 'yes', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-accept.js')},
-	{words: ['quarantine', 'discard'], summary: 'delete quarantined entries', flags: ['dataDir', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-discard.js')},
+	{words: ['quarantine', 'discard'], summary: 'delete quarantined entries', flags: ['dataDir', 'yes', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-discard.js')},
 ];
 
 export function findCommand(first: string, second: string | undefined): CommandSpec | undefined {

@@ -14,8 +14,9 @@ import {createTheme, ThemeProvider, type Theme} from './theme.js';
 export type Route =
 	| {name: 'home'}
 	| {name: 'create'}
-	| {name: 'browse'; destDir?: string | undefined}
-	| {name: 'restore'; backupPath?: string | undefined; encrypted?: boolean | undefined; from?: 'browse' | undefined}
+	| {name: 'browse'; destDir?: string | undefined; selectedPath?: string | undefined}
+	/** `from`: opened from Browse on that folder (Esc goes back there). */
+	| {name: 'restore'; backupPath?: string | undefined; encrypted?: boolean | undefined; from?: {destDir: string} | undefined}
 	| {name: 'quarantine'};
 
 export type AppProps = {
@@ -47,8 +48,8 @@ export function App({gateway, onExit, onFatal, theme, initialRoute}: AppProps) {
 				setRoute({name: 'home'});
 			},
 			create: () => setRoute({name: 'create'}),
-			browse: destDir => setRoute({name: 'browse', destDir}),
-			restore: backup => setRoute(backup ? {name: 'restore', backupPath: backup.path, encrypted: backup.encrypted, from: 'browse'} : {name: 'restore'}),
+			browse: (destDir, selectedPath) => setRoute({name: 'browse', destDir, selectedPath}),
+			restore: (backup, from) => setRoute({name: 'restore', backupPath: backup?.path, encrypted: backup?.encrypted, from}),
 			quarantine: () => setRoute({name: 'quarantine'}),
 			quit: () => quit(0),
 		}),
@@ -59,7 +60,7 @@ export function App({gateway, onExit, onFatal, theme, initialRoute}: AppProps) {
 
 	let screen;
 	if (route.name === 'create') screen = <CreateWizard />;
-	else if (route.name === 'browse') screen = <BrowseScreen destDir={route.destDir} />;
+	else if (route.name === 'browse') screen = <BrowseScreen destDir={route.destDir} selectedPath={route.selectedPath} />;
 	else if (route.name === 'restore') screen = <RestoreWizard backupPath={route.backupPath} encrypted={route.encrypted} from={route.from} />;
 	else if (route.name === 'quarantine') screen = <QuarantineScreen />;
 	else screen = <HomeScreen revision={revision} />;

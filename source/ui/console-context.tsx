@@ -5,9 +5,13 @@ import type {GatewayChoice} from './prepare-gateway.js';
 export type Navigation = {
 	home(): void;
 	create(): void;
-	browse(destDir?: string): void;
-	/** Restore wizard, optionally on a backup picked in Browse (and back to Browse on Esc). */
-	restore(backup?: {path: string; encrypted: boolean}): void;
+	/** Browse a folder (default: the gateway's backup folder), the cursor on `selectedPath` if it is there. */
+	browse(destDir?: string, selectedPath?: string): void;
+	/**
+	 * Restore wizard, optionally on a backup picked in Browse; `from` is the Browse folder that
+	 * Esc returns to (with that backup selected), and the folder the wizard's own list reads.
+	 */
+	restore(backup?: {path: string; encrypted: boolean}, from?: {destDir: string}): void;
 	quarantine(): void;
 	quit(): void;
 };

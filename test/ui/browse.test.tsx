@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import {afterEach, beforeAll, describe, expect, test} from 'vitest';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
+import {keepSelection} from '../../source/ui/state/browse.js';
 import {demoGateway, KEY, makeBackup, renderApp, tempDir, type Rendered} from './harness.js';
 
 let gateway: GatewayChoice;
@@ -123,18 +125,158 @@ describe('Browse backups', () => {
 		expect(frame.replace(/\n/g, ' ')).toMatch(/already exists; choose another path — try another path/);
 	});
 
-	test('f opens another folder; an unreadable one is a red line with the way out', async () => {
+	test('f opens another folder; one not made yet holds no backups; a file is not a folder (red line with the way out)', async () => {
+		const file = path.join(tempDir(), 'notes.txt');
+		fs.writeFileSync(file, 'x');
 		app = openBrowse();
 		await app.waitFor('› b-enc');
 		await app.press('f');
 		await app.waitFor('Backups folder');
 		await app.press(KEY.ctrlU, '/nonexistent/lifeboat', KEY.enter);
+		const missing = await app.waitFor('No backups in');
+		expect(missing.replace(/\n/g, ' ')).toMatch(/No backups in \/nonexistent\/lifeboat yet/);
+		expect(missing).not.toContain('✗');
+		await app.press('f');
+		await app.press(KEY.ctrlU, file, KEY.enter);
 		const frame = await app.waitFor('✗');
-		expect(frame.replace(/\n/g, ' ')).toMatch(/Cannot read backup folder \/nonexistent\/lifeboat .* — f to pick another folder, Esc to go back/);
+		expect(frame).not.toContain('Name ');
+		expect(frame.replace(/\s+/g, ' ')).toMatch(/Cannot read backup folder .*notes\.txt: it is a file, not a folder — f to pick another folder, Esc to go back/);
+		await app.press('f');
+		await app.press(KEY.ctrlU, path.join(file, 'sub'), KEY.enter);
+		const inTheWay = await app.waitFor(frame => frame.replace(/\s+/g, ' ').includes('a file is in the way'));
+		expect(inTheWay.replace(/\s+/g, ' ')).toMatch(/Cannot read backup folder .*notes\.txt\/sub: a file is in the way, not a folder — f to pick/);
+		expect(inTheWay).not.toContain('internal error');
 		await app.press('f');
 		await app.press(KEY.ctrlU, gateway.backupDir, KEY.enter);
 		await app.waitFor('› b-enc');
 		await app.press(KEY.escape);
 		await app.waitFor('› Create backup');
+	});
+
+	test('the selection stays on the same backup after a copy, a verify and reading the folder again; the next d names it', async () => {
+		const dir = freshFolder();
+		const target = tempDir();
+		app = openBrowse(dir);
+		await app.waitFor('› b-enc');
+		await app.press('j');
+		await app.waitFor('› b-targz');
+		await app.press('c');
+		await app.waitFor('Copy b-targz.tar.gz to');
+		// A copy into the browsed folder itself adds a row: the cursor still stays on b-targz.
+		await app.press(KEY.ctrlU, path.join(dir, 'another-copy.tar.gz'), KEY.enter);
+		await app.waitFor(frame => frame.includes('✓ Copied to') && frame.includes('4 backups') && frame.includes('› b-targz'));
+		await app.press('c');
+		await app.waitFor('Copy b-targz.tar.gz to');
+		await app.press(KEY.ctrlU, `${target}/`, KEY.enter);
+		await app.waitFor(frame => frame.includes('✓ Copied to') && frame.includes('› b-targz'));
+		await app.press('v');
+		await app.waitFor(/✓ Verified: \d+ files/);
+		expect(app.frame()).toContain('› b-targz');
+		await app.press('f');
+		await app.press(KEY.ctrlU, dir, KEY.enter);
+		await app.waitFor(frame => frame.includes('4 backups') && frame.includes('› b-targz'));
+		await app.press('d');
+		const prompt = await app.waitFor('This cannot be undone');
+		expect(prompt).toContain('Delete b-targz.tar.gz');
+		await app.press('n');
+		expect(fs.readdirSync(dir)).toContain('b-targz.tar.gz');
+	});
+
+	test('deleting the selected backup puts the cursor on the next row (the previous one at the end)', async () => {
+		const dir = freshFolder();
+		app = openBrowse(dir);
+		await app.waitFor('› b-enc');
+		await app.press('j');
+		await app.waitFor('› b-targz');
+		await app.press('d');
+		await app.waitFor('Delete b-targz.tar.gz');
+		await app.press('y');
+		await app.waitFor(frame => frame.includes('✓ Deleted b-targz.tar.gz') && frame.includes('2 backups'));
+		expect(app.frame()).toContain('› b-zip');
+		await app.press('d');
+		await app.waitFor('Delete b-zip.zip');
+		await app.press('y');
+		await app.waitFor(frame => frame.includes('✓ Deleted b-zip.zip') && frame.includes('1 backup'));
+		expect(app.frame()).toContain('› b-enc');
+	});
+
+	test('a copy onto an existing file says it is not a folder; that error is gone once the next action starts', async () => {
+		const file = path.join(tempDir(), 'notes.txt');
+		fs.writeFileSync(file, 'mine');
+		app = openBrowse();
+		await app.waitFor('› b-enc');
+		await app.press('c');
+		await app.waitFor('Copy b-enc.zip.enc to');
+		await app.press(KEY.ctrlU, file, KEY.enter);
+		const error = await app.waitFor('✗');
+		expect(error.replace(/\n/g, ' ')).toMatch(/notes\.txt is a file, not a folder/);
+		expect(error).not.toMatch(/already exists/);
+		expect(fs.readFileSync(file, 'utf8')).toBe('mine');
+		await app.press('d');
+		const prompt = await app.waitFor('This cannot be undone');
+		expect(prompt).not.toContain('✗');
+		expect(prompt).not.toContain('not a folder');
+		await app.press('n');
+	});
+
+	test.each([
+		[80, 24],
+		[50, 16],
+	])('a verify error is wrapped, never cut, at %ix%i: a text file named notes.zip is "not a Lifeboat backup"', async (columns, rows) => {
+		const dir = path.join(tempDir(), 'a-folder-with-a-rather-long-name-for-its-backups');
+		fs.mkdirSync(dir);
+		fs.writeFileSync(path.join(dir, 'notes.zip'), 'Meeting notes\n');
+		app = renderApp(gateway, {route: {name: 'browse', destDir: dir}, columns, rows});
+		await app.waitFor('› notes');
+		await app.press('v');
+		const frame = await app.waitFor('✗ Verify failed');
+		// Wrapped at word boundaries, and inside a word longer than the line: compare without the breaks.
+		const squeeze = (text: string) => text.replace(/\s+/g, '');
+		expect(squeeze(frame)).toContain(squeeze(`✗ Verify failed: ${path.join(dir, 'notes.zip')} is not a Lifeboat backup (neither zip, tar.gz, encrypted backup nor folder) — v to try again`));
+		expect(frame).not.toMatch(/truncated|FILE_ENDED/);
+		for (const line of frame.split('\n')) expect([...line].length).toBeLessThanOrEqual(columns);
+		// Its details say why it cannot be read, whole.
+		await app.press(KEY.enter);
+		const details = await app.waitFor('Cannot read this backup');
+		expect(squeeze(details)).toContain(squeeze(`✗ Cannot read this backup: ${path.join(dir, 'notes.zip')} is not a Lifeboat backup (neither zip, tar.gz, encrypted backup nor folder)`));
+	});
+});
+
+/** A folder holding copies of the three backups (b-enc, b-targz, b-zip, newest first). */
+function freshFolder(): string {
+	const dir = tempDir();
+	for (const name of fs.readdirSync(gateway.backupDir)) fs.copyFileSync(path.join(gateway.backupDir, name), path.join(dir, name));
+	return dir;
+}
+
+describe('keepSelection: the cursor follows the backup, not the row number', () => {
+	const pathList = fc.uniqueArray(fc.stringMatching(/^\/b\/[a-z]{1,4}$/), {minLength: 0, maxLength: 12});
+
+	test('a backup still listed stays selected wherever it moved; one gone gives way to the next survivor, else the previous', () => {
+		fc.assert(
+			fc.property(pathList, fc.nat(), fc.func(fc.boolean()), fc.array(fc.stringMatching(/^\/b\/new[a-z]$/), {maxLength: 3}), fc.boolean(), (before, at, keep, added, shuffle) => {
+				const selected = before.length > 0 ? before[at % before.length] : undefined;
+				const survivors = before.filter(item => keep(item));
+				const after = [...new Set([...(shuffle ? [...survivors].reverse() : survivors), ...added])];
+				const kept = keepSelection(before, selected, after);
+				let expected: string | undefined;
+				if (after.length === 0) expected = undefined;
+				else if (selected !== undefined && after.includes(selected)) expected = selected;
+				else if (selected === undefined || survivors.length === 0) expected = after[0];
+				else {
+					const index = before.indexOf(selected);
+					expected = before.slice(index + 1).find(item => survivors.includes(item)) ?? before.slice(0, index).reverse().find(item => survivors.includes(item));
+				}
+				expect(kept).toBe(expected);
+			}),
+			{numRuns: 500},
+		);
+	});
+
+	test('no selection yet, or a folder with none of the old backups: the first row', () => {
+		expect(keepSelection([], undefined, ['/a', '/b'])).toBe('/a');
+		expect(keepSelection(['/x', '/y'], '/y', ['/a', '/b'])).toBe('/a');
+		expect(keepSelection(['/a', '/b', '/c'], '/b', ['/a', '/c'])).toBe('/c');
+		expect(keepSelection(['/a', '/b', '/c'], '/c', ['/a', '/b'])).toBe('/b');
 	});
 });

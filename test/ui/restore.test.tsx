@@ -5,7 +5,8 @@ import {afterEach, describe, expect, test} from 'vitest';
 import {openBackupSource} from '../../source/core/backup/backup-source.js';
 import {planRestore, type RestoreOptions, type RestorePlan} from '../../source/core/restore/index.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
-import {demoGateway, KEY, makeBackup, renderApp, type Rendered} from './harness.js';
+import {generateDemo} from '../../source/core/demo/generate-demo.js';
+import {demoGateway, KEY, makeBackup, renderApp, tempDir, type Rendered} from './harness.js';
 
 let app: Rendered | undefined;
 
@@ -149,7 +150,7 @@ describe('Restore wizard', () => {
 		await app.waitFor('Additive of acme-plain');
 		await app.press('r');
 		const summary = await app.waitFor('✓ Restored (additive)', 30_000);
-		expect(summary).toMatch(/Conflicts\s+7 quarantined in .*quarantine\//);
+		expect(summary).toMatch(/Conflicts\s+7 \(set aside, see Quarantined\)/);
 		const restoreId = summary.match(/Restore id\s+(\S+)/)![1]!;
 		expect(fs.existsSync(path.join(gateway.dataDir, 'quarantine', restoreId))).toBe(true);
 		expect(summary).toContain('› Open quarantine');
@@ -199,3 +200,93 @@ describe('Restore wizard', () => {
 		await app.waitFor('[x] Users');
 	});
 });
+
+describe('Restore wizard: where the backup comes from', () => {
+	test('from Browse in another folder: the title names the file, and Esc goes back to that folder with the same backup selected', async () => {
+		const gateway = await demoGateway(65);
+		await makeBackup(gateway, {name: 'in-default-folder'});
+		const other = path.join(path.dirname(gateway.backupDir), 'elsewhere');
+		await makeBackup(gateway, {name: 'older', destDir: other, categories: ['tools'], now: new Date('2026-01-01T10:00:00Z')});
+		await makeBackup(gateway, {name: 'newer', destDir: other, categories: ['tools'], now: new Date('2026-01-03T10:00:00Z')});
+		// A copy under another file name: the name stored inside it is still "older".
+		fs.copyFileSync(path.join(other, 'older.zip'), path.join(other, 'renamed-copy.zip'));
+		app = renderApp(gateway, {route: {name: 'browse', destDir: other}});
+		await app.waitFor(frame => frame.includes('3 backups') && frame.includes('› newer'));
+		await app.press('G');
+		const list = await app.waitFor(/› (older|renamed-copy) /);
+		const picked = /› (older|renamed-copy) /.exec(list)![1]!;
+		await app.press('r');
+		const categories = await app.waitFor('[x] Tools');
+		expect(categories.split('\n')[0]).toContain(`Restore · Categories · ${picked}.zip`);
+		await app.press(KEY.escape);
+		const back = await app.waitFor(frame => frame.includes('Browse') && frame.includes('3 backups'));
+		expect(back).toContain('elsewhere');
+		expect(back).toContain(`› ${picked} `);
+		expect(back).not.toContain('in-default-folder');
+	});
+
+	test('the pick list shows unreadable backups greyed with the reason and never picks them; f reads another folder; one not made yet has no backups', async () => {
+		const gateway = await demoGateway(66);
+		await makeBackup(gateway, {name: 'good', categories: ['tools'], now: new Date('2026-01-01T10:00:00Z')});
+		fs.writeFileSync(path.join(gateway.backupDir, 'notes.zip'), 'Meeting notes\n');
+		const other = path.join(path.dirname(gateway.backupDir), 'elsewhere');
+		await makeBackup(gateway, {name: 'other-folder-backup', destDir: other, categories: ['tools']});
+		app = renderApp(gateway, {route: {name: 'restore'}});
+		const pick = await app.waitFor('good.zip');
+		expect(pick.split('\n')[0]).toContain('Restore · Pick a backup');
+		expect(pick).toMatch(/› notes\.zip\s+unreadable: .*not a Lifeboat backup/);
+		expect(pick).toContain('1 backup cannot be read and cannot be restored');
+		await app.press(KEY.enter);
+		expect(app.frame()).toContain('› notes.zip');
+		expect(app.frame()).not.toContain('[x]');
+		await app.press('j');
+		await app.waitFor('› good.zip');
+		await app.press(KEY.enter);
+		await app.waitFor('[x] Tools');
+		// Back at the list, the cursor is on the backup picked before.
+		await app.press(KEY.escape);
+		await app.waitFor('› good.zip');
+		await app.press('f');
+		await app.waitFor('Backups folder');
+		await app.press(KEY.ctrlU, other, KEY.enter);
+		const elsewhere = await app.waitFor('› other-folder-backup.zip');
+		expect(elsewhere).not.toContain('good.zip');
+		await app.press('f');
+		await app.waitFor('Backups folder');
+		await app.press(KEY.ctrlU, path.join(other, 'not-made-yet'), KEY.enter);
+		const none = await app.waitFor('No backups in');
+		expect(none.replace(/\s+/g, ' ')).toContain(`No backups in ${path.join(other, 'not-made-yet')} yet`);
+		expect(none).not.toContain('✗');
+	});
+});
+
+describe('Restore summary: the quarantine folder', () => {
+	test.each([
+		[120, 30],
+		[80, 24],
+	])('is shown whole, wrapped, at %ix%i (a long data dir path is never cut)', async (columns, rows) => {
+		const root = path.join(tempDir(), 'a-rather-long-folder-name-for-where-this-gateway-keeps-its-data', 'and-one-more-level');
+		const gateway: GatewayChoice = {dataDir: path.join(root, 'gateway'), backupDir: path.join(root, 'backups'), isDemo: false};
+		await generateDemo({dir: gateway.dataDir, tenants: 2, scale: 'small', seed: 67});
+		const backup = await makeBackup(gateway, {name: 'acme-agents', tenant: 'acme-corp', categories: ['agents']});
+		editLive(gateway, 'acme-corp');
+		app = renderApp(gateway, {route: {name: 'restore', backupPath: backup.path, encrypted: false}, columns, rows});
+		await app.waitFor('[x] Agents');
+		await app.press(KEY.enter);
+		await app.waitFor('› Same tenant: acme-corp');
+		await app.press(KEY.enter);
+		await app.waitFor('› Additive');
+		await app.press(KEY.enter);
+		await app.waitFor('Additive of acme-agents', 30_000);
+		await app.press('r');
+		const summary = await app.waitFor('✓ Restored (additive)', 30_000);
+		const restoreId = /Restore id\s+(\S+)/.exec(summary)![1]!;
+		const full = path.join(gateway.dataDir, 'quarantine', restoreId);
+		expect(full.length).toBeGreaterThan(columns - 14);
+		const squeeze = (text: string) => text.replace(/\s+/g, '');
+		expect(squeeze(summary)).toContain(squeeze(`Quarantined 2 in ${full}`));
+		expect(summary).not.toContain('…');
+		for (const line of summary.split('\n')) expect([...line].length).toBeLessThanOrEqual(columns);
+	});
+});
+

@@ -40,7 +40,18 @@ export function findBackupCandidates(destDir: string): string[] {
 	try {
 		names = fs.readdirSync(destDir);
 	} catch (error) {
-		throw new LifeboatError('destination', `Cannot read backup folder ${destDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code === 'ENOTDIR') {
+			const isFile = (() => {
+				try {
+					return fs.statSync(destDir).isFile();
+				} catch {
+					return false;
+				}
+			})();
+			throw new LifeboatError('destination', `Cannot read backup folder ${destDir}: ${isFile ? 'it is a file' : 'a file is in the way'}, not a folder`);
+		}
+		throw new LifeboatError('destination', `Cannot read backup folder ${destDir} (${code ?? (error as Error).message})`);
 	}
 	return names
 		.filter(name => !name.startsWith(PARTIAL_PREFIX) && !name.startsWith('.'))
@@ -62,6 +73,22 @@ export async function listBackups(destDir: string): Promise<BackupListing[]> {
 	const listings: BackupListing[] = [];
 	for (const full of findBackupCandidates(destDir)) listings.push(await listOne(full));
 	return listings.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/**
+ * Like listBackups, but a folder that does not exist yet (a fresh install, a typo the operator
+ * can see) holds no backups, as `backup list` says; anything else unreadable is still an error.
+ */
+export async function listBackupsOrNone(destDir: string): Promise<BackupListing[]> {
+	const missing = (() => {
+		try {
+			fs.statSync(destDir);
+			return false;
+		} catch (error) {
+			return (error as NodeJS.ErrnoException).code === 'ENOENT';
+		}
+	})();
+	return missing ? [] : listBackups(destDir);
 }
 
 async function listOne(full: string): Promise<BackupListing> {

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {MANIFEST_PATH, METADATA_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
@@ -7,6 +8,7 @@ import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry, type ArchiveS
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LineSplitter} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
+import {isLifeboatBackup} from './backup-sniff.js';
 import {parseManifest, parseMetadata, readMetadata} from './read-metadata.js';
 import {RowAudit} from './verify-rows.js';
 
@@ -114,7 +116,7 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 		if (audit) for (const problem of audit.finish()) rowProblems.set(`(rows ${rowProblems.size})`, problem);
 	} catch (error) {
 		fail(error);
-		return {ok: false, problems, metadata, manifest, checkedFiles: dataFiles(seen), checkedBytes: bytesDone, code};
+		return foreign(source, seen.has(METADATA_PATH), {ok: false, problems, metadata, manifest, checkedFiles: dataFiles(seen), checkedBytes: bytesDone, code});
 	} finally {
 		audit?.close();
 	}
@@ -123,12 +125,25 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 	// A damaged file is reported as damaged, not by the rows its damage broke.
 	if (fileProblems.length === 0) problems.push(...rowProblems.values());
 	if (problems.length > 0) code ??= 'corrupt-archive';
-	return {ok: problems.length === 0, problems, metadata, manifest, checkedFiles: dataFiles(seen), checkedBytes: bytesDone, code};
+	return foreign(source, seen.has(METADATA_PATH), {ok: problems.length === 0, problems, metadata, manifest, checkedFiles: dataFiles(seen), checkedBytes: bytesDone, code});
 }
 
 /** Entries read other than metadata.json and manifest.json (which the backup's totals leave out too). */
 function dataFiles(seen: ReadonlyMap<string, unknown>): number {
 	return seen.size - (seen.has(METADATA_PATH) ? 1 : 0) - (seen.has(MANIFEST_PATH) ? 1 : 0);
+}
+
+/**
+ * A failed verify of something that was never a Lifeboat backup (a zip or tar.gz of other files,
+ * a damaged file with a zip's first bytes, a folder without metadata.json) says exactly that in
+ * one line, not the problems of a backup it never was: no metadata.json was read, and its content
+ * is not a backup's (backup-sniff.ts). An archive that holds a metadata.json, or whose first
+ * problem is that it is unsafe, keeps its own diagnosis.
+ */
+function foreign(source: ArchiveSource, hasMetadataEntry: boolean, result: VerifyResult): VerifyResult {
+	if (result.ok || hasMetadataEntry || result.code === 'unsafe-archive' || !fs.existsSync(source.label) || isLifeboatBackup(source.label)) return result;
+	const what = source.format === 'dir' ? 'a folder without Lifeboat\'s metadata.json' : `a ${source.format} whose first entry is not Lifeboat's metadata.json`;
+	return {...result, problems: [`${source.label} is not a Lifeboat backup (${what})`], code: 'corrupt-archive'};
 }
 
 /** Hashes one entry; a table's rows and a file's owner go to the row audit on the way. */

@@ -1,6 +1,6 @@
 import {Box, Text} from 'ink';
 import {useEffect, useMemo, useReducer, useState, type ReactNode} from 'react';
-import {listBackups, type BackupListing} from '../../core/backup/list-backups.js';
+import {listBackupsOrNone, type BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, isCategoryId} from '../../core/store/schema.js';
 import {copyBackup, deleteBackup} from '../backup-actions.js';
@@ -16,25 +16,32 @@ import {useTask} from '../hooks/use-task.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
-import {browseReducer, initialBrowseState, isTextPrompt, shortAge} from '../state/browse.js';
+import {browseReducer, initialBrowseState, isTextPrompt, keepSelection, shortAge} from '../state/browse.js';
 import {fit, fitPath, shortDate} from '../text-fit.js';
 import {useTheme} from '../theme.js';
 import {VerifyPanel, verifyPanelRows} from './VerifyPanel.js';
 
-/** Backups in a folder: a windowed list, details, verify, restore, delete, copy. */
-export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
+/**
+ * Backups in a folder: a windowed list, details, verify, restore, delete, copy. The cursor
+ * stays on the same backup (by path) whatever the list does meanwhile: `selectedPath` is where
+ * it starts (back from a restore).
+ */
+export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefined; selectedPath?: string | undefined}) {
 	const {gateway, nav} = useConsole();
 	const {columns} = useTerminalSize();
 	const [state, dispatch] = useReducer(browseReducer, destDir ?? gateway.backupDir, initialBrowseState);
 	const [revision, setRevision] = useState(0);
-	const listing = useAsync(() => listBackups(state.destDir), [state.destDir, revision]);
-	const [current, setCurrent] = useState<BackupListing | undefined>(undefined);
+	// A folder not made yet holds no backups (as `backup list` says); anything else unreadable is an error.
+	const listing = useAsync(() => listBackupsOrNone(state.destDir), [state.destDir, revision]);
+	// The backup under the cursor, and the order the list was in when it was put there.
+	const [cursor, setCursor] = useState<{path: string | undefined; order: readonly string[]}>({path: selectedPath, order: []});
 	const [message, setMessage] = useState<Status | undefined>(undefined);
 	const verify = useVerify();
 	const fileTask = useTask<string>();
 
 	const backups = listing.status === 'done' ? listing.value : [];
 	const items = useMemo(() => backups.map(backup => ({key: backup.path, label: backup.fileName, value: backup})), [backups]);
+	const paths = useMemo(() => backups.map(backup => backup.path), [backups]);
 
 	useEffect(() => {
 		if (fileTask.state.status === 'done') {
@@ -44,7 +51,8 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 		if (fileTask.state.status === 'error') setMessage(errorStatus(fileTask.state.error, 'try another path, or Esc'));
 	}, [fileTask.state]);
 
-	const selected = current && backups.includes(current) ? current : backups[0];
+	const keptPath = keepSelection(cursor.order, cursor.path, paths);
+	const selected = backups.find(backup => backup.path === keptPath);
 	const textEntry = isTextPrompt(state.mode);
 	const busy = fileTask.state.status === 'running';
 
@@ -53,21 +61,26 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 		setMessage(undefined);
 		verify.start(selected.path, passphrase);
 	};
+	/** A new action starts: the last one's outcome (a copy error, "Deleted …") is no longer news. */
+	const ask = (mode: 'confirm-delete' | 'copy' | 'folder' | 'passphrase', draft?: string) => {
+		setMessage(undefined);
+		dispatch({type: 'prompt', mode, draft});
+	};
 	const actions: Partial<Record<CommandName, () => void>> = {
 		verify: () => {
 			if (!selected) return;
-			if (selected.encrypted) dispatch({type: 'prompt', mode: 'passphrase'});
+			if (selected.encrypted) ask('passphrase');
 			else startVerify();
 		},
 		restore: () => {
 			if (!selected) return;
-			nav.restore({path: selected.path, encrypted: selected.encrypted});
+			nav.restore({path: selected.path, encrypted: selected.encrypted}, {destDir: state.destDir});
 		},
-		delete: () => selected && dispatch({type: 'prompt', mode: 'confirm-delete'}),
-		copy: () => selected && dispatch({type: 'prompt', mode: 'copy', draft: process.cwd()}),
+		delete: () => selected && ask('confirm-delete'),
+		copy: () => selected && ask('copy', process.cwd()),
 	};
 	const handlers: Partial<Record<CommandName, () => void>> = {};
-	if (state.mode === 'list') Object.assign(handlers, actions, {folder: () => dispatch({type: 'prompt', mode: 'folder', draft: state.destDir}), back: nav.home});
+	if (state.mode === 'list') Object.assign(handlers, actions, {folder: () => ask('folder', state.destDir), back: nav.home});
 	if (state.mode === 'details') Object.assign(handlers, actions, {back: () => dispatch({type: 'close'})});
 	if (state.mode === 'confirm-delete') {
 		handlers.yes = () => {
@@ -90,11 +103,14 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 
 	let status: Status | undefined = message;
 	if (listing.status === 'error') status = errorStatus(listing.error, 'f to pick another folder, Esc to go back');
-	// Beside the list: its header row, a prompt under it, the busy line, the verify panel.
-	const besideList = 1 + (textEntry ? 4 : state.mode === 'confirm-delete' ? 2 : 0) + (busy ? 1 : 0) + verifyPanelRows(verify.state);
+	// Beside the list: its header row, a prompt under it, the busy line, the verify panel (the
+	// status line has its own rows in the frame).
+	const besideList = 1 + (textEntry ? 4 : state.mode === 'confirm-delete' ? 2 : 0) + (busy ? 1 : 0) + verifyPanelRows(verify.state, columns, 'v to try again');
 
 	let body: ReactNode;
 	if (listing.status === 'loading') body = <Busy label={`Reading ${state.destDir}…`} />;
+	// The status line says why the folder cannot be read; an empty table would only add noise.
+	else if (listing.status === 'error') body = undefined;
 	else if (state.mode === 'details' && selected) body = <BackupDetails backup={selected} columns={columns} />;
 	else if (backups.length === 0 && listing.status === 'done') body = <Text>No backups in {state.destDir} yet. Create one from Home, or press f to look in another folder.</Text>;
 	else
@@ -112,10 +128,8 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 					isActive={state.mode === 'list' && !busy}
 					initialIndex={selected ? Math.max(0, backups.indexOf(selected)) : 0}
 					onHighlight={item => {
-						if (item.value !== current) {
-							setCurrent(item.value);
-							verify.reset();
-						}
+						if (item.value.path !== cursor.path) verify.reset();
+						if (item.value.path !== cursor.path || cursor.order !== paths) setCursor({path: item.value.path, order: paths});
 					}}
 					onSelect={() => dispatch({type: 'details'})}
 					renderRow={(item, isCursor) => (
@@ -160,7 +174,7 @@ export function BrowseScreen({destDir}: {destDir?: string | undefined}) {
 				onSubmit={dir => {
 					if (dir.trim() === '') return;
 					setMessage(undefined);
-					setCurrent(undefined);
+					verify.reset();
 					dispatch({type: 'folder', destDir: dir.trim()});
 				}}
 			/>
@@ -277,7 +291,7 @@ function BackupDetails({backup, columns}: {backup: BackupListing; columns: numbe
 			<Box flexDirection="column">
 				<KeyValue label="File">{fitPath(backup.path, columns - 16)}</KeyValue>
 				<KeyValue label="Size">{formatBytes(backup.size)}</KeyValue>
-				<Text color={theme.error} wrap="truncate">
+				<Text color={theme.error} wrap="wrap">
 					✗ Cannot read this backup: {backup.error ?? 'unknown problem'}
 				</Text>
 			</Box>

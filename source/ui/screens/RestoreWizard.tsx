@@ -1,7 +1,7 @@
 import path from 'node:path';
 import {Box, Text} from 'ink';
 import {useEffect, useMemo, useReducer, useState, type ReactNode} from 'react';
-import {listBackups, type BackupListing} from '../../core/backup/list-backups.js';
+import {listBackupsOrNone, type BackupListing} from '../../core/backup/list-backups.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
 import {formatSecrets, type CategoryPlan, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
@@ -15,7 +15,7 @@ import {TextField} from '../components/TextField.js';
 import {TransferProgress} from '../components/TransferProgress.js';
 import {useConsole} from '../console-context.js';
 import {readGatewaySummary} from '../gateway-summary.js';
-import {useAsync} from '../hooks/use-async.js';
+import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useApplyRestore, useConflictDetail, useOpenBackup, useRestorePlan, type RestoreProgressView} from '../hooks/use-restore.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useCommands, type CommandName} from '../keys.js';
@@ -53,7 +53,7 @@ const TITLES: Record<RestoreStep, string> = {
 const TEXT_STEPS: ReadonlySet<RestoreStep> = new Set(['passphrase', 'new-tenant', 'confirm']);
 
 /** Restore: pick → passphrase → categories → tenant → mode → dry-run diff → confirm → apply → summary. */
-export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: string | undefined; encrypted?: boolean | undefined; from?: 'browse' | undefined}) {
+export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: string | undefined; encrypted?: boolean | undefined; from?: {destDir: string} | undefined}) {
 	const {gateway, nav} = useConsole();
 	const {columns} = useTerminalSize();
 	const theme = useTheme();
@@ -65,7 +65,10 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const planner = useRestorePlan();
 	const applier = useApplyRestore();
 	const detail = useConflictDetail();
-	const backups = useAsync(() => listBackups(gateway.backupDir), [gateway.backupDir]);
+	// The pick list reads the folder the operator was browsing (else the default one); f changes it.
+	const [pickDir, setPickDir] = useState(from?.destDir ?? gateway.backupDir);
+	const [pickingFolder, setPickingFolder] = useState(false);
+	const backups = useAsync(() => listBackupsOrNone(pickDir), [pickDir]);
 	const gatewaySummary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir]);
 	const source = opener.state.status === 'done' ? opener.state.result.source : undefined;
 	const options = useMemo(() => restoreOptions(state, gateway.dataDir), [state, gateway.dataDir]);
@@ -97,9 +100,11 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 		// eslint-disable-next-line react-hooks/exhaustive-deps
 	}, [state.step]);
 
-	const leave = () => (from === 'browse' ? nav.browse() : nav.home());
+	// Back to Browse on the folder it was showing, the cursor on the backup restore was started on.
+	const leave = () => (from ? nav.browse(from.destDir, backupPath) : nav.home());
 	const back = () => {
-		if (state.history.length === 0 || state.step === 'summary') leave();
+		if (pickingFolder) setPickingFolder(false);
+		else if (state.history.length === 0 || state.step === 'summary') leave();
 		else dispatch({type: 'back'});
 	};
 	const handlers: Partial<Record<CommandName, () => void>> = {};
@@ -107,30 +112,44 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	else if (state.step === 'applying') handlers.cancel = applier.cancel;
 	else if (state.step !== 'opening' && !(state.step === 'conflict' && fieldExpanded)) handlers.back = back;
 	if (state.step === 'plan') handlers.restore = () => dispatch({type: 'proceed'});
-	const textEntry = TEXT_STEPS.has(state.step);
+	if (state.step === 'pick' && !pickingFolder) handlers.folder = () => setPickingFolder(true);
+	const textEntry = TEXT_STEPS.has(state.step) || (state.step === 'pick' && pickingFolder);
 	useCommands(handlers, {textEntry});
 
 	let commands: CommandName[] = ['up', 'down', 'select', 'back'];
 	let body: ReactNode;
 	switch (state.step) {
 		case 'pick': {
-			const items: Array<ListItem<BackupListing>> = backups.status === 'done' ? backups.value.filter(backup => backup.summary).map(backup => ({key: backup.path, label: backup.fileName, value: backup})) : [];
-			if (backups.status === 'loading') body = <Busy label={`Reading ${gateway.backupDir}…`} />;
-			else if (backups.status === 'error') body = <Text color={theme.error}>✗ {backups.error} — Esc to go back</Text>;
-			else if (items.length === 0) body = <Text>No backups in {gateway.backupDir}. Create one first, or pick one in Browse (f for another folder, then r).</Text>;
-			else
+			commands = pickingFolder ? ['select', 'back'] : ['up', 'down', 'select', 'folder', 'back'];
+			body = (
+				<PickStep
+					backups={backups}
+					folder={pickDir}
+					selectedPath={state.backupPath}
+					reserve={pickingFolder ? 3 : 0}
+					width={columns}
+					isActive={!pickingFolder}
+					onPick={backup => dispatch({type: 'pick', backupPath: backup.path, encrypted: backup.encrypted})}
+				/>
+			);
+			if (pickingFolder) {
 				body = (
-					<BodyRows>
-						{listHeight => (
-							<SelectList
-								items={items}
-								height={listHeight}
-								onSelect={item => dispatch({type: 'pick', backupPath: item.value.path, encrypted: item.value.encrypted})}
-								renderRow={(item, selected) => <BackupRow backup={item.value} selected={selected} width={columns} />}
+					<Box flexDirection="column">
+						{body}
+						<Box marginTop={1}>
+							<TextField
+								label="Backups folder"
+								initialValue={pickDir}
+								onSubmit={dir => {
+									if (dir.trim() === '') return;
+									setPickDir(dir.trim());
+									setPickingFolder(false);
+								}}
 							/>
-						)}
-					</BodyRows>
+						</Box>
+					</Box>
 				);
+			}
 			break;
 		}
 		case 'passphrase':
@@ -300,9 +319,11 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 		const next = state.step === 'passphrase' ? 'type it again, or Esc' : state.step === 'plan' ? 'r to try again, Esc to change the settings' : state.step === 'confirm' ? undefined : 'Esc to go back';
 		status = errorStatus(state.error, next);
 	}
-	const name = state.metadata?.name ?? (state.backupPath ? path.basename(state.backupPath) : undefined);
+	// The file the operator picked, not the name stored inside it (they can differ: a renamed copy).
+	const name = state.backupPath ? path.basename(state.backupPath) : undefined;
+	const title = state.step === 'pick' ? `${TITLES.pick} · ${fitPath(pickDir, Math.max(10, columns - 30))}` : `${TITLES[state.step]}${name ? ` · ${name}` : ''}`;
 	return (
-		<Frame title={`Restore · ${TITLES[state.step]}${name && state.step !== 'pick' ? ` · ${name}` : ''}`} commands={commands} status={status} textEntry={textEntry} meanings={state.step === 'plan' ? {restore: state.mode === 'replace' ? 'replace now (asks you to type a word first)' : 'restore now', back: 'back to the settings'} : undefined}>
+		<Frame title={`Restore · ${title}`} commands={commands} status={status} textEntry={textEntry} meanings={state.step === 'plan' ? {restore: state.mode === 'replace' ? 'replace now (asks you to type a word first)' : 'restore now', back: 'back to the settings'} : undefined}>
 			<Box key={state.step} flexDirection="column">
 				{body}
 			</Box>
@@ -310,9 +331,75 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	);
 }
 
+/**
+ * The pick list: every backup of the folder; one that cannot be read is listed greyed with the
+ * reason and cannot be picked (a restore of it would fail), so nothing in the folder is hidden.
+ */
+function PickStep({
+	backups,
+	folder,
+	selectedPath,
+	reserve,
+	width,
+	isActive,
+	onPick,
+}: {
+	backups: AsyncState<BackupListing[]>;
+	folder: string;
+	/** The backup picked before (back from a later step): the cursor starts on it. */
+	selectedPath: string | undefined;
+	/** Body rows kept for what is drawn under the list (the folder field). */
+	reserve: number;
+	width: number;
+	isActive: boolean;
+	onPick: (backup: BackupListing) => void;
+}) {
+	const theme = useTheme();
+	if (backups.status === 'loading') return <Busy label={`Reading ${folder}…`} />;
+	if (backups.status === 'error') return <Text color={theme.error}>✗ {backups.error} — f to pick another folder, Esc to go back</Text>;
+	if (backups.value.length === 0) return <Text>No backups in {folder} yet. Create one first, or press f to look in another folder.</Text>;
+	const items: Array<ListItem<BackupListing>> = backups.value.map(backup => ({key: backup.path, label: backup.fileName, value: backup, disabled: !backup.summary}));
+	const unreadable = items.filter(item => item.disabled).length;
+	return (
+		<Box flexDirection="column">
+			<BodyRows reserve={reserve + (unreadable > 0 ? 1 : 0)} min={2}>
+				{height => (
+					<SelectList
+						items={items}
+						height={height}
+						isActive={isActive}
+						initialIndex={Math.max(0, items.findIndex(item => item.key === selectedPath))}
+						onSelect={item => onPick(item.value)}
+						renderRow={(item, selected) => <BackupRow backup={item.value} selected={selected} width={width} />}
+					/>
+				)}
+			</BodyRows>
+			{unreadable > 0 ? (
+				<Text dimColor wrap="truncate">
+					{formatCount(unreadable)} backup{unreadable === 1 ? '' : 's'} cannot be read and cannot be restored (greyed, with the reason)
+				</Text>
+			) : undefined}
+		</Box>
+	);
+}
+
+/** Why a listed backup cannot be read, without its path (the row already names the file). */
+function unreadableReason(backup: BackupListing): string {
+	const error = backup.error ?? 'unknown problem';
+	return error.startsWith(backup.path) ? error.slice(backup.path.length).replace(/^(:\s*|\s+is\s+)/, '') : error;
+}
+
 function BackupRow({backup, selected, width}: {backup: BackupListing; selected: boolean; width: number}) {
 	const theme = useTheme();
-	const summary = backup.summary!;
+	const summary = backup.summary;
+	if (!summary) {
+		return (
+			<Text dimColor bold={selected} wrap="truncate">
+				{selected ? '› ' : '  '}
+				{fit(backup.fileName, Math.max(10, Math.min(40, width - 30)))} unreadable: {unreadableReason(backup)}
+			</Text>
+		);
+	}
 	const scope = summary.tenant ? `tenant ${summary.tenant}` : `${summary.tenants} tenants`;
 	const fixed = 16 + 1 + 4 + 1 + 16 + 1 + 3 + 2;
 	return (
@@ -439,15 +526,21 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			<KeyValue label="Identical">{formatCount(applied.identical)} (left as they were)</KeyValue>
 			<KeyValue label="Conflicts">
 				{formatCount(applied.conflicts)}
-				{result.plan.mode === 'replace'
-					? applied.conflicts > 0
-						? ' (replaced by the backup version)'
-						: ''
-					: result.quarantineDir
-						? ` quarantined in ${fitPath(path.join(dataDir, result.quarantineDir), width - 30)}`
-						: ''}
+				{applied.conflicts === 0 ? '' : result.plan.mode === 'replace' ? ' (replaced by the backup version)' : ' (set aside, see Quarantined)'}
 			</KeyValue>
 			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
+			{/* The whole quarantine path, wrapped: the operator copies it to review the entries. */}
+			<Box>
+				<Box width={14} flexShrink={0}>
+					<Text dimColor>Quarantined</Text>
+				</Box>
+				<Box flexShrink={1}>
+					<Text wrap="wrap">
+						{formatCount(applied.quarantined)}
+						{result.quarantineDir ? ` in ${path.join(dataDir, result.quarantineDir)}` : ''}
+					</Text>
+				</Box>
+			</Box>
 			<KeyValue label="Restore id">{result.restoreId}</KeyValue>
 			{result.secretsToReenter.length > 0 ? (
 				<Box flexDirection="column" marginTop={1}>

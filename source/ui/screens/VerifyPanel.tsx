@@ -7,7 +7,24 @@ import type {TaskState} from '../hooks/use-task.js';
 import type {VerifyView} from '../hooks/use-verify.js';
 import {useTheme} from '../theme.js';
 
-/** A verify run: progress while it reads, then ✓ or the first problems in red. */
+const SHOWN_PROBLEMS = 3;
+
+/** Terminal rows `text` takes when wrapped at `width` (a word never splits across more). */
+function wrappedRows(text: string, width: number): number {
+	return Math.max(1, Math.ceil([...text].length / Math.max(1, width - 8)));
+}
+
+/** How many rows the panel takes at `width`, so a screen can leave room for all of it. */
+export function verifyPanelRows(state: TaskState<VerifyResult, VerifyView>, width: number, retry?: string): number {
+	if (state.status === 'idle') return 0;
+	if (state.status === 'running') return state.progress && state.progress.bytesTotal > 0 ? 2 : 1;
+	if (state.status === 'error') return wrappedRows(`✗ Verify failed: ${state.error}${retry ? ` — ${retry}` : ''}`, width);
+	if (state.result.ok) return 1;
+	const problems = state.result.problems.slice(0, SHOWN_PROBLEMS);
+	return 1 + problems.reduce((sum, problem) => sum + wrappedRows(`  ${problem}`, width), 0);
+}
+
+/** A verify run: progress while it reads, then ✓ or the first problems in red (wrapped, never cut). */
 export function VerifyPanel({state, width, retry}: {state: TaskState<VerifyResult, VerifyView>; width: number; retry?: string}) {
 	const theme = useTheme();
 	if (state.status === 'idle') return null;
@@ -21,9 +38,10 @@ export function VerifyPanel({state, width, retry}: {state: TaskState<VerifyResul
 			</Box>
 		);
 	}
+	// Errors wrap: the reason is the part the operator needs, and it is at the end of the line.
 	if (state.status === 'error') {
 		return (
-			<Text color={theme.error} wrap="truncate">
+			<Text color={theme.error} wrap="wrap">
 				✗ Verify failed: {state.error}
 				{retry ? ` — ${retry}` : ''}
 			</Text>
@@ -39,23 +57,15 @@ export function VerifyPanel({state, width, retry}: {state: TaskState<VerifyResul
 	}
 	return (
 		<Box flexDirection="column">
-			<Text color={theme.error} wrap="truncate">
+			<Text color={theme.error} wrap="wrap">
 				✗ Verify found {result.problems.length} problem{result.problems.length === 1 ? '' : 's'}: do not rely on this backup
 			</Text>
-			{result.problems.slice(0, 3).map(problem => (
-				<Text key={problem} color={theme.error} wrap="truncate">
+			{result.problems.slice(0, SHOWN_PROBLEMS).map(problem => (
+				<Text key={problem} color={theme.error} wrap="wrap">
 					{'  '}
 					{problem}
 				</Text>
 			))}
 		</Box>
 	);
-}
-
-/** How many rows VerifyPanel draws for `state` (so a list beside it can leave them free). */
-export function verifyPanelRows(state: TaskState<VerifyResult, VerifyView>): number {
-	if (state.status === 'idle') return 0;
-	if (state.status === 'running') return state.progress && state.progress.bytesTotal > 0 ? 2 : 1;
-	if (state.status === 'error' || state.result.ok) return 1;
-	return 1 + Math.min(3, state.result.problems.length);
 }

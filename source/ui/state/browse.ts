@@ -60,3 +60,20 @@ export function shortAge(iso: string, now = Date.now()): string {
 	if (seconds < 365 * 86_400) return `${Math.floor(seconds / (30 * 86_400))}mo`;
 	return `${Math.floor(seconds / (365 * 86_400))}y`;
 }
+
+/**
+ * The backup the cursor stays on when the list is read again (after a copy, a delete, a folder
+ * change): the same backup by path wherever it moved; if it is gone, the one that followed it
+ * in `before` (the previous one at the end), else the first row. `before` is the order the
+ * operator last saw the list in.
+ */
+export function keepSelection(before: readonly string[], selected: string | undefined, after: readonly string[]): string | undefined {
+	if (selected !== undefined && after.includes(selected)) return selected;
+	const index = selected === undefined ? -1 : before.indexOf(selected);
+	if (index >= 0) {
+		const present = new Set(after);
+		const next = before.slice(index + 1).find(path => present.has(path)) ?? before.slice(0, index).reverse().find(path => present.has(path));
+		if (next !== undefined) return next;
+	}
+	return after[0];
+}
