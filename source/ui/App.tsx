@@ -48,18 +48,20 @@ export function App({gateway: initialGateway, onExit, onFatal, theme, initialRou
 		if (key.ctrl && input === 'c') quit(130);
 	});
 	const nav = useMemo<Navigation>(() => {
-		const home = (blocked?: string) => {
+		const home = () => {
 			setRevision(value => value + 1);
-			setRoute({name: 'home', blocked});
+			setRoute({name: 'home'});
 		};
 		// Create, restore and quarantine work on the gateway: with no usable one, Home says why instead.
 		const needsGateway = (action: string, go: () => void) => {
 			const problem = gatewayProblem(dataDir.current);
-			if (problem) home(`${action} needs a gateway: ${problem}`);
-			else go();
+			if (!problem) return go();
+			// Home re-reads too, so what it shows of the folder matches the reason.
+			setRevision(value => value + 1);
+			setRoute({name: 'home', blocked: `${action} needs a gateway: ${problem}`});
 		};
 		return {
-			home: () => home(),
+			home,
 			create: () => needsGateway('Create backup', () => setRoute({name: 'create'})),
 			browse: destDir => setRoute({name: 'browse', destDir}),
 			restore: backup =>

@@ -194,6 +194,21 @@ describe('Home without a gateway', () => {
 	});
 });
 
+describe('Home when the gateway goes away while shown', () => {
+	test('Create on a Home drawn earlier is refused, and Home re-reads the folder (no stale counts)', async () => {
+		const root = tempDir();
+		const copy = path.join(root, 'gateway');
+		fs.cpSync(gateway.dataDir, copy, {recursive: true});
+		app = renderApp({...gateway, dataDir: copy});
+		await app.waitFor('Audit log');
+		fs.rmSync(copy, {recursive: true});
+		await app.press(KEY.enter);
+		const frame = await app.waitFor(screen => screen.includes('Create backup  needs a gateway') && !screen.includes('Audit log'));
+		expect(frame.replace(/\s*\n\s*/g, ' ')).toMatch(/✗ Create backup needs a gateway: Data directory .*gateway does not exist — choose Change data dir/);
+		expect(frame).toMatch(/Tenants\s+—/);
+	});
+});
+
 function escape(text: string): string {
 	return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
