@@ -9,8 +9,8 @@ import {SelectList, type ListItem} from '../components/SelectList.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
 import {useConsole} from '../console-context.js';
-import {latestBackup, readGatewaySummary} from '../gateway-summary.js';
-import {useAsync} from '../hooks/use-async.js';
+import {latestBackup, readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
+import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useCommands} from '../keys.js';
 import {DATA_DIR_WAY_OUT, gatewayProblem, resolveTypedDir, withoutCliHint} from '../prepare-gateway.js';
@@ -27,16 +27,11 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 	const {columns} = useTerminalSize();
 	const summary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir, revision]);
 	const last = useAsync(() => latestBackup(gateway.backupDir), [gateway.backupDir, revision]);
-	// Change data dir: the text field replaces the menu; its error stays until the next try.
-	const [editing, setEditing] = useState(false);
+	const editor = useDataDirEditor(nav.changeDataDir);
+	const {editing} = editor;
 	// The menu's cursor, kept while the field replaces the menu.
 	const [menuIndex, setMenuIndex] = useState(0);
-	const [editError, setEditError] = useState<string | undefined>();
-	const closeEditor = () => {
-		setEditing(false);
-		setEditError(undefined);
-	};
-	useCommands(editing ? {back: closeEditor} : {quit: nav.quit}, {textEntry: editing});
+	useCommands(editing ? {back: editor.close} : {quit: nav.quit}, {textEntry: editing});
 
 	// Without a usable gateway only Browse (backups need no gateway) goes anywhere: say so up front.
 	const noGateway = summary.status === 'error';
@@ -55,32 +50,16 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 			browse: () => nav.browse(),
 			restore: () => nav.restore(),
 			quarantine: nav.quarantine,
-			'data-dir': () => setEditing(true),
+			'data-dir': editor.open,
 			quit: nav.quit,
 		};
 		actions[item.value]();
 	};
-	const submitDataDir = (typed: string) => {
-		if (typed.trim() === '') {
-			setEditError("Type the path of the gateway's data directory");
-			return;
-		}
-		const dataDir = resolveTypedDir(typed);
-		const problem = gatewayProblem(dataDir);
-		if (problem) setEditError(problem);
-		else {
-			closeEditor();
-			nav.changeDataDir(dataDir);
-		}
-	};
 
 	let status: Status | undefined;
-	if (editing && editError) status = errorStatus(editError, 'type another path, or Esc to keep the current one');
+	if (editing && editor.error) status = errorStatus(editor.error, 'type another path, or Esc to keep the current one');
 	else if (!editing && blocked) status = errorStatus(blocked, DATA_DIR_WAY_OUT);
 	else if (!editing && summary.status === 'error') status = errorStatus(withoutCliHint(summary.error), DATA_DIR_WAY_OUT);
-	const twoColumns = columns >= 70;
-	const showCounts = columns >= 50;
-	const cellWidth = twoColumns ? Math.floor((columns - 20) / 2) : columns - 20;
 
 	return (
 		<Frame title={editing ? 'Home · Change data dir' : 'Home'} commands={editing ? ['select', 'back'] : ['up', 'down', 'select', 'quit']} status={status} textEntry={editing}>
@@ -111,8 +90,8 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 						label="Gateway data directory (the folder holding data/gateway.db)"
 						initialValue={gateway.dataDir}
 						hint="Enter opens it if it is a gateway · Esc keeps the current one"
-						onChange={() => setEditError(undefined)}
-						onSubmit={submitDataDir}
+						onChange={editor.clearError}
+						onSubmit={editor.submit}
 					/>
 				</Box>
 			) : (
@@ -121,23 +100,56 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 					<Box width={noGateway ? Math.min(columns, 34) : 20} flexShrink={0} flexDirection="column">
 						<SelectList items={menu} height={menu.length} initialIndex={menuIndex} onHighlight={(_item, index) => setMenuIndex(index)} onSelect={onSelect} />
 					</Box>
-					{showCounts ? (
-						<Box flexDirection="column" flexShrink={1}>
-							{summary.status === 'loading' ? <Busy label="Counting…" /> : undefined}
-							{summary.status === 'done' ? (
-								<Box flexWrap="wrap" width={twoColumns ? cellWidth * 2 : cellWidth}>
-									{summary.value.counts.map(count => (
-										<Box key={count.category} width={cellWidth}>
-											<Text dimColor>{fit(categorySpec(count.category).label, cellWidth - 10)}</Text>
-											<Text>{fit(formatCount(count.count), 8, 'right')}</Text>
-										</Box>
-									))}
-								</Box>
-							) : undefined}
-						</Box>
-					) : undefined}
+					{columns >= 50 ? <CategoryCounts summary={summary} columns={columns} /> : undefined}
 				</Box>
 			)}
 		</Frame>
+	);
+}
+
+/** Change data dir: open/close the field, and a typed folder checked before the console uses it. */
+function useDataDirEditor(changeDataDir: (dataDir: string) => void) {
+	const [editing, setEditing] = useState(false);
+	// Stays until the next keystroke or try.
+	const [error, setError] = useState<string | undefined>();
+	const close = () => {
+		setEditing(false);
+		setError(undefined);
+	};
+	const submit = (typed: string) => {
+		if (typed.trim() === '') {
+			setError("Type the path of the gateway's data directory");
+			return;
+		}
+		const dataDir = resolveTypedDir(typed);
+		const problem = gatewayProblem(dataDir);
+		if (problem) {
+			setError(problem);
+			return;
+		}
+		close();
+		changeDataDir(dataDir);
+	};
+	return {editing, error, open: () => setEditing(true), close, clearError: () => setError(undefined), submit};
+}
+
+/** Counts per category beside the menu: two columns from 70 columns on. */
+function CategoryCounts({summary, columns}: {summary: AsyncState<GatewaySummary>; columns: number}) {
+	const twoColumns = columns >= 70;
+	const cellWidth = twoColumns ? Math.floor((columns - 20) / 2) : columns - 20;
+	return (
+		<Box flexDirection="column" flexShrink={1}>
+			{summary.status === 'loading' ? <Busy label="Counting…" /> : undefined}
+			{summary.status === 'done' ? (
+				<Box flexWrap="wrap" width={twoColumns ? cellWidth * 2 : cellWidth}>
+					{summary.value.counts.map(count => (
+						<Box key={count.category} width={cellWidth}>
+							<Text dimColor>{fit(categorySpec(count.category).label, cellWidth - 10)}</Text>
+							<Text>{fit(formatCount(count.count), 8, 'right')}</Text>
+						</Box>
+					))}
+				</Box>
+			) : undefined}
+		</Box>
 	);
 }
