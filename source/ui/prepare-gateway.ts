@@ -33,7 +33,7 @@ export const DATA_DIR_WAY_OUT = 'choose Change data dir, or start lifeboat with 
 
 /** The console says how to change the folder itself (DATA_DIR_WAY_OUT): an engine message's CLI hint is dropped. */
 export function withoutCliHint(message: string): string {
-	return message.replace(/ \(set --data-dir or LIFEBOAT_DATA_DIR\)$/, '');
+	return message.replace(/ \(set --data-dir or LIFEBOAT_DATA_DIR\)$/, '').replace(/; create one with: lifeboat demo init --dir .*$/, '');
 }
 
 /**
