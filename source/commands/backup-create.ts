@@ -3,7 +3,7 @@ import {openBackupSource} from '../core/backup/backup-source.js';
 import {createBackup} from '../core/backup/create-backup.js';
 import {verifyBackup} from '../core/backup/verify-backup.js';
 import {LifeboatError} from '../core/errors.js';
-import {formatBytes, formatCount, formatDuration} from '../core/format.js';
+import {formatBytes, formatCount, formatDuration, formatTableProgress} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, defaultBackupDir, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -49,7 +49,7 @@ export async function run(context: CommandContext): Promise<number> {
 		force: flags.force,
 		signal: context.signal,
 		onProgress: progress => {
-			if (progress.phase === 'snapshot') progressLine(context, `Reading ${progress.table}: ${formatCount(progress.rows)} rows`);
+			if (progress.phase === 'snapshot') progressLine(context, `Reading ${formatTableProgress(progress)}`);
 			else if (progress.phase === 'archive') {
 				const percent = progress.bytesTotal ? Math.floor((progress.bytesDone / progress.bytesTotal) * 100) : 100;
 				progressLine(context, `Writing ${percent}% ${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)} · ${progress.filesDone}/${progress.filesTotal} files · ${progress.current}`);

@@ -1,8 +1,8 @@
 import {useApp, useInput} from 'ink';
-import {useMemo, useState} from 'react';
-import {ConsoleProvider, type Navigation} from './console-context.js';
+import {useMemo, useRef, useState} from 'react';
+import {ConsoleProvider, DEFAULT_ENGINE, type ConsoleEngine, type Navigation} from './console-context.js';
 import {ErrorBoundary} from './ErrorBoundary.js';
-import type {GatewayChoice} from './prepare-gateway.js';
+import {gatewayProblem, type GatewayChoice} from './prepare-gateway.js';
 import {BrowseScreen} from './screens/BrowseScreen.js';
 import {CreateWizard} from './screens/CreateWizard.js';
 import {HomeScreen} from './screens/HomeScreen.js';
@@ -12,7 +12,8 @@ import {createTheme, ThemeProvider, type Theme} from './theme.js';
 
 /** The console's screens. One is shown at a time; App is the whole state machine. */
 export type Route =
-	| {name: 'home'}
+	/** `blocked`: an action that needs a gateway was refused, and why (one line). */
+	| {name: 'home'; blocked?: string | undefined}
 	| {name: 'create'}
 	| {name: 'browse'; destDir?: string | undefined; selectedPath?: string | undefined}
 	/** `from`: opened from Browse on that folder (Esc goes back there). */
@@ -27,11 +28,17 @@ export type AppProps = {
 	onFatal?: (error: unknown) => void;
 	theme?: Theme;
 	initialRoute?: Route;
+	/** Wraps the long engine calls (tests hold a backup at a known point); the real ones by default. */
+	engine?: Partial<ConsoleEngine>;
 };
 
-export function App({gateway, onExit, onFatal, theme, initialRoute}: AppProps) {
+export function App({gateway: initialGateway, onExit, onFatal, theme, initialRoute, engine}: AppProps) {
 	const {exit} = useApp();
 	const [route, setRoute] = useState<Route>(initialRoute ?? {name: 'home'});
+	// The operator can point the console at another data dir (Home → Change data dir).
+	const [gateway, setGateway] = useState(initialGateway);
+	const dataDir = useRef(gateway.dataDir);
+	dataDir.current = gateway.dataDir;
 	// Bumped whenever Home is shown again, so it re-reads counts and the last backup.
 	const [revision, setRevision] = useState(0);
 	const quit = (code: number) => {
@@ -41,33 +48,48 @@ export function App({gateway, onExit, onFatal, theme, initialRoute}: AppProps) {
 	useInput((input, key) => {
 		if (key.ctrl && input === 'c') quit(130);
 	});
-	const nav = useMemo<Navigation>(
-		() => ({
-			home: () => {
-				setRevision(value => value + 1);
-				setRoute({name: 'home'});
-			},
-			create: () => setRoute({name: 'create'}),
+	const nav = useMemo<Navigation>(() => {
+		const home = () => {
+			setRevision(value => value + 1);
+			setRoute({name: 'home'});
+		};
+		// Create, restore and quarantine work on the gateway: with no usable one, Home says why instead.
+		const needsGateway = (action: string, go: () => void) => {
+			const problem = gatewayProblem(dataDir.current);
+			if (!problem) return go();
+			// Home re-reads too, so what it shows of the folder matches the reason.
+			setRevision(value => value + 1);
+			setRoute({name: 'home', blocked: `${action} needs a gateway: ${problem}`});
+		};
+		return {
+			home,
+			create: () => needsGateway('Create backup', () => setRoute({name: 'create'})),
 			browse: (destDir, selectedPath) => setRoute({name: 'browse', destDir, selectedPath}),
-			restore: (backup, from) => setRoute({name: 'restore', backupPath: backup?.path, encrypted: backup?.encrypted, from}),
-			quarantine: () => setRoute({name: 'quarantine'}),
+			restore: (backup, from) => needsGateway('Restore', () => setRoute({name: 'restore', backupPath: backup?.path, encrypted: backup?.encrypted, from})),
+			quarantine: () => needsGateway('Quarantine', () => setRoute({name: 'quarantine'})),
+			changeDataDir: next => {
+				setGateway(current => ({...current, dataDir: next, isDemo: false}));
+				home();
+			},
 			quit: () => quit(0),
-		}),
+		};
+	},
 		// eslint-disable-next-line react-hooks/exhaustive-deps
 		[],
 	);
 	const resolvedTheme = useMemo(() => theme ?? createTheme(), [theme]);
+	const resolvedEngine = useMemo(() => ({...DEFAULT_ENGINE, ...engine}), [engine]);
 
 	let screen;
 	if (route.name === 'create') screen = <CreateWizard />;
 	else if (route.name === 'browse') screen = <BrowseScreen destDir={route.destDir} selectedPath={route.selectedPath} />;
 	else if (route.name === 'restore') screen = <RestoreWizard backupPath={route.backupPath} encrypted={route.encrypted} from={route.from} />;
 	else if (route.name === 'quarantine') screen = <QuarantineScreen />;
-	else screen = <HomeScreen revision={revision} />;
+	else screen = <HomeScreen revision={revision} blocked={route.blocked} />;
 
 	return (
 		<ThemeProvider value={resolvedTheme}>
-			<ConsoleProvider value={{gateway, nav}}>
+			<ConsoleProvider value={{gateway, nav, engine: resolvedEngine}}>
 				<ErrorBoundary onFatal={error => onFatal?.(error)}>{screen}</ErrorBoundary>
 			</ConsoleProvider>
 		</ThemeProvider>

@@ -1,4 +1,6 @@
 import {createContext, useContext} from 'react';
+import {createBackup} from '../core/backup/create-backup.js';
+import {applyRestore} from '../core/restore/index.js';
 import type {GatewayChoice} from './prepare-gateway.js';
 
 /** Where screens can go. App owns the state machine; screens only ask. */
@@ -13,10 +15,20 @@ export type Navigation = {
 	 */
 	restore(backup?: {path: string; encrypted: boolean}, from?: {destDir: string}): void;
 	quarantine(): void;
+	/** Points the console at another data dir (checked by the caller) and shows Home on it. */
+	changeDataDir(dataDir: string): void;
 	quit(): void;
 };
 
-export type ConsoleValue = {gateway: GatewayChoice; nav: Navigation};
+/**
+ * The long engine calls the console makes. The real ones by default; a test can wrap them (to
+ * hold a backup at a known point while it checks what the screen shows).
+ */
+export type ConsoleEngine = {createBackup: typeof createBackup; applyRestore: typeof applyRestore};
+
+export const DEFAULT_ENGINE: ConsoleEngine = {createBackup, applyRestore};
+
+export type ConsoleValue = {gateway: GatewayChoice; nav: Navigation; engine: ConsoleEngine};
 
 const ConsoleContext = createContext<ConsoleValue | undefined>(undefined);
 

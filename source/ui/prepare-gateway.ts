@@ -1,8 +1,11 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {defaultBackupDir, demoHome} from '../commands/command-context.js';
 import {generateDemo} from '../core/demo/generate-demo.js';
 import {ensureDir} from '../core/private-fs.js';
+import {openGateway} from '../core/store/gateway-store.js';
+import {describeError} from './describe-error.js';
 
 export type GatewayChoice = {dataDir: string; backupDir: string; isDemo: boolean};
 
@@ -23,4 +26,32 @@ export async function prepareGateway(options: {dataDir?: string; backupDir?: str
 	}
 	ensureDir(backupDir);
 	return {dataDir, backupDir, isDemo: true};
+}
+
+/** How to point the console at the right folder (Home's status line, after the reason it cannot use this one). */
+export const DATA_DIR_WAY_OUT = 'choose Change data dir, or start lifeboat with --data-dir PATH (or LIFEBOAT_DATA_DIR)';
+
+/** The console says how to change the folder itself (DATA_DIR_WAY_OUT): an engine message's CLI hint is dropped. */
+export function withoutCliHint(message: string): string {
+	return message.replace(/ \(set --data-dir or LIFEBOAT_DATA_DIR\)$/, '').replace(/; create one with: lifeboat demo init --dir .*$/, '');
+}
+
+/**
+ * Why `dataDir` cannot serve as the gateway (one line: missing, not a gateway, newer schema,
+ * damaged), or undefined when it can. Opens the database read-only and closes it at once.
+ */
+export function gatewayProblem(dataDir: string): string | undefined {
+	try {
+		openGateway(dataDir, {readonly: true}).close();
+		return undefined;
+	} catch (error) {
+		return withoutCliHint(describeError(error));
+	}
+}
+
+/** A data dir as typed in the console: `~` is the home folder (no shell expands it here), relative to the working folder. */
+export function resolveTypedDir(typed: string): string {
+	const trimmed = typed.trim();
+	if (trimmed === '~' || trimmed.startsWith('~/')) return path.join(os.homedir(), trimmed.slice(1));
+	return path.resolve(trimmed);
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, beforeAll, describe, expect, test} from 'vitest';
+import {createBackup, type CreateBackupOptions} from '../../source/core/backup/create-backup.js';
 import {listBackups} from '../../source/core/backup/list-backups.js';
 import {openBackupSource} from '../../source/core/backup/backup-source.js';
 import {verifyBackup} from '../../source/core/backup/verify-backup.js';
@@ -21,8 +22,8 @@ afterEach(() => {
 });
 
 /** Home → Create backup, on the first step. */
-async function openWizard(target: GatewayChoice = gateway): Promise<Rendered> {
-	const rendered = renderApp(target, {route: {name: 'create'}});
+async function openWizard(target: GatewayChoice = gateway, props: Parameters<typeof renderApp>[1] = {}): Promise<Rendered> {
+	const rendered = renderApp(target, {route: {name: 'create'}, ...props});
 	await rendered.waitFor('What to back up');
 	return rendered;
 }
@@ -39,6 +40,116 @@ async function retype(rendered: Rendered, current: string, text: string) {
 	await rendered.press(text);
 	await rendered.waitFor(`› ${text}`);
 }
+
+/**
+ * The real engine, held at a known point: the backup reports where its snapshot is, then waits
+ * until the test opens the gate (or the console cancels it) before the real createBackup runs
+ * with the console's own signal. So what the screen shows while asked is not a race.
+ */
+function heldEngine() {
+	let open!: () => void;
+	const gate = new Promise<void>(resolve => (open = resolve));
+	const runs: CreateBackupOptions[] = [];
+	const held = async (options: CreateBackupOptions) => {
+		runs.push(options);
+		options.onProgress?.({phase: 'snapshot', table: 'memory_entries', rows: 1200, rowsTotal: 5000, tableIndex: 3, tableCount: 9});
+		await new Promise<void>(resolve => {
+			void gate.then(resolve);
+			options.signal?.addEventListener('abort', () => resolve(), {once: true});
+		});
+		return createBackup(options);
+	};
+	return {engine: {createBackup: held}, open, runs};
+}
+
+/** From the first step to Review with everything, all tenants, zip, no encryption, named `name`. */
+async function walkToReview(rendered: Rendered, name: string) {
+	await everythingToTenants(rendered);
+	await rendered.press(KEY.enter, KEY.enter, KEY.enter);
+	await rendered.waitFor('Folder to write the backup to');
+	await rendered.press(KEY.enter);
+	await rendered.waitFor('Backup name');
+	await retype(rendered, rendered.frame().match(/› (lifeboat-backup-\S+)/)![1]!, name);
+	await rendered.press(KEY.enter);
+	await rendered.waitFor('Enter start backup');
+}
+
+describe('Create backup wizard: Esc while running asks first', () => {
+	test('the snapshot shows the table, its rows of its total, table i of n, and "Esc cancels"', async () => {
+		const held = heldEngine();
+		app = await openWizard(gateway, {props: {engine: held.engine}});
+		await walkToReview(app, 'ui-held-progress');
+		await app.press(KEY.enter);
+		const frame = await app.waitFor('Snapshot · memory_entries 1,200/5,000 rows (table 3 of 9)');
+		expect(frame).toContain('Esc cancels (nothing partial is left behind)');
+		expect(frame).toMatch(/Esc cancel\b/);
+		held.open();
+		await app.waitFor('✓ Backup written');
+	});
+
+	test('n (and Esc) on "Cancel the backup? y/n" resume: the backup was never cancelled and completes', async () => {
+		const held = heldEngine();
+		app = await openWizard(gateway, {props: {engine: held.engine}});
+		await walkToReview(app, 'ui-not-cancelled');
+		await app.press(KEY.enter);
+		await app.waitFor('Esc cancels');
+		for (const answer of ['n', KEY.escape]) {
+			await app.press(KEY.escape);
+			const asked = await app.waitFor('Cancel the backup? y/n');
+			// Still running while asked: the progress stays on screen, the job is not aborted.
+			expect(asked).toContain('Snapshot · memory_entries');
+			expect(asked).toMatch(/y yes · n no/);
+			expect(asked).not.toContain('Esc cancels');
+			expect(held.runs[0]!.signal!.aborted).toBe(false);
+			await app.press(answer);
+			const resumed = await app.waitFor('Esc cancels (nothing partial is left behind)');
+			expect(resumed).not.toContain('Cancel the backup?');
+			expect(resumed).toContain('Backing up');
+			expect(held.runs[0]!.signal!.aborted).toBe(false);
+		}
+		held.open();
+		const result = await app.waitFor('✓ Backup written');
+		expect(result).not.toContain('Backup cancelled');
+		expect(held.runs).toHaveLength(1);
+		expect(fs.existsSync(path.join(gateway.backupDir, 'ui-not-cancelled.zip'))).toBe(true);
+	});
+
+	test('y cancels: "Backup cancelled", nothing left in the folder, and Enter tries again', async () => {
+		const dest = tempDir();
+		const held = heldEngine();
+		app = await openWizard({...gateway, backupDir: dest}, {props: {engine: held.engine}});
+		await walkToReview(app, 'ui-cancelled');
+		await app.press(KEY.enter);
+		await app.waitFor('Esc cancels');
+		await app.press(KEY.escape);
+		await app.waitFor('Cancel the backup? y/n');
+		await app.press('y');
+		const cancelled = await app.waitFor('Backup cancelled; nothing partial was left behind');
+		expect(cancelled).toContain('Review');
+		expect(held.runs[0]!.signal!.aborted).toBe(true);
+		await waitUntil(() => fs.readdirSync(dest).length === 0, 'the cancelled backup leaves nothing in the folder');
+		expect(fs.readdirSync(dest)).toEqual([]);
+		// Another go runs (held again until the gate opens) and writes the backup.
+		await app.press(KEY.enter);
+		await app.waitFor('Esc cancels');
+		held.open();
+		await app.waitFor('✓ Backup written');
+		expect(fs.readdirSync(dest)).toEqual(['ui-cancelled.zip']);
+	});
+
+	test('a y typed before Esc does nothing: only the question makes y cancel', async () => {
+		const held = heldEngine();
+		app = await openWizard(gateway, {props: {engine: held.engine}});
+		await walkToReview(app, 'ui-stray-y');
+		await app.press(KEY.enter);
+		await app.waitFor('Esc cancels');
+		await app.press('y', 'n', 'y');
+		expect(app.frame()).toContain('Esc cancels');
+		expect(held.runs[0]!.signal!.aborted).toBe(false);
+		held.open();
+		await app.waitFor('✓ Backup written');
+	});
+});
 
 describe('Create backup wizard', () => {
 	test('everything, all tenants, zip, no encryption: progress to result, then Verify now', async () => {
@@ -217,7 +328,7 @@ describe('Create backup wizard', () => {
 		await app.waitFor('› Create backup');
 	});
 
-	test('Esc while the archive is written cancels it: nothing partial is left, and Enter tries again', async () => {
+	test('Esc then y while the archive is written cancels it: nothing partial is left, and Enter tries again', async () => {
 		const root = tempDir();
 		const big: typeof gateway = {dataDir: path.join(root, 'gateway'), backupDir: path.join(root, 'backups'), isDemo: false};
 		// Enough incompressible document bytes that writing the archive takes a few seconds.
@@ -233,6 +344,8 @@ describe('Create backup wizard', () => {
 		const running = await app.waitFor(/\d+%/, 60_000);
 		expect(running).toMatch(/(B|KB|MB) \/ \d+ MB · \d+ \/ \d+ files/);
 		await app.press(KEY.escape);
+		await app.waitFor('Cancel the backup? y/n');
+		await app.press('y');
 		const cancelled = await app.waitFor('Backup cancelled', 60_000);
 		expect(cancelled).toContain('Review');
 		// The engine removes its temporary output as it unwinds, possibly just after the frame.

@@ -33,7 +33,8 @@ import {planAgentFiles, planDocumentFiles, planGatewayFiles, refuseOverlongFolde
 import {sealTwoFactor} from './two-factor-block.js';
 
 export type BackupProgress =
-	| {phase: 'snapshot'; table: string; rows: number}
+	/** `rows` of `table` read so far (per table, from 0) out of `rowsTotal`; table `tableIndex` of `tableCount` (1-based). */
+	| {phase: 'snapshot'; table: string; rows: number; rowsTotal: number; tableIndex: number; tableCount: number}
 	| {phase: 'archive'; bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number; current: string}
 	| {phase: 'finalize'};
 
@@ -140,7 +141,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 				tenantId: tenant?.id,
 				stagingDir,
 				signal: options.signal,
-				onRows: (table, rows) => options.onProgress?.({phase: 'snapshot', table, rows}),
+				onRows: progress => options.onProgress?.({phase: 'snapshot', ...progress}),
 			});
 			const warnings: string[] = [];
 			const redacted: RedactionNote[] = Object.entries(dump.redactedCounts).map(([field, count]) => {

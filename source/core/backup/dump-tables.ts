@@ -31,8 +31,11 @@ type DumpOptions = {
 	tenantId: string | undefined;
 	stagingDir: string;
 	signal?: AbortSignal;
-	onRows?: (table: string, rows: number) => void;
+	onRows?: (progress: TableProgress) => void;
 };
+
+/** Where the snapshot is: rows of this table read so far out of its total, and which table of how many. */
+export type TableProgress = {table: string; rows: number; rowsTotal: number; tableIndex: number; tableCount: number};
 
 /** The archive path a table row file lives at; daily logs go in one file per day. */
 export function archivePathFor(table: TableSpec, codec: TableCodec, values: readonly StoredValue[]): string {
@@ -60,9 +63,9 @@ export async function dumpTables(store: GatewayStore, options: DumpOptions): Pro
 		dump.tenants = tenants.map(tenant => ({id: String(tenant['id']), slug: String(tenant['slug']), name: String(tenant['name'])}));
 		if (!options.tenantId) dump.tenants.push(...orphanTenants(db, options.categories, new Set(dump.tenants.map(tenant => tenant.id))));
 		refuseCrossTenantReferences(db, options.categories, options.tenantId);
-		for (const category of CATEGORIES) {
-			if (!options.categories.includes(category.id)) continue;
-			for (const tableName of category.tables) await dumpTable(store, tableSpec(tableName), category.id, options, dump);
+		const tables = CATEGORIES.filter(category => options.categories.includes(category.id)).flatMap(category => category.tables.map(name => ({name, category: category.id})));
+		for (const [index, table] of tables.entries()) {
+			await dumpTable(store, tableSpec(table.name), table.category, options, dump, {tableIndex: index + 1, tableCount: tables.length});
 		}
 	} finally {
 		db.exec('COMMIT');
@@ -70,11 +73,22 @@ export async function dumpTables(store: GatewayStore, options: DumpOptions): Pro
 	return dump;
 }
 
-async function dumpTable(store: GatewayStore, table: TableSpec, category: CategoryId, options: DumpOptions, dump: TableDump): Promise<void> {
+async function dumpTable(
+	store: GatewayStore,
+	table: TableSpec,
+	category: CategoryId,
+	options: DumpOptions,
+	dump: TableDump,
+	position: {tableIndex: number; tableCount: number},
+): Promise<void> {
 	const codec = codecFor(table);
 	// A tenant row belongs to a tenant by its own id (its tenant_id may say something else).
 	const where = options.tenantId ? (table.name === 'tenants' ? ' WHERE id = ?' : ' WHERE tenant_id = ?') : '';
 	const params = options.tenantId ? [options.tenantId] : [];
+	// Counted inside the same snapshot as the rows, so "n of total" ends exactly at the total.
+	const rowsTotal = Number(store.db.prepare(`SELECT COUNT(*) FROM ${table.name}${where}`).pluck(true).get(...params));
+	const report = (rows: number) => options.onRows?.({table: table.name, rows, rowsTotal, ...position});
+	report(0);
 	const sql = `SELECT ${codec.names.join(', ')}, _rowid_ FROM ${table.name}${where} ORDER BY ${table.orderBy ?? 'id'}`;
 	const statement = prepareExact(store.db, table.name, codec.names, sql);
 	// Rows come ordered so each archive path is contiguous (daily logs by day): only one file is
@@ -111,7 +125,7 @@ async function dumpTable(store: GatewayStore, table: TableSpec, category: Catego
 			if (table.name === 'documents') dump.documents.push({id: values[0] as string, tenant: values[1] as string, ext: values[codec.extColumn!] ?? null});
 			count++;
 			if (count % 5000 === 0) {
-				options.onRows?.(table.name, count);
+				report(count);
 				await new Promise(resolve => setImmediate(resolve));
 				if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
 			}
@@ -126,7 +140,7 @@ async function dumpTable(store: GatewayStore, table: TableSpec, category: Catego
 	}
 	for (const archivePath of paths) dump.staged.push({archivePath, file: path.join(options.stagingDir, ...archivePath.split('/')), category});
 	dump.rowCounts[table.name] = count;
-	options.onRows?.(table.name, count);
+	report(count);
 }
 
 /** A row as it goes into the backup: secrets redacted or sealed, credentials scrubbed, values encoded. */

@@ -2,7 +2,8 @@ import type {ArchiveSource} from '../../core/archive/archive-reader.js';
 import type {BackupMetadata} from '../../core/archive/archive-format.js';
 import {openBackupSource} from '../../core/backup/backup-source.js';
 import {readMetadata} from '../../core/backup/read-metadata.js';
-import {applyRestore, getConflictDetail, planRestore, type ConflictDetail, type RestoreOptions, type RestorePlan, type RestoreProgress, type RestoreResult} from '../../core/restore/index.js';
+import {getConflictDetail, planRestore, type ConflictDetail, type RestoreOptions, type RestorePlan, type RestoreProgress, type RestoreResult} from '../../core/restore/index.js';
+import {useConsole} from '../console-context.js';
 import {useTask, type TaskHandlers} from './use-task.js';
 
 export type RestoreProgressView = RestoreProgress & {elapsedMs: number};
@@ -35,9 +36,10 @@ export function useRestorePlan() {
 
 /** The real thing: applyRestore, with progress. */
 export function useApplyRestore() {
+	const {engine} = useConsole();
 	const task = useTask<RestoreResult, RestoreProgressView>();
 	const start = (options: BaseOptions, source: ArchiveSource, handlers?: TaskHandlers<RestoreResult>) =>
-		task.start((signal, onProgress) => applyRestore(withProgress(options, source, signal, onProgress)), handlers);
+		task.start((signal, onProgress) => engine.applyRestore(withProgress(options, source, signal, onProgress)), handlers);
 	return {...task, start};
 }
 

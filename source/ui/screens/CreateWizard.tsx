@@ -3,9 +3,10 @@ import {Box, Text} from 'ink';
 import {useReducer, useState, type ReactNode} from 'react';
 import type {BackupResult} from '../../core/backup/create-backup.js';
 import {ARCHIVE_FORMATS, defaultBackupName, type ArchiveFormat} from '../../core/archive/archive-format.js';
-import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
+import {formatBytes, formatCount, formatDuration, formatTableProgress} from '../../core/format.js';
 import {CATEGORIES, categorySpec, type CategoryId} from '../../core/store/schema.js';
 import {Busy} from '../components/Busy.js';
+import {CancelPrompt} from '../components/CancelPrompt.js';
 import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
 import {MultiSelectList} from '../components/MultiSelectList.js';
@@ -16,6 +17,7 @@ import {TransferProgress} from '../components/TransferProgress.js';
 import {useConsole} from '../console-context.js';
 import {readGatewaySummary} from '../gateway-summary.js';
 import {useAsync} from '../hooks/use-async.js';
+import {useConfirmCancel, type CancelPhase} from '../hooks/use-confirm-cancel.js';
 import {useCreateBackup, type CreateProgress} from '../hooks/use-create-backup.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
@@ -57,6 +59,8 @@ export function CreateWizard() {
 	const summary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir]);
 	const backup = useCreateBackup();
 	const verify = useVerify();
+	// Esc while the backup runs asks before throwing the work away.
+	const stop = useConfirmCancel(state.step === 'running', backup.cancel);
 
 	// Asking about a weak passphrase: y and n are answers, not typed text.
 	const askWeak = state.step === 'passphrase' && state.weakPassphrase === 'ask';
@@ -82,7 +86,7 @@ export function CreateWizard() {
 	};
 
 	const handlers: Partial<Record<CommandName, () => void>> = {};
-	if (state.step === 'running') handlers.cancel = backup.cancel;
+	if (state.step === 'running') Object.assign(handlers, stop.handlers);
 	else if (askWeak) {
 		handlers.yes = () => dispatch({type: 'weak', use: true});
 		handlers.no = () => dispatch({type: 'weak', use: false});
@@ -255,12 +259,12 @@ export function CreateWizard() {
 			);
 			break;
 		case 'running':
-			commands = ['cancel'];
+			commands = stop.commands;
 			body = (
 				<Box flexDirection="column">
 					<KeyValue label="Output">{fitPath(outputPath(state), columns - 16)}</KeyValue>
 					<Box marginTop={1}>
-						<RunningView progress={backup.state.status === 'running' ? backup.state.progress : undefined} width={columns} />
+						<RunningView progress={backup.state.status === 'running' ? backup.state.progress : undefined} width={columns} cancel={stop.phase} />
 					</Box>
 				</Box>
 			);
@@ -306,19 +310,28 @@ function isReadableFile(file: string): boolean {
 	}
 }
 
-function RunningView({progress, width}: {progress: CreateProgress | undefined; width: number}) {
-	if (!progress) return <Busy label="Opening the gateway…" />;
-	if (progress.phase === 'snapshot') return <Busy label={`Snapshot of the database: ${progress.table} (${formatCount(progress.rows)} rows)`} />;
-	if (progress.phase === 'finalize') return <Busy label="Finishing the archive…" />;
+/** The running backup: each phase's progress, and under it how to cancel (or the y/n question). */
+function RunningView({progress, width, cancel}: {progress: CreateProgress | undefined; width: number; cancel: CancelPhase}) {
+	let view: ReactNode;
+	if (!progress) view = <Busy label="Opening the gateway…" />;
+	else if (progress.phase === 'snapshot') view = <Busy label={`Snapshot · ${formatTableProgress(progress)}`} />;
+	else if (progress.phase === 'finalize') view = <Busy label="Finishing the archive…" />;
+	else {
+		view = (
+			<>
+				<Busy label="Writing the archive" />
+				<TransferProgress
+					transfer={{bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, filesDone: progress.filesDone, filesTotal: progress.filesTotal, elapsedMs: progress.archiveMs}}
+					width={width}
+					current={progress.current}
+				/>
+			</>
+		);
+	}
 	return (
 		<Box flexDirection="column">
-			<Busy label="Writing the archive" />
-			<TransferProgress
-				transfer={{bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, filesDone: progress.filesDone, filesTotal: progress.filesTotal, elapsedMs: progress.archiveMs}}
-				width={width}
-				current={progress.current}
-			/>
-			<Text dimColor>Esc cancels (nothing partial is left behind)</Text>
+			{view}
+			<CancelPrompt phase={cancel} what="backup" hint="Esc cancels (nothing partial is left behind)" cancelling="Cancelling; removing the partial backup…" />
 		</Box>
 	);
 }

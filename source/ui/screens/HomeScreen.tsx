@@ -1,33 +1,47 @@
 import {Box, Text} from 'ink';
+import {useState} from 'react';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, type CategoryId} from '../../core/store/schema.js';
 import {Busy} from '../components/Busy.js';
 import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
 import {SelectList, type ListItem} from '../components/SelectList.js';
-import {errorStatus} from '../components/StatusLine.js';
+import {errorStatus, type Status} from '../components/StatusLine.js';
+import {TextField} from '../components/TextField.js';
 import {useConsole} from '../console-context.js';
-import {latestBackup, readGatewaySummary} from '../gateway-summary.js';
-import {useAsync} from '../hooks/use-async.js';
+import {latestBackup, readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
+import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useCommands} from '../keys.js';
+import {DATA_DIR_WAY_OUT, gatewayProblem, resolveTypedDir, withoutCliHint} from '../prepare-gateway.js';
 import {fit} from '../text-fit.js';
 
-type MenuAction = 'create' | 'browse' | 'restore' | 'quarantine' | 'quit';
+type MenuAction = 'create' | 'browse' | 'restore' | 'quarantine' | 'data-dir' | 'quit';
 
-/** The gateway at a glance, the last backup, and the menu. */
-export function HomeScreen({revision}: {revision: number}) {
+/**
+ * The gateway at a glance, the last backup, and the menu. `blocked`: an action that needs a
+ * gateway was refused (App checks), and why.
+ */
+export function HomeScreen({revision, blocked}: {revision: number; blocked?: string | undefined}) {
 	const {gateway, nav} = useConsole();
 	const {columns} = useTerminalSize();
 	const summary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir, revision]);
 	const last = useAsync(() => latestBackup(gateway.backupDir), [gateway.backupDir, revision]);
-	useCommands({quit: nav.quit});
+	const editor = useDataDirEditor(nav.changeDataDir);
+	const {editing} = editor;
+	// The menu's cursor, kept while the field replaces the menu.
+	const [menuIndex, setMenuIndex] = useState(0);
+	useCommands(editing ? {back: editor.close} : {quit: nav.quit}, {textEntry: editing});
 
+	// Without a usable gateway only Browse (backups need no gateway) goes anywhere: say so up front.
+	const noGateway = summary.status === 'error';
+	const needsGateway = noGateway ? 'needs a gateway' : undefined;
 	const menu: Array<ListItem<MenuAction>> = [
-		{key: 'create', label: 'Create backup', value: 'create'},
+		{key: 'create', label: 'Create backup', value: 'create', hint: needsGateway},
 		{key: 'browse', label: 'Browse backups', value: 'browse'},
-		{key: 'restore', label: 'Restore', value: 'restore'},
-		{key: 'quarantine', label: 'Quarantine', value: 'quarantine'},
+		{key: 'restore', label: 'Restore', value: 'restore', hint: needsGateway},
+		{key: 'quarantine', label: 'Quarantine', value: 'quarantine', hint: needsGateway},
+		{key: 'data-dir', label: 'Change data dir', value: 'data-dir'},
 		{key: 'quit', label: 'Quit', value: 'quit'},
 	];
 	const onSelect = (item: ListItem<MenuAction>) => {
@@ -36,18 +50,25 @@ export function HomeScreen({revision}: {revision: number}) {
 			browse: () => nav.browse(),
 			restore: () => nav.restore(),
 			quarantine: nav.quarantine,
+			'data-dir': editor.open,
 			quit: nav.quit,
 		};
 		actions[item.value]();
 	};
 
-	const status = summary.status === 'error' ? errorStatus(summary.error, 'check --data-dir / LIFEBOAT_DATA_DIR, then q to quit') : undefined;
-	const twoColumns = columns >= 70;
-	const showCounts = columns >= 50;
-	const cellWidth = Math.min(34, twoColumns ? Math.floor((columns - 20) / 2) : columns - 20);
+	let status: Status | undefined;
+	if (editing && editor.error) status = errorStatus(editor.error, 'type another path, or Esc to keep the current one');
+	else if (!editing && blocked) status = errorStatus(blocked, DATA_DIR_WAY_OUT);
+	else if (!editing && summary.status === 'error') status = errorStatus(withoutCliHint(summary.error), DATA_DIR_WAY_OUT);
 
 	return (
-		<Frame title="Home" commands={['up', 'down', 'select', 'quit']} status={status} meanings={{select: 'open the highlighted item'}}>
+		<Frame
+			title={editing ? 'Home · Change data dir' : 'Home'}
+			commands={editing ? ['select', 'back'] : ['up', 'down', 'select', 'quit']}
+			status={status}
+			textEntry={editing}
+			meanings={editing ? undefined : {select: 'open the highlighted item'}}
+		>
 			<KeyValue label="Gateway">
 				{gateway.dataDir}
 				{gateway.isDemo ? ' (demo)' : ''}
@@ -55,9 +76,11 @@ export function HomeScreen({revision}: {revision: number}) {
 			<KeyValue label="Tenants">
 				{summary.status === 'done'
 					? `${summary.value.tenants.length} · ${summary.value.tenants.map(tenant => tenant.slug).join(', ')}`
-					: '…'}
+					: noGateway
+						? '—'
+						: '…'}
 			</KeyValue>
-			<KeyValue label="Size on disk">{summary.status === 'done' ? formatBytes(summary.value.totalBytes) : '…'}</KeyValue>
+			<KeyValue label="Size on disk">{summary.status === 'done' ? formatBytes(summary.value.totalBytes) : noGateway ? '—' : '…'}</KeyValue>
 			<KeyValue label="Last backup">
 				{last.status === 'loading'
 					? '…'
@@ -67,23 +90,68 @@ export function HomeScreen({revision}: {revision: number}) {
 							? `${last.value.summary?.name ?? last.value.fileName} · ${formatAge(last.value.createdAt)}`
 							: `none yet in ${gateway.backupDir}`}
 			</KeyValue>
-			<Box marginTop={1}>
-				<Box width={20} flexShrink={0} flexDirection="column">
-					<SelectList items={menu} height={menu.length} onSelect={onSelect} />
+			{editing ? (
+				<Box marginTop={1}>
+					<TextField
+						label="Gateway data directory (the folder holding data/gateway.db)"
+						initialValue={gateway.dataDir}
+						hint="Enter opens it if it is a gateway · Esc keeps the current one"
+						onChange={editor.clearError}
+						onSubmit={editor.submit}
+					/>
 				</Box>
-				{showCounts ? (
-					<Box flexDirection="column" flexShrink={1}>
-						{summary.status === 'loading' ? <Busy label="Counting…" /> : undefined}
-						{summary.status === 'done' ? (
-							// The counts take the rows left under the four lines above (at least the menu's).
-							<BodyRows reserve={5} min={menu.length}>
-								{height => <Counts counts={summary.value.counts} cellWidth={cellWidth} perRow={twoColumns ? 2 : 1} height={height} />}
-							</BodyRows>
-						) : undefined}
+			) : (
+				<Box marginTop={1}>
+					{/* Wider without a gateway (no counts beside it), so "needs a gateway" shows whole. */}
+					<Box width={noGateway ? Math.min(columns, 34) : 20} flexShrink={0} flexDirection="column">
+						<SelectList items={menu} height={menu.length} initialIndex={menuIndex} onHighlight={(_item, index) => setMenuIndex(index)} onSelect={onSelect} />
 					</Box>
-				) : undefined}
-			</Box>
+					{columns >= 50 ? <CategoryCounts summary={summary} columns={columns} minRows={menu.length} /> : undefined}
+				</Box>
+			)}
 		</Frame>
+	);
+}
+
+/** Change data dir: open/close the field, and a typed folder checked before the console uses it. */
+function useDataDirEditor(changeDataDir: (dataDir: string) => void) {
+	const [editing, setEditing] = useState(false);
+	// Stays until the next keystroke or try.
+	const [error, setError] = useState<string | undefined>();
+	const close = () => {
+		setEditing(false);
+		setError(undefined);
+	};
+	const submit = (typed: string) => {
+		if (typed.trim() === '') {
+			setError("Type the path of the gateway's data directory");
+			return;
+		}
+		const dataDir = resolveTypedDir(typed);
+		const problem = gatewayProblem(dataDir);
+		if (problem) {
+			setError(problem);
+			return;
+		}
+		close();
+		changeDataDir(dataDir);
+	};
+	return {editing, error, open: () => setEditing(true), close, clearError: () => setError(undefined), submit};
+}
+
+/** Entries per category beside the menu, cut to the body's rows left under the four lines above. */
+function CategoryCounts({summary, columns, minRows}: {summary: AsyncState<GatewaySummary>; columns: number; minRows: number}) {
+	const twoColumns = columns >= 70;
+	const cellWidth = Math.min(34, twoColumns ? Math.floor((columns - 20) / 2) : columns - 20);
+	return (
+		<Box flexDirection="column" flexShrink={1}>
+			{summary.status === 'loading' ? <Busy label="Counting…" /> : undefined}
+			{summary.status === 'done' ? (
+				<BodyRows reserve={5} min={minRows}>
+					{height => <Counts counts={summary.value.counts} cellWidth={cellWidth} perRow={twoColumns ? 2 : 1} height={height} />}
+				</BodyRows>
+			) : undefined}
+		</Box>
 	);
 }
 

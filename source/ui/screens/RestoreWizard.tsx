@@ -5,6 +5,7 @@ import {listBackupsOrNone, type BackupListing} from '../../core/backup/list-back
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
 import {formatSecrets, type CategoryPlan, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
+import {CancelPrompt} from '../components/CancelPrompt.js';
 import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
 import {MultiSelectList} from '../components/MultiSelectList.js';
@@ -16,6 +17,7 @@ import {TransferProgress} from '../components/TransferProgress.js';
 import {useConsole} from '../console-context.js';
 import {readGatewaySummary} from '../gateway-summary.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
+import {useConfirmCancel, type CancelPhase} from '../hooks/use-confirm-cancel.js';
 import {useApplyRestore, useConflictDetail, useOpenBackup, useRestorePlan, type RestoreProgressView} from '../hooks/use-restore.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useCommands, type CommandName} from '../keys.js';
@@ -107,9 +109,13 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 		else if (state.history.length === 0 || state.step === 'summary') leave();
 		else dispatch({type: 'back'});
 	};
+	// Esc while the restore runs asks before throwing the work away (a dry run just stops).
+	// Past the commit there is nothing left to cancel.
+	const committing = applier.state.status === 'running' && applier.state.progress?.phase === 'commit';
+	const stop = useConfirmCancel(state.step === 'applying' && !committing, applier.cancel);
 	const handlers: Partial<Record<CommandName, () => void>> = {};
 	if (state.step === 'planning') handlers.cancel = planner.cancel;
-	else if (state.step === 'applying') handlers.cancel = applier.cancel;
+	else if (state.step === 'applying') Object.assign(handlers, stop.handlers);
 	else if (state.step !== 'opening' && !(state.step === 'conflict' && fieldExpanded)) handlers.back = back;
 	if (state.step === 'plan') handlers.restore = () => dispatch({type: 'proceed'});
 	if (state.step === 'pick' && !pickingFolder) handlers.folder = () => setPickingFolder(true);
@@ -306,8 +312,8 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 			break;
 		}
 		case 'applying':
-			commands = ['cancel'];
-			body = <WorkProgress progress={applier.state.status === 'running' ? applier.state.progress : undefined} width={columns} what="Restore" />;
+			commands = stop.commands;
+			body = <WorkProgress progress={applier.state.status === 'running' ? applier.state.progress : undefined} width={columns} what="Restore" cancel={stop.phase} />;
 			break;
 		case 'summary':
 			body = applier.state.status === 'done' ? <SummaryView result={applier.state.result} dataDir={gateway.dataDir} width={columns} onQuarantine={nav.quarantine} onHome={nav.home} /> : undefined;
@@ -410,24 +416,41 @@ function BackupRow({backup, selected, width}: {backup: BackupListing; selected: 
 	);
 }
 
-function WorkProgress({progress, width, what}: {progress: RestoreProgressView | undefined; width: number; what: string}) {
-	if (!progress) return <Busy label={`${what}: opening…`} />;
-	if (progress.phase === 'verify') {
-		return (
-			<Box flexDirection="column">
+/**
+ * A dry run's or a restore's progress. `cancel` (the restore): how to cancel under every phase it
+ * can be cancelled in, and the y/n question once Esc was pressed.
+ */
+function WorkProgress({progress, width, what, cancel}: {progress: RestoreProgressView | undefined; width: number; what: string; cancel?: CancelPhase | undefined}) {
+	let view: ReactNode;
+	let hint: string | undefined;
+	if (!progress) view = <Busy label={`${what}: opening…`} />;
+	else if (progress.phase === 'verify') {
+		hint = 'Esc cancels';
+		view = (
+			<>
 				<Busy label={`${what}: verifying every file of the backup`} />
 				{progress.bytesTotal > 0 ? <TransferProgress transfer={{bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, elapsedMs: progress.elapsedMs}} width={width} /> : undefined}
-				<Text dimColor>Esc cancels</Text>
-			</Box>
+			</>
+		);
+	} else if (progress.phase === 'plan') view = <Busy label={`${what}: comparing ${categoryLabel(progress.category)} (${formatCount(progress.rows)} rows)`} />;
+	else if (progress.phase === 'commit') return <Busy label="Committing…" />;
+	else {
+		hint = 'Esc cancels (nothing changes unless the whole restore succeeds)';
+		view = (
+			<>
+				<Busy label={`Restoring ${categoryLabel(progress.category)}: ${formatCount(progress.rows)} rows`} />
+				{progress.bytesTotal > 0 ? <TransferProgress transfer={{bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, elapsedMs: progress.elapsedMs}} width={width} /> : undefined}
+			</>
 		);
 	}
-	if (progress.phase === 'plan') return <Busy label={`${what}: comparing ${categoryLabel(progress.category)} (${formatCount(progress.rows)} rows)`} />;
-	if (progress.phase === 'commit') return <Busy label="Committing…" />;
 	return (
 		<Box flexDirection="column">
-			<Busy label={`Restoring ${categoryLabel(progress.category)}: ${formatCount(progress.rows)} rows`} />
-			{progress.bytesTotal > 0 ? <TransferProgress transfer={{bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal, elapsedMs: progress.elapsedMs}} width={width} /> : undefined}
-			<Text dimColor>Esc cancels (nothing changes unless the whole restore succeeds)</Text>
+			{view}
+			{cancel ? (
+				<CancelPrompt phase={cancel} what="restore" hint={hint ?? 'Esc cancels (nothing changes unless the whole restore succeeds)'} cancelling="Cancelling; nothing is changed…" />
+			) : hint ? (
+				<Text dimColor>{hint}</Text>
+			) : undefined}
 		</Box>
 	);
 }
