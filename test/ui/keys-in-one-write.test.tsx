@@ -217,9 +217,9 @@ describe('the console, keys in one write', () => {
 		app = renderApp(gateway, {route: {name: 'create'}});
 		await app.waitFor('What to back up');
 		await app.press('j?');
-		const frame = await app.waitFor(/│\?\s+help/);
+		const frame = await app.waitFor(/Keys of this screen/);
 		expect(frame).toMatch(/› Pick categories/);
-		expect(frame).toMatch(/\?\s+help/);
+		expect(frame).toMatch(/\?\s+show or hide this list of keys/);
 		await app.press('?\r');
 		const next = await app.waitFor('Pick categories');
 		expect(next).toContain('[ ]');

@@ -298,8 +298,9 @@ describe('layout from 50x16 to 200x60', () => {
 		await app.waitFor('✓ Restored (additive)', 30_000);
 		found.push(
 			...(await everySize('Restore summary', [
-				{label: 'Written', value: /^[\d,]+ entries/},
-				{label: 'Quarantined', value: /^5 in /},
+				{label: 'New', value: /^[\d,]+ \(written\)/},
+				{label: 'Conflicts', value: /^5 \(set aside, see Quarantined\)/},
+				{label: 'Quarantined', value: /^5 in\b/},
 				{label: 'Restore id', value: /^\S+\s*$/},
 			])),
 		);

@@ -92,13 +92,18 @@ export function SelectList<T>({
 	);
 }
 
-/** ink-select-input's indicator: "› " on the cursor row, in the theme's colour. */
+/**
+ * ink-select-input's indicator: "› " on the cursor row, in the theme's colour. Its own box never
+ * shrinks: beside a label wider than the row, a shrunk indicator would be drawn under the label.
+ */
 export function Pointer({isSelected = false}: {isSelected?: boolean}) {
 	const theme = useTheme();
 	return (
-		<Text color={isSelected ? theme.selected : undefined} bold={isSelected}>
-			{isSelected ? '› ' : '  '}
-		</Text>
+		<Box flexShrink={0} width={2}>
+			<Text color={isSelected ? theme.selected : undefined} bold={isSelected}>
+				{isSelected ? '› ' : '  '}
+			</Text>
+		</Box>
 	);
 }
 
