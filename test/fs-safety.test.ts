@@ -191,7 +191,7 @@ describe('--force replaces only Lifeboat backups', () => {
 	it('replaces real backups of every kind', async () => {
 		const dest = tempDir();
 		const passphraseFile = path.join(tempDir(), 'pass');
-		fs.writeFileSync(passphraseFile, 'pw\n');
+		fs.writeFileSync(passphraseFile, 'a long enough passphrase\n');
 		for (const [name, extra] of [
 			['a.zip', ['--format', 'zip']],
 			['a.tar.gz', ['--format', 'tar.gz']],

@@ -74,7 +74,7 @@ describe('quarantine commands stream large quarantines', () => {
 		expect(ids).not.toContain(conflicts[0]);
 		expect(ids.at(-1)).toBe(`mem_bulk${BULK - 1}`);
 
-		expect(JSON.parse(cli('discard', restoreId, '--json'))).toMatchObject({discarded: BULK + 1, remaining: 0});
+		expect(JSON.parse(cli('discard', restoreId, '--yes', '--json'))).toMatchObject({discarded: BULK + 1, remaining: 0});
 		expect(fs.existsSync(path.join(dataDir, 'quarantine'))).toBe(false);
 	});
 });

@@ -36,7 +36,10 @@ export async function run(context: CommandContext): Promise<number> {
 	const format = (flags.format ?? 'zip') as ArchiveFormat;
 	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz or dir)`);
 	const encrypt = Boolean(flags.encrypt || flags.passphraseFile);
-	const passphrase = encrypt ? await readPassphrase(context, {confirm: true, why: 'to encrypt the backup'}) : undefined;
+	// A weak passphrase from a file or the environment is said once the backup is written, so a
+	// refused backup is still one line.
+	let weak: string | undefined;
+	const passphrase = encrypt ? await readPassphrase(context, {confirm: true, why: 'to encrypt the backup', onWeak: warning => (weak = warning)}) : undefined;
 	const result = await createBackup({
 		passphrase,
 		dataDir: resolveDataDir(context),
@@ -57,6 +60,7 @@ export async function run(context: CommandContext): Promise<number> {
 		},
 	});
 	clearProgress(context);
+	if (weak) context.stderr.write(`lifeboat: ${weak}\n`);
 	let verified: Awaited<ReturnType<typeof verifyBackup>> | undefined;
 	if (flags.verify) verified = await verifyBackup(await openBackupSource(result.path, {passphrase}));
 	if (flags.json) {

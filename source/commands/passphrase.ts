@@ -60,7 +60,7 @@ async function promptYes(question: string): Promise<boolean> {
  * The backup passphrase, from --passphrase-file, then LIFEBOAT_BACKUP_PASSPHRASE, then (only on a
  * terminal) a prompt without echo. It is never logged, stored or written into a backup.
  */
-export async function readPassphrase(context: CommandContext, options: {confirm: boolean; why: string}): Promise<string> {
+export async function readPassphrase(context: CommandContext, options: {confirm: boolean; why: string; onWeak?: (warning: string) => void}): Promise<string> {
 	const file = context.flags.passphraseFile;
 	let passphrase: string | undefined;
 	let prompted = false;
@@ -81,7 +81,9 @@ export async function readPassphrase(context: CommandContext, options: {confirm:
 	// Not asked for on a terminal: a weak new passphrase is warned about, not refused (scripts).
 	const strength = passphraseStrength(passphrase);
 	if (options.confirm && !prompted && strength.level === 'weak') {
-		context.stderr.write(`lifeboat: warning: the passphrase is ${describeStrength(strength)}; whoever holds the backup can try to guess it\n`);
+		const warning = `warning: the passphrase is ${describeStrength(strength)}; whoever holds the backup can try to guess it`;
+		if (options.onWeak) options.onWeak(warning);
+		else context.stderr.write(`lifeboat: ${warning}\n`);
 	}
 	return passphrase;
 }
