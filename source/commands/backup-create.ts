@@ -3,7 +3,7 @@ import {openBackupSource} from '../core/backup/backup-source.js';
 import {createBackup} from '../core/backup/create-backup.js';
 import {verifyBackup} from '../core/backup/verify-backup.js';
 import {LifeboatError} from '../core/errors.js';
-import {formatBytes, formatCount, formatDuration, formatTableProgress} from '../core/format.js';
+import {countOf, formatBytes, formatCount, formatDuration, formatTableProgress} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, defaultBackupDir, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -68,7 +68,7 @@ export async function run(context: CommandContext): Promise<number> {
 	} else {
 		const {metadata} = result;
 		writeLine(context, `Backup written: ${result.path}`);
-		writeLine(context, `  ${result.format} · ${formatBytes(result.size)} · ${formatCount(metadata.totalFiles)} files (${formatBytes(metadata.totalBytes)} uncompressed) · ${formatDuration(result.durationMs)}`);
+		writeLine(context, `  ${result.format} · ${formatBytes(result.size)} · ${countOf(metadata.totalFiles, 'file')} (${formatBytes(metadata.totalBytes)} uncompressed) · ${formatDuration(result.durationMs)}`);
 		writeLine(context, `  sha256 ${result.sha256}${metadata.encrypted ? ' · encrypted (AES-256-GCM; keep the passphrase safe: without it the backup is unrecoverable)' : ''}`);
 		writeLine(context, `  scope ${metadata.tenant ? `tenant ${metadata.tenant.slug}` : `all tenants (${metadata.tenants.length})`} · ${metadata.categories.length} categories`);
 		if (metadata.redacted.length > 0) {
@@ -76,7 +76,7 @@ export async function run(context: CommandContext): Promise<number> {
 		}
 		if (metadata.twoFactor) writeLine(context, `  2FA secrets of ${metadata.twoFactor.users} users sealed with the ${metadata.twoFactor.sealedWith === 'passphrase' ? 'backup passphrase' : "gateway's backup key (keys/backup.key)"}`);
 		for (const warning of metadata.warnings) writeLine(context, `  warning: ${warning}`);
-		if (verified) writeLine(context, verified.ok ? `Verified: ${formatCount(verified.checkedFiles)} files match the manifest` : `Verify FAILED:\n  ${verified.problems.join('\n  ')}`);
+		if (verified) writeLine(context, verified.ok ? `Verified: ${countOf(verified.checkedFiles, 'file')} match${verified.checkedFiles === 1 ? 'es' : ''} the manifest` : `Verify FAILED:\n  ${verified.problems.join('\n  ')}`);
 	}
 	return verified && !verified.ok ? 5 : 0;
 }

@@ -1,7 +1,7 @@
 import {isEncryptedBackup, openBackupSource} from '../core/backup/backup-source.js';
 import {verifyBackup} from '../core/backup/verify-backup.js';
 import {EXIT_CODES, LifeboatError} from '../core/errors.js';
-import {formatBytes, formatCount} from '../core/format.js';
+import {countOf, formatBytes, formatCount} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -30,7 +30,7 @@ export async function run(context: CommandContext): Promise<number> {
 	if (context.flags.json) {
 		writeJson(context, {ok: result.ok, path: location, problems: result.problems, checkedFiles: result.checkedFiles, checkedBytes: result.checkedBytes, metadata: result.metadata});
 	} else if (result.ok) {
-		writeLine(context, `OK: ${location}: ${formatCount(result.checkedFiles)} files, ${formatBytes(result.checkedBytes)} match the manifest`);
+		writeLine(context, `OK: ${location}: ${countOf(result.checkedFiles, 'file')}, ${formatBytes(result.checkedBytes)} match the manifest`);
 	} else {
 		for (const problem of result.problems) context.stderr.write(`lifeboat: ${problem}\n`);
 	}

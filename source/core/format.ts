@@ -16,6 +16,11 @@ export function formatCount(count: number): string {
 	return count.toLocaleString('en-US');
 }
 
+/** "1 file", "2 files", "1,200 rows". */
+export function countOf(count: number, word: string): string {
+	return `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
+}
+
 /** "memory 1,200/5,000 rows (table 3 of 9)": where a database snapshot is. */
 export function formatTableProgress(progress: {table: string; rows: number; rowsTotal: number; tableIndex: number; tableCount: number}): string {
 	return `${progress.table} ${formatCount(progress.rows)}/${formatCount(progress.rowsTotal)} rows (table ${progress.tableIndex} of ${progress.tableCount})`;

@@ -1,10 +1,8 @@
 import type {RedactionNote} from '../archive/archive-format.js';
-import {formatBytes, formatCount} from '../format.js';
+import {countOf, formatBytes, formatCount} from '../format.js';
 import type {CategoryPlan, RestorePlan, RestoreResult} from './restore-types.js';
 
-function plural(count: number, word: string): string {
-	return `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
-}
+const plural = countOf;
 
 /** `users: 42 (3 conflicts — would go to quarantine)`, `documents: 189 files, 2.1 GB (0 conflicts)`. */
 export function formatCategory(category: CategoryPlan, mode: RestorePlan['mode']): string {
