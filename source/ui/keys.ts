@@ -128,6 +128,9 @@ export function splitKeys(input: string, key: Key): KeyPress[] {
 	return chars.map(keyOfChar);
 }
 
+/** Commands after which the rest of a read still belongs to the same screen. */
+const KEEPS_READING: ReadonlySet<CommandName> = new Set(['up', 'down', 'pageUp', 'pageDown', 'first', 'last', 'toggle', 'toggleAll', 'help']);
+
 /** Routes key presses to a screen's handlers through the binding table, one key at a time. */
 export function useCommands(handlers: CommandHandlers, options: {isActive?: boolean; textEntry?: boolean} = {}): void {
 	const latest = useRef(handlers);
@@ -140,7 +143,11 @@ export function useCommands(handlers: CommandHandlers, options: {isActive?: bool
 				const current = latest.current;
 				const handled = (Object.keys(current) as CommandName[]).filter(name => current[name]);
 				const name = matchCommand(press.input, press.key, handled, options.textEntry);
-				if (name) current[name]?.();
+				if (!name) continue;
+				current[name]?.();
+				// Anything but a move opens or closes something (a prompt, a step, a screen): the rest of
+				// this read was typed for what it opens, so it is not read as this screen's commands.
+				if (!KEEPS_READING.has(name)) return;
 			}
 		},
 		{isActive: options.isActive ?? true},
