@@ -1,6 +1,6 @@
 import {afterEach, beforeAll, describe, expect, test} from 'vitest';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
-import {demoGateway, makeBackup, renderApp, type Rendered} from './harness.js';
+import {demoGateway, makeBackup, renderApp, settled, type Rendered} from './harness.js';
 
 /**
  * A key that opens something (a prompt, another screen) takes the keyboard away from the screen
@@ -46,4 +46,28 @@ describe('keys in the same read as a key that opens something', () => {
 		const frame = await app.waitFor('Copy b-two.zip to');
 		expect(frame).toContain('Lifeboat · Browse');
 	});
+});
+
+describe('an action key in the same read as a list move', () => {
+	// The list and the screen read keys separately: the screen's r, v or d saw the backup the cursor
+	// was on before the read, not the one the j's of the same read moved it to.
+	for (const action of ['r', 'v', 'd']) {
+		test(`Browse: "jj${action}" in one read never acts on the backup the cursor left`, async () => {
+			const extra = await demoGateway(42);
+			await makeBackup(extra, {name: 'c-one', now: new Date('2026-01-01T10:00:00Z')});
+			await makeBackup(extra, {name: 'c-two', now: new Date('2026-01-02T10:00:00Z')});
+			await makeBackup(extra, {name: 'c-three', now: new Date('2026-01-03T10:00:00Z')});
+			app = renderApp(extra, {route: {name: 'browse'}});
+			await app.waitFor('› c-three');
+			const mark = app.frameCount();
+			await app.press(`jj${action}`);
+			await app.waitFor('› c-one');
+			await settled();
+			const seen = app.framesSince(mark).join('\n');
+			expect(seen).not.toContain('c-three.zip');
+			expect(seen).not.toContain('c-two.zip');
+			expect(seen).not.toContain('Delete c-three');
+			expect(seen).not.toContain('Delete c-two');
+		});
+	}
 });
