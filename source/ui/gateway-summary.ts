@@ -30,12 +30,15 @@ async function directoryBytes(dir: string): Promise<number> {
 	return total;
 }
 
-/** The newest backup in a folder, or undefined; an unreadable folder counts as "none yet". */
+/**
+ * The newest backup in a folder that can be read, or undefined; an unreadable folder counts as
+ * "none yet", and so does a file that is not a backup (a text file named notes.zip, a cut archive).
+ */
 export async function latestBackup(backupDir: string): Promise<BackupListing | undefined> {
 	try {
 		await fs.access(backupDir);
 	} catch {
 		return undefined;
 	}
-	return (await listBackups(backupDir))[0];
+	return (await listBackups(backupDir)).find(backup => backup.summary && !backup.error);
 }

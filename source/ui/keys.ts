@@ -128,19 +128,36 @@ export function splitKeys(input: string, key: Key): KeyPress[] {
 	return chars.map(keyOfChar);
 }
 
+const MOVES: readonly CommandName[] = ['up', 'down', 'pageUp', 'pageDown', 'first', 'last'];
+
+/** Commands after which the rest of a read still belongs to the same screen. */
+const KEEPS_READING: ReadonlySet<CommandName> = new Set(['up', 'down', 'pageUp', 'pageDown', 'first', 'last', 'toggle', 'toggleAll', 'help']);
+
 /** Routes key presses to a screen's handlers through the binding table, one key at a time. */
 export function useCommands(handlers: CommandHandlers, options: {isActive?: boolean; textEntry?: boolean} = {}): void {
 	const latest = useRef(handlers);
 	latest.current = handlers;
 	useInput(
 		(input, key) => {
+			// True once a list elsewhere (reading keys on its own) moved in this read: what this screen
+			// knows of its cursor is older than that move.
+			let movedElsewhere = false;
 			for (const press of splitKeys(input, key)) {
 				// Each key sees the handlers as the previous one left them (a screen re-renders in between
 				// only when keys arrive in separate reads).
 				const current = latest.current;
 				const handled = (Object.keys(current) as CommandName[]).filter(name => current[name]);
 				const name = matchCommand(press.input, press.key, handled, options.textEntry);
-				if (name) current[name]?.();
+				if (!name) {
+					movedElsewhere ||= !options.textEntry && MOVES.some(move => BINDINGS[move].match(press.input, press.key));
+					continue;
+				}
+				// "jjr": r would restore the backup the cursor left; it and the rest of the read are dropped.
+				if (movedElsewhere && !KEEPS_READING.has(name)) return;
+				current[name]?.();
+				// Anything but a move opens or closes something (a prompt, a step, a screen): the rest of
+				// this read was typed for what it opens, so it is not read as this screen's commands.
+				if (!KEEPS_READING.has(name)) return;
 			}
 		},
 		{isActive: options.isActive ?? true},

@@ -25,12 +25,15 @@ export function QuarantineScreen() {
 	const [state, dispatch] = useReducer(quarantineReducer, initialQuarantineState);
 	const [message, setMessage] = useState<Status | undefined>(undefined);
 	const [highlighted, setHighlighted] = useState<QuarantineEntry | undefined>(undefined);
+	// A field shown in full: its own Esc closes it, so the screen's Esc and a/x wait.
+	const [fieldExpanded, setFieldExpanded] = useState(false);
 	const restores = useAsync(async () => listQuarantine(gateway.dataDir), [gateway.dataDir, state.revision]);
 	const entries = useAsync(async () => (state.restoreId ? listQuarantineEntries(gateway.dataDir, state.restoreId) : []), [gateway.dataDir, state.restoreId, state.revision]);
 	const entry = useAsync(async () => (state.restoreId && state.entryId && state.view === 'entry' ? showQuarantineEntry(gateway.dataDir, state.restoreId, state.entryId) : undefined), [gateway.dataDir, state.restoreId, state.entryId, state.view]);
 
 	useEffect(() => {
 		if (state.view !== 'entries') setHighlighted(undefined);
+		if (state.view !== 'entry') setFieldExpanded(false);
 	}, [state.view]);
 
 	const act = (kind: 'accept' | 'discard') => {
@@ -50,7 +53,7 @@ export function QuarantineScreen() {
 	if (state.confirm) {
 		handlers.yes = () => act(state.confirm!);
 		handlers.no = () => dispatch({type: 'cancel'});
-	} else {
+	} else if (!(state.view === 'entry' && fieldExpanded)) {
 		handlers.back = () => {
 			setMessage(undefined);
 			if (state.view === 'restores') nav.home();
@@ -129,7 +132,7 @@ export function QuarantineScreen() {
 				</Box>
 			);
 	} else {
-		commands = ['accept', 'discard', 'back'];
+		commands = fieldExpanded ? ['up', 'down', 'pageUp', 'pageDown', 'back'] : ['up', 'down', 'expand', 'accept', 'discard', 'back'];
 		if (entry.status === 'loading') body = <Busy label="Reading the entry…" />;
 		else if (entry.status === 'error') body = <Text color={theme.error}>✗ {entry.error} — Esc to go back</Text>;
 		else if (entry.value) {
@@ -140,7 +143,7 @@ export function QuarantineScreen() {
 						{entry.value.table} {entry.value.id} · {entry.value.liveExists ? `${entry.value.changed.length} ${entry.value.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)` : 'the live entry no longer exists (accept inserts it)'}
 					</Text>
 					<BodyRows reserve={1}>
-						{height => <SideBySide backup={shown.backup} live={shown.live} changed={shown.changed} width={columns} height={height} leftTitle="Quarantined (backup)" rightTitle="Live" />}
+						{height => <SideBySide backup={shown.backup} live={shown.live} changed={shown.changed} width={columns} height={height} leftTitle="Quarantined (backup)" rightTitle="Live" isActive={!state.confirm} onExpandedChange={setFieldExpanded} />}
 					</BodyRows>
 				</Box>
 			);
