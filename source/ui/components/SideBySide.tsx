@@ -63,10 +63,7 @@ export function SideBySide({
 	onExpandedChange?: (expanded: boolean) => void;
 }) {
 	const theme = useTheme();
-	const fields = useMemo(() => {
-		const all = [...new Set([...Object.keys(backup), ...Object.keys(live)])];
-		return [...all.filter(field => changed.includes(field)), ...all.filter(field => !changed.includes(field))];
-	}, [backup, live, changed]);
+	const fields = useMemo(() => orderedFields(backup, live, changed), [backup, live, changed]);
 	const [cursor, setCursor] = useState(0);
 	const [expanded, setExpanded] = useState<string | undefined>(undefined);
 	const [scroll, setScroll] = useState(0);
@@ -101,27 +98,52 @@ export function SideBySide({
 				{'   '}
 				{fit('Field', nameWidth)} {fit(leftTitle, valueWidth)} {fit(rightTitle, valueWidth)}
 			</Text>
-			{shown.map((field, index) => {
-				const differs = changed.includes(field);
-				const selected = isActive && offset + index === cursor;
-				const left = show(backup[field]);
-				const right = show(live[field]);
-				const windows = differs && left !== right ? diffWindows(left, right, valueWidth) : undefined;
-				return (
-					<Text key={field} color={differs ? theme.warn : undefined} bold={selected} wrap="truncate">
-						{selected ? '›' : ' '}
-						{differs ? '≠ ' : '  '}
-						{fit(field, nameWidth)}{' '}
-						{windows ? <Window side={windows.left} width={valueWidth} /> : pad(fitVisible(left, valueWidth), valueWidth)}{' '}
-						{windows ? <Window side={windows.right} width={valueWidth} /> : fitVisible(right, valueWidth)}
-					</Text>
-				);
-			})}
+			{shown.map((field, index) => fieldRow({field, backup: backup[field], live: live[field], differs: changed.includes(field), selected: isActive && offset + index === cursor, nameWidth, valueWidth, warn: theme.warn}))}
 			<Text dimColor wrap="truncate">
 				{fields.length > rowsShown ? `  ${offset + 1}–${offset + shown.length} of ${fields.length} fields` : ' '}
 				{isActive ? `${fields.length > rowsShown ? ' · ' : ' '}Enter shows ${fields[cursor] ?? 'a field'} in full` : ''}
 			</Text>
 		</Box>
+	);
+}
+
+/** Every field of either side, the changed ones first. */
+function orderedFields(backup: Record<string, unknown>, live: Record<string, unknown>, changed: readonly string[]): string[] {
+	const all = [...new Set([...Object.keys(backup), ...Object.keys(live)])];
+	return [...all.filter(field => changed.includes(field)), ...all.filter(field => !changed.includes(field))];
+}
+
+/** One field's line: the cursor, ≠ when it changed, the name, then each side (its difference highlighted). */
+function fieldRow({
+	field,
+	backup,
+	live,
+	differs,
+	selected,
+	nameWidth,
+	valueWidth,
+	warn,
+}: {
+	field: string;
+	backup: unknown;
+	live: unknown;
+	differs: boolean;
+	selected: boolean;
+	nameWidth: number;
+	valueWidth: number;
+	warn: string | undefined;
+}) {
+	const left = show(backup);
+	const right = show(live);
+	const windows = differs && left !== right ? diffWindows(left, right, valueWidth) : undefined;
+	return (
+		<Text key={field} color={differs ? warn : undefined} bold={selected} wrap="truncate">
+			{selected ? '›' : ' '}
+			{differs ? '≠ ' : '  '}
+			{fit(field, nameWidth)}{' '}
+			{windows ? <Window side={windows.left} width={valueWidth} /> : pad(fitVisible(left, valueWidth), valueWidth)}{' '}
+			{windows ? <Window side={windows.right} width={valueWidth} /> : fitVisible(right, valueWidth)}
+		</Text>
 	);
 }
 

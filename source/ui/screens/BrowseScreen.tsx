@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import {useEffect, useMemo, useReducer, useState, type ReactNode} from 'react';
+import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode, type SetStateAction} from 'react';
 import {listBackupsOrNone, type BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, isCategoryId} from '../../core/store/schema.js';
@@ -10,15 +10,15 @@ import {KeyValue} from '../components/KeyValue.js';
 import {SelectList, type ListItem} from '../components/SelectList.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
-import {useConsole} from '../console-context.js';
-import {useAsync} from '../hooks/use-async.js';
+import {useConsole, type Navigation} from '../console-context.js';
+import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useTask} from '../hooks/use-task.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
-import {browseReducer, initialBrowseState, isTextPrompt, keepSelection, shortAge} from '../state/browse.js';
+import {browseReducer, initialBrowseState, isTextPrompt, keepSelection, shortAge, type BrowseAction, type BrowseState} from '../state/browse.js';
 import {fit, fitPath, shortDate} from '../text-fit.js';
-import {useTheme} from '../theme.js';
+import {useTheme, type Theme} from '../theme.js';
 import {VerifyPanel, verifyPanelRows} from './VerifyPanel.js';
 
 /**
@@ -34,7 +34,7 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	// A folder not made yet holds no backups (as `backup list` says); anything else unreadable is an error.
 	const listing = useAsync(() => listBackupsOrNone(state.destDir), [state.destDir, revision]);
 	// The backup under the cursor, and the order the list was in when it was put there.
-	const [cursor, setCursor] = useState<{path: string | undefined; order: readonly string[]}>({path: selectedPath, order: []});
+	const [cursor, setCursor] = useState<Cursor>({path: selectedPath, order: []});
 	const [message, setMessage] = useState<Status | undefined>(undefined);
 	const verify = useVerify();
 	const fileTask = useTask<string>();
@@ -42,14 +42,7 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	const backups = listing.status === 'done' ? listing.value : [];
 	const items = useMemo(() => backups.map(backup => ({key: backup.path, label: backup.fileName, value: backup})), [backups]);
 	const paths = useMemo(() => backups.map(backup => backup.path), [backups]);
-
-	useEffect(() => {
-		if (fileTask.state.status === 'done') {
-			setMessage({kind: 'ok', text: fileTask.state.result});
-			setRevision(value => value + 1);
-		}
-		if (fileTask.state.status === 'error') setMessage(errorStatus(fileTask.state.error, 'try another path, or Esc'));
-	}, [fileTask.state]);
+	useFileTaskOutcome(fileTask.state, setMessage, setRevision);
 
 	const keptPath = keepSelection(cursor.order, cursor.path, paths);
 	const selected = backups.find(backup => backup.path === keptPath);
@@ -62,10 +55,70 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 		verify.start(selected.path, passphrase);
 	};
 	/** A new action starts: the last one's outcome (a copy error, "Deleted …") is no longer news. */
-	const ask = (mode: 'confirm-delete' | 'copy' | 'folder' | 'passphrase', draft?: string) => {
+	const ask = (mode: PromptMode, draft?: string) => {
 		setMessage(undefined);
 		dispatch({type: 'prompt', mode, draft});
 	};
+	useBrowseKeys({state, dispatch, selected, busy, textEntry, nav, verify, fileTask, ask, startVerify});
+
+	const theme = useTheme();
+	const view: BrowseView = {state, dispatch, listing, backups, items, paths, selected, cursor, setCursor, setMessage, columns, theme, busy, textEntry, verify, fileTask, startVerify};
+	const prompt = browsePrompt(view);
+	const count = listing.status === 'done' ? ` · ${formatCount(backups.length)} backup${backups.length === 1 ? '' : 's'}` : '';
+	return (
+		<Frame title={`Browse · ${fitPath(state.destDir, Math.max(10, columns - 40))}${count}`} commands={browseCommands(state.mode)} status={browseStatus(listing, message)} textEntry={textEntry} meanings={BROWSE_MEANINGS}>
+			{browseBody(view)}
+			{prompt ? (
+				<Box key={state.mode} marginTop={1}>
+					{prompt}
+				</Box>
+			) : undefined}
+			{busy ? <Busy label="Working…" /> : undefined}
+			<VerifyPanel state={verify.state} width={columns} retry="v to try again" />
+		</Frame>
+	);
+}
+
+type Cursor = {path: string | undefined; order: readonly string[]};
+type PromptMode = 'confirm-delete' | 'copy' | 'folder' | 'passphrase';
+type FileTask = ReturnType<typeof useTask<string>>;
+
+/** A copy or delete that ended: its outcome on the status line, and the list read again. */
+function useFileTaskOutcome(task: FileTask['state'], setMessage: (message: Status | undefined) => void, setRevision: Dispatch<SetStateAction<number>>): void {
+	useEffect(() => {
+		if (task.status === 'done') {
+			setMessage({kind: 'ok', text: task.result});
+			setRevision(value => value + 1);
+		}
+		if (task.status === 'error') setMessage(errorStatus(task.error, 'try another path, or Esc'));
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+	}, [task]);
+}
+
+/** The keys of each mode: the backup's actions in the list and the details, y/n on delete, Esc closes a prompt. */
+function useBrowseKeys({
+	state,
+	dispatch,
+	selected,
+	busy,
+	textEntry,
+	nav,
+	verify,
+	fileTask,
+	ask,
+	startVerify,
+}: {
+	state: BrowseState;
+	dispatch: Dispatch<BrowseAction>;
+	selected: BackupListing | undefined;
+	busy: boolean;
+	textEntry: boolean;
+	nav: Navigation;
+	verify: ReturnType<typeof useVerify>;
+	fileTask: FileTask;
+	ask: (mode: PromptMode, draft?: string) => void;
+	startVerify: (passphrase?: string) => void;
+}): void {
 	const actions: Partial<Record<CommandName, () => void>> = {
 		verify: () => {
 			if (!selected) return;
@@ -97,62 +150,99 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	}
 	if (textEntry) handlers.back = () => dispatch({type: 'close'});
 	useCommands(busy ? {} : handlers, {textEntry});
+}
 
-	const theme = useTheme();
+function browseStatus(listing: AsyncState<BackupListing[]>, message: Status | undefined): Status | undefined {
+	if (listing.status === 'error') return errorStatus(listing.error, 'f to pick another folder, Esc to go back');
+	return message;
+}
+
+function browseCommands(mode: BrowseState['mode']): CommandName[] {
+	if (mode === 'list') return ['up', 'down', 'select', 'verify', 'restore', 'delete', 'copy', 'folder', 'back'];
+	if (mode === 'details') return ['verify', 'restore', 'delete', 'copy', 'back'];
+	if (mode === 'confirm-delete') return ['yes', 'no'];
+	return ['select', 'back'];
+}
+
+/** Everything the screen's body and prompt read. */
+type BrowseView = {
+	state: BrowseState;
+	dispatch: Dispatch<BrowseAction>;
+	listing: AsyncState<BackupListing[]>;
+	backups: BackupListing[];
+	items: Array<ListItem<BackupListing>>;
+	paths: readonly string[];
+	selected: BackupListing | undefined;
+	cursor: Cursor;
+	setCursor: (cursor: Cursor) => void;
+	setMessage: (message: Status | undefined) => void;
+	columns: number;
+	theme: Theme;
+	busy: boolean;
+	textEntry: boolean;
+	verify: ReturnType<typeof useVerify>;
+	fileTask: FileTask;
+	startVerify: (passphrase?: string) => void;
+};
+
+/** Reading, the details of one backup, "no backups", or the list. */
+function browseBody(view: BrowseView): ReactNode {
+	const {state, listing, backups, selected, columns} = view;
+	if (listing.status === 'loading') return <Busy label={`Reading ${state.destDir}…`} />;
+	// The status line says why the folder cannot be read; an empty table would only add noise.
+	if (listing.status === 'error') return undefined;
+	if (state.mode === 'details' && selected) return <BackupDetails backup={selected} columns={columns} />;
+	if (backups.length === 0 && listing.status === 'done') return <Text>No backups in {state.destDir} yet. Create one from Home, or press f to look in another folder.</Text>;
+	return backupList(view);
+}
+
+function backupList({state, dispatch, backups, items, paths, selected, cursor, setCursor, columns, theme, busy, textEntry, verify}: BrowseView): ReactNode {
 	const layout = columnLayout(columns);
-
-	let status: Status | undefined = message;
-	if (listing.status === 'error') status = errorStatus(listing.error, 'f to pick another folder, Esc to go back');
 	// Beside the list: its header row, a prompt under it, the busy line, the verify panel (the
 	// status line has its own rows in the frame).
 	const besideList = 1 + (textEntry ? 4 : state.mode === 'confirm-delete' ? 2 : 0) + (busy ? 1 : 0) + verifyPanelRows(verify.state, columns, 'v to try again');
+	return (
+		<Box flexDirection="column">
+			<Text dimColor wrap="truncate">
+				{'  '}
+				{headerRow(layout)}
+			</Text>
+			<BodyRows reserve={besideList} min={2}>
+				{listHeight => (
+					<SelectList
+						items={items}
+						height={listHeight}
+						isActive={state.mode === 'list' && !busy}
+						initialIndex={selected ? Math.max(0, backups.indexOf(selected)) : 0}
+						onHighlight={item => {
+							if (item.value.path !== cursor.path) verify.reset();
+							if (item.value.path !== cursor.path || cursor.order !== paths) setCursor({path: item.value.path, order: paths});
+						}}
+						onSelect={() => dispatch({type: 'details'})}
+						renderRow={(item, isCursor) => (
+							<Text color={item.value.error ? theme.error : isCursor ? theme.selected : undefined} bold={isCursor} inverse={isCursor && !theme.color} wrap="truncate">
+								{isCursor ? '› ' : '  '}
+								{row(item.value, layout)}
+							</Text>
+						)}
+					/>
+				)}
+			</BodyRows>
+		</Box>
+	);
+}
 
-	let body: ReactNode;
-	if (listing.status === 'loading') body = <Busy label={`Reading ${state.destDir}…`} />;
-	// The status line says why the folder cannot be read; an empty table would only add noise.
-	else if (listing.status === 'error') body = undefined;
-	else if (state.mode === 'details' && selected) body = <BackupDetails backup={selected} columns={columns} />;
-	else if (backups.length === 0 && listing.status === 'done') body = <Text>No backups in {state.destDir} yet. Create one from Home, or press f to look in another folder.</Text>;
-	else
-		body = (
-			<Box flexDirection="column">
-				<Text dimColor wrap="truncate">
-					{'  '}
-					{headerRow(layout)}
-				</Text>
-				<BodyRows reserve={besideList} min={2}>
-					{listHeight => (
-				<SelectList
-					items={items}
-					height={listHeight}
-					isActive={state.mode === 'list' && !busy}
-					initialIndex={selected ? Math.max(0, backups.indexOf(selected)) : 0}
-					onHighlight={item => {
-						if (item.value.path !== cursor.path) verify.reset();
-						if (item.value.path !== cursor.path || cursor.order !== paths) setCursor({path: item.value.path, order: paths});
-					}}
-					onSelect={() => dispatch({type: 'details'})}
-					renderRow={(item, isCursor) => (
-						<Text color={item.value.error ? theme.error : isCursor ? theme.selected : undefined} bold={isCursor} inverse={isCursor && !theme.color} wrap="truncate">
-							{isCursor ? '› ' : '  '}
-							{row(item.value, layout)}
-						</Text>
-					)}
-				/>
-					)}
-				</BodyRows>
-			</Box>
-		);
-
-	let prompt: ReactNode;
+/** Under the list: the delete question, or the copy, folder or passphrase field. */
+function browsePrompt({state, dispatch, selected, theme, setMessage, verify, fileTask, startVerify}: BrowseView): ReactNode {
 	if (state.mode === 'confirm-delete' && selected) {
-		prompt = (
+		return (
 			<Text color={theme.warn} bold wrap="truncate">
 				Delete {selected.fileName} ({formatBytes(selected.size)})? This cannot be undone. y delete · n keep
 			</Text>
 		);
-	} else if (state.mode === 'copy') {
-		prompt = (
+	}
+	if (state.mode === 'copy') {
+		return (
 			<TextField
 				label={`Copy ${selected?.fileName ?? ''} to (folder or new file path)`}
 				initialValue={state.draft}
@@ -165,8 +255,9 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 				}}
 			/>
 		);
-	} else if (state.mode === 'folder') {
-		prompt = (
+	}
+	if (state.mode === 'folder') {
+		return (
 			<TextField
 				label="Backups folder"
 				initialValue={state.draft}
@@ -179,8 +270,9 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 				}}
 			/>
 		);
-	} else if (state.mode === 'passphrase') {
-		prompt = (
+	}
+	if (state.mode === 'passphrase') {
+		return (
 			<TextField
 				label={`Passphrase for ${selected?.fileName ?? 'the backup'}`}
 				initialValue={state.draft}
@@ -194,28 +286,7 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 			/>
 		);
 	}
-
-	const commands: CommandName[] =
-		state.mode === 'list'
-			? ['up', 'down', 'select', 'verify', 'restore', 'delete', 'copy', 'folder', 'back']
-			: state.mode === 'details'
-				? ['verify', 'restore', 'delete', 'copy', 'back']
-				: state.mode === 'confirm-delete'
-					? ['yes', 'no']
-					: ['select', 'back'];
-	const count = listing.status === 'done' ? ` · ${formatCount(backups.length)} backup${backups.length === 1 ? '' : 's'}` : '';
-	return (
-		<Frame title={`Browse · ${fitPath(state.destDir, Math.max(10, columns - 40))}${count}`} commands={commands} status={status} textEntry={textEntry} meanings={BROWSE_MEANINGS}>
-			{body}
-			{prompt ? (
-				<Box key={state.mode} marginTop={1}>
-					{prompt}
-				</Box>
-			) : undefined}
-			{busy ? <Busy label="Working…" /> : undefined}
-			<VerifyPanel state={verify.state} width={columns} retry="v to try again" />
-		</Frame>
-	);
+	return undefined;
 }
 
 /** What the keys do here, for the `?` help. */

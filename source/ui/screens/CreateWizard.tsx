@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import {Box, Text} from 'ink';
-import {useReducer, useState, type ReactNode} from 'react';
+import {useReducer, useState, type Dispatch, type ReactNode} from 'react';
 import type {BackupResult} from '../../core/backup/create-backup.js';
 import {ARCHIVE_FORMATS, defaultBackupName, type ArchiveFormat} from '../../core/archive/archive-format.js';
 import {formatBytes, formatCount, formatDuration, formatTableProgress} from '../../core/format.js';
@@ -14,9 +14,9 @@ import {SelectList, type ListItem} from '../components/SelectList.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
 import {TransferProgress} from '../components/TransferProgress.js';
-import {useConsole} from '../console-context.js';
-import {readGatewaySummary} from '../gateway-summary.js';
-import {useAsync} from '../hooks/use-async.js';
+import {useConsole, type Navigation} from '../console-context.js';
+import {readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
+import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useConfirmCancel, type CancelPhase} from '../hooks/use-confirm-cancel.js';
 import {useCreateBackup, type CreateProgress} from '../hooks/use-create-backup.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
@@ -24,9 +24,9 @@ import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
 import {readPassphraseFile} from '../../core/backup/passphrase-file.js';
 import {describeStrength, passphraseStrength} from '../../core/crypto/passphrase-strength.js';
-import {backupOptions, createWizardReducer, initialCreateState, outputPath, reviewLines, type CreateStep, type Encryption} from '../state/create-wizard.js';
+import {backupOptions, createWizardReducer, initialCreateState, outputPath, reviewLines, type CreateAction, type CreateStep, type CreateWizardState, type Encryption} from '../state/create-wizard.js';
 import {fitPath} from '../text-fit.js';
-import {useTheme} from '../theme.js';
+import {useTheme, type Theme} from '../theme.js';
 import {VerifyPanel} from './VerifyPanel.js';
 
 const STEP_TITLES: Record<CreateStep, string> = {
@@ -49,6 +49,9 @@ const TEXT_STEPS: ReadonlySet<CreateStep> = new Set(['passphrase', 'passphrase-c
 
 const FORMAT_LABELS: Record<ArchiveFormat, string> = {zip: 'zip (default)', 'tar.gz': 'tar.gz', dir: 'directory (plain folder, cannot be encrypted)'};
 
+/** The steps counted in "Step n of 7"; the categories and passphrase steps count as the one they belong to. */
+const NUMBERED_STEPS = ['scope', 'tenant', 'format', 'encryption', 'destination', 'name', 'review'];
+
 /** Create backup: scope → tenants → format → encryption → destination → name → review → run → result. */
 export function CreateWizard() {
 	const {gateway, nav} = useConsole();
@@ -61,236 +64,14 @@ export function CreateWizard() {
 	const verify = useVerify();
 	// Esc while the backup runs asks before throwing the work away.
 	const stop = useConfirmCancel(state.step === 'running', backup.cancel);
-
-	// Asking about a weak passphrase: y and n are answers, not typed text.
-	const askWeak = state.step === 'passphrase' && state.weakPassphrase === 'ask';
-	const textEntry = TEXT_STEPS.has(state.step) && !askWeak;
-	const back = () => {
-		if (state.step === 'scope' || state.step === 'result') nav.home();
-		else dispatch({type: 'back'});
-	};
-	const start = () => {
-		dispatch({type: 'start'});
-		const passphrase = state.encryption === 'passphrase' ? state.passphrase : undefined;
-		backup.start(backupOptions(state, gateway.dataDir, passphrase), state.encryption === 'file' ? state.passphraseFile : undefined, {
-			onDone: () => dispatch({type: 'finished'}),
-			onError: (error, cancelled) => dispatch({type: 'failed', error: cancelled ? 'Backup cancelled; nothing partial was left behind' : error}),
-		});
-	};
-	const runVerify = async () => {
-		if (backup.state.status !== 'done') return;
-		let passphrase: string | undefined;
-		if (state.encryption === 'passphrase') passphrase = state.passphrase;
-		if (state.encryption === 'file') passphrase = await readPassphraseFile(state.passphraseFile).catch(() => undefined);
-		verify.start(backup.state.result.path, passphrase);
-	};
-
-	const handlers: Partial<Record<CommandName, () => void>> = {};
-	if (state.step === 'running') Object.assign(handlers, stop.handlers);
-	else if (askWeak) {
-		handlers.yes = () => dispatch({type: 'weak', use: true});
-		handlers.no = () => dispatch({type: 'weak', use: false});
-	} else handlers.back = back;
-	if (state.step === 'review') handlers.select = start;
-	useCommands(handlers, {textEntry});
-
-	let status: Status | undefined;
-	if (state.error) {
-		const next = state.step === 'review' ? 'Esc to change the settings, Enter to try again' : undefined;
-		status = errorStatus(state.error, next);
-	}
-
-	const stepIndex = ['scope', 'tenant', 'format', 'encryption', 'destination', 'name', 'review'];
-	const position = stepIndex.indexOf(state.step === 'categories' ? 'scope' : state.step.startsWith('passphrase') ? 'encryption' : state.step);
-
-	let body: ReactNode;
-	let commands: CommandName[] = ['up', 'down', 'select', 'back'];
-	switch (state.step) {
-		case 'scope':
-			body = (
-				<BodyRows reserve={2}>
-					{listHeight => (
-						<SelectList
-							items={[
-								{key: 'all', label: 'Everything', value: 'all' as const, hint: 'every category'},
-								{key: 'pick', label: 'Pick categories…', value: 'pick' as const},
-							]}
-							height={listHeight}
-							initialIndex={state.scope === 'pick' ? 1 : 0}
-							onSelect={item => dispatch({type: 'scope', scope: item.value})}
-						/>
-					)}
-				</BodyRows>
-			);
-			break;
-		case 'categories':
-			commands = ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'];
-			body = (
-				<BodyRows reserve={2}>
-					{listHeight => (
-						<MultiSelectList
-							items={CATEGORIES.map(category => ({value: category.id, label: category.label, hint: category.scope === 'gateway' ? `${category.description} (gateway-wide)` : category.description}))}
-							selected={picked}
-							height={listHeight}
-							onChange={setPicked}
-							onSubmit={() => dispatch({type: 'categories', categories: CATEGORIES.map(category => category.id).filter(id => picked.has(id)) as CategoryId[]})}
-						/>
-					)}
-				</BodyRows>
-			);
-			break;
-		case 'tenant': {
-			const tenants = summary.status === 'done' ? summary.value.tenants : [];
-			const items: Array<ListItem<string | null>> = [
-				{key: '*', label: 'All tenants', value: null},
-				...tenants.map(tenant => ({key: tenant.id, label: tenant.name, value: tenant.slug, hint: tenant.slug})),
-			];
-			body =
-				summary.status === 'loading' ? (
-					<Busy label="Reading tenants…" />
-				) : (
-					<BodyRows reserve={2}>{listHeight => <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'tenant', tenant: item.value})} />}</BodyRows>
-				);
-			break;
-		}
-		case 'format':
-			body = (
-				<BodyRows reserve={2}>
-					{listHeight => (
-						<SelectList
-							items={ARCHIVE_FORMATS.map(format => ({key: format, label: FORMAT_LABELS[format], value: format}))}
-							height={listHeight}
-							initialIndex={ARCHIVE_FORMATS.indexOf(state.format)}
-							onSelect={item => dispatch({type: 'format', format: item.value})}
-						/>
-					)}
-				</BodyRows>
-			);
-			break;
-		case 'encryption':
-			body = (
-				<BodyRows reserve={2}>
-					{listHeight => (
-						<SelectList<Encryption>
-							items={[
-								{key: 'none', label: 'None', value: 'none', hint: 'secrets are still redacted; 2FA sealed with the gateway key'},
-								{key: 'passphrase', label: 'Passphrase', value: 'passphrase', hint: 'typed twice, never stored'},
-								{key: 'file', label: 'Passphrase file', value: 'file', hint: 'read from a file when the backup starts'},
-							]}
-							height={listHeight}
-							onSelect={item => dispatch({type: 'encryption', encryption: item.value})}
-						/>
-					)}
-				</BodyRows>
-			);
-			break;
-		case 'passphrase':
-		case 'passphrase-confirm': {
-			const confirm = state.step === 'passphrase-confirm';
-			commands = askWeak ? ['yes', 'no'] : ['select', 'back'];
-			const strength = `Strength: ${describeStrength(passphraseStrength(state.passphrase))}`;
-			body = (
-				<Box flexDirection="column">
-					<TextField
-						key={state.step}
-						label={confirm ? 'Type the passphrase again' : 'Passphrase (needed to restore; it cannot be recovered)'}
-						initialValue={confirm ? state.passphraseConfirm : state.passphrase}
-						mask="*"
-						hint={confirm || state.passphrase === '' ? undefined : strength}
-						isActive={!askWeak}
-						onChange={value => dispatch({type: 'edit', field: confirm ? 'passphraseConfirm' : 'passphrase', value})}
-						onSubmit={() => dispatch({type: 'submit'})}
-					/>
-					{askWeak ? (
-						<Text bold color={theme.warn} wrap="wrap">
-							Weak passphrase — press y to use it anyway, n to change it
-						</Text>
-					) : undefined}
-				</Box>
-			);
-			break;
-		}
-		case 'passphrase-file':
-			commands = ['select', 'back'];
-			body = (
-				<TextField
-					label="File holding the passphrase"
-					initialValue={state.passphraseFile}
-					hint="One line; a trailing newline is ignored."
-					onChange={value => dispatch({type: 'edit', field: 'passphraseFile', value})}
-					onSubmit={value => {
-						if (value.trim() !== '' && !isReadableFile(value.trim())) {
-							dispatch({type: 'error', error: `Cannot read ${value.trim()}; type another path`});
-							return;
-						}
-						dispatch({type: 'submit'});
-					}}
-				/>
-			);
-			break;
-		case 'destination':
-			commands = ['select', 'back'];
-			body = (
-				<TextField
-					label="Folder to write the backup to (local path)"
-					initialValue={state.destDir}
-					hint="Created if missing. Remote destinations come with the destinations feature."
-					onChange={value => dispatch({type: 'edit', field: 'destDir', value})}
-					onSubmit={() => dispatch({type: 'submit'})}
-				/>
-			);
-			break;
-		case 'name':
-			commands = ['select', 'back'];
-			body = <TextField label="Backup name" initialValue={state.name} onChange={value => dispatch({type: 'edit', field: 'name', value})} onSubmit={() => dispatch({type: 'submit'})} />;
-			break;
-		case 'review':
-			commands = ['select', 'back'];
-			body = (
-				<Box flexDirection="column">
-					{reviewLines(state).map(([label, value]) => (
-						<KeyValue key={label} label={label}>
-							{label === 'Output' ? fitPath(value, columns - 16) : value}
-						</KeyValue>
-					))}
-					<Text> </Text>
-					<Text bold>Enter start backup · Esc change something</Text>
-				</Box>
-			);
-			break;
-		case 'running':
-			commands = stop.commands;
-			body = (
-				<Box flexDirection="column">
-					<KeyValue label="Output">{fitPath(outputPath(state), columns - 16)}</KeyValue>
-					<Box marginTop={1}>
-						<RunningView progress={backup.state.status === 'running' ? backup.state.progress : undefined} width={columns} cancel={stop.phase} />
-					</Box>
-				</Box>
-			);
-			break;
-		case 'result':
-			commands = ['up', 'down', 'select', 'back'];
-			body = backup.state.status === 'done' ? (
-				<ResultView
-					result={backup.state.result}
-					columns={columns}
-					verify={<VerifyPanel state={verify.state} width={columns} />}
-					onAction={action => {
-						if (action === 'verify') void runVerify();
-						else if (action === 'browse') nav.browse(state.destDir);
-						else nav.home();
-					}}
-				/>
-			) : undefined;
-			break;
-	}
-
+	const {askWeak, textEntry} = useCreateKeys({state, dispatch, stop, onHome: nav.home, onStart: () => startBackup(state, dispatch, backup, gateway.dataDir)});
+	const {commands, body} = stepView({state, dispatch, columns, theme, picked, setPicked, summary, askWeak, backup, verify, stop, nav});
+	const position = stepPosition(state.step);
 	return (
-		<Frame title={`Create backup · ${STEP_TITLES[state.step]}`} commands={commands} status={status} textEntry={textEntry} meanings={state.step === 'review' ? {select: 'start the backup'} : state.step === 'categories' ? {select: 'go on with the ticked categories'} : undefined}>
+		<Frame title={`Create backup · ${STEP_TITLES[state.step]}`} commands={commands} status={createStatus(state)} textEntry={textEntry} meanings={createMeanings(state.step)}>
 			{position >= 0 ? (
 				<Text dimColor>
-					Step {position + 1} of {stepIndex.length}
+					Step {position + 1} of {NUMBERED_STEPS.length}
 				</Text>
 			) : undefined}
 			{/* Keyed by step: each step's list starts fresh instead of inheriting the last one's cursor. */}
@@ -299,6 +80,331 @@ export function CreateWizard() {
 			</Box>
 		</Frame>
 	);
+}
+
+type CreateBackupTask = ReturnType<typeof useCreateBackup>;
+
+/** Runs the backup the review shows; the wizard moves to its result (or back with the error). */
+function startBackup(state: CreateWizardState, dispatch: Dispatch<CreateAction>, backup: CreateBackupTask, dataDir: string): void {
+	dispatch({type: 'start'});
+	const passphrase = state.encryption === 'passphrase' ? state.passphrase : undefined;
+	backup.start(backupOptions(state, dataDir, passphrase), state.encryption === 'file' ? state.passphraseFile : undefined, {
+		onDone: () => dispatch({type: 'finished'}),
+		onError: (error, cancelled) => dispatch({type: 'failed', error: cancelled ? 'Backup cancelled; nothing partial was left behind' : error}),
+	});
+}
+
+/** Verifies the backup just written, with the passphrase it was written with. */
+async function runVerify(state: CreateWizardState, backup: CreateBackupTask, verify: ReturnType<typeof useVerify>): Promise<void> {
+	if (backup.state.status !== 'done') return;
+	let passphrase: string | undefined;
+	if (state.encryption === 'passphrase') passphrase = state.passphrase;
+	if (state.encryption === 'file') passphrase = await readPassphraseFile(state.passphraseFile).catch(() => undefined);
+	verify.start(backup.state.result.path, passphrase);
+}
+
+/** The wizard's keys: Esc steps back (or cancels the running backup), y/n answer the weak-passphrase question, Enter on the review starts. */
+function useCreateKeys({
+	state,
+	dispatch,
+	stop,
+	onHome,
+	onStart,
+}: {
+	state: CreateWizardState;
+	dispatch: Dispatch<CreateAction>;
+	stop: ReturnType<typeof useConfirmCancel>;
+	onHome: () => void;
+	onStart: () => void;
+}): {askWeak: boolean; textEntry: boolean} {
+	// Asking about a weak passphrase: y and n are answers, not typed text.
+	const askWeak = state.step === 'passphrase' && state.weakPassphrase === 'ask';
+	const textEntry = TEXT_STEPS.has(state.step) && !askWeak;
+	const back = () => {
+		if (state.step === 'scope' || state.step === 'result') onHome();
+		else dispatch({type: 'back'});
+	};
+	const handlers: Partial<Record<CommandName, () => void>> = {};
+	if (state.step === 'running') Object.assign(handlers, stop.handlers);
+	else if (askWeak) {
+		handlers.yes = () => dispatch({type: 'weak', use: true});
+		handlers.no = () => dispatch({type: 'weak', use: false});
+	} else handlers.back = back;
+	if (state.step === 'review') handlers.select = onStart;
+	useCommands(handlers, {textEntry});
+	return {askWeak, textEntry};
+}
+
+function createStatus(state: CreateWizardState): Status | undefined {
+	if (!state.error) return undefined;
+	const next = state.step === 'review' ? 'Esc to change the settings, Enter to try again' : undefined;
+	return errorStatus(state.error, next);
+}
+
+function createMeanings(step: CreateStep): Partial<Record<CommandName, string>> | undefined {
+	return step === 'review' ? {select: 'start the backup'} : step === 'categories' ? {select: 'go on with the ticked categories'} : undefined;
+}
+
+/** Where the step is in "Step n of 7" (0-based), -1 for running and result. */
+function stepPosition(step: CreateStep): number {
+	return NUMBERED_STEPS.indexOf(step === 'categories' ? 'scope' : step.startsWith('passphrase') ? 'encryption' : step);
+}
+
+/** Everything a step's view reads. */
+type StepContext = {
+	state: CreateWizardState;
+	dispatch: Dispatch<CreateAction>;
+	columns: number;
+	theme: Theme;
+	picked: Set<string>;
+	setPicked: (picked: Set<string>) => void;
+	summary: AsyncState<GatewaySummary>;
+	askWeak: boolean;
+	backup: CreateBackupTask;
+	verify: ReturnType<typeof useVerify>;
+	stop: ReturnType<typeof useConfirmCancel>;
+	nav: Navigation;
+};
+
+type StepView = {commands: CommandName[]; body: ReactNode};
+
+/** The current step's body and the commands its help line shows. */
+function stepView(ctx: StepContext): StepView {
+	const {state, dispatch, columns} = ctx;
+	switch (state.step) {
+		case 'scope':
+			return scopeView(ctx);
+		case 'categories':
+			return categoriesView(ctx);
+		case 'tenant':
+			return tenantView(ctx);
+		case 'format':
+			return formatView(ctx);
+		case 'encryption':
+			return encryptionView(ctx);
+		case 'passphrase':
+		case 'passphrase-confirm':
+			return passphraseView(ctx);
+		case 'passphrase-file':
+			return passphraseFileView(ctx);
+		case 'destination':
+			return {
+				commands: ['select', 'back'],
+				body: (
+					<TextField
+						label="Folder to write the backup to (local path)"
+						initialValue={state.destDir}
+						hint="Created if missing. Remote destinations come with the destinations feature."
+						onChange={value => dispatch({type: 'edit', field: 'destDir', value})}
+						onSubmit={() => dispatch({type: 'submit'})}
+					/>
+				),
+			};
+		case 'name':
+			return {
+				commands: ['select', 'back'],
+				body: <TextField label="Backup name" initialValue={state.name} onChange={value => dispatch({type: 'edit', field: 'name', value})} onSubmit={() => dispatch({type: 'submit'})} />,
+			};
+		case 'review':
+			return reviewView(ctx);
+		case 'running': {
+			const {backup, stop} = ctx;
+			return {
+				commands: stop.commands,
+				body: (
+					<Box flexDirection="column">
+						<KeyValue label="Output">{fitPath(outputPath(state), columns - 16)}</KeyValue>
+						<Box marginTop={1}>
+							<RunningView progress={backup.state.status === 'running' ? backup.state.progress : undefined} width={columns} cancel={stop.phase} />
+						</Box>
+					</Box>
+				),
+			};
+		}
+		case 'result':
+			return resultView(ctx);
+	}
+}
+
+function scopeView({state, dispatch}: StepContext): StepView {
+	return {
+		commands: ['up', 'down', 'select', 'back'],
+		body: (
+			<BodyRows reserve={2}>
+				{listHeight => (
+					<SelectList
+						items={[
+							{key: 'all', label: 'Everything', value: 'all' as const, hint: 'every category'},
+							{key: 'pick', label: 'Pick categories…', value: 'pick' as const},
+						]}
+						height={listHeight}
+						initialIndex={state.scope === 'pick' ? 1 : 0}
+						onSelect={item => dispatch({type: 'scope', scope: item.value})}
+					/>
+				)}
+			</BodyRows>
+		),
+	};
+}
+
+function categoriesView({dispatch, picked, setPicked}: StepContext): StepView {
+	return {
+		commands: ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'],
+		body: (
+			<BodyRows reserve={2}>
+				{listHeight => (
+					<MultiSelectList
+						items={CATEGORIES.map(category => ({value: category.id, label: category.label, hint: category.scope === 'gateway' ? `${category.description} (gateway-wide)` : category.description}))}
+						selected={picked}
+						height={listHeight}
+						onChange={setPicked}
+						onSubmit={() => dispatch({type: 'categories', categories: CATEGORIES.map(category => category.id).filter(id => picked.has(id)) as CategoryId[]})}
+					/>
+				)}
+			</BodyRows>
+		),
+	};
+}
+
+function tenantView({dispatch, summary}: StepContext): StepView {
+	const tenants = summary.status === 'done' ? summary.value.tenants : [];
+	const items: Array<ListItem<string | null>> = [
+		{key: '*', label: 'All tenants', value: null},
+		...tenants.map(tenant => ({key: tenant.id, label: tenant.name, value: tenant.slug, hint: tenant.slug})),
+	];
+	return {
+		commands: ['up', 'down', 'select', 'back'],
+		body:
+			summary.status === 'loading' ? (
+				<Busy label="Reading tenants…" />
+			) : (
+				<BodyRows reserve={2}>{listHeight => <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'tenant', tenant: item.value})} />}</BodyRows>
+			),
+	};
+}
+
+function formatView({state, dispatch}: StepContext): StepView {
+	return {
+		commands: ['up', 'down', 'select', 'back'],
+		body: (
+			<BodyRows reserve={2}>
+				{listHeight => (
+					<SelectList
+						items={ARCHIVE_FORMATS.map(format => ({key: format, label: FORMAT_LABELS[format], value: format}))}
+						height={listHeight}
+						initialIndex={ARCHIVE_FORMATS.indexOf(state.format)}
+						onSelect={item => dispatch({type: 'format', format: item.value})}
+					/>
+				)}
+			</BodyRows>
+		),
+	};
+}
+
+function encryptionView({dispatch}: StepContext): StepView {
+	return {
+		commands: ['up', 'down', 'select', 'back'],
+		body: (
+			<BodyRows reserve={2}>
+				{listHeight => (
+					<SelectList<Encryption>
+						items={[
+							{key: 'none', label: 'None', value: 'none', hint: 'secrets are still redacted; 2FA sealed with the gateway key'},
+							{key: 'passphrase', label: 'Passphrase', value: 'passphrase', hint: 'typed twice, never stored'},
+							{key: 'file', label: 'Passphrase file', value: 'file', hint: 'read from a file when the backup starts'},
+						]}
+						height={listHeight}
+						onSelect={item => dispatch({type: 'encryption', encryption: item.value})}
+					/>
+				)}
+			</BodyRows>
+		),
+	};
+}
+
+/** The passphrase and its confirmation; a weak one asks y/n before going on. */
+function passphraseView({state, dispatch, theme, askWeak}: StepContext): StepView {
+	const confirm = state.step === 'passphrase-confirm';
+	const strength = `Strength: ${describeStrength(passphraseStrength(state.passphrase))}`;
+	return {
+		commands: askWeak ? ['yes', 'no'] : ['select', 'back'],
+		body: (
+			<Box flexDirection="column">
+				<TextField
+					key={state.step}
+					label={confirm ? 'Type the passphrase again' : 'Passphrase (needed to restore; it cannot be recovered)'}
+					initialValue={confirm ? state.passphraseConfirm : state.passphrase}
+					mask="*"
+					hint={confirm || state.passphrase === '' ? undefined : strength}
+					isActive={!askWeak}
+					onChange={value => dispatch({type: 'edit', field: confirm ? 'passphraseConfirm' : 'passphrase', value})}
+					onSubmit={() => dispatch({type: 'submit'})}
+				/>
+				{askWeak ? (
+					<Text bold color={theme.warn} wrap="wrap">
+						Weak passphrase — press y to use it anyway, n to change it
+					</Text>
+				) : undefined}
+			</Box>
+		),
+	};
+}
+
+function passphraseFileView({state, dispatch}: StepContext): StepView {
+	return {
+		commands: ['select', 'back'],
+		body: (
+			<TextField
+				label="File holding the passphrase"
+				initialValue={state.passphraseFile}
+				hint="One line; a trailing newline is ignored."
+				onChange={value => dispatch({type: 'edit', field: 'passphraseFile', value})}
+				onSubmit={value => {
+					if (value.trim() !== '' && !isReadableFile(value.trim())) {
+						dispatch({type: 'error', error: `Cannot read ${value.trim()}; type another path`});
+						return;
+					}
+					dispatch({type: 'submit'});
+				}}
+			/>
+		),
+	};
+}
+
+function reviewView({state, columns}: StepContext): StepView {
+	return {
+		commands: ['select', 'back'],
+		body: (
+			<Box flexDirection="column">
+				{reviewLines(state).map(([label, value]) => (
+					<KeyValue key={label} label={label}>
+						{label === 'Output' ? fitPath(value, columns - 16) : value}
+					</KeyValue>
+				))}
+				<Text> </Text>
+				<Text bold>Enter start backup · Esc change something</Text>
+			</Box>
+		),
+	};
+}
+
+function resultView({state, columns, backup, verify, nav}: StepContext): StepView {
+	return {
+		commands: ['up', 'down', 'select', 'back'],
+		body:
+			backup.state.status === 'done' ? (
+				<ResultView
+					result={backup.state.result}
+					columns={columns}
+					verify={<VerifyPanel state={verify.state} width={columns} />}
+					onAction={action => {
+						if (action === 'verify') void runVerify(state, backup, verify);
+						else if (action === 'browse') nav.browse(state.destDir);
+						else nav.home();
+					}}
+				/>
+			) : undefined,
+	};
 }
 
 function isReadableFile(file: string): boolean {

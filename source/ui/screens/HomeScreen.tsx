@@ -1,5 +1,6 @@
 import {Box, Text} from 'ink';
-import {useState} from 'react';
+import {useState, type ReactNode} from 'react';
+import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, type CategoryId} from '../../core/store/schema.js';
 import {Busy} from '../components/Busy.js';
@@ -8,12 +9,12 @@ import {KeyValue} from '../components/KeyValue.js';
 import {SelectList, type ListItem} from '../components/SelectList.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
-import {useConsole} from '../console-context.js';
+import {useConsole, type Navigation} from '../console-context.js';
 import {latestBackup, readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useCommands} from '../keys.js';
-import {DATA_DIR_WAY_OUT, gatewayProblem, resolveTypedDir, withoutCliHint} from '../prepare-gateway.js';
+import {DATA_DIR_WAY_OUT, gatewayProblem, resolveTypedDir, withoutCliHint, type GatewayChoice} from '../prepare-gateway.js';
 import {fit} from '../text-fit.js';
 
 type MenuAction = 'create' | 'browse' | 'restore' | 'quarantine' | 'data-dir' | 'quit';
@@ -35,8 +36,44 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 
 	// Without a usable gateway only Browse (backups need no gateway) goes anywhere: say so up front.
 	const noGateway = summary.status === 'error';
+	const menu = homeMenu(noGateway);
+	const onSelect = (item: ListItem<MenuAction>) => menuActions(nav, editor.open)[item.value]();
+	return (
+		<Frame
+			title={editing ? 'Home · Change data dir' : 'Home'}
+			commands={editing ? ['select', 'back'] : ['up', 'down', 'select', 'quit']}
+			status={homeStatus(editing, editor.error, blocked, summary)}
+			textEntry={editing}
+			meanings={editing ? undefined : {select: 'open the highlighted item'}}
+		>
+			{gatewayFacts(gateway, summary, last)}
+			{editing ? (
+				<Box marginTop={1}>
+					<TextField
+						label="Gateway data directory (the folder holding data/gateway.db)"
+						initialValue={gateway.dataDir}
+						hint="Enter opens it if it is a gateway · Esc keeps the current one"
+						onChange={editor.clearError}
+						onSubmit={editor.submit}
+					/>
+				</Box>
+			) : (
+				<Box marginTop={1}>
+					{/* Wider without a gateway (no counts beside it), so "needs a gateway" shows whole. */}
+					<Box width={noGateway ? Math.min(columns, 34) : 20} flexShrink={0} flexDirection="column">
+						<SelectList items={menu} height={menu.length} initialIndex={menuIndex} onHighlight={(_item, index) => setMenuIndex(index)} onSelect={onSelect} />
+					</Box>
+					{columns >= 50 ? <CategoryCounts summary={summary} columns={columns} minRows={menu.length} /> : undefined}
+				</Box>
+			)}
+		</Frame>
+	);
+}
+
+/** The menu; without a gateway the items that need one say so. */
+function homeMenu(noGateway: boolean): Array<ListItem<MenuAction>> {
 	const needsGateway = noGateway ? 'needs a gateway' : undefined;
-	const menu: Array<ListItem<MenuAction>> = [
+	return [
 		{key: 'create', label: 'Create backup', value: 'create', hint: needsGateway},
 		{key: 'browse', label: 'Browse backups', value: 'browse'},
 		{key: 'restore', label: 'Restore', value: 'restore', hint: needsGateway},
@@ -44,31 +81,31 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 		{key: 'data-dir', label: 'Change data dir', value: 'data-dir'},
 		{key: 'quit', label: 'Quit', value: 'quit'},
 	];
-	const onSelect = (item: ListItem<MenuAction>) => {
-		const actions: Record<MenuAction, () => void> = {
-			create: nav.create,
-			browse: () => nav.browse(),
-			restore: () => nav.restore(),
-			quarantine: nav.quarantine,
-			'data-dir': editor.open,
-			quit: nav.quit,
-		};
-		actions[item.value]();
+}
+
+function menuActions(nav: Navigation, editDataDir: () => void): Record<MenuAction, () => void> {
+	return {
+		create: nav.create,
+		browse: () => nav.browse(),
+		restore: () => nav.restore(),
+		quarantine: nav.quarantine,
+		'data-dir': editDataDir,
+		quit: nav.quit,
 	};
+}
 
-	let status: Status | undefined;
-	if (editing && editor.error) status = errorStatus(editor.error, 'type another path, or Esc to keep the current one');
-	else if (!editing && blocked) status = errorStatus(blocked, DATA_DIR_WAY_OUT);
-	else if (!editing && summary.status === 'error') status = errorStatus(withoutCliHint(summary.error), DATA_DIR_WAY_OUT);
+function homeStatus(editing: boolean, editorError: string | undefined, blocked: string | undefined, summary: AsyncState<GatewaySummary>): Status | undefined {
+	if (editing && editorError) return errorStatus(editorError, 'type another path, or Esc to keep the current one');
+	if (!editing && blocked) return errorStatus(blocked, DATA_DIR_WAY_OUT);
+	if (!editing && summary.status === 'error') return errorStatus(withoutCliHint(summary.error), DATA_DIR_WAY_OUT);
+	return undefined;
+}
 
+/** The four lines above the menu: the gateway, its tenants and size, the last backup. */
+function gatewayFacts(gateway: GatewayChoice, summary: AsyncState<GatewaySummary>, last: AsyncState<BackupListing | undefined>): ReactNode {
+	const noGateway = summary.status === 'error';
 	return (
-		<Frame
-			title={editing ? 'Home · Change data dir' : 'Home'}
-			commands={editing ? ['select', 'back'] : ['up', 'down', 'select', 'quit']}
-			status={status}
-			textEntry={editing}
-			meanings={editing ? undefined : {select: 'open the highlighted item'}}
-		>
+		<>
 			<KeyValue label="Gateway">
 				{gateway.dataDir}
 				{gateway.isDemo ? ' (demo)' : ''}
@@ -90,26 +127,7 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 							? `${last.value.summary?.name ?? last.value.fileName} · ${formatAge(last.value.createdAt)}`
 							: `none yet in ${gateway.backupDir}`}
 			</KeyValue>
-			{editing ? (
-				<Box marginTop={1}>
-					<TextField
-						label="Gateway data directory (the folder holding data/gateway.db)"
-						initialValue={gateway.dataDir}
-						hint="Enter opens it if it is a gateway · Esc keeps the current one"
-						onChange={editor.clearError}
-						onSubmit={editor.submit}
-					/>
-				</Box>
-			) : (
-				<Box marginTop={1}>
-					{/* Wider without a gateway (no counts beside it), so "needs a gateway" shows whole. */}
-					<Box width={noGateway ? Math.min(columns, 34) : 20} flexShrink={0} flexDirection="column">
-						<SelectList items={menu} height={menu.length} initialIndex={menuIndex} onHighlight={(_item, index) => setMenuIndex(index)} onSelect={onSelect} />
-					</Box>
-					{columns >= 50 ? <CategoryCounts summary={summary} columns={columns} minRows={menu.length} /> : undefined}
-				</Box>
-			)}
-		</Frame>
+		</>
 	);
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {Box, Text} from 'ink';
-import {useEffect, useMemo, useReducer, useState, type ReactNode} from 'react';
+import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode} from 'react';
+import type {ArchiveSource} from '../../core/archive/archive-reader.js';
 import {listBackupsOrNone, type BackupListing} from '../../core/backup/list-backups.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
 import {formatSecrets, type CategoryPlan, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
@@ -14,8 +15,8 @@ import {SideBySide} from '../components/SideBySide.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
 import {TransferProgress} from '../components/TransferProgress.js';
-import {useConsole} from '../console-context.js';
-import {readGatewaySummary} from '../gateway-summary.js';
+import {useConsole, type Navigation} from '../console-context.js';
+import {readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useConfirmCancel, type CancelPhase} from '../hooks/use-confirm-cancel.js';
 import {useApplyRestore, useConflictDetail, useOpenBackup, useRestorePlan, type RestoreProgressView} from '../hooks/use-restore.js';
@@ -29,11 +30,13 @@ import {
 	initialRestoreState,
 	restoreOptions,
 	restoreWizardReducer,
+	type RestoreAction,
 	type RestoreStep,
 	type RestoreTarget,
+	type RestoreWizardState,
 } from '../state/restore-wizard.js';
 import {fit, fitPath, shortDate} from '../text-fit.js';
-import {useTheme} from '../theme.js';
+import {useTheme, type Theme} from '../theme.js';
 
 const TITLES: Record<RestoreStep, string> = {
 	pick: 'Pick a backup',
@@ -54,6 +57,13 @@ const TITLES: Record<RestoreStep, string> = {
 
 const TEXT_STEPS: ReadonlySet<RestoreStep> = new Set(['passphrase', 'new-tenant', 'confirm']);
 
+type RestoreEngines = {
+	opener: ReturnType<typeof useOpenBackup>;
+	planner: ReturnType<typeof useRestorePlan>;
+	applier: ReturnType<typeof useApplyRestore>;
+	detail: ReturnType<typeof useConflictDetail>;
+};
+
 /** Restore: pick → passphrase → categories → tenant → mode → dry-run diff → confirm → apply → summary. */
 export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: string | undefined; encrypted?: boolean | undefined; from?: {destDir: string} | undefined}) {
 	const {gateway, nav} = useConsole();
@@ -67,6 +77,7 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const planner = useRestorePlan();
 	const applier = useApplyRestore();
 	const detail = useConflictDetail();
+	const engines: RestoreEngines = {opener, planner, applier, detail};
 	// The pick list reads the folder the operator was browsing (else the default one); f changes it.
 	const [pickDir, setPickDir] = useState(from?.destDir ?? gateway.backupDir);
 	const [pickingFolder, setPickingFolder] = useState(false);
@@ -74,8 +85,29 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const gatewaySummary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir]);
 	const source = opener.state.status === 'done' ? opener.state.result.source : undefined;
 	const options = useMemo(() => restoreOptions(state, gateway.dataDir), [state, gateway.dataDir]);
+	useRestoreWork(state, dispatch, engines, options, source, setPicked);
+	// Back to Browse on the folder it was showing, the cursor on the backup restore was started on.
+	const leave = () => (from ? nav.browse(from.destDir, backupPath) : nav.home());
+	const {stop, textEntry} = useRestoreKeys({state, dispatch, engines, pickingFolder, setPickingFolder, fieldExpanded, leave});
+	const {commands, body} = stepView({state, dispatch, engines, columns, theme, picked, setPicked, fieldExpanded, setFieldExpanded, pickDir, setPickDir, pickingFolder, setPickingFolder, backups, gatewaySummary, stop, dataDir: gateway.dataDir, nav});
+	return (
+		<Frame title={`Restore · ${restoreTitle(state, pickDir, columns)}`} commands={commands} status={restoreStatus(state)} textEntry={textEntry} meanings={planMeanings(state)}>
+			<Box key={state.step} flexDirection="column">
+				{body}
+			</Box>
+		</Frame>
+	);
+}
 
-	// Work steps start their engine call on entry and report back through the reducer.
+/** Work steps start their engine call on entry and report back through the reducer. */
+function useRestoreWork(
+	state: RestoreWizardState,
+	dispatch: Dispatch<RestoreAction>,
+	{opener, planner, applier, detail}: RestoreEngines,
+	options: ReturnType<typeof restoreOptions>,
+	source: ArchiveSource | undefined,
+	setPicked: (picked: Set<string>) => void,
+): void {
 	useEffect(() => {
 		if (state.step === 'opening' && state.backupPath) {
 			opener.start(state.backupPath, state.passphrase, {
@@ -101,9 +133,26 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 		if (state.step === 'conflict' && source && state.conflict && state.expanded) detail.start(options, source, {category: state.expanded, ...state.conflict});
 		// eslint-disable-next-line react-hooks/exhaustive-deps
 	}, [state.step]);
+}
 
-	// Back to Browse on the folder it was showing, the cursor on the backup restore was started on.
-	const leave = () => (from ? nav.browse(from.destDir, backupPath) : nav.home());
+/** The wizard's keys: Esc steps back (or cancels the work running), r restores, f picks a folder. */
+function useRestoreKeys({
+	state,
+	dispatch,
+	engines: {planner, applier},
+	pickingFolder,
+	setPickingFolder,
+	fieldExpanded,
+	leave,
+}: {
+	state: RestoreWizardState;
+	dispatch: Dispatch<RestoreAction>;
+	engines: RestoreEngines;
+	pickingFolder: boolean;
+	setPickingFolder: (picking: boolean) => void;
+	fieldExpanded: boolean;
+	leave: () => void;
+}): {stop: ReturnType<typeof useConfirmCancel>; textEntry: boolean} {
 	const back = () => {
 		if (pickingFolder) setPickingFolder(false);
 		else if (state.history.length === 0 || state.step === 'summary') leave();
@@ -121,220 +170,286 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	if (state.step === 'pick' && !pickingFolder) handlers.folder = () => setPickingFolder(true);
 	const textEntry = TEXT_STEPS.has(state.step) || (state.step === 'pick' && pickingFolder);
 	useCommands(handlers, {textEntry});
+	return {stop, textEntry};
+}
 
-	let commands: CommandName[] = ['up', 'down', 'select', 'back'];
-	let body: ReactNode;
-	switch (state.step) {
-		case 'pick': {
-			commands = pickingFolder ? ['select', 'back'] : ['up', 'down', 'select', 'folder', 'back'];
-			body = (
-				<PickStep
-					backups={backups}
-					folder={pickDir}
-					selectedPath={state.backupPath}
-					reserve={pickingFolder ? 3 : 0}
-					width={columns}
-					isActive={!pickingFolder}
-					onPick={backup => dispatch({type: 'pick', backupPath: backup.path, encrypted: backup.encrypted})}
-				/>
-			);
-			if (pickingFolder) {
-				body = (
-					<Box flexDirection="column">
-						{body}
-						<Box marginTop={1}>
-							<TextField
-								label="Backups folder"
-								initialValue={pickDir}
-								onSubmit={dir => {
-									if (dir.trim() === '') return;
-									setPickDir(dir.trim());
-									setPickingFolder(false);
-								}}
-							/>
-						</Box>
-					</Box>
-				);
-			}
-			break;
-		}
-		case 'passphrase':
-			commands = ['select', 'back'];
-			body = (
-				<TextField
-					label={`Passphrase for ${path.basename(state.backupPath ?? '')}`}
-					mask="*"
-					hint="The backup is encrypted; the passphrase is kept in memory only for this restore."
-					onSubmit={passphrase => dispatch({type: 'passphrase', passphrase})}
-				/>
-			);
-			break;
-		case 'opening':
-			commands = [];
-			body = <Busy label={state.encrypted ? 'Unlocking and reading the backup…' : 'Reading the backup…'} />;
-			break;
-		case 'categories': {
-			const metadata = state.metadata!;
-			commands = ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'];
-			body = (
-				<Box flexDirection="column">
-					<Text dimColor wrap="truncate">
-						{metadata.name} · {shortDate(metadata.createdAt)} · {metadata.tenant ? `tenant ${metadata.tenant.slug}` : `${metadata.tenants.length} tenants`}
-					</Text>
-					<BodyRows reserve={1}>
-						{listHeight => (
-							<MultiSelectList
-								items={metadata.categories.map(id => ({value: id, label: categoryLabel(id), hint: `${formatCount(metadata.counts[id]?.count ?? 0)}`}))}
-								selected={picked}
-								height={listHeight}
-								onChange={setPicked}
-								onSubmit={() => dispatch({type: 'categories', categories: metadata.categories.filter(id => picked.has(id))})}
-							/>
-						)}
-					</BodyRows>
-				</Box>
-			);
-			break;
-		}
-		case 'target': {
-			const sourceTenant = state.metadata!.tenants[0]!;
-			const live = gatewaySummary.status === 'done' ? gatewaySummary.value.tenants : [];
-			const items: Array<ListItem<RestoreTarget>> = [
-				{key: 'same', label: `Same tenant: ${sourceTenant.slug}`, value: {kind: 'same'}, hint: 'ids kept'},
-				...live.filter(tenant => tenant.id !== sourceTenant.id).map(tenant => ({key: tenant.id, label: `Another tenant: ${tenant.slug}`, value: {kind: 'tenant', slug: tenant.slug} as RestoreTarget, hint: 'ids remapped'})),
-				{key: 'new', label: 'New tenant…', value: {kind: 'new', name: ''}, hint: 'additive only'},
-			];
-			body =
-				gatewaySummary.status === 'loading' ? (
-					<Busy label="Reading tenants…" />
-				) : (
-					<BodyRows>{listHeight => <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'target', target: item.value})} />}</BodyRows>
-				);
-			break;
-		}
-		case 'new-tenant':
-			commands = ['select', 'back'];
-			body = <TextField label="Name of the new tenant" onSubmit={name => dispatch({type: 'new-tenant', name})} />;
-			break;
-		case 'mode':
-			body = (
-				<Box flexDirection="column">
-					<Text dimColor wrap="truncate">
-						{state.categories.length} categor{state.categories.length === 1 ? 'y' : 'ies'} into {describeTarget(state)}
-					</Text>
-					<SelectList
-						items={[
-							{key: 'additive', label: 'Additive', value: 'additive' as const, hint: 'add new, skip identical, conflicts to quarantine; never overwrites'},
-							{key: 'replace', label: 'Replace', value: 'replace' as const, hint: "make the tenant's data equal to the backup's; deletes the rest"},
-						]}
-						height={2}
-						initialIndex={state.mode === 'replace' ? 1 : 0}
-						onSelect={item => dispatch({type: 'mode', mode: item.value})}
-					/>
-					<Text dimColor>Next: a dry run shows exactly what would change. Nothing is written before you confirm.</Text>
-				</Box>
-			);
-			break;
-		case 'planning':
-			commands = ['cancel'];
-			body = <WorkProgress progress={planner.state.status === 'running' ? planner.state.progress : undefined} width={columns} what="Dry run" />;
-			break;
-		case 'plan':
-			commands = ['up', 'down', 'expand', 'restore', 'back'];
-			body = <BodyRows>{height => <PlanView plan={state.plan!} target={describeTarget(state)} height={height} width={columns} onExpand={category => dispatch({type: 'expand', category})} />}</BodyRows>;
-			break;
-		case 'conflicts': {
-			const category = state.plan!.categories.find(item => item.category === state.expanded)!;
-			body = (
-				<Box flexDirection="column">
-					<Text wrap="truncate">
-						{formatCount(category.conflicts)} conflict{category.conflicts === 1 ? '' : 's'} in {category.label}
-						{category.conflictIdsTruncated > 0 ? ` (first ${formatCount(category.conflictRefs.length)} listed)` : ''}:{' '}
-						{state.mode === 'replace' ? 'the backup version replaces the live one' : 'each goes to quarantine, the live one stays'}
-					</Text>
-					<BodyRows reserve={1}>
-						{listHeight => (
-							<SelectList
-								items={category.conflictRefs.map(ref => ({key: `${ref.table}:${ref.id}`, label: `${fit(ref.table, 18)} ${ref.id}`, value: ref}))}
-								height={listHeight}
-								onSelect={item => dispatch({type: 'show-conflict', conflict: item.value})}
-							/>
-						)}
-					</BodyRows>
-				</Box>
-			);
-			break;
-		}
-		case 'conflict': {
-			const shown = detail.state;
-			commands = shown.status !== 'done' ? ['back'] : fieldExpanded ? ['up', 'down', 'pageUp', 'pageDown', 'back'] : ['up', 'down', 'expand', 'back'];
-			body =
-				shown.status === 'done' ? (
-					<Box flexDirection="column">
-						<Text wrap="truncate">
-							{shown.result.table} {shown.result.id} · {shown.result.changed.length} {shown.result.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)
-						</Text>
-						<BodyRows reserve={1}>
-							{height => (
-								<SideBySide
-									backup={shown.result.backup}
-									live={shown.result.live}
-									changed={shown.result.changed}
-									width={columns}
-									height={height}
-									isActive
-									onExpandedChange={setFieldExpanded}
-								/>
-							)}
-						</BodyRows>
-					</Box>
-				) : shown.status === 'error' ? (
-					<Text color={theme.error}>✗ {shown.error} — Esc to go back</Text>
-				) : (
-					<Busy label="Reading the entry from the backup…" />
-				);
-			break;
-		}
-		case 'confirm': {
-			const plan = state.plan!;
-			commands = ['select', 'back'];
-			body = (
-				<Box flexDirection="column">
-					<Text color={theme.warn} bold wrap="wrap">
-						Replace deletes {formatCount(plan.totals.toDelete)} live entr{plan.totals.toDelete === 1 ? 'y' : 'ies'} and overwrites {formatCount(plan.totals.conflicts)} in{' '}
-						{describeTarget(state)} ({plan.categories.length} categories), then loads the backup's {formatCount(plan.totals.new + plan.totals.conflicts)}.
-					</Text>
-					<Box marginTop={1}>
-						<TextField label={`Type ${confirmationWord(state)} to confirm`} onSubmit={typed => dispatch({type: 'confirm', typed})} />
-					</Box>
-				</Box>
-			);
-			break;
-		}
-		case 'applying':
-			commands = stop.commands;
-			body = <WorkProgress progress={applier.state.status === 'running' ? applier.state.progress : undefined} width={columns} what="Restore" cancel={stop.phase} />;
-			break;
-		case 'summary':
-			body = applier.state.status === 'done' ? <SummaryView result={applier.state.result} dataDir={gateway.dataDir} width={columns} onQuarantine={nav.quarantine} onHome={nav.home} /> : undefined;
-			break;
-	}
+function restoreStatus(state: RestoreWizardState): Status | undefined {
+	if (!state.error) return undefined;
+	const next = state.step === 'passphrase' ? 'type it again, or Esc' : state.step === 'plan' ? 'r to try again, Esc to change the settings' : state.step === 'confirm' ? undefined : 'Esc to go back';
+	return errorStatus(state.error, next);
+}
 
-	let status: Status | undefined;
-	if (state.error) {
-		const next = state.step === 'passphrase' ? 'type it again, or Esc' : state.step === 'plan' ? 'r to try again, Esc to change the settings' : state.step === 'confirm' ? undefined : 'Esc to go back';
-		status = errorStatus(state.error, next);
-	}
+function restoreTitle(state: RestoreWizardState, pickDir: string, columns: number): string {
 	// The file the operator picked, not the name stored inside it (they can differ: a renamed copy).
 	const name = state.backupPath ? path.basename(state.backupPath) : undefined;
-	const title = state.step === 'pick' ? `${TITLES.pick} · ${fitPath(pickDir, Math.max(10, columns - 30))}` : `${TITLES[state.step]}${name ? ` · ${name}` : ''}`;
-	return (
-		<Frame title={`Restore · ${title}`} commands={commands} status={status} textEntry={textEntry} meanings={state.step === 'plan' ? {restore: state.mode === 'replace' ? 'replace now (asks you to type a word first)' : 'restore now', back: 'back to the settings'} : undefined}>
-			<Box key={state.step} flexDirection="column">
-				{body}
-			</Box>
-		</Frame>
+	return state.step === 'pick' ? `${TITLES.pick} · ${fitPath(pickDir, Math.max(10, columns - 30))}` : `${TITLES[state.step]}${name ? ` · ${name}` : ''}`;
+}
+
+function planMeanings(state: RestoreWizardState): Partial<Record<CommandName, string>> | undefined {
+	if (state.step !== 'plan') return undefined;
+	return {restore: state.mode === 'replace' ? 'replace now (asks you to type a word first)' : 'restore now', back: 'back to the settings'};
+}
+
+/** Everything a step's view reads: the wizard's state, its engines and the pick-folder field. */
+type StepContext = {
+	state: RestoreWizardState;
+	dispatch: Dispatch<RestoreAction>;
+	engines: RestoreEngines;
+	columns: number;
+	theme: Theme;
+	picked: Set<string>;
+	setPicked: (picked: Set<string>) => void;
+	fieldExpanded: boolean;
+	setFieldExpanded: (expanded: boolean) => void;
+	pickDir: string;
+	setPickDir: (dir: string) => void;
+	pickingFolder: boolean;
+	setPickingFolder: (picking: boolean) => void;
+	backups: AsyncState<BackupListing[]>;
+	gatewaySummary: AsyncState<GatewaySummary>;
+	stop: ReturnType<typeof useConfirmCancel>;
+	dataDir: string;
+	nav: Navigation;
+};
+
+type StepView = {commands: CommandName[]; body: ReactNode};
+
+/** The current step's body and the commands its help line shows. */
+function stepView(ctx: StepContext): StepView {
+	const {state, dispatch, engines, columns} = ctx;
+	switch (state.step) {
+		case 'pick':
+			return pickView(ctx);
+		case 'passphrase':
+			return {
+				commands: ['select', 'back'],
+				body: (
+					<TextField
+						label={`Passphrase for ${path.basename(state.backupPath ?? '')}`}
+						mask="*"
+						hint="The backup is encrypted; the passphrase is kept in memory only for this restore."
+						onSubmit={passphrase => dispatch({type: 'passphrase', passphrase})}
+					/>
+				),
+			};
+		case 'opening':
+			return {commands: [], body: <Busy label={state.encrypted ? 'Unlocking and reading the backup…' : 'Reading the backup…'} />};
+		case 'categories':
+			return categoriesView(ctx);
+		case 'target':
+			return targetView(ctx);
+		case 'new-tenant':
+			return {commands: ['select', 'back'], body: <TextField label="Name of the new tenant" onSubmit={name => dispatch({type: 'new-tenant', name})} />};
+		case 'mode':
+			return modeView(ctx);
+		case 'planning': {
+			const {planner} = engines;
+			return {commands: ['cancel'], body: <WorkProgress progress={planner.state.status === 'running' ? planner.state.progress : undefined} width={columns} what="Dry run" />};
+		}
+		case 'plan':
+			return {
+				commands: ['up', 'down', 'expand', 'restore', 'back'],
+				body: <BodyRows>{height => <PlanView plan={state.plan!} target={describeTarget(state)} height={height} width={columns} onExpand={category => dispatch({type: 'expand', category})} />}</BodyRows>,
+			};
+		case 'conflicts':
+			return conflictsView(ctx);
+		case 'conflict':
+			return conflictView(ctx);
+		case 'confirm':
+			return confirmView(ctx);
+		case 'applying': {
+			const {applier} = engines;
+			const {stop} = ctx;
+			return {commands: stop.commands, body: <WorkProgress progress={applier.state.status === 'running' ? applier.state.progress : undefined} width={columns} what="Restore" cancel={stop.phase} />};
+		}
+		case 'summary': {
+			const {applier} = engines;
+			const {nav} = ctx;
+			return {
+				commands: ['up', 'down', 'select', 'back'],
+				body: applier.state.status === 'done' ? <SummaryView result={applier.state.result} dataDir={ctx.dataDir} width={columns} onQuarantine={nav.quarantine} onHome={nav.home} /> : undefined,
+			};
+		}
+	}
+}
+
+function pickView({state, dispatch, columns, pickDir, setPickDir, pickingFolder, setPickingFolder, backups}: StepContext): StepView {
+	const list = (
+		<PickStep
+			backups={backups}
+			folder={pickDir}
+			selectedPath={state.backupPath}
+			reserve={pickingFolder ? 3 : 0}
+			width={columns}
+			isActive={!pickingFolder}
+			onPick={backup => dispatch({type: 'pick', backupPath: backup.path, encrypted: backup.encrypted})}
+		/>
 	);
+	if (!pickingFolder) return {commands: ['up', 'down', 'select', 'folder', 'back'], body: list};
+	return {
+		commands: ['select', 'back'],
+		body: (
+			<Box flexDirection="column">
+				{list}
+				<Box marginTop={1}>
+					<TextField
+						label="Backups folder"
+						initialValue={pickDir}
+						onSubmit={dir => {
+							if (dir.trim() === '') return;
+							setPickDir(dir.trim());
+							setPickingFolder(false);
+						}}
+					/>
+				</Box>
+			</Box>
+		),
+	};
+}
+
+function categoriesView({state, dispatch, picked, setPicked}: StepContext): StepView {
+	const metadata = state.metadata!;
+	return {
+		commands: ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'],
+		body: (
+			<Box flexDirection="column">
+				<Text dimColor wrap="truncate">
+					{metadata.name} · {shortDate(metadata.createdAt)} · {metadata.tenant ? `tenant ${metadata.tenant.slug}` : `${metadata.tenants.length} tenants`}
+				</Text>
+				<BodyRows reserve={1}>
+					{listHeight => (
+						<MultiSelectList
+							items={metadata.categories.map(id => ({value: id, label: categoryLabel(id), hint: `${formatCount(metadata.counts[id]?.count ?? 0)}`}))}
+							selected={picked}
+							height={listHeight}
+							onChange={setPicked}
+							onSubmit={() => dispatch({type: 'categories', categories: metadata.categories.filter(id => picked.has(id))})}
+						/>
+					)}
+				</BodyRows>
+			</Box>
+		),
+	};
+}
+
+/** Where the backup goes: its own tenant, another live one, or a new one. */
+function targetItems(state: RestoreWizardState, gatewaySummary: AsyncState<GatewaySummary>): Array<ListItem<RestoreTarget>> {
+	const sourceTenant = state.metadata!.tenants[0]!;
+	const live = gatewaySummary.status === 'done' ? gatewaySummary.value.tenants : [];
+	return [
+		{key: 'same', label: `Same tenant: ${sourceTenant.slug}`, value: {kind: 'same'}, hint: 'ids kept'},
+		...live.filter(tenant => tenant.id !== sourceTenant.id).map(tenant => ({key: tenant.id, label: `Another tenant: ${tenant.slug}`, value: {kind: 'tenant', slug: tenant.slug} as RestoreTarget, hint: 'ids remapped'})),
+		{key: 'new', label: 'New tenant…', value: {kind: 'new', name: ''}, hint: 'additive only'},
+	];
+}
+
+function targetView({state, dispatch, gatewaySummary}: StepContext): StepView {
+	const items = targetItems(state, gatewaySummary);
+	return {
+		commands: ['up', 'down', 'select', 'back'],
+		body:
+			gatewaySummary.status === 'loading' ? (
+				<Busy label="Reading tenants…" />
+			) : (
+				<BodyRows>{listHeight => <SelectList items={items} height={listHeight} onSelect={item => dispatch({type: 'target', target: item.value})} />}</BodyRows>
+			),
+	};
+}
+
+function modeView({state, dispatch}: StepContext): StepView {
+	return {
+		commands: ['up', 'down', 'select', 'back'],
+		body: (
+			<Box flexDirection="column">
+				<Text dimColor wrap="truncate">
+					{state.categories.length} categor{state.categories.length === 1 ? 'y' : 'ies'} into {describeTarget(state)}
+				</Text>
+				<SelectList
+					items={[
+						{key: 'additive', label: 'Additive', value: 'additive' as const, hint: 'add new, skip identical, conflicts to quarantine; never overwrites'},
+						{key: 'replace', label: 'Replace', value: 'replace' as const, hint: "make the tenant's data equal to the backup's; deletes the rest"},
+					]}
+					height={2}
+					initialIndex={state.mode === 'replace' ? 1 : 0}
+					onSelect={item => dispatch({type: 'mode', mode: item.value})}
+				/>
+				<Text dimColor>Next: a dry run shows exactly what would change. Nothing is written before you confirm.</Text>
+			</Box>
+		),
+	};
+}
+
+function conflictsView({state, dispatch}: StepContext): StepView {
+	const category = state.plan!.categories.find(item => item.category === state.expanded)!;
+	return {
+		commands: ['up', 'down', 'select', 'back'],
+		body: (
+			<Box flexDirection="column">
+				<Text wrap="truncate">
+					{formatCount(category.conflicts)} conflict{category.conflicts === 1 ? '' : 's'} in {category.label}
+					{category.conflictIdsTruncated > 0 ? ` (first ${formatCount(category.conflictRefs.length)} listed)` : ''}:{' '}
+					{state.mode === 'replace' ? 'the backup version replaces the live one' : 'each goes to quarantine, the live one stays'}
+				</Text>
+				<BodyRows reserve={1}>
+					{listHeight => (
+						<SelectList
+							items={category.conflictRefs.map(ref => ({key: `${ref.table}:${ref.id}`, label: `${fit(ref.table, 18)} ${ref.id}`, value: ref}))}
+							height={listHeight}
+							onSelect={item => dispatch({type: 'show-conflict', conflict: item.value})}
+						/>
+					)}
+				</BodyRows>
+			</Box>
+		),
+	};
+}
+
+function conflictView({engines, columns, theme, setFieldExpanded, fieldExpanded}: StepContext): StepView {
+	const shown = engines.detail.state;
+	const commands: CommandName[] = shown.status !== 'done' ? ['back'] : fieldExpanded ? ['up', 'down', 'pageUp', 'pageDown', 'back'] : ['up', 'down', 'expand', 'back'];
+	if (shown.status === 'error') return {commands, body: <Text color={theme.error}>✗ {shown.error} — Esc to go back</Text>};
+	if (shown.status !== 'done') return {commands, body: <Busy label="Reading the entry from the backup…" />};
+	return {
+		commands,
+		body: (
+			<Box flexDirection="column">
+				<Text wrap="truncate">
+					{shown.result.table} {shown.result.id} · {shown.result.changed.length} {shown.result.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)
+				</Text>
+				<BodyRows reserve={1}>
+					{height => (
+						<SideBySide
+							backup={shown.result.backup}
+							live={shown.result.live}
+							changed={shown.result.changed}
+							width={columns}
+							height={height}
+							isActive
+							onExpandedChange={setFieldExpanded}
+						/>
+					)}
+				</BodyRows>
+			</Box>
+		),
+	};
+}
+
+function confirmView({state, dispatch, theme}: StepContext): StepView {
+	const plan = state.plan!;
+	return {
+		commands: ['select', 'back'],
+		body: (
+			<Box flexDirection="column">
+				<Text color={theme.warn} bold wrap="wrap">
+					Replace deletes {formatCount(plan.totals.toDelete)} live entr{plan.totals.toDelete === 1 ? 'y' : 'ies'} and overwrites {formatCount(plan.totals.conflicts)} in{' '}
+					{describeTarget(state)} ({plan.categories.length} categories), then loads the backup's {formatCount(plan.totals.new + plan.totals.conflicts)}.
+				</Text>
+				<Box marginTop={1}>
+					<TextField label={`Type ${confirmationWord(state)} to confirm`} onSubmit={typed => dispatch({type: 'confirm', typed})} />
+				</Box>
+			</Box>
+		),
+	};
 }
 
 /**
