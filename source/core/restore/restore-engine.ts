@@ -11,7 +11,7 @@ import {resolveContext, type RestoreContext} from './restore-context.js';
 import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
 import type {RestoreOptions, RestorePlan, RestoreResult, TableCounts} from './restore-types.js';
 import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from '../store/staging.js';
-import {writeQuarantineSummary} from '../quarantine/quarantine.js';
+import {writeQuarantineSummary} from './quarantine-writer.js';
 
 /** Runs the existing verifier; a failing archive is refused with its first problem. */
 export async function verifyOrThrow(options: RestoreOptions): Promise<void> {
