@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {applyRestore, getConflictDetail, listQuarantineEntries, showQuarantineEntry, type ConflictDetail} from '../source/core/restore/index.js';
+import {applyRestore, getConflictDetail, type ConflictDetail} from '../source/core/restore/index.js';
+import {listQuarantineEntries, showQuarantineEntry} from '../source/core/quarantine/quarantine.js';
 import {backupOf, copyGateway, demoGateway, query} from './restore-support.js';
 
 /** Issue 9 §2.5: a file conflict marks the rows that differ (size, sha256, preview), not a "content" row nobody sees. */

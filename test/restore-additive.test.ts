@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {acceptQuarantine, applyRestore, discardQuarantine, getConflictDetail, listQuarantine, listQuarantineEntries, planRestore, showQuarantineEntry} from '../source/core/restore/index.js';
+import {applyRestore, getConflictDetail, planRestore} from '../source/core/restore/index.js';
+import {acceptQuarantine, discardQuarantine, listQuarantine, listQuarantineEntries, showQuarantineEntry} from '../source/core/quarantine/quarantine.js';
 import type {RestoreOptions} from '../source/core/restore/index.js';
 import {backupOf, copyGateway, demoGateway, exec, query, sha256, tableRows, walkFiles} from './restore-support.js';
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {acceptQuarantine, applyRestore, planRestore} from '../source/core/restore/index.js';
+import {applyRestore, planRestore} from '../source/core/restore/index.js';
+import {acceptQuarantine} from '../source/core/quarantine/quarantine.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {backupOf, copyGateway, demoGateway, freshGateway, query} from './restore-support.js';
 

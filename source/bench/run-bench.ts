@@ -105,14 +105,17 @@ function row(cells: Array<string | number>, widths: number[]): string {
 	return cells.map((cell, index) => (index === 0 ? String(cell).padEnd(widths[index]!) : String(cell).padStart(widths[index]!))).join('  ');
 }
 
-async function main(): Promise<void> {
-	if (process.argv.includes('--zip64')) {
-		const {zip64Check} = await import('./zip64-check.js');
-		const work = path.resolve(process.env['LIFEBOAT_BENCH_DIR'] ?? 'bench-work');
-		fs.mkdirSync(work, {recursive: true});
-		process.stdout.write((await zip64Check(work)).join('\n') + '\n');
-		return;
-	}
+async function runZip64Check(): Promise<void> {
+	const {zip64Check} = await import('./zip64-check.js');
+	const work = path.resolve(process.env['LIFEBOAT_BENCH_DIR'] ?? 'bench-work');
+	fs.mkdirSync(work, {recursive: true});
+	process.stdout.write((await zip64Check(work)).join('\n') + '\n');
+}
+
+type Setup = {work: string; big: string; small: string; out: string; smallMb: number; repeat: number; bigBytes: number; smallBytes: number; passphraseFile: string};
+
+/** The work folder, both reference gateways (built once, kept between runs) and the passphrase file. */
+async function setUp(): Promise<Setup> {
 	const sizeMb = Number(argument('--size-mb') ?? process.env['LIFEBOAT_BENCH_MB'] ?? 1024);
 	const smallMb = Math.max(8, Math.round(sizeMb / 100));
 	// Wall times are medians of `repeat` runs: single runs on a shared 2-core machine vary ~5 %.
@@ -128,7 +131,14 @@ async function main(): Promise<void> {
 	const smallBytes = await buildGateway(small, smallMb, 2);
 	const passphraseFile = path.join(work, 'passphrase');
 	fs.writeFileSync(passphraseFile, 'bench passphrase\n');
+	return {work, big, small, out, smallMb, repeat, bigBytes, smallBytes, passphraseFile};
+}
 
+type Timed = Run & {file: string};
+type Timings = {runs: Run[]; baseline: Run; zip: Timed; tarGz: Timed; zipEnc: Timed; tarGzEnc: Timed; smallZip: Timed};
+
+/** tar czf (the baseline), then each lifeboat backup create variant, then verify. */
+async function timeAll({big, small, out, smallMb, repeat, passphraseFile}: Setup): Promise<Timings> {
 	const runs: Run[] = [];
 	const create = async (label: string, dataDir: string, name: string, extra: string[]) => {
 		const [command, args] = lifeboat(['backup', 'create', '--data-dir', dataDir, '--dest', out, '--name', name, ...extra]);
@@ -150,7 +160,11 @@ async function main(): Promise<void> {
 	const smallZip = await create(`lifeboat zip, ${smallMb} MiB gateway`, small, 's-zip', ['--format', 'zip']);
 	const [verifyCommand, verifyArgs] = lifeboat(['backup', 'verify', zip.file]);
 	runs.push(await timeCommand('lifeboat verify (zip)', verifyCommand, verifyArgs, zip.file));
+	return {runs, baseline, zip, tarGz, zipEnc, tarGzEnc, smallZip};
+}
 
+/** The table of runs and the overhead lines. */
+function reportLines({bigBytes, smallBytes, repeat}: Setup, {runs, baseline, zip, tarGz, zipEnc, tarGzEnc, smallZip}: Timings): string[] {
 	const mb = (bytes: number) => bytes / 1024 / 1024;
 	const widths = [34, 9, 9, 10, 10, 12];
 	const lines = [
@@ -173,9 +187,12 @@ async function main(): Promise<void> {
 	lines.push(`Encryption time overhead:  zip ${pct(zipEnc.seconds / zip.seconds - 1)}, tar.gz ${pct(tarGzEnc.seconds / tarGz.seconds - 1)}  (target <= 10 %)`);
 	lines.push(`Encryption size overhead:  zip ${pct(zipEnc.outputBytes / zip.outputBytes - 1)}, tar.gz ${pct(tarGzEnc.outputBytes / tarGz.outputBytes - 1)}  (target < 0.1 %)`);
 	lines.push(`Memory vs data size:       ${formatBytes(smallBytes)} -> ${formatBytes(smallZip.peakRssKb * 1024)} peak, ${formatBytes(bigBytes)} -> ${formatBytes(zip.peakRssKb * 1024)} peak (ratio ${(zip.peakRssKb / smallZip.peakRssKb).toFixed(2)} for ${(bigBytes / smallBytes).toFixed(0)}x the data)`);
+	return lines;
+}
 
+/** Restore dry-run of 1,000,000 memory entries (issue target: under 10 s); undefined when the benchmark is absent. */
+async function restorePlanLine(work: string): Promise<string | undefined> {
 	try {
-		// Restore dry-run of 1,000,000 memory entries (issue target: under 10 s).
 		// Resolved at run time: the restore benchmark lives beside this file once restore exists.
 		const restoreBench = './bench-restore-plan.js';
 		const {benchRestorePlan} = (await import(restoreBench)) as {benchRestorePlan?: (dir: string, entries?: number) => Promise<{entries: number; seconds: number}>};
@@ -183,14 +200,26 @@ async function main(): Promise<void> {
 			const entries = Number(argument('--plan-entries') ?? 1_000_000);
 			process.stderr.write(`Timing a restore dry-run of ${entries.toLocaleString('en-US')} memory entries…\n`);
 			const plan = await benchRestorePlan(path.join(work, 'restore-plan'), entries);
-			lines.push(`Restore dry-run:           ${plan.entries.toLocaleString('en-US')} memory entries planned in ${plan.seconds.toFixed(1)} s (target < 10 s)`);
+			return `Restore dry-run:           ${plan.entries.toLocaleString('en-US')} memory entries planned in ${plan.seconds.toFixed(1)} s (target < 10 s)`;
 		}
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
 	}
+	return undefined;
+}
+
+async function main(): Promise<void> {
+	if (process.argv.includes('--zip64')) {
+		await runZip64Check();
+		return;
+	}
+	const setup = await setUp();
+	const lines = reportLines(setup, await timeAll(setup));
+	const plan = await restorePlanLine(setup.work);
+	if (plan) lines.push(plan);
 	process.stdout.write(lines.join('\n') + '\n');
-	fs.rmSync(out, {recursive: true, force: true});
-	if (!process.argv.includes('--keep')) process.stderr.write(`(reference gateways kept in ${work} for the next run; delete it to rebuild)\n`);
+	fs.rmSync(setup.out, {recursive: true, force: true});
+	if (!process.argv.includes('--keep')) process.stderr.write(`(reference gateways kept in ${setup.work} for the next run; delete it to rebuild)\n`);
 }
 
 await main();

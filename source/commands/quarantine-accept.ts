@@ -1,6 +1,6 @@
 import {recoverInterruptedRestores} from '../core/store/staging.js';
 import {LifeboatError} from '../core/errors.js';
-import {acceptQuarantine, listQuarantine} from '../core/restore/index.js';
+import {acceptQuarantine, listQuarantine} from '../core/quarantine/quarantine.js';
 import {resolveGatewayDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `

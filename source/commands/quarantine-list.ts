@@ -1,6 +1,6 @@
 import {recoverInterruptedRestores} from '../core/store/staging.js';
 import {formatCount} from '../core/format.js';
-import {listQuarantine, quarantineEntries, type QuarantineEntry} from '../core/restore/index.js';
+import {listQuarantine, quarantineEntries, type QuarantineEntry} from '../core/quarantine/quarantine.js';
 import {resolveGatewayDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `

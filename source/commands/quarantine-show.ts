@@ -1,6 +1,6 @@
 import {recoverInterruptedRestores} from '../core/store/staging.js';
 import {LifeboatError} from '../core/errors.js';
-import {showQuarantineEntry} from '../core/restore/index.js';
+import {showQuarantineEntry} from '../core/quarantine/quarantine.js';
 import {streamEntries} from './quarantine-list.js';
 import {resolveGatewayDir, writeJson, writeLine, type CommandContext} from './command-context.js';
 

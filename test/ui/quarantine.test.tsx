@@ -2,7 +2,8 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import {afterEach, beforeAll, describe, expect, test} from 'vitest';
 import {openBackupSource} from '../../source/core/backup/backup-source.js';
-import {applyRestore, listQuarantine, listQuarantineEntries} from '../../source/core/restore/index.js';
+import {applyRestore} from '../../source/core/restore/index.js';
+import {listQuarantine, listQuarantineEntries} from '../../source/core/quarantine/quarantine.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
 import {demoGateway, KEY, makeBackup, renderApp, type Rendered} from './harness.js';
 

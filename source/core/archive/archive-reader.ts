@@ -172,88 +172,116 @@ function failedStream(error: Error): Readable {
 	return stream;
 }
 
-function zipReader(zip: ZipSource, label: string): ArchiveReader {
-	// unzipper pipes the source's streams without listening for their errors (an encrypted
-	// source fails a stream when a segment does not authenticate). Catch those here, end the
-	// stream so unzipper is not left waiting, and fail whatever is reading with the real cause.
-	let failure: LifeboatError | undefined;
-	const waiters = new Set<(error: LifeboatError) => void>();
-	const failed = (error: unknown) => {
-		failure ??= corrupt(label, error);
-		for (const waiter of waiters) waiter(failure);
-	};
-	const guarded: ZipSource = {
+/**
+ * The first failure of a zip's source, and whatever is waiting on it. unzipper pipes the source's
+ * streams without listening for their errors (an encrypted source fails a stream when a segment
+ * does not authenticate): those are caught here and fail whatever is reading with the real cause.
+ */
+class ZipFailure {
+	error: LifeboatError | undefined;
+	private readonly waiters = new Set<(error: LifeboatError) => void>();
+
+	constructor(private readonly label: string) {}
+
+	fail(error: unknown): void {
+		this.error ??= corrupt(this.label, error);
+		for (const waiter of this.waiters) waiter(this.error);
+	}
+
+	/** Calls `waiter` on a failure until the returned function is called. */
+	watch(waiter: (error: LifeboatError) => void): () => void {
+		this.waiters.add(waiter);
+		return () => this.waiters.delete(waiter);
+	}
+
+	/** `work`, rejected as soon as the source fails. */
+	whenFailed<T>(work: Promise<T>): Promise<T> {
+		return new Promise<T>((resolve, reject) => {
+			if (this.error) reject(this.error);
+			const unwatch = this.watch(error => reject(error));
+			work.then(resolve, reject).finally(unwatch);
+		});
+	}
+}
+
+/** The zip source with its streams' errors caught: each ends its stream so unzipper is not left waiting. */
+function guardedZipSource(zip: ZipSource, failure: ZipFailure): ZipSource {
+	return {
 		size: () => zip.size(),
 		stream(offset, length) {
 			const out = new PassThrough();
 			const source = zip.stream(offset, length);
 			source.on('error', error => {
-				failed(error);
+				failure.fail(error);
 				out.end();
 			});
 			return source.pipe(out);
 		},
 	};
-	const whenFailed = <T>(work: Promise<T>): Promise<T> =>
-		new Promise<T>((resolve, reject) => {
-			if (failure) reject(failure);
-			const waiter = (error: LifeboatError) => reject(error);
-			waiters.add(waiter);
-			work.then(resolve, reject).finally(() => waiters.delete(waiter));
-		});
-	const inflate = (file: unzipper.File, name: string, size: number): Readable => {
-		const limiter = byteLimiter(name, size);
-		const stream = file.stream();
-		const waiter = (error: LifeboatError) => limiter.destroy(error);
-		if (failure) queueMicrotask(() => limiter.destroy(failure));
-		waiters.add(waiter);
-		limiter.on('close', () => waiters.delete(waiter));
-		stream.on('error', error => limiter.destroy(corrupt(label, failure ?? error)));
-		return stream.pipe(limiter);
+}
+
+/** An entry's inflated bytes, limited to its declared size, failed when the source fails. */
+function inflateZipEntry(file: unzipper.File, name: string, size: number, failure: ZipFailure, label: string): Readable {
+	const limiter = byteLimiter(name, size);
+	const stream = file.stream();
+	if (failure.error) queueMicrotask(() => limiter.destroy(failure.error));
+	const unwatch = failure.watch(error => limiter.destroy(error));
+	limiter.on('close', unwatch);
+	stream.on('error', error => limiter.destroy(corrupt(label, failure.error ?? error)));
+	return stream.pipe(limiter);
+}
+
+type Inflate = (file: unzipper.File, name: string, size: number) => Readable;
+
+function toZipEntry(file: unzipper.File, index: ZipIndex, inflate: Inflate): ArchiveEntry {
+	const name = checkEntryPath(file.path);
+	const mode = (file.externalFileAttributes >>> 16) & S_IFMT;
+	if (mode !== 0 && mode !== S_IFREG && mode !== S_IFDIR) {
+		throw new LifeboatError('unsafe-archive', `Entry "${name}" is a link or special file; backups hold only regular files; nothing was restored`);
+	}
+	const size = file.uncompressedSize;
+	checkRatio(name, size, file.compressedSize);
+	const entryPath = name.replace(/\/$/, '');
+	const kind = file.type === 'Directory' || mode === S_IFDIR ? 'directory' : 'file';
+	const refusal = kind === 'file' ? unlisted(entryPath, size, index.listed) : undefined;
+	return {
+		path: entryPath,
+		kind,
+		size,
+		refusal,
+		open: () => (refusal ? failedStream(new LifeboatError('unsafe-archive', `${entryPath}: ${refusal}; it was not read; nothing was restored`)) : inflate(file, name, size)),
 	};
-	const toEntry = (file: unzipper.File, index: ZipIndex): ArchiveEntry => {
-		const name = checkEntryPath(file.path);
-		const mode = (file.externalFileAttributes >>> 16) & S_IFMT;
-		if (mode !== 0 && mode !== S_IFREG && mode !== S_IFDIR) {
-			throw new LifeboatError('unsafe-archive', `Entry "${name}" is a link or special file; backups hold only regular files; nothing was restored`);
-		}
-		const size = file.uncompressedSize;
-		checkRatio(name, size, file.compressedSize);
-		const entryPath = name.replace(/\/$/, '');
-		const kind = file.type === 'Directory' || mode === S_IFDIR ? 'directory' : 'file';
-		const refusal = kind === 'file' ? unlisted(entryPath, size, index.listed) : undefined;
-		return {
-			path: entryPath,
-			kind,
-			size,
-			refusal,
-			open: () => (refusal ? failedStream(new LifeboatError('unsafe-archive', `${entryPath}: ${refusal}; it was not read; nothing was restored`)) : inflate(file, name, size)),
-		};
-	};
-	/** Everything checked from the central directory (and manifest.json) before any entry is inflated. */
-	const indexZip = async (): Promise<ZipIndex> => {
-		let directory: unzipper.CentralDirectory;
-		try {
-			directory = await whenFailed(unzipper.Open.custom(guarded as never));
-		} catch (error) {
-			throw (await looksLikeZip(guarded)) || failure ? corrupt(label, failure ?? error) : notABackup(label);
-		}
-		const {files} = directory;
-		if (files.length > READ_LIMITS.maxEntries) throw new LifeboatError('unsafe-archive', `Archive has ${files.length} entries (limit ${READ_LIMITS.maxEntries})`);
-		checkOverlaps(files, directory.offsetToStartOfCentralDirectory, label);
-		const limits = jsonLimits(files.length, files.reduce((sum, file) => sum + file.fileNameLength, 0));
-		for (const file of files) {
-			if (file.path === METADATA_PATH || file.path === MANIFEST_PATH) checkJsonEntrySize(file.path, file.uncompressedSize, limits[file.path]);
-		}
-		checkArchiveRatio(path.basename(label), files.reduce((sum, file) => sum + file.uncompressedSize, 0), await zip.size());
-		const manifest = files.find(file => file.path === MANIFEST_PATH);
-		const text = manifest ? await whenFailed(collect(inflate(manifest, MANIFEST_PATH, manifest.uncompressedSize))) : undefined;
-		return {files, listed: text ? listing(text) : undefined};
-	};
+}
+
+/** Everything checked from the central directory (and manifest.json) before any entry is inflated. */
+async function indexZip(zip: ZipSource, guarded: ZipSource, failure: ZipFailure, label: string, inflate: Inflate): Promise<ZipIndex> {
+	let directory: unzipper.CentralDirectory;
+	try {
+		directory = await failure.whenFailed(unzipper.Open.custom(guarded as never));
+	} catch (error) {
+		throw (await looksLikeZip(guarded)) || failure.error ? corrupt(label, failure.error ?? error) : notABackup(label);
+	}
+	const {files} = directory;
+	if (files.length > READ_LIMITS.maxEntries) throw new LifeboatError('unsafe-archive', `Archive has ${files.length} entries (limit ${READ_LIMITS.maxEntries})`);
+	checkOverlaps(files, directory.offsetToStartOfCentralDirectory, label);
+	const limits = jsonLimits(files.length, files.reduce((sum, file) => sum + file.fileNameLength, 0));
+	for (const file of files) {
+		if (file.path === METADATA_PATH || file.path === MANIFEST_PATH) checkJsonEntrySize(file.path, file.uncompressedSize, limits[file.path]);
+	}
+	checkArchiveRatio(path.basename(label), files.reduce((sum, file) => sum + file.uncompressedSize, 0), await zip.size());
+	const manifest = files.find(file => file.path === MANIFEST_PATH);
+	const text = manifest ? await failure.whenFailed(collect(inflate(manifest, MANIFEST_PATH, manifest.uncompressedSize))) : undefined;
+	return {files, listed: text ? listing(text) : undefined};
+}
+
+function zipReader(zip: ZipSource, label: string): ArchiveReader {
+	const failure = new ZipFailure(label);
+	const guarded = guardedZipSource(zip, failure);
+	const inflate: Inflate = (file, name, size) => inflateZipEntry(file, name, size, failure, label);
 	let index: Promise<ZipIndex> | undefined;
 	const load = () => {
-		index ??= indexZip().catch(error => {
-			throw corrupt(label, failure ?? error);
+		index ??= indexZip(zip, guarded, failure, label, inflate).catch(error => {
+			throw corrupt(label, failure.error ?? error);
 		});
 		return index;
 	};
@@ -261,13 +289,13 @@ function zipReader(zip: ZipSource, label: string): ArchiveReader {
 		format: 'zip',
 		async *entries() {
 			const loaded = await load();
-			for (const file of loaded.files) yield toEntry(file, loaded);
+			for (const file of loaded.files) yield toZipEntry(file, loaded, inflate);
 		},
 		async readEntry(archivePath) {
 			const loaded = await load();
 			const file = loaded.files.find(candidate => candidate.path === archivePath);
 			if (!file) return undefined;
-			return collect(toEntry(file, loaded).open());
+			return collect(toZipEntry(file, loaded, inflate).open());
 		},
 	};
 }
@@ -293,38 +321,81 @@ async function collect(stream: Readable): Promise<Buffer> {
 	return Buffer.concat(chunks);
 }
 
+/**
+ * The tar stream of a tar.gz, with compressed bytes counted (`compressed()`) and the whole-stream
+ * bomb guard, cumulative: many small high-ratio entries trip it as surely as one big one.
+ */
+function extractTarGz(raw: Readable, label: string): {extract: tarStream.Extract; compressed: () => number} {
+	let compressed = 0;
+	let expanded = 0;
+	const countIn = new Transform({
+		transform(chunk: Buffer, _encoding, callback) {
+			compressed += chunk.length;
+			callback(null, chunk);
+		},
+	});
+	const countOut = new Transform({
+		transform(chunk: Buffer, _encoding, callback) {
+			expanded += chunk.length;
+			if (expanded > READ_LIMITS.archiveRatioFloorBytes && expanded / Math.max(compressed, 1) > READ_LIMITS.archiveRatio) {
+				callback(new LifeboatError('unsafe-archive', `${path.basename(label)} expands over ${READ_LIMITS.archiveRatio}:1: refusing a likely decompression bomb; nothing was restored`));
+				return;
+			}
+			callback(null, chunk);
+		},
+	});
+	const extract = tarStream.extract();
+	const fail = (error: unknown) => extract.destroy(corrupt(label, error));
+	raw.on('error', fail);
+	countIn.on('error', fail);
+	const gunzip = zlib.createGunzip();
+	gunzip.on('error', fail);
+	countOut.on('error', fail);
+	raw.pipe(countIn).pipe(gunzip).pipe(countOut).pipe(extract);
+	return {extract, compressed: () => compressed};
+}
+
+/** Resolves once the entry has ended (streamx emits that once: listen as soon as it is opened). */
+function tarEntryFinished(entry: NodeJS.EventEmitter): Promise<void> {
+	return new Promise<void>(resolve => {
+		entry.once('end', () => resolve());
+		entry.once('close', () => resolve());
+		entry.once('error', () => resolve());
+	});
+}
+
+type TarEntry = NodeJS.EventEmitter & {pipe<T extends NodeJS.WritableStream>(destination: T): T};
+
+/** An entry's bytes, limited to its declared size and guarded against a bomb hidden in the stream. */
+function openTarEntry(entry: TarEntry, name: string, size: number, declared: DeclaredTotal, compressed: () => number): Readable {
+	// Per-entry bomb guard: bytes out of this entry against compressed bytes
+	// consumed since it began (a bomb hidden among real data still trips it).
+	const compressedAtStart = compressed();
+	let entryBytes = 0;
+	const ratioGuard = new Transform({
+		transform(chunk: Buffer, _encoding, callback) {
+			entryBytes += chunk.length;
+			if (entryBytes > READ_LIMITS.streamRatioFloorBytes && entryBytes / Math.max(compressed() - compressedAtStart, 1) > READ_LIMITS.streamRatio) {
+				callback(new LifeboatError('unsafe-archive', `Entry "${name}" expands over ${READ_LIMITS.streamRatio}:1 in the compressed stream: refusing a likely decompression bomb; nothing was restored`));
+				return;
+			}
+			callback(null, chunk);
+		},
+	});
+	const limiter = byteLimiter(name, size);
+	// pipe() does not forward errors: a failing entry must fail what is read.
+	limiter.on('error', error => ratioGuard.destroy(error));
+	entry.once('error', (error: Error) => ratioGuard.destroy(error));
+	const head: Readable = name === METADATA_PATH ? entry.pipe(declared.tap()) : (entry as unknown as Readable);
+	return head.pipe(limiter).pipe(ratioGuard);
+}
+
 function tarGzReader(open: StreamSource, label: string): ArchiveReader {
 	return {
 		format: 'tar.gz',
 		async *entries() {
 			const raw = await open();
-			let compressed = 0;
-			let expanded = 0;
-			const countIn = new Transform({
-				transform(chunk: Buffer, _encoding, callback) {
-					compressed += chunk.length;
-					callback(null, chunk);
-				},
-			});
-			// Whole-stream bomb guard, cumulative: many small high-ratio entries trip it as surely as one big one.
-			const countOut = new Transform({
-				transform(chunk: Buffer, _encoding, callback) {
-					expanded += chunk.length;
-					if (expanded > READ_LIMITS.archiveRatioFloorBytes && expanded / Math.max(compressed, 1) > READ_LIMITS.archiveRatio) {
-						callback(new LifeboatError('unsafe-archive', `${path.basename(label)} expands over ${READ_LIMITS.archiveRatio}:1: refusing a likely decompression bomb; nothing was restored`));
-						return;
-					}
-					callback(null, chunk);
-				},
-			});
-			const extract = tarStream.extract();
-			const fail = (error: unknown) => extract.destroy(corrupt(label, error));
-			raw.on('error', fail);
-			countIn.on('error', fail);
-			const gunzip = zlib.createGunzip();
-			gunzip.on('error', fail);
-			countOut.on('error', fail);
-			raw.pipe(countIn).pipe(gunzip).pipe(countOut).pipe(extract);
+			const {extract, compressed} = extractTarGz(raw, label);
 			let count = 0;
 			let pathBytes = 0;
 			const declared = new DeclaredTotal(label);
@@ -339,38 +410,14 @@ function tarGzReader(open: StreamSource, label: string): ArchiveReader {
 					pathBytes += Buffer.byteLength(name);
 					if (name === METADATA_PATH || name === MANIFEST_PATH) checkJsonEntrySize(name, header.size ?? 0, jsonLimits(count, pathBytes)[name]!);
 					else if (header.type === 'file') declared.add(name, header.size ?? 0);
-					// Listen for the entry's end as soon as it is opened: streamx emits it once.
 					let finished: Promise<void> | undefined;
 					yield {
 						path: name.replace(/\/$/, ''),
 						kind: header.type === 'directory' ? 'directory' : 'file',
 						size: header.size ?? 0,
 						open: () => {
-							finished = new Promise<void>(resolve => {
-								entry.once('end', () => resolve());
-								entry.once('close', () => resolve());
-								entry.once('error', () => resolve());
-							});
-							// Per-entry bomb guard: bytes out of this entry against compressed bytes
-							// consumed since it began (a bomb hidden among real data still trips it).
-							const compressedAtStart = compressed;
-							let entryBytes = 0;
-							const ratioGuard = new Transform({
-								transform(chunk: Buffer, _encoding, callback) {
-									entryBytes += chunk.length;
-									if (entryBytes > READ_LIMITS.streamRatioFloorBytes && entryBytes / Math.max(compressed - compressedAtStart, 1) > READ_LIMITS.streamRatio) {
-										callback(new LifeboatError('unsafe-archive', `Entry "${name}" expands over ${READ_LIMITS.streamRatio}:1 in the compressed stream: refusing a likely decompression bomb; nothing was restored`));
-										return;
-									}
-									callback(null, chunk);
-								},
-							});
-							const limiter = byteLimiter(name, header.size ?? 0);
-							// pipe() does not forward errors: a failing entry must fail what is read.
-							limiter.on('error', error => ratioGuard.destroy(error));
-							entry.once('error', (error: Error) => ratioGuard.destroy(error));
-							const head: Readable = name === METADATA_PATH ? entry.pipe(declared.tap()) : (entry as unknown as Readable);
-							return head.pipe(limiter).pipe(ratioGuard);
+							finished = tarEntryFinished(entry);
+							return openTarEntry(entry, name, header.size ?? 0, declared, compressed);
 						},
 					};
 					if (finished) await finished;

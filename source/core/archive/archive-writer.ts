@@ -75,7 +75,17 @@ function readExactly(file: string, size: number): Readable {
 	return source.pipe(check);
 }
 
-function createStreamingWriter(options: WriterOptions): ArchiveWriter {
+type StreamingPipeline = {
+	archive: Archiver;
+	output: fs.WriteStream;
+	/** The archive's checksum, taken on the way to disk. */
+	outputDigest: ReturnType<typeof hashingTap>;
+	/** The first error of any stage of the pipeline. */
+	failure(): Error | undefined;
+};
+
+/** archiver → (encryption) → checksum → the output file, with every stage's first error kept. */
+function openStreamingPipeline(options: WriterOptions): StreamingPipeline {
 	// zip64 records switch on by themselves past 65,535 entries or 4 GiB; force them when the
 	// archive may get near that so every reader sees consistent zip64 end records.
 	const archive: Archiver =
@@ -105,37 +115,48 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 	} else {
 		archive.pipe(outputDigest.transform).pipe(output);
 	}
+	return {archive, output, outputDigest, failure: () => failure};
+}
+
+/** Appends one entry and waits for archiver to report it processed (or for an error on the way). */
+function appendEntry({archive, output}: StreamingPipeline, piped: Readable, archivePath: string, data: object): Promise<void> {
+	return new Promise<void>((resolve, reject) => {
+		const onEntry = (entry: {name: string}) => {
+			if (entry.name !== archivePath) return;
+			cleanup();
+			resolve();
+		};
+		const onError = (error: Error) => {
+			cleanup();
+			reject(error);
+		};
+		const cleanup = () => {
+			archive.off('entry', onEntry);
+			archive.off('error', onError);
+			output.off('error', onError);
+			piped.off('error', onError);
+		};
+		archive.on('entry', onEntry);
+		archive.on('error', onError);
+		output.on('error', onError);
+		piped.on('error', onError);
+		archive.append(piped, data as never);
+	});
+}
+
+function createStreamingWriter(options: WriterOptions): ArchiveWriter {
+	const pipeline = openStreamingPipeline(options);
+	const {archive, output, outputDigest} = pipeline;
 
 	// Entries are added one at a time: wait for archiver to report each one processed.
 	const add = async (archivePath: string, source: Readable, stats: fs.Stats | undefined, store: boolean) => {
-		if (failure) throw failure;
+		if (pipeline.failure()) throw pipeline.failure();
 		checkWrittenPath(archivePath);
 		const counter = hashingTap(options.onBytes);
 		source.on('error', error => counter.transform.destroy(error));
 		const piped = source.pipe(counter.transform);
-		await new Promise<void>((resolve, reject) => {
-			const onEntry = (data: {name: string}) => {
-				if (data.name !== archivePath) return;
-				cleanup();
-				resolve();
-			};
-			const onError = (error: Error) => {
-				cleanup();
-				reject(error);
-			};
-			const cleanup = () => {
-				archive.off('entry', onEntry);
-				archive.off('error', onError);
-				output.off('error', onError);
-				piped.off('error', onError);
-			};
-			archive.on('entry', onEntry);
-			archive.on('error', onError);
-			output.on('error', onError);
-			piped.on('error', onError);
-			archive.append(piped, {name: archivePath, stats, date: options.date ?? new Date(), mode: 0o644, ...(options.format === 'zip' ? {store} : {})} as never);
-		});
-		if (failure) throw failure;
+		await appendEntry(pipeline, piped, archivePath, {name: archivePath, stats, date: options.date ?? new Date(), mode: 0o644, ...(options.format === 'zip' ? {store} : {})});
+		if (pipeline.failure()) throw pipeline.failure();
 		return {path: archivePath, ...counter.result()};
 	};
 
@@ -152,9 +173,9 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 			return add(archivePath, source, stats, false);
 		},
 		async finish() {
-			if (failure) throw failure;
+			if (pipeline.failure()) throw pipeline.failure();
 			const closed = new Promise<void>((resolve, reject) => {
-				output.on('close', () => (failure ? reject(failure) : resolve()));
+				output.on('close', () => (pipeline.failure() ? reject(pipeline.failure()) : resolve()));
 				output.on('error', reject);
 			});
 			await archive.finalize();

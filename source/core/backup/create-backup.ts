@@ -106,6 +106,165 @@ function refuseOutputInsideGateway(finalPath: string, root: string): void {
 	}
 }
 
+type Tenant = ReturnType<typeof resolveTenant>;
+type Store = ReturnType<typeof openGateway>;
+type Dump = Awaited<ReturnType<typeof dumpTables>>;
+
+/** The archive's contents: every file to write, with what the metadata says about them. */
+type PlannedContents = {
+	entries: PlannedEntry[];
+	warnings: string[];
+	redacted: RedactionNote[];
+	twoFactor: BackupMetadata['twoFactor'];
+	totalBytes: number;
+};
+
+/** The backup's name and final path, with the passphrase checked against the format. */
+function resolveOutputPath(options: CreateBackupOptions, format: ArchiveFormat, now: Date): {name: string; finalPath: string} {
+	const name = options.name ?? defaultBackupName(now);
+	const {passphrase} = options;
+	if (passphrase !== undefined) {
+		if (format === 'dir') throw new LifeboatError('usage', 'Encryption needs --format zip or tar.gz (a folder backup cannot be encrypted)');
+		if (passphrase.length === 0) throw new LifeboatError('usage', 'passphrase must not be empty');
+	}
+	const suffix = archiveExtension(format) + (passphrase ? ENCRYPTED_SUFFIX : '');
+	if (name.trim() === '' || /[/\\]/.test(name) || name.startsWith('.')) throw new LifeboatError('usage', `Invalid backup name "${name}"`);
+	let finalPath: string;
+	if (options.out) finalPath = path.resolve(options.out);
+	else if (options.destDir) finalPath = path.join(path.resolve(options.destDir), name + suffix);
+	else throw new LifeboatError('usage', 'Pass --out PATH or --dest DIR');
+	return {name, finalPath};
+}
+
+/** Seals the 2FA secrets into their block file, when any user has one. */
+async function sealTwoFactorEntry(store: Store, dump: Dump, stagingDir: string, passphrase: string | undefined): Promise<{entry: PlannedEntry; twoFactor: BackupMetadata['twoFactor']} | undefined> {
+	const sealedUsers = dump.sealed['users']?.['totp_secret'];
+	if (!sealedUsers || Object.keys(sealedUsers).length === 0) return undefined;
+	const sealed = await sealTwoFactor(dump.sealed, {passphrase, gatewayKeyFile: store.paths.backupKey});
+	if (sealed.block.length > READ_LIMITS.maxJsonFileBytes) throw new LifeboatError('unsupported-data', `The 2FA block would be ${sealed.block.length} bytes, over the ${READ_LIMITS.maxJsonFileBytes} a restore reads; back up fewer tenants at a time (--tenant)`);
+	const file = path.join(stagingDir, '2fa-secrets.json.enc');
+	fs.writeFileSync(file, sealed.block);
+	return {
+		entry: {archivePath: TWO_FACTOR_BLOCK_PATH, file, category: 'users', size: 0, store: true},
+		twoFactor: {sealedWith: sealed.sealedWith, keyId: sealed.keyId, users: Object.keys(sealedUsers).length},
+	};
+}
+
+/** Files: staged table dumps, the 2FA block, agent folders, documents, gateway files. */
+async function planContents(store: Store, dump: Dump, stagingDir: string, categories: CategoryId[], format: ArchiveFormat, passphrase: string | undefined): Promise<PlannedContents> {
+	const warnings: string[] = [];
+	const redacted: RedactionNote[] = Object.entries(dump.redactedCounts).map(([field, count]) => {
+		const table = tableSpec(field.split('.')[0]!);
+		return {category: table.category, field, count, action: field.startsWith('node_pairings') ? 're-pair the node' : 're-enter on restore'};
+	});
+	const entries: PlannedEntry[] = dump.staged.map((staged: StagedFile) => ({...staged, size: 0, store: false}));
+	const sealed = await sealTwoFactorEntry(store, dump, stagingDir, passphrase);
+	if (sealed) entries.push(sealed.entry);
+	for (const plan of [planAgentFiles(store.paths, dump.agentIds, stagingDir), planDocumentFiles(store.paths, dump.documents, store.db), planGatewayFiles(store.paths.root, categories, stagingDir)]) {
+		entries.push(...plan.entries);
+		warnings.push(...plan.warnings);
+		redacted.push(...plan.redacted);
+	}
+	if (format === 'dir') refuseOverlongFolderNames(entries);
+	for (const entry of entries) entry.size = fs.statSync(entry.file).size;
+	const totalBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
+	return {entries, warnings, redacted, twoFactor: sealed?.twoFactor ?? null, totalBytes};
+}
+
+/** Per category: its primary count, rows per table, files and bytes. */
+function countCategories(categories: CategoryId[], dump: Dump, entries: PlannedEntry[]): BackupMetadata['counts'] {
+	const counts: BackupMetadata['counts'] = {};
+	for (const category of CATEGORIES) {
+		if (!categories.includes(category.id)) continue;
+		const tables = Object.fromEntries(category.tables.map(table => [table, dump.rowCounts[table] ?? 0]));
+		const files = entries.filter(entry => entry.category === category.id);
+		const count = category.primaryTable ? tables[category.primaryTable] ?? 0 : files.length;
+		counts[category.id] = {count, tables, files: files.length, bytes: files.reduce((sum, entry) => sum + entry.size, 0)};
+	}
+	return counts;
+}
+
+type MetadataInput = {store: Store; name: string; now: Date; format: ArchiveFormat; tenant: Tenant | undefined; categories: CategoryId[]; dump: Dump; contents: PlannedContents; encrypted: boolean};
+
+function buildMetadata({store, name, now, format, tenant, categories, dump, contents, encrypted}: MetadataInput): BackupMetadata {
+	return {
+		kind: ARCHIVE_KIND,
+		tool: {name: 'lifeboat', version: TOOL_VERSION},
+		schemaVersion: SCHEMA_VERSION,
+		formatVersion: FORMAT_VERSION,
+		id: crypto.randomUUID(),
+		name,
+		createdAt: now.toISOString(),
+		format,
+		tenant: tenant ? {id: tenant.id, slug: tenant.slug, name: tenant.name} : null,
+		tenants: dump.tenants,
+		categories,
+		counts: countCategories(categories, dump, contents.entries),
+		totalFiles: contents.entries.length,
+		totalBytes: contents.totalBytes,
+		redacted: contents.redacted,
+		twoFactor: contents.twoFactor,
+		encrypted,
+		warnings: contents.warnings,
+		source: {hostname: os.hostname(), dataDir: store.paths.root},
+	};
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+	if (signal?.aborted) throw signal.reason ?? new LifeboatError('interrupted', 'Backup interrupted');
+}
+
+/** Writes metadata, every planned file and the manifest, reporting progress; returns the archive's digest. */
+async function writeArchive(options: CreateBackupOptions, format: ArchiveFormat, now: Date, tempOutput: string, metadata: BackupMetadata, contents: PlannedContents, onAbort: () => void): Promise<{size: number; sha256: string}> {
+	const {entries, totalBytes} = contents;
+	const {passphrase} = options;
+	let bytesDone = 0;
+	let filesDone = 0;
+	const outputTransform = passphrase
+		? await createEncryptStream({passphrase, summary: summarize(metadata, true), iterations: options.kdfIterations})
+		: undefined;
+	const writer = createArchiveWriter({
+		outputTransform,
+		format,
+		output: tempOutput,
+		expectedBytes: totalBytes,
+		date: now,
+		onBytes: bytes => {
+			bytesDone += bytes;
+		},
+	});
+	options.signal?.addEventListener('abort', onAbort, {once: true});
+	const manifest: ManifestEntry[] = [];
+	try {
+		const metadataBytes = Buffer.from(JSON.stringify(metadata, null, 2) + '\n');
+		if (metadataBytes.length > READ_LIMITS.maxMetadataBytes) {
+			throw new LifeboatError('unsupported-data', `metadata.json would be ${metadataBytes.length} bytes (${metadata.tenants.length} tenants), over the ${READ_LIMITS.maxMetadataBytes} a restore reads; back up fewer tenants at a time (--tenant)`);
+		}
+		manifest.push(await writer.addBuffer(METADATA_PATH, metadataBytes));
+		for (const entry of entries) {
+			throwIfAborted(options.signal);
+			options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: entry.archivePath});
+			manifest.push(await writer.addFile(entry.archivePath, entry.file, {store: entry.store}));
+			filesDone++;
+		}
+		const manifestDocument: BackupManifest = {kind: ARCHIVE_KIND, files: manifest, totalFiles: manifest.length, totalBytes};
+		await writer.addBuffer(MANIFEST_PATH, Buffer.from(JSON.stringify(manifestDocument, null, 2) + '\n'));
+		options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: MANIFEST_PATH});
+		options.onProgress?.({phase: 'finalize'});
+		return await writer.finish();
+	} catch (error) {
+		await writer.abort();
+		throw error;
+	}
+}
+
+/** Readers refuse archives that inflate past the bomb ratio: never commit one of those. */
+function refuseBombRatio(format: ArchiveFormat, totalBytes: number, digest: {size: number}): void {
+	if (format !== 'dir' && totalBytes > READ_LIMITS.archiveRatioFloorBytes && totalBytes / Math.max(digest.size, 1) > READ_LIMITS.archiveRatio) {
+		throw new LifeboatError('unsupported-data', `This data compresses over ${READ_LIMITS.archiveRatio}:1 (${totalBytes} bytes into ${digest.size}), which restore treats as a decompression bomb; no backup was written: use --format dir`);
+	}
+}
+
 export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
 	const started = Date.now();
 	const now = options.now ?? new Date();
@@ -117,18 +276,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 		recoverInterruptedRestores(store.paths.root, store.db);
 		const tenant = options.tenant ? resolveTenant(store, options.tenant) : undefined;
 		const categories = resolveCategories(options.categories, Boolean(tenant));
-		const name = options.name ?? defaultBackupName(now);
-		const {passphrase} = options;
-		if (passphrase !== undefined) {
-			if (format === 'dir') throw new LifeboatError('usage', 'Encryption needs --format zip or tar.gz (a folder backup cannot be encrypted)');
-			if (passphrase.length === 0) throw new LifeboatError('usage', 'passphrase must not be empty');
-		}
-		const suffix = archiveExtension(format) + (passphrase ? ENCRYPTED_SUFFIX : '');
-		if (name.trim() === '' || /[/\\]/.test(name) || name.startsWith('.')) throw new LifeboatError('usage', `Invalid backup name "${name}"`);
-		let finalPath: string;
-		if (options.out) finalPath = path.resolve(options.out);
-		else if (options.destDir) finalPath = path.join(path.resolve(options.destDir), name + suffix);
-		else throw new LifeboatError('usage', 'Pass --out PATH or --dest DIR');
+		const {name, finalPath} = resolveOutputPath(options, format, now);
 
 		refuseOutputInsideGateway(finalPath, store.paths.root);
 		const output = prepareAtomicOutput(finalPath, {force: options.force});
@@ -143,107 +291,11 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 				signal: options.signal,
 				onRows: progress => options.onProgress?.({phase: 'snapshot', ...progress}),
 			});
-			const warnings: string[] = [];
-			const redacted: RedactionNote[] = Object.entries(dump.redactedCounts).map(([field, count]) => {
-				const table = tableSpec(field.split('.')[0]!);
-				return {category: table.category, field, count, action: field.startsWith('node_pairings') ? 're-pair the node' : 're-enter on restore'};
-			});
-
-			// Files: staged table dumps, the 2FA block, agent folders, documents, gateway files.
-			const entries: PlannedEntry[] = dump.staged.map((staged: StagedFile) => ({...staged, size: 0, store: false}));
-			let twoFactor: BackupMetadata['twoFactor'] = null;
-			const sealedUsers = dump.sealed['users']?.['totp_secret'];
-			if (sealedUsers && Object.keys(sealedUsers).length > 0) {
-				const sealed = await sealTwoFactor(dump.sealed, {passphrase, gatewayKeyFile: store.paths.backupKey});
-				if (sealed.block.length > READ_LIMITS.maxJsonFileBytes) throw new LifeboatError('unsupported-data', `The 2FA block would be ${sealed.block.length} bytes, over the ${READ_LIMITS.maxJsonFileBytes} a restore reads; back up fewer tenants at a time (--tenant)`);
-				const file = path.join(stagingDir, '2fa-secrets.json.enc');
-				fs.writeFileSync(file, sealed.block);
-				entries.push({archivePath: TWO_FACTOR_BLOCK_PATH, file, category: 'users', size: 0, store: true});
-				twoFactor = {sealedWith: sealed.sealedWith, keyId: sealed.keyId, users: Object.keys(sealedUsers).length};
-			}
-			for (const plan of [planAgentFiles(store.paths, dump.agentIds, stagingDir), planDocumentFiles(store.paths, dump.documents, store.db), planGatewayFiles(store.paths.root, categories, stagingDir)]) {
-				entries.push(...plan.entries);
-				warnings.push(...plan.warnings);
-				redacted.push(...plan.redacted);
-			}
-			if (format === 'dir') refuseOverlongFolderNames(entries);
-			for (const entry of entries) entry.size = fs.statSync(entry.file).size;
-			const totalBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
-
-			const counts: BackupMetadata['counts'] = {};
-			for (const category of CATEGORIES) {
-				if (!categories.includes(category.id)) continue;
-				const tables = Object.fromEntries(category.tables.map(table => [table, dump.rowCounts[table] ?? 0]));
-				const files = entries.filter(entry => entry.category === category.id);
-				const count = category.primaryTable ? tables[category.primaryTable] ?? 0 : files.length;
-				counts[category.id] = {count, tables, files: files.length, bytes: files.reduce((sum, entry) => sum + entry.size, 0)};
-			}
-			const metadata: BackupMetadata = {
-				kind: ARCHIVE_KIND,
-				tool: {name: 'lifeboat', version: TOOL_VERSION},
-				schemaVersion: SCHEMA_VERSION,
-				formatVersion: FORMAT_VERSION,
-				id: crypto.randomUUID(),
-				name,
-				createdAt: now.toISOString(),
-				format,
-				tenant: tenant ? {id: tenant.id, slug: tenant.slug, name: tenant.name} : null,
-				tenants: dump.tenants,
-				categories,
-				counts,
-				totalFiles: entries.length,
-				totalBytes,
-				redacted,
-				twoFactor,
-				encrypted: Boolean(passphrase),
-				warnings,
-				source: {hostname: os.hostname(), dataDir: store.paths.root},
-			};
-
-			let bytesDone = 0;
-			let filesDone = 0;
-			const outputTransform = passphrase
-				? await createEncryptStream({passphrase, summary: summarize(metadata, true), iterations: options.kdfIterations})
-				: undefined;
-			const writer = createArchiveWriter({
-				outputTransform,
-				format,
-				output: output.tempOutput,
-				expectedBytes: totalBytes,
-				date: now,
-				onBytes: bytes => {
-					bytesDone += bytes;
-				},
-			});
-			options.signal?.addEventListener('abort', onAbort, {once: true});
-			const manifest: ManifestEntry[] = [];
-			let digest: {size: number; sha256: string};
-			try {
-				const metadataBytes = Buffer.from(JSON.stringify(metadata, null, 2) + '\n');
-				if (metadataBytes.length > READ_LIMITS.maxMetadataBytes) {
-					throw new LifeboatError('unsupported-data', `metadata.json would be ${metadataBytes.length} bytes (${metadata.tenants.length} tenants), over the ${READ_LIMITS.maxMetadataBytes} a restore reads; back up fewer tenants at a time (--tenant)`);
-				}
-				manifest.push(await writer.addBuffer(METADATA_PATH, metadataBytes));
-				for (const entry of entries) {
-					if (options.signal?.aborted) throw options.signal.reason ?? new LifeboatError('interrupted', 'Backup interrupted');
-					options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: entry.archivePath});
-					manifest.push(await writer.addFile(entry.archivePath, entry.file, {store: entry.store}));
-					filesDone++;
-				}
-				const manifestDocument: BackupManifest = {kind: ARCHIVE_KIND, files: manifest, totalFiles: manifest.length, totalBytes};
-				await writer.addBuffer(MANIFEST_PATH, Buffer.from(JSON.stringify(manifestDocument, null, 2) + '\n'));
-				options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: MANIFEST_PATH});
-				options.onProgress?.({phase: 'finalize'});
-				digest = await writer.finish();
-			} catch (error) {
-				await writer.abort();
-				throw error;
-			}
-			if (options.signal?.aborted) throw options.signal.reason ?? new LifeboatError('interrupted', 'Backup interrupted');
-			// Readers refuse archives that inflate past the bomb ratio: never commit one of those.
-			if (format !== 'dir' && totalBytes > READ_LIMITS.archiveRatioFloorBytes && totalBytes / Math.max(digest.size, 1) > READ_LIMITS.archiveRatio) {
-				throw new LifeboatError('unsupported-data', `This data compresses over ${READ_LIMITS.archiveRatio}:1 (${totalBytes} bytes into ${digest.size}), which restore treats as a decompression bomb; no backup was written: use --format dir`);
-			}
+			const contents = await planContents(store, dump, stagingDir, categories, format, options.passphrase);
+			const metadata = buildMetadata({store, name, now, format, tenant, categories, dump, contents, encrypted: Boolean(options.passphrase)});
+			const digest = await writeArchive(options, format, now, output.tempOutput, metadata, contents, onAbort);
+			throwIfAborted(options.signal);
+			refuseBombRatio(format, contents.totalBytes, digest);
 			await output.commit();
 			return {path: finalPath, name, format, size: digest.size, sha256: digest.sha256, durationMs: Date.now() - started, metadata};
 		} catch (error) {

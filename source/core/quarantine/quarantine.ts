@@ -22,32 +22,14 @@ import type Database from 'better-sqlite3';
 import {isCategoryId, REDACTED_MARKER, tableSpec, TABLES, type CategoryId} from '../store/schema.js';
 import {fileSpecOf, isRestorableTarget, safeTarget} from '../restore/archive-routes.js';
 import {describedChanges, describeFileOnDisk, fileChangesOnDisk, maskedLive, readLive} from '../restore/conflict-detail.js';
-import {FILES_TABLE, type ConflictDetail, type QuarantineEntry, type QuarantineRestore, type RestoreMode} from '../restore/restore-types.js';
+import {FILES_TABLE, type ConflictDetail, type QuarantineEntry, type QuarantineRestore} from '../restore/restore-types.js';
 import {mergeRedacted, serializeJson} from '../restore/json-merge.js';
 import {changedColumns, codecFor, displayRow, readLiveRow, rowValues, sameValue, writeRow, type RowValues} from '../rows/table-codec.js';
 import {recoverInterruptedRestores} from '../store/staging.js';
+import {QUARANTINE_KIND, type QuarantineSummary, type StoredSummary} from '../restore/quarantine-writer.js';
 
-export const QUARANTINE_KIND = 'lifeboat-quarantine';
-
-export type QuarantineSummary = {
-	restoreId: string;
-	createdAt: string;
-	mode: RestoreMode;
-	backup: {id: string; name: string; createdAt: string};
-	source: string;
-	intoTenant: string | null;
-	/** `<category>/<table>` → rows quarantined. */
-	tables: Record<string, number>;
-	files: Array<{category: CategoryId; target: string}>;
-};
-
-type StoredSummary = QuarantineSummary & {kind: typeof QUARANTINE_KIND};
-
-export function writeQuarantineSummary(dir: string, summary: QuarantineSummary): void {
-	fs.mkdirSync(dir, {recursive: true});
-	const stored: StoredSummary = {kind: QUARANTINE_KIND, ...summary};
-	fs.writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(stored, null, 2) + '\n');
-}
+export {QUARANTINE_KIND, type QuarantineSummary} from '../restore/quarantine-writer.js';
+export type {QuarantineEntry, QuarantineRestore} from '../restore/restore-types.js';
 
 function quarantineRoot(dataDir: string): string {
 	return path.join(path.resolve(dataDir), 'quarantine');

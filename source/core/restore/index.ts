@@ -5,11 +5,3 @@ export {getConflictDetail, LIVE_SECRET_MASK} from './conflict-detail.js';
 export {formatCategory, formatPlan, formatResult, formatSecrets} from './format-plan.js';
 export {pendingRestores, recoverInterruptedRestores, STAGING_DIR} from '../store/staging.js';
 export {remapId} from './id-map.js';
-export {
-	acceptQuarantine,
-	discardQuarantine,
-	listQuarantine,
-	listQuarantineEntries,
-	quarantineEntries,
-	showQuarantineEntry,
-} from '../quarantine/quarantine.js';

@@ -11,7 +11,7 @@ import {resolveContext, type RestoreContext} from './restore-context.js';
 import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
 import type {RestoreOptions, RestorePlan, RestoreResult, TableCounts} from './restore-types.js';
 import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from '../store/staging.js';
-import {writeQuarantineSummary} from '../quarantine/quarantine.js';
+import {writeQuarantineSummary} from './quarantine-writer.js';
 
 /** Runs the existing verifier; a failing archive is refused with its first problem. */
 export async function verifyOrThrow(options: RestoreOptions): Promise<void> {
@@ -124,6 +124,59 @@ function auditDetail(ctx: RestoreContext, restoreId: string, outcome: PassOutcom
 	});
 }
 
+type Db = ReturnType<typeof openGateway>['db'];
+
+/** --into-tenant: the target tenant is created when it does not exist yet (with the source tenant's plan). */
+function createIntoTenant(db: Db, ctx: RestoreContext, pass: RestorePass, now: string): void {
+	if (ctx.intoTenant && !db.prepare(`SELECT 1 FROM tenants WHERE id = ?`).get(ctx.intoTenant.id)) {
+		db.prepare(`INSERT INTO tenants (id, tenant_id, created_at, updated_at, name, slug, plan) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+			ctx.intoTenant.id,
+			ctx.intoTenant.id,
+			now,
+			now,
+			ctx.intoTenant.name,
+			ctx.intoTenant.slug,
+			pass.sourcePlan ?? 'free',
+		);
+	}
+}
+
+/** One audit entry per restored tenant that exists after the restore. */
+function writeRestoreAudit(db: Db, ctx: RestoreContext, restoreId: string, outcome: PassOutcome, now: string): void {
+	const tenants = ctx.scopeTenantIds.filter(id => db.prepare(`SELECT 1 FROM tenants WHERE id = ?`).get(id));
+	const audit = db.prepare(`INSERT INTO audit_log (id, tenant_id, created_at, updated_at, actor, action, target, detail, ip) VALUES (?, ?, ?, ?, 'lifeboat', 'backup.restore', ?, ?, NULL)`);
+	for (const tenantId of tenants) audit.run(`aud_${crypto.randomBytes(8).toString('hex')}`, tenantId, now, now, ctx.metadata.name, auditDetail(ctx, restoreId, outcome, ctx.metadata));
+}
+
+type ParkInput = {root: string; staging: Staging; ctx: RestoreContext; source: string; restoreId: string; outcome: PassOutcome; now: string};
+
+/** Conflicts found: the staged quarantine gets its summary, is made private and staged to move to quarantine/<restore-id>. */
+function parkQuarantine({root, staging, ctx, source, restoreId, outcome, now}: ParkInput): string | undefined {
+	if (outcome.applied.quarantined === 0) return undefined;
+	const quarantineDir = `quarantine/${restoreId}`;
+	writeQuarantineSummary(staging.quarantineDir, {
+		restoreId,
+		createdAt: now,
+		mode: ctx.mode,
+		backup: {id: ctx.metadata.id, name: ctx.metadata.name, createdAt: ctx.metadata.createdAt},
+		source,
+		intoTenant: ctx.intoTenant?.slug ?? null,
+		tables: outcome.quarantined.tables,
+		files: outcome.quarantined.files,
+	});
+	makeQuarantinePrivate(root, staging.quarantineDir);
+	staging.move(staging.quarantineDir, quarantineDir);
+	return quarantineDir;
+}
+
+function filesNotInPlace(error: unknown): LifeboatError {
+	return new LifeboatError(
+		'destination',
+		`The restore's database changes are committed but putting its files in place failed (${(error as Error).message}); run the restore again (or any lifeboat restore/quarantine command) to complete it`,
+		{cause: error},
+	);
+}
+
 /**
  * Restores a backup. Plans first (verify included), then re-plans while applying, inside one
  * SQLite transaction for the rows and a staging folder for the files (see staging.ts): additive
@@ -154,36 +207,9 @@ async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreRes
 		const pass = new RestorePass(ctx, staging);
 		const outcome = await pass.run();
 		const now = new Date().toISOString();
-		if (ctx.intoTenant && !db.prepare(`SELECT 1 FROM tenants WHERE id = ?`).get(ctx.intoTenant.id)) {
-			db.prepare(`INSERT INTO tenants (id, tenant_id, created_at, updated_at, name, slug, plan) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
-				ctx.intoTenant.id,
-				ctx.intoTenant.id,
-				now,
-				now,
-				ctx.intoTenant.name,
-				ctx.intoTenant.slug,
-				pass.sourcePlan ?? 'free',
-			);
-		}
-		const tenants = ctx.scopeTenantIds.filter(id => db.prepare(`SELECT 1 FROM tenants WHERE id = ?`).get(id));
-		const audit = db.prepare(`INSERT INTO audit_log (id, tenant_id, created_at, updated_at, actor, action, target, detail, ip) VALUES (?, ?, ?, ?, 'lifeboat', 'backup.restore', ?, ?, NULL)`);
-		for (const tenantId of tenants) audit.run(`aud_${crypto.randomBytes(8).toString('hex')}`, tenantId, now, now, ctx.metadata.name, auditDetail(ctx, restoreId, outcome, ctx.metadata));
-		let quarantineDir: string | undefined;
-		if (outcome.applied.quarantined > 0) {
-			quarantineDir = `quarantine/${restoreId}`;
-			writeQuarantineSummary(staging.quarantineDir, {
-				restoreId,
-				createdAt: now,
-				mode: ctx.mode,
-				backup: {id: ctx.metadata.id, name: ctx.metadata.name, createdAt: ctx.metadata.createdAt},
-				source: options.source.label,
-				intoTenant: ctx.intoTenant?.slug ?? null,
-				tables: outcome.quarantined.tables,
-				files: outcome.quarantined.files,
-			});
-			makeQuarantinePrivate(store.paths.root, staging.quarantineDir);
-			staging.move(staging.quarantineDir, quarantineDir);
-		}
+		createIntoTenant(db, ctx, pass, now);
+		writeRestoreAudit(db, ctx, restoreId, outcome, now);
+		const quarantineDir = parkQuarantine({root: store.paths.root, staging, ctx, source: options.source.label, restoreId, outcome, now});
 		db.prepare(`INSERT OR REPLACE INTO schema_meta (key, value) VALUES (?, ?)`).run(pendingKey(restoreId), restoreId);
 		const journal = staging.writeJournal();
 		if (hooks.pauseAt === 'before-commit') pauseForever('before commit');
@@ -211,11 +237,7 @@ async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreRes
 			throw error;
 		}
 		staging?.release();
-		throw new LifeboatError(
-			'destination',
-			`The restore's database changes are committed but putting its files in place failed (${(error as Error).message}); run the restore again (or any lifeboat restore/quarantine command) to complete it`,
-			{cause: error},
-		);
+		throw filesNotInPlace(error);
 	} finally {
 		store.close();
 	}

@@ -16,7 +16,7 @@ import {categorySpec, CATEGORIES, REDACTED_MARKER, tableSpec, type CategoryId} f
 import {documentFileName, documentTextName, isPathSegment} from '../archive/archive-paths.js';
 import {agentOfTarget, fileTarget, isRestorableTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
 import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
-import {agentFilePolicy} from '../store/agent-files.js';
+import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJson, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
@@ -33,6 +33,8 @@ const MAX_SMALL_ENTRY = READ_LIMITS.maxJsonFileBytes;
 const MAX_LINE = 64 * 1024 * 1024;
 
 type Status = 'new' | 'identical' | 'conflict';
+/** A backup file compared with the live one: its status, its staged copy (when applying) and its size. */
+type StagedFileCompare = {status: Status; staged: string | undefined; size: number};
 
 type CategoryAcc = {
 	tables: Map<string, TableCounts>;
@@ -582,20 +584,7 @@ export class RestorePass {
 	private async file(entry: ArchiveEntry, route: FileRoute): Promise<void> {
 		this.checkOwner(entry.path, route, false);
 		const policy = route.kind === 'agent-file' ? agentFilePolicy(route.rest) : undefined;
-		if (policy === 'skip') {
-			// Only prose and JSON travel in agent folders (agent-files.ts); anything else in an archive
-			// (an older backup, or a crafted one) is not restored.
-			this.record(entry, await consumeEntry(entry));
-			this.warnings.push(`${entry.path}: not restored (only .md, .txt and .json agent files are; others may hold credentials)`);
-			return;
-		}
-		if (route.kind === 'document-file' && this.ctx.mapper.remaps && !documentFileName(this.ctx.mapper.id(route.ownerId), route.ext)) {
-			// --into-tenant made a short id longer: `<new id>.<ext>` no longer fits a file name. The row
-			// is restored without its file (as a backup keeps such a row), and the operator is told.
-			this.record(entry, await consumeEntry(entry));
-			this.warnings.push(`${entry.path}: document ${showId(route.ownerId)} remapped to ${showId(this.ctx.mapper.id(route.ownerId))} no longer fits a file name with its extension; row restored without its file`);
-			return;
-		}
+		if (await this.fileNotRestorable(entry, route, policy)) return;
 		const target = fileTarget(route, this.ctx.mapper);
 		if (this.backupTargets.has(target)) throw new LifeboatError('unsafe-archive', `${entry.path}: lands on ${target}, which another entry of this archive writes; nothing was restored`);
 		if (route.kind === 'document-file' && this.sharedWithAnotherTenant(route, target)) {
@@ -605,72 +594,118 @@ export class RestorePass {
 			return;
 		}
 		const live = safeTarget(this.root, target);
-		const acc = this.acc.get(route.category)!;
 		const liveStats = fs.statSync(live, {throwIfNoEntry: false});
-		let status: Status;
-		let staged: string | undefined;
-		let size: number;
+		let compared: StagedFileCompare | undefined;
 		if ((route.kind === 'gateway-file' && route.spec.kind === 'json') || policy === 'redact-json') {
-			const text = await readAll(entry, MAX_SMALL_ENTRY);
-			size = text.length;
-			this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
-			let backupJson: unknown;
-			try {
-				backupJson = JSON.parse(text.toString('utf8'));
-			} catch {
-				if (policy !== 'redact-json') throw corrupt(`${entry.path}: not valid JSON`);
-				this.warnings.push(`${entry.path}: not valid JSON; not restored`);
-				return;
-			}
-			let liveJson: unknown;
-			let liveValid = false;
-			if (liveStats) {
-				try {
-					liveJson = JSON.parse(fs.readFileSync(live, 'utf8'));
-					liveValid = true;
-				} catch {
-					liveValid = false;
-				}
-			}
-			const merged = mergeRedacted(backupJson, liveValid ? liveJson : undefined);
-			// Identical when the live file, redacted and serialized the way a backup writes it, is the
-			// backup's file byte for byte, or when writing the backup (live secrets kept) changes nothing.
-			const unchanged = () => text.equals(Buffer.from(serializeJson(redactJson(liveJson).value))) || deepEqual(merged.value, liveJson);
-			status = !liveStats ? 'new' : liveValid && unchanged() ? 'identical' : 'conflict';
-			if ((status === 'new' || (status === 'conflict' && this.ctx.mode === 'replace')) && merged.unresolved.length > 0) {
-				this.note(`${target}:${merged.unresolved.join(',')}`, merged.unresolved.length);
-			}
-			if (this.applying && status !== 'identical') {
-				// New or replacing: the merged document. Quarantined: the backup's own version (merged with
-				// whatever is live when it is accepted), so no live secret is copied into the quarantine.
-				staged = this.staging!.newFile();
-				const merge = status === 'new' || this.ctx.mode === 'replace';
-				fs.writeFileSync(staged, merge ? serializeJson(merged.value) : text, {flag: 'wx'});
-			}
+			compared = await this.compareJsonFile(entry, target, live, liveStats, policy);
+			if (!compared) return;
 		} else if (policy === 'copy' && entry.size <= MAX_SMALL_ENTRY) {
-			// Agent prose, backed up with pasted credentials scrubbed: identical when the live file,
-			// scrubbed the same way, is the backup's file (its secrets are kept, never the markers).
-			const text = await readAll(entry, MAX_SMALL_ENTRY);
-			size = text.length;
-			this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
-			const liveText = liveStats && liveStats.size <= MAX_SMALL_ENTRY ? fs.readFileSync(live) : undefined;
-			const same = liveText !== undefined && (liveText.equals(text) || (text.includes(REDACTED_MARKER) && scrubTextBytes(liveText).bytes.equals(text)));
-			status = !liveStats ? 'new' : same ? 'identical' : 'conflict';
-			const lines = markerLines(text.toString('latin1'));
-			if ((status === 'new' || (status === 'conflict' && this.ctx.mode === 'replace')) && lines.length > 0) {
-				this.note(`${target}:line ${lines.join(',')}`, text.toString('latin1').split(REDACTED_MARKER).length - 1);
-			}
-			if (this.applying && status !== 'identical') {
-				staged = this.staging!.newFile();
-				fs.writeFileSync(staged, text, {flag: 'wx'});
-			}
+			compared = await this.compareProseFile(entry, target, live, liveStats);
 		} else {
-			staged = this.applying ? this.staging!.newFile() : undefined;
-			const digest = await consumeEntry(entry, staged);
-			size = digest.size;
-			this.record(entry, digest);
-			status = !liveStats ? 'new' : liveStats.size === digest.size && (await hashFile(live)) === digest.sha256 ? 'identical' : 'conflict';
+			compared = await this.compareCopiedFile(entry, live, liveStats);
 		}
+		this.countFile(route, target, compared);
+		this.settleFile(route, target, compared);
+	}
+
+	/**
+	 * Entries read but not restored: agent files other than prose and JSON, and document files
+	 * whose remapped id no longer fits a file name. True when the entry was handled so.
+	 */
+	private async fileNotRestorable(entry: ArchiveEntry, route: FileRoute, policy: AgentFilePolicy | undefined): Promise<boolean> {
+		if (policy === 'skip') {
+			// Only prose and JSON travel in agent folders (agent-files.ts); anything else in an archive
+			// (an older backup, or a crafted one) is not restored.
+			this.record(entry, await consumeEntry(entry));
+			this.warnings.push(`${entry.path}: not restored (only .md, .txt and .json agent files are; others may hold credentials)`);
+			return true;
+		}
+		if (route.kind === 'document-file' && this.ctx.mapper.remaps && !documentFileName(this.ctx.mapper.id(route.ownerId), route.ext)) {
+			// --into-tenant made a short id longer: `<new id>.<ext>` no longer fits a file name. The row
+			// is restored without its file (as a backup keeps such a row), and the operator is told.
+			this.record(entry, await consumeEntry(entry));
+			this.warnings.push(`${entry.path}: document ${showId(route.ownerId)} remapped to ${showId(this.ctx.mapper.id(route.ownerId))} no longer fits a file name with its extension; row restored without its file`);
+			return true;
+		}
+		return false;
+	}
+
+	/** A JSON file (gateway config, agent JSON): compared and staged with live secrets merged in. Undefined: an agent JSON file that does not parse, not restored. */
+	private async compareJsonFile(entry: ArchiveEntry, target: string, live: string, liveStats: fs.Stats | undefined, policy: AgentFilePolicy | undefined): Promise<StagedFileCompare | undefined> {
+		const text = await readAll(entry, MAX_SMALL_ENTRY);
+		const size = text.length;
+		this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
+		let backupJson: unknown;
+		try {
+			backupJson = JSON.parse(text.toString('utf8'));
+		} catch {
+			if (policy !== 'redact-json') throw corrupt(`${entry.path}: not valid JSON`);
+			this.warnings.push(`${entry.path}: not valid JSON; not restored`);
+			return undefined;
+		}
+		let liveJson: unknown;
+		let liveValid = false;
+		if (liveStats) {
+			try {
+				liveJson = JSON.parse(fs.readFileSync(live, 'utf8'));
+				liveValid = true;
+			} catch {
+				liveValid = false;
+			}
+		}
+		const merged = mergeRedacted(backupJson, liveValid ? liveJson : undefined);
+		// Identical when the live file, redacted and serialized the way a backup writes it, is the
+		// backup's file byte for byte, or when writing the backup (live secrets kept) changes nothing.
+		const unchanged = () => text.equals(Buffer.from(serializeJson(redactJson(liveJson).value))) || deepEqual(merged.value, liveJson);
+		const status: Status = !liveStats ? 'new' : liveValid && unchanged() ? 'identical' : 'conflict';
+		if ((status === 'new' || (status === 'conflict' && this.ctx.mode === 'replace')) && merged.unresolved.length > 0) {
+			this.note(`${target}:${merged.unresolved.join(',')}`, merged.unresolved.length);
+		}
+		let staged: string | undefined;
+		if (this.applying && status !== 'identical') {
+			// New or replacing: the merged document. Quarantined: the backup's own version (merged with
+			// whatever is live when it is accepted), so no live secret is copied into the quarantine.
+			staged = this.staging!.newFile();
+			const merge = status === 'new' || this.ctx.mode === 'replace';
+			fs.writeFileSync(staged, merge ? serializeJson(merged.value) : text, {flag: 'wx'});
+		}
+		return {status, staged, size};
+	}
+
+	/**
+	 * Agent prose, backed up with pasted credentials scrubbed: identical when the live file,
+	 * scrubbed the same way, is the backup's file (its secrets are kept, never the markers).
+	 */
+	private async compareProseFile(entry: ArchiveEntry, target: string, live: string, liveStats: fs.Stats | undefined): Promise<StagedFileCompare> {
+		const text = await readAll(entry, MAX_SMALL_ENTRY);
+		const size = text.length;
+		this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
+		const liveText = liveStats && liveStats.size <= MAX_SMALL_ENTRY ? fs.readFileSync(live) : undefined;
+		const same = liveText !== undefined && (liveText.equals(text) || (text.includes(REDACTED_MARKER) && scrubTextBytes(liveText).bytes.equals(text)));
+		const status: Status = !liveStats ? 'new' : same ? 'identical' : 'conflict';
+		const lines = markerLines(text.toString('latin1'));
+		if ((status === 'new' || (status === 'conflict' && this.ctx.mode === 'replace')) && lines.length > 0) {
+			this.note(`${target}:line ${lines.join(',')}`, text.toString('latin1').split(REDACTED_MARKER).length - 1);
+		}
+		let staged: string | undefined;
+		if (this.applying && status !== 'identical') {
+			staged = this.staging!.newFile();
+			fs.writeFileSync(staged, text, {flag: 'wx'});
+		}
+		return {status, staged, size};
+	}
+
+	/** Any other file: streamed to staging (when applying) and compared with live by size and hash. */
+	private async compareCopiedFile(entry: ArchiveEntry, live: string, liveStats: fs.Stats | undefined): Promise<StagedFileCompare> {
+		const staged = this.applying ? this.staging!.newFile() : undefined;
+		const digest = await consumeEntry(entry, staged);
+		this.record(entry, digest);
+		const status: Status = !liveStats ? 'new' : liveStats.size === digest.size && (await hashFile(live)) === digest.sha256 ? 'identical' : 'conflict';
+		return {status, staged, size: digest.size};
+	}
+
+	private countFile(route: FileRoute, target: string, {status, size}: StagedFileCompare): void {
+		const acc = this.acc.get(route.category)!;
 		this.backupTargets.add(target);
 		acc.fileCount++;
 		acc.fileBytes += size;
@@ -680,6 +715,10 @@ export class RestorePass {
 			acc.files.conflicts++;
 			this.conflict(route.category, {table: FILES_TABLE, id: target});
 		}
+	}
+
+	/** Applying: an identical file's staged copy is dropped, a new or replacing one moved in, a conflicting one quarantined. */
+	private settleFile(route: FileRoute, target: string, {status, staged}: StagedFileCompare): void {
 		if (!this.applying || !staged) return;
 		if (status === 'identical') {
 			fs.rmSync(staged, {force: true});

@@ -1,7 +1,7 @@
 import {Box, Text} from 'ink';
 import {useEffect, useReducer, useState, type Dispatch, type ReactNode} from 'react';
 import {formatCount} from '../../core/format.js';
-import {acceptQuarantine, discardQuarantine, listQuarantine, listQuarantineEntries, showQuarantineEntry, type QuarantineEntry, type QuarantineRestore} from '../../core/restore/index.js';
+import {acceptQuarantine, discardQuarantine, listQuarantine, listQuarantineEntries, showQuarantineEntry, type QuarantineEntry, type QuarantineRestore} from '../../core/quarantine/quarantine.js';
 import {Busy} from '../components/Busy.js';
 import {BodyRows, Frame} from '../components/Frame.js';
 import {SelectList} from '../components/SelectList.js';
