@@ -18,7 +18,6 @@ import {LineSplitter} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
 import {JsonlSpool} from '../jsonl-spool.js';
 import {openGateway, type GatewayStore} from '../store/gateway-store.js';
-import type Database from 'better-sqlite3';
 import {isCategoryId, REDACTED_MARKER, tableSpec, TABLES, type CategoryId} from '../store/schema.js';
 import {fileSpecOf, isRestorableTarget, safeTarget} from '../restore/archive-routes.js';
 import {describedChanges, describeFileOnDisk, fileChangesOnDisk, maskedLive, readLive} from '../restore/conflict-detail.js';
