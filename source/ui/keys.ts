@@ -179,7 +179,9 @@ export function helpParts(commands: readonly CommandName[], textEntry = false): 
 		let keys = name === 'up' && commands.includes('down') ? '↑↓/jk' : binding.keys;
 		if (textEntry && name === 'back') keys = 'Esc';
 		// No-break spaces keep each key with its meaning when the help line wraps.
-		const text = `${keys}\u00A0${name === 'up' ? 'move' : binding.description}`.replaceAll(' ', '\u00A0');
+		// In a text field Enter hands the typed text over: there is nothing to select.
+		const description = name === 'up' ? 'move' : textEntry && name === 'select' ? 'confirm' : binding.description;
+		const text = `${keys}\u00A0${description}`.replaceAll(' ', '\u00A0');
 		if (seen.has(text)) continue;
 		seen.add(text);
 		parts.push(text);

@@ -128,7 +128,7 @@ describe('keys, text, theme', () => {
 		expect(matchCommand('q', key(), ['back'], true)).toBeUndefined();
 		expect(matchCommand('', key({escape: true}), ['back'], true)).toBe('back');
 		expect(helpText(['up', 'down', 'select', 'back']).replaceAll('\u00A0', ' ')).toBe('↑↓/jk move · Enter select · Esc/q back');
-		expect(helpText(['select', 'back'], true).replaceAll('\u00A0', ' ')).toBe('Enter select · Esc back');
+		expect(helpText(['select', 'back'], true).replaceAll('\u00A0', ' ')).toBe('Enter confirm · Esc back');
 	});
 
 	test('cells and paths fit their width', () => {
