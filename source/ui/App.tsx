@@ -8,6 +8,7 @@ import {CreateWizard} from './screens/CreateWizard.js';
 import {HomeScreen} from './screens/HomeScreen.js';
 import {QuarantineScreen} from './screens/QuarantineScreen.js';
 import {RestoreWizard} from './screens/RestoreWizard.js';
+import {resetDroppedKeys} from './state/dropped-keys.js';
 import {createTheme, ThemeProvider, type Theme} from './theme.js';
 
 /** The console's screens. One is shown at a time; App is the whole state machine. */
@@ -34,6 +35,8 @@ export type AppProps = {
 
 export function App({gateway: initialGateway, onExit, onFatal, theme, initialRoute, engine}: AppProps) {
 	const {exit} = useApp();
+	// No notice of dropped keys carries over from an earlier console in this process.
+	useState(resetDroppedKeys);
 	const [route, setRoute] = useState<Route>(initialRoute ?? {name: 'home'});
 	// The operator can point the console at another data dir (Home → Change data dir).
 	const [gateway, setGateway] = useState(initialGateway);

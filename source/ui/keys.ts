@@ -1,5 +1,6 @@
 import {useInput, type Key} from 'ink';
 import {useRef} from 'react';
+import {noteDroppedKeys} from './state/dropped-keys.js';
 
 /**
  * Every key binding of the console in one table of named commands. Screens say which commands
@@ -142,7 +143,8 @@ export function useCommands(handlers: CommandHandlers, options: {isActive?: bool
 			// True once a list elsewhere (reading keys on its own) moved in this read: what this screen
 			// knows of its cursor is older than that move.
 			let movedElsewhere = false;
-			for (const press of splitKeys(input, key)) {
+			const presses = splitKeys(input, key);
+			for (const [index, press] of presses.entries()) {
 				// Each key sees the handlers as the previous one left them (a screen re-renders in between
 				// only when keys arrive in separate reads).
 				const current = latest.current;
@@ -153,11 +155,17 @@ export function useCommands(handlers: CommandHandlers, options: {isActive?: bool
 					continue;
 				}
 				// "jjr": r would restore the backup the cursor left; it and the rest of the read are dropped.
-				if (movedElsewhere && !KEEPS_READING.has(name)) return;
+				if (movedElsewhere && !KEEPS_READING.has(name)) {
+					noteDroppedKeys(presses.length - index);
+					return;
+				}
 				current[name]?.();
 				// Anything but a move opens or closes something (a prompt, a step, a screen): the rest of
 				// this read was typed for what it opens, so it is not read as this screen's commands.
-				if (!KEEPS_READING.has(name)) return;
+				if (!KEEPS_READING.has(name)) {
+					noteDroppedKeys(presses.length - index - 1);
+					return;
+				}
 			}
 		},
 		{isActive: options.isActive ?? true},

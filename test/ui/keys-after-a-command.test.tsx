@@ -31,6 +31,7 @@ describe('keys in the same read as a key that opens something', () => {
 			await app.press(`c${typed}`);
 			const frame = await app.waitFor('Copy b-two.zip to');
 			expect(frame).toContain('Lifeboat · Browse');
+			await app.waitFor(`${[...typed].length} keys ignored`);
 			expect(frame).not.toContain('Delete b-two');
 			expect(frame).not.toContain('Verifying');
 			expect(app.exits).toEqual([]);
@@ -68,6 +69,10 @@ describe('an action key in the same read as a list move', () => {
 			expect(seen).not.toContain('c-two.zip');
 			expect(seen).not.toContain('Delete c-three');
 			expect(seen).not.toContain('Delete c-two');
+			// The dropped key is said, until the next key.
+			await app.waitFor('1 key ignored: typed before the screen was ready');
+			await app.press('k');
+			await app.waitFor(frame => frame.includes('› c-two') && !frame.includes('ignored'));
 		});
 	}
 });

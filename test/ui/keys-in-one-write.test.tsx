@@ -231,6 +231,8 @@ describe('the console, keys in one write', () => {
 		await app.press('\rjj\r');
 		const tenants = await app.waitFor('› All tenants');
 		expect(tenants).toContain('Which tenants');
+		// Dropped, but not silently: the status line says so until the next key.
+		await app.waitFor('3 keys ignored: typed before the screen was ready');
 		// One step forward only: Esc is back on the first step.
 		await app.press(KEY.escape);
 		await app.waitFor('What to back up');

@@ -6,6 +6,7 @@ import {helpParts, splitKeys, type CommandName} from '../keys.js';
 import {frameLayout} from '../state/frame-layout.js';
 import {useTheme} from '../theme.js';
 import {StatusLine, statusText, type Status} from './StatusLine.js';
+import {clearDroppedKeys, droppedKeysText, useDroppedKeys} from '../state/dropped-keys.js';
 
 /** The rows and columns the screen's body has (what lists and tables size themselves to). */
 const BodySize = createContext<{rows: number; columns: number}>({rows: 20, columns: 80});
@@ -45,13 +46,18 @@ export function Frame({
 	const {columns, rows} = useTerminalSize();
 	const theme = useTheme();
 	const [help, setHelp] = useState(false);
+	const dropped = useDroppedKeys();
 	useInput(
 		(input, key) => {
+			// The notice of dropped keys stays until the next key (unless that read dropped more).
+			clearDroppedKeys(dropped.version);
+			if (textEntry) return;
 			// "?" may arrive with other keys in one read ("?\r"): each counts.
 			for (const press of splitKeys(input, key)) if (press.input === '?') setHelp(shown => !shown);
 		},
-		{isActive: !textEntry},
 	);
+	// A screen's own message comes first; a note of dropped keys shows when there is none.
+	if (!status && dropped.count > 0) status = {kind: 'warn', text: droppedKeysText(dropped.count)};
 	const all: CommandName[] = [...commands.filter(name => name !== 'help'), ...(textEntry ? [] : (['help'] as CommandName[]))];
 	const layout = frameLayout({
 		columns,

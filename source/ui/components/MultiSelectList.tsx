@@ -4,6 +4,7 @@ import {useRef, type ReactNode} from 'react';
 import {useCommands} from '../keys.js';
 import {useTheme} from '../theme.js';
 import {Pointer, useListWindow} from './SelectList.js';
+import {noteDroppedKeys} from '../state/dropped-keys.js';
 
 export type MultiItem = {value: string; label: string; hint?: string};
 
@@ -45,7 +46,7 @@ export function MultiSelectList({
 			...move,
 			toggle: () => {
 				const current = items[cursor()];
-				if (!armed.current || !current) return;
+				if (!armed.current || !current) return noteDroppedKeys(1);
 				const next = new Set(ticks.current);
 				if (next.has(current.value)) next.delete(current.value);
 				else next.add(current.value);
@@ -53,9 +54,10 @@ export function MultiSelectList({
 			},
 			toggleAll: () => {
 				if (armed.current) change(ticks.current.size === items.length ? new Set() : new Set(items.map(item => item.value)));
+				else noteDroppedKeys(1);
 			},
 			select: () => {
-				if (!armed.current) return;
+				if (!armed.current) return noteDroppedKeys(1);
 				disarm();
 				onSubmit();
 			},

@@ -5,6 +5,7 @@ import {useCommands} from '../keys.js';
 import {clampWindow, initialWindow, moveBy, moveTo, type ListMove, type ListWindow} from '../state/list-window.js';
 import {useTheme} from '../theme.js';
 import {formatCount} from '../../core/format.js';
+import {noteDroppedKeys} from '../state/dropped-keys.js';
 
 export type ListItem<T> = {key: string; label: string; value: T; hint?: string; disabled?: boolean};
 
@@ -49,7 +50,7 @@ export function SelectList<T>({
 		{
 			...move,
 			select: () => {
-				if (!armed.current) return;
+				if (!armed.current) return noteDroppedKeys(1);
 				const index = cursor();
 				const item = items[index];
 				if (!item || item.disabled) return;
@@ -158,6 +159,7 @@ export function useListWindow(count: number, rowsInView: number, initialIndex = 
 	);
 	const step = (how: ListMove) => () => {
 		if (armed.current) update(moveBy(latest.current, how, count, rowsInView));
+		else if (count > 0) noteDroppedKeys(1);
 	};
 	const move = {
 		up: step('up'),
