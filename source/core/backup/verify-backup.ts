@@ -135,15 +135,15 @@ function dataFiles(seen: ReadonlyMap<string, unknown>): number {
 
 /**
  * A failed verify of something that was never a Lifeboat backup (a zip or tar.gz of other files,
- * a damaged file with a zip's first bytes, a folder without metadata.json) says exactly that in
- * one line, not the problems of a backup it never was: no metadata.json was read, and its content
- * is not a backup's (backup-sniff.ts). An archive that holds a metadata.json, or whose first
- * problem is that it is unsafe, keeps its own diagnosis.
+ * a damaged file with a zip's first bytes) says exactly that in one line, not the problems of a
+ * backup it never was: no metadata.json was read, and its content is not a backup's
+ * (backup-sniff.ts). An archive that holds a metadata.json, or whose first problem is that it is
+ * unsafe, keeps its own diagnosis.
  */
 function foreign(source: ArchiveSource, hasMetadataEntry: boolean, result: VerifyResult): VerifyResult {
-	if (result.ok || hasMetadataEntry || result.code === 'unsafe-archive' || !fs.existsSync(source.label) || isLifeboatBackup(source.label)) return result;
-	const what = source.format === 'dir' ? 'a folder without Lifeboat\'s metadata.json' : `a ${source.format} whose first entry is not Lifeboat's metadata.json`;
-	return {...result, problems: [`${source.label} is not a Lifeboat backup (${what})`], code: 'corrupt-archive'};
+	// A folder never gets here without metadata.json: plainFileSource refuses it before it is read.
+	if (result.ok || hasMetadataEntry || source.format === 'dir' || result.code === 'unsafe-archive' || !fs.existsSync(source.label) || isLifeboatBackup(source.label)) return result;
+	return {...result, problems: [`${source.label} is not a Lifeboat backup (a ${source.format} whose first entry is not Lifeboat's metadata.json)`], code: 'corrupt-archive'};
 }
 
 /** Hashes one entry; a table's rows and a file's owner go to the row audit on the way. */
