@@ -5,13 +5,14 @@ import {Busy} from '../components/Busy.js';
 import {TransferProgress} from '../components/TransferProgress.js';
 import type {TaskState} from '../hooks/use-task.js';
 import type {VerifyView} from '../hooks/use-verify.js';
+import {wrapWords} from '../text-fit.js';
 import {useTheme} from '../theme.js';
 
 const SHOWN_PROBLEMS = 3;
 
-/** Terminal rows `text` takes when wrapped at `width` (a word never splits across more). */
+/** Terminal rows `text` takes when wrapped at `width`, the way the frame wraps it. */
 function wrappedRows(text: string, width: number): number {
-	return Math.max(1, Math.ceil([...text].length / Math.max(1, width - 8)));
+	return wrapWords(text, width).length;
 }
 
 /** How many rows the panel takes at `width`, so a screen can leave room for all of it. */
