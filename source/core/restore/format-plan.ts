@@ -2,21 +2,19 @@ import type {RedactionNote} from '../archive/archive-format.js';
 import {countOf, formatBytes, formatCount} from '../format.js';
 import type {CategoryPlan, RestorePlan, RestoreResult} from './restore-types.js';
 
-const plural = countOf;
-
 /** `users: 42 (3 conflicts — would go to quarantine)`, `documents: 189 files, 2.1 GB (0 conflicts)`. */
 export function formatCategory(category: CategoryPlan, mode: RestorePlan['mode']): string {
 	let head = `${category.category}: `;
-	if (category.unit === 'files') head += `${plural(category.total, 'file')}, ${formatBytes(category.bytes)}`;
+	if (category.unit === 'files') head += `${countOf(category.total, 'file')}, ${formatBytes(category.bytes)}`;
 	else {
 		head += formatCount(category.total);
 		if (category.unit !== category.category) head += ` ${category.unit}`;
-		if (category.files > 0) head += `, ${plural(category.files, 'file')}`;
+		if (category.files > 0) head += `, ${countOf(category.files, 'file')}`;
 	}
 	const details: string[] = [];
 	if (category.new > 0 && (category.identical > 0 || category.conflicts > 0 || category.toDelete > 0)) details.push(`${formatCount(category.new)} new`);
 	if (category.identical > 0) details.push(`${formatCount(category.identical)} identical`);
-	let conflicts = plural(category.conflicts, 'conflict');
+	let conflicts = countOf(category.conflicts, 'conflict');
 	if (category.conflicts > 0) conflicts += mode === 'replace' ? ' — backup version replaces live' : ' — would go to quarantine';
 	details.push(conflicts);
 	if (category.toDelete > 0) details.push(`${formatCount(category.toDelete)} to delete`);
@@ -32,7 +30,7 @@ export function formatSecrets(notes: readonly RedactionNote[]): string {
 export function formatPlan(plan: RestorePlan): string[] {
 	const lines = plan.categories.map(category => formatCategory(category, plan.mode));
 	const {totals} = plan;
-	const parts = [`${formatCount(totals.new)} new`, `${formatCount(totals.identical)} identical`, plural(totals.conflicts, 'conflict')];
+	const parts = [`${formatCount(totals.new)} new`, `${formatCount(totals.identical)} identical`, countOf(totals.conflicts, 'conflict')];
 	if (plan.mode === 'replace') parts.push(`${formatCount(totals.toDelete)} to delete`);
 	lines.push(`Total: ${parts.join(', ')}`);
 	lines.push(`Total size: ${formatBytes(totals.bytes)}`);
@@ -40,8 +38,8 @@ export function formatPlan(plan: RestorePlan): string[] {
 	if (twoFactor) {
 		lines.push(
 			twoFactor.restorable
-				? `2FA: ${plural(twoFactor.restored, 'secret')} ${twoFactor.restored === 1 ? 'comes' : 'come'} back from the sealed block (${plural(twoFactor.users, 'user')} in the backup)`
-				: `2FA: the sealed block cannot be opened here; ${plural(twoFactor.users, 'user')} would re-enroll`,
+				? `2FA: ${countOf(twoFactor.restored, 'secret')} ${twoFactor.restored === 1 ? 'comes' : 'come'} back from the sealed block (${countOf(twoFactor.users, 'user')} in the backup)`
+				: `2FA: the sealed block cannot be opened here; ${countOf(twoFactor.users, 'user')} would re-enroll`,
 		);
 	}
 	return lines;
@@ -51,7 +49,7 @@ export function formatPlan(plan: RestorePlan): string[] {
 export function formatResult(result: RestoreResult): string[] {
 	const {applied} = result;
 	// The plan's terms (rows and files alike), so the numbers match the dry run's Total line.
-	const conflicts = `${plural(applied.conflicts, 'conflict')}${applied.conflicts > 0 ? (result.plan.mode === 'replace' ? ' (replaced by the backup version)' : ' (quarantined)') : ''}`;
+	const conflicts = `${countOf(applied.conflicts, 'conflict')}${applied.conflicts > 0 ? (result.plan.mode === 'replace' ? ' (replaced by the backup version)' : ' (quarantined)') : ''}`;
 	const lines = [
 		`Restored (${result.plan.mode}) in ${(result.durationMs / 1000).toFixed(1)} s: ${formatCount(applied.new)} new, ${formatCount(applied.identical)} identical (left as they were), ${conflicts}, ${formatCount(applied.deleted)} deleted`,
 	];
