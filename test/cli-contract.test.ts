@@ -4,7 +4,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {runCli, type CliResult, expectOneLineError} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {copyGateway, exec, query} from './restore-support.js';
+import {quarantinedWebhooks, query} from './restore-support.js';
 import {checkUsage} from '../source/commands/check-usage.js';
 import {COMMANDS} from '../source/commands/command-table.js';
 import {LifeboatError} from '../source/core/errors.js';
@@ -263,21 +263,8 @@ describe('version, -h and groups without a command', () => {
 });
 
 describe('quarantine accept of more than one entry needs --yes', () => {
-	/** A gateway whose last restore quarantined `count` webhooks (renamed live after the backup). */
-	function quarantined(count: number): {live: string; restoreId: string; ids: string[]} {
-		const live = copyGateway(dataDir);
-		const zip = path.join(tempDir(), 'webhooks.zip');
-		expect(runCli(['backup', 'create', '--data-dir', live, '--out', zip, '--categories', 'webhooks']).code).toBe(0);
-		const ids = query<{id: string}>(live, 'SELECT id FROM webhooks ORDER BY id').map(row => row.id).slice(0, count);
-		for (const id of ids) exec(live, `UPDATE webhooks SET name = 'renamed live' WHERE id = ?`, id);
-		const restore = runCli(['backup', 'restore', '--in', zip, '--data-dir', live, '--json']);
-		expect(restore.code).toBe(0);
-		const restoreId = (JSON.parse(restore.stdout) as {restoreId: string}).restoreId;
-		return {live, restoreId, ids};
-	}
-
 	it('without --yes (no terminal): exit 2, one line saying to pass --yes, nothing applied; with --yes all are applied', () => {
-		const {live, restoreId, ids} = quarantined(3);
+		const {live, restoreId, ids} = quarantinedWebhooks(dataDir, 3);
 		const names = () => query<{name: string}>(live, `SELECT name FROM webhooks WHERE id IN (${ids.map(() => '?').join(',')})`, ...ids).map(row => row.name);
 		for (const args of [[restoreId], [restoreId, `webhooks:${ids[0]}`, `webhooks:${ids[1]}`]]) {
 			expectOneLineError(runCli(['quarantine', 'accept', ...args, '--data-dir', live]), 2, /pass --yes/);
@@ -295,7 +282,7 @@ describe('quarantine accept of more than one entry needs --yes', () => {
 	});
 
 	it('a restore with a single quarantined entry is accepted without --yes', () => {
-		const {live, restoreId} = quarantined(1);
+		const {live, restoreId} = quarantinedWebhooks(dataDir, 1);
 		expect(JSON.parse(runCli(['quarantine', 'accept', restoreId, '--data-dir', live, '--json']).stdout)).toEqual({ok: true, restoreId, accepted: 1, remaining: 0});
 	});
 });

@@ -4,25 +4,13 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {expectOneLineError, runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {copyGateway, exec, query} from './restore-support.js';
+import {quarantinedWebhooks, query} from './restore-support.js';
 
 let dataDir: string;
 beforeAll(async () => {
 	dataDir = path.join(tempDir(), 'gateway');
 	await generateDemo({dir: dataDir, tenants: 2, scale: 'small', seed: 5});
 });
-
-/** A gateway whose last restore quarantined `count` webhooks (renamed live after the backup). */
-function quarantined(count: number): {live: string; restoreId: string; ids: string[]} {
-	const live = copyGateway(dataDir);
-	const zip = path.join(tempDir(), 'webhooks.zip');
-	expect(runCli(['backup', 'create', '--data-dir', live, '--out', zip, '--categories', 'webhooks']).code).toBe(0);
-	const ids = query<{id: string}>(live, 'SELECT id FROM webhooks ORDER BY id').map(row => row.id).slice(0, count);
-	for (const id of ids) exec(live, `UPDATE webhooks SET name = 'renamed live' WHERE id = ?`, id);
-	const restore = runCli(['backup', 'restore', '--in', zip, '--data-dir', live, '--json']);
-	expect(restore.code).toBe(0);
-	return {live, restoreId: (JSON.parse(restore.stdout) as {restoreId: string}).restoreId, ids};
-}
 
 /** Every file under the restore's quarantine folder with its bytes: what "nothing changed" means. */
 function quarantineFiles(live: string): Record<string, string> {
@@ -37,7 +25,7 @@ function quarantineFiles(live: string): Record<string, string> {
 
 describe('quarantine discard of more than one entry needs --yes (as accept does)', () => {
 	it('without --yes: exit 2, one line saying to pass --yes, nothing discarded (whole restore, or several named entries); with --yes they go', () => {
-		const {live, restoreId, ids} = quarantined(3);
+		const {live, restoreId, ids} = quarantinedWebhooks(dataDir, 3);
 		const before = quarantineFiles(live);
 		const several = [[restoreId], [restoreId, `webhooks:${ids[0]}`, `webhooks:${ids[1]}`], [restoreId, ids[0]!, `webhooks:${ids[1]}`, ids[2]!]];
 		for (const args of several) {
@@ -57,7 +45,7 @@ describe('quarantine discard of more than one entry needs --yes (as accept does)
 	});
 
 	it('a restore with a single quarantined entry is discarded without --yes', () => {
-		const {live, restoreId} = quarantined(1);
+		const {live, restoreId} = quarantinedWebhooks(dataDir, 1);
 		expect(JSON.parse(runCli(['quarantine', 'discard', restoreId, '--data-dir', live, '--json']).stdout)).toEqual({ok: true, restoreId, discarded: 1, remaining: 0});
 	});
 });

@@ -8,6 +8,8 @@ import {createBackup, type CreateBackupOptions} from '../source/core/backup/crea
 import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {createGateway} from '../source/core/store/gateway-store.js';
 import {allColumns, TABLES} from '../source/core/store/schema.js';
+import {expect} from 'vitest';
+import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 export type Row = Record<string, unknown>;
@@ -176,4 +178,19 @@ export async function editedBackup(dataDir: string, options: Partial<CreateBacku
 	edit(dir);
 	resealDirBackup(dir);
 	return plainFileSource(dir);
+}
+
+/**
+ * A copy of `dataDir` whose last restore (through the CLI) quarantined `count` webhooks: they
+ * were renamed live after the backup was made.
+ */
+export function quarantinedWebhooks(dataDir: string, count: number): {live: string; restoreId: string; ids: string[]} {
+	const live = copyGateway(dataDir);
+	const zip = path.join(tempDir(), 'webhooks.zip');
+	expect(runCli(['backup', 'create', '--data-dir', live, '--out', zip, '--categories', 'webhooks']).code).toBe(0);
+	const ids = query<{id: string}>(live, 'SELECT id FROM webhooks ORDER BY id').map(row => row.id).slice(0, count);
+	for (const id of ids) exec(live, `UPDATE webhooks SET name = 'renamed live' WHERE id = ?`, id);
+	const restore = runCli(['backup', 'restore', '--in', zip, '--data-dir', live, '--json']);
+	expect(restore.code).toBe(0);
+	return {live, restoreId: (JSON.parse(restore.stdout) as {restoreId: string}).restoreId, ids};
 }
