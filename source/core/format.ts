@@ -55,3 +55,8 @@ export function formatAge(iso: string, now = Date.now()): string {
 	}
 	return 'long ago';
 }
+
+/** A retry as the progress line says it: "Retrying uploading part 3 (connection reset), attempt 2 of 5 in 1.2 s". */
+export function formatRetry(note: {operation: string; attempt: number; of: number; delayMs: number; reason: string}): string {
+	return `Retrying ${note.operation} (${note.reason}): attempt ${note.attempt + 1} of ${note.of} in ${(note.delayMs / 1000).toFixed(1)} s`;
+}

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {PassThrough, Transform, type Readable} from 'node:stream';
+import {PassThrough, Transform, type Readable, type Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {TarArchive, ZipArchive, type Archiver} from 'archiver';
 import {describeFsError, LifeboatError} from '../errors.js';
@@ -38,8 +38,11 @@ export type ArchiveWriter = {
 
 export type WriterOptions = {
 	format: ArchiveFormat;
-	/** A file for zip/tar.gz, a directory for dir. */
-	output: string;
+	/**
+	 * A file for zip/tar.gz, a directory for dir; or a stream the zip/tar.gz bytes go to (a
+	 * remote upload, stdout), which is ended when the archive is finished.
+	 */
+	output: string | Writable;
 	/** Bytes passing through, for progress. */
 	onBytes?: (bytes: number) => void;
 	expectedBytes?: number;
@@ -77,7 +80,7 @@ function readExactly(file: string, size: number): Readable {
 
 type StreamingPipeline = {
 	archive: Archiver;
-	output: fs.WriteStream;
+	output: Writable;
 	/** The archive's checksum, taken on the way to disk. */
 	outputDigest: ReturnType<typeof hashingTap>;
 	/** The first error of any stage of the pipeline. */
@@ -92,12 +95,15 @@ function openStreamingPipeline(options: WriterOptions): StreamingPipeline {
 		options.format === 'zip'
 			? new ZipArchive({zlib: {level: 6}, forceZip64: (options.expectedBytes ?? 0) > 3.5 * 1024 ** 3})
 			: new TarArchive({gzip: true, gzipOptions: {level: 6}});
-	let output: fs.WriteStream;
-	try {
-		// Owner-only from the start (the mode is set again at the end, whatever the umask).
-		output = fs.createWriteStream(options.output, {flags: 'wx', mode: PRIVATE_FILE_MODE});
-	} catch (error) {
-		describeFsError(error, options.output);
+	let output: Writable;
+	if (typeof options.output !== 'string') output = options.output;
+	else {
+		try {
+			// Owner-only from the start (the mode is set again at the end, whatever the umask).
+			output = fs.createWriteStream(options.output, {flags: 'wx', mode: PRIVATE_FILE_MODE});
+		} catch (error) {
+			describeFsError(error, options.output);
+		}
 	}
 	let failure: Error | undefined;
 	const fail = (error: Error) => {
@@ -174,15 +180,19 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 		},
 		async finish() {
 			if (pipeline.failure()) throw pipeline.failure();
+			const file = typeof options.output === 'string' ? options.output : undefined;
 			const closed = new Promise<void>((resolve, reject) => {
-				output.on('close', () => (pipeline.failure() ? reject(pipeline.failure()) : resolve()));
+				// A file is done when closed; a stream when it has taken every byte.
+				output.on(file ? 'close' : 'finish', () => (pipeline.failure() ? reject(pipeline.failure()) : resolve()));
 				output.on('error', reject);
 			});
 			await archive.finalize();
 			// finalize() can resolve before the file is fully written: wait for close.
 			await closed;
-			fs.chmodSync(options.output, PRIVATE_FILE_MODE);
-			await fsyncPath(options.output);
+			if (file) {
+				fs.chmodSync(file, PRIVATE_FILE_MODE);
+				await fsyncPath(file);
+			}
 			return outputDigest.result();
 		},
 		async abort() {
@@ -194,6 +204,7 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 }
 
 function createDirectoryWriter(options: WriterOptions): ArchiveWriter {
+	if (typeof options.output !== 'string') throw new LifeboatError('usage', 'A folder backup (--format dir) can only be written to a local folder');
 	const root = options.output;
 	mkdirPrivate(root);
 	const written: string[] = [];

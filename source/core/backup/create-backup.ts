@@ -25,7 +25,9 @@ import {describeFsError, LifeboatError} from '../errors.js';
 import {openGateway, resolveTenant} from '../store/gateway-store.js';
 import {CATEGORIES, CATEGORY_IDS, isCategoryId, SCHEMA_VERSION, tableSpec, type CategoryId} from '../store/schema.js';
 import {TOOL_VERSION} from '../version.js';
-import {prepareAtomicOutput} from './atomic-output.js';
+import type {Writable} from 'node:stream';
+import type {Destination, RetryNote} from '../destinations/destination.js';
+import {localFileSink, remoteSink, streamSink, type BackupSink} from './backup-sink.js';
 import {realPathOfDeepestAncestor} from '../private-fs.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
 import {recoverInterruptedRestores} from '../store/staging.js';
@@ -36,13 +38,21 @@ export type BackupProgress =
 	/** `rows` of `table` read so far (per table, from 0) out of `rowsTotal`; table `tableIndex` of `tableCount` (1-based). */
 	| {phase: 'snapshot'; table: string; rows: number; rowsTotal: number; tableIndex: number; tableCount: number}
 	| {phase: 'archive'; bytesDone: number; bytesTotal: number; filesDone: number; filesTotal: number; current: string}
-	| {phase: 'finalize'};
+	| {phase: 'finalize'}
+	/** Reading a remote upload back to check its size and SHA-256. */
+	| {phase: 'read-back'; bytesDone: number; bytesTotal: number}
+	/** A transient remote failure being retried. */
+	| {phase: 'retry'; note: RetryNote};
 
 export type CreateBackupOptions = {
 	dataDir: string;
-	/** Exact output path; or `destDir` + optional `name`. */
+	/** Exact output path; or `destDir` + optional `name`; or `remote`; or `stream`. */
 	out?: string;
 	destDir?: string;
+	/** A remote destination (or a local one opened as a Destination), and the exact object name if given. */
+	remote?: {destination: Destination; object?: string};
+	/** Write the archive to this stream (`--out -`). */
+	stream?: Writable;
 	name?: string;
 	format?: ArchiveFormat;
 	categories?: readonly string[];
@@ -120,7 +130,7 @@ type PlannedContents = {
 };
 
 /** The backup's name and final path, with the passphrase checked against the format. */
-function resolveOutputPath(options: CreateBackupOptions, format: ArchiveFormat, now: Date): {name: string; finalPath: string} {
+function checkedName(options: CreateBackupOptions, format: ArchiveFormat, now: Date): {name: string; suffix: string} {
 	const name = options.name ?? defaultBackupName(now);
 	const {passphrase} = options;
 	if (passphrase !== undefined) {
@@ -128,12 +138,28 @@ function resolveOutputPath(options: CreateBackupOptions, format: ArchiveFormat, 
 		if (passphrase.length === 0) throw new LifeboatError('usage', 'passphrase must not be empty');
 	}
 	const suffix = archiveExtension(format) + (passphrase ? ENCRYPTED_SUFFIX : '');
-	if (name.trim() === '' || /[/\\]/.test(name) || name.startsWith('.')) throw new LifeboatError('usage', `Invalid backup name "${name}"`);
+	if (name.trim() === '' || /[/\\]/.test(name) || name.startsWith('.') || /[\u0000-\u001F\u007F]/.test(name) || Buffer.byteLength(name + suffix) > 255) throw new LifeboatError('usage', `Invalid backup name "${name}"`);
+	return {name, suffix};
+}
+
+/** Where the archive goes (see backup-sink.ts), checked before anything is read. */
+async function resolveSink(options: CreateBackupOptions, format: ArchiveFormat, now: Date, gatewayRoot: string): Promise<{name: string; sink: BackupSink}> {
+	const {name, suffix} = checkedName(options, format, now);
+	if (options.stream) {
+		if (format === 'dir') throw new LifeboatError('usage', 'A folder backup (--format dir) cannot be streamed; use zip or tar.gz');
+		return {name, sink: streamSink(options.stream)};
+	}
+	if (options.remote) {
+		if (format === 'dir') throw new LifeboatError('usage', `${options.remote.destination.label}: folder backups (--format dir) can only be written to a local folder; use zip or tar.gz`);
+		const object = options.remote.object ?? name + suffix;
+		return {name, sink: await remoteSink(options.remote.destination, object, {force: options.force, signal: options.signal, onProgress: progress => options.onProgress?.(progress)})};
+	}
 	let finalPath: string;
 	if (options.out) finalPath = path.resolve(options.out);
 	else if (options.destDir) finalPath = path.join(path.resolve(options.destDir), name + suffix);
 	else throw new LifeboatError('usage', 'Pass --out PATH or --dest DIR');
-	return {name, finalPath};
+	refuseOutputInsideGateway(finalPath, gatewayRoot);
+	return {name, sink: localFileSink(finalPath, {force: options.force})};
 }
 
 /** Seals the 2FA secrets into their block file, when any user has one. */
@@ -215,7 +241,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /** Writes metadata, every planned file and the manifest, reporting progress; returns the archive's digest. */
-async function writeArchive(options: CreateBackupOptions, format: ArchiveFormat, now: Date, tempOutput: string, metadata: BackupMetadata, contents: PlannedContents, onAbort: () => void): Promise<{size: number; sha256: string}> {
+async function writeArchive(options: CreateBackupOptions, format: ArchiveFormat, now: Date, tempOutput: string | Writable, metadata: BackupMetadata, contents: PlannedContents, onAbort: () => void): Promise<{size: number; sha256: string}> {
 	const {entries, totalBytes} = contents;
 	const {passphrase} = options;
 	let bytesDone = 0;
@@ -276,13 +302,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 		recoverInterruptedRestores(store.paths.root, store.db);
 		const tenant = options.tenant ? resolveTenant(store, options.tenant) : undefined;
 		const categories = resolveCategories(options.categories, Boolean(tenant));
-		const {name, finalPath} = resolveOutputPath(options, format, now);
-
-		refuseOutputInsideGateway(finalPath, store.paths.root);
-		const output = prepareAtomicOutput(finalPath, {force: options.force});
-		const onAbort = () => output.discard();
+		const {name, sink} = await resolveSink(options, format, now, store.paths.root);
+		const onAbort = () => void sink.discard();
 		try {
-			const stagingDir = path.join(output.workDir, 'staging');
+			const stagingDir = path.join(sink.workDir, 'staging');
 			fs.mkdirSync(stagingDir);
 			const dump = await dumpTables(store, {
 				categories,
@@ -293,13 +316,13 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			});
 			const contents = await planContents(store, dump, stagingDir, categories, format, options.passphrase);
 			const metadata = buildMetadata({store, name, now, format, tenant, categories, dump, contents, encrypted: Boolean(options.passphrase)});
-			const digest = await writeArchive(options, format, now, output.tempOutput, metadata, contents, onAbort);
+			const digest = await writeArchive(options, format, now, sink.open(contents.totalBytes), metadata, contents, onAbort);
 			throwIfAborted(options.signal);
 			refuseBombRatio(format, contents.totalBytes, digest);
-			await output.commit();
-			return {path: finalPath, name, format, size: digest.size, sha256: digest.sha256, durationMs: Date.now() - started, metadata};
+			await sink.commit(digest);
+			return {path: sink.label, name, format, size: digest.size, sha256: digest.sha256, durationMs: Date.now() - started, metadata};
 		} catch (error) {
-			output.discard();
+			await sink.discard();
 			if (error instanceof LifeboatError) throw error;
 			const code = (error as NodeJS.ErrnoException).code;
 			if (code) describeFsError(error, 'Writing backup');

@@ -3,7 +3,7 @@ import {Box, Text} from 'ink';
 import {useReducer, useState, type Dispatch, type ReactNode} from 'react';
 import type {BackupResult} from '../../core/backup/create-backup.js';
 import {ARCHIVE_FORMATS, defaultBackupName, type ArchiveFormat} from '../../core/archive/archive-format.js';
-import {formatBytes, formatCount, formatDuration, formatTableProgress} from '../../core/format.js';
+import {formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../../core/format.js';
 import {CATEGORIES, categorySpec, type CategoryId} from '../../core/store/schema.js';
 import {Busy} from '../components/Busy.js';
 import {CancelPrompt} from '../components/CancelPrompt.js';
@@ -422,6 +422,8 @@ function RunningView({progress, width, cancel}: {progress: CreateProgress | unde
 	if (!progress) view = <Busy label="Opening the gateway…" />;
 	else if (progress.phase === 'snapshot') view = <Busy label={`Snapshot · ${formatTableProgress(progress)}`} />;
 	else if (progress.phase === 'finalize') view = <Busy label="Finishing the archive…" />;
+	else if (progress.phase === 'read-back') view = <Busy label={`Reading the upload back to check it · ${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)}`} />;
+	else if (progress.phase === 'retry') view = <Busy label={formatRetry(progress.note)} />;
 	else {
 		view = (
 			<>

@@ -1,0 +1,151 @@
+/**
+ * Where the archive bytes of `backup create` go, and how they become a backup there:
+ *
+ * - a local file or folder: written under a scratch name beside it, fsynced, then published
+ *   (atomic-output.ts);
+ * - a remote destination: streamed into `Destination.put` while it is written (nothing held
+ *   whole, no local copy), then read back: the backup counts only when the stored object's
+ *   size and SHA-256 equal what was written;
+ * - a stream (`--out -`, stdout): bytes go out as they are made; a stream cannot be taken back,
+ *   so a failure midway is reported by the exit code and the receiver must check it.
+ *
+ * Each sink has a private scratch folder (staged table dumps) on local disk.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {PassThrough, type Writable} from 'node:stream';
+import {LifeboatError} from '../errors.js';
+import {hashingTap} from '../hashing-tap.js';
+import {PRIVATE_DIR_MODE} from '../private-fs.js';
+import type {Destination, RetryNote} from '../destinations/destination.js';
+import {destinationError} from '../destinations/retry.js';
+import {prepareAtomicOutput} from './atomic-output.js';
+
+export type Digest = {size: number; sha256: string};
+
+export type SinkProgress = {phase: 'read-back'; bytesDone: number; bytesTotal: number} | {phase: 'retry'; note: RetryNote};
+
+export type BackupSink = {
+	/** Where the backup ends up: a path, a URL, or `-`. */
+	label: string;
+	/** Private scratch folder on local disk (staged dumps), removed by commit/discard. */
+	workDir: string;
+	/** Where the archive writer writes; `expectedBytes` sizes remote parts. */
+	open(expectedBytes: number): string | Writable;
+	/** Makes the written archive the backup (publish / wait for the upload and read it back). */
+	commit(digest: Digest): Promise<void>;
+	/** Drops everything written; safe to call more than once. */
+	discard(): Promise<void>;
+};
+
+function privateScratch(): string {
+	const base = process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir();
+	const dir = fs.mkdtempSync(path.join(base, 'lifeboat-staging-'));
+	fs.chmodSync(dir, PRIVATE_DIR_MODE);
+	return dir;
+}
+
+export function localFileSink(finalPath: string, options: {force?: boolean}): BackupSink {
+	const output = prepareAtomicOutput(finalPath, options);
+	return {
+		label: finalPath,
+		workDir: output.workDir,
+		open: () => output.tempOutput,
+		commit: () => output.commit(),
+		async discard() {
+			output.discard();
+		},
+	};
+}
+
+/** The archive streamed to a Writable the caller owns (stdout); it is not ended. */
+export function streamSink(target: Writable, label = '-'): BackupSink {
+	const workDir = privateScratch();
+	const pass = new PassThrough({highWaterMark: 1024 * 1024});
+	let failed = false;
+	target.on('error', error => {
+		failed = true;
+		pass.destroy(error);
+	});
+	return {
+		label,
+		workDir,
+		open() {
+			pass.pipe(target, {end: false});
+			return pass;
+		},
+		async commit() {
+			fs.rmSync(workDir, {recursive: true, force: true});
+			if (failed) throw new LifeboatError('destination', `${label}: the reader stopped before the archive was complete`);
+			if (target.writableNeedDrain) await new Promise(resolve => target.once('drain', resolve));
+		},
+		async discard() {
+			pass.unpipe(target);
+			pass.destroy();
+			fs.rmSync(workDir, {recursive: true, force: true});
+		},
+	};
+}
+
+/** Reads the stored object back whole and hashes it, reporting progress. */
+async function readBack(destination: Destination, name: string, onProgress: ((progress: SinkProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<Digest> {
+	const stat = await destination.stat(name, {signal});
+	if (!stat) throw destinationError(destination.locate(name), 'the upload completed but the backup is not there when read back');
+	const tap = hashingTap();
+	let done = 0;
+	const stream = await destination.read(name, {signal, onRetry: note => onProgress?.({phase: 'retry', note})});
+	for await (const chunk of stream.pipe(tap.transform)) {
+		done += (chunk as Buffer).length;
+		onProgress?.({phase: 'read-back', bytesDone: done, bytesTotal: stat.size});
+	}
+	const read = tap.result();
+	return read.size === stat.size ? read : {size: -1, sha256: read.sha256};
+}
+
+export type RemoteSinkOptions = {
+	force?: boolean;
+	signal?: AbortSignal;
+	onProgress?: (progress: SinkProgress) => void;
+	/** Skip reading the upload back (tests of the read-back itself). Not offered to operators. */
+	skipReadBack?: boolean;
+};
+
+/** Streams the archive into `destination` as `name`, then reads it back (see the file comment). */
+export async function remoteSink(destination: Destination, name: string, options: RemoteSinkOptions = {}): Promise<BackupSink> {
+	const label = destination.locate(name);
+	if (!options.force && (await destination.stat(name, {signal: options.signal}))) throw new LifeboatError('exists', `${label} already exists (pass --force to replace it)`);
+	await destination.cleanup().catch(() => undefined);
+	const workDir = privateScratch();
+	const pass = new PassThrough({highWaterMark: 1024 * 1024});
+	let upload: Promise<Digest> | undefined;
+	const removeScratch = () => fs.rmSync(workDir, {recursive: true, force: true});
+	return {
+		label,
+		workDir,
+		open(expectedBytes) {
+			upload = destination.put(name, pass, {expectedBytes, overwrite: options.force, signal: options.signal, onRetry: note => options.onProgress?.({phase: 'retry', note})});
+			upload.catch(() => undefined);
+			return pass;
+		},
+		async commit(digest) {
+			try {
+				const sent = await upload!;
+				if (sent.size !== digest.size || sent.sha256 !== digest.sha256) throw destinationError(label, `sent ${sent.size} bytes but the archive is ${digest.size}; the upload was incomplete`);
+				if (options.skipReadBack) return;
+				const stored = await readBack(destination, name, options.onProgress, options.signal);
+				if (stored.size !== digest.size || stored.sha256 !== digest.sha256) {
+					await destination.delete(name).catch(() => undefined);
+					throw destinationError(label, `the stored backup reads back different from what was written (${stored.size === -1 ? 'size' : 'SHA-256'} mismatch); it was removed, run the backup again`);
+				}
+			} finally {
+				removeScratch();
+			}
+		},
+		async discard() {
+			pass.destroy(new LifeboatError('interrupted', 'Backup discarded'));
+			await upload?.catch(() => undefined);
+			removeScratch();
+		},
+	};
+}
