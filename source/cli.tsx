@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import meow from 'meow';
 import {describeStoreError, LifeboatError} from './core/errors.js';
-import type {CommandContext, Flags} from './commands/command-context.js';
+import {isArchiveOnStdout, type CommandContext, type Flags} from './commands/command-context.js';
 import {COMMANDS, findCommand, groupCommands, groupHelp, topLevelHelp} from './commands/command-table.js';
 import {TOOL_VERSION} from './core/version.js';
 import {checkUsage} from './commands/check-usage.js';
@@ -30,6 +30,12 @@ const FLAGS = {
 	encrypt: {type: 'boolean'},
 	passphraseFile: {type: 'string'},
 	keyFile: {type: 'string'},
+	s3Endpoint: {type: 'string'},
+	s3Region: {type: 'string'},
+	azureEndpoint: {type: 'string'},
+	sshKey: {type: 'string'},
+	knownHosts: {type: 'string'},
+	trustHostKey: {type: 'boolean'},
 	help: {type: 'boolean', shortFlag: 'h'},
 	version: {type: 'boolean', shortFlag: 'v'},
 } as const;
@@ -38,7 +44,13 @@ const FLAGS = {
 const cli = meow(topLevelHelp(), {importMeta: import.meta, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: FLAGS});
 
 // `lifeboat … | head` closes stdout early: that is the reader's choice, not an error.
+// Unless stdout carries the archive itself (`--out -`): then a reader that stops early got an
+// incomplete backup, which must never look like success.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+	if (error.code === 'EPIPE' && isArchiveOnStdout()) {
+		process.stderr.write('lifeboat: the reader closed stdout before the archive was complete; no usable backup was written\n');
+		process.exit(4);
+	}
 	if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
 	throw error;
 });

@@ -1,20 +1,24 @@
 import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
-import {openBackupSource} from '../core/backup/backup-source.js';
-import {createBackup} from '../core/backup/create-backup.js';
-import {verifyBackup} from '../core/backup/verify-backup.js';
+import {openStoredBackup} from '../core/backup/stored-backup.js';
+import path from 'node:path';
+import type {Writable} from 'node:stream';
+import {createBackup, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../core/backup/create-backup.js';
+import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {LifeboatError} from '../core/errors.js';
-import {countOf, formatBytes, formatCount, formatDuration, formatTableProgress} from '../core/format.js';
+import {countOf, formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
-import {clearProgress, defaultBackupDir, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {clearProgress, defaultBackupDir, openTarget, progressLine, resolveDataDir, setArchiveOnStdout, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
-  $ lifeboat backup create [--out PATH | --dest DIR] [options]
+  $ lifeboat backup create [--out PATH|URL|- | --dest DIR|URL|NAME] [options]
 
 Options
   --data-dir DIR        Gateway data directory (env LIFEBOAT_DATA_DIR)
-  --out PATH            Exact output path
-  --dest DIR            Output folder (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups)
+  --out PATH|URL        Exact output path or object URL; - streams the archive to stdout
+  --dest DIR|URL|NAME   Output folder, s3:// azblob:// sftp:// URL, or named destination
+                        (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups); a URL ending in
+                        an archive name (…/x.zip) is that exact object
   --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS)
   --format FMT          zip (default), tar.gz or dir
   --categories a,b      Only these categories (default: all)
@@ -25,11 +29,48 @@ Options
   --verify              Verify the archive after writing it
   --force               Replace an earlier Lifeboat backup of the same name (never
                         anything that is not a backup)
-  --json                Machine-readable result on stdout
+  --json                Machine-readable result on stdout (on stderr with --out -)
+
+Remote destinations (credentials come from the environment, never from flags):
+  --s3-endpoint URL     S3-compatible server (path-style); env LIFEBOAT_S3_ENDPOINT
+  --s3-region R         S3 region (default AWS_REGION, else us-east-1)
+  --azure-endpoint URL  Azure Blob endpoint (env LIFEBOAT_AZURE_ENDPOINT)
+  --ssh-key FILE        SFTP private key (env LIFEBOAT_SSH_KEY, else the ssh agent, else ~/.ssh)
+  --known-hosts FILE    known_hosts to check the SFTP host key against (default ~/.ssh/known_hosts)
+  --trust-host-key      Add an SFTP server's host key that is not known yet (never a changed one)
 
 Secrets (webhook secrets, tokens, credentials, pairing secrets, config secrets) are never
 written: they are redacted and listed so you can re-enter them after a restore.
 `;
+
+/** Where --out / --dest point: a local path (as before), a remote object or folder, or stdout. */
+async function backupTarget(context: CommandContext): Promise<Pick<CreateBackupOptions, 'out' | 'destDir' | 'remote' | 'stream'>> {
+	const {flags} = context;
+	if (flags.out === '-') {
+		if ((context.stdout as NodeJS.WriteStream).isTTY) throw new LifeboatError('usage', '--out - writes the archive to stdout, which is a terminal here: pipe it (… --out - | ssh host "cat > x.zip") or give a file');
+		setArchiveOnStdout(true);
+		return {stream: context.stdout as Writable};
+	}
+	const text = flags.out ?? flags.dest ?? defaultBackupDir(context.env);
+	const target = await openTarget(context, text, flags.out ? 'object' : 'folder');
+	if (target.location.kind === 'local') {
+		await target.destination.close();
+		return flags.out ? {out: path.join(target.location.folder, target.object!)} : {destDir: target.location.folder};
+	}
+	if (flags.out && !target.object) throw new LifeboatError('usage', `--out ${text} is a folder or prefix; give an object name ending in .zip or .tar.gz, or use --dest`);
+	return {remote: {destination: target.destination, object: target.object}};
+}
+
+function describeProgress(progress: BackupProgress): string {
+	if (progress.phase === 'snapshot') return `Reading ${formatTableProgress(progress)}`;
+	if (progress.phase === 'archive') {
+		const percent = progress.bytesTotal ? Math.floor((progress.bytesDone / progress.bytesTotal) * 100) : 100;
+		return `Writing ${percent}% ${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)} · ${progress.filesDone}/${progress.filesTotal} files · ${progress.current}`;
+	}
+	if (progress.phase === 'read-back') return `Reading the upload back to check it: ${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)}`;
+	if (progress.phase === 'retry') return formatRetry(progress.note);
+	return 'Finishing (fsync, rename)…';
+}
 
 export async function run(context: CommandContext): Promise<number> {
 	const {flags} = context;
@@ -40,29 +81,41 @@ export async function run(context: CommandContext): Promise<number> {
 	// refused backup is still one line.
 	let weak: string | undefined;
 	const passphrase = encrypt ? await readPassphrase(context, {confirm: true, why: 'to encrypt the backup', onWeak: warning => (weak = warning)}) : undefined;
+	if (flags.out === '-' && flags.verify) throw new LifeboatError('usage', '--verify cannot check an archive streamed to stdout: verify the copy where it lands (lifeboat backup verify FILE)');
+	const where = await backupTarget(context);
 	const result = await createBackup({
 		passphrase,
 		dataDir: resolveDataDir(context),
-		out: flags.out,
-		destDir: flags.out ? undefined : (flags.dest ?? defaultBackupDir(context.env)),
+		...where,
 		name: flags.name,
 		format,
 		categories: splitList(flags.categories),
 		tenant: flags.tenant,
 		force: flags.force,
 		signal: context.signal,
-		onProgress: progress => {
-			if (progress.phase === 'snapshot') progressLine(context, `Reading ${formatTableProgress(progress)}`);
-			else if (progress.phase === 'archive') {
-				const percent = progress.bytesTotal ? Math.floor((progress.bytesDone / progress.bytesTotal) * 100) : 100;
-				progressLine(context, `Writing ${percent}% ${formatBytes(progress.bytesDone)}/${formatBytes(progress.bytesTotal)} · ${progress.filesDone}/${progress.filesTotal} files · ${progress.current}`);
-			} else progressLine(context, 'Finishing (fsync, rename)…');
-		},
-	});
+		onProgress: progress => progressLine(context, describeProgress(progress)),
+	}).finally(() => void where.remote?.destination.close());
 	clearProgress(context);
 	if (weak) context.stderr.write(`lifeboat: ${weak}\n`);
 	let verified: Awaited<ReturnType<typeof verifyBackup>> | undefined;
-	if (flags.verify) verified = await verifyBackup(await openBackupSource(result.path, {passphrase}));
+	if (flags.verify) verified = await verifyWritten(context, result.path, passphrase);
+	// With --out - stdout is the archive: the report goes to stderr.
+	const report: CommandContext = where.stream ? {...context, stdout: context.stderr} : context;
+	reportResult(report, result, verified);
+	return verified && !verified.ok ? 5 : 0;
+}
+
+async function verifyWritten(context: CommandContext, location: string, passphrase: string | undefined): Promise<VerifyResult> {
+	const target = await openTarget(context, location, 'object');
+	try {
+		return await verifyBackup(await openStoredBackup(target, {passphrase}));
+	} finally {
+		await target.destination.close();
+	}
+}
+
+function reportResult(context: CommandContext, result: BackupResult, verified: VerifyResult | undefined): void {
+	const {flags} = context;
 	if (flags.json) {
 		writeJson(context, {ok: !verified || verified.ok, ...result, verify: verified && {ok: verified.ok, problems: verified.problems, checkedFiles: verified.checkedFiles}});
 	} else {
@@ -78,5 +131,4 @@ export async function run(context: CommandContext): Promise<number> {
 		for (const warning of metadata.warnings) writeLine(context, `  warning: ${warning}`);
 		if (verified) writeLine(context, verified.ok ? `Verified: ${countOf(verified.checkedFiles, 'file')} match${verified.checkedFiles === 1 ? 'es' : ''} the manifest` : `Verify FAILED:\n  ${verified.problems.join('\n  ')}`);
 	}
-	return verified && !verified.ok ? 5 : 0;
 }

@@ -1,19 +1,23 @@
-import {listBackupsOrNone} from '../core/backup/list-backups.js';
-import {formatAge, formatBytes} from '../core/format.js';
-import {defaultBackupDir, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {listDestination} from '../core/backup/list-backups.js';
+import {formatAge, formatBytes, formatRetry} from '../core/format.js';
+import {clearProgress, defaultBackupDir, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
-  $ lifeboat backup list [--dest DIR] [--json]
+  $ lifeboat backup list [--dest DIR|URL|NAME] [--json]
 
-Lists the backups in DIR (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups), newest first,
-reading only each archive's metadata. A folder that does not exist yet holds no backups.
+Lists the backups in a folder (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups), an
+s3:// azblob:// sftp:// URL or a named destination, newest first, reading only each
+backup's summary (remote: a few KiB each, never the archive). A folder or prefix that does
+not exist yet holds no backups. Remote flags: see lifeboat backup create --help.
 `;
 
 export async function run(context: CommandContext): Promise<number> {
-	const destDir = context.flags.dest ?? context.args[0] ?? defaultBackupDir(context.env);
+	const {destination} = await openTarget(context, context.flags.dest ?? context.args[0] ?? defaultBackupDir(context.env));
+	const destDir = destination.label;
 	// A folder that does not exist yet (a fresh install) holds no backups; anything else unreadable is exit 4.
-	const backups = await listBackupsOrNone(destDir);
+	const backups = await listDestination(destination, {onRetry: note => progressLine(context, formatRetry(note))}).finally(() => destination.close());
+	clearProgress(context);
 	if (context.flags.json) {
 		writeJson(context, {
 			ok: true,

@@ -1,16 +1,17 @@
-import {isEncryptedBackup, openBackupSource} from '../core/backup/backup-source.js';
+import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount} from '../core/format.js';
 import {applyRestore, formatPlan, formatResult, formatSecrets, planRestore, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
 import {readPassphrase} from './passphrase.js';
-import {clearProgress, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {clearProgress, openTarget, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
-  $ lifeboat backup restore --in PATH [options]
+  $ lifeboat backup restore --in PATH|URL [options]
 
 Options
-  --in PATH             Backup to restore (zip, tar.gz, folder, or an encrypted .enc file)
+  --in PATH|URL         Backup to restore (zip, tar.gz, folder, or an encrypted .enc file;
+                        or an s3:// azblob:// sftp:// URL, read by ranges)
   --data-dir DIR        Gateway data directory (env LIFEBOAT_DATA_DIR)
   --mode MODE           additive (default): add new entries, skip identical ones, put
                         conflicting ones in quarantine/<restore-id>/ (never overwrites)
@@ -65,9 +66,19 @@ export async function run(context: CommandContext): Promise<number> {
 		throw new LifeboatError('usage', "Replace mode deletes the target tenant's data in the chosen categories and loads the backup's instead: add --yes to confirm (preview with --dry-run)");
 	}
 	const dataDir = resolveDataDir(context);
-	const passphrase = (await isEncryptedBackup(location)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
+	const target = await openTarget(context, location, 'object');
+	try {
+		return await restoreFrom(context, target, dataDir, mode);
+	} finally {
+		await target.destination.close();
+	}
+}
+
+async function restoreFrom(context: CommandContext, target: StoredBackupRef, dataDir: string, mode: RestoreMode): Promise<number> {
+	const {flags} = context;
+	const passphrase = (await isStoredBackupEncrypted(target)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
 	const options: RestoreOptions = {
-		source: await openBackupSource(location, {passphrase}),
+		source: await openStoredBackup(target, {passphrase}),
 		dataDir,
 		mode,
 		only: splitList(flags.only),

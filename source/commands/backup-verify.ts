@@ -1,13 +1,13 @@
-import {isEncryptedBackup, openBackupSource} from '../core/backup/backup-source.js';
-import {verifyBackup} from '../core/backup/verify-backup.js';
+import {isStoredBackupEncrypted, openStoredBackup} from '../core/backup/stored-backup.js';
+import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {EXIT_CODES, LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
-import {clearProgress, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {clearProgress, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
-  $ lifeboat backup verify PATH [--passphrase-file F] [--json]
+  $ lifeboat backup verify PATH|URL [--passphrase-file F] [--json]
 
 Checks every file against the manifest (present, size, SHA-256), that nothing extra is in the
 archive, that metadata is well-formed and of a supported schema version, and that no entry is a
@@ -22,10 +22,16 @@ Exit codes: 0 verified, 5 corrupt or unsafe or unsupported, 6 wrong or missing p
 export async function run(context: CommandContext): Promise<number> {
 	const location = context.args[0] ?? context.flags.in;
 	if (!location) throw new LifeboatError('usage', 'Which backup? Usage: lifeboat backup verify PATH');
-	const passphrase = (await isEncryptedBackup(location)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
-	const result = await verifyBackup(await openBackupSource(location, {passphrase}), {
-		onProgress: progress => progressLine(context, `Verifying ${formatBytes(progress.bytesDone)} · ${progress.filesDone} files · ${progress.current}`),
-	});
+	const target = await openTarget(context, location, 'object');
+	let result: VerifyResult;
+	try {
+		const passphrase = (await isStoredBackupEncrypted(target)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
+		result = await verifyBackup(await openStoredBackup(target, {passphrase}), {
+			onProgress: progress => progressLine(context, `Verifying ${formatBytes(progress.bytesDone)} · ${progress.filesDone} files · ${progress.current}`),
+		});
+	} finally {
+		await target.destination.close();
+	}
 	clearProgress(context);
 	if (context.flags.json) {
 		writeJson(context, {ok: result.ok, path: location, problems: result.problems, checkedFiles: result.checkedFiles, checkedBytes: result.checkedBytes, metadata: result.metadata});

@@ -2,6 +2,29 @@ import os from 'node:os';
 import path from 'node:path';
 import {LifeboatError} from '../core/errors.js';
 import {openGateway} from '../core/store/gateway-store.js';
+import {resolveTarget, type OpenOptions, type ResolvedTarget} from '../core/destinations/open-destination.js';
+
+let archiveOnStdout = false;
+
+/** `--out -`: stdout carries the archive, so an early close is a failure (see cli.tsx). */
+export function setArchiveOnStdout(value: boolean): void {
+	archiveOnStdout = value;
+}
+
+export function isArchiveOnStdout(): boolean {
+	return archiveOnStdout;
+}
+
+/** Connection settings given on the command line (they win over a named destination's). */
+export function destinationOptions(context: CommandContext): OpenOptions {
+	const {flags} = context;
+	return {env: context.env, s3Endpoint: flags.s3Endpoint, s3Region: flags.s3Region, azureEndpoint: flags.azureEndpoint, sshKey: flags.sshKey, knownHosts: flags.knownHosts, trustHostKey: flags.trustHostKey};
+}
+
+/** Opens a destination name, URL or path as the command's flags say. */
+export function openTarget(context: CommandContext, text: string, localObject: OpenOptions['localObject'] = 'folder'): Promise<ResolvedTarget> {
+	return resolveTarget(text, {...destinationOptions(context), localObject});
+}
 
 /** Flags every command may receive (meow parses them once for the whole CLI). */
 export type Flags = {
@@ -28,6 +51,12 @@ export type Flags = {
 	encrypt?: boolean;
 	passphraseFile?: string;
 	keyFile?: string;
+	s3Endpoint?: string;
+	s3Region?: string;
+	azureEndpoint?: string;
+	sshKey?: string;
+	knownHosts?: string;
+	trustHostKey?: boolean;
 	help?: boolean;
 	version?: boolean;
 };

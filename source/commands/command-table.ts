@@ -1,5 +1,14 @@
 import type {CommandContext, Flags} from './command-context.js';
 
+/** The remote connection flags, for the commands that reach destinations. */
+const REMOTE_FLAGS = ['s3Endpoint', 's3Region', 'azureEndpoint', 'sshKey', 'knownHosts', 'trustHostKey'] as const;
+
+/** The four `destination` commands live in one module. */
+async function destinationCommand(which: 'add' | 'list' | 'remove' | 'test'): Promise<CommandModule> {
+	const module = await import('./destination.js');
+	return {help: module[`${which}Help`], run: module[which]};
+}
+
 export type CommandModule = {help: string; run(context: CommandContext): Promise<number>};
 
 export type FlagName = Exclude<keyof Flags, 'help' | 'version'>;
@@ -17,10 +26,16 @@ export type CommandSpec = {
 /** Every CLI command: its words, one-line summary and lazily loaded implementation. */
 export const COMMANDS: CommandSpec[] = [
 	{words: ['demo', 'init'], summary: 'create a realistic demo gateway', flags: ['dir', 'dataDir', 'tenants', 'scale', 'seed', 'json'], maxArgs: 0, load: async () => import('./demo-init.js')},
-	{words: ['backup', 'create'], summary: 'write a backup (zip, tar.gz or folder)', flags: ['dataDir', 'dest', 'out', 'format', 'categories', 'tenant', 'name', 'encrypt', 'passphraseFile', 'verify', 'force', 'json'], maxArgs: 0, load: async () => import('./backup-create.js')},
-	{words: ['backup', 'verify'], summary: 'check a backup against its manifest', flags: ['in', 'passphraseFile', 'json'], maxArgs: 1, load: async () => import('./backup-verify.js')},
-	{words: ['backup', 'list'], summary: 'list the backups in a folder', flags: ['dest', 'json'], maxArgs: 1, load: async () => import('./backup-list.js')},
-	{words: ['backup', 'restore'], summary: 'restore a backup (plan first; additive, replace, --only, --into-tenant)', flags: ['in', 'dataDir', 'mode', 'only', 'intoTenant', 'dryRun', 'yes', 'passphraseFile', 'keyFile', 'json'], maxArgs: 1, load: async () => import('./backup-restore.js')},
+	{words: ['backup', 'create'], summary: 'write a backup (zip, tar.gz or folder)', flags: ['dataDir', 'dest', 'out', 'format', 'categories', 'tenant', 'name', 'encrypt', 'passphraseFile', 'verify', 'force', 'json', ...REMOTE_FLAGS], maxArgs: 0, load: async () => import('./backup-create.js')},
+	{words: ['backup', 'verify'], summary: 'check a backup against its manifest', flags: ['in', 'passphraseFile', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./backup-verify.js')},
+	{words: ['backup', 'list'], summary: 'list the backups in a folder or at a destination', flags: ['dest', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./backup-list.js')},
+	{words: ['backup', 'restore'], summary: 'restore a backup (plan first; additive, replace, --only, --into-tenant)', flags: ['in', 'dataDir', 'mode', 'only', 'intoTenant', 'dryRun', 'yes', 'passphraseFile', 'keyFile', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./backup-restore.js')},
+	{words: ['backup', 'download'], summary: 'copy a backup from a destination to a file, folder or stdout', flags: ['in', 'out', 'force', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./backup-download.js')},
+	{words: ['backup', 'delete'], summary: 'delete one backup (local or at a destination)', flags: ['in', 'yes', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./backup-delete.js')},
+	{words: ['destination', 'add'], summary: 'save a destination under a name (no secrets stored)', flags: ['force', 'json', 's3Endpoint', 's3Region', 'azureEndpoint', 'sshKey', 'knownHosts'], maxArgs: 2, load: async () => destinationCommand('add')},
+	{words: ['destination', 'list'], summary: 'list the named destinations', flags: ['json'], maxArgs: 0, load: async () => destinationCommand('list')},
+	{words: ['destination', 'remove'], summary: 'forget a named destination', flags: ['json'], maxArgs: 1, load: async () => destinationCommand('remove')},
+	{words: ['destination', 'test'], summary: 'write, list, read back and delete a test object', flags: ['json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => destinationCommand('test')},
 	{words: ['quarantine', 'list'], summary: 'list restores with conflicting entries set aside', flags: ['dataDir', 'json'], maxArgs: 1, load: async () => import('./quarantine-list.js')},
 	{words: ['quarantine', 'show'], summary: 'show a quarantined entry beside the live one', flags: ['dataDir', 'json'], maxArgs: 2, load: async () => import('./quarantine-show.js')},
 	{words: ['quarantine', 'accept'], summary: 'apply quarantined entries over the live ones', flags: ['dataDir', 'yes', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-accept.js')},

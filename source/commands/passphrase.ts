@@ -39,7 +39,7 @@ async function promptHidden(question: string): Promise<string> {
 }
 
 /** One key on the terminal: y (or Y) is yes, anything else no. The answer is echoed. */
-async function promptYes(question: string): Promise<boolean> {
+export async function promptYes(question: string): Promise<boolean> {
 	const stdin = process.stdin;
 	process.stderr.write(question);
 	stdin.setRawMode(true);

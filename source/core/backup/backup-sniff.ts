@@ -57,6 +57,19 @@ function isLifeboatEncrypted(file: string, head: Buffer): boolean {
 }
 
 /**
+ * Whether the first bytes of a file (4 KiB are plenty) are those of a Lifeboat backup: an
+ * encrypted header (magic only: the whole header may be longer than the bytes given), or a zip
+ * or tar.gz whose first entry is a Lifeboat metadata.json. Malformed bytes are "no".
+ */
+export function looksLikeLifeboatBackup(head: Buffer): boolean {
+	try {
+		return hasMagic(head) || isLifeboatZip(head) || isLifeboatTarGz(head);
+	} catch {
+		return false;
+	}
+}
+
+/**
  * Whether `target` is a Lifeboat backup, judged by its content (not its name): an encrypted
  * file's header, a zip's or tar.gz's first entry, a folder's metadata.json. Links are not
  * backups. Reads a few KiB at most; anything unreadable or malformed is "no".

@@ -7,6 +7,8 @@ import {PARTIAL_PREFIX} from './atomic-output.js';
 import {readEncryptedHeader} from '../crypto/decrypt-stream.js';
 import {isEncryptedBackup} from './backup-source.js';
 import {readMetadata} from './read-metadata.js';
+import type {Destination, RetryNote, StoredObject} from '../destinations/destination.js';
+import {destinationBlob, readBackupSummary} from './stored-backup.js';
 
 export type BackupListing = {
 	path: string;
@@ -105,6 +107,30 @@ async function listOne(full: string): Promise<BackupListing> {
 		const metadata = await readMetadata(plainFileSource(full));
 		return {...base, metadata, summary: summarize(metadata, false), createdAt: metadata.createdAt};
 	} catch (error) {
+		return {...base, error: (error as Error).message};
+	}
+}
+
+/**
+ * The backups at any destination, newest first. A local folder is listed as above; a remote one
+ * from its object listing plus each backup's summary, read by ranges (a few KiB per backup:
+ * an encrypted file's plain header, the metadata.json that is an archive's first entry).
+ */
+export async function listDestination(destination: Destination, options: {onRetry?: (note: RetryNote) => void} = {}): Promise<BackupListing[]> {
+	if (destination.kind === 'local') return listBackupsOrNone(destination.label);
+	const objects = (await destination.list({onRetry: options.onRetry})).filter(object => !object.folder && formatFromPath(object.name));
+	const listings: BackupListing[] = [];
+	for (const object of objects) listings.push(await listRemoteOne(destination, object));
+	return listings.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+async function listRemoteOne(destination: Destination, object: StoredObject): Promise<BackupListing> {
+	const base: BackupListing = {path: destination.locate(object.name), fileName: object.name, format: formatFromPath(object.name)!, size: object.size, createdAt: object.modified.toISOString(), encrypted: object.name.endsWith('.enc')};
+	try {
+		const read = await readBackupSummary(await destinationBlob(destination, object.name, object.size));
+		return {...base, format: read.format, encrypted: read.encrypted, summary: read.summary, metadata: read.metadata, createdAt: read.summary.createdAt};
+	} catch (error) {
+		if (error instanceof LifeboatError && error.code === 'destination') throw error;
 		return {...base, error: (error as Error).message};
 	}
 }
