@@ -8,7 +8,7 @@ import {spawnSync} from 'node:child_process';
 import path from 'node:path';
 import {Readable} from 'node:stream';
 import {fileURLToPath} from 'node:url';
-import {AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, StorageSharedKeyCredential, generateAccountSasQueryParameters} from '@azure/storage-blob';
+import {AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, StorageSharedKeyCredential, generateAccountSASQueryParameters} from '@azure/storage-blob';
 import fc from 'fast-check';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {LifeboatError} from '../../source/core/errors.js';
@@ -99,7 +99,7 @@ describe('azblob credentials and endpoints', () => {
 		await viaConnection.put('c.zip', Readable.from([Buffer.from('connection string')]));
 		expect((await viaConnection.list()).map(object => object.name)).toEqual(['c.zip']);
 
-		const sas = generateAccountSasQueryParameters({expiresOn: new Date(Date.now() + 3_600_000), permissions: AccountSASPermissions.parse('rwdlac'), resourceTypes: AccountSASResourceTypes.parse('sco').toString(), services: AccountSASServices.parse('b').toString()}, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).toString();
+		const sas = generateAccountSASQueryParameters({expiresOn: new Date(Date.now() + 3_600_000), permissions: AccountSASPermissions.parse('rwdlac'), resourceTypes: AccountSASResourceTypes.parse('sco').toString(), services: AccountSASServices.parse('b').toString()}, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY)).toString();
 		const viaSas = openAzureDestination(location(), {env: {AZURE_STORAGE_SAS_TOKEN: `?${sas}`, LIFEBOAT_AZURE_ENDPOINT: azurite.endpoint}});
 		await viaSas.put('s.zip', Readable.from([Buffer.from('sas')]));
 		expect((await collect(await viaSas.read('s.zip'))).toString()).toBe('sas');
@@ -193,19 +193,28 @@ describe('azblob puts', () => {
 		failing.push(crypto.randomBytes(9 * 1024 * 1024));
 		const broken = destination.put('broken.zip', failing, {onBytes: sent => sent >= 9 * 1024 * 1024 && setImmediate(() => failing.destroy(new Error('disk read failed')))});
 		await expect(broken).rejects.toThrow('disk read failed');
+		const controller = new AbortController();
+		const aborted = destination.put('aborted.zip', generated(40), {signal: controller.signal, onBytes: sent => sent >= 12 * 1024 * 1024 && controller.abort(new LifeboatError('interrupted', 'Backup interrupted'))});
+		expect((await failureOf(aborted)).code).toBe('interrupted');
 		expect(await destination.list()).toEqual([]);
+		expect(await destination.stat('aborted.zip')).toBeUndefined();
 
-		// What a put interrupted over an hour ago left, what a foreign tool staged, and a fresh one.
+		// What a put interrupted over an hour ago left, what a foreign tool staged, and a put of ours
+		// still under way (its last block staged just now).
 		const container = azurite.service.getContainerClient(CONTAINER);
-		const old = (Date.now() - 2 * 3_600_000).toString(36).padStart(9, '0');
+		const time = (ms: number) => ms.toString(36).padStart(9, '0');
 		const id = (text: string) => Buffer.from(text).toString('base64');
-		await container.getBlockBlobClient(`${prefix}stale.zip`).stageBlock(id(`lifeboat-${old}-0badc0de0000-000000`), 'stale', 5);
-		await container.getBlockBlobClient(`${prefix}stale.zip`).stageBlock(id(`lifeboat-${old}-0badc0de0000-000001`), 'stale', 5);
-		await container.getBlockBlobClient(`${prefix}foreign.zip`).stageBlock(id('someone-else-block-0000'), 'other', 5);
-		expect(await namesWithUncommitted(prefix)).toEqual(['broken.zip', 'foreign.zip', 'stale.zip']);
+		const stage = (name: string, block: string) => container.getBlockBlobClient(prefix + name).stageBlock(id(block), 'bytes', 5);
+		await stage('stale.zip', `lifeboat-${time(Date.now() - 2 * 3_600_000)}-0badc0de0000-000000`);
+		await stage('stale.zip', `lifeboat-${time(Date.now() - 2 * 3_600_000 + 1000)}-0badc0de0000-000001`);
+		await stage('slow.zip', `lifeboat-${time(Date.now() - 2 * 3_600_000)}-5104c0de0000-000000`);
+		await stage('slow.zip', `lifeboat-${time(Date.now())}-5104c0de0000-000001`);
+		await stage('foreign.zip', 'someone-else-block-0000');
+		const before = await namesWithUncommitted(prefix);
+		expect(before.filter(name => name !== 'broken.zip' && name !== 'aborted.zip')).toEqual(['foreign.zip', 'slow.zip', 'stale.zip']);
 
 		expect(await destination.cleanup()).toEqual([`removed an interrupted upload of azblob://devstoreaccount1/backups/${prefix}stale.zip (2 uncommitted blocks)`]);
-		expect(await namesWithUncommitted(prefix)).toEqual(['broken.zip', 'foreign.zip']);
+		expect(await namesWithUncommitted(prefix)).toEqual(before.filter(name => name !== 'stale.zip'));
 		expect(await destination.list()).toEqual([]);
 		// A later put of the same name is not confused by the blocks the broken one left.
 		const bytes = crypto.randomBytes(5 * 1024 * 1024);
