@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import {spawnSync} from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import {Readable} from 'node:stream';
 import {fileURLToPath} from 'node:url';
@@ -124,6 +125,25 @@ describe('azblob credentials and endpoints', () => {
 		expect(error.message).toMatch(/^azblob:\/\/devstoreaccount1\/backups\/p\/: unreachable or failing after retries \(connection refused\): check the endpoint and the network$/);
 		expect(retries).toEqual(['listing 1/5: connection refused', 'listing 2/5: connection refused', 'listing 3/5: connection refused', 'listing 4/5: connection refused']);
 	});
+	it('gives up on a server that accepts connections but never answers, within about 30 s', async () => {
+		const sockets: net.Socket[] = [];
+		const silent = net.createServer(socket => sockets.push(socket));
+		await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve));
+		try {
+			const port = (silent.address() as net.AddressInfo).port;
+			const destination = openAzureDestination(location('p/'), {env: {...azurite.env, LIFEBOAT_AZURE_ENDPOINT: `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`}});
+			const started = Date.now();
+			const retries: string[] = [];
+			const error = await failureOf(destination.list({onRetry: note => retries.push(note.reason)}));
+			expect(error.message).toBe('azblob://devstoreaccount1/backups/p/: unreachable or failing after retries (timeout): check the endpoint and the network');
+			expect(retries.length).toBeGreaterThan(0);
+			expect(retries.every(reason => reason === 'timeout')).toBe(true);
+			expect(Date.now() - started).toBeLessThan(45_000);
+		} finally {
+			for (const socket of sockets) socket.destroy();
+			await new Promise(resolve => silent.close(resolve));
+		}
+	}, 60_000);
 });
 
 describe('azblob listing', () => {

@@ -29,7 +29,9 @@ const MAX_BLOCKS = 50_000;
 /** Names per list request (Azure allows up to 5,000). */
 const LIST_PAGE = 1000;
 /** Client-side limit on one request (the SDK has none: a silent server would hang forever). */
-const REQUEST_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** No new attempt starts this long after the first: a dead or silent server fails in ~30 s. */
+const RETRY_WINDOW_MS = 30_000;
 /** The SDK retries nothing itself (withRetry does, and reports it); `timeout=` tells the server. */
 const SDK_OPTIONS: StoragePipelineOptions = {retryOptions: {maxTries: 1, tryTimeoutInMs: 30_000}};
 /** Uncommitted uploads of ours older than this are removed by cleanup(). */
@@ -116,7 +118,7 @@ class AzureDestination implements Destination {
 	/** One request with retries, a client-side timeout per attempt, and one-line failures. */
 	private async call<T>(operation: string, options: ReadOptions, work: (signal: AbortSignal) => Promise<T>, name?: string): Promise<T> {
 		try {
-			return await withRetry(operation, () => timed(options.signal, REQUEST_TIMEOUT_MS, work), {signal: options.signal, onRetry: options.onRetry, transient: transientAzure});
+			return await retrying(operation, options, work);
 		} catch (error) {
 			throw this.failure(error, options.signal, name);
 		}
@@ -165,7 +167,7 @@ class AzureDestination implements Destination {
 	async stat(name: string, options: ReadOptions = {}): Promise<StoredObject | undefined> {
 		const blob = this.blob(name);
 		try {
-			const properties = await withRetry(`checking ${name}`, () => timed(options.signal, REQUEST_TIMEOUT_MS, signal => blob.getProperties({abortSignal: signal})), {signal: options.signal, onRetry: options.onRetry, transient: transientAzure});
+			const properties = await retrying(`checking ${name}`, options, signal => blob.getProperties({abortSignal: signal}));
 			return {name, size: properties.contentLength ?? 0, modified: properties.lastModified ?? new Date(0)};
 		} catch (error) {
 			// A HEAD has no body, so a 404 carries no error code: a missing container reads as a missing blob here.
@@ -178,10 +180,10 @@ class AzureDestination implements Destination {
 		const blob = this.blob(name);
 		if (length <= 0) return Buffer.alloc(0);
 		try {
-			return await withRetry(`reading bytes ${offset}-${offset + length - 1} of ${name}`, () => timed(options.signal, REQUEST_TIMEOUT_MS, async signal => {
+			return await retrying(`reading bytes ${offset}-${offset + length - 1} of ${name}`, options, async signal => {
 				const response = await blob.download(offset, length, {abortSignal: signal});
 				return collect(response.readableStreamBody!);
-			}), {signal: options.signal, onRetry: options.onRetry, transient: transientAzure});
+			}, REQUEST_TIMEOUT_MS + Math.ceil(length / 256));
 		} catch (error) {
 			// Reading at or past the end is a 416 from Azure: the contract says "fewer bytes", here none.
 			if ((error as {statusCode?: number}).statusCode === 416 && (await this.stat(name, options))) return Buffer.alloc(0);
@@ -195,10 +197,10 @@ class AzureDestination implements Destination {
 		try {
 			// The timeout covers getting the response; the body then streams as long as it takes, and
 			// the SDK resumes it from where it broke off (same ETag) up to 5 times.
-			return await withRetry(`reading ${name}`, () => timed(options.signal, REQUEST_TIMEOUT_MS, async signal => {
+			return await retrying(`reading ${name}`, options, async signal => {
 				const response = await blob.download(offset, undefined, {abortSignal: signal, maxRetryRequests: 5});
 				return response.readableStreamBody as Readable;
-			}), {signal: options.signal, onRetry: options.onRetry, transient: transientAzure});
+			});
 		} catch (error) {
 			if ((error as {statusCode?: number}).statusCode === 416 && (await this.stat(name, options))) return Readable.from([]);
 			throw this.failure(error, options.signal, name);
@@ -226,7 +228,7 @@ class AzureDestination implements Destination {
 		}
 		const conditions = options.overwrite ? {} : {ifNoneMatch: '*'};
 		try {
-			await withRetry(`committing ${name}`, () => timed(options.signal, REQUEST_TIMEOUT_MS, signal => blob.commitBlockList(blocks, {conditions, abortSignal: signal})), {signal: options.signal, onRetry: options.onRetry, transient: transientAzure});
+			await retrying(`committing ${name}`, options, signal => blob.commitBlockList(blocks, {conditions, abortSignal: signal}));
 		} catch (error) {
 			const code = errorCode(error);
 			if (!options.overwrite && (code === 'BlobAlreadyExists' || code === 'ConditionNotMet' || code === 'InvalidBlockList')) throw this.exists(name, error);
@@ -287,6 +289,7 @@ class BlockUpload {
 	private readonly uploadId = newUploadId();
 	private readonly controller = new AbortController();
 	private readonly inFlight = new Set<Promise<void>>();
+	private readonly spare: Buffer[] = [];
 	private tap: ReturnType<typeof hashingTap>;
 	private sent = 0;
 
@@ -320,7 +323,7 @@ class BlockUpload {
 		signal?.addEventListener('abort', stop, {once: true});
 		const ids: string[] = [];
 		try {
-			let block = Buffer.allocUnsafe(blockSizeFor(0, this.options.expectedBytes));
+			let block = this.buffer(blockSizeFor(0, this.options.expectedBytes));
 			let filled = 0;
 			for await (const chunk of this.input as AsyncIterable<Buffer>) {
 				for (let at = 0; at < chunk.length; ) {
@@ -330,7 +333,7 @@ class BlockUpload {
 					at += take;
 					if (filled < block.length) continue;
 					await this.send(ids, block, filled);
-					block = Buffer.allocUnsafe(blockSizeFor(ids.length, this.options.expectedBytes));
+					block = this.buffer(blockSizeFor(ids.length, this.options.expectedBytes));
 					filled = 0;
 				}
 			}
@@ -349,6 +352,12 @@ class BlockUpload {
 		}
 	}
 
+	/** A block buffer: a spare one of that size (staged already), else a new one; so at most STAGE_CONCURRENCY + 1 exist. */
+	private buffer(size: number): Buffer {
+		const spare = this.spare.pop();
+		return spare?.length === size ? spare : Buffer.allocUnsafe(size);
+	}
+
 	/** Starts staging one block once a slot is free. */
 	private async send(ids: string[], block: Buffer, length: number): Promise<void> {
 		if (ids.length >= MAX_BLOCKS) throw new LifeboatError('destination', `${this.where}: more than ${MAX_BLOCKS} blocks; the archive is far larger than expected`);
@@ -358,15 +367,28 @@ class BlockUpload {
 		const index = ids.length;
 		ids.push(id);
 		const body = block.subarray(0, length);
-		const timeoutMs = REQUEST_TIMEOUT_MS + Math.ceil(length / 64); // at least ~64 KB/s
-		const task = withRetry(`uploading block ${index + 1}`, () => timed(this.controller.signal, timeoutMs, signal => this.blob.stageBlock(id, body, length, {abortSignal: signal})), {signal: this.controller.signal, onRetry: this.options.onRetry, transient: transientAzure})
+		const timeoutMs = REQUEST_TIMEOUT_MS + Math.ceil(length / 256); // at least ~256 KB/s: 26 s for 4 MiB
+		const task = retrying(`uploading block ${index + 1}`, {signal: this.controller.signal, onRetry: this.options.onRetry}, signal => this.blob.stageBlock(id, body, length, {abortSignal: signal}), timeoutMs)
 			.then(() => undefined, (error: unknown) => {
 				this.stageError ??= error;
 				this.controller.abort(error);
 			})
-			.finally(() => this.inFlight.delete(task));
+			.finally(() => {
+				this.inFlight.delete(task);
+				this.spare.push(block);
+			});
 		this.inFlight.add(task);
 	}
+}
+
+/**
+ * `work` with retries of transient failures (reported through `onRetry`), each attempt limited to
+ * `timeoutMs`, and no new attempt after RETRY_WINDOW_MS.
+ */
+function retrying<T>(operation: string, options: ReadOptions, work: (signal: AbortSignal) => Promise<T>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
+	const started = Date.now();
+	const transient = (error: unknown) => transientAzure(error) && Date.now() - started < RETRY_WINDOW_MS;
+	return withRetry(operation, () => timed(options.signal, timeoutMs, work), {signal: options.signal, onRetry: options.onRetry, transient});
 }
 
 /** Runs `work` with a signal that aborts on the caller's signal or after `timeoutMs`; a timeout is a transient ETIMEDOUT. */
