@@ -1,0 +1,172 @@
+/**
+ * The S3 destination against a real S3-compatible server (s3rver, test/servers/s3-server.ts):
+ * the shared contract, plus what is S3's own: credentials, buckets, a server killed mid-upload,
+ * stale multipart uploads, pagination and "folders".
+ */
+import crypto from 'node:crypto';
+import {Readable} from 'node:stream';
+import {PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {LifeboatError} from '../../source/core/errors.js';
+import type {RetryNote} from '../../source/core/destinations/destination.js';
+import {choosePartSize, openS3Destination} from '../../source/core/destinations/s3.js';
+import {startS3Server, type S3Server} from '../servers/s3-server.js';
+import {describeDestination} from './conformance.js';
+
+const BUCKET = 'lifeboat-test';
+let server: S3Server;
+let count = 0;
+const freshPrefix = () => `case-${++count}-${crypto.randomBytes(3).toString('hex')}/`;
+
+beforeAll(async () => {
+	server = await startS3Server({buckets: [BUCKET]});
+});
+afterAll(async () => {
+	await server?.stop();
+});
+
+describeDestination('s3', () => ({
+	async open() {
+		return openS3Destination({bucket: BUCKET, prefix: freshPrefix()}, {env: server.env});
+	},
+}));
+
+async function failure(promise: Promise<unknown>): Promise<LifeboatError> {
+	const error = await promise.then(
+		() => undefined,
+		(caught: unknown) => caught,
+	);
+	expect(error).toBeInstanceOf(LifeboatError);
+	expect((error as LifeboatError).message).not.toContain('\n');
+	return error as LifeboatError;
+}
+
+/** A raw client on the test server, to make objects the destination did not make. */
+function rawClient(): S3Client {
+	return new S3Client({endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER'}});
+}
+
+describe('s3 destination', () => {
+	it('chooses parts so that 10,000 hold the object, never under 5 MiB', () => {
+		const MiB = 1024 * 1024;
+		for (const size of [0, 1, 5 * MiB, 48 * 1024 * MiB, 50 * 1024 * MiB, 2 * 1024 ** 4, 5 * 1024 ** 4]) {
+			const part = choosePartSize(size);
+			expect(part).toBeGreaterThanOrEqual(5 * MiB);
+			expect(part % MiB).toBe(0);
+			expect(Math.ceil(size / part)).toBeLessThanOrEqual(10_000);
+		}
+		expect(choosePartSize(undefined)).toBe(8 * MiB);
+	});
+
+	it('refuses wrong credentials in one line naming the bucket, exit 4', async () => {
+		// s3rver checks the access key id but not V4 signatures: an unknown key id is what it refuses.
+		const destination = openS3Destination({bucket: BUCKET, prefix: 'x/'}, {env: {...server.env, AWS_ACCESS_KEY_ID: 'NOBODY', AWS_SECRET_ACCESS_KEY: 'wrong-secret'}});
+		try {
+			for (const attempt of [() => destination.list(), () => destination.stat('a.zip'), () => destination.put('a.zip', Readable.from([Buffer.from('x')]), {overwrite: true}), () => destination.readRange('a.zip', 0, 10), () => destination.delete('a.zip')]) {
+				const error = await failure(attempt());
+				expect(error.code).toBe('destination');
+				expect(error.exitCode).toBe(4);
+				expect(error.message).toMatch(/^s3:\/\/lifeboat-test\/x\/(a\.zip)?: access denied \(check the credentials: AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY or AWS_PROFILE\)$/);
+			}
+		} finally {
+			await destination.close();
+		}
+		const atRoot = openS3Destination({bucket: BUCKET, prefix: ''}, {env: {...server.env, AWS_ACCESS_KEY_ID: 'NOBODY'}});
+		expect((await failure(atRoot.list())).message).toBe('s3://lifeboat-test/: access denied (check the credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)');
+		await atRoot.close();
+	});
+
+	it('says "no such bucket" for a missing bucket, listing or putting', async () => {
+		const destination = openS3Destination({bucket: 'no-such-bucket-here', prefix: 'p/'}, {env: server.env});
+		try {
+			const listed = await failure(destination.list());
+			expect([listed.code, listed.message]).toEqual(['destination', 's3://no-such-bucket-here/p/: no such bucket (create it, or check the bucket name and region)']);
+			const put = await failure(destination.put('a.zip', Readable.from([crypto.randomBytes(6 * 1024 * 1024)])));
+			expect([put.code, put.message]).toEqual(['destination', 's3://no-such-bucket-here/p/a.zip: no such bucket (create it, or check the bucket name and region)']);
+		} finally {
+			await destination.close();
+		}
+	});
+
+	it('says the endpoint cannot be reached, after retries it reports, within a bound', async () => {
+		const destination = openS3Destination({bucket: BUCKET, prefix: ''}, {env: {...server.env, LIFEBOAT_S3_ENDPOINT: 'http://127.0.0.1:9'}});
+		const notes: RetryNote[] = [];
+		const started = Date.now();
+		const error = await failure(destination.list({onRetry: note => notes.push(note)}));
+		expect(error.message).toBe('s3://lifeboat-test/: cannot reach the S3 endpoint http://127.0.0.1:9 (connection refused)');
+		expect(notes.map(note => [note.operation, note.attempt, note.of, note.reason])).toEqual([['listing', 1, 3, 'connection refused'], ['listing', 2, 3, 'connection refused']]);
+		expect(Date.now() - started).toBeLessThan(30_000);
+		await destination.close();
+	});
+
+	it('lists a prefix of 1,200 objects (two pages and more), and nothing in deeper "folders"', async () => {
+		const prefix = freshPrefix();
+		const client = rawClient();
+		const names = Array.from({length: 1200}, (_, index) => `backup-${String(index).padStart(4, '0')}.zip`);
+		for (let start = 0; start < names.length; start += 20) {
+			await Promise.all(names.slice(start, start + 20).map(name => client.send(new PutObjectCommand({Bucket: BUCKET, Key: prefix + name, Body: name}))));
+		}
+		for (const key of [`${prefix}deeper/inside.zip`, `${prefix}deeper/more/x.zip`]) await client.send(new PutObjectCommand({Bucket: BUCKET, Key: key, Body: 'x'}));
+		client.destroy();
+		const destination = openS3Destination({bucket: BUCKET, prefix}, {env: server.env});
+		const listed = await destination.list();
+		expect(listed.map(object => object.name).sort()).toEqual(names);
+		expect(listed.every(object => object.size === Buffer.byteLength(object.name))).toBe(true);
+		const deeper = openS3Destination({bucket: BUCKET, prefix: `${prefix}deeper/`}, {env: server.env});
+		expect((await deeper.list()).map(object => object.name)).toEqual(['inside.zip']);
+		await Promise.all([destination.close(), deeper.close()]);
+	});
+});
+
+describe('s3 destination: the server killed mid-upload', () => {
+	it('rejects the put with one line, lists nothing after a restart, and cleanup aborts the stale upload', async () => {
+		const own = await startS3Server({buckets: [BUCKET]});
+		const prefix = freshPrefix();
+		const destination = openS3Destination({bucket: BUCKET, prefix}, {env: own.env});
+		try {
+			const MiB = 1024 * 1024;
+			let release!: () => void;
+			const killed = new Promise<void>(resolve => (release = resolve));
+			// 24 MiB: the first 11 MiB flow freely (two 5 MiB parts go up), the rest waits for the kill.
+			const source = Readable.from((async function* () {
+				for (let index = 0; index < 24; index++) {
+					if (index === 11) await killed;
+					yield crypto.randomBytes(MiB);
+				}
+			})());
+			let sent = 0;
+			let firstPartUp!: () => void;
+			const partUp = new Promise<void>(resolve => (firstPartUp = resolve));
+			const notes: RetryNote[] = [];
+			const put = destination.put('big.zip', source, {expectedBytes: 24 * MiB, onRetry: note => notes.push(note), onBytes: bytes => {
+				sent = bytes;
+				if (bytes >= 5 * MiB) firstPartUp();
+			}}).then(() => undefined, (error: unknown) => error);
+			await partUp;
+			await own.kill();
+			const started = Date.now();
+			release();
+			const error = (await put) as LifeboatError;
+			expect(error).toBeInstanceOf(LifeboatError);
+			expect(error.code).toBe('destination');
+			expect(error.message).toMatch(new RegExp(`^s3://lifeboat-test/${prefix}big\\.zip: cannot reach the S3 endpoint ${own.endpoint.replaceAll('.', '\\.')} \\((connection refused|connection reset)\\)$`));
+			expect(Date.now() - started).toBeLessThan(60_000);
+			expect(sent).toBeLessThan(24 * MiB);
+			expect(notes.length).toBeGreaterThan(0);
+			expect(notes[0]!.operation).toBe('uploading big.zip');
+
+			await own.restart();
+			expect(await destination.list()).toEqual([]);
+			expect(await destination.stat('big.zip')).toBeUndefined();
+			expect(await destination.cleanup()).toEqual([]); // not an hour old yet
+			const lines = await destination.cleanup({olderThanMs: 0});
+			expect(lines).toHaveLength(1);
+			expect(lines[0]).toMatch(new RegExp(`^s3://lifeboat-test/${prefix}big\\.zip: aborted an interrupted upload started \\d{4}-`));
+			expect(await destination.cleanup({olderThanMs: 0})).toEqual([]);
+			expect(await destination.list()).toEqual([]);
+		} finally {
+			await destination.close();
+			await own.stop();
+		}
+	});
+});
