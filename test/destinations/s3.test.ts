@@ -118,6 +118,65 @@ describe('s3 destination', () => {
 	});
 });
 
+/** `before` MiB of random bytes, then waits for `gate`, then `after` MiB more. */
+function gatedSource(before: number, gate: Promise<void>, after: number, failAtGate?: Error): Readable {
+	return Readable.from((async function* () {
+		for (let index = 0; index < before; index++) yield crypto.randomBytes(1024 * 1024);
+		await gate;
+		if (failAtGate) throw failAtGate;
+		for (let index = 0; index < after; index++) yield crypto.randomBytes(1024 * 1024);
+	})());
+}
+
+/** A gate, and a put option that opens a second promise once `bytes` were sent. */
+function gates(bytes: number) {
+	let open!: () => void;
+	let reached!: () => void;
+	const gate = new Promise<void>(resolve => (open = resolve));
+	const sent = new Promise<void>(resolve => (reached = resolve));
+	return {gate, open, sent, onBytes: (count: number) => count >= bytes && reached()};
+}
+
+describe('s3 destination: interrupted puts abort their multipart upload', () => {
+	it('a source that fails after two parts are up: the put rethrows its error and aborts the upload', async () => {
+		const destination = openS3Destination({bucket: BUCKET, prefix: freshPrefix()}, {env: server.env});
+		const {gate, open, sent, onBytes} = gates(10 * 1024 * 1024);
+		const cause = new Error('the archive writer failed');
+		const put = destination.put('failing.zip', gatedSource(11, gate, 0, cause), {onBytes, expectedBytes: 20 * 1024 * 1024}).then(() => undefined, (error: unknown) => error);
+		await sent;
+		open();
+		expect(await put).toBe(cause);
+		expect(await destination.list()).toEqual([]);
+		expect(await destination.cleanup({olderThanMs: 0})).toEqual([]);
+		await destination.close();
+	});
+
+	it('an abort after a part is up: the put rejects with the reason and aborts the upload', async () => {
+		const destination = openS3Destination({bucket: BUCKET, prefix: freshPrefix()}, {env: server.env});
+		const {gate, sent, onBytes} = gates(5 * 1024 * 1024);
+		const controller = new AbortController();
+		const reason = new LifeboatError('interrupted', 'Backup interrupted');
+		const put = destination.put('aborted.zip', gatedSource(6, gate, 20), {onBytes, signal: controller.signal, expectedBytes: 26 * 1024 * 1024}).then(() => undefined, (error: unknown) => error);
+		await sent;
+		controller.abort(reason);
+		expect(await put).toBe(reason);
+		expect(await destination.list()).toEqual([]);
+		expect(await destination.cleanup({olderThanMs: 0})).toEqual([]);
+		await destination.close();
+	});
+
+	it('refuses a taken name before sending anything, and leaves the object as it was', async () => {
+		const destination = openS3Destination({bucket: BUCKET, prefix: freshPrefix()}, {env: server.env});
+		await destination.put('taken.zip', Readable.from([Buffer.from('first')]));
+		let sent = 0;
+		const error = await failure(destination.put('taken.zip', gatedSource(12, Promise.resolve(), 0), {onBytes: count => (sent = count)}));
+		expect([error.code, error.exitCode, error.message]).toEqual(['exists', 4, `${destination.locate('taken.zip')}: already exists (choose another name or allow replacing it)`]);
+		expect(sent).toBe(0);
+		expect((await destination.readRange('taken.zip', 0, 100)).toString()).toBe('first');
+		await destination.close();
+	});
+});
+
 describe('s3 destination: the server killed mid-upload', () => {
 	it('rejects the put with one line, lists nothing after a restart, and cleanup aborts the stale upload', async () => {
 		const own = await startS3Server({buckets: [BUCKET]});

@@ -50,6 +50,8 @@ const REQUEST_DEADLINE_MS = 10_000;
 const ATTEMPTS = 3;
 const UPLOAD_ATTEMPTS = 3;
 const HOUR_MS = 60 * 60 * 1000;
+/** How long an aborted put waits for its parts in flight before it lets go of them. */
+const ABORT_GRACE_MS = 10_000;
 const OUR_METADATA = {lifeboat: '1'};
 
 /**
@@ -234,9 +236,13 @@ class S3Store implements Destination {
 		upload.on('httpUploadProgress', progress => {
 			if (progress.loaded !== undefined && progress.loaded > sent) options.onBytes?.((sent = progress.loaded));
 		});
+		// On abort the source is cut (no more parts), and the put settles once the parts in flight
+		// end and the multipart upload is aborted; after ABORT_GRACE_MS it stops waiting for them
+		// (a stale upload is then left for cleanup()).
+		let grace: NodeJS.Timeout | undefined;
 		const onAbort = () => {
-			void upload.abort();
-			tap.transform.destroy();
+			tap.transform.destroy(new Error('the upload was aborted'));
+			grace = setTimeout(() => void upload.abort(), ABORT_GRACE_MS);
 		};
 		options.signal?.addEventListener('abort', onAbort, {once: true});
 		try {
@@ -247,6 +253,7 @@ class S3Store implements Destination {
 			throw thrown;
 		} finally {
 			options.signal?.removeEventListener('abort', onAbort);
+			clearTimeout(grace);
 		}
 		const result = tap.result();
 		await this.checkStored(name, result.size, options);
