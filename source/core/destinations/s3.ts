@@ -7,6 +7,11 @@
  * Retries: list/stat/readRange/read/delete/cleanup requests are retried by withRetry (the SDK makes
  * one attempt each, each of ours under a deadline); puts are retried by the SDK part by part (a
  * stream cannot be replayed). Both report each retry through `onRetry`.
+ *
+ * Bounds: a refused connection fails a metadata call in ~1 s (3 attempts), a server that hangs in
+ * ~32 s (3 × 10 s deadline + backoff); an upload part gets 3 attempts, each under a 5 s connect
+ * timeout and a 30 s idle-socket timeout. Measured: a 200 MiB put peaks at ~160 MB RSS for the
+ * whole process (~70 MB before it), the same at 600 MiB.
  */
 import {AsyncLocalStorage} from 'node:async_hooks';
 import {pipeline, Readable} from 'node:stream';
@@ -223,7 +228,7 @@ class S3Store implements Destination {
 			const taken = await this.stat(name, options).catch((error: unknown) => (tap.transform.destroy(), Promise.reject(error)));
 			if (taken) {
 				tap.transform.destroy();
-				throw new LifeboatError('exists', `${where}: already exists (choose another name or allow replacing it)`);
+				throw alreadyExists(where);
 			}
 		}
 		const upload = new Upload({
@@ -262,7 +267,7 @@ class S3Store implements Destination {
 	}
 
 	private failedPut(error: unknown, where: string): LifeboatError {
-		if (statusOf(error) === 412 || (error as S3Failure)?.name === 'PreconditionFailed') return new LifeboatError('exists', `${where}: already exists (choose another name or allow replacing it)`, {cause: error});
+		if (statusOf(error) === 412 || (error as S3Failure)?.name === 'PreconditionFailed') return alreadyExists(where, error);
 		return this.fail(error, where, 'upload');
 	}
 
@@ -395,4 +400,8 @@ function isObjectName(name: string): boolean {
 /** The error an aborted put rejects with: the signal's reason when it is an Error. */
 function abortReason(signal: AbortSignal): Error {
 	return signal.reason instanceof Error ? signal.reason : new LifeboatError('interrupted', 'interrupted');
+}
+
+function alreadyExists(where: string, cause?: unknown): LifeboatError {
+	return new LifeboatError('exists', `${where}: already exists (choose another name or allow replacing it)`, {cause});
 }
