@@ -1,0 +1,92 @@
+'use strict';
+/**
+ * s3rver 3.7.1 as a child process of the tests (test/servers/s3-server.ts), so a test can kill it
+ * mid-upload and start it again on the same data folder.
+ *
+ *   node s3rver-child.cjs DIR PORT BUCKET...      (PORT 0: any free port)
+ *
+ * Prints one line `{"port":N}` once it listens. s3rver lacks two calls of the S3 API that the
+ * S3 destination's cleanup needs, ListMultipartUploads (GET /bucket?uploads) and
+ * AbortMultipartUpload (DELETE /bucket/key?uploadId=ID): they are added here on s3rver's own
+ * upload folders (DATA/bucket/._S3rver_uploads/ID/{key,metadata,parts}), after s3rver's own
+ * signature check, answering in the XML shape S3 documents. Everything else is stock s3rver.
+ */
+const fs = require('node:fs/promises');
+const path = require('node:path');
+const S3rver = require('s3rver');
+const authentication = require('s3rver/lib/middleware/authentication');
+const S3Error = require('s3rver/lib/models/error');
+
+const [directory, port, ...buckets] = process.argv.slice(2);
+
+const escapeXml = text => String(text).replace(/[<>&'"]/g, c => ({'<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;'})[c]);
+
+function uploadsFolder(bucket) {
+	return path.join(directory, bucket, '._S3rver_uploads');
+}
+
+async function listUploads(bucket, prefix) {
+	const folder = uploadsFolder(bucket);
+	const ids = await fs.readdir(folder).catch(error => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
+	const uploads = [];
+	for (const id of ids) {
+		const key = await fs.readFile(path.join(folder, id, 'key'), 'utf8').catch(() => undefined);
+		if (key === undefined || !key.startsWith(prefix)) continue;
+		const {birthtime, mtime} = await fs.stat(path.join(folder, id, 'key'));
+		uploads.push({id, key, initiated: birthtime.getTime() > 0 ? birthtime : mtime});
+	}
+	return uploads.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : 1));
+}
+
+async function listMultipartUploads(ctx) {
+	const {bucket} = ctx.params;
+	await fs.access(path.join(directory, bucket)).catch(() => {
+		throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', {BucketName: bucket});
+	});
+	const prefix = ctx.query.prefix ?? '';
+	const uploads = await listUploads(bucket, prefix);
+	const rows = uploads.map(upload => `<Upload><Key>${escapeXml(upload.key)}</Key><UploadId>${upload.id}</UploadId><Initiated>${upload.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`);
+	ctx.type = 'application/xml';
+	ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${escapeXml(bucket)}</Bucket><Prefix>${escapeXml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${rows.join('')}</ListMultipartUploadsResult>`;
+}
+
+async function abortMultipartUpload(ctx) {
+	const id = String(ctx.query.uploadId);
+	const folder = path.join(uploadsFolder(ctx.params.bucket), id);
+	if (!/^[0-9a-f]+$/.test(id) || !(await fs.access(folder).then(() => true, () => false))) {
+		throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', {UploadId: id});
+	}
+	await fs.rm(folder, {recursive: true, force: true});
+	ctx.status = 204;
+}
+
+/** Answers the two multipart calls s3rver lacks; passes anything else on. */
+function multipartExtras() {
+	const check = authentication();
+	return async (ctx, next) => {
+		const match = /^\/([^/]+)\/?(.*)$/.exec(ctx.path);
+		const query = ctx.querystring.split('&').map(pair => pair.split('=')[0]);
+		if (match && !match[2] && ctx.method === 'GET' && query.includes('uploads')) {
+			ctx.params = {bucket: decodeURIComponent(match[1])};
+			return check(ctx, () => listMultipartUploads(ctx));
+		}
+		if (match && match[2] && ctx.method === 'DELETE' && query.includes('uploadId')) {
+			ctx.params = {bucket: decodeURIComponent(match[1])};
+			return check(ctx, () => abortMultipartUpload(ctx));
+		}
+		return next();
+	};
+}
+
+async function main() {
+	const server = new S3rver({directory, port: Number(port), address: '127.0.0.1', silent: true, configureBuckets: buckets.map(name => ({name, configs: []}))});
+	// Before s3rver's router (the last middleware), after its logger, XML and error handling.
+	server.middleware.splice(server.middleware.length - 1, 0, multipartExtras());
+	const address = await server.run();
+	process.stdout.write(`${JSON.stringify({port: address.port})}\n`);
+}
+
+main().catch(error => {
+	process.stderr.write(`${error?.stack ?? error}\n`);
+	process.exit(1);
+});
