@@ -26,15 +26,11 @@ export type ResolvedTarget = {
 	name?: string;
 };
 
-type Backends = {
-	s3: {openS3Destination(location: {bucket: string; prefix: string}, options?: {endpoint?: string; region?: string; env?: NodeJS.ProcessEnv}): Destination};
-	azblob: {openAzureDestination(location: {account: string; container: string; prefix: string}, options?: {endpoint?: string; env?: NodeJS.ProcessEnv}): Destination};
-	sftp: {openSftpDestination(location: {user: string; host: string; port: number; path: string}, options?: {keyFile?: string; knownHostsFile?: string; trustNewHostKey?: boolean; env?: NodeJS.ProcessEnv}): Destination};
-};
+type SftpBackend = {openSftpDestination(location: {user: string; host: string; port: number; path: string}, options?: {keyFile?: string; knownHostsFile?: string; trustNewHostKey?: boolean; env?: NodeJS.ProcessEnv}): Destination};
 
-async function backend<K extends keyof Backends>(kind: K): Promise<Backends[K]> {
-	const file = {s3: './s3.js', azblob: './azblob.js', sftp: './sftp.js'}[kind];
-	return (await import(file)) as Backends[K];
+async function sftpBackend(): Promise<SftpBackend> {
+	const file = './sftp.js';
+	return (await import(file)) as SftpBackend;
 }
 
 export async function openLocation(location: Location, options: OpenOptions = {}): Promise<Destination> {
@@ -43,11 +39,11 @@ export async function openLocation(location: Location, options: OpenOptions = {}
 		case 'local':
 			return openLocalDestination(location.folder);
 		case 's3':
-			return (await backend('s3')).openS3Destination(location, {endpoint: options.s3Endpoint, region: options.s3Region, env});
+			return (await import('./s3.js')).openS3Destination(location, {endpoint: options.s3Endpoint, region: options.s3Region, env});
 		case 'azblob':
-			return (await backend('azblob')).openAzureDestination(location, {endpoint: options.azureEndpoint, env});
+			return (await import('./azblob.js')).openAzureDestination(location, {endpoint: options.azureEndpoint, env});
 		case 'sftp':
-			return (await backend('sftp')).openSftpDestination(location, {keyFile: options.sshKey, knownHostsFile: options.knownHosts, trustNewHostKey: options.trustHostKey, env});
+			return (await sftpBackend()).openSftpDestination(location, {keyFile: options.sshKey, knownHostsFile: options.knownHosts, trustNewHostKey: options.trustHostKey, env});
 	}
 }
 

@@ -22,6 +22,11 @@ import {hashingTap} from '../hashing-tap.js';
 import {checkObjectName, type Destination, type PutOptions, type PutResult, type ReadOptions, type RetryNote, type StoredObject} from './destination.js';
 import {destinationError, isTransient, shortReason, withRetry} from './retry.js';
 
+// The SDK warns on stderr, once per process, that its releases after January 2027 need Node 22:
+// the lockfile pins a release that runs on Node 20, and a command's stderr is for its own one
+// line. The warning says nothing an operator can act on here.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 export type S3Location = {bucket: string; prefix: string};
 
 export type S3Options = {
