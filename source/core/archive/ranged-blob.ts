@@ -130,7 +130,9 @@ export class BlockReader {
 	private fetch(position: number): Block {
 		const size = position === this.lastEnd ? Math.min(this.nextSize * 2, this.maxBlock) : this.minBlock;
 		this.nextSize = size;
-		const length = Math.min(size, this.blob.size - position);
+		// Up to the next block held: bytes already fetched are not fetched again.
+		const next = this.blocks.reduce((nearest, block) => (block.offset > position ? Math.min(nearest, block.offset) : nearest), this.blob.size);
+		const length = Math.min(size, next - position);
 		this.lastEnd = position + length;
 		const bytes = this.blob.readRange(position, length).then(read => {
 			if (read.length !== length) throw changedWhileRead(this.blob.label);
@@ -156,7 +158,9 @@ export class BlockReader {
 	stream(offset: number, length?: number): Readable {
 		const end = Math.min(this.blob.size, length === undefined ? this.blob.size : offset + length);
 		let position = offset;
+		// No read-ahead beyond the block being served: a stream left unread fetches nothing more.
 		const stream = new Readable({
+			highWaterMark: 0,
 			read: () => {
 				if (position >= end) {
 					stream.push(null);
@@ -180,6 +184,42 @@ export class BlockReader {
 export function blobZipSource(blob: RangedBlob, options: BlockOptions = {}): ZipSource {
 	const reader = new BlockReader(blob, options);
 	return {size: async () => blob.size, stream: (offset, length) => reader.stream(offset, length)};
+}
+
+/**
+ * Head blocks (32 + 64 + 128 + 256 KiB): what reading a tar.gz's first entry pulls through
+ * gunzip, tar and (encrypted) whole segments, with room to spare.
+ */
+const HEAD_BYTES = 480 * 1024;
+
+/**
+ * The blob, with its first bytes fetched by ranges and kept: a reader that opens it more than
+ * once for its first entry (verify reads metadata.json, then every entry) costs one sequential
+ * `read` in all, from where the head ends.
+ */
+export function withCachedHead(blob: RangedBlob): RangedBlob {
+	const head = new BlockReader(blob, {minBlock: 32 * 1024, maxBlock: 256 * 1024, cacheBlocks: 5});
+	const headLength = Math.min(HEAD_BYTES, blob.size);
+	async function* headThenRest(offset: number): AsyncGenerator<Buffer> {
+		for (let position = offset; position < headLength; ) {
+			const bytes = (await head.at(position)).subarray(0, headLength - position);
+			position += bytes.length;
+			yield bytes;
+		}
+		if (headLength >= blob.size) return;
+		const rest = await blob.read(headLength);
+		try {
+			for await (const chunk of rest) yield chunk as Buffer;
+		} finally {
+			rest.destroy();
+		}
+	}
+	return {
+		label: blob.label,
+		size: blob.size,
+		readRange: (offset, length) => blob.readRange(offset, length),
+		read: async offset => (offset < headLength ? Readable.from(headThenRest(offset), {objectMode: false}) : blob.read(offset)),
+	};
 }
 
 export function changedWhileRead(label: string): LifeboatError {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import {formatFromPath, type ArchiveFormat} from '../archive/archive-format.js';
 import {plainFileSource, sniffHead, type ArchiveSource} from '../archive/archive-reader.js';
-import {blobZipSource, fileBlob, type RangedBlob} from '../archive/ranged-blob.js';
+import {blobZipSource, fileBlob, withCachedHead, type RangedBlob} from '../archive/ranged-blob.js';
 import {createDecryptStream, isEncryptedFile, openEncryptedRandomAccess, plaintextBlob, readEncryptedHeader} from '../crypto/decrypt-stream.js';
 import {MAGIC_LENGTH, hasMagic} from '../crypto/encrypted-format.js';
 import {LifeboatError} from '../errors.js';
@@ -35,7 +35,9 @@ async function openBlobSource(blob: RangedBlob, options: {passphrase?: string}):
 	if (hasMagic(head)) return openEncrypted(blob, options);
 	const format = sniffHead(head, blob.label);
 	if (format === 'zip') return {format, label: blob.label, zip: blobZipSource(blob)};
-	return {format: 'tar.gz', label: blob.label, open: () => blob.read(0)};
+	// Streamed once per pass; the first entry (read on its own first) comes from cached head blocks.
+	const cached = withCachedHead(blob);
+	return {format: 'tar.gz', label: blob.label, open: () => cached.read(0)};
 }
 
 async function openEncrypted(blob: RangedBlob, options: {passphrase?: string}): Promise<ArchiveSource> {
@@ -53,7 +55,8 @@ async function openEncrypted(blob: RangedBlob, options: {passphrase?: string}): 
 	if (format === 'tar.gz') {
 		// Unlock once now so a wrong passphrase is reported before any reading starts.
 		await openEncryptedRandomAccess(blob, passphrase);
-		return {format: 'tar.gz', label, open: async () => createDecryptStream(blob, passphrase)};
+		const cached = withCachedHead(blob);
+		return {format: 'tar.gz', label, open: async () => createDecryptStream(cached, passphrase)};
 	}
 	throw new LifeboatError('corrupt-archive', `${label}: encrypted backup of unknown format ${String(format)}`);
 }
