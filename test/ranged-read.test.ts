@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {PassThrough, Transform, type Readable} from 'node:stream';
+import {PassThrough, Readable, Transform} from 'node:stream';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import {beforeAll, describe, expect, it} from 'vitest';
@@ -17,6 +17,7 @@ import {listBackups} from '../source/core/backup/list-backups.js';
 import {readBackupSummary, SUMMARY_READ_LIMIT} from '../source/core/backup/read-summary.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {createDecryptStream, openEncryptedRandomAccess} from '../source/core/crypto/decrypt-stream.js';
+import {createEncryptStream} from '../source/core/crypto/encrypt-stream.js';
 import {LifeboatError} from '../source/core/errors.js';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {writeTarGz, writeZip} from './helpers/hostile-archives.js';
@@ -379,6 +380,57 @@ describe('blobZipSource', () => {
 });
 
 describe('encrypted random access over a blob', () => {
+	it('a backup replaced while it is read says so, sequentially and by ranges', async () => {
+		const plaintext = crypto.randomBytes(300_000);
+		const encrypt = async () => {
+			const stream = await createEncryptStream({passphrase: PASSPHRASE, summary: {kind: 'test'}, segmentSize: 4096, iterations: 1000});
+			return collect(Readable.from([plaintext]).pipe(stream));
+		};
+		const [first, second] = [await encrypt(), await encrypt()];
+		expect(second.length).toBe(first.length);
+		let current = first;
+		const swappable: RangedBlob = {
+			label: 's3://b/swapped.zip.enc',
+			size: first.length,
+			readRange: async (offset, length) => Buffer.from(current.subarray(offset, offset + length)),
+			read: async offset => Readable.from([Buffer.from(current.subarray(offset))]),
+		};
+		const access = await openEncryptedRandomAccess(swappable, PASSPHRASE);
+		const sequential = await createDecryptStream(swappable, PASSPHRASE);
+		expect((await access.readRange(0, 10_000)).equals(plaintext.subarray(0, 10_000))).toBe(true);
+		current = second;
+		const changed = 'encrypted backup changed while it was being read';
+		expect((await refusal(access.readRange(100_000, 10_000))).message).toBe(changed);
+		expect((await refusal(collect(sequential))).message).toBe(changed);
+		// Damage, not a swap, is still damage.
+		current = Buffer.from(first);
+		current[current.length - 5_000] ^= 1;
+		expect((await refusal(collect(await createDecryptStream(swappable, PASSPHRASE)))).message).toMatch(/^encrypted backup is corrupted or was tampered with \(segment \d+ failed authentication\)$/);
+	});
+
+	it('a blob cut short mid-stream is not taken for a shorter backup', async () => {
+		const file = backups['encrypted tar.gz']!;
+		const inner = await fileBlob(file);
+		const cut: RangedBlob = {...inner, read: async offset => Readable.from([(await inner.readRange(offset, 100_000))])};
+		expect((await refusal(collect(await createDecryptStream(cut, PASSPHRASE)))).message).toBe(`${file} changed or was cut short while it was being read`);
+	});
+
+	it('a destination error while listing comes through unchanged', async () => {
+		const failing: RangedBlob = {
+			label: 's3://b/p/x.zip',
+			size: 10_000,
+			readRange: async () => {
+				throw new LifeboatError('destination', 's3://b/p/: access denied (check AWS_ACCESS_KEY_ID/AWS_PROFILE)');
+			},
+			read: async () => {
+				throw new Error('not used');
+			},
+		};
+		const error = await refusal(readBackupSummary(failing));
+		expect(error.code).toBe('destination');
+		expect(error.message).toBe('s3://b/p/: access denied (check AWS_ACCESS_KEY_ID/AWS_PROFILE)');
+	});
+
 	it('any range equals the sequential decryption, with one request per run of segments', async () => {
 		const file = backups['encrypted zip']!;
 		const plaintext = await collect(await createDecryptStream(file, PASSPHRASE));

@@ -37,6 +37,7 @@ const KIND_PREFIX = new RegExp(`^\\{\\s*"kind"\\s*:\\s*"${ARCHIVE_KIND}"`);
 /** Enough of metadata.json to tell whether it begins like Lifeboat's. */
 const KIND_PROBE_BYTES = 64;
 const TAR_BLOCK = 512;
+const ARCHIVE_ERRORS = new Set<LifeboatError['code']>(['corrupt-archive', 'unsupported-version', 'unsafe-archive']);
 
 function refuse(label: string, reason: string): LifeboatError {
 	return new LifeboatError('corrupt-archive', `${label}: ${reason} (not a readable Lifeboat backup)`);
@@ -81,8 +82,9 @@ export async function readBackupSummary(blob: RangedBlob): Promise<BackupSummary
 		return {format, encrypted: false, summary: summarize(metadata, false), metadata};
 	} catch (error) {
 		if (!(error instanceof LifeboatError)) throw refuse(blob.label, (error as Error).message ?? String(error));
-		// Errors of the shared parsers (metadata.json: …) get the backup's name.
-		if (error.message.startsWith(blob.label)) throw error;
+		// Errors of the shared parsers (metadata.json: …) get the backup's name; the blob's own (a
+		// destination that cannot be read) already name where they come from.
+		if (!ARCHIVE_ERRORS.has(error.code) || error.message.startsWith(blob.label)) throw error;
 		throw new LifeboatError(error.code, `${blob.label}: ${error.message}`, {cause: error});
 	}
 }
