@@ -181,6 +181,93 @@ export async function createDecryptStream(source: EncryptedSource, passphrase: s
 	return Readable.from(decryptSequentially(unlocked), {objectMode: false});
 }
 
+type Layout = NonNullable<ReturnType<typeof payloadLayout>>;
+
+/**
+ * Plaintext by ranges: the segments a range covers, read in runs (one ranged read per run of up
+ * to {@link MAX_RUN_BYTES}), each opened before any of its bytes is handed out; the final
+ * segment and the last few others kept for neighbouring reads.
+ */
+class SegmentReader {
+	private readonly cache = new Map<number, Buffer>();
+	private finalPlaintext: Buffer | undefined;
+	readonly lastIndex: number;
+	readonly runLimit: number;
+	private readonly storedSize: number;
+
+	constructor(private readonly unlocked: Unlocked, private readonly layout: Layout) {
+		this.lastIndex = layout.segments - 1;
+		this.storedSize = unlocked.header.segmentSize + TAG_LENGTH;
+		this.runLimit = Math.max(1, Math.floor(MAX_RUN_BYTES / this.storedSize));
+	}
+
+	/** Authenticates the final segment: catches truncation (and a swapped-in final) at open. */
+	async openFinal(): Promise<void> {
+		[this.finalPlaintext] = await this.readRun(this.lastIndex, 1);
+	}
+
+	/** Plaintext [start, end) (already clipped), as a copy no consumer can use to alter the cache. */
+	async plain(start: number, end: number): Promise<Buffer> {
+		if (start >= end) return Buffer.alloc(0);
+		const {segmentSize} = this.unlocked.header;
+		const first = Math.floor(start / segmentSize);
+		const parts = await this.segments(first, Math.floor((end - 1) / segmentSize));
+		const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+		return Buffer.from(joined.subarray(start - first * segmentSize, end - first * segmentSize));
+	}
+
+	private cached(index: number): Buffer | undefined {
+		return index === this.lastIndex ? this.finalPlaintext : this.cache.get(index);
+	}
+
+	private storedLength(index: number): number {
+		return index === this.lastIndex ? this.layout.finalSegmentLength + TAG_LENGTH : this.storedSize;
+	}
+
+	/** Segments first..last (inclusive), from the cache where they are, the rest in runs. */
+	private async segments(first: number, last: number): Promise<Buffer[]> {
+		const out: Buffer[] = [];
+		for (let index = first; index <= last; ) {
+			const known = this.cached(index);
+			if (known) {
+				out.push(known);
+				index++;
+				continue;
+			}
+			let count = 1;
+			while (count < this.runLimit && index + count <= last && !this.cached(index + count)) count++;
+			const run = await this.readRun(index, count);
+			for (const [offset, plaintext] of run.entries()) this.remember(index + offset, plaintext);
+			out.push(...run);
+			index += count;
+		}
+		return out;
+	}
+
+	private remember(index: number, plaintext: Buffer): void {
+		if (index === this.lastIndex) return; // kept for good in finalPlaintext
+		this.cache.set(index, plaintext);
+		if (this.cache.size > CACHED_SEGMENTS) this.cache.delete(this.cache.keys().next().value!);
+	}
+
+	/** Segments [first, first + count): one ranged read, each opened before any is handed out. */
+	private async readRun(first: number, count: number): Promise<Buffer[]> {
+		let length = 0;
+		for (let index = first; index < first + count; index++) length += this.storedLength(index);
+		const {blob, header} = this.unlocked;
+		const stored = await blob.readRange(header.headerLength + first * this.storedSize, length);
+		if (stored.length !== length) throw changed();
+		const plaintexts: Buffer[] = [];
+		let offset = 0;
+		for (let index = first; index < first + count; index++) {
+			const end = offset + this.storedLength(index);
+			plaintexts.push(await openChecked(this.unlocked, index, index === this.lastIndex, stored.subarray(offset, end)));
+			offset = end;
+		}
+		return plaintexts;
+	}
+}
+
 /**
  * Unlocks the file, checks its size fits the format and authenticates the final segment (so a
  * truncated file is rejected here), then serves plaintext byte ranges, reading each contiguous
@@ -190,79 +277,20 @@ export async function createDecryptStream(source: EncryptedSource, passphrase: s
 export async function openEncryptedRandomAccess(source: EncryptedSource, passphrase: string): Promise<EncryptedRandomAccess> {
 	const unlocked = await unlock(source, passphrase);
 	const {blob, header} = unlocked;
-	const {segmentSize, headerLength} = header;
-	const layout = payloadLayout(blob.size, segmentSize, headerLength);
+	const {segmentSize} = header;
+	const layout = payloadLayout(blob.size, segmentSize, header.headerLength);
 	if (!layout) throw truncated();
 	const size = layout.plaintextLength;
-	const lastIndex = layout.segments - 1;
-	const storedSize = segmentSize + TAG_LENGTH;
-	const runLimit = Math.max(1, Math.floor(MAX_RUN_BYTES / storedSize));
-	const storedLength = (index: number) => (index === lastIndex ? layout.finalSegmentLength + TAG_LENGTH : storedSize);
-	const cache = new Map<number, Buffer>();
-	let finalPlaintext: Buffer | undefined;
-	const cached = (index: number) => (index === lastIndex ? finalPlaintext : cache.get(index));
-
-	/** Segments [first, first + count): one ranged read, each opened before any is handed out. */
-	async function readRun(first: number, count: number): Promise<Buffer[]> {
-		let length = 0;
-		for (let index = first; index < first + count; index++) length += storedLength(index);
-		const stored = await blob.readRange(headerLength + first * storedSize, length);
-		if (stored.length !== length) throw changed();
-		const plaintexts: Buffer[] = [];
-		let offset = 0;
-		for (let index = first; index < first + count; index++) {
-			plaintexts.push(await openChecked(unlocked, index, index === lastIndex, stored.subarray(offset, offset + storedLength(index))));
-			offset += storedLength(index);
-		}
-		return plaintexts;
-	}
-
-	/** Segments first..last (inclusive), from the cache where they are, the rest in runs. */
-	async function segments(first: number, last: number): Promise<Buffer[]> {
-		const out: Buffer[] = [];
-		for (let index = first; index <= last; ) {
-			const known = cached(index);
-			if (known) {
-				out.push(known);
-				index++;
-				continue;
-			}
-			let count = 1;
-			while (count < runLimit && index + count <= last && !cached(index + count)) count++;
-			const run = await readRun(index, count);
-			for (const [offset, plaintext] of run.entries()) remember(index + offset, plaintext);
-			out.push(...run);
-			index += count;
-		}
-		return out;
-	}
-
-	function remember(index: number, plaintext: Buffer): void {
-		if (index === lastIndex) return; // kept for good in finalPlaintext
-		cache.set(index, plaintext);
-		if (cache.size > CACHED_SEGMENTS) cache.delete(cache.keys().next().value!);
-	}
-
-	/** Plaintext [start, end) (already clipped). */
-	async function plain(start: number, end: number): Promise<Buffer> {
-		if (start >= end) return Buffer.alloc(0);
-		const first = Math.floor(start / segmentSize);
-		const parts = await segments(first, Math.floor((end - 1) / segmentSize));
-		const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-		// A copy, so no consumer can alter a cached segment.
-		return Buffer.from(joined.subarray(start - first * segmentSize, end - first * segmentSize));
-	}
-
-	// Authenticate the final segment now: catches truncation (and a swapped-in final) at open,
-	// and most readers (zip central directory) start at the end anyway.
-	[finalPlaintext] = await readRun(lastIndex, 1);
+	const reader = new SegmentReader(unlocked, layout);
+	// Most readers (a zip's central directory) start at the end anyway.
+	await reader.openFinal();
 
 	/** Ranges read lazily, in runs that double from one segment while the consumer keeps reading. */
 	async function* range(start: number, end: number): AsyncGenerator<Buffer> {
 		let run = 1;
-		for (let position = start; position < end; run = Math.min(run * 2, runLimit)) {
+		for (let position = start; position < end; run = Math.min(run * 2, reader.runLimit)) {
 			const to = Math.min(end, (Math.floor(position / segmentSize) + run) * segmentSize);
-			yield await plain(position, to);
+			yield await reader.plain(position, to);
 			position = to;
 		}
 	}
@@ -282,7 +310,7 @@ export async function openEncryptedRandomAccess(source: EncryptedSource, passphr
 		},
 		async readRange(offset: number, length: number): Promise<Buffer> {
 			const {start, end} = clip(offset, length);
-			return plain(start, end);
+			return reader.plain(start, end);
 		},
 	};
 }
