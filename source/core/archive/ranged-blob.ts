@@ -116,10 +116,6 @@ export class BlockReader {
 		this.nextSize = this.minBlock;
 	}
 
-	get size(): number {
-		return this.blob.size;
-	}
-
 	/** The bytes from `position` to the end of the block that holds it (never empty before the blob's end). */
 	async at(position: number): Promise<Buffer> {
 		const block = this.blocks.find(candidate => candidate.offset <= position && position < candidate.offset + candidate.length) ?? this.fetch(position);
