@@ -86,16 +86,25 @@ function sniffFormat(location: string): ArchiveFormat {
 	const head = Buffer.alloc(MAGIC.length);
 	const read = fs.readSync(fd, head, 0, head.length, 0);
 	fs.closeSync(fd);
+	return sniffHead(head.subarray(0, read), location);
+}
+
+/**
+ * The format a backup's first bytes (at least the magic's length, unless it is shorter) show;
+ * `label` names it in errors and its suffix (`.enc`) is a hint.
+ */
+export function sniffHead(head: Buffer, label: string): ArchiveFormat {
+	const read = Math.min(head.length, MAGIC.length);
 	if (read >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))) return 'zip';
 	if (read >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
 	// An intact encrypted backup is opened through openBackupSource; here it is only named.
-	if (read === MAGIC.length && head.equals(MAGIC)) return formatFromPath(location) ?? 'zip';
+	if (read === MAGIC.length && head.subarray(0, read).equals(MAGIC)) return formatFromPath(label) ?? 'zip';
 	let alike = 0;
 	for (let index = 0; index < read; index++) if (head[index] === MAGIC[index]) alike++;
-	if (location.endsWith(ENCRYPTED_SUFFIX) || alike >= MAGIC.length / 2) {
-		throw new LifeboatError('corrupt-archive', `${location}: encrypted backup has a damaged header (its first bytes are not the Lifeboat encrypted-backup magic)`);
+	if (label.endsWith(ENCRYPTED_SUFFIX) || alike >= MAGIC.length / 2) {
+		throw new LifeboatError('corrupt-archive', `${label}: encrypted backup has a damaged header (its first bytes are not the Lifeboat encrypted-backup magic)`);
 	}
-	throw notABackup(location);
+	throw notABackup(label);
 }
 
 export function openArchive(source: ArchiveSource): ArchiveReader {

@@ -12,9 +12,9 @@
  * decipher returns bytes from `update()` before the tag is checked).
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
 import {Readable} from 'node:stream';
-import {describeFsError, LifeboatError} from '../errors.js';
+import {changedWhileRead, fileBlob, type RangedBlob} from '../archive/ranged-blob.js';
+import {LifeboatError} from '../errors.js';
 import {
 	FIXED_HEADER_LENGTH,
 	hasMagic,
@@ -30,6 +30,9 @@ import {headerDigest, normalizePassphrase, unlockHeader, type DerivedKeys} from 
 
 export type {EncryptedHeader} from './encrypted-format.js';
 
+/** An encrypted backup: a local file's path, or any blob read by ranges. */
+export type EncryptedSource = string | RangedBlob;
+
 export type EncryptedRandomAccess = {
 	/** Plaintext size in bytes. */
 	size: number;
@@ -39,8 +42,15 @@ export type EncryptedRandomAccess = {
 	 * LifeboatError if one of them does not authenticate.
 	 */
 	read(offset: number, length?: number): Readable;
+	/** Plaintext bytes `[offset, offset + length)` clipped to `size`, at once (same checks as `read`). */
+	readRange(offset: number, length: number): Promise<Buffer>;
 	header: EncryptedHeader;
 };
+
+/** Ciphertext fetched in one request at most (a run of whole segments; at least one segment). */
+const MAX_RUN_BYTES = 4 * 1024 * 1024;
+/** Decrypted segments kept for neighbouring reads (a zip reader's blocks rarely align with segments). */
+const CACHED_SEGMENTS = 4;
 
 function tampered(index: number): LifeboatError {
 	return new LifeboatError('corrupt-archive', `encrypted backup is corrupted or was tampered with (segment ${index} failed authentication)`);
@@ -50,37 +60,24 @@ function truncated(): LifeboatError {
 	return new LifeboatError('corrupt-archive', 'encrypted backup is truncated (the final segment is missing)');
 }
 
-async function openFile(file: string): Promise<fs.FileHandle> {
-	try {
-		return await fs.open(file, 'r');
-	} catch (error) {
-		describeFsError(error, file);
-	}
+function changed(): LifeboatError {
+	return new LifeboatError('corrupt-archive', 'encrypted backup changed while it was being read');
 }
 
-/** Reads until `buffer` is full or the file ends; returns the number of bytes read. */
-async function readFully(handle: fs.FileHandle, buffer: Buffer, position: number): Promise<number> {
-	let filled = 0;
-	while (filled < buffer.length) {
-		const {bytesRead} = await handle.read(buffer, filled, buffer.length - filled, position + filled);
-		if (bytesRead === 0) break;
-		filled += bytesRead;
-	}
-	return filled;
+async function toBlob(source: EncryptedSource): Promise<RangedBlob> {
+	return typeof source === 'string' ? fileBlob(source) : source;
 }
 
-async function readHeaderFrom(handle: fs.FileHandle): Promise<EncryptedHeader> {
-	const fixed = Buffer.alloc(FIXED_HEADER_LENGTH);
-	const fixedRead = await readFully(handle, fixed, 0);
-	const headerLength = parseHeaderLength(fixed.subarray(0, fixedRead));
-	const bytes = Buffer.alloc(headerLength);
-	if ((await readFully(handle, bytes, 0)) < headerLength) {
+async function readHeaderFrom(blob: RangedBlob): Promise<EncryptedHeader> {
+	const fixed = await blob.readRange(0, FIXED_HEADER_LENGTH);
+	const headerLength = parseHeaderLength(fixed);
+	const rest = fixed.length < FIXED_HEADER_LENGTH ? Buffer.alloc(0) : await blob.readRange(FIXED_HEADER_LENGTH, headerLength - FIXED_HEADER_LENGTH);
+	if (fixed.length + rest.length < headerLength) {
 		throw new LifeboatError('corrupt-archive', 'encrypted backup header is truncated');
 	}
-	const header = parseHeader(bytes);
-	const {size} = await handle.stat();
-	header.fileSize = size;
-	header.plaintextLength = payloadLayout(size, header.segmentSize, header.headerLength)?.plaintextLength;
+	const header = parseHeader(Buffer.concat([fixed, rest]));
+	header.fileSize = blob.size;
+	header.plaintextLength = payloadLayout(blob.size, header.segmentSize, header.headerLength)?.plaintextLength;
 	return header;
 }
 
@@ -104,162 +101,226 @@ function openSegment(keys: DerivedKeys, header: EncryptedHeader, aad: Buffer, in
 	return rest.length > 0 ? Buffer.concat([unverified, rest]) : unverified;
 }
 
+type Unlocked = {blob: RangedBlob; header: EncryptedHeader; keys: DerivedKeys; aad: Buffer};
+
 /** Reads the header and checks its MAC with the passphrase (one KDF run, no payload read). */
-async function unlockFile(file: string, passphrase: string): Promise<{header: EncryptedHeader; keys: DerivedKeys}> {
+async function unlock(source: EncryptedSource, passphrase: string): Promise<Unlocked> {
 	normalizePassphrase(passphrase); // 'usage' error before any I/O
-	const handle = await openFile(file);
+	const blob = await toBlob(source);
+	const header = await readHeaderFrom(blob);
+	const keys = await unlockHeader(header, passphrase);
+	return {blob, header, keys, aad: headerDigest(headerBytes(header))};
+}
+
+/**
+ * Opens a segment; when it does not authenticate, reads the header again: a file replaced while
+ * it was read says so, rather than looking tampered with.
+ */
+async function openChecked(unlocked: Unlocked, index: number, last: boolean, stored: Buffer): Promise<Buffer> {
+	const {blob, header, keys, aad} = unlocked;
 	try {
-		const header = await readHeaderFrom(handle);
-		return {header, keys: await unlockHeader(header, passphrase)};
-	} finally {
-		await handle.close();
+		return openSegment(keys, header, aad, index, last, stored);
+	} catch (error) {
+		const expected = headerBytes(header);
+		const actual = await blob.readRange(0, expected.length).catch(() => Buffer.alloc(0));
+		throw actual.equals(expected) ? error : changed();
 	}
 }
 
 /** Parses the header without the passphrase. The summary is not authenticated at this point. */
-export async function readEncryptedHeader(file: string): Promise<EncryptedHeader> {
-	const handle = await openFile(file);
-	try {
-		return await readHeaderFrom(handle);
-	} finally {
-		await handle.close();
-	}
+export async function readEncryptedHeader(source: EncryptedSource): Promise<EncryptedHeader> {
+	return readHeaderFrom(await toBlob(source));
 }
 
 /** True when the file starts with the encrypted-backup magic bytes (any format version). */
-export async function isEncryptedFile(file: string): Promise<boolean> {
-	const handle = await openFile(file);
-	try {
-		const magic = Buffer.alloc(MAGIC_LENGTH);
-		return hasMagic(magic.subarray(0, await readFully(handle, magic, 0)));
-	} finally {
-		await handle.close();
-	}
+export async function isEncryptedFile(source: EncryptedSource): Promise<boolean> {
+	const blob = await toBlob(source);
+	return hasMagic(await blob.readRange(0, MAGIC_LENGTH));
 }
 
-/**
- * Reopens the file for payload reads and checks it still carries the header that was unlocked
- * (the file is opened lazily so a stream that is never read holds no file descriptor).
- */
-async function reopen(file: string, header: EncryptedHeader): Promise<fs.FileHandle> {
-	const handle = await openFile(file);
-	const expected = headerBytes(header);
-	const actual = Buffer.alloc(expected.length);
-	if ((await readFully(handle, actual, 0)) !== expected.length || !actual.equals(expected)) {
-		await handle.close();
-		throw new LifeboatError('corrupt-archive', 'encrypted backup changed while it was being read');
-	}
-	return handle;
-}
-
-async function* decryptSequentially(file: string, header: EncryptedHeader, keys: DerivedKeys): AsyncGenerator<Buffer> {
-	const handle = await reopen(file, header);
+/** The whole payload as one stream (one request), cut into stored segments and opened in order. */
+async function* decryptSequentially(unlocked: Unlocked): AsyncGenerator<Buffer> {
+	const {blob, header} = unlocked;
+	const storedSize = header.segmentSize + TAG_LENGTH;
+	const payload = blob.size - header.headerLength;
+	if (payload < TAG_LENGTH) throw truncated();
+	const stream = await blob.read(header.headerLength);
+	let pending: Buffer = Buffer.alloc(0);
+	let seen = 0;
+	let index = 0;
 	try {
-		const aad = headerDigest(headerBytes(header));
-		const storedSize = header.segmentSize + TAG_LENGTH;
-		const buffer = Buffer.alloc(storedSize);
-		let position = header.headerLength;
-		for (let index = 0; ; index++) {
-			const bytesRead = await readFully(handle, buffer, position);
-			position += bytesRead;
-			if (bytesRead === storedSize) {
-				// A full-length segment is never the final one (the final holds < S bytes).
-				yield openSegment(keys, header, aad, index, false, buffer);
-				continue;
+		for await (const chunk of stream) {
+			seen += (chunk as Buffer).length;
+			if (seen > payload) throw new LifeboatError('corrupt-archive', 'encrypted backup has unexpected data after the final segment');
+			pending = pending.length === 0 ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
+			let used = 0;
+			// A full-length segment is never the final one (the final holds < S bytes).
+			for (; pending.length - used >= storedSize; used += storedSize) {
+				yield await openChecked(unlocked, index++, false, pending.subarray(used, used + storedSize));
 			}
-			// Shorter than a full segment: this must be the final segment (with its last flag set).
-			if (bytesRead < TAG_LENGTH) throw truncated();
-			const plaintext = openSegment(keys, header, aad, index, true, buffer.subarray(0, bytesRead));
-			if ((await handle.read(Buffer.alloc(1), 0, 1, position)).bytesRead > 0) {
-				throw new LifeboatError('corrupt-archive', 'encrypted backup has unexpected data after the final segment');
-			}
-			if (plaintext.length > 0) yield plaintext;
-			return;
+			pending = pending.subarray(used);
 		}
 	} finally {
-		await handle.close();
+		stream.destroy();
 	}
+	if (seen < payload) throw changedWhileRead(blob.label);
+	// Shorter than a full segment: this must be the final segment (with its last flag set).
+	if (pending.length < TAG_LENGTH) throw truncated();
+	const plaintext = await openChecked(unlocked, index, true, pending);
+	if (plaintext.length > 0) yield plaintext;
 }
 
 /**
  * Unlocks the file (rejects with 'wrong-passphrase' before any payload is read) and returns a
- * stream of its whole plaintext. The stream errors with a 'corrupt-archive' LifeboatError on a
- * tampered, reordered or truncated segment or on trailing data; bytes it has emitted before
- * that all came from segments that authenticated.
+ * stream of its whole plaintext, read as one sequential request. The stream errors with a
+ * 'corrupt-archive' LifeboatError on a tampered, reordered or truncated segment or on trailing
+ * data; bytes it has emitted before that all came from segments that authenticated.
  */
-export async function createDecryptStream(file: string, passphrase: string): Promise<Readable> {
-	const {header, keys} = await unlockFile(file, passphrase);
-	return Readable.from(decryptSequentially(file, header, keys), {objectMode: false});
+export async function createDecryptStream(source: EncryptedSource, passphrase: string): Promise<Readable> {
+	const unlocked = await unlock(source, passphrase);
+	return Readable.from(decryptSequentially(unlocked), {objectMode: false});
+}
+
+type Layout = NonNullable<ReturnType<typeof payloadLayout>>;
+
+/**
+ * Plaintext by ranges: the segments a range covers, read in runs (one ranged read per run of up
+ * to {@link MAX_RUN_BYTES}), each opened before any of its bytes is handed out; the final
+ * segment and the last few others kept for neighbouring reads.
+ */
+class SegmentReader {
+	private readonly cache = new Map<number, Buffer>();
+	private finalPlaintext: Buffer | undefined;
+	readonly lastIndex: number;
+	readonly runLimit: number;
+	private readonly storedSize: number;
+
+	constructor(private readonly unlocked: Unlocked, private readonly layout: Layout) {
+		this.lastIndex = layout.segments - 1;
+		this.storedSize = unlocked.header.segmentSize + TAG_LENGTH;
+		this.runLimit = Math.max(1, Math.floor(MAX_RUN_BYTES / this.storedSize));
+	}
+
+	/** Authenticates the final segment: catches truncation (and a swapped-in final) at open. */
+	async openFinal(): Promise<void> {
+		[this.finalPlaintext] = await this.readRun(this.lastIndex, 1);
+	}
+
+	/** Plaintext [start, end) (already clipped), as a copy no consumer can use to alter the cache. */
+	async plain(start: number, end: number): Promise<Buffer> {
+		if (start >= end) return Buffer.alloc(0);
+		const {segmentSize} = this.unlocked.header;
+		const first = Math.floor(start / segmentSize);
+		const parts = await this.segments(first, Math.floor((end - 1) / segmentSize));
+		const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+		return Buffer.from(joined.subarray(start - first * segmentSize, end - first * segmentSize));
+	}
+
+	private cached(index: number): Buffer | undefined {
+		return index === this.lastIndex ? this.finalPlaintext : this.cache.get(index);
+	}
+
+	private storedLength(index: number): number {
+		return index === this.lastIndex ? this.layout.finalSegmentLength + TAG_LENGTH : this.storedSize;
+	}
+
+	/** Segments first..last (inclusive), from the cache where they are, the rest in runs. */
+	private async segments(first: number, last: number): Promise<Buffer[]> {
+		const out: Buffer[] = [];
+		for (let index = first; index <= last; ) {
+			const known = this.cached(index);
+			if (known) {
+				out.push(known);
+				index++;
+				continue;
+			}
+			let count = 1;
+			while (count < this.runLimit && index + count <= last && !this.cached(index + count)) count++;
+			const run = await this.readRun(index, count);
+			for (const [offset, plaintext] of run.entries()) this.remember(index + offset, plaintext);
+			out.push(...run);
+			index += count;
+		}
+		return out;
+	}
+
+	private remember(index: number, plaintext: Buffer): void {
+		if (index === this.lastIndex) return; // kept for good in finalPlaintext
+		this.cache.set(index, plaintext);
+		if (this.cache.size > CACHED_SEGMENTS) this.cache.delete(this.cache.keys().next().value!);
+	}
+
+	/** Segments [first, first + count): one ranged read, each opened before any is handed out. */
+	private async readRun(first: number, count: number): Promise<Buffer[]> {
+		let length = 0;
+		for (let index = first; index < first + count; index++) length += this.storedLength(index);
+		const {blob, header} = this.unlocked;
+		const stored = await blob.readRange(header.headerLength + first * this.storedSize, length);
+		if (stored.length !== length) throw changed();
+		const plaintexts: Buffer[] = [];
+		let offset = 0;
+		for (let index = first; index < first + count; index++) {
+			const end = offset + this.storedLength(index);
+			plaintexts.push(await openChecked(this.unlocked, index, index === this.lastIndex, stored.subarray(offset, end)));
+			offset = end;
+		}
+		return plaintexts;
+	}
 }
 
 /**
  * Unlocks the file, checks its size fits the format and authenticates the final segment (so a
- * truncated file is rejected here), then serves plaintext byte ranges. Plugs into
+ * truncated file is rejected here), then serves plaintext byte ranges, reading each contiguous
+ * run of segments with one ranged read. Plugs into
  * `unzipper.Open.custom({size: async () => access.size, stream: (offset, length) => access.read(offset, length)})`.
  */
-export async function openEncryptedRandomAccess(file: string, passphrase: string): Promise<EncryptedRandomAccess> {
-	const {header, keys} = await unlockFile(file, passphrase);
-	const {segmentSize, headerLength} = header;
-	const layout = payloadLayout(header.fileSize ?? 0, segmentSize, headerLength);
+export async function openEncryptedRandomAccess(source: EncryptedSource, passphrase: string): Promise<EncryptedRandomAccess> {
+	const unlocked = await unlock(source, passphrase);
+	const {blob, header} = unlocked;
+	const {segmentSize} = header;
+	const layout = payloadLayout(blob.size, segmentSize, header.headerLength);
 	if (!layout) throw truncated();
 	const size = layout.plaintextLength;
-	const lastIndex = layout.segments - 1;
-	const storedSize = segmentSize + TAG_LENGTH;
-	const aad = headerDigest(headerBytes(header));
+	const reader = new SegmentReader(unlocked, layout);
+	// Most readers (a zip's central directory) start at the end anyway.
+	await reader.openFinal();
 
-	const segmentOffset = (index: number) => headerLength + index * storedSize;
-	const storedLength = (index: number) => (index === lastIndex ? layout.finalSegmentLength + TAG_LENGTH : storedSize);
-
-	async function readSegment(handle: fs.FileHandle, index: number): Promise<Buffer> {
-		const stored = Buffer.alloc(storedLength(index));
-		if ((await readFully(handle, stored, segmentOffset(index))) !== stored.length) throw truncated();
-		return openSegment(keys, header, aad, index, index === lastIndex, stored);
-	}
-
-	// Authenticate the final segment now: catches truncation (and a swapped-in final) at open,
-	// and most readers (zip central directory) start at the end anyway.
-	const handle = await reopen(file, header);
-	let finalPlaintext: Buffer;
-	try {
-		finalPlaintext = await readSegment(handle, lastIndex);
-	} finally {
-		await handle.close();
-	}
-
-	// Each segment is read with its own short-lived handle: consumers such as unzipper stop
-	// reading a range without destroying it, so a handle held across yields would leak.
-	async function readSegmentOnce(index: number): Promise<Buffer> {
-		const segmentHandle = await reopen(file, header);
-		try {
-			return await readSegment(segmentHandle, index);
-		} finally {
-			await segmentHandle.close();
-		}
-	}
-
+	/** Ranges read lazily, in runs that double from one segment while the consumer keeps reading. */
 	async function* range(start: number, end: number): AsyncGenerator<Buffer> {
-		if (start >= end) return;
-		const first = Math.floor(start / segmentSize);
-		const last = Math.floor((end - 1) / segmentSize);
-		for (let index = first; index <= last; index++) {
-			const plaintext = index === lastIndex ? finalPlaintext : await readSegmentOnce(index);
-			const segmentStart = index * segmentSize;
-			const from = Math.max(start, segmentStart) - segmentStart;
-			const to = Math.min(end, segmentStart + plaintext.length) - segmentStart;
-			// Copy slices of the cached final segment so no consumer can alter the cache.
-			yield index === lastIndex ? Buffer.from(plaintext.subarray(from, to)) : plaintext.subarray(from, to);
+		let run = 1;
+		for (let position = start; position < end; run = Math.min(run * 2, reader.runLimit)) {
+			const to = Math.min(end, (Math.floor(position / segmentSize) + run) * segmentSize);
+			yield await reader.plain(position, to);
+			position = to;
 		}
 	}
+
+	const clip = (offset: number, length?: number) => {
+		if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`invalid offset ${offset}`);
+		if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new RangeError(`invalid length ${length}`);
+		return {start: Math.min(offset, size), end: length === undefined ? size : Math.min(size, offset + length)};
+	};
 
 	return {
 		size,
 		header,
 		read(offset: number, length?: number): Readable {
-			if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`invalid offset ${offset}`);
-			if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) throw new RangeError(`invalid length ${length}`);
-			const start = Math.min(offset, size);
-			const end = length === undefined ? size : Math.min(size, offset + length);
+			const {start, end} = clip(offset, length);
 			return Readable.from(range(start, end), {objectMode: false});
 		},
+		async readRange(offset: number, length: number): Promise<Buffer> {
+			const {start, end} = clip(offset, length);
+			return reader.plain(start, end);
+		},
+	};
+}
+
+/** The plaintext of an encrypted backup as a blob (what a zip reader reads by ranges). */
+export function plaintextBlob(access: EncryptedRandomAccess, label: string): RangedBlob {
+	return {
+		label,
+		size: access.size,
+		readRange: (offset, length) => access.readRange(offset, length),
+		read: async offset => access.read(offset),
 	};
 }
