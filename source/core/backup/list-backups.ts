@@ -8,7 +8,8 @@ import {readEncryptedHeader} from '../crypto/decrypt-stream.js';
 import {isEncryptedBackup} from './backup-source.js';
 import {readMetadata} from './read-metadata.js';
 import type {Destination, RetryNote, StoredObject} from '../destinations/destination.js';
-import {destinationBlob, readBackupSummary} from './stored-backup.js';
+import {destinationBlob} from './stored-backup.js';
+import {readBackupSummary} from './read-summary.js';
 
 export type BackupListing = {
 	path: string;

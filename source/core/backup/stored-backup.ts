@@ -1,11 +1,13 @@
 /**
  * A backup wherever it is stored: a local file or folder (read as before), or an object on a
- * remote destination (read by ranges, never downloaded whole first).
+ * remote destination (read by ranges through a RangedBlob, never downloaded whole first).
  */
 import path from 'node:path';
 import type {ArchiveSource} from '../archive/archive-reader.js';
+import type {RangedBlob} from '../archive/ranged-blob.js';
 import type {Destination} from '../destinations/destination.js';
 import type {Location} from '../destinations/location.js';
+import {destinationError} from '../destinations/retry.js';
 import {LifeboatError} from '../errors.js';
 import {isEncryptedBackup, openBackupSource} from './backup-source.js';
 
@@ -21,28 +23,10 @@ function requireObject(ref: StoredBackupRef): string {
 	return ref.object;
 }
 
-export async function isStoredBackupEncrypted(ref: StoredBackupRef): Promise<boolean> {
-	const local = localPath(ref);
-	if (local) return isEncryptedBackup(local);
-	const name = requireObject(ref);
-	const head = await ref.destination.readRange(name, 0, 13);
-	return head.toString('latin1') === 'LIFEBOAT-ENC\0';
-}
-
-export async function openStoredBackup(ref: StoredBackupRef, options: {passphrase?: string} = {}): Promise<ArchiveSource> {
-	const local = localPath(ref);
-	if (local) return openBackupSource(local, options);
-	requireObject(ref);
-	throw new LifeboatError('usage', 'reading remote backups is not wired yet');
-}
-
-/** Placeholder types until the ranged reading layer lands. */
-export type RangedBlobLike = {label: string; size: number; readRange(offset: number, length: number): Promise<Buffer>; read(offset: number): Promise<import('node:stream').Readable>};
-
-/** One object of a destination as a ranged blob (size from a listing or a stat). */
-export async function destinationBlob(destination: Destination, name: string, size?: number): Promise<RangedBlobLike> {
+/** One object of a destination as a ranged blob (its size from a listing, else a stat). */
+export async function destinationBlob(destination: Destination, name: string, size?: number): Promise<RangedBlob> {
 	const known = size ?? (await destination.stat(name))?.size;
-	if (known === undefined) throw new LifeboatError('destination', `${destination.locate(name)}: no such backup`);
+	if (known === undefined) throw destinationError(destination.locate(name), 'no such backup');
 	return {
 		label: destination.locate(name),
 		size: known,
@@ -51,6 +35,14 @@ export async function destinationBlob(destination: Destination, name: string, si
 	};
 }
 
-export async function readBackupSummary(_blob: RangedBlobLike): Promise<{format: import('../archive/archive-format.js').ArchiveFormat; encrypted: boolean; summary: import('../archive/archive-format.js').BackupSummary; metadata?: import('../archive/archive-format.js').BackupMetadata}> {
-	throw new LifeboatError('corrupt-archive', 'summary reading not wired yet');
+export async function isStoredBackupEncrypted(ref: StoredBackupRef): Promise<boolean> {
+	const local = localPath(ref);
+	if (local) return isEncryptedBackup(local);
+	return isEncryptedBackup(await destinationBlob(ref.destination, requireObject(ref)));
+}
+
+export async function openStoredBackup(ref: StoredBackupRef, options: {passphrase?: string} = {}): Promise<ArchiveSource> {
+	const local = localPath(ref);
+	if (local) return openBackupSource(local, options);
+	return openBackupSource(await destinationBlob(ref.destination, requireObject(ref)), options);
 }
