@@ -9,7 +9,7 @@ export default defineConfig({
 		projects: [
 			{
 				extends: true,
-				test: {name: 'engine', include: ['test/*.test.{ts,tsx}'], sequence: {groupOrder: 0}},
+				test: {name: 'engine', include: ['test/*.test.{ts,tsx}', 'test/destinations/**/*.test.ts'], sequence: {groupOrder: 0}},
 			},
 			{
 				// The console tests wait on rendered frames: they run after the engine tests, one file
