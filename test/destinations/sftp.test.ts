@@ -1,5 +1,15 @@
-import {afterAll, beforeAll} from 'vitest';
+import {spawnSync} from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import {Readable} from 'node:stream';
+import SftpClient from 'ssh2-sftp-client';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {TEMP_PREFIX} from '../../source/core/destinations/destination.js';
 import {openSftpDestination, type SftpOptions} from '../../source/core/destinations/sftp.js';
+import {LifeboatError} from '../../source/core/errors.js';
+import {tempDir} from '../helpers/temp-dir.js';
 import {startSshd, type SshdServer} from '../servers/sshd-server.js';
 import {describeDestination} from './conformance.js';
 
@@ -20,3 +30,181 @@ function fresh(options: SftpOptions = {}, folder = `case-${++folders}`) {
 }
 
 describeDestination('sftp', () => ({open: async () => fresh()}));
+
+const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
+
+async function failureOf(promise: Promise<unknown>): Promise<LifeboatError> {
+	const error = await promise.then(() => undefined, (caught: unknown) => caught);
+	expect(error).toBeInstanceOf(LifeboatError);
+	const failure = error as LifeboatError;
+	expect(failure.message).not.toMatch(/\n|\s at /);
+	return failure;
+}
+
+function newKey(dir: string, passphrase = ''): string {
+	const file = path.join(dir, `key-${crypto.randomBytes(4).toString('hex')}`);
+	const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'test', '-f', file], {encoding: 'utf8'});
+	expect(made.status, made.stderr).toBe(0);
+	return file;
+}
+
+describe('sftp destination', () => {
+	it('names the folder as an sftp:// URL, relative folders under /~/', () => {
+		const at = (folder: string) => openSftpDestination({user: 'backup', host: 'nas.example', port: 2222, path: folder}).label;
+		expect(at('/srv/backups/')).toBe('sftp://backup@nas.example:2222/srv/backups/');
+		expect(at('backups/lifeboat/')).toBe('sftp://backup@nas.example:2222/~/backups/lifeboat/');
+		expect(at('')).toBe('sftp://backup@nas.example:2222/~/');
+		expect(at('/with space/')).toBe('sftp://backup@nas.example:2222/with%20space/');
+		expect(openSftpDestination({user: 'u', host: '::1', port: 22, path: '/x/'}).locate('a b.zip')).toBe('sftp://u@[::1]:22/x/a%20b.zip');
+	});
+
+	it('makes the folder 0700 and files 0600 (seen over sftp and on disk), and leaves no temporary file', async () => {
+		const destination = fresh({}, 'modes/nested');
+		try {
+			const bytes = crypto.randomBytes(100_000);
+			expect(await destination.put('private.zip', Readable.from([bytes]))).toEqual({size: bytes.length, sha256: sha256(bytes)});
+		} finally {
+			await destination.close();
+		}
+		const folder = path.join(sshd.root, 'modes/nested');
+		expect(fs.statSync(folder).mode & 0o777).toBe(0o700);
+		expect(fs.statSync(path.join(sshd.root, 'modes')).mode & 0o777).toBe(0o700);
+		expect(fs.statSync(path.join(folder, 'private.zip')).mode & 0o777).toBe(0o600);
+		expect(fs.readdirSync(folder)).toEqual(['private.zip']);
+		const client = new SftpClient('check', {error() {}, end() {}, close() {}});
+		await client.connect({host: sshd.host, port: sshd.port, username: sshd.user, privateKey: fs.readFileSync(sshd.keyFile)});
+		try {
+			expect((await client.stat(path.join(folder, 'private.zip'))).mode & 0o777).toBe(0o600);
+		} finally {
+			await client.end();
+		}
+	});
+
+	it('lists 1,200 files, leaving out temporary files, dot files and folders', async () => {
+		const folder = path.join(sshd.root, 'many');
+		fs.mkdirSync(folder);
+		for (let index = 0; index < 1200; index++) fs.writeFileSync(path.join(folder, `backup-${String(index).padStart(4, '0')}.zip`), String(index));
+		fs.writeFileSync(path.join(folder, `${TEMP_PREFIX}123-abc`), 'partial');
+		fs.writeFileSync(path.join(folder, '.hidden'), 'x');
+		fs.mkdirSync(path.join(folder, 'sub.zip'));
+		const destination = fresh({}, 'many');
+		try {
+			const listed = await destination.list();
+			expect(listed).toHaveLength(1200);
+			expect(listed.map(object => object.name).sort()[1199]).toBe('backup-1199.zip');
+			expect(listed.find(object => object.name === 'backup-0042.zip')?.size).toBe(2);
+			expect(await destination.stat('sub.zip')).toBeUndefined();
+		} finally {
+			await destination.close();
+		}
+	});
+
+	it('refuses a key the server does not accept: one line, exit 4, nothing written', async () => {
+		const destination = fresh({keyFile: newKey(tempDir())}, 'wrong-key');
+		try {
+			const failure = await failureOf(destination.put('x.zip', Readable.from([Buffer.from('x')])));
+			expect(failure.exitCode).toBe(4);
+			expect(failure.message).toBe(`${destination.label}: authentication failed for ${sshd.user} (check the key: --ssh-key or LIFEBOAT_SSH_KEY, or the ssh agent)`);
+		} finally {
+			await destination.close();
+		}
+		expect(fs.existsSync(path.join(sshd.root, 'wrong-key'))).toBe(false);
+	});
+
+	it('reads the key from LIFEBOAT_SSH_KEY, asks for LIFEBOAT_SSH_KEY_PASSPHRASE when it is protected', async () => {
+		const dir = tempDir();
+		const protectedKey = newKey(dir, 'correct horse');
+		fs.appendFileSync(sshd.authorizedKeysFile, fs.readFileSync(`${protectedKey}.pub`));
+		const open = (env: NodeJS.ProcessEnv) => fresh({keyFile: undefined, env}, 'env-key');
+		for (const [env, fragment] of [
+			[{LIFEBOAT_SSH_KEY: protectedKey}, `the ssh key ${protectedKey} is protected by a passphrase: set LIFEBOAT_SSH_KEY_PASSPHRASE`],
+			[{LIFEBOAT_SSH_KEY: protectedKey, LIFEBOAT_SSH_KEY_PASSPHRASE: 'wrong'}, `cannot decrypt the ssh key ${protectedKey}: check LIFEBOAT_SSH_KEY_PASSPHRASE`],
+			[{LIFEBOAT_SSH_KEY: path.join(dir, 'nope')}, `cannot read the ssh key ${path.join(dir, 'nope')} (no such file)`],
+			[{HOME: dir}, 'no ssh key to log in with: pass --ssh-key, set LIFEBOAT_SSH_KEY or start an ssh agent'],
+		] as const) {
+			const destination = open(env);
+			const failure = await failureOf(destination.list());
+			expect(failure.exitCode).toBe(4);
+			expect(failure.message).toBe(`${destination.label}: ${fragment}`);
+			await destination.close();
+		}
+		const destination = open({LIFEBOAT_SSH_KEY: protectedKey, LIFEBOAT_SSH_KEY_PASSPHRASE: 'correct horse'});
+		try {
+			expect(await destination.list()).toEqual([]);
+		} finally {
+			await destination.close();
+		}
+	});
+
+	it('refuses a host key that differs from known_hosts, even with trustNewHostKey, and writes nothing', async () => {
+		const knownHostsFile = path.join(tempDir(), 'known_hosts');
+		const other = fs.readFileSync(`${newKey(tempDir())}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+		fs.writeFileSync(knownHostsFile, `# comment\nother.example ${sshd.hostPublicKey}\n[127.0.0.1]:${sshd.port} ${other}\n`);
+		const before = fs.readFileSync(knownHostsFile, 'utf8');
+		for (const trustNewHostKey of [false, true]) {
+			const destination = fresh({knownHostsFile, trustNewHostKey}, 'mitm');
+			try {
+				const failure = await failureOf(destination.put('x.zip', Readable.from([Buffer.from('x')])));
+				expect(failure.exitCode).toBe(4);
+				expect(failure.message).toContain(`${destination.label}: host key of 127.0.0.1:${sshd.port} does not match known_hosts (possible man-in-the-middle)`);
+				expect(failure.message).toContain(`line 3`);
+			} finally {
+				await destination.close();
+			}
+		}
+		expect(fs.readFileSync(knownHostsFile, 'utf8')).toBe(before);
+		expect(fs.existsSync(path.join(sshd.root, 'mitm'))).toBe(false);
+	});
+
+	it('refuses an unknown host with its fingerprint, and adds it with trustNewHostKey', async () => {
+		const knownHostsFile = path.join(tempDir(), 'new-dir', 'known_hosts');
+		const refused = fresh({knownHostsFile}, 'trust');
+		const failure = await failureOf(refused.list());
+		await refused.close();
+		expect(failure.exitCode).toBe(4);
+		expect(failure.message).toBe(`${refused.label}: host key of 127.0.0.1:${sshd.port} is not in ${knownHostsFile} (its SHA256 fingerprint is ${sshd.hostKeyFingerprint}); check it, then pass --trust-host-key to add it`);
+		expect(fs.existsSync(knownHostsFile)).toBe(false);
+
+		const trusting = fresh({knownHostsFile, trustNewHostKey: true}, 'trust');
+		try {
+			await trusting.put('x.zip', Readable.from([Buffer.from('x')]));
+		} finally {
+			await trusting.close();
+		}
+		expect(fs.readFileSync(knownHostsFile, 'utf8')).toBe(`[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
+		expect(fs.statSync(knownHostsFile).mode & 0o777).toBe(0o600);
+		const later = fresh({knownHostsFile}, 'trust');
+		try {
+			expect((await later.list()).map(object => object.name)).toEqual(['x.zip']);
+		} finally {
+			await later.close();
+		}
+	});
+
+	it('accepts a hashed known_hosts entry (ssh-keygen -H) and LIFEBOAT_KNOWN_HOSTS', async () => {
+		const knownHostsFile = path.join(tempDir(), 'known_hosts');
+		fs.copyFileSync(sshd.knownHostsFile, knownHostsFile);
+		const hashed = spawnSync('ssh-keygen', ['-H', '-f', knownHostsFile], {encoding: 'utf8'});
+		expect(hashed.status, hashed.stderr).toBe(0);
+		expect(fs.readFileSync(knownHostsFile, 'utf8')).toMatch(/^\|1\|/);
+		const destination = fresh({knownHostsFile: undefined, env: {LIFEBOAT_KNOWN_HOSTS: knownHostsFile}}, 'hashed');
+		try {
+			expect(await destination.list()).toEqual([]);
+		} finally {
+			await destination.close();
+		}
+	});
+
+	it('fails within seconds, in one line, when nothing listens on the port', async () => {
+		const server = net.createServer();
+		await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+		const {port} = server.address() as net.AddressInfo;
+		await new Promise(resolve => server.close(resolve));
+		const destination = openSftpDestination({user: sshd.user, host: '127.0.0.1', port, path: '/tmp/x/'}, {keyFile: sshd.keyFile, knownHostsFile: sshd.knownHostsFile, env: {}});
+		const retries: string[] = [];
+		const failure = await failureOf(destination.list({onRetry: note => retries.push(`${note.attempt}/${note.of} ${note.reason}`)}));
+		expect(failure.message).toBe(`${destination.label}: listing: connection refused by 127.0.0.1:${port} (is its SSH server running?) (gave up after 3 attempts)`);
+		expect(retries).toHaveLength(2);
+		await destination.close();
+	});
+});
