@@ -208,3 +208,107 @@ describe('sftp destination', () => {
 		await destination.close();
 	});
 });
+
+/** 24 MiB that stop after `pauseAt` bytes until `resume` settles (so a kill lands mid-upload). */
+function gatedStream(total: number, pauseAt: number, resume: Promise<void>): Readable {
+	let sent = 0;
+	const chunk = crypto.randomBytes(64 * 1024);
+	return new Readable({
+		read() {
+			if (sent >= total) return void this.push(null);
+			const push = () => {
+				sent += chunk.length;
+				this.push(chunk);
+			};
+			if (sent >= pauseAt) void resume.then(push);
+			else push();
+		},
+	});
+}
+
+describe('sftp destination when the server dies mid-upload', () => {
+	it('rejects in one line within bounded time; after a restart nothing is listed and cleanup removes the partial file', async () => {
+		const folder = path.join(sshd.root, 'killed');
+		const destination = fresh({}, 'killed');
+		let resume!: () => void;
+		const resumed = new Promise<void>(resolve => (resume = resolve));
+		let killing: Promise<void> | undefined;
+		let killedAt = 0;
+		const failure = failureOf(destination.put('big.zip', gatedStream(24 * 1024 * 1024, 8 * 1024 * 1024, resumed), {
+			onBytes: sent => {
+				if (sent < 8 * 1024 * 1024 || killing) return;
+				// The first 8 MiB went out (and, once the temporary file exists on disk, reached it): kill.
+				killedAt = Date.now();
+				killing = sshd.kill().then(resume);
+			},
+		}));
+		const error = await failure;
+		const sinceKill = Date.now() - killedAt;
+		expect(killing).toBeDefined();
+		expect(error.code).toBe('destination');
+		expect(error.message).toMatch(new RegExp(`^${escape(destination.label)}: uploading big\\.zip: connection to 127\\.0\\.0\\.1:${sshd.port} lost \\((connection reset|the server closed it|no response from the server)\\)$`));
+		// Bounded: the keepalive (3 × 5 s) gives up on a silent server; a killed one is noticed at once.
+		expect(sinceKill).toBeLessThan(30_000);
+		const partial = fs.readdirSync(folder);
+		expect(partial).toHaveLength(1);
+		expect(partial[0]).toMatch(new RegExp(`^${escape(TEMP_PREFIX)}${process.pid}-`));
+
+		await sshd.restart();
+		// The same destination reconnects on its next use.
+		expect(await destination.list()).toEqual([]);
+		expect(await destination.stat('big.zip')).toBeUndefined();
+		expect(await destination.cleanup()).toEqual([]);
+		await destination.close();
+		const sweeper = fresh({staleTempAfterMs: 0}, 'killed');
+		try {
+			const lines = await sweeper.cleanup();
+			expect(lines).toHaveLength(1);
+			expect(lines[0]).toContain(`removed the partial upload ${sweeper.locate(partial[0]!)}`);
+			expect(fs.readdirSync(folder)).toEqual([]);
+			expect(await sweeper.cleanup()).toEqual([]);
+		} finally {
+			await sweeper.close();
+		}
+	});
+});
+
+function escape(text: string): string {
+	return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Peak RSS and throughput of a streamed put, in a child process of its own (so the figures are
+ * the upload's, not vitest's). A measurement, not a check: LIFEBOAT_SFTP_BENCH_MIB=200 to run it.
+ */
+describe.runIf(process.env.LIFEBOAT_SFTP_BENCH_MIB)('sftp destination throughput', () => {
+	it('puts LIFEBOAT_SFTP_BENCH_MIB MiB and reports peak RSS and MiB/s', async () => {
+		const mib = Number(process.env.LIFEBOAT_SFTP_BENCH_MIB);
+		const script = `
+			import {Readable} from 'node:stream';
+			const {openSftpDestination} = await import(process.env.MODULE);
+			const destination = openSftpDestination(JSON.parse(process.env.LOCATION), {...JSON.parse(process.env.OPTIONS), env: {}});
+			const chunk = Buffer.alloc(1024 * 1024, 7);
+			let left = Number(process.env.MIB);
+			const source = new Readable({read() { this.push(left-- > 0 ? chunk : null); }});
+			const started = process.hrtime.bigint();
+			const result = await destination.put('bench.zip', source);
+			const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+			const putRss = process.resourceUsage().maxRSS / 1024;
+			const readStarted = process.hrtime.bigint();
+			let read = 0;
+			for await (const chunk of await destination.read('bench.zip')) read += chunk.length;
+			const readSeconds = Number(process.hrtime.bigint() - readStarted) / 1e9;
+			await destination.close();
+			console.log(JSON.stringify({mib: result.size / 1048576, putSeconds: +seconds.toFixed(2), putMiBPerSecond: +(result.size / 1048576 / seconds).toFixed(1), putPeakRssMiB: +putRss.toFixed(1), readMiBPerSecond: +(read / 1048576 / readSeconds).toFixed(1), peakRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(1)}));
+		`;
+		const module = new URL('../../source/core/destinations/sftp.ts', import.meta.url).pathname.replace('/source/', '/dist/').replace(/\.ts$/, '.js');
+		expect(fs.existsSync(module), 'run npx tsc first').toBe(true);
+		const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+			encoding: 'utf8',
+			env: {...process.env, MODULE: module, MIB: String(mib), LOCATION: JSON.stringify({user: sshd.user, host: sshd.host, port: sshd.port, path: `${sshd.root}/bench/`}), OPTIONS: JSON.stringify({keyFile: sshd.keyFile, knownHostsFile: sshd.knownHostsFile})},
+		});
+		expect(run.status, run.stderr).toBe(0);
+		console.log(`sftp put: ${run.stdout.trim()}`);
+		expect(fs.statSync(path.join(sshd.root, 'bench', 'bench.zip')).size).toBe(mib * 1024 * 1024);
+	}, 600_000);
+});

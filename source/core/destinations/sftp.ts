@@ -40,6 +40,8 @@ export type SftpOptions = {
 
 /** Connect timeout per attempt; 3 attempts, so a dead server fails within ~30 s. */
 const READY_TIMEOUT_MS = 9000;
+/** Bytes the write stream keeps in flight: several SFTP writes outstanding instead of one round trip each. */
+const WRITE_WINDOW = 4 * 1024 * 1024;
 const RETRY = {attempts: 3, baseDelayMs: 500};
 const STATUS = {noSuchFile: 2, permissionDenied: 3, failure: 4, noConnection: 6, connectionLost: 7, unsupported: 8};
 
@@ -109,7 +111,7 @@ class SftpDestination implements Destination {
 			}, options);
 			feed.check();
 			started = true;
-			await connection.client.put(feed.stream, temp, {writeStreamOptions: {flags: 'wx' as 'w', mode: 0o600}});
+			await connection.client.put(feed.stream, temp, {writeStreamOptions: {flags: 'wx' as 'w', mode: 0o600, ...{highWaterMark: WRITE_WINDOW}}});
 			feed.check();
 			const result = feed.result();
 			await this.settle(connection.sftp, temp, result.size);
@@ -269,7 +271,7 @@ class SftpDestination implements Destination {
 		const lost = !connection.alive || status === STATUS.noConnection || status === STATUS.connectionLost || /No response from server|Unexpected (close|end) event|Not connected|No SFTP connection|Channel not open|ECONNRESET/i.test(message);
 		if (!lost) return error;
 		this.drop(connection);
-		return new Transient(`connection to ${this.endpoint} lost (${shortReason(error)})`, {cause: error});
+		return new Transient(`connection to ${this.endpoint} lost (${lostReason(error)})`, {cause: error});
 	}
 
 	private async connection(): Promise<Connection> {
@@ -463,6 +465,15 @@ function encode(segment: string): string {
 
 function homeOf(env: NodeJS.ProcessEnv): string {
 	return env.HOME || os.homedir();
+}
+
+function lostReason(error: unknown): string {
+	const text = `${(error as {code?: unknown})?.code} ${(error as Error)?.message}`;
+	if (/ECONNRESET/.test(text)) return 'connection reset';
+	if (/Unexpected (close|end) event|Not connected|No SFTP connection|Channel not open/i.test(text)) return 'the server closed it';
+	if (/No response from server/i.test(text)) return 'no response from the server';
+	if (/timed? ?out/i.test(text)) return 'timeout';
+	return shortReason(error);
 }
 
 function isFile(mode: number): boolean {
