@@ -195,6 +195,42 @@ describe('sftp destination', () => {
 		}
 	});
 
+	it('says permission denied in one line on a read-only server, lists and reads still work', async () => {
+		const readOnly = await startSshd({readOnly: true});
+		try {
+			const folder = path.join(readOnly.root, 'shelf');
+			fs.mkdirSync(folder);
+			fs.writeFileSync(path.join(folder, 'old.zip'), 'old backup');
+			const destination = openSftpDestination({user: readOnly.user, host: readOnly.host, port: readOnly.port, path: `${folder}/`}, {keyFile: readOnly.keyFile, knownHostsFile: readOnly.knownHostsFile, env: {}});
+			try {
+				for (const attempt of [() => destination.put('new.zip', Readable.from([Buffer.from('x')])), () => destination.delete('old.zip')]) {
+					const failure = await failureOf(attempt());
+					expect(failure.exitCode).toBe(4);
+					expect(failure.message).toMatch(new RegExp(`^${escape(destination.label)}: (uploading new\\.zip|deleting old\\.zip): permission denied \\(check the folder's owner and mode on the server\\)$`));
+				}
+				expect((await destination.list()).map(object => object.name)).toEqual(['old.zip']);
+				expect((await destination.readRange('old.zip', 4, 100)).toString()).toBe('backup');
+				expect(fs.readdirSync(folder)).toEqual(['old.zip']);
+			} finally {
+				await destination.close();
+			}
+		} finally {
+			await readOnly.stop();
+		}
+	});
+
+	it('refuses a folder under a file in one line', async () => {
+		fs.writeFileSync(path.join(sshd.root, 'plain-file'), 'x');
+		const destination = fresh({}, 'plain-file/backups');
+		try {
+			const failure = await failureOf(destination.put('x.zip', Readable.from([Buffer.from('x')])));
+			expect(failure.message).toBe(`${destination.label}: ${path.join(sshd.root, 'plain-file')} on the server is not a folder`);
+			expect(await destination.list()).toEqual([]);
+		} finally {
+			await destination.close();
+		}
+	});
+
 	it('fails within seconds, in one line, when nothing listens on the port', async () => {
 		const server = net.createServer();
 		await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));

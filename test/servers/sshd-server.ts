@@ -41,7 +41,8 @@ export type SshdServer = {
 	stop(): Promise<void>;
 };
 
-export async function startSshd(): Promise<SshdServer> {
+/** `readOnly`: the SFTP server refuses every write (`internal-sftp -R`), as a read-only share would. */
+export async function startSshd(options: {readOnly?: boolean} = {}): Promise<SshdServer> {
 	if (!fs.existsSync(SSHD)) throw new Error(`${SSHD} is missing: install Debian's openssh-server (apt-get install -y openssh-server) to run the SFTP tests`);
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-sshd-'));
 	const root = path.join(dir, 'root');
@@ -62,7 +63,7 @@ export async function startSshd(): Promise<SshdServer> {
 	let log = '';
 	const launch = async (): Promise<void> => {
 		ensurePrivsepDir();
-		fs.writeFileSync(config, configText(port, hostKey, authorizedKeysFile, dir));
+		fs.writeFileSync(config, configText(port, hostKey, authorizedKeysFile, dir, options.readOnly === true));
 		const check = spawnSync(SSHD, ['-t', '-f', config], {encoding: 'utf8'});
 		if (check.status !== 0) throw new Error(`sshd -t rejected the test config: ${(check.stderr || check.stdout).trim()}${missingPrivsepHint(check.stderr)}`);
 		log = '';
@@ -118,7 +119,7 @@ export async function startSshd(): Promise<SshdServer> {
 	};
 }
 
-function configText(port: number, hostKey: string, authorizedKeysFile: string, dir: string): string {
+function configText(port: number, hostKey: string, authorizedKeysFile: string, dir: string, readOnly: boolean): string {
 	return [
 		`Port ${port}`,
 		'ListenAddress 127.0.0.1',
@@ -135,7 +136,7 @@ function configText(port: number, hostKey: string, authorizedKeysFile: string, d
 		'AllowTcpForwarding no',
 		'PrintMotd no',
 		'LogLevel ERROR',
-		'Subsystem sftp internal-sftp',
+		`Subsystem sftp internal-sftp${readOnly ? ' -R' : ''}`,
 		'',
 	].join('\n');
 }

@@ -188,6 +188,8 @@ class SftpDestination implements Destination {
 				return Buffer.alloc(0);
 			}
 			const stream = connection.sftp.createReadStream(this.remote(name), {start: offset, end: offset + length - 1});
+			// Closing the handle after the last byte can still fail (connection closing): not ours to report.
+			stream.on('error', () => undefined);
 			const chunks: Buffer[] = [];
 			for await (const chunk of stream) chunks.push(chunk as Buffer);
 			return Buffer.concat(chunks);
