@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {Readable} from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
 import {TEMP_PREFIX} from '../../source/core/destinations/destination.js';
 import {openSftpDestination, type SftpOptions} from '../../source/core/destinations/sftp.js';
 import {LifeboatError} from '../../source/core/errors.js';
@@ -231,6 +231,31 @@ describe('sftp destination', () => {
 		}
 	});
 
+	it('closes every handle: 600 ranged reads and abandoned streams on one connection', async () => {
+		const destination = fresh({}, 'handles');
+		try {
+			const bytes = crypto.randomBytes(3 * 1024 * 1024 + 7);
+			await destination.put('x.zip', Readable.from([bytes]));
+			for (let index = 0; index < 600; index++) {
+				const offset = (index * 7919) % bytes.length;
+				expect((await destination.readRange('x.zip', offset, 100)).equals(bytes.subarray(offset, offset + 100))).toBe(true);
+			}
+			for (let index = 0; index < 20; index++) {
+				const stream = await destination.read('x.zip', {offset: index});
+				const first = (await stream[Symbol.asyncIterator]().next()).value as Buffer;
+				expect(first.equals(bytes.subarray(index, index + first.length))).toBe(true);
+				stream.destroy();
+			}
+			const whole: Buffer[] = [];
+			for await (const chunk of await destination.read('x.zip', {offset: 1})) whole.push(chunk as Buffer);
+			expect(Buffer.concat(whole).equals(bytes.subarray(1))).toBe(true);
+			const file = path.join(sshd.root, 'handles', 'x.zip');
+			await vi.waitFor(() => expect(sshd.openFiles().filter(open => open === file)).toEqual([]), {timeout: 10_000, interval: 50});
+		} finally {
+			await destination.close();
+		}
+	});
+
 	it('fails within seconds, in one line, when nothing listens on the port', async () => {
 		const server = net.createServer();
 		await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
@@ -304,6 +329,29 @@ describe('sftp destination when the server dies mid-upload', () => {
 			expect(await sweeper.cleanup()).toEqual([]);
 		} finally {
 			await sweeper.close();
+		}
+	});
+});
+
+describe('sftp destination when the server dies mid-read', () => {
+	it('fails the stream with one line, and reconnects afterwards', async () => {
+		const destination = fresh({}, 'read-killed');
+		try {
+			const bytes = crypto.randomBytes(16 * 1024 * 1024);
+			await destination.put('x.zip', Readable.from([bytes]));
+			const stream = await destination.read('x.zip');
+			const iterator = stream[Symbol.asyncIterator]();
+			await iterator.next();
+			await sshd.kill();
+			const error = await (async () => {
+				for (;;) if ((await iterator.next()).done) return undefined;
+			})().catch((caught: unknown) => caught);
+			expect(error).toBeInstanceOf(LifeboatError);
+			expect((error as LifeboatError).message).toMatch(new RegExp(`^${escape(destination.label)}: reading x\\.zip: connection to 127\\.0\\.0\\.1:${sshd.port} lost \\([a-z ]+\\)$`));
+			await sshd.restart();
+			expect((await destination.readRange('x.zip', 5, 5)).equals(bytes.subarray(5, 10))).toBe(true);
+		} finally {
+			await destination.close();
 		}
 	});
 });

@@ -34,6 +34,8 @@ export type SshdServer = {
 	/** The host key's public line (`ssh-ed25519 AAAA…`). */
 	hostPublicKey: string;
 	hostKeyFingerprint?: string;
+	/** Files its sessions hold open now (Linux /proc): to check a client closes its handles. */
+	openFiles(): string[];
 	/** Kills sshd and every session it forked at once (SIGKILL), as a crash or power cut would. */
 	kill(): Promise<void>;
 	/** Starts it again on the same port with the same keys (after kill or stop). */
@@ -108,6 +110,7 @@ export async function startSshd(options: {readOnly?: boolean} = {}): Promise<Ssh
 		hostPublicKey,
 		hostKeyFingerprint: fingerprint(hostPublicKey),
 		kill,
+		openFiles: () => (child ? descendants(child.pid!).flatMap(openFilesOf) : []),
 		restart: async () => {
 			await kill();
 			await launch();
@@ -197,6 +200,20 @@ function bannerAt(port: number): Promise<boolean> {
 		});
 		socket.on('close', () => done(false));
 	});
+}
+
+function openFilesOf(pid: number): string[] {
+	try {
+		return fs.readdirSync(`/proc/${pid}/fd`).flatMap(fd => {
+			try {
+				return [fs.readlinkSync(`/proc/${pid}/fd/${fd}`)];
+			} catch {
+				return [];
+			}
+		});
+	} catch {
+		return [];
+	}
 }
 
 /** Every process forked (transitively) from `pid` (Linux /proc). */

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {PassThrough, pipeline, type Readable, type Transform} from 'node:stream';
+import {pipeline, type Readable, type Transform} from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import ssh2, {type SFTPWrapper, type Stats} from 'ssh2';
 import {LifeboatError} from '../errors.js';
@@ -16,6 +16,7 @@ import {hashingTap} from '../hashing-tap.js';
 import {checkObjectName, TEMP_PREFIX, type Destination, type PutOptions, type PutResult, type ReadOptions, type StoredObject} from './destination.js';
 import {appendKnownHost, checkHostKey, hostKeyAlgorithms, keyFingerprint, knownHostName, readKnownHosts} from './known-hosts.js';
 import {destinationError, shortReason, withRetry} from './retry.js';
+import {openRemoteFile, remoteRange} from './sftp-reader.js';
 
 export type SftpLocation = {
 	user: string;
@@ -183,15 +184,10 @@ class SftpDestination implements Destination {
 		checkObjectName(name);
 		const what = `reading ${name}`;
 		return this.run(`reading bytes ${offset}-${offset + length - 1} of ${name}`, what, async connection => {
-			if (length <= 0) {
-				await call<Stats>(done => connection.sftp.stat(this.remote(name), done));
-				return Buffer.alloc(0);
-			}
-			const stream = connection.sftp.createReadStream(this.remote(name), {start: offset, end: offset + length - 1});
-			// Closing the handle after the last byte can still fail (connection closing): not ours to report.
-			stream.on('error', () => undefined);
+			const file = await openRemoteFile(connection.sftp, this.remote(name));
+			const end = Math.min(file.size, offset + Math.max(0, length));
 			const chunks: Buffer[] = [];
-			for await (const chunk of stream) chunks.push(chunk as Buffer);
+			for await (const chunk of remoteRange(connection.sftp, file, Math.min(offset, end), end, error => this.lostOr(connection, error) as Error)) chunks.push(chunk as Buffer);
 			return Buffer.concat(chunks);
 		}, options);
 	}
@@ -199,22 +195,13 @@ class SftpDestination implements Destination {
 	async read(name: string, options: ReadOptions & {offset?: number} = {}): Promise<Readable> {
 		checkObjectName(name);
 		const what = `reading ${name}`;
-		const {connection, stream} = await this.run(`opening ${name}`, what, async connection => {
-			const stream = connection.sftp.createReadStream(this.remote(name), {start: options.offset ?? 0});
-			await new Promise<void>((resolve, reject) => {
-				stream.once('open', () => resolve());
-				stream.once('error', reject);
-			});
-			return {connection, stream};
-		}, options);
-		const output = new PassThrough();
-		stream.on('error', (error: Error) => output.destroy(this.describe(this.lostOr(connection, error), what, 1)));
-		output.on('close', () => stream.destroy());
-		const onAbort = () => output.destroy(options.signal!.reason as Error);
+		const {connection, file} = await this.run(`opening ${name}`, what, async connection => ({connection, file: await openRemoteFile(connection.sftp, this.remote(name))}), options);
+		const start = Math.min(options.offset ?? 0, file.size);
+		const stream = remoteRange(connection.sftp, file, start, file.size, error => this.describe(this.lostOr(connection, error), what, 1));
+		const onAbort = () => stream.destroy(options.signal!.reason as Error);
 		options.signal?.addEventListener('abort', onAbort, {once: true});
-		output.once('close', () => options.signal?.removeEventListener('abort', onAbort));
-		stream.pipe(output);
-		return output;
+		stream.once('close', () => options.signal?.removeEventListener('abort', onAbort));
+		return stream;
 	}
 
 	async delete(name: string, options: ReadOptions = {}): Promise<void> {
