@@ -333,6 +333,33 @@ describe('sftp destination when the server dies mid-upload', () => {
 	});
 });
 
+describe('sftp destination when the server stops answering mid-upload', () => {
+	it('gives up within about 20 s (keepalive) in one line, and works again once it answers', async () => {
+		const destination = fresh({}, 'frozen');
+		let resume!: () => void;
+		const resumed = new Promise<void>(resolve => (resume = resolve));
+		let pausedAt = 0;
+		const error = await failureOf(destination.put('big.zip', gatedStream(24 * 1024 * 1024, 8 * 1024 * 1024, resumed), {
+			onBytes: sent => {
+				if (sent < 8 * 1024 * 1024 || pausedAt) return;
+				pausedAt = Date.now();
+				sshd.pause();
+				resume();
+			},
+		}));
+		const waited = Date.now() - pausedAt;
+		sshd.resume();
+		try {
+			expect(pausedAt).toBeGreaterThan(0);
+			expect(error.message).toMatch(new RegExp(`^${escape(destination.label)}: uploading big\\.zip: connection to 127\\.0\\.0\\.1:${sshd.port} lost \\([a-z ]+\\)$`));
+			expect(waited).toBeLessThan(30_000);
+			expect(await destination.list()).toEqual([]);
+		} finally {
+			await destination.close();
+		}
+	}, 90_000);
+});
+
 describe('sftp destination when the server dies mid-read', () => {
 	it('fails the stream with one line, and reconnects afterwards', async () => {
 		const destination = fresh({}, 'read-killed');

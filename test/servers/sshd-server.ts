@@ -36,6 +36,10 @@ export type SshdServer = {
 	hostKeyFingerprint?: string;
 	/** Files its sessions hold open now (Linux /proc): to check a client closes its handles. */
 	openFiles(): string[];
+	/** Freezes sshd and its sessions (SIGSTOP): connections stay open but nothing answers, as on a dead link. */
+	pause(): void;
+	/** Undoes pause() (SIGCONT). */
+	resume(): void;
 	/** Kills sshd and every session it forked at once (SIGKILL), as a crash or power cut would. */
 	kill(): Promise<void>;
 	/** Starts it again on the same port with the same keys (after kill or stop). */
@@ -92,11 +96,7 @@ export async function startSshd(options: {readOnly?: boolean} = {}): Promise<Ssh
 		child = undefined;
 		if (!current || current.exitCode !== null || current.signalCode !== null) return;
 		const exited = new Promise(resolve => current.once('exit', resolve));
-		for (const pid of [current.pid!, ...descendants(current.pid!)]) {
-			try {
-				process.kill(pid, 'SIGKILL');
-			} catch {}
-		}
+		signalTree(current, 'SIGKILL');
 		await exited;
 	};
 	return {
@@ -110,6 +110,8 @@ export async function startSshd(options: {readOnly?: boolean} = {}): Promise<Ssh
 		hostPublicKey,
 		hostKeyFingerprint: fingerprint(hostPublicKey),
 		kill,
+		pause: () => signalTree(child, 'SIGSTOP'),
+		resume: () => signalTree(child, 'SIGCONT'),
 		openFiles: () => (child ? descendants(child.pid!).flatMap(openFilesOf) : []),
 		restart: async () => {
 			await kill();
@@ -200,6 +202,15 @@ function bannerAt(port: number): Promise<boolean> {
 		});
 		socket.on('close', () => done(false));
 	});
+}
+
+function signalTree(child: ChildProcess | undefined, signal: NodeJS.Signals): void {
+	if (!child?.pid) return;
+	for (const pid of [child.pid, ...descendants(child.pid)]) {
+		try {
+			process.kill(pid, signal);
+		} catch {}
+	}
 }
 
 function openFilesOf(pid: number): string[] {
