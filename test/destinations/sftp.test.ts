@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {Readable} from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
-import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest';
+import {afterAll, afterEach, beforeAll, describe, expect, it, vi} from 'vitest';
 import {TEMP_PREFIX} from '../../source/core/destinations/destination.js';
 import {openSftpDestination, type SftpOptions} from '../../source/core/destinations/sftp.js';
 import {LifeboatError} from '../../source/core/errors.js';
@@ -22,6 +22,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
 	await sshd?.stop();
+});
+
+// A test that kills or freezes the server leaves it running for the next, pass or fail.
+afterEach(async () => {
+	sshd.resume();
+	if (!sshd.running()) await sshd.restart();
 });
 
 /** A destination on a new folder under the sshd's root (not created yet). */
@@ -77,6 +83,18 @@ describe('sftp destination', () => {
 			expect((await client.stat(path.join(folder, 'private.zip'))).mode & 0o777).toBe(0o600);
 		} finally {
 			await client.end();
+		}
+	});
+
+	it('makes the folder again when it was removed between puts', async () => {
+		const destination = fresh({}, 'removed/inner');
+		try {
+			await destination.put('a.zip', Readable.from([Buffer.from('a')]));
+			fs.rmSync(path.join(sshd.root, 'removed'), {recursive: true});
+			await destination.put('b.zip', Readable.from([Buffer.from('b')]));
+			expect((await destination.list()).map(object => object.name)).toEqual(['b.zip']);
+		} finally {
+			await destination.close();
 		}
 	});
 
@@ -306,7 +324,7 @@ describe('sftp destination when the server dies mid-upload', () => {
 		const error = await failure;
 		const sinceKill = Date.now() - killedAt;
 		expect(killing).toBeDefined();
-		expect(error.code).toBe('destination');
+		expect(error.code).toBe("destination");
 		expect(error.message).toMatch(new RegExp(`^${escape(destination.label)}: uploading big\\.zip: connection to 127\\.0\\.0\\.1:${sshd.port} lost \\((connection reset|the server closed it|no response from the server)\\)$`));
 		// Bounded: the keepalive (3 × 5 s) gives up on a silent server; a killed one is noticed at once.
 		expect(sinceKill).toBeLessThan(30_000);

@@ -42,6 +42,8 @@ export type SshdServer = {
 	resume(): void;
 	/** Kills sshd and every session it forked at once (SIGKILL), as a crash or power cut would. */
 	kill(): Promise<void>;
+	/** True while sshd runs (not killed or stopped). */
+	running(): boolean;
 	/** Starts it again on the same port with the same keys (after kill or stop). */
 	restart(): Promise<void>;
 	stop(): Promise<void>;
@@ -110,6 +112,7 @@ export async function startSshd(options: {readOnly?: boolean} = {}): Promise<Ssh
 		hostPublicKey,
 		hostKeyFingerprint: fingerprint(hostPublicKey),
 		kill,
+		running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
 		pause: () => signalTree(child, 'SIGSTOP'),
 		resume: () => signalTree(child, 'SIGCONT'),
 		openFiles: () => (child ? descendants(child.pid!).flatMap(openFilesOf) : []),

@@ -66,7 +66,6 @@ class SftpDestination implements Destination {
 	private readonly env: NodeJS.ProcessEnv;
 	private current?: Connection;
 	private connecting?: Promise<Connection>;
-	private folderReady = false;
 
 	constructor(private readonly location: SftpLocation, private readonly options: SftpOptions) {
 		this.env = options.env ?? process.env;
@@ -105,8 +104,7 @@ class SftpDestination implements Destination {
 		try {
 			options.signal?.throwIfAborted();
 			connection = await this.run('preparing the upload', what, async connection => {
-				if (!this.folderReady) await this.makeFolders(connection.sftp, this.folder);
-				this.folderReady = true;
+				await this.makeFolders(connection.sftp, this.folder);
 				if (!options.overwrite && (await this.lstat(connection.sftp, this.remote(name)))) throw this.exists(name);
 				return connection;
 			}, options);
@@ -115,7 +113,7 @@ class SftpDestination implements Destination {
 			await connection.client.put(feed.stream, temp, {writeStreamOptions: {flags: 'wx' as 'w', mode: 0o600, ...{highWaterMark: WRITE_WINDOW}}});
 			feed.check();
 			const result = feed.result();
-			await this.settle(connection.sftp, temp, result.size);
+			await this.settle(connection.sftp, temp, result.size, what);
 			await this.rename(connection.sftp, temp, name, options.overwrite === true);
 			return result;
 		} catch (error) {
@@ -128,9 +126,9 @@ class SftpDestination implements Destination {
 	}
 
 	/** The server holds every byte sent, in a private file. */
-	private async settle(sftp: SFTPWrapper, temp: string, size: number): Promise<void> {
+	private async settle(sftp: SFTPWrapper, temp: string, size: number, what: string): Promise<void> {
 		const stats = await call<Stats>(done => sftp.stat(temp, done));
-		if (stats.size !== size) throw destinationError(this.label, `the upload was cut short (sent ${size} bytes, the server holds ${stats.size}); nothing was stored`);
+		if (stats.size !== size) throw destinationError(this.label, `${what}: the server holds ${stats.size} of the ${size} bytes sent; nothing was stored`);
 		if ((stats.mode & 0o077) !== 0) await call(done => sftp.chmod(temp, 0o600, done));
 	}
 
@@ -257,7 +255,7 @@ class SftpDestination implements Destination {
 		if (error instanceof LifeboatError || error instanceof Transient) return error;
 		const message = String((error as Error)?.message ?? '');
 		const status = statusOf(error);
-		const lost = !connection.alive || status === STATUS.noConnection || status === STATUS.connectionLost || /No response from server|Unexpected (close|end) event|Not connected|No SFTP connection|Channel not open|ECONNRESET/i.test(message);
+		const lost = !connection.alive || status === STATUS.noConnection || status === STATUS.connectionLost || /No response from server|Unexpected (close|end) event|Not connected|No SFTP connection|Channel not open|ECONNRESET|EPIPE/i.test(`${message} ${(error as {code?: unknown})?.code}`);
 		if (!lost) return error;
 		this.drop(connection);
 		return new Transient(`connection to ${this.endpoint} lost (${lostReason(error)})`, {cause: error});
@@ -277,8 +275,10 @@ class SftpDestination implements Destination {
 	}
 
 	private async end(connection: Connection): Promise<void> {
+		const wasAlive = connection.alive;
 		connection.alive = false;
-		await withTimeout(connection.client.end().catch(() => undefined), 5000);
+		// A polite goodbye to a live server; a dead one would only make us wait.
+		if (wasAlive) await withTimeout(connection.client.end().catch(() => undefined), 5000);
 		(connection.client as unknown as {client?: {destroy?(): void}}).client?.destroy?.();
 	}
 
@@ -458,7 +458,7 @@ function homeOf(env: NodeJS.ProcessEnv): string {
 
 function lostReason(error: unknown): string {
 	const text = `${(error as {code?: unknown})?.code} ${(error as Error)?.message}`;
-	if (/ECONNRESET/.test(text)) return 'connection reset';
+	if (/ECONNRESET|EPIPE/.test(text)) return 'connection reset';
 	if (/Unexpected (close|end) event|Not connected|No SFTP connection|Channel not open/i.test(text)) return 'the server closed it';
 	if (/No response from server/i.test(text)) return 'no response from the server';
 	if (/timed? ?out/i.test(text)) return 'timeout';
