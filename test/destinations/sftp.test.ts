@@ -36,6 +36,7 @@ function fresh(options: SftpOptions = {}, folder = `case-${++folders}`) {
 }
 
 describeDestination('sftp', () => ({open: async () => fresh()}));
+describeDestination('sftp, one request at a time', () => ({open: async () => fresh({sequential: true})}));
 
 const sha256 = (bytes: Buffer) => crypto.createHash('sha256').update(bytes).digest('hex');
 
@@ -407,7 +408,8 @@ function escape(text: string): string {
 
 /**
  * Peak RSS and throughput of a streamed put, in a child process of its own (so the figures are
- * the upload's, not vitest's). A measurement, not a check: LIFEBOAT_SFTP_BENCH_MIB=200 to run it.
+ * the upload's, not vitest's). A measurement, not a check: LIFEBOAT_SFTP_BENCH_MIB=200 to run it
+ * (after npx tsc; LIFEBOAT_SFTP_SEQUENTIAL=1 for one request at a time).
  */
 describe.runIf(process.env.LIFEBOAT_SFTP_BENCH_MIB)('sftp destination throughput', () => {
 	it('puts LIFEBOAT_SFTP_BENCH_MIB MiB and reports peak RSS and MiB/s', async () => {
@@ -434,7 +436,7 @@ describe.runIf(process.env.LIFEBOAT_SFTP_BENCH_MIB)('sftp destination throughput
 		expect(fs.existsSync(module), 'run npx tsc first').toBe(true);
 		const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
 			encoding: 'utf8',
-			env: {...process.env, MODULE: module, MIB: String(mib), LOCATION: JSON.stringify({user: sshd.user, host: sshd.host, port: sshd.port, path: `${sshd.root}/bench/`}), OPTIONS: JSON.stringify({keyFile: sshd.keyFile, knownHostsFile: sshd.knownHostsFile})},
+			env: {...process.env, MODULE: module, MIB: String(mib), LOCATION: JSON.stringify({user: sshd.user, host: sshd.host, port: sshd.port, path: `${sshd.root}/bench/`}), OPTIONS: JSON.stringify({keyFile: sshd.keyFile, knownHostsFile: sshd.knownHostsFile, sequential: process.env.LIFEBOAT_SFTP_SEQUENTIAL === '1'})},
 		});
 		expect(run.status, run.stderr).toBe(0);
 		console.log(`sftp put: ${run.stdout.trim()}`);

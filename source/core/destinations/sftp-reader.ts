@@ -33,14 +33,15 @@ export function closeQuietly(sftp: SFTPWrapper, handle: Buffer): void {
 
 /**
  * Bytes [start, end) of an open file as a stream, in order; the handle is closed when the stream
- * ends or is destroyed. `describe` turns a failed request into the error the stream reports.
+ * ends or is destroyed; `sequential`: one request at a time. `describe` turns a failed request into the error the stream reports.
  */
-export function remoteRange(sftp: SFTPWrapper, file: RemoteFile, start: number, end: number, describe: (error: unknown) => Error): Readable {
+export function remoteRange(sftp: SFTPWrapper, file: RemoteFile, start: number, end: number, sequential: boolean, describe: (error: unknown) => Error): Readable {
+	const depth = sequential ? 1 : READ_DEPTH;
 	let next = start;
 	const inFlight: Array<{offset: number; length: number; bytes: Promise<Buffer>}> = [];
 	let pumping = false;
 	const issue = () => {
-		while (inFlight.length < READ_DEPTH && next < end) {
+		while (inFlight.length < depth && next < end) {
 			const length = Math.min(READ_CHUNK, end - next);
 			const bytes = readAt(sftp, file.handle, next, length);
 			bytes.catch(() => undefined);

@@ -35,13 +35,23 @@ export type SftpOptions = {
 	trustNewHostKey?: boolean;
 	/** Where LIFEBOAT_SSH_KEY, LIFEBOAT_SSH_KEY_PASSPHRASE, LIFEBOAT_KNOWN_HOSTS, SSH_AUTH_SOCK and HOME are read (default process.env). */
 	env?: NodeJS.ProcessEnv;
+	/**
+	 * One SFTP request at a time (else LIFEBOAT_SFTP_SEQUENTIAL=1), for servers that mishandle
+	 * pipelined requests; much slower over a network (one round trip per 32–64 KiB).
+	 */
+	sequential?: boolean;
 	/** cleanup() removes temporary files older than this (default an hour: their pid can't be checked remotely). */
 	staleTempAfterMs?: number;
 };
 
 /** Connect timeout per attempt; 3 attempts, so a dead server fails within ~30 s. */
 const READY_TIMEOUT_MS = 9000;
-/** Bytes the write stream keeps in flight: several SFTP writes outstanding instead of one round trip each. */
+/**
+ * Bytes the write stream keeps in flight: several SFTP writes outstanding at increasing offsets
+ * (as OpenSSH's own sftp does, 64 requests by default) instead of one round trip per chunk. Not
+ * fastPut, which reads and sends chunks out of order (see DEPENDENCIES.md); a server that still
+ * mishandles it fails the size check here or the SHA-256 read-back after, and `sequential` helps.
+ */
 const WRITE_WINDOW = 4 * 1024 * 1024;
 const RETRY = {attempts: 3, baseDelayMs: 500};
 const STATUS = {noSuchFile: 2, permissionDenied: 3, failure: 4, noConnection: 6, connectionLost: 7, unsupported: 8};
@@ -64,11 +74,13 @@ class SftpDestination implements Destination {
 	readonly label: string;
 	private readonly dir: string;
 	private readonly env: NodeJS.ProcessEnv;
+	private readonly sequential: boolean;
 	private current?: Connection;
 	private connecting?: Promise<Connection>;
 
 	constructor(private readonly location: SftpLocation, private readonly options: SftpOptions) {
 		this.env = options.env ?? process.env;
+		this.sequential = options.sequential ?? this.env.LIFEBOAT_SFTP_SEQUENTIAL === '1';
 		this.dir = location.path === '' || location.path.endsWith('/') ? location.path : `${location.path}/`;
 		// Printed as destinations/location.ts prints an sftp:// URL (segments percent-encoded).
 		const host = location.host.includes(':') ? `[${location.host}]` : location.host;
@@ -110,7 +122,7 @@ class SftpDestination implements Destination {
 			}, options);
 			feed.check();
 			started = true;
-			await connection.client.put(feed.stream, temp, {writeStreamOptions: {flags: 'wx' as 'w', mode: 0o600, ...{highWaterMark: WRITE_WINDOW}}});
+			await connection.client.put(feed.stream, temp, {writeStreamOptions: {flags: 'wx' as 'w', mode: 0o600, ...{highWaterMark: this.sequential ? 1 : WRITE_WINDOW}}});
 			feed.check();
 			const result = feed.result();
 			await this.settle(connection.sftp, temp, result.size, what);
@@ -185,7 +197,7 @@ class SftpDestination implements Destination {
 			const file = await openRemoteFile(connection.sftp, this.remote(name));
 			const end = Math.min(file.size, offset + Math.max(0, length));
 			const chunks: Buffer[] = [];
-			for await (const chunk of remoteRange(connection.sftp, file, Math.min(offset, end), end, error => this.lostOr(connection, error) as Error)) chunks.push(chunk as Buffer);
+			for await (const chunk of remoteRange(connection.sftp, file, Math.min(offset, end), end, this.sequential, error => this.lostOr(connection, error) as Error)) chunks.push(chunk as Buffer);
 			return Buffer.concat(chunks);
 		}, options);
 	}
@@ -195,7 +207,7 @@ class SftpDestination implements Destination {
 		const what = `reading ${name}`;
 		const {connection, file} = await this.run(`opening ${name}`, what, async connection => ({connection, file: await openRemoteFile(connection.sftp, this.remote(name))}), options);
 		const start = Math.min(options.offset ?? 0, file.size);
-		const stream = remoteRange(connection.sftp, file, start, file.size, error => this.describe(this.lostOr(connection, error), what, 1));
+		const stream = remoteRange(connection.sftp, file, start, file.size, this.sequential, error => this.describe(this.lostOr(connection, error), what, 1));
 		const onAbort = () => stream.destroy(options.signal!.reason as Error);
 		options.signal?.addEventListener('abort', onAbort, {once: true});
 		stream.once('close', () => options.signal?.removeEventListener('abort', onAbort));
