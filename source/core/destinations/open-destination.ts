@@ -26,12 +26,6 @@ export type ResolvedTarget = {
 	name?: string;
 };
 
-type SftpBackend = {openSftpDestination(location: {user: string; host: string; port: number; path: string}, options?: {keyFile?: string; knownHostsFile?: string; trustNewHostKey?: boolean; env?: NodeJS.ProcessEnv}): Destination};
-
-async function sftpBackend(): Promise<SftpBackend> {
-	const file = './sftp.js';
-	return (await import(file)) as SftpBackend;
-}
 
 export async function openLocation(location: Location, options: OpenOptions = {}): Promise<Destination> {
 	const env = options.env ?? process.env;
@@ -43,7 +37,7 @@ export async function openLocation(location: Location, options: OpenOptions = {}
 		case 'azblob':
 			return (await import('./azblob.js')).openAzureDestination(location, {endpoint: options.azureEndpoint, env});
 		case 'sftp':
-			return (await sftpBackend()).openSftpDestination(location, {keyFile: options.sshKey, knownHostsFile: options.knownHosts, trustNewHostKey: options.trustHostKey, env});
+			return (await import('./sftp.js')).openSftpDestination(location, {keyFile: options.sshKey, knownHostsFile: options.knownHosts, trustNewHostKey: options.trustHostKey, env});
 	}
 }
 
