@@ -37,6 +37,11 @@ export type BackupSink = {
 	commit(digest: Digest): Promise<void>;
 	/** Drops everything written; safe to call more than once. */
 	discard(): Promise<void>;
+	/**
+	 * Why the sink itself failed (an upload that died, a reader that went away), once discard()
+	 * has settled: that is the error to report, not the archive writer's "premature close".
+	 */
+	failure(): unknown;
 };
 
 function privateScratch(): string {
@@ -56,6 +61,7 @@ export function localFileSink(finalPath: string, options: {force?: boolean}): Ba
 		async discard() {
 			output.discard();
 		},
+		failure: () => undefined,
 	};
 }
 
@@ -63,9 +69,9 @@ export function localFileSink(finalPath: string, options: {force?: boolean}): Ba
 export function streamSink(target: Writable, label = '-'): BackupSink {
 	const workDir = privateScratch();
 	const pass = new PassThrough({highWaterMark: 1024 * 1024});
-	let failed = false;
+	let failed: unknown;
 	target.on('error', error => {
-		failed = true;
+		failed = new LifeboatError('destination', `${label}: the reader stopped before the archive was complete`, {cause: error});
 		pass.destroy(error);
 	});
 	return {
@@ -77,7 +83,7 @@ export function streamSink(target: Writable, label = '-'): BackupSink {
 		},
 		async commit() {
 			fs.rmSync(workDir, {recursive: true, force: true});
-			if (failed) throw new LifeboatError('destination', `${label}: the reader stopped before the archive was complete`);
+			if (failed) throw failed;
 			if (target.writableNeedDrain) await new Promise(resolve => target.once('drain', resolve));
 		},
 		async discard() {
@@ -85,6 +91,7 @@ export function streamSink(target: Writable, label = '-'): BackupSink {
 			pass.destroy();
 			fs.rmSync(workDir, {recursive: true, force: true});
 		},
+		failure: () => failed,
 	};
 }
 
@@ -119,13 +126,23 @@ export async function remoteSink(destination: Destination, name: string, options
 	const workDir = privateScratch();
 	const pass = new PassThrough({highWaterMark: 1024 * 1024});
 	let upload: Promise<Digest> | undefined;
+	let uploadFailure: unknown;
 	const removeScratch = () => fs.rmSync(workDir, {recursive: true, force: true});
 	return {
 		label,
 		workDir,
 		open(expectedBytes) {
-			upload = destination.put(name, pass, {expectedBytes, overwrite: options.force, signal: options.signal, onRetry: note => options.onProgress?.({phase: 'retry', note})});
-			upload.catch(() => undefined);
+			// The put gets its own end of the pipe: a backend that tears its source down on failure
+			// must not close the writer's stream silently (the writer would wait on it forever);
+			// the writer's stream fails, with the upload's error, once the put has rejected.
+			const toPut = new PassThrough({highWaterMark: 1024 * 1024});
+			pass.pipe(toPut);
+			upload = destination.put(name, toPut, {expectedBytes, overwrite: options.force, signal: options.signal, onRetry: note => options.onProgress?.({phase: 'retry', note})});
+			upload.catch((error: unknown) => {
+				uploadFailure = error;
+				// The writer must stop too: it would otherwise wait on a stream nobody reads.
+				pass.destroy(error instanceof Error ? error : new Error(String(error)));
+			});
 			return pass;
 		},
 		async commit(digest) {
@@ -147,5 +164,6 @@ export async function remoteSink(destination: Destination, name: string, options
 			await upload?.catch(() => undefined);
 			removeScratch();
 		},
+		failure: () => (uploadFailure instanceof LifeboatError && uploadFailure.code === 'interrupted' ? undefined : uploadFailure),
 	};
 }

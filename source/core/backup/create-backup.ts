@@ -321,8 +321,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			refuseBombRatio(format, contents.totalBytes, digest);
 			await sink.commit(digest);
 			return {path: sink.label, name, format, size: digest.size, sha256: digest.sha256, durationMs: Date.now() - started, metadata};
-		} catch (error) {
+		} catch (thrown) {
 			await sink.discard();
+			// An upload that died (or a reader that went away) is the cause; the writer only noticed.
+			const error = options.signal?.aborted ? thrown : (sink.failure() ?? thrown);
 			if (error instanceof LifeboatError) throw error;
 			const code = (error as NodeJS.ErrnoException).code;
 			if (code) describeFsError(error, 'Writing backup');

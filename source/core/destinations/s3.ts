@@ -258,7 +258,10 @@ class S3Store implements Destination {
 		try {
 			await retryContext.run({attempts: UPLOAD_ATTEMPTS, operation: `uploading ${name}`, onRetry: options.onRetry}, () => upload.done());
 		} catch (error) {
-			const thrown = options.signal?.aborted ? abortReason(options.signal) : sourceError ?? this.failedPut(error, where);
+			// A source that failed on its own is the cause; one torn down because the upload failed
+			// (premature close, aborted) is not: then the upload's failure is.
+			const ownSourceError = sourceError && !isTeardown(sourceError as Error) ? sourceError : undefined;
+			const thrown = options.signal?.aborted ? abortReason(options.signal) : ownSourceError ?? this.failedPut(error, where);
 			tap.transform.destroy(); // lets go of the source
 			throw thrown;
 		} finally {
@@ -400,6 +403,12 @@ function isObjectName(name: string): boolean {
 	} catch {
 		return false;
 	}
+}
+
+/** Errors a stream gets when the other end of its pipe is torn down, not a failure of its own. */
+function isTeardown(error: Error): boolean {
+	const code = (error as NodeJS.ErrnoException).code;
+	return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR' || error.name === 'AbortError' || code === 'ERR_STREAM_DESTROYED';
 }
 
 /** The error an aborted put rejects with: the signal's reason when it is an Error. */
