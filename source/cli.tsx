@@ -41,7 +41,13 @@ const FLAGS = {
 } as const;
 
 // Unknown flags are reported by main() like every other usage error (so --json still gets JSON).
-const cli = meow(topLevelHelp(), {importMeta: import.meta, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: FLAGS});
+/**
+ * meow reads a lone `-` after a flag as a positional argument (and the flag as empty): `--out -`
+ * is written `--out=-` before parsing, so stdout can be named the way every Unix tool names it.
+ */
+const argv = process.argv.slice(2).flatMap((token, index, all) => (token === '-' && /^--[a-z][a-z-]*$/.test(all[index - 1] ?? '') ? [] : /^--[a-z][a-z-]*$/.test(token) && all[index + 1] === '-' ? [`${token}=-`] : [token]));
+
+const cli = meow(topLevelHelp(), {importMeta: import.meta, argv, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: FLAGS});
 
 // `lifeboat … | head` closes stdout early: that is the reader's choice, not an error.
 // Unless stdout carries the archive itself (`--out -`): then a reader that stops early got an
@@ -62,7 +68,7 @@ async function main(): Promise<number> {
 	// A command's own flags and arguments first (it can say "did you mean"), then any unknown short flag.
 	if (command) {
 		const valueFlags = Object.entries(FLAGS).filter(([, spec]) => spec.type !== 'boolean').map(([flag]) => flag);
-		checkUsage(command, process.argv.slice(2), rest, valueFlags);
+		checkUsage(command, argv, rest, valueFlags);
 	}
 	const unknown = Object.keys(cli.flags).filter(name => !(name in FLAGS) && name !== 'h');
 	if (unknown.length > 0) {

@@ -62,7 +62,7 @@ export function checkUsage(command: CommandSpec, argv: readonly string[], args: 
  * A flag that takes a value, given last or followed by another flag (`--dest --json`), has no
  * value: meow would read it as an empty string and the command would fail later with a vaguer
  * line (or, for --name, take the next flag as the value). A value that starts with `-` is given
- * as `--dest=-odd`.
+ * as `--dest=-odd`; a lone `-` is a value (`--out -`: stdout).
  */
 function checkValuesGiven(argv: readonly string[], valueFlags: readonly string[], name: string): void {
 	for (let index = 0; index < argv.length; index++) {
@@ -71,7 +71,7 @@ function checkValuesGiven(argv: readonly string[], valueFlags: readonly string[]
 		const match = /^--([^=]+)$/.exec(token);
 		if (!match || !valueFlags.includes(camel(match[1]!))) continue;
 		const next = argv[index + 1];
-		if (next === undefined || next.startsWith('-')) {
+		if (next === undefined || (next.startsWith('-') && next !== '-')) {
 			const flag = `--${match[1]}`;
 			throw new LifeboatError('usage', `${flag} needs a value (${flag} VALUE, or ${flag}=VALUE for one starting with -; see lifeboat ${name} --help)`);
 		}

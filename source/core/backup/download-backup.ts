@@ -50,7 +50,9 @@ async function toStream(destination: Destination, name: string, size: number, st
 }
 
 async function toFile(destination: Destination, name: string, size: number, target: string, options: DownloadOptions): Promise<DownloadResult> {
-	const finalPath = await copyDestination({path: name, fileName: name}, target);
+	// An existing file named as the target is that file (refused below unless --force), not a folder.
+	const named = fs.statSync(path.resolve(target), {throwIfNoEntry: false});
+	const finalPath = named?.isFile() && !/[\\/]$/.test(target) ? path.resolve(target) : await copyDestination({path: name, fileName: name}, target);
 	const existing = fs.lstatSync(finalPath, {throwIfNoEntry: false});
 	if (existing && !options.force) throw new LifeboatError('exists', `${finalPath} already exists (pass --force to replace an earlier copy of a backup)`);
 	if (existing && !isLifeboatBackup(finalPath)) throw new LifeboatError('exists', `${finalPath} exists and is not a Lifeboat backup; --force only replaces backups`);
