@@ -86,6 +86,13 @@ async function wizardAtDestination(formatKeys: string[] = []): Promise<Rendered>
 	return rendered;
 }
 
+/** Moves Browse's cursor from the top down to the row of `name` (the list's order depends on the tests run before). */
+async function cursorTo(rendered: Rendered, name: string): Promise<void> {
+	await rendered.press('g');
+	for (let row = 0; row < 10 && !rendered.frame().includes(`› ${name} `); row++) await rendered.press('j');
+	await rendered.waitFor(`› ${name} `);
+}
+
 /** Switches Browse with `s` to the switcher row `down` rows below the backup folder. */
 async function switchTo(rendered: Rendered, down: number, expected: string): Promise<string> {
 	await rendered.press('s');
@@ -174,8 +181,7 @@ describe('Browse: destinations', () => {
 		app = renderApp(gateway, {route: {name: 'browse', destDir: 'offsite'}, props: {env}});
 		await app.waitFor('remote-plain');
 		// Newest first: remote-keep, remote-enc, remote-plain (and to-s3 from the wizard test when it ran first).
-		await app.press('G');
-		await app.waitFor('› remote-plain');
+		await cursorTo(app, 'remote-plain');
 		const target = tempDir('lifeboat-ui-download-');
 		await app.press('c');
 		await app.waitFor('Copy remote-plain.zip to (folder or new file path)');
@@ -216,18 +222,15 @@ describe('Browse: destinations', () => {
 		if (!remoteReading) skip('reading remote backups is not wired on this branch yet');
 		app = renderApp(gateway, {route: {name: 'browse', destDir: 'offsite'}, props: {env}});
 		await app.waitFor('remote-keep');
-		await app.press('g');
-		await app.waitFor('› remote-keep');
+		await cursorTo(app, 'remote-keep');
 		await app.press('v');
 		await app.waitFor('✓ Verified', 30_000);
-		await app.press('j');
-		await app.waitFor('› remote-enc');
+		await cursorTo(app, 'remote-enc');
 		await app.press('v');
 		await app.waitFor('Passphrase for remote-enc.zip.enc');
 		await app.press('pass phrase', KEY.enter);
 		await app.waitFor('✓ Verified', 30_000);
-		await app.press('k');
-		await app.waitFor('› remote-keep');
+		await cursorTo(app, 'remote-keep');
 		await app.press('r');
 		await app.waitFor('Restore · Categories · remote-keep.zip', 30_000);
 	}, 90_000);
