@@ -31,9 +31,11 @@ export type AppProps = {
 	initialRoute?: Route;
 	/** Wraps the long engine calls (tests hold a backup at a known point); the real ones by default. */
 	engine?: Partial<ConsoleEngine>;
+	/** Where named destinations and remote credentials are read (default process.env). */
+	env?: NodeJS.ProcessEnv;
 };
 
-export function App({gateway: initialGateway, onExit, onFatal, theme, initialRoute, engine}: AppProps) {
+export function App({gateway: initialGateway, onExit, onFatal, theme, initialRoute, engine, env = process.env}: AppProps) {
 	const {exit} = useApp();
 	// No notice of dropped keys carries over from an earlier console in this process.
 	useState(resetDroppedKeys);
@@ -92,7 +94,7 @@ export function App({gateway: initialGateway, onExit, onFatal, theme, initialRou
 
 	return (
 		<ThemeProvider value={resolvedTheme}>
-			<ConsoleProvider value={{gateway, nav, engine: resolvedEngine}}>
+			<ConsoleProvider value={{gateway, nav, engine: resolvedEngine, env}}>
 				<ErrorBoundary onFatal={error => onFatal?.(error)}>{screen}</ErrorBoundary>
 			</ConsoleProvider>
 		</ThemeProvider>

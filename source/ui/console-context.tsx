@@ -28,7 +28,11 @@ export type ConsoleEngine = {createBackup: typeof createBackup; applyRestore: ty
 
 export const DEFAULT_ENGINE: ConsoleEngine = {createBackup, applyRestore};
 
-export type ConsoleValue = {gateway: GatewayChoice; nav: Navigation; engine: ConsoleEngine};
+/**
+ * `env`: where named destinations (LIFEBOAT_CONFIG_DIR, XDG_CONFIG_HOME) and remote credentials
+ * (AWS_*, LIFEBOAT_S3_ENDPOINT, …) are read; process.env unless a test gives its own.
+ */
+export type ConsoleValue = {gateway: GatewayChoice; nav: Navigation; engine: ConsoleEngine; env: NodeJS.ProcessEnv};
 
 const ConsoleContext = createContext<ConsoleValue | undefined>(undefined);
 

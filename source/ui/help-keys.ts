@@ -25,6 +25,8 @@ const HELP: Record<CommandName, {keys?: string; meaning: string}> = {
 	delete: {meaning: 'delete this backup file (asks first)'},
 	copy: {meaning: 'copy this backup to a folder or file'},
 	folder: {meaning: 'look in another backups folder'},
+	switch: {meaning: 'switch destination: the backup folder, a named destination, another path or URL'},
+	test: {meaning: 'test the highlighted destination: write, list, read back and delete a small object'},
 	expand: {meaning: 'list the conflicts of the highlighted row'},
 	accept: {meaning: 'accept: the backup version replaces the live one (asks first)'},
 	discard: {meaning: 'discard: keep the live version, delete the quarantined copy (asks first)'},

@@ -24,6 +24,8 @@ export type CommandName =
 	| 'delete'
 	| 'copy'
 	| 'folder'
+	| 'switch'
+	| 'test'
 	| 'expand'
 	| 'accept'
 	| 'discard'
@@ -57,6 +59,8 @@ export const BINDINGS: Record<CommandName, Binding> = {
 	delete: {keys: 'd', description: 'delete', match: input => input === 'd'},
 	copy: {keys: 'c', description: 'copy', match: input => input === 'c'},
 	folder: {keys: 'f', description: 'folder', match: input => input === 'f'},
+	switch: {keys: 's', description: 'destination', match: input => input === 's'},
+	test: {keys: 't', description: 'test', match: input => input === 't'},
 	expand: {keys: 'Enter', description: 'expand', match: (_input, key) => key.return},
 	accept: {keys: 'a', description: 'accept backup version', match: input => input === 'a'},
 	discard: {keys: 'x', description: 'discard', match: input => input === 'x'},

@@ -292,6 +292,9 @@ describe('Create backup wizard', () => {
 		await everythingToTenants(app);
 		await app.press(KEY.enter, KEY.enter, KEY.enter);
 		await app.waitFor('Folder to write the backup to');
+		// The destination step is a list now: its last row, "Another path or URL…", is the text field.
+		await app.press('G', KEY.enter);
+		await app.waitFor('Folder to write the backup to, or a URL');
 		await retype(app, gateway.backupDir, path.join(blocker, 'sub'));
 		await app.press(KEY.enter);
 		await app.waitFor('Backup name');

@@ -102,8 +102,10 @@ export type Rendered = ReturnType<typeof render> & {
 export function renderApp(gateway: GatewayChoice, options: {columns?: number; rows?: number; route?: Route; props?: Partial<AppProps>} = {}): Rendered {
 	const exits: number[] = [];
 	const fatals: unknown[] = [];
+	// No named destinations unless a test configures some: the operator's own config is never read.
+	const env = {...process.env, LIFEBOAT_CONFIG_DIR: path.join(tempDir('lifeboat-ui-config-'), 'none')};
 	const instance = render(
-		<App gateway={gateway} initialRoute={options.route} onExit={code => exits.push(code)} onFatal={error => fatals.push(error)} {...options.props} />,
+		<App gateway={gateway} initialRoute={options.route} onExit={code => exits.push(code)} onFatal={error => fatals.push(error)} env={env} {...options.props} />,
 	);
 	const rendered = instance as Rendered;
 	rendered.exits = exits;

@@ -222,6 +222,9 @@ describe('layout from 50x16 to 200x60', () => {
 		await app.press(KEY.enter);
 		await app.waitFor('Folder to write the backup to');
 		found.push(...(await everySize('Create destination', [], {help: false})));
+		await app.press('t');
+		await app.waitFor('✓ The destination works');
+		found.push(...(await everySize('Create destination, tested', [])));
 		await app.press(KEY.enter);
 		await app.waitFor('Backup name');
 		found.push(...(await everySize('Create name', [], {help: false})));
@@ -239,6 +242,11 @@ describe('layout from 50x16 to 200x60', () => {
 		await app.press('v');
 		await app.waitFor('✓ Verified', 30_000);
 		found.push(...(await everySize('Browse list, verified', [])));
+		await app.press('s');
+		await app.waitFor('Another path or URL…');
+		found.push(...(await everySize('Browse switcher', [])));
+		await app.press(KEY.escape);
+		await app.waitFor(frame => !frame.includes('Another path or URL…'));
 		await app.press(KEY.enter);
 		await app.waitFor('Made by');
 		found.push(

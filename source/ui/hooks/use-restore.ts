@@ -1,22 +1,31 @@
 import type {ArchiveSource} from '../../core/archive/archive-reader.js';
 import type {BackupMetadata} from '../../core/archive/archive-format.js';
-import {openBackupSource} from '../../core/backup/backup-source.js';
 import {readMetadata} from '../../core/backup/read-metadata.js';
 import {getConflictDetail, planRestore, type ConflictDetail, type RestoreOptions, type RestorePlan, type RestoreProgress, type RestoreResult} from '../../core/restore/index.js';
 import {useConsole} from '../console-context.js';
+import {openBackupRef, type BackupRef} from '../destination-access.js';
 import {useTask, type TaskHandlers} from './use-task.js';
 
 export type RestoreProgressView = RestoreProgress & {elapsedMs: number};
 
 type BaseOptions = Omit<RestoreOptions, 'source' | 'signal' | 'onProgress'>;
 
-/** Opens a backup (unlocking it when encrypted) and reads its metadata. */
+/** An opened backup; `close` releases its destination (a remote one is read by ranges until then). */
+export type OpenedBackup = {source: ArchiveSource; metadata: BackupMetadata; close: () => Promise<void>};
+
+/** Opens a backup, local or at a destination (unlocking it when encrypted), and reads its metadata. */
 export function useOpenBackup() {
-	const task = useTask<{source: ArchiveSource; metadata: BackupMetadata}>();
-	const start = (location: string, passphrase: string | undefined, handlers?: TaskHandlers<{source: ArchiveSource; metadata: BackupMetadata}>) =>
+	const {env} = useConsole();
+	const task = useTask<OpenedBackup>();
+	const start = (ref: BackupRef, passphrase: string | undefined, handlers?: TaskHandlers<OpenedBackup>) =>
 		task.start(async () => {
-			const source = await openBackupSource(location, passphrase === undefined ? {} : {passphrase});
-			return {source, metadata: await readMetadata(source)};
+			const opened = await openBackupRef(ref, passphrase, env);
+			try {
+				return {...opened, metadata: await readMetadata(opened.source)};
+			} catch (error) {
+				await opened.close();
+				throw error;
+			}
 		}, handlers);
 	return {...task, start};
 }

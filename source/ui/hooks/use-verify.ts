@@ -1,17 +1,23 @@
-import {openBackupSource} from '../../core/backup/backup-source.js';
 import {verifyBackup, type VerifyProgress, type VerifyResult} from '../../core/backup/verify-backup.js';
+import {useConsole} from '../console-context.js';
+import {openBackupRef, type BackupRef} from '../destination-access.js';
 import {useTask} from './use-task.js';
 
 export type VerifyView = VerifyProgress & {elapsedMs: number};
 
-/** Verifies a backup (decrypting it on the fly when a passphrase is given). */
+/** Verifies a backup, local or at a destination (decrypting it on the fly when a passphrase is given). */
 export function useVerify() {
+	const {env} = useConsole();
 	const task = useTask<VerifyResult, VerifyView>();
-	const start = (location: string, passphrase?: string) =>
+	const start = (ref: BackupRef, passphrase?: string) =>
 		task.start(async (_signal, onProgress) => {
 			const began = Date.now();
-			const source = await openBackupSource(location, passphrase === undefined ? {} : {passphrase});
-			return verifyBackup(source, {onProgress: progress => onProgress({...progress, elapsedMs: Date.now() - began})});
+			const opened = await openBackupRef(ref, passphrase, env);
+			try {
+				return await verifyBackup(opened.source, {onProgress: progress => onProgress({...progress, elapsedMs: Date.now() - began})});
+			} finally {
+				await opened.close();
+			}
 		});
 	return {...task, start};
 }

@@ -1,38 +1,45 @@
 import {Box, Text} from 'ink';
 import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode, type SetStateAction} from 'react';
-import {listBackupsOrNone, type BackupListing} from '../../core/backup/list-backups.js';
+import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, isCategoryId} from '../../core/store/schema.js';
 import {copyBackup, deleteBackup} from '../backup-actions.js';
 import {Busy} from '../components/Busy.js';
+import {DestinationList} from '../components/DestinationList.js';
 import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
 import {SelectList, type ListItem} from '../components/SelectList.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
 import {useConsole, type Navigation} from '../console-context.js';
+import {deleteFrom, downloadFrom, isRemoteListing, listWhere, readNamedOrNone, refAt} from '../destination-access.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useTask} from '../hooks/use-task.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
+import {describeWhere, destinationChoices, type DestinationChoice} from '../state/destinations.js';
 import {browseReducer, initialBrowseState, isTextPrompt, keepSelection, shortAge, type BrowseAction, type BrowseState} from '../state/browse.js';
 import {fit, fitPath, shortDate} from '../text-fit.js';
 import {useTheme, type Theme} from '../theme.js';
 import {VerifyPanel, verifyPanelRows} from './VerifyPanel.js';
 
 /**
- * Backups in a folder: a windowed list, details, verify, restore, delete, copy. The cursor
+ * Backups in a folder or at a destination: a windowed list, details, verify, restore, delete,
+ * copy (a remote backup is downloaded), and `s` to switch destination. The cursor
  * stays on the same backup (by path) whatever the list does meanwhile: `selectedPath` is where
  * it starts (back from a restore).
  */
 export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefined; selectedPath?: string | undefined}) {
-	const {gateway, nav} = useConsole();
+	const {gateway, nav, env} = useConsole();
 	const {columns} = useTerminalSize();
 	const [state, dispatch] = useReducer(browseReducer, destDir ?? gateway.backupDir, initialBrowseState);
 	const [revision, setRevision] = useState(0);
 	// A folder not made yet holds no backups (as `backup list` says); anything else unreadable is an error.
-	const listing = useAsync(() => listBackupsOrNone(state.destDir), [state.destDir, revision]);
+	const listing = useAsync(() => listWhere(state.destDir, env), [state.destDir, revision]);
+	// Read again each time the switcher opens (a destination added meanwhile shows up).
+	const named = useMemo(() => readNamedOrNone(env), [env, state.mode === 'switch']);
+	const choices = useMemo(() => destinationChoices(gateway.backupDir, named.named), [gateway.backupDir, named]);
 	// The backup under the cursor, and the order the list was in when it was put there.
 	const [cursor, setCursor] = useState<Cursor>({path: selectedPath, order: []});
 	const [message, setMessage] = useState<Status | undefined>(undefined);
@@ -52,21 +59,21 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	const startVerify = (passphrase?: string) => {
 		if (!selected) return;
 		setMessage(undefined);
-		verify.start(selected.path, passphrase);
+		verify.start(refAt(state.destDir, selected, env), passphrase);
 	};
 	/** A new action starts: the last one's outcome (a copy error, "Deleted …") is no longer news. */
 	const ask = (mode: PromptMode, draft?: string) => {
 		setMessage(undefined);
 		dispatch({type: 'prompt', mode, draft});
 	};
-	useBrowseKeys({state, dispatch, selected, busy, textEntry, nav, verify, fileTask, ask, startVerify});
+	useBrowseKeys({state, dispatch, selected, busy, textEntry, nav, verify, fileTask, ask, startVerify, env});
 
 	const theme = useTheme();
-	const view: BrowseView = {state, dispatch, listing, backups, items, paths, selected, cursor, setCursor, setMessage, columns, theme, busy, textEntry, verify, fileTask, startVerify};
+	const view: BrowseView = {state, dispatch, listing, backups, items, paths, selected, cursor, setCursor, setMessage, columns, theme, busy, textEntry, verify, fileTask, startVerify, env, choices, namedProblem: named.problem};
 	const prompt = browsePrompt(view);
 	const count = listing.status === 'done' ? ` · ${formatCount(backups.length)} backup${backups.length === 1 ? '' : 's'}` : '';
 	return (
-		<Frame title={`Browse · ${fitPath(state.destDir, Math.max(10, columns - 40))}${count}`} commands={browseCommands(state.mode)} status={browseStatus(listing, message)} textEntry={textEntry} meanings={BROWSE_MEANINGS}>
+		<Frame title={`Browse · ${fitPath(describeWhere(state.destDir, named.named), Math.max(10, columns - 40))}${count}`} commands={browseCommands(state.mode)} status={browseStatus(listing, message)} textEntry={textEntry} meanings={BROWSE_MEANINGS}>
 			{browseBody(view)}
 			{prompt ? (
 				<Box key={state.mode} marginTop={1}>
@@ -80,7 +87,7 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 }
 
 type Cursor = {path: string | undefined; order: readonly string[]};
-type PromptMode = 'confirm-delete' | 'copy' | 'folder' | 'passphrase';
+type PromptMode = 'confirm-delete' | 'copy' | 'folder' | 'passphrase' | 'switch';
 type FileTask = ReturnType<typeof useTask<string>>;
 
 /** A copy or delete that ended: its outcome on the status line, and the list read again. */
@@ -107,6 +114,7 @@ function useBrowseKeys({
 	fileTask,
 	ask,
 	startVerify,
+	env,
 }: {
 	state: BrowseState;
 	dispatch: Dispatch<BrowseAction>;
@@ -118,6 +126,7 @@ function useBrowseKeys({
 	fileTask: FileTask;
 	ask: (mode: PromptMode, draft?: string) => void;
 	startVerify: (passphrase?: string) => void;
+	env: NodeJS.ProcessEnv;
 }): void {
 	const actions: Partial<Record<CommandName, () => void>> = {
 		verify: () => {
@@ -133,7 +142,8 @@ function useBrowseKeys({
 		copy: () => selected && ask('copy', process.cwd()),
 	};
 	const handlers: Partial<Record<CommandName, () => void>> = {};
-	if (state.mode === 'list') Object.assign(handlers, actions, {folder: () => ask('folder', state.destDir), back: nav.home});
+	if (state.mode === 'list') Object.assign(handlers, actions, {folder: () => ask('folder', state.destDir), switch: () => ask('switch'), back: nav.home});
+	if (state.mode === 'switch') handlers.back = () => dispatch({type: 'close'});
 	if (state.mode === 'details') Object.assign(handlers, actions, {back: () => dispatch({type: 'close'})});
 	if (state.mode === 'confirm-delete') {
 		handlers.yes = () => {
@@ -141,8 +151,10 @@ function useBrowseKeys({
 			dispatch({type: 'deleted'});
 			if (!target) return;
 			verify.reset();
+			const where = state.destDir;
 			fileTask.start(async () => {
-				await deleteBackup(target);
+				if (isRemoteListing(target)) await deleteFrom(where, target.fileName, env);
+				else await deleteBackup(target);
 				return `Deleted ${target.fileName}`;
 			});
 		};
@@ -158,9 +170,10 @@ function browseStatus(listing: AsyncState<BackupListing[]>, message: Status | un
 }
 
 function browseCommands(mode: BrowseState['mode']): CommandName[] {
-	if (mode === 'list') return ['up', 'down', 'select', 'verify', 'restore', 'delete', 'copy', 'folder', 'back'];
+	if (mode === 'list') return ['up', 'down', 'select', 'verify', 'restore', 'delete', 'copy', 'folder', 'switch', 'back'];
 	if (mode === 'details') return ['verify', 'restore', 'delete', 'copy', 'back'];
 	if (mode === 'confirm-delete') return ['yes', 'no'];
+	if (mode === 'switch') return ['up', 'down', 'select', 'back'];
 	return ['select', 'back'];
 }
 
@@ -183,7 +196,14 @@ type BrowseView = {
 	verify: ReturnType<typeof useVerify>;
 	fileTask: FileTask;
 	startVerify: (passphrase?: string) => void;
+	env: NodeJS.ProcessEnv;
+	/** The switcher's rows, and why the named destinations cannot be read (if so). */
+	choices: readonly DestinationChoice[];
+	namedProblem: string | undefined;
 };
+
+/** Rows the destination switcher uses for its list. */
+const switcherHeight = (choices: readonly DestinationChoice[]) => Math.min(choices.length, 6);
 
 /** Reading, the details of one backup, "no backups", or the list. */
 function browseBody(view: BrowseView): ReactNode {
@@ -196,11 +216,13 @@ function browseBody(view: BrowseView): ReactNode {
 	return backupList(view);
 }
 
-function backupList({state, dispatch, backups, items, paths, selected, cursor, setCursor, columns, theme, busy, textEntry, verify}: BrowseView): ReactNode {
+function backupList(view: BrowseView): ReactNode {
+	const {state, dispatch, backups, items, paths, selected, cursor, setCursor, columns, theme, busy, textEntry, verify} = view;
 	const layout = columnLayout(columns);
 	// Beside the list: its header row, a prompt under it, the busy line, the verify panel (the
 	// status line has its own rows in the frame).
-	const besideList = 1 + (textEntry ? 4 : state.mode === 'confirm-delete' ? 2 : 0) + (busy ? 1 : 0) + verifyPanelRows(verify.state, columns, 'v to try again');
+	const prompt = textEntry ? 4 : state.mode === 'confirm-delete' ? 2 : state.mode === 'switch' ? switcherHeight(view.choices) + 2 + (view.namedProblem ? 1 : 0) : 0;
+	const besideList = 1 + prompt + (busy ? 1 : 0) + verifyPanelRows(verify.state, columns, 'v to try again');
 	return (
 		<Box flexDirection="column">
 			<Text dimColor wrap="truncate">
@@ -232,8 +254,10 @@ function backupList({state, dispatch, backups, items, paths, selected, cursor, s
 	);
 }
 
-/** Under the list: the delete question, or the copy, folder or passphrase field. */
-function browsePrompt({state, dispatch, selected, theme, setMessage, verify, fileTask, startVerify}: BrowseView): ReactNode {
+/** Under the list: the delete question, the destination switcher, or the copy, folder or passphrase field. */
+function browsePrompt(view: BrowseView): ReactNode {
+	const {state, dispatch, selected, theme, setMessage, verify, fileTask, startVerify, env} = view;
+	if (state.mode === 'switch') return destinationSwitcher(view);
 	if (state.mode === 'confirm-delete' && selected) {
 		return (
 			<Text color={theme.warn} bold wrap="truncate">
@@ -250,8 +274,9 @@ function browsePrompt({state, dispatch, selected, theme, setMessage, verify, fil
 				onSubmit={target => {
 					if (!selected || target.trim() === '') return;
 					const source = selected;
+					const where = state.destDir;
 					dispatch({type: 'close'});
-					fileTask.start(async () => `Copied to ${await copyBackup(source, target.trim())}`);
+					fileTask.start(async () => (isRemoteListing(source) ? `Downloaded to ${await downloadFrom(where, source.fileName, target.trim(), env)}` : `Copied to ${await copyBackup(source, target.trim())}`));
 				}}
 			/>
 		);
@@ -259,7 +284,7 @@ function browsePrompt({state, dispatch, selected, theme, setMessage, verify, fil
 	if (state.mode === 'folder') {
 		return (
 			<TextField
-				label="Backups folder"
+				label="Backups folder (or a URL, or a destination's name)"
 				initialValue={state.draft}
 				onChange={draft => dispatch({type: 'edit', draft})}
 				onSubmit={dir => {
@@ -287,6 +312,34 @@ function browsePrompt({state, dispatch, selected, theme, setMessage, verify, fil
 		);
 	}
 	return undefined;
+}
+
+/** `s`: the backup folder, the named destinations, or another path or URL (the folder field). */
+function destinationSwitcher({state, dispatch, theme, setMessage, verify, choices, namedProblem}: BrowseView): ReactNode {
+	const current = choices.find(choice => !choice.other && choice.where === state.destDir);
+	return (
+		<Box flexDirection="column">
+			<Text bold wrap="truncate">
+				Switch to
+			</Text>
+			{namedProblem ? (
+				<Text color={theme.warn} wrap="truncate">
+					{namedProblem}
+				</Text>
+			) : undefined}
+			<DestinationList
+				choices={choices}
+				height={switcherHeight(choices)}
+				initialKey={current?.key}
+				onSelect={choice => {
+					if (choice.other) return dispatch({type: 'prompt', mode: 'folder', draft: state.destDir});
+					setMessage(undefined);
+					verify.reset();
+					dispatch({type: 'folder', destDir: choice.where});
+				}}
+			/>
+		</Box>
+	);
 }
 
 /** What the keys do here, for the `?` help. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import {Box, Text} from 'ink';
-import {useReducer, useState, type Dispatch, type ReactNode} from 'react';
+import {useMemo, useReducer, useState, type Dispatch, type ReactNode} from 'react';
 import type {BackupResult} from '../../core/backup/create-backup.js';
 import {ARCHIVE_FORMATS, defaultBackupName, type ArchiveFormat} from '../../core/archive/archive-format.js';
 import {formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../../core/format.js';
@@ -14,7 +14,13 @@ import {SelectList, type ListItem} from '../components/SelectList.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
 import {TransferProgress} from '../components/TransferProgress.js';
+import {DestinationList} from '../components/DestinationList.js';
 import {useConsole, type Navigation} from '../console-context.js';
+import {readNamedOrNone, refAt, testWhere} from '../destination-access.js';
+import {describeError} from '../describe-error.js';
+import {destinationChoices, typedDestination, type DestinationChoice} from '../state/destinations.js';
+import type {TestStep} from '../../core/destinations/test-destination.js';
+import {useTask} from '../hooks/use-task.js';
 import {readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useConfirmCancel, type CancelPhase} from '../hooks/use-confirm-cancel.js';
@@ -24,7 +30,7 @@ import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
 import {readPassphraseFile} from '../../core/backup/passphrase-file.js';
 import {describeStrength, passphraseStrength} from '../../core/crypto/passphrase-strength.js';
-import {backupOptions, createWizardReducer, initialCreateState, outputPath, reviewLines, type CreateAction, type CreateStep, type CreateWizardState, type Encryption} from '../state/create-wizard.js';
+import {backupOptions, createWizardReducer, initialCreateState, outputName, outputPath, reviewLines, type CreateAction, type CreateStep, type CreateWizardState, type Encryption} from '../state/create-wizard.js';
 import {fitPath} from '../text-fit.js';
 import {useTheme, type Theme} from '../theme.js';
 import {VerifyPanel} from './VerifyPanel.js';
@@ -39,13 +45,14 @@ const STEP_TITLES: Record<CreateStep, string> = {
 	'passphrase-confirm': 'Passphrase again',
 	'passphrase-file': 'Passphrase file',
 	destination: 'Destination',
+	'destination-other': 'Destination',
 	name: 'Name',
 	review: 'Review',
 	running: 'Backing up',
 	result: 'Done',
 };
 
-const TEXT_STEPS: ReadonlySet<CreateStep> = new Set(['passphrase', 'passphrase-confirm', 'passphrase-file', 'destination', 'name']);
+const TEXT_STEPS: ReadonlySet<CreateStep> = new Set(['passphrase', 'passphrase-confirm', 'passphrase-file', 'destination-other', 'name']);
 
 const FORMAT_LABELS: Record<ArchiveFormat, string> = {zip: 'zip (default)', 'tar.gz': 'tar.gz', dir: 'directory (plain folder, cannot be encrypted)'};
 
@@ -54,18 +61,19 @@ const NUMBERED_STEPS = ['scope', 'tenant', 'format', 'encryption', 'destination'
 
 /** Create backup: scope → tenants → format → encryption → destination → name → review → run → result. */
 export function CreateWizard() {
-	const {gateway, nav} = useConsole();
+	const {gateway, nav, env} = useConsole();
 	const {columns} = useTerminalSize();
 	const theme = useTheme();
 	const [state, dispatch] = useReducer(createWizardReducer, {destDir: gateway.backupDir, name: defaultBackupName(new Date())}, initialCreateState);
+	const destinations = useDestinationStep(state.step, gateway.backupDir, env);
 	const [picked, setPicked] = useState<Set<string>>(new Set());
 	const summary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir]);
 	const backup = useCreateBackup();
 	const verify = useVerify();
 	// Esc while the backup runs asks before throwing the work away.
 	const stop = useConfirmCancel(state.step === 'running', backup.cancel);
-	const {askWeak, textEntry} = useCreateKeys({state, dispatch, stop, onHome: nav.home, onStart: () => startBackup(state, dispatch, backup, gateway.dataDir)});
-	const {commands, body} = stepView({state, dispatch, columns, theme, picked, setPicked, summary, askWeak, backup, verify, stop, nav});
+	const {askWeak, textEntry} = useCreateKeys({state, dispatch, stop, onHome: nav.home, onStart: () => startBackup(state, dispatch, backup, gateway.dataDir), onTest: destinations.runTest});
+	const {commands, body} = stepView({state, dispatch, columns, theme, picked, setPicked, summary, askWeak, backup, verify, stop, nav, destinations, env});
 	const position = stepPosition(state.step);
 	return (
 		<Frame title={`Create backup · ${STEP_TITLES[state.step]}`} commands={commands} status={createStatus(state)} textEntry={textEntry} meanings={createMeanings(state.step)}>
@@ -84,23 +92,52 @@ export function CreateWizard() {
 
 type CreateBackupTask = ReturnType<typeof useCreateBackup>;
 
+/** The destination step's list, the row under the cursor, and `destination test` on it (t). */
+function useDestinationStep(step: CreateStep, backupDir: string, env: NodeJS.ProcessEnv) {
+	const onStep = step === 'destination';
+	// Read again each time the step is shown (a destination added meanwhile shows up).
+	const named = useMemo(() => readNamedOrNone(env), [env, onStep]);
+	const choices = useMemo(() => destinationChoices(backupDir, named.named), [backupDir, named]);
+	const [highlighted, setHighlighted] = useState<DestinationChoice | undefined>(undefined);
+	const test = useTask<{ok: boolean; steps: TestStep[]}, TestStep[]>();
+	// The row the shown results belong to: moving the cursor leaves them with their row.
+	const [tested, setTested] = useState<string | undefined>(undefined);
+	const runTest = () => {
+		const choice = highlighted ?? choices[0];
+		if (!choice || choice.other || choice.problem) return;
+		setTested(choice.key);
+		test.start(async (_signal, onProgress) => {
+			const steps: TestStep[] = [];
+			return testWhere(choice.where, env, done => {
+				steps.push(done);
+				onProgress([...steps]);
+			});
+		});
+	};
+	return {named, choices, highlighted, setHighlighted, test, tested, runTest};
+}
+
+type DestinationStep = ReturnType<typeof useDestinationStep>;
+
 /** Runs the backup the review shows; the wizard moves to its result (or back with the error). */
 function startBackup(state: CreateWizardState, dispatch: Dispatch<CreateAction>, backup: CreateBackupTask, dataDir: string): void {
 	dispatch({type: 'start'});
 	const passphrase = state.encryption === 'passphrase' ? state.passphrase : undefined;
-	backup.start(backupOptions(state, dataDir, passphrase), state.encryption === 'file' ? state.passphraseFile : undefined, {
+	const handlers = {
 		onDone: () => dispatch({type: 'finished'}),
-		onError: (error, cancelled) => dispatch({type: 'failed', error: cancelled ? 'Backup cancelled; nothing partial was left behind' : error}),
-	});
+		onError: (error: string, cancelled: boolean) => dispatch({type: 'failed', error: cancelled ? 'Backup cancelled; nothing partial was left behind' : error}),
+	};
+	// A remote destination is opened when the backup starts and the archive streamed into it.
+	backup.start(backupOptions(state, dataDir, passphrase), state.encryption === 'file' ? state.passphraseFile : undefined, handlers, state.destRemote ? state.destDir : undefined);
 }
 
 /** Verifies the backup just written, with the passphrase it was written with. */
-async function runVerify(state: CreateWizardState, backup: CreateBackupTask, verify: ReturnType<typeof useVerify>): Promise<void> {
+async function runVerify(state: CreateWizardState, backup: CreateBackupTask, verify: ReturnType<typeof useVerify>, env: NodeJS.ProcessEnv): Promise<void> {
 	if (backup.state.status !== 'done') return;
 	let passphrase: string | undefined;
 	if (state.encryption === 'passphrase') passphrase = state.passphrase;
 	if (state.encryption === 'file') passphrase = await readPassphraseFile(state.passphraseFile).catch(() => undefined);
-	verify.start(backup.state.result.path, passphrase);
+	verify.start(state.destRemote ? refAt(state.destDir, {path: backup.state.result.path, fileName: outputName(state)}, env) : backup.state.result.path, passphrase);
 }
 
 /** The wizard's keys: Esc steps back (or cancels the running backup), y/n answer the weak-passphrase question, Enter on the review starts. */
@@ -110,12 +147,14 @@ function useCreateKeys({
 	stop,
 	onHome,
 	onStart,
+	onTest,
 }: {
 	state: CreateWizardState;
 	dispatch: Dispatch<CreateAction>;
 	stop: ReturnType<typeof useConfirmCancel>;
 	onHome: () => void;
 	onStart: () => void;
+	onTest: () => void;
 }): {askWeak: boolean; textEntry: boolean} {
 	// Asking about a weak passphrase: y and n are answers, not typed text.
 	const askWeak = state.step === 'passphrase' && state.weakPassphrase === 'ask';
@@ -131,6 +170,7 @@ function useCreateKeys({
 		handlers.no = () => dispatch({type: 'weak', use: false});
 	} else handlers.back = back;
 	if (state.step === 'review') handlers.select = onStart;
+	if (state.step === 'destination') handlers.test = onTest;
 	useCommands(handlers, {textEntry});
 	return {askWeak, textEntry};
 }
@@ -142,12 +182,13 @@ function createStatus(state: CreateWizardState): Status | undefined {
 }
 
 function createMeanings(step: CreateStep): Partial<Record<CommandName, string>> | undefined {
+	if (step === 'destination') return {select: 'write the backup there (Another path or URL: type one)'};
 	return step === 'review' ? {select: 'start the backup'} : step === 'categories' ? {select: 'go on with the ticked categories'} : undefined;
 }
 
 /** Where the step is in "Step n of 7" (0-based), -1 for running and result. */
 function stepPosition(step: CreateStep): number {
-	return NUMBERED_STEPS.indexOf(step === 'categories' ? 'scope' : step.startsWith('passphrase') ? 'encryption' : step);
+	return NUMBERED_STEPS.indexOf(step === 'categories' ? 'scope' : step.startsWith('passphrase') ? 'encryption' : step.startsWith('destination') ? 'destination' : step);
 }
 
 /** Everything a step's view reads. */
@@ -164,6 +205,8 @@ type StepContext = {
 	verify: ReturnType<typeof useVerify>;
 	stop: ReturnType<typeof useConfirmCancel>;
 	nav: Navigation;
+	destinations: DestinationStep;
+	env: NodeJS.ProcessEnv;
 };
 
 type StepView = {commands: CommandName[]; body: ReactNode};
@@ -188,18 +231,9 @@ function stepView(ctx: StepContext): StepView {
 		case 'passphrase-file':
 			return passphraseFileView(ctx);
 		case 'destination':
-			return {
-				commands: ['select', 'back'],
-				body: (
-					<TextField
-						label="Folder to write the backup to (local path)"
-						initialValue={state.destDir}
-						hint="Created if missing. Remote destinations come with the destinations feature."
-						onChange={value => dispatch({type: 'edit', field: 'destDir', value})}
-						onSubmit={() => dispatch({type: 'submit'})}
-					/>
-				),
-			};
+			return destinationView(ctx);
+		case 'destination-other':
+			return destinationOtherView(ctx);
 		case 'name':
 			return {
 				commands: ['select', 'back'],
@@ -388,7 +422,90 @@ function reviewView({state, columns}: StepContext): StepView {
 	};
 }
 
-function resultView({state, columns, backup, verify, nav}: StepContext): StepView {
+/** The destinations list: the backup folder, the named ones, another path or URL; t tests the highlighted one. */
+function destinationView({state, dispatch, theme, destinations}: StepContext): StepView {
+	const {choices, named, test, tested, highlighted, setHighlighted} = destinations;
+	const current = choices.find(choice => !choice.other && choice.where === state.destDir && choice.remote === state.destRemote);
+	const showTest = test.state.status !== 'idle' && tested === (highlighted ?? choices[0])?.key;
+	const testRows = showTest ? 6 : 0;
+	return {
+		commands: ['up', 'down', 'select', 'test', 'back'],
+		body: (
+			<Box flexDirection="column">
+				<Text bold wrap="truncate">
+					Folder to write the backup to, or a destination
+				</Text>
+				{named.problem ? (
+					<Text color={theme.warn} wrap="truncate">
+						{named.problem}
+					</Text>
+				) : undefined}
+				<BodyRows reserve={3 + (named.problem ? 1 : 0) + testRows}>
+					{listHeight => (
+						<DestinationList
+							choices={choices}
+							height={Math.min(listHeight, choices.length)}
+							format={state.format}
+							initialKey={current?.key}
+							onHighlight={setHighlighted}
+							onSelect={choice => dispatch(choice.other ? {type: 'other'} : {type: 'destination', choice})}
+						/>
+					)}
+				</BodyRows>
+				{showTest ? <TestResults state={test.state} theme={theme} /> : undefined}
+			</Box>
+		),
+	};
+}
+
+/** `destination test`'s steps as they end, then the verdict (one line each). */
+function TestResults({state, theme}: {state: DestinationStep['test']['state']; theme: Theme}) {
+	const steps = state.status === 'running' ? (state.progress ?? []) : state.status === 'done' ? state.result.steps : [];
+	return (
+		<Box flexDirection="column" marginTop={1}>
+			{steps.map(step => (
+				<Text key={step.step} color={step.ok ? undefined : theme.error} wrap="truncate">
+					{step.ok ? '✓' : '✗'} {step.step} · {step.ms} ms · {step.detail}
+				</Text>
+			))}
+			{state.status === 'running' ? <Busy label="Testing: write, list, read back, delete…" /> : undefined}
+			{state.status === 'done' ? (
+				<Text bold color={state.result.ok ? theme.ok : theme.error} wrap="truncate">
+					{state.result.ok ? '✓ The destination works' : '✗ The destination test failed'}
+				</Text>
+			) : undefined}
+			{state.status === 'error' ? (
+				<Text color={theme.error} wrap="truncate">
+					✗ {state.error}
+				</Text>
+			) : undefined}
+		</Box>
+	);
+}
+
+/** "Another path or URL…": a folder, a URL or a destination's name, checked by the core parser. */
+function destinationOtherView({state, dispatch, destinations}: StepContext): StepView {
+	return {
+		commands: ['select', 'back'],
+		body: (
+			<TextField
+				label="Folder to write the backup to, or a URL"
+				initialValue={state.destTyped}
+				hint="A local folder (created if missing), s3://BUCKET/PREFIX/, azblob://ACCOUNT/CONTAINER/PREFIX/, sftp://USER@HOST/PATH/, or a destination's name"
+				onChange={value => dispatch({type: 'edit', field: 'destTyped', value})}
+				onSubmit={value => {
+					try {
+						dispatch({type: 'destination', choice: typedDestination(value, destinations.named.named)});
+					} catch (error) {
+						dispatch({type: 'error', error: describeError(error)});
+					}
+				}}
+			/>
+		),
+	};
+}
+
+function resultView({state, columns, backup, verify, nav, env}: StepContext): StepView {
 	return {
 		commands: ['up', 'down', 'select', 'back'],
 		body:
@@ -398,7 +515,7 @@ function resultView({state, columns, backup, verify, nav}: StepContext): StepVie
 					columns={columns}
 					verify={<VerifyPanel state={verify.state} width={columns} />}
 					onAction={action => {
-						if (action === 'verify') void runVerify(state, backup, verify);
+						if (action === 'verify') void runVerify(state, backup, verify, env);
 						else if (action === 'browse') nav.browse(state.destDir);
 						else nav.home();
 					}}

@@ -2,7 +2,7 @@ import path from 'node:path';
 import {Box, Text} from 'ink';
 import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode} from 'react';
 import type {ArchiveSource} from '../../core/archive/archive-reader.js';
-import {listBackupsOrNone, type BackupListing} from '../../core/backup/list-backups.js';
+import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
 import {formatSecrets, type CategoryPlan, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
@@ -16,6 +16,7 @@ import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
 import {TransferProgress} from '../components/TransferProgress.js';
 import {useConsole, type Navigation} from '../console-context.js';
+import {listWhere, refAt, type BackupRef} from '../destination-access.js';
 import {readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useConfirmCancel, type CancelPhase} from '../hooks/use-confirm-cancel.js';
@@ -66,7 +67,7 @@ type RestoreEngines = {
 
 /** Restore: pick → passphrase → categories → tenant → mode → dry-run diff → confirm → apply → summary. */
 export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: string | undefined; encrypted?: boolean | undefined; from?: {destDir: string} | undefined}) {
-	const {gateway, nav} = useConsole();
+	const {gateway, nav, env} = useConsole();
 	const {columns} = useTerminalSize();
 	const theme = useTheme();
 	const [state, dispatch] = useReducer(restoreWizardReducer, undefined, () => initialRestoreState(backupPath, encrypted ?? false));
@@ -81,11 +82,16 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	// The pick list reads the folder the operator was browsing (else the default one); f changes it.
 	const [pickDir, setPickDir] = useState(from?.destDir ?? gateway.backupDir);
 	const [pickingFolder, setPickingFolder] = useState(false);
-	const backups = useAsync(() => listBackupsOrNone(pickDir), [pickDir]);
+	const backups = useAsync(() => listWhere(pickDir, env), [pickDir]);
 	const gatewaySummary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir]);
 	const source = opener.state.status === 'done' ? opener.state.result.source : undefined;
 	const options = useMemo(() => restoreOptions(state, gateway.dataDir), [state, gateway.dataDir]);
-	useRestoreWork(state, dispatch, engines, options, source, setPicked);
+	// A backup at a remote destination is opened through it (by the file name it is listed under).
+	const ref = (backup: string): BackupRef => refAt(pickDir, {path: backup, fileName: listedName(backup)}, env);
+	useRestoreWork(state, dispatch, engines, options, source, setPicked, ref);
+	// The destination an opened backup reads through is released when it is replaced or the wizard closes.
+	const opened = opener.state.status === 'done' ? opener.state.result : undefined;
+	useEffect(() => () => void opened?.close(), [opened]);
 	// Back to Browse on the folder it was showing, the cursor on the backup restore was started on.
 	const leave = () => (from ? nav.browse(from.destDir, backupPath) : nav.home());
 	const {stop, textEntry} = useRestoreKeys({state, dispatch, engines, pickingFolder, setPickingFolder, fieldExpanded, leave});
@@ -107,10 +113,11 @@ function useRestoreWork(
 	options: ReturnType<typeof restoreOptions>,
 	source: ArchiveSource | undefined,
 	setPicked: (picked: Set<string>) => void,
+	ref: (backupPath: string) => BackupRef,
 ): void {
 	useEffect(() => {
 		if (state.step === 'opening' && state.backupPath) {
-			opener.start(state.backupPath, state.passphrase, {
+			opener.start(ref(state.backupPath), state.passphrase, {
 				onDone: ({metadata}) => {
 					setPicked(new Set(metadata.categories));
 					dispatch({type: 'opened', metadata});
@@ -171,6 +178,17 @@ function useRestoreKeys({
 	const textEntry = TEXT_STEPS.has(state.step) || (state.step === 'pick' && pickingFolder);
 	useCommands(handlers, {textEntry});
 	return {stop, textEntry};
+}
+
+/** The file name a backup is listed under: a URL's last segment is percent-encoded. */
+function listedName(backupPath: string): string {
+	const base = path.basename(backupPath);
+	if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(backupPath)) return base;
+	try {
+		return decodeURIComponent(base);
+	} catch {
+		return base;
+	}
 }
 
 function restoreStatus(state: RestoreWizardState): Status | undefined {

@@ -1,8 +1,10 @@
 /**
  * Browse screen modes as a reducer: the list, one backup's details, and the prompts that sit on
- * top of either (delete confirmation, copy target, another folder, a passphrase to verify).
+ * top of either (delete confirmation, copy target, another folder, a passphrase to verify, the
+ * destination switcher). `destDir` is where the backups are read: a local folder, a named
+ * destination's name, or a URL (see state/destinations).
  */
-export type BrowseMode = 'list' | 'details' | 'confirm-delete' | 'copy' | 'folder' | 'passphrase';
+export type BrowseMode = 'list' | 'details' | 'confirm-delete' | 'copy' | 'folder' | 'passphrase' | 'switch';
 
 export type BrowseState = {
 	mode: BrowseMode;
@@ -15,7 +17,7 @@ export type BrowseState = {
 
 export type BrowseAction =
 	| {type: 'details'}
-	| {type: 'prompt'; mode: 'confirm-delete' | 'copy' | 'folder' | 'passphrase'; draft?: string}
+	| {type: 'prompt'; mode: 'confirm-delete' | 'copy' | 'folder' | 'passphrase' | 'switch'; draft?: string}
 	| {type: 'edit'; draft: string}
 	| {type: 'folder'; destDir: string}
 	| {type: 'close'}

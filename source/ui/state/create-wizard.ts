@@ -4,6 +4,7 @@ import {resolveCategories} from '../../core/backup/create-backup.js';
 import {categorySpec, type CategoryId} from '../../core/store/schema.js';
 import {passphraseStrength} from '../../core/crypto/passphrase-strength.js';
 import path from 'node:path';
+import {choiceProblem, type DestinationChoice} from './destinations.js';
 
 /**
  * The backup wizard as a reducer: every step, every validation and the options handed to
@@ -19,6 +20,7 @@ export type CreateStep =
 	| 'passphrase-confirm'
 	| 'passphrase-file'
 	| 'destination'
+	| 'destination-other'
 	| 'name'
 	| 'review'
 	| 'running'
@@ -39,7 +41,14 @@ export type CreateWizardState = {
 	passphrase: string;
 	passphraseConfirm: string;
 	passphraseFile: string;
+	/** Where the backup goes: a local folder, a named destination's name, or a URL (state/destinations). */
 	destDir: string;
+	/** The destination as printed: the folder, or its URL. */
+	destUrl: string;
+	/** A remote destination: written through it (streamed), never as a folder backup. */
+	destRemote: boolean;
+	/** "Another path or URL": the text being typed. */
+	destTyped: string;
 	name: string;
 	/** A weak passphrase was submitted: 'ask' waits for y/n; 'accepted' once the operator said yes. */
 	weakPassphrase?: 'ask' | 'accepted' | undefined;
@@ -52,7 +61,11 @@ export type CreateAction =
 	| {type: 'tenant'; tenant: string | null}
 	| {type: 'format'; format: ArchiveFormat}
 	| {type: 'encryption'; encryption: Encryption}
-	| {type: 'edit'; field: 'passphrase' | 'passphraseConfirm' | 'passphraseFile' | 'destDir' | 'name'; value: string}
+	| {type: 'edit'; field: 'passphrase' | 'passphraseConfirm' | 'passphraseFile' | 'destDir' | 'destTyped' | 'name'; value: string}
+	/** A destination picked from the list, or typed and understood (by the screen, which reads the named ones). */
+	| {type: 'destination'; choice: DestinationChoice}
+	/** "Another path or URL…": the text field, starting from the current choice. */
+	| {type: 'other'}
 	| {type: 'submit'}
 	| {type: 'weak'; use: boolean}
 	| {type: 'back'}
@@ -74,6 +87,9 @@ export function initialCreateState(options: {destDir: string; name: string}): Cr
 		passphraseConfirm: '',
 		passphraseFile: '',
 		destDir: options.destDir,
+		destUrl: options.destDir,
+		destRemote: false,
+		destTyped: options.destDir,
 		name: options.name,
 	};
 }
@@ -107,6 +123,14 @@ export function createWizardReducer(state: CreateWizardState, action: CreateActi
 			if (state.step !== 'passphrase' || state.weakPassphrase !== 'ask') return state;
 			if (!action.use) return {...state, weakPassphrase: undefined};
 			return go({...state, weakPassphrase: 'accepted', passphraseConfirm: ''}, 'passphrase-confirm');
+		case 'destination': {
+			if (state.step !== 'destination' && state.step !== 'destination-other') return state;
+			const problem = choiceProblem(action.choice, state.format);
+			if (problem) return {...state, error: problem};
+			return go({...state, destDir: action.choice.where, destUrl: action.choice.url, destRemote: action.choice.remote}, 'name');
+		}
+		case 'other':
+			return state.step === 'destination' ? go({...state, destTyped: state.destRemote ? state.destUrl : state.destDir}, 'destination-other') : state;
 		case 'submit':
 			return submit(state);
 		case 'back': {
@@ -146,7 +170,7 @@ function submit(state: CreateWizardState): CreateWizardState {
 			return go(state, 'destination');
 		case 'destination':
 			if (state.destDir.trim() === '') return {...state, error: 'Type a folder for the backup'};
-			return go({...state, destDir: state.destDir.trim()}, 'name');
+			return go({...state, destDir: state.destDir.trim(), destUrl: state.destDir.trim(), destRemote: false}, 'name');
 		case 'name': {
 			const problem = nameProblem(state.name);
 			if (problem) return {...state, error: problem};
@@ -165,10 +189,15 @@ export function nameProblem(name: string): string | undefined {
 	return undefined;
 }
 
-/** Where the backup will be written. */
+/** The backup's file (object) name: the name plus its format's extension. */
+export function outputName(state: CreateWizardState): string {
+	return state.name.trim() + archiveExtension(state.format) + (state.encryption === 'none' ? '' : ENCRYPTED_SUFFIX);
+}
+
+/** Where the backup will be written: a path, or the destination's URL and the object name. */
 export function outputPath(state: CreateWizardState): string {
-	const suffix = archiveExtension(state.format) + (state.encryption === 'none' ? '' : ENCRYPTED_SUFFIX);
-	return path.join(path.resolve(state.destDir), state.name.trim() + suffix);
+	if (state.destRemote) return state.destUrl + encodeURIComponent(outputName(state)).replace(/%40/g, '@');
+	return path.join(path.resolve(state.destDir), outputName(state));
 }
 
 /** The categories the backup will hold, as the engine will resolve them. */
