@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import {describe, expect, test} from 'vitest';
 import {createWizardReducer, initialCreateState, outputPath, type CreateWizardState} from '../../source/ui/state/create-wizard.js';
 import {browseReducer, initialBrowseState} from '../../source/ui/state/browse.js';
-import {choiceProblem, describeWhere, destinationChoices, isLocalWhere, OTHER_CHOICE, typedDestination} from '../../source/ui/state/destinations.js';
+import {choiceProblem, describeWhere, destinationChoices, fitWhere, isLocalWhere, OTHER_CHOICE, typedDestination} from '../../source/ui/state/destinations.js';
 
 const NAMED = [
 	{name: 'offsite', url: 's3://ui-test/x/', s3Endpoint: 'http://127.0.0.1:9'},
@@ -115,5 +115,20 @@ describe('browse: the switcher', () => {
 		expect(browseReducer(state, {type: 'close'}).mode).toBe('list');
 		state = browseReducer(state, {type: 'folder', destDir: 'offsite'});
 		expect(state).toMatchObject({mode: 'list', destDir: 'offsite'});
+	});
+});
+
+describe('the Browse title', () => {
+	test('keeps a named destination whole and cuts its URL from the start, at any width', () => {
+		const named = [{name: 'vault', url: 'sftp://root@127.0.0.1:40813/tmp/lifeboat-sshd-abcdef/root/tmux/'}];
+		const fit = (text: string, width: number) => ([...text].length <= width ? text : '…' + [...text].slice(-(width - 1)).join(''));
+		fc.assert(
+			fc.property(fc.integer({min: 12, max: 120}), width => {
+				const title = fitWhere('vault', named, width, fit);
+				expect([...title].length).toBeLessThanOrEqual(width);
+				expect(title.startsWith('vault · ')).toBe(true);
+			}),
+		);
+		expect(fitWhere('/srv/backups', named, 40, fit)).toBe('/srv/backups');
 	});
 });

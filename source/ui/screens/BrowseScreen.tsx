@@ -18,7 +18,7 @@ import {useTask} from '../hooks/use-task.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
-import {describeWhere, destinationChoices, type DestinationChoice} from '../state/destinations.js';
+import {destinationChoices, fitWhere, type DestinationChoice} from '../state/destinations.js';
 import {browseReducer, initialBrowseState, isTextPrompt, keepSelection, shortAge, type BrowseAction, type BrowseState} from '../state/browse.js';
 import {fit, fitPath, shortDate} from '../text-fit.js';
 import {useTheme, type Theme} from '../theme.js';
@@ -73,7 +73,7 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	const prompt = browsePrompt(view);
 	const count = listing.status === 'done' ? ` · ${formatCount(backups.length)} backup${backups.length === 1 ? '' : 's'}` : '';
 	return (
-		<Frame title={`Browse · ${fitPath(describeWhere(state.destDir, named.named), Math.max(10, columns - 40))}${count}`} commands={browseCommands(state.mode)} status={browseStatus(listing, message)} textEntry={textEntry} meanings={BROWSE_MEANINGS}>
+		<Frame title={`Browse · ${fitWhere(state.destDir, named.named, Math.max(10, columns - 40), fitPath)}${count}`} commands={browseCommands(state.mode)} status={browseStatus(listing, message)} textEntry={textEntry} meanings={BROWSE_MEANINGS}>
 			{browseBody(view)}
 			{prompt ? (
 				<Box key={state.mode} marginTop={1}>

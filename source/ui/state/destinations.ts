@@ -73,6 +73,17 @@ export function describeWhere(where: string, named: readonly NamedDestination[])
 	return `${found.name} · ${namedChoice(found).url}`;
 }
 
+/**
+ * describeWhere cut to `width` columns: a named destination keeps its name whole (it is what the
+ * operator picked) and its URL loses its start; a path or URL loses its start.
+ */
+export function fitWhere(where: string, named: readonly NamedDestination[], width: number, fit: (text: string, width: number) => string): string {
+	const found = isUrl(where) ? undefined : named.find(candidate => candidate.name === where);
+	if (!found) return fit(where, width);
+	const head = `${found.name} · `;
+	return head.length + 4 > width ? fit(found.name, width) : head + fit(namedChoice(found).url, width - head.length);
+}
+
 /** Why a choice cannot take this backup (a folder-format one goes to a local folder only). */
 export function choiceProblem(choice: DestinationChoice, format: string): string | undefined {
 	if (choice.problem) return choice.problem;
