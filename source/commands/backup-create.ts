@@ -47,6 +47,7 @@ written: they are redacted and listed so you can re-enter them after a restore.
 async function backupTarget(context: CommandContext): Promise<Pick<CreateBackupOptions, 'out' | 'destDir' | 'remote' | 'stream'>> {
 	const {flags} = context;
 	if (flags.out === '-') {
+		if (flags.dest) throw new LifeboatError('usage', '--out - streams the archive to stdout: give --out or --dest, not both');
 		if ((context.stdout as NodeJS.WriteStream).isTTY) throw new LifeboatError('usage', '--out - writes the archive to stdout, which is a terminal here: pipe it (… --out - | ssh host "cat > x.zip") or give a file');
 		setArchiveOnStdout(true);
 		return {stream: context.stdout as Writable};

@@ -1,4 +1,5 @@
 import {listDestination} from '../core/backup/list-backups.js';
+import {printable} from '../core/destinations/destination.js';
 import {formatAge, formatBytes, formatRetry} from '../core/format.js';
 import {clearProgress, defaultBackupDir, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -45,7 +46,7 @@ export async function run(context: CommandContext): Promise<number> {
 		const meta = backup.summary;
 		const scope = meta ? (meta.tenant ? `tenant ${meta.tenant}` : 'all tenants') : '';
 		const detail = meta ? `${meta.categories.length} categories · ${scope}${backup.encrypted ? ' · encrypted' : ''}` : `unreadable: ${backup.error}`;
-		writeLine(context, `${backup.fileName.padEnd(40)} ${backup.createdAt.slice(0, 19).replace('T', ' ')}  ${formatAge(backup.createdAt).padEnd(15)} ${formatBytes(backup.size).padStart(9)}  ${backup.format.padEnd(6)} ${detail}`);
+		writeLine(context, `${printable(backup.fileName).padEnd(40)} ${backup.createdAt.slice(0, 19).replace('T', ' ')}  ${formatAge(backup.createdAt).padEnd(15)} ${formatBytes(backup.size).padStart(9)}  ${backup.format.padEnd(6)} ${detail}`);
 	}
 	return 0;
 }

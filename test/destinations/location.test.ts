@@ -48,7 +48,10 @@ describe('destination URLs', () => {
 			['s3://bucket/a%2Fb/', /slashes/],
 			['s3://bucket/a%00b/', /control characters/],
 			['sftp://ops:hunter2@host/x/', /password/],
-			['s3://key:secret@bucket/', /password/],
+			['s3://key:hunter2@bucket/', /password/],
+			['s3://AKIAXXX:hunter2/XUtnFEMI@bucket/', /not a valid URL|password/],
+			['sftp://bob:hunter2@more@host/x/', /password|not a valid URL/],
+			['sftp://bob:x@hunter2@host/x/', /password|not a valid URL/],
 			['http://example.org/x.zip', /unknown scheme/],
 			['azblob://acct1/', /container/],
 			['s3://bucket/x?versionId=1', /query/],
@@ -67,6 +70,25 @@ describe('destination URLs', () => {
 			expect((caught as LifeboatError).message).not.toContain('hunter2');
 			expect((caught as LifeboatError).message).not.toContain('\n');
 		}
+	});
+
+	it('never repeats a password, whatever characters it holds', () => {
+		fc.assert(
+			fc.property(fc.string({minLength: 8, maxLength: 24, unit: fc.constantFrom(...'abcXYZ0189/:@?#%+=._-~!$&*'.split(''))}), fc.constantFrom('s3://user:PW@bucket/x/', 'sftp://ops:PW@host:22/x/', 'azblob://me:PW@acct1/c/x/'), (password, template) => {
+				fc.pre(/[a-zA-Z0-9]{3}/.test(password));
+				const secret = password.match(/[a-zA-Z0-9]{3,}/)![0];
+				let message = '';
+				try {
+					parseLocation(template.replace('PW', password));
+				} catch (error) {
+					message = (error as Error).message;
+				}
+				expect(message).not.toBe('');
+				expect(message).not.toContain(password);
+				if (!'user ops host bucket acct1 me'.split(' ').some(word => word.includes(secret) || secret.includes(word))) expect(message).not.toContain(secret);
+			}),
+			{numRuns: 500},
+		);
 	});
 
 	it('keeps local paths as folders for --dest and as files for a backup argument', () => {

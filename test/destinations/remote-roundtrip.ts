@@ -26,9 +26,9 @@ export type RemoteKind = {
 
 export type Run = {code: number | null; stdout: string; stderr: string};
 
-export function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}, stdinText?: string): Promise<Run> {
+export function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}, stdinText?: string, cwd?: string): Promise<Run> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [CLI, ...args], {env: {...process.env, ...env, FORCE_COLOR: '0'}, stdio: ['pipe', 'pipe', 'pipe']});
+		const child = spawn(process.execPath, [CLI, ...args], {cwd, env: {...process.env, ...env, FORCE_COLOR: '0'}, stdio: ['pipe', 'pipe', 'pipe']});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -15,12 +15,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {PassThrough, type Writable} from 'node:stream';
+import {pipeline} from 'node:stream/promises';
 import {LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {PRIVATE_DIR_MODE} from '../private-fs.js';
 import type {Destination, RetryNote} from '../destinations/destination.js';
 import {destinationError} from '../destinations/retry.js';
 import {prepareAtomicOutput} from './atomic-output.js';
+import {looksLikeLifeboatBackup} from './backup-sniff.js';
 
 export type Digest = {size: number; sha256: string};
 
@@ -95,17 +97,19 @@ export function streamSink(target: Writable, label = '-'): BackupSink {
 	};
 }
 
-/** Reads the stored object back whole and hashes it, reporting progress. */
+/** Reads the stored object back whole and hashes it, reporting progress; a failed read fails here (pipeline). */
 async function readBack(destination: Destination, name: string, onProgress: ((progress: SinkProgress) => void) | undefined, signal: AbortSignal | undefined): Promise<Digest> {
 	const stat = await destination.stat(name, {signal});
 	if (!stat) throw destinationError(destination.locate(name), 'the upload completed but the backup is not there when read back');
 	const tap = hashingTap();
 	let done = 0;
 	const stream = await destination.read(name, {signal, onRetry: note => onProgress?.({phase: 'retry', note})});
-	for await (const chunk of stream.pipe(tap.transform)) {
-		done += (chunk as Buffer).length;
-		onProgress?.({phase: 'read-back', bytesDone: done, bytesTotal: stat.size});
-	}
+	await pipeline(stream, tap.transform, async function* (chunks) {
+		for await (const chunk of chunks) {
+			done += (chunk as Buffer).length;
+			onProgress?.({phase: 'read-back', bytesDone: done, bytesTotal: stat.size});
+		}
+	}, {signal});
 	const read = tap.result();
 	return read.size === stat.size ? read : {size: -1, sha256: read.sha256};
 }
@@ -118,16 +122,50 @@ export type RemoteSinkOptions = {
 	skipReadBack?: boolean;
 };
 
+/** `--force` replaces an earlier backup, never anything else: the object's first bytes must be a Lifeboat backup's. */
+async function checkReplaceable(destination: Destination, name: string, options: RemoteSinkOptions): Promise<void> {
+	const label = destination.locate(name);
+	const existing = await destination.stat(name, {signal: options.signal});
+	if (!existing) return;
+	if (!options.force) throw new LifeboatError('exists', `${label} already exists (pass --force to replace it)`);
+	const head = await destination.readRange(name, 0, 4096, {signal: options.signal});
+	if (!looksLikeLifeboatBackup(head)) throw new LifeboatError('exists', `${label} exists and is not a Lifeboat backup; --force only replaces backups`);
+}
+
+/**
+ * Removes an object this run uploaded but could not confirm (read back failed or differed, the
+ * run was interrupted after the upload finished): nothing unconfirmed stays listed as a backup.
+ * Says what happened, for the error line.
+ */
+async function removeUnconfirmed(destination: Destination, name: string): Promise<string> {
+	try {
+		await destination.delete(name);
+		return 'it was removed';
+	} catch {
+		return `it could not be removed: delete ${destination.locate(name)} before relying on it`;
+	}
+}
+
 /** Streams the archive into `destination` as `name`, then reads it back (see the file comment). */
 export async function remoteSink(destination: Destination, name: string, options: RemoteSinkOptions = {}): Promise<BackupSink> {
 	const label = destination.locate(name);
-	if (!options.force && (await destination.stat(name, {signal: options.signal}))) throw new LifeboatError('exists', `${label} already exists (pass --force to replace it)`);
+	await checkReplaceable(destination, name, options);
 	await destination.cleanup().catch(() => undefined);
 	const workDir = privateScratch();
 	const pass = new PassThrough({highWaterMark: 1024 * 1024});
 	let upload: Promise<Digest> | undefined;
 	let uploadFailure: unknown;
+	/** The put finished: the object is there, and is ours to remove until it is confirmed. */
+	let uploaded = false;
+	let confirmed = false;
 	const removeScratch = () => fs.rmSync(workDir, {recursive: true, force: true});
+	const confirm = async (digest: Digest) => {
+		const sent = await upload!;
+		if (sent.size !== digest.size || sent.sha256 !== digest.sha256) throw destinationError(label, `sent ${sent.size} bytes but the archive is ${digest.size}; the upload was incomplete`);
+		if (options.skipReadBack) return;
+		const stored = await readBack(destination, name, options.onProgress, options.signal);
+		if (stored.size !== digest.size || stored.sha256 !== digest.sha256) throw destinationError(label, `the stored backup reads back different from what was written (${stored.size === -1 ? 'size' : 'SHA-256'} mismatch)`);
+	};
 	return {
 		label,
 		workDir,
@@ -138,23 +176,25 @@ export async function remoteSink(destination: Destination, name: string, options
 			const toPut = new PassThrough({highWaterMark: 1024 * 1024});
 			pass.pipe(toPut);
 			upload = destination.put(name, toPut, {expectedBytes, overwrite: options.force, signal: options.signal, onRetry: note => options.onProgress?.({phase: 'retry', note})});
-			upload.catch((error: unknown) => {
-				uploadFailure = error;
-				// The writer must stop too: it would otherwise wait on a stream nobody reads.
-				pass.destroy(error instanceof Error ? error : new Error(String(error)));
-			});
+			upload.then(
+				() => (uploaded = true),
+				(error: unknown) => {
+					uploadFailure = error;
+					// The writer must stop too: it would otherwise wait on a stream nobody reads.
+					pass.destroy(error instanceof Error ? error : new Error(String(error)));
+				},
+			);
 			return pass;
 		},
 		async commit(digest) {
 			try {
-				const sent = await upload!;
-				if (sent.size !== digest.size || sent.sha256 !== digest.sha256) throw destinationError(label, `sent ${sent.size} bytes but the archive is ${digest.size}; the upload was incomplete`);
-				if (options.skipReadBack) return;
-				const stored = await readBack(destination, name, options.onProgress, options.signal);
-				if (stored.size !== digest.size || stored.sha256 !== digest.sha256) {
-					await destination.delete(name).catch(() => undefined);
-					throw destinationError(label, `the stored backup reads back different from what was written (${stored.size === -1 ? 'size' : 'SHA-256'} mismatch); it was removed, run the backup again`);
-				}
+				await confirm(digest);
+				confirmed = true;
+			} catch (error) {
+				if (!uploaded || options.signal?.aborted) throw error;
+				const removal = await removeUnconfirmed(destination, name);
+				if (error instanceof LifeboatError) throw new LifeboatError(error.code, `${error.message}; ${removal}, run the backup again`, {cause: error});
+				throw destinationError(label, `reading the upload back failed (${(error as Error).message.split('\n')[0]}); ${removal}, run the backup again`, error);
 			} finally {
 				removeScratch();
 			}
@@ -162,6 +202,8 @@ export async function remoteSink(destination: Destination, name: string, options
 		async discard() {
 			pass.destroy(new LifeboatError('interrupted', 'Backup discarded'));
 			await upload?.catch(() => undefined);
+			// Interrupted after the upload finished (during the read-back, or before it): not confirmed.
+			if (uploaded && !confirmed) await removeUnconfirmed(destination, name);
 			removeScratch();
 		},
 		failure: () => (uploadFailure instanceof LifeboatError && uploadFailure.code === 'interrupted' ? undefined : uploadFailure),

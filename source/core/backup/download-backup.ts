@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {Transform} from 'node:stream';
+import {pipeline as pipelineCallback, Transform} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import type {Destination, RetryNote} from '../destinations/destination.js';
 import {openLocalDestination} from '../destinations/local.js';
@@ -59,7 +59,10 @@ async function toFile(destination: Destination, name: string, size: number, targ
 	if (existing?.isDirectory()) throw new LifeboatError('exists', `${finalPath} is a folder backup; remove it first`);
 	const local = openLocalDestination(path.dirname(finalPath));
 	const source = await destination.read(name, {signal: options.signal, onRetry: options.onRetry});
-	const written = await local.put(path.basename(finalPath), source.pipe(counter(size, options.onProgress)), {overwrite: options.force, signal: options.signal, onBytes: undefined});
+	// pipeline, not pipe: a read that fails midway must fail the put (pipe would leave it waiting).
+	const counted = counter(size, options.onProgress);
+	pipelineCallback(source, counted, () => undefined);
+	const written = await local.put(path.basename(finalPath), counted, {overwrite: options.force, signal: options.signal});
 	if (written.size !== size) {
 		await local.delete(path.basename(finalPath)).catch(() => undefined);
 		throw destinationError(destination.locate(name), `read ${written.size} of ${size} bytes; the incomplete copy was removed`);
@@ -76,5 +79,11 @@ export async function downloadBackup(destination: Destination, name: string, to:
 		const copied = await copyBackup({path: destination.locate(name), fileName: name}, to.target);
 		return {path: copied, size: stat.size, sha256: '', files: undefined};
 	}
-	return 'stream' in to ? toStream(destination, name, stat.size, to.stream, options) : toFile(destination, name, stat.size, to.target, options);
+	try {
+		return 'stream' in to ? await toStream(destination, name, stat.size, to.stream, options) : await toFile(destination, name, stat.size, to.target, options);
+	} catch (error) {
+		if (error instanceof LifeboatError || options.signal?.aborted) throw error;
+		// A connection cut mid-read, a stream error of the SDK: one line naming the backup.
+		throw destinationError(destination.locate(name), `reading failed (${(error as Error).message?.split('\n')[0] ?? String(error)}); nothing was kept`, error);
+	}
 }

@@ -121,17 +121,29 @@ export async function listDestination(destination: Destination, options: {onRetr
 	if (destination.kind === 'local') return listBackupsOrNone(destination.label);
 	const objects = (await destination.list({onRetry: options.onRetry})).filter(object => !object.folder && formatFromPath(object.name));
 	const listings: BackupListing[] = [];
-	for (const object of objects) listings.push(await listRemoteOne(destination, object));
+	// One object that cannot be read (deleted since the listing, not readable by these credentials)
+	// is a row with its reason; several in a row mean the destination itself failed.
+	let failedInARow = 0;
+	for (const object of objects) {
+		const listing = await listRemoteOne(destination, object);
+		if (listing === 'gone') continue;
+		if (listing.readFailure) {
+			if (++failedInARow >= 3) throw listing.readFailure;
+		} else failedInARow = 0;
+		listings.push(listing.row);
+	}
 	return listings.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
-async function listRemoteOne(destination: Destination, object: StoredObject): Promise<BackupListing> {
+async function listRemoteOne(destination: Destination, object: StoredObject): Promise<{row: BackupListing; readFailure?: LifeboatError} | 'gone'> {
 	const base: BackupListing = {path: destination.locate(object.name), fileName: object.name, format: formatFromPath(object.name)!, size: object.size, createdAt: object.modified.toISOString(), encrypted: object.name.endsWith('.enc')};
 	try {
 		const read = await readBackupSummary(await destinationBlob(destination, object.name, object.size));
-		return {...base, format: read.format, encrypted: read.encrypted, summary: read.summary, metadata: read.metadata, createdAt: read.summary.createdAt};
+		return {row: {...base, format: read.format, encrypted: read.encrypted, summary: read.summary, metadata: read.metadata, createdAt: read.summary.createdAt}};
 	} catch (error) {
-		if (error instanceof LifeboatError && error.code === 'destination') throw error;
-		return {...base, error: (error as Error).message};
+		if (!(error instanceof LifeboatError && error.code === 'destination')) return {row: {...base, error: (error as Error).message}};
+		// Deleted between the listing and the read: not a backup any more.
+		if (!(await destination.stat(object.name).catch(() => object))) return 'gone';
+		return {row: {...base, error: error.message}, readFailure: error};
 	}
 }

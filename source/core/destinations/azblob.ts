@@ -14,7 +14,7 @@ import {Readable, type Transform, addAbortSignal, pipeline} from 'node:stream';
 import {AnonymousCredential, type BlobServiceClient as ServiceClient, BlobServiceClient, type ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions} from '@azure/storage-blob';
 import {LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
-import {type Destination, type PutOptions, type PutResult, type ReadOptions, type StoredObject, checkObjectName} from './destination.js';
+import {type Destination, type PutOptions, type PutResult, type ReadOptions, type StoredObject, checkObjectName, isObjectName} from './destination.js';
 import {destinationError, isTransient, shortReason, withRetry} from './retry.js';
 
 export type AzureLocation = {account: string; container: string; /** '' or ending in '/'. */ prefix: string};
@@ -156,7 +156,7 @@ class AzureDestination implements Destination {
 			if (!page) break;
 			for (const item of page.segment.blobItems) {
 				const name = item.name.slice(this.location.prefix.length);
-				if (name === '' || name.includes('/')) continue;
+				if (name === '' || name.includes('/') || !isObjectName(name)) continue;
 				objects.push({name, size: item.properties.contentLength ?? 0, modified: item.properties.lastModified});
 			}
 			continuationToken = page.continuationToken || undefined;

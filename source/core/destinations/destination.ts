@@ -99,12 +99,34 @@ export interface Destination {
 	close(): Promise<void>;
 }
 
-/** Object names are file names: one path segment, no control characters. */
+/**
+ * Characters no object name may hold: control characters (C0, DEL, C1), and the invisible ones
+ * that change how a terminal shows the text around them (bidi overrides and isolates, line and
+ * paragraph separators): a name from a hostile listing must not rewrite the operator's screen.
+ */
+const UNPRINTABLE = /[\u0000-\u001F\u007F-\u009F\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/;
+
+/** Object names are file names: one path segment, printable. */
 export function checkObjectName(name: string): string {
-	if (name === '' || name === '.' || name === '..' || /[/\\\u0000-\u001F\u007F]/.test(name) || Buffer.byteLength(name) > 255) {
+	if (name === '' || name === '.' || name === '..' || /[/\\]/.test(name) || UNPRINTABLE.test(name) || Buffer.byteLength(name) > 255) {
 		throw new TypeError(`invalid object name ${JSON.stringify(name).slice(0, 80)}`);
 	}
 	return name;
+}
+
+/** A name as a terminal may show it: unprintable characters become "?". */
+export function printable(name: string): string {
+	return name.replace(new RegExp(UNPRINTABLE.source, 'g'), '?');
+}
+
+/** Whether a name from a listing may be shown and used (see checkObjectName); others are skipped. */
+export function isObjectName(name: string): boolean {
+	try {
+		checkObjectName(name);
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 /** Prefix of the temporary names puts use (SFTP, local): never listed. */

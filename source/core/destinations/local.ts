@@ -13,7 +13,7 @@ import {PARTIAL_PREFIX, publishWithoutReplacing, sweepStalePartials} from '../ba
 import {describeFsError, LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {ensureDir, mkdirPrivate, PRIVATE_FILE_MODE} from '../private-fs.js';
-import {checkObjectName, type Destination, type PutOptions, type PutResult, type StoredObject} from './destination.js';
+import {checkObjectName, isObjectName, type Destination, type PutOptions, type PutResult, type StoredObject} from './destination.js';
 import crypto from 'node:crypto';
 
 function dirSize(dir: string): number {
@@ -84,7 +84,7 @@ export function openLocalDestination(folder: string): Destination {
 			}
 			const objects: StoredObject[] = [];
 			for (const name of names) {
-				if (name.startsWith('.')) continue;
+				if (name.startsWith('.') || !isObjectName(name)) continue;
 				const stats = fs.statSync(path.join(root, name), {throwIfNoEntry: false});
 				if (stats && (stats.isFile() || stats.isDirectory())) objects.push(toObject(name, stats, path.join(root, name)));
 			}

@@ -25,7 +25,17 @@ export type Location =
 const SCHEMES: Record<string, DestinationKind> = {'s3:': 's3', 'azblob:': 'azblob', 'sftp:': 'sftp'};
 
 /** The URL as typed, with any password masked: an error line must not repeat a secret. */
-const masked = (text: string) => text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@]*?):[^/@]*@/i, '$1:***@');
+function masked(text: string): string {
+	const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text);
+	if (!scheme) return text;
+	const rest = text.slice(scheme[0].length);
+	// The userinfo runs to the LAST @ (a secret may hold / or @ itself).
+	const at = rest.lastIndexOf('@');
+	if (at < 0) return text;
+	const userinfo = rest.slice(0, at);
+	const colon = userinfo.indexOf(':');
+	return `${scheme[0]}${colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`}@${rest.slice(at + 1)}`;
+}
 
 const bad = (text: string, why: string) => new LifeboatError('usage', `Invalid destination ${JSON.stringify(masked(text).slice(0, 200))}: ${why}`);
 
@@ -110,6 +120,8 @@ export function parseLocation(text: string, options: {localObject?: 'folder' | '
 	// URL parsing folds `.` and `..` away (and their %2e forms): look at the path as typed.
 	const typedPath = text.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').replace(/[?#].*$/s, '');
 	if (typedPath.split('/').some(part => /^(\.|%2e){1,2}$/i.test(part))) throw bad(text, 'empty, "." and ".." path segments are not allowed');
+	const typedAuthority = text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#]/)[0]!;
+	if (/:$/.test(typedAuthority.replace(/^\[.*\]/, ''))) throw bad(text, 'a ":" after the host needs a port number');
 	if (url.protocol === 'file:') return parseLocation(decodeURIComponent(url.pathname), options);
 	const kind = SCHEMES[url.protocol];
 	if (!kind) throw bad(text, `unknown scheme ${url.protocol}// (use a local path, s3://, azblob:// or sftp://)`);

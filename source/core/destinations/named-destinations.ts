@@ -61,6 +61,23 @@ function checkEntry(value: unknown, file: string): NamedDestination {
 	return entry as NamedDestination;
 }
 
+/**
+ * Whoever can change this file chooses where backups go: like ssh with its config, a file or
+ * folder that another user owns or that group/others may write is refused.
+ */
+function refuseShared(file: string): void {
+	const uid = process.getuid?.();
+	for (const target of [file, path.dirname(file)]) {
+		const stats = fs.statSync(target);
+		const others = (stats.mode & 0o022) !== 0;
+		const owner = uid !== undefined && stats.uid !== uid && stats.uid !== 0;
+		if (others || owner) {
+			const why = others ? `group or others may write it (mode ${(stats.mode & 0o777).toString(8)})` : `it belongs to another user (uid ${stats.uid})`;
+			throw new LifeboatError('usage', `Refusing ${target}: ${why}, so anyone could redirect backups; make it yours and chmod ${target === file ? '600' : '700'} it`);
+		}
+	}
+}
+
 export function readNamedDestinations(env: NodeJS.ProcessEnv = process.env): NamedDestination[] {
 	const file = configFile(env);
 	let text: string;
@@ -70,6 +87,7 @@ export function readNamedDestinations(env: NodeJS.ProcessEnv = process.env): Nam
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
 		throw new LifeboatError('usage', `Cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
 	}
+	refuseShared(file);
 	let parsed: ConfigFile;
 	try {
 		parsed = JSON.parse(text) as ConfigFile;
@@ -83,6 +101,7 @@ export function readNamedDestinations(env: NodeJS.ProcessEnv = process.env): Nam
 function writeNamedDestinations(destinations: NamedDestination[], env: NodeJS.ProcessEnv): void {
 	const file = configFile(env);
 	ensureDir(path.dirname(file));
+	fs.chmodSync(path.dirname(file), 0o700);
 	const temporary = `${file}.${process.pid}-${crypto.randomBytes(3).toString('hex')}.tmp`;
 	const body: ConfigFile = {version: 1, destinations};
 	fs.writeFileSync(temporary, JSON.stringify(body, null, 2) + '\n', {mode: PRIVATE_FILE_MODE, flag: 'wx'});
@@ -131,5 +150,8 @@ export function removeNamedDestination(name: string, env: NodeJS.ProcessEnv = pr
  */
 export function lookupNamedDestination(text: string, env: NodeJS.ProcessEnv = process.env): NamedDestination | undefined {
 	if (isUrl(text) || !isDestinationName(text)) return undefined;
-	return readNamedDestinations(env).find(candidate => candidate.name === text);
+	const found = readNamedDestinations(env).find(candidate => candidate.name === text);
+	// A word that names both a destination and a folder here is said, never guessed.
+	if (found && fs.existsSync(text)) throw new LifeboatError('usage', `"${text}" is both a named destination (${found.url}) and a folder here: write ./${text} for the folder, or rename the destination`);
+	return found;
 }

@@ -13,7 +13,7 @@ import SftpClient from 'ssh2-sftp-client';
 import ssh2, {type SFTPWrapper, type Stats} from 'ssh2';
 import {LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
-import {checkObjectName, TEMP_PREFIX, type Destination, type PutOptions, type PutResult, type ReadOptions, type StoredObject} from './destination.js';
+import {checkObjectName, isObjectName, TEMP_PREFIX, type Destination, type PutOptions, type PutResult, type ReadOptions, type StoredObject} from './destination.js';
 import {appendKnownHost, checkHostKey, hostKeyAlgorithms, keyFingerprint, knownHostName, readKnownHosts} from './known-hosts.js';
 import {destinationError, shortReason, withRetry} from './retry.js';
 import {openRemoteFile, remoteRange} from './sftp-reader.js';
@@ -172,7 +172,7 @@ class SftpDestination implements Destination {
 	async list(options: ReadOptions = {}): Promise<StoredObject[]> {
 		const entries = await this.run('listing', 'listing', connection => this.readFolder(connection.sftp), options);
 		return entries
-			.filter(entry => isFile(entry.attrs.mode) && !entry.filename.startsWith('.'))
+			.filter(entry => isFile(entry.attrs.mode) && !entry.filename.startsWith('.') && isObjectName(entry.filename))
 			.map(entry => ({name: entry.filename, size: entry.attrs.size, modified: new Date(entry.attrs.mtime * 1000)}));
 	}
 
