@@ -5,11 +5,13 @@
  *
  *   node s3rver-child.cjs DIR PORT BUCKET...      (PORT 0: any free port)
  *
- * Prints one line `{"port":N}` once it listens. s3rver lacks two calls of the S3 API that the
- * S3 destination's cleanup needs, ListMultipartUploads (GET /bucket?uploads) and
- * AbortMultipartUpload (DELETE /bucket/key?uploadId=ID): they are added here on s3rver's own
- * upload folders (DATA/bucket/._S3rver_uploads/ID/{key,metadata,parts}), after s3rver's own
- * signature check, answering in the XML shape S3 documents. Everything else is stock s3rver.
+ * Prints one line `{"port":N}` once it listens. s3rver lacks three calls of the S3 API that the
+ * S3 destination's cleanup needs, ListMultipartUploads (GET /bucket?uploads), ListParts
+ * (GET /bucket/key?uploadId=ID) and AbortMultipartUpload (DELETE /bucket/key?uploadId=ID): they
+ * are added here on s3rver's own upload folders (DATA/bucket/._S3rver_uploads/ID/{key,metadata,
+ * N,N.md5}), after s3rver's own signature check, answering in the XML shape S3 documents. An
+ * upload's Initiated time is its `key` file's mtime and a part's LastModified its file's mtime,
+ * so a test can age them with fs.utimes. Everything else is stock s3rver.
  */
 const fs = require('node:fs/promises');
 const path = require('node:path');
@@ -32,8 +34,8 @@ async function listUploads(bucket, prefix) {
 	for (const id of ids) {
 		const key = await fs.readFile(path.join(folder, id, 'key'), 'utf8').catch(() => undefined);
 		if (key === undefined || !key.startsWith(prefix)) continue;
-		const {birthtime, mtime} = await fs.stat(path.join(folder, id, 'key'));
-		uploads.push({id, key, initiated: birthtime.getTime() > 0 ? birthtime : mtime});
+		const {mtime} = await fs.stat(path.join(folder, id, 'key'));
+		uploads.push({id, key, initiated: mtime});
 	}
 	return uploads.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.id < b.id ? -1 : 1));
 }
@@ -50,6 +52,26 @@ async function listMultipartUploads(ctx) {
 	ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${escapeXml(bucket)}</Bucket><Prefix>${escapeXml(prefix)}</Prefix><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${rows.join('')}</ListMultipartUploadsResult>`;
 }
 
+async function listParts(ctx) {
+	const id = String(ctx.query.uploadId);
+	const folder = path.join(uploadsFolder(ctx.params.bucket), id);
+	const names = /^[0-9a-f]+$/.test(id) ? await fs.readdir(folder).catch(() => undefined) : undefined;
+	if (!names || !names.includes('key')) throw new S3Error('NoSuchUpload', 'The specified upload does not exist.', {UploadId: id});
+	const marker = Number(ctx.query['part-number-marker'] ?? 0);
+	const maxParts = Math.min(1000, Number(ctx.query['max-parts'] ?? 1000));
+	const numbers = names.filter(name => /^\d+$/.test(name)).map(Number).filter(number => number > marker).sort((a, b) => a - b);
+	const page = numbers.slice(0, maxParts);
+	const rows = [];
+	for (const number of page) {
+		const {mtime, size} = await fs.stat(path.join(folder, String(number)));
+		const md5 = await fs.readFile(path.join(folder, `${number}.md5`), 'utf8').catch(() => '');
+		rows.push(`<Part><PartNumber>${number}</PartNumber><LastModified>${mtime.toISOString()}</LastModified><ETag>"${escapeXml(md5)}"</ETag><Size>${size}</Size></Part>`);
+	}
+	const truncated = numbers.length > page.length;
+	ctx.type = 'application/xml';
+	ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>${escapeXml(ctx.params.bucket)}</Bucket><Key>${escapeXml(ctx.params.key)}</Key><UploadId>${id}</UploadId><PartNumberMarker>${marker}</PartNumberMarker>${truncated ? `<NextPartNumberMarker>${page.at(-1)}</NextPartNumberMarker>` : ''}<MaxParts>${maxParts}</MaxParts><IsTruncated>${truncated}</IsTruncated>${rows.join('')}</ListPartsResult>`;
+}
+
 async function abortMultipartUpload(ctx) {
 	const id = String(ctx.query.uploadId);
 	const folder = path.join(uploadsFolder(ctx.params.bucket), id);
@@ -60,7 +82,7 @@ async function abortMultipartUpload(ctx) {
 	ctx.status = 204;
 }
 
-/** Answers the two multipart calls s3rver lacks; passes anything else on. */
+/** Answers the three multipart calls s3rver lacks; passes anything else on. */
 function multipartExtras() {
 	const check = authentication();
 	return async (ctx, next) => {
@@ -69,6 +91,10 @@ function multipartExtras() {
 		if (match && !match[2] && ctx.method === 'GET' && query.includes('uploads')) {
 			ctx.params = {bucket: decodeURIComponent(match[1])};
 			return check(ctx, () => listMultipartUploads(ctx));
+		}
+		if (match && match[2] && ctx.method === 'GET' && query.includes('uploadId') && !query.includes('partNumber')) {
+			ctx.params = {bucket: decodeURIComponent(match[1]), key: decodeURIComponent(match[2])};
+			return check(ctx, () => listParts(ctx));
 		}
 		if (match && match[2] && ctx.method === 'DELETE' && query.includes('uploadId')) {
 			ctx.params = {bucket: decodeURIComponent(match[1])};

@@ -11,11 +11,15 @@
  * Bounds: a refused connection fails a metadata call in ~1 s (3 attempts), a server that hangs in
  * ~32 s (3 × 10 s deadline + backoff); an upload part gets 3 attempts, each under a 5 s connect
  * timeout and a 30 s idle-socket timeout. Measured: a 200 MiB put peaks at ~160 MB RSS for the
- * whole process (~70 MB before it), the same at 600 MiB.
+ * whole process (~70 MB before it), the same at 600 MiB. An abort cuts a put's requests at once
+ * (measured ~25 ms to reject) and every call on an aborted signal rejects with its reason; the
+ * cleanup after it (aborting the multipart upload, deleting an object completed anyway) takes
+ * at most 10 s. list() refuses a prefix of over 100,000 keys; readRange never reads much past
+ * `length`, even from a server that ignores Range.
  */
 import {AsyncLocalStorage} from 'node:async_hooks';
 import {pipeline, Readable} from 'node:stream';
-import {AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client} from '@aws-sdk/client-s3';
+import {AbortMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, S3Client} from '@aws-sdk/client-s3';
 import {Upload} from '@aws-sdk/lib-storage';
 import {LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
@@ -38,10 +42,12 @@ export type S3Options = {
 	forcePathStyle?: boolean;
 	/** Where LIFEBOAT_S3_ENDPOINT, AWS_* are read (default process.env). */
 	env?: NodeJS.ProcessEnv;
+	/** list() refuses a prefix holding more keys than this (default 100,000): it would page and hold them all. */
+	maxListedKeys?: number;
 };
 
 export type S3CleanupOptions = {
-	/** Multipart uploads started longer ago than this are aborted (default an hour). */
+	/** Multipart uploads started, and last given a part, longer ago than this are aborted (default an hour). */
 	olderThanMs?: number;
 };
 
@@ -60,8 +66,11 @@ const REQUEST_DEADLINE_MS = 10_000;
 const ATTEMPTS = 3;
 const UPLOAD_ATTEMPTS = 3;
 const HOUR_MS = 60 * 60 * 1000;
-/** How long an aborted put waits for its parts in flight before it lets go of them. */
+/** How long an aborted put spends cleaning up (aborting its multipart upload, deleting a completed object). */
 const ABORT_GRACE_MS = 10_000;
+const MAX_LISTED_KEYS = 100_000;
+/** ListParts pages (1,000 parts each) read for one upload: 10,000 parts at most. */
+const MAX_PART_PAGES = 10;
 const OUR_METADATA = {lifeboat: '1'};
 
 /**
@@ -99,10 +108,29 @@ const reportingRetryStrategy = {
 
 type Resolved = {endpoint?: string; region: string; printableEndpoint: string};
 
+const ENDPOINT_VARIABLES = ['LIFEBOAT_S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'] as const;
+
+/**
+ * The endpoint and region. An endpoint must be a plain http(s) URL: one holding user:password or
+ * a query (where a secret could hide) is refused without echoing it, and error lines print only
+ * its origin and path.
+ */
 function resolveEndpoint(options: S3Options, env: NodeJS.ProcessEnv): Resolved {
-	const endpoint = options.endpoint ?? (env.LIFEBOAT_S3_ENDPOINT || env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined);
+	const variable = ENDPOINT_VARIABLES.find(name => env[name]);
+	const [source, endpoint] = options.endpoint ? ['--s3-endpoint', options.endpoint] : [variable ?? '', variable ? env[variable] : undefined];
 	const region = options.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1');
-	return {endpoint, region, printableEndpoint: endpoint ?? `https://s3.${region}.amazonaws.com`};
+	if (endpoint === undefined) return {region, printableEndpoint: `https://s3.${region}.amazonaws.com`};
+	let url: URL;
+	try {
+		url = new URL(endpoint);
+	} catch {
+		throw new LifeboatError('usage', `${source} is not a URL (give it as http://host:port or https://host)`);
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new LifeboatError('usage', `${source} is not an http:// or https:// URL`);
+	if (url.username || url.password || url.search || url.hash) {
+		throw new LifeboatError('usage', `${source} must not hold credentials or a query (give keys through AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)`);
+	}
+	return {endpoint, region, printableEndpoint: url.origin + (url.pathname === '/' ? '' : url.pathname)};
 }
 
 function makeClient(options: S3Options, env: NodeJS.ProcessEnv, resolved: Resolved): S3Client {
@@ -163,8 +191,7 @@ export function openS3Destination(location: S3Location, options: S3Options = {})
 	if (location.prefix !== '' && (!location.prefix.endsWith('/') || location.prefix.startsWith('/'))) throw new TypeError(`an S3 prefix is empty or ends with a slash: ${JSON.stringify(location.prefix).slice(0, 80)}`);
 	const env = options.env ?? process.env;
 	const resolved = resolveEndpoint(options, env);
-	const s3 = new S3Store(location, resolved, makeClient(options, env, resolved), !resolved.endpoint);
-	return s3;
+	return new S3Store(location, resolved, makeClient(options, env, resolved), !resolved.endpoint, options.maxListedKeys ?? MAX_LISTED_KEYS);
 }
 
 /** True when another attempt at a metadata request may get past `error` (our deadline counts). */
@@ -183,6 +210,7 @@ class S3Store implements Destination {
 		private readonly client: S3Client,
 		/** Real AWS S3 honours If-None-Match on writes: a race between two puts is refused too. */
 		private readonly conditionalWrites: boolean,
+		private readonly maxListedKeys: number,
 	) {
 		this.label = `s3://${location.bucket}/${location.prefix}`;
 	}
@@ -195,13 +223,16 @@ class S3Store implements Destination {
 		return this.location.prefix + checkObjectName(name);
 	}
 
-	private fail(error: unknown, where: string, what: string): LifeboatError {
+	/** The error a failed call rejects with: the abort's reason once `signal` aborted, else one operator line. */
+	private fail(error: unknown, where: string, what: string, signal?: AbortSignal): Error {
+		if (signal?.aborted) return abortReason(signal);
 		return describeS3Error(error, where, what, this.resolved.printableEndpoint);
 	}
 
 	/**
 	 * One metadata request, retried by withRetry with each attempt under a deadline; the SDK
-	 * itself makes one attempt. Failures come back as the SDK's errors (callers map them).
+	 * itself makes one attempt. Failures come back as the SDK's errors (callers map them), or as
+	 * the abort's reason once `options.signal` aborted.
 	 */
 	private request<T>(operation: string, options: ReadOptions, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
 		return withRetry(
@@ -212,18 +243,20 @@ class S3Store implements Destination {
 				try {
 					return await retryContext.run({attempts: 1, operation}, () => send(abortSignal));
 				} catch (error) {
-					if (deadline.aborted && !options.signal?.aborted) throw Object.assign(new Error('timeout'), {name: 'TimeoutError', cause: error});
+					if (options.signal?.aborted) throw abortReason(options.signal);
+					if (deadline.aborted) throw Object.assign(new Error('timeout'), {name: 'TimeoutError', cause: error});
 					throw error;
 				}
 			},
 			{attempts: ATTEMPTS, baseDelayMs: 300, signal: options.signal, onRetry: options.onRetry, transient: retryable},
-		);
+		).catch((error: unknown) => Promise.reject(options.signal?.aborted ? abortReason(options.signal) : error));
 	}
 
 	async put(name: string, source: Readable, options: PutOptions = {}): Promise<PutResult> {
 		const key = this.key(name);
 		const where = this.locate(name);
-		if (options.signal?.aborted) throw abortReason(options.signal);
+		const {signal} = options;
+		if (signal?.aborted) throw abortReason(signal);
 		// Listen to the source at once: it may fail while the name is checked.
 		const tap = hashingTap();
 		let sourceError: unknown;
@@ -236,8 +269,9 @@ class S3Store implements Destination {
 				throw alreadyExists(where);
 			}
 		}
+		const created: Array<Promise<string | undefined>> = [];
 		const upload = new Upload({
-			client: this.client,
+			client: uploadClient(this.client, signal, created),
 			queueSize: QUEUE_SIZE,
 			partSize: choosePartSize(options.expectedBytes),
 			params: {Bucket: this.location.bucket, Key: key, Body: tap.transform, ContentType: 'application/octet-stream', Metadata: OUR_METADATA, ...(this.conditionalWrites && !options.overwrite ? {IfNoneMatch: '*'} : {})},
@@ -246,35 +280,54 @@ class S3Store implements Destination {
 		upload.on('httpUploadProgress', progress => {
 			if (progress.loaded !== undefined && progress.loaded > sent) options.onBytes?.((sent = progress.loaded));
 		});
-		// On abort the source is cut (no more parts), and the put settles once the parts in flight
-		// end and the multipart upload is aborted; after ABORT_GRACE_MS it stops waiting for them
-		// (a stale upload is then left for cleanup()).
-		let grace: NodeJS.Timeout | undefined;
+		// On abort the source is cut (no more parts), the requests in flight are cut by the signal
+		// (uploadClient), and the upload stops at once; undoAbortedPut then cleans up after it.
 		const onAbort = () => {
 			tap.transform.destroy(new Error('the upload was aborted'));
-			grace = setTimeout(() => void upload.abort(), ABORT_GRACE_MS);
+			void upload.abort();
 		};
-		options.signal?.addEventListener('abort', onAbort, {once: true});
+		signal?.addEventListener('abort', onAbort, {once: true});
 		try {
 			await retryContext.run({attempts: UPLOAD_ATTEMPTS, operation: `uploading ${name}`, onRetry: options.onRetry}, () => upload.done());
 		} catch (error) {
+			tap.transform.destroy(); // lets go of the source
+			if (signal?.aborted) throw await this.undoAbortedPut(key, options, created, signal);
 			// A source that failed on its own is the cause; one torn down because the upload failed
 			// (premature close, aborted) is not: then the upload's failure is.
 			const ownSourceError = sourceError && !isTeardown(sourceError as Error) ? sourceError : undefined;
-			const thrown = options.signal?.aborted ? abortReason(options.signal) : ownSourceError ?? this.failedPut(error, where);
-			tap.transform.destroy(); // lets go of the source
-			throw thrown;
+			throw ownSourceError ?? this.failedPut(error, where);
 		} finally {
-			options.signal?.removeEventListener('abort', onAbort);
-			clearTimeout(grace);
+			signal?.removeEventListener('abort', onAbort);
 		}
 		const result = tap.result();
-		await this.checkStored(name, result.size, options);
+		await this.checkStored(name, result.size, options).catch(async (error: unknown) => Promise.reject(signal?.aborted ? await this.undoAbortedPut(key, options, created, signal) : error));
 		if (result.size > sent) options.onBytes?.(result.size);
 		return result;
 	}
 
-	private failedPut(error: unknown, where: string): LifeboatError {
+	/**
+	 * After a put was aborted: aborts the multipart upload it created (lib-storage's abort() does
+	 * not wait for its own), and deletes the object if it got completed anyway (a put under one
+	 * part is a single request that may have gone through): it was never asked to be kept. With
+	 * `overwrite` the object replaced an older one that cannot be brought back: it is left. Spends
+	 * at most ABORT_GRACE_MS; a multipart upload it could not abort is left for cleanup().
+	 * Returns the abort's reason.
+	 */
+	private async undoAbortedPut(key: string, options: PutOptions, created: Array<Promise<string | undefined>>, signal: AbortSignal): Promise<Error> {
+		const deadline = AbortSignal.timeout(ABORT_GRACE_MS);
+		const timedOut = new Promise<undefined[]>(resolve => deadline.addEventListener('abort', () => resolve([]), {once: true}));
+		const {bucket} = this.location;
+		for (const uploadId of await Promise.race([Promise.all(created), timedOut])) {
+			if (uploadId) await this.client.send(new AbortMultipartUploadCommand({Bucket: bucket, Key: key, UploadId: uploadId}), {abortSignal: deadline}).catch(() => undefined);
+		}
+		if (!options.overwrite) {
+			const there = await this.client.send(new HeadObjectCommand({Bucket: bucket, Key: key}), {abortSignal: deadline}).then(() => true, () => false);
+			if (there) await this.client.send(new DeleteObjectCommand({Bucket: bucket, Key: key}), {abortSignal: deadline}).catch(() => undefined);
+		}
+		return abortReason(signal);
+	}
+
+	private failedPut(error: unknown, where: string): Error {
 		if (statusOf(error) === 412 || (error as S3Failure)?.name === 'PreconditionFailed') return alreadyExists(where, error);
 		return this.fail(error, where, 'upload');
 	}
@@ -285,13 +338,17 @@ class S3Store implements Destination {
 		if (stored?.size !== size) throw destinationError(this.locate(name), `the upload ended but the object holds ${stored ? `${stored.size} bytes instead of ${size}` : 'nothing'}`);
 	}
 
+	/** Pages through the prefix; refuses one holding more than maxListedKeys keys (bounded requests and memory). */
 	async list(options: ReadOptions = {}): Promise<StoredObject[]> {
 		const objects: StoredObject[] = [];
 		let continuationToken: string | undefined;
+		let seen = 0;
 		for (let page = 1; ; page++) {
 			const answer = await this.request(`listing${page > 1 ? ` (page ${page})` : ''}`, options, abortSignal =>
 				this.client.send(new ListObjectsV2Command({Bucket: this.location.bucket, Prefix: this.location.prefix, Delimiter: '/', ContinuationToken: continuationToken}), {abortSignal}),
-			).catch(error => Promise.reject(this.fail(error, this.label, 'listing')));
+			).catch(error => Promise.reject(this.fail(error, this.label, 'listing', options.signal)));
+			seen += (answer.Contents?.length ?? 0) + (answer.CommonPrefixes?.length ?? 0);
+			if (seen > this.maxListedKeys) throw destinationError(this.label, `more than ${this.maxListedKeys.toLocaleString('en-US')} objects under this prefix (point --dest at a narrower prefix)`);
 			for (const entry of answer.Contents ?? []) {
 				const name = entry.Key?.slice(this.location.prefix.length) ?? '';
 				if (!isObjectName(name)) continue;
@@ -308,11 +365,16 @@ class S3Store implements Destination {
 			const head = await this.request(`checking ${name}`, options, abortSignal => this.client.send(new HeadObjectCommand({Bucket: this.location.bucket, Key: key}), {abortSignal}));
 			return {name, size: head.ContentLength ?? 0, modified: head.LastModified ?? new Date(0)};
 		} catch (error) {
-			if (statusOf(error) === 404) return undefined;
-			throw this.fail(error, this.locate(name), 'checking the object');
+			if (statusOf(error) === 404 && !options.signal?.aborted) return undefined;
+			throw this.fail(error, this.locate(name), 'checking the object', options.signal);
 		}
 	}
 
+	/**
+	 * Reads the body as a stream and stops after `length` bytes, so a server that ignores Range
+	 * costs a few socket buffers, not the object. An answer from another offset is refused; one
+	 * from offset 0 with no Content-Range is fine for offset 0 (s3rver reads `bytes=0-0` as `bytes=0-`).
+	 */
 	async readRange(name: string, offset: number, length: number, options: ReadOptions = {}): Promise<Buffer> {
 		const key = this.key(name);
 		if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) throw new RangeError(`invalid range ${offset}+${length}`);
@@ -324,15 +386,17 @@ class S3Store implements Destination {
 		try {
 			return await this.request(`reading bytes ${offset}-${offset + length - 1} of ${name}`, options, async abortSignal => {
 				const answer = await this.client.send(new GetObjectCommand({Bucket: this.location.bucket, Key: key, Range: range}), {abortSignal});
-				const bytes = Buffer.from((await answer.Body?.transformToByteArray()) ?? []);
-				if (bytes.length <= length) return bytes;
-				// More than asked (s3rver reads `bytes=0-0` as `bytes=0-`; a server may ignore Range): keep what was asked.
-				const start = Number(/^bytes (\d+)-/.exec(answer.ContentRange ?? '')?.[1] ?? 0);
-				return bytes.subarray(offset - start, offset - start + length);
+				const body = answer.Body instanceof Readable ? answer.Body : undefined;
+				const start = /^bytes (\d+)-/.exec(answer.ContentRange ?? '')?.[1];
+				if (start === undefined ? offset > 0 : Number(start) !== offset) {
+					body?.destroy();
+					throw destinationError(this.locate(name), `the server ignored the byte range (asked for ${range}, got ${answer.ContentRange ? `bytes ${start}-` : 'the whole object'}): use another S3-compatible server`);
+				}
+				return readAtMost(body, length);
 			});
 		} catch (error) {
-			if (statusOf(error) === 416 || (error as S3Failure)?.name === 'InvalidRange') return Buffer.alloc(0);
-			throw this.fail(error, this.locate(name), 'reading');
+			if (!options.signal?.aborted && (statusOf(error) === 416 || (error as S3Failure)?.name === 'InvalidRange')) return Buffer.alloc(0);
+			throw this.fail(error, this.locate(name), 'reading', options.signal);
 		}
 	}
 
@@ -346,8 +410,8 @@ class S3Store implements Destination {
 			if (!(answer.Body instanceof Readable)) throw destinationError(this.locate(name), 'the S3 client returned no stream');
 			return answer.Body;
 		} catch (error) {
-			if (statusOf(error) === 416 || (error as S3Failure)?.name === 'InvalidRange') return Readable.from([]);
-			throw this.fail(error, this.locate(name), 'reading');
+			if (!options.signal?.aborted && (statusOf(error) === 416 || (error as S3Failure)?.name === 'InvalidRange')) return Readable.from([]);
+			throw this.fail(error, this.locate(name), 'reading', options.signal);
 		}
 	}
 
@@ -356,11 +420,15 @@ class S3Store implements Destination {
 		// S3's delete succeeds on a missing object: check first, so a wrong name is said.
 		if (!(await this.stat(name, options))) throw destinationError(this.locate(name), 'no such object');
 		await this.request(`deleting ${name}`, options, abortSignal => this.client.send(new DeleteObjectCommand({Bucket: this.location.bucket, Key: key}), {abortSignal})).catch(error =>
-			Promise.reject(this.fail(error, this.locate(name), 'deleting')),
+			Promise.reject(this.fail(error, this.locate(name), 'deleting', options.signal)),
 		);
 	}
 
-	/** Aborts multipart uploads under the prefix, directly under it, started over an hour ago (or `olderThanMs`). */
+	/**
+	 * Aborts multipart uploads under the prefix, directly under it, started over an hour ago (or
+	 * `olderThanMs`) and given no part within that time either: a long upload still running (2 GB
+	 * at 4 Mbit/s takes over an hour) is left alone.
+	 */
 	async cleanup(options: S3CleanupOptions = {}): Promise<string[]> {
 		const cutoff = Date.now() - (options.olderThanMs ?? HOUR_MS);
 		const lines: string[] = [];
@@ -378,6 +446,7 @@ class S3Store implements Destination {
 			for (const upload of answer.Uploads ?? []) {
 				const name = upload.Key?.slice(this.location.prefix.length) ?? '';
 				if (!upload.UploadId || !isObjectName(name) || (upload.Initiated?.getTime() ?? Infinity) > cutoff) continue;
+				if ((await this.lastPartTime(upload.Key!, upload.UploadId, name)) > cutoff) continue;
 				await this.request(`aborting the upload of ${name}`, {}, abortSignal => this.client.send(new AbortMultipartUploadCommand({Bucket: this.location.bucket, Key: upload.Key, UploadId: upload.UploadId}), {abortSignal})).catch(error =>
 					Promise.reject(this.fail(error, this.locate(name), 'aborting an interrupted upload')),
 				);
@@ -387,6 +456,28 @@ class S3Store implements Destination {
 			keyMarker = answer.NextKeyMarker;
 			uploadIdMarker = answer.NextUploadIdMarker;
 		}
+	}
+
+	/**
+	 * When a multipart upload last got a part (ms; -Infinity with no part, or on a store without
+	 * ListParts, so its start decides); +Infinity once it is gone (completed or aborted meanwhile).
+	 */
+	private async lastPartTime(key: string, uploadId: string, name: string): Promise<number> {
+		let newest = -Infinity;
+		let marker: string | undefined;
+		for (let page = 1; page <= MAX_PART_PAGES; page++) {
+			const answer = await this.request(`listing the parts of ${name}`, {}, abortSignal => this.client.send(new ListPartsCommand({Bucket: this.location.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker}), {abortSignal})).catch((error: unknown) => {
+				if (statusOf(error) === 501 || (error as S3Failure)?.name === 'NotImplemented') return undefined;
+				if (statusOf(error) === 404 || (error as S3Failure)?.name === 'NoSuchUpload') return 'gone' as const;
+				throw this.fail(error, this.locate(name), 'listing the parts of an upload');
+			});
+			if (answer === 'gone') return Infinity;
+			if (!answer) return newest;
+			for (const part of answer.Parts ?? []) newest = Math.max(newest, part.LastModified?.getTime() ?? -Infinity);
+			if (!answer.IsTruncated || !answer.NextPartNumberMarker) return newest;
+			marker = answer.NextPartNumberMarker;
+		}
+		return newest;
 	}
 
 	async close(): Promise<void> {
@@ -405,10 +496,51 @@ function isObjectName(name: string): boolean {
 	}
 }
 
+/**
+ * The client a put's Upload sends through: its requests are cut when `signal` aborts, except
+ * CreateMultipartUpload (a small request: once sent, its upload id is wanted, to abort it) and
+ * AbortMultipartUpload; the ids of the multipart uploads it creates go to `created`.
+ */
+function uploadClient(client: S3Client, signal: AbortSignal | undefined, created: Array<Promise<string | undefined>>): S3Client {
+	const send = client.send.bind(client) as (command: unknown, options?: {abortSignal?: AbortSignal}) => Promise<unknown>;
+	return new Proxy(client, {
+		get(target, property, receiver) {
+			if (property !== 'send') return Reflect.get(target, property, receiver) as unknown;
+			return (command: unknown, options?: {abortSignal?: AbortSignal}) => {
+				if (command instanceof CreateMultipartUploadCommand) {
+					const answer = send(command, options);
+					created.push(answer.then(output => (output as {UploadId?: string}).UploadId, () => undefined));
+					return answer;
+				}
+				if (!signal || command instanceof AbortMultipartUploadCommand) return send(command, options);
+				return send(command, {...options, abortSignal: signal});
+			};
+		},
+	});
+}
+
 /** Errors a stream gets when the other end of its pipe is torn down, not a failure of its own. */
 function isTeardown(error: Error): boolean {
 	const code = (error as NodeJS.ErrnoException).code;
 	return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR' || error.name === 'AbortError' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/** The first `length` bytes of `body` (fewer if it ends first); the rest is not read: the stream is destroyed. */
+async function readAtMost(body: Readable | undefined, length: number): Promise<Buffer> {
+	if (!body) return Buffer.alloc(0);
+	const chunks: Buffer[] = [];
+	let have = 0;
+	try {
+		for await (const chunk of body) {
+			const bytes = (chunk as Buffer).subarray(0, length - have);
+			chunks.push(bytes);
+			have += bytes.length;
+			if (have >= length) break;
+		}
+	} finally {
+		body.destroy();
+	}
+	return Buffer.concat(chunks, have);
 }
 
 /** The error an aborted put rejects with: the signal's reason when it is an Error. */
