@@ -7,109 +7,18 @@
  *
  *   npm run bench -- --size-mb 1024 --repeat 3
  *   npm run bench -- --zip64        (a > 4 GiB zip checked with unzip -t; slow)
+ *   npm run bench -- --remote [--remote-size-mb 2048]   (a local folder vs a local S3 server)
  *   LIFEBOAT_BENCH_DIR=/big/disk npm run bench
  */
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {generateDemo} from '../core/demo/generate-demo.js';
 import {formatBytes} from '../core/format.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const cli = path.join(here, '..', 'cli.js');
-const rssReporter = path.join(here, 'rss-reporter.js');
-
-type Run = {label: string; seconds: number; outputBytes: number; peakRssKb: number};
-
-function argument(name: string): string | undefined {
-	const index = process.argv.indexOf(name);
-	return index === -1 ? undefined : process.argv[index + 1];
-}
-
-/** Peak RSS of a process tree, sampled from /proc (for tools we cannot instrument, like tar). */
-function treeRssKb(pid: number): number {
-	let total = 0;
-	const visit = (id: number) => {
-		try {
-			const status = fs.readFileSync(`/proc/${id}/status`, 'utf8');
-			total += Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-			for (const task of fs.readdirSync(`/proc/${id}/task`)) {
-				const children = fs.readFileSync(`/proc/${id}/task/${task}/children`, 'utf8').trim();
-				for (const child of children ? children.split(/\s+/) : []) visit(Number(child));
-			}
-		} catch {
-			// The process ended between two reads.
-		}
-	};
-	visit(pid);
-	return total;
-}
-
-/** Runs a command `repeat` times (removing its output in between) and keeps the median run. */
-async function timeMedian(repeat: number, label: string, command: string, args: string[], output: string): Promise<Run> {
-	const runs: Run[] = [];
-	for (let index = 0; index < repeat; index++) {
-		if (index > 0) fs.rmSync(output, {recursive: true, force: true});
-		runs.push(await timeCommand(label, command, args, output));
-	}
-	runs.sort((a, b) => a.seconds - b.seconds);
-	return runs[Math.floor(runs.length / 2)]!;
-}
-
-async function timeCommand(label: string, command: string, args: string[], output: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-	const rssFile = path.join(os.tmpdir(), `lifeboat-bench-rss-${process.pid}-${Date.now()}`);
-	const started = process.hrtime.bigint();
-	const child = spawn(command, args, {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, ...env, LIFEBOAT_RSS_FILE: rssFile}});
-	let stderr = '';
-	child.stderr.on('data', chunk => (stderr += chunk));
-	let sampled = 0;
-	const sampler = setInterval(() => {
-		sampled = Math.max(sampled, treeRssKb(child.pid!));
-	}, 25);
-	const code = await new Promise<number | null>(resolve => child.on('exit', resolve));
-	clearInterval(sampler);
-	const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-	if (code !== 0) throw new Error(`${label} failed (${code}): ${stderr.trim()}`);
-	// Node children report their exact peak themselves; others use the /proc samples.
-	const reported = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) : 0;
-	fs.rmSync(rssFile, {force: true});
-	const outputBytes = fs.statSync(output).isDirectory() ? 0 : fs.statSync(output).size;
-	return {label, seconds, outputBytes, peakRssKb: reported || sampled};
-}
-
-function lifeboat(args: string[]): [string, string[]] {
-	return [process.execPath, ['--import', rssReporter, cli, ...args]];
-}
-
-function dirBytes(dir: string): number {
-	let total = 0;
-	for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
-		const full = path.join(dir, entry.name);
-		total += entry.isDirectory() ? dirBytes(full) : fs.statSync(full).size;
-	}
-	return total;
-}
-
-async function buildGateway(dir: string, megabytes: number, seed: number): Promise<number> {
-	const bytes = megabytes * 1024 * 1024;
-	if (!fs.existsSync(path.join(dir, 'data', 'gateway.db'))) {
-		process.stderr.write(`Building a ${megabytes} MiB reference gateway in ${dir}…\n`);
-		await generateDemo({dir, scale: 'medium', seed, extraDocumentBytes: Math.floor(bytes / 2), extraTextBytes: Math.floor(bytes / 2)});
-	}
-	return dirBytes(dir);
-}
-
-function row(cells: Array<string | number>, widths: number[]): string {
-	return cells.map((cell, index) => (index === 0 ? String(cell).padEnd(widths[index]!) : String(cell).padStart(widths[index]!))).join('  ');
-}
+import {argument, benchWorkDir, buildGateway, lifeboat, row, timeCommand, timeMedian, type Run} from './bench-tools.js';
 
 async function runZip64Check(): Promise<void> {
 	const {zip64Check} = await import('./zip64-check.js');
-	const work = path.resolve(process.env['LIFEBOAT_BENCH_DIR'] ?? 'bench-work');
-	fs.mkdirSync(work, {recursive: true});
-	process.stdout.write((await zip64Check(work)).join('\n') + '\n');
+	process.stdout.write((await zip64Check(benchWorkDir())).join('\n') + '\n');
 }
 
 type Setup = {work: string; big: string; small: string; out: string; smallMb: number; repeat: number; bigBytes: number; smallBytes: number; passphraseFile: string};
@@ -120,8 +29,7 @@ async function setUp(): Promise<Setup> {
 	const smallMb = Math.max(8, Math.round(sizeMb / 100));
 	// Wall times are medians of `repeat` runs: single runs on a shared 2-core machine vary ~5 %.
 	const repeat = Math.max(1, Number(argument('--repeat') ?? 3));
-	const work = path.resolve(process.env['LIFEBOAT_BENCH_DIR'] ?? 'bench-work');
-	fs.mkdirSync(work, {recursive: true});
+	const work = benchWorkDir();
 	const big = path.join(work, `gateway-${sizeMb}mb`);
 	const small = path.join(work, `gateway-${smallMb}mb`);
 	const out = path.join(work, 'out');
@@ -211,6 +119,11 @@ async function restorePlanLine(work: string): Promise<string | undefined> {
 async function main(): Promise<void> {
 	if (process.argv.includes('--zip64')) {
 		await runZip64Check();
+		return;
+	}
+	if (process.argv.includes('--remote')) {
+		const {remoteBench} = await import('./remote-bench.js');
+		process.stdout.write((await remoteBench(benchWorkDir())).join('\n') + '\n');
 		return;
 	}
 	const setup = await setUp();
