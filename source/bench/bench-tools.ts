@@ -93,9 +93,16 @@ export async function timeCommand(label: string, command: string, args: string[]
 	return {label, seconds, outputBytes, peakRssKb: reported || sampled, stdout};
 }
 
-/** The command line of a lifeboat run that reports its own peak RSS. */
+/** The Node flags the installed `lifeboat` runs with: those of dist/cli.js's `#!/usr/bin/env -S node …` line. */
+function shebangFlags(): string[] {
+	const first = fs.readFileSync(cli, 'utf8').split('\n', 1)[0]!;
+	const match = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first);
+	return match ? match[1]!.trim().split(/\s+/) : [];
+}
+
+/** The command line of a lifeboat run that reports its own peak RSS (with the installed binary's Node flags). */
 export function lifeboat(args: string[]): [string, string[]] {
-	return [process.execPath, ['--import', rssReporter, cli, ...args]];
+	return [process.execPath, [...shebangFlags(), '--import', rssReporter, cli, ...args]];
 }
 
 export function dirBytes(dir: string): number {
