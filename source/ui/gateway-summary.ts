@@ -1,6 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {listBackups, type BackupListing} from '../core/backup/list-backups.js';
+import {listBackups, listDestination, type BackupListing} from '../core/backup/list-backups.js';
+import {isUrl} from '../core/destinations/location.js';
+import {isDestinationName} from '../core/destinations/named-destinations.js';
+import {resolveTarget} from '../core/destinations/open-destination.js';
 import {countCategories, listTenants, openGateway, type CategoryCount, type TenantSummary} from '../core/store/gateway-store.js';
 
 export type GatewaySummary = {tenants: TenantSummary[]; counts: CategoryCount[]; totalBytes: number};
@@ -34,11 +37,24 @@ async function directoryBytes(dir: string): Promise<number> {
  * The newest backup in a folder that can be read, or undefined; an unreadable folder counts as
  * "none yet", and so does a file that is not a backup (a text file named notes.zip, a cut archive).
  */
-export async function latestBackup(backupDir: string): Promise<BackupListing | undefined> {
+export async function latestBackup(backupDir: string, env: NodeJS.ProcessEnv = process.env): Promise<BackupListing | undefined> {
+	if (!isUrl(backupDir) && !isDestinationName(backupDir)) {
+		try {
+			await fs.access(backupDir);
+		} catch {
+			return undefined;
+		}
+		return (await listBackups(backupDir)).find(backup => backup.summary && !backup.error);
+	}
+	// A URL or a named destination (`lifeboat --dest offsite`): its listing, or none when it cannot be read.
 	try {
-		await fs.access(backupDir);
+		const {destination} = await resolveTarget(backupDir, {env});
+		try {
+			return (await listDestination(destination)).find(backup => backup.summary && !backup.error);
+		} finally {
+			await destination.close();
+		}
 	} catch {
 		return undefined;
 	}
-	return (await listBackups(backupDir)).find(backup => backup.summary && !backup.error);
 }

@@ -3,9 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import {defaultBackupDir, demoHome} from '../commands/command-context.js';
 import {generateDemo} from '../core/demo/generate-demo.js';
+import {isUrl} from '../core/destinations/location.js';
+import {isDestinationName, readNamedDestinations} from '../core/destinations/named-destinations.js';
 import {ensureDir} from '../core/private-fs.js';
 import {openGateway} from '../core/store/gateway-store.js';
 import {describeError} from './describe-error.js';
+
+/** `--dest` as given: a URL or a named destination stays as typed, a path is made absolute. */
+function where(text: string): string {
+	if (isUrl(text)) return text;
+	return isDestinationName(text) && readNamedDestinations().some(candidate => candidate.name === text) ? text : path.resolve(text);
+}
 
 export type GatewayChoice = {dataDir: string; backupDir: string; isDemo: boolean};
 
@@ -15,11 +23,11 @@ export type GatewayChoice = {dataDir: string; backupDir: string; isDemo: boolean
  */
 export async function prepareGateway(options: {dataDir?: string; backupDir?: string}): Promise<GatewayChoice> {
 	if (options.dataDir) {
-		return {dataDir: path.resolve(options.dataDir), backupDir: path.resolve(options.backupDir ?? defaultBackupDir()), isDemo: false};
+		return {dataDir: path.resolve(options.dataDir), backupDir: where(options.backupDir ?? defaultBackupDir()), isDemo: false};
 	}
 	const home = demoHome();
 	const dataDir = path.join(home, 'gateway');
-	const backupDir = path.resolve(options.backupDir ?? path.join(home, 'backups'));
+	const backupDir = where(options.backupDir ?? path.join(home, 'backups'));
 	if (!fs.existsSync(path.join(dataDir, 'data', 'gateway.db'))) {
 		process.stdout.write(`No gateway configured (--data-dir / LIFEBOAT_DATA_DIR): creating a demo gateway in ${dataDir}…\n`);
 		await generateDemo({dir: dataDir});

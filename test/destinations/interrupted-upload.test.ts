@@ -96,6 +96,23 @@ describe('a destination server killed mid-upload', () => {
 		expect(JSON.parse(listed.stdout)).toEqual({ok: true, backups: []});
 	}, 180_000);
 
+	it('s3: SIGINT mid-upload is exit 130 in one line, and leaves no object and no multipart upload', async () => {
+		const url = 's3://cut/sigint/';
+		const uploads = () => bytesUnder(path.join(s3.dir, 'cut'), /S3rver_uploads/);
+		const before = uploads();
+		const child = spawn(process.execPath, [CLI, 'backup', 'create', '--data-dir', gateway, '--dest', url], {env: {...process.env, ...s3.env}, stdio: ['ignore', 'pipe', 'pipe']});
+		let stderr = '';
+		child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+		const exited = new Promise<number | null>(resolve => child.on('close', resolve));
+		await until(() => uploads() > before + 5 * 1024 * 1024, 'the upload to start');
+		child.kill('SIGINT');
+		expect(await exited).toBe(130);
+		expect(stderr.trim().split('\n')).toEqual(['lifeboat: Interrupted by SIGINT; nothing partial was left behind']);
+		const listed = await runCliAsync(['backup', 'list', '--dest', url, '--json'], s3.env);
+		expect(JSON.parse(listed.stdout)).toEqual({ok: true, backups: []});
+		await until(() => uploads() === before, 'the multipart upload to be aborted', 15_000);
+	}, 180_000);
+
 	it('sftp: exit 4 in one line; after a restart nothing is listed', async () => {
 		const url = `sftp://${sshd.user}@127.0.0.1:${sshd.port}${sshd.root}/cut/`;
 		const env = {LIFEBOAT_SSH_KEY: sshd.keyFile, LIFEBOAT_KNOWN_HOSTS: sshd.knownHostsFile, SSH_AUTH_SOCK: ''};

@@ -54,3 +54,13 @@ describe('resolveTypedDir: a path typed in the console', () => {
 		expect(resolveTypedDir('~user/x')).toBe(path.resolve('~user/x'));
 	});
 });
+
+describe('prepareGateway: where backups go', () => {
+	test('a URL given as --dest stays a URL; a path is made absolute', async () => {
+		const {prepareGateway} = await import('../../source/ui/prepare-gateway.js');
+		const {dataDir} = await demoGateway();
+		expect((await prepareGateway({dataDir, backupDir: 's3://lifeboat-b/gw1/'})).backupDir).toBe('s3://lifeboat-b/gw1/');
+		expect((await prepareGateway({dataDir, backupDir: 'sftp://ops@host:2222/srv/b/'})).backupDir).toBe('sftp://ops@host:2222/srv/b/');
+		expect((await prepareGateway({dataDir, backupDir: 'relative/backups'})).backupDir).toBe(path.resolve('relative/backups'));
+	});
+});

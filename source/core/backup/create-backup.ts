@@ -324,7 +324,8 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 		} catch (thrown) {
 			await sink.discard();
 			// An upload that died (or a reader that went away) is the cause; the writer only noticed.
-			const error = options.signal?.aborted ? thrown : (sink.failure() ?? thrown);
+			const {signal} = options;
+			const error = signal?.aborted ? (signal.reason instanceof LifeboatError ? signal.reason : thrown) : (sink.failure() ?? thrown);
 			if (error instanceof LifeboatError) throw error;
 			const code = (error as NodeJS.ErrnoException).code;
 			if (code) describeFsError(error, 'Writing backup');

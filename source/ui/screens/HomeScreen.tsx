@@ -24,10 +24,10 @@ type MenuAction = 'create' | 'browse' | 'restore' | 'quarantine' | 'data-dir' | 
  * gateway was refused (App checks), and why.
  */
 export function HomeScreen({revision, blocked}: {revision: number; blocked?: string | undefined}) {
-	const {gateway, nav} = useConsole();
+	const {gateway, nav, env} = useConsole();
 	const {columns} = useTerminalSize();
 	const summary = useAsync(() => readGatewaySummary(gateway.dataDir), [gateway.dataDir, revision]);
-	const last = useAsync(() => latestBackup(gateway.backupDir), [gateway.backupDir, revision]);
+	const last = useAsync(() => latestBackup(gateway.backupDir, env), [gateway.backupDir, env, revision]);
 	const editor = useDataDirEditor(nav.changeDataDir);
 	const {editing} = editor;
 	// The menu's cursor, kept while the field replaces the menu.
