@@ -5,7 +5,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {listBackups, type BackupListing} from '../source/core/backup/list-backups.js';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
-import {PARTIAL_PREFIX} from '../source/core/backup/atomic-output.js';
+import {PARTIAL_PREFIX} from '../source/core/destinations/local-publish.js';
 import {copyBackup} from '../source/ui/backup-actions.js';
 import {tempDir} from './helpers/temp-dir.js';
 

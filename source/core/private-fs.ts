@@ -95,3 +95,13 @@ export function realPathOfDeepestAncestor(target: string, hops = 0): string {
 		current = parent;
 	}
 }
+
+/** fsync a file or directory so a rename after it cannot expose unwritten data after a crash. */
+export async function fsyncPath(target: string): Promise<void> {
+	const handle = await fs.promises.open(target, 'r');
+	try {
+		await handle.sync();
+	} finally {
+		await handle.close();
+	}
+}

@@ -5,7 +5,7 @@ import {pipeline} from 'node:stream/promises';
 import {TarArchive, ZipArchive, type Archiver} from 'archiver';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
-import {ensureDir, mkdirPrivate, PRIVATE_FILE_MODE} from '../private-fs.js';
+import {ensureDir, fsyncPath, mkdirPrivate, PRIVATE_FILE_MODE} from '../private-fs.js';
 import type {ArchiveFormat, ManifestEntry} from './archive-format.js';
 import {unsafePathReason} from './entry-guard.js';
 
@@ -242,14 +242,4 @@ function createDirectoryWriter(options: WriterOptions): ArchiveWriter {
 		},
 		async abort() {},
 	};
-}
-
-/** fsync a file or directory so a rename after it cannot expose unwritten data after a crash. */
-export async function fsyncPath(target: string): Promise<void> {
-	const handle = await fs.promises.open(target, 'r');
-	try {
-		await handle.sync();
-	} finally {
-		await handle.close();
-	}
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {chmodTreePrivate, ensureDir, mkdirPrivate} from '../private-fs.js';
-import {PARTIAL_PREFIX, publishWithoutReplacing} from './atomic-output.js';
+import {PARTIAL_PREFIX, publishWithoutReplacing} from '../destinations/local-publish.js';
 
 /** A backup on a local disk: where it is and the name a copy keeps. */
 export type CopySource = {path: string; fileName: string};

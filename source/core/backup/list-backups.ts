@@ -3,7 +3,7 @@ import path from 'node:path';
 import {ARCHIVE_KIND, formatFromPath, summarize, type ArchiveFormat, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
 import {plainFileSource} from '../archive/archive-reader.js';
 import {LifeboatError} from '../errors.js';
-import {PARTIAL_PREFIX} from './atomic-output.js';
+import {PARTIAL_PREFIX} from '../destinations/local-publish.js';
 import {readEncryptedHeader} from '../crypto/decrypt-stream.js';
 import {isEncryptedBackup} from './backup-source.js';
 import {readMetadata} from './read-metadata.js';
