@@ -11,15 +11,13 @@
  * (test/servers/s3rver-child.cjs, which adds the multipart calls the S3 destination's cleanup
  * needs), so this mode runs from a clone, not from an installed package.
  */
-import {spawn, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import {setTimeout as delay} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
 import {formatBytes} from '../core/format.js';
 import {argument, buildGateway, lifeboat, row, timeCommand, type Run} from './bench-tools.js';
+import {spawnS3rver, waitUntilS3rverAnswers} from './s3rver-process.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const childScript = path.join(repoRoot, 'test', 'servers', 's3rver-child.cjs');
@@ -29,47 +27,12 @@ const RSS_TARGET_MB = 200;
 
 type BenchS3 = {env: Record<string, string>; stop(): Promise<void>};
 
-/** Resolves with the port s3rver printed once it listens. */
-function spawnS3rver(dir: string): Promise<{child: ChildProcess; port: number}> {
-	return new Promise((resolve, reject) => {
-		// --openssl-legacy-provider: s3rver's list continuation tokens use DES (see s3-server.ts).
-		const child = spawn(process.execPath, ['--openssl-legacy-provider', childScript, dir, '0', BUCKET], {stdio: ['ignore', 'pipe', 'pipe']});
-		let out = '';
-		let errors = '';
-		child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-		child.stdout!.on('data', (chunk: Buffer) => {
-			out += chunk.toString();
-			const line = /^(\{.*\})\n/m.exec(out);
-			if (line) resolve({child, port: (JSON.parse(line[1]!) as {port: number}).port});
-		});
-		child.once('exit', code => reject(new Error(`s3rver exited (${code}) before listening: ${errors.slice(0, 2000)}`)));
-		child.once('error', reject);
-	});
-}
-
-/** Polls until the server answers an HTTP request (any status). */
-async function waitUntilAnswers(port: number): Promise<void> {
-	const deadline = Date.now() + 30_000;
-	for (;;) {
-		const answered = await new Promise<boolean>(resolve => {
-			const request = http.get({host: '127.0.0.1', port, path: '/'}, response => {
-				response.resume();
-				resolve(true);
-			});
-			request.on('error', () => resolve(false));
-		});
-		if (answered) return;
-		if (Date.now() > deadline) throw new Error(`s3rver on port ${port} did not answer within 30 s`);
-		await delay(20); // poll interval, not a wait for the result
-	}
-}
-
 async function startBenchS3(dir: string): Promise<BenchS3> {
 	if (!fs.existsSync(childScript)) throw new Error(`--remote needs ${path.relative(process.cwd(), childScript)} and the s3rver devDependency: run it from a clone of the repository`);
-	const {child, port} = await spawnS3rver(dir);
+	const {child, port} = await spawnS3rver(childScript, dir, 0, [BUCKET]);
 	const kill = () => child.kill('SIGKILL');
 	process.once('exit', kill);
-	await waitUntilAnswers(port);
+	await waitUntilS3rverAnswers(port);
 	return {
 		env: {AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', LIFEBOAT_S3_ENDPOINT: `http://127.0.0.1:${port}`},
 		async stop() {

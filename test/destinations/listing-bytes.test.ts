@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../../source/core/backup/create-backup.js';
 import {listDestination} from '../../source/core/backup/list-backups.js';
 import type {Destination} from '../../source/core/destinations/destination.js';
+import {wrapDestination} from './wrap-destination.js';
 import {openS3Destination} from '../../source/core/destinations/s3.js';
 import {tempDir} from '../helpers/temp-dir.js';
 import {demoGateway, freshGateway} from '../restore-support.js';
@@ -27,16 +28,7 @@ function counted(destination: Destination): {destination: Destination; bytes: ()
 	let requests = 0;
 	const perObject = new Map<string, number>();
 	return {
-		destination: {
-			kind: destination.kind,
-			label: destination.label,
-			locate: name => destination.locate(name),
-			put: (name, source, options) => destination.put(name, source, options),
-			list: options => destination.list(options),
-			stat: (name, options) => destination.stat(name, options),
-			delete: (name, options) => destination.delete(name, options),
-			cleanup: () => destination.cleanup(),
-			close: () => destination.close(),
+		destination: wrapDestination(destination, {
 			async readRange(name, offset, length, options) {
 				requests++;
 				const read = await destination.readRange(name, offset, length, options);
@@ -50,7 +42,7 @@ function counted(destination: Destination): {destination: Destination; bytes: ()
 				stream.on('data', (chunk: Buffer) => (bytes += chunk.length));
 				return stream;
 			},
-		},
+		}),
 		bytes: () => bytes,
 		requests: () => requests,
 		perObject,

@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../../source/core/backup/create-backup.js';
 import {listDestination} from '../../source/core/backup/list-backups.js';
 import type {Destination} from '../../source/core/destinations/destination.js';
+import {wrapDestination} from './wrap-destination.js';
 import {openLocalDestination} from '../../source/core/destinations/local.js';
 import {addNamedDestination} from '../../source/core/destinations/named-destinations.js';
 import {openS3Destination} from '../../source/core/destinations/s3.js';
@@ -31,16 +32,7 @@ afterAll(async () => Promise.all([s3?.stop(), sshd?.stop()]));
 
 /** A real destination whose reads of `name` fail (or whose streams break) on demand. */
 function faulty(destination: Destination, fault: {readRange?: (name: string) => boolean; read?: boolean}): Destination {
-	return {
-		kind: destination.kind,
-		label: destination.label,
-		locate: name => destination.locate(name),
-		put: (name, source, options) => destination.put(name, source, options),
-		list: options => destination.list(options),
-		stat: (name, options) => destination.stat(name, options),
-		delete: (name, options) => destination.delete(name, options),
-		cleanup: () => destination.cleanup(),
-		close: () => destination.close(),
+	return wrapDestination(destination, {
 		async readRange(name, offset, length, options) {
 			if (fault.readRange?.(name)) throw new LifeboatError('destination', `${destination.locate(name)}: permission denied`);
 			return destination.readRange(name, offset, length, options);
@@ -57,7 +49,7 @@ function faulty(destination: Destination, fault: {readRange?: (name: string) => 
 			});
 			return broken;
 		},
-	};
+	});
 }
 
 describe('review findings', () => {

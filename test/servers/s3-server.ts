@@ -5,13 +5,12 @@
  * and port (`restart()`). Credentials are s3rver's fixed S3RVER/S3RVER, given in `env` with the
  * endpoint (LIFEBOAT_S3_ENDPOINT) for the destination or a CLI child to use.
  */
-import {spawn, type ChildProcess} from 'node:child_process';
+import type {ChildProcess} from 'node:child_process';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import {setTimeout as delay} from 'node:timers/promises';
 import {fileURLToPath} from 'node:url';
+import {spawnS3rver, waitUntilS3rverAnswers} from '../../source/bench/s3rver-process.js';
 
 export type S3Server = {
 	endpoint: string;
@@ -32,40 +31,6 @@ export type S3Server = {
 // provider: without it, listing more than 1,000 keys answers HTTP 500.
 const childScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 's3rver-child.cjs');
 
-/** Starts the child and resolves with its port once it printed it. */
-function spawnChild(dir: string, port: number, buckets: string[]): Promise<{child: ChildProcess; port: number}> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, ['--openssl-legacy-provider', childScript, dir, String(port), ...buckets], {stdio: ['ignore', 'pipe', 'pipe']});
-		let out = '';
-		let errors = '';
-		child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-		child.stdout!.on('data', (chunk: Buffer) => {
-			out += chunk.toString();
-			const line = /^(\{.*\})\n/m.exec(out);
-			if (line) resolve({child, port: (JSON.parse(line[1]!) as {port: number}).port});
-		});
-		child.once('exit', code => reject(new Error(`s3rver exited (${code}) before listening: ${errors.slice(0, 2000)}`)));
-		child.once('error', reject);
-	});
-}
-
-/** Polls until the server answers an HTTP request (any status). */
-async function waitUntilReady(port: number): Promise<void> {
-	const deadline = Date.now() + 30_000;
-	for (;;) {
-		const answered = await new Promise<boolean>(resolve => {
-			const request = http.get({host: '127.0.0.1', port, path: '/'}, response => {
-				response.resume();
-				resolve(true);
-			});
-			request.on('error', () => resolve(false));
-		});
-		if (answered) return;
-		if (Date.now() > deadline) throw new Error(`s3rver on port ${port} did not answer within 30 s`);
-		await delay(20); // poll interval, not a wait for the result
-	}
-}
-
 function exited(child: ChildProcess): Promise<void> {
 	if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
 	return new Promise(resolve => child.once('exit', () => resolve()));
@@ -75,8 +40,8 @@ export async function startS3Server(options: {buckets?: string[]; dir?: string} 
 	const buckets = options.buckets ?? ['lifeboat-test'];
 	const ownDir = options.dir === undefined;
 	const dir = options.dir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'lifeboat-s3rver-')));
-	let {child, port} = await spawnChild(dir, 0, buckets);
-	await waitUntilReady(port);
+	let {child, port} = await spawnS3rver(childScript, dir, 0, buckets);
+	await waitUntilS3rverAnswers(port);
 	const endpoint = `http://127.0.0.1:${port}`;
 	const kill = async () => {
 		child.kill('SIGKILL');
@@ -90,8 +55,8 @@ export async function startS3Server(options: {buckets?: string[]; dir?: string} 
 		kill,
 		async restart() {
 			await kill();
-			({child} = await spawnChild(dir, port, buckets));
-			await waitUntilReady(port);
+			({child} = await spawnS3rver(childScript, dir, port, buckets));
+			await waitUntilS3rverAnswers(port);
 		},
 		async stop() {
 			await kill();

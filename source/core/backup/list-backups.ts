@@ -4,6 +4,7 @@ import {ARCHIVE_KIND, formatFromPath, summarize, type ArchiveFormat, type Backup
 import {plainFileSource} from '../archive/archive-reader.js';
 import {LifeboatError} from '../errors.js';
 import {PARTIAL_PREFIX} from '../destinations/local-publish.js';
+import {dirSize} from '../destinations/local.js';
 import {readEncryptedHeader} from '../crypto/decrypt-stream.js';
 import {isEncryptedBackup} from './backup-source.js';
 import {readMetadata} from './read-metadata.js';
@@ -27,15 +28,6 @@ export type BackupListing = {
 	/** Why the metadata could not be read (the entry is still listed so it can be inspected). */
 	error?: string;
 };
-
-function dirSize(dir: string): number {
-	let size = 0;
-	for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
-		const full = path.join(dir, entry.name);
-		size += entry.isDirectory() ? dirSize(full) : entry.isFile() ? fs.statSync(full).size : 0;
-	}
-	return size;
-}
 
 /** Candidate backups in a folder: archives by extension, folders holding a metadata.json. */
 export function findBackupCandidates(destDir: string): string[] {

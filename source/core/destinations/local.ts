@@ -16,7 +16,8 @@ import {ensureDir, fsyncPath, mkdirPrivate, PRIVATE_FILE_MODE} from '../private-
 import {checkObjectName, isObjectName, type Destination, type PutOptions, type PutResult, type StoredObject} from './destination.js';
 import {PARTIAL_PREFIX, publishWithoutReplacing, sweepStalePartials} from './local-publish.js';
 
-function dirSize(dir: string): number {
+/** Bytes of every file under a folder (a folder backup's size). */
+export function dirSize(dir: string): number {
 	let size = 0;
 	for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
 		const full = path.join(dir, entry.name);
