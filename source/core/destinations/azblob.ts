@@ -11,11 +11,12 @@
  */
 import crypto from 'node:crypto';
 import {Readable, type Transform, addAbortSignal, pipeline} from 'node:stream';
+import {buffer} from 'node:stream/consumers';
 import {AnonymousCredential, type BlobServiceClient as ServiceClient, BlobServiceClient, type ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions} from '@azure/storage-blob';
 import {LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {type Destination, type PutOptions, type PutResult, type ReadOptions, type StoredObject, checkObjectName, isObjectName} from './destination.js';
-import {destinationError, isTransient, shortReason, withRetry} from './retry.js';
+import {abortReason, destinationError, isTransient, shortReason, withRetry} from './retry.js';
 
 export type AzureLocation = {account: string; container: string; /** '' or ending in '/'. */ prefix: string};
 export type AzureOptions = {endpoint?: string; env?: NodeJS.ProcessEnv};
@@ -182,7 +183,7 @@ class AzureDestination implements Destination {
 		try {
 			return await retrying(`reading bytes ${offset}-${offset + length - 1} of ${name}`, options, async signal => {
 				const response = await blob.download(offset, length, {abortSignal: signal});
-				return collect(response.readableStreamBody!);
+				return buffer(response.readableStreamBody!);
 			}, REQUEST_TIMEOUT_MS + Math.ceil(length / 256));
 		} catch (error) {
 			// Reading at or past the end is a 416 from Azure: the contract says "fewer bytes", here none.
@@ -410,10 +411,6 @@ async function timed<T>(outer: AbortSignal | undefined, timeoutMs: number, work:
 	}
 }
 
-function abortReason(signal: AbortSignal): Error {
-	return signal.reason instanceof Error ? signal.reason : new Error('aborted');
-}
-
 /** The service's error code (x-ms-error-code), or a Node network code. */
 function errorCode(error: unknown): string | undefined {
 	const value = error as {code?: unknown; details?: {errorCode?: unknown}};
@@ -428,9 +425,4 @@ function transientAzure(error: unknown): boolean {
 	return code === 'REQUEST_SEND_ERROR' || code === 'ServerBusy' || code === 'OperationTimedOut' || code === 'InternalError';
 }
 
-async function collect(stream: NodeJS.ReadableStream): Promise<Buffer> {
-	const chunks: Buffer[] = [];
-	for await (const chunk of stream) chunks.push(chunk as Buffer);
-	return Buffer.concat(chunks);
-}
 

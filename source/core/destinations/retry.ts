@@ -60,3 +60,8 @@ export async function withRetry<T>(operation: string, work: (attempt: number) =>
 export function destinationError(label: string, what: string, cause?: unknown): LifeboatError {
 	return new LifeboatError('destination', `${label}: ${what}`, {cause});
 }
+
+/** What an aborted operation rejects with: the signal's reason when it is an Error (the CLI's is an 'interrupted' LifeboatError). */
+export function abortReason(signal: AbortSignal): Error {
+	return signal.reason instanceof Error ? signal.reason : new LifeboatError('interrupted', 'interrupted');
+}

@@ -23,8 +23,8 @@ import {AbortMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectC
 import {Upload} from '@aws-sdk/lib-storage';
 import {LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
-import {checkObjectName, type Destination, type PutOptions, type PutResult, type ReadOptions, type RetryNote, type StoredObject} from './destination.js';
-import {destinationError, isTransient, shortReason, withRetry} from './retry.js';
+import {checkObjectName, isObjectName, type Destination, type PutOptions, type PutResult, type ReadOptions, type RetryNote, type StoredObject} from './destination.js';
+import {abortReason, destinationError, isTransient, shortReason, withRetry} from './retry.js';
 
 // The SDK warns on stderr, once per process, that its releases after January 2027 need Node 22:
 // the lockfile pins a release that runs on Node 20, and a command's stderr is for its own one
@@ -487,15 +487,6 @@ class S3Store implements Destination {
 	}
 }
 
-function isObjectName(name: string): boolean {
-	try {
-		checkObjectName(name);
-		return true;
-	} catch {
-		return false;
-	}
-}
-
 /**
  * The client a put's Upload sends through: its requests are cut when `signal` aborts, except
  * CreateMultipartUpload (a small request: once sent, its upload id is wanted, to abort it) and
@@ -541,11 +532,6 @@ async function readAtMost(body: Readable | undefined, length: number): Promise<B
 		body.destroy();
 	}
 	return Buffer.concat(chunks, have);
-}
-
-/** The error an aborted put rejects with: the signal's reason when it is an Error. */
-function abortReason(signal: AbortSignal): Error {
-	return signal.reason instanceof Error ? signal.reason : new LifeboatError('interrupted', 'interrupted');
 }
 
 function alreadyExists(where: string, cause?: unknown): LifeboatError {

@@ -5,15 +5,10 @@
  */
 import crypto from 'node:crypto';
 import {Readable} from 'node:stream';
+import {buffer} from 'node:stream/consumers';
 import type {Destination} from './destination.js';
 
 export type TestStep = {step: 'write' | 'list' | 'read' | 'delete'; ok: boolean; ms: number; detail: string};
-
-async function collect(stream: Readable): Promise<Buffer> {
-	const chunks: Buffer[] = [];
-	for await (const chunk of stream) chunks.push(chunk as Buffer);
-	return Buffer.concat(chunks);
-}
 
 export async function testDestination(destination: Destination, onStep?: (step: TestStep) => void): Promise<{ok: boolean; steps: TestStep[]}> {
 	const name = `lifeboat-destination-test-${process.pid}-${crypto.randomBytes(4).toString('hex')}.txt`;
@@ -46,7 +41,7 @@ export async function testDestination(destination: Destination, onStep?: (step: 
 				return `listed ${listed.length} object${listed.length === 1 ? '' : 's'}, the test object among them`;
 			})) &&
 			(await run('read', async () => {
-				const whole = await collect(await destination.read(name));
+				const whole = await buffer(await destination.read(name));
 				const range = await destination.readRange(name, 1000, 4096);
 				if (!whole.equals(content) || !range.equals(content.subarray(1000, 5096))) throw new Error('the bytes read back differ from the bytes written');
 				return `read back ${whole.length} bytes whole and 4096 by range: identical`;
