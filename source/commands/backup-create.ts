@@ -7,7 +7,7 @@ import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
-import {clearProgress, defaultBackupDir, openTarget, progressLine, resolveDataDir, setArchiveOnStdout, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {claimStdoutForArchive, clearProgress, defaultBackupDir, openTarget, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
@@ -48,8 +48,7 @@ async function backupTarget(context: CommandContext): Promise<Pick<CreateBackupO
 	const {flags} = context;
 	if (flags.out === '-') {
 		if (flags.dest) throw new LifeboatError('usage', '--out - streams the archive to stdout: give --out or --dest, not both');
-		if ((context.stdout as NodeJS.WriteStream).isTTY) throw new LifeboatError('usage', '--out - writes the archive to stdout, which is a terminal here: pipe it (… --out - | ssh host "cat > x.zip") or give a file');
-		setArchiveOnStdout(true);
+		claimStdoutForArchive(context, '--out - writes the archive to stdout, which is a terminal here: pipe it (… --out - | ssh host "cat > x.zip") or give a file');
 		return {stream: context.stdout as Writable};
 	}
 	const text = flags.out ?? flags.dest ?? defaultBackupDir(context.env);

@@ -1,5 +1,6 @@
 import {LifeboatError} from '../core/errors.js';
 import {deleteBackup} from '../core/backup/delete-backup.js';
+import {requireObject} from '../core/backup/stored-backup.js';
 import {promptYes} from './passphrase.js';
 import {openTarget, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -21,13 +22,13 @@ export async function run(context: CommandContext): Promise<number> {
 	if (!what) throw new LifeboatError('usage', 'Which backup? Usage: lifeboat backup delete URL|PATH [--yes]');
 	const target = await openTarget(context, what, 'object');
 	try {
-		if (!target.object) throw new LifeboatError('usage', `${target.destination.label} is a folder or prefix: name one backup (…/NAME.zip)`);
-		const where = target.destination.locate(target.object);
+		const object = requireObject(target);
+		const where = target.destination.locate(object);
 		if (!flags.yes) {
 			if (!process.stdin.isTTY || !process.stderr.isTTY) throw new LifeboatError('usage', `Deleting ${where} cannot be undone: pass --yes to confirm`);
 			if (!(await promptYes(`Delete ${where}? This cannot be undone. [y/N] `))) throw new LifeboatError('usage', 'Not deleted');
 		}
-		const deleted = await deleteBackup(target.destination, target.object, {signal: context.signal});
+		const deleted = await deleteBackup(target.destination, object, {signal: context.signal});
 		if (flags.json) writeJson(context, {ok: true, deleted: where, size: deleted.size});
 		else writeLine(context, `Deleted ${where}`);
 		return 0;

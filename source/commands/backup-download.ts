@@ -1,7 +1,7 @@
 import {LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatRetry} from '../core/format.js';
 import {downloadBackup} from '../core/backup/download-backup.js';
-import {clearProgress, openTarget, progressLine, setArchiveOnStdout, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {claimStdoutForArchive, clearProgress, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
@@ -25,8 +25,7 @@ export async function run(context: CommandContext): Promise<number> {
 	try {
 		if (!source.object) throw new LifeboatError('usage', `${source.destination.label} is a folder or prefix: name one backup (…/NAME.zip); lifeboat backup list --dest ${from} shows them`);
 		if (flags.out === '-') {
-			if ((context.stdout as NodeJS.WriteStream).isTTY) throw new LifeboatError('usage', '--out - writes the backup to stdout, which is a terminal here: pipe it or give a file');
-			setArchiveOnStdout(true);
+			claimStdoutForArchive(context, '--out - writes the backup to stdout, which is a terminal here: pipe it or give a file');
 		}
 		const result = await downloadBackup(source.destination, source.object, flags.out === '-' ? {stream: context.stdout as NodeJS.WritableStream} : {target: flags.out}, {
 			force: flags.force,

@@ -11,6 +11,12 @@ export function setArchiveOnStdout(value: boolean): void {
 	archiveOnStdout = value;
 }
 
+/** `--out -`: refused when stdout is a terminal (with `refusal`), else stdout now carries the archive. */
+export function claimStdoutForArchive(context: CommandContext, refusal: string): void {
+	if ((context.stdout as NodeJS.WriteStream).isTTY) throw new LifeboatError('usage', refusal);
+	setArchiveOnStdout(true);
+}
+
 export function isArchiveOnStdout(): boolean {
 	return archiveOnStdout;
 }

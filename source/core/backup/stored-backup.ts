@@ -18,7 +18,8 @@ function localPath(ref: StoredBackupRef): string | undefined {
 	return ref.object ? path.join(ref.location.folder, ref.object) : ref.location.folder;
 }
 
-function requireObject(ref: StoredBackupRef): string {
+/** The backup a ref names; a folder or prefix alone is a usage error. */
+export function requireObject(ref: StoredBackupRef): string {
 	if (!ref.object) throw new LifeboatError('usage', `${ref.destination.label} is a folder or prefix: name one backup (…/NAME.zip)`);
 	return ref.object;
 }
