@@ -4,6 +4,8 @@ import {LifeboatError} from '../core/errors.js';
 import {openGateway} from '../core/store/gateway-store.js';
 import {resolveTarget, type OpenOptions, type ResolvedTarget} from '../core/destinations/open-destination.js';
 
+export {defaultBackupDir, demoHome} from '../core/default-locations.js';
+
 let archiveOnStdout = false;
 
 /** `--out -`: stdout carries the archive, so an early close is a failure (see cli.tsx). */
@@ -77,11 +79,6 @@ export type CommandContext = {
 	signal: AbortSignal;
 };
 
-/** The demo gateway `npm start` opens when no data dir is configured. */
-export function demoHome(env: NodeJS.ProcessEnv = process.env): string {
-	return path.resolve(env['LIFEBOAT_DEMO_HOME'] ?? '.lifeboat-demo');
-}
-
 export function resolveDataDir(context: CommandContext): string {
 	const dir = context.flags.dataDir ?? context.env['LIFEBOAT_DATA_DIR'];
 	if (!dir) throw new LifeboatError('usage', 'No gateway given: pass --data-dir DIR or set LIFEBOAT_DATA_DIR');
@@ -96,11 +93,6 @@ export function resolveGatewayDir(context: CommandContext): string {
 	const dataDir = resolveDataDir(context);
 	openGateway(dataDir, {readonly: true}).close();
 	return dataDir;
-}
-
-/** Where backups go when --dest is not given: LIFEBOAT_BACKUP_DIR, else ~/lifeboat-backups. */
-export function defaultBackupDir(env: NodeJS.ProcessEnv = process.env): string {
-	return path.resolve(env['LIFEBOAT_BACKUP_DIR'] ?? path.join(os.homedir(), 'lifeboat-backups'));
 }
 
 export function splitList(value: string | undefined): string[] | undefined {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {defaultBackupDir, demoHome} from '../commands/command-context.js';
+import {defaultBackupDir, demoHome} from '../core/default-locations.js';
 import {generateDemo} from '../core/demo/generate-demo.js';
 import {isUrl} from '../core/destinations/location.js';
 import {isDestinationName, readNamedDestinations} from '../core/destinations/named-destinations.js';
