@@ -8,7 +8,8 @@ import path from 'node:path';
 import {afterEach, beforeAll, describe, expect, test} from 'vitest';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
 import {diffPair, toggleMark} from '../../source/ui/state/browse.js';
-import {demoGateway, KEY, makeBackup, renderApp, type Rendered} from './harness.js';
+import {demoGateway, KEY, makeBackup, renderApp, settled, type Rendered} from './harness.js';
+import {composedFrames, installOverlapProbe, lastCollisions} from './overlap-probe.js';
 
 let gateway: GatewayChoice;
 let app: Rendered | undefined;
@@ -25,6 +26,7 @@ function sql(statement: string, ...params: unknown[]): unknown[] {
 }
 
 beforeAll(async () => {
+	await installOverlapProbe();
 	gateway = await demoGateway(41);
 	await makeBackup(gateway, {name: 'd-first', format: 'zip', now: new Date('2026-01-01T10:00:00Z')});
 	sql('DELETE FROM memory_entries WHERE id IN (SELECT id FROM memory_entries ORDER BY id LIMIT 3)');
@@ -82,6 +84,33 @@ describe('Browse: mark two backups and diff them', () => {
 		expect(diff).toMatch(/A: .*d-enc/);
 		expect(diff).toContain(`B: live store ${gateway.dataDir}`);
 		expect(diff).toContain('Memory: no changes');
+	});
+
+	test('the diff view stays within the terminal from 50x16 to 200x60, nothing drawn over anything', async () => {
+		app = renderApp(gateway, {route: {name: 'browse'}, rows: 24});
+		await app.waitFor('› d-enc');
+		for (const [key, shown] of [['j', '› d-second'], ['m', '›*d-second'], ['j', '› d-first'], ['m', '›*d-first'], ['=', 'Memory: 3 removed']]) {
+			await app.press(key!);
+			await app.waitFor(shown!);
+		}
+		for (const [columns, rows] of [[50, 16], [80, 24], [120, 40], [200, 60]] as const) {
+			const before = composedFrames();
+			app.resize(columns, rows);
+			let mark;
+			do {
+				mark = app.frameCount();
+				await settled();
+			} while (app.frameCount() !== mark);
+			const frame = app.frame();
+			const lines = frame.split('\n');
+			expect(lines.length, `${columns}x${rows}:\n${frame}`).toBeLessThanOrEqual(rows);
+			for (const line of lines) expect([...line].length, `${columns}x${rows}: ${line}`).toBeLessThanOrEqual(columns);
+			expect(composedFrames()).toBeGreaterThan(before);
+			expect(lastCollisions(), `${columns}x${rows}`).toEqual([]);
+			// The key line and the diff's own lines are both on screen.
+			expect(frame).toMatch(/Esc\/q back/);
+			expect(frame).toMatch(/A: /);
+		}
 	});
 
 	test('the pair: the older marked backup is A; a third mark drops the oldest; one mark or none compares with live', () => {
