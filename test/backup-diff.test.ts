@@ -11,7 +11,8 @@ import {diffSides} from '../source/core/diff/diff-sides.js';
 import type {CategoryDiff, DiffResult, DiffSideInput} from '../source/core/diff/diff-types.js';
 import {backupOf, copyGateway, demoGateway, exec, openDb, query} from './restore-support.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {fixedGateway, materialise, plainRow} from './helpers/legal-gateway.js';
+import fc from 'fast-check';
+import {fixedGateway, gatewayModel, materialise, plainRow} from './helpers/legal-gateway.js';
 import {expectOneLineError, runCli} from './helpers/run-cli.js';
 
 const backup = (file: string): DiffSideInput => ({kind: 'backup', source: plainFileSource(file)});
@@ -213,4 +214,37 @@ describe('backup diff: encrypted sides and errors', () => {
 		fs.writeFileSync(toolsFile, fs.readFileSync(toolsFile, 'utf8').replace('"', "'"));
 		expectOneLineError(runCli(['backup', 'diff', zip.path, damaged.path]), 5, /tools\/tools.jsonl/);
 	}, 120_000);
+});
+
+describe('backup diff: property over generated legal gateways', () => {
+	const RUNS = Math.max(1, Math.floor(Number(process.env['LIFEBOAT_PROPERTY_RUNS'] ?? 24) / 4));
+	it('a backup against itself in another format and against its live store is empty; deleting generated rows is exactly those removals', async () => {
+		await fc.assert(
+			fc.asyncProperty(gatewayModel({maxRows: 3}), fc.nat(), async (model, pick) => {
+				const dataDir = path.join(tempDir(), 'gateway');
+				materialise(model, dataDir);
+				const zip = await backupOf(dataDir, {format: 'zip'});
+				const tar = await backupOf(dataDir, {format: 'tar.gz'});
+				const dir = await backupOf(dataDir, {format: 'dir'});
+				for (const [a, b] of [[backup(zip.path), backup(tar.path)], [backup(dir.path), backup(zip.path)], [backup(tar.path), live(dataDir)]] as const) {
+					const result = await diffSides(a, b);
+					expect(summary(result)).toEqual([]);
+				}
+				// Delete every other row of one table that has rows: exactly those are removed.
+				const tables = Object.keys(model.rows).filter(table => (model.rows[table] ?? []).length > 0 && table !== 'agents' && table !== 'documents');
+				if (tables.length === 0) return;
+				const table = tables[pick % tables.length]!;
+				const db = openDb(dataDir, false);
+				const all = db.prepare(`SELECT id FROM ${table} ORDER BY id`).pluck(true).all() as string[];
+				const deleted = all.filter((_, index) => index % 2 === 0);
+				for (const id of deleted) db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id);
+				db.close();
+				const after = await diffSides(backup(zip.path), live(dataDir));
+				const spec = after.categories.flatMap(entry => entry.removedIds.ids);
+				expect(spec.map(ref => `${ref.table}:${ref.id}`).sort()).toEqual(deleted.map(id => `${table}:${id}`).sort());
+				expect(after.totals).toMatchObject({added: 0, changed: 0, removed: deleted.length});
+			}),
+			{numRuns: RUNS},
+		);
+	}, 300_000);
 });
