@@ -32,6 +32,8 @@ const FLAGS = {
 	yes: {type: 'boolean'},
 	encrypt: {type: 'boolean'},
 	passphraseFile: {type: 'string'},
+	passphraseFileB: {type: 'string'},
+	id: {type: 'string'},
 	keyFile: {type: 'string'},
 	s3Endpoint: {type: 'string'},
 	s3Region: {type: 'string'},

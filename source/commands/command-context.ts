@@ -58,6 +58,10 @@ export type Flags = {
 	yes?: boolean;
 	encrypt?: boolean;
 	passphraseFile?: string;
+	/** `backup diff`: the passphrase of an encrypted B, when it is not A's. */
+	passphraseFileB?: string;
+	/** `backup diff`: the one id shown field by field. */
+	id?: string;
 	keyFile?: string;
 	s3Endpoint?: string;
 	s3Region?: string;

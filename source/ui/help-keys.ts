@@ -33,6 +33,8 @@ const HELP: Record<CommandName, {keys?: string; meaning: string}> = {
 	yes: {meaning: 'yes, do it'},
 	no: {keys: 'n/Esc', meaning: 'no, leave things as they are'},
 	cancel: {meaning: 'cancel the running task'},
+	mark: {meaning: 'mark or unmark the highlighted backup for a diff (two at most)'},
+	diff: {meaning: 'diff: the two marked backups, or one marked (or the highlighted) backup against the live store'},
 };
 
 /** The moves every list handles besides ↑/↓, listed in the `?` help of any screen with a list. */

@@ -31,7 +31,9 @@ export type CommandName =
 	| 'discard'
 	| 'yes'
 	| 'no'
-	| 'cancel';
+	| 'cancel'
+	| 'mark'
+	| 'diff';
 
 type Binding = {
 	readonly keys: string;
@@ -67,6 +69,8 @@ export const BINDINGS: Record<CommandName, Binding> = {
 	yes: {keys: 'y', description: 'yes', match: input => input === 'y' || input === 'Y'},
 	no: {keys: 'n', description: 'no', match: (input, key) => input === 'n' || input === 'N' || key.escape},
 	cancel: {keys: 'Esc', description: 'cancel', match: (_input, key) => key.escape, inText: true},
+	mark: {keys: 'm', description: 'mark', match: input => input === 'm'},
+	diff: {keys: '=', description: 'diff', match: input => input === '='},
 };
 
 export type CommandHandlers = Partial<Record<CommandName, (() => void) | undefined>>;

@@ -143,8 +143,8 @@ async function dumpTable(
 	report(count);
 }
 
-/** A row as it goes into the backup: secrets redacted or sealed, credentials scrubbed, values encoded. */
-function redactedRow(codec: TableCodec, values: StoredValue[], seal: (column: string, id: string, value: unknown) => string, dump: TableDump): Record<string, unknown> {
+/** A row as it goes into the backup: secrets redacted or sealed, credentials scrubbed, values encoded (also what `backup diff` compares a live row as). */
+export function redactedRow(codec: TableCodec, values: StoredValue[], seal: (column: string, id: string, value: unknown) => string, dump: Pick<TableDump, 'redactedCounts'>): Record<string, unknown> {
 	const row: Row = {};
 	codec.names.forEach((name, index) => {
 		row[name] = values[index];

@@ -17,12 +17,14 @@ import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useTask} from '../hooks/use-task.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
+import {useDiff} from '../hooks/use-diff.js';
 import {useCommands, type CommandName} from '../keys.js';
 import {destinationChoices, fitWhere, type DestinationChoice} from '../state/destinations.js';
-import {browseReducer, initialBrowseState, isTextPrompt, keepSelection, shortAge, type BrowseAction, type BrowseState} from '../state/browse.js';
+import {browseReducer, diffPair, initialBrowseState, isTextPrompt, keepSelection, shortAge, type BrowseAction, type BrowseState} from '../state/browse.js';
 import {fit, fitPath, shortDate} from '../text-fit.js';
 import {useTheme, type Theme} from '../theme.js';
 import {VerifyPanel, verifyPanelRows} from './VerifyPanel.js';
+import {DiffPanel} from './DiffPanel.js';
 
 /**
  * Backups in a folder or at a destination: a windowed list, details, verify, restore, delete,
@@ -44,6 +46,7 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	const [cursor, setCursor] = useState<Cursor>({path: selectedPath, order: []});
 	const [message, setMessage] = useState<Status | undefined>(undefined);
 	const verify = useVerify();
+	const diff = useDiff();
 	const fileTask = useTask<string>();
 
 	const backups = listing.status === 'done' ? listing.value : [];
@@ -66,10 +69,19 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 		setMessage(undefined);
 		dispatch({type: 'prompt', mode, draft});
 	};
-	useBrowseKeys({state, dispatch, selected, busy, textEntry, nav, verify, fileTask, ask, startVerify, env});
+	/** `=`: the marked pair (or one, or the highlighted backup, against the live store); encrypted ones ask for the passphrase first. */
+	const startDiff = (passphrase?: string) => {
+		const pair = diffPair(state.marked, selected, backups);
+		if (!pair) return;
+		if (passphrase === undefined && (pair.a.encrypted || pair.b?.encrypted)) return ask('diff-passphrase');
+		setMessage(undefined);
+		dispatch({type: 'diff'});
+		diff.start(refAt(state.destDir, pair.a, env), pair.b && refAt(state.destDir, pair.b, env), passphrase);
+	};
+	useBrowseKeys({state, dispatch, selected, busy, textEntry, nav, verify, fileTask, ask, startVerify, env, startDiff, closeDiff: diff.reset});
 
 	const theme = useTheme();
-	const view: BrowseView = {state, dispatch, listing, backups, items, paths, selected, cursor, setCursor, setMessage, columns, theme, busy, textEntry, verify, fileTask, startVerify, env, choices, namedProblem: named.problem};
+	const view: BrowseView = {state, dispatch, listing, backups, items, paths, selected, cursor, setCursor, setMessage, columns, theme, busy, textEntry, verify, fileTask, startVerify, env, choices, namedProblem: named.problem, diff, startDiff};
 	const prompt = browsePrompt(view);
 	const count = listing.status === 'done' ? ` · ${formatCount(backups.length)} backup${backups.length === 1 ? '' : 's'}` : '';
 	return (
@@ -87,7 +99,7 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 }
 
 type Cursor = {path: string | undefined; order: readonly string[]};
-type PromptMode = 'confirm-delete' | 'copy' | 'folder' | 'passphrase' | 'switch';
+type PromptMode = 'confirm-delete' | 'copy' | 'folder' | 'passphrase' | 'switch' | 'diff-passphrase';
 type FileTask = ReturnType<typeof useTask<string>>;
 
 /** A copy or delete that ended: its outcome on the status line, and the list read again. */
@@ -115,6 +127,8 @@ function useBrowseKeys({
 	ask,
 	startVerify,
 	env,
+	startDiff,
+	closeDiff,
 }: {
 	state: BrowseState;
 	dispatch: Dispatch<BrowseAction>;
@@ -127,6 +141,8 @@ function useBrowseKeys({
 	ask: (mode: PromptMode, draft?: string) => void;
 	startVerify: (passphrase?: string) => void;
 	env: NodeJS.ProcessEnv;
+	startDiff: () => void;
+	closeDiff: () => void;
 }): void {
 	const actions: Partial<Record<CommandName, () => void>> = {
 		verify: () => {
@@ -142,7 +158,16 @@ function useBrowseKeys({
 		copy: () => selected && ask('copy', process.cwd()),
 	};
 	const handlers: Partial<Record<CommandName, () => void>> = {};
-	if (state.mode === 'list') Object.assign(handlers, actions, {folder: () => ask('folder', state.destDir), switch: () => ask('switch'), back: nav.home});
+	if (state.mode === 'list') {
+		Object.assign(handlers, actions, {folder: () => ask('folder', state.destDir), switch: () => ask('switch'), back: nav.home});
+		Object.assign(handlers, {mark: () => selected && dispatch({type: 'mark', path: selected.path}), diff: () => startDiff()});
+	}
+	if (state.mode === 'diff') {
+		handlers.back = () => {
+			closeDiff();
+			dispatch({type: 'close'});
+		};
+	}
 	if (state.mode === 'switch') handlers.back = () => dispatch({type: 'close'});
 	if (state.mode === 'details') Object.assign(handlers, actions, {back: () => dispatch({type: 'close'})});
 	if (state.mode === 'confirm-delete') {
@@ -170,7 +195,8 @@ function browseStatus(listing: AsyncState<BackupListing[]>, message: Status | un
 }
 
 function browseCommands(mode: BrowseState['mode']): CommandName[] {
-	if (mode === 'list') return ['up', 'down', 'select', 'verify', 'restore', 'delete', 'copy', 'folder', 'switch', 'back'];
+	if (mode === 'list') return ['up', 'down', 'select', 'verify', 'restore', 'delete', 'copy', 'mark', 'diff', 'folder', 'switch', 'back'];
+	if (mode === 'diff') return ['up', 'down', 'back'];
 	if (mode === 'details') return ['verify', 'restore', 'delete', 'copy', 'back'];
 	if (mode === 'confirm-delete') return ['yes', 'no'];
 	if (mode === 'switch') return ['up', 'down', 'select', 'back'];
@@ -200,6 +226,8 @@ type BrowseView = {
 	/** The switcher's rows, and why the named destinations cannot be read (if so). */
 	choices: readonly DestinationChoice[];
 	namedProblem: string | undefined;
+	diff: ReturnType<typeof useDiff>;
+	startDiff: (passphrase?: string) => void;
 };
 
 /** Rows the destination switcher uses for its list. */
@@ -212,6 +240,7 @@ function browseBody(view: BrowseView): ReactNode {
 	// The status line says why the folder cannot be read; an empty table would only add noise.
 	if (listing.status === 'error') return undefined;
 	if (state.mode === 'details' && selected) return <BackupDetails backup={selected} columns={columns} />;
+	if (state.mode === 'diff') return <DiffPanel state={view.diff.state} isActive />;
 	if (backups.length === 0 && listing.status === 'done') return <Text>No backups in {state.destDir} yet. Create one from Home, or press f to look in another folder.</Text>;
 	return backupList(view);
 }
@@ -243,7 +272,8 @@ function backupList(view: BrowseView): ReactNode {
 						onSelect={() => dispatch({type: 'details'})}
 						renderRow={(item, isCursor) => (
 							<Text color={item.value.error ? theme.error : isCursor ? theme.selected : undefined} bold={isCursor} inverse={isCursor && !theme.color} wrap="truncate">
-								{isCursor ? '› ' : '  '}
+								{isCursor ? '›' : ' '}
+								{state.marked.includes(item.value.path) ? '*' : ' '}
 								{row(item.value, layout)}
 							</Text>
 						)}
@@ -292,6 +322,20 @@ function browsePrompt(view: BrowseView): ReactNode {
 					setMessage(undefined);
 					verify.reset();
 					dispatch({type: 'folder', destDir: dir.trim()});
+				}}
+			/>
+		);
+	}
+	if (state.mode === 'diff-passphrase') {
+		return (
+			<TextField
+				label="Passphrase of the encrypted backup(s) to compare"
+				initialValue={state.draft}
+				mask="*"
+				onChange={draft => dispatch({type: 'edit', draft})}
+				onSubmit={passphrase => {
+					if (passphrase === '') return;
+					view.startDiff(passphrase);
 				}}
 			/>
 		);
@@ -345,6 +389,7 @@ function destinationSwitcher({state, dispatch, theme, setMessage, verify, choice
 /** What the keys do here, for the `?` help. */
 const BROWSE_MEANINGS: Partial<Record<CommandName, string>> = {
 	select: 'show the details of the highlighted backup',
+	diff: 'diff: the two marked (*) backups, the older as A; one marked (or the highlighted) backup against the live store',
 	back: 'back (from details to the list, from the list to Home)',
 };
 
