@@ -192,8 +192,12 @@ function filesNotInPlace(error: unknown): LifeboatError {
 export async function applyRestore(options: RestoreOptions): Promise<RestoreResult> {
 	const bare = bareDataDir(options.dataDir);
 	if (bare) return restoreIntoBare(options, bare);
-	// Scratch folders of earlier restores onto this data dir when it was bare, killed midway.
-	sweepStaleNewDataDirs(realPathOfDeepestAncestor(options.dataDir));
+	try {
+		// Scratch folders of earlier restores onto this data dir when it was bare, killed midway.
+		sweepStaleNewDataDirs(realPathOfDeepestAncestor(options.dataDir));
+	} catch {
+		// A data dir that cannot be resolved: opening it reports why.
+	}
 	return withStoreErrors(options.dataDir, () => applyRestoreUnmapped(options));
 }
 
