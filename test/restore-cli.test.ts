@@ -43,7 +43,7 @@ describe('lifeboat backup restore / quarantine (CLI)', () => {
 		expect(result.code).toBe(0);
 		const restoreId = /Restore id: (\S+)/.exec(result.stdout)![1]!;
 		expect(result.stdout).toContain(`Quarantine: quarantine/${restoreId} (review: lifeboat quarantine show ${restoreId})`);
-		expect(result.stdout).toMatch(/Re-enter: webhooks\.secret ×5/);
+		expect(result.stdout).toMatch(/^After the restore:\n {2}1\. Re-enter webhooks\.secret for 5 webhooks$/m);
 
 		const list = runCli(['quarantine', 'list', '--data-dir', dataDir, '--json']);
 		expect(JSON.parse(list.stdout)).toMatchObject({ok: true, restores: [{restoreId, entries: 1, categories: {webhooks: 1}}]});
@@ -81,7 +81,9 @@ describe('lifeboat backup restore / quarantine (CLI)', () => {
 		expect(tenant.code).toBe(3);
 		const mode = runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir, '--mode', 'merge']);
 		expect(mode.code).toBe(2);
-		expect(runCli(['backup', 'restore', '--in', zip, '--data-dir', path.join(tempDir(), 'nothing')]).code).toBe(3);
+		const notGateway = tempDir();
+		fs.writeFileSync(path.join(notGateway, 'notes.txt'), 'x');
+		expect(runCli(['backup', 'restore', '--in', zip, '--data-dir', notGateway]).code).toBe(3);
 		expect(storeDigest(dataDir)).toEqual(before);
 	});
 

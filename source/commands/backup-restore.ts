@@ -1,7 +1,7 @@
 import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount} from '../core/format.js';
-import {applyRestore, formatPlan, formatResult, formatSecrets, planRestore, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
+import {applyRestore, formatChecklist, formatPlan, formatResult, formatSecrets, planRestore, postRestoreChecklist, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, openTarget, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -12,7 +12,8 @@ Usage
 Options
   --in PATH|URL         Backup to restore (zip, tar.gz, folder, or an encrypted .enc file;
                         or an s3:// azblob:// sftp:// URL, read by ranges)
-  --data-dir DIR        Gateway data directory (env LIFEBOAT_DATA_DIR)
+  --data-dir DIR        Gateway data directory (env LIFEBOAT_DATA_DIR); an absent or empty
+                        folder gets a new gateway holding the whole backup (bare-host restore)
   --mode MODE           additive (default): add new entries, skip identical ones, put
                         conflicting ones in quarantine/<restore-id>/ (never overwrites)
                         replace: make the target tenant's data in the chosen categories equal
@@ -27,11 +28,12 @@ Options
   --json                Plan / result as JSON on stdout (conflict ids included)
 
 The backup is verified before anything is written; every restore writes an audit log entry.
-Secrets are never in backups: the result lists what to re-enter (webhook secrets, tokens, node
-pairings). Review conflicts with: lifeboat quarantine list|show|accept|discard.
+Secrets are never in backups: after a restore, a checklist says what to do (secrets to re-enter,
+connections to re-authenticate, nodes to re-pair, users who must re-enrol 2FA, tokens to rotate).
+Review conflicts with: lifeboat quarantine list|show|accept|discard.
 
-Exit codes: 0 restored (or planned), 2 usage or unknown category, 3 not a gateway, unknown
-tenant or damaged gateway database, 4 disk full, 5 corrupt/unsafe/unsupported backup,
+Exit codes: 0 restored (or planned), 2 usage or unknown category, 3 not a gateway (a folder
+holding other files), unknown tenant or damaged gateway database, 4 disk full, 5 corrupt/unsafe/unsupported backup,
 6 passphrase, 7 id collision between tenants, 9 gateway database locked by another process.
 `;
 
@@ -51,7 +53,7 @@ function progressText(progress: RestoreProgress): string {
 function planHeader(plan: RestorePlan, dataDir: string): string {
 	const {backup} = plan;
 	const scope = backup.tenant ? `tenant ${backup.tenant.slug}` : `${backup.tenants.length} tenant${backup.tenants.length === 1 ? '' : 's'}`;
-	let into = dataDir;
+	let into = plan.newDataDir ? `${dataDir} (new gateway)` : dataDir;
 	if (plan.targetTenant && (!backup.tenant || plan.targetTenant.id !== backup.tenant.id)) into += ` → tenant ${plan.targetTenant.slug}${plan.targetTenant.exists ? '' : ' (new)'}`;
 	return `Restore plan (${plan.mode}) of ${backup.name} (${backup.createdAt.slice(0, 19).replace('T', ' ')} UTC, ${scope}) into ${into}:`;
 }
@@ -92,7 +94,7 @@ async function restoreFrom(context: CommandContext, target: StoredBackupRef, dat
 		const plan = await planRestore(options);
 		clearProgress(context);
 		if (flags.json) {
-			writeJson(context, {ok: true, dryRun: true, plan});
+			writeJson(context, {ok: true, dryRun: true, plan, checklist: postRestoreChecklist(plan)});
 			return 0;
 		}
 		writeLine(context, planHeader(plan, dataDir));
@@ -104,12 +106,16 @@ async function restoreFrom(context: CommandContext, target: StoredBackupRef, dat
 	}
 	const result = await applyRestore(options);
 	clearProgress(context);
+	const checklist = postRestoreChecklist({secretsToReenter: result.secretsToReenter, twoFactor: result.plan.twoFactor});
 	if (flags.json) {
-		writeJson(context, {ok: true, dryRun: false, ...result});
+		writeJson(context, {ok: true, dryRun: false, ...result, checklist});
 		return 0;
 	}
 	writeLine(context, planHeader(result.plan, dataDir));
 	for (const line of formatPlan(result.plan)) writeLine(context, `  ${line}`);
-	for (const line of formatResult(result)) writeLine(context, line);
+	// The checklist below says what to re-enter, step by step.
+	for (const line of formatResult(result)) if (!line.startsWith('Re-enter: ')) writeLine(context, line);
+	if (result.createdDataDir) writeLine(context, `New gateway created in ${result.createdDataDir} (owner-only; its own keys/backup.key)`);
+	for (const line of formatChecklist(checklist)) writeLine(context, line);
 	return 0;
 }

@@ -25,6 +25,7 @@ const HELP: Record<CommandName, {keys?: string; meaning: string}> = {
 	delete: {meaning: 'delete this backup file (asks first)'},
 	copy: {meaning: 'copy this backup to a folder or file'},
 	folder: {meaning: 'look in another backups folder'},
+	newDataDir: {meaning: 'restore the ticked categories into a new data directory (a bare host: an absent or empty folder)'},
 	switch: {meaning: 'switch destination: the backup folder, a named destination, another path or URL'},
 	test: {meaning: 'test the highlighted destination: write, list, read back and delete a small object'},
 	expand: {meaning: 'list the conflicts of the highlighted row'},

@@ -24,6 +24,7 @@ export type CommandName =
 	| 'delete'
 	| 'copy'
 	| 'folder'
+	| 'newDataDir'
 	| 'switch'
 	| 'test'
 	| 'expand'
@@ -61,6 +62,7 @@ export const BINDINGS: Record<CommandName, Binding> = {
 	delete: {keys: 'd', description: 'delete', match: input => input === 'd'},
 	copy: {keys: 'c', description: 'copy', match: input => input === 'c'},
 	folder: {keys: 'f', description: 'folder', match: input => input === 'f'},
+	newDataDir: {keys: 'n', description: 'into a new data dir', match: input => input === 'n'},
 	switch: {keys: 's', description: 'destination', match: input => input === 's'},
 	test: {keys: 't', description: 'test', match: input => input === 't'},
 	expand: {keys: 'Enter', description: 'expand', match: (_input, key) => key.return},

@@ -4,9 +4,11 @@ import {readMetadata} from '../backup/read-metadata.js';
 import {verifyBackup} from '../backup/verify-backup.js';
 import path from 'node:path';
 import {describeStoreError, LifeboatError} from '../errors.js';
-import {chmodPrivate, chmodTreePrivate, ensureDir} from '../private-fs.js';
+import {chmodPrivate, chmodTreePrivate, ensureDir, realPathOfDeepestAncestor} from '../private-fs.js';
 import {gatewayPaths} from '../store/gateway-paths.js';
-import {lockDetail, openGateway} from '../store/gateway-store.js';
+import {lockDetail, openEmptyStore, openGateway} from '../store/gateway-store.js';
+import {bareDataDir, buildNewDataDir, sweepStaleNewDataDirs, type BareDataDir} from '../store/new-data-dir.js';
+import {SCHEMA_VERSION} from '../store/schema.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
 import type {RestoreOptions, RestorePlan, RestoreResult, TableCounts} from './restore-types.js';
@@ -59,7 +61,10 @@ export async function planRestore(options: RestoreOptions): Promise<RestorePlan>
 async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan> {
 	const started = Date.now();
 	const metadata = await readMetadata(options.source);
-	const store = openGateway(options.dataDir);
+	// An absent or empty data dir: planned against an empty store held in memory (everything new).
+	const bare = bareDataDir(options.dataDir);
+	if (bare) requireCurrentSchema(metadata, options.dataDir);
+	const store = bare ? openEmptyStore(bare.root) : openGateway(options.dataDir);
 	try {
 		const ctx = await resolveContext(options, store, metadata);
 		if (!options.skipVerify) await verifyOrThrow(options);
@@ -67,7 +72,7 @@ async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan
 		store.db.exec('BEGIN');
 		try {
 			const outcome = await new RestorePass(ctx).run();
-			return buildPlan(ctx, outcome, warnings, started);
+			return {...buildPlan(ctx, outcome, warnings, started), ...(bare ? {newDataDir: true} : {})};
 		} finally {
 			store.db.exec('ROLLBACK');
 		}
@@ -185,7 +190,43 @@ function filesNotInPlace(error: unknown): LifeboatError {
  * changes unless the whole restore succeeds.
  */
 export async function applyRestore(options: RestoreOptions): Promise<RestoreResult> {
+	const bare = bareDataDir(options.dataDir);
+	if (bare) return restoreIntoBare(options, bare);
+	try {
+		// Scratch folders of earlier restores onto this data dir when it was bare, killed midway.
+		sweepStaleNewDataDirs(realPathOfDeepestAncestor(options.dataDir));
+	} catch {
+		// A data dir that cannot be resolved: opening it reports why.
+	}
 	return withStoreErrors(options.dataDir, () => applyRestoreUnmapped(options));
+}
+
+/** A new gateway is made with this Lifeboat's schema: a backup of another schema version is refused before anything is made. */
+function requireCurrentSchema(metadata: BackupMetadata, dataDir: string): void {
+	if (metadata.schemaVersion === SCHEMA_VERSION) return;
+	throw new LifeboatError(
+		'unsupported-version',
+		`Backup has schema version ${metadata.schemaVersion}; a new gateway in ${path.resolve(dataDir)} is made with schema version ${SCHEMA_VERSION} (restore it into a gateway of its version, or use the Lifeboat that made it); nothing was restored`,
+	);
+}
+
+/**
+ * Restore onto a bare host: `options.dataDir` is absent or an empty folder. A new gateway (this
+ * Lifeboat's schema, its own keys/backup.key) is built beside it, the backup restored into it by
+ * the normal engine (every category, gateway-wide ones included), and the whole moved into place
+ * only when everything succeeded (see store/new-data-dir.ts): a failure or a kill leaves the data
+ * dir absent or empty. Every mode works as on an empty store (replace has nothing to delete).
+ */
+export async function restoreIntoNewDataDir(options: RestoreOptions): Promise<RestoreResult> {
+	const bare = bareDataDir(options.dataDir);
+	if (!bare) throw new LifeboatError('exists', `${path.resolve(options.dataDir)} is not empty: a new gateway is only made in an absent or empty folder`);
+	return restoreIntoBare(options, bare);
+}
+
+async function restoreIntoBare(options: RestoreOptions, bare: BareDataDir): Promise<RestoreResult> {
+	requireCurrentSchema(await readMetadata(options.source), options.dataDir);
+	const result = await buildNewDataDir(options.dataDir, bare, scratch => withStoreErrors(scratch, () => applyRestoreUnmapped({...options, dataDir: scratch})));
+	return {...result, plan: {...result.plan, newDataDir: true}, createdDataDir: path.resolve(options.dataDir)};
 }
 
 async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreResult> {

@@ -77,6 +77,8 @@ export type RestorePlan = {
 	twoFactor: {users: number; restorable: boolean; restored: number} | null;
 	/** Wall time of the planning pass (verify included). */
 	durationMs: number;
+	/** True when the data dir is absent or empty: the restore makes a new gateway there (bare host). */
+	newDataDir?: boolean;
 };
 
 export type RestoreResult = {
@@ -90,6 +92,8 @@ export type RestoreResult = {
 	secretsToReenter: RedactionNote[];
 	warnings: string[];
 	durationMs: number;
+	/** The data dir the restore made as a new gateway (absent or empty before), when it did. */
+	createdDataDir?: string;
 };
 
 /**

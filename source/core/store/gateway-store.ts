@@ -89,6 +89,18 @@ export function createGateway(dataDir: string): GatewayStore {
 	return {paths, db, close: () => db.close()};
 }
 
+/**
+ * An empty gateway held in memory (schema only), its paths those of `dataDir`, which need not
+ * exist: what a dry run into a bare host plans against, writing nothing anywhere.
+ */
+export function openEmptyStore(dataDir: string): GatewayStore {
+	const paths = gatewayPaths(dataDir);
+	const db = new Database(':memory:');
+	db.exec(schemaDdl());
+	db.prepare(`INSERT OR REPLACE INTO schema_meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+	return {paths, db, close: () => db.close()};
+}
+
 export type TenantSummary = {id: string; name: string; slug: string};
 
 export function listTenants(store: GatewayStore): TenantSummary[] {

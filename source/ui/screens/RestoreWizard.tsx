@@ -4,7 +4,7 @@ import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode}
 import type {ArchiveSource} from '../../core/archive/archive-reader.js';
 import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
-import {formatSecrets, type CategoryPlan, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
+import {formatSecrets, postRestoreChecklist, type CategoryPlan, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
 import {CancelPrompt} from '../components/CancelPrompt.js';
 import {BodyRows, Frame} from '../components/Frame.js';
@@ -18,6 +18,8 @@ import {TransferProgress} from '../components/TransferProgress.js';
 import {useConsole, type Navigation} from '../console-context.js';
 import {listWhere, refAt, type BackupRef} from '../destination-access.js';
 import {readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
+import {resolveTypedDir} from '../prepare-gateway.js';
+import {bareDataDir} from '../../core/store/new-data-dir.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useConfirmCancel, type CancelPhase} from '../hooks/use-confirm-cancel.js';
 import {useApplyRestore, useConflictDetail, useOpenBackup, useRestorePlan, type RestoreProgressView} from '../hooks/use-restore.js';
@@ -44,6 +46,7 @@ const TITLES: Record<RestoreStep, string> = {
 	passphrase: 'Passphrase',
 	opening: 'Opening the backup',
 	categories: 'Categories',
+	'new-data-dir': 'New data directory',
 	target: 'Target tenant',
 	'new-tenant': 'New tenant',
 	mode: 'Mode',
@@ -56,7 +59,7 @@ const TITLES: Record<RestoreStep, string> = {
 	summary: 'Restored',
 };
 
-const TEXT_STEPS: ReadonlySet<RestoreStep> = new Set(['passphrase', 'new-tenant', 'confirm']);
+const TEXT_STEPS: ReadonlySet<RestoreStep> = new Set(['passphrase', 'new-tenant', 'new-data-dir', 'confirm']);
 
 type RestoreEngines = {
 	opener: ReturnType<typeof useOpenBackup>;
@@ -94,7 +97,7 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	useEffect(() => () => void opened?.close(), [opened]);
 	// Back to Browse on the folder it was showing, the cursor on the backup restore was started on.
 	const leave = () => (from ? nav.browse(from.destDir, backupPath) : nav.home());
-	const {stop, textEntry} = useRestoreKeys({state, dispatch, engines, pickingFolder, setPickingFolder, fieldExpanded, leave});
+	const {stop, textEntry} = useRestoreKeys({state, dispatch, engines, pickingFolder, setPickingFolder, fieldExpanded, leave, picked});
 	const {commands, body} = stepView({state, dispatch, engines, columns, theme, picked, setPicked, fieldExpanded, setFieldExpanded, pickDir, setPickDir, pickingFolder, setPickingFolder, backups, gatewaySummary, stop, dataDir: gateway.dataDir, nav});
 	return (
 		<Frame title={`Restore · ${restoreTitle(state, pickDir, columns)}`} commands={commands} status={restoreStatus(state)} textEntry={textEntry} meanings={planMeanings(state)}>
@@ -151,6 +154,7 @@ function useRestoreKeys({
 	setPickingFolder,
 	fieldExpanded,
 	leave,
+	picked,
 }: {
 	state: RestoreWizardState;
 	dispatch: Dispatch<RestoreAction>;
@@ -159,6 +163,7 @@ function useRestoreKeys({
 	setPickingFolder: (picking: boolean) => void;
 	fieldExpanded: boolean;
 	leave: () => void;
+	picked: Set<string>;
 }): {stop: ReturnType<typeof useConfirmCancel>; textEntry: boolean} {
 	const back = () => {
 		if (pickingFolder) setPickingFolder(false);
@@ -175,6 +180,10 @@ function useRestoreKeys({
 	else if (state.step !== 'opening' && !(state.step === 'conflict' && fieldExpanded)) handlers.back = back;
 	if (state.step === 'plan') handlers.restore = () => dispatch({type: 'proceed'});
 	if (state.step === 'pick' && !pickingFolder) handlers.folder = () => setPickingFolder(true);
+	if (state.step === 'categories' && state.metadata) {
+		const categories = state.metadata.categories.filter(id => picked.has(id));
+		handlers.newDataDir = () => dispatch({type: 'into-new-data-dir', categories});
+	}
 	const textEntry = TEXT_STEPS.has(state.step) || (state.step === 'pick' && pickingFolder);
 	useCommands(handlers, {textEntry});
 	return {stop, textEntry};
@@ -254,6 +263,8 @@ function stepView(ctx: StepContext): StepView {
 			return {commands: [], body: <Busy label={state.encrypted ? 'Unlocking and reading the backup…' : 'Reading the backup…'} />};
 		case 'categories':
 			return categoriesView(ctx);
+		case 'new-data-dir':
+			return newDataDirView(ctx);
 		case 'target':
 			return targetView(ctx);
 		case 'new-tenant':
@@ -285,7 +296,12 @@ function stepView(ctx: StepContext): StepView {
 			const {nav} = ctx;
 			return {
 				commands: ['up', 'down', 'select', 'back'],
-				body: applier.state.status === 'done' ? <SummaryView result={applier.state.result} dataDir={ctx.dataDir} width={columns} onQuarantine={nav.quarantine} onHome={nav.home} /> : undefined,
+				body:
+					applier.state.status !== 'done' ? undefined : applier.state.result.createdDataDir ? (
+						<NewGatewaySummary result={applier.state.result} dir={applier.state.result.createdDataDir} onOpen={nav.changeDataDir} onHome={nav.home} />
+					) : (
+						<SummaryView result={applier.state.result} dataDir={ctx.dataDir} width={columns} onQuarantine={nav.quarantine} onHome={nav.home} />
+					),
 			};
 		}
 	}
@@ -328,7 +344,7 @@ function pickView({state, dispatch, columns, pickDir, setPickDir, pickingFolder,
 function categoriesView({state, dispatch, picked, setPicked}: StepContext): StepView {
 	const metadata = state.metadata!;
 	return {
-		commands: ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'],
+		commands: ['up', 'down', 'toggle', 'toggleAll', 'select', 'newDataDir', 'back'],
 		body: (
 			<Box flexDirection="column">
 				<Text dimColor wrap="truncate">
@@ -350,10 +366,34 @@ function categoriesView({state, dispatch, picked, setPicked}: StepContext): Step
 	};
 }
 
-/** Where the backup goes: its own tenant, another live one, or a new one. */
+/**
+ * Restore onto a bare host: the folder of the new gateway, absent or empty (checked here, so a
+ * folder holding anything is said at once). The engine builds the gateway beside it and moves it
+ * in only when the whole restore succeeded.
+ */
+function newDataDirView({dispatch}: StepContext): StepView {
+	const submit = (typed: string) => {
+		if (typed.trim() === '') return dispatch({type: 'new-data-dir', dir: ''});
+		const dir = resolveTypedDir(typed);
+		if (bareDataDir(dir)) return dispatch({type: 'new-data-dir', dir});
+		dispatch({type: 'error', error: `${dir} is not empty: a new gateway is only made in an absent or empty folder`});
+	};
+	return {
+		commands: ['select', 'back'],
+		body: (
+			<TextField
+				label="Folder for the new gateway (absent or empty)"
+				hint="It gets a new gateway holding the chosen categories; nothing is there until the whole restore succeeded."
+				onSubmit={submit}
+			/>
+		),
+	};
+}
+
+/** Where the backup goes: its own tenant, another live one (none in a new data directory), or a new one. */
 function targetItems(state: RestoreWizardState, gatewaySummary: AsyncState<GatewaySummary>): Array<ListItem<RestoreTarget>> {
 	const sourceTenant = state.metadata!.tenants[0]!;
-	const live = gatewaySummary.status === 'done' ? gatewaySummary.value.tenants : [];
+	const live = gatewaySummary.status === 'done' && !state.newDataDir ? gatewaySummary.value.tenants : [];
 	return [
 		{key: 'same', label: `Same tenant: ${sourceTenant.slug}`, value: {kind: 'same'}, hint: 'ids kept'},
 		...live.filter(tenant => tenant.id !== sourceTenant.id).map(tenant => ({key: tenant.id, label: `Another tenant: ${tenant.slug}`, value: {kind: 'tenant', slug: tenant.slug} as RestoreTarget, hint: 'ids remapped'})),
@@ -720,6 +760,50 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			<Box marginTop={1}>
 				<SelectList items={items} height={items.length} onSelect={item => (item.value === 'quarantine' ? onQuarantine() : onHome())} />
 			</Box>
+		</Box>
+	);
+}
+
+/**
+ * After a restore onto a bare host: where the new gateway is, what it got, and the post-restore
+ * checklist (the same steps `backup restore` prints), as many as the screen has rows for.
+ */
+function NewGatewaySummary({result, dir, onOpen, onHome}: {result: RestoreResult; dir: string; onOpen: (dataDir: string) => void; onHome: () => void}) {
+	const theme = useTheme();
+	const checklist = postRestoreChecklist({secretsToReenter: result.secretsToReenter, twoFactor: result.plan.twoFactor});
+	const items: Array<ListItem<'open' | 'home'>> = [
+		{key: 'open', label: 'Open the new gateway', value: 'open'},
+		{key: 'home', label: 'Home', value: 'home'},
+	];
+	return (
+		<Box flexDirection="column">
+			<Text color={theme.ok} bold wrap="truncate">
+				✓ New gateway restored in {formatDuration(result.durationMs)}
+			</Text>
+			<Text wrap="wrap">{dir}</Text>
+			<Text dimColor wrap="truncate">
+				{formatCount(result.applied.new)} entries written (rows and files) · restore id {result.restoreId}
+			</Text>
+			<Text bold color={theme.warn}>
+				After the restore:
+			</Text>
+			<BodyRows reserve={7} min={1}>
+				{rows => {
+					const shown = checklist.length > rows ? checklist.slice(0, Math.max(0, rows - 1)) : checklist;
+					return (
+						<Box flexDirection="column">
+							{shown.map((item, index) => (
+								<Text key={`${item.kind}:${item.field ?? index}`} wrap="truncate">
+									{'  '}
+									{index + 1}. {item.text}
+								</Text>
+							))}
+							{shown.length < checklist.length ? <Text dimColor>  … {checklist.length - shown.length} more step{checklist.length - shown.length === 1 ? "" : "s"}</Text> : undefined}
+						</Box>
+					);
+				}}
+			</BodyRows>
+			<SelectList items={items} height={items.length} onSelect={item => (item.value === 'open' ? onOpen(dir) : onHome())} />
 		</Box>
 	);
 }

@@ -3,15 +3,16 @@ import type {ConflictRef, RestoreMode, RestoreOptions, RestorePlan} from '../../
 import {categorySpec, type CategoryId} from '../../core/store/schema.js';
 
 /**
- * The restore wizard as a reducer: pick → passphrase → categories → target tenant → mode →
- * dry-run plan (expandable to conflicts and one conflict side by side) → confirm → apply →
- * summary. Every engine call it leads to is built by `restoreOptions`.
+ * The restore wizard as a reducer: pick → passphrase → categories (→ new data directory) →
+ * target tenant → mode → dry-run plan (expandable to conflicts and one conflict side by side) →
+ * confirm → apply → summary. Every engine call it leads to is built by `restoreOptions`.
  */
 export type RestoreStep =
 	| 'pick'
 	| 'passphrase'
 	| 'opening'
 	| 'categories'
+	| 'new-data-dir'
 	| 'target'
 	| 'new-tenant'
 	| 'mode'
@@ -35,6 +36,8 @@ export type RestoreWizardState = {
 	metadata?: BackupMetadata | undefined;
 	categories: CategoryId[];
 	target: RestoreTarget;
+	/** Restore into a new gateway in this folder (absent or empty: a bare host) instead of the console's gateway. */
+	newDataDir?: string | undefined;
 	mode: RestoreMode;
 	plan?: RestorePlan | undefined;
 	/** Category whose conflicts are listed, and the conflict shown side by side. */
@@ -49,6 +52,10 @@ export type RestoreAction =
 	| {type: 'opened'; metadata: BackupMetadata}
 	| {type: 'open-failed'; error: string}
 	| {type: 'categories'; categories: CategoryId[]}
+	/** `n` on the categories step: these categories, into a new data directory typed next. */
+	| {type: 'into-new-data-dir'; categories: CategoryId[]}
+	/** The folder typed, absolute, checked absent or empty by the screen. */
+	| {type: 'new-data-dir'; dir: string}
 	| {type: 'target'; target: RestoreTarget}
 	| {type: 'new-tenant'; name: string}
 	| {type: 'mode'; mode: RestoreMode}
@@ -100,7 +107,13 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
 			return returnTo(state, state.encrypted ? 'passphrase' : 'pick', action.error);
 		case 'categories':
 			if (action.categories.length === 0) return {...state, error: 'Tick at least one category (Space)'};
-			return go(state, canChooseTenant(state.metadata) ? 'target' : 'mode', {categories: action.categories, target: {kind: 'same'}});
+			return go(state, canChooseTenant(state.metadata) ? 'target' : 'mode', {categories: action.categories, target: {kind: 'same'}, newDataDir: undefined});
+		case 'into-new-data-dir':
+			if (action.categories.length === 0) return {...state, error: 'Tick at least one category (Space)'};
+			return go(state, 'new-data-dir', {categories: action.categories, newDataDir: undefined});
+		case 'new-data-dir':
+			if (action.dir.trim() === '') return {...state, error: 'Type the folder for the new gateway (absent or empty)'};
+			return go(state, canChooseTenant(state.metadata) ? 'target' : 'mode', {newDataDir: action.dir, target: {kind: 'same'}});
 		case 'target':
 			return action.target.kind === 'new' ? go(state, 'new-tenant', {target: action.target}) : go(state, 'mode', {target: action.target});
 		case 'new-tenant':
@@ -153,7 +166,7 @@ export function restoreOptions(state: RestoreWizardState, dataDir: string): Omit
 	const all = state.metadata ? state.categories.length === state.metadata.categories.length : false;
 	const intoTenant = state.target.kind === 'tenant' ? state.target.slug : state.target.kind === 'new' ? state.target.name : undefined;
 	return {
-		dataDir,
+		dataDir: state.newDataDir ?? dataDir,
 		mode: state.mode,
 		...(all ? {} : {only: [...state.categories]}),
 		...(intoTenant === undefined ? {} : {intoTenant}),
@@ -161,8 +174,13 @@ export function restoreOptions(state: RestoreWizardState, dataDir: string): Omit
 	};
 }
 
-/** "into tenant globex (replace)", for titles and the confirmation. */
+/** "tenant globex", "2 tenants of the backup · new gateway in /srv/gw", for titles and the confirmation. */
 export function describeTarget(state: RestoreWizardState): string {
+	const tenants = describeTenants(state);
+	return state.newDataDir ? `${tenants} · new gateway in ${state.newDataDir}` : tenants;
+}
+
+function describeTenants(state: RestoreWizardState): string {
 	const tenant = state.plan?.targetTenant;
 	if (tenant) return `tenant ${tenant.slug}${tenant.exists ? '' : ' (new)'}`;
 	if (state.target.kind === 'tenant') return `tenant ${state.target.slug}`;
