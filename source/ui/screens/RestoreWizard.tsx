@@ -30,6 +30,7 @@ import {
 	describeTarget,
 	initialRestoreState,
 	needsConfirmation,
+	planNeedsConfirmation,
 	restoreOptions,
 	restoreWizardReducer,
 	type RestoreAction,
@@ -688,7 +689,7 @@ function PlanView({plan, target, height, width, onExpand}: {plan: RestorePlan; t
 			) : undefined}
 			<Text bold wrap="truncate">
 				{plan.totals.conflicts > 0 ? 'Enter lists a category’s conflicts · ' : ''}r{' '}
-				{plan.mode === 'replace' || (plan.mode === 'overwrite' && plan.totals.conflicts > 0) ? `${plan.mode} now (asks to confirm)` : 'restore now'} · Esc change settings
+				{planNeedsConfirmation(plan) ? `${plan.mode} now (asks to confirm)` : 'restore now'} · Esc change settings
 			</Text>
 			{width < 76 ? <Text dimColor>Widen the terminal to see every column.</Text> : undefined}
 		</Box>

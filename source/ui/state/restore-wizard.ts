@@ -148,7 +148,11 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
  * overwrite when it would write over live entries (the CLI's --yes).
  */
 export function needsConfirmation(state: RestoreWizardState): boolean {
-	return state.mode === 'replace' || (state.mode === 'overwrite' && (state.plan?.totals.conflicts ?? 0) > 0);
+	return state.plan !== undefined && planNeedsConfirmation(state.plan);
+}
+
+export function planNeedsConfirmation(plan: RestorePlan): boolean {
+	return plan.mode === 'replace' || (plan.mode === 'overwrite' && plan.totals.conflicts > 0);
 }
 
 /** What the operator types to confirm a replace or an overwrite: the target tenant's slug, or the mode's name for a whole-gateway backup. */
