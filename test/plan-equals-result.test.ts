@@ -53,7 +53,7 @@ describe('dry run and restore count the same things', () => {
 		source = backup.source;
 	});
 
-	for (const mode of ['additive', 'replace'] as RestoreMode[]) {
+	for (const mode of ['additive', 'replace', 'overwrite'] as RestoreMode[]) {
 		it(`${mode}: every per-category count of the plan equals the result's, files included (core)`, async () => {
 			const dataDir = copyGateway(original);
 			modify(dataDir);
@@ -80,7 +80,7 @@ describe('dry run and restore count the same things', () => {
 			expect(dry.stderr).toBe('');
 			expect(dry.code).toBe(0);
 			const {plan} = JSON.parse(dry.stdout) as {plan: RestorePlan};
-			const real = runCli([...flags, ...(mode === 'replace' ? ['--yes'] : [])]);
+			const real = runCli([...flags, ...(mode === 'additive' ? [] : ['--yes'])]);
 			expect(real.stderr).toBe('');
 			expect(real.code).toBe(0);
 			const result = JSON.parse(real.stdout) as {applied: {new: number; identical: number; conflicts: number; deleted: number}; appliedCategories: CategoryPlan[]};

@@ -1,7 +1,7 @@
 import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount} from '../core/format.js';
-import {applyRestore, formatChecklist, formatPlan, formatResult, formatSecrets, planRestore, postRestoreChecklist, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
+import {applyRestore, formatChecklist, formatPlan, formatResult, formatSecrets, planRestore, postRestoreChecklist, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, openTarget, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -16,13 +16,15 @@ Options
                         folder gets a new gateway holding the whole backup (bare-host restore)
   --mode MODE           additive (default): add new entries, skip identical ones, put
                         conflicting ones in quarantine/<restore-id>/ (never overwrites)
+                        overwrite: the same, but the backup's version is written over each
+                        conflicting entry; nothing the backup lacks is deleted; needs --yes
                         replace: make the target tenant's data in the chosen categories equal
                         to the backup's (deletes what the backup lacks); needs --yes
   --only a,b            Only these categories (must be in the backup)
   --into-tenant T       Restore a one-tenant backup into tenant T (id, slug or name; a new slug
                         creates the tenant in additive mode); ids are remapped consistently
   --dry-run             Print the plan (new / identical / conflicts / to delete) and write nothing
-  --yes                 Confirm a replace
+  --yes                 Confirm an overwrite or a replace
   --key-file F          keys/backup.key of the gateway the backup came from (restores its 2FA secrets)
   --passphrase-file F   Passphrase of an encrypted backup (or env LIFEBOAT_BACKUP_PASSPHRASE)
   --json                Plan / result as JSON on stdout (conflict ids included)
@@ -31,6 +33,8 @@ The backup is verified before anything is written; every restore writes an audit
 Secrets are never in backups: after a restore, a checklist says what to do (secrets to re-enter,
 connections to re-authenticate, nodes to re-pair, users who must re-enrol 2FA, tokens to rotate).
 Review conflicts with: lifeboat quarantine list|show|accept|discard.
+A restore with --only or --into-tenant that would leave references dangling (rows pointing at
+entries the backup holds in a category left out) says so in the plan and names the categories to add.
 
 Exit codes: 0 restored (or planned), 2 usage or unknown category, 3 not a gateway (a folder
 holding other files), unknown tenant or damaged gateway database, 4 disk full, 5 corrupt/unsafe/unsupported backup,
@@ -63,9 +67,12 @@ export async function run(context: CommandContext): Promise<number> {
 	const location = flags.in ?? context.args[0];
 	if (!location) throw new LifeboatError('usage', 'Which backup? Usage: lifeboat backup restore --in PATH [--dry-run]');
 	const mode = (flags.mode ?? 'additive') as RestoreMode;
-	if (mode !== 'additive' && mode !== 'replace') throw new LifeboatError('usage', `Unknown --mode ${flags.mode} (use additive or replace)`);
+	if (!RESTORE_MODES.includes(mode)) throw new LifeboatError('usage', `Unknown --mode ${flags.mode} (use ${RESTORE_MODES.join(', ')})`);
 	if (mode === 'replace' && !flags.dryRun && !flags.yes) {
 		throw new LifeboatError('usage', "Replace mode deletes the target tenant's data in the chosen categories and loads the backup's instead: add --yes to confirm (preview with --dry-run)");
+	}
+	if (mode === 'overwrite' && !flags.dryRun && !flags.yes) {
+		throw new LifeboatError('usage', "Overwrite mode writes the backup's version over every live entry that differs (nothing is deleted): add --yes to confirm (preview with --dry-run)");
 	}
 	const dataDir = resolveDataDir(context);
 	const target = await openTarget(context, location, 'object');

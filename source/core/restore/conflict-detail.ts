@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import type Database from 'better-sqlite3';
 import {openArchive, readAll} from '../archive/archive-reader.js';
 import {splitLines} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
@@ -8,9 +9,11 @@ import {tableSpec, TABLES, type CategoryId, type GatewayFileSpec} from '../store
 import {fileSpecOf, fileTarget, routeEntry, safeTarget} from './archive-routes.js';
 import {changedPaths, mergeRedacted} from './json-merge.js';
 import {REDACTED_MARKER, SECRET_JSON_KEY} from '../store/schema.js';
-import {resolveContext} from './restore-context.js';
+import {BackupIds} from './backup-ids.js';
+import {resolveContext, type RestoreContext} from './restore-context.js';
 import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
 import {changedColumns, codecFor, displayRow, isLiveSecret, parseRow, readLiveRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import type {StoredValue} from '../rows/value-codec.js';
 
 /** Shown instead of a live secret in side-by-side views: secrets never reach the screen. */
 export const LIVE_SECRET_MASK = '[secret: kept]';
@@ -166,6 +169,7 @@ export async function getConflictDetail(options: RestoreOptions, category: Categ
 		if (!TABLES.some(spec => spec.name === table) || tableSpec(table).category !== category) throw new LifeboatError('usage', `No table ${table} in category ${category}`);
 		const codec = codecFor(tableSpec(table));
 		let found: RowValues | undefined;
+		let actor: StoredValue | undefined;
 		for await (const entry of openArchive(options.source).entries()) {
 			if (found && stopEarly) break;
 			const route = routeEntry(entry.path);
@@ -176,13 +180,29 @@ export async function getConflictDetail(options: RestoreOptions, category: Categ
 				if (found || !line.trim()) continue;
 				const where = `${entry.path} line ${++number}`;
 				const values = parseRow(codec, line, where);
-				if (ctx.mapper.id(values[0] as string) === id) found = ctx.mapper.values(codec, values);
+				if (ctx.mapper.id(values[0] as string) === id) {
+					actor = table === 'audit_log' ? values[codec.names.indexOf('actor')] : undefined;
+					found = ctx.mapper.values(codec, values);
+				}
 			}
 		}
 		if (!found) throw new LifeboatError('usage', `No ${table} ${id} in this backup`);
+		if (typeof actor === 'string' && ctx.mapper.remaps && (await isBackupUser(store.db, ctx, actor))) found[codec.names.indexOf('actor')] = ctx.mapper.id(actor);
 		const live = readLiveRow(store.db, codec, id);
 		return {category, table, id, backup: displayRow(codec, found), live: maskedLive(codec, live), changed: live ? changedColumns(codec, live, found) : codec.compared.map(index => codec.names[index]!)};
 	} finally {
 		store.close();
+	}
+}
+
+/** Whether an audit actor names a user of the backup (the restore remaps those: restore-pass.ts). */
+async function isBackupUser(db: Database.Database, ctx: RestoreContext, actor: string): Promise<boolean> {
+	if (!ctx.metadata.categories.includes('users')) return false;
+	const ids = new BackupIds(db);
+	try {
+		await ids.load(ctx.options.source, new Set(['users']), ctx.backupTenantIds, ctx.options.signal);
+		return ids.has('users', actor);
+	} finally {
+		ids.close();
 	}
 }

@@ -7,7 +7,7 @@ import {LifeboatError} from '../errors.js';
 import {findTenant, type GatewayStore, type TenantSummary} from '../store/gateway-store.js';
 import {CATEGORY_IDS, categorySpec, isCategoryId, type CategoryId} from '../store/schema.js';
 import {IDENTITY_MAPPER, newTenantId, tenantMapper, type IdMapper} from './id-map.js';
-import type {RestoreMode, RestoreOptions, RestorePlan} from './restore-types.js';
+import {RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestorePlan} from './restore-types.js';
 
 /** Everything a restore pass needs to know, resolved once from the options, backup and store. */
 export type RestoreContext = {
@@ -70,7 +70,7 @@ export async function readManifestUpFront(options: RestoreOptions): Promise<Back
 
 export async function resolveContext(options: RestoreOptions, store: GatewayStore, metadata?: BackupMetadata): Promise<RestoreContext> {
 	const mode = options.mode ?? 'additive';
-	if (mode !== 'additive' && mode !== 'replace') throw new LifeboatError('usage', `Unknown restore mode "${String(mode)}" (use additive or replace)`);
+	if (!RESTORE_MODES.includes(mode)) throw new LifeboatError('usage', `Unknown restore mode "${String(mode)}" (use ${RESTORE_MODES.join(', ')})`);
 	if (options.keyFile !== undefined && !fs.statSync(options.keyFile, {throwIfNoEntry: false})?.isFile()) {
 		throw new LifeboatError('usage', `--key-file ${options.keyFile}: no such file`);
 	}

@@ -43,6 +43,7 @@ function buildPlan(ctx: RestoreContext, outcome: PassOutcome, warnings: string[]
 		totals,
 		secretsToReenter: outcome.secretsToReenter,
 		warnings: [...ctx.warnings, ...warnings, ...outcome.warnings],
+		danglingReferences: outcome.danglingReferences,
 		scopeTenantIds: ctx.scopeTenantIds,
 		twoFactor: outcome.twoFactor,
 		durationMs: Date.now() - started,

@@ -19,9 +19,11 @@ import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJson, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
-import {CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type TableCounts} from './restore-types.js';
+import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
 import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, readLiveRow, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
+import {BackupIds, DanglingCount, danglingTargets} from './backup-ids.js';
+import {formatDangling} from './format-plan.js';
 import {documentFileOwners, fileSharedWithAnotherTenant} from '../store/document-files.js';
 import {bindValue, decodeValue, isProblem, sameStored, showId, type StoredValue} from '../rows/value-codec.js';
 import type {Staging} from '../store/staging.js';
@@ -49,6 +51,7 @@ export type PassOutcome = {
 	categories: CategoryPlan[];
 	secretsToReenter: RedactionNote[];
 	warnings: string[];
+	danglingReferences: DanglingReference[];
 	twoFactor: {users: number; restorable: boolean; restored: number} | null;
 	applied: AppliedCounts;
 	quarantined: {tables: Record<string, number>; files: Array<{category: CategoryId; target: string}>};
@@ -138,6 +141,10 @@ export class RestorePass {
 	/** Document id (as in the archive) → ext, from the backup's documents index. */
 	private readonly backupDocuments = new Map<string, {ext: StoredValue; tenant: string}>();
 	private references: ReferenceCheck | undefined;
+	/** Ids of backup tables the restore does not write (or needs before their turn): see backup-ids.ts. */
+	private backupIds: BackupIds | undefined;
+	private dangling: DanglingCount | undefined;
+	private danglingReferences: DanglingReference[] = [];
 	private sealedRestored = 0;
 	/** Tables read to the end (so a file whose owner is not among their rows can be refused at once). */
 	private readonly tablesRead = new Set<string>();
@@ -169,6 +176,11 @@ export class RestorePass {
 
 	private get applying(): boolean {
 		return this.staging !== undefined;
+	}
+
+	/** Overwrite and replace write the backup's version of a conflicting entry; additive quarantines it. */
+	private get backupWins(): boolean {
+		return backupWins(this.ctx.mode);
 	}
 
 	private statement(key: string, sql: string): Database.Statement {
@@ -277,12 +289,17 @@ export class RestorePass {
 		this.snapshotLive();
 		this.references = new ReferenceCheck(this.db, {live: true, restored: new Set(this.restoredTables().map(({table}) => table))});
 		try {
+			await this.readOutside();
 			await this.readArchive();
 			this.references.finish();
 			this.references.inbound({replaced: this.ctx.mode === 'replace' ? this.ctx.scopeTenantIds : undefined});
+			this.danglingReferences = this.dangling?.result() ?? [];
 		} finally {
 			this.references.close();
+			this.backupIds?.close();
 		}
+		const dangling = formatDangling(this.danglingReferences, this.ctx.categories);
+		if (dangling) this.warnings.push(dangling);
 		for (const {path: where, route} of this.ownerChecks) this.checkOwner(where, route, true);
 		this.checkManifest();
 		if (this.ctx.categories.includes('users') && this.ctx.metadata.twoFactor) await this.unseal();
@@ -290,6 +307,37 @@ export class RestorePass {
 		if (this.ctx.mode === 'replace') this.deleteMissing();
 		this.closeSpools();
 		return this.outcome();
+	}
+
+	/** Audit actors are remapped by --into-tenant when they name a user of the backup. */
+	private get remapsActors(): boolean {
+		return this.ctx.mapper.remaps && this.ctx.categories.includes('audit') && this.ctx.metadata.categories.includes('users');
+	}
+
+	/**
+	 * Before the pass: the ids of the backup's tables that restored rows point at but the restore
+	 * leaves out (--only, --into-tenant), and of its users when audit actors may need remapping
+	 * (an archive may list the audit log before the users).
+	 */
+	private async readOutside(): Promise<void> {
+		const targets = danglingTargets(new Set(this.restoredTables().map(({table}) => table)), this.ctx.metadata);
+		const tables = new Set(targets.keys());
+		if (this.remapsActors) tables.add('users');
+		if (tables.size === 0) return;
+		this.backupIds = new BackupIds(this.db);
+		await this.backupIds.load(this.ctx.options.source, tables, this.ctx.backupTenantIds, this.ctx.options.signal);
+		this.dangling = new DanglingCount(this.db, this.backupIds, targets, this.ctx.mapper);
+	}
+
+	/**
+	 * --into-tenant ids: the mapper's (ids, tenant, references), and an audit entry's actor when it
+	 * names a user of the backup; any other actor ('lifeboat', an email, an unknown user) is kept.
+	 */
+	private remap(codec: TableCodec, values: RowValues): void {
+		const actorIndex = codec.spec.name === 'audit_log' ? codec.names.indexOf('actor') : -1;
+		const actor = actorIndex >= 0 ? values[actorIndex] : undefined;
+		this.ctx.mapper.values(codec, values);
+		if (typeof actor === 'string' && this.remapsActors && this.backupIds?.has('users', actor)) values[actorIndex] = this.ctx.mapper.id(actor);
 	}
 
 	private async readArchive(): Promise<void> {
@@ -368,7 +416,8 @@ export class RestorePass {
 	private row(codec: TableCodec, category: CategoryId, values: RowValues, where: string): void {
 		const table = codec.spec.name;
 		const oldId = values[0] as string;
-		this.ctx.mapper.values(codec, values);
+		this.dangling?.row(codec, values);
+		this.remap(codec, values);
 		if (table === 'documents') this.backupDocuments.set(oldId, {ext: values[codec.extColumn!] ?? null, tenant: values[1] as string});
 		this.references!.row(codec, values, where);
 		const id = values[0] as string;
@@ -414,13 +463,13 @@ export class RestorePass {
 
 	/**
 	 * Writes (apply mode) what the classification decided: a conflict of an additive restore goes
-	 * to quarantine, new and (replace) conflicting rows are written with their secrets resolved,
+	 * to quarantine, new and (overwrite, replace) conflicting rows are written with their secrets resolved,
 	 * identical rows stay, apart from a sealed 2FA secret the backup can bring back (resolveSealed).
 	 */
 	private applyRow(codec: TableCodec, category: CategoryId, values: RowValues, row: {status: Status; oldId: string; live: RowValues | undefined; where: string}): void {
 		const table = codec.spec.name;
 		const {status, oldId, live} = row;
-		if (status === 'conflict' && this.ctx.mode !== 'replace') {
+		if (status === 'conflict' && !this.backupWins) {
 			if (!this.applying) return;
 			this.quarantineSpool(category, table).write(encodeRow(codec, values));
 			this.quarantinedTables[`${category}/${table}`] = (this.quarantinedTables[`${category}/${table}`] ?? 0) + 1;
@@ -508,14 +557,14 @@ export class RestorePass {
 
 	/**
 	 * An identical row's sealed columns (compared rows leave secrets out): the backup's secret is
-	 * still brought back when the block opens, over a different live one in replace mode, where
-	 * there is none in additive mode.
+	 * still brought back when the block opens, over a different live one in overwrite and replace
+	 * mode, where there is none in additive mode.
 	 */
 	private pendSealed(codec: TableCodec, values: RowValues, oldId: string, live: RowValues | undefined): void {
 		for (const index of codec.sealed) {
 			if (values[index] === null) continue;
 			const liveValue = live ? (live[index] ?? null) : null;
-			this.pendingSealed.push({table: codec.spec.name, column: codec.names[index]!, newId: values[0] as string, oldId, live: liveValue, replaceLive: this.ctx.mode === 'replace'});
+			this.pendingSealed.push({table: codec.spec.name, column: codec.names[index]!, newId: values[0] as string, oldId, live: liveValue, replaceLive: this.backupWins});
 		}
 	}
 
@@ -658,7 +707,7 @@ export class RestorePass {
 		// backup's file byte for byte, or when writing the backup (live secrets kept) changes nothing.
 		const unchanged = () => text.equals(Buffer.from(serializeJson(redactJson(liveJson).value))) || deepEqual(merged.value, liveJson);
 		const status: Status = !liveStats ? 'new' : liveValid && unchanged() ? 'identical' : 'conflict';
-		if ((status === 'new' || (status === 'conflict' && this.ctx.mode === 'replace')) && merged.unresolved.length > 0) {
+		if ((status === 'new' || (status === 'conflict' && this.backupWins)) && merged.unresolved.length > 0) {
 			this.note(`${target}:${merged.unresolved.join(',')}`, merged.unresolved.length);
 		}
 		let staged: string | undefined;
@@ -666,7 +715,7 @@ export class RestorePass {
 			// New or replacing: the merged document. Quarantined: the backup's own version (merged with
 			// whatever is live when it is accepted), so no live secret is copied into the quarantine.
 			staged = this.staging!.newFile();
-			const merge = status === 'new' || this.ctx.mode === 'replace';
+			const merge = status === 'new' || this.backupWins;
 			fs.writeFileSync(staged, merge ? serializeJson(merged.value) : text, {flag: 'wx'});
 		}
 		return {status, staged, size};
@@ -684,7 +733,7 @@ export class RestorePass {
 		const same = liveText !== undefined && (liveText.equals(text) || (text.includes(REDACTED_MARKER) && scrubTextBytes(liveText).bytes.equals(text)));
 		const status: Status = !liveStats ? 'new' : same ? 'identical' : 'conflict';
 		const lines = markerLines(text.toString('latin1'));
-		if ((status === 'new' || (status === 'conflict' && this.ctx.mode === 'replace')) && lines.length > 0) {
+		if ((status === 'new' || (status === 'conflict' && this.backupWins)) && lines.length > 0) {
 			this.note(`${target}:line ${lines.join(',')}`, text.toString('latin1').split(REDACTED_MARKER).length - 1);
 		}
 		let staged: string | undefined;
@@ -722,7 +771,7 @@ export class RestorePass {
 		if (!this.applying || !staged) return;
 		if (status === 'identical') {
 			fs.rmSync(staged, {force: true});
-		} else if (status === 'new' || this.ctx.mode === 'replace') {
+		} else if (status === 'new' || this.backupWins) {
 			this.staging!.move(staged, target);
 			this.applied.files++;
 		} else {
@@ -877,6 +926,7 @@ export class RestorePass {
 			categories,
 			secretsToReenter,
 			warnings: this.warnings,
+			danglingReferences: this.danglingReferences,
 			twoFactor,
 			applied: appliedCounts(categories, this.applied),
 			quarantined: {tables: this.quarantinedTables, files: this.quarantinedFiles},

@@ -7,7 +7,18 @@ import type {CategoryId} from '../store/schema.js';
  * restore wizard. Restore always plans first; applying re-plans inside its transaction.
  */
 
-export type RestoreMode = 'additive' | 'replace';
+/**
+ * additive: conflicts go to quarantine; overwrite: the backup's version wins on conflict, nothing
+ * the backup lacks is deleted; replace: the target's data in the chosen categories becomes the backup's.
+ */
+export type RestoreMode = 'additive' | 'overwrite' | 'replace';
+
+export const RESTORE_MODES: readonly RestoreMode[] = ['additive', 'overwrite', 'replace'];
+
+/** True for the modes where the backup's version of a conflicting entry is written over the live one. */
+export function backupWins(mode: RestoreMode): boolean {
+	return mode !== 'additive';
+}
 
 export type RestoreOptions = {
 	source: ArchiveSource;
@@ -70,6 +81,11 @@ export type RestorePlan = {
 	/** What the operator must re-enter after restore (redacted secrets, node re-pairing). */
 	secretsToReenter: RedactionNote[];
 	warnings: string[];
+	/**
+	 * References the restore itself would leave dangling (--only, --into-tenant): rows it writes that
+	 * point at rows the backup holds in a category not restored, absent from the target store.
+	 */
+	danglingReferences: DanglingReference[];
 	/** Tenants whose data the restore touches (replace wipes these, in the selected categories only). */
 	scopeTenantIds: string[];
 	/** 2FA secrets in the backup and whether this restore can open them. */
@@ -80,6 +96,9 @@ export type RestorePlan = {
 	/** True when the data dir is absent or empty: the restore makes a new gateway there (bare host). */
 	newDataDir?: boolean;
 };
+
+/** `count` references of `table.column` point at `target` rows left out (restore `category` to keep them whole). */
+export type DanglingReference = {table: string; column: string; target: string; category: CategoryId; count: number};
 
 export type RestoreResult = {
 	plan: RestorePlan;
@@ -99,7 +118,7 @@ export type RestoreResult = {
 /**
  * What a restore did. `new`, `identical`, `conflicts` and `deleted` count rows and files alike and
  * equal the plan's `totals` (new, identical, conflicts, toDelete); conflicts went to quarantine
- * (additive) or were replaced by the backup's version (replace). `inserted` and `files` are the rows
+ * (additive) or were replaced by the backup's version (overwrite, replace). `inserted` and `files` are the rows
  * and files written (new and replaced), `quarantined` the entries put in quarantine.
  */
 export type AppliedCounts = {new: number; identical: number; conflicts: number; deleted: number; inserted: number; quarantined: number; files: number};

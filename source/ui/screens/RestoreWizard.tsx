@@ -4,7 +4,7 @@ import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode}
 import type {ArchiveSource} from '../../core/archive/archive-reader.js';
 import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
-import {formatSecrets, postRestoreChecklist, type CategoryPlan, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
+import {formatDangling, formatSecrets, MODE_SUMMARY, postRestoreChecklist, type CategoryPlan, type DanglingReference, type RestoreMode, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
 import {CancelPrompt} from '../components/CancelPrompt.js';
 import {BodyRows, Frame} from '../components/Frame.js';
@@ -31,6 +31,8 @@ import {
 	confirmationWord,
 	describeTarget,
 	initialRestoreState,
+	needsConfirmation,
+	planNeedsConfirmation,
 	restoreOptions,
 	restoreWizardReducer,
 	type RestoreAction,
@@ -209,12 +211,13 @@ function restoreStatus(state: RestoreWizardState): Status | undefined {
 function restoreTitle(state: RestoreWizardState, pickDir: string, columns: number): string {
 	// The file the operator picked, not the name stored inside it (they can differ: a renamed copy).
 	const name = state.backupPath ? path.basename(state.backupPath) : undefined;
-	return state.step === 'pick' ? `${TITLES.pick} · ${fitPath(pickDir, Math.max(10, columns - 30))}` : `${TITLES[state.step]}${name ? ` · ${name}` : ''}`;
+	const title = state.step === 'confirm' ? `Confirm ${state.mode}` : TITLES[state.step];
+	return state.step === 'pick' ? `${TITLES.pick} · ${fitPath(pickDir, Math.max(10, columns - 30))}` : `${title}${name ? ` · ${name}` : ''}`;
 }
 
 function planMeanings(state: RestoreWizardState): Partial<Record<CommandName, string>> | undefined {
 	if (state.step !== 'plan') return undefined;
-	return {restore: state.mode === 'replace' ? 'replace now (asks you to type a word first)' : 'restore now', back: 'back to the settings'};
+	return {restore: needsConfirmation(state) ? `${state.mode} now (asks you to type a word first)` : 'restore now', back: 'back to the settings'};
 }
 
 /** Everything a step's view reads: the wizard's state, its engines and the pick-folder field. */
@@ -397,7 +400,7 @@ function targetItems(state: RestoreWizardState, gatewaySummary: AsyncState<Gatew
 	return [
 		{key: 'same', label: `Same tenant: ${sourceTenant.slug}`, value: {kind: 'same'}, hint: 'ids kept'},
 		...live.filter(tenant => tenant.id !== sourceTenant.id).map(tenant => ({key: tenant.id, label: `Another tenant: ${tenant.slug}`, value: {kind: 'tenant', slug: tenant.slug} as RestoreTarget, hint: 'ids remapped'})),
-		{key: 'new', label: 'New tenant…', value: {kind: 'new', name: ''}, hint: 'additive only'},
+		{key: 'new', label: 'New tenant…', value: {kind: 'new', name: ''}, hint: 'additive or overwrite'},
 	];
 }
 
@@ -414,6 +417,18 @@ function targetView({state, dispatch, gatewaySummary}: StepContext): StepView {
 	};
 }
 
+/** The modes as the mode step lists them (replace stays second: the order operators learned). */
+const MODE_ORDER: readonly RestoreMode[] = ['additive', 'replace', 'overwrite'];
+
+/** What becomes of a conflicting entry, in the conflicts list. */
+const CONFLICT_FATE: Record<RestoreMode, string> = {
+	additive: 'each goes to quarantine, the live one stays',
+	overwrite: 'the backup version overwrites the live one',
+	replace: 'the backup version replaces the live one',
+};
+
+const MODE_TITLE: Record<RestoreMode, string> = {additive: 'Additive', overwrite: 'Overwrite', replace: 'Replace'};
+
 function modeView({state, dispatch}: StepContext): StepView {
 	return {
 		commands: ['up', 'down', 'select', 'back'],
@@ -426,9 +441,10 @@ function modeView({state, dispatch}: StepContext): StepView {
 					items={[
 						{key: 'additive', label: 'Additive', value: 'additive' as const, hint: 'add new, skip identical, conflicts to quarantine; never overwrites'},
 						{key: 'replace', label: 'Replace', value: 'replace' as const, hint: "make the tenant's data equal to the backup's; deletes the rest"},
+						{key: 'overwrite', label: 'Overwrite', value: 'overwrite' as const, hint: "add new, skip identical, backup's version over conflicts; never deletes"},
 					]}
-					height={2}
-					initialIndex={state.mode === 'replace' ? 1 : 0}
+					height={3}
+					initialIndex={MODE_ORDER.indexOf(state.mode)}
 					onSelect={item => dispatch({type: 'mode', mode: item.value})}
 				/>
 				<Text dimColor>Next: a dry run shows exactly what would change. Nothing is written before you confirm.</Text>
@@ -446,7 +462,7 @@ function conflictsView({state, dispatch}: StepContext): StepView {
 				<Text wrap="truncate">
 					{formatCount(category.conflicts)} conflict{category.conflicts === 1 ? '' : 's'} in {category.label}
 					{category.conflictIdsTruncated > 0 ? ` (first ${formatCount(category.conflictRefs.length)} listed)` : ''}:{' '}
-					{state.mode === 'replace' ? 'the backup version replaces the live one' : 'each goes to quarantine, the live one stays'}
+					{CONFLICT_FATE[state.mode]}
 				</Text>
 				<BodyRows reserve={1}>
 					{listHeight => (
@@ -499,8 +515,17 @@ function confirmView({state, dispatch, theme}: StepContext): StepView {
 		body: (
 			<Box flexDirection="column">
 				<Text color={theme.warn} bold wrap="wrap">
-					Replace deletes {formatCount(plan.totals.toDelete)} live entr{plan.totals.toDelete === 1 ? 'y' : 'ies'} and overwrites {formatCount(plan.totals.conflicts)} in{' '}
-					{describeTarget(state)} ({plan.categories.length} categories), then loads the backup's {formatCount(plan.totals.new + plan.totals.conflicts)}.
+					{plan.mode === 'overwrite' ? (
+						<>
+							Overwrite writes the backup's version over {formatCount(plan.totals.conflicts)} live entr{plan.totals.conflicts === 1 ? 'y' : 'ies'} in {describeTarget(state)} ({plan.categories.length} categories)
+							and adds {formatCount(plan.totals.new)} new; nothing is deleted.
+						</>
+					) : (
+						<>
+							Replace deletes {formatCount(plan.totals.toDelete)} live entr{plan.totals.toDelete === 1 ? 'y' : 'ies'} and overwrites {formatCount(plan.totals.conflicts)} in{' '}
+							{describeTarget(state)} ({plan.categories.length} categories), then loads the backup's {formatCount(plan.totals.new + plan.totals.conflicts)}.
+						</>
+					)}
 				</Text>
 				<Box marginTop={1}>
 					<TextField label={`Type ${confirmationWord(state)} to confirm`} onSubmit={typed => dispatch({type: 'confirm', typed})} />
@@ -657,11 +682,17 @@ function PlanView({plan, target, height, width, onExpand}: {plan: RestorePlan; t
 	const theme = useTheme();
 	const items = plan.categories.map(category => ({key: category.category, label: category.label, value: category}));
 	const secrets = plan.secretsToReenter.length > 0 ? formatSecrets(plan.secretsToReenter) : '';
-	const extraLines = 4 + (secrets ? 1 : 0) + (plan.warnings.length > 0 ? 1 : 0) + (width < 76 ? 1 : 0);
+	// The dangling-references warning has its own line (what to tick first); the others share one.
+	const danglingWarning = formatDangling(plan.danglingReferences, plan.categories.map(category => category.category));
+	const warnings = plan.warnings.filter(warning => warning !== danglingWarning);
+	const extraLines = 5 + (secrets ? 1 : 0) + (warnings.length > 0 ? 1 : 0) + (danglingWarning ? 1 : 0) + (width < 76 ? 1 : 0);
 	return (
 		<Box flexDirection="column">
 			<Text wrap="truncate">
-				<Text bold>{plan.mode === 'replace' ? 'Replace' : 'Additive'}</Text> of {plan.backup.name} into {target} · nothing written yet
+				<Text bold>{MODE_TITLE[plan.mode]}</Text> of {plan.backup.name} into {target} · nothing written yet
+			</Text>
+			<Text dimColor wrap="truncate">
+				{MODE_TITLE[plan.mode]} {MODE_SUMMARY[plan.mode]}
 			</Text>
 			<Text dimColor wrap="truncate">
 				{'  '}
@@ -689,17 +720,32 @@ function PlanView({plan, target, height, width, onExpand}: {plan: RestorePlan; t
 					Secrets to re-enter after: {secrets}
 				</Text>
 			) : undefined}
-			{plan.warnings.length > 0 ? (
+			{danglingWarning ? <DanglingLine references={plan.danglingReferences} /> : undefined}
+			{warnings.length > 0 ? (
 				<Text color={theme.warn} wrap="truncate">
-					! {plan.warnings[0]}
-					{plan.warnings.length > 1 ? ` (+${plan.warnings.length - 1} more)` : ''}
+					! {warnings[0]}
+					{warnings.length > 1 ? ` (+${warnings.length - 1} more)` : ''}
 				</Text>
 			) : undefined}
 			<Text bold wrap="truncate">
-				{plan.totals.conflicts > 0 ? 'Enter lists a category’s conflicts · ' : ''}r {plan.mode === 'replace' ? 'replace now (asks to confirm)' : 'restore now'} · Esc change settings
+				{plan.totals.conflicts > 0 ? 'Enter lists a category’s conflicts · ' : ''}r{' '}
+				{planNeedsConfirmation(plan) ? `${plan.mode} now (asks to confirm)` : 'restore now'} · Esc change settings
 			</Text>
 			{width < 76 ? <Text dimColor>Widen the terminal to see every column.</Text> : undefined}
 		</Box>
+	);
+}
+
+/** "! 60 references would dangle: go back (Esc) to Categories and tick Users, Agents · conversations.user_id → users ×30, …" */
+function DanglingLine({references}: {references: readonly DanglingReference[]}) {
+	const theme = useTheme();
+	const total = references.reduce((sum, reference) => sum + reference.count, 0);
+	const labels = [...new Set(references.map(reference => reference.category))].map(categoryLabel);
+	const which = references.map(reference => `${reference.table}.${reference.column} → ${reference.target} ×${formatCount(reference.count)}`).join(', ');
+	return (
+		<Text color={theme.warn} wrap="truncate">
+			! {formatCount(total)} reference{total === 1 ? '' : 's'} would dangle: go back (Esc) to Categories and tick {labels.join(', ')} · {which}
+		</Text>
 	);
 }
 
@@ -722,7 +768,7 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			<KeyValue label="Identical">{formatCount(applied.identical)} (left as they were)</KeyValue>
 			<KeyValue label="Conflicts">
 				{formatCount(applied.conflicts)}
-				{applied.conflicts === 0 ? '' : result.plan.mode === 'replace' ? ' (replaced by the backup version)' : ' (set aside, see Quarantined)'}
+				{applied.conflicts === 0 ? '' : result.plan.mode === 'replace' ? ' (replaced by the backup version)' : result.plan.mode === 'overwrite' ? ' (overwritten by the backup version)' : ' (set aside, see Quarantined)'}
 			</KeyValue>
 			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
 			{/* The whole quarantine path, wrapped: the operator copies it to review the entries. */}

@@ -121,7 +121,7 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
 			return go(state, 'mode', {target: {kind: 'new', name: action.name.trim()}});
 		case 'mode':
 			if (action.mode === 'replace' && state.target.kind === 'new') {
-				return {...state, error: 'Replace needs an existing tenant; restore additively to create a new one'};
+				return {...state, error: 'Replace needs an existing tenant; restore additively (or overwrite) to create a new one'};
 			}
 			return go(state, 'planning', {mode: action.mode, plan: undefined});
 		case 'planned':
@@ -134,10 +134,10 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
 			return go(state, 'conflict', {conflict: action.conflict});
 		case 'proceed':
 			if (state.step !== 'plan' || !state.plan) return state;
-			return state.mode === 'replace' ? go(state, 'confirm') : go(state, 'applying');
+			return needsConfirmation(state) ? go(state, 'confirm') : go(state, 'applying');
 		case 'confirm': {
 			const expected = confirmationWord(state);
-			if (action.typed.trim() !== expected) return {...state, error: `Type ${expected} exactly to replace, or Esc to go back`};
+			if (action.typed.trim() !== expected) return {...state, error: `Type ${expected} exactly to ${state.mode}, or Esc to go back`};
 			return go(state, 'applying');
 		}
 		case 'applied':
@@ -156,9 +156,21 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
 	}
 }
 
-/** What the operator types to confirm a replace: the target tenant's slug, or "replace" for a whole-gateway backup. */
+/**
+ * Whether the planned restore asks for a typed word first: a replace always (it deletes), an
+ * overwrite when it would write over live entries (the CLI's --yes).
+ */
+export function needsConfirmation(state: RestoreWizardState): boolean {
+	return state.plan !== undefined && planNeedsConfirmation(state.plan);
+}
+
+export function planNeedsConfirmation(plan: RestorePlan): boolean {
+	return plan.mode === 'replace' || (plan.mode === 'overwrite' && plan.totals.conflicts > 0);
+}
+
+/** What the operator types to confirm a replace or an overwrite: the target tenant's slug, or the mode's name for a whole-gateway backup. */
 export function confirmationWord(state: RestoreWizardState): string {
-	return state.plan?.targetTenant?.slug ?? 'replace';
+	return state.plan?.targetTenant?.slug ?? state.mode;
 }
 
 /** The engine options of this restore (without the opened source and callbacks). */
