@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {plainFileSource, type ArchiveSource} from '../source/core/archive/archive-reader.js';
 import {openBackupSource} from '../source/core/backup/backup-source.js';
+import {readMetadata} from '../source/core/backup/read-metadata.js';
 import {appendDrillHistory, DRILL_CHECKS, readDrillHistory, runDrill, writeDrillReports, type DrillCheck, type DrillOptions, type DrillReport} from '../source/core/drill/index.js';
 import {LifeboatError} from '../source/core/errors.js';
 import {CATEGORY_IDS} from '../source/core/store/schema.js';
@@ -199,6 +200,41 @@ describe('runDrill on legal gateways with dangling references', () => {
 		expect(detail(report, 'references')).toBe('19 reference columns resolve within their tenant; 8 dangle as they did on the source gateway');
 	}, 60_000);
 
+	it('records per backup scope: a one-tenant backup counts only its tenant, and a malformed record fails verify', async () => {
+		const dataDir = path.join(tempDir(), 'gateway');
+		const tenants = [
+			{id: 'tenant-1', slug: 'acme', name: 'Acme', plan: 'pro', createdAt: '2026-11-30T00:00:00Z'},
+			{id: 'tenant-2', slug: 'globex', name: 'Globex', plan: 'pro', createdAt: '2026-11-30T00:00:00Z'},
+		];
+		materialise(
+			fixedGateway(
+				{
+					users: [plainRow('users', 'usr-1', {}, 0)],
+					agents: [plainRow('agents', 'agt-1', {}, 0)],
+					conversations: [plainRow('conversations', 'conv-1', {persona_id: null}, 0), plainRow('conversations', 'conv-2', {persona_id: null}, 1)],
+				},
+				{tenants},
+			),
+			dataDir,
+		);
+		const whole = await backupOf(dataDir);
+		const one = await backupOf(dataDir, {tenant: 'acme'});
+		const recorded = async (source: ArchiveSource) => (await readMetadata(source)).danglingReferences;
+		// conv-2 (tenant 2, which has no users or agents): user_id and agent_id dangle.
+		expect(await recorded(whole.source)).toMatchObject({'conversations.user_id': 1, 'conversations.agent_id': 1, 'conversations.persona_id': 0});
+		expect(await recorded(one.source)).toMatchObject({'conversations.user_id': 0, 'conversations.agent_id': 0});
+		expect(statuses((await drill(whole.source)).report)).toEqual(ALL_PASS);
+		expect(statuses((await drill(one.source)).report)).toEqual(ALL_PASS);
+		const malformed = await editedBackup(dataDir, {}, dir => {
+			const metadata = JSON.parse(fs.readFileSync(path.join(dir, 'metadata.json'), 'utf8'));
+			metadata.danglingReferences = {'conversations.user_id': -1};
+			fs.writeFileSync(path.join(dir, 'metadata.json'), JSON.stringify(metadata, null, 2) + '\n');
+		});
+		const {report} = await drill(malformed);
+		expect(report.failed).toBe('verify');
+		expect(detail(report, 'verify')).toBe('metadata.json: danglingReferences malformed');
+	}, 60_000);
+
 	it('a backup made before danglingReferences was recorded passes, saying how many dangle', async () => {
 		const dataDir = path.join(tempDir(), 'gateway');
 		materialise(fixedGateway({conversations: [plainRow('conversations', 'conv-1', {user_id: {dangling: 'ghost-user'}})]}), dataDir);
@@ -224,9 +260,10 @@ describe('runDrill on legal gateways with dangling references', () => {
 				expect(report.checks.filter(check => check.status === 'fail').map(check => `${check.id}: ${check.detail}`)).toEqual([]);
 				fs.rmSync(path.dirname(dataDir), {recursive: true, force: true});
 			}),
-			{numRuns: 12},
+			// No shrinking: each run is a whole drill; a failure reports its seed to replay.
+			{numRuns: 15, endOnFailure: true},
 		);
-	}, 180_000);
+	}, 300_000);
 });
 
 describe('runDrill with a live data directory', () => {
