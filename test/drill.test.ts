@@ -260,8 +260,8 @@ describe('runDrill on legal gateways with dangling references', () => {
 				expect(report.checks.filter(check => check.status === 'fail').map(check => `${check.id}: ${check.detail}`)).toEqual([]);
 				fs.rmSync(path.dirname(dataDir), {recursive: true, force: true});
 			}),
-			// No shrinking: each run is a whole drill; a failure reports its seed to replay.
-			{numRuns: 15, endOnFailure: true},
+			// No shrinking: each run is a whole drill; a failure reports its seed (replay: LIFEBOAT_PROPERTY_SEED).
+			{numRuns: Math.max(1, Number(process.env['LIFEBOAT_PROPERTY_RUNS'] ?? 15)), seed: process.env['LIFEBOAT_PROPERTY_SEED'] === undefined ? undefined : Number(process.env['LIFEBOAT_PROPERTY_SEED']), endOnFailure: true},
 		);
 	}, 300_000);
 });
