@@ -65,7 +65,7 @@ async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan
 	// An absent or empty data dir: planned against an empty store held in memory (everything new).
 	const bare = bareDataDir(options.dataDir);
 	if (bare) requireCurrentSchema(metadata, options.dataDir);
-	const store = bare ? openEmptyStore(bare.root) : openGateway(options.dataDir);
+	const store = bare ? openEmptyStore(bare.root) : openGateway(options.dataDir, {readonly: options.readonly});
 	try {
 		const ctx = await resolveContext(options, store, metadata);
 		if (!options.skipVerify) await verifyOrThrow(options);
