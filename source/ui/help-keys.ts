@@ -33,6 +33,7 @@ const HELP: Record<CommandName, {keys?: string; meaning: string}> = {
 	yes: {meaning: 'yes, do it'},
 	no: {keys: 'n/Esc', meaning: 'no, leave things as they are'},
 	cancel: {meaning: 'cancel the running task'},
+	drill: {meaning: 'DR drill: restore a backup into a scratch folder and check it (the live data is only read)'},
 };
 
 /** The moves every list handles besides ↑/↓, listed in the `?` help of any screen with a list. */

@@ -31,7 +31,8 @@ export type CommandName =
 	| 'discard'
 	| 'yes'
 	| 'no'
-	| 'cancel';
+	| 'cancel'
+	| 'drill';
 
 type Binding = {
 	readonly keys: string;
@@ -67,6 +68,7 @@ export const BINDINGS: Record<CommandName, Binding> = {
 	yes: {keys: 'y', description: 'yes', match: input => input === 'y' || input === 'Y'},
 	no: {keys: 'n', description: 'no', match: (input, key) => input === 'n' || input === 'N' || key.escape},
 	cancel: {keys: 'Esc', description: 'cancel', match: (_input, key) => key.escape, inText: true},
+	drill: {keys: 'd', description: 'DR drill', match: input => input === 'd'},
 };
 
 export type CommandHandlers = Partial<Record<CommandName, (() => void) | undefined>>;
