@@ -45,6 +45,12 @@ export type BackupMetadata = {
 	encrypted?: boolean;
 	warnings: string[];
 	source: {hostname: string; dataDir: string};
+	/**
+	 * Dangling references per `table.column` on the source gateway when the backup was made (legal
+	 * data: see rows/dangling-references.ts), for the columns whose table and target are both in the
+	 * backup's categories. `lifeboat drill` fails when a restore holds more. Absent in older backups.
+	 */
+	danglingReferences?: Record<string, number>;
 };
 
 export type ManifestEntry = {path: string; size: number; sha256: string};

@@ -233,6 +233,7 @@ function buildMetadata({store, name, now, format, tenant, categories, dump, cont
 		encrypted,
 		warnings: contents.warnings,
 		source: {hostname: os.hostname(), dataDir: store.paths.root},
+		danglingReferences: dump.danglingReferences,
 	};
 }
 

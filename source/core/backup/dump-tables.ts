@@ -9,6 +9,7 @@ import {CATEGORIES, tableSpec, TABLES, type CategoryId, type TableSpec} from '..
 import {JsonlSpool} from '../jsonl-spool.js';
 import {redactRow, type Row} from '../redaction.js';
 import {prepareExact} from '../rows/exact-read.js';
+import {countDanglingReferences} from '../rows/dangling-references.js';
 import {crossTenantSentence, listedIds} from '../rows/reference-check.js';
 import {codecFor, encodeRow, keyProblem, scrubStored, type TableCodec} from '../rows/table-codec.js';
 import {encodeValue, showId, valueKey, type StoredValue} from '../rows/value-codec.js';
@@ -24,6 +25,8 @@ export type TableDump = {
 	agentIds: string[];
 	documents: Array<{id: string; tenant: string; ext: StoredValue}>;
 	tenants: Array<{id: string; slug: string; name: string}>;
+	/** Dangling references per `table.column` in the dumped rows (metadata.danglingReferences). */
+	danglingReferences: Record<string, number>;
 };
 
 type DumpOptions = {
@@ -53,7 +56,7 @@ export function archivePathFor(table: TableSpec, codec: TableCodec, values: read
  */
 export async function dumpTables(store: GatewayStore, options: DumpOptions): Promise<TableDump> {
 	const {db} = store;
-	const dump: TableDump = {staged: [], rowCounts: {}, sealed: {}, redactedCounts: {}, agentIds: [], documents: [], tenants: []};
+	const dump: TableDump = {staged: [], rowCounts: {}, sealed: {}, redactedCounts: {}, agentIds: [], documents: [], tenants: [], danglingReferences: {}};
 	db.exec('BEGIN');
 	try {
 		// The first read pins the snapshot for the whole transaction.
@@ -63,6 +66,8 @@ export async function dumpTables(store: GatewayStore, options: DumpOptions): Pro
 		dump.tenants = tenants.map(tenant => ({id: String(tenant['id']), slug: String(tenant['slug']), name: String(tenant['name'])}));
 		if (!options.tenantId) dump.tenants.push(...orphanTenants(db, options.categories, new Set(dump.tenants.map(tenant => tenant.id))));
 		refuseCrossTenantReferences(db, options.categories, options.tenantId);
+		// Counted in the same snapshot: `lifeboat drill` checks a restore leaves no more than these.
+		for (const [key, {count}] of Object.entries(countDanglingReferences(db, options.categories, options.tenantId))) dump.danglingReferences[key] = count;
 		const tables = CATEGORIES.filter(category => options.categories.includes(category.id)).flatMap(category => category.tables.map(name => ({name, category: category.id})));
 		for (const [index, table] of tables.entries()) {
 			await dumpTable(store, tableSpec(table.name), table.category, options, dump, {tableIndex: index + 1, tableCount: tables.length});

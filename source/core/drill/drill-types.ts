@@ -68,6 +68,8 @@ export type DrillReport = {
 	checklist: ChecklistItem[];
 	/** The first failing check, when ok is false. */
 	failed?: DrillCheckId;
+	/** The restore's warnings (files it left out, 2FA it could not open…). */
+	warnings?: string[];
 };
 
 /** One line of the drill history (drills.jsonl beside the other config files). */

@@ -59,7 +59,7 @@ export async function planRestore(options: RestoreOptions): Promise<RestorePlan>
 async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan> {
 	const started = Date.now();
 	const metadata = await readMetadata(options.source);
-	const store = openGateway(options.dataDir);
+	const store = openGateway(options.dataDir, {readonly: options.readonly});
 	try {
 		const ctx = await resolveContext(options, store, metadata);
 		if (!options.skipVerify) await verifyOrThrow(options);

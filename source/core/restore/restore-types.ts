@@ -23,6 +23,8 @@ export type RestoreOptions = {
 	passphrase?: string;
 	/** Skip the separate verify pass (the plan pass still checks every entry it reads against the manifest). Apply always verifies. */
 	skipVerify?: boolean;
+	/** planRestore only: open the store read-only (a drill or a diff against a live gateway writes nothing, not even SQLite's own files' contents). */
+	readonly?: boolean;
 	signal?: AbortSignal;
 	onProgress?: (progress: RestoreProgress) => void;
 };

@@ -1,0 +1,47 @@
+import type {BackupMetadata} from '../archive/archive-format.js';
+import {countOf, formatBytes, formatCount, formatDuration} from '../format.js';
+import {applyRestore, type RestoreProgress, type RestoreResult} from '../restore/index.js';
+import {createGateway} from '../store/gateway-store.js';
+import type {CheckOutcome} from './check-runner.js';
+import type {DrillOptions} from './drill-types.js';
+
+export type Restored = {result?: RestoreResult; restoreMs?: number};
+
+function progressText(progress: RestoreProgress): string {
+	switch (progress.phase) {
+		case 'verify':
+			return `Restore: verifying ${formatBytes(progress.bytesDone)}${progress.bytesTotal ? ` of ${formatBytes(progress.bytesTotal)}` : ''}`;
+		case 'plan':
+			return `Restore: planning ${progress.category}: ${formatCount(progress.rows)} rows`;
+		case 'apply':
+			return `Restoring ${progress.category}: ${formatCount(progress.rows)} rows · ${formatBytes(progress.bytesDone)}`;
+		case 'commit':
+			return 'Restore: committing';
+	}
+}
+
+/**
+ * Restores the backup into the empty scratch store as an operator's restore would (additive, its
+ * own verify pass included), timed: the RTO. The scratch gateway is created here, schema only.
+ */
+export async function checkRestore(options: DrillOptions, scratch: string, metadata: BackupMetadata, keyFile: string | undefined, out: Restored): Promise<CheckOutcome> {
+	createGateway(scratch).close();
+	const started = performance.now();
+	const result = await applyRestore({
+		source: options.source,
+		dataDir: scratch,
+		mode: 'additive',
+		passphrase: options.passphrase,
+		keyFile,
+		signal: options.signal,
+		onProgress: progress => options.onProgress?.(progressText(progress)),
+	});
+	out.restoreMs = Math.max(1, Math.round(performance.now() - started));
+	out.result = result;
+	const {applied} = result;
+	if (applied.conflicts > 0 || applied.quarantined > 0) {
+		return {ok: false, detail: `${countOf(applied.conflicts, 'conflict')} restoring into an empty data directory (the backup holds an entry twice?)`};
+	}
+	const perSecond = metadata.totalBytes / (out.restoreMs / 1000);
+	return {ok: true, detail: `${countOf(applied.inserted, 'row')} and ${countOf(applied.files, 'file')} in ${formatDuration(out.restoreMs)} (${formatBytes(Math.round(perSecond))}/s)`};
+}
