@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type {DrillOptions, DrillReport} from '../core/drill/drill-types.js';
 import {configDir} from '../core/destinations/named-destinations.js';
+import {runDrill} from '../core/drill/run-drill.js';
 import type {DrillReportFiles} from './state/drill.js';
 
 /**
@@ -19,9 +20,7 @@ export function drillReportDir(env: NodeJS.ProcessEnv): string {
 }
 
 export const DEFAULT_DRILL_ENGINE: ConsoleDrillEngine = {
-	async runDrill() {
-		throw new Error('the drill engine is not built in yet');
-	},
+	runDrill,
 	async writeDrillReports() {
 		throw new Error('the drill engine is not built in yet');
 	},

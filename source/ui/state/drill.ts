@@ -138,15 +138,12 @@ export const CHECK_MARKS: Record<DrillCheckStatus, string> = {pending: '·', run
 export const TITLE_WIDTH = Math.max(...Object.values(CHECK_TITLES).map(title => title.length)) + 1;
 
 /**
- * A check's row after its mark (2 columns): the title, then the detail (or the time it took),
- * cut to `width` columns so it never wraps onto the next row.
+ * A check's row after its mark (2 columns): the title, then its one-line detail, cut to `width`
+ * columns so it never wraps onto the next row. The report files keep each check's duration.
  */
 export function checkRowText(check: DrillCheck, width: number): string {
-	const title = fit(checkTitle(check), TITLE_WIDTH);
-	const detail = check.detail ?? (check.status === 'pending' ? '' : check.status === 'running' ? 'running…' : '');
-	const time = check.durationMs !== undefined && check.status !== 'running' && check.status !== 'pending' ? ` (${formatDuration(check.durationMs)})` : '';
-	const text = `${title}${detail}${detail ? time : time.trim()}`.trimEnd();
-	return fitLine(text, width - 2);
+	const detail = check.detail ?? (check.status === 'running' ? 'running…' : '');
+	return fitLine(`${fit(checkTitle(check), TITLE_WIDTH)}${detail}`.trimEnd(), width - 2);
 }
 
 /** A line cut to `width` with an ellipsis, never padded. */
@@ -171,7 +168,7 @@ export function formatAgeMs(ms: number): string {
 	return `${days} days ${hours % 24} h`;
 }
 
-const LIVE_COLUMNS = {category: 22, number: 11};
+const LIVE_COLUMNS = {category: 22, number: 12};
 
 function liveRow(label: string, cells: readonly string[]): string {
 	return fit(label, LIVE_COLUMNS.category) + cells.map(cell => fit(cell, LIVE_COLUMNS.number, 'right')).join('');
@@ -194,8 +191,13 @@ export function figureLines(report: DrillReport, files: DrillReportFiles | undef
 	const line = (key: string, label: string, text: string, tone?: Tone): ResultLine => ({key, text: fitLine(`${fit(label, 8)}${text}`, width), tone});
 	const {rpo, rto} = report;
 	const live = rpo.live;
-	const behind = live ? live.reduce((sum, row) => sum + row.liveOnly + row.changed, 0) : 0;
-	const liveText = live === null ? 'no live data dir to compare' : behind === 0 ? 'the live store holds nothing the backup lacks' : `${formatCount(behind)} live entr${behind === 1 ? 'y' : 'ies'} newer than the backup (table below)`;
+	const sum = (key: 'liveOnly' | 'changed') => (live ?? []).reduce((total, row) => total + row[key], 0);
+	const liveText =
+		live === null
+			? 'no live data dir to compare with'
+			: sum('liveOnly') + sum('changed') === 0
+				? 'the live store holds nothing the backup lacks'
+				: `live has ${formatCount(sum('liveOnly'))} entries the backup lacks, ${formatCount(sum('changed'))} changed since (table below)`;
 	const lines = [
 		line('rpo', 'RPO', `backup age ${formatAgeMs(rpo.backupAgeMs)} · ${liveText}`),
 		line('rto', 'RTO', `restore ${formatDuration(rto.restoreMs)} · ${formatBytes(rto.bytes)} at ${formatBytes(Math.round(rto.bytesPerSecond))}/s`),
@@ -205,18 +207,24 @@ export function figureLines(report: DrillReport, files: DrillReportFiles | undef
 	return lines;
 }
 
-/** The per-category comparison with the live store, when there was one. */
+/**
+ * The per-category comparison with the live store, when there was one: a row for each category
+ * where they differ, then one line for the categories where they hold the same entries.
+ */
 export function liveTableLines(report: DrillReport, width: number): ResultLine[] {
 	const live = report.rpo.live;
 	if (!live || live.length === 0) return [];
-	const lines: ResultLine[] = [
-		{key: 'live-title', text: fitLine('Live data dir against the backup (entries per category):', width), tone: 'bold'},
-		{key: 'live-head', text: fitLine(liveRow('Category', ['Live only', 'Changed', 'Backup only']), width), tone: 'dim'},
-	];
-	for (const row of live) {
-		const differs = row.liveOnly + row.changed + row.backupOnly > 0;
-		lines.push({key: `live:${row.category}`, text: fitLine(liveRow(categoryName(row.category), [row.liveOnly, row.changed, row.backupOnly].map(formatCount)), width), tone: differs ? 'warn' : undefined});
+	const differing = live.filter(row => row.liveOnly + row.changed + row.backupOnly > 0);
+	const same = live.length - differing.length;
+	const lines: ResultLine[] = [{key: 'live-title', text: fitLine('The live data dir against the backup, entries per category:', width), tone: 'bold'}];
+	if (differing.length > 0) {
+		lines.push({key: 'live-head', text: fitLine(liveRow('Category', ['Live only', 'Changed', 'Backup only']), width), tone: 'dim'});
+		for (const row of differing) {
+			lines.push({key: `live:${row.category}`, text: fitLine(liveRow(categoryName(row.category), [row.liveOnly, row.changed, row.backupOnly].map(formatCount)), width), tone: 'warn'});
+		}
 	}
+	const sameText = differing.length === 0 ? `all ${same} categories: the same entries in both` : `${same} other categor${same === 1 ? 'y' : 'ies'}: the same entries in both`;
+	if (same > 0) lines.push({key: 'live-same', text: fitLine(`= ${sameText}`, width), tone: 'dim'});
 	return lines;
 }
 
