@@ -39,6 +39,9 @@ const FLAGS = {
 	sshKey: {type: 'string'},
 	knownHosts: {type: 'string'},
 	trustHostKey: {type: 'boolean'},
+	latest: {type: 'boolean'},
+	report: {type: 'string'},
+	history: {type: 'boolean'},
 	help: {type: 'boolean', shortFlag: 'h'},
 	version: {type: 'boolean', shortFlag: 'v'},
 } as const;
@@ -66,8 +69,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 async function main(): Promise<number> {
 	const flags = cli.flags as Flags;
-	const [first, second, ...rest] = cli.input;
+	const [first, second, ...more] = cli.input;
 	const command = first ? findCommand(first, second) : undefined;
+	// A one-word command (`drill`) takes the second word as its first argument.
+	const rest = command?.words.length === 1 && second !== undefined ? [second, ...more] : more;
 	// A command's own flags and arguments first (it can say "did you mean"), then any unknown short flag.
 	if (command) {
 		const valueFlags = Object.entries(FLAGS).filter(([, spec]) => spec.type !== 'boolean').map(([flag]) => flag);

@@ -63,6 +63,9 @@ export type Flags = {
 	sshKey?: string;
 	knownHosts?: string;
 	trustHostKey?: boolean;
+	latest?: boolean;
+	report?: string;
+	history?: boolean;
 	help?: boolean;
 	version?: boolean;
 };

@@ -14,7 +14,8 @@ export type CommandModule = {help: string; run(context: CommandContext): Promise
 export type FlagName = Exclude<keyof Flags, 'help' | 'version'>;
 
 export type CommandSpec = {
-	words: readonly [string, string];
+	/** One word (`drill`) or a group and a command (`backup create`). */
+	words: readonly [string] | readonly [string, string];
 	summary: string;
 	/** The only flags this command accepts (--help always works); anything else is exit 2. */
 	flags: readonly FlagName[];
@@ -40,15 +41,16 @@ export const COMMANDS: CommandSpec[] = [
 	{words: ['quarantine', 'show'], summary: 'show a quarantined entry beside the live one', flags: ['dataDir', 'json'], maxArgs: 2, load: async () => import('./quarantine-show.js')},
 	{words: ['quarantine', 'accept'], summary: 'apply quarantined entries over the live ones', flags: ['dataDir', 'yes', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-accept.js')},
 	{words: ['quarantine', 'discard'], summary: 'delete quarantined entries', flags: ['dataDir', 'yes', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-discard.js')},
+	{words: ['drill'], summary: 'prove a backup restores: scratch restore, checks, RPO/RTO report', flags: ['in', 'latest', 'dest', 'dataDir', 'report', 'history', 'passphraseFile', 'keyFile', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./drill.js')},
 ];
 
 export function findCommand(first: string, second: string | undefined): CommandSpec | undefined {
-	return COMMANDS.find(command => command.words[0] === first && command.words[1] === second);
+	return COMMANDS.find(command => command.words[0] === first && (command.words.length === 1 || command.words[1] === second));
 }
 
 /** The commands of a group (`backup`, `quarantine`, `demo`); empty when there is no such group. */
 export function groupCommands(group: string): CommandSpec[] {
-	return COMMANDS.filter(command => command.words[0] === group);
+	return COMMANDS.filter(command => command.words[0] === group && command.words.length === 2);
 }
 
 export function groupHelp(group: string): string {
@@ -77,6 +79,7 @@ Common options
 Exit codes
   0 ok · 1 internal error · 2 usage · 3 not a gateway / unknown tenant · 4 destination problem
   5 corrupt, unsafe or unsupported backup · 6 wrong passphrase · 7 conflict
-  8 a gateway file changed during the backup (run it again) · 130 interrupted
+  8 a gateway file changed during the backup (run it again) · 9 gateway database locked
+  10 a drill check failed · 130 interrupted
 `;
 }

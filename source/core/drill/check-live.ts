@@ -1,4 +1,4 @@
-import {formatAge} from '../format.js';
+import {formatSpan} from './drill-reports.js';
 import {planRestore} from '../restore/index.js';
 import type {CheckOutcome} from './check-runner.js';
 import type {DrillLiveCategory, DrillOptions} from './drill-types.js';
@@ -28,7 +28,7 @@ export async function compareLive(options: DrillOptions, liveDataDir: string, ke
 
 export function liveOutcome(live: readonly DrillLiveCategory[], createdAt: string, now: number): CheckOutcome {
 	const sum = (key: 'liveOnly' | 'changed' | 'backupOnly') => live.reduce((total, category) => total + category[key], 0);
-	const age = `backup made ${formatAge(createdAt, now)}`;
+	const age = `RPO ${formatSpan(Math.max(0, now - Date.parse(createdAt)))}`;
 	const differs = live.filter(category => category.liveOnly + category.changed + category.backupOnly > 0).length;
 	if (differs === 0) return {ok: true, detail: `${age}; the live store holds the same entries`};
 	return {ok: true, detail: `${age}; live holds ${sum('liveOnly')} entries the backup lacks and ${sum('changed')} in another version, the backup ${sum('backupOnly')} live lacks (${differs} categor${differs === 1 ? 'y' : 'ies'} differ)`};
