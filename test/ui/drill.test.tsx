@@ -40,6 +40,18 @@ async function openDrill(gateway: GatewayChoice, options: Parameters<typeof rend
 	return rendered;
 }
 
+/** The report path shown after "Report", over however many rows it was broken into. */
+function reportPath(frame: string): string {
+	const lines = frame.split('\n');
+	const first = lines.findIndex(line => line.startsWith('Report  '));
+	const rows = [lines[first]!];
+	for (const line of lines.slice(first + 1)) {
+		if (!line.startsWith(' '.repeat(8))) break;
+		rows.push(line);
+	}
+	return rows.map(row => row.slice(8).trimEnd()).join('');
+}
+
 const widest = (frame: string) => Math.max(...frame.split('\n').map(line => [...line].length));
 
 describe('DR drill screen', () => {
@@ -57,12 +69,15 @@ describe('DR drill screen', () => {
 		for (const row of CHECK_ROWS) expect(done).toMatch(new RegExp(`✓ ${row}`));
 		expect(done).toMatch(/RPO {5}backup age \d+ s · the live store holds nothing the backup lacks/);
 		expect(done).toMatch(/RTO {5}restore [\d.]+ (ms|s) · [\d.]+ (KB|MB) at [\d.]+ (KB|MB)\/s/);
-		const reportLine = done.split('\n').find(line => line.startsWith('Report  '))!;
-		const markdown = reportLine.replace(/^Report {2}/, '').trim();
+		const markdown = reportPath(done);
 		expect(path.dirname(markdown)).toBe(drillReportDir({LIFEBOAT_CONFIG_DIR: configDir}));
 		expect(fs.readFileSync(markdown, 'utf8')).toContain('nightly');
 		const json = JSON.parse(fs.readFileSync(markdown.replace(/\.md$/, '.json'), 'utf8')) as {ok: boolean};
 		expect(json.ok).toBe(true);
+		// The drill is in the history `lifeboat drill --history` lists, with its reports.
+		const history = fs.readFileSync(path.join(configDir, 'drills.jsonl'), 'utf8').trim().split('\n');
+		expect(history).toHaveLength(1);
+		expect(JSON.parse(history[0]!)).toMatchObject({ok: true, backup: {name: 'nightly'}, report: {markdown, json: markdown.replace(/\.md$/, '.json')}});
 		// The checklist is further down: scroll to the end.
 		await app.press('G');
 		const end = await app.waitFor('After a real restore of this backup:');
@@ -79,7 +94,7 @@ describe('DR drill screen', () => {
 		app = await openDrill(gateway);
 		await app.press(KEY.enter);
 		const done = await app.waitFor('Drill passed', 60_000);
-		expect(done).toMatch(/RPO .*live has 0 entries the backup lacks, 1 changed since \(table below\)/);
+		expect(done).toMatch(/RPO {5}backup age \d+ s · live differs: 0 new, 1 changed \(table below\)/);
 		await app.press('G');
 		const table = await app.waitFor('other categories: the same entries in both');
 		expect(table).toMatch(/Category +Live only +Changed +Backup only/);

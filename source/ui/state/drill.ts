@@ -1,7 +1,8 @@
+import path from 'node:path';
 import {DRILL_CHECKS, type DrillCheck, type DrillCheckId, type DrillCheckStatus, type DrillReport} from '../../core/drill/drill-types.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
 import {categorySpec, isCategoryId} from '../../core/store/schema.js';
-import {fit} from '../text-fit.js';
+import {fit, wrapJoined} from '../text-fit.js';
 
 /**
  * The DR drill screen as a reducer: destination → backup (the latest highlighted) → passphrase
@@ -197,14 +198,22 @@ export function figureLines(report: DrillReport, files: DrillReportFiles | undef
 			? 'no live data dir to compare with'
 			: sum('liveOnly') + sum('changed') === 0
 				? 'the live store holds nothing the backup lacks'
-				: `live has ${formatCount(sum('liveOnly'))} entries the backup lacks, ${formatCount(sum('changed'))} changed since (table below)`;
+				: `live differs: ${formatCount(sum('liveOnly'))} new, ${formatCount(sum('changed'))} changed (table below)`;
 	const lines = [
 		line('rpo', 'RPO', `backup age ${formatAgeMs(rpo.backupAgeMs)} · ${liveText}`),
 		line('rto', 'RTO', `restore ${formatDuration(rto.restoreMs)} · ${formatBytes(rto.bytes)} at ${formatBytes(Math.round(rto.bytesPerSecond))}/s`),
 	];
-	if (files) lines.push(line('report', 'Report', files.markdown), line('json', 'JSON', files.json, 'dim'));
+	// The whole path, over as many rows as it needs (broken after a /): the operator opens or copies it.
+	if (files) lines.push(...pathLines('report', 'Report', files.markdown, width), ...pathLines('json', 'JSON', path.basename(files.json), width, 'dim'));
 	else if (reportError) lines.push(line('report', 'Report', `not written: ${reportError}`, 'warn'));
 	return lines;
+}
+
+/** "Label   /a/long/path/" then "        the/rest.md": a path whole, in rows of `width`, broken after a `/`. */
+export function pathLines(key: string, label: string, text: string, width: number, tone?: Tone): ResultLine[] {
+	const indent = 8;
+	const rows = wrapJoined(text.split(/(?<=\/)/), '', Math.max(1, width - indent));
+	return rows.map((row, index) => ({key: `${key}:${index}`, text: `${fit(index === 0 ? label : '', indent)}${row}`, tone}));
 }
 
 /**
