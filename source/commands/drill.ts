@@ -75,7 +75,8 @@ export async function run(context: CommandContext): Promise<number> {
 	try {
 		const passphrase = (await isStoredBackupEncrypted(ref)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
 		const source = await openStoredBackup(ref, {passphrase});
-		const liveDataDir = context.flags.dataDir ?? context.env['LIFEBOAT_DATA_DIR'];
+		// An empty LIFEBOAT_DATA_DIR is unset (never the current folder).
+		const liveDataDir = context.flags.dataDir ?? (context.env['LIFEBOAT_DATA_DIR'] || undefined);
 		report = await runDrill({
 			source,
 			location,
