@@ -85,7 +85,7 @@ describe.skipIf(!HAVE_TMUX)('the DR drill screen in a real terminal (tmux 80x24)
 		for (const row of ['Archive verifies', 'Restores to scratch', 'Row counts match', 'File SHA-256s match', 'SQLite integrity', 'References resolve', 'Gateway opens', 'Live comparison']) {
 			expect(done).toMatch(new RegExp(`✓ ${row} +\\S`));
 		}
-		expect(done).toMatch(/RPO {5}backup age \d+ s · the live store holds nothing the backup lacks/);
+		expect(done).toMatch(/RPO {5}backup age \d+ (s|min) · the live store holds nothing the backup lacks/);
 		expect(done).toMatch(/RTO {5}restore [\d.]+ (ms|s) · [\d.]+ (KB|MB) at [\d.]+ (KB|MB)\/s/);
 		const markdown = reportPath(done);
 		expect(markdown.startsWith(path.join(configDir, 'drill-reports', 'drill-'))).toBe(true);

@@ -67,7 +67,7 @@ describe('DR drill screen', () => {
 		const done = await app.waitFor('Drill passed', 60_000);
 		expect(done).toContain('DR drill · Passed · nightly.zip');
 		for (const row of CHECK_ROWS) expect(done).toMatch(new RegExp(`✓ ${row}`));
-		expect(done).toMatch(/RPO {5}backup age \d+ s · the live store holds nothing the backup lacks/);
+		expect(done).toMatch(/RPO {5}backup age \d+ (s|min) · the live store holds nothing the backup lacks/);
 		expect(done).toMatch(/RTO {5}restore [\d.]+ (ms|s) · [\d.]+ (KB|MB) at [\d.]+ (KB|MB)\/s/);
 		const markdown = reportPath(done);
 		expect(path.dirname(markdown)).toBe(drillReportDir({LIFEBOAT_CONFIG_DIR: configDir}));
@@ -94,7 +94,7 @@ describe('DR drill screen', () => {
 		app = await openDrill(gateway);
 		await app.press(KEY.enter);
 		const done = await app.waitFor('Drill passed', 60_000);
-		expect(done).toMatch(/RPO {5}backup age \d+ s · live differs: 0 new, 1 changed \(table below\)/);
+		expect(done).toMatch(/RPO {5}backup age \d+ (s|min) · live differs: 0 new, 1 changed \(table below\)/);
 		await app.press('G');
 		const table = await app.waitFor('other categories: the same entries in both');
 		expect(table).toMatch(/Category +Live only +Changed +Backup only/);
@@ -159,6 +159,20 @@ describe('DR drill screen', () => {
 		held.open();
 		await app.press(KEY.enter);
 		await app.waitFor('Drill passed', 60_000);
+	}, 120_000);
+
+	test('a drill that cannot start (no scratch folder) says why on the status line; Esc goes back to the list', async () => {
+		const gateway = await demoGateway(87);
+		await makeBackup(gateway, {name: 'nowhere'});
+		const missing = path.join(tempDir('lifeboat-ui-'), 'no-such-folder');
+		const engine = {runDrill: (options: DrillOptions) => runDrill({...options, scratchParent: missing})};
+		app = await openDrill(gateway, {props: {engine}});
+		await app.press(KEY.enter);
+		const stopped = (await app.waitFor('✗ The drill stopped')).replace(/\s*\n\s*/g, ' ');
+		expect(stopped).toContain('DR drill · Stopped · nowhere.zip');
+		expect(stopped).toContain(`✗ Scratch folder ${missing}: no such folder — Esc to go back`);
+		await app.press(KEY.escape);
+		await app.waitFor(frame => /› nowhere\.zip/.test(frame) && !frame.includes('✗'));
 	}, 120_000);
 
 	test('layout at 80x24 and 50x16: rows never drawn over each other, long details cut to the width', async () => {

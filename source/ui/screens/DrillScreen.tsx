@@ -98,7 +98,7 @@ function drillTitle(state: DrillScreenState, named: ReturnType<typeof readNamedO
 		case 'other':
 			return 'Destination';
 		case 'pick':
-			return `Pick a backup · ${fitWhere(state.where, named, Math.max(10, columns - 30), fitPath)}`;
+			return `Pick a backup · ${fitWhere(state.where, named, Math.max(10, columns - 40), fitPath)}`;
 		case 'passphrase':
 			return `Passphrase · ${file}`;
 		case 'running':
