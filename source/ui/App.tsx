@@ -5,6 +5,7 @@ import {ErrorBoundary} from './ErrorBoundary.js';
 import {gatewayProblem, type GatewayChoice} from './prepare-gateway.js';
 import {BrowseScreen} from './screens/BrowseScreen.js';
 import {CreateWizard} from './screens/CreateWizard.js';
+import {DrillScreen} from './screens/DrillScreen.js';
 import {HomeScreen} from './screens/HomeScreen.js';
 import {QuarantineScreen} from './screens/QuarantineScreen.js';
 import {RestoreWizard} from './screens/RestoreWizard.js';
@@ -19,7 +20,8 @@ export type Route =
 	| {name: 'browse'; destDir?: string | undefined; selectedPath?: string | undefined}
 	/** `from`: opened from Browse on that folder (Esc goes back there). */
 	| {name: 'restore'; backupPath?: string | undefined; encrypted?: boolean | undefined; from?: {destDir: string} | undefined}
-	| {name: 'quarantine'};
+	| {name: 'quarantine'}
+	| {name: 'drill'};
 
 export type AppProps = {
 	gateway: GatewayChoice;
@@ -72,6 +74,7 @@ export function App({gateway: initialGateway, onExit, onFatal, theme, initialRou
 			browse: (destDir, selectedPath) => setRoute({name: 'browse', destDir, selectedPath}),
 			restore: (backup, from) => needsGateway('Restore', () => setRoute({name: 'restore', backupPath: backup?.path, encrypted: backup?.encrypted, from})),
 			quarantine: () => needsGateway('Quarantine', () => setRoute({name: 'quarantine'})),
+			drill: () => setRoute({name: 'drill'}),
 			changeDataDir: next => {
 				setGateway(current => ({...current, dataDir: next, isDemo: false}));
 				home();
@@ -90,6 +93,7 @@ export function App({gateway: initialGateway, onExit, onFatal, theme, initialRou
 	else if (route.name === 'browse') screen = <BrowseScreen destDir={route.destDir} selectedPath={route.selectedPath} />;
 	else if (route.name === 'restore') screen = <RestoreWizard backupPath={route.backupPath} encrypted={route.encrypted} from={route.from} />;
 	else if (route.name === 'quarantine') screen = <QuarantineScreen />;
+	else if (route.name === 'drill') screen = <DrillScreen />;
 	else screen = <HomeScreen revision={revision} blocked={route.blocked} />;
 
 	return (

@@ -1,6 +1,7 @@
 import {createContext, useContext} from 'react';
 import {createBackup} from '../core/backup/create-backup.js';
 import {applyRestore} from '../core/restore/index.js';
+import {DEFAULT_DRILL_ENGINE, type ConsoleDrillEngine} from './drill-engine.js';
 import type {GatewayChoice} from './prepare-gateway.js';
 
 /** Where screens can go. App owns the state machine; screens only ask. */
@@ -15,6 +16,8 @@ export type Navigation = {
 	 */
 	restore(backup?: {path: string; encrypted: boolean}, from?: {destDir: string}): void;
 	quarantine(): void;
+	/** The DR drill screen (no gateway needed: the live data dir is only compared with, when there is one). */
+	drill(): void;
 	/** Points the console at another data dir (checked by the caller) and shows Home on it. */
 	changeDataDir(dataDir: string): void;
 	quit(): void;
@@ -24,9 +27,9 @@ export type Navigation = {
  * The long engine calls the console makes. The real ones by default; a test can wrap them (to
  * hold a backup at a known point while it checks what the screen shows).
  */
-export type ConsoleEngine = {createBackup: typeof createBackup; applyRestore: typeof applyRestore};
+export type ConsoleEngine = {createBackup: typeof createBackup; applyRestore: typeof applyRestore} & ConsoleDrillEngine;
 
-export const DEFAULT_ENGINE: ConsoleEngine = {createBackup, applyRestore};
+export const DEFAULT_ENGINE: ConsoleEngine = {createBackup, applyRestore, ...DEFAULT_DRILL_ENGINE};
 
 /**
  * `env`: where named destinations (LIFEBOAT_CONFIG_DIR, XDG_CONFIG_HOME) and remote credentials

@@ -36,6 +36,7 @@ const HELP: Record<CommandName, {keys?: string; meaning: string}> = {
 	cancel: {meaning: 'cancel the running task'},
 	mark: {meaning: 'mark or unmark the highlighted backup for a diff (two at most)'},
 	diff: {meaning: 'diff: the two marked backups, or one marked (or the highlighted) backup against the live store'},
+	drill: {meaning: 'DR drill: restore a backup into a scratch folder and check it (the live data is only read)'},
 };
 
 /** The moves every list handles besides ↑/↓, listed in the `?` help of any screen with a list. */

@@ -34,7 +34,8 @@ export type CommandName =
 	| 'no'
 	| 'cancel'
 	| 'mark'
-	| 'diff';
+	| 'diff'
+	| 'drill';
 
 type Binding = {
 	readonly keys: string;
@@ -73,6 +74,7 @@ export const BINDINGS: Record<CommandName, Binding> = {
 	cancel: {keys: 'Esc', description: 'cancel', match: (_input, key) => key.escape, inText: true},
 	mark: {keys: 'm', description: 'mark', match: input => input === 'm'},
 	diff: {keys: '=', description: 'diff', match: input => input === '='},
+	drill: {keys: 'd', description: 'DR drill', match: input => input === 'd'},
 };
 
 export type CommandHandlers = Partial<Record<CommandName, (() => void) | undefined>>;
