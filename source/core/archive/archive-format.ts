@@ -41,6 +41,11 @@ export type BackupMetadata = {
 	redacted: RedactionNote[];
 	/** How the 2FA block is sealed: with the gateway's backup key, or the backup passphrase. */
 	twoFactor: {sealedWith: 'gateway-key' | 'passphrase'; keyId: string; users: number} | null;
+	/**
+	 * Set on incremental backups: the base they were made against (the previous link of the
+	 * chain) and the chain's full backup, by id and name (names find them at the destination).
+	 */
+	incremental?: {base: {id: string; name: string; createdAt: string}; full: {id: string; name: string; createdAt: string}};
 	/** True when the archive itself is passphrase-encrypted (this metadata is then inside it). */
 	encrypted?: boolean;
 	warnings: string[];
@@ -99,9 +104,12 @@ export type BackupSummary = {
 	name: string;
 	createdAt: string;
 	format: ArchiveFormat;
-	/** Full backups only so far; incremental ones will name their base. */
-	backupKind: 'full';
+	/** An incremental holds what changed since its base; restoring it needs the whole chain. */
+	backupKind: 'full' | 'incremental';
+	/** The backup an incremental was made against (the previous link of its chain); null for a full one. */
 	baseBackupId: string | null;
+	/** The full backup an incremental's chain starts from; null for a full one. */
+	fullBackupId: string | null;
 	schemaVersion: number;
 	tenant: string | null;
 	tenants: number;
@@ -119,8 +127,9 @@ export function summarize(metadata: BackupMetadata, encrypted: boolean): BackupS
 		name: metadata.name,
 		createdAt: metadata.createdAt,
 		format: metadata.format,
-		backupKind: 'full',
-		baseBackupId: null,
+		backupKind: metadata.incremental ? 'incremental' : 'full',
+		baseBackupId: metadata.incremental?.base.id ?? null,
+		fullBackupId: metadata.incremental?.full.id ?? null,
 		schemaVersion: metadata.schemaVersion,
 		tenant: metadata.tenant?.slug ?? null,
 		tenants: metadata.tenants.length,
