@@ -1,7 +1,8 @@
 /** Synthetic backup listings for retention tests: summaries only, as listDestination gives them. */
 import type {RetentionCandidate} from '../../source/core/retention/index.js';
+import {CATEGORIES} from '../../source/core/store/schema.js';
 
-const ALL = ['users', 'agents', 'chats', 'workflows', 'memory', 'documents', 'tools', 'cron', 'webhooks', 'connections', 'channels', 'skills'] as const;
+const ALL = CATEGORIES.map(category => category.id);
 
 export type Synthetic = {at: string; kind?: 'full' | 'incremental'; base?: string; full?: string; tenant?: string; id?: string};
 
