@@ -44,6 +44,13 @@ const FLAGS = {
 	latest: {type: 'boolean'},
 	report: {type: 'string'},
 	history: {type: 'boolean'},
+	keepLast: {type: 'string'},
+	keepHourly: {type: 'string'},
+	keepDaily: {type: 'string'},
+	keepWeekly: {type: 'string'},
+	keepMonthly: {type: 'string'},
+	keepYearly: {type: 'string'},
+	keepWithin: {type: 'string'},
 	help: {type: 'boolean', shortFlag: 'h'},
 	version: {type: 'boolean', shortFlag: 'v'},
 } as const;
