@@ -218,32 +218,78 @@ function brokenChains(entries: Entry[], byId: Map<string, Entry[]>): Map<Entry, 
 	return broken;
 }
 
-/** Newest first, but never a backup before an incremental (also removed) that is based on it. */
+/**
+ * Newest first, but never a backup before an incremental (also removed) that is based on it:
+ * Kahn's topological order with the newest ready backup first (a heap), so hostile dates (a base
+ * newer than its incremental) cost O(n log n), not a pass per link.
+ */
 function removalOrder(removed: Entry[]): string[] {
-	const ids = new Set(removed.map(entry => entry.summary.id));
-	const waiting = new Map<string, number>();
-	for (const entry of removed) {
-		const base = entry.summary.backupKind === 'incremental' ? entry.summary.baseBackupId : null;
-		if (typeof base === 'string' && ids.has(base) && base !== entry.summary.id) waiting.set(base, (waiting.get(base) ?? 0) + 1);
-	}
-	const order: string[] = [];
 	const pending = [...removed].sort(newestFirst);
-	const done = new Set<Entry>();
-	// Each pass takes, newest first, every backup no remaining removed incremental is based on.
-	while (done.size < pending.length) {
-		let progressed = false;
-		for (const entry of pending) {
-			if (done.has(entry) || (waiting.get(entry.summary.id) ?? 0) > 0) continue;
-			done.add(entry);
-			order.push(entry.decision.fileName);
-			progressed = true;
-			const base = entry.summary.backupKind === 'incremental' ? entry.summary.baseBackupId : null;
-			if (typeof base === 'string' && waiting.has(base)) waiting.set(base, waiting.get(base)! - 1);
+	const ids = new Set(pending.map(entry => entry.summary.id));
+	const baseOfEntry = (entry: Entry) => (entry.summary.backupKind === 'incremental' && typeof entry.summary.baseBackupId === 'string' && ids.has(entry.summary.baseBackupId) && entry.summary.baseBackupId !== entry.summary.id ? entry.summary.baseBackupId : undefined);
+	const waiting = new Map<string, number>();
+	const positions = new Map<string, number[]>();
+	pending.forEach((entry, index) => {
+		const base = baseOfEntry(entry);
+		if (base !== undefined) waiting.set(base, (waiting.get(base) ?? 0) + 1);
+		positions.set(entry.summary.id, [...(positions.get(entry.summary.id) ?? []), index]);
+	});
+	const heap = new MinHeap();
+	pending.forEach((entry, index) => (waiting.get(entry.summary.id) ?? 0) === 0 && heap.push(index));
+	const done = new Set<number>();
+	const order: string[] = [];
+	let scan = 0;
+	while (order.length < pending.length) {
+		// A loop of removed incrementals (hostile metadata) leaves none ready: take the newest left.
+		if (heap.size === 0) {
+			while (done.has(scan)) scan++;
+			heap.push(scan);
 		}
-		if (!progressed) {
-			// A loop of removed incrementals (hostile metadata): newest first, as they come.
-			for (const entry of pending) if (!done.has(entry)) (done.add(entry), order.push(entry.decision.fileName));
-		}
+		const index = heap.pop();
+		if (done.has(index)) continue;
+		done.add(index);
+		order.push(pending[index]!.decision.fileName);
+		const base = baseOfEntry(pending[index]!);
+		if (base === undefined) continue;
+		const left = waiting.get(base)! - 1;
+		waiting.set(base, left);
+		if (left === 0) for (const position of positions.get(base) ?? []) heap.push(position);
 	}
 	return order;
+}
+
+class MinHeap {
+	private readonly items: number[] = [];
+
+	get size(): number {
+		return this.items.length;
+	}
+
+	push(value: number): void {
+		const items = this.items;
+		items.push(value);
+		for (let child = items.length - 1; child > 0; ) {
+			const parent = (child - 1) >> 1;
+			if (items[parent]! <= items[child]!) break;
+			[items[parent], items[child]] = [items[child]!, items[parent]!];
+			child = parent;
+		}
+	}
+
+	pop(): number {
+		const items = this.items;
+		const top = items[0]!;
+		const last = items.pop()!;
+		if (items.length > 0) {
+			items[0] = last;
+			for (let parent = 0; ; ) {
+				const left = 2 * parent + 1;
+				const smallest = [left, left + 1].filter(child => child < items.length).reduce((best, child) => (items[child]! < items[best]! ? child : best), parent);
+				if (smallest === parent) break;
+				[items[parent], items[smallest]] = [items[smallest]!, items[parent]!];
+				parent = smallest;
+			}
+		}
+		return top;
+	}
 }
