@@ -16,6 +16,7 @@ import {listDestination} from '../source/core/backup/list-backups.js';
 import {resolveTarget} from '../source/core/destinations/open-destination.js';
 import type {Destination} from '../source/core/destinations/destination.js';
 import {pruneDestination} from '../source/core/retention/index.js';
+import {LifeboatError} from '../source/core/errors.js';
 import {demoGateway} from './restore-support.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {expectOneLineError, runCli} from './helpers/run-cli.js';
@@ -70,21 +71,23 @@ describe('local folder', () => {
 		expect((await pruneDestination(destination, {daily: 3, monthly: 3})).deleted).toEqual([]);
 	});
 
-	test('chains of real folder backups: incrementals are deleted before the backups they are based on', async () => {
-		// Folder-format backups whose metadata.json says full / incremental (the kind the chain needs).
+	/** Folder-format backups whose metadata.json says full / incremental: full on the 1st, incrementals 2–4; full on the 5th, incrementals 6–7. */
+	async function chainFolder(): Promise<string> {
 		const dir = tempDir('lifeboat-prune-chain-');
 		const made = await createBackup({dataDir: gateway, destDir: tempDir('lifeboat-prune-src-'), format: 'dir', now: new Date('2026-11-01T03:00:00Z')});
-		const chain = (day: number, base: number | null, full: number) => {
-			const name = `chain-${String(day).padStart(2, '0')}`;
-			const target = path.join(dir, name);
+		const ref = (of: number) => ({id: `id-${of}`, name: `chain-${String(of).padStart(2, '0')}`, createdAt: `2026-11-${String(of).padStart(2, '0')}T03:00:00.000Z`});
+		for (const [day, base, full] of [[1, null, 1], [2, 1, 1], [3, 2, 1], [4, 3, 1], [5, null, 5], [6, 5, 5], [7, 6, 5]] as const) {
+			const target = path.join(dir, ref(day).name);
 			fs.cpSync(made.path, target, {recursive: true});
 			const metadata = JSON.parse(fs.readFileSync(path.join(target, 'metadata.json'), 'utf8'));
-			const ref = (of: number) => ({id: `id-${of}`, name: `chain-${String(of).padStart(2, '0')}`, createdAt: `2026-11-${String(of).padStart(2, '0')}T03:00:00.000Z`});
-			Object.assign(metadata, {id: `id-${day}`, name, createdAt: ref(day).createdAt}, base === null ? {} : {incremental: {base: ref(base), full: ref(full)}});
+			Object.assign(metadata, {id: ref(day).id, name: ref(day).name, createdAt: ref(day).createdAt}, base === null ? {} : {incremental: {base: ref(base), full: ref(full)}});
 			fs.writeFileSync(path.join(target, 'metadata.json'), JSON.stringify(metadata));
-		};
-		// Full on the 1st, incrementals 2–4; full on the 5th, incrementals 6–7.
-		chain(1, null, 1), chain(2, 1, 1), chain(3, 2, 1), chain(4, 3, 1), chain(5, null, 5), chain(6, 5, 5), chain(7, 6, 5);
+		}
+		return dir;
+	}
+
+	test('chains of real folder backups: incrementals are deleted before the backups they are based on', async () => {
+		const dir = await chainFolder();
 		const {destination} = await resolveTarget(dir);
 		const deletes: string[] = [];
 		const recording = {...wrapDestination(destination, {}), delete: async (name: string, options?: {signal?: AbortSignal}) => (deletes.push(name), destination.delete(name, options))};
@@ -97,6 +100,17 @@ describe('local folder', () => {
 			['chain-05', ["needed by chain-07's chain"]],
 		]);
 		expect(fs.readdirSync(dir).sort()).toEqual(['chain-05', 'chain-06', 'chain-07']);
+	});
+
+	test('interrupted after the first deletion: exit-130 error, what is left is whole chains, pruning again finishes', async () => {
+		const dir = await chainFolder();
+		const {destination} = await resolveTarget(dir);
+		const controller = new AbortController();
+		const run = pruneDestination(destination, {last: 1}, {signal: controller.signal, onProgress: event => event.phase === 'deleted' && controller.abort(new LifeboatError('interrupted', 'Interrupted by SIGINT; nothing partial was left behind'))});
+		await expect(run).rejects.toMatchObject({code: 'interrupted', exitCode: 130, message: 'Interrupted by SIGINT: prune stopped after deleting 1 of 4 backups; every kept chain is whole'});
+		expect(fs.readdirSync(dir).sort()).toEqual(['chain-01', 'chain-02', 'chain-03', 'chain-05', 'chain-06', 'chain-07']);
+		const again = await pruneDestination(destination, {last: 1});
+		expect(again.deleted.map(entry => entry.fileName)).toEqual(['chain-03', 'chain-02', 'chain-01']);
 	});
 });
 
