@@ -1,6 +1,10 @@
+import Database from 'better-sqlite3';
+import path from 'node:path';
 import {afterEach, beforeAll, describe, expect, test} from 'vitest';
+import {openBackupSource} from '../../source/core/backup/backup-source.js';
+import {applyRestore} from '../../source/core/restore/index.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
-import {demoGateway, makeBackup, renderApp, settled, type Rendered} from './harness.js';
+import {demoGateway, KEY, makeBackup, renderApp, settled, type Rendered} from './harness.js';
 
 /**
  * A key that acts on the highlighted row, typed straight after a move (in the same read, or in
@@ -72,4 +76,41 @@ describe('Browse: an action key straight after a move acts on the backup the mov
 		expect(frame).toMatch(/ \*c-three/);
 		expect(frame).not.toMatch(/\*c-one/);
 	});
+});
+
+describe('Quarantine: a or x straight after a move asks about the entry the move reached', () => {
+	let quarantined: GatewayChoice;
+	let restoreId: string;
+
+	beforeAll(async () => {
+		quarantined = await demoGateway(72);
+		const backup = await makeBackup(quarantined, {name: 'before-edits', tenant: 'globex', categories: ['users', 'agents']});
+		const db = new Database(path.join(quarantined.dataDir, 'data', 'gateway.db'));
+		const ids = db.prepare(`SELECT a.id FROM agents a JOIN tenants t ON t.id = a.tenant_id WHERE t.slug = 'globex' ORDER BY a.id LIMIT 3`).pluck(true).all() as string[];
+		for (const id of ids) db.prepare(`UPDATE agents SET status = 'edited-live' WHERE id = ?`).run(id);
+		db.close();
+		const result = await applyRestore({dataDir: quarantined.dataDir, source: await openBackupSource(backup.path), mode: 'additive'});
+		restoreId = result.restoreId;
+	});
+
+	for (const delivery of DELIVERIES) {
+		for (const [key, word] of [['a', 'Accept'], ['x', 'Discard']] as const) {
+			test(`j then ${key} ${delivery.name}`, async () => {
+				app = renderApp(quarantined, {route: {name: 'quarantine'}, rows: 30});
+				await app.waitFor(`› ${restoreId}`);
+				await app.press(KEY.enter);
+				const list = await app.waitFor(/› Agents\s+agents\s+\S+/);
+				const rows = [...list.matchAll(/^[› ] Agents\s+agents\s+(\S+)/gm)].map(match => match[1]!);
+				expect(rows).toHaveLength(3);
+				await settled();
+				const mark = app.frameCount();
+				delivery.send(app, key);
+				await app.waitFor(`${word} agents:${rows[1]}?`);
+				await settled();
+				const seen = app.framesSince(mark).join('\n');
+				expect(seen).not.toContain(`${word} agents:${rows[0]}?`);
+				expect(seen).not.toContain('ignored');
+			});
+		}
+	}
 });
