@@ -7,7 +7,7 @@ import {formatDiff} from '../core/diff/format-diff.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatCount} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
-import {clearProgress, openTarget, progressLine, resolveDataDir, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {clearProgress, openTarget, progressLine, resolveDataDir, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
@@ -39,6 +39,14 @@ error: the exit code is 0 whether or not the sides differ.
 Exit codes: 0 compared, 2 usage, 3 not a gateway, 4 destination problem, 5 corrupt, unsafe or
 unsupported backup, 6 wrong or missing passphrase, 9 gateway database locked.
 `;
+
+/**
+ * writeJson's output with the characters JSON leaves raw but a terminal obeys (DEL, C1 controls,
+ * bidi and other format characters, line separators) written as \u escapes: the same JSON value.
+ */
+function terminalSafeJson(value: {ok: boolean}): string {
+	return JSON.stringify(value, null, 2).replace(/[\u007F-\u009F\p{Cf}\p{Zl}\p{Zp}]/gu, char => char.split('').map(unit => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
+}
 
 /** Ids listed per category and list in the human output (--json lists up to DIFF_ID_LIMIT). */
 const HUMAN_ID_CAP = 20;
@@ -80,7 +88,7 @@ export async function run(context: CommandContext): Promise<number> {
 			onProgress: progress => progressLine(context, `Reading ${progress.side}: ${progress.what} · ${formatCount(progress.rows)} rows`),
 		});
 		clearProgress(context);
-		if (flags.json) writeJson(context, {ok: true, ...result});
+		if (flags.json) context.stdout.write(terminalSafeJson({ok: true, ...result}) + '\n');
 		else for (const line of formatDiff(result, HUMAN_ID_CAP)) writeLine(context, line);
 		return 0;
 	} finally {

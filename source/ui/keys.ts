@@ -144,7 +144,7 @@ export function splitKeys(input: string, key: Key): KeyPress[] {
 const MOVES: readonly CommandName[] = ['up', 'down', 'pageUp', 'pageDown', 'first', 'last'];
 
 /** Commands after which the rest of a read still belongs to the same screen. */
-const KEEPS_READING: ReadonlySet<CommandName> = new Set(['up', 'down', 'pageUp', 'pageDown', 'first', 'last', 'toggle', 'toggleAll', 'help']);
+const KEEPS_READING: ReadonlySet<CommandName> = new Set(['up', 'down', 'pageUp', 'pageDown', 'first', 'last', 'toggle', 'toggleAll', 'help', 'mark']);
 
 /** Routes key presses to a screen's handlers through the binding table, one key at a time. */
 export function useCommands(handlers: CommandHandlers, options: {isActive?: boolean; textEntry?: boolean} = {}): void {

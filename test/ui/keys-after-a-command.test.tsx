@@ -51,9 +51,11 @@ describe('keys in the same read as a key that opens something', () => {
 
 describe('an action key in the same read as a list move', () => {
 	// The list and the screen read keys separately: the screen's r, v or d saw the backup the cursor
-	// was on before the read, not the one the j's of the same read moved it to.
+	// was on before the read, not the one the j's of the same read moved it to. Browse now reads the
+	// list's keys itself, so the action applies to the backup the moves reached (keys-after-a-move).
+	const reached: Record<string, RegExp> = {r: /Restore · .*c-one\.zip/, v: /Verif(ying|ied)/, d: /Delete c-one\.zip/};
 	for (const action of ['r', 'v', 'd']) {
-		test(`Browse: "jj${action}" in one read never acts on the backup the cursor left`, async () => {
+		test(`Browse: "jj${action}" in one read acts on the backup the moves reached, never on the one the cursor left`, async () => {
 			const extra = await demoGateway(42);
 			await makeBackup(extra, {name: 'c-one', now: new Date('2026-01-01T10:00:00Z')});
 			await makeBackup(extra, {name: 'c-two', now: new Date('2026-01-02T10:00:00Z')});
@@ -62,17 +64,14 @@ describe('an action key in the same read as a list move', () => {
 			await app.waitFor('› c-three');
 			const mark = app.frameCount();
 			await app.press(`jj${action}`);
-			await app.waitFor('› c-one');
+			await app.waitFor(reached[action]!);
 			await settled();
 			const seen = app.framesSince(mark).join('\n');
 			expect(seen).not.toContain('c-three.zip');
 			expect(seen).not.toContain('c-two.zip');
 			expect(seen).not.toContain('Delete c-three');
 			expect(seen).not.toContain('Delete c-two');
-			// The dropped key is said, until the next key.
-			await app.waitFor('1 key ignored: typed before the screen was ready');
-			await app.press('k');
-			await app.waitFor(frame => frame.includes('› c-two') && !frame.includes('ignored'));
+			expect(seen).not.toContain('ignored');
 		});
 	}
 });

@@ -17,6 +17,7 @@ import {FILES_TABLE} from '../restore/restore-types.js';
 import {codecFor, parseRow, rowTenant} from '../rows/table-codec.js';
 import {showId} from '../rows/value-codec.js';
 import type {CategoryId} from '../store/schema.js';
+import {terminalSafe} from '../terminal-safe.js';
 import type {DiffStore, Side} from './diff-store.js';
 import {backupRowEncoding, captureFile, captureRow, rowHash, type CapturedEntity} from './entity.js';
 import type {DiffProgress} from './diff-types.js';
@@ -35,8 +36,12 @@ export type SidePlan = {
 
 const MAX_LINE = 64 * 1024 * 1024;
 
+/** Unknown entries named one by one; the rest are counted (an archive may hold two million). */
+const MAX_UNKNOWN_NAMED = 50;
+
+/** Paths come from the archive (or its manifest): printed with no control character raw. */
 function corrupt(label: string, message: string): LifeboatError {
-	return new LifeboatError('corrupt-archive', `${label}: ${message}`);
+	return new LifeboatError('corrupt-archive', terminalSafe(`${label}: ${message}`));
 }
 
 function checkAbort(signal: AbortSignal | undefined): void {
@@ -66,6 +71,7 @@ async function hashEntry(entry: ArchiveEntry, signal: AbortSignal | undefined, o
 export async function readBackupSide(store: DiffStore, source: ArchiveSource, metadata: BackupMetadata, plan: SidePlan): Promise<void> {
 	const tenants = new Set(backupTenants(metadata).map(tenant => tenant.id));
 	let manifest: BackupManifest | undefined;
+	let unknown = 0;
 	const reader = openArchive(source);
 	if (reader.readEntry) {
 		const text = await reader.readEntry(MANIFEST_PATH);
@@ -75,7 +81,7 @@ export async function readBackupSide(store: DiffStore, source: ArchiveSource, me
 		checkAbort(plan.signal);
 		if (entry.kind === 'directory') continue;
 		const route = routeEntry(entry.path);
-		if (route.kind === 'unsafe') throw new LifeboatError('unsafe-archive', `${entry.path}: ${route.reason}`);
+		if (route.kind === 'unsafe') throw new LifeboatError('unsafe-archive', terminalSafe(`${entry.path}: ${route.reason}`));
 		let digest: {size: number; sha256: string};
 		if (route.kind === 'metadata' || route.kind === 'manifest') {
 			const text = await readAll(entry, jsonEntryCeiling(entry.path));
@@ -89,10 +95,11 @@ export async function readBackupSide(store: DiffStore, source: ArchiveSource, me
 		} else {
 			// Not compared (another category, the sealed 2FA block, an entry this Lifeboat does not know): checked against the manifest only.
 			digest = await hashEntry(entry, plan.signal);
-			if (route.kind === 'unknown') plan.warnings.push(`${source.label}: ${entry.path}: not a part of a backup this Lifeboat knows; not compared`);
+			if (route.kind === 'unknown' && ++unknown <= MAX_UNKNOWN_NAMED) plan.warnings.push(terminalSafe(`${source.label}: ${entry.path}: not a part of a backup this Lifeboat knows; not compared`));
 		}
 		store.addDigest(plan.side, entry.path, digest);
 	}
+	if (unknown > MAX_UNKNOWN_NAMED) plan.warnings.push(terminalSafe(`${source.label}: and ${unknown - MAX_UNKNOWN_NAMED} more entries this Lifeboat does not know; not compared`));
 	checkManifest(store, source.label, manifest, plan.side);
 	if (plan.scopeTenant !== null) store.dropOrphanFiles(plan.side);
 }
@@ -119,7 +126,7 @@ function addFile(store: DiffStore, archivePath: string, route: FileRoute, digest
 	const target = fileTarget(route, IDENTITY_MAPPER);
 	const owner = route.kind === 'gateway-file' ? null : route.ownerId;
 	if (!store.add(plan.side, route.category, FILES_TABLE, target, Buffer.from(digest.sha256, 'hex'), owner)) {
-		throw new LifeboatError('unsafe-archive', `${archivePath}: lands on ${target}, which another entry of this archive holds`);
+		throw new LifeboatError('unsafe-archive', terminalSafe(`${archivePath}: lands on ${target}, which another entry of this archive holds`));
 	}
 	if (target === plan.id) plan.captured.set(FILES_TABLE, captureFile(route.category, digest));
 }

@@ -12,6 +12,7 @@ import {LifeboatError} from '../errors.js';
 import {PRIVATE_DIR_MODE} from '../private-fs.js';
 import {FILES_TABLE} from '../restore/restore-types.js';
 import type {CategoryId} from '../store/schema.js';
+import {terminalSafe} from '../terminal-safe.js';
 import type {DiffCounts, DiffRef, IdList} from './diff-types.js';
 
 export type Side = 1 | 2;
@@ -68,7 +69,7 @@ export class DiffStore {
 		try {
 			this.insertDigest.run(side, archivePath, digest.size, digest.sha256);
 		} catch (error) {
-			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw new LifeboatError('unsafe-archive', `${archivePath}: appears twice in the archive`);
+			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw new LifeboatError('unsafe-archive', terminalSafe(`${archivePath}: appears twice in the archive`));
 			throw error;
 		}
 		this.tick();

@@ -6,6 +6,7 @@
  */
 import {formatCount} from '../format.js';
 import {showId} from '../rows/value-codec.js';
+import {terminalSafe} from '../terminal-safe.js';
 import type {CategoryDiff, DiffResult, DiffSideInfo, EntityDiff, IdList} from './diff-types.js';
 
 /** Hex digits of a BLOB shown before it is cut (the JSON output always holds it whole). */
@@ -69,6 +70,10 @@ function listLines(list: IdList, mark: string, word: string, cap: number): strin
 }
 
 export function formatEntity(entity: EntityDiff): string[] {
+	return entityLines(entity).map(terminalSafe);
+}
+
+function entityLines(entity: EntityDiff): string[] {
 	const lines = [`${entity.table} ${showId(entity.id)} (${entity.category}): ${entity.status}`];
 	for (const change of entity.fields) {
 		lines.push(`  ${change.field}`, `    A: ${showValue(change.a)}`, `    B: ${showValue(change.b)}`);
@@ -76,8 +81,15 @@ export function formatEntity(entity: EntityDiff): string[] {
 	return lines;
 }
 
-/** The whole diff as lines; `cap` ids per list and category. */
+/**
+ * The whole diff as lines; `cap` ids per list and category. Names, ids and paths come from the
+ * archives and the gateway: no control character in them reaches the terminal raw.
+ */
 export function formatDiff(result: DiffResult, cap = 20): string[] {
+	return diffLines(result, cap).map(terminalSafe);
+}
+
+function diffLines(result: DiffResult, cap: number): string[] {
 	const lines = [`A: ${describeSide(result.a)}`, `B: ${describeSide(result.b)}`];
 	if (result.scopeTenant !== null) lines.push(`Compared within tenant ${showId(result.scopeTenant)} (the one-tenant backup's).`);
 	for (const category of result.categories) lines.push(`  ${formatCategoryCounts(category)}`);

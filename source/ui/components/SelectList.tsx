@@ -1,13 +1,34 @@
 import {Box, Text} from 'ink';
 import SelectInput from 'ink-select-input';
-import {useEffect, useLayoutEffect, useRef, useState, type ReactNode} from 'react';
-import {useCommands} from '../keys.js';
+import {useEffect, useLayoutEffect, useRef, useState, type ReactNode, type RefObject} from 'react';
+import {useCommands, type CommandHandlers} from '../keys.js';
 import {clampWindow, initialWindow, moveBy, moveTo, type ListMove, type ListWindow} from '../state/list-window.js';
 import {useTheme} from '../theme.js';
 import {formatCount} from '../../core/format.js';
 import {noteDroppedKeys} from '../state/dropped-keys.js';
 
 export type ListItem<T> = {key: string; label: string; value: T; hint?: string; disabled?: boolean};
+
+/**
+ * A list whose keys the screen reads itself (`keys` prop): its moves and Enter, and the row under
+ * the cursor as the last key left it. With one reader for the list's keys and the screen's own,
+ * a key that acts on the highlighted row (v, d, m…) after a move, in the same read or before the
+ * next frame, acts on the row the move reached, never on the one it left.
+ */
+export type ListKeys<T> = {commands: Record<ListMove | 'select', () => void>; current: () => ListItem<T> | undefined};
+
+const LIST_COMMANDS: ReadonlyArray<ListMove | 'select'> = ['up', 'down', 'pageUp', 'pageDown', 'first', 'last', 'select'];
+
+/**
+ * The screen's side of a list it reads the keys of: a ref to hand the list as `keys`, handlers for
+ * its moves and Enter to put among the screen's own (they do nothing while no list is active),
+ * and the highlighted row, read synchronously.
+ */
+export function useListKeys<T>(): {ref: RefObject<ListKeys<T> | undefined>; handlers: CommandHandlers; current: () => T | undefined} {
+	const ref = useRef<ListKeys<T> | undefined>(undefined);
+	const handlers: CommandHandlers = Object.fromEntries(LIST_COMMANDS.map(name => [name, () => ref.current?.commands[name]()]));
+	return {ref, handlers, current: () => ref.current?.current()?.value};
+}
 
 /**
  * A keyboard list drawn by ink-select-input, rendering only the rows in view. `renderRow` draws
@@ -28,6 +49,7 @@ export function SelectList<T>({
 	onSelect,
 	onHighlight,
 	renderRow,
+	keys,
 }: {
 	items: readonly ListItem<T>[];
 	height: number;
@@ -36,30 +58,43 @@ export function SelectList<T>({
 	onSelect?: (item: ListItem<T>, index: number) => void;
 	onHighlight?: (item: ListItem<T>, index: number) => void;
 	renderRow?: (item: ListItem<T>, selected: boolean) => ReactNode;
+	/** The screen reads this list's keys (see ListKeys): the list registers none of its own. */
+	keys?: RefObject<ListKeys<T> | undefined>;
 }) {
 	const theme = useTheme();
 	const showPosition = items.length > height;
 	const rowsInView = Math.max(1, showPosition ? height - 1 : height);
-	const {window, move, cursor, armed, disarm} = useListWindow(items.length, rowsInView, initialIndex);
+	// A move tells the screen at once (in the same key handler), not a frame later.
+	const {window, move, cursor, armed, disarm} = useListWindow(items.length, rowsInView, initialIndex, index => {
+		if (items[index]) onHighlight?.(items[index], index);
+	});
 	const current = items[window.cursor];
 	useEffect(() => {
 		if (current) onHighlight?.(current, window.cursor);
 		// eslint-disable-next-line react-hooks/exhaustive-deps
 	}, [current?.key]);
-	useCommands(
-		{
-			...move,
-			select: () => {
-				if (!armed.current) return noteDroppedKeys(1);
-				const index = cursor();
-				const item = items[index];
-				if (!item || item.disabled) return;
-				// Keys after this Enter wait for the next frame: they belong to what it opens.
-				disarm();
-				onSelect?.(item, index);
-			},
+	const commands = {
+		...move,
+		select: () => {
+			if (!armed.current) return noteDroppedKeys(1);
+			const index = cursor();
+			const item = items[index];
+			if (!item || item.disabled) return;
+			// Keys after this Enter wait for the next frame: they belong to what it opens.
+			disarm();
+			onSelect?.(item, index);
 		},
-		{isActive},
+	};
+	useCommands(commands, {isActive: isActive && !keys});
+	useLayoutEffect(() => {
+		if (keys) keys.current = isActive ? {commands, current: () => items[cursor()]} : undefined;
+	});
+	useLayoutEffect(
+		() => () => {
+			if (keys) keys.current = undefined;
+		},
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+		[],
 	);
 	const visible = items.slice(window.offset, window.offset + rowsInView);
 	const draw = (item: ListItem<T>, selected: boolean): ReactNode =>
@@ -135,7 +170,7 @@ export type ListWindowControls = {
  * (a ref), not to the last render's, so keys that arrive in one read all count. Keys that
  * arrive before the list was drawn with its rows (while a step loads) are dropped.
  */
-export function useListWindow(count: number, rowsInView: number, initialIndex = 0): ListWindowControls {
+export function useListWindow(count: number, rowsInView: number, initialIndex = 0, onMove?: (cursor: number) => void): ListWindowControls {
 	const [window, setWindow] = useState(() => moveTo(initialWindow, initialIndex, count, rowsInView));
 	const latest = useRef(window);
 	const armed = useRef(false);
@@ -158,8 +193,13 @@ export function useListWindow(count: number, rowsInView: number, initialIndex = 
 		[],
 	);
 	const step = (how: ListMove) => () => {
-		if (armed.current) update(moveBy(latest.current, how, count, rowsInView));
-		else if (count > 0) noteDroppedKeys(1);
+		if (!armed.current) {
+			if (count > 0) noteDroppedKeys(1);
+			return;
+		}
+		const before = latest.current.cursor;
+		update(moveBy(latest.current, how, count, rowsInView));
+		if (latest.current.cursor !== before) onMove?.(latest.current.cursor);
 	};
 	const move = {
 		up: step('up'),

@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode, type SetStateAction} from 'react';
+import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode, type RefObject, type SetStateAction} from 'react';
 import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, isCategoryId} from '../../core/store/schema.js';
@@ -8,7 +8,7 @@ import {Busy} from '../components/Busy.js';
 import {DestinationList} from '../components/DestinationList.js';
 import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
-import {SelectList, type ListItem} from '../components/SelectList.js';
+import {SelectList, useListKeys, type ListItem, type ListKeys} from '../components/SelectList.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
 import {useConsole, type Navigation} from '../console-context.js';
@@ -18,7 +18,7 @@ import {useTask} from '../hooks/use-task.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useVerify} from '../hooks/use-verify.js';
 import {useDiff} from '../hooks/use-diff.js';
-import {useCommands, type CommandName} from '../keys.js';
+import {useCommands, type CommandHandlers, type CommandName} from '../keys.js';
 import {destinationChoices, fitWhere, type DestinationChoice} from '../state/destinations.js';
 import {browseReducer, diffPair, initialBrowseState, isTextPrompt, keepSelection, shortAge, type BrowseAction, type BrowseState} from '../state/browse.js';
 import {fit, fitPath, shortDate} from '../text-fit.js';
@@ -56,13 +56,17 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 
 	const keptPath = keepSelection(cursor.order, cursor.path, paths);
 	const selected = backups.find(backup => backup.path === keptPath);
+	// The list's keys are read here, with the screen's: an action reads the row the last move reached.
+	const list = useListKeys<BackupListing>();
+	const current = () => list.current() ?? selected;
 	const textEntry = isTextPrompt(state.mode);
 	const busy = fileTask.state.status === 'running';
 
 	const startVerify = (passphrase?: string) => {
-		if (!selected) return;
+		const backup = current();
+		if (!backup) return;
 		setMessage(undefined);
-		verify.start(refAt(state.destDir, selected, env), passphrase);
+		verify.start(refAt(state.destDir, backup, env), passphrase);
 	};
 	/** A new action starts: the last one's outcome (a copy error, "Deleted …") is no longer news. */
 	const ask = (mode: PromptMode, draft?: string) => {
@@ -71,17 +75,17 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	};
 	/** `=`: the marked pair (or one, or the highlighted backup, against the live store); encrypted ones ask for the passphrase first. */
 	const startDiff = (passphrase?: string) => {
-		const pair = diffPair(state.marked, selected, backups);
+		const pair = diffPair(state.marked, current(), backups);
 		if (!pair) return;
 		if (passphrase === undefined && (pair.a.encrypted || pair.b?.encrypted)) return ask('diff-passphrase');
 		setMessage(undefined);
 		dispatch({type: 'diff'});
 		diff.start(refAt(state.destDir, pair.a, env), pair.b && refAt(state.destDir, pair.b, env), passphrase);
 	};
-	useBrowseKeys({state, dispatch, selected, busy, textEntry, nav, verify, fileTask, ask, startVerify, env, startDiff, closeDiff: diff.reset});
+	useBrowseKeys({state, dispatch, selected, current, listCommands: list.handlers, busy, textEntry, nav, verify, fileTask, ask, startVerify, env, startDiff, closeDiff: diff.reset});
 
 	const theme = useTheme();
-	const view: BrowseView = {state, dispatch, listing, backups, items, paths, selected, cursor, setCursor, setMessage, columns, theme, busy, textEntry, verify, fileTask, startVerify, env, choices, namedProblem: named.problem, diff, startDiff};
+	const view: BrowseView = {listKeys: list.ref, state, dispatch, listing, backups, items, paths, selected, cursor, setCursor, setMessage, columns, theme, busy, textEntry, verify, fileTask, startVerify, env, choices, namedProblem: named.problem, diff, startDiff};
 	const prompt = browsePrompt(view);
 	const count = listing.status === 'done' ? ` · ${formatCount(backups.length)} backup${backups.length === 1 ? '' : 's'}` : '';
 	return (
@@ -119,6 +123,8 @@ function useBrowseKeys({
 	state,
 	dispatch,
 	selected,
+	current,
+	listCommands,
 	busy,
 	textEntry,
 	nav,
@@ -133,6 +139,9 @@ function useBrowseKeys({
 	state: BrowseState;
 	dispatch: Dispatch<BrowseAction>;
 	selected: BackupListing | undefined;
+	/** The backup under the cursor as the last key left it (a move earlier in the same read included). */
+	current: () => BackupListing | undefined;
+	listCommands: CommandHandlers;
 	busy: boolean;
 	textEntry: boolean;
 	nav: Navigation;
@@ -146,21 +155,23 @@ function useBrowseKeys({
 }): void {
 	const actions: Partial<Record<CommandName, () => void>> = {
 		verify: () => {
-			if (!selected) return;
-			if (selected.encrypted) ask('passphrase');
+			const backup = current();
+			if (!backup) return;
+			if (backup.encrypted) ask('passphrase');
 			else startVerify();
 		},
 		restore: () => {
-			if (!selected) return;
-			nav.restore({path: selected.path, encrypted: selected.encrypted}, {destDir: state.destDir});
+			const backup = current();
+			if (!backup) return;
+			nav.restore({path: backup.path, encrypted: backup.encrypted}, {destDir: state.destDir});
 		},
-		delete: () => selected && ask('confirm-delete'),
-		copy: () => selected && ask('copy', process.cwd()),
+		delete: () => current() && ask('confirm-delete'),
+		copy: () => current() && ask('copy', process.cwd()),
 	};
 	const handlers: Partial<Record<CommandName, () => void>> = {};
 	if (state.mode === 'list') {
 		Object.assign(handlers, actions, {folder: () => ask('folder', state.destDir), switch: () => ask('switch'), back: nav.home});
-		Object.assign(handlers, {mark: () => selected && dispatch({type: 'mark', path: selected.path}), diff: () => startDiff()});
+		Object.assign(handlers, listCommands, {mark: () => markCurrent(current(), dispatch), diff: () => startDiff()});
 	}
 	if (state.mode === 'diff') {
 		handlers.back = () => {
@@ -189,6 +200,10 @@ function useBrowseKeys({
 	useCommands(busy ? {} : handlers, {textEntry});
 }
 
+function markCurrent(backup: BackupListing | undefined, dispatch: Dispatch<BrowseAction>): void {
+	if (backup) dispatch({type: 'mark', path: backup.path});
+}
+
 function browseStatus(listing: AsyncState<BackupListing[]>, message: Status | undefined): Status | undefined {
 	if (listing.status === 'error') return errorStatus(listing.error, 'f to pick another folder, Esc to go back');
 	return message;
@@ -205,6 +220,7 @@ function browseCommands(mode: BrowseState['mode']): CommandName[] {
 
 /** Everything the screen's body and prompt read. */
 type BrowseView = {
+	listKeys: RefObject<ListKeys<BackupListing> | undefined>;
 	state: BrowseState;
 	dispatch: Dispatch<BrowseAction>;
 	listing: AsyncState<BackupListing[]>;
@@ -264,6 +280,7 @@ function backupList(view: BrowseView): ReactNode {
 						items={items}
 						height={listHeight}
 						isActive={state.mode === 'list' && !busy}
+						keys={view.listKeys}
 						initialIndex={selected ? Math.max(0, backups.indexOf(selected)) : 0}
 						onHighlight={item => {
 							if (item.value.path !== cursor.path) verify.reset();

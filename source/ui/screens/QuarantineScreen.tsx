@@ -1,16 +1,16 @@
 import {Box, Text} from 'ink';
-import {useEffect, useReducer, useState, type Dispatch, type ReactNode} from 'react';
+import {useEffect, useReducer, useState, type Dispatch, type ReactNode, type RefObject} from 'react';
 import {formatCount} from '../../core/format.js';
 import {acceptQuarantine, discardQuarantine, listQuarantine, listQuarantineEntries, showQuarantineEntry, type QuarantineEntry, type QuarantineRestore} from '../../core/quarantine/quarantine.js';
 import {Busy} from '../components/Busy.js';
 import {BodyRows, Frame} from '../components/Frame.js';
-import {SelectList} from '../components/SelectList.js';
+import {SelectList, useListKeys, type ListKeys} from '../components/SelectList.js';
 import {SideBySide} from '../components/SideBySide.js';
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {useConsole} from '../console-context.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
-import {useCommands, type CommandName} from '../keys.js';
+import {useCommands, type CommandHandlers, type CommandName} from '../keys.js';
 import {shortAge} from '../state/browse.js';
 import {initialQuarantineState, quarantineReducer, type QuarantineAction, type QuarantineState} from '../state/quarantine.js';
 import {categoryLabel} from '../state/restore-wizard.js';
@@ -35,9 +35,12 @@ export function QuarantineScreen() {
 		if (state.view !== 'entries') setHighlighted(undefined);
 		if (state.view !== 'entry') setFieldExpanded(false);
 	}, [state.view]);
-	useQuarantineKeys({state, dispatch, highlighted, fieldExpanded, setMessage, onHome: nav.home, dataDir: gateway.dataDir});
+	// The entries list's keys are read here, with a and x: they act on the row the last move reached.
+	const list = useListKeys<QuarantineEntry>();
+	const current = () => list.current() ?? highlighted;
+	useQuarantineKeys({state, dispatch, current, listCommands: list.handlers, fieldExpanded, setMessage, onHome: nav.home, dataDir: gateway.dataDir});
 
-	const view: ViewContext = {state, dispatch, theme, columns, setMessage, setHighlighted, fieldExpanded, setFieldExpanded};
+	const view: ViewContext = {state, dispatch, theme, columns, setMessage, setHighlighted, fieldExpanded, setFieldExpanded, listKeys: list.ref};
 	const shown = state.view === 'restores' ? restoresView(view, restores) : state.view === 'entries' ? entriesView(view, entries) : entryView(view, entry);
 	const commands: CommandName[] = state.confirm ? ['yes', 'no'] : shown.commands;
 	return (
@@ -66,7 +69,8 @@ function actOnEntry(kind: 'accept' | 'discard', state: QuarantineState, dataDir:
 function useQuarantineKeys({
 	state,
 	dispatch,
-	highlighted,
+	current,
+	listCommands,
 	fieldExpanded,
 	setMessage,
 	onHome,
@@ -74,7 +78,9 @@ function useQuarantineKeys({
 }: {
 	state: QuarantineState;
 	dispatch: Dispatch<QuarantineAction>;
-	highlighted: QuarantineEntry | undefined;
+	/** The entry under the cursor as the last key left it (a move earlier in the same read included). */
+	current: () => QuarantineEntry | undefined;
+	listCommands: CommandHandlers;
 	/** A field of the entry is shown in full: its own keys (Esc closes it) come first. */
 	fieldExpanded: boolean;
 	setMessage: (message: Status | undefined) => void;
@@ -82,7 +88,7 @@ function useQuarantineKeys({
 	dataDir: string;
 }): void {
 	const handlers: Partial<Record<CommandName, () => void>> = {};
-	const target = state.view === 'entry' ? state.entryId : highlighted?.entryId;
+	const target = () => (state.view === 'entry' ? state.entryId : current()?.entryId);
 	if (state.confirm) {
 		handlers.yes = () => actOnEntry(state.confirm!, state, dataDir, setMessage, dispatch);
 		handlers.no = () => dispatch({type: 'cancel'});
@@ -92,9 +98,14 @@ function useQuarantineKeys({
 			if (state.view === 'restores') onHome();
 			else dispatch({type: 'back'});
 		};
-		if (state.view !== 'restores' && target) {
-			handlers.accept = () => dispatch({type: 'ask', confirm: 'accept', entryId: target});
-			handlers.discard = () => dispatch({type: 'ask', confirm: 'discard', entryId: target});
+		if (state.view === 'entries') Object.assign(handlers, listCommands);
+		if (state.view !== 'restores') {
+			const ask = (confirm: 'accept' | 'discard') => () => {
+				const entryId = target();
+				if (entryId) dispatch({type: 'ask', confirm, entryId});
+			};
+			handlers.accept = ask('accept');
+			handlers.discard = ask('discard');
 		}
 	}
 	useCommands(handlers);
@@ -125,6 +136,7 @@ type ViewContext = {
 	setHighlighted: (entry: QuarantineEntry | undefined) => void;
 	fieldExpanded: boolean;
 	setFieldExpanded: (expanded: boolean) => void;
+	listKeys: RefObject<ListKeys<QuarantineEntry> | undefined>;
 };
 
 type ViewBody = {commands: CommandName[]; body: ReactNode};
@@ -168,7 +180,7 @@ function restoresView({dispatch, theme, setMessage}: ViewContext, restores: Asyn
 }
 
 /** One restore's quarantined entries. */
-function entriesView({state, dispatch, theme, setHighlighted}: ViewContext, entries: AsyncState<QuarantineEntry[]>): ViewBody {
+function entriesView({state, dispatch, theme, setHighlighted, listKeys}: ViewContext, entries: AsyncState<QuarantineEntry[]>): ViewBody {
 	const commands: CommandName[] = ['up', 'down', 'select', 'accept', 'discard', 'back'];
 	if (entries.status === 'loading') return {commands, body: <Busy label="Reading entries…" />};
 	if (entries.status === 'error') return {commands, body: <Text color={theme.error}>✗ {entries.error} — Esc to go back</Text>};
@@ -186,6 +198,7 @@ function entriesView({state, dispatch, theme, setHighlighted}: ViewContext, entr
 							items={entries.value.map(item => ({key: item.entryId, label: item.entryId, value: item}))}
 							height={listHeight}
 							isActive={!state.confirm}
+							keys={listKeys}
 							onHighlight={item => setHighlighted(item.value)}
 							onSelect={item => dispatch({type: 'open-entry', entryId: item.value.entryId})}
 							renderRow={(item, selected) => (
