@@ -7,6 +7,7 @@ import {describeStoreError, LifeboatError} from './core/errors.js';
 import {isArchiveOnStdout, type CommandContext, type Flags} from './commands/command-context.js';
 import {COMMANDS, findCommand, groupCommands, groupHelp, topLevelHelp} from './commands/command-table.js';
 import {TOOL_VERSION} from './core/version.js';
+import {terminalSafe, terminalSafeJson} from './core/terminal-safe.js';
 import {checkUsage} from './commands/check-usage.js';
 
 const FLAGS = {
@@ -173,15 +174,16 @@ main().then(
 		// A damaged, locked or full gateway database is the operator's to fix, wherever it surfaced.
 		const error = describeStoreError(thrown) ?? thrown;
 		if (error instanceof LifeboatError) {
-			if (json) process.stdout.write(JSON.stringify({ok: false, error: {code: error.code, message: error.message}}) + '\n');
-			process.stderr.write(`lifeboat: ${error.message}\n`);
+			// Messages can quote names from an archive: never send their control characters raw.
+			if (json) process.stdout.write(terminalSafeJson({ok: false, error: {code: error.code, message: error.message}}) + '\n');
+			process.stderr.write(`lifeboat: ${terminalSafe(error.message)}\n`);
 			process.exitCode = error.exitCode;
 			return;
 		}
 		// Not an operator error: a bug. Say so in one line; the stack only with LIFEBOAT_DEBUG.
 		const message = error instanceof Error ? error.message : String(error);
-		if (json) process.stdout.write(JSON.stringify({ok: false, error: {code: 'internal', message}}) + '\n');
-		process.stderr.write(`lifeboat: internal error: ${message} (set LIFEBOAT_DEBUG=1 for details)\n`);
+		if (json) process.stdout.write(terminalSafeJson({ok: false, error: {code: 'internal', message}}) + '\n');
+		process.stderr.write(`lifeboat: internal error: ${terminalSafe(message)} (set LIFEBOAT_DEBUG=1 for details)\n`);
 		if (process.env['LIFEBOAT_DEBUG']) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
 		process.exitCode = 1;
 	},

@@ -104,3 +104,16 @@ describe('CLI bad input', () => {
 		expectOneLineError(runCli(['demo', 'init', '--dir', dataDir]), 4, /already holds a gateway/);
 	});
 });
+
+describe('error lines quote names without their control characters', () => {
+	it('a path holding CSI, ESC and a bidi override is printed escaped on stderr and in --json (the same JSON value)', () => {
+		const name = path.join(tempDir(), 'nope\u009B2J\u001B[31m\u202E.zip');
+		const result = runCli(['backup', 'verify', name]);
+		expectOneLineError(result, 2, /No backup at /);
+		expect(result.stderr).not.toMatch(/[\u001B\u009B\u202E]/);
+		expect(result.stderr).toContain('nope\\u{9B}2J\\u{1B}[31m\\u{202E}.zip');
+		const json = runCli(['backup', 'verify', name, '--json']);
+		expect(json.stdout).not.toMatch(/[\u001B\u009B\u202E]/);
+		expect(JSON.parse(json.stdout).error.message).toBe(`No backup at ${name}`);
+	});
+});

@@ -1,4 +1,5 @@
 import {readPassphraseFile} from '../core/backup/passphrase-file.js';
+import {terminalSafeJson} from '../core/terminal-safe.js';
 import {isStoredBackupEncrypted, openStoredBackup} from '../core/backup/stored-backup.js';
 import type {ResolvedTarget} from '../core/destinations/open-destination.js';
 import {diffSides} from '../core/diff/diff-sides.js';
@@ -40,14 +41,6 @@ Exit codes: 0 compared, 2 usage, 3 not a gateway, 4 destination problem, 5 corru
 unsupported backup, 6 wrong or missing passphrase, 9 gateway database locked.
 `;
 
-/**
- * writeJson's output with the characters JSON leaves raw but a terminal obeys (DEL, C1 controls,
- * bidi and other format characters, line separators) written as \u escapes: the same JSON value.
- */
-function terminalSafeJson(value: {ok: boolean}): string {
-	return JSON.stringify(value, null, 2).replace(/[\u007F-\u009F\p{Cf}\p{Zl}\p{Zp}]/gu, char => char.split('').map(unit => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
-}
-
 /** Ids listed per category and list in the human output (--json lists up to DIFF_ID_LIMIT). */
 const HUMAN_ID_CAP = 20;
 
@@ -88,7 +81,7 @@ export async function run(context: CommandContext): Promise<number> {
 			onProgress: progress => progressLine(context, `Reading ${progress.side}: ${progress.what} · ${formatCount(progress.rows)} rows`),
 		});
 		clearProgress(context);
-		if (flags.json) context.stdout.write(terminalSafeJson({ok: true, ...result}) + '\n');
+		if (flags.json) context.stdout.write(terminalSafeJson({ok: true, ...result}, 2) + '\n');
 		else for (const line of formatDiff(result, HUMAN_ID_CAP)) writeLine(context, line);
 		return 0;
 	} finally {

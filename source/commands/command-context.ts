@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import {LifeboatError} from '../core/errors.js';
+import {terminalSafeJson} from '../core/terminal-safe.js';
 import {openGateway} from '../core/store/gateway-store.js';
 import {resolveTarget, type OpenOptions, type ResolvedTarget} from '../core/destinations/open-destination.js';
 
@@ -120,7 +121,8 @@ export function splitList(value: string | undefined): string[] | undefined {
 
 /** Every --json answer is one object with `ok` (never a bare array), so scripts can test `.ok` first. */
 export function writeJson<T extends {ok: boolean}>(context: CommandContext, value: T): void {
-	context.stdout.write(JSON.stringify(value, null, 2) + '\n');
+	// Values from archives and gateways can hold C1 controls or bidi overrides: escaped, same JSON.
+	context.stdout.write(terminalSafeJson(value, 2) + '\n');
 }
 
 export function writeLine(context: CommandContext, line = ''): void {

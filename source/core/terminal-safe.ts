@@ -9,3 +9,11 @@ const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
 export function terminalSafe(text: string): string {
 	return text.replace(UNSAFE, char => `\\u{${char.codePointAt(0)!.toString(16).toUpperCase()}}`);
 }
+
+/**
+ * JSON text with the characters JSON leaves raw but a terminal obeys (DEL, C1 controls, bidi and
+ * other format characters, line separators) written as \u escapes: the same JSON value.
+ */
+export function terminalSafeJson(value: unknown, indent?: number): string {
+	return JSON.stringify(value, null, indent).replace(/[\u007F-\u009F\p{Cf}\p{Zl}\p{Zp}]/gu, char => char.split('').map(unit => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`).join(''));
+}
