@@ -6,6 +6,7 @@ import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
 import {formatDangling, formatSecrets, MODE_SUMMARY, postRestoreChecklist, type CategoryPlan, type DanglingReference, type RestoreMode, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
+import {Checklist} from '../components/Checklist.js';
 import {CancelPrompt} from '../components/CancelPrompt.js';
 import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
@@ -40,7 +41,7 @@ import {
 	type RestoreTarget,
 	type RestoreWizardState,
 } from '../state/restore-wizard.js';
-import {fit, fitPath, shortDate} from '../text-fit.js';
+import {fit, fitPath, shortDate, wrapWords} from '../text-fit.js';
 import {useTheme, type Theme} from '../theme.js';
 
 const TITLES: Record<RestoreStep, string> = {
@@ -752,6 +753,7 @@ function DanglingLine({references}: {references: readonly DanglingReference[]}) 
 function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: RestoreResult; dataDir: string; width: number; onQuarantine: () => void; onHome: () => void}) {
 	const theme = useTheme();
 	const {applied} = result;
+	const checklist = postRestoreChecklist({secretsToReenter: result.secretsToReenter, twoFactor: result.plan.twoFactor});
 	const items: Array<ListItem<'quarantine' | 'home'>> = [
 		...(result.quarantineDir ? [{key: 'q', label: 'Open quarantine', value: 'quarantine' as const}] : []),
 		{key: 'home', label: 'Home', value: 'home' as const},
@@ -773,31 +775,18 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
 			{/* The whole quarantine path, wrapped: the operator copies it to review the entries. */}
 			<Box>
-				<Box width={14} flexShrink={0}>
+				<Box width={LABEL_WIDTH} flexShrink={0}>
 					<Text dimColor>Quarantined</Text>
 				</Box>
 				<Box flexShrink={1}>
-					<Text wrap="wrap">
-						{formatCount(applied.quarantined)}
-						{result.quarantineDir ? ` in ${path.join(dataDir, result.quarantineDir)}` : ''}
-					</Text>
+					<Text wrap="wrap">{quarantinedText(result, dataDir)}</Text>
 				</Box>
 			</Box>
 			<KeyValue label="Restore id">{result.restoreId}</KeyValue>
-			{result.secretsToReenter.length > 0 ? (
-				<Box flexDirection="column" marginTop={1}>
-					<Text bold color={theme.warn}>
-						Re-enter these secrets (backups never hold them):
-					</Text>
-					{result.secretsToReenter.slice(0, 6).map(note => (
-						<Text key={note.field} wrap="truncate">
-							{'  '}
-							{note.field} ×{formatCount(note.count)} — {note.action}
-						</Text>
-					))}
-					{result.secretsToReenter.length > 6 ? <Text dimColor>  … {result.secretsToReenter.length - 6} more</Text> : undefined}
-				</Box>
-			) : undefined}
+			{/* The same steps `backup restore` prints, as many as the rows left under the figures and above the choices. */}
+			<BodyRows reserve={summaryRowsAround(result, dataDir, width, items.length)} min={2}>
+				{rows => <Checklist items={checklist} rows={rows} />}
+			</BodyRows>
 			{result.warnings.length > 0 ? (
 				<Text color={theme.warn} wrap="truncate">
 					! {result.warnings[0]}
@@ -808,6 +797,25 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			</Box>
 		</Box>
 	);
+}
+
+/** Label column of the summary's figures (KeyValue's). */
+const LABEL_WIDTH = 14;
+
+/** The quarantine line: how many, and the whole path (wrapped: the operator copies it). */
+function quarantinedText(result: RestoreResult, dataDir: string): string {
+	return `${formatCount(result.applied.quarantined)}${result.quarantineDir ? ` in ${path.join(dataDir, result.quarantineDir)}` : ''}`;
+}
+
+/**
+ * Body rows the summary takes besides the checklist's steps: the eight lines of figures (the
+ * quarantine path as many rows as it wraps to), the checklist's heading, the warning, and the
+ * choices under a blank row. wrapWords may count one row more than the terminal draws (it starts
+ * a long path on a new row): a blank row then, never one drawn over another.
+ */
+function summaryRowsAround(result: RestoreResult, dataDir: string, width: number, choices: number): number {
+	const quarantined = wrapWords(quarantinedText(result, dataDir), Math.max(1, width - LABEL_WIDTH)).length;
+	return 7 + quarantined + 1 + (result.warnings.length > 0 ? 1 : 0) + 1 + choices;
 }
 
 /**
@@ -830,24 +838,8 @@ function NewGatewaySummary({result, dir, onOpen, onHome}: {result: RestoreResult
 			<Text dimColor wrap="truncate">
 				{formatCount(result.applied.new)} entries written (rows and files) · restore id {result.restoreId}
 			</Text>
-			<Text bold color={theme.warn}>
-				After the restore:
-			</Text>
 			<BodyRows reserve={7} min={1}>
-				{rows => {
-					const shown = checklist.length > rows ? checklist.slice(0, Math.max(0, rows - 1)) : checklist;
-					return (
-						<Box flexDirection="column">
-							{shown.map((item, index) => (
-								<Text key={`${item.kind}:${item.field ?? index}`} wrap="truncate">
-									{'  '}
-									{index + 1}. {item.text}
-								</Text>
-							))}
-							{shown.length < checklist.length ? <Text dimColor>  … {checklist.length - shown.length} more step{checklist.length - shown.length === 1 ? "" : "s"}</Text> : undefined}
-						</Box>
-					);
-				}}
+				{rows => <Checklist items={checklist} rows={rows} />}
 			</BodyRows>
 			<SelectList items={items} height={items.length} onSelect={item => (item.value === 'open' ? onOpen(dir) : onHome())} />
 		</Box>
