@@ -31,6 +31,7 @@ import {
 	categoryLabel,
 	confirmationWord,
 	describeTarget,
+	describeTargetLine,
 	initialRestoreState,
 	needsConfirmation,
 	planNeedsConfirmation,
@@ -41,7 +42,7 @@ import {
 	type RestoreTarget,
 	type RestoreWizardState,
 } from '../state/restore-wizard.js';
-import {fit, fitPath, shortDate, wrapWords} from '../text-fit.js';
+import {fit, fitPath, lineWithPath, shortDate, wrapWords} from '../text-fit.js';
 import {useTheme, type Theme} from '../theme.js';
 
 const TITLES: Record<RestoreStep, string> = {
@@ -76,7 +77,8 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const {gateway, nav, env} = useConsole();
 	const {columns} = useTerminalSize();
 	const theme = useTheme();
-	const [state, dispatch] = useReducer(restoreWizardReducer, undefined, () => initialRestoreState(backupPath, encrypted ?? false));
+	// An absent or empty data dir (a bare host): the restore builds the gateway in it.
+	const [state, dispatch] = useReducer(restoreWizardReducer, undefined, () => initialRestoreState(backupPath, encrypted ?? false, bareDataDir(gateway.dataDir) ? gateway.dataDir : undefined));
 	const [picked, setPicked] = useState<Set<string>>(new Set());
 	// A conflict's field shown in full takes Esc (back to the fields) from the wizard.
 	const [fieldExpanded, setFieldExpanded] = useState(false);
@@ -183,7 +185,7 @@ function useRestoreKeys({
 	else if (state.step !== 'opening' && !(state.step === 'conflict' && fieldExpanded)) handlers.back = back;
 	if (state.step === 'plan') handlers.restore = () => dispatch({type: 'proceed'});
 	if (state.step === 'pick' && !pickingFolder) handlers.folder = () => setPickingFolder(true);
-	if (state.step === 'categories' && state.metadata) {
+	if (state.step === 'categories' && state.metadata && !state.bareHost) {
 		const categories = state.metadata.categories.filter(id => picked.has(id));
 		handlers.newDataDir = () => dispatch({type: 'into-new-data-dir', categories});
 	}
@@ -282,7 +284,7 @@ function stepView(ctx: StepContext): StepView {
 		case 'plan':
 			return {
 				commands: ['up', 'down', 'expand', 'restore', 'back'],
-				body: <BodyRows>{height => <PlanView plan={state.plan!} target={describeTarget(state)} height={height} width={columns} onExpand={category => dispatch({type: 'expand', category})} />}</BodyRows>,
+				body: <BodyRows>{height => <PlanView plan={state.plan!} state={state} height={height} width={columns} onExpand={category => dispatch({type: 'expand', category})} />}</BodyRows>,
 			};
 		case 'conflicts':
 			return conflictsView(ctx);
@@ -345,16 +347,19 @@ function pickView({state, dispatch, columns, pickDir, setPickDir, pickingFolder,
 	};
 }
 
-function categoriesView({state, dispatch, picked, setPicked}: StepContext): StepView {
+function categoriesView({state, dispatch, picked, setPicked, columns}: StepContext): StepView {
 	const metadata = state.metadata!;
 	return {
-		commands: ['up', 'down', 'toggle', 'toggleAll', 'select', 'newDataDir', 'back'],
+		commands: state.bareHost ? ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'] : ['up', 'down', 'toggle', 'toggleAll', 'select', 'newDataDir', 'back'],
 		body: (
 			<Box flexDirection="column">
 				<Text dimColor wrap="truncate">
 					{metadata.name} · {shortDate(metadata.createdAt)} · {metadata.tenant ? `tenant ${metadata.tenant.slug}` : `${metadata.tenants.length} tenants`}
 				</Text>
-				<BodyRows reserve={1}>
+				{state.bareHost ? (
+					<Text wrap="truncate">{lineWithPath('Into a new gateway in ', state.bareHost, '', columns)}</Text>
+				) : undefined}
+				<BodyRows reserve={state.bareHost ? 2 : 1}>
 					{listHeight => (
 						<MultiSelectList
 							items={metadata.categories.map(id => ({value: id, label: categoryLabel(id), hint: `${formatCount(metadata.counts[id]?.count ?? 0)}`}))}
@@ -430,13 +435,13 @@ const CONFLICT_FATE: Record<RestoreMode, string> = {
 
 const MODE_TITLE: Record<RestoreMode, string> = {additive: 'Additive', overwrite: 'Overwrite', replace: 'Replace'};
 
-function modeView({state, dispatch}: StepContext): StepView {
+function modeView({state, dispatch, columns}: StepContext): StepView {
 	return {
 		commands: ['up', 'down', 'select', 'back'],
 		body: (
 			<Box flexDirection="column">
 				<Text dimColor wrap="truncate">
-					{state.categories.length} categor{state.categories.length === 1 ? 'y' : 'ies'} into {describeTarget(state)}
+					{describeTargetLine(state, `${state.categories.length} categor${state.categories.length === 1 ? 'y' : 'ies'} into `, '', columns)}
 				</Text>
 				<SelectList
 					items={[
@@ -560,7 +565,7 @@ function PickStep({
 	onPick: (backup: BackupListing) => void;
 }) {
 	const theme = useTheme();
-	if (backups.status === 'loading') return <Busy label={`Reading ${folder}…`} />;
+	if (backups.status === 'loading') return <Busy label={`Reading ${fitPath(folder, Math.max(10, width - 12))}…`} />;
 	if (backups.status === 'error') return <Text color={theme.error}>✗ {backups.error} — f to pick another folder, Esc to go back</Text>;
 	if (backups.value.length === 0) return <Text>No backups in {folder} yet. Create one first, or press f to look in another folder.</Text>;
 	const items: Array<ListItem<BackupListing>> = backups.value.map(backup => ({key: backup.path, label: backup.fileName, value: backup, disabled: !backup.summary}));
@@ -679,7 +684,7 @@ function planHeader(): string {
 }
 
 /** The dry-run diff: one row per category, totals, secrets to re-enter. */
-function PlanView({plan, target, height, width, onExpand}: {plan: RestorePlan; target: string; height: number; width: number; onExpand: (category: CategoryPlan['category']) => void}) {
+function PlanView({plan, state, height, width, onExpand}: {plan: RestorePlan; state: RestoreWizardState; height: number; width: number; onExpand: (category: CategoryPlan['category']) => void}) {
 	const theme = useTheme();
 	const items = plan.categories.map(category => ({key: category.category, label: category.label, value: category}));
 	const secrets = plan.secretsToReenter.length > 0 ? formatSecrets(plan.secretsToReenter) : '';
@@ -690,7 +695,8 @@ function PlanView({plan, target, height, width, onExpand}: {plan: RestorePlan; t
 	return (
 		<Box flexDirection="column">
 			<Text wrap="truncate">
-				<Text bold>{MODE_TITLE[plan.mode]}</Text> of {plan.backup.name} into {target} · nothing written yet
+				<Text bold>{MODE_TITLE[plan.mode]}</Text>
+				{describeTargetLine(state, ` of ${plan.backup.name} into `, ' · nothing written yet', width - MODE_TITLE[plan.mode].length)}
 			</Text>
 			<Text dimColor wrap="truncate">
 				{MODE_TITLE[plan.mode]} {MODE_SUMMARY[plan.mode]}
