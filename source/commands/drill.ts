@@ -1,10 +1,9 @@
 import path from 'node:path';
 import {listDestination} from '../core/backup/list-backups.js';
 import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
-import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatAge, formatCount, formatDuration, formatRetry} from '../core/format.js';
-import {appendDrillHistory, formatRpo, formatRto, formatSpan, readDrillHistory, runDrill, writeDrillReports, type DrillCheck, type DrillReport, type DrillReportPaths} from '../core/drill/index.js';
+import {appendDrillHistory, defaultDrillReportFile, formatRpo, formatRto, formatSpan, readDrillHistory, runDrill, writeDrillReports, type DrillCheck, type DrillReport, type DrillReportPaths} from '../core/drill/index.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, defaultBackupDir, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -94,18 +93,11 @@ export async function run(context: CommandContext): Promise<number> {
 		await ref.destination.close();
 	}
 	clearProgress(context);
-	const files = writeDrillReports(report, context.flags.report ?? defaultReportFile(context.env, report));
+	const files = writeDrillReports(report, context.flags.report ?? defaultDrillReportFile(context.env, report));
 	appendDrillHistory(report, files, context.env);
 	if (context.flags.json) writeJson(context, {...report, reportFiles: files});
 	else printReport(context, report, files);
 	return report.ok ? 0 : DRILL_FAILED_EXIT;
-}
-
-/** drill-reports/drill-YYYYMMDD-HHMMSS-<backup name> under the config folder. */
-function defaultReportFile(env: NodeJS.ProcessEnv, report: DrillReport): string {
-	const stamp = report.startedAt.slice(0, 19).replaceAll('-', '').replaceAll(':', '').replace('T', '-');
-	const name = report.backup.name.replace(/[^\w.-]+/g, '_').slice(0, 80);
-	return path.join(configDir(env), 'drill-reports', `drill-${stamp}${name ? `-${name}` : ''}.json`);
 }
 
 const MARK: Record<DrillCheck['status'], string> = {pass: '✓', fail: '✗', skip: '-', pending: ' ', running: '…'};

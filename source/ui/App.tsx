@@ -2,7 +2,7 @@ import {useApp, useInput} from 'ink';
 import {useMemo, useRef, useState} from 'react';
 import {ConsoleProvider, DEFAULT_ENGINE, type ConsoleEngine, type Navigation} from './console-context.js';
 import {ErrorBoundary} from './ErrorBoundary.js';
-import {gatewayProblem, type GatewayChoice} from './prepare-gateway.js';
+import {bareHostNote, gatewayProblem, type GatewayChoice} from './prepare-gateway.js';
 import {BrowseScreen} from './screens/BrowseScreen.js';
 import {CreateWizard} from './screens/CreateWizard.js';
 import {DrillScreen} from './screens/DrillScreen.js';
@@ -61,18 +61,21 @@ export function App({gateway: initialGateway, onExit, onFatal, theme, initialRou
 			setRoute({name: 'home'});
 		};
 		// Create, restore and quarantine work on the gateway: with no usable one, Home says why instead.
-		const needsGateway = (action: string, go: () => void) => {
+		// Restore also works on a bare host (an absent or empty data dir): it builds the gateway there.
+		const needsGateway = (action: string, go: () => void, bareHostToo = false) => {
 			const problem = gatewayProblem(dataDir.current);
 			if (!problem) return go();
+			const bare = bareHostNote(dataDir.current);
+			if (bare && bareHostToo) return go();
 			// Home re-reads too, so what it shows of the folder matches the reason.
 			setRevision(value => value + 1);
-			setRoute({name: 'home', blocked: `${action} needs a gateway: ${problem}`});
+			setRoute({name: 'home', blocked: `${action} needs a gateway: ${bare ?? problem}`});
 		};
 		return {
 			home,
 			create: () => needsGateway('Create backup', () => setRoute({name: 'create'})),
 			browse: (destDir, selectedPath) => setRoute({name: 'browse', destDir, selectedPath}),
-			restore: (backup, from) => needsGateway('Restore', () => setRoute({name: 'restore', backupPath: backup?.path, encrypted: backup?.encrypted, from})),
+			restore: (backup, from) => needsGateway('Restore', () => setRoute({name: 'restore', backupPath: backup?.path, encrypted: backup?.encrypted, from}), true),
 			quarantine: () => needsGateway('Quarantine', () => setRoute({name: 'quarantine'})),
 			drill: () => setRoute({name: 'drill'}),
 			changeDataDir: next => {

@@ -7,6 +7,7 @@ import {isUrl} from '../core/destinations/location.js';
 import {isDestinationName, readNamedDestinations} from '../core/destinations/named-destinations.js';
 import {ensureDir} from '../core/private-fs.js';
 import {openGateway} from '../core/store/gateway-store.js';
+import {bareDataDir} from '../core/store/new-data-dir.js';
 import {describeError} from './describe-error.js';
 
 /** `--dest` as given: a URL or a named destination stays as typed, a path is made absolute. */
@@ -56,6 +57,20 @@ export function gatewayProblem(dataDir: string): string | undefined {
 		return withoutCliHint(describeError(error));
 	}
 }
+
+/**
+ * A bare host: `dataDir` is absent or an empty folder (the operator on a rebuilt host), so
+ * Restore can build the gateway in it (applyRestore's bare-host path). What Home and its
+ * refusals say of it, or undefined when it is anything else (a gateway, a folder with files).
+ */
+export function bareHostNote(dataDir: string): string | undefined {
+	const bare = bareDataDir(dataDir);
+	if (!bare) return undefined;
+	return `${dataDir} holds no gateway yet (${bare.exists ? 'an empty folder' : 'the folder does not exist'})`;
+}
+
+/** What a bare host offers (Home's status line, after bareHostNote). */
+export const BARE_HOST_WAY_OUT = 'Restore rebuilds the gateway there from a backup (DR drill tests one first), or choose Change data dir';
 
 /** A data dir as typed in the console: `~` is the home folder (no shell expands it here), relative to the working folder. */
 export function resolveTypedDir(typed: string): string {

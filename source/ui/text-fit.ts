@@ -15,6 +15,24 @@ export function fitPath(text: string, width: number): string {
 	return '…' + chars.slice(chars.length - width + 1).join('');
 }
 
+/**
+ * One line of at most `width` columns that names a path between other text ("… into a new
+ * gateway in PATH · nothing written yet"). A long path is cut at its start (fitPath), so its last,
+ * most telling part stays visible, and keeps at least `minPath` columns: when the text around it
+ * leaves fewer, the text after it goes, then the text before it is cut at its end.
+ */
+export function lineWithPath(prefix: string, text: string, suffix: string, width: number, minPath = 16): string {
+	const length = (value: string) => [...value].length;
+	if (length(prefix) + length(text) + length(suffix) <= width) return prefix + text + suffix;
+	const least = Math.min(minPath, length(text), width);
+	if (length(prefix) + least + length(suffix) <= width) return prefix + fitPath(text, width - length(prefix) - length(suffix)) + suffix;
+	if (length(prefix) + least <= width) return prefix + fitPath(text, width - length(prefix));
+	// "… new gatew… …/rebuilt/gateway": the cut text, a space, the path.
+	const before = width - least - 1;
+	if (before < 2) return fitPath(text, width);
+	return `${[...prefix].slice(0, before - 1).join('')}… ${fitPath(text, least)}`;
+}
+
 /** "2026-01-05 09:00" in local time: compact enough for an 80-column list. */
 export function shortDate(iso: string): string {
 	const date = new Date(iso);

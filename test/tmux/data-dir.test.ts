@@ -28,13 +28,16 @@ afterAll(() => {
 
 describe.skipIf(!HAVE_TMUX)('the console on a data dir that is not a gateway (tmux 80x24)', () => {
 	test('Create is refused with the reason and the way out; Change data dir to the gateway, then Create opens', async () => {
+		// A folder holding files but no gateway (an absent or empty one is a bare host: test/tmux/bare-host).
 		const wrong = path.join(root, 'no');
+		fs.mkdirSync(wrong);
+		fs.writeFileSync(path.join(wrong, 'notes.txt'), 'not a gateway');
 		session = new TmuxSession();
 		session.start(consoleCommand(['--data-dir', wrong, '--dest', path.join(root, 'backups')]));
 		await session.waitFor('Create backup  needs a gateway');
 		await session.key('Enter');
 		const refused = (await session.waitFor('Create backup needs a gateway')).replace(/\s*\n\s*/g, ' ');
-		expect(refused).toMatch(/✗ Create backup needs a gateway: Data directory .*no does not exist — choose Change data dir, or start lifeboat with --data-dir PATH \(or LIFEBOAT_DATA_DIR\)/);
+		expect(refused).toMatch(/✗ Create backup needs a gateway: .*no is not a gateway data directory \(no data\/gateway\.db\) — choose Change data dir, or start lifeboat with --data-dir PATH \(or LIFEBOAT_DATA_DIR\)/);
 		for (let step = 0; step < 4; step++) await session.key('j');
 		await session.waitFor('› Change data dir');
 		await session.key('Enter');

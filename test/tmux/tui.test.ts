@@ -185,7 +185,11 @@ describe.skipIf(!HAVE_TMUX)('the console in a real terminal (tmux 80x24)', () =>
 		await session.key('Enter');
 		const summary = await session.waitFor('✓ Restored (replace)', 60_000);
 		expect(summary).toMatch(new RegExp(`Deleted\\s+${engine.totals.toDelete.toLocaleString('en-US')}`));
-		expect(summary).toContain('Re-enter these secrets');
+		// The post-restore checklist `backup restore` prints, each step on one row (cut, never wrapped).
+		expect(summary).toContain('After the restore:');
+		expect(summary).toMatch(/^ {2}1\. Re-enter webhooks\.secret for \d+ webhooks/m);
+		expect(summary).not.toContain('Re-enter these secrets');
+		expect(summary.split('\n').every(line => line.length <= 80)).toBe(true);
 		snap('restore-summary');
 		const acme = (engine.backup.counts['agents']?.count ?? 0);
 		expect(count(`SELECT COUNT(*) AS n FROM agents WHERE tenant_id = ?`, globex)).toBe(acme);

@@ -6,7 +6,7 @@ import type {ZipSource} from '../../source/core/archive/archive-reader.js';
 import type {DrillOptions} from '../../source/core/drill/drill-types.js';
 import {runDrill} from '../../source/core/drill/run-drill.js';
 import {CANCELLED_NOTICE} from '../../source/ui/state/drill.js';
-import {drillReportDir} from '../../source/ui/drill-engine.js';
+import {drillReportDir} from '../../source/core/drill/index.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
 import {exec, storeDigest} from '../restore-support.js';
 import {installOverlapProbe, lastCollisions} from './overlap-probe.js';

@@ -81,9 +81,13 @@ describe('Home', () => {
 	});
 
 	test('a data dir that is not a gateway shows one red line with the next step', async () => {
-		app = renderApp({...gateway, dataDir: gateway.dataDir + '-missing'});
+		// A folder holding files but no gateway (an absent or empty one is a bare host: test/ui/bare-host).
+		const other = path.join(tempDir(), 'other');
+		fs.mkdirSync(other);
+		fs.writeFileSync(path.join(other, 'notes.txt'), 'not a gateway');
+		app = renderApp({...gateway, dataDir: other});
 		const frame = await app.waitFor('✗');
-		expect(frame.replace(/\s*\n\s*/g, ' ')).toMatch(/✗ Data directory .*-missing does not exist — choose Change data dir, or start lifeboat with --data-dir PATH \(or LIFEBOAT_DATA_DIR\)/);
+		expect(frame.replace(/\s*\n\s*/g, ' ')).toMatch(/✗ .*other is not a gateway data directory \(no data\/gateway\.db\) — choose Change data dir, or start lifeboat with --data-dir PATH \(or LIFEBOAT_DATA_DIR\)/);
 		expect(frame).not.toMatch(/at .*\.js:\d+/);
 	});
 });
@@ -95,8 +99,8 @@ async function moveTo(rendered: Rendered, label: string) {
 }
 
 describe('Home without a gateway', () => {
-	// A missing folder, an empty one, and one holding files but no gateway database.
-	const notGateways = (): Array<{what: string; dataDir: string; reason: RegExp}> => {
+	// A missing folder, an empty one (bare hosts: Restore builds the gateway there), and one holding files but no gateway database.
+	const notGateways = (): Array<{what: string; dataDir: string; reason: RegExp; bare: boolean}> => {
 		const root = tempDir();
 		const empty = path.join(root, 'empty');
 		fs.mkdirSync(empty);
@@ -104,28 +108,25 @@ describe('Home without a gateway', () => {
 		fs.mkdirSync(path.join(other, 'data'), {recursive: true});
 		fs.writeFileSync(path.join(other, 'notes.txt'), 'not a gateway');
 		return [
-			{what: 'missing', dataDir: path.join(root, 'missing'), reason: /Data directory .*missing does not exist/},
-			{what: 'empty', dataDir: empty, reason: /empty is not a gateway data directory \(no data\/gateway\.db\)/},
-			{what: 'other files', dataDir: other, reason: /other is not a gateway data directory \(no data\/gateway\.db\)/},
+			{what: 'missing', dataDir: path.join(root, 'missing'), reason: /missing holds no gateway yet \(the folder does not exist\)/, bare: true},
+			{what: 'empty', dataDir: empty, reason: /empty holds no gateway yet \(an empty folder\)/, bare: true},
+			{what: 'other files', dataDir: other, reason: /other is not a gateway data directory \(no data\/gateway\.db\)/, bare: false},
 		];
 	};
 
-	test('Create, Restore and Quarantine are refused with the reason and the way out; Browse still opens', async () => {
-		for (const {dataDir, reason} of notGateways()) {
+	test('Create and Quarantine are refused with the reason and the way out (Restore too, unless the folder is absent or empty); Browse still opens', async () => {
+		for (const {dataDir, reason, bare} of notGateways()) {
 			app?.unmount();
 			app = renderApp({...gateway, dataDir});
-			await app.waitFor('✗');
+			await app.waitFor(bare ? '!' : '✗');
 			await app.waitFor('Create backup  needs a gateway');
-			for (const [label, action] of [
-				['Create backup', 'Create backup'],
-				['Restore', 'Restore'],
-				['Quarantine', 'Quarantine'],
-			] as const) {
-				await moveTo(app, label);
+			const actions = bare ? (['Create backup', 'Quarantine'] as const) : (['Create backup', 'Restore', 'Quarantine'] as const);
+			for (const action of actions) {
+				await moveTo(app, action);
 				await app.press(KEY.enter);
 				const frame = (await app.waitFor(`${action} needs a gateway`)).replace(/\s*\n\s*/g, ' ');
 				expect(frame).toMatch(reason);
-				expect(frame).toContain('choose Change data dir, or start lifeboat with --data-dir PATH (or LIFEBOAT_DATA_DIR)');
+				expect(frame).toContain(bare ? 'Restore rebuilds the gateway there from a backup' : 'choose Change data dir, or start lifeboat with --data-dir PATH (or LIFEBOAT_DATA_DIR)');
 				expect(frame).toContain('Lifeboat · Home');
 				expect(frame).not.toContain('What to back up');
 			}
@@ -142,7 +143,7 @@ describe('Home without a gateway', () => {
 	test('Change data dir: a folder that is not a gateway is refused with the same reason; a gateway is then used, Home re-reads and Create opens', async () => {
 		const root = tempDir();
 		app = renderApp({...gateway, dataDir: path.join(root, 'nowhere')});
-		await app.waitFor('does not exist');
+		await app.waitFor('holds no gateway yet');
 		await moveTo(app, 'Change data dir');
 		await app.press(KEY.enter);
 		await app.waitFor('Gateway data directory');
@@ -176,7 +177,7 @@ describe('Home without a gateway', () => {
 		expect(app.exits).toEqual([]);
 	});
 
-	test('a gateway that disappears after Home was drawn: Restore from Browse is refused on Home', async () => {
+	test('a gateway replaced by other files after Home was drawn: Restore from Browse is refused on Home', async () => {
 		const root = tempDir();
 		const copy = path.join(root, 'gateway');
 		fs.cpSync(gateway.dataDir, copy, {recursive: true});
@@ -184,12 +185,14 @@ describe('Home without a gateway', () => {
 		app = renderApp({...gateway, dataDir: copy});
 		await app.waitFor('Audit log');
 		fs.renameSync(copy, copy + '-moved');
+		fs.mkdirSync(copy);
+		fs.writeFileSync(path.join(copy, 'notes.txt'), 'not a gateway');
 		await moveTo(app, 'Browse backups');
 		await app.press(KEY.enter);
 		await app.waitFor('before-move');
 		await app.press('r');
 		const frame = (await app.waitFor('Restore needs a gateway')).replace(/\s*\n\s*/g, ' ');
-		expect(frame).toMatch(/Data directory .*gateway does not exist/);
+		expect(frame).toMatch(/gateway is not a gateway data directory/);
 		expect(frame).toContain('Lifeboat · Home');
 	});
 });
@@ -204,7 +207,7 @@ describe('Home when the gateway goes away while shown', () => {
 		fs.rmSync(copy, {recursive: true});
 		await app.press(KEY.enter);
 		const frame = await app.waitFor(screen => screen.includes('Create backup  needs a gateway') && !screen.includes('Audit log'));
-		expect(frame.replace(/\s*\n\s*/g, ' ')).toMatch(/✗ Create backup needs a gateway: Data directory .*gateway does not exist — choose Change data dir/);
+		expect(frame.replace(/\s*\n\s*/g, ' ')).toMatch(/✗ Create backup needs a gateway: .*gateway holds no gateway yet \(the folder does not exist\) — Restore rebuilds the gateway there from a backup/);
 		expect(frame).toMatch(/Tenants\s+—/);
 	});
 });

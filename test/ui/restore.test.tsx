@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterEach, describe, expect, test} from 'vitest';
 import {openBackupSource} from '../../source/core/backup/backup-source.js';
-import {planRestore, type RestoreOptions, type RestorePlan} from '../../source/core/restore/index.js';
+import {formatChecklist, planRestore, postRestoreChecklist, type RestoreOptions, type RestorePlan} from '../../source/core/restore/index.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
 import {generateDemo} from '../../source/core/demo/generate-demo.js';
 import {demoGateway, KEY, makeBackup, renderApp, tempDir, type Rendered} from './harness.js';
@@ -64,6 +64,32 @@ function expectTableMatches(frame: string, plan: RestorePlan) {
 	expect(row(frame, 'Total')).toEqual([plan.totals.new, plan.totals.identical, plan.totals.conflicts, plan.totals.toDelete]);
 }
 
+/** A line as a `wrap="truncate"` row of `columns` shows it: whole, or cut with an ellipsis in the last column. */
+function cutTo(line: string, columns: number): string {
+	const chars = [...line];
+	return chars.length <= columns ? line : chars.slice(0, columns - 1).join('') + '…';
+}
+
+/**
+ * The summary shows the checklist `backup restore` prints for this restore (formatChecklist of
+ * the plan's secrets and 2FA), each step on one row cut to the width, in order; steps that do not
+ * fit are counted on a last row. Returns how many steps are shown.
+ */
+function expectChecklist(frame: string, plan: RestorePlan, columns: number): number {
+	const [heading, ...steps] = formatChecklist(postRestoreChecklist(plan));
+	const rows = frame.split('\n').map(line => line.trimEnd());
+	const start = rows.indexOf(heading!);
+	expect(start, frame).toBeGreaterThanOrEqual(0);
+	let shown = 0;
+	while (shown < steps.length && rows[start + 1 + shown] === cutTo(steps[shown]!, columns).trimEnd()) shown++;
+	const left = steps.length - shown;
+	if (left > 0) expect(rows[start + 1 + shown], frame).toBe(`  … ${left} more step${left === 1 ? '' : 's'}`);
+	expect(shown, frame).toBeGreaterThan(0);
+	for (const line of rows) expect([...line].length).toBeLessThanOrEqual(columns);
+	expect(frame).not.toContain('Re-enter these secrets');
+	return shown;
+}
+
 async function enginePlan(gateway: GatewayChoice, file: string, options: Partial<RestoreOptions>): Promise<RestorePlan> {
 	return planRestore({dataDir: gateway.dataDir, source: await openBackupSource(file, {passphrase: PASS}), passphrase: PASS, ...options});
 }
@@ -103,8 +129,20 @@ describe('Restore wizard', () => {
 		await app.press(KEY.ctrlU, 'globex', KEY.enter);
 		const summary = await app.waitFor('✓ Restored (replace)', 30_000);
 		expect(summary).toMatch(new RegExp(`Deleted\\s+${plan.totals.toDelete.toLocaleString('en-US')}`));
-		expect(summary).toContain('Re-enter these secrets');
-		expect(summary).toMatch(/node_pairings\.pairing_secret ×\d+ — re-pair the node/);
+		// The CLI's post-restore checklist, every step of it at 80x30; at 60 columns the long steps are cut, never wrapped.
+		const steps = formatChecklist(postRestoreChecklist(plan)).length - 1;
+		expect(expectChecklist(summary, plan, 80)).toBe(steps);
+		expect(summary).toMatch(/^ {2}\d+\. Re-pair \d+ nodes: pairing secrets \(node_pairings\.pairing_secret\) are never …$/m);
+		app.resize(60, 30);
+		const narrow = await app.waitFor(frame => frame.includes('After the restore:') && frame.split('\n').every(line => [...line.trimEnd()].length <= 60));
+		expect(expectChecklist(narrow, plan, 60)).toBe(steps);
+		expect(narrow).toMatch(/…$/m);
+		// A short window: the steps that fit, then how many are left; the choice stays.
+		app.resize(80, 16);
+		const short = await app.waitFor(/… \d+ more steps?/);
+		expect(expectChecklist(short, plan, 80)).toBeLessThan(steps);
+		expect(short).toContain('› Home');
+		app.resize(80, 30);
 		const handle = db(gateway);
 		const globex = tenantId(gateway, 'globex');
 		const agents = (handle.prepare(`SELECT COUNT(*) AS n FROM agents WHERE tenant_id = ?`).get(globex) as {n: number}).n;
@@ -287,6 +325,45 @@ describe('Restore summary: the quarantine folder', () => {
 		expect(squeeze(summary)).toContain(squeeze(`Quarantined 2 in ${full}`));
 		expect(summary).not.toContain('…');
 		for (const line of summary.split('\n')) expect([...line].length).toBeLessThanOrEqual(columns);
+		// Agents only: nothing to re-enter, the checklist's one step is the rotation.
+		expect(summary).toMatch(/^After the restore:\n {2}1\. Rotate any API tokens users care about \(the backup circulated\)\n/m);
+	});
+
+	test('a whole-gateway backup: the wrapped path, the checklist whole at 80x24 and cut to the rows left at 80x20 (counted), the choices, nothing cut by the frame', async () => {
+		const root = path.join(tempDir(), 'a-rather-long-folder-name-for-where-this-gateway-keeps-its-data', 'and-one-more-level');
+		const gateway: GatewayChoice = {dataDir: path.join(root, 'gateway'), backupDir: path.join(root, 'backups'), isDemo: false};
+		await generateDemo({dir: gateway.dataDir, tenants: 2, scale: 'small', seed: 68});
+		const backup = await makeBackup(gateway, {name: 'everything'});
+		editLive(gateway, 'acme-corp');
+		// Entries lost since the backup come back new, their secrets to re-enter: a long checklist.
+		const handle = db(gateway);
+		for (const table of ['webhooks', 'connections', 'channels', 'node_pairings']) handle.prepare(`DELETE FROM ${table}`).run();
+		handle.close();
+		const plan = await enginePlan(gateway, backup.path, {mode: 'additive'});
+		app = renderApp(gateway, {route: {name: 'restore', backupPath: backup.path, encrypted: false}});
+		await app.waitFor('[x] Users', 20_000);
+		await app.press(KEY.enter);
+		await app.waitFor('› Additive');
+		await app.press(KEY.enter);
+		await app.waitFor('Additive of everything', 30_000);
+		await app.press('r');
+		const summary = await app.waitFor('✓ Restored (additive)', 30_000);
+		const steps = formatChecklist(postRestoreChecklist(plan)).length - 1;
+		expect(steps).toBeGreaterThanOrEqual(4);
+		expect(expectChecklist(summary, plan, 80)).toBe(steps);
+		expect(summary).toContain('› Open quarantine');
+		expect(summary).not.toMatch(/more lines? below/);
+		// Fewer rows: the steps that fit, how many are left, and still both choices and nothing cut by the frame.
+		app.resize(80, 20);
+		// (The frame drawn right at the resize may still count the body's old height.)
+		const short = await app.waitFor(frame => /… \d+ more steps?/.test(frame) && !/more lines? below/.test(frame));
+		const shown = expectChecklist(short, plan, 80);
+		expect(shown).toBeLessThan(steps);
+		expect(short).toContain(`  … ${steps - shown} more step${steps - shown === 1 ? '' : 's'}`);
+		expect(short).toContain('› Open quarantine');
+		expect(short).toMatch(/^ {2}Home$/m);
+		expect(short).not.toMatch(/more lines? below/);
+		expect(short.split("\n").length).toBeLessThanOrEqual(20);
 	});
 });
 

@@ -1,12 +1,30 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import {configDir} from '../destinations/named-destinations.js';
 import {describeFsError} from '../errors.js';
 import {formatBytes, formatCount, formatDuration} from '../format.js';
 import {ensureDir, PRIVATE_FILE_MODE} from '../private-fs.js';
 import type {DrillCheck, DrillReport} from './drill-types.js';
 
 export type DrillReportPaths = {json: string; markdown: string};
+
+/** Where drill reports go unless told otherwise (`--report`): `drill-reports/` in the config folder. */
+export function drillReportDir(env: NodeJS.ProcessEnv = process.env): string {
+	return path.join(configDir(env), 'drill-reports');
+}
+
+/**
+ * The default report of a drill, the same for `lifeboat drill` and the console's DR drill:
+ * drill-YYYYMMDD-HHMMSS-<backup name>.json (and .md beside it) in drillReportDir, the time the
+ * drill started (UTC), the name made file-safe (anything but letters, digits, `.`, `-` and `_`
+ * becomes `_`) and cut to 80 characters.
+ */
+export function defaultDrillReportFile(env: NodeJS.ProcessEnv, report: Pick<DrillReport, 'startedAt' | 'backup'>): string {
+	const stamp = report.startedAt.slice(0, 19).replaceAll('-', '').replaceAll(':', '').replace('T', '-');
+	const name = report.backup.name.replace(/[^\w.-]+/g, '_').slice(0, 80);
+	return path.join(drillReportDir(env), `drill-${stamp}${name ? `-${name}` : ''}.json`);
+}
 
 /** FILE.json (or FILE itself when it ends in .json) and the Markdown beside it (FILE.md). */
 export function drillReportPaths(file: string): DrillReportPaths {

@@ -252,7 +252,7 @@ const switcherHeight = (choices: readonly DestinationChoice[]) => Math.min(choic
 /** Reading, the details of one backup, "no backups", or the list. */
 function browseBody(view: BrowseView): ReactNode {
 	const {state, listing, backups, selected, columns} = view;
-	if (listing.status === 'loading') return <Busy label={`Reading ${state.destDir}…`} />;
+	if (listing.status === 'loading') return <Busy label={`Reading ${fitPath(state.destDir, Math.max(10, columns - 12))}…`} />;
 	// The status line says why the folder cannot be read; an empty table would only add noise.
 	if (listing.status === 'error') return undefined;
 	if (state.mode === 'details' && selected) return <BackupDetails backup={selected} columns={columns} />;

@@ -208,7 +208,7 @@ function OtherStep({ctx}: {ctx: StepContext}) {
 function PickStep({ctx}: {ctx: StepContext}) {
 	const {state, dispatch, backups, columns} = ctx;
 	const theme = useTheme();
-	if (backups.status === 'loading') return <Busy label={`Reading ${state.where}…`} />;
+	if (backups.status === 'loading') return <Busy label={`Reading ${fitPath(state.where, Math.max(10, columns - 12))}…`} />;
 	if (backups.status === 'error') return <Text color={theme.error}>✗ {backups.error} — Esc to pick another destination</Text>;
 	if (backups.value.length === 0) return <Text wrap="truncate">No backups in {state.where} yet. Esc to pick another destination.</Text>;
 	const items: Array<ListItem<BackupListing>> = backups.value.map(backup => ({key: backup.path, label: backup.fileName, value: backup, disabled: !backup.summary}));

@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import {useState, type ReactNode} from 'react';
+import {useMemo, useState, type ReactNode} from 'react';
 import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, type CategoryId} from '../../core/store/schema.js';
@@ -14,8 +14,8 @@ import {latestBackup, readGatewaySummary, type GatewaySummary} from '../gateway-
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {useCommands} from '../keys.js';
-import {DATA_DIR_WAY_OUT, gatewayProblem, resolveTypedDir, withoutCliHint, type GatewayChoice} from '../prepare-gateway.js';
-import {fit} from '../text-fit.js';
+import {BARE_HOST_WAY_OUT, bareHostNote, DATA_DIR_WAY_OUT, gatewayProblem, resolveTypedDir, withoutCliHint, type GatewayChoice} from '../prepare-gateway.js';
+import {fit, lineWithPath} from '../text-fit.js';
 
 type MenuAction = 'create' | 'browse' | 'restore' | 'quarantine' | 'data-dir' | 'drill' | 'quit';
 
@@ -34,19 +34,21 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 	const [menuIndex, setMenuIndex] = useState(0);
 	useCommands(editing ? {back: editor.close} : {drill: nav.drill, quit: nav.quit}, {textEntry: editing});
 
+	// An absent or empty data dir (a rebuilt host): Restore builds the gateway there. Read with the counts.
+	const bareHost = useMemo(() => bareHostNote(gateway.dataDir), [gateway.dataDir, revision]);
 	// Without a usable gateway only Browse (backups need no gateway) goes anywhere: say so up front.
-	const noGateway = summary.status === 'error';
-	const menu = homeMenu(noGateway);
+	const noGateway = summary.status === 'error' || bareHost !== undefined;
+	const menu = homeMenu(noGateway, bareHost !== undefined);
 	const onSelect = (item: ListItem<MenuAction>) => menuActions(nav, editor.open)[item.value]();
 	return (
 		<Frame
 			title={editing ? 'Home · Change data dir' : 'Home'}
 			commands={editing ? ['select', 'back'] : ['up', 'down', 'select', 'drill', 'quit']}
-			status={homeStatus(editing, editor.error, blocked, summary)}
+			status={homeStatus(editing, editor.error, blocked, summary, bareHost)}
 			textEntry={editing}
 			meanings={editing ? undefined : {select: 'open the highlighted item'}}
 		>
-			{gatewayFacts(gateway, summary, last)}
+			{gatewayFacts(gateway, summary, last, bareHost !== undefined, columns)}
 			{editing ? (
 				<Box marginTop={1}>
 					<TextField
@@ -63,20 +65,20 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 					<Box width={noGateway ? Math.min(columns, 34) : 20} flexShrink={0} flexDirection="column">
 						<SelectList items={menu} height={menu.length} initialIndex={menuIndex} onHighlight={(_item, index) => setMenuIndex(index)} onSelect={onSelect} />
 					</Box>
-					{columns >= 50 ? <CategoryCounts summary={summary} columns={columns} minRows={menu.length} /> : undefined}
+					{columns >= 50 && !bareHost ? <CategoryCounts summary={summary} columns={columns} minRows={menu.length} /> : undefined}
 				</Box>
 			)}
 		</Frame>
 	);
 }
 
-/** The menu; without a gateway the items that need one say so. */
-function homeMenu(noGateway: boolean): Array<ListItem<MenuAction>> {
+/** The menu; without a gateway the items that need one say so (Restore builds one on a bare host). */
+function homeMenu(noGateway: boolean, bareHost: boolean): Array<ListItem<MenuAction>> {
 	const needsGateway = noGateway ? 'needs a gateway' : undefined;
 	return [
 		{key: 'create', label: 'Create backup', value: 'create', hint: needsGateway},
 		{key: 'browse', label: 'Browse backups', value: 'browse'},
-		{key: 'restore', label: 'Restore', value: 'restore', hint: needsGateway},
+		{key: 'restore', label: 'Restore', value: 'restore', hint: bareHost ? 'rebuilds it here' : needsGateway},
 		{key: 'quarantine', label: 'Quarantine', value: 'quarantine', hint: needsGateway},
 		{key: 'data-dir', label: 'Change data dir', value: 'data-dir'},
 		// Last but Quit, so the rows above keep their places; `d` opens it from anywhere on Home.
@@ -97,22 +99,21 @@ function menuActions(nav: Navigation, editDataDir: () => void): Record<MenuActio
 	};
 }
 
-function homeStatus(editing: boolean, editorError: string | undefined, blocked: string | undefined, summary: AsyncState<GatewaySummary>): Status | undefined {
+function homeStatus(editing: boolean, editorError: string | undefined, blocked: string | undefined, summary: AsyncState<GatewaySummary>, bareHost: string | undefined): Status | undefined {
 	if (editing && editorError) return errorStatus(editorError, 'type another path, or Esc to keep the current one');
-	if (!editing && blocked) return errorStatus(blocked, DATA_DIR_WAY_OUT);
+	if (!editing && blocked) return errorStatus(blocked, bareHost ? BARE_HOST_WAY_OUT : DATA_DIR_WAY_OUT);
+	if (!editing && bareHost) return {kind: 'warn', text: bareHost, next: BARE_HOST_WAY_OUT};
 	if (!editing && summary.status === 'error') return errorStatus(withoutCliHint(summary.error), DATA_DIR_WAY_OUT);
 	return undefined;
 }
 
 /** The four lines above the menu: the gateway, its tenants and size, the last backup. */
-function gatewayFacts(gateway: GatewayChoice, summary: AsyncState<GatewaySummary>, last: AsyncState<BackupListing | undefined>): ReactNode {
-	const noGateway = summary.status === 'error';
+function gatewayFacts(gateway: GatewayChoice, summary: AsyncState<GatewaySummary>, last: AsyncState<BackupListing | undefined>, bareHost: boolean, columns: number): ReactNode {
+	const noGateway = summary.status === 'error' || bareHost;
 	return (
 		<>
-			<KeyValue label="Gateway">
-				{gateway.dataDir}
-				{gateway.isDemo ? ' (demo)' : ''}
-			</KeyValue>
+			{/* Paths cut at their start: the end names the folder. */}
+			<KeyValue label="Gateway">{lineWithPath('', gateway.dataDir, gateway.isDemo ? ' (demo)' : bareHost ? ' (no gateway yet)' : '', columns - 14)}</KeyValue>
 			<KeyValue label="Tenants">
 				{summary.status === 'done'
 					? `${summary.value.tenants.length} · ${summary.value.tenants.map(tenant => tenant.slug).join(', ')}`
@@ -125,10 +126,10 @@ function gatewayFacts(gateway: GatewayChoice, summary: AsyncState<GatewaySummary
 				{last.status === 'loading'
 					? '…'
 					: last.status === 'error'
-						? `cannot read ${gateway.backupDir}`
+						? lineWithPath('cannot read ', gateway.backupDir, '', columns - 14)
 						: last.value
 							? `${last.value.summary?.name ?? last.value.fileName} · ${formatAge(last.value.createdAt)}`
-							: `none yet in ${gateway.backupDir}`}
+							: lineWithPath('none yet in ', gateway.backupDir, '', columns - 14)}
 			</KeyValue>
 		</>
 	);

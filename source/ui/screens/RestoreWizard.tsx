@@ -6,6 +6,7 @@ import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
 import {formatDangling, formatSecrets, MODE_SUMMARY, postRestoreChecklist, type CategoryPlan, type DanglingReference, type RestoreMode, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
+import {Checklist} from '../components/Checklist.js';
 import {CancelPrompt} from '../components/CancelPrompt.js';
 import {BodyRows, Frame} from '../components/Frame.js';
 import {KeyValue} from '../components/KeyValue.js';
@@ -30,6 +31,7 @@ import {
 	categoryLabel,
 	confirmationWord,
 	describeTarget,
+	describeTargetLine,
 	initialRestoreState,
 	needsConfirmation,
 	planNeedsConfirmation,
@@ -40,7 +42,7 @@ import {
 	type RestoreTarget,
 	type RestoreWizardState,
 } from '../state/restore-wizard.js';
-import {fit, fitPath, shortDate} from '../text-fit.js';
+import {fit, fitPath, lineWithPath, shortDate, wrapWords} from '../text-fit.js';
 import {useTheme, type Theme} from '../theme.js';
 
 const TITLES: Record<RestoreStep, string> = {
@@ -75,7 +77,8 @@ export function RestoreWizard({backupPath, encrypted, from}: {backupPath?: strin
 	const {gateway, nav, env} = useConsole();
 	const {columns} = useTerminalSize();
 	const theme = useTheme();
-	const [state, dispatch] = useReducer(restoreWizardReducer, undefined, () => initialRestoreState(backupPath, encrypted ?? false));
+	// An absent or empty data dir (a bare host): the restore builds the gateway in it.
+	const [state, dispatch] = useReducer(restoreWizardReducer, undefined, () => initialRestoreState(backupPath, encrypted ?? false, bareDataDir(gateway.dataDir) ? gateway.dataDir : undefined));
 	const [picked, setPicked] = useState<Set<string>>(new Set());
 	// A conflict's field shown in full takes Esc (back to the fields) from the wizard.
 	const [fieldExpanded, setFieldExpanded] = useState(false);
@@ -182,7 +185,7 @@ function useRestoreKeys({
 	else if (state.step !== 'opening' && !(state.step === 'conflict' && fieldExpanded)) handlers.back = back;
 	if (state.step === 'plan') handlers.restore = () => dispatch({type: 'proceed'});
 	if (state.step === 'pick' && !pickingFolder) handlers.folder = () => setPickingFolder(true);
-	if (state.step === 'categories' && state.metadata) {
+	if (state.step === 'categories' && state.metadata && !state.bareHost) {
 		const categories = state.metadata.categories.filter(id => picked.has(id));
 		handlers.newDataDir = () => dispatch({type: 'into-new-data-dir', categories});
 	}
@@ -281,7 +284,7 @@ function stepView(ctx: StepContext): StepView {
 		case 'plan':
 			return {
 				commands: ['up', 'down', 'expand', 'restore', 'back'],
-				body: <BodyRows>{height => <PlanView plan={state.plan!} target={describeTarget(state)} height={height} width={columns} onExpand={category => dispatch({type: 'expand', category})} />}</BodyRows>,
+				body: <BodyRows>{height => <PlanView plan={state.plan!} state={state} height={height} width={columns} onExpand={category => dispatch({type: 'expand', category})} />}</BodyRows>,
 			};
 		case 'conflicts':
 			return conflictsView(ctx);
@@ -344,16 +347,19 @@ function pickView({state, dispatch, columns, pickDir, setPickDir, pickingFolder,
 	};
 }
 
-function categoriesView({state, dispatch, picked, setPicked}: StepContext): StepView {
+function categoriesView({state, dispatch, picked, setPicked, columns}: StepContext): StepView {
 	const metadata = state.metadata!;
 	return {
-		commands: ['up', 'down', 'toggle', 'toggleAll', 'select', 'newDataDir', 'back'],
+		commands: state.bareHost ? ['up', 'down', 'toggle', 'toggleAll', 'select', 'back'] : ['up', 'down', 'toggle', 'toggleAll', 'select', 'newDataDir', 'back'],
 		body: (
 			<Box flexDirection="column">
 				<Text dimColor wrap="truncate">
 					{metadata.name} · {shortDate(metadata.createdAt)} · {metadata.tenant ? `tenant ${metadata.tenant.slug}` : `${metadata.tenants.length} tenants`}
 				</Text>
-				<BodyRows reserve={1}>
+				{state.bareHost ? (
+					<Text wrap="truncate">{lineWithPath('Into a new gateway in ', state.bareHost, '', columns)}</Text>
+				) : undefined}
+				<BodyRows reserve={state.bareHost ? 2 : 1}>
 					{listHeight => (
 						<MultiSelectList
 							items={metadata.categories.map(id => ({value: id, label: categoryLabel(id), hint: `${formatCount(metadata.counts[id]?.count ?? 0)}`}))}
@@ -429,13 +435,13 @@ const CONFLICT_FATE: Record<RestoreMode, string> = {
 
 const MODE_TITLE: Record<RestoreMode, string> = {additive: 'Additive', overwrite: 'Overwrite', replace: 'Replace'};
 
-function modeView({state, dispatch}: StepContext): StepView {
+function modeView({state, dispatch, columns}: StepContext): StepView {
 	return {
 		commands: ['up', 'down', 'select', 'back'],
 		body: (
 			<Box flexDirection="column">
 				<Text dimColor wrap="truncate">
-					{state.categories.length} categor{state.categories.length === 1 ? 'y' : 'ies'} into {describeTarget(state)}
+					{describeTargetLine(state, `${state.categories.length} categor${state.categories.length === 1 ? 'y' : 'ies'} into `, '', columns)}
 				</Text>
 				<SelectList
 					items={[
@@ -559,7 +565,7 @@ function PickStep({
 	onPick: (backup: BackupListing) => void;
 }) {
 	const theme = useTheme();
-	if (backups.status === 'loading') return <Busy label={`Reading ${folder}…`} />;
+	if (backups.status === 'loading') return <Busy label={`Reading ${fitPath(folder, Math.max(10, width - 12))}…`} />;
 	if (backups.status === 'error') return <Text color={theme.error}>✗ {backups.error} — f to pick another folder, Esc to go back</Text>;
 	if (backups.value.length === 0) return <Text>No backups in {folder} yet. Create one first, or press f to look in another folder.</Text>;
 	const items: Array<ListItem<BackupListing>> = backups.value.map(backup => ({key: backup.path, label: backup.fileName, value: backup, disabled: !backup.summary}));
@@ -678,7 +684,7 @@ function planHeader(): string {
 }
 
 /** The dry-run diff: one row per category, totals, secrets to re-enter. */
-function PlanView({plan, target, height, width, onExpand}: {plan: RestorePlan; target: string; height: number; width: number; onExpand: (category: CategoryPlan['category']) => void}) {
+function PlanView({plan, state, height, width, onExpand}: {plan: RestorePlan; state: RestoreWizardState; height: number; width: number; onExpand: (category: CategoryPlan['category']) => void}) {
 	const theme = useTheme();
 	const items = plan.categories.map(category => ({key: category.category, label: category.label, value: category}));
 	const secrets = plan.secretsToReenter.length > 0 ? formatSecrets(plan.secretsToReenter) : '';
@@ -689,7 +695,8 @@ function PlanView({plan, target, height, width, onExpand}: {plan: RestorePlan; t
 	return (
 		<Box flexDirection="column">
 			<Text wrap="truncate">
-				<Text bold>{MODE_TITLE[plan.mode]}</Text> of {plan.backup.name} into {target} · nothing written yet
+				<Text bold>{MODE_TITLE[plan.mode]}</Text>
+				{describeTargetLine(state, ` of ${plan.backup.name} into `, ' · nothing written yet', width - MODE_TITLE[plan.mode].length)}
 			</Text>
 			<Text dimColor wrap="truncate">
 				{MODE_TITLE[plan.mode]} {MODE_SUMMARY[plan.mode]}
@@ -752,6 +759,7 @@ function DanglingLine({references}: {references: readonly DanglingReference[]}) 
 function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: RestoreResult; dataDir: string; width: number; onQuarantine: () => void; onHome: () => void}) {
 	const theme = useTheme();
 	const {applied} = result;
+	const checklist = postRestoreChecklist({secretsToReenter: result.secretsToReenter, twoFactor: result.plan.twoFactor});
 	const items: Array<ListItem<'quarantine' | 'home'>> = [
 		...(result.quarantineDir ? [{key: 'q', label: 'Open quarantine', value: 'quarantine' as const}] : []),
 		{key: 'home', label: 'Home', value: 'home' as const},
@@ -773,31 +781,18 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			<KeyValue label="Deleted">{formatCount(applied.deleted)}</KeyValue>
 			{/* The whole quarantine path, wrapped: the operator copies it to review the entries. */}
 			<Box>
-				<Box width={14} flexShrink={0}>
+				<Box width={LABEL_WIDTH} flexShrink={0}>
 					<Text dimColor>Quarantined</Text>
 				</Box>
 				<Box flexShrink={1}>
-					<Text wrap="wrap">
-						{formatCount(applied.quarantined)}
-						{result.quarantineDir ? ` in ${path.join(dataDir, result.quarantineDir)}` : ''}
-					</Text>
+					<Text wrap="wrap">{quarantinedText(result, dataDir)}</Text>
 				</Box>
 			</Box>
 			<KeyValue label="Restore id">{result.restoreId}</KeyValue>
-			{result.secretsToReenter.length > 0 ? (
-				<Box flexDirection="column" marginTop={1}>
-					<Text bold color={theme.warn}>
-						Re-enter these secrets (backups never hold them):
-					</Text>
-					{result.secretsToReenter.slice(0, 6).map(note => (
-						<Text key={note.field} wrap="truncate">
-							{'  '}
-							{note.field} ×{formatCount(note.count)} — {note.action}
-						</Text>
-					))}
-					{result.secretsToReenter.length > 6 ? <Text dimColor>  … {result.secretsToReenter.length - 6} more</Text> : undefined}
-				</Box>
-			) : undefined}
+			{/* The same steps `backup restore` prints, as many as the rows left under the figures and above the choices. */}
+			<BodyRows reserve={summaryRowsAround(result, dataDir, width, items.length)} min={2}>
+				{rows => <Checklist items={checklist} rows={rows} />}
+			</BodyRows>
 			{result.warnings.length > 0 ? (
 				<Text color={theme.warn} wrap="truncate">
 					! {result.warnings[0]}
@@ -808,6 +803,25 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 			</Box>
 		</Box>
 	);
+}
+
+/** Label column of the summary's figures (KeyValue's). */
+const LABEL_WIDTH = 14;
+
+/** The quarantine line: how many, and the whole path (wrapped: the operator copies it). */
+function quarantinedText(result: RestoreResult, dataDir: string): string {
+	return `${formatCount(result.applied.quarantined)}${result.quarantineDir ? ` in ${path.join(dataDir, result.quarantineDir)}` : ''}`;
+}
+
+/**
+ * Body rows the summary takes besides the checklist's steps: the eight lines of figures (the
+ * quarantine path as many rows as it wraps to), the checklist's heading, the warning, and the
+ * choices under a blank row. wrapWords may count one row more than the terminal draws (it starts
+ * a long path on a new row): a blank row then, never one drawn over another.
+ */
+function summaryRowsAround(result: RestoreResult, dataDir: string, width: number, choices: number): number {
+	const quarantined = wrapWords(quarantinedText(result, dataDir), Math.max(1, width - LABEL_WIDTH)).length;
+	return 7 + quarantined + 1 + (result.warnings.length > 0 ? 1 : 0) + 1 + choices;
 }
 
 /**
@@ -830,24 +844,8 @@ function NewGatewaySummary({result, dir, onOpen, onHome}: {result: RestoreResult
 			<Text dimColor wrap="truncate">
 				{formatCount(result.applied.new)} entries written (rows and files) · restore id {result.restoreId}
 			</Text>
-			<Text bold color={theme.warn}>
-				After the restore:
-			</Text>
 			<BodyRows reserve={7} min={1}>
-				{rows => {
-					const shown = checklist.length > rows ? checklist.slice(0, Math.max(0, rows - 1)) : checklist;
-					return (
-						<Box flexDirection="column">
-							{shown.map((item, index) => (
-								<Text key={`${item.kind}:${item.field ?? index}`} wrap="truncate">
-									{'  '}
-									{index + 1}. {item.text}
-								</Text>
-							))}
-							{shown.length < checklist.length ? <Text dimColor>  … {checklist.length - shown.length} more step{checklist.length - shown.length === 1 ? "" : "s"}</Text> : undefined}
-						</Box>
-					);
-				}}
+				{rows => <Checklist items={checklist} rows={rows} />}
 			</BodyRows>
 			<SelectList items={items} height={items.length} onSelect={item => (item.value === 'open' ? onOpen(dir) : onHome())} />
 		</Box>

@@ -1,6 +1,7 @@
 import type {BackupMetadata} from '../../core/archive/archive-format.js';
 import type {ConflictRef, RestoreMode, RestoreOptions, RestorePlan} from '../../core/restore/restore-types.js';
 import {categorySpec, type CategoryId} from '../../core/store/schema.js';
+import {lineWithPath} from '../text-fit.js';
 
 /**
  * The restore wizard as a reducer: pick → passphrase → categories (→ new data directory) →
@@ -38,6 +39,8 @@ export type RestoreWizardState = {
 	target: RestoreTarget;
 	/** Restore into a new gateway in this folder (absent or empty: a bare host) instead of the console's gateway. */
 	newDataDir?: string | undefined;
+	/** The console's own data dir when it is a bare host (absent or empty): every restore builds the gateway there. */
+	bareHost?: string | undefined;
 	mode: RestoreMode;
 	plan?: RestorePlan | undefined;
 	/** Category whose conflicts are listed, and the conflict shown side by side. */
@@ -70,8 +73,9 @@ export type RestoreAction =
 	| {type: 'back'}
 	| {type: 'error'; error: string};
 
-export function initialRestoreState(backupPath?: string, encrypted = false): RestoreWizardState {
-	const base: RestoreWizardState = {step: 'pick', history: [], encrypted: false, categories: [], target: {kind: 'same'}, mode: 'additive'};
+/** `bareHost`: the console's data dir, absent or empty, which the restore then builds the gateway in. */
+export function initialRestoreState(backupPath?: string, encrypted = false, bareHost?: string): RestoreWizardState {
+	const base: RestoreWizardState = {step: 'pick', history: [], encrypted: false, categories: [], target: {kind: 'same'}, mode: 'additive', ...(bareHost ? {bareHost, newDataDir: bareHost} : {})};
 	return backupPath ? {...base, backupPath, encrypted, step: encrypted ? 'passphrase' : 'opening'} : base;
 }
 
@@ -107,8 +111,10 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
 			return returnTo(state, state.encrypted ? 'passphrase' : 'pick', action.error);
 		case 'categories':
 			if (action.categories.length === 0) return {...state, error: 'Tick at least one category (Space)'};
-			return go(state, canChooseTenant(state.metadata) ? 'target' : 'mode', {categories: action.categories, target: {kind: 'same'}, newDataDir: undefined});
+			return go(state, canChooseTenant(state.metadata) ? 'target' : 'mode', {categories: action.categories, target: {kind: 'same'}, newDataDir: state.bareHost});
 		case 'into-new-data-dir':
+			// On a bare host the restore already builds a new gateway: in the console's data dir.
+			if (state.bareHost) return state;
 			if (action.categories.length === 0) return {...state, error: 'Tick at least one category (Space)'};
 			return go(state, 'new-data-dir', {categories: action.categories, newDataDir: undefined});
 		case 'new-data-dir':
@@ -190,6 +196,16 @@ export function restoreOptions(state: RestoreWizardState, dataDir: string): Omit
 export function describeTarget(state: RestoreWizardState): string {
 	const tenants = describeTenants(state);
 	return state.newDataDir ? `${tenants} · new gateway in ${state.newDataDir}` : tenants;
+}
+
+/**
+ * describeTarget as one row of `width` after `before` and before `after`: a long new-gateway
+ * path is cut at its start (its end stays visible), never the end of the line.
+ */
+export function describeTargetLine(state: RestoreWizardState, before: string, after: string, width: number): string {
+	const tenants = describeTenants(state);
+	if (!state.newDataDir) return `${before}${tenants}${after}`;
+	return lineWithPath(`${before}${tenants} · new gateway in `, state.newDataDir, after, width);
 }
 
 function describeTenants(state: RestoreWizardState): string {
