@@ -15,9 +15,10 @@ import {LifeboatError} from '../errors.js';
 import {categorySpec, CATEGORIES, REDACTED_MARKER, tableSpec, type CategoryId} from '../store/schema.js';
 import {documentFileName, documentTextName, isPathSegment} from '../archive/archive-paths.js';
 import {agentOfTarget, fileTarget, isRestorableTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
-import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
+import {deepEqual, mergeRedactedText} from './json-merge.js';
+import {parseJsonValue, utf8Text} from '../json-text.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
-import {markerLines, redactJson, scrubTextBytes} from '../redaction.js';
+import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
 import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, readLiveRow, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
@@ -684,9 +685,13 @@ export class RestorePass {
 		const text = await readAll(entry, MAX_SMALL_ENTRY);
 		const size = text.length;
 		this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
-		let backupJson: unknown;
+		// The backup's text is kept byte for byte (markers aside): what the gateway wrote is what it gets back.
+		const backupText = utf8Text(text);
+		let merged: ReturnType<typeof mergeRedactedText>;
+		const liveText = liveStats ? utf8Text(fs.readFileSync(live)) : undefined;
 		try {
-			backupJson = JSON.parse(text.toString('utf8'));
+			if (backupText === undefined) throw new SyntaxError('not UTF-8');
+			merged = mergeRedactedText(backupText, liveText);
 		} catch {
 			if (policy !== 'redact-json') throw corrupt(`${entry.path}: not valid JSON`);
 			this.warnings.push(`${entry.path}: not valid JSON; not restored`);
@@ -694,18 +699,17 @@ export class RestorePass {
 		}
 		let liveJson: unknown;
 		let liveValid = false;
-		if (liveStats) {
+		if (liveText !== undefined) {
 			try {
-				liveJson = JSON.parse(fs.readFileSync(live, 'utf8'));
+				liveJson = parseJsonValue(liveText);
 				liveValid = true;
 			} catch {
 				liveValid = false;
 			}
 		}
-		const merged = mergeRedacted(backupJson, liveValid ? liveJson : undefined);
-		// Identical when the live file, redacted and serialized the way a backup writes it, is the
-		// backup's file byte for byte, or when writing the backup (live secrets kept) changes nothing.
-		const unchanged = () => text.equals(Buffer.from(serializeJson(redactJson(liveJson).value))) || deepEqual(merged.value, liveJson);
+		// Identical when the live file, redacted the way a backup writes it, is the backup's file
+		// byte for byte, or when writing the backup (live secrets kept) changes nothing.
+		const unchanged = () => text.equals(Buffer.from(redactJsonText(liveText!).text)) || merged.text === liveText || deepEqual(merged.value, liveJson);
 		const status: Status = !liveStats ? 'new' : liveValid && unchanged() ? 'identical' : 'conflict';
 		if ((status === 'new' || (status === 'conflict' && this.backupWins)) && merged.unresolved.length > 0) {
 			this.note(`${target}:${merged.unresolved.join(',')}`, merged.unresolved.length);
@@ -716,7 +720,7 @@ export class RestorePass {
 			// whatever is live when it is accepted), so no live secret is copied into the quarantine.
 			staged = this.staging!.newFile();
 			const merge = status === 'new' || this.backupWins;
-			fs.writeFileSync(staged, merge ? serializeJson(merged.value) : text, {flag: 'wx'});
+			fs.writeFileSync(staged, merge ? merged.text : text, {flag: 'wx'});
 		}
 		return {status, staged, size};
 	}
@@ -863,7 +867,9 @@ export class RestorePass {
 		if (policy === 'skip') return true;
 		if (policy !== 'redact-json') return false;
 		try {
-			JSON.parse(fs.readFileSync(path.join(this.root, ...target.split('/')), 'utf8'));
+			const text = utf8Text(fs.readFileSync(path.join(this.root, ...target.split('/'))));
+			if (text === undefined) return true;
+			parseJsonValue(text);
 			return false;
 		} catch {
 			return true;
