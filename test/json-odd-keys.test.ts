@@ -6,7 +6,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {plainFileSource} from '../source/core/archive/archive-reader.js';
+import {diffSides} from '../source/core/diff/diff-sides.js';
+import {scrubColumnValue} from '../source/core/redaction.js';
+import {flattenJson, fileChanges} from '../source/core/restore/conflict-detail.js';
 import {applyRestore} from '../source/core/restore/index.js';
+import {changedPaths, mergeRedacted} from '../source/core/restore/json-merge.js';
+import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {createGateway} from '../source/core/store/gateway-store.js';
 import {backupOf, freshGateway} from './restore-support.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -33,4 +39,48 @@ describe('gateway JSON files with odd keys', () => {
 		expect(restored['appsettings.json']).toBe(config);
 		expect(restored['mcp.json']).toBe('{"servers":{"__proto__":{"command":"node"}}}');
 	});
+
+	it('keeps the spelling of everything but the secrets: numbers, escapes, duplicated keys, blanks, a byte order mark', async () => {
+		const config = '\uFEFF{ "A": 1.10, "B": 12345678901234567891, "C": "\\u0041", "D": 1, "D": 2,\r\n "Password": "hunter2" }';
+		const restored = await roundTrip({'appsettings.json': config});
+		expect(restored['appsettings.json']).toBe(config.replace('"hunter2"', JSON.stringify(REDACTED_MARKER)));
+	});
+
+	it('redacts a secret under every copy of a duplicated key (the first copy is no less a secret)', async () => {
+		const restored = await roundTrip({'mcp.json': '{"env":{"API_KEY":"first-secret","API_KEY":"second-secret"}}'});
+		expect(restored['mcp.json']).toBe(`{"env":{"API_KEY":${JSON.stringify(REDACTED_MARKER)},"API_KEY":${JSON.stringify(REDACTED_MARKER)}}}`);
+	});
+
+	it('a JSON value in a scrubbed column keeps its odd keys and spelling, only its secret rewritten', () => {
+		const value = '{"__proto__": {"token": "abc123"}, "constructor": 1.10}';
+		expect(scrubColumnValue(value)).toBe(`{"__proto__": {"token": ${JSON.stringify(REDACTED_MARKER)}}, "constructor": 1.10}`);
+	});
+
+	it('merging live secrets into parsed documents keeps __proto__ keys and never takes inherited values (constructor)', () => {
+		const backup = JSON.parse(`{"__proto__":{"apiKey":${JSON.stringify(REDACTED_MARKER)}},"apiKey":{"constructor":${JSON.stringify(REDACTED_MARKER)}}}`) as unknown;
+		const live = JSON.parse('{"__proto__":{"apiKey":"live-key"},"apiKey":{}}') as unknown;
+		const merged = mergeRedacted(backup, live);
+		expect(JSON.stringify(merged.value)).toBe(`{"__proto__":{"apiKey":"live-key"},"apiKey":{"constructor":${JSON.stringify(REDACTED_MARKER)}}}`);
+		expect(merged.unresolved).toEqual(['apiKey.constructor']);
+		expect(changedPaths(JSON.parse('{"__proto__":{"a":1}}'), JSON.parse('{"__proto__":{"a":2}}'))).toEqual(['__proto__.a']);
+		expect(changedPaths(JSON.parse('{"a":1}'), JSON.parse('{"a":1,"constructor":2}'))).toEqual(['constructor']);
+	});
+
+	it('the conflict view shows __proto__ keys as keys', () => {
+		expect(flattenJson(JSON.parse('{"__proto__":"x","b":{"__proto__":1}}'))).toEqual(Object.fromEntries([['__proto__', 'x'], ['b.__proto__', 1]]));
+		expect(Object.keys(flattenJson(JSON.parse('{"__proto__":"x"}')))).toEqual(['__proto__']);
+		expect(fileChanges(Buffer.from('{"__proto__":{"a":1}}'), Buffer.from('{"__proto__":{"a":2}}'), {path: 'appsettings.json', archivePath: 'config/appsettings.backup.json', kind: 'json'})).toEqual(['__proto__.a']);
+	});
+
+	it('backup diff: a live config with odd keys equals its backup, and a change under __proto__ is seen', async () => {
+		const config = '{"__proto__":{"Level":"Debug"},"Jwt":{"SigningKey":"s3cret"},"N":1.10}';
+		const dataDir = gatewayWith({'appsettings.json': config});
+		const {path: file} = await backupOf(dataDir, {format: 'zip', categories: ['config']});
+		const backupSide = {kind: 'backup', source: plainFileSource(file)} as const;
+		const configChanges = async () => (await diffSides(backupSide, {kind: 'live', dataDir})).categories.find(entry => entry.category === 'config')!.changed;
+		expect(await configChanges()).toBe(0);
+		fs.writeFileSync(path.join(dataDir, 'appsettings.json'), config.replace('Debug', 'Trace'));
+		expect(await configChanges()).toBe(1);
+	});
 });
+
