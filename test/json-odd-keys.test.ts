@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {plainFileSource} from '../source/core/archive/archive-reader.js';
+import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {diffSides} from '../source/core/diff/diff-sides.js';
 import {scrubColumnValue} from '../source/core/redaction.js';
 import {flattenJson, fileChanges} from '../source/core/restore/conflict-detail.js';
@@ -27,6 +28,8 @@ function gatewayWith(files: Record<string, string>): string {
 async function roundTrip(files: Record<string, string>, format: 'zip' | 'dir' = 'zip'): Promise<Record<string, string>> {
 	const source = gatewayWith(files);
 	const {source: archive} = await backupOf(source, {format, categories: ['config', 'mcp']});
+	// `backup verify` reads the files as restore does: what restores, verifies.
+	expect((await verifyBackup(archive)).problems).toEqual([]);
 	const target = freshGateway();
 	await applyRestore({source: archive, dataDir: target});
 	return Object.fromEntries(Object.keys(files).map(name => [name, fs.readFileSync(path.join(target, name), 'utf8')]));
