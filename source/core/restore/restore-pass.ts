@@ -149,6 +149,8 @@ export class RestorePass {
 	private sealedRestored = 0;
 	/** Tables read to the end (so a file whose owner is not among their rows can be refused at once). */
 	private readonly tablesRead = new Set<string>();
+	/** Rows read per table (tenants skipped by --into-tenant too): checked against metadata.json's counts. */
+	private readonly rowsRead = new Map<string, number>();
 	/** Files read before their owner's table (folder archives list files first): checked at the end. */
 	private readonly ownerChecks: Array<{path: string; route: FileRoute}> = [];
 	private readonly statements = new Map<string, Database.Statement>();
@@ -303,6 +305,7 @@ export class RestorePass {
 		if (dangling) this.warnings.push(dangling);
 		for (const {path: where, route} of this.ownerChecks) this.checkOwner(where, route, true);
 		this.checkManifest();
+		this.checkCounts();
 		if (this.ctx.categories.includes('users') && this.ctx.metadata.twoFactor) await this.unseal();
 		this.resolveSealed();
 		if (this.ctx.mode === 'replace') this.deleteMissing();
@@ -401,6 +404,7 @@ export class RestorePass {
 			line++;
 			const where = `${entry.path} line ${line}`;
 			const values = rowValuesChecked(codec, text, where, this.ctx.backupTenantIds);
+			this.rowsRead.set(table, (this.rowsRead.get(table) ?? 0) + 1);
 			if (skipRows) {
 				if (values[0] === this.ctx.mapper.sourceTenantId) this.sourceTenantPlan = String(values[codec.names.indexOf('plan')]);
 				return;
@@ -825,6 +829,35 @@ export class RestorePass {
 		}
 		for (const name of this.seen.keys()) {
 			if (name !== 'manifest.json' && !listed.has(name)) throw corrupt(`${name}: in the archive but not in the manifest`);
+		}
+	}
+
+	/**
+	 * The restored categories hold what metadata.json says (verify-rows.ts and verify-backup.ts
+	 * check the same): each table's rows, each category's files and bytes. The metadata's own
+	 * consistency (every listed category counted, with all its tables) is read-metadata.ts's.
+	 */
+	private checkCounts(): void {
+		const files = new Map<string, {files: number; bytes: number}>();
+		for (const [name, {size}] of this.seen) {
+			const route = routeEntry(name);
+			if (!('category' in route)) continue;
+			const total = files.get(route.category) ?? {files: 0, bytes: 0};
+			total.files++;
+			total.bytes += size;
+			files.set(route.category, total);
+		}
+		for (const category of this.ctx.categories) {
+			const expected = this.ctx.metadata.counts[category];
+			if (!expected) throw corrupt(`metadata.json: categories lists ${category} but counts has no entry for it`);
+			for (const [table, rows] of Object.entries(expected.tables)) {
+				const actual = this.rowsRead.get(table) ?? 0;
+				if (actual !== rows) throw corrupt(`${table}: ${actual} rows in the archive, metadata.json says ${rows} (${category})`);
+			}
+			const actual = files.get(category) ?? {files: 0, bytes: 0};
+			if (actual.files !== expected.files || actual.bytes !== expected.bytes) {
+				throw corrupt(`${category}: ${actual.files} files (${actual.bytes} bytes) in the archive, metadata.json says ${expected.files} (${expected.bytes} bytes)`);
+			}
 		}
 	}
 
