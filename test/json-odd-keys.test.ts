@@ -15,7 +15,7 @@ import {applyRestore} from '../source/core/restore/index.js';
 import {changedPaths, mergeRedacted} from '../source/core/restore/json-merge.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {createGateway} from '../source/core/store/gateway-store.js';
-import {backupOf, freshGateway} from './restore-support.js';
+import {backupOf, demoGateway, freshGateway, query} from './restore-support.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 function gatewayWith(files: Record<string, string>): string {
@@ -84,6 +84,23 @@ describe('gateway JSON files with odd keys', () => {
 		expect(await configChanges()).toBe(0);
 		fs.writeFileSync(path.join(dataDir, 'appsettings.json'), config.replace('Debug', 'Trace'));
 		expect(await configChanges()).toBe(1);
+	});
+
+	it('an agent folder\'s JSON file keeps its odd keys and spelling too; its markdown (front matter and all) stays byte for byte', async () => {
+		const dataDir = await demoGateway({tenants: 1});
+		const agent = query<{id: string}>(dataDir, 'SELECT id FROM agents ORDER BY id LIMIT 1')[0]!.id;
+		const folder = path.join(dataDir, 'agents', agent);
+		const json = '{"__proto__": {"model": "x"}, "constructor": [1.0, 2e400], "apiKey": "sk-live", "apiKey": "again"}';
+		const markdown = '---\n__proto__: yes\nconstructor: 1.10\ntags: [a, a]\n---\n# Soul\n';
+		fs.writeFileSync(path.join(folder, 'odd.json'), json);
+		fs.writeFileSync(path.join(folder, 'SOUL.md'), markdown);
+		const {source} = await backupOf(dataDir, {format: 'zip', categories: ['users', 'agents']});
+		expect((await verifyBackup(source)).problems).toEqual([]);
+		const target = freshGateway();
+		await applyRestore({source, dataDir: target});
+		const restored = path.join(target, 'agents', agent);
+		expect(fs.readFileSync(path.join(restored, 'odd.json'), 'utf8')).toBe(json.replace('"sk-live"', JSON.stringify(REDACTED_MARKER)).replace('"again"', JSON.stringify(REDACTED_MARKER)));
+		expect(fs.readFileSync(path.join(restored, 'SOUL.md'), 'utf8')).toBe(markdown);
 	});
 });
 
