@@ -15,7 +15,7 @@ import {applyRestore} from '../source/core/restore/index.js';
 import {changedPaths, mergeRedacted} from '../source/core/restore/json-merge.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {createGateway} from '../source/core/store/gateway-store.js';
-import {backupOf, demoGateway, freshGateway, query} from './restore-support.js';
+import {backupOf, demoGateway, editedBackup, freshGateway, query} from './restore-support.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 function gatewayWith(files: Record<string, string>): string {
@@ -101,6 +101,16 @@ describe('gateway JSON files with odd keys', () => {
 		const restored = path.join(target, 'agents', agent);
 		expect(fs.readFileSync(path.join(restored, 'odd.json'), 'utf8')).toBe(json.replace('"sk-live"', JSON.stringify(REDACTED_MARKER)).replace('"again"', JSON.stringify(REDACTED_MARKER)));
 		expect(fs.readFileSync(path.join(restored, 'SOUL.md'), 'utf8')).toBe(markdown);
+	});
+
+	it('a config nested deeper than 512 levels is refused with one line at backup, by verify and by restore (never a stack overflow)', async () => {
+		const deep = (depth: number) => `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+		const dataDir = gatewayWith({'appsettings.json': deep(100_000)});
+		await expect(backupOf(dataDir, {format: 'dir', categories: ['config']})).rejects.toThrow('appsettings.json is not valid JSON in UTF-8 (or over 32 MiB, or nested over 512 levels); fix it or leave the config category out (--categories)');
+		fs.writeFileSync(path.join(dataDir, 'appsettings.json'), deep(500));
+		const source = await editedBackup(dataDir, {categories: ['config']}, dir => fs.writeFileSync(path.join(dir, 'config', 'appsettings.backup.json'), deep(100_000)));
+		expect((await verifyBackup(source)).problems).toEqual(['config/appsettings.backup.json: not valid JSON']);
+		await expect(applyRestore({source, dataDir: freshGateway()})).rejects.toThrow('config/appsettings.backup.json: not valid JSON; nothing was restored');
 	});
 });
 

@@ -76,8 +76,23 @@ export function utf8Text(bytes: Buffer): string | undefined {
 const isBlank = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
 
 /**
+ * How deep a gateway JSON file may nest. Redaction and merging walk documents recursively; .NET
+ * configuration itself stops at 64 levels. A deeper document is refused (a RangeError), never
+ * left to overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** JSON.parse's value of a text parseJsonText accepts (same errors: not JSON, or nested too deep). */
+export function parseJsonBounded(text: string): unknown {
+	const value = parseJsonValue(text);
+	parseJsonText(text);
+	return value;
+}
+
+/**
  * The tree of a JSON text, with spans. Throws JSON.parse's SyntaxError when the text is not JSON
- * (the text is checked by JSON.parse first, so the scanner below only ever reads valid JSON).
+ * (the text is checked by JSON.parse first, so the scanner below only ever reads valid JSON), and
+ * a RangeError when it nests deeper than MAX_JSON_DEPTH.
  */
 export function parseJsonText(text: string): JsonNode {
 	parseJsonValue(text);
@@ -112,6 +127,7 @@ export function parseJsonText(text: string): JsonNode {
 			const node: Open['node'] = text[at] === '{' ? {kind: 'object', start: at, end: -1, entries: []} : {kind: 'array', start: at, end: -1, items: []};
 			at++;
 			stack.push({node});
+			if (stack.length > MAX_JSON_DEPTH) throw new RangeError(`nested more than ${MAX_JSON_DEPTH} levels deep`);
 		};
 		open();
 		for (;;) {

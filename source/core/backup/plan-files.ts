@@ -24,7 +24,7 @@ const quote = (text: string, max = 60) => JSON.stringify(text).slice(0, max);
 /**
  * A JSON file as it goes into a backup: the file's own text with only its secrets rewritten
  * (redaction.ts redactJsonText), so everything else stays byte for byte; undefined if it is not
- * JSON in UTF-8.
+ * JSON in UTF-8, or nests deeper than json-text.ts's MAX_JSON_DEPTH.
  */
 export function redactJsonFile(file: string): {text: string; keys: string[]} | undefined {
 	// Restore reads JSON files whole, up to a limit: a larger one could be backed up but never restored.
@@ -104,7 +104,7 @@ export function planAgentFiles(paths: GatewayPaths, agentIds: readonly string[],
 			} else {
 				const json = redactJsonFile(source);
 				if (!json) {
-					plan.warnings.push(`${label}/${relative}: not valid JSON in UTF-8 (or over 32 MiB), not backed up (it could not be checked for secrets)`);
+					plan.warnings.push(`${label}/${relative}: not valid JSON in UTF-8 (or over 32 MiB, or nested over 512 levels), not backed up (it could not be checked for secrets)`);
 					continue;
 				}
 				fs.writeFileSync(staged, json.text);
@@ -165,7 +165,7 @@ export function planGatewayFiles(root: string, categories: readonly CategoryId[]
 			let file = source;
 			if (spec.kind === 'json') {
 				const result = redactJsonFile(source);
-				if (!result) throw new LifeboatError('not-a-gateway', `${spec.path} is not valid JSON in UTF-8 (or over 32 MiB); fix it or leave the ${category.id} category out (--categories)`);
+				if (!result) throw new LifeboatError('not-a-gateway', `${spec.path} is not valid JSON in UTF-8 (or over 32 MiB, or nested over 512 levels); fix it or leave the ${category.id} category out (--categories)`);
 				if (result.keys.length > 0) {
 					plan.redacted.push({category: category.id, field: `${spec.archivePath}:${result.keys.join(',')}`, count: result.keys.length, action: 're-enter on restore'});
 				}

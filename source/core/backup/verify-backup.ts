@@ -8,7 +8,7 @@ import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry, type ArchiveS
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LineSplitter} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
-import {parseJsonValue, utf8Text} from '../json-text.js';
+import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {isLifeboatBackup} from './backup-sniff.js';
 import {parseManifest, parseMetadata, readMetadata} from './read-metadata.js';
 import {RowAudit} from './verify-rows.js';
@@ -176,7 +176,7 @@ async function checkEntry(entry: ArchiveEntry, audit: RowAudit | undefined, rowP
 		const text = await readJsonFile(entry, count);
 		// Read as restore reads it (restore-pass.ts): a file restore cannot parse fails verify too.
 		try {
-			parseJsonValue(utf8Text(text) ?? '');
+			parseJsonBounded(utf8Text(text) ?? '');
 		} catch {
 			rowProblems.set(entry.path, `${entry.path}: not valid JSON`);
 		}

@@ -8,7 +8,7 @@ import {openGateway} from '../store/gateway-store.js';
 import {tableSpec, TABLES, type CategoryId, type GatewayFileSpec} from '../store/schema.js';
 import {fileSpecOf, fileTarget, routeEntry, safeTarget} from './archive-routes.js';
 import {changedPaths, mergeRedacted} from './json-merge.js';
-import {parseJsonValue, setOwn, utf8Text} from '../json-text.js';
+import {parseJsonBounded, setOwn, utf8Text} from '../json-text.js';
 import {REDACTED_MARKER, SECRET_JSON_KEY} from '../store/schema.js';
 import {BackupIds} from './backup-ids.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
@@ -32,7 +32,7 @@ export function maskedLive(codec: TableCodec, live: RowValues | undefined): Reco
 
 function parseJson(content: Buffer): unknown {
 	try {
-		return parseJsonValue(utf8Text(content) ?? '');
+		return parseJsonBounded(utf8Text(content) ?? '');
 	} catch {
 		return undefined;
 	}

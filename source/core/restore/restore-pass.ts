@@ -16,7 +16,7 @@ import {categorySpec, CATEGORIES, REDACTED_MARKER, tableSpec, type CategoryId} f
 import {documentFileName, documentTextName, isPathSegment} from '../archive/archive-paths.js';
 import {agentOfTarget, fileTarget, isRestorableTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
 import {deepEqual, mergeRedactedText} from './json-merge.js';
-import {parseJsonValue, utf8Text} from '../json-text.js';
+import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
@@ -705,7 +705,7 @@ export class RestorePass {
 		let liveValid = false;
 		if (liveText !== undefined) {
 			try {
-				liveJson = parseJsonValue(liveText);
+				liveJson = parseJsonBounded(liveText);
 				liveValid = true;
 			} catch {
 				liveValid = false;
@@ -902,7 +902,7 @@ export class RestorePass {
 		try {
 			const text = utf8Text(fs.readFileSync(path.join(this.root, ...target.split('/'))));
 			if (text === undefined) return true;
-			parseJsonValue(text);
+			parseJsonBounded(text);
 			return false;
 		} catch {
 			return true;
