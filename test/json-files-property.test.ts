@@ -74,7 +74,13 @@ function write(node: Doc, layout: Layout, leaf: (node: Doc, trail: Trail, inSecr
 		if (respelled !== undefined) return respelled;
 		switch (current.t) {
 			case 'obj':
-				return `{${current.entries.map(([name, value]) => `${gap}${current.keyRaw ? escaped(name) : JSON.stringify(name)}${gap}:${gap}${walk(value, [...trail, name], inSecret || SECRET_JSON_KEY.test(name), SECRET_JSON_KEY.test(name))}`).join(`,`)}${gap}}`;
+				return `{${current.entries
+					.map(([name, value], index) => {
+						const copy = current.entries.slice(0, index).filter(([other]) => other === name).length;
+						const inner = walk(value, [...trail, {key: name, copy}], inSecret || SECRET_JSON_KEY.test(name), SECRET_JSON_KEY.test(name));
+						return `${gap}${current.keyRaw ? escaped(name) : JSON.stringify(name)}${gap}:${gap}${inner}`;
+					})
+					.join(',')}${gap}}`;
 			case 'arr':
 				return `[${current.items.map((item, index) => `${gap}${walk(item, [...trail, index], inSecret, false)}`).join(',')}${gap}]`;
 			case 'str':
@@ -86,7 +92,8 @@ function write(node: Doc, layout: Layout, leaf: (node: Doc, trail: Trail, inSecr
 	return `${layout.bom ? '\uFEFF' : ''}${walk(node, [], false, false)}${layout.tail}`;
 }
 
-type Trail = Array<string | number>;
+/** Steps from the root: an array index, or an object key with which copy of it (keys may be written twice). */
+type Trail = Array<number | {key: string; copy: number}>;
 const MARKER = JSON.stringify(REDACTED_MARKER);
 
 /** What a backup holds for a secret: non-empty strings anywhere under a secret key, numbers right under one. */
@@ -94,11 +101,15 @@ function isRedacted(node: Doc, inSecret: boolean, ownKeySecret: boolean): boolea
 	return (node.t === 'str' && inSecret && node.value.length > 0 && node.value !== REDACTED_MARKER) || (node.t === 'num' && ownKeySecret);
 }
 
-/** The node JSON.parse would give at a path (the last of duplicated keys). */
+/** The live node a restore matches with a backup's node: by index, and by key copy for copy (the last copy when the live file has fewer). */
 function at(node: Doc | undefined, trail: Trail): Doc | undefined {
 	for (const step of trail) {
 		if (typeof step === 'number') node = node?.t === 'arr' ? node.items[step] : undefined;
-		else node = node?.t === 'obj' ? node.entries.findLast(([name]) => name === step)?.[1] : undefined;
+		else if (node?.t !== 'obj') node = undefined;
+		else {
+			const named = node.entries.filter(([name]) => name === step.key);
+			node = (named[step.copy] ?? named.at(-1))?.[1];
+		}
 	}
 	return node;
 }

@@ -54,6 +54,15 @@ describe('gateway JSON files with odd keys', () => {
 		expect(restored['mcp.json']).toBe(`{"env":{"API_KEY":${JSON.stringify(REDACTED_MARKER)},"API_KEY":${JSON.stringify(REDACTED_MARKER)}}}`);
 	});
 
+	it('restoring over the live file puts each copy of a duplicated secret back from its own copy', async () => {
+		const original = '{"env":{"API_KEY":"first-secret","API_KEY":"second-secret"}}';
+		const dataDir = gatewayWith({'mcp.json': original});
+		const {source} = await backupOf(dataDir, {format: 'zip', categories: ['mcp']});
+		fs.writeFileSync(path.join(dataDir, 'mcp.json'), original.replace('{"env"', '{"added":1,"env"'));
+		await applyRestore({source, dataDir, mode: 'replace'});
+		expect(fs.readFileSync(path.join(dataDir, 'mcp.json'), 'utf8')).toBe(original);
+	});
+
 	it('a JSON value in a scrubbed column keeps its odd keys and spelling, only its secret rewritten', () => {
 		const value = '{"__proto__": {"token": "abc123"}, "constructor": 1.10}';
 		expect(scrubColumnValue(value)).toBe(`{"__proto__": {"token": ${JSON.stringify(REDACTED_MARKER)}}, "constructor": 1.10}`);

@@ -1,4 +1,4 @@
-import {memberOf, nodeValue, ownValue, parseJsonText, parseJsonValue, spliceJson, valueNode, type JsonNode} from '../json-text.js';
+import {nodeValue, ownValue, parseJsonText, parseJsonValue, spliceJson, valueNode, type JsonNode} from '../json-text.js';
 import {redactJson} from '../redaction.js';
 import {REDACTED_MARKER} from '../store/schema.js';
 
@@ -26,11 +26,24 @@ function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map
 		} else if (node.kind === 'array') {
 			node.items.forEach((item, index) => walk(item, current?.kind === 'array' ? current.items[index] : undefined, `${trail}[${index}]`));
 		} else if (node.kind === 'object') {
-			for (const {key, value} of node.entries) walk(value, memberOf(current, key), trail ? `${trail}.${key}` : key);
+			// A key written more than once is matched copy for copy (the second with the live file's second).
+			const copies = new Map<string, number>();
+			for (const {key, value} of node.entries) {
+				const copy = copies.get(key) ?? 0;
+				copies.set(key, copy + 1);
+				walk(value, copyOf(current, key, copy), trail ? `${trail}.${key}` : key);
+			}
 		}
 	};
 	walk(backup, live, '');
 	return {replace, unresolved};
+}
+
+/** The live member matching the backup's `copy`-th member named `key` (JSON.parse's, the last, when the live file has fewer). */
+function copyOf(node: JsonNode | undefined, key: string, copy: number): JsonNode | undefined {
+	if (node?.kind !== 'object') return undefined;
+	const named = node.entries.filter(entry => entry.key === key);
+	return (named[copy] ?? named.at(-1))?.value;
 }
 
 /** mergeNodes over parsed documents: the merged document (own properties only, so `__proto__` keys stay keys). */
