@@ -84,7 +84,8 @@ describe('redaction of secrets in JSON and text', () => {
 
 		it('no planted value reaches the archive', () => {
 			expect(backupText.match(/PLANT\d\d/g)).toBeNull();
-			expect(backupText).toContain('"model": "x"');
+			// The agent's JSON file is kept as written (compact here), only its secrets rewritten.
+			expect(backupText).toContain('{"model":"x","apiKey":"[REDACTED: re-enter on restore]","provider":{"token":"[REDACTED: re-enter on restore]"}}');
 		});
 
 		it('agent files other than .md, .txt and .json are left out, with a warning naming them', () => {

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -9,29 +8,13 @@ import {plainFileSource, type ArchiveSource} from '../source/core/archive/archiv
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import type {RestoreOptions} from '../source/core/restore/index.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {backupOf, copyGateway, demoGateway, editedBackup, freshGateway, query, readJsonl, storeDigest, tableRows, walkFiles, writeJsonl, type Row} from './restore-support.js';
+import {backupOf, copyGateway, demoGateway, editedBackup, freshGateway, query, readJsonl, resealDirBackup, storeDigest, tableRows, walkFiles, writeJsonl, type Row} from './restore-support.js';
 
 /** Rewrites one file of a folder backup and fixes manifest.json (and totals) so only restore's own checks can catch it. */
+/** A folder backup with one file rewritten and re-sealed (totals, counts, manifest), as an attacker who rebuilt them would. */
 function rewriteDirBackup(dir: string, archivePath: string, content: string): void {
-	const file = path.join(dir, ...archivePath.split('/'));
-	const oldSize = fs.statSync(file).size;
-	fs.writeFileSync(file, content);
-	const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-	const metadataFile = path.join(dir, 'metadata.json');
-	const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8'));
-	const delta = Buffer.byteLength(content) - oldSize;
-	metadata.totalBytes += delta;
-	fs.writeFileSync(metadataFile, JSON.stringify(metadata, null, 2) + '\n');
-	manifest.totalBytes += delta;
-	for (const entry of manifest.files) {
-		const full = path.join(dir, ...entry.path.split('/'));
-		if (entry.path === archivePath || entry.path === 'metadata.json') {
-			const bytes = fs.readFileSync(full);
-			entry.size = bytes.length;
-			entry.sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
-		}
-	}
-	fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+	fs.writeFileSync(path.join(dir, ...archivePath.split('/')), content);
+	resealDirBackup(dir);
 }
 
 async function writeZip(file: string, entries: Array<[string, Buffer]>): Promise<void> {

@@ -7,7 +7,8 @@ import {plainFileSource, type ArchiveSource} from '../source/core/archive/archiv
 import {createBackup, type CreateBackupOptions} from '../source/core/backup/create-backup.js';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {createGateway} from '../source/core/store/gateway-store.js';
-import {allColumns, TABLES} from '../source/core/store/schema.js';
+import {routeEntry} from '../source/core/archive/archive-paths.js';
+import {allColumns, CATEGORIES, TABLES} from '../source/core/store/schema.js';
 import {expect} from 'vitest';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -139,17 +140,35 @@ export function danglingRefs(dataDir: string, tenantId: string): string[] {
 }
 
 /**
- * Re-seals a folder backup after a test edited it: metadata.json's totals and manifest.json are
- * made to match the files present (every file listed with its size and sha256), so the archive
- * passes verify and only restore's own checks can catch the edit, as an attacker who rebuilt the
- * manifest would.
+ * Re-seals a folder backup after a test edited it: metadata.json's totals and counts (each
+ * table's rows, each category's files and bytes) and manifest.json are made to match the files
+ * present (every file listed with its size and sha256), so the archive passes verify and only
+ * restore's own checks can catch the edit, as an attacker who rebuilt the manifest would.
  */
 export function resealDirBackup(dir: string): void {
 	const metadataFile = path.join(dir, 'metadata.json');
-	const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as {totalBytes: number; totalFiles: number};
+	const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as {totalBytes: number; totalFiles: number; counts: Record<string, {count: number; tables: Record<string, number>; files: number; bytes: number}>};
 	const data = walkFiles(dir).filter(file => file !== 'manifest.json' && file !== 'metadata.json');
 	metadata.totalFiles = data.length;
 	metadata.totalBytes = data.reduce((sum, file) => sum + fs.statSync(path.join(dir, ...file.split('/'))).size, 0);
+	for (const counts of Object.values(metadata.counts)) {
+		counts.files = 0;
+		counts.bytes = 0;
+		for (const table of Object.keys(counts.tables)) counts.tables[table] = 0;
+	}
+	for (const file of data) {
+		const route = routeEntry(file);
+		const counts = 'category' in route ? metadata.counts[route.category] : undefined;
+		if (!counts) continue;
+		const bytes = fs.readFileSync(path.join(dir, ...file.split('/')));
+		counts.files++;
+		counts.bytes += bytes.length;
+		if (route.kind === 'table' && route.table.name in counts.tables) counts.tables[route.table.name]! += bytes.toString('utf8').split('\n').filter(line => line.trim()).length;
+	}
+	for (const category of CATEGORIES) {
+		const counts = metadata.counts[category.id];
+		if (counts) counts.count = category.primaryTable ? (counts.tables[category.primaryTable] ?? 0) : counts.files;
+	}
 	fs.writeFileSync(metadataFile, JSON.stringify(metadata, null, 2) + '\n');
 	const files = walkFiles(dir)
 		.filter(file => file !== 'manifest.json')

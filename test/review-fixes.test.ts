@@ -181,7 +181,8 @@ describe('verify reads gateway JSON files as restore does', () => {
 			}
 			let valid = true;
 			try {
-				JSON.parse(text);
+				// A leading byte order mark is allowed (editors on Windows write one; the file keeps it).
+				JSON.parse(text.replace(/^\uFEFF/, ''));
 			} catch {
 				valid = false;
 			}

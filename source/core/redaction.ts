@@ -1,3 +1,4 @@
+import {memberOf, nodeValue, parseJsonText, spliceJson, valueNode, type JsonNode} from './json-text.js';
 import {REDACTED_MARKER, SECRET_JSON_KEY, type TableSpec} from './store/schema.js';
 
 export type Row = Record<string, unknown>;
@@ -297,61 +298,76 @@ function argvSecrets(args: readonly unknown[], command: string | undefined): Map
 }
 
 /**
- * Redacts a parsed JSON document: every value under a secret-looking key at any depth (strings
- * inside a secret object or array too; numbers when the key itself is secret), credentials
- * embedded in any other string, and secrets passed as separate arguments in string arrays
- * (`args: ["--token", "X"]`). Returns the dotted paths that were changed.
+ * Redacts a JSON document: every value under a secret-looking key at any depth (strings inside a
+ * secret object or array too; numbers when the key itself is secret), credentials embedded in any
+ * other string, and secrets passed as separate arguments in string arrays (`args: ["--token",
+ * "X"]`). Works on the document's tree (json-text.ts), duplicated keys included; returns the
+ * values to put in place of the redacted ones and the dotted paths that were changed.
  */
-export function redactJson(value: unknown): {value: unknown; redacted: string[]} {
+function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted: string[]} {
 	const redacted: string[] = [];
-	const walk = (node: unknown, trail: string, inSecret: boolean, ownKeySecret: boolean, command?: string): unknown => {
-		if (Array.isArray(node)) {
-			const argv = inSecret ? new Map<number, string>() : argvSecrets(node, command);
-			return node.map((item, index) => {
-				const replacement = argv.get(index);
-				if (replacement === undefined || item === replacement) return walk(item, `${trail}[${index}]`, inSecret, false);
-				redacted.push(`${trail}[${index}]`);
-				return replacement;
-			});
-		}
-		if (node && typeof node === 'object') {
-			const out: Record<string, unknown> = {};
-			const sibling = (node as Record<string, unknown>)['command'];
-			for (const [key, child] of Object.entries(node)) {
-				const secretKey = SECRET_JSON_KEY.test(key);
-				out[key] = walk(child, trail ? `${trail}.${key}` : key, inSecret || secretKey, secretKey, typeof sibling === 'string' ? sibling : undefined);
-			}
-			return out;
-		}
-		if (typeof node === 'string' && node.length > 0) {
-			if (inSecret) {
-				if (node !== M) redacted.push(trail);
-				return M;
-			}
-			const scrubbed = scrubText(node);
-			if (scrubbed !== node) redacted.push(trail);
-			return scrubbed;
-		}
-		if (typeof node === 'number' && ownKeySecret) {
-			redacted.push(trail);
-			return M;
-		}
-		return node;
+	const replace = new Map<JsonNode, unknown>();
+	const put = (node: JsonNode, value: unknown, trail: string) => {
+		replace.set(node, value);
+		redacted.push(trail);
 	};
-	return {value: walk(value, '', false, false), redacted};
+	const walk = (node: JsonNode, trail: string, inSecret: boolean, ownKeySecret: boolean, command?: string): void => {
+		if (node.kind === 'array') {
+			const argv = inSecret ? new Map<number, string>() : argvSecrets(node.items.map(item => (item.kind === 'string' ? item.value : null)), command);
+			node.items.forEach((item, index) => {
+				const replacement = argv.get(index);
+				if (replacement === undefined || (item.kind === 'string' && item.value === replacement)) walk(item, `${trail}[${index}]`, inSecret, false);
+				else put(item, replacement, `${trail}[${index}]`);
+			});
+		} else if (node.kind === 'object') {
+			const sibling = memberOf(node, 'command');
+			for (const {key, value} of node.entries) {
+				const secretKey = SECRET_JSON_KEY.test(key);
+				walk(value, trail ? `${trail}.${key}` : key, inSecret || secretKey, secretKey, sibling?.kind === 'string' ? sibling.value : undefined);
+			}
+		} else if (node.kind === 'string' && node.value.length > 0) {
+			if (inSecret) {
+				if (node.value !== M) put(node, M, trail);
+				return;
+			}
+			const scrubbed = scrubText(node.value);
+			if (scrubbed !== node.value) put(node, scrubbed, trail);
+		} else if (node.kind === 'number' && ownKeySecret) {
+			put(node, M, trail);
+		}
+	};
+	walk(root, '', false, false);
+	return {replace, redacted};
+}
+
+/** redactNode over a parsed document: the redacted copy (own properties only, so `__proto__` keys stay keys). */
+export function redactJson(value: unknown): {value: unknown; redacted: string[]} {
+	const node = valueNode(value);
+	const {replace, redacted} = redactNode(node);
+	return {value: redacted.length > 0 ? nodeValue(node, replace) : value, redacted};
+}
+
+/**
+ * redactNode over a JSON text: the same text with only the redacted values rewritten, so keys,
+ * duplicated keys, numbers and formatting stay byte for byte. Throws SyntaxError if not JSON.
+ */
+export function redactJsonText(text: string): {text: string; redacted: string[]} {
+	const node = parseJsonText(text);
+	const {replace, redacted} = redactNode(node);
+	if (redacted.length === 0) return {text, redacted};
+	return {text: spliceJson(text, [...replace].map(([target, value]) => ({node: target, text: JSON.stringify(value)}))), redacted};
 }
 
 /**
  * A `scrub` column's value as it goes into a backup: JSON documents are redacted like config files
- * (re-serialized only when something was redacted, so clean values stay byte-identical), other
- * text has embedded credentials scrubbed.
+ * (only the redacted values rewritten, so the rest stays byte-identical), other text has embedded
+ * credentials scrubbed.
  */
 export function scrubColumnValue(text: string): string {
 	const trimmed = text.trimStart();
 	if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
 		try {
-			const result = redactJson(JSON.parse(text));
-			return result.redacted.length > 0 ? JSON.stringify(result.value) : text;
+			return redactJsonText(text).text;
 		} catch {
 			// Not JSON after all: treat as text.
 		}

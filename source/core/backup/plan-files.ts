@@ -4,7 +4,8 @@ import type {RedactionNote} from '../archive/archive-format.js';
 import {agentFileArchivePath, documentFileArchivePath, documentFileName, documentTextArchivePath, documentTextName, isPathSegment, isRelativeFilePath} from '../archive/archive-paths.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LifeboatError} from '../errors.js';
-import {redactJson, scrubTextBytes} from '../redaction.js';
+import {redactJsonText, scrubTextBytes} from '../redaction.js';
+import {utf8Text} from '../json-text.js';
 import {agentFilePolicy} from '../store/agent-files.js';
 import type Database from 'better-sqlite3';
 import {fileSharedWithAnotherTenant} from '../store/document-files.js';
@@ -20,18 +21,22 @@ export type FilePlan = {entries: PlannedEntry[]; warnings: string[]; redacted: R
 
 const quote = (text: string, max = 60) => JSON.stringify(text).slice(0, max);
 
-/** A JSON file as it goes into a backup: secrets redacted, pretty-printed; undefined if not JSON. */
+/**
+ * A JSON file as it goes into a backup: the file's own text with only its secrets rewritten
+ * (redaction.ts redactJsonText), so everything else stays byte for byte; undefined if it is not
+ * JSON in UTF-8, or nests deeper than json-text.ts's MAX_JSON_DEPTH.
+ */
 export function redactJsonFile(file: string): {text: string; keys: string[]} | undefined {
-	let parsed: unknown;
 	// Restore reads JSON files whole, up to a limit: a larger one could be backed up but never restored.
 	if (fs.statSync(file).size > READ_LIMITS.maxJsonFileBytes) return undefined;
+	const text = utf8Text(fs.readFileSync(file));
+	if (text === undefined) return undefined;
 	try {
-		parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+		const result = redactJsonText(text);
+		return {text: result.text, keys: result.redacted};
 	} catch {
 		return undefined;
 	}
-	const result = redactJson(parsed);
-	return {text: JSON.stringify(result.value, null, 2) + '\n', keys: result.redacted};
 }
 
 /**
@@ -99,7 +104,7 @@ export function planAgentFiles(paths: GatewayPaths, agentIds: readonly string[],
 			} else {
 				const json = redactJsonFile(source);
 				if (!json) {
-					plan.warnings.push(`${label}/${relative}: not valid JSON (or over 32 MiB), not backed up (it could not be checked for secrets)`);
+					plan.warnings.push(`${label}/${relative}: not valid JSON in UTF-8 (or over 32 MiB, or nested over 512 levels), not backed up (it could not be checked for secrets)`);
 					continue;
 				}
 				fs.writeFileSync(staged, json.text);
@@ -160,7 +165,7 @@ export function planGatewayFiles(root: string, categories: readonly CategoryId[]
 			let file = source;
 			if (spec.kind === 'json') {
 				const result = redactJsonFile(source);
-				if (!result) throw new LifeboatError('not-a-gateway', `${spec.path} is not valid JSON (or over 32 MiB); fix it or leave the ${category.id} category out (--categories)`);
+				if (!result) throw new LifeboatError('not-a-gateway', `${spec.path} is not valid JSON in UTF-8 (or over 32 MiB, or nested over 512 levels); fix it or leave the ${category.id} category out (--categories)`);
 				if (result.keys.length > 0) {
 					plan.redacted.push({category: category.id, field: `${spec.archivePath}:${result.keys.join(',')}`, count: result.keys.length, action: 're-enter on restore'});
 				}

@@ -3,7 +3,7 @@ import {openArchive, readAll, type ArchiveSource} from '../archive/archive-reade
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {TextDecoder} from 'node:util';
 import {LifeboatError} from '../errors.js';
-import {isCategoryId, SUPPORTED_SCHEMA_VERSIONS} from '../store/schema.js';
+import {categorySpec, isCategoryId, SUPPORTED_SCHEMA_VERSIONS, type CategoryId} from '../store/schema.js';
 
 function parseJson(text: Buffer, what: string): unknown {
 	let decoded: string;
@@ -22,6 +22,29 @@ function parseJson(text: Buffer, what: string): unknown {
 /** A count or size: a non-negative safe integer (1e300 or -1 are not). */
 function isCount(value: unknown): value is number {
 	return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/**
+ * Counts that do not describe exactly the categories listed: a category without counts, counts of
+ * a category not listed, a table of the category missing or one that is not the category's, a
+ * headline count that is not its primary table's (or, without one, its files'). A backup whose
+ * metadata says less (or more) than it holds cannot be checked against it, so it is refused.
+ */
+function countsMismatch(categories: readonly string[], counts: BackupMetadata['counts']): string | undefined {
+	const name = (text: string) => JSON.stringify(text.slice(0, 40));
+	const twice = categories.find((id, index) => categories.indexOf(id) !== index);
+	if (twice) return `categories lists ${twice} twice`;
+	for (const id of categories) if (!Object.hasOwn(counts, id)) return `categories lists ${id} but counts has no entry for it`;
+	for (const id of Object.keys(counts)) if (!categories.includes(id)) return `counts has an entry for ${name(id)}, which categories does not list`;
+	for (const id of categories) {
+		const spec = categorySpec(id as CategoryId);
+		const count = counts[id]!;
+		for (const table of spec.tables) if (!Object.hasOwn(count.tables, table)) return `counts of ${id} has no row count for its table ${table}`;
+		for (const table of Object.keys(count.tables)) if (!spec.tables.includes(table)) return `counts of ${id} lists ${name(table)}, which is not a table of ${id}`;
+		const headline = spec.primaryTable ? count.tables[spec.primaryTable] : count.files;
+		if (count.count !== headline) return `counts of ${id}: count ${count.count} is not its ${spec.primaryTable ? `${spec.primaryTable} rows` : 'files'} (${headline})`;
+	}
+	return undefined;
 }
 
 /** Parses and checks metadata.json; every problem is an operator-facing sentence. */
@@ -53,6 +76,8 @@ export function parseMetadata(text: Buffer): BackupMetadata {
 			throw problem(`counts of ${category.slice(0, 40)} malformed`);
 		}
 	}
+	const mismatch = countsMismatch(value.categories, value.counts);
+	if (mismatch) throw problem(mismatch);
 	const isNote = (note: unknown) => {
 		const candidate = note as {category?: unknown; field?: unknown; count?: unknown; action?: unknown} | null;
 		return Boolean(candidate) && typeof candidate === 'object' && typeof candidate!.field === 'string' && typeof candidate!.count === 'number' && typeof candidate!.action === 'string';

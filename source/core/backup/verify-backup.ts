@@ -8,6 +8,7 @@ import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry, type ArchiveS
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LineSplitter} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
+import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {isLifeboatBackup} from './backup-sniff.js';
 import {parseManifest, parseMetadata, readMetadata} from './read-metadata.js';
 import {RowAudit} from './verify-rows.js';
@@ -120,7 +121,7 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 	} finally {
 		audit?.close();
 	}
-	const fileProblems = [...manifestProblems(seen, metadata, manifest), ...totalsProblems(seen, metadata, manifest)];
+	const fileProblems = [...manifestProblems(seen, metadata, manifest), ...totalsProblems(seen, metadata, manifest), ...categoryProblems(seen, metadata)];
 	problems.push(...fileProblems);
 	// A damaged file is reported as damaged, not by the rows its damage broke.
 	if (fileProblems.length === 0) problems.push(...rowProblems.values());
@@ -175,7 +176,7 @@ async function checkEntry(entry: ArchiveEntry, audit: RowAudit | undefined, rowP
 		const text = await readJsonFile(entry, count);
 		// Read as restore reads it (restore-pass.ts): a file restore cannot parse fails verify too.
 		try {
-			JSON.parse(text.toString('utf8'));
+			parseJsonBounded(utf8Text(text) ?? '');
 		} catch {
 			rowProblems.set(entry.path, `${entry.path}: not valid JSON`);
 		}
@@ -253,3 +254,35 @@ function totalsProblems(seen: Map<string, {size: number}>, metadata: BackupMetad
 	}
 	return problems;
 }
+
+/**
+ * Each category's files and bytes as metadata.json counts them (every entry of the category:
+ * tables, files, the 2FA block), and no entry of a category it does not list: a backup that
+ * verifies holds exactly what its metadata says.
+ */
+export function categoryProblems(seen: ReadonlyMap<string, {size: number}>, metadata: BackupMetadata | undefined): string[] {
+	if (!metadata) return [];
+	const found = new Map<string, {files: number; bytes: number}>();
+	const problems: string[] = [];
+	for (const [name, {size}] of seen) {
+		const route = routeEntry(name);
+		if (!('category' in route)) continue;
+		if (!metadata.categories.includes(route.category)) {
+			problems.push(`${name}: in the archive, but its category ${route.category} is not one metadata.json lists`);
+			continue;
+		}
+		const total = found.get(route.category) ?? {files: 0, bytes: 0};
+		total.files++;
+		total.bytes += size;
+		found.set(route.category, total);
+	}
+	for (const category of metadata.categories) {
+		const expected = metadata.counts[category];
+		const actual = found.get(category) ?? {files: 0, bytes: 0};
+		if (expected && (expected.files !== actual.files || expected.bytes !== actual.bytes)) {
+			problems.push(`${category}: ${actual.files} files (${actual.bytes} bytes) in the archive, metadata.json says ${expected.files} (${expected.bytes} bytes)`);
+		}
+	}
+	return problems;
+}
+

@@ -22,7 +22,8 @@ import {isCategoryId, REDACTED_MARKER, tableSpec, TABLES, type CategoryId} from 
 import {fileSpecOf, isRestorableTarget, safeTarget} from '../restore/archive-routes.js';
 import {describedChanges, describeFileOnDisk, fileChangesOnDisk, maskedLive, readLive} from '../restore/conflict-detail.js';
 import {FILES_TABLE, type ConflictDetail, type QuarantineEntry, type QuarantineRestore} from '../restore/restore-types.js';
-import {mergeRedacted, serializeJson} from '../restore/json-merge.js';
+import {mergeRedactedText} from '../restore/json-merge.js';
+import {utf8Text} from '../json-text.js';
 import {changedColumns, codecFor, displayRow, readLiveRow, rowValues, sameValue, writeRow, type RowValues} from '../rows/table-codec.js';
 import {recoverInterruptedRestores} from '../store/staging.js';
 import {QUARANTINE_KIND, type QuarantineSummary, type StoredSummary} from '../restore/quarantine-writer.js';
@@ -340,16 +341,15 @@ export function acceptQuarantine(dataDir: string, restoreId: string, entryIds?: 
 		const targets = files.map(entry => {
 			const live = safeTarget(store.paths.root, entry.id);
 			if (fileSpecOf(entry.id)?.kind !== 'json') return {entry, live, merged: undefined};
-			const parse = (content: Buffer | undefined) => {
-				try {
-					return content ? (JSON.parse(content.toString('utf8')) as unknown) : undefined;
-				} catch {
-					return undefined;
-				}
-			};
-			const backup = parse(fs.readFileSync(entry.file));
-			if (backup === undefined) throw new LifeboatError('corrupt-archive', `${entry.file} is not valid JSON; not accepted`);
-			return {entry, live, merged: serializeJson(mergeRedacted(backup, parse(readLive(live))).value)};
+			// The backup's text kept byte for byte, its markers replaced by the live values' own text.
+			const backup = utf8Text(fs.readFileSync(entry.file));
+			const current = readLive(live);
+			try {
+				if (backup === undefined) throw new SyntaxError('not UTF-8');
+				return {entry, live, merged: mergeRedactedText(backup, current ? utf8Text(current) : undefined).text};
+			} catch {
+				throw new LifeboatError('corrupt-archive', `${entry.file} is not valid JSON; not accepted`);
+			}
 		});
 		const tenants = new Set<string>();
 		let accepted = files.length;

@@ -8,6 +8,7 @@ import {openGateway} from '../store/gateway-store.js';
 import {tableSpec, TABLES, type CategoryId, type GatewayFileSpec} from '../store/schema.js';
 import {fileSpecOf, fileTarget, routeEntry, safeTarget} from './archive-routes.js';
 import {changedPaths, mergeRedacted} from './json-merge.js';
+import {parseJsonBounded, setOwn, utf8Text} from '../json-text.js';
 import {REDACTED_MARKER, SECRET_JSON_KEY} from '../store/schema.js';
 import {BackupIds} from './backup-ids.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
@@ -31,7 +32,7 @@ export function maskedLive(codec: TableCodec, live: RowValues | undefined): Reco
 
 function parseJson(content: Buffer): unknown {
 	try {
-		return JSON.parse(content.toString('utf8'));
+		return parseJsonBounded(utf8Text(content) ?? '');
 	} catch {
 		return undefined;
 	}
@@ -43,11 +44,11 @@ export function flattenJson(value: unknown): Record<string, unknown> {
 	const walk = (node: unknown, trail: string, secret: boolean) => {
 		if (node && typeof node === 'object') {
 			const entries = Array.isArray(node) ? node.map((item, index) => [`[${index}]`, item] as const) : Object.entries(node);
-			if (entries.length === 0) out[trail || '(root)'] = node;
+			if (entries.length === 0) setOwn(out, trail || '(root)', node);
 			for (const [key, child] of entries) walk(child, key.startsWith('[') ? `${trail}${key}` : trail ? `${trail}.${key}` : key, secret || (!key.startsWith('[') && SECRET_JSON_KEY.test(key)));
 			return;
 		}
-		out[trail || '(root)'] = secret && typeof node === 'string' && node.length > 0 && node !== REDACTED_MARKER ? LIVE_SECRET_MASK : node;
+		setOwn(out, trail || '(root)', secret && typeof node === 'string' && node.length > 0 && node !== REDACTED_MARKER ? LIVE_SECRET_MASK : node);
 	};
 	walk(value, '', false);
 	return out;

@@ -1,3 +1,4 @@
+import {nodeValue, ownValue, parseJsonText, parseJsonValue, spliceJson, valueNode, type JsonNode} from '../json-text.js';
 import {redactJson} from '../redaction.js';
 import {REDACTED_MARKER} from '../store/schema.js';
 
@@ -5,34 +6,70 @@ import {REDACTED_MARKER} from '../store/schema.js';
  * Merges a restored (redacted) JSON config over the live one: wherever the backup holds
  * REDACTED_MARKER and the live document has a real value at the same path, the live value is
  * kept (also where the marker stands for a credential inside a longer string), so restoring a
- * config never replaces a working secret by a marker. Returns the merged
- * document and the dotted paths still holding a marker (to re-enter).
+ * config never replaces a working secret by a marker. Works on both documents' trees
+ * (json-text.ts): returns the backup's nodes to replace by live ones, and the dotted paths still
+ * holding a marker (to re-enter).
  */
-export function mergeRedacted(backup: unknown, live: unknown): {value: unknown; unresolved: string[]} {
+function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map<JsonNode, JsonNode>; unresolved: string[]} {
 	const unresolved: string[] = [];
-	const walk = (node: unknown, current: unknown, trail: string): unknown => {
-		if (node === REDACTED_MARKER) {
-			if (current !== undefined && current !== null && current !== REDACTED_MARKER && typeof current !== 'object') return current;
-			unresolved.push(trail);
-			return node;
-		}
-		if (typeof node === 'string' && node.includes(REDACTED_MARKER)) {
+	const replace = new Map<JsonNode, JsonNode>();
+	const walk = (node: JsonNode, current: JsonNode | undefined, trail: string): void => {
+		if (node.kind === 'string' && node.value === REDACTED_MARKER) {
+			const kept = current && ((current.kind === 'string' && current.value !== REDACTED_MARKER) || current.kind === 'number' || (current.kind === 'literal' && current.value !== null));
+			if (kept) replace.set(node, current);
+			else unresolved.push(trail);
+		} else if (node.kind === 'string' && node.value.includes(REDACTED_MARKER)) {
 			// A credential redacted inside a longer string (a password in a URL, a bearer token): the
 			// live string is kept when redacting it gives the backup's string, i.e. only the secret differs.
-			if (typeof current === 'string' && redactJson(current).value === node) return current;
-			unresolved.push(trail);
-			return node;
+			if (current?.kind === 'string' && redactJson(current.value).value === node.value) replace.set(node, current);
+			else unresolved.push(trail);
+		} else if (node.kind === 'array') {
+			node.items.forEach((item, index) => walk(item, current?.kind === 'array' ? current.items[index] : undefined, `${trail}[${index}]`));
+		} else if (node.kind === 'object') {
+			// A key written more than once is matched copy for copy (the second with the live file's second).
+			const copies = new Map<string, number>();
+			for (const {key, value} of node.entries) {
+				const copy = copies.get(key) ?? 0;
+				copies.set(key, copy + 1);
+				walk(value, copyOf(current, key, copy), trail ? `${trail}.${key}` : key);
+			}
 		}
-		if (Array.isArray(node)) return node.map((item, index) => walk(item, Array.isArray(current) ? current[index] : undefined, `${trail}[${index}]`));
-		if (node && typeof node === 'object') {
-			const out: Record<string, unknown> = {};
-			const liveObject = current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : undefined;
-			for (const [key, child] of Object.entries(node)) out[key] = walk(child, liveObject?.[key], trail ? `${trail}.${key}` : key);
-			return out;
-		}
-		return node;
 	};
-	return {value: walk(backup, live, ''), unresolved};
+	walk(backup, live, '');
+	return {replace, unresolved};
+}
+
+/** The live member matching the backup's `copy`-th member named `key` (JSON.parse's, the last, when the live file has fewer). */
+function copyOf(node: JsonNode | undefined, key: string, copy: number): JsonNode | undefined {
+	if (node?.kind !== 'object') return undefined;
+	const named = node.entries.filter(entry => entry.key === key);
+	return (named[copy] ?? named.at(-1))?.value;
+}
+
+/** mergeNodes over parsed documents: the merged document (own properties only, so `__proto__` keys stay keys). */
+export function mergeRedacted(backup: unknown, live: unknown): {value: unknown; unresolved: string[]} {
+	const node = valueNode(backup);
+	const {replace, unresolved} = mergeNodes(node, live === undefined ? undefined : valueNode(live));
+	const values = new Map([...replace].map(([target, kept]) => [target, nodeValue(kept)] as const));
+	return {value: nodeValue(node, values), unresolved};
+}
+
+/**
+ * mergeNodes over the texts of the backup's file and the live one (undefined: none, or not JSON):
+ * the backup's text with only its markers replaced by the live values' own text, so the restored
+ * file is the backed-up file byte for byte, secrets aside. Throws SyntaxError if the backup's is not JSON.
+ */
+export function mergeRedactedText(backup: string, live: string | undefined): {text: string; value: unknown; unresolved: string[]} {
+	const node = parseJsonText(backup);
+	let liveNode: JsonNode | undefined;
+	try {
+		liveNode = live === undefined ? undefined : parseJsonText(live);
+	} catch {
+		liveNode = undefined;
+	}
+	const {replace, unresolved} = mergeNodes(node, liveNode);
+	const text = replace.size === 0 ? backup : spliceJson(backup, [...replace].map(([target, kept]) => ({node: target, text: live!.slice(kept.start, kept.end)})));
+	return {text, value: parseJsonValue(text), unresolved};
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {
@@ -52,7 +89,7 @@ export function changedPaths(a: unknown, b: unknown, trail = ''): string[] {
 	const isObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
 	if (isObject(a) && isObject(b)) {
 		const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])];
-		return keys.flatMap(key => changedPaths((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], trail ? `${trail}.${key}` : key));
+		return keys.flatMap(key => changedPaths(ownValue(a, key), ownValue(b, key), trail ? `${trail}.${key}` : key));
 	}
 	return [trail || '(root)'];
 }

@@ -15,9 +15,10 @@ import {LifeboatError} from '../errors.js';
 import {categorySpec, CATEGORIES, REDACTED_MARKER, tableSpec, type CategoryId} from '../store/schema.js';
 import {documentFileName, documentTextName, isPathSegment} from '../archive/archive-paths.js';
 import {agentOfTarget, fileTarget, isRestorableTarget, routeEntry, safeTarget, type EntryRoute, type FileRoute} from './archive-routes.js';
-import {deepEqual, mergeRedacted, serializeJson} from './json-merge.js';
+import {deepEqual, mergeRedactedText} from './json-merge.js';
+import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
-import {markerLines, redactJson, scrubTextBytes} from '../redaction.js';
+import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
 import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, readLiveRow, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
@@ -148,6 +149,8 @@ export class RestorePass {
 	private sealedRestored = 0;
 	/** Tables read to the end (so a file whose owner is not among their rows can be refused at once). */
 	private readonly tablesRead = new Set<string>();
+	/** Rows read per table (tenants skipped by --into-tenant too): checked against metadata.json's counts. */
+	private readonly rowsRead = new Map<string, number>();
 	/** Files read before their owner's table (folder archives list files first): checked at the end. */
 	private readonly ownerChecks: Array<{path: string; route: FileRoute}> = [];
 	private readonly statements = new Map<string, Database.Statement>();
@@ -302,6 +305,7 @@ export class RestorePass {
 		if (dangling) this.warnings.push(dangling);
 		for (const {path: where, route} of this.ownerChecks) this.checkOwner(where, route, true);
 		this.checkManifest();
+		this.checkCounts();
 		if (this.ctx.categories.includes('users') && this.ctx.metadata.twoFactor) await this.unseal();
 		this.resolveSealed();
 		if (this.ctx.mode === 'replace') this.deleteMissing();
@@ -400,6 +404,7 @@ export class RestorePass {
 			line++;
 			const where = `${entry.path} line ${line}`;
 			const values = rowValuesChecked(codec, text, where, this.ctx.backupTenantIds);
+			this.rowsRead.set(table, (this.rowsRead.get(table) ?? 0) + 1);
 			if (skipRows) {
 				if (values[0] === this.ctx.mapper.sourceTenantId) this.sourceTenantPlan = String(values[codec.names.indexOf('plan')]);
 				return;
@@ -684,9 +689,13 @@ export class RestorePass {
 		const text = await readAll(entry, MAX_SMALL_ENTRY);
 		const size = text.length;
 		this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
-		let backupJson: unknown;
+		// The backup's text is kept byte for byte (markers aside): what the gateway wrote is what it gets back.
+		const backupText = utf8Text(text);
+		let merged: ReturnType<typeof mergeRedactedText>;
+		const liveText = liveStats ? utf8Text(fs.readFileSync(live)) : undefined;
 		try {
-			backupJson = JSON.parse(text.toString('utf8'));
+			if (backupText === undefined) throw new SyntaxError('not UTF-8');
+			merged = mergeRedactedText(backupText, liveText);
 		} catch {
 			if (policy !== 'redact-json') throw corrupt(`${entry.path}: not valid JSON`);
 			this.warnings.push(`${entry.path}: not valid JSON; not restored`);
@@ -694,18 +703,17 @@ export class RestorePass {
 		}
 		let liveJson: unknown;
 		let liveValid = false;
-		if (liveStats) {
+		if (liveText !== undefined) {
 			try {
-				liveJson = JSON.parse(fs.readFileSync(live, 'utf8'));
+				liveJson = parseJsonBounded(liveText);
 				liveValid = true;
 			} catch {
 				liveValid = false;
 			}
 		}
-		const merged = mergeRedacted(backupJson, liveValid ? liveJson : undefined);
-		// Identical when the live file, redacted and serialized the way a backup writes it, is the
-		// backup's file byte for byte, or when writing the backup (live secrets kept) changes nothing.
-		const unchanged = () => text.equals(Buffer.from(serializeJson(redactJson(liveJson).value))) || deepEqual(merged.value, liveJson);
+		// Identical when the live file, redacted the way a backup writes it, is the backup's file
+		// byte for byte, or when writing the backup (live secrets kept) changes nothing.
+		const unchanged = () => text.equals(Buffer.from(redactJsonText(liveText!).text)) || merged.text === liveText || deepEqual(merged.value, liveJson);
 		const status: Status = !liveStats ? 'new' : liveValid && unchanged() ? 'identical' : 'conflict';
 		if ((status === 'new' || (status === 'conflict' && this.backupWins)) && merged.unresolved.length > 0) {
 			this.note(`${target}:${merged.unresolved.join(',')}`, merged.unresolved.length);
@@ -716,7 +724,7 @@ export class RestorePass {
 			// whatever is live when it is accepted), so no live secret is copied into the quarantine.
 			staged = this.staging!.newFile();
 			const merge = status === 'new' || this.backupWins;
-			fs.writeFileSync(staged, merge ? serializeJson(merged.value) : text, {flag: 'wx'});
+			fs.writeFileSync(staged, merge ? merged.text : text, {flag: 'wx'});
 		}
 		return {status, staged, size};
 	}
@@ -824,6 +832,35 @@ export class RestorePass {
 		}
 	}
 
+	/**
+	 * The restored categories hold what metadata.json says (verify-rows.ts and verify-backup.ts
+	 * check the same): each table's rows, each category's files and bytes. The metadata's own
+	 * consistency (every listed category counted, with all its tables) is read-metadata.ts's.
+	 */
+	private checkCounts(): void {
+		const files = new Map<string, {files: number; bytes: number}>();
+		for (const [name, {size}] of this.seen) {
+			const route = routeEntry(name);
+			if (!('category' in route)) continue;
+			const total = files.get(route.category) ?? {files: 0, bytes: 0};
+			total.files++;
+			total.bytes += size;
+			files.set(route.category, total);
+		}
+		for (const category of this.ctx.categories) {
+			const expected = this.ctx.metadata.counts[category];
+			if (!expected) throw corrupt(`metadata.json: categories lists ${category} but counts has no entry for it`);
+			for (const [table, rows] of Object.entries(expected.tables)) {
+				const actual = this.rowsRead.get(table) ?? 0;
+				if (actual !== rows) throw corrupt(`${table}: ${actual} rows in the archive, metadata.json says ${rows} (${category})`);
+			}
+			const actual = files.get(category) ?? {files: 0, bytes: 0};
+			if (actual.files !== expected.files || actual.bytes !== expected.bytes) {
+				throw corrupt(`${category}: ${actual.files} files (${actual.bytes} bytes) in the archive, metadata.json says ${expected.files} (${expected.bytes} bytes)`);
+			}
+		}
+	}
+
 	/** Replace: counts (plan) or deletes (apply) live rows and files in scope the backup does not hold. */
 	private deleteMissing(): void {
 		for (const {category, table} of this.restoredTables()) {
@@ -863,7 +900,9 @@ export class RestorePass {
 		if (policy === 'skip') return true;
 		if (policy !== 'redact-json') return false;
 		try {
-			JSON.parse(fs.readFileSync(path.join(this.root, ...target.split('/')), 'utf8'));
+			const text = utf8Text(fs.readFileSync(path.join(this.root, ...target.split('/'))));
+			if (text === undefined) return true;
+			parseJsonBounded(text);
 			return false;
 		} catch {
 			return true;

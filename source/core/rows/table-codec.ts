@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import {LifeboatError} from '../errors.js';
-import {scrubColumnValue, scrubTextBytes} from '../redaction.js';
+import {redactJson, scrubColumnValue, scrubTextBytes} from '../redaction.js';
 import {allColumns, REDACTED_MARKER, type ColumnSpec, type TableSpec} from '../store/schema.js';
 import {prepareExact, type ExactStatement} from './exact-read.js';
 import {bindValue, decodeValue, displayValue, encodeValue, isProblem, RawText, sameStored, type StoredValue} from './value-codec.js';
@@ -140,7 +140,21 @@ export function sameContent(codec: TableCodec, a: readonly StoredValue[], b: rea
 export function sameValue(codec: TableCodec, index: number, a: StoredValue | undefined, b: StoredValue | undefined): boolean {
 	if (sameStored(a, b)) return true;
 	if (!codec.scrubbed.includes(index)) return false;
-	return sameStored(scrubStored(a ?? null), scrubStored(b ?? null));
+	if (sameStored(scrubStored(a ?? null), scrubStored(b ?? null))) return true;
+	// Backups made before scrubbing kept JSON text as written held such a value re-serialized.
+	const legacy = typeof a === 'string' && typeof b === 'string' ? legacyScrubbedJson(a) : undefined;
+	return legacy !== undefined && legacy === legacyScrubbedJson(b as string);
+}
+
+/** A JSON `scrub` value as older backups held it (parsed, redacted, re-serialized when redacted). */
+function legacyScrubbedJson(text: string): string | undefined {
+	if (!/^\s*[{[]/.test(text)) return undefined;
+	try {
+		const result = redactJson(JSON.parse(text));
+		return result.redacted.length > 0 ? JSON.stringify(result.value) : text;
+	} catch {
+		return undefined;
+	}
 }
 
 /**
