@@ -4,7 +4,7 @@ import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '.
 import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatAge, formatCount, formatDuration, formatRetry} from '../core/format.js';
-import {appendDrillHistory, formatRpo, formatRto, formatSpan, readDrillHistory, runDrill, writeDrillReports, type DrillCheck, type DrillReport, type DrillReportPaths} from '../core/drill/index.js';
+import {appendDrillHistory, formatRpo, formatRto, formatSpan, readDrillHistory, refuseReportPath, runDrill, writeDrillReports, type DrillCheck, type DrillReport, type DrillReportPaths} from '../core/drill/index.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, defaultBackupDir, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -71,13 +71,15 @@ async function chooseBackup(context: CommandContext): Promise<{ref: StoredBackup
 
 export async function run(context: CommandContext): Promise<number> {
 	if (context.flags.history) return history(context);
+	// An empty LIFEBOAT_DATA_DIR is unset (never the current folder).
+	const liveDataDir = context.flags.dataDir ?? (context.env['LIFEBOAT_DATA_DIR'] || undefined);
+	// The reports' place is checked before the drill runs: never in the live data dir, never a folder.
+	if (context.flags.report !== undefined) refuseReportPath(context.flags.report, liveDataDir);
 	const {ref, location} = await chooseBackup(context);
 	let report: DrillReport;
 	try {
 		const passphrase = (await isStoredBackupEncrypted(ref)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
 		const source = await openStoredBackup(ref, {passphrase});
-		// An empty LIFEBOAT_DATA_DIR is unset (never the current folder).
-		const liveDataDir = context.flags.dataDir ?? (context.env['LIFEBOAT_DATA_DIR'] || undefined);
 		report = await runDrill({
 			source,
 			location,

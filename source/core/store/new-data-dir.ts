@@ -42,7 +42,8 @@ export function bareDataDir(dataDir: string): BareDataDir | undefined {
 	}
 }
 
-function processAlive(pid: number): boolean {
+/** Whether process `pid` runs (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;
