@@ -6,7 +6,9 @@ import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {demoGateway, sha256, walkFiles} from './restore-support.js';
+import type {ArchiveSource} from '../source/core/archive/archive-reader.js';
+import {runDrill, type DrillOptions, type DrillReport} from '../source/core/drill/index.js';
+import {backupOf, demoGateway, editedBackup, freshGateway, query, readJsonl, sha256, walkFiles, writeJsonl} from './restore-support.js';
 import {CLI, expectOneLineError, runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
@@ -95,5 +97,66 @@ describe('drill scratch folders', () => {
 			running.kill('SIGKILL');
 			await new Promise(resolve => running.once('exit', resolve));
 		}
+	}, 120_000);
+});
+
+/** A drill in its own scratch parent, which must be empty afterwards. */
+async function engineDrill(source: ArchiveSource, options: Partial<DrillOptions> = {}): Promise<DrillReport> {
+	const scratchParent = tempDir('lifeboat-drillrev-scratch-');
+	try {
+		return await runDrill({source, location: source.label, scratchParent, ...options});
+	} finally {
+		expect(fs.readdirSync(scratchParent)).toEqual([]);
+	}
+}
+
+function failure(report: DrillReport): string {
+	const failed = report.checks.find(check => check.status === 'fail');
+	return failed ? `${failed.id}: ${failed.detail}` : 'passed';
+}
+
+function withRecord(record: unknown, breakOne: boolean) {
+	return (dir: string) => {
+		const metadataFile = path.join(dir, 'metadata.json');
+		// The raw text, so keys like __proto__ stay own keys of the JSON object.
+		const text = fs.readFileSync(metadataFile, 'utf8').replace(/"danglingReferences": \{[^}]*\}/, `"danglingReferences": ${typeof record === 'string' ? record : JSON.stringify(record)}`);
+		fs.writeFileSync(metadataFile, text);
+		if (breakOne) {
+			const file = path.join(dir, 'chats', 'conversations.jsonl');
+			writeJsonl(file, readJsonl(file).map((row, index) => (index === 0 ? {...row, user_id: 'usr_nobody'} : row)));
+		}
+	};
+}
+
+describe('drill against lying danglingReferences records', () => {
+	const gateway = demoGateway();
+
+	it('a record that lies (inflated, on columns it does not check, __proto__, malformed) never lets a broken reference pass, and never crashes', async () => {
+		const live = await gateway;
+		const cases: Array<{record: unknown; breakOne: boolean; failed: RegExp}> = [
+			{record: {'conversations.user_id': 1000}, breakOne: true, failed: /^references: conversations\.user_id: 1 dangling reference after the restore, but metadata\.json records 1,000/},
+			{record: {'conversations.user_id': 5}, breakOne: false, failed: /^references: conversations\.user_id: 0 dangling references after the restore, but metadata\.json records 5/},
+			{record: {'nosuch.column': 3}, breakOne: false, failed: /^references: metadata\.json records dangling references for "nosuch\.column", not a reference column/},
+			{record: '{"__proto__": 7}', breakOne: true, failed: /^references: metadata\.json records dangling references for "__proto__"/},
+			{record: '{"constructor": 0, "toString": 0}', breakOne: false, failed: /^references: metadata\.json records dangling references for "constructor"/},
+			{record: {'conversations.user_id': -1}, breakOne: true, failed: /^verify: metadata\.json: danglingReferences malformed$/},
+			{record: {'conversations.user_id': 1.5}, breakOne: true, failed: /^verify: metadata\.json: danglingReferences malformed$/},
+			{record: '{"conversations.user_id": 1e300}', breakOne: true, failed: /^verify: metadata\.json: danglingReferences malformed$/},
+			{record: '[1]', breakOne: true, failed: /^verify: metadata\.json: danglingReferences malformed$/},
+			{record: 'null', breakOne: true, failed: /^verify: metadata\.json: danglingReferences malformed$/},
+		];
+		for (const {record, breakOne, failed} of cases) {
+			const report = await engineDrill(await editedBackup(live, {}, withRecord(record, breakOne)));
+			expect(report.ok, JSON.stringify(record)).toBe(false);
+			expect(failure(report), JSON.stringify(record)).toMatch(failed);
+		}
+	}, 180_000);
+
+	it('a tenant-scoped backup and a backup of one category with no rows pass', async () => {
+		const live = await gateway;
+		const tenant = query<{slug: string}>(live, 'SELECT slug FROM tenants ORDER BY slug LIMIT 1')[0]!.slug;
+		expect(failure(await engineDrill((await backupOf(live, {tenant})).source))).toBe('passed');
+		const empty = freshGateway();
+		expect(failure(await engineDrill((await backupOf(empty)).source))).toBe('passed');
 	}, 120_000);
 });
