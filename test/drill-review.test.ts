@@ -5,10 +5,11 @@
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import {beforeAll, describe, expect, it} from 'vitest';
 import type {ArchiveSource} from '../source/core/archive/archive-reader.js';
 import {runDrill, type DrillOptions, type DrillReport} from '../source/core/drill/index.js';
-import {backupOf, demoGateway, editedBackup, freshGateway, query, readJsonl, sha256, walkFiles, writeJsonl} from './restore-support.js';
+import {backupOf, copyGateway, demoGateway, editedBackup, freshGateway, query, readJsonl, sha256, walkFiles, writeJsonl} from './restore-support.js';
 import {CLI, expectOneLineError, runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
@@ -159,4 +160,33 @@ describe('drill against lying danglingReferences records', () => {
 		const empty = freshGateway();
 		expect(failure(await engineDrill((await backupOf(empty)).source))).toBe('passed');
 	}, 120_000);
+});
+
+describe('drill and a locked live gateway', () => {
+	it('a live database locked by another writer during the live check stops the drill as at its start (gateway-locked, exit 9), never as a failed check of the backup (exit 10)', async () => {
+		const live = copyGateway(await demoGateway());
+		const {source} = await backupOf(live);
+		const previous = process.env['LIFEBOAT_BUSY_TIMEOUT_MS'];
+		process.env['LIFEBOAT_BUSY_TIMEOUT_MS'] = '50';
+		let holder: Database.Database | undefined;
+		try {
+			const drilled = engineDrill(source, {
+				liveDataDir: live,
+				onCheck: check => {
+					// Another process takes the database exclusively once the checks of the backup have run.
+					if (check.id === 'opens' && check.status === 'running' && !holder) {
+						holder = new Database(path.join(live, 'data', 'gateway.db'));
+						holder.pragma('locking_mode = EXCLUSIVE');
+						holder.exec(`BEGIN IMMEDIATE; INSERT OR REPLACE INTO schema_meta (key, value) VALUES ('probe', '1'); COMMIT;`);
+					}
+				},
+			});
+			await expect(drilled).rejects.toMatchObject({code: 'gateway-locked', message: expect.stringMatching(/locked by another process/)});
+			expect(holder).toBeDefined();
+		} finally {
+			holder?.close();
+			if (previous === undefined) delete process.env['LIFEBOAT_BUSY_TIMEOUT_MS'];
+			else process.env['LIFEBOAT_BUSY_TIMEOUT_MS'] = previous;
+		}
+	}, 60_000);
 });

@@ -40,7 +40,8 @@ Options
 
 Exit codes: 0 every check passed, 10 a check failed (the report names it), 2 usage,
 3 --data-dir is not a gateway, 4 destination or disk problem, 5 not a backup at all (a backup
-that opens but does not verify fails the verify check: 10), 6 passphrase, 130 interrupted.
+that opens but does not verify fails the verify check: 10), 6 passphrase, 9 the live gateway's
+database is locked by another writer (run the drill again), 130 interrupted.
 `;
 
 /** The backup the flags name: --in (or the argument), or the newest one at --dest with --latest. */
