@@ -190,3 +190,28 @@ describe('drill and a locked live gateway', () => {
 		}
 	}, 60_000);
 });
+
+describe('names from a hostile archive on the terminal', () => {
+	it("a backup name holding terminal escapes is shown with them made harmless: drill, drill --history, the restore plan", async () => {
+		const {env} = envFor();
+		const evil = 'nightly\u001b]0;pwned\u0007\u001b[2J\r\nFAKE: PASSED\u009b31m';
+		const source = await editedBackup(live, {}, dir => {
+			const metadataFile = path.join(dir, 'metadata.json');
+			const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as {name: string};
+			metadata.name = evil;
+			fs.writeFileSync(metadataFile, JSON.stringify(metadata, null, 2) + '\n');
+		});
+		const runs = [
+			runCli(['drill', '--in', source.label], {env}),
+			runCli(['drill', '--history'], {env}),
+			runCli(['backup', 'restore', '--in', source.label, '--data-dir', path.join(tempDir(), 'bare'), '--dry-run'], {env}),
+		];
+		expect(runs.map(run => run.code)).toEqual([0, 0, 0]);
+		for (const run of runs) {
+			// eslint-disable-next-line no-control-regex
+			expect(run.stdout + run.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+			expect(run.stdout).not.toMatch(/^FAKE/m);
+		}
+		expect(runs[0]!.stdout.split('\n')[0]).toMatch(/^DR drill of nightly\?.*: PASSED$/);
+	}, 60_000);
+});

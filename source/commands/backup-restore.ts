@@ -1,4 +1,5 @@
 import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
+import {printable} from '../core/destinations/destination.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount} from '../core/format.js';
 import {applyRestore, formatChecklist, formatPlan, formatResult, formatSecrets, planRestore, postRestoreChecklist, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
@@ -56,10 +57,10 @@ function progressText(progress: RestoreProgress): string {
 
 function planHeader(plan: RestorePlan, dataDir: string): string {
 	const {backup} = plan;
-	const scope = backup.tenant ? `tenant ${backup.tenant.slug}` : `${backup.tenants.length} tenant${backup.tenants.length === 1 ? '' : 's'}`;
+	const scope = backup.tenant ? `tenant ${printable(backup.tenant.slug)}` : `${backup.tenants.length} tenant${backup.tenants.length === 1 ? '' : 's'}`;
 	let into = plan.newDataDir ? `${dataDir} (new gateway)` : dataDir;
-	if (plan.targetTenant && (!backup.tenant || plan.targetTenant.id !== backup.tenant.id)) into += ` → tenant ${plan.targetTenant.slug}${plan.targetTenant.exists ? '' : ' (new)'}`;
-	return `Restore plan (${plan.mode}) of ${backup.name} (${backup.createdAt.slice(0, 19).replace('T', ' ')} UTC, ${scope}) into ${into}:`;
+	if (plan.targetTenant && (!backup.tenant || plan.targetTenant.id !== backup.tenant.id)) into += ` → tenant ${printable(plan.targetTenant.slug)}${plan.targetTenant.exists ? '' : ' (new)'}`;
+	return `Restore plan (${plan.mode}) of ${printable(backup.name)} (${backup.createdAt.slice(0, 19).replace('T', ' ')} UTC, ${scope}) into ${into}:`;
 }
 
 export async function run(context: CommandContext): Promise<number> {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {listDestination} from '../core/backup/list-backups.js';
 import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
+import {printable} from '../core/destinations/destination.js';
 import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatAge, formatCount, formatDuration, formatRetry} from '../core/format.js';
@@ -114,7 +115,7 @@ function defaultReportFile(env: NodeJS.ProcessEnv, report: DrillReport): string 
 const MARK: Record<DrillCheck['status'], string> = {pass: '✓', fail: '✗', skip: '-', pending: ' ', running: '…'};
 
 function printReport(context: CommandContext, report: DrillReport, files: DrillReportPaths): void {
-	writeLine(context, `DR drill of ${report.backup.name} (${report.backup.location}): ${report.ok ? 'PASSED' : `FAILED at ${report.failed}`}`);
+	writeLine(context, `DR drill of ${printable(report.backup.name)} (${printable(report.backup.location)}): ${report.ok ? 'PASSED' : `FAILED at ${report.failed}`}`);
 	for (const check of report.checks) {
 		writeLine(context, `  ${MARK[check.status]} ${check.id.padEnd(10)} ${check.detail ?? check.label}`);
 	}
@@ -146,7 +147,7 @@ async function history(context: CommandContext): Promise<number> {
 	if (entries.length === 0) writeLine(context, `No drills yet (${file})`);
 	for (const entry of entries.slice().reverse()) {
 		const result = entry.ok ? 'passed' : `FAILED at ${entry.failed ?? '?'}`;
-		writeLine(context, `${entry.at.slice(0, 19).replace('T', ' ')}  ${formatAge(entry.at).padEnd(15)} ${result.padEnd(22)} RPO ${formatSpan(entry.rpoMs).padEnd(12)} RTO ${formatDuration(entry.rtoMs).padEnd(9)} ${entry.backup.name}`);
+		writeLine(context, `${entry.at.slice(0, 19).replace('T', ' ')}  ${formatAge(entry.at).padEnd(15)} ${result.padEnd(22)} RPO ${formatSpan(entry.rpoMs).padEnd(12)} RTO ${formatDuration(entry.rtoMs).padEnd(9)} ${printable(entry.backup.name)}`);
 	}
 	if (skipped > 0) context.stderr.write(`lifeboat: ${skipped} line${skipped === 1 ? '' : 's'} of ${file} could not be read as drills; skipped\n`);
 	return 0;
