@@ -192,13 +192,16 @@ describe('drill and a locked live gateway', () => {
 });
 
 describe('names from a hostile archive on the terminal', () => {
-	it("a backup name holding terminal escapes is shown with them made harmless: drill, drill --history, the restore plan", async () => {
+	it("a backup name and redaction notes holding terminal escapes are shown with them made harmless: drill, its reports, drill --history, the restore plan and checklist", async () => {
 		const {env} = envFor();
 		const evil = 'nightly\u001b]0;pwned\u0007\u001b[2J\r\nFAKE: PASSED\u009b31m';
 		const source = await editedBackup(live, {}, dir => {
 			const metadataFile = path.join(dir, 'metadata.json');
-			const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as {name: string};
+			const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as {name: string; redacted: Array<{field: string}>};
 			metadata.name = evil;
+			// Redaction notes become checklist lines: one names a field with escapes, one a file setting.
+			metadata.redacted[0]!.field = `webhooks.secret${evil}`;
+			metadata.redacted.push({...metadata.redacted[0]!, field: `config/x.json:${evil}`});
 			fs.writeFileSync(metadataFile, JSON.stringify(metadata, null, 2) + '\n');
 		});
 		const runs = [
