@@ -1,0 +1,48 @@
+/**
+ * Review of the bare-host restore (issue 11): what an operator may point --data-dir at, through
+ * the built CLI on real archives.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {expectOneLineError, runCli} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
+import {backupOf, demoGateway} from './restore-support.js';
+
+let zip: string;
+
+beforeAll(async () => {
+	zip = (await backupOf(await demoGateway(), {format: 'zip'})).path;
+}, 120_000);
+
+describe('restore into a folder that is neither a gateway nor empty', () => {
+	it('never advises making a demo gateway there (its data would mix with the restore); says what is in it and what to do', () => {
+		const cases: Array<{make: (dir: string) => void; holds: RegExp}> = [
+			{make: dir => fs.mkdirSync(path.join(dir, 'lost+found')), holds: /holds lost\+found\)/},
+			{make: dir => fs.writeFileSync(path.join(dir, '.keep'), ''), holds: /holds \.keep\)/},
+			{make: dir => ['a', 'b', 'c', 'd', 'e', 'f'].forEach(name => fs.writeFileSync(path.join(dir, name), name)), holds: /holds a, b, c, d, e, … \(6 entries\)\)/},
+		];
+		for (const {make, holds} of cases) {
+			const dataDir = tempDir('lifeboat-bare-review-');
+			make(dataDir);
+			const before = fs.readdirSync(dataDir).sort();
+			for (const extra of [[], ['--dry-run']]) {
+				const result = runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir, ...extra]);
+				expectOneLineError(result, 3, /is not a gateway data directory \(no data\/gateway\.db\) and not empty/);
+				expect(result.stderr).toMatch(holds);
+				expect(result.stderr).toMatch(/a new gateway is only made in an absent or empty folder/);
+				expect(result.stderr).not.toMatch(/demo init/);
+			}
+			expect(fs.readdirSync(dataDir).sort()).toEqual(before);
+		}
+	}, 120_000);
+
+	it('a file is refused as a file (exit 3), left as it was', () => {
+		const file = path.join(tempDir(), 'gateway');
+		fs.writeFileSync(file, 'not a folder');
+		const result = runCli(['backup', 'restore', '--in', zip, '--data-dir', file]);
+		expectOneLineError(result, 3, /gateway is a file, not a gateway data directory/);
+		expect(result.stderr).not.toMatch(/demo init/);
+		expect(fs.readFileSync(file, 'utf8')).toBe('not a folder');
+	}, 60_000);
+});
