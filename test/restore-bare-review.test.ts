@@ -2,10 +2,12 @@
  * Review of the bare-host restore (issue 11): what an operator may point --data-dir at, through
  * the built CLI on real archives.
  */
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {expectOneLineError, runCli} from './helpers/run-cli.js';
+import {CLI, expectOneLineError, runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {backupOf, demoGateway} from './restore-support.js';
 
@@ -44,5 +46,38 @@ describe('restore into a folder that is neither a gateway nor empty', () => {
 		expectOneLineError(result, 3, /gateway is a file, not a gateway data directory/);
 		expect(result.stderr).not.toMatch(/demo init/);
 		expect(fs.readFileSync(file, 'utf8')).toBe('not a folder');
+	}, 60_000);
+});
+
+/** Runs the CLI as an unprivileged user (root ignores folder permissions): setpriv as root, else as is. */
+function runAsUser(args: string[]): ReturnType<typeof runCli> {
+	if (process.getuid?.() !== 0) return runCli(args);
+	const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], {
+		encoding: 'utf8',
+		env: {...process.env, HOME: os.tmpdir(), FORCE_COLOR: '0'},
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	return {code: result.status, stdout: result.stdout, stderr: result.stderr};
+}
+
+const canDropPrivileges = process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status === 0;
+
+describe('restore into a folder whose parent cannot be written', () => {
+	it.skipIf(!canDropPrivileges)('a data dir (or a missing parent of it) in a folder the user cannot write: one line, exit 4, nothing made, never an internal error', () => {
+		const shared = tempDir('lifeboat-bare-review-ro-');
+		const readOnly = path.join(shared, 'read-only');
+		fs.mkdirSync(readOnly);
+		const readable = path.join(shared, 'backup.zip');
+		fs.copyFileSync(zip, readable);
+		fs.chmodSync(readable, 0o644);
+		fs.chmodSync(shared, 0o755);
+		fs.chmodSync(readOnly, 0o555);
+		for (const dataDir of [path.join(readOnly, 'gateway'), path.join(readOnly, 'missing', 'gateway')]) {
+			const result = runAsUser(['backup', 'restore', '--in', readable, '--data-dir', dataDir]);
+			expectOneLineError(result, 4, /permission denied/);
+			expect(result.stderr).toContain(dataDir);
+			expect(result.stderr).not.toMatch(/internal error|lifeboat-new/);
+			expect(fs.readdirSync(readOnly)).toEqual([]);
+		}
 	}, 60_000);
 });
