@@ -39,7 +39,8 @@ entries the backup holds in a category left out) says so in the plan and names t
 
 Exit codes: 0 restored (or planned), 2 usage or unknown category, 3 not a gateway (a folder
 holding other files), unknown tenant or damaged gateway database, 4 disk full (or a new data
-dir's folder not writable), 5 corrupt/unsafe/unsupported backup, 6 passphrase, 7 id collision between tenants, 9 gateway database locked by another process.
+dir's folder not writable), 5 corrupt/unsafe/unsupported backup, 6 passphrase, 7 id collision
+between tenants, 9 gateway database locked by another process.
 `;
 
 function progressText(progress: RestoreProgress): string {
