@@ -81,3 +81,13 @@ describe('restore into a folder whose parent cannot be written', () => {
 		}
 	}, 60_000);
 });
+
+describe('restore into the current folder, empty', () => {
+	it('works, and says that a shell still in the folder sees the replaced (empty) one and must cd again', () => {
+		const dataDir = fs.realpathSync(tempDir('lifeboat-bare-review-cwd-'));
+		const result = runCli(['backup', 'restore', '--in', zip, '--data-dir', '.'], {cwd: dataDir});
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain(`Warning: ${dataDir} was the current folder: the new gateway replaced it, so a shell still in it sees an empty folder (run: cd ${dataDir})`);
+		expect(fs.existsSync(path.join(dataDir, 'data', 'gateway.db'))).toBe(true);
+	}, 60_000);
+});

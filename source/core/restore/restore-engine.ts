@@ -251,10 +251,22 @@ export async function restoreIntoNewDataDir(options: RestoreOptions): Promise<Re
 	return restoreIntoBare(options, bare);
 }
 
+function isCurrentFolder(root: string): boolean {
+	try {
+		return fs.realpathSync(process.cwd()) === root;
+	} catch {
+		return false;
+	}
+}
+
 async function restoreIntoBare(options: RestoreOptions, bare: BareDataDir): Promise<RestoreResult> {
 	requireCurrentSchema(await readMetadata(options.source), options.dataDir);
+	const replacesCwd = bare.exists && isCurrentFolder(bare.root);
 	const result = await buildNewDataDir(options.dataDir, bare, scratch => withStoreErrors(scratch, () => applyRestoreUnmapped({...options, dataDir: scratch})));
-	return {...result, plan: {...result.plan, newDataDir: true}, createdDataDir: path.resolve(options.dataDir)};
+	const shown = path.resolve(options.dataDir);
+	// The empty folder is replaced by a rename: a shell whose current folder it was still holds the old, now removed one.
+	const warnings = replacesCwd ? [...result.warnings, `${shown} was the current folder: the new gateway replaced it, so a shell still in it sees an empty folder (run: cd ${shown})`] : result.warnings;
+	return {...result, warnings, plan: {...result.plan, newDataDir: true}, createdDataDir: shown};
 }
 
 async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreResult> {
