@@ -1,4 +1,5 @@
 import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
+import {printable} from '../core/destinations/destination.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount} from '../core/format.js';
 import {applyRestore, formatChecklist, formatPlan, formatResult, formatSecrets, planRestore, postRestoreChecklist, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
@@ -37,8 +38,9 @@ A restore with --only or --into-tenant that would leave references dangling (row
 entries the backup holds in a category left out) says so in the plan and names the categories to add.
 
 Exit codes: 0 restored (or planned), 2 usage or unknown category, 3 not a gateway (a folder
-holding other files), unknown tenant or damaged gateway database, 4 disk full, 5 corrupt/unsafe/unsupported backup,
-6 passphrase, 7 id collision between tenants, 9 gateway database locked by another process.
+holding other files), unknown tenant or damaged gateway database, 4 disk full (or a new data
+dir's folder not writable), 5 corrupt/unsafe/unsupported backup, 6 passphrase, 7 id collision
+between tenants, 9 gateway database locked by another process.
 `;
 
 function progressText(progress: RestoreProgress): string {
@@ -56,10 +58,10 @@ function progressText(progress: RestoreProgress): string {
 
 function planHeader(plan: RestorePlan, dataDir: string): string {
 	const {backup} = plan;
-	const scope = backup.tenant ? `tenant ${backup.tenant.slug}` : `${backup.tenants.length} tenant${backup.tenants.length === 1 ? '' : 's'}`;
+	const scope = backup.tenant ? `tenant ${printable(backup.tenant.slug)}` : `${backup.tenants.length} tenant${backup.tenants.length === 1 ? '' : 's'}`;
 	let into = plan.newDataDir ? `${dataDir} (new gateway)` : dataDir;
-	if (plan.targetTenant && (!backup.tenant || plan.targetTenant.id !== backup.tenant.id)) into += ` → tenant ${plan.targetTenant.slug}${plan.targetTenant.exists ? '' : ' (new)'}`;
-	return `Restore plan (${plan.mode}) of ${backup.name} (${backup.createdAt.slice(0, 19).replace('T', ' ')} UTC, ${scope}) into ${into}:`;
+	if (plan.targetTenant && (!backup.tenant || plan.targetTenant.id !== backup.tenant.id)) into += ` → tenant ${printable(plan.targetTenant.slug)}${plan.targetTenant.exists ? '' : ' (new)'}`;
+	return `Restore plan (${plan.mode}) of ${printable(backup.name)} (${backup.createdAt.slice(0, 19).replace('T', ' ')} UTC, ${scope}) into ${into}:`;
 }
 
 export async function run(context: CommandContext): Promise<number> {

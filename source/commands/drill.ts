@@ -1,9 +1,10 @@
 import path from 'node:path';
 import {listDestination} from '../core/backup/list-backups.js';
 import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
+import {printable} from '../core/destinations/destination.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatAge, formatCount, formatDuration, formatRetry} from '../core/format.js';
-import {appendDrillHistory, defaultDrillReportFile, formatRpo, formatRto, formatSpan, readDrillHistory, runDrill, writeDrillReports, type DrillCheck, type DrillReport, type DrillReportPaths} from '../core/drill/index.js';
+import {appendDrillHistory, defaultDrillReportFile, formatRpo, formatRto, formatSpan, readDrillHistory, refuseReportPath, runDrill, writeDrillReports, type DrillCheck, type DrillReport, type DrillReportPaths} from '../core/drill/index.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, defaultBackupDir, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -39,7 +40,8 @@ Options
 
 Exit codes: 0 every check passed, 10 a check failed (the report names it), 2 usage,
 3 --data-dir is not a gateway, 4 destination or disk problem, 5 not a backup at all (a backup
-that opens but does not verify fails the verify check: 10), 6 passphrase, 130 interrupted.
+that opens but does not verify fails the verify check: 10), 6 passphrase, 9 the live gateway's
+database is locked by another writer (run the drill again), 130 interrupted.
 `;
 
 /** The backup the flags name: --in (or the argument), or the newest one at --dest with --latest. */
@@ -70,13 +72,15 @@ async function chooseBackup(context: CommandContext): Promise<{ref: StoredBackup
 
 export async function run(context: CommandContext): Promise<number> {
 	if (context.flags.history) return history(context);
+	// An empty LIFEBOAT_DATA_DIR is unset (never the current folder).
+	const liveDataDir = context.flags.dataDir ?? (context.env['LIFEBOAT_DATA_DIR'] || undefined);
+	// The reports' place is checked before the drill runs: never in the live data dir, never a folder.
+	if (context.flags.report !== undefined) refuseReportPath(context.flags.report, liveDataDir);
 	const {ref, location} = await chooseBackup(context);
 	let report: DrillReport;
 	try {
 		const passphrase = (await isStoredBackupEncrypted(ref)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
 		const source = await openStoredBackup(ref, {passphrase});
-		// An empty LIFEBOAT_DATA_DIR is unset (never the current folder).
-		const liveDataDir = context.flags.dataDir ?? (context.env['LIFEBOAT_DATA_DIR'] || undefined);
 		report = await runDrill({
 			source,
 			location,
@@ -103,7 +107,7 @@ export async function run(context: CommandContext): Promise<number> {
 const MARK: Record<DrillCheck['status'], string> = {pass: '✓', fail: '✗', skip: '-', pending: ' ', running: '…'};
 
 function printReport(context: CommandContext, report: DrillReport, files: DrillReportPaths): void {
-	writeLine(context, `DR drill of ${report.backup.name} (${report.backup.location}): ${report.ok ? 'PASSED' : `FAILED at ${report.failed}`}`);
+	writeLine(context, `DR drill of ${printable(report.backup.name)} (${printable(report.backup.location)}): ${report.ok ? 'PASSED' : `FAILED at ${report.failed}`}`);
 	for (const check of report.checks) {
 		writeLine(context, `  ${MARK[check.status]} ${check.id.padEnd(10)} ${check.detail ?? check.label}`);
 	}
@@ -135,7 +139,7 @@ async function history(context: CommandContext): Promise<number> {
 	if (entries.length === 0) writeLine(context, `No drills yet (${file})`);
 	for (const entry of entries.slice().reverse()) {
 		const result = entry.ok ? 'passed' : `FAILED at ${entry.failed ?? '?'}`;
-		writeLine(context, `${entry.at.slice(0, 19).replace('T', ' ')}  ${formatAge(entry.at).padEnd(15)} ${result.padEnd(22)} RPO ${formatSpan(entry.rpoMs).padEnd(12)} RTO ${formatDuration(entry.rtoMs).padEnd(9)} ${entry.backup.name}`);
+		writeLine(context, `${entry.at.slice(0, 19).replace('T', ' ')}  ${formatAge(entry.at).padEnd(15)} ${result.padEnd(22)} RPO ${formatSpan(entry.rpoMs).padEnd(12)} RTO ${formatDuration(entry.rtoMs).padEnd(9)} ${printable(entry.backup.name)}`);
 	}
 	if (skipped > 0) context.stderr.write(`lifeboat: ${skipped} line${skipped === 1 ? '' : 's'} of ${file} could not be read as drills; skipped\n`);
 	return 0;

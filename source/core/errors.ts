@@ -86,6 +86,7 @@ export function describeFsError(error: unknown, what: string): never {
 	if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new LifeboatError('destination', `${what}: permission denied`, {cause: error});
 	if (code === 'ENOENT') throw new LifeboatError('destination', `${what}: no such file or directory`, {cause: error});
 	if (code === 'ENOTDIR') throw new LifeboatError('destination', `${what}: not a directory`, {cause: error});
+	if (code === 'EISDIR') throw new LifeboatError('destination', `${what}: is a folder`, {cause: error});
 	if (code === 'ELOOP') throw new LifeboatError('destination', `${what}: too many levels of symbolic links`, {cause: error});
 	if (code === 'EEXIST' || code === 'ENOTEMPTY') throw new LifeboatError('exists', `${what}: already exists`, {cause: error});
 	throw error;

@@ -7,8 +7,8 @@ export type CheckOutcome = {ok: boolean; detail: string};
 /**
  * The drill's checks as they run: each goes pending → running → pass/fail/skip, every change
  * reported through onCheck (a copy, so a listener can keep it). A check that throws a
- * LifeboatError fails with its message; anything else (a bug, or the drill being cancelled)
- * propagates.
+ * LifeboatError fails with its message; anything else (a bug, the drill being cancelled, the
+ * live gateway locked) propagates.
  */
 export class CheckRunner {
 	readonly checks: DrillCheck[] = DRILL_CHECKS.map(check => ({id: check.id, label: check.label, status: 'pending'}));
@@ -26,6 +26,9 @@ export class CheckRunner {
 			outcome = await check();
 		} catch (error) {
 			if (!(error instanceof LifeboatError) || this.options.signal?.aborted || error.code === 'interrupted') throw error;
+			// The live gateway locked by another writer says nothing of the backup: the drill stops
+			// (exit 9, run it again) as it does when the lock is there when it starts.
+			if (error.code === 'gateway-locked') throw error;
 			outcome = {ok: false, detail: error.message};
 		}
 		this.update(id, {status: outcome.ok ? 'pass' : 'fail', detail: oneLine(outcome.detail), durationMs: Date.now() - started});

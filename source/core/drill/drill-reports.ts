@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {configDir} from '../destinations/named-destinations.js';
-import {describeFsError} from '../errors.js';
+import {describeFsError, LifeboatError} from '../errors.js';
 import {formatBytes, formatCount, formatDuration} from '../format.js';
-import {ensureDir, PRIVATE_FILE_MODE} from '../private-fs.js';
+import {ensureDir, PRIVATE_FILE_MODE, realPathOfDeepestAncestor} from '../private-fs.js';
 import type {DrillCheck, DrillReport} from './drill-types.js';
 
 export type DrillReportPaths = {json: string; markdown: string};
@@ -31,6 +31,40 @@ export function drillReportPaths(file: string): DrillReportPaths {
 	const resolved = path.resolve(file);
 	const base = resolved.endsWith('.json') ? resolved.slice(0, -'.json'.length) : resolved;
 	return {json: `${base}.json`, markdown: `${base}.md`};
+}
+
+function isWithin(target: string, folder: string): boolean {
+	let inner: string;
+	let outer: string;
+	try {
+		inner = realPathOfDeepestAncestor(target);
+		outer = realPathOfDeepestAncestor(folder);
+	} catch {
+		// A link loop: writing there fails and says so; a live data dir that loops is reported by the drill.
+		return false;
+	}
+	return inner === outer || inner.startsWith(outer.endsWith(path.sep) ? outer : outer + path.sep);
+}
+
+/**
+ * Refuses, before the drill runs, report files it must not or cannot write: inside the live data
+ * directory (links followed; the drill never writes there, and FILE.json could replace a gateway
+ * file), or where a folder (or anything but a file) already is.
+ */
+export function refuseReportPath(file: string, liveDataDir?: string): void {
+	for (const target of Object.values(drillReportPaths(file))) {
+		if (liveDataDir !== undefined && isWithin(target, liveDataDir)) {
+			throw new LifeboatError('usage', `Drill report ${target} would be inside the live data directory ${path.resolve(liveDataDir)}; write it elsewhere (the drill never writes in the live data directory)`);
+		}
+		let stats: fs.Stats | undefined;
+		try {
+			stats = fs.statSync(target, {throwIfNoEntry: false});
+		} catch (error) {
+			describeFsError(error, `Drill report ${target}`);
+		}
+		if (stats?.isDirectory()) throw new LifeboatError('usage', `Drill report ${target} is a folder; name a file (--report FILE writes FILE.json and FILE.md)`);
+		if (stats && !stats.isFile()) throw new LifeboatError('usage', `Drill report ${target} is not a regular file; name another`);
+	}
 }
 
 /** Writes a file owner-only and atomically: a temporary file beside it, fsynced, renamed over it. */

@@ -1,8 +1,10 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import type {BackupMetadata} from '../archive/archive-format.js';
 import {readMetadata} from '../backup/read-metadata.js';
 import {verifyBackup} from '../backup/verify-backup.js';
 import path from 'node:path';
+import {printable} from '../destinations/destination.js';
 import {describeStoreError, LifeboatError} from '../errors.js';
 import {chmodPrivate, chmodTreePrivate, ensureDir, realPathOfDeepestAncestor} from '../private-fs.js';
 import {gatewayPaths} from '../store/gateway-paths.js';
@@ -56,6 +58,7 @@ function buildPlan(ctx: RestoreContext, outcome: PassOutcome, warnings: string[]
  * file by id as new, identical or conflicting (plus, in replace mode, what would be deleted).
  */
 export async function planRestore(options: RestoreOptions): Promise<RestorePlan> {
+	refuseNotAGateway(options.dataDir);
 	return withStoreErrors(options.dataDir, () => planRestoreUnmapped(options));
 }
 
@@ -193,6 +196,7 @@ function filesNotInPlace(error: unknown): LifeboatError {
 export async function applyRestore(options: RestoreOptions): Promise<RestoreResult> {
 	const bare = bareDataDir(options.dataDir);
 	if (bare) return restoreIntoBare(options, bare);
+	refuseNotAGateway(options.dataDir);
 	try {
 		// Scratch folders of earlier restores onto this data dir when it was bare, killed midway.
 		sweepStaleNewDataDirs(realPathOfDeepestAncestor(options.dataDir));
@@ -200,6 +204,29 @@ export async function applyRestore(options: RestoreOptions): Promise<RestoreResu
 		// A data dir that cannot be resolved: opening it reports why.
 	}
 	return withStoreErrors(options.dataDir, () => applyRestoreUnmapped(options));
+}
+
+/**
+ * A data dir that is neither a gateway nor absent or empty (a file, a folder of other files, a
+ * mount point's lost+found): refused saying what is there and what a restore can do. Never the
+ * store's "create one with demo init" advice: a demo gateway's data would mix with the restore.
+ */
+function refuseNotAGateway(dataDir: string): void {
+	const paths = gatewayPaths(dataDir);
+	const shown = path.resolve(dataDir);
+	let names: string[];
+	try {
+		const stats = fs.statSync(paths.root, {throwIfNoEntry: false});
+		if (!stats || bareDataDir(dataDir) || fs.existsSync(paths.database)) return;
+		if (!stats.isDirectory()) throw new LifeboatError('not-a-gateway', `${shown} is a file, not a gateway data directory; restore into an absent or empty folder to make a new gateway there`);
+		names = fs.readdirSync(paths.root).sort();
+	} catch (error) {
+		if (error instanceof LifeboatError) throw error;
+		// Unreadable: opening it as a gateway says why.
+		return;
+	}
+	const listed = names.slice(0, 5).map(name => printable(name)).join(', ') + (names.length > 5 ? `, … (${names.length} entries)` : '');
+	throw new LifeboatError('not-a-gateway', `${shown} is not a gateway data directory (no data/gateway.db) and not empty (holds ${listed}); a new gateway is only made in an absent or empty folder: restore into a new folder (e.g. ${path.join(shown, 'gateway')}), or empty this one`);
 }
 
 /** A new gateway is made with this Lifeboat's schema: a backup of another schema version is refused before anything is made. */
@@ -224,10 +251,22 @@ export async function restoreIntoNewDataDir(options: RestoreOptions): Promise<Re
 	return restoreIntoBare(options, bare);
 }
 
+function isCurrentFolder(root: string): boolean {
+	try {
+		return fs.realpathSync(process.cwd()) === root;
+	} catch {
+		return false;
+	}
+}
+
 async function restoreIntoBare(options: RestoreOptions, bare: BareDataDir): Promise<RestoreResult> {
 	requireCurrentSchema(await readMetadata(options.source), options.dataDir);
+	const replacesCwd = bare.exists && isCurrentFolder(bare.root);
 	const result = await buildNewDataDir(options.dataDir, bare, scratch => withStoreErrors(scratch, () => applyRestoreUnmapped({...options, dataDir: scratch})));
-	return {...result, plan: {...result.plan, newDataDir: true}, createdDataDir: path.resolve(options.dataDir)};
+	const shown = path.resolve(options.dataDir);
+	// The empty folder is replaced by a rename: a shell whose current folder it was still holds the old, now removed one.
+	const warnings = replacesCwd ? [...result.warnings, `${shown} was the current folder: the new gateway replaced it, so a shell still in it sees an empty folder (run: cd ${shown})`] : result.warnings;
+	return {...result, warnings, plan: {...result.plan, newDataDir: true}, createdDataDir: shown};
 }
 
 async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreResult> {

@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {loadOrCreateGatewayKey} from '../crypto/gateway-key.js';
-import {LifeboatError} from '../errors.js';
+import {describeFsError, LifeboatError} from '../errors.js';
 import {chmodTreePrivate, mkdirPrivate, realPathOfDeepestAncestor} from '../private-fs.js';
 import {createGateway} from './gateway-store.js';
 import {gatewayPaths} from './gateway-paths.js';
@@ -42,7 +42,8 @@ export function bareDataDir(dataDir: string): BareDataDir | undefined {
 	}
 }
 
-function processAlive(pid: number): boolean {
+/** Whether process `pid` runs (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;
@@ -73,12 +74,14 @@ export function sweepStaleNewDataDirs(root: string): string[] {
 	return removed;
 }
 
-/** Makes the missing parent folders of `root` (owner-only), returning those it made, deepest last. */
-function makeParents(root: string): string[] {
+/** Makes the missing parent folders of `root` (owner-only), adding each one made to `made`, deepest last. */
+function makeParents(root: string, made: string[]): void {
 	const missing: string[] = [];
 	for (let current = path.dirname(root); !fs.existsSync(current); current = path.dirname(current)) missing.unshift(current);
-	for (const dir of missing) mkdirPrivate(dir);
-	return missing;
+	for (const dir of missing) {
+		mkdirPrivate(dir);
+		made.push(dir);
+	}
 }
 
 function removeMadeParents(made: string[]): void {
@@ -104,8 +107,19 @@ function refuseMountPoint(bare: BareDataDir, shown: string): void {
 	}
 }
 
-/** The data dir's messages name the data dir, never the scratch folder the work ran in. */
+/**
+ * The data dir's messages name the data dir, never the scratch folder the work ran in; the disk
+ * refusing (no permission to write beside the data dir, a read-only or full file system) is an
+ * operator error too, not a bug.
+ */
 function inDataDir(error: unknown, scratch: string, shown: string): unknown {
+	if (!(error instanceof LifeboatError)) {
+		try {
+			describeFsError(error, `Restoring into ${shown} (a new gateway is built beside it, in ${path.dirname(shown)})`);
+		} catch (mapped) {
+			return mapped;
+		}
+	}
 	if (!(error instanceof LifeboatError) || !error.message.includes(scratch)) return error;
 	return new LifeboatError(error.code, error.message.replaceAll(scratch, shown), {cause: error});
 }
@@ -140,10 +154,11 @@ export async function buildNewDataDir<T>(dataDir: string, bare: BareDataDir, fil
 	const shown = path.resolve(dataDir);
 	refuseMountPoint(bare, shown);
 	sweepStaleNewDataDirs(bare.root);
-	const made = makeParents(bare.root);
+	const made: string[] = [];
 	const scratch = path.join(path.dirname(bare.root), `.${path.basename(bare.root)}${NEW_INFIX}${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
 	building.add(scratch);
 	try {
+		makeParents(bare.root, made);
 		mkdirPrivate(scratch);
 		createGateway(scratch).close();
 		loadOrCreateGatewayKey(gatewayPaths(scratch).backupKey);

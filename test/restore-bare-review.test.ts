@@ -1,0 +1,93 @@
+/**
+ * Review of the bare-host restore (issue 11): what an operator may point --data-dir at, through
+ * the built CLI on real archives.
+ */
+import {spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {CLI, expectOneLineError, runCli} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
+import {backupOf, demoGateway} from './restore-support.js';
+
+let zip: string;
+
+beforeAll(async () => {
+	zip = (await backupOf(await demoGateway(), {format: 'zip'})).path;
+}, 120_000);
+
+describe('restore into a folder that is neither a gateway nor empty', () => {
+	it('never advises making a demo gateway there (its data would mix with the restore); says what is in it and what to do', () => {
+		const cases: Array<{make: (dir: string) => void; holds: RegExp}> = [
+			{make: dir => fs.mkdirSync(path.join(dir, 'lost+found')), holds: /holds lost\+found\)/},
+			{make: dir => fs.writeFileSync(path.join(dir, '.keep'), ''), holds: /holds \.keep\)/},
+			{make: dir => ['a', 'b', 'c', 'd', 'e', 'f'].forEach(name => fs.writeFileSync(path.join(dir, name), name)), holds: /holds a, b, c, d, e, … \(6 entries\)\)/},
+		];
+		for (const {make, holds} of cases) {
+			const dataDir = tempDir('lifeboat-bare-review-');
+			make(dataDir);
+			const before = fs.readdirSync(dataDir).sort();
+			for (const extra of [[], ['--dry-run']]) {
+				const result = runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir, ...extra]);
+				expectOneLineError(result, 3, /is not a gateway data directory \(no data\/gateway\.db\) and not empty/);
+				expect(result.stderr).toMatch(holds);
+				expect(result.stderr).toMatch(/a new gateway is only made in an absent or empty folder/);
+				expect(result.stderr).not.toMatch(/demo init/);
+			}
+			expect(fs.readdirSync(dataDir).sort()).toEqual(before);
+		}
+	}, 120_000);
+
+	it('a file is refused as a file (exit 3), left as it was', () => {
+		const file = path.join(tempDir(), 'gateway');
+		fs.writeFileSync(file, 'not a folder');
+		const result = runCli(['backup', 'restore', '--in', zip, '--data-dir', file]);
+		expectOneLineError(result, 3, /gateway is a file, not a gateway data directory/);
+		expect(result.stderr).not.toMatch(/demo init/);
+		expect(fs.readFileSync(file, 'utf8')).toBe('not a folder');
+	}, 60_000);
+});
+
+/** Runs the CLI as an unprivileged user (root ignores folder permissions): setpriv as root, else as is. */
+function runAsUser(args: string[]): ReturnType<typeof runCli> {
+	if (process.getuid?.() !== 0) return runCli(args);
+	const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], {
+		encoding: 'utf8',
+		env: {...process.env, HOME: os.tmpdir(), FORCE_COLOR: '0'},
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	return {code: result.status, stdout: result.stdout, stderr: result.stderr};
+}
+
+const canDropPrivileges = process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status === 0;
+
+describe('restore into a folder whose parent cannot be written', () => {
+	it.skipIf(!canDropPrivileges)('a data dir (or a missing parent of it) in a folder the user cannot write: one line, exit 4, nothing made, never an internal error', () => {
+		const shared = tempDir('lifeboat-bare-review-ro-');
+		const readOnly = path.join(shared, 'read-only');
+		fs.mkdirSync(readOnly);
+		const readable = path.join(shared, 'backup.zip');
+		fs.copyFileSync(zip, readable);
+		fs.chmodSync(readable, 0o644);
+		fs.chmodSync(shared, 0o755);
+		fs.chmodSync(readOnly, 0o555);
+		for (const dataDir of [path.join(readOnly, 'gateway'), path.join(readOnly, 'missing', 'gateway')]) {
+			const result = runAsUser(['backup', 'restore', '--in', readable, '--data-dir', dataDir]);
+			expectOneLineError(result, 4, /permission denied/);
+			expect(result.stderr).toContain(dataDir);
+			expect(result.stderr).not.toMatch(/internal error|lifeboat-new/);
+			expect(fs.readdirSync(readOnly)).toEqual([]);
+		}
+	}, 60_000);
+});
+
+describe('restore into the current folder, empty', () => {
+	it('works, and says that a shell still in the folder sees the replaced (empty) one and must cd again', () => {
+		const dataDir = fs.realpathSync(tempDir('lifeboat-bare-review-cwd-'));
+		const result = runCli(['backup', 'restore', '--in', zip, '--data-dir', '.'], {cwd: dataDir});
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain(`Warning: ${dataDir} was the current folder: the new gateway replaced it, so a shell still in it sees an empty folder (run: cd ${dataDir})`);
+		expect(fs.existsSync(path.join(dataDir, 'data', 'gateway.db'))).toBe(true);
+	}, 60_000);
+});
