@@ -91,3 +91,24 @@ describe('restore into the current folder, empty', () => {
 		expect(fs.existsSync(path.join(dataDir, 'data', 'gateway.db'))).toBe(true);
 	}, 60_000);
 });
+
+describe('restore into an empty folder made beforehand for the service user', () => {
+	it.skipIf(process.getuid?.() !== 0)('run as root, the new gateway keeps the folder\'s owner and group (owner-only modes); an absent folder belongs to whoever restores', () => {
+		const parent = tempDir('lifeboat-bare-owner-');
+		const premade = path.join(parent, 'gateway');
+		fs.mkdirSync(premade);
+		fs.chownSync(premade, 65534, 65534);
+		expect(runCli(['backup', 'restore', '--in', zip, '--data-dir', premade]).code).toBe(0);
+		const walk = (dir: string): string[] => [dir, ...fs.readdirSync(dir, {withFileTypes: true}).flatMap(entry => (entry.isDirectory() ? walk(path.join(dir, entry.name)) : [path.join(dir, entry.name)]))];
+		const entries = walk(premade);
+		expect(entries.length).toBeGreaterThan(10);
+		for (const entry of entries) {
+			const stats = fs.lstatSync(entry);
+			expect([stats.uid, stats.gid], entry).toEqual([65534, 65534]);
+			expect(stats.mode & 0o077, entry).toBe(0);
+		}
+		const absent = path.join(parent, 'other');
+		expect(runCli(['backup', 'restore', '--in', zip, '--data-dir', absent]).code).toBe(0);
+		for (const entry of walk(absent)) expect(fs.lstatSync(entry).uid, entry).toBe(0);
+	}, 120_000);
+});

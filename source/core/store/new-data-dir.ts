@@ -124,6 +124,23 @@ function inDataDir(error: unknown, scratch: string, shown: string): unknown {
 	return new LifeboatError(error.code, error.message.replaceAll(scratch, shown), {cause: error});
 }
 
+/**
+ * A data dir the operator made beforehand for the gateway's service user (`install -d -o gateway
+ * /var/lib/gateway`) keeps that owner: run as root, the new gateway's files are handed to the
+ * folder's owner and group, still owner-only. Otherwise the files belong to whoever restores.
+ */
+function keepOwner(scratch: string, bare: BareDataDir): void {
+	if (!bare.exists || process.getuid?.() !== 0) return;
+	const owner = fs.statSync(bare.root);
+	if (owner.uid === 0 && owner.gid === 0) return;
+	const hand = (target: string): void => {
+		fs.lchownSync(target, owner.uid, owner.gid);
+		if (!fs.lstatSync(target).isDirectory()) return;
+		for (const name of fs.readdirSync(target)) hand(path.join(target, name));
+	};
+	hand(scratch);
+}
+
 /** Renames the finished gateway onto the data dir; a data dir that got files meanwhile is left alone. */
 function moveIntoPlace(scratch: string, bare: BareDataDir, shown: string): void {
 	try {
@@ -164,6 +181,7 @@ export async function buildNewDataDir<T>(dataDir: string, bare: BareDataDir, fil
 		loadOrCreateGatewayKey(gatewayPaths(scratch).backupKey);
 		const result = await fill(scratch);
 		chmodTreePrivate(scratch);
+		keepOwner(scratch, bare);
 		moveIntoPlace(scratch, bare, shown);
 		return result;
 	} catch (error) {
