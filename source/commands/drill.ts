@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {listDestination} from '../core/backup/list-backups.js';
+import {openBackupChain} from '../core/backup/backup-chain.js';
 import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
 import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
@@ -76,10 +77,13 @@ export async function run(context: CommandContext): Promise<number> {
 	try {
 		const passphrase = (await isStoredBackupEncrypted(ref)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
 		const source = await openStoredBackup(ref, {passphrase});
+		// An incremental is drilled with its whole chain; a missing link fails the verify check.
+		const openChain = () => openBackupChain(ref, {passphrase, signal: context.signal, onLink: link => progressLine(context, `Reading chain link ${link.link} of ${link.links}: ${link.name}`)});
 		// An empty LIFEBOAT_DATA_DIR is unset (never the current folder).
 		const liveDataDir = context.flags.dataDir ?? (context.env['LIFEBOAT_DATA_DIR'] || undefined);
 		report = await runDrill({
 			source,
+			openChain,
 			location,
 			passphrase,
 			keyFile: context.flags.keyFile,
