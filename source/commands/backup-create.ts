@@ -164,12 +164,10 @@ function reportResult(context: CommandContext, result: BackupResult, verified: V
 	}
 }
 
-/** `incremental of NAME (chain from FULL): 12 rows, 3 files changed; 2 rows, 1 file deleted` */
+/** `incremental of NAME (chain from FULL): 12 rows, 3 files new or changed; 2 rows, 1 file deleted` */
 export function incrementalLine(metadata: BackupResult['metadata']): string {
 	const inc = metadata.incremental!;
-	const rows = Object.values(metadata.counts).reduce((sum, count) => sum + Object.values(count.tables).reduce((a, b) => a + b, 0), 0);
-	const files = Object.values(metadata.counts).reduce((sum, count) => sum + count.files, 0);
 	const deletedRows = Object.values(inc.deleted?.rows ?? {}).reduce((a, b) => a + b, 0);
 	const chain = inc.full.id === inc.base.id ? '' : ` (chain from ${inc.full.name})`;
-	return `incremental of ${inc.base.name}${chain}: ${countOf(rows, 'row')}, ${countOf(files, 'file')} new or changed; ${countOf(deletedRows, 'row')}, ${countOf(inc.deleted?.files ?? 0, 'file')} deleted`;
+	return `incremental of ${inc.base.name}${chain}: ${countOf(inc.changed?.rows ?? 0, 'row')}, ${countOf(inc.changed?.files ?? 0, 'file')} new or changed; ${countOf(deletedRows, 'row')}, ${countOf(inc.deleted?.files ?? 0, 'file')} deleted`;
 }

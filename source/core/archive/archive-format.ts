@@ -50,6 +50,8 @@ export type BackupMetadata = {
 		full: {id: string; name: string; createdAt: string};
 		/** The backup's state (what a restore of the chain up to it holds): rows per table, data files. */
 		state?: {rows: Record<string, number>; files: number};
+		/** What this backup carries: rows new or changed since the base, data files new or changed. */
+		changed?: {rows: number; files: number};
 		/** Tombstones (index/deleted.jsonl): rows per table and files of the base the state lacks. */
 		deleted?: {rows: Record<string, number>; files: number};
 	};

@@ -320,6 +320,7 @@ function buildMetadata({store, name, now, format, tenant, categories, dump, cont
 						base: base.link,
 						full: base.full,
 						state: {rows: dump.stateCounts, files: contents.fileDigests?.size ?? 0},
+						changed: {rows: Object.values(dump.rowCounts).reduce((a, b) => a + b, 0), files: contents.entries.filter(entry => contents.dataFiles.has(entry.archivePath)).length},
 						deleted: {rows: dump.deletedRows, files: contents.deletedFiles},
 					},
 				}
