@@ -114,7 +114,8 @@ export async function resolveChain(destination: Destination, head: ChainLink, pa
 /** A backup opened for reading: a full one as it is, an incremental as its chain's merged view. */
 export type OpenedBackup = {
 	source: ArchiveSource;
-	metadata: BackupMetadata;
+	/** Undefined when the backup's metadata cannot be read (verify and restore then say why). */
+	metadata?: BackupMetadata;
 	/** The links read, full first (absent for a full backup). */
 	chain?: Array<{id: string; name: string; createdAt: string; location: string}>;
 	/** Removes the merged view's scratch folder (a no-op for a full backup). */
@@ -129,8 +130,14 @@ export type ChainProgress = {link: number; links: number; name: string};
  */
 export async function openBackupChain(ref: StoredBackupRef, options: {passphrase?: string; signal?: AbortSignal; onLink?: (progress: ChainProgress) => void} = {}): Promise<OpenedBackup> {
 	const source = await openStoredBackup(ref, {passphrase: options.passphrase});
-	const metadata = await readMetadata(source);
-	if (!metadata.incremental) return {source, metadata, close: async () => undefined};
+	let metadata: BackupMetadata | undefined;
+	try {
+		metadata = await readMetadata(source);
+	} catch (error) {
+		// Not readable as a backup: the caller's verify or restore reports why, as for any backup.
+		if (!(error instanceof LifeboatError)) throw error;
+	}
+	if (!metadata?.incremental) return {source, metadata, close: async () => undefined};
 	const links = await resolveChain(ref.destination, {source, metadata, label: source.label}, options.passphrase);
 	return openMerged(links, source.label, options);
 }
