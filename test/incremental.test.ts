@@ -5,9 +5,14 @@
  * equal to the live store, redactions aside); into a fresh gateway and into the live one
  * (additive, replace). A missing middle link fails restore and verify naming it.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {resolveTarget} from '../source/core/destinations/open-destination.js';
+import {runDrill} from '../source/core/drill/run-drill.js';
+import {expectOneLineError, runCli} from './helpers/run-cli.js';
+import {startS3Server, type S3Server} from './servers/s3-server.js';
 import {openBackupChain} from '../source/core/backup/backup-chain.js';
 import {createBackup, type CreateBackupOptions} from '../source/core/backup/create-backup.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
@@ -16,6 +21,8 @@ import type {Destination} from '../source/core/destinations/destination.js';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {copyGateway, demoGateway, exec, freshGateway, query, storeDigest} from './restore-support.js';
+
+const PASSPHRASE = 'incremental chains keep one passphrase';
 
 export type Chain = {live: string; dest: string; names: string[]; reference: string; atFull: string};
 
@@ -153,5 +160,95 @@ describe('incremental backups on a local folder', () => {
 		const first = await openBackupChain({...ref, object: `${chain.names[1]}.zip`});
 		expect((await verifyBackup(first.source)).ok).toBe(true);
 		await first.close();
+	}, 120_000);
+});
+
+describe('incremental backups on S3 (s3rver), encrypted', () => {
+	let server: S3Server;
+	beforeAll(async () => {
+		server = await startS3Server({buckets: ['incr']});
+	});
+	afterAll(async () => server?.stop());
+
+	it('a full + 3 encrypted incrementals restore from the bucket like a full of the last state; a missing middle link fails restore and the drill naming it', async () => {
+		const url = `s3://incr/gw-${crypto.randomBytes(3).toString('hex')}/`;
+		const target = await resolveTarget(url, {env: server.env});
+		const {destination} = target;
+		try {
+			const secret = {passphrase: PASSPHRASE, kdfIterations: 1000};
+			const chain = await buildChain(destination, url, secret);
+			const last = `${chain.names.at(-1)}.zip.enc`;
+			const ref = {destination, location: target.location, object: last};
+			// An incremental of an encrypted chain without a passphrase is refused, naming why.
+			await expect(createBackup({dataDir: chain.live, remote: {destination}, name: 'plain', incremental: {destination, sinceLast: true}})).rejects.toThrow(/must be encrypted too, with the same passphrase/);
+
+			const expected = freshGateway();
+			const reference = await openBackupChain({destination: openLocalDestination(path.dirname(chain.reference)), location: {kind: 'local', folder: path.dirname(chain.reference)}, object: path.basename(chain.reference)}, {passphrase: PASSPHRASE});
+			await applyRestore({source: reference.source, dataDir: expected, passphrase: PASSPHRASE});
+			const opened = await openBackupChain(ref, {passphrase: PASSPHRASE});
+			expect(opened.chain?.map(link => link.name)).toEqual(chain.names);
+			const fresh = freshGateway();
+			try {
+				await applyRestore({source: opened.source, dataDir: fresh, passphrase: PASSPHRASE});
+			} finally {
+				await opened.close();
+			}
+			expect(restoredState(fresh)).toEqual(restoredState(expected));
+			// The merged view's scratch folder is gone once closed.
+			expect(fs.existsSync(path.dirname((opened.source as {dir: string}).dir))).toBe(false);
+
+			// The drill restores the chain and passes; with the middle link gone, verify fails naming it.
+			const drill = (live?: string) => runDrill({source: opened.source, openChain: () => openBackupChain(ref, {passphrase: PASSPHRASE}), location: `${url}${last}`, passphrase: PASSPHRASE, liveDataDir: live});
+			const good = await drill(chain.live);
+			expect(good.ok).toBe(true);
+			expect(good.checks.find(check => check.id === 'verify')?.detail).toContain(`chain of 4 (${chain.names.join(' → ')})`);
+			await destination.delete(`${chain.names[2]}.zip.enc`);
+			await expect(openBackupChain(ref, {passphrase: PASSPHRASE})).rejects.toMatchObject({code: 'corrupt-archive', message: expect.stringContaining(`is an incremental of ${chain.names[2]}`)});
+			const broken = await drill();
+			expect(broken.ok).toBe(false);
+			expect(broken.failed).toBe('verify');
+			expect(broken.checks.find(check => check.id === 'verify')?.detail).toContain(chain.names[2]);
+		} finally {
+			await destination.close();
+		}
+	}, 240_000);
+});
+
+describe('incremental backups through the CLI', () => {
+	it('create --incremental, list shows the base, restore --dry-run and verify name the chain, diff compares chains; a missing link is exit 5', async () => {
+		const dest = tempDir('lifeboat-incr-cli-');
+		const live = await demoGateway({seed: 33});
+		const create = (...extra: string[]) => runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--json', ...extra]);
+		expect(create('--name', 'full').code).toBe(0);
+		expect(runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--since-last']).stderr).toMatch(/--since-last chooses the base of an incremental backup: add --incremental/);
+		EDITS[0]!(live);
+		const first = create('--name', 'incr-1', '--incremental');
+		expect(first.code).toBe(0);
+		EDITS[1]!(live);
+		const second = runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--name', 'incr-2', '--incremental', '--base', 'incr-1']);
+		expect(second.code).toBe(0);
+		expect(second.stdout).toMatch(/incremental of incr-1 \(chain from full\): 6 rows, 0 files new or changed; 1 row, 1 file deleted/);
+		const list = runCli(['backup', 'list', '--dest', dest]);
+		expect(list.stdout).toMatch(/incr-2\.zip .* incremental of incr-1/);
+		expect(list.stdout).toMatch(/full\.zip .* full ·/);
+		const dry = runCli(['backup', 'restore', '--in', path.join(dest, 'incr-2.zip'), '--data-dir', live, '--dry-run']);
+		expect(dry.code).toBe(0);
+		expect(dry.stdout).toContain('Chain: full → incr-1 → incr-2 (3 backups');
+		expect(dry.stdout).toMatch(/Total: 0 new, [\d,]+ identical, 0 conflicts/);
+		expect(runCli(['backup', 'verify', path.join(dest, 'incr-2.zip')]).stdout).toContain('full → incr-1 → incr-2');
+		// diff across chains: the chain's final state against the live store it was made from is empty.
+		const diff = runCli(['backup', 'diff', path.join(dest, 'incr-2.zip'), '--data-dir', live, '--json']);
+		expect(diff.code).toBe(0);
+		const totals = (JSON.parse(diff.stdout) as {totals: {added: number; removed: number; changed: number}}).totals;
+		expect(totals).toMatchObject({added: 0, removed: 0, changed: 0});
+		const againstFull = JSON.parse(runCli(['backup', 'diff', path.join(dest, 'full.zip'), path.join(dest, 'incr-2.zip'), '--json']).stdout) as {totals: {added: number; removed: number; changed: number}};
+		// link 1 deleted a webhook; link 2 added 5 memory entries; the tool added and removed is no change.
+		expect(againstFull.totals.added).toBe(5);
+		expect(againstFull.totals.removed).toBe(1);
+		fs.rmSync(path.join(dest, 'incr-1.zip'));
+		for (const args of [['backup', 'restore', '--in', path.join(dest, 'incr-2.zip'), '--data-dir', live, '--dry-run'], ['backup', 'verify', path.join(dest, 'incr-2.zip')]]) {
+			const result = runCli(args);
+			expectOneLineError(result, 5, /Broken backup chain: incr-2 is an incremental of incr-1 .*which is not at/);
+		}
 	}, 120_000);
 });
