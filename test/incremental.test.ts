@@ -147,6 +147,16 @@ describe('incremental backups on a local folder', () => {
 		expect(unchanged.metadata.incremental?.deleted).toEqual({rows: {}, files: 0});
 		expect(incremental.metadata.incremental?.changed).toEqual({rows: 1, files: 0});
 		expect(unchanged.metadata.incremental).toMatchObject({base: {name: 'incr'}, full: {name: 'full'}});
+		// A document rewritten with the same size and its old mtime put back is still seen (its ctime moved).
+		const document = query<{id: string; ext: string}>(live, 'SELECT id, ext FROM documents ORDER BY id LIMIT 1')[0]!;
+		const file = path.join(live, 'documents', 'files', `${document.id}.${document.ext}`);
+		const before = fs.statSync(file);
+		const bytes = fs.readFileSync(file);
+		bytes[0] = bytes[0]! ^ 0xff;
+		fs.writeFileSync(file, bytes);
+		fs.utimesSync(file, before.atime, before.mtime);
+		const sneaky = await createBackup({dataDir: live, destDir: dest, name: 'incr3', now: new Date('2026-11-04T00:00:00Z'), incremental: {destination, sinceLast: true}});
+		expect(sneaky.metadata.incremental?.changed).toEqual({rows: 0, files: 1});
 	}, 60_000);
 
 	it('removing the middle incremental makes restore and verify fail naming it', async () => {

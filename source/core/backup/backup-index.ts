@@ -6,14 +6,18 @@
  *   at that instant, `hash` the first 128 bits of the SHA-256 of the row's line as a backup writes
  *   it (base64url, 22 characters). 128 bits: a collision (a change not seen) is ~2^-64 likely even
  *   across billions of rows, and the full SHA-256 of every written row is still in the manifest.
- * - `index/files.jsonl`: one line `["<archive path>","<sha256>",<size>]` per file (agent files,
- *   documents, gateway files) of the backup's state, written or not.
+ * - `index/files.jsonl`: one line `["<archive path>","<sha256>",<size>,"<stamp>"|null]` per file
+ *   (agent files, documents, gateway files) of the backup's state, written or not. `stamp` (size,
+ *   mtime and ctime in ns, inode) of a file read from the data dir as it is: the next incremental
+ *   hashes such a file again only when its stamp changed (as restic and rsync do); ctime cannot be
+ *   set back by a user, so a rewritten file is always seen.
  * - `index/deleted.jsonl` (incrementals): the tombstones, `{"table","id"}` or `{"file"}`, of what
  *   the base had and this backup's state lacks.
  *
  * An index is read into a temporary on-disk SQLite table (IndexDb), never into memory whole.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import {openArchive, type ArchiveEntry, type ArchiveSource} from '../archive/archive-reader.js';
@@ -28,6 +32,12 @@ export const TOMBSTONES_PATH = 'index/deleted.jsonl';
 
 export function tableIndexPath(table: string): string {
 	return `${INDEX_DIR}${table}.jsonl`;
+}
+
+/** What says a data-dir file is unchanged without reading it: size, mtime and ctime (ns), inode. */
+export function fileStamp(file: string): string {
+	const stats = fs.statSync(file, {bigint: true});
+	return `${stats.size}:${stats.mtimeNs}:${stats.ctimeNs}:${stats.ino}`;
 }
 
 /** 128 bits of the SHA-256 of a row's line, base64url. */
@@ -70,6 +80,7 @@ export class IndexDb {
 	private readonly insertFile: Database.Statement;
 	private readonly rowHashOf: Database.Statement;
 	private readonly fileHashOf: Database.Statement;
+	private readonly fileStampOf: Database.Statement;
 	private readonly seenRow: Database.Statement;
 	private readonly seenFile: Database.Statement;
 	/** Tables the loaded index covers (a table of a category the base lacks has no index: every row is new). */
@@ -83,12 +94,13 @@ export class IndexDb {
 		this.db.pragma('cache_size = -8000');
 		this.db.exec(`
 			CREATE TABLE rows (tbl TEXT, id TEXT, hash TEXT, seen INTEGER DEFAULT 0, PRIMARY KEY (tbl, id)) WITHOUT ROWID;
-			CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT, size INTEGER, seen INTEGER DEFAULT 0) WITHOUT ROWID;
+			CREATE TABLE files (path TEXT PRIMARY KEY, sha256 TEXT, size INTEGER, stamp TEXT, seen INTEGER DEFAULT 0) WITHOUT ROWID;
 		`);
 		this.insertRow = this.db.prepare('INSERT OR REPLACE INTO rows (tbl, id, hash) VALUES (?, ?, ?)');
-		this.insertFile = this.db.prepare('INSERT OR REPLACE INTO files (path, sha256, size) VALUES (?, ?, ?)');
+		this.insertFile = this.db.prepare('INSERT OR REPLACE INTO files (path, sha256, size, stamp) VALUES (?, ?, ?, ?)');
 		this.rowHashOf = this.db.prepare('SELECT hash FROM rows WHERE tbl = ? AND id = ?').pluck(true);
 		this.fileHashOf = this.db.prepare('SELECT sha256 FROM files WHERE path = ?').pluck(true);
+		this.fileStampOf = this.db.prepare('SELECT sha256 FROM files WHERE path = ? AND stamp = ?').pluck(true);
 		this.seenRow = this.db.prepare('UPDATE rows SET seen = 1 WHERE tbl = ? AND id = ?');
 		this.seenFile = this.db.prepare('UPDATE files SET seen = 1 WHERE path = ?');
 	}
@@ -111,8 +123,8 @@ export class IndexDb {
 			} else if (entry.path === FILES_INDEX_PATH) {
 				this.hasFiles = true;
 				digests.set(entry.path, await entryLines(entry, line => {
-					const [file, sha256, size] = parseIndexLine(line, entry.path);
-					this.insertFile.run(file, sha256, typeof size === 'number' ? size : 0);
+					const [file, sha256, size, stamp] = parseIndexLine(line, entry.path);
+					this.insertFile.run(file, sha256, typeof size === 'number' ? size : 0, typeof stamp === 'string' ? stamp : null);
 				}));
 			} else if (entry.path.startsWith(INDEX_DIR) && entry.path !== TOMBSTONES_PATH) {
 				const table = entry.path.slice(INDEX_DIR.length, -'.jsonl'.length);
@@ -147,6 +159,11 @@ export class IndexDb {
 		const hash = this.fileHashOf.get(archivePath) as string | undefined;
 		if (hash !== undefined) this.seenFile.run(archivePath);
 		return hash;
+	}
+
+	/** The base's SHA-256 of a file whose stamp is unchanged (not marked seen: file() does that). */
+	unchangedFile(archivePath: string, stamp: string): string | undefined {
+		return this.fileStampOf.get(archivePath, stamp) as string | undefined;
 	}
 
 	/** Rows of the base no row of this backup matched: the tombstones. */

@@ -34,7 +34,7 @@ import {recoverInterruptedRestores} from '../store/staging.js';
 import {planAgentFiles, planDocumentFiles, planGatewayFiles, refuseOverlongFolderNames, type PlannedEntry} from './plan-files.js';
 import {sealTwoFactor} from './two-factor-block.js';
 import type {ArchiveSource} from '../archive/archive-reader.js';
-import {FILES_INDEX_PATH, IndexDb, TOMBSTONES_PATH} from './backup-index.js';
+import {FILES_INDEX_PATH, fileStamp, IndexDb, TOMBSTONES_PATH} from './backup-index.js';
 import {JsonlSpool} from '../jsonl-spool.js';
 import {hashFileSha256} from './file-hash.js';
 import {findIncrementalBase, type BaseChoice} from './backup-chain.js';
@@ -145,6 +145,8 @@ type PlannedContents = {
 	dataFiles: Set<string>;
 	/** Incremental: SHA-256 and size of every data file of the state (written or not). */
 	fileDigests?: Map<string, {sha256: string; size: number}>;
+	/** Stamps (backup-index.ts fileStamp) of the data files read from the data dir as they are (not staged copies), taken before they are read. */
+	stamps: Map<string, string>;
 	index: IndexEntry[];
 	/** Incremental: data files of the base the state lacks. */
 	deletedFiles: number;
@@ -221,7 +223,10 @@ async function planContents(store: Store, dump: Dump, stagingDir: string, catego
 	if (format === 'dir') refuseOverlongFolderNames(entries);
 	for (const entry of entries) entry.size = fs.statSync(entry.file).size;
 	const index: IndexEntry[] = dump.index.map(staged => ({...staged, size: fs.statSync(staged.file).size}));
-	return {entries, dataFiles, index, deletedFiles: 0, warnings, redacted, twoFactor: sealed?.twoFactor ?? null, totalBytes: 0};
+	const stamps = new Map<string, string>();
+	const staged = path.resolve(stagingDir) + path.sep;
+	for (const entry of entries) if (dataFiles.has(entry.archivePath) && !path.resolve(entry.file).startsWith(staged)) stamps.set(entry.archivePath, fileStamp(entry.file));
+	return {entries, dataFiles, index, stamps, deletedFiles: 0, warnings, redacted, twoFactor: sealed?.twoFactor ?? null, totalBytes: 0};
 }
 
 /**
@@ -238,7 +243,8 @@ async function keepChangedFiles(contents: PlannedContents, base: IndexDb, tombst
 			continue;
 		}
 		throwIfAborted(signal);
-		const sha256 = await hashFileSha256(entry.file);
+		const stamp = contents.stamps.get(entry.archivePath);
+		const sha256 = (stamp !== undefined ? base.unchangedFile(entry.archivePath, stamp) : undefined) ?? (await hashFileSha256(entry.file));
 		digests.set(entry.archivePath, {sha256, size: entry.size});
 		if (base.file(entry.archivePath) !== sha256) kept.push(entry);
 	}
@@ -251,14 +257,14 @@ async function keepChangedFiles(contents: PlannedContents, base: IndexDb, tombst
 }
 
 /** The files index's bytes are known before the files are hashed: every line has a 64-character digest. */
-function filesIndexLine(archivePath: string, sha256: string, size: number): string {
-	return JSON.stringify([archivePath, sha256, size]) + '\n';
+function filesIndexLine(archivePath: string, sha256: string, size: number, stamp: string | undefined): string {
+	return JSON.stringify([archivePath, sha256, size, stamp ?? null]) + '\n';
 }
 
 function planFilesIndex(contents: PlannedContents): void {
 	let size = 0;
 	const sizes = contents.fileDigests ?? new Map([...contents.entries].filter(entry => contents.dataFiles.has(entry.archivePath)).map(entry => [entry.archivePath, {sha256: '0'.repeat(64), size: entry.size}]));
-	for (const [archivePath, digest] of sizes) size += Buffer.byteLength(filesIndexLine(archivePath, '0'.repeat(64), digest.size));
+	for (const [archivePath, digest] of sizes) size += Buffer.byteLength(filesIndexLine(archivePath, '0'.repeat(64), digest.size, contents.stamps.get(archivePath)));
 	contents.index.push({archivePath: FILES_INDEX_PATH, size});
 	contents.totalBytes = [...contents.entries, ...contents.index].reduce((sum, entry) => sum + entry.size, 0);
 }
@@ -270,7 +276,7 @@ function filesIndex(contents: PlannedContents, written: ReadonlyMap<string, Mani
 	for (const path of contents.dataFiles) {
 		const entry = written.get(path);
 		const digest = entry ? {sha256: entry.sha256, size: entry.size} : digests.get(path);
-		if (digest) lines.push(filesIndexLine(path, digest.sha256, digest.size));
+		if (digest) lines.push(filesIndexLine(path, digest.sha256, digest.size, contents.stamps.get(path)));
 	}
 	const buffer = Buffer.from(lines.join(''));
 	if (buffer.length !== expected) throw new LifeboatError('source-changed', 'A gateway file changed size while it was being backed up; run the backup again');
