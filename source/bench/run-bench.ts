@@ -8,6 +8,7 @@
  *   npm run bench -- --size-mb 1024 --repeat 3
  *   npm run bench -- --zip64        (a > 4 GiB zip checked with unzip -t; slow)
  *   npm run bench -- --remote [--remote-size-mb 2048]   (a local folder vs a local S3 server)
+ *   npm run bench -- --incremental [--size-mb N]   (only the incremental figure: full, then 1 % changed)
  *   LIFEBOAT_BENCH_DIR=/big/disk npm run bench
  */
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {formatBytes} from '../core/format.js';
 import {argument, benchWorkDir, buildGateway, lifeboat, row, timeCommand, timeMedian, type Run} from './bench-tools.js';
+import {incrementalLines} from './bench-incremental.js';
 
 async function runZip64Check(): Promise<void> {
 	const {zip64Check} = await import('./zip64-check.js');
@@ -126,8 +128,17 @@ async function main(): Promise<void> {
 		process.stdout.write((await remoteBench(benchWorkDir())).join('\n') + '\n');
 		return;
 	}
+	if (process.argv.includes('--incremental')) {
+		// Only the incremental figure (a full and an incremental after 1 % changes).
+		const sizeMb = Number(argument('--size-mb') ?? process.env['LIFEBOAT_BENCH_MB'] ?? 1024);
+		const gateway = path.join(benchWorkDir(), `gateway-${sizeMb}mb`);
+		await buildGateway(gateway, sizeMb, 1);
+		process.stdout.write((await incrementalLines(benchWorkDir(), gateway)).lines.join('\n') + '\n');
+		return;
+	}
 	const setup = await setUp();
 	const lines = reportLines(setup, await timeAll(setup));
+	lines.push(...(await incrementalLines(setup.work, setup.big)).lines);
 	const plan = await restorePlanLine(setup.work);
 	if (plan) lines.push(plan);
 	process.stdout.write(lines.join('\n') + '\n');

@@ -1,5 +1,4 @@
 import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
-import {openStoredBackup} from '../core/backup/stored-backup.js';
 import path from 'node:path';
 import type {Writable} from 'node:stream';
 import {createBackup, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../core/backup/create-backup.js';
@@ -7,6 +6,8 @@ import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
+import type {Destination} from '../core/destinations/destination.js';
+import {openBackupChain} from '../core/backup/backup-chain.js';
 import {claimStdoutForArchive, clearProgress, defaultBackupDir, openTarget, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
@@ -26,7 +27,13 @@ Options
   --encrypt             Encrypt with a passphrase (AES-256-GCM, PBKDF2 600,000 rounds)
   --passphrase-file F   Read the passphrase from F (else env LIFEBOAT_BACKUP_PASSPHRASE,
                         else a prompt on a terminal); implies --encrypt
-  --verify              Verify the archive after writing it
+  --incremental         Write only what changed since a base backup at the same destination
+                        (rows new or changed, deletions as tombstones, changed files);
+                        restoring it reads the whole chain, found there automatically
+  --since-last          With --incremental: the base is the newest backup of the same
+                        scope (tenant and categories) at the destination (the default)
+  --base ID|NAME        With --incremental: the base is this backup (id, name or file name)
+  --verify              Verify the archive after writing it (an incremental: its chain)
   --force               Replace an earlier Lifeboat backup of the same name (never
                         anything that is not a backup)
   --json                Machine-readable result on stdout (on stderr with --out -)
@@ -82,8 +89,10 @@ export async function run(context: CommandContext): Promise<number> {
 	let weak: string | undefined;
 	const passphrase = encrypt ? await readPassphrase(context, {confirm: true, why: 'to encrypt the backup', onWeak: warning => (weak = warning)}) : undefined;
 	if (flags.out === '-' && flags.verify) throw new LifeboatError('usage', '--verify cannot check an archive streamed to stdout: verify the copy where it lands (lifeboat backup verify FILE)');
+	const incremental = await incrementalChoice(context);
 	const where = await backupTarget(context);
 	const result = await createBackup({
+		incremental: incremental && {destination: incremental.destination, base: flags.base, sinceLast: flags.sinceLast},
 		passphrase,
 		dataDir: resolveDataDir(context),
 		...where,
@@ -94,7 +103,10 @@ export async function run(context: CommandContext): Promise<number> {
 		force: flags.force,
 		signal: context.signal,
 		onProgress: progress => progressLine(context, describeProgress(progress)),
-	}).finally(() => void where.remote?.destination.close());
+	}).finally(() => {
+		void where.remote?.destination.close();
+		void incremental?.destination.close();
+	});
 	clearProgress(context);
 	if (weak) context.stderr.write(`lifeboat: ${weak}\n`);
 	let verified: Awaited<ReturnType<typeof verifyBackup>> | undefined;
@@ -105,10 +117,28 @@ export async function run(context: CommandContext): Promise<number> {
 	return verified && !verified.ok ? 5 : 0;
 }
 
+/** --incremental: the destination its base is looked for in (where the backup goes). */
+async function incrementalChoice(context: CommandContext): Promise<{destination: Destination} | undefined> {
+	const {flags} = context;
+	if (!flags.incremental) {
+		if (flags.sinceLast || flags.base !== undefined) throw new LifeboatError('usage', `${flags.base !== undefined ? '--base' : '--since-last'} chooses the base of an incremental backup: add --incremental`);
+		return undefined;
+	}
+	if (flags.sinceLast && flags.base !== undefined) throw new LifeboatError('usage', '--since-last and --base both choose the base: give one');
+	if (flags.out === '-') throw new LifeboatError('usage', '--incremental needs the destination its base is in: use --dest (or --out PATH), not --out -');
+	const target = await openTarget(context, flags.out ?? flags.dest ?? defaultBackupDir(context.env), flags.out ? 'object' : 'folder');
+	return {destination: target.destination};
+}
+
 async function verifyWritten(context: CommandContext, location: string, passphrase: string | undefined): Promise<VerifyResult> {
 	const target = await openTarget(context, location, 'object');
 	try {
-		return await verifyBackup(await openStoredBackup(target, {passphrase}));
+		const opened = await openBackupChain(target, {passphrase});
+		try {
+			return await verifyBackup(opened.source);
+		} finally {
+			await opened.close();
+		}
 	} finally {
 		await target.destination.close();
 	}
@@ -123,6 +153,7 @@ function reportResult(context: CommandContext, result: BackupResult, verified: V
 		writeLine(context, `Backup written: ${result.path}`);
 		writeLine(context, `  ${result.format} · ${formatBytes(result.size)} · ${countOf(metadata.totalFiles, 'file')} (${formatBytes(metadata.totalBytes)} uncompressed) · ${formatDuration(result.durationMs)}`);
 		writeLine(context, `  sha256 ${result.sha256}${metadata.encrypted ? ' · encrypted (AES-256-GCM; keep the passphrase safe: without it the backup is unrecoverable)' : ''}`);
+		if (metadata.incremental) writeLine(context, `  ${incrementalLine(metadata)}`);
 		writeLine(context, `  scope ${metadata.tenant ? `tenant ${metadata.tenant.slug}` : `all tenants (${metadata.tenants.length})`} · ${metadata.categories.length} categories`);
 		if (metadata.redacted.length > 0) {
 			writeLine(context, `  redacted (re-enter after restore): ${metadata.redacted.map(note => `${note.field.split(':')[0]} ×${note.count}`).join(', ')}`);
@@ -131,4 +162,12 @@ function reportResult(context: CommandContext, result: BackupResult, verified: V
 		for (const warning of metadata.warnings) writeLine(context, `  warning: ${warning}`);
 		if (verified) writeLine(context, verified.ok ? `Verified: ${countOf(verified.checkedFiles, 'file')} match${verified.checkedFiles === 1 ? 'es' : ''} the manifest` : `Verify FAILED:\n  ${verified.problems.join('\n  ')}`);
 	}
+}
+
+/** `incremental of NAME (chain from FULL): 12 rows, 3 files new or changed; 2 rows, 1 file deleted` */
+export function incrementalLine(metadata: BackupResult['metadata']): string {
+	const inc = metadata.incremental!;
+	const deletedRows = Object.values(inc.deleted?.rows ?? {}).reduce((a, b) => a + b, 0);
+	const chain = inc.full.id === inc.base.id ? '' : ` (chain from ${inc.full.name})`;
+	return `incremental of ${inc.base.name}${chain}: ${countOf(inc.changed?.rows ?? 0, 'row')}, ${countOf(inc.changed?.files ?? 0, 'file')} new or changed; ${countOf(deletedRows, 'row')}, ${countOf(inc.deleted?.files ?? 0, 'file')} deleted`;
 }

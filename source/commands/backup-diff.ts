@@ -1,6 +1,7 @@
 import {readPassphraseFile} from '../core/backup/passphrase-file.js';
 import {terminalSafeJson} from '../core/terminal-safe.js';
-import {isStoredBackupEncrypted, openStoredBackup} from '../core/backup/stored-backup.js';
+import {isStoredBackupEncrypted} from '../core/backup/stored-backup.js';
+import {openBackupChain} from '../core/backup/backup-chain.js';
 import type {ResolvedTarget} from '../core/destinations/open-destination.js';
 import {diffSides} from '../core/diff/diff-sides.js';
 import type {DiffSideInput} from '../core/diff/diff-types.js';
@@ -45,7 +46,7 @@ unsupported backup, 6 wrong or missing passphrase, 9 gateway database locked.
 const HUMAN_ID_CAP = 20;
 
 /** A backup side: its passphrase when encrypted (A: --passphrase-file/env/prompt; B: --passphrase-file-b, else A's). */
-async function openBackupSide(context: CommandContext, location: string, which: 'A' | 'B', passphraseOfA: () => Promise<string>, targets: ResolvedTarget[]): Promise<DiffSideInput> {
+async function openBackupSide(context: CommandContext, location: string, which: 'A' | 'B', passphraseOfA: () => Promise<string>, targets: ResolvedTarget[], closers: Array<() => Promise<void>>): Promise<DiffSideInput> {
 	const target = await openTarget(context, location, 'object');
 	targets.push(target);
 	let passphrase: string | undefined;
@@ -53,7 +54,10 @@ async function openBackupSide(context: CommandContext, location: string, which: 
 		passphrase = which === 'B' && context.flags.passphraseFileB ? await readPassphraseFile(context.flags.passphraseFileB) : await passphraseOfA();
 	}
 	try {
-		return {kind: 'backup', source: await openStoredBackup(target, {passphrase})};
+		// An incremental means its chain's final state (read with the whole chain, merged).
+		const opened = await openBackupChain(target, {passphrase, signal: context.signal});
+		closers.push(opened.close);
+		return {kind: 'backup', source: opened.source};
 	} catch (error) {
 		if (error instanceof LifeboatError && error.code === 'wrong-passphrase') {
 			const hint = which === 'B' && !context.flags.passphraseFileB ? ' (a different one for B: --passphrase-file-b F)' : '';
@@ -72,9 +76,10 @@ export async function run(context: CommandContext): Promise<number> {
 	let passphrase: Promise<string> | undefined;
 	const passphraseOfA = () => (passphrase ??= readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}));
 	const targets: ResolvedTarget[] = [];
+	const closers: Array<() => Promise<void>> = [];
 	try {
-		const a = await openBackupSide(context, first, 'A', passphraseOfA, targets);
-		const b: DiffSideInput = dataDir ? {kind: 'live', dataDir} : await openBackupSide(context, second!, 'B', passphraseOfA, targets);
+		const a = await openBackupSide(context, first, 'A', passphraseOfA, targets, closers);
+		const b: DiffSideInput = dataDir ? {kind: 'live', dataDir} : await openBackupSide(context, second!, 'B', passphraseOfA, targets, closers);
 		const result = await diffSides(a, b, {
 			id: flags.id,
 			signal: context.signal,
@@ -85,6 +90,7 @@ export async function run(context: CommandContext): Promise<number> {
 		else for (const line of formatDiff(result, HUMAN_ID_CAP)) writeLine(context, line);
 		return 0;
 	} finally {
+		for (const close of closers) await close();
 		for (const target of targets) await target.destination.close();
 	}
 }

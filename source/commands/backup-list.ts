@@ -1,4 +1,4 @@
-import {listDestination} from '../core/backup/list-backups.js';
+import {backupKindLabel, listDestination} from '../core/backup/list-backups.js';
 import {printable} from '../core/destinations/destination.js';
 import {formatAge, formatBytes, formatRetry} from '../core/format.js';
 import {clearProgress, defaultBackupDir, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
@@ -29,7 +29,11 @@ export async function run(context: CommandContext): Promise<number> {
 				size: backup.size,
 				format: backup.format,
 				encrypted: backup.encrypted,
+				id: backup.summary?.id,
 				kind: backup.summary?.backupKind,
+				baseBackupId: backup.summary?.baseBackupId,
+				fullBackupId: backup.summary?.fullBackupId,
+				kindLabel: backup.summary ? backupKindLabel(backup.summary, backups) : undefined,
 				categories: backup.summary?.categories,
 				counts: backup.summary?.counts,
 				tenant: backup.summary ? backup.summary.tenant : undefined,
@@ -45,7 +49,7 @@ export async function run(context: CommandContext): Promise<number> {
 	for (const backup of backups) {
 		const meta = backup.summary;
 		const scope = meta ? (meta.tenant ? `tenant ${meta.tenant}` : 'all tenants') : '';
-		const detail = meta ? `${meta.categories.length} categories · ${scope}${backup.encrypted ? ' · encrypted' : ''}` : `unreadable: ${backup.error}`;
+		const detail = meta ? `${backupKindLabel(meta, backups)} · ${meta.categories.length} categories · ${scope}${backup.encrypted ? ' · encrypted' : ''}` : `unreadable: ${backup.error}`;
 		writeLine(context, `${printable(backup.fileName).padEnd(40)} ${backup.createdAt.slice(0, 19).replace('T', ' ')}  ${formatAge(backup.createdAt).padEnd(15)} ${formatBytes(backup.size).padStart(9)}  ${backup.format.padEnd(6)} ${detail}`);
 	}
 	return 0;

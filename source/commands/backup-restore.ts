@@ -1,4 +1,5 @@
-import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
+import {isStoredBackupEncrypted, type StoredBackupRef} from '../core/backup/stored-backup.js';
+import {openBackupChain, type OpenedBackup} from '../core/backup/backup-chain.js';
 import {printable} from '../core/destinations/destination.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount} from '../core/format.js';
@@ -88,8 +89,26 @@ export async function run(context: CommandContext): Promise<number> {
 async function restoreFrom(context: CommandContext, target: StoredBackupRef, dataDir: string, mode: RestoreMode): Promise<number> {
 	const {flags} = context;
 	const passphrase = (await isStoredBackupEncrypted(target)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
+	// An incremental is read with its whole chain, found at the same destination.
+	const opened = await openBackupChain(target, {passphrase, signal: context.signal, onLink: link => progressLine(context, `Reading chain link ${link.link} of ${link.links}: ${link.name}`)});
+	try {
+		return await restoreOpened(context, opened, dataDir, mode, passphrase);
+	} finally {
+		await opened.close();
+	}
+}
+
+/** `Chain: full → incr 1 → incr 2 (3 backups, applied in order)` */
+export function chainLine(chain: OpenedBackup['chain']): string | undefined {
+	if (!chain) return undefined;
+	return `Chain: ${chain.map(link => link.name).join(' → ')} (${chain.length} backups: the full one and every incremental after it, applied in order)`;
+}
+
+async function restoreOpened(context: CommandContext, opened: OpenedBackup, dataDir: string, mode: RestoreMode, passphrase: string | undefined): Promise<number> {
+	const {flags} = context;
+	const chain = chainLine(opened.chain);
 	const options: RestoreOptions = {
-		source: await openStoredBackup(target, {passphrase}),
+		source: opened.source,
 		dataDir,
 		mode,
 		only: splitList(flags.only),
@@ -103,10 +122,11 @@ async function restoreFrom(context: CommandContext, target: StoredBackupRef, dat
 		const plan = await planRestore(options);
 		clearProgress(context);
 		if (flags.json) {
-			writeJson(context, {ok: true, dryRun: true, plan, checklist: postRestoreChecklist(plan)});
+			writeJson(context, {ok: true, dryRun: true, plan, chain: opened.chain ?? null, checklist: postRestoreChecklist(plan)});
 			return 0;
 		}
 		writeLine(context, planHeader(plan, dataDir));
+		if (chain) writeLine(context, chain);
 		for (const line of formatPlan(plan)) writeLine(context, `  ${line}`);
 		if (plan.secretsToReenter.length > 0) writeLine(context, `Re-enter after restore: ${formatSecrets(plan.secretsToReenter)}`);
 		for (const warning of plan.warnings) writeLine(context, `Warning: ${warning}`);
@@ -117,10 +137,11 @@ async function restoreFrom(context: CommandContext, target: StoredBackupRef, dat
 	clearProgress(context);
 	const checklist = postRestoreChecklist({secretsToReenter: result.secretsToReenter, twoFactor: result.plan.twoFactor});
 	if (flags.json) {
-		writeJson(context, {ok: true, dryRun: false, ...result, checklist});
+		writeJson(context, {ok: true, dryRun: false, ...result, chain: opened.chain ?? null, checklist});
 		return 0;
 	}
 	writeLine(context, planHeader(result.plan, dataDir));
+	if (chain) writeLine(context, chain);
 	for (const line of formatPlan(result.plan)) writeLine(context, `  ${line}`);
 	// The checklist below says what to re-enter, step by step.
 	for (const line of formatResult(result)) if (!line.startsWith('Re-enter: ')) writeLine(context, line);

@@ -1,4 +1,5 @@
-import {isStoredBackupEncrypted, openStoredBackup} from '../core/backup/stored-backup.js';
+import {isStoredBackupEncrypted} from '../core/backup/stored-backup.js';
+import {openBackupChain, type OpenedBackup} from '../core/backup/backup-chain.js';
 import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {EXIT_CODES, LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount} from '../core/format.js';
@@ -24,19 +25,27 @@ export async function run(context: CommandContext): Promise<number> {
 	if (!location) throw new LifeboatError('usage', 'Which backup? Usage: lifeboat backup verify PATH');
 	const target = await openTarget(context, location, 'object');
 	let result: VerifyResult;
+	let chain: OpenedBackup['chain'];
 	try {
 		const passphrase = (await isStoredBackupEncrypted(target)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
-		result = await verifyBackup(await openStoredBackup(target, {passphrase}), {
-			onProgress: progress => progressLine(context, `Verifying ${formatBytes(progress.bytesDone)} · ${progress.filesDone} files · ${progress.current}`),
-		});
+		// An incremental is verified with its whole chain: a missing or damaged link is one line, exit 5.
+		const opened = await openBackupChain(target, {passphrase, signal: context.signal, onLink: link => progressLine(context, `Reading chain link ${link.link} of ${link.links}: ${link.name}`)});
+		try {
+			result = await verifyBackup(opened.source, {
+				onProgress: progress => progressLine(context, `Verifying ${formatBytes(progress.bytesDone)} · ${progress.filesDone} files · ${progress.current}`),
+			});
+			chain = opened.chain;
+		} finally {
+			await opened.close();
+		}
 	} finally {
 		await target.destination.close();
 	}
 	clearProgress(context);
 	if (context.flags.json) {
-		writeJson(context, {ok: result.ok, path: location, problems: result.problems, checkedFiles: result.checkedFiles, checkedBytes: result.checkedBytes, metadata: result.metadata});
+		writeJson(context, {ok: result.ok, path: location, chain: chain ?? null, problems: result.problems, checkedFiles: result.checkedFiles, checkedBytes: result.checkedBytes, metadata: result.metadata});
 	} else if (result.ok) {
-		writeLine(context, `OK: ${location}: ${countOf(result.checkedFiles, 'file')}, ${formatBytes(result.checkedBytes)} match the manifest`);
+		writeLine(context, `OK: ${location}: ${countOf(result.checkedFiles, 'file')}, ${formatBytes(result.checkedBytes)} match the manifest${chain ? ` (the chain's merged state: ${chain.map(link => link.name).join(' → ')}; every link matched its own manifest)` : ''}`);
 	} else {
 		for (const problem of result.problems) context.stderr.write(`lifeboat: ${problem}\n`);
 	}

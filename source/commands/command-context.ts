@@ -71,6 +71,10 @@ export type Flags = {
 	knownHosts?: string;
 	trustHostKey?: boolean;
 	latest?: boolean;
+	/** `backup create`: an incremental backup, against --base or (default) --since-last. */
+	incremental?: boolean;
+	sinceLast?: boolean;
+	base?: string;
 	report?: string;
 	history?: boolean;
 	/** `backup prune`: retention counts (a number or `unlimited`) and a duration (`30d`). */

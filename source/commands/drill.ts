@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {listDestination} from '../core/backup/list-backups.js';
+import {openBackupChain} from '../core/backup/backup-chain.js';
 import {isStoredBackupEncrypted, openStoredBackup, type StoredBackupRef} from '../core/backup/stored-backup.js';
 import {printable} from '../core/destinations/destination.js';
 import {LifeboatError} from '../core/errors.js';
@@ -81,8 +82,11 @@ export async function run(context: CommandContext): Promise<number> {
 	try {
 		const passphrase = (await isStoredBackupEncrypted(ref)) ? await readPassphrase(context, {confirm: false, why: 'the backup is encrypted'}) : undefined;
 		const source = await openStoredBackup(ref, {passphrase});
+		// An incremental is drilled with its whole chain; a missing link fails the verify check.
+		const openChain = () => openBackupChain(ref, {passphrase, signal: context.signal, onLink: link => progressLine(context, `Reading chain link ${link.link} of ${link.links}: ${link.name}`)});
 		report = await runDrill({
 			source,
+			openChain,
 			location,
 			passphrase,
 			keyFile: context.flags.keyFile,

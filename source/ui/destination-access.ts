@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type {ArchiveSource} from '../core/archive/archive-reader.js';
-import {openBackupSource} from '../core/backup/backup-source.js';
 import {deleteBackup} from '../core/backup/delete-backup.js';
 import {downloadBackup} from '../core/backup/download-backup.js';
 import {listBackupsOrNone, listDestination, type BackupListing} from '../core/backup/list-backups.js';
-import {openStoredBackup} from '../core/backup/stored-backup.js';
+import {openBackupChain, type OpenedBackup} from '../core/backup/backup-chain.js';
+import {openLocalDestination} from '../core/destinations/local.js';
 import {formatBytes} from '../core/format.js';
 import {readNamedDestinations, type NamedDestination} from '../core/destinations/named-destinations.js';
 import {resolveTarget, type ResolvedTarget} from '../core/destinations/open-destination.js';
@@ -61,13 +61,20 @@ export function isRemoteListing(backup: {path: string}): boolean {
  * Opens a backup for reading (unlocking it with `passphrase` when encrypted). `close` releases
  * the destination once the reading is done (a remote source reads by ranges as it goes).
  */
-export async function openBackupRef(ref: BackupRef, passphrase: string | undefined, env: NodeJS.ProcessEnv): Promise<{source: ArchiveSource; close: () => Promise<void>}> {
+export async function openBackupRef(ref: BackupRef, passphrase: string | undefined, env: NodeJS.ProcessEnv): Promise<{source: ArchiveSource; chain?: OpenedBackup['chain']; close: () => Promise<void>}> {
 	const options = passphrase === undefined ? {} : {passphrase};
-	if (typeof ref === 'string') return {source: await openBackupSource(ref, options), close: async () => undefined};
-	const target = await resolveTarget(ref.where, {env});
+	// An incremental is read with its whole chain, found beside it (backup-chain.ts).
+	const target = typeof ref === 'string' ? {destination: openLocalDestination(path.dirname(path.resolve(ref))), location: {kind: 'local' as const, folder: path.dirname(path.resolve(ref))}, object: path.basename(ref)} : await resolveTarget(ref.where, {env});
 	try {
-		const source = await openStoredBackup({destination: target.destination, location: target.location, object: ref.object}, options);
-		return {source, close: () => target.destination.close()};
+		const opened = await openBackupChain({destination: target.destination, location: target.location, object: typeof ref === 'string' ? target.object : ref.object}, options);
+		return {
+			source: opened.source,
+			chain: opened.chain,
+			close: async () => {
+				await opened.close();
+				await target.destination.close();
+			},
+		};
 	} catch (error) {
 		await target.destination.close();
 		throw error;

@@ -45,7 +45,21 @@ export type BackupMetadata = {
 	 * Set on incremental backups: the base they were made against (the previous link of the
 	 * chain) and the chain's full backup, by id and name (names find them at the destination).
 	 */
-	incremental?: {base: {id: string; name: string; createdAt: string}; full: {id: string; name: string; createdAt: string}};
+	incremental?: {
+		base: {id: string; name: string; createdAt: string};
+		full: {id: string; name: string; createdAt: string};
+		/** The backup's state (what a restore of the chain up to it holds): rows per table, data files. */
+		state?: {rows: Record<string, number>; files: number};
+		/** What this backup carries: rows new or changed since the base, data files new or changed. */
+		changed?: {rows: number; files: number};
+		/** Tombstones (index/deleted.jsonl): rows per table and files of the base the state lacks. */
+		deleted?: {rows: Record<string, number>; files: number};
+	};
+	/**
+	 * Set on the merged view of a chain (backup-chain.ts): the links, full first, whose state this
+	 * is. Never written into a stored backup.
+	 */
+	chain?: Array<{id: string; name: string; createdAt: string; location: string}>;
 	/** True when the archive itself is passphrase-encrypted (this metadata is then inside it). */
 	encrypted?: boolean;
 	warnings: string[];

@@ -78,6 +78,8 @@ export type EntryRoute =
 	| {kind: 'gateway-file'; category: CategoryId; spec: GatewayFileSpec}
 	/** Under agents/ or documents/ but not a shape a backup writes (bad id, extension or path). */
 	| {kind: 'unsafe'; reason: string}
+	/** The incremental index (backup-index.ts): compared by the next incremental, checked against the manifest only. */
+	| {kind: 'index'}
 	| {kind: 'unknown'};
 
 export type FileRoute = Extract<EntryRoute, {kind: 'agent-file' | 'document-file' | 'document-text' | 'gateway-file'}>;
@@ -95,6 +97,7 @@ export function routeEntry(archivePath: string): EntryRoute {
 	if (archivePath === METADATA_PATH) return {kind: 'metadata'};
 	if (archivePath === MANIFEST_PATH) return {kind: 'manifest'};
 	if (archivePath === TWO_FACTOR_BLOCK_PATH) return {kind: 'two-factor', category: 'users'};
+	if (archivePath.startsWith('index/') && archivePath.endsWith('.jsonl') && !archivePath.slice('index/'.length).includes('/')) return {kind: 'index'};
 	const table = TABLE_BY_PATH.get(archivePath);
 	if (table) return {kind: 'table', category: table.category, table};
 	if (archivePath.startsWith(DAILY_LOG_DIR) && archivePath.endsWith('.jsonl') && !archivePath.slice(DAILY_LOG_DIR.length).includes('/')) {

@@ -33,6 +33,17 @@ import {dumpTables, type StagedFile} from './dump-tables.js';
 import {recoverInterruptedRestores} from '../store/staging.js';
 import {planAgentFiles, planDocumentFiles, planGatewayFiles, refuseOverlongFolderNames, type PlannedEntry} from './plan-files.js';
 import {sealTwoFactor} from './two-factor-block.js';
+import type {ArchiveSource} from '../archive/archive-reader.js';
+import {FILES_INDEX_PATH, fileStamp, IndexDb, TOMBSTONES_PATH} from './backup-index.js';
+import {JsonlSpool} from '../jsonl-spool.js';
+import {hashFileSha256} from './file-hash.js';
+import {findIncrementalBase, type BaseChoice} from './backup-chain.js';
+
+/** A link of a chain, as an incremental's metadata names it. */
+export type ChainLinkRef = {id: string; name: string; createdAt: string};
+
+/** Incremental: the backup it is made against (found at the destination: backup-chain.ts) and its chain's full backup. */
+export type IncrementalBase = {source: ArchiveSource; label: string; link: ChainLinkRef; full: ChainLinkRef};
 
 export type BackupProgress =
 	/** `rows` of `table` read so far (per table, from 0) out of `rowsTotal`; table `tableIndex` of `tableCount` (1-based). */
@@ -66,6 +77,10 @@ export type CreateBackupOptions = {
 	kdfIterations?: number;
 	/** Clock, for tests. */
 	now?: Date;
+	/** Write an incremental backup against this base (only what changed since it). */
+	base?: IncrementalBase;
+	/** Or find the base at this destination: `--base ID|NAME`, else the newest of the same scope (`--since-last`). */
+	incremental?: {destination: Destination} & BaseChoice;
 };
 
 export type BackupResult = {
@@ -120,9 +135,21 @@ type Tenant = ReturnType<typeof resolveTenant>;
 type Store = ReturnType<typeof openGateway>;
 type Dump = Awaited<ReturnType<typeof dumpTables>>;
 
+/** An index entry (backup-index.ts): a staged file, or the files index built while writing. */
+type IndexEntry = {archivePath: string; file?: string; size: number};
+
 /** The archive's contents: every file to write, with what the metadata says about them. */
 type PlannedContents = {
 	entries: PlannedEntry[];
+	/** Archive paths of the data files (agent, document and gateway files): the files index lists them. */
+	dataFiles: Set<string>;
+	/** Incremental: SHA-256 and size of every data file of the state (written or not). */
+	fileDigests?: Map<string, {sha256: string; size: number}>;
+	/** Stamps (backup-index.ts fileStamp) of the data files read from the data dir as they are (not staged copies), taken before they are read. */
+	stamps: Map<string, string>;
+	index: IndexEntry[];
+	/** Incremental: data files of the base the state lacks. */
+	deletedFiles: number;
 	warnings: string[];
 	redacted: RedactionNote[];
 	twoFactor: BackupMetadata['twoFactor'];
@@ -186,15 +213,74 @@ async function planContents(store: Store, dump: Dump, stagingDir: string, catego
 	const entries: PlannedEntry[] = dump.staged.map((staged: StagedFile) => ({...staged, size: 0, store: false}));
 	const sealed = await sealTwoFactorEntry(store, dump, stagingDir, passphrase);
 	if (sealed) entries.push(sealed.entry);
+	const dataFiles = new Set<string>();
 	for (const plan of [planAgentFiles(store.paths, dump.agentIds, stagingDir), planDocumentFiles(store.paths, dump.documents, store.db), planGatewayFiles(store.paths.root, categories, stagingDir)]) {
 		entries.push(...plan.entries);
+		for (const entry of plan.entries) dataFiles.add(entry.archivePath);
 		warnings.push(...plan.warnings);
 		redacted.push(...plan.redacted);
 	}
 	if (format === 'dir') refuseOverlongFolderNames(entries);
 	for (const entry of entries) entry.size = fs.statSync(entry.file).size;
-	const totalBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
-	return {entries, warnings, redacted, twoFactor: sealed?.twoFactor ?? null, totalBytes};
+	const index: IndexEntry[] = dump.index.map(staged => ({...staged, size: fs.statSync(staged.file).size}));
+	const stamps = new Map<string, string>();
+	const staged = path.resolve(stagingDir) + path.sep;
+	for (const entry of entries) if (dataFiles.has(entry.archivePath) && !path.resolve(entry.file).startsWith(staged)) stamps.set(entry.archivePath, fileStamp(entry.file));
+	return {entries, dataFiles, index, stamps, deletedFiles: 0, warnings, redacted, twoFactor: sealed?.twoFactor ?? null, totalBytes: 0};
+}
+
+/**
+ * Incremental: every data file is hashed and only those the base lacks or holds in another version
+ * are kept; the others are still listed in the files index. Files of the base the state lacks are
+ * tombstones.
+ */
+async function keepChangedFiles(contents: PlannedContents, base: IndexDb, tombstones: JsonlSpool, signal: AbortSignal | undefined): Promise<void> {
+	const digests = new Map<string, {sha256: string; size: number}>();
+	const kept: PlannedEntry[] = [];
+	for (const entry of contents.entries) {
+		if (!contents.dataFiles.has(entry.archivePath)) {
+			kept.push(entry);
+			continue;
+		}
+		throwIfAborted(signal);
+		const stamp = contents.stamps.get(entry.archivePath);
+		const sha256 = (stamp !== undefined ? base.unchangedFile(entry.archivePath, stamp) : undefined) ?? (await hashFileSha256(entry.file));
+		digests.set(entry.archivePath, {sha256, size: entry.size});
+		if (base.file(entry.archivePath) !== sha256) kept.push(entry);
+	}
+	for (const file of base.unseenFiles()) {
+		tombstones.write({file});
+		contents.deletedFiles++;
+	}
+	contents.entries = kept;
+	contents.fileDigests = digests;
+}
+
+/** The files index's bytes are known before the files are hashed: every line has a 64-character digest. */
+function filesIndexLine(archivePath: string, sha256: string, size: number, stamp: string | undefined): string {
+	return JSON.stringify([archivePath, sha256, size, stamp ?? null]) + '\n';
+}
+
+function planFilesIndex(contents: PlannedContents): void {
+	let size = 0;
+	const sizes = contents.fileDigests ?? new Map([...contents.entries].filter(entry => contents.dataFiles.has(entry.archivePath)).map(entry => [entry.archivePath, {sha256: '0'.repeat(64), size: entry.size}]));
+	for (const [archivePath, digest] of sizes) size += Buffer.byteLength(filesIndexLine(archivePath, '0'.repeat(64), digest.size, contents.stamps.get(archivePath)));
+	contents.index.push({archivePath: FILES_INDEX_PATH, size});
+	contents.totalBytes = [...contents.entries, ...contents.index].reduce((sum, entry) => sum + entry.size, 0);
+}
+
+/** The files index, from the digests taken before (incremental) and the manifest entries just written. */
+function filesIndex(contents: PlannedContents, written: ReadonlyMap<string, ManifestEntry>, expected: number): Buffer {
+	const lines: string[] = [];
+	const digests = contents.fileDigests ?? new Map<string, {sha256: string; size: number}>();
+	for (const path of contents.dataFiles) {
+		const entry = written.get(path);
+		const digest = entry ? {sha256: entry.sha256, size: entry.size} : digests.get(path);
+		if (digest) lines.push(filesIndexLine(path, digest.sha256, digest.size, contents.stamps.get(path)));
+	}
+	const buffer = Buffer.from(lines.join(''));
+	if (buffer.length !== expected) throw new LifeboatError('source-changed', 'A gateway file changed size while it was being backed up; run the backup again');
+	return buffer;
 }
 
 /** Per category: its primary count, rows per table, files and bytes. */
@@ -210,9 +296,9 @@ function countCategories(categories: CategoryId[], dump: Dump, entries: PlannedE
 	return counts;
 }
 
-type MetadataInput = {store: Store; name: string; now: Date; format: ArchiveFormat; tenant: Tenant | undefined; categories: CategoryId[]; dump: Dump; contents: PlannedContents; encrypted: boolean};
+type MetadataInput = {store: Store; name: string; now: Date; format: ArchiveFormat; tenant: Tenant | undefined; categories: CategoryId[]; dump: Dump; contents: PlannedContents; encrypted: boolean; base: IncrementalBase | undefined};
 
-function buildMetadata({store, name, now, format, tenant, categories, dump, contents, encrypted}: MetadataInput): BackupMetadata {
+function buildMetadata({store, name, now, format, tenant, categories, dump, contents, encrypted, base}: MetadataInput): BackupMetadata {
 	return {
 		kind: ARCHIVE_KIND,
 		tool: {name: 'lifeboat', version: TOOL_VERSION},
@@ -226,7 +312,7 @@ function buildMetadata({store, name, now, format, tenant, categories, dump, cont
 		tenants: dump.tenants,
 		categories,
 		counts: countCategories(categories, dump, contents.entries),
-		totalFiles: contents.entries.length,
+		totalFiles: contents.entries.length + contents.index.length,
 		totalBytes: contents.totalBytes,
 		redacted: contents.redacted,
 		twoFactor: contents.twoFactor,
@@ -234,6 +320,17 @@ function buildMetadata({store, name, now, format, tenant, categories, dump, cont
 		warnings: contents.warnings,
 		source: {hostname: os.hostname(), dataDir: store.paths.root},
 		danglingReferences: dump.danglingReferences,
+		...(base
+			? {
+					incremental: {
+						base: base.link,
+						full: base.full,
+						state: {rows: dump.stateCounts, files: contents.fileDigests?.size ?? 0},
+						changed: {rows: Object.values(dump.rowCounts).reduce((a, b) => a + b, 0), files: contents.entries.filter(entry => contents.dataFiles.has(entry.archivePath)).length},
+						deleted: {rows: dump.deletedRows, files: contents.deletedFiles},
+					},
+				}
+			: {}),
 	};
 }
 
@@ -274,6 +371,11 @@ async function writeArchive(options: CreateBackupOptions, format: ArchiveFormat,
 			manifest.push(await writer.addFile(entry.archivePath, entry.file, {store: entry.store}));
 			filesDone++;
 		}
+		const written = new Map(manifest.map(entry => [entry.path, entry]));
+		for (const entry of contents.index) {
+			throwIfAborted(options.signal);
+			manifest.push(entry.file ? await writer.addFile(entry.archivePath, entry.file) : await writer.addBuffer(entry.archivePath, filesIndex(contents, written, entry.size)));
+		}
 		const manifestDocument: BackupManifest = {kind: ARCHIVE_KIND, files: manifest, totalFiles: manifest.length, totalBytes};
 		await writer.addBuffer(MANIFEST_PATH, Buffer.from(JSON.stringify(manifestDocument, null, 2) + '\n'));
 		options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: MANIFEST_PATH});
@@ -292,6 +394,45 @@ function refuseBombRatio(format: ArchiveFormat, totalBytes: number, digest: {siz
 	}
 }
 
+type SnapshotInput = {stagingDir: string; workDir: string; categories: CategoryId[]; tenant: Tenant | undefined; format: ArchiveFormat};
+
+/** Tables dumped and files planned; for an incremental, against the base's index (only what changed is kept). */
+async function snapshot(store: Store, options: CreateBackupOptions, {stagingDir, workDir, categories, tenant, format}: SnapshotInput): Promise<{dump: Dump; contents: PlannedContents}> {
+	let base: IndexDb | undefined;
+	let tombstones: JsonlSpool | undefined;
+	try {
+		if (options.base) {
+			base = new IndexDb(workDir);
+			await base.load(options.base.source, options.base.label);
+			tombstones = new JsonlSpool(path.join(stagingDir, ...TOMBSTONES_PATH.split('/')));
+			base.db.exec('BEGIN');
+		}
+		const dump = await dumpTables(store, {
+			categories,
+			tenantId: tenant?.id,
+			stagingDir,
+			signal: options.signal,
+			onRows: progress => options.onProgress?.({phase: 'snapshot', ...progress}),
+			base,
+			tombstones,
+		});
+		const contents = await planContents(store, dump, stagingDir, categories, format, options.passphrase);
+		if (base && tombstones) {
+			await keepChangedFiles(contents, base, tombstones, options.signal);
+			tombstones.close();
+			tombstones = undefined;
+			const file = path.join(stagingDir, ...TOMBSTONES_PATH.split('/'));
+			contents.index.push({archivePath: TOMBSTONES_PATH, file, size: fs.statSync(file).size});
+		}
+		planFilesIndex(contents);
+		return {dump, contents};
+	} finally {
+		tombstones?.close();
+		if (base?.db.inTransaction) base.db.exec('COMMIT');
+		base?.close();
+	}
+}
+
 export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
 	const started = Date.now();
 	const now = options.now ?? new Date();
@@ -303,20 +444,14 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 		recoverInterruptedRestores(store.paths.root, store.db);
 		const tenant = options.tenant ? resolveTenant(store, options.tenant) : undefined;
 		const categories = resolveCategories(options.categories, Boolean(tenant));
+		const base = options.base ?? (options.incremental ? await findIncrementalBase(options.incremental.destination, options.incremental, {tenant: tenant?.slug ?? null, categories}, options.passphrase) : undefined);
 		const {name, sink} = await resolveSink(options, format, now, store.paths.root);
 		const onAbort = () => void sink.discard();
 		try {
 			const stagingDir = path.join(sink.workDir, 'staging');
 			fs.mkdirSync(stagingDir);
-			const dump = await dumpTables(store, {
-				categories,
-				tenantId: tenant?.id,
-				stagingDir,
-				signal: options.signal,
-				onRows: progress => options.onProgress?.({phase: 'snapshot', ...progress}),
-			});
-			const contents = await planContents(store, dump, stagingDir, categories, format, options.passphrase);
-			const metadata = buildMetadata({store, name, now, format, tenant, categories, dump, contents, encrypted: Boolean(options.passphrase)});
+			const {dump, contents} = await snapshot(store, {...options, base}, {stagingDir, workDir: sink.workDir, categories, tenant, format});
+			const metadata = buildMetadata({store, name, now, format, tenant, categories, dump, contents, encrypted: Boolean(options.passphrase), base});
 			const digest = await writeArchive(options, format, now, sink.open(contents.totalBytes), metadata, contents, onAbort);
 			throwIfAborted(options.signal);
 			refuseBombRatio(format, contents.totalBytes, digest);

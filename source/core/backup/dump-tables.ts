@@ -13,6 +13,7 @@ import {countDanglingReferences} from '../rows/dangling-references.js';
 import {crossTenantSentence, listedIds} from '../rows/reference-check.js';
 import {codecFor, encodeRow, keyProblem, scrubStored, type TableCodec} from '../rows/table-codec.js';
 import {encodeValue, showId, valueKey, type StoredValue} from '../rows/value-codec.js';
+import {rowHash, tableIndexPath, TOMBSTONES_PATH, type IndexDb} from './backup-index.js';
 
 export type StagedFile = {archivePath: string; file: string; category: CategoryId};
 
@@ -27,6 +28,12 @@ export type TableDump = {
 	tenants: Array<{id: string; slug: string; name: string}>;
 	/** Dangling references per `table.column` in the dumped rows (metadata.danglingReferences). */
 	danglingReferences: Record<string, number>;
+	/** The index files (backup-index.ts): one per table, and the tombstones of an incremental. */
+	index: Array<{archivePath: string; file: string}>;
+	/** Rows per table in the backup's state (an incremental's rowCounts count only what it carries). */
+	stateCounts: Record<string, number>;
+	/** Incremental: rows of the base its state lacks, per table. */
+	deletedRows: Record<string, number>;
 };
 
 type DumpOptions = {
@@ -35,6 +42,10 @@ type DumpOptions = {
 	stagingDir: string;
 	signal?: AbortSignal;
 	onRows?: (progress: TableProgress) => void;
+	/** Incremental: the base's index; only rows new or changed since it are written. */
+	base?: IndexDb;
+	/** Where the tombstones of an incremental are spooled (opened by dumpTables when `base` is set). */
+	tombstones?: JsonlSpool;
 };
 
 /** Where the snapshot is: rows of this table read so far out of its total, and which table of how many. */
@@ -56,7 +67,7 @@ export function archivePathFor(table: TableSpec, codec: TableCodec, values: read
  */
 export async function dumpTables(store: GatewayStore, options: DumpOptions): Promise<TableDump> {
 	const {db} = store;
-	const dump: TableDump = {staged: [], rowCounts: {}, sealed: {}, redactedCounts: {}, agentIds: [], documents: [], tenants: [], danglingReferences: {}};
+	const dump: TableDump = {staged: [], rowCounts: {}, sealed: {}, redactedCounts: {}, agentIds: [], documents: [], tenants: [], danglingReferences: {}, index: [], stateCounts: {}, deletedRows: {}};
 	db.exec('BEGIN');
 	try {
 		// The first read pins the snapshot for the whole transaction.
@@ -101,6 +112,12 @@ async function dumpTable(
 	const paths: string[] = [];
 	let spool: JsonlSpool | undefined;
 	let count = 0;
+	let state = 0;
+	const indexFile = path.join(options.stagingDir, ...tableIndexPath(table.name).split('/'));
+	const index = new JsonlSpool(indexFile);
+	dump.index.push({archivePath: tableIndexPath(table.name), file: indexFile});
+	const {base} = options;
+	const compare = base?.tables.has(table.name) ? base : undefined;
 	const seal = (column: string, id: string, value: unknown) => {
 		// Keyed by ids, which can be any text ('__proto__' too): objects without a prototype.
 		((dump.sealed[table.name] ??= Object.create(null) as Record<string, Record<string, unknown>>)[column] ??= Object.create(null) as Record<string, unknown>)[id] = encodeValue(value as StoredValue, 'TEXT');
@@ -111,32 +128,47 @@ async function dumpTable(
 			for (const index of [0, 1]) {
 				const problem = keyProblem(values[index]);
 				if (problem) {
-					throw new LifeboatError('unsupported-data', `${table.name}: row ${count + 1} (in ${table.orderBy ?? 'id'} order): ${codec.names[index]} ${problem}; Lifeboat carries text ids only, so no backup was written`);
+					throw new LifeboatError('unsupported-data', `${table.name}: row ${state + 1} (in ${table.orderBy ?? 'id'} order): ${codec.names[index]} ${problem}; Lifeboat carries text ids only, so no backup was written`);
 				}
-			}
-			const archivePath = archivePathFor(table, codec, values);
-			if (archivePath !== paths.at(-1)) {
-				spool?.close();
-				spool = new JsonlSpool(path.join(options.stagingDir, ...archivePath.split('/')));
-				paths.push(archivePath);
 			}
 			const line = JSON.stringify(redactedRow(codec, values, seal, dump));
 			// Restore reads rows back one line at a time, up to a limit: a longer row is refused here.
 			if (line.length * 3 > READ_LIMITS.maxLineBytes && Buffer.byteLength(line, 'utf8') > READ_LIMITS.maxLineBytes) {
 				throw new LifeboatError('unsupported-data', `${table.name} ${showId(values[0])}: the row is ${Buffer.byteLength(line, 'utf8')} bytes as JSON, over the ${READ_LIMITS.maxLineBytes} a restore reads back, so no backup was written`);
 			}
-			spool!.writeLine(line);
 			if (table.name === 'agents') dump.agentIds.push(values[0] as string);
 			if (table.name === 'documents') dump.documents.push({id: values[0] as string, tenant: values[1] as string, ext: values[codec.extColumn!] ?? null});
-			count++;
-			if (count % 5000 === 0) {
-				report(count);
+			const hash = rowHash(line);
+			index.write([values[0], hash]);
+			state++;
+			// An incremental carries a row only when its base lacks it or holds another version.
+			if (!compare || compare.row(table.name, values[0] as string) !== hash) {
+				const archivePath = archivePathFor(table, codec, values);
+				if (archivePath !== paths.at(-1)) {
+					spool?.close();
+					spool = new JsonlSpool(path.join(options.stagingDir, ...archivePath.split('/')));
+					paths.push(archivePath);
+				}
+				spool!.writeLine(line);
+				count++;
+			}
+			if (state % 5000 === 0) {
+				report(state);
 				await new Promise(resolve => setImmediate(resolve));
 				if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
 			}
 		}
 	} finally {
 		spool?.close();
+		index.close();
+	}
+	if (compare && options.tombstones) {
+		let deleted = 0;
+		for (const id of compare.unseenRows(table.name)) {
+			options.tombstones.write({table: table.name, id});
+			deleted++;
+		}
+		if (deleted > 0) dump.deletedRows[table.name] = deleted;
 	}
 	// An empty table still gets its (empty) file, so restore can tell "none" from "not included".
 	if (paths.length === 0 && table.name !== 'memory_daily_logs') {
@@ -145,7 +177,8 @@ async function dumpTable(
 	}
 	for (const archivePath of paths) dump.staged.push({archivePath, file: path.join(options.stagingDir, ...archivePath.split('/')), category});
 	dump.rowCounts[table.name] = count;
-	report(count);
+	dump.stateCounts[table.name] = state;
+	report(state);
 }
 
 /** A row as it goes into the backup: secrets redacted or sealed, credentials scrubbed, values encoded (also what `backup diff` compares a live row as). */

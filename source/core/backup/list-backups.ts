@@ -139,3 +139,29 @@ async function listRemoteOne(destination: Destination, object: StoredObject): Pr
 		return {row: {...base, error: error.message}, readFailure: error};
 	}
 }
+
+/**
+ * What a listed backup is, for people: `full`, or `incremental of NAME` (its base's name, found
+ * among `listings`; a base that is not there is said to be missing: the chain is broken).
+ */
+export function backupKindLabel(summary: BackupSummary | undefined, listings: readonly BackupListing[]): string {
+	if (!summary || summary.backupKind !== 'incremental') return 'full';
+	const base = listings.find(listing => listing.summary?.id === summary.baseBackupId);
+	return base ? `incremental of ${base.summary!.name}` : `incremental of a backup not here (id ${summary.baseBackupId}): chain broken`;
+}
+
+/**
+ * The chain a listed incremental will be restored with, full first, as `listings` show it (by the
+ * summaries' base ids); `missing` names the first link that is not there.
+ */
+export function listedChain(summary: BackupSummary, listings: readonly BackupListing[]): {names: string[]; missing?: string} {
+	const names = [summary.name];
+	let current = summary;
+	while (current.backupKind === 'incremental' && names.length < 1000) {
+		const base = listings.find(listing => listing.summary?.id === current.baseBackupId)?.summary;
+		if (!base) return {names, missing: current.baseBackupId ?? '?'};
+		names.unshift(base.name);
+		current = base;
+	}
+	return {names};
+}

@@ -89,6 +89,17 @@ export function parseMetadata(text: Buffer): BackupMetadata {
 	if (value.danglingReferences !== undefined && (!value.danglingReferences || typeof value.danglingReferences !== 'object' || Array.isArray(value.danglingReferences) || !Object.values(value.danglingReferences).every(isCount))) {
 		throw problem('danglingReferences malformed');
 	}
+	if (value.incremental !== undefined) {
+		const isLink = (link: unknown) => {
+			const candidate = link as {id?: unknown; name?: unknown; createdAt?: unknown} | null;
+			return Boolean(candidate) && typeof candidate === 'object' && typeof candidate!.id === 'string' && typeof candidate!.name === 'string' && typeof candidate!.createdAt === 'string';
+		};
+		if (!value.incremental || typeof value.incremental !== 'object' || !isLink(value.incremental.base) || !isLink(value.incremental.full)) throw problem('incremental malformed');
+	}
+	// Only the merged view of a chain (backup-chain.ts) holds one: shown, never trusted for anything else.
+	if (value.chain !== undefined && (!Array.isArray(value.chain) || !value.chain.every(link => link && typeof link === 'object' && typeof link.id === 'string' && typeof link.name === 'string' && typeof link.createdAt === 'string' && typeof link.location === 'string'))) {
+		throw problem('chain malformed');
+	}
 	return value as BackupMetadata;
 }
 

@@ -181,7 +181,7 @@ async function checkEntry(entry: ArchiveEntry, audit: RowAudit | undefined, rowP
 			rowProblems.set(entry.path, `${entry.path}: not valid JSON`);
 		}
 	} else {
-		if (route && route.kind !== 'metadata' && route.kind !== 'manifest' && route.kind !== 'two-factor' && route.kind !== 'unknown') audit!.file(entry.path, route);
+		if (route && route.kind !== 'metadata' && route.kind !== 'manifest' && route.kind !== 'two-factor' && route.kind !== 'index' && route.kind !== 'unknown') audit!.file(entry.path, route);
 		await pipelineNaming(entry.path, entry.open(), new Writable({
 			write(chunk: Buffer, _encoding, callback) {
 				count(chunk);

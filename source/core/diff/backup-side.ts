@@ -89,7 +89,7 @@ export async function readBackupSide(store: DiffStore, source: ArchiveSource, me
 			if (route.kind === 'manifest') manifest ??= parseManifest(text);
 		} else if (route.kind === 'table' && plan.categories.has(route.category)) {
 			digest = await readTable(store, entry, route, tenants, plan);
-		} else if (route.kind !== 'table' && route.kind !== 'two-factor' && route.kind !== 'unknown' && plan.categories.has(route.category)) {
+		} else if (route.kind !== 'table' && route.kind !== 'two-factor' && route.kind !== 'index' && route.kind !== 'unknown' && plan.categories.has(route.category)) {
 			digest = await hashEntry(entry, plan.signal);
 			addFile(store, entry.path, route, digest, plan);
 		} else {

@@ -10,7 +10,7 @@ export type Verified = {metadata?: BackupMetadata; manifest?: BackupManifest};
  * The archive verifies as `backup verify` checks it, rows included (verify-backup.ts): every file
  * present with its size and SHA-256, nothing extra, metadata well-formed, every row readable.
  */
-export async function checkVerify(options: DrillOptions, found: Verified): Promise<CheckOutcome> {
+export async function checkVerify(options: DrillOptions, found: Verified, chain?: ReadonlyArray<{name: string}>): Promise<CheckOutcome> {
 	const result = await verifyBackup(options.source, {
 		rows: true,
 		signal: options.signal,
@@ -23,5 +23,6 @@ export async function checkVerify(options: DrillOptions, found: Verified): Promi
 		const more = result.problems.length > 1 ? ` (+${result.problems.length - 1} more)` : '';
 		return {ok: false, detail: `${first}${more}`};
 	}
-	return {ok: true, detail: `${countOf(result.checkedFiles, 'file')}, ${formatBytes(result.checkedBytes)} match the manifest; every row read`};
+	const links = chain ? `chain of ${chain.length} (${chain.map(link => link.name).join(' → ')}) merged; ` : '';
+	return {ok: true, detail: `${links}${countOf(result.checkedFiles, 'file')}, ${formatBytes(result.checkedBytes)} match the manifest; every row read`};
 }

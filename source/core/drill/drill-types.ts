@@ -36,6 +36,12 @@ export type DrillCheck = {
 
 export type DrillOptions = {
 	source: ArchiveSource;
+	/**
+	 * When the backup may be an incremental: opens it with its whole chain (backup-chain.ts
+	 * openBackupChain), as part of the verify check, so a missing link fails `verify` naming it.
+	 * The drill then reads the chain's merged view instead of `source`, and closes it at the end.
+	 */
+	openChain?: () => Promise<{source: ArchiveSource; chain?: Array<{name: string}>; close(): Promise<void>}>;
 	/** Where the backup is, as printed to the operator (a path or a URL without secrets). */
 	location: string;
 	passphrase?: string;

@@ -16,6 +16,7 @@ import {checkRestore, type Restored} from './check-restore.js';
 import {CheckRunner} from './check-runner.js';
 import {checkIntegrity, checkOpens} from './check-store.js';
 import {checkVerify, type Verified} from './check-verify.js';
+import type {CheckOutcome} from './check-runner.js';
 import type {DrillLiveCategory, DrillOptions, DrillReport} from './drill-types.js';
 
 /** Prefix of the scratch folders a drill makes (and removes) under scratchParent. */
@@ -102,12 +103,32 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 	}
 }
 
-async function drill(options: DrillOptions, runner: CheckRunner, scratch: string, startedAt: Date): Promise<DrillReport> {
+async function drill(given: DrillOptions, runner: CheckRunner, scratch: string, startedAt: Date): Promise<DrillReport> {
+	let opened: Awaited<ReturnType<NonNullable<DrillOptions['openChain']>>> | undefined;
+	try {
+		let options = given;
+		const verify = async (verified: Verified) => {
+			if (given.openChain) {
+				opened = await given.openChain();
+				options = {...given, source: opened.source};
+			}
+			return checkVerify(options, verified, opened?.chain);
+		};
+		return await drillChecks(() => options, verify, runner, scratch, startedAt);
+	} finally {
+		await opened?.close();
+	}
+}
+
+async function drillChecks(current: () => DrillOptions, verify: (verified: Verified) => Promise<CheckOutcome>, runner: CheckRunner, scratch: string, startedAt: Date): Promise<DrillReport> {
 	const verified: Verified = {};
 	const restored: Restored = {};
-	const keyFile = twoFactorKey(options);
 	let live: DrillLiveCategory[] | null = null;
-	if (!(await runner.run('verify', () => checkVerify(options, verified)))) {
+	const passed = await runner.run('verify', () => verify(verified));
+	// An incremental's chain is read in the verify check: the other checks read its merged view.
+	const options = current();
+	const keyFile = twoFactorKey(options);
+	if (!passed) {
 		for (const check of runner.checks.slice(1)) runner.skip(check.id, 'the backup does not verify');
 	} else {
 		const metadata = verified.metadata!;

@@ -282,7 +282,7 @@ export class RestorePass {
 	}
 
 	private selected(route: EntryRoute): boolean {
-		if (route.kind === 'metadata' || route.kind === 'manifest' || route.kind === 'unknown' || route.kind === 'unsafe') return true;
+		if (route.kind === 'metadata' || route.kind === 'manifest' || route.kind === 'index' || route.kind === 'unknown' || route.kind === 'unsafe') return true;
 		return this.ctx.categories.includes(route.category);
 	}
 
@@ -364,6 +364,9 @@ export class RestorePass {
 				}
 				case 'table':
 					await this.table(entry, route);
+					break;
+				case 'index':
+					this.record(entry, await consumeEntry(entry));
 					break;
 				case 'unknown':
 					this.record(entry, await consumeEntry(entry));

@@ -1,6 +1,6 @@
 import {Box, Text} from 'ink';
 import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode, type RefObject, type SetStateAction} from 'react';
-import type {BackupListing} from '../../core/backup/list-backups.js';
+import {backupKindLabel, listedChain, type BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, isCategoryId} from '../../core/store/schema.js';
 import {copyBackup, deleteBackup} from '../backup-actions.js';
@@ -255,7 +255,7 @@ function browseBody(view: BrowseView): ReactNode {
 	if (listing.status === 'loading') return <Busy label={`Reading ${fitPath(state.destDir, Math.max(10, columns - 12))}…`} />;
 	// The status line says why the folder cannot be read; an empty table would only add noise.
 	if (listing.status === 'error') return undefined;
-	if (state.mode === 'details' && selected) return <BackupDetails backup={selected} columns={columns} />;
+	if (state.mode === 'details' && selected) return <BackupDetails backup={selected} columns={columns} backups={backups} />;
 	if (state.mode === 'diff') return <DiffPanel state={view.diff.state} isActive />;
 	if (backups.length === 0 && listing.status === 'done') return <Text>No backups in {state.destDir} yet. Create one from Home, or press f to look in another folder.</Text>;
 	return backupList(view);
@@ -463,12 +463,23 @@ function row(backup: BackupListing, layout: Layout): string {
 	});
 }
 
+/** An incremental's chain: what a restore of it reads (the full backup and every incremental after it), or the missing link. */
+function ChainLine({summary, backups}: {summary: NonNullable<BackupListing['summary']>; backups: BackupListing[]}) {
+	const theme = useTheme();
+	const chain = listedChain(summary, backups);
+	return (
+		<KeyValue label="Chain">
+			{chain.missing ? <Text color={theme.error}>✗ broken: the backup with id {chain.missing} is not here; restoring needs it ({chain.names.join(' → ')})</Text> : `restores ${chain.names.join(' → ')} (${chain.names.length} backups, in order)`}
+		</KeyValue>
+	);
+}
+
 /** The file name without the extensions the other columns already say (.zip, .tar.gz, .enc). */
 function displayName(backup: BackupListing): string {
 	return backup.fileName.replace(/\.enc$/, '').replace(/\.(zip|tar\.gz|tgz)$/, '');
 }
 
-function BackupDetails({backup, columns}: {backup: BackupListing; columns: number}) {
+function BackupDetails({backup, columns, backups = []}: {backup: BackupListing; columns: number; backups?: BackupListing[]}) {
 	const theme = useTheme();
 	const summary = backup.summary;
 	const metadata = backup.metadata;
@@ -492,8 +503,9 @@ function BackupDetails({backup, columns}: {backup: BackupListing; columns: numbe
 				{shortDate(summary.createdAt)} · {formatAge(summary.createdAt)}
 			</KeyValue>
 			<KeyValue label="Kind">
-				{summary.backupKind} · {summary.format} · {formatBytes(backup.size)} on disk · {formatCount(summary.totalFiles)} files, {formatBytes(summary.totalBytes)} uncompressed
+				{backupKindLabel(summary, backups)} · {summary.format} · {formatBytes(backup.size)} on disk · {formatCount(summary.totalFiles)} files, {formatBytes(summary.totalBytes)} uncompressed
 			</KeyValue>
+			{summary.backupKind === 'incremental' ? <ChainLine summary={summary} backups={backups} /> : undefined}
 			<KeyValue label="Scope">
 				{summary.tenant ? `tenant ${summary.tenant}` : `all tenants (${summary.tenants})`} · {summary.categories.length} categories
 			</KeyValue>

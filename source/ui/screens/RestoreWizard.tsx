@@ -691,13 +691,19 @@ function PlanView({plan, state, height, width, onExpand}: {plan: RestorePlan; st
 	// The dangling-references warning has its own line (what to tick first); the others share one.
 	const danglingWarning = formatDangling(plan.danglingReferences, plan.categories.map(category => category.category));
 	const warnings = plan.warnings.filter(warning => warning !== danglingWarning);
-	const extraLines = 5 + (secrets ? 1 : 0) + (warnings.length > 0 ? 1 : 0) + (danglingWarning ? 1 : 0) + (width < 76 ? 1 : 0);
+	const chain = plan.backup.chain;
+	const extraLines = 5 + (chain ? 1 : 0) + (secrets ? 1 : 0) + (warnings.length > 0 ? 1 : 0) + (danglingWarning ? 1 : 0) + (width < 76 ? 1 : 0);
 	return (
 		<Box flexDirection="column">
 			<Text wrap="truncate">
 				<Text bold>{MODE_TITLE[plan.mode]}</Text>
 				{describeTargetLine(state, ` of ${plan.backup.name} into `, ' · nothing written yet', width - MODE_TITLE[plan.mode].length)}
 			</Text>
+			{chain ? (
+				<Text wrap="truncate">
+					Chain of {chain.length}, applied in order: {chain.map(link => link.name).join(' → ')}
+				</Text>
+			) : undefined}
 			<Text dimColor wrap="truncate">
 				{MODE_TITLE[plan.mode]} {MODE_SUMMARY[plan.mode]}
 			</Text>
@@ -768,6 +774,7 @@ function SummaryView({result, dataDir, width, onQuarantine, onHome}: {result: Re
 		<Box flexDirection="column">
 			<Text color={theme.ok} bold>
 				✓ Restored ({result.plan.mode}) in {formatDuration(result.durationMs)}
+				{result.plan.backup.chain ? ` from a chain of ${result.plan.backup.chain.length}` : ''}
 			</Text>
 			<Text dimColor wrap="truncate">
 				The dry run's Total, done (rows and files alike):

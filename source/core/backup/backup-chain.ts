@@ -1,0 +1,159 @@
+/**
+ * Incremental chains: finding an incremental's base when one is made, finding the full backup
+ * and every link after it when one is read, and presenting a chain as one backup.
+ *
+ * A chain is read as its merged view: a private scratch folder backup (0700, under
+ * LIFEBOAT_TMPDIR or the system temp folder, removed by `close()`) holding the chain's final
+ * state, the latest version of every row and file with tombstones applied, with its own
+ * metadata.json and manifest.json. Restore, dry run, verify, drill and diff read it like any
+ * other backup, so a chain plans as one backup: an entry added in one link and deleted in a later
+ * one is not there at all, an entry changed twice is there once. The links are read newest first,
+ * once each, each checked against its own manifest on the way; which link holds the latest
+ * version of an id is resolved in a temporary SQLite file, so memory does not grow with the data.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type {BackupMetadata} from '../archive/archive-format.js';
+import type {ArchiveSource} from '../archive/archive-reader.js';
+import type {Destination} from '../destinations/destination.js';
+import {LifeboatError} from '../errors.js';
+import {PRIVATE_DIR_MODE} from '../private-fs.js';
+import {openBackupSource} from './backup-source.js';
+import type {ChainLinkRef, IncrementalBase} from './create-backup.js';
+import {listDestination, type BackupListing} from './list-backups.js';
+import {mergeChain, type ChainLink} from './chain-merge.js';
+import {readMetadata} from './read-metadata.js';
+import {destinationBlob, openStoredBackup, type StoredBackupRef} from './stored-backup.js';
+
+export type {ChainLink} from './chain-merge.js';
+
+/** Longest chain read (a crafted base loop or an absurd chain is refused before it is walked). */
+export const MAX_CHAIN_LINKS = 1000;
+
+function linkRef(metadata: Pick<BackupMetadata, 'id' | 'name' | 'createdAt'>): ChainLinkRef {
+	return {id: metadata.id, name: metadata.name, createdAt: metadata.createdAt};
+}
+
+/** Opens a backup a listing found at `destination`. */
+export async function openListed(destination: Destination, listing: BackupListing, passphrase: string | undefined): Promise<ArchiveSource> {
+	if (destination.kind === 'local') return openBackupSource(listing.path, {passphrase});
+	return openBackupSource(await destinationBlob(destination, listing.fileName, listing.size), {passphrase});
+}
+
+function sameCategories(a: readonly string[], b: readonly string[]): boolean {
+	return a.length === b.length && a.every(id => b.includes(id));
+}
+
+export type BaseChoice = {base?: string; sinceLast?: boolean};
+
+/**
+ * The base of a new incremental at `destination`: `--base ID|NAME` (a backup's id, name or file
+ * name), or `--since-last`: the newest backup of the same scope (tenant and categories). Its index
+ * is read later (backup-index.ts); an encrypted base needs the passphrase the new backup is
+ * encrypted with (the same chain, the same passphrase).
+ */
+export async function findIncrementalBase(destination: Destination, choice: BaseChoice, scope: {tenant: string | null; categories: readonly string[]}, passphrase: string | undefined): Promise<IncrementalBase> {
+	const listings = (await listDestination(destination)).filter(listing => listing.summary && !listing.error);
+	let listing: BackupListing | undefined;
+	if (choice.base !== undefined) {
+		const wanted = choice.base;
+		listing = listings.find(row => row.summary!.id === wanted) ?? listings.find(row => row.summary!.name === wanted || row.fileName === wanted);
+		if (!listing) throw new LifeboatError('usage', `--base ${wanted}: no backup of that id or name at ${destination.label} (see lifeboat backup list)`);
+		const summary = listing.summary!;
+		if (summary.tenant !== scope.tenant || !sameCategories(summary.categories, scope.categories)) {
+			throw new LifeboatError('usage', `--base ${wanted}: that backup holds ${summary.tenant ? `tenant ${summary.tenant}` : 'every tenant'} (${summary.categories.join(', ')}), not this backup's scope; an incremental must have its base's tenant and categories`);
+		}
+	} else {
+		listing = listings.find(row => row.summary!.tenant === scope.tenant && sameCategories(row.summary!.categories, scope.categories));
+		if (!listing) throw new LifeboatError('usage', `--since-last: no earlier backup of this scope (${scope.tenant ? `tenant ${scope.tenant}` : 'every tenant'}, ${scope.categories.length} categories) at ${destination.label}; make a full backup first (without --incremental)`);
+	}
+	if (listing.encrypted && !passphrase) {
+		throw new LifeboatError('usage', `${listing.path} is encrypted: an incremental of an encrypted chain must be encrypted too, with the same passphrase (add --encrypt or --passphrase-file)`);
+	}
+	const source = await openListed(destination, listing, passphrase);
+	const metadata = await readMetadata(source);
+	return {source, label: listing.path, link: linkRef(metadata), full: metadata.incremental?.full ?? linkRef(metadata)};
+}
+
+/**
+ * The links of the chain that ends with `head`, full backup first, found by listing the
+ * destination. A link that is not there is a one-line error naming it (exit 5).
+ */
+export async function resolveChain(destination: Destination, head: ChainLink, passphrase: string | undefined): Promise<ChainLink[]> {
+	const links = [head];
+	if (!head.metadata.incremental) return links;
+	const byId = new Map<string, BackupListing>();
+	for (const listing of await listDestination(destination)) {
+		if (listing.summary && !listing.error && !byId.has(listing.summary.id)) byId.set(listing.summary.id, listing);
+	}
+	const full = head.metadata.incremental.full;
+	let current = head.metadata;
+	while (current.incremental) {
+		const base = current.incremental.base;
+		if (links.length >= MAX_CHAIN_LINKS || links.some(link => link.metadata.id === base.id)) {
+			throw new LifeboatError('corrupt-archive', `${head.label}: its chain of incrementals loops or is longer than ${MAX_CHAIN_LINKS} links; it cannot be restored`);
+		}
+		const listing = byId.get(base.id);
+		if (!listing) {
+			throw new LifeboatError(
+				'corrupt-archive',
+				`Broken backup chain: ${current.name} is an incremental of ${base.name} (made ${base.createdAt}, id ${base.id}), which is not at ${destination.label}; ${head.metadata.name} needs every link from its full backup ${full.name}`,
+			);
+		}
+		const source = await openListed(destination, listing, passphrase);
+		const metadata = await readMetadata(source);
+		if (metadata.id !== base.id) throw new LifeboatError('corrupt-archive', `${listing.path}: its metadata.json is not the backup ${base.name} its listing named`);
+		links.unshift({source, metadata, label: listing.path});
+		current = metadata;
+	}
+	if (current.id !== full.id) throw new LifeboatError('corrupt-archive', `${head.label}: its chain leads to the full backup ${current.name}, not to ${full.name} as its metadata says`);
+	return links;
+}
+
+/** A backup opened for reading: a full one as it is, an incremental as its chain's merged view. */
+export type OpenedBackup = {
+	source: ArchiveSource;
+	/** Undefined when the backup's metadata cannot be read (verify and restore then say why). */
+	metadata?: BackupMetadata;
+	/** The links read, full first (absent for a full backup). */
+	chain?: Array<{id: string; name: string; createdAt: string; location: string}>;
+	/** Removes the merged view's scratch folder (a no-op for a full backup). */
+	close(): Promise<void>;
+};
+
+export type ChainProgress = {link: number; links: number; name: string};
+
+/**
+ * Opens the backup `ref` names. An incremental is read with its whole chain, found at the same
+ * destination, and presented as one backup (see above). `onLink` reports each link as it is read.
+ */
+export async function openBackupChain(ref: StoredBackupRef, options: {passphrase?: string; signal?: AbortSignal; onLink?: (progress: ChainProgress) => void} = {}): Promise<OpenedBackup> {
+	const source = await openStoredBackup(ref, {passphrase: options.passphrase});
+	let metadata: BackupMetadata | undefined;
+	try {
+		metadata = await readMetadata(source);
+	} catch (error) {
+		// Not readable as a backup: the caller's verify or restore reports why, as for any backup.
+		if (!(error instanceof LifeboatError)) throw error;
+	}
+	if (!metadata?.incremental) return {source, metadata, close: async () => undefined};
+	const links = await resolveChain(ref.destination, {source, metadata, label: source.label}, options.passphrase);
+	return openMerged(links, source.label, options);
+}
+
+/** Merges resolved links (full first) into a scratch folder backup. */
+export async function openMerged(links: ChainLink[], label: string, options: {signal?: AbortSignal; onLink?: (progress: ChainProgress) => void} = {}): Promise<OpenedBackup> {
+	const base = process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir();
+	const scratch = fs.mkdtempSync(path.join(base, 'lifeboat-chain-'));
+	fs.chmodSync(scratch, PRIVATE_DIR_MODE);
+	const close = async () => fs.rmSync(scratch, {recursive: true, force: true});
+	try {
+		const metadata = await mergeChain(links, scratch, options);
+		const chain = metadata.chain!;
+		return {source: {format: 'dir', dir: path.join(scratch, 'backup'), label}, metadata, chain, close};
+	} catch (error) {
+		await close();
+		throw error;
+	}
+}

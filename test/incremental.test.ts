@@ -1,0 +1,264 @@
+/**
+ * Incremental backups (issue 12 §1): a full backup and three incrementals with inserts, updates,
+ * deletes and file changes between them restore, as a chain found at the destination, to exactly
+ * what a full backup made at the last incremental restores to (which the round-trip tests prove
+ * equal to the live store, redactions aside); into a fresh gateway and into the live one
+ * (additive, replace). A missing middle link fails restore and verify naming it.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {resolveTarget} from '../source/core/destinations/open-destination.js';
+import {runDrill} from '../source/core/drill/run-drill.js';
+import {expectOneLineError, runCli} from './helpers/run-cli.js';
+import {startS3Server, type S3Server} from './servers/s3-server.js';
+import {openBackupChain} from '../source/core/backup/backup-chain.js';
+import {createBackup, type CreateBackupOptions} from '../source/core/backup/create-backup.js';
+import {verifyBackup} from '../source/core/backup/verify-backup.js';
+import {openLocalDestination} from '../source/core/destinations/local.js';
+import type {Destination} from '../source/core/destinations/destination.js';
+import {applyRestore, planRestore} from '../source/core/restore/index.js';
+import {tempDir} from './helpers/temp-dir.js';
+import {copyGateway, demoGateway, exec, freshGateway, query, storeDigest} from './restore-support.js';
+
+const PASSPHRASE = 'incremental chains keep one passphrase';
+
+export type Chain = {live: string; dest: string; names: string[]; reference: string; atFull: string};
+
+/** What a restore leaves, minus what differs by design: its own audit entries, each gateway's own key, quarantines. */
+export function restoredState(dataDir: string): ReturnType<typeof storeDigest> {
+	const digest = storeDigest(dataDir);
+	delete digest.tables['audit_log'];
+	for (const file of Object.keys(digest.files)) if (file.startsWith('keys/') || file.startsWith('quarantine/')) delete digest.files[file];
+	return digest;
+}
+
+/** Edits between the links: inserts, updates, deletes, file changes (an entry added then deleted, one changed twice). */
+export const EDITS: Array<(dataDir: string) => void> = [
+	dataDir => {
+		const tool = query<{id: string}>(dataDir, 'SELECT id FROM tools ORDER BY id LIMIT 1')[0]!;
+		exec(dataDir, `INSERT INTO tools SELECT 'tool_incr_tmp', tenant_id, created_at, updated_at, name || ' copy', description, kind, input_schema FROM tools WHERE id = ?`, tool.id);
+		const memory = query<{id: string}>(dataDir, 'SELECT id FROM memory_entries ORDER BY id LIMIT 1')[0]!;
+		exec(dataDir, `UPDATE memory_entries SET content = 'changed once' WHERE id = ?`, memory.id);
+		exec(dataDir, `DELETE FROM webhooks WHERE id = (SELECT id FROM webhooks ORDER BY id LIMIT 1)`);
+		const agent = query<{id: string}>(dataDir, 'SELECT id FROM agents ORDER BY id LIMIT 1')[0]!;
+		fs.appendFileSync(path.join(dataDir, 'agents', agent.id, 'SOUL.md'), '\nA new line of soul.\n');
+		fs.writeFileSync(path.join(dataDir, 'agents', agent.id, 'NOTES.md'), 'new notes\n');
+	},
+	dataDir => {
+		exec(dataDir, `DELETE FROM tools WHERE id = 'tool_incr_tmp'`);
+		exec(dataDir, `UPDATE memory_entries SET content = 'changed twice' WHERE id = (SELECT id FROM memory_entries ORDER BY id LIMIT 1)`);
+		const agent = query<{id: string}>(dataDir, 'SELECT id FROM agents ORDER BY id LIMIT 1')[0]!;
+		fs.rmSync(path.join(dataDir, 'agents', agent.id, 'NOTES.md'));
+		const columns = query<{name: string}>(dataDir, `PRAGMA table_info(memory_entries)`).map(column => column.name);
+		const values = columns.map(name => (name === 'id' ? `id || '_new'` : name === 'content' ? `'inserted in link 2'` : name));
+		exec(dataDir, `INSERT INTO memory_entries (${columns.join(', ')}) SELECT ${values.join(', ')} FROM memory_entries ORDER BY id LIMIT 5`);
+	},
+	dataDir => {
+		exec(dataDir, `UPDATE users SET display_name = 'Renamed' WHERE id = (SELECT id FROM users ORDER BY id LIMIT 1)`);
+		const document = query<{id: string; ext: string}>(dataDir, `SELECT id, ext FROM documents ORDER BY id LIMIT 1`)[0]!;
+		const file = path.join(dataDir, 'documents', 'files', `${document.id}.${document.ext}`);
+		fs.appendFileSync(file, Buffer.from([0, 1, 2, 3]));
+		exec(dataDir, `DELETE FROM memory_entries WHERE id IN (SELECT id FROM memory_entries WHERE id NOT LIKE '%_new' ORDER BY id DESC LIMIT 3)`);
+	},
+];
+
+/** Full + 3 incrementals of a demo gateway at `destination` (names returned full first), plus a full reference backup made with the last one. */
+export async function buildChain(destination: Destination, dest: string, extra: Partial<CreateBackupOptions> = {}): Promise<Chain> {
+	const live = await demoGateway({seed: 31});
+	const names: string[] = [];
+	let clock = Date.parse('2026-11-01T03:00:00Z');
+	const at = () => new Date((clock += 86_400_000));
+	const local = destination.kind === 'local';
+	const target = (name: string): Partial<CreateBackupOptions> => (local ? {destDir: dest, name} : {remote: {destination}, name});
+	names.push((await createBackup({dataDir: live, ...target('link-0'), now: at(), ...extra})).name);
+	const atFull = copyGateway(live);
+	for (const [index, edit] of EDITS.entries()) {
+		edit(live);
+		const result = await createBackup({dataDir: live, ...target(`link-${index + 1}`), now: at(), incremental: {destination, sinceLast: true}, ...extra});
+		expect(result.metadata.incremental?.base.name).toBe(names.at(-1));
+		expect(result.metadata.incremental?.full.name).toBe('link-0');
+		names.push(result.name);
+	}
+	const referenceDir = tempDir('lifeboat-incr-ref-');
+	const reference = (await createBackup({dataDir: live, destDir: referenceDir, name: 'reference', now: at(), ...extra})).path;
+	return {live, dest, names, reference, atFull};
+}
+
+async function restoreChain(destination: Destination, object: string, dataDir: string, mode: 'additive' | 'replace' = 'additive', passphrase?: string) {
+	const opened = await openBackupChain({destination, location: {kind: 'local', folder: destination.label}, object}, {passphrase});
+	try {
+		return await applyRestore({source: opened.source, dataDir, mode, passphrase});
+	} finally {
+		await opened.close();
+	}
+}
+
+describe('incremental backups on a local folder', () => {
+	it('a full + 3 incrementals restore to what a full backup of the last state restores to: fresh, additive over live, replace over the old state', async () => {
+		const dest = tempDir('lifeboat-incr-dest-');
+		const destination = openLocalDestination(dest);
+		const chain = await buildChain(destination, dest);
+		const last = `${chain.names.at(-1)}.zip`;
+
+		const expected = freshGateway();
+		await applyRestore({source: (await openBackupChain({destination: openLocalDestination(path.dirname(chain.reference)), location: {kind: 'local', folder: path.dirname(chain.reference)}, object: 'reference.zip'})).source, dataDir: expected});
+		const fresh = freshGateway();
+		const result = await restoreChain(destination, last, fresh);
+		expect(restoredState(fresh)).toEqual(restoredState(expected));
+		// The chain plans as one: the tool added in link 1 and deleted in link 2 is not there at all.
+		expect(query(fresh, `SELECT id FROM tools WHERE id = 'tool_incr_tmp'`)).toEqual([]);
+		expect(query<{content: string}>(fresh, 'SELECT content FROM memory_entries ORDER BY id LIMIT 1')[0]!.content).toBe('changed twice');
+		expect(result.applied.conflicts).toBe(0);
+
+		// Into the live store it came from: everything identical.
+		const plan = await (async () => {
+			const opened = await openBackupChain({destination, location: {kind: 'local', folder: dest}, object: last});
+			try {
+				return await planRestore({source: opened.source, dataDir: chain.live});
+			} finally {
+				await opened.close();
+			}
+		})();
+		expect(plan.totals.new).toBe(0);
+		expect(plan.totals.conflicts).toBe(0);
+
+		// Replace over the state at the full backup: equal to a replace with the reference full backup.
+		const viaReference = copyGateway(chain.atFull);
+		await applyRestore({source: (await openBackupChain({destination: openLocalDestination(path.dirname(chain.reference)), location: {kind: 'local', folder: path.dirname(chain.reference)}, object: 'reference.zip'})).source, dataDir: viaReference, mode: 'replace'});
+		const viaChain = copyGateway(chain.atFull);
+		const replaced = await restoreChain(destination, last, viaChain, 'replace');
+		expect(replaced.applied.deleted).toBeGreaterThan(0);
+		expect(restoredState(viaChain)).toEqual(restoredState(viaReference));
+	}, 120_000);
+
+	it('an incremental is small: it carries only what changed, and its tombstones', async () => {
+		const dest = tempDir('lifeboat-incr-size-');
+		const destination = openLocalDestination(dest);
+		const live = await demoGateway({seed: 32});
+		const full = await createBackup({dataDir: live, destDir: dest, name: 'full', now: new Date('2026-11-01T00:00:00Z')});
+		exec(live, `UPDATE memory_entries SET content = 'one change' WHERE id = (SELECT id FROM memory_entries ORDER BY id LIMIT 1)`);
+		const incremental = await createBackup({dataDir: live, destDir: dest, name: 'incr', now: new Date('2026-11-02T00:00:00Z'), incremental: {destination, sinceLast: true}});
+		expect(incremental.metadata.counts['memory']!.tables['memory_entries']).toBe(1);
+		expect(incremental.size).toBeLessThan(full.size * 0.5);
+		const unchanged = await createBackup({dataDir: live, destDir: dest, name: 'incr2', now: new Date('2026-11-03T00:00:00Z'), incremental: {destination, sinceLast: true}});
+		expect(unchanged.metadata.incremental?.changed).toEqual({rows: 0, files: 0});
+		expect(unchanged.metadata.incremental?.deleted).toEqual({rows: {}, files: 0});
+		expect(incremental.metadata.incremental?.changed).toEqual({rows: 1, files: 0});
+		expect(unchanged.metadata.incremental).toMatchObject({base: {name: 'incr'}, full: {name: 'full'}});
+		// A document rewritten with the same size and its old mtime put back is still seen (its ctime moved).
+		const document = query<{id: string; ext: string}>(live, 'SELECT id, ext FROM documents ORDER BY id LIMIT 1')[0]!;
+		const file = path.join(live, 'documents', 'files', `${document.id}.${document.ext}`);
+		const before = fs.statSync(file);
+		const bytes = fs.readFileSync(file);
+		bytes[0] = bytes[0]! ^ 0xff;
+		fs.writeFileSync(file, bytes);
+		fs.utimesSync(file, before.atime, before.mtime);
+		const sneaky = await createBackup({dataDir: live, destDir: dest, name: 'incr3', now: new Date('2026-11-04T00:00:00Z'), incremental: {destination, sinceLast: true}});
+		expect(sneaky.metadata.incremental?.changed).toEqual({rows: 0, files: 1});
+	}, 60_000);
+
+	it('removing the middle incremental makes restore and verify fail naming it', async () => {
+		const dest = tempDir('lifeboat-incr-broken-');
+		const destination = openLocalDestination(dest);
+		const chain = await buildChain(destination, dest);
+		fs.rmSync(path.join(dest, `${chain.names[2]}.zip`));
+		const ref = {destination, location: {kind: 'local' as const, folder: dest}, object: `${chain.names[3]}.zip`};
+		await expect(openBackupChain(ref)).rejects.toMatchObject({code: 'corrupt-archive', message: expect.stringContaining(`is an incremental of ${chain.names[2]}`)});
+		// The full backup and the first incremental still verify on their own.
+		const first = await openBackupChain({...ref, object: `${chain.names[1]}.zip`});
+		expect((await verifyBackup(first.source)).ok).toBe(true);
+		await first.close();
+	}, 120_000);
+});
+
+describe('incremental backups on S3 (s3rver), encrypted', () => {
+	let server: S3Server;
+	beforeAll(async () => {
+		server = await startS3Server({buckets: ['incr']});
+	});
+	afterAll(async () => server?.stop());
+
+	it('a full + 3 encrypted incrementals restore from the bucket like a full of the last state; a missing middle link fails restore and the drill naming it', async () => {
+		const url = `s3://incr/gw-${crypto.randomBytes(3).toString('hex')}/`;
+		const target = await resolveTarget(url, {env: server.env});
+		const {destination} = target;
+		try {
+			const secret = {passphrase: PASSPHRASE, kdfIterations: 1000};
+			const chain = await buildChain(destination, url, secret);
+			const last = `${chain.names.at(-1)}.zip.enc`;
+			const ref = {destination, location: target.location, object: last};
+			// An incremental of an encrypted chain without a passphrase is refused, naming why.
+			await expect(createBackup({dataDir: chain.live, remote: {destination}, name: 'plain', incremental: {destination, sinceLast: true}})).rejects.toThrow(/must be encrypted too, with the same passphrase/);
+
+			const expected = freshGateway();
+			const reference = await openBackupChain({destination: openLocalDestination(path.dirname(chain.reference)), location: {kind: 'local', folder: path.dirname(chain.reference)}, object: path.basename(chain.reference)}, {passphrase: PASSPHRASE});
+			await applyRestore({source: reference.source, dataDir: expected, passphrase: PASSPHRASE});
+			const opened = await openBackupChain(ref, {passphrase: PASSPHRASE});
+			expect(opened.chain?.map(link => link.name)).toEqual(chain.names);
+			const fresh = freshGateway();
+			try {
+				await applyRestore({source: opened.source, dataDir: fresh, passphrase: PASSPHRASE});
+			} finally {
+				await opened.close();
+			}
+			expect(restoredState(fresh)).toEqual(restoredState(expected));
+			// The merged view's scratch folder is gone once closed.
+			expect(fs.existsSync(path.dirname((opened.source as {dir: string}).dir))).toBe(false);
+
+			// The drill restores the chain and passes; with the middle link gone, verify fails naming it.
+			const drill = (live?: string) => runDrill({source: opened.source, openChain: () => openBackupChain(ref, {passphrase: PASSPHRASE}), location: `${url}${last}`, passphrase: PASSPHRASE, liveDataDir: live});
+			const good = await drill(chain.live);
+			expect(good.ok).toBe(true);
+			expect(good.checks.find(check => check.id === 'verify')?.detail).toContain(`chain of 4 (${chain.names.join(' → ')})`);
+			await destination.delete(`${chain.names[2]}.zip.enc`);
+			await expect(openBackupChain(ref, {passphrase: PASSPHRASE})).rejects.toMatchObject({code: 'corrupt-archive', message: expect.stringContaining(`is an incremental of ${chain.names[2]}`)});
+			const broken = await drill();
+			expect(broken.ok).toBe(false);
+			expect(broken.failed).toBe('verify');
+			expect(broken.checks.find(check => check.id === 'verify')?.detail).toContain(chain.names[2]);
+		} finally {
+			await destination.close();
+		}
+	}, 240_000);
+});
+
+describe('incremental backups through the CLI', () => {
+	it('create --incremental, list shows the base, restore --dry-run and verify name the chain, diff compares chains; a missing link is exit 5', async () => {
+		const dest = tempDir('lifeboat-incr-cli-');
+		const live = await demoGateway({seed: 33});
+		const create = (...extra: string[]) => runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--json', ...extra]);
+		expect(create('--name', 'full').code).toBe(0);
+		expect(runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--since-last']).stderr).toMatch(/--since-last chooses the base of an incremental backup: add --incremental/);
+		EDITS[0]!(live);
+		const first = create('--name', 'incr-1', '--incremental');
+		expect(first.code).toBe(0);
+		EDITS[1]!(live);
+		const second = runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--name', 'incr-2', '--incremental', '--base', 'incr-1']);
+		expect(second.code).toBe(0);
+		expect(second.stdout).toMatch(/incremental of incr-1 \(chain from full\): 6 rows, 0 files new or changed; 1 row, 1 file deleted/);
+		const list = runCli(['backup', 'list', '--dest', dest]);
+		expect(list.stdout).toMatch(/incr-2\.zip .* incremental of incr-1/);
+		expect(list.stdout).toMatch(/full\.zip .* full ·/);
+		const dry = runCli(['backup', 'restore', '--in', path.join(dest, 'incr-2.zip'), '--data-dir', live, '--dry-run']);
+		expect(dry.code).toBe(0);
+		expect(dry.stdout).toContain('Chain: full → incr-1 → incr-2 (3 backups');
+		expect(dry.stdout).toMatch(/Total: 0 new, [\d,]+ identical, 0 conflicts/);
+		expect(runCli(['backup', 'verify', path.join(dest, 'incr-2.zip')]).stdout).toContain('full → incr-1 → incr-2');
+		// diff across chains: the chain's final state against the live store it was made from is empty.
+		const diff = runCli(['backup', 'diff', path.join(dest, 'incr-2.zip'), '--data-dir', live, '--json']);
+		expect(diff.code).toBe(0);
+		const totals = (JSON.parse(diff.stdout) as {totals: {added: number; removed: number; changed: number}}).totals;
+		expect(totals).toMatchObject({added: 0, removed: 0, changed: 0});
+		const againstFull = JSON.parse(runCli(['backup', 'diff', path.join(dest, 'full.zip'), path.join(dest, 'incr-2.zip'), '--json']).stdout) as {totals: {added: number; removed: number; changed: number}};
+		// link 1 deleted a webhook; link 2 added 5 memory entries; the tool added and removed is no change.
+		expect(againstFull.totals.added).toBe(5);
+		expect(againstFull.totals.removed).toBe(1);
+		fs.rmSync(path.join(dest, 'incr-1.zip'));
+		for (const args of [['backup', 'restore', '--in', path.join(dest, 'incr-2.zip'), '--data-dir', live, '--dry-run'], ['backup', 'verify', path.join(dest, 'incr-2.zip')]]) {
+			const result = runCli(args);
+			expectOneLineError(result, 5, /Broken backup chain: incr-2 is an incremental of incr-1 .*which is not at/);
+		}
+	}, 120_000);
+});
