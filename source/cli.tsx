@@ -47,6 +47,13 @@ const FLAGS = {
 	base: {type: 'string'},
 	report: {type: 'string'},
 	history: {type: 'boolean'},
+	keepLast: {type: 'string'},
+	keepHourly: {type: 'string'},
+	keepDaily: {type: 'string'},
+	keepWeekly: {type: 'string'},
+	keepMonthly: {type: 'string'},
+	keepYearly: {type: 'string'},
+	keepWithin: {type: 'string'},
 	help: {type: 'boolean', shortFlag: 'h'},
 	version: {type: 'boolean', shortFlag: 'v'},
 } as const;

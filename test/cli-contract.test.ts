@@ -248,7 +248,7 @@ describe('version, -h and groups without a command', () => {
 	});
 
 	it('a group with --help lists its commands (exit 0); without a command it is a one-line usage error naming them (exit 2)', () => {
-		for (const [group, commands] of [['backup', ['create', 'verify', 'list', 'restore', 'download', 'delete']], ['destination', ['add', 'list', 'remove', 'test']], ['quarantine', ['list', 'show', 'accept', 'discard']], ['demo', ['init']]] as const) {
+		for (const [group, commands] of [['backup', ['create', 'verify', 'list', 'restore', 'diff', 'download', 'delete', 'prune']], ['destination', ['add', 'list', 'remove', 'test']], ['quarantine', ['list', 'show', 'accept', 'discard']], ['demo', ['init']]] as const) {
 			for (const flag of ['--help', '-h']) {
 				const help = runCli([group, flag]);
 				expect(help.code).toBe(0);

@@ -76,6 +76,14 @@ export type Flags = {
 	base?: string;
 	report?: string;
 	history?: boolean;
+	/** `backup prune`: retention counts (a number or `unlimited`) and a duration (`30d`). */
+	keepLast?: string;
+	keepHourly?: string;
+	keepDaily?: string;
+	keepWeekly?: string;
+	keepMonthly?: string;
+	keepYearly?: string;
+	keepWithin?: string;
 	help?: boolean;
 	version?: boolean;
 };

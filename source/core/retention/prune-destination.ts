@@ -1,0 +1,88 @@
+/**
+ * Applies a retention policy at a destination: list (summaries only), plan (planRetention), and
+ * delete what the plan removes, one backup at a time through deleteBackup (which deletes only what
+ * really is a Lifeboat backup). The order is the plan's removalOrder: an incremental is deleted
+ * before any backup its chain needs, so a crash or an interrupt mid-prune leaves every chain that
+ * is still there whole, and a kept chain is never touched at all.
+ *
+ * The schedule daemon calls pruneDestination after each successful backup; the CLI plans first
+ * (planPrune), asks, then applies the same plan (applyPrune).
+ */
+import {deleteBackup} from '../backup/delete-backup.js';
+import {listDestination, type BackupListing} from '../backup/list-backups.js';
+import type {Destination, RetryNote} from '../destinations/destination.js';
+import {LifeboatError} from '../errors.js';
+import {planRetention, type RetentionPlan} from './plan-retention.js';
+import type {RetentionPolicy} from './retention-policy.js';
+
+export type PruneProgress =
+	| {phase: 'listing'}
+	| {phase: 'planned'; keep: number; remove: number}
+	| {phase: 'deleting'; fileName: string; index: number; of: number}
+	| {phase: 'deleted'; fileName: string; size: number; index: number; of: number};
+
+export type PruneOptions = {
+	/** Plan only: nothing is deleted. */
+	dryRun?: boolean;
+	signal?: AbortSignal;
+	onProgress?: (progress: PruneProgress) => void;
+	onRetry?: (note: RetryNote) => void;
+};
+
+export type PrunePlan = {destination: string; listings: BackupListing[]; plan: RetentionPlan};
+
+export type PruneResult = PrunePlan & {
+	dryRun: boolean;
+	/** What was deleted, in order (empty on a dry run). */
+	deleted: Array<{fileName: string; location: string; size: number}>;
+	/** Bytes the removed backups take (deleted, or that a dry run would free). */
+	freedBytes: number;
+};
+
+export async function planPrune(destination: Destination, policy: RetentionPolicy, options: Pick<PruneOptions, 'onProgress' | 'onRetry'> = {}): Promise<PrunePlan> {
+	options.onProgress?.({phase: 'listing'});
+	const listings = await listDestination(destination, {onRetry: options.onRetry});
+	const plan = planRetention(listings, policy);
+	options.onProgress?.({phase: 'planned', keep: plan.keep, remove: plan.remove});
+	return {destination: destination.label, listings, plan};
+}
+
+/**
+ * Deletes what a plan removes, in its order. Stops at the first failure (a LifeboatError naming
+ * how many were deleted before it): going on could delete a backup an undeleted incremental
+ * still needs.
+ */
+export async function applyPrune(destination: Destination, planned: PrunePlan, options: Omit<PruneOptions, 'dryRun'> = {}): Promise<PruneResult> {
+	const order = planned.plan.removalOrder;
+	const deleted: PruneResult['deleted'] = [];
+	for (const [index, fileName] of order.entries()) {
+		if (options.signal?.aborted) throw interrupted(options.signal, deleted.length, order.length);
+		options.onProgress?.({phase: 'deleting', fileName, index, of: order.length});
+		try {
+			const object = await deleteBackup(destination, fileName, {signal: options.signal});
+			deleted.push({fileName, location: destination.locate(fileName), size: object.size});
+			options.onProgress?.({phase: 'deleted', fileName, size: object.size, index, of: order.length});
+		} catch (error) {
+			if (options.signal?.aborted) throw interrupted(options.signal, deleted.length, order.length);
+			if (error instanceof LifeboatError) throw new LifeboatError(error.code, `${error.message} (prune stopped: ${deleted.length} of ${order.length} backups deleted before it; every kept chain is whole)`, {cause: error});
+			throw error;
+		}
+	}
+	return {...planned, dryRun: false, deleted, freedBytes: deleted.reduce((sum, entry) => sum + entry.size, 0)};
+}
+
+function sumSizes(names: readonly string[], sizes: Map<string, number>): number {
+	return names.reduce((sum, name) => sum + (sizes.get(name) ?? 0), 0);
+}
+
+function interrupted(signal: AbortSignal, done: number, of: number): LifeboatError {
+	const reason = signal.reason instanceof LifeboatError ? signal.reason.message.replace(/; nothing partial was left behind$/, '') : 'Interrupted';
+	return new LifeboatError('interrupted', `${reason}: prune stopped after deleting ${done} of ${of} backups; every kept chain is whole`);
+}
+
+/** List, plan and (unless dryRun) delete: the one call the schedule daemon makes after a backup. */
+export async function pruneDestination(destination: Destination, policy: RetentionPolicy, options: PruneOptions = {}): Promise<PruneResult> {
+	const planned = await planPrune(destination, policy, options);
+	if (options.dryRun) return {...planned, dryRun: true, deleted: [], freedBytes: sumSizes(planned.plan.removalOrder, new Map(planned.listings.map(listing => [listing.fileName, listing.size])))};
+	return applyPrune(destination, planned, options);
+}
