@@ -65,10 +65,12 @@ function load(daemon: Daemon, why: string): void {
 	note(daemon, `${why}: ${schedules.length} schedule${schedules.length === 1 ? '' : 's'} from ${schedulesFile(env)}`);
 }
 
-function start(daemon: Daemon, schedule: Schedule, slot: Date): void {
-	const trigger = slot.getTime() < daemon.startedAt ? 'catch-up' : 'cron';
+/** `due` is the slot that fell due; the mark kept is `now`, so a restart does not catch it up again. */
+function start(daemon: Daemon, schedule: Schedule, due: Date, now: Date): void {
+	const trigger = due.getTime() < daemon.startedAt ? 'catch-up' : 'cron';
 	const {env, signal} = daemon.context;
-	const run = runSchedule(schedule, {env, trigger, slot, signal})
+	const slot = due;
+	const run = runSchedule(schedule, {env, trigger, slot: now, signal})
 		.then(outcome => {
 			if ('busy' in outcome) logLine(daemon, {schedule: schedule.name, at: new Date().toISOString(), skipped: true, reason: `running already (pid ${outcome.busy.pid}, ${outcome.busy.what}, since ${outcome.busy.since})`});
 			else logLine(daemon, outcome.record);
@@ -93,7 +95,7 @@ function tick(daemon: Daemon): number {
 		if (due.getTime() <= now.getTime()) {
 			// Every other slot missed meanwhile is skipped: the mark moves to now.
 			daemon.marks.set(schedule.name, now);
-			if (!daemon.running.has(schedule.name)) start(daemon, schedule, due);
+			if (!daemon.running.has(schedule.name)) start(daemon, schedule, due, now);
 			const following = nextRun(schedule.cron, schedule.timezone, now);
 			if (following) sleep = Math.min(sleep, following.getTime() - now.getTime());
 		} else sleep = Math.min(sleep, due.getTime() - now.getTime());

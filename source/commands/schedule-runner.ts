@@ -24,7 +24,7 @@ export const CLI_PATH = path.join(path.dirname(path.dirname(fileURLToPath(import
 export type RunOptions = {
 	env: NodeJS.ProcessEnv;
 	trigger: RunRecord['trigger'];
-	/** The cron slot this run is for (kept as the catch-up mark); run-now leaves it. */
+	/** When the daemon saw this run fall due (kept as the catch-up mark); run-now leaves it. */
 	slot?: Date;
 	/** Aborting stops the child (SIGTERM: it removes its partial output) and skips retention. */
 	signal?: AbortSignal;
