@@ -156,6 +156,21 @@ describe('schedule run-now', () => {
 		expect(fs.existsSync(lock)).toBe(false);
 	});
 
+	it('--incremental --full-every 2: full first, then incremental, then full again; the backups say so', () => {
+		const {env, dest} = setup();
+		expect(add(env, ['inc', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--incremental', '--full-every', '2']).code).toBe(0);
+		const kinds = [1, 2, 3].map(() => {
+			const result = runCli(['schedule', 'run-now', 'inc', '--json'], {env});
+			expect(result.code, result.stderr).toBe(0);
+			const record = JSON.parse(result.stdout);
+			expect(record.backup.kind).toBe(record.kind);
+			return record.kind as string;
+		});
+		expect(kinds).toEqual(['full', 'incremental', 'full']);
+		const listed = JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json'], {env}).stdout);
+		expect(listed.backups.map((backup: {backupKind?: string; kind?: string}) => backup.backupKind ?? backup.kind).sort()).toEqual(['full', 'full', 'incremental']);
+	});
+
 	it('a failed run exits with the backup\'s own code and is the last result', () => {
 		const {env, root} = setup();
 		const passphraseFile = path.join(root, 'pass');
