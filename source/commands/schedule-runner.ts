@@ -8,7 +8,7 @@
 import {spawn} from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
+import {lifeboatCliPath} from '../core/schedule/cli-path.js';
 import {resolveTarget} from '../core/destinations/open-destination.js';
 import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
@@ -18,8 +18,8 @@ import {readState, retentionPolicy, writeState, type RunRecord, type Schedule, t
 import {postJson} from '../core/schedule/webhook.js';
 import {parseStoredCommand} from './stored-command.js';
 
-/** dist/cli.js, beside this file's folder: the child runs the same build as the daemon. */
-export const CLI_PATH = path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), 'cli.js');
+/** dist/cli.js: the child runs the same build as the daemon. */
+export const CLI_PATH = lifeboatCliPath();
 
 export type RunOptions = {
 	env: NodeJS.ProcessEnv;
