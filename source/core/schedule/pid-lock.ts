@@ -2,9 +2,10 @@
  * A lock file that a killed process does not leave stuck: it holds the holder's PID (and, on
  * Linux, the process's start time, so a PID the kernel gave to another process later does not
  * count) and, while a backup runs, the PID of the backup's child process. A lock whose processes
- * are all gone is stale and is taken over. Created with O_EXCL, so of two processes racing for a
- * free lock exactly one wins; a stale lock is moved aside under a unique name before it is
- * replaced, so two processes taking it over at once cannot both win either.
+ * are all gone is stale and is taken over. A lock appears whole (written aside, then hard-linked
+ * into place, which fails when it exists), so of processes racing for a free lock exactly one
+ * wins; a stale lock is removed only under a short takeover guard and only if it still is the
+ * stale one, so processes taking it over at once cannot both win either.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -66,35 +67,55 @@ export function isHeld(holder: LockHolder | undefined): holder is LockHolder {
 	return Boolean(holder && (alive(holder.pid, holder.start) || alive(holder.child, holder.childStart)));
 }
 
-function writeExclusive(file: string, holder: LockHolder): boolean {
+/**
+ * Creates `file` holding `text`, or false when it exists. The text is written to a temporary file
+ * first and linked into place, so a lock is never seen empty or half-written.
+ */
+function writeExclusive(file: string, text: string): boolean {
+	const temporary = `${file}.${process.pid}-${crypto.randomBytes(4).toString('hex')}.tmp`;
+	fs.writeFileSync(temporary, text, {mode: PRIVATE_FILE_MODE});
 	try {
-		fs.writeFileSync(file, JSON.stringify(holder), {flag: 'wx', mode: PRIVATE_FILE_MODE});
+		fs.linkSync(temporary, file);
 		return true;
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
 		throw error;
+	} finally {
+		fs.rmSync(temporary, {force: true});
 	}
 }
 
-/** Moves a stale lock aside and removes it; what turns out not to be the stale one seen is put back. */
-function clearStale(file: string, seen: string): void {
-	const aside = `${file}.stale-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
-	try {
-		fs.renameSync(file, aside);
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-		throw error;
-	}
-	const moved = fs.readFileSync(aside, 'utf8');
-	// Another process replaced the stale lock between our read and the rename: give it back.
-	if (moved !== seen) {
+/**
+ * Removes a stale lock, but only while holding `FILE.takeover` and only if the lock still holds
+ * what was seen stale: two processes that both saw it stale cannot remove a lock a third one took
+ * in between. False when another process is clearing it now (the caller looks again).
+ */
+function clearStale(file: string, seen: string): boolean {
+	const guard = `${file}.takeover`;
+	if (!writeExclusive(guard, JSON.stringify({pid: process.pid, start: processStart(process.pid)}))) {
+		let text = '';
 		try {
-			fs.linkSync(aside, file);
+			text = fs.readFileSync(guard, 'utf8');
 		} catch {
-			// A third process holds the lock now; the one we moved keeps running without its file.
+			return false;
 		}
+		// A process killed while clearing: its guard is stale too (this is the one narrow race left).
+		if (!isHeld(parseHolder(text))) fs.rmSync(guard, {force: true});
+		return false;
 	}
-	fs.rmSync(aside, {force: true});
+	try {
+		let current: string;
+		try {
+			current = fs.readFileSync(file, 'utf8');
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+			throw error;
+		}
+		if (current === seen && !isHeld(parseHolder(current))) fs.rmSync(file, {force: true});
+		return true;
+	} finally {
+		fs.rmSync(guard, {force: true});
+	}
 }
 
 /**
@@ -104,8 +125,8 @@ function clearStale(file: string, seen: string): void {
 export function acquireLock(file: string, what: string): PidLock | LockHolder {
 	ensureDir(path.dirname(file));
 	const mine: LockHolder = {pid: process.pid, start: processStart(process.pid), since: new Date().toISOString(), what};
-	for (let attempt = 0; attempt < 5; attempt++) {
-		if (writeExclusive(file, mine)) return handle(file, mine);
+	for (let attempt = 0; attempt < 1000; attempt++) {
+		if (writeExclusive(file, JSON.stringify(mine))) return handle(file, mine);
 		let seen: string;
 		try {
 			seen = fs.readFileSync(file, 'utf8');
@@ -114,9 +135,10 @@ export function acquireLock(file: string, what: string): PidLock | LockHolder {
 		}
 		const holder = parseHolder(seen);
 		if (isHeld(holder)) return holder;
-		clearStale(file, seen);
+		// Another process clears it now: look again in a moment.
+		if (!clearStale(file, seen)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
 	}
-	return readHolder(file) ?? mine;
+	throw new Error(`${file}: could not take or read the lock`);
 }
 
 function handle(file: string, mine: LockHolder): PidLock {
