@@ -136,4 +136,21 @@ describe('schedule daemon', () => {
 		expect(daemon.lines).toEqual([]);
 		expect(backupsIn(dest)).toHaveLength(1);
 	});
+
+	it('re-reads schedules.json when it changes and on SIGHUP; a damaged one keeps the schedules in force', async () => {
+		const {env, dest, config} = setup();
+		const daemon = startDaemon(env);
+		try {
+			await daemon.waitForStderr(/started \(pid \d+\): 0 schedules/);
+			addSchedule(env, 'yearly', ['--cron', '0 0 1 1 *'], ['--dest', dest]);
+			await daemon.waitForStderr(/reloaded: 1 schedule from /);
+			daemon.child.kill('SIGHUP');
+			await daemon.waitForStderr(/reloaded on SIGHUP: 1 schedule from /);
+			fs.writeFileSync(path.join(config, 'schedules.json'), '{"version": 1, "schedules": [');
+			await daemon.waitForStderr(/is not a valid schedules file \(not JSON\); fix or remove it; keeping the 1 schedules in force/);
+		} finally {
+			expect(await daemon.stop('SIGINT')).toBe(0);
+		}
+		expect(daemon.lines).toEqual([]);
+	});
 });
