@@ -9,55 +9,8 @@ import {COMMANDS, findCommand, groupCommands, groupHelp, topLevelHelp} from './c
 import {TOOL_VERSION} from './core/version.js';
 import {terminalSafe, terminalSafeJson} from './core/terminal-safe.js';
 import {checkUsage} from './commands/check-usage.js';
+import {FLAGS} from './commands/cli-flags.js';
 
-const FLAGS = {
-	dataDir: {type: 'string'},
-	dest: {type: 'string'},
-	out: {type: 'string'},
-	categories: {type: 'string'},
-	tenant: {type: 'string'},
-	format: {type: 'string'},
-	name: {type: 'string'},
-	verify: {type: 'boolean'},
-	json: {type: 'boolean'},
-	force: {type: 'boolean'},
-	dir: {type: 'string'},
-	tenants: {type: 'number'},
-	scale: {type: 'string'},
-	seed: {type: 'number'},
-	in: {type: 'string'},
-	mode: {type: 'string'},
-	only: {type: 'string'},
-	intoTenant: {type: 'string'},
-	dryRun: {type: 'boolean'},
-	yes: {type: 'boolean'},
-	encrypt: {type: 'boolean'},
-	passphraseFile: {type: 'string'},
-	passphraseFileB: {type: 'string'},
-	id: {type: 'string'},
-	keyFile: {type: 'string'},
-	s3Endpoint: {type: 'string'},
-	s3Region: {type: 'string'},
-	azureEndpoint: {type: 'string'},
-	sshKey: {type: 'string'},
-	knownHosts: {type: 'string'},
-	trustHostKey: {type: 'boolean'},
-	latest: {type: 'boolean'},
-	incremental: {type: 'boolean'},
-	sinceLast: {type: 'boolean'},
-	base: {type: 'string'},
-	report: {type: 'string'},
-	history: {type: 'boolean'},
-	keepLast: {type: 'string'},
-	keepHourly: {type: 'string'},
-	keepDaily: {type: 'string'},
-	keepWeekly: {type: 'string'},
-	keepMonthly: {type: 'string'},
-	keepYearly: {type: 'string'},
-	keepWithin: {type: 'string'},
-	help: {type: 'boolean', shortFlag: 'h'},
-	version: {type: 'boolean', shortFlag: 'v'},
-} as const;
 
 // Unknown flags are reported by main() like every other usage error (so --json still gets JSON).
 /**

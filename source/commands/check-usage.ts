@@ -43,7 +43,7 @@ function nearest(name: string, candidates: readonly string[]): string | undefine
 export function checkUsage(command: CommandSpec, argv: readonly string[], args: readonly string[], valueFlags: readonly string[] = []): void {
 	const own = [...command.flags, 'help', 'version'];
 	const name = command.words.join(' ');
-	checkValuesGiven(argv, valueFlags.filter(flag => own.includes(flag)), name);
+	checkValuesGiven(argv, valueFlags.filter(flag => own.includes(flag) && !(command.switches as readonly string[] | undefined)?.includes(flag)), name);
 	for (const flag of givenLongFlags(argv)) {
 		if (own.includes(flag)) continue;
 		const suggestion = nearest(flag, own);

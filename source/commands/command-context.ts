@@ -85,6 +85,14 @@ export type Flags = {
 	keepMonthly?: string;
 	keepYearly?: string;
 	keepWithin?: string;
+	/** `schedule add`: when (cron, optional seconds), in which time zone, and who hears of failures. */
+	cron?: string;
+	tz?: string;
+	webhook?: string;
+	/** `schedule add`: every Nth run of an incremental schedule is a full backup. */
+	fullEvery?: string;
+	/** `schedule install`: print a systemd unit (`--cron`, empty, prints a crontab line). */
+	systemd?: boolean;
 	help?: boolean;
 	version?: boolean;
 };

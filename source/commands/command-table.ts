@@ -9,6 +9,12 @@ async function destinationCommand(which: 'add' | 'list' | 'remove' | 'test'): Pr
 	return {help: module[`${which}Help`], run: module[which]};
 }
 
+/** The `schedule` commands live in one module. */
+async function scheduleCommand(which: 'add' | 'list' | 'remove' | 'runNow' | 'install' | 'daemon'): Promise<CommandModule> {
+	const module = await import('./schedule.js');
+	return {help: module[`${which}Help`], run: module[which]};
+}
+
 export type CommandModule = {help: string; run(context: CommandContext): Promise<number>};
 
 export type FlagName = Exclude<keyof Flags, 'help' | 'version'>;
@@ -21,6 +27,8 @@ export type CommandSpec = {
 	flags: readonly FlagName[];
 	/** At most this many positional arguments after the command words. */
 	maxArgs: number;
+	/** Value flags this command takes as switches (`schedule install --cron`). */
+	switches?: readonly FlagName[];
 	load(): Promise<CommandModule>;
 };
 
@@ -39,6 +47,12 @@ export const COMMANDS: CommandSpec[] = [
 	{words: ['destination', 'list'], summary: 'list the named destinations', flags: ['json'], maxArgs: 0, load: async () => destinationCommand('list')},
 	{words: ['destination', 'remove'], summary: 'forget a named destination', flags: ['json'], maxArgs: 1, load: async () => destinationCommand('remove')},
 	{words: ['destination', 'test'], summary: 'write, list, read back and delete a test object', flags: ['json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => destinationCommand('test')},
+	{words: ['schedule', 'add'], summary: 'run a backup on a cron schedule, with retention (no secrets stored)', flags: ['cron', 'tz', 'keepLast', 'keepHourly', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly', 'keepWithin', 'webhook', 'fullEvery', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => scheduleCommand('add')},
+	{words: ['schedule', 'list'], summary: 'list the schedules: next run, last run and result', flags: ['json'], maxArgs: 0, load: async () => scheduleCommand('list')},
+	{words: ['schedule', 'remove'], summary: 'forget a schedule (its backups are kept)', flags: ['json'], maxArgs: 1, load: async () => scheduleCommand('remove')},
+	{words: ['schedule', 'run-now'], summary: 'run a schedule once now, as the daemon would', flags: ['json'], maxArgs: 1, load: async () => scheduleCommand('runNow')},
+	{words: ['schedule', 'install'], summary: 'print a systemd unit or crontab line that runs the daemon', flags: ['systemd', 'cron'], switches: ['cron'], maxArgs: 0, load: async () => scheduleCommand('install')},
+	{words: ['schedule', 'daemon'], summary: 'run the schedules (foreground; for systemd or a container)', flags: [], maxArgs: 0, load: async () => scheduleCommand('daemon')},
 	{words: ['quarantine', 'list'], summary: 'list restores with conflicting entries set aside', flags: ['dataDir', 'json'], maxArgs: 1, load: async () => import('./quarantine-list.js')},
 	{words: ['quarantine', 'show'], summary: 'show a quarantined entry beside the live one', flags: ['dataDir', 'json'], maxArgs: 2, load: async () => import('./quarantine-show.js')},
 	{words: ['quarantine', 'accept'], summary: 'apply quarantined entries over the live ones', flags: ['dataDir', 'yes', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-accept.js')},

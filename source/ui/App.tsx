@@ -9,6 +9,7 @@ import {DrillScreen} from './screens/DrillScreen.js';
 import {HomeScreen} from './screens/HomeScreen.js';
 import {QuarantineScreen} from './screens/QuarantineScreen.js';
 import {RestoreWizard} from './screens/RestoreWizard.js';
+import {ScheduleScreen} from './screens/ScheduleScreen.js';
 import {resetDroppedKeys} from './state/dropped-keys.js';
 import {createTheme, ThemeProvider, type Theme} from './theme.js';
 
@@ -21,7 +22,8 @@ export type Route =
 	/** `from`: opened from Browse on that folder (Esc goes back there). */
 	| {name: 'restore'; backupPath?: string | undefined; encrypted?: boolean | undefined; from?: {destDir: string} | undefined}
 	| {name: 'quarantine'}
-	| {name: 'drill'};
+	| {name: 'drill'}
+	| {name: 'schedules'};
 
 export type AppProps = {
 	gateway: GatewayChoice;
@@ -78,6 +80,7 @@ export function App({gateway: initialGateway, onExit, onFatal, theme, initialRou
 			restore: (backup, from) => needsGateway('Restore', () => setRoute({name: 'restore', backupPath: backup?.path, encrypted: backup?.encrypted, from}), true),
 			quarantine: () => needsGateway('Quarantine', () => setRoute({name: 'quarantine'})),
 			drill: () => setRoute({name: 'drill'}),
+			schedules: () => setRoute({name: 'schedules'}),
 			changeDataDir: next => {
 				setGateway(current => ({...current, dataDir: next, isDemo: false}));
 				home();
@@ -97,6 +100,7 @@ export function App({gateway: initialGateway, onExit, onFatal, theme, initialRou
 	else if (route.name === 'restore') screen = <RestoreWizard backupPath={route.backupPath} encrypted={route.encrypted} from={route.from} />;
 	else if (route.name === 'quarantine') screen = <QuarantineScreen />;
 	else if (route.name === 'drill') screen = <DrillScreen />;
+	else if (route.name === 'schedules') screen = <ScheduleScreen />;
 	else screen = <HomeScreen revision={revision} blocked={route.blocked} />;
 
 	return (

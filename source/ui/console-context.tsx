@@ -18,6 +18,8 @@ export type Navigation = {
 	quarantine(): void;
 	/** The DR drill screen (no gateway needed: the live data dir is only compared with, when there is one). */
 	drill(): void;
+	/** The Schedules screen (backups the daemon runs by themselves). */
+	schedules(): void;
 	/** Points the console at another data dir (checked by the caller) and shows Home on it. */
 	changeDataDir(dataDir: string): void;
 	quit(): void;

@@ -37,6 +37,9 @@ const HELP: Record<CommandName, {keys?: string; meaning: string}> = {
 	mark: {meaning: 'mark or unmark the highlighted backup for a diff (two at most)'},
 	diff: {meaning: 'diff: the two marked backups, or one marked (or the highlighted) backup against the live store'},
 	drill: {meaning: 'DR drill: restore a backup into a scratch folder and check it (the live data is only read)'},
+	schedules: {meaning: 'Schedules: backups that run by themselves (cron, retention, run now)'},
+	add: {meaning: 'add a schedule'},
+	runNow: {meaning: 'run the highlighted schedule once now, as the daemon would'},
 };
 
 /** The moves every list handles besides ↑/↓, listed in the `?` help of any screen with a list. */

@@ -35,7 +35,10 @@ export type CommandName =
 	| 'cancel'
 	| 'mark'
 	| 'diff'
-	| 'drill';
+	| 'drill'
+	| 'schedules'
+	| 'add'
+	| 'runNow';
 
 type Binding = {
 	readonly keys: string;
@@ -75,6 +78,9 @@ export const BINDINGS: Record<CommandName, Binding> = {
 	mark: {keys: 'm', description: 'mark', match: input => input === 'm'},
 	diff: {keys: '=', description: 'diff', match: input => input === '='},
 	drill: {keys: 'd', description: 'DR drill', match: input => input === 'd'},
+	schedules: {keys: 's', description: 'schedules', match: input => input === 's'},
+	add: {keys: 'a', description: 'add', match: input => input === 'a'},
+	runNow: {keys: 'r', description: 'run now', match: input => input === 'r'},
 };
 
 export type CommandHandlers = Partial<Record<CommandName, (() => void) | undefined>>;

@@ -65,7 +65,7 @@ function checkEntry(value: unknown, file: string): NamedDestination {
  * Whoever can change this file chooses where backups go: like ssh with its config, a file or
  * folder that another user owns or that group/others may write is refused.
  */
-function refuseShared(file: string): void {
+export function refuseShared(file: string, risk = 'anyone could redirect backups'): void {
 	const uid = process.getuid?.();
 	for (const target of [file, path.dirname(file)]) {
 		const stats = fs.statSync(target);
@@ -73,7 +73,7 @@ function refuseShared(file: string): void {
 		const owner = uid !== undefined && stats.uid !== uid && stats.uid !== 0;
 		if (others || owner) {
 			const why = others ? `group or others may write it (mode ${(stats.mode & 0o777).toString(8)})` : `it belongs to another user (uid ${stats.uid})`;
-			throw new LifeboatError('usage', `Refusing ${target}: ${why}, so anyone could redirect backups; make it yours and chmod ${target === file ? '600' : '700'} it`);
+			throw new LifeboatError('usage', `Refusing ${target}: ${why}, so ${risk}; make it yours and chmod ${target === file ? '600' : '700'} it`);
 		}
 	}
 }
@@ -99,11 +99,14 @@ export function readNamedDestinations(env: NodeJS.ProcessEnv = process.env): Nam
 }
 
 function writeNamedDestinations(destinations: NamedDestination[], env: NodeJS.ProcessEnv): void {
-	const file = configFile(env);
+	writePrivateJson(configFile(env), {version: 1, destinations} satisfies ConfigFile);
+}
+
+/** Writes a config file atomically (temporary file, fsync, rename), 0600 in a 0700 folder. */
+export function writePrivateJson(file: string, body: unknown): void {
 	ensureDir(path.dirname(file));
 	fs.chmodSync(path.dirname(file), 0o700);
 	const temporary = `${file}.${process.pid}-${crypto.randomBytes(3).toString('hex')}.tmp`;
-	const body: ConfigFile = {version: 1, destinations};
 	fs.writeFileSync(temporary, JSON.stringify(body, null, 2) + '\n', {mode: PRIVATE_FILE_MODE, flag: 'wx'});
 	try {
 		fs.chmodSync(temporary, PRIVATE_FILE_MODE);

@@ -17,7 +17,7 @@ import {useCommands} from '../keys.js';
 import {BARE_HOST_WAY_OUT, bareHostNote, DATA_DIR_WAY_OUT, gatewayProblem, resolveTypedDir, withoutCliHint, type GatewayChoice} from '../prepare-gateway.js';
 import {fit, lineWithPath} from '../text-fit.js';
 
-type MenuAction = 'create' | 'browse' | 'restore' | 'quarantine' | 'data-dir' | 'drill' | 'quit';
+type MenuAction = 'create' | 'browse' | 'restore' | 'quarantine' | 'data-dir' | 'drill' | 'schedules' | 'quit';
 
 /**
  * The gateway at a glance, the last backup, and the menu. `blocked`: an action that needs a
@@ -32,7 +32,7 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 	const {editing} = editor;
 	// The menu's cursor, kept while the field replaces the menu.
 	const [menuIndex, setMenuIndex] = useState(0);
-	useCommands(editing ? {back: editor.close} : {drill: nav.drill, quit: nav.quit}, {textEntry: editing});
+	useCommands(editing ? {back: editor.close} : {drill: nav.drill, schedules: nav.schedules, quit: nav.quit}, {textEntry: editing});
 
 	// An absent or empty data dir (a rebuilt host): Restore builds the gateway there. Read with the counts.
 	const bareHost = useMemo(() => bareHostNote(gateway.dataDir), [gateway.dataDir, revision]);
@@ -43,7 +43,7 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 	return (
 		<Frame
 			title={editing ? 'Home · Change data dir' : 'Home'}
-			commands={editing ? ['select', 'back'] : ['up', 'down', 'select', 'drill', 'quit']}
+			commands={editing ? ['select', 'back'] : ['up', 'down', 'select', 'drill', 'schedules', 'quit']}
 			status={homeStatus(editing, editor.error, blocked, summary, bareHost)}
 			textEntry={editing}
 			meanings={editing ? undefined : {select: 'open the highlighted item'}}
@@ -83,6 +83,8 @@ function homeMenu(noGateway: boolean, bareHost: boolean): Array<ListItem<MenuAct
 		{key: 'data-dir', label: 'Change data dir', value: 'data-dir'},
 		// Last but Quit, so the rows above keep their places; `d` opens it from anywhere on Home.
 		{key: 'drill', label: 'DR drill', value: 'drill'},
+		// After the drill, so every row above keeps its place; `s` opens it from anywhere on Home.
+		{key: 'schedules', label: 'Schedules', value: 'schedules'},
 		{key: 'quit', label: 'Quit', value: 'quit'},
 	];
 }
@@ -95,6 +97,7 @@ function menuActions(nav: Navigation, editDataDir: () => void): Record<MenuActio
 		quarantine: nav.quarantine,
 		'data-dir': editDataDir,
 		drill: nav.drill,
+		schedules: nav.schedules,
 		quit: nav.quit,
 	};
 }

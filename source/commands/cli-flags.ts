@@ -1,0 +1,62 @@
+/**
+ * The CLI's one flag table (meow parses every command line with it). `schedule add` parses the
+ * command it stores with the same table, so a typo fails when the schedule is added.
+ */
+export const FLAGS = {
+	dataDir: {type: 'string'},
+	dest: {type: 'string'},
+	out: {type: 'string'},
+	categories: {type: 'string'},
+	tenant: {type: 'string'},
+	format: {type: 'string'},
+	name: {type: 'string'},
+	verify: {type: 'boolean'},
+	json: {type: 'boolean'},
+	force: {type: 'boolean'},
+	dir: {type: 'string'},
+	tenants: {type: 'number'},
+	scale: {type: 'string'},
+	seed: {type: 'number'},
+	in: {type: 'string'},
+	mode: {type: 'string'},
+	only: {type: 'string'},
+	intoTenant: {type: 'string'},
+	dryRun: {type: 'boolean'},
+	yes: {type: 'boolean'},
+	encrypt: {type: 'boolean'},
+	passphraseFile: {type: 'string'},
+	passphraseFileB: {type: 'string'},
+	id: {type: 'string'},
+	keyFile: {type: 'string'},
+	s3Endpoint: {type: 'string'},
+	s3Region: {type: 'string'},
+	azureEndpoint: {type: 'string'},
+	sshKey: {type: 'string'},
+	knownHosts: {type: 'string'},
+	trustHostKey: {type: 'boolean'},
+	latest: {type: 'boolean'},
+	incremental: {type: 'boolean'},
+	sinceLast: {type: 'boolean'},
+	base: {type: 'string'},
+	report: {type: 'string'},
+	history: {type: 'boolean'},
+	keepLast: {type: 'string'},
+	keepHourly: {type: 'string'},
+	keepDaily: {type: 'string'},
+	keepWeekly: {type: 'string'},
+	keepMonthly: {type: 'string'},
+	keepYearly: {type: 'string'},
+	keepWithin: {type: 'string'},
+	cron: {type: 'string'},
+	tz: {type: 'string'},
+	webhook: {type: 'string'},
+	fullEvery: {type: 'string'},
+	systemd: {type: 'boolean'},
+	help: {type: 'boolean', shortFlag: 'h'},
+	version: {type: 'boolean', shortFlag: 'v'},
+} as const;
+
+/** The flags that take a value (a value flag given last, or followed by a flag, is a usage error). */
+export const VALUE_FLAGS: readonly string[] = Object.entries(FLAGS)
+	.filter(([, spec]) => spec.type !== 'boolean')
+	.map(([flag]) => flag);

@@ -1,0 +1,138 @@
+/**
+ * `lifeboat schedule daemon`: a foreground process (systemd, a container) that runs each schedule
+ * when croner says it is due. Per schedule it keeps a mark: the last slot handled. A slot after
+ * the mark that is already past runs once, and the mark moves to now, so after downtime at most
+ * one missed run per schedule is caught up. The schedules file is re-read when it changes (checked
+ * every second) or on SIGHUP; a damaged file keeps the schedules in force. SIGTERM/SIGINT abort
+ * the running backups (their children remove partial output), wait for them, and exit 0.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {configDir} from '../core/destinations/named-destinations.js';
+import {LifeboatError} from '../core/errors.js';
+import {nextRun} from '../core/schedule/cron.js';
+import {acquireLock, isLock} from '../core/schedule/pid-lock.js';
+import {readSchedules, readState, schedulesFile, type Schedule} from '../core/schedule/schedule-store.js';
+import {runSchedule} from './schedule-runner.js';
+import type {CommandContext} from './command-context.js';
+
+/** The longest the daemon sleeps: it looks at the schedules file this often. */
+const MAX_SLEEP_MS = 1000;
+
+type Daemon = {
+	context: CommandContext;
+	startedAt: number;
+	schedules: Schedule[];
+	marks: Map<string, Date>;
+	running: Map<string, Promise<void>>;
+	fileStamp: string;
+};
+
+function stamp(file: string): string {
+	const stats = fs.statSync(file, {throwIfNoEntry: false});
+	return stats ? `${stats.ino}:${stats.size}:${stats.mtimeMs}` : 'absent';
+}
+
+function note(daemon: Daemon, text: string): void {
+	daemon.context.stderr.write(`lifeboat: schedule daemon: ${text}\n`);
+}
+
+function logLine(daemon: Daemon, value: object): void {
+	daemon.context.stdout.write(JSON.stringify(value) + '\n');
+}
+
+/** Re-reads the schedules; a new schedule's mark is its last handled slot, else when it was added. */
+function load(daemon: Daemon, why: string): void {
+	const {env} = daemon.context;
+	daemon.fileStamp = stamp(schedulesFile(env));
+	let schedules: Schedule[];
+	let state: ReturnType<typeof readState>;
+	try {
+		schedules = readSchedules(env);
+		state = readState(env);
+	} catch (error) {
+		note(daemon, `${error instanceof Error ? error.message : String(error)}; keeping the ${daemon.schedules.length} schedules in force`);
+		return;
+	}
+	for (const schedule of schedules) {
+		if (daemon.marks.has(schedule.name)) continue;
+		const from = state[schedule.name]?.lastSlot ?? schedule.createdAt;
+		const mark = new Date(from);
+		daemon.marks.set(schedule.name, Number.isNaN(mark.getTime()) ? new Date() : mark);
+	}
+	for (const name of daemon.marks.keys()) if (!schedules.some(schedule => schedule.name === name)) daemon.marks.delete(name);
+	daemon.schedules = schedules;
+	note(daemon, `${why}: ${schedules.length} schedule${schedules.length === 1 ? '' : 's'} from ${schedulesFile(env)}`);
+}
+
+/** `due` is the slot that fell due; the mark kept is `now`, so a restart does not catch it up again. */
+function start(daemon: Daemon, schedule: Schedule, due: Date, now: Date): void {
+	const trigger = due.getTime() < daemon.startedAt ? 'catch-up' : 'cron';
+	const {env, signal} = daemon.context;
+	const slot = due;
+	const run = runSchedule(schedule, {env, trigger, slot: now, signal})
+		.then(outcome => {
+			if ('busy' in outcome) logLine(daemon, {schedule: schedule.name, at: new Date().toISOString(), skipped: true, reason: `running already (pid ${outcome.busy.pid}, ${outcome.busy.what}, since ${outcome.busy.since})`});
+			else logLine(daemon, outcome.record);
+		})
+		.catch((error: unknown) => {
+			const message = error instanceof Error ? error.message : String(error);
+			logLine(daemon, {schedule: schedule.name, startedAt: slot.toISOString(), finishedAt: new Date().toISOString(), ok: false, backup: null, pruned: null, error: {code: error instanceof LifeboatError ? error.code : 'internal', message}});
+		})
+		.finally(() => daemon.running.delete(schedule.name));
+	daemon.running.set(schedule.name, run);
+}
+
+/** Starts what is due; returns how long to sleep before the next look. */
+function tick(daemon: Daemon): number {
+	if (stamp(schedulesFile(daemon.context.env)) !== daemon.fileStamp) load(daemon, 'reloaded');
+	const now = new Date();
+	let sleep = MAX_SLEEP_MS;
+	for (const schedule of daemon.schedules) {
+		const mark = daemon.marks.get(schedule.name)!;
+		const due = nextRun(schedule.cron, schedule.timezone, mark);
+		if (!due) continue;
+		if (due.getTime() <= now.getTime()) {
+			// Every other slot missed meanwhile is skipped: the mark moves to now.
+			daemon.marks.set(schedule.name, now);
+			if (!daemon.running.has(schedule.name)) start(daemon, schedule, due, now);
+			const following = nextRun(schedule.cron, schedule.timezone, now);
+			if (following) sleep = Math.min(sleep, following.getTime() - now.getTime());
+		} else sleep = Math.min(sleep, due.getTime() - now.getTime());
+	}
+	return Math.max(1, sleep);
+}
+
+export async function runDaemon(context: CommandContext): Promise<number> {
+	const {env, signal} = context;
+	const lock = acquireLock(path.join(configDir(env), 'schedule-locks', 'daemon.lock'), 'daemon');
+	if (!isLock(lock)) throw new LifeboatError('conflict', `A schedule daemon runs already for ${configDir(env)} (pid ${lock.pid}, since ${lock.since}); nothing was started`);
+	const daemon: Daemon = {context, startedAt: Date.now(), schedules: [], marks: new Map(), running: new Map(), fileStamp: ''};
+	const onHangup = () => load(daemon, 'reloaded on SIGHUP');
+	process.on('SIGHUP', onHangup);
+	try {
+		daemon.fileStamp = stamp(schedulesFile(env));
+		daemon.schedules = readSchedules(env);
+		daemon.fileStamp = '';
+		load(daemon, `started (pid ${process.pid})`);
+		while (!signal.aborted) {
+			const sleep = tick(daemon);
+			await new Promise<void>(resolve => {
+				const timer = setTimeout(done, sleep);
+				function done() {
+					clearTimeout(timer);
+					signal.removeEventListener('abort', done);
+					resolve();
+				}
+				signal.addEventListener('abort', done, {once: true});
+			});
+		}
+		note(daemon, `stopping: ${daemon.running.size} running backup${daemon.running.size === 1 ? '' : 's'} aborted`);
+		await Promise.allSettled(daemon.running.values());
+		note(daemon, 'stopped');
+		return 0;
+	} finally {
+		process.off('SIGHUP', onHangup);
+		lock.release();
+	}
+}

@@ -1,0 +1,160 @@
+/**
+ * One run of a schedule, for the daemon and for `schedule run-now`: take the schedule's lock, run
+ * `lifeboat backup create … --json` as a child process of this same CLI (a crash or a leak in one
+ * backup cannot take the daemon down, and the backup is exactly what the command line would do),
+ * apply the schedule's retention in-process with pruneDestination, remember the result, and POST
+ * a failure to the schedule's webhook.
+ */
+import {spawn} from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import {lifeboatCliPath} from '../core/schedule/cli-path.js';
+import {resolveTarget} from '../core/destinations/open-destination.js';
+import {configDir} from '../core/destinations/named-destinations.js';
+import {LifeboatError} from '../core/errors.js';
+import {pruneDestination} from '../core/retention/index.js';
+import {acquireLock, isLock, type LockHolder, type PidLock} from '../core/schedule/pid-lock.js';
+import {readState, retentionPolicy, writeState, type RunRecord, type Schedule, type ScheduleRunState} from '../core/schedule/schedule-store.js';
+import {postJson} from '../core/schedule/webhook.js';
+import {parseStoredCommand} from './stored-command.js';
+
+/** dist/cli.js: the child runs the same build as the daemon. */
+export const CLI_PATH = lifeboatCliPath();
+
+export type RunOptions = {
+	env: NodeJS.ProcessEnv;
+	trigger: RunRecord['trigger'];
+	/** When the daemon saw this run fall due (kept as the catch-up mark); run-now leaves it. */
+	slot?: Date;
+	/** Aborting stops the child (SIGTERM: it removes its partial output) and skips retention. */
+	signal?: AbortSignal;
+};
+
+export type RunOutcome = {record: RunRecord} | {busy: LockHolder};
+
+export function lockFile(env: NodeJS.ProcessEnv, name: string): string {
+	return path.join(configDir(env), 'schedule-locks', `${name}.lock`);
+}
+
+/** Full or incremental: an incremental schedule makes a full first, then every --full-every'th run. */
+export function runKind(schedule: Schedule, state: ScheduleRunState): 'full' | 'incremental' {
+	if (!schedule.command.includes('--incremental')) return 'full';
+	if (!state.lastFullAt) return 'full';
+	if (schedule.fullEvery && (state.incrementalsSinceFull ?? 0) >= schedule.fullEvery - 1) return 'full';
+	return 'incremental';
+}
+
+function childArgs(schedule: Schedule, kind: 'full' | 'incremental'): string[] {
+	const command = kind === 'full' ? schedule.command.filter(token => token !== '--incremental' && token !== '--since-last') : schedule.command;
+	return [...command, '--json'];
+}
+
+type ChildResult = {code: number | null; stdout: string; stderr: string};
+
+/** Runs the CLI as a child; keeps at most 1 MiB of stdout and 64 KiB of stderr. */
+function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<ChildResult> {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, [...process.execArgv, CLI_PATH, ...args], {env: options.env, stdio: ['ignore', 'pipe', 'pipe']});
+		if (child.pid) lock.setChild(child.pid);
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', (chunk: Buffer) => void (stdout.length < 1 << 20 && (stdout += chunk.toString('utf8'))));
+		child.stderr.on('data', (chunk: Buffer) => void (stderr.length < 1 << 16 && (stderr += chunk.toString('utf8'))));
+		const abort = () => child.kill('SIGTERM');
+		options.signal?.addEventListener('abort', abort, {once: true});
+		child.on('error', reject);
+		child.on('close', code => {
+			options.signal?.removeEventListener('abort', abort);
+			lock.setChild(undefined);
+			resolve({code, stdout, stderr});
+		});
+	});
+}
+
+function describeChild(result: ChildResult): {backup: RunRecord['backup']; error: RunRecord['error']} {
+	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {kind?: string; incremental?: unknown}; error?: {code: string; message: string}} | undefined;
+	try {
+		parsed = JSON.parse(result.stdout);
+	} catch {
+		parsed = undefined;
+	}
+	if (result.code === 0 && parsed?.ok && parsed.path) {
+		const kind = parsed.metadata?.incremental ? 'incremental' : 'full';
+		return {backup: {path: parsed.path, size: parsed.size ?? 0, sha256: parsed.sha256 ?? '', kind}, error: null};
+	}
+	const lastLine = result.stderr.trim().split('\n').filter(Boolean).pop()?.replace(/^lifeboat: /, '');
+	const error = parsed?.error ?? {code: result.code === null ? 'killed' : `exit-${result.code}`, message: lastLine ?? `backup create exited with ${result.code ?? 'a signal'}`};
+	return {backup: null, error};
+}
+
+/** Retention after a successful backup, at the destination the command wrote to. */
+async function applyRetention(schedule: Schedule, options: RunOptions): Promise<RunRecord['pruned']> {
+	if (!schedule.retention) return null;
+	const {flags} = parseStoredCommand(schedule.command);
+	const target = await resolveTarget(flags.dest!, {env: options.env, s3Endpoint: flags.s3Endpoint, s3Region: flags.s3Region, azureEndpoint: flags.azureEndpoint, sshKey: flags.sshKey, knownHosts: flags.knownHosts, localObject: 'folder'});
+	try {
+		const result = await pruneDestination(target.destination, retentionPolicy(schedule.retention), {signal: options.signal});
+		return {deleted: result.deleted.map(entry => entry.fileName), kept: result.plan.keep, freedBytes: result.freedBytes};
+	} finally {
+		await target.destination.close();
+	}
+}
+
+/** Records a run in the state file; the schedule's own lock is held, so no other writer has this entry. */
+function remember(schedule: Schedule, record: RunRecord, options: RunOptions): void {
+	const all = readState(options.env);
+	const state: ScheduleRunState = {...all[schedule.name]};
+	state.lastRun = record;
+	if (options.slot) state.lastSlot = options.slot.toISOString();
+	if (record.ok && record.backup?.kind === 'full') {
+		state.lastFullAt = record.finishedAt;
+		state.incrementalsSinceFull = 0;
+	} else if (record.ok) state.incrementalsSinceFull = (state.incrementalsSinceFull ?? 0) + 1;
+	withStateLock(options.env, () => writeState({...readState(options.env), [schedule.name]: state}, options.env));
+}
+
+/** The state file is shared by every schedule: its read-modify-write is serialized by a lock. */
+function withStateLock(env: NodeJS.ProcessEnv, write: () => void): void {
+	const file = path.join(configDir(env), 'schedule-locks', 'state.lock');
+	for (let attempt = 0; ; attempt++) {
+		const lock = acquireLock(file, 'state');
+		if (isLock(lock)) {
+			try {
+				return write();
+			} finally {
+				lock.release();
+			}
+		}
+		if (attempt > 20_000) throw new LifeboatError('conflict', `${file} is held by pid ${lock.pid}: remove it if that process hangs`);
+		Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+	}
+}
+
+/** Runs a schedule once, unless another process is running it now (then: busy, with the holder). */
+export async function runSchedule(schedule: Schedule, options: RunOptions): Promise<RunOutcome> {
+	const lock = acquireLock(lockFile(options.env, schedule.name), options.trigger === 'run-now' ? 'run-now' : 'daemon');
+	if (!isLock(lock)) return {busy: lock};
+	const startedAt = new Date().toISOString();
+	try {
+		const kind = runKind(schedule, readState(options.env)[schedule.name] ?? {});
+		const child = await runChild(childArgs(schedule, kind), options, lock);
+		let {backup, error} = describeChild(child);
+		let pruned: RunRecord['pruned'] = null;
+		if (backup && !options.signal?.aborted) {
+			try {
+				pruned = await applyRetention(schedule, options);
+			} catch (thrown) {
+				const message = thrown instanceof Error ? thrown.message : String(thrown);
+				error = {code: thrown instanceof LifeboatError ? thrown.code : 'internal', message: `the backup was written, but retention failed: ${message}`};
+			}
+		}
+		const record: RunRecord = {schedule: schedule.name, startedAt, finishedAt: new Date().toISOString(), ok: !error, kind, trigger: options.trigger, backup, pruned, error};
+		remember(schedule, record, options);
+		if (!record.ok && schedule.webhook && !options.signal?.aborted) {
+			await postJson(schedule.webhook, {...record, host: os.hostname(), event: 'lifeboat.schedule.failed'}).catch((failure: Error) => (record.webhookError = failure.message));
+		}
+		return {record};
+	} finally {
+		lock.release();
+	}
+}

@@ -1,0 +1,167 @@
+/**
+ * Schedules: `schedules.json` in configDir() (beside destinations.json), and what the daemon
+ * remembers of each schedule's runs in `schedules-state.json` next to it. Both are 0600 in a 0700
+ * folder, written atomically (temporary file, fsync, rename), refused when another user owns them
+ * or others may write them, and unknown keys are refused. Neither holds a secret: a scheduled
+ * encrypted backup reads its passphrase from --passphrase-file or LIFEBOAT_BACKUP_PASSPHRASE.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {LifeboatError} from '../errors.js';
+import {configDir, refuseShared, writePrivateJson} from '../destinations/named-destinations.js';
+import {parseCount, parseDuration, type RetentionPolicy} from '../retention/retention-policy.js';
+
+/** A retention count as stored: a whole number or "unlimited"; `within` as restic writes it. */
+export type StoredRetention = Partial<Record<'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly', number | 'unlimited'>> & {within?: string};
+
+export type Schedule = {
+	name: string;
+	/** A cron expression (5 fields, or 6 with seconds first), read by croner. */
+	cron: string;
+	/** An IANA time zone (`Europe/Berlin`); absent: the daemon's local time. */
+	timezone?: string;
+	/** The CLI command run, after `lifeboat` (`backup create --dest … --encrypt`), validated at add time. */
+	command: string[];
+	/** With --incremental in the command: every Nth run is a full backup. */
+	fullEvery?: number;
+	/** Applied after each successful backup; absent: nothing is ever pruned. */
+	retention?: StoredRetention;
+	/** Failure reports are POSTed here (https, or http to a loopback address). */
+	webhook?: string;
+	createdAt: string;
+};
+
+/** What the daemon (and run-now) last did for one schedule. */
+export type ScheduleRunState = {
+	/** The cron slot the last run was for (catch-up after downtime counts from here). */
+	lastSlot?: string;
+	lastRun?: RunRecord;
+	/** The last successful full backup (an incremental schedule makes a full when there is none). */
+	lastFullAt?: string;
+	/** Successful incrementals since that full (for --full-every). */
+	incrementalsSinceFull?: number;
+};
+
+/** One run, as logged (one JSON line on the daemon's stdout) and kept as the last result. */
+export type RunRecord = {
+	schedule: string;
+	startedAt: string;
+	finishedAt: string;
+	ok: boolean;
+	/** 'full' or 'incremental', what was asked of `backup create`. */
+	kind?: 'full' | 'incremental';
+	trigger: 'cron' | 'catch-up' | 'run-now';
+	backup: {path: string; size: number; sha256: string; kind: string} | null;
+	pruned: {deleted: string[]; kept: number; freedBytes: number} | null;
+	error: {code: string; message: string} | null;
+	/** Why the webhook could not be told of a failure (the run's own result is unchanged). */
+	webhookError?: string;
+};
+
+type SchedulesFile = {version: 1; schedules: Schedule[]};
+type StateFile = {version: 1; schedules: Record<string, ScheduleRunState>};
+
+const SCHEDULE_KEYS = ['name', 'cron', 'timezone', 'command', 'fullEvery', 'retention', 'webhook', 'createdAt'];
+const RETENTION_KEYS = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly', 'within'];
+
+export function schedulesFile(env: NodeJS.ProcessEnv = process.env): string {
+	return path.join(configDir(env), 'schedules.json');
+}
+
+export function stateFile(env: NodeJS.ProcessEnv = process.env): string {
+	return path.join(configDir(env), 'schedules-state.json');
+}
+
+/** Like a destination name: a word, never a path (it names the lock and state entries too). */
+export function isScheduleName(text: string): boolean {
+	return /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(text);
+}
+
+function damaged(file: string, why: string): LifeboatError {
+	return new LifeboatError('usage', `${file} is not a valid schedules file (${why}); fix or remove it`);
+}
+
+function readPrivateJson(file: string): unknown {
+	let text: string;
+	try {
+		text = fs.readFileSync(file, 'utf8');
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+		throw new LifeboatError('usage', `Cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+	}
+	refuseShared(file, 'anyone could change what runs');
+	try {
+		return JSON.parse(text);
+	} catch {
+		throw damaged(file, 'not JSON');
+	}
+}
+
+function checkRetention(value: unknown, file: string, name: string): void {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) throw damaged(file, `${name}.retention is not an object`);
+	for (const [key, amount] of Object.entries(value)) {
+		if (!RETENTION_KEYS.includes(key)) throw damaged(file, `${name}.retention has an unknown rule ${JSON.stringify(key).slice(0, 40)}`);
+		const fine = key === 'within' ? typeof amount === 'string' : amount === 'unlimited' || (Number.isInteger(amount) && (amount as number) >= 0);
+		if (!fine) throw damaged(file, `${name}.retention.${key} is not valid`);
+	}
+}
+
+function checkSchedule(value: unknown, file: string): Schedule {
+	const entry = value as Record<string, unknown>;
+	if (typeof entry?.['name'] !== 'string' || !isScheduleName(entry['name'])) throw damaged(file, 'an entry has no valid name');
+	const name = entry['name'];
+	for (const key of Object.keys(entry)) if (!SCHEDULE_KEYS.includes(key)) throw damaged(file, `${name} has an unknown key ${JSON.stringify(key).slice(0, 40)}`);
+	if (typeof entry['cron'] !== 'string') throw damaged(file, `${name} has no cron`);
+	if (!Array.isArray(entry['command']) || !entry['command'].every(part => typeof part === 'string')) throw damaged(file, `${name}.command is not a list of strings`);
+	for (const key of ['timezone', 'webhook', 'createdAt']) if (entry[key] !== undefined && typeof entry[key] !== 'string') throw damaged(file, `${name}.${key} is not a string`);
+	if (entry['fullEvery'] !== undefined && !(Number.isInteger(entry['fullEvery']) && (entry['fullEvery'] as number) >= 1)) throw damaged(file, `${name}.fullEvery is not a whole number ≥ 1`);
+	if (entry['retention'] !== undefined) checkRetention(entry['retention'], file, name);
+	return entry as Schedule;
+}
+
+export function readSchedules(env: NodeJS.ProcessEnv = process.env): Schedule[] {
+	const file = schedulesFile(env);
+	const parsed = readPrivateJson(file) as SchedulesFile | undefined;
+	if (parsed === undefined) return [];
+	if (parsed?.version !== 1 || !Array.isArray(parsed.schedules)) throw damaged(file, 'expected {"version": 1, "schedules": [...]}');
+	const schedules = parsed.schedules.map(entry => checkSchedule(entry, file));
+	const names = new Set<string>();
+	for (const schedule of schedules) {
+		if (names.has(schedule.name)) throw damaged(file, `${schedule.name} is there twice`);
+		names.add(schedule.name);
+	}
+	return schedules;
+}
+
+export function writeSchedules(schedules: Schedule[], env: NodeJS.ProcessEnv = process.env): void {
+	writePrivateJson(schedulesFile(env), {version: 1, schedules} satisfies SchedulesFile);
+}
+
+export function findSchedule(name: string, env: NodeJS.ProcessEnv = process.env): Schedule {
+	const found = readSchedules(env).find(schedule => schedule.name === name);
+	if (!found) throw new LifeboatError('usage', `No schedule named ${JSON.stringify(name.slice(0, 80))} (see: lifeboat schedule list)`);
+	return found;
+}
+
+/** The run state of every schedule; a damaged state file is refused like the schedules file. */
+export function readState(env: NodeJS.ProcessEnv = process.env): Record<string, ScheduleRunState> {
+	const file = stateFile(env);
+	const parsed = readPrivateJson(file) as StateFile | undefined;
+	if (parsed === undefined) return {};
+	if (parsed?.version !== 1 || typeof parsed.schedules !== 'object' || parsed.schedules === null || Array.isArray(parsed.schedules)) throw damaged(file, 'expected {"version": 1, "schedules": {...}}');
+	return parsed.schedules;
+}
+
+export function writeState(state: Record<string, ScheduleRunState>, env: NodeJS.ProcessEnv = process.env): void {
+	writePrivateJson(stateFile(env), {version: 1, schedules: state} satisfies StateFile);
+}
+
+/** The stored retention as a policy for pruneDestination. */
+export function retentionPolicy(stored: StoredRetention): RetentionPolicy {
+	const policy: RetentionPolicy = {};
+	for (const [rule, value] of Object.entries(stored)) {
+		if (rule === 'within') policy.within = parseDuration(String(value));
+		else policy[rule as Exclude<keyof StoredRetention, 'within'>] = parseCount(String(value), `--keep-${rule}`);
+	}
+	return policy;
+}

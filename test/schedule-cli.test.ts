@@ -1,0 +1,204 @@
+/**
+ * `lifeboat schedule add|list|remove|run-now|install`: the stored command is checked at add time
+ * with backup create's own flag table (exact one-line messages, exit 2, nothing written), the
+ * schedules file is private and refused when it is not, the lock of run-now.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {Cron} from 'croner';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {CLI, expectOneLineError, runCli} from './helpers/run-cli.js';
+import {liveProcess} from './helpers/schedule-support.js';
+import {tempDir} from './helpers/temp-dir.js';
+import {demoGateway} from './restore-support.js';
+
+let gateway: string;
+beforeAll(async () => {
+	gateway = await demoGateway({tenants: 1, seed: 8});
+});
+
+function setup() {
+	const root = tempDir('lifeboat-schedule-cli-');
+	const config = path.join(root, 'config');
+	return {root, config, env: {LIFEBOAT_CONFIG_DIR: config}, dest: path.join(root, 'backups'), file: path.join(config, 'schedules.json')};
+}
+
+const add = (env: NodeJS.ProcessEnv, options: string[], command: string[]) => runCli(['schedule', 'add', ...options, '--', ...command], {env});
+
+describe('schedule add: the command is checked now, not at 3 a.m.', () => {
+	const refusals: Array<[string, string[], (g: string, root: string) => string[], RegExp | string]> = [
+		['a bad cron expression', ['n', '--cron', '61 * * * *'], g => ['backup', 'create', '--data-dir', g], '--cron "61 * * * *" is not a cron expression (Invalid value for minute: 61); e.g. "0 3 * * *" for 03:00 daily'],
+		['a cron that never fires', ['n', '--cron', '0 0 30 2 *'], g => ['backup', 'create', '--data-dir', g], '--cron "0 0 30 2 *" never fires (no such date ahead)'],
+		['no cron', ['n'], g => ['backup', 'create', '--data-dir', g], 'A schedule needs --cron "MIN HOUR DAY MONTH WEEKDAY" (e.g. "0 3 * * *"; 6 fields: seconds first)'],
+		['a bad time zone', ['n', '--cron', '0 3 * * *', '--tz', 'Mars/Base'], g => ['backup', 'create', '--data-dir', g], '--tz "Mars/Base" is not a time zone (an IANA name such as Europe/Berlin or UTC)'],
+		['an unknown flag in the command', ['n', '--cron', '0 3 * * *'], (g, r) => ['backup', 'create', '--data-dir', g, '--destt', r], 'Unknown flag --destt (did you mean --dest? see lifeboat backup create --help)'],
+		["another command's flag", ['n', '--cron', '0 3 * * *'], g => ['backup', 'create', '--data-dir', g, '--tenants', '3'], 'backup create does not take --tenants (did you mean --tenant? see lifeboat backup create --help)'],
+		['--passphrase VALUE', ['n', '--cron', '0 3 * * *'], g => ['backup', 'create', '--data-dir', g, '--encrypt', '--passphrase', 'hunter2-secret'], "A schedule never stores a passphrase: remove --passphrase and use --passphrase-file FILE, or set LIFEBOAT_BACKUP_PASSPHRASE in the daemon's environment"],
+		['--passphrase=VALUE', ['n', '--cron', '0 3 * * *'], g => ['backup', 'create', '--data-dir', g, '--passphrase=hunter2-secret'], "A schedule never stores a passphrase: remove --passphrase and use --passphrase-file FILE, or set LIFEBOAT_BACKUP_PASSPHRASE in the daemon's environment"],
+		['another command', ['n', '--cron', '0 3 * * *'], () => ['backup', 'list'], 'A schedule runs "backup create …" (got "backup list"): lifeboat schedule add NAME --cron "0 3 * * *" -- backup create --dest …'],
+		['--out', ['n', '--cron', '0 3 * * *'], (g, r) => ['backup', 'create', '--data-dir', g, '--out', path.join(r, 'x.zip')], 'A schedule writes a new backup each run: use --dest DIR|URL|NAME, not --out'],
+		['--name', ['n', '--cron', '0 3 * * *'], g => ['backup', 'create', '--data-dir', g, '--name', 'x'], 'A schedule writes a new backup each run: drop --name (each backup is named by its time)'],
+		['--full-every without --incremental', ['n', '--cron', '0 3 * * *'], g => ['backup', 'create', '--data-dir', g, '--full-every', '7'], '--full-every needs --incremental in the backup command (every Nth run full, the others incremental)'],
+		['--full-every 0', ['n', '--cron', '0 3 * * *'], g => ['backup', 'create', '--data-dir', g, '--incremental', '--full-every', '0'], '--full-every "0" is not a whole number ≥ 1 (every Nth run is a full backup)'],
+		['a value flag without value', ['n', '--cron', '0 3 * * *'], g => ['backup', 'create', '--data-dir', g, '--dest'], '--dest needs a value (--dest VALUE, or --dest=VALUE for one starting with -; see lifeboat backup create --help)'],
+		['an argument', ['n', '--cron', '0 3 * * *'], g => ['backup', 'create', '--data-dir', g, 'extra'], 'backup create takes no arguments (got 1: extra; see lifeboat backup create --help)'],
+		['a missing passphrase file', ['n', '--cron', '0 3 * * *'], (g, r) => ['backup', 'create', '--data-dir', g, '--passphrase-file', path.join(r, 'absent')], /^Cannot read passphrase file .*absent \(ENOENT\)$/],
+		['a bad retention count', ['n', '--cron', '0 3 * * *', '--keep-daily', 'x'], g => ['backup', 'create', '--data-dir', g], '--keep-daily "x" is not a count (a whole number, or unlimited)'],
+		['a plain-http webhook off loopback', ['n', '--cron', '0 3 * * *', '--webhook', 'http://example.com/x'], g => ['backup', 'create', '--data-dir', g], '--webhook http:// is allowed only to a loopback address (127.0.0.1, ::1, localhost): use https:// for example.com'],
+		['a webhook with a password', ['n', '--cron', '0 3 * * *', '--webhook', 'https://u:pw@example.com/x'], g => ['backup', 'create', '--data-dir', g], '--webhook must not carry a user name or password (the schedules file holds no secret)'],
+		['a bad name', ['../n', '--cron', '0 3 * * *'], g => ['backup', 'create', '--data-dir', g], 'Invalid schedule name "../n": use letters, digits, - and _ (up to 64)'],
+		['an unknown schedule flag', ['n', '--cron', '0 3 * * *', '--keep-dayly', '7'], g => ['backup', 'create', '--data-dir', g], 'Unknown flag --keep-dayly (did you mean --keep-daily? see lifeboat schedule add --help)'],
+	];
+	for (const [what, options, command, message] of refusals) {
+		it(`refuses ${what} (exit 2, one line, nothing written)`, () => {
+			const {root, env, file} = setup();
+			const result = add(env, options, command(gateway, root));
+			expectOneLineError(result, 2, typeof message === 'string' ? new RegExp(`^lifeboat: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : new RegExp(`^lifeboat: ${message.source.slice(1)}`));
+			expect(result.stderr).not.toContain('hunter2');
+			expect(fs.existsSync(file)).toBe(false);
+		});
+	}
+
+	it('refuses a data dir that is no gateway (exit 3) and a second schedule of the same name (exit 4)', () => {
+		const {root, env, file} = setup();
+		expectOneLineError(add(env, ['n', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', path.join(root, 'nope')]), 3, /does not exist/);
+		expect(fs.existsSync(file)).toBe(false);
+		expect(add(env, ['n', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway]).code).toBe(0);
+		const before = fs.readFileSync(file, 'utf8');
+		expectOneLineError(add(env, ['n', '--cron', '0 4 * * *'], ['backup', 'create', '--data-dir', gateway]), 4, /^lifeboat: A schedule named n exists already; remove it first \(lifeboat schedule remove n\)$/);
+		expect(fs.readFileSync(file, 'utf8')).toBe(before);
+	});
+});
+
+describe('schedules.json', () => {
+	it('is stored canonical (absolute paths, --flag=value), 0600 in a 0700 folder, with no passphrase; list shows the next run; remove forgets it', () => {
+		const {root, env, file, config} = setup();
+		const passphraseFile = path.join(root, 'pass');
+		fs.writeFileSync(passphraseFile, 'correct horse battery staple 42\n', {mode: 0o600});
+		const relative = path.relative(process.cwd(), path.join(root, 'backups'));
+		const hook = 'https://hooks.example.com/services/T0K3N';
+		const added = add(env, ['nightly', '--cron', '0 3 * * *', '--tz', 'Europe/Berlin', '--keep-daily', '7', '--keep-weekly', '4', '--keep-monthly', 'unlimited', '--webhook', hook], ['backup', 'create', '--data-dir', gateway, '--dest', relative, '--passphrase-file', passphraseFile, '--incremental', '--full-every', '7']);
+		expect(added.code, added.stderr).toBe(0);
+		expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+		expect(fs.statSync(config).mode & 0o777).toBe(0o700);
+		const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+		expect(stored).toEqual({
+			version: 1,
+			schedules: [
+				{
+					name: 'nightly',
+					cron: '0 3 * * *',
+					timezone: 'Europe/Berlin',
+					command: ['backup', 'create', `--data-dir=${gateway}`, `--dest=${path.join(root, 'backups')}`, `--passphrase-file=${passphraseFile}`, '--incremental'],
+					fullEvery: 7,
+					retention: {daily: 7, weekly: 4, monthly: 'unlimited'},
+					webhook: hook,
+					createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+				},
+			],
+		});
+		expect(fs.readFileSync(file, 'utf8')).not.toContain('correct horse');
+
+		const listed = runCli(['schedule', 'list', '--json'], {env});
+		expect(listed.code, listed.stderr).toBe(0);
+		const json = JSON.parse(listed.stdout);
+		const expectedNext = new Cron('0 3 * * *', {timezone: 'Europe/Berlin', paused: true}).nextRun()!.toISOString();
+		expect(json.schedules[0]).toMatchObject({name: 'nightly', nextRun: expectedNext, lastRun: null, running: null, webhook: 'https://hooks.example.com/…'});
+		expect(listed.stdout).not.toContain('T0K3N');
+		const text = runCli(['schedule', 'list'], {env});
+		expect(text.stdout).toContain(`nightly  0 3 * * * (Europe/Berlin)  next ${expectedNext}`);
+		expect(text.stdout).toContain('  last: never ran');
+		expect(text.stdout).toContain('  retention: 7 daily, 4 weekly, unlimited monthly');
+
+		expect(runCli(['schedule', 'remove', 'nightly'], {env}).stdout).toBe('Removed schedule nightly (its backups are kept)\n');
+		expect(JSON.parse(fs.readFileSync(file, 'utf8')).schedules).toEqual([]);
+		expectOneLineError(runCli(['schedule', 'remove', 'nightly'], {env}), 2, /^lifeboat: No schedule named "nightly" \(see: lifeboat schedule list\)$/);
+	});
+
+	it('is refused when others may write it, or with an unknown key, or damaged (exit 2, for every command that reads it)', () => {
+		const {env, file, config} = setup();
+		expect(add(env, ['n', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway]).code).toBe(0);
+		fs.chmodSync(file, 0o666);
+		for (const command of [['schedule', 'list'], ['schedule', 'run-now', 'n'], ['schedule', 'daemon']]) {
+			expectOneLineError(runCli(command, {env}), 2, /^lifeboat: Refusing .*schedules\.json: group or others may write it \(mode 666\), so anyone could change what runs; make it yours and chmod 600 it$/);
+		}
+		fs.chmodSync(file, 0o600);
+		fs.chmodSync(config, 0o777);
+		expectOneLineError(runCli(['schedule', 'list'], {env}), 2, /^lifeboat: Refusing .*config: group or others may write it \(mode 777\).*chmod 700 it$/);
+		fs.chmodSync(config, 0o700);
+		const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+		stored.schedules[0].passphrase = 'x';
+		fs.writeFileSync(file, JSON.stringify(stored));
+		expectOneLineError(runCli(['schedule', 'list'], {env}), 2, /^lifeboat: .*schedules\.json is not a valid schedules file \(n has an unknown key "passphrase"\); fix or remove it$/);
+		fs.writeFileSync(file, '{"version": 1, "schedules": [');
+		expectOneLineError(runCli(['schedule', 'list'], {env}), 2, /is not a valid schedules file \(not JSON\)/);
+	});
+});
+
+describe('schedule run-now', () => {
+	it('refuses while a live process holds the lock (exit 7, nothing started); takes over the lock of a killed one', async () => {
+		const {env, dest, config} = setup();
+		expect(add(env, ['n', '--cron', '0 3 * * *', '--keep-last', '1'], ['backup', 'create', '--data-dir', gateway, '--dest', dest]).code).toBe(0);
+		const holder = await liveProcess();
+		const lock = path.join(config, 'schedule-locks', 'n.lock');
+		fs.mkdirSync(path.dirname(lock), {recursive: true});
+		fs.writeFileSync(lock, JSON.stringify({pid: holder.pid, since: '2026-01-01T00:00:00.000Z', what: 'daemon'}));
+		expectOneLineError(runCli(['schedule', 'run-now', 'n'], {env}), 7, new RegExp(`^lifeboat: Schedule n is running already \\(pid ${holder.pid}, daemon, since 2026-01-01T00:00:00.000Z\\); nothing was started$`));
+		expect(fs.existsSync(dest)).toBe(false);
+		expect(JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout).schedules[0].running).toEqual({pid: holder.pid, what: 'daemon', since: '2026-01-01T00:00:00.000Z'});
+		await holder.kill();
+		for (const run of [1, 2]) {
+			const result = runCli(['schedule', 'run-now', 'n', '--json'], {env});
+			expect(result.code, result.stderr).toBe(0);
+			expect(JSON.parse(result.stdout)).toMatchObject({ok: true, schedule: 'n', trigger: 'run-now', kind: 'full', pruned: {kept: 1, deleted: run === 1 ? [] : [expect.any(String)]}});
+		}
+		expect(fs.readdirSync(dest)).toHaveLength(1);
+		expect(fs.existsSync(lock)).toBe(false);
+	});
+
+	it('--incremental --full-every 2: full first, then incremental, then full again; the backups say so', () => {
+		const {env, dest} = setup();
+		expect(add(env, ['inc', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--incremental', '--full-every', '2']).code).toBe(0);
+		const kinds = [1, 2, 3].map(() => {
+			const result = runCli(['schedule', 'run-now', 'inc', '--json'], {env});
+			expect(result.code, result.stderr).toBe(0);
+			const record = JSON.parse(result.stdout);
+			expect(record.backup.kind).toBe(record.kind);
+			return record.kind as string;
+		});
+		expect(kinds).toEqual(['full', 'incremental', 'full']);
+		const listed = JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json'], {env}).stdout);
+		expect(listed.backups.map((backup: {backupKind?: string; kind?: string}) => backup.backupKind ?? backup.kind).sort()).toEqual(['full', 'full', 'incremental']);
+	});
+
+	it('a failed run exits with the backup\'s own code and is the last result', () => {
+		const {env, root} = setup();
+		const passphraseFile = path.join(root, 'pass');
+		fs.writeFileSync(passphraseFile, 'correct horse battery staple 42\n', {mode: 0o600});
+		const dest = path.join(root, 'file-not-folder');
+		expect(add(env, ['n', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--passphrase-file', passphraseFile]).code).toBe(0);
+		fs.writeFileSync(passphraseFile, '');
+		const result = runCli(['schedule', 'run-now', 'n'], {env});
+		expectOneLineError(result, 2, /^lifeboat: schedule n failed: Passphrase file .*pass is empty$/);
+		expect(JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout).schedules[0].lastRun).toMatchObject({ok: false, error: {code: 'usage'}});
+	});
+});
+
+describe('schedule install', () => {
+	it('prints a systemd unit with absolute node and cli paths and the config dir, never a secret', () => {
+		const {env, config} = setup();
+		const secrets = {LIFEBOAT_BACKUP_PASSPHRASE: 'pp-secret-1', AWS_SECRET_ACCESS_KEY: 'aws-secret-2', AZURE_STORAGE_KEY: 'az-secret-3', AWS_PROFILE: 'backups'};
+		const unit = runCli(['schedule', 'install', '--systemd'], {env: {...env, ...secrets}});
+		expect(unit.code, unit.stderr).toBe(0);
+		expect(unit.stdout).toContain(`ExecStart="${process.execPath}" "${CLI}" schedule daemon\n`);
+		expect(unit.stdout).toContain(`Environment="LIFEBOAT_CONFIG_DIR=${config}"\n`);
+		expect(unit.stdout).toContain('Environment="AWS_PROFILE=backups"\n');
+		for (const secret of ['pp-secret-1', 'aws-secret-2', 'az-secret-3']) expect(unit.stdout).not.toContain(secret);
+		const cron = runCli(['schedule', 'install', '--cron'], {env: {...env, ...secrets}});
+		expect(cron.code, cron.stderr).toBe(0);
+		expect(cron.stdout).toMatch(new RegExp(`^@reboot LIFEBOAT_CONFIG_DIR=\\S+ AWS_PROFILE=backups ${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\S+cli\\.js schedule daemon >>\\S+schedule-daemon\\.log 2>&1$`, 'm'));
+		for (const secret of ['pp-secret-1', 'aws-secret-2', 'az-secret-3']) expect(cron.stdout).not.toContain(secret);
+		expectOneLineError(runCli(['schedule', 'install'], {env}), 2, /^lifeboat: Give one of --systemd \(a systemd user unit\) or --cron \(a crontab line\)$/);
+		expectOneLineError(runCli(['schedule', 'install', '--systemd', '--cron'], {env}), 2, /Give one of/);
+	});
+});
