@@ -213,3 +213,26 @@ export function quarantinedWebhooks(dataDir: string, count: number): {live: stri
 	expect(restore.code).toBe(0);
 	return {live, restoreId: (JSON.parse(restore.stdout) as {restoreId: string}).restoreId, ids};
 }
+
+/**
+ * Flips one byte in the middle of the compressed data of a zip's largest entry: a damage verify
+ * must find, never one in a header (where the archive would not open at all, a different outcome).
+ * The zip's central directory is read by hand, so the choice does not depend on timestamps.
+ */
+export function flipByteInLargestEntry(bytes: Buffer): Buffer {
+	const copy = Buffer.from(bytes);
+	const end = copy.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+	let at = copy.readUInt32LE(end + 16);
+	const entries = copy.readUInt16LE(end + 10);
+	let best = {header: -1, size: 0};
+	for (let index = 0; index < entries; index++) {
+		const size = copy.readUInt32LE(at + 20);
+		const header = copy.readUInt32LE(at + 42);
+		if (size > best.size) best = {header, size};
+		at += 46 + copy.readUInt16LE(at + 28) + copy.readUInt16LE(at + 30) + copy.readUInt16LE(at + 32);
+	}
+	if (best.header < 0 || best.size < 16) throw new Error('no entry large enough to damage');
+	const data = best.header + 30 + copy.readUInt16LE(best.header + 26) + copy.readUInt16LE(best.header + 28);
+	copy[data + Math.floor(best.size / 2)]! ^= 0xff;
+	return copy;
+}

@@ -8,7 +8,7 @@ import {runDrill} from '../../source/core/drill/run-drill.js';
 import {CANCELLED_NOTICE} from '../../source/ui/state/drill.js';
 import {drillReportDir} from '../../source/core/drill/index.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
-import {exec, storeDigest} from '../restore-support.js';
+import {exec, storeDigest, flipByteInLargestEntry} from '../restore-support.js';
 import {installOverlapProbe, lastCollisions} from './overlap-probe.js';
 import {demoGateway, KEY, makeBackup, renderApp, tempDir, type Rendered} from './harness.js';
 
@@ -106,9 +106,7 @@ describe('DR drill screen', () => {
 		const gateway = await demoGateway(83);
 		const made = await makeBackup(gateway, {name: 'flipped'});
 		const file = made.path;
-		const bytes = fs.readFileSync(file);
-		bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-		fs.writeFileSync(file, bytes);
+		fs.writeFileSync(file, flipByteInLargestEntry(fs.readFileSync(file)));
 		app = await openDrill(gateway);
 		await app.press(KEY.enter);
 		const done = await app.waitFor('Drill failed', 60_000);
