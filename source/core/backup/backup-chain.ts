@@ -11,6 +11,7 @@
  * once each, each checked against its own manifest on the way; which link holds the latest
  * version of an id is resolved in a temporary SQLite file, so memory does not grow with the data.
  */
+import {makePidScratch, sweepPidScratch} from '../pid-scratch.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -142,11 +143,15 @@ export async function openBackupChain(ref: StoredBackupRef, options: {passphrase
 	return openMerged(links, source.label, options);
 }
 
+/** Prefix of the scratch folders a chain is merged in (removed when the backup is closed). */
+export const CHAIN_SCRATCH_PREFIX = 'lifeboat-chain-';
+
 /** Merges resolved links (full first) into a scratch folder backup. */
 export async function openMerged(links: ChainLink[], label: string, options: {signal?: AbortSignal; onLink?: (progress: ChainProgress) => void} = {}): Promise<OpenedBackup> {
 	const base = process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir();
-	const scratch = fs.mkdtempSync(path.join(base, 'lifeboat-chain-'));
-	fs.chmodSync(scratch, PRIVATE_DIR_MODE);
+	// The merged state of an encrypted chain is plaintext: a killed run's is removed by the next one.
+	sweepPidScratch(base, CHAIN_SCRATCH_PREFIX);
+	const scratch = makePidScratch(base, CHAIN_SCRATCH_PREFIX);
 	const close = async () => fs.rmSync(scratch, {recursive: true, force: true});
 	try {
 		const metadata = await mergeChain(links, scratch, options);

@@ -3,21 +3,13 @@
  * replacing anything there, and sweeping what killed writers left: used by local backups
  * (backup/atomic-output.ts), copies, and the local destination's puts.
  */
+import {processAlive} from '../pid-scratch.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import {LifeboatError} from '../errors.js';
 
 /** Every in-progress backup lives in a folder with this prefix inside the destination. */
 export const PARTIAL_PREFIX = '.lifeboat-partial-';
-
-function processAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
-}
 
 /**
  * Removes scratch folders left by backups that were killed with SIGKILL (the only way one can

@@ -7,7 +7,7 @@ import {chmodPrivate, realPathOfDeepestAncestor} from '../private-fs.js';
 import {postRestoreChecklist} from '../restore/checklist.js';
 import {gatewayPaths} from '../store/gateway-paths.js';
 import {openGateway} from '../store/gateway-store.js';
-import {processAlive} from '../store/new-data-dir.js';
+import {makePidScratch, sweepPidScratch} from '../pid-scratch.js';
 import {checkCounts} from './check-counts.js';
 import {checkFiles} from './check-files.js';
 import {compareLive, liveOutcome} from './check-live.js';
@@ -22,34 +22,9 @@ import type {DrillLiveCategory, DrillOptions, DrillReport} from './drill-types.j
 /** Prefix of the scratch folders a drill makes (and removes) under scratchParent. */
 export const SCRATCH_PREFIX = 'lifeboat-drill-';
 
-/** A scratch folder's name: the prefix, the pid of the drill that made it, mkdtemp's six characters. */
-const SCRATCH_NAME = /^lifeboat-drill-(\d+)-[A-Za-z0-9]{6}$/;
-
-/**
- * Removes scratch folders in `parent` left by drills that were killed (SIGKILL, a crash, a power
- * cut): those whose drill process no longer runs. A running drill's folder, this process's, and
- * anything not named like a scratch folder are left alone; one that cannot be removed (another
- * user's) is skipped.
- */
+/** Removes scratch folders in `parent` left by drills that were killed (their process is gone). */
 export function sweepStaleScratch(parent: string): string[] {
-	let names: string[];
-	try {
-		names = fs.readdirSync(parent);
-	} catch {
-		return [];
-	}
-	const removed: string[] = [];
-	for (const name of names) {
-		const pid = Number(SCRATCH_NAME.exec(name)?.[1] ?? 0);
-		if (pid <= 0 || pid === process.pid || processAlive(pid)) continue;
-		try {
-			fs.rmSync(path.join(parent, name), {recursive: true, force: true});
-			removed.push(name);
-		} catch {
-			// Not ours to remove.
-		}
-	}
-	return removed;
+	return sweepPidScratch(parent, SCRATCH_PREFIX);
 }
 
 /**
@@ -91,7 +66,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 	let scratch: string;
 	sweepStaleScratch(parent);
 	try {
-		scratch = fs.mkdtempSync(path.join(parent, `${SCRATCH_PREFIX}${process.pid}-`));
+		scratch = makePidScratch(parent, SCRATCH_PREFIX);
 	} catch (error) {
 		throw new LifeboatError('destination', `Cannot make the drill's scratch folder in ${parent} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {cause: error});
 	}

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {loadOrCreateGatewayKey} from '../crypto/gateway-key.js';
 import {describeFsError, LifeboatError} from '../errors.js';
+import {processAlive} from '../pid-scratch.js';
 import {chmodTreePrivate, mkdirPrivate, realPathOfDeepestAncestor} from '../private-fs.js';
 import {createGateway} from './gateway-store.js';
 import {gatewayPaths} from './gateway-paths.js';
@@ -42,15 +43,6 @@ export function bareDataDir(dataDir: string): BareDataDir | undefined {
 	}
 }
 
-/** Whether process `pid` runs (EPERM: it runs, as another user). */
-export function processAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
-}
 
 /** Removes scratch folders beside `root` left by runs that were killed (their process is gone). */
 export function sweepStaleNewDataDirs(root: string): string[] {

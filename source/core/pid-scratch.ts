@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Whether process `pid` runs (EPERM: it runs, as another user). */
+export function processAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
+function escapeRegExp(text: string): string {
+	return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A private scratch folder `<prefix><pid>-XXXXXX` in `parent` (0700): named after the process
+ * that made it, so a later run can tell a killed run's leftovers from a running one's.
+ */
+export function makePidScratch(parent: string, prefix: string): string {
+	const scratch = fs.mkdtempSync(path.join(parent, `${prefix}${process.pid}-`));
+	fs.chmodSync(scratch, 0o700);
+	return scratch;
+}
+
+/**
+ * Removes the scratch folders of `prefix` in `parent` whose process no longer runs (SIGKILL, a
+ * crash, a power cut). A running process's folder, this process's, and anything not named like a
+ * scratch folder are left alone; one that cannot be removed (another user's) is skipped.
+ */
+export function sweepPidScratch(parent: string, prefix: string): string[] {
+	const pattern = new RegExp(`^${escapeRegExp(prefix)}(\\d+)-[A-Za-z0-9]{6}$`);
+	let names: string[];
+	try {
+		names = fs.readdirSync(parent);
+	} catch {
+		return [];
+	}
+	const removed: string[] = [];
+	for (const name of names) {
+		const pid = Number(pattern.exec(name)?.[1] ?? 0);
+		if (pid <= 0 || pid === process.pid || processAlive(pid)) continue;
+		try {
+			fs.rmSync(path.join(parent, name), {recursive: true, force: true});
+			removed.push(name);
+		} catch {
+			// Not ours to remove.
+		}
+	}
+	return removed;
+}
