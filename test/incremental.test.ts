@@ -268,5 +268,10 @@ describe('incremental backups through the CLI', () => {
 			const result = runCli(args);
 			expectOneLineError(result, 5, /Broken backup chain: incr-2 is an incremental of incr-1 .*which is not at/);
 		}
+		// An incremental on that broken chain could never be restored: refused, nothing written.
+		const before = fs.readdirSync(dest).sort();
+		const onBroken = runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--incremental', '--since-last']);
+		expectOneLineError(onBroken, 5, /Broken backup chain: incr-2 is an incremental of incr-1 .*; an incremental on incr-2 could not be restored either: make a full backup \(without --incremental\)$/);
+		expect(fs.readdirSync(dest).sort()).toEqual(before);
 	}, 120_000);
 });

@@ -79,12 +79,22 @@ describe('chains', () => {
 	test('unreadable listings are never removed, and are reported', () => {
 		const listing: RetentionCandidate[] = [backup({at: '2026-11-30 03:00'}), backup({at: '2026-11-29 03:00'}), {fileName: 'damaged.zip', error: 'zip: central directory not found'}, {fileName: 'bad-date.zip', summary: {...backup({at: '2026-11-01 03:00'}).summary, createdAt: 'yesterday'}}];
 		const plan = planRetention(listing, {last: 1});
-		expect(plan.removalOrder).toEqual(['b-202611290300.zip']);
+		// An unreadable backup may be an incremental built on any other: nothing is removed meanwhile.
+		expect(plan.removalOrder).toEqual([]);
+		expect(plan.decisions.find(decision => decision.fileName === 'b-202611290300.zip')).toMatchObject({keep: true, reasons: [], warning: 'kept: 2 backups here cannot be read and may be an incremental built on this one; repair or delete them (lifeboat backup delete) to prune'});
+		expect(planRetention(listing.filter(candidate => candidate.summary && candidate.summary.createdAt !== 'yesterday'), {last: 1}).removalOrder).toEqual(['b-202611290300.zip']);
 		expect(plan.decisions.slice(-2)).toEqual([
 			{fileName: 'damaged.zip', name: null, id: null, createdAt: null, backupKind: null, group: null, keep: true, reasons: [], warning: 'unreadable (zip: central directory not found): never removed'},
 			{fileName: 'bad-date.zip', name: null, id: null, createdAt: null, backupKind: null, group: null, keep: true, reasons: [], warning: 'unreadable (its creation date or id is not readable): never removed'},
 		]);
-		expect(plan.keep).toBe(3);
+		expect(plan.keep).toBe(4);
+	});
+
+	test('the base of a backup that cannot be read (say, a header read that failed for a moment) is never removed', () => {
+		const listing: RetentionCandidate[] = [backup({at: '2026-11-30 03:00'}), {fileName: 'i1.zip', error: 'reading its header: connection reset'}, backup({at: '2026-11-28 03:00'})];
+		const plan = planRetention(listing, {last: 1});
+		expect(plan.removalOrder).toEqual([]);
+		expect(plan.remove).toBe(0);
 	});
 
 	test('each scope is its own group: a tenant backup never makes a whole-gateway one removable', () => {

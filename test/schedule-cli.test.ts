@@ -171,6 +171,25 @@ describe('schedule run-now', () => {
 		expect(listed.backups.map((backup: {backupKind?: string; kind?: string}) => backup.backupKind ?? backup.kind).sort()).toEqual(['full', 'full', 'incremental']);
 	});
 
+	it('an incremental whose base chain is broken (its full deleted) makes a full backup instead, and says why', () => {
+		const {env, dest} = setup();
+		expect(add(env, ['heal', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--incremental']).code).toBe(0);
+		const run = () => {
+			const result = runCli(['schedule', 'run-now', 'heal', '--json'], {env});
+			expect(result.code, result.stderr).toBe(0);
+			return JSON.parse(result.stdout) as {kind: string; ok: boolean; fullInstead?: string; backup: {kind: string}};
+		};
+		expect(run().kind).toBe('full');
+		expect(run()).toMatchObject({kind: 'incremental', ok: true});
+		const listed = JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json'], {env}).stdout) as {backups: Array<{fileName?: string; path: string; backupKind?: string; kind?: string}>};
+		const full = listed.backups.find(backup => (backup.backupKind ?? backup.kind) === 'full')!;
+		fs.rmSync(full.path, {recursive: true, force: true});
+		const healed = run();
+		expect(healed).toMatchObject({kind: 'full', ok: true, backup: {kind: 'full'}});
+		expect(healed.fullInstead).toMatch(/^Broken backup chain: .*make a full backup \(without --incremental\)$/);
+		expect(run()).toMatchObject({kind: 'incremental', ok: true});
+	});
+
 	it('a failed run exits with the backup\'s own code and is the last result', () => {
 		const {env, root} = setup();
 		const passphraseFile = path.join(root, 'pass');

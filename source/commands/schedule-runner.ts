@@ -51,14 +51,17 @@ function childArgs(schedule: Schedule, kind: 'full' | 'incremental'): string[] {
 
 type ChildResult = {code: number | null; stdout: string; stderr: string};
 
-/** Runs the CLI as a child; keeps at most 1 MiB of stdout and 64 KiB of stderr. */
+/**
+ * Runs the CLI as a child; keeps at most 64 MiB of stdout (its --json answer lists every tenant of
+ * the backup: a few MB for tens of thousands) and 64 KiB of stderr.
+ */
 function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<ChildResult> {
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [...process.execArgv, CLI_PATH, ...args], {env: options.env, stdio: ['ignore', 'pipe', 'pipe']});
 		if (child.pid) lock.setChild(child.pid);
 		let stdout = '';
 		let stderr = '';
-		child.stdout.on('data', (chunk: Buffer) => void (stdout.length < 1 << 20 && (stdout += chunk.toString('utf8'))));
+		child.stdout.on('data', (chunk: Buffer) => void (stdout.length < 1 << 26 && (stdout += chunk.toString('utf8'))));
 		child.stderr.on('data', (chunk: Buffer) => void (stderr.length < 1 << 16 && (stderr += chunk.toString('utf8'))));
 		const abort = () => child.kill('SIGTERM');
 		options.signal?.addEventListener('abort', abort, {once: true});
@@ -71,7 +74,7 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 	});
 }
 
-function describeChild(result: ChildResult): {backup: RunRecord['backup']; error: RunRecord['error']} {
+function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {backup: RunRecord['backup']; error: RunRecord['error']} {
 	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {kind?: string; incremental?: unknown}; error?: {code: string; message: string}} | undefined;
 	try {
 		parsed = JSON.parse(result.stdout);
@@ -82,6 +85,8 @@ function describeChild(result: ChildResult): {backup: RunRecord['backup']; error
 		const kind = parsed.metadata?.incremental ? 'incremental' : 'full';
 		return {backup: {path: parsed.path, size: parsed.size ?? 0, sha256: parsed.sha256 ?? '', kind}, error: null};
 	}
+	// Exit 0 means a restorable backup was written, whatever became of its answer on the way.
+	if (result.code === 0) return {backup: {path: '(not reported)', size: 0, sha256: '', kind}, error: null};
 	const lastLine = result.stderr.trim().split('\n').filter(Boolean).pop()?.replace(/^lifeboat: /, '');
 	const error = parsed?.error ?? {code: result.code === null ? 'killed' : `exit-${result.code}`, message: lastLine ?? `backup create exited with ${result.code ?? 'a signal'}`};
 	return {backup: null, error};
@@ -136,9 +141,16 @@ export async function runSchedule(schedule: Schedule, options: RunOptions): Prom
 	if (!isLock(lock)) return {busy: lock};
 	const startedAt = new Date().toISOString();
 	try {
-		const kind = runKind(schedule, readState(options.env)[schedule.name] ?? {});
-		const child = await runChild(childArgs(schedule, kind), options, lock);
-		let {backup, error} = describeChild(child);
+		let kind = runKind(schedule, readState(options.env)[schedule.name] ?? {});
+		let child = await runChild(childArgs(schedule, kind), options, lock);
+		let fullInstead: string | undefined;
+		// Exit 5: the base (or a link of its chain) is damaged or missing; a full backup starts a new chain.
+		if (kind === 'incremental' && child.code === 5 && !options.signal?.aborted) {
+			fullInstead = describeChild(child, kind).error?.message;
+			kind = 'full';
+			child = await runChild(childArgs(schedule, kind), options, lock);
+		}
+		let {backup, error} = describeChild(child, kind);
 		let pruned: RunRecord['pruned'] = null;
 		if (backup && !options.signal?.aborted) {
 			try {
@@ -148,7 +160,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions): Prom
 				error = {code: thrown instanceof LifeboatError ? thrown.code : 'internal', message: `the backup was written, but retention failed: ${message}`};
 			}
 		}
-		const record: RunRecord = {schedule: schedule.name, startedAt, finishedAt: new Date().toISOString(), ok: !error, kind, trigger: options.trigger, backup, pruned, error};
+		const record: RunRecord = {schedule: schedule.name, startedAt, finishedAt: new Date().toISOString(), ok: !error, kind, trigger: options.trigger, backup, pruned, error, ...(fullInstead ? {fullInstead} : {})};
 		remember(schedule, record, options);
 		if (!record.ok && schedule.webhook && !options.signal?.aborted) {
 			await postJson(schedule.webhook, {...record, host: os.hostname(), event: 'lifeboat.schedule.failed'}).catch((failure: Error) => (record.webhookError = failure.message));

@@ -74,6 +74,15 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 	}
 	const source = await openListed(destination, listing, passphrase);
 	const metadata = await readMetadata(source);
+	// An incremental on a base whose own chain is broken could never be restored: refused (exit 5).
+	if (metadata.incremental) {
+		try {
+			await resolveChain(destination, {source, metadata, label: listing.path}, passphrase);
+		} catch (error) {
+			if (!(error instanceof LifeboatError)) throw error;
+			throw new LifeboatError(error.code, `${error.message}; an incremental on ${metadata.name} could not be restored either: make a full backup (without --incremental)`, {cause: error});
+		}
+	}
 	return {source, label: listing.path, link: linkRef(metadata), full: metadata.incremental?.full ?? linkRef(metadata)};
 }
 

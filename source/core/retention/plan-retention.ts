@@ -65,6 +65,7 @@ export function planRetention(candidates: readonly RetentionCandidate[], policy:
 	const groups = groupByScope(entries);
 	for (const group of groups) applyRules(group, policy, emptyPolicy);
 	keepChains(entries);
+	keepAllWhileUnreadable(entries, unreadable.length);
 	for (const entry of entries) entry.decision.keep = entry.decision.reasons.length > 0 || entry.decision.warning !== undefined;
 	const decisions = [...groups.flat().map(entry => entry.decision), ...unreadable];
 	const removed = entries.filter(entry => !entry.decision.keep);
@@ -77,6 +78,19 @@ export function planRetention(candidates: readonly RetentionCandidate[], policy:
 		keep: decisions.length - removed.length,
 		remove: removed.length,
 	};
+}
+
+/**
+ * A backup that cannot be read may be an incremental built on any other (a damaged header, or a
+ * read that failed for a moment on a remote): while one is there, nothing is removed, so no kept
+ * backup's chain can lose a link prune could not see.
+ */
+function keepAllWhileUnreadable(entries: readonly Entry[], unreadable: number): void {
+	if (unreadable === 0) return;
+	for (const entry of entries) {
+		if (entry.decision.reasons.length > 0 || entry.decision.warning !== undefined) continue;
+		entry.decision.warning = `kept: ${unreadable === 1 ? 'a backup here cannot' : `${unreadable} backups here cannot`} be read and may be an incremental built on this one; repair or delete ${unreadable === 1 ? 'it' : 'them'} (lifeboat backup delete) to prune`;
+	}
 }
 
 function readEntries(candidates: readonly RetentionCandidate[]): {entries: Entry[]; unreadable: RetentionDecision[]} {

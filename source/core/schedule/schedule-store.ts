@@ -56,6 +56,8 @@ export type RunRecord = {
 	error: {code: string; message: string} | null;
 	/** Why the webhook could not be told of a failure (the run's own result is unchanged). */
 	webhookError?: string;
+	/** The incremental asked for could not be made on its base (damaged, or its chain broken): why; a full backup was made instead. */
+	fullInstead?: string;
 };
 
 type SchedulesFile = {version: 1; schedules: Schedule[]};
