@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import {Cron} from 'croner';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {CLI, expectOneLineError, runCli} from './helpers/run-cli.js';
@@ -188,6 +189,20 @@ describe('schedule run-now', () => {
 		expect(healed).toMatchObject({kind: 'full', ok: true, backup: {kind: 'full'}});
 		expect(healed.fullInstead).toMatch(/^Broken backup chain: .*make a full backup \(without --incremental\)$/);
 		expect(run()).toMatchObject({kind: 'incremental', ok: true});
+	});
+
+	it('retention prunes only the schedule\'s own scope: whole-gateway backups at the same destination are left alone', () => {
+		const {env, dest} = setup();
+		const db = new Database(path.join(gateway, 'data', 'gateway.db'), {readonly: true});
+		const slug = (db.prepare('SELECT slug FROM tenants LIMIT 1').get() as {slug: string}).slug;
+		db.close();
+		for (const name of ['manual-1', 'manual-2']) expect(runCli(['backup', 'create', '--data-dir', gateway, '--dest', dest, '--name', name], {env}).code).toBe(0);
+		expect(add(env, ['tenant-only', '--cron', '0 3 * * *', '--keep-last', '1'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--tenant', slug]).code).toBe(0);
+		for (const _run of [1, 2, 3]) expect(runCli(['schedule', 'run-now', 'tenant-only'], {env}).code).toBe(0);
+		const listed = JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json'], {env}).stdout) as {backups: Array<{name?: string; tenant?: string | null; summary?: {name: string; tenant: string | null}}>};
+		const names = listed.backups.map(backup => backup.summary?.name ?? backup.name);
+		expect(names.filter(name => name?.startsWith('manual-')).sort()).toEqual(['manual-1', 'manual-2']);
+		expect(names.filter(name => !name?.startsWith('manual-'))).toHaveLength(1);
 	});
 
 	it('a failed run exits with the backup\'s own code and is the last result', () => {

@@ -12,7 +12,7 @@ import {lifeboatCliPath} from '../core/schedule/cli-path.js';
 import {resolveTarget} from '../core/destinations/open-destination.js';
 import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
-import {pruneDestination} from '../core/retention/index.js';
+import {pruneDestination, type RetentionScope} from '../core/retention/index.js';
 import {acquireLock, isLock, type LockHolder, type PidLock} from '../core/schedule/pid-lock.js';
 import {readState, retentionPolicy, writeState, type RunRecord, type Schedule, type ScheduleRunState} from '../core/schedule/schedule-store.js';
 import {postJson} from '../core/schedule/webhook.js';
@@ -74,8 +74,8 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 	});
 }
 
-function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {backup: RunRecord['backup']; error: RunRecord['error']} {
-	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {kind?: string; incremental?: unknown}; error?: {code: string; message: string}} | undefined;
+function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {backup: RunRecord['backup']; error: RunRecord['error']; scope?: RetentionScope} {
+	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {kind?: string; incremental?: unknown; tenant?: {slug?: string} | null; categories?: string[]}; error?: {code: string; message: string}} | undefined;
 	try {
 		parsed = JSON.parse(result.stdout);
 	} catch {
@@ -83,7 +83,9 @@ function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {back
 	}
 	if (result.code === 0 && parsed?.ok && parsed.path) {
 		const kind = parsed.metadata?.incremental ? 'incremental' : 'full';
-		return {backup: {path: parsed.path, size: parsed.size ?? 0, sha256: parsed.sha256 ?? '', kind}, error: null};
+		const {metadata} = parsed;
+		const scope = metadata && Array.isArray(metadata.categories) ? {tenant: metadata.tenant?.slug ?? null, categories: metadata.categories} : undefined;
+		return {backup: {path: parsed.path, size: parsed.size ?? 0, sha256: parsed.sha256 ?? '', kind}, error: null, scope};
 	}
 	// Exit 0 means a restorable backup was written, whatever became of its answer on the way.
 	if (result.code === 0) return {backup: {path: '(not reported)', size: 0, sha256: '', kind}, error: null};
@@ -93,12 +95,14 @@ function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {back
 }
 
 /** Retention after a successful backup, at the destination the command wrote to. */
-async function applyRetention(schedule: Schedule, options: RunOptions): Promise<RunRecord['pruned']> {
+async function applyRetention(schedule: Schedule, options: RunOptions, scope: RetentionScope | undefined): Promise<RunRecord['pruned']> {
 	if (!schedule.retention) return null;
+	// Only this schedule's backups (its scope) are pruned; others at the destination are left alone.
+	if (!scope) throw new LifeboatError('destination', 'the backup did not report its scope (tenant and categories), so retention was not applied');
 	const {flags} = parseStoredCommand(schedule.command);
 	const target = await resolveTarget(flags.dest!, {env: options.env, s3Endpoint: flags.s3Endpoint, s3Region: flags.s3Region, azureEndpoint: flags.azureEndpoint, sshKey: flags.sshKey, knownHosts: flags.knownHosts, localObject: 'folder'});
 	try {
-		const result = await pruneDestination(target.destination, retentionPolicy(schedule.retention), {signal: options.signal});
+		const result = await pruneDestination(target.destination, retentionPolicy(schedule.retention), {signal: options.signal, scope});
 		return {deleted: result.deleted.map(entry => entry.fileName), kept: result.plan.keep, freedBytes: result.freedBytes};
 	} finally {
 		await target.destination.close();
@@ -150,11 +154,13 @@ export async function runSchedule(schedule: Schedule, options: RunOptions): Prom
 			kind = 'full';
 			child = await runChild(childArgs(schedule, kind), options, lock);
 		}
-		let {backup, error} = describeChild(child, kind);
+		const described = describeChild(child, kind);
+		const {backup} = described;
+		let {error} = described;
 		let pruned: RunRecord['pruned'] = null;
 		if (backup && !options.signal?.aborted) {
 			try {
-				pruned = await applyRetention(schedule, options);
+				pruned = await applyRetention(schedule, options, described.scope);
 			} catch (thrown) {
 				const message = thrown instanceof Error ? thrown.message : String(thrown);
 				error = {code: thrown instanceof LifeboatError ? thrown.code : 'internal', message: `the backup was written, but retention failed: ${message}`};

@@ -59,11 +59,22 @@ export type RetentionPlan = {
 
 type Entry = {decision: RetentionDecision; time: number; summary: RetentionSummary; scope: string};
 
-export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy): RetentionPlan {
+/** One backup scope: its tenant (slug, null for every tenant) and its categories. */
+export type RetentionScope = {tenant: string | null; categories: readonly string[]};
+
+/**
+ * `options.scope` limits removals to that scope's group (a schedule prunes only the backups it
+ * makes): every other backup is kept, and still protects the chain it needs.
+ */
+export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy, options: {scope?: RetentionScope} = {}): RetentionPlan {
 	const emptyPolicy = isEmptyPolicy(policy);
 	const {entries, unreadable} = readEntries(candidates);
 	const groups = groupByScope(entries);
-	for (const group of groups) applyRules(group, policy, emptyPolicy);
+	const only = options.scope ? scopeOf({tenant: options.scope.tenant, categories: [...options.scope.categories]} as RetentionSummary) : undefined;
+	for (const group of groups) {
+		if (only && group[0]!.scope !== only.key) for (const entry of group) entry.decision.reasons.push(`another scope than ${only.label}`);
+		else applyRules(group, policy, emptyPolicy);
+	}
 	keepChains(entries);
 	keepAllWhileUnreadable(entries, unreadable.length);
 	for (const entry of entries) entry.decision.keep = entry.decision.reasons.length > 0 || entry.decision.warning !== undefined;

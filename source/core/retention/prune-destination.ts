@@ -12,7 +12,7 @@ import {deleteBackup} from '../backup/delete-backup.js';
 import {listDestination, type BackupListing} from '../backup/list-backups.js';
 import type {Destination, RetryNote} from '../destinations/destination.js';
 import {LifeboatError} from '../errors.js';
-import {planRetention, type RetentionPlan} from './plan-retention.js';
+import {planRetention, type RetentionPlan, type RetentionScope} from './plan-retention.js';
 import type {RetentionPolicy} from './retention-policy.js';
 
 export type PruneProgress =
@@ -27,6 +27,8 @@ export type PruneOptions = {
 	signal?: AbortSignal;
 	onProgress?: (progress: PruneProgress) => void;
 	onRetry?: (note: RetryNote) => void;
+	/** Remove only backups of this scope (a schedule's own); the others are kept. */
+	scope?: RetentionScope;
 };
 
 export type PrunePlan = {destination: string; listings: BackupListing[]; plan: RetentionPlan};
@@ -39,10 +41,10 @@ export type PruneResult = PrunePlan & {
 	freedBytes: number;
 };
 
-export async function planPrune(destination: Destination, policy: RetentionPolicy, options: Pick<PruneOptions, 'onProgress' | 'onRetry'> = {}): Promise<PrunePlan> {
+export async function planPrune(destination: Destination, policy: RetentionPolicy, options: Pick<PruneOptions, 'onProgress' | 'onRetry' | 'scope'> = {}): Promise<PrunePlan> {
 	options.onProgress?.({phase: 'listing'});
 	const listings = await listDestination(destination, {onRetry: options.onRetry});
-	const plan = planRetention(listings, policy);
+	const plan = planRetention(listings, policy, {scope: options.scope});
 	options.onProgress?.({phase: 'planned', keep: plan.keep, remove: plan.remove});
 	return {destination: destination.label, listings, plan};
 }
