@@ -60,7 +60,13 @@ function runAsUser(args: string[]): ReturnType<typeof runCli> {
 	return {code: result.status, stdout: result.stdout, stderr: result.stderr};
 }
 
-const canDropPrivileges = process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status === 0;
+/**
+ * Root can drop to user 65534 with setpriv, and that user can run this checkout's CLI (a checkout
+ * inside a folder only root can enter, as a CI clone in a 0700 temp folder is, cannot be run so).
+ */
+const canDropPrivileges =
+	process.getuid?.() !== 0 ||
+	spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '--version'], {stdio: 'ignore'}).status === 0;
 
 describe('restore into a folder whose parent cannot be written', () => {
 	it.skipIf(!canDropPrivileges)('a data dir (or a missing parent of it) in a folder the user cannot write: one line, exit 4, nothing made, never an internal error', () => {
