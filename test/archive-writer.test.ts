@@ -17,6 +17,9 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {openArchive, plainFileSource} from '../source/core/archive/archive-reader.js';
 import {createArchiveWriter, type WriterOptions} from '../source/core/archive/archive-writer.js';
 import {BLOCK_SIZE} from '../source/core/archive/parallel-deflate.js';
+import {verifyBackup} from '../source/core/backup/verify-backup.js';
+import {demoGateway, backupOf} from './restore-support.js';
+import {expectOneLineError, runCli} from './helpers/run-cli.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-writer-'));
 afterAll(() => fs.rmSync(work, {recursive: true, force: true}));
@@ -238,4 +241,24 @@ describe('parallel archive writer', () => {
 		await expect(writer.addBuffer('b', content(1, 10, 1))).rejects.toThrow(/discarded/);
 		expect(target.destroyed).toBe(true);
 	});
+});
+
+describe('backup create --compression', () => {
+	it('fast, default and best write archives that verify, smaller as the level rises; dir and unknown levels are refused', async () => {
+		const dataDir = await demoGateway({tenants: 1});
+		for (const format of ['zip', 'tar.gz'] as const) {
+			const sizes: number[] = [];
+			for (const compression of ['fast', 'default', 'best'] as const) {
+				const backup = await backupOf(dataDir, {format, compression});
+				expect((await verifyBackup(backup.source)).problems).toEqual([]);
+				sizes.push(fs.statSync(backup.path).size);
+			}
+			expect(sizes[0]).toBeGreaterThan(sizes[1]!);
+			expect(sizes[1]).toBeGreaterThanOrEqual(sizes[2]!);
+		}
+		const dest = fresh('dest');
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--compression', 'max']), 2, /Unknown --compression max \(use fast, default, best\)/);
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'dir', '--compression', 'best']), 2, /--compression applies to zip and tar.gz/);
+		expect(fs.existsSync(dest) ? fs.readdirSync(dest) : []).toEqual([]);
+	}, 120_000);
 });

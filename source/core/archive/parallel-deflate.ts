@@ -26,7 +26,11 @@ function deflateBlock(input: Buffer, dictionary: Buffer | undefined, final: bool
 	const chunkSize = Math.max(16 * 1024, input.length + (input.length >>> 6) + 1024);
 	const flush = final ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH;
 	return new Promise((resolve, reject) => {
-		zlib.deflateRaw(input, {level, windowBits, chunkSize, dictionary, finishFlush: flush}, (error, result) => (error ? reject(error) : resolve(result)));
+		zlib.deflateRaw(input, {level, windowBits, chunkSize, dictionary, finishFlush: flush}, (error, result) => {
+			if (error) reject(error);
+			// The result is a view of a chunkSize buffer: keep only its bytes while it waits its turn.
+			else resolve(result.buffer.byteLength > 2 * result.length ? Buffer.from(result) : result);
+		});
 	});
 }
 
@@ -34,7 +38,7 @@ function deflateBlock(input: Buffer, dictionary: Buffer | undefined, final: bool
 type Piece = {data?: Buffer; job?: Promise<Buffer>; build?: (offset: number) => Buffer; charge: number};
 
 export type OutputLimits = {
-	/** Deflate jobs running at once (threadpool threads are shared with file reads: leave one free). */
+	/** Deflate jobs running at once (the threadpool's 4 threads are shared with file reads: leave one free). */
 	maxRunning: number;
 	/** Input bytes queued and not yet written, beyond which producers wait. */
 	maxQueuedBytes: number;
@@ -42,7 +46,8 @@ export type OutputLimits = {
 
 export function defaultLimits(): OutputLimits {
 	const cores = Math.max(1, os.availableParallelism());
-	return {maxRunning: Math.max(2, Math.min(cores, 3)), maxQueuedBytes: Math.max(8, cores * 4) * BLOCK_SIZE};
+	// One job more than cores keeps every core busy while the main thread hands out the next.
+	return {maxRunning: Math.min(cores + 1, 3), maxQueuedBytes: 16 * BLOCK_SIZE};
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -57,6 +62,8 @@ export class OrderedOutput {
 	private head = 0;
 	private queuedBytes = 0;
 	private running = 0;
+	/** Deflate jobs queued, started in order as running ones finish. */
+	private readonly starts: Array<() => void> = [];
 	private failed: Error | undefined;
 	private ended = false;
 	private readonly waiters = new Set<() => void>();
@@ -105,35 +112,51 @@ export class OrderedOutput {
 	}
 
 	/**
-	 * Deflates `input` on the threadpool and queues its output. Waits first while too many jobs
-	 * run or too many bytes wait; resolves once queued. `onDeflated` sees the compressed bytes
-	 * before they are written (a record after them sees their size) and may frame them (return
-	 * what is written instead).
+	 * Deflates `input` on the threadpool and queues its output. Waits first while too many bytes
+	 * wait; the job starts as soon as fewer than maxRunning run (so the caller reads on while the
+	 * threadpool works through what is queued). `onDeflated` sees the compressed bytes before they
+	 * are written (a record after them sees their size) and may frame them (return what is
+	 * written instead).
 	 */
 	async deflate(input: Buffer, dictionary: Buffer | undefined, final: boolean, level: DeflateLevel, onDeflated: (compressed: Buffer) => Buffer | void): Promise<void> {
-		await this.room(true);
-		this.running++;
-		const job = deflateBlock(input, dictionary, final, level).then(
-			compressed => {
-				this.running--;
-				this.wake();
-				return onDeflated(compressed) ?? compressed;
-			},
-			(error: Error) => {
-				this.running--;
-				this.fail(error);
-				throw error;
-			},
-		);
+		await this.room();
+		const job = new Promise<Buffer>((resolve, reject) => {
+			this.starts.push(() => {
+				deflateBlock(input, dictionary, final, level).then(
+					compressed => {
+						this.running--;
+						this.startJobs();
+						try {
+							resolve(onDeflated(compressed) ?? compressed);
+						} catch (error) {
+							reject(error as Error);
+						}
+					},
+					(error: Error) => {
+						this.running--;
+						this.fail(error);
+						reject(error);
+					},
+				);
+			});
+		});
 		job.catch(() => undefined);
 		this.enqueue({job, charge: input.length});
+		this.startJobs();
 	}
 
-	/** Waits while too many bytes are queued (and, for a deflate job, too many jobs run). */
-	async room(forJob = false): Promise<void> {
+	private startJobs(): void {
+		while (this.running < this.limits.maxRunning && this.starts.length > 0 && !this.failed) {
+			this.running++;
+			this.starts.shift()!();
+		}
+	}
+
+	/** Waits while too many bytes are queued. */
+	async room(): Promise<void> {
 		for (;;) {
 			if (this.failed) throw this.failed;
-			if (this.queuedBytes <= this.limits.maxQueuedBytes && (!forJob || this.running < this.limits.maxRunning)) return;
+			if (this.queuedBytes <= this.limits.maxQueuedBytes) return;
 			await new Promise<void>(resolve => this.waiters.add(resolve));
 		}
 	}
@@ -232,12 +255,23 @@ export class DeflateStream {
 	compressedSize = 0;
 	private pending: Buffer[] = [];
 	private pendingBytes = 0;
-	private previous: Buffer | undefined;
+	/** The last 32 KiB (at most) of input already submitted: the next block's dictionary. */
+	private history: Buffer | undefined;
 
 	constructor(
 		private readonly output: OrderedOutput,
-		private readonly level: DeflateLevel,
+		private level: DeflateLevel,
 	) {}
+
+	/**
+	 * Deflates what follows at `level` (0: stored blocks, for data known not to shrink); what came
+	 * before is submitted first at the old level, as a block of its own.
+	 */
+	async setLevel(level: DeflateLevel): Promise<void> {
+		if (level === this.level) return;
+		if (this.pendingBytes > 0) await this.submit(this.take(this.pendingBytes), false);
+		this.level = level;
+	}
 
 	/** Takes `data` (kept by reference until deflated: do not reuse it). */
 	async write(data: Buffer): Promise<void> {
@@ -264,9 +298,8 @@ export class DeflateStream {
 	}
 
 	private async submit(block: Buffer, final: boolean): Promise<void> {
-		// Every block but the last is BLOCK_SIZE long, so the one before holds the whole window.
-		const dictionary = this.previous?.subarray(this.previous.length - DICTIONARY_SIZE);
-		this.previous = block;
+		const dictionary = this.history;
+		this.history = block.length >= DICTIONARY_SIZE || !dictionary ? block.subarray(-DICTIONARY_SIZE) : Buffer.concat([dictionary, block]).subarray(-DICTIONARY_SIZE);
 		await this.output.deflate(block, dictionary, final, this.level, compressed => {
 			this.compressedSize += compressed.length;
 		});
