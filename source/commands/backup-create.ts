@@ -1,7 +1,7 @@
 import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
 import path from 'node:path';
 import type {Writable} from 'node:stream';
-import {createBackup, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../core/backup/create-backup.js';
+import {COMPRESSIONS, createBackup, type Compression, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../core/backup/create-backup.js';
 import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../core/format.js';
@@ -22,6 +22,7 @@ Options
                         an archive name (…/x.zip) is that exact object
   --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS)
   --format FMT          zip (default), tar.gz or dir
+  --compression LEVEL   fast, default or best (deflate level 1, 6 or 9; zip and tar.gz)
   --categories a,b      Only these categories (default: all)
   --tenant T            Only this tenant (id, slug or name)
   --encrypt             Encrypt with a passphrase (AES-256-GCM, PBKDF2 600,000 rounds)
@@ -83,6 +84,7 @@ export async function run(context: CommandContext): Promise<number> {
 	const {flags} = context;
 	const format = (flags.format ?? 'zip') as ArchiveFormat;
 	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz or dir)`);
+	const compression = compressionChoice(flags.compression, format);
 	const encrypt = Boolean(flags.encrypt || flags.passphraseFile);
 	// A weak passphrase from a file or the environment is said once the backup is written, so a
 	// refused backup is still one line.
@@ -98,6 +100,7 @@ export async function run(context: CommandContext): Promise<number> {
 		...where,
 		name: flags.name,
 		format,
+		compression,
 		categories: splitList(flags.categories),
 		tenant: flags.tenant,
 		force: flags.force,
@@ -115,6 +118,14 @@ export async function run(context: CommandContext): Promise<number> {
 	const report: CommandContext = where.stream ? {...context, stdout: context.stderr} : context;
 	reportResult(report, result, verified);
 	return verified && !verified.ok ? 5 : 0;
+}
+
+/** --compression: a deflate level for zip and tar.gz (a folder backup is not compressed). */
+function compressionChoice(value: string | undefined, format: ArchiveFormat): Compression | undefined {
+	if (value === undefined) return undefined;
+	if (!COMPRESSIONS.includes(value as Compression)) throw new LifeboatError('usage', `Unknown --compression ${value} (use ${COMPRESSIONS.join(', ')})`);
+	if (format === 'dir') throw new LifeboatError('usage', '--compression applies to zip and tar.gz: a folder backup (--format dir) is not compressed');
+	return value as Compression;
 }
 
 /** --incremental: the destination its base is looked for in (where the backup goes). */

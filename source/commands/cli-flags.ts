@@ -9,6 +9,7 @@ export const FLAGS = {
 	categories: {type: 'string'},
 	tenant: {type: 'string'},
 	format: {type: 'string'},
+	compression: {type: 'string'},
 	name: {type: 'string'},
 	verify: {type: 'boolean'},
 	json: {type: 'boolean'},

@@ -43,6 +43,7 @@ export type Flags = {
 	categories?: string;
 	tenant?: string;
 	format?: string;
+	compression?: string;
 	name?: string;
 	verify?: boolean;
 	json?: boolean;

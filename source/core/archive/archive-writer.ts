@@ -1,13 +1,15 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {PassThrough, Transform, type Readable, type Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
-import {TarArchive, ZipArchive, type Archiver} from 'archiver';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {ensureDir, fsyncPath, mkdirPrivate, PRIVATE_FILE_MODE} from '../private-fs.js';
 import type {ArchiveFormat, ManifestEntry} from './archive-format.js';
 import {unsafePathReason} from './entry-guard.js';
+import {tarGzEncoder, zipEncoder} from './entry-encoders.js';
+import {BLOCK_SIZE, OrderedOutput} from './parallel-deflate.js';
 
 /**
  * Backup writes only paths archive-paths.ts built, which readers accept; should one ever not be,
@@ -20,9 +22,10 @@ function checkWrittenPath(archivePath: string): void {
 }
 
 /**
- * Writes entries into an archive one at a time, hashing each as it streams through. Files are
- * always added from disk with their size known up front (tar needs it, and it keeps archiver
- * from buffering a stream whole).
+ * Writes entries into an archive in the order added, hashing each as it is read. Files are added
+ * from disk with their size known up front (tar and zip headers need it). zip and tar.gz entries
+ * are deflated on every core (parallel-deflate.ts): an add resolves once the entry is read, hashed
+ * and queued, so the next one is read while it is compressed; finish() waits for all of them.
  */
 export type ArchiveWriter = {
 	addFile(archivePath: string, file: string, options?: {store?: boolean}): Promise<ManifestEntry>;
@@ -50,6 +53,10 @@ export type WriterOptions = {
 	date?: Date;
 	/** A transform the finished archive bytes pass through on their way to disk (encryption). */
 	outputTransform?: Transform;
+	/** Deflate level for zip and tar.gz (default 6). */
+	level?: number;
+	/** zip: write every entry with zip64 records (tests of those paths on small data). */
+	zip64Entries?: boolean;
 };
 
 export function createArchiveWriter(options: WriterOptions): ArchiveWriter {
@@ -71,133 +78,197 @@ function readExactly(file: string, size: number): Readable {
 			callback(null, chunk);
 		},
 		flush(callback) {
-			callback(seen === size ? null : new LifeboatError('source-changed', `${file} changed while being backed up (${seen} of ${size} bytes); nothing was written, run the backup again`));
+			callback(seen === size ? null : sourceChanged(file, seen, size));
 		},
 	});
 	source.on('error', error => check.destroy(error));
 	return source.pipe(check);
 }
 
-type StreamingPipeline = {
-	archive: Archiver;
-	output: Writable;
-	/** The archive's checksum, taken on the way to disk. */
-	outputDigest: ReturnType<typeof hashingTap>;
-	/** The first error of any stage of the pipeline. */
-	failure(): Error | undefined;
-};
-
-/** archiver → (encryption) → checksum → the output file, with every stage's first error kept. */
-function openStreamingPipeline(options: WriterOptions): StreamingPipeline {
-	// zip64 records switch on by themselves past 65,535 entries or 4 GiB; force them when the
-	// archive may get near that so every reader sees consistent zip64 end records.
-	const archive: Archiver =
-		options.format === 'zip'
-			? new ZipArchive({zlib: {level: 6}, forceZip64: (options.expectedBytes ?? 0) > 3.5 * 1024 ** 3})
-			: new TarArchive({gzip: true, gzipOptions: {level: 6}});
-	let output: Writable;
-	if (typeof options.output !== 'string') output = options.output;
-	else {
-		try {
-			// Owner-only from the start (the mode is set again at the end, whatever the umask).
-			output = fs.createWriteStream(options.output, {flags: 'wx', mode: PRIVATE_FILE_MODE});
-		} catch (error) {
-			describeFsError(error, options.output);
-		}
-	}
-	let failure: Error | undefined;
-	const fail = (error: Error) => {
-		failure ??= error;
-	};
-	archive.on('error', fail);
-	archive.on('warning', fail);
-	output.on('error', fail);
-	// The archive's own checksum is taken on the way to disk, so it is never read back.
-	const outputDigest = hashingTap();
-	outputDigest.transform.on('error', fail);
-	if (options.outputTransform) {
-		options.outputTransform.on('error', fail);
-		archive.pipe(options.outputTransform).pipe(outputDigest.transform).pipe(output);
-	} else {
-		archive.pipe(outputDigest.transform).pipe(output);
-	}
-	return {archive, output, outputDigest, failure: () => failure};
+function sourceChanged(file: string, seen: number, size: number): LifeboatError {
+	return new LifeboatError('source-changed', `${file} changed while being backed up (${seen} of ${size} bytes); nothing was written, run the backup again`);
 }
 
-/** Appends one entry and waits for archiver to report it processed (or for an error on the way). */
-function appendEntry({archive, output}: StreamingPipeline, piped: Readable, archivePath: string, data: object): Promise<void> {
-	return new Promise<void>((resolve, reject) => {
-		const onEntry = (entry: {name: string}) => {
-			if (entry.name !== archivePath) return;
-			cleanup();
-			resolve();
-		};
-		const onError = (error: Error) => {
-			cleanup();
-			reject(error);
-		};
-		const cleanup = () => {
-			archive.off('entry', onEntry);
-			archive.off('error', onError);
-			output.off('error', onError);
-			piped.off('error', onError);
-		};
-		archive.on('entry', onEntry);
-		archive.on('error', onError);
-		output.on('error', onError);
-		piped.on('error', onError);
-		archive.append(piped, data as never);
-	});
+/** Exactly `size` bytes of a file in blocks of at most BLOCK_SIZE, failing if it shrank while read. */
+async function* fileBlocks(file: string, size: number): AsyncGenerator<Buffer> {
+	const handle = await fs.promises.open(file, 'r');
+	try {
+		for (let position = 0; position < size; ) {
+			const block = Buffer.allocUnsafe(Math.min(BLOCK_SIZE, size - position));
+			for (let filled = 0; filled < block.length; ) {
+				const {bytesRead} = await handle.read(block, filled, block.length - filled, position + filled);
+				if (bytesRead === 0) throw sourceChanged(file, position + filled, size);
+				filled += bytesRead;
+			}
+			position += block.length;
+			yield block;
+		}
+	} finally {
+		await handle.close();
+	}
+}
+
+async function* bufferBlocks(content: Buffer): AsyncGenerator<Buffer> {
+	for (let position = 0; position < content.length; position += BLOCK_SIZE) yield content.subarray(position, position + BLOCK_SIZE);
+}
+
+/** Takes each block's SHA-256 and size (the manifest's, of the entry's own bytes) on its way. */
+async function* hashed(blocks: AsyncIterable<Buffer>, hash: crypto.Hash, onBytes: ((bytes: number) => void) | undefined): AsyncGenerator<Buffer> {
+	for await (const block of blocks) {
+		hash.update(block);
+		onBytes?.(block.length);
+		yield block;
+	}
+}
+
+/**
+ * Where the archive's bytes go: (encryption) → the output, with the archive's SHA-256 taken on the
+ * way (after encryption: it is the stored file's). Writes wait for the output to drain and fail
+ * with the first error of any stage.
+ */
+class ArchiveTarget {
+	readonly output: Writable;
+	private readonly head: Writable;
+	private readonly hash = crypto.createHash('sha256');
+	private tap: ReturnType<typeof hashingTap> | undefined;
+	private size = 0;
+	private failed: Error | undefined;
+	private readonly onFailure = new Set<(error: Error) => void>();
+
+	constructor(options: WriterOptions) {
+		if (typeof options.output !== 'string') this.output = options.output;
+		else {
+			try {
+				// Owner-only from the start (the mode is set again at the end, whatever the umask).
+				this.output = fs.createWriteStream(options.output, {flags: 'wx', mode: PRIVATE_FILE_MODE});
+			} catch (error) {
+				describeFsError(error, options.output);
+			}
+		}
+		const fail = (error: Error) => this.fail(error);
+		this.output.on('error', fail);
+		if (options.outputTransform) {
+			this.tap = hashingTap();
+			options.outputTransform.on('error', fail);
+			this.tap.transform.on('error', fail);
+			options.outputTransform.pipe(this.tap.transform).pipe(this.output);
+			this.head = options.outputTransform;
+		} else {
+			this.head = this.output;
+		}
+	}
+
+	failure(): Error | undefined {
+		return this.failed;
+	}
+
+	/** Calls `waiter` with the first failure of any stage. */
+	watch(waiter: (error: Error) => void): void {
+		this.onFailure.add(waiter);
+	}
+
+	fail(error: Error): void {
+		this.failed ??= error;
+		for (const waiter of this.onFailure) waiter(this.failed);
+	}
+
+	write = (chunk: Buffer): Promise<void> => {
+		if (this.failed) return Promise.reject(this.failed);
+		if (!this.tap) {
+			this.hash.update(chunk);
+			this.size += chunk.length;
+		}
+		if (this.head.write(chunk)) return Promise.resolve();
+		return new Promise<void>((resolve, reject) => {
+			const done = () => {
+				this.head.off('drain', done);
+				this.onFailure.delete(failed);
+				resolve();
+			};
+			const failed = (error: Error) => {
+				this.head.off('drain', done);
+				this.onFailure.delete(failed);
+				reject(error);
+			};
+			this.head.on('drain', done);
+			this.onFailure.add(failed);
+		});
+	};
+
+	/** Ends the output and waits until it has every byte (a file: closed). */
+	async end(isFile: boolean): Promise<{size: number; sha256: string}> {
+		await new Promise<void>((resolve, reject) => {
+			if (this.failed) reject(this.failed);
+			this.onFailure.add(reject);
+			this.output.on(isFile ? 'close' : 'finish', () => (this.failed ? reject(this.failed) : resolve()));
+			this.head.end();
+		});
+		return this.tap ? this.tap.result() : {size: this.size, sha256: this.hash.digest('hex')};
+	}
+
+	destroy(): void {
+		this.fail(new LifeboatError('interrupted', 'Backup discarded'));
+		this.head.destroy();
+		this.output.destroy();
+	}
 }
 
 function createStreamingWriter(options: WriterOptions): ArchiveWriter {
-	const pipeline = openStreamingPipeline(options);
-	const {archive, output, outputDigest} = pipeline;
-
-	// Entries are added one at a time: wait for archiver to report each one processed.
-	const add = async (archivePath: string, source: Readable, stats: fs.Stats | undefined, store: boolean) => {
-		if (pipeline.failure()) throw pipeline.failure();
-		checkWrittenPath(archivePath);
-		const counter = hashingTap(options.onBytes);
-		source.on('error', error => counter.transform.destroy(error));
-		const piped = source.pipe(counter.transform);
-		await appendEntry(pipeline, piped, archivePath, {name: archivePath, stats, date: options.date ?? new Date(), mode: 0o644, ...(options.format === 'zip' ? {store} : {})});
-		if (pipeline.failure()) throw pipeline.failure();
-		return {path: archivePath, ...counter.result()};
+	const target = new ArchiveTarget(options);
+	const output = new OrderedOutput(target.write);
+	target.watch(error => output.fail(error));
+	const encoderOptions = {level: options.level ?? 6, date: options.date ?? new Date(), forceZip64: (options.expectedBytes ?? 0) > 3.5 * 1024 ** 3, zip64Entries: options.zip64Entries};
+	// zip64 end records switch on by themselves past 65,535 entries or 4 GiB; they are forced when
+	// the archive may get near that so every reader sees consistent zip64 end records.
+	const encoder = options.format === 'zip' ? zipEncoder(output, encoderOptions) : tarGzEncoder(output, encoderOptions);
+	// Entries are queued one after another (each may still be deflating when the next is read).
+	let queue: Promise<unknown> = Promise.resolve();
+	const serial = <T>(work: () => Promise<T>): Promise<T> => {
+		const result = queue.then(work);
+		queue = result.catch(() => undefined);
+		return result;
 	};
+	const failure = () => output.failure() ?? target.failure();
+
+	const add = (archivePath: string, size: number, blocks: () => AsyncIterable<Buffer>, store: boolean) =>
+		serial(async () => {
+			if (failure()) throw failure();
+			checkWrittenPath(archivePath);
+			const hash = crypto.createHash('sha256');
+			try {
+				await encoder.add(archivePath, size, hashed(blocks(), hash, options.onBytes), store);
+			} catch (error) {
+				// An entry half queued leaves no archive to continue.
+				output.fail(error as Error);
+				throw failure() ?? error;
+			}
+			return {path: archivePath, size, sha256: hash.digest('hex')};
+		});
 
 	return {
 		async addFile(archivePath, file, addOptions) {
 			const stats = fs.statSync(file);
-			return add(archivePath, readExactly(file, stats.size), stats, addOptions?.store ?? false);
+			return add(archivePath, stats.size, () => fileBlocks(file, stats.size), addOptions?.store ?? false);
 		},
 		async addBuffer(archivePath, content) {
-			const source = new PassThrough();
-			source.end(content);
-			// tar needs the size up front; a Stats-shaped object carries it.
-			const stats = Object.assign(new fs.Stats(), {size: content.length, mode: 0o100644, mtime: new Date(0)});
-			return add(archivePath, source, stats, false);
+			return add(archivePath, content.length, () => bufferBlocks(content), false);
 		},
-		async finish() {
-			if (pipeline.failure()) throw pipeline.failure();
-			const file = typeof options.output === 'string' ? options.output : undefined;
-			const closed = new Promise<void>((resolve, reject) => {
-				// A file is done when closed; a stream when it has taken every byte.
-				output.on(file ? 'close' : 'finish', () => (pipeline.failure() ? reject(pipeline.failure()) : resolve()));
-				output.on('error', reject);
-			});
-			await archive.finalize();
-			// finalize() can resolve before the file is fully written: wait for close.
-			await closed;
-			if (file) {
-				fs.chmodSync(file, PRIVATE_FILE_MODE);
-				await fsyncPath(file);
-			}
-			return outputDigest.result();
-		},
+		finish: () =>
+			serial(async () => {
+				if (failure()) throw failure();
+				const file = typeof options.output === 'string' ? options.output : undefined;
+				await encoder.finish();
+				await output.end();
+				const digest = await target.end(Boolean(file));
+				if (file) {
+					fs.chmodSync(file, PRIVATE_FILE_MODE);
+					await fsyncPath(file);
+				}
+				return digest;
+			}),
 		async abort() {
-			archive.abort();
-			output.destroy();
+			output.fail(new LifeboatError('interrupted', 'Backup discarded'));
+			target.destroy();
 			await new Promise(resolve => setImmediate(resolve));
 		},
 	};

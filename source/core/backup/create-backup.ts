@@ -55,6 +55,11 @@ export type BackupProgress =
 	/** A transient remote failure being retried. */
 	| {phase: 'retry'; note: RetryNote};
 
+/** `--compression`: the deflate level of zip and tar.gz archives. */
+export const COMPRESSIONS = ['fast', 'default', 'best'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+const DEFLATE_LEVEL: Record<Compression, number> = {fast: 1, default: 6, best: 9};
+
 export type CreateBackupOptions = {
 	dataDir: string;
 	/** Exact output path; or `destDir` + optional `name`; or `remote`; or `stream`. */
@@ -66,6 +71,8 @@ export type CreateBackupOptions = {
 	stream?: Writable;
 	name?: string;
 	format?: ArchiveFormat;
+	/** Deflate level of zip and tar.gz (default: level 6). */
+	compression?: Compression;
 	categories?: readonly string[];
 	tenant?: string;
 	force?: boolean;
@@ -353,6 +360,7 @@ async function writeArchive(options: CreateBackupOptions, format: ArchiveFormat,
 		output: tempOutput,
 		expectedBytes: totalBytes,
 		date: now,
+		level: DEFLATE_LEVEL[options.compression ?? 'default'],
 		onBytes: bytes => {
 			bytesDone += bytes;
 		},
