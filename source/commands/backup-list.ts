@@ -17,7 +17,7 @@ export async function run(context: CommandContext): Promise<number> {
 	const {destination} = await openTarget(context, context.flags.dest ?? context.args[0] ?? defaultBackupDir(context.env));
 	const destDir = destination.label;
 	// A folder that does not exist yet (a fresh install) holds no backups; anything else unreadable is exit 4.
-	const backups = await listDestination(destination, {onRetry: note => progressLine(context, formatRetry(note))}).finally(() => destination.close());
+	const backups = await listDestination(destination, {summariesOnly: true, onRetry: note => progressLine(context, formatRetry(note))}).finally(() => destination.close());
 	clearProgress(context);
 	if (context.flags.json) {
 		writeJson(context, {

@@ -9,7 +9,9 @@ import path from 'node:path';
 import type {ArchiveSource} from '../core/archive/archive-reader.js';
 import {deleteBackup} from '../core/backup/delete-backup.js';
 import {downloadBackup} from '../core/backup/download-backup.js';
-import {listBackupsOrNone, listDestination, type BackupListing} from '../core/backup/list-backups.js';
+import {findBackupEntries, listBackupsOrNone, listDestination, listLocalBackup, newestFirst, unreadListing, type BackupCandidate, type BackupListing} from '../core/backup/list-backups.js';
+import {mapBounded, REMOTE_READS_AT_ONCE} from '../core/backup/bounded-map.js';
+import {consoleSummaries} from './gateway-summary.js';
 import {openBackupChain, type OpenedBackup} from '../core/backup/backup-chain.js';
 import {openLocalDestination} from '../core/destinations/local.js';
 import {formatBytes} from '../core/format.js';
@@ -43,8 +45,31 @@ export async function withWhere<T>(where: string, env: NodeJS.ProcessEnv, work: 
 
 /** The backups at `where`, newest first. */
 export async function listWhere(where: string, env: NodeJS.ProcessEnv): Promise<BackupListing[]> {
-	if (isLocalWhere(where, readNamedOrNone(env).named)) return listBackupsOrNone(where);
+	if (isLocalWhere(where, readNamedOrNone(env).named)) return listBackupsOrNone(where, {cache: consoleSummaries});
 	return withWhere(where, env, target => listDestination(target.destination));
+}
+
+/** Local backups Browse reads whole before drawing (tens of milliseconds); a larger folder is read as its rows come into view. */
+export const BROWSE_READS_ALL_UP_TO = 256;
+
+/**
+ * What Browse shows first. A local folder of up to {@link BROWSE_READS_ALL_UP_TO} backups, or a
+ * remote destination: the whole listing, newest first by creation time, as `backup list` shows it.
+ * A larger local folder: its backups as the folder listing gives them, newest file first, no byte
+ * read (`candidates`: each one's summary is read when its row comes into view).
+ */
+export async function browseWhere(where: string, env: NodeJS.ProcessEnv): Promise<{backups: BackupListing[]; candidates?: Map<string, BackupCandidate>}> {
+	if (!isLocalWhere(where, readNamedOrNone(env).named)) return {backups: await listWhere(where, env)};
+	if (!fs.existsSync(where)) return {backups: await listBackupsOrNone(where)};
+	const entries = findBackupEntries(where);
+	if (entries.length <= BROWSE_READS_ALL_UP_TO) return {backups: (await readCandidates(entries)).sort(newestFirst)};
+	entries.sort((a, b) => b.stats.mtimeMs - a.stats.mtimeMs || b.fileName.localeCompare(a.fileName));
+	return {backups: entries.map(unreadListing), candidates: new Map(entries.map(entry => [entry.path, entry]))};
+}
+
+/** Reads the summaries of these not-yet-read local backups (a few at a time; from the console's cache when unchanged). */
+export async function readCandidates(candidates: readonly BackupCandidate[]): Promise<BackupListing[]> {
+	return mapBounded(candidates, REMOTE_READS_AT_ONCE, candidate => listLocalBackup(candidate, consoleSummaries));
 }
 
 /** The ref for a backup listed at `where`: its path when `where` is a plain folder. */

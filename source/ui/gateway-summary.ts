@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {listBackups, listDestination, type BackupListing} from '../core/backup/list-backups.js';
+import {newestBackup, type BackupListing} from '../core/backup/list-backups.js';
+import {SummaryCache} from '../core/backup/summary-cache.js';
+import {openLocalDestination} from '../core/destinations/local.js';
 import {isUrl} from '../core/destinations/location.js';
 import {isDestinationName} from '../core/destinations/named-destinations.js';
 import {resolveTarget} from '../core/destinations/open-destination.js';
@@ -34,8 +36,15 @@ async function directoryBytes(dir: string): Promise<number> {
 }
 
 /**
+ * Summaries the console has read (Home, Browse): a folder read again after a copy or a delete
+ * reads only what changed. For listing only: verify and restore read the backups themselves.
+ */
+export const consoleSummaries = new SummaryCache();
+
+/**
  * The newest backup in a folder that can be read, or undefined; an unreadable folder counts as
  * "none yet", and so does a file that is not a backup (a text file named notes.zip, a cut archive).
+ * Only the newest few files are read (see newestBackup), never the whole folder.
  */
 export async function latestBackup(backupDir: string, env: NodeJS.ProcessEnv = process.env): Promise<BackupListing | undefined> {
 	if (!isUrl(backupDir) && !isDestinationName(backupDir)) {
@@ -44,13 +53,13 @@ export async function latestBackup(backupDir: string, env: NodeJS.ProcessEnv = p
 		} catch {
 			return undefined;
 		}
-		return (await listBackups(backupDir)).find(backup => backup.summary && !backup.error);
+		return newestBackup(openLocalDestination(backupDir), {cache: consoleSummaries});
 	}
-	// A URL or a named destination (`lifeboat --dest offsite`): its listing, or none when it cannot be read.
+	// A URL or a named destination (`lifeboat --dest offsite`): its newest backups, or none when they cannot be read.
 	try {
 		const {destination} = await resolveTarget(backupDir, {env});
 		try {
-			return (await listDestination(destination)).find(backup => backup.summary && !backup.error);
+			return await newestBackup(destination);
 		} finally {
 			await destination.close();
 		}

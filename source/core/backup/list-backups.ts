@@ -10,7 +10,10 @@ import {isEncryptedBackup} from './backup-source.js';
 import {readMetadata} from './read-metadata.js';
 import type {Destination, RetryNote, StoredObject} from '../destinations/destination.js';
 import {destinationBlob} from './stored-backup.js';
-import {readBackupSummary} from './read-summary.js';
+import {readBackupSummary, type BackupSummaryRead} from './read-summary.js';
+import {isOutOfFileDescriptors, LOCAL_READS_AT_ONCE, mapBounded, REMOTE_READS_AT_ONCE, withFreeDescriptors} from './bounded-map.js';
+import type {SummaryCache} from './summary-cache.js';
+import type {RangedBlob} from '../archive/ranged-blob.js';
 
 export type BackupListing = {
 	path: string;
@@ -29,8 +32,16 @@ export type BackupListing = {
 	error?: string;
 };
 
+/** A candidate backup in a folder, with what its directory entry says (no byte of it read yet). */
+export type BackupCandidate = {path: string; fileName: string; stats: fs.Stats};
+
 /** Candidate backups in a folder: archives by extension, folders holding a metadata.json. */
 export function findBackupCandidates(destDir: string): string[] {
+	return findBackupEntries(destDir).map(candidate => candidate.path);
+}
+
+/** Like findBackupCandidates, with each one's stats (one listing of the folder, one stat a name). */
+export function findBackupEntries(destDir: string): BackupCandidate[] {
 	let names: string[];
 	try {
 		names = fs.readdirSync(destDir);
@@ -48,49 +59,144 @@ export function findBackupCandidates(destDir: string): string[] {
 		}
 		throw new LifeboatError('destination', `Cannot read backup folder ${destDir} (${code ?? (error as Error).message})`);
 	}
-	return names
-		.filter(name => !name.startsWith(PARTIAL_PREFIX) && !name.startsWith('.'))
-		.map(name => path.join(destDir, name))
-		.filter(full => {
-			const stats = fs.statSync(full, {throwIfNoEntry: false});
-			if (!stats) return false;
-			if (stats.isDirectory()) return fs.existsSync(path.join(full, 'metadata.json'));
-			return stats.isFile() && formatFromPath(full) !== undefined;
-		});
+	const candidates: BackupCandidate[] = [];
+	for (const name of names) {
+		if (name.startsWith(PARTIAL_PREFIX) || name.startsWith('.')) continue;
+		const full = path.join(destDir, name);
+		const stats = fs.statSync(full, {throwIfNoEntry: false});
+		if (!stats) continue;
+		const isBackup = stats.isDirectory() ? fs.existsSync(path.join(full, 'metadata.json')) : stats.isFile() && formatFromPath(full) !== undefined;
+		if (isBackup) candidates.push({path: full, fileName: name, stats});
+	}
+	return candidates;
+}
+
+export type ListOptions = {
+	/** Summaries read before (console): used for files unchanged since. */
+	cache?: SummaryCache;
+	/** Drop each plain backup's full metadata (a `backup list` prints only the summary): less held for thousands. */
+	summariesOnly?: boolean;
+	onRetry?: (note: RetryNote) => void;
+};
+
+function trimmed(listing: BackupListing, options: ListOptions): BackupListing {
+	if (!options.summariesOnly || !listing.metadata) return listing;
+	const {metadata: _dropped, ...rest} = listing;
+	return rest;
+}
+
+/** Newest first by creation time (from metadata; the file's time when unreadable), then by name. */
+export function newestFirst(a: BackupListing, b: BackupListing): number {
+	return b.createdAt.localeCompare(a.createdAt) || b.fileName.localeCompare(a.fileName);
 }
 
 /**
- * Lists the backups in a folder, newest first, reading only each one's metadata (bounded: see
- * READ_LIMITS.maxMetadataBytes). One backup at a time: thousands of backups never hold more than
- * one file open or one metadata.json in memory at once.
+ * Lists the backups in a folder, newest first, reading only each one's summary (its first few
+ * KiB: see read-summary.ts). {@link LOCAL_READS_AT_ONCE} at a time: thousands of backups never
+ * hold more than that many files open, and a read that finds no file descriptor free waits and
+ * tries again (or fails the whole listing with one line), never reporting a good backup as damaged.
  */
-export async function listBackups(destDir: string): Promise<BackupListing[]> {
-	const listings: BackupListing[] = [];
-	for (const full of findBackupCandidates(destDir)) listings.push(await listOne(full));
-	return listings.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+export async function listBackups(destDir: string, options: ListOptions = {}): Promise<BackupListing[]> {
+	const candidates = findBackupEntries(destDir);
+	const listings = await mapBounded(candidates, LOCAL_READS_AT_ONCE, async candidate => trimmed(await listLocalBackup(candidate, options.cache), options));
+	return listings.sort(newestFirst);
 }
 
 /**
  * Like listBackups, but a folder that does not exist yet (a fresh install, a typo the operator
  * can see) holds no backups, as `backup list` says; anything else unreadable is still an error.
  */
-export async function listBackupsOrNone(destDir: string): Promise<BackupListing[]> {
-	const missing = (() => {
-		try {
-			fs.statSync(destDir);
-			return false;
-		} catch (error) {
-			return (error as NodeJS.ErrnoException).code === 'ENOENT';
-		}
-	})();
-	return missing ? [] : listBackups(destDir);
+export async function listBackupsOrNone(destDir: string, options: ListOptions = {}): Promise<BackupListing[]> {
+	return folderIsMissing(destDir) ? [] : listBackups(destDir, options);
 }
 
-async function listOne(full: string): Promise<BackupListing> {
-	const stats = fs.statSync(full);
-	const format: ArchiveFormat = stats.isDirectory() ? 'dir' : formatFromPath(full)!;
-	const encrypted = await isEncryptedBackup(full).catch(() => false);
-	const base: BackupListing = {path: full, fileName: path.basename(full), format, size: stats.isDirectory() ? dirSize(full) : stats.size, createdAt: stats.mtime.toISOString(), encrypted};
+function folderIsMissing(destDir: string): boolean {
+	try {
+		fs.statSync(destDir);
+		return false;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'ENOENT';
+	}
+}
+
+/** A candidate's row before its summary is read: what the folder listing says. */
+export function unreadListing(candidate: BackupCandidate): BackupListing {
+	const {stats} = candidate;
+	const format: ArchiveFormat = stats.isDirectory() ? 'dir' : formatFromPath(candidate.path)!;
+	return {path: candidate.path, fileName: candidate.fileName, format, size: stats.isDirectory() ? 0 : stats.size, createdAt: stats.mtime.toISOString(), encrypted: candidate.fileName.endsWith('.enc')};
+}
+
+/**
+ * One local backup's row: its summary (from `cache` when the file is unchanged), or why it
+ * cannot be read. Throws only when no file descriptor could be had (see withFreeDescriptors).
+ */
+export async function listLocalBackup(candidate: BackupCandidate, cache?: SummaryCache): Promise<BackupListing> {
+	const cached = cache?.get(candidate.path, candidate.stats);
+	if (cached) return withSummary(unreadListing(candidate), cached, candidate.stats);
+	const listing = await withFreeDescriptors(candidate.path, () => readLocalBackup(candidate));
+	if (listing.summary && !listing.error) cache?.set(candidate.path, candidate.stats, {format: listing.format, encrypted: listing.encrypted, summary: listing.summary, metadata: listing.metadata});
+	return listing;
+}
+
+function withSummary(base: BackupListing, read: BackupSummaryRead, stats: fs.Stats): BackupListing {
+	const size = stats.isDirectory() ? base.size : stats.size;
+	return {...base, size, format: read.format, encrypted: read.encrypted, summary: read.summary, metadata: read.metadata, createdAt: read.summary.createdAt};
+}
+
+async function readLocalBackup(candidate: BackupCandidate): Promise<BackupListing> {
+	const {path: full, stats} = candidate;
+	if (stats.isDirectory()) {
+		const base = {...unreadListing(candidate), size: dirSize(full)};
+		try {
+			const metadata = await readMetadata(plainFileSource(full));
+			return {...base, metadata, summary: summarize(metadata, false), createdAt: metadata.createdAt};
+		} catch (error) {
+			if (isOutOfFileDescriptors(error)) throw error;
+			return {...base, error: (error as Error).message};
+		}
+	}
+	// The common case: the summary from the file's first KiB, through one open file.
+	try {
+		return withSummary(unreadListing(candidate), await readSummaryOfFile(full, stats.size), stats);
+	} catch (error) {
+		if (isOutOfFileDescriptors(error)) throw error;
+	}
+	// Anything odd is read the thorough way, for the same verdict and words verify gives.
+	return thoroughListing(candidate);
+}
+
+/** A file's summary read through one file handle, closed before this returns. */
+async function readSummaryOfFile(full: string, size: number): Promise<BackupSummaryRead> {
+	const handle = await fs.promises.open(full, 'r');
+	try {
+		const blob: RangedBlob = {
+			label: full,
+			size,
+			async readRange(offset, length) {
+				const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
+				let filled = 0;
+				while (filled < buffer.length) {
+					const {bytesRead} = await handle.read(buffer, filled, buffer.length - filled, offset + filled);
+					if (bytesRead === 0) break;
+					filled += bytesRead;
+				}
+				return buffer.subarray(0, filled);
+			},
+			read: () => Promise.reject(new Error('a listing reads ranges only')),
+		};
+		return await readBackupSummary(blob);
+	} finally {
+		await handle.close();
+	}
+}
+
+async function thoroughListing(candidate: BackupCandidate): Promise<BackupListing> {
+	const full = candidate.path;
+	const encrypted = await isEncryptedBackup(full).catch(error => {
+		if (isOutOfFileDescriptors(error)) throw error;
+		return false;
+	});
+	const base: BackupListing = {...unreadListing(candidate), encrypted};
 	try {
 		if (encrypted) {
 			const summary = (await readEncryptedHeader(full)).summary as BackupSummary;
@@ -100,6 +206,7 @@ async function listOne(full: string): Promise<BackupListing> {
 		const metadata = await readMetadata(plainFileSource(full));
 		return {...base, metadata, summary: summarize(metadata, false), createdAt: metadata.createdAt};
 	} catch (error) {
+		if (isOutOfFileDescriptors(error)) throw error;
 		return {...base, error: (error as Error).message};
 	}
 }
@@ -107,28 +214,44 @@ async function listOne(full: string): Promise<BackupListing> {
 /**
  * The backups at any destination, newest first. A local folder is listed as above; a remote one
  * from its object listing plus each backup's summary, read by ranges (a few KiB per backup:
- * an encrypted file's plain header, the metadata.json that is an archive's first entry).
+ * an encrypted file's plain header, the metadata.json that is an archive's first entry),
+ * {@link REMOTE_READS_AT_ONCE} at a time.
  */
-export async function listDestination(destination: Destination, options: {onRetry?: (note: RetryNote) => void} = {}): Promise<BackupListing[]> {
-	if (destination.kind === 'local') return listBackupsOrNone(destination.label);
-	const objects = (await destination.list({onRetry: options.onRetry})).filter(object => !object.folder && formatFromPath(object.name));
-	const listings: BackupListing[] = [];
+export async function listDestination(destination: Destination, options: ListOptions = {}): Promise<BackupListing[]> {
+	if (destination.kind === 'local') return listBackupsOrNone(destination.label, options);
+	const objects = await listBackupObjects(destination, options);
 	// One object that cannot be read (deleted since the listing, not readable by these credentials)
 	// is a row with its reason; several in a row mean the destination itself failed.
 	let failedInARow = 0;
-	for (const object of objects) {
+	const rows = await mapBounded(objects, REMOTE_READS_AT_ONCE, async object => {
 		const listing = await listRemoteOne(destination, object);
-		if (listing === 'gone') continue;
+		if (listing === 'gone') return undefined;
 		if (listing.readFailure) {
 			if (++failedInARow >= 3) throw listing.readFailure;
 		} else failedInARow = 0;
-		listings.push(listing.row);
-	}
-	return listings.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+		return trimmed(listing.row, options);
+	});
+	return rows.filter((row): row is BackupListing => row !== undefined).sort(newestFirst);
+}
+
+/** The objects at a remote destination that are named like backups (no byte of them read). */
+export async function listBackupObjects(destination: Destination, options: {onRetry?: (note: RetryNote) => void} = {}): Promise<StoredObject[]> {
+	return (await destination.list({onRetry: options.onRetry})).filter(object => !object.folder && formatFromPath(object.name));
+}
+
+/** A remote object's row before its summary is read. */
+export function unreadRemoteListing(destination: Destination, object: StoredObject): BackupListing {
+	return {path: destination.locate(object.name), fileName: object.name, format: formatFromPath(object.name)!, size: object.size, createdAt: object.modified.toISOString(), encrypted: object.name.endsWith('.enc')};
+}
+
+/** One remote backup's row (undefined: deleted since it was listed). */
+export async function listRemoteBackup(destination: Destination, object: StoredObject): Promise<BackupListing | undefined> {
+	const listing = await listRemoteOne(destination, object);
+	return listing === 'gone' ? undefined : listing.row;
 }
 
 async function listRemoteOne(destination: Destination, object: StoredObject): Promise<{row: BackupListing; readFailure?: LifeboatError} | 'gone'> {
-	const base: BackupListing = {path: destination.locate(object.name), fileName: object.name, format: formatFromPath(object.name)!, size: object.size, createdAt: object.modified.toISOString(), encrypted: object.name.endsWith('.enc')};
+	const base = unreadRemoteListing(destination, object);
 	try {
 		const read = await readBackupSummary(await destinationBlob(destination, object.name, object.size));
 		return {row: {...base, format: read.format, encrypted: read.encrypted, summary: read.summary, metadata: read.metadata, createdAt: read.summary.createdAt}};
@@ -164,4 +287,31 @@ export function listedChain(summary: BackupSummary, listings: readonly BackupLis
 		current = base;
 	}
 	return {names};
+}
+
+/** Backups read at a time while looking for the newest: the newest by file time, and a few more in case one was copied in later. */
+const NEWEST_BATCH = 16;
+
+/**
+ * The newest backup that can be read, reading only the newest few by file time (a batch of
+ * {@link NEWEST_BATCH}, the next batch only when none of them can be read): Home's "Last backup"
+ * of a folder of 10,000 backups reads 16, not 10,000. Among a batch, the latest creation time wins.
+ */
+export async function newestBackup(destination: Destination, options: {cache?: SummaryCache} = {}): Promise<BackupListing | undefined> {
+	if (destination.kind === 'local') {
+		if (folderIsMissing(destination.label)) return undefined;
+		const candidates = findBackupEntries(destination.label).sort((a, b) => b.stats.mtimeMs - a.stats.mtimeMs || b.fileName.localeCompare(a.fileName));
+		return newestReadable(candidates, candidate => listLocalBackup(candidate, options.cache));
+	}
+	const objects = (await listBackupObjects(destination)).sort((a, b) => b.modified.getTime() - a.modified.getTime() || b.name.localeCompare(a.name));
+	return newestReadable(objects, object => listRemoteBackup(destination, object));
+}
+
+async function newestReadable<T>(items: readonly T[], read: (item: T) => Promise<BackupListing | undefined>): Promise<BackupListing | undefined> {
+	for (let start = 0; start < items.length; start += NEWEST_BATCH) {
+		const rows = await mapBounded(items.slice(start, start + NEWEST_BATCH), REMOTE_READS_AT_ONCE, read);
+		const readable = rows.filter((row): row is BackupListing => Boolean(row?.summary && !row.error)).sort(newestFirst);
+		if (readable.length > 0) return readable[0];
+	}
+	return undefined;
 }

@@ -209,11 +209,26 @@ async function tarGzMetadata(head: Head, label: string): Promise<BackupMetadata>
 	}
 }
 
+/** Most bytes one synchronous inflate may give: any wanted prefix fits, a bomb stops there. */
+const SYNC_INFLATE_CAP = READ_LIMITS.maxMetadataBytes + 4 * TAR_BLOCK;
+
 /**
  * Inflates what a cut-short deflate or gzip stream gives, stopping once `wanted` bytes are out
- * (a bomb costs no more than that), with the stream's error if it had one before.
+ * (a bomb costs no more than that), with the stream's error if it had one before. A head that
+ * inflates whole, cleanly and within {@link SYNC_INFLATE_CAP} (every real backup's) is inflated
+ * in one synchronous call, ~10x cheaper than a stream; anything else takes the stream.
  */
 function inflateUpTo(input: Buffer, gzip: boolean, wanted: number): Promise<{bytes: Buffer; error?: Error}> {
+	try {
+		const options = {finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: SYNC_INFLATE_CAP};
+		const out = gzip ? zlib.gunzipSync(input, options) : zlib.inflateRawSync(input, options);
+		return Promise.resolve({bytes: out.length > wanted ? Buffer.from(out.subarray(0, wanted)) : out});
+	} catch {
+		return inflateStreaming(input, gzip, wanted);
+	}
+}
+
+function inflateStreaming(input: Buffer, gzip: boolean, wanted: number): Promise<{bytes: Buffer; error?: Error}> {
 	return new Promise(resolve => {
 		const options = {finishFlush: zlib.constants.Z_SYNC_FLUSH};
 		const engine = gzip ? zlib.createGunzip(options) : zlib.createInflateRaw(options);

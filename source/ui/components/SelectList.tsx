@@ -50,6 +50,7 @@ export function SelectList<T>({
 	onHighlight,
 	renderRow,
 	keys,
+	onWindow,
 }: {
 	items: readonly ListItem<T>[];
 	height: number;
@@ -60,6 +61,8 @@ export function SelectList<T>({
 	renderRow?: (item: ListItem<T>, selected: boolean) => ReactNode;
 	/** The screen reads this list's keys (see ListKeys): the list registers none of its own. */
 	keys?: RefObject<ListKeys<T> | undefined>;
+	/** The rows in view changed: [first, end) of `items` (a screen reads what they show lazily). */
+	onWindow?: (first: number, end: number) => void;
 }) {
 	const theme = useTheme();
 	const showPosition = items.length > height;
@@ -97,6 +100,10 @@ export function SelectList<T>({
 		[],
 	);
 	const visible = items.slice(window.offset, window.offset + rowsInView);
+	useEffect(() => {
+		onWindow?.(window.offset, window.offset + visible.length);
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+	}, [window.offset, visible.length, items]);
 	const draw = (item: ListItem<T>, selected: boolean): ReactNode =>
 		renderRow ? (
 			renderRow(item, selected)

@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode, type RefObject, type SetStateAction} from 'react';
+import {useEffect, useMemo, useReducer, useRef, useState, type Dispatch, type ReactNode, type RefObject, type SetStateAction} from 'react';
 import {backupKindLabel, listedChain, type BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
 import {categorySpec, isCategoryId} from '../../core/store/schema.js';
@@ -12,7 +12,9 @@ import {SelectList, useListKeys, type ListItem, type ListKeys} from '../componen
 import {errorStatus, type Status} from '../components/StatusLine.js';
 import {TextField} from '../components/TextField.js';
 import {useConsole, type Navigation} from '../console-context.js';
-import {deleteFrom, downloadFrom, isRemoteListing, listWhere, readNamedOrNone, refAt} from '../destination-access.js';
+import {browseWhere, deleteFrom, downloadFrom, isRemoteListing, readCandidates, readNamedOrNone, refAt} from '../destination-access.js';
+import {unreadListing} from '../../core/backup/list-backups.js';
+import {describeError} from '../describe-error.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
 import {useTask} from '../hooks/use-task.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
@@ -38,7 +40,7 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	const [state, dispatch] = useReducer(browseReducer, destDir ?? gateway.backupDir, initialBrowseState);
 	const [revision, setRevision] = useState(0);
 	// A folder not made yet holds no backups (as `backup list` says); anything else unreadable is an error.
-	const listing = useAsync(() => listWhere(state.destDir, env), [state.destDir, revision]);
+	const listing = useAsync(() => browseWhere(state.destDir, env), [state.destDir, revision]);
 	// Read again each time the switcher opens (a destination added meanwhile shows up).
 	const named = useMemo(() => readNamedOrNone(env), [env, state.mode === 'switch']);
 	const choices = useMemo(() => destinationChoices(gateway.backupDir, named.named), [gateway.backupDir, named]);
@@ -49,7 +51,8 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	const diff = useDiff();
 	const fileTask = useTask<string>();
 
-	const backups = listing.status === 'done' ? listing.value : [];
+	const summaries = useLazySummaries(listing.status === 'done' ? listing.value : undefined);
+	const backups = summaries.backups;
 	const items = useMemo(() => backups.map(backup => ({key: backup.path, label: backup.fileName, value: backup})), [backups]);
 	const paths = useMemo(() => backups.map(backup => backup.path), [backups]);
 	useFileTaskOutcome(fileTask.state, setMessage, setRevision);
@@ -85,7 +88,7 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 	useBrowseKeys({state, dispatch, selected, current, listCommands: list.handlers, busy, textEntry, nav, verify, fileTask, ask, startVerify, env, startDiff, closeDiff: diff.reset});
 
 	const theme = useTheme();
-	const view: BrowseView = {listKeys: list.ref, state, dispatch, listing, backups, items, paths, selected, cursor, setCursor, setMessage, columns, theme, busy, textEntry, verify, fileTask, startVerify, env, choices, namedProblem: named.problem, diff, startDiff};
+	const view: BrowseView = {listKeys: list.ref, state, dispatch, listing, backups, summaries, items, paths, selected, cursor, setCursor, setMessage, columns, theme, busy, textEntry, verify, fileTask, startVerify, env, choices, namedProblem: named.problem, diff, startDiff};
 	const prompt = browsePrompt(view);
 	const count = listing.status === 'done' ? ` · ${formatCount(backups.length)} backup${backups.length === 1 ? '' : 's'}` : '';
 	return (
@@ -103,6 +106,47 @@ export function BrowseScreen({destDir, selectedPath}: {destDir?: string | undefi
 }
 
 type Cursor = {path: string | undefined; order: readonly string[]};
+
+type BrowseListing = Awaited<ReturnType<typeof browseWhere>>;
+type LazySummaries = {backups: BackupListing[]; readRows: (first: number, end: number) => void; allRead: boolean};
+
+/**
+ * The rows of a listing with each local backup's summary read only once its row comes into view
+ * (`readRows`, from the list's window): the first screen of 10,000 backups reads about 20 files.
+ * Rows keep the listing's order (newest file first) as their summaries arrive.
+ */
+function useLazySummaries(listing: BrowseListing | undefined): LazySummaries {
+	// Both belong to one listing: a listing read again (after a copy or a delete) starts afresh.
+	const [read, setRead] = useState<{of?: BrowseListing; rows: ReadonlyMap<string, BackupListing>}>({rows: new Map()});
+	const requested = useRef<{of?: BrowseListing; paths: Set<string>}>({paths: new Set()});
+	const rows = read.of === listing ? read.rows : undefined;
+	const backups = useMemo(() => (listing ? listing.backups.map(backup => rows?.get(backup.path) ?? backup) : []), [listing, rows]);
+	const arrive = (of: BrowseListing, arrived: readonly BackupListing[]) =>
+		setRead(before => ({of, rows: new Map([...(before.of === of ? before.rows : []), ...arrived.map(row => [row.path, row] as const)])}));
+	const readRows = (first: number, end: number) => {
+		const candidates = listing?.candidates;
+		if (!listing || !candidates) return;
+		if (requested.current.of !== listing) requested.current = {of: listing, paths: new Set()};
+		const asked = requested.current.paths;
+		const wanted = listing.backups.slice(first, end).flatMap(backup => {
+			const candidate = candidates.get(backup.path);
+			if (!candidate || asked.has(backup.path)) return [];
+			asked.add(backup.path);
+			return [candidate];
+		});
+		if (wanted.length === 0) return;
+		void readCandidates(wanted).then(
+			arrived => arrive(listing, arrived),
+			(error: unknown) => {
+				// No file descriptor to be had: the rows say why, and are read again when next in view.
+				for (const candidate of wanted) asked.delete(candidate.path);
+				arrive(listing, wanted.map(candidate => ({...unreadListing(candidate), error: describeError(error)})));
+			},
+		);
+	};
+	const allRead = !listing?.candidates || (rows?.size ?? 0) >= listing.backups.length;
+	return {backups, readRows, allRead};
+}
 type PromptMode = 'confirm-delete' | 'copy' | 'folder' | 'passphrase' | 'switch' | 'diff-passphrase';
 type FileTask = ReturnType<typeof useTask<string>>;
 
@@ -204,7 +248,7 @@ function markCurrent(backup: BackupListing | undefined, dispatch: Dispatch<Brows
 	if (backup) dispatch({type: 'mark', path: backup.path});
 }
 
-function browseStatus(listing: AsyncState<BackupListing[]>, message: Status | undefined): Status | undefined {
+function browseStatus(listing: AsyncState<BrowseListing>, message: Status | undefined): Status | undefined {
 	if (listing.status === 'error') return errorStatus(listing.error, 'f to pick another folder, Esc to go back');
 	return message;
 }
@@ -223,8 +267,9 @@ type BrowseView = {
 	listKeys: RefObject<ListKeys<BackupListing> | undefined>;
 	state: BrowseState;
 	dispatch: Dispatch<BrowseAction>;
-	listing: AsyncState<BackupListing[]>;
+	listing: AsyncState<BrowseListing>;
 	backups: BackupListing[];
+	summaries: LazySummaries;
 	items: Array<ListItem<BackupListing>>;
 	paths: readonly string[];
 	selected: BackupListing | undefined;
@@ -255,7 +300,7 @@ function browseBody(view: BrowseView): ReactNode {
 	if (listing.status === 'loading') return <Busy label={`Reading ${fitPath(state.destDir, Math.max(10, columns - 12))}…`} />;
 	// The status line says why the folder cannot be read; an empty table would only add noise.
 	if (listing.status === 'error') return undefined;
-	if (state.mode === 'details' && selected) return <BackupDetails backup={selected} columns={columns} backups={backups} />;
+	if (state.mode === 'details' && selected) return <BackupDetails backup={selected} columns={columns} backups={backups} summaries={view.summaries} />;
 	if (state.mode === 'diff') return <DiffPanel state={view.diff.state} isActive />;
 	if (backups.length === 0 && listing.status === 'done') return <Text>No backups in {state.destDir} yet. Create one from Home, or press f to look in another folder.</Text>;
 	return backupList(view);
@@ -281,6 +326,7 @@ function backupList(view: BrowseView): ReactNode {
 						height={listHeight}
 						isActive={state.mode === 'list' && !busy}
 						keys={view.listKeys}
+						onWindow={view.summaries.readRows}
 						initialIndex={selected ? Math.max(0, backups.indexOf(selected)) : 0}
 						onHighlight={item => {
 							if (item.value.path !== cursor.path) verify.reset();
@@ -450,7 +496,9 @@ function headerRow(layout: Layout): string {
 function row(backup: BackupListing, layout: Layout): string {
 	const summary = backup.summary;
 	if (!summary) {
-		return cells(layout, {name: displayName(backup), created: shortDate(backup.createdAt), age: shortAge(backup.createdAt), kind: '?', size: formatBytes(backup.size), enc: backup.encrypted ? 'yes' : '', cats: '?'});
+		// Not read yet (its row just came into view): the file's own date, and … for what its summary says.
+		const unknown = backup.error ? '?' : '…';
+		return cells(layout, {name: displayName(backup), created: shortDate(backup.createdAt), age: shortAge(backup.createdAt), kind: unknown, size: formatBytes(backup.size), enc: backup.encrypted ? 'yes' : '', cats: unknown});
 	}
 	return cells(layout, {
 		name: displayName(backup),
@@ -479,18 +527,28 @@ function displayName(backup: BackupListing): string {
 	return backup.fileName.replace(/\.enc$/, '').replace(/\.(zip|tar\.gz|tgz)$/, '');
 }
 
-function BackupDetails({backup, columns, backups = []}: {backup: BackupListing; columns: number; backups?: BackupListing[]}) {
+function BackupDetails({backup, columns, backups = [], summaries}: {backup: BackupListing; columns: number; backups?: BackupListing[]; summaries?: LazySummaries}) {
 	const theme = useTheme();
 	const summary = backup.summary;
+	// An incremental's base and chain are found among the other backups: their summaries are read now.
+	const needsAll = summary?.backupKind === 'incremental' && summaries !== undefined && !summaries.allRead;
+	useEffect(() => {
+		if (needsAll) summaries.readRows(0, backups.length);
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+	}, [needsAll]);
 	const metadata = backup.metadata;
 	if (!summary) {
 		return (
 			<Box flexDirection="column">
 				<KeyValue label="File">{fitPath(backup.path, columns - 16)}</KeyValue>
 				<KeyValue label="Size">{formatBytes(backup.size)}</KeyValue>
-				<Text color={theme.error} wrap="wrap">
-					✗ Cannot read this backup: {backup.error ?? 'unknown problem'}
-				</Text>
+				{backup.error ? (
+					<Text color={theme.error} wrap="wrap">
+						✗ Cannot read this backup: {backup.error}
+					</Text>
+				) : (
+					<Busy label="Reading its summary…" />
+				)}
 			</Box>
 		);
 	}
@@ -503,9 +561,9 @@ function BackupDetails({backup, columns, backups = []}: {backup: BackupListing; 
 				{shortDate(summary.createdAt)} · {formatAge(summary.createdAt)}
 			</KeyValue>
 			<KeyValue label="Kind">
-				{backupKindLabel(summary, backups)} · {summary.format} · {formatBytes(backup.size)} on disk · {formatCount(summary.totalFiles)} files, {formatBytes(summary.totalBytes)} uncompressed
+				{needsAll ? 'incremental' : backupKindLabel(summary, backups)} · {summary.format} · {formatBytes(backup.size)} on disk · {formatCount(summary.totalFiles)} files, {formatBytes(summary.totalBytes)} uncompressed
 			</KeyValue>
-			{summary.backupKind === 'incremental' ? <ChainLine summary={summary} backups={backups} /> : undefined}
+			{summary.backupKind === 'incremental' ? needsAll ? <KeyValue label="Chain">reading the other backups…</KeyValue> : <ChainLine summary={summary} backups={backups} /> : undefined}
 			<KeyValue label="Scope">
 				{summary.tenant ? `tenant ${summary.tenant}` : `all tenants (${summary.tenants})`} · {summary.categories.length} categories
 			</KeyValue>
