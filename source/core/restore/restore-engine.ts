@@ -187,8 +187,8 @@ function filesNotInPlace(error: unknown): LifeboatError {
 }
 
 /**
- * Restores a backup. Plans first (verify included), then re-plans while applying, inside one
- * SQLite transaction for the rows and a staging folder for the files (see staging.ts): additive
+ * Restores a backup. Verifies it first, then plans and applies in one pass over the archive, inside
+ * one SQLite transaction for the rows and a staging folder for the files (see staging.ts): additive
  * mode inserts new entries, skips identical ones and quarantines conflicting ones; replace mode
  * makes the target tenants' data in the selected categories equal to the backup's. Nothing live
  * changes unless the whole restore succeeds.
@@ -272,7 +272,7 @@ async function restoreIntoBare(options: RestoreOptions, bare: BareDataDir): Prom
 async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreResult> {
 	const started = Date.now();
 	recoverInterruptedRestores(options.dataDir);
-	const plan = await planRestoreUnmapped(options);
+	const metadata = await readMetadata(options.source);
 	const store = openGateway(options.dataDir);
 	const {db} = store;
 	const restoreId = newRestoreId();
@@ -280,13 +280,17 @@ async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreRes
 	let staging: Staging | undefined;
 	let committed = false;
 	try {
-		const ctx = await resolveContext({...options}, store);
-		if (ctx.metadata.id !== plan.backup.id) throw new LifeboatError('corrupt-archive', 'The backup changed between planning and restoring; nothing was restored');
+		const ctx = await resolveContext({...options}, store, metadata);
+		// The archive's bytes are checked against its manifest before anything is written; then it
+		// is read once more, planning and applying in one pass (the plan is that pass's counts).
+		if (!options.skipVerify) await verifyOrThrow(options);
+		const warnings = pendingRestores(options.dataDir).map(id => `an interrupted restore (${id}) is pending; the next restore completes or rolls it back first`);
 		staging = new Staging(store.paths.root, restoreId);
 		// Another writer holding the database past the busy timeout: reported as locked (exit 9).
 		db.exec('BEGIN IMMEDIATE');
 		const pass = new RestorePass(ctx, staging);
 		const outcome = await pass.run();
+		const plan = buildPlan(ctx, outcome, warnings, started);
 		const now = new Date().toISOString();
 		createIntoTenant(db, ctx, pass, now);
 		writeRestoreAudit(db, ctx, restoreId, outcome, now);
