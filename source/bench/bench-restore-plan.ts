@@ -13,10 +13,11 @@ import {createGateway} from '../core/store/gateway-store.js';
 
 const WORDS = ['customer', 'prefers', 'invoice', 'weekly', 'summary', 'escalate', 'ticket', 'pipeline', 'deploy', 'the', 'agent', 'noted', 'that', 'renewal', 'is', 'due', 'in', 'march', 'contact', 'via', 'email', 'only', 'budget', 'approved'];
 
-function buildGateway(dir: string, entries: number): void {
+/** A gateway of one tenant, one agent and `entries` memory entries (ids mem_00000000…); `seed` varies their content, not their ids. */
+export function buildMemoryGateway(dir: string, entries: number, seed = 7): void {
 	const store = createGateway(dir);
 	try {
-		const random = new Random(7);
+		const random = new Random(seed);
 		const created = '2026-01-05T09:00:00.000Z';
 		const tenant = 'ten_bench0001';
 		const agent = 'agt_bench0001';
@@ -46,7 +47,7 @@ export async function benchRestorePlan(workDir: string, entries = 1_000_000): Pr
 	if (!fs.existsSync(backup)) {
 		const source = path.join(workDir, `gateway-${entries}`);
 		fs.rmSync(source, {recursive: true, force: true});
-		buildGateway(source, entries);
+		buildMemoryGateway(source, entries);
 		await createBackup({dataDir: source, out: backup, format: 'zip', categories: ['users', 'agents', 'memory']});
 		fs.rmSync(source, {recursive: true, force: true});
 	}

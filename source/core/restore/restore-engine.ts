@@ -13,7 +13,7 @@ import {bareDataDir, buildNewDataDir, sweepStaleNewDataDirs, type BareDataDir} f
 import {SCHEMA_VERSION} from '../store/schema.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
-import type {RestoreOptions, RestorePlan, RestoreResult, TableCounts} from './restore-types.js';
+import type {RestoreOptions, RestorePlan, RestoreProgress, RestoreResult, TableCounts} from './restore-types.js';
 import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from '../store/staging.js';
 import {writeQuarantineSummary} from './quarantine-writer.js';
 
@@ -53,9 +53,10 @@ function buildPlan(ctx: RestoreContext, outcome: PassOutcome, warnings: string[]
 }
 
 /**
- * Computes what a restore would do, writing nothing: verifies the archive (unless skipVerify),
- * then streams it once against the live store inside a read transaction, classifying every row and
- * file by id as new, identical or conflicting (plus, in replace mode, what would be deleted).
+ * Computes what a restore would do, writing nothing: verifies the archive (unless skipVerify)
+ * while streaming it once against the live store inside a read transaction (planBesideVerify),
+ * classifying every row and file by id as new, identical or conflicting (plus, in replace mode,
+ * what would be deleted).
  */
 export async function planRestore(options: RestoreOptions): Promise<RestorePlan> {
 	refuseNotAGateway(options.dataDir);
@@ -71,11 +72,10 @@ async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan
 	const store = bare ? openEmptyStore(bare.root) : openGateway(options.dataDir, {readonly: options.readonly});
 	try {
 		const ctx = await resolveContext(options, store, metadata);
-		if (!options.skipVerify) await verifyOrThrow(options);
 		const warnings = pendingRestores(options.dataDir).map(id => `an interrupted restore (${id}) is pending; the next restore completes or rolls it back first`);
 		store.db.exec('BEGIN');
 		try {
-			const outcome = await new RestorePass(ctx).run();
+			const outcome = options.skipVerify ? await new RestorePass(ctx).run() : await planBesideVerify(ctx);
 			return {...buildPlan(ctx, outcome, warnings, started), ...(bare ? {newDataDir: true} : {})};
 		} finally {
 			store.db.exec('ROLLBACK');
@@ -83,6 +83,32 @@ async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan
 	} finally {
 		store.close();
 	}
+}
+
+/**
+ * A plan writes nothing, so its pass need not wait for verify: both read the archive at once (on
+ * both cores), and the answer is a verify-then-plan's: verify's problem when verify fails (the
+ * pass is stopped and its own error, if any, set aside), else the pass's outcome or error. The
+ * pass's progress is shown once verify is done.
+ */
+async function planBesideVerify(ctx: RestoreContext): Promise<PassOutcome> {
+	const {options} = ctx;
+	const stop = new AbortController();
+	const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+	let verified = false;
+	const onProgress = options.onProgress && ((progress: RestoreProgress) => (progress.phase === 'verify' || verified) && options.onProgress!(progress));
+	const planned = new RestorePass({...ctx, options: {...options, signal, onProgress}}).run();
+	// Settled below in every case; never an unhandled rejection while verify runs.
+	planned.catch(() => undefined);
+	try {
+		await verifyOrThrow(options);
+	} catch (error) {
+		stop.abort(error);
+		await planned.catch(() => undefined);
+		throw error;
+	}
+	verified = true;
+	return planned;
 }
 
 /**
@@ -187,8 +213,8 @@ function filesNotInPlace(error: unknown): LifeboatError {
 }
 
 /**
- * Restores a backup. Plans first (verify included), then re-plans while applying, inside one
- * SQLite transaction for the rows and a staging folder for the files (see staging.ts): additive
+ * Restores a backup. Verifies it first, then plans and applies in one pass over the archive, inside
+ * one SQLite transaction for the rows and a staging folder for the files (see staging.ts): additive
  * mode inserts new entries, skips identical ones and quarantines conflicting ones; replace mode
  * makes the target tenants' data in the selected categories equal to the backup's. Nothing live
  * changes unless the whole restore succeeds.
@@ -272,7 +298,7 @@ async function restoreIntoBare(options: RestoreOptions, bare: BareDataDir): Prom
 async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreResult> {
 	const started = Date.now();
 	recoverInterruptedRestores(options.dataDir);
-	const plan = await planRestoreUnmapped(options);
+	const metadata = await readMetadata(options.source);
 	const store = openGateway(options.dataDir);
 	const {db} = store;
 	const restoreId = newRestoreId();
@@ -280,13 +306,17 @@ async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreRes
 	let staging: Staging | undefined;
 	let committed = false;
 	try {
-		const ctx = await resolveContext({...options}, store);
-		if (ctx.metadata.id !== plan.backup.id) throw new LifeboatError('corrupt-archive', 'The backup changed between planning and restoring; nothing was restored');
+		const ctx = await resolveContext({...options}, store, metadata);
+		// The archive's bytes are checked against its manifest before anything is written; then it
+		// is read once more, planning and applying in one pass (the plan is that pass's counts).
+		if (!options.skipVerify) await verifyOrThrow(options);
+		const warnings = pendingRestores(options.dataDir).map(id => `an interrupted restore (${id}) is pending; the next restore completes or rolls it back first`);
 		staging = new Staging(store.paths.root, restoreId);
 		// Another writer holding the database past the busy timeout: reported as locked (exit 9).
 		db.exec('BEGIN IMMEDIATE');
 		const pass = new RestorePass(ctx, staging);
 		const outcome = await pass.run();
+		const plan = buildPlan(ctx, outcome, warnings, started);
 		const now = new Date().toISOString();
 		createIntoTenant(db, ctx, pass, now);
 		writeRestoreAudit(db, ctx, restoreId, outcome, now);

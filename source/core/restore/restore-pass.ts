@@ -19,9 +19,10 @@ import {deepEqual, mergeRedactedText} from './json-merge.js';
 import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
+import {LiveWalk} from './live-walk.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
-import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, readLiveRow, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
 import {BackupIds, DanglingCount, danglingTargets} from './backup-ids.js';
 import {formatDangling} from './format-plan.js';
@@ -154,6 +155,7 @@ export class RestorePass {
 	/** Files read before their owner's table (folder archives list files first): checked at the end. */
 	private readonly ownerChecks: Array<{path: string; route: FileRoute}> = [];
 	private readonly statements = new Map<string, Database.Statement>();
+	private readonly walks = new Map<string, LiveWalk>();
 	private readonly quarantineSpools = new Map<string, JsonlSpool>();
 	private readonly quarantinedTables: Record<string, number> = {};
 	private readonly quarantinedFiles: Array<{category: CategoryId; target: string}> = [];
@@ -186,6 +188,16 @@ export class RestorePass {
 		return backupWins(this.ctx.mode);
 	}
 
+	/** The live table walked in id order beside the archive's rows (live-walk.ts). */
+	private liveWalk(codec: TableCodec): LiveWalk {
+		let walk = this.walks.get(codec.spec.name);
+		if (!walk) {
+			walk = new LiveWalk(this.db, codec);
+			this.walks.set(codec.spec.name, walk);
+		}
+		return walk;
+	}
+
 	private statement(key: string, sql: string): Database.Statement {
 		let statement = this.statements.get(key);
 		if (!statement) {
@@ -216,7 +228,6 @@ export class RestorePass {
 			if (this.ctx.mode === 'replace') {
 				const row = this.db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE ${this.scopeSql(table)}`).get(...this.ctx.scopeTenantIds) as {n: number};
 				this.liveInScope.set(table, row.n);
-				if (this.applying) this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS lifeboat_seen_${table} (id TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM temp.lifeboat_seen_${table}`);
 			}
 		}
 		if (this.ctx.mode !== 'replace') return;
@@ -298,17 +309,21 @@ export class RestorePass {
 			this.references.inbound({replaced: this.ctx.mode === 'replace' ? this.ctx.scopeTenantIds : undefined});
 			this.danglingReferences = this.dangling?.result() ?? [];
 		} finally {
-			this.references.close();
 			this.backupIds?.close();
 		}
-		const dangling = formatDangling(this.danglingReferences, this.ctx.categories);
-		if (dangling) this.warnings.push(dangling);
-		for (const {path: where, route} of this.ownerChecks) this.checkOwner(where, route, true);
-		this.checkManifest();
-		this.checkCounts();
-		if (this.ctx.categories.includes('users') && this.ctx.metadata.twoFactor) await this.unseal();
-		this.resolveSealed();
-		if (this.ctx.mode === 'replace') this.deleteMissing();
+		try {
+			const dangling = formatDangling(this.danglingReferences, this.ctx.categories);
+			if (dangling) this.warnings.push(dangling);
+			for (const {path: where, route} of this.ownerChecks) this.checkOwner(where, route, true);
+			this.checkManifest();
+			this.checkCounts();
+			if (this.ctx.categories.includes('users') && this.ctx.metadata.twoFactor) await this.unseal();
+			this.resolveSealed();
+			// Replace deletes the live rows whose ids the reference check did not see in the archive.
+			if (this.ctx.mode === 'replace') this.deleteMissing();
+		} finally {
+			this.references.close();
+		}
 		this.closeSpools();
 		return this.outcome();
 	}
@@ -433,7 +448,7 @@ export class RestorePass {
 			this.backupAgentIds.add(oldId);
 			this.restoredAgentIds.add(id);
 		}
-		const live = this.liveHasRows.get(table) ? readLiveRow(this.db, codec, id) : undefined;
+		const live = this.liveHasRows.get(table) ? this.liveWalk(codec).get(id) : undefined;
 		let status: Status = 'new';
 		if (live) {
 			if (live[1] !== values[1]) {
@@ -450,7 +465,6 @@ export class RestorePass {
 			this.conflict(category, {table, id});
 		}
 		this.applyRow(codec, category, values, {status, oldId, live, where});
-		if (this.ctx.mode === 'replace' && this.applying) this.statement(`seen:${table}`, `INSERT OR IGNORE INTO temp.lifeboat_seen_${table} (id) VALUES (?)`).run(id);
 		this.rows++;
 		if (this.rows % 20_000 === 0) this.progress(category);
 		if (this.applying && this.hooks.failAfterRows !== undefined && this.rows >= this.hooks.failAfterRows) {
@@ -869,12 +883,12 @@ export class RestorePass {
 		for (const {category, table} of this.restoredTables()) {
 			const counts = this.counts(category, table);
 			if (this.applying) {
+				// The ids of every row the archive brought (after remapping), as the reference check keeps them.
 				const result = this.db
-					.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND id NOT IN (SELECT id FROM temp.lifeboat_seen_${table})`)
-					.run(...this.ctx.scopeTenantIds);
+					.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?)`)
+					.run(...this.ctx.scopeTenantIds, table);
 				counts.toDelete = result.changes;
 				this.applied.deleted += result.changes;
-				this.db.exec(`DROP TABLE temp.lifeboat_seen_${table}`);
 			} else {
 				counts.toDelete = Math.max(0, (this.liveInScope.get(table) ?? 0) - counts.identical - counts.conflicts);
 			}

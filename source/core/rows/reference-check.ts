@@ -89,12 +89,7 @@ export class ReferenceCheck {
 		for (const table of TABLES) {
 			for (const column of table.columns) {
 				if (column.ref) {
-					const found = this.db
-						.prepare(
-							`SELECT r.id AS id, r.tenant_id AS tenant, i.id AS target, i.tenant AS other FROM ${table.name} r
-							JOIN temp.lifeboat_ref_ids i ON i.tbl = ? AND i.id = r.${column.name} WHERE i.tenant IS NOT r.tenant_id${scope} LIMIT 1`,
-						)
-						.get(column.ref, ...(tenants ?? [])) as {id: unknown; tenant: unknown; target: string; other: string} | undefined;
+					const found = this.inboundRef(table.name, column.name, column.ref, scope, tenants ?? []);
 					if (found) throw this.linked(table.name, found.id, column.name, column.ref, found.target, String(found.tenant), found.other);
 				}
 				if (column.refList) {
@@ -108,6 +103,25 @@ export class ReferenceCheck {
 				}
 			}
 		}
+	}
+
+	/**
+	 * A live row of `table` whose `column` points at a `target` row the archive brings for another
+	 * tenant. When the archive's `target` rows are all of one tenant (a tenant's backup), only live
+	 * rows of other tenants can match: they are found through the tenant_id index rather than by
+	 * reading every live row.
+	 */
+	private inboundRef(table: string, column: string, target: string, scope: string, tenants: readonly string[]): {id: unknown; tenant: unknown; target: string; other: string} | undefined {
+		const owners = this.db.prepare(`SELECT DISTINCT tenant FROM temp.lifeboat_ref_ids WHERE tbl = ? LIMIT 2`).pluck(true).all(target) as string[];
+		if (owners.length === 0) return undefined;
+		const select = `SELECT r.id AS id, r.tenant_id AS tenant, i.id AS target, i.tenant AS other FROM ${table} r JOIN temp.lifeboat_ref_ids i ON i.tbl = ? AND i.id = r.${column}`;
+		if (owners.length === 1) {
+			// `tenant IS NOT owner` as three parts SQLite answers from the tenant_id index (it does not for an OR).
+			const parts = ['r.tenant_id < ?', 'r.tenant_id > ?', 'r.tenant_id IS NULL'].map(condition => `${select} WHERE ${condition}${scope}`);
+			const params = [[target, owners[0], ...tenants], [target, owners[0], ...tenants], [target, ...tenants]].flat();
+			return this.db.prepare(`SELECT * FROM (${parts.join(' UNION ALL ')}) LIMIT 1`).get(...params) as ReturnType<ReferenceCheck['inboundRef']>;
+		}
+		return this.db.prepare(`${select} WHERE i.tenant IS NOT r.tenant_id${scope} LIMIT 1`).get(target, ...tenants) as ReturnType<ReferenceCheck['inboundRef']>;
 	}
 
 	private linked(table: string, id: unknown, column: string, target: string, targetId: string, tenant: string, other: string): LifeboatError {

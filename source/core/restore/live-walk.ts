@@ -1,0 +1,113 @@
+import type Database from 'better-sqlite3';
+import {prepareExact, type ExactStatement} from '../rows/exact-read.js';
+import {readLiveRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {RawText, type StoredValue} from '../rows/value-codec.js';
+
+/** Live rows read per query of the walk. */
+const CHUNK_ROWS = 2048;
+
+/**
+ * SQLite's BINARY order of two TEXT values (memcmp of their UTF-8 bytes), for JavaScript strings:
+ * UTF-8 byte order is code point order, which is UTF-16 code unit order except that surrogates
+ * (code points past U+FFFF) sort after U+E000..U+FFFF.
+ */
+export function compareBinaryText(a: string, b: string): number {
+	if (a === b) return 0;
+	const length = Math.min(a.length, b.length);
+	for (let index = 0; index < length; index++) {
+		const x = a.charCodeAt(index);
+		const y = b.charCodeAt(index);
+		if (x !== y) return codePointRank(x) - codePointRank(y);
+	}
+	return a.length - b.length;
+}
+
+function codePointRank(unit: number): number {
+	if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+	if (unit >= 0xe000) return unit - 0x800;
+	return unit;
+}
+
+/** A live id against an archive id (always text) in the order of `ORDER BY id`. */
+function compareLiveId(live: StoredValue | undefined, id: string): number {
+	if (typeof live === 'string') return compareBinaryText(live, id);
+	// Text that is not UTF-8: by its bytes. A BLOB sorts after every text; NULL (no id) before.
+	if (live instanceof RawText) return Buffer.compare(live.bytes, Buffer.from(id, 'utf8')) || 1;
+	if (Buffer.isBuffer(live)) return 1;
+	return -1;
+}
+
+/**
+ * The live rows of one table, matched with the archive's rows by id. An archive dumps each table
+ * in id order, so the live table is walked alongside in id order, a chunk of rows per query,
+ * rather than looked up once per row. Rows that do not come in strictly increasing id order (an
+ * older or crafted archive, a table dumped in another order, ids remapped out of order) are looked
+ * up one by one from there on: the answer is the same either way.
+ *
+ * Each id is asked for before the restore writes its row, and chunks are read only when an id
+ * past the last one read is asked for, so a chunk never holds a row the restore itself wrote:
+ * the walk sees the live table as it was before the restore, as the per-row look-up does.
+ */
+export class LiveWalk {
+	private chunk: StoredValue[][] = [];
+	private position = 0;
+	private exhausted = false;
+	private lastAsked: string | undefined;
+	private ordered = true;
+	private nextText: ExactStatement | undefined;
+	private nextRaw: ExactStatement | undefined;
+
+	constructor(
+		private readonly db: Database.Database,
+		private readonly codec: TableCodec,
+	) {}
+
+	/** The live row with this id (as readLiveRow reads it), or undefined. */
+	get(id: string): RowValues | undefined {
+		if (this.ordered && this.lastAsked !== undefined && compareBinaryText(id, this.lastAsked) <= 0) this.ordered = false;
+		if (!this.ordered) return readLiveRow(this.db, this.codec, id);
+		this.lastAsked = id;
+		for (;;) {
+			while (this.position < this.chunk.length) {
+				const row = this.chunk[this.position]!;
+				const order = compareLiveId(row[0], id);
+				if (order > 0) return undefined;
+				this.position++;
+				if (order === 0) return row;
+			}
+			if (this.exhausted) return undefined;
+			if (!this.fetch()) {
+				this.ordered = false;
+				return readLiveRow(this.db, this.codec, id);
+			}
+		}
+	}
+
+	/** Reads the next chunk; false when the walk cannot go on in order (a NULL id ended the chunk). */
+	private fetch(): boolean {
+		const last = this.chunk.length > 0 ? this.chunk[this.chunk.length - 1]![0] : undefined;
+		if (Buffer.isBuffer(last)) {
+			// A BLOB id: only BLOBs follow, and none equals a text id.
+			this.exhausted = true;
+			this.chunk = [];
+			return true;
+		}
+		if (last !== undefined && typeof last !== 'string' && !(last instanceof RawText)) return false;
+		const table = this.codec.spec.name;
+		const columns = `${this.codec.names.join(', ')}, _rowid_`;
+		let rows: StoredValue[][];
+		if (last === undefined) {
+			rows = prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} ORDER BY id LIMIT ${CHUNK_ROWS}`).all();
+		} else if (last instanceof RawText) {
+			this.nextRaw ??= prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} WHERE id > CAST(? AS TEXT) ORDER BY id LIMIT ${CHUNK_ROWS}`);
+			rows = this.nextRaw.all(last.bytes);
+		} else {
+			this.nextText ??= prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} WHERE id > ? ORDER BY id LIMIT ${CHUNK_ROWS}`);
+			rows = this.nextText.all(last);
+		}
+		this.chunk = rows;
+		this.position = 0;
+		if (rows.length < CHUNK_ROWS) this.exhausted = true;
+		return true;
+	}
+}
