@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {listBackups, listDestination, type BackupListing} from '../core/backup/list-backups.js';
+import type {BackupListing} from '../core/backup/list-backups.js';
 import {isUrl} from '../core/destinations/location.js';
 import {isDestinationName} from '../core/destinations/named-destinations.js';
 import {resolveTarget} from '../core/destinations/open-destination.js';
@@ -38,6 +38,8 @@ async function directoryBytes(dir: string): Promise<number> {
  * "none yet", and so does a file that is not a backup (a text file named notes.zip, a cut archive).
  */
 export async function latestBackup(backupDir: string, env: NodeJS.ProcessEnv = process.env): Promise<BackupListing | undefined> {
+	// Imported here, not at start: the archive readers it brings would delay the console's first frame.
+	const {listBackups, listDestination} = await import('../core/backup/list-backups.js');
 	if (!isUrl(backupDir) && !isDestinationName(backupDir)) {
 		try {
 			await fs.access(backupDir);
