@@ -1,15 +1,11 @@
 import {useApp, useInput} from 'ink';
-import {useMemo, useRef, useState} from 'react';
+import {useEffect, useMemo, useRef, useState} from 'react';
+import {Busy} from './components/Busy.js';
 import {ConsoleProvider, DEFAULT_ENGINE, type ConsoleEngine, type Navigation} from './console-context.js';
 import {ErrorBoundary} from './ErrorBoundary.js';
 import {bareHostNote, gatewayProblem, type GatewayChoice} from './prepare-gateway.js';
-import {BrowseScreen} from './screens/BrowseScreen.js';
-import {CreateWizard} from './screens/CreateWizard.js';
-import {DrillScreen} from './screens/DrillScreen.js';
 import {HomeScreen} from './screens/HomeScreen.js';
-import {QuarantineScreen} from './screens/QuarantineScreen.js';
-import {RestoreWizard} from './screens/RestoreWizard.js';
-import {ScheduleScreen} from './screens/ScheduleScreen.js';
+import {loadedScreens, loadScreens} from './screens-loader.js';
 import {resetDroppedKeys} from './state/dropped-keys.js';
 import {createTheme, ThemeProvider, type Theme} from './theme.js';
 
@@ -93,15 +89,22 @@ export function App({gateway: initialGateway, onExit, onFatal, theme, initialRou
 	);
 	const resolvedTheme = useMemo(() => theme ?? createTheme(), [theme]);
 	const resolvedEngine = useMemo(() => ({...DEFAULT_ENGINE, ...engine}), [engine]);
+	// Home is drawn first; the other screens (and the engine they bring) load just after.
+	const [screens, setScreens] = useState(loadedScreens);
+	useEffect(() => {
+		if (!screens) loadScreens().then(setScreens, (error: unknown) => onFatal?.(error));
+		// eslint-disable-next-line react-hooks/exhaustive-deps
+	}, []);
 
 	let screen;
-	if (route.name === 'create') screen = <CreateWizard />;
-	else if (route.name === 'browse') screen = <BrowseScreen destDir={route.destDir} selectedPath={route.selectedPath} />;
-	else if (route.name === 'restore') screen = <RestoreWizard backupPath={route.backupPath} encrypted={route.encrypted} from={route.from} />;
-	else if (route.name === 'quarantine') screen = <QuarantineScreen />;
-	else if (route.name === 'drill') screen = <DrillScreen />;
-	else if (route.name === 'schedules') screen = <ScheduleScreen />;
-	else screen = <HomeScreen revision={revision} blocked={route.blocked} />;
+	if (route.name === 'home') screen = <HomeScreen revision={revision} blocked={route.blocked} />;
+	else if (!screens) screen = <Busy label="Loading…" />;
+	else if (route.name === 'create') screen = <screens.CreateWizard />;
+	else if (route.name === 'browse') screen = <screens.BrowseScreen destDir={route.destDir} selectedPath={route.selectedPath} />;
+	else if (route.name === 'restore') screen = <screens.RestoreWizard backupPath={route.backupPath} encrypted={route.encrypted} from={route.from} />;
+	else if (route.name === 'quarantine') screen = <screens.QuarantineScreen />;
+	else if (route.name === 'drill') screen = <screens.DrillScreen />;
+	else screen = <screens.ScheduleScreen />;
 
 	return (
 		<ThemeProvider value={resolvedTheme}>

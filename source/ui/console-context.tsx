@@ -1,6 +1,6 @@
 import {createContext, useContext} from 'react';
-import {createBackup} from '../core/backup/create-backup.js';
-import {applyRestore} from '../core/restore/index.js';
+import type {createBackup} from '../core/backup/create-backup.js';
+import type {applyRestore} from '../core/restore/index.js';
 import {DEFAULT_DRILL_ENGINE, type ConsoleDrillEngine} from './drill-engine.js';
 import type {GatewayChoice} from './prepare-gateway.js';
 
@@ -31,7 +31,15 @@ export type Navigation = {
  */
 export type ConsoleEngine = {createBackup: typeof createBackup; applyRestore: typeof applyRestore} & ConsoleDrillEngine;
 
-export const DEFAULT_ENGINE: ConsoleEngine = {createBackup, applyRestore, ...DEFAULT_DRILL_ENGINE};
+/**
+ * The engine is imported when first called, not when the console starts: its archive, SQLite
+ * and compression modules would delay the first frame (issue 13: first frame < 300 ms).
+ */
+export const DEFAULT_ENGINE: ConsoleEngine = {
+	createBackup: async options => (await import('../core/backup/create-backup.js')).createBackup(options),
+	applyRestore: async options => (await import('../core/restore/index.js')).applyRestore(options),
+	...DEFAULT_DRILL_ENGINE,
+};
 
 /**
  * `env`: where named destinations (LIFEBOAT_CONFIG_DIR, XDG_CONFIG_HOME) and remote credentials

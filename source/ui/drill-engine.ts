@@ -1,4 +1,4 @@
-import {appendDrillHistory, defaultDrillReportFile, runDrill, writeDrillReports, type DrillOptions, type DrillReport, type DrillReportPaths} from '../core/drill/index.js';
+import type {DrillOptions, DrillReport, DrillReportPaths} from '../core/drill/index.js';
 
 /**
  * The drill engine as the console calls it: runDrill, and the reports written where the CLI
@@ -10,9 +10,11 @@ export type ConsoleDrillEngine = {
 	writeDrillReports(report: DrillReport, env: NodeJS.ProcessEnv): Promise<DrillReportPaths>;
 };
 
+/** The drill engine is imported when first used, not when the console starts. */
 export const DEFAULT_DRILL_ENGINE: ConsoleDrillEngine = {
-	runDrill,
+	runDrill: async options => (await import('../core/drill/index.js')).runDrill(options),
 	async writeDrillReports(report, env) {
+		const {appendDrillHistory, defaultDrillReportFile, writeDrillReports} = await import('../core/drill/index.js');
 		const files = writeDrillReports(report, defaultDrillReportFile(env, report));
 		appendDrillHistory(report, files, env);
 		return files;

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {newestBackup, type BackupListing} from '../core/backup/list-backups.js';
+import type {BackupListing} from '../core/backup/list-backups.js';
 import {SummaryCache} from '../core/backup/summary-cache.js';
 import {openLocalDestination} from '../core/destinations/local.js';
 import {isUrl} from '../core/destinations/location.js';
@@ -47,6 +47,8 @@ export const consoleSummaries = new SummaryCache();
  * Only the newest few files are read (see newestBackup), never the whole folder.
  */
 export async function latestBackup(backupDir: string, env: NodeJS.ProcessEnv = process.env): Promise<BackupListing | undefined> {
+	// Imported here, not at start: the archive readers it brings would delay the console's first frame.
+	const {newestBackup} = await import('../core/backup/list-backups.js');
 	if (!isUrl(backupDir) && !isDestinationName(backupDir)) {
 		try {
 			await fs.access(backupDir);

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {defaultBackupDir, demoHome} from '../core/default-locations.js';
-import {generateDemo} from '../core/demo/generate-demo.js';
 import {isUrl} from '../core/destinations/location.js';
 import {isDestinationName, readNamedDestinations} from '../core/destinations/named-destinations.js';
 import {ensureDir} from '../core/private-fs.js';
@@ -31,6 +30,7 @@ export async function prepareGateway(options: {dataDir?: string; backupDir?: str
 	const backupDir = where(options.backupDir ?? path.join(home, 'backups'));
 	if (!fs.existsSync(path.join(dataDir, 'data', 'gateway.db'))) {
 		process.stdout.write(`No gateway configured (--data-dir / LIFEBOAT_DATA_DIR): creating a demo gateway in ${dataDir}…\n`);
+		const {generateDemo} = await import('../core/demo/generate-demo.js');
 		await generateDemo({dir: dataDir});
 	}
 	ensureDir(backupDir);

@@ -9,6 +9,11 @@ import {createBackup, type CreateBackupOptions} from '../../source/core/backup/c
 import {generateDemo} from '../../source/core/demo/generate-demo.js';
 import {App, type AppProps, type Route} from '../../source/ui/App.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
+import {loadScreens} from '../../source/ui/screens-loader.js';
+
+// The console loads its screens after Home's first frame: here they are loaded before any test
+// renders, so every screen draws in the same turn as the key that opens it.
+await loadScreens();
 
 export const KEY = {
 	up: '\u001B[A',

@@ -212,8 +212,11 @@ class SegmentReader {
 		const {segmentSize} = this.unlocked.header;
 		const first = Math.floor(start / segmentSize);
 		const parts = await this.segments(first, Math.floor((end - 1) / segmentSize));
-		const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-		return Buffer.from(joined.subarray(start - first * segmentSize, end - first * segmentSize));
+		const from = start - first * segmentSize;
+		// One segment is copied out of the cache; several are joined into a new buffer anyway.
+		if (parts.length === 1) return Buffer.from(parts[0]!.subarray(from, end - first * segmentSize));
+		const joined = Buffer.concat(parts);
+		return joined.subarray(from, end - first * segmentSize);
 	}
 
 	private cached(index: number): Buffer | undefined {

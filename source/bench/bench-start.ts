@@ -1,0 +1,87 @@
+/**
+ * Console start: the time from `node dist/cli.js` (with the installed binary's Node flags) to the
+ * first frame that shows Home, on a real pseudo-terminal (a detached tmux session on its own
+ * socket, 80x24). The session first runs a shell that waits for one line, so tmux's own start-up
+ * is not counted: the clock starts when that line is sent and the shell execs node.
+ *
+ *   node dist/bench/bench-start.js [--runs 7]
+ */
+import {spawn, spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {generateDemo} from '../core/demo/generate-demo.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const cli = path.join(here, '..', 'cli.js');
+
+/** The Node flags of dist/cli.js's `#!/usr/bin/env -S node …` line. */
+function shebangFlags(): string[] {
+	const first = fs.readFileSync(cli, 'utf8').split('\n', 1)[0]!;
+	const match = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first);
+	return match ? match[1]!.trim().split(/\s+/) : [];
+}
+
+const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+
+function tmux(socket: string, args: string[]): string {
+	const result = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], {encoding: 'utf8'});
+	if (result.status !== 0) throw new Error(`tmux ${args.join(' ')} failed: ${result.stderr}`);
+	return result.stdout;
+}
+
+/** The pane's text, captured without blocking the event loop (so polling does not skew the clock). */
+function capture(socket: string): Promise<string> {
+	return new Promise((resolve, reject) => {
+		const child = spawn('tmux', ['-L', socket, '-f', '/dev/null', 'capture-pane', '-p', '-t', 'start'], {stdio: ['ignore', 'pipe', 'ignore']});
+		let text = '';
+		child.stdout.on('data', chunk => (text += chunk));
+		child.on('error', reject);
+		child.on('close', () => resolve(text));
+	});
+}
+
+/** One run: milliseconds from exec to the first captured frame containing `Home`. */
+async function oneRun(dataDir: string, backupDir: string, timeoutMs = 20_000): Promise<number> {
+	const socket = `lifeboat-start-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+	const node = [process.execPath, ...shebangFlags(), cli, '--data-dir', dataDir, '--dest', backupDir].map(quote).join(' ');
+	try {
+		tmux(socket, ['new-session', '-d', '-s', 'start', '-x', '80', '-y', '24', `read go; exec ${node}`]);
+		tmux(socket, ['set-option', '-t', 'start', 'status', 'off']);
+		const started = process.hrtime.bigint();
+		tmux(socket, ['send-keys', '-t', 'start', 'Enter']);
+		for (;;) {
+			const screen = await capture(socket);
+			const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
+			if (/\bHome\b/.test(screen)) return elapsed;
+			if (elapsed > timeoutMs) throw new Error(`the console showed no Home within ${timeoutMs} ms:\n${screen}`);
+		}
+	} finally {
+		spawnSync('tmux', ['-L', socket, '-f', '/dev/null', 'kill-server'], {stdio: 'ignore'});
+	}
+}
+
+/** First-frame times of `runs` warm starts (one discarded warm-up first) and their median. */
+export async function consoleStartBench(runs = Number(process.env['LIFEBOAT_START_RUNS'] ?? 7)): Promise<{medianMs: number; runs: number[]}> {
+	const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-start-'));
+	try {
+		const dataDir = path.join(work, 'gateway');
+		const backupDir = path.join(work, 'backups');
+		fs.mkdirSync(backupDir);
+		await generateDemo({dir: dataDir});
+		await oneRun(dataDir, backupDir);
+		const times: number[] = [];
+		for (let index = 0; index < runs; index++) times.push(Math.round(await oneRun(dataDir, backupDir)));
+		const sorted = [...times].sort((a, b) => a - b);
+		return {medianMs: sorted[Math.floor(sorted.length / 2)]!, runs: times};
+	} finally {
+		fs.rmSync(work, {recursive: true, force: true});
+	}
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	const index = process.argv.indexOf('--runs');
+	const result = await consoleStartBench(index === -1 ? undefined : Number(process.argv[index + 1]));
+	process.stdout.write(`console first frame: median ${result.medianMs} ms (runs ${result.runs.join(', ')})\n`);
+}
