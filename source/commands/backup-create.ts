@@ -21,7 +21,7 @@ Options
                         (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups); a URL ending in
                         an archive name (…/x.zip) is that exact object
   --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS)
-  --format FMT          zip (default), tar.gz or dir
+  --format FMT          zip (default), tar.gz, tar.zst (needs the zstd program) or dir
   --categories a,b      Only these categories (default: all)
   --tenant T            Only this tenant (id, slug or name)
   --encrypt             Encrypt with a passphrase (AES-256-GCM, PBKDF2 600,000 rounds)
@@ -82,7 +82,7 @@ function describeProgress(progress: BackupProgress): string {
 export async function run(context: CommandContext): Promise<number> {
 	const {flags} = context;
 	const format = (flags.format ?? 'zip') as ArchiveFormat;
-	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz or dir)`);
+	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz, tar.zst or dir)`);
 	const encrypt = Boolean(flags.encrypt || flags.passphraseFile);
 	// A weak passphrase from a file or the environment is said once the backup is written, so a
 	// refused backup is still one line.
