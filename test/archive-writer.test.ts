@@ -258,7 +258,7 @@ describe('backup create --compression', () => {
 		}
 		const dest = fresh('dest');
 		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--compression', 'max']), 2, /Unknown --compression max \(use fast, default, best\)/);
-		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'dir', '--compression', 'best']), 2, /--compression applies to zip and tar.gz/);
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'dir', '--compression', 'best']), 2, /--compression applies to zip, tar.gz and tar.zst/);
 		expect(fs.existsSync(dest) ? fs.readdirSync(dest) : []).toEqual([]);
 	}, 120_000);
 });

@@ -13,7 +13,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '..', 'cli.js');
 const rssReporter = path.join(here, 'rss-reporter.js');
 
-export type Run = {label: string; seconds: number; outputBytes: number; peakRssKb: number};
+/** One timed run: wall seconds, user+sys CPU seconds of the process and every descendant it waited for. */
+export type Run = {label: string; seconds: number; cpuSeconds: number; outputBytes: number; peakRssKb: number};
 
 export function argument(name: string): string | undefined {
 	const index = process.argv.indexOf(name);
@@ -53,8 +54,28 @@ export async function timeMedian(repeat: number, label: string, command: string,
 		if (index > 0) fs.rmSync(output, {recursive: true, force: true});
 		runs.push(await timeCommand(label, command, args, output));
 	}
-	runs.sort((a, b) => a.seconds - b.seconds);
-	return runs[Math.floor(runs.length / 2)]!;
+	return median(runs);
+}
+
+/** The run of median wall time (the lower middle one of an even count). */
+export function median<T extends {seconds: number}>(runs: T[]): T {
+	const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
+	return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/**
+ * The child runs under `/bin/sh`, which prints its children's user and system CPU (`times`, the
+ * kernel's RUSAGE_CHILDREN: every descendant waited for, so gzip under tar, both sides of a
+ * pipe, zstd under lifeboat and lifeboat's worker threads all count) to a file once it exits.
+ */
+const CPU_WRAPPER = '"$@"; status=$?; times > "$LIFEBOAT_TIMES_FILE"; exit $status';
+
+/** Children's user + sys seconds from `times`'s second line (`0m1.230000s 0m0.100000s`). */
+function childCpuSeconds(text: string): number {
+	const line = text.trim().split('\n')[1] ?? '';
+	let total = 0;
+	for (const match of line.matchAll(/(\d+)m([\d.]+)s/g)) total += Number(match[1]) * 60 + Number(match[2]);
+	return total;
 }
 
 export type TimeOptions = {
@@ -64,15 +85,17 @@ export type TimeOptions = {
 };
 
 /**
- * Runs a command once: wall time, its stdout, and peak RSS (the process's own exact figure for a
+ * Runs a command once: wall time, CPU time (see CPU_WRAPPER), its stdout, and peak RSS (the process's own exact figure for a
  * lifeboat run, see rss-reporter.ts; else its process tree sampled from /proc). `output` is the
  * file whose size is reported, if any.
  */
 export async function timeCommand(label: string, command: string, args: string[], output: string | undefined, options: TimeOptions = {}): Promise<Run & {stdout: string}> {
 	const rssFile = path.join(os.tmpdir(), `lifeboat-bench-rss-${process.pid}-${Date.now()}`);
+	const timesFile = `${rssFile}-times`;
 	const started = process.hrtime.bigint();
 	const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-	const child = spawn(command, args, {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, ...options.env, LIFEBOAT_RSS_FILE: rssFile}});
+	const env = {...process.env, ...options.env, LIFEBOAT_RSS_FILE: rssFile, LIFEBOAT_TIMES_FILE: timesFile};
+	const child = spawn('/bin/sh', ['-c', CPU_WRAPPER, 'sh', command, ...args], {stdio: ['ignore', 'pipe', 'pipe'], env});
 	let stdout = '';
 	let stderr = '';
 	child.stdout.on('data', chunk => (stdout += chunk));
@@ -88,9 +111,11 @@ export async function timeCommand(label: string, command: string, args: string[]
 	if (code !== 0) throw new Error(`${label} failed (${code}): ${stderr.trim()}`);
 	// Node children report their exact peak themselves; others use the /proc samples.
 	const reported = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8')) : 0;
+	const cpuSeconds = fs.existsSync(timesFile) ? childCpuSeconds(fs.readFileSync(timesFile, 'utf8')) : 0;
 	fs.rmSync(rssFile, {force: true});
+	fs.rmSync(timesFile, {force: true});
 	const outputBytes = output === undefined || fs.statSync(output).isDirectory() ? 0 : fs.statSync(output).size;
-	return {label, seconds, outputBytes, peakRssKb: reported || sampled, stdout};
+	return {label, seconds, cpuSeconds, outputBytes, peakRssKb: reported || sampled, stdout};
 }
 
 /** The Node flags the installed `lifeboat` runs with: those of dist/cli.js's `#!/usr/bin/env -S node …` line. */
@@ -112,6 +137,11 @@ export function dirBytes(dir: string): number {
 		total += entry.isDirectory() ? dirBytes(full) : fs.statSync(full).size;
 	}
 	return total;
+}
+
+/** Whether a program is on PATH. */
+export function hasProgram(name: string): boolean {
+	return (process.env['PATH'] ?? '').split(path.delimiter).some(dir => dir !== '' && fs.existsSync(path.join(dir, name)));
 }
 
 /** A reference gateway of ~`megabytes` MiB (half incompressible binaries, half log text), built once. */

@@ -1,11 +1,18 @@
 /**
- * `npm run bench`: builds a reference gateway (default ~1 GiB: half incompressible binaries, half
- * log text, plus a medium demo's rows), then times Lifeboat against `tar czf` of the same data
- * dir in the same run, and prints MB/s, ratios and peak RSS. Figures, not pass/fail: the targets
- * (encryption <= 10 % time and < 0.1 % size, constant memory, 1M-entry dry-run < 10 s) are read
- * off the table.
+ * `npm run bench`: builds reference gateways (default ~1 GiB and a small one: half incompressible
+ * binaries, half log text, plus a medium demo's rows), then times, in interleaved rounds (A B C A
+ * B C …), `tar czf` of each gateway (the baseline), `tar | pigz` and `tar --zstd` of the main one,
+ * and Lifeboat's backups and verifies of the same data; each row is the median of `--repeat`
+ * rounds, compared only with the `tar czf` of its own gateway from the same rounds, with CPU/wall
+ * and peak RSS. Then the listing, restore and console-start benchmarks, and the Targets block of
+ * issue 13 (each target beside its figure and baseline, met or missed).
  *
  *   npm run bench -- --size-mb 1024 --repeat 3
+ *   npm run bench -- --quick        (64 MiB, 1 round, 100,000 rows, 1,000 backups: a smoke run)
+ *   npm run bench -- --size-mb-large 4096   (also a 4 GiB gateway, for flat memory; slow)
+ *   npm run bench -- --markdown     (the report as the readme's markdown)
+ *   npm run bench -- --readme-out readme.md   (regenerates the readme's Performance figures)
+ *   npm run bench -- --rows N --list-count N   (restore rows / backups listed)
  *   npm run bench -- --zip64        (a > 4 GiB zip checked with unzip -t; slow)
  *   npm run bench -- --remote [--remote-size-mb 2048]   (a local folder vs a local S3 server)
  *   npm run bench -- --incremental [--size-mb N]   (only the incremental figure: full, then 1 % changed)
@@ -14,111 +21,78 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {formatBytes} from '../core/format.js';
-import {argument, benchWorkDir, buildGateway, lifeboat, row, timeCommand, timeMedian, type Run} from './bench-tools.js';
+import {argument, benchWorkDir, buildGateway, hasProgram} from './bench-tools.js';
 import {incrementalLines} from './bench-incremental.js';
+import {benchFormats, createCase, runInterleaved, toolCases, verifyCase, type Case, type Gateway} from './bench-cases.js';
+import {measureExtras} from './bench-extras.js';
+import {markdownReport, spliceReadme, textReport, type ReportInput} from './bench-report.js';
 
 async function runZip64Check(): Promise<void> {
 	const {zip64Check} = await import('./zip64-check.js');
 	process.stdout.write((await zip64Check(benchWorkDir())).join('\n') + '\n');
 }
 
-type Setup = {work: string; big: string; small: string; out: string; smallMb: number; repeat: number; bigBytes: number; smallBytes: number; passphraseFile: string};
+const progress = (text: string) => process.stderr.write(`${text}\n`);
 
-/** The work folder, both reference gateways (built once, kept between runs) and the passphrase file. */
-async function setUp(): Promise<Setup> {
-	const sizeMb = Number(argument('--size-mb') ?? process.env['LIFEBOAT_BENCH_MB'] ?? 1024);
-	const smallMb = Math.max(8, Math.round(sizeMb / 100));
-	// Wall times are medians of `repeat` runs: single runs on a shared 2-core machine vary ~5 %.
-	const repeat = Math.max(1, Number(argument('--repeat') ?? 3));
+type Options = {quick: boolean; sizeMb: number; largeMb: number | undefined; repeat: number; rows: number; listCount: number; cores: number};
+
+function options(): Options {
+	const quick = process.argv.includes('--quick');
+	const number = (flag: string, fallback: number) => Number(argument(flag) ?? fallback);
+	const sizeMb = number('--size-mb', Number(process.env['LIFEBOAT_BENCH_MB'] ?? (quick ? 64 : 1024)));
+	const large = argument('--size-mb-large');
+	// Medians of 3: single runs on a shared 2-core machine vary ~5 %.
+	const repeat = Math.max(1, number('--repeat', quick ? 1 : 3));
+	return {quick, sizeMb, largeMb: large ? Number(large) : undefined, repeat, rows: number('--rows', quick ? 100_000 : 1_000_000), listCount: number('--list-count', quick ? 1000 : 10_000), cores: os.cpus().length};
+}
+
+async function gateway(work: string, key: string, megabytes: number, seed: number): Promise<Gateway> {
+	const dir = path.join(work, `gateway-${megabytes}mb`);
+	const bytes = await buildGateway(dir, megabytes, seed);
+	return {key, title: `${megabytes} MiB`, dir, bytes};
+}
+
+/** The create cases of every gateway (all formats on the main one, zip on the others) and their verifies. */
+function lifeboatCases(main: Gateway, others: Gateway[], out: string, passphraseFile: string): {create: Case[]; verify: Case[]} {
+	const create: Case[] = [];
+	for (const format of benchFormats()) create.push(createCase(main, out, format), createCase(main, out, format, passphraseFile));
+	create.push(createCase(main, out, 'dir'));
+	for (const other of others) create.push(createCase(other, out, 'zip'));
+	const verifiable = create.filter(item => item.format === 'zip' || (item.gateway === main && item.format !== 'dir' && !item.encrypted));
+	return {create, verify: verifiable.map(item => verifyCase(item, passphraseFile))};
+}
+
+async function measure(settings: Options): Promise<ReportInput> {
 	const work = benchWorkDir();
-	const big = path.join(work, `gateway-${sizeMb}mb`);
-	const small = path.join(work, `gateway-${smallMb}mb`);
 	const out = path.join(work, 'out');
 	fs.rmSync(out, {recursive: true, force: true});
 	fs.mkdirSync(out);
-	const bigBytes = await buildGateway(big, sizeMb, 1);
-	const smallBytes = await buildGateway(small, smallMb, 2);
 	const passphraseFile = path.join(work, 'passphrase');
 	fs.writeFileSync(passphraseFile, 'bench passphrase\n');
-	return {work, big, small, out, smallMb, repeat, bigBytes, smallBytes, passphraseFile};
-}
-
-type Timed = Run & {file: string};
-type Timings = {runs: Run[]; baseline: Run; zip: Timed; tarGz: Timed; zipEnc: Timed; tarGzEnc: Timed; smallZip: Timed};
-
-/** tar czf (the baseline), then each lifeboat backup create variant, then verify. */
-async function timeAll({big, small, out, smallMb, repeat, passphraseFile}: Setup): Promise<Timings> {
-	const runs: Run[] = [];
-	const create = async (label: string, dataDir: string, name: string, extra: string[]) => {
-		const [command, args] = lifeboat(['backup', 'create', '--data-dir', dataDir, '--dest', out, '--name', name, ...extra]);
-		const format = extra[extra.indexOf('--format') + 1];
-		const file = path.join(out, `${name}.${format}${extra.includes('--passphrase-file') ? '.enc' : ''}`);
-		const result = await timeMedian(repeat, label, command, args, file);
-		runs.push(result);
-		return {...result, file};
-	};
-	process.stderr.write('Timing tar czf (baseline)…\n');
-	const tarFile = path.join(out, 'baseline.tar.gz');
-	const baseline = await timeMedian(repeat, 'tar czf (baseline)', 'tar', ['czf', tarFile, '-C', big, '.'], tarFile);
-	runs.push(baseline);
-	process.stderr.write('Timing lifeboat backup create…\n');
-	const zip = await create('lifeboat zip', big, 'b-zip', ['--format', 'zip']);
-	const tarGz = await create('lifeboat tar.gz', big, 'b-tgz', ['--format', 'tar.gz']);
-	const zipEnc = await create('lifeboat zip + encryption', big, 'b-zip-enc', ['--format', 'zip', '--passphrase-file', passphraseFile]);
-	const tarGzEnc = await create('lifeboat tar.gz + encryption', big, 'b-tgz-enc', ['--format', 'tar.gz', '--passphrase-file', passphraseFile]);
-	const smallZip = await create(`lifeboat zip, ${smallMb} MiB gateway`, small, 's-zip', ['--format', 'zip']);
-	const [verifyCommand, verifyArgs] = lifeboat(['backup', 'verify', zip.file]);
-	runs.push(await timeCommand('lifeboat verify (zip)', verifyCommand, verifyArgs, zip.file));
-	return {runs, baseline, zip, tarGz, zipEnc, tarGzEnc, smallZip};
-}
-
-/** The table of runs and the overhead lines. */
-function reportLines({bigBytes, smallBytes, repeat}: Setup, {runs, baseline, zip, tarGz, zipEnc, tarGzEnc, smallZip}: Timings): string[] {
-	const mb = (bytes: number) => bytes / 1024 / 1024;
-	const widths = [34, 9, 9, 10, 10, 12];
-	const lines = [
-		`Reference gateway: ${formatBytes(bigBytes)} (half incompressible binaries, half log text, medium demo rows); small: ${formatBytes(smallBytes)}`,
-		`Machine: ${os.cpus().length} cores, Node ${process.version}; times are the median of ${repeat} run${repeat === 1 ? '' : 's'}`,
-		'',
-		row(['run', 'seconds', 'MB/s', 'vs tar', 'output', 'peak RSS'], widths),
-	];
-	for (const run of runs) {
-		const sourceBytes = run.label.includes('MiB gateway') ? smallBytes : bigBytes;
-		lines.push(
-			row(
-				[run.label, run.seconds.toFixed(1), (mb(sourceBytes) / run.seconds).toFixed(1), `${(baseline.seconds / run.seconds).toFixed(2)}x`, run.outputBytes ? formatBytes(run.outputBytes) : '-', formatBytes(run.peakRssKb * 1024)],
-				widths,
-			),
-		);
-	}
-	const pct = (value: number) => `${(value * 100).toFixed(3)} %`;
-	lines.push('');
-	lines.push(`Encryption time overhead:  zip ${pct(zipEnc.seconds / zip.seconds - 1)}, tar.gz ${pct(tarGzEnc.seconds / tarGz.seconds - 1)}  (target <= 10 %)`);
-	lines.push(`Encryption size overhead:  zip ${pct(zipEnc.outputBytes / zip.outputBytes - 1)}, tar.gz ${pct(tarGzEnc.outputBytes / tarGz.outputBytes - 1)}  (target < 0.1 %)`);
-	lines.push(`Memory vs data size:       ${formatBytes(smallBytes)} -> ${formatBytes(smallZip.peakRssKb * 1024)} peak, ${formatBytes(bigBytes)} -> ${formatBytes(zip.peakRssKb * 1024)} peak (ratio ${(zip.peakRssKb / smallZip.peakRssKb).toFixed(2)} for ${(bigBytes / smallBytes).toFixed(0)}x the data)`);
-	return lines;
-}
-
-/** Restore dry-run of 1,000,000 memory entries (issue target: under 10 s); undefined when the benchmark is absent. */
-async function restorePlanLine(work: string): Promise<string | undefined> {
-	try {
-		// Resolved at run time: the restore benchmark lives beside this file once restore exists.
-		const restoreBench = './bench-restore-plan.js';
-		const {benchRestorePlan} = (await import(restoreBench)) as {benchRestorePlan?: (dir: string, entries?: number) => Promise<{entries: number; seconds: number}>};
-		if (benchRestorePlan) {
-			const entries = Number(argument('--plan-entries') ?? 1_000_000);
-			process.stderr.write(`Timing a restore dry-run of ${entries.toLocaleString('en-US')} memory entries…\n`);
-			const plan = await benchRestorePlan(path.join(work, 'restore-plan'), entries);
-			return `Restore dry-run:           ${plan.entries.toLocaleString('en-US')} memory entries planned in ${plan.seconds.toFixed(1)} s (target < 10 s)`;
-		}
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-	}
-	return undefined;
+	const main = await gateway(work, 'main', settings.sizeMb, 1);
+	const others = [await gateway(work, 'small', Math.max(8, Math.round(settings.sizeMb / 100)), 2)];
+	if (settings.largeMb) others.push(await gateway(work, 'large', settings.largeMb, 3));
+	const {create, verify} = lifeboatCases(main, others, out, passphraseFile);
+	const tools = [...toolCases(main, out, settings.cores, true), ...others.flatMap(other => toolCases(other, out, settings.cores, false))];
+	progress(`Timing backups (${settings.repeat} interleaved round${settings.repeat === 1 ? '' : 's'})…`);
+	const created = await runInterleaved([...tools, ...create], settings.repeat, progress);
+	progress('Timing verifies…');
+	const verified = await runInterleaved(verify, settings.repeat, progress);
+	const notes: string[] = [];
+	if (!hasProgram('pigz')) notes.push(`tar | pigz -p ${settings.cores}: pigz not installed`);
+	if (!hasProgram('zstd')) notes.push('tar --zstd: zstd not installed');
+	const extras = await measureExtras(work, {rows: settings.rows, listCount: settings.listCount}, progress);
+	if (!settings.quick) notes.push(...(await incrementalLines(work, main.dir)).lines);
+	fs.rmSync(out, {recursive: true, force: true});
+	return {measured: [...created, ...verified], extras, repeat: settings.repeat, cores: settings.cores, counts: {rows: settings.rows, listCount: settings.listCount}, notes};
 }
 
 async function main(): Promise<void> {
+	if (process.argv.includes('--help')) {
+		const usage = fs.readFileSync(new URL(import.meta.url), 'utf8').split('*/', 1)[0]!;
+		process.stdout.write(usage.replace(/^\/\*\*\n| \*\/?/gm, '') + '\n');
+		return;
+	}
 	if (process.argv.includes('--zip64')) {
 		await runZip64Check();
 		return;
@@ -136,14 +110,15 @@ async function main(): Promise<void> {
 		process.stdout.write((await incrementalLines(benchWorkDir(), gateway)).lines.join('\n') + '\n');
 		return;
 	}
-	const setup = await setUp();
-	const lines = reportLines(setup, await timeAll(setup));
-	lines.push(...(await incrementalLines(setup.work, setup.big)).lines);
-	const plan = await restorePlanLine(setup.work);
-	if (plan) lines.push(plan);
-	process.stdout.write(lines.join('\n') + '\n');
-	fs.rmSync(setup.out, {recursive: true, force: true});
-	if (!process.argv.includes('--keep')) process.stderr.write(`(reference gateways kept in ${setup.work} for the next run; delete it to rebuild)\n`);
+	const settings = options();
+	const input = await measure(settings);
+	const readmeOut = argument('--readme-out');
+	if (readmeOut) {
+		fs.writeFileSync(readmeOut, spliceReadme(fs.readFileSync(readmeOut, 'utf8'), markdownReport(input)));
+		progress(`Wrote the Performance figures into ${readmeOut}`);
+	}
+	process.stdout.write((process.argv.includes('--markdown') ? markdownReport(input) : textReport(input)).join('\n') + '\n');
+	progress(`(reference gateways kept in ${benchWorkDir()} for the next run; delete it to rebuild)`);
 }
 
 await main();

@@ -21,8 +21,8 @@ Options
                         (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups); a URL ending in
                         an archive name (…/x.zip) is that exact object
   --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS)
-  --format FMT          zip (default), tar.gz or dir
-  --compression LEVEL   fast, default or best (deflate level 1, 6 or 9; zip and tar.gz)
+  --format FMT          zip (default), tar.gz, tar.zst (needs the zstd program) or dir
+  --compression LEVEL   fast, default or best (deflate level 1, 6 or 9; zstd 1, 3 or 19)
   --categories a,b      Only these categories (default: all)
   --tenant T            Only this tenant (id, slug or name)
   --encrypt             Encrypt with a passphrase (AES-256-GCM, PBKDF2 600,000 rounds)
@@ -83,7 +83,7 @@ function describeProgress(progress: BackupProgress): string {
 export async function run(context: CommandContext): Promise<number> {
 	const {flags} = context;
 	const format = (flags.format ?? 'zip') as ArchiveFormat;
-	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz or dir)`);
+	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz, tar.zst or dir)`);
 	const compression = compressionChoice(flags.compression, format);
 	const encrypt = Boolean(flags.encrypt || flags.passphraseFile);
 	// A weak passphrase from a file or the environment is said once the backup is written, so a
@@ -124,7 +124,7 @@ export async function run(context: CommandContext): Promise<number> {
 function compressionChoice(value: string | undefined, format: ArchiveFormat): Compression | undefined {
 	if (value === undefined) return undefined;
 	if (!COMPRESSIONS.includes(value as Compression)) throw new LifeboatError('usage', `Unknown --compression ${value} (use ${COMPRESSIONS.join(', ')})`);
-	if (format === 'dir') throw new LifeboatError('usage', '--compression applies to zip and tar.gz: a folder backup (--format dir) is not compressed');
+	if (format === 'dir') throw new LifeboatError('usage', '--compression applies to zip, tar.gz and tar.zst: a folder backup (--format dir) is not compressed');
 	return value as Compression;
 }
 

@@ -1,8 +1,12 @@
 import type {CategoryId} from '../store/schema.js';
 
-export type ArchiveFormat = 'zip' | 'tar.gz' | 'dir';
+/** `tar.zst`: a tar stream through the system `zstd` program (zstd-process.ts); zip stays the default. */
+export type ArchiveFormat = 'zip' | 'tar.gz' | 'tar.zst' | 'dir';
 
-export const ARCHIVE_FORMATS: readonly ArchiveFormat[] = ['zip', 'tar.gz', 'dir'];
+export const ARCHIVE_FORMATS: readonly ArchiveFormat[] = ['zip', 'tar.gz', 'tar.zst', 'dir'];
+
+/** The formats read as one tar stream front to back (gzip or zstd over it). */
+export type TarFormat = 'tar.gz' | 'tar.zst';
 
 export const METADATA_PATH = 'metadata.json';
 export const MANIFEST_PATH = 'manifest.json';
@@ -104,6 +108,7 @@ export function formatFromPath(file: string): ArchiveFormat | undefined {
 	const plain = file.endsWith(ENCRYPTED_SUFFIX) ? file.slice(0, -ENCRYPTED_SUFFIX.length) : file;
 	if (plain.endsWith('.zip')) return 'zip';
 	if (plain.endsWith('.tar.gz') || plain.endsWith('.tgz')) return 'tar.gz';
+	if (plain.endsWith('.tar.zst') || plain.endsWith('.tzst')) return 'tar.zst';
 	return undefined;
 }
 

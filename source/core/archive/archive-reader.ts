@@ -6,9 +6,10 @@ import tarStream from 'tar-stream';
 import unzipper from 'unzipper';
 import {LifeboatError} from '../errors.js';
 import {TextDecoder} from 'node:util';
-import {ENCRYPTED_SUFFIX, formatFromPath, MANIFEST_PATH, METADATA_PATH, type ArchiveFormat} from './archive-format.js';
+import {ENCRYPTED_SUFFIX, formatFromPath, MANIFEST_PATH, METADATA_PATH, type ArchiveFormat, type TarFormat} from './archive-format.js';
 import {byteLimiter, checkArchiveRatio, checkEntryPath, checkJsonEntrySize, checkRatio, manifestLimit, READ_LIMITS} from './entry-guard.js';
 import {MAGIC} from '../crypto/encrypted-format.js';
+import {hasZstdMagic, zstdDecompressor} from './zstd-process.js';
 
 export type ArchiveEntry = {
 	/** Checked, canonical archive path (no leading slash, no `..`). */
@@ -36,12 +37,12 @@ export type ArchiveReader = {
 /** Byte-range access to a zip's bytes: a plain file, or an encrypted one decrypted on the fly. */
 export type ZipSource = {size(): Promise<number>; stream(offset: number, length?: number): Readable};
 
-/** Sequential access to a tar.gz's bytes. */
+/** Sequential access to a tar.gz's or tar.zst's bytes. */
 export type StreamSource = () => Promise<Readable>;
 
 export type ArchiveSource =
 	| {format: 'zip'; zip: ZipSource; label: string}
-	| {format: 'tar.gz'; open: StreamSource; label: string}
+	| {format: TarFormat; open: StreamSource; label: string}
 	| {format: 'dir'; dir: string; label: string};
 
 export function plainFileSource(location: string): ArchiveSource {
@@ -69,7 +70,7 @@ export function plainFileSource(location: string): ArchiveSource {
 			},
 		};
 	}
-	return {format: 'tar.gz', label: location, open: async () => fs.createReadStream(location)};
+	return {format, label: location, open: async () => fs.createReadStream(location)};
 }
 
 export function notABackup(label: string): LifeboatError {
@@ -81,7 +82,7 @@ export function notABackup(label: string): LifeboatError {
  * `.enc`, or one that begins much like the encrypted-backup magic, is an encrypted backup whose
  * header was damaged; anything else unknown is not a backup at all.
  */
-function sniffFormat(location: string): ArchiveFormat {
+function sniffFormat(location: string): Exclude<ArchiveFormat, 'dir'> {
 	const fd = fs.openSync(location, 'r');
 	const head = Buffer.alloc(MAGIC.length);
 	const read = fs.readSync(fd, head, 0, head.length, 0);
@@ -93,12 +94,16 @@ function sniffFormat(location: string): ArchiveFormat {
  * The format a backup's first bytes (at least the magic's length, unless it is shorter) show;
  * `label` names it in errors and its suffix (`.enc`) is a hint.
  */
-export function sniffHead(head: Buffer, label: string): ArchiveFormat {
+export function sniffHead(head: Buffer, label: string): Exclude<ArchiveFormat, 'dir'> {
 	const read = Math.min(head.length, MAGIC.length);
 	if (read >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))) return 'zip';
 	if (read >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
+	if (hasZstdMagic(head)) return 'tar.zst';
 	// An intact encrypted backup is opened through openBackupSource; here it is only named.
-	if (read === MAGIC.length && head.subarray(0, read).equals(MAGIC)) return formatFromPath(label) ?? 'zip';
+	if (read === MAGIC.length && head.subarray(0, read).equals(MAGIC)) {
+		const named = formatFromPath(label);
+		return named === undefined || named === 'dir' ? 'zip' : named;
+	}
 	let alike = 0;
 	for (let index = 0; index < read; index++) if (head[index] === MAGIC[index]) alike++;
 	if (label.endsWith(ENCRYPTED_SUFFIX) || alike >= MAGIC.length / 2) {
@@ -109,8 +114,8 @@ export function sniffHead(head: Buffer, label: string): ArchiveFormat {
 
 export function openArchive(source: ArchiveSource): ArchiveReader {
 	if (source.format === 'zip') return zipReader(source.zip, source.label);
-	if (source.format === 'tar.gz') return tarGzReader(source.open, source.label);
-	return dirReader(source.dir);
+	if (source.format === 'dir') return dirReader(source.dir);
+	return tarReader(source.format, source.open, source.label);
 }
 
 /** Maps low-level parse errors to one operator-facing line. */
@@ -331,10 +336,11 @@ async function collect(stream: Readable): Promise<Buffer> {
 }
 
 /**
- * The tar stream of a tar.gz, with compressed bytes counted (`compressed()`) and the whole-stream
- * bomb guard, cumulative: many small high-ratio entries trip it as surely as one big one.
+ * The tar stream of a tar.gz (zlib) or tar.zst (a zstd child), with compressed bytes counted
+ * (`compressed()`) and the whole-stream bomb guard, cumulative: many small high-ratio entries trip
+ * it as surely as one big one. `stop()` ends the reading (and kills a zstd child) early.
  */
-function extractTarGz(raw: Readable, label: string): {extract: tarStream.Extract; compressed: () => number} {
+function extractTar(raw: Readable, label: string, format: TarFormat): {extract: tarStream.Extract; compressed: () => number; stop: () => void} {
 	let compressed = 0;
 	let expanded = 0;
 	const countIn = new Transform({
@@ -357,11 +363,15 @@ function extractTarGz(raw: Readable, label: string): {extract: tarStream.Extract
 	const fail = (error: unknown) => extract.destroy(corrupt(label, error));
 	raw.on('error', fail);
 	countIn.on('error', fail);
-	const gunzip = zlib.createGunzip();
-	gunzip.on('error', fail);
+	const decompress = format === 'tar.gz' ? zlib.createGunzip() : zstdDecompressor(label);
+	decompress.on('error', fail);
 	countOut.on('error', fail);
-	raw.pipe(countIn).pipe(gunzip).pipe(countOut).pipe(extract);
-	return {extract, compressed: () => compressed};
+	raw.pipe(countIn).pipe(decompress).pipe(countOut).pipe(extract);
+	const stop = () => {
+		raw.destroy();
+		decompress.destroy();
+	};
+	return {extract, compressed: () => compressed, stop};
 }
 
 /** Resolves once the entry has ended (streamx emits that once: listen as soon as it is opened). */
@@ -399,12 +409,12 @@ function openTarEntry(entry: TarEntry, name: string, size: number, declared: Dec
 	return head.pipe(limiter).pipe(ratioGuard);
 }
 
-function tarGzReader(open: StreamSource, label: string): ArchiveReader {
+function tarReader(format: TarFormat, open: StreamSource, label: string): ArchiveReader {
 	return {
-		format: 'tar.gz',
+		format,
 		async *entries() {
 			const raw = await open();
-			const {extract, compressed} = extractTarGz(raw, label);
+			const {extract, compressed, stop} = extractTar(raw, label, format);
 			let count = 0;
 			let pathBytes = 0;
 			const declared = new DeclaredTotal(label);
@@ -433,8 +443,11 @@ function tarGzReader(open: StreamSource, label: string): ArchiveReader {
 					else entry.resume();
 				}
 			} catch (error) {
-				raw.destroy();
+				stop();
 				throw corrupt(label, error);
+			} finally {
+				// A reader that stops early (a summary, a first entry) leaves no zstd child behind.
+				stop();
 			}
 		},
 	};

@@ -10,6 +10,7 @@ import type {ArchiveFormat, ManifestEntry} from './archive-format.js';
 import {unsafePathReason} from './entry-guard.js';
 import {tarGzEncoder, zipEncoder} from './entry-encoders.js';
 import {BLOCK_SIZE, OrderedOutput} from './parallel-deflate.js';
+import {createZstdWriter} from './zstd-writer.js';
 
 /**
  * Backup writes only paths archive-paths.ts built, which readers accept; should one ever not be,
@@ -60,11 +61,12 @@ export type WriterOptions = {
 };
 
 export function createArchiveWriter(options: WriterOptions): ArchiveWriter {
+	if (options.format === 'tar.zst') return createZstdWriter(options);
 	return options.format === 'dir' ? createDirectoryWriter(options) : createStreamingWriter(options);
 }
 
 /** Reads exactly `size` bytes of a file, failing if it changed size while we read it. */
-function readExactly(file: string, size: number): Readable {
+export function readExactly(file: string, size: number): Readable {
 	if (size === 0) {
 		const empty = new PassThrough();
 		empty.end();

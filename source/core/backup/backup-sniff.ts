@@ -2,12 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {ARCHIVE_KIND, METADATA_PATH} from '../archive/archive-format.js';
+import {hasZstdMagic, zstdPrefix} from '../archive/zstd-process.js';
 import {FIXED_HEADER_LENGTH, hasMagic, parseHeader, parseHeaderLength} from '../crypto/encrypted-format.js';
 
 /** Lifeboat writes metadata.json first, and `kind` is its first key. */
 const KIND_PREFIX = new RegExp(`^\\{\\s*"kind"\\s*:\\s*"${ARCHIVE_KIND}"`);
 /** Compressed bytes looked at: plenty for the start of metadata.json, bounded work. */
 const HEAD_BYTES = 4096;
+/** Compressed bytes of a tar.zst looked at (its first block, whole). */
+const ZSTD_HEAD_BYTES = 256 * 1024;
 /** Bound on what those bytes may inflate to (deflate cannot expand past ~1032:1). */
 const MAX_INFLATED = 8 * 1024 * 1024;
 
@@ -48,6 +51,23 @@ function isLifeboatTarGz(head: Buffer): boolean {
 	return name === METADATA_PATH && KIND_PREFIX.test(tar.subarray(512).toString('utf8'));
 }
 
+/** A tar.zst whose first entry is a Lifeboat metadata.json (decoded by the zstd program, bounded). */
+function isLifeboatTarZst(head: Buffer): boolean {
+	if (!hasZstdMagic(head)) return false;
+	let tar: Buffer;
+	try {
+		tar = zstdPrefix(head, MAX_INFLATED);
+	} catch {
+		// No zstd here to look inside: the magic is all that can be told (reading it says why it cannot).
+		return true;
+	}
+	// zstd decodes whole blocks (up to 128 KiB): a head cut inside the first one decodes to
+	// nothing, and then the magic is all that can be told.
+	if (tar.length < 512 + 16) return true;
+	const name = tar.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+	return name === METADATA_PATH && KIND_PREFIX.test(tar.subarray(512).toString('utf8'));
+}
+
 /** An encrypted backup: Lifeboat's magic and a header whose plain summary says so. */
 function isLifeboatEncrypted(file: string, head: Buffer): boolean {
 	if (!hasMagic(head)) return false;
@@ -59,11 +79,11 @@ function isLifeboatEncrypted(file: string, head: Buffer): boolean {
 /**
  * Whether the first bytes of a file (4 KiB are plenty) are those of a Lifeboat backup: an
  * encrypted header (magic only: the whole header may be longer than the bytes given), or a zip
- * or tar.gz whose first entry is a Lifeboat metadata.json. Malformed bytes are "no".
+ * tar.gz or tar.zst whose first entry is a Lifeboat metadata.json. Malformed bytes are "no".
  */
 export function looksLikeLifeboatBackup(head: Buffer): boolean {
 	try {
-		return hasMagic(head) || isLifeboatZip(head) || isLifeboatTarGz(head);
+		return hasMagic(head) || isLifeboatZip(head) || isLifeboatTarGz(head) || isLifeboatTarZst(head);
 	} catch {
 		return false;
 	}
@@ -71,7 +91,7 @@ export function looksLikeLifeboatBackup(head: Buffer): boolean {
 
 /**
  * Whether `target` is a Lifeboat backup, judged by its content (not its name): an encrypted
- * file's header, a zip's or tar.gz's first entry, a folder's metadata.json. Links are not
+ * file's header, a zip's, tar.gz's or tar.zst's first entry, a folder's metadata.json. Links are not
  * backups. Reads a few KiB at most; anything unreadable or malformed is "no".
  */
 export function isLifeboatBackup(target: string): boolean {
@@ -83,7 +103,8 @@ export function isLifeboatBackup(target: string): boolean {
 		}
 		if (!stats.isFile()) return false;
 		const head = readHead(target, Math.max(HEAD_BYTES, FIXED_HEADER_LENGTH));
-		return isLifeboatEncrypted(target, head) || isLifeboatZip(head) || isLifeboatTarGz(head);
+		// A zstd frame's first block (128 KiB at most, plus its headers) holds the start of metadata.json.
+		return isLifeboatEncrypted(target, head) || isLifeboatZip(head) || isLifeboatTarGz(head) || (hasZstdMagic(head) && isLifeboatTarZst(readHead(target, ZSTD_HEAD_BYTES)));
 	} catch {
 		return false;
 	}

@@ -37,7 +37,7 @@ async function openBlobSource(blob: RangedBlob, options: {passphrase?: string}):
 	if (format === 'zip') return {format, label: blob.label, zip: blobZipSource(blob)};
 	// Streamed once per pass; the first entry (read on its own first) comes from cached head blocks.
 	const cached = withCachedHead(blob);
-	return {format: 'tar.gz', label: blob.label, open: () => cached.read(0)};
+	return {format, label: blob.label, open: () => cached.read(0)};
 }
 
 async function openEncrypted(blob: RangedBlob, options: {passphrase?: string}): Promise<ArchiveSource> {
@@ -52,11 +52,11 @@ async function openEncrypted(blob: RangedBlob, options: {passphrase?: string}): 
 		const access = await openEncryptedRandomAccess(blob, passphrase);
 		return {format: 'zip', label, zip: blobZipSource(plaintextBlob(access, label), {minBlock: Math.min(header.segmentSize, 256 * 1024)})};
 	}
-	if (format === 'tar.gz') {
+	if (format === 'tar.gz' || format === 'tar.zst') {
 		// Unlock once now so a wrong passphrase is reported before any reading starts.
 		await openEncryptedRandomAccess(blob, passphrase);
 		const cached = withCachedHead(blob);
-		return {format: 'tar.gz', label, open: async () => createDecryptStream(cached, passphrase)};
+		return {format, label, open: async () => createDecryptStream(cached, passphrase)};
 	}
 	throw new LifeboatError('corrupt-archive', `${label}: encrypted backup of unknown format ${String(format)}`);
 }
