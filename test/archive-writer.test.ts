@@ -17,6 +17,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {openArchive, plainFileSource} from '../source/core/archive/archive-reader.js';
 import {createArchiveWriter, type WriterOptions} from '../source/core/archive/archive-writer.js';
 import {BLOCK_SIZE} from '../source/core/archive/parallel-deflate.js';
+import {createEncryptStream} from '../source/core/crypto/encrypt-stream.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {demoGateway, backupOf} from './restore-support.js';
 import {expectOneLineError, runCli} from './helpers/run-cli.js';
@@ -241,6 +242,47 @@ describe('parallel archive writer', () => {
 		await expect(writer.addBuffer('b', content(1, 10, 1))).rejects.toThrow(/discarded/);
 		expect(target.destroyed).toBe(true);
 	});
+});
+
+/** Resolves once `condition` holds, checking after every turn of the event loop. */
+async function until(condition: () => boolean): Promise<void> {
+	while (!condition()) await new Promise(resolve => setImmediate(resolve));
+}
+
+describe('the writer against outputs that close or files that change', () => {
+	it('fails, never waits forever, when its output is closed without an error (a discarded stream, a reader gone)', async () => {
+		for (const format of ['zip', 'tar.gz'] as const) {
+			for (const encrypted of [false, true]) {
+				// Blocked on a full output that is then destroyed: no 'drain' and no 'error' will ever come.
+				const unread = new PassThrough({highWaterMark: 64 * 1024});
+				const outputTransform = encrypted ? await createEncryptStream({passphrase: 'pw', summary: {}, iterations: 1}) : undefined;
+				const writer = createArchiveWriter({format, output: unread, outputTransform});
+				const adds = (async () => {
+					for (let index = 0; index < 40; index++) await writer.addBuffer(`e${index}`, content(0, BLOCK_SIZE, index));
+					await writer.finish();
+				})();
+				adds.catch(() => undefined);
+				await until(() => unread.writableNeedDrain);
+				unread.destroy();
+				await expect(adds).rejects.toThrow(/output closed before the archive was complete/);
+				await writer.abort();
+			}
+			// Destroyed while finish() waits for the last bytes to be taken.
+			const held: Array<() => void> = [];
+			const stalled = new Writable({
+				write(_chunk, _encoding, callback) {
+					held.push(callback);
+				},
+			});
+			const writer = createArchiveWriter({format, output: stalled});
+			await writer.addBuffer('a.txt', content(1, 1000, 1));
+			const finishing = writer.finish();
+			finishing.catch(() => undefined);
+			await until(() => stalled.writableEnded);
+			stalled.destroy();
+			await expect(finishing).rejects.toThrow(/output closed before the archive was complete/);
+		}
+	}, 20_000);
 });
 
 describe('backup create --compression', () => {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {PassThrough, Transform, type Readable, type Writable} from 'node:stream';
+import {finished, PassThrough, Transform, type Readable, type Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
@@ -156,6 +156,17 @@ class ArchiveTarget {
 		} else {
 			this.head = this.output;
 		}
+		for (const stage of new Set([this.head, this.tap?.transform, this.output])) if (stage) this.failIfClosedEarly(stage);
+	}
+
+	/**
+	 * A stage destroyed without an error (a discarded stream, a reader gone) emits neither 'error'
+	 * nor 'drain' again: closed before it finished, it fails the archive (else a write waits forever).
+	 */
+	private failIfClosedEarly(stage: Writable): void {
+		finished(stage, {readable: false, error: false}, error => {
+			if (error && !this.failed) this.fail(new LifeboatError('destination', `The backup's output closed before the archive was complete; nothing usable was written`, {cause: error}));
+		});
 	}
 
 	failure(): Error | undefined {
