@@ -63,14 +63,29 @@ export function createArchiveWriter(options: WriterOptions): ArchiveWriter {
 	return options.format === 'dir' ? createDirectoryWriter(options) : createStreamingWriter(options);
 }
 
-/** Reads exactly `size` bytes of a file, failing if it changed size while we read it. */
-function readExactly(file: string, size: number): Readable {
+/**
+ * A file opened for reading, sized from the open handle: its size and bytes are those of one file,
+ * even if another is renamed over the path meanwhile (an editor's atomic save).
+ */
+function openSync(file: string): {fd: number; size: number} {
+	const fd = fs.openSync(file, 'r');
+	try {
+		return {fd, size: fs.fstatSync(fd).size};
+	} catch (error) {
+		fs.closeSync(fd);
+		throw error;
+	}
+}
+
+/** Reads exactly `size` bytes of an open file (closing it), failing if it shrank while we read it. */
+function readExactly(file: string, fd: number, size: number): Readable {
 	if (size === 0) {
+		fs.closeSync(fd);
 		const empty = new PassThrough();
 		empty.end();
 		return empty;
 	}
-	const source = fs.createReadStream(file, {start: 0, end: size - 1, highWaterMark: 256 * 1024});
+	const source = fs.createReadStream(file, {fd, start: 0, end: size - 1, highWaterMark: 256 * 1024});
 	let seen = 0;
 	const check = new Transform({
 		transform(chunk: Buffer, _encoding, callback) {
@@ -89,22 +104,32 @@ function sourceChanged(file: string, seen: number, size: number): LifeboatError 
 	return new LifeboatError('source-changed', `${file} changed while being backed up (${seen} of ${size} bytes); nothing was written, run the backup again`);
 }
 
-/** Exactly `size` bytes of a file in blocks of at most BLOCK_SIZE, failing if it shrank while read. */
-async function* fileBlocks(file: string, size: number): AsyncGenerator<Buffer> {
+/** Exactly `size` bytes of an open file in blocks of at most BLOCK_SIZE, failing if it shrank while read. */
+async function* fileBlocks(handle: fs.promises.FileHandle, file: string, size: number): AsyncGenerator<Buffer> {
+	for (let position = 0; position < size; ) {
+		const block = Buffer.allocUnsafe(Math.min(BLOCK_SIZE, size - position));
+		for (let filled = 0; filled < block.length; ) {
+			const {bytesRead} = await handle.read(block, filled, block.length - filled, position + filled);
+			if (bytesRead === 0) throw sourceChanged(file, position + filled, size);
+			filled += bytesRead;
+		}
+		position += block.length;
+		yield block;
+	}
+}
+
+/** An entry's bytes: their size, the blocks, and what to release once they are read (or not). */
+type EntrySource = {size: number; blocks: AsyncIterable<Buffer>; close?: () => Promise<void>};
+
+/** A file opened when its turn comes, sized from the open handle (see openSync). */
+async function openFileSource(file: string): Promise<EntrySource> {
 	const handle = await fs.promises.open(file, 'r');
 	try {
-		for (let position = 0; position < size; ) {
-			const block = Buffer.allocUnsafe(Math.min(BLOCK_SIZE, size - position));
-			for (let filled = 0; filled < block.length; ) {
-				const {bytesRead} = await handle.read(block, filled, block.length - filled, position + filled);
-				if (bytesRead === 0) throw sourceChanged(file, position + filled, size);
-				filled += bytesRead;
-			}
-			position += block.length;
-			yield block;
-		}
-	} finally {
+		const {size} = await handle.stat();
+		return {size, blocks: fileBlocks(handle, file, size), close: () => handle.close()};
+	} catch (error) {
 		await handle.close();
+		throw error;
 	}
 }
 
@@ -241,28 +266,30 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 	};
 	const failure = () => output.failure() ?? target.failure();
 
-	const add = (archivePath: string, size: number, blocks: () => AsyncIterable<Buffer>, store: boolean) =>
+	const add = (archivePath: string, store: boolean, open: () => Promise<EntrySource>) =>
 		serial(async () => {
 			if (failure()) throw failure();
 			checkWrittenPath(archivePath);
+			const source = await open();
 			const hash = crypto.createHash('sha256');
 			try {
-				await encoder.add(archivePath, size, hashed(blocks(), hash, options.onBytes), store);
+				await encoder.add(archivePath, source.size, hashed(source.blocks, hash, options.onBytes), store);
 			} catch (error) {
 				// An entry half queued leaves no archive to continue.
 				output.fail(error as Error);
 				throw failure() ?? error;
+			} finally {
+				await source.close?.();
 			}
-			return {path: archivePath, size, sha256: hash.digest('hex')};
+			return {path: archivePath, size: source.size, sha256: hash.digest('hex')};
 		});
 
 	return {
 		async addFile(archivePath, file, addOptions) {
-			const stats = fs.statSync(file);
-			return add(archivePath, stats.size, () => fileBlocks(file, stats.size), addOptions?.store ?? false);
+			return add(archivePath, addOptions?.store ?? false, () => openFileSource(file));
 		},
 		async addBuffer(archivePath, content) {
-			return add(archivePath, content.length, () => bufferBlocks(content), false);
+			return add(archivePath, false, async () => ({size: content.length, blocks: bufferBlocks(content)}));
 		},
 		finish: () =>
 			serial(async () => {
@@ -307,8 +334,9 @@ function createDirectoryWriter(options: WriterOptions): ArchiveWriter {
 	};
 	return {
 		async addFile(archivePath, file) {
-			const stats = fs.statSync(file);
-			return write(archivePath, readExactly(file, stats.size));
+			checkWrittenPath(archivePath);
+			const {fd, size} = openSync(file);
+			return write(archivePath, readExactly(file, fd, size));
 		},
 		async addBuffer(archivePath, content) {
 			const source = new PassThrough();
