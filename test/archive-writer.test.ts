@@ -17,6 +17,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {openArchive, plainFileSource} from '../source/core/archive/archive-reader.js';
 import {createArchiveWriter, type WriterOptions} from '../source/core/archive/archive-writer.js';
 import {BLOCK_SIZE} from '../source/core/archive/parallel-deflate.js';
+import {createEncryptStream} from '../source/core/crypto/encrypt-stream.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {demoGateway, backupOf} from './restore-support.js';
 import {expectOneLineError, runCli} from './helpers/run-cli.js';
@@ -201,22 +202,18 @@ describe('parallel archive writer', () => {
 	}, 120_000);
 
 	it('rejects a file that shrank while read, and an output that fails; abort leaves no waiting', async () => {
-		const source = fresh('shrinking');
-		fs.writeFileSync(source, content(1, 3 * BLOCK_SIZE, 1));
 		for (const format of ['zip', 'tar.gz'] as const) {
-			const writer = createArchiveWriter({format, output: fresh(`shrink.${format}`)});
-			// Stat sees the full size; the file is cut before it is read.
-			const stats = fs.statSync(source);
-			const original = fs.statSync;
-			const statOnce = (file: fs.PathLike) => (file === source ? stats : original(file));
-			fs.statSync = statOnce as typeof fs.statSync;
-			fs.truncateSync(source, BLOCK_SIZE + 10);
-			try {
-				await expect(writer.addFile('a.txt', source)).rejects.toThrow(/changed while being backed up/);
-			} finally {
-				fs.statSync = original;
-				fs.writeFileSync(source, content(1, 3 * BLOCK_SIZE, 1));
-			}
+			// A real file cut short from outside once its first block has been read.
+			const source = fresh('shrinking');
+			fs.writeFileSync(source, content(1, 3 * BLOCK_SIZE, 1));
+			let cut = false;
+			const onBytes = () => {
+				if (!cut) fs.truncateSync(source, BLOCK_SIZE + 10);
+				cut = true;
+			};
+			const writer = createArchiveWriter({format, output: fresh(`shrink.${format}`), onBytes});
+			await expect(writer.addFile('a.txt', source)).rejects.toThrow(/changed while being backed up \(262154 of 786432 bytes\)/);
+			expect(cut).toBe(true);
 			await expect(writer.finish()).rejects.toThrow(/changed while being backed up/);
 			await writer.abort();
 		}
@@ -240,6 +237,70 @@ describe('parallel archive writer', () => {
 		await writer.abort();
 		await expect(writer.addBuffer('b', content(1, 10, 1))).rejects.toThrow(/discarded/);
 		expect(target.destroyed).toBe(true);
+	});
+});
+
+/** Resolves once `condition` holds, checking after every turn of the event loop. */
+async function until(condition: () => boolean): Promise<void> {
+	while (!condition()) await new Promise(resolve => setImmediate(resolve));
+}
+
+describe('the writer against outputs that close or files that change', () => {
+	it('fails, never waits forever, when its output is closed without an error (a discarded stream, a reader gone)', async () => {
+		for (const format of ['zip', 'tar.gz', 'tar.zst'] as const) {
+			for (const encrypted of [false, true]) {
+				// Blocked on a full output that is then destroyed: no 'drain' and no 'error' will ever come.
+				const unread = new PassThrough({highWaterMark: 64 * 1024});
+				const outputTransform = encrypted ? await createEncryptStream({passphrase: 'pw', summary: {}, iterations: 1}) : undefined;
+				const writer = createArchiveWriter({format, output: unread, outputTransform});
+				const adds = (async () => {
+					for (let index = 0; index < 40; index++) await writer.addBuffer(`e${index}`, content(0, BLOCK_SIZE, index));
+					await writer.finish();
+				})();
+				adds.catch(() => undefined);
+				await until(() => unread.writableNeedDrain);
+				unread.destroy();
+				await expect(adds).rejects.toThrow(/output closed before the archive was complete/);
+				await writer.abort();
+			}
+			// Destroyed while finish() waits for the last bytes to be taken.
+			const held: Array<() => void> = [];
+			const stalled = new Writable({
+				write(_chunk, _encoding, callback) {
+					held.push(callback);
+				},
+			});
+			const writer = createArchiveWriter({format, output: stalled});
+			await writer.addBuffer('a.txt', content(1, 1000, 1));
+			const finishing = writer.finish();
+			finishing.catch(() => undefined);
+			await until(() => stalled.writableEnded);
+			stalled.destroy();
+			await expect(finishing).rejects.toThrow(/output closed before the archive was complete/);
+		}
+	}, 20_000);
+
+	it('archives a file replaced (renamed over) after it was asked for whole, never a prefix of the new one', async () => {
+		for (const format of ['dir', 'zip', 'tar.gz'] as const) {
+			for (const [before, after] of [[1000, 3000], [BLOCK_SIZE + 5, 3 * BLOCK_SIZE], [3000, 1000]] as const) {
+				const source = fresh('replaced.md');
+				const old = content(1, before, 1);
+				const replacement = content(1, after, 2);
+				fs.writeFileSync(source, old);
+				const output = fresh(`replaced.${format}`);
+				const writer = createArchiveWriter({format, output});
+				const adding = writer.addFile('agents/a/notes.md', source);
+				// An editor's atomic save: a new file renamed over the path, before the old one is read.
+				const staged = fresh('staged.md');
+				fs.writeFileSync(staged, replacement);
+				fs.renameSync(staged, source);
+				const entry = await adding;
+				await writer.finish();
+				const stored = format === 'dir' ? fs.readFileSync(path.join(output, 'agents/a/notes.md')) : (await readBack(output)).get('agents/a/notes.md')!;
+				expect([sha256(old), sha256(replacement)], `${format} ${before}→${after}`).toContain(sha256(stored));
+				expect(entry).toEqual({path: 'agents/a/notes.md', size: stored.length, sha256: sha256(stored)});
+			}
+		}
 	});
 });
 

@@ -48,6 +48,23 @@ describe('an interrupted backup leaves nothing behind', () => {
 		});
 	}
 
+	it('SIGTERM while streaming to a stdout nobody reads stops the backup (exit 130), never waits on the pipe forever', async () => {
+		const child = spawnCli(['backup', 'create', '--data-dir', dataDir, '--out', '-', '--format', 'zip']);
+		let stderr = '';
+		child.stderr!.on('data', chunk => (stderr += chunk));
+		const done = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+		// The first bytes arrive, then stdout is read no more: the pipe fills and the writer blocks on it
+		// (a guard of the whole path; archive-writer.test.ts has the writer's own stream closed under it).
+		await new Promise(resolve => child.stdout!.once('data', resolve));
+		child.stdout!.pause();
+		const stdout = child.stdout!;
+		while (stdout.readableLength < stdout.readableHighWaterMark && !stdout.readableEnded) await new Promise(resolve => setImmediate(resolve));
+		child.kill('SIGTERM');
+		expect(await done).toBe(130);
+		expect(stderr.trim()).toBe('lifeboat: Interrupted by SIGTERM; nothing partial was left behind');
+		child.stdout!.destroy();
+	}, 60_000);
+
 	it('SIGKILL leaves no file under the final name; the scratch folder is invisible and swept next time', async () => {
 		const dest = tempDir();
 		const child = spawnCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'zip', '--name', 'nightly']);

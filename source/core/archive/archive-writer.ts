@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {PassThrough, Transform, type Readable, type Writable} from 'node:stream';
+import {finished, PassThrough, Transform, type Readable, type Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
@@ -65,14 +65,29 @@ export function createArchiveWriter(options: WriterOptions): ArchiveWriter {
 	return options.format === 'dir' ? createDirectoryWriter(options) : createStreamingWriter(options);
 }
 
-/** Reads exactly `size` bytes of a file, failing if it changed size while we read it. */
-export function readExactly(file: string, size: number): Readable {
+/**
+ * A file opened for reading, sized from the open handle: its size and bytes are those of one file,
+ * even if another is renamed over the path meanwhile (an editor's atomic save).
+ */
+export function openSync(file: string): {fd: number; size: number} {
+	const fd = fs.openSync(file, 'r');
+	try {
+		return {fd, size: fs.fstatSync(fd).size};
+	} catch (error) {
+		fs.closeSync(fd);
+		throw error;
+	}
+}
+
+/** Reads exactly `size` bytes of an open file (closing it), failing if it shrank while we read it. */
+export function readExactly(file: string, fd: number, size: number): Readable {
 	if (size === 0) {
+		fs.closeSync(fd);
 		const empty = new PassThrough();
 		empty.end();
 		return empty;
 	}
-	const source = fs.createReadStream(file, {start: 0, end: size - 1, highWaterMark: 256 * 1024});
+	const source = fs.createReadStream(file, {fd, start: 0, end: size - 1, highWaterMark: 256 * 1024});
 	let seen = 0;
 	const check = new Transform({
 		transform(chunk: Buffer, _encoding, callback) {
@@ -91,22 +106,32 @@ function sourceChanged(file: string, seen: number, size: number): LifeboatError 
 	return new LifeboatError('source-changed', `${file} changed while being backed up (${seen} of ${size} bytes); nothing was written, run the backup again`);
 }
 
-/** Exactly `size` bytes of a file in blocks of at most BLOCK_SIZE, failing if it shrank while read. */
-async function* fileBlocks(file: string, size: number): AsyncGenerator<Buffer> {
+/** Exactly `size` bytes of an open file in blocks of at most BLOCK_SIZE, failing if it shrank while read. */
+async function* fileBlocks(handle: fs.promises.FileHandle, file: string, size: number): AsyncGenerator<Buffer> {
+	for (let position = 0; position < size; ) {
+		const block = Buffer.allocUnsafe(Math.min(BLOCK_SIZE, size - position));
+		for (let filled = 0; filled < block.length; ) {
+			const {bytesRead} = await handle.read(block, filled, block.length - filled, position + filled);
+			if (bytesRead === 0) throw sourceChanged(file, position + filled, size);
+			filled += bytesRead;
+		}
+		position += block.length;
+		yield block;
+	}
+}
+
+/** An entry's bytes: their size, the blocks, and what to release once they are read (or not). */
+type EntrySource = {size: number; blocks: AsyncIterable<Buffer>; close?: () => Promise<void>};
+
+/** A file opened when its turn comes, sized from the open handle (see openSync). */
+async function openFileSource(file: string): Promise<EntrySource> {
 	const handle = await fs.promises.open(file, 'r');
 	try {
-		for (let position = 0; position < size; ) {
-			const block = Buffer.allocUnsafe(Math.min(BLOCK_SIZE, size - position));
-			for (let filled = 0; filled < block.length; ) {
-				const {bytesRead} = await handle.read(block, filled, block.length - filled, position + filled);
-				if (bytesRead === 0) throw sourceChanged(file, position + filled, size);
-				filled += bytesRead;
-			}
-			position += block.length;
-			yield block;
-		}
-	} finally {
+		const {size} = await handle.stat();
+		return {size, blocks: fileBlocks(handle, file, size), close: () => handle.close()};
+	} catch (error) {
 		await handle.close();
+		throw error;
 	}
 }
 
@@ -158,6 +183,17 @@ class ArchiveTarget {
 		} else {
 			this.head = this.output;
 		}
+		for (const stage of new Set([this.head, this.tap?.transform, this.output])) if (stage) this.failIfClosedEarly(stage);
+	}
+
+	/**
+	 * A stage destroyed without an error (a discarded stream, a reader gone) emits neither 'error'
+	 * nor 'drain' again: closed before it finished, it fails the archive (else a write waits forever).
+	 */
+	private failIfClosedEarly(stage: Writable): void {
+		finished(stage, {readable: false, error: false}, error => {
+			if (error && !this.failed) this.fail(new LifeboatError('destination', `The backup's output closed before the archive was complete; nothing usable was written`, {cause: error}));
+		});
 	}
 
 	failure(): Error | undefined {
@@ -232,28 +268,30 @@ function createStreamingWriter(options: WriterOptions): ArchiveWriter {
 	};
 	const failure = () => output.failure() ?? target.failure();
 
-	const add = (archivePath: string, size: number, blocks: () => AsyncIterable<Buffer>, store: boolean) =>
+	const add = (archivePath: string, store: boolean, open: () => Promise<EntrySource>) =>
 		serial(async () => {
 			if (failure()) throw failure();
 			checkWrittenPath(archivePath);
+			const source = await open();
 			const hash = crypto.createHash('sha256');
 			try {
-				await encoder.add(archivePath, size, hashed(blocks(), hash, options.onBytes), store);
+				await encoder.add(archivePath, source.size, hashed(source.blocks, hash, options.onBytes), store);
 			} catch (error) {
 				// An entry half queued leaves no archive to continue.
 				output.fail(error as Error);
 				throw failure() ?? error;
+			} finally {
+				await source.close?.();
 			}
-			return {path: archivePath, size, sha256: hash.digest('hex')};
+			return {path: archivePath, size: source.size, sha256: hash.digest('hex')};
 		});
 
 	return {
 		async addFile(archivePath, file, addOptions) {
-			const stats = fs.statSync(file);
-			return add(archivePath, stats.size, () => fileBlocks(file, stats.size), addOptions?.store ?? false);
+			return add(archivePath, addOptions?.store ?? false, () => openFileSource(file));
 		},
 		async addBuffer(archivePath, content) {
-			return add(archivePath, content.length, () => bufferBlocks(content), false);
+			return add(archivePath, false, async () => ({size: content.length, blocks: bufferBlocks(content)}));
 		},
 		finish: () =>
 			serial(async () => {
@@ -298,8 +336,9 @@ function createDirectoryWriter(options: WriterOptions): ArchiveWriter {
 	};
 	return {
 		async addFile(archivePath, file) {
-			const stats = fs.statSync(file);
-			return write(archivePath, readExactly(file, stats.size));
+			checkWrittenPath(archivePath);
+			const {fd, size} = openSync(file);
+			return write(archivePath, readExactly(file, fd, size));
 		},
 		async addBuffer(archivePath, content) {
 			const source = new PassThrough();

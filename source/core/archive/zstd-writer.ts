@@ -4,12 +4,12 @@
  * (encryption) → checksum → the output. The child is killed on abort or any failure.
  */
 import fs from 'node:fs';
-import {PassThrough, type Readable, type Writable} from 'node:stream';
+import {finished, PassThrough, type Readable, type Writable} from 'node:stream';
 import tarStream from 'tar-stream';
-import {describeFsError} from '../errors.js';
+import {describeFsError, LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {fsyncPath, PRIVATE_FILE_MODE} from '../private-fs.js';
-import {readExactly, type ArchiveWriter, type WriterOptions} from './archive-writer.js';
+import {openSync, readExactly, type ArchiveWriter, type WriterOptions} from './archive-writer.js';
 import {unsafePathReason} from './entry-guard.js';
 import {zstdCompressor} from './zstd-process.js';
 
@@ -46,10 +46,24 @@ export function createZstdWriter(options: WriterOptions): ArchiveWriter {
 	const output = openOutput(options.output);
 	const outputDigest = hashingTap();
 	let failure: Error | undefined;
+	// Rejects once any stage fails, so no add or finish waits on a pipeline that stopped.
+	let rejectFailed: (error: Error) => void = () => undefined;
+	const failed = new Promise<never>((_resolve, reject) => (rejectFailed = reject));
+	failed.catch(() => undefined);
 	const fail = (error: Error) => {
-		failure ??= error;
+		if (failure) return;
+		failure = error;
+		rejectFailed(error);
 	};
-	for (const stage of [pack, compressor, outputDigest.transform, output, ...(options.outputTransform ? [options.outputTransform] : [])]) stage.on('error', fail);
+	const stages = [pack, compressor, outputDigest.transform, output, ...(options.outputTransform ? [options.outputTransform] : [])];
+	for (const stage of stages) {
+		stage.on('error', fail);
+		// A stage destroyed without an error (a discarded stream, a reader gone) emits neither
+		// 'error' nor 'drain' again: closed before it finished, it fails the archive.
+		finished(stage as NodeJS.ReadableStream | Writable, {readable: stage === pack, error: false}, error => {
+			if (error) fail(new LifeboatError('destination', `The backup's output closed before the archive was complete; nothing usable was written`, {cause: error}));
+		});
+	}
 	const compressed = pack.pipe(compressor);
 	(options.outputTransform ? compressed.pipe(options.outputTransform) : compressed).pipe(outputDigest.transform).pipe(output);
 	const date = options.date ?? new Date();
@@ -58,14 +72,15 @@ export function createZstdWriter(options: WriterOptions): ArchiveWriter {
 		checkWrittenPath(archivePath);
 		const counter = hashingTap(options.onBytes);
 		source.on('error', error => counter.transform.destroy(error));
-		await packEntry(pack, {name: archivePath, size, mode: 0o644, mtime: date, type: 'file'}, source.pipe(counter.transform));
+		await Promise.race([packEntry(pack, {name: archivePath, size, mode: 0o644, mtime: date, type: 'file'}, source.pipe(counter.transform)), failed]);
 		if (failure) throw failure;
 		return {path: archivePath, ...counter.result()};
 	};
 	return {
 		async addFile(archivePath, file) {
-			const {size} = fs.statSync(file);
-			return add(archivePath, readExactly(file, size), size);
+			// Sized from the open handle: one whole version of a file saved over meanwhile.
+			const {fd, size} = openSync(file);
+			return add(archivePath, readExactly(file, fd, size), size);
 		},
 		async addBuffer(archivePath, content) {
 			const source = new PassThrough();
@@ -80,7 +95,7 @@ export function createZstdWriter(options: WriterOptions): ArchiveWriter {
 				output.on('error', reject);
 			});
 			pack.finalize();
-			await closed;
+			await Promise.race([closed, failed]);
 			if (file) {
 				fs.chmodSync(file, PRIVATE_FILE_MODE);
 				await fsyncPath(file);
