@@ -288,13 +288,33 @@ export async function openEncryptedRandomAccess(source: EncryptedSource, passphr
 	// Most readers (a zip's central directory) start at the end anyway.
 	await reader.openFinal();
 
-	/** Ranges read lazily, in runs that double from one segment while the consumer keeps reading. */
+	/**
+	 * Ranges read lazily, in runs that double from one segment while the consumer keeps reading;
+	 * from the third run on, the next run is read while the consumer works on this one (a verify
+	 * inflates and hashes while the disk or the network fetches what comes next). Runs are handed
+	 * out in order, each only once it authenticated.
+	 */
 	async function* range(start: number, end: number): AsyncGenerator<Buffer> {
 		let run = 1;
-		for (let position = start; position < end; run = Math.min(run * 2, reader.runLimit)) {
+		let position = start;
+		const nextRun = (): Promise<Buffer> => {
 			const to = Math.min(end, (Math.floor(position / segmentSize) + run) * segmentSize);
-			yield await reader.plain(position, to);
+			const read = reader.plain(position, to);
 			position = to;
+			run = Math.min(run * 2, reader.runLimit);
+			return read;
+		};
+		let ahead: Promise<Buffer> | undefined;
+		try {
+			for (let runs = 0; ahead || position < end; runs++) {
+				const current = ahead ?? nextRun();
+				ahead = runs >= 2 && position < end ? nextRun() : undefined;
+				// Settled later (or never, when the consumer stops): its failure is reported in turn.
+				ahead?.catch(() => undefined);
+				yield await current;
+			}
+		} finally {
+			ahead = undefined;
 		}
 	}
 
