@@ -32,6 +32,16 @@ export function zstdProgram(why: string, alternative = ''): string {
 	throw new LifeboatError('usage', `${why} needs the zstd program, which is not installed (install the zstd package, e.g. apt-get install zstd)${alternative}`);
 }
 
+/** Whether the `zstd` program is on PATH (tar.zst can be made and read here). */
+export function zstdInstalled(): boolean {
+	try {
+		zstdProgram('tar.zst');
+		return true;
+	} catch {
+		return false;
+	}
+}
+
 type ZstdChild = ChildProcessByStdio<Writable, Readable, Readable>;
 
 /**
