@@ -39,7 +39,7 @@ describe('archive diagnoses say what is wrong', () => {
 			fs.writeFileSync(file, crypto.randomBytes(4096));
 			const result = runCli(['backup', 'verify', file]);
 			expect(result.code, name).toBe(5);
-			expect(result.stderr.trim(), name).toBe(`lifeboat: ${file} is not a Lifeboat backup (neither zip, tar.gz, encrypted backup nor folder)`);
+			expect(result.stderr.trim(), name).toBe(`lifeboat: ${file} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, encrypted backup nor folder)`);
 		}
 	});
 

@@ -313,8 +313,8 @@ describe('Create backup wizard', () => {
 	test('names with a slash are refused; Esc walks back step by step and leaves from the first', async () => {
 		app = await openWizard();
 		await everythingToTenants(app);
-		await app.press(KEY.enter, 'j', 'j', KEY.enter);
-		await app.waitFor('Folder to write the backup to'); // directory format skips encryption
+		await app.press(KEY.enter, 'G', KEY.enter);
+		await app.waitFor('Folder to write the backup to'); // directory format (the last row) skips encryption
 		await app.press(KEY.enter);
 		await app.waitFor('Backup name');
 		await app.press('/x', KEY.enter);
@@ -359,4 +359,31 @@ describe('Create backup wizard', () => {
 		await app.waitFor('✓ Backup written', 120_000);
 		expect(fs.readdirSync(big.backupDir)).toHaveLength(1);
 	}, 180_000);
+});
+
+describe('Create backup wizard: tar.zst without the zstd program', () => {
+	let savedPath: string | undefined;
+	afterEach(() => {
+		if (savedPath !== undefined) process.env['PATH'] = savedPath;
+		savedPath = undefined;
+	});
+
+	test('tar.zst stays listed, dimmed "(needs zstd)", and Enter on it does not pick it', async () => {
+		savedPath = process.env['PATH'];
+		process.env['PATH'] = path.join(tempDir(), 'empty-bin');
+		app = await openWizard();
+		await everythingToTenants(app);
+		await app.press(KEY.enter);
+		const frame = await app.waitFor('tar.zst (needs zstd)');
+		expect(frame).toContain('zip (default)');
+		await app.press('j', 'j');
+		await app.waitFor('› tar.zst (needs zstd)');
+		await app.press(KEY.enter);
+		// Still on the format step: the row cannot be chosen; the next row can.
+		await app.press('j');
+		await app.waitFor('› directory (plain folder');
+		expect(app.frame()).toContain('tar.zst (needs zstd)');
+		await app.press(KEY.enter);
+		await app.waitFor('Folder to write the backup to');
+	});
 });

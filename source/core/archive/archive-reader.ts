@@ -74,7 +74,7 @@ export function plainFileSource(location: string): ArchiveSource {
 }
 
 export function notABackup(label: string): LifeboatError {
-	return new LifeboatError('corrupt-archive', `${label} is not a Lifeboat backup (neither zip, tar.gz, encrypted backup nor folder)`);
+	return new LifeboatError('corrupt-archive', `${label} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, encrypted backup nor folder)`);
 }
 
 /**

@@ -32,6 +32,16 @@ export function zstdProgram(why: string, alternative = ''): string {
 	throw new LifeboatError('usage', `${why} needs the zstd program, which is not installed (install the zstd package, e.g. apt-get install zstd)${alternative}`);
 }
 
+/** Whether the `zstd` program is on PATH (tar.zst can be made and read here). */
+export function zstdInstalled(): boolean {
+	try {
+		zstdProgram('tar.zst');
+		return true;
+	} catch {
+		return false;
+	}
+}
+
 type ZstdChild = ChildProcessByStdio<Writable, Readable, Readable>;
 
 /**
@@ -92,11 +102,75 @@ export function zstdDecompressor(label: string): Duplex {
 	return zstdDuplex(['-q', '-d', '-c'], zstdProgram(`Reading ${path.basename(label)} (a tar.zst backup)`), message => new LifeboatError('corrupt-archive', `${path.basename(label)} is corrupt or truncated (zstd: ${message.slice(0, 200)})`));
 }
 
+/** Most time one head decode may take before its child is killed (a few KiB to 8 MiB of input). */
+const HEAD_DECODE_TIMEOUT_MS = 10_000;
+
 /**
  * Decompresses the start of a tar.zst (a few KiB of a possibly cut-short stream) to at most
  * `maxBytes`: what the prefix decodes to, for telling a Lifeboat backup by its first entry.
+ * Bounded: zstd is killed past `maxBytes` of output (spawnSync's maxBuffer) or 10 s.
  */
 export function zstdPrefix(head: Buffer, maxBytes: number): Buffer {
-	const result = spawnSync(zstdProgram('Reading a tar.zst backup'), ['-q', '-d', '-c'], {input: head, maxBuffer: maxBytes, timeout: 10_000});
+	const result = spawnSync(zstdProgram('Telling a tar.zst backup from other files'), ['-q', '-d', '-c'], {input: head, maxBuffer: maxBytes, timeout: HEAD_DECODE_TIMEOUT_MS, killSignal: 'SIGKILL'});
 	return Buffer.isBuffer(result.stdout) ? result.stdout.subarray(0, maxBytes) : Buffer.alloc(0);
+}
+
+/** What a head decode gave: its bytes, and zstd's complaint other than the head being cut short. */
+export type ZstdHead = {bytes: Buffer; error?: string};
+
+/**
+ * Decodes a possibly cut-short tar.zst head without blocking: the child is killed once `wanted`
+ * bytes are out (a bomb costs no more), after 10 s, or when the input is consumed and it exits.
+ * A head cut inside a block is not an error (the bytes decoded so far are returned).
+ */
+export function decodeZstdHead(head: Buffer, wanted: number, label: string): Promise<ZstdHead> {
+	const program = zstdProgram(`Reading ${path.basename(label)} (a tar.zst backup)`);
+	return new Promise(resolve => {
+		const child: ZstdChild = spawn(program, ['-q', '-d', '-c'], {stdio: ['pipe', 'pipe', 'pipe']});
+		const chunks: Buffer[] = [];
+		let total = 0;
+		let stderr = '';
+		let settled = false;
+		const timer = setTimeout(() => finish(`no output within ${HEAD_DECODE_TIMEOUT_MS / 1000} s`), HEAD_DECODE_TIMEOUT_MS);
+		function finish(error?: string) {
+			if (settled) return;
+			settled = true;
+			clearTimeout(timer);
+			if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+			resolve({bytes: Buffer.concat(chunks).subarray(0, wanted), error});
+		}
+		child.stdout.on('data', (chunk: Buffer) => {
+			chunks.push(chunk);
+			total += chunk.length;
+			if (total >= wanted) finish();
+		});
+		child.stderr.on('data', (chunk: Buffer) => {
+			if (stderr.length < 4096) stderr += chunk.toString('utf8');
+		});
+		child.stdin.on('error', () => {});
+		child.on('error', error => finish(error.message));
+		child.on('close', code => {
+			const message = stderr.trim().split('\n').pop() ?? '';
+			finish(code === 0 || /premature end|truncated/i.test(message) ? undefined : message.replace(/^.*?:\s*/, '').slice(0, 200) || `zstd exited with ${code}`);
+		});
+		child.stdin.end(head);
+	});
+}
+
+/**
+ * Where the first block of a zstd frame ends (its frame header, block header and block), read
+ * from the frame's first bytes; undefined when they are not a zstd frame's. zstd decodes whole
+ * blocks only (128 KiB of output at most), so a head shorter than this decodes to nothing.
+ */
+export function zstdFirstBlockEnd(head: Buffer): number | undefined {
+	if (!hasZstdMagic(head) || head.length < 5) return undefined;
+	const descriptor = head[4]!;
+	const singleSegment = (descriptor >> 5) & 1;
+	const contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][descriptor >> 6]!;
+	const blockStart = 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][descriptor & 3]! + contentSizeBytes;
+	if (head.length < blockStart + 3) return blockStart + 3;
+	const blockHeader = head.readUIntLE(blockStart, 3);
+	const type = (blockHeader >> 1) & 3;
+	// A raw block holds its bytes, an RLE block one byte repeated; a reserved type is damage.
+	return blockStart + 3 + (type === 1 ? 1 : blockHeader >>> 3);
 }

@@ -22,7 +22,7 @@ import {PRIVATE_DIR_MODE} from '../private-fs.js';
 import type {Destination, RetryNote} from '../destinations/destination.js';
 import {destinationError} from '../destinations/retry.js';
 import {prepareAtomicOutput} from './atomic-output.js';
-import {looksLikeLifeboatBackup} from './backup-sniff.js';
+import {looksLikeLifeboatBackup, readSniffHead} from './backup-sniff.js';
 
 export type Digest = {size: number; sha256: string};
 
@@ -128,7 +128,7 @@ async function checkReplaceable(destination: Destination, name: string, options:
 	const existing = await destination.stat(name, {signal: options.signal});
 	if (!existing) return;
 	if (!options.force) throw new LifeboatError('exists', `${label} already exists (pass --force to replace it)`);
-	const head = await destination.readRange(name, 0, 4096, {signal: options.signal});
+	const head = await readSniffHead(destination, name, options.signal);
 	if (!looksLikeLifeboatBackup(head)) throw new LifeboatError('exists', `${label} exists and is not a Lifeboat backup; --force only replaces backups`);
 }
 

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {ARCHIVE_KIND, METADATA_PATH} from '../archive/archive-format.js';
-import {hasZstdMagic, zstdPrefix} from '../archive/zstd-process.js';
+import {hasZstdMagic, zstdFirstBlockEnd, zstdPrefix} from '../archive/zstd-process.js';
 import {FIXED_HEADER_LENGTH, hasMagic, parseHeader, parseHeaderLength} from '../crypto/encrypted-format.js';
+import type {Destination} from '../destinations/destination.js';
+import {LifeboatError} from '../errors.js';
 
 /** Lifeboat writes metadata.json first, and `kind` is its first key. */
 const KIND_PREFIX = new RegExp(`^\\{\\s*"kind"\\s*:\\s*"${ARCHIVE_KIND}"`);
@@ -51,21 +53,39 @@ function isLifeboatTarGz(head: Buffer): boolean {
 	return name === METADATA_PATH && KIND_PREFIX.test(tar.subarray(512).toString('utf8'));
 }
 
-/** A tar.zst whose first entry is a Lifeboat metadata.json (decoded by the zstd program, bounded). */
+/**
+ * A tar.zst whose first entry is a Lifeboat metadata.json (decoded by the zstd program, bounded).
+ * zstd decodes whole blocks only: a head cut inside the first block decodes to nothing, and the
+ * magic alone proves nothing, so that is "no" (callers read {@link sniffLength} bytes first).
+ * Without zstd nothing can be told: the usage error saying what to install is thrown.
+ */
 function isLifeboatTarZst(head: Buffer): boolean {
 	if (!hasZstdMagic(head)) return false;
-	let tar: Buffer;
-	try {
-		tar = zstdPrefix(head, MAX_INFLATED);
-	} catch {
-		// No zstd here to look inside: the magic is all that can be told (reading it says why it cannot).
-		return true;
-	}
-	// zstd decodes whole blocks (up to 128 KiB): a head cut inside the first one decodes to
-	// nothing, and then the magic is all that can be told.
-	if (tar.length < 512 + 16) return true;
+	const tar = zstdPrefix(head, MAX_INFLATED);
+	if (tar.length < 512 + 16) return false;
 	const name = tar.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
 	return name === METADATA_PATH && KIND_PREFIX.test(tar.subarray(512).toString('utf8'));
+}
+
+/**
+ * How many first bytes {@link looksLikeLifeboatBackup} needs to tell, given the first 4 KiB: more
+ * only for a tar.zst, whose whole first zstd block (at most ~128 KiB) must be held.
+ */
+export function sniffLength(head: Buffer): number {
+	if (!hasZstdMagic(head)) return head.length;
+	return Math.min(zstdFirstBlockEnd(head) ?? ZSTD_HEAD_BYTES, ZSTD_HEAD_BYTES);
+}
+
+/** The first bytes of a stored object that {@link looksLikeLifeboatBackup} needs: 4 KiB, then a tar.zst's first block. */
+export async function readSniffHead(destination: Destination, name: string, signal?: AbortSignal): Promise<Buffer> {
+	const head = await destination.readRange(name, 0, HEAD_BYTES, {signal});
+	const wanted = sniffLength(head);
+	return wanted > head.length && head.length === HEAD_BYTES ? destination.readRange(name, 0, wanted, {signal}) : head;
+}
+
+/** Errors that say why nothing could be told (no zstd program), rather than "no". */
+function cannotTell(error: unknown): boolean {
+	return error instanceof LifeboatError && error.code === 'usage';
 }
 
 /** An encrypted backup: Lifeboat's magic and a header whose plain summary says so. */
@@ -77,14 +97,17 @@ function isLifeboatEncrypted(file: string, head: Buffer): boolean {
 }
 
 /**
- * Whether the first bytes of a file (4 KiB are plenty) are those of a Lifeboat backup: an
- * encrypted header (magic only: the whole header may be longer than the bytes given), or a zip
- * tar.gz or tar.zst whose first entry is a Lifeboat metadata.json. Malformed bytes are "no".
+ * Whether the first bytes of a file ({@link sniffLength} of them: 4 KiB, more for a tar.zst) are
+ * those of a Lifeboat backup: an encrypted header (magic only: the whole header may be longer
+ * than the bytes given), or a zip, tar.gz or tar.zst whose first entry is a Lifeboat
+ * metadata.json. Malformed or too few bytes are "no"; a tar.zst without the zstd program throws
+ * the usage error saying what to install.
  */
 export function looksLikeLifeboatBackup(head: Buffer): boolean {
 	try {
 		return hasMagic(head) || isLifeboatZip(head) || isLifeboatTarGz(head) || isLifeboatTarZst(head);
-	} catch {
+	} catch (error) {
+		if (cannotTell(error)) throw error;
 		return false;
 	}
 }
@@ -92,7 +115,8 @@ export function looksLikeLifeboatBackup(head: Buffer): boolean {
 /**
  * Whether `target` is a Lifeboat backup, judged by its content (not its name): an encrypted
  * file's header, a zip's, tar.gz's or tar.zst's first entry, a folder's metadata.json. Links are not
- * backups. Reads a few KiB at most; anything unreadable or malformed is "no".
+ * backups. Reads a few KiB at most (a tar.zst's first block); anything unreadable or malformed is
+ * "no"; a tar.zst without the zstd program throws the usage error saying what to install.
  */
 export function isLifeboatBackup(target: string): boolean {
 	try {
@@ -104,8 +128,9 @@ export function isLifeboatBackup(target: string): boolean {
 		if (!stats.isFile()) return false;
 		const head = readHead(target, Math.max(HEAD_BYTES, FIXED_HEADER_LENGTH));
 		// A zstd frame's first block (128 KiB at most, plus its headers) holds the start of metadata.json.
-		return isLifeboatEncrypted(target, head) || isLifeboatZip(head) || isLifeboatTarGz(head) || (hasZstdMagic(head) && isLifeboatTarZst(readHead(target, ZSTD_HEAD_BYTES)));
-	} catch {
+		return isLifeboatEncrypted(target, head) || isLifeboatZip(head) || isLifeboatTarGz(head) || (hasZstdMagic(head) && isLifeboatTarZst(readHead(target, sniffLength(head))));
+	} catch (error) {
+		if (cannotTell(error)) throw error;
 		return false;
 	}
 }

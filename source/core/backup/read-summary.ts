@@ -1,8 +1,8 @@
 /**
  * What a listing shows about a backup, read from its first bytes only (a remote backup is never
  * downloaded to be listed): an encrypted file's plain header, or the metadata.json Lifeboat
- * writes as the first entry of every zip and tar.gz. Hostile input costs bounded bytes and work:
- * a first entry that is not a Lifeboat metadata.json is refused as soon as its header shows it,
+ * writes as the first entry of every zip, tar.gz and tar.zst (decoded by a bounded zstd child).
+ * Hostile input costs bounded bytes and work: a first entry that is not a Lifeboat metadata.json is refused as soon as its header shows it,
  * inflating stops at the largest metadata.json a reader accepts, and nothing past
  * {@link SUMMARY_READ_LIMIT} bytes of the blob is ever fetched.
  */
@@ -11,6 +11,7 @@ import {ARCHIVE_KIND, formatFromPath, METADATA_PATH, summarize, type ArchiveForm
 import {sniffHead} from '../archive/archive-reader.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import type {RangedBlob} from '../archive/ranged-blob.js';
+import {decodeZstdHead, zstdFirstBlockEnd} from '../archive/zstd-process.js';
 import {FIXED_HEADER_LENGTH, hasMagic, isPlainObject, parseHeader, parseHeaderLength} from '../crypto/encrypted-format.js';
 import {LifeboatError} from '../errors.js';
 import {parseMetadata} from './read-metadata.js';
@@ -78,7 +79,7 @@ export async function readBackupSummary(blob: RangedBlob): Promise<BackupSummary
 	try {
 		if (hasMagic(first)) return await encryptedSummary(head, blob.label);
 		const format = sniffHead(first, blob.label);
-		const metadata = format === 'zip' ? await zipMetadata(head, blob.label) : await tarGzMetadata(head, blob.label);
+		const metadata = format === 'zip' ? await zipMetadata(head, blob.label) : await tarMetadata(head, blob.label, format === 'tar.zst' ? zstdDecoder(head, blob.label) : gzipDecoder);
 		return {format, encrypted: false, summary: summarize(metadata, false), metadata};
 	} catch (error) {
 		if (!(error instanceof LifeboatError)) throw refuse(blob.label, (error as Error).message ?? String(error));
@@ -98,7 +99,7 @@ async function encryptedSummary(head: Head, label: string): Promise<BackupSummar
 		throw refuse(label, 'its encrypted header holds no Lifeboat summary');
 	}
 	const format = summary.format ?? formatFromPath(label);
-	if (format !== 'zip' && format !== 'tar.gz') throw refuse(label, `encrypted backup of unknown format ${String(format).slice(0, 40)}`);
+	if (format !== 'zip' && format !== 'tar.gz' && format !== 'tar.zst') throw refuse(label, `encrypted backup of unknown format ${String(format).slice(0, 40)}`);
 	return {format, encrypted: true, summary: summary as BackupSummary};
 }
 
@@ -175,11 +176,11 @@ function octal(block: Buffer, offset: number, length: number): number | undefine
 }
 
 /** The first tar entry's size, refusing anything but a regular file named metadata.json. */
-function tarHeader(block: Buffer, label: string): number {
+function tarHeader(block: Buffer, label: string, format: string): number {
 	const checksum = octal(block, 148, 8);
 	let sum = 0;
 	for (let index = 0; index < TAR_BLOCK; index++) sum += index >= 148 && index < 156 ? 0x20 : block[index]!;
-	if (checksum === undefined || checksum !== sum) throw refuse(label, 'the tar.gz does not begin with a tar entry');
+	if (checksum === undefined || checksum !== sum) throw refuse(label, `the ${format} does not begin with a tar entry`);
 	const name = block.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
 	const prefix = block.subarray(345, 500).toString('utf8').replace(/\0.*$/s, '');
 	const type = String.fromCharCode(block[156]!);
@@ -190,13 +191,38 @@ function tarHeader(block: Buffer, label: string): number {
 	return size;
 }
 
-async function tarGzMetadata(head: Head, label: string): Promise<BackupMetadata> {
+/** What a compressed head decodes to, up to `wanted` bytes, with the stream's error if it had one. */
+type HeadDecoder = {name: string; format: 'tar.gz' | 'tar.zst'; decode(bytes: Buffer, wanted: number): Promise<{bytes: Buffer; error?: Error | string}>};
+
+const gzipDecoder: HeadDecoder = {name: 'gzip', format: 'tar.gz', decode: (bytes, wanted) => inflateUpTo(bytes, true, wanted)};
+
+/**
+ * zstd decodes whole blocks only: the head is first grown to the end of the frame's first block
+ * (its header says where), so a typical backup's summary takes one decode (one zstd child).
+ */
+function zstdDecoder(head: Head, label: string): HeadDecoder {
+	let sized = false;
+	return {
+		name: 'zstd',
+		format: 'tar.zst',
+		async decode(bytes, wanted) {
+			if (!sized) {
+				sized = true;
+				const end = zstdFirstBlockEnd(bytes);
+				if (end !== undefined && end > bytes.length) bytes = await head.ensure(end);
+			}
+			return decodeZstdHead(bytes, wanted, label);
+		},
+	};
+}
+
+async function tarMetadata(head: Head, label: string, decoder: HeadDecoder): Promise<BackupMetadata> {
 	let size: number | undefined;
 	for (;;) {
 		const wanted = TAR_BLOCK + (size ?? 0);
-		const tar = await inflateUpTo(head.bytes, true, size === undefined ? TAR_BLOCK : wanted);
+		const tar = await decoder.decode(head.bytes, size === undefined ? TAR_BLOCK : wanted);
 		if (tar.bytes.length >= TAR_BLOCK && size === undefined) {
-			size = tarHeader(tar.bytes, label);
+			size = tarHeader(tar.bytes, label, decoder.format);
 			continue;
 		}
 		const text = tar.bytes.subarray(TAR_BLOCK, wanted);
@@ -204,7 +230,7 @@ async function tarGzMetadata(head: Head, label: string): Promise<BackupMetadata>
 			throw refuse(label, `${METADATA_PATH} does not begin like Lifeboat's`);
 		}
 		if (size !== undefined && tar.bytes.length >= wanted) return parseMetadata(text);
-		if (tar.error) throw refuse(label, `the gzip stream is corrupt (${tar.error.message})`);
+		if (tar.error) throw refuse(label, `the ${decoder.name} stream is corrupt (${typeof tar.error === 'string' ? tar.error : tar.error.message})`);
 		if (!(await head.grow())) throw refuse(label, `${METADATA_PATH} is cut short or too large`);
 	}
 }

@@ -3,6 +3,7 @@ import {Box, Text} from 'ink';
 import {useMemo, useReducer, useState, type Dispatch, type ReactNode} from 'react';
 import type {BackupResult} from '../../core/backup/create-backup.js';
 import {ARCHIVE_FORMATS, defaultBackupName, type ArchiveFormat} from '../../core/archive/archive-format.js';
+import {zstdInstalled} from '../../core/archive/zstd-process.js';
 import {formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../../core/format.js';
 import {CATEGORIES, categorySpec, type CategoryId} from '../../core/store/schema.js';
 import {Busy} from '../components/Busy.js';
@@ -54,7 +55,7 @@ const STEP_TITLES: Record<CreateStep, string> = {
 
 const TEXT_STEPS: ReadonlySet<CreateStep> = new Set(['passphrase', 'passphrase-confirm', 'passphrase-file', 'destination-other', 'name']);
 
-const FORMAT_LABELS: Record<ArchiveFormat, string> = {zip: 'zip (default)', 'tar.gz': 'tar.gz', 'tar.zst': 'tar.zst (needs zstd installed)', dir: 'directory (plain folder, cannot be encrypted)'};
+const FORMAT_LABELS: Record<ArchiveFormat, string> = {zip: 'zip (default)', 'tar.gz': 'tar.gz', 'tar.zst': 'tar.zst', dir: 'directory (plain folder, cannot be encrypted)'};
 
 /** The steps counted in "Step n of 7"; the categories and passphrase steps count as the one they belong to. */
 const NUMBERED_STEPS = ['scope', 'tenant', 'format', 'encryption', 'destination', 'name', 'review'];
@@ -318,13 +319,15 @@ function tenantView({dispatch, summary}: StepContext): StepView {
 }
 
 function formatView({state, dispatch}: StepContext): StepView {
+	// tar.zst stays listed without the zstd program, dimmed and not selectable (SelectList's disabled row).
+	const zstd = zstdInstalled();
 	return {
 		commands: ['up', 'down', 'select', 'back'],
 		body: (
 			<BodyRows reserve={2}>
 				{listHeight => (
 					<SelectList
-						items={ARCHIVE_FORMATS.map(format => ({key: format, label: FORMAT_LABELS[format], value: format}))}
+						items={ARCHIVE_FORMATS.map(format => (format === 'tar.zst' && !zstd ? {key: format, label: 'tar.zst (needs zstd)', value: format, disabled: true} : {key: format, label: FORMAT_LABELS[format], value: format}))}
 						height={listHeight}
 						initialIndex={ARCHIVE_FORMATS.indexOf(state.format)}
 						onSelect={item => dispatch({type: 'format', format: item.value})}
