@@ -47,7 +47,9 @@ export type OutputLimits = {
 export function defaultLimits(): OutputLimits {
 	const cores = Math.max(1, os.availableParallelism());
 	// One job more than cores keeps every core busy while the main thread hands out the next.
-	return {maxRunning: Math.min(cores + 1, 3), maxQueuedBytes: 16 * BLOCK_SIZE};
+	// 8 blocks (2 MiB) keep the jobs fed; each queued block's input and output buffers live long
+	// enough to reach V8's old space, where they wait for a full GC: a deeper queue cost ~10 MB RSS.
+	return {maxRunning: Math.min(cores + 1, 3), maxQueuedBytes: 8 * BLOCK_SIZE};
 }
 
 const EMPTY = Buffer.alloc(0);

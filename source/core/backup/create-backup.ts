@@ -441,11 +441,17 @@ async function snapshot(store: Store, options: CreateBackupOptions, {stagingDir,
 	}
 }
 
+/** Page cache of the connection a backup reads the gateway through (negative: KiB). */
+const READ_CACHE_KIB = -2000;
+
 export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
 	const started = Date.now();
 	const now = options.now ?? new Date();
 	const format = options.format ?? 'zip';
 	const store = openGateway(options.dataDir);
+	// The dump reads each table once, in order: SQLite's page cache (better-sqlite3 builds it at
+	// 16 MB) would only hold pages never read again. SQLite's own default of 2 MB keeps RSS down.
+	store.db.pragma(`cache_size = ${READ_CACHE_KIB}`);
 	try {
 		// A restore killed after its database commit finishes its file swap first, so the
 		// backup never captures new rows beside old files.
