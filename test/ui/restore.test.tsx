@@ -139,9 +139,11 @@ describe('Restore wizard', () => {
 		expect(narrow).toMatch(/…$/m);
 		// A short window: the steps that fit, then how many are left; the choice stays.
 		app.resize(80, 16);
-		const short = await app.waitFor(/… \d+ more steps?/);
+		// The frame drawn as the window shrinks may still hold the taller layout (cut by the frame,
+		// "… more lines below"); the one laid out for 16 rows keeps the choice.
+		const short = await app.waitFor(frame => /… \d+ more steps?/.test(frame) && frame.includes('› Home'));
 		expect(expectChecklist(short, plan, 80)).toBeLessThan(steps);
-		expect(short).toContain('› Home');
+		expect(short).not.toContain('more lines below');
 		app.resize(80, 30);
 		const handle = db(gateway);
 		const globex = tenantId(gateway, 'globex');
