@@ -38,6 +38,21 @@ function compareLiveId(live: StoredValue | undefined, id: string): number {
 }
 
 /**
+ * Whether `ORDER BY id` of this live table is the order compareBinaryText assumes: a UTF-8
+ * database (a UTF-16 one compares TEXT by its UTF-16 bytes) and an id primary key of BINARY
+ * collation (a foreign schema could declare NOCASE or another). Otherwise the walk is not used.
+ */
+export function ordersByUtf8(db: Database.Database, table: string): boolean {
+	if (db.pragma('encoding', {simple: true}) !== 'UTF-8') return false;
+	const indexes = db.pragma(`index_list(${table})`) as Array<{name: string; origin: string; partial: number}>;
+	const primary = indexes.find(index => index.origin === 'pk' && !index.partial);
+	if (!primary) return false;
+	const columns = db.pragma(`index_xinfo(${JSON.stringify(primary.name)})`) as Array<{name: string | null; key: number; coll: string}>;
+	const keys = columns.filter(column => column.key);
+	return keys.length === 1 && keys[0]!.name === 'id' && keys[0]!.coll === 'BINARY';
+}
+
+/**
  * The live rows of one table, matched with the archive's rows by id. An archive dumps each table
  * in id order, so the live table is walked alongside in id order, a chunk of rows per query,
  * rather than looked up once per row. Rows that do not come in strictly increasing id order (an
@@ -60,7 +75,9 @@ export class LiveWalk {
 	constructor(
 		private readonly db: Database.Database,
 		private readonly codec: TableCodec,
-	) {}
+	) {
+		this.ordered = ordersByUtf8(db, codec.spec.name);
+	}
 
 	/** The live row with this id (as readLiveRow reads it), or undefined. */
 	get(id: string): RowValues | undefined {
