@@ -884,8 +884,9 @@ export class RestorePass {
 			const counts = this.counts(category, table);
 			if (this.applying) {
 				// The ids of every row the archive brought (after remapping), as the reference check keeps them.
+				// A NULL id (a foreign writer's row) is in no backup: deleted too, as the plan counts it (NULL NOT IN is NULL, not true).
 				const result = this.db
-					.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?)`)
+					.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND (id IS NULL OR id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?))`)
 					.run(...this.ctx.scopeTenantIds, table);
 				counts.toDelete = result.changes;
 				this.applied.deleted += result.changes;
