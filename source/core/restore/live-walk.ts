@@ -6,6 +6,9 @@ import {RawText, type StoredValue} from '../rows/value-codec.js';
 /** Live rows read per query of the walk. */
 const CHUNK_ROWS = 2048;
 
+/** In a `u` regular expression a surrogate range matches only an unpaired surrogate. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /**
  * SQLite's BINARY order of two TEXT values (memcmp of their UTF-8 bytes), for JavaScript strings:
  * UTF-8 byte order is code point order, which is UTF-16 code unit order except that surrogates
@@ -82,6 +85,8 @@ export class LiveWalk {
 	/** The live row with this id (as readLiveRow reads it), or undefined. */
 	get(id: string): RowValues | undefined {
 		if (this.ordered && this.lastAsked !== undefined && compareBinaryText(id, this.lastAsked) <= 0) this.ordered = false;
+		// A lone surrogate (a crafted archive's JSON escape) reaches SQLite as U+FFFD: not in the walk's order.
+		if (this.ordered && LONE_SURROGATE.test(id)) this.ordered = false;
 		if (!this.ordered) return readLiveRow(this.db, this.codec, id);
 		this.lastAsked = id;
 		for (;;) {
