@@ -298,6 +298,21 @@ export class RestorePass {
 	}
 
 	async run(): Promise<PassOutcome> {
+		try {
+			return await this.runPass();
+		} finally {
+			// Quarantine files of a pass that failed are discarded with its staging: closed first, no
+			// descriptor left open, and a failure to close never hides the pass's own error.
+			for (const spool of this.quarantineSpools.values()) {
+				try {
+					spool.close();
+				} catch {}
+			}
+			this.quarantineSpools.clear();
+		}
+	}
+
+	private async runPass(): Promise<PassOutcome> {
 		// Random-access archives: the manifest up front; tar.gz: when reached (it is last).
 		this.manifest = await readManifestUpFront(this.ctx.options);
 		this.snapshotLive();
