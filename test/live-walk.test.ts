@@ -150,6 +150,28 @@ describe('LiveWalk', () => {
 		});
 	}
 
+	it('holds a bounded size of live rows, however large the rows (a chunk is cut by size, not only by count)', () => {
+		const store = emptyStore();
+		try {
+			const insert = store.db.prepare(`INSERT INTO memory_entries (id, tenant_id, created_at, updated_at, agent_id, kind, content, importance, tags) VALUES (?, 'ten_a', 'c', 'u', 'agt_a', 'fact', ?, 0.5, '[]')`);
+			const big = 'x'.repeat(1024 * 1024);
+			for (let index = 0; index < 40; index++) insert.run(`mem_${String(index * 2).padStart(3, '0')}`, `${index}${big}`);
+			const walk = new LiveWalk(store.db, codec);
+			let held = 0;
+			for (let index = 0; index < 80; index++) {
+				const id = `mem_${String(index).padStart(3, '0')}`;
+				const row = walk.get(id);
+				expect(row?.[6]?.toString().slice(0, 3)).toBe(readLiveRow(store.db, codec, id)?.[6]?.toString().slice(0, 3));
+				held = Math.max(held, walk.chunkBytes);
+			}
+			// About 8 MiB and one row: never the 40 MiB table at once.
+			expect(held).toBeGreaterThan(1024 * 1024);
+			expect(held).toBeLessThan(10 * 1024 * 1024);
+		} finally {
+			store.close();
+		}
+	});
+
 	it('walks a table larger than one chunk, rows written behind it never seen', () => {
 		const store = storeWith(Array.from({length: 5000}, (_, index) => ({kind: 'text', id: `mem_${String(index * 2).padStart(6, '0')}`}) as const));
 		try {
