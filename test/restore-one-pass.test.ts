@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {LifeboatError} from '../source/core/errors.js';
-import {applyRestore} from '../source/core/restore/index.js';
-import {backupOf, copyGateway, demoGateway, exec, query, storeDigest} from './restore-support.js';
+import {applyRestore, planRestore} from '../source/core/restore/index.js';
+import {plainFileSource} from '../source/core/archive/archive-reader.js';
+import {backupOf, copyGateway, demoGateway, exec, flipByteInLargestEntry, query, storeDigest} from './restore-support.js';
 
 /**
  * A restore plans and applies in one pass: a problem the pass finds only at its end (here the
@@ -47,5 +48,30 @@ describe('a restore refused at the end of its one pass', () => {
 		const staging = path.join(dataDir, '.lifeboat-restore');
 		expect(fs.existsSync(staging) ? fs.readdirSync(staging) : []).toEqual([]);
 		expect(fs.existsSync(path.join(dataDir, 'quarantine'))).toBe(false);
+	});
+});
+
+describe('a dry run whose verify fails while its plan pass reads beside it', () => {
+	it('fails with verify\'s problem, as verify-then-plan did, and leaves no reader open (damaged zip and tar.gz)', async () => {
+		const original = await demoGateway({tenants: 1, seed: 95});
+		const dataDir = copyGateway(original);
+		const zip = await backupOf(original, {format: 'zip'});
+		const damagedZip = `${zip.path}.damaged.zip`;
+		fs.writeFileSync(damagedZip, flipByteInLargestEntry(fs.readFileSync(zip.path)));
+		const tar = await backupOf(original, {format: 'tar.gz'});
+		const damagedTar = `${tar.path}.damaged.tar.gz`;
+		const bytes = fs.readFileSync(tar.path);
+		bytes[Math.floor(bytes.length / 3)]! ^= 0x40;
+		fs.writeFileSync(damagedTar, bytes);
+		for (const file of [damagedZip, damagedTar]) {
+			for (const mode of ['additive', 'replace'] as const) {
+				const error = await planRestore({source: plainFileSource(file), dataDir, mode}).catch((caught: unknown) => caught);
+				expect(error).toBeInstanceOf(LifeboatError);
+				expect((error as LifeboatError).code).toBe('corrupt-archive');
+				expect((error as Error).message).toMatch(/; nothing was restored$/);
+				expect(openFilesUnder(path.dirname(file))).toEqual([]);
+				expect(openFilesUnder(dataDir)).toEqual([]);
+			}
+		}
 	});
 });
