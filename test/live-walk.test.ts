@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {compareBinaryText, LiveWalk} from '../source/core/restore/live-walk.js';
+import {compareBinaryText, LiveWalk, ordersByUtf8} from '../source/core/restore/live-walk.js';
 import {codecFor, readLiveRow} from '../source/core/rows/table-codec.js';
 import {openEmptyStore} from '../source/core/store/gateway-store.js';
-import {tableSpec} from '../source/core/store/schema.js';
+import {schemaDdl, tableSpec} from '../source/core/store/schema.js';
+import Database from 'better-sqlite3';
 
 /**
  * The restore matches the archive's rows with live ones by walking the live table in id order
@@ -31,8 +32,24 @@ const liveId: fc.Arbitrary<LiveId> = fc.oneof(
 	{weight: 1, arbitrary: fc.constant({kind: 'null'} as const)},
 );
 
-function storeWith(ids: readonly LiveId[]) {
-	const store = openEmptyStore('/nonexistent-lifeboat-test');
+/** An empty store; `encoding` other than UTF-8 (legal SQLite: a gateway may create its database so) orders TEXT otherwise. */
+function emptyStore(encoding?: string): {db: Database.Database; close(): void} {
+	if (!encoding) return openEmptyStore('/nonexistent-lifeboat-test');
+	const db = new Database(':memory:');
+	db.pragma(`encoding = '${encoding}'`);
+	db.exec(schemaDdl());
+	return {db, close: () => db.close()};
+}
+
+/** A table whose id column orders text other than by its UTF-8 bytes (a foreign writer's schema). */
+function nocaseStore(): {db: Database.Database; close(): void} {
+	const db = new Database(':memory:');
+	db.exec(schemaDdl().replace(/CREATE TABLE IF NOT EXISTS memory_entries \(id TEXT PRIMARY KEY/, 'CREATE TABLE IF NOT EXISTS memory_entries (id TEXT PRIMARY KEY COLLATE NOCASE'));
+	return {db, close: () => db.close()};
+}
+
+function storeWith(ids: readonly LiveId[], make: () => {db: Database.Database; close(): void} = () => emptyStore()) {
+	const store = make();
 	const columns = 'tenant_id, created_at, updated_at, agent_id, kind, content, importance, tags';
 	const rest = ['ten_a', 'c', 'u', 'agt_a', 'fact', 'text', 0.5, '[]'];
 	const text = store.db.prepare(`INSERT OR IGNORE INTO memory_entries (id, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -77,6 +94,82 @@ describe('LiveWalk', () => {
 			}),
 			{numRuns: 300},
 		);
+	});
+
+	it('answers ids that are not well-formed (a lone surrogate, bound to SQLite as U+FFFD) as one SELECT per id does', () => {
+		const lone = fc.constantFrom('\uD800', '\uDFFF', 'a\uD83D', '\uDE00b', '\uFFFD', 'a\uFFFD', '\uFFFDb', '\uE000', '\u{10000}');
+		fc.assert(
+			fc.property(fc.array(fc.oneof(textId, lone), {maxLength: 30}), fc.array(fc.oneof(textId, lone), {maxLength: 30}), (live, asked) => {
+				const store = storeWith(live.map(id => ({kind: 'text', id}) as const));
+				try {
+					// A crafted archive can hold such ids (JSON escapes); sorted as the archive would list them.
+					const ids = [...new Set([...asked, ...live])].sort(compareBinaryText);
+					const walk = new LiveWalk(store.db, codec);
+					for (const id of ids) expect(walk.get(id)).toEqual(readLiveRow(store.db, codec, id));
+				} finally {
+					store.close();
+				}
+			}),
+			{numRuns: 500},
+		);
+	});
+
+	it('walks in order on a gateway store (UTF-8, BINARY id), falls back on the others', () => {
+		for (const [make, expected] of [[() => emptyStore(), true], [() => emptyStore('UTF-16le'), false], [nocaseStore, false]] as const) {
+			const store = make();
+			try {
+				expect(ordersByUtf8(store.db, 'memory_entries')).toBe(expected);
+			} finally {
+				store.close();
+			}
+		}
+	});
+
+	for (const [label, make] of [
+		['UTF-16le', () => emptyStore('UTF-16le')],
+		['UTF-16be', () => emptyStore('UTF-16be')],
+		['id COLLATE NOCASE', nocaseStore],
+	] as const) {
+		it(`answers as one SELECT per id when the live store orders ids otherwise (${label})`, () => {
+			fc.assert(
+				fc.property(fc.array(textId, {maxLength: 40}), fc.array(textId, {maxLength: 40}), (live, asked) => {
+					const store = storeWith(
+						live.filter(id => id.isWellFormed()).map(id => ({kind: 'text', id}) as const),
+						make,
+					);
+					try {
+						const ids = [...new Set([...asked, ...live])].filter(id => id.isWellFormed()).sort(compareBinaryText);
+						const walk = new LiveWalk(store.db, codec);
+						for (const id of ids) expect(walk.get(id)).toEqual(readLiveRow(store.db, codec, id));
+					} finally {
+						store.close();
+					}
+				}),
+				{numRuns: 300},
+			);
+		});
+	}
+
+	it('holds a bounded size of live rows, however large the rows (a chunk is cut by size, not only by count)', () => {
+		const store = emptyStore();
+		try {
+			const insert = store.db.prepare(`INSERT INTO memory_entries (id, tenant_id, created_at, updated_at, agent_id, kind, content, importance, tags) VALUES (?, 'ten_a', 'c', 'u', 'agt_a', 'fact', ?, 0.5, '[]')`);
+			const big = 'x'.repeat(1024 * 1024);
+			for (let index = 0; index < 40; index++) insert.run(`mem_${String(index * 2).padStart(3, '0')}`, `${index}${big}`);
+			const walk = new LiveWalk(store.db, codec);
+			let held = 0;
+			for (let index = 0; index < 80; index++) {
+				const id = `mem_${String(index).padStart(3, '0')}`;
+				const row = walk.get(id);
+				expect(row?.[6]?.toString().slice(0, 3)).toBe(readLiveRow(store.db, codec, id)?.[6]?.toString().slice(0, 3));
+				held = Math.max(held, walk.chunkBytes);
+			}
+			// About 8 MiB and one row: never the 40 MiB table at once.
+			expect(held).toBeGreaterThan(1024 * 1024);
+			expect(held).toBeLessThan(10 * 1024 * 1024);
+		} finally {
+			store.close();
+		}
 	});
 
 	it('walks a table larger than one chunk, rows written behind it never seen', () => {

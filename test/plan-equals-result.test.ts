@@ -89,6 +89,29 @@ describe('dry run and restore count the same things', () => {
 	}
 });
 
+describe('replace counts and deletes live rows whatever their ids', () => {
+	// A foreign writer can leave rows whose id is NULL, a BLOB, or text that is not UTF-8 (the id
+	// column is TEXT PRIMARY KEY, which SQLite lets hold any of them). A replace makes the tenant's
+	// data equal to the backup's: such rows are in the plan's "to delete", and deleted.
+	it('a replace deletes every live row of the tenant the backup lacks, as its dry run counts (NULL, BLOB, non-UTF-8 ids)', async () => {
+		const original = await demoGateway({tenants: 1, seed: 93});
+		const {source} = await backupOf(original, {format: 'zip'});
+		const dataDir = copyGateway(original);
+		const tenant = query<{id: string}>(dataDir, 'SELECT id FROM tenants LIMIT 1')[0]!.id;
+		const agent = query<{id: string}>(dataDir, 'SELECT id FROM agents WHERE tenant_id = ? LIMIT 1', tenant)[0]!.id;
+		const insert = `INSERT INTO memory_entries (id, tenant_id, created_at, updated_at, agent_id, kind, content, importance, tags) VALUES (%ID%, ?, 'x', 'x', ?, 'fact', 'foreign', 0.5, '[]')`;
+		exec(dataDir, insert.replace('%ID%', 'NULL'), tenant, agent);
+		exec(dataDir, insert.replace('%ID%', "X'6d656d5f626c6f62'"), tenant, agent);
+		exec(dataDir, insert.replace('%ID%', "CAST(X'6d656dff' AS TEXT)"), tenant, agent);
+		const plan = await planRestore({source, dataDir, mode: 'replace'});
+		expect(plan.totals.toDelete).toBe(3);
+		const result = await applyRestore({source, dataDir, mode: 'replace'});
+		expect(result.applied.deleted).toBe(3);
+		expect(query(dataDir, `SELECT id FROM memory_entries WHERE content = 'foreign'`)).toEqual([]);
+		expectSameCounts(plan, result);
+	});
+});
+
 describe('create and verify count the same things', () => {
 	it('verify checks as many files and bytes as the backup declares (metadata and manifest aside), for each format', async () => {
 		const dataDir = await demoGateway({tenants: 1, seed: 92});

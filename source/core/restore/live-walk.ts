@@ -3,8 +3,12 @@ import {prepareExact, type ExactStatement} from '../rows/exact-read.js';
 import {readLiveRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {RawText, type StoredValue} from '../rows/value-codec.js';
 
-/** Live rows read per query of the walk. */
+/** Live rows read per query of the walk, at most; and their size, at most (one row always). */
 const CHUNK_ROWS = 2048;
+const CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** In a `u` regular expression a surrogate range matches only an unpaired surrogate. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
  * SQLite's BINARY order of two TEXT values (memcmp of their UTF-8 bytes), for JavaScript strings:
@@ -37,6 +41,32 @@ function compareLiveId(live: StoredValue | undefined, id: string): number {
 	return -1;
 }
 
+function rowBytes(row: readonly StoredValue[]): number {
+	let bytes = 0;
+	for (const value of row) {
+		if (typeof value === 'string') bytes += value.length;
+		else if (Buffer.isBuffer(value)) bytes += value.length;
+		else if (value instanceof RawText) bytes += value.bytes.length;
+		else bytes += 8;
+	}
+	return bytes;
+}
+
+/**
+ * Whether `ORDER BY id` of this live table is the order compareBinaryText assumes: a UTF-8
+ * database (a UTF-16 one compares TEXT by its UTF-16 bytes) and an id primary key of BINARY
+ * collation (a foreign schema could declare NOCASE or another). Otherwise the walk is not used.
+ */
+export function ordersByUtf8(db: Database.Database, table: string): boolean {
+	if (db.pragma('encoding', {simple: true}) !== 'UTF-8') return false;
+	const indexes = db.pragma(`index_list(${table})`) as Array<{name: string; origin: string; partial: number}>;
+	const primary = indexes.find(index => index.origin === 'pk' && !index.partial);
+	if (!primary) return false;
+	const columns = db.pragma(`index_xinfo(${JSON.stringify(primary.name)})`) as Array<{name: string | null; key: number; coll: string}>;
+	const keys = columns.filter(column => column.key);
+	return keys.length === 1 && keys[0]!.name === 'id' && keys[0]!.coll === 'BINARY';
+}
+
 /**
  * The live rows of one table, matched with the archive's rows by id. An archive dumps each table
  * in id order, so the live table is walked alongside in id order, a chunk of rows per query,
@@ -56,15 +86,21 @@ export class LiveWalk {
 	private ordered = true;
 	private nextText: ExactStatement | undefined;
 	private nextRaw: ExactStatement | undefined;
+	/** The size of the rows held (about: text counted by its length). */
+	chunkBytes = 0;
 
 	constructor(
 		private readonly db: Database.Database,
 		private readonly codec: TableCodec,
-	) {}
+	) {
+		this.ordered = ordersByUtf8(db, codec.spec.name);
+	}
 
 	/** The live row with this id (as readLiveRow reads it), or undefined. */
 	get(id: string): RowValues | undefined {
 		if (this.ordered && this.lastAsked !== undefined && compareBinaryText(id, this.lastAsked) <= 0) this.ordered = false;
+		// A lone surrogate (a crafted archive's JSON escape) reaches SQLite as U+FFFD: not in the walk's order.
+		if (this.ordered && LONE_SURROGATE.test(id)) this.ordered = false;
 		if (!this.ordered) return readLiveRow(this.db, this.codec, id);
 		this.lastAsked = id;
 		for (;;) {
@@ -95,19 +131,34 @@ export class LiveWalk {
 		if (last !== undefined && typeof last !== 'string' && !(last instanceof RawText)) return false;
 		const table = this.codec.spec.name;
 		const columns = `${this.codec.names.join(', ')}, _rowid_`;
-		let rows: StoredValue[][];
+		let rows: IterableIterator<StoredValue[]>;
 		if (last === undefined) {
-			rows = prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} ORDER BY id LIMIT ${CHUNK_ROWS}`).all();
+			rows = prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} ORDER BY id LIMIT ${CHUNK_ROWS}`).iterate();
 		} else if (last instanceof RawText) {
 			this.nextRaw ??= prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} WHERE id > CAST(? AS TEXT) ORDER BY id LIMIT ${CHUNK_ROWS}`);
-			rows = this.nextRaw.all(last.bytes);
+			rows = this.nextRaw.iterate(last.bytes);
 		} else {
 			this.nextText ??= prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} WHERE id > ? ORDER BY id LIMIT ${CHUNK_ROWS}`);
-			rows = this.nextText.all(last);
+			rows = this.nextText.iterate(last);
 		}
-		this.chunk = rows;
+		// Rows can be large (a live row is not bounded as an archive's line is): the chunk stops at
+		// CHUNK_BYTES, so the walk holds about what one SELECT per id held, not 2048 large rows.
+		const chunk: StoredValue[][] = [];
+		let bytes = 0;
+		let cut = false;
+		for (const row of rows) {
+			chunk.push(row);
+			bytes += rowBytes(row);
+			if (bytes >= CHUNK_BYTES && chunk.length < CHUNK_ROWS) {
+				cut = true;
+				// Leaving the loop closes the statement.
+				break;
+			}
+		}
+		this.chunk = chunk;
+		this.chunkBytes = bytes;
 		this.position = 0;
-		if (rows.length < CHUNK_ROWS) this.exhausted = true;
+		if (!cut && chunk.length < CHUNK_ROWS) this.exhausted = true;
 		return true;
 	}
 }

@@ -298,6 +298,21 @@ export class RestorePass {
 	}
 
 	async run(): Promise<PassOutcome> {
+		try {
+			return await this.runPass();
+		} finally {
+			// Quarantine files of a pass that failed are discarded with its staging: closed first, no
+			// descriptor left open, and a failure to close never hides the pass's own error.
+			for (const spool of this.quarantineSpools.values()) {
+				try {
+					spool.close();
+				} catch {}
+			}
+			this.quarantineSpools.clear();
+		}
+	}
+
+	private async runPass(): Promise<PassOutcome> {
 		// Random-access archives: the manifest up front; tar.gz: when reached (it is last).
 		this.manifest = await readManifestUpFront(this.ctx.options);
 		this.snapshotLive();
@@ -884,8 +899,9 @@ export class RestorePass {
 			const counts = this.counts(category, table);
 			if (this.applying) {
 				// The ids of every row the archive brought (after remapping), as the reference check keeps them.
+				// A NULL id (a foreign writer's row) is in no backup: deleted too, as the plan counts it (NULL NOT IN is NULL, not true).
 				const result = this.db
-					.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?)`)
+					.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND (id IS NULL OR id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?))`)
 					.run(...this.ctx.scopeTenantIds, table);
 				counts.toDelete = result.changes;
 				this.applied.deleted += result.changes;

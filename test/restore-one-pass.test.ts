@@ -1,0 +1,77 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {LifeboatError} from '../source/core/errors.js';
+import {applyRestore, planRestore} from '../source/core/restore/index.js';
+import {plainFileSource} from '../source/core/archive/archive-reader.js';
+import {backupOf, copyGateway, demoGateway, exec, flipByteInLargestEntry, query, storeDigest} from './restore-support.js';
+
+/**
+ * A restore plans and applies in one pass: a problem the pass finds only at its end (here the
+ * inbound cross-tenant check) comes after rows were written and conflicts quarantined in staging.
+ * It must leave the store as it was, and nothing behind: no staging, no open file.
+ */
+
+/** Files under `dir` this process holds open (Linux). */
+function openFilesUnder(dir: string): string[] {
+	return fs.readdirSync('/proc/self/fd').flatMap(fd => {
+		try {
+			const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+			return target.startsWith(dir) ? [target] : [];
+		} catch {
+			return [];
+		}
+	});
+}
+
+describe('a restore refused at the end of its one pass', () => {
+	it('leaves the store unchanged, no staging and no open quarantine file (additive, with conflicts)', async () => {
+		const original = await demoGateway({tenants: 2, seed: 94});
+		const [a, b] = query<{id: string}>(original, 'SELECT id FROM tenants ORDER BY id').map(row => row.id);
+		const {source} = await backupOf(original, {format: 'zip', tenant: a});
+		const dataDir = copyGateway(original);
+		// Conflicts: quarantined as the pass goes.
+		exec(dataDir, `UPDATE memory_entries SET content = content || ' (edited)' WHERE tenant_id = ?`, a);
+		// A live row of tenant B pointing at an agent the backup brings for tenant A: refused at the end.
+		const agent = query<{id: string}>(dataDir, 'SELECT id FROM agents WHERE tenant_id = ? LIMIT 1', a)[0]!.id;
+		const bAgent = query<{id: string}>(dataDir, 'SELECT id FROM agents WHERE tenant_id = ? LIMIT 1', b)[0]!.id;
+		exec(dataDir, `UPDATE memory_entries SET agent_id = ? WHERE id = (SELECT id FROM memory_entries WHERE tenant_id = ? AND agent_id = ? LIMIT 1)`, agent, b, bAgent);
+		const before = storeDigest(dataDir);
+		for (let attempt = 0; attempt < 3; attempt++) {
+			const error = await applyRestore({source, dataDir, mode: 'additive'}).catch((caught: unknown) => caught);
+			expect(error).toBeInstanceOf(LifeboatError);
+			expect((error as LifeboatError).code).toBe('conflict');
+			expect((error as Error).message).toMatch(/cross-tenant reference\); nothing was restored$/);
+		}
+		expect(openFilesUnder(dataDir)).toEqual([]);
+		expect(storeDigest(dataDir)).toEqual(before);
+		const staging = path.join(dataDir, '.lifeboat-restore');
+		expect(fs.existsSync(staging) ? fs.readdirSync(staging) : []).toEqual([]);
+		expect(fs.existsSync(path.join(dataDir, 'quarantine'))).toBe(false);
+	});
+});
+
+describe('a dry run whose verify fails while its plan pass reads beside it', () => {
+	it('fails with verify\'s problem, as verify-then-plan did, and leaves no reader open (damaged zip and tar.gz)', async () => {
+		const original = await demoGateway({tenants: 1, seed: 95});
+		const dataDir = copyGateway(original);
+		const zip = await backupOf(original, {format: 'zip'});
+		const damagedZip = `${zip.path}.damaged.zip`;
+		fs.writeFileSync(damagedZip, flipByteInLargestEntry(fs.readFileSync(zip.path)));
+		const tar = await backupOf(original, {format: 'tar.gz'});
+		const damagedTar = `${tar.path}.damaged.tar.gz`;
+		const bytes = fs.readFileSync(tar.path);
+		bytes[Math.floor(bytes.length / 3)]! ^= 0x40;
+		fs.writeFileSync(damagedTar, bytes);
+		for (const file of [damagedZip, damagedTar]) {
+			for (const mode of ['additive', 'replace'] as const) {
+				const error = await planRestore({source: plainFileSource(file), dataDir, mode}).catch((caught: unknown) => caught);
+				expect(error).toBeInstanceOf(LifeboatError);
+				expect((error as LifeboatError).code).toBe('corrupt-archive');
+				expect((error as Error).message).toMatch(/; nothing was restored$/);
+				expect(openFilesUnder(path.dirname(file))).toEqual([]);
+				expect(openFilesUnder(dataDir)).toEqual([]);
+			}
+		}
+	});
+});
