@@ -69,9 +69,17 @@ describe('a dry run whose verify fails while its plan pass reads beside it', () 
 				expect(error).toBeInstanceOf(LifeboatError);
 				expect((error as LifeboatError).code).toBe('corrupt-archive');
 				expect((error as Error).message).toMatch(/; nothing was restored$/);
+				// The plan pass beside verify stops at its next entry boundary, just after the error
+				// is returned: wait for its reader to close (a leak would never close).
+				await until(() => openFilesUnder(path.dirname(file)).length === 0 && openFilesUnder(dataDir).length === 0);
 				expect(openFilesUnder(path.dirname(file))).toEqual([]);
 				expect(openFilesUnder(dataDir)).toEqual([]);
 			}
 		}
 	});
 });
+
+/** Resolves once `condition` holds (checked every 10 ms), or gives up after 30 s so the assertion after it reports. */
+async function until(condition: () => boolean): Promise<void> {
+	for (const started = Date.now(); !condition() && Date.now() - started < 30_000; ) await new Promise(resolve => setTimeout(resolve, 10));
+}
