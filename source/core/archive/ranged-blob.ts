@@ -40,14 +40,7 @@ export async function fileBlob(file: string, label = file): Promise<RangedBlob> 
 				describeFsError(error, label);
 			}
 			try {
-				const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
-				let filled = 0;
-				while (filled < buffer.length) {
-					const {bytesRead} = await handle.read(buffer, filled, buffer.length - filled, offset + filled);
-					if (bytesRead === 0) break;
-					filled += bytesRead;
-				}
-				return buffer.subarray(0, filled);
+				return await readHandleRange(handle, size, offset, length);
 			} finally {
 				await handle.close();
 			}
@@ -220,4 +213,16 @@ export function withCachedHead(blob: RangedBlob): RangedBlob {
 
 export function changedWhileRead(label: string): LifeboatError {
 	return new LifeboatError('corrupt-archive', `${label} changed or was cut short while it was being read`);
+}
+
+/** Bytes [offset, offset + length) of an open file of `size` bytes, fewer at its end (or if it shrank). */
+export async function readHandleRange(handle: fs.promises.FileHandle, size: number, offset: number, length: number): Promise<Buffer> {
+	const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
+	let filled = 0;
+	while (filled < buffer.length) {
+		const {bytesRead} = await handle.read(buffer, filled, buffer.length - filled, offset + filled);
+		if (bytesRead === 0) break;
+		filled += bytesRead;
+	}
+	return buffer.subarray(0, filled);
 }

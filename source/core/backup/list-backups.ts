@@ -13,7 +13,7 @@ import {destinationBlob} from './stored-backup.js';
 import {readBackupSummary, type BackupSummaryRead} from './read-summary.js';
 import {isOutOfFileDescriptors, LOCAL_READS_AT_ONCE, mapBounded, REMOTE_READS_AT_ONCE, withFreeDescriptors} from './bounded-map.js';
 import type {SummaryCache} from './summary-cache.js';
-import type {RangedBlob} from '../archive/ranged-blob.js';
+import {readHandleRange, type RangedBlob} from '../archive/ranged-blob.js';
 
 export type BackupListing = {
 	path: string;
@@ -172,16 +172,7 @@ async function readSummaryOfFile(full: string, size: number): Promise<BackupSumm
 		const blob: RangedBlob = {
 			label: full,
 			size,
-			async readRange(offset, length) {
-				const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
-				let filled = 0;
-				while (filled < buffer.length) {
-					const {bytesRead} = await handle.read(buffer, filled, buffer.length - filled, offset + filled);
-					if (bytesRead === 0) break;
-					filled += bytesRead;
-				}
-				return buffer.subarray(0, filled);
-			},
+			readRange: (offset, length) => readHandleRange(handle, size, offset, length),
 			read: () => Promise.reject(new Error('a listing reads ranges only')),
 		};
 		return await readBackupSummary(blob);
