@@ -9,6 +9,7 @@ import {listBackups} from '../source/core/backup/list-backups.js';
 import {readMetadata} from '../source/core/backup/read-metadata.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
+import {openLocalDestination} from '../source/core/destinations/local.js';
 import {createGateway} from '../source/core/store/gateway-store.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -125,6 +126,26 @@ describe('backup create', () => {
 		expect(json.code).toBe(0);
 		const parsed = (JSON.parse(json.stdout) as {ok: true; backups: Array<{name: string; counts?: Record<string, number>}>}).backups;
 		expect(parsed.find(backup => backup.counts)?.counts?.['memory']).toBeGreaterThan(0);
+	});
+
+	it('a default name already taken (two runs in one second) gets -2, -3…, and --force never replaces the earlier backup', async () => {
+		const dest = tempDir();
+		const now = new Date('2026-05-05T05:05:05Z');
+		const first = await createBackup({dataDir, destDir: dest, format: 'zip', now});
+		const second = await createBackup({dataDir, destDir: dest, format: 'zip', now, force: true});
+		const third = await createBackup({dataDir, destDir: dest, format: 'zip', now});
+		expect([first, second, third].map(result => path.basename(result.path))).toEqual(['lifeboat-backup-20260505-050505.zip', 'lifeboat-backup-20260505-050505-2.zip', 'lifeboat-backup-20260505-050505-3.zip']);
+		expect([first, second, third].map(result => result.metadata.name)).toEqual(['lifeboat-backup-20260505-050505', 'lifeboat-backup-20260505-050505-2', 'lifeboat-backup-20260505-050505-3']);
+		expect(new Set([first, second, third].map(result => result.metadata.id)).size).toBe(3);
+		await expect(readMetadata(plainFileSource(first.path))).resolves.toMatchObject({id: first.metadata.id});
+		// Through a destination (the remote path): the same numbering.
+		const remote = await createBackup({dataDir, remote: {destination: openLocalDestination(dest)}, format: 'zip', now});
+		expect(remote.name).toBe('lifeboat-backup-20260505-050505-4');
+		// An explicit --name is the operator's: taken means refused, or replaced with --force.
+		await expect(createBackup({dataDir, destDir: dest, format: 'zip', now, name: 'lifeboat-backup-20260505-050505'})).rejects.toThrow(/already exists \(pass --force to replace it\)$/);
+		const replaced = await createBackup({dataDir, destDir: dest, format: 'zip', now, name: 'lifeboat-backup-20260505-050505', force: true});
+		expect(path.basename(replaced.path)).toBe('lifeboat-backup-20260505-050505.zip');
+		expect(fs.readdirSync(dest).sort()).toEqual(['lifeboat-backup-20260505-050505-2.zip', 'lifeboat-backup-20260505-050505-3.zip', 'lifeboat-backup-20260505-050505-4.zip', 'lifeboat-backup-20260505-050505.zip']);
 	});
 
 	it('CLI: create --verify --json reports the archive and exits 0', () => {

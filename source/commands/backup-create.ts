@@ -20,7 +20,7 @@ Options
   --dest DIR|URL|NAME   Output folder, s3:// azblob:// sftp:// URL, or named destination
                         (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups); a URL ending in
                         an archive name (…/x.zip) is that exact object
-  --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS)
+  --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS, -2… if taken)
   --format FMT          zip (default), tar.gz, tar.zst (needs the zstd program) or dir
   --compression LEVEL   fast, default or best (deflate level 1, 6 or 9; zstd 1, 3 or 19)
   --categories a,b      Only these categories (default: all)

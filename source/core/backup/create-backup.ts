@@ -185,15 +185,36 @@ async function resolveSink(options: CreateBackupOptions, format: ArchiveFormat, 
 	}
 	if (options.remote) {
 		if (format === 'dir') throw new LifeboatError('usage', `${options.remote.destination.label}: folder backups (--format dir) can only be written to a local folder; use zip or tar.gz`);
-		const object = options.remote.object ?? name + suffix;
-		return {name, sink: await remoteSink(options.remote.destination, object, {force: options.force, signal: options.signal, onProgress: progress => options.onProgress?.(progress)})};
+		const {destination} = options.remote;
+		if (options.remote.object) return {name, sink: await remoteSink(destination, options.remote.object, {force: options.force, signal: options.signal, onProgress: progress => options.onProgress?.(progress)})};
+		const free = options.name === undefined ? await freeDefaultName(name, async candidate => (await destination.stat(candidate + suffix, {signal: options.signal})) !== undefined) : name;
+		return {name: free, sink: await remoteSink(destination, free + suffix, {force: options.name !== undefined && options.force, signal: options.signal, onProgress: progress => options.onProgress?.(progress)})};
 	}
-	let finalPath: string;
-	if (options.out) finalPath = path.resolve(options.out);
-	else if (options.destDir) finalPath = path.join(path.resolve(options.destDir), name + suffix);
-	else throw new LifeboatError('usage', 'Pass --out PATH or --dest DIR');
+	if (options.out) {
+		const finalPath = path.resolve(options.out);
+		refuseOutputInsideGateway(finalPath, gatewayRoot);
+		return {name, sink: localFileSink(finalPath, {force: options.force})};
+	}
+	if (!options.destDir) throw new LifeboatError('usage', 'Pass --out PATH or --dest DIR');
+	const destDir = path.resolve(options.destDir);
+	const free = options.name === undefined ? await freeDefaultName(name, async candidate => fs.lstatSync(path.join(destDir, candidate + suffix), {throwIfNoEntry: false}) !== undefined) : name;
+	const finalPath = path.join(destDir, free + suffix);
 	refuseOutputInsideGateway(finalPath, gatewayRoot);
-	return {name, sink: localFileSink(finalPath, {force: options.force})};
+	return {name: free, sink: localFileSink(finalPath, {force: options.name !== undefined && options.force})};
+}
+
+/**
+ * A default name (by the second) already taken at the destination, by a scheduled run and a
+ * run-now in the same second say, gets `-2`, `-3`… rather than failing or, with --force,
+ * replacing a backup that may be an incremental's base. Only an explicit --name is ever replaced.
+ * Two runs racing for one free name still cannot overwrite each other: the publish refuses.
+ */
+async function freeDefaultName(name: string, taken: (candidate: string) => Promise<boolean>): Promise<string> {
+	for (let n = 1; n <= 100; n++) {
+		const candidate = n === 1 ? name : `${name}-${n}`;
+		if (!(await taken(candidate))) return candidate;
+	}
+	throw new LifeboatError('exists', `${name} and 99 numbered variants already exist at the destination; pass --name`);
 }
 
 /** Seals the 2FA secrets into their block file, when any user has one. */
