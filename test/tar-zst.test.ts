@@ -8,7 +8,7 @@ import {formatFromPath} from '../source/core/archive/archive-format.js';
 import {sniffHead} from '../source/core/archive/archive-reader.js';
 import {isLifeboatBackup} from '../source/core/backup/backup-sniff.js';
 import {createBackup} from '../source/core/backup/create-backup.js';
-import {sealedDocuments, sha256, zeros} from './helpers/hostile-archives.js';
+import {packStreaming, sealedDocuments, sha256, zeros, type StreamedTarEntry} from './helpers/hostile-archives.js';
 import {CLI, runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {demoGateway, freshGateway, storeDigest} from './restore-support.js';
@@ -17,19 +17,12 @@ const MiB = 1024 * 1024;
 const hasZstd = spawnSync('zstd', ['--version']).status === 0;
 
 /** Packs entries into a tar and compresses it with the stock zstd program. */
-async function writeTarZst(file: string, entries: Array<{name: string; size: number; content: Buffer | NodeJS.ReadableStream}>): Promise<void> {
+async function writeTarZst(file: string, entries: StreamedTarEntry[]): Promise<void> {
 	const pack = tarStream.pack();
 	const child = spawn('zstd', ['-q', '-c', '-T0'], {stdio: ['pipe', 'pipe', 'inherit']});
 	const done = Promise.all([pipeline(child.stdout, fs.createWriteStream(file)), new Promise(resolve => child.on('close', resolve))]);
 	pack.pipe(child.stdin);
-	for (const entry of entries) {
-		await new Promise<void>((resolve, reject) => {
-			const sink = pack.entry({name: entry.name, size: entry.size, type: 'file'}, error => (error ? reject(error) : resolve()));
-			if (Buffer.isBuffer(entry.content)) sink.end(entry.content);
-			else entry.content.pipe(sink);
-		});
-	}
-	pack.finalize();
+	await packStreaming(pack, entries);
 	await done;
 }
 

@@ -39,10 +39,10 @@ export async function writeTarGz(file: string, entries: Array<{header: tarStream
 	await done;
 }
 
-/** Writes a tar.gz whose entries may be streams (for entries too big to hold in memory). */
-export async function writeTarGzStreaming(file: string, entries: Array<{name: string; size: number; content: Buffer | Readable}>): Promise<void> {
-	const pack = tarStream.pack();
-	const done = pipeline(pack, zlib.createGzip(), fs.createWriteStream(file));
+export type StreamedTarEntry = {name: string; size: number; content: Buffer | NodeJS.ReadableStream};
+
+/** Packs entries (streams one at a time, for entries too big to hold in memory) into `pack`, then finalizes it. */
+export async function packStreaming(pack: tarStream.Pack, entries: StreamedTarEntry[]): Promise<void> {
 	for (const entry of entries) {
 		await new Promise<void>((resolve, reject) => {
 			const sink = pack.entry({name: entry.name, size: entry.size, type: 'file'}, error => (error ? reject(error) : resolve()));
@@ -51,6 +51,13 @@ export async function writeTarGzStreaming(file: string, entries: Array<{name: st
 		});
 	}
 	pack.finalize();
+}
+
+/** Writes a tar.gz whose entries may be streams (for entries too big to hold in memory). */
+export async function writeTarGzStreaming(file: string, entries: StreamedTarEntry[]): Promise<void> {
+	const pack = tarStream.pack();
+	const done = pipeline(pack, zlib.createGzip(), fs.createWriteStream(file));
+	await packStreaming(pack, entries);
 	await done;
 }
 
