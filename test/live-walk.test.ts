@@ -64,6 +64,16 @@ function storeWith(ids: readonly LiveId[], make: () => {db: Database.Database; c
 	return store;
 }
 
+/** Walks `ids` in the given order over the store and expects each answer to equal one SELECT per id; closes the store. */
+function expectWalkAnswers(store: {db: Database.Database; close(): void}, ids: readonly string[]): void {
+	try {
+		const walk = new LiveWalk(store.db, codec);
+		for (const id of ids) expect(walk.get(id)).toEqual(readLiveRow(store.db, codec, id));
+	} finally {
+		store.close();
+	}
+}
+
 describe('LiveWalk', () => {
 	it('compareBinaryText orders strings as SQLite orders their UTF-8 bytes', () => {
 		fc.assert(
@@ -80,17 +90,11 @@ describe('LiveWalk', () => {
 	it('answers every id as one SELECT per id does, asked in order or not', () => {
 		fc.assert(
 			fc.property(fc.array(liveId, {maxLength: 60}), fc.array(textId, {maxLength: 60}), fc.boolean(), fc.integer({min: 0, max: 100}), (live, asked, sorted, disorderAt) => {
-				const store = storeWith(live);
-				try {
-					// An archive lists each id once; sorted as a dump is, or not (then from some point on).
-					let ids = [...new Set([...asked, ...live.flatMap(id => (id.kind === 'text' ? [id.id] : []))])].filter(id => id.isWellFormed());
-					if (sorted) ids.sort(compareBinaryText);
-					else ids = [...ids.slice(0, disorderAt).sort(compareBinaryText), ...ids.slice(disorderAt).reverse()];
-					const walk = new LiveWalk(store.db, codec);
-					for (const id of ids) expect(walk.get(id)).toEqual(readLiveRow(store.db, codec, id));
-				} finally {
-					store.close();
-				}
+				// An archive lists each id once; sorted as a dump is, or not (then from some point on).
+				let ids = [...new Set([...asked, ...live.flatMap(id => (id.kind === 'text' ? [id.id] : []))])].filter(id => id.isWellFormed());
+				if (sorted) ids.sort(compareBinaryText);
+				else ids = [...ids.slice(0, disorderAt).sort(compareBinaryText), ...ids.slice(disorderAt).reverse()];
+				expectWalkAnswers(storeWith(live), ids);
 			}),
 			{numRuns: 300},
 		);
@@ -100,15 +104,8 @@ describe('LiveWalk', () => {
 		const lone = fc.constantFrom('\uD800', '\uDFFF', 'a\uD83D', '\uDE00b', '\uFFFD', 'a\uFFFD', '\uFFFDb', '\uE000', '\u{10000}');
 		fc.assert(
 			fc.property(fc.array(fc.oneof(textId, lone), {maxLength: 30}), fc.array(fc.oneof(textId, lone), {maxLength: 30}), (live, asked) => {
-				const store = storeWith(live.map(id => ({kind: 'text', id}) as const));
-				try {
-					// A crafted archive can hold such ids (JSON escapes); sorted as the archive would list them.
-					const ids = [...new Set([...asked, ...live])].sort(compareBinaryText);
-					const walk = new LiveWalk(store.db, codec);
-					for (const id of ids) expect(walk.get(id)).toEqual(readLiveRow(store.db, codec, id));
-				} finally {
-					store.close();
-				}
+				// A crafted archive can hold such ids (JSON escapes); sorted as the archive would list them.
+				expectWalkAnswers(storeWith(live.map(id => ({kind: 'text', id}) as const)), [...new Set([...asked, ...live])].sort(compareBinaryText));
 			}),
 			{numRuns: 500},
 		);
@@ -137,13 +134,7 @@ describe('LiveWalk', () => {
 						live.filter(id => id.isWellFormed()).map(id => ({kind: 'text', id}) as const),
 						make,
 					);
-					try {
-						const ids = [...new Set([...asked, ...live])].filter(id => id.isWellFormed()).sort(compareBinaryText);
-						const walk = new LiveWalk(store.db, codec);
-						for (const id of ids) expect(walk.get(id)).toEqual(readLiveRow(store.db, codec, id));
-					} finally {
-						store.close();
-					}
+					expectWalkAnswers(store, [...new Set([...asked, ...live])].filter(id => id.isWellFormed()).sort(compareBinaryText));
 				}),
 				{numRuns: 300},
 			);
