@@ -4,6 +4,29 @@ import {TABLES} from '../store/schema.js';
 import {showId, type StoredValue} from './value-codec.js';
 import type {TableCodec} from './table-codec.js';
 
+/** In a `u` regular expression a surrogate range matches only an unpaired surrogate. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** Rows remembered per INSERT when they are written in batches. */
+const BATCH_ROWS = 256;
+
+/** Code point order (SQLite's BINARY order of UTF-8 text) of two well-formed strings. */
+function compareCodePoints(a: string, b: string): number {
+	const length = Math.min(a.length, b.length);
+	for (let index = 0; index < length; index++) {
+		const x = a.charCodeAt(index);
+		const y = b.charCodeAt(index);
+		if (x !== y) return rank(x) - rank(y);
+	}
+	return a.length - b.length;
+}
+
+function rank(unit: number): number {
+	if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+	if (unit >= 0xe000) return unit - 0x800;
+	return unit;
+}
+
 /** The ids of a `refList` value (a JSON array); anything else holds no reference. */
 export function listedIds(value: StoredValue): string[] {
 	if (typeof value !== 'string') return [];
@@ -35,6 +58,16 @@ export class ReferenceCheck {
 	private readonly insertPending: Database.Statement;
 	private readonly backupTenant: Database.Statement;
 	private readonly liveTenant = new Map<string, Database.Statement>();
+	private readonly insertBatch: Database.Statement;
+	/**
+	 * Per table, the last id while every id so far came in strictly increasing order (an archive
+	 * dumps its tables in id order): such a row cannot repeat an earlier one, so it is remembered
+	 * in a batch rather than at once. Null once the order broke: every row is inserted (and
+	 * checked for a repeat) as it comes from then on.
+	 */
+	private readonly increasing = new Map<string, string | null>();
+	/** Rows waiting for their batch insert, as (tbl, id, tenant) triples (looked up like the inserted ones). */
+	private pending: string[] = [];
 
 	/**
 	 * `live` is false when there is no live store to look in (verify). `restored` lists the tables
@@ -53,6 +86,44 @@ export class ReferenceCheck {
 		this.insertId = db.prepare(`INSERT INTO temp.lifeboat_ref_ids (tbl, id, tenant) VALUES (?, ?, ?)`);
 		this.insertPending = db.prepare(`INSERT INTO temp.lifeboat_ref_pending (tbl, id, tenant, source) VALUES (?, ?, ?, ?)`);
 		this.backupTenant = db.prepare(`SELECT tenant FROM temp.lifeboat_ref_ids WHERE tbl = ? AND id = ?`).pluck(true);
+		this.insertBatch = db.prepare(`INSERT INTO temp.lifeboat_ref_ids (tbl, id, tenant) VALUES ${Array.from({length: BATCH_ROWS}, () => '(?, ?, ?)').join(', ')}`);
+	}
+
+	/**
+	 * Remembers a row's id: in a batch when it is past every earlier id of its table (so not one of
+	 * them), else at once, a repeated id refused.
+	 */
+	private remember(table: string, id: string, tenant: string, where: string): void {
+		const last = this.increasing.get(table);
+		// A string with a lone surrogate reaches SQLite as U+FFFD, so two different ones can be one id there.
+		if (last !== null && !LONE_SURROGATE.test(id) && (last === undefined || compareCodePoints(id, last) > 0)) {
+			this.increasing.set(table, id);
+			this.pending.push(table, id, tenant);
+			if (this.pending.length >= BATCH_ROWS * 3) this.flush();
+			return;
+		}
+		if (last !== null) {
+			this.increasing.set(table, null);
+			this.flush();
+		}
+		try {
+			this.insertId.run(table, id, tenant);
+		} catch (error) {
+			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw new LifeboatError('corrupt-archive', `${where}: ${table} ${showId(id)} appears twice in the backup${this.options.suffix ?? '; nothing was restored'}`);
+			throw error;
+		}
+	}
+
+	/** Writes the batched rows (before anything reads the table of ids). */
+	flush(): void {
+		if (this.pending.length === 0) return;
+		const rows = this.pending;
+		this.pending = [];
+		if (rows.length === BATCH_ROWS * 3) {
+			this.insertBatch.run(rows);
+			return;
+		}
+		for (let index = 0; index < rows.length; index += 3) this.insertId.run(rows[index], rows[index + 1], rows[index + 2]);
 	}
 
 	/** Remembers a row of the archive (after any id remapping), then checks its references. */
@@ -61,12 +132,7 @@ export class ReferenceCheck {
 		const id = values[0] as string;
 		const tenant = values[1] as string;
 		// Every row's id is remembered (on disk): a second row with one id is a damaged or crafted backup.
-		try {
-			this.insertId.run(table, id, tenant);
-		} catch (error) {
-			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw new LifeboatError('corrupt-archive', `${where}: ${table} ${showId(id)} appears twice in the backup${this.options.suffix ?? '; nothing was restored'}`);
-			throw error;
-		}
+		this.remember(table, id, tenant, where);
 		for (const {index, table: target} of codec.refs) {
 			const value = values[index];
 			if (typeof value === 'string' && value !== '') this.reference(target, value, tenant, `${where}: ${codec.names[index]}`);
@@ -87,6 +153,7 @@ export class ReferenceCheck {
 	 * of tenants a replace restore rewrites or deletes anyway.
 	 */
 	inbound(options: {replaced?: readonly string[]}): void {
+		this.flush();
 		const tenants = options.replaced && options.replaced.length > 0 ? options.replaced : undefined;
 		const scope = tenants ? ` AND r.tenant_id NOT IN (${tenants.map(() => '?').join(', ')})` : '';
 		for (const table of TABLES) {
@@ -136,6 +203,7 @@ export class ReferenceCheck {
 
 	/** Checks the references that pointed into tables read after them. */
 	finish(): void {
+		this.flush();
 		const found = this.db
 			.prepare(
 				`SELECT p.tbl AS tbl, p.id AS id, p.tenant AS tenant, p.source AS source, i.tenant AS other FROM temp.lifeboat_ref_pending p
@@ -167,6 +235,9 @@ export class ReferenceCheck {
 
 	/** The tenant owning `table` row `id`, in the archive read so far or live; null when none does. */
 	private lookup(table: string, id: string): string | null {
+		for (let index = 0; index < this.pending.length; index += 3) {
+			if (this.pending[index] === table && this.pending[index + 1] === id) return this.pending[index + 2]!;
+		}
 		const inBackup = this.backupTenant.get(table, id) as string | undefined;
 		if (inBackup !== undefined) return inBackup;
 		if (!this.options.live) return null;
