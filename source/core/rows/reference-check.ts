@@ -10,23 +10,6 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 /** Rows remembered per INSERT when they are written in batches. */
 const BATCH_ROWS = 256;
 
-/** Code point order (SQLite's BINARY order of UTF-8 text) of two well-formed strings. */
-function compareCodePoints(a: string, b: string): number {
-	const length = Math.min(a.length, b.length);
-	for (let index = 0; index < length; index++) {
-		const x = a.charCodeAt(index);
-		const y = b.charCodeAt(index);
-		if (x !== y) return rank(x) - rank(y);
-	}
-	return a.length - b.length;
-}
-
-function rank(unit: number): number {
-	if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
-	if (unit >= 0xe000) return unit - 0x800;
-	return unit;
-}
-
 /** The ids of a `refList` value (a JSON array); anything else holds no reference. */
 export function listedIds(value: StoredValue): string[] {
 	if (typeof value !== 'string') return [];
@@ -61,7 +44,8 @@ export class ReferenceCheck {
 	private readonly insertBatch: Database.Statement;
 	/**
 	 * Per table, the last id while every id so far came in strictly increasing order (an archive
-	 * dumps its tables in id order): such a row cannot repeat an earlier one, so it is remembered
+	 * dumps its tables in id order; UTF-16 order here, which is SQLite's but for surrogates: ids out
+	 * of it are merely inserted one by one): such a row cannot repeat an earlier one, so it is remembered
 	 * in a batch rather than at once. Null once the order broke: every row is inserted (and
 	 * checked for a repeat) as it comes from then on.
 	 */
@@ -96,7 +80,7 @@ export class ReferenceCheck {
 	private remember(table: string, id: string, tenant: string, where: string): void {
 		const last = this.increasing.get(table);
 		// A string with a lone surrogate reaches SQLite as U+FFFD, so two different ones can be one id there.
-		if (last !== null && !LONE_SURROGATE.test(id) && (last === undefined || compareCodePoints(id, last) > 0)) {
+		if (last !== null && !LONE_SURROGATE.test(id) && (last === undefined || id > last)) {
 			this.increasing.set(table, id);
 			this.pending.push(table, id, tenant);
 			if (this.pending.length >= BATCH_ROWS * 3) this.flush();
