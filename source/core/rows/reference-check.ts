@@ -4,9 +4,6 @@ import {TABLES} from '../store/schema.js';
 import {showId, type StoredValue} from './value-codec.js';
 import type {TableCodec} from './table-codec.js';
 
-/** In a `u` regular expression a surrogate range matches only an unpaired surrogate. */
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
 /** Rows remembered per INSERT when they are written in batches. */
 const BATCH_ROWS = 256;
 
@@ -52,6 +49,13 @@ export class ReferenceCheck {
 	private readonly increasing = new Map<string, string | null>();
 	/** Rows waiting for their batch insert, as (tbl, id, tenant) triples (looked up like the inserted ones). */
 	private pending: string[] = [];
+	/**
+	 * Batches only in a UTF-8 database: there SQLite keeps the bytes the driver binds (a lone
+	 * surrogate as its own three bytes), so two different strings are two ids. A UTF-16 database
+	 * turns every lone surrogate, U+FFFE and U+FFFF into U+FFFD: different strings, in order, can
+	 * be one id there, which only an insert at once finds (and names as a repeat).
+	 */
+	private readonly batching: boolean;
 
 	/**
 	 * `live` is false when there is no live store to look in (verify). `restored` lists the tables
@@ -70,6 +74,7 @@ export class ReferenceCheck {
 		this.insertId = db.prepare(`INSERT INTO temp.lifeboat_ref_ids (tbl, id, tenant) VALUES (?, ?, ?)`);
 		this.insertPending = db.prepare(`INSERT INTO temp.lifeboat_ref_pending (tbl, id, tenant, source) VALUES (?, ?, ?, ?)`);
 		this.backupTenant = db.prepare(`SELECT tenant FROM temp.lifeboat_ref_ids WHERE tbl = ? AND id = ?`).pluck(true);
+		this.batching = db.pragma('encoding', {simple: true}) === 'UTF-8';
 		this.insertBatch = db.prepare(`INSERT INTO temp.lifeboat_ref_ids (tbl, id, tenant) VALUES ${Array.from({length: BATCH_ROWS}, () => '(?, ?, ?)').join(', ')}`);
 	}
 
@@ -79,8 +84,7 @@ export class ReferenceCheck {
 	 */
 	private remember(table: string, id: string, tenant: string, where: string): void {
 		const last = this.increasing.get(table);
-		// A string with a lone surrogate reaches SQLite as U+FFFD, so two different ones can be one id there.
-		if (last !== null && !LONE_SURROGATE.test(id) && (last === undefined || id > last)) {
+		if (this.batching && last !== null && (last === undefined || id > last)) {
 			this.increasing.set(table, id);
 			this.pending.push(table, id, tenant);
 			if (this.pending.length >= BATCH_ROWS * 3) this.flush();
