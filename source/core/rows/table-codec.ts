@@ -243,7 +243,7 @@ const updaters = new WeakMap<Database.Database, Map<string, Database.Statement |
 /**
  * The UPDATE that rewrites a live row in place (its id and tenant kept), when it leaves the table
  * as INSERT OR REPLACE would: no trigger, no enforced foreign key pointing at it, no UNIQUE index but the id's
- * (REPLACE would delete another row clashing on one). Null when not so.
+ * (REPLACE would delete another row clashing on one), no column but the codec's. Null when not so.
  */
 function updater(db: Database.Database, codec: TableCodec): Database.Statement | null {
 	let byTable = updaters.get(db);
@@ -251,7 +251,11 @@ function updater(db: Database.Database, codec: TableCodec): Database.Statement |
 	const table = codec.spec.name;
 	let statement = byTable.get(table);
 	if (statement !== undefined) return statement;
-	const triggers = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? UNION ALL SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?`).all(table, table);
+	// A trigger keeps its table's name as its CREATE TRIGGER spelled it: any case.
+	const triggers = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE UNION ALL SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE`).all(table, table);
+	// REPLACE gives a live column the backup does not carry its default; an UPDATE would keep its value.
+	const live = (db.pragma(`table_xinfo(${table})`) as Array<{name: string}>).map(column => column.name.toLowerCase());
+	const sameColumns = live.length === codec.names.length && codec.names.every(name => live.includes(name.toLowerCase()));
 	const indexes = db.pragma(`index_list(${table})`) as Array<{name: string; unique: number; origin: string; partial: number}>;
 	const otherUnique = indexes.some(index => index.unique && index.origin !== 'pk');
 	// The id alone is the primary key: `WHERE id = ?` finds one row at most.
@@ -260,7 +264,7 @@ function updater(db: Database.Database, codec: TableCodec): Database.Statement |
 	const primary = keyColumns.length === 1 && keyColumns[0]!.name === 'id';
 	// REPLACE deletes the live row, which sets off the foreign key actions of rows pointing at it.
 	const foreignKeys = db.pragma('foreign_keys', {simple: true}) !== 0 && referencedByForeignKey(db, table);
-	const plain = triggers.length === 0 && !otherUnique && primary && !foreignKeys && codec.names[0] === 'id' && codec.names[1] === 'tenant_id';
+	const plain = triggers.length === 0 && sameColumns && !otherUnique && primary && !foreignKeys && codec.names[0] === 'id' && codec.names[1] === 'tenant_id';
 	statement = plain ? db.prepare(`UPDATE ${table} SET ${codec.names.slice(2).map(name => `${name} = ?`).join(', ')} WHERE id = ?`) : null;
 	byTable.set(table, statement);
 	return statement;
