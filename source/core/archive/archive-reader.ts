@@ -282,7 +282,8 @@ class LocalEntryData extends Transform {
 	}
 
 	override _flush(callback: (error?: Error | null) => void): void {
-		callback(this.left > 0 || this.header ? new Error('unexpected end of file (FILE_ENDED)') : null);
+		// The message unzipper's reader gives (so a truncated entry reads as it did through it).
+		callback(this.left > 0 || this.header ? new Error('FILE_ENDED') : null);
 	}
 }
 
