@@ -51,12 +51,12 @@ export function prepareExact(db: Database.Database, table: string, columns: read
 		},
 		each(params, visit) {
 			const rows = statement.iterate(...params) as IterableIterator<unknown[]>;
-			for (let next = rows.next(); !next.done; next = rows.next()) {
-				if (!visit(finish(next.value))) {
-					// Closes the statement.
-					rows.return?.();
-					return;
-				}
+			try {
+				for (let next = rows.next(); !next.done; next = rows.next()) if (!visit(finish(next.value))) return;
+			} finally {
+				// Closes the statement when the visit stops or throws (as leaving a for-of did): an open
+				// one keeps the connection busy, and a ROLLBACK would then fail.
+				rows.return?.();
 			}
 		},
 		all(...params: unknown[]) {
