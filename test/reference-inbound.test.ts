@@ -48,6 +48,8 @@ describe('ReferenceCheck.inbound', () => {
 							const values = [row.id, oneTenant ? 'ten_a' : row.tenant, 'c', 'u', ...codec.names.slice(4).map(() => null)];
 							check.row(codec, values, 'agents.jsonl');
 						}
+						// Ids that came in order wait in a batch: written out before the oracle reads them.
+						check.flush();
 						const expected = crossLinked(store.db, replaced);
 						let refused: unknown;
 						try {

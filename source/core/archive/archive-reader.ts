@@ -234,10 +234,86 @@ function guardedZipSource(zip: ZipSource, failure: ZipFailure): ZipSource {
 	};
 }
 
+/** Inflated bytes handed on per chunk: zlib's default 16 KiB costs a callback (and stream hops) per 16 KiB. */
+const INFLATE_CHUNK = 256 * 1024;
+/** What unzipper reads past an entry's header, name and data in case the local header's extra field is longer. */
+const LOCAL_HEADER_SLACK = 1000;
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+
+/**
+ * The compressed bytes of a zip entry, from its local header on: the header (30 bytes, then the
+ * name and the extra field, whose local lengths it gives) is skipped, the next `compressedSize`
+ * bytes are passed on, and a stream that ends before them fails as truncated.
+ */
+class LocalEntryData extends Transform {
+	private header: Buffer | undefined = Buffer.alloc(0);
+	private skip = 0;
+	private left: number;
+
+	constructor(compressedSize: number) {
+		super();
+		this.left = compressedSize;
+	}
+
+	override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+		let data = chunk;
+		if (this.header) {
+			const header = Buffer.concat([this.header, data]);
+			if (header.length < 30) {
+				this.header = header;
+				return callback();
+			}
+			if (header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) return callback(new Error('invalid local file header signature'));
+			this.skip = 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+			this.header = undefined;
+			data = header;
+		}
+		if (this.skip > 0) {
+			const skipped = Math.min(this.skip, data.length);
+			this.skip -= skipped;
+			data = data.subarray(skipped);
+		}
+		if (this.left > 0 && data.length > 0) {
+			const passed = data.length > this.left ? data.subarray(0, this.left) : data;
+			this.left -= passed.length;
+			this.push(passed);
+		}
+		callback();
+	}
+
+	override _flush(callback: (error?: Error | null) => void): void {
+		// The message unzipper's reader gives (so a truncated entry reads as it did through it).
+		callback(this.left > 0 || this.header ? new Error('FILE_ENDED') : null);
+	}
+}
+
+/**
+ * An entry read straight from its local header and inflated in large chunks, for the entries every
+ * Lifeboat zip holds (stored or deflated, not zip-encrypted, sizes in the central directory);
+ * anything else goes through unzipper's own entry reader.
+ */
+function entryStream(file: unzipper.File, zip: ZipSource): {stream: Readable; parts: Readable[]} {
+	const plain = (file.flags & 0x01) === 0 && (file.compressionMethod === 0 || file.compressionMethod === 8) && file.compressedSize > 0;
+	if (!plain) {
+		return {stream: file.stream(), parts: []};
+	}
+	const length = 30 + LOCAL_HEADER_SLACK + file.fileNameLength + file.extraFieldLength + file.compressedSize;
+	const source = zip.stream(file.offsetToLocalFileHeader, length);
+	const data = new LocalEntryData(file.compressedSize);
+	const inflater = file.compressionMethod === 8 ? zlib.createInflateRaw({chunkSize: INFLATE_CHUNK}) : undefined;
+	const stream = inflater ? source.pipe(data).pipe(inflater) : source.pipe(data);
+	return {stream, parts: inflater ? [source, data, inflater] : [source, data]};
+}
+
 /** An entry's inflated bytes, limited to its declared size, failed when the source fails. */
-function inflateZipEntry(file: unzipper.File, name: string, size: number, failure: ZipFailure, label: string): Readable {
+function inflateZipEntry(file: unzipper.File, zip: ZipSource, name: string, size: number, failure: ZipFailure, label: string): Readable {
 	const limiter = byteLimiter(name, size);
-	const stream = file.stream();
+	const {stream, parts} = entryStream(file, zip);
+	// A reader that stops early (or a failure) leaves no source read open behind it.
+	limiter.on('close', () => {
+		for (const part of parts) part.destroy();
+	});
+	for (const part of parts) if (part !== stream) part.on('error', error => limiter.destroy(corrupt(label, failure.error ?? error)));
 	if (failure.error) queueMicrotask(() => limiter.destroy(failure.error));
 	const unwatch = failure.watch(error => limiter.destroy(error));
 	limiter.on('close', unwatch);
@@ -291,7 +367,7 @@ async function indexZip(zip: ZipSource, guarded: ZipSource, failure: ZipFailure,
 function zipReader(zip: ZipSource, label: string): ArchiveReader {
 	const failure = new ZipFailure(label);
 	const guarded = guardedZipSource(zip, failure);
-	const inflate: Inflate = (file, name, size) => inflateZipEntry(file, name, size, failure, label);
+	const inflate: Inflate = (file, name, size) => inflateZipEntry(file, guarded, name, size, failure, label);
 	let index: Promise<ZipIndex> | undefined;
 	const load = () => {
 		index ??= indexZip(zip, guarded, failure, label, inflate).catch(error => {

@@ -84,6 +84,7 @@ export class LiveWalk {
 	private exhausted = false;
 	private lastAsked: string | undefined;
 	private ordered = true;
+	private first: ExactStatement | undefined;
 	private nextText: ExactStatement | undefined;
 	private nextRaw: ExactStatement | undefined;
 	/** The size of the rows held (about: text counted by its length). */
@@ -131,30 +132,34 @@ export class LiveWalk {
 		if (last !== undefined && typeof last !== 'string' && !(last instanceof RawText)) return false;
 		const table = this.codec.spec.name;
 		const columns = `${this.codec.names.join(', ')}, _rowid_`;
-		let rows: IterableIterator<StoredValue[]>;
+		let statement: ExactStatement;
+		let params: unknown[] = [];
 		if (last === undefined) {
-			rows = prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} ORDER BY id LIMIT ${CHUNK_ROWS}`).iterate();
+			this.first ??= prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} ORDER BY id LIMIT ${CHUNK_ROWS}`);
+			statement = this.first;
 		} else if (last instanceof RawText) {
 			this.nextRaw ??= prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} WHERE id > CAST(? AS TEXT) ORDER BY id LIMIT ${CHUNK_ROWS}`);
-			rows = this.nextRaw.iterate(last.bytes);
+			statement = this.nextRaw;
+			params = [last.bytes];
 		} else {
 			this.nextText ??= prepareExact(this.db, table, this.codec.names, `SELECT ${columns} FROM ${table} WHERE id > ? ORDER BY id LIMIT ${CHUNK_ROWS}`);
-			rows = this.nextText.iterate(last);
+			statement = this.nextText;
+			params = [last];
 		}
 		// Rows can be large (a live row is not bounded as an archive's line is): the chunk stops at
 		// CHUNK_BYTES, so the walk holds about what one SELECT per id held, not 2048 large rows.
 		const chunk: StoredValue[][] = [];
 		let bytes = 0;
 		let cut = false;
-		for (const row of rows) {
+		statement.each(params, row => {
 			chunk.push(row);
 			bytes += rowBytes(row);
 			if (bytes >= CHUNK_BYTES && chunk.length < CHUNK_ROWS) {
 				cut = true;
-				// Leaving the loop closes the statement.
-				break;
+				return false;
 			}
-		}
+			return true;
+		});
 		this.chunk = chunk;
 		this.chunkBytes = bytes;
 		this.position = 0;

@@ -22,7 +22,7 @@ import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
 import {LiveWalk} from './live-walk.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
-import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, parseRow, sameContent, sameValue, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, parseRow, sameContent, sameValue, updateRow, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
 import {BackupIds, DanglingCount, danglingTargets} from './backup-ids.js';
 import {formatDangling} from './format-plan.js';
@@ -520,7 +520,8 @@ export class RestorePass {
 		this.fillSecrets(codec, values, oldId, live);
 		if (!this.applying) return;
 		try {
-			writeRow(this.db, codec, values, {replace: status !== 'new'});
+			// A conflicting row (live, same id and tenant) is rewritten in place where that equals a REPLACE.
+			if (status === 'new' || !updateRow(this.db, codec, values)) writeRow(this.db, codec, values, {replace: status !== 'new'});
 		} catch (error) {
 			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw corrupt(`${row.where}: ${table} ${showId(values[0])} appears twice in the backup`);
 			throw error;

@@ -10,6 +10,8 @@ import {RawText, type StoredValue} from './value-codec.js';
 export type ExactStatement = {
 	/** Rows as arrays in the selected columns' order (without the trailing rowid). */
 	iterate(...params: unknown[]): IterableIterator<StoredValue[]>;
+	/** Each row to `visit` (without a generator's cost per row) until it returns false. */
+	each(params: readonly unknown[], visit: (row: StoredValue[]) => boolean): void;
 	get(...params: unknown[]): StoredValue[] | undefined;
 	/** Every row at once (one call into SQLite: faster than iterate for a bounded chunk). */
 	all(...params: unknown[]): StoredValue[][];
@@ -46,6 +48,16 @@ export function prepareExact(db: Database.Database, table: string, columns: read
 	return {
 		*iterate(...params: unknown[]) {
 			for (const row of statement.iterate(...params) as Iterable<unknown[]>) yield finish(row);
+		},
+		each(params, visit) {
+			const rows = statement.iterate(...params) as IterableIterator<unknown[]>;
+			try {
+				for (let next = rows.next(); !next.done; next = rows.next()) if (!visit(finish(next.value))) return;
+			} finally {
+				// Closes the statement when the visit stops or throws (as leaving a for-of did): an open
+				// one keeps the connection busy, and a ROLLBACK would then fail.
+				rows.return?.();
+			}
 		},
 		all(...params: unknown[]) {
 			return (statement.all(...params) as unknown[][]).map(finish);

@@ -4,6 +4,9 @@ import {TABLES} from '../store/schema.js';
 import {showId, type StoredValue} from './value-codec.js';
 import type {TableCodec} from './table-codec.js';
 
+/** Rows remembered per INSERT when they are written in batches. */
+const BATCH_ROWS = 256;
+
 /** The ids of a `refList` value (a JSON array); anything else holds no reference. */
 export function listedIds(value: StoredValue): string[] {
 	if (typeof value !== 'string') return [];
@@ -35,6 +38,24 @@ export class ReferenceCheck {
 	private readonly insertPending: Database.Statement;
 	private readonly backupTenant: Database.Statement;
 	private readonly liveTenant = new Map<string, Database.Statement>();
+	private readonly insertBatch: Database.Statement;
+	/**
+	 * Per table, the last id while every id so far came in strictly increasing order (an archive
+	 * dumps its tables in id order; UTF-16 order here, which is SQLite's but for surrogates: ids out
+	 * of it are merely inserted one by one): such a row cannot repeat an earlier one, so it is remembered
+	 * in a batch rather than at once. Null once the order broke: every row is inserted (and
+	 * checked for a repeat) as it comes from then on.
+	 */
+	private readonly increasing = new Map<string, string | null>();
+	/** Rows waiting for their batch insert, as (tbl, id, tenant) triples (looked up like the inserted ones). */
+	private pending: string[] = [];
+	/**
+	 * Batches only in a UTF-8 database: there SQLite keeps the bytes the driver binds (a lone
+	 * surrogate as its own three bytes), so two different strings are two ids. A UTF-16 database
+	 * turns every lone surrogate, U+FFFE and U+FFFF into U+FFFD: different strings, in order, can
+	 * be one id there, which only an insert at once finds (and names as a repeat).
+	 */
+	private readonly batching: boolean;
 
 	/**
 	 * `live` is false when there is no live store to look in (verify). `restored` lists the tables
@@ -53,6 +74,44 @@ export class ReferenceCheck {
 		this.insertId = db.prepare(`INSERT INTO temp.lifeboat_ref_ids (tbl, id, tenant) VALUES (?, ?, ?)`);
 		this.insertPending = db.prepare(`INSERT INTO temp.lifeboat_ref_pending (tbl, id, tenant, source) VALUES (?, ?, ?, ?)`);
 		this.backupTenant = db.prepare(`SELECT tenant FROM temp.lifeboat_ref_ids WHERE tbl = ? AND id = ?`).pluck(true);
+		this.batching = db.pragma('encoding', {simple: true}) === 'UTF-8';
+		this.insertBatch = db.prepare(`INSERT INTO temp.lifeboat_ref_ids (tbl, id, tenant) VALUES ${Array.from({length: BATCH_ROWS}, () => '(?, ?, ?)').join(', ')}`);
+	}
+
+	/**
+	 * Remembers a row's id: in a batch when it is past every earlier id of its table (so not one of
+	 * them), else at once, a repeated id refused.
+	 */
+	private remember(table: string, id: string, tenant: string, where: string): void {
+		const last = this.increasing.get(table);
+		if (this.batching && last !== null && (last === undefined || id > last)) {
+			this.increasing.set(table, id);
+			this.pending.push(table, id, tenant);
+			if (this.pending.length >= BATCH_ROWS * 3) this.flush();
+			return;
+		}
+		if (last !== null) {
+			this.increasing.set(table, null);
+			this.flush();
+		}
+		try {
+			this.insertId.run(table, id, tenant);
+		} catch (error) {
+			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw new LifeboatError('corrupt-archive', `${where}: ${table} ${showId(id)} appears twice in the backup${this.options.suffix ?? '; nothing was restored'}`);
+			throw error;
+		}
+	}
+
+	/** Writes the batched rows (before anything reads the table of ids). */
+	flush(): void {
+		if (this.pending.length === 0) return;
+		const rows = this.pending;
+		this.pending = [];
+		if (rows.length === BATCH_ROWS * 3) {
+			this.insertBatch.run(rows);
+			return;
+		}
+		for (let index = 0; index < rows.length; index += 3) this.insertId.run(rows[index], rows[index + 1], rows[index + 2]);
 	}
 
 	/** Remembers a row of the archive (after any id remapping), then checks its references. */
@@ -61,12 +120,7 @@ export class ReferenceCheck {
 		const id = values[0] as string;
 		const tenant = values[1] as string;
 		// Every row's id is remembered (on disk): a second row with one id is a damaged or crafted backup.
-		try {
-			this.insertId.run(table, id, tenant);
-		} catch (error) {
-			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw new LifeboatError('corrupt-archive', `${where}: ${table} ${showId(id)} appears twice in the backup${this.options.suffix ?? '; nothing was restored'}`);
-			throw error;
-		}
+		this.remember(table, id, tenant, where);
 		for (const {index, table: target} of codec.refs) {
 			const value = values[index];
 			if (typeof value === 'string' && value !== '') this.reference(target, value, tenant, `${where}: ${codec.names[index]}`);
@@ -87,6 +141,7 @@ export class ReferenceCheck {
 	 * of tenants a replace restore rewrites or deletes anyway.
 	 */
 	inbound(options: {replaced?: readonly string[]}): void {
+		this.flush();
 		const tenants = options.replaced && options.replaced.length > 0 ? options.replaced : undefined;
 		const scope = tenants ? ` AND r.tenant_id NOT IN (${tenants.map(() => '?').join(', ')})` : '';
 		for (const table of TABLES) {
@@ -136,6 +191,7 @@ export class ReferenceCheck {
 
 	/** Checks the references that pointed into tables read after them. */
 	finish(): void {
+		this.flush();
 		const found = this.db
 			.prepare(
 				`SELECT p.tbl AS tbl, p.id AS id, p.tenant AS tenant, p.source AS source, i.tenant AS other FROM temp.lifeboat_ref_pending p
@@ -167,6 +223,9 @@ export class ReferenceCheck {
 
 	/** The tenant owning `table` row `id`, in the archive read so far or live; null when none does. */
 	private lookup(table: string, id: string): string | null {
+		for (let index = 0; index < this.pending.length; index += 3) {
+			if (this.pending[index] === table && this.pending[index + 1] === id) return this.pending[index + 2]!;
+		}
 		const inBackup = this.backupTenant.get(table, id) as string | undefined;
 		if (inBackup !== undefined) return inBackup;
 		if (!this.options.live) return null;

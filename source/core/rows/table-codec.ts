@@ -232,3 +232,55 @@ export function writeRow(db: Database.Database, codec: TableCodec, values: reado
 	}
 	return statement.run(...bound.map(value => value.param));
 }
+
+function referencedByForeignKey(db: Database.Database, table: string): boolean {
+	const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck(true).all() as string[];
+	return tables.some(name => (db.pragma(`foreign_key_list(${JSON.stringify(name)})`) as Array<{table: string}>).some(key => key.table.toLowerCase() === table.toLowerCase()));
+}
+
+const updaters = new WeakMap<Database.Database, Map<string, Database.Statement | null>>();
+
+/**
+ * The UPDATE that rewrites a live row in place (its id and tenant kept), when it leaves the table
+ * as INSERT OR REPLACE would: no trigger, no enforced foreign key pointing at it, no UNIQUE index but the id's
+ * (REPLACE would delete another row clashing on one), no column but the codec's. Null when not so.
+ */
+function updater(db: Database.Database, codec: TableCodec): Database.Statement | null {
+	let byTable = updaters.get(db);
+	if (!byTable) updaters.set(db, (byTable = new Map()));
+	const table = codec.spec.name;
+	let statement = byTable.get(table);
+	if (statement !== undefined) return statement;
+	// A trigger keeps its table's name as its CREATE TRIGGER spelled it: any case.
+	const triggers = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE UNION ALL SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE`).all(table, table);
+	// REPLACE gives a live column the backup does not carry its default; an UPDATE would keep its value.
+	const live = (db.pragma(`table_xinfo(${table})`) as Array<{name: string}>).map(column => column.name.toLowerCase());
+	const sameColumns = live.length === codec.names.length && codec.names.every(name => live.includes(name.toLowerCase()));
+	const indexes = db.pragma(`index_list(${table})`) as Array<{name: string; unique: number; origin: string; partial: number}>;
+	const otherUnique = indexes.some(index => index.unique && index.origin !== 'pk');
+	// The id alone is the primary key: `WHERE id = ?` finds one row at most.
+	const key = indexes.find(index => index.unique && index.origin === 'pk' && !index.partial);
+	const keyColumns = key ? (db.pragma(`index_info(${JSON.stringify(key.name)})`) as Array<{name: string | null}>) : [];
+	const primary = keyColumns.length === 1 && keyColumns[0]!.name === 'id';
+	// REPLACE deletes the live row, which sets off the foreign key actions of rows pointing at it.
+	const foreignKeys = db.pragma('foreign_keys', {simple: true}) !== 0 && referencedByForeignKey(db, table);
+	const plain = triggers.length === 0 && sameColumns && !otherUnique && primary && !foreignKeys && codec.names[0] === 'id' && codec.names[1] === 'tenant_id';
+	statement = plain ? db.prepare(`UPDATE ${table} SET ${codec.names.slice(2).map(name => `${name} = ?`).join(', ')} WHERE id = ?`) : null;
+	byTable.set(table, statement);
+	return statement;
+}
+
+/**
+ * Rewrites the live row with this row's id and tenant in place, as INSERT OR REPLACE would leave
+ * it (cheaper: no row moved, no index touched). False when that cannot be done so (a NULL or
+ * non-UTF-8 value, a table with triggers or other UNIQUE indexes, no such live row): write it
+ * with writeRow then.
+ */
+export function updateRow(db: Database.Database, codec: TableCodec, values: readonly StoredValue[]): boolean {
+	for (const value of values) if (value === null || value === undefined || value instanceof RawText) return false;
+	const statement = updater(db, codec);
+	if (!statement) return false;
+	const params = values.slice(2) as unknown[];
+	params.push(values[0]);
+	return statement.run(params).changes === 1;
+}
