@@ -12,16 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {generateDemo} from '../core/demo/generate-demo.js';
+import {readShebang} from './bench-tools.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '..', 'cli.js');
-
-/** The Node flags of dist/cli.js's `#!/usr/bin/env -S node …` line. */
-function shebangFlags(): string[] {
-	const first = fs.readFileSync(cli, 'utf8').split('\n', 1)[0]!;
-	const match = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first);
-	return match ? match[1]!.trim().split(/\s+/) : [];
-}
 
 const quote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
@@ -45,7 +39,8 @@ function capture(socket: string): Promise<string> {
 /** One run: milliseconds from exec to the first captured frame containing `Home`. */
 async function oneRun(dataDir: string, backupDir: string, timeoutMs = 20_000): Promise<number> {
 	const socket = `lifeboat-start-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-	const node = [process.execPath, ...shebangFlags(), cli, '--data-dir', dataDir, '--dest', backupDir].map(quote).join(' ');
+	const {env, flags} = readShebang(cli);
+	const node = ['env', ...env, process.execPath, ...flags, cli, '--data-dir', dataDir, '--dest', backupDir].map(quote).join(' ');
 	try {
 		tmux(socket, ['new-session', '-d', '-s', 'start', '-x', '80', '-y', '24', `read go; exec ${node}`]);
 		tmux(socket, ['set-option', '-t', 'start', 'status', 'off']);

@@ -118,16 +118,28 @@ export async function timeCommand(label: string, command: string, args: string[]
 	return {label, seconds, cpuSeconds, outputBytes, peakRssKb: reported || sampled, stdout};
 }
 
-/** The Node flags the installed `lifeboat` runs with: those of dist/cli.js's `#!/usr/bin/env -S node …` line. */
-function shebangFlags(): string[] {
-	const first = fs.readFileSync(cli, 'utf8').split('\n', 1)[0]!;
-	const match = /^#!\/usr\/bin\/env -S node\s+(.*)$/.exec(first);
-	return match ? match[1]!.trim().split(/\s+/) : [];
+/** How the installed `lifeboat` starts: the environment and Node flags of its shebang line. */
+export type Shebang = {env: string[]; flags: string[]};
+
+/**
+ * Parses dist/cli.js's `#!/usr/bin/env -S [NAME=value …] node [flags …]` line (env -S sets the
+ * variables, then runs node with the flags).
+ */
+export function readShebang(file = cli): Shebang {
+	const first = fs.readFileSync(file, 'utf8').split('\n', 1)[0]!;
+	const words = /^#!\/usr\/bin\/env -S\s+(.*)$/.exec(first)?.[1]!.trim().split(/\s+/) ?? [];
+	const node = words.indexOf('node');
+	if (node === -1) return {env: [], flags: []};
+	return {env: words.slice(0, node).filter(word => /^[A-Za-z_]\w*=/.test(word)), flags: words.slice(node + 1)};
 }
 
-/** The command line of a lifeboat run that reports its own peak RSS (with the installed binary's Node flags). */
+/**
+ * The command line of a lifeboat run that reports its own peak RSS, as the installed binary runs:
+ * through `env` with its shebang's variables, and node with its flags.
+ */
 export function lifeboat(args: string[]): [string, string[]] {
-	return [process.execPath, [...shebangFlags(), '--import', rssReporter, cli, ...args]];
+	const {env, flags} = readShebang();
+	return ['env', [...env, process.execPath, ...flags, '--import', rssReporter, cli, ...args]];
 }
 
 export function dirBytes(dir: string): number {

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import {Transform} from 'node:stream';
+import {bufferAllocated} from './gc-pacer.js';
 
 /** A pass-through that takes the SHA-256 and size of whatever streams through it. */
 export function hashingTap(onBytes?: (bytes: number) => void): {transform: Transform; result(): {size: number; sha256: string}} {
@@ -8,6 +9,7 @@ export function hashingTap(onBytes?: (bytes: number) => void): {transform: Trans
 	const transform = new Transform({
 		transform(chunk: Buffer, _encoding, callback) {
 			hash.update(chunk);
+			bufferAllocated(chunk.length);
 			size += chunk.length;
 			onBytes?.(chunk.length);
 			callback(null, chunk);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {finished, PassThrough, Transform, type Readable, type Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {describeFsError, LifeboatError} from '../errors.js';
+import {bufferAllocated} from '../gc-pacer.js';
 import {hashingTap} from '../hashing-tap.js';
 import {ensureDir, fsyncPath, mkdirPrivate, PRIVATE_FILE_MODE} from '../private-fs.js';
 import type {ArchiveFormat, ManifestEntry} from './archive-format.js';
@@ -110,6 +111,7 @@ function sourceChanged(file: string, seen: number, size: number): LifeboatError 
 async function* fileBlocks(handle: fs.promises.FileHandle, file: string, size: number): AsyncGenerator<Buffer> {
 	for (let position = 0; position < size; ) {
 		const block = Buffer.allocUnsafe(Math.min(BLOCK_SIZE, size - position));
+		bufferAllocated(block.length);
 		for (let filled = 0; filled < block.length; ) {
 			const {bytesRead} = await handle.read(block, filled, block.length - filled, position + filled);
 			if (bytesRead === 0) throw sourceChanged(file, position + filled, size);

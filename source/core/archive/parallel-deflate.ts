@@ -275,14 +275,21 @@ export class DeflateStream {
 		this.level = level;
 	}
 
-	/** Takes `data` (kept by reference until deflated: do not reuse it). */
+	/**
+	 * Takes `data` (kept by reference until deflated: do not reuse it). What is pending goes out
+	 * as one block once it reaches BLOCK_SIZE and more follows (the last block is kept for end()):
+	 * whole pieces, so a file read in BLOCK_SIZE blocks is deflated from its own buffers (cutting
+	 * at exactly BLOCK_SIZE copied every block into a new 2-block buffer, the stream's largest
+	 * garbage). A block holds at most 2 * BLOCK_SIZE bytes.
+	 */
 	async write(data: Buffer): Promise<void> {
 		if (data.length === 0) return;
 		this.crc = zlib.crc32(data, this.crc);
 		this.size += data.length;
+		if (this.pendingBytes >= BLOCK_SIZE) await this.submit(this.take(this.pendingBytes), false);
 		this.pending.push(data);
 		this.pendingBytes += data.length;
-		while (this.pendingBytes > BLOCK_SIZE) await this.submit(this.take(BLOCK_SIZE), false);
+		while (this.pendingBytes > 2 * BLOCK_SIZE) await this.submit(this.take(BLOCK_SIZE), false);
 	}
 
 	/** Deflates what is left as the final block; resolves once queued (not yet written). */
@@ -290,12 +297,14 @@ export class DeflateStream {
 		await this.submit(this.take(this.pendingBytes), true);
 	}
 
+	/** The first `bytes` pending (a view of the first piece if it holds them, else a copy). */
 	private take(bytes: number): Buffer {
-		const whole = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+		const first = this.pending[0];
+		const whole = first && first.length >= bytes ? first : Buffer.concat(this.pending, this.pendingBytes);
 		const block = whole.subarray(0, bytes);
 		const rest = whole.subarray(bytes);
-		this.pending = rest.length > 0 ? [rest] : [];
-		this.pendingBytes = rest.length;
+		this.pending = whole === first ? (rest.length > 0 ? [rest, ...this.pending.slice(1)] : this.pending.slice(1)) : rest.length > 0 ? [rest] : [];
+		this.pendingBytes -= bytes;
 		return block;
 	}
 

@@ -8,6 +8,7 @@ import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry, type ArchiveS
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LineSplitter} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
+import {bufferAllocated} from '../gc-pacer.js';
 import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {isLifeboatBackup} from './backup-sniff.js';
 import {parseManifest, parseMetadata, readMetadata} from './read-metadata.js';
@@ -153,6 +154,7 @@ async function checkEntry(entry: ArchiveEntry, audit: RowAudit | undefined, rowP
 	let size = 0;
 	const count = (chunk: Buffer) => {
 		hash.update(chunk);
+		bufferAllocated(chunk.length);
 		size += chunk.length;
 		onBytes(chunk);
 	};

@@ -15,6 +15,7 @@ import crypto from 'node:crypto';
 import {Readable} from 'node:stream';
 import {changedWhileRead, fileBlob, type RangedBlob} from '../archive/ranged-blob.js';
 import {LifeboatError} from '../errors.js';
+import {bufferAllocated} from '../gc-pacer.js';
 import {
 	FIXED_HEADER_LENGTH,
 	hasMagic,
@@ -151,6 +152,7 @@ async function* decryptSequentially(unlocked: Unlocked): AsyncGenerator<Buffer> 
 	try {
 		for await (const chunk of stream) {
 			seen += (chunk as Buffer).length;
+			bufferAllocated(2 * (chunk as Buffer).length);
 			if (seen > payload) throw new LifeboatError('corrupt-archive', 'encrypted backup has unexpected data after the final segment');
 			pending = pending.length === 0 ? (chunk as Buffer) : Buffer.concat([pending, chunk as Buffer]);
 			let used = 0;
@@ -209,6 +211,7 @@ class SegmentReader {
 	/** Plaintext [start, end) (already clipped), as a copy no consumer can use to alter the cache. */
 	async plain(start: number, end: number): Promise<Buffer> {
 		if (start >= end) return Buffer.alloc(0);
+		bufferAllocated(end - start);
 		const {segmentSize} = this.unlocked.header;
 		const first = Math.floor(start / segmentSize);
 		const parts = await this.segments(first, Math.floor((end - 1) / segmentSize));
@@ -260,6 +263,8 @@ class SegmentReader {
 		const {blob, header} = this.unlocked;
 		const stored = await blob.readRange(header.headerLength + first * this.storedSize, length);
 		if (stored.length !== length) throw changed();
+		// The ciphertext read and the plaintexts opened from it.
+		bufferAllocated(2 * stored.length);
 		const plaintexts: Buffer[] = [];
 		let offset = 0;
 		for (let index = first; index < first + count; index++) {

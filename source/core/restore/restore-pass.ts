@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type {BackupManifest, RedactionNote} from '../archive/archive-format.js';
 import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry} from '../archive/archive-reader.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
+import {bufferAllocated} from '../gc-pacer.js';
 import {LineSplitter} from '../archive/line-splitter.js';
 import {parseManifest, parseMetadata} from '../backup/read-metadata.js';
 import {hashingTap} from '../hashing-tap.js';
@@ -655,6 +656,7 @@ export class RestorePass {
 			for await (const chunk of entry.open()) {
 				const buffer = chunk as Buffer;
 				hash.update(buffer);
+				bufferAllocated(buffer.length);
 				size += buffer.length;
 				splitter.push(buffer, emit);
 				this.checkAbort();
