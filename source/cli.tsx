@@ -13,7 +13,8 @@
 // `npm run bench` runs the CLI with the environment and flags of this line.
 import meow from 'meow';
 import {describeStoreError, LifeboatError} from './core/errors.js';
-import {isArchiveOnStdout, type CommandContext, type Flags} from './commands/command-context.js';
+import {isArchiveOnStdout} from './commands/archive-on-stdout.js';
+import type {CommandContext, Flags} from './commands/command-context.js';
 import {COMMANDS, findCommand, groupCommands, groupHelp, topLevelHelp} from './commands/command-table.js';
 import {TOOL_VERSION} from './core/version.js';
 import {terminalSafe, terminalSafeJson} from './core/terminal-safe.js';

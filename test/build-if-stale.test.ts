@@ -5,6 +5,8 @@ import fc from 'fast-check';
 import {afterEach, describe, expect, test} from 'vitest';
 // @ts-expect-error: a plain JavaScript script (it runs before anything is compiled), no types.
 import {buildIfStale, STAMP, staleReason} from '../scripts/build-if-stale.mjs';
+// @ts-expect-error: a plain JavaScript script, no types.
+import {BUNDLE_MARKER} from '../scripts/bundle.mjs';
 
 const made: string[] = [];
 afterEach(() => {
@@ -14,7 +16,11 @@ afterEach(() => {
 const T0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-/** A project: source files (relative path → mtime in seconds), tsconfig/package.json, dist/cli.js. */
+/** The head of dist/cli.js as the bundle writes it, and as a plain `tsc` run writes it. */
+const BUNDLED_CLI = `#!/usr/bin/env -S node --max-semi-space-size=4\n${BUNDLE_MARKER as string}\nexport {};\n`;
+const TSC_CLI = "#!/usr/bin/env -S node --max-semi-space-size=4\nimport meow from 'meow';\n";
+
+/** A project: source files (relative path → mtime in seconds), tsconfig/package.json, a bundled dist/cli.js. */
 function project(sources: Record<string, number>, {built}: {built?: number} = {}): string {
 	const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-prestart-'));
 	made.push(root);
@@ -32,14 +38,14 @@ function project(sources: Record<string, number>, {built}: {built?: number} = {}
 	}
 	if (built !== undefined) {
 		fs.mkdirSync(path.join(root, 'dist'));
-		fs.writeFileSync(path.join(root, 'dist', 'cli.js'), '');
+		fs.writeFileSync(path.join(root, 'dist', 'cli.js'), BUNDLED_CLI);
 		fs.writeFileSync(path.join(root, STAMP), '');
 		fs.utimesSync(path.join(root, STAMP), at(built), at(built));
 	}
 	return root;
 }
 
-/** A build that succeeds (and counts itself), as tsc would. */
+/** A build that succeeds (and counts itself), as tsc and the bundle would. */
 function fakeBuild(root: string, ok = true) {
 	const calls: number[] = [];
 	return {
@@ -47,7 +53,7 @@ function fakeBuild(root: string, ok = true) {
 		build: () => {
 			calls.push(1);
 			fs.mkdirSync(path.join(root, 'dist'), {recursive: true});
-			fs.writeFileSync(path.join(root, 'dist', 'cli.js'), '');
+			fs.writeFileSync(path.join(root, 'dist', 'cli.js'), BUNDLED_CLI);
 			return ok;
 		},
 	};
@@ -105,11 +111,31 @@ describe('npm start builds only when a source changed (scripts/build-if-stale.mj
 		expect(staleReason(root)).toBe('dist/cli.js is missing');
 	});
 
+	test('dist/cli.js overwritten by a plain tsc run (not the bundle): builds, and the build brings the bundle back', () => {
+		const root = project({'cli.tsx': 10}, {built: 100});
+		fs.writeFileSync(path.join(root, 'dist', 'cli.js'), TSC_CLI);
+		expect(staleReason(root)).toBe('dist/cli.js is not the bundle');
+		const {calls, build} = fakeBuild(root);
+		expect(buildIfStale(root, build)).toBe('built (dist/cli.js is not the bundle)');
+		expect(calls).toHaveLength(1);
+		expect(staleReason(root)).toBeUndefined();
+	});
+
+	test('an edit to the bundle script rebuilds', () => {
+		const root = project({'cli.tsx': 10}, {built: 100});
+		fs.mkdirSync(path.join(root, 'scripts'));
+		fs.writeFileSync(path.join(root, 'scripts', 'bundle.mjs'), '');
+		fs.utimesSync(path.join(root, 'scripts', 'bundle.mjs'), at(50), at(50));
+		expect(staleReason(root)).toBeUndefined();
+		fs.utimesSync(path.join(root, 'scripts', 'bundle.mjs'), at(150), at(150));
+		expect(staleReason(root)).toBe('sources changed since the last build');
+	});
+
 	test('the stamp carries the time the build started: a file saved during the build counts as changed', () => {
 		const root = project({'cli.tsx': 10});
 		const savedDuring = () => {
 			fs.mkdirSync(path.join(root, 'dist'), {recursive: true});
-			fs.writeFileSync(path.join(root, 'dist', 'cli.js'), '');
+			fs.writeFileSync(path.join(root, 'dist', 'cli.js'), BUNDLED_CLI);
 			const now = new Date(Date.now() + 5000);
 			fs.utimesSync(path.join(root, 'source', 'cli.tsx'), now, now);
 			return true;

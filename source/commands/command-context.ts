@@ -4,24 +4,14 @@ import {LifeboatError} from '../core/errors.js';
 import {terminalSafeJson} from '../core/terminal-safe.js';
 import {openGateway} from '../core/store/gateway-store.js';
 import {resolveTarget, type OpenOptions, type ResolvedTarget} from '../core/destinations/open-destination.js';
+import {setArchiveOnStdout} from './archive-on-stdout.js';
 
 export {defaultBackupDir, demoHome} from '../core/default-locations.js';
 
-let archiveOnStdout = false;
-
-/** `--out -`: stdout carries the archive, so an early close is a failure (see cli.tsx). */
-export function setArchiveOnStdout(value: boolean): void {
-	archiveOnStdout = value;
-}
-
-/** `--out -`: refused when stdout is a terminal (with `refusal`), else stdout now carries the archive. */
+/** `--out -`: refused when stdout is a terminal (with `refusal`), else stdout now carries the archive (an early close is then a failure, see cli.tsx). */
 export function claimStdoutForArchive(context: CommandContext, refusal: string): void {
 	if ((context.stdout as NodeJS.WriteStream).isTTY) throw new LifeboatError('usage', refusal);
 	setArchiveOnStdout(true);
-}
-
-export function isArchiveOnStdout(): boolean {
-	return archiveOnStdout;
 }
 
 /** Connection settings given on the command line (they win over a named destination's). */

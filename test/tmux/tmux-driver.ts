@@ -2,15 +2,22 @@ import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+// @ts-expect-error: a plain JavaScript script (it runs before anything is compiled), no types.
+import {isBundled} from '../../scripts/bundle.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
+const BUNDLE_SCRIPT = path.join(ROOT, 'scripts', 'bundle.mjs');
 
 export function tmuxAvailable(): boolean {
 	return spawnSync('tmux', ['-V'], {encoding: 'utf8'}).status === 0;
 }
 
-/** Builds dist/ when it is missing or older than any source file (npm test builds it first anyway). */
+/**
+ * Builds dist/ as `npm run build` does (tsc, then the bundle of dist/cli.js) when dist/cli.js is
+ * missing, is not the bundle (a plain `tsc` overwrote it) or is older than any source file (npm
+ * test builds it first anyway).
+ */
 export function ensureBuilt(): void {
 	const newest = (dir: string): number =>
 		fs.readdirSync(dir, {withFileTypes: true}).reduce((latest, entry) => {
@@ -18,9 +25,11 @@ export function ensureBuilt(): void {
 			return Math.max(latest, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
 		}, 0);
 	const built = fs.statSync(CLI, {throwIfNoEntry: false})?.mtimeMs ?? 0;
-	if (built >= newest(path.join(ROOT, 'source'))) return;
-	const result = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], {encoding: 'utf8'});
-	if (result.status !== 0) throw new Error(`Build failed:\n${result.stdout}${result.stderr}`);
+	if (isBundled(ROOT) && built >= Math.max(newest(path.join(ROOT, 'source')), fs.statSync(BUNDLE_SCRIPT).mtimeMs)) return;
+	for (const args of [[path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], [BUNDLE_SCRIPT]]) {
+		const result = spawnSync(process.execPath, args, {encoding: 'utf8'});
+		if (result.status !== 0) throw new Error(`Build failed:\n${result.stdout}${result.stderr}`);
+	}
 }
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));

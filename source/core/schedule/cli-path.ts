@@ -1,16 +1,11 @@
 /**
- * The built CLI (dist/cli.js) that scheduled backups run as child processes: beside the build's
- * own modules (dist/core/schedule/ → dist/cli.js), or, when this module runs from the sources
- * (tests), the project's dist/cli.js.
+ * The built CLI (dist/cli.js, the package's "bin") that scheduled backups run as child processes:
+ * in the package's own folder, whether this module runs from the bundle, from tsc's output or
+ * from the sources (tests).
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
+import {packageRoot} from '../package-root.js';
 
 export function lifeboatCliPath(): string {
-	const built = path.resolve(here, '..', '..', 'cli.js');
-	if (fs.existsSync(built)) return built;
-	return path.resolve(here, '..', '..', '..', 'dist', 'cli.js');
+	return path.join(packageRoot(), 'dist', 'cli.js');
 }

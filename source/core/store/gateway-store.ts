@@ -1,8 +1,20 @@
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
+import {createRequire} from 'node:module';
+import type Database from 'better-sqlite3';
 import {describeStoreError, LifeboatError} from '../errors.js';
 import {gatewayPaths, type GatewayPaths} from './gateway-paths.js';
 import {CATEGORIES, SCHEMA_VERSION, schemaDdl, tableSpec, type CategoryId} from './schema.js';
+
+let sqlite: typeof Database | undefined;
+
+/**
+ * better-sqlite3, loaded when a database is first opened, not with this module: the console
+ * imports the store for Home, and draws its first frame before it opens any database.
+ */
+function Sqlite(): typeof Database {
+	sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+	return sqlite;
+}
 
 export type GatewayStore = {
 	readonly paths: GatewayPaths;
@@ -58,7 +70,7 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 	}
 	let db: Database.Database;
 	try {
-		db = new Database(paths.database, {readonly: options.readonly ?? false, fileMustExist: true});
+		db = new (Sqlite())(paths.database, {readonly: options.readonly ?? false, fileMustExist: true});
 		db.pragma(`busy_timeout = ${busyTimeoutMs()}`);
 		const row = db.prepare(`SELECT value FROM schema_meta WHERE key = 'schema_version'`).get() as {value: string} | undefined;
 		if (!row) throw new Error('no schema version');
@@ -81,7 +93,7 @@ export function createGateway(dataDir: string): GatewayStore {
 	for (const dir of [paths.root, `${paths.root}/data`, paths.agents, paths.documentFiles, paths.documentText]) {
 		fs.mkdirSync(dir, {recursive: true});
 	}
-	const db = new Database(paths.database);
+	const db = new (Sqlite())(paths.database);
 	db.pragma('journal_mode = WAL');
 	db.pragma(`busy_timeout = ${busyTimeoutMs()}`);
 	db.exec(schemaDdl());
@@ -95,7 +107,7 @@ export function createGateway(dataDir: string): GatewayStore {
  */
 export function openEmptyStore(dataDir: string): GatewayStore {
 	const paths = gatewayPaths(dataDir);
-	const db = new Database(':memory:');
+	const db = new (Sqlite())(':memory:');
 	db.exec(schemaDdl());
 	db.prepare(`INSERT OR REPLACE INTO schema_meta (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
 	return {paths, db, close: () => db.close()};
