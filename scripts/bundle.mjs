@@ -155,6 +155,8 @@ export async function bundle(root) {
 	const missed = PATCHES.filter(patch => !applied.has(patch.file)).map(patch => patch.file);
 	if (missed.length > 0) throw new Error(`not bundled, so not patched: ${missed.join(', ')} (see PATCHES in scripts/bundle.mjs)`);
 	fs.writeFileSync(path.join(dist, METAFILE), JSON.stringify(result.metafile));
+	// Runnable as ./dist/cli.js (its #! line), as npm makes an installed bin.
+	fs.chmodSync(path.join(dist, 'cli.js'), 0o755);
 	return result;
 }
 
