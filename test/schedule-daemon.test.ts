@@ -70,7 +70,7 @@ describe('schedule daemon', () => {
 		}
 		expect(daemon.stderr()).toMatch(/schedule daemon: stopped/);
 		// Nothing partial: only whole backups (an aborted run removes its temporary file).
-		for (const name of backupsIn(dest)) expect(name).toMatch(/^lifeboat-backup-\d{8}-\d{6}\.zip$/);
+		for (const name of backupsIn(dest)) expect(name).toMatch(/^lifeboat-backup-\d{8}-\d{6}(-\d+)?\.zip$/);
 		expect(backupsIn(dest).length).toBeLessThanOrEqual(3);
 		const state = JSON.parse(fs.readFileSync(path.join(env['LIFEBOAT_CONFIG_DIR']!, 'schedules-state.json'), 'utf8'));
 		expect(fs.statSync(path.join(env['LIFEBOAT_CONFIG_DIR']!, 'schedules-state.json')).mode & 0o777).toBe(0o600);

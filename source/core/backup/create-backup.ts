@@ -197,7 +197,15 @@ async function resolveSink(options: CreateBackupOptions, format: ArchiveFormat, 
 	}
 	if (!options.destDir) throw new LifeboatError('usage', 'Pass --out PATH or --dest DIR');
 	const destDir = path.resolve(options.destDir);
-	const free = options.name === undefined ? await freeDefaultName(name, async candidate => fs.lstatSync(path.join(destDir, candidate + suffix), {throwIfNoEntry: false}) !== undefined) : name;
+	// A folder that cannot be looked in (a file, no permission) is reported by the sink, as for a --name.
+	const taken = async (candidate: string) => {
+		try {
+			return fs.lstatSync(path.join(destDir, candidate + suffix), {throwIfNoEntry: false}) !== undefined;
+		} catch {
+			return false;
+		}
+	};
+	const free = options.name === undefined ? await freeDefaultName(name, taken) : name;
 	const finalPath = path.join(destDir, free + suffix);
 	refuseOutputInsideGateway(finalPath, gatewayRoot);
 	return {name: free, sink: localFileSink(finalPath, {force: options.name !== undefined && options.force})};
