@@ -51,8 +51,9 @@ const REQUIRE_SHIM = "import {createRequire as lifeboatCreateRequire} from 'node
  *   other characters: every RGI emoji does (a single character one is Emoji_Presentation, which
  *   test/bundle-patches.test.ts checks for every code point; a sequence holds an emoji character
  *   by its definition, UTS #51), so the answer is the same for every segment.
- * - meow's bundled dependencies build normalize-package-data (semver, SPDX license tables) when
- *   loaded, for `cli.pkg`, which Lifeboat never reads: built on first use instead.
+ * - meow's bundled dependencies build normalize-package-data (semver, SPDX license tables, half
+ *   of meow's code) when loaded, only to normalise `cli.pkg`, which Lifeboat never reads: left
+ *   out (cli.pkg is package.json as read; meow itself reads only its name, bin and description).
  */
 export const PATCHES = [
 	{
@@ -86,7 +87,7 @@ export const PATCHES = [
 		edits: [
 			{
 				from: 'var normalizeExports = requireNormalize();\nconst normalizePackageData = getDefaultExportFromCjs(normalizeExports);',
-				to: 'const normalizePackageData = (...args) => getDefaultExportFromCjs(requireNormalize())(...args);',
+				to: 'const normalizePackageData = () => {};',
 				count: 1,
 			},
 		],
