@@ -252,7 +252,8 @@ describe('runDrill on legal gateways with dangling references', () => {
 			fc.asyncProperty(gatewayModel({maxRows: 3}), async model => {
 				const dataDir = path.join(tempDir('lifeboat-drill-legal-'), 'gateway');
 				materialise(model, dataDir);
-				const {source} = await backupOf(dataDir, {format: 'dir'});
+				// A folder backup refuses a document name over 255 bytes once escaped (legal, documented, exit 2): a zip holds it.
+				const {source} = await backupOf(dataDir, {format: 'dir'}).catch((error: Error) => (/too long for a folder backup/.test(error.message) ? backupOf(dataDir, {format: 'zip'}) : Promise.reject(error)));
 				const {report} = await drill(source);
 				expect(report.checks.filter(check => check.status === 'fail').map(check => `${check.id}: ${check.detail}`)).toEqual([]);
 				fs.rmSync(path.dirname(dataDir), {recursive: true, force: true});
