@@ -21,10 +21,19 @@ export type ReportInput = {
 	extras: Extras;
 	repeat: number;
 	cores: number;
+	/** The machine's 1-minute load average while the bench ran (sampled every 5 s). */
+	load?: {median: number; max: number};
 	/** Counts the row targets are stated for; a smaller run is reported but not judged. */
 	counts: {rows: number; listCount: number};
 	notes: string[];
 };
+
+/** `; load average …` when the machine was busy beside the bench (above half its cores). */
+function loadNote(input: ReportInput): string {
+	if (!input.load) return '';
+	const busy = input.load.median > input.cores / 2;
+	return `; load average during the run ${input.load.median.toFixed(1)} (median), ${input.load.max.toFixed(1)} (max)${busy ? ': other work shared the cores, so seconds are inflated; ratios against baselines in the same rounds hold better' : ''}`;
+}
 
 type Status = 'met' | 'missed' | 'not measured' | 'not judged';
 export type Target = {target: string; figure: string; baseline: string; status: Status};
@@ -141,7 +150,7 @@ function heading(input: ReportInput): string[] {
 	const gateways = [...new Map(input.measured.map(item => [item.gateway.key, item.gateway])).values()];
 	return [
 		`Gateways: ${gateways.map(gateway => `${gateway.title} (${formatBytes(gateway.bytes)})`).join(', ')}; half incompressible binaries, half log text, a medium demo's rows`,
-		`Machine: ${input.cores} cores, Node ${process.version}; each figure the median of ${input.repeat} interleaved round${input.repeat === 1 ? '' : 's'}; CPU is user+sys of the process and its children`,
+		`Machine: ${input.cores} cores, Node ${process.version}; each figure the median of ${input.repeat} interleaved round${input.repeat === 1 ? '' : 's'}; CPU is user+sys of the process and its children${loadNote(input)}`,
 	];
 }
 

@@ -62,7 +62,25 @@ function lifeboatCases(main: Gateway, others: Gateway[], out: string, passphrase
 	return {create, verify: verifiable.map(item => verifyCase(item, passphraseFile))};
 }
 
+/**
+ * Samples the 1-minute load average every 5 s while the bench runs: other work on the machine
+ * slows every row (baseline and candidate alike, so ratios hold better than seconds), and the
+ * report says how busy the machine was.
+ */
+function sampleLoad(): () => {median: number; max: number} {
+	const samples = [os.loadavg()[0]!];
+	const timer = setInterval(() => samples.push(os.loadavg()[0]!), 5000);
+	timer.unref();
+	return () => {
+		clearInterval(timer);
+		samples.push(os.loadavg()[0]!);
+		const sorted = [...samples].sort((a, b) => a - b);
+		return {median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)!};
+	};
+}
+
 async function measure(settings: Options): Promise<ReportInput> {
+	const load = sampleLoad();
 	const work = benchWorkDir();
 	const out = path.join(work, 'out');
 	fs.rmSync(out, {recursive: true, force: true});
@@ -84,7 +102,7 @@ async function measure(settings: Options): Promise<ReportInput> {
 	const extras = await measureExtras(work, {rows: settings.rows, listCount: settings.listCount}, progress);
 	if (!settings.quick) notes.push(...(await incrementalLines(work, main.dir)).lines);
 	fs.rmSync(out, {recursive: true, force: true});
-	return {measured: [...created, ...verified], extras, repeat: settings.repeat, cores: settings.cores, counts: {rows: settings.rows, listCount: settings.listCount}, notes};
+	return {measured: [...created, ...verified], extras, repeat: settings.repeat, cores: settings.cores, load: load(), counts: {rows: settings.rows, listCount: settings.listCount}, notes};
 }
 
 async function main(): Promise<void> {
