@@ -454,6 +454,28 @@ describe('encrypted random access over a blob', () => {
 		expect(fresh.rangeCalls - 3).toBe(Math.ceil(segments / Math.floor((4 * 1024 * 1024) / (again.header.segmentSize + 16))));
 	});
 
+	it('a local encrypted file: ranges read into reused run buffers, several streams at once, equal the sequential decryption', async () => {
+		// 12 MiB over 16 KiB segments: runs of up to 4 MiB, so the spare buffers are reused many times.
+		const plaintext = crypto.randomBytes(12 * 1024 * 1024);
+		const file = path.join(backupDir, 'runs.bin.enc');
+		const encrypt = await createEncryptStream({passphrase: PASSPHRASE, summary: {kind: 'test'}, segmentSize: 16 * 1024, iterations: 1000});
+		fs.writeFileSync(file, await collect(Readable.from([plaintext]).pipe(encrypt)));
+		const blob = await fileBlob(file);
+		expect(blob.readInto).toBeDefined();
+		const access = await openEncryptedRandomAccess(blob, PASSPHRASE);
+		const range = fc.tuple(fc.integer({min: 0, max: plaintext.length + 10}), fc.integer({min: 0, max: 9_000_000}), fc.boolean());
+		// Lengths up to 9 MB cross several runs; offsets anywhere, past the end included.
+		await fc.assert(
+			fc.asyncProperty(fc.array(range, {minLength: 1, maxLength: 4}), async ranges => {
+				// Streams consumed side by side share the reader's spare run buffers and segment cache.
+				const reads = ranges.map(([offset, length, streamed]) => (streamed ? collect(access.read(offset, length)) : access.readRange(offset, length)));
+				const results = await Promise.all(reads);
+				for (const [index, [offset, length]] of ranges.entries()) expect(results[index]!.equals(plaintext.subarray(offset, offset + length))).toBe(true);
+			}),
+			{numRuns: 60},
+		);
+	});
+
 	it('the sequential decryption reads the payload as one stream', async () => {
 		const file = backups['encrypted tar.gz']!;
 		const counted = await countedFile(file);

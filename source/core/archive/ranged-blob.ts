@@ -18,6 +18,12 @@ export type RangedBlob = {
 	readRange(offset: number, length: number): Promise<Buffer>;
 	/** Bytes from `offset` to the end, as one stream (one request). */
 	read(offset: number): Promise<Readable>;
+	/**
+	 * Bytes [offset, offset + target.length) into `target` (a buffer the caller reuses); resolves
+	 * to the count read, fewer only where the blob ends. Local files only: a reader streaming
+	 * megabytes through large fresh buffers makes the allocator map and unmap each one.
+	 */
+	readInto?(offset: number, target: Buffer): Promise<number>;
 };
 
 /** A local file as a blob. Each read opens the file briefly: no handle outlives a read. */
@@ -41,6 +47,20 @@ export async function fileBlob(file: string, label = file): Promise<RangedBlob> 
 			}
 			try {
 				return await readHandleRange(handle, size, offset, length);
+			} finally {
+				await handle.close();
+			}
+		},
+		async readInto(offset, target) {
+			checkRange(offset, target.length);
+			let handle: fs.promises.FileHandle;
+			try {
+				handle = await fs.promises.open(file, 'r');
+			} catch (error) {
+				describeFsError(error, label);
+			}
+			try {
+				return await fillFromHandle(handle, target, offset);
 			} finally {
 				await handle.close();
 			}
@@ -218,11 +238,16 @@ export function changedWhileRead(label: string): LifeboatError {
 /** Bytes [offset, offset + length) of an open file of `size` bytes, fewer at its end (or if it shrank). */
 export async function readHandleRange(handle: fs.promises.FileHandle, size: number, offset: number, length: number): Promise<Buffer> {
 	const buffer = Buffer.alloc(Math.max(0, Math.min(length, size - offset)));
+	return buffer.subarray(0, await fillFromHandle(handle, buffer, offset));
+}
+
+/** Reads into `buffer` from `offset` until it is full or the file ends; resolves to the count read. */
+async function fillFromHandle(handle: fs.promises.FileHandle, buffer: Buffer, offset: number): Promise<number> {
 	let filled = 0;
 	while (filled < buffer.length) {
 		const {bytesRead} = await handle.read(buffer, filled, buffer.length - filled, offset + filled);
 		if (bytesRead === 0) break;
 		filled += bytesRead;
 	}
-	return buffer.subarray(0, filled);
+	return filled;
 }

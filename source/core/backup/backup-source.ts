@@ -50,6 +50,10 @@ async function openEncrypted(blob: RangedBlob, options: {passphrase?: string}): 
 	const format = (header.summary['format'] as ArchiveFormat | undefined) ?? formatFromPath(label);
 	if (format === 'zip') {
 		const access = await openEncryptedRandomAccess(blob, passphrase);
+		// A local file is read by the segment reader's own runs (segments handed out as they are
+		// decrypted, its spare run buffers reused); a remote one through blocks that gather many
+		// small entries into one request.
+		if (blob.readInto) return {format: 'zip', label, zip: {size: async () => access.size, stream: (offset, length) => access.read(offset, length)}};
 		return {format: 'zip', label, zip: blobZipSource(plaintextBlob(access, label), {minBlock: Math.min(header.segmentSize, 256 * 1024)})};
 	}
 	if (format === 'tar.gz' || format === 'tar.zst') {

@@ -193,6 +193,8 @@ type Layout = NonNullable<ReturnType<typeof payloadLayout>>;
 class SegmentReader {
 	private readonly cache = new Map<number, Buffer>();
 	private finalPlaintext: Buffer | undefined;
+	/** Run buffers local ciphertext is read into, reused (see readStored). */
+	private readonly spares: Buffer[] = [];
 	readonly lastIndex: number;
 	readonly runLimit: number;
 	private readonly storedSize: number;
@@ -212,14 +214,23 @@ class SegmentReader {
 	async plain(start: number, end: number): Promise<Buffer> {
 		if (start >= end) return Buffer.alloc(0);
 		bufferAllocated(end - start);
+		const parts = await this.views(start, end);
+		return parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts);
+	}
+
+	/**
+	 * Plaintext [start, end) (already clipped) as views of the decrypted segments, not copied: for
+	 * the range streams, whose consumers (inflate, hash, parse) only read. Joining a 4 MiB run into
+	 * one fresh buffer made the allocator map and unmap every run.
+	 */
+	async views(start: number, end: number): Promise<Buffer[]> {
+		if (start >= end) return [];
 		const {segmentSize} = this.unlocked.header;
 		const first = Math.floor(start / segmentSize);
 		const parts = await this.segments(first, Math.floor((end - 1) / segmentSize));
 		const from = start - first * segmentSize;
-		// One segment is copied out of the cache; several are joined into a new buffer anyway.
-		if (parts.length === 1) return Buffer.from(parts[0]!.subarray(from, end - first * segmentSize));
-		const joined = Buffer.concat(parts);
-		return joined.subarray(from, end - first * segmentSize);
+		const last = parts.length - 1;
+		return parts.map((part, index) => part.subarray(index === 0 ? from : 0, index === last ? end - (first + last) * segmentSize : part.length));
 	}
 
 	private cached(index: number): Buffer | undefined {
@@ -260,19 +271,40 @@ class SegmentReader {
 	private async readRun(first: number, count: number): Promise<Buffer[]> {
 		let length = 0;
 		for (let index = first; index < first + count; index++) length += this.storedLength(index);
-		const {blob, header} = this.unlocked;
-		const stored = await blob.readRange(header.headerLength + first * this.storedSize, length);
-		if (stored.length !== length) throw changed();
-		// The ciphertext read and the plaintexts opened from it.
-		bufferAllocated(2 * stored.length);
-		const plaintexts: Buffer[] = [];
-		let offset = 0;
-		for (let index = first; index < first + count; index++) {
-			const end = offset + this.storedLength(index);
-			plaintexts.push(await openChecked(this.unlocked, index, index === this.lastIndex, stored.subarray(offset, end)));
-			offset = end;
+		const stored = await this.readStored(this.unlocked.header.headerLength + first * this.storedSize, length);
+		try {
+			if (stored.bytes.length !== length) throw changed();
+			// The plaintexts opened from the ciphertext (and the ciphertext, unless read into a spare).
+			bufferAllocated(stored.reused ? length : 2 * length);
+			const plaintexts: Buffer[] = [];
+			let offset = 0;
+			for (let index = first; index < first + count; index++) {
+				const end = offset + this.storedLength(index);
+				plaintexts.push(await openChecked(this.unlocked, index, index === this.lastIndex, stored.bytes.subarray(offset, end)));
+				offset = end;
+			}
+			return plaintexts;
+		} finally {
+			stored.release();
 		}
-		return plaintexts;
+	}
+
+	/**
+	 * Ciphertext [offset, offset + length): from a local file into a spare run buffer (one per run
+	 * in flight: the one being consumed and the one read ahead), else one ranged read.
+	 */
+	private async readStored(offset: number, length: number): Promise<{bytes: Buffer; reused: boolean; release(): void}> {
+		const {blob} = this.unlocked;
+		if (!blob.readInto) return {bytes: await blob.readRange(offset, length), reused: false, release() {}};
+		const spare = this.spares.pop() ?? Buffer.allocUnsafeSlow(this.runLimit * this.storedSize);
+		const release = () => void this.spares.push(spare);
+		try {
+			const read = await blob.readInto(offset, spare.subarray(0, Math.min(length, spare.length)));
+			return {bytes: spare.subarray(0, read), reused: true, release};
+		} catch (error) {
+			release();
+			throw error;
+		}
 	}
 }
 
@@ -302,21 +334,21 @@ export async function openEncryptedRandomAccess(source: EncryptedSource, passphr
 	async function* range(start: number, end: number): AsyncGenerator<Buffer> {
 		let run = 1;
 		let position = start;
-		const nextRun = (): Promise<Buffer> => {
+		const nextRun = (): Promise<Buffer[]> => {
 			const to = Math.min(end, (Math.floor(position / segmentSize) + run) * segmentSize);
-			const read = reader.plain(position, to);
+			const read = reader.views(position, to);
 			position = to;
 			run = Math.min(run * 2, reader.runLimit);
 			return read;
 		};
-		let ahead: Promise<Buffer> | undefined;
+		let ahead: Promise<Buffer[]> | undefined;
 		try {
 			for (let runs = 0; ahead || position < end; runs++) {
 				const current = ahead ?? nextRun();
 				ahead = runs >= 2 && position < end ? nextRun() : undefined;
 				// Settled later (or never, when the consumer stops): its failure is reported in turn.
 				ahead?.catch(() => undefined);
-				yield await current;
+				yield* await current;
 			}
 		} finally {
 			ahead = undefined;
