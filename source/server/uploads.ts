@@ -1,0 +1,65 @@
+/**
+ * Uploads land in a private scratch file, the size limit enforced while the bytes arrive (never
+ * after): a multipart file stream cut at the limit (busboy marks it truncated), a base64 bundle
+ * checked and decoded in slices.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {pipeline} from 'node:stream/promises';
+import type {FastifyRequest} from 'fastify';
+import {badRequest, HttpError} from './http-errors.js';
+import {UPLOAD_NAME} from './imports.js';
+
+export const tooLarge = (limit: number): HttpError => new HttpError(413, 'Payload too large', `the upload is larger than the limit of ${limit} bytes (--upload-limit-mb)`);
+
+/** Reads `file` (streamed to scratch/upload) and the `options` JSON field of a multipart import. */
+export async function receiveMultipart(request: FastifyRequest, scratch: string, limit: number): Promise<{options: Record<string, unknown>}> {
+	if (!request.isMultipart()) throw badRequest('send multipart/form-data with a file field "file" and an optional JSON field "options"');
+	let optionsText: string | undefined;
+	let gotFile = false;
+	const parts = request.parts({limits: {fileSize: limit, files: 1, fields: 4, fieldSize: 64 * 1024, parts: 5, headerPairs: 100}});
+	for await (const part of parts) {
+		if (part.type === 'file') {
+			if (part.fieldname !== 'file' || gotFile) {
+				part.file.resume();
+				throw badRequest(`unexpected file field ${JSON.stringify(part.fieldname.slice(0, 40))}: send one file as "file"`);
+			}
+			gotFile = true;
+			await pipeline(part.file, fs.createWriteStream(path.join(scratch, UPLOAD_NAME), {flags: 'wx', mode: 0o600}));
+			if (part.file.truncated) throw tooLarge(limit);
+		} else if (part.fieldname === 'options') {
+			if (part.valueTruncated) throw badRequest('the options field is too long');
+			optionsText = String(part.value);
+		} else {
+			throw badRequest(`unexpected field ${JSON.stringify(part.fieldname.slice(0, 40))} (send "file" and "options")`);
+		}
+	}
+	if (!gotFile) throw badRequest('no file: send the backup as the multipart field "file"');
+	if (optionsText === undefined || optionsText.trim() === '') return {options: {}};
+	let options: unknown;
+	try {
+		options = JSON.parse(optionsText);
+	} catch {
+		throw badRequest('the options field is not valid JSON');
+	}
+	if (typeof options !== 'object' || options === null || Array.isArray(options)) throw badRequest('the options field must be a JSON object');
+	return {options: options as Record<string, unknown>};
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Characters decoded at a time (a multiple of 4: slices decode independently). */
+const SLICE = 4 * 256 * 1024;
+
+/** Checks a base64 bundle strictly and writes its bytes to scratch/upload, slice by slice. */
+export function writeBundle(bundle: string, scratch: string, limit: number): void {
+	if (bundle.length === 0) throw badRequest('bundle is empty');
+	if (bundle.length % 4 !== 0 || !BASE64.test(bundle)) throw badRequest('bundle is not valid base64 (standard alphabet, padded)');
+	const decoded = (bundle.length / 4) * 3 - (bundle.endsWith('==') ? 2 : bundle.endsWith('=') ? 1 : 0);
+	if (decoded > limit) throw tooLarge(limit);
+	const fd = fs.openSync(path.join(scratch, UPLOAD_NAME), 'wx', 0o600);
+	try {
+		for (let start = 0; start < bundle.length; start += SLICE) fs.writeSync(fd, Buffer.from(bundle.slice(start, start + SLICE), 'base64'));
+	} finally {
+		fs.closeSync(fd);
+	}
+}
