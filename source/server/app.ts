@@ -11,24 +11,13 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import {TOOL_VERSION} from '../core/version.js';
 import {authenticate} from './auth.js';
-import {HttpError, toHttpError} from './http-errors.js';
+import {causeOf, toHttpError} from './http-errors.js';
 import {ImportLock} from './import-lock.js';
 import {agenticRoutes} from './routes-agentic.js';
 import {atlasRoutes} from './routes-atlas.js';
 import type {ServerConfig} from './server-config.js';
 
 export type {ServerConfig} from './server-config.js';
-
-const STATUS_TEXT: Record<number, string> = {400: 'Bad request', 401: 'Unauthorized', 403: 'Permission denied', 404: 'Not found', 405: 'Method not allowed', 406: 'Bad request', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests'};
-
-/** Fastify's own errors (validation, body parsing, limits, multipart) as the API's JSON errors. */
-function fromFastify(error: FastifyError): HttpError | undefined {
-	const status = error.statusCode;
-	if (error.validation) return new HttpError(400, 'Bad request', error.message);
-	if (error.code === 'FST_REQ_FILE_TOO_LARGE') return new HttpError(413, 'Payload too large', 'the upload is larger than the limit (--upload-limit-mb)');
-	if (status && status >= 400 && status < 500) return new HttpError(status === 406 ? 400 : status, STATUS_TEXT[status] ?? 'Bad request', error.message);
-	return undefined;
-}
 
 export type ServerOptions = {https?: {cert: Buffer; key: Buffer}};
 
@@ -58,8 +47,8 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 		config.log({time: new Date().toISOString(), log_id: request.id, method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, ms, tenant: request.lifeboat?.tenant?.id ?? null, user: request.lifeboat?.user ?? null});
 	});
 	app.setErrorHandler(async (error: FastifyError, request, reply) => {
-		const http = fromFastify(error) ?? toHttpError(error);
-		if (http.status >= 500) config.log({time: new Date().toISOString(), level: 'error', log_id: request.id, route: request.routeOptions.url ?? null, error: http.detail ?? (error instanceof Error ? error.message : String(error)), code: http.code ?? (error as {code?: string}).code ?? null});
+		const http = toHttpError(error);
+		if (http.status >= 500) config.log({time: new Date().toISOString(), level: 'error', log_id: request.id, route: request.routeOptions.url ?? null, error: causeOf(http) ?? null, code: http.code ?? null});
 		if (http.status === 401) reply.header('WWW-Authenticate', 'Bearer');
 		return reply.code(http.status).type('application/json; charset=utf-8').send({error: http.error, ...(http.detail ? {detail: http.detail} : {}), ...(http.code ? {code: http.code} : {}), ...(http.status >= 500 ? {log_id: request.id} : {})});
 	});

@@ -4,6 +4,7 @@
  * `Import failed`, `Permission denied`; and `Unauthorized`, `Bad request`, `Conflict`,
  * `Payload too large`, `Not found`, `Service unavailable`, `Internal error`).
  */
+import type {FastifyError} from 'fastify';
 import {LifeboatError, type ErrorCode} from '../core/errors.js';
 
 export class HttpError extends Error {
@@ -12,8 +13,8 @@ export class HttpError extends Error {
 	readonly detail?: string;
 	readonly code?: string;
 
-	constructor(status: number, error: string, detail?: string, code?: string) {
-		super(detail ? `${error}: ${detail}` : error);
+	constructor(status: number, error: string, detail?: string, code?: string, options?: {cause?: unknown}) {
+		super(detail ? `${error}: ${detail}` : error, options);
 		this.status = status;
 		this.error = error;
 		this.detail = detail;
@@ -53,7 +54,28 @@ export function toHttpError(error: unknown, failure = 'Internal error'): HttpErr
 		if (error.code === 'destination' && /no such backup/.test(error.message)) return backupNotFound();
 		const mapped = STATUS[error.code];
 		if (mapped) return new HttpError(mapped[0], mapped[1], error.message, error.code);
-		return new HttpError(500, failure, error.message, error.code);
+		return new HttpError(500, failure, error.message, error.code, {cause: error});
 	}
-	return new HttpError(500, failure);
+	const fastify = fromFastify(error as FastifyError);
+	if (fastify) return fastify;
+	return new HttpError(500, failure, undefined, undefined, {cause: error});
+}
+
+const STATUS_TEXT: Record<number, string> = {400: 'Bad request', 401: 'Unauthorized', 403: 'Permission denied', 404: 'Not found', 405: 'Method not allowed', 406: 'Bad request', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests'};
+
+/** Fastify's own errors (validation, body parsing, limits, multipart) as the API's JSON errors. */
+function fromFastify(error: FastifyError | undefined): HttpError | undefined {
+	if (!error || typeof error !== 'object') return undefined;
+	const status = error.statusCode;
+	if (error.validation) return new HttpError(400, 'Bad request', error.message);
+	if (error.code === 'FST_REQ_FILE_TOO_LARGE') return new HttpError(413, 'Payload too large', 'the upload is larger than the limit (--upload-limit-mb)');
+	if (status && status >= 400 && status < 500) return new HttpError(status === 406 ? 400 : status, STATUS_TEXT[status] ?? 'Bad request', error.message);
+	return undefined;
+}
+
+/** What a 500 is logged with: the underlying error's message (never shown to the client). */
+export function causeOf(error: HttpError): string | undefined {
+	const cause = error.cause;
+	if (cause === undefined) return error.detail;
+	return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }

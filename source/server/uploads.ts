@@ -14,6 +14,16 @@ export const tooLarge = (limit: number): HttpError => new HttpError(413, 'Payloa
 
 /** Reads `file` (streamed to scratch/upload) and the `options` JSON field of a multipart import. */
 export async function receiveMultipart(request: FastifyRequest, scratch: string, limit: number): Promise<{options: Record<string, unknown>}> {
+	try {
+		return await readParts(request, scratch, limit);
+	} catch (error) {
+		// busboy's parse errors (a cut or malformed body) carry no status: the client sent them.
+		if (error instanceof HttpError || (error as {statusCode?: number}).statusCode || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
+		throw badRequest(`malformed multipart body (${(error as Error).message ?? String(error)})`);
+	}
+}
+
+async function readParts(request: FastifyRequest, scratch: string, limit: number): Promise<{options: Record<string, unknown>}> {
 	if (!request.isMultipart()) throw badRequest('send multipart/form-data with a file field "file" and an optional JSON field "options"');
 	let optionsText: string | undefined;
 	let gotFile = false;
