@@ -46,6 +46,11 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 		const ms = began === undefined ? null : Number((process.hrtime.bigint() - began) / 1000n) / 1000;
 		config.log({time: new Date().toISOString(), log_id: request.id, method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, ms, tenant: request.lifeboat?.tenant?.id ?? null, user: request.lifeboat?.user ?? null});
 	});
+	// On shutdown, a response still being made closes its connection (a kept-alive one would
+	// otherwise hold the close up to its keep-alive timeout); idle ones are closed by fastify.
+	let closing = false;
+	app.addHook('preClose', async () => void (closing = true));
+	app.addHook('onSend', async (_request, reply) => void (closing && reply.header('Connection', 'close')));
 	app.setErrorHandler(async (error: FastifyError, request, reply) => {
 		const http = toHttpError(error);
 		if (http.status >= 500) config.log({time: new Date().toISOString(), level: 'error', log_id: request.id, route: request.routeOptions.url ?? null, error: causeOf(http) ?? null, code: http.code ?? null});

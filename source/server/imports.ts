@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {openBackupChain} from '../core/backup/backup-chain.js';
 import {isLifeboatBackup} from '../core/backup/backup-sniff.js';
+import {readMetadata} from '../core/backup/read-metadata.js';
 import {isStoredBackupEncrypted, type StoredBackupRef} from '../core/backup/stored-backup.js';
 import {openLocalDestination} from '../core/destinations/local.js';
 import {applyRestore, planRestore, RESTORE_MODES, type RestoreMode, type RestoreOptions} from '../core/restore/index.js';
@@ -32,7 +33,7 @@ export type ImportChoice = {
 	passphrase?: string;
 };
 
-const invalidFormat = (status: 400 | 422, detail: string): HttpError => new HttpError(status, 'Invalid backup format', detail);
+const invalidFormat = (detail: string): HttpError => new HttpError(400, 'Invalid backup format', detail);
 
 function tenantCategories(metadata: BackupMetadata, choice: ImportChoice): CategoryId[] {
 	const held = metadata.categories.filter(category => categorySpec(category).scope === 'tenant');
@@ -55,16 +56,17 @@ function withoutScratch(error: unknown, scratch: string): unknown {
 /** Restores the backup at scratch/upload into the request's tenant (plan only on a dry run). */
 export async function importUpload(config: ServerConfig, auth: RequestAuth & {tenant: NonNullable<RequestAuth['tenant']>}, scratch: string, choice: ImportChoice, lock: ImportLock) {
 	const file = path.join(scratch, UPLOAD_NAME);
-	if (fs.statSync(file).size === 0) throw invalidFormat(400, 'the upload is empty');
-	if (!isLifeboatBackup(file)) throw invalidFormat(400, 'not a Lifeboat backup (a zip, tar.gz or tar.zst whose first entry is its metadata.json, or an encrypted backup)');
+	if (fs.statSync(file).size === 0) throw invalidFormat('the upload is empty');
+	if (!isLifeboatBackup(file)) throw invalidFormat('not a Lifeboat backup (a zip, tar.gz or tar.zst whose first entry is its metadata.json, or an encrypted backup)');
 	const ref: StoredBackupRef = {destination: openLocalDestination(scratch), location: {kind: 'local', folder: scratch, object: UPLOAD_NAME}, object: UPLOAD_NAME};
 	try {
 		const passphrase = (await isStoredBackupEncrypted(ref)) ? choice.passphrase : undefined;
 		const opened = await openBackupChain(ref, {passphrase, signal: config.signal});
 		try {
-			if (!opened.metadata) throw invalidFormat(422, 'its metadata.json is missing or unreadable');
-			if (opened.metadata.tenants.length !== 1) throw badRequest(`the backup holds ${opened.metadata.tenants.length} tenants: the API imports a backup of one tenant (export one with POST /backup/export or lifeboat backup create --tenant)`);
-			const options: RestoreOptions = {source: opened.source, dataDir: config.dataDir, mode: choice.mode, only: tenantCategories(opened.metadata, choice), intoTenant: auth.tenant.id, passphrase, signal: config.signal};
+			// Unreadable metadata: reading it again throws the reason (corrupt, unsafe, a bomb).
+			const metadata = opened.metadata ?? (await readMetadata(opened.source));
+			if (metadata.tenants.length !== 1) throw badRequest(`the backup holds ${metadata.tenants.length} tenants: the API imports a backup of one tenant (export one with POST /backup/export or lifeboat backup create --tenant)`);
+			const options: RestoreOptions = {source: opened.source, dataDir: config.dataDir, mode: choice.mode, only: tenantCategories(metadata, choice), intoTenant: auth.tenant.id, passphrase, signal: config.signal};
 			if (choice.dryRun) return planReport(await planRestore({...options, readonly: true}), opened.chain);
 			return resultReport(await lock.serialize(() => applyRestore(options)), opened.chain);
 		} finally {
