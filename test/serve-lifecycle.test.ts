@@ -124,6 +124,27 @@ describe('running server', () => {
 		}
 	});
 
+	it('concurrent exports with default names into one folder all succeed, under distinct names (-2, -3…)', async () => {
+		const dest = path.join(tempDir(), 'not-made-yet');
+		const server = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens]);
+		try {
+			const answers = await Promise.all(
+				Array.from({length: 8}, async (_, index) => {
+					const response = await fetch(`${server.url}/backup/export`, {method: 'POST', headers: headers(tenants[index % 2]!, {'content-type': 'application/json'}), body: JSON.stringify({create_zip: index % 4 !== 0})});
+					const body = (await response.json()) as {file: string; sha256: string};
+					expect(response.status, JSON.stringify(body)).toBe(200);
+					return body;
+				}),
+			);
+			const files = answers.map(answer => answer.file);
+			expect(new Set(files).size).toBe(8);
+			expect(fs.readdirSync(dest).sort()).toEqual([...files].sort());
+			for (const answer of answers) expect(crypto.createHash('sha256').update(fs.readFileSync(path.join(dest, answer.file))).digest('hex')).toBe(answer.sha256);
+		} finally {
+			await server.stop();
+		}
+	});
+
 	it('a zip bomb upload is refused (422) before inflating; the server keeps serving', async () => {
 		const [acme] = tenants as [Tenant];
 		const documents = await createBackup({dataDir, destDir: tempDir(), format: 'dir', categories: ['documents'], tenant: acme.slug});
