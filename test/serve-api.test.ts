@@ -116,6 +116,14 @@ describe('health, OpenAPI, auth and tenant checks', () => {
 		await expectError(await api('/backup/list', {token: ACME_ONLY, tenant: globex.slug}), 403, 'Permission denied');
 		await expectError(await api('/backup/list', {token: ACME_ONLY, tenant: globex.id}), 403, 'Permission denied');
 		expect((await api('/backup/list', {token: ACME_ONLY, tenant: acme.id})).status).toBe(200);
+		// Nor write it: export, import, delete for tenant B with a tenant-A token.
+		const before = storeDigest(dataDir);
+		await expectError(await api('/backup/export', {token: ACME_ONLY, tenant: globex.slug, json: {}}), 403, 'Permission denied');
+		await expectError(await api('/backups/export', {token: ACME_ONLY, tenant: globex.slug, json: {}}), 403, 'Permission denied');
+		await expectError(await api('/backup/import', {token: ACME_ONLY, tenant: globex.slug, body: multipart(Buffer.from('x'))}), 403, 'Permission denied');
+		await expectError(await api('/backups/import', {token: ACME_ONLY, tenant: globex.slug, json: {bundle: 'AAAA'}}), 403, 'Permission denied');
+		await expectError(await api('/backup/delete/x', {token: ACME_ONLY, tenant: globex.slug, method: 'DELETE'}), 403, 'Permission denied');
+		expect(storeDigest(dataDir)).toEqual(before);
 		// A read-only token limited by tenant id matches the slug too.
 		expect((await api('/backup/list', {token: READ_ONLY})).status).toBe(200);
 		// Never a token in the log.

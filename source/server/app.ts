@@ -6,13 +6,14 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import Fastify, {type FastifyError, type FastifyInstance} from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import {TOOL_VERSION} from '../core/version.js';
 import {authenticate} from './auth.js';
 import {causeOf, toHttpError} from './http-errors.js';
-import {ImportLock} from './import-lock.js';
+import {ImportLock, Slots} from './import-lock.js';
 import {agenticRoutes} from './routes-agentic.js';
 import {atlasRoutes} from './routes-atlas.js';
 import type {ServerConfig} from './server-config.js';
@@ -37,7 +38,7 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 		},
 	});
 	await app.register(multipart, {throwFileSizeLimit: true});
-	const lock = new ImportLock();
+	const gates = {imports: new ImportLock(), exports: new Slots(config.exportsAtOnce ?? Math.min(16, Math.max(4, 4 * os.availableParallelism())))};
 	const started = new WeakMap<object, bigint>();
 	app.addHook('onRequest', async request => void started.set(request, process.hrtime.bigint()));
 	app.addHook('onRequest', authenticate(config));
@@ -61,7 +62,7 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 
 	app.get('/healthz', {config: {access: 'public'}, schema: {summary: 'Liveness (no token needed)'}}, async () => ({ok: true, version: TOOL_VERSION, gateway: fs.existsSync(config.dataDir)}));
 	app.get('/openapi.json', {config: {access: 'token'}, schema: {summary: 'This API as OpenAPI 3', security: [{bearer: []}]}}, async () => app.swagger());
-	agenticRoutes(app, config, lock);
-	atlasRoutes(app, config, lock);
+	agenticRoutes(app, config, gates);
+	atlasRoutes(app, config, gates);
 	return app;
 }

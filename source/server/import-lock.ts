@@ -29,3 +29,29 @@ export class ImportLock {
 		}
 	}
 }
+
+/**
+ * At most `size` backups are written at once; later ones wait their turn (never refused): on a
+ * small host 50 exports at once only share the same cores and hold 50 archives' buffers.
+ */
+export class Slots {
+	private running = 0;
+	private readonly waiting: Array<() => void> = [];
+
+	constructor(private readonly size: number) {}
+
+	async run<T>(work: () => Promise<T>): Promise<T> {
+		if (this.running >= this.size) await new Promise<void>(resolve => this.waiting.push(resolve));
+		else this.running++;
+		try {
+			return await work();
+		} finally {
+			const next = this.waiting.shift();
+			if (next) next();
+			else this.running--;
+		}
+	}
+}
+
+/** The server's admission rules: imports never interleave; a bounded number of backups at once. */
+export type Gates = {imports: ImportLock; exports: Slots};

@@ -7,7 +7,7 @@ import {tenantOf} from './auth.js';
 import {agenticExport, scratchDir, type AgenticExportBody} from './exports.js';
 import {HttpError, toHttpError} from './http-errors.js';
 import {agenticChoice, importUpload} from './imports.js';
-import type {ImportLock} from './import-lock.js';
+import type {Gates} from './import-lock.js';
 import {checkRequestName} from './names.js';
 import {openFolder, type ServerConfig} from './server-config.js';
 import {firstBytes, parseRange} from './streams.js';
@@ -37,9 +37,10 @@ const EXPORT_BODY = {
 	},
 } as const;
 
-export function agenticRoutes(app: FastifyInstance, config: ServerConfig, lock: ImportLock): void {
+export function agenticRoutes(app: FastifyInstance, config: ServerConfig, gates: Gates): void {
 	app.post('/backup/export', {config: {write: true}, schema: {summary: "Back up the request's tenant to the destination", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async request => {
-		return agenticExport(config, tenantOf(request), (request.body ?? {}) as AgenticExportBody);
+		const auth = tenantOf(request);
+		return gates.exports.run(() => agenticExport(config, auth, (request.body ?? {}) as AgenticExportBody));
 	});
 
 	app.get('/backup/list', {schema: {summary: 'The backups the tenant sees (newest first)', headers: TENANT_HEADERS, security: SECURITY, querystring: EXPORT_PATH_QUERY}}, async request => {
@@ -70,11 +71,11 @@ export function agenticRoutes(app: FastifyInstance, config: ServerConfig, lock: 
 
 	app.post('/backup/import', {config: {write: true}, schema: {summary: "Restore an uploaded backup into the request's tenant (multipart: file + options JSON)", headers: TENANT_HEADERS, security: SECURITY, consumes: ['multipart/form-data']}}, async request => {
 		const auth = tenantOf(request);
-		const release = lock.claim(auth.tenant.id);
+		const release = gates.imports.claim(auth.tenant.id);
 		const scratch = scratchDir();
 		try {
 			const {options} = await receiveMultipart(request, scratch, config.uploadLimit);
-			return await importUpload(config, auth, scratch, agenticChoice(options), lock);
+			return await importUpload(config, auth, scratch, agenticChoice(options), gates.imports);
 		} catch (error) {
 			throw toHttpError(error, 'Import failed');
 		} finally {

@@ -8,7 +8,7 @@ import {tenantOf} from './auth.js';
 import {bundleExport, scratchDir, type BundleExportBody} from './exports.js';
 import {toHttpError} from './http-errors.js';
 import {bundleChoice, importUpload, type BundleImportOptions} from './imports.js';
-import type {ImportLock} from './import-lock.js';
+import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
 import {base64JsonStream} from './streams.js';
 import {writeBundle} from './uploads.js';
@@ -46,12 +46,12 @@ const IMPORT_BODY = {
 	},
 } as const;
 
-export function atlasRoutes(app: FastifyInstance, config: ServerConfig, lock: ImportLock): void {
+export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: Gates): void {
 	app.post('/backups/export', {config: {write: true}, schema: {summary: "The request's tenant as a base64 backup bundle", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async (request, reply) => {
 		const auth = tenantOf(request);
 		const scratch = scratchDir();
 		try {
-			const {result, answer} = await bundleExport(config, auth, (request.body ?? {}) as BundleExportBody, scratch);
+			const {result, answer} = await gates.exports.run(() => bundleExport(config, auth, (request.body ?? {}) as BundleExportBody, scratch));
 			const body = base64JsonStream(answer, result.path);
 			body.once('close', () => fs.rmSync(scratch, {recursive: true, force: true}));
 			return reply.type('application/json; charset=utf-8').send(body);
@@ -66,11 +66,11 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, lock: Im
 	app.post('/backups/import', {config: {write: true}, bodyLimit, schema: {summary: "Restore a base64 backup bundle into the request's tenant", headers: TENANT_HEADERS, security: SECURITY, body: IMPORT_BODY}}, async request => {
 		const auth = tenantOf(request);
 		const {bundle, options} = request.body as {bundle: string; options?: BundleImportOptions};
-		const release = lock.claim(auth.tenant.id);
+		const release = gates.imports.claim(auth.tenant.id);
 		const scratch = scratchDir();
 		try {
 			writeBundle(bundle, scratch, config.uploadLimit);
-			return await importUpload(config, auth, scratch, bundleChoice(options), lock);
+			return await importUpload(config, auth, scratch, bundleChoice(options), gates.imports);
 		} catch (error) {
 			throw toHttpError(error, 'Import failed');
 		} finally {

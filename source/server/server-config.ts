@@ -19,6 +19,8 @@ export type ServerConfig = {
 	signal?: AbortSignal;
 	/** Access and error log lines (one JSON object each). */
 	log: (line: Record<string, unknown>) => void;
+	/** Backups written at once (default: four times the cores, 4 to 16); more exports wait their turn. */
+	exportsAtOnce?: number;
 	/** PBKDF2 iterations for encrypted exports (tests only lower it). */
 	kdfIterations?: number;
 };
