@@ -5,7 +5,7 @@
  * `Payload too large`, `Not found`, `Service unavailable`, `Internal error`).
  */
 import type {FastifyError} from 'fastify';
-import {LifeboatError, type ErrorCode} from '../core/errors.js';
+import {describeStoreError, LifeboatError, type ErrorCode} from '../core/errors.js';
 
 export class HttpError extends Error {
 	readonly status: number;
@@ -48,8 +48,10 @@ const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
  * routes); LifeboatErrors an operator must fix on the server side (not a gateway, a damaged
  * database, a destination problem) are 500s too, with their message as detail.
  */
-export function toHttpError(error: unknown, failure = 'Internal error'): HttpError {
-	if (error instanceof HttpError) return error;
+export function toHttpError(thrown: unknown, failure = 'Internal error'): HttpError {
+	if (thrown instanceof HttpError) return thrown;
+	// A locked, damaged or full gateway database, wherever it surfaced (the tenant lookup included).
+	const error = describeStoreError(thrown) ?? thrown;
 	if (error instanceof LifeboatError) {
 		if (error.code === 'destination' && /no such backup/.test(error.message)) return backupNotFound();
 		const mapped = STATUS[error.code];
