@@ -1,17 +1,18 @@
 /** ATLAS's routes: a tenant's backup out as a base64 bundle, and a bundle back in. */
 import fs from 'node:fs';
-import type {FastifyInstance} from 'fastify';
+import type {Readable} from 'node:stream';
+import type {FastifyInstance, FastifyRequest} from 'fastify';
 import {ARCHIVE_FORMATS} from '../core/archive/archive-format.js';
 import {RESTORE_MODES} from '../core/restore/index.js';
 import {CATEGORY_IDS} from '../core/store/schema.js';
 import {tenantOf} from './auth.js';
 import {bundleExport, scratchDir, type BundleExportBody} from './exports.js';
-import {toHttpError} from './http-errors.js';
+import {HttpError, toHttpError} from './http-errors.js';
 import {bundleChoice, importUpload, type BundleImportOptions} from './imports.js';
 import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
 import {base64JsonStream} from './streams.js';
-import {writeBundle} from './uploads.js';
+import {receiveBundleBody} from './bundle-body.js';
 
 const TENANT_HEADERS = {type: 'object', properties: {'x-tenant-id': {type: 'string'}, 'x-user-id': {type: 'string'}}, required: ['x-tenant-id']} as const;
 const SECURITY = [{bearer: []}];
@@ -61,21 +62,39 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 		}
 	});
 
-	// The JSON body holds the base64 bundle: its limit is the upload limit's base64 length plus room for options.
+	// The JSON body holds the base64 bundle: read as it arrives (bundle-body.ts), its limit the
+	// upload limit's base64 length plus room for the options.
 	const bodyLimit = Math.ceil(config.uploadLimit / 3) * 4 + 64 * 1024;
-	app.post('/backups/import', {config: {write: true}, bodyLimit, schema: {summary: "Restore a base64 backup bundle into the request's tenant", headers: TENANT_HEADERS, security: SECURITY, body: IMPORT_BODY}}, async request => {
-		const auth = tenantOf(request);
-		const {bundle, options} = request.body as {bundle: string; options?: BundleImportOptions};
-		const release = gates.imports.claim(auth.tenant.id);
-		const scratch = scratchDir();
-		try {
-			writeBundle(bundle, scratch, config.uploadLimit);
-			return await importUpload(config, auth, scratch, bundleChoice(options), gates.imports);
-		} catch (error) {
-			throw toHttpError(error, 'Import failed');
-		} finally {
-			fs.rmSync(scratch, {recursive: true, force: true});
-			release();
-		}
+	const scratches = new WeakMap<object, string>();
+	void app.register(async child => {
+		child.removeContentTypeParser('application/json');
+		child.addContentTypeParser('application/json', {bodyLimit}, async (request: FastifyRequest, payload: Readable) => {
+			const declared = Number(request.headers['content-length'] ?? 0);
+			if (declared > bodyLimit) throw new HttpError(413, 'Payload too large', `the body is larger than ${bodyLimit} bytes (4/3 of --upload-limit-mb, plus 64 KiB)`);
+			const scratch = scratchDir();
+			scratches.set(request, scratch);
+			const {options} = await receiveBundleBody(payload, scratch, config.uploadLimit, bodyLimit);
+			// The bundle is in the scratch file now: the body the schema checks holds the options only.
+			return {bundle: '', ...(options === undefined ? {} : {options})};
+		});
+		// Whatever happened (a refused body, a failed check), the scratch folder goes.
+		child.addHook('onResponse', async request => {
+			const scratch = scratches.get(request);
+			if (scratch) fs.rmSync(scratch, {recursive: true, force: true});
+		});
+		child.post('/backups/import', {config: {write: true}, bodyLimit, schema: {summary: "Restore a base64 backup bundle into the request's tenant", headers: TENANT_HEADERS, security: SECURITY, body: IMPORT_BODY}}, async request => {
+			const auth = tenantOf(request);
+			const scratch = scratches.get(request)!;
+			const {options} = request.body as {options?: BundleImportOptions};
+			const release = gates.imports.claim(auth.tenant.id);
+			try {
+				return await importUpload(config, auth, scratch, bundleChoice(options), gates.imports);
+			} catch (error) {
+				throw toHttpError(error, 'Import failed');
+			} finally {
+				fs.rmSync(scratch, {recursive: true, force: true});
+				release();
+			}
+		});
 	});
 }

@@ -1,7 +1,7 @@
 /**
  * Uploads land in a private scratch file, the size limit enforced while the bytes arrive (never
- * after): a multipart file stream cut at the limit (busboy marks it truncated), a base64 bundle
- * checked and decoded in slices.
+ * after): a multipart file stream cut at the limit (busboy marks it truncated). The base64 bundles
+ * of POST /backups/import are read in bundle-body.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -54,22 +54,4 @@ async function readParts(request: FastifyRequest, scratch: string, limit: number
 	}
 	if (typeof options !== 'object' || options === null || Array.isArray(options)) throw badRequest('the options field must be a JSON object');
 	return {options: options as Record<string, unknown>};
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-/** Characters decoded at a time (a multiple of 4: slices decode independently). */
-const SLICE = 4 * 256 * 1024;
-
-/** Checks a base64 bundle strictly and writes its bytes to scratch/upload, slice by slice. */
-export function writeBundle(bundle: string, scratch: string, limit: number): void {
-	if (bundle.length === 0) throw badRequest('bundle is empty');
-	if (bundle.length % 4 !== 0 || !BASE64.test(bundle)) throw badRequest('bundle is not valid base64 (standard alphabet, padded)');
-	const decoded = (bundle.length / 4) * 3 - (bundle.endsWith('==') ? 2 : bundle.endsWith('=') ? 1 : 0);
-	if (decoded > limit) throw tooLarge(limit);
-	const fd = fs.openSync(path.join(scratch, UPLOAD_NAME), 'wx', 0o600);
-	try {
-		for (let start = 0; start < bundle.length; start += SLICE) fs.writeSync(fd, Buffer.from(bundle.slice(start, start + SLICE), 'base64'));
-	} finally {
-		fs.closeSync(fd);
-	}
 }
