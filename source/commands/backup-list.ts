@@ -1,4 +1,5 @@
 import {backupKindLabel, listDestination} from '../core/backup/list-backups.js';
+import {listingJson} from '../core/backup/list-json.js';
 import {printable} from '../core/destinations/destination.js';
 import {formatAge, formatBytes, formatRetry} from '../core/format.js';
 import {clearProgress, defaultBackupDir, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
@@ -22,23 +23,7 @@ export async function run(context: CommandContext): Promise<number> {
 	if (context.flags.json) {
 		writeJson(context, {
 			ok: true,
-			backups: backups.map(backup => ({
-				path: backup.path,
-				name: backup.summary?.name ?? backup.fileName,
-				createdAt: backup.createdAt,
-				size: backup.size,
-				format: backup.format,
-				encrypted: backup.encrypted,
-				id: backup.summary?.id,
-				kind: backup.summary?.backupKind,
-				baseBackupId: backup.summary?.baseBackupId,
-				fullBackupId: backup.summary?.fullBackupId,
-				kindLabel: backup.summary ? backupKindLabel(backup.summary, backups) : undefined,
-				categories: backup.summary?.categories,
-				counts: backup.summary?.counts,
-				tenant: backup.summary ? backup.summary.tenant : undefined,
-				error: backup.error,
-			})),
+			backups: backups.map(backup => listingJson(backup, backups)),
 		});
 		return 0;
 	}

@@ -3,7 +3,8 @@ import {openBackupChain, type OpenedBackup} from '../core/backup/backup-chain.js
 import {printable} from '../core/destinations/destination.js';
 import {LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount} from '../core/format.js';
-import {applyRestore, formatChecklist, formatPlan, formatResult, formatSecrets, planRestore, postRestoreChecklist, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
+import {applyRestore, formatChecklist, formatPlan, formatResult, formatSecrets, planRestore, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
+import {planReport, resultReport} from '../core/restore/restore-report.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, openTarget, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -122,7 +123,7 @@ async function restoreOpened(context: CommandContext, opened: OpenedBackup, data
 		const plan = await planRestore(options);
 		clearProgress(context);
 		if (flags.json) {
-			writeJson(context, {ok: true, dryRun: true, plan, chain: opened.chain ?? null, checklist: postRestoreChecklist(plan)});
+			writeJson(context, planReport(plan, opened.chain));
 			return 0;
 		}
 		writeLine(context, planHeader(plan, dataDir));
@@ -135,9 +136,9 @@ async function restoreOpened(context: CommandContext, opened: OpenedBackup, data
 	}
 	const result = await applyRestore(options);
 	clearProgress(context);
-	const checklist = postRestoreChecklist({secretsToReenter: result.secretsToReenter, twoFactor: result.plan.twoFactor});
+	const report = resultReport(result, opened.chain);
 	if (flags.json) {
-		writeJson(context, {ok: true, dryRun: false, ...result, chain: opened.chain ?? null, checklist});
+		writeJson(context, report);
 		return 0;
 	}
 	writeLine(context, planHeader(result.plan, dataDir));
@@ -146,6 +147,6 @@ async function restoreOpened(context: CommandContext, opened: OpenedBackup, data
 	// The checklist below says what to re-enter, step by step.
 	for (const line of formatResult(result)) if (!line.startsWith('Re-enter: ')) writeLine(context, line);
 	if (result.createdDataDir) writeLine(context, `New gateway created in ${result.createdDataDir} (owner-only; its own keys/backup.key)`);
-	for (const line of formatChecklist(checklist)) writeLine(context, line);
+	for (const line of formatChecklist(report.checklist)) writeLine(context, line);
 	return 0;
 }

@@ -53,6 +53,13 @@ export const FLAGS = {
 	webhook: {type: 'string'},
 	fullEvery: {type: 'string'},
 	systemd: {type: 'boolean'},
+	host: {type: 'string'},
+	port: {type: 'string'},
+	tokenFile: {type: 'string'},
+	tlsCert: {type: 'string'},
+	tlsKey: {type: 'string'},
+	insecureHttp: {type: 'boolean'},
+	uploadLimitMb: {type: 'string'},
 	help: {type: 'boolean', shortFlag: 'h'},
 	version: {type: 'boolean', shortFlag: 'v'},
 } as const;

@@ -84,6 +84,14 @@ export type Flags = {
 	fullEvery?: string;
 	/** `schedule install`: print a systemd unit (`--cron`, empty, prints a crontab line). */
 	systemd?: boolean;
+	/** `serve`: where to listen, who may call, over what. */
+	host?: string;
+	port?: string;
+	tokenFile?: string;
+	tlsCert?: string;
+	tlsKey?: string;
+	insecureHttp?: boolean;
+	uploadLimitMb?: string;
 	help?: boolean;
 	version?: boolean;
 };

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {PARTIAL_PREFIX, publishWithoutReplacing, sweepStalePartials} from '../destinations/local-publish.js';
+import {holdPartial, PARTIAL_PREFIX, publishWithoutReplacing, sweepStalePartials} from '../destinations/local-publish.js';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {chmodTreePrivate, ensureDir, fsyncPath, mkdirPrivate} from '../private-fs.js';
 import {isLifeboatBackup} from './backup-sniff.js';
@@ -66,9 +66,11 @@ export function prepareAtomicOutput(finalPath: string, options: {force?: boolean
 	}
 	sweepStalePartials(destDir);
 	const workDir = path.join(destDir, `${PARTIAL_PREFIX}${process.pid}-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`);
+	const release = holdPartial(workDir);
 	try {
 		mkdirPrivate(workDir);
 	} catch (error) {
+		release();
 		describeFsError(error, `Destination ${destDir}`);
 	}
 	const tempOutput = path.join(workDir, 'output');
@@ -77,6 +79,7 @@ export function prepareAtomicOutput(finalPath: string, options: {force?: boolean
 		if (done) return;
 		done = true;
 		fs.rmSync(workDir, {recursive: true, force: true});
+		release();
 	};
 	return {
 		workDir,

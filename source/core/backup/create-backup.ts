@@ -177,7 +177,7 @@ function checkedName(options: CreateBackupOptions, format: ArchiveFormat, now: D
 }
 
 /** Where the archive goes (see backup-sink.ts), checked before anything is read. */
-async function resolveSink(options: CreateBackupOptions, format: ArchiveFormat, now: Date, gatewayRoot: string): Promise<{name: string; sink: BackupSink}> {
+async function resolveSink(options: CreateBackupOptions, format: ArchiveFormat, now: Date, gatewayRoot: string): Promise<{name: string; sink: BackupSink; reserved?: string}> {
 	const {name, suffix} = checkedName(options, format, now);
 	if (options.stream) {
 		if (format === 'dir') throw new LifeboatError('usage', 'A folder backup (--format dir) cannot be streamed; use zip or tar.gz');
@@ -187,8 +187,15 @@ async function resolveSink(options: CreateBackupOptions, format: ArchiveFormat, 
 		if (format === 'dir') throw new LifeboatError('usage', `${options.remote.destination.label}: folder backups (--format dir) can only be written to a local folder; use zip or tar.gz`);
 		const {destination} = options.remote;
 		if (options.remote.object) return {name, sink: await remoteSink(destination, options.remote.object, {force: options.force, signal: options.signal, onProgress: progress => options.onProgress?.(progress)})};
-		const free = options.name === undefined ? await freeDefaultName(name, async candidate => (await destination.stat(candidate + suffix, {signal: options.signal})) !== undefined) : name;
-		return {name: free, sink: await remoteSink(destination, free + suffix, {force: options.name !== undefined && options.force, signal: options.signal, onProgress: progress => options.onProgress?.(progress)})};
+		const where = (candidate: string) => destination.locate(candidate + suffix);
+		const free = options.name === undefined ? await freeDefaultName(name, where, async candidate => (await destination.stat(candidate + suffix, {signal: options.signal})) !== undefined) : name;
+		const reserved = options.name === undefined ? where(free) : undefined;
+		try {
+			return {name: free, reserved, sink: await remoteSink(destination, free + suffix, {force: options.name !== undefined && options.force, signal: options.signal, onProgress: progress => options.onProgress?.(progress)})};
+		} catch (error) {
+			if (reserved) RUNNING_DEFAULT_NAMES.delete(reserved);
+			throw error;
+		}
 	}
 	if (options.out) {
 		const finalPath = path.resolve(options.out);
@@ -205,22 +212,38 @@ async function resolveSink(options: CreateBackupOptions, format: ArchiveFormat, 
 			return false;
 		}
 	};
-	const free = options.name === undefined ? await freeDefaultName(name, taken) : name;
-	const finalPath = path.join(destDir, free + suffix);
-	refuseOutputInsideGateway(finalPath, gatewayRoot);
-	return {name: free, sink: localFileSink(finalPath, {force: options.name !== undefined && options.force})};
+	const where = (candidate: string) => path.join(destDir, candidate + suffix);
+	const free = options.name === undefined ? await freeDefaultName(name, where, taken) : name;
+	const finalPath = where(free);
+	const reserved = options.name === undefined ? finalPath : undefined;
+	try {
+		refuseOutputInsideGateway(finalPath, gatewayRoot);
+		return {name: free, reserved, sink: localFileSink(finalPath, {force: options.name !== undefined && options.force})};
+	} catch (error) {
+		if (reserved) RUNNING_DEFAULT_NAMES.delete(reserved);
+		throw error;
+	}
 }
+
+/** Full locations of the default names chosen by backups running in this process. */
+const RUNNING_DEFAULT_NAMES = new Set<string>();
 
 /**
  * A default name (by the second) already taken at the destination, by a scheduled run and a
  * run-now in the same second say, gets `-2`, `-3`… rather than failing or, with --force,
  * replacing a backup that may be an incremental's base. Only an explicit --name is ever replaced.
- * Two runs racing for one free name still cannot overwrite each other: the publish refuses.
+ * Two runs racing for one free name still cannot overwrite each other: the publish refuses. In
+ * one process (lifeboat serve runs several backups at once) a default name a running backup
+ * chose is skipped too, until that backup ends (`where` gives a candidate's full location).
  */
-async function freeDefaultName(name: string, taken: (candidate: string) => Promise<boolean>): Promise<string> {
+async function freeDefaultName(name: string, where: (candidate: string) => string, taken: (candidate: string) => Promise<boolean>): Promise<string> {
 	for (let n = 1; n <= 100; n++) {
 		const candidate = n === 1 ? name : `${name}-${n}`;
+		if (RUNNING_DEFAULT_NAMES.has(where(candidate))) continue;
+		// Reserved before the (asynchronous) look, so two backups starting together never pick one name.
+		RUNNING_DEFAULT_NAMES.add(where(candidate));
 		if (!(await taken(candidate))) return candidate;
+		RUNNING_DEFAULT_NAMES.delete(where(candidate));
 	}
 	throw new LifeboatError('exists', `${name} and 99 numbered variants already exist at the destination; pass --name`);
 }
@@ -488,7 +511,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 		const tenant = options.tenant ? resolveTenant(store, options.tenant) : undefined;
 		const categories = resolveCategories(options.categories, Boolean(tenant));
 		const base = options.base ?? (options.incremental ? await findIncrementalBase(options.incremental.destination, options.incremental, {tenant: tenant?.slug ?? null, categories}, options.passphrase) : undefined);
-		const {name, sink} = await resolveSink(options, format, now, store.paths.root);
+		const {name, sink, reserved} = await resolveSink(options, format, now, store.paths.root);
 		const onAbort = () => void sink.discard();
 		try {
 			const stagingDir = path.join(sink.workDir, 'staging');
@@ -511,6 +534,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			throw error;
 		} finally {
 			options.signal?.removeEventListener('abort', onAbort);
+			if (reserved) RUNNING_DEFAULT_NAMES.delete(reserved);
 		}
 	} finally {
 		store.close();

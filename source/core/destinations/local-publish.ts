@@ -12,8 +12,22 @@ import {LifeboatError} from '../errors.js';
 export const PARTIAL_PREFIX = '.lifeboat-partial-';
 
 /**
+ * Scratch folders this process is writing now (their full paths): a process running several
+ * backups at once (lifeboat serve) must not sweep its own running ones.
+ */
+const OWN_RUNNING = new Set<string>();
+
+/** Marks a scratch folder of this process as in use until the returned function is called. */
+export function holdPartial(scratch: string): () => void {
+	const key = path.resolve(scratch);
+	OWN_RUNNING.add(key);
+	return () => OWN_RUNNING.delete(key);
+}
+
+/**
  * Removes scratch folders left by backups that were killed with SIGKILL (the only way one can
- * survive): their owning process is gone. A running backup's folder is left alone.
+ * survive): their owning process is gone. A running backup's folder is left alone (this
+ * process's own included: see holdPartial).
  */
 export function sweepStalePartials(destDir: string): string[] {
 	const removed: string[] = [];
@@ -27,6 +41,7 @@ export function sweepStalePartials(destDir: string): string[] {
 		if (!name.startsWith(PARTIAL_PREFIX)) continue;
 		const pid = Number(name.slice(PARTIAL_PREFIX.length).split('-')[0]);
 		if (Number.isInteger(pid) && pid > 0 && processAlive(pid) && pid !== process.pid) continue;
+		if (OWN_RUNNING.has(path.resolve(destDir, name))) continue;
 		fs.rmSync(path.join(destDir, name), {recursive: true, force: true});
 		removed.push(name);
 	}

@@ -14,7 +14,7 @@ import {describeFsError, LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {ensureDir, fsyncPath, mkdirPrivate, PRIVATE_FILE_MODE} from '../private-fs.js';
 import {checkObjectName, isObjectName, type Destination, type PutOptions, type PutResult, type StoredObject} from './destination.js';
-import {PARTIAL_PREFIX, publishWithoutReplacing, sweepStalePartials} from './local-publish.js';
+import {holdPartial, PARTIAL_PREFIX, publishWithoutReplacing, sweepStalePartials} from './local-publish.js';
 
 /** Bytes of every file under a folder (a folder backup's size). */
 export function dirSize(dir: string): number {
@@ -58,8 +58,9 @@ class LocalDestination implements Destination {
 		}
 		if (!options.overwrite && fs.lstatSync(target, {throwIfNoEntry: false})) throw new LifeboatError('exists', `${target} already exists`);
 		const scratch = path.join(this.label, `${PARTIAL_PREFIX}${process.pid}-put-${crypto.randomBytes(3).toString('hex')}`);
-		mkdirPrivate(scratch);
+		const release = holdPartial(scratch);
 		try {
+			mkdirPrivate(scratch);
 			return await this.writeAndPublish(source, path.join(scratch, 'output'), target, options);
 		} catch (error) {
 			if (error instanceof LifeboatError) throw error;
@@ -67,6 +68,7 @@ class LocalDestination implements Destination {
 			throw error;
 		} finally {
 			fs.rmSync(scratch, {recursive: true, force: true});
+			release();
 		}
 	}
 

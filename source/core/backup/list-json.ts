@@ -1,0 +1,25 @@
+/**
+ * One backup of a listing as JSON, shared by `backup list --json` and `lifeboat serve`'s list
+ * route (names, dates, scope and counts: nothing secret, also for an encrypted backup).
+ */
+import {backupKindLabel, type BackupListing} from './list-backups.js';
+
+export function listingJson(backup: BackupListing, backups: readonly BackupListing[]) {
+	return {
+		path: backup.path,
+		name: backup.summary?.name ?? backup.fileName,
+		createdAt: backup.createdAt,
+		size: backup.size,
+		format: backup.format,
+		encrypted: backup.encrypted,
+		id: backup.summary?.id,
+		kind: backup.summary?.backupKind,
+		baseBackupId: backup.summary?.baseBackupId,
+		fullBackupId: backup.summary?.fullBackupId,
+		kindLabel: backup.summary ? backupKindLabel(backup.summary, backups) : undefined,
+		categories: backup.summary?.categories,
+		counts: backup.summary?.counts,
+		tenant: backup.summary ? backup.summary.tenant : undefined,
+		error: backup.error,
+	};
+}

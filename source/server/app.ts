@@ -1,0 +1,68 @@
+/**
+ * `lifeboat serve`'s HTTP server: a thin layer over the engine (the same core functions the CLI
+ * calls). Routes: /healthz (public), /openapi.json (token), the agentic framework's /backup/…
+ * and ATLAS's /backups/… (token + tenant). Every error is JSON (http-errors.ts); one access-log
+ * line per request (method, route, status, ms, tenant, log id: no bodies, no tokens).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import Fastify, {type FastifyError, type FastifyInstance} from 'fastify';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import {TOOL_VERSION} from '../core/version.js';
+import {authenticate} from './auth.js';
+import {causeOf, toHttpError} from './http-errors.js';
+import {ImportLock, Slots} from './import-lock.js';
+import {agenticRoutes} from './routes-agentic.js';
+import {atlasRoutes} from './routes-atlas.js';
+import type {ServerConfig} from './server-config.js';
+
+export type {ServerConfig} from './server-config.js';
+
+export type ServerOptions = {https?: {cert: Buffer; key: Buffer}};
+
+export async function buildServer(config: ServerConfig, options: ServerOptions = {}): Promise<FastifyInstance> {
+	const app = Fastify({
+		logger: false,
+		https: options.https ?? null,
+		genReqId: () => crypto.randomBytes(6).toString('hex'),
+		bodyLimit: 1024 * 1024,
+		return503OnClosing: true,
+		ajv: {customOptions: {coerceTypes: false, removeAdditional: false, allErrors: false}},
+	}) as unknown as FastifyInstance;
+	await app.register(swagger, {
+		openapi: {
+			info: {title: 'Lifeboat API', version: TOOL_VERSION, description: 'Backup and restore of one gateway, per tenant (lifeboat serve).'},
+			components: {securitySchemes: {bearer: {type: 'http', scheme: 'bearer'}}},
+		},
+	});
+	await app.register(multipart, {throwFileSizeLimit: true});
+	const gates = {imports: new ImportLock(), exports: new Slots(config.exportsAtOnce ?? Math.min(16, Math.max(4, 4 * os.availableParallelism())))};
+	const started = new WeakMap<object, bigint>();
+	app.addHook('onRequest', async request => void started.set(request, process.hrtime.bigint()));
+	app.addHook('onRequest', authenticate(config));
+	app.addHook('onResponse', async (request, reply) => {
+		const began = started.get(request);
+		const ms = began === undefined ? null : Number((process.hrtime.bigint() - began) / 1000n) / 1000;
+		config.log({time: new Date().toISOString(), log_id: request.id, method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, ms, tenant: request.lifeboat?.tenant?.id ?? null, user: request.lifeboat?.user ?? null});
+	});
+	// On shutdown, a response still being made closes its connection (a kept-alive one would
+	// otherwise hold the close up to its keep-alive timeout); idle ones are closed by fastify.
+	let closing = false;
+	app.addHook('preClose', async () => void (closing = true));
+	app.addHook('onSend', async (_request, reply) => void (closing && reply.header('Connection', 'close')));
+	app.setErrorHandler(async (error: FastifyError, request, reply) => {
+		const http = toHttpError(error);
+		if (http.status >= 500) config.log({time: new Date().toISOString(), level: 'error', log_id: request.id, route: request.routeOptions.url ?? null, error: causeOf(http) ?? null, code: http.code ?? null});
+		if (http.status === 401) reply.header('WWW-Authenticate', 'Bearer');
+		return reply.code(http.status).type('application/json; charset=utf-8').send({error: http.error, ...(http.detail ? {detail: http.detail} : {}), ...(http.code ? {code: http.code} : {}), ...(http.status >= 500 ? {log_id: request.id} : {})});
+	});
+	app.setNotFoundHandler({preHandler: undefined}, async (_request, reply) => reply.code(404).send({error: 'Not found'}));
+
+	app.get('/healthz', {config: {access: 'public'}, schema: {summary: 'Liveness (no token needed)'}}, async () => ({ok: true, version: TOOL_VERSION, gateway: fs.existsSync(config.dataDir)}));
+	app.get('/openapi.json', {config: {access: 'token'}, schema: {summary: 'This API as OpenAPI 3', security: [{bearer: []}]}}, async () => app.swagger());
+	agenticRoutes(app, config, gates);
+	atlasRoutes(app, config, gates);
+	return app;
+}

@@ -1,0 +1,83 @@
+/**
+ * Every error of `lifeboat serve` is JSON: `{error, detail?, code?, log_id?}` with `error` one of
+ * the documented texts (the agentic framework's: `Backup not found`, `Invalid backup format`,
+ * `Import failed`, `Permission denied`; and `Unauthorized`, `Bad request`, `Conflict`,
+ * `Payload too large`, `Not found`, `Service unavailable`, `Internal error`).
+ */
+import type {FastifyError} from 'fastify';
+import {describeStoreError, LifeboatError, type ErrorCode} from '../core/errors.js';
+
+export class HttpError extends Error {
+	readonly status: number;
+	readonly error: string;
+	readonly detail?: string;
+	readonly code?: string;
+
+	constructor(status: number, error: string, detail?: string, code?: string, options?: {cause?: unknown}) {
+		super(detail ? `${error}: ${detail}` : error, options);
+		this.status = status;
+		this.error = error;
+		this.detail = detail;
+		this.code = code;
+	}
+}
+
+export const badRequest = (detail: string): HttpError => new HttpError(400, 'Bad request', detail);
+export const permissionDenied = (detail: string): HttpError => new HttpError(403, 'Permission denied', detail);
+export const backupNotFound = (detail?: string): HttpError => new HttpError(404, 'Backup not found', detail);
+
+const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
+	usage: [400, 'Bad request'],
+	'unknown-category': [400, 'Bad request'],
+	'unknown-tenant': [400, 'Bad request'],
+	'wrong-passphrase': [400, 'Bad request'],
+	'passphrase-required': [400, 'Bad request'],
+	'corrupt-archive': [422, 'Invalid backup format'],
+	'unsafe-archive': [422, 'Invalid backup format'],
+	'unsupported-version': [422, 'Invalid backup format'],
+	exists: [409, 'Conflict'],
+	conflict: [409, 'Conflict'],
+	'gateway-locked': [503, 'Service unavailable'],
+	interrupted: [503, 'Service unavailable'],
+	'source-changed': [503, 'Service unavailable'],
+	'disk-full': [507, 'Insufficient storage'],
+};
+
+/**
+ * An engine error as an HTTP one. `failure` is the text of a 500 (`Import failed` on the import
+ * routes); LifeboatErrors an operator must fix on the server side (not a gateway, a damaged
+ * database, a destination problem) are 500s too, with their message as detail.
+ */
+export function toHttpError(thrown: unknown, failure = 'Internal error'): HttpError {
+	if (thrown instanceof HttpError) return thrown;
+	// A locked, damaged or full gateway database, wherever it surfaced (the tenant lookup included).
+	const error = describeStoreError(thrown) ?? thrown;
+	if (error instanceof LifeboatError) {
+		if (error.code === 'destination' && /no such backup/.test(error.message)) return backupNotFound();
+		const mapped = STATUS[error.code];
+		if (mapped) return new HttpError(mapped[0], mapped[1], error.message, error.code);
+		return new HttpError(500, failure, error.message, error.code, {cause: error});
+	}
+	const fastify = fromFastify(error as FastifyError);
+	if (fastify) return fastify;
+	return new HttpError(500, failure, undefined, undefined, {cause: error});
+}
+
+const STATUS_TEXT: Record<number, string> = {400: 'Bad request', 401: 'Unauthorized', 403: 'Permission denied', 404: 'Not found', 405: 'Method not allowed', 406: 'Bad request', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests'};
+
+/** Fastify's own errors (validation, body parsing, limits, multipart) as the API's JSON errors. */
+function fromFastify(error: FastifyError | undefined): HttpError | undefined {
+	if (!error || typeof error !== 'object') return undefined;
+	const status = error.statusCode;
+	if (error.validation) return new HttpError(400, 'Bad request', error.message);
+	if (error.code === 'FST_REQ_FILE_TOO_LARGE') return new HttpError(413, 'Payload too large', 'the upload is larger than the limit (--upload-limit-mb)');
+	if (status && status >= 400 && status < 500) return new HttpError(status === 406 ? 400 : status, STATUS_TEXT[status] ?? 'Bad request', error.message);
+	return undefined;
+}
+
+/** What a 500 is logged with: the underlying error's message (never shown to the client). */
+export function causeOf(error: HttpError): string | undefined {
+	const cause = error.cause;
+	if (cause === undefined) return error.detail;
+	return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+}

@@ -1,0 +1,112 @@
+/**
+ * Imports through the API: an uploaded backup (a multipart file or a base64 bundle) lands in a
+ * private scratch file, is opened like any backup (verified before anything is written, by the
+ * same planRestore/applyRestore the CLI's `backup restore` calls) and restored into the
+ * request's tenant (`--into-tenant` semantics: ids are remapped when the backup came from another
+ * tenant). Only one-tenant backups are imported, and only tenant categories.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {openBackupChain} from '../core/backup/backup-chain.js';
+import {isLifeboatBackup} from '../core/backup/backup-sniff.js';
+import {readMetadata} from '../core/backup/read-metadata.js';
+import {isStoredBackupEncrypted, type StoredBackupRef} from '../core/backup/stored-backup.js';
+import {openLocalDestination} from '../core/destinations/local.js';
+import {applyRestore, planRestore, RESTORE_MODES, type RestoreMode, type RestoreOptions} from '../core/restore/index.js';
+import {planReport, resultReport} from '../core/restore/restore-report.js';
+import {categorySpec, isCategoryId, type CategoryId} from '../core/store/schema.js';
+import type {BackupMetadata} from '../core/archive/archive-format.js';
+import type {RequestAuth} from './auth.js';
+import {badRequest, HttpError} from './http-errors.js';
+import type {ImportLock} from './import-lock.js';
+import type {ServerConfig} from './server-config.js';
+
+export const UPLOAD_NAME = 'upload';
+
+export type ImportChoice = {
+	mode: RestoreMode;
+	/** Categories asked for; undefined = every tenant category of the backup. */
+	only?: string[];
+	/** Agentic flags: leave out categories the backup lacks instead of refusing. */
+	onlyIfPresent?: boolean;
+	dryRun: boolean;
+	passphrase?: string;
+};
+
+const invalidFormat = (detail: string): HttpError => new HttpError(400, 'Invalid backup format', detail);
+
+function tenantCategories(metadata: BackupMetadata, choice: ImportChoice): CategoryId[] {
+	const held = metadata.categories.filter(category => categorySpec(category).scope === 'tenant');
+	if (!choice.only) return held;
+	const unknown = choice.only.filter(category => !isCategoryId(category));
+	if (unknown.length > 0) throw badRequest(`unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.slice(0, 5).join(', ')}`);
+	const wide = (choice.only as CategoryId[]).filter(category => categorySpec(category).scope === 'gateway');
+	if (wide.length > 0) throw badRequest(`${wide.join(', ')} belong${wide.length === 1 ? 's' : ''} to the whole gateway: the API imports tenant data only`);
+	const only = choice.onlyIfPresent ? (choice.only as CategoryId[]).filter(category => held.includes(category)) : (choice.only as CategoryId[]);
+	if (only.length === 0) throw badRequest(`the backup holds none of the categories asked for (it holds: ${held.join(', ') || 'none'})`);
+	return only;
+}
+
+/** Messages quote the scratch file's path: the client named no such path, so it reads "upload". */
+function withoutScratch(error: unknown, scratch: string): unknown {
+	if (error instanceof Error && error.message.includes(scratch)) error.message = error.message.replaceAll(path.join(scratch, UPLOAD_NAME), UPLOAD_NAME).replaceAll(scratch, '.');
+	return error;
+}
+
+/** Restores the backup at scratch/upload into the request's tenant (plan only on a dry run). */
+export async function importUpload(config: ServerConfig, auth: RequestAuth & {tenant: NonNullable<RequestAuth['tenant']>}, scratch: string, choice: ImportChoice, lock: ImportLock) {
+	const file = path.join(scratch, UPLOAD_NAME);
+	if (fs.statSync(file).size === 0) throw invalidFormat('the upload is empty');
+	if (!isLifeboatBackup(file)) throw invalidFormat('not a Lifeboat backup (a zip, tar.gz or tar.zst whose first entry is its metadata.json, or an encrypted backup)');
+	const ref: StoredBackupRef = {destination: openLocalDestination(scratch), location: {kind: 'local', folder: scratch, object: UPLOAD_NAME}, object: UPLOAD_NAME};
+	try {
+		const passphrase = (await isStoredBackupEncrypted(ref)) ? choice.passphrase : undefined;
+		const opened = await openBackupChain(ref, {passphrase, signal: config.signal});
+		try {
+			// Unreadable metadata: reading it again throws the reason (corrupt, unsafe, a bomb).
+			const metadata = opened.metadata ?? (await readMetadata(opened.source));
+			if (metadata.tenants.length !== 1) throw badRequest(`the backup holds ${metadata.tenants.length} tenants: the API imports a backup of one tenant (export one with POST /backup/export or lifeboat backup create --tenant)`);
+			const options: RestoreOptions = {source: opened.source, dataDir: config.dataDir, mode: choice.mode, only: tenantCategories(metadata, choice), intoTenant: auth.tenant.id, passphrase, signal: config.signal};
+			if (choice.dryRun) return planReport(await planRestore({...options, readonly: true}), opened.chain);
+			return resultReport(await lock.serialize(() => applyRestore(options)), opened.chain);
+		} finally {
+			await opened.close();
+		}
+	} catch (error) {
+		throw withoutScratch(error, scratch);
+	} finally {
+		await ref.destination.close();
+	}
+}
+
+/** The agentic framework's import options → a restore choice. */
+export function agenticChoice(options: Record<string, unknown>): ImportChoice {
+	const flag = (key: string, fallback: boolean): boolean => {
+		const value = options[key];
+		if (value === undefined) return fallback;
+		if (typeof value !== 'boolean') throw badRequest(`options.${key} must be true or false`);
+		return value;
+	};
+	const known = ['import_agents', 'import_workflows', 'import_tools', 'import_scheduled_tasks', 'import_memory', 'overwrite_existing', 'dry_run', 'passphrase'];
+	const extra = Object.keys(options).filter(key => !known.includes(key));
+	if (extra.length > 0) throw badRequest(`unknown option ${extra.slice(0, 3).join(', ')} (known: ${known.join(', ')})`);
+	const only: string[] = [];
+	if (flag('import_agents', true)) only.push('agents');
+	if (flag('import_workflows', true)) only.push('workflows');
+	if (flag('import_tools', true)) only.push('tools');
+	if (flag('import_scheduled_tasks', true)) only.push('cron');
+	if (flag('import_memory', false)) only.push('memory');
+	if (only.length === 0) throw badRequest('nothing to import: every import_* option is false');
+	if (options['passphrase'] !== undefined && typeof options['passphrase'] !== 'string') throw badRequest('options.passphrase must be a string');
+	return {mode: flag('overwrite_existing', false) ? 'replace' : 'additive', only, onlyIfPresent: true, dryRun: flag('dry_run', false), passphrase: options['passphrase'] as string | undefined};
+}
+
+export type BundleImportOptions = {dry_run?: boolean; mode?: string; only?: string[]; overwrite?: boolean; passphrase?: string};
+
+/** ATLAS's import options → a restore choice (`overwrite: true` alone means mode overwrite). */
+export function bundleChoice(options: BundleImportOptions = {}): ImportChoice {
+	if (options.mode !== undefined && !RESTORE_MODES.includes(options.mode as RestoreMode)) throw badRequest(`options.mode must be one of ${RESTORE_MODES.join(', ')}`);
+	if (options.overwrite === true && options.mode === 'additive') throw badRequest('options.overwrite true contradicts options.mode additive');
+	const mode = (options.mode as RestoreMode | undefined) ?? (options.overwrite ? 'overwrite' : 'additive');
+	return {mode, only: options.only && options.only.length > 0 ? options.only : undefined, dryRun: options.dry_run === true, passphrase: options.passphrase};
+}

@@ -1,0 +1,100 @@
+/** ATLAS's routes: a tenant's backup out as a base64 bundle, and a bundle back in. */
+import fs from 'node:fs';
+import type {Readable} from 'node:stream';
+import type {FastifyInstance, FastifyRequest} from 'fastify';
+import {ARCHIVE_FORMATS} from '../core/archive/archive-format.js';
+import {RESTORE_MODES} from '../core/restore/index.js';
+import {CATEGORY_IDS} from '../core/store/schema.js';
+import {tenantOf} from './auth.js';
+import {bundleExport, scratchDir, type BundleExportBody} from './exports.js';
+import {HttpError, toHttpError} from './http-errors.js';
+import {bundleChoice, importUpload, type BundleImportOptions} from './imports.js';
+import type {Gates} from './import-lock.js';
+import type {ServerConfig} from './server-config.js';
+import {base64JsonStream} from './streams.js';
+import {receiveBundleBody} from './bundle-body.js';
+
+const TENANT_HEADERS = {type: 'object', properties: {'x-tenant-id': {type: 'string'}, 'x-user-id': {type: 'string'}}, required: ['x-tenant-id']} as const;
+const SECURITY = [{bearer: []}];
+
+const EXPORT_BODY = {
+	type: 'object',
+	additionalProperties: false,
+	properties: {
+		categories: {type: 'array', items: {type: 'string', enum: [...CATEGORY_IDS]}, description: "Default: every tenant category"},
+		format: {type: 'string', enum: ARCHIVE_FORMATS.filter(format => format !== 'dir'), default: 'zip'},
+		passphrase: {type: 'string', minLength: 8, description: 'Encrypt the bundle (AES-256-GCM)'},
+	},
+} as const;
+
+const IMPORT_BODY = {
+	type: 'object',
+	additionalProperties: false,
+	required: ['bundle'],
+	properties: {
+		bundle: {type: 'string', description: 'The backup, base64 (standard alphabet, padded)'},
+		options: {
+			type: 'object',
+			additionalProperties: false,
+			properties: {
+				dry_run: {type: 'boolean', default: false},
+				mode: {type: 'string', enum: [...RESTORE_MODES], default: 'additive'},
+				only: {type: 'array', items: {type: 'string'}},
+				overwrite: {type: 'boolean', description: 'true alone means mode overwrite'},
+				passphrase: {type: 'string'},
+			},
+		},
+	},
+} as const;
+
+export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: Gates): void {
+	app.post('/backups/export', {config: {write: true}, schema: {summary: "The request's tenant as a base64 backup bundle", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async (request, reply) => {
+		const auth = tenantOf(request);
+		const scratch = scratchDir();
+		try {
+			const {result, answer} = await gates.exports.run(() => bundleExport(config, auth, (request.body ?? {}) as BundleExportBody, scratch));
+			const body = base64JsonStream(answer, result.path);
+			body.once('close', () => fs.rmSync(scratch, {recursive: true, force: true}));
+			return reply.type('application/json; charset=utf-8').send(body);
+		} catch (error) {
+			fs.rmSync(scratch, {recursive: true, force: true});
+			throw error;
+		}
+	});
+
+	// The JSON body holds the base64 bundle: read as it arrives (bundle-body.ts), its limit the
+	// upload limit's base64 length plus room for the options.
+	const bodyLimit = Math.ceil(config.uploadLimit / 3) * 4 + 64 * 1024;
+	const scratches = new WeakMap<object, string>();
+	void app.register(async child => {
+		child.removeContentTypeParser('application/json');
+		child.addContentTypeParser('application/json', {bodyLimit}, async (request: FastifyRequest, payload: Readable) => {
+			const declared = Number(request.headers['content-length'] ?? 0);
+			if (declared > bodyLimit) throw new HttpError(413, 'Payload too large', `the body is larger than ${bodyLimit} bytes (4/3 of --upload-limit-mb, plus 64 KiB)`);
+			const scratch = scratchDir();
+			scratches.set(request, scratch);
+			const {options} = await receiveBundleBody(payload, scratch, config.uploadLimit, bodyLimit);
+			// The bundle is in the scratch file now: the body the schema checks holds the options only.
+			return {bundle: '', ...(options === undefined ? {} : {options})};
+		});
+		// Whatever happened (a refused body, a failed check), the scratch folder goes.
+		child.addHook('onResponse', async request => {
+			const scratch = scratches.get(request);
+			if (scratch) fs.rmSync(scratch, {recursive: true, force: true});
+		});
+		child.post('/backups/import', {config: {write: true}, bodyLimit, schema: {summary: "Restore a base64 backup bundle into the request's tenant", headers: TENANT_HEADERS, security: SECURITY, body: IMPORT_BODY}}, async request => {
+			const auth = tenantOf(request);
+			const scratch = scratches.get(request)!;
+			const {options} = request.body as {options?: BundleImportOptions};
+			const release = gates.imports.claim(auth.tenant.id);
+			try {
+				return await importUpload(config, auth, scratch, bundleChoice(options), gates.imports);
+			} catch (error) {
+				throw toHttpError(error, 'Import failed');
+			} finally {
+				fs.rmSync(scratch, {recursive: true, force: true});
+				release();
+			}
+		});
+	});
+}

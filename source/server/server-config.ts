@@ -1,0 +1,43 @@
+import path from 'node:path';
+import {openLocalDestination} from '../core/destinations/local.js';
+import {resolveTarget, type OpenOptions, type ResolvedTarget} from '../core/destinations/open-destination.js';
+import type {ApiToken} from './tokens.js';
+import {badRequest} from './http-errors.js';
+import {checkRequestName} from './names.js';
+
+export type ServerConfig = {
+	/** The gateway every route reads and restores into. */
+	dataDir: string;
+	/** Where backups go and are listed from: a folder, URL or named destination (as --dest). */
+	dest: string;
+	/** Remote connection settings (credentials come from `env`). */
+	openOptions: OpenOptions;
+	tokens: readonly ApiToken[];
+	/** Largest upload (multipart file or decoded base64 bundle), in bytes. */
+	uploadLimit: number;
+	/** Aborted on shutdown: running backups and restores stop cleanly. */
+	signal?: AbortSignal;
+	/** Access and error log lines (one JSON object each). */
+	log: (line: Record<string, unknown>) => void;
+	/** Backups written at once (default: four times the cores, 4 to 16); more exports wait their turn. */
+	exportsAtOnce?: number;
+	/** PBKDF2 iterations for encrypted exports (tests only lower it). */
+	kdfIterations?: number;
+};
+
+/**
+ * The server's destination, or a sub-folder of it (`export_path`, local destinations only). The
+ * caller closes it.
+ */
+export async function openFolder(config: ServerConfig, exportPath?: unknown): Promise<ResolvedTarget> {
+	const sub = exportPath === undefined || exportPath === null || exportPath === '' ? undefined : checkRequestName(exportPath, 'export_path');
+	const target = await resolveTarget(config.dest, {...config.openOptions, localObject: 'folder'});
+	if (!sub) return target;
+	if (target.location.kind !== 'local') {
+		await target.destination.close();
+		throw badRequest('export_path (a sub-folder) applies to a local destination only');
+	}
+	await target.destination.close();
+	const folder = path.join(target.location.folder, sub);
+	return {destination: openLocalDestination(folder), location: {kind: 'local', folder}};
+}
