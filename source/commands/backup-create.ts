@@ -21,7 +21,8 @@ Options
                         (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups); a URL ending in
                         an archive name (…/x.zip) is that exact object
   --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS, -2… if taken)
-  --format FMT          zip (default), tar.gz, tar.zst (needs the zstd program) or dir
+  --format FMT          zip (default), tar.gz, tar.zst (needs the zstd program), json
+                        (one JSON file: tables as JSON lines, other files base64) or dir
   --compression LEVEL   fast, default or best (deflate level 1, 6 or 9; zstd 1, 3 or 19)
   --categories a,b      Only these categories (default: all)
   --tenant T            Only this tenant (id, slug or name)
@@ -83,7 +84,7 @@ function describeProgress(progress: BackupProgress): string {
 export async function run(context: CommandContext): Promise<number> {
 	const {flags} = context;
 	const format = (flags.format ?? 'zip') as ArchiveFormat;
-	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz, tar.zst or dir)`);
+	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz, tar.zst, json or dir)`);
 	const compression = compressionChoice(flags.compression, format);
 	const encrypt = Boolean(flags.encrypt || flags.passphraseFile);
 	// A weak passphrase from a file or the environment is said once the backup is written, so a

@@ -52,7 +52,7 @@ async function openEncrypted(blob: RangedBlob, options: {passphrase?: string}): 
 		const access = await openEncryptedRandomAccess(blob, passphrase);
 		return {format: 'zip', label, zip: blobZipSource(plaintextBlob(access, label), {minBlock: Math.min(header.segmentSize, 256 * 1024)})};
 	}
-	if (format === 'tar.gz' || format === 'tar.zst') {
+	if (format === 'tar.gz' || format === 'tar.zst' || format === 'json') {
 		// Unlock once now so a wrong passphrase is reported before any reading starts.
 		await openEncryptedRandomAccess(blob, passphrase);
 		const cached = withCachedHead(blob);
