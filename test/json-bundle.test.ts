@@ -35,7 +35,7 @@ describe('JSON bundle backups (--format json)', () => {
 	let zipRestored: ReturnType<typeof restoredDigest>;
 	beforeAll(async () => {
 		dataDir = await demoGateway({tenants: 2, seed: 31});
-		backup = (await createBackup({dataDir, destDir: tempDir(), name: 'bundle', format: 'json'})).path;
+		backup = (await createBackup({dataDir, destDir: tempDir(), name: 'bundle', format: 'json', includeFiles: true})).path;
 		text = fs.readFileSync(backup, 'utf8');
 		passphraseFile = path.join(tempDir(), 'passphrase');
 		fs.writeFileSync(passphraseFile, 'a json bundle passphrase\n');
@@ -64,7 +64,7 @@ describe('JSON bundle backups (--format json)', () => {
 
 	it('round trip: create --verify, dry run, then a restore into a fresh gateway holds what a zip restore does', () => {
 		const dest = tempDir();
-		const created = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'json', '--verify', '--json']);
+		const created = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'json', '--include-files', '--verify', '--json']);
 		expect(created.code, created.stderr).toBe(0);
 		const file = (JSON.parse(created.stdout) as {path: string}).path;
 		expect(path.basename(file)).toMatch(/^lifeboat-backup-\d{8}-\d{6}\.json$/);
@@ -81,7 +81,7 @@ describe('JSON bundle backups (--format json)', () => {
 
 	it('encrypted bundle: .json.enc, listed as json, verifies and restores with the passphrase, refused without', () => {
 		const dest = tempDir();
-		const created = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'enc', '--format', 'json', '--passphrase-file', passphraseFile]);
+		const created = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'enc', '--format', 'json', '--include-files', '--passphrase-file', passphraseFile]);
 		expect(created.code, created.stderr).toBe(0);
 		const file = path.join(dest, 'enc.json.enc');
 		expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -97,6 +97,39 @@ describe('JSON bundle backups (--format json)', () => {
 		const zipTarget = freshGateway();
 		expect(runCli(['backup', 'restore', '--in', path.join(dest, 'encz.zip.enc'), '--data-dir', zipTarget, '--yes', '--passphrase-file', passphraseFile]).code).toBe(0);
 		expect(restoredDigest(target)).toEqual(restoredDigest(zipTarget));
+	});
+
+	it('without --include-files: document rows and texts but no document files; verifies; restore says so and a replace leaves live document files alone', () => {
+		const dest = tempDir();
+		const created = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'nofiles', '--format', 'json', '--verify', '--json']);
+		expect(created.code, created.stderr).toBe(0);
+		const result = JSON.parse(created.stdout) as {verify: {ok: boolean}; metadata: {warnings: string[]; omittedDocumentFiles?: {files: number; bytes: number}}};
+		expect(result.verify.ok).toBe(true);
+		expect(result.metadata.omittedDocumentFiles!.files).toBeGreaterThan(0);
+		expect(result.metadata.warnings.join('\n')).toMatch(/document files were not included in this JSON bundle \(\d+ files, \d+ bytes; the document rows and texts are\): add --include-files/);
+		const file = path.join(dest, 'nofiles.json');
+		const bundle = JSON.parse(fs.readFileSync(file, 'utf8')) as {entries: Array<{path: string}>};
+		expect(bundle.entries.some(entry => entry.path.startsWith('documents/files/'))).toBe(false);
+		expect(bundle.entries.some(entry => entry.path === 'documents/index.jsonl')).toBe(true);
+		// A fresh gateway gets the rows without files, and is told.
+		const target = freshGateway();
+		const restored = runCli(['backup', 'restore', '--in', file, '--data-dir', target, '--yes']);
+		expect(restored.code, restored.stderr).toBe(0);
+		expect(restored.stdout + restored.stderr).toMatch(/document files were not included in this JSON bundle/);
+		const digest = restoredDigest(target);
+		expect(digest.tables['documents']).toEqual(zipRestored.tables['documents']);
+		expect(Object.keys(digest.files).filter(name => name.startsWith('documents/files/'))).toEqual([]);
+		// Replace over the source's copy: its document files are still there, byte for byte.
+		const copy = freshGateway();
+		fs.rmSync(copy, {recursive: true});
+		fs.cpSync(dataDir, copy, {recursive: true});
+		const liveFiles = Object.fromEntries(Object.entries(storeDigest(copy).files).filter(([name]) => name.startsWith('documents/files/')));
+		expect(Object.keys(liveFiles).length).toBeGreaterThan(0);
+		const replaced = runCli(['backup', 'restore', '--in', file, '--data-dir', copy, '--mode', 'replace', '--yes']);
+		expect(replaced.code, replaced.stderr).toBe(0);
+		expect(Object.fromEntries(Object.entries(storeDigest(copy).files).filter(([name]) => name.startsWith('documents/files/')))).toEqual(liveFiles);
+		// An incremental bundle without the files is refused up front.
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'json', '--incremental']), 2, /An incremental JSON bundle must carry the document files: add --include-files/);
 	});
 
 	it('verify finds a changed byte inside a line and inside base64 (valid JSON both times), exit 5', () => {

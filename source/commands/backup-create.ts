@@ -23,6 +23,9 @@ Options
   --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS, -2… if taken)
   --format FMT          zip (default), tar.gz, tar.zst (needs the zstd program), json
                         (one JSON file: tables as JSON lines, other files base64) or dir
+  --include-files       json: also carry the documents' files (base64); without it a JSON
+                        bundle holds the document rows and texts but not their files
+                        (restore leaves live document files alone). Other formats always do
   --compression LEVEL   fast, default or best (deflate level 1, 6 or 9; zstd 1, 3 or 19)
   --categories a,b      Only these categories (default: all)
   --tenant T            Only this tenant (id, slug or name)
@@ -102,6 +105,7 @@ export async function run(context: CommandContext): Promise<number> {
 		name: flags.name,
 		format,
 		compression,
+		includeFiles: Boolean(flags.includeFiles),
 		categories: splitList(flags.categories),
 		tenant: flags.tenant,
 		force: flags.force,

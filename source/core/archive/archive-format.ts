@@ -72,6 +72,11 @@ export type BackupMetadata = {
 	 * is. Never written into a stored backup.
 	 */
 	chain?: Array<{id: string; name: string; createdAt: string; location: string}>;
+	/**
+	 * Set on a JSON bundle written without --include-files: the documents' files (documents/files/)
+	 * it leaves out, though it holds their rows. Restore then leaves live document files alone.
+	 */
+	omittedDocumentFiles?: {files: number; bytes: number};
 	/** True when the archive itself is passphrase-encrypted (this metadata is then inside it). */
 	encrypted?: boolean;
 	warnings: string[];

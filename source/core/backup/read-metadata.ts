@@ -89,6 +89,8 @@ export function parseMetadata(text: Buffer): BackupMetadata {
 	if (value.danglingReferences !== undefined && (!value.danglingReferences || typeof value.danglingReferences !== 'object' || Array.isArray(value.danglingReferences) || !Object.values(value.danglingReferences).every(isCount))) {
 		throw problem('danglingReferences malformed');
 	}
+	const omitted = value.omittedDocumentFiles as {files?: unknown; bytes?: unknown} | undefined | null;
+	if (omitted !== undefined && (!omitted || typeof omitted !== 'object' || !isCount(omitted.files) || !isCount(omitted.bytes))) throw problem('omittedDocumentFiles malformed');
 	if (value.incremental !== undefined) {
 		const isLink = (link: unknown) => {
 			const candidate = link as {id?: unknown; name?: unknown; createdAt?: unknown} | null;
