@@ -129,7 +129,7 @@ export async function run(context: CommandContext): Promise<number> {
 function compressionChoice(value: string | undefined, format: ArchiveFormat): Compression | undefined {
 	if (value === undefined) return undefined;
 	if (!COMPRESSIONS.includes(value as Compression)) throw new LifeboatError('usage', `Unknown --compression ${value} (use ${COMPRESSIONS.join(', ')})`);
-	if (format === 'dir') throw new LifeboatError('usage', '--compression applies to zip, tar.gz and tar.zst: a folder backup (--format dir) is not compressed');
+	if (format === 'dir' || format === 'json') throw new LifeboatError('usage', `--compression applies to zip, tar.gz and tar.zst: ${format === 'dir' ? 'a folder backup (--format dir)' : 'a JSON bundle (--format json)'} is not compressed`);
 	return value as Compression;
 }
 
