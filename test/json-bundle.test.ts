@@ -4,7 +4,9 @@ import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {formatFromPath} from '../source/core/archive/archive-format.js';
 import {sniffHead} from '../source/core/archive/archive-reader.js';
-import {isLifeboatBackup} from '../source/core/backup/backup-sniff.js';
+import {fileBlob} from '../source/core/archive/ranged-blob.js';
+import {isLifeboatBackup, looksLikeLifeboatBackup} from '../source/core/backup/backup-sniff.js';
+import {readBackupSummary} from '../source/core/backup/read-summary.js';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {CLI, expectOneLineError, runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -60,6 +62,15 @@ describe('JSON bundle backups (--format json)', () => {
 		expect(Array.isArray(messages.lines)).toBe(true);
 		expect(messages.lines!.length).toBeGreaterThan(10);
 		expect(value.entries.some(entry => entry.base64 !== undefined && entry.path.startsWith('documents/'))).toBe(true);
+	});
+
+	it('a listing reads the summary from the first bytes only, as for a remote blob; a cut bundle is refused in one line', async () => {
+		const read = await readBackupSummary(await fileBlob(backup));
+		expect([read.format, read.encrypted, read.summary.name, read.summary.format]).toEqual(['json', false, 'bundle', 'json']);
+		expect(looksLikeLifeboatBackup(fs.readFileSync(backup).subarray(0, 4096))).toBe(true);
+		expect(looksLikeLifeboatBackup(Buffer.from('{"kind":"other"}'))).toBe(false);
+		const cut = bundleFile('cut.json', text.slice(0, 1500));
+		await expect(readBackupSummary(await fileBlob(cut))).rejects.toThrow(/cut\.json: metadata\.json is cut short or too large/);
 	});
 
 	it('round trip: create --verify, dry run, then a restore into a fresh gateway holds what a zip restore does', () => {
