@@ -179,7 +179,11 @@ describe('JSON bundle backups (--format json)', () => {
 			['escaped-base64.json', text.slice(0, base64) + '\\/' + text.slice(base64 + 2), /base64 of .* holds an escape/],
 			['bad-utf8.json', Buffer.concat([Buffer.from(text.slice(0, firstLines + 2)), Buffer.from([0xff]), Buffer.from(text.slice(firstLines + 3))]), /invalid UTF-8/],
 			['array.json', `[${text}]`, /is not a Lifeboat backup|top level is not a JSON object/],
-			['other-kind.json', text.replace('"lifeboat-bundle"', '"something-else"'), /kind is "something-else"|is not a Lifeboat backup \(a JSON file that does not begin like a Lifeboat bundle\)/],
+			['other-kind.json', text.replace('"lifeboat-bundle"', '"something-else"'), /is not a Lifeboat backup \(a JSON file that does not begin like a Lifeboat bundle(: its kind is "something-else", not "lifeboat-bundle")?/],
+			['config.json', '{"Logging":{"Level":"Info"}}\n', /is not a Lifeboat backup \(a JSON file that does not begin like a Lifeboat bundle/],
+			['huge-metadata.json', text.replace('"metadata":{', `"metadata":{"padding":"${'x'.repeat(9 * MiB)}",`), /metadata\.json is larger than \d+ bytes/],
+			['version-2.json', text.replace('"bundleVersion":1', '"bundleVersion":2'), /is a JSON bundle of version 2; this Lifeboat reads version 1: upgrade Lifeboat/],
+			['reordered.json', text.replace('{"kind":"lifeboat-bundle","bundleVersion":1,', '{"bundleVersion":1,"kind":"lifeboat-bundle",'), /is not a Lifeboat backup \(a JSON file that does not begin like a Lifeboat bundle/],
 			['bad-size.json', text.replace(/("path":"[^"]+","size":)(\d+)/, (_all, prefix: string, size: string) => `${prefix}${Number(size) + 1}`), /holds \d+ bytes, its size says/],
 			['syntax.json', head + '{"path":"x.jsonl","size":2,"lines":[1 2]}]', /expected ',' or ']' after line 1/],
 		];

@@ -303,10 +303,16 @@ async function readHeader(cursor: Cursor, label: string): Promise<void> {
 	const first = await cursor.peek('its first byte');
 	if (first !== 0x7b) throw new BundleFault(`its top level is not a JSON object (it begins with ${printable(first)})`, cursor.offset);
 	cursor.index++;
-	await cursor.key('kind');
-	const kindAt = cursor.offset;
+	// Some other JSON object (a config file given by mistake) is not a damaged bundle: it says so.
+	const other = (why: string) => new LifeboatError('corrupt-archive', `${label} is not a Lifeboat backup (a JSON file that does not begin like a Lifeboat bundle: ${why})`);
+	if ((await cursor.peek('the key "kind"')) !== 0x22) throw other('its first member is not the key "kind"');
+	const keyAt = cursor.offset;
+	const key = await cursor.string('the key "kind"', MAX_KEY_BYTES);
+	if (key !== 'kind') throw other(`its first key is ${JSON.stringify(key.slice(0, 40))}, not "kind"`);
+	await cursor.expect(0x3a, "':'");
+	if ((await cursor.peek('the kind')) !== 0x22) throw other('its kind is not a string');
 	const kind = await cursor.string('the kind', MAX_KEY_BYTES);
-	if (kind !== BUNDLE_KIND) throw new BundleFault(`its kind is ${JSON.stringify(kind.slice(0, 40))}, not "${BUNDLE_KIND}"`, kindAt);
+	if (kind !== BUNDLE_KIND) throw other(`its kind is ${JSON.stringify(kind.slice(0, 40))}, not "${BUNDLE_KIND}" (at byte ${keyAt})`);
 	await cursor.expect(0x2c, "','");
 	await cursor.key('bundleVersion');
 	const version = await cursor.integer('bundleVersion');
