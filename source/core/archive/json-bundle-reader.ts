@@ -414,7 +414,7 @@ export function jsonBundleReader(open: StreamSource, label: string): ArchiveRead
 					}
 				await cursor.expect(0x2c, "','");
 				await cursor.key('manifest');
-				const manifest = await cursor.rawValue(MANIFEST_PATH, manifestLimit(seen.size + 2, pathBytes) - 1);
+				const manifest = await cursor.rawValue(MANIFEST_PATH, manifestLimit(seen.size + 2, pathBytes + Buffer.byteLength(METADATA_PATH + MANIFEST_PATH)) - 1);
 				await cursor.expect(0x7d, "the bundle's closing '}'");
 				if (await cursor.more()) {
 					const at = cursor.offset;
