@@ -9,6 +9,7 @@
  * a size that does not match, invalid UTF-8 or JSON, deep nesting, trailing bytes, a cut-short
  * file) fails with one line, a 'corrupt-archive' LifeboatError ('unsafe-archive' for paths).
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import {PassThrough, type Readable} from 'node:stream';
 import {LifeboatError} from '../errors.js';
@@ -343,8 +344,10 @@ async function readEntryHead(cursor: Cursor, seen: Set<string>): Promise<EntryHe
 	const name = checkEntryPath(await cursor.string('an entry path', MAX_PATH_BYTES));
 	if (/\p{Cs}/u.test(name)) throw new BundleFault(`entry path ${JSON.stringify(name.slice(0, 200))} holds a lone surrogate`, at);
 	if (name.endsWith('/')) throw new BundleFault(`entry "${name.slice(0, 200)}" is a folder; a bundle holds files only`, at);
-	if (seen.has(name) || name === METADATA_PATH || name === MANIFEST_PATH) throw new BundleFault(`entry "${name.slice(0, 200)}" appears twice`, at);
-	seen.add(name);
+	// Paths seen are held as 128-bit digests: memory per entry stays small however long its path.
+	const key = crypto.createHash('sha256').update(name).digest('base64').slice(0, 22);
+	if (seen.has(key) || name === METADATA_PATH || name === MANIFEST_PATH) throw new BundleFault(`entry "${name.slice(0, 200)}" appears twice`, at);
+	seen.add(key);
 	await cursor.expect(0x2c, "','");
 	await cursor.key('size');
 	const size = await cursor.integer(`the size of "${name.slice(0, 200)}"`);
