@@ -99,5 +99,17 @@ describe('JSON bundle writer and reader', () => {
 		await expect(writer.addBuffer('x.jsonl', Buffer.from('1\n'))).rejects.toThrow(/entries go between metadata\.json and manifest\.json/);
 		const other = createArchiveWriter({format: 'json', output: path.join(tempDir(), 'bad2.json')});
 		await expect(other.addBuffer('metadata.json', Buffer.from('{"a":1}'))).rejects.toThrow(/not one JSON value and a newline/);
+		const long = createArchiveWriter({format: 'json', output: path.join(tempDir(), 'long.json')});
+		await long.addBuffer('metadata.json', Buffer.from('{}\n'));
+		await expect(long.addBuffer(`agents/a/${'x'.repeat(70_000)}.md`, Buffer.from('x'))).rejects.toMatchObject({code: 'unsupported-data', message: expect.stringMatching(/an archive path over 65535 bytes, more than a JSON bundle reader accepts; no backup was written/)});
+		// The reader's bound is the writer's: a path at the limit reads, one byte more is refused.
+		for (const [length, ok] of [[65_535, true], [65_536, false]] as const) {
+			const name = `a/${'y'.repeat(length - 2)}`;
+			const bundle = path.join(tempDir(), 'limit.json');
+			fs.writeFileSync(bundle, `{"kind":"lifeboat-bundle","bundleVersion":1,"metadata":{},"entries":[{"path":"${name}","size":0,"base64":""}],"manifest":{}}`);
+			const reading = entriesOf({format: 'json', label: bundle, open: async () => fs.createReadStream(bundle)});
+			if (ok) expect((await reading).get(name)).toEqual(Buffer.alloc(0));
+			else await expect(reading).rejects.toThrow(/an entry path is larger than 65537 bytes/);
+		}
 	});
 });

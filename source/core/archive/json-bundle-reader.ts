@@ -18,8 +18,11 @@ import type {ArchiveEntry, ArchiveReader, StreamSource} from './archive-reader.j
 import {checkEntryPath, manifestLimit, READ_LIMITS} from './entry-guard.js';
 import {JsonSyntaxError, JsonValueScanner} from './json-scanner.js';
 
-/** Longest entry path accepted (the writer's are far shorter: names are capped at 255 bytes a segment). */
-const MAX_PATH_BYTES = 4096;
+/**
+ * Longest entry path accepted, as JSON text between its quotes (a zip name's limit too; an agent
+ * file's path is at most 4 KiB before escaping). The writer refuses a longer one.
+ */
+export const BUNDLE_MAX_PATH_BYTES = 65_535;
 /** Longest key or `kind` string. */
 const MAX_KEY_BYTES = 64;
 /** Decoded bytes gathered before they are handed on. */
@@ -341,7 +344,7 @@ async function readEntryHead(cursor: Cursor, seen: Set<string>): Promise<EntryHe
 	await cursor.expect(0x7b, 'an entry');
 	await cursor.key('path');
 	const at = cursor.offset;
-	const name = checkEntryPath(await cursor.string('an entry path', MAX_PATH_BYTES));
+	const name = checkEntryPath(await cursor.string('an entry path', BUNDLE_MAX_PATH_BYTES));
 	if (/\p{Cs}/u.test(name)) throw new BundleFault(`entry path ${JSON.stringify(name.slice(0, 200))} holds a lone surrogate`, at);
 	if (name.endsWith('/')) throw new BundleFault(`entry "${name.slice(0, 200)}" is a folder; a bundle holds files only`, at);
 	// Paths seen are held as 128-bit digests: memory per entry stays small however long its path.

@@ -25,6 +25,7 @@ import {fsyncPath, PRIVATE_FILE_MODE} from '../private-fs.js';
 import {BUNDLE_KIND, BUNDLE_VERSION, MANIFEST_PATH, METADATA_PATH, type ManifestEntry} from './archive-format.js';
 import {ArchiveTarget, bufferBlocks, checkWrittenPath, openFileSource, type ArchiveWriter, type EntrySource, type WriterOptions} from './archive-writer.js';
 import {READ_LIMITS} from './entry-guard.js';
+import {BUNDLE_MAX_PATH_BYTES} from './json-bundle-reader.js';
 import {JsonLinesChecker, JsonValueScanner} from './json-scanner.js';
 
 /** Longest line written as a `lines` element (the reader's ceiling); longer ones go as base64. */
@@ -120,11 +121,15 @@ export function createJsonBundleWriter(options: WriterOptions): ArchiveWriter {
 	const writeEntry = async (archivePath: string, open: () => Promise<EntrySource>, asLines: boolean): Promise<ManifestEntry> => {
 		if (stage !== 'entries') throw new Error(`A JSON bundle's entries go between ${METADATA_PATH} and ${MANIFEST_PATH}`);
 		checkWrittenPath(archivePath);
+		const quoted = JSON.stringify(archivePath);
+		if (Buffer.byteLength(quoted) - 2 > BUNDLE_MAX_PATH_BYTES) {
+			throw new LifeboatError('unsupported-data', `${quoted.slice(0, 80)}…: an archive path over ${BUNDLE_MAX_PATH_BYTES} bytes, more than a JSON bundle reader accepts; no backup was written: use --format tar.gz`);
+		}
 		const source = await open();
 		const hash = crypto.createHash('sha256');
 		const {size} = source;
 		try {
-			await write(`${entries++ > 0 ? ',\n' : ''}{"path":${JSON.stringify(archivePath)},"size":${size},${asLines ? '"lines":[\n' : '"base64":"'}`);
+			await write(`${entries++ > 0 ? ',\n' : ''}{"path":${quoted},"size":${size},${asLines ? '"lines":[\n' : '"base64":"'}`);
 			const checker = asLines ? new JsonLinesChecker(BUNDLE_MAX_LINE_BYTES) : undefined;
 			let position = 0;
 			let carry = Buffer.alloc(0);
