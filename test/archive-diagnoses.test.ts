@@ -36,10 +36,13 @@ describe('archive diagnoses say what is wrong', () => {
 	it('random bytes are not a Lifeboat backup, whatever the file is called', () => {
 		for (const name of ['random.zip', 'random.tar.gz', 'random.bin']) {
 			const file = path.join(tempDir(), name);
-			fs.writeFileSync(file, crypto.randomBytes(4096));
+			// Random, but not beginning with `{` (a JSON bundle's first byte, 1 in 256 otherwise).
+			const bytes = crypto.randomBytes(4096);
+			bytes[0] = 0;
+			fs.writeFileSync(file, bytes);
 			const result = runCli(['backup', 'verify', file]);
 			expect(result.code, name).toBe(5);
-			expect(result.stderr.trim(), name).toBe(`lifeboat: ${file} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, encrypted backup nor folder)`);
+			expect(result.stderr.trim(), name).toBe(`lifeboat: ${file} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, JSON bundle, encrypted backup nor folder)`);
 		}
 	});
 

@@ -120,7 +120,7 @@ describe('backup create', () => {
 		const readable = listed.filter(backup => backup.metadata);
 		expect(readable.map(backup => backup.format)).toEqual(['dir', 'tar.gz', 'zip']);
 		// An unreadable archive is still listed (so it can be inspected), with the reason.
-		expect(listed.find(backup => backup.fileName === 'broken.zip')?.error).toMatch(/not a Lifeboat backup \(neither zip, tar.gz, tar.zst, encrypted backup nor folder\)/);
+		expect(listed.find(backup => backup.fileName === 'broken.zip')?.error).toMatch(/not a Lifeboat backup \(neither zip, tar.gz, tar.zst, JSON bundle, encrypted backup nor folder\)/);
 		expect(listed).toHaveLength(4);
 		const json = runCli(['backup', 'list', '--dest', dest, '--json']);
 		expect(json.code).toBe(0);

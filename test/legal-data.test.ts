@@ -9,7 +9,7 @@ import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {backupOf, copyGateway, demoGateway, editedBackup, exec, freshGateway, query, readJsonl, walkFiles, writeJsonl} from './restore-support.js';
 
-const FORMATS = ['zip', 'tar.gz', 'dir'] as const;
+const FORMATS = ['zip', 'tar.gz', 'dir', 'json'] as const;
 
 /** Regression tests for legal gateway data that once made backups unrestorable (issue 8, part 1). */
 describe('odd but legal gateway data', () => {

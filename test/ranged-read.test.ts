@@ -187,7 +187,7 @@ describe('verify, dry run and restore through a blob', () => {
 
 	it('a blob that is not a backup is refused in the same words as a file', async () => {
 		const blob = bufferBlob(Buffer.from('hello, not a backup'), 's3://bucket/notes.zip');
-		expect((await refusal(openBackupSource(blob))).message).toBe('s3://bucket/notes.zip is not a Lifeboat backup (neither zip, tar.gz, tar.zst, encrypted backup nor folder)');
+		expect((await refusal(openBackupSource(blob))).message).toBe('s3://bucket/notes.zip is not a Lifeboat backup (neither zip, tar.gz, tar.zst, JSON bundle, encrypted backup nor folder)');
 		const encrypted = bufferBlob(fs.readFileSync(backups['encrypted zip']!), 's3://bucket/x.zip.enc');
 		const error = await refusal(openBackupSource(encrypted));
 		expect(error.code).toBe('passphrase-required');

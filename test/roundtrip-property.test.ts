@@ -69,7 +69,7 @@ describe('property: every legal gateway restores exactly from every backup that 
 		await runProperty(
 			'values:',
 			model({ids: safeId, plainNames: true, files: false, maxRows: 3}),
-			async value => roundTrip(value, {backups: [{format: 'dir', modes: ['additive']}]}),
+			async value => roundTrip(value, {backups: [{format: 'dir', modes: ['additive']}, {format: 'json', modes: ['additive']}]}),
 			RUNS,
 		);
 	}, TIMEOUT);
@@ -87,12 +87,12 @@ describe('property: every legal gateway restores exactly from every backup that 
 		await runProperty(
 			'names:',
 			model({ids: safeId, plainValues: true, tables: ['agents', 'memory_daily_logs', 'documents'], maxRows: 3}),
-			async value => roundTrip(value, {backups: [{format: 'tar.gz', modes: ['replace'], reRestore: true}, {format: 'zip', modes: ['additive']}]}),
+			async value => roundTrip(value, {backups: [{format: 'tar.gz', modes: ['replace'], reRestore: true}, {format: 'zip', modes: ['additive']}, {format: 'json', modes: ['additive']}]}),
 			Math.ceil(RUNS / 2),
 		);
 	}, TIMEOUT);
 
-	it('full gateways: every format (zip, tar.gz, dir, encrypted), additive and replace, restore twice, replace over a modified copy', async () => {
+	it('full gateways: every format (zip, tar.gz, dir, encrypted, json), additive and replace, restore twice, replace over a modified copy', async () => {
 		await runProperty(
 			'full gateways:',
 			model({maxRows: 3}),

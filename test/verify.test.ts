@@ -141,7 +141,7 @@ describe('backup verify', () => {
 		fs.writeFileSync(file, 'hello');
 		const result = verify(file);
 		expect(result.code).toBe(5);
-		expect(result.stderr.trim()).toBe(`lifeboat: ${file} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, encrypted backup nor folder)`);
+		expect(result.stderr.trim()).toBe(`lifeboat: ${file} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, JSON bundle, encrypted backup nor folder)`);
 		expect(runCli(['backup', 'verify', path.join(tempDir(), 'missing.zip')]).code).toBe(2);
 	});
 });

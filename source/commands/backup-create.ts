@@ -21,7 +21,11 @@ Options
                         (default LIFEBOAT_BACKUP_DIR or ~/lifeboat-backups); a URL ending in
                         an archive name (…/x.zip) is that exact object
   --name NAME           Backup name (default lifeboat-backup-YYYYMMDD-HHMMSS, -2… if taken)
-  --format FMT          zip (default), tar.gz, tar.zst (needs the zstd program) or dir
+  --format FMT          zip (default), tar.gz, tar.zst (needs the zstd program), json
+                        (one JSON file: tables as JSON lines, other files base64) or dir
+  --include-files       json: also carry the documents' files (base64); without it a JSON
+                        bundle holds the document rows and texts but not their files
+                        (restore leaves live document files alone). Other formats always do
   --compression LEVEL   fast, default or best (deflate level 1, 6 or 9; zstd 1, 3 or 19)
   --categories a,b      Only these categories (default: all)
   --tenant T            Only this tenant (id, slug or name)
@@ -83,7 +87,7 @@ function describeProgress(progress: BackupProgress): string {
 export async function run(context: CommandContext): Promise<number> {
 	const {flags} = context;
 	const format = (flags.format ?? 'zip') as ArchiveFormat;
-	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz, tar.zst or dir)`);
+	if (!ARCHIVE_FORMATS.includes(format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz, tar.zst, json or dir)`);
 	const compression = compressionChoice(flags.compression, format);
 	const encrypt = Boolean(flags.encrypt || flags.passphraseFile);
 	// A weak passphrase from a file or the environment is said once the backup is written, so a
@@ -101,6 +105,7 @@ export async function run(context: CommandContext): Promise<number> {
 		name: flags.name,
 		format,
 		compression,
+		includeFiles: Boolean(flags.includeFiles),
 		categories: splitList(flags.categories),
 		tenant: flags.tenant,
 		force: flags.force,
@@ -124,7 +129,7 @@ export async function run(context: CommandContext): Promise<number> {
 function compressionChoice(value: string | undefined, format: ArchiveFormat): Compression | undefined {
 	if (value === undefined) return undefined;
 	if (!COMPRESSIONS.includes(value as Compression)) throw new LifeboatError('usage', `Unknown --compression ${value} (use ${COMPRESSIONS.join(', ')})`);
-	if (format === 'dir') throw new LifeboatError('usage', '--compression applies to zip, tar.gz and tar.zst: a folder backup (--format dir) is not compressed');
+	if (format === 'dir' || format === 'json') throw new LifeboatError('usage', `--compression applies to zip, tar.gz and tar.zst: ${format === 'dir' ? 'a folder backup (--format dir)' : 'a JSON bundle (--format json)'} is not compressed`);
 	return value as Compression;
 }
 

@@ -10,6 +10,7 @@ export const FLAGS = {
 	tenant: {type: 'string'},
 	format: {type: 'string'},
 	compression: {type: 'string'},
+	includeFiles: {type: 'boolean'},
 	name: {type: 'string'},
 	verify: {type: 'boolean'},
 	json: {type: 'boolean'},

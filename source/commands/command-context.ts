@@ -34,6 +34,7 @@ export type Flags = {
 	tenant?: string;
 	format?: string;
 	compression?: string;
+	includeFiles?: boolean;
 	name?: string;
 	verify?: boolean;
 	json?: boolean;

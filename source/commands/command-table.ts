@@ -35,7 +35,7 @@ export type CommandSpec = {
 /** Every CLI command: its words, one-line summary and lazily loaded implementation. */
 export const COMMANDS: CommandSpec[] = [
 	{words: ['demo', 'init'], summary: 'create a realistic demo gateway', flags: ['dir', 'dataDir', 'tenants', 'scale', 'seed', 'json'], maxArgs: 0, load: async () => import('./demo-init.js')},
-	{words: ['backup', 'create'], summary: 'write a backup (zip, tar.gz or folder)', flags: ['dataDir', 'dest', 'out', 'format', 'compression', 'categories', 'tenant', 'name', 'encrypt', 'passphraseFile', 'verify', 'force', 'incremental', 'sinceLast', 'base', 'json', ...REMOTE_FLAGS], maxArgs: 0, load: async () => import('./backup-create.js')},
+	{words: ['backup', 'create'], summary: 'write a backup (zip, tar.gz, tar.zst, JSON bundle or folder)', flags: ['dataDir', 'dest', 'out', 'format', 'compression', 'includeFiles', 'categories', 'tenant', 'name', 'encrypt', 'passphraseFile', 'verify', 'force', 'incremental', 'sinceLast', 'base', 'json', ...REMOTE_FLAGS], maxArgs: 0, load: async () => import('./backup-create.js')},
 	{words: ['backup', 'verify'], summary: 'check a backup against its manifest', flags: ['in', 'passphraseFile', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./backup-verify.js')},
 	{words: ['backup', 'list'], summary: 'list the backups in a folder or at a destination', flags: ['dest', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./backup-list.js')},
 	{words: ['backup', 'restore'], summary: 'restore a backup (plan first; additive, replace, --only, --into-tenant)', flags: ['in', 'dataDir', 'mode', 'only', 'intoTenant', 'dryRun', 'yes', 'passphraseFile', 'keyFile', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./backup-restore.js')},

@@ -63,7 +63,7 @@ function checkUnattended(flags: Flags): void {
 	if (flags.out !== undefined) throw new LifeboatError('usage', 'A schedule writes a new backup each run: use --dest DIR|URL|NAME, not --out');
 	if (flags.name !== undefined) throw new LifeboatError('usage', 'A schedule writes a new backup each run: drop --name (each backup is named by its time)');
 	if (flags.base !== undefined) throw new LifeboatError('usage', 'A scheduled incremental always follows the newest backup of its scope: drop --base (--since-last is the default)');
-	if (flags.format !== undefined && !(ARCHIVE_FORMATS as readonly string[]).includes(flags.format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz, tar.zst or dir)`);
+	if (flags.format !== undefined && !(ARCHIVE_FORMATS as readonly string[]).includes(flags.format)) throw new LifeboatError('usage', `Unknown --format ${flags.format} (use zip, tar.gz, tar.zst, json or dir)`);
 	if ((flags.sinceLast || flags.base !== undefined) && !flags.incremental) throw new LifeboatError('usage', '--since-last chooses the base of an incremental backup: add --incremental');
 }
 

@@ -134,6 +134,8 @@ async function backupAndRestore(gateway: MaterialisedGateway, work: string, spec
 		dataDir: gateway.dataDir,
 		out: path.join(work, `backup-${index}${suffix}`),
 		format: spec.format,
+		// A JSON bundle carries the document files only when asked: the round trip asks.
+		includeFiles: true,
 		passphrase: spec.encrypted ? PASSPHRASE : undefined,
 		kdfIterations: 1000,
 	});
@@ -242,5 +244,6 @@ export const EVERY_FORMAT: RoundTripPlan = {
 		{format: 'tar.gz', modes: ['replace'], reRestore: true},
 		{format: 'dir', modes: ['additive', 'replace'], reRestore: true},
 		{format: 'zip', encrypted: true, modes: ['additive'], replaceOverModified: true},
+		{format: 'json', modes: ['additive'], replaceOverModified: true},
 	],
 };

@@ -232,13 +232,13 @@ describe('Browse backups', () => {
 		const frame = await app.waitFor('✗ Verify failed');
 		// Wrapped at word boundaries, and inside a word longer than the line: compare without the breaks.
 		const squeeze = (text: string) => text.replace(/\s+/g, '');
-		expect(squeeze(frame)).toContain(squeeze(`✗ Verify failed: ${path.join(dir, 'notes.zip')} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, encrypted backup nor folder) — v to try again`));
+		expect(squeeze(frame)).toContain(squeeze(`✗ Verify failed: ${path.join(dir, 'notes.zip')} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, JSON bundle, encrypted backup nor folder) — v to try again`));
 		expect(frame).not.toMatch(/truncated|FILE_ENDED/);
 		for (const line of frame.split('\n')) expect([...line].length).toBeLessThanOrEqual(columns);
 		// Its details say why it cannot be read, whole.
 		await app.press(KEY.enter);
 		const details = await app.waitFor('Cannot read this backup');
-		expect(squeeze(details)).toContain(squeeze(`✗ Cannot read this backup: ${path.join(dir, 'notes.zip')} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, encrypted backup nor folder)`));
+		expect(squeeze(details)).toContain(squeeze(`✗ Cannot read this backup: ${path.join(dir, 'notes.zip')} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, JSON bundle, encrypted backup nor folder)`));
 	});
 });
 

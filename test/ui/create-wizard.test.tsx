@@ -379,7 +379,9 @@ describe('Create backup wizard: tar.zst without the zstd program', () => {
 		await app.press('j', 'j');
 		await app.waitFor('› tar.zst (needs zstd)');
 		await app.press(KEY.enter);
-		// Still on the format step: the row cannot be chosen; the next row can.
+		// Still on the format step: the row cannot be chosen; the next rows (json, directory) can.
+		await app.press('j');
+		await app.waitFor('› json (one JSON file');
 		await app.press('j');
 		await app.waitFor('› directory (plain folder');
 		expect(app.frame()).toContain('tar.zst (needs zstd)');

@@ -1,12 +1,20 @@
 import type {CategoryId} from '../store/schema.js';
 
 /** `tar.zst`: a tar stream through the system `zstd` program (zstd-process.ts); zip stays the default. */
-export type ArchiveFormat = 'zip' | 'tar.gz' | 'tar.zst' | 'dir';
+/** `json`: the single-file JSON bundle (json-bundle-writer.ts), every entry inside one JSON document. */
+export type ArchiveFormat = 'zip' | 'tar.gz' | 'tar.zst' | 'json' | 'dir';
 
-export const ARCHIVE_FORMATS: readonly ArchiveFormat[] = ['zip', 'tar.gz', 'tar.zst', 'dir'];
+export const ARCHIVE_FORMATS: readonly ArchiveFormat[] = ['zip', 'tar.gz', 'tar.zst', 'json', 'dir'];
 
 /** The formats read as one tar stream front to back (gzip or zstd over it). */
 export type TarFormat = 'tar.gz' | 'tar.zst';
+
+/** The formats read front to back as one stream: the tar ones and the JSON bundle. */
+export type StreamFormat = TarFormat | 'json';
+
+/** The JSON bundle's `kind` (its first key) and version. */
+export const BUNDLE_KIND = 'lifeboat-bundle';
+export const BUNDLE_VERSION = 1;
 
 export const METADATA_PATH = 'metadata.json';
 export const MANIFEST_PATH = 'manifest.json';
@@ -64,6 +72,11 @@ export type BackupMetadata = {
 	 * is. Never written into a stored backup.
 	 */
 	chain?: Array<{id: string; name: string; createdAt: string; location: string}>;
+	/**
+	 * Set on a JSON bundle written without --include-files: the documents' files (documents/files/)
+	 * it leaves out, though it holds their rows. Restore then leaves live document files alone.
+	 */
+	omittedDocumentFiles?: {files: number; bytes: number};
 	/** True when the archive itself is passphrase-encrypted (this metadata is then inside it). */
 	encrypted?: boolean;
 	warnings: string[];
@@ -109,6 +122,7 @@ export function formatFromPath(file: string): ArchiveFormat | undefined {
 	if (plain.endsWith('.zip')) return 'zip';
 	if (plain.endsWith('.tar.gz') || plain.endsWith('.tgz')) return 'tar.gz';
 	if (plain.endsWith('.tar.zst') || plain.endsWith('.tzst')) return 'tar.zst';
+	if (plain.endsWith('.json')) return 'json';
 	return undefined;
 }
 

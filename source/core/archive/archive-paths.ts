@@ -46,8 +46,11 @@ export function agentFileArchivePath(agentId: string, relative: string): string 
 	return `agents/${escapeSegment(agentId, {dots: true})}/${relative.split('/').map(segment => escapeSegment(segment)).join('/')}`;
 }
 
+/** Where documents' own files are in an archive (a JSON bundle leaves them out without --include-files). */
+export const DOCUMENT_FILES_PREFIX = 'documents/files/';
+
 export function documentFileArchivePath(documentId: string, ext: string): string {
-	return `documents/files/${escapeSegment(documentId, {dots: true})}.${escapeSegment(ext)}`;
+	return `${DOCUMENT_FILES_PREFIX}${escapeSegment(documentId, {dots: true})}.${escapeSegment(ext)}`;
 }
 
 export function documentTextArchivePath(documentId: string): string {

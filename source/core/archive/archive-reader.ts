@@ -6,7 +6,8 @@ import tarStream from 'tar-stream';
 import type unzipper from 'unzipper';
 import {LifeboatError} from '../errors.js';
 import {TextDecoder} from 'node:util';
-import {ENCRYPTED_SUFFIX, formatFromPath, MANIFEST_PATH, METADATA_PATH, type ArchiveFormat, type TarFormat} from './archive-format.js';
+import {ENCRYPTED_SUFFIX, formatFromPath, MANIFEST_PATH, METADATA_PATH, type ArchiveFormat, type StreamFormat, type TarFormat} from './archive-format.js';
+import {jsonBundleReader, looksLikeJsonBundle} from './json-bundle-reader.js';
 import {byteLimiter, checkArchiveRatio, checkEntryPath, checkJsonEntrySize, checkRatio, manifestLimit, READ_LIMITS} from './entry-guard.js';
 import {MAGIC} from '../crypto/encrypted-format.js';
 import {hasZstdMagic, zstdDecompressor} from './zstd-process.js';
@@ -37,12 +38,12 @@ export type ArchiveReader = {
 /** Byte-range access to a zip's bytes: a plain file, or an encrypted one decrypted on the fly. */
 export type ZipSource = {size(): Promise<number>; stream(offset: number, length?: number): Readable};
 
-/** Sequential access to a tar.gz's or tar.zst's bytes. */
+/** Sequential access to a tar.gz's, tar.zst's or JSON bundle's bytes. */
 export type StreamSource = () => Promise<Readable>;
 
 export type ArchiveSource =
 	| {format: 'zip'; zip: ZipSource; label: string}
-	| {format: TarFormat; open: StreamSource; label: string}
+	| {format: StreamFormat; open: StreamSource; label: string}
 	| {format: 'dir'; dir: string; label: string};
 
 export function plainFileSource(location: string): ArchiveSource {
@@ -74,7 +75,7 @@ export function plainFileSource(location: string): ArchiveSource {
 }
 
 export function notABackup(label: string): LifeboatError {
-	return new LifeboatError('corrupt-archive', `${label} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, encrypted backup nor folder)`);
+	return new LifeboatError('corrupt-archive', `${label} is not a Lifeboat backup (neither zip, tar.gz, tar.zst, JSON bundle, encrypted backup nor folder)`);
 }
 
 /**
@@ -99,6 +100,8 @@ export function sniffHead(head: Buffer, label: string): Exclude<ArchiveFormat, '
 	if (read >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))) return 'zip';
 	if (read >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
 	if (hasZstdMagic(head)) return 'tar.zst';
+	// A JSON bundle: its first byte past whitespace is `{` (json-bundle-reader.ts checks the rest).
+	if (looksLikeJsonBundle(head)) return 'json';
 	// An intact encrypted backup is opened through openBackupSource; here it is only named.
 	if (read === MAGIC.length && head.subarray(0, read).equals(MAGIC)) {
 		const named = formatFromPath(label);
@@ -115,6 +118,7 @@ export function sniffHead(head: Buffer, label: string): Exclude<ArchiveFormat, '
 export function openArchive(source: ArchiveSource): ArchiveReader {
 	if (source.format === 'zip') return zipReader(source.zip, source.label);
 	if (source.format === 'dir') return dirReader(source.dir);
+	if (source.format === 'json') return jsonBundleReader(source.open, source.label);
 	return tarReader(source.format, source.open, source.label);
 }
 

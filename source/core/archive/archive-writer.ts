@@ -12,13 +12,14 @@ import {unsafePathReason} from './entry-guard.js';
 import {tarGzEncoder, zipEncoder} from './entry-encoders.js';
 import {BLOCK_SIZE, OrderedOutput} from './parallel-deflate.js';
 import {createZstdWriter} from './zstd-writer.js';
+import {createJsonBundleWriter} from './json-bundle-writer.js';
 
 /**
  * Backup writes only paths archive-paths.ts built, which readers accept; should one ever not be,
  * the backup fails as a bug of its own making (a reader would refuse the archive), with a message
  * about writing, never about restoring.
  */
-function checkWrittenPath(archivePath: string): void {
+export function checkWrittenPath(archivePath: string): void {
 	const reason = unsafePathReason(archivePath);
 	if (reason) throw new Error(`Refusing to write archive entry ${JSON.stringify(archivePath).slice(0, 120)} (${reason}): no reader would accept it; no backup was written`);
 }
@@ -63,6 +64,7 @@ export type WriterOptions = {
 
 export function createArchiveWriter(options: WriterOptions): ArchiveWriter {
 	if (options.format === 'tar.zst') return createZstdWriter(options);
+	if (options.format === 'json') return createJsonBundleWriter(options);
 	return options.format === 'dir' ? createDirectoryWriter(options) : createStreamingWriter(options);
 }
 
@@ -123,10 +125,10 @@ async function* fileBlocks(handle: fs.promises.FileHandle, file: string, size: n
 }
 
 /** An entry's bytes: their size, the blocks, and what to release once they are read (or not). */
-type EntrySource = {size: number; blocks: AsyncIterable<Buffer>; close?: () => Promise<void>};
+export type EntrySource = {size: number; blocks: AsyncIterable<Buffer>; close?: () => Promise<void>};
 
 /** A file opened when its turn comes, sized from the open handle (see openSync). */
-async function openFileSource(file: string): Promise<EntrySource> {
+export async function openFileSource(file: string): Promise<EntrySource> {
 	const handle = await fs.promises.open(file, 'r');
 	try {
 		const {size} = await handle.stat();
@@ -137,7 +139,7 @@ async function openFileSource(file: string): Promise<EntrySource> {
 	}
 }
 
-async function* bufferBlocks(content: Buffer): AsyncGenerator<Buffer> {
+export async function* bufferBlocks(content: Buffer): AsyncGenerator<Buffer> {
 	for (let position = 0; position < content.length; position += BLOCK_SIZE) yield content.subarray(position, position + BLOCK_SIZE);
 }
 
@@ -155,7 +157,7 @@ async function* hashed(blocks: AsyncIterable<Buffer>, hash: crypto.Hash, onBytes
  * way (after encryption: it is the stored file's). Writes wait for the output to drain and fail
  * with the first error of any stage.
  */
-class ArchiveTarget {
+export class ArchiveTarget {
 	readonly output: Writable;
 	private readonly head: Writable;
 	private readonly hash = crypto.createHash('sha256');

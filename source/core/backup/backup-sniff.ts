@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import {ARCHIVE_KIND, METADATA_PATH} from '../archive/archive-format.js';
+import {ARCHIVE_KIND, BUNDLE_KIND, METADATA_PATH} from '../archive/archive-format.js';
 import {hasZstdMagic, zstdFirstBlockEnd, zstdPrefix} from '../archive/zstd-process.js';
 import {FIXED_HEADER_LENGTH, hasMagic, parseHeader, parseHeaderLength} from '../crypto/encrypted-format.js';
 import type {Destination} from '../destinations/destination.js';
@@ -68,6 +68,16 @@ function isLifeboatTarZst(head: Buffer): boolean {
 }
 
 /**
+ * A JSON bundle (json-bundle-writer.ts): its first key is its kind, Lifeboat's bundle. (A bundle cut
+ * short after that is still a damaged Lifeboat backup, not some other file.)
+ */
+const BUNDLE_PREFIX = new RegExp(`^\\s*\\{\\s*"kind"\\s*:\\s*"${BUNDLE_KIND}"`);
+
+function isLifeboatJson(head: Buffer): boolean {
+	return BUNDLE_PREFIX.test(head.subarray(0, 256).toString('latin1'));
+}
+
+/**
  * How many first bytes {@link looksLikeLifeboatBackup} needs to tell, given the first 4 KiB: more
  * only for a tar.zst, whose whole first zstd block (at most ~128 KiB) must be held.
  */
@@ -105,7 +115,7 @@ function isLifeboatEncrypted(file: string, head: Buffer): boolean {
  */
 export function looksLikeLifeboatBackup(head: Buffer): boolean {
 	try {
-		return hasMagic(head) || isLifeboatZip(head) || isLifeboatTarGz(head) || isLifeboatTarZst(head);
+		return hasMagic(head) || isLifeboatZip(head) || isLifeboatTarGz(head) || isLifeboatJson(head) || isLifeboatTarZst(head);
 	} catch (error) {
 		if (cannotTell(error)) throw error;
 		return false;
@@ -128,7 +138,7 @@ export function isLifeboatBackup(target: string): boolean {
 		if (!stats.isFile()) return false;
 		const head = readHead(target, Math.max(HEAD_BYTES, FIXED_HEADER_LENGTH));
 		// A zstd frame's first block (128 KiB at most, plus its headers) holds the start of metadata.json.
-		return isLifeboatEncrypted(target, head) || isLifeboatZip(head) || isLifeboatTarGz(head) || (hasZstdMagic(head) && isLifeboatTarZst(readHead(target, sniffLength(head))));
+		return isLifeboatEncrypted(target, head) || isLifeboatZip(head) || isLifeboatTarGz(head) || isLifeboatJson(head) || (hasZstdMagic(head) && isLifeboatTarZst(readHead(target, sniffLength(head))));
 	} catch (error) {
 		if (cannotTell(error)) throw error;
 		return false;

@@ -56,7 +56,7 @@ async function openEncrypted(blob: RangedBlob, options: {passphrase?: string}): 
 		if (blob.readInto) return {format: 'zip', label, zip: {size: async () => access.size, stream: (offset, length) => access.read(offset, length)}};
 		return {format: 'zip', label, zip: blobZipSource(plaintextBlob(access, label), {minBlock: Math.min(header.segmentSize, 256 * 1024)})};
 	}
-	if (format === 'tar.gz' || format === 'tar.zst') {
+	if (format === 'tar.gz' || format === 'tar.zst' || format === 'json') {
 		// Unlock once now so a wrong passphrase is reported before any reading starts.
 		await openEncryptedRandomAccess(blob, passphrase);
 		const cached = withCachedHead(blob);

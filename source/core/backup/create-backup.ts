@@ -31,6 +31,7 @@ import {localFileSink, remoteSink, streamSink, type BackupSink} from './backup-s
 import {realPathOfDeepestAncestor} from '../private-fs.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
 import {recoverInterruptedRestores} from '../store/staging.js';
+import {DOCUMENT_FILES_PREFIX} from '../archive/archive-paths.js';
 import {planAgentFiles, planDocumentFiles, planGatewayFiles, refuseOverlongFolderNames, type PlannedEntry} from './plan-files.js';
 import {sealTwoFactor} from './two-factor-block.js';
 import type {ArchiveSource} from '../archive/archive-reader.js';
@@ -73,6 +74,8 @@ export type CreateBackupOptions = {
 	format?: ArchiveFormat;
 	/** Deflate level of zip and tar.gz (default: level 6). */
 	compression?: Compression;
+	/** JSON bundle: carry the documents' files too (other formats always do). */
+	includeFiles?: boolean;
 	categories?: readonly string[];
 	tenant?: string;
 	force?: boolean;
@@ -161,6 +164,8 @@ type PlannedContents = {
 	redacted: RedactionNote[];
 	twoFactor: BackupMetadata['twoFactor'];
 	totalBytes: number;
+	/** JSON bundle without --include-files: the document files left out. */
+	omittedDocumentFiles?: {files: number; bytes: number};
 };
 
 /** The backup's name and final path, with the passphrase checked against the format. */
@@ -263,7 +268,8 @@ async function sealTwoFactorEntry(store: Store, dump: Dump, stagingDir: string, 
 }
 
 /** Files: staged table dumps, the 2FA block, agent folders, documents, gateway files. */
-async function planContents(store: Store, dump: Dump, stagingDir: string, categories: CategoryId[], format: ArchiveFormat, passphrase: string | undefined): Promise<PlannedContents> {
+async function planContents(store: Store, dump: Dump, stagingDir: string, categories: CategoryId[], format: ArchiveFormat, options: CreateBackupOptions): Promise<PlannedContents> {
+	const {passphrase} = options;
 	const warnings: string[] = [];
 	const redacted: RedactionNote[] = Object.entries(dump.redactedCounts).map(([field, count]) => {
 		const table = tableSpec(field.split('.')[0]!);
@@ -273,7 +279,10 @@ async function planContents(store: Store, dump: Dump, stagingDir: string, catego
 	const sealed = await sealTwoFactorEntry(store, dump, stagingDir, passphrase);
 	if (sealed) entries.push(sealed.entry);
 	const dataFiles = new Set<string>();
-	for (const plan of [planAgentFiles(store.paths, dump.agentIds, stagingDir), planDocumentFiles(store.paths, dump.documents, store.db), planGatewayFiles(store.paths.root, categories, stagingDir)]) {
+	const documents = planDocumentFiles(store.paths, dump.documents, store.db);
+	const omitted = format === 'json' && !options.includeFiles ? omitDocumentFiles(documents) : undefined;
+	if (omitted) warnings.push(`document files were not included in this JSON bundle (${omitted.files} files, ${omitted.bytes} bytes; the document rows and texts are): add --include-files to carry them`);
+	for (const plan of [planAgentFiles(store.paths, dump.agentIds, stagingDir), documents, planGatewayFiles(store.paths.root, categories, stagingDir)]) {
 		entries.push(...plan.entries);
 		for (const entry of plan.entries) dataFiles.add(entry.archivePath);
 		warnings.push(...plan.warnings);
@@ -285,7 +294,15 @@ async function planContents(store: Store, dump: Dump, stagingDir: string, catego
 	const stamps = new Map<string, string>();
 	const staged = path.resolve(stagingDir) + path.sep;
 	for (const entry of entries) if (dataFiles.has(entry.archivePath) && !path.resolve(entry.file).startsWith(staged)) stamps.set(entry.archivePath, fileStamp(entry.file));
-	return {entries, dataFiles, index, stamps, deletedFiles: 0, warnings, redacted, twoFactor: sealed?.twoFactor ?? null, totalBytes: 0};
+	return {entries, dataFiles, index, stamps, deletedFiles: 0, warnings, redacted, twoFactor: sealed?.twoFactor ?? null, totalBytes: 0, omittedDocumentFiles: omitted};
+}
+
+/** A JSON bundle without --include-files: the documents' own files come out of the plan (their texts stay). */
+function omitDocumentFiles(plan: ReturnType<typeof planDocumentFiles>): {files: number; bytes: number} | undefined {
+	const left = plan.entries.filter(entry => entry.archivePath.startsWith(DOCUMENT_FILES_PREFIX));
+	if (left.length === 0) return undefined;
+	plan.entries = plan.entries.filter(entry => !entry.archivePath.startsWith(DOCUMENT_FILES_PREFIX));
+	return {files: left.length, bytes: left.reduce((sum, entry) => sum + fs.statSync(entry.file).size, 0)};
 }
 
 /**
@@ -375,6 +392,7 @@ function buildMetadata({store, name, now, format, tenant, categories, dump, cont
 		totalBytes: contents.totalBytes,
 		redacted: contents.redacted,
 		twoFactor: contents.twoFactor,
+		...(contents.omittedDocumentFiles ? {omittedDocumentFiles: contents.omittedDocumentFiles} : {}),
 		encrypted,
 		warnings: contents.warnings,
 		source: {hostname: os.hostname(), dataDir: store.paths.root},
@@ -476,7 +494,7 @@ async function snapshot(store: Store, options: CreateBackupOptions, {stagingDir,
 			base,
 			tombstones,
 		});
-		const contents = await planContents(store, dump, stagingDir, categories, format, options.passphrase);
+		const contents = await planContents(store, dump, stagingDir, categories, format, options);
 		if (base && tombstones) {
 			await keepChangedFiles(contents, base, tombstones, options.signal);
 			tombstones.close();
@@ -510,6 +528,10 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 		recoverInterruptedRestores(store.paths.root, store.db);
 		const tenant = options.tenant ? resolveTenant(store, options.tenant) : undefined;
 		const categories = resolveCategories(options.categories, Boolean(tenant));
+		if (format === 'json' && !options.includeFiles && (options.base || options.incremental) && categories.includes('documents')) {
+			// A link without the files would read as their deletion to the next one and to a chain restore.
+			throw new LifeboatError('usage', 'An incremental JSON bundle must carry the document files: add --include-files (or leave documents out with --categories)');
+		}
 		const base = options.base ?? (options.incremental ? await findIncrementalBase(options.incremental.destination, options.incremental, {tenant: tenant?.slug ?? null, categories}, options.passphrase) : undefined);
 		const {name, sink, reserved} = await resolveSink(options, format, now, store.paths.root);
 		const onAbort = () => void sink.discard();

@@ -8,6 +8,7 @@ import {dirSize} from '../destinations/local.js';
 import {readEncryptedHeader} from '../crypto/decrypt-stream.js';
 import {isEncryptedBackup} from './backup-source.js';
 import {readMetadata} from './read-metadata.js';
+import {isLifeboatBackup} from './backup-sniff.js';
 import type {Destination, RetryNote, StoredObject} from '../destinations/destination.js';
 import {destinationBlob} from './stored-backup.js';
 import {readBackupSummary, type BackupSummaryRead} from './read-summary.js';
@@ -65,7 +66,9 @@ export function findBackupEntries(destDir: string): BackupCandidate[] {
 		const full = path.join(destDir, name);
 		const stats = fs.statSync(full, {throwIfNoEntry: false});
 		if (!stats) continue;
-		const isBackup = stats.isDirectory() ? fs.existsSync(path.join(full, 'metadata.json')) : stats.isFile() && formatFromPath(full) !== undefined;
+		const format = stats.isFile() ? formatFromPath(full) : undefined;
+		// Any `.json` file is not a backup: only one that begins like a JSON bundle (a few bytes read) is listed.
+		const isBackup = stats.isDirectory() ? fs.existsSync(path.join(full, 'metadata.json')) : format !== undefined && (format !== 'json' || name.endsWith('.enc') || isLifeboatBackup(full));
 		if (isBackup) candidates.push({path: full, fileName: name, stats});
 	}
 	return candidates;

@@ -85,10 +85,12 @@ export function parseMetadata(text: Buffer): BackupMetadata {
 	if (!Array.isArray(value.redacted) || !value.redacted.every(isNote)) throw problem('redacted list missing or malformed');
 	if (!Array.isArray(value.warnings) || !value.warnings.every(warning => typeof warning === 'string')) throw problem('warnings malformed');
 	if (value.twoFactor !== null && (typeof value.twoFactor !== 'object' || typeof value.twoFactor?.users !== 'number')) throw problem('twoFactor malformed');
-	if (typeof value.id !== 'string' || !['zip', 'tar.gz', 'tar.zst', 'dir'].includes(String(value.format))) throw problem('id or format malformed');
+	if (typeof value.id !== 'string' || !['zip', 'tar.gz', 'tar.zst', 'json', 'dir'].includes(String(value.format))) throw problem('id or format malformed');
 	if (value.danglingReferences !== undefined && (!value.danglingReferences || typeof value.danglingReferences !== 'object' || Array.isArray(value.danglingReferences) || !Object.values(value.danglingReferences).every(isCount))) {
 		throw problem('danglingReferences malformed');
 	}
+	const omitted = value.omittedDocumentFiles as {files?: unknown; bytes?: unknown} | undefined | null;
+	if (omitted !== undefined && (!omitted || typeof omitted !== 'object' || !isCount(omitted.files) || !isCount(omitted.bytes))) throw problem('omittedDocumentFiles malformed');
 	if (value.incremental !== undefined) {
 		const isLink = (link: unknown) => {
 			const candidate = link as {id?: unknown; name?: unknown; createdAt?: unknown} | null;

@@ -8,7 +8,9 @@
  */
 import zlib from 'node:zlib';
 import {ARCHIVE_KIND, formatFromPath, METADATA_PATH, summarize, type ArchiveFormat, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
-import {sniffHead} from '../archive/archive-reader.js';
+import {readAll, sniffHead} from '../archive/archive-reader.js';
+import {jsonBundleReader} from '../archive/json-bundle-reader.js';
+import {Readable} from 'node:stream';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import type {RangedBlob} from '../archive/ranged-blob.js';
 import {decodeZstdHead, zstdFirstBlockEnd} from '../archive/zstd-process.js';
@@ -79,7 +81,8 @@ export async function readBackupSummary(blob: RangedBlob): Promise<BackupSummary
 	try {
 		if (hasMagic(first)) return await encryptedSummary(head, blob.label);
 		const format = sniffHead(first, blob.label);
-		const metadata = format === 'zip' ? await zipMetadata(head, blob.label) : await tarMetadata(head, blob.label, format === 'tar.zst' ? zstdDecoder(head, blob.label) : gzipDecoder);
+		const metadata =
+			format === 'zip' ? await zipMetadata(head, blob.label) : format === 'json' ? await jsonMetadata(head, blob.label) : await tarMetadata(head, blob.label, format === 'tar.zst' ? zstdDecoder(head, blob.label) : gzipDecoder);
 		return {format, encrypted: false, summary: summarize(metadata, false), metadata};
 	} catch (error) {
 		if (!(error instanceof LifeboatError)) throw refuse(blob.label, (error as Error).message ?? String(error));
@@ -99,7 +102,7 @@ async function encryptedSummary(head: Head, label: string): Promise<BackupSummar
 		throw refuse(label, 'its encrypted header holds no Lifeboat summary');
 	}
 	const format = summary.format ?? formatFromPath(label);
-	if (format !== 'zip' && format !== 'tar.gz' && format !== 'tar.zst') throw refuse(label, `encrypted backup of unknown format ${String(format).slice(0, 40)}`);
+	if (format !== 'zip' && format !== 'tar.gz' && format !== 'tar.zst' && format !== 'json') throw refuse(label, `encrypted backup of unknown format ${String(format).slice(0, 40)}`);
 	return {format, encrypted: true, summary: summary as BackupSummary};
 }
 
@@ -167,6 +170,24 @@ async function entryText(data: Buffer, entry: LocalHeader, label: string): Promi
 	const inflated = await inflateUpTo(size === undefined ? data : data.subarray(0, size), false, READ_LIMITS.maxMetadataBytes + 1);
 	if (inflated.error && inflated.bytes.length === 0) throw refuse(label, `${METADATA_PATH} is not valid deflate data`);
 	return {bytes: inflated.bytes, complete: size !== undefined && data.length >= size};
+}
+
+/**
+ * A JSON bundle's metadata (its first value, read by the bundle reader itself from the bytes held):
+ * a head cut inside it is grown, anything else wrong is refused at once.
+ */
+async function jsonMetadata(head: Head, label: string): Promise<BackupMetadata> {
+	for (;;) {
+		const bytes = head.bytes;
+		try {
+			for await (const entry of jsonBundleReader(async () => Readable.from([bytes]), label).entries()) {
+				return parseMetadata(await readAll(entry, READ_LIMITS.maxMetadataBytes));
+			}
+		} catch (error) {
+			if (!(error instanceof LifeboatError && error.code === 'corrupt-archive' && / is truncated \(/.test(error.message))) throw error;
+		}
+		if (!(await head.grow())) throw refuse(label, `${METADATA_PATH} is cut short or too large`);
+	}
 }
 
 /** A tar header block's octal field. */

@@ -145,7 +145,8 @@ function dataFiles(seen: ReadonlyMap<string, unknown>): number {
 function foreign(source: ArchiveSource, hasMetadataEntry: boolean, result: VerifyResult): VerifyResult {
 	// A folder never gets here without metadata.json: plainFileSource refuses it before it is read.
 	if (result.ok || hasMetadataEntry || source.format === 'dir' || result.code === 'unsafe-archive' || !fs.existsSync(source.label) || isLifeboatBackup(source.label)) return result;
-	return {...result, problems: [`${source.label} is not a Lifeboat backup (a ${source.format} whose first entry is not Lifeboat's metadata.json)`], code: 'corrupt-archive'};
+	const what = source.format === 'json' ? 'a JSON file that does not begin like a Lifeboat bundle' : `a ${source.format} whose first entry is not Lifeboat's metadata.json`;
+	return {...result, problems: [`${source.label} is not a Lifeboat backup (${what})`], code: 'corrupt-archive'};
 }
 
 /** Hashes one entry; a table's rows and a file's owner go to the row audit on the way. */

@@ -80,6 +80,10 @@ export async function resolveContext(options: RestoreOptions, store: GatewayStor
 	const tenants = backupTenants(metadata);
 	let backupTenantIds = new Set(tenants.map(tenant => tenant.id));
 	const warnings: string[] = [];
+	const omitted = metadata.omittedDocumentFiles;
+	if (omitted && categories.includes('documents')) {
+		warnings.push(`document files were not included in this JSON bundle (${omitted.files} files; made without --include-files): the document rows are restored without them, and live document files are left alone`);
+	}
 	let mapper = IDENTITY_MAPPER;
 	let scopeTenantIds = tenants.map(tenant => tenant.id);
 	let targetTenant: RestorePlan['targetTenant'] = null;

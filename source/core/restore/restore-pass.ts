@@ -261,7 +261,9 @@ export class RestorePass {
 				// A file that is also another tenant's document's (ids and extensions may hold dots) is theirs too: never deleted.
 				const shared = name !== undefined && fileSharedWithAnotherTenant(this.db, name, tenant);
 				if (shared) this.warnings.push(`documents/files/${name}: also the file of another tenant's document; left alone`);
-				const names = [name && !shared && `documents/files/${name}`, documentTextName(id) && `documents/text/${documentTextName(id)}`];
+				// A JSON bundle made without --include-files holds no document files: the live ones stay.
+				const keepFiles = Boolean(this.ctx.metadata.omittedDocumentFiles);
+				const names = [name && !shared && !keepFiles && `documents/files/${name}`, documentTextName(id) && `documents/text/${documentTextName(id)}`];
 				for (const target of names) {
 					if (target && fs.lstatSync(path.join(this.root, ...target.split('/')), {throwIfNoEntry: false})) add('documents', target);
 				}

@@ -55,7 +55,7 @@ const STEP_TITLES: Record<CreateStep, string> = {
 
 const TEXT_STEPS: ReadonlySet<CreateStep> = new Set(['passphrase', 'passphrase-confirm', 'passphrase-file', 'destination-other', 'name']);
 
-const FORMAT_LABELS: Record<ArchiveFormat, string> = {zip: 'zip (default)', 'tar.gz': 'tar.gz', 'tar.zst': 'tar.zst', dir: 'directory (plain folder, cannot be encrypted)'};
+const FORMAT_LABELS: Record<ArchiveFormat, string> = {zip: 'zip (default)', 'tar.gz': 'tar.gz', 'tar.zst': 'tar.zst', json: 'json (one JSON file, uncompressed; no document files)', dir: 'directory (plain folder, cannot be encrypted)'};
 
 /** The steps counted in "Step n of 7"; the categories and passphrase steps count as the one they belong to. */
 const NUMBERED_STEPS = ['scope', 'tenant', 'format', 'encryption', 'destination', 'name', 'review'];
