@@ -74,6 +74,29 @@ function rawRequest(pathText: string, headers: Record<string, string>, method = 
 	});
 }
 
+/**
+ * Sends `body` in 64 KiB writes, each awaited, whatever the server answers meanwhile; resolves
+ * with the answer, or rejects with the client's write error (a connection cut mid-upload).
+ */
+function uploadAll(pathText: string, headers: Record<string, string>, body: Buffer): Promise<{status: number; body: string}> {
+	const url = new URL(server.url);
+	return new Promise((resolve, reject) => {
+		const request = http.request({host: url.hostname, port: url.port, path: pathText, method: 'POST', headers: {...headers, 'content-length': String(body.length)}}, response => {
+			let text = '';
+			response.on('data', chunk => (text += chunk));
+			response.on('end', () => resolve({status: response.statusCode!, body: text}));
+		});
+		request.on('error', reject);
+		const write = async () => {
+			for (let offset = 0; offset < body.length; offset += 64 * 1024) {
+				await new Promise<void>((done, failed) => request.write(body.subarray(offset, offset + 64 * 1024), error => (error ? failed(error) : done())));
+			}
+			request.end();
+		};
+		write().catch(reject);
+	});
+}
+
 function multipart(file: Buffer, options?: unknown): FormData {
 	const form = new FormData();
 	form.append('file', new Blob([file]), 'backup.zip');
@@ -326,6 +349,60 @@ describe('ATLAS bundle routes', () => {
 		const result = (await (await api('/backups/import', {json: {bundle: answer.bundle, options: {only: ['chats']}}})).json()) as Record<string, any>;
 		expect(result).toMatchObject({ok: true, dryRun: false});
 		expect(rowCount(acme, 'conversations')).toBe(before + rowCount(globex, 'conversations'));
+	});
+
+	it('format json: the bundle is a Lifeboat JSON bundle that verifies and imports; include_files puts the document files in', async () => {
+		const response = await api('/backups/export', {token: GLOBEX_ONLY, tenant: globex.slug, json: {format: 'json', categories: ['chats', 'documents']}});
+		expect(response.status).toBe(200);
+		const answer = (await response.json()) as {bundle: string; name: string; format: string};
+		expect(answer.format).toBe('json');
+		const bytes = Buffer.from(answer.bundle, 'base64');
+		expect(bytes.subarray(0, 40).toString()).toMatch(/^\{"kind":"lifeboat-bundle"/);
+		const file = path.join(tempDir(), 'bundle.json');
+		fs.writeFileSync(file, bytes);
+		const verified = runCli(['backup', 'verify', file, '--json']);
+		expect(verified.code).toBe(0);
+		expect((JSON.parse(verified.stdout) as {metadata: {omittedDocumentFiles?: unknown}}).metadata.omittedDocumentFiles).toBeDefined();
+		const plan = (await (await api('/backups/import', {json: {bundle: answer.bundle, options: {dry_run: true}}})).json()) as Record<string, any>;
+		expect(plan).toMatchObject({ok: true, dryRun: true});
+		expect(plan['plan'].targetTenant.id).toBe(acme.id);
+
+		const withFiles = (await (await api('/backups/export', {token: GLOBEX_ONLY, tenant: globex.slug, json: {format: 'json', categories: ['documents'], include_files: true}})).json()) as {bundle: string};
+		const full = path.join(tempDir(), 'full.json');
+		fs.writeFileSync(full, Buffer.from(withFiles.bundle, 'base64'));
+		const fullVerify = JSON.parse(runCli(['backup', 'verify', full, '--json']).stdout) as {ok: boolean; metadata: {omittedDocumentFiles?: unknown; counts: Record<string, {files: number}>}};
+		expect(fullVerify.ok).toBe(true);
+		expect(fullVerify.metadata.omittedDocumentFiles).toBeUndefined();
+		expect(fullVerify.metadata.counts['documents']!.files).toBeGreaterThan(0);
+	});
+
+	it('a multipart upload over the limit: the client finishes sending and reads the 413', async () => {
+		const before = storeDigest(dataDir);
+		const boundary = 'lifeboat-test-boundary';
+		const body = Buffer.concat([
+			Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="options"\r\n\r\n{}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="backup.zip"\r\nContent-Type: application/zip\r\n\r\n`),
+			crypto.randomBytes(3 * 1024 * 1024),
+			Buffer.from(`\r\n--${boundary}--\r\n`),
+		]);
+		const answer = await uploadAll('/backup/import', {authorization: `Bearer ${FULL}`, 'x-tenant-id': acme.slug, 'content-type': `multipart/form-data; boundary=${boundary}`}, body);
+		expect(answer.status).toBe(413);
+		expect(JSON.parse(answer.body)).toMatchObject({error: 'Payload too large'});
+		expect(storeDigest(dataDir)).toEqual(before);
+	});
+
+	it('a bundle refused as too large still lets the client finish its upload and read the 413', async () => {
+		const before = storeDigest(dataDir);
+		const headers = {authorization: `Bearer ${FULL}`, 'x-tenant-id': acme.slug, 'content-type': 'application/json'};
+		// 2 MiB limit. Refused from its Content-Length (3 MiB decoded): nothing is read, the rest is dropped.
+		const declared = await uploadAll('/backups/import', headers, Buffer.from(JSON.stringify({bundle: crypto.randomBytes(3 * 1024 * 1024).toString('base64')})));
+		expect(declared.status).toBe(413);
+		expect(JSON.parse(declared.body)).toMatchObject({error: 'Payload too large'});
+		// Refused part-way, once what it decodes to passes 2 MiB (the body itself is under its limit).
+		const partWay = await uploadAll('/backups/import', headers, Buffer.from(JSON.stringify({bundle: crypto.randomBytes(2 * 1024 * 1024 + 30_000).toString('base64')})));
+		expect(partWay.status).toBe(413);
+		expect(JSON.parse(partWay.body)).toMatchObject({error: 'Payload too large'});
+		expect(storeDigest(dataDir)).toEqual(before);
+		expect((await api('/backup/list')).status).toBe(200);
 	});
 
 	it('an encrypted bundle needs its passphrase; formats come from the CLI\'s list; bad input is 400/413', async () => {

@@ -76,7 +76,7 @@ export async function agenticExport(config: ServerConfig, auth: TenantAuth, body
 	}
 }
 
-export type BundleExportBody = {categories?: string[]; format?: string; passphrase?: string};
+export type BundleExportBody = {categories?: string[]; format?: string; passphrase?: string; include_files?: boolean};
 
 /** A private scratch folder (0700) for one request's archive. */
 export function scratchDir(): string {
@@ -100,6 +100,7 @@ export async function bundleExport(config: ServerConfig, auth: TenantAuth, body:
 		categories,
 		tenant: auth.tenant.id,
 		passphrase: body.passphrase,
+		includeFiles: body.include_files === true,
 		kdfIterations: config.kdfIterations,
 		signal: config.signal,
 	});

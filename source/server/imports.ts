@@ -57,7 +57,7 @@ function withoutScratch(error: unknown, scratch: string): unknown {
 export async function importUpload(config: ServerConfig, auth: RequestAuth & {tenant: NonNullable<RequestAuth['tenant']>}, scratch: string, choice: ImportChoice, lock: ImportLock) {
 	const file = path.join(scratch, UPLOAD_NAME);
 	if (fs.statSync(file).size === 0) throw invalidFormat('the upload is empty');
-	if (!isLifeboatBackup(file)) throw invalidFormat('not a Lifeboat backup (a zip, tar.gz or tar.zst whose first entry is its metadata.json, or an encrypted backup)');
+	if (!isLifeboatBackup(file)) throw invalidFormat('not a Lifeboat backup (a zip, tar.gz or tar.zst whose first entry is its metadata.json, a Lifeboat JSON bundle, or an encrypted backup)');
 	const ref: StoredBackupRef = {destination: openLocalDestination(scratch), location: {kind: 'local', folder: scratch, object: UPLOAD_NAME}, object: UPLOAD_NAME};
 	try {
 		const passphrase = (await isStoredBackupEncrypted(ref)) ? choice.passphrase : undefined;

@@ -11,7 +11,7 @@ import {HttpError, toHttpError} from './http-errors.js';
 import {bundleChoice, importUpload, type BundleImportOptions} from './imports.js';
 import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
-import {base64JsonStream} from './streams.js';
+import {base64JsonStream, discardRest} from './streams.js';
 import {receiveBundleBody} from './bundle-body.js';
 
 const TENANT_HEADERS = {type: 'object', properties: {'x-tenant-id': {type: 'string'}, 'x-user-id': {type: 'string'}}, required: ['x-tenant-id']} as const;
@@ -24,6 +24,7 @@ const EXPORT_BODY = {
 		categories: {type: 'array', items: {type: 'string', enum: [...CATEGORY_IDS]}, description: "Default: every tenant category"},
 		format: {type: 'string', enum: ARCHIVE_FORMATS.filter(format => format !== 'dir'), default: 'zip'},
 		passphrase: {type: 'string', minLength: 8, description: 'Encrypt the bundle (AES-256-GCM)'},
+		include_files: {type: 'boolean', default: false, description: "format json: put documents' binary files in the bundle (base64); other formats always hold them"},
 	},
 } as const;
 
@@ -70,7 +71,10 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 		child.removeContentTypeParser('application/json');
 		child.addContentTypeParser('application/json', {bodyLimit}, async (request: FastifyRequest, payload: Readable) => {
 			const declared = Number(request.headers['content-length'] ?? 0);
-			if (declared > bodyLimit) throw new HttpError(413, 'Payload too large', `the body is larger than ${bodyLimit} bytes (4/3 of --upload-limit-mb, plus 64 KiB)`);
+			if (declared > bodyLimit) {
+				await discardRest(payload);
+				throw new HttpError(413, 'Payload too large', `the body is larger than ${bodyLimit} bytes (4/3 of --upload-limit-mb, plus 64 KiB)`);
+			}
 			const scratch = scratchDir();
 			scratches.set(request, scratch);
 			const {options} = await receiveBundleBody(payload, scratch, config.uploadLimit, bodyLimit);
