@@ -11,7 +11,7 @@ import {HttpError, toHttpError} from './http-errors.js';
 import {bundleChoice, importUpload, type BundleImportOptions} from './imports.js';
 import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
-import {base64JsonStream, discardRest} from './streams.js';
+import {base64JsonStream} from './streams.js';
 import {receiveBundleBody} from './bundle-body.js';
 
 const TENANT_HEADERS = {type: 'object', properties: {'x-tenant-id': {type: 'string'}, 'x-user-id': {type: 'string'}}, required: ['x-tenant-id']} as const;
@@ -71,8 +71,10 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 		child.removeContentTypeParser('application/json');
 		child.addContentTypeParser('application/json', {bodyLimit}, async (request: FastifyRequest, payload: Readable) => {
 			const declared = Number(request.headers['content-length'] ?? 0);
+			// Answered at once: a client that declares a body this large is told before sending it
+			// (curl waits for the answer with Expect: 100-continue); one that streams it anyway may
+			// see the connection close first. A body refused part-way is drained first (bundle-body.ts).
 			if (declared > bodyLimit) {
-				await discardRest(payload);
 				throw new HttpError(413, 'Payload too large', `the body is larger than ${bodyLimit} bytes (4/3 of --upload-limit-mb, plus 64 KiB)`);
 			}
 			const scratch = scratchDir();
