@@ -198,6 +198,32 @@ describe('Restore wizard', () => {
 		await app.waitFor(restoreId);
 	});
 
+	test('a JSON bundle restores through the console like a zip: its dry-run table is the plan, then additive', async () => {
+		const gateway = await demoGateway(63);
+		const backup = await makeBackup(gateway, {name: 'acme-bundle', tenant: 'acme-corp', format: 'json'});
+		expect(backup.path.endsWith('acme-bundle.json')).toBe(true);
+		editLive(gateway, 'acme-corp');
+		app = renderApp(gateway, {rows: 30});
+		await app.waitFor('› Create backup');
+		await app.press('j', 'j', KEY.enter);
+		await app.waitFor('› acme-bundle.json');
+		await app.press(KEY.enter);
+		await app.waitFor('[x] Users');
+		await app.press(KEY.enter);
+		await app.waitFor('› Same tenant: acme-corp');
+		await app.press(KEY.enter);
+		await app.waitFor('› Additive');
+		await app.press(KEY.enter);
+		const frame = await app.waitFor('Additive of acme-bundle into tenant acme-corp', 30_000);
+		const plan = await planRestore({dataDir: gateway.dataDir, source: await openBackupSource(backup.path)});
+		expectTableMatches(frame, plan);
+		expect(row(frame, 'Agents')[2]).toBe(2);
+		expect(row(frame, 'Memory')[2]).toBe(5);
+		await app.press('r');
+		const summary = await app.waitFor('✓ Restored (additive)', 30_000);
+		expect(summary).toMatch(/Conflicts\s+7 \(set aside, see Quarantined\)/);
+	});
+
 	test('a backup of every tenant skips the tenant step; replace asks for the word "replace"', async () => {
 		const gateway = await demoGateway(63);
 		await makeBackup(gateway, {name: 'all-tenants', categories: ['tools', 'skills']});
