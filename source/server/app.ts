@@ -12,11 +12,11 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import {TOOL_VERSION} from '../core/version.js';
 import {authenticate} from './auth.js';
-import {causeOf, toHttpError} from './http-errors.js';
+import {causeOf, toHttpError, withoutServerPaths} from './http-errors.js';
 import {ImportLock, Slots} from './import-lock.js';
 import {agenticRoutes} from './routes-agentic.js';
 import {atlasRoutes} from './routes-atlas.js';
-import type {ServerConfig} from './server-config.js';
+import {serverFolders, type ServerConfig} from './server-config.js';
 
 export type {ServerConfig} from './server-config.js';
 
@@ -52,11 +52,13 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 	let closing = false;
 	app.addHook('preClose', async () => void (closing = true));
 	app.addHook('onSend', async (_request, reply) => void (closing && reply.header('Connection', 'close')));
+	const folders = serverFolders(config);
 	app.setErrorHandler(async (error: FastifyError, request, reply) => {
 		const http = toHttpError(error);
+		const detail = http.detail && withoutServerPaths(http.detail, folders);
 		if (http.status >= 500) config.log({time: new Date().toISOString(), level: 'error', log_id: request.id, route: request.routeOptions.url ?? null, error: causeOf(http) ?? null, code: http.code ?? null});
 		if (http.status === 401) reply.header('WWW-Authenticate', 'Bearer');
-		return reply.code(http.status).type('application/json; charset=utf-8').send({error: http.error, ...(http.detail ? {detail: http.detail} : {}), ...(http.code ? {code: http.code} : {}), ...(http.status >= 500 ? {log_id: request.id} : {})});
+		return reply.code(http.status).type('application/json; charset=utf-8').send({error: http.error, ...(detail ? {detail} : {}), ...(http.code ? {code: http.code} : {}), ...(http.status >= 500 ? {log_id: request.id} : {})});
 	});
 	app.setNotFoundHandler({preHandler: undefined}, async (_request, reply) => reply.code(404).send({error: 'Not found'}));
 

@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {runCli} from './helpers/run-cli.js';
+import {startServe, tokenFile, waitFor, type Served} from './helpers/serve.js';
+import {tempDir} from './helpers/temp-dir.js';
+import {query} from './restore-support.js';
+
+/**
+ * `lifeboat serve` against clients that misbehave or probe: error details that would show the
+ * server's folders, uploads cut off or never finished, a shutdown while one is still arriving.
+ */
+const FULL = 'hardening-full-0123456789';
+const ACME_ONLY = 'hardening-acme-0123456789';
+
+type Tenant = {id: string; slug: string};
+let root: string;
+let dataDir: string;
+let dest: string;
+let scratch: string;
+let tokens: string;
+let acme: Tenant;
+let globex: Tenant;
+let server: Served;
+
+function headers(token: string, tenant: Tenant, extra: Record<string, string> = {}): Record<string, string> {
+	return {authorization: `Bearer ${token}`, 'x-tenant-id': tenant.slug, ...extra};
+}
+
+async function post(url: string, route: string, token: string, tenant: Tenant, body: unknown): Promise<Response> {
+	return fetch(url + route, {method: 'POST', headers: headers(token, tenant, {'content-type': 'application/json'}), body: JSON.stringify(body)});
+}
+
+/** A request whose body is sent in part and then held (or cut off): resolves with what the server answered, if anything. */
+function partialUpload(url: string, route: string, tenant: Tenant, contentType: string, head: Buffer, declared: number) {
+	const {hostname, port} = new URL(url);
+	const request = http.request({host: hostname, port, path: route, method: 'POST', headers: headers(FULL, tenant, {'content-type': contentType, 'content-length': String(declared)})});
+	const ended = new Promise<{status?: number; error?: string}>(resolve => {
+		request.on('response', response => {
+			response.resume();
+			response.on('end', () => resolve({status: response.statusCode}));
+			response.on('error', error => resolve({status: response.statusCode, error: error.message}));
+		});
+		request.on('error', error => resolve({error: (error as NodeJS.ErrnoException).code ?? error.message}));
+	});
+	request.write(head);
+	return {request, ended};
+}
+
+const BOUNDARY = 'hardening-boundary';
+const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
+const FILE_HEAD = Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="b.zip"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+
+const uploadStarted = (): boolean => fs.readdirSync(scratch).some(name => fs.existsSync(path.join(scratch, name, 'upload')));
+
+beforeAll(async () => {
+	root = tempDir('lifeboat-serve-hard-');
+	dataDir = path.join(root, 'gateway');
+	dest = path.join(root, 'backups');
+	scratch = path.join(root, 'scratch');
+	fs.mkdirSync(scratch);
+	expect(runCli(['demo', 'init', '--dir', dataDir, '--tenants', '2', '--seed', '16', '--json']).code).toBe(0);
+	[acme, globex] = query<Tenant>(dataDir, 'SELECT id, slug FROM tenants ORDER BY slug') as [Tenant, Tenant];
+	tokens = tokenFile(root, [FULL, `${ACME_ONLY} tenants=${acme.slug}`]);
+	server = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens, '--request-timeout-s', '2'], {LIFEBOAT_TMPDIR: scratch});
+});
+
+afterAll(async () => {
+	await server?.stop();
+});
+
+describe('error details', () => {
+	it('never show the server\'s folders (a taken name, a sub-folder that is a file)', async () => {
+		expect((await post(server.url, '/backup/export', FULL, globex, {backup_name: 'globex_plan'})).status).toBe(200);
+		const taken = await post(server.url, '/backup/export', ACME_ONLY, acme, {backup_name: 'globex_plan'});
+		const takenText = await taken.text();
+		expect(taken.status).toBe(409);
+		const notFolder = await fetch(`${server.url}/backup/list?export_path=globex_plan.zip`, {headers: headers(ACME_ONLY, acme)});
+		const notFolderText = await notFolder.text();
+		expect(notFolder.status).toBeGreaterThanOrEqual(400);
+		const exportInto = await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'globex_plan.zip'});
+		const exportText = await exportInto.text();
+		for (const text of [takenText, notFolderText, exportText]) {
+			expect(JSON.parse(text)).toHaveProperty('error');
+			expect(text).not.toContain(root);
+			expect(text).not.toContain(fs.realpathSync(root));
+		}
+		expect(JSON.parse(takenText)['detail']).toMatch(/globex_plan\.zip already exists/);
+	});
+});
