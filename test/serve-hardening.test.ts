@@ -63,7 +63,7 @@ beforeAll(async () => {
 	expect(runCli(['demo', 'init', '--dir', dataDir, '--tenants', '2', '--seed', '16', '--json']).code).toBe(0);
 	[acme, globex] = query<Tenant>(dataDir, 'SELECT id, slug FROM tenants ORDER BY slug') as [Tenant, Tenant];
 	tokens = tokenFile(root, [FULL, `${ACME_ONLY} tenants=${acme.slug}`]);
-	server = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens, '--request-timeout-s', '2'], {LIFEBOAT_TMPDIR: scratch});
+	server = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens], {LIFEBOAT_TMPDIR: scratch});
 });
 
 afterAll(async () => {
@@ -87,5 +87,23 @@ describe('error details', () => {
 			expect(text).not.toContain(fs.realpathSync(root));
 		}
 		expect(JSON.parse(takenText)['detail']).toMatch(/globex_plan\.zip already exists/);
+	});
+});
+
+describe('uploads cut off or never finished', () => {
+	it('a bundle upload cut off mid-body leaves no scratch folder, and has its access line', async () => {
+		const cut = partialUpload(server.url, '/backups/import', acme, 'application/json', Buffer.from(`{"bundle": "${'QUJD'.repeat(20_000)}`), 1024 * 1024);
+		await waitFor(uploadStarted, 'the upload to start');
+		cut.request.destroy();
+		await cut.ended;
+		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
+		await waitFor(() => server.log.some(line => line['route'] === '/backups/import' && line['aborted'] === true && line['level'] === undefined), 'the access line of the cut-off request');
+		const multipartCut = partialUpload(server.url, '/backup/import', acme, MULTIPART, Buffer.concat([FILE_HEAD, Buffer.alloc(1000)]), 1024 * 1024);
+		await waitFor(uploadStarted, 'the multipart upload to start');
+		multipartCut.request.destroy();
+		await waitFor(() => server.log.some(line => line['route'] === '/backup/import' && line['aborted'] === true), 'the access line of the cut-off multipart request');
+		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
+		// A client that went away is not a failure of the server: no error line, no 500.
+		expect(server.log.filter(line => line['level'] === 'error' && String(line['route']).endsWith('/import'))).toEqual([]);
 	});
 });

@@ -39,14 +39,17 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 	});
 	await app.register(multipart, {throwFileSizeLimit: true});
 	const gates = {imports: new ImportLock(), exports: new Slots(config.exportsAtOnce ?? Math.min(16, Math.max(4, 4 * os.availableParallelism())))};
-	const started = new WeakMap<object, bigint>();
-	app.addHook('onRequest', async request => void started.set(request, process.hrtime.bigint()));
-	app.addHook('onRequest', authenticate(config));
-	app.addHook('onResponse', async (request, reply) => {
-		const began = started.get(request);
-		const ms = began === undefined ? null : Number((process.hrtime.bigint() - began) / 1000n) / 1000;
-		config.log({time: new Date().toISOString(), log_id: request.id, method: request.method, route: request.routeOptions.url ?? null, status: reply.statusCode, ms, tenant: request.lifeboat?.tenant?.id ?? null, user: request.lifeboat?.user ?? null});
+	// The access line is written when the response closes: also for a request the client gave up
+	// on (an upload cut off, a download not read to its end), which fastify's onResponse misses.
+	app.addHook('onRequest', async (request, reply) => {
+		const began = process.hrtime.bigint();
+		reply.raw.once('close', () => {
+			const ms = Number((process.hrtime.bigint() - began) / 1000n) / 1000;
+			const aborted = !reply.raw.writableFinished;
+			config.log({time: new Date().toISOString(), log_id: request.id, method: request.method, route: request.routeOptions.url ?? null, status: reply.raw.headersSent ? reply.statusCode : null, ms, tenant: request.lifeboat?.tenant?.id ?? null, user: request.lifeboat?.user ?? null, ...(aborted ? {aborted} : {})});
+		});
 	});
+	app.addHook('onRequest', authenticate(config));
 	// On shutdown, a response still being made closes its connection (a kept-alive one would
 	// otherwise hold the close up to its keep-alive timeout); idle ones are closed by fastify.
 	let closing = false;
