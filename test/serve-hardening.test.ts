@@ -63,7 +63,7 @@ beforeAll(async () => {
 	expect(runCli(['demo', 'init', '--dir', dataDir, '--tenants', '2', '--seed', '16', '--json']).code).toBe(0);
 	[acme, globex] = query<Tenant>(dataDir, 'SELECT id, slug FROM tenants ORDER BY slug') as [Tenant, Tenant];
 	tokens = tokenFile(root, [FULL, `${ACME_ONLY} tenants=${acme.slug}`]);
-	server = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens], {LIFEBOAT_TMPDIR: scratch});
+	server = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens, '--request-timeout-s', '2'], {LIFEBOAT_TMPDIR: scratch});
 });
 
 afterAll(async () => {
@@ -106,4 +106,34 @@ describe('uploads cut off or never finished', () => {
 		// A client that went away is not a failure of the server: no error line, no 500.
 		expect(server.log.filter(line => line['level'] === 'error' && String(line['route']).endsWith('/import'))).toEqual([]);
 	});
+
+	it('an upload that never ends is cut off after --request-timeout-s: the tenant\'s import lock is freed', async () => {
+		const exported = (await (await post(server.url, '/backups/export', FULL, acme, {categories: ['tools']})).json()) as {bundle: string};
+		const stalled = partialUpload(server.url, '/backup/import', acme, MULTIPART, Buffer.concat([FILE_HEAD, Buffer.alloc(100)]), 10 * 1024 * 1024);
+		await waitFor(uploadStarted, 'the upload to start');
+		const started = Date.now();
+		// While it is held, the tenant's imports are refused…
+		expect((await post(server.url, '/backups/import', FULL, acme, {bundle: exported.bundle, options: {dry_run: true}})).status).toBe(409);
+		// …until the server gives up on it (2 s, checked every second), never waiting on the client.
+		const outcome = await stalled.ended;
+		expect(Date.now() - started).toBeLessThan(15_000);
+		expect(outcome.status === 408 || outcome.error !== undefined, JSON.stringify(outcome)).toBe(true);
+		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
+		const next = await post(server.url, '/backups/import', FULL, acme, {bundle: exported.bundle, options: {dry_run: true}});
+		expect(next.status, await next.clone().text()).toBe(200);
+	});
+
+	it('SIGTERM while an upload is stalled: the server still stops after its grace period and exits 0', async () => {
+		const served = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens], {LIFEBOAT_TMPDIR: scratch});
+		const stalled = partialUpload(served.url, '/backup/import', globex, MULTIPART, Buffer.concat([FILE_HEAD, Buffer.alloc(100)]), 10 * 1024 * 1024);
+		await waitFor(uploadStarted, 'the upload to start');
+		const stopping = Date.now();
+		const {code} = await served.stop('SIGTERM');
+		expect(code).toBe(0);
+		// The 30 s grace, then 5 s for stopped work to answer; never the 300 s request timeout.
+		expect(Date.now() - stopping).toBeLessThan(50_000);
+		expect(served.stdout()).toMatch(/lifeboat serve: stopped/);
+		await stalled.ended;
+		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
+	}, 70_000);
 });

@@ -20,17 +20,28 @@ import {serverFolders, type ServerConfig} from './server-config.js';
 
 export type {ServerConfig} from './server-config.js';
 
-export type ServerOptions = {https?: {cert: Buffer; key: Buffer}};
+export type ServerOptions = {
+	https?: {cert: Buffer; key: Buffer};
+	/** Time a client has to send a whole request, body included (default 300 s); then 408 and the connection is closed. */
+	requestTimeoutMs?: number;
+};
 
 export async function buildServer(config: ServerConfig, options: ServerOptions = {}): Promise<FastifyInstance> {
-	const app = Fastify({
+	// Node's requestTimeout (fastify turns it off by default): a request body that never ends
+	// (a stalled upload holding its tenant's import lock) is cut off. It covers receiving the
+	// request only: a long export or restore is not timed out. Checked every second; Node applies
+	// it only when the headers' own timeout (60 s) is no longer than it.
+	const requestTimeout = options.requestTimeoutMs ?? 300_000;
+	const checking = {connectionsCheckingInterval: Math.min(1000, requestTimeout), headersTimeout: Math.min(60_000, requestTimeout)};
+	const common = {
 		logger: false,
-		https: options.https ?? null,
+		requestTimeout,
 		genReqId: () => crypto.randomBytes(6).toString('hex'),
 		bodyLimit: 1024 * 1024,
 		return503OnClosing: true,
 		ajv: {customOptions: {coerceTypes: false, removeAdditional: false, allErrors: false}},
-	}) as unknown as FastifyInstance;
+	};
+	const app = (options.https ? Fastify({...common, https: {...options.https, ...checking}}) : Fastify({...common, http: checking})) as unknown as FastifyInstance;
 	await app.register(swagger, {
 		openapi: {
 			info: {title: 'Lifeboat API', version: TOOL_VERSION, description: 'Backup and restore of one gateway, per tenant (lifeboat serve).'},
