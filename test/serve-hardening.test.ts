@@ -76,10 +76,11 @@ describe('error details', () => {
 		const taken = await post(server.url, '/backup/export', ACME_ONLY, acme, {backup_name: 'globex_plan'});
 		const takenText = await taken.text();
 		expect(taken.status).toBe(409);
-		const notFolder = await fetch(`${server.url}/backup/list?export_path=globex_plan.zip`, {headers: headers(ACME_ONLY, acme)});
+		fs.writeFileSync(path.join(dest, 'operator-notes.txt'), 'not a folder');
+		const notFolder = await fetch(`${server.url}/backup/list?export_path=operator-notes.txt`, {headers: headers(ACME_ONLY, acme)});
 		const notFolderText = await notFolder.text();
 		expect(notFolder.status).toBeGreaterThanOrEqual(400);
-		const exportInto = await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'globex_plan.zip'});
+		const exportInto = await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'operator-notes.txt'});
 		const exportText = await exportInto.text();
 		for (const text of [takenText, notFolderText, exportText]) {
 			expect(JSON.parse(text)).toHaveProperty('error');
@@ -87,6 +88,23 @@ describe('error details', () => {
 			expect(text).not.toContain(fs.realpathSync(root));
 		}
 		expect(JSON.parse(takenText)['detail']).toMatch(/globex_plan\.zip already exists/);
+	});
+});
+
+describe('export_path', () => {
+	it('never names a backup: another tenant\'s folder backup cannot be written into, nor listed', async () => {
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--tenant', globex.slug, '--format', 'dir', '--name', 'globex_dir', '--json']).code).toBe(0);
+		const folder = path.join(dest, 'globex_dir');
+		const before = fs.readdirSync(folder).sort();
+		const into = await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'globex_dir', backup_name: 'intruder'});
+		expect(into.status, await into.clone().text()).toBe(400);
+		expect(await into.json()).toMatchObject({error: 'Bad request'});
+		const listed = await fetch(`${server.url}/backup/list?export_path=globex_dir`, {headers: headers(ACME_ONLY, acme)});
+		expect(listed.status).toBe(400);
+		expect(fs.readdirSync(folder).sort()).toEqual(before);
+		expect(runCli(['backup', 'verify', folder, '--json']).code).toBe(0);
+		// A plain sub-folder is still one.
+		expect((await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'acme_nightly', backup_name: 'acme_n1'})).status).toBe(200);
 	});
 });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {openLocalDestination} from '../core/destinations/local.js';
+import {isLifeboatBackup} from '../core/backup/backup-sniff.js';
 import {parseLocation} from '../core/destinations/location.js';
 import {lookupNamedDestination} from '../core/destinations/named-destinations.js';
 import {resolveTarget, type OpenOptions, type ResolvedTarget} from '../core/destinations/open-destination.js';
@@ -43,6 +44,8 @@ export async function openFolder(config: ServerConfig, exportPath?: unknown): Pr
 	}
 	await target.destination.close();
 	const folder = path.join(target.location.folder, sub);
+	// A folder backup (anyone's) is not a sub-folder: a file written into it would break it.
+	if (isLifeboatBackup(folder)) throw badRequest('export_path names a backup, not a sub-folder of the destination');
 	return {destination: openLocalDestination(folder), location: {kind: 'local', folder}};
 }
 
