@@ -45,8 +45,6 @@ requests, lets running ones finish, and exits 0. The readme has curl examples of
 
 /** How long running requests get to finish after SIGTERM/SIGINT. */
 const SHUTDOWN_GRACE_MS = 30_000;
-/** How long stopped backups and restores get to answer before every connection is closed. */
-const SHUTDOWN_STOP_MS = 5_000;
 
 function isLoopback(host: string): boolean {
 	if (host === 'localhost') return true;
@@ -93,18 +91,9 @@ export async function run(context: CommandContext): Promise<number> {
 		{https, requestTimeoutMs: requestTimeoutS * 1000},
 	);
 	// Shutdown lets running requests finish; a backup or restore still running after the grace
-	// period is stopped cleanly (its partial files removed), and connections still open then (an
-	// upload still arriving, a download still being read) are closed. A second signal exits at
-	// once (cli.tsx).
-	context.signal.addEventListener(
-		'abort',
-		() =>
-			setTimeout(() => {
-				work.abort(context.signal.reason);
-				setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_STOP_MS).unref();
-			}, SHUTDOWN_GRACE_MS).unref(),
-		{once: true},
-	);
+	// period is stopped cleanly (its partial files removed), and a request still arriving then
+	// (a stalled upload) is cut off (app.ts). A second signal exits at once (cli.tsx).
+	context.signal.addEventListener('abort', () => setTimeout(() => work.abort(context.signal.reason), SHUTDOWN_GRACE_MS).unref(), {once: true});
 	const stopped = new Promise<void>(resolve => context.signal.addEventListener('abort', () => resolve(), {once: true}));
 	try {
 		await app.listen({host, port});

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import Fastify, {type FastifyError, type FastifyInstance} from 'fastify';
+import Fastify, {type FastifyError, type FastifyInstance, type FastifyRequest} from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import {TOOL_VERSION} from '../core/version.js';
@@ -52,15 +52,23 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 	const gates = {imports: new ImportLock(), exports: new Slots(config.exportsAtOnce ?? Math.min(16, Math.max(4, 4 * os.availableParallelism())))};
 	// The access line is written when the response closes: also for a request the client gave up
 	// on (an upload cut off, a download not read to its end), which fastify's onResponse misses.
+	const open = new Set<FastifyRequest>();
 	app.addHook('onRequest', async (request, reply) => {
 		const began = process.hrtime.bigint();
+		open.add(request);
 		reply.raw.once('close', () => {
+			open.delete(request);
 			const ms = Number((process.hrtime.bigint() - began) / 1000n) / 1000;
 			const aborted = !reply.raw.writableFinished;
 			config.log({time: new Date().toISOString(), log_id: request.id, method: request.method, route: request.routeOptions.url ?? null, status: reply.raw.headersSent ? reply.statusCode : null, ms, tenant: request.lifeboat?.tenant?.id ?? null, user: request.lifeboat?.user ?? null, ...(aborted ? {aborted} : {})});
 		});
 	});
 	app.addHook('onRequest', authenticate(config));
+	// Stopping (the shutdown's grace period over): a request still arriving (an upload that
+	// stalled) is cut off, so it cannot hold the shutdown; requests being answered finish.
+	config.signal?.addEventListener('abort', () => {
+		for (const request of open) if (!request.raw.complete) request.raw.socket?.destroy();
+	}, {once: true});
 	// On shutdown, a response still being made closes its connection (a kept-alive one would
 	// otherwise hold the close up to its keep-alive timeout); idle ones are closed by fastify.
 	let closing = false;
