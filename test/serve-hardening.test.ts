@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runCli} from './helpers/run-cli.js';
 import {startServe, tokenFile, waitFor, type Served} from './helpers/serve.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {query} from './restore-support.js';
+import {exec, query} from './restore-support.js';
 
 /**
  * `lifeboat serve` against clients that misbehave or probe: error details that would show the
@@ -13,6 +13,7 @@ import {query} from './restore-support.js';
  */
 const FULL = 'hardening-full-0123456789';
 const ACME_ONLY = 'hardening-acme-0123456789';
+const ACME_BY_ID = 'hardening-acme-id-0123456789';
 
 type Tenant = {id: string; slug: string};
 let root: string;
@@ -62,7 +63,7 @@ beforeAll(async () => {
 	fs.mkdirSync(scratch);
 	expect(runCli(['demo', 'init', '--dir', dataDir, '--tenants', '2', '--seed', '16', '--json']).code).toBe(0);
 	[acme, globex] = query<Tenant>(dataDir, 'SELECT id, slug FROM tenants ORDER BY slug') as [Tenant, Tenant];
-	tokens = tokenFile(root, [FULL, `${ACME_ONLY} tenants=${acme.slug}`]);
+	tokens = tokenFile(root, [FULL, `${ACME_ONLY} tenants=${acme.slug}`, `${ACME_BY_ID} tenants=${acme.id}`]);
 	server = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens, '--request-timeout-s', '2'], {LIFEBOAT_TMPDIR: scratch});
 });
 
@@ -105,6 +106,28 @@ describe('export_path', () => {
 		expect(runCli(['backup', 'verify', folder, '--json']).code).toBe(0);
 		// A plain sub-folder is still one.
 		expect((await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'acme_nightly', backup_name: 'acme_n1'})).status).toBe(200);
+	});
+});
+
+describe('imports', () => {
+	it('never change the tenant\'s own row: a backup giving it another tenant\'s slug does not open that tenant\'s backups', async () => {
+		expect((await post(server.url, '/backup/export', FULL, globex, {backup_name: 'globex_private'})).status).toBe(200);
+		// A backup of acme's users whose tenants row carries globex's slug (made from an edited copy).
+		const copy = path.join(tempDir(), 'gateway');
+		fs.cpSync(dataDir, copy, {recursive: true});
+		expect(exec(copy, 'UPDATE tenants SET slug = ?, name = ? WHERE id = ?', globex.slug, 'Renamed', acme.id)).toBe(1);
+		const made = path.join(tempDir(), 'made');
+		expect(runCli(['backup', 'create', '--data-dir', copy, '--dest', made, '--tenant', acme.id, '--categories', 'users', '--name', 'renamed', '--json']).code).toBe(0);
+		const bundle = fs.readFileSync(path.join(made, 'renamed.zip')).toString('base64');
+		const tenantRow = query(dataDir, 'SELECT * FROM tenants ORDER BY id');
+		for (const mode of ['overwrite', 'replace']) {
+			const response = await fetch(`${server.url}/backups/import`, {method: 'POST', headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id}, {'content-type': 'application/json'}), body: JSON.stringify({bundle, options: {mode}})});
+			expect(response.status, await response.clone().text()).toBe(200);
+			expect(query(dataDir, 'SELECT * FROM tenants ORDER BY id')).toEqual(tenantRow);
+		}
+		const listed = (await (await fetch(`${server.url}/backup/list`, {headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id})})).json()) as {backups: Array<{file: string; tenant: string}>};
+		expect(listed.backups.every(backup => backup.tenant === acme.slug)).toBe(true);
+		expect((await fetch(`${server.url}/backup/download/globex_private`, {headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id})})).status).toBe(404);
 	});
 });
 
