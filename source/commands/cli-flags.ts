@@ -61,6 +61,7 @@ export const FLAGS = {
 	tlsKey: {type: 'string'},
 	insecureHttp: {type: 'boolean'},
 	uploadLimitMb: {type: 'string'},
+	requestTimeoutS: {type: 'string'},
 	help: {type: 'boolean', shortFlag: 'h'},
 	version: {type: 'boolean', shortFlag: 'v'},
 } as const;

@@ -93,6 +93,7 @@ export type Flags = {
 	tlsKey?: string;
 	insecureHttp?: boolean;
 	uploadLimitMb?: string;
+	requestTimeoutS?: string;
 	help?: boolean;
 	version?: boolean;
 };

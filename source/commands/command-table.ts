@@ -57,7 +57,7 @@ export const COMMANDS: CommandSpec[] = [
 	{words: ['quarantine', 'show'], summary: 'show a quarantined entry beside the live one', flags: ['dataDir', 'json'], maxArgs: 2, load: async () => import('./quarantine-show.js')},
 	{words: ['quarantine', 'accept'], summary: 'apply quarantined entries over the live ones', flags: ['dataDir', 'yes', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-accept.js')},
 	{words: ['quarantine', 'discard'], summary: 'delete quarantined entries', flags: ['dataDir', 'yes', 'json'], maxArgs: Number.POSITIVE_INFINITY, load: async () => import('./quarantine-discard.js')},
-	{words: ['serve'], summary: 'HTTP API for backups and restores, per tenant (token auth)', flags: ['dataDir', 'dest', 'host', 'port', 'tokenFile', 'tlsCert', 'tlsKey', 'insecureHttp', 'uploadLimitMb', ...REMOTE_FLAGS], maxArgs: 0, load: async () => import('./serve.js')},
+	{words: ['serve'], summary: 'HTTP API for backups and restores, per tenant (token auth)', flags: ['dataDir', 'dest', 'host', 'port', 'tokenFile', 'tlsCert', 'tlsKey', 'insecureHttp', 'uploadLimitMb', 'requestTimeoutS', ...REMOTE_FLAGS], maxArgs: 0, load: async () => import('./serve.js')},
 	{words: ['drill'], summary: 'prove a backup restores: scratch restore, checks, RPO/RTO report', flags: ['in', 'latest', 'dest', 'dataDir', 'report', 'history', 'passphraseFile', 'keyFile', 'json', ...REMOTE_FLAGS], maxArgs: 1, load: async () => import('./drill.js')},
 ];
 

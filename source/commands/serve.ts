@@ -31,6 +31,9 @@ Options
   --insecure-http       Allow plain HTTP on a non-loopback --host (behind a TLS proxy)
   --upload-limit-mb N   Largest import upload, in MiB (default 100); a base64 bundle's JSON
                         body may be 4/3 of it
+  --request-timeout-s N Time a client has to send a whole request, its upload included
+                        (default 300); a slower one is cut off (408), so a stalled upload
+                        never holds its tenant's import lock
 
 Requests send Authorization: Bearer TOKEN and X-Tenant-Id (tenant id or slug; without it
 401); X-User-Id is recorded in the access log. A token limited to tenants gets 403 for
@@ -74,20 +77,23 @@ export async function run(context: CommandContext): Promise<number> {
 	const port = numberFlag(flags.port, 8000, '--port', 65_535);
 	const uploadMb = numberFlag(flags.uploadLimitMb, 100, '--upload-limit-mb', 1024 * 1024);
 	if (uploadMb === 0) throw new LifeboatError('usage', '--upload-limit-mb must be at least 1');
+	const requestTimeoutS = numberFlag(flags.requestTimeoutS, 300, '--request-timeout-s', 7 * 24 * 3600);
+	if (requestTimeoutS === 0) throw new LifeboatError('usage', '--request-timeout-s must be at least 1');
 	const tokens = loadTokens(flags.tokenFile, context.env);
 	const https = readTls(context);
 	if (!isLoopback(host) && !https && !flags.insecureHttp) {
 		throw new LifeboatError('usage', `--host ${host} is reachable from other machines: give --tls-cert and --tls-key, or --insecure-http (behind a TLS proxy)`);
 	}
 	const dest = flags.dest ?? defaultBackupDir(context.env);
-	// Shutdown lets running requests finish; a backup or restore still running after the grace
-	// period is stopped cleanly (its partial files removed). A second signal exits at once (cli.tsx).
 	const work = new AbortController();
-	context.signal.addEventListener('abort', () => setTimeout(() => work.abort(context.signal.reason), SHUTDOWN_GRACE_MS).unref(), {once: true});
 	const app = await buildServer(
 		{dataDir, dest, openOptions: destinationOptions(context), tokens, uploadLimit: uploadMb * 1024 * 1024, signal: work.signal, log: line => context.stderr.write(JSON.stringify(line) + '\n')},
-		{https},
+		{https, requestTimeoutMs: requestTimeoutS * 1000},
 	);
+	// Shutdown lets running requests finish; a backup or restore still running after the grace
+	// period is stopped cleanly (its partial files removed), and a request still arriving then
+	// (a stalled upload) is cut off (app.ts). A second signal exits at once (cli.tsx).
+	context.signal.addEventListener('abort', () => setTimeout(() => work.abort(context.signal.reason), SHUTDOWN_GRACE_MS).unref(), {once: true});
 	const stopped = new Promise<void>(resolve => context.signal.addEventListener('abort', () => resolve(), {once: true}));
 	try {
 		await app.listen({host, port});

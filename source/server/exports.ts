@@ -3,7 +3,6 @@
  * createBackup the CLI's `backup create --tenant` calls.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
 import {createBackup, type BackupResult} from '../core/backup/create-backup.js';
@@ -11,7 +10,7 @@ import {categorySpec, isCategoryId, type CategoryId} from '../core/store/schema.
 import type {RequestAuth} from './auth.js';
 import {badRequest, permissionDenied} from './http-errors.js';
 import {checkRequestName} from './names.js';
-import {openFolder, type ServerConfig} from './server-config.js';
+import {openFolder, scratchRoot, type ServerConfig} from './server-config.js';
 
 type TenantAuth = RequestAuth & {tenant: NonNullable<RequestAuth['tenant']>};
 
@@ -80,7 +79,7 @@ export type BundleExportBody = {categories?: string[]; format?: string; passphra
 
 /** A private scratch folder (0700) for one request's archive. */
 export function scratchDir(): string {
-	return fs.mkdtempSync(path.join(process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir(), 'lifeboat-serve-'));
+	return fs.mkdtempSync(path.join(scratchRoot(), 'lifeboat-serve-'));
 }
 
 /**

@@ -75,6 +75,19 @@ function fromFastify(error: FastifyError | undefined): HttpError | undefined {
 	return undefined;
 }
 
+/**
+ * A detail as a client may see it: the server's own folders (the gateway, the destination, the
+ * scratch root) named, not shown. Messages of the engine quote paths for the CLI's operator;
+ * through the API they would tell any token holder where the server keeps its files.
+ */
+export function withoutServerPaths(text: string, folders: ReadonlyArray<readonly [folder: string, label: string]>): string {
+	let shown = text;
+	for (const [folder, label] of [...folders].sort((a, b) => b[0].length - a[0].length)) {
+		if (folder.length > 1) shown = shown.replaceAll(folder, label);
+	}
+	return shown;
+}
+
 /** What a 500 is logged with: the underlying error's message (never shown to the client). */
 export function causeOf(error: HttpError): string | undefined {
 	const cause = error.cause;

@@ -66,7 +66,7 @@ export async function importUpload(config: ServerConfig, auth: RequestAuth & {te
 			// Unreadable metadata: reading it again throws the reason (corrupt, unsafe, a bomb).
 			const metadata = opened.metadata ?? (await readMetadata(opened.source));
 			if (metadata.tenants.length !== 1) throw badRequest(`the backup holds ${metadata.tenants.length} tenants: the API imports a backup of one tenant (export one with POST /backup/export or lifeboat backup create --tenant)`);
-			const options: RestoreOptions = {source: opened.source, dataDir: config.dataDir, mode: choice.mode, only: tenantCategories(metadata, choice), intoTenant: auth.tenant.id, passphrase, signal: config.signal};
+			const options: RestoreOptions = {source: opened.source, dataDir: config.dataDir, mode: choice.mode, only: tenantCategories(metadata, choice), intoTenant: auth.tenant.id, keepTenantRows: true, passphrase, signal: config.signal};
 			if (choice.dryRun) return planReport(await planRestore({...options, readonly: true}), opened.chain);
 			return resultReport(await lock.serialize(() => applyRestore(options)), opened.chain);
 		} finally {

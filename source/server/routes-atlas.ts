@@ -13,6 +13,7 @@ import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
 import {base64JsonStream} from './streams.js';
 import {receiveBundleBody} from './bundle-body.js';
+import {cutOff} from './uploads.js';
 
 const TENANT_HEADERS = {type: 'object', properties: {'x-tenant-id': {type: 'string'}, 'x-user-id': {type: 'string'}}, required: ['x-tenant-id']} as const;
 const SECURITY = [{bearer: []}];
@@ -79,7 +80,14 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 			}
 			const scratch = scratchDir();
 			scratches.set(request, scratch);
-			const {options} = await receiveBundleBody(payload, scratch, config.uploadLimit, bodyLimit);
+			let options: unknown;
+			try {
+				({options} = await receiveBundleBody(payload, scratch, config.uploadLimit, bodyLimit));
+			} catch (error) {
+				// A refused or cut-off body: a client that went away gets no response, so no onResponse.
+				fs.rmSync(scratch, {recursive: true, force: true});
+				throw request.raw.destroyed && !(error instanceof HttpError) ? cutOff() : error;
+			}
 			// The bundle is in the scratch file now: the body the schema checks holds the options only.
 			return {bundle: '', ...(options === undefined ? {} : {options})};
 		});

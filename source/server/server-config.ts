@@ -1,5 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {openLocalDestination} from '../core/destinations/local.js';
+import {isLifeboatBackup} from '../core/backup/backup-sniff.js';
+import {parseLocation} from '../core/destinations/location.js';
+import {lookupNamedDestination} from '../core/destinations/named-destinations.js';
 import {resolveTarget, type OpenOptions, type ResolvedTarget} from '../core/destinations/open-destination.js';
 import type {ApiToken} from './tokens.js';
 import {badRequest} from './http-errors.js';
@@ -39,5 +44,38 @@ export async function openFolder(config: ServerConfig, exportPath?: unknown): Pr
 	}
 	await target.destination.close();
 	const folder = path.join(target.location.folder, sub);
+	// A folder backup (anyone's) is not a sub-folder: a file written into it would break it.
+	if (isLifeboatBackup(folder)) throw badRequest('export_path names a backup, not a sub-folder of the destination');
 	return {destination: openLocalDestination(folder), location: {kind: 'local', folder}};
+}
+
+/** Where a request's scratch folders go (LIFEBOAT_TMPDIR, else the system's temporary folder). */
+export function scratchRoot(): string {
+	return process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir();
+}
+
+/**
+ * The server's folders and what error details call them instead: the gateway, a local
+ * destination and the scratch root, each as given and as resolved (a symlinked /tmp…).
+ */
+export function serverFolders(config: ServerConfig): Array<[string, string]> {
+	const folders: Array<[string, string]> = [];
+	const add = (folder: string, label: string): void => {
+		const absolute = path.resolve(folder);
+		folders.push([absolute, label]);
+		try {
+			folders.push([fs.realpathSync(absolute), label]);
+		} catch {
+			// Not made yet (a destination before its first backup): the path as given is all there is.
+		}
+	};
+	add(config.dataDir, '<gateway>');
+	try {
+		const location = parseLocation(lookupNamedDestination(config.dest, config.openOptions.env)?.url ?? config.dest, {localObject: 'folder'});
+		if (location.kind === 'local') add(location.folder, '<destination>');
+	} catch {
+		// A destination that does not parse fails on first use, with its own message.
+	}
+	add(scratchRoot(), '<scratch>');
+	return folders;
 }

@@ -10,6 +10,9 @@ import type {FastifyRequest} from 'fastify';
 import {badRequest, HttpError} from './http-errors.js';
 import {UPLOAD_NAME} from './imports.js';
 
+/** An upload whose connection closed before its end (a client gone, or too slow: --request-timeout-s). */
+export const cutOff = (): HttpError => badRequest('the upload was cut off before its end (the connection closed)');
+
 export const tooLarge = (limit: number): HttpError => new HttpError(413, 'Payload too large', `the upload is larger than the limit of ${limit} bytes (--upload-limit-mb)`);
 
 /** Reads `file` (streamed to scratch/upload) and the `options` JSON field of a multipart import. */
@@ -17,6 +20,8 @@ export async function receiveMultipart(request: FastifyRequest, scratch: string,
 	try {
 		return await readParts(request, scratch, limit);
 	} catch (error) {
+		// The client went away (or was cut off by the request timeout): not a failure of the server.
+		if (request.raw.destroyed && !(error instanceof HttpError)) throw cutOff();
 		// busboy's parse errors (a cut or malformed body) carry no status: the client sent them.
 		if (error instanceof HttpError || (error as {statusCode?: number}).statusCode || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
 		throw badRequest(`malformed multipart body (${(error as Error).message ?? String(error)})`);

@@ -213,11 +213,16 @@ export class RestorePass {
 		return `${column} IN (${this.ctx.scopeTenantIds.map(() => '?').join(', ') || 'NULL'})`;
 	}
 
+	/** The tenants table is left alone by --into-tenant, and by a restore told to keep it (lifeboat serve's imports). */
+	private keepsTenantRows(): boolean {
+		return this.ctx.intoTenant !== null || this.ctx.options.keepTenantRows === true;
+	}
+
 	/** Tables whose rows the restore writes (the tenants table is left alone by --into-tenant). */
 	private restoredTables(): Array<{category: CategoryId; table: string}> {
 		return this.ctx.categories.flatMap(category =>
 			categorySpec(category)
-				.tables.filter(table => !(table === 'tenants' && this.ctx.intoTenant))
+				.tables.filter(table => !(table === 'tenants' && this.keepsTenantRows()))
 				.map(table => ({category, table})),
 		);
 	}
@@ -434,7 +439,7 @@ export class RestorePass {
 	private async table(entry: ArchiveEntry, route: Extract<EntryRoute, {kind: 'table'}>): Promise<void> {
 		const codec = codecFor(route.table);
 		const table = route.table.name;
-		const skipRows = table === 'tenants' && this.ctx.intoTenant !== null;
+		const skipRows = table === 'tenants' && this.keepsTenantRows();
 		let line = 0;
 		const onLine = (text: string) => {
 			line++;

@@ -28,6 +28,11 @@ export type RestoreOptions = {
 	only?: readonly string[];
 	/** Restore a one-tenant backup into this tenant (id, slug or name); ids are remapped. */
 	intoTenant?: string;
+	/**
+	 * Leave the tenants table alone even when the backup's tenant is the target (as --into-tenant
+	 * does for another tenant): a tenant's own import may not rename it or change its slug.
+	 */
+	keepTenantRows?: boolean;
 	/** Gateway backup key file for the 2FA block of a backup made elsewhere (default: the gateway's own). */
 	keyFile?: string;
 	/** Passphrase of an encrypted backup. */

@@ -1,0 +1,180 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {runCli} from './helpers/run-cli.js';
+import {startServe, tokenFile, waitFor, type Served} from './helpers/serve.js';
+import {tempDir} from './helpers/temp-dir.js';
+import {exec, query} from './restore-support.js';
+
+/**
+ * `lifeboat serve` against clients that misbehave or probe: error details that would show the
+ * server's folders, uploads cut off or never finished, a shutdown while one is still arriving.
+ */
+const FULL = 'hardening-full-0123456789';
+const ACME_ONLY = 'hardening-acme-0123456789';
+const ACME_BY_ID = 'hardening-acme-id-0123456789';
+
+type Tenant = {id: string; slug: string};
+let root: string;
+let dataDir: string;
+let dest: string;
+let scratch: string;
+let tokens: string;
+let acme: Tenant;
+let globex: Tenant;
+let server: Served;
+
+function headers(token: string, tenant: Tenant, extra: Record<string, string> = {}): Record<string, string> {
+	return {authorization: `Bearer ${token}`, 'x-tenant-id': tenant.slug, ...extra};
+}
+
+async function post(url: string, route: string, token: string, tenant: Tenant, body: unknown): Promise<Response> {
+	return fetch(url + route, {method: 'POST', headers: headers(token, tenant, {'content-type': 'application/json'}), body: JSON.stringify(body)});
+}
+
+/** A request whose body is sent in part and then held (or cut off): resolves with what the server answered, if anything. */
+function partialUpload(url: string, route: string, tenant: Tenant, contentType: string, head: Buffer, declared: number) {
+	const {hostname, port} = new URL(url);
+	const request = http.request({host: hostname, port, path: route, method: 'POST', headers: headers(FULL, tenant, {'content-type': contentType, 'content-length': String(declared)})});
+	const ended = new Promise<{status?: number; error?: string}>(resolve => {
+		request.on('response', response => {
+			response.resume();
+			response.on('end', () => resolve({status: response.statusCode}));
+			response.on('error', error => resolve({status: response.statusCode, error: error.message}));
+		});
+		request.on('error', error => resolve({error: (error as NodeJS.ErrnoException).code ?? error.message}));
+	});
+	request.write(head);
+	return {request, ended};
+}
+
+const BOUNDARY = 'hardening-boundary';
+const MULTIPART = `multipart/form-data; boundary=${BOUNDARY}`;
+const FILE_HEAD = Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="b.zip"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+
+const uploadStarted = (): boolean => fs.readdirSync(scratch).some(name => fs.existsSync(path.join(scratch, name, 'upload')));
+
+beforeAll(async () => {
+	root = tempDir('lifeboat-serve-hard-');
+	dataDir = path.join(root, 'gateway');
+	dest = path.join(root, 'backups');
+	scratch = path.join(root, 'scratch');
+	fs.mkdirSync(scratch);
+	expect(runCli(['demo', 'init', '--dir', dataDir, '--tenants', '2', '--seed', '16', '--json']).code).toBe(0);
+	[acme, globex] = query<Tenant>(dataDir, 'SELECT id, slug FROM tenants ORDER BY slug') as [Tenant, Tenant];
+	tokens = tokenFile(root, [FULL, `${ACME_ONLY} tenants=${acme.slug}`, `${ACME_BY_ID} tenants=${acme.id}`]);
+	server = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens, '--request-timeout-s', '2'], {LIFEBOAT_TMPDIR: scratch});
+});
+
+afterAll(async () => {
+	await server?.stop();
+});
+
+describe('error details', () => {
+	it('never show the server\'s folders (a taken name, a sub-folder that is a file)', async () => {
+		expect((await post(server.url, '/backup/export', FULL, globex, {backup_name: 'globex_plan'})).status).toBe(200);
+		const taken = await post(server.url, '/backup/export', ACME_ONLY, acme, {backup_name: 'globex_plan'});
+		const takenText = await taken.text();
+		expect(taken.status).toBe(409);
+		fs.writeFileSync(path.join(dest, 'operator-notes.txt'), 'not a folder');
+		const notFolder = await fetch(`${server.url}/backup/list?export_path=operator-notes.txt`, {headers: headers(ACME_ONLY, acme)});
+		const notFolderText = await notFolder.text();
+		expect(notFolder.status).toBeGreaterThanOrEqual(400);
+		const exportInto = await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'operator-notes.txt'});
+		const exportText = await exportInto.text();
+		for (const text of [takenText, notFolderText, exportText]) {
+			expect(JSON.parse(text)).toHaveProperty('error');
+			expect(text).not.toContain(root);
+			expect(text).not.toContain(fs.realpathSync(root));
+		}
+		expect(JSON.parse(takenText)['detail']).toMatch(/globex_plan\.zip already exists/);
+	});
+});
+
+describe('export_path', () => {
+	it('never names a backup: another tenant\'s folder backup cannot be written into, nor listed', async () => {
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--tenant', globex.slug, '--format', 'dir', '--name', 'globex_dir', '--json']).code).toBe(0);
+		const folder = path.join(dest, 'globex_dir');
+		const before = fs.readdirSync(folder).sort();
+		const into = await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'globex_dir', backup_name: 'intruder'});
+		expect(into.status, await into.clone().text()).toBe(400);
+		expect(await into.json()).toMatchObject({error: 'Bad request'});
+		const listed = await fetch(`${server.url}/backup/list?export_path=globex_dir`, {headers: headers(ACME_ONLY, acme)});
+		expect(listed.status).toBe(400);
+		expect(fs.readdirSync(folder).sort()).toEqual(before);
+		expect(runCli(['backup', 'verify', folder, '--json']).code).toBe(0);
+		// A plain sub-folder is still one.
+		expect((await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'acme_nightly', backup_name: 'acme_n1'})).status).toBe(200);
+	});
+});
+
+describe('imports', () => {
+	it('never change the tenant\'s own row: a backup giving it another tenant\'s slug does not open that tenant\'s backups', async () => {
+		expect((await post(server.url, '/backup/export', FULL, globex, {backup_name: 'globex_private'})).status).toBe(200);
+		// A backup of acme's users whose tenants row carries globex's slug (made from an edited copy).
+		const copy = path.join(tempDir(), 'gateway');
+		fs.cpSync(dataDir, copy, {recursive: true});
+		expect(exec(copy, 'UPDATE tenants SET slug = ?, name = ? WHERE id = ?', globex.slug, 'Renamed', acme.id)).toBe(1);
+		const made = path.join(tempDir(), 'made');
+		expect(runCli(['backup', 'create', '--data-dir', copy, '--dest', made, '--tenant', acme.id, '--categories', 'users', '--name', 'renamed', '--json']).code).toBe(0);
+		const bundle = fs.readFileSync(path.join(made, 'renamed.zip')).toString('base64');
+		const tenantRow = query(dataDir, 'SELECT * FROM tenants ORDER BY id');
+		for (const mode of ['overwrite', 'replace']) {
+			const response = await fetch(`${server.url}/backups/import`, {method: 'POST', headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id}, {'content-type': 'application/json'}), body: JSON.stringify({bundle, options: {mode}})});
+			expect(response.status, await response.clone().text()).toBe(200);
+			expect(query(dataDir, 'SELECT * FROM tenants ORDER BY id')).toEqual(tenantRow);
+		}
+		const listed = (await (await fetch(`${server.url}/backup/list`, {headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id})})).json()) as {backups: Array<{file: string; tenant: string}>};
+		expect(listed.backups.every(backup => backup.tenant === acme.slug)).toBe(true);
+		expect((await fetch(`${server.url}/backup/download/globex_private`, {headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id})})).status).toBe(404);
+	});
+});
+
+describe('uploads cut off or never finished', () => {
+	it('a bundle upload cut off mid-body leaves no scratch folder, and has its access line', async () => {
+		const cut = partialUpload(server.url, '/backups/import', acme, 'application/json', Buffer.from(`{"bundle": "${'QUJD'.repeat(20_000)}`), 1024 * 1024);
+		await waitFor(uploadStarted, 'the upload to start');
+		cut.request.destroy();
+		await cut.ended;
+		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
+		await waitFor(() => server.log.some(line => line['route'] === '/backups/import' && line['aborted'] === true && line['level'] === undefined), 'the access line of the cut-off request');
+		const multipartCut = partialUpload(server.url, '/backup/import', acme, MULTIPART, Buffer.concat([FILE_HEAD, Buffer.alloc(1000)]), 1024 * 1024);
+		await waitFor(uploadStarted, 'the multipart upload to start');
+		multipartCut.request.destroy();
+		await waitFor(() => server.log.some(line => line['route'] === '/backup/import' && line['aborted'] === true), 'the access line of the cut-off multipart request');
+		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
+		// A client that went away is not a failure of the server: no error line, no 500.
+		expect(server.log.filter(line => line['level'] === 'error' && String(line['route']).endsWith('/import'))).toEqual([]);
+	});
+
+	it('an upload that never ends is cut off after --request-timeout-s: the tenant\'s import lock is freed', async () => {
+		const exported = (await (await post(server.url, '/backups/export', FULL, acme, {categories: ['tools']})).json()) as {bundle: string};
+		const stalled = partialUpload(server.url, '/backup/import', acme, MULTIPART, Buffer.concat([FILE_HEAD, Buffer.alloc(100)]), 10 * 1024 * 1024);
+		await waitFor(uploadStarted, 'the upload to start');
+		const started = Date.now();
+		// While it is held, the tenant's imports are refused…
+		expect((await post(server.url, '/backups/import', FULL, acme, {bundle: exported.bundle, options: {dry_run: true}})).status).toBe(409);
+		// …until the server gives up on it (2 s, checked every second), never waiting on the client.
+		const outcome = await stalled.ended;
+		expect(Date.now() - started).toBeLessThan(15_000);
+		expect(outcome.status === 408 || outcome.error !== undefined, JSON.stringify(outcome)).toBe(true);
+		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
+		const next = await post(server.url, '/backups/import', FULL, acme, {bundle: exported.bundle, options: {dry_run: true}});
+		expect(next.status, await next.clone().text()).toBe(200);
+	});
+
+	it('SIGTERM while an upload is stalled: the server still stops after its grace period and exits 0', async () => {
+		const served = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens], {LIFEBOAT_TMPDIR: scratch});
+		const stalled = partialUpload(served.url, '/backup/import', globex, MULTIPART, Buffer.concat([FILE_HEAD, Buffer.alloc(100)]), 10 * 1024 * 1024);
+		await waitFor(uploadStarted, 'the upload to start');
+		const stopping = Date.now();
+		const {code} = await served.stop('SIGTERM');
+		expect(code).toBe(0);
+		// The 30 s grace, never the 300 s request timeout.
+		expect(Date.now() - stopping).toBeLessThan(50_000);
+		expect(served.stdout()).toMatch(/lifeboat serve: stopped/);
+		await stalled.ended;
+		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
+	}, 70_000);
+});
