@@ -120,8 +120,13 @@ describe('imports', () => {
 		expect(runCli(['backup', 'create', '--data-dir', copy, '--dest', made, '--tenant', acme.id, '--categories', 'users', '--name', 'renamed', '--json']).code).toBe(0);
 		const bundle = fs.readFileSync(path.join(made, 'renamed.zip')).toString('base64');
 		const tenantRow = query(dataDir, 'SELECT * FROM tenants ORDER BY id');
+		// A token limited to acme does not import accounts (the users category holds the tenants row).
+		const limited = await fetch(`${server.url}/backups/import`, {method: 'POST', headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id}, {'content-type': 'application/json'}), body: JSON.stringify({bundle, options: {mode: 'overwrite'}})});
+		expect(limited.status).toBe(400);
+		expect(query(dataDir, 'SELECT * FROM tenants ORDER BY id')).toEqual(tenantRow);
+		// The operator's token imports the users, and still leaves the tenant's own row alone.
 		for (const mode of ['overwrite', 'replace']) {
-			const response = await fetch(`${server.url}/backups/import`, {method: 'POST', headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id}, {'content-type': 'application/json'}), body: JSON.stringify({bundle, options: {mode}})});
+			const response = await fetch(`${server.url}/backups/import`, {method: 'POST', headers: headers(FULL, acme, {'content-type': 'application/json'}), body: JSON.stringify({bundle, options: {mode}})});
 			expect(response.status, await response.clone().text()).toBe(200);
 			expect(query(dataDir, 'SELECT * FROM tenants ORDER BY id')).toEqual(tenantRow);
 		}
@@ -177,4 +182,30 @@ describe('uploads cut off or never finished', () => {
 		await stalled.ended;
 		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
 	}, 70_000);
+});
+
+describe('what a tenant token imports', () => {
+	it('accounts and the audit log only with a token for every tenant: left out by default, 403 when asked', async () => {
+		// A backup of acme holding users and audit (made by the operator's token).
+		const exported = (await (await post(server.url, '/backups/export', FULL, acme, {categories: ['users', 'audit', 'tools']})).json()) as {bundle: string};
+		const usersBefore = query<{n: number}>(dataDir, 'SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?', acme.id)[0]!.n;
+		exec(dataDir, 'DELETE FROM users WHERE tenant_id = ? AND id IN (SELECT id FROM users WHERE tenant_id = ? ORDER BY id LIMIT 1)', acme.id, acme.id);
+		exec(dataDir, 'DELETE FROM audit_log WHERE tenant_id = ?', acme.id);
+
+		const plan = (await (await post(server.url, '/backups/import', ACME_ONLY, acme, {bundle: exported.bundle, options: {dry_run: true}})).json()) as {plan: {categories: Array<{category: string}>}};
+		expect(plan.plan.categories.map(category => category.category)).toEqual(['tools']);
+		const asked = await post(server.url, '/backups/import', ACME_ONLY, acme, {bundle: exported.bundle, options: {only: ['users', 'tools']}});
+		expect(asked.status).toBe(403);
+		expect(await asked.json()).toMatchObject({error: 'Permission denied', detail: expect.stringContaining('users: a token limited to tenants cannot import accounts or the audit log')});
+		const imported = await post(server.url, '/backups/import', ACME_ONLY, acme, {bundle: exported.bundle, options: {}});
+		expect(imported.status).toBe(200);
+		expect(query<{n: number}>(dataDir, 'SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?', acme.id)[0]!.n).toBe(usersBefore - 1);
+		// Only the restore's own record (actor lifeboat), none of the backup's entries.
+		expect(query<{actor: string}>(dataDir, 'SELECT actor FROM audit_log WHERE tenant_id = ?', acme.id).map(row => row.actor)).toEqual(['lifeboat']);
+
+		const operator = await post(server.url, '/backups/import', FULL, acme, {bundle: exported.bundle, options: {only: ['users', 'audit']}});
+		expect(operator.status).toBe(200);
+		expect(query<{n: number}>(dataDir, 'SELECT COUNT(*) AS n FROM users WHERE tenant_id = ?', acme.id)[0]!.n).toBe(usersBefore);
+		expect(query<{n: number}>(dataDir, "SELECT COUNT(*) AS n FROM audit_log WHERE tenant_id = ? AND actor != 'lifeboat'", acme.id)[0]!.n).toBeGreaterThan(0);
+	});
 });

@@ -17,7 +17,7 @@ import {planReport, resultReport} from '../core/restore/restore-report.js';
 import {categorySpec, isCategoryId, type CategoryId} from '../core/store/schema.js';
 import type {BackupMetadata} from '../core/archive/archive-format.js';
 import type {RequestAuth} from './auth.js';
-import {badRequest, HttpError} from './http-errors.js';
+import {badRequest, HttpError, permissionDenied} from './http-errors.js';
 import type {ImportLock} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
 
@@ -35,9 +35,22 @@ export type ImportChoice = {
 
 const invalidFormat = (detail: string): HttpError => new HttpError(400, 'Invalid backup format', detail);
 
-function tenantCategories(metadata: BackupMetadata, choice: ImportChoice): CategoryId[] {
-	const held = metadata.categories.filter(category => categorySpec(category).scope === 'tenant');
-	if (!choice.only) return held;
+/**
+ * Categories a token limited to tenants does not import: accounts (users with their password
+ * hashes, roles and 2FA) would let it add or replace the people who sign in, and the audit log
+ * would let it write the record of what it did. A token for every tenant (the operator's) may.
+ */
+const OPERATOR_ONLY: readonly CategoryId[] = ['users', 'audit'];
+
+function tenantCategories(metadata: BackupMetadata, choice: ImportChoice, auth: RequestAuth): CategoryId[] {
+	const limited = auth.token.tenants !== undefined;
+	const held = metadata.categories.filter(category => categorySpec(category).scope === 'tenant' && !(limited && OPERATOR_ONLY.includes(category)));
+	if (!choice.only) {
+		if (held.length === 0) throw badRequest(`the backup holds no category this token may import (it holds: ${metadata.categories.join(', ') || 'none'})`);
+		return held;
+	}
+	const refused = limited ? choice.only.filter(category => (OPERATOR_ONLY as readonly string[]).includes(category)) : [];
+	if (refused.length > 0) throw permissionDenied(`${refused.join(', ')}: a token limited to tenants cannot import accounts or the audit log (an operator's token for every tenant can)`);
 	const unknown = choice.only.filter(category => !isCategoryId(category));
 	if (unknown.length > 0) throw badRequest(`unknown categor${unknown.length > 1 ? 'ies' : 'y'} ${unknown.slice(0, 5).join(', ')}`);
 	const wide = (choice.only as CategoryId[]).filter(category => categorySpec(category).scope === 'gateway');
@@ -66,7 +79,7 @@ export async function importUpload(config: ServerConfig, auth: RequestAuth & {te
 			// Unreadable metadata: reading it again throws the reason (corrupt, unsafe, a bomb).
 			const metadata = opened.metadata ?? (await readMetadata(opened.source));
 			if (metadata.tenants.length !== 1) throw badRequest(`the backup holds ${metadata.tenants.length} tenants: the API imports a backup of one tenant (export one with POST /backup/export or lifeboat backup create --tenant)`);
-			const options: RestoreOptions = {source: opened.source, dataDir: config.dataDir, mode: choice.mode, only: tenantCategories(metadata, choice), intoTenant: auth.tenant.id, keepTenantRows: true, passphrase, signal: config.signal};
+			const options: RestoreOptions = {source: opened.source, dataDir: config.dataDir, mode: choice.mode, only: tenantCategories(metadata, choice, auth), intoTenant: auth.tenant.id, keepTenantRows: true, passphrase, signal: config.signal};
 			if (choice.dryRun) return planReport(await planRestore({...options, readonly: true}), opened.chain);
 			return resultReport(await lock.serialize(() => applyRestore(options)), opened.chain);
 		} finally {
