@@ -1,0 +1,36 @@
+/**
+ * Findings of the adversarial review of the JSON bundle format, each a regression test.
+ */
+import {Readable} from 'node:stream';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {createBackup} from '../source/core/backup/create-backup.js';
+import {listDestination} from '../source/core/backup/list-backups.js';
+import {openS3Destination} from '../source/core/destinations/s3.js';
+import {planPrune} from '../source/core/retention/prune-destination.js';
+import {demoGateway} from './restore-support.js';
+import {startS3Server, type S3Server} from './servers/s3-server.js';
+
+let s3: S3Server;
+let gateway: string;
+beforeAll(async () => {
+	[s3, gateway] = await Promise.all([startS3Server({buckets: ['jsonreview']}), demoGateway({tenants: 1, seed: 5})]);
+}, 120_000);
+afterAll(async () => s3?.stop());
+
+describe('JSON bundle review findings', () => {
+	it('a remote .json object that is not a bundle is not listed as a backup (as in a local folder), so it does not stop prune', async () => {
+		const destination = openS3Destination({bucket: 'jsonreview', prefix: 'other-json/'}, {env: s3.env});
+		await createBackup({dataDir: gateway, name: 'real', format: 'json', remote: {destination}});
+		await destination.put('settings.json', Readable.from([Buffer.from('{"theme":"dark"}\n')]));
+		await destination.put('report.json', Readable.from([Buffer.from('[1,2,3]\n')]));
+		// A bundle damaged past its first bytes is still a backup that cannot be read: listed with its reason.
+		await destination.put('damaged.json', Readable.from([Buffer.from('{"kind":"lifeboat-bundle","bundleVersion":1,"metadata":{"kind"')]));
+		const rows = await listDestination(destination);
+		expect(rows.map(row => [row.fileName, row.error === undefined])).toEqual(expect.arrayContaining([['real.json', true], ['damaged.json', false]]));
+		expect(rows.map(row => row.fileName).sort()).toEqual(['damaged.json', 'real.json']);
+		await destination.delete('damaged.json');
+		const plan = await planPrune(destination, {last: 1});
+		expect(plan.plan.decisions.map(decision => [decision.fileName, decision.warning])).toEqual([['real.json', undefined]]);
+		await destination.close();
+	}, 120_000);
+});
