@@ -5,8 +5,11 @@ import {Readable} from 'node:stream';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {listDestination} from '../source/core/backup/list-backups.js';
+import {plainFileSource} from '../source/core/archive/archive-reader.js';
+import {diffSides} from '../source/core/diff/diff-sides.js';
 import {openS3Destination} from '../source/core/destinations/s3.js';
 import {planPrune} from '../source/core/retention/prune-destination.js';
+import {tempDir} from './helpers/temp-dir.js';
 import {demoGateway} from './restore-support.js';
 import {startS3Server, type S3Server} from './servers/s3-server.js';
 
@@ -32,5 +35,25 @@ describe('JSON bundle review findings', () => {
 		const plan = await planPrune(destination, {last: 1});
 		expect(plan.plan.decisions.map(decision => [decision.fileName, decision.warning])).toEqual([['real.json', undefined]]);
 		await destination.close();
+	}, 120_000);
+
+	it('backup diff: a JSON bundle made without --include-files does not show every document file as added or removed; it says they were not compared', async () => {
+		const dest = tempDir();
+		const bundle = (await createBackup({dataDir: gateway, destDir: dest, name: 'no-files', format: 'json'})).path;
+		const zip = (await createBackup({dataDir: gateway, destDir: dest, name: 'zip', format: 'zip'})).path;
+		const withFiles = (await createBackup({dataDir: gateway, destDir: dest, name: 'with-files', format: 'json', includeFiles: true})).path;
+		const side = (file: string) => ({kind: 'backup' as const, source: plainFileSource(file)});
+		const note = /document files are not compared: .*no-files\.json is a JSON bundle made without --include-files/;
+		for (const [a, b] of [[side(bundle), {kind: 'live' as const, dataDir: gateway}], [side(bundle), side(zip)], [side(zip), side(bundle)]] as const) {
+			const result = await diffSides(a, b);
+			const documents = result.categories.find(category => category.category === 'documents')!;
+			expect([documents.added, documents.removed, documents.changed]).toEqual([0, 0, 0]);
+			expect(documents.unchanged).toBeGreaterThan(0);
+			expect(result.warnings).toEqual(expect.arrayContaining([expect.stringMatching(note)]));
+		}
+		// Both sides with their files: compared as before, and no note.
+		const full = await diffSides(side(withFiles), side(zip));
+		expect(full.totals.added + full.totals.removed + full.totals.changed).toBe(0);
+		expect(full.warnings.filter(warning => note.test(warning))).toEqual([]);
 	}, 120_000);
 });
