@@ -1,6 +1,8 @@
 /**
  * Findings of the adversarial review of the JSON bundle format, each a regression test.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import {Readable} from 'node:stream';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
@@ -9,6 +11,7 @@ import {plainFileSource} from '../source/core/archive/archive-reader.js';
 import {diffSides} from '../source/core/diff/diff-sides.js';
 import {openS3Destination} from '../source/core/destinations/s3.js';
 import {planPrune} from '../source/core/retention/prune-destination.js';
+import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {demoGateway} from './restore-support.js';
 import {startS3Server, type S3Server} from './servers/s3-server.js';
@@ -55,5 +58,24 @@ describe('JSON bundle review findings', () => {
 		const full = await diffSides(side(withFiles), side(zip));
 		expect(full.totals.added + full.totals.removed + full.totals.changed).toBe(0);
 		expect(full.warnings.filter(warning => note.test(warning))).toEqual([]);
+	}, 120_000);
+
+	it('hostile bytes in a bundle never reach the terminal raw: verify prints one line per problem, control characters escaped', async () => {
+		const dest = tempDir();
+		const bundle = fs.readFileSync((await createBackup({dataDir: gateway, destDir: dest, name: 'clean', format: 'json'})).path, 'latin1');
+		const at = bundle.indexOf('"lines":[\n') + '"lines":[\n'.length;
+		// A backslash then ESC (an invalid escape whose character the message quoted), and then a newline.
+		for (const [name, bad] of [['esc', '"\\\u001b]0;owned\u0007",'], ['newline', '"\\\n",']] as const) {
+			const file = path.join(dest, `${name}.json`);
+			fs.writeFileSync(file, bundle.slice(0, at) + bad + bundle.slice(at), 'latin1');
+			for (const args of [['backup', 'verify', file], ['backup', 'restore', '--in', file, '--data-dir', path.join(dest, 'target'), '--yes']]) {
+				const result = runCli(args);
+				expect(result.code, result.stderr).toBe(5);
+				expect(result.stderr.trim().split('\n'), args[1]).toEqual([expect.stringMatching(/^lifeboat: .*invalid escape.* in line 1 of "/)]);
+				// eslint-disable-next-line no-control-regex
+				expect(result.stderr.trimEnd()).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+			}
+		}
+		expect(fs.existsSync(path.join(dest, 'target'))).toBe(false);
 	}, 120_000);
 });
