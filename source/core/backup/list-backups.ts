@@ -238,10 +238,13 @@ export function unreadRemoteListing(destination: Destination, object: StoredObje
 	return {path: destination.locate(object.name), fileName: object.name, format: formatFromPath(object.name)!, size: object.size, createdAt: object.modified.toISOString(), encrypted: object.name.endsWith('.enc')};
 }
 
-/** Whether a remote object's first bytes are a Lifeboat backup's (yes when they cannot be read: its row keeps the reason). */
+/** Whether a remote object's first bytes are a Lifeboat backup's (yes when that cannot be told: its row keeps the reason it was not read). */
 async function beginsLikeBackup(destination: Destination, name: string): Promise<boolean> {
-	const head = await readSniffHead(destination, name).catch(() => undefined);
-	return head === undefined || looksLikeLifeboatBackup(head);
+	try {
+		return looksLikeLifeboatBackup(await readSniffHead(destination, name));
+	} catch {
+		return true;
+	}
 }
 
 /** One remote backup's row (undefined: deleted since it was listed, or a `.json` object that is no backup). */
