@@ -78,4 +78,22 @@ describe('JSON bundle review findings', () => {
 		}
 		expect(fs.existsSync(path.join(dest, 'target'))).toBe(false);
 	}, 120_000);
+
+	it('an entry path with a C1 control or a bidi override, quoted by a refusal, reaches neither verify nor drill output raw', async () => {
+		const dest = tempDir();
+		const bundle = fs.readFileSync((await createBackup({dataDir: gateway, destDir: dest, name: 'clean', format: 'json'})).path);
+		const at = bundle.indexOf('{"path":"');
+		const bogus = Buffer.from('{"path":"agents/x/\u009b2J\u202e.md","size":1,"base64":"aGVsbG8="},');
+		const file = path.join(dest, 'c1.json');
+		fs.writeFileSync(file, Buffer.concat([bundle.subarray(0, at), bogus, bundle.subarray(at)]));
+		const env = {XDG_CONFIG_HOME: path.join(dest, 'config'), LIFEBOAT_CONFIG_DIR: path.join(dest, 'config')};
+		for (const args of [['backup', 'verify', file], ['drill', '--in', file, '--report', path.join(dest, 'report')]]) {
+			const result = runCli(args, {env});
+			expect(result.code, result.stderr).not.toBe(0);
+			const output = result.stdout + result.stderr;
+			expect(output, args[0]).toMatch(/agents\/x\/\\u\{9B\}2J\\u\{202E\}\.md" holds more than the 1 bytes its size says/);
+			// eslint-disable-next-line no-control-regex
+			expect(output).not.toMatch(/[\u007f-\u009f\u202a-\u202e]/);
+		}
+	}, 120_000);
 });
