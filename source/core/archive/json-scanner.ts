@@ -126,7 +126,7 @@ export class JsonValueScanner {
 						this.left = 4;
 					} else if (byte === 0x22 || byte === 0x5c || byte === 0x2f || byte === 0x62 || byte === 0x66 || byte === 0x6e || byte === 0x72 || byte === 0x74) {
 						this.state = S.String;
-					} else throw new JsonSyntaxError(`invalid escape \\${String.fromCharCode(byte)}`, index);
+					} else throw new JsonSyntaxError(`invalid escape (${describe(byte)} after '\\')`, index);
 					index++;
 					continue;
 				case S.Unicode:

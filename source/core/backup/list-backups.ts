@@ -8,7 +8,7 @@ import {dirSize} from '../destinations/local.js';
 import {readEncryptedHeader} from '../crypto/decrypt-stream.js';
 import {isEncryptedBackup} from './backup-source.js';
 import {readMetadata} from './read-metadata.js';
-import {isLifeboatBackup} from './backup-sniff.js';
+import {isLifeboatBackup, looksLikeLifeboatBackup, readSniffHead} from './backup-sniff.js';
 import type {Destination, RetryNote, StoredObject} from '../destinations/destination.js';
 import {destinationBlob} from './stored-backup.js';
 import {readBackupSummary, type BackupSummaryRead} from './read-summary.js';
@@ -238,7 +238,16 @@ export function unreadRemoteListing(destination: Destination, object: StoredObje
 	return {path: destination.locate(object.name), fileName: object.name, format: formatFromPath(object.name)!, size: object.size, createdAt: object.modified.toISOString(), encrypted: object.name.endsWith('.enc')};
 }
 
-/** One remote backup's row (undefined: deleted since it was listed). */
+/** Whether a remote object's first bytes are a Lifeboat backup's (yes when that cannot be told: its row keeps the reason it was not read). */
+async function beginsLikeBackup(destination: Destination, name: string): Promise<boolean> {
+	try {
+		return looksLikeLifeboatBackup(await readSniffHead(destination, name));
+	} catch {
+		return true;
+	}
+}
+
+/** One remote backup's row (undefined: deleted since it was listed, or a `.json` object that is no backup). */
 export async function listRemoteBackup(destination: Destination, object: StoredObject): Promise<BackupListing | undefined> {
 	const listing = await listRemoteOne(destination, object);
 	return listing === 'gone' ? undefined : listing.row;
@@ -250,6 +259,8 @@ async function listRemoteOne(destination: Destination, object: StoredObject): Pr
 		const read = await readBackupSummary(await destinationBlob(destination, object.name, object.size));
 		return {row: {...base, format: read.format, encrypted: read.encrypted, summary: read.summary, metadata: read.metadata, createdAt: read.summary.createdAt}};
 	} catch (error) {
+		// Any `.json` object is not a backup: only one that begins like a JSON bundle is listed (as in a local folder).
+		if (base.format === 'json' && !base.encrypted && !(await beginsLikeBackup(destination, object.name))) return 'gone';
 		if (!(error instanceof LifeboatError && error.code === 'destination')) return {row: {...base, error: (error as Error).message}};
 		// Deleted between the listing and the read: not a backup any more.
 		if (!(await destination.stat(object.name).catch(() => object))) return 'gone';

@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import {MANIFEST_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
+import {DOCUMENT_FILES_PREFIX} from '../archive/archive-paths.js';
 import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry, type ArchiveSource} from '../archive/archive-reader.js';
 import {LineSplitter} from '../archive/line-splitter.js';
 import {backupTenants} from '../backup/backup-scope.js';
@@ -29,6 +30,8 @@ export type SidePlan = {
 	scopeTenant: string | null;
 	id: string | undefined;
 	captured: Map<string, CapturedEntity>;
+	/** False when a side is a JSON bundle made without --include-files: document files are then compared on neither side. */
+	documentFiles: boolean;
 	warnings: string[];
 	signal?: AbortSignal;
 	onProgress?: (progress: DiffProgress) => void;
@@ -89,7 +92,7 @@ export async function readBackupSide(store: DiffStore, source: ArchiveSource, me
 			if (route.kind === 'manifest') manifest ??= parseManifest(text);
 		} else if (route.kind === 'table' && plan.categories.has(route.category)) {
 			digest = await readTable(store, entry, route, tenants, plan);
-		} else if (route.kind !== 'table' && route.kind !== 'two-factor' && route.kind !== 'index' && route.kind !== 'unknown' && plan.categories.has(route.category)) {
+		} else if (route.kind !== 'table' && route.kind !== 'two-factor' && route.kind !== 'index' && route.kind !== 'unknown' && plan.categories.has(route.category) && (plan.documentFiles || !entry.path.startsWith(DOCUMENT_FILES_PREFIX))) {
 			digest = await hashEntry(entry, plan.signal);
 			addFile(store, entry.path, route, digest, plan);
 		} else {

@@ -83,11 +83,14 @@ export async function diffSides(a: DiffSideInput, b: DiffSideInput, options: Dif
 	}
 	const scopeTenant = scopeOf(sides[0], sides[1]);
 	const warnings: string[] = [];
+	// A JSON bundle made without --include-files holds no document files (a restore of it leaves them alone): not a difference.
+	const withoutFiles = sides.find(side => side.metadata?.omittedDocumentFiles);
+	if (withoutFiles && compared.includes('documents')) warnings.push(`document files are not compared: ${withoutFiles.input.kind === 'backup' ? withoutFiles.input.source.label : ''} is a JSON bundle made without --include-files`);
 	const captured = [new Map<string, CapturedEntity>(), new Map<string, CapturedEntity>()] as const;
 	const store = new DiffStore();
 	try {
 		for (const [index, described] of sides.entries()) {
-			const plan: SidePlan = {side: (index + 1) as Side, categories: new Set(compared), scopeTenant, id: options.id, captured: captured[index]!, warnings, signal: options.signal, onProgress: options.onProgress};
+			const plan: SidePlan = {side: (index + 1) as Side, categories: new Set(compared), scopeTenant, id: options.id, captured: captured[index]!, documentFiles: !withoutFiles, warnings, signal: options.signal, onProgress: options.onProgress};
 			if (described.input.kind === 'live') await readLiveSide(store, described.input.dataDir, plan);
 			else await readBackupSide(store, described.input.source, described.metadata!, plan);
 		}

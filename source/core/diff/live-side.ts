@@ -129,7 +129,7 @@ async function documentFiles(diff: DiffStore, store: GatewayStore, plan: SidePla
 		const name = documentFileName(id, ext);
 		if (name && !fileSharedWithAnotherTenant(store.db, name, tenant)) {
 			const file = path.join(store.paths.documentFiles, name);
-			if (fs.lstatSync(file, {throwIfNoEntry: false})?.isFile()) addFile(diff, 'documents', `documents/files/${name}`, await hashFile(file), id, plan);
+			if (plan.documentFiles && fs.lstatSync(file, {throwIfNoEntry: false})?.isFile()) addFile(diff, 'documents', `documents/files/${name}`, await hashFile(file), id, plan);
 		}
 		const textName = documentTextName(id);
 		const text = textName ? path.join(store.paths.documentText, textName) : undefined;

@@ -1,4 +1,5 @@
 import {LifeboatError} from '../errors.js';
+import {terminalSafe} from '../terminal-safe.js';
 import {DRILL_CHECKS, type DrillCheck, type DrillCheckId, type DrillOptions} from './drill-types.js';
 
 /** What a check found: pass or fail, with one line saying what was checked or what failed. */
@@ -61,6 +62,7 @@ export class CheckRunner {
 /** Details are one line (names from an archive may hold newlines), at most 500 characters. */
 function oneLine(text: string): string {
 	// eslint-disable-next-line no-control-regex
-	const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+	// Then C1 controls, bidi overrides and separators (an archive's paths are quoted in details) escaped as the CLI's errors are.
+	const flat = terminalSafe(text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim());
 	return flat.length > 500 ? `${flat.slice(0, 499)}…` : flat;
 }
