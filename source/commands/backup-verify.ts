@@ -3,6 +3,8 @@ import {openBackupChain, type OpenedBackup} from '../core/backup/backup-chain.js
 import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {EXIT_CODES, LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount} from '../core/format.js';
+import {describeAtlasExport, isAtlasCandidate} from '../core/atlas/atlas-import.js';
+import {printable} from '../core/destinations/destination.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -17,12 +19,16 @@ link, escapes the archive or expands like a decompression bomb.
 An encrypted backup needs its passphrase (--passphrase-file, env LIFEBOAT_BACKUP_PASSPHRASE, or
 a prompt on a terminal); every segment is authenticated as it is read.
 
+A local ATLAS export (atlas-backup-….json: personas and conversations) is read and checked
+against the shape \`backup restore\` imports; verify says what it holds.
+
 Exit codes: 0 verified, 5 corrupt or unsafe or unsupported, 6 wrong or missing passphrase, 2 usage.
 `;
 
 export async function run(context: CommandContext): Promise<number> {
 	const location = context.args[0] ?? context.flags.in;
 	if (!location) throw new LifeboatError('usage', 'Which backup? Usage: lifeboat backup verify PATH');
+	if (isAtlasCandidate(location)) return verifyAtlas(context, location);
 	const target = await openTarget(context, location, 'object');
 	let result: VerifyResult;
 	let chain: OpenedBackup['chain'];
@@ -50,4 +56,12 @@ export async function run(context: CommandContext): Promise<number> {
 		for (const problem of result.problems) context.stderr.write(`lifeboat: ${problem}\n`);
 	}
 	return result.ok ? 0 : EXIT_CODES[result.code ?? 'corrupt-archive'];
+}
+
+/** An ATLAS export: read and checked as an import would read it (a bad one throws its one line, exit 5). */
+function verifyAtlas(context: CommandContext, location: string): number {
+	const counts = describeAtlasExport(location, location);
+	if (context.flags.json) writeJson(context, {ok: true, path: location, kind: 'atlas-export', atlas: counts, problems: []});
+	else writeLine(context, `OK: ${printable(location)}: an ATLAS export (${countOf(counts.personas, 'persona')}, ${countOf(counts.conversations, 'conversation')}, ${countOf(counts.messages, 'message')}), not a Lifeboat backup: import it with lifeboat backup restore --in FILE --into-tenant T --as-user U`);
+	return 0;
 }
