@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {convertAtlasExport, type AtlasConversion} from '../core/atlas/atlas-import.js';
+import {convertAtlasExport, describeAtlasExport, type AtlasConversion} from '../core/atlas/atlas-import.js';
 import {LifeboatError} from '../core/errors.js';
 import {printable} from '../core/destinations/destination.js';
 import {writeLine, type CommandContext} from './command-context.js';
@@ -15,6 +15,8 @@ import {writeLine, type CommandContext} from './command-context.js';
 export async function withAtlasConversion(context: CommandContext, file: string, dataDir: string, restore: (bundle: string, conversion: AtlasConversion) => Promise<number>): Promise<number> {
 	const {flags} = context;
 	if (!flags.intoTenant) {
+		// Not an ATLAS export after all (another JSON file): that is what to say (exit 5).
+		describeAtlasExport(file, file);
 		throw new LifeboatError('usage', `${file} is an ATLAS export: it is imported into one tenant: add --into-tenant T (and --as-user U for its conversations)`);
 	}
 	const scratch = fs.mkdtempSync(path.join(process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir(), 'lifeboat-atlas-'));

@@ -60,7 +60,14 @@ export async function run(context: CommandContext): Promise<number> {
 
 /** An ATLAS export: read and checked as an import would read it (a bad one throws its one line, exit 5). */
 function verifyAtlas(context: CommandContext, location: string): number {
-	const counts = describeAtlasExport(location, location);
+	let counts: ReturnType<typeof describeAtlasExport>;
+	try {
+		counts = describeAtlasExport(location, location);
+	} catch (error) {
+		if (!(error instanceof LifeboatError) || !context.flags.json) throw error;
+		writeJson(context, {ok: false, path: location, chain: null, problems: [error.message], checkedFiles: 0, checkedBytes: 0, metadata: null});
+		return error.exitCode;
+	}
 	if (context.flags.json) writeJson(context, {ok: true, path: location, kind: 'atlas-export', atlas: counts, problems: []});
 	else writeLine(context, `OK: ${printable(location)}: an ATLAS export (${countOf(counts.personas, 'persona')}, ${countOf(counts.conversations, 'conversation')}, ${countOf(counts.messages, 'message')}), not a Lifeboat backup: import it with lifeboat backup restore --in FILE --into-tenant T --as-user U`);
 	return 0;

@@ -57,6 +57,8 @@ type Json = null | boolean | number | string | Json[] | {[key: string]: Json};
 type JsonObject = {[key: string]: Json};
 
 const refuse = (message: string): LifeboatError => new LifeboatError('corrupt-archive', message);
+/** What a JSON file that is neither a Lifeboat bundle nor an ATLAS export is called (the bundle reader's words first). */
+const neither = (label: string, why: string): LifeboatError => refuse(`${label} is not a Lifeboat backup (a JSON file that does not begin like a Lifeboat bundle), nor an ATLAS export (${why})`);
 
 function kind(value: Json | undefined): string {
 	if (value === null) return 'null';
@@ -165,11 +167,11 @@ function personaRef(value: JsonObject, where: string): string | undefined {
 /** The shape of a parsed document, or the one line saying why it is not an ATLAS export. */
 export function shapeAtlas(document: unknown, label: string): AtlasBundle {
 	const top = document as Json;
-	if (!isObject(top)) throw refuse(`${label} is not a Lifeboat backup, nor an ATLAS export (its JSON is ${kind(top)}, not an object with a "conversations" or "personas" array)`);
+	if (!isObject(top)) throw neither(label, `its JSON is ${kind(top)}, not an object with a "conversations" or "personas" array`);
 	const personas = top['personas'];
 	const conversations = top['conversations'];
 	if (personas === undefined && conversations === undefined) {
-		throw refuse(`${label} is not a Lifeboat backup, nor an ATLAS export (a JSON object with a "conversations" or "personas" array)`);
+		throw neither(label, 'it has no "conversations" or "personas" array');
 	}
 	for (const [name, value] of [['personas', personas], ['conversations', conversations]] as const) {
 		if (value !== undefined && value !== null && !Array.isArray(value)) throw refuse(`${label}: "${name}" is ${kind(value)}, not an array: not an ATLAS export`);
@@ -184,13 +186,13 @@ export function shapeAtlas(document: unknown, label: string): AtlasBundle {
 /** Reads and parses an ATLAS export (at most {@link ATLAS_MAX_BYTES}, valid UTF-8). */
 export function readAtlas(file: string, label: string, maxBytes = ATLAS_MAX_BYTES): AtlasBundle {
 	const size = fs.statSync(file).size;
-	if (size > maxBytes) throw refuse(`${label} is ${size} bytes: an ATLAS export is read whole, and at most ${maxBytes} bytes are (split the export, or import it in parts)`);
+	if (size > maxBytes) throw neither(label, `at ${size} bytes, larger than the ${maxBytes} an ATLAS export may be: it is read whole; split the export`);
 	let document: unknown;
 	try {
 		const decoded = new TextDecoder('utf-8', {fatal: true}).decode(fs.readFileSync(file));
 		document = JSON.parse(decoded.charCodeAt(0) === 0xfeff ? decoded.slice(1) : decoded);
 	} catch (error) {
-		throw refuse(`${label} is not a Lifeboat backup, nor an ATLAS export (${error instanceof TypeError ? 'not UTF-8 text' : `not JSON: ${(error as Error).message.slice(0, 120)}`})`);
+		throw neither(label, error instanceof TypeError ? 'not UTF-8 text' : `not JSON: ${(error as Error).message.slice(0, 120)}`);
 	}
 	return shapeAtlas(document, label);
 }
