@@ -248,6 +248,8 @@ export async function convertAtlasExport(file: string, label: string, target: At
 /** What `backup verify` says of an ATLAS export (read and checked, nothing converted). */
 export function describeAtlasExport(file: string, label: string): {personas: number; conversations: number; messages: number} {
 	const bundle = readAtlas(file, label);
+	// Mapped for a stand-in tenant too, so a repeated id is found as an import finds it.
+	mapAtlasRows(bundle, {tenant: {id: 'verify', slug: 'verify', name: 'verify'}, userId: 'verify', agentId: 'verify', livePersonas: new Map()}, []);
 	return {personas: bundle.personas.length, conversations: bundle.conversations.length, messages: bundle.conversations.reduce((sum, conversation) => sum + conversation.messages.length, 0)};
 }
 

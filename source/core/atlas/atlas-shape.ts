@@ -16,6 +16,12 @@ import {LifeboatError} from '../errors.js';
 
 /** Largest ATLAS export parsed (whole, in memory): 16 MiB. */
 export const ATLAS_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * Most items (personas, conversations and messages together) one export may hold: 16 MiB of
+ * `{}` would otherwise be millions of rows held at once. Counted from the arrays' lengths before
+ * any item is looked at.
+ */
+export const ATLAS_MAX_ITEMS = 250_000;
 
 /** Field names read, in the order they are tried. */
 export const ATLAS_FIELDS = {
@@ -164,6 +170,17 @@ function personaRef(value: JsonObject, where: string): string | undefined {
 	return key(value, ATLAS_FIELDS.conversation.persona, where);
 }
 
+/** Refuses an export of more than {@link ATLAS_MAX_ITEMS} items, from the arrays' lengths alone. */
+function countItems(label: string, personas: Json[], conversations: Json[]): void {
+	let items = personas.length + conversations.length;
+	for (const conversation of conversations) {
+		if (items > ATLAS_MAX_ITEMS) break;
+		const messages = isObject(conversation) ? pick(conversation, ATLAS_FIELDS.conversation.messages)?.[1] : undefined;
+		if (Array.isArray(messages)) items += messages.length;
+	}
+	if (items > ATLAS_MAX_ITEMS) throw refuse(`${label}: an ATLAS export of more than ${ATLAS_MAX_ITEMS} personas, conversations and messages together is not imported at once (its rows are held in memory); split the export`);
+}
+
 /** The shape of a parsed document, or the one line saying why it is not an ATLAS export. */
 export function shapeAtlas(document: unknown, label: string): AtlasBundle {
 	const top = document as Json;
@@ -176,6 +193,7 @@ export function shapeAtlas(document: unknown, label: string): AtlasBundle {
 	for (const [name, value] of [['personas', personas], ['conversations', conversations]] as const) {
 		if (value !== undefined && value !== null && !Array.isArray(value)) throw refuse(`${label}: "${name}" is ${kind(value)}, not an array: not an ATLAS export`);
 	}
+	countItems(label, (personas ?? []) as Json[], (conversations ?? []) as Json[]);
 	return {
 		createdAt: time(top, ATLAS_FIELDS.bundle.createdAt, label),
 		personas: ((personas ?? []) as Json[]).map(shapePersona),
