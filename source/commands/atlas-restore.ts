@@ -9,6 +9,7 @@ import path from 'node:path';
 import {convertAtlasExport, describeAtlasExport, type AtlasConversion} from '../core/atlas/atlas-import.js';
 import {LifeboatError} from '../core/errors.js';
 import {printable} from '../core/destinations/destination.js';
+import {countOf} from '../core/format.js';
 import {writeLine, type CommandContext} from './command-context.js';
 
 /** The converted bundle's path, handed to `restore`; the scratch folder is removed afterwards. */
@@ -25,7 +26,7 @@ export async function withAtlasConversion(context: CommandContext, file: string,
 		const conversion = await convertAtlasExport(file, file, {dataDir, tenant: flags.intoTenant, user: flags.asUser, agent: flags.agent}, scratch);
 		if (!flags.json) {
 			const {personas, conversations, messages} = conversion.counts;
-			writeLine(context, `ATLAS export ${printable(file)}: ${personas} personas, ${conversations} conversations, ${messages} messages, as the chats of tenant ${printable(conversion.tenant.slug)}`);
+			writeLine(context, `ATLAS export ${printable(file)}: ${countOf(personas, 'persona')}, ${countOf(conversations, 'conversation')}, ${countOf(messages, 'message')}, as the chats of tenant ${printable(conversion.tenant.slug)}`);
 			for (const note of conversion.notes) writeLine(context, `Note: ${note}`);
 		}
 		// The bundle is the tenant's own: restored as such (no --into-tenant remap, nor its warning).
