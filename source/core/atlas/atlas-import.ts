@@ -67,6 +67,8 @@ class IdAssigner {
 	constructor(
 		private readonly tenantId: string,
 		private readonly what: string,
+		/** Fallback keys are unique by construction (a message's position): no namesakes to count. */
+		private readonly uniqueKeys = false,
 	) {}
 
 	assign(own: string | undefined, fallbackKey: string, where: string): string {
@@ -76,8 +78,8 @@ class IdAssigner {
 			this.taken.add(id);
 			return id;
 		}
-		const seen = this.namesakes.get(fallbackKey) ?? 0;
-		this.namesakes.set(fallbackKey, seen + 1);
+		const seen = this.uniqueKeys ? 0 : (this.namesakes.get(fallbackKey) ?? 0);
+		if (!this.uniqueKeys) this.namesakes.set(fallbackKey, seen + 1);
 		let id = derivedId(this.tenantId, this.what, fallbackKey, String(seen));
 		// A derived id equal to an item's own (only by construction in a hostile export) gets a suffix.
 		for (let extra = 1; this.taken.has(id); extra++) id = derivedId(this.tenantId, this.what, fallbackKey, String(seen), String(extra));
@@ -130,7 +132,7 @@ export function mapAtlasRows(bundle: AtlasBundle, context: Context, notes: strin
 		return {id, tenant_id: tenantId, created_at: createdAt, updated_at: persona.updatedAt ?? createdAt, name: persona.name, description: persona.description, system_prompt: persona.systemPrompt};
 	});
 	const conversationIds = new IdAssigner(tenantId, 'conversation');
-	const messageIds = new IdAssigner(tenantId, 'message');
+	const messageIds = new IdAssigner(tenantId, 'message', true);
 	const conversations: Row[] = [];
 	const messages: Row[] = [];
 	let unmatched = 0;
