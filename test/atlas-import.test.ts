@@ -131,6 +131,18 @@ describe('backup restore of an ATLAS export (CLI)', () => {
 		expect(planned.stdout).toMatch(/Total: 1 new, 0 identical/);
 	});
 
+	it('a lone surrogate (valid JSON, not Unicode) is stored as U+FFFD, so a second import finds the rows identical', () => {
+		const file = writeExport('lone.json', String.raw`{"personas":[{"id":"persona-lone-0001","name":"lone \ud800 here","system_prompt":"\udfff"}],"conversations":[{"id":"conv-lone-0000001","title":"x\ud83d","messages":[{"role":"user","content":"a\u0000b\ud800"}]}]}`);
+		const first = runCli(restoreArgs(file));
+		expect(first.code, first.stderr).toBe(0);
+		expect(first.stdout).toMatch(/3 new, 0 identical/);
+		expect(query(dataDir, 'SELECT name, system_prompt FROM personas WHERE id = ?', 'persona-lone-0001')).toEqual([{name: 'lone \ufffd here', system_prompt: '\ufffd'}]);
+		expect(query(dataDir, 'SELECT content FROM messages WHERE conversation_id = ?', 'conv-lone-0000001')).toEqual([{content: 'a\u0000b\ufffd'}]);
+		const second = runCli(restoreArgs(file));
+		expect(second.code, second.stderr).toBe(0);
+		expect(second.stdout).toMatch(/0 new, 3 identical \(left as they were\), 0 conflicts/);
+	});
+
 	it('hostile files: verify and restore each exit 5 with one clear line, in bounded time; nothing is changed', () => {
 		const deep = '['.repeat(500_000) + ']'.repeat(500_000);
 		const million = `{"conversations":[{"title":"many","messages":[${Array.from({length: 1_000_000}, () => '{"role":"u"}').join(',')}]}]}`;

@@ -73,6 +73,15 @@ function kind(value: Json | undefined): string {
 	return `a ${typeof value}`;
 }
 
+/**
+ * Text as stored: a lone surrogate (JSON's `\ud800`, not Unicode) becomes U+FFFD, as the gateway
+ * would read it back; kept, it would be stored as other bytes than compared, and a second import
+ * would see conflicts instead of identical rows.
+ */
+function wellFormed(value: string): string {
+	return value.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
 function isObject(value: Json | undefined): value is JsonObject {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -88,14 +97,14 @@ function text(object: JsonObject, names: readonly string[], where: string, fallb
 	const found = pick(object, names);
 	if (!found || found[1] === null) return fallback;
 	if (typeof found[1] !== 'string') throw refuse(`${where}.${found[0]} is ${kind(found[1])}, not text`);
-	return found[1];
+	return wellFormed(found[1]);
 }
 
 /** An id or reference: a string or a number (kept as its text); null/absent is undefined. */
 function key(object: JsonObject, names: readonly string[], where: string): AtlasKey {
 	const found = pick(object, names);
 	if (!found || found[1] === null) return undefined;
-	if (typeof found[1] === 'string') return found[1];
+	if (typeof found[1] === 'string') return wellFormed(found[1]);
 	if (typeof found[1] === 'number' && Number.isFinite(found[1])) return String(found[1]);
 	throw refuse(`${where}.${found[0]} is ${kind(found[1])}, not an id`);
 }
@@ -105,7 +114,7 @@ function time(object: JsonObject, names: readonly string[], where: string): stri
 	const found = pick(object, names);
 	if (!found || found[1] === null) return undefined;
 	const [name, value] = found;
-	if (typeof value === 'string') return value;
+	if (typeof value === 'string') return wellFormed(value);
 	if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) < 8.64e15) {
 		const date = new Date(Math.abs(value) < 1e11 ? value * 1000 : value);
 		if (!Number.isNaN(date.getTime())) return date.toISOString();
@@ -117,7 +126,7 @@ function time(object: JsonObject, names: readonly string[], where: string): stri
 function promptText(object: JsonObject, where: string): string {
 	const found = pick(object, ATLAS_FIELDS.persona.systemPrompt);
 	if (!found || found[1] === null) return '';
-	if (typeof found[1] === 'string') return found[1];
+	if (typeof found[1] === 'string') return wellFormed(found[1]);
 	if (typeof found[1] === 'object') return JSON.stringify(found[1]);
 	throw refuse(`${where}.${found[0]} is ${kind(found[1])}, not text`);
 }
