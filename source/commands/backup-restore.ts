@@ -5,6 +5,8 @@ import {LifeboatError} from '../core/errors.js';
 import {formatBytes, formatCount} from '../core/format.js';
 import {applyRestore, formatChecklist, formatPlan, formatResult, formatSecrets, planRestore, RESTORE_MODES, type RestoreMode, type RestoreOptions, type RestorePlan, type RestoreProgress} from '../core/restore/index.js';
 import {planReport, resultReport} from '../core/restore/restore-report.js';
+import {isAtlasCandidate} from '../core/atlas/atlas-import.js';
+import {withAtlasConversion} from './atlas-restore.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, openTarget, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -14,7 +16,8 @@ Usage
 
 Options
   --in PATH|URL         Backup to restore (zip, tar.gz, folder, or an encrypted .enc file;
-                        or an s3:// azblob:// sftp:// URL, read by ranges)
+                        or an s3:// azblob:// sftp:// URL, read by ranges); or a local ATLAS
+                        export (personas and conversations, at most 16 MiB) with --into-tenant
   --data-dir DIR        Gateway data directory (env LIFEBOAT_DATA_DIR); an absent or empty
                         folder gets a new gateway holding the whole backup (bare-host restore)
   --mode MODE           additive (default): add new entries, skip identical ones, put
@@ -26,6 +29,10 @@ Options
   --only a,b            Only these categories (must be in the backup)
   --into-tenant T       Restore a one-tenant backup into tenant T (id, slug or name; a new slug
                         creates the tenant in additive mode); ids are remapped consistently
+  --as-user U           ATLAS export (atlas-backup-….json): the user (id or email of tenant T)
+                        its conversations become; needed when it holds conversations
+  --agent A             ATLAS export: the agent (id or name) its conversations are with
+                        (default: the tenant's first agent)
   --dry-run             Print the plan (new / identical / conflicts / to delete) and write nothing
   --yes                 Confirm an overwrite or a replace
   --key-file F          keys/backup.key of the gateway the backup came from (restores its 2FA secrets)
@@ -79,6 +86,11 @@ export async function run(context: CommandContext): Promise<number> {
 		throw new LifeboatError('usage', "Overwrite mode writes the backup's version over every live entry that differs (nothing is deleted): add --yes to confirm (preview with --dry-run)");
 	}
 	const dataDir = resolveDataDir(context);
+	if (isAtlasCandidate(location)) return withAtlasConversion(context, location, dataDir, bundle => restoreAt({...context, flags: {...context.flags, intoTenant: undefined}}, bundle, dataDir, mode));
+	return restoreAt(context, location, dataDir, mode);
+}
+
+async function restoreAt(context: CommandContext, location: string, dataDir: string, mode: RestoreMode): Promise<number> {
 	const target = await openTarget(context, location, 'object');
 	try {
 		return await restoreFrom(context, target, dataDir, mode);

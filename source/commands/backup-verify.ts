@@ -4,6 +4,8 @@ import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {EXIT_CODES, LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount} from '../core/format.js';
 import {terminalSafe} from '../core/terminal-safe.js';
+import {describeAtlasExport, isAtlasCandidate} from '../core/atlas/atlas-import.js';
+import {printable} from '../core/destinations/destination.js';
 import {readPassphrase} from './passphrase.js';
 import {clearProgress, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
 
@@ -18,12 +20,16 @@ link, escapes the archive or expands like a decompression bomb.
 An encrypted backup needs its passphrase (--passphrase-file, env LIFEBOAT_BACKUP_PASSPHRASE, or
 a prompt on a terminal); every segment is authenticated as it is read.
 
+A local ATLAS export (atlas-backup-….json: personas and conversations) is read and checked
+against the shape \`backup restore\` imports; verify says what it holds.
+
 Exit codes: 0 verified, 5 corrupt or unsafe or unsupported, 6 wrong or missing passphrase, 2 usage.
 `;
 
 export async function run(context: CommandContext): Promise<number> {
 	const location = context.args[0] ?? context.flags.in;
 	if (!location) throw new LifeboatError('usage', 'Which backup? Usage: lifeboat backup verify PATH');
+	if (isAtlasCandidate(location)) return verifyAtlas(context, location);
 	const target = await openTarget(context, location, 'object');
 	let result: VerifyResult;
 	let chain: OpenedBackup['chain'];
@@ -52,4 +58,19 @@ export async function run(context: CommandContext): Promise<number> {
 		for (const problem of result.problems) context.stderr.write(`lifeboat: ${terminalSafe(problem)}\n`);
 	}
 	return result.ok ? 0 : EXIT_CODES[result.code ?? 'corrupt-archive'];
+}
+
+/** An ATLAS export: read and checked as an import would read it (a bad one throws its one line, exit 5). */
+function verifyAtlas(context: CommandContext, location: string): number {
+	let counts: ReturnType<typeof describeAtlasExport>;
+	try {
+		counts = describeAtlasExport(location, location);
+	} catch (error) {
+		if (!(error instanceof LifeboatError) || !context.flags.json) throw error;
+		writeJson(context, {ok: false, path: location, chain: null, problems: [error.message], checkedFiles: 0, checkedBytes: 0, metadata: null});
+		return error.exitCode;
+	}
+	if (context.flags.json) writeJson(context, {ok: true, path: location, kind: 'atlas-export', atlas: counts, problems: []});
+	else writeLine(context, `OK: ${printable(location)}: an ATLAS export (${countOf(counts.personas, 'persona')}, ${countOf(counts.conversations, 'conversation')}, ${countOf(counts.messages, 'message')}), not a Lifeboat backup: import it with lifeboat backup restore --in FILE --into-tenant T --as-user U`);
+	return 0;
 }

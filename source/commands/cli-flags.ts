@@ -23,6 +23,8 @@ export const FLAGS = {
 	mode: {type: 'string'},
 	only: {type: 'string'},
 	intoTenant: {type: 'string'},
+	asUser: {type: 'string'},
+	agent: {type: 'string'},
 	dryRun: {type: 'boolean'},
 	yes: {type: 'boolean'},
 	encrypt: {type: 'boolean'},

@@ -47,6 +47,10 @@ export type Flags = {
 	mode?: string;
 	only?: string;
 	intoTenant?: string;
+	/** `backup restore` of an ATLAS export: the user its conversations become (id or email). */
+	asUser?: string;
+	/** `backup restore` of an ATLAS export: the agent its conversations are with (id or name). */
+	agent?: string;
 	dryRun?: boolean;
 	yes?: boolean;
 	encrypt?: boolean;

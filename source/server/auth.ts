@@ -2,7 +2,8 @@
  * Who a request acts for. Every route but /healthz needs `Authorization: Bearer TOKEN`; the
  * backup routes also need `X-Tenant-Id` (a tenant id or slug of the gateway: without it, 401, as
  * ATLAS rejects a request context without a tenant), and a token limited to other tenants gets 403.
- * `X-User-Id` is recorded with the request (access log), never trusted for access.
+ * `X-User-Id` is recorded with the request (access log), never trusted for access; an imported
+ * ATLAS export's conversations become that user's (it must be a user of the request's tenant).
  */
 import type {FastifyReply, FastifyRequest} from 'fastify';
 import {openGateway, findTenant, type TenantSummary} from '../core/store/gateway-store.js';

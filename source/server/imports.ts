@@ -7,6 +7,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import {convertAtlasExport} from '../core/atlas/atlas-import.js';
+import {looksLikeJsonObject} from '../core/atlas/atlas-shape.js';
+import {LifeboatError} from '../core/errors.js';
 import {openBackupChain} from '../core/backup/backup-chain.js';
 import {isLifeboatBackup} from '../core/backup/backup-sniff.js';
 import {readMetadata} from '../core/backup/read-metadata.js';
@@ -31,6 +34,8 @@ export type ImportChoice = {
 	onlyIfPresent?: boolean;
 	dryRun: boolean;
 	passphrase?: string;
+	/** An ATLAS export's conversations: the agent (id or name) they are with. */
+	agent?: string;
 };
 
 const invalidFormat = (detail: string): HttpError => new HttpError(400, 'Invalid backup format', detail);
@@ -66,12 +71,31 @@ function withoutScratch(error: unknown, scratch: string): unknown {
 	return error;
 }
 
+/**
+ * An ATLAS export (personas, conversations): converted in the scratch folder into a Lifeboat JSON
+ * bundle of the tenant's chats (core/atlas), whose name is returned; conversations become the
+ * X-User-Id user's, with options.agent or the tenant's first agent.
+ */
+async function atlasUpload(config: ServerConfig, auth: RequestAuth & {tenant: NonNullable<RequestAuth['tenant']>}, scratch: string, choice: ImportChoice): Promise<string> {
+	try {
+		const conversion = await convertAtlasExport(path.join(scratch, UPLOAD_NAME), 'the bundle', {dataDir: config.dataDir, tenant: auth.tenant.id, user: auth.user, agent: choice.agent}, scratch);
+		return path.basename(conversion.file);
+	} catch (error) {
+		if (error instanceof LifeboatError && error.code === 'usage') throw badRequest(error.message.replace('(CLI --as-user, HTTP X-User-Id:', '(the X-User-Id header:'));
+		throw error;
+	}
+}
+
 /** Restores the backup at scratch/upload into the request's tenant (plan only on a dry run). */
 export async function importUpload(config: ServerConfig, auth: RequestAuth & {tenant: NonNullable<RequestAuth['tenant']>}, scratch: string, choice: ImportChoice, lock: ImportLock) {
 	const file = path.join(scratch, UPLOAD_NAME);
 	if (fs.statSync(file).size === 0) throw invalidFormat('the upload is empty');
-	if (!isLifeboatBackup(file)) throw invalidFormat('not a Lifeboat backup (a zip, tar.gz or tar.zst whose first entry is its metadata.json, a Lifeboat JSON bundle, or an encrypted backup)');
-	const ref: StoredBackupRef = {destination: openLocalDestination(scratch), location: {kind: 'local', folder: scratch, object: UPLOAD_NAME}, object: UPLOAD_NAME};
+	let object = UPLOAD_NAME;
+	if (!isLifeboatBackup(file)) {
+		if (!looksLikeJsonObject(file)) throw invalidFormat('not a Lifeboat backup (a zip, tar.gz or tar.zst whose first entry is its metadata.json, a Lifeboat JSON bundle, or an encrypted backup), nor an ATLAS export');
+		object = await atlasUpload(config, auth, scratch, choice);
+	}
+	const ref: StoredBackupRef = {destination: openLocalDestination(scratch), location: {kind: 'local', folder: scratch, object}, object};
 	try {
 		const passphrase = (await isStoredBackupEncrypted(ref)) ? choice.passphrase : undefined;
 		const opened = await openBackupChain(ref, {passphrase, signal: config.signal});
@@ -114,12 +138,12 @@ export function agenticChoice(options: Record<string, unknown>): ImportChoice {
 	return {mode: flag('overwrite_existing', false) ? 'replace' : 'additive', only, onlyIfPresent: true, dryRun: flag('dry_run', false), passphrase: options['passphrase'] as string | undefined};
 }
 
-export type BundleImportOptions = {dry_run?: boolean; mode?: string; only?: string[]; overwrite?: boolean; passphrase?: string};
+export type BundleImportOptions = {dry_run?: boolean; mode?: string; only?: string[]; overwrite?: boolean; passphrase?: string; agent?: string};
 
 /** ATLAS's import options → a restore choice (`overwrite: true` alone means mode overwrite). */
 export function bundleChoice(options: BundleImportOptions = {}): ImportChoice {
 	if (options.mode !== undefined && !RESTORE_MODES.includes(options.mode as RestoreMode)) throw badRequest(`options.mode must be one of ${RESTORE_MODES.join(', ')}`);
 	if (options.overwrite === true && options.mode === 'additive') throw badRequest('options.overwrite true contradicts options.mode additive');
 	const mode = (options.mode as RestoreMode | undefined) ?? (options.overwrite ? 'overwrite' : 'additive');
-	return {mode, only: options.only && options.only.length > 0 ? options.only : undefined, dryRun: options.dry_run === true, passphrase: options.passphrase};
+	return {mode, only: options.only && options.only.length > 0 ? options.only : undefined, dryRun: options.dry_run === true, passphrase: options.passphrase, agent: options.agent};
 }

@@ -34,7 +34,7 @@ const IMPORT_BODY = {
 	additionalProperties: false,
 	required: ['bundle'],
 	properties: {
-		bundle: {type: 'string', description: 'The backup, base64 (standard alphabet, padded)'},
+		bundle: {type: 'string', description: "The backup, base64 (standard alphabet, padded): a Lifeboat backup, or an ATLAS export (personas and conversations; its conversations become the X-User-Id user's)"},
 		options: {
 			type: 'object',
 			additionalProperties: false,
@@ -44,6 +44,7 @@ const IMPORT_BODY = {
 				only: {type: 'array', items: {type: 'string'}},
 				overwrite: {type: 'boolean', description: 'true alone means mode overwrite'},
 				passphrase: {type: 'string'},
+				agent: {type: 'string', description: "An ATLAS export's conversations: the agent (id or name) they are with; default the tenant's first agent"},
 			},
 		},
 	},
