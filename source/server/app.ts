@@ -49,7 +49,9 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 		},
 	});
 	await app.register(multipart, {throwFileSizeLimit: true});
-	const gates = {imports: new ImportLock(), exports: new Slots(config.exportsAtOnce ?? Math.min(16, Math.max(4, 4 * os.availableParallelism())))};
+	// ATLAS exports are parsed whole to be converted (16 MiB at most, a few hundred MB of memory at
+	// the limit): one conversion at a time, whichever tenant.
+	const gates = {imports: new ImportLock(), exports: new Slots(config.exportsAtOnce ?? Math.min(16, Math.max(4, 4 * os.availableParallelism()))), conversions: new Slots(1)};
 	// The access line is written when the response closes: also for a request the client gave up
 	// on (an upload cut off, a download not read to its end), which fastify's onResponse misses.
 	const open = new Set<FastifyRequest>();

@@ -54,4 +54,4 @@ export class Slots {
 }
 
 /** The server's admission rules: imports never interleave; a bounded number of backups at once. */
-export type Gates = {imports: ImportLock; exports: Slots};
+export type Gates = {imports: ImportLock; exports: Slots; conversions: Slots};

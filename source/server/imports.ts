@@ -21,7 +21,7 @@ import {categorySpec, isCategoryId, type CategoryId} from '../core/store/schema.
 import type {BackupMetadata} from '../core/archive/archive-format.js';
 import type {RequestAuth} from './auth.js';
 import {badRequest, HttpError, permissionDenied} from './http-errors.js';
-import type {ImportLock} from './import-lock.js';
+import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
 
 export const UPLOAD_NAME = 'upload';
@@ -87,13 +87,13 @@ async function atlasUpload(config: ServerConfig, auth: RequestAuth & {tenant: No
 }
 
 /** Restores the backup at scratch/upload into the request's tenant (plan only on a dry run). */
-export async function importUpload(config: ServerConfig, auth: RequestAuth & {tenant: NonNullable<RequestAuth['tenant']>}, scratch: string, choice: ImportChoice, lock: ImportLock) {
+export async function importUpload(config: ServerConfig, auth: RequestAuth & {tenant: NonNullable<RequestAuth['tenant']>}, scratch: string, choice: ImportChoice, gates: Pick<Gates, 'imports' | 'conversions'>) {
 	const file = path.join(scratch, UPLOAD_NAME);
 	if (fs.statSync(file).size === 0) throw invalidFormat('the upload is empty');
 	let object = UPLOAD_NAME;
 	if (!isLifeboatBackup(file)) {
 		if (!looksLikeJsonObject(file)) throw invalidFormat('not a Lifeboat backup (a zip, tar.gz or tar.zst whose first entry is its metadata.json, a Lifeboat JSON bundle, or an encrypted backup), nor an ATLAS export');
-		object = await atlasUpload(config, auth, scratch, choice);
+		object = await gates.conversions.run(async () => atlasUpload(config, auth, scratch, choice));
 	}
 	const ref: StoredBackupRef = {destination: openLocalDestination(scratch), location: {kind: 'local', folder: scratch, object}, object};
 	try {
@@ -105,7 +105,7 @@ export async function importUpload(config: ServerConfig, auth: RequestAuth & {te
 			if (metadata.tenants.length !== 1) throw badRequest(`the backup holds ${metadata.tenants.length} tenants: the API imports a backup of one tenant (export one with POST /backup/export or lifeboat backup create --tenant)`);
 			const options: RestoreOptions = {source: opened.source, dataDir: config.dataDir, mode: choice.mode, only: tenantCategories(metadata, choice, auth), intoTenant: auth.tenant.id, keepTenantRows: true, passphrase, signal: config.signal};
 			if (choice.dryRun) return planReport(await planRestore({...options, readonly: true}), opened.chain);
-			return resultReport(await lock.serialize(() => applyRestore(options)), opened.chain);
+			return resultReport(await gates.imports.serialize(() => applyRestore(options)), opened.chain);
 		} finally {
 			await opened.close();
 		}

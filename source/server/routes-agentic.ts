@@ -75,7 +75,7 @@ export function agenticRoutes(app: FastifyInstance, config: ServerConfig, gates:
 		const scratch = scratchDir();
 		try {
 			const {options} = await receiveMultipart(request, scratch, config.uploadLimit);
-			return await importUpload(config, auth, scratch, agenticChoice(options), gates.imports);
+			return await importUpload(config, auth, scratch, agenticChoice(options), gates);
 		} catch (error) {
 			throw toHttpError(error, 'Import failed');
 		} finally {

@@ -103,7 +103,7 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 			const {options} = request.body as {options?: BundleImportOptions};
 			const release = gates.imports.claim(auth.tenant.id);
 			try {
-				return await importUpload(config, auth, scratch, bundleChoice(options), gates.imports);
+				return await importUpload(config, auth, scratch, bundleChoice(options), gates);
 			} catch (error) {
 				throw toHttpError(error, 'Import failed');
 			} finally {
