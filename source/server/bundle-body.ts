@@ -12,6 +12,7 @@ import {StringDecoder} from 'node:string_decoder';
 import type {Readable} from 'node:stream';
 import {badRequest, HttpError} from './http-errors.js';
 import {UPLOAD_NAME} from './imports.js';
+import {discardRest} from './streams.js';
 
 const OPTIONS_LIMIT = 64 * 1024;
 const BASE64_RUN = /[A-Za-z0-9+/]*/y;
@@ -195,23 +196,32 @@ export class BundleBodyParser {
 export async function receiveBundleBody(payload: Readable, scratch: string, limit: number, bodyLimit: number): Promise<{options: unknown}> {
 	const fd = fs.openSync(path.join(scratch, UPLOAD_NAME), 'wx', 0o600);
 	try {
-		const parser = new BundleBodyParser(fd, limit);
-		const decoder = new StringDecoder('utf8');
-		let received = 0;
-		for await (const chunk of payload) {
-			received += (chunk as Buffer).length;
-			if (received > bodyLimit) throw new HttpError(413, 'Payload too large', `the body is larger than ${bodyLimit} bytes (4/3 of --upload-limit-mb, plus 64 KiB)`);
-			parser.write(decoder.write(chunk as Buffer));
-		}
-		parser.write(decoder.end());
-		parser.end();
-		if (parser.optionsText === undefined) return {options: undefined};
-		try {
-			return {options: JSON.parse(parser.optionsText) as unknown};
-		} catch {
-			throw badRequest('options is not valid JSON');
-		}
+		return await readBody(payload, fd, limit, bodyLimit);
+	} catch (error) {
+		// Refused while the client is still sending: the answer goes out once the rest is read.
+		if (error instanceof HttpError) await discardRest(payload);
+		throw error;
 	} finally {
 		fs.closeSync(fd);
+	}
+}
+
+async function readBody(payload: Readable, fd: number, limit: number, bodyLimit: number): Promise<{options: unknown}> {
+	const parser = new BundleBodyParser(fd, limit);
+	const decoder = new StringDecoder('utf8');
+	let received = 0;
+	// Not destroyed when a refusal ends the loop (see discardRest).
+	for await (const chunk of payload.iterator({destroyOnReturn: false})) {
+		received += (chunk as Buffer).length;
+		if (received > bodyLimit) throw new HttpError(413, 'Payload too large', `the body is larger than ${bodyLimit} bytes (4/3 of --upload-limit-mb, plus 64 KiB)`);
+		parser.write(decoder.write(chunk as Buffer));
+	}
+	parser.write(decoder.end());
+	parser.end();
+	if (parser.optionsText === undefined) return {options: undefined};
+	try {
+		return {options: JSON.parse(parser.optionsText) as unknown};
+	} catch {
+		throw badRequest('options is not valid JSON');
 	}
 }

@@ -59,3 +59,34 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
 	if (start >= size || (match[2] !== '' && Number(match[2]) < start)) return 'unsatisfiable';
 	return {start, end};
 }
+
+/** How long and how much of a refused request's remaining body is read and dropped before the connection is cut. */
+const DISCARD_MS = 30_000;
+const DISCARD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * After a body is refused part-way (too large, malformed), reads and drops what the client is
+ * still sending, up to DISCARD_BYTES more and DISCARD_MS; resolves once the body ended or was
+ * cut. The answer goes out after it: Node may close a connection whose request body is left
+ * unread, and a client still writing then sees a broken pipe instead of the 413.
+ */
+export async function discardRest(payload: Readable): Promise<void> {
+	if (payload.readableEnded || payload.destroyed) return;
+	await new Promise<void>(resolve => {
+		let dropped = 0;
+		const timer = setTimeout(() => payload.destroy(), DISCARD_MS);
+		timer.unref();
+		const done = () => {
+			clearTimeout(timer);
+			resolve();
+		};
+		payload.on('data', (chunk: Buffer) => {
+			dropped += chunk.length;
+			if (dropped > DISCARD_BYTES) payload.destroy();
+		});
+		payload.once('end', done);
+		payload.once('close', done);
+		payload.once('error', done);
+		payload.resume();
+	});
+}
