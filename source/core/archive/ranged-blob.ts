@@ -34,36 +34,30 @@ export async function fileBlob(file: string, label = file): Promise<RangedBlob> 
 	} catch (error) {
 		describeFsError(error, label);
 	}
+	/** Opens the file for one read and closes it after: no handle outlives a read. */
+	async function withHandle<T>(read: (handle: fs.promises.FileHandle) => Promise<T>): Promise<T> {
+		let handle: fs.promises.FileHandle;
+		try {
+			handle = await fs.promises.open(file, 'r');
+		} catch (error) {
+			describeFsError(error, label);
+		}
+		try {
+			return await read(handle);
+		} finally {
+			await handle.close();
+		}
+	}
 	return {
 		label,
 		size,
 		async readRange(offset, length) {
 			checkRange(offset, length);
-			let handle: fs.promises.FileHandle;
-			try {
-				handle = await fs.promises.open(file, 'r');
-			} catch (error) {
-				describeFsError(error, label);
-			}
-			try {
-				return await readHandleRange(handle, size, offset, length);
-			} finally {
-				await handle.close();
-			}
+			return withHandle(async handle => readHandleRange(handle, size, offset, length));
 		},
 		async readInto(offset, target) {
 			checkRange(offset, target.length);
-			let handle: fs.promises.FileHandle;
-			try {
-				handle = await fs.promises.open(file, 'r');
-			} catch (error) {
-				describeFsError(error, label);
-			}
-			try {
-				return await fillFromHandle(handle, target, offset);
-			} finally {
-				await handle.close();
-			}
+			return withHandle(async handle => fillFromHandle(handle, target, offset));
 		},
 		async read(offset) {
 			checkRange(offset, 0);
