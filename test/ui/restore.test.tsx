@@ -57,6 +57,21 @@ function row(frame: string, label: string): number[] {
 		.map(cell => Number(cell.replaceAll(',', '')));
 }
 
+/** From Home: Restore → the backup `file` → every category → the same tenant (acme-corp) → Additive; the dry-run frame. */
+async function additiveIntoAcme(app: Rendered, file: string): Promise<string> {
+	await app.waitFor('› Create backup');
+	await app.press('j', 'j', KEY.enter);
+	await app.waitFor(`› ${file}`);
+	await app.press(KEY.enter);
+	await app.waitFor('[x] Users');
+	await app.press(KEY.enter);
+	await app.waitFor('› Same tenant: acme-corp');
+	await app.press(KEY.enter);
+	await app.waitFor('› Additive');
+	await app.press(KEY.enter);
+	return app.waitFor(`Additive of ${file.slice(0, file.lastIndexOf('.'))} into tenant acme-corp`, 30_000);
+}
+
 function expectTableMatches(frame: string, plan: RestorePlan) {
 	for (const category of plan.categories) {
 		expect(row(frame, category.label), category.label).toEqual([category.new, category.identical, category.conflicts, category.toDelete]);
@@ -159,17 +174,7 @@ describe('Restore wizard', () => {
 		const backup = await makeBackup(gateway, {name: 'acme-plain', tenant: 'acme-corp'});
 		const edited = editLive(gateway, 'acme-corp');
 		app = renderApp(gateway, {rows: 30});
-		await app.waitFor('› Create backup');
-		await app.press('j', 'j', KEY.enter);
-		await app.waitFor('› acme-plain.zip');
-		await app.press(KEY.enter);
-		await app.waitFor('[x] Users');
-		await app.press(KEY.enter);
-		await app.waitFor('› Same tenant: acme-corp');
-		await app.press(KEY.enter);
-		await app.waitFor('› Additive');
-		await app.press(KEY.enter);
-		const frame = await app.waitFor('Additive of acme-plain into tenant acme-corp', 30_000);
+		const frame = await additiveIntoAcme(app, 'acme-plain.zip');
 		const plan = await planRestore({dataDir: gateway.dataDir, source: await openBackupSource(backup.path)});
 		expectTableMatches(frame, plan);
 		expect(row(frame, 'Agents')[2]).toBe(2);
@@ -204,17 +209,7 @@ describe('Restore wizard', () => {
 		expect(backup.path.endsWith('acme-bundle.json')).toBe(true);
 		editLive(gateway, 'acme-corp');
 		app = renderApp(gateway, {rows: 30});
-		await app.waitFor('› Create backup');
-		await app.press('j', 'j', KEY.enter);
-		await app.waitFor('› acme-bundle.json');
-		await app.press(KEY.enter);
-		await app.waitFor('[x] Users');
-		await app.press(KEY.enter);
-		await app.waitFor('› Same tenant: acme-corp');
-		await app.press(KEY.enter);
-		await app.waitFor('› Additive');
-		await app.press(KEY.enter);
-		const frame = await app.waitFor('Additive of acme-bundle into tenant acme-corp', 30_000);
+		const frame = await additiveIntoAcme(app, 'acme-bundle.json');
 		const plan = await planRestore({dataDir: gateway.dataDir, source: await openBackupSource(backup.path)});
 		expectTableMatches(frame, plan);
 		expect(row(frame, 'Agents')[2]).toBe(2);
