@@ -7,6 +7,7 @@ import {formatBytes} from '../core/format.js';
 import type {Measured} from './bench-cases.js';
 import type {Extras} from './bench-extras.js';
 import {row} from './bench-tools.js';
+import type {OtherWork} from './other-work.js';
 
 /**
  * Output size / `tar czf` output size of the same gateway before issue 13 (a single deflate
@@ -21,18 +22,19 @@ export type ReportInput = {
 	extras: Extras;
 	repeat: number;
 	cores: number;
-	/** The machine's 1-minute load average while the bench ran (sampled every 5 s). */
-	load?: {median: number; max: number};
+	/** The CPU other processes took while the bench ran (other-work.ts). */
+	otherWork?: OtherWork;
 	/** Counts the row targets are stated for; a smaller run is reported but not judged. */
 	counts: {rows: number; listCount: number};
 	notes: string[];
 };
 
-/** `; load average …` when the machine was busy beside the bench (above half its cores). */
-function loadNote(input: ReportInput): string {
-	if (!input.load) return '';
-	const busy = input.load.median > input.cores / 2;
-	return `; load average during the run ${input.load.median.toFixed(1)} (median), ${input.load.max.toFixed(1)} (max)${busy ? ': other work shared the cores, so seconds are inflated; ratios against baselines in the same rounds hold better' : ''}`;
+/** How much of the machine other processes took while the bench ran; above 10 % of it, a warning. */
+function otherWorkNote(input: ReportInput): string {
+	if (!input.otherWork) return '';
+	const percent = Math.round(input.otherWork.share * 100);
+	const busy = input.otherWork.share > 0.1;
+	return `; other processes took ${percent} % of the cores' time during the run${busy ? ': seconds are inflated; ratios against baselines in the same rounds hold better' : ' (an otherwise idle machine)'}`;
 }
 
 type Status = 'met' | 'missed' | 'not measured' | 'not judged';
@@ -150,7 +152,7 @@ function heading(input: ReportInput): string[] {
 	const gateways = [...new Map(input.measured.map(item => [item.gateway.key, item.gateway])).values()];
 	return [
 		`Gateways: ${gateways.map(gateway => `${gateway.title} (${formatBytes(gateway.bytes)})`).join(', ')}; half incompressible binaries, half log text, a medium demo's rows`,
-		`Machine: ${input.cores} cores, Node ${process.version}; each figure the median of ${input.repeat} interleaved round${input.repeat === 1 ? '' : 's'}; CPU is user+sys of the process and its children${loadNote(input)}`,
+		`Machine: ${input.cores} cores, Node ${process.version}; each figure the median of ${input.repeat} interleaved round${input.repeat === 1 ? '' : 's'}; CPU is user+sys of the process and its children${otherWorkNote(input)}`,
 	];
 }
 

@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {argument, benchWorkDir, buildGateway, hasProgram} from './bench-tools.js';
 import {incrementalLines} from './bench-incremental.js';
+import {watchOtherWork} from './other-work.js';
 import {benchFormats, createCase, runInterleaved, toolCases, verifyCase, type Case, type Gateway} from './bench-cases.js';
 import {measureExtras} from './bench-extras.js';
 import {markdownReport, spliceReadme, textReport, type ReportInput} from './bench-report.js';
@@ -62,25 +63,8 @@ function lifeboatCases(main: Gateway, others: Gateway[], out: string, passphrase
 	return {create, verify: verifiable.map(item => verifyCase(item, passphraseFile))};
 }
 
-/**
- * Samples the 1-minute load average every 5 s while the bench runs: other work on the machine
- * slows every row (baseline and candidate alike, so ratios hold better than seconds), and the
- * report says how busy the machine was.
- */
-function sampleLoad(): () => {median: number; max: number} {
-	const samples = [os.loadavg()[0]!];
-	const timer = setInterval(() => samples.push(os.loadavg()[0]!), 5000);
-	timer.unref();
-	return () => {
-		clearInterval(timer);
-		samples.push(os.loadavg()[0]!);
-		const sorted = [...samples].sort((a, b) => a - b);
-		return {median: sorted[Math.floor(sorted.length / 2)]!, max: sorted.at(-1)!};
-	};
-}
-
 async function measure(settings: Options): Promise<ReportInput> {
-	const load = sampleLoad();
+	const otherWork = watchOtherWork();
 	const work = benchWorkDir();
 	const out = path.join(work, 'out');
 	fs.rmSync(out, {recursive: true, force: true});
@@ -102,7 +86,7 @@ async function measure(settings: Options): Promise<ReportInput> {
 	const extras = await measureExtras(work, {rows: settings.rows, listCount: settings.listCount}, progress);
 	if (!settings.quick) notes.push(...(await incrementalLines(work, main.dir)).lines);
 	fs.rmSync(out, {recursive: true, force: true});
-	return {measured: [...created, ...verified], extras, repeat: settings.repeat, cores: settings.cores, load: load(), counts: {rows: settings.rows, listCount: settings.listCount}, notes};
+	return {measured: [...created, ...verified], extras, repeat: settings.repeat, cores: settings.cores, otherWork: otherWork(), counts: {rows: settings.rows, listCount: settings.listCount}, notes};
 }
 
 async function main(): Promise<void> {
