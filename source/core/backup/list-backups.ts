@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {ARCHIVE_KIND, formatFromPath, summarize, type ArchiveFormat, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
+import {compareCodeUnits} from '../format.js';
 import {plainFileSource} from '../archive/archive-reader.js';
 import {LifeboatError} from '../errors.js';
 import {PARTIAL_PREFIX} from '../destinations/local-publish.js';
@@ -90,7 +91,7 @@ function trimmed(listing: BackupListing, options: ListOptions): BackupListing {
 
 /** Newest first by creation time (from metadata; the file's time when unreadable), then by name. */
 export function newestFirst(a: BackupListing, b: BackupListing): number {
-	return b.createdAt.localeCompare(a.createdAt) || b.fileName.localeCompare(a.fileName);
+	return compareCodeUnits(b.createdAt, a.createdAt) || compareCodeUnits(b.fileName, a.fileName);
 }
 
 /**
@@ -305,10 +306,10 @@ const NEWEST_BATCH = 16;
 export async function newestBackup(destination: Destination, options: {cache?: SummaryCache} = {}): Promise<BackupListing | undefined> {
 	if (destination.kind === 'local') {
 		if (folderIsMissing(destination.label)) return undefined;
-		const candidates = findBackupEntries(destination.label).sort((a, b) => b.stats.mtimeMs - a.stats.mtimeMs || b.fileName.localeCompare(a.fileName));
+		const candidates = findBackupEntries(destination.label).sort((a, b) => b.stats.mtimeMs - a.stats.mtimeMs || compareCodeUnits(b.fileName, a.fileName));
 		return newestReadable(candidates, candidate => listLocalBackup(candidate, options.cache));
 	}
-	const objects = (await listBackupObjects(destination)).sort((a, b) => b.modified.getTime() - a.modified.getTime() || b.name.localeCompare(a.name));
+	const objects = (await listBackupObjects(destination)).sort((a, b) => b.modified.getTime() - a.modified.getTime() || compareCodeUnits(b.name, a.name));
 	return newestReadable(objects, object => listRemoteBackup(destination, object));
 }
 
