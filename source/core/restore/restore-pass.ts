@@ -5,6 +5,7 @@ import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import type Database from 'better-sqlite3';
 import type {BackupManifest, RedactionNote} from '../archive/archive-format.js';
+import {compareCodeUnits} from '../format.js';
 import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry} from '../archive/archive-reader.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {bufferAllocated} from '../gc-pacer.js';
@@ -20,7 +21,7 @@ import {deepEqual, mergeRedactedText} from './json-merge.js';
 import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
-import {LiveWalk} from './live-walk.js';
+import {LiveWalk, ordersByUtf8} from './live-walk.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
 import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, parseRow, sameContent, sameValue, updateRow, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
@@ -910,9 +911,7 @@ export class RestorePass {
 			if (this.applying) {
 				// The ids of every row the archive brought (after remapping), as the reference check keeps them.
 				// A NULL id (a foreign writer's row) is in no backup: deleted too, as the plan counts it (NULL NOT IN is NULL, not true).
-				const result = this.db
-					.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND (id IS NULL OR id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?))`)
-					.run(...this.ctx.scopeTenantIds, table);
+				const result = this.db.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND (id IS NULL OR ${notInBackupSql(this.db, table)})`).run(...this.ctx.scopeTenantIds, table);
 				counts.toDelete = result.changes;
 				this.applied.deleted += result.changes;
 			} else {
@@ -1016,6 +1015,18 @@ export class RestorePass {
 	}
 }
 
+/**
+ * A live row's id is not among the archive's (one `tbl = ?` parameter). NOT IN (SELECT …) had
+ * SQLite copy the table's ids into a temporary index in memory first (~20 MB per million ids,
+ * the peak of a large replace restore); NOT EXISTS looks each id up in the ids' own index. Both
+ * compare with the live column's collation: where that is not plainly BINARY over UTF-8 (a
+ * foreign schema), the index would not serve the lookup, and the copy stays.
+ */
+export function notInBackupSql(db: Database.Database, table: string): string {
+	if (!ordersByUtf8(db, table)) return `id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?)`;
+	return `NOT EXISTS (SELECT 1 FROM temp.lifeboat_ref_ids i WHERE i.tbl = ? AND ${table}.id = i.id)`;
+}
+
 function rowValuesChecked(codec: TableCodec, line: string, where: string, tenants: Set<string>): RowValues {
 	const values = parseRow(codec, line, where);
 	const owner = rowTenant(codec, values);
@@ -1033,7 +1044,7 @@ export function walkFiles(dir: string): string[] {
 		} catch {
 			return;
 		}
-		for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+		for (const entry of entries.sort((a, b) => compareCodeUnits(a.name, b.name))) {
 			if (entry.isDirectory()) walk(path.join(current, entry.name), `${prefix}${entry.name}/`);
 			else if (entry.isFile()) out.push(`${prefix}${entry.name}`);
 		}
