@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import {describe, expect, test} from 'vitest';
 import {notInBackupSql} from '../source/core/restore/restore-pass.js';
+import {schemaDdl, TABLES} from '../source/core/store/schema.js';
 
 type LiveId = {kind: 'text'; text: string} | {kind: 'null'} | {kind: 'blob'; bytes: Uint8Array} | {kind: 'raw'; bytes: Uint8Array} | {kind: 'number'; value: number};
 
@@ -67,7 +68,35 @@ describe('replace restore: deleting the live rows the archive does not hold', ()
 		}
 	});
 
-	for (const [name, schema] of Object.entries(schemas)) {
+	test('every gateway table is answered through the ids index', () => {
+		const db = new Database(':memory:');
+		db.exec(schemaDdl());
+		db.exec(`CREATE TEMP TABLE lifeboat_ref_ids (tbl TEXT NOT NULL, id TEXT NOT NULL, tenant TEXT NOT NULL, PRIMARY KEY (tbl, id)) WITHOUT ROWID`);
+		for (const table of TABLES) expect(notInBackupSql(db, table.name), table.name).toMatch(/^NOT EXISTS/);
+	});
+
+	test('a foreign id the ids index cannot serve keeps NOT IN (NOT EXISTS would scan every archive id per live row)', () => {
+		// Numeric affinity compares numerically, which the TEXT ids index cannot answer; a NOCASE
+		// column compares by NOCASE even under a BINARY key. Either way NOT EXISTS was quadratic
+		// (20,000 rows: 15 s against 20 ms).
+		for (const schema of [
+			`CREATE TABLE m (id INT PRIMARY KEY, tenant_id TEXT)`,
+			`CREATE TABLE m (id NUMERIC PRIMARY KEY, tenant_id TEXT) WITHOUT ROWID`,
+			`CREATE TABLE m (id TEXT COLLATE NOCASE, tenant_id TEXT, PRIMARY KEY (id COLLATE BINARY))`,
+		]) {
+			expect(notInBackupSql(build(schema, [], []), 'm'), schema).toBe(OLD);
+		}
+		for (const schema of [`CREATE TABLE m (id TEXT PRIMARY KEY, tenant_id TEXT) WITHOUT ROWID`, `CREATE TABLE m (id PRIMARY KEY, tenant_id TEXT)`]) {
+			expect(notInBackupSql(build(schema, [], []), 'm'), schema).toMatch(/^NOT EXISTS/);
+		}
+	});
+
+	for (const [name, schema] of Object.entries({
+		...schemas,
+		'INT PRIMARY KEY (foreign)': `CREATE TABLE m (id INT PRIMARY KEY, tenant_id TEXT)`,
+		'no type PRIMARY KEY (foreign)': `CREATE TABLE m (id PRIMARY KEY, tenant_id TEXT)`,
+		'NOCASE column, BINARY key (foreign)': `CREATE TABLE m (id TEXT COLLATE NOCASE, tenant_id TEXT, PRIMARY KEY (id COLLATE BINARY))`,
+	})) {
 		test(`${name}: the same rows are deleted as with NOT IN, whatever the ids`, () => {
 			fc.assert(
 				fc.property(fc.array(liveId, {maxLength: 24}), fc.array(textId, {maxLength: 24}), fc.array(fc.nat(), {maxLength: 12}), (ids, extra, picks) => {

@@ -1019,12 +1019,25 @@ export class RestorePass {
  * A live row's id is not among the archive's (one `tbl = ?` parameter). NOT IN (SELECT …) had
  * SQLite copy the table's ids into a temporary index in memory first (~20 MB per million ids,
  * the peak of a large replace restore); NOT EXISTS looks each id up in the ids' own index. Both
- * compare with the live column's collation: where that is not plainly BINARY over UTF-8 (a
- * foreign schema), the index would not serve the lookup, and the copy stays.
+ * compare with the live column's affinity and collation, so both delete the same rows; but where
+ * that comparison is not the index's (a foreign schema: a numeric id, a NOCASE column under a
+ * BINARY key), NOT EXISTS would scan every archive id for each live row, so the copy stays.
  */
 export function notInBackupSql(db: Database.Database, table: string): string {
-	if (!ordersByUtf8(db, table)) return `id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?)`;
-	return `NOT EXISTS (SELECT 1 FROM temp.lifeboat_ref_ids i WHERE i.tbl = ? AND ${table}.id = i.id)`;
+	const old = `id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?)`;
+	if (!ordersByUtf8(db, table)) return old;
+	const lookup = `NOT EXISTS (SELECT 1 FROM temp.lifeboat_ref_ids i WHERE i.tbl = ? AND ${table}.id = i.id)`;
+	return looksUpById(db, `SELECT 1 FROM ${table} WHERE ${lookup}`) ? lookup : old;
+}
+
+/** Whether SQLite plans the correlated look-up on both columns of the ids' primary key. */
+function looksUpById(db: Database.Database, sql: string): boolean {
+	try {
+		const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('') as Array<{detail: string}>;
+		return plan.some(step => /^SEARCH i USING (COVERING INDEX \S+|PRIMARY KEY) \(tbl=\? AND id=\?\)/.test(step.detail));
+	} catch {
+		return false;
+	}
 }
 
 function rowValuesChecked(codec: TableCodec, line: string, where: string, tenants: Set<string>): RowValues {
