@@ -48,6 +48,18 @@ function nocaseStore(): {db: Database.Database; close(): void} {
 	return {db, close: () => db.close()};
 }
 
+/** A NOCASE id column under a BINARY primary key: the key's order is not what `ORDER BY id` follows. */
+function nocaseColumnStore(): {db: Database.Database; close(): void} {
+	const db = new Database(':memory:');
+	db.exec(
+		schemaDdl().replace(
+			/CREATE TABLE IF NOT EXISTS memory_entries \(id TEXT PRIMARY KEY,([^;]*)\);/,
+			'CREATE TABLE IF NOT EXISTS memory_entries (id TEXT COLLATE NOCASE,$1, PRIMARY KEY (id COLLATE BINARY));',
+		),
+	);
+	return {db, close: () => db.close()};
+}
+
 function storeWith(ids: readonly LiveId[], make: () => {db: Database.Database; close(): void} = () => emptyStore()) {
 	const store = make();
 	const columns = 'tenant_id, created_at, updated_at, agent_id, kind, content, importance, tags';
@@ -112,7 +124,7 @@ describe('LiveWalk', () => {
 	});
 
 	it('walks in order on a gateway store (UTF-8, BINARY id), falls back on the others', () => {
-		for (const [make, expected] of [[() => emptyStore(), true], [() => emptyStore('UTF-16le'), false], [nocaseStore, false]] as const) {
+		for (const [make, expected] of [[() => emptyStore(), true], [() => emptyStore('UTF-16le'), false], [nocaseStore, false], [nocaseColumnStore, false]] as const) {
 			const store = make();
 			try {
 				expect(ordersByUtf8(store.db, 'memory_entries')).toBe(expected);
@@ -126,6 +138,7 @@ describe('LiveWalk', () => {
 		['UTF-16le', () => emptyStore('UTF-16le')],
 		['UTF-16be', () => emptyStore('UTF-16be')],
 		['id COLLATE NOCASE', nocaseStore],
+		['a NOCASE id column under a BINARY key', nocaseColumnStore],
 	] as const) {
 		it(`answers as one SELECT per id when the live store orders ids otherwise (${label})`, () => {
 			fc.assert(

@@ -64,7 +64,20 @@ export function ordersByUtf8(db: Database.Database, table: string): boolean {
 	if (!primary) return false;
 	const columns = db.pragma(`index_xinfo(${JSON.stringify(primary.name)})`) as Array<{name: string | null; key: number; coll: string}>;
 	const keys = columns.filter(column => column.key);
-	return keys.length === 1 && keys[0]!.name === 'id' && keys[0]!.coll === 'BINARY';
+	if (!(keys.length === 1 && keys[0]!.name === 'id' && keys[0]!.coll === 'BINARY')) return false;
+	// `ORDER BY id` and `id > ?` compare with the column's own affinity and collation, which a
+	// foreign schema can set apart from its key's (`id TEXT COLLATE NOCASE, PRIMARY KEY (id
+	// COLLATE BINARY)`, a numeric id): only when SQLite answers both from the key do they follow it.
+	return walksKeyInOrder(db, table);
+}
+
+function walksKeyInOrder(db: Database.Database, table: string): boolean {
+	try {
+		const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM ${table} WHERE id > ? ORDER BY id`).all('') as Array<{detail: string}>;
+		return plan.some(step => /^SEARCH \S+ USING (COVERING INDEX \S+|PRIMARY KEY|INDEX \S+) \(id>\?\)/.test(step.detail)) && !plan.some(step => step.detail.includes('TEMP B-TREE'));
+	} catch {
+		return false;
+	}
 }
 
 /**
