@@ -24,6 +24,7 @@ import {SCHEMA_VERSION, tableSpec} from '../store/schema.js';
 import {TOOL_VERSION} from '../version.js';
 import {isLifeboatBackup} from '../backup/backup-sniff.js';
 import {looksLikeJsonObject, readAtlas, type AtlasBundle, type AtlasConversation} from './atlas-shape.js';
+import {compareCodeUnits} from '../format.js';
 
 /** The time a row gets when neither it nor the export says one. */
 export const ATLAS_EPOCH = '1970-01-01T00:00:00.000Z';
@@ -167,7 +168,7 @@ function writeTables(rows: Rows, dir: string): Array<{archivePath: string; file:
 		const spec = tableSpec(name);
 		const codec = codecFor(spec);
 		const file = path.join(dir, `${name}.jsonl`);
-		const sorted = rows[name].sort((a, b) => ((a['id'] as string) < (b['id'] as string) ? -1 : (a['id'] as string) > (b['id'] as string) ? 1 : 0));
+		const sorted = rows[name].sort((a, b) => compareCodeUnits(a['id'] as string, b['id'] as string));
 		const fd = fs.openSync(file, 'w', 0o600);
 		try {
 			let batch = '';

@@ -22,6 +22,7 @@ import {codecFor, parseRow} from '../rows/table-codec.js';
 import {CATEGORIES, tableSpec} from '../store/schema.js';
 import {entryLines, FILES_INDEX_PATH, INDEX_DIR, rowHash, TOMBSTONES_PATH} from './backup-index.js';
 import {parseManifest, parseMetadata} from './read-metadata.js';
+import {compareCodeUnits} from '../format.js';
 
 export type ChainLink = {source: ArchiveSource; metadata: BackupMetadata; label: string};
 
@@ -200,7 +201,7 @@ function writeRows(merge: MergeDb, outDir: string, head: ChainLink): Map<string,
 async function listMerged(outDir: string, written: ReadonlyMap<string, Digest>): Promise<ManifestEntry[]> {
 	const entries: ManifestEntry[] = [];
 	const walk = async (dir: string, prefix: string) => {
-		for (const item of fs.readdirSync(dir, {withFileTypes: true}).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+		for (const item of fs.readdirSync(dir, {withFileTypes: true}).sort((a, b) => compareCodeUnits(a.name, b.name))) {
 			const relative = `${prefix}${item.name}`;
 			if (item.isDirectory()) await walk(path.join(dir, item.name), `${relative}/`);
 			else if (relative !== METADATA_PATH && relative !== MANIFEST_PATH) {

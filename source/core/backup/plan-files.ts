@@ -13,6 +13,7 @@ import type {GatewayPaths} from '../store/gateway-paths.js';
 import {CATEGORIES, type CategoryId} from '../store/schema.js';
 import type {StoredValue} from '../rows/value-codec.js';
 import {isIncompressible} from './compressibility.js';
+import {compareCodeUnits} from '../format.js';
 
 /** A file that goes into the archive: where from, where to, and whether to store it undeflated. */
 export type PlannedEntry = {archivePath: string; file: string; category: CategoryId; size: number; store: boolean};
@@ -54,7 +55,7 @@ export function agentFolderFiles(dir: string, label: string, warnings: string[])
 			warnings.push(`${label}/${prefix}: folder could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); its files were not backed up`);
 			return;
 		}
-		for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+		for (const entry of entries.sort((a, b) => compareCodeUnits(a.name, b.name))) {
 			const relative = `${prefix}${entry.name}`;
 			if (entry.name.includes('\uFFFD') && !fs.lstatSync(path.join(current, entry.name), {throwIfNoEntry: false})) {
 				warnings.push(`${label}/${quote(relative)}: file name is not valid UTF-8; not backed up`);

@@ -20,6 +20,7 @@ import type {BackupSummary} from '../archive/archive-format.js';
 import {CATEGORIES} from '../store/schema.js';
 import {periodKey} from './period-keys.js';
 import {COUNT_RULES, durationBefore, formatDuration, hasDuration, isEmptyPolicy, type RetentionPolicy} from './retention-policy.js';
+import {compareCodeUnits} from '../format.js';
 
 export type RetentionSummary = Pick<BackupSummary, 'id' | 'name' | 'createdAt' | 'backupKind' | 'baseBackupId' | 'fullBackupId' | 'tenant' | 'categories'>;
 
@@ -134,7 +135,7 @@ function scopeOf(summary: RetentionSummary): {key: string; label: string} {
 
 /** Newest first by time, then by file name (a total order, so a plan never depends on listing order). */
 function newestFirst(a: Entry, b: Entry): number {
-	return b.time - a.time || (a.decision.fileName < b.decision.fileName ? 1 : a.decision.fileName > b.decision.fileName ? -1 : 0);
+	return b.time - a.time || compareCodeUnits(b.decision.fileName, a.decision.fileName);
 }
 
 function groupByScope(entries: Entry[]): Entry[][] {
