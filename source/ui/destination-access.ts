@@ -9,12 +9,12 @@ import path from 'node:path';
 import type {ArchiveSource} from '../core/archive/archive-reader.js';
 import {deleteBackup} from '../core/backup/delete-backup.js';
 import {downloadBackup} from '../core/backup/download-backup.js';
-import {findBackupEntries, listBackupsOrNone, listDestination, listLocalBackup, newestFirst, unreadListing, type BackupCandidate, type BackupListing} from '../core/backup/list-backups.js';
+import {findBackupEntries, listBackupsOrNone, listDestination, listLocalBackup, newestFileFirst, newestFirst, unreadListing, type BackupCandidate, type BackupListing} from '../core/backup/list-backups.js';
 import {mapBounded, REMOTE_READS_AT_ONCE} from '../core/backup/bounded-map.js';
 import {consoleSummaries} from './gateway-summary.js';
 import {openBackupChain, type OpenedBackup} from '../core/backup/backup-chain.js';
 import {openLocalDestination} from '../core/destinations/local.js';
-import {compareCodeUnits, formatBytes} from '../core/format.js';
+import {formatBytes} from '../core/format.js';
 import {readNamedDestinations, type NamedDestination} from '../core/destinations/named-destinations.js';
 import {resolveTarget, type ResolvedTarget} from '../core/destinations/open-destination.js';
 import {testDestination, type TestStep} from '../core/destinations/test-destination.js';
@@ -63,7 +63,7 @@ export async function browseWhere(where: string, env: NodeJS.ProcessEnv): Promis
 	if (!fs.existsSync(where)) return {backups: await listBackupsOrNone(where)};
 	const entries = findBackupEntries(where);
 	if (entries.length <= BROWSE_READS_ALL_UP_TO) return {backups: (await readCandidates(entries)).sort(newestFirst)};
-	entries.sort((a, b) => b.stats.mtimeMs - a.stats.mtimeMs || compareCodeUnits(b.fileName, a.fileName));
+	entries.sort(newestFileFirst);
 	return {backups: entries.map(unreadListing), candidates: new Map(entries.map(entry => [entry.path, entry]))};
 }
 

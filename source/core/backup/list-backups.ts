@@ -295,6 +295,11 @@ export function listedChain(summary: BackupSummary, listings: readonly BackupLis
 	return {names};
 }
 
+/** Newest file first by modification time, then by name: the order Home and Browse read a large folder in. */
+export function newestFileFirst(a: BackupCandidate, b: BackupCandidate): number {
+	return b.stats.mtimeMs - a.stats.mtimeMs || compareCodeUnits(b.fileName, a.fileName);
+}
+
 /** Backups read at a time while looking for the newest: the newest by file time, and a few more in case one was copied in later. */
 const NEWEST_BATCH = 16;
 
@@ -306,7 +311,7 @@ const NEWEST_BATCH = 16;
 export async function newestBackup(destination: Destination, options: {cache?: SummaryCache} = {}): Promise<BackupListing | undefined> {
 	if (destination.kind === 'local') {
 		if (folderIsMissing(destination.label)) return undefined;
-		const candidates = findBackupEntries(destination.label).sort((a, b) => b.stats.mtimeMs - a.stats.mtimeMs || compareCodeUnits(b.fileName, a.fileName));
+		const candidates = findBackupEntries(destination.label).sort(newestFileFirst);
 		return newestReadable(candidates, candidate => listLocalBackup(candidate, options.cache));
 	}
 	const objects = (await listBackupObjects(destination)).sort((a, b) => b.modified.getTime() - a.modified.getTime() || compareCodeUnits(b.name, a.name));
