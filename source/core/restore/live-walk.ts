@@ -72,11 +72,17 @@ export function ordersByUtf8(db: Database.Database, table: string): boolean {
 }
 
 function walksKeyInOrder(db: Database.Database, table: string): boolean {
+	const plan = queryPlan(db, `SELECT id FROM ${table} WHERE id > ? ORDER BY id`);
+	return plan.some(step => /^SEARCH \S+ USING (COVERING INDEX \S+|PRIMARY KEY|INDEX \S+) \(id>\?\)/.test(step)) && !plan.some(step => step.includes('TEMP B-TREE'));
+}
+
+/** The steps SQLite plans for `sql` (each `?` bound to ''), or none when it cannot plan it. */
+export function queryPlan(db: Database.Database, sql: string): string[] {
 	try {
-		const plan = db.prepare(`EXPLAIN QUERY PLAN SELECT id FROM ${table} WHERE id > ? ORDER BY id`).all('') as Array<{detail: string}>;
-		return plan.some(step => /^SEARCH \S+ USING (COVERING INDEX \S+|PRIMARY KEY|INDEX \S+) \(id>\?\)/.test(step.detail)) && !plan.some(step => step.detail.includes('TEMP B-TREE'));
+		const steps = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('') as Array<{detail: string}>;
+		return steps.map(step => step.detail);
 	} catch {
-		return false;
+		return [];
 	}
 }
 

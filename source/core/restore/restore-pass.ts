@@ -21,7 +21,7 @@ import {deepEqual, mergeRedactedText} from './json-merge.js';
 import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
-import {LiveWalk, ordersByUtf8} from './live-walk.js';
+import {LiveWalk, ordersByUtf8, queryPlan} from './live-walk.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
 import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, parseRow, sameContent, sameValue, updateRow, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
@@ -1027,17 +1027,9 @@ export function notInBackupSql(db: Database.Database, table: string): string {
 	const old = `id NOT IN (SELECT id FROM temp.lifeboat_ref_ids WHERE tbl = ?)`;
 	if (!ordersByUtf8(db, table)) return old;
 	const lookup = `NOT EXISTS (SELECT 1 FROM temp.lifeboat_ref_ids i WHERE i.tbl = ? AND ${table}.id = i.id)`;
-	return looksUpById(db, `SELECT 1 FROM ${table} WHERE ${lookup}`) ? lookup : old;
-}
-
-/** Whether SQLite plans the correlated look-up on both columns of the ids' primary key. */
-function looksUpById(db: Database.Database, sql: string): boolean {
-	try {
-		const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all('') as Array<{detail: string}>;
-		return plan.some(step => /^SEARCH i USING (COVERING INDEX \S+|PRIMARY KEY) \(tbl=\? AND id=\?\)/.test(step.detail));
-	} catch {
-		return false;
-	}
+	// Only where SQLite plans the correlated look-up on both columns of the ids' primary key.
+	const indexed = queryPlan(db, `SELECT 1 FROM ${table} WHERE ${lookup}`).some(step => /^SEARCH i USING (COVERING INDEX \S+|PRIMARY KEY) \(tbl=\? AND id=\?\)/.test(step));
+	return indexed ? lookup : old;
 }
 
 function rowValuesChecked(codec: TableCodec, line: string, where: string, tenants: Set<string>): RowValues {
