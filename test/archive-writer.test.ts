@@ -120,7 +120,9 @@ function stockZip(file: string, inputs: Input[]): void {
 	fs.mkdirSync(out);
 	execFileSync('unzip', ['-q', file, '-d', out]);
 	expectSame(walk(out), inputs);
-	expect(sha256(execFileSync('unzip', ['-p', file, inputs[0]!.name], {maxBuffer: 64 * 1024 * 1024}))).toBe(sha256(inputs[0]!.content));
+	// unzip reads a name that starts with '-' as an option (it has no `--`): piped out is an entry whose name does not.
+	const piped = inputs.find(input => !input.name.startsWith('-'));
+	if (piped) expect(sha256(execFileSync('unzip', ['-p', file, piped.name], {maxBuffer: 64 * 1024 * 1024}))).toBe(sha256(piped.content));
 }
 
 function stockTarGz(file: string, inputs: Input[]): void {
