@@ -130,6 +130,38 @@ describe('replace restore', () => {
 		});
 	}
 
+	it('a restored agent or document whose live row is gone: its leftover live files are cleared like a live one\'s (plan counts them)', async () => {
+		// A document without its text file (legal: not extracted yet) in the backup.
+		const source = copyGateway(original);
+		const textless = query<{id: string}>(source, 'SELECT id FROM documents ORDER BY id LIMIT 1')[0]!.id;
+		const textFile = path.join('documents', 'text', `${textless}.txt`);
+		fs.rmSync(path.join(source, textFile), {force: true});
+		const own = await backupOf(source, {format: 'zip'});
+		const dataDir = copyGateway(source);
+		const agent = query<{id: string}>(dataDir, 'SELECT id FROM agents ORDER BY id LIMIT 1')[0]!.id;
+		const folder = path.join(dataDir, 'agents', agent);
+		const agentFiles = walkFiles(folder);
+		expect(agentFiles.length).toBeGreaterThan(0);
+		// The agent's row goes, its folder stays: an extra file in it, one of its files edited.
+		exec(dataDir, 'DELETE FROM agents WHERE id = ?', agent);
+		fs.writeFileSync(path.join(folder, 'EXTRA-left-behind.md'), 'not in the backup');
+		fs.writeFileSync(path.join(folder, agentFiles[0]!), 'edited after the backup');
+		// The document's row goes and a stale text file appears under its id.
+		exec(dataDir, 'DELETE FROM documents WHERE id = ?', textless);
+		fs.writeFileSync(path.join(dataDir, textFile), 'stale text');
+		const plan = await planRestore({source: own.source, dataDir, mode: 'replace'});
+		const byCategory = Object.fromEntries(plan.categories.map(category => [category.category, category]));
+		expect(byCategory['agents']!.fileCounts).toMatchObject({conflicts: 1, toDelete: 1});
+		expect(byCategory['documents']!.fileCounts.toDelete).toBe(1);
+		const result = await applyRestore({source: own.source, dataDir, mode: 'replace', keyFile: path.join(source, 'keys', 'backup.key')});
+		expect(result.applied.deleted).toBe(plan.totals.toDelete);
+		expect(fs.existsSync(path.join(dataDir, textFile))).toBe(false);
+		expect(walkFiles(path.join(dataDir, 'agents'))).toEqual(walkFiles(path.join(source, 'agents')));
+		expect(storeDigest(dataDir).files).toEqual(storeDigest(source).files);
+		expect(tableRows(dataDir, 'agents')).toEqual(tableRows(source, 'agents'));
+		expect(tableRows(dataDir, 'documents')).toEqual(tableRows(source, 'documents'));
+	});
+
 	it('replace of a one-tenant backup leaves the other tenants alone', async () => {
 		const dataDir = copyGateway(original);
 		const [first, second] = query<{id: string; slug: string}>(dataDir, 'SELECT id, slug FROM tenants ORDER BY id');

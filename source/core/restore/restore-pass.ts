@@ -137,7 +137,8 @@ export class RestorePass {
 	private readonly backupTargets = new Set<string>();
 	private readonly liveHasRows = new Map<string, boolean>();
 	private readonly liveInScope = new Map<string, number>();
-	private liveFilesInScope: Array<{category: CategoryId; target: string}> = [];
+	private readonly liveFilesInScope: Array<{category: CategoryId; target: string}> = [];
+	private documentFoldersHoldFiles: boolean | undefined;
 	/** Agent ids (as in the archive) of the backup's agents rows; agents/<id>/ files must be one of them. */
 	private readonly backupAgentIds = new Set<string>();
 	/** The same agents after id remapping (their folders are the ones the restore writes). */
@@ -241,46 +242,81 @@ export class RestorePass {
 		// Paths are built from LIVE ids here, and replace deletes what it finds: a live id that is
 		// not a safe id (a row written by something else, or an older Lifeboat) is skipped with a
 		// warning, and every path is checked against the shapes restore may touch.
-		const files: Array<{category: CategoryId; target: string}> = [];
 		const scope = this.ctx.scopeTenantIds;
-		const add = (category: CategoryId, target: string) => {
-			if (isRestorableTarget(target)) files.push({category, target});
-			else this.warnings.push(`${JSON.stringify(target).slice(0, 120)}: not a path restore manages; left alone`);
-		};
 		if (this.ctx.categories.includes('agents')) {
-			for (const {id} of this.db.prepare(`SELECT id FROM agents WHERE ${this.scopeSql('agents')}`).all(...scope) as Array<{id: unknown}>) {
-				// An id that cannot name a folder (empty, `..`, a slash) has none.
-				if (!isPathSegment(id)) continue;
-				const dir = path.join(this.root, 'agents', id);
-				const stats = fs.lstatSync(dir, {throwIfNoEntry: false});
-				if (!stats) continue;
-				if (!stats.isDirectory()) {
-					this.warnings.push(`agents/${id} is a link or not a folder; left alone`);
-					continue;
-				}
-				for (const file of walkFiles(dir)) add('agents', `agents/${id}/${file}`);
-			}
+			for (const {id} of this.db.prepare(`SELECT id FROM agents WHERE ${this.scopeSql('agents')}`).all(...scope) as Array<{id: unknown}>) this.liveAgentFolder(id);
 		}
 		if (this.ctx.categories.includes('documents')) {
 			for (const {id, ext, tenant} of this.db.prepare(`SELECT id, ext, tenant_id AS tenant FROM documents WHERE ${this.scopeSql('documents')}`).all(...scope) as Array<{id: unknown; ext: unknown; tenant: string}>) {
-				const name = documentFileName(id, ext);
-				// A file that is also another tenant's document's (ids and extensions may hold dots) is theirs too: never deleted.
-				const shared = name !== undefined && fileSharedWithAnotherTenant(this.db, name, tenant);
-				if (shared) this.warnings.push(`documents/files/${name}: also the file of another tenant's document; left alone`);
-				// A JSON bundle made without --include-files holds no document files: the live ones stay.
-				const keepFiles = Boolean(this.ctx.metadata.omittedDocumentFiles);
-				const names = [name && !shared && !keepFiles && `documents/files/${name}`, documentTextName(id) && `documents/text/${documentTextName(id)}`];
-				for (const target of names) {
-					if (target && fs.lstatSync(path.join(this.root, ...target.split('/')), {throwIfNoEntry: false})) add('documents', target);
-				}
+				this.liveDocumentFiles(id, ext, tenant);
 			}
 		}
 		for (const category of this.ctx.categories) {
 			for (const spec of categorySpec(category).files ?? []) {
-				if (fs.lstatSync(path.join(this.root, spec.path), {throwIfNoEntry: false})) add(category, spec.path);
+				if (fs.lstatSync(path.join(this.root, spec.path), {throwIfNoEntry: false})) this.addLiveFile(category, spec.path);
 			}
 		}
-		this.liveFilesInScope = files;
+	}
+
+	/** A live file replace may delete, if it is one of the shapes restore manages. */
+	private addLiveFile(category: CategoryId, target: string): void {
+		if (isRestorableTarget(target)) this.liveFilesInScope.push({category, target});
+		else this.warnings.push(`${JSON.stringify(target).slice(0, 120)}: not a path restore manages; left alone`);
+	}
+
+	/** Every file under agents/<id>/ (an agent in scope, or a restored agent whose folder outlived its row). */
+	private liveAgentFolder(id: unknown): void {
+		// An id that cannot name a folder (empty, `..`, a slash) has none.
+		if (!isPathSegment(id)) return;
+		const dir = path.join(this.root, 'agents', id);
+		const stats = fs.lstatSync(dir, {throwIfNoEntry: false});
+		if (!stats) return;
+		if (!stats.isDirectory()) {
+			this.warnings.push(`agents/${id} is a link or not a folder; left alone`);
+			return;
+		}
+		for (const file of walkFiles(dir)) this.addLiveFile('agents', `agents/${id}/${file}`);
+	}
+
+	/** A document's live file and text (a document in scope, or a restored one whose files outlived its row). */
+	private liveDocumentFiles(id: unknown, ext: unknown, tenant: string): void {
+		const name = documentFileName(id, ext);
+		// A file that is also another tenant's document's (ids and extensions may hold dots) is theirs too: never deleted.
+		const shared = name !== undefined && fileSharedWithAnotherTenant(this.db, name, tenant);
+		if (shared) this.warnings.push(`documents/files/${name}: also the file of another tenant's document; left alone`);
+		// A JSON bundle made without --include-files holds no document files: the live ones stay.
+		const keepFiles = Boolean(this.ctx.metadata.omittedDocumentFiles);
+		const names = [name && !shared && !keepFiles && `documents/files/${name}`, documentTextName(id) && `documents/text/${documentTextName(id)}`];
+		for (const target of names) {
+			if (target && fs.lstatSync(path.join(this.root, ...target.split('/')), {throwIfNoEntry: false})) this.addLiveFile('documents', target);
+		}
+	}
+
+	/**
+	 * Replace: a restored agent or document with no live row may still have live files (a folder
+	 * whose row was deleted, or files written before their row): the restored entity owns them now,
+	 * so the ones the backup does not hold go, as they would for a live row. No other tenant's row
+	 * can own them: a live row with the same id is this row's live side (or an id collision, refused).
+	 */
+	private liveFilesWithoutRow(codec: TableCodec, values: RowValues): void {
+		if (codec.spec.name === 'agents') this.liveAgentFolder(values[0]);
+		else if (codec.spec.name === 'documents' && this.liveDocumentFolders()) this.liveDocumentFiles(values[0], values[codec.extColumn!] ?? null, values[1] as string);
+	}
+
+	/** Whether documents/files or documents/text hold anything (a restore into an empty store skips the look-ups). */
+	private liveDocumentFolders(): boolean {
+		this.documentFoldersHoldFiles ??= ['files', 'text'].some(folder => {
+			let dir: fs.Dir | undefined;
+			try {
+				dir = fs.opendirSync(path.join(this.root, 'documents', folder));
+				return dir.readSync() !== null;
+			} catch {
+				return false;
+			} finally {
+				dir?.closeSync();
+			}
+		});
+		return this.documentFoldersHoldFiles;
 	}
 
 	private progress(category: CategoryId): void {
@@ -481,6 +517,7 @@ export class RestorePass {
 			status = sameContent(codec, live, values) ? 'identical' : 'conflict';
 		}
 		if (table === 'tenants' && status === 'new') this.refuseSlugClash(codec, values);
+		if (!live && this.ctx.mode === 'replace') this.liveFilesWithoutRow(codec, values);
 		const counts = this.counts(category, table);
 		if (status === 'new') counts.new++;
 		else if (status === 'identical') counts.identical++;
