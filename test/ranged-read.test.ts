@@ -9,7 +9,7 @@ import path from 'node:path';
 import {PassThrough, Readable, Transform} from 'node:stream';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
-import {beforeAll, describe, expect, it} from 'vitest';
+import {beforeAll, describe, expect, it, vi} from 'vitest';
 import {blobZipSource, bufferBlob, fileBlob, type RangedBlob} from '../source/core/archive/ranged-blob.js';
 import {openBackupSource} from '../source/core/backup/backup-source.js';
 import {createBackup} from '../source/core/backup/create-backup.js';
@@ -474,6 +474,23 @@ describe('encrypted random access over a blob', () => {
 			}),
 			{numRuns: 60},
 		);
+		// Streams hold one handle while they read: closed once they end, and once one is destroyed half-read.
+		const openHandles = () => fs.readdirSync('/proc/self/fd').filter(fd => {
+			try {
+				return fs.readlinkSync(`/proc/self/fd/${fd}`) === file;
+			} catch {
+				return false;
+			}
+		});
+		expect(openHandles()).toEqual([]);
+		const stream = access.read(0);
+		let chunks = 0;
+		for await (const chunk of stream) {
+			expect((chunk as Buffer).length).toBeGreaterThan(0);
+			if (++chunks === 3) break;
+		}
+		expect(stream.destroyed).toBe(true);
+		await vi.waitFor(() => expect(openHandles()).toEqual([]), {timeout: 10_000, interval: 20});
 	});
 
 	it('the sequential decryption reads the payload as one stream', async () => {

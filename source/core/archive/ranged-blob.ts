@@ -24,9 +24,17 @@ export type RangedBlob = {
 	 * megabytes through large fresh buffers makes the allocator map and unmap each one.
 	 */
 	readInto?(offset: number, target: Buffer): Promise<number>;
+	/**
+	 * One handle held for a sequence of `readInto`s (local files only), closed by the caller: a
+	 * reader streaming a whole file in 512 KiB runs spent ~5 % of its CPU opening and closing it.
+	 */
+	openReads?(): Promise<HeldReads>;
 };
 
-/** A local file as a blob. Each read opens the file briefly: no handle outlives a read. */
+/** Reads through one open handle, until `close()`. */
+export type HeldReads = {readInto(offset: number, target: Buffer): Promise<number>; close(): Promise<void>};
+
+/** A local file as a blob. Each read opens the file briefly (no handle outlives a read), but for `openReads`' handle, which its caller closes. */
 export async function fileBlob(file: string, label = file): Promise<RangedBlob> {
 	let size: number;
 	try {
@@ -58,6 +66,21 @@ export async function fileBlob(file: string, label = file): Promise<RangedBlob> 
 		async readInto(offset, target) {
 			checkRange(offset, target.length);
 			return withHandle(async handle => fillFromHandle(handle, target, offset));
+		},
+		async openReads() {
+			let handle: fs.promises.FileHandle;
+			try {
+				handle = await fs.promises.open(file, 'r');
+			} catch (error) {
+				describeFsError(error, label);
+			}
+			return {
+				async readInto(offset, target) {
+					checkRange(offset, target.length);
+					return fillFromHandle(handle, target, offset);
+				},
+				close: async () => handle.close(),
+			};
 		},
 		async read(offset) {
 			checkRange(offset, 0);

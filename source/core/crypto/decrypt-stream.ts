@@ -13,7 +13,7 @@
  */
 import crypto from 'node:crypto';
 import {Readable} from 'node:stream';
-import {changedWhileRead, fileBlob, type RangedBlob} from '../archive/ranged-blob.js';
+import {changedWhileRead, fileBlob, type HeldReads, type RangedBlob} from '../archive/ranged-blob.js';
 import {LifeboatError} from '../errors.js';
 import {bufferAllocated} from '../gc-pacer.js';
 import {
@@ -201,6 +201,8 @@ class SegmentReader {
 	private finalPlaintext: Buffer | undefined;
 	/** Run buffers local ciphertext is read into, reused (see readStored). */
 	private readonly spares: Buffer[] = [];
+	/** A local file's handle, held while range streams read (see hold). */
+	private held: {reads: Promise<HeldReads>; users: number} | undefined;
 	readonly lastIndex: number;
 	readonly runLimit: number;
 	private readonly storedSize: number;
@@ -209,6 +211,31 @@ class SegmentReader {
 		this.lastIndex = layout.segments - 1;
 		this.storedSize = unlocked.header.segmentSize + TAG_LENGTH;
 		this.runLimit = Math.max(1, Math.floor((unlocked.blob.readInto ? LOCAL_RUN_BYTES : MAX_RUN_BYTES) / this.storedSize));
+	}
+
+	/**
+	 * A range stream starts: a local file's handle is opened once and kept until the last stream
+	 * reading lets go, rather than opened and closed for every run.
+	 */
+	hold(): void {
+		const {blob} = this.unlocked;
+		if (!blob.openReads) return;
+		if (this.held) this.held.users++;
+		else this.held = {reads: blob.openReads(), users: 1};
+		// A failed open is reported by the read that awaits it.
+		this.held.reads.catch(() => undefined);
+	}
+
+	/** A range stream ends (read to its end, failed or destroyed): the last one closes the handle. */
+	async letGo(): Promise<void> {
+		const held = this.held;
+		if (!held || --held.users > 0) return;
+		this.held = undefined;
+		try {
+			await (await held.reads).close();
+		} catch {
+			// never opened, or already closed: nothing is held
+		}
 	}
 
 	/** Authenticates the final segment: catches truncation (and a swapped-in final) at open. */
@@ -299,14 +326,25 @@ class SegmentReader {
 	 * Ciphertext [offset, offset + length): from a local file into a spare run buffer (one per run
 	 * in flight: the one being consumed and the one read ahead), else one ranged read.
 	 */
+	/** Through the held handle when a stream holds one (held for this read too: no stream's end closes it under the read). */
+	private async readInto(offset: number, target: Buffer): Promise<number> {
+		if (!this.held) return this.unlocked.blob.readInto!(offset, target);
+		this.held.users++;
+		try {
+			return await (await this.held.reads).readInto(offset, target);
+		} finally {
+			await this.letGo();
+		}
+	}
+
 	private async readStored(offset: number, length: number): Promise<{bytes: Buffer; reused: boolean; release(): void}> {
 		const {blob} = this.unlocked;
 		if (!blob.readInto) return {bytes: await blob.readRange(offset, length), reused: false, release() {}};
 		const spare = this.spares.pop() ?? Buffer.allocUnsafeSlow(this.runLimit * this.storedSize);
 		const release = () => void this.spares.push(spare);
 		try {
-			const read = await blob.readInto(offset, spare.subarray(0, Math.min(length, spare.length)));
-			return {bytes: spare.subarray(0, read), reused: true, release};
+			const target = spare.subarray(0, Math.min(length, spare.length));
+			return {bytes: spare.subarray(0, await this.readInto(offset, target)), reused: true, release};
 		} catch (error) {
 			release();
 			throw error;
@@ -348,6 +386,7 @@ export async function openEncryptedRandomAccess(source: EncryptedSource, passphr
 			return read;
 		};
 		let ahead: Promise<Buffer[]> | undefined;
+		reader.hold();
 		try {
 			for (let runs = 0; ahead || position < end; runs++) {
 				const current = ahead ?? nextRun();
@@ -357,7 +396,10 @@ export async function openEncryptedRandomAccess(source: EncryptedSource, passphr
 				yield* await current;
 			}
 		} finally {
+			// A read ahead still in flight finishes before the handle it reads through closes.
+			await ahead?.catch(() => undefined);
 			ahead = undefined;
+			await reader.letGo();
 		}
 	}
 
