@@ -22,7 +22,7 @@ import {createArchiveWriter} from '../archive/archive-writer.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {createEncryptStream} from '../crypto/encrypt-stream.js';
 import {describeFsError, LifeboatError} from '../errors.js';
-import {openGateway, resolveTenant} from '../store/gateway-store.js';
+import {openGateway, resolveTenant, WALK_CACHE_KIB} from '../store/gateway-store.js';
 import {CATEGORIES, CATEGORY_IDS, isCategoryId, SCHEMA_VERSION, tableSpec, type CategoryId} from '../store/schema.js';
 import {TOOL_VERSION} from '../version.js';
 import type {Writable} from 'node:stream';
@@ -511,17 +511,13 @@ async function snapshot(store: Store, options: CreateBackupOptions, {stagingDir,
 	}
 }
 
-/** Page cache of the connection a backup reads the gateway through (negative: KiB). */
-const READ_CACHE_KIB = -2000;
-
 export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
 	const started = Date.now();
 	const now = options.now ?? new Date();
 	const format = options.format ?? 'zip';
 	const store = openGateway(options.dataDir);
-	// The dump reads each table once, in order: SQLite's page cache (better-sqlite3 builds it at
-	// 16 MB) would only hold pages never read again. SQLite's own default of 2 MB keeps RSS down.
-	store.db.pragma(`cache_size = ${READ_CACHE_KIB}`);
+	// The dump reads each table once, in order: a large page cache would only hold pages never read again.
+	store.db.pragma(`cache_size = ${WALK_CACHE_KIB}`);
 	try {
 		// A restore killed after its database commit finishes its file swap first, so the
 		// backup never captures new rows beside old files.

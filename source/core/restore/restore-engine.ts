@@ -8,7 +8,7 @@ import {printable} from '../destinations/destination.js';
 import {describeStoreError, LifeboatError} from '../errors.js';
 import {chmodPrivate, chmodTreePrivate, ensureDir, realPathOfDeepestAncestor} from '../private-fs.js';
 import {gatewayPaths} from '../store/gateway-paths.js';
-import {lockDetail, openEmptyStore, openGateway} from '../store/gateway-store.js';
+import {lockDetail, openEmptyStore, openGateway, WALK_CACHE_KIB} from '../store/gateway-store.js';
 import {bareDataDir, buildNewDataDir, sweepStaleNewDataDirs, type BareDataDir} from '../store/new-data-dir.js';
 import {SCHEMA_VERSION} from '../store/schema.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
@@ -70,6 +70,8 @@ async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan
 	const bare = bareDataDir(options.dataDir);
 	if (bare) requireCurrentSchema(metadata, options.dataDir);
 	const store = bare ? openEmptyStore(bare.root) : openGateway(options.dataDir, {readonly: options.readonly});
+	// The pass walks the live tables once, in id order.
+	store.db.pragma(`cache_size = ${WALK_CACHE_KIB}`);
 	try {
 		const ctx = await resolveContext(options, store, metadata);
 		const warnings = pendingRestores(options.dataDir).map(id => `an interrupted restore (${id}) is pending; the next restore completes or rolls it back first`);
@@ -301,6 +303,8 @@ async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreRes
 	const metadata = await readMetadata(options.source);
 	const store = openGateway(options.dataDir);
 	const {db} = store;
+	// The pass walks the live tables once, in id order, updating each row right after reading it.
+	db.pragma(`cache_size = ${WALK_CACHE_KIB}`);
 	const restoreId = newRestoreId();
 	const hooks = testHooks();
 	let staging: Staging | undefined;
