@@ -138,6 +138,9 @@ export class RestorePass {
 	private readonly liveHasRows = new Map<string, boolean>();
 	private readonly liveInScope = new Map<string, number>();
 	private readonly liveFilesInScope: Array<{category: CategoryId; target: string}> = [];
+	private readonly liveFileTargets = new Set<string>();
+	/** documents/files names left on disk by restored documents without a live row: settled once the whole backup is read (deleteMissing). */
+	private readonly leftoverDocumentFiles: Array<{name: string; tenant: string}> = [];
 	private documentFoldersHoldFiles: boolean | undefined;
 	/** Agent ids (as in the archive) of the backup's agents rows; agents/<id>/ files must be one of them. */
 	private readonly backupAgentIds = new Set<string>();
@@ -260,8 +263,14 @@ export class RestorePass {
 
 	/** A live file replace may delete, if it is one of the shapes restore manages. */
 	private addLiveFile(category: CategoryId, target: string): void {
-		if (isRestorableTarget(target)) this.liveFilesInScope.push({category, target});
-		else this.warnings.push(`${JSON.stringify(target).slice(0, 120)}: not a path restore manages; left alone`);
+		if (!isRestorableTarget(target)) {
+			this.warnings.push(`${JSON.stringify(target).slice(0, 120)}: not a path restore manages; left alone`);
+			return;
+		}
+		// One name can be the file of several documents (ids and extensions hold dots): counted once.
+		if (this.liveFileTargets.has(target)) return;
+		this.liveFileTargets.add(target);
+		this.liveFilesInScope.push({category, target});
 	}
 
 	/** Every file under agents/<id>/ (an agent in scope, or a restored agent whose folder outlived its row). */
@@ -300,7 +309,32 @@ export class RestorePass {
 	 */
 	private liveFilesWithoutRow(codec: TableCodec, values: RowValues): void {
 		if (codec.spec.name === 'agents') this.liveAgentFolder(values[0]);
-		else if (codec.spec.name === 'documents' && this.liveDocumentFolders()) this.liveDocumentFiles(values[0], values[codec.extColumn!] ?? null, values[1] as string);
+		else if (codec.spec.name === 'documents' && this.liveDocumentFolders()) this.leftoverDocument(values[0], values[codec.extColumn!] ?? null, values[1] as string);
+	}
+
+	/**
+	 * A restored document without a live row: its leftover text now, its leftover file once the
+	 * whole backup is read, since whether another tenant's document owns that name must not depend
+	 * on the rows this pass has written so far (the plan writes none).
+	 */
+	private leftoverDocument(id: unknown, ext: unknown, tenant: string): void {
+		const text = documentTextName(id);
+		if (text && fs.lstatSync(path.join(this.root, 'documents', 'text', text), {throwIfNoEntry: false})) this.addLiveFile('documents', `documents/text/${text}`);
+		const name = documentFileName(id, ext);
+		if (!name || this.ctx.metadata.omittedDocumentFiles) return;
+		if (fs.lstatSync(path.join(this.root, 'documents', 'files', name), {throwIfNoEntry: false})) this.leftoverDocumentFiles.push({name, tenant});
+	}
+
+	/** Another tenant's document owns `name` after the restore: a live one outside the restored tenants, or one of the backup's. */
+	private ownedByAnotherTenant(name: string, tenant: string): boolean {
+		const scope = this.ctx.scopeTenantIds;
+		if (documentFileOwners(this.db, name).some(owner => owner.tenant !== tenant && !scope.includes(owner.tenant))) return true;
+		for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
+			// Ids as in the archive: only an --into-tenant restore remaps, and it brings one tenant.
+			const backup = this.ctx.mapper.remaps ? undefined : this.backupDocuments.get(name.slice(0, dot));
+			if (backup && backup.ext === name.slice(dot + 1) && backup.tenant !== tenant) return true;
+		}
+		return false;
 	}
 
 	/** Whether documents/files or documents/text hold anything (a restore into an empty store skips the look-ups). */
@@ -954,6 +988,10 @@ export class RestorePass {
 			} else {
 				counts.toDelete = Math.max(0, (this.liveInScope.get(table) ?? 0) - counts.identical - counts.conflicts);
 			}
+		}
+		for (const {name, tenant} of this.leftoverDocumentFiles) {
+			if (this.ownedByAnotherTenant(name, tenant)) this.warnings.push(`documents/files/${name}: also the file of another tenant's document; left alone`);
+			else this.addLiveFile('documents', `documents/files/${name}`);
 		}
 		for (const file of this.liveFilesInScope) {
 			if (this.backupTargets.has(file.target)) continue;
