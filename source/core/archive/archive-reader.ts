@@ -233,6 +233,9 @@ function guardedZipSource(zip: ZipSource, failure: ZipFailure): ZipSource {
 				failure.fail(error);
 				out.end();
 			});
+			// A reader that stops early destroys `out`: the source stops too (an encrypted local
+			// backup's range stream holds the file open until it ends).
+			out.on('close', () => source.destroy());
 			return source.pipe(out);
 		},
 	};
