@@ -19,7 +19,7 @@
  */
 import {AsyncLocalStorage} from 'node:async_hooks';
 import {pipeline, Readable} from 'node:stream';
-import {AbortMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, S3Client} from '@aws-sdk/client-s3';
+import {AbortMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, S3Client} from '@aws-sdk/client-s3';
 import {Upload} from '@aws-sdk/lib-storage';
 import {LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
@@ -166,6 +166,9 @@ function networkCode(error: unknown): string | undefined {
 	return undefined;
 }
 
+const NO_SUCH_BUCKET = 'no such bucket (create it, or check the bucket name and region)';
+/** How long a failed upload waits to learn whether the bucket exists. */
+const BUCKET_PROBE_MS = 5_000;
 const ACCESS_DENIED = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'InvalidToken', 'ExpiredToken', 'TokenRefreshRequired', 'AllAccessDisabled', 'Forbidden', 'AuthorizationHeaderMalformed']);
 const NETWORK_WORDS: Record<string, string> = {ECONNREFUSED: 'connection refused', ECONNRESET: 'connection reset', ETIMEDOUT: 'timeout', ENOTFOUND: 'host not found', EAI_AGAIN: 'host not found', EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable', EPIPE: 'connection closed'};
 
@@ -177,7 +180,7 @@ export function describeS3Error(error: unknown, where: string, what: string, end
 	const status = statusOf(error);
 	if (name === 'CredentialsProviderError') return destinationError(where, 'no AWS credentials found (set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)', error);
 	if (ACCESS_DENIED.has(name) || status === 403) return destinationError(where, 'access denied (check the credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE)', error);
-	if (name === 'NoSuchBucket') return destinationError(where, 'no such bucket (create it, or check the bucket name and region)', error);
+	if (name === 'NoSuchBucket') return destinationError(where, NO_SUCH_BUCKET, error);
 	if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return destinationError(where, 'no such object', error);
 	if (name === 'PermanentRedirect' || status === 301) return destinationError(where, 'the bucket is in another region (set AWS_REGION)', error);
 	const code = networkCode(error);
@@ -295,7 +298,7 @@ class S3Store implements Destination {
 			// A source that failed on its own is the cause; one torn down because the upload failed
 			// (premature close, aborted) is not: then the upload's failure is.
 			const ownSourceError = sourceError && !isTeardown(sourceError as Error) ? sourceError : undefined;
-			throw ownSourceError ?? this.failedPut(error, where);
+			throw ownSourceError ?? (await this.failedPut(error, where));
 		} finally {
 			signal?.removeEventListener('abort', onAbort);
 		}
@@ -327,9 +330,23 @@ class S3Store implements Destination {
 		return abortReason(signal);
 	}
 
-	private failedPut(error: unknown, where: string): Error {
+	private async failedPut(error: unknown, where: string): Promise<Error> {
 		if (statusOf(error) === 412 || (error as S3Failure)?.name === 'PreconditionFailed') return alreadyExists(where, error);
+		// A server may answer NoSuchBucket and close the connection while a part's body is still
+		// being sent: the client then sees only the closed connection. Ask about the bucket.
+		if (networkCode(error) && (await this.bucketMissing())) return destinationError(where, NO_SUCH_BUCKET, error);
 		return this.fail(error, where, 'upload');
+	}
+
+	/** True when the server says the bucket does not exist (one request, a few seconds at most). */
+	private async bucketMissing(): Promise<boolean> {
+		try {
+			await this.client.send(new HeadBucketCommand({Bucket: this.location.bucket}), {abortSignal: AbortSignal.timeout(BUCKET_PROBE_MS)});
+			return false;
+		} catch (error) {
+			const name = (error as S3Failure)?.name;
+			return name === 'NoSuchBucket' || name === 'NotFound' || statusOf(error) === 404;
+		}
 	}
 
 	/** After a put: the object is there with the size that was streamed. */
