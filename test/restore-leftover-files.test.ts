@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
-import {backupOf, freshGateway, openDb} from './restore-support.js';
+import {backupOf, exec, freshGateway} from './restore-support.js';
 
 /**
  * Replace clears the leftover live files of a restored document with no live row. Ids and
@@ -10,24 +10,15 @@ import {backupOf, freshGateway, openDb} from './restore-support.js';
  * (`a` + `b.c`, `a.b` + `c`): another tenant's is never deleted, and the plan, which writes no
  * rows, counts exactly what the restore deletes.
  */
-function sql(dir: string, statement: string, ...params: unknown[]): void {
-	const db = openDb(dir, false);
-	try {
-		db.prepare(statement).run(...params);
-	} finally {
-		db.close();
-	}
-}
-
 function twoTenants(): string {
 	const dir = freshGateway();
-	sql(dir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'Tenant One', 'one', 'free')`);
-	sql(dir, `INSERT INTO tenants VALUES ('t2', 't2', 'c', 'u', 'Tenant Two', 'two', 'free')`);
+	exec(dir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'Tenant One', 'one', 'free')`);
+	exec(dir, `INSERT INTO tenants VALUES ('t2', 't2', 'c', 'u', 'Tenant Two', 'two', 'free')`);
 	return dir;
 }
 
 // Document rows without their files (a backup keeps such rows, warning of the missing file).
-const addDocument = (dir: string, id: string, tenant: string, ext: string) => sql(dir, `INSERT INTO documents VALUES (?, ?, 'c', 'u', 'name', 'text/plain', ?, 1, 'sha', NULL, 1, 'hint')`, id, tenant, ext);
+const addDocument = (dir: string, id: string, tenant: string, ext: string) => exec(dir, `INSERT INTO documents VALUES (?, ?, 'c', 'u', 'name', 'text/plain', ?, 1, 'sha', NULL, 1, 'hint')`, id, tenant, ext);
 const sharedFile = (dir: string) => path.join(dir, 'documents', 'files', 'a.b.c');
 
 function leaveFile(dir: string): void {
@@ -49,7 +40,7 @@ describe('replace: leftover document files of restored rows without a live row',
 		addDocument(dataDir, 'a', 't2', 'b.c');
 		addDocument(dataDir, 'a.b', 't1', 'c');
 		const backup = await backupOf(dataDir, {format: 'zip'});
-		sql(dataDir, `DELETE FROM documents`);
+		exec(dataDir, `DELETE FROM documents`);
 		leaveFile(dataDir);
 		const {planned, plan} = await planAndApply(dataDir, backup);
 		expect(planned).toBe(0);
@@ -62,7 +53,7 @@ describe('replace: leftover document files of restored rows without a live row',
 		addDocument(dataDir, 'a', 't1', 'b.c');
 		addDocument(dataDir, 'a.b', 't1', 'c');
 		const backup = await backupOf(dataDir, {format: 'zip', tenant: 't1'});
-		sql(dataDir, `DELETE FROM documents WHERE id = 'a.b'`);
+		exec(dataDir, `DELETE FROM documents WHERE id = 'a.b'`);
 		leaveFile(dataDir);
 		const {planned} = await planAndApply(dataDir, backup);
 		expect(planned).toBe(1);
@@ -75,8 +66,8 @@ describe('replace: leftover document files of restored rows without a live row',
 			addDocument(dataDir, 'a', 't2', 'b.c');
 			addDocument(dataDir, 'a.b', 't1', 'c');
 			const backup = await backupOf(dataDir, {format: 'zip'});
-			sql(dataDir, `DELETE FROM documents WHERE id = 'a.b'`);
-			sql(dataDir, `UPDATE documents SET ext = ? WHERE id = 'a'`, liveExt);
+			exec(dataDir, `DELETE FROM documents WHERE id = 'a.b'`);
+			exec(dataDir, `UPDATE documents SET ext = ? WHERE id = 'a'`, liveExt);
 			leaveFile(dataDir);
 			const {planned} = await planAndApply(dataDir, backup);
 			expect(planned).toBe(0);

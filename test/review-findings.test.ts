@@ -13,7 +13,7 @@ import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {acceptQuarantine, listQuarantine} from '../source/core/quarantine/quarantine.js';
-import {backupOf, editedBackup, freshGateway, openDb, query, readJsonl, writeJsonl} from './restore-support.js';
+import {backupOf, editedBackup, exec, freshGateway, openDb, query, readJsonl, writeJsonl} from './restore-support.js';
 
 /** A fresh gateway with tenants t1 and t2 (and whatever `setup` adds, through raw SQL). */
 function gateway(setup: (db: Database.Database, dir: string) => void = () => {}): string {
@@ -29,18 +29,9 @@ function gateway(setup: (db: Database.Database, dir: string) => void = () => {})
 	return dir;
 }
 
-function sql(dir: string, statement: string, ...params: unknown[]): void {
-	const db = openDb(dir, false);
-	try {
-		db.prepare(statement).run(...params);
-	} finally {
-		db.close();
-	}
-}
-
 /** A documents row and its file (documents/files/<id>.<ext>). */
 function addDocument(dir: string, tenant: string, id: string, ext: string, content: string): void {
-	sql(dir, `INSERT INTO documents VALUES (?, ?, 'c', 'u', 'name', 'text/plain', ?, 1, 'sha', NULL, 1, 'hint')`, id, tenant, ext);
+	exec(dir, `INSERT INTO documents VALUES (?, ?, 'c', 'u', 'name', 'text/plain', ?, 1, 'sha', NULL, 1, 'hint')`, id, tenant, ext);
 	fs.mkdirSync(path.join(dir, 'documents', 'files'), {recursive: true});
 	fs.writeFileSync(path.join(dir, 'documents', 'files', `${id}.${ext}`), content);
 }
@@ -63,7 +54,7 @@ describe('review findings (issue 8)', () => {
 		const backup = await backupOf(dataDir, {format: 'zip', tenant: 't2'});
 		expect((await verifyBackup(backup.source)).ok).toBe(true);
 		// Later: tenant two's document is gone; tenant one uploads 'a.b' with extension 'c'.
-		sql(dataDir, `DELETE FROM documents WHERE id = 'a'`);
+		exec(dataDir, `DELETE FROM documents WHERE id = 'a'`);
 		fs.rmSync(docFile(dataDir, 'a.b.c'));
 		addDocument(dataDir, 't1', 'a.b', 'c', 'TENANT ONE PRIVATE FILE\n');
 		const result = await outcome(() => applyRestore({source: backup.source, dataDir, mode: 'replace'}));
@@ -75,7 +66,7 @@ describe('review findings (issue 8)', () => {
 		const dataDir = gateway();
 		const backup = await backupOf(dataDir, {format: 'zip', tenant: 't2'});
 		addDocument(dataDir, 't1', 'a.b', 'c', 'TENANT ONE FILE\n');
-		sql(dataDir, `INSERT INTO documents VALUES ('a', 't2', 'c', 'u', 'name', 'text/plain', 'b.c', 1, 'sha', NULL, 1, 'hint')`);
+		exec(dataDir, `INSERT INTO documents VALUES ('a', 't2', 'c', 'u', 'name', 'text/plain', 'b.c', 1, 'sha', NULL, 1, 'hint')`);
 		const plan = await planRestore({source: backup.source, dataDir, mode: 'replace'});
 		expect(plan.categories.find(category => category.category === 'documents')!.fileCounts.toDelete).toBe(0);
 		await applyRestore({source: backup.source, dataDir, mode: 'replace'});
@@ -87,7 +78,7 @@ describe('review findings (issue 8)', () => {
 		const dataDir = gateway();
 		addDocument(dataDir, 't2', 'a', 'b.c', 'TENANT TWO FILE\n');
 		const backup = await backupOf(dataDir, {format: 'zip', tenant: 't2'});
-		sql(dataDir, `DELETE FROM documents WHERE id = 'a'`);
+		exec(dataDir, `DELETE FROM documents WHERE id = 'a'`);
 		fs.rmSync(docFile(dataDir, 'a.b.c'));
 		addDocument(dataDir, 't1', 'a.b', 'c', 'TENANT ONE PRIVATE FILE\n');
 		await applyRestore({source: backup.source, dataDir});
@@ -155,8 +146,8 @@ describe('review findings (issue 8)', () => {
 		});
 		const backup = await backupOf(dataDir, {format: 'zip', tenant: 't2'});
 		// Tenant two's data is lost; meanwhile tenant one holds a dangling reference to the id.
-		sql(dataDir, `DELETE FROM users WHERE id = 'usr_victim'`);
-		sql(dataDir, `INSERT INTO conversations VALUES ('cnv_1', 't1', 'c', 'u', 'usr_victim', 'agt_1', NULL, 'title')`);
+		exec(dataDir, `DELETE FROM users WHERE id = 'usr_victim'`);
+		exec(dataDir, `INSERT INTO conversations VALUES ('cnv_1', 't1', 'c', 'u', 'usr_victim', 'agt_1', NULL, 'title')`);
 		const restored = await outcome(() => applyRestore({source: backup.source, dataDir}));
 		const linked = query(dataDir, `SELECT c.id FROM conversations c JOIN users u ON u.id = c.user_id WHERE u.tenant_id <> c.tenant_id`);
 		// Expected: the restore refuses (or otherwise never creates the link); exit 0 must leave a backupable gateway.
@@ -231,7 +222,7 @@ describe('review findings (issue 8)', () => {
 		});
 		const backup = await outcome(() => backupOf(dataDir, {format: 'zip'}));
 		// The same text in a crafted archive: restore and verify see no reference.
-		sql(dataDir, `UPDATE skills SET enabled_agents = '["agt_t1"]'`);
+		exec(dataDir, `UPDATE skills SET enabled_agents = '["agt_t1"]'`);
 		const source = await editedBackup(dataDir, {}, dir => {
 			const file = path.join(dir, 'skills', 'installed.jsonl');
 			writeJsonl(file, readJsonl(file).map(row => ({...row, enabled_agents: '["agt_t2"]\u0000'})));
@@ -243,9 +234,9 @@ describe('review findings (issue 8)', () => {
 
 	it("--tenant and --into-tenant pick an arbitrary tenant when the name matches one tenant's name and another's slug (a replace then wipes the wrong tenant)", async () => {
 		const dataDir = freshGateway();
-		sql(dataDir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'two', 'one', 'free')`);
-		sql(dataDir, `INSERT INTO tenants VALUES ('t2', 't2', 'c', 'u', 'Tenant Two', 'two', 'free')`);
-		sql(dataDir, `INSERT INTO agents VALUES ('agt_1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`);
+		exec(dataDir, `INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'two', 'one', 'free')`);
+		exec(dataDir, `INSERT INTO tenants VALUES ('t2', 't2', 'c', 'u', 'Tenant Two', 'two', 'free')`);
+		exec(dataDir, `INSERT INTO agents VALUES ('agt_1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`);
 		const backup = await backupOf(dataDir, {format: 'zip', tenant: 'two'});
 		const {readMetadata} = await import('../source/core/backup/read-metadata.js');
 		const metadata = await readMetadata(backup.source);
@@ -257,7 +248,7 @@ describe('review findings (issue 8)', () => {
 
 	it("a restore creates a second tenant with an existing tenant's slug, so later --tenant/--into-tenant by that slug become ambiguous", async () => {
 		const source = freshGateway();
-		sql(source, `INSERT INTO tenants VALUES ('t9', 't9', 'c', 'u', 'Other Two', 'two', 'free')`);
+		exec(source, `INSERT INTO tenants VALUES ('t9', 't9', 'c', 'u', 'Other Two', 'two', 'free')`);
 		const backup = await backupOf(source, {format: 'zip', tenant: 'two'});
 		const dataDir = gateway();
 		const restored = await outcome(() => applyRestore({source: backup.source, dataDir}));
