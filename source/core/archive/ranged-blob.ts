@@ -42,14 +42,17 @@ export async function fileBlob(file: string, label = file): Promise<RangedBlob> 
 	} catch (error) {
 		describeFsError(error, label);
 	}
-	/** Opens the file for one read and closes it after: no handle outlives a read. */
-	async function withHandle<T>(read: (handle: fs.promises.FileHandle) => Promise<T>): Promise<T> {
-		let handle: fs.promises.FileHandle;
+	/** Opens the file for reading; a failure is one line naming the backup. */
+	async function open(): Promise<fs.promises.FileHandle> {
 		try {
-			handle = await fs.promises.open(file, 'r');
+			return await fs.promises.open(file, 'r');
 		} catch (error) {
 			describeFsError(error, label);
 		}
+	}
+	/** Opens the file for one read and closes it after: no handle outlives a read. */
+	async function withHandle<T>(read: (handle: fs.promises.FileHandle) => Promise<T>): Promise<T> {
+		const handle = await open();
 		try {
 			return await read(handle);
 		} finally {
@@ -68,12 +71,7 @@ export async function fileBlob(file: string, label = file): Promise<RangedBlob> 
 			return withHandle(async handle => fillFromHandle(handle, target, offset));
 		},
 		async openReads() {
-			let handle: fs.promises.FileHandle;
-			try {
-				handle = await fs.promises.open(file, 'r');
-			} catch (error) {
-				describeFsError(error, label);
-			}
+			const handle = await open();
 			return {
 				async readInto(offset, target) {
 					checkRange(offset, target.length);

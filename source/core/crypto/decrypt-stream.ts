@@ -322,10 +322,6 @@ class SegmentReader {
 		}
 	}
 
-	/**
-	 * Ciphertext [offset, offset + length): from a local file into a spare run buffer (one per run
-	 * in flight: the one being consumed and the one read ahead), else one ranged read.
-	 */
 	/** Through the held handle when a stream holds one (held for this read too: no stream's end closes it under the read). */
 	private async readInto(offset: number, target: Buffer): Promise<number> {
 		if (!this.held) return this.unlocked.blob.readInto!(offset, target);
@@ -337,6 +333,10 @@ class SegmentReader {
 		}
 	}
 
+	/**
+	 * Ciphertext [offset, offset + length): from a local file into a spare run buffer (one per run
+	 * in flight: the one being consumed and the one read ahead), else one ranged read.
+	 */
 	private async readStored(offset: number, length: number): Promise<{bytes: Buffer; reused: boolean; release(): void}> {
 		const {blob} = this.unlocked;
 		if (!blob.readInto) return {bytes: await blob.readRange(offset, length), reused: false, release() {}};
