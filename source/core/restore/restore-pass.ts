@@ -93,6 +93,11 @@ function appliedCounts(categories: readonly CategoryPlan[], written: {inserted: 
 	return {new: sum('new'), identical: sum('identical'), conflicts: sum('conflicts'), ...written, deleted: sum('toDelete')};
 }
 
+/** The warning for a document file another tenant's document also names: never written or deleted. */
+function sharedFileLeftAlone(target: string): string {
+	return `${target}: also the file of another tenant's document; left alone`;
+}
+
 function corrupt(message: string): LifeboatError {
 	return new LifeboatError('corrupt-archive', `${message}; nothing was restored`);
 }
@@ -292,7 +297,7 @@ export class RestorePass {
 		const name = documentFileName(id, ext);
 		// A file that is also another tenant's document's (ids and extensions may hold dots) is theirs too: never deleted.
 		const shared = name !== undefined && fileSharedWithAnotherTenant(this.db, name, tenant);
-		if (shared) this.warnings.push(`documents/files/${name}: also the file of another tenant's document; left alone`);
+		if (shared) this.warnings.push(sharedFileLeftAlone(`documents/files/${name}`));
 		// A JSON bundle made without --include-files holds no document files: the live ones stay.
 		const keepFiles = Boolean(this.ctx.metadata.omittedDocumentFiles);
 		const names = [name && !shared && !keepFiles && `documents/files/${name}`, documentTextName(id) && `documents/text/${documentTextName(id)}`];
@@ -758,7 +763,7 @@ export class RestorePass {
 		if (route.kind === 'document-file' && this.sharedWithAnotherTenant(route, target)) {
 			this.record(entry, await consumeEntry(entry));
 			this.backupTargets.add(target);
-			this.warnings.push(`${target}: also the file of another tenant's document; left alone`);
+			this.warnings.push(sharedFileLeftAlone(target));
 			return;
 		}
 		const live = safeTarget(this.root, target);
@@ -990,7 +995,7 @@ export class RestorePass {
 			}
 		}
 		for (const {name, tenant} of this.leftoverDocumentFiles) {
-			if (this.ownedByAnotherTenant(name, tenant)) this.warnings.push(`documents/files/${name}: also the file of another tenant's document; left alone`);
+			if (this.ownedByAnotherTenant(name, tenant)) this.warnings.push(sharedFileLeftAlone(`documents/files/${name}`));
 			else this.addLiveFile('documents', `documents/files/${name}`);
 		}
 		for (const file of this.liveFilesInScope) {
