@@ -64,7 +64,9 @@ describe('backup restore onto a bare host (CLI)', () => {
 	});
 
 	it('--dry-run --json into an empty folder plans everything new with its checklist and writes nothing', () => {
-		const dataDir = tempDir('lifeboat-bare-cli-dry-');
+		// An empty folder in a parent of its own: other tests' restores stage beside their folders in the shared temp dir.
+		const dataDir = path.join(tempDir('lifeboat-bare-cli-dry-'), 'gateway');
+		fs.mkdirSync(dataDir);
 		const result = runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir, '--dry-run', '--json', '--key-file', path.join(original, 'keys', 'backup.key')]);
 		expect(result.code).toBe(0);
 		const output = JSON.parse(result.stdout) as {plan: {newDataDir: boolean; totals: {new: number; identical: number; conflicts: number}}; checklist: ChecklistItem[]};

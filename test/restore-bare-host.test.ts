@@ -134,7 +134,9 @@ describe('restore onto a bare host (core)', () => {
 	});
 
 	it('a folder holding other files is still not a gateway: refused, left as it was', async () => {
-		const dataDir = tempDir('lifeboat-bare-other-');
+		// In a parent of its own: other tests' restores stage beside their folders in the shared temp dir.
+		const dataDir = path.join(tempDir('lifeboat-bare-other-'), 'gateway');
+		fs.mkdirSync(dataDir);
 		fs.writeFileSync(path.join(dataDir, 'notes.txt'), 'keep me');
 		const options = await optionsFor(backups.get('zip')!, dataDir, SPECS[0]!, original);
 		await expect(planRestore(options)).rejects.toMatchObject({code: 'not-a-gateway', message: expect.stringContaining('is not a gateway data directory')});
