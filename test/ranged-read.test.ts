@@ -493,6 +493,27 @@ describe('encrypted random access over a blob', () => {
 		await vi.waitFor(() => expect(openHandles()).toEqual([]), {timeout: 10_000, interval: 20});
 	});
 
+	it('bytes served from the segment cache stay as they were while later reads reuse the cache', async () => {
+		const segmentSize = 16 * 1024;
+		const plaintext = crypto.randomBytes(40 * segmentSize + 99);
+		const file = path.join(backupDir, 'kept.bin.enc');
+		const encrypt = await createEncryptStream({passphrase: PASSPHRASE, summary: {kind: 'test'}, segmentSize, iterations: 1000});
+		fs.writeFileSync(file, await collect(Readable.from([plaintext]).pipe(encrypt)));
+		const access = await openEncryptedRandomAccess(await fileBlob(file), PASSPHRASE);
+		// Per segment: a small read that decrypts it (and keeps it), then reads the kept segment
+		// serves, all held until the end while the reads of the segments after them cycle the cache.
+		const held: Array<{offset: number; bytes: Buffer}> = [];
+		for (let index = 0; index < 40; index++) {
+			const base = index * segmentSize;
+			held.push({offset: base + 5, bytes: await access.readRange(base + 5, 100)});
+			const chunks: Buffer[] = [];
+			for await (const chunk of access.read(base + 200, 300)) chunks.push(chunk as Buffer);
+			expect(chunks.length).toBeGreaterThan(0);
+			held.push(...chunks.map((bytes, at) => ({offset: base + 200 + chunks.slice(0, at).reduce((sum, chunk) => sum + chunk.length, 0), bytes})));
+		}
+		for (const {offset, bytes} of held) expect(bytes.equals(plaintext.subarray(offset, offset + bytes.length))).toBe(true);
+	});
+
 	it('the sequential decryption reads the payload as one stream', async () => {
 		const file = backups['encrypted tar.gz']!;
 		const counted = await countedFile(file);
