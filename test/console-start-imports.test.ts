@@ -119,6 +119,7 @@ describe('the shipped binary', () => {
 		// The recorder works: the entry and the command table are there.
 		expect(loaded).toContain(pathToFileURL(CLI).href);
 		expect(loaded).toContain('/source/commands/command-table.ts');
+		expect(loaded).toContain('/source/command-line.ts');
 		expect(loaded.filter(url => NOT_AT_START.some(pattern => pattern.test(url)) || /\/node_modules\/ink\/|\/source\/commands\/(backup|schedule|demo|drill|quarantine|destination)-/.test(url))).toEqual([]);
 	});
 });
@@ -154,5 +155,7 @@ describe.skipIf(!HAVE_TMUX)('console start (the binary in tmux, 80x24)', () => {
 		expect(before.some(url => url.startsWith('/node_modules/ink/'))).toBe(true);
 		expect(before).toContain('/source/ui/screens/HomeScreen.tsx');
 		expect(before.filter(url => NOT_AT_START.some(pattern => pattern.test(url)))).toEqual([]);
+		// Its own command line (--data-dir, --dest) is read without meow or the command table.
+		expect(before.filter(url => url.startsWith('/node_modules/meow/') || url === '/source/commands/command-table.ts' || url === '/source/command-line.ts')).toEqual([]);
 	});
 });

@@ -1,0 +1,84 @@
+/**
+ * The command line of every command (and of the console, when it comes with flags of its own
+ * that need meow: --help, --version, an unknown one): parsed by meow against the command table,
+ * then run. Loaded by cli.tsx only when the console alone was not asked for.
+ */
+import meow from 'meow';
+import {LifeboatError} from './core/errors.js';
+import type {CommandContext, Flags} from './commands/command-context.js';
+import {COMMANDS, findCommand, groupCommands, groupHelp, topLevelHelp} from './commands/command-table.js';
+import {TOOL_VERSION} from './core/version.js';
+import {checkUsage} from './commands/check-usage.js';
+import {FLAGS} from './commands/cli-flags.js';
+import {openConsole} from './open-console.js';
+
+export async function runCommandLine(argv: string[], onFlags: (flags: Flags) => void): Promise<number> {
+	// Unknown flags are reported below like every other usage error (so --json still gets JSON).
+	const cli = meow(topLevelHelp(), {importMeta: import.meta, argv, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: FLAGS});
+	const flags = cli.flags as Flags;
+	onFlags(flags);
+	const [first, second, ...more] = cli.input;
+	const command = first ? findCommand(first, second) : undefined;
+	// A one-word command (`drill`) takes the second word as its first argument.
+	const rest = command?.words.length === 1 && second !== undefined ? [second, ...more] : more;
+	// A command's own flags and arguments first (it can say "did you mean"), then any unknown short flag.
+	if (command) {
+		const valueFlags = Object.entries(FLAGS).filter(([, spec]) => spec.type !== 'boolean').map(([flag]) => flag);
+		checkUsage(command, argv, rest, valueFlags);
+	}
+	const unknown = Object.keys(cli.flags).filter(name => !(name in FLAGS) && name !== 'h');
+	if (unknown.length > 0) {
+		const dashed = unknown.map(name => `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`);
+		throw new LifeboatError('usage', `Unknown flag${dashed.length > 1 ? 's' : ''} ${dashed.join(', ')} (see lifeboat --help)`);
+	}
+	if (flags.version) {
+		process.stdout.write(`${TOOL_VERSION}\n`);
+		return 0;
+	}
+	if (!first) {
+		if (flags.help) {
+			process.stdout.write(topLevelHelp() + '\n');
+			return 0;
+		}
+		return openConsole({dataDir: flags.dataDir, dest: flags.dest});
+	}
+	const group = groupCommands(first);
+	if (!command && group.length > 0 && second === undefined) {
+		// A group alone did nothing: --help lists its commands (exit 0), else a usage error (exit 2),
+		// so a script that lost its subcommand never looks like a successful backup.
+		if (flags.help) {
+			process.stdout.write(groupHelp(first) + '\n');
+			return 0;
+		}
+		throw new LifeboatError('usage', `${first} needs a command: ${group.map(entry => entry.words[1]).join(', ')} (see lifeboat ${first} --help)`);
+	}
+	if (!command) {
+		const known = COMMANDS.map(entry => entry.words.join(' ')).join(', ');
+		throw new LifeboatError('usage', `unknown command "${[first, second].filter(Boolean).join(' ')}" (commands: ${known}; see lifeboat --help)`);
+	}
+	const module = await command.load();
+	if (flags.help) {
+		process.stdout.write(module.help.trim() + '\n');
+		return 0;
+	}
+	const controller = new AbortController();
+	let signals = 0;
+	const onSignal = (signal: NodeJS.Signals) => {
+		signals++;
+		// First signal: stop cleanly (partial files are removed). Second: leave now.
+		if (signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+		controller.abort(new LifeboatError('interrupted', `Interrupted by ${signal}; nothing partial was left behind`));
+	};
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
+	const context: CommandContext = {
+		flags,
+		args: rest,
+		stdout: process.stdout,
+		stderr: process.stderr,
+		env: process.env,
+		signal: controller.signal,
+	};
+	return module.run(context);
+}
+
