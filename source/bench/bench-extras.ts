@@ -6,7 +6,8 @@ import path from 'node:path';
 
 export type ListFigure = {count: number; seconds: number; peakRssKb: number; valid: number; total: number};
 export type RestoreFigure = {rows: number; seconds: number; peakRssKb: number};
-export type StartFigure = {medianMs: number; runs: number};
+/** Console first frames, and Node's own start measured beside them (bench-start.ts). */
+export type StartFigure = {medianMs: number; runs: number[]; nodeMedianMs?: number; nodeRuns?: number[]};
 export type Extras = {list?: ListFigure; replace?: RestoreFigure; dryRun?: RestoreFigure; start?: StartFigure};
 
 export type ExtraCounts = {rows: number; listCount: number};

@@ -39,12 +39,15 @@ const visibleText = (output: string) => output.replace(/\u001B\[[0-9;?]*[A-Za-z]
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
-/** One run: milliseconds from exec to the first frame containing `Home` in the pane's output. */
-async function oneRun(work: string, dataDir: string, backupDir: string, timeoutMs = 20_000): Promise<number> {
+/**
+ * One run of `script` (with the installed binary's environment and Node flags): milliseconds from
+ * exec to the first frame containing `Home` in the pane's output.
+ */
+async function oneRun(work: string, script: string, args: readonly string[], timeoutMs = 20_000): Promise<number> {
 	const socket = `lifeboat-start-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 	const output = path.join(work, `${socket}.out`);
 	const {env, flags} = readShebang(cli);
-	const node = ['env', ...env, process.execPath, ...flags, cli, '--data-dir', dataDir, '--dest', backupDir].map(quote).join(' ');
+	const node = ['env', ...env, process.execPath, ...flags, script, ...args].map(quote).join(' ');
 	try {
 		tmux(socket, ['new-session', '-d', '-s', 'start', '-x', '80', '-y', '24', `read go; exec ${node}`]);
 		tmux(socket, ['set-option', '-t', 'start', 'status', 'off']);
@@ -63,19 +66,37 @@ async function oneRun(work: string, dataDir: string, backupDir: string, timeoutM
 	}
 }
 
-/** First-frame times of `runs` warm starts (one discarded warm-up first) and their median. */
-export async function consoleStartBench(runs = Number(process.env['LIFEBOAT_START_RUNS'] ?? 7)): Promise<{medianMs: number; runs: number[]}> {
+export type StartResult = {medianMs: number; runs: number[]; nodeMedianMs: number; nodeRuns: number[]};
+
+const median = (times: readonly number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+
+/**
+ * First-frame times of `runs` warm starts of the console (one discarded warm-up first) and their
+ * median; interleaved with as many starts of Node itself, the baseline of the same run: an ES
+ * module that prints Home at once, started the same way (the shebang's environment and flags,
+ * and whatever the machine's environment adds to every Node start, such as NODE_EXTRA_CA_CERTS,
+ * which makes Node read a certificate file before any code runs).
+ */
+export async function consoleStartBench(runs = Number(process.env['LIFEBOAT_START_RUNS'] ?? 7)): Promise<StartResult> {
 	const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-start-'));
 	try {
 		const dataDir = path.join(work, 'gateway');
 		const backupDir = path.join(work, 'backups');
 		fs.mkdirSync(backupDir);
 		await generateDemo({dir: dataDir});
-		await oneRun(work, dataDir, backupDir);
+		const bare = path.join(work, 'home.mjs');
+		fs.writeFileSync(bare, "process.stdout.write('Lifeboat · Home\\n');\n");
+		const consoleRun = () => oneRun(work, cli, ['--data-dir', dataDir, '--dest', backupDir]);
+		const nodeRun = () => oneRun(work, bare, []);
+		await consoleRun();
+		await nodeRun();
 		const times: number[] = [];
-		for (let index = 0; index < runs; index++) times.push(Math.round(await oneRun(work, dataDir, backupDir)));
-		const sorted = [...times].sort((a, b) => a - b);
-		return {medianMs: sorted[Math.floor(sorted.length / 2)]!, runs: times};
+		const nodeTimes: number[] = [];
+		for (let index = 0; index < runs; index++) {
+			times.push(Math.round(await consoleRun()));
+			nodeTimes.push(Math.round(await nodeRun()));
+		}
+		return {medianMs: median(times), runs: times, nodeMedianMs: median(nodeTimes), nodeRuns: nodeTimes};
 	} finally {
 		fs.rmSync(work, {recursive: true, force: true});
 	}
@@ -84,5 +105,5 @@ export async function consoleStartBench(runs = Number(process.env['LIFEBOAT_STAR
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
 	const index = process.argv.indexOf('--runs');
 	const result = await consoleStartBench(index === -1 ? undefined : Number(process.argv[index + 1]));
-	process.stdout.write(`console first frame: median ${result.medianMs} ms (runs ${result.runs.join(', ')})\n`);
+	process.stdout.write(`console first frame: median ${result.medianMs} ms (runs ${result.runs.join(', ')}); Node itself: median ${result.nodeMedianMs} ms (runs ${result.nodeRuns.join(', ')})\n`);
 }
