@@ -13,6 +13,7 @@ import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {isLifeboatBackup} from './backup-sniff.js';
 import {parseManifest, parseMetadata, readMetadata} from './read-metadata.js';
 import {RowAudit} from './verify-rows.js';
+import {IdsOutOfOrder} from '../rows/reference-check.js';
 
 export type VerifyProgress = {bytesDone: number; bytesTotal: number; filesDone: number; current: string};
 
@@ -68,7 +69,20 @@ type Digest = {size: number; sha256: string};
  * `rows: false`, every row and file is also checked the way restore checks it (verify-rows.ts),
  * so a backup that verifies is a backup that restores.
  */
-export async function verifyBackup(source: ArchiveSource, options: {onProgress?: (progress: VerifyProgress) => void; signal?: AbortSignal; rows?: boolean} = {}): Promise<VerifyResult> {
+export async function verifyBackup(source: ArchiveSource, options: VerifyOptions = {}): Promise<VerifyResult> {
+	// The row audit first skips the ids of tables nothing references while they come in order
+	// (reference-check.ts); a table out of order (never a Lifeboat backup's) is read again.
+	try {
+		return await verifyOnce(source, options, true);
+	} catch (error) {
+		if (!(error instanceof IdsOutOfOrder)) throw error;
+		return verifyOnce(source, options, false);
+	}
+}
+
+type VerifyOptions = {onProgress?: (progress: VerifyProgress) => void; signal?: AbortSignal; rows?: boolean};
+
+async function verifyOnce(source: ArchiveSource, options: VerifyOptions, skipOrderedIds: boolean): Promise<VerifyResult> {
 	const problems: string[] = [];
 	const seen = new Map<string, Digest>();
 	let metadata: BackupMetadata | undefined;
@@ -84,7 +98,7 @@ export async function verifyBackup(source: ArchiveSource, options: {onProgress?:
 	const rowProblems = new Map<string, string>();
 	try {
 		// Without readable metadata there is no scope to check rows against: the scan below says why.
-		if (options.rows !== false) audit = await readMetadata(source).then(metadata => new RowAudit(metadata), () => undefined);
+		if (options.rows !== false) audit = await readMetadata(source).then(metadata => new RowAudit(metadata, {skipOrderedIds}), () => undefined);
 		for await (const entry of openArchive(source).entries()) {
 			if (options.signal?.aborted) throw options.signal.reason ?? new LifeboatError('interrupted', 'Verify cancelled');
 			if (entry.kind === 'directory') continue;

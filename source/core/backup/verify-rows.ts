@@ -25,9 +25,13 @@ export class RowAudit {
 	private readonly documents = new Map<string, StoredValue>();
 	private readonly files: Array<{path: string; route: FileRoute}> = [];
 
-	constructor(private readonly metadata: BackupMetadata) {
+	/** `skipOrderedIds`: see ReferenceCheck (a row out of order then throws IdsOutOfOrder). */
+	constructor(
+		private readonly metadata: BackupMetadata,
+		options: {skipOrderedIds?: boolean} = {},
+	) {
 		this.tenants = new Set(backupTenants(metadata).map(tenant => tenant.id));
-		this.references = new ReferenceCheck(this.db, {live: false, restored: new Set(TABLES.map(table => table.name)), suffix: ''});
+		this.references = new ReferenceCheck(this.db, {live: false, restored: new Set(TABLES.map(table => table.name)), suffix: '', skipOrderedIds: options.skipOrderedIds});
 	}
 
 	/** One JSONL line of a table entry (`line` counts from 1 within the entry). */

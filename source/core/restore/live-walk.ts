@@ -2,6 +2,9 @@ import type Database from 'better-sqlite3';
 import {prepareExact, type ExactStatement} from '../rows/exact-read.js';
 import {readLiveRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {RawText, type StoredValue} from '../rows/value-codec.js';
+import {compareBinaryText} from '../rows/binary-order.js';
+
+export {compareBinaryText};
 
 /**
  * Live rows read per query of the walk, at most; and their size, at most (one row always). A
@@ -15,28 +18,6 @@ const CHUNK_BYTES = 8 * 1024 * 1024;
 
 /** In a `u` regular expression a surrogate range matches only an unpaired surrogate. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
-/**
- * SQLite's BINARY order of two TEXT values (memcmp of their UTF-8 bytes), for JavaScript strings:
- * UTF-8 byte order is code point order, which is UTF-16 code unit order except that surrogates
- * (code points past U+FFFF) sort after U+E000..U+FFFF.
- */
-export function compareBinaryText(a: string, b: string): number {
-	if (a === b) return 0;
-	const length = Math.min(a.length, b.length);
-	for (let index = 0; index < length; index++) {
-		const x = a.charCodeAt(index);
-		const y = b.charCodeAt(index);
-		if (x !== y) return codePointRank(x) - codePointRank(y);
-	}
-	return a.length - b.length;
-}
-
-function codePointRank(unit: number): number {
-	if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
-	if (unit >= 0xe000) return unit - 0x800;
-	return unit;
-}
 
 /** A live id against an archive id (always text) in the order of `ORDER BY id`. */
 function compareLiveId(live: StoredValue | undefined, id: string): number {

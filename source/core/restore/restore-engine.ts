@@ -13,6 +13,7 @@ import {bareDataDir, buildNewDataDir, sweepStaleNewDataDirs, type BareDataDir} f
 import {SCHEMA_VERSION} from '../store/schema.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
+import {IdsOutOfOrder} from '../rows/reference-check.js';
 import type {RestoreOptions, RestorePlan, RestoreProgress, RestoreResult, TableCounts} from './restore-types.js';
 import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from '../store/staging.js';
 import {writeQuarantineSummary} from './quarantine-writer.js';
@@ -77,13 +78,27 @@ async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan
 		const warnings = pendingRestores(options.dataDir).map(id => `an interrupted restore (${id}) is pending; the next restore completes or rolls it back first`);
 		store.db.exec('BEGIN');
 		try {
-			const outcome = options.skipVerify ? await new RestorePass(ctx).run() : await planBesideVerify(ctx);
+			const outcome = options.skipVerify ? await planPass(ctx) : await planBesideVerify(ctx);
 			return {...buildPlan(ctx, outcome, warnings, started), ...(bare ? {newDataDir: true} : {})};
 		} finally {
 			store.db.exec('ROLLBACK');
 		}
 	} finally {
 		store.close();
+	}
+}
+
+/**
+ * A plan's pass. It first skips remembering the ids of tables nothing references (only a repeat
+ * would need them, and ids in increasing order cannot repeat); when a table's ids turn out not to
+ * be in order (a foreign or hand-made archive), it reads the archive again remembering them all.
+ */
+async function planPass(ctx: RestoreContext): Promise<PassOutcome> {
+	try {
+		return await new RestorePass(ctx, undefined, {skipOrderedIds: true}).run();
+	} catch (error) {
+		if (!(error instanceof IdsOutOfOrder)) throw error;
+		return new RestorePass(ctx).run();
 	}
 }
 
@@ -99,7 +114,7 @@ async function planBesideVerify(ctx: RestoreContext): Promise<PassOutcome> {
 	const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
 	let verified = false;
 	const onProgress = options.onProgress && ((progress: RestoreProgress) => (progress.phase === 'verify' || verified) && options.onProgress!(progress));
-	const planned = new RestorePass({...ctx, options: {...options, signal, onProgress}}).run();
+	const planned = planPass({...ctx, options: {...options, signal, onProgress}});
 	// Settled below in every case; never an unhandled rejection while verify runs.
 	planned.catch(() => undefined);
 	try {

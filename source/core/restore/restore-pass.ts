@@ -181,9 +181,15 @@ export class RestorePass {
 	private readonly applied = {inserted: 0, quarantined: 0, deleted: 0, files: 0};
 	private readonly hooks = testHooks();
 
+	/**
+	 * `staging` makes it apply (else it plans). `skipOrderedIds` (a plan without id remapping only)
+	 * lets the reference check skip the ids of tables nothing references while they come in order:
+	 * the pass then throws IdsOutOfOrder when they do not, and is run again without it (planPass).
+	 */
 	constructor(
 		private readonly ctx: RestoreContext,
 		private readonly staging?: Staging,
+		private readonly passOptions: {skipOrderedIds?: boolean} = {},
 	) {
 		this.db = ctx.store.db;
 		this.root = ctx.store.paths.root;
@@ -400,7 +406,9 @@ export class RestorePass {
 		// Random-access archives: the manifest up front; tar.gz: when reached (it is last).
 		this.manifest = await readManifestUpFront(this.ctx.options);
 		this.snapshotLive();
-		this.references = new ReferenceCheck(this.db, {live: true, restored: new Set(this.restoredTables().map(({table}) => table))});
+		// Apply keeps every id: replace deletes the live rows whose ids the archive did not bring (deleteMissing).
+		const skipOrderedIds = !this.applying && !this.ctx.mapper.remaps && this.passOptions.skipOrderedIds === true;
+		this.references = new ReferenceCheck(this.db, {live: true, restored: new Set(this.restoredTables().map(({table}) => table)), skipOrderedIds});
 		try {
 			await this.readOutside();
 			await this.readArchive();
