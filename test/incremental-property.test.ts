@@ -12,6 +12,7 @@ import {openBackupChain} from '../source/core/backup/backup-chain.js';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {openLocalDestination} from '../source/core/destinations/local.js';
 import {applyRestore} from '../source/core/restore/index.js';
+import {TABLES} from '../source/core/store/schema.js';
 import {gatewayModel, materialise} from './helpers/legal-gateway.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {freshGateway, storeDigest} from './restore-support.js';
@@ -24,10 +25,21 @@ function restoredState(dataDir: string): ReturnType<typeof storeDigest> {
 	return digest;
 }
 
-async function restoreInto(folder: string, object: string): Promise<string> {
+/** Each table file (a JSONL) of a folder backup, by its path in the archive. */
+function tableFiles(dir: string): Record<string, string> {
+	const files: Record<string, string> = {};
+	for (const table of TABLES) {
+		const file = path.join(dir, ...table.archivePath.split('/'));
+		if (fs.existsSync(file)) files[table.archivePath] = fs.readFileSync(file, 'utf8');
+	}
+	return files;
+}
+
+async function restoreInto(folder: string, object: string, onSource: (dir: string) => void = () => {}): Promise<string> {
 	const dataDir = freshGateway();
 	const opened = await openBackupChain({destination: openLocalDestination(folder), location: {kind: 'local', folder}, object});
 	try {
+		if (opened.source.format === 'dir') onSource(opened.source.dir);
 		await applyRestore({source: opened.source, dataDir});
 	} finally {
 		await opened.close();
@@ -52,9 +64,15 @@ describe('incremental chains of generated legal gateways', () => {
 					await createBackup({dataDir, destDir: dest, name: `link-${index}`, format: index === 1 ? 'tar.gz' : 'zip', now: new Date((clock += 3_600_000)), ...(index > 0 ? {incremental: {destination, sinceLast: true}} : {})});
 				}
 				await createBackup({dataDir: states[2]!, destDir: path.join(work, 'reference'), name: 'reference', format: 'dir'});
-				const viaChain = await restoreInto(dest, 'link-2.zip');
+				let merged: Record<string, string> = {};
+				const viaChain = await restoreInto(dest, 'link-2.zip', dir => (merged = tableFiles(dir)));
 				const viaFull = await restoreInto(path.join(work, 'reference'), 'reference');
 				expect(restoredState(viaChain)).toEqual(restoredState(viaFull));
+				// The merged chain holds each table (but the daily logs, dumped by day) as a full backup
+				// of the last state does, line for line: in id order, whichever link held a row.
+				const reference = tableFiles(path.join(work, 'reference', 'reference'));
+				expect(Object.keys(merged).length).toBeGreaterThan(0);
+				for (const table of TABLES.filter(spec => spec.orderBy === undefined)) expect(merged[table.archivePath] ?? '', table.archivePath).toBe(reference[table.archivePath] ?? '');
 				fs.rmSync(work, {recursive: true, force: true});
 			}),
 			// No shrinking: each run is three backups and two restores; a failure reports its seed (replay: LIFEBOAT_PROPERTY_SEED).

@@ -169,24 +169,31 @@ function checkState(merge: MergeDb, head: ChainLink): void {
 	if (file) throw corrupt(`Broken backup chain: ${file.path} of ${head.metadata.name}'s state is ${file.taken ? 'held in another version' : 'held'} by no link of the chain`);
 }
 
-/** Writes the merged table files, in the order links held them; every table but the daily logs gets a file. */
+/**
+ * Writes the merged table files; every table but the daily logs gets a file. A table is written
+ * in id order, as a full backup dumps it (links are read newest first, so that is not the order
+ * its rows were met): a restore then walks the live table beside it, and verify and the dry run
+ * need not remember its ids (reference-check.ts). A table a backup dumps in another order (the
+ * daily logs, by day) keeps the order the links held its rows in.
+ */
 function writeRows(merge: MergeDb, outDir: string, head: ChainLink): Map<string, number> {
-	merge.db.exec('CREATE INDEX rows_path ON rows (path)');
+	merge.db.exec('CREATE INDEX rows_path ON rows (path, id)');
 	const counts = new Map<string, number>();
 	const written = new Set<string>();
-	let spool: JsonlSpool | undefined;
-	let current: string | undefined;
-	for (const row of merge.db.prepare('SELECT tbl, path, line FROM rows ORDER BY path, rowid').iterate() as Iterable<{tbl: string; path: string; line: string}>) {
-		if (row.path !== current) {
-			spool?.close();
-			spool = new JsonlSpool(path.join(outDir, ...row.path.split('/')));
-			current = row.path;
-			written.add(row.path);
+	const files = merge.db.prepare('SELECT path, tbl FROM rows GROUP BY path ORDER BY path').all() as Array<{path: string; tbl: string}>;
+	for (const file of files) {
+		const order = tableSpec(file.tbl).orderBy === undefined ? 'id' : 'rowid';
+		const spool = new JsonlSpool(path.join(outDir, ...file.path.split('/')));
+		written.add(file.path);
+		try {
+			for (const line of merge.db.prepare(`SELECT line FROM rows WHERE path = ? ORDER BY ${order}`).pluck(true).iterate(file.path) as Iterable<string>) {
+				spool.writeLine(line);
+				counts.set(file.tbl, (counts.get(file.tbl) ?? 0) + 1);
+			}
+		} finally {
+			spool.close();
 		}
-		spool!.writeLine(row.line);
-		counts.set(row.tbl, (counts.get(row.tbl) ?? 0) + 1);
 	}
-	spool?.close();
 	for (const category of CATEGORIES) {
 		if (!head.metadata.categories.includes(category.id)) continue;
 		for (const table of category.tables) {
