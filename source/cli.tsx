@@ -45,8 +45,8 @@ async function main(): Promise<number> {
 	const consoleOnly = consoleArguments(argv);
 	if (consoleOnly) return openConsole(consoleOnly);
 	const {runCommandLine} = await import('./command-line.js');
-	return runCommandLine(argv, flags => {
-		json = Boolean(flags.json);
+	return runCommandLine(argv, asked => {
+		json = asked;
 	});
 }
 

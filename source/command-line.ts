@@ -12,11 +12,29 @@ import {checkUsage} from './commands/check-usage.js';
 import {FLAGS} from './commands/cli-flags.js';
 import {openConsole} from './open-console.js';
 
-export async function runCommandLine(argv: string[], onFlags: (flags: Flags) => void): Promise<number> {
+/**
+ * meow's own refusals (a flag given twice, a value missing…) as a usage error (exit 2), with
+ * flags named as they are typed: `The flag --dataDir can only be set once.` becomes `the flag
+ * --data-dir can only be set once`.
+ */
+function meowUsage(error: unknown): LifeboatError {
+	const message = (error instanceof Error ? error.message : String(error)).replace(/--([a-z][A-Za-z]*)/g, (_flag, name: string) => `--${name.replace(/[A-Z]/g, letter => `-${letter.toLowerCase()}`)}`);
+	return new LifeboatError('usage', `${message.replace(/^The /, 'the ').replace(/\.$/, '')} (see lifeboat --help)`);
+}
+
+/** Parses and runs a command line; `onJson` learns whether its errors are to be JSON too (--json). */
+export async function runCommandLine(argv: string[], onJson: (json: boolean) => void): Promise<number> {
+	// Known before meow parses: its own refusals are then reported as JSON too.
+	onJson(argv.includes('--json'));
 	// Unknown flags are reported below like every other usage error (so --json still gets JSON).
-	const cli = meow(topLevelHelp(), {importMeta: import.meta, argv, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: FLAGS});
+	let cli: ReturnType<typeof meow<typeof FLAGS>>;
+	try {
+		cli = meow(topLevelHelp(), {importMeta: import.meta, argv, autoHelp: false, autoVersion: false, allowUnknownFlags: true, flags: FLAGS});
+	} catch (error) {
+		throw meowUsage(error);
+	}
 	const flags = cli.flags as Flags;
-	onFlags(flags);
+	onJson(Boolean(flags.json));
 	const [first, second, ...more] = cli.input;
 	const command = first ? findCommand(first, second) : undefined;
 	// A one-word command (`drill`) takes the second word as its first argument.

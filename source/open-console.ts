@@ -8,7 +8,8 @@ export type ConsoleArguments = {dataDir?: string; dest?: string};
 /**
  * The console's arguments when `argv` holds nothing else: no command, only --data-dir and --dest,
  * each at most once, with a value (`--flag value` or `--flag=value`). Anything else (another flag,
- * a flag twice, a missing or empty value) is undefined: meow parses it, as every command line.
+ * a flag twice, a missing or empty value, a `--flag=` value in quotes) is undefined: meow parses
+ * it, as every command line.
  */
 export function consoleArguments(argv: readonly string[]): ConsoleArguments | undefined {
 	const found: ConsoleArguments = {};
@@ -17,6 +18,8 @@ export function consoleArguments(argv: readonly string[]): ConsoleArguments | un
 		if (!match) return undefined;
 		const key = match[1] === 'data-dir' ? 'dataDir' : 'dest';
 		let value = match[2];
+		// meow strips a pair of quotes around a `--flag=value` value (`--data-dir="my gateway"`): left to it.
+		if (value !== undefined && /^["']/.test(value)) return undefined;
 		if (value === undefined) {
 			index++;
 			value = argv[index];

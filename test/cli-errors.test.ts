@@ -86,6 +86,13 @@ describe('CLI bad input', () => {
 		expect(JSON.parse(result.stdout)).toEqual({ok: false, error: {code: 'not-a-gateway', message: expect.stringContaining('does not exist')}});
 	});
 
+	it('a flag given twice is a usage error (exit 2) naming the flag as typed, in JSON too with --json', () => {
+		expectOneLineError(runCli(['--data-dir', 'a', '--data-dir', 'b']), 2, /^lifeboat: the flag --data-dir can only be set once \(see lifeboat --help\)$/);
+		const result = runCli(['backup', 'list', '--dest', 'a', '--dest', 'b', '--json']);
+		expectOneLineError(result, 2, /^lifeboat: the flag --dest can only be set once/);
+		expect(JSON.parse(result.stdout)).toEqual({ok: false, error: {code: 'usage', message: 'the flag --dest can only be set once (see lifeboat --help)'}});
+	});
+
 	it('the console refuses without a terminal and points to the CLI', () => {
 		const result = runCli([], {env: {LIFEBOAT_DATA_DIR: dataDir}});
 		expectOneLineError(result, 2, /needs a terminal; use the CLI instead \(lifeboat --help\)/);

@@ -22,17 +22,19 @@ describe('the console command line, read without meow', () => {
 	});
 
 	test('anything else is left to meow: a command, another flag, a flag twice, a missing or empty value', () => {
-		for (const argv of [['backup'], ['--help'], ['--version'], ['--json'], ['-h'], ['--data-dir'], ['--data-dir', '--dest', 'x'], ['--data-dir='], ['--data-dir', ''], ['--dest', 'a', '--dest', 'b'], ['--dataDir', 'x'], ['--data-dir', 'x', 'extra'], ['--data-dirx', 'y']]) {
+		for (const argv of [['--data-dir="gw"'], ["--dest='b c'"], ['backup'], ['--help'], ['--version'], ['--json'], ['-h'], ['--data-dir'], ['--data-dir', '--dest', 'x'], ['--data-dir='], ['--data-dir', ''], ['--dest', 'a', '--dest', 'b'], ['--dataDir', 'x'], ['--data-dir', 'x', 'extra'], ['--data-dirx', 'y']]) {
 			expect(consoleArguments(argv), argv.join(' ')).toBeUndefined();
 		}
 	});
 
 	test('whenever it reads a command line, meow reads the same one: no command, no other flag, the same two values', () => {
+		// Values made of the characters a parser treats specially (quotes, dashes, `=`, spaces), and any.
+		const value = fc.oneof(fc.string({maxLength: 6}), fc.string({unit: fc.constantFrom('a', '"', "'", '-', '=', ' '), maxLength: 5}));
 		const token = fc.oneof(
 			fc.constantFrom('--data-dir', '--dest', '--json', '--help', '-h', '--version', 'backup', 'list', '-', '--', '--data-dir=', '--dest='),
-			fc.string({maxLength: 6}),
-			fc.string({maxLength: 6}).map(value => `--data-dir=${value}`),
-			fc.string({maxLength: 6}).map(value => `--dest=${value}`),
+			value,
+			value.map(text => `--data-dir=${text}`),
+			value.map(text => `--dest=${text}`),
 		);
 		fc.assert(
 			fc.property(fc.array(token, {maxLength: 6}), argv => {
