@@ -41,7 +41,7 @@ let json = false;
 
 async function main(): Promise<number> {
 	// The console's own command line (no command; --data-dir, --dest) needs neither meow nor the
-	// command table: ~35 ms of its first frame. Anything else is parsed by meow (command-line.ts).
+	// command table: ~20-25 ms of its first frame. Anything else is parsed by meow (command-line.ts).
 	const consoleOnly = consoleArguments(argv);
 	if (consoleOnly) return openConsole(consoleOnly);
 	const {runCommandLine} = await import('./command-line.js');

@@ -99,4 +99,3 @@ export async function runCommandLine(argv: string[], onJson: (json: boolean) => 
 	};
 	return module.run(context);
 }
-
