@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {compareBinaryText, LiveWalk, ordersByUtf8} from '../source/core/restore/live-walk.js';
+import {LiveWalk, ordersByUtf8} from '../source/core/restore/live-walk.js';
+import {compareBinaryText} from '../source/core/rows/binary-order.js';
 import {codecFor, readLiveRow} from '../source/core/rows/table-codec.js';
 import {openEmptyStore} from '../source/core/store/gateway-store.js';
 import {schemaDdl, tableSpec} from '../source/core/store/schema.js';

@@ -180,13 +180,15 @@ function writeRows(merge: MergeDb, outDir: string, head: ChainLink): Map<string,
 	merge.db.exec('CREATE INDEX rows_path ON rows (path, id)');
 	const counts = new Map<string, number>();
 	const written = new Set<string>();
+	const byId = merge.db.prepare('SELECT line FROM rows WHERE path = ? ORDER BY id').pluck(true);
+	const asHeld = merge.db.prepare('SELECT line FROM rows WHERE path = ? ORDER BY rowid').pluck(true);
 	const files = merge.db.prepare('SELECT path, tbl FROM rows GROUP BY path ORDER BY path').all() as Array<{path: string; tbl: string}>;
 	for (const file of files) {
-		const order = tableSpec(file.tbl).orderBy === undefined ? 'id' : 'rowid';
+		const lines = tableSpec(file.tbl).orderBy === undefined ? byId : asHeld;
 		const spool = new JsonlSpool(path.join(outDir, ...file.path.split('/')));
 		written.add(file.path);
 		try {
-			for (const line of merge.db.prepare(`SELECT line FROM rows WHERE path = ? ORDER BY ${order}`).pluck(true).iterate(file.path) as Iterable<string>) {
+			for (const line of lines.iterate(file.path) as Iterable<string>) {
 				spool.writeLine(line);
 				counts.set(file.tbl, (counts.get(file.tbl) ?? 0) + 1);
 			}

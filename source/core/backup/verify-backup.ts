@@ -13,7 +13,7 @@ import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {isLifeboatBackup} from './backup-sniff.js';
 import {parseManifest, parseMetadata, readMetadata} from './read-metadata.js';
 import {RowAudit} from './verify-rows.js';
-import {IdsOutOfOrder} from '../rows/reference-check.js';
+import {skippingOrderedIds} from '../rows/reference-check.js';
 
 export type VerifyProgress = {bytesDone: number; bytesTotal: number; filesDone: number; current: string};
 
@@ -72,12 +72,7 @@ type Digest = {size: number; sha256: string};
 export async function verifyBackup(source: ArchiveSource, options: VerifyOptions = {}): Promise<VerifyResult> {
 	// The row audit first skips the ids of tables nothing references while they come in order
 	// (reference-check.ts); a table out of order (never a Lifeboat backup's) is read again.
-	try {
-		return await verifyOnce(source, options, true);
-	} catch (error) {
-		if (!(error instanceof IdsOutOfOrder)) throw error;
-		return verifyOnce(source, options, false);
-	}
+	return skippingOrderedIds(skip => verifyOnce(source, options, skip));
 }
 
 type VerifyOptions = {onProgress?: (progress: VerifyProgress) => void; signal?: AbortSignal; rows?: boolean};

@@ -4,8 +4,6 @@ import {readLiveRow, type RowValues, type TableCodec} from '../rows/table-codec.
 import {RawText, type StoredValue} from '../rows/value-codec.js';
 import {compareBinaryText} from '../rows/binary-order.js';
 
-export {compareBinaryText};
-
 /**
  * Live rows read per query of the walk, at most; and their size, at most (one row always). A
  * chunk lives while the archive's side of the pass parses as many rows: 2048 rows outlived two

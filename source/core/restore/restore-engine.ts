@@ -13,7 +13,7 @@ import {bareDataDir, buildNewDataDir, sweepStaleNewDataDirs, type BareDataDir} f
 import {SCHEMA_VERSION} from '../store/schema.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
-import {IdsOutOfOrder} from '../rows/reference-check.js';
+import {skippingOrderedIds} from '../rows/reference-check.js';
 import type {RestoreOptions, RestorePlan, RestoreProgress, RestoreResult, TableCounts} from './restore-types.js';
 import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from '../store/staging.js';
 import {writeQuarantineSummary} from './quarantine-writer.js';
@@ -94,12 +94,7 @@ async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan
  * be in order (a foreign or hand-made archive), it reads the archive again remembering them all.
  */
 async function planPass(ctx: RestoreContext): Promise<PassOutcome> {
-	try {
-		return await new RestorePass(ctx, undefined, {skipOrderedIds: true}).run();
-	} catch (error) {
-		if (!(error instanceof IdsOutOfOrder)) throw error;
-		return new RestorePass(ctx).run();
-	}
+	return skippingOrderedIds(skipOrderedIds => new RestorePass(ctx, undefined, {skipOrderedIds}).run());
 }
 
 /**

@@ -43,6 +43,16 @@ export class IdsOutOfOrder extends Error {
 	}
 }
 
+/** Runs `read` skipping ordered ids, and once more remembering every id if it met a table out of order. */
+export async function skippingOrderedIds<T>(read: (skipOrderedIds: boolean) => Promise<T>): Promise<T> {
+	try {
+		return await read(true);
+	} catch (error) {
+		if (!(error instanceof IdsOutOfOrder)) throw error;
+		return read(false);
+	}
+}
+
 /**
  * Tenant isolation of references: a row may point at a row of its own tenant, or at nothing (a
  * gateway can hold dangling or empty references, and they are carried as they are), but never at
