@@ -27,6 +27,16 @@ describe('the console command line, read without meow', () => {
 		}
 	});
 
+	test('reads a quoted --flag="value" as meow does, or leaves it to meow (which strips the matching quotes; from a review)', () => {
+		for (const argv of [['--data-dir="gw"'], ["--dest='backups'"], ['--data-dir=""'], ['--data-dir="/srv/my gateway"', '--dest=b']]) {
+			const fast = consoleArguments(argv);
+			if (fast === undefined) continue;
+			const parsed = meowReads(argv);
+			expect(parsed.input).toEqual([]);
+			expect(fast, argv.join(' ')).toEqual({...(parsed.dataDir === undefined ? {} : {dataDir: parsed.dataDir}), ...(parsed.dest === undefined ? {} : {dest: parsed.dest})});
+		}
+	});
+
 	test('whenever it reads a command line, meow reads the same one: no command, no other flag, the same two values', () => {
 		// Values made of the characters a parser treats specially (quotes, dashes, `=`, spaces), and any.
 		const value = fc.oneof(fc.string({maxLength: 6}), fc.string({unit: fc.constantFrom('a', '"', "'", '-', '=', ' '), maxLength: 5}));

@@ -10,6 +10,7 @@ import {createGateway} from '../source/core/store/gateway-store.js';
 import {routeEntry} from '../source/core/archive/archive-paths.js';
 import {allColumns, CATEGORIES, TABLES} from '../source/core/store/schema.js';
 import {expect} from 'vitest';
+import {LifeboatError} from '../source/core/errors.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
@@ -235,4 +236,14 @@ export function flipByteInLargestEntry(bytes: Buffer): Buffer {
 	const data = best.header + 30 + copy.readUInt16LE(best.header + 26) + copy.readUInt16LE(best.header + 28);
 	copy[data + Math.floor(best.size / 2)]! ^= 0xff;
 	return copy;
+}
+
+/** How `run` ends: `ok`, `<code>: <message>` for an operator error, `bug: …` for anything else. */
+export async function outcome(run: () => Promise<unknown>): Promise<string> {
+	try {
+		await run();
+		return 'ok';
+	} catch (error) {
+		return error instanceof LifeboatError ? `${error.code}: ${error.message}` : `bug: ${String(error)}`;
+	}
 }

@@ -8,12 +8,11 @@ import type Database from 'better-sqlite3';
 import {describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
-import {LifeboatError} from '../source/core/errors.js';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {acceptQuarantine, listQuarantine} from '../source/core/quarantine/quarantine.js';
-import {backupOf, editedBackup, exec, freshGateway, openDb, query, readJsonl, writeJsonl} from './restore-support.js';
+import {backupOf, editedBackup, exec, freshGateway, openDb, outcome, query, readJsonl, writeJsonl} from './restore-support.js';
 
 /** A fresh gateway with tenants t1 and t2 (and whatever `setup` adds, through raw SQL). */
 function gateway(setup: (db: Database.Database, dir: string) => void = () => {}): string {
@@ -37,15 +36,6 @@ function addDocument(dir: string, tenant: string, id: string, ext: string, conte
 }
 
 const docFile = (dir: string, name: string) => path.join(dir, 'documents', 'files', name);
-
-async function outcome(run: () => Promise<unknown>): Promise<string> {
-	try {
-		await run();
-		return 'ok';
-	} catch (error) {
-		return error instanceof LifeboatError ? `${error.code}: ${error.message}` : `bug: ${String(error)}`;
-	}
-}
 
 describe('review findings (issue 8)', () => {
 	it("a one-tenant replace restore overwrites another tenant's document file when id+ext collide (t2 'a'+'b.c' lands on t1's 'a.b'+'c')", async () => {
