@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {ARCHIVE_FORMATS, archiveExtension, type ArchiveFormat} from '../core/archive/archive-format.js';
-import {hasProgram, lifeboat, median, timeCommand, type Run} from './bench-tools.js';
+import {hasProgram, lifeboat, medianRun, timeCommand, type Run} from './bench-tools.js';
 
 export type Gateway = {key: string; title: string; dir: string; bytes: number};
 
@@ -28,7 +28,7 @@ export type Case = {
 
 export type Measured = Case & {run: Run; runs: Run[]};
 
-/** Runs every case once per round, `repeat` rounds, and keeps each case's median run. */
+/** Runs every case once per round, `repeat` rounds, and keeps each case's medians (medianRun). */
 export async function runInterleaved(cases: Case[], repeat: number, progress: (text: string) => void): Promise<Measured[]> {
 	const runs = cases.map((): Run[] => []);
 	for (let round = 0; round < repeat; round++) {
@@ -38,7 +38,7 @@ export async function runInterleaved(cases: Case[], repeat: number, progress: (t
 			runs[index]!.push(await timeCommand(item.label, item.command, item.args, item.output));
 		}
 	}
-	return cases.map((item, index) => ({...item, run: median(runs[index]!), runs: runs[index]!}));
+	return cases.map((item, index) => ({...item, run: medianRun(runs[index]!), runs: runs[index]!}));
 }
 
 /** Whether this build writes tar.zst (and the system zstd it needs is present). */

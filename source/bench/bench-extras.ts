@@ -10,7 +10,8 @@ export type RestoreFigure = {rows: number; seconds: number; peakRssKb: number};
 export type StartFigure = {medianMs: number; runs: number[]; nodeMedianMs?: number; nodeRuns?: number[]};
 export type Extras = {list?: ListFigure; replace?: RestoreFigure; dryRun?: RestoreFigure; start?: StartFigure};
 
-export type ExtraCounts = {rows: number; listCount: number};
+/** `repeat`: runs of each restore figure (their medians are kept). */
+export type ExtraCounts = {rows: number; listCount: number; repeat: number};
 
 /** A sibling module, or undefined when this build does not have it (any other failure is thrown). */
 async function optional<T>(name: string): Promise<T | undefined> {
@@ -25,10 +26,10 @@ async function optional<T>(name: string): Promise<T | undefined> {
 	}
 }
 
-type ListModule = {listBench?: (workDir: string, count: number) => Promise<Omit<ListFigure, 'count'>>};
+type ListModule = {listBench?: (workDir: string, count: number, repeat: number) => Promise<Omit<ListFigure, 'count'>>};
 type RestoreModule = {
-	benchReplaceRestore?: (workDir: string, rows: number) => Promise<{seconds: number; peakRssKb: number}>;
-	benchCliDryRun?: (workDir: string, entries: number) => Promise<{seconds: number; peakRssKb: number}>;
+	benchReplaceRestore?: (workDir: string, rows: number, repeat: number) => Promise<{seconds: number; peakRssKb: number}>;
+	benchCliDryRun?: (workDir: string, entries: number, repeat: number) => Promise<{seconds: number; peakRssKb: number}>;
 };
 type StartModule = {consoleStartBench?: () => Promise<StartFigure>};
 
@@ -38,16 +39,16 @@ export async function measureExtras(work: string, counts: ExtraCounts, progress:
 	const list = await optional<ListModule>('bench-list');
 	if (list?.listBench) {
 		progress(`Timing backup list of ${counts.listCount.toLocaleString('en-US')} backups…`);
-		extras.list = {count: counts.listCount, ...(await list.listBench(path.join(work, 'list'), counts.listCount))};
+		extras.list = {count: counts.listCount, ...(await list.listBench(path.join(work, 'list'), counts.listCount, counts.repeat))};
 	}
 	const restore = await optional<RestoreModule>('bench-restore');
 	if (restore?.benchReplaceRestore) {
-		progress(`Timing a replace restore of ${counts.rows.toLocaleString('en-US')} rows…`);
-		extras.replace = {rows: counts.rows, ...(await restore.benchReplaceRestore(path.join(work, 'restore'), counts.rows))};
+		progress(`Timing a replace restore of ${counts.rows.toLocaleString('en-US')} rows (${counts.repeat} run${counts.repeat === 1 ? '' : 's'})…`);
+		extras.replace = {rows: counts.rows, ...(await restore.benchReplaceRestore(path.join(work, 'restore'), counts.rows, counts.repeat))};
 	}
 	if (restore?.benchCliDryRun) {
-		progress(`Timing a CLI restore dry run of ${counts.rows.toLocaleString('en-US')} entries against a populated gateway…`);
-		extras.dryRun = {rows: counts.rows, ...(await restore.benchCliDryRun(path.join(work, 'restore'), counts.rows))};
+		progress(`Timing a CLI restore dry run of ${counts.rows.toLocaleString('en-US')} entries against a populated gateway (${counts.repeat} run${counts.repeat === 1 ? '' : 's'})…`);
+		extras.dryRun = {rows: counts.rows, ...(await restore.benchCliDryRun(path.join(work, 'restore'), counts.rows, counts.repeat))};
 	}
 	const start = await optional<StartModule>('bench-start');
 	if (start?.consoleStartBench) {

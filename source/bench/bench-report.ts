@@ -152,7 +152,7 @@ function heading(input: ReportInput): string[] {
 	const gateways = [...new Map(input.measured.map(item => [item.gateway.key, item.gateway])).values()];
 	return [
 		`Gateways: ${gateways.map(gateway => `${gateway.title} (${formatBytes(gateway.bytes)})`).join(', ')}; half incompressible binaries, half log text, a medium demo's rows`,
-		`Machine: ${input.cores} cores, Node ${process.version}; each figure the median of ${input.repeat} interleaved round${input.repeat === 1 ? '' : 's'}; CPU is user+sys of the process and its children${otherWorkNote(input)}`,
+		`Machine: ${input.cores} cores, Node ${process.version}; each figure the median of ${input.repeat} interleaved round${input.repeat === 1 ? '' : 's'} (listing and restores: of ${input.repeat} run${input.repeat === 1 ? '' : 's'}; peak RSS: the median of the runs' peaks); CPU is user+sys of the process and its children${otherWorkNote(input)}`,
 	];
 }
 

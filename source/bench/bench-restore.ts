@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {createBackup} from '../core/backup/create-backup.js';
 import {buildMemoryGateway} from './bench-restore-plan.js';
-import {lifeboat, timeCommand} from './bench-tools.js';
+import {lifeboat, medianRun, timeCommand, type Run} from './bench-tools.js';
 
 export type RestoreBenchRun = {rows: number; seconds: number; peakRssKb: number};
 
@@ -40,35 +40,45 @@ function freshCopy(populated: string, target: string): void {
 	fs.cpSync(populated, target, {recursive: true});
 }
 
-/** `backup restore --mode replace --yes` of `rows` memory entries over a populated gateway, through the CLI. */
-export async function benchReplaceRestore(workDir: string, rows = 1_000_000): Promise<RestoreBenchRun> {
+/** `backup restore --mode replace --yes` of `rows` memory entries over a populated gateway, through the CLI; medians of `repeat` runs. */
+export async function benchReplaceRestore(workDir: string, rows = 1_000_000, repeat = 1): Promise<RestoreBenchRun> {
 	const {backup, populated} = await fixture(workDir, rows);
 	const target = path.join(workDir, `replace-${rows}`);
-	freshCopy(populated, target);
+	const runs: Run[] = [];
 	try {
-		const [command, args] = lifeboat(['backup', 'restore', '--in', backup, '--data-dir', target, '--mode', 'replace', '--yes', '--json']);
-		const run = await timeCommand(`replace restore of ${rows} rows`, command, args, undefined);
-		const result = JSON.parse(run.stdout) as {applied?: {conflicts?: number}};
-		if (result.applied?.conflicts !== rows) throw new Error(`replace restore replaced ${result.applied?.conflicts ?? 0} conflicting rows, expected ${rows}`);
-		return {rows, seconds: run.seconds, peakRssKb: run.peakRssKb};
+		for (let round = 0; round < repeat; round++) {
+			freshCopy(populated, target);
+			const [command, args] = lifeboat(['backup', 'restore', '--in', backup, '--data-dir', target, '--mode', 'replace', '--yes', '--json']);
+			const run = await timeCommand(`replace restore of ${rows} rows`, command, args, undefined);
+			const result = JSON.parse(run.stdout) as {applied?: {conflicts?: number}};
+			if (result.applied?.conflicts !== rows) throw new Error(`replace restore replaced ${result.applied?.conflicts ?? 0} conflicting rows, expected ${rows}`);
+			runs.push(run);
+		}
 	} finally {
 		fs.rmSync(target, {recursive: true, force: true});
 	}
+	const {seconds, peakRssKb} = medianRun(runs);
+	return {rows, seconds, peakRssKb};
 }
 
-/** `backup restore --dry-run` of `entries` memory entries against a populated gateway, through the CLI. */
-export async function benchCliDryRun(workDir: string, entries = 1_000_000): Promise<RestoreBenchRun> {
+/** `backup restore --dry-run` of `entries` memory entries against a populated gateway, through the CLI; medians of `repeat` runs. */
+export async function benchCliDryRun(workDir: string, entries = 1_000_000, repeat = 1): Promise<RestoreBenchRun> {
 	const {backup, populated} = await fixture(workDir, entries);
 	const target = path.join(workDir, `dry-run-${entries}`);
 	freshCopy(populated, target);
+	const runs: Run[] = [];
 	try {
-		const [command, args] = lifeboat(['backup', 'restore', '--in', backup, '--data-dir', target, '--dry-run', '--json']);
-		const run = await timeCommand(`dry run of ${entries} entries`, command, args, undefined);
-		const plan = (JSON.parse(run.stdout) as {plan: {categories: Array<{category: string; conflicts: number}>}}).plan;
-		const memory = plan.categories.find(category => category.category === 'memory');
-		if (memory?.conflicts !== entries) throw new Error(`dry run counted ${memory?.conflicts ?? 0} conflicting memory entries, expected ${entries}`);
-		return {rows: entries, seconds: run.seconds, peakRssKb: run.peakRssKb};
+		for (let round = 0; round < repeat; round++) {
+			const [command, args] = lifeboat(['backup', 'restore', '--in', backup, '--data-dir', target, '--dry-run', '--json']);
+			const run = await timeCommand(`dry run of ${entries} entries`, command, args, undefined);
+			const plan = (JSON.parse(run.stdout) as {plan: {categories: Array<{category: string; conflicts: number}>}}).plan;
+			const memory = plan.categories.find(category => category.category === 'memory');
+			if (memory?.conflicts !== entries) throw new Error(`dry run counted ${memory?.conflicts ?? 0} conflicting memory entries, expected ${entries}`);
+			runs.push(run);
+		}
 	} finally {
 		fs.rmSync(target, {recursive: true, force: true});
 	}
+	const {seconds, peakRssKb} = medianRun(runs);
+	return {rows: entries, seconds, peakRssKb};
 }

@@ -54,13 +54,28 @@ export async function timeMedian(repeat: number, label: string, command: string,
 		if (index > 0) fs.rmSync(output, {recursive: true, force: true});
 		runs.push(await timeCommand(label, command, args, output));
 	}
-	return median(runs);
+	return medianRun(runs);
 }
 
 /** The run of median wall time (the lower middle one of an even count). */
 export function median<T extends {seconds: number}>(runs: T[]): T {
 	const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
 	return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** The median of some numbers (the lower middle one of an even count). */
+export function medianOf(values: readonly number[]): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/**
+ * Each figure of a case repeated: wall time, CPU and output of the run of median wall time, and
+ * the median of the runs' peak RSS (one run's peak is as noisy as its time: a single sample of
+ * it put the same create at 94 or 101 MB).
+ */
+export function medianRun<T extends {seconds: number; peakRssKb: number}>(runs: T[]): T {
+	return {...median(runs), peakRssKb: medianOf(runs.map(run => run.peakRssKb))};
 }
 
 /**

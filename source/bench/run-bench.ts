@@ -83,7 +83,7 @@ async function measure(settings: Options): Promise<ReportInput> {
 	const notes: string[] = [];
 	if (!hasProgram('pigz')) notes.push(`tar | pigz -p ${settings.cores}: pigz not installed`);
 	if (!hasProgram('zstd')) notes.push('tar --zstd: zstd not installed');
-	const extras = await measureExtras(work, {rows: settings.rows, listCount: settings.listCount}, progress);
+	const extras = await measureExtras(work, {rows: settings.rows, listCount: settings.listCount, repeat: settings.repeat}, progress);
 	if (!settings.quick) notes.push(...(await incrementalLines(work, main.dir)).lines);
 	fs.rmSync(out, {recursive: true, force: true});
 	return {measured: [...created, ...verified], extras, repeat: settings.repeat, cores: settings.cores, otherWork: otherWork(), counts: {rows: settings.rows, listCount: settings.listCount}, notes};
