@@ -1,8 +1,13 @@
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import {JsonlSpool, SPOOL_FLUSH_BYTES} from '../source/core/jsonl-spool.js';
 import {tempDir} from './helpers/temp-dir.js';
+
+/** The built module (npm test builds first): a child process under a file size limit imports it. */
+const BUILT_SPOOL = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/core/jsonl-spool.js');
 
 describe('JsonlSpool', () => {
 	it('holds at most SPOOL_FLUSH_BYTES of lines before writing them, and writes every line in order', () => {
@@ -25,5 +30,23 @@ describe('JsonlSpool', () => {
 		spool.close();
 		expect(fs.readFileSync(file, 'utf8')).toBe(lines.map(line => `${line}\n`).join(''));
 		expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+	});
+
+	it('never ends a file early without an error when a write comes up short', () => {
+		// A file size limit makes write(2) write what fits and return its count (no error); the next
+		// write fails with EFBIG (Node ignores SIGXFSZ). 100 KiB of lines under an 80 KiB limit: the
+		// close's write is the short one, and it must not pass for a complete file.
+		const file = path.join(tempDir(), 'rows.jsonl');
+		const script = [
+			`import {JsonlSpool} from ${JSON.stringify(BUILT_SPOOL)};`,
+			`const spool = new JsonlSpool(${JSON.stringify(file)});`,
+			"for (let index = 0; index < 100; index++) spool.writeLine('x'.repeat(1023));",
+			'try { spool.close(); console.log("closed"); } catch (error) { console.log("failed", error.code); process.exitCode = 3; }',
+		].join('\n');
+		const child = spawnSync('prlimit', [`--fsize=${80 * 1024}`, process.execPath, '--input-type=module', '-e', script], {encoding: 'utf8'});
+		expect(child.error).toBeUndefined();
+		expect(child.stdout.trim()).toBe('failed EFBIG');
+		expect(child.status).toBe(3);
+		expect(fs.statSync(file).size).toBe(80 * 1024);
 	});
 });

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import {writeAll} from './write-all.js';
 
 /**
  * Lines held before they are written. A held line survives the young generation's collections
@@ -47,7 +48,7 @@ export class JsonlSpool {
 
 	flush(): void {
 		if (this.chunks.length === 0) return;
-		fs.writeSync(this.fd, this.chunks.join(''));
+		writeAll(this.fd, this.chunks.join(''));
 		this.chunks = [];
 		this.pending = 0;
 	}

@@ -13,6 +13,7 @@ import type {Readable} from 'node:stream';
 import {badRequest, HttpError} from './http-errors.js';
 import {UPLOAD_NAME} from './imports.js';
 import {discardRest} from './streams.js';
+import {writeAll} from '../core/write-all.js';
 
 const OPTIONS_LIMIT = 64 * 1024;
 const BASE64_RUN = /[A-Za-z0-9+/]*/y;
@@ -148,7 +149,7 @@ export class BundleBodyParser {
 		this.pending = this.pending.slice(whole);
 		this.decoded += bytes.length;
 		if (this.decoded > this.limit) throw new HttpError(413, 'Payload too large', `the bundle decodes to more than the limit of ${this.limit} bytes (--upload-limit-mb)`);
-		fs.writeSync(this.fd, bytes);
+		writeAll(this.fd, bytes);
 	}
 
 	private startOther(char: string): void {

@@ -25,6 +25,7 @@ import {TOOL_VERSION} from '../version.js';
 import {isLifeboatBackup} from '../backup/backup-sniff.js';
 import {looksLikeJsonObject, readAtlas, type AtlasBundle, type AtlasConversation} from './atlas-shape.js';
 import {compareCodeUnits} from '../format.js';
+import {writeAll} from '../write-all.js';
 
 /** The time a row gets when neither it nor the export says one. */
 export const ATLAS_EPOCH = '1970-01-01T00:00:00.000Z';
@@ -175,11 +176,11 @@ function writeTables(rows: Rows, dir: string): Array<{archivePath: string; file:
 			for (const row of sorted) {
 				batch += JSON.stringify(encodeRow(codec, codec.names.map(column => row[column] ?? null))) + '\n';
 				if (batch.length > 1 << 20) {
-					fs.writeSync(fd, batch);
+					writeAll(fd, batch);
 					batch = '';
 				}
 			}
-			fs.writeSync(fd, batch);
+			writeAll(fd, batch);
 		} finally {
 			fs.closeSync(fd);
 		}

@@ -20,6 +20,7 @@ import {
 	TOOL_NAMES,
 } from './demo-content.js';
 import {Random} from './random.js';
+import {writeAll} from '../write-all.js';
 
 export type DemoScale = 'small' | 'medium' | 'large';
 
@@ -341,7 +342,7 @@ async function addBulkDocuments(store: GatewayStore, random: Random, total: numb
 			const filled = kind === 'binary' ? random.fill(chunk) : fillText(chunk);
 			const part = filled.subarray(0, Math.min(chunk.length, size - done));
 			hash.update(part);
-			fs.writeSync(fd, part);
+			writeAll(fd, part);
 		}
 		fs.closeSync(fd);
 		fs.writeFileSync(documentTextFile(store.paths, documentId), `[${kind}] bulk ${index}`);

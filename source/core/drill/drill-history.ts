@@ -5,6 +5,7 @@ import {describeFsError, LifeboatError} from '../errors.js';
 import {ensureDir, PRIVATE_FILE_MODE} from '../private-fs.js';
 import type {DrillReportPaths} from './drill-reports.js';
 import {DRILL_CHECKS, type DrillHistoryEntry, type DrillReport} from './drill-types.js';
+import {writeAll} from '../write-all.js';
 
 /** drills.jsonl, beside the other config files (destinations.json) in the config folder. */
 export function drillHistoryFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -34,7 +35,7 @@ export function appendDrillHistory(report: DrillReport, reportPaths?: DrillRepor
 		const handle = fs.openSync(file, 'a', PRIVATE_FILE_MODE);
 		try {
 			fs.fchmodSync(handle, PRIVATE_FILE_MODE);
-			fs.writeSync(handle, JSON.stringify(entry) + '\n');
+			writeAll(handle, JSON.stringify(entry) + '\n');
 		} finally {
 			fs.closeSync(handle);
 		}

@@ -29,6 +29,7 @@ import {LifeboatError} from '../errors.js';
 import {ensureDir} from '../private-fs.js';
 import {openGateway} from './gateway-store.js';
 import {isRestorableTarget} from './gateway-paths.js';
+import {writeAll} from '../write-all.js';
 
 export const STAGING_DIR = '.lifeboat-restore';
 
@@ -78,7 +79,7 @@ export class Staging {
 		const journal: Journal = {restoreId: this.restoreId, createdAt: new Date().toISOString(), moves: this.moves, removes: this.removes};
 		const file = path.join(this.dir, 'journal.json');
 		const fd = fs.openSync(file + '.tmp', 'w');
-		fs.writeSync(fd, JSON.stringify(journal));
+		writeAll(fd, JSON.stringify(journal));
 		fs.fsyncSync(fd);
 		fs.closeSync(fd);
 		fs.renameSync(file + '.tmp', file);

@@ -1,0 +1,55 @@
+import {spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {describe, expect, it} from 'vitest';
+import {writeAll} from '../source/core/write-all.js';
+import {tempDir} from './helpers/temp-dir.js';
+
+/** The built module (npm test builds first): a child process under a file size limit imports it. */
+const BUILT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/core/write-all.js');
+
+/**
+ * Writes `size` bytes (a string or a Buffer) with writeAll in a child limited to `limit` bytes per
+ * file: write(2) writes what fits and returns its count without an error (Node ignores SIGXFSZ);
+ * only the next write fails, with EFBIG.
+ */
+function writeUnderLimit(file: string, kind: 'string' | 'buffer', size: number, limit: number) {
+	const data = kind === 'string' ? `'é'.repeat(${size / 2})` : `Buffer.alloc(${size}, 7)`;
+	const script = [
+		`import fs from 'node:fs';`,
+		`import {writeAll} from ${JSON.stringify(BUILT)};`,
+		`const fd = fs.openSync(${JSON.stringify(file)}, 'w');`,
+		`try { writeAll(fd, ${data}); console.log('written'); } catch (error) { console.log('failed', error.code); process.exitCode = 3; }`,
+	].join('\n');
+	return spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, '--input-type=module', '-e', script], {encoding: 'utf8'});
+}
+
+describe('writeAll', () => {
+	for (const kind of ['string', 'buffer'] as const) {
+		it(`fails with the error of the write that stops it, never a short file passed for whole (${kind})`, () => {
+			const file = path.join(tempDir(), `${kind}.bin`);
+			// 80 KiB + 1 byte: the limit cuts the string inside a two-byte character.
+			const child = writeUnderLimit(file, kind, 100 * 1024, 80 * 1024 + 1);
+			expect(child.error).toBeUndefined();
+			expect(child.stdout.trim()).toBe('failed EFBIG');
+			expect(child.status).toBe(3);
+			expect(fs.statSync(file).size).toBe(80 * 1024 + 1);
+		});
+	}
+
+	it('writes every byte of a string as UTF-8 and of a buffer, at the file position', () => {
+		const file = path.join(tempDir(), 'whole.bin');
+		const text = `line ${'é🛟'.repeat(50_000)}\n`;
+		const bytes = Buffer.from([0, 255, 10, 13, 0xe9]);
+		const fd = fs.openSync(file, 'w');
+		try {
+			writeAll(fd, text);
+			writeAll(fd, bytes);
+			writeAll(fd, '');
+		} finally {
+			fs.closeSync(fd);
+		}
+		expect(fs.readFileSync(file).equals(Buffer.concat([Buffer.from(text, 'utf8'), bytes]))).toBe(true);
+	});
+});
