@@ -3,14 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
-import {JsonlSpool, SPOOL_FLUSH_BYTES} from '../source/core/jsonl-spool.js';
+import {JsonlSpool, SPOOL_FLUSH_UNITS} from '../source/core/jsonl-spool.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 /** The built module (npm test builds first): a child process under a file size limit imports it. */
 const BUILT_SPOOL = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/core/jsonl-spool.js');
 
 describe('JsonlSpool', () => {
-	it('holds at most SPOOL_FLUSH_BYTES of lines before writing them, and writes every line in order', () => {
+	it('holds at most SPOOL_FLUSH_UNITS of lines before writing them, and writes every line in order', () => {
 		const file = path.join(tempDir(), 'dump', 'rows.jsonl');
 		const spool = new JsonlSpool(file);
 		const lines: string[] = [];
@@ -25,8 +25,8 @@ describe('JsonlSpool', () => {
 			largestHeld = Math.max(largestHeld, written - fs.statSync(file).size);
 		}
 		// Lines held for a 1 MiB write lived long enough to be promoted, and grew every backup's heap.
-		expect(largestHeld).toBeLessThanOrEqual(SPOOL_FLUSH_BYTES + 1100);
-		expect(largestHeld).toBeGreaterThan(SPOOL_FLUSH_BYTES / 2);
+		expect(largestHeld).toBeLessThanOrEqual(SPOOL_FLUSH_UNITS + 1100);
+		expect(largestHeld).toBeGreaterThan(SPOOL_FLUSH_UNITS / 2);
 		spool.close();
 		expect(fs.readFileSync(file, 'utf8')).toBe(lines.map(line => `${line}\n`).join(''));
 		expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -38,14 +38,19 @@ describe('JsonlSpool', () => {
 		// close's write is the short one, and it must not pass for a complete file.
 		const file = path.join(tempDir(), 'rows.jsonl');
 		const script = [
+			"import fs from 'node:fs';",
 			`import {JsonlSpool} from ${JSON.stringify(BUILT_SPOOL)};`,
 			`const spool = new JsonlSpool(${JSON.stringify(file)});`,
 			"for (let index = 0; index < 100; index++) spool.writeLine('x'.repeat(1023));",
-			'try { spool.close(); console.log("closed"); } catch (error) { console.log("failed", error.code); process.exitCode = 3; }',
+			"const open = () => fs.readdirSync('/proc/self/fd').length;",
+			'const before = open() - 1;',
+			'try { spool.close(); console.log("closed"); } catch (error) { console.log("failed", error.code, "descriptors left", open() - before); process.exitCode = 3; }',
+			'spool.close();',
 		].join('\n');
 		const child = spawnSync('prlimit', [`--fsize=${80 * 1024}`, process.execPath, '--input-type=module', '-e', script], {encoding: 'utf8'});
 		expect(child.error).toBeUndefined();
-		expect(child.stdout.trim()).toBe('failed EFBIG');
+		// The spool's descriptor is closed though its last write failed (and a second close does nothing).
+		expect(child.stdout.trim()).toBe('failed EFBIG descriptors left 0');
 		expect(child.status).toBe(3);
 		expect(fs.statSync(file).size).toBe(80 * 1024);
 	});

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
+import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {writeAll} from '../source/core/write-all.js';
+import {CLI, expectOneLineError} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 /** The built module (npm test builds first): a child process under a file size limit imports it. */
@@ -51,5 +53,17 @@ describe('writeAll', () => {
 			fs.closeSync(fd);
 		}
 		expect(fs.readFileSync(file).equals(Buffer.concat([Buffer.from(text, 'utf8'), bytes]))).toBe(true);
+	});
+
+	it('a backup past a file size limit is one line and exit 4 (disk-full), never an internal error', async () => {
+		const dir = tempDir();
+		const dataDir = path.join(dir, 'gateway');
+		await generateDemo({dir: dataDir, tenants: 2, scale: 'small', seed: 3});
+		// This demo's memory entries dump to ~480 KB: past the limit.
+		const out = path.join(dir, 'backup');
+		const child = spawnSync('prlimit', ['--fsize=300000', process.execPath, CLI, 'backup', 'create', '--data-dir', dataDir, '--out', out, '--format', 'dir', '--json'], {encoding: 'utf8'});
+		expectOneLineError({code: child.status ?? -1, stdout: child.stdout, stderr: child.stderr}, 4, /file too large \(past the file system's largest file or the file size limit, ulimit -f\)$/);
+		expect(JSON.parse(child.stdout).error.code).toBe('disk-full');
+		expect(fs.existsSync(out)).toBe(false);
 	});
 });

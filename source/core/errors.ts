@@ -77,12 +77,24 @@ export function describeStoreError(error: unknown, lockDetail?: string): Lifeboa
 	return undefined;
 }
 
+/**
+ * Why a write found no room (exit 4), or undefined: a full disk or quota, or a file past the largest
+ * the file system holds or the process may write (EFBIG: FAT32's 4 GiB, `ulimit -f`, LimitFSIZE=).
+ */
+export function noRoomReason(error: unknown): string | undefined {
+	const code = (error as NodeJS.ErrnoException | undefined)?.code;
+	if (code === 'ENOSPC' || code === 'EDQUOT') return 'no space left on device';
+	if (code === 'EFBIG') return "file too large (past the file system's largest file or the file size limit, ulimit -f)";
+	return undefined;
+}
+
 /** Turns file-system (and store) errors into operator-facing ones; rethrows anything else unchanged. */
 export function describeFsError(error: unknown, what: string): never {
 	const store = describeStoreError(error);
 	if (store) throw store;
 	const code = (error as NodeJS.ErrnoException | undefined)?.code;
-	if (code === 'ENOSPC' || code === 'EDQUOT') throw new LifeboatError('disk-full', `${what}: no space left on device`, {cause: error});
+	const noRoom = noRoomReason(error);
+	if (noRoom) throw new LifeboatError('disk-full', `${what}: ${noRoom}`, {cause: error});
 	if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new LifeboatError('destination', `${what}: permission denied`, {cause: error});
 	if (code === 'ENOENT') throw new LifeboatError('destination', `${what}: no such file or directory`, {cause: error});
 	if (code === 'ENOTDIR') throw new LifeboatError('destination', `${what}: not a directory`, {cause: error});

@@ -18,6 +18,14 @@ export function writeAll(fd: number, data: string | Uint8Array): void {
 	writeFrom(fd, data, 0);
 }
 
+/** Writes that write nothing and report no error, in a row, before writeAll gives up (as Node's own WriteStream does). */
+const ZERO_WRITES = 5;
+
 function writeFrom(fd: number, data: Uint8Array, offset: number): void {
-	while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset);
+	for (let zeros = 0; offset < data.length; ) {
+		const written = fs.writeSync(fd, data, offset, data.length - offset);
+		offset += written;
+		zeros = written === 0 ? zeros + 1 : 0;
+		if (zeros === ZERO_WRITES) throw Object.assign(new Error(`EIO: i/o error, ${ZERO_WRITES} writes in a row wrote nothing`), {code: 'EIO'});
+	}
 }

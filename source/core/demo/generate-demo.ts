@@ -338,13 +338,16 @@ async function addBulkDocuments(store: GatewayStore, random: Random, total: numb
 		const file = documentFile(store.paths, documentId, ext);
 		const hash = crypto.createHash('sha256');
 		const fd = fs.openSync(file, 'w');
-		for (let done = 0; done < size; done += chunk.length) {
-			const filled = kind === 'binary' ? random.fill(chunk) : fillText(chunk);
-			const part = filled.subarray(0, Math.min(chunk.length, size - done));
-			hash.update(part);
-			writeAll(fd, part);
+		try {
+			for (let done = 0; done < size; done += chunk.length) {
+				const filled = kind === 'binary' ? random.fill(chunk) : fillText(chunk);
+				const part = filled.subarray(0, Math.min(chunk.length, size - done));
+				hash.update(part);
+				writeAll(fd, part);
+			}
+		} finally {
+			fs.closeSync(fd);
 		}
-		fs.closeSync(fd);
 		fs.writeFileSync(documentTextFile(store.paths, documentId), `[${kind}] bulk ${index}`);
 		const created = new Date(BASE_TIME).toISOString();
 		insert('documents', {id: documentId, tenant_id: tenant.id, created_at: created, updated_at: created, name: `bulk-${index}.${ext}`, mime: kind === 'binary' ? 'application/octet-stream' : 'text/plain', ext, size, sha256: hash.digest('hex'), uploaded_by: null, text_chars: 0, fts_hint: 'none'});

@@ -31,7 +31,9 @@ export function appendDrillHistory(report: DrillReport, reportPaths?: DrillRepor
 	const entry = historyEntry(report, reportPaths);
 	try {
 		ensureDir(path.dirname(file));
-		// One write of one line, opened for appending: concurrent drills never interleave within a line.
+		// One write of one line, opened for appending: concurrent drills never interleave within a line
+		// (a write cut short by a full disk is written on, then fails: that one line may be torn, and
+		// the history reader skips a line that does not parse).
 		const handle = fs.openSync(file, 'a', PRIVATE_FILE_MODE);
 		try {
 			fs.fchmodSync(handle, PRIVATE_FILE_MODE);

@@ -5,7 +5,7 @@ import {readMetadata} from '../backup/read-metadata.js';
 import {verifyBackup} from '../backup/verify-backup.js';
 import path from 'node:path';
 import {printable} from '../destinations/destination.js';
-import {describeStoreError, LifeboatError} from '../errors.js';
+import {describeStoreError, LifeboatError, noRoomReason} from '../errors.js';
 import {chmodPrivate, chmodTreePrivate, ensureDir, realPathOfDeepestAncestor} from '../private-fs.js';
 import {gatewayPaths} from '../store/gateway-paths.js';
 import {lockDetail, openEmptyStore, openGateway, WALK_CACHE_KIB} from '../store/gateway-store.js';
@@ -137,9 +137,8 @@ async function withStoreErrors<T>(dataDir: string, run: () => Promise<T>): Promi
 		const locked = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
 		const mapped = describeStoreError(error, locked ? lockDetail(gatewayPaths(dataDir).database, (error as Error).message) : undefined);
 		if (mapped) throw mapped;
-		if (code === 'ENOSPC' || code === 'EDQUOT') {
-			throw new LifeboatError('disk-full', `Restoring into ${path.resolve(dataDir)}: no space left on device; nothing was restored`, {cause: error});
-		}
+		const noRoom = noRoomReason(error);
+		if (noRoom) throw new LifeboatError('disk-full', `Restoring into ${path.resolve(dataDir)}: ${noRoom}; nothing was restored`, {cause: error});
 		throw error;
 	}
 }

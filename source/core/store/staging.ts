@@ -79,9 +79,12 @@ export class Staging {
 		const journal: Journal = {restoreId: this.restoreId, createdAt: new Date().toISOString(), moves: this.moves, removes: this.removes};
 		const file = path.join(this.dir, 'journal.json');
 		const fd = fs.openSync(file + '.tmp', 'w');
-		writeAll(fd, JSON.stringify(journal));
-		fs.fsyncSync(fd);
-		fs.closeSync(fd);
+		try {
+			writeAll(fd, JSON.stringify(journal));
+			fs.fsyncSync(fd);
+		} finally {
+			fs.closeSync(fd);
+		}
 		fs.renameSync(file + '.tmp', file);
 		fsyncDir(this.dir);
 		return journal;
