@@ -1,6 +1,5 @@
 import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
 import path from 'node:path';
-import type {Writable} from 'node:stream';
 import {COMPRESSIONS, createBackup, type Compression, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../core/backup/create-backup.js';
 import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {LifeboatError} from '../core/errors.js';
@@ -60,8 +59,7 @@ async function backupTarget(context: CommandContext): Promise<Pick<CreateBackupO
 	const {flags} = context;
 	if (flags.out === '-') {
 		if (flags.dest) throw new LifeboatError('usage', '--out - streams the archive to stdout: give --out or --dest, not both');
-		claimStdoutForArchive(context, '--out - writes the archive to stdout, which is a terminal here: pipe it (… --out - | ssh host "cat > x.zip") or give a file');
-		return {stream: context.stdout as Writable};
+		return {stream: claimStdoutForArchive(context, '--out - writes the archive to stdout, which is a terminal here: pipe it (… --out - | ssh host "cat > x.zip") or give a file')};
 	}
 	const text = flags.out ?? flags.dest ?? defaultBackupDir(context.env);
 	const target = await openTarget(context, text, flags.out ? 'object' : 'folder');

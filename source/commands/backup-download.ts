@@ -24,10 +24,8 @@ export async function run(context: CommandContext): Promise<number> {
 	const source = await openTarget(context, from, 'object');
 	try {
 		if (!source.object) throw new LifeboatError('usage', `${source.destination.label} is a folder or prefix: name one backup (…/NAME.zip); lifeboat backup list --dest ${from} shows them`);
-		if (flags.out === '-') {
-			claimStdoutForArchive(context, '--out - writes the backup to stdout, which is a terminal here: pipe it or give a file');
-		}
-		const result = await downloadBackup(source.destination, source.object, flags.out === '-' ? {stream: context.stdout as NodeJS.WritableStream} : {target: flags.out}, {
+		const stream = flags.out === '-' ? claimStdoutForArchive(context, '--out - writes the backup to stdout, which is a terminal here: pipe it or give a file') : undefined;
+		const result = await downloadBackup(source.destination, source.object, stream ? {stream} : {target: flags.out}, {
 			force: flags.force,
 			signal: context.signal,
 			onProgress: (done, total) => progressLine(context, `Downloading ${formatBytes(done)}/${formatBytes(total)}`),

@@ -1,17 +1,42 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {Writable} from 'node:stream';
 import {LifeboatError} from '../core/errors.js';
 import {terminalSafeJson} from '../core/terminal-safe.js';
+import {writeAll} from '../core/write-all.js';
 import {openGateway} from '../core/store/gateway-store.js';
 import {resolveTarget, type OpenOptions, type ResolvedTarget} from '../core/destinations/open-destination.js';
 import {setArchiveOnStdout} from './archive-on-stdout.js';
 
 export {defaultBackupDir, demoHome} from '../core/default-locations.js';
 
-/** `--out -`: refused when stdout is a terminal (with `refusal`), else stdout now carries the archive (an early close is then a failure, see cli.tsx). */
-export function claimStdoutForArchive(context: CommandContext, refusal: string): void {
+/**
+ * `--out -`: refused when stdout is a terminal (with `refusal`), else stdout now carries the archive
+ * (an early close is then a failure, see cli.tsx). Returns where to write it: the process's stdout
+ * when it is a regular file (`--out - > x.zip`) is written with writeAll, because Node writes such a
+ * stdout with one write(2) per chunk and drops what a short write left (a full disk, `ulimit -f`):
+ * a cut archive that exited 0. Anything else (a pipe, a socket, a test's stream) is used as it is.
+ */
+export function claimStdoutForArchive(context: CommandContext, refusal: string): Writable {
 	if ((context.stdout as NodeJS.WriteStream).isTTY) throw new LifeboatError('usage', refusal);
 	setArchiveOnStdout(true);
+	if (context.stdout === process.stdout && fs.fstatSync(1).isFile()) return fileWriter(1);
+	return context.stdout as Writable;
+}
+
+/** A Writable that writes each chunk whole to `fd` before taking the next (writeAll), or fails with the write's error. */
+function fileWriter(fd: number): Writable {
+	return new Writable({
+		write(chunk: Buffer, _encoding, callback) {
+			try {
+				writeAll(fd, chunk);
+				callback();
+			} catch (error) {
+				callback(error as Error);
+			}
+		},
+	});
 }
 
 /** Connection settings given on the command line (they win over a named destination's). */

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {PassThrough, type Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
-import {LifeboatError} from '../errors.js';
+import {LifeboatError, noRoomReason} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {PRIVATE_DIR_MODE} from '../private-fs.js';
 import type {Destination, RetryNote} from '../destinations/destination.js';
@@ -73,7 +73,10 @@ export function streamSink(target: Writable, label = '-'): BackupSink {
 	const pass = new PassThrough({highWaterMark: 1024 * 1024});
 	let failed: unknown;
 	target.on('error', error => {
-		failed = new LifeboatError('destination', `${label}: the reader stopped before the archive was complete`, {cause: error});
+		const noRoom = noRoomReason(error);
+		failed = noRoom
+			? new LifeboatError('disk-full', `${label === '-' ? 'stdout' : label}: ${noRoom}; no usable backup was written`, {cause: error})
+			: new LifeboatError('destination', `${label}: the reader stopped before the archive was complete`, {cause: error});
 		pass.destroy(error);
 	});
 	return {

@@ -10,7 +10,7 @@ import {pipeline} from 'node:stream/promises';
 import type {Destination, RetryNote} from '../destinations/destination.js';
 import {openLocalDestination} from '../destinations/local.js';
 import {destinationError} from '../destinations/retry.js';
-import {LifeboatError} from '../errors.js';
+import {LifeboatError, noRoomReason} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {isLifeboatBackup} from './backup-sniff.js';
 import {copyBackup, copyDestination} from './copy-backup.js';
@@ -39,11 +39,29 @@ async function toStream(destination: Destination, name: string, size: number, st
 	const tap = hashingTap();
 	const source = await destination.read(name, {signal: options.signal, onRetry: options.onRetry});
 	const progress = counter(size, options.onProgress);
-	await pipeline(source, tap.transform, progress, async function* (chunks) {
-		for await (const chunk of chunks) {
-			if (!stream.write(chunk as Buffer)) await new Promise(resolve => stream.once('drain', resolve));
-		}
-	}, {signal: options.signal});
+	// A write that fails (stdout a file on a full disk) stops the copy: never a drain waited for in vain.
+	let failed: Error | undefined;
+	const onError = (error: Error) => {
+		failed ??= error;
+	};
+	stream.on('error', onError);
+	try {
+		await pipeline(source, tap.transform, progress, async function* (chunks) {
+			for await (const chunk of chunks) {
+				if (failed) throw failed;
+				if (!stream.write(chunk as Buffer)) await drained(stream);
+			}
+		}, {signal: options.signal});
+		// The last write's error is emitted on the next tick.
+		await new Promise(resolve => setImmediate(resolve));
+		if (failed) throw failed;
+	} catch (error) {
+		const noRoom = noRoomReason(error);
+		if (noRoom) throw new LifeboatError('disk-full', `stdout: ${noRoom}; the copy is incomplete`, {cause: error});
+		throw error;
+	} finally {
+		stream.off('error', onError);
+	}
 	const result = tap.result();
 	if (result.size !== size) throw destinationError(destination.locate(name), `read ${result.size} of ${size} bytes; the copy is incomplete`);
 	return {path: '-', ...result};
@@ -86,4 +104,20 @@ export async function downloadBackup(destination: Destination, name: string, to:
 		// A connection cut mid-read, a stream error of the SDK: one line naming the backup.
 		throw destinationError(destination.locate(name), `reading failed (${(error as Error).message?.split('\n')[0] ?? String(error)}); nothing was kept`, error);
 	}
+}
+
+/** Resolves once `stream` drains, rejects if it fails first. */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const done = () => {
+			stream.off('error', fail);
+			resolve();
+		};
+		const fail = (error: Error) => {
+			stream.off('drain', done);
+			reject(error);
+		};
+		stream.once('drain', done);
+		stream.once('error', fail);
+	});
 }
