@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {StringDecoder} from 'node:string_decoder';
 import type {Readable} from 'node:stream';
-import {badRequest, HttpError} from './http-errors.js';
+import {badRequest, HttpError, uploadNoRoom} from './http-errors.js';
 import {UPLOAD_NAME} from './imports.js';
 import {discardRest} from './streams.js';
 import {writeAll} from '../core/write-all.js';
@@ -198,7 +198,8 @@ export async function receiveBundleBody(payload: Readable, scratch: string, limi
 	const fd = fs.openSync(path.join(scratch, UPLOAD_NAME), 'wx', 0o600);
 	try {
 		return await readBody(payload, fd, limit, bodyLimit);
-	} catch (error) {
+	} catch (thrown) {
+		const error = uploadNoRoom(thrown) ?? thrown;
 		// Refused while the client is still sending: the answer goes out once the rest is read.
 		if (error instanceof HttpError) await discardRest(payload);
 		throw error;

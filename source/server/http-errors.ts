@@ -5,7 +5,7 @@
  * `Payload too large`, `Not found`, `Service unavailable`, `Internal error`).
  */
 import type {FastifyError} from 'fastify';
-import {describeStoreError, LifeboatError, type ErrorCode} from '../core/errors.js';
+import {describeStoreError, LifeboatError, noRoomReason, type ErrorCode} from '../core/errors.js';
 
 export class HttpError extends Error {
 	readonly status: number;
@@ -48,6 +48,12 @@ const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
  * routes); LifeboatErrors an operator must fix on the server side (not a gateway, a damaged
  * database, a destination problem) are 500s too, with their message as detail.
  */
+/** An upload that found no room in the scratch folder (a full disk, a file size limit): 507, as a backup on a full disk is. */
+export function uploadNoRoom(thrown: unknown): HttpError | undefined {
+	const noRoom = noRoomReason(thrown);
+	return noRoom ? new HttpError(507, 'Insufficient storage', `the upload: ${noRoom}`, 'disk-full', {cause: thrown}) : undefined;
+}
+
 export function toHttpError(thrown: unknown, failure = 'Internal error'): HttpError {
 	if (thrown instanceof HttpError) return thrown;
 	// A locked, damaged or full gateway database, wherever it surfaced (the tenant lookup included).

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {pipeline} from 'node:stream/promises';
 import type {FastifyRequest} from 'fastify';
-import {badRequest, HttpError} from './http-errors.js';
+import {badRequest, HttpError, uploadNoRoom} from './http-errors.js';
 import {UPLOAD_NAME} from './imports.js';
 
 /** An upload whose connection closed before its end (a client gone, or too slow: --request-timeout-s). */
@@ -20,6 +20,8 @@ export async function receiveMultipart(request: FastifyRequest, scratch: string,
 	try {
 		return await readParts(request, scratch, limit);
 	} catch (error) {
+		const noRoom = uploadNoRoom(error);
+		if (noRoom) throw noRoom;
 		// The client went away (or was cut off by the request timeout): not a failure of the server.
 		if (request.raw.destroyed && !(error instanceof HttpError)) throw cutOff();
 		// busboy's parse errors (a cut or malformed body) carry no status: the client sent them.

@@ -14,9 +14,13 @@ export type Served = {
 	stop(signal?: NodeJS.Signals): Promise<{code: number | null}>;
 };
 
-/** Starts `lifeboat serve ARGS --port 0` from the built CLI and waits for its startup line. */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
-	const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {env: {...process.env, ...env, FORCE_COLOR: '0'}, stdio: ['ignore', 'pipe', 'pipe']});
+/**
+ * Starts `lifeboat serve ARGS --port 0` from the built CLI and waits for its startup line. `wrap`
+ * runs it under another command (`['prlimit', '--fsize=N']`).
+ */
+export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<Served> {
+	const command = [...wrap, process.execPath, CLI, 'serve', '--port', '0', ...args];
+	const child = spawn(command[0]!, command.slice(1), {env: {...process.env, ...env, FORCE_COLOR: '0'}, stdio: ['ignore', 'pipe', 'pipe']});
 	let stdout = '';
 	let stderr = '';
 	const log: Array<Record<string, unknown>> = [];
