@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {PassThrough, type Writable} from 'node:stream';
-import {pipeline} from 'node:stream/promises';
+import {finished, pipeline} from 'node:stream/promises';
 import {LifeboatError, noRoomReason} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {PRIVATE_DIR_MODE} from '../private-fs.js';
@@ -88,6 +88,10 @@ export function streamSink(target: Writable, label = '-'): BackupSink {
 		},
 		async commit() {
 			fs.rmSync(workDir, {recursive: true, force: true});
+			// The writer's end ('finish') can come before the pipe has handed the last bytes to the
+			// target: wait until it has (or failed), then a turn for the target's write errors.
+			await finished(pass, {writable: false}).catch(() => undefined);
+			await new Promise(resolve => setImmediate(resolve));
 			if (failed) throw failed;
 			if (target.writableNeedDrain) await new Promise(resolve => target.once('drain', resolve));
 		},
