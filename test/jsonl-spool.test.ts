@@ -1,13 +1,9 @@
-import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import {JsonlSpool, SPOOL_FLUSH_UNITS} from '../source/core/jsonl-spool.js';
+import {builtCore, moduleUnderLimit} from './helpers/file-size-limit.js';
 import {tempDir} from './helpers/temp-dir.js';
-
-/** The built module (npm test builds first): a child process under a file size limit imports it. */
-const BUILT_SPOOL = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/core/jsonl-spool.js');
 
 describe('JsonlSpool', () => {
 	it('holds at most SPOOL_FLUSH_UNITS of lines before writing them, and writes every line in order', () => {
@@ -33,13 +29,12 @@ describe('JsonlSpool', () => {
 	});
 
 	it('never ends a file early without an error when a write comes up short', () => {
-		// A file size limit makes write(2) write what fits and return its count (no error); the next
-		// write fails with EFBIG (Node ignores SIGXFSZ). 100 KiB of lines under an 80 KiB limit: the
-		// close's write is the short one, and it must not pass for a complete file.
+		// 100 KiB of lines under an 80 KiB limit (moduleUnderLimit): the close's write is the short
+		// one, and it must not pass for a complete file.
 		const file = path.join(tempDir(), 'rows.jsonl');
 		const script = [
 			"import fs from 'node:fs';",
-			`import {JsonlSpool} from ${JSON.stringify(BUILT_SPOOL)};`,
+			`import {JsonlSpool} from ${JSON.stringify(builtCore('jsonl-spool.js'))};`,
 			`const spool = new JsonlSpool(${JSON.stringify(file)});`,
 			"for (let index = 0; index < 100; index++) spool.writeLine('x'.repeat(1023));",
 			"const open = () => fs.readdirSync('/proc/self/fd').length;",
@@ -47,7 +42,7 @@ describe('JsonlSpool', () => {
 			'try { spool.close(); console.log("closed"); } catch (error) { console.log("failed", error.code, "descriptors left", open() - before); process.exitCode = 3; }',
 			'spool.close();',
 		].join('\n');
-		const child = spawnSync('prlimit', [`--fsize=${80 * 1024}`, process.execPath, '--input-type=module', '-e', script], {encoding: 'utf8'});
+		const child = moduleUnderLimit(script, 80 * 1024);
 		expect(child.error).toBeUndefined();
 		// The spool's descriptor is closed though its last write failed (and a second close does nothing).
 		expect(child.stdout.trim()).toBe('failed EFBIG descriptors left 0');

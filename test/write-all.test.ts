@@ -1,30 +1,23 @@
 import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {writeAll} from '../source/core/write-all.js';
+import {builtCore, moduleUnderLimit} from './helpers/file-size-limit.js';
 import {CLI, expectOneLineError} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
-/** The built module (npm test builds first): a child process under a file size limit imports it. */
-const BUILT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../dist/core/write-all.js');
-
-/**
- * Writes `size` bytes (a string or a Buffer) with writeAll in a child limited to `limit` bytes per
- * file: write(2) writes what fits and returns its count without an error (Node ignores SIGXFSZ);
- * only the next write fails, with EFBIG.
- */
+/** Writes `size` bytes (a string or a Buffer) with writeAll in a child limited to `limit` bytes per file. */
 function writeUnderLimit(file: string, kind: 'string' | 'buffer', size: number, limit: number) {
 	const data = kind === 'string' ? `'é'.repeat(${size / 2})` : `Buffer.alloc(${size}, 7)`;
 	const script = [
 		`import fs from 'node:fs';`,
-		`import {writeAll} from ${JSON.stringify(BUILT)};`,
+		`import {writeAll} from ${JSON.stringify(builtCore('write-all.js'))};`,
 		`const fd = fs.openSync(${JSON.stringify(file)}, 'w');`,
 		`try { writeAll(fd, ${data}); console.log('written'); } catch (error) { console.log('failed', error.code); process.exitCode = 3; }`,
 	].join('\n');
-	return spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, '--input-type=module', '-e', script], {encoding: 'utf8'});
+	return moduleUnderLimit(script, limit);
 }
 
 describe('writeAll', () => {

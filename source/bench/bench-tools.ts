@@ -47,16 +47,6 @@ export function treeRssKb(pid: number): number {
 	return total;
 }
 
-/** Runs a command `repeat` times (removing its output in between) and keeps the median run. */
-export async function timeMedian(repeat: number, label: string, command: string, args: string[], output: string): Promise<Run> {
-	const runs: Run[] = [];
-	for (let index = 0; index < repeat; index++) {
-		if (index > 0) fs.rmSync(output, {recursive: true, force: true});
-		runs.push(await timeCommand(label, command, args, output));
-	}
-	return medianRun(runs);
-}
-
 /** The run of median wall time (the lower middle one of an even count). */
 export function median<T extends {seconds: number}>(runs: T[]): T {
 	const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
