@@ -43,17 +43,17 @@ const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
 	'disk-full': [507, 'Insufficient storage'],
 };
 
+/** An upload that found no room in the scratch folder (a full disk, a file size limit): a disk-full error (507), as a backup on a full disk is. */
+export function uploadNoRoom(thrown: unknown): HttpError | undefined {
+	const noRoom = noRoomReason(thrown);
+	return noRoom ? toHttpError(new LifeboatError('disk-full', `the upload: ${noRoom}`, {cause: thrown})) : undefined;
+}
+
 /**
  * An engine error as an HTTP one. `failure` is the text of a 500 (`Import failed` on the import
  * routes); LifeboatErrors an operator must fix on the server side (not a gateway, a damaged
  * database, a destination problem) are 500s too, with their message as detail.
  */
-/** An upload that found no room in the scratch folder (a full disk, a file size limit): 507, as a backup on a full disk is. */
-export function uploadNoRoom(thrown: unknown): HttpError | undefined {
-	const noRoom = noRoomReason(thrown);
-	return noRoom ? new HttpError(507, 'Insufficient storage', `the upload: ${noRoom}`, 'disk-full', {cause: thrown}) : undefined;
-}
-
 export function toHttpError(thrown: unknown, failure = 'Internal error'): HttpError {
 	if (thrown instanceof HttpError) return thrown;
 	// A locked, damaged or full gateway database, wherever it surfaced (the tenant lookup included).
