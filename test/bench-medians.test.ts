@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {medianOf, medianRun} from '../source/bench/bench-tools.js';
+import {startBaseline} from '../source/bench/bench-report.js';
 
 const run = (seconds: number, peakRssKb: number, label = `${seconds}s`) => ({label, seconds, cpuSeconds: seconds, outputBytes: 1, peakRssKb});
 
@@ -16,5 +17,14 @@ describe('the bench keeps medians of repeated runs', () => {
 		expect(medianOf([4, 1, 3, 2])).toBe(2);
 		expect(medianOf([7])).toBe(7);
 		expect(medianRun([run(5, 80_000)])).toEqual(run(5, 80_000));
+	});
+});
+
+describe('the console start row', () => {
+	it('shows Node itself beside the console, and both without NODE_EXTRA_CA_CERTS where it was measured', () => {
+		const start = {medianMs: 319, runs: [319, 320], nodeMedianMs: 165, nodeRuns: [165, 170]};
+		expect(startBaseline(start)).toBe('Node itself 165 ms (165,170)');
+		expect(startBaseline({...start, withoutExtraCerts: {medianMs: 274, nodeMedianMs: 125}})).toBe('Node itself 165 ms (165,170); without NODE_EXTRA_CA_CERTS: console 274 ms, Node itself 125 ms');
+		expect(startBaseline({medianMs: 319, runs: [319]})).toBe('');
 	});
 });

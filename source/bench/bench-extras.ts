@@ -7,7 +7,7 @@ import path from 'node:path';
 export type ListFigure = {count: number; seconds: number; peakRssKb: number; valid: number; total: number};
 export type RestoreFigure = {rows: number; seconds: number; peakRssKb: number};
 /** Console first frames, and Node's own start measured beside them (bench-start.ts). */
-export type StartFigure = {medianMs: number; runs: number[]; nodeMedianMs?: number; nodeRuns?: number[]};
+export type StartFigure = {medianMs: number; runs: number[]; nodeMedianMs?: number; nodeRuns?: number[]; withoutExtraCerts?: {medianMs: number; nodeMedianMs: number}};
 export type Extras = {list?: ListFigure; replace?: RestoreFigure; dryRun?: RestoreFigure; start?: StartFigure};
 
 /** `repeat`: runs of each restore figure (their medians are kept). */

@@ -5,7 +5,7 @@
  */
 import {formatBytes} from '../core/format.js';
 import type {Measured} from './bench-cases.js';
-import type {Extras} from './bench-extras.js';
+import type {Extras, StartFigure} from './bench-extras.js';
 import {row} from './bench-tools.js';
 import type {OtherWork} from './other-work.js';
 
@@ -117,6 +117,17 @@ function verifyTarget(input: ReportInput, key: string): Target {
 	return {target: 'encrypted zip verify <= 1.2x plain', figure: `${times(ratio)} (${seconds(encrypted.run.seconds)})`, baseline: `plain ${seconds(plain.run.seconds)} (1.7x before)`, status: judge(ratio <= 1.2)};
 }
 
+/**
+ * Node's own start beside the console's; where the environment sets NODE_EXTRA_CA_CERTS, both
+ * without it too (the target is judged on the figure with it: the host's own setting).
+ */
+export function startBaseline(start: StartFigure): string {
+	if (start.nodeMedianMs === undefined) return '';
+	const node = `Node itself ${start.nodeMedianMs.toFixed(0)} ms (${start.nodeRuns!.join(',')})`;
+	const without = start.withoutExtraCerts;
+	return without ? `${node}; without NODE_EXTRA_CA_CERTS: console ${without.medianMs.toFixed(0)} ms, Node itself ${without.nodeMedianMs.toFixed(0)} ms` : node;
+}
+
 function extraTargets(input: ReportInput): Target[] {
 	const {list, replace, dryRun, start} = input.extras;
 	const count = (value: number) => value.toLocaleString('en-US');
@@ -133,7 +144,7 @@ function extraTargets(input: ReportInput): Target[] {
 		list
 			? {target: 'backup list of 10,000: all valid, < 3 s, < 150 MB', figure: `${list.valid}/${list.total} valid of ${count(list.count)}, ${seconds(list.seconds)}, ${rss(list.peakRssKb)}`, baseline: '27.8 s, 1.79 GB, EMFILE before', status: list.valid !== list.total || list.total !== list.count ? 'missed' : judged(list.seconds < 3 && list.peakRssKb < 150 * 1024, list.count >= 10_000)}
 			: absent('backup list of 10,000: all valid, < 3 s, < 150 MB', '27.8 s, 1.79 GB, EMFILE before'),
-		start ? {target: 'console first frame < 300 ms', figure: `${start.medianMs.toFixed(0)} ms (median of ${start.runs.join(',')})`, baseline: start.nodeMedianMs === undefined ? '' : `Node itself ${start.nodeMedianMs.toFixed(0)} ms (${start.nodeRuns!.join(',')})`, status: judge(start.medianMs < 300)} : absent('console first frame < 300 ms', ''),
+		start ? {target: 'console first frame < 300 ms', figure: `${start.medianMs.toFixed(0)} ms (median of ${start.runs.join(',')})`, baseline: startBaseline(start), status: judge(start.medianMs < 300)} : absent('console first frame < 300 ms', ''),
 	];
 }
 

@@ -43,11 +43,11 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
  * One run of `script` (with the installed binary's environment and Node flags): milliseconds from
  * exec to the first frame containing `Home` in the pane's output.
  */
-async function oneRun(work: string, script: string, args: readonly string[], timeoutMs = 20_000): Promise<number> {
+async function oneRun(work: string, script: string, args: readonly string[], unset: readonly string[] = [], timeoutMs = 20_000): Promise<number> {
 	const socket = `lifeboat-start-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 	const output = path.join(work, `${socket}.out`);
 	const {env, flags} = readShebang(cli);
-	const node = ['env', ...env, process.execPath, ...flags, script, ...args].map(quote).join(' ');
+	const node = ['env', ...unset.flatMap(name => ['-u', name]), ...env, process.execPath, ...flags, script, ...args].map(quote).join(' ');
 	try {
 		tmux(socket, ['new-session', '-d', '-s', 'start', '-x', '80', '-y', '24', `read go; exec ${node}`]);
 		tmux(socket, ['set-option', '-t', 'start', 'status', 'off']);
@@ -66,7 +66,10 @@ async function oneRun(work: string, script: string, args: readonly string[], tim
 	}
 }
 
-export type StartResult = {medianMs: number; runs: number[]; nodeMedianMs: number; nodeRuns: number[]};
+/** Medians of the console's and Node's own starts without NODE_EXTRA_CA_CERTS (measured only where the environment sets it). */
+export type WithoutExtraCerts = {medianMs: number; nodeMedianMs: number};
+
+export type StartResult = {medianMs: number; runs: number[]; nodeMedianMs: number; nodeRuns: number[]; withoutExtraCerts?: WithoutExtraCerts};
 
 const median = (times: readonly number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 
@@ -75,7 +78,10 @@ const median = (times: readonly number[]) => [...times].sort((a, b) => a - b)[Ma
  * median; interleaved with as many starts of Node itself, the baseline of the same run: an ES
  * module that prints Home at once, started the same way (the shebang's environment and flags,
  * and whatever the machine's environment adds to every Node start, such as NODE_EXTRA_CA_CERTS,
- * which makes Node read a certificate file before any code runs).
+ * which makes Node read a certificate file before any code runs). Where the environment sets
+ * NODE_EXTRA_CA_CERTS, both are also started without it, interleaved with the others: Node 20
+ * parses that whole file at every start (~40 ms for a system bundle of ~140 certificates on the
+ * machine the readme's figures come from), a cost of the host's setting that a reader may not share.
  */
 export async function consoleStartBench(runs = Number(process.env['LIFEBOAT_START_RUNS'] ?? 7)): Promise<StartResult> {
 	const work = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-start-'));
@@ -86,17 +92,25 @@ export async function consoleStartBench(runs = Number(process.env['LIFEBOAT_STAR
 		await generateDemo({dir: dataDir});
 		const bare = path.join(work, 'home.mjs');
 		fs.writeFileSync(bare, "process.stdout.write('Lifeboat · Home\\n');\n");
-		const consoleRun = () => oneRun(work, cli, ['--data-dir', dataDir, '--dest', backupDir]);
-		const nodeRun = () => oneRun(work, bare, []);
+		const withCerts = Boolean(process.env['NODE_EXTRA_CA_CERTS']);
+		const unset = ['NODE_EXTRA_CA_CERTS'];
+		const consoleRun = (without = false) => oneRun(work, cli, ['--data-dir', dataDir, '--dest', backupDir], without ? unset : []);
+		const nodeRun = (without = false) => oneRun(work, bare, [], without ? unset : []);
 		await consoleRun();
 		await nodeRun();
 		const times: number[] = [];
 		const nodeTimes: number[] = [];
+		const timesWithout: number[] = [];
+		const nodeTimesWithout: number[] = [];
 		for (let index = 0; index < runs; index++) {
 			times.push(Math.round(await consoleRun()));
 			nodeTimes.push(Math.round(await nodeRun()));
+			if (!withCerts) continue;
+			timesWithout.push(Math.round(await consoleRun(true)));
+			nodeTimesWithout.push(Math.round(await nodeRun(true)));
 		}
-		return {medianMs: median(times), runs: times, nodeMedianMs: median(nodeTimes), nodeRuns: nodeTimes};
+		const withoutExtraCerts = withCerts ? {withoutExtraCerts: {medianMs: median(timesWithout), nodeMedianMs: median(nodeTimesWithout)}} : {};
+		return {medianMs: median(times), runs: times, nodeMedianMs: median(nodeTimes), nodeRuns: nodeTimes, ...withoutExtraCerts};
 	} finally {
 		fs.rmSync(work, {recursive: true, force: true});
 	}
@@ -105,5 +119,6 @@ export async function consoleStartBench(runs = Number(process.env['LIFEBOAT_STAR
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
 	const index = process.argv.indexOf('--runs');
 	const result = await consoleStartBench(index === -1 ? undefined : Number(process.argv[index + 1]));
-	process.stdout.write(`console first frame: median ${result.medianMs} ms (runs ${result.runs.join(', ')}); Node itself: median ${result.nodeMedianMs} ms (runs ${result.nodeRuns.join(', ')})\n`);
+	const without = result.withoutExtraCerts ? `; without NODE_EXTRA_CA_CERTS: console ${result.withoutExtraCerts.medianMs} ms, Node itself ${result.withoutExtraCerts.nodeMedianMs} ms` : '';
+	process.stdout.write(`console first frame: median ${result.medianMs} ms (runs ${result.runs.join(', ')}); Node itself: median ${result.nodeMedianMs} ms (runs ${result.nodeRuns.join(', ')})${without}\n`);
 }
