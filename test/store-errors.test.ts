@@ -10,7 +10,8 @@ import path from 'node:path';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {busyTimeoutMs} from '../source/core/store/gateway-store.js';
-import {runCli, type CliResult} from './helpers/run-cli.js';
+import {describeStoreError, storeWriteFailure} from '../source/core/errors.js';
+import {CLI, runCli, type CliResult} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {copyGateway, demoGateway, exec, openDb, storeDigest, walkFiles} from './restore-support.js';
 
@@ -166,5 +167,39 @@ describe('a full disk on the data dir during restore', () => {
 		} finally {
 			spawnSync('umount', [mount]);
 		}
+	});
+});
+
+describe('a file size limit on the data dir during restore (ulimit -f, SQLite: disk I/O error)', () => {
+	it('exits 4 naming the gateway database and the limit, whatever file reaches it first, and leaves the store unchanged', () => {
+		const dataDir = copyGateway(original);
+		// The restore has rows to write: SQLite's WAL and shared-memory files grow under the limit.
+		exec(dataDir, 'DELETE FROM memory_entries');
+		exec(dataDir, 'DELETE FROM messages');
+		const before = storeDigest(dataDir);
+		const messages: string[] = [];
+		for (const limit of [16 * 1024, 64 * 1024, 128 * 1024, 256 * 1024]) {
+			const result = spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, CLI, 'backup', 'restore', '--in', zip, '--data-dir', dataDir, '--mode', 'replace', '--yes'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0'}});
+			expectOneLineError({code: result.status, stdout: result.stdout, stderr: result.stderr}, 4, /^lifeboat: (Restoring into .*: )?(the gateway database could not be written \(disk I\/O error, SQLITE_IOERR\w*\): a full disk, the file size limit \(ulimit -f\), or a failing disk or file system|The gateway database could not be written \(disk I\/O error, SQLITE_IOERR\w*\).*|file too large .*)(; nothing was restored)?$/);
+			messages.push(result.stderr);
+			expect(storeDigest(dataDir)).toEqual(before);
+		}
+		// SQLite's own failure was among them (not only the staged files' EFBIG).
+		expect(messages.some(message => /disk I\/O error, SQLITE_IOERR/.test(message))).toBe(true);
+		expect(runCli(['backup', 'restore', '--in', zip, '--data-dir', dataDir, '--mode', 'replace', '--yes']).code).toBe(0);
+	});
+});
+
+describe('SQLite failing to read or write its files', () => {
+	it('is a damaged gateway for a read, the disk for a write, a destination problem for a read-only file, and nothing else', () => {
+		expect(storeWriteFailure('SQLITE_IOERR_READ')).toEqual({code: 'gateway-damaged', reason: 'could not be read (disk I/O error, SQLITE_IOERR_READ): a failing disk or file system'});
+		expect(storeWriteFailure('SQLITE_IOERR_SHORT_READ')?.code).toBe('gateway-damaged');
+		expect(storeWriteFailure('SQLITE_IOERR_FSYNC')?.code).toBe('disk-full');
+		expect(storeWriteFailure('SQLITE_FULL')).toEqual({code: 'disk-full', reason: 'could not be written: no space left on device'});
+		expect(storeWriteFailure('SQLITE_READONLY_DBMOVED')?.code).toBe('destination');
+		for (const other of ['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_BUSY', 'SQLITE_CORRUPT', 'SQLITE_ERROR']) expect(storeWriteFailure(other)).toBeUndefined();
+		const mapped = describeStoreError(Object.assign(new Error('disk I/O error'), {code: 'SQLITE_IOERR_WRITE'}));
+		expect(mapped?.exitCode).toBe(4);
+		expect(mapped?.message).toBe('The gateway database could not be written (disk I/O error, SQLITE_IOERR_WRITE): a full disk, the file size limit (ulimit -f), or a failing disk or file system');
 	});
 });

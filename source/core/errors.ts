@@ -73,7 +73,23 @@ export function describeStoreError(error: unknown, lockDetail?: string): Lifeboa
 	if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
 		return new LifeboatError('gateway-locked', `the gateway database is locked by another process (${lockDetail ?? message}); stop the gateway or retry`, {cause: error});
 	}
-	if (code === 'SQLITE_FULL') return new LifeboatError('disk-full', `The gateway database: no space left on device`, {cause: error});
+	const failed = storeWriteFailure(code);
+	if (failed) return new LifeboatError(failed.code, `The gateway database ${failed.reason}`, {cause: error});
+	return undefined;
+}
+
+/**
+ * Why SQLite could not read or write its files (words that follow "the gateway database"), or undefined for any other SQLite error: a full
+ * disk (SQLITE_FULL) or an I/O error (SQLITE_IOERR_*: what SQLite reports for a write past the
+ * file size limit, EFBIG, for a shared-memory file it cannot extend, and for a failing disk or
+ * file system), and a database it may not write (SQLITE_READONLY_*). Reads that fail are a
+ * damaged gateway (exit 3); writes that fail are the disk's (exit 4).
+ */
+export function storeWriteFailure(code: string): {code: ErrorCode; reason: string} | undefined {
+	if (code === 'SQLITE_FULL') return {code: 'disk-full', reason: 'could not be written: no space left on device'};
+	if (code === 'SQLITE_IOERR_READ' || code === 'SQLITE_IOERR_SHORT_READ') return {code: 'gateway-damaged', reason: `could not be read (disk I/O error, ${code}): a failing disk or file system`};
+	if (code.startsWith('SQLITE_IOERR')) return {code: 'disk-full', reason: `could not be written (disk I/O error, ${code}): a full disk, the file size limit (ulimit -f), or a failing disk or file system`};
+	if (code.startsWith('SQLITE_READONLY')) return {code: 'destination', reason: `could not be written (${code}): a read-only file or file system`};
 	return undefined;
 }
 
