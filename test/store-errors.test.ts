@@ -180,7 +180,7 @@ describe('a file size limit on the data dir during restore (ulimit -f, SQLite: d
 		const messages: string[] = [];
 		for (const limit of [16 * 1024, 64 * 1024, 128 * 1024, 256 * 1024]) {
 			const result = spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, CLI, 'backup', 'restore', '--in', zip, '--data-dir', dataDir, '--mode', 'replace', '--yes'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0'}});
-			expectOneLineError({code: result.status, stdout: result.stdout, stderr: result.stderr}, 4, /^lifeboat: (Restoring into .*: )?(the gateway database could not be written \(disk I\/O error, SQLITE_IOERR\w*\): a full disk, the file size limit \(ulimit -f\), or a failing disk or file system|The gateway database could not be written \(disk I\/O error, SQLITE_IOERR\w*\).*|file too large .*)(; nothing was restored)?$/);
+			expectOneLineError({code: result.status, stdout: result.stdout, stderr: result.stderr}, 4, /^lifeboat: (Restoring into .*: )?(the gateway database \(or SQLite's temporary files\) could not be written \(disk I\/O error, SQLITE_IOERR\w*\): a full disk, the file size limit \(ulimit -f\), or a failing disk or file system|The gateway database could not be written \(disk I\/O error, SQLITE_IOERR\w*\).*|file too large .*)(; nothing was restored)?$/);
 			messages.push(result.stderr);
 			expect(storeDigest(dataDir)).toEqual(before);
 		}
@@ -200,6 +200,6 @@ describe('SQLite failing to read or write its files', () => {
 		for (const other of ['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_BUSY', 'SQLITE_CORRUPT', 'SQLITE_ERROR']) expect(storeWriteFailure(other)).toBeUndefined();
 		const mapped = describeStoreError(Object.assign(new Error('disk I/O error'), {code: 'SQLITE_IOERR_WRITE'}));
 		expect(mapped?.exitCode).toBe(4);
-		expect(mapped?.message).toBe('The gateway database could not be written (disk I/O error, SQLITE_IOERR_WRITE): a full disk, the file size limit (ulimit -f), or a failing disk or file system');
+		expect(mapped?.message).toBe("A database (the gateway's, or a scratch one in a temporary folder) could not be written (disk I/O error, SQLITE_IOERR_WRITE): a full disk, the file size limit (ulimit -f), or a failing disk or file system");
 	});
 });

@@ -10,7 +10,11 @@ import {convertAtlasExport, describeAtlasExport, type AtlasConversion} from '../
 import {LifeboatError} from '../core/errors.js';
 import {printable} from '../core/destinations/destination.js';
 import {countOf} from '../core/format.js';
+import {makePidScratch, scratchFailure, sweepPidScratch} from '../core/pid-scratch.js';
 import {writeLine, type CommandContext} from './command-context.js';
+
+/** Prefix of the scratch folders an ATLAS export is converted in (removed when the command ends). */
+const ATLAS_SCRATCH_PREFIX = 'lifeboat-atlas-';
 
 /** The converted bundle's path, handed to `restore`; the scratch folder is removed afterwards. */
 export async function withAtlasConversion(context: CommandContext, file: string, dataDir: string, restore: (bundle: string, conversion: AtlasConversion) => Promise<number>): Promise<number> {
@@ -20,8 +24,15 @@ export async function withAtlasConversion(context: CommandContext, file: string,
 		describeAtlasExport(file, file);
 		throw new LifeboatError('usage', `${file} is an ATLAS export: it is imported into one tenant: add --into-tenant T (and --as-user U for its conversations)`);
 	}
-	const scratch = fs.mkdtempSync(path.join(process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir(), 'lifeboat-atlas-'));
-	fs.chmodSync(scratch, 0o700);
+	const base = process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir();
+	// The converted conversations are the tenant's data: a killed import's folder is removed by the next one.
+	sweepPidScratch(base, ATLAS_SCRATCH_PREFIX);
+	let scratch: string;
+	try {
+		scratch = makePidScratch(base, ATLAS_SCRATCH_PREFIX);
+	} catch (error) {
+		throw scratchFailure(error, `Converting ${file}`);
+	}
 	try {
 		const conversion = await convertAtlasExport(file, file, {dataDir, tenant: flags.intoTenant, user: flags.asUser, agent: flags.agent}, scratch);
 		if (!flags.json) {

@@ -73,8 +73,11 @@ export function describeStoreError(error: unknown, lockDetail?: string): Lifeboa
 	if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
 		return new LifeboatError('gateway-locked', `the gateway database is locked by another process (${lockDetail ?? message}); stop the gateway or retry`, {cause: error});
 	}
+	// Said wherever a store error surfaces: the gateway's database, or a scratch one (an incremental's
+	// base index, a diff's); where the database is known (opening the gateway, a restore, a chain
+	// merge, an ATLAS conversion) the error was named precisely before it got here.
 	const failed = storeWriteFailure(code);
-	if (failed) return new LifeboatError(failed.code, `The gateway database ${failed.reason}`, {cause: error});
+	if (failed) return new LifeboatError(failed.code, `A database (the gateway's, or a scratch one in a temporary folder) ${failed.reason}`, {cause: error});
 	return undefined;
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import {describeFsError, LifeboatError, storeWriteFailure} from './errors.js';
 
 /** Whether process `pid` runs (EPERM: it runs, as another user). */
 export function processAlive(pid: number): boolean {
@@ -50,4 +51,24 @@ export function sweepPidScratch(parent: string, prefix: string): string[] {
 		}
 	}
 	return removed;
+}
+
+/**
+ * A failure to write or read back a scratch folder (a full disk, the file size limit, no
+ * permission; a scratch SQLite database's own I/O errors) as an operator error (exit 4) naming
+ * `what` and where scratch folders go: never "internal error", and never "the gateway database",
+ * which the store's errors would otherwise be called. No path is named (the HTTP API answers
+ * with these messages). LifeboatErrors and anything else pass through unchanged.
+ */
+export function scratchFailure(error: unknown, what: string): unknown {
+	if (error instanceof LifeboatError) return error;
+	const where = 'in a scratch folder (under LIFEBOAT_TMPDIR, else the system temp folder)';
+	const code = (error as {code?: unknown} | undefined)?.code;
+	const sqlite = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code) : undefined;
+	if (sqlite) return new LifeboatError(sqlite.code === 'disk-full' ? 'disk-full' : 'destination', `${what}: a scratch database ${where} ${sqlite.reason}`, {cause: error});
+	try {
+		describeFsError(error, `${what} ${where}`);
+	} catch (mapped) {
+		return mapped;
+	}
 }

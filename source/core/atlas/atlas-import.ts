@@ -26,6 +26,7 @@ import {isLifeboatBackup} from '../backup/backup-sniff.js';
 import {looksLikeJsonObject, readAtlas, type AtlasBundle, type AtlasConversation} from './atlas-shape.js';
 import {compareCodeUnits} from '../format.js';
 import {writeAll} from '../write-all.js';
+import {scratchFailure} from '../pid-scratch.js';
 
 /** The time a row gets when neither it nor the export says one. */
 export const ATLAS_EPOCH = '1970-01-01T00:00:00.000Z';
@@ -229,13 +230,22 @@ export async function convertAtlasExport(file: string, label: string, target: At
 	const notes: string[] = [];
 	const rows = mapAtlasRows(bundle, context, notes);
 	const counts = {personas: rows.personas.length, conversations: rows.conversations.length, messages: rows.messages.length};
-	const tables = writeTables(rows, scratch);
-	const name = path.basename(label).replace(/\.json$/i, '') || 'atlas-export';
 	const output = path.join(scratch, 'atlas-converted.json');
+	try {
+		await writeBundle(rows, scratch, output, {name: path.basename(label).replace(/\.json$/i, '') || 'atlas-export', tenant: context.tenant, notes});
+	} catch (error) {
+		throw scratchFailure(error, `Converting ${label}`);
+	}
+	return {file: output, tenant: context.tenant, counts, notes};
+}
+
+/** The converted rows as a Lifeboat JSON bundle at `output` (its tables staged in `scratch` first). */
+async function writeBundle(rows: Rows, scratch: string, output: string, {name, tenant, notes}: {name: string; tenant: TenantSummary; notes: string[]}): Promise<void> {
+	const tables = writeTables(rows, scratch);
 	const writer = createArchiveWriter({format: 'json', output});
 	try {
 		const manifest: ManifestEntry[] = [];
-		manifest.push(await writer.addBuffer(METADATA_PATH, Buffer.from(JSON.stringify(bundleMetadata(name, context.tenant, rows, tables, notes), null, 2) + '\n')));
+		manifest.push(await writer.addBuffer(METADATA_PATH, Buffer.from(JSON.stringify(bundleMetadata(name, tenant, rows, tables, notes), null, 2) + '\n')));
 		for (const table of tables) manifest.push(await writer.addFile(table.archivePath, table.file));
 		const document: BackupManifest = {kind: ARCHIVE_KIND, files: manifest, totalFiles: manifest.length, totalBytes: tables.reduce((sum, table) => sum + table.size, 0)};
 		await writer.addBuffer(MANIFEST_PATH, Buffer.from(JSON.stringify(document, null, 2) + '\n'));
@@ -246,7 +256,6 @@ export async function convertAtlasExport(file: string, label: string, target: At
 	} finally {
 		for (const table of tables) fs.rmSync(table.file, {force: true});
 	}
-	return {file: output, tenant: context.tenant, counts, notes};
 }
 
 /** What `backup verify` says of an ATLAS export (read and checked, nothing converted). */

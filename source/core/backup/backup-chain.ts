@@ -11,7 +11,7 @@
  * once each, each checked against its own manifest on the way; which link holds the latest
  * version of an id is resolved in a temporary SQLite file, so memory does not grow with the data.
  */
-import {makePidScratch, sweepPidScratch} from '../pid-scratch.js';
+import {makePidScratch, scratchFailure, sweepPidScratch} from '../pid-scratch.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -160,7 +160,13 @@ export async function openMerged(links: ChainLink[], label: string, options: {si
 	const base = process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir();
 	// The merged state of an encrypted chain is plaintext: a killed run's is removed by the next one.
 	sweepPidScratch(base, CHAIN_SCRATCH_PREFIX);
-	const scratch = makePidScratch(base, CHAIN_SCRATCH_PREFIX);
+	const what = `Merging the incremental chain of ${label}`;
+	let scratch: string;
+	try {
+		scratch = makePidScratch(base, CHAIN_SCRATCH_PREFIX);
+	} catch (error) {
+		throw scratchFailure(error, what);
+	}
 	const close = async () => fs.rmSync(scratch, {recursive: true, force: true});
 	try {
 		const metadata = await mergeChain(links, scratch, options);
@@ -168,6 +174,6 @@ export async function openMerged(links: ChainLink[], label: string, options: {si
 		return {source: {format: 'dir', dir: path.join(scratch, 'backup'), label}, metadata, chain, close};
 	} catch (error) {
 		await close();
-		throw error;
+		throw scratchFailure(error, what);
 	}
 }

@@ -135,7 +135,7 @@ async function withStoreErrors<T>(dataDir: string, run: () => Promise<T>): Promi
 		if (error instanceof LifeboatError) throw error;
 		const code = (error as {code?: unknown}).code;
 		const failed = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code) : undefined;
-		if (failed) throw new LifeboatError(failed.code, `Restoring into ${path.resolve(dataDir)}: the gateway database ${failed.reason}; nothing was restored`, {cause: error});
+		if (failed) throw new LifeboatError(failed.code, `Restoring into ${path.resolve(dataDir)}: the gateway database (or SQLite's temporary files) ${failed.reason}; nothing was restored`, {cause: error});
 		const locked = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
 		const mapped = describeStoreError(error, locked ? lockDetail(gatewayPaths(dataDir).database, (error as Error).message) : undefined);
 		if (mapped) throw mapped;

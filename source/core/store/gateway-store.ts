@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import {createRequire} from 'node:module';
 import type Database from 'better-sqlite3';
-import {describeStoreError, LifeboatError} from '../errors.js';
+import {describeStoreError, LifeboatError, storeWriteFailure} from '../errors.js';
 import {gatewayPaths, type GatewayPaths} from './gateway-paths.js';
 import {CATEGORIES, SCHEMA_VERSION, schemaDdl, tableSpec, type CategoryId} from './schema.js';
 
@@ -89,6 +89,8 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 	} catch (error) {
 		if (error instanceof LifeboatError) throw error;
 		const code = (error as {code?: string}).code ?? '';
+		const failed = storeWriteFailure(code);
+		if (failed) throw new LifeboatError(failed.code, `The gateway database ${failed.reason}`, {cause: error});
 		throw describeStoreError(error, /^SQLITE_(BUSY|LOCKED)/.test(code) ? lockDetail(paths.database, (error as Error).message) : undefined) ??
 			new LifeboatError('not-a-gateway', `${dataDir} is not a gateway data directory (${(error as Error).message})`, {cause: error});
 	}

@@ -1,0 +1,109 @@
+/**
+ * Scratch folders (under LIFEBOAT_TMPDIR, else the system temp folder) that cannot be written, here
+ * past a file size limit (prlimit --fsize: a write past it fails with EFBIG, as a full disk fails
+ * with ENOSPC): converting an ATLAS export and merging an incremental chain exit 4 with one line
+ * naming what was being done and where scratch folders go (never "internal error", never "the
+ * gateway database"), change nothing and leave no scratch folder behind.
+ */
+import {spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {CLI, runCli} from './helpers/run-cli.js';
+import {tempDir} from './helpers/temp-dir.js';
+import {copyGateway, demoGateway, exec, query, storeDigest} from './restore-support.js';
+
+let original: string;
+beforeAll(async () => {
+	original = await demoGateway({tenants: 2, seed: 61});
+});
+
+/** The CLI under a file size limit, with its scratch folders in `scratch`. */
+function limitedCli(limit: number, scratch: string, args: string[]) {
+	const result = spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, CLI, ...args], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0', LIFEBOAT_TMPDIR: scratch}});
+	return {code: result.status, stdout: result.stdout, stderr: result.stderr};
+}
+
+function oneLine(stderr: string): string {
+	const lines = stderr.trim().split('\n');
+	expect(lines).toHaveLength(1);
+	return lines[0]!;
+}
+
+/** An ATLAS export of `conversations` conversations of 40 messages, ~200 KB each. */
+function atlasExport(dir: string, conversations: number): string {
+	const file = path.join(dir, 'atlas-backup-20251221-101500.json');
+	const list = Array.from({length: conversations}, (_, index) => ({
+		id: `conv-${index}`,
+		title: `Conversation ${index}`,
+		messages: Array.from({length: 40}, (_, at) => ({role: at % 2 ? 'assistant' : 'user', content: `${'words '.repeat(800)}${index}/${at}`})),
+	}));
+	fs.writeFileSync(file, JSON.stringify({exported_at: '2025-12-21T10:15:00Z', personas: [{name: 'Helper', content: 'be kind'}], conversations: list}));
+	return file;
+}
+
+describe('an ATLAS export converted in a scratch folder that cannot be written', () => {
+	it('exits 4 naming the conversion and the scratch folder, imports nothing and leaves no folder', () => {
+		const dataDir = copyGateway(original);
+		const [{slug, email}] = query<{slug: string; email: string}>(dataDir, 'SELECT t.slug, u.email FROM users u JOIN tenants t ON t.id = u.tenant_id ORDER BY t.slug, u.email LIMIT 1');
+		const file = atlasExport(tempDir(), 10);
+		const scratch = tempDir();
+		const before = storeDigest(dataDir);
+		const args = ['backup', 'restore', '--in', file, '--data-dir', dataDir, '--into-tenant', slug!, '--as-user', email!];
+		for (const limit of [64 * 1024, 1024 * 1024]) {
+			const result = limitedCli(limit, scratch, args);
+			expect(result.code).toBe(4);
+			expect(oneLine(result.stderr)).toBe(`lifeboat: Converting ${file} in a scratch folder (under LIFEBOAT_TMPDIR, else the system temp folder): file too large (past the file system's largest file or the file size limit, ulimit -f)`);
+			expect(storeDigest(dataDir)).toEqual(before);
+			expect(fs.readdirSync(scratch)).toEqual([]);
+		}
+		// Without the limit the same import succeeds.
+		expect(runCli(args, {env: {LIFEBOAT_TMPDIR: scratch}}).code).toBe(0);
+		expect(query<{n: number}>(dataDir, "SELECT COUNT(*) AS n FROM conversations WHERE title LIKE 'Conversation %'")[0]!.n).toBe(10);
+	});
+
+	it("removes a killed import's scratch folder (its process is gone) on the next import, and no other", () => {
+		const dataDir = copyGateway(original);
+		const [{slug, email}] = query<{slug: string; email: string}>(dataDir, 'SELECT t.slug, u.email FROM users u JOIN tenants t ON t.id = u.tenant_id ORDER BY t.slug, u.email LIMIT 1');
+		const scratch = tempDir();
+		// A pid no process has: Linux pids stay below 2^22.
+		const stale = path.join(scratch, 'lifeboat-atlas-4194305-abcDEF');
+		const running = path.join(scratch, `lifeboat-atlas-${process.pid}-abcDEF`);
+		const other = path.join(scratch, 'lifeboat-atlas-notes');
+		for (const dir of [stale, running, other]) fs.mkdirSync(dir);
+		fs.writeFileSync(path.join(stale, 'messages.jsonl'), '{}\n');
+		const result = runCli(['backup', 'restore', '--in', atlasExport(tempDir(), 1), '--data-dir', dataDir, '--into-tenant', slug!, '--as-user', email!], {env: {LIFEBOAT_TMPDIR: scratch}});
+		expect(result.code).toBe(0);
+		expect(fs.readdirSync(scratch).sort()).toEqual([path.basename(running), path.basename(other)].sort());
+	});
+});
+
+describe('an incremental chain merged in a scratch folder that cannot be written', () => {
+	it('exits 4 naming the merge and the scratch folder, for verify and restore, and changes nothing', () => {
+		const dataDir = copyGateway(original);
+		const dest = tempDir();
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'full']).code).toBe(0);
+		exec(dataDir, "UPDATE memory_entries SET content = content || ' (edited)'");
+		const created = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'incremental', '--incremental', '--since-last', '--json']);
+		expect(created.code).toBe(0);
+		const incremental = (JSON.parse(created.stdout) as {path: string}).path;
+		const target = copyGateway(original);
+		const before = storeDigest(target);
+		const scratch = tempDir();
+		const seen = new Set<string>();
+		for (const limit of [16 * 1024, 256 * 1024]) {
+			for (const args of [['backup', 'verify', incremental], ['backup', 'restore', '--in', incremental, '--data-dir', target, '--mode', 'replace', '--yes']]) {
+				const result = limitedCli(limit, scratch, args);
+				expect(result.code).toBe(4);
+				const line = oneLine(result.stderr);
+				expect(line).toMatch(new RegExp(`^lifeboat: Merging the incremental chain of ${incremental.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(: a scratch database)? in a scratch folder \\(under LIFEBOAT_TMPDIR, else the system temp folder\\)(: file too large \\(past the file system's largest file or the file size limit, ulimit -f\\)| could not be written \\(disk I/O error, SQLITE_IOERR_\\w+\\): a full disk, the file size limit \\(ulimit -f\\), or a failing disk or file system)$`));
+				seen.add(line.includes('scratch database') ? 'sqlite' : 'file');
+				expect(storeDigest(target)).toEqual(before);
+				expect(fs.readdirSync(scratch)).toEqual([]);
+			}
+		}
+		// The merge's scratch database was among them (the files' EFBIG is the ATLAS conversion's above).
+		expect(seen.has('sqlite')).toBe(true);
+		expect(runCli(['backup', 'verify', incremental], {env: {LIFEBOAT_TMPDIR: scratch}}).code).toBe(0);
+	});
+});
