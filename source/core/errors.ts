@@ -82,11 +82,12 @@ export function describeStoreError(error: unknown, lockDetail?: string): Lifeboa
 }
 
 /**
- * Why SQLite could not read or write its files (words that follow "the gateway database"), or undefined for any other SQLite error: a full
- * disk (SQLITE_FULL) or an I/O error (SQLITE_IOERR_*: what SQLite reports for a write past the
- * file size limit, EFBIG, for a shared-memory file it cannot extend, and for a failing disk or
- * file system), and a database it may not write (SQLITE_READONLY_*). Reads that fail are a
- * damaged gateway (exit 3); writes that fail are the disk's (exit 4).
+ * Why SQLite could not read or write its files (words to follow "the gateway database"), or
+ * undefined for any other SQLite error: a full disk (SQLITE_FULL) or an I/O error (SQLITE_IOERR_*:
+ * what SQLite reports for a write past the file size limit, EFBIG, for a shared-memory file it
+ * cannot extend, and for a failing disk or file system), and a database it may not write
+ * (SQLITE_READONLY_*). Reads that fail are a damaged gateway (exit 3); writes that fail are the
+ * disk's (exit 4).
  */
 export function storeWriteFailure(code: string): {code: ErrorCode; reason: string} | undefined {
 	if (code === 'SQLITE_FULL') return {code: 'disk-full', reason: 'could not be written: no space left on device'};
