@@ -96,7 +96,7 @@ describe('an incremental chain merged in a scratch folder that cannot be written
 				const result = limitedCli(limit, scratch, args);
 				expect(result.code).toBe(4);
 				const line = oneLine(result.stderr);
-				expect(line).toMatch(new RegExp(`^lifeboat: Merging the incremental chain of ${incremental.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(: a scratch database)? in a scratch folder \\(under LIFEBOAT_TMPDIR, else the system temp folder\\)(: file too large \\(past the file system's largest file or the file size limit, ulimit -f\\)| could not be written \\(disk I/O error, SQLITE_IOERR_\\w+\\): a full disk, the file size limit \\(ulimit -f\\), or a failing disk or file system)$`));
+				expect(line).toMatch(new RegExp(`^lifeboat: Merging the incremental chain of ${incremental.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(: a scratch database)? in a scratch folder \\(under LIFEBOAT_TMPDIR, else the system temp folder\\)(: file too large \\(past the file system's largest file or the file size limit, ulimit -f\\)|, or in SQLite's temporary files \\(under SQLITE_TMPDIR or TMPDIR, else /var/tmp or /tmp\\), could not be written \\(disk I/O error, SQLITE_IOERR_\\w+\\): a full disk, the file size limit \\(ulimit -f\\), or a failing disk or file system)$`));
 				seen.add(line.includes('scratch database') ? 'sqlite' : 'file');
 				expect(storeDigest(target)).toEqual(before);
 				expect(fs.readdirSync(scratch)).toEqual([]);
@@ -105,5 +105,50 @@ describe('an incremental chain merged in a scratch folder that cannot be written
 		// The merge's scratch database was among them (the files' EFBIG is the ATLAS conversion's above).
 		expect(seen.has('sqlite')).toBe(true);
 		expect(runCli(['backup', 'verify', incremental], {env: {LIFEBOAT_TMPDIR: scratch}}).code).toBe(0);
+	});
+});
+
+describe('a drill with no room for its scratch gateway', () => {
+	it('stops with exit 4 and blames no check: nothing recorded as a failed drill, no scratch folder left', () => {
+		const dataDir = copyGateway(original);
+		const dest = tempDir();
+		const created = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'full', '--json']);
+		expect(created.code).toBe(0);
+		const backup = (JSON.parse(created.stdout) as {path: string}).path;
+		const config = tempDir();
+		const scratch = tempDir();
+		const messages: string[] = [];
+		for (const limit of [256 * 1024, 1024 * 1024]) {
+			const result = spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, CLI, 'drill', '--in', backup, '--json'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0', LIFEBOAT_CONFIG_DIR: config, LIFEBOAT_TMPDIR: scratch, TMPDIR: scratch}});
+			expect(result.status).toBe(4);
+			const {message} = (JSON.parse(result.stdout) as {error: {message: string}}).error;
+			expect(message).toMatch(/could not be written|file too large|no space left/);
+			messages.push(message);
+			expect(fs.existsSync(path.join(config, 'drills.jsonl'))).toBe(false);
+			expect(fs.readdirSync(scratch)).toEqual([]);
+		}
+		// One of them failed inside the restore check (the scratch gateway's restore), not before the checks ran.
+		expect(messages.some(message => message.startsWith('Restoring into '))).toBe(true);
+		const drilled = spawnSync(process.execPath, [CLI, 'drill', '--in', backup, '--json'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0', LIFEBOAT_CONFIG_DIR: config, LIFEBOAT_TMPDIR: scratch, TMPDIR: scratch}});
+		expect(drilled.status).toBe(0);
+	});
+});
+
+describe('a restore onto a bare host with no room for the new gateway', () => {
+	it('exits 4 saying it restored nothing into the data dir, which stays absent', () => {
+		const zip = path.join(tempDir(), 'full.zip');
+		expect(runCli(['backup', 'create', '--data-dir', original, '--out', zip]).code).toBe(0);
+		const parent = tempDir();
+		const dataDir = path.join(parent, 'gateway');
+		const lines = new Set<string>();
+		for (const limit of [64 * 1024, 512 * 1024]) {
+			const result = limitedCli(limit, tempDir(), ['backup', 'restore', '--in', zip, '--data-dir', dataDir]);
+			expect(result.code).toBe(4);
+			const line = oneLine(result.stderr);
+			expect(line).toMatch(new RegExp(`^lifeboat: Restoring into ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b.*: (the new gateway's database \\(or SQLite's temporary files\\) could not be written \\(disk I/O error, SQLITE_IOERR_\\w+\\): a full disk, the file size limit \\(ulimit -f\\), or a failing disk or file system|file too large .*); nothing was restored$`));
+			lines.add(line.includes('SQLITE_IOERR') ? 'sqlite' : 'file');
+			expect(fs.readdirSync(parent)).toEqual([]);
+		}
+		expect(lines.has('sqlite')).toBe(true);
 	});
 });

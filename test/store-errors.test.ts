@@ -11,6 +11,7 @@ import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {busyTimeoutMs} from '../source/core/store/gateway-store.js';
 import {describeStoreError, storeWriteFailure} from '../source/core/errors.js';
+import {describeError} from '../source/ui/describe-error.js';
 import {CLI, runCli, type CliResult} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {copyGateway, demoGateway, exec, openDb, storeDigest, walkFiles} from './restore-support.js';
@@ -191,15 +192,27 @@ describe('a file size limit on the data dir during restore (ulimit -f, SQLite: d
 });
 
 describe('SQLite failing to read or write its files', () => {
-	it('is a damaged gateway for a read, the disk for a write, a destination problem for a read-only file, and nothing else', () => {
+	it('is the disk for a write, a damaged gateway for a read, a lock or anything else, and not said of other errors', () => {
+		for (const write of ['SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC', 'SQLITE_IOERR_SHMSIZE', 'SQLITE_IOERR_TRUNCATE']) expect(storeWriteFailure(write)?.code).toBe('disk-full');
+		expect(storeWriteFailure('SQLITE_FULL')?.reason).toBe('could not be written: no space left on device');
 		expect(storeWriteFailure('SQLITE_IOERR_READ')).toEqual({code: 'gateway-damaged', reason: 'could not be read (disk I/O error, SQLITE_IOERR_READ): a failing disk or file system'});
 		expect(storeWriteFailure('SQLITE_IOERR_SHORT_READ')?.code).toBe('gateway-damaged');
-		expect(storeWriteFailure('SQLITE_IOERR_FSYNC')?.code).toBe('disk-full');
-		expect(storeWriteFailure('SQLITE_FULL')).toEqual({code: 'disk-full', reason: 'could not be written: no space left on device'});
-		expect(storeWriteFailure('SQLITE_READONLY_DBMOVED')?.code).toBe('destination');
-		for (const other of ['SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_BUSY', 'SQLITE_CORRUPT', 'SQLITE_ERROR']) expect(storeWriteFailure(other)).toBeUndefined();
+		// Locking and shared memory are the file system's: not "could not be written", not "a full disk".
+		for (const lock of ['SQLITE_IOERR_LOCK', 'SQLITE_IOERR_SHMLOCK', 'SQLITE_IOERR_SHMMAP', 'SQLITE_IOERR_MMAP']) {
+			expect(storeWriteFailure(lock)?.code).toBe('gateway-damaged');
+			expect(storeWriteFailure(lock)?.reason).toMatch(/^could not be locked or shared \(disk I\/O error, SQLITE_IOERR_\w+\): its file system lacks the file locking or shared memory SQLite needs/);
+		}
+		expect(storeWriteFailure('SQLITE_IOERR_FSTAT')).toEqual({code: 'gateway-damaged', reason: 'could not be used (disk I/O error, SQLITE_IOERR_FSTAT): a failing disk or file system'});
+		// SQLite says "readonly" too when code writes through a read-only connection: a bug, left as one.
+		for (const other of ['SQLITE_READONLY', 'SQLITE_READONLY_DBMOVED', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_BUSY', 'SQLITE_CORRUPT', 'SQLITE_ERROR', 'SQLITE_CANTOPEN']) expect(storeWriteFailure(other)).toBeUndefined();
 		const mapped = describeStoreError(Object.assign(new Error('disk I/O error'), {code: 'SQLITE_IOERR_WRITE'}));
 		expect(mapped?.exitCode).toBe(4);
 		expect(mapped?.message).toBe("A database (the gateway's, or a scratch one in a temporary folder) could not be written (disk I/O error, SQLITE_IOERR_WRITE): a full disk, the file size limit (ulimit -f), or a failing disk or file system");
+		expect(describeStoreError(Object.assign(new Error('disk I/O error'), {code: 'SQLITE_IOERR_LOCK'}))?.exitCode).toBe(3);
+	});
+
+	it('is said by the console as the CLI says it, not as an internal error', () => {
+		expect(describeError(Object.assign(new Error('disk I/O error'), {code: 'SQLITE_IOERR_WRITE'}))).toBe("A database (the gateway's, or a scratch one in a temporary folder) could not be written (disk I/O error, SQLITE_IOERR_WRITE): a full disk, the file size limit (ulimit -f), or a failing disk or file system");
+		expect(describeError(new Error('boom'))).toBe('internal error: boom');
 	});
 });

@@ -61,7 +61,8 @@ export class LifeboatError extends Error {
 /**
  * SQLite errors an operator can act on, wherever the store is read or written: a damaged database
  * (corrupt pages surface mid-read, not only at open), one locked by another process after the busy
- * timeout, a full disk. Undefined for anything else. `lockDetail` says who holds a lock, if known.
+ * timeout, a full disk or another I/O failure (storeWriteFailure). Undefined for anything else.
+ * `lockDetail` says who holds a lock, if known.
  */
 export function describeStoreError(error: unknown, lockDetail?: string): LifeboatError | undefined {
 	const code = (error as {code?: unknown} | undefined)?.code;
@@ -81,20 +82,27 @@ export function describeStoreError(error: unknown, lockDetail?: string): Lifeboa
 	return undefined;
 }
 
+/** SQLite's I/O errors of writing a file (or making it durable): what a full disk or `ulimit -f` gives. */
+const WRITE_IOERRS = new Set(['WRITE', 'FSYNC', 'DIR_FSYNC', 'TRUNCATE', 'SHMSIZE', 'DELETE', 'CLOSE', 'DIR_CLOSE', 'BEGIN_ATOMIC', 'COMMIT_ATOMIC', 'ROLLBACK_ATOMIC'].map(name => `SQLITE_IOERR_${name}`));
+/** SQLite's I/O errors of locking a file or sharing its memory: a file system that cannot (some network or shared-folder mounts). */
+const LOCK_IOERRS = new Set(['LOCK', 'RDLOCK', 'UNLOCK', 'SHMLOCK', 'CHECKRESERVEDLOCK', 'SHMOPEN', 'SHMMAP', 'MMAP'].map(name => `SQLITE_IOERR_${name}`));
+
 /**
  * Why SQLite could not read or write its files (words to follow "the gateway database"), or
- * undefined for any other SQLite error: a full disk (SQLITE_FULL) or an I/O error (SQLITE_IOERR_*:
- * what SQLite reports for a write past the file size limit, EFBIG, for a shared-memory file it
- * cannot extend, and for a failing disk or file system), and a database it may not write
- * (SQLITE_READONLY_*). Reads that fail are a damaged gateway (exit 3); writes that fail are the
- * disk's (exit 4).
+ * undefined for any other SQLite error. A full disk (SQLITE_FULL) and the I/O errors of writing
+ * (SQLITE_IOERR_WRITE and kin: also what SQLite reports for a write past the file size limit,
+ * EFBIG, and for a shared-memory file it cannot extend) are the disk's (exit 4); a failed read, a
+ * file system without the locking or shared memory SQLite needs, and any other I/O error leave
+ * the database unusable where it is (exit 3). A read-only database is not among them: SQLite says
+ * so too when code writes through a read-only connection, which is a bug.
  */
 export function storeWriteFailure(code: string): {code: ErrorCode; reason: string} | undefined {
 	if (code === 'SQLITE_FULL') return {code: 'disk-full', reason: 'could not be written: no space left on device'};
+	if (!code.startsWith('SQLITE_IOERR')) return undefined;
+	if (WRITE_IOERRS.has(code)) return {code: 'disk-full', reason: `could not be written (disk I/O error, ${code}): a full disk, the file size limit (ulimit -f), or a failing disk or file system`};
 	if (code === 'SQLITE_IOERR_READ' || code === 'SQLITE_IOERR_SHORT_READ') return {code: 'gateway-damaged', reason: `could not be read (disk I/O error, ${code}): a failing disk or file system`};
-	if (code.startsWith('SQLITE_IOERR')) return {code: 'disk-full', reason: `could not be written (disk I/O error, ${code}): a full disk, the file size limit (ulimit -f), or a failing disk or file system`};
-	if (code.startsWith('SQLITE_READONLY')) return {code: 'destination', reason: `could not be written (${code}): a read-only file or file system`};
-	return undefined;
+	if (LOCK_IOERRS.has(code)) return {code: 'gateway-damaged', reason: `could not be locked or shared (disk I/O error, ${code}): its file system lacks the file locking or shared memory SQLite needs (a network or shared-folder mount?), or is failing`};
+	return {code: 'gateway-damaged', reason: `could not be used (disk I/O error, ${code}): a failing disk or file system`};
 }
 
 /**

@@ -53,22 +53,29 @@ export function sweepPidScratch(parent: string, prefix: string): string[] {
 	return removed;
 }
 
+/** A scratch folder's failure: the machine's (its disk, its permissions), never the backup's or the gateway's. */
+export class ScratchError extends LifeboatError {}
+
 /**
  * A failure to write or read back a scratch folder (a full disk, the file size limit, no
- * permission; a scratch SQLite database's own I/O errors) as an operator error (exit 4) naming
- * `what` and where scratch folders go: never "internal error", and never "the gateway database",
- * which the store's errors would otherwise be called. No path is named (the HTTP API answers
- * with these messages). LifeboatErrors and anything else pass through unchanged.
+ * permission; a scratch SQLite database's own I/O errors, in its folder or in SQLite's temporary
+ * files) as an operator error (exit 4) naming `what` and where scratch files go: never "internal
+ * error", and never "the gateway database", which the store's errors would otherwise be called.
+ * No path is named (the HTTP API answers with these messages). LifeboatErrors and anything else
+ * pass through unchanged.
  */
 export function scratchFailure(error: unknown, what: string): unknown {
 	if (error instanceof LifeboatError) return error;
 	const where = 'in a scratch folder (under LIFEBOAT_TMPDIR, else the system temp folder)';
 	const code = (error as {code?: unknown} | undefined)?.code;
 	const sqlite = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code) : undefined;
-	if (sqlite) return new LifeboatError(sqlite.code === 'disk-full' ? 'disk-full' : 'destination', `${what}: a scratch database ${where} ${sqlite.reason}`, {cause: error});
+	if (sqlite) {
+		const files = "or in SQLite's temporary files (under SQLITE_TMPDIR or TMPDIR, else /var/tmp or /tmp)";
+		return new ScratchError(sqlite.code === 'disk-full' ? 'disk-full' : 'destination', `${what}: a scratch database ${where}, ${files}, ${sqlite.reason}`, {cause: error});
+	}
 	try {
 		describeFsError(error, `${what} ${where}`);
 	} catch (mapped) {
-		return mapped;
+		return mapped instanceof LifeboatError ? new ScratchError(mapped.code, mapped.message, {cause: error}) : mapped;
 	}
 }

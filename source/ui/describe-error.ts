@@ -1,4 +1,4 @@
-import {LifeboatError} from '../core/errors.js';
+import {describeStoreError, LifeboatError} from '../core/errors.js';
 
 /**
  * One line for any error: an operator error's own message, or a short "internal error" line for
@@ -6,6 +6,9 @@ import {LifeboatError} from '../core/errors.js';
  */
 export function describeError(error: unknown): string {
 	if (error instanceof LifeboatError) return firstLine(error.message);
+	// A store error the engine did not name (a damaged, locked or unwritable database), as the CLI says it.
+	const store = describeStoreError(error);
+	if (store) return firstLine(store.message);
 	if (error instanceof Error && error.name === 'AbortError') return 'Cancelled';
 	const message = error instanceof Error ? error.message : String(error);
 	return `internal error: ${firstLine(message)}`;

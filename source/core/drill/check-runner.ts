@@ -1,4 +1,5 @@
 import {LifeboatError} from '../errors.js';
+import {ScratchError} from '../pid-scratch.js';
 import {terminalSafe} from '../terminal-safe.js';
 import {DRILL_CHECKS, type DrillCheck, type DrillCheckId, type DrillOptions} from './drill-types.js';
 
@@ -9,7 +10,7 @@ export type CheckOutcome = {ok: boolean; detail: string};
  * The drill's checks as they run: each goes pending → running → pass/fail/skip, every change
  * reported through onCheck (a copy, so a listener can keep it). A check that throws a
  * LifeboatError fails with its message; anything else (a bug, the drill being cancelled, the
- * live gateway locked) propagates.
+ * live gateway locked, no room or no scratch folder to work in) propagates.
  */
 export class CheckRunner {
 	readonly checks: DrillCheck[] = DRILL_CHECKS.map(check => ({id: check.id, label: check.label, status: 'pending'}));
@@ -30,6 +31,9 @@ export class CheckRunner {
 			// The live gateway locked by another writer says nothing of the backup: the drill stops
 			// (exit 9, run it again) as it does when the lock is there when it starts.
 			if (error.code === 'gateway-locked') throw error;
+			// Nor does a full disk, the file size limit or an unusable scratch folder where the drill
+			// restores and merges: the drill stops (exit 4) rather than blame the backup.
+			if (error.code === 'disk-full' || error instanceof ScratchError) throw error;
 			outcome = {ok: false, detail: error.message};
 		}
 		this.update(id, {status: outcome.ok ? 'pass' : 'fail', detail: oneLine(outcome.detail), durationMs: Date.now() - started});

@@ -76,7 +76,7 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 	if (!fs.existsSync(paths.database)) {
 		throw new LifeboatError('not-a-gateway', `${dataDir} is not a gateway data directory (no data/gateway.db); create one with: lifeboat demo init --dir ${dataDir}`);
 	}
-	let db: Database.Database;
+	let db: Database.Database | undefined;
 	try {
 		db = new (Sqlite())(paths.database, {readonly: options.readonly ?? false, fileMustExist: true});
 		db.pragma(`busy_timeout = ${busyTimeoutMs()}`);
@@ -87,6 +87,8 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 			throw new LifeboatError('unsupported-version', `Gateway schema version ${row.value} is not supported by this Lifeboat (supports ${SCHEMA_VERSION})`);
 		}
 	} catch (error) {
+		// A connection opened before the failure is closed (it holds the file, and its -wal and -shm).
+		if (db?.open) db.close();
 		if (error instanceof LifeboatError) throw error;
 		const code = (error as {code?: string}).code ?? '';
 		const failed = storeWriteFailure(code);
@@ -94,7 +96,8 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 		throw describeStoreError(error, /^SQLITE_(BUSY|LOCKED)/.test(code) ? lockDetail(paths.database, (error as Error).message) : undefined) ??
 			new LifeboatError('not-a-gateway', `${dataDir} is not a gateway data directory (${(error as Error).message})`, {cause: error});
 	}
-	return {paths, db, close: () => db.close()};
+	const opened = db;
+	return {paths, db: opened, close: () => opened.close()};
 }
 
 /** Creates an empty gateway (schema only) in a new or empty directory. */
