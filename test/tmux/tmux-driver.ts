@@ -149,8 +149,39 @@ export class TmuxSession {
 		this.tmux(['resize-window', '-t', this.name, '-x', String(columns), '-y', String(rows)]);
 	}
 
+	/**
+	 * Ends the session and waits (up to 10 s) until the programs it ran have exited: tmux's
+	 * kill-server returns as soon as it has sent them SIGHUP, and a console still closing its
+	 * gateway then wrote into a folder the test was removing (ENOTEMPTY).
+	 */
 	kill(): void {
+		const listed = spawnSync('tmux', ['-L', this.socket, 'list-panes', '-a', '-F', '#{pane_pid}'], {encoding: 'utf8'});
+		const pids = (listed.status === 0 ? listed.stdout.split('\n').filter(Boolean).map(Number) : []).flatMap(processTree);
 		spawnSync('tmux', ['-L', this.socket, 'kill-server'], {encoding: 'utf8'});
+		const until = Date.now() + 10_000;
+		while (pids.some(running) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+	}
+}
+
+/** `pid` and its descendants (read from /proc: every thread's children), as they are now. */
+function processTree(pid: number): number[] {
+	let children: number[] = [];
+	try {
+		for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+			children = children.concat(fs.readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number));
+		}
+	} catch {
+		// Gone already, or no /proc: nothing to wait for below it.
+	}
+	return [pid, ...children.flatMap(processTree)];
+}
+
+/** Whether `pid` still runs (a zombie, exited and waiting to be reaped, does not). */
+function running(pid: number): boolean {
+	try {
+		return !/^\d+ \(.*\) Z /s.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+	} catch {
+		return false;
 	}
 }
 
