@@ -216,3 +216,33 @@ describe('SQLite failing to read or write its files', () => {
 		expect(describeError(new Error('boom'))).toBe('internal error: boom');
 	});
 });
+
+describe('a gateway on a read-only mount (a snapshot) without its -wal and -shm files', () => {
+	it('exits 3 saying the folder is read-only and what SQLite needs there, not "not a gateway data directory"', () => {
+		const source = copyGateway(original);
+		exec(source, 'PRAGMA wal_checkpoint(TRUNCATE)');
+		for (const name of fs.readdirSync(path.join(source, 'data'))) if (name !== 'gateway.db') fs.rmSync(path.join(source, 'data', name));
+		const mount = path.join(tempDir(), 'snapshot');
+		fs.mkdirSync(mount);
+		const bound = spawnSync('mount', ['--bind', source, mount]);
+		if (bound.status !== 0) {
+			console.warn(`skipping read-only mount test: cannot bind-mount here (${bound.stderr.toString().trim()})`);
+			return;
+		}
+		try {
+			const remounted = spawnSync('mount', ['-o', 'remount,ro,bind', mount]);
+			if (remounted.status !== 0) {
+				console.warn(`skipping read-only mount test: cannot remount read-only here (${remounted.stderr.toString().trim()})`);
+				return;
+			}
+			const expected = `lifeboat: ${mount}: the gateway database cannot be opened where it is: its folder ${path.join(mount, 'data')} is read-only (a read-only mount or snapshot, or another user's folder), and SQLite needs to create gateway.db-wal and gateway.db-shm beside it; copy the data directory somewhere writable, or run as its owner`;
+			for (const args of [['backup', 'create', '--data-dir', mount, '--out', path.join(tempDir(), 'snapshot.zip')], ['backup', 'restore', '--in', zip, '--data-dir', mount, '--dry-run']]) {
+				const result = runCli(args);
+				expectOneLineError(result, 3, /^lifeboat: /);
+				expect(result.stderr.trim()).toBe(expected);
+			}
+		} finally {
+			spawnSync('umount', [mount]);
+		}
+	});
+});

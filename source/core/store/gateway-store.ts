@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import {createRequire} from 'node:module';
 import type Database from 'better-sqlite3';
 import {describeStoreError, LifeboatError, storeWriteFailure} from '../errors.js';
@@ -93,11 +94,24 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 		const code = (error as {code?: string}).code ?? '';
 		const failed = storeWriteFailure(code);
 		if (failed) throw new LifeboatError(failed.code, `The gateway database ${failed.reason}`, {cause: error});
+		if (code.startsWith('SQLITE_CANTOPEN') && !writable(path.dirname(paths.database))) {
+			// SQLite opens a WAL database only beside its -wal and -shm files, made if they are missing.
+			throw new LifeboatError('not-a-gateway', `${dataDir}: the gateway database cannot be opened where it is: its folder ${path.dirname(paths.database)} is read-only (a read-only mount or snapshot, or another user's folder), and SQLite needs to create gateway.db-wal and gateway.db-shm beside it; copy the data directory somewhere writable, or run as its owner`, {cause: error});
+		}
 		throw describeStoreError(error, /^SQLITE_(BUSY|LOCKED)/.test(code) ? lockDetail(paths.database, (error as Error).message) : undefined) ??
 			new LifeboatError('not-a-gateway', `${dataDir} is not a gateway data directory (${(error as Error).message})`, {cause: error});
 	}
 	const opened = db;
 	return {paths, db: opened, close: () => opened.close()};
+}
+
+function writable(dir: string): boolean {
+	try {
+		fs.accessSync(dir, fs.constants.W_OK);
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 /** Creates an empty gateway (schema only) in a new or empty directory. */
