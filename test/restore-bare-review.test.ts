@@ -2,12 +2,11 @@
  * Review of the bare-host restore (issue 11): what an operator may point --data-dir at, through
  * the built CLI on real archives.
  */
-import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {CLI, expectOneLineError, runCli} from './helpers/run-cli.js';
+import {expectOneLineError, runCli} from './helpers/run-cli.js';
+import {canDropPrivileges, runAsUser} from './helpers/as-user.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {backupOf, demoGateway} from './restore-support.js';
 
@@ -48,25 +47,6 @@ describe('restore into a folder that is neither a gateway nor empty', () => {
 		expect(fs.readFileSync(file, 'utf8')).toBe('not a folder');
 	}, 60_000);
 });
-
-/** Runs the CLI as an unprivileged user (root ignores folder permissions): setpriv as root, else as is. */
-function runAsUser(args: string[]): ReturnType<typeof runCli> {
-	if (process.getuid?.() !== 0) return runCli(args);
-	const result = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], {
-		encoding: 'utf8',
-		env: {...process.env, HOME: os.tmpdir(), FORCE_COLOR: '0'},
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	return {code: result.status, stdout: result.stdout, stderr: result.stderr};
-}
-
-/**
- * Root can drop to user 65534 with setpriv, and that user can run this checkout's CLI (a checkout
- * inside a folder only root can enter, as a CI clone in a 0700 temp folder is, cannot be run so).
- */
-const canDropPrivileges =
-	process.getuid?.() !== 0 ||
-	spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '--version'], {stdio: 'ignore'}).status === 0;
 
 describe('restore into a folder whose parent cannot be written', () => {
 	it.skipIf(!canDropPrivileges)('a data dir (or a missing parent of it) in a folder the user cannot write: one line, exit 4, nothing made, never an internal error', () => {

@@ -145,7 +145,7 @@ describe('a restore onto a bare host with no room for the new gateway', () => {
 			const result = limitedCli(limit, tempDir(), ['backup', 'restore', '--in', zip, '--data-dir', dataDir]);
 			expect(result.code).toBe(4);
 			const line = oneLine(result.stderr);
-			expect(line).toMatch(new RegExp(`^lifeboat: Restoring into ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b.*: (the new gateway's database \\(or SQLite's temporary files\\) could not be written \\(disk I/O error, SQLITE_IOERR_\\w+\\): a full disk, the file size limit \\(ulimit -f\\), or a failing disk or file system|file too large .*); nothing was restored$`));
+			expect(line).toMatch(new RegExp(`^lifeboat: Restoring into ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b.*: (the gateway database \\(or SQLite's temporary files\\) could not be written \\(disk I/O error, SQLITE_IOERR_\\w+\\): a full disk, the file size limit \\(ulimit -f\\), or a failing disk or file system|file too large .*); nothing was restored$`));
 			lines.add(line.includes('SQLITE_IOERR') ? 'sqlite' : 'file');
 			expect(fs.readdirSync(parent)).toEqual([]);
 		}

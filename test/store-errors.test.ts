@@ -13,6 +13,7 @@ import {busyTimeoutMs} from '../source/core/store/gateway-store.js';
 import {describeStoreError, storeWriteFailure} from '../source/core/errors.js';
 import {describeError} from '../source/ui/describe-error.js';
 import {CLI, runCli, type CliResult} from './helpers/run-cli.js';
+import {canDropPrivileges, runAsUser} from './helpers/as-user.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {copyGateway, demoGateway, exec, openDb, storeDigest, walkFiles} from './restore-support.js';
 
@@ -218,7 +219,7 @@ describe('SQLite failing to read or write its files', () => {
 });
 
 describe('a gateway on a read-only mount (a snapshot) without its -wal and -shm files', () => {
-	it('exits 3 saying the folder is read-only and what SQLite needs there, not "not a gateway data directory"', () => {
+	it('exits 3 saying the folder is not writable and what SQLite needs there, not "not a gateway data directory"', context => {
 		const source = copyGateway(original);
 		exec(source, 'PRAGMA wal_checkpoint(TRUNCATE)');
 		for (const name of fs.readdirSync(path.join(source, 'data'))) if (name !== 'gateway.db') fs.rmSync(path.join(source, 'data', name));
@@ -226,23 +227,43 @@ describe('a gateway on a read-only mount (a snapshot) without its -wal and -shm 
 		fs.mkdirSync(mount);
 		const bound = spawnSync('mount', ['--bind', source, mount]);
 		if (bound.status !== 0) {
-			console.warn(`skipping read-only mount test: cannot bind-mount here (${bound.stderr.toString().trim()})`);
+			context.skip(`cannot bind-mount here (${bound.stderr.toString().trim()})`);
 			return;
 		}
 		try {
 			const remounted = spawnSync('mount', ['-o', 'remount,ro,bind', mount]);
 			if (remounted.status !== 0) {
-				console.warn(`skipping read-only mount test: cannot remount read-only here (${remounted.stderr.toString().trim()})`);
+				context.skip(`cannot remount read-only here (${remounted.stderr.toString().trim()})`);
 				return;
 			}
-			const expected = `lifeboat: ${mount}: the gateway database cannot be opened where it is: its folder ${path.join(mount, 'data')} is read-only (a read-only mount or snapshot, or another user's folder), and SQLite needs to create gateway.db-wal and gateway.db-shm beside it; copy the data directory somewhere writable, or run as its owner`;
+			const expected = `lifeboat: ${mount}: the gateway database cannot be opened where it is: its folder ${path.join(mount, 'data')} is not writable by this user (a read-only mount or snapshot, or another user's folder), and SQLite needs to create gateway.db-wal and gateway.db-shm beside it; copy the data directory somewhere writable, or run as its owner`;
 			for (const args of [['backup', 'create', '--data-dir', mount, '--out', path.join(tempDir(), 'snapshot.zip')], ['backup', 'restore', '--in', zip, '--data-dir', mount, '--dry-run']]) {
 				const result = runCli(args);
 				expectOneLineError(result, 3, /^lifeboat: /);
 				expect(result.stderr.trim()).toBe(expected);
 			}
 		} finally {
-			spawnSync('umount', [mount]);
+			if (spawnSync('umount', [mount]).status !== 0) spawnSync('umount', ['-l', mount]);
 		}
 	});
+});
+
+describe('a restore into a gateway whose database file is read-only (0444, the user its owner)', () => {
+	it.skipIf(!canDropPrivileges || process.getuid?.() !== 0)('exits 4 saying the database is read-only, and changes nothing', () => {
+		const shared = tempDir('lifeboat-read-only-db-');
+		fs.chmodSync(shared, 0o755);
+		const dataDir = path.join(shared, 'gateway');
+		fs.cpSync(copyGateway(original), dataDir, {recursive: true});
+		exec(dataDir, 'DELETE FROM memory_entries');
+		exec(dataDir, 'PRAGMA wal_checkpoint(TRUNCATE)');
+		const readable = path.join(shared, 'full.zip');
+		fs.copyFileSync(zip, readable);
+		fs.chmodSync(readable, 0o644);
+		expect(spawnSync('chown', ['-R', '65534:65534', dataDir]).status).toBe(0);
+		fs.chmodSync(databaseOf(dataDir), 0o444);
+		const before = storeDigest(dataDir);
+		const result = runAsUser(['backup', 'restore', '--in', readable, '--data-dir', dataDir, '--mode', 'replace', '--yes']);
+		expectOneLineError(result, 4, /^lifeboat: Restoring into .*: the gateway database \(or SQLite's temporary files\) could not be written \(SQLITE_READONLY\w*\): it or its folder is read-only \(its permissions, or a read-only mount\); nothing was restored$/);
+		expect(storeDigest(dataDir)).toEqual(before);
+	}, 60_000);
 });

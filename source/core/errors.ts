@@ -93,11 +93,13 @@ const LOCK_IOERRS = new Set(['LOCK', 'RDLOCK', 'UNLOCK', 'SHMLOCK', 'CHECKRESERV
  * (SQLITE_IOERR_WRITE and kin: also what SQLite reports for a write past the file size limit,
  * EFBIG, and for a shared-memory file it cannot extend) are the disk's (exit 4); a failed read, a
  * file system without the locking or shared memory SQLite needs, and any other I/O error leave
- * the database unusable where it is (exit 3). A read-only database is not among them: SQLite says
- * so too when code writes through a read-only connection, which is a bug.
+ * the database unusable where it is (exit 3). A read-only database (SQLITE_READONLY_*) only with
+ * `writing`, from a connection opened to write (exit 4): SQLite says so too when code writes
+ * through a read-only connection, which is a bug.
  */
-export function storeWriteFailure(code: string): {code: ErrorCode; reason: string} | undefined {
+export function storeWriteFailure(code: string, {writing = false}: {writing?: boolean} = {}): {code: ErrorCode; reason: string} | undefined {
 	if (code === 'SQLITE_FULL') return {code: 'disk-full', reason: 'could not be written: no space left on device'};
+	if (writing && code.startsWith('SQLITE_READONLY')) return {code: 'destination', reason: `could not be written (${code}): it or its folder is read-only (its permissions, or a read-only mount)`};
 	if (!code.startsWith('SQLITE_IOERR')) return undefined;
 	if (WRITE_IOERRS.has(code)) return {code: 'disk-full', reason: `could not be written (disk I/O error, ${code}): a full disk, the file size limit (ulimit -f), or a failing disk or file system`};
 	if (code === 'SQLITE_IOERR_READ' || code === 'SQLITE_IOERR_SHORT_READ') return {code: 'gateway-damaged', reason: `could not be read (disk I/O error, ${code}): a failing disk or file system`};

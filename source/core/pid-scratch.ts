@@ -56,13 +56,16 @@ export function sweepPidScratch(parent: string, prefix: string): string[] {
 /** A scratch folder's failure: the machine's (its disk, its permissions), never the backup's or the gateway's. */
 export class ScratchError extends LifeboatError {}
 
+/** File-system errors of the scratch folder itself: no room, or no permission to use it. */
+const SCRATCH_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EACCES', 'EPERM', 'EROFS']);
+
 /**
- * A failure to write or read back a scratch folder (a full disk, the file size limit, no
- * permission; a scratch SQLite database's own I/O errors, in its folder or in SQLite's temporary
- * files) as an operator error (exit 4) naming `what` and where scratch files go: never "internal
- * error", and never "the gateway database", which the store's errors would otherwise be called.
- * No path is named (the HTTP API answers with these messages). LifeboatErrors and anything else
- * pass through unchanged.
+ * A scratch folder that cannot be written (a full disk, the file size limit, no permission; a
+ * scratch SQLite database's own I/O errors, in its folder or in SQLite's temporary files) as an
+ * operator error (exit 4) naming `what` and where scratch files go: never "internal error", and
+ * never "the gateway database", which the store's errors would otherwise be called. No path is
+ * named (the HTTP API answers with these messages). Anything else passes through unchanged (an
+ * entry that exists twice, a file where a folder must be: the archive's, said where it is read).
  */
 export function scratchFailure(error: unknown, what: string): unknown {
 	if (error instanceof LifeboatError) return error;
@@ -73,9 +76,11 @@ export function scratchFailure(error: unknown, what: string): unknown {
 		const files = "or in SQLite's temporary files (under SQLITE_TMPDIR or TMPDIR, else /var/tmp or /tmp)";
 		return new ScratchError(sqlite.code === 'disk-full' ? 'disk-full' : 'destination', `${what}: a scratch database ${where}, ${files}, ${sqlite.reason}`, {cause: error});
 	}
+	if (typeof code !== 'string' || !SCRATCH_CODES.has(code)) return error;
 	try {
 		describeFsError(error, `${what} ${where}`);
 	} catch (mapped) {
 		return mapped instanceof LifeboatError ? new ScratchError(mapped.code, mapped.message, {cause: error}) : mapped;
 	}
+	return error;
 }

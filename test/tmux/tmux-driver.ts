@@ -150,16 +150,28 @@ export class TmuxSession {
 	}
 
 	/**
-	 * Ends the session and waits (up to 10 s) until the programs it ran have exited: tmux's
-	 * kill-server returns as soon as it has sent them SIGHUP, and a console still closing its
-	 * gateway then wrote into a folder the test was removing (ENOTEMPTY).
+	 * Ends the session and waits (up to 10 s, then SIGKILL) until the programs it ran have exited:
+	 * tmux's kill-server returns as soon as it has sent them SIGHUP, and a console still closing
+	 * its gateway then wrote into a folder the test was removing (ENOTEMPTY).
 	 */
 	kill(): void {
 		const listed = spawnSync('tmux', ['-L', this.socket, 'list-panes', '-a', '-F', '#{pane_pid}'], {encoding: 'utf8'});
 		const pids = (listed.status === 0 ? listed.stdout.split('\n').filter(Boolean).map(Number) : []).flatMap(processTree);
 		spawnSync('tmux', ['-L', this.socket, 'kill-server'], {encoding: 'utf8'});
-		const until = Date.now() + 10_000;
-		while (pids.some(running) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+		const waitGone = (ms: number) => {
+			const until = Date.now() + ms;
+			while (pids.some(running) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+		};
+		waitGone(10_000);
+		// A program that ignored SIGHUP (the test's own): killed, so it writes nothing after the test.
+		for (const pid of pids.filter(running)) {
+			try {
+				process.kill(pid, 'SIGKILL');
+			} catch {
+				// Gone meanwhile.
+			}
+		}
+		waitGone(2000);
 	}
 }
 

@@ -36,6 +36,17 @@ function corrupt(message: string): LifeboatError {
 
 /** Writes an entry to `file` (when given) while hashing it. */
 async function copyEntry(entry: ArchiveEntry, file?: string): Promise<Digest> {
+	try {
+		return await copyEntryUnchecked(entry, file);
+	} catch (error) {
+		// A path that is a file in one entry and a folder in another, or the same path twice: the chain's, not the disk's.
+		const code = (error as NodeJS.ErrnoException).code;
+		if (file && (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR')) throw corrupt(`${entry.path}: another entry of the chain is a file where this one needs a folder, a folder where it is a file, or the same path`);
+		throw error;
+	}
+}
+
+async function copyEntryUnchecked(entry: ArchiveEntry, file?: string): Promise<Digest> {
 	const tap = hashingTap();
 	if (file) fs.mkdirSync(path.dirname(file), {recursive: true, mode: 0o700});
 	const sink = file

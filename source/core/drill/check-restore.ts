@@ -1,6 +1,8 @@
 import type {BackupMetadata} from '../archive/archive-format.js';
 import {countOf, formatBytes, formatCount, formatDuration} from '../format.js';
 import {applyRestore, type RestoreProgress, type RestoreResult} from '../restore/index.js';
+import {LifeboatError, storeWriteFailure} from '../errors.js';
+import {ScratchError} from '../pid-scratch.js';
 import {createGateway} from '../store/gateway-store.js';
 import type {CheckOutcome} from './check-runner.js';
 import type {DrillOptions} from './drill-types.js';
@@ -21,21 +23,38 @@ function progressText(progress: RestoreProgress): string {
 }
 
 /**
+ * The scratch gateway's SQLite failing to read or write its files (a full disk, the file size
+ * limit, a file system without SQLite's locking) is the machine's, not the backup's: a
+ * ScratchError, which stops the drill (exit 4) instead of failing the restore check.
+ */
+function scratchGatewayFailure(error: unknown): unknown {
+	if (!(error instanceof LifeboatError) || error instanceof ScratchError) return error;
+	const code = (error.cause as {code?: unknown} | undefined)?.code;
+	if (typeof code !== 'string' || !code.startsWith('SQLITE_') || !storeWriteFailure(code, {writing: true})) return error;
+	return new ScratchError(error.code === 'disk-full' ? 'disk-full' : 'destination', error.message, {cause: error});
+}
+
+/**
  * Restores the backup into the empty scratch store as an operator's restore would (additive, its
  * own verify pass included), timed: the RTO. The scratch gateway is created here, schema only.
  */
 export async function checkRestore(options: DrillOptions, scratch: string, metadata: BackupMetadata, keyFile: string | undefined, out: Restored): Promise<CheckOutcome> {
 	createGateway(scratch).close();
 	const started = performance.now();
-	const result = await applyRestore({
-		source: options.source,
-		dataDir: scratch,
-		mode: 'additive',
-		passphrase: options.passphrase,
-		keyFile,
-		signal: options.signal,
-		onProgress: progress => options.onProgress?.(progressText(progress)),
-	});
+	let result: RestoreResult;
+	try {
+		result = await applyRestore({
+			source: options.source,
+			dataDir: scratch,
+			mode: 'additive',
+			passphrase: options.passphrase,
+			keyFile,
+			signal: options.signal,
+			onProgress: progress => options.onProgress?.(progressText(progress)),
+		});
+	} catch (error) {
+		throw scratchGatewayFailure(error);
+	}
 	out.restoreMs = Math.max(1, Math.round(performance.now() - started));
 	out.result = result;
 	const {applied} = result;

@@ -134,7 +134,7 @@ async function withStoreErrors<T>(dataDir: string, run: () => Promise<T>): Promi
 	} catch (error) {
 		if (error instanceof LifeboatError) throw error;
 		const code = (error as {code?: unknown}).code;
-		const failed = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code) : undefined;
+		const failed = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code, {writing: true}) : undefined;
 		if (failed) throw new LifeboatError(failed.code, `Restoring into ${path.resolve(dataDir)}: the gateway database (or SQLite's temporary files) ${failed.reason}; nothing was restored`, {cause: error});
 		const locked = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
 		const mapped = describeStoreError(error, locked ? lockDetail(gatewayPaths(dataDir).database, (error as Error).message) : undefined);

@@ -94,10 +94,8 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 		const code = (error as {code?: string}).code ?? '';
 		const failed = storeWriteFailure(code);
 		if (failed) throw new LifeboatError(failed.code, `The gateway database ${failed.reason}`, {cause: error});
-		if (code.startsWith('SQLITE_CANTOPEN') && !writable(path.dirname(paths.database))) {
-			// SQLite opens a WAL database only beside its -wal and -shm files, made if they are missing.
-			throw new LifeboatError('not-a-gateway', `${dataDir}: the gateway database cannot be opened where it is: its folder ${path.dirname(paths.database)} is read-only (a read-only mount or snapshot, or another user's folder), and SQLite needs to create gateway.db-wal and gateway.db-shm beside it; copy the data directory somewhere writable, or run as its owner`, {cause: error});
-		}
+		const unopened = cannotOpen(dataDir, paths.database, code);
+		if (unopened) throw new LifeboatError('not-a-gateway', unopened, {cause: error});
 		throw describeStoreError(error, /^SQLITE_(BUSY|LOCKED)/.test(code) ? lockDetail(paths.database, (error as Error).message) : undefined) ??
 			new LifeboatError('not-a-gateway', `${dataDir} is not a gateway data directory (${(error as Error).message})`, {cause: error});
 	}
@@ -105,13 +103,27 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 	return {paths, db: opened, close: () => opened.close()};
 }
 
-function writable(dir: string): boolean {
+function allowed(file: string, mode: number): boolean {
 	try {
-		fs.accessSync(dir, fs.constants.W_OK);
+		fs.accessSync(file, mode);
 		return true;
 	} catch {
 		return false;
 	}
+}
+
+/**
+ * Why SQLite could not open the gateway database, when this user may not: it cannot read the
+ * file, or its folder cannot get the -wal and -shm files SQLite opens a WAL database beside (made
+ * when missing: a read-only mount or snapshot, another user's folder). Undefined otherwise.
+ */
+function cannotOpen(dataDir: string, database: string, code: string): string | undefined {
+	if (!/^SQLITE_(CANTOPEN|READONLY_DIRECTORY|READONLY_CANTINIT)/.test(code)) return undefined;
+	if (!allowed(database, fs.constants.R_OK)) return `${dataDir}: the gateway database ${database} cannot be read by this user (its permissions); run as its owner`;
+	const folder = path.dirname(database);
+	const companions = ['-wal', '-shm'].every(suffix => fs.existsSync(database + suffix));
+	if (companions || allowed(folder, fs.constants.W_OK)) return undefined;
+	return `${dataDir}: the gateway database cannot be opened where it is: its folder ${folder} is not writable by this user (a read-only mount or snapshot, or another user's folder), and SQLite needs to create gateway.db-wal and gateway.db-shm beside it; copy the data directory somewhere writable, or run as its owner`;
 }
 
 /** Creates an empty gateway (schema only) in a new or empty directory. */

@@ -106,8 +106,8 @@ function refuseMountPoint(bare: BareDataDir, shown: string): void {
  */
 function inDataDir(error: unknown, scratch: string, shown: string): unknown {
 	const code = (error as {code?: unknown} | undefined)?.code;
-	const failed = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code) : undefined;
-	if (failed) return new LifeboatError(failed.code, `Restoring into ${shown}: the new gateway's database (or SQLite's temporary files) ${failed.reason}; nothing was restored`, {cause: error});
+	const failed = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code, {writing: true}) : undefined;
+	if (failed) return new LifeboatError(failed.code, `Restoring into ${shown}: the gateway database (or SQLite's temporary files) ${failed.reason}; nothing was restored`, {cause: error});
 	if (!(error instanceof LifeboatError)) {
 		try {
 			describeFsError(error, `Restoring into ${shown} (a new gateway is built beside it, in ${path.dirname(shown)})`);
