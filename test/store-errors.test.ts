@@ -10,7 +10,7 @@ import path from 'node:path';
 import {afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {busyTimeoutMs} from '../source/core/store/gateway-store.js';
-import {describeStoreError, storeWriteFailure} from '../source/core/errors.js';
+import {describeStoreError, storeIoFailure} from '../source/core/errors.js';
 import {describeError} from '../source/ui/describe-error.js';
 import {CLI, runCli, type CliResult} from './helpers/run-cli.js';
 import {canDropPrivileges, runAsUser} from './helpers/as-user.js';
@@ -194,18 +194,18 @@ describe('a file size limit on the data dir during restore (ulimit -f, SQLite: d
 
 describe('SQLite failing to read or write its files', () => {
 	it('is the disk for a write, a damaged gateway for a read, a lock or anything else, and not said of other errors', () => {
-		for (const write of ['SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC', 'SQLITE_IOERR_SHMSIZE', 'SQLITE_IOERR_TRUNCATE']) expect(storeWriteFailure(write)?.code).toBe('disk-full');
-		expect(storeWriteFailure('SQLITE_FULL')?.reason).toBe('could not be written: no space left on device');
-		expect(storeWriteFailure('SQLITE_IOERR_READ')).toEqual({code: 'gateway-damaged', reason: 'could not be read (disk I/O error, SQLITE_IOERR_READ): a failing disk or file system'});
-		expect(storeWriteFailure('SQLITE_IOERR_SHORT_READ')?.code).toBe('gateway-damaged');
+		for (const write of ['SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_IOERR_FSYNC', 'SQLITE_IOERR_SHMSIZE', 'SQLITE_IOERR_TRUNCATE']) expect(storeIoFailure(write)?.code).toBe('disk-full');
+		expect(storeIoFailure('SQLITE_FULL')?.reason).toBe('could not be written: no space left on device');
+		expect(storeIoFailure('SQLITE_IOERR_READ')).toEqual({code: 'gateway-damaged', reason: 'could not be read (disk I/O error, SQLITE_IOERR_READ): a failing disk or file system'});
+		expect(storeIoFailure('SQLITE_IOERR_SHORT_READ')?.code).toBe('gateway-damaged');
 		// Locking and shared memory are the file system's: not "could not be written", not "a full disk".
 		for (const lock of ['SQLITE_IOERR_LOCK', 'SQLITE_IOERR_SHMLOCK', 'SQLITE_IOERR_SHMMAP', 'SQLITE_IOERR_MMAP']) {
-			expect(storeWriteFailure(lock)?.code).toBe('gateway-damaged');
-			expect(storeWriteFailure(lock)?.reason).toMatch(/^could not be locked or shared \(disk I\/O error, SQLITE_IOERR_\w+\): its file system lacks the file locking or shared memory SQLite needs/);
+			expect(storeIoFailure(lock)?.code).toBe('gateway-damaged');
+			expect(storeIoFailure(lock)?.reason).toMatch(/^could not be locked or shared \(disk I\/O error, SQLITE_IOERR_\w+\): its file system lacks the file locking or shared memory SQLite needs/);
 		}
-		expect(storeWriteFailure('SQLITE_IOERR_FSTAT')).toEqual({code: 'gateway-damaged', reason: 'could not be used (disk I/O error, SQLITE_IOERR_FSTAT): a failing disk or file system'});
+		expect(storeIoFailure('SQLITE_IOERR_FSTAT')).toEqual({code: 'gateway-damaged', reason: 'could not be used (disk I/O error, SQLITE_IOERR_FSTAT): a failing disk or file system'});
 		// SQLite says "readonly" too when code writes through a read-only connection: a bug, left as one.
-		for (const other of ['SQLITE_READONLY', 'SQLITE_READONLY_DBMOVED', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_BUSY', 'SQLITE_CORRUPT', 'SQLITE_ERROR', 'SQLITE_CANTOPEN']) expect(storeWriteFailure(other)).toBeUndefined();
+		for (const other of ['SQLITE_READONLY', 'SQLITE_READONLY_DBMOVED', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_BUSY', 'SQLITE_CORRUPT', 'SQLITE_ERROR', 'SQLITE_CANTOPEN']) expect(storeIoFailure(other)).toBeUndefined();
 		const mapped = describeStoreError(Object.assign(new Error('disk I/O error'), {code: 'SQLITE_IOERR_WRITE'}));
 		expect(mapped?.exitCode).toBe(4);
 		expect(mapped?.message).toBe("A database (the gateway's, or a scratch one in a temporary folder) could not be written (disk I/O error, SQLITE_IOERR_WRITE): a full disk, the file size limit (ulimit -f), or a failing disk or file system");

@@ -10,7 +10,7 @@ import {convertAtlasExport, describeAtlasExport, type AtlasConversion} from '../
 import {LifeboatError} from '../core/errors.js';
 import {printable} from '../core/destinations/destination.js';
 import {countOf} from '../core/format.js';
-import {makePidScratch, scratchFailure, sweepPidScratch} from '../core/pid-scratch.js';
+import {freshPidScratch} from '../core/pid-scratch.js';
 import {writeLine, type CommandContext} from './command-context.js';
 
 /** Prefix of the scratch folders an ATLAS export is converted in (removed when the command ends). */
@@ -26,13 +26,7 @@ export async function withAtlasConversion(context: CommandContext, file: string,
 	}
 	const base = process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir();
 	// The converted conversations are the tenant's data: a killed import's folder is removed by the next one.
-	sweepPidScratch(base, ATLAS_SCRATCH_PREFIX);
-	let scratch: string;
-	try {
-		scratch = makePidScratch(base, ATLAS_SCRATCH_PREFIX);
-	} catch (error) {
-		throw scratchFailure(error, `Converting ${file}`);
-	}
+	const scratch = freshPidScratch(base, ATLAS_SCRATCH_PREFIX, `Converting ${file}`);
 	try {
 		const conversion = await convertAtlasExport(file, file, {dataDir, tenant: flags.intoTenant, user: flags.asUser, agent: flags.agent}, scratch);
 		if (!flags.json) {

@@ -61,7 +61,7 @@ export class LifeboatError extends Error {
 /**
  * SQLite errors an operator can act on, wherever the store is read or written: a damaged database
  * (corrupt pages surface mid-read, not only at open), one locked by another process after the busy
- * timeout, a full disk or another I/O failure (storeWriteFailure). Undefined for anything else.
+ * timeout, a full disk or another I/O failure (storeIoFailure). Undefined for anything else.
  * `lockDetail` says who holds a lock, if known.
  */
 export function describeStoreError(error: unknown, lockDetail?: string): LifeboatError | undefined {
@@ -77,7 +77,7 @@ export function describeStoreError(error: unknown, lockDetail?: string): Lifeboa
 	// Said wherever a store error surfaces: the gateway's database, or a scratch one (an incremental's
 	// base index, a diff's); where the database is known (opening the gateway, a restore, a chain
 	// merge, an ATLAS conversion) the error was named precisely before it got here.
-	const failed = storeWriteFailure(code);
+	const failed = storeIoFailure(code);
 	if (failed) return new LifeboatError(failed.code, `A database (the gateway's, or a scratch one in a temporary folder) ${failed.reason}`, {cause: error});
 	return undefined;
 }
@@ -97,7 +97,7 @@ const LOCK_IOERRS = new Set(['LOCK', 'RDLOCK', 'UNLOCK', 'SHMLOCK', 'CHECKRESERV
  * `writing`, from a connection opened to write (exit 4): SQLite says so too when code writes
  * through a read-only connection, which is a bug.
  */
-export function storeWriteFailure(code: string, {writing = false}: {writing?: boolean} = {}): {code: ErrorCode; reason: string} | undefined {
+export function storeIoFailure(code: string, {writing = false}: {writing?: boolean} = {}): {code: ErrorCode; reason: string} | undefined {
 	if (code === 'SQLITE_FULL') return {code: 'disk-full', reason: 'could not be written: no space left on device'};
 	if (writing && code.startsWith('SQLITE_READONLY')) return {code: 'destination', reason: `could not be written (${code}): it or its folder is read-only (its permissions, or a read-only mount)`};
 	if (!code.startsWith('SQLITE_IOERR')) return undefined;
@@ -105,6 +105,16 @@ export function storeWriteFailure(code: string, {writing = false}: {writing?: bo
 	if (code === 'SQLITE_IOERR_READ' || code === 'SQLITE_IOERR_SHORT_READ') return {code: 'gateway-damaged', reason: `could not be read (disk I/O error, ${code}): a failing disk or file system`};
 	if (LOCK_IOERRS.has(code)) return {code: 'gateway-damaged', reason: `could not be locked or shared (disk I/O error, ${code}): its file system lacks the file locking or shared memory SQLite needs (a network or shared-folder mount?), or is failing`};
 	return {code: 'gateway-damaged', reason: `could not be used (disk I/O error, ${code}): a failing disk or file system`};
+}
+
+/**
+ * A restore's SQLite failing to read or write its files (storeIoFailure, of a connection opened to
+ * write) as the restore's error naming the data dir `shown`, or undefined for any other error.
+ */
+export function restoreStoreFailure(error: unknown, shown: string): LifeboatError | undefined {
+	const code = (error as {code?: unknown} | undefined)?.code;
+	const failed = typeof code === 'string' ? storeIoFailure(code, {writing: true}) : undefined;
+	return failed && new LifeboatError(failed.code, `Restoring into ${shown}: the gateway database (or SQLite's temporary files) ${failed.reason}; nothing was restored`, {cause: error});
 }
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {describeFsError, LifeboatError, storeWriteFailure} from './errors.js';
+import {describeFsError, LifeboatError, storeIoFailure} from './errors.js';
 
 /** Whether process `pid` runs (EPERM: it runs, as another user). */
 export function processAlive(pid: number): boolean {
@@ -53,6 +53,19 @@ export function sweepPidScratch(parent: string, prefix: string): string[] {
 	return removed;
 }
 
+/**
+ * A new scratch folder of `prefix` in `parent` (makePidScratch), once the folders of killed runs
+ * are swept; one that cannot be made is a scratchFailure of `what`.
+ */
+export function freshPidScratch(parent: string, prefix: string, what: string): string {
+	sweepPidScratch(parent, prefix);
+	try {
+		return makePidScratch(parent, prefix);
+	} catch (error) {
+		throw scratchFailure(error, what);
+	}
+}
+
 /** A scratch folder's failure: the machine's (its disk, its permissions), never the backup's or the gateway's. */
 export class ScratchError extends LifeboatError {}
 
@@ -71,7 +84,7 @@ export function scratchFailure(error: unknown, what: string): unknown {
 	if (error instanceof LifeboatError) return error;
 	const where = 'in a scratch folder (under LIFEBOAT_TMPDIR, else the system temp folder)';
 	const code = (error as {code?: unknown} | undefined)?.code;
-	const sqlite = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code) : undefined;
+	const sqlite = typeof code === 'string' ? storeIoFailure(code) : undefined;
 	if (sqlite) {
 		const files = "or in SQLite's temporary files (under SQLITE_TMPDIR or TMPDIR, else /var/tmp or /tmp)";
 		return new ScratchError(sqlite.code === 'disk-full' ? 'disk-full' : 'destination', `${what}: a scratch database ${where}, ${files}, ${sqlite.reason}`, {cause: error});

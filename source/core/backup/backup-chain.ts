@@ -11,7 +11,7 @@
  * once each, each checked against its own manifest on the way; which link holds the latest
  * version of an id is resolved in a temporary SQLite file, so memory does not grow with the data.
  */
-import {makePidScratch, scratchFailure, sweepPidScratch} from '../pid-scratch.js';
+import {freshPidScratch, scratchFailure} from '../pid-scratch.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -159,14 +159,8 @@ export const CHAIN_SCRATCH_PREFIX = 'lifeboat-chain-';
 export async function openMerged(links: ChainLink[], label: string, options: {signal?: AbortSignal; onLink?: (progress: ChainProgress) => void} = {}): Promise<OpenedBackup> {
 	const base = process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir();
 	// The merged state of an encrypted chain is plaintext: a killed run's is removed by the next one.
-	sweepPidScratch(base, CHAIN_SCRATCH_PREFIX);
 	const what = `Merging the incremental chain of ${label}`;
-	let scratch: string;
-	try {
-		scratch = makePidScratch(base, CHAIN_SCRATCH_PREFIX);
-	} catch (error) {
-		throw scratchFailure(error, what);
-	}
+	const scratch = freshPidScratch(base, CHAIN_SCRATCH_PREFIX, what);
 	const close = async () => fs.rmSync(scratch, {recursive: true, force: true});
 	try {
 		const metadata = await mergeChain(links, scratch, options);

@@ -1,7 +1,7 @@
 import type {BackupMetadata} from '../archive/archive-format.js';
 import {countOf, formatBytes, formatCount, formatDuration} from '../format.js';
 import {applyRestore, type RestoreProgress, type RestoreResult} from '../restore/index.js';
-import {LifeboatError, storeWriteFailure} from '../errors.js';
+import {LifeboatError, storeIoFailure} from '../errors.js';
 import {ScratchError} from '../pid-scratch.js';
 import {createGateway} from '../store/gateway-store.js';
 import type {CheckOutcome} from './check-runner.js';
@@ -30,7 +30,7 @@ function progressText(progress: RestoreProgress): string {
 function scratchGatewayFailure(error: unknown): unknown {
 	if (!(error instanceof LifeboatError) || error instanceof ScratchError) return error;
 	const code = (error.cause as {code?: unknown} | undefined)?.code;
-	if (typeof code !== 'string' || !code.startsWith('SQLITE_') || !storeWriteFailure(code, {writing: true})) return error;
+	if (typeof code !== 'string' || !storeIoFailure(code, {writing: true})) return error;
 	return new ScratchError(error.code === 'disk-full' ? 'disk-full' : 'destination', error.message, {cause: error});
 }
 

@@ -5,7 +5,7 @@ import {readMetadata} from '../backup/read-metadata.js';
 import {verifyBackup} from '../backup/verify-backup.js';
 import path from 'node:path';
 import {printable} from '../destinations/destination.js';
-import {describeStoreError, LifeboatError, noRoomReason, storeWriteFailure} from '../errors.js';
+import {describeStoreError, LifeboatError, noRoomReason, restoreStoreFailure} from '../errors.js';
 import {chmodPrivate, chmodTreePrivate, ensureDir, realPathOfDeepestAncestor} from '../private-fs.js';
 import {gatewayPaths} from '../store/gateway-paths.js';
 import {lockDetail, openEmptyStore, openGateway, WALK_CACHE_KIB} from '../store/gateway-store.js';
@@ -134,8 +134,8 @@ async function withStoreErrors<T>(dataDir: string, run: () => Promise<T>): Promi
 	} catch (error) {
 		if (error instanceof LifeboatError) throw error;
 		const code = (error as {code?: unknown}).code;
-		const failed = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code, {writing: true}) : undefined;
-		if (failed) throw new LifeboatError(failed.code, `Restoring into ${path.resolve(dataDir)}: the gateway database (or SQLite's temporary files) ${failed.reason}; nothing was restored`, {cause: error});
+		const failed = restoreStoreFailure(error, path.resolve(dataDir));
+		if (failed) throw failed;
 		const locked = typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
 		const mapped = describeStoreError(error, locked ? lockDetail(gatewayPaths(dataDir).database, (error as Error).message) : undefined);
 		if (mapped) throw mapped;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {createRequire} from 'node:module';
 import type Database from 'better-sqlite3';
-import {describeStoreError, LifeboatError, storeWriteFailure} from '../errors.js';
+import {describeStoreError, LifeboatError, storeIoFailure} from '../errors.js';
 import {gatewayPaths, type GatewayPaths} from './gateway-paths.js';
 import {CATEGORIES, SCHEMA_VERSION, schemaDdl, tableSpec, type CategoryId} from './schema.js';
 
@@ -92,7 +92,7 @@ export function openGateway(dataDir: string, options: {readonly?: boolean} = {})
 		if (db?.open) db.close();
 		if (error instanceof LifeboatError) throw error;
 		const code = (error as {code?: string}).code ?? '';
-		const failed = storeWriteFailure(code);
+		const failed = storeIoFailure(code);
 		if (failed) throw new LifeboatError(failed.code, `The gateway database ${failed.reason}`, {cause: error});
 		const unopened = cannotOpen(dataDir, paths.database, code);
 		if (unopened) throw new LifeboatError('not-a-gateway', unopened, {cause: error});

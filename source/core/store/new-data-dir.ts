@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {loadOrCreateGatewayKey} from '../crypto/gateway-key.js';
-import {describeFsError, LifeboatError, storeWriteFailure} from '../errors.js';
+import {describeFsError, LifeboatError, restoreStoreFailure} from '../errors.js';
 import {processAlive} from '../pid-scratch.js';
 import {chmodTreePrivate, mkdirPrivate, realPathOfDeepestAncestor} from '../private-fs.js';
 import {createGateway} from './gateway-store.js';
@@ -105,9 +105,8 @@ function refuseMountPoint(bare: BareDataDir, shown: string): void {
  * operator error too, not a bug.
  */
 function inDataDir(error: unknown, scratch: string, shown: string): unknown {
-	const code = (error as {code?: unknown} | undefined)?.code;
-	const failed = typeof code === 'string' && code.startsWith('SQLITE_') ? storeWriteFailure(code, {writing: true}) : undefined;
-	if (failed) return new LifeboatError(failed.code, `Restoring into ${shown}: the gateway database (or SQLite's temporary files) ${failed.reason}; nothing was restored`, {cause: error});
+	const failed = restoreStoreFailure(error, shown);
+	if (failed) return failed;
 	if (!(error instanceof LifeboatError)) {
 		try {
 			describeFsError(error, `Restoring into ${shown} (a new gateway is built beside it, in ${path.dirname(shown)})`);
