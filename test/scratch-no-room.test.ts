@@ -5,11 +5,11 @@
  * naming what was being done and where scratch folders go (never "internal error", never "the
  * gateway database"), change nothing and leave no scratch folder behind.
  */
-import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
-import {CLI, runCli} from './helpers/run-cli.js';
+import {cliUnderLimit} from './helpers/file-size-limit.js';
+import {expectOneLineError, runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {copyGateway, demoGateway, exec, query, storeDigest} from './restore-support.js';
 
@@ -17,18 +17,6 @@ let original: string;
 beforeAll(async () => {
 	original = await demoGateway({tenants: 2, seed: 61});
 });
-
-/** The CLI under a file size limit, with its scratch folders in `scratch`. */
-function limitedCli(limit: number, scratch: string, args: string[]) {
-	const result = spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, CLI, ...args], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0', LIFEBOAT_TMPDIR: scratch}});
-	return {code: result.status, stdout: result.stdout, stderr: result.stderr};
-}
-
-function oneLine(stderr: string): string {
-	const lines = stderr.trim().split('\n');
-	expect(lines).toHaveLength(1);
-	return lines[0]!;
-}
 
 /** An ATLAS export of `conversations` conversations of 40 messages, ~200 KB each. */
 function atlasExport(dir: string, conversations: number): string {
@@ -51,9 +39,9 @@ describe('an ATLAS export converted in a scratch folder that cannot be written',
 		const before = storeDigest(dataDir);
 		const args = ['backup', 'restore', '--in', file, '--data-dir', dataDir, '--into-tenant', slug!, '--as-user', email!];
 		for (const limit of [64 * 1024, 1024 * 1024]) {
-			const result = limitedCli(limit, scratch, args);
-			expect(result.code).toBe(4);
-			expect(oneLine(result.stderr)).toBe(`lifeboat: Converting ${file} in a scratch folder (under LIFEBOAT_TMPDIR, else the system temp folder): file too large (past the file system's largest file or the file size limit, ulimit -f)`);
+			const result = cliUnderLimit(limit, args, {LIFEBOAT_TMPDIR: scratch});
+			expectOneLineError(result, 4, /^lifeboat: /);
+			expect(result.stderr.trim()).toBe(`lifeboat: Converting ${file} in a scratch folder (under LIFEBOAT_TMPDIR, else the system temp folder): file too large (past the file system's largest file or the file size limit, ulimit -f)`);
 			expect(storeDigest(dataDir)).toEqual(before);
 			expect(fs.readdirSync(scratch)).toEqual([]);
 		}
@@ -93,9 +81,9 @@ describe('an incremental chain merged in a scratch folder that cannot be written
 		const seen = new Set<string>();
 		for (const limit of [16 * 1024, 256 * 1024]) {
 			for (const args of [['backup', 'verify', incremental], ['backup', 'restore', '--in', incremental, '--data-dir', target, '--mode', 'replace', '--yes']]) {
-				const result = limitedCli(limit, scratch, args);
-				expect(result.code).toBe(4);
-				const line = oneLine(result.stderr);
+				const result = cliUnderLimit(limit, args, {LIFEBOAT_TMPDIR: scratch});
+				expectOneLineError(result, 4, /^lifeboat: /);
+				const line = result.stderr.trim();
 				expect(line).toMatch(new RegExp(`^lifeboat: Merging the incremental chain of ${incremental.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(: a scratch database)? in a scratch folder \\(under LIFEBOAT_TMPDIR, else the system temp folder\\)(: file too large \\(past the file system's largest file or the file size limit, ulimit -f\\)|, or in SQLite's temporary files \\(under SQLITE_TMPDIR or TMPDIR, else /var/tmp or /tmp\\), could not be written \\(disk I/O error, SQLITE_IOERR_\\w+\\): a full disk, the file size limit \\(ulimit -f\\), or a failing disk or file system)$`));
 				seen.add(line.includes('scratch database') ? 'sqlite' : 'file');
 				expect(storeDigest(target)).toEqual(before);
@@ -119,8 +107,8 @@ describe('a drill with no room for its scratch gateway', () => {
 		const scratch = tempDir();
 		const messages: string[] = [];
 		for (const limit of [256 * 1024, 1024 * 1024]) {
-			const result = spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, CLI, 'drill', '--in', backup, '--json'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0', LIFEBOAT_CONFIG_DIR: config, LIFEBOAT_TMPDIR: scratch, TMPDIR: scratch}});
-			expect(result.status).toBe(4);
+			const result = cliUnderLimit(limit, ['drill', '--in', backup, '--json'], {LIFEBOAT_CONFIG_DIR: config, LIFEBOAT_TMPDIR: scratch, TMPDIR: scratch});
+			expect(result.code).toBe(4);
 			const {message} = (JSON.parse(result.stdout) as {error: {message: string}}).error;
 			expect(message).toMatch(/could not be written|file too large|no space left/);
 			messages.push(message);
@@ -129,8 +117,7 @@ describe('a drill with no room for its scratch gateway', () => {
 		}
 		// One of them failed inside the restore check (the scratch gateway's restore), not before the checks ran.
 		expect(messages.some(message => message.startsWith('Restoring into '))).toBe(true);
-		const drilled = spawnSync(process.execPath, [CLI, 'drill', '--in', backup, '--json'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0', LIFEBOAT_CONFIG_DIR: config, LIFEBOAT_TMPDIR: scratch, TMPDIR: scratch}});
-		expect(drilled.status).toBe(0);
+		expect(runCli(['drill', '--in', backup, '--json'], {env: {LIFEBOAT_CONFIG_DIR: config, LIFEBOAT_TMPDIR: scratch, TMPDIR: scratch}}).code).toBe(0);
 	});
 });
 
@@ -142,9 +129,9 @@ describe('a restore onto a bare host with no room for the new gateway', () => {
 		const dataDir = path.join(parent, 'gateway');
 		const lines = new Set<string>();
 		for (const limit of [64 * 1024, 512 * 1024]) {
-			const result = limitedCli(limit, tempDir(), ['backup', 'restore', '--in', zip, '--data-dir', dataDir]);
-			expect(result.code).toBe(4);
-			const line = oneLine(result.stderr);
+			const result = cliUnderLimit(limit, ['backup', 'restore', '--in', zip, '--data-dir', dataDir], {LIFEBOAT_TMPDIR: tempDir()});
+			expectOneLineError(result, 4, /^lifeboat: /);
+			const line = result.stderr.trim();
 			expect(line).toMatch(new RegExp(`^lifeboat: Restoring into ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b.*: (the gateway database \\(or SQLite's temporary files\\) could not be written \\(disk I/O error, SQLITE_IOERR_\\w+\\): a full disk, the file size limit \\(ulimit -f\\), or a failing disk or file system|file too large .*); nothing was restored$`));
 			lines.add(line.includes('SQLITE_IOERR') ? 'sqlite' : 'file');
 			expect(fs.readdirSync(parent)).toEqual([]);

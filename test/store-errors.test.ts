@@ -12,7 +12,8 @@ import {createBackup} from '../source/core/backup/create-backup.js';
 import {busyTimeoutMs} from '../source/core/store/gateway-store.js';
 import {describeStoreError, storeIoFailure} from '../source/core/errors.js';
 import {describeError} from '../source/ui/describe-error.js';
-import {CLI, runCli, type CliResult} from './helpers/run-cli.js';
+import {runCli, type CliResult} from './helpers/run-cli.js';
+import {cliUnderLimit} from './helpers/file-size-limit.js';
 import {canDropPrivileges, runAsUser} from './helpers/as-user.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {copyGateway, demoGateway, exec, openDb, storeDigest, walkFiles} from './restore-support.js';
@@ -181,8 +182,8 @@ describe('a file size limit on the data dir during restore (ulimit -f, SQLite: d
 		const before = storeDigest(dataDir);
 		const messages: string[] = [];
 		for (const limit of [16 * 1024, 64 * 1024, 128 * 1024, 256 * 1024]) {
-			const result = spawnSync('prlimit', [`--fsize=${limit}`, process.execPath, CLI, 'backup', 'restore', '--in', zip, '--data-dir', dataDir, '--mode', 'replace', '--yes'], {encoding: 'utf8', env: {...process.env, FORCE_COLOR: '0'}});
-			expectOneLineError({code: result.status, stdout: result.stdout, stderr: result.stderr}, 4, /^lifeboat: (Restoring into .*: )?(the gateway database \(or SQLite's temporary files\) could not be written \(disk I\/O error, SQLITE_IOERR\w*\): a full disk, the file size limit \(ulimit -f\), or a failing disk or file system|The gateway database could not be written \(disk I\/O error, SQLITE_IOERR\w*\).*|file too large .*)(; nothing was restored)?$/);
+			const result = cliUnderLimit(limit, ['backup', 'restore', '--in', zip, '--data-dir', dataDir, '--mode', 'replace', '--yes']);
+			expectOneLineError(result, 4, /^lifeboat: (Restoring into .*: )?(the gateway database \(or SQLite's temporary files\) could not be written \(disk I\/O error, SQLITE_IOERR\w*\): a full disk, the file size limit \(ulimit -f\), or a failing disk or file system|The gateway database could not be written \(disk I\/O error, SQLITE_IOERR\w*\).*|file too large .*)(; nothing was restored)?$/);
 			messages.push(result.stderr);
 			expect(storeDigest(dataDir)).toEqual(before);
 		}

@@ -1,11 +1,10 @@
-import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {writeAll} from '../source/core/write-all.js';
-import {builtCore, moduleUnderLimit} from './helpers/file-size-limit.js';
-import {CLI, expectOneLineError} from './helpers/run-cli.js';
+import {builtCore, cliUnderLimit, moduleUnderLimit} from './helpers/file-size-limit.js';
+import {expectOneLineError} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 /** Writes `size` bytes (a string or a Buffer) with writeAll in a child limited to `limit` bytes per file. */
@@ -54,8 +53,8 @@ describe('writeAll', () => {
 		await generateDemo({dir: dataDir, tenants: 2, scale: 'small', seed: 3});
 		// This demo's memory entries dump to ~480 KB: past the limit.
 		const out = path.join(dir, 'backup');
-		const child = spawnSync('prlimit', ['--fsize=300000', process.execPath, CLI, 'backup', 'create', '--data-dir', dataDir, '--out', out, '--format', 'dir', '--json'], {encoding: 'utf8'});
-		expectOneLineError({code: child.status ?? -1, stdout: child.stdout, stderr: child.stderr}, 4, /file too large \(past the file system's largest file or the file size limit, ulimit -f\)$/);
+		const child = cliUnderLimit(300_000, ['backup', 'create', '--data-dir', dataDir, '--out', out, '--format', 'dir', '--json']);
+		expectOneLineError(child, 4, /file too large \(past the file system's largest file or the file size limit, ulimit -f\)$/);
 		expect(JSON.parse(child.stdout).error.code).toBe('disk-full');
 		expect(fs.existsSync(out)).toBe(false);
 	});

@@ -5,7 +5,6 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import {convertAtlasExport, describeAtlasExport, type AtlasConversion} from '../core/atlas/atlas-import.js';
 import {LifeboatError} from '../core/errors.js';
 import {printable} from '../core/destinations/destination.js';
