@@ -131,6 +131,15 @@ describe('schedules.json', () => {
 		stored.schedules[0].passphrase = 'x';
 		fs.writeFileSync(file, JSON.stringify(stored));
 		expectOneLineError(runCli(['schedule', 'list'], {env}), 2, /^lifeboat: .*schedules\.json is not a valid schedules file \(n has an unknown key "passphrase"\); fix or remove it$/);
+		// A webhook add would refuse (plain http across a network), its token never printed.
+		delete stored.schedules[0].passphrase;
+		for (const webhook of ['http://alerts.example.net/hooks/T0KEN-S3CRET', 'alerts.example.net/hooks/T0KEN-S3CRET']) {
+			stored.schedules[0].webhook = webhook;
+			fs.writeFileSync(file, JSON.stringify(stored));
+			const listed = runCli(['schedule', 'list'], {env});
+			expectOneLineError(listed, 2, /^lifeboat: .*schedules\.json is not a valid schedules file \(n\.webhook is not an https:\/\/ URL, or http:\/\/ to a loopback address, without a user name or password\); fix or remove it$/);
+			expect(listed.stderr).not.toContain('T0KEN');
+		}
 		fs.writeFileSync(file, '{"version": 1, "schedules": [');
 		expectOneLineError(runCli(['schedule', 'list'], {env}), 2, /is not a valid schedules file \(not JSON\)/);
 	});

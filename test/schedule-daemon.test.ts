@@ -2,8 +2,10 @@
  * `lifeboat schedule daemon` as a real process with every-second schedules: backups into a local
  * folder, retention after each, a failing run that the daemon survives and reports to a loopback
  * webhook, the per-schedule lock (held by a live process: skipped; by a dead one: taken over),
+ * a run that hangs (its slots skipped, reported once),
  * catch-up of at most one missed run, SIGTERM exits 0 leaving nothing partial.
  */
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -29,6 +31,23 @@ function addSchedule(env: NodeJS.ProcessEnv, name: string, options: string[], co
 	expect(result.code, result.stderr).toBe(0);
 }
 
+/** Writes `text` to a FIFO's reader and closes it; false when no process has it open for reading yet. */
+function feedReader(fifo: string, text: string): boolean {
+	let writer: number;
+	try {
+		writer = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ENXIO') return false;
+		throw error;
+	}
+	try {
+		fs.writeSync(writer, text);
+	} finally {
+		fs.closeSync(writer);
+	}
+	return true;
+}
+
 const backupsIn = (dest: string) => (fs.existsSync(dest) ? fs.readdirSync(dest).sort() : []);
 const ok = (name: string) => (line: Record<string, unknown>) => line['schedule'] === name && line['ok'] === true;
 
@@ -43,7 +62,8 @@ describe('schedule daemon', () => {
 			third = daemon.lines.filter(ok('every-second'))[2]!;
 			expect(third).toMatchObject({kind: 'full', backup: {kind: 'full'}, pruned: {kept: 2}, error: null});
 			expect((third['pruned'] as {deleted: string[]}).deleted).toHaveLength(1);
-			for (const line of daemon.lines) expect(Object.keys(line)).toEqual(expect.arrayContaining(['schedule', 'startedAt', 'finishedAt', 'ok', 'backup', 'pruned', 'error']));
+			// A backup that outlasts its second makes the next slot a skipped line (no run record).
+			for (const line of daemon.lines.filter(line => !line['skipped'])) expect(Object.keys(line)).toEqual(expect.arrayContaining(['schedule', 'startedAt', 'finishedAt', 'ok', 'backup', 'pruned', 'error']));
 
 			// The destination turns into a file: the next run fails (exit 4 of backup create).
 			const aside = `${dest}.aside`;
@@ -52,8 +72,9 @@ describe('schedule daemon', () => {
 			fs.writeFileSync(dest, 'not a folder');
 			const failed = await daemon.waitForLine(line => line['ok'] === false, before, 'a failed run');
 			expect(failed).toMatchObject({schedule: 'every-second', backup: null, pruned: null, error: {code: 'destination'}});
-			await waitFor(() => webhook.bodies.length > 0, 'the webhook POST');
-			const posted = webhook.bodies[0] as {method: string; contentType: string; body: Record<string, unknown>};
+			const failedPost = () => webhook.bodies.find(body => (body as {body: {event: string}}).body.event === 'lifeboat.schedule.failed');
+			await waitFor(() => failedPost() !== undefined, 'the webhook POST');
+			const posted = failedPost() as {method: string; contentType: string; body: Record<string, unknown>};
 			expect(posted.method).toBe('POST');
 			expect(posted.contentType).toBe('application/json');
 			expect(posted.body).toMatchObject({event: 'lifeboat.schedule.failed', schedule: 'every-second', ok: false, backup: null, error: {code: 'destination', message: (failed['error'] as {message: string}).message}});
@@ -79,15 +100,20 @@ describe('schedule daemon', () => {
 
 	it('a schedule locked by a live process is skipped (no backup); once that process is gone, its stale lock is taken over', async () => {
 		const {env, dest, config} = setup();
-		addSchedule(env, 'locked', ['--cron', '* * * * * *'], ['--dest', dest]);
+		const hook = await startWebhook();
+		addSchedule(env, 'locked', ['--cron', '* * * * * *', '--webhook', hook.url], ['--dest', dest]);
 		const holder = await liveProcess();
 		const lock = path.join(config, 'schedule-locks', 'locked.lock');
 		fs.mkdirSync(path.dirname(lock), {recursive: true});
 		fs.writeFileSync(lock, JSON.stringify({pid: 999_999_999, child: holder.pid, since: '2026-01-01T00:00:00.000Z', what: 'run-now'}));
 		const daemon = startDaemon(env);
+		let skipped: Record<string, unknown> | undefined;
 		try {
-			const skipped = await daemon.waitForLine(line => line['skipped'] === true, 0, 'a skipped run');
+			skipped = await daemon.waitForLine(line => line['skipped'] === true, 0, 'a skipped run');
 			expect(skipped['reason']).toMatch(/^running already \(pid 999999999, run-now, since 2026-01-01T00:00:00.000Z\)$/);
+			// Reported once per lock holder, however many slots it holds up.
+			const reason = skipped['reason'];
+			await waitFor(() => daemon.lines.filter(line => line['reason'] === reason).length >= 3 && hook.bodies.length > 0, 'three skipped slots and a report');
 			expect(backupsIn(dest)).toEqual([]);
 			// A second daemon on the same config folder is refused.
 			const second = runCli(['schedule', 'daemon'], {env});
@@ -99,8 +125,66 @@ describe('schedule daemon', () => {
 		} finally {
 			await holder.kill();
 			expect(await daemon.stop()).toBe(0);
+			await hook.close();
 		}
+		const heldBy = hook.bodies.map(body => (body as {body: Record<string, unknown>}).body).filter(body => body['reason'] === skipped?.['reason']);
+		expect(heldBy).toHaveLength(1);
+		expect(heldBy[0]).toMatchObject({event: 'lifeboat.schedule.skipped', schedule: 'locked', ok: false});
 		expect(fs.existsSync(lock)).toBe(false);
+		expect(backupsIn(dest).length).toBeGreaterThanOrEqual(1);
+	});
+
+	it('a run that hangs: each slot it holds up is a skipped line, reported once per run to the webhook; the daemon goes on when it ends, and a stop kills one that ignores SIGTERM', async () => {
+		const {env, dest, config} = setup();
+		const hook = await startWebhook();
+		const pass = path.join(config, '..', 'pass');
+		const passphrase = 'correct horse battery staple 42\n';
+		fs.writeFileSync(pass, passphrase, {mode: 0o600});
+		addSchedule(env, 'hangs', ['--cron', '* * * * * *', '--webhook', hook.url], ['--dest', dest, '--passphrase-file', pass]);
+		// The passphrase file becomes a FIFO: a run blocks reading it until someone writes.
+		const fifoAt = (file: string) => {
+			fs.rmSync(file, {force: true});
+			expect(spawnSync('mkfifo', ['-m', '600', file]).status).toBe(0);
+		};
+		const skippedReasons = () => daemon.lines.filter(line => line['skipped'] === true).map(line => line['reason'] as string);
+		const reported = () => hook.bodies.map(body => (body as {body: Record<string, unknown>}).body).filter(body => body['event'] === 'lifeboat.schedule.skipped');
+		/** A run (not `seen`) that has held up three slots and been reported. */
+		const heldUp = (seen: string[]) => {
+			const reasons = skippedReasons().filter(reason => !seen.includes(reason));
+			return reasons.find(reason => reasons.filter(other => other === reason).length >= 3 && reported().some(body => body['reason'] === reason));
+		};
+		fifoAt(pass);
+		const daemon = startDaemon(env);
+		let first: string | undefined;
+		let second: string | undefined;
+		try {
+			await waitFor(() => (first = heldUp([])) !== undefined, 'a run holding up three slots, reported');
+			expect(first).toMatch(/^still running the run started at \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+			expect(reported()[0]).toMatchObject({event: 'lifeboat.schedule.skipped', schedule: 'hangs', ok: false, reason: first, host: expect.any(String)});
+			expect(backupsIn(dest)).toEqual([]);
+			// The FIFO moves aside (later runs read a plain file) and its reader gets the passphrase.
+			const fifo = `${pass}.fifo`;
+			fs.renameSync(pass, fifo);
+			fs.writeFileSync(pass, passphrase, {mode: 0o600});
+			// Until the run's child has the FIFO open (ENXIO: no reader yet), unless it read the plain file.
+			await waitFor(() => feedReader(fifo, passphrase) || daemon.lines.some(ok('hangs')), 'the held-up run to read its passphrase');
+			await daemon.waitForLine(ok('hangs'), 0, 'the held-up run, finished');
+			// A second hang is a new hold-up: reported again.
+			fifoAt(pass);
+			await waitFor(() => (second = heldUp([first!])) !== undefined, 'a second run holding up three slots, reported');
+		} finally {
+			// The hung run ignores SIGTERM (its read of the FIFO goes on): the daemon kills it after 10 s.
+			expect(await daemon.stop()).toBe(0);
+			await hook.close();
+		}
+		expect(daemon.stderr()).toMatch(/schedule daemon: stopped/);
+		// Each hold-up reported exactly once (the daemon waits for its reports before it exits).
+		const reasons = reported().map(body => body['reason']);
+		expect(new Set(reasons).size).toBe(reasons.length);
+		expect(reasons).toEqual(expect.arrayContaining([first, second]));
+		const last = daemon.lines.filter(line => line['schedule'] === 'hangs' && !line['skipped']).pop();
+		expect(last).toMatchObject({ok: false, backup: null, error: {code: 'killed'}});
+		for (const name of backupsIn(dest)) expect(name).toMatch(/^lifeboat-backup-\d{8}-\d{6}(-\d+)?\.zip\.enc$/);
 		expect(backupsIn(dest).length).toBeGreaterThanOrEqual(1);
 	});
 

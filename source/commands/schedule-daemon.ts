@@ -2,17 +2,23 @@
  * `lifeboat schedule daemon`: a foreground process (systemd, a container) that runs each schedule
  * when croner says it is due. Per schedule it keeps a mark: the last slot handled. A slot after
  * the mark that is already past runs once, and the mark moves to now, so after downtime at most
- * one missed run per schedule is caught up. The schedules file is re-read when it changes (checked
- * every second) or on SIGHUP; a damaged file keeps the schedules in force. SIGTERM/SIGINT abort
- * the running backups (their children remove partial output), wait for them, and exit 0.
+ * one missed run per schedule is caught up. A slot that falls due while the schedule is still
+ * running (here, or in another process) is skipped: a log line each time, and one report to the
+ * schedule's webhook per run that holds it up, so a backup that hangs is heard of at the first
+ * slot it makes the schedule miss. The schedules file is re-read when it changes (checked every
+ * second) or on SIGHUP; a damaged file keeps the schedules in force. SIGTERM/SIGINT abort the
+ * running backups (their children remove partial output; one that outlives the grace is killed),
+ * wait for them and for webhook reports in flight, and exit 0.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
 import {nextRun} from '../core/schedule/cron.js';
 import {acquireLock, isLock} from '../core/schedule/pid-lock.js';
 import {readSchedules, readState, schedulesFile, type Schedule} from '../core/schedule/schedule-store.js';
+import {postJson} from '../core/schedule/webhook.js';
 import {runSchedule} from './schedule-runner.js';
 import type {CommandContext} from './command-context.js';
 
@@ -24,7 +30,14 @@ type Daemon = {
 	startedAt: number;
 	schedules: Schedule[];
 	marks: Map<string, Date>;
-	running: Map<string, Promise<void>>;
+	running: Map<string, {done: Promise<void>; startedAt: string}>;
+	/**
+	 * Per schedule, the hold-up last reported to its webhook: this daemon's run (by its start) or
+	 * another process's lock (by its pid and start), each a key of its own.
+	 */
+	reportedSkips: Map<string, string>;
+	/** Webhook reports still in flight (awaited before the daemon exits). */
+	reports: Set<Promise<void>>;
 	fileStamp: string;
 };
 
@@ -60,9 +73,29 @@ function load(daemon: Daemon, why: string): void {
 		const mark = new Date(from);
 		daemon.marks.set(schedule.name, Number.isNaN(mark.getTime()) ? new Date() : mark);
 	}
-	for (const name of daemon.marks.keys()) if (!schedules.some(schedule => schedule.name === name)) daemon.marks.delete(name);
+	for (const name of daemon.marks.keys()) {
+		if (schedules.some(schedule => schedule.name === name)) continue;
+		daemon.marks.delete(name);
+		daemon.reportedSkips.delete(name);
+	}
 	daemon.schedules = schedules;
 	note(daemon, `${why}: ${schedules.length} schedule${schedules.length === 1 ? '' : 's'} from ${schedulesFile(env)}`);
+}
+
+/**
+ * A slot skipped because the schedule is running: a log line, and once per hold-up (`key`: the
+ * run or the lock holder) a report to the schedule's webhook, so a backup that hangs is heard of.
+ */
+function skip(daemon: Daemon, schedule: Schedule, key: string, reason: string): void {
+	const at = new Date().toISOString();
+	logLine(daemon, {schedule: schedule.name, at, skipped: true, reason});
+	if (!schedule.webhook || daemon.reportedSkips.get(schedule.name) === key) return;
+	daemon.reportedSkips.set(schedule.name, key);
+	const report = {event: 'lifeboat.schedule.skipped', schedule: schedule.name, host: os.hostname(), at, ok: false, reason};
+	const posted = postJson(schedule.webhook, report)
+		.catch((failure: Error) => note(daemon, `${schedule.name}: the skipped run could not be reported to its webhook: ${failure.message}`))
+		.finally(() => daemon.reports.delete(posted));
+	daemon.reports.add(posted);
 }
 
 /** `due` is the slot that fell due; the mark kept is `now`, so a restart does not catch it up again. */
@@ -70,17 +103,21 @@ function start(daemon: Daemon, schedule: Schedule, due: Date, now: Date): void {
 	const trigger = due.getTime() < daemon.startedAt ? 'catch-up' : 'cron';
 	const {env, signal} = daemon.context;
 	const slot = due;
-	const run = runSchedule(schedule, {env, trigger, slot: now, signal})
+	const done = runSchedule(schedule, {env, trigger, slot: now, signal})
 		.then(outcome => {
-			if ('busy' in outcome) logLine(daemon, {schedule: schedule.name, at: new Date().toISOString(), skipped: true, reason: `running already (pid ${outcome.busy.pid}, ${outcome.busy.what}, since ${outcome.busy.since})`});
-			else logLine(daemon, outcome.record);
+			if ('busy' in outcome) {
+				const {pid, what, since} = outcome.busy;
+				skip(daemon, schedule, `lock ${pid} ${since}`, `running already (pid ${pid}, ${what}, since ${since})`);
+				return;
+			}
+			logLine(daemon, outcome.record);
 		})
 		.catch((error: unknown) => {
 			const message = error instanceof Error ? error.message : String(error);
 			logLine(daemon, {schedule: schedule.name, startedAt: slot.toISOString(), finishedAt: new Date().toISOString(), ok: false, backup: null, pruned: null, error: {code: error instanceof LifeboatError ? error.code : 'internal', message}});
 		})
 		.finally(() => daemon.running.delete(schedule.name));
-	daemon.running.set(schedule.name, run);
+	daemon.running.set(schedule.name, {done, startedAt: now.toISOString()});
 }
 
 /** Starts what is due; returns how long to sleep before the next look. */
@@ -95,7 +132,9 @@ function tick(daemon: Daemon): number {
 		if (due.getTime() <= now.getTime()) {
 			// Every other slot missed meanwhile is skipped: the mark moves to now.
 			daemon.marks.set(schedule.name, now);
-			if (!daemon.running.has(schedule.name)) start(daemon, schedule, due, now);
+			const running = daemon.running.get(schedule.name);
+			if (!running) start(daemon, schedule, due, now);
+			else skip(daemon, schedule, `run ${running.startedAt}`, `still running the run started at ${running.startedAt}`);
 			const following = nextRun(schedule.cron, schedule.timezone, now);
 			if (following) sleep = Math.min(sleep, following.getTime() - now.getTime());
 		} else sleep = Math.min(sleep, due.getTime() - now.getTime());
@@ -107,7 +146,7 @@ export async function runDaemon(context: CommandContext): Promise<number> {
 	const {env, signal} = context;
 	const lock = acquireLock(path.join(configDir(env), 'schedule-locks', 'daemon.lock'), 'daemon');
 	if (!isLock(lock)) throw new LifeboatError('conflict', `A schedule daemon runs already for ${configDir(env)} (pid ${lock.pid}, since ${lock.since}); nothing was started`);
-	const daemon: Daemon = {context, startedAt: Date.now(), schedules: [], marks: new Map(), running: new Map(), fileStamp: ''};
+	const daemon: Daemon = {context, startedAt: Date.now(), schedules: [], marks: new Map(), running: new Map(), reportedSkips: new Map(), reports: new Set(), fileStamp: ''};
 	const onHangup = () => load(daemon, 'reloaded on SIGHUP');
 	process.on('SIGHUP', onHangup);
 	try {
@@ -128,7 +167,7 @@ export async function runDaemon(context: CommandContext): Promise<number> {
 			});
 		}
 		note(daemon, `stopping: ${daemon.running.size} running backup${daemon.running.size === 1 ? '' : 's'} aborted`);
-		await Promise.allSettled(daemon.running.values());
+		await Promise.allSettled([...[...daemon.running.values()].map(run => run.done), ...daemon.reports]);
 		note(daemon, 'stopped');
 		return 0;
 	} finally {

@@ -52,6 +52,13 @@ function childArgs(schedule: Schedule, kind: 'full' | 'incremental'): string[] {
 type ChildResult = {code: number | null; stdout: string; stderr: string};
 
 /**
+ * How long an aborted backup has to remove its partial output after SIGTERM before it is killed:
+ * a backup stuck where SIGTERM cannot end it (a read from a FIFO or a hung mount) would otherwise
+ * hold the daemon's stop forever. What a killed backup leaves is swept by the next backup there.
+ */
+export const ABORT_GRACE_MS = 10_000;
+
+/**
  * Runs the CLI as a child; keeps at most 64 MiB of stdout (its --json answer lists every tenant of
  * the backup: a few MB for tens of thousands) and 64 KiB of stderr.
  */
@@ -63,10 +70,15 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => void (stdout.length < 1 << 26 && (stdout += chunk.toString('utf8'))));
 		child.stderr.on('data', (chunk: Buffer) => void (stderr.length < 1 << 16 && (stderr += chunk.toString('utf8'))));
-		const abort = () => child.kill('SIGTERM');
+		let killer: NodeJS.Timeout | undefined;
+		const abort = () => {
+			child.kill('SIGTERM');
+			killer = setTimeout(() => child.kill('SIGKILL'), ABORT_GRACE_MS);
+		};
 		options.signal?.addEventListener('abort', abort, {once: true});
 		child.on('error', reject);
 		child.on('close', code => {
+			clearTimeout(killer);
 			options.signal?.removeEventListener('abort', abort);
 			lock.setChild(undefined);
 			resolve({code, stdout, stderr});

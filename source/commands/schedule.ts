@@ -27,7 +27,8 @@ environment. --cron takes 5 fields, or 6 with seconds first; --tz an IANA zone (
 daemon's local time). --keep-* is the retention applied after each successful backup (restic
 forget rules, see lifeboat backup prune --help); without any, nothing is pruned. With
 --incremental the first run is full, then incrementals; --full-every N makes every Nth run full.
---webhook: failures are POSTed there as JSON (https, or http to 127.0.0.1/::1/localhost only).
+--webhook: failures, and slots skipped because a run still goes on, are POSTed there as JSON
+(https, or http to 127.0.0.1/::1/localhost only).
 `;
 
 export const listHelp = `
@@ -69,9 +70,12 @@ Usage
 Runs the schedules in the foreground (for systemd or a container): each backup runs when due,
 as a child process "lifeboat backup create … --json", then the schedule's retention. One JSON
 line per run on stdout: {schedule, startedAt, finishedAt, ok, kind, trigger, backup, pruned,
-error}. A failed run is POSTed to the schedule's webhook and the daemon goes on. After downtime,
-at most one missed run per schedule is caught up. schedules.json is re-read when it changes
-(or on SIGHUP). SIGTERM/SIGINT abort a running backup (nothing partial is left) and exit 0.
+error}. A slot that falls due while the schedule still runs is skipped ({schedule, at, skipped:
+true, reason}). A failed run, and the first slot a run makes the schedule skip, are POSTed to the
+schedule's webhook, and the daemon goes on. After downtime, at most one missed run per
+schedule is caught up. schedules.json is re-read when it changes (or on SIGHUP). SIGTERM/SIGINT
+abort a running backup (nothing partial is left; one still running 10 s later is killed, and the
+next backup there sweeps what it left) and exit 0.
 One daemon per config folder (a second exits 7).
 `;
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import {LifeboatError} from '../errors.js';
 import {configDir, refuseShared, writePrivateJson} from '../destinations/named-destinations.js';
 import {parseCount, parseDuration, type RetentionPolicy} from '../retention/retention-policy.js';
+import {checkWebhookUrl} from './webhook.js';
 
 /** A retention count as stored: a whole number or "unlimited"; `within` as restic writes it. */
 export type StoredRetention = Partial<Record<'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly', number | 'unlimited'>> & {within?: string};
@@ -108,6 +109,16 @@ function checkRetention(value: unknown, file: string, name: string): void {
 	}
 }
 
+/** Whether a webhook in the file is one `schedule add` would take (its text is never quoted: it may hold a token). */
+function isWebhookUrl(text: string): boolean {
+	try {
+		checkWebhookUrl(text);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
 function checkSchedule(value: unknown, file: string): Schedule {
 	const entry = value as Record<string, unknown>;
 	if (typeof entry?.['name'] !== 'string' || !isScheduleName(entry['name'])) throw damaged(file, 'an entry has no valid name');
@@ -116,6 +127,7 @@ function checkSchedule(value: unknown, file: string): Schedule {
 	if (typeof entry['cron'] !== 'string') throw damaged(file, `${name} has no cron`);
 	if (!Array.isArray(entry['command']) || !entry['command'].every(part => typeof part === 'string')) throw damaged(file, `${name}.command is not a list of strings`);
 	for (const key of ['timezone', 'webhook', 'createdAt']) if (entry[key] !== undefined && typeof entry[key] !== 'string') throw damaged(file, `${name}.${key} is not a string`);
+	if (typeof entry['webhook'] === 'string' && !isWebhookUrl(entry['webhook'])) throw damaged(file, `${name}.webhook is not an https:// URL, or http:// to a loopback address, without a user name or password`);
 	if (entry['fullEvery'] !== undefined && !(Number.isInteger(entry['fullEvery']) && (entry['fullEvery'] as number) >= 1)) throw damaged(file, `${name}.fullEvery is not a whole number ≥ 1`);
 	if (entry['retention'] !== undefined) checkRetention(entry['retention'], file, name);
 	return entry as Schedule;

@@ -39,9 +39,17 @@ export function webhookLabel(text: string): string {
 	}
 }
 
-/** POSTs `body` as JSON; resolves when a 2xx answer came, rejects with one line otherwise. */
-export function postJson(target: string, body: unknown, timeoutMs = WEBHOOK_TIMEOUT_MS): Promise<void> {
-	const url = new URL(checkWebhookUrl(target));
+/**
+ * POSTs `body` as JSON; resolves when a 2xx answer came, rejects with one line otherwise (a URL
+ * that is not a webhook's too: a rejection, never a throw, and never quoting the URL).
+ */
+export async function postJson(target: string, body: unknown, timeoutMs = WEBHOOK_TIMEOUT_MS): Promise<void> {
+	let url: URL;
+	try {
+		url = new URL(checkWebhookUrl(target));
+	} catch {
+		throw new Error(`${webhookLabel(target)} is not a webhook URL (https://, or http:// to a loopback address)`);
+	}
 	const payload = Buffer.from(JSON.stringify(body));
 	const transport = url.protocol === 'https:' ? https : http;
 	return new Promise((resolve, reject) => {
