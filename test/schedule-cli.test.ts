@@ -236,6 +236,11 @@ describe('schedule install', () => {
 		expect(unit.stdout).toContain(`ExecStart="${process.execPath}" "${CLI}" schedule daemon\n`);
 		expect(unit.stdout).toContain(`Environment="LIFEBOAT_CONFIG_DIR=${config}"\n`);
 		expect(unit.stdout).toContain('Environment="AWS_PROFILE=backups"\n');
+		// SIGTERM to the daemon alone, which stops its backup with one signal; time for its grace.
+		expect(unit.stdout).toContain('KillMode=mixed\nTimeoutStopSec=120\n');
+		const longGrace = runCli(['schedule', 'install', '--systemd'], {env: {...env, LIFEBOAT_SCHEDULE_STOP_GRACE: '300'}});
+		expect(longGrace.stdout).toContain('Environment="LIFEBOAT_SCHEDULE_STOP_GRACE=300"\n');
+		expect(longGrace.stdout).toContain('TimeoutStopSec=360\n');
 		for (const secret of ['pp-secret-1', 'aws-secret-2', 'az-secret-3']) expect(unit.stdout).not.toContain(secret);
 		const cron = runCli(['schedule', 'install', '--cron'], {env: {...env, ...secrets}});
 		expect(cron.code, cron.stderr).toBe(0);

@@ -103,7 +103,7 @@ function start(daemon: Daemon, schedule: Schedule, due: Date, now: Date): void {
 	const trigger = due.getTime() < daemon.startedAt ? 'catch-up' : 'cron';
 	const {env, signal} = daemon.context;
 	const slot = due;
-	const done = runSchedule(schedule, {env, trigger, slot: now, signal})
+	const done = runSchedule(schedule, {env, trigger, slot: now, signal, startedAt: now})
 		.then(outcome => {
 			if ('busy' in outcome) {
 				const {pid, what, since} = outcome.busy;

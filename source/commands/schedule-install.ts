@@ -6,10 +6,10 @@
  */
 import path from 'node:path';
 import {configDir} from '../core/destinations/named-destinations.js';
-import {CLI_PATH} from './schedule-runner.js';
+import {CLI_PATH, stopGraceMs} from './schedule-runner.js';
 
 /** Settings (never secrets) the daemon's backups read from the environment, copied when set. */
-const SETTINGS = ['LIFEBOAT_S3_ENDPOINT', 'LIFEBOAT_AZURE_ENDPOINT', 'LIFEBOAT_SSH_KEY', 'AWS_PROFILE', 'AWS_REGION', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'LIFEBOAT_BUSY_TIMEOUT_MS'];
+const SETTINGS = ['LIFEBOAT_S3_ENDPOINT', 'LIFEBOAT_AZURE_ENDPOINT', 'LIFEBOAT_SSH_KEY', 'AWS_PROFILE', 'AWS_REGION', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'LIFEBOAT_BUSY_TIMEOUT_MS', 'LIFEBOAT_SCHEDULE_STOP_GRACE'];
 
 function environment(env: NodeJS.ProcessEnv): Array<[string, string]> {
 	const pairs: Array<[string, string]> = [['LIFEBOAT_CONFIG_DIR', configDir(env)]];
@@ -52,7 +52,10 @@ function systemdUnit(env: NodeJS.ProcessEnv): string {
 		'NoNewPrivileges=true',
 		'Restart=on-failure',
 		'RestartSec=30',
-		'TimeoutStopSec=120',
+		'# SIGTERM to the daemon only: it stops the running backup itself (one signal, so the backup',
+		'# cleans up) and kills it after LIFEBOAT_SCHEDULE_STOP_GRACE (60 s); the rest get SIGKILL later.',
+		'KillMode=mixed',
+		`TimeoutStopSec=${Math.max(120, Math.ceil(stopGraceMs(env) / 1000) + 60)}`,
 		'',
 		'[Install]',
 		'WantedBy=default.target',

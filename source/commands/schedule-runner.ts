@@ -28,6 +28,8 @@ export type RunOptions = {
 	slot?: Date;
 	/** Aborting stops the child (SIGTERM: it removes its partial output) and skips retention. */
 	signal?: AbortSignal;
+	/** When the run started, as its record says (the daemon's own note of it: the two match). */
+	startedAt?: Date;
 };
 
 export type RunOutcome = {record: RunRecord} | {busy: LockHolder};
@@ -49,14 +51,21 @@ function childArgs(schedule: Schedule, kind: 'full' | 'incremental'): string[] {
 	return [...command, '--json'];
 }
 
-type ChildResult = {code: number | null; stdout: string; stderr: string};
+/** `killedAfterMs`: the child did not stop after its SIGTERM and was killed that long after it. */
+type ChildResult = {code: number | null; stdout: string; stderr: string; killedAfterMs?: number};
 
 /**
- * How long an aborted backup has to remove its partial output after SIGTERM before it is killed:
- * a backup stuck where SIGTERM cannot end it (a read from a FIFO or a hung mount) would otherwise
- * hold the daemon's stop forever. What a killed backup leaves is swept by the next backup there.
+ * How long an aborted backup has to clean up after its SIGTERM (remove its partial output, abort
+ * an upload and delete what it could not confirm, each with retries) before it is killed: one
+ * stuck where SIGTERM cannot end it (a read from a FIFO or a hung mount) would otherwise hold the
+ * daemon's stop forever. LIFEBOAT_SCHEDULE_STOP_GRACE (seconds) sets it.
  */
-export const ABORT_GRACE_MS = 10_000;
+export const STOP_GRACE_MS = 60_000;
+
+export function stopGraceMs(env: NodeJS.ProcessEnv): number {
+	const seconds = Number(env['LIFEBOAT_SCHEDULE_STOP_GRACE']);
+	return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : STOP_GRACE_MS;
+}
 
 /**
  * Runs the CLI as a child; keeps at most 64 MiB of stdout (its --json answer lists every tenant of
@@ -64,16 +73,24 @@ export const ABORT_GRACE_MS = 10_000;
  */
 function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<ChildResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [...process.execArgv, CLI_PATH, ...args], {env: options.env, stdio: ['ignore', 'pipe', 'pipe']});
+		// Its own process group: a Ctrl-C on run-now (or a signal to the daemon's group) reaches only
+		// this process, which passes one SIGTERM on. A second signal would make the backup leave at
+		// once, without removing its partial output.
+		const child = spawn(process.execPath, [...process.execArgv, CLI_PATH, ...args], {env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true});
 		if (child.pid) lock.setChild(child.pid);
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => void (stdout.length < 1 << 26 && (stdout += chunk.toString('utf8'))));
 		child.stderr.on('data', (chunk: Buffer) => void (stderr.length < 1 << 16 && (stderr += chunk.toString('utf8'))));
 		let killer: NodeJS.Timeout | undefined;
+		let killedAfterMs: number | undefined;
 		const abort = () => {
 			child.kill('SIGTERM');
-			killer = setTimeout(() => child.kill('SIGKILL'), ABORT_GRACE_MS);
+			const grace = stopGraceMs(options.env);
+			killer = setTimeout(() => {
+				killedAfterMs = grace;
+				child.kill('SIGKILL');
+			}, grace);
 		};
 		options.signal?.addEventListener('abort', abort, {once: true});
 		child.on('error', reject);
@@ -81,7 +98,7 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 			clearTimeout(killer);
 			options.signal?.removeEventListener('abort', abort);
 			lock.setChild(undefined);
-			resolve({code, stdout, stderr});
+			resolve({code, stdout, stderr, killedAfterMs});
 		});
 	});
 }
@@ -101,6 +118,9 @@ function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {back
 	}
 	// Exit 0 means a restorable backup was written, whatever became of its answer on the way.
 	if (result.code === 0) return {backup: {path: '(not reported)', size: 0, sha256: '', kind}, error: null};
+	if (result.killedAfterMs !== undefined && result.code === null) {
+		return {backup: null, error: {code: 'killed', message: `backup create had not stopped ${result.killedAfterMs / 1000} s after its SIGTERM and was killed`}};
+	}
 	const lastLine = result.stderr.trim().split('\n').filter(Boolean).pop()?.replace(/^lifeboat: /, '');
 	const error = parsed?.error ?? {code: result.code === null ? 'killed' : `exit-${result.code}`, message: lastLine ?? `backup create exited with ${result.code ?? 'a signal'}`};
 	return {backup: null, error};
@@ -155,7 +175,7 @@ function withStateLock(env: NodeJS.ProcessEnv, write: () => void): void {
 export async function runSchedule(schedule: Schedule, options: RunOptions): Promise<RunOutcome> {
 	const lock = acquireLock(lockFile(options.env, schedule.name), options.trigger === 'run-now' ? 'run-now' : 'daemon');
 	if (!isLock(lock)) return {busy: lock};
-	const startedAt = new Date().toISOString();
+	const startedAt = (options.startedAt ?? new Date()).toISOString();
 	try {
 		let kind = runKind(schedule, readState(options.env)[schedule.name] ?? {});
 		let child = await runChild(childArgs(schedule, kind), options, lock);

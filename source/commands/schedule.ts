@@ -74,8 +74,8 @@ error}. A slot that falls due while the schedule still runs is skipped ({schedul
 true, reason}). A failed run, and the first slot a run makes the schedule skip, are POSTed to the
 schedule's webhook, and the daemon goes on. After downtime, at most one missed run per
 schedule is caught up. schedules.json is re-read when it changes (or on SIGHUP). SIGTERM/SIGINT
-abort a running backup (nothing partial is left; one still running 10 s later is killed, and the
-next backup there sweeps what it left) and exit 0.
+abort a running backup (it removes its partial output; one still running 60 s later,
+LIFEBOAT_SCHEDULE_STOP_GRACE, is killed: a later backup removes what it left) and exit 0.
 One daemon per config folder (a second exits 7).
 `;
 

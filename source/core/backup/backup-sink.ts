@@ -18,7 +18,7 @@ import {PassThrough, type Writable} from 'node:stream';
 import {finished, pipeline} from 'node:stream/promises';
 import {LifeboatError, noRoomReason} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
-import {PRIVATE_DIR_MODE} from '../private-fs.js';
+import {freshPidScratch} from '../pid-scratch.js';
 import type {Destination, RetryNote} from '../destinations/destination.js';
 import {destinationError} from '../destinations/retry.js';
 import {prepareAtomicOutput} from './atomic-output.js';
@@ -46,11 +46,14 @@ export type BackupSink = {
 	failure(): unknown;
 };
 
+/**
+ * The private (0700) folder a remote or streamed backup stages its table dumps in, named after
+ * this process: a backup that was killed (SIGKILL, a crash) cannot remove it, so each new one
+ * first removes those whose process is gone; they hold the gateway's rows unencrypted.
+ */
 function privateScratch(): string {
 	const base = process.env['LIFEBOAT_TMPDIR'] ?? os.tmpdir();
-	const dir = fs.mkdtempSync(path.join(base, 'lifeboat-staging-'));
-	fs.chmodSync(dir, PRIVATE_DIR_MODE);
-	return dir;
+	return freshPidScratch(base, 'lifeboat-staging-', 'Staging the backup');
 }
 
 export function localFileSink(finalPath: string, options: {force?: boolean}): BackupSink {

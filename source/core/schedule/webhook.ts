@@ -52,7 +52,9 @@ export async function postJson(target: string, body: unknown, timeoutMs = WEBHOO
 	}
 	const payload = Buffer.from(JSON.stringify(body));
 	const transport = url.protocol === 'https:' ? https : http;
-	return new Promise((resolve, reject) => {
+	let deadline: NodeJS.Timeout | undefined;
+	return new Promise<void>((resolve, reject) => {
+		const late = () => new Error(`${webhookLabel(target)} did not answer within ${Math.round(timeoutMs / 1000)} s`);
 		const request = transport.request(url, {method: 'POST', headers: {'content-type': 'application/json', 'content-length': payload.length, 'user-agent': 'lifeboat-schedule'}, timeout: timeoutMs}, response => {
 			response.resume();
 			response.on('end', () => {
@@ -62,8 +64,13 @@ export async function postJson(target: string, body: unknown, timeoutMs = WEBHOO
 			});
 			response.on('error', reject);
 		});
-		request.on('timeout', () => request.destroy(new Error(`${webhookLabel(target)} did not answer within ${Math.round(timeoutMs / 1000)} s`)));
+		// `timeout` is the socket's idle time; a server that answers a byte at a time meets this one.
+		deadline = setTimeout(() => {
+			reject(late());
+			request.destroy();
+		}, timeoutMs);
+		request.on('timeout', () => request.destroy(late()));
 		request.on('error', error => reject(new Error(`${webhookLabel(target)}: ${error.message}`)));
 		request.end(payload);
-	});
+	}).finally(() => clearTimeout(deadline));
 }
