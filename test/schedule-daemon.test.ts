@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runCli} from './helpers/run-cli.js';
-import {liveProcess, startDaemon, startWebhook, waitFor, type Webhook} from './helpers/schedule-support.js';
+import {blockedOnFifo, liveProcess, lockedChild, startDaemon, startWebhook, waitFor, type Webhook} from './helpers/schedule-support.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {demoGateway} from './restore-support.js';
 
@@ -167,6 +167,8 @@ describe('schedule daemon', () => {
 			expect(finished['startedAt']).toBe(first!.slice(prefix.length));
 			// The next run blocks on the FIFO too: a new hold-up, reported again.
 			await waitFor(() => (second = heldUp(first)) !== undefined, 'a second run holding up three slots, reported');
+			// Stopped once its child is in the read that SIGTERM cannot end (not still starting up).
+			await waitFor(() => blockedOnFifo(lockedChild(config, 'hangs') ?? 0), 'the second run blocked on its passphrase FIFO');
 		} finally {
 			// The hung run ignores SIGTERM (its read of the FIFO goes on): the daemon kills it after the grace.
 			expect(await daemon.stop()).toBe(0);
@@ -179,6 +181,9 @@ describe('schedule daemon', () => {
 		expect(reasons).toEqual(expect.arrayContaining([first, second]));
 		const last = daemon.lines.filter(line => line['schedule'] === 'hangs' && !line['skipped']).pop();
 		expect(last).toMatchObject({ok: false, backup: null, error: {code: 'killed', message: 'backup create had not stopped 2 s after its SIGTERM and was killed'}, startedAt: second!.slice(prefix.length)});
+		// It hung: reported as a failure, though the stop aborted it.
+		const failures = hook.bodies.map(body => (body as {body: Record<string, unknown>}).body).filter(body => body['event'] === 'lifeboat.schedule.failed');
+		expect(failures).toEqual([expect.objectContaining({schedule: 'hangs', ok: false, error: last!['error']})]);
 		expect(backupsIn(dest)).toHaveLength(1);
 		expect(backupsIn(dest)[0]).toMatch(/^lifeboat-backup-\d{8}-\d{6}(-\d+)?\.zip\.enc$/);
 	});

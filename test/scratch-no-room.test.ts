@@ -58,7 +58,8 @@ describe('an ATLAS export converted in a scratch folder that cannot be written',
 		const stale = path.join(scratch, 'lifeboat-atlas-4194305-abcDEF');
 		const running = path.join(scratch, `lifeboat-atlas-${process.pid}-abcDEF`);
 		const other = path.join(scratch, 'lifeboat-atlas-notes');
-		for (const dir of [stale, running, other]) fs.mkdirSync(dir);
+		// Private folders, as makePidScratch makes them (a folder anyone else could have made is never swept).
+		for (const dir of [stale, running, other]) fs.mkdirSync(dir, {mode: 0o700});
 		fs.writeFileSync(path.join(stale, 'messages.jsonl'), '{}\n');
 		const result = runCli(['backup', 'restore', '--in', atlasExport(tempDir(), 1), '--data-dir', dataDir, '--into-tenant', slug!, '--as-user', email!], {env: {LIFEBOAT_TMPDIR: scratch}});
 		expect(result.code).toBe(0);

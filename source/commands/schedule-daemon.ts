@@ -102,7 +102,6 @@ function skip(daemon: Daemon, schedule: Schedule, key: string, reason: string): 
 function start(daemon: Daemon, schedule: Schedule, due: Date, now: Date): void {
 	const trigger = due.getTime() < daemon.startedAt ? 'catch-up' : 'cron';
 	const {env, signal} = daemon.context;
-	const slot = due;
 	const done = runSchedule(schedule, {env, trigger, slot: now, signal, startedAt: now})
 		.then(outcome => {
 			if ('busy' in outcome) {
@@ -114,7 +113,7 @@ function start(daemon: Daemon, schedule: Schedule, due: Date, now: Date): void {
 		})
 		.catch((error: unknown) => {
 			const message = error instanceof Error ? error.message : String(error);
-			logLine(daemon, {schedule: schedule.name, startedAt: slot.toISOString(), finishedAt: new Date().toISOString(), ok: false, backup: null, pruned: null, error: {code: error instanceof LifeboatError ? error.code : 'internal', message}});
+			logLine(daemon, {schedule: schedule.name, startedAt: now.toISOString(), finishedAt: new Date().toISOString(), ok: false, backup: null, pruned: null, error: {code: error instanceof LifeboatError ? error.code : 'internal', message}});
 		})
 		.finally(() => daemon.running.delete(schedule.name));
 	daemon.running.set(schedule.name, {done, startedAt: now.toISOString()});

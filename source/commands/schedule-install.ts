@@ -53,7 +53,7 @@ function systemdUnit(env: NodeJS.ProcessEnv): string {
 		'Restart=on-failure',
 		'RestartSec=30',
 		'# SIGTERM to the daemon only: it stops the running backup itself (one signal, so the backup',
-		'# cleans up) and kills it after LIFEBOAT_SCHEDULE_STOP_GRACE (60 s); the rest get SIGKILL later.',
+		`# cleans up) and kills it after ${stopGraceMs(env) / 1000} s (LIFEBOAT_SCHEDULE_STOP_GRACE, set before install).`,
 		'KillMode=mixed',
 		`TimeoutStopSec=${Math.max(120, Math.ceil(stopGraceMs(env) / 1000) + 60)}`,
 		'',

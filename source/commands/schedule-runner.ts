@@ -62,9 +62,12 @@ type ChildResult = {code: number | null; stdout: string; stderr: string; killedA
  */
 export const STOP_GRACE_MS = 60_000;
 
+/** At most a day: a timer past 2^31 - 1 ms fires at once. */
+const MAX_STOP_GRACE_MS = 86_400_000;
+
 export function stopGraceMs(env: NodeJS.ProcessEnv): number {
 	const seconds = Number(env['LIFEBOAT_SCHEDULE_STOP_GRACE']);
-	return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : STOP_GRACE_MS;
+	return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_STOP_GRACE_MS) : STOP_GRACE_MS;
 }
 
 /**
@@ -93,8 +96,13 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 			}, grace);
 		};
 		options.signal?.addEventListener('abort', abort, {once: true});
+		// Its own process group outlives this process: one that leaves at once (a second Ctrl-C)
+		// takes the backup with it, as before, rather than leave it running on its lock.
+		const leaving = () => child.kill('SIGKILL');
+		process.on('exit', leaving);
 		child.on('error', reject);
 		child.on('close', code => {
+			process.off('exit', leaving);
 			clearTimeout(killer);
 			options.signal?.removeEventListener('abort', abort);
 			lock.setChild(undefined);
@@ -200,7 +208,8 @@ export async function runSchedule(schedule: Schedule, options: RunOptions): Prom
 		}
 		const record: RunRecord = {schedule: schedule.name, startedAt, finishedAt: new Date().toISOString(), ok: !error, kind, trigger: options.trigger, backup, pruned, error, ...(fullInstead ? {fullInstead} : {})};
 		remember(schedule, record, options);
-		if (!record.ok && schedule.webhook && !options.signal?.aborted) {
+		// A run killed after the stop's grace hung: reported, though the stop aborted it.
+		if (!record.ok && schedule.webhook && (!options.signal?.aborted || error?.code === 'killed')) {
 			await postJson(schedule.webhook, {...record, host: os.hostname(), event: 'lifeboat.schedule.failed'}).catch((failure: Error) => (record.webhookError = failure.message));
 		}
 		return {record};

@@ -2,14 +2,30 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {describeFsError, LifeboatError, storeIoFailure} from './errors.js';
 
-/** Whether process `pid` runs (EPERM: it runs, as another user). */
+/** Whether process `pid` may run: only ESRCH says it does not (EPERM: another user's; any other refusal is not a no). */
 export function processAlive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
 		return true;
 	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
+		return (error as NodeJS.ErrnoException).code !== 'ESRCH';
 	}
+}
+
+/**
+ * Whether `folder` is one this user could have made with makePidScratch: a real folder (not a
+ * link), this user's, private. In a shared temp folder anyone can make a folder with a scratch
+ * name, and removing one they own is a race they can win (renaming it to a link mid-removal).
+ */
+function ownPrivateFolder(folder: string): boolean {
+	let stats: fs.Stats;
+	try {
+		stats = fs.lstatSync(folder);
+	} catch {
+		return false;
+	}
+	if (!stats.isDirectory() || (stats.mode & 0o077) !== 0) return false;
+	return typeof process.getuid !== 'function' || stats.uid === process.getuid();
 }
 
 function escapeRegExp(text: string): string {
@@ -28,8 +44,8 @@ export function makePidScratch(parent: string, prefix: string): string {
 
 /**
  * Removes the scratch folders of `prefix` in `parent` whose process no longer runs (SIGKILL, a
- * crash, a power cut). A running process's folder, this process's, and anything not named like a
- * scratch folder are left alone; one that cannot be removed (another user's) is skipped.
+ * crash, a power cut). A running process's folder, this process's, anything not named like a
+ * scratch folder and anything that is not this user's private folder are left alone.
  */
 export function sweepPidScratch(parent: string, prefix: string): string[] {
 	const pattern = new RegExp(`^${escapeRegExp(prefix)}(\\d+)-[A-Za-z0-9]{6}$`);
@@ -42,7 +58,7 @@ export function sweepPidScratch(parent: string, prefix: string): string[] {
 	const removed: string[] = [];
 	for (const name of names) {
 		const pid = Number(pattern.exec(name)?.[1] ?? 0);
-		if (pid <= 0 || pid === process.pid || processAlive(pid)) continue;
+		if (pid <= 0 || pid === process.pid || processAlive(pid) || !ownPrivateFolder(path.join(parent, name))) continue;
 		try {
 			fs.rmSync(path.join(parent, name), {recursive: true, force: true});
 			removed.push(name);

@@ -4,6 +4,8 @@
  * holds a lock while it lives.
  */
 import {spawn, type ChildProcess} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {CLI} from './run-cli.js';
@@ -88,4 +90,23 @@ export async function liveProcess(): Promise<{pid: number; kill(): Promise<void>
 	await new Promise(resolve => child.once('spawn', resolve));
 	const closed = new Promise(resolve => child.once('close', resolve));
 	return {pid: child.pid!, kill: async () => void (child.kill('SIGKILL'), await closed)};
+}
+
+/** Whether process `pid` has a thread blocked opening a FIFO for reading, waiting for a writer (Linux: its wchan). */
+export function blockedOnFifo(pid: number): boolean {
+	try {
+		return fs.readdirSync(`/proc/${pid}/task`).some(task => /^(wait_for_partner|fifo_open)$/.test(fs.readFileSync(`/proc/${pid}/task/${task}/wchan`, 'utf8').trim()));
+	} catch {
+		return false;
+	}
+}
+
+/** The backup child that schedule `name`'s lock names (config folder `config`), once there is one. */
+export function lockedChild(config: string, name: string): number | undefined {
+	try {
+		const lock = JSON.parse(fs.readFileSync(path.join(config, 'schedule-locks', `${name}.lock`), 'utf8')) as {child?: number};
+		return lock.child;
+	} catch {
+		return undefined;
+	}
 }
