@@ -272,7 +272,8 @@ describe('incremental backups through the CLI', () => {
 		// the next read of a chain; a running process's is not; verify leaves none of its own.
 		const tmp = tempDir('lifeboat-incr-tmp-');
 		const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
-		for (const pid of [dead, String(process.pid)]) fs.mkdirSync(path.join(tmp, `lifeboat-chain-${pid}-abcdef`));
+		// Private, as makePidScratch makes them (a folder anyone else could have made is never swept).
+		for (const pid of [dead, String(process.pid)]) fs.mkdirSync(path.join(tmp, `lifeboat-chain-${pid}-abcdef`), {mode: 0o700});
 		const verified = runCli(['backup', 'verify', path.join(dest, 'incr-2.zip')], {env: {LIFEBOAT_TMPDIR: tmp}});
 		expect(verified.stdout).toContain('full → incr-1 → incr-2');
 		expect(fs.readdirSync(tmp)).toEqual([`lifeboat-chain-${process.pid}-abcdef`]);
