@@ -3,16 +3,14 @@
  * with backup create's own flag table (exact one-line messages, exit 2, nothing written), the
  * schedules file is private and refused when it is not, the lock of run-now.
  */
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import {Cron} from 'croner';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {CLI, expectOneLineError, runCli} from './helpers/run-cli.js';
-import {liveProcess, waitFor} from './helpers/schedule-support.js';
+import {liveProcess} from './helpers/schedule-support.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {demoGateway} from './restore-support.js';
 
 let gateway: string;
@@ -166,25 +164,6 @@ describe('schedule run-now', () => {
 		}
 		expect(fs.readdirSync(dest)).toHaveLength(1);
 		expect(fs.existsSync(lock)).toBe(false);
-	});
-
-	it('a Ctrl-C reaches the backup once, through run-now: it stops cleanly on that one SIGTERM, leaving nothing', async () => {
-		const {root, env, dest} = setup();
-		const big = path.join(root, 'big-gateway');
-		// Incompressible documents: the backup takes long enough to be interrupted mid-way.
-		await generateDemo({dir: big, tenants: 1, scale: 'small', seed: 4, extraDocumentBytes: 64 * 1024 * 1024});
-		expect(add(env, ['cc', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', big, '--dest', dest]).code).toBe(0);
-		// run-now leads its own process group, as a shell's foreground job does: a Ctrl-C signals the whole group.
-		const runNow = spawn(process.execPath, [CLI, 'schedule', 'run-now', 'cc', '--json'], {env: {...process.env, ...env, FORCE_COLOR: '0'}, stdio: ['ignore', 'pipe', 'pipe'], detached: true});
-		let stdout = '';
-		runNow.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-		const closed = new Promise<number | null>(resolve => runNow.on('close', resolve));
-		await waitFor(() => fs.existsSync(dest) && fs.readdirSync(dest).some(name => name.startsWith('.lifeboat-partial-')), 'the backup writing its archive');
-		process.kill(-runNow.pid!, 'SIGINT');
-		expect(await closed).toBe(130);
-		// Both signals (the group's SIGINT, then run-now's SIGTERM) would have made it leave at once: exit 143.
-		expect(JSON.parse(stdout)).toMatchObject({ok: false, schedule: 'cc', trigger: 'run-now', backup: null, error: {code: 'interrupted', message: 'Interrupted by SIGTERM; nothing partial was left behind'}});
-		expect(fs.readdirSync(dest)).toEqual([]);
 	});
 
 	it('--incremental --full-every 2: full first, then incremental, then full again; the backups say so', () => {
