@@ -11,13 +11,24 @@
  * are added here on s3rver's own upload folders (DATA/bucket/._S3rver_uploads/ID/{key,metadata,
  * N,N.md5}), after s3rver's own signature check, answering in the XML shape S3 documents. An
  * upload's Initiated time is its `key` file's mtime and a part's LastModified its file's mtime,
- * so a test can age them with fs.utimes. Everything else is stock s3rver.
+ * so a test can age them with fs.utimes.
+ *
+ * One s3rver bug is mended: its putObject and putPart answer once the bytes have passed its MD5
+ * step, before its write stream has flushed them to the file, so under load a HEAD or GET right
+ * after a finished PUT could see the object short or empty, and a CompleteMultipartUpload could
+ * read a part short. Both are replaced by the same steps that answer only once the file is
+ * written and closed. Everything else is stock s3rver.
  */
 const fs = require('node:fs/promises');
 const path = require('node:path');
 const S3rver = require('s3rver');
 const authentication = require('s3rver/lib/middleware/authentication');
 const S3Error = require('s3rver/lib/models/error');
+const FilesystemStore = require('s3rver/lib/stores/filesystem');
+const crypto = require('node:crypto');
+const {createWriteStream} = require('node:fs');
+const {Transform} = require('node:stream');
+const {pipeline} = require('node:stream/promises');
 
 const [directory, port, ...buckets] = process.argv.slice(2);
 
@@ -81,6 +92,36 @@ async function abortMultipartUpload(ctx) {
 	await fs.rm(folder, {recursive: true, force: true});
 	ctx.status = 204;
 }
+
+/** Writes `content` (a Buffer or a stream) to `file`; resolves with its size and MD5 once the file is closed. */
+async function writeFully(file, content) {
+	await fs.mkdir(path.dirname(file), {recursive: true});
+	const md5 = crypto.createHash('md5');
+	let size = 0;
+	const counter = new Transform({
+		transform(chunk, encoding, callback) {
+			md5.update(chunk);
+			size += chunk.length;
+			callback(null, chunk);
+		},
+	});
+	const source = Buffer.isBuffer(content) ? [content] : content;
+	await pipeline(source, counter, createWriteStream(file));
+	return [size, md5.digest('hex')];
+}
+
+FilesystemStore.prototype.putObject = async function (object) {
+	const [size, md5] = await writeFully(this.getResourcePath(object.bucket, object.key, 'object'), object.content);
+	await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+	return {size, md5};
+};
+
+FilesystemStore.prototype.putPart = async function (bucket, uploadId, partNumber, content) {
+	const partPath = path.join(this.getResourcePath(bucket, undefined, 'uploads'), uploadId, partNumber.toString());
+	const [size, md5] = await writeFully(partPath, content);
+	await fs.writeFile(`${partPath}.md5`, md5);
+	return {size, md5};
+};
 
 /** Answers the three multipart calls s3rver lacks; passes anything else on. */
 function multipartExtras() {
