@@ -188,6 +188,28 @@ describe('schedule daemon', () => {
 		expect(backupsIn(dest)[0]).toMatch(/^lifeboat-backup-\d{8}-\d{6}(-\d+)?\.zip\.enc$/);
 	});
 
+	it('eleven runs hanging at once: no listener-leak warning on stderr, each killed after the grace at the stop', async () => {
+		const {env, dest, config} = setup();
+		env['LIFEBOAT_SCHEDULE_STOP_GRACE'] = '2';
+		const pass = path.join(config, '..', 'pass');
+		// `schedule add` reads the passphrase file: a plain one first, a FIFO once all are added.
+		fs.writeFileSync(pass, 'correct horse battery staple 42\n', {mode: 0o600});
+		const names = Array.from({length: 11}, (_, index) => `hang-${index}`);
+		for (const name of names) addSchedule(env, name, ['--cron', '* * * * * *'], ['--dest', dest, '--passphrase-file', pass]);
+		fs.rmSync(pass);
+		expect(spawnSync('mkfifo', ['-m', '600', pass]).status).toBe(0);
+		const daemon = startDaemon(env);
+		try {
+			await waitFor(() => names.every(name => blockedOnFifo(lockedChild(config, name) ?? 0)), 'all eleven runs blocked on the passphrase FIFO', 120_000);
+		} finally {
+			expect(await daemon.stop()).toBe(0);
+		}
+		expect(daemon.stderr()).not.toMatch(/MaxListeners|memory leak/);
+		const killed = daemon.lines.filter(line => !line['skipped'] && (line['error'] as {code?: string} | null)?.code === 'killed').map(line => line['schedule']);
+		expect(new Set(killed)).toEqual(new Set(names));
+		expect(backupsIn(dest)).toEqual([]);
+	}, 180_000);
+
 	it('after downtime, catches up one missed run per schedule, not one per missed slot, and not again after a restart', async () => {
 		const {env, dest, config} = setup();
 		// Yearly, on 1 January: two slots were missed since the mark two years ago.

@@ -10,6 +10,7 @@
  * running backups (their children remove partial output; one that outlives the grace is killed),
  * wait for them and for webhook reports in flight, and exit 0.
  */
+import {setMaxListeners} from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -143,6 +144,9 @@ function tick(daemon: Daemon): number {
 
 export async function runDaemon(context: CommandContext): Promise<number> {
 	const {env, signal} = context;
+	// Each running schedule listens for the stop (and stops listening when its run ends): no limit
+	// of ten, whose warning on stderr would call eleven schedules running at once a leak.
+	setMaxListeners(0, signal);
 	const lock = acquireLock(path.join(configDir(env), 'schedule-locks', 'daemon.lock'), 'daemon');
 	if (!isLock(lock)) throw new LifeboatError('conflict', `A schedule daemon runs already for ${configDir(env)} (pid ${lock.pid}, since ${lock.since}); nothing was started`);
 	const daemon: Daemon = {context, startedAt: Date.now(), schedules: [], marks: new Map(), running: new Map(), reportedSkips: new Map(), reports: new Set(), fileStamp: ''};

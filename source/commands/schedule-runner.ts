@@ -5,7 +5,7 @@
  * apply the schedule's retention in-process with pruneDestination, remember the result, and POST
  * a failure to the schedule's webhook.
  */
-import {spawn} from 'node:child_process';
+import {spawn, type ChildProcess} from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import {lifeboatCliPath} from '../core/schedule/cli-path.js';
@@ -71,6 +71,26 @@ export function stopGraceMs(env: NodeJS.ProcessEnv): number {
 }
 
 /**
+ * Children still running. Each runs in its own process group, which outlives this process: one
+ * that leaves at once (a second Ctrl-C) takes them with it, as before, rather than leave them
+ * running on their locks. One exit hook for them all: a listener per child would pass Node's
+ * limit of ten, with a warning on stderr, once eleven schedules hang at once.
+ */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killLiveChildrenAtExit(): void {
+	for (const child of liveChildren) child.kill('SIGKILL');
+}
+
+function track(child: ChildProcess): void {
+	liveChildren.add(child);
+	if (exitHookInstalled) return;
+	exitHookInstalled = true;
+	process.on('exit', killLiveChildrenAtExit);
+}
+
+/**
  * Runs the CLI as a child; keeps at most 64 MiB of stdout (its --json answer lists every tenant of
  * the backup: a few MB for tens of thousands) and 64 KiB of stderr.
  */
@@ -96,16 +116,19 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 			}, grace);
 		};
 		options.signal?.addEventListener('abort', abort, {once: true});
-		// Its own process group outlives this process: one that leaves at once (a second Ctrl-C)
-		// takes the backup with it, as before, rather than leave it running on its lock.
-		const leaving = () => child.kill('SIGKILL');
-		process.on('exit', leaving);
-		child.on('error', reject);
-		child.on('close', code => {
-			process.off('exit', leaving);
+		track(child);
+		const settle = () => {
+			liveChildren.delete(child);
 			clearTimeout(killer);
 			options.signal?.removeEventListener('abort', abort);
 			lock.setChild(undefined);
+		};
+		child.on('error', error => {
+			settle();
+			reject(error);
+		});
+		child.on('close', code => {
+			settle();
 			resolve({code, stdout, stderr, killedAfterMs});
 		});
 	});

@@ -10,7 +10,7 @@ import path from 'node:path';
 import {LifeboatError} from '../errors.js';
 import {configDir, refuseShared, writePrivateJson} from '../destinations/named-destinations.js';
 import {parseCount, parseDuration, type RetentionPolicy} from '../retention/retention-policy.js';
-import {checkWebhookUrl} from './webhook.js';
+import {isWebhookUrl} from './webhook.js';
 
 /** A retention count as stored: a whole number or "unlimited"; `within` as restic writes it. */
 export type StoredRetention = Partial<Record<'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly', number | 'unlimited'>> & {within?: string};
@@ -106,16 +106,6 @@ function checkRetention(value: unknown, file: string, name: string): void {
 		if (!RETENTION_KEYS.includes(key)) throw damaged(file, `${name}.retention has an unknown rule ${JSON.stringify(key).slice(0, 40)}`);
 		const fine = key === 'within' ? typeof amount === 'string' : amount === 'unlimited' || (Number.isInteger(amount) && (amount as number) >= 0);
 		if (!fine) throw damaged(file, `${name}.retention.${key} is not valid`);
-	}
-}
-
-/** Whether a webhook in the file is one `schedule add` would take (its text is never quoted: it may hold a token). */
-function isWebhookUrl(text: string): boolean {
-	try {
-		checkWebhookUrl(text);
-		return true;
-	} catch {
-		return false;
 	}
 }
 

@@ -29,6 +29,16 @@ export function checkWebhookUrl(text: string): string {
 	return url.href;
 }
 
+/** Whether `schedule add` would take this webhook (its text is never quoted: it may hold a token). */
+export function isWebhookUrl(text: string): boolean {
+	try {
+		checkWebhookUrl(text);
+		return true;
+	} catch {
+		return false;
+	}
+}
+
 /** The URL without path or query (which may hold a token), for lists and messages. */
 export function webhookLabel(text: string): string {
 	try {
@@ -44,12 +54,8 @@ export function webhookLabel(text: string): string {
  * that is not a webhook's too: a rejection, never a throw, and never quoting the URL).
  */
 export async function postJson(target: string, body: unknown, timeoutMs = WEBHOOK_TIMEOUT_MS): Promise<void> {
-	let url: URL;
-	try {
-		url = new URL(checkWebhookUrl(target));
-	} catch {
-		throw new Error(`${webhookLabel(target)} is not a webhook URL (https://, or http:// to a loopback address)`);
-	}
+	if (!isWebhookUrl(target)) throw new Error(`${webhookLabel(target)} is not a webhook URL (https://, or http:// to a loopback address)`);
+	const url = new URL(target);
 	const payload = Buffer.from(JSON.stringify(body));
 	const transport = url.protocol === 'https:' ? https : http;
 	let deadline: NodeJS.Timeout | undefined;
