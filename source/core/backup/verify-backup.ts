@@ -75,7 +75,20 @@ export async function verifyBackup(source: ArchiveSource, options: VerifyOptions
 	return skippingOrderedIds(skip => verifyOnce(source, options, skip));
 }
 
-type VerifyOptions = {onProgress?: (progress: VerifyProgress) => void; signal?: AbortSignal; rows?: boolean};
+type VerifyOptions = {
+	onProgress?: (progress: VerifyProgress) => void;
+	signal?: AbortSignal;
+	rows?: boolean;
+	/**
+	 * Entries the caller reads whole and checks against manifest.json itself (a restore's pass:
+	 * size and SHA-256 of every entry it restores): not read here, so their bytes are inflated and
+	 * hashed once; their names and declared sizes are still checked against the manifest.
+	 */
+	checkedElsewhere?: (path: string) => boolean;
+};
+
+/** The digest of an entry checkedElsewhere until the manifest is read (never a SHA-256's hex). */
+const CHECKED_ELSEWHERE = 'checked elsewhere';
 
 async function verifyOnce(source: ArchiveSource, options: VerifyOptions, skipOrderedIds: boolean): Promise<VerifyResult> {
 	const problems: string[] = [];
@@ -118,6 +131,12 @@ async function verifyOnce(source: ArchiveSource, options: VerifyOptions, skipOrd
 				}
 				continue;
 			}
+			if (options.checkedElsewhere?.(entry.path)) {
+				seen.set(entry.path, {size: entry.size, sha256: CHECKED_ELSEWHERE});
+				bytesDone += entry.size;
+				options.onProgress?.({bytesDone, bytesTotal: metadata?.totalBytes ?? 0, filesDone: seen.size, current: entry.path});
+				continue;
+			}
 			const digest = await checkEntry(entry, audit, rowProblems, chunk => {
 				bytesDone += chunk.length;
 			});
@@ -131,12 +150,26 @@ async function verifyOnce(source: ArchiveSource, options: VerifyOptions, skipOrd
 	} finally {
 		audit?.close();
 	}
+	settleCheckedElsewhere(seen, manifest);
 	const fileProblems = [...manifestProblems(seen, metadata, manifest), ...totalsProblems(seen, metadata, manifest), ...categoryProblems(seen, metadata)];
 	problems.push(...fileProblems);
 	// A damaged file is reported as damaged, not by the rows its damage broke.
 	if (fileProblems.length === 0) problems.push(...rowProblems.values());
 	if (problems.length > 0) code ??= 'corrupt-archive';
 	return foreign(source, seen.has(METADATA_PATH), {ok: problems.length === 0, problems, metadata, manifest, checkedFiles: dataFiles(seen), checkedBytes: bytesDone, code});
+}
+
+/**
+ * An entry checked elsewhere counts as matching the manifest where the manifest lists it with its
+ * declared size (its content is the caller's to check); otherwise as not matching.
+ */
+function settleCheckedElsewhere(seen: Map<string, Digest>, manifest: BackupManifest | undefined): void {
+	const listed = new Map(manifest?.files.map(file => [file.path, file]));
+	for (const [name, digest] of seen) {
+		if (digest.sha256 !== CHECKED_ELSEWHERE) continue;
+		const file = listed.get(name);
+		seen.set(name, {size: digest.size, sha256: file && file.size === digest.size ? file.sha256 : ''});
+	}
 }
 
 /** Entries read other than metadata.json and manifest.json (which the backup's totals leave out too). */

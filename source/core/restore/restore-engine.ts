@@ -12,17 +12,18 @@ import {lockDetail, openEmptyStore, openGateway, WALK_CACHE_KIB} from '../store/
 import {bareDataDir, buildNewDataDir, sweepStaleNewDataDirs, type BareDataDir} from '../store/new-data-dir.js';
 import {SCHEMA_VERSION} from '../store/schema.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
-import {pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
+import {passChecksEntry, pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
 import {skippingOrderedIds} from '../rows/reference-check.js';
 import type {RestoreOptions, RestorePlan, RestoreProgress, RestoreResult, TableCounts} from './restore-types.js';
 import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from '../store/staging.js';
 import {writeQuarantineSummary} from './quarantine-writer.js';
 
 /** Runs the existing verifier; a failing archive is refused with its first problem. */
-export async function verifyOrThrow(options: RestoreOptions): Promise<void> {
+export async function verifyOrThrow(options: RestoreOptions, checkedElsewhere?: (path: string) => boolean): Promise<void> {
 	// Rows are checked by the restore pass itself (the same rules verify-rows.ts applies).
 	const result = await verifyBackup(options.source, {
 		rows: false,
+		checkedElsewhere,
 		onProgress: progress => options.onProgress?.({phase: 'verify', bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal}),
 	});
 	if (result.ok) return;
@@ -78,7 +79,7 @@ async function planRestoreUnmapped(options: RestoreOptions): Promise<RestorePlan
 		const warnings = pendingRestores(options.dataDir).map(id => `an interrupted restore (${id}) is pending; the next restore completes or rolls it back first`);
 		store.db.exec('BEGIN');
 		try {
-			const outcome = options.skipVerify ? await planPass(ctx) : await planBesideVerify(ctx);
+			const outcome = await planBesideVerify(ctx);
 			return {...buildPlan(ctx, outcome, warnings, started), ...(bare ? {newDataDir: true} : {})};
 		} finally {
 			store.db.exec('ROLLBACK');
@@ -99,29 +100,52 @@ async function planPass(ctx: RestoreContext): Promise<PassOutcome> {
 
 /**
  * A plan writes nothing, so its pass need not wait for verify: both read the archive at once (on
- * both cores), and the answer is a verify-then-plan's: verify's problem when verify fails (the
- * pass is stopped and its own error, if any, set aside), else the pass's outcome or error. The
- * pass's progress is shown once verify is done.
+ * both cores). See passBesideVerify.
  */
 async function planBesideVerify(ctx: RestoreContext): Promise<PassOutcome> {
+	return passBesideVerify(ctx, planPass);
+}
+
+/**
+ * Runs a pass while verify reads the same archive (on both cores), with the answer of a
+ * verify-then-pass: verify's problem when verify fails (the pass is stopped and its own error, if
+ * any, set aside), else the pass's outcome or error. Verify leaves the entries the pass restores
+ * to the pass, which hashes each against the manifest (so their bytes are inflated once); a pass
+ * refused for archive damage is answered by a whole verify's problem. The pass's progress is
+ * shown once verify is done. An applying pass writes only inside its transaction and its staging folder, and its
+ * caller commits neither before this resolves, so a backup that fails verify changes nothing.
+ */
+async function passBesideVerify<T>(ctx: RestoreContext, run: (ctx: RestoreContext) => Promise<T>): Promise<T> {
 	const {options} = ctx;
+	if (options.skipVerify) return run(ctx);
 	const stop = new AbortController();
 	const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
 	let verified = false;
 	const onProgress = options.onProgress && ((progress: RestoreProgress) => (progress.phase === 'verify' || verified) && options.onProgress!(progress));
-	const planned = planPass({...ctx, options: {...options, signal, onProgress}});
+	const passed = run({...ctx, options: {...options, signal, onProgress}});
 	// Settled below in every case; never an unhandled rejection while verify runs.
-	planned.catch(() => undefined);
+	passed.catch(() => undefined);
 	try {
-		await verifyOrThrow(options);
+		// The pass hashes each entry it restores against the manifest: verify reads the others.
+		await verifyOrThrow(options, archivePath => passChecksEntry(ctx.categories, archivePath));
 	} catch (error) {
 		stop.abort(error);
-		await planned.catch(() => undefined);
+		await passed.catch(() => undefined);
 		throw error;
 	}
 	verified = true;
-	return planned;
+	try {
+		return await passed;
+	} catch (error) {
+		// Damage in an entry verify left to the pass surfaces there, maybe as a row it cannot parse:
+		// a whole verify then names it as verify-then-pass would (a checksum mismatch, say).
+		if (error instanceof LifeboatError && ARCHIVE_PROBLEMS.has(error.code)) await verifyOrThrow({...options, onProgress: undefined});
+		throw error;
+	}
 }
+
+/** The codes of a pass's errors that a whole verify may explain better (archive damage). */
+const ARCHIVE_PROBLEMS = new Set<LifeboatError['code']>(['corrupt-archive', 'unsafe-archive']);
 
 /**
  * Errors of the store and the disk, from wherever they surface (opening, planning, applying), as
@@ -322,15 +346,16 @@ async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreRes
 	let committed = false;
 	try {
 		const ctx = await resolveContext({...options}, store, metadata);
-		// The archive's bytes are checked against its manifest before anything is written; then it
-		// is read once more, planning and applying in one pass (the plan is that pass's counts).
-		if (!options.skipVerify) await verifyOrThrow(options);
 		const warnings = pendingRestores(options.dataDir).map(id => `an interrupted restore (${id}) is pending; the next restore completes or rolls it back first`);
-		staging = new Staging(store.paths.root, restoreId);
+		const into = (staging = new Staging(store.paths.root, restoreId));
 		// Another writer holding the database past the busy timeout: reported as locked (exit 9).
 		db.exec('BEGIN IMMEDIATE');
-		const pass = new RestorePass(ctx, staging);
-		const outcome = await pass.run();
+		// One pass plans and applies (the plan is its counts) while verify checks the archive's bytes
+		// against its manifest; nothing it wrote is committed unless verify passed.
+		const {pass, outcome} = await passBesideVerify(ctx, async passCtx => {
+			const pass = new RestorePass(passCtx, into);
+			return {pass, outcome: await pass.run()};
+		});
 		const plan = buildPlan(ctx, outcome, warnings, started);
 		const now = new Date().toISOString();
 		createIntoTenant(db, ctx, pass, now);
