@@ -84,11 +84,9 @@ async function until(condition: () => boolean): Promise<void> {
 	for (const started = Date.now(); !condition() && Date.now() - started < 30_000; ) await new Promise(resolve => setTimeout(resolve, 10));
 }
 
-describe('a restore whose verify fails while its applying pass runs beside it', () => {
-	it('commits nothing: the pass wrote rows, files and quarantine into its transaction and staging, and all of it is undone', async () => {
+describe('a restore of a backup damaged outside the categories it restores', () => {
+	it('is refused by verify before any write (additive with conflicts, overwrite, replace), though the pass would not read the damaged entry', async () => {
 		const original = await demoGateway({tenants: 1, seed: 96});
-		// A category the restore does not select is damaged: only verify reads it, so the pass over
-		// memory runs to its end, rows written and conflicts quarantined, before verify's problem comes.
 		const dir = (await backupOf(original, {format: 'dir'})).path;
 		fs.appendFileSync(path.join(dir, 'agents', 'agents.jsonl'), '\n');
 		const dataDir = copyGateway(original);
@@ -106,7 +104,7 @@ describe('a restore whose verify fails while its applying pass runs beside it', 
 			expect(fs.existsSync(path.join(dataDir, 'quarantine'))).toBe(false);
 			expect(openFilesUnder(dataDir)).toEqual([]);
 		}
-		// The same backup, undamaged, restores those rows: the pass above had work to undo.
+		// The same backup, undamaged, restores those rows.
 		const whole = (await backupOf(original, {format: 'dir'})).path;
 		const restored = await applyRestore({source: plainFileSource(whole), dataDir, mode: 'replace', only: ['memory']});
 		expect(restored.applied.conflicts + restored.applied.new).toBeGreaterThan(3);
@@ -114,21 +112,22 @@ describe('a restore whose verify fails while its applying pass runs beside it', 
 	});
 });
 
-describe('verify beside the pass leaves the entries the pass restores to it', () => {
+describe('verify leaves the entries a restore restores to its pass', () => {
 	it('damage in a restored entry is still named as damage (a checksum mismatch), not by the row it broke; plan and apply, zip and folder', async () => {
 		const original = await demoGateway({tenants: 1, seed: 97});
 		const dir = (await backupOf(original, {format: 'dir'})).path;
 		const file = path.join(dir, 'memory', 'entries.jsonl');
 		const text = fs.readFileSync(file, 'utf8');
-		// Same size, one row's JSON broken: the pass meets a row it cannot parse before any checksum.
-		const at = text.indexOf('{', text.indexOf('\n') + 1);
+		// Same size, the last row's JSON broken: the pass writes every row before it (undone), then
+		// meets a row it cannot parse, before any checksum.
+		const at = text.lastIndexOf('\n{') + 1;
 		fs.writeFileSync(file, `${text.slice(0, at)}[${text.slice(at + 1)}`);
 		const zip = (await backupOf(original, {format: 'zip'})).path;
 		const damagedZip = `${zip}.damaged.zip`;
 		fs.writeFileSync(damagedZip, flipByteInLargestEntry(fs.readFileSync(zip)));
 		const dataDir = copyGateway(original);
 		const before = storeDigest(dataDir);
-		for (const [source, message] of [[dir, /^memory\/entries\.jsonl: checksum mismatch \(file is corrupted\); nothing was restored$/], [damagedZip, /; nothing was restored$/]] as const) {
+		for (const [source, message] of [[dir, /^memory\/entries\.jsonl: checksum mismatch \(file is corrupted\); nothing was restored$/], [damagedZip, /^documents\/files\/\S+: checksum mismatch \(file is corrupted\); nothing was restored$/]] as const) {
 			for (const run of [() => planRestore({source: plainFileSource(source), dataDir}), () => applyRestore({source: plainFileSource(source), dataDir, mode: 'replace'})]) {
 				const error = await run().catch((caught: unknown) => caught);
 				expect(error).toBeInstanceOf(LifeboatError);

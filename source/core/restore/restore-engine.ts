@@ -24,6 +24,7 @@ export async function verifyOrThrow(options: RestoreOptions, checkedElsewhere?: 
 	const result = await verifyBackup(options.source, {
 		rows: false,
 		checkedElsewhere,
+		signal: options.signal,
 		onProgress: progress => options.onProgress?.({phase: 'verify', bytesDone: progress.bytesDone, bytesTotal: progress.bytesTotal}),
 	});
 	if (result.ok) return;
@@ -100,52 +101,60 @@ async function planPass(ctx: RestoreContext): Promise<PassOutcome> {
 
 /**
  * A plan writes nothing, so its pass need not wait for verify: both read the archive at once (on
- * both cores). See passBesideVerify.
+ * both cores), with the answer of a verify-then-plan: verify's problem when verify fails (the pass
+ * is stopped and its own error, if any, set aside), else the pass's outcome or error
+ * (explainedByVerify). Verify leaves the entries the pass reads to it (passChecks). The pass's
+ * progress is shown once verify is done.
  */
 async function planBesideVerify(ctx: RestoreContext): Promise<PassOutcome> {
-	return passBesideVerify(ctx, planPass);
-}
-
-/**
- * Runs a pass while verify reads the same archive (on both cores), with the answer of a
- * verify-then-pass: verify's problem when verify fails (the pass is stopped and its own error, if
- * any, set aside), else the pass's outcome or error. Verify leaves the entries the pass restores
- * to the pass, which hashes each against the manifest (so their bytes are inflated once); a pass
- * refused for archive damage is answered by a whole verify's problem. The pass's progress is
- * shown once verify is done. An applying pass writes only inside its transaction and its staging folder, and its
- * caller commits neither before this resolves, so a backup that fails verify changes nothing.
- */
-async function passBesideVerify<T>(ctx: RestoreContext, run: (ctx: RestoreContext) => Promise<T>): Promise<T> {
 	const {options} = ctx;
-	if (options.skipVerify) return run(ctx);
+	if (options.skipVerify) return planPass(ctx);
 	const stop = new AbortController();
 	const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
 	let verified = false;
 	const onProgress = options.onProgress && ((progress: RestoreProgress) => (progress.phase === 'verify' || verified) && options.onProgress!(progress));
-	const passed = run({...ctx, options: {...options, signal, onProgress}});
+	const planned = planPass({...ctx, options: {...options, signal, onProgress}});
 	// Settled below in every case; never an unhandled rejection while verify runs.
-	passed.catch(() => undefined);
+	planned.catch(() => undefined);
 	try {
-		// The pass hashes each entry it restores against the manifest: verify reads the others.
-		await verifyOrThrow(options, archivePath => passChecksEntry(ctx.categories, archivePath));
+		await verifyOrThrow(options, passChecks(ctx));
 	} catch (error) {
 		stop.abort(error);
-		await passed.catch(() => undefined);
+		await planned.catch(() => undefined);
 		throw error;
 	}
 	verified = true;
 	try {
-		return await passed;
+		return await planned;
 	} catch (error) {
-		// Damage in an entry verify left to the pass surfaces there, maybe as a row it cannot parse:
-		// a whole verify then names it as verify-then-pass would (a checksum mismatch, say).
-		if (error instanceof LifeboatError && ARCHIVE_PROBLEMS.has(error.code)) await verifyOrThrow({...options, onProgress: undefined});
-		throw error;
+		throw await explainedByVerify(error, options);
 	}
 }
 
-/** The codes of a pass's errors that a whole verify may explain better (archive damage). */
-const ARCHIVE_PROBLEMS = new Set<LifeboatError['code']>(['corrupt-archive', 'unsafe-archive']);
+/**
+ * The entries a pass reads whole and checks against the manifest itself (size and SHA-256 of every
+ * entry of a category it restores): verify reads only the others, so those bytes are hashed once
+ * (and, in a zip, inflated once; a streamed archive is still decompressed past them).
+ */
+function passChecks(ctx: RestoreContext): (archivePath: string) => boolean {
+	return archivePath => passChecksEntry(ctx.categories, archivePath);
+}
+
+/**
+ * A failed pass's error, or a whole verify's problem where the archive fails one: damage in an
+ * entry verify left to the pass surfaces there first, maybe as a row it cannot parse, an id
+ * collision or a full disk, where verify-then-pass named it as damage (a checksum mismatch, say).
+ * An interruption is passed on as it is.
+ */
+async function explainedByVerify(error: unknown, options: RestoreOptions): Promise<unknown> {
+	if (options.skipVerify || options.signal?.aborted || (error instanceof LifeboatError && error.code === 'interrupted')) return error;
+	try {
+		await verifyOrThrow(options);
+	} catch (problem) {
+		if (problem instanceof LifeboatError) return problem;
+	}
+	return error;
+}
 
 /**
  * Errors of the store and the disk, from wherever they surface (opening, planning, applying), as
@@ -343,19 +352,22 @@ async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreRes
 	const restoreId = newRestoreId();
 	const hooks = testHooks();
 	let staging: Staging | undefined;
+	let passing = false;
 	let committed = false;
 	try {
 		const ctx = await resolveContext({...options}, store, metadata);
 		const warnings = pendingRestores(options.dataDir).map(id => `an interrupted restore (${id}) is pending; the next restore completes or rolls it back first`);
-		const into = (staging = new Staging(store.paths.root, restoreId));
+		// The archive's bytes are checked against its manifest before anything is written: by verify,
+		// but for the entries the pass restores, which the pass checks as it reads them (once), before
+		// its commit. A pass refused is answered as verify-then-pass would (explainedByVerify).
+		if (!options.skipVerify) await verifyOrThrow(options, passChecks(ctx));
+		passing = true;
+		staging = new Staging(store.paths.root, restoreId);
 		// Another writer holding the database past the busy timeout: reported as locked (exit 9).
 		db.exec('BEGIN IMMEDIATE');
-		// One pass plans and applies (the plan is its counts) while verify checks the archive's bytes
-		// against its manifest; nothing it wrote is committed unless verify passed.
-		const {pass, outcome} = await passBesideVerify(ctx, async passCtx => {
-			const pass = new RestorePass(passCtx, into);
-			return {pass, outcome: await pass.run()};
-		});
+		// One pass plans and applies (the plan is its counts).
+		const pass = new RestorePass(ctx, staging);
+		const outcome = await pass.run();
 		const plan = buildPlan(ctx, outcome, warnings, started);
 		const now = new Date().toISOString();
 		createIntoTenant(db, ctx, pass, now);
@@ -385,7 +397,7 @@ async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreRes
 		if (!committed) {
 			if (db.inTransaction) db.exec('ROLLBACK');
 			staging?.discard();
-			throw error;
+			throw passing ? await explainedByVerify(error, options) : error;
 		}
 		staging?.release();
 		throw filesNotInPlace(error);

@@ -126,21 +126,21 @@ async function hashFile(file: string): Promise<string> {
 type PendingSealed = {table: string; column: string; newId: string; oldId: string; live: StoredValue; replaceLive: boolean};
 
 /**
- * One pass over the archive against the live store. In `plan` mode it only classifies (new,
- * identical, conflict) and counts; in `apply` mode the same classification drives the writes,
- * inside the caller's open transaction and into the caller's staging folder. Sharing one code path
- * is what makes the plan's counts equal what the restore does.
- */
-/**
  * Whether a pass restoring `categories` reads this entry whole and checks its size and SHA-256
  * against the manifest (record, then checkManifest): every entry of a category it restores. Verify
- * beside the pass leaves those to it (checkedElsewhere).
+ * leaves those to the pass (checkedElsewhere).
  */
 export function passChecksEntry(categories: readonly CategoryId[], archivePath: string): boolean {
 	const route = routeEntry(archivePath);
 	return 'category' in route && categories.includes(route.category);
 }
 
+/**
+ * One pass over the archive against the live store. In `plan` mode it only classifies (new,
+ * identical, conflict) and counts; in `apply` mode the same classification drives the writes,
+ * inside the caller's open transaction and into the caller's staging folder. Sharing one code path
+ * is what makes the plan's counts equal what the restore does.
+ */
 export class RestorePass {
 	private readonly db: Database.Database;
 	private readonly root: string;
