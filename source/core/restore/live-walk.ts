@@ -3,6 +3,7 @@ import {prepareExact, type ExactStatement} from '../rows/exact-read.js';
 import {readLiveRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {RawText, type StoredValue} from '../rows/value-codec.js';
 import {compareBinaryText} from '../rows/binary-order.js';
+import {IdsOutOfOrder} from '../rows/reference-check.js';
 
 /**
  * Live rows read per query of the walk, at most; and their size, at most (one row always). A
@@ -81,9 +82,16 @@ export function queryPlan(db: Database.Database, sql: string): string[] {
  * Each id is asked for before the restore writes its row, and chunks are read only when an id
  * past the last one read is asked for, so a chunk never holds a row the restore itself wrote:
  * the walk sees the live table as it was before the restore, as the per-row look-up does.
+ *
+ * With `onPassed` (a replace that did not remember the archive's ids, restore-pass.ts), every live
+ * row the walk passes without its id being asked is handed to it with its rowid: in id order, ids
+ * asked in increasing order, those are exactly the live rows whose ids the archive does not hold,
+ * up to the last id asked (`askedUpTo`). Such a walk cannot fall back to looking rows up one by
+ * one: where it would, it throws IdsOutOfOrder, and the restore is run again remembering every id.
  */
 export class LiveWalk {
 	private chunk: StoredValue[][] = [];
+	private rowids: unknown[] = [];
 	private position = 0;
 	private exhausted = false;
 	private lastAsked: string | undefined;
@@ -97,8 +105,14 @@ export class LiveWalk {
 	constructor(
 		private readonly db: Database.Database,
 		private readonly codec: TableCodec,
+		private readonly onPassed?: (row: RowValues, rowid: unknown) => void,
 	) {
 		this.ordered = ordersByUtf8(db, codec.spec.name);
+	}
+
+	/** The last id asked for (every one before it was asked in increasing order), if any. */
+	get askedUpTo(): string | undefined {
+		return this.lastAsked;
 	}
 
 	/** The live row with this id (as readLiveRow reads it), or undefined. */
@@ -106,7 +120,7 @@ export class LiveWalk {
 		if (this.ordered && this.lastAsked !== undefined && compareBinaryText(id, this.lastAsked) <= 0) this.ordered = false;
 		// A lone surrogate (a crafted archive's JSON escape) reaches SQLite as U+FFFD: not in the walk's order.
 		if (this.ordered && LONE_SURROGATE.test(id)) this.ordered = false;
-		if (!this.ordered) return readLiveRow(this.db, this.codec, id);
+		if (!this.ordered) return this.lookUp(id);
 		this.lastAsked = id;
 		for (;;) {
 			while (this.position < this.chunk.length) {
@@ -115,13 +129,20 @@ export class LiveWalk {
 				if (order > 0) return undefined;
 				this.position++;
 				if (order === 0) return row;
+				this.onPassed?.(row, this.rowids[this.position - 1]);
 			}
 			if (this.exhausted) return undefined;
 			if (!this.fetch()) {
 				this.ordered = false;
-				return readLiveRow(this.db, this.codec, id);
+				return this.lookUp(id);
 			}
 		}
+	}
+
+	/** Out of order: one look-up per id, unless the walk must see every live row it passes. */
+	private lookUp(id: string): RowValues | undefined {
+		if (this.onPassed) throw new IdsOutOfOrder(this.codec.spec.name);
+		return readLiveRow(this.db, this.codec, id);
 	}
 
 	/** Reads the next chunk; false when the walk cannot go on in order (a NULL id ended the chunk). */
@@ -131,6 +152,7 @@ export class LiveWalk {
 			// A BLOB id: only BLOBs follow, and none equals a text id.
 			this.exhausted = true;
 			this.chunk = [];
+			this.rowids = [];
 			return true;
 		}
 		if (last !== undefined && typeof last !== 'string' && !(last instanceof RawText)) return false;
@@ -153,10 +175,12 @@ export class LiveWalk {
 		// Rows can be large (a live row is not bounded as an archive's line is): the chunk stops at
 		// CHUNK_BYTES, so the walk holds about what one SELECT per id held, not 256 large rows.
 		const chunk: StoredValue[][] = [];
+		const rowids: unknown[] = [];
 		let bytes = 0;
 		let cut = false;
-		statement.each(params, row => {
+		statement.each(params, (row, rowid) => {
 			chunk.push(row);
+			rowids.push(rowid);
 			bytes += rowBytes(row);
 			if (bytes >= CHUNK_BYTES && chunk.length < CHUNK_ROWS) {
 				cut = true;
@@ -165,6 +189,7 @@ export class LiveWalk {
 			return true;
 		});
 		this.chunk = chunk;
+		this.rowids = rowids;
 		this.chunkBytes = bytes;
 		this.position = 0;
 		if (!cut && chunk.length < CHUNK_ROWS) this.exhausted = true;

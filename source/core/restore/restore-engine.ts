@@ -13,7 +13,7 @@ import {bareDataDir, buildNewDataDir, sweepStaleNewDataDirs, type BareDataDir} f
 import {SCHEMA_VERSION} from '../store/schema.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {passChecksEntry, pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
-import {skippingOrderedIds} from '../rows/reference-check.js';
+import {IdsOutOfOrder, skippingOrderedIds} from '../rows/reference-check.js';
 import type {RestoreOptions, RestorePlan, RestoreProgress, RestoreResult, TableCounts} from './restore-types.js';
 import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from '../store/staging.js';
 import {writeQuarantineSummary} from './quarantine-writer.js';
@@ -341,6 +341,32 @@ async function restoreIntoBare(options: RestoreOptions, bare: BareDataDir): Prom
 	return {...result, warnings, plan: {...result.plan, newDataDir: true}, createdDataDir: shown};
 }
 
+/**
+ * The pass that applies, in its transaction (BEGIN IMMEDIATE: another writer holding the database
+ * past the busy timeout is reported as locked, exit 9) and its staging folder (handed to `staged`
+ * as made, for the caller to discard on a failure). As a plan's pass (planPass), it first skips
+ * remembering the ids of tables nothing references; a table out of id order (a foreign or
+ * hand-made archive) rolls it back and runs it again remembering them.
+ */
+async function applyingPass(db: Db, ctx: RestoreContext, restoreId: string, staged: (staging: Staging | undefined) => void): Promise<{pass: RestorePass; outcome: PassOutcome; staging: Staging}> {
+	for (const skipOrderedIds of [true, false]) {
+		const staging = new Staging(ctx.store.paths.root, restoreId);
+		staged(staging);
+		db.exec('BEGIN IMMEDIATE');
+		// One pass plans and applies (the plan is its counts).
+		const pass = new RestorePass(ctx, staging, {skipOrderedIds});
+		try {
+			return {pass, outcome: await pass.run(), staging};
+		} catch (error) {
+			if (!(error instanceof IdsOutOfOrder) || !skipOrderedIds) throw error;
+			db.exec('ROLLBACK');
+			staging.discard();
+			staged(undefined);
+		}
+	}
+	throw new Error('unreachable: the second pass remembers every id');
+}
+
 async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreResult> {
 	const started = Date.now();
 	recoverInterruptedRestores(options.dataDir);
@@ -362,12 +388,9 @@ async function applyRestoreUnmapped(options: RestoreOptions): Promise<RestoreRes
 		// its commit. A pass refused is answered as verify-then-pass would (explainedByVerify).
 		if (!options.skipVerify) await verifyOrThrow(options, passChecks(ctx));
 		passing = true;
-		staging = new Staging(store.paths.root, restoreId);
-		// Another writer holding the database past the busy timeout: reported as locked (exit 9).
-		db.exec('BEGIN IMMEDIATE');
-		// One pass plans and applies (the plan is its counts).
-		const pass = new RestorePass(ctx, staging);
-		const outcome = await pass.run();
+		const applied = await applyingPass(db, ctx, restoreId, made => (staging = made));
+		const {pass, outcome} = applied;
+		staging = applied.staging;
 		const plan = buildPlan(ctx, outcome, warnings, started);
 		const now = new Date().toISOString();
 		createIntoTenant(db, ctx, pass, now);

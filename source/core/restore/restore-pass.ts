@@ -21,6 +21,7 @@ import {deepEqual, mergeRedactedText} from './json-merge.js';
 import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
+import {DeleteByWalk} from './walk-deletion.js';
 import {LiveWalk, ordersByUtf8, queryPlan} from './live-walk.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
@@ -177,6 +178,8 @@ export class RestorePass {
 	private readonly ownerChecks: Array<{path: string; route: FileRoute}> = [];
 	private readonly statements = new Map<string, Database.Statement>();
 	private readonly walks = new Map<string, LiveWalk>();
+	/** Tables whose live rows the archive lacks are found by the walk (deletionByWalk). */
+	private readonly walkDeletions = new Map<string, DeleteByWalk>();
 	private readonly quarantineSpools = new Map<string, JsonlSpool>();
 	private readonly quarantinedTables: Record<string, number> = {};
 	private readonly quarantinedFiles: Array<{category: CategoryId; target: string}> = [];
@@ -192,9 +195,11 @@ export class RestorePass {
 	private readonly hooks = testHooks();
 
 	/**
-	 * `staging` makes it apply (else it plans). `skipOrderedIds` (a plan without id remapping only)
-	 * lets the reference check skip the ids of tables nothing references while they come in order:
-	 * the pass then throws IdsOutOfOrder when they do not, and is run again without it (planPass).
+	 * `staging` makes it apply (else it plans). `skipOrderedIds` (without id remapping only) lets
+	 * the reference check skip the ids of tables nothing references while they come in order: the
+	 * pass then throws IdsOutOfOrder when they do not, and is run again without it (planPass, and
+	 * the applying path after a rollback). A replace then deletes the live rows of those tables
+	 * that the archive lacks as its walk passes them (deletesByWalk), not by the table of ids.
 	 */
 	constructor(
 		private readonly ctx: RestoreContext,
@@ -217,12 +222,29 @@ export class RestorePass {
 
 	/** The live table walked in id order beside the archive's rows (live-walk.ts). */
 	private liveWalk(codec: TableCodec): LiveWalk {
-		let walk = this.walks.get(codec.spec.name);
+		const table = codec.spec.name;
+		let walk = this.walks.get(table);
 		if (!walk) {
-			walk = new LiveWalk(this.db, codec);
-			this.walks.set(codec.spec.name, walk);
+			const deletion = this.deletionByWalk(codec);
+			walk = new LiveWalk(this.db, codec, deletion && ((row, rowid) => deletion.passed(row, rowid)));
+			this.walks.set(table, walk);
 		}
 		return walk;
+	}
+
+	/**
+	 * An applying replace whose reference check does not remember this table's ids finds the live
+	 * rows the archive lacks by its walk (walk-deletion.ts); undefined otherwise.
+	 */
+	private deletionByWalk(codec: TableCodec): DeleteByWalk | undefined {
+		const table = codec.spec.name;
+		if (!(this.applying && this.ctx.mode === 'replace' && this.references!.skips(table))) return undefined;
+		let deletion = this.walkDeletions.get(table);
+		if (!deletion) {
+			deletion = new DeleteByWalk(this.db, codec, this.scopeSql(table), this.ctx.scopeTenantIds);
+			this.walkDeletions.set(table, deletion);
+		}
+		return deletion;
 	}
 
 	private statement(key: string, sql: string): Database.Statement {
@@ -416,8 +438,7 @@ export class RestorePass {
 		// Random-access archives: the manifest up front; tar.gz: when reached (it is last).
 		this.manifest = await readManifestUpFront(this.ctx.options);
 		this.snapshotLive();
-		// Apply keeps every id: replace deletes the live rows whose ids the archive did not bring (deleteMissing).
-		const skipOrderedIds = !this.applying && !this.ctx.mapper.remaps && this.passOptions.skipOrderedIds === true;
+		const skipOrderedIds = !this.ctx.mapper.remaps && this.passOptions.skipOrderedIds === true;
 		this.references = new ReferenceCheck(this.db, {live: true, restored: new Set(this.restoredTables().map(({table}) => table)), skipOrderedIds});
 		try {
 			await this.readOutside();
@@ -1002,7 +1023,11 @@ export class RestorePass {
 	private deleteMissing(): void {
 		for (const {category, table} of this.restoredTables()) {
 			const counts = this.counts(category, table);
-			if (this.applying) {
+			const deletion = this.deletionByWalk(codecFor(tableSpec(table)));
+			if (deletion) {
+				counts.toDelete = deletion.finish(this.walks.get(table), this.liveHasRows.get(table) === true, this.rowsRead.get(table) ?? 0);
+				this.applied.deleted += counts.toDelete;
+			} else if (this.applying) {
 				// The ids of every row the archive brought (after remapping), as the reference check keeps them.
 				// A NULL id (a foreign writer's row) is in no backup: deleted too, as the plan counts it (NULL NOT IN is NULL, not true).
 				const result = this.db.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql(table)} AND (id IS NULL OR ${notInBackupSql(this.db, table)})`).run(...this.ctx.scopeTenantIds, table);

@@ -10,8 +10,8 @@ import {RawText, type StoredValue} from './value-codec.js';
 export type ExactStatement = {
 	/** Rows as arrays in the selected columns' order (without the trailing rowid). */
 	iterate(...params: unknown[]): IterableIterator<StoredValue[]>;
-	/** Each row to `visit` (without a generator's cost per row) until it returns false. */
-	each(params: readonly unknown[], visit: (row: StoredValue[]) => boolean): void;
+	/** Each row to `visit` (without a generator's cost per row) until it returns false; with its rowid. */
+	each(params: readonly unknown[], visit: (row: StoredValue[], rowid: unknown) => boolean): void;
 	get(...params: unknown[]): StoredValue[] | undefined;
 	/** Every row at once (one call into SQLite: faster than iterate for a bounded chunk). */
 	all(...params: unknown[]): StoredValue[][];
@@ -52,7 +52,10 @@ export function prepareExact(db: Database.Database, table: string, columns: read
 		each(params, visit) {
 			const rows = statement.iterate(...params) as IterableIterator<unknown[]>;
 			try {
-				for (let next = rows.next(); !next.done; next = rows.next()) if (!visit(finish(next.value))) return;
+				for (let next = rows.next(); !next.done; next = rows.next()) {
+					const rowid = next.value[next.value.length - 1];
+					if (!visit(finish(next.value), rowid)) return;
+				}
 			} finally {
 				// Closes the statement when the visit stops or throws (as leaving a for-of did): an open
 				// one keeps the connection busy, and a ROLLBACK would then fail.

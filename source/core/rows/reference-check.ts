@@ -120,6 +120,14 @@ export class ReferenceCheck {
 	}
 
 	/**
+	 * Whether the ids of `table` are not remembered (skipOrderedIds): nothing in the table of ids
+	 * then says which ids the archive holds (a replace finds the live rows it lacks by its walk).
+	 */
+	skips(table: string): boolean {
+		return this.skippedLast !== undefined && SKIPPABLE.has(table);
+	}
+
+	/**
 	 * Remembers a row's id: in a batch when it is past every earlier id of its table (so not one of
 	 * them), else at once, a repeated id refused.
 	 */

@@ -1,0 +1,65 @@
+import type Database from 'better-sqlite3';
+import type {RowValues, TableCodec} from '../rows/table-codec.js';
+import type {LiveWalk} from './live-walk.js';
+
+/** Tenant ids whose scope answer is kept, at most (a gateway has a handful; this bounds a foreign one). */
+const SCOPE_ANSWERS = 10_000;
+
+/**
+ * How a replace deletes the live rows in scope whose ids the archive lacks, for a table whose ids
+ * the restore did not remember (reference-check.ts, skipOrderedIds: nothing references the table
+ * and its ids came in increasing order). Those rows are the ones the live walk passed without
+ * their id being asked (deleted as it passes them, each while no later archive row can have its
+ * id), and the ones past the last id it was asked for (deleted at the end, when every row the
+ * restore wrote has an id up to that one). The same rows as deleting `id IS NULL OR id NOT IN
+ * (the archive's ids)` in scope (restore-pass.ts, notInBackupSql), which remembering the ids costs.
+ */
+export class DeleteByWalk {
+	private deleted = 0;
+	/** Whether SQLite put a tenant id in scope (its collation decides, not JavaScript's equality). */
+	private readonly inScope = new Map<string, boolean>();
+	private readonly deleteRow: Database.Statement;
+	private readonly tenantIndex: number;
+
+	/** `scopeSql` is the restore's scope condition on `table`, `scope` its parameters. */
+	constructor(
+		private readonly db: Database.Database,
+		private readonly codec: TableCodec,
+		private readonly scopeSql: string,
+		private readonly scope: readonly string[],
+	) {
+		const table = codec.spec.name;
+		this.tenantIndex = table === 'tenants' ? 0 : codec.names.indexOf('tenant_id');
+		this.deleteRow = db.prepare(`DELETE FROM ${table} WHERE _rowid_ = ? AND ${scopeSql}`);
+	}
+
+	/** A live row the walk passed (no archive row has its id): deleted when in scope. */
+	passed(row: RowValues, rowid: unknown): void {
+		const tenant = row[this.tenantIndex];
+		const key = typeof tenant === 'string' ? tenant : undefined;
+		if (key !== undefined && this.inScope.get(key) === false) return;
+		const {changes} = this.deleteRow.run(rowid, ...this.scope);
+		// The row is there (the walk just read it, and the restore writes only ids it asked for).
+		if (key !== undefined && this.inScope.size < SCOPE_ANSWERS) this.inScope.set(key, changes === 1);
+		this.deleted += changes;
+	}
+
+	/**
+	 * Once the archive is read: deletes the live rows in scope past the last id `walk` was asked for
+	 * (every one in scope when it was asked none) and gives how many rows were deleted in all.
+	 * `liveHadRows`: the table had rows before the restore; `rowsRead`: the archive's rows of it.
+	 */
+	finish(walk: LiveWalk | undefined, liveHadRows: boolean, rowsRead: number): number {
+		// A table empty before the restore holds only the archive's rows.
+		if (!liveHadRows) return this.deleted;
+		const table = this.codec.spec.name;
+		const upTo = walk?.askedUpTo;
+		if (upTo === undefined) {
+			// Each archive row of a table with live rows is asked of the walk: none was read.
+			if (rowsRead > 0) throw new Error(`${table}: archive rows restored without the live walk`);
+			return this.deleted + this.db.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql}`).run(...this.scope).changes;
+		}
+		// NULL ids come first in id order: the walk passed them.
+		return this.deleted + this.db.prepare(`DELETE FROM ${table} WHERE ${this.scopeSql} AND id > ?`).run(...this.scope, upTo).changes;
+	}
+}
