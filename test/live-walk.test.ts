@@ -61,6 +61,13 @@ function nocaseColumnStore(): {db: Database.Database; close(): void} {
 	return {db, close: () => db.close()};
 }
 
+/** An id column of numeric affinity: text ids that look like numbers are stored and compared as numbers. */
+function intKeyStore(): {db: Database.Database; close(): void} {
+	const db = new Database(':memory:');
+	db.exec(schemaDdl().replace(/CREATE TABLE IF NOT EXISTS memory_entries \(id TEXT PRIMARY KEY/, 'CREATE TABLE IF NOT EXISTS memory_entries (id INT PRIMARY KEY'));
+	return {db, close: () => db.close()};
+}
+
 function storeWith(ids: readonly LiveId[], make: () => {db: Database.Database; close(): void} = () => emptyStore()) {
 	const store = make();
 	const columns = 'tenant_id, created_at, updated_at, agent_id, kind, content, importance, tags';
@@ -125,7 +132,7 @@ describe('LiveWalk', () => {
 	});
 
 	it('walks in order on a gateway store (UTF-8, BINARY id), falls back on the others', () => {
-		for (const [make, expected] of [[() => emptyStore(), true], [() => emptyStore('UTF-16le'), false], [nocaseStore, false], [nocaseColumnStore, false]] as const) {
+		for (const [make, expected] of [[() => emptyStore(), true], [() => emptyStore('UTF-16le'), false], [nocaseStore, false], [nocaseColumnStore, false], [intKeyStore, false]] as const) {
 			const store = make();
 			try {
 				expect(ordersByUtf8(store.db, 'memory_entries')).toBe(expected);
@@ -140,6 +147,7 @@ describe('LiveWalk', () => {
 		['UTF-16be', () => emptyStore('UTF-16be')],
 		['id COLLATE NOCASE', nocaseStore],
 		['a NOCASE id column under a BINARY key', nocaseColumnStore],
+		['id INT PRIMARY KEY', intKeyStore],
 	] as const) {
 		it(`answers as one SELECT per id when the live store orders ids otherwise (${label})`, () => {
 			fc.assert(

@@ -51,10 +51,23 @@ export function ordersByUtf8(db: Database.Database, table: string): boolean {
 	const columns = db.pragma(`index_xinfo(${JSON.stringify(primary.name)})`) as Array<{name: string | null; key: number; coll: string}>;
 	const keys = columns.filter(column => column.key);
 	if (!(keys.length === 1 && keys[0]!.name === 'id' && keys[0]!.coll === 'BINARY')) return false;
+	// A numeric affinity (`id INT PRIMARY KEY`) compares text ids as numbers where they look like ones.
+	const id = (db.pragma(`table_xinfo(${table})`) as Array<{name: string; type: string}>).find(column => column.name.toLowerCase() === 'id');
+	if (!id || !['TEXT', 'BLOB'].includes(affinity(id.type))) return false;
 	// `ORDER BY id` and `id > ?` compare with the column's own affinity and collation, which a
 	// foreign schema can set apart from its key's (`id TEXT COLLATE NOCASE, PRIMARY KEY (id
 	// COLLATE BINARY)`, a numeric id): only when SQLite answers both from the key do they follow it.
 	return walksKeyInOrder(db, table);
+}
+
+/** The affinity SQLite gives a column of this declared type (its rules, in their order). */
+export function affinity(declared: string): 'INTEGER' | 'TEXT' | 'BLOB' | 'REAL' | 'NUMERIC' {
+	const type = declared.toUpperCase();
+	if (type.includes('INT')) return 'INTEGER';
+	if (type.includes('CHAR') || type.includes('CLOB') || type.includes('TEXT')) return 'TEXT';
+	if (type.includes('BLOB') || type === '') return 'BLOB';
+	if (type.includes('REAL') || type.includes('FLOA') || type.includes('DOUB')) return 'REAL';
+	return 'NUMERIC';
 }
 
 function walksKeyInOrder(db: Database.Database, table: string): boolean {
@@ -129,7 +142,7 @@ export class LiveWalk {
 				if (order > 0) return undefined;
 				this.position++;
 				if (order === 0) return row;
-				this.onPassed?.(row, this.rowids[this.position - 1]);
+				if (this.onPassed) this.pass(row, this.rowids[this.position - 1]);
 			}
 			if (this.exhausted) return undefined;
 			if (!this.fetch()) {
@@ -137,6 +150,15 @@ export class LiveWalk {
 				return this.lookUp(id);
 			}
 		}
+	}
+
+	/**
+	 * A live row passed: its id is none of the archive's. Not so sure of a number id (a foreign
+	 * column without affinity), which SQLite compares with the archive's text ids as text.
+	 */
+	private pass(row: RowValues, rowid: unknown): void {
+		if (typeof row[0] === 'bigint' || typeof row[0] === 'number') throw new IdsOutOfOrder(this.codec.spec.name);
+		this.onPassed!(row, rowid);
 	}
 
 	/** Out of order: one look-up per id, unless the walk must see every live row it passes. */

@@ -346,20 +346,24 @@ async function restoreIntoBare(options: RestoreOptions, bare: BareDataDir): Prom
  * past the busy timeout is reported as locked, exit 9) and its staging folder (handed to `staged`
  * as made, for the caller to discard on a failure). As a plan's pass (planPass), it first skips
  * remembering the ids of tables nothing references; a table out of id order (a foreign or
- * hand-made archive) rolls it back and runs it again remembering them.
+ * hand-made archive) undoes it (to a savepoint: the write lock is kept) and runs it again
+ * remembering them.
  */
 async function applyingPass(db: Db, ctx: RestoreContext, restoreId: string, staged: (staging: Staging | undefined) => void): Promise<{pass: RestorePass; outcome: PassOutcome; staging: Staging}> {
+	db.exec('BEGIN IMMEDIATE');
 	for (const skipOrderedIds of [true, false]) {
 		const staging = new Staging(ctx.store.paths.root, restoreId);
 		staged(staging);
-		db.exec('BEGIN IMMEDIATE');
+		db.exec('SAVEPOINT lifeboat_pass');
 		// One pass plans and applies (the plan is its counts).
 		const pass = new RestorePass(ctx, staging, {skipOrderedIds});
 		try {
-			return {pass, outcome: await pass.run(), staging};
+			const outcome = await pass.run();
+			db.exec('RELEASE lifeboat_pass');
+			return {pass, outcome, staging};
 		} catch (error) {
 			if (!(error instanceof IdsOutOfOrder) || !skipOrderedIds) throw error;
-			db.exec('ROLLBACK');
+			db.exec('ROLLBACK TO lifeboat_pass; RELEASE lifeboat_pass');
 			staging.discard();
 			staged(undefined);
 		}

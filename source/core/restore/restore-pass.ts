@@ -25,7 +25,7 @@ import {DeleteByWalk} from './walk-deletion.js';
 import {LiveWalk, ordersByUtf8, queryPlan} from './live-walk.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
-import {codecFor, encodeRow, holdsMarker, rowTenant, isLiveSecret, parseRow, sameContent, sameValue, updateRow, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {codecFor, writesInPlace, encodeRow, holdsMarker, rowTenant, isLiveSecret, parseRow, sameContent, sameValue, updateRow, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
 import {BackupIds, DanglingCount, danglingTargets} from './backup-ids.js';
 import {formatDangling} from './format-plan.js';
@@ -230,6 +230,18 @@ export class RestorePass {
 			this.walks.set(table, walk);
 		}
 		return walk;
+	}
+
+	/**
+	 * Whether an applying replace may find the live rows of `table` the archive lacks by its walk
+	 * (the others' ids are remembered). Not the tenants and documents, whose live rows the pass
+	 * reads again as it goes (a slug clash, a file two tenants' documents share): a row deleted
+	 * mid-pass would change those answers. Not a table where writing one row can remove others
+	 * (a foreign schema's triggers or extra UNIQUE indexes): the walk could no longer tell them.
+	 */
+	private walkCanDelete(table: string): boolean {
+		if (!(this.applying && this.ctx.mode === 'replace')) return true;
+		return table !== 'tenants' && table !== 'documents' && writesInPlace(this.db, codecFor(tableSpec(table)));
 	}
 
 	/**
@@ -439,7 +451,8 @@ export class RestorePass {
 		this.manifest = await readManifestUpFront(this.ctx.options);
 		this.snapshotLive();
 		const skipOrderedIds = !this.ctx.mapper.remaps && this.passOptions.skipOrderedIds === true;
-		this.references = new ReferenceCheck(this.db, {live: true, restored: new Set(this.restoredTables().map(({table}) => table)), skipOrderedIds});
+		const remembered = new Set(this.restoredTables().flatMap(({table}) => (this.walkCanDelete(table) ? [] : [table])));
+		this.references = new ReferenceCheck(this.db, {live: true, restored: new Set(this.restoredTables().map(({table}) => table)), skipOrderedIds, remembered});
 		try {
 			await this.readOutside();
 			await this.readArchive();

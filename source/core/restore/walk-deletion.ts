@@ -19,6 +19,7 @@ export class DeleteByWalk {
 	/** Whether SQLite put a tenant id in scope (its collation decides, not JavaScript's equality). */
 	private readonly inScope = new Map<string, boolean>();
 	private readonly deleteRow: Database.Statement;
+	private readonly scopeOfRow: Database.Statement;
 	private readonly tenantIndex: number;
 
 	/** `scopeSql` is the restore's scope condition on `table`, `scope` its parameters. */
@@ -30,18 +31,24 @@ export class DeleteByWalk {
 	) {
 		const table = codec.spec.name;
 		this.tenantIndex = table === 'tenants' ? 0 : codec.names.indexOf('tenant_id');
-		this.deleteRow = db.prepare(`DELETE FROM ${table} WHERE _rowid_ = ? AND ${scopeSql}`);
+		this.deleteRow = db.prepare(`DELETE FROM ${table} WHERE _rowid_ = ?`);
+		this.scopeOfRow = db.prepare(`SELECT (${scopeSql}) IS 1 FROM ${table} WHERE _rowid_ = ?`).pluck(true);
 	}
 
 	/** A live row the walk passed (no archive row has its id): deleted when in scope. */
 	passed(row: RowValues, rowid: unknown): void {
 		const tenant = row[this.tenantIndex];
 		const key = typeof tenant === 'string' ? tenant : undefined;
-		if (key !== undefined && this.inScope.get(key) === false) return;
-		const {changes} = this.deleteRow.run(rowid, ...this.scope);
-		// The row is there (the walk just read it, and the restore writes only ids it asked for).
-		if (key !== undefined && this.inScope.size < SCOPE_ANSWERS) this.inScope.set(key, changes === 1);
-		this.deleted += changes;
+		let inScope = key === undefined ? undefined : this.inScope.get(key);
+		if (inScope === undefined) {
+			// Asked of the row itself, so the column's affinity and collation decide, as in the restore's other scope queries.
+			const answer = this.scopeOfRow.get(...this.scope, rowid) as number | undefined;
+			// Gone already: nothing to delete (the restore's writes change no other row of such a table, walkCanDelete).
+			if (answer === undefined) return;
+			inScope = answer === 1;
+			if (key !== undefined && this.inScope.size < SCOPE_ANSWERS) this.inScope.set(key, inScope);
+		}
+		if (inScope) this.deleted += this.deleteRow.run(rowid).changes;
 	}
 
 	/**

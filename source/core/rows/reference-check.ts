@@ -100,10 +100,11 @@ export class ReferenceCheck {
 	/**
 	 * `live` is false when there is no live store to look in (verify). `restored` lists the tables
 	 * whose rows the archive may hold; references into other tables are looked up live only.
+	 * `remembered`: tables whose ids are remembered even with `skipOrderedIds`.
 	 */
 	constructor(
 		private readonly db: Database.Database,
-		private readonly options: {live: boolean; restored: ReadonlySet<string>; suffix?: string; skipOrderedIds?: boolean},
+		private readonly options: {live: boolean; restored: ReadonlySet<string>; suffix?: string; skipOrderedIds?: boolean; remembered?: ReadonlySet<string>},
 	) {
 		db.exec(`CREATE TEMP TABLE IF NOT EXISTS lifeboat_ref_ids (tbl TEXT NOT NULL, id TEXT NOT NULL, tenant TEXT NOT NULL, PRIMARY KEY (tbl, id)) WITHOUT ROWID;
 			CREATE TEMP TABLE IF NOT EXISTS lifeboat_ref_pending (tbl TEXT NOT NULL, id TEXT NOT NULL, tenant TEXT NOT NULL, source TEXT NOT NULL);
@@ -124,7 +125,7 @@ export class ReferenceCheck {
 	 * then says which ids the archive holds (a replace finds the live rows it lacks by its walk).
 	 */
 	skips(table: string): boolean {
-		return this.skippedLast !== undefined && SKIPPABLE.has(table);
+		return this.skippedLast !== undefined && SKIPPABLE.has(table) && !this.options.remembered?.has(table);
 	}
 
 	/**
@@ -132,7 +133,7 @@ export class ReferenceCheck {
 	 * them), else at once, a repeated id refused.
 	 */
 	private remember(table: string, id: string, tenant: string, where: string): void {
-		if (this.skippedLast && SKIPPABLE.has(table)) {
+		if (this.skippedLast && this.skips(table)) {
 			const skipped = this.skippedLast.get(table);
 			if (skipped !== undefined && compareBinaryText(id, skipped) <= 0) throw new IdsOutOfOrder(table);
 			this.skippedLast.set(table, id);

@@ -271,6 +271,15 @@ function updater(db: Database.Database, codec: TableCodec): Database.Statement |
 }
 
 /**
+ * Whether a row of this live table is written as the codec sees it and nothing else: no trigger, no
+ * UNIQUE index but the id's, no foreign key pointing at it, the codec's columns (see updater). A
+ * write then changes that one row, and no other row of the table.
+ */
+export function writesInPlace(db: Database.Database, codec: TableCodec): boolean {
+	return updater(db, codec) !== null;
+}
+
+/**
  * Rewrites the live row with this row's id and tenant in place, as INSERT OR REPLACE would leave
  * it (cheaper: no row moved, no index touched). False when that cannot be done so (a NULL or
  * non-UTF-8 value, a table with triggers or other UNIQUE indexes, no such live row): write it
