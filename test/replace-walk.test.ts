@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {LiveWalk} from '../source/core/restore/live-walk.js';
-import {DeleteByWalk} from '../source/core/restore/walk-deletion.js';
+import {deletableByWalk, DeleteByWalk} from '../source/core/restore/walk-deletion.js';
 import {compareBinaryText} from '../source/core/rows/binary-order.js';
 import {IdsOutOfOrder} from '../source/core/rows/reference-check.js';
 import {codecFor} from '../source/core/rows/table-codec.js';
@@ -239,5 +239,33 @@ describe('a replace leaves to the end the deletions the rest of its pass could s
 			{id: 'm1', content: 'beta'},
 			{id: 'm9', content: 'x9'},
 		]);
+	});
+});
+
+describe('where the walk may delete', () => {
+	it('a gateway table; not a WITHOUT ROWID one, nor with a trigger anywhere or enforced foreign keys of its own', () => {
+		const make = (extra: string, foreignKeys = true) => {
+			const db = new Database(':memory:');
+			db.exec(schemaDdl());
+			db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+			db.exec(extra);
+			return deletableByWalk(db, 'memory_entries');
+		};
+		expect(make('')).toBe(true);
+		expect(make(`DROP TABLE memory_entries; CREATE TABLE memory_entries (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, created_at TEXT, updated_at TEXT, agent_id TEXT, kind TEXT, content TEXT, importance REAL, tags TEXT) WITHOUT ROWID`)).toBe(false);
+		expect(make(`CREATE TRIGGER t AFTER INSERT ON tools BEGIN INSERT INTO memory_entries (id, tenant_id) VALUES ('m-' || new.id, new.tenant_id); END`)).toBe(false);
+		const foreign = `DROP TABLE memory_entries; CREATE TABLE memory_entries (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, created_at TEXT, updated_at TEXT, agent_id TEXT REFERENCES agents (id) ON DELETE CASCADE, kind TEXT, content TEXT, importance REAL, tags TEXT)`;
+		expect(make(foreign)).toBe(false);
+		expect(make(foreign, false)).toBe(true);
+	});
+
+	it('a live WITHOUT ROWID table of no rows: the replace restores into it', async () => {
+		const dataDir = memoryGateway(3);
+		const {source} = await backupOf(dataDir);
+		const live = freshGateway();
+		exec(live, `DROP TABLE memory_entries`);
+		exec(live, `CREATE TABLE memory_entries (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, agent_id TEXT NOT NULL, kind TEXT NOT NULL, content TEXT NOT NULL, importance REAL NOT NULL, tags TEXT NOT NULL) WITHOUT ROWID`);
+		await applyRestore({source, dataDir: live, mode: 'replace'});
+		expect(memoryOf(live)).toEqual(memoryOf(dataDir));
 	});
 });

@@ -21,7 +21,7 @@ import {deepEqual, mergeRedactedText} from './json-merge.js';
 import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
 import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
-import {DeleteByWalk} from './walk-deletion.js';
+import {deletableByWalk, DeleteByWalk} from './walk-deletion.js';
 import {LiveWalk, ordersByUtf8, queryPlan} from './live-walk.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
 import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
@@ -236,12 +236,13 @@ export class RestorePass {
 	 * Whether an applying replace may find the live rows of `table` the archive lacks by its walk
 	 * (the others' ids are remembered). Not the tenants and documents, whose live rows the pass
 	 * reads again as it goes (a slug clash, a file two tenants' documents share): a row deleted
-	 * mid-pass would change those answers. Not a table where writing one row can remove others
-	 * (a foreign schema's triggers or extra UNIQUE indexes): the walk could no longer tell them.
+	 * mid-pass would change those answers. Not a table where writing one row can remove or add
+	 * others (a foreign schema's triggers, foreign keys or extra UNIQUE indexes), nor a WITHOUT
+	 * ROWID one: the walk could no longer tell the rows the archive lacks.
 	 */
 	private walkCanDelete(table: string): boolean {
 		if (!(this.applying && this.ctx.mode === 'replace')) return true;
-		return table !== 'tenants' && table !== 'documents' && writesInPlace(this.db, codecFor(tableSpec(table)));
+		return table !== 'tenants' && table !== 'documents' && deletableByWalk(this.db, table) && writesInPlace(this.db, codecFor(tableSpec(table)));
 	}
 
 	/**

@@ -6,6 +6,21 @@ import type {LiveWalk} from './live-walk.js';
 const SCOPE_ANSWERS = 10_000;
 
 /**
+ * Whether a live table's rows can be deleted by the walk: a rowid table (the walk deletes by
+ * rowid), and no row of it written or removed by anything but the restore's own write of that
+ * row: no trigger anywhere in the database (one on another table can write here), no foreign key
+ * of its own while they are enforced (a parent's delete could cascade here). The rest of what
+ * that takes is writesInPlace (table-codec.ts).
+ */
+export function deletableByWalk(db: Database.Database, table: string): boolean {
+	const listed = db.pragma(`table_list(${table})`) as Array<{schema: string; wr: number}>;
+	if (!listed.some(entry => entry.schema === 'main' && entry.wr === 0)) return false;
+	const triggers = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'trigger' UNION ALL SELECT 1 FROM sqlite_temp_master WHERE type = 'trigger' LIMIT 1`).get();
+	if (triggers) return false;
+	return db.pragma('foreign_keys', {simple: true}) === 0 || (db.pragma(`foreign_key_list(${table})`) as unknown[]).length === 0;
+}
+
+/**
  * How a replace deletes the live rows in scope whose ids the archive lacks, for a table whose ids
  * the restore did not remember (reference-check.ts, skipOrderedIds: nothing references the table
  * and its ids came in increasing order). Those rows are the ones the live walk passed without
