@@ -30,6 +30,14 @@ describe('backup create', () => {
 		await generateDemo({dir: dataDir, tenants: 3, scale: 'small', seed: 11});
 	});
 
+	it('cancelled before it starts (an Esc while it waited): refused as interrupted, nothing written at the destination', async () => {
+		const dest = tempDir();
+		const cancel = new AbortController();
+		cancel.abort();
+		await expect(createBackup({dataDir, destDir: dest, name: 'never', signal: cancel.signal})).rejects.toMatchObject({code: 'interrupted'});
+		expect(fs.readdirSync(dest)).toEqual([]);
+	});
+
 	for (const format of ['zip', 'tar.gz', 'dir'] as const) {
 		it(`writes a ${format} backup that verifies, with counts equal to the store`, async () => {
 			const dest = tempDir();

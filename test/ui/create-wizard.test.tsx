@@ -127,7 +127,9 @@ describe('Create backup wizard: Esc while running asks first', () => {
 		const cancelled = await app.waitFor('Backup cancelled; nothing partial was left behind');
 		expect(cancelled).toContain('Review');
 		expect(held.runs[0]!.signal!.aborted).toBe(true);
-		await waitUntil(() => fs.readdirSync(dest).length === 0, 'the cancelled backup leaves nothing in the folder');
+		await waitUntil(() => fs.readdirSync(dest).length === 0, 'the cancelled backup leaves nothing in the folder').catch((error: Error) => {
+			throw new Error(`${error.message} (left: ${fs.readdirSync(dest).join(', ')})`);
+		});
 		expect(fs.readdirSync(dest)).toEqual([]);
 		// Another go runs (held again until the gate opens) and writes the backup.
 		await app.press(KEY.enter);

@@ -494,7 +494,9 @@ async function snapshot(store: Store, options: CreateBackupOptions, {stagingDir,
 			base,
 			tombstones,
 		});
+		throwIfAborted(options.signal);
 		const contents = await planContents(store, dump, stagingDir, categories, format, options);
+		throwIfAborted(options.signal);
 		if (base && tombstones) {
 			await keepChangedFiles(contents, base, tombstones, options.signal);
 			tombstones.close();
@@ -512,6 +514,8 @@ async function snapshot(store: Store, options: CreateBackupOptions, {stagingDir,
 }
 
 export async function createBackup(options: CreateBackupOptions): Promise<BackupResult> {
+	// Cancelled before it began (an operator's Esc while it waited): nothing is read or written.
+	if (options.signal?.aborted) throw options.signal.reason instanceof LifeboatError ? options.signal.reason : new LifeboatError('interrupted', 'Backup interrupted');
 	const started = Date.now();
 	const now = options.now ?? new Date();
 	const format = options.format ?? 'zip';
