@@ -9,7 +9,7 @@ import {compareBinaryText} from '../source/core/rows/binary-order.js';
 import {IdsOutOfOrder, ReferenceCheck} from '../source/core/rows/reference-check.js';
 import {codecFor} from '../source/core/rows/table-codec.js';
 import {TABLES, tableSpec} from '../source/core/store/schema.js';
-import {copyGateway, editedBackup, freshGateway, openDb, outcome, readJsonl, writeJsonl, type Row} from './restore-support.js';
+import {copyGateway, editedBackup, memoryGateway, outcome, readJsonl, writeJsonl, type Row} from './restore-support.js';
 
 /**
  * The ids of a table nothing references (memory_entries, messages…) are not remembered while they
@@ -113,21 +113,6 @@ describe('ids of tables nothing references, skipped while in order', () => {
 		expect(checkOnce([{table: 'memory', id: 'a\uD800', tenant: 't1'}, {table: 'memory', id: 'a\uFFFD', tenant: 't1'}], 'UTF-16le', true)).toMatch(/appears twice in the backup/);
 	});
 });
-
-/** A gateway with one agent and `count` memory entries of tenant t1. */
-function memoryGateway(count: number): string {
-	const dir = freshGateway();
-	const db = openDb(dir, false);
-	try {
-		db.prepare(`INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'Tenant One', 'one', 'free')`).run();
-		db.prepare(`INSERT INTO agents VALUES ('agt_1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`).run();
-		const insert = db.prepare(`INSERT INTO memory_entries VALUES (?, 't1', 'c', 'u', 'agt_1', 'fact', ?, 0.5, '[]')`);
-		for (let index = 0; index < count; index++) insert.run(`mem_${String(index).padStart(3, '0')}`, `entry ${index}`);
-	} finally {
-		db.close();
-	}
-	return dir;
-}
 
 /** A backup of `dataDir` whose memory/entries.jsonl rows are `reorder`ed (editedBackup reseals it: metadata's counts stay true). */
 async function reorderedBackup(dataDir: string, reorder: (rows: Row[]) => Row[]) {

@@ -8,7 +8,7 @@ import {compareBinaryText} from '../source/core/rows/binary-order.js';
 import {IdsOutOfOrder} from '../source/core/rows/reference-check.js';
 import {codecFor} from '../source/core/rows/table-codec.js';
 import {schemaDdl, tableSpec} from '../source/core/store/schema.js';
-import {backupOf, copyGateway, editedBackup, exec, freshGateway, openDb, query, readJsonl, writeJsonl} from './restore-support.js';
+import {backupOf, copyGateway, editedBackup, exec, freshGateway, memoryGateway, openDb, query, readJsonl, writeJsonl} from './restore-support.js';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -146,21 +146,6 @@ describe('replace: the live rows the archive lacks, found by the walk', () => {
 	});
 });
 
-/** A gateway with tenants t1 and t2, one agent of t1, and `count` memory entries of t1 (mem_00000…). */
-function memoryGateway(count: number): string {
-	const dir = freshGateway();
-	const db = openDb(dir, false);
-	try {
-		db.prepare(`INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'Tenant One', 'one', 'free')`).run();
-		db.prepare(`INSERT INTO agents VALUES ('agt_1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`).run();
-		const insert = db.prepare(`INSERT INTO memory_entries VALUES (?, 't1', 'c', 'u', 'agt_1', 'fact', ?, 0.5, '[]')`);
-		for (let index = 0; index < count; index++) insert.run(`mem_${String(index).padStart(5, '0')}`, `entry ${index}`);
-	} finally {
-		db.close();
-	}
-	return dir;
-}
-
 /** Live rows added after the backup: in t1 before, between and after its ids, one with a NULL id, and t2's between them. */
 function addLiveRows(dataDir: string, nullIds = 1): void {
 	const db = openDb(dataDir, false);
@@ -182,7 +167,7 @@ const memoryOf = (dataDir: string) => query<{id: unknown; tenant_id: string; con
 describe('a replace restore deletes the live rows the backup lacks, its tenants only', () => {
 	for (const shape of ['in id order', 'out of id order (a hand-made archive: run again remembering every id)', 'with more NULL ids than a walk query reads'] as const) {
 		it(shape, async () => {
-			const dataDir = memoryGateway(600);
+			const dataDir = memoryGateway(600, 5);
 			const expected = memoryOf(dataDir);
 			const source = shape.startsWith('out of')
 				? await editedBackup(dataDir, {}, dir => {
@@ -227,7 +212,7 @@ describe('a replace leaves to the end the deletions the rest of its pass could s
 	});
 
 	it('a foreign schema whose writes can remove other rows (an extra UNIQUE index): the rows the archive lacks are still all deleted', async () => {
-		const dataDir = memoryGateway(0);
+		const dataDir = memoryGateway(0, 5);
 		exec(dataDir, `INSERT INTO memory_entries VALUES ('m1', 't1', 'c', 'u', 'agt_1', 'fact', 'beta', 0.5, '[]'), ('m9', 't1', 'c', 'u', 'agt_1', 'fact', 'x9', 0.5, '[]')`);
 		const {source} = await backupOf(dataDir);
 		// Live: m1 renamed, m3 took its old content, m4 and m5 added; a UNIQUE index the gateway's schema does not have.
@@ -260,7 +245,7 @@ describe('where the walk may delete', () => {
 	});
 
 	it('a live WITHOUT ROWID table of no rows: the replace restores into it', async () => {
-		const dataDir = memoryGateway(3);
+		const dataDir = memoryGateway(3, 5);
 		const {source} = await backupOf(dataDir);
 		const live = freshGateway();
 		exec(live, `DROP TABLE memory_entries`);

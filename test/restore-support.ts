@@ -110,6 +110,21 @@ export function freshGateway(): string {
 	return dir;
 }
 
+/** A gateway with tenant t1, one agent of it and `count` memory entries of t1, ids mem_ and the index in `digits` digits. */
+export function memoryGateway(count: number, digits = 3): string {
+	const dir = freshGateway();
+	const db = openDb(dir, false);
+	try {
+		db.prepare(`INSERT INTO tenants VALUES ('t1', 't1', 'c', 'u', 'Tenant One', 'one', 'free')`).run();
+		db.prepare(`INSERT INTO agents VALUES ('agt_1', 't1', 'c', 'u', 'n', 'm', 'd', '[]', 'ok')`).run();
+		const insert = db.prepare(`INSERT INTO memory_entries VALUES (?, 't1', 'c', 'u', 'agt_1', 'fact', ?, 0.5, '[]')`);
+		for (let index = 0; index < count; index++) insert.run(`mem_${String(index).padStart(digits, '0')}`, `entry ${index}`);
+	} finally {
+		db.close();
+	}
+	return dir;
+}
+
 /** Copies a data dir (after a checkpoint) so a test can change it without touching the original. */
 export function copyGateway(dataDir: string): string {
 	const db = openDb(dataDir, false);

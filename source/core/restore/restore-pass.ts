@@ -199,7 +199,7 @@ export class RestorePass {
 	 * the reference check skip the ids of tables nothing references while they come in order: the
 	 * pass then throws IdsOutOfOrder when they do not, and is run again without it (planPass, and
 	 * the applying path after a rollback). A replace then deletes the live rows of those tables
-	 * that the archive lacks as its walk passes them (deletesByWalk), not by the table of ids.
+	 * that the archive lacks as its walk passes them (deletionByWalk), not by the table of ids.
 	 */
 	constructor(
 		private readonly ctx: RestoreContext,
