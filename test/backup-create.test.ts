@@ -1,4 +1,5 @@
 import {execFileSync} from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -80,6 +81,25 @@ describe('backup create', () => {
 		const names = execFileSync('tar', ['-tzf', tar.path]).toString().trim().split('\n');
 		expect(names[0]).toBe('metadata.json');
 		expect(names.at(-1)).toBe('manifest.json');
+	});
+
+	it('stores a document file whose sample does not shrink, deflates one that does, full or incremental', async () => {
+		const gateway = path.join(tempDir(), 'gateway');
+		fs.cpSync(dataDir, gateway, {recursive: true});
+		const files = path.join(gateway, 'documents', 'files');
+		const [random, text, later] = fs.readdirSync(files).filter(name => name.endsWith('.md')).sort();
+		fs.writeFileSync(path.join(files, random!), crypto.randomBytes(100_000));
+		fs.writeFileSync(path.join(files, text!), 'a line of log text, much like the one before it\n'.repeat(2000));
+		const dest = tempDir();
+		const methodOf = (archive: string, name: string) => execFileSync('unzip', ['-v', archive]).toString().split('\n').find(line => line.endsWith(name))?.trim().split(/\s+/)[1];
+		const full = await createBackup({dataDir: gateway, destDir: dest, name: 'full', format: 'zip'});
+		expect([methodOf(full.path, random!), methodOf(full.path, text!)]).toEqual(['Stored', 'Defl:N']);
+		// The incremental samples the files it writes (only the changed one), when it writes them.
+		fs.writeFileSync(path.join(files, later!), crypto.randomBytes(70_000));
+		const incremental = await createBackup({dataDir: gateway, destDir: dest, name: 'next', format: 'zip', incremental: {destination: openLocalDestination(dest), sinceLast: true}});
+		expect([methodOf(incremental.path, later!), methodOf(incremental.path, random!)]).toEqual(['Stored', undefined]);
+		// No agent file changed: their staged copies' digests (taken as they were written) match the base's.
+		expect(execFileSync('unzip', ['-Z1', incremental.path]).toString().split('\n').filter(name => /^agents\/[^/]+\//.test(name))).toEqual([]);
 	});
 
 	it('scopes a backup to one tenant and to chosen categories', async () => {

@@ -78,11 +78,9 @@ export class IndexDb {
 	readonly db: Database.Database;
 	private readonly insertRow: Database.Statement;
 	private readonly insertFile: Database.Statement;
-	private readonly rowHashOf: Database.Statement;
-	private readonly fileHashOf: Database.Statement;
-	private readonly fileStampOf: Database.Statement;
 	private readonly seenRow: Database.Statement;
 	private readonly seenFile: Database.Statement;
+	private readonly fileStampOf: Database.Statement;
 	/** Tables the loaded index covers (a table of a category the base lacks has no index: every row is new). */
 	readonly tables = new Set<string>();
 	hasFiles = false;
@@ -98,11 +96,10 @@ export class IndexDb {
 		`);
 		this.insertRow = this.db.prepare('INSERT OR REPLACE INTO rows (tbl, id, hash) VALUES (?, ?, ?)');
 		this.insertFile = this.db.prepare('INSERT OR REPLACE INTO files (path, sha256, size, stamp) VALUES (?, ?, ?, ?)');
-		this.rowHashOf = this.db.prepare('SELECT hash FROM rows WHERE tbl = ? AND id = ?').pluck(true);
-		this.fileHashOf = this.db.prepare('SELECT sha256 FROM files WHERE path = ?').pluck(true);
+		// One statement per look-up: marks the entry seen and hands back its hash (undefined when absent).
+		this.seenRow = this.db.prepare('UPDATE rows SET seen = 1 WHERE tbl = ? AND id = ? RETURNING hash').pluck(true);
+		this.seenFile = this.db.prepare('UPDATE files SET seen = 1 WHERE path = ? RETURNING sha256').pluck(true);
 		this.fileStampOf = this.db.prepare('SELECT sha256 FROM files WHERE path = ? AND stamp = ?').pluck(true);
-		this.seenRow = this.db.prepare('UPDATE rows SET seen = 1 WHERE tbl = ? AND id = ?');
-		this.seenFile = this.db.prepare('UPDATE files SET seen = 1 WHERE path = ?');
 	}
 
 	/**
@@ -150,15 +147,11 @@ export class IndexDb {
 
 	/** The base's hash of a row, marking it seen; undefined when the base lacks it. */
 	row(table: string, id: string): string | undefined {
-		const hash = this.rowHashOf.get(table, id) as string | undefined;
-		if (hash !== undefined) this.seenRow.run(table, id);
-		return hash;
+		return this.seenRow.get(table, id) as string | undefined;
 	}
 
 	file(archivePath: string): string | undefined {
-		const hash = this.fileHashOf.get(archivePath) as string | undefined;
-		if (hash !== undefined) this.seenFile.run(archivePath);
-		return hash;
+		return this.seenFile.get(archivePath) as string | undefined;
 	}
 
 	/** The base's SHA-256 of a file whose stamp is unchanged (not marked seen: file() does that). */

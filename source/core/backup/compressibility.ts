@@ -9,14 +9,33 @@ const SAMPLE_BYTES = 64 * 1024;
  * 64 KiB sample that does not shrink by at least 5% (encrypted or random data, unknown media).
  */
 export function isIncompressible(file: string, ext: string, size: number): boolean {
+	const known = storedByName(ext, size);
+	return known === 'sample' ? sampleIsIncompressible(file) : known;
+}
+
+/**
+ * What the name and size alone tell: stored (a compressed format), deflated (too small to be
+ * worth a look), or 'sample': sampleIsIncompressible decides, when the file is written (an
+ * incremental backup writes only the files that changed, and samples no other).
+ */
+export function storedByName(ext: string, size: number): boolean | 'sample' {
 	if (PRECOMPRESSED_EXTENSIONS.has(ext.toLowerCase())) return true;
-	if (size < SAMPLE_BYTES) return false;
+	return size < SAMPLE_BYTES ? false : 'sample';
+}
+
+/** Whether the file's first 64 KiB shrink by less than 5 % at deflate level 1 (false if it cannot be read: the write then says why). */
+export function sampleIsIncompressible(file: string): boolean {
 	const sample = Buffer.alloc(SAMPLE_BYTES);
-	const fd = fs.openSync(file, 'r');
+	let read: number;
 	try {
-		fs.readSync(fd, sample, 0, SAMPLE_BYTES, 0);
-	} finally {
-		fs.closeSync(fd);
+		const fd = fs.openSync(file, 'r');
+		try {
+			read = fs.readSync(fd, sample, 0, SAMPLE_BYTES, 0);
+		} finally {
+			fs.closeSync(fd);
+		}
+	} catch {
+		return false;
 	}
-	return zlib.deflateRawSync(sample, {level: 1}).length > SAMPLE_BYTES * 0.95;
+	return zlib.deflateRawSync(sample.subarray(0, read), {level: 1}).length > read * 0.95;
 }

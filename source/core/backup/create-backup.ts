@@ -32,6 +32,7 @@ import {realPathOfDeepestAncestor} from '../private-fs.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
 import {recoverInterruptedRestores} from '../store/staging.js';
 import {DOCUMENT_FILES_PREFIX} from '../archive/archive-paths.js';
+import {sampleIsIncompressible} from './compressibility.js';
 import {planAgentFiles, planDocumentFiles, planGatewayFiles, refuseOverlongFolderNames, type PlannedEntry} from './plan-files.js';
 import {sealTwoFactor} from './two-factor-block.js';
 import type {ArchiveSource} from '../archive/archive-reader.js';
@@ -320,7 +321,7 @@ async function keepChangedFiles(contents: PlannedContents, base: IndexDb, tombst
 		}
 		throwIfAborted(signal);
 		const stamp = contents.stamps.get(entry.archivePath);
-		const sha256 = (stamp !== undefined ? base.unchangedFile(entry.archivePath, stamp) : undefined) ?? (await hashFileSha256(entry.file));
+		const sha256 = entry.sha256 ?? (stamp !== undefined ? base.unchangedFile(entry.archivePath, stamp) : undefined) ?? (await hashFileSha256(entry.file));
 		digests.set(entry.archivePath, {sha256, size: entry.size});
 		if (base.file(entry.archivePath) !== sha256) kept.push(entry);
 	}
@@ -446,7 +447,7 @@ async function writeArchive(options: CreateBackupOptions, format: ArchiveFormat,
 		for (const entry of entries) {
 			throwIfAborted(options.signal);
 			options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: entry.archivePath});
-			manifest.push(await writer.addFile(entry.archivePath, entry.file, {store: entry.store}));
+			manifest.push(await writer.addFile(entry.archivePath, entry.file, {store: entry.store === 'sample' ? sampleIsIncompressible(entry.file) : entry.store}));
 			filesDone++;
 		}
 		const written = new Map(manifest.map(entry => [entry.path, entry]));

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type {RedactionNote} from '../archive/archive-format.js';
@@ -12,13 +13,26 @@ import {fileSharedWithAnotherTenant} from '../store/document-files.js';
 import type {GatewayPaths} from '../store/gateway-paths.js';
 import {CATEGORIES, type CategoryId} from '../store/schema.js';
 import type {StoredValue} from '../rows/value-codec.js';
-import {isIncompressible} from './compressibility.js';
+import {storedByName} from './compressibility.js';
 import {compareCodeUnits} from '../format.js';
 
-/** A file that goes into the archive: where from, where to, and whether to store it undeflated. */
-export type PlannedEntry = {archivePath: string; file: string; category: CategoryId; size: number; store: boolean};
+/**
+ * A file that goes into the archive: where from, where to, and whether to store it undeflated
+ * ('sample': as a sample of it says when it is written, compressibility.ts).
+ */
+export type PlannedEntry = {
+	archivePath: string;
+	file: string;
+	category: CategoryId;
+	size: number;
+	store: boolean | 'sample';
+	/** SHA-256 (hex) of the file's bytes, where the plan wrote them itself (a staged copy): an incremental need not read them again. */
+	sha256?: string;
+};
 
 export type FilePlan = {entries: PlannedEntry[]; warnings: string[]; redacted: RedactionNote[]};
+
+const sha256Hex = (bytes: Uint8Array) => crypto.createHash('sha256').update(bytes).digest('hex');
 
 const quote = (text: string, max = 60) => JSON.stringify(text).slice(0, max);
 
@@ -95,12 +109,14 @@ export function planAgentFiles(paths: GatewayPaths, agentIds: readonly string[],
 			}
 			const staged = path.join(stagingDir, 'agent-files', String(plan.entries.length));
 			fs.mkdirSync(path.dirname(staged), {recursive: true});
+			let sha256: string;
 			if (policy === 'copy') {
 				// Agent files are small and rewritten in place by a running gateway: take a copy now so
 				// the archive holds one consistent version with a known size. Prose gets pasted
 				// credentials too: they are scrubbed like free text and listed.
 				const scrubbed = scrubTextBytes(fs.readFileSync(source));
 				fs.writeFileSync(staged, scrubbed.bytes);
+				sha256 = sha256Hex(scrubbed.bytes);
 				if (scrubbed.count > 0) plan.redacted.push({category: 'agents', field: `${label}/${relative}:line ${scrubbed.lines.join(',')}`, count: scrubbed.count, action: 're-enter on restore'});
 			} else {
 				const json = redactJsonFile(source);
@@ -109,9 +125,10 @@ export function planAgentFiles(paths: GatewayPaths, agentIds: readonly string[],
 					continue;
 				}
 				fs.writeFileSync(staged, json.text);
+				sha256 = sha256Hex(Buffer.from(json.text, 'utf8'));
 				agentRedactions += json.keys.length;
 			}
-			plan.entries.push({archivePath, file: staged, category: 'agents', size: 0, store: false});
+			plan.entries.push({archivePath, file: staged, category: 'agents', size: 0, store: false, sha256});
 		}
 	}
 	if (agentRedactions > 0) plan.redacted.push({category: 'agents', field: 'agents/<id>/*.json', count: agentRedactions, action: 're-enter on restore'});
@@ -137,7 +154,7 @@ export function planDocumentFiles(paths: GatewayPaths, documents: ReadonlyArray<
 			const stats = fs.lstatSync(raw, {throwIfNoEntry: false});
 			if (stats?.isFile()) {
 				const ext = String(document.ext);
-				plan.entries.push({archivePath: documentFileArchivePath(document.id, ext), file: raw, category: 'documents', size: 0, store: isIncompressible(raw, ext, stats.size)});
+				plan.entries.push({archivePath: documentFileArchivePath(document.id, ext), file: raw, category: 'documents', size: 0, store: storedByName(ext, stats.size)});
 			} else {
 				plan.warnings.push(`document ${quote(document.id)}: ${stats ? 'file is a link or not a regular file' : 'file missing in the data directory'}, row kept without it`);
 			}
