@@ -23,6 +23,8 @@ describe('hashFileSha256', () => {
 		const open = () => fs.readdirSync('/proc/self/fd').length;
 		const before = open();
 		for (let index = 0; index < 20; index++) await hashFileSha256(dir).catch(() => undefined);
+		fs.writeFileSync(path.join(dir, 'small'), crypto.randomBytes(1000));
+		for (let index = 0; index < 20; index++) await hashFileSha256(path.join(dir, 'small'));
 		fs.writeFileSync(path.join(dir, 'big'), crypto.randomBytes(2 * 1024 * 1024));
 		for (let index = 0; index < 20; index++) await hashFileSha256(path.join(dir, 'big'));
 		expect(open()).toBe(before);

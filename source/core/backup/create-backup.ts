@@ -438,6 +438,8 @@ async function writeArchive(options: CreateBackupOptions, format: ArchiveFormat,
 	});
 	options.signal?.addEventListener('abort', onAbort, {once: true});
 	const manifest: ManifestEntry[] = [];
+	// A folder or a JSON bundle deflates nothing: no file needs a sample.
+	const compresses = format !== 'dir' && format !== 'json';
 	try {
 		const metadataBytes = Buffer.from(JSON.stringify(metadata, null, 2) + '\n');
 		if (metadataBytes.length > READ_LIMITS.maxMetadataBytes) {
@@ -447,7 +449,7 @@ async function writeArchive(options: CreateBackupOptions, format: ArchiveFormat,
 		for (const entry of entries) {
 			throwIfAborted(options.signal);
 			options.onProgress?.({phase: 'archive', bytesDone, bytesTotal: totalBytes, filesDone, filesTotal: entries.length, current: entry.archivePath});
-			manifest.push(await writer.addFile(entry.archivePath, entry.file, {store: entry.store === 'sample' ? sampleIsIncompressible(entry.file) : entry.store}));
+			manifest.push(await writer.addFile(entry.archivePath, entry.file, {store: entry.store === 'sample' ? compresses && sampleIsIncompressible(entry.file) : entry.store}));
 			filesDone++;
 		}
 		const written = new Map(manifest.map(entry => [entry.path, entry]));

@@ -23,8 +23,9 @@ export async function hashFileSha256(file: string): Promise<string> {
 			return hash.digest('hex');
 		}
 		// The stream closes the handle when it ends, fails or is left.
+		const stream = handle.createReadStream({highWaterMark: READ_BYTES});
 		streamed = true;
-		for await (const chunk of handle.createReadStream({highWaterMark: READ_BYTES})) {
+		for await (const chunk of stream) {
 			hash.update(chunk as Buffer);
 			bufferAllocated((chunk as Buffer).length);
 		}
