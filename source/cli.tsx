@@ -60,27 +60,43 @@ process.on('exit', () => {
 	}
 });
 
+/**
+ * A command that failed while stdout carried the archive (`--out -`): the archive is incomplete
+ * whatever is still queued for stdout, and a reader that stopped reading (the pipe full) would
+ * keep this process waiting on that queue forever. It leaves once its stderr line is out.
+ */
+function failedWithArchiveOnStdout(code: number): void {
+	process.exitCode = code;
+	if (!isArchiveOnStdout()) return;
+	process.stderr.write('', () => process.exit(code));
+	// stderr itself may be a pipe nobody reads: do not wait on it either.
+	setTimeout(() => process.exit(code), 2000).unref();
+}
+
 main().then(
 	code => {
 		settled = true;
-		process.exitCode = code;
+		if (code === 0) process.exitCode = code;
+		else failedWithArchiveOnStdout(code);
 	},
 	(thrown: unknown) => {
 		settled = true;
+		// With --out - stdout is the archive: a JSON answer goes to stderr, as the command's report does.
+		const jsonOut = isArchiveOnStdout() ? process.stderr : process.stdout;
 		// A damaged, locked or full gateway database is the operator's to fix, wherever it surfaced.
 		const error = describeStoreError(thrown) ?? thrown;
 		if (error instanceof LifeboatError) {
 			// Messages can quote names from an archive: never send their control characters raw.
-			if (json) process.stdout.write(terminalSafeJson({ok: false, error: {code: error.code, message: error.message}}) + '\n');
+			if (json) jsonOut.write(terminalSafeJson({ok: false, error: {code: error.code, message: error.message}}) + '\n');
 			process.stderr.write(`lifeboat: ${terminalSafe(error.message)}\n`);
-			process.exitCode = error.exitCode;
+			failedWithArchiveOnStdout(error.exitCode);
 			return;
 		}
 		// Not an operator error: a bug. Say so in one line; the stack only with LIFEBOAT_DEBUG.
 		const message = error instanceof Error ? error.message : String(error);
-		if (json) process.stdout.write(terminalSafeJson({ok: false, error: {code: 'internal', message}}) + '\n');
+		if (json) jsonOut.write(terminalSafeJson({ok: false, error: {code: 'internal', message}}) + '\n');
 		process.stderr.write(`lifeboat: internal error: ${terminalSafe(message)} (set LIFEBOAT_DEBUG=1 for details)\n`);
 		if (process.env['LIFEBOAT_DEBUG']) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
-		process.exitCode = 1;
+		failedWithArchiveOnStdout(1);
 	},
 );

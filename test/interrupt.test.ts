@@ -65,6 +65,38 @@ describe('an interrupted backup leaves nothing behind', () => {
 		child.stdout!.destroy();
 	}, 60_000);
 
+	it('SIGTERM once the backup has long been stuck on a full stdout: exit 130, not a wait for bytes nobody reads', async () => {
+		const child = spawnCli(['backup', 'create', '--data-dir', dataDir, '--out', '-', '--format', 'zip']);
+		let stderr = '';
+		child.stderr!.on('data', chunk => (stderr += chunk));
+		const done = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+		await new Promise(resolve => child.stdout!.once('data', resolve));
+		child.stdout!.pause();
+		// Stuck: the bytes the process has written (/proc/PID/io) stop growing. It then holds more
+		// for stdout than the pipe takes, which, once interrupted, it used to wait on for ever.
+		const written = () => /^wchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1];
+		for (let last = written(); ; ) {
+			await new Promise(resolve => setTimeout(resolve, 250));
+			const now = written();
+			if (now === last) break;
+			last = now;
+		}
+		child.kill('SIGTERM');
+		expect(await done).toBe(130);
+		expect(stderr.trim()).toBe('lifeboat: Interrupted by SIGTERM; nothing partial was left behind');
+		child.stdout!.destroy();
+	}, 60_000);
+
+	it('--out - --json that fails: stdout (the archive) gets nothing, the JSON answer goes to stderr with the line', () => {
+		const result = runCli(['backup', 'create', '--data-dir', path.join(tempDir(), 'absent'), '--out', '-', '--json']);
+		expect(result.code).toBe(3);
+		expect(result.stdout).toBe('');
+		const [answer, line, ...rest] = result.stderr.trim().split('\n');
+		expect(JSON.parse(answer!)).toMatchObject({ok: false, error: {code: 'not-a-gateway'}});
+		expect(line).toMatch(/^lifeboat: Data directory .* does not exist/);
+		expect(rest).toEqual([]);
+	});
+
 	it('SIGKILL leaves no file under the final name; the scratch folder is invisible and swept next time', async () => {
 		const dest = tempDir();
 		const child = spawnCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--format', 'zip', '--name', 'nightly']);
