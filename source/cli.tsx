@@ -81,8 +81,9 @@ main().then(
 	},
 	(thrown: unknown) => {
 		settled = true;
-		// With --out - stdout is the archive: a JSON answer goes to stderr, as the command's report does.
-		const jsonOut = isArchiveOnStdout() ? process.stderr : process.stdout;
+		// With --out - stdout is the archive: a JSON answer goes to stderr, as the command's report
+		// does, also for a usage error found before the archive claimed stdout.
+		const jsonOut = isArchiveOnStdout() || argv.includes('--out=-') ? process.stderr : process.stdout;
 		// A damaged, locked or full gateway database is the operator's to fix, wherever it surfaced.
 		const error = describeStoreError(thrown) ?? thrown;
 		if (error instanceof LifeboatError) {

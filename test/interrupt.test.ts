@@ -65,15 +65,16 @@ describe('an interrupted backup leaves nothing behind', () => {
 		child.stdout!.destroy();
 	}, 60_000);
 
-	it('SIGTERM once the backup has long been stuck on a full stdout: exit 130, not a wait for bytes nobody reads', async () => {
-		const child = spawnCli(['backup', 'create', '--data-dir', dataDir, '--out', '-', '--format', 'zip']);
+	/** `backup create --out -` of `gateway`, stdout read no more after its first bytes, SIGTERM once the process stopped writing (/proc/PID/io). */
+	async function interruptStuckOnStdout(gateway: string): Promise<{code: number | null; stderr: string}> {
+		const child = spawnCli(['backup', 'create', '--data-dir', gateway, '--out', '-', '--format', 'zip']);
 		let stderr = '';
 		child.stderr!.on('data', chunk => (stderr += chunk));
 		const done = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
 		await new Promise(resolve => child.stdout!.once('data', resolve));
 		child.stdout!.pause();
-		// Stuck: the bytes the process has written (/proc/PID/io) stop growing. It then holds more
-		// for stdout than the pipe takes, which, once interrupted, it used to wait on for ever.
+		// Stuck: the bytes the process has written stop growing. It then holds more for stdout than
+		// the pipe takes, which, once interrupted, it used to wait on for ever.
 		const written = () => /^wchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1];
 		for (let last = written(); ; ) {
 			await new Promise(resolve => setTimeout(resolve, 250));
@@ -82,10 +83,27 @@ describe('an interrupted backup leaves nothing behind', () => {
 			last = now;
 		}
 		child.kill('SIGTERM');
-		expect(await done).toBe(130);
-		expect(stderr.trim()).toBe('lifeboat: Interrupted by SIGTERM; nothing partial was left behind');
+		const code = await done;
 		child.stdout!.destroy();
+		return {code, stderr};
+	}
+
+	it('SIGTERM once the backup has long been stuck on a full stdout: exit 130, not a wait for bytes nobody reads', async () => {
+		expect(await interruptStuckOnStdout(dataDir)).toEqual({code: 130, stderr: 'lifeboat: Interrupted by SIGTERM; nothing partial was left behind\n'});
 	}, 60_000);
+
+	it('the same once the whole (small) archive is made and only its last bytes wait for the reader', async () => {
+		const small = path.join(tempDir(), 'small');
+		await generateDemo({dir: small, tenants: 1, scale: 'small', seed: 5});
+		expect(await interruptStuckOnStdout(small)).toEqual({code: 130, stderr: 'lifeboat: Interrupted by SIGTERM; nothing partial was left behind\n'});
+	}, 60_000);
+
+	it('--out - --json refused before the archive starts: the JSON answer goes to stderr too', () => {
+		const result = runCli(['backup', 'create', '--data-dir', dataDir, '--out', '-', '--json', '--format', 'bogus']);
+		expect(result.code).toBe(2);
+		expect(result.stdout).toBe('');
+		expect(JSON.parse(result.stderr.trim().split('\n')[0]!)).toMatchObject({ok: false, error: {code: 'usage'}});
+	});
 
 	it('--out - --json that fails: stdout (the archive) gets nothing, the JSON answer goes to stderr with the line', () => {
 		const result = runCli(['backup', 'create', '--data-dir', path.join(tempDir(), 'absent'), '--out', '-', '--json']);

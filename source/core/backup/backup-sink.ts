@@ -75,6 +75,10 @@ export function streamSink(target: Writable, label = '-'): BackupSink {
 	const workDir = privateScratch();
 	const pass = new PassThrough({highWaterMark: 1024 * 1024});
 	let failed: unknown;
+	// discard() (an interrupt) ends commit()'s waits on a reader that may never read again.
+	let discarded = false;
+	let abandon = () => {};
+	const abandoned = new Promise<void>(resolve => (abandon = resolve));
 	target.on('error', error => {
 		const noRoom = noRoomReason(error);
 		failed = noRoom
@@ -93,12 +97,15 @@ export function streamSink(target: Writable, label = '-'): BackupSink {
 			fs.rmSync(workDir, {recursive: true, force: true});
 			// The writer's end ('finish') can come before the pipe has handed the last bytes to the
 			// target: wait until it has (or failed), then a turn for the target's write errors.
-			await finished(pass, {writable: false}).catch(() => undefined);
+			await Promise.race([finished(pass, {writable: false}).catch(() => undefined), abandoned]);
 			await new Promise(resolve => setImmediate(resolve));
 			if (failed) throw failed;
-			if (target.writableNeedDrain) await new Promise(resolve => target.once('drain', resolve));
+			if (target.writableNeedDrain) await Promise.race([new Promise(resolve => target.once('drain', resolve)), abandoned]);
+			if (discarded) throw new LifeboatError('interrupted', 'Backup discarded');
 		},
 		async discard() {
+			discarded = true;
+			abandon();
 			pass.unpipe(target);
 			pass.destroy();
 			fs.rmSync(workDir, {recursive: true, force: true});
