@@ -48,54 +48,50 @@ describe('an interrupted backup leaves nothing behind', () => {
 		});
 	}
 
-	it('SIGTERM while streaming to a stdout nobody reads stops the backup (exit 130), never waits on the pipe forever', async () => {
-		const child = spawnCli(['backup', 'create', '--data-dir', dataDir, '--out', '-', '--format', 'zip']);
-		let stderr = '';
-		child.stderr!.on('data', chunk => (stderr += chunk));
-		const done = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
-		// The first bytes arrive, then stdout is read no more: the pipe fills and the writer blocks on it
-		// (a guard of the whole path; archive-writer.test.ts has the writer's own stream closed under it).
-		await new Promise(resolve => child.stdout!.once('data', resolve));
-		child.stdout!.pause();
-		const stdout = child.stdout!;
-		while (stdout.readableLength < stdout.readableHighWaterMark && !stdout.readableEnded) await new Promise(resolve => setImmediate(resolve));
-		child.kill('SIGTERM');
-		expect(await done).toBe(130);
-		expect(stderr.trim()).toBe('lifeboat: Interrupted by SIGTERM; nothing partial was left behind');
-		child.stdout!.destroy();
-	}, 60_000);
-
-	/** `backup create --out -` of `gateway`, stdout read no more after its first bytes, SIGTERM once the process stopped writing (/proc/PID/io). */
-	async function interruptStuckOnStdout(gateway: string): Promise<{code: number | null; stderr: string}> {
+	/**
+	 * `backup create --out -` of `gateway`, stdout read no more after its first bytes, then SIGTERM:
+	 * once this side's buffer is full ('buffer-full'), or once the process has stopped writing
+	 * ('stopped-writing', /proc/PID/io), when it holds more for stdout than the pipe takes, which,
+	 * once interrupted, it used to wait on for ever.
+	 */
+	async function interruptOnStdout(gateway: string, when: 'buffer-full' | 'stopped-writing'): Promise<{code: number | null; stderr: string}> {
 		const child = spawnCli(['backup', 'create', '--data-dir', gateway, '--out', '-', '--format', 'zip']);
 		let stderr = '';
 		child.stderr!.on('data', chunk => (stderr += chunk));
 		const done = new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
 		await new Promise(resolve => child.stdout!.once('data', resolve));
-		child.stdout!.pause();
-		// Stuck: the bytes the process has written stop growing. It then holds more for stdout than
-		// the pipe takes, which, once interrupted, it used to wait on for ever.
-		const written = () => /^wchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1];
-		for (let last = written(); ; ) {
-			await new Promise(resolve => setTimeout(resolve, 250));
-			const now = written();
-			if (now === last) break;
-			last = now;
+		const stdout = child.stdout!;
+		stdout.pause();
+		if (when === 'buffer-full') {
+			while (stdout.readableLength < stdout.readableHighWaterMark && !stdout.readableEnded) await new Promise(resolve => setImmediate(resolve));
+		} else {
+			const written = () => /^wchar: (\d+)$/m.exec(fs.readFileSync(`/proc/${child.pid}/io`, 'utf8'))?.[1];
+			for (let last = written(); ; ) {
+				await new Promise(resolve => setTimeout(resolve, 250));
+				const now = written();
+				if (now === last) break;
+				last = now;
+			}
 		}
 		child.kill('SIGTERM');
 		const code = await done;
-		child.stdout!.destroy();
+		stdout.destroy();
 		return {code, stderr};
 	}
 
+	it('SIGTERM while streaming to a stdout nobody reads stops the backup (exit 130), never waits on the pipe forever', async () => {
+		// A guard of the whole path; archive-writer.test.ts has the writer's own stream closed under it.
+		expect(await interruptOnStdout(dataDir, 'buffer-full')).toEqual({code: 130, stderr: 'lifeboat: Interrupted by SIGTERM; nothing partial was left behind\n'});
+	}, 60_000);
+
 	it('SIGTERM once the backup has long been stuck on a full stdout: exit 130, not a wait for bytes nobody reads', async () => {
-		expect(await interruptStuckOnStdout(dataDir)).toEqual({code: 130, stderr: 'lifeboat: Interrupted by SIGTERM; nothing partial was left behind\n'});
+		expect(await interruptOnStdout(dataDir, 'stopped-writing')).toEqual({code: 130, stderr: 'lifeboat: Interrupted by SIGTERM; nothing partial was left behind\n'});
 	}, 60_000);
 
 	it('the same once the whole (small) archive is made and only its last bytes wait for the reader', async () => {
 		const small = path.join(tempDir(), 'small');
 		await generateDemo({dir: small, tenants: 1, scale: 'small', seed: 5});
-		expect(await interruptStuckOnStdout(small)).toEqual({code: 130, stderr: 'lifeboat: Interrupted by SIGTERM; nothing partial was left behind\n'});
+		expect(await interruptOnStdout(small, 'stopped-writing')).toEqual({code: 130, stderr: 'lifeboat: Interrupted by SIGTERM; nothing partial was left behind\n'});
 	}, 60_000);
 
 	it('--out - --json refused before the archive starts: the JSON answer goes to stderr too', () => {
