@@ -5,7 +5,7 @@
 import path from 'node:path';
 
 export type ListFigure = {count: number; seconds: number; peakRssKb: number; valid: number; total: number};
-export type RestoreFigure = {rows: number; seconds: number; peakRssKb: number};
+export type RestoreFigure = {rows: number; seconds: number; peakRssKb: number; floor?: {seconds: number; archiveSeconds: number; sqliteSeconds: number}};
 /** Console first frames, and Node's own start measured beside them (bench-start.ts). */
 export type StartFigure = {medianMs: number; runs: number[]; nodeMedianMs?: number; nodeRuns?: number[]; withoutExtraCerts?: {medianMs: number; nodeMedianMs: number}};
 export type Extras = {list?: ListFigure; replace?: RestoreFigure; dryRun?: RestoreFigure; start?: StartFigure};
@@ -28,8 +28,8 @@ async function optional<T>(name: string): Promise<T | undefined> {
 
 type ListModule = {listBench?: (workDir: string, count: number, repeat: number) => Promise<Omit<ListFigure, 'count'>>};
 type RestoreModule = {
-	benchReplaceRestore?: (workDir: string, rows: number, repeat: number) => Promise<{seconds: number; peakRssKb: number}>;
-	benchCliDryRun?: (workDir: string, entries: number, repeat: number) => Promise<{seconds: number; peakRssKb: number}>;
+	benchReplaceRestore?: (workDir: string, rows: number, repeat: number) => Promise<Omit<RestoreFigure, 'rows'>>;
+	benchCliDryRun?: (workDir: string, entries: number, repeat: number) => Promise<Omit<RestoreFigure, 'rows'>>;
 };
 type StartModule = {consoleStartBench?: () => Promise<StartFigure>};
 

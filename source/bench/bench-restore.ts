@@ -9,9 +9,30 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {createBackup} from '../core/backup/create-backup.js';
 import {buildMemoryGateway} from './bench-restore-plan.js';
-import {lifeboat, medianRun, timeCommand, type Run} from './bench-tools.js';
+import {lifeboat, medianOf, medianRun, readShebang, timeCommand, type Run} from './bench-tools.js';
 
-export type RestoreBenchRun = {rows: number; seconds: number; peakRssKb: number};
+/**
+ * The least work any restore of the same rows does (restore-floor.ts, run as its own process on
+ * its own fresh copy, interleaved with the restore's runs): wall seconds of the whole process, and
+ * the part of it spent reading the archive's rows and in SQLite (medians).
+ */
+export type RestoreFloor = {seconds: number; archiveSeconds: number; sqliteSeconds: number};
+export type RestoreBenchRun = {rows: number; seconds: number; peakRssKb: number; floor?: RestoreFloor};
+
+const floorScript = new URL('restore-floor.js', import.meta.url).pathname;
+
+async function floorRun(mode: 'dry-run' | 'replace', backup: string, database: string, rows: number): Promise<RestoreFloor> {
+	const {env, flags} = readShebang();
+	const run = await timeCommand(`${mode} floor of ${rows} rows`, 'env', [...env, process.execPath, ...flags, floorScript, mode, backup, database], undefined);
+	const parts = JSON.parse(run.stdout) as {archiveSeconds: number; sqliteSeconds: number; rows: number};
+	if (parts.rows !== rows) throw new Error(`the ${mode} floor read ${parts.rows} rows, expected ${rows}`);
+	return {seconds: run.seconds, archiveSeconds: parts.archiveSeconds, sqliteSeconds: parts.sqliteSeconds};
+}
+
+function medianFloor(floors: RestoreFloor[]): RestoreFloor | undefined {
+	if (floors.length === 0) return undefined;
+	return {seconds: medianOf(floors.map(floor => floor.seconds)), archiveSeconds: medianOf(floors.map(floor => floor.archiveSeconds)), sqliteSeconds: medianOf(floors.map(floor => floor.sqliteSeconds))};
+}
 
 type Fixture = {backup: string; populated: string};
 
@@ -45,8 +66,11 @@ export async function benchReplaceRestore(workDir: string, rows = 1_000_000, rep
 	const {backup, populated} = await fixture(workDir, rows);
 	const target = path.join(workDir, `replace-${rows}`);
 	const runs: Run[] = [];
+	const floors: RestoreFloor[] = [];
 	try {
 		for (let round = 0; round < repeat; round++) {
+			freshCopy(populated, target);
+			floors.push(await floorRun('replace', backup, path.join(target, 'data', 'gateway.db'), rows));
 			freshCopy(populated, target);
 			const [command, args] = lifeboat(['backup', 'restore', '--in', backup, '--data-dir', target, '--mode', 'replace', '--yes', '--json']);
 			const run = await timeCommand(`replace restore of ${rows} rows`, command, args, undefined);
@@ -58,7 +82,7 @@ export async function benchReplaceRestore(workDir: string, rows = 1_000_000, rep
 		fs.rmSync(target, {recursive: true, force: true});
 	}
 	const {seconds, peakRssKb} = medianRun(runs);
-	return {rows, seconds, peakRssKb};
+	return {rows, seconds, peakRssKb, floor: medianFloor(floors)};
 }
 
 /** `backup restore --dry-run` of `entries` memory entries against a populated gateway, through the CLI; medians of `repeat` runs. */
@@ -67,8 +91,10 @@ export async function benchCliDryRun(workDir: string, entries = 1_000_000, repea
 	const target = path.join(workDir, `dry-run-${entries}`);
 	freshCopy(populated, target);
 	const runs: Run[] = [];
+	const floors: RestoreFloor[] = [];
 	try {
 		for (let round = 0; round < repeat; round++) {
+			floors.push(await floorRun('dry-run', backup, path.join(target, 'data', 'gateway.db'), entries));
 			const [command, args] = lifeboat(['backup', 'restore', '--in', backup, '--data-dir', target, '--dry-run', '--json']);
 			const run = await timeCommand(`dry run of ${entries} entries`, command, args, undefined);
 			const plan = (JSON.parse(run.stdout) as {plan: {categories: Array<{category: string; conflicts: number}>}}).plan;
@@ -80,5 +106,5 @@ export async function benchCliDryRun(workDir: string, entries = 1_000_000, repea
 		fs.rmSync(target, {recursive: true, force: true});
 	}
 	const {seconds, peakRssKb} = medianRun(runs);
-	return {rows: entries, seconds, peakRssKb};
+	return {rows: entries, seconds, peakRssKb, floor: medianFloor(floors)};
 }
