@@ -1,7 +1,8 @@
 /**
  * Which backups a request sees. A tenant sees the backups scoped to it (made with its tenant, by
  * the API or `backup create --tenant`). Whole-gateway backups (and unreadable files) hold every
- * tenant's data: only a token without a tenants= limit sees them. Another tenant's backup is
+ * tenant's data: only a token without a tenants= limit sees them. A backup is matched to the
+ * tenant by id, not slug (a deleted tenant's slug can be another's). Another tenant's backup is
  * "Backup not found", never "Permission denied", so names of other tenants' backups do not leak.
  */
 import {listDestination, type BackupListing} from '../core/backup/list-backups.js';
@@ -12,6 +13,9 @@ import {backupNotFound} from './http-errors.js';
 export function visibleTo(auth: RequestAuth, listing: BackupListing): boolean {
 	const summary = listing.summary;
 	if (!summary || summary.tenant === null) return !auth.token.tenants;
+	// By the tenant's id: a slug can be renamed, and a deleted tenant's slug taken by a new tenant.
+	if (typeof summary.tenantId === 'string') return summary.tenantId === auth.tenant?.id;
+	// An encrypted backup whose header predates the id (its summary is all that is readable): by slug.
 	return summary.tenant === auth.tenant?.slug;
 }
 

@@ -145,6 +145,11 @@ export type BackupSummary = {
 	fullBackupId: string | null;
 	schemaVersion: number;
 	tenant: string | null;
+	/**
+	 * The tenant's id (what `tenant`'s slug was when the backup was made; a slug can change and
+	 * be reused). Absent from an encrypted backup's header written before it was added.
+	 */
+	tenantId?: string | null;
 	tenants: number;
 	categories: CategoryId[];
 	counts: Record<string, number>;
@@ -165,6 +170,7 @@ export function summarize(metadata: BackupMetadata, encrypted: boolean): BackupS
 		fullBackupId: metadata.incremental?.full.id ?? null,
 		schemaVersion: metadata.schemaVersion,
 		tenant: metadata.tenant?.slug ?? null,
+		tenantId: metadata.tenant?.id ?? null,
 		tenants: metadata.tenants.length,
 		categories: metadata.categories,
 		counts: Object.fromEntries(Object.entries(metadata.counts).map(([category, count]) => [category, count.count])),
