@@ -80,7 +80,8 @@ describe('error details', () => {
 		fs.writeFileSync(path.join(dest, 'operator-notes.txt'), 'not a folder');
 		const notFolder = await fetch(`${server.url}/backup/list?export_path=operator-notes.txt`, {headers: headers(ACME_ONLY, acme)});
 		const notFolderText = await notFolder.text();
-		expect(notFolder.status).toBeGreaterThanOrEqual(400);
+		// The client's mistake, not the server's: 400, never a 500.
+		expect(notFolder.status, notFolderText).toBe(400);
 		const exportInto = await post(server.url, '/backup/export', ACME_ONLY, acme, {export_path: 'operator-notes.txt'});
 		const exportText = await exportInto.text();
 		for (const text of [takenText, notFolderText, exportText]) {
@@ -133,6 +134,73 @@ describe('imports', () => {
 		const listed = (await (await fetch(`${server.url}/backup/list`, {headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id})})).json()) as {backups: Array<{file: string; tenant: string}>};
 		expect(listed.backups.every(backup => backup.tenant === acme.slug)).toBe(true);
 		expect((await fetch(`${server.url}/backup/download/globex_private`, {headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id})})).status).toBe(404);
+	});
+});
+
+describe('a tenant\'s backups, when slugs change hands', () => {
+	it('stay its own: matched by the tenant\'s id, so a tenant given a renamed tenant\'s old slug neither lists, downloads nor deletes them', async () => {
+		expect((await post(server.url, '/backup/export', ACME_ONLY, acme, {backup_name: 'acme_before_rename'})).status).toBe(200);
+		const file = path.join(dest, 'acme_before_rename.zip');
+		// acme is renamed, and globex takes acme's old slug: the slug-limited token now acts for globex.
+		exec(dataDir, 'UPDATE tenants SET slug = ? WHERE id = ?', `${acme.slug}-renamed`, acme.id);
+		exec(dataDir, 'UPDATE tenants SET slug = ? WHERE id = ?', acme.slug, globex.id);
+		try {
+			const listed = (await (await fetch(`${server.url}/backup/list`, {headers: headers(ACME_ONLY, acme)})).json()) as {backups: Array<{file: string}>};
+			expect(listed.backups.map(backup => backup.file)).not.toContain('acme_before_rename.zip');
+			expect((await fetch(`${server.url}/backup/download/acme_before_rename`, {headers: headers(ACME_ONLY, acme)})).status).toBe(404);
+			const deleted = await fetch(`${server.url}/backup/delete/acme_before_rename`, {method: 'DELETE', headers: headers(ACME_ONLY, acme)});
+			expect(deleted.status).toBe(404);
+			expect(fs.existsSync(file)).toBe(true);
+			// acme, by its id, still has it.
+			const byId = {id: acme.id, slug: acme.id};
+			const own = (await (await fetch(`${server.url}/backup/list`, {headers: headers(ACME_BY_ID, byId)})).json()) as {backups: Array<{file: string}>};
+			expect(own.backups.map(backup => backup.file)).toContain('acme_before_rename.zip');
+			expect((await fetch(`${server.url}/backup/download/acme_before_rename`, {headers: headers(ACME_BY_ID, byId)})).status).toBe(200);
+		} finally {
+			exec(dataDir, 'UPDATE tenants SET slug = ? WHERE id = ?', globex.slug, globex.id);
+			exec(dataDir, 'UPDATE tenants SET slug = ? WHERE id = ?', acme.slug, acme.id);
+		}
+	});
+});
+
+describe('names and URLs at the router\'s edge', () => {
+	it('a 200-character backup name is exported, downloaded and deleted', async () => {
+		const name = `n${'x'.repeat(199)}`;
+		expect((await post(server.url, '/backup/export', FULL, globex, {backup_name: name})).status).toBe(200);
+		for (const asked of [name, `${name}.zip`]) {
+			const download = await fetch(`${server.url}/backup/download/${asked}`, {headers: headers(FULL, globex)});
+			expect(download.status, asked).toBe(200);
+			await download.arrayBuffer();
+		}
+		expect((await fetch(`${server.url}/backup/delete/${name}`, {method: 'DELETE', headers: headers(FULL, globex)})).status).toBe(200);
+		expect(fs.existsSync(path.join(dest, `${name}.zip`))).toBe(false);
+	});
+
+	it('a name past any backup\'s length, or a URL that is not valid percent-encoding, is a 400 in the API\'s JSON', async () => {
+		for (const route of [`/backup/download/${'y'.repeat(600)}`, '/backup/download/%E0%A4%A']) {
+			const response = await fetch(server.url + route, {headers: headers(FULL, globex)});
+			expect(response.status, route).toBe(400);
+			const body = (await response.json()) as {error: string; detail: string};
+			expect(body.error).toBe('Bad request');
+			expect(body.detail).toMatch(/^(a name in the URL is longer than 512 characters|the URL is not valid percent-encoding)$/);
+			expect(JSON.stringify(body)).not.toContain('yyyy');
+		}
+	});
+
+	it('HEAD of a download is not served (it would read the whole backup)', async () => {
+		expect((await post(server.url, '/backup/export', FULL, globex, {backup_name: 'globex_head'})).status).toBe(200);
+		const response = await fetch(`${server.url}/backup/download/globex_head`, {method: 'HEAD', headers: headers(FULL, globex)});
+		expect(response.status).toBe(404);
+	});
+
+	it('a bundle import that is not JSON is refused (415) before its body is read, not buffered', async () => {
+		// Declares 200 MB and sends 64 KiB: the answer comes while the rest is still owed.
+		const {request, ended} = partialUpload(server.url, '/backups/import', globex, 'text/plain', Buffer.alloc(64 * 1024, 'a'), 200 * 1024 * 1024);
+		try {
+			expect(await ended).toMatchObject({status: 415});
+		} finally {
+			request.destroy();
+		}
 	});
 });
 

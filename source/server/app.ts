@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import Fastify, {type FastifyError, type FastifyInstance, type FastifyRequest} from 'fastify';
+import Fastify, {type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest} from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import {TOOL_VERSION} from '../core/version.js';
@@ -17,6 +17,9 @@ import {ImportLock, Slots} from './import-lock.js';
 import {agenticRoutes} from './routes-agentic.js';
 import {atlasRoutes} from './routes-atlas.js';
 import {serverFolders, type ServerConfig} from './server-config.js';
+
+/** Longest path parameter routed (fastify's default is 100): a 200-character name and its extension pass. */
+const MAX_PARAM_LENGTH = 512;
 
 export type {ServerConfig} from './server-config.js';
 
@@ -39,6 +42,13 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 		genReqId: () => crypto.randomBytes(6).toString('hex'),
 		bodyLimit: 1024 * 1024,
 		return503OnClosing: true,
+		// A backup name is at most 200 characters plus its extension: every one reaches its route.
+		// HEAD is not served: fastify's own HEAD of a download would read the whole backup.
+		routerOptions: {maxParamLength: MAX_PARAM_LENGTH},
+		exposeHeadRoutes: false,
+		// A URL the router refuses (bad percent-encoding, a name past MAX_PARAM_LENGTH) is a 400 in the API's own JSON.
+		frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply) =>
+			reply.code(400).type('application/json; charset=utf-8').send({error: 'Bad request', detail: error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a name in the URL is longer than ${MAX_PARAM_LENGTH} characters` : 'the URL is not valid percent-encoding'}),
 		ajv: {customOptions: {coerceTypes: false, removeAdditional: false, allErrors: false}},
 	};
 	const app = (options.https ? Fastify({...common, https: {...options.https, ...checking}}) : Fastify({...common, http: checking})) as unknown as FastifyInstance;

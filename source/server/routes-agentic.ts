@@ -8,7 +8,7 @@ import {agenticExport, scratchDir, type AgenticExportBody} from './exports.js';
 import {HttpError, toHttpError} from './http-errors.js';
 import {agenticChoice, importUpload} from './imports.js';
 import type {Gates} from './import-lock.js';
-import {checkRequestName} from './names.js';
+import {BACKUP_NAME_MAX, checkRequestName} from './names.js';
 import {openFolder, type ServerConfig} from './server-config.js';
 import {firstBytes, parseRange} from './streams.js';
 import {receiveMultipart} from './uploads.js';
@@ -58,7 +58,7 @@ export function agenticRoutes(app: FastifyInstance, config: ServerConfig, gates:
 
 	app.delete('/backup/delete/:name', {config: {write: true}, schema: {summary: 'Delete one backup', headers: TENANT_HEADERS, security: SECURITY, params: NAME_PARAMS, querystring: EXPORT_PATH_QUERY}}, async request => {
 		const auth = tenantOf(request);
-		const name = checkRequestName((request.params as {name: string}).name, 'name');
+		const name = checkRequestName((request.params as {name: string}).name, 'name', BACKUP_NAME_MAX);
 		const target = await openFolder(config, (request.query as {export_path?: string}).export_path);
 		try {
 			const listing = await findVisible(target.destination, auth, name);
@@ -89,7 +89,7 @@ const CONTENT_TYPES: Record<string, string> = {zip: 'application/zip', 'tar.gz':
 
 async function download(config: ServerConfig, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
 	const auth = tenantOf(request);
-	const name = checkRequestName((request.params as {name: string}).name, 'name');
+	const name = checkRequestName((request.params as {name: string}).name, 'name', BACKUP_NAME_MAX);
 	const target = await openFolder(config, (request.query as {export_path?: string}).export_path);
 	let handedOff = false;
 	try {

@@ -70,7 +70,9 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 	const bodyLimit = Math.ceil(config.uploadLimit / 3) * 4 + 64 * 1024;
 	const scratches = new WeakMap<object, string>();
 	void app.register(async child => {
-		child.removeContentTypeParser('application/json');
+		// Only JSON: fastify's text/plain parser would buffer a body up to the route's bodyLimit
+		// (~133 MiB at the default upload limit) before the schema refused it; now it is a 415 at once.
+		child.removeAllContentTypeParsers();
 		child.addContentTypeParser('application/json', {bodyLimit}, async (request: FastifyRequest, payload: Readable) => {
 			const declared = Number(request.headers['content-length'] ?? 0);
 			// Answered at once: a client that declares a body this large is told before sending it

@@ -46,6 +46,8 @@ export async function openFolder(config: ServerConfig, exportPath?: unknown): Pr
 	const folder = path.join(target.location.folder, sub);
 	// A folder backup (anyone's) is not a sub-folder: a file written into it would break it.
 	if (isLifeboatBackup(folder)) throw badRequest('export_path names a backup, not a sub-folder of the destination');
+	// A file (a backup, an operator's note) is the client's mistake, not the server's (a 500).
+	if (fs.statSync(folder, {throwIfNoEntry: false})?.isFile()) throw badRequest('export_path names a file, not a sub-folder of the destination');
 	return {destination: openLocalDestination(folder), location: {kind: 'local', folder}};
 }
 
