@@ -248,6 +248,22 @@ describe('incremental backups on S3 (s3rver), encrypted', () => {
 });
 
 describe('incremental backups through the CLI', () => {
+	it('--since-last and --base follow the tenant by id: a tenant given a renamed tenant\'s old slug does not build on its backups; the renamed one still does', async () => {
+		const dest = tempDir('lifeboat-incr-slug-');
+		const live = await demoGateway({seed: 34, tenants: 2});
+		const [first, second] = query<{id: string; slug: string}>(live, 'SELECT id, slug FROM tenants ORDER BY slug') as [{id: string; slug: string}, {id: string; slug: string}];
+		const create = (...extra: string[]) => runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--categories', 'agents', ...extra]);
+		expect(create('--tenant', first.slug, '--name', 'first-full').code).toBe(0);
+		// The first tenant is renamed; the second takes its old slug.
+		exec(live, 'UPDATE tenants SET slug = ? WHERE id = ?', `${first.slug}-renamed`, first.id);
+		exec(live, 'UPDATE tenants SET slug = ? WHERE id = ?', first.slug, second.id);
+		const sinceLast = create('--tenant', first.slug, '--incremental', '--since-last');
+		expectOneLineError(sinceLast, 2, new RegExp(`--since-last: no earlier backup of this scope \\(tenant ${first.slug}, 1 categories\\)`));
+		const base = create('--tenant', first.slug, '--incremental', '--base', 'first-full');
+		expectOneLineError(base, 2, /--base first-full: that backup holds tenant .* not this backup's scope/);
+		expect(create('--tenant', first.id, '--incremental', '--since-last', '--name', 'first-incr').code).toBe(0);
+	});
+
 	it('create --incremental, list shows the base, restore --dry-run and verify name the chain, diff compares chains; a missing link is exit 5', async () => {
 		const dest = tempDir('lifeboat-incr-cli-');
 		const live = await demoGateway({seed: 33});

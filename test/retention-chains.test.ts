@@ -107,6 +107,24 @@ describe('chains', () => {
 			{label: 'tenant beta · all categories', backups: 1, keep: 1, remove: 0},
 		]);
 	});
+
+	test('a tenant is its id: a slug that changed hands does not join two tenants\' backups, and a header without the id is a group of its own', () => {
+		// acme (ten_1) was renamed; ten_2 took the slug "acme" and made two backups since.
+		const listing = [
+			backup({at: '2026-11-30 03:00', tenant: 'acme', tenantId: 'ten_2'}),
+			backup({at: '2026-11-29 03:00', tenant: 'acme', tenantId: 'ten_2'}),
+			backup({at: '2026-11-28 03:00', tenant: 'acme', tenantId: 'ten_1'}),
+			backup({at: '2026-11-27 03:00', tenant: 'acme', tenantId: 'ten_1'}),
+			// An encrypted backup whose header predates ids: its slug is all it says.
+			backup({at: '2026-11-26 03:00', tenant: 'acme'}),
+		];
+		const plan = planRetention(listing, {last: 1});
+		expect(keptNames(plan)).toEqual(['2026-11-30 03:00', '2026-11-28 03:00', '2026-11-26 03:00']);
+		expect(plan.groups.map(group => [group.backups, group.keep])).toEqual([[2, 1], [2, 1], [1, 1]]);
+		// A schedule of ten_2 prunes only ten_2's backups.
+		const scoped = planRetention(listing, {last: 1}, {scope: {tenant: 'acme', tenantId: 'ten_2', categories: listing[0]!.summary.categories}});
+		expect(scoped.removalOrder).toEqual(['b-202611290300-acme.zip']);
+	});
 });
 
 // ---- property: any backups with chains, any policy ----

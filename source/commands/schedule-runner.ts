@@ -135,7 +135,7 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 }
 
 function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {backup: RunRecord['backup']; error: RunRecord['error']; scope?: RetentionScope} {
-	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {kind?: string; incremental?: unknown; tenant?: {slug?: string} | null; categories?: string[]}; error?: {code: string; message: string}} | undefined;
+	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {kind?: string; incremental?: unknown; tenant?: {id?: string; slug?: string} | null; categories?: string[]}; error?: {code: string; message: string}} | undefined;
 	try {
 		parsed = JSON.parse(result.stdout);
 	} catch {
@@ -144,7 +144,7 @@ function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {back
 	if (result.code === 0 && parsed?.ok && parsed.path) {
 		const kind = parsed.metadata?.incremental ? 'incremental' : 'full';
 		const {metadata} = parsed;
-		const scope = metadata && Array.isArray(metadata.categories) ? {tenant: metadata.tenant?.slug ?? null, categories: metadata.categories} : undefined;
+		const scope = metadata && Array.isArray(metadata.categories) ? {tenant: metadata.tenant?.slug ?? null, tenantId: metadata.tenant?.id ?? null, categories: metadata.categories} : undefined;
 		return {backup: {path: parsed.path, size: parsed.size ?? 0, sha256: parsed.sha256 ?? '', kind}, error: null, scope};
 	}
 	// Exit 0 means a restorable backup was written, whatever became of its answer on the way.

@@ -4,7 +4,7 @@ import {CATEGORIES} from '../../source/core/store/schema.js';
 
 const ALL = CATEGORIES.map(category => category.id);
 
-export type Synthetic = {at: string; kind?: 'full' | 'incremental'; base?: string; full?: string; tenant?: string; id?: string};
+export type Synthetic = {at: string; kind?: 'full' | 'incremental'; base?: string; full?: string; tenant?: string; tenantId?: string; id?: string};
 
 /** A backup named after its UTC moment ("2026-11-30 03:00"), id the same unless given. */
 export function backup(spec: Synthetic): RetentionCandidate & {summary: NonNullable<RetentionCandidate['summary']>} {
@@ -20,6 +20,7 @@ export function backup(spec: Synthetic): RetentionCandidate & {summary: NonNulla
 			baseBackupId: spec.base ?? null,
 			fullBackupId: spec.full ?? null,
 			tenant: spec.tenant ?? null,
+			...(spec.tenantId === undefined ? {} : {tenantId: spec.tenantId}),
 			categories: [...ALL],
 		},
 	};

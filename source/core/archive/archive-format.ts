@@ -158,6 +158,16 @@ export type BackupSummary = {
 	encrypted: boolean;
 };
 
+/**
+ * Whether a backup (its summary) holds this tenant's data, `null` meaning the whole gateway's: by
+ * the tenant's id where the summary has it (a slug can change hands: renamed, or taken after a
+ * deletion), else (an encrypted header written before ids) by slug.
+ */
+export function holdsTenant(summary: Pick<BackupSummary, 'tenant' | 'tenantId'>, tenant: {id: string; slug: string} | null): boolean {
+	if (tenant === null || summary.tenant === null) return tenant === null && summary.tenant === null;
+	return typeof summary.tenantId === 'string' ? summary.tenantId === tenant.id : summary.tenant === tenant.slug;
+}
+
 export function summarize(metadata: BackupMetadata, encrypted: boolean): BackupSummary {
 	return {
 		kind: ARCHIVE_KIND,

@@ -15,7 +15,7 @@ import {freshPidScratch, scratchFailure} from '../pid-scratch.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type {BackupMetadata} from '../archive/archive-format.js';
+import {holdsTenant, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
 import type {ArchiveSource} from '../archive/archive-reader.js';
 import type {Destination} from '../destinations/destination.js';
 import {LifeboatError} from '../errors.js';
@@ -54,7 +54,9 @@ export type BaseChoice = {base?: string; sinceLast?: boolean};
  * is read later (backup-index.ts); an encrypted base needs the passphrase the new backup is
  * encrypted with (the same chain, the same passphrase).
  */
-export async function findIncrementalBase(destination: Destination, choice: BaseChoice, scope: {tenant: string | null; categories: readonly string[]}, passphrase: string | undefined): Promise<IncrementalBase> {
+export async function findIncrementalBase(destination: Destination, choice: BaseChoice, scope: {tenant: {id: string; slug: string} | null; categories: readonly string[]}, passphrase: string | undefined): Promise<IncrementalBase> {
+	const inScope = (summary: BackupSummary) => holdsTenant(summary, scope.tenant) && sameCategories(summary.categories, scope.categories);
+	const scopeTenant = scope.tenant ? `tenant ${scope.tenant.slug}` : 'every tenant';
 	const listings = (await listDestination(destination)).filter(listing => listing.summary && !listing.error);
 	let listing: BackupListing | undefined;
 	if (choice.base !== undefined) {
@@ -62,12 +64,12 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 		listing = listings.find(row => row.summary!.id === wanted) ?? listings.find(row => row.summary!.name === wanted || row.fileName === wanted);
 		if (!listing) throw new LifeboatError('usage', `--base ${wanted}: no backup of that id or name at ${destination.label} (see lifeboat backup list)`);
 		const summary = listing.summary!;
-		if (summary.tenant !== scope.tenant || !sameCategories(summary.categories, scope.categories)) {
-			throw new LifeboatError('usage', `--base ${wanted}: that backup holds ${summary.tenant ? `tenant ${summary.tenant}` : 'every tenant'} (${summary.categories.join(', ')}), not this backup's scope; an incremental must have its base's tenant and categories`);
+		if (!inScope(summary)) {
+			throw new LifeboatError('usage', `--base ${wanted}: that backup holds ${summary.tenant ? `tenant ${summary.tenant}` : 'every tenant'} (${summary.categories.join(', ')}), not this backup's scope (${scopeTenant}); an incremental must have its base's tenant and categories`);
 		}
 	} else {
-		listing = listings.find(row => row.summary!.tenant === scope.tenant && sameCategories(row.summary!.categories, scope.categories));
-		if (!listing) throw new LifeboatError('usage', `--since-last: no earlier backup of this scope (${scope.tenant ? `tenant ${scope.tenant}` : 'every tenant'}, ${scope.categories.length} categories) at ${destination.label}; make a full backup first (without --incremental)`);
+		listing = listings.find(row => inScope(row.summary!));
+		if (!listing) throw new LifeboatError('usage', `--since-last: no earlier backup of this scope (${scopeTenant}, ${scope.categories.length} categories) at ${destination.label}; make a full backup first (without --incremental)`);
 	}
 	if (listing.encrypted && !passphrase) {
 		throw new LifeboatError('usage', `${listing.path} is encrypted: an incremental of an encrypted chain must be encrypted too, with the same passphrase (add --encrypt or --passphrase-file)`);

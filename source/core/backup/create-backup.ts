@@ -535,7 +535,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			// A link without the files would read as their deletion to the next one and to a chain restore.
 			throw new LifeboatError('usage', 'An incremental JSON bundle must carry the document files: add --include-files (or leave documents out with --categories)');
 		}
-		const base = options.base ?? (options.incremental ? await findIncrementalBase(options.incremental.destination, options.incremental, {tenant: tenant?.slug ?? null, categories}, options.passphrase) : undefined);
+		const base = options.base ?? (options.incremental ? await findIncrementalBase(options.incremental.destination, options.incremental, {tenant: tenant ? {id: tenant.id, slug: tenant.slug} : null, categories}, options.passphrase) : undefined);
 		const {name, sink, reserved} = await resolveSink(options, format, now, store.paths.root);
 		const onAbort = () => void sink.discard();
 		try {

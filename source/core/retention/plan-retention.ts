@@ -22,7 +22,7 @@ import {periodKey} from './period-keys.js';
 import {COUNT_RULES, durationBefore, formatDuration, hasDuration, isEmptyPolicy, type RetentionPolicy} from './retention-policy.js';
 import {compareCodeUnits} from '../format.js';
 
-export type RetentionSummary = Pick<BackupSummary, 'id' | 'name' | 'createdAt' | 'backupKind' | 'baseBackupId' | 'fullBackupId' | 'tenant' | 'categories'>;
+export type RetentionSummary = Pick<BackupSummary, 'id' | 'name' | 'createdAt' | 'backupKind' | 'baseBackupId' | 'fullBackupId' | 'tenant' | 'tenantId' | 'categories'>;
 
 /** One backup at a destination, as listDestination gives it (a BackupListing fits). */
 export type RetentionCandidate = {fileName: string; summary?: RetentionSummary; error?: string};
@@ -60,8 +60,8 @@ export type RetentionPlan = {
 
 type Entry = {decision: RetentionDecision; time: number; summary: RetentionSummary; scope: string};
 
-/** One backup scope: its tenant (slug, null for every tenant) and its categories. */
-export type RetentionScope = {tenant: string | null; categories: readonly string[]};
+/** One backup scope: its tenant (slug and id, null for every tenant) and its categories. */
+export type RetentionScope = {tenant: string | null; tenantId?: string | null; categories: readonly string[]};
 
 /**
  * `options.scope` limits removals to that scope's group (a schedule prunes only the backups it
@@ -71,7 +71,7 @@ export function planRetention(candidates: readonly RetentionCandidate[], policy:
 	const emptyPolicy = isEmptyPolicy(policy);
 	const {entries, unreadable} = readEntries(candidates);
 	const groups = groupByScope(entries);
-	const only = options.scope ? scopeOf({tenant: options.scope.tenant, categories: [...options.scope.categories]} as RetentionSummary) : undefined;
+	const only = options.scope ? scopeOf({tenant: options.scope.tenant, tenantId: options.scope.tenantId, categories: [...options.scope.categories]} as RetentionSummary) : undefined;
 	for (const group of groups) {
 		if (only && group[0]!.scope !== only.key) for (const entry of group) entry.decision.reasons.push(`another scope than ${only.label}`);
 		else applyRules(group, policy, emptyPolicy);
@@ -130,7 +130,12 @@ function scopeOf(summary: RetentionSummary): {key: string; label: string} {
 	const tenant = typeof summary.tenant === 'string' ? summary.tenant : null;
 	const all = categories.length === ALL_CATEGORIES.length && categories.every((category, index) => category === ALL_CATEGORIES[index]);
 	const label = `${tenant === null ? 'all tenants' : `tenant ${tenant}`} · ${all ? 'all categories' : categories.join(',') || 'no categories'}`;
-	return {key: JSON.stringify([tenant, categories]), label};
+	// A tenant by its id where the summary has it: a slug can change hands (a renamed tenant's, or a
+	// deleted one's, taken by another), and one tenant's backups never make another's go. An
+	// encrypted header written before ids has only the slug: a group of its own (kept apart, never
+	// merged with a tenant it may not be).
+	const tenantKey = tenant === null ? null : typeof summary.tenantId === 'string' ? ['id', summary.tenantId] : ['slug', tenant];
+	return {key: JSON.stringify([tenantKey, categories]), label};
 }
 
 /** Newest first by time, then by file name (a total order, so a plan never depends on listing order). */
