@@ -12,7 +12,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import {TOOL_VERSION} from '../core/version.js';
 import {authenticate} from './auth.js';
-import {causeOf, toHttpError, withoutServerPaths} from './http-errors.js';
+import {causeOf, longestFirst, toHttpError, withoutServerPaths, withoutServerPathsIn} from './http-errors.js';
 import {ImportLock, Slots} from './import-lock.js';
 import {agenticRoutes} from './routes-agentic.js';
 import {atlasRoutes} from './routes-atlas.js';
@@ -43,7 +43,7 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 		bodyLimit: 1024 * 1024,
 		return503OnClosing: true,
 		// A backup name is at most 200 characters plus its extension: every one reaches its route.
-		// HEAD is not served: fastify's own HEAD of a download would read the whole backup.
+		// HEAD is not served (but for /healthz): fastify's own HEAD of a download would read the whole backup.
 		routerOptions: {maxParamLength: MAX_PARAM_LENGTH},
 		exposeHeadRoutes: false,
 		// A URL the router refuses (bad percent-encoding, a name past MAX_PARAM_LENGTH) is a 400 in the API's own JSON.
@@ -87,6 +87,10 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 	app.addHook('preClose', async () => void (closing = true));
 	app.addHook('onSend', async (_request, reply) => void (closing && reply.header('Connection', 'close')));
 	const folders = serverFolders(config);
+	// Answers name the server's folders as error details do (the gateway folder in the metadata of
+	// a backup made here, the scratch folder an upload was read from): by label, never by path.
+	const byLength = longestFirst(folders);
+	app.addHook('preSerialization', async (_request, _reply, payload) => withoutServerPathsIn(payload, byLength));
 	app.setErrorHandler(async (error: FastifyError, request, reply) => {
 		const http = toHttpError(error);
 		const detail = http.detail && withoutServerPaths(http.detail, folders);
@@ -96,7 +100,8 @@ export async function buildServer(config: ServerConfig, options: ServerOptions =
 	});
 	app.setNotFoundHandler({preHandler: undefined}, async (_request, reply) => reply.code(404).send({error: 'Not found'}));
 
-	app.get('/healthz', {config: {access: 'public'}, schema: {summary: 'Liveness (no token needed)'}}, async () => ({ok: true, version: TOOL_VERSION, gateway: fs.existsSync(config.dataDir)}));
+	// HEAD too (uptime monitors use it), though no other route has one.
+	app.get('/healthz', {exposeHeadRoute: true, config: {access: 'public'}, schema: {summary: 'Liveness (no token needed)'}}, async () => ({ok: true, version: TOOL_VERSION, gateway: fs.existsSync(config.dataDir)}));
 	app.get('/openapi.json', {config: {access: 'token'}, schema: {summary: 'This API as OpenAPI 3', security: [{bearer: []}]}}, async () => app.swagger());
 	agenticRoutes(app, config, gates);
 	atlasRoutes(app, config, gates);

@@ -94,6 +94,33 @@ export function withoutServerPaths(text: string, folders: ReadonlyArray<readonly
 	return shown;
 }
 
+/**
+ * An answer as a client may see it: a string that is a path in one of the server's folders (the
+ * gateway folder in the metadata of a backup made here, an upload's scratch folder) with
+ * the folder named by its label. Only whole paths: data that merely contains a folder's text (a
+ * file `agents/a1/tmp/x`, another host's `/tmpdata`) is kept as it is. `folders` longest first.
+ */
+export function withoutServerPathsIn(value: unknown, folders: ReadonlyArray<readonly [folder: string, label: string]>): unknown {
+	if (typeof value === 'string') return value.startsWith('/') ? serverPathLabelled(value, folders) : value;
+	if (Array.isArray(value)) return value.map(item => withoutServerPathsIn(item, folders));
+	if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+		return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutServerPathsIn(item, folders)]));
+	}
+	return value;
+}
+
+function serverPathLabelled(text: string, folders: ReadonlyArray<readonly [folder: string, label: string]>): string {
+	for (const [folder, label] of folders) {
+		if (folder.length > 1 && text.startsWith(folder) && (text.length === folder.length || text[folder.length] === '/')) return label + text.slice(folder.length);
+	}
+	return text;
+}
+
+/** The server's folders longest first, as withoutServerPathsIn takes them (a gateway inside the scratch root is named as the gateway). */
+export function longestFirst(folders: ReadonlyArray<readonly [folder: string, label: string]>): Array<readonly [folder: string, label: string]> {
+	return [...folders].sort((a, b) => b[0].length - a[0].length);
+}
+
 /** What a 500 is logged with: the underlying error's message (never shown to the client). */
 export function causeOf(error: HttpError): string | undefined {
 	const cause = error.cause;

@@ -63,16 +63,22 @@ export function findBackupEntries(destDir: string): BackupCandidate[] {
 	}
 	const candidates: BackupCandidate[] = [];
 	for (const name of names) {
-		if (name.startsWith(PARTIAL_PREFIX) || name.startsWith('.')) continue;
-		const full = path.join(destDir, name);
-		const stats = fs.statSync(full, {throwIfNoEntry: false});
-		if (!stats) continue;
-		const format = stats.isFile() ? formatFromPath(full) : undefined;
-		// Any `.json` file is not a backup: only one that begins like a JSON bundle (a few bytes read) is listed.
-		const isBackup = stats.isDirectory() ? fs.existsSync(path.join(full, 'metadata.json')) : format !== undefined && (format !== 'json' || name.endsWith('.enc') || isLifeboatBackup(full));
-		if (isBackup) candidates.push({path: full, fileName: name, stats});
+		const candidate = backupCandidate(destDir, name);
+		if (candidate) candidates.push(candidate);
 	}
 	return candidates;
+}
+
+/** The entry `name` of a folder, when a listing of the folder shows it as a backup. */
+export function backupCandidate(destDir: string, name: string): BackupCandidate | undefined {
+	if (name.startsWith(PARTIAL_PREFIX) || name.startsWith('.')) return undefined;
+	const full = path.join(destDir, name);
+	const stats = fs.statSync(full, {throwIfNoEntry: false});
+	if (!stats) return undefined;
+	const format = stats.isFile() ? formatFromPath(full) : undefined;
+	// Any `.json` file is not a backup: only one that begins like a JSON bundle (a few bytes read) is listed.
+	const isBackup = stats.isDirectory() ? fs.existsSync(path.join(full, 'metadata.json')) : format !== undefined && (format !== 'json' || name.endsWith('.enc') || isLifeboatBackup(full));
+	return isBackup ? {path: full, fileName: name, stats} : undefined;
 }
 
 export type ListOptions = {
@@ -227,6 +233,28 @@ export async function listDestination(destination: Destination, options: ListOpt
 		return trimmed(listing.row, options);
 	});
 	return rows.filter((row): row is BackupListing => row !== undefined).sort(newestFirst);
+}
+
+/**
+ * The backup stored under exactly this file name, as a listing of the destination shows it: one
+ * stat and one summary read, not the whole destination's. Undefined where the listing would not
+ * show it, and `'unknown'` where only a listing can tell: an SFTP server (its listing skips
+ * links, which a stat follows).
+ */
+export async function listNamedBackup(destination: Destination, fileName: string, options: Pick<ListOptions, 'summariesOnly'> = {}): Promise<BackupListing | undefined | 'unknown'> {
+	if (!fileName || fileName.includes('/') || fileName.includes('\\')) return undefined;
+	if (destination.kind === 'local') {
+		// By the folder's own spelling: a case-insensitive file system finds B.ZIP as b.zip.
+		if (!fs.readdirSync(destination.label).includes(fileName)) return undefined;
+		const candidate = backupCandidate(destination.label, fileName);
+		return candidate && trimmed(await listLocalBackup(candidate), options);
+	}
+	if (destination.kind !== 's3' && destination.kind !== 'azblob') return 'unknown';
+	if (!formatFromPath(fileName)) return undefined;
+	const object = await destination.stat(fileName);
+	if (!object || object.folder || object.name !== fileName) return undefined;
+	const listing = await listRemoteBackup(destination, object);
+	return listing && trimmed(listing, options);
 }
 
 /** The objects at a remote destination that are named like backups (no byte of them read). */
