@@ -21,6 +21,7 @@ import {openLocalDestination} from '../source/core/destinations/local.js';
 import type {Destination} from '../source/core/destinations/destination.js';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {tempDir} from './helpers/temp-dir.js';
+import {encryptWithoutTenantId} from './helpers/legacy-encrypted.js';
 import {openArchive, plainFileSource, readAll} from '../source/core/archive/archive-reader.js';
 import {TABLES} from '../source/core/store/schema.js';
 import {copyGateway, demoGateway, exec, freshGateway, query, storeDigest} from './restore-support.js';
@@ -262,6 +263,22 @@ describe('incremental backups through the CLI', () => {
 		const base = create('--tenant', first.slug, '--incremental', '--base', 'first-full');
 		expectOneLineError(base, 2, /--base first-full: that backup holds tenant .* not this backup's scope/);
 		expect(create('--tenant', first.id, '--incremental', '--since-last', '--name', 'first-incr').code).toBe(0);
+		// The list says whose each backup is by id as well as by the slug it had.
+		const listed = JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json']).stdout) as {backups: Array<{name: string; tenant: string; tenantId: string}>};
+		expect(listed.backups.map(backup => [backup.name, backup.tenant, backup.tenantId]).sort()).toEqual([['first-full', first.slug, first.id], ['first-incr', `${first.slug}-renamed`, first.id]]);
+		// An encrypted base whose header predates tenant ids is found by slug, then refused by its metadata's tenant id.
+		const legacy = tempDir('lifeboat-incr-legacy-');
+		const passphraseFile = path.join(legacy, 'passphrase');
+		fs.writeFileSync(passphraseFile, PASSPHRASE, {mode: 0o600});
+		exec(live, 'UPDATE tenants SET slug = ? WHERE id = ?', `${first.slug}-x`, second.id);
+		exec(live, 'UPDATE tenants SET slug = ? WHERE id = ?', first.slug, first.id);
+		expect(runCli(['backup', 'create', '--data-dir', live, '--dest', legacy, '--categories', 'agents', '--tenant', first.id, '--name', 'plain']).code).toBe(0);
+		await encryptWithoutTenantId(path.join(legacy, 'plain.zip'), path.join(legacy, 'old.zip.enc'), PASSPHRASE);
+		fs.rmSync(path.join(legacy, 'plain.zip'));
+		exec(live, 'UPDATE tenants SET slug = ? WHERE id = ?', `${first.slug}-renamed`, first.id);
+		exec(live, 'UPDATE tenants SET slug = ? WHERE id = ?', first.slug, second.id);
+		const onLegacy = runCli(['backup', 'create', '--data-dir', live, '--dest', legacy, '--categories', 'agents', '--tenant', first.slug, '--incremental', '--since-last', '--passphrase-file', passphraseFile]);
+		expectOneLineError(onLegacy, 2, new RegExp(`--since-last: old\\.zip\\.enc holds tenant ${first.slug} \\(${first.id}\\), not this backup's \\(tenant ${first.slug} \\(${second.id}\\)\\)`));
 	});
 
 	it('create --incremental, list shows the base, restore --dry-run and verify name the chain, diff compares chains; a missing link is exit 5', async () => {

@@ -121,6 +121,10 @@ describe('chains', () => {
 		const plan = planRetention(listing, {last: 1});
 		expect(keptNames(plan)).toEqual(['2026-11-30 03:00', '2026-11-28 03:00', '2026-11-26 03:00']);
 		expect(plan.groups.map(group => [group.backups, group.keep])).toEqual([[2, 1], [2, 1], [1, 1]]);
+		// ten_1 renamed to acme-inc and backed up since: its backups from before the rename stay a group
+		// of their own, as when groups were by slug (grouping by id alone would remove more).
+		const renamed = [backup({at: '2026-12-02 03:00', tenant: 'acme-inc', tenantId: 'ten_1'}), ...listing];
+		expect(keptNames(planRetention(renamed, {last: 1}))).toEqual(['2026-12-02 03:00', '2026-11-30 03:00', '2026-11-28 03:00', '2026-11-26 03:00']);
 		// A schedule of ten_2 prunes only ten_2's backups.
 		const scoped = planRetention(listing, {last: 1}, {scope: {tenant: 'acme', tenantId: 'ten_2', categories: listing[0]!.summary.categories}});
 		expect(scoped.removalOrder).toEqual(['b-202611290300-acme.zip']);

@@ -5,6 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runCli} from './helpers/run-cli.js';
 import {startServe, tokenFile, waitFor, type Served} from './helpers/serve.js';
 import {tempDir} from './helpers/temp-dir.js';
+import {encryptWithoutTenantId} from './helpers/legacy-encrypted.js';
 import {exec, query} from './restore-support.js';
 
 /**
@@ -183,6 +184,17 @@ describe('a tenant\'s backups, when slugs change hands', () => {
 			exec(dataDir, 'UPDATE tenants SET slug = ? WHERE id = ?', globex.slug, globex.id);
 			exec(dataDir, 'UPDATE tenants SET slug = ? WHERE id = ?', acme.slug, acme.id);
 		}
+	});
+
+	it('an encrypted backup whose header names the slug only (an older Lifeboat\'s) is seen by a token for every tenant only', async () => {
+		const made = tempDir();
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', made, '--tenant', acme.id, '--categories', 'agents', '--name', 'plain', '--json']).code).toBe(0);
+		await encryptWithoutTenantId(path.join(made, 'plain.zip'), path.join(dest, 'acme_legacy.zip.enc'), 'a passphrase of an older backup');
+		const files = async (token: string) => ((await (await fetch(`${server.url}/backup/list`, {headers: headers(token, acme)})).json()) as {backups: Array<{file: string}>}).backups.map(backup => backup.file);
+		expect(await files(ACME_ONLY)).not.toContain('acme_legacy.zip.enc');
+		expect((await fetch(`${server.url}/backup/delete/acme_legacy.zip.enc`, {method: 'DELETE', headers: headers(ACME_ONLY, acme)})).status).toBe(404);
+		expect(fs.existsSync(path.join(dest, 'acme_legacy.zip.enc'))).toBe(true);
+		expect(await files(FULL)).toContain('acme_legacy.zip.enc');
 	});
 });
 

@@ -14,6 +14,9 @@ import {backupNotFound} from './http-errors.js';
 export function visibleTo(auth: RequestAuth, listing: BackupListing): boolean {
 	const summary = listing.summary;
 	if (!summary || summary.tenant === null) return !auth.token.tenants;
+	// An encrypted header written before tenant ids names the slug only, which may have changed
+	// hands since: only a token for every tenant sees such a backup (as a whole-gateway one).
+	if (typeof summary.tenantId !== 'string' && auth.token.tenants) return false;
 	return auth.tenant !== undefined && holdsTenant(summary, auth.tenant);
 }
 

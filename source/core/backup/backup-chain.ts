@@ -76,6 +76,10 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 	}
 	const source = await openListed(destination, listing, passphrase);
 	const metadata = await readMetadata(source);
+	// An encrypted base's header may predate tenant ids (matched by slug): its metadata says whose it is.
+	if ((metadata.tenant?.id ?? null) !== (scope.tenant?.id ?? null)) {
+		throw new LifeboatError('usage', `${choice.base !== undefined ? `--base ${choice.base}` : '--since-last'}: ${listing.fileName} holds ${metadata.tenant ? `tenant ${metadata.tenant.slug} (${metadata.tenant.id})` : 'every tenant'}, not this backup's (${scopeTenant}${scope.tenant ? ` (${scope.tenant.id})` : ''}); an incremental must have its base's tenant`);
+	}
 	// An incremental on a base whose own chain is broken could never be restored: refused (exit 5).
 	if (metadata.incremental) {
 		try {

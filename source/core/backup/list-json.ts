@@ -20,6 +20,8 @@ export function listingJson(backup: BackupListing, backups: readonly BackupListi
 		categories: backup.summary?.categories,
 		counts: backup.summary?.counts,
 		tenant: backup.summary ? backup.summary.tenant : undefined,
+		// The slug above can change hands; the id cannot (absent from an older encrypted header).
+		tenantId: backup.summary ? (backup.summary.tenantId ?? (backup.summary.tenant === null ? null : undefined)) : undefined,
 		error: backup.error,
 	};
 }

@@ -130,11 +130,12 @@ function scopeOf(summary: RetentionSummary): {key: string; label: string} {
 	const tenant = typeof summary.tenant === 'string' ? summary.tenant : null;
 	const all = categories.length === ALL_CATEGORIES.length && categories.every((category, index) => category === ALL_CATEGORIES[index]);
 	const label = `${tenant === null ? 'all tenants' : `tenant ${tenant}`} · ${all ? 'all categories' : categories.join(',') || 'no categories'}`;
-	// A tenant by its id where the summary has it: a slug can change hands (a renamed tenant's, or a
-	// deleted one's, taken by another), and one tenant's backups never make another's go. An
-	// encrypted header written before ids has only the slug: a group of its own (kept apart, never
-	// merged with a tenant it may not be).
-	const tenantKey = tenant === null ? null : typeof summary.tenantId === 'string' ? ['id', summary.tenantId] : ['slug', tenant];
+	// A tenant by its id and its slug where the summary has both: a slug can change hands (a renamed
+	// tenant's, or a deleted one's, taken by another), and one tenant's backups never make another's
+	// go. The slug stays in the key, so groups are only ever split, never merged, against grouping
+	// by slug alone: a renamed tenant's backups from before and after the rename are judged apart,
+	// as they were (an encrypted header written before ids has only the slug: a group of its own).
+	const tenantKey = tenant === null ? null : typeof summary.tenantId === 'string' ? ['id', summary.tenantId, tenant] : ['slug', tenant];
 	return {key: JSON.stringify([tenantKey, categories]), label};
 }
 
