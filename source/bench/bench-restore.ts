@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {createBackup} from '../core/backup/create-backup.js';
 import {buildMemoryGateway} from './bench-restore-plan.js';
-import {lifeboat, medianOf, medianRun, readShebang, timeCommand, type Run} from './bench-tools.js';
+import {asInstalled, lifeboat, medianOf, medianRun, timeCommand, type Run} from './bench-tools.js';
 
 /**
  * The least work any restore of the same rows does (restore-floor.ts, run as its own process on
@@ -22,8 +22,8 @@ export type RestoreBenchRun = {rows: number; seconds: number; peakRssKb: number;
 const floorScript = new URL('restore-floor.js', import.meta.url).pathname;
 
 async function floorRun(mode: 'dry-run' | 'replace', backup: string, database: string, rows: number): Promise<RestoreFloor> {
-	const {env, flags} = readShebang();
-	const run = await timeCommand(`${mode} floor of ${rows} rows`, 'env', [...env, process.execPath, ...flags, floorScript, mode, backup, database], undefined);
+	const [command, args] = asInstalled(floorScript, [mode, backup, database]);
+	const run = await timeCommand(`${mode} floor of ${rows} rows`, command, args, undefined);
 	const parts = JSON.parse(run.stdout) as {archiveSeconds: number; sqliteSeconds: number; rows: number};
 	if (parts.rows !== rows) throw new Error(`the ${mode} floor read ${parts.rows} rows, expected ${rows}`);
 	return {seconds: run.seconds, archiveSeconds: parts.archiveSeconds, sqliteSeconds: parts.sqliteSeconds};

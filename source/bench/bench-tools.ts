@@ -139,12 +139,17 @@ export function readShebang(file = cli): Shebang {
 }
 
 /**
- * The command line of a lifeboat run that reports its own peak RSS, as the installed binary runs:
- * through `env` with its shebang's variables, and node with its flags.
+ * The command line of a node script that reports its own peak RSS, run as the installed binary
+ * runs: through `env` with its shebang's variables, and node with its flags.
  */
-export function lifeboat(args: string[]): [string, string[]] {
+export function asInstalled(script: string, args: string[]): [string, string[]] {
 	const {env, flags} = readShebang();
-	return ['env', [...env, process.execPath, ...flags, '--import', rssReporter, cli, ...args]];
+	return ['env', [...env, process.execPath, ...flags, '--import', rssReporter, script, ...args]];
+}
+
+/** The command line of a lifeboat run (asInstalled). */
+export function lifeboat(args: string[]): [string, string[]] {
+	return asInstalled(cli, args);
 }
 
 export function dirBytes(dir: string): number {

@@ -88,7 +88,7 @@ function fromFastify(error: FastifyError | undefined): HttpError | undefined {
  */
 export function withoutServerPaths(text: string, folders: ReadonlyArray<readonly [folder: string, label: string]>): string {
 	let shown = text;
-	for (const [folder, label] of [...folders].sort((a, b) => b[0].length - a[0].length)) {
+	for (const [folder, label] of longestFirst(folders)) {
 		if (folder.length > 1) shown = shown.replaceAll(folder, label);
 	}
 	return shown;
