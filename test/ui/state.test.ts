@@ -25,9 +25,9 @@ describe('create wizard reducer', () => {
 		let state = run(fresh(), {type: 'scope', scope: 'pick'}, {type: 'categories', categories: []});
 		expect(state.step).toBe('categories');
 		expect(state.error).toMatch(/at least one/);
-		state = run(state, {type: 'categories', categories: ['users', 'config']}, {type: 'tenant', tenant: 'acme'});
+		state = run(state, {type: 'categories', categories: ['users', 'config']}, {type: 'tenant', tenant: {id: 'ten_acme', slug: 'acme'}});
 		expect(reviewLines(state)[0]).toEqual(['Categories', 'Users, Gateway config']);
-		const all = run(fresh(), {type: 'scope', scope: 'all'}, {type: 'tenant', tenant: 'acme'});
+		const all = run(fresh(), {type: 'scope', scope: 'all'}, {type: 'tenant', tenant: {id: 'ten_acme', slug: 'acme'}});
 		expect(reviewLines(all)[0]![1]).toBe('everything (15 categories)');
 	});
 

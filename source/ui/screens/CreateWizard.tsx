@@ -31,7 +31,7 @@ import {useVerify} from '../hooks/use-verify.js';
 import {useCommands, type CommandName} from '../keys.js';
 import {readPassphraseFile} from '../../core/backup/passphrase-file.js';
 import {describeStrength, passphraseStrength} from '../../core/crypto/passphrase-strength.js';
-import {backupOptions, createWizardReducer, initialCreateState, outputName, outputPath, reviewLines, type CreateAction, type CreateStep, type CreateWizardState, type Encryption} from '../state/create-wizard.js';
+import {backupOptions, createWizardReducer, initialCreateState, outputName, outputPath, reviewLines, type CreateAction, type CreateStep, type CreateWizardState, type Encryption, type WizardTenant} from '../state/create-wizard.js';
 import {fitPath} from '../text-fit.js';
 import {useTheme, type Theme} from '../theme.js';
 import {VerifyPanel} from './VerifyPanel.js';
@@ -303,9 +303,9 @@ function categoriesView({dispatch, picked, setPicked}: StepContext): StepView {
 
 function tenantView({dispatch, summary}: StepContext): StepView {
 	const tenants = summary.status === 'done' ? summary.value.tenants : [];
-	const items: Array<ListItem<string | null>> = [
+	const items: Array<ListItem<WizardTenant | null>> = [
 		{key: '*', label: 'All tenants', value: null},
-		...tenants.map(tenant => ({key: tenant.id, label: tenant.name, value: tenant.slug, hint: tenant.slug})),
+		...tenants.map(tenant => ({key: tenant.id, label: tenant.name, value: {id: tenant.id, slug: tenant.slug}, hint: tenant.slug})),
 	];
 	return {
 		commands: ['up', 'down', 'select', 'back'],

@@ -405,7 +405,7 @@ function targetItems(state: RestoreWizardState, gatewaySummary: AsyncState<Gatew
 	const live = gatewaySummary.status === 'done' && !state.newDataDir ? gatewaySummary.value.tenants : [];
 	return [
 		{key: 'same', label: `Same tenant: ${sourceTenant.slug}`, value: {kind: 'same'}, hint: 'ids kept'},
-		...live.filter(tenant => tenant.id !== sourceTenant.id).map(tenant => ({key: tenant.id, label: `Another tenant: ${tenant.slug}`, value: {kind: 'tenant', slug: tenant.slug} as RestoreTarget, hint: 'ids remapped'})),
+		...live.filter(tenant => tenant.id !== sourceTenant.id).map(tenant => ({key: tenant.id, label: `Another tenant: ${tenant.slug}`, value: {kind: 'tenant', id: tenant.id, slug: tenant.slug} as RestoreTarget, hint: 'ids remapped'})),
 		{key: 'new', label: 'New tenant…', value: {kind: 'new', name: ''}, hint: 'additive or overwrite'},
 	];
 }

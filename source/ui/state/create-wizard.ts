@@ -28,14 +28,20 @@ export type CreateStep =
 
 export type Encryption = 'none' | 'passphrase' | 'file';
 
+/**
+ * A tenant picked in a wizard. The engine is given its id: findTenant takes an id before a slug,
+ * so a slug that is also another tenant's id would name that other tenant.
+ */
+export type WizardTenant = {id: string; slug: string};
+
 export type CreateWizardState = {
 	step: CreateStep;
 	/** Steps behind the current one, for Esc. */
 	history: CreateStep[];
 	scope: 'all' | 'pick';
 	categories: CategoryId[];
-	/** Tenant slug, or null for every tenant. */
-	tenant: string | null;
+	/** The tenant (named to the engine by its id, shown by its slug), or null for every tenant. */
+	tenant: WizardTenant | null;
 	format: ArchiveFormat;
 	encryption: Encryption;
 	passphrase: string;
@@ -58,7 +64,7 @@ export type CreateWizardState = {
 export type CreateAction =
 	| {type: 'scope'; scope: 'all' | 'pick'}
 	| {type: 'categories'; categories: CategoryId[]}
-	| {type: 'tenant'; tenant: string | null}
+	| {type: 'tenant'; tenant: WizardTenant | null}
 	| {type: 'format'; format: ArchiveFormat}
 	| {type: 'encryption'; encryption: Encryption}
 	| {type: 'edit'; field: 'passphrase' | 'passphraseConfirm' | 'passphraseFile' | 'destDir' | 'destTyped' | 'name'; value: string}
@@ -213,7 +219,7 @@ export function reviewLines(state: CreateWizardState): Array<[string, string]> {
 	const encryption = state.encryption === 'none' ? 'none' : state.encryption === 'passphrase' ? typed : `passphrase from ${state.passphraseFile}`;
 	return [
 		['Categories', categoryText],
-		['Tenants', state.tenant ?? 'all tenants'],
+		['Tenants', state.tenant?.slug ?? 'all tenants'],
 		['Format', state.format],
 		['Encryption', encryption],
 		['Output', outputPath(state)],
@@ -228,7 +234,7 @@ export function backupOptions(state: CreateWizardState, dataDir: string, passphr
 		name: state.name.trim(),
 		format: state.format,
 		categories: state.scope === 'all' ? undefined : state.categories,
-		tenant: state.tenant ?? undefined,
+		tenant: state.tenant?.id ?? undefined,
 		...(passphrase === undefined ? {} : {passphrase}),
 	};
 }

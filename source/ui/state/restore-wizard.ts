@@ -26,7 +26,8 @@ export type RestoreStep =
 	| 'summary';
 
 /** Where the data goes: the backup's own tenant(s), an existing tenant, or a new one. */
-export type RestoreTarget = {kind: 'same'} | {kind: 'tenant'; slug: string} | {kind: 'new'; name: string};
+/** Another live tenant is named to the engine by its id (see WizardTenant), and shown by its slug. */
+export type RestoreTarget = {kind: 'same'} | {kind: 'tenant'; id: string; slug: string} | {kind: 'new'; name: string};
 
 export type RestoreWizardState = {
 	step: RestoreStep;
@@ -182,7 +183,7 @@ export function confirmationWord(state: RestoreWizardState): string {
 /** The engine options of this restore (without the opened source and callbacks). */
 export function restoreOptions(state: RestoreWizardState, dataDir: string): Omit<RestoreOptions, 'source'> {
 	const all = state.metadata ? state.categories.length === state.metadata.categories.length : false;
-	const intoTenant = state.target.kind === 'tenant' ? state.target.slug : state.target.kind === 'new' ? state.target.name : undefined;
+	const intoTenant = state.target.kind === 'tenant' ? state.target.id : state.target.kind === 'new' ? state.target.name : undefined;
 	return {
 		dataDir: state.newDataDir ?? dataDir,
 		mode: state.mode,
