@@ -200,6 +200,26 @@ describe('schedule run-now', () => {
 		expect(run()).toMatchObject({kind: 'incremental', ok: true});
 	});
 
+	it('an incremental with no earlier backup of its scope left (all removed by hand) makes a full backup instead, and says why', () => {
+		const {env, dest} = setup();
+		expect(add(env, ['gone', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--incremental']).code).toBe(0);
+		const run = () => {
+			const result = runCli(['schedule', 'run-now', 'gone', '--json'], {env});
+			expect(result.code, result.stderr).toBe(0);
+			return JSON.parse(result.stdout) as {kind: string; ok: boolean; fullInstead?: string; backup: {kind: string}};
+		};
+		expect(run().kind).toBe('full');
+		for (const name of fs.readdirSync(dest)) fs.rmSync(path.join(dest, name), {recursive: true, force: true});
+		const healed = run();
+		expect(healed).toMatchObject({kind: 'full', ok: true, backup: {kind: 'full'}});
+		expect(healed.fullInstead).toMatch(/^--since-last: no earlier backup of this scope \(every tenant, \d+ categories\) at .*; make a full backup first \(without --incremental\)$/);
+		expect(run()).toMatchObject({kind: 'incremental', ok: true});
+		// By hand, the same case is still usage's exit code (2), told apart in --json.
+		const byHand = runCli(['backup', 'create', '--data-dir', gateway, '--dest', path.join(dest, 'elsewhere'), '--incremental', '--json'], {env});
+		expect(byHand.code).toBe(2);
+		expect(JSON.parse(byHand.stdout).error.code).toBe('no-base');
+	});
+
 	it('retention prunes only the schedule\'s own scope: whole-gateway backups at the same destination are left alone', () => {
 		const {env, dest} = setup();
 		const db = new Database(path.join(gateway, 'data', 'gateway.db'), {readonly: true});

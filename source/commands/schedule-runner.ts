@@ -211,8 +211,10 @@ export async function runSchedule(schedule: Schedule, options: RunOptions): Prom
 		let kind = runKind(schedule, readState(options.env)[schedule.name] ?? {});
 		let child = await runChild(childArgs(schedule, kind), options, lock);
 		let fullInstead: string | undefined;
-		// Exit 5: the base (or a link of its chain) is damaged or missing; a full backup starts a new chain.
-		if (kind === 'incremental' && child.code === 5 && !options.signal?.aborted) {
+		// Exit 5: the base (or a link of its chain) is damaged or missing; no-base: no earlier backup of
+		// the scope is there (removed by hand, or the tenant's slug now names another tenant). A full
+		// backup starts a new chain.
+		if (kind === 'incremental' && (child.code === 5 || describeChild(child, kind).error?.code === 'no-base') && !options.signal?.aborted) {
 			fullInstead = describeChild(child, kind).error?.message;
 			kind = 'full';
 			child = await runChild(childArgs(schedule, kind), options, lock);

@@ -4,6 +4,7 @@
  */
 export type ErrorCode =
 	| 'usage'
+	| 'no-base'
 	| 'not-a-gateway'
 	| 'unsupported-data'
 	| 'gateway-damaged'
@@ -26,6 +27,9 @@ export type ErrorCode =
 /** Exit codes are part of the CLI contract (documented in the readme). */
 export const EXIT_CODES: Record<ErrorCode, number> = {
 	usage: 2,
+	// --since-last found no earlier backup of the scope: usage's exit code, told apart in --json
+	// (a scheduled incremental then makes a full backup, schedule-runner.ts).
+	'no-base': 2,
 	'not-a-tty': 2,
 	'not-a-gateway': 3,
 	'unsupported-data': 3,

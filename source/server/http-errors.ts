@@ -28,6 +28,7 @@ export const backupNotFound = (detail?: string): HttpError => new HttpError(404,
 
 const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
 	usage: [400, 'Bad request'],
+	'no-base': [400, 'Bad request'],
 	'unknown-category': [400, 'Bad request'],
 	'unknown-tenant': [400, 'Bad request'],
 	'wrong-passphrase': [400, 'Bad request'],

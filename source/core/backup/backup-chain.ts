@@ -69,7 +69,7 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 		}
 	} else {
 		listing = listings.find(row => inScope(row.summary!));
-		if (!listing) throw new LifeboatError('usage', `--since-last: no earlier backup of this scope (${scopeTenant}, ${scope.categories.length} categories) at ${destination.label}; make a full backup first (without --incremental)`);
+		if (!listing) throw new LifeboatError('no-base', `--since-last: no earlier backup of this scope (${scopeTenant}, ${scope.categories.length} categories) at ${destination.label}; make a full backup first (without --incremental)`);
 	}
 	if (listing.encrypted && !passphrase) {
 		throw new LifeboatError('usage', `${listing.path} is encrypted: an incremental of an encrypted chain must be encrypted too, with the same passphrase (add --encrypt or --passphrase-file)`);
@@ -78,7 +78,7 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 	const metadata = await readMetadata(source);
 	// An encrypted base's header may predate tenant ids (matched by slug): its metadata says whose it is.
 	if ((metadata.tenant?.id ?? null) !== (scope.tenant?.id ?? null)) {
-		throw new LifeboatError('usage', `${choice.base !== undefined ? `--base ${choice.base}` : '--since-last'}: ${listing.fileName} holds ${metadata.tenant ? `tenant ${metadata.tenant.slug} (${metadata.tenant.id})` : 'every tenant'}, not this backup's (${scopeTenant}${scope.tenant ? ` (${scope.tenant.id})` : ''}); an incremental must have its base's tenant`);
+		throw new LifeboatError(choice.base !== undefined ? 'usage' : 'no-base', `${choice.base !== undefined ? `--base ${choice.base}` : '--since-last'}: ${listing.fileName} holds ${metadata.tenant ? `tenant ${metadata.tenant.slug} (${metadata.tenant.id})` : 'every tenant'}, not this backup's (${scopeTenant}${scope.tenant ? ` (${scope.tenant.id})` : ''}); an incremental must have its base's tenant`);
 	}
 	// An incremental on a base whose own chain is broken could never be restored: refused (exit 5).
 	if (metadata.incremental) {
