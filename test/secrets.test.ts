@@ -89,13 +89,50 @@ describe('secrets never enter a backup', () => {
 	});
 });
 
-/** Scrubbed columns the corpus is planted in, one cloned row per form: text, and JSON with an argv array. */
-const CORPUS_COLUMNS: Array<{table: string; column: string; value: (text: string, args: string[]) => string}> = [
+/**
+ * Scrubbed columns the corpus is planted in, one cloned row per form: text, and JSON with an argv
+ * array; and every other `scrub` column of the schema as plain text, so a column marked later is
+ * planted too.
+ */
+const SHAPED_COLUMNS: Array<{table: string; column: string; value: (text: string, args: string[]) => string}> = [
 	{table: 'cron_jobs', column: 'command', value: text => text},
 	{table: 'connections', column: 'account', value: text => text},
 	{table: 'channels', column: 'settings', value: text => JSON.stringify({mentionsOnly: true, welcome: text})},
 	{table: 'workflows', column: 'definition', value: (_text, args) => JSON.stringify({steps: [{tool: 'shell', args}]})},
 ];
+const CORPUS_COLUMNS = [
+	...SHAPED_COLUMNS,
+	...TABLES.flatMap(table =>
+		table.columns
+			.filter(column => column.scrub && !SHAPED_COLUMNS.some(shaped => shaped.table === table.name && shaped.column === column.name))
+			.map(column => ({table: table.name, column: column.name, value: (text: string) => text})),
+	),
+];
+
+/**
+ * Text columns neither secret nor scrubbed, each with why: users' and agents' own content (kept as
+ * written), identifiers, names, enumerations and times. A new text column fails the test below
+ * until it is scrubbed, marked secret or listed here.
+ */
+const UNSCRUBBED_TEXT: Record<string, string> = Object.fromEntries(
+	Object.entries({
+		'user and agent content, kept as written': 'messages.content memory_entries.content memory_entries.tags memory_daily_logs.content discussions.summary insights.content conversations.title tasks.title approvals.reason documents.name documents.fts_hint',
+		'names and labels': 'tenants.name users.display_name agents.name personas.name workflows.name tools.name cron_jobs.name webhooks.name connections.name channels.name skills.name node_pairings.node_name discussions.title',
+		'identifiers, enumerations, versions and times': 'tenants.slug tenants.plan users.email users.role users.last_login_at agents.model agents.tool_allowlist agents.status messages.role memory_entries.kind memory_daily_logs.day documents.mime documents.ext documents.sha256 tools.kind cron_jobs.schedule cron_jobs.action cron_runs.started_at cron_runs.finished_at cron_runs.status webhooks.events connections.provider connections.scopes connections.expires_at channels.kind skills.version node_pairings.platform node_pairings.paired_at node_pairings.last_seen_at tasks.status tasks.due_at approvals.status approvals.decided_at audit_log.actor audit_log.action audit_log.target audit_log.ip',
+		'a password hash, which logins after a restore need (not the password)': 'users.password_hash',
+		'a public key': 'node_pairings.public_key',
+	}).flatMap(([why, columns]) => columns.split(' ').map(column => [column, why])),
+);
+
+describe('every free-text column is scrubbed, secret, or kept as written for a stated reason', () => {
+	it('no text column of the schema is left undecided', () => {
+		const undecided = TABLES.flatMap(table => table.columns.filter(column => column.type === 'TEXT' && !column.secret && !column.scrub && !column.ref && !column.refList).map(column => `${table.name}.${column.name}`)).filter(column => !(column in UNSCRUBBED_TEXT));
+		expect(undecided).toEqual([]);
+		// Operator-written configuration and prose beside it is scrubbed.
+		const scrubbed = new Set(TABLES.flatMap(table => table.columns.filter(column => column.scrub).map(column => `${table.name}.${column.name}`)));
+		for (const column of ['agents.description', 'personas.system_prompt', 'personas.description', 'tools.input_schema', 'tools.description', 'skills.source', 'workflows.description', 'workflow_versions.note', 'audit_log.detail']) expect(scrubbed, column).toContain(column);
+	});
+});
 
 /** Plants every corpus form in every kind of place a credential can live in a gateway. */
 function plantCorpus(dataDir: string): string {
@@ -104,7 +141,7 @@ function plantCorpus(dataDir: string): string {
 		const template = db.prepare(`SELECT * FROM ${table} ORDER BY id LIMIT 1`).get() as Record<string, unknown>;
 		const names = Object.keys(template);
 		const insert = db.prepare(`INSERT INTO ${table} (${names.join(', ')}) VALUES (${names.map(name => '@' + name).join(', ')})`);
-		SECRET_FORMS.forEach((form, index) => insert.run({...template, id: `${String(template['id'])}c${index}`, [column]: value(form.text, form.args ?? [form.text])}));
+		SECRET_FORMS.forEach((form, index) => insert.run({...template, id: `${String(template["id"])}-${column}-c${index}`, [column]: value(form.text, form.args ?? [form.text])}));
 	}
 	const agent = (db.prepare('SELECT id FROM agents ORDER BY id LIMIT 1').get() as {id: string}).id;
 	db.close();

@@ -164,7 +164,7 @@ export const TABLES: readonly TableSpec[] = [
 		columns: [
 			{name: 'name', type: 'TEXT'},
 			{name: 'model', type: 'TEXT'},
-			{name: 'description', type: 'TEXT'},
+			{name: 'description', type: 'TEXT', scrub: true},
 			{name: 'tool_allowlist', type: 'TEXT'},
 			{name: 'status', type: 'TEXT'},
 		],
@@ -176,8 +176,8 @@ export const TABLES: readonly TableSpec[] = [
 		unit: 'personas',
 		columns: [
 			{name: 'name', type: 'TEXT'},
-			{name: 'description', type: 'TEXT'},
-			{name: 'system_prompt', type: 'TEXT'},
+			{name: 'description', type: 'TEXT', scrub: true},
+			{name: 'system_prompt', type: 'TEXT', scrub: true},
 		],
 	}),
 	t({
@@ -211,7 +211,7 @@ export const TABLES: readonly TableSpec[] = [
 		unit: 'workflows',
 		columns: [
 			{name: 'name', type: 'TEXT'},
-			{name: 'description', type: 'TEXT'},
+			{name: 'description', type: 'TEXT', scrub: true},
 			{name: 'current_version', type: 'INTEGER'},
 			{name: 'definition', type: 'TEXT', scrub: true},
 			{name: 'enabled', type: 'INTEGER'},
@@ -227,7 +227,7 @@ export const TABLES: readonly TableSpec[] = [
 			{name: 'version', type: 'INTEGER'},
 			{name: 'definition', type: 'TEXT', scrub: true},
 			{name: 'author_id', type: 'TEXT', nullable: true, ref: 'users'},
-			{name: 'note', type: 'TEXT'},
+			{name: 'note', type: 'TEXT', scrub: true},
 		],
 	}),
 	t({
@@ -279,9 +279,9 @@ export const TABLES: readonly TableSpec[] = [
 		unit: 'tools',
 		columns: [
 			{name: 'name', type: 'TEXT'},
-			{name: 'description', type: 'TEXT'},
+			{name: 'description', type: 'TEXT', scrub: true},
 			{name: 'kind', type: 'TEXT'},
-			{name: 'input_schema', type: 'TEXT'},
+			{name: 'input_schema', type: 'TEXT', scrub: true},
 		],
 	}),
 	t({
@@ -360,7 +360,7 @@ export const TABLES: readonly TableSpec[] = [
 		columns: [
 			{name: 'name', type: 'TEXT'},
 			{name: 'version', type: 'TEXT'},
-			{name: 'source', type: 'TEXT'},
+			{name: 'source', type: 'TEXT', scrub: true},
 			{name: 'enabled_agents', type: 'TEXT', refList: 'agents'},
 		],
 	}),
@@ -436,7 +436,7 @@ export const TABLES: readonly TableSpec[] = [
 			{name: 'actor', type: 'TEXT'},
 			{name: 'action', type: 'TEXT'},
 			{name: 'target', type: 'TEXT'},
-			{name: 'detail', type: 'TEXT'},
+			{name: 'detail', type: 'TEXT', scrub: true},
 			{name: 'ip', type: 'TEXT', nullable: true},
 		],
 	}),
