@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from './components/Text.js';
 import {Component, type ReactNode} from 'react';
 import {describeError} from './describe-error.js';
 

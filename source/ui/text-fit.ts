@@ -1,18 +1,65 @@
+import stringWidth from 'string-width';
+import {terminalSafe} from '../core/terminal-safe.js';
+
+/**
+ * Text is measured in terminal columns as Ink lays it out (string-width: a CJK character or an
+ * emoji takes two, a combining mark none), and cut between grapheme clusters, never inside one.
+ * Everything these functions return is on one row and safe to print: control and format
+ * characters from data (ESC, a carriage return, a line break, a tab) are shown as `\u{..}`
+ * (terminalSafe) before it is measured.
+ */
+export function columns(text: string): number {
+	return stringWidth(text);
+}
+
+const graphemes = new Intl.Segmenter(undefined, {granularity: 'grapheme'});
+
+function clusters(text: string): string[] {
+	return Array.from(graphemes.segment(text), segment => segment.segment);
+}
+
+/** The longest start of `text` that takes at most `width` columns. */
+function headColumns(text: string, width: number): string {
+	let taken = 0;
+	let head = '';
+	for (const cluster of clusters(text)) {
+		const size = stringWidth(cluster);
+		if (taken + size > width) break;
+		taken += size;
+		head += cluster;
+	}
+	return head;
+}
+
+/** The longest end of `text` that takes at most `width` columns. */
+function tailColumns(text: string, width: number): string {
+	const parts = clusters(text);
+	let taken = 0;
+	let tail = '';
+	for (let index = parts.length - 1; index >= 0; index--) {
+		const size = stringWidth(parts[index]!);
+		if (taken + size > width) break;
+		taken += size;
+		tail = parts[index]! + tail;
+	}
+	return tail;
+}
+
 /** Fixed-width cells for tables: cut with an ellipsis, pad to the width. */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
 	if (width <= 0) return '';
-	const chars = [...text];
-	const cut = chars.length > width ? chars.slice(0, Math.max(0, width - 1)).join('') + '…' : text;
-	const pad = ' '.repeat(Math.max(0, width - [...cut].length));
+	const safe = terminalSafe(text);
+	const cut = stringWidth(safe) > width ? headColumns(safe, width - 1) + '…' : safe;
+	const pad = ' '.repeat(Math.max(0, width - stringWidth(cut)));
 	return align === 'right' ? pad + cut : cut + pad;
 }
 
 /** Keeps the end of a long path visible ("…/backups/lifeboat-backup-2026.zip"). */
 export function fitPath(text: string, width: number): string {
-	const chars = [...text];
-	if (chars.length <= width) return text;
-	if (width <= 1) return '…'.slice(0, width);
-	return '…' + chars.slice(chars.length - width + 1).join('');
+	const safe = terminalSafe(text);
+	if (stringWidth(safe) <= width) return safe;
+	if (width <= 1) return '…'.slice(0, Math.max(0, width));
+	return '…' + tailColumns(safe, width - 1);
 }
 
 /**
@@ -21,8 +68,9 @@ export function fitPath(text: string, width: number): string {
  * most telling part stays visible, and keeps at least `minPath` columns: when the text around it
  * leaves fewer, the text after it goes, then the text before it is cut at its end.
  */
-export function lineWithPath(prefix: string, text: string, suffix: string, width: number, minPath = 16): string {
-	const length = (value: string) => [...value].length;
+export function lineWithPath(prefix: string, rawText: string, suffix: string, width: number, minPath = 16): string {
+	const length = columns;
+	const text = terminalSafe(rawText);
 	if (length(prefix) + length(text) + length(suffix) <= width) return prefix + text + suffix;
 	const least = Math.min(minPath, length(text), width);
 	if (length(prefix) + least + length(suffix) <= width) return prefix + fitPath(text, width - length(prefix) - length(suffix)) + suffix;
@@ -30,7 +78,7 @@ export function lineWithPath(prefix: string, text: string, suffix: string, width
 	// "… new gatew… …/rebuilt/gateway": the cut text, a space, the path.
 	const before = width - least - 1;
 	if (before < 2) return fitPath(text, width);
-	return `${[...prefix].slice(0, before - 1).join('')}… ${fitPath(text, least)}`;
+	return `${headColumns(prefix, before - 1)}… ${fitPath(text, least)}`;
 }
 
 /** "2026-01-05 09:00" in local time: compact enough for an 80-column list. */
@@ -47,7 +95,7 @@ export function shortDate(iso: string): string {
  */
 export function wrapWords(text: string, width: number): string[] {
 	const lines: string[] = [];
-	for (const paragraph of text.split('\n')) lines.push(...wrapJoined(paragraph.split(' '), ' ', width));
+	for (const paragraph of text.split('\n')) lines.push(...wrapJoined(terminalSafe(paragraph).split(' '), ' ', width));
 	return lines;
 }
 
@@ -58,17 +106,19 @@ export function wrapJoined(parts: readonly string[], separator: string, width: n
 	let line = '';
 	for (const part of parts) {
 		const joined = line === '' ? part : line + separator + part;
-		if ([...joined].length <= max) {
+		if (stringWidth(joined) <= max) {
 			line = joined;
 			continue;
 		}
 		if (line !== '') lines.push(line);
-		let rest = [...part];
-		while (rest.length > max) {
-			lines.push(rest.slice(0, max).join(''));
-			rest = rest.slice(max);
+		let rest = part;
+		while (stringWidth(rest) > max) {
+			// At least one cluster a line, so a character wider than the width cannot loop for ever.
+			const head = headColumns(rest, max) || clusters(rest)[0]!;
+			lines.push(head);
+			rest = rest.slice(head.length);
 		}
-		line = rest.join('');
+		line = rest;
 	}
 	lines.push(line);
 	return lines;

@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from './Text.js';
 import Spinner from 'ink-spinner';
 import {useTheme} from '../theme.js';
 

@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from './Text.js';
 import type {CancelPhase} from '../hooks/use-confirm-cancel.js';
 import {useTheme} from '../theme.js';
 import {Busy} from './Busy.js';

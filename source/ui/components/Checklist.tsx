@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './Text.js';
 import {formatChecklist, type ChecklistItem} from '../../core/restore/index.js';
 import {useTheme} from '../theme.js';
 

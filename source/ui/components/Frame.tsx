@@ -1,4 +1,5 @@
-import {Box, measureElement, Text, useInput, type DOMElement} from 'ink';
+import {Box, measureElement, useInput, type DOMElement} from 'ink';
+import {Text} from './Text.js';
 import {createContext, useContext, useEffect, useRef, useState, type ReactNode} from 'react';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {helpEntries} from '../help-keys.js';

@@ -1,4 +1,6 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './Text.js';
+import {terminalSafe} from '../../core/terminal-safe.js';
 import type {ReactNode} from 'react';
 
 /** "Label        value" rows with a fixed label column. */
@@ -11,7 +13,8 @@ export function KeyValue({label, children, width = 14}: {label: string; children
 				</Text>
 			</Box>
 			<Box flexShrink={1}>
-				<Text wrap="truncate">{children}</Text>
+				{/* One row: a line break in a value (a name, a path) is shown, not followed. */}
+				<Text wrap="truncate">{typeof children === 'string' ? terminalSafe(children) : children}</Text>
 			</Box>
 		</Box>
 	);

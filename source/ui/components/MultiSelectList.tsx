@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './Text.js';
 import SelectInput from 'ink-select-input';
 import {useRef, type ReactNode} from 'react';
 import {useCommands} from '../keys.js';

@@ -1,4 +1,4 @@
-import {Text} from 'ink';
+import {Text} from './Text.js';
 import {useTheme} from '../theme.js';
 
 /** A fixed-width bar (no flex: it never grows past the width it is given). */

@@ -1,4 +1,6 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './Text.js';
+import {terminalSafe} from '../../core/terminal-safe.js';
 import SelectInput from 'ink-select-input';
 import {useEffect, useLayoutEffect, useRef, useState, type ReactNode, type RefObject} from 'react';
 import {useCommands, type CommandHandlers} from '../keys.js';
@@ -109,8 +111,8 @@ export function SelectList<T>({
 			renderRow(item, selected)
 		) : (
 			<Text color={selected ? theme.selected : undefined} bold={selected} dimColor={item.disabled} wrap="truncate">
-				{item.label}
-				{item.hint ? <Text dimColor>{'  ' + item.hint}</Text> : ''}
+				{terminalSafe(item.label)}
+				{item.hint ? <Text dimColor>{'  ' + terminalSafe(item.hint)}</Text> : ''}
 			</Text>
 		);
 	return (

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './Text.js';
 import {useMemo, useState} from 'react';
 import {useCommands} from '../keys.js';
 import {diffRange, diffWindows, graphemes, MIN_DIFF_WIDTH, textWidth, visibleText, wrapValue, type DiffSide} from '../state/diff-window.js';

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './Text.js';
 import {useTheme} from '../theme.js';
 
 export type Status = {kind: 'error' | 'ok' | 'info' | 'warn'; text: string; next?: string | undefined};

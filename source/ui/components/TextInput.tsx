@@ -1,4 +1,5 @@
-import {Text, useInput} from 'ink';
+import {useInput} from 'ink';
+import {Text} from './Text.js';
 import InkTextInput from 'ink-text-input';
 import {useEffect, useRef, useState} from 'react';
 import {applyInput, type Edit} from '../state/text-edit.js';

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from './Text.js';
 import {transferFigures, type Transfer} from '../state/progress-math.js';
 import {ProgressBar} from './ProgressBar.js';
 

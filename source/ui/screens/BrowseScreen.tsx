@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/Text.js';
 import {useEffect, useMemo, useReducer, useRef, useState, type Dispatch, type ReactNode, type RefObject, type SetStateAction} from 'react';
 import {backupKindLabel, listedChain, type BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/Text.js';
 import {useMemo, useRef, useState} from 'react';
 import type {DiffProgress, DiffResult} from '../../core/diff/diff-types.js';
 import {formatDiff} from '../../core/diff/format-diff.js';

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/Text.js';
 import Spinner from 'ink-spinner';
 import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode} from 'react';
 import type {BackupListing} from '../../core/backup/list-backups.js';

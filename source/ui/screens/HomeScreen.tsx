@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/Text.js';
 import {useMemo, useState, type ReactNode} from 'react';
 import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
@@ -63,7 +64,10 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 				<Box marginTop={1}>
 					{/* Wider without a gateway (no counts beside it), so "needs a gateway" shows whole. */}
 					<Box width={noGateway ? Math.min(columns, 34) : 20} flexShrink={0} flexDirection="column">
-						<SelectList items={menu} height={menu.length} initialIndex={menuIndex} onHighlight={(_item, index) => setMenuIndex(index)} onSelect={onSelect} />
+						{/* The rows below the four facts and their margin: a short window pages the menu, so its cursor stays in view. */}
+						<BodyRows reserve={5} min={3}>
+							{rows => <SelectList items={menu} height={Math.min(menu.length, rows)} initialIndex={menuIndex} onHighlight={(_item, index) => setMenuIndex(index)} onSelect={onSelect} />}
+						</BodyRows>
 					</Box>
 					{columns >= 50 && !bareHost ? <CategoryCounts summary={summary} columns={columns} minRows={menu.length} /> : undefined}
 				</Box>

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/Text.js';
 import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode} from 'react';
 import type {ArchiveSource} from '../../core/archive/archive-reader.js';
 import type {BackupListing} from '../../core/backup/list-backups.js';

@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/Text.js';
 import {useState} from 'react';
 import {Busy} from '../components/Busy.js';
 import {BodyRows, Frame} from '../components/Frame.js';

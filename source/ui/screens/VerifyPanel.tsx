@@ -1,4 +1,5 @@
-import {Box, Text} from 'ink';
+import {Box} from 'ink';
+import {Text} from '../components/Text.js';
 import type {VerifyResult} from '../../core/backup/verify-backup.js';
 import {formatBytes, formatCount} from '../../core/format.js';
 import {Busy} from '../components/Busy.js';

@@ -1,3 +1,4 @@
+import {terminalSafe} from '../../core/terminal-safe.js';
 import type {BackupMetadata} from '../../core/archive/archive-format.js';
 import type {ConflictRef, RestoreMode, RestoreOptions, RestorePlan} from '../../core/restore/restore-types.js';
 import {categorySpec, type CategoryId} from '../../core/store/schema.js';
@@ -144,7 +145,7 @@ export function restoreWizardReducer(state: RestoreWizardState, action: RestoreA
 			return needsConfirmation(state) ? go(state, 'confirm') : go(state, 'applying');
 		case 'confirm': {
 			const expected = confirmationWord(state);
-			if (action.typed.trim() !== expected) return {...state, error: `Type ${expected} exactly to ${state.mode}, or Esc to go back`};
+			if (action.typed.trim() !== expected.trim()) return {...state, error: `Type ${expected} exactly to ${state.mode}, or Esc to go back`};
 			return go(state, 'applying');
 		}
 		case 'applied':
@@ -177,7 +178,9 @@ export function planNeedsConfirmation(plan: RestorePlan): boolean {
 
 /** What the operator types to confirm a replace or an overwrite: the target tenant's slug, or the mode's name for a whole-gateway backup. */
 export function confirmationWord(state: RestoreWizardState): string {
-	return state.plan?.targetTenant?.slug ?? state.mode;
+	// As the screen shows it (a control character as \u{..}, which can be typed), and never blank.
+	const slug = state.plan?.targetTenant?.slug;
+	return slug !== undefined && terminalSafe(slug).trim() !== '' ? terminalSafe(slug) : state.mode;
 }
 
 /** The engine options of this restore (without the opened source and callbacks). */
