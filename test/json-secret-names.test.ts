@@ -8,8 +8,9 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {redactJson, redactJsonText, scrubColumnValue} from '../source/core/redaction.js';
+import {codecFor, sameValue} from '../source/core/rows/table-codec.js';
 import {nameSecrecy} from '../source/core/secret-names.js';
-import {REDACTED_MARKER} from '../source/core/store/schema.js';
+import {REDACTED_MARKER, TABLES} from '../source/core/store/schema.js';
 
 const M = REDACTED_MARKER;
 const text = (value: unknown) => JSON.stringify(redactJson(value).value);
@@ -146,5 +147,23 @@ describe('secret names in JSON', () => {
 		const doc = {secrets: [1, 'a'], AdminPin: 1234, headers: [{name: 'Authorization', value: 'Bearer x'}], sort: {key: 'created_at'}, k: {key: 'aB3$kd!x'}};
 		const once = redactJsonText(JSON.stringify(doc)).text;
 		expect(redactJsonText(once)).toEqual({text: once, redacted: []});
+	});
+
+	it('restore still sees a live JSON column and its backup copy as the same value (and a real change as a change)', () => {
+		const table = TABLES.find(spec => spec.columns.some(column => column.scrub))!;
+		const codec = codecFor(table);
+		const index = codec.scrubbed[0]!;
+		const live = JSON.stringify({
+			steps: [{headers: [{name: 'Authorization', value: 'LEAKsame01'}], secrets: [123456789], Kiosk: {AdminPin: 48291107}}],
+			sort: {key: 'created_at'}, auth: 'none', limits: {passwordMinLength: 12}, accessTokens: {ci: 'LEAKsame02'},
+		});
+		const backup = scrubColumnValue(live);
+		expect(backup).not.toMatch(/LEAK|123456789|48291107/);
+		expect(backup).toContain('"passwordMinLength":12');
+		expect(sameValue(codec, index, live, backup)).toBe(true);
+		expect(sameValue(codec, index, live.replace('created_at', 'updated_at'), backup)).toBe(false);
+		// A backup made before scrubbing kept the document as written held it redacted and re-serialized.
+		const written = JSON.stringify(JSON.parse(live), null, 2);
+		expect(sameValue(codec, index, written, JSON.stringify(redactJson(JSON.parse(written)).value))).toBe(true);
 	});
 });
