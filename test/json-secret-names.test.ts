@@ -49,6 +49,7 @@ const HARMLESS: Record<string, unknown> = {
 	keys: ['ctrl', 'shift'], key: 'Enter', Otp_Length: 6, isAuthenticated: true, password: null, token: false, secret: '', apiKey: true,
 	headers: [{name: 'Accept', value: 'application/json'}, {name: 'X-Request-Id', value: 'r-1'}], env: [{name: 'NODE_ENV', value: 'production'}],
 	tags: [{Key: 'Environment', Value: 'prod'}], columns: [{key: 'name', label: 'Name'}], hotKey: 'F5', cacheKey: 'user.profile',
+	fields: [{name: 'password', type: 'password', text: 'Enter your password', default: ''}], passwordHash: 'argon2id', authHeader: 'Authorization',
 };
 
 describe('secret names in JSON', () => {
@@ -121,7 +122,8 @@ describe('secret names in JSON', () => {
 		const out = redactJson({
 			sort: {key: 'created_at'}, auth: 'none', a: {auth: 'basic'}, b: {key: 'oauth2'}, c: {key: 'X-Api-Key'}, d: {key: 7},
 			e: {key: 'sk9Fq2LmZ0pX7rT4wY1b'}, f: {auth: 'dXNlcjpwYXNz'}, g: {key: 'aB3$kd!x'}, h: {key: 48291107}, i: {OPENAI_KEY: 'LEAK16'},
-			j: {auth: {user: 'ops', pass: 'hunter2'}}, k: {keys: ['aB3dE5fG7hJ9kL1m']},
+			j: {auth: {user: 'ops', pass: 'hunter2'}}, k: {keys: ['aB3dE5fG7hJ9kL1m']}, l: {authHeader: 'Basic dXNlcjpwYXNz'},
+			m: {passwordHash: '$argon2id$v=19$m=65536$c2FsdA$aGFzaA'},
 		}).value as Record<string, Record<string, unknown>>;
 		expect(out['sort']).toEqual({key: 'created_at'});
 		expect(out['auth']).toBe('none');
@@ -129,16 +131,19 @@ describe('secret names in JSON', () => {
 		expect([out['e']!['key'], out['f']!['auth'], out['g']!['key'], out['h']!['key'], out['i']!['OPENAI_KEY']]).toEqual([M, M, M, M, M]);
 		expect(out['j']!['auth']).toEqual({user: 'ops', pass: M});
 		expect(out['k']!['keys']).toEqual([M]);
+		expect([out['l']!['authHeader'], out['m']!['passwordHash']]).toEqual([M, M]);
 	});
 
 	it('classifies names by their last word', () => {
 		const cases: Array<[string, ReturnType<typeof nameSecrecy>]> = [
 			['password', 'strong'], ['passwordMinLength', undefined], ['DB_PASSWORD', 'strong'], ['PGPASSWORD', 'strong'], ['AdminPin', 'strong'],
 			['pinned', undefined], ['pinCount', undefined], ['spin', undefined], ['pins', undefined], ['tokenUrl', undefined], ['accessTokens', 'token'],
-			['maxTokens', undefined], ['tokens', 'token'], ['secretName', undefined], ['apiKeyHeader', undefined], ['apiKeys', 'strong'],
+			['maxTokens', undefined], ['tokens', 'token'], ['secretName', undefined], ['apiKeyHeader', 'weak'], ['apiKeys', 'strong'],
 			['key', 'weak'], ['keys', 'weak'], ['auth', 'weak'], ['authType', undefined], ['sortKey', undefined], ['OPENAI_KEY', 'weak'],
 			['SubscriptionKey', 'strong'], ['HmacKey', 'strong'], ['x-api-key', 'strong'], ['ConnectionStrings', 'strong'], ['ConnectionStrings__Main', 'strong'], ['ConnectionString', 'strong'], ['session_id', 'token'],
 			['AccessKeyId', 'strong'], ['clientId', undefined], ['SecretString', 'strong'], ['secret.value', 'strong'],
+			['sessionIds', 'token'], ['private_key_pem', 'strong'], ['credentialsJson', 'strong'], ['keyMaterial', 'weak'], ['authHeader', 'weak'],
+			['passwordHash', 'weak'], ['password_hash', 'weak'], ['cookieName', undefined], ['saltRounds', undefined], ['sentryDsn', 'strong'],
 		];
 		for (const [name, secrecy] of cases) expect(nameSecrecy(name), name).toBe(secrecy);
 	});

@@ -60,7 +60,10 @@ const SECRET_CODE_QUALIFIERS = new Set(['otp', 'totp', 'mfa', '2fa', 'auth', 'au
 /** Words before a final "tokens" that make it a count of model tokens ("maxTokens", "prompt_tokens"). */
 const COUNT_QUALIFIERS = new Set(['max', 'min', 'num', 'total', 'input', 'output', 'prompt', 'completion', 'cached', 'reasoning', 'context', 'remaining', 'used', 'reserved', 'thinking', 'budget', 'count']);
 /** Words that say how a value is carried, looked through at the end of a name ("secret_value", "SecretString"). */
-const CARRIER_WORDS = new Set(['value', 'val', 'string', 'str', 'text', 'data', 'raw', 'b64', 'base64', 'hex', 'bytes', 'plain', 'plaintext', 'literal', 'encoded']);
+const CARRIER_WORDS = new Set([
+	'value', 'val', 'string', 'str', 'text', 'data', 'raw', 'b64', 'base64', 'hex', 'bytes', 'plain', 'plaintext', 'literal', 'encoded', 'pem', 'der', 'json',
+	'blob', 'bin', 'enc', 'encrypted', 'material',
+]);
 /** One-word names ("PGPASSWORD", "clientsecret", "subscriptionkey") ending in a secret word. */
 const STRONG_ENDINGS = new RegExp(`(?:password|passwd|passphrase|passcode|secret|credential|apikey|(?:${[...SECRET_KEY_QUALIFIERS].join('|')})key)s?$`);
 
@@ -119,8 +122,12 @@ function classifyWords(words: readonly string[]): Secrecy | undefined {
 	}
 	if (singular(last, WEAK_WORDS)) return 'weak';
 	if (singular(last, CODE) && before && SECRET_CODE_QUALIFIERS.has(before)) return 'strong';
+	// A header or a hash named after a secret: the header's name (`apiKeyHeader: "X-Api-Key"`) or the
+	// hash's algorithm (`passwordHash: "argon2id"`) is kept, a credential-shaped value
+	// (`authHeader: "Basic dXNlcjpwYXNz"`, `passwordHash: "$argon2id$v=19$…"`) is not.
+	if (/^(?:header|hash|digest)$/.test(last) && words.length > 1 && classifyWords(words.slice(0, -1))) return 'weak';
 	// Compounds: "session id", "access key id", "connection string(s)", "database url", "seed phrase".
-	if (last === 'id' && before === 'session') return 'token';
+	if (/^ids?$/.test(last) && before === 'session') return 'token';
 	if (last === 'id' && before === 'key' && SECRET_KEY_QUALIFIERS.has(words.at(-3) ?? '')) return 'strong';
 	if (last === 'phrase' && (before === 'seed' || before === 'recovery' || before === 'pass')) return 'strong';
 	if (/^(?:string|str)s?$/.test(last) && (before === 'connection' || before === 'conn')) return 'strong';
@@ -138,10 +145,10 @@ const CODE = new Set(['code']);
 
 /**
  * A short identifier-like word: `none`, `basic`, `oauth2`, `created_at`, `X-Api-Key`, `user.name`
- * (words in lower, Capitalized or camel case, a digit at most after each, short acronyms). Not a
+ * (words in lower, Capitalized or camel case, one digit at most in each, short acronyms). Not a
  * credential's shape (those mix cases and digits, or run long), so a weak name keeps it.
  */
-const IDENTIFIER_SEGMENT = '(?:(?:[a-z]+|[A-Z][a-z]+)(?:[A-Z][a-z]+)*[0-9]?|[A-Z]{1,5})';
+const IDENTIFIER_SEGMENT = '(?:(?:[a-z]+|[A-Z][a-z]+)(?:[A-Z][a-z]+)*(?:[0-9][a-z]*)?|[A-Z]{1,5})';
 const IDENTIFIER = new RegExp(`^${IDENTIFIER_SEGMENT}(?:[-_.:/]${IDENTIFIER_SEGMENT})*$`);
 
 /** Whether a JSON leaf (string, number, boolean or null) under a name of this secrecy is a secret to redact. */
@@ -163,10 +170,12 @@ export function isSecretLeaf(secrecy: Secrecy | undefined, value: unknown): bool
 const NAME_FIELDS = new Set(['name', 'key', 'header', 'headername', 'env', 'envname', 'envvar', 'variable', 'var', 'varname', 'variablename', 'param', 'parametername', 'paramname', 'field', 'fieldname', 'setting', 'settingname']);
 /**
  * Fields that carry a named entry's payload (the value of the env variable, header or setting
- * named beside it): `value` in k8s env, HAR, Postman, AWS tags and Azure settings, and the
- * spellings other tools use for the same slot. Not `description` or `type`, which describe it.
+ * named beside it): `value` in k8s env, HAR, Postman (with its initial and current values), AWS
+ * tags and Azure settings, `val`/`values` as other tools spell it, and `content`, where templated
+ * secret files put their body. Not `text`, `label`, `description`, `default` or `type`: in form and
+ * tool definitions (`{"name": "password", "text": "Enter your password"}`) they describe the entry.
  */
-const VALUE_FIELDS = new Set(['value', 'val', 'values', 'content', 'data', 'text', 'default', 'defaultvalue', 'initialvalue', 'currentvalue']);
+const VALUE_FIELDS = new Set(['value', 'val', 'values', 'secretvalue', 'content', 'defaultvalue', 'initialvalue', 'currentvalue']);
 
 const fieldName = (key: string) => key.toLowerCase().replace(/[-_.\s]/g, '');
 export const isNameField = (key: string): boolean => NAME_FIELDS.has(fieldName(key));
