@@ -42,7 +42,8 @@ const key = fc.oneof(
 	fc.constantFrom('__proto__', 'constructor', 'prototype', '', 'a\u0000b', 'toString', 'hasOwnProperty', '$int', 'password', 'apiKey', 'Token', 'command', 'args', 'Logging', 'key', 'secrets', 'AdminPin', 'name', 'value'),
 	text,
 );
-const str = fc.tuple(text, fc.boolean()).map(([value, spelled]): Doc => ({t: 'str', value, raw: spelled ? escaped(value) : JSON.stringify(value)}));
+// Also secret names as values, which make a name/value pair's value secret (`{"name": "Authorization", "value": …}`).
+const str = fc.tuple(fc.oneof({weight: 6, arbitrary: text}, {weight: 1, arbitrary: fc.constantFrom('Authorization', 'OPENAI_API_KEY', 'created_at', 'key')}), fc.boolean()).map(([value, spelled]): Doc => ({t: 'str', value, raw: spelled ? escaped(value) : JSON.stringify(value)}));
 const num = fc
 	.oneof(
 		fc.constantFrom('0', '-0', '1.0', '1.10', '0.1000', '12345678901234567891', '9007199254740993', '1e400', '-1E-7', '1E+2', '2e-400'),
