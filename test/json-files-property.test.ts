@@ -16,7 +16,8 @@ import {createBackup} from '../source/core/backup/create-backup.js';
 import {acceptQuarantine} from '../source/core/quarantine/quarantine.js';
 import {applyRestore, type RestoreMode} from '../source/core/restore/index.js';
 import {createGateway} from '../source/core/store/gateway-store.js';
-import {REDACTED_MARKER, SECRET_JSON_KEY} from '../source/core/store/schema.js';
+import {isSecretLeaf, isValueField, nameSecrecy, pairSecrecy, stronger, type Secrecy} from '../source/core/secret-names.js';
+import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 const runs = Number(process.env['LIFEBOAT_PROPERTY_RUNS'] ?? 0) || 40;
@@ -38,10 +39,11 @@ const escaped = (value: string) => `"${[...value].map(char => [...char].map(unit
 // the characters that trip encoders: NUL, quotes, backslashes, line separators, a lone surrogate, emoji.
 const text = fc.string({unit: fc.constantFrom('a', 'b', 'Z', '0', '9', ' ', '.', '_', 'é', '😀', '\u0000', '"', '\\', '\n', '\u2028', '\ud800', '\u007f'), maxLength: 10});
 const key = fc.oneof(
-	fc.constantFrom('__proto__', 'constructor', 'prototype', '', 'a\u0000b', 'toString', 'hasOwnProperty', '$int', 'password', 'apiKey', 'Token', 'command', 'args', 'Logging', 'key'),
+	fc.constantFrom('__proto__', 'constructor', 'prototype', '', 'a\u0000b', 'toString', 'hasOwnProperty', '$int', 'password', 'apiKey', 'Token', 'command', 'args', 'Logging', 'key', 'secrets', 'AdminPin', 'name', 'value'),
 	text,
 );
-const str = fc.tuple(text, fc.boolean()).map(([value, spelled]): Doc => ({t: 'str', value, raw: spelled ? escaped(value) : JSON.stringify(value)}));
+// Also secret names as values, which make a name/value pair's value secret (`{"name": "Authorization", "value": …}`).
+const str = fc.tuple(fc.oneof({weight: 6, arbitrary: text}, {weight: 1, arbitrary: fc.constantFrom('Authorization', 'OPENAI_API_KEY', 'created_at', 'key')}), fc.boolean()).map(([value, spelled]): Doc => ({t: 'str', value, raw: spelled ? escaped(value) : JSON.stringify(value)}));
 const num = fc
 	.oneof(
 		fc.constantFrom('0', '-0', '1.0', '1.10', '0.1000', '12345678901234567891', '9007199254740993', '1e400', '-1E-7', '1E+2', '2e-400'),
@@ -67,38 +69,41 @@ const fileDoc = fc
 const layout = fc.record({gap: fc.constantFrom('', ' ', '\n  ', '\t', '\r\n'), bom: fc.boolean(), tail: fc.constantFrom('', '\n', '\r\n')});
 
 /** The text of a document; `leaf` may respell a value (secrets), given whether its key is secret. */
-function write(node: Doc, layout: Layout, leaf: (node: Doc, trail: Trail, inSecret: boolean, ownKeySecret: boolean) => string | undefined = () => undefined): string {
+function write(node: Doc, layout: Layout, leaf: (node: Doc, trail: Trail, secrecy: Secrecy | undefined) => string | undefined = () => undefined): string {
 	const {gap} = layout;
-	const walk = (current: Doc, trail: Trail, inSecret: boolean, ownKeySecret: boolean): string => {
-		const respelled = leaf(current, trail, inSecret, ownKeySecret);
+	const walk = (current: Doc, trail: Trail, secrecy: Secrecy | undefined): string => {
+		const respelled = leaf(current, trail, secrecy);
 		if (respelled !== undefined) return respelled;
 		switch (current.t) {
-			case 'obj':
+			case 'obj': {
+				const pair = pairSecrecy(current.entries.map(([name, value]) => ({key: name, value: value.t === 'str' ? value.value : undefined})));
 				return `{${current.entries
 					.map(([name, value], index) => {
 						const copy = current.entries.slice(0, index).filter(([other]) => other === name).length;
-						const inner = walk(value, [...trail, {key: name, copy}], inSecret || SECRET_JSON_KEY.test(name), SECRET_JSON_KEY.test(name));
+						const own = pair && isValueField(name) ? stronger(nameSecrecy(name), pair) : nameSecrecy(name);
+						const inner = walk(value, [...trail, {key: name, copy}], stronger(secrecy, own));
 						return `${gap}${current.keyRaw ? escaped(name) : JSON.stringify(name)}${gap}:${gap}${inner}`;
 					})
 					.join(',')}${gap}}`;
+			}
 			case 'arr':
-				return `[${current.items.map((item, index) => `${gap}${walk(item, [...trail, index], inSecret, false)}`).join(',')}${gap}]`;
+				return `[${current.items.map((item, index) => `${gap}${walk(item, [...trail, index], secrecy)}`).join(',')}${gap}]`;
 			case 'str':
 				return current.raw;
 			default:
 				return current.raw;
 		}
 	};
-	return `${layout.bom ? '\uFEFF' : ''}${walk(node, [], false, false)}${layout.tail}`;
+	return `${layout.bom ? '\uFEFF' : ''}${walk(node, [], undefined)}${layout.tail}`;
 }
 
 /** Steps from the root: an array index, or an object key with which copy of it (keys may be written twice). */
 type Trail = Array<number | {key: string; copy: number}>;
 const MARKER = JSON.stringify(REDACTED_MARKER);
 
-/** What a backup holds for a secret: non-empty strings anywhere under a secret key, numbers right under one. */
-function isRedacted(node: Doc, inSecret: boolean, ownKeySecret: boolean): boolean {
-	return (node.t === 'str' && inSecret && node.value.length > 0 && node.value !== REDACTED_MARKER) || (node.t === 'num' && ownKeySecret);
+/** What a backup holds for a secret: the leaves secret-names.ts calls secret under the names above them (the marker itself stays). */
+function isRedacted(node: Doc, secrecy: Secrecy | undefined): boolean {
+	return (node.t === 'str' && node.value !== REDACTED_MARKER && isSecretLeaf(secrecy, node.value)) || (node.t === 'num' && isSecretLeaf(secrecy, Number(node.raw)));
 }
 
 /** The live node a restore matches with a backup's node: by index, and by key copy for copy (the last copy when the live file has fewer). */
@@ -148,7 +153,7 @@ describe('property: gateway JSON files round-trip exactly, secrets aside', () =>
 				await applyRestore({source: archive, dataDir: target});
 				FILES.forEach((name, index) => {
 					const [node, spacing] = docs[index]!;
-					const expected = write(node, spacing, (leaf, _trail, inSecret, ownKeySecret) => (isRedacted(leaf, inSecret, ownKeySecret) ? MARKER : undefined));
+					const expected = write(node, spacing, (leaf, _trail, secrecy) => (isRedacted(leaf, secrecy) ? MARKER : undefined));
 					expect(read(target, name), name).toBe(expected);
 				});
 			}),
@@ -170,7 +175,7 @@ describe('property: gateway JSON files round-trip exactly, secrets aside', () =>
 					expect(read(target, 'appsettings.json')).toBe(changed);
 					acceptQuarantine(target, result.restoreId);
 				}
-				const expected = write(node, spacing, (leaf, trail, inSecret, ownKeySecret) => (isRedacted(leaf, inSecret, ownKeySecret) ? (liveSecret(node, trail) ?? MARKER) : undefined));
+				const expected = write(node, spacing, (leaf, trail, secrecy) => (isRedacted(leaf, secrecy) ? (liveSecret(node, trail) ?? MARKER) : undefined));
 				expect(read(target, 'appsettings.json')).toBe(expected);
 			}),
 			{numRuns: runs, seed},

@@ -1,5 +1,6 @@
 import {memberOf, nodeValue, parseJsonText, spliceJson, valueNode, type JsonNode} from './json-text.js';
-import {REDACTED_MARKER, SECRET_JSON_KEY, type TableSpec} from './store/schema.js';
+import {isSecretLeaf, isValueField, nameSecrecy, nameWords, pairSecrecy, stronger, type Secrecy} from './secret-names.js';
+import {REDACTED_MARKER, type TableSpec} from './store/schema.js';
 
 export type Row = Record<string, unknown>;
 
@@ -30,46 +31,19 @@ export function redactRow(table: TableSpec, row: Row, sealSecret: (column: strin
 	return copy ?? row;
 }
 
-/** Words that make a setting, flag or variable name a secret when they end it ("DB_PASSWORD", "--api-key"). */
-const SECRET_LAST_WORDS = new Set(['password', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'token', 'apikey', 'credential', 'credentials']);
-/** Words before a final "key" that make it a secret ("AccountKey", "aws_secret_access_key"). */
-const SECRET_KEY_QUALIFIERS = new Set([
-	'api', 'access', 'account', 'secret', 'private', 'client', 'signing', 'encryption', 'master', 'auth', 'app', 'consumer',
-	'subscription', 'storage', 'license', 'session', 'webhook', 'hmac', 'sas', 'service', 'admin', 'root', 'bot',
-]);
-/** One-word names ("PGPASSWORD", "apikey", "authToken" written in lower case) ending in a secret word. */
-const SECRET_WORD_ENDINGS = /(?:password|passwd|passphrase|secret|token|apikey|secretkey|accesskey|accountkey|privatekey)$/;
-
 /**
- * Whether a setting, flag or environment variable name holds a secret. `envStyle` (NAME=value in
- * upper case, as in .env files and `-e` arguments) also takes the looser FOO_KEY and FOO_AUTH.
+ * Whether a setting, flag or environment variable name holds a secret: a strong or token name of
+ * secret-names.ts (the rule JSON keys follow), plurals aside. `envStyle` (NAME=value in upper case, as in .env
+ * files and `-e` arguments) also takes the looser FOO_KEY, FOO_AUTH, FOO_PAT and FOO_PW.
  */
 export function isSecretName(name: string, envStyle = false): boolean {
-	const key = `${envStyle ? '=' : ':'}${name}`;
-	let known = secretNames.get(key);
-	if (known === undefined) {
-		if (secretNames.size > 10_000) secretNames.clear();
-		known = classifyName(name, envStyle);
-		secretNames.set(key, known);
-	}
-	return known;
-}
-
-/** isSecretName's answers so far (names repeat a lot in a big text); bounded. */
-const secretNames = new Map<string, boolean>();
-
-function classifyName(name: string, envStyle: boolean): boolean {
-	const words = name
-		.replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-		.toLowerCase()
-		.split(/[-_.\s]+/)
-		.filter(Boolean);
-	const last = words.at(-1);
-	if (!last) return false;
-	if (SECRET_LAST_WORDS.has(last)) return true;
-	if (last === 'key' && words.length > 1 && SECRET_KEY_QUALIFIERS.has(words.at(-2)!)) return true;
-	if (words.length === 1 && SECRET_WORD_ENDINGS.test(last)) return true;
-	return envStyle && /^[A-Z0-9_]+$/.test(name) && words.length > 1 && ['key', 'auth', 'pat', 'pw'].includes(last);
+	const words = nameWords(name);
+	// In text a plural is prose more often than a setting ("no secrets: https://…", "Tokens: 1200").
+	const plural = /[^s]s$/.test(words.at(-1) ?? '') && !/^(?:credentials|creds)$/.test(words.at(-1)!);
+	const secrecy = nameSecrecy(name);
+	if (!plural && (secrecy === 'strong' || secrecy === 'token')) return true;
+	if (!envStyle || !/^[A-Z0-9_]+$/.test(name)) return false;
+	return words.length > 1 && ['key', 'auth', 'pat', 'pw'].includes(words.at(-1)!);
 }
 
 /** Values that stand for no secret: empty, types in code samples, variable references, booleans. */
@@ -206,7 +180,7 @@ function scrubAssignments(text: string): string {
 			span.end = span.start + first.length;
 			value = first;
 		}
-		if (isPlaceholder(value) || (found.name.toLowerCase().endsWith('token') && /^\d+$/.test(value))) continue;
+		if (isPlaceholder(value) || (nameSecrecy(found.name) === 'token' && /^\d+$/.test(value))) continue;
 		out += text.slice(copied, span.start) + M;
 		copied = span.end;
 		separators.lastIndex = Math.max(separators.lastIndex, span.end);
@@ -298,11 +272,13 @@ function argvSecrets(args: readonly unknown[], command: string | undefined): Map
 }
 
 /**
- * Redacts a JSON document: every value under a secret-looking key at any depth (strings inside a
- * secret object or array too; numbers when the key itself is secret), credentials embedded in any
- * other string, and secrets passed as separate arguments in string arrays (`args: ["--token",
- * "X"]`). Works on the document's tree (json-text.ts), duplicated keys included; returns the
- * values to put in place of the redacted ones and the dotted paths that were changed.
+ * Redacts a JSON document: every leaf under a secret name at any depth, as secret-names.ts rules
+ * (strings and numbers under a strong name, strings under a token name, credential-shaped values
+ * under a weak one like `key`; in objects and arrays alike), the value beside a secret name in a
+ * name/value pair (`{"name": "Authorization", "value": …}`), credentials embedded in any other
+ * string, and secrets passed as separate arguments in string arrays (`args: ["--token", "X"]`).
+ * Works on the document's tree (json-text.ts), duplicated keys included; returns the values to
+ * put in place of the redacted ones and the dotted paths that were changed.
  */
 function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted: string[]} {
 	const redacted: string[] = [];
@@ -311,32 +287,33 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
 		replace.set(node, value);
 		redacted.push(trail);
 	};
-	const walk = (node: JsonNode, trail: string, inSecret: boolean, ownKeySecret: boolean, command?: string): void => {
+	const walk = (node: JsonNode, trail: string, secrecy: Secrecy | undefined, command?: string): void => {
 		if (node.kind === 'array') {
-			const argv = inSecret ? new Map<number, string>() : argvSecrets(node.items.map(item => (item.kind === 'string' ? item.value : null)), command);
+			const argv = secrecy && secrecy !== 'weak' ? new Map<number, string>() : argvSecrets(node.items.map(item => (item.kind === 'string' ? item.value : null)), command);
 			node.items.forEach((item, index) => {
 				const replacement = argv.get(index);
-				if (replacement === undefined || (item.kind === 'string' && item.value === replacement)) walk(item, `${trail}[${index}]`, inSecret, false);
+				if (replacement === undefined || (item.kind === 'string' && item.value === replacement)) walk(item, `${trail}[${index}]`, secrecy);
 				else put(item, replacement, `${trail}[${index}]`);
 			});
 		} else if (node.kind === 'object') {
 			const sibling = memberOf(node, 'command');
+			const pair = pairSecrecy(node.entries.map(({key, value}) => ({key, value: value.kind === 'string' ? value.value : undefined})));
 			for (const {key, value} of node.entries) {
-				const secretKey = SECRET_JSON_KEY.test(key);
-				walk(value, trail ? `${trail}.${key}` : key, inSecret || secretKey, secretKey, sibling?.kind === 'string' ? sibling.value : undefined);
+				const own = pair && isValueField(key) ? stronger(nameSecrecy(key), pair) : nameSecrecy(key);
+				walk(value, trail ? `${trail}.${key}` : key, stronger(secrecy, own), sibling?.kind === 'string' ? sibling.value : undefined);
 			}
 		} else if (node.kind === 'string' && node.value.length > 0) {
-			if (inSecret) {
+			if (isSecretLeaf(secrecy, node.value)) {
 				if (node.value !== M) put(node, M, trail);
 				return;
 			}
 			const scrubbed = scrubText(node.value);
 			if (scrubbed !== node.value) put(node, scrubbed, trail);
-		} else if (node.kind === 'number' && ownKeySecret) {
+		} else if (node.kind === 'number' && isSecretLeaf(secrecy, node.value)) {
 			put(node, M, trail);
 		}
 	};
-	walk(root, '', false, false);
+	walk(root, '', undefined);
 	return {replace, redacted};
 }
 

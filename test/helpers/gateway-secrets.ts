@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import {CATEGORIES, SECRET_JSON_KEY, TABLES} from '../../source/core/store/schema.js';
+import {isSecretLeaf, nameSecrecy, stronger, type Secrecy} from '../../source/core/secret-names.js';
+import {CATEGORIES, TABLES} from '../../source/core/store/schema.js';
 
 /**
  * Every secret value a gateway holds, read straight from its database and config files (not
@@ -22,15 +23,15 @@ export function gatewaySecrets(dataDir: string): string[] {
 	} finally {
 		db.close();
 	}
-	const walk = (node: unknown, inSecret: boolean) => {
-		if (Array.isArray(node)) for (const item of node) walk(item, inSecret);
-		else if (node && typeof node === 'object') for (const [key, child] of Object.entries(node)) walk(child, inSecret || SECRET_JSON_KEY.test(key));
-		else if (inSecret && typeof node === 'string' && node.length > 0) secrets.add(node);
+	const walk = (node: unknown, secrecy: Secrecy | undefined) => {
+		if (Array.isArray(node)) for (const item of node) walk(item, secrecy);
+		else if (node && typeof node === 'object') for (const [key, child] of Object.entries(node)) walk(child, stronger(secrecy, nameSecrecy(key)));
+		else if (isSecretLeaf(secrecy, node)) secrets.add(String(node));
 	};
 	for (const category of CATEGORIES) {
 		for (const file of category.files ?? []) {
 			const full = path.join(dataDir, file.path);
-			if (file.kind === 'json' && fs.existsSync(full)) walk(JSON.parse(fs.readFileSync(full, 'utf8')), false);
+			if (file.kind === 'json' && fs.existsSync(full)) walk(JSON.parse(fs.readFileSync(full, 'utf8')), undefined);
 		}
 	}
 	// Pieces of a secret (e.g. an AccountKey inside a connection string) must not leak either.

@@ -9,7 +9,8 @@ import {tableSpec, TABLES, type CategoryId, type GatewayFileSpec} from '../store
 import {fileSpecOf, fileTarget, routeEntry, safeTarget} from './archive-routes.js';
 import {changedPaths, mergeRedacted} from './json-merge.js';
 import {parseJsonBounded, setOwn, utf8Text} from '../json-text.js';
-import {REDACTED_MARKER, SECRET_JSON_KEY} from '../store/schema.js';
+import {REDACTED_MARKER} from '../store/schema.js';
+import {isSecretLeaf, isValueField, nameSecrecy, pairSecrecy, stronger, type Secrecy} from '../secret-names.js';
 import {BackupIds} from './backup-ids.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
@@ -38,19 +39,28 @@ function parseJson(content: Buffer): unknown {
 	}
 }
 
-/** Leaves of a JSON document by dotted path, secret-looking keys masked (markers shown as they are). */
+/** Leaves of a JSON document by dotted path, secrets masked as a backup would redact them (markers shown as they are). */
 export function flattenJson(value: unknown): Record<string, unknown> {
 	const out: Record<string, unknown> = {};
-	const walk = (node: unknown, trail: string, secret: boolean) => {
+	const walk = (node: unknown, trail: string, secrecy: Secrecy | undefined) => {
 		if (node && typeof node === 'object') {
-			const entries = Array.isArray(node) ? node.map((item, index) => [`[${index}]`, item] as const) : Object.entries(node);
+			if (Array.isArray(node)) {
+				if (node.length === 0) setOwn(out, trail || '(root)', node);
+				node.forEach((item, index) => walk(item, `${trail}[${index}]`, secrecy));
+				return;
+			}
+			const entries = Object.entries(node);
 			if (entries.length === 0) setOwn(out, trail || '(root)', node);
-			for (const [key, child] of entries) walk(child, key.startsWith('[') ? `${trail}${key}` : trail ? `${trail}.${key}` : key, secret || (!key.startsWith('[') && SECRET_JSON_KEY.test(key)));
+			const pair = pairSecrecy(entries.map(([key, child]) => ({key, value: child})));
+			for (const [key, child] of entries) {
+				const own = pair && isValueField(key) ? stronger(nameSecrecy(key), pair) : nameSecrecy(key);
+				walk(child, trail ? `${trail}.${key}` : key, stronger(secrecy, own));
+			}
 			return;
 		}
-		setOwn(out, trail || '(root)', secret && typeof node === 'string' && node.length > 0 && node !== REDACTED_MARKER ? LIVE_SECRET_MASK : node);
+		setOwn(out, trail || '(root)', node !== REDACTED_MARKER && isSecretLeaf(secrecy, node) ? LIVE_SECRET_MASK : node);
 	};
-	walk(value, '', false);
+	walk(value, '', undefined);
 	return out;
 }
 

@@ -102,25 +102,7 @@ export const COMMON_COLUMNS: readonly ColumnSpec[] = [
 /** Marker written in place of every redacted secret. */
 export const REDACTED_MARKER = '[REDACTED: re-enter on restore]';
 
-/**
- * Keys in JSON config files (appsettings.json, mcp.json, agent config.json…) whose values are
- * secrets. Matched on the key name at any depth, so a new secret setting is redacted without
- * anyone listing it. Deliberately broad: redacting a harmless value costs a re-entry, missing a
- * secret costs a breach.
- */
-export const SECRET_JSON_KEY = new RegExp(
-	[
-		'secret', 'passw', 'passphrase', 'pwd', '^pass$', 'api[-_]?key', 'access[-_]?key', 'private[-_]?key',
-		'signing[-_]?key', 'encryption[-_]?key', 'session[-_]?key', 'client[-_]?key', 'master[-_]?key', 'account[-_]?key',
-		'license[-_]?key', '(^|[-_.])key$', '^key[-_]', 'connection[-_]?string', 'conn[-_]?str', 'credential', 'bearer',
-		'cookie', '^sas$', 'sas[-_]?token', 'dsn', 'database[-_]?url', '^db[-_]?url$', 'salt', 'authorization',
-		// Not settings that only mention them: maxTokens, tokenizer, token_url, author, authMode, otpLength.
-		'token(?!s|iz|[-_]?(?:count|limit|budget|usage|type|url|uri|endpoint|expir|ttl|life))',
-		'auth(?!or|enticat|[-_]?(?:mode|type|method|url|uri|endpoint|provider|scheme|enabled|required|flow|domain|server|host|realm|scope|kind|style|strategy))',
-		'otp(?![a-z]|[-_](?:length|digits|period|issuer|enabled|required|window|type))',
-	].join('|'),
-	'i',
-);
+// Which JSON keys hold secrets (in config files and JSON columns) is ruled in ../secret-names.ts.
 
 /**
  * Column names that look secret. A test checks that every column matching this is marked
