@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import {describe, expect, it} from 'vitest';
+import {scrubColumnValue, scrubText, scrubTextBytes, UNREADABLE_TEXT_NOTE} from '../source/core/redaction.js';
+import {REDACTED_MARKER} from '../source/core/store/schema.js';
+
+const M = REDACTED_MARKER;
+const SECRET = 'sk-proj-LEAKutf16abcdefghijklmnopqrstuvwxyz0123';
+
+const encode = (text: string, encoding: 'utf16le' | 'utf16be', bom: boolean) => {
+	const le = Buffer.from((bom ? '\uFEFF' : '') + text, 'utf16le');
+	return encoding === 'utf16le' ? le : Buffer.from(le).swap16();
+};
+const decode = (bytes: Buffer, encoding: 'utf16le' | 'utf16be') => (encoding === 'utf16le' ? Buffer.from(bytes) : Buffer.from(bytes).swap16()).toString('utf16le');
+/** A secret seen in bytes whatever the encoding: as UTF-8/Latin-1 bytes, as UTF-16 of either order, or with NULs dropped. */
+const holds = (bytes: Buffer, secret: string) =>
+	bytes.includes(secret) || bytes.toString('latin1').replaceAll('\0', '').includes(secret) || bytes.toString('utf16le').includes(secret) || Buffer.from(bytes.length % 2 ? bytes.subarray(1) : bytes).swap16().toString('utf16le').includes(secret);
+
+describe('UTF-16 text files', () => {
+	it('scrubs UTF-16LE and UTF-16BE, with and without a byte order mark, and writes them back in the same encoding', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('utf16le' as const, 'utf16be' as const),
+				fc.boolean(),
+				fc.constantFrom('\n', '\r\n'),
+				fc.constantFrom('# Notes', 'Résumé des clés — 日本語', ''),
+				fc.constantFrom(`OPENAI_API_KEY=${SECRET}`, `export OPENAI_API_KEY="${SECRET}"`, `key: ${SECRET}`, `curl -H "Authorization: Bearer ${SECRET}"`),
+				(encoding, bom, eol, before, line) => {
+					const text = [before, line, 'done'].join(eol);
+					const bytes = encode(text, encoding, bom);
+					const scrubbed = scrubTextBytes(bytes);
+					expect(holds(scrubbed.bytes, 'LEAKutf16'), decode(scrubbed.bytes, encoding)).toBe(false);
+					const back = decode(scrubbed.bytes, encoding);
+					expect(back.startsWith('\uFEFF')).toBe(bom);
+					expect(back).toContain(M);
+					expect(back).toContain(before);
+					expect(back.endsWith(`${eol}done`)).toBe(true);
+					expect(scrubbed.count).toBeGreaterThan(0);
+					expect(scrubbed.lines).toEqual([2]);
+					expect(scrubTextBytes(scrubbed.bytes).bytes).toEqual(scrubbed.bytes);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('keeps a UTF-16 file with no secret byte for byte', () => {
+		for (const encoding of ['utf16le', 'utf16be'] as const) {
+			for (const bom of [true, false]) {
+				const bytes = encode('# Ledger\r\nRotate the API key monthly. Ça va.\r\n', encoding, bom);
+				expect(scrubTextBytes(bytes)).toEqual({bytes, count: 0, lines: []});
+			}
+		}
+	});
+
+	it('replaces a file that cannot be decoded but shows a secret with its NULs dropped', () => {
+		// UTF-32LE, and UTF-16LE cut to an odd length: neither decodes, the NUL-stripped view shows the key.
+		const utf32 = Buffer.concat([...`note\nOPENAI_API_KEY=${SECRET}\n`].map(char => Buffer.from([char.charCodeAt(0), 0, 0, 0])));
+		const odd = Buffer.concat([encode(`OPENAI_API_KEY=${SECRET}\n`, 'utf16le', true), Buffer.from([0x41])]);
+		for (const bytes of [utf32, odd]) {
+			const scrubbed = scrubTextBytes(bytes);
+			expect(holds(scrubbed.bytes, 'LEAKutf16')).toBe(false);
+			expect(scrubbed.bytes.toString('utf8')).toBe(UNREADABLE_TEXT_NOTE);
+			expect(scrubbed.count).toBe(1);
+			expect(scrubTextBytes(scrubbed.bytes).bytes).toEqual(scrubbed.bytes);
+		}
+		// Text with NULs in it and no secret is left alone.
+		const harmless = Buffer.from('a\0b\0c\0 plain words\0');
+		expect(scrubTextBytes(harmless)).toEqual({bytes: harmless, count: 0, lines: []});
+	});
+});
