@@ -68,3 +68,60 @@ describe('UTF-16 text files', () => {
 		expect(scrubTextBytes(harmless)).toEqual({bytes: harmless, count: 0, lines: []});
 	});
 });
+
+describe('JSON escaped inside text and JSON serialized twice', () => {
+	const escape = (json: string, times: number) => {
+		let out = json;
+		for (let time = 0; time < times; time++) out = JSON.stringify(out).slice(1, -1);
+		return out;
+	};
+
+	it('redacts the whole value of a secret key in escaped JSON, at any escape depth, anywhere in a line', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('apiKey', 'password', 'client_secret', 'OPENAI_API_KEY', 'accessToken'),
+				fc.constantFrom(':', ': ', ' : '),
+				fc.integer({min: 1, max: 3}),
+				fc.constantFrom('', 'config was ', '- ', '    '),
+				fc.constantFrom('\n', '\r\n'),
+				(key, colon, times, before, eol) => {
+					const json = `{"name":"acme","${key}"${colon}"LEAKesc2ab+/cd=ef","on":true}`;
+					const text = `# Soul${eol}${before}${escape(json, times)} trailing${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAKesc2|ab\+\/cd|ef\\/);
+					expect(scrubbed).toContain(M);
+					expect(scrubbed).toContain(`${escape('"name":"acme"', times)}`);
+					expect(scrubbed.endsWith(` trailing${eol}`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+					const file = scrubTextBytes(Buffer.from(text));
+					expect(file.bytes.toString()).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('redacts a scrub column holding a JSON string that holds a JSON document', () => {
+		for (const doc of [{steps: [], apiKey: 'LEAKdouble1abcdef'}, {steps: [{run: 'sync', env: {GITHUB_TOKEN: 'LEAKdouble1abcdef'}}]}, ['a', {password: 'LEAKdouble1abcdef'}]]) {
+			for (const times of [1, 2]) {
+				let text = JSON.stringify(doc);
+				for (let time = 0; time < times; time++) text = JSON.stringify(text);
+				const scrubbed = scrubColumnValue(text);
+				expect(scrubbed, scrubbed).not.toContain('LEAKdouble1');
+				expect(scrubbed).toContain('[REDACTED');
+				expect(scrubColumnValue(scrubbed)).toBe(scrubbed);
+				let back: unknown = scrubbed;
+				for (let time = 0; time < times; time++) back = JSON.parse(back as string);
+				expect(JSON.parse(back as string)).toBeTypeOf('object');
+			}
+		}
+		// A JSON string with nothing secret stays byte for byte, escapes and all.
+		for (const text of ['"{\\"steps\\":[],\\"name\\":\\"caf\\u00e9\\"}"', '"plain words"', '"[1, 2,  3]"']) expect(scrubColumnValue(text)).toBe(text);
+	});
+
+	it('leaves escaped JSON without secrets alone', () => {
+		for (const text of ['{\\"maxTokens\\":4096,\\"tokenizer\\":\\"cl100k\\"}', 'say \\"password\\" out loud', '{\\"apiKey\\":\\"${OPENAI_API_KEY}\\"}', '{\\"apiKey\\":\\"\\"}']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});

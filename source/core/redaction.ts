@@ -153,7 +153,8 @@ const isNameStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 
 
 /**
  * The setting name in front of a ':' or '=' at `separator`: letters, digits, `_ . -` (starting with
- * a letter or `_`, at most 81 long), optionally quoted as in JSON, then blanks. Not a name when it
+ * a letter or `_`, at most 81 long), optionally quoted as in JSON (quotes escaped too, as in JSON
+ * held in a string), then blanks. Not a name when it
  * continues a word, path or address (`/x=`, `a@b:`). Found by looking back from the separator, so
  * the search only stops at ':' and '=', never at every word.
  */
@@ -163,11 +164,17 @@ function nameBefore(text: string, separator: number): {index: number; name: stri
 	const blanks = separator - end;
 	const quote = text[end - 1] === '"' || text[end - 1] === "'" ? text[end - 1] : '';
 	if (quote) end--;
+	// Quotes escaped inside JSON held as a string (`\"apiKey\":`), once or more.
+	let escapes = 0;
+	while (quote && escapes < 16 && text[end - 1] === '\\') {
+		end--;
+		escapes++;
+	}
 	let start = end;
 	while (start > 0 && end - start <= 81 && isNameCode(text.charCodeAt(start - 1))) start--;
 	if (start === end || end - start > 81 || !isNameStart(text.charCodeAt(start))) return undefined;
-	if (quote && text[start - 1] !== quote) return undefined;
-	const index = quote ? start - 1 : start;
+	if (quote && (text[start - 1] !== quote || text.slice(start - 1 - escapes, start - 1) !== '\\'.repeat(escapes))) return undefined;
+	const index = quote ? start - 1 - escapes : start;
 	const previous = index > 0 ? text.charCodeAt(index - 1) : -1;
 	if (isNameCode(previous) || previous === 47 || previous === 64) return undefined;
 	return {index, name: text.slice(start, end), quoted: Boolean(quote), blanks};
@@ -221,6 +228,19 @@ function scrubAssignments(text: string): string {
  */
 function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): {start: number; end: number} | undefined {
 	const first = text[start];
+	// A quoted value inside JSON held as a string (`{\"apiKey\":\"…\"}`, escaped once or more): the
+	// value runs to the same escaped quote, or to the end of the line (looked for in a bounded window).
+	if (first === '\\') {
+		let quoteAt = start;
+		while (text[quoteAt] === '\\' && quoteAt - start < 16) quoteAt++;
+		if (text[quoteAt] === '"' || text[quoteAt] === "'") {
+			const window = text.slice(quoteAt + 1, quoteAt + 1 + 8192);
+			let end = window.indexOf(text.slice(start, quoteAt + 1));
+			const lineEnd = window.indexOf('\n');
+			if (end === -1 || (lineEnd !== -1 && lineEnd < end)) end = lineEnd === -1 ? window.length : lineEnd;
+			return end > 0 ? {start: quoteAt + 1, end: quoteAt + 1 + end} : undefined;
+		}
+	}
 	if (first === '"' || first === "'") {
 		let end = start + 1;
 		while (end < text.length && text[end] !== first && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
@@ -363,13 +383,27 @@ export function redactJsonText(text: string): {text: string; redacted: string[]}
  * (only the redacted values rewritten, so the rest stays byte-identical), other text has embedded
  * credentials scrubbed.
  */
-export function scrubColumnValue(text: string): string {
+export function scrubColumnValue(text: string, depth = 0): string {
 	const trimmed = text.trimStart();
 	if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
 		try {
 			return redactJsonText(text).text;
 		} catch {
 			// Not JSON after all: treat as text.
+		}
+	}
+	// A JSON string holding a JSON document (a value serialized twice): the inner document is redacted
+	// like one, and the string written back (as JSON.stringify writes it) only when something changed.
+	if (trimmed.startsWith('"') && depth < 4) {
+		let inner: unknown;
+		try {
+			inner = JSON.parse(text);
+		} catch {
+			inner = undefined;
+		}
+		if (typeof inner === 'string' && /^\s*[[{"]/.test(inner)) {
+			const scrubbed = scrubColumnValue(inner, depth + 1);
+			return scrubbed === inner ? text : JSON.stringify(scrubbed);
 		}
 	}
 	return scrubText(text);
