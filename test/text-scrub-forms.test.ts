@@ -125,3 +125,44 @@ describe('JSON escaped inside text and JSON serialized twice', () => {
 		}
 	});
 });
+
+describe('query parameters', () => {
+	const names = ['access_token', 'token', 'auth', 'ticket', 'sessionid', 'session_id', 'sig', 'signature', 'X-Amz-Signature', 'api_key', 'client_secret', 'jsessionid', 'Auth_Token'];
+
+	it('redacts credential parameters, plain, in a fragment, or percent-encoded inside another parameter', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...names),
+				fc.constantFrom('?', '&', '#', ';'),
+				fc.integer({min: 0, max: 2}),
+				fc.constantFrom('', '&page=2', '#top'),
+				fc.constantFrom('See ', '', '<a href="', '- '),
+				(name, head, encodings, after, before) => {
+					let inner = `/cb${head}${name}=LEAKqp3Ab%2Bcd~_.-x&state=ok`;
+					for (let time = 0; time < encodings; time++) inner = encodeURIComponent(inner);
+					const url = encodings === 0 ? `https://app.example${inner}${after}` : `https://login.example/authorize?next=${inner}${after}`;
+					const text = `${before}${url} done`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAKqp3|Ab%2Bcd|x&state=ok.*LEAK/);
+					expect(scrubbed).toContain(M);
+					expect(scrubbed).toContain('state');
+					expect(scrubbed.endsWith(`${after} done`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+	});
+
+	it('leaves ordinary parameters and placeholders alone', () => {
+		for (const text of [
+			'https://example.com/docs?page=2&sort=asc&lang=en#install',
+			'https://shop.example/?session_count=3&token_count=120&max_tokens=4096&keyword=api',
+			'https://x.example/?next=%2Fhome%3Ftab%3Dsettings',
+			'https://x.example/hook?token=${WEBHOOK_TOKEN}&sig={{signature}}',
+			'## Auth\n\n#auth is the channel for login questions',
+		]) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});

@@ -114,10 +114,6 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 		(match, header: string, scheme = '') => (isPlaceholder(match.slice(header.length + scheme.length).replace(/[`.)\]]+$/, '')) ? match : `${header}${scheme}${M}`),
 	],
 	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
-	[
-		new RegExp(`([?&;](?:access_token|refresh_token|id_token|token|api_key|apikey|key|sig|signature|secret|client_secret|password|pwd|code|private_token|x-amz-signature|x-amz-security-token)=)${SKIP}[^&\\s#;"']+`, 'gi'),
-		(_match, name: string) => `${name}${M}`,
-	],
 	// Command lines: a secret flag and its value, `curl -u user:pass`, and tools that take a password inline.
 	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|]+)`, 'g'), flagReplacer],
 	[new RegExp(`((?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"']+`, 'g'), (_match, head: string) => `${head}${M}`],
@@ -141,6 +137,55 @@ const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
 	[/\b((?:sk|rk)_(?:live|test)_|gh[pousr]_|npm_|hf_|do[opr]_v1_|shp(?:at|ss|ca|pa)_)[A-Za-z0-9]{16,}\b/g, (_match, prefix: string) => `${prefix}${M}`],
 	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => M],
 ];
+
+/**
+ * Query parameters that carry a credential: tokens, keys and passwords, session ids and tickets
+ * (they log the holder in), and signatures: a presigned URL's `sig=` (Azure SAS), `X-Amz-Signature`
+ * or `Signature` (CloudFront) grants what the signer could until it expires, so it is treated as
+ * the credential it stands for. Names isSecretName takes (`client_secret`, `x-api-key`) count too.
+ */
+const SECRET_QUERY_NAMES = new Set([
+	'access_token', 'refresh_token', 'id_token', 'token', 'auth', 'auth_token', 'authtoken', 'api_key', 'apikey', 'api-key', 'key', 'sig', 'signature',
+	'secret', 'client_secret', 'password', 'passwd', 'pwd', 'pass', 'code', 'private_token', 'ticket', 'session', 'sessionid', 'session_id',
+	'session_token', 'sessiontoken', 'jsessionid', 'phpsessid', 'oauth_token', 'oauth_signature', 'jwt', 'assertion', 'client_assertion', 'hmac',
+	'x-amz-signature', 'x-amz-security-token', 'x-goog-signature', 'x-ms-signature',
+]);
+
+function isSecretQueryName(name: string): boolean {
+	const lower = name.toLowerCase();
+	return SECRET_QUERY_NAMES.has(lower) || isSecretName(name);
+}
+
+/** Where a query parameter's name starts: after `? & ; #`, or one of them percent-encoded (once or twice). */
+const QUERY_HEAD = /(?:[?&;#]|%(?:25)?(?:3F|26|23|3B))([A-Za-z][\w.-]{0,60})(=|%(?:25)?3D)/gi;
+const PLAIN_QUERY_VALUE = /[^&\s#;"'<>]+/y;
+const ENCODED_QUERY_VALUE = /(?:[^&\s#;"'<>%]|%(?!(?:25)?(?:26|23|3B)))+/iy;
+
+/**
+ * Query and fragment parameters under a secret name (SECRET_QUERY_NAMES), also percent-encoded
+ * inside another parameter (`?next=%2Fcb%3Faccess_token%3D…`): a plain value ends at `&`, an
+ * encoded one at `%26`. Parameters inside a value are looked for too (a harmless `next=` holds them).
+ */
+function scrubQueryParams(text: string): string {
+	let out = '';
+	let copied = 0;
+	QUERY_HEAD.lastIndex = 0;
+	for (let match = QUERY_HEAD.exec(text); match; match = QUERY_HEAD.exec(text)) {
+		if (!isSecretQueryName(match[1]!)) {
+			QUERY_HEAD.lastIndex = match.index + 1;
+			continue;
+		}
+		const start = match.index + match[0].length;
+		const value = match[2] === '=' ? PLAIN_QUERY_VALUE : ENCODED_QUERY_VALUE;
+		value.lastIndex = start;
+		const found = value.exec(text);
+		if (!found || found[0].startsWith('[REDACTED') || isPlaceholder(found[0])) continue;
+		out += text.slice(copied, start) + M;
+		copied = start + found[0].length;
+		QUERY_HEAD.lastIndex = copied;
+	}
+	return copied === 0 ? text : out + text.slice(copied);
+}
 
 function flagReplacer(match: string, flag: string, name: string, value: string): string {
 	if (!isSecretName(name) || isPlaceholder(value.replace(/^["']|["']$/g, ''))) return match;
@@ -263,7 +308,7 @@ function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-
 }
 
 function scrubOnce(text: string): string {
-	let out = text;
+	let out = scrubQueryParams(text);
 	for (const [pattern, replace] of PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
 	out = scrubAssignments(out);
 	for (const [pattern, replace] of VENDOR_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
