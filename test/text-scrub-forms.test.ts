@@ -166,3 +166,34 @@ describe('query parameters', () => {
 		}
 	});
 });
+
+describe('cookies', () => {
+	it('redacts every Cookie value and the cookie of a Set-Cookie, in any case, spacing, quoting and line ending', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('Cookie', 'cookie', 'COOKIE', 'Set-Cookie', 'set-cookie'),
+				fc.constantFrom(':', ': ', ' :  ', ':\t'),
+				fc.constantFrom(['', ''], ['curl -H "', '" https://x.example'], ["fetch(url, {headers: {'", "'}})"], ['> ', '']),
+				fc.constantFrom('\n', '\r\n'),
+				(name, colon, [before, after], eol) => {
+					const set = name.toLowerCase().startsWith('set');
+					const value = set ? 'sid=LEAKck5aB9%2F; Path=/; Max-Age=3600; HttpOnly' : 'sid=LEAKck5aB9%2F; theme=LEAKck5b';
+					const text = `GET / HTTP/1.1${eol}${before}${name}${colon}${value}${after}${eol}Host: x${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKck5');
+					if (set) expect(scrubbed).toContain('; Path=/; Max-Age=3600; HttpOnly');
+					expect(scrubbed.endsWith(`${after}${eol}Host: x${eol}`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+		expect(scrubText("curl -b 'session=LEAKck6' --cookie=\"a=LEAKck7\" https://x")).not.toMatch(/LEAKck[67]/);
+	});
+
+	it('leaves prose about cookies and cookie files alone', () => {
+		for (const text of ['Cookie: a small file the browser keeps.', 'Set-Cookie: sent by the server on login', 'curl -b cookies.txt https://x.example', 'Cookie: ${SESSION_COOKIE}']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});

@@ -113,6 +113,20 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 		new RegExp(`\\b((?:Proxy-)?Authorization["']?\\s*[:=]\\s*["']?)(?:((?:${AUTH_SCHEMES})\\s+)${SKIP}[^\\s"',;]+|${SKIP}(?=[^\\s"',;]*[0-9+/=_.-]|[^\\s"',;]{20})[^\\s"',;]+)`, 'gi'),
 		(match, header: string, scheme = '') => (isPlaceholder(match.slice(header.length + scheme.length).replace(/[`.)\]]+$/, '')) ? match : `${header}${scheme}${M}`),
 	],
+	// Cookies: every value of a Cookie header or curl's `-b`/`--cookie` (which of them is the session
+	// cannot be told), the cookie of a Set-Cookie (its attributes, Path, Expires…, are no secret).
+	[
+		/(\bSet-Cookie["']?[ \t]*:[ \t]*|\bCookie["']?[ \t]*:[ \t]*|(?:^|[ \t])(?:-b|--cookie)(?:[ \t]+|=)["']?)([^\r\n"']{1,8192})/gim,
+		(match, head: string, pairs: string) => {
+			const only = /^set-cookie/i.test(head) ? 1 : Infinity;
+			let seen = 0;
+			const out = pairs.replace(/(^|;[ \t]*)([^=;\s]{1,100}=)([^;\s]+)/g, (pair, before: string, name: string, value: string) => {
+				if (seen++ >= only || value.startsWith('[REDACTED') || isPlaceholder(value.replace(/^["']|["']$/g, ''))) return pair;
+				return `${before}${name}${M}`;
+			});
+			return `${head}${out}`;
+		},
+	],
 	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
 	// Command lines: a secret flag and its value, `curl -u user:pass`, and tools that take a password inline.
 	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|]+)`, 'g'), flagReplacer],
