@@ -197,3 +197,63 @@ describe('cookies', () => {
 		}
 	});
 });
+
+describe('vendor key formats', () => {
+	const body = 'LEAKv7aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789';
+	const prefixes = [
+		'gsk_', 'GOCSPX-', 'pplx-', 'r8_', 'tvly-', 'tvly-dev-', 'nvapi-', 'xai-', 'hf_', 'sk-ant-api03-', 'sk-proj-', 'sk-', 'AIza', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_',
+		'github_pat_11', 'glpat-', 'npm_', 'dop_v1_', 'SG.', 'dckr_pat_', 'glsa_', 'lin_api_', 'sntrys_', 'figd_', 'hvs.', 'xkeysib-', 'pscale_tkn_',
+	];
+
+	it('redacts each format in prose, quotes, lists and assignments, keeping the prefix', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...prefixes),
+				fc.constantFrom(['use ', ' today'], ['"', '"'], ["'", "'"], ['- ', ''], ['`', '`'], ['(', ')'], ['key=', ''], ['<', '>']),
+				fc.constantFrom('\n', '\r\n'),
+				(prefix, [before, after], eol) => {
+					const text = `# Keys${eol}${before}${prefix}${body}${after}${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKv7');
+					expect(scrubbed).toContain(M);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+		expect(scrubText('dapi0123456789abcdef0123456789abcdef key-0123456789abcdef0123456789abcdef')).toBe(`dapi${M} key-${M}`);
+	});
+
+	it('leaves names that merely start like a prefix alone', () => {
+		for (const text of ['pip install tavily-python; tvly-python docs', 'r8_config and gsk_mode', 'the xai-sdk package, nvapi-docs', 'a key-value store keyed by dapi-version', 'GOCSPX-short']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
+describe('URL passwords holding / ? #', () => {
+	it('redacts the whole password up to the @ before the host', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('postgres', 'mysql', 'redis', 'https', 'amqp', 'mongodb+srv'),
+				fc.constantFrom('', 'app', 'ops.user'),
+				fc.constantFrom('LEAK/u7', 'LEAK#u7', 'LEAK?u7', 'aB/LEAKu7/#x', 'LEAKu7//'),
+				fc.constantFrom(['', ''], ['DATABASE_URL=', ''], ['"', '"'], ['connect to ', ' now']),
+				(scheme, user, password, [before, after]) => {
+					const text = `${before}${scheme}://${user}:${password}@db.example:5432/app${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('u7');
+					expect(scrubbed).toContain(`${scheme}://`);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('leaves ports followed by paths holding @ alone', () => {
+		for (const text of ['http://localhost:3000/@scope/pkg', 'https://host.example:8443/users/@alice/posts', 'https://medium.com/@user/post', 'see https://x.example/a:b/c@d']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});

@@ -104,6 +104,12 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 	// scheme://user:password@host — the password may itself hold '@' (the authority ends at the last one).
 	// (The scheme is looked for behind '://' so the search only stops at colons, not at every word.)
 	[new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>]*):${SKIP}[^\\s\\/?#"'<>]*@`, 'gi'), (_match, user: string) => `://${user}:${M}@`],
+	// A password holding `/`, `?` or `#` (a URL-unsafe password pasted unencoded): up to an '@' that a
+	// host follows. Not a port and path (`host:8080/a/@b`: digits then '/').
+	[
+		new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>]*):${SKIP}(?!\\d{1,5}(?:[\\/?#]|$))([^\\s@\\/?#"'<>]*[\\/?#][^\\s@"'<>]{0,200}?)@(?=[A-Za-z0-9[])`, 'gi'),
+		(_match, user: string) => `://${user}:${M}@`,
+	],
 	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), (_match, head: string) => `${head}${M}`],
@@ -150,6 +156,18 @@ const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
 	// Formats whose body is letters and digits only (so `hf_hub_download_with_retries` is left alone).
 	[/\b((?:sk|rk)_(?:live|test)_|gh[pousr]_|npm_|hf_|do[opr]_v1_|shp(?:at|ss|ca|pa)_)[A-Za-z0-9]{16,}\b/g, (_match, prefix: string) => `${prefix}${M}`],
 	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => M],
+	// AI and developer platforms: Groq, Perplexity, Replicate, Tavily, NVIDIA, xAI, Google OAuth client
+	// secrets, Docker Hub, Grafana, Linear, Sentry, Figma, PlanetScale, Brevo, Vault, Square, Atlassian,
+	// age. Bodies of 20 and more (so a package name like `tvly-python` is left alone).
+	[
+		new RegExp(
+			`\\b(gsk_|pplx-|r8_|tvly-(?:dev-|prod-)?|nvapi-|xai-|GOCSPX-|dckr_pat_|glsa_|glc_|lin_api_|sntry[su]_|figd_|pscale_(?:tkn|pw|oauth)_|xkeysib-|hv[sb]\\.|sq0(?:atp|csp)-|ATATT|AGE-SECRET-KEY-1)${SKIP}[A-Za-z0-9_+/=.-]{20,}`,
+			'g',
+		),
+		(_match, prefix: string) => `${prefix}${M}`,
+	],
+	// Hex bodies: Databricks tokens, Mailgun keys.
+	[/\b(dapi|key-)[0-9a-f]{32}\b/g, (_match, prefix: string) => `${prefix}${M}`],
 ];
 
 /**

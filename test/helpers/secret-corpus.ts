@@ -71,6 +71,17 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'Google OAuth token', text: 'ya29.a0LEAK56abcdefghijklmnopqrstuvwxyz', secrets: ['a0LEAK56abcdefghijklmnopqrstuvwxyz']},
 	{name: 'SendGrid key', text: 'SG.LEAK57abcdefghijklmnop.qrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456', secrets: ['LEAK57abcdefghijklmnop', 'qrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456']},
 	{name: 'Service Bus SAS signature', text: 'SharedAccessSignature sr=https%3A%2F%2Facme.servicebus.windows.net&sig=LEAKsas58xyz&se=1700000000&skn=RootManage', secrets: ['LEAKsas58xyz']},
+	{name: 'Groq key', text: 'GROQ key gsk_LEAK60aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefghij', secrets: ['LEAK60aBcDeFgHiJkLmNoPqRsTuVwXyZ']},
+	{name: 'Google OAuth client secret', text: 'client secret GOCSPX-LEAK61aBcDeFgHi_JkLmNoPqRsTu', secrets: ['LEAK61aBcDeFgHi_JkLmNoPqRsTu']},
+	{name: 'Perplexity key', text: 'pplx-LEAK62aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefghij', secrets: ['LEAK62aBcDeFgHiJkLmNoPqRsTuVwXyZ']},
+	{name: 'Replicate token', text: 'REPLICATE r8_LEAK63aBcDeFgHiJkLmNoPqRsTuVwXyZ01234', secrets: ['LEAK63aBcDeFgHiJkLmNoPqRsTuVwXyZ01234']},
+	{name: 'Tavily key', text: 'search with tvly-dev-LEAK64aBcDeFgHiJkLmNoPqRsTuVwXyZ', secrets: ['LEAK64aBcDeFgHiJkLmNoPqRsTuVwXyZ']},
+	{name: 'NVIDIA key', text: 'nvapi-LEAK65aBcDeFgHiJkLmNoPqRsTuVwXyZ_0123456789-abcdefghijklmnopqrstuv', secrets: ['LEAK65aBcDeFgHiJkLmNoPqRsTuVwXyZ']},
+	{name: 'xAI key', text: 'grok xai-LEAK66aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP', secrets: ['LEAK66aBcDeFgHiJkLmNoPqRsTuVwXyZ']},
+	{name: 'Docker Hub token', text: 'docker login -u ops --password-stdin <<< dckr_pat_LEAK67aBcDeFgHiJkLmNoPqRsTu', secrets: ['LEAK67aBcDeFgHiJkLmNoPqRsTu']},
+	{name: 'Vault token', text: 'vault hvs.LEAK68aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789', secrets: ['LEAK68aBcDeFgHiJkLmNoPqRsTuVwXyZ']},
+	{name: 'Databricks token', text: 'databricks dapi0123456789abcdef0123456789abcdef', secrets: ['0123456789abcdef0123456789abcdef']},
+	{name: 'url password with / and #', text: 'postgres://app:LEAK/url#69?x@db.example:5432/shop', args: ['--db', 'postgres://app:LEAK/url#69?x@db.example:5432/shop'], secrets: ['LEAK/url#69?x', 'url#69']},
 ];
 
 /** Every secret of the corpus. */
