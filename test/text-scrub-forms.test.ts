@@ -257,3 +257,140 @@ describe('URL passwords holding / ? #', () => {
 		}
 	});
 });
+
+describe('secret names with a space, markdown tables, YAML block scalars, XML config', () => {
+	it('redacts a credential after a two-word secret name, also when words follow it', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('API key', 'api key', 'Api Key', 'access token', 'Access Token', 'client secret', 'Secret key', 'private key', 'license key'),
+				fc.constantFrom(': ', ':', ' : ', ' = ', '='),
+				fc.constantFrom('', ' (rotate monthly)', ' - expires in June', '  # prod'),
+				fc.constantFrom('', 'The ', '- ', '> '),
+				fc.constantFrom('\n', '\r\n'),
+				(name, colon, after, before, eol) => {
+					const text = `Notes${eol}${before}${name}${colon}LEAKsp5aB3cD4eF${after}${eol}end`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKsp5');
+					expect(scrubbed.endsWith(`${after}${eol}end`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+	});
+
+	it('redacts the value cell beside a secret name in a markdown table', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('WEATHER_API_KEY', '`WEATHER_API_KEY`', '**DB_PASSWORD**', 'API key', 'client_secret', 'GITHUB_TOKEN'),
+				fc.constantFrom('LEAKtb5x', '`LEAKtb5x`', 'LEAKtb5xAb12Cd34Ef (prod)', '**LEAKtb5x**'),
+				fc.boolean(),
+				fc.constantFrom('\n', '\r\n'),
+				(name, value, description, eol) => {
+					const row = description ? `| Weather | ${name} | ${value} |` : `|${name}|${value}|`;
+					const text = `| Service | Name | Value |${eol}|---|---|---|${eol}${row}${eol}| Other | PORT | 8080 |${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKtb5');
+					expect(scrubbed).toContain(`| Other | PORT | 8080 |${eol}`);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('redacts YAML block scalars under a secret name, keeping what follows', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('password', 'client_secret', 'private_key', 'apiKey'),
+				fc.constantFrom('|', '>', '|-', '>+', '|2', '| # from the vault'),
+				fc.constantFrom('', '  ', '    '),
+				fc.constantFrom('\n', '\r\n'),
+				(name, indicator, indent, eol) => {
+					const text = `${indent}user: bob${eol}${indent}${name}: ${indicator}${eol}${indent}  LEAKyb5first${eol}${eol}${indent}  LEAKyb5second${eol}${indent}host: db${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKyb5');
+					expect(scrubbed).toContain(`${indent}user: bob${eol}`);
+					expect(scrubbed.endsWith(`${eol}${indent}host: db${eol}`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('redacts XML config values named by a key attribute or by the element', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(
+					['<add key="ApiKey" value="', '"/>'],
+					["<add name='ClientSecret' value='", "' />"],
+					['<add key = "DB_PASSWORD"  value = "', '" />'],
+					['<entry key="password">', '</entry>'],
+					['<password>', '</password>'],
+					['<ns:client-secret attr="1">', '</ns:client-secret>'],
+				),
+				fc.constantFrom('', '  ', '\t'),
+				fc.constantFrom('\n', '\r\n'),
+				([open, close], indent, eol) => {
+					const text = `<appSettings>${eol}${indent}${open}LEAKxm5 a/b+c=${close}${eol}${indent}<add key="Theme" value="dark"/>${eol}</appSettings>`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKxm5');
+					expect(scrubbed).toContain('<add key="Theme" value="dark"/>');
+					expect(scrubbed).toContain(close.trim());
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 100},
+		);
+	});
+
+	it('leaves prose, documentation tables, YAML and XML without secrets alone', () => {
+		for (const text of [
+			'the API key rotation policy is monthly',
+			'API key: ask ops for it, never paste it here.',
+			'Access token: see the vault (rotated monthly).',
+			'The private key: keep it offline.',
+			'| Variable | Description |\n|---|---|\n| OPENAI_API_KEY | Your OpenAI key, from the dashboard |\n| DB_PASSWORD | - |\n| GITHUB_TOKEN | `${GITHUB_TOKEN}` |\n',
+			'| Token | Meaning |\n| --- | --- |\n| BOS | begin |\n',
+			'description: |\n  The password policy lives in the wiki.\n  Tokens are counted per reply.\nname: x\n',
+			'password: |\n  ${DB_PASSWORD}\n',
+			'<add key="Theme" value="dark"/>\n<title>Token budget</title>\n<maxTokens>4096</maxTokens>\n<add key="ApiKey" value="${API_KEY}"/>',
+		]) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
+describe('new scrubbing steps stay linear on hostile input', () => {
+	it('eight times the input costs about eight times the work', () => {
+		const hostile = [
+			'| TOKEN | x |\n'.repeat(20_000),
+			'password: |\n'.repeat(20_000),
+			'<password>'.repeat(20_000),
+			'<add key="password" value="'.repeat(5_000),
+			'?x=%3Ftoken%3D'.repeat(10_000),
+			'{\\"apiKey\\":\\"'.repeat(10_000),
+			'Cookie: a=b; '.repeat(10_000),
+			'API key: '.repeat(20_000),
+			'https://u:a/'.repeat(20_000),
+		];
+		const time = (text: string) => {
+			const started = process.cpuUsage();
+			scrubText(text);
+			const used = process.cpuUsage(started);
+			return (used.user + used.system) / 1000;
+		};
+		for (const text of hostile) {
+			const larger = text.repeat(8);
+			let small = Infinity;
+			let large = Infinity;
+			for (let run = 0; run < 5; run++) {
+				small = Math.min(small, time(text));
+				large = Math.min(large, time(larger));
+			}
+			small = Math.max(small, 2);
+			expect(large / small, text.slice(0, 20)).toBeLessThan(24);
+		}
+	});
+});

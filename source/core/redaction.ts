@@ -142,6 +142,63 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 	[new RegExp(`(\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
 ];
 
+/**
+ * XML and .NET/Java config: `<add key="ApiKey" value="…"/>` and `<entry key="password">…</entry>`
+ * (the name in one attribute, the secret in the next or in the element's text), and elements named
+ * as a secret (`<password>…</password>`, `<client-secret>…</client-secret>`).
+ */
+const XML_PATTERNS: Array<[RegExp, Replacer]> = [
+	[
+		new RegExp(`(\\b(?:key|name)[ \\t]*=[ \\t]*(["'])([^"'<>\\n]{1,100})\\2[ \\t]+value[ \\t]*=[ \\t]*(["']))${SKIP}([^"'\\n]{1,4096})\\4`, 'gi'),
+		(match, head: string, _quote: string, name: string, close: string, value: string) =>
+			isSecretName(name.trim()) && !isPlaceholder(value) ? `${head}${M}${close}` : match,
+	],
+	[
+		new RegExp(`(\\b(?:key|name)[ \\t]*=[ \\t]*(["'])([^"'<>\\n]{1,100})\\2[^<>\\n]{0,200}>[ \\t]*)${SKIP}([^<\\n]{1,4096})(?=<)`, 'gi'),
+		(match, head: string, _quote: string, name: string, value: string) => (isSecretName(name.trim()) && !isPlaceholder(value.trim()) ? `${head}${M}` : match),
+	],
+	[
+		new RegExp(`(<([A-Za-z_][\\w.:-]{0,80})(?:[ \\t][^<>\\n]{0,500})?>[ \\t]*)${SKIP}([^<\\n]{1,4096}?)([ \\t]*<\\/\\2>)`, 'g'),
+		(match, head: string, tag: string, value: string, tail: string) => (isSecretName(tag.replace(/^.*:/, '')) && !isPlaceholder(value) ? `${head}${M}${tail}` : match),
+	],
+];
+
+/**
+ * Markdown table rows that pair a secret name with a value (`| WEATHER_API_KEY | abc123 |`, the
+ * name in any cell, in backticks or bold): the cell after the name is redacted. A header row (the
+ * next line is the `|---|` separator) is not, nor a value with blanks (a description) unless the
+ * name is a password, nor a placeholder or a dash.
+ */
+function scrubTableRows(text: string): string {
+	if (!text.includes('|')) return text;
+	const lines = text.split('\n');
+	let changed = false;
+	for (let index = 0; index < lines.length; index++) {
+		const line = lines[index]!;
+		if (!/^[ \t]*\|/.test(line) || line.length > 8192) continue;
+		if (/^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*\|/.test(lines[index + 1] ?? '')) continue;
+		const cells = line.split('|');
+		let rowChanged = false;
+		for (let cell = 1; cell < cells.length - 2; cell++) {
+			const name = cells[cell]!.trim().replace(/^(\*\*|`)(.*)\1$/, '$2');
+			if (!/^[A-Za-z_][\w.-]{0,80}(?: [A-Za-z][\w.-]{0,40}){0,2}$/.test(name) || !isSecretName(name, true)) continue;
+			const raw = cells[cell + 1]!;
+			const value = raw.trim().replace(/^(`+|\*\*)(.*)\1$/, '$2');
+			if (value === '' || isPlaceholder(value) || /^(?:-+|—|–|n\/a|tbd|todo|\?)$/i.test(value) || value.includes(M)) continue;
+			if (/\s/.test(value) && !/pass|pwd/i.test(name) && !looksLikeCredential(value.split(/\s/)[0]!)) continue;
+			if (name.toLowerCase().endsWith('token') && /^\d+$/.test(value)) continue;
+			const at = raw.indexOf(value);
+			cells[cell + 1] = raw.slice(0, at) + M + raw.slice(at + value.length);
+			rowChanged = true;
+		}
+		if (rowChanged) {
+			lines[index] = cells.join('|');
+			changed = true;
+		}
+	}
+	return changed ? lines.join('\n') : text;
+}
+
 /** Vendor key formats, redacted wherever they stand; the prefix is kept to say what to re-enter. */
 const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
 	[
@@ -270,23 +327,35 @@ function scrubAssignments(text: string): string {
 	let scanned = 0;
 	const separators = /[:=]/g;
 	for (let match = separators.exec(text); match; match = separators.exec(text)) {
-		const found = nameBefore(text, match.index);
 		const separator = match[0];
-		if (!found || !isSecretName(found.name, separator === '=' && !found.quoted && found.blanks === 0)) continue;
+		let found = nameBefore(text, match.index);
+		if (!found) continue;
+		if (!isSecretName(found.name, separator === '=' && !found.quoted && found.blanks === 0)) {
+			found = spacedName(text, found);
+			if (!found) continue;
+		}
 		// Where the current line starts, found by scanning forward only (linear over the whole text).
 		for (; scanned < found.index; scanned++) if (text.charCodeAt(scanned) === 10) lineStart = scanned + 1;
 		const atLineStart = found.index - lineStart < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(lineStart, found.index));
 		let valueStart = match.index + 1;
 		while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
 		const spaced = found.blanks > 0 || valueStart > match.index + 1;
-		const span = valueSpan(text, valueStart, separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token');
+		const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
+		let span = valueSpan(text, valueStart, mode);
+		if (!span && mode === 'line') span = blockScalarSpan(text, valueStart, lineStart);
+		// Inside prose, a value that looks like a credential is one even when words follow it.
+		if (!span && mode === 'token-alone') {
+			span = valueSpan(text, valueStart, 'token');
+			if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
+		}
 		if (!span) continue;
 		let value = text.slice(span.start, span.end);
-		// Keys and tokens hold no blanks (passwords may): one followed by a comment is redacted up to
-		// it, one followed by more words is prose ("Token: the unit a model reads").
-		if (/\s/.test(value) && !/pass|pwd/i.test(found.name)) {
+		// Keys and tokens hold no blanks (passwords may): one followed by a comment, or that looks like
+		// a credential, is redacted up to the blank; one followed by more words is prose ("Token: the
+		// unit a model reads").
+		if (/\s/.test(value) && !/pass|pwd/i.test(found.name) && !span.block) {
 			const first = /^\S+/.exec(value)![0];
-			if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length))) continue;
+			if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length)) && !looksLikeCredential(first)) continue;
 			span.end = span.start + first.length;
 			value = first;
 		}
@@ -298,12 +367,60 @@ function scrubAssignments(text: string): string {
 	return copied === 0 ? text : out + text.slice(copied);
 }
 
+/** A key or token rather than a word: 12 or more characters of the kinds keys use, with letters and digits. */
+function looksLikeCredential(value: string): boolean {
+	return value.length >= 12 && /^[A-Za-z0-9_+/=.~-]+$/.test(value) && /\d/.test(value) && /[A-Za-z]/.test(value);
+}
+
+/**
+ * A secret name written as two words ("API key: …", "Secret Key = …"): the word before a name
+ * that is not secret by itself, when the two together are.
+ */
+function spacedName(text: string, found: {index: number; name: string; quoted: boolean; blanks: number}): typeof found | undefined {
+	if (found.quoted || text[found.index - 1] !== ' ' || /[^A-Za-z]/.test(found.name)) return undefined;
+	let start = found.index - 1;
+	while (start > 0 && found.index - 1 - start < 30 && /[A-Za-z]/.test(text[start - 1]!)) start--;
+	if (start === found.index - 1 || (start > 0 && isNameCode(text.charCodeAt(start - 1)))) return undefined;
+	const name = `${text.slice(start, found.index - 1)} ${found.name}`;
+	return isSecretName(name) ? {index: start, name, quoted: false, blanks: found.blanks} : undefined;
+}
+
+/**
+ * A YAML block scalar (`password: |` or `>`, with chomping and indentation marks) after a secret
+ * name: its lines, from the first non-blank character to the end of the last line indented deeper
+ * than the name's line.
+ */
+function blockScalarSpan(text: string, at: number, lineStart: number): {start: number; end: number; block: true} | undefined {
+	const header = /[|>][-+]?[1-9]?[-+]?[ \t]*(?:#[^\n]*)?\r?\n/y;
+	header.lastIndex = at;
+	if (!header.exec(text)) return undefined;
+	let indent = 0;
+	while (text[lineStart + indent] === ' ' || text[lineStart + indent] === '-') indent++;
+	let line = header.lastIndex;
+	let start = -1;
+	let end = -1;
+	while (line < text.length) {
+		let lineEnd = text.indexOf('\n', line);
+		if (lineEnd === -1) lineEnd = text.length;
+		let first = line;
+		while (first < lineEnd && (text[first] === ' ' || text[first] === '\t')) first++;
+		const blank = first === lineEnd || (text[first] === '\r' && first + 1 === lineEnd);
+		if (!blank) {
+			if (first - line <= indent) break;
+			if (start === -1) start = first;
+			end = text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd;
+		}
+		line = lineEnd + 1;
+	}
+	return start === -1 ? undefined : {start, end, block: true};
+}
+
 /**
  * Where a setting's value lies: inside quotes when quoted; else the rest of the line ('line'),
  * one token ('token'), or one token that ends its line or a quoted/bracketed context
  * ('token-alone', for `name: value` inside prose, so "Token budget: 4096 per reply" is left alone).
  */
-function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): {start: number; end: number} | undefined {
+function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): {start: number; end: number; block?: true} | undefined {
 	const first = text[start];
 	// A quoted value inside JSON held as a string (`{\"apiKey\":\"…\"}`, escaped once or more): the
 	// value runs to the same escaped quote, or to the end of the line (looked for in a bounded window).
@@ -342,7 +459,9 @@ function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-
 function scrubOnce(text: string): string {
 	let out = scrubQueryParams(text);
 	for (const [pattern, replace] of PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	for (const [pattern, replace] of XML_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
 	out = scrubAssignments(out);
+	out = scrubTableRows(out);
 	for (const [pattern, replace] of VENDOR_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
 	return out;
 }

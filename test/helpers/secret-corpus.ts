@@ -82,6 +82,14 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'Vault token', text: 'vault hvs.LEAK68aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789', secrets: ['LEAK68aBcDeFgHiJkLmNoPqRsTuVwXyZ']},
 	{name: 'Databricks token', text: 'databricks dapi0123456789abcdef0123456789abcdef', secrets: ['0123456789abcdef0123456789abcdef']},
 	{name: 'url password with / and #', text: 'postgres://app:LEAK/url#69?x@db.example:5432/shop', args: ['--db', 'postgres://app:LEAK/url#69?x@db.example:5432/shop'], secrets: ['LEAK/url#69?x', 'url#69']},
+	{name: 'escaped JSON in text', text: 'SOUL: {\\"name\\":\\"acme\\",\\"apiKey\\":\\"LEAKesc70+/ab=\\"}', secrets: ['LEAKesc70']},
+	{name: 'percent-encoded access_token', text: 'https://login.example/authorize?next=%2Fcb%3Faccess_token%3DLEAKpct71%26state%3Dx', secrets: ['LEAKpct71']},
+	{name: 'auth/ticket/session query parameters', text: 'https://app.example/x?auth=LEAKqp72a&ticket=LEAKqp72b&sessionid=LEAKqp72c&session_id=LEAKqp72d', secrets: ['LEAKqp72a', 'LEAKqp72b', 'LEAKqp72c', 'LEAKqp72d']},
+	{name: 'Cookie and Set-Cookie headers', text: 'curl -H "Cookie: session=LEAKck73a; theme=dark" https://x\nSet-Cookie: sid=LEAKck73b; Path=/; HttpOnly', secrets: ['LEAKck73a', 'LEAKck73b']},
+	{name: 'secret name with a space', text: 'API key: LEAKsp74aB3cD4eF (rotate monthly)', secrets: ['LEAKsp74aB3cD4eF']},
+	{name: 'markdown table row', text: '\n| WEATHER_API_KEY | LEAKtab75 |\n', secrets: ['LEAKtab75']},
+	{name: 'YAML block scalar', text: '\npassword: |\n  LEAKblk76a\n  LEAKblk76b\nuser: bob\n', secrets: ['LEAKblk76a', 'LEAKblk76b']},
+	{name: 'XML config attributes', text: '<add key="ApiKey" value="LEAKxml77a"/> <entry key="password">LEAKxml77b</entry> <client_secret>LEAKxml77c</client_secret>', secrets: ['LEAKxml77a', 'LEAKxml77b', 'LEAKxml77c']},
 ];
 
 /** Every secret of the corpus. */
