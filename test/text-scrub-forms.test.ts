@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {scrubColumnValue, scrubText, scrubTextBytes, UNREADABLE_TEXT_NOTE} from '../source/core/redaction.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
+import {holdsMarker, scrubStored} from '../source/core/rows/table-codec.js';
 
 const M = REDACTED_MARKER;
 const SECRET = 'sk-proj-LEAKutf16abcdefghijklmnopqrstuvwxyz0123';
@@ -41,6 +42,16 @@ describe('UTF-16 text files', () => {
 			),
 			{numRuns: 200},
 		);
+	});
+
+	it('scrubs a scrub column stored as UTF-16 bytes, and restore sees its marker', () => {
+		for (const encoding of ['utf16le', 'utf16be'] as const) {
+			const stored = scrubStored(encode(`run: OPENAI_API_KEY=${SECRET} sync`, encoding, true));
+			expect(Buffer.isBuffer(stored) && holds(stored, 'LEAKutf16')).toBe(false);
+			expect(holdsMarker(stored)).toBe(true);
+		}
+		expect(holdsMarker(Buffer.from([0, 1, 2, 0xff]))).toBe(false);
+		expect(holdsMarker(Buffer.from(`x ${M}`))).toBe(true);
 	});
 
 	it('keeps a UTF-16 file with no secret byte for byte', () => {
