@@ -165,6 +165,17 @@ describe('query parameters', () => {
 		);
 	});
 
+	it('takes the whole value of a connection-string setting after `;`, # and < included', () => {
+		for (const [text, leak] of [
+			['Server=x;Password=LEAKcs8#a<b>;Encrypt=true', /LEAKcs8|#a|<b>/],
+			['AccountName=a;AccountKey=LEAKcs8ab#cd+/==;EndpointSuffix=core.windows.net', /LEAKcs8|#cd/],
+		] as const) {
+			const scrubbed = scrubText(text);
+			expect(scrubbed, scrubbed).not.toMatch(leak);
+			expect(scrubbed).toMatch(/;(?:Encrypt|EndpointSuffix)=/);
+		}
+	});
+
 	it('leaves ordinary parameters and placeholders alone', () => {
 		for (const text of [
 			'https://example.com/docs?page=2&sort=asc&lang=en#install',

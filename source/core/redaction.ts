@@ -248,6 +248,8 @@ function isSecretQueryName(name: string): boolean {
 /** Where a query parameter's name starts: after `? & ; #`, or one of them percent-encoded (once or twice). */
 const QUERY_HEAD = /(?:[?&;#]|%(?:25)?(?:3F|26|23|3B))([A-Za-z][\w.-]{0,60})(=|%(?:25)?3D)/gi;
 const PLAIN_QUERY_VALUE = /[^&\s#;"'<>]+/y;
+/** After `;` (a connection string's `;Password=…;` as much as a URL's `;jsessionid=`) the value is a setting's token: `#` and `<` are part of it. */
+const SETTING_VALUE = /[^\s"',;&]+/y;
 const ENCODED_QUERY_VALUE = /(?:[^&\s#;"'<>%]|%(?!(?:25)?(?:26|23|3B)))+/iy;
 
 /**
@@ -265,7 +267,7 @@ function scrubQueryParams(text: string): string {
 			continue;
 		}
 		const start = match.index + match[0].length;
-		const value = match[2] === '=' ? PLAIN_QUERY_VALUE : ENCODED_QUERY_VALUE;
+		const value = match[2] !== '=' ? ENCODED_QUERY_VALUE : match[0].startsWith(';') ? SETTING_VALUE : PLAIN_QUERY_VALUE;
 		value.lastIndex = start;
 		const found = value.exec(text);
 		if (!found || found[0].startsWith('[REDACTED') || isPlaceholder(found[0])) continue;
