@@ -165,6 +165,12 @@ describe('query parameters', () => {
 		);
 	});
 
+	it('takes a # into a secret parameter value (an unencoded password, or a fragment)', () => {
+		const scrubbed = scrubText('https://x.example/db?db_password=LEAKhash9#rest&user=ops and ?token=LEAKhash9b#frag');
+		expect(scrubbed, scrubbed).not.toMatch(/LEAKhash9|#rest|#frag/);
+		expect(scrubbed).toContain('&user=ops');
+	});
+
 	it('takes the whole value of a connection-string setting after `;`, # and < included', () => {
 		for (const [text, leak] of [
 			['Server=x;Password=LEAKcs8#a<b>;Encrypt=true', /LEAKcs8|#a|<b>/],

@@ -247,15 +247,16 @@ function isSecretQueryName(name: string): boolean {
 
 /** Where a query parameter's name starts: after `? & ; #`, or one of them percent-encoded (once or twice). */
 const QUERY_HEAD = /(?:[?&;#]|%(?:25)?(?:3F|26|23|3B))([A-Za-z][\w.-]{0,60})(=|%(?:25)?3D)/gi;
-const PLAIN_QUERY_VALUE = /[^&\s#;"'<>]+/y;
+/** A plain value runs to `&`; a `#` is taken with it (a password pasted unencoded, or a fragment: losing one costs nothing). */
+const PLAIN_QUERY_VALUE = /[^&\s;"'<>]+/y;
 /** After `;` (a connection string's `;Password=…;` as much as a URL's `;jsessionid=`) the value is a setting's token: `#` and `<` are part of it. */
 const SETTING_VALUE = /[^\s"',;&]+/y;
 const ENCODED_QUERY_VALUE = /(?:[^&\s#;"'<>%]|%(?!(?:25)?(?:26|23|3B)))+/iy;
 
 /**
  * Query and fragment parameters under a secret name (SECRET_QUERY_NAMES), also percent-encoded
- * inside another parameter (`?next=%2Fcb%3Faccess_token%3D…`): a plain value ends at `&`, an
- * encoded one at `%26`. Parameters inside a value are looked for too (a harmless `next=` holds them).
+ * inside another parameter (`?next=%2Fcb%3Faccess_token%3D…`): a plain value ends at `&` (or a
+ * blank, quote or `;`), an encoded one at `%26`. Parameters inside a value are looked for too (a harmless `next=` holds them).
  */
 function scrubQueryParams(text: string): string {
 	let out = '';
