@@ -582,7 +582,11 @@ export function redactJsonText(text: string): {text: string; redacted: string[]}
  * (only the redacted values rewritten, so the rest stays byte-identical), other text has embedded
  * credentials scrubbed.
  */
-export function scrubColumnValue(text: string, depth = 0): string {
+export function scrubColumnValue(text: string): string {
+	return scrubColumnText(text, 0);
+}
+
+function scrubColumnText(text: string, depth: number): string {
 	const trimmed = text.trimStart();
 	if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
 		try {
@@ -601,7 +605,7 @@ export function scrubColumnValue(text: string, depth = 0): string {
 			inner = undefined;
 		}
 		if (typeof inner === 'string' && /^\s*[[{"]/.test(inner)) {
-			const scrubbed = scrubColumnValue(inner, depth + 1);
+			const scrubbed = scrubColumnText(inner, depth + 1);
 			return scrubbed === inner ? text : JSON.stringify(scrubbed);
 		}
 	}
