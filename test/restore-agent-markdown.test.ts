@@ -21,6 +21,8 @@ const SOUL = [
 	'',
 ].join('\n');
 const NOTES = 'Reach the ledger API at https://ledger:LIVEmd03@api.example/v1 (ask ops).\n';
+/** Notes saved by a Windows editor as UTF-16LE with a byte order mark. */
+const WIDE = Buffer.from('\uFEFF# Keys\r\nOPENAI_API_KEY=sk-proj-LIVEmd04abcdefghijklmnopqrst\r\n', 'utf16le');
 
 describe('credentials in agent markdown and text files', () => {
 	let original: string;
@@ -37,6 +39,7 @@ describe('credentials in agent markdown and text files', () => {
 		fs.writeFileSync(path.join(original, soul), SOUL);
 		fs.mkdirSync(path.join(original, 'agents', agent, 'notes'));
 		fs.writeFileSync(path.join(original, notes), NOTES);
+		fs.writeFileSync(path.join(original, 'agents', agent, 'wide.txt'), WIDE);
 		backup = await backupOf(original, {format: 'dir'});
 		redacted = JSON.parse(fs.readFileSync(path.join(backup.path, 'metadata.json'), 'utf8')).redacted;
 	});
@@ -46,8 +49,11 @@ describe('credentials in agent markdown and text files', () => {
 		expect(backedUp).not.toMatch(/LIVEmd0\d/);
 		expect(backedUp).toBe(SOUL.replace('sk-proj-LIVEmd01abcdefghijklmnopqrst', REDACTED_MARKER).replace('LIVEmd02', REDACTED_MARKER));
 		expect(fs.readFileSync(path.join(backup.path, notes), 'utf8')).toBe(`Reach the ledger API at https://ledger:${REDACTED_MARKER}@api.example/v1 (ask ops).\n`);
+		const wide = fs.readFileSync(path.join(backup.path, 'agents', agent, 'wide.txt'));
+		expect(wide.toString('utf16le')).toBe(`\uFEFF# Keys\r\nOPENAI_API_KEY=${REDACTED_MARKER}\r\n`);
 		expect(redacted).toEqual(
 			expect.arrayContaining([
+				{category: 'agents', field: `agents/${agent}/wide.txt:line 2`, count: 1, action: 're-enter on restore'},
 				{category: 'agents', field: `${soul}:line 5,9`, count: 2, action: 're-enter on restore'},
 				{category: 'agents', field: `${notes}:line 1`, count: 1, action: 're-enter on restore'},
 			]),
@@ -68,6 +74,7 @@ describe('credentials in agent markdown and text files', () => {
 		const result = await applyRestore({source: backup.source, dataDir, mode: 'replace'});
 		expect(fs.readFileSync(path.join(dataDir, soul), 'utf8')).toBe(SOUL);
 		expect(fs.readFileSync(path.join(dataDir, notes), 'utf8')).toBe(NOTES);
+		expect(fs.readFileSync(path.join(dataDir, 'agents', agent, 'wide.txt'))).toEqual(WIDE);
 		expect(result.secretsToReenter.filter(note => note.category === 'agents')).toEqual([]);
 	});
 
@@ -99,6 +106,7 @@ describe('credentials in agent markdown and text files', () => {
 			expect.arrayContaining([
 				expect.objectContaining({category: 'agents', field: `${soul}:line 5,9`, count: 2}),
 				expect.objectContaining({category: 'agents', field: `${notes}:line 1`, count: 1}),
+				expect.objectContaining({category: 'agents', field: `agents/${agent}/wide.txt:line 2`, count: 1}),
 			]),
 		);
 	});

@@ -78,6 +78,12 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 	// scheme://user:password@host — the password may itself hold '@' (the authority ends at the last one).
 	// (The scheme is looked for behind '://' so the search only stops at colons, not at every word.)
 	[new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>]*):${SKIP}[^\\s\\/?#"'<>]*@`, 'gi'), (_match, user: string) => `://${user}:${M}@`],
+	// A password holding `/`, `?` or `#` (a URL-unsafe password pasted unencoded): up to an '@' that a
+	// host follows. Not a port and path (`host:8080/a/@b`: digits then '/').
+	[
+		new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>]*):${SKIP}(?!\\d{1,5}(?:[\\/?#]|$))([^\\s@\\/?#"'<>]*[\\/?#][^\\s@"'<>]{0,200}?)@(?=[A-Za-z0-9[])`, 'gi'),
+		(_match, user: string) => `://${user}:${M}@`,
+	],
 	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), (_match, head: string) => `${head}${M}`],
@@ -87,11 +93,21 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 		new RegExp(`\\b((?:Proxy-)?Authorization["']?\\s*[:=]\\s*["']?)(?:((?:${AUTH_SCHEMES})\\s+)${SKIP}[^\\s"',;]+|${SKIP}(?=[^\\s"',;]*[0-9+/=_.-]|[^\\s"',;]{20})[^\\s"',;]+)`, 'gi'),
 		(match, header: string, scheme = '') => (isPlaceholder(match.slice(header.length + scheme.length).replace(/[`.)\]]+$/, '')) ? match : `${header}${scheme}${M}`),
 	],
-	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
+	// Cookies: every value of a Cookie header or curl's `-b`/`--cookie` (which of them is the session
+	// cannot be told), the cookie of a Set-Cookie (its attributes, Path, Expires…, are no secret).
 	[
-		new RegExp(`([?&;](?:access_token|refresh_token|id_token|token|api_key|apikey|key|sig|signature|secret|client_secret|password|pwd|code|private_token|x-amz-signature|x-amz-security-token)=)${SKIP}[^&\\s#;"']+`, 'gi'),
-		(_match, name: string) => `${name}${M}`,
+		/(\bSet-Cookie["']?[ \t]*:[ \t]*|\bCookie["']?[ \t]*:[ \t]*|(?:^|[ \t])(?:-b|--cookie)(?:[ \t]+|=)["']?)([^\r\n"']{1,8192})/gim,
+		(match, head: string, pairs: string) => {
+			const only = /^set-cookie/i.test(head) ? 1 : Infinity;
+			let seen = 0;
+			const out = pairs.replace(/(^|;[ \t]*)([^=;\s]{1,100}=)([^;\s]+)/g, (pair, before: string, name: string, value: string) => {
+				if (seen++ >= only || value.startsWith('[REDACTED') || isPlaceholder(value.replace(/^["']|["']$/g, ''))) return pair;
+				return `${before}${name}${M}`;
+			});
+			return `${head}${out}`;
+		},
 	],
+	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
 	// Command lines: a secret flag and its value, `curl -u user:pass`, and tools that take a password inline.
 	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|]+)`, 'g'), flagReplacer],
 	[new RegExp(`((?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"']+`, 'g'), (_match, head: string) => `${head}${M}`],
@@ -99,6 +115,63 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 	[new RegExp(`(\\bsshpass[ \\t]+-p[ \\t]*)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
 ];
+
+/**
+ * XML and .NET/Java config: `<add key="ApiKey" value="…"/>` and `<entry key="password">…</entry>`
+ * (the name in one attribute, the secret in the next or in the element's text), and elements named
+ * as a secret (`<password>…</password>`, `<client-secret>…</client-secret>`).
+ */
+const XML_PATTERNS: Array<[RegExp, Replacer]> = [
+	[
+		new RegExp(`(\\b(?:key|name)[ \\t]*=[ \\t]*(["'])([^"'<>\\n]{1,100})\\2[ \\t]+value[ \\t]*=[ \\t]*(["']))${SKIP}([^"'\\n]{1,4096})\\4`, 'gi'),
+		(match, head: string, _quote: string, name: string, close: string, value: string) =>
+			isSecretName(name.trim()) && !isPlaceholder(value) ? `${head}${M}${close}` : match,
+	],
+	[
+		new RegExp(`(\\b(?:key|name)[ \\t]*=[ \\t]*(["'])([^"'<>\\n]{1,100})\\2[^<>\\n]{0,200}>[ \\t]*)${SKIP}([^<\\n]{1,4096})(?=<)`, 'gi'),
+		(match, head: string, _quote: string, name: string, value: string) => (isSecretName(name.trim()) && !isPlaceholder(value.trim()) ? `${head}${M}` : match),
+	],
+	[
+		new RegExp(`(<([A-Za-z_][\\w.:-]{0,80})(?:[ \\t][^<>\\n]{0,500})?>[ \\t]*)${SKIP}([^<\\n]{1,4096}?)([ \\t]*<\\/\\2>)`, 'g'),
+		(match, head: string, tag: string, value: string, tail: string) => (isSecretName(tag.replace(/^.*:/, '')) && !isPlaceholder(value) ? `${head}${M}${tail}` : match),
+	],
+];
+
+/**
+ * Markdown table rows that pair a secret name with a value (`| WEATHER_API_KEY | abc123 |`, the
+ * name in any cell, in backticks or bold): the cell after the name is redacted. A header row (the
+ * next line is the `|---|` separator) is not, nor a value with blanks (a description) unless the
+ * name is a password, nor a placeholder or a dash.
+ */
+function scrubTableRows(text: string): string {
+	if (!text.includes('|')) return text;
+	const lines = text.split('\n');
+	let changed = false;
+	for (let index = 0; index < lines.length; index++) {
+		const line = lines[index]!;
+		if (!/^[ \t]*\|/.test(line) || line.length > 8192) continue;
+		if (/^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*\|/.test(lines[index + 1] ?? '')) continue;
+		const cells = line.split('|');
+		let rowChanged = false;
+		for (let cell = 1; cell < cells.length - 2; cell++) {
+			const name = cells[cell]!.trim().replace(/^(\*\*|`)(.*)\1$/, '$2');
+			if (!/^[A-Za-z_][\w.-]{0,80}(?: [A-Za-z][\w.-]{0,40}){0,2}$/.test(name) || !isSecretName(name, true)) continue;
+			const raw = cells[cell + 1]!;
+			const value = raw.trim().replace(/^(`+|\*\*)(.*)\1$/, '$2');
+			if (value === '' || isPlaceholder(value) || /^(?:-+|—|–|n\/a|tbd|todo|\?)$/i.test(value) || value.includes(M)) continue;
+			if (/\s/.test(value) && !/pass|pwd/i.test(name) && !looksLikeCredential(value.split(/\s/)[0]!)) continue;
+			if (name.toLowerCase().endsWith('token') && /^\d+$/.test(value)) continue;
+			const at = raw.indexOf(value);
+			cells[cell + 1] = raw.slice(0, at) + M + raw.slice(at + value.length);
+			rowChanged = true;
+		}
+		if (rowChanged) {
+			lines[index] = cells.join('|');
+			changed = true;
+		}
+	}
+	return changed ? lines.join('\n') : text;
+}
 
 /** Vendor key formats, redacted wherever they stand; the prefix is kept to say what to re-enter. */
 const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
@@ -114,7 +187,71 @@ const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
 	// Formats whose body is letters and digits only (so `hf_hub_download_with_retries` is left alone).
 	[/\b((?:sk|rk)_(?:live|test)_|gh[pousr]_|npm_|hf_|do[opr]_v1_|shp(?:at|ss|ca|pa)_)[A-Za-z0-9]{16,}\b/g, (_match, prefix: string) => `${prefix}${M}`],
 	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => M],
+	// AI and developer platforms: Groq, Perplexity, Replicate, Tavily, NVIDIA, xAI, Google OAuth client
+	// secrets, Docker Hub, Grafana, Linear, Sentry, Figma, PlanetScale, Brevo, Vault, Square, Atlassian,
+	// age. Bodies of 20 and more (so a package name like `tvly-python` is left alone).
+	[
+		new RegExp(
+			`\\b(gsk_|pplx-|r8_|tvly-(?:dev-|prod-)?|nvapi-|xai-|GOCSPX-|dckr_pat_|glsa_|glc_|lin_api_|sntry[su]_|figd_|pscale_(?:tkn|pw|oauth)_|xkeysib-|hv[sb]\\.|sq0(?:atp|csp)-|ATATT|AGE-SECRET-KEY-1)${SKIP}[A-Za-z0-9_+/=.-]{20,}`,
+			'g',
+		),
+		(_match, prefix: string) => `${prefix}${M}`,
+	],
+	// Hex bodies: Databricks tokens, Mailgun keys.
+	[/\b(dapi|key-)[0-9a-f]{32}\b/g, (_match, prefix: string) => `${prefix}${M}`],
 ];
+
+/**
+ * Query parameters that carry a credential: tokens, keys and passwords, session ids and tickets
+ * (they log the holder in), and signatures: a presigned URL's `sig=` (Azure SAS), `X-Amz-Signature`
+ * or `Signature` (CloudFront) grants what the signer could until it expires, so it is treated as
+ * the credential it stands for. Names isSecretName takes (`client_secret`, `x-api-key`) count too.
+ */
+const SECRET_QUERY_NAMES = new Set([
+	'access_token', 'refresh_token', 'id_token', 'token', 'auth', 'auth_token', 'authtoken', 'api_key', 'apikey', 'api-key', 'key', 'sig', 'signature',
+	'secret', 'client_secret', 'password', 'passwd', 'pwd', 'pass', 'code', 'private_token', 'ticket', 'session', 'sessionid', 'session_id',
+	'session_token', 'sessiontoken', 'jsessionid', 'phpsessid', 'oauth_token', 'oauth_signature', 'jwt', 'assertion', 'client_assertion', 'hmac',
+	'x-amz-signature', 'x-amz-security-token', 'x-goog-signature', 'x-ms-signature',
+]);
+
+function isSecretQueryName(name: string): boolean {
+	const lower = name.toLowerCase();
+	return SECRET_QUERY_NAMES.has(lower) || isSecretName(name);
+}
+
+/** Where a query parameter's name starts: after `? & ; #`, or one of them percent-encoded (once or twice). */
+const QUERY_HEAD = /(?:[?&;#]|%(?:25)?(?:3F|26|23|3B))([A-Za-z][\w.-]{0,60})(=|%(?:25)?3D)/gi;
+/** A plain value runs to `&`; a `#` is taken with it (a password pasted unencoded, or a fragment: losing one costs nothing). */
+const PLAIN_QUERY_VALUE = /[^&\s;"'<>]+/y;
+/** After `;` (a connection string's `;Password=…;` as much as a URL's `;jsessionid=`) the value is a setting's token: `#` and `<` are part of it. */
+const SETTING_VALUE = /[^\s"',;&]+/y;
+const ENCODED_QUERY_VALUE = /(?:[^&\s#;"'<>%]|%(?!(?:25)?(?:26|23|3B)))+/iy;
+
+/**
+ * Query and fragment parameters under a secret name (SECRET_QUERY_NAMES), also percent-encoded
+ * inside another parameter (`?next=%2Fcb%3Faccess_token%3D…`): a plain value ends at `&` (or a
+ * blank, quote or `;`), an encoded one at `%26`. Parameters inside a value are looked for too (a harmless `next=` holds them).
+ */
+function scrubQueryParams(text: string): string {
+	let out = '';
+	let copied = 0;
+	QUERY_HEAD.lastIndex = 0;
+	for (let match = QUERY_HEAD.exec(text); match; match = QUERY_HEAD.exec(text)) {
+		if (!isSecretQueryName(match[1]!)) {
+			QUERY_HEAD.lastIndex = match.index + 1;
+			continue;
+		}
+		const start = match.index + match[0].length;
+		const value = match[2] !== '=' ? ENCODED_QUERY_VALUE : match[0].startsWith(';') ? SETTING_VALUE : PLAIN_QUERY_VALUE;
+		value.lastIndex = start;
+		const found = value.exec(text);
+		if (!found || found[0].startsWith('[REDACTED') || isPlaceholder(found[0])) continue;
+		out += text.slice(copied, start) + M;
+		copied = start + found[0].length;
+		QUERY_HEAD.lastIndex = copied;
+	}
+	return copied === 0 ? text : out + text.slice(copied);
+}
 
 function flagReplacer(match: string, flag: string, name: string, value: string): string {
 	if (!isSecretName(name) || isPlaceholder(value.replace(/^["']|["']$/g, ''))) return match;
@@ -127,7 +264,8 @@ const isNameStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 
 
 /**
  * The setting name in front of a ':' or '=' at `separator`: letters, digits, `_ . -` (starting with
- * a letter or `_`, at most 81 long), optionally quoted as in JSON, then blanks. Not a name when it
+ * a letter or `_`, at most 81 long), optionally quoted as in JSON (quotes escaped too, as in JSON
+ * held in a string), then blanks. Not a name when it
  * continues a word, path or address (`/x=`, `a@b:`). Found by looking back from the separator, so
  * the search only stops at ':' and '=', never at every word.
  */
@@ -137,11 +275,17 @@ function nameBefore(text: string, separator: number): {index: number; name: stri
 	const blanks = separator - end;
 	const quote = text[end - 1] === '"' || text[end - 1] === "'" ? text[end - 1] : '';
 	if (quote) end--;
+	// Quotes escaped inside JSON held as a string (`\"apiKey\":`), once or more.
+	let escapes = 0;
+	while (quote && escapes < 16 && text[end - 1] === '\\') {
+		end--;
+		escapes++;
+	}
 	let start = end;
 	while (start > 0 && end - start <= 81 && isNameCode(text.charCodeAt(start - 1))) start--;
 	if (start === end || end - start > 81 || !isNameStart(text.charCodeAt(start))) return undefined;
-	if (quote && text[start - 1] !== quote) return undefined;
-	const index = quote ? start - 1 : start;
+	if (quote && (text[start - 1] !== quote || text.slice(start - 1 - escapes, start - 1) !== '\\'.repeat(escapes))) return undefined;
+	const index = quote ? start - 1 - escapes : start;
 	const previous = index > 0 ? text.charCodeAt(index - 1) : -1;
 	if (isNameCode(previous) || previous === 47 || previous === 64) return undefined;
 	return {index, name: text.slice(start, end), quoted: Boolean(quote), blanks};
@@ -160,23 +304,35 @@ function scrubAssignments(text: string): string {
 	let scanned = 0;
 	const separators = /[:=]/g;
 	for (let match = separators.exec(text); match; match = separators.exec(text)) {
-		const found = nameBefore(text, match.index);
 		const separator = match[0];
-		if (!found || !isSecretName(found.name, separator === '=' && !found.quoted && found.blanks === 0)) continue;
+		let found = nameBefore(text, match.index);
+		if (!found) continue;
+		if (!isSecretName(found.name, separator === '=' && !found.quoted && found.blanks === 0)) {
+			found = spacedName(text, found);
+			if (!found) continue;
+		}
 		// Where the current line starts, found by scanning forward only (linear over the whole text).
 		for (; scanned < found.index; scanned++) if (text.charCodeAt(scanned) === 10) lineStart = scanned + 1;
 		const atLineStart = found.index - lineStart < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(lineStart, found.index));
 		let valueStart = match.index + 1;
 		while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
 		const spaced = found.blanks > 0 || valueStart > match.index + 1;
-		const span = valueSpan(text, valueStart, separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token');
+		const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
+		let span = valueSpan(text, valueStart, mode);
+		if (!span && mode === 'line') span = blockScalarSpan(text, valueStart, lineStart);
+		// Inside prose, a value that looks like a credential is one even when words follow it.
+		if (!span && mode === 'token-alone') {
+			span = valueSpan(text, valueStart, 'token');
+			if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
+		}
 		if (!span) continue;
 		let value = text.slice(span.start, span.end);
-		// Keys and tokens hold no blanks (passwords may): one followed by a comment is redacted up to
-		// it, one followed by more words is prose ("Token: the unit a model reads").
-		if (/\s/.test(value) && !/pass|pwd/i.test(found.name)) {
+		// Keys and tokens hold no blanks (passwords may): one followed by a comment, or that looks like
+		// a credential, is redacted up to the blank; one followed by more words is prose ("Token: the
+		// unit a model reads").
+		if (/\s/.test(value) && !/pass|pwd/i.test(found.name) && !span.block) {
 			const first = /^\S+/.exec(value)![0];
-			if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length))) continue;
+			if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length)) && !looksLikeCredential(first)) continue;
 			span.end = span.start + first.length;
 			value = first;
 		}
@@ -188,13 +344,74 @@ function scrubAssignments(text: string): string {
 	return copied === 0 ? text : out + text.slice(copied);
 }
 
+/** A key or token rather than a word: 12 or more characters of the kinds keys use, with letters and digits. */
+function looksLikeCredential(value: string): boolean {
+	return value.length >= 12 && /^[A-Za-z0-9_+/=.~-]+$/.test(value) && /\d/.test(value) && /[A-Za-z]/.test(value);
+}
+
+/**
+ * A secret name written as two words ("API key: …", "Secret Key = …"): the word before a name
+ * that is not secret by itself, when the two together are.
+ */
+function spacedName(text: string, found: {index: number; name: string; quoted: boolean; blanks: number}): typeof found | undefined {
+	if (found.quoted || text[found.index - 1] !== ' ' || /[^A-Za-z]/.test(found.name)) return undefined;
+	let start = found.index - 1;
+	while (start > 0 && found.index - 1 - start < 30 && /[A-Za-z]/.test(text[start - 1]!)) start--;
+	if (start === found.index - 1 || (start > 0 && isNameCode(text.charCodeAt(start - 1)))) return undefined;
+	const name = `${text.slice(start, found.index - 1)} ${found.name}`;
+	return isSecretName(name) ? {index: start, name, quoted: false, blanks: found.blanks} : undefined;
+}
+
+/**
+ * A YAML block scalar (`password: |` or `>`, with chomping and indentation marks) after a secret
+ * name: its lines, from the first non-blank character to the end of the last line indented deeper
+ * than the name's line.
+ */
+function blockScalarSpan(text: string, at: number, lineStart: number): {start: number; end: number; block: true} | undefined {
+	const header = /[|>][-+]?[1-9]?[-+]?[ \t]*(?:#[^\n]*)?\r?\n/y;
+	header.lastIndex = at;
+	if (!header.exec(text)) return undefined;
+	let indent = 0;
+	while (text[lineStart + indent] === ' ' || text[lineStart + indent] === '-') indent++;
+	let line = header.lastIndex;
+	let start = -1;
+	let end = -1;
+	while (line < text.length) {
+		let lineEnd = text.indexOf('\n', line);
+		if (lineEnd === -1) lineEnd = text.length;
+		let first = line;
+		while (first < lineEnd && (text[first] === ' ' || text[first] === '\t')) first++;
+		const blank = first === lineEnd || (text[first] === '\r' && first + 1 === lineEnd);
+		if (!blank) {
+			if (first - line <= indent) break;
+			if (start === -1) start = first;
+			end = text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd;
+		}
+		line = lineEnd + 1;
+	}
+	return start === -1 ? undefined : {start, end, block: true};
+}
+
 /**
  * Where a setting's value lies: inside quotes when quoted; else the rest of the line ('line'),
  * one token ('token'), or one token that ends its line or a quoted/bracketed context
  * ('token-alone', for `name: value` inside prose, so "Token budget: 4096 per reply" is left alone).
  */
-function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): {start: number; end: number} | undefined {
+function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): {start: number; end: number; block?: true} | undefined {
 	const first = text[start];
+	// A quoted value inside JSON held as a string (`{\"apiKey\":\"…\"}`, escaped once or more): the
+	// value runs to the same escaped quote, or to the end of the line (looked for in a bounded window).
+	if (first === '\\') {
+		let quoteAt = start;
+		while (text[quoteAt] === '\\' && quoteAt - start < 16) quoteAt++;
+		if (text[quoteAt] === '"' || text[quoteAt] === "'") {
+			const window = text.slice(quoteAt + 1, quoteAt + 1 + 8192);
+			let end = window.indexOf(text.slice(start, quoteAt + 1));
+			const lineEnd = window.indexOf('\n');
+			if (end === -1 || (lineEnd !== -1 && lineEnd < end)) end = lineEnd === -1 ? window.length : lineEnd;
+			return end > 0 ? {start: quoteAt + 1, end: quoteAt + 1 + end} : undefined;
+		}
+	}
 	if (first === '"' || first === "'") {
 		let end = start + 1;
 		while (end < text.length && text[end] !== first && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
@@ -217,9 +434,11 @@ function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-
 }
 
 function scrubOnce(text: string): string {
-	let out = text;
+	let out = scrubQueryParams(text);
 	for (const [pattern, replace] of PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	for (const [pattern, replace] of XML_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
 	out = scrubAssignments(out);
+	out = scrubTableRows(out);
 	for (const [pattern, replace] of VENDOR_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
 	return out;
 }
@@ -341,12 +560,30 @@ export function redactJsonText(text: string): {text: string; redacted: string[]}
  * credentials scrubbed.
  */
 export function scrubColumnValue(text: string): string {
+	return scrubColumnText(text, 0);
+}
+
+function scrubColumnText(text: string, depth: number): string {
 	const trimmed = text.trimStart();
 	if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
 		try {
 			return redactJsonText(text).text;
 		} catch {
 			// Not JSON after all: treat as text.
+		}
+	}
+	// A JSON string holding a JSON document (a value serialized twice): the inner document is redacted
+	// like one, and the string written back (as JSON.stringify writes it) only when something changed.
+	if (trimmed.startsWith('"') && depth < 4) {
+		let inner: unknown;
+		try {
+			inner = JSON.parse(text);
+		} catch {
+			inner = undefined;
+		}
+		if (typeof inner === 'string' && /^\s*[[{"]/.test(inner)) {
+			const scrubbed = scrubColumnText(inner, depth + 1);
+			return scrubbed === inner ? text : JSON.stringify(scrubbed);
 		}
 	}
 	return scrubText(text);
@@ -361,24 +598,85 @@ export function markerLines(text: string): number[] {
 	return lines;
 }
 
+type TextEncoding = 'utf8' | 'utf16le' | 'utf16be' | 'latin1';
+
+/**
+ * How a text file's bytes read as text: UTF-16 when it starts with its byte order mark, or has
+ * none but zero bytes in every other place (what Windows tools write: "Unicode" in Notepad,
+ * PowerShell 5's `>`) and decodes cleanly; else UTF-8 when valid; else Latin-1, which keeps every
+ * byte. The mark, when there is one, stays in the text (it is written back as it was).
+ */
+function decodeText(bytes: Buffer): {encoding: TextEncoding; text: string} {
+	const utf16 = (encoding: 'utf16le' | 'utf16be') => {
+		if (bytes.length % 2 !== 0) return undefined;
+		try {
+			return new TextDecoder(encoding === 'utf16le' ? 'utf-16le' : 'utf-16be', {fatal: true, ignoreBOM: true}).decode(bytes);
+		} catch {
+			return undefined;
+		}
+	};
+	const bom = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf16be' : looksUtf16(bytes);
+	if (bom) {
+		const text = utf16(bom);
+		if (text !== undefined) return {encoding: bom, text};
+	}
+	try {
+		return {encoding: 'utf8', text: new TextDecoder('utf-8', {fatal: true, ignoreBOM: true}).decode(bytes)};
+	} catch {
+		return {encoding: 'latin1', text: bytes.toString('latin1')};
+	}
+}
+
+/** BOM-less UTF-16: zero bytes in at least a third of one parity's places (ASCII in UTF-16) and in almost none of the other's. */
+function looksUtf16(bytes: Buffer): 'utf16le' | 'utf16be' | undefined {
+	const length = Math.min(bytes.length, 8192) & ~1;
+	if (length < 4) return undefined;
+	let even = 0;
+	let odd = 0;
+	for (let index = 0; index < length; index += 2) {
+		if (bytes[index] === 0) even++;
+		if (bytes[index + 1] === 0) odd++;
+	}
+	const pairs = length / 2;
+	if (odd >= pairs / 3 && even <= pairs / 50) return 'utf16le';
+	if (even >= pairs / 3 && odd <= pairs / 50) return 'utf16be';
+	return undefined;
+}
+
+function encodeText(text: string, encoding: TextEncoding): Buffer {
+	if (encoding !== 'utf16be') return Buffer.from(text, encoding);
+	return Buffer.from(text, 'utf16le').swap16();
+}
+
+/** What a file scrubbed in place is replaced by when a secret is still seen in it read another way (see scrubTextBytes). */
+export const UNREADABLE_TEXT_NOTE = `${M}\nLifeboat: this file's text encoding could not be read safely and a credential was seen in it, so its whole content was left out.\n`;
+
 /**
  * A text file (an agent's markdown or notes) as it goes into a backup: credentials scrubbed like
- * free text. A file with nothing to scrub comes back as the very same bytes; one that is not
- * UTF-8 is scrubbed as Latin-1, which keeps every byte around the redactions. `count` is the
+ * free text. A file with nothing to scrub comes back as the very same bytes. It is read as UTF-16
+ * (with its byte order mark, or without one when zero bytes say so), UTF-8, or else Latin-1 (which
+ * keeps every byte around the redactions), and written back in the same encoding. A file holding
+ * zero bytes is also checked read with them dropped (UTF-16 or UTF-32 that did not decode, text
+ * with NULs in it): if a secret still shows there, the whole file is replaced by
+ * UNREADABLE_TEXT_NOTE, since where to redact in its own encoding is not known. `count` is the
  * number of markers the scrubbed file holds and `lines` where they are (for the re-enter notes).
  */
 export function scrubTextBytes(bytes: Buffer): {bytes: Buffer; count: number; lines: number[]} {
-	let encoding: 'utf8' | 'latin1' = 'utf8';
-	let text: string;
-	try {
-		text = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true}).decode(bytes);
-	} catch {
-		encoding = 'latin1';
-		text = bytes.toString('latin1');
-	}
+	const {encoding, text} = decodeText(bytes);
 	const scrubbed = scrubText(text);
+	const out = scrubbed === text ? bytes : encodeText(scrubbed, encoding);
+	if (out.includes(0)) {
+		const view = out.toString('latin1').replaceAll('\0', '');
+		if (scrubText(view) !== view) return {bytes: Buffer.from(UNREADABLE_TEXT_NOTE, 'utf8'), count: 1, lines: [1]};
+	}
 	if (scrubbed === text) return {bytes, count: 0, lines: []};
-	return {bytes: Buffer.from(scrubbed, encoding), count: scrubbed.split(M).length - 1, lines: markerLines(scrubbed)};
+	return {bytes: out, count: scrubbed.split(M).length - 1, lines: markerLines(scrubbed)};
+}
+
+/** The markers a scrubbed text file holds (read in its own encoding, as scrubTextBytes reads it): how many and on which lines. */
+export function textFileMarkers(bytes: Buffer): {count: number; lines: number[]} {
+	const {text} = decodeText(bytes);
+	return {count: text.split(M).length - 1, lines: markerLines(text)};
 }
 
 export function isRedacted(value: unknown): boolean {

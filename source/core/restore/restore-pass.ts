@@ -20,7 +20,7 @@ import {agentOfTarget, fileTarget, isRestorableTarget, routeEntry, safeTarget, t
 import {deepEqual, mergeRedactedText} from './json-merge.js';
 import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {agentFilePolicy, type AgentFilePolicy} from '../store/agent-files.js';
-import {markerLines, redactJsonText, scrubTextBytes} from '../redaction.js';
+import {redactJsonText, scrubTextBytes, textFileMarkers} from '../redaction.js';
 import {deletableByWalk, DeleteByWalk} from './walk-deletion.js';
 import {LiveWalk, ordersByUtf8, queryPlan} from './live-walk.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
@@ -910,11 +910,12 @@ export class RestorePass {
 		const size = text.length;
 		this.record(entry, {size, sha256: crypto.createHash('sha256').update(text).digest('hex')});
 		const liveText = liveStats && liveStats.size <= MAX_SMALL_ENTRY ? fs.readFileSync(live) : undefined;
-		const same = liveText !== undefined && (liveText.equals(text) || (text.includes(REDACTED_MARKER) && scrubTextBytes(liveText).bytes.equals(text)));
+		// Markers are read in the file's own encoding (a UTF-16 file holds them in UTF-16).
+		const markers = textFileMarkers(text);
+		const same = liveText !== undefined && (liveText.equals(text) || (markers.count > 0 && scrubTextBytes(liveText).bytes.equals(text)));
 		const status: Status = !liveStats ? 'new' : same ? 'identical' : 'conflict';
-		const lines = markerLines(text.toString('latin1'));
-		if ((status === 'new' || (status === 'conflict' && this.backupWins)) && lines.length > 0) {
-			this.note(`${target}:line ${lines.join(',')}`, text.toString('latin1').split(REDACTED_MARKER).length - 1);
+		if ((status === 'new' || (status === 'conflict' && this.backupWins)) && markers.lines.length > 0) {
+			this.note(`${target}:line ${markers.lines.join(',')}`, markers.count);
 		}
 		let staged: string | undefined;
 		if (this.applying && status !== 'identical') {

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import {LifeboatError} from '../errors.js';
-import {redactJson, scrubColumnValue, scrubTextBytes} from '../redaction.js';
+import {redactJson, scrubColumnValue, scrubTextBytes, textFileMarkers} from '../redaction.js';
 import {allColumns, REDACTED_MARKER, type ColumnSpec, type TableSpec} from '../store/schema.js';
 import {prepareExact, type ExactStatement} from './exact-read.js';
 import {bindValue, decodeValue, displayValue, encodeValue, isProblem, RawText, sameStored, type StoredValue} from './value-codec.js';
@@ -175,7 +175,8 @@ export function scrubStored(value: StoredValue): StoredValue {
 /** True when a value (text or bytes) holds the redaction marker. */
 export function holdsMarker(value: StoredValue): boolean {
 	if (typeof value === 'string') return value.includes(REDACTED_MARKER);
-	if (value instanceof RawText || Buffer.isBuffer(value)) return (value instanceof RawText ? value.bytes : value).includes(REDACTED_MARKER);
+	// Bytes are read as scrubTextBytes reads them (a UTF-16 value holds the marker in UTF-16).
+	if (value instanceof RawText || Buffer.isBuffer(value)) return textFileMarkers(value instanceof RawText ? value.bytes : value).count > 0;
 	return false;
 }
 

@@ -9,8 +9,11 @@
 export type AgentFilePolicy = 'copy' | 'redact-json' | 'skip';
 
 export function agentFilePolicy(relativePath: string): AgentFilePolicy {
-	const name = relativePath.split('/').at(-1) ?? '';
-	if (name.startsWith('.')) return 'skip';
+	const segments = relativePath.split('/');
+	// A dotfile, or any file inside a dot-folder (`.ssh/notes.txt`, `.git/…`): left out. Restore
+	// applies the same rule, so such a file in an older backup is reported and not restored.
+	if (segments.some(segment => segment.startsWith('.'))) return 'skip';
+	const name = segments.at(-1) ?? '';
 	const lower = name.toLowerCase();
 	if (lower.endsWith('.md') || lower.endsWith('.txt')) return 'copy';
 	if (lower.endsWith('.json')) return 'redact-json';

@@ -1,0 +1,424 @@
+import fc from 'fast-check';
+import {describe, expect, it} from 'vitest';
+import {scrubColumnValue, scrubText, scrubTextBytes, UNREADABLE_TEXT_NOTE} from '../source/core/redaction.js';
+import {REDACTED_MARKER} from '../source/core/store/schema.js';
+import {holdsMarker, scrubStored} from '../source/core/rows/table-codec.js';
+
+const M = REDACTED_MARKER;
+const SECRET = 'sk-proj-LEAKutf16abcdefghijklmnopqrstuvwxyz0123';
+
+const encode = (text: string, encoding: 'utf16le' | 'utf16be', bom: boolean) => {
+	const le = Buffer.from((bom ? '\uFEFF' : '') + text, 'utf16le');
+	return encoding === 'utf16le' ? le : Buffer.from(le).swap16();
+};
+const decode = (bytes: Buffer, encoding: 'utf16le' | 'utf16be') => (encoding === 'utf16le' ? Buffer.from(bytes) : Buffer.from(bytes).swap16()).toString('utf16le');
+/** A secret seen in bytes whatever the encoding: as UTF-8/Latin-1 bytes, as UTF-16 of either order, or with NULs dropped. */
+const holds = (bytes: Buffer, secret: string) =>
+	bytes.includes(secret) || bytes.toString('latin1').replaceAll('\0', '').includes(secret) || bytes.toString('utf16le').includes(secret) || Buffer.from(bytes.length % 2 ? bytes.subarray(1) : bytes).swap16().toString('utf16le').includes(secret);
+
+describe('UTF-16 text files', () => {
+	it('scrubs UTF-16LE and UTF-16BE, with and without a byte order mark, and writes them back in the same encoding', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('utf16le' as const, 'utf16be' as const),
+				fc.boolean(),
+				fc.constantFrom('\n', '\r\n'),
+				fc.constantFrom('# Notes', 'Résumé des clés — 日本語', ''),
+				fc.constantFrom(`OPENAI_API_KEY=${SECRET}`, `export OPENAI_API_KEY="${SECRET}"`, `key: ${SECRET}`, `curl -H "Authorization: Bearer ${SECRET}"`),
+				(encoding, bom, eol, before, line) => {
+					const text = [before, line, 'done'].join(eol);
+					const bytes = encode(text, encoding, bom);
+					const scrubbed = scrubTextBytes(bytes);
+					expect(holds(scrubbed.bytes, 'LEAKutf16'), decode(scrubbed.bytes, encoding)).toBe(false);
+					const back = decode(scrubbed.bytes, encoding);
+					expect(back.startsWith('\uFEFF')).toBe(bom);
+					expect(back).toContain(M);
+					expect(back).toContain(before);
+					expect(back.endsWith(`${eol}done`)).toBe(true);
+					expect(scrubbed.count).toBeGreaterThan(0);
+					expect(scrubbed.lines).toEqual([2]);
+					expect(scrubTextBytes(scrubbed.bytes).bytes).toEqual(scrubbed.bytes);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('scrubs a scrub column stored as UTF-16 bytes, and restore sees its marker', () => {
+		for (const encoding of ['utf16le', 'utf16be'] as const) {
+			const stored = scrubStored(encode(`run: OPENAI_API_KEY=${SECRET} sync`, encoding, true));
+			expect(Buffer.isBuffer(stored) && holds(stored, 'LEAKutf16')).toBe(false);
+			expect(holdsMarker(stored)).toBe(true);
+		}
+		expect(holdsMarker(Buffer.from([0, 1, 2, 0xff]))).toBe(false);
+		expect(holdsMarker(Buffer.from(`x ${M}`))).toBe(true);
+	});
+
+	it('keeps a UTF-16 file with no secret byte for byte', () => {
+		for (const encoding of ['utf16le', 'utf16be'] as const) {
+			for (const bom of [true, false]) {
+				const bytes = encode('# Ledger\r\nRotate the API key monthly. Ça va.\r\n', encoding, bom);
+				expect(scrubTextBytes(bytes)).toEqual({bytes, count: 0, lines: []});
+			}
+		}
+	});
+
+	it('replaces a file that cannot be decoded but shows a secret with its NULs dropped', () => {
+		// UTF-32LE, and UTF-16LE cut to an odd length: neither decodes, the NUL-stripped view shows the key.
+		const utf32 = Buffer.concat([...`note\nOPENAI_API_KEY=${SECRET}\n`].map(char => Buffer.from([char.charCodeAt(0), 0, 0, 0])));
+		const odd = Buffer.concat([encode(`OPENAI_API_KEY=${SECRET}\n`, 'utf16le', true), Buffer.from([0x41])]);
+		for (const bytes of [utf32, odd]) {
+			const scrubbed = scrubTextBytes(bytes);
+			expect(holds(scrubbed.bytes, 'LEAKutf16')).toBe(false);
+			expect(scrubbed.bytes.toString('utf8')).toBe(UNREADABLE_TEXT_NOTE);
+			expect(scrubbed.count).toBe(1);
+			expect(scrubTextBytes(scrubbed.bytes).bytes).toEqual(scrubbed.bytes);
+		}
+		// Text with NULs in it and no secret is left alone.
+		const harmless = Buffer.from('a\0b\0c\0 plain words\0');
+		expect(scrubTextBytes(harmless)).toEqual({bytes: harmless, count: 0, lines: []});
+	});
+});
+
+describe('JSON escaped inside text and JSON serialized twice', () => {
+	const escape = (json: string, times: number) => {
+		let out = json;
+		for (let time = 0; time < times; time++) out = JSON.stringify(out).slice(1, -1);
+		return out;
+	};
+
+	it('redacts the whole value of a secret key in escaped JSON, at any escape depth, anywhere in a line', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('apiKey', 'password', 'client_secret', 'OPENAI_API_KEY', 'accessToken'),
+				fc.constantFrom(':', ': ', ' : '),
+				fc.integer({min: 1, max: 3}),
+				fc.constantFrom('', 'config was ', '- ', '    '),
+				fc.constantFrom('\n', '\r\n'),
+				(key, colon, times, before, eol) => {
+					const json = `{"name":"acme","${key}"${colon}"LEAKesc2ab+/cd=ef","on":true}`;
+					const text = `# Soul${eol}${before}${escape(json, times)} trailing${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAKesc2|ab\+\/cd|ef\\/);
+					expect(scrubbed).toContain(M);
+					expect(scrubbed).toContain(`${escape('"name":"acme"', times)}`);
+					expect(scrubbed.endsWith(` trailing${eol}`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+					const file = scrubTextBytes(Buffer.from(text));
+					expect(file.bytes.toString()).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('redacts a scrub column holding a JSON string that holds a JSON document', () => {
+		for (const doc of [{steps: [], apiKey: 'LEAKdouble1abcdef'}, {steps: [{run: 'sync', env: {GITHUB_TOKEN: 'LEAKdouble1abcdef'}}]}, ['a', {password: 'LEAKdouble1abcdef'}]]) {
+			for (const times of [1, 2]) {
+				let text = JSON.stringify(doc);
+				for (let time = 0; time < times; time++) text = JSON.stringify(text);
+				const scrubbed = scrubColumnValue(text);
+				expect(scrubbed, scrubbed).not.toContain('LEAKdouble1');
+				expect(scrubbed).toContain('[REDACTED');
+				expect(scrubColumnValue(scrubbed)).toBe(scrubbed);
+				let back: unknown = scrubbed;
+				for (let time = 0; time < times; time++) back = JSON.parse(back as string);
+				expect(JSON.parse(back as string)).toBeTypeOf('object');
+			}
+		}
+		// A JSON string with nothing secret stays byte for byte, escapes and all.
+		for (const text of ['"{\\"steps\\":[],\\"name\\":\\"caf\\u00e9\\"}"', '"plain words"', '"[1, 2,  3]"']) expect(scrubColumnValue(text)).toBe(text);
+	});
+
+	it('leaves escaped JSON without secrets alone', () => {
+		for (const text of ['{\\"maxTokens\\":4096,\\"tokenizer\\":\\"cl100k\\"}', 'say \\"password\\" out loud', '{\\"apiKey\\":\\"${OPENAI_API_KEY}\\"}', '{\\"apiKey\\":\\"\\"}']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
+describe('query parameters', () => {
+	const names = ['access_token', 'token', 'auth', 'ticket', 'sessionid', 'session_id', 'sig', 'signature', 'X-Amz-Signature', 'api_key', 'client_secret', 'jsessionid', 'Auth_Token'];
+
+	it('redacts credential parameters, plain, in a fragment, or percent-encoded inside another parameter', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...names),
+				fc.constantFrom('?', '&', '#', ';'),
+				fc.integer({min: 0, max: 2}),
+				fc.constantFrom('', '&page=2', '#top'),
+				fc.constantFrom('See ', '', '<a href="', '- '),
+				(name, head, encodings, after, before) => {
+					let inner = `/cb${head}${name}=LEAKqp3Ab%2Bcd~_.-x&state=ok`;
+					for (let time = 0; time < encodings; time++) inner = encodeURIComponent(inner);
+					const url = encodings === 0 ? `https://app.example${inner}${after}` : `https://login.example/authorize?next=${inner}${after}`;
+					const text = `${before}${url} done`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAKqp3|Ab%2Bcd|x&state=ok.*LEAK/);
+					expect(scrubbed).toContain(M);
+					expect(scrubbed).toContain('state');
+					expect(scrubbed.endsWith(`${after} done`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+	});
+
+	it('takes a # into a secret parameter value (an unencoded password, or a fragment)', () => {
+		const scrubbed = scrubText('https://x.example/db?db_password=LEAKhash9#rest&user=ops and ?token=LEAKhash9b#frag');
+		expect(scrubbed, scrubbed).not.toMatch(/LEAKhash9|#rest|#frag/);
+		expect(scrubbed).toContain('&user=ops');
+	});
+
+	it('takes the whole value of a connection-string setting after `;`, # and < included', () => {
+		for (const [text, leak] of [
+			['Server=x;Password=LEAKcs8#a<b>;Encrypt=true', /LEAKcs8|#a|<b>/],
+			['AccountName=a;AccountKey=LEAKcs8ab#cd+/==;EndpointSuffix=core.windows.net', /LEAKcs8|#cd/],
+		] as const) {
+			const scrubbed = scrubText(text);
+			expect(scrubbed, scrubbed).not.toMatch(leak);
+			expect(scrubbed).toMatch(/;(?:Encrypt|EndpointSuffix)=/);
+		}
+	});
+
+	it('leaves ordinary parameters and placeholders alone', () => {
+		for (const text of [
+			'https://example.com/docs?page=2&sort=asc&lang=en#install',
+			'https://shop.example/?session_count=3&token_count=120&max_tokens=4096&keyword=api',
+			'https://x.example/?next=%2Fhome%3Ftab%3Dsettings',
+			'https://x.example/hook?token=${WEBHOOK_TOKEN}&sig={{signature}}',
+			'## Auth\n\n#auth is the channel for login questions',
+		]) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
+describe('cookies', () => {
+	it('redacts every Cookie value and the cookie of a Set-Cookie, in any case, spacing, quoting and line ending', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('Cookie', 'cookie', 'COOKIE', 'Set-Cookie', 'set-cookie'),
+				fc.constantFrom(':', ': ', ' :  ', ':\t'),
+				fc.constantFrom(['', ''], ['curl -H "', '" https://x.example'], ["fetch(url, {headers: {'", "'}})"], ['> ', '']),
+				fc.constantFrom('\n', '\r\n'),
+				(name, colon, [before, after], eol) => {
+					const set = name.toLowerCase().startsWith('set');
+					const value = set ? 'sid=LEAKck5aB9%2F; Path=/; Max-Age=3600; HttpOnly' : 'sid=LEAKck5aB9%2F; theme=LEAKck5b';
+					const text = `GET / HTTP/1.1${eol}${before}${name}${colon}${value}${after}${eol}Host: x${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKck5');
+					if (set) expect(scrubbed).toContain('; Path=/; Max-Age=3600; HttpOnly');
+					expect(scrubbed.endsWith(`${after}${eol}Host: x${eol}`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+		expect(scrubText("curl -b 'session=LEAKck6' --cookie=\"a=LEAKck7\" https://x")).not.toMatch(/LEAKck[67]/);
+	});
+
+	it('leaves prose about cookies and cookie files alone', () => {
+		for (const text of ['Cookie: a small file the browser keeps.', 'Set-Cookie: sent by the server on login', 'curl -b cookies.txt https://x.example', 'Cookie: ${SESSION_COOKIE}']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
+describe('vendor key formats', () => {
+	const body = 'LEAKv7aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789';
+	const prefixes = [
+		'gsk_', 'GOCSPX-', 'pplx-', 'r8_', 'tvly-', 'tvly-dev-', 'nvapi-', 'xai-', 'hf_', 'sk-ant-api03-', 'sk-proj-', 'sk-', 'AIza', 'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_',
+		'github_pat_11', 'glpat-', 'npm_', 'dop_v1_', 'SG.', 'dckr_pat_', 'glsa_', 'lin_api_', 'sntrys_', 'figd_', 'hvs.', 'xkeysib-', 'pscale_tkn_',
+	];
+
+	it('redacts each format in prose, quotes, lists and assignments, keeping the prefix', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...prefixes),
+				fc.constantFrom(['use ', ' today'], ['"', '"'], ["'", "'"], ['- ', ''], ['`', '`'], ['(', ')'], ['key=', ''], ['<', '>']),
+				fc.constantFrom('\n', '\r\n'),
+				(prefix, [before, after], eol) => {
+					const text = `# Keys${eol}${before}${prefix}${body}${after}${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKv7');
+					expect(scrubbed).toContain(M);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+		expect(scrubText('dapi0123456789abcdef0123456789abcdef key-0123456789abcdef0123456789abcdef')).toBe(`dapi${M} key-${M}`);
+	});
+
+	it('leaves names that merely start like a prefix alone', () => {
+		for (const text of ['pip install tavily-python; tvly-python docs', 'r8_config and gsk_mode', 'the xai-sdk package, nvapi-docs', 'a key-value store keyed by dapi-version', 'GOCSPX-short']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
+describe('URL passwords holding / ? #', () => {
+	it('redacts the whole password up to the @ before the host', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('postgres', 'mysql', 'redis', 'https', 'amqp', 'mongodb+srv'),
+				fc.constantFrom('', 'app', 'ops.user'),
+				fc.constantFrom('LEAK/u7', 'LEAK#u7', 'LEAK?u7', 'aB/LEAKu7/#x', 'LEAKu7//'),
+				fc.constantFrom(['', ''], ['DATABASE_URL=', ''], ['"', '"'], ['connect to ', ' now']),
+				(scheme, user, password, [before, after]) => {
+					const text = `${before}${scheme}://${user}:${password}@db.example:5432/app${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('u7');
+					expect(scrubbed).toContain(`${scheme}://`);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('leaves ports followed by paths holding @ alone', () => {
+		for (const text of ['http://localhost:3000/@scope/pkg', 'https://host.example:8443/users/@alice/posts', 'https://medium.com/@user/post', 'see https://x.example/a:b/c@d']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
+describe('secret names with a space, markdown tables, YAML block scalars, XML config', () => {
+	it('redacts a credential after a two-word secret name, also when words follow it', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('API key', 'api key', 'Api Key', 'access token', 'Access Token', 'client secret', 'Secret key', 'private key', 'license key'),
+				fc.constantFrom(': ', ':', ' : ', ' = ', '='),
+				fc.constantFrom('', ' (rotate monthly)', ' - expires in June', '  # prod'),
+				fc.constantFrom('', 'The ', '- ', '> '),
+				fc.constantFrom('\n', '\r\n'),
+				(name, colon, after, before, eol) => {
+					const text = `Notes${eol}${before}${name}${colon}LEAKsp5aB3cD4eF${after}${eol}end`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKsp5');
+					expect(scrubbed.endsWith(`${after}${eol}end`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+	});
+
+	it('redacts the value cell beside a secret name in a markdown table', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('WEATHER_API_KEY', '`WEATHER_API_KEY`', '**DB_PASSWORD**', 'API key', 'client_secret', 'GITHUB_TOKEN'),
+				fc.constantFrom('LEAKtb5x', '`LEAKtb5x`', 'LEAKtb5xAb12Cd34Ef (prod)', '**LEAKtb5x**'),
+				fc.boolean(),
+				fc.constantFrom('\n', '\r\n'),
+				(name, value, description, eol) => {
+					const row = description ? `| Weather | ${name} | ${value} |` : `|${name}|${value}|`;
+					const text = `| Service | Name | Value |${eol}|---|---|---|${eol}${row}${eol}| Other | PORT | 8080 |${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKtb5');
+					expect(scrubbed).toContain(`| Other | PORT | 8080 |${eol}`);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('redacts YAML block scalars under a secret name, keeping what follows', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('password', 'client_secret', 'private_key', 'apiKey'),
+				fc.constantFrom('|', '>', '|-', '>+', '|2', '| # from the vault'),
+				fc.constantFrom('', '  ', '    '),
+				fc.constantFrom('\n', '\r\n'),
+				(name, indicator, indent, eol) => {
+					const text = `${indent}user: bob${eol}${indent}${name}: ${indicator}${eol}${indent}  LEAKyb5first${eol}${eol}${indent}  LEAKyb5second${eol}${indent}host: db${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKyb5');
+					expect(scrubbed).toContain(`${indent}user: bob${eol}`);
+					expect(scrubbed.endsWith(`${eol}${indent}host: db${eol}`)).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('redacts XML config values named by a key attribute or by the element', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(
+					['<add key="ApiKey" value="', '"/>'],
+					["<add name='ClientSecret' value='", "' />"],
+					['<add key = "DB_PASSWORD"  value = "', '" />'],
+					['<entry key="password">', '</entry>'],
+					['<password>', '</password>'],
+					['<ns:client-secret attr="1">', '</ns:client-secret>'],
+				),
+				fc.constantFrom('', '  ', '\t'),
+				fc.constantFrom('\n', '\r\n'),
+				([open, close], indent, eol) => {
+					const text = `<appSettings>${eol}${indent}${open}LEAKxm5 a/b+c=${close}${eol}${indent}<add key="Theme" value="dark"/>${eol}</appSettings>`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKxm5');
+					expect(scrubbed).toContain('<add key="Theme" value="dark"/>');
+					expect(scrubbed).toContain(close.trim());
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 100},
+		);
+	});
+
+	it('leaves prose, documentation tables, YAML and XML without secrets alone', () => {
+		for (const text of [
+			'the API key rotation policy is monthly',
+			'API key: ask ops for it, never paste it here.',
+			'Access token: see the vault (rotated monthly).',
+			'The private key: keep it offline.',
+			'| Variable | Description |\n|---|---|\n| OPENAI_API_KEY | Your OpenAI key, from the dashboard |\n| DB_PASSWORD | - |\n| GITHUB_TOKEN | `${GITHUB_TOKEN}` |\n',
+			'| Token | Meaning |\n| --- | --- |\n| BOS | begin |\n',
+			'description: |\n  The password policy lives in the wiki.\n  Tokens are counted per reply.\nname: x\n',
+			'password: |\n  ${DB_PASSWORD}\n',
+			'<add key="Theme" value="dark"/>\n<title>Token budget</title>\n<maxTokens>4096</maxTokens>\n<add key="ApiKey" value="${API_KEY}"/>',
+		]) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
+describe('new scrubbing steps stay linear on hostile input', () => {
+	it('eight times the input costs about eight times the work', () => {
+		const hostile = [
+			'| TOKEN | x |\n'.repeat(20_000),
+			'password: |\n'.repeat(20_000),
+			'<password>'.repeat(20_000),
+			'<add key="password" value="'.repeat(5_000),
+			'?x=%3Ftoken%3D'.repeat(10_000),
+			'{\\"apiKey\\":\\"'.repeat(10_000),
+			'Cookie: a=b; '.repeat(10_000),
+			'API key: '.repeat(20_000),
+			'https://u:a/'.repeat(20_000),
+		];
+		const time = (text: string) => {
+			const started = process.cpuUsage();
+			scrubText(text);
+			const used = process.cpuUsage(started);
+			return (used.user + used.system) / 1000;
+		};
+		for (const text of hostile) {
+			const larger = text.repeat(8);
+			let small = Infinity;
+			let large = Infinity;
+			for (let run = 0; run < 5; run++) {
+				small = Math.min(small, time(text));
+				large = Math.min(large, time(larger));
+			}
+			small = Math.max(small, 2);
+			expect(large / small, text.slice(0, 20)).toBeLessThan(24);
+		}
+	});
+});
