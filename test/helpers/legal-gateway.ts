@@ -109,7 +109,13 @@ const agentFileExt = fc.constantFrom('.md', '.md', '.txt', '.MD', '.json', '.env
 
 export type AgentFile = {relative: string; bytes: Uint8Array};
 
-const cleanBytes = fc.uint8Array({maxLength: 64}).filter(bytes => !CREDENTIAL_LOOKING.test(Buffer.from(bytes).toString('latin1')) && !CREDENTIAL_LOOKING.test(Buffer.from(bytes).toString('utf8')));
+/** Every way the text scrubber may read bytes: Latin-1, UTF-8, UTF-16 of either order, and with NULs dropped. */
+const bytesViews = (bytes: Uint8Array): string[] => {
+	const buffer = Buffer.from(bytes);
+	const even = buffer.subarray(0, buffer.length & ~1);
+	return [buffer.toString('latin1'), buffer.toString('utf8'), even.toString('utf16le'), Buffer.from(even).swap16().toString('utf16le'), buffer.toString('latin1').replaceAll('\0', '')];
+};
+const cleanBytes = fc.uint8Array({maxLength: 64}).filter(bytes => !bytesViews(bytes).some(view => CREDENTIAL_LOOKING.test(view)));
 const cleanJson = fc
 	.record({name: cleanText, model: cleanText, temperature: fc.integer({min: -5, max: 5}), tags: fc.array(cleanText, {maxLength: 3})}, {requiredKeys: ['name']})
 	.map(object => new TextEncoder().encode(JSON.stringify(object, null, 2) + '\n'));
@@ -132,8 +138,9 @@ const agentFile: fc.Arbitrary<AgentFile> = fc
 
 /** What the product does with an agent file, by design (source/core/store/agent-files.ts). */
 export function agentFileKind(relative: string): 'copy' | 'json' | 'skip' {
-	const name = relative.split('/').at(-1)!;
-	if (name.startsWith('.')) return 'skip';
+	const segments = relative.split('/');
+	if (segments.some(segment => segment.startsWith('.'))) return 'skip'; // a dotfile, or any file in a dot-folder
+	const name = segments.at(-1)!;
 	const lower = name.toLowerCase();
 	if (lower.endsWith('.md') || lower.endsWith('.txt')) return 'copy';
 	if (lower.endsWith('.json')) return 'json';
