@@ -53,6 +53,13 @@ const HARMLESS: Record<string, unknown> = {
 };
 
 describe('secret names in JSON', () => {
+	it('a Jwt section keeps its issuer and audience; its key and a value field are redacted; a lone jwt is', () => {
+		const doc = {Jwt: {Issuer: 'https://gw.example', Audience: 'gateway-api', ExpiryMinutes: 60, SigningKey: 'LEAKjwt01signing'}, jwt: 'LEAKjwt02', session: {jwt: {value: 'LEAKjwt03', expires: '2026-12-01'}}};
+		const out = text(doc);
+		expect(out).not.toMatch(/LEAK/);
+		for (const kept of ['https://gw.example', 'gateway-api', '"ExpiryMinutes":60', '2026-12-01']) expect(out).toContain(kept);
+	});
+
 	it('redacts every spelling of a secret name, singular and plural, whatever the value and depth', () => {
 		const names = SECRET_NAMES.flatMap(words => [...spellings(words), ...spellings([...words.slice(0, -1), `${words.at(-1)}s`])])
 			// A plural of a compound ending in a carrier or an id is not a name anyone writes; `pins` are pinned messages.
@@ -69,6 +76,8 @@ describe('secret names in JSON', () => {
 				// Numbers under a token name are counts (`tokens: 1200`): only its strings are secrets.
 				const numbers = nameSecrecy(name) === 'token' ? /(?!)/ : /48291107|123456789|42424242/;
 				if (typeof leaf === 'number' && nameSecrecy(name) === 'token') return;
+				// `Jwt` over an object is .NET's configuration section: its settings are judged by their own names (below).
+				if (/jwt$/i.test(name) && typeof leaf === 'object' && !Array.isArray(leaf)) return;
 				let doc: unknown = {[name]: leaf};
 				for (const step of path.reverse()) doc = step === '[]' ? [doc] : {[step]: doc};
 				const out = text(doc);

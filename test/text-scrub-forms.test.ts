@@ -422,3 +422,70 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 		}
 	});
 });
+
+describe('second review: no crash, no hang, no damage to code, schemas or IPv6 URLs', () => {
+	it('a secret name then any Unicode blank before its value never throws (a no-break space from a web page)', () => {
+		const blanks = [...'\u00a0\u1680\u2000\u2003\u2007\u200a\u202f\u205f\u3000\f\v\u2028\u2029\ufeff'];
+		fc.assert(
+			fc.property(fc.constantFrom('Secret', 'Token', 'password', 'API key', 'api_key', 'Authorization'), fc.constantFrom(':', '=', ': ', ' = '), fc.constantFrom(...blanks), fc.constantFrom('the launch date is under embargo', 'x', 'never share it\n', ''), (name, separator, blank, rest) => {
+				const text = `${name}${separator}${blank}${rest}`;
+				expect(() => scrubText(text)).not.toThrow();
+				expect(() => scrubColumnValue(text)).not.toThrow();
+				expect(() => scrubTextBytes(Buffer.from(text, 'utf8'))).not.toThrow();
+			}),
+		);
+	});
+
+	it('a long run of blanks inside an element or after an attribute costs linear work (it was cubic)', () => {
+		const time = (text: string) => {
+			const started = process.cpuUsage();
+			scrubText(text);
+			const used = process.cpuUsage(started);
+			return (used.user + used.system) / 1000;
+		};
+		const shapes = [(n: number) => `<a>${' '.repeat(n)}x`, (n: number) => `key="a">${' '.repeat(n)}\n`, (n: number) => `<password>${'\t'.repeat(n)}x`, (n: number) => `<a ${' '.repeat(400)}>${' '.repeat(n)}`];
+		for (const shape of shapes) {
+			let small = Infinity;
+			let large = Infinity;
+			for (let run = 0; run < 5; run++) {
+				small = Math.min(small, time(shape(4000)));
+				large = Math.min(large, time(shape(32_000)));
+			}
+			// Eight times the blanks: cubic work took 512 times as long (18 s at 4,000 before the fix).
+			expect(large / Math.max(small, 2), shape(3)).toBeLessThan(24);
+		}
+	});
+
+	it('comparisons, arrows, calls and command substitutions in code are not assignments', () => {
+		for (const code of ['if password == confirm:', 'x => secret => y', 'if (token != null) send(token)', 'token=$(curl -s https://idp.example/token)', 'while password <= limit:', 'std::secret::Box']) {
+			expect(scrubText(code), code).toBe(code);
+		}
+		expect(scrubText('client = OpenAI(api_key=sk-proj-abcdefghijklmnop1234)')).toBe(`client = OpenAI(api_key=${REDACTED_MARKER})`);
+		expect(scrubText('f(password=hunter2Prod)')).toBe(`f(password=${REDACTED_MARKER})`);
+		expect(scrubText('PASSWORD := hunter2Prod9')).toBe(`PASSWORD := ${REDACTED_MARKER}`);
+		expect(scrubText('password := "hunter2-Prod"')).toBe(`password := "${REDACTED_MARKER}"`);
+	});
+
+	it('a JSON Schema describing a secret parameter keeps its description; a settings object named properties does not', () => {
+		const schema = JSON.stringify({
+			type: 'object',
+			properties: {
+				apiKey: {type: 'string', description: 'Your API key'},
+				pin: {type: 'integer', minimum: 1000, maximum: 9999},
+				password: {type: 'string', format: 'password', minLength: 8, writeOnly: true},
+				auth: {anyOf: [{type: 'string'}, {type: 'null'}]},
+				tokens: {type: 'array', items: {type: 'string'}},
+			},
+			$defs: {secret: {$ref: '#/properties/password'}},
+			required: ['apiKey'],
+		});
+		expect(scrubColumnValue(schema)).toBe(schema);
+		const settings = JSON.stringify({properties: {'db.password': 'LEAKprop01', password: {value: 'LEAKprop02'}, secret: {type: 'basic', value: 'LEAKprop03'}}});
+		expect(scrubColumnValue(settings)).not.toMatch(/LEAK/);
+	});
+
+	it('an IPv6 host with an @ in the path is no password; a password before an IPv6 host is', () => {
+		for (const url of ['http://[::1]:5173/@vite/client', 'http://[2001:db8::1]/@scope/pkg', 'https://[fe80::1%25eth0]:8443/@x']) expect(scrubText(url)).toBe(url);
+		expect(scrubText('http://user:pw123@[::1]:80/x')).toBe(`http://user:${REDACTED_MARKER}@[::1]:80/x`);
+	});
+});

@@ -76,12 +76,13 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 		(_match, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----`,
 	],
 	// scheme://user:password@host — the password may itself hold '@' (the authority ends at the last one).
+	// A user holds no '[' or ']': `http://[::1]:5173/@vite/client` is an IPv6 host, a port and a path.
 	// (The scheme is looked for behind '://' so the search only stops at colons, not at every word.)
-	[new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>]*):${SKIP}[^\\s\\/?#"'<>]*@`, 'gi'), (_match, user: string) => `://${user}:${M}@`],
+	[new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>[\\]]*):${SKIP}[^\\s\\/?#"'<>]*@`, 'gi'), (_match, user: string) => `://${user}:${M}@`],
 	// A password holding `/`, `?` or `#` (a URL-unsafe password pasted unencoded): up to an '@' that a
 	// host follows. Not a port and path (`host:8080/a/@b`: digits then '/').
 	[
-		new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>]*):${SKIP}(?!\\d{1,5}(?:[\\/?#]|$))([^\\s@\\/?#"'<>]*[\\/?#][^\\s@"'<>]{0,200}?)@(?=[A-Za-z0-9[])`, 'gi'),
+		new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>[\\]]*):${SKIP}(?!\\d{1,5}(?:[\\/?#]|$))([^\\s@\\/?#"'<>]*[\\/?#][^\\s@"'<>]{0,200}?)@(?=[A-Za-z0-9[])`, 'gi'),
 		(_match, user: string) => `://${user}:${M}@`,
 	],
 	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
@@ -116,6 +117,15 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 	[new RegExp(`(\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
 ];
 
+/** An element's text redacted between its blanks, unless it is blank, a placeholder or redacted already. */
+function redactElementText(match: string, head: string, text: string, tail: string): string {
+	const value = text.trim();
+	if (value === '' || value.startsWith('[REDACTED') || isPlaceholder(value)) return match;
+	const lead = text.slice(0, text.length - text.trimStart().length);
+	const trail = text.slice(text.trimEnd().length);
+	return `${head}${lead}${M}${trail}${tail}`;
+}
+
 /**
  * XML and .NET/Java config: `<add key="ApiKey" value="…"/>` and `<entry key="password">…</entry>`
  * (the name in one attribute, the secret in the next or in the element's text), and elements named
@@ -127,13 +137,16 @@ const XML_PATTERNS: Array<[RegExp, Replacer]> = [
 		(match, head: string, _quote: string, name: string, close: string, value: string) =>
 			isSecretName(name.trim()) && !isPlaceholder(value) ? `${head}${M}${close}` : match,
 	],
+	// The element's text is taken whole, blanks included, and trimmed in the replacer: blanks matched
+	// apart from it (`>[ \t]*` then text that may itself be blanks) made the engine try every split,
+	// cubic in a long run of blanks.
 	[
-		new RegExp(`(\\b(?:key|name)[ \\t]*=[ \\t]*(["'])([^"'<>\\n]{1,100})\\2[^<>\\n]{0,200}>[ \\t]*)${SKIP}([^<\\n]{1,4096})(?=<)`, 'gi'),
-		(match, head: string, _quote: string, name: string, value: string) => (isSecretName(name.trim()) && !isPlaceholder(value.trim()) ? `${head}${M}` : match),
+		new RegExp(`(\\b(?:key|name)[ \\t]*=[ \\t]*(["'])([^"'<>\\n]{1,100})\\2[^<>\\n]{0,200}>)([^<\\n]{1,4096})(?=<)`, 'gi'),
+		(match, head: string, _quote: string, name: string, text: string) => (isSecretName(name.trim()) ? redactElementText(match, head, text, '') : match),
 	],
 	[
-		new RegExp(`(<([A-Za-z_][\\w.:-]{0,80})(?:[ \\t][^<>\\n]{0,500})?>[ \\t]*)${SKIP}([^<\\n]{1,4096}?)([ \\t]*<\\/\\2>)`, 'g'),
-		(match, head: string, tag: string, value: string, tail: string) => (isSecretName(tag.replace(/^.*:/, '')) && !isPlaceholder(value) ? `${head}${M}${tail}` : match),
+		new RegExp(`(<([A-Za-z_][\\w.:-]{0,80})(?:[ \\t][^<>\\n]{0,500})?>)([^<\\n]{1,4096})(<\\/\\2>)`, 'g'),
+		(match, head: string, tag: string, text: string, tail: string) => (isSecretName(tag.replace(/^.*:/, '')) ? redactElementText(match, head, text, tail) : match),
 	],
 ];
 
@@ -297,6 +310,13 @@ function nameBefore(text: string, separator: number): {index: number; name: stri
  * (`password="…"`), INI (`key = rest of line`), YAML (`password: rest of line`), HTTP headers
  * (`X-Api-Key: value`) and JSON held as text (`"apiKey": "…"`).
  */
+function isOperator(text: string, index: number): boolean {
+	const next = text[index + 1];
+	const previous = text[index - 1];
+	if (text[index] === '=') return next === '=' || next === '>' || previous === '=' || previous === '!' || previous === '<' || previous === '>';
+	return next === '=' || next === ':' || previous === ':';
+}
+
 function scrubAssignments(text: string): string {
 	let out = '';
 	let copied = 0;
@@ -305,7 +325,10 @@ function scrubAssignments(text: string): string {
 	const separators = /[:=]/g;
 	for (let match = separators.exec(text); match; match = separators.exec(text)) {
 		const separator = match[0];
-		let found = nameBefore(text, match.index);
+		// `==`, `=>`, `!=`, `<=`, `>=` compare or map; `::` joins a path; in `:=` the `=` assigns.
+		if (isOperator(text, match.index)) continue;
+		// `NAME := value` (Make, Go) assigns: the name is read from before the colon.
+		let found = nameBefore(text, separator === '=' && text[match.index - 1] === ':' ? match.index - 1 : match.index);
 		if (!found) continue;
 		if (!isSecretName(found.name, separator === '=' && !found.quoted && found.blanks === 0)) {
 			found = spacedName(text, found);
@@ -331,7 +354,9 @@ function scrubAssignments(text: string): string {
 		// a credential, is redacted up to the blank; one followed by more words is prose ("Token: the
 		// unit a model reads").
 		if (/\s/.test(value) && !/pass|pwd/i.test(found.name) && !span.block) {
-			const first = /^\S+/.exec(value)![0];
+			// A value may start with a blank other than space or tab (a no-break space pasted from a page).
+			const first = /^\S*/.exec(value)![0];
+			if (first === '') continue;
 			if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length)) && !looksLikeCredential(first)) continue;
 			span.end = span.start + first.length;
 			value = first;
@@ -428,9 +453,27 @@ function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-
 	token.lastIndex = start;
 	const found = token.exec(text);
 	if (!found) return undefined;
-	const end = start + found[0].length;
+	// `token=$(curl …)`, `key=(…)`: a command or an expression computes the value; nothing is written there.
+	if (/^(?:\$\(|\(|`)/.test(found[0])) return undefined;
+	// `f(api_key=value)`: the call's closing brackets are not the value's.
+	const kept = withoutUnbalancedClosers(found[0]);
+	if (kept === '') return undefined;
+	const end = start + kept.length;
 	if (mode === 'token-alone' && !/^[ \t]*(?:$|[\r\n"',;}\]])/.test(text.slice(end, end + 40))) return undefined;
 	return {start, end};
+}
+
+/** `value)` → `value`, `a(b)` kept: closing brackets at the end that nothing in the token opened. */
+function withoutUnbalancedClosers(token: string): string {
+	let end = token.length;
+	const opens = (close: string) => ({')': '(', ']': '[', '}': '{'})[close]!;
+	while (end > 0 && ')]}'.includes(token[end - 1]!)) {
+		const close = token[end - 1]!;
+		const body = token.slice(0, end - 1);
+		if (body.split(opens(close)).length - 1 > body.split(close).length - 1) break;
+		end--;
+	}
+	return token.slice(0, end);
 }
 
 function scrubOnce(text: string): string {
@@ -499,6 +542,31 @@ function argvSecrets(args: readonly unknown[], command: string | undefined): Map
  * Works on the document's tree (json-text.ts), duplicated keys included; returns the values to
  * put in place of the redacted ones and the dotted paths that were changed.
  */
+/** A name that, over an object, names a section of settings rather than a secret (`Jwt`). */
+function isSectionName(key: string): boolean {
+	return nameWords(key).at(-1) === 'jwt';
+}
+
+/** JSON Schema keys whose members are named parameters, each described by a schema. */
+const SCHEMA_CONTAINERS = new Set(['properties', 'patternProperties', '$defs', 'definitions']);
+const SCHEMA_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
+const SCHEMA_SHAPES = ['$ref', 'anyOf', 'oneOf', 'allOf', 'enum', 'const', 'items', 'properties'];
+
+/**
+ * Whether a member of `properties` is a schema that describes a parameter: a `type` that is a JSON
+ * Schema type (or a list of them) or a schema's own shape ($ref, anyOf, enum, items…), and no field
+ * that holds a value (`value`, `secret`: a settings object merely named `properties` holds one).
+ */
+function isSchemaDefinition(node: JsonNode): boolean {
+	if (node.kind !== 'object') return false;
+	if (node.entries.some(({key}) => isValueField(key) || nameSecrecy(key) !== undefined)) return false;
+	const type = memberOf(node, 'type');
+	const typed =
+		(type?.kind === 'string' && SCHEMA_TYPES.has(type.value)) ||
+		(type?.kind === 'array' && type.items.length > 0 && type.items.every(item => item.kind === 'string' && SCHEMA_TYPES.has(item.value)));
+	return typed || node.entries.some(({key}) => SCHEMA_SHAPES.includes(key));
+}
+
 function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted: string[]} {
 	const redacted: string[] = [];
 	const replace = new Map<JsonNode, unknown>();
@@ -506,7 +574,7 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
 		replace.set(node, value);
 		redacted.push(trail);
 	};
-	const walk = (node: JsonNode, trail: string, secrecy: Secrecy | undefined, command?: string): void => {
+	const walk = (node: JsonNode, trail: string, secrecy: Secrecy | undefined, command?: string, schemaMembers = false, section?: Secrecy): void => {
 		if (node.kind === 'array') {
 			const argv = secrecy && secrecy !== 'weak' ? new Map<number, string>() : argvSecrets(node.items.map(item => (item.kind === 'string' ? item.value : null)), command);
 			node.items.forEach((item, index) => {
@@ -518,8 +586,18 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
 			const sibling = memberOf(node, 'command');
 			const pair = pairSecrecy(node.entries.map(({key, value}) => ({key, value: value.kind === 'string' ? value.value : undefined})));
 			for (const {key, value} of node.entries) {
-				const own = pair && isValueField(key) ? stronger(nameSecrecy(key), pair) : nameSecrecy(key);
-				walk(value, trail ? `${trail}.${key}` : key, stronger(secrecy, own), sibling?.kind === 'string' ? sibling.value : undefined);
+				// In a JSON Schema (a tool's input schema, an OpenAPI body) `properties: {password: {type:
+				// "string", minLength: 8}}` names a parameter and describes it: no value is held there.
+				const described = schemaMembers && isSchemaDefinition(value);
+				const carried = stronger(pair, section);
+				const own = described ? undefined : carried && isValueField(key) ? stronger(nameSecrecy(key), carried) : nameSecrecy(key);
+				const next = trail ? `${trail}.${key}` : key;
+				const schema = SCHEMA_CONTAINERS.has(key) && value.kind === 'object';
+				// `"Jwt": {"Issuer": …, "Audience": …, "SigningKey": …}`, the .NET configuration section, holds
+				// settings judged by their own names (a `value` field takes its secrecy); any other secret
+				// name holds secrets throughout (`"oauth": {"refresh": …}`, `"accessTokens": {"ci": …}`).
+				if (value.kind === 'object' && own !== undefined && isSectionName(key)) walk(value, next, secrecy, undefined, schema, own);
+				else walk(value, next, stronger(secrecy, own), sibling?.kind === 'string' ? sibling.value : undefined, schema);
 			}
 		} else if (node.kind === 'string' && node.value.length > 0) {
 			if (isSecretLeaf(secrecy, node.value)) {
