@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {redactJson, scrubColumnValue, scrubText, scrubTextBytes} from '../source/core/redaction.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {CORPUS_SECRETS, HARMLESS_TEXTS, SECRET_FORMS} from './helpers/secret-corpus.js';
+import {workRatio} from './helpers/work-ratio.js';
 
 const leaks = (text: string, secrets: readonly string[]) => secrets.filter(secret => text.includes(secret));
 
@@ -99,22 +100,9 @@ describe('scrubbing properties', () => {
 			'eyJaaaaaaaaaa.'.repeat(20_000),
 			('A'.repeat(60) + '=').repeat(3_000),
 		];
-		const time = (text: string) => {
-			const started = process.cpuUsage();
-			scrubText(text);
-			const used = process.cpuUsage(started);
-			return (used.user + used.system) / 1000;
-		};
 		for (const text of hostile) {
 			const larger = text.repeat(8);
-			let small = Infinity;
-			let large = Infinity;
-			for (let run = 0; run < 7; run++) {
-				small = Math.min(small, time(text));
-				large = Math.min(large, time(larger));
-			}
-			small = Math.max(small, 2);
-			expect(large / small, text.slice(0, 20)).toBeLessThan(24);
+			expect(workRatio(() => scrubText(text), () => scrubText(larger), 7), text.slice(0, 20)).toBeLessThan(24);
 		}
 	});
 });

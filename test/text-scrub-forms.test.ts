@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {scrubColumnValue, scrubText, scrubTextBytes, UNREADABLE_TEXT_NOTE} from '../source/core/redaction.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {holdsMarker, scrubStored} from '../source/core/rows/table-codec.js';
+import {workRatio} from './helpers/work-ratio.js';
 
 const M = REDACTED_MARKER;
 const SECRET = 'sk-proj-LEAKutf16abcdefghijklmnopqrstuvwxyz0123';
@@ -403,22 +404,9 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 			'API key: '.repeat(20_000),
 			'https://u:a/'.repeat(20_000),
 		];
-		const time = (text: string) => {
-			const started = process.cpuUsage();
-			scrubText(text);
-			const used = process.cpuUsage(started);
-			return (used.user + used.system) / 1000;
-		};
 		for (const text of hostile) {
 			const larger = text.repeat(8);
-			let small = Infinity;
-			let large = Infinity;
-			for (let run = 0; run < 5; run++) {
-				small = Math.min(small, time(text));
-				large = Math.min(large, time(larger));
-			}
-			small = Math.max(small, 2);
-			expect(large / small, text.slice(0, 20)).toBeLessThan(24);
+			expect(workRatio(() => scrubText(text), () => scrubText(larger), 5), text.slice(0, 20)).toBeLessThan(24);
 		}
 	});
 });
@@ -437,22 +425,12 @@ describe('second review: no crash, no hang, no damage to code, schemas or IPv6 U
 	});
 
 	it('a long run of blanks inside an element or after an attribute costs linear work (it was cubic)', () => {
-		const time = (text: string) => {
-			const started = process.cpuUsage();
-			scrubText(text);
-			const used = process.cpuUsage(started);
-			return (used.user + used.system) / 1000;
-		};
 		const shapes = [(n: number) => `<a>${' '.repeat(n)}x`, (n: number) => `key="a">${' '.repeat(n)}\n`, (n: number) => `<password>${'\t'.repeat(n)}x`, (n: number) => `<a ${' '.repeat(400)}>${' '.repeat(n)}`];
 		for (const shape of shapes) {
-			let small = Infinity;
-			let large = Infinity;
-			for (let run = 0; run < 5; run++) {
-				small = Math.min(small, time(shape(4000)));
-				large = Math.min(large, time(shape(32_000)));
-			}
+			const small = shape(4000);
+			const large = shape(32_000);
 			// Eight times the blanks: cubic work took 512 times as long (18 s at 4,000 before the fix).
-			expect(large / Math.max(small, 2), shape(3)).toBeLessThan(24);
+			expect(workRatio(() => scrubText(small), () => scrubText(large), 5), shape(3)).toBeLessThan(24);
 		}
 	});
 
