@@ -26,6 +26,15 @@ function setup() {
 
 const add = (env: NodeJS.ProcessEnv, options: string[], command: string[]) => runCli(['schedule', 'add', ...options, '--', ...command], {env});
 
+type RunRecordJson = {kind: string; ok: boolean; fullInstead?: string; backup: {kind: string}};
+
+/** `schedule run-now NAME --json`, which must exit 0: its run record. */
+function runNow(env: NodeJS.ProcessEnv, name: string): RunRecordJson {
+	const result = runCli(['schedule', 'run-now', name, '--json'], {env});
+	expect(result.code, result.stderr).toBe(0);
+	return JSON.parse(result.stdout) as RunRecordJson;
+}
+
 describe('schedule add: the command is checked now, not at 3 a.m.', () => {
 	const refusals: Array<[string, string[], (g: string, root: string) => string[], RegExp | string]> = [
 		['a bad cron expression', ['n', '--cron', '61 * * * *'], g => ['backup', 'create', '--data-dir', g], '--cron "61 * * * *" is not a cron expression (Invalid value for minute: 61); e.g. "0 3 * * *" for 03:00 daily'],
@@ -158,9 +167,7 @@ describe('schedule run-now', () => {
 		expect(JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout).schedules[0].running).toEqual({pid: holder.pid, what: 'daemon', since: '2026-01-01T00:00:00.000Z'});
 		await holder.kill();
 		for (const run of [1, 2]) {
-			const result = runCli(['schedule', 'run-now', 'n', '--json'], {env});
-			expect(result.code, result.stderr).toBe(0);
-			expect(JSON.parse(result.stdout)).toMatchObject({ok: true, schedule: 'n', trigger: 'run-now', kind: 'full', pruned: {kept: 1, deleted: run === 1 ? [] : [expect.any(String)]}});
+			expect(runNow(env, 'n')).toMatchObject({ok: true, schedule: 'n', trigger: 'run-now', kind: 'full', pruned: {kept: 1, deleted: run === 1 ? [] : [expect.any(String)]}});
 		}
 		expect(fs.readdirSync(dest)).toHaveLength(1);
 		expect(fs.existsSync(lock)).toBe(false);
@@ -170,11 +177,9 @@ describe('schedule run-now', () => {
 		const {env, dest} = setup();
 		expect(add(env, ['inc', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--incremental', '--full-every', '2']).code).toBe(0);
 		const kinds = [1, 2, 3].map(() => {
-			const result = runCli(['schedule', 'run-now', 'inc', '--json'], {env});
-			expect(result.code, result.stderr).toBe(0);
-			const record = JSON.parse(result.stdout);
+			const record = runNow(env, 'inc');
 			expect(record.backup.kind).toBe(record.kind);
-			return record.kind as string;
+			return record.kind;
 		});
 		expect(kinds).toEqual(['full', 'incremental', 'full']);
 		const listed = JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json'], {env}).stdout);
@@ -184,11 +189,7 @@ describe('schedule run-now', () => {
 	it('an incremental whose base chain is broken (its full deleted) makes a full backup instead, and says why', () => {
 		const {env, dest} = setup();
 		expect(add(env, ['heal', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--incremental']).code).toBe(0);
-		const run = () => {
-			const result = runCli(['schedule', 'run-now', 'heal', '--json'], {env});
-			expect(result.code, result.stderr).toBe(0);
-			return JSON.parse(result.stdout) as {kind: string; ok: boolean; fullInstead?: string; backup: {kind: string}};
-		};
+		const run = () => runNow(env, 'heal');
 		expect(run().kind).toBe('full');
 		expect(run()).toMatchObject({kind: 'incremental', ok: true});
 		const listed = JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json'], {env}).stdout) as {backups: Array<{fileName?: string; path: string; backupKind?: string; kind?: string}>};
@@ -203,11 +204,7 @@ describe('schedule run-now', () => {
 	it('an incremental with no earlier backup of its scope left (all removed by hand) makes a full backup instead, and says why', () => {
 		const {env, dest} = setup();
 		expect(add(env, ['gone', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--incremental']).code).toBe(0);
-		const run = () => {
-			const result = runCli(['schedule', 'run-now', 'gone', '--json'], {env});
-			expect(result.code, result.stderr).toBe(0);
-			return JSON.parse(result.stdout) as {kind: string; ok: boolean; fullInstead?: string; backup: {kind: string}};
-		};
+		const run = () => runNow(env, 'gone');
 		expect(run().kind).toBe('full');
 		for (const name of fs.readdirSync(dest)) fs.rmSync(path.join(dest, name), {recursive: true, force: true});
 		const healed = run();
