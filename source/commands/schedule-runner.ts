@@ -214,8 +214,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions): Prom
 		// Exit 5: the base (or a link of its chain) is damaged or missing; no-base: no earlier backup of
 		// the scope is there (removed by hand, or the tenant's slug now names another tenant). A full
 		// backup starts a new chain.
-		if (kind === 'incremental' && (child.code === 5 || describeChild(child, kind).error?.code === 'no-base') && !options.signal?.aborted) {
-			fullInstead = describeChild(child, kind).error?.message;
+		const failure = kind === 'incremental' ? describeChild(child, kind).error : null;
+		if (failure && (child.code === 5 || failure.code === 'no-base') && !options.signal?.aborted) {
+			fullInstead = failure.message;
 			kind = 'full';
 			child = await runChild(childArgs(schedule, kind), options, lock);
 		}
