@@ -449,9 +449,8 @@ function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-
 		if (first === '{' || first === '[' || first === '|' || first === '>' || end === start) return undefined;
 		return {start, end};
 	}
-	const token = /[^\s"',;&]+/y;
-	token.lastIndex = start;
-	const found = token.exec(text);
+	SETTING_VALUE.lastIndex = start;
+	const found = SETTING_VALUE.exec(text);
 	if (!found) return undefined;
 	// `token=$(curl …)`, `key=(…)`: a command or an expression computes the value; nothing is written there.
 	if (/^(?:\$\(|\(|`)/.test(found[0])) return undefined;
