@@ -615,9 +615,18 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
 
 /** redactNode over a parsed document: the redacted copy (own properties only, so `__proto__` keys stay keys). */
 export function redactJson(value: unknown): {value: unknown; redacted: string[]} {
-	const node = valueNode(value);
-	const {replace, redacted} = redactNode(node);
+	const {node, replace, redacted} = redactionOf(value);
 	return {value: redacted.length > 0 ? nodeValue(node, replace) : value, redacted};
+}
+
+/**
+ * A parsed document as a tree, and what a backup would put in place of each of its values (the
+ * marker for a secret, a string with its embedded credentials scrubbed): for views that mask live
+ * secrets by the very decisions a backup makes (conflict-detail.ts).
+ */
+export function redactionOf(value: unknown): {node: JsonNode; replace: ReadonlyMap<JsonNode, unknown>; redacted: string[]} {
+	const node = valueNode(value);
+	return {node, ...redactNode(node)};
 }
 
 /**

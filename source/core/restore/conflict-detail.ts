@@ -8,9 +8,9 @@ import {openGateway} from '../store/gateway-store.js';
 import {tableSpec, TABLES, type CategoryId, type GatewayFileSpec} from '../store/schema.js';
 import {fileSpecOf, fileTarget, routeEntry, safeTarget} from './archive-routes.js';
 import {changedPaths, mergeRedacted} from './json-merge.js';
-import {parseJsonBounded, setOwn, utf8Text} from '../json-text.js';
+import {parseJsonBounded, setOwn, utf8Text, type JsonNode} from '../json-text.js';
 import {REDACTED_MARKER} from '../store/schema.js';
-import {isSecretLeaf, isValueField, nameSecrecy, pairSecrecy, stronger, type Secrecy} from '../secret-names.js';
+import {redactionOf} from '../redaction.js';
 import {BackupIds} from './backup-ids.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
@@ -39,28 +39,31 @@ function parseJson(content: Buffer): unknown {
 	}
 }
 
-/** Leaves of a JSON document by dotted path, secrets masked as a backup would redact them (markers shown as they are). */
+/** How a value a backup would redact shows on the live side: the marker, wherever it stands, reads as a kept secret. */
+function masked(replacement: unknown): unknown {
+	return typeof replacement === 'string' ? replacement.replaceAll(REDACTED_MARKER, LIVE_SECRET_MASK) : replacement;
+}
+
+/**
+ * Leaves of a JSON document by dotted path, every value a backup would redact masked (redaction.ts
+ * decides, so the view hides what the backup leaves out and shows what it keeps); markers already
+ * in the document are shown as they are.
+ */
 export function flattenJson(value: unknown): Record<string, unknown> {
 	const out: Record<string, unknown> = {};
-	const walk = (node: unknown, trail: string, secrecy: Secrecy | undefined) => {
-		if (node && typeof node === 'object') {
-			if (Array.isArray(node)) {
-				if (node.length === 0) setOwn(out, trail || '(root)', node);
-				node.forEach((item, index) => walk(item, `${trail}[${index}]`, secrecy));
-				return;
-			}
-			const entries = Object.entries(node);
-			if (entries.length === 0) setOwn(out, trail || '(root)', node);
-			const pair = pairSecrecy(entries.map(([key, child]) => ({key, value: child})));
-			for (const [key, child] of entries) {
-				const own = pair && isValueField(key) ? stronger(nameSecrecy(key), pair) : nameSecrecy(key);
-				walk(child, trail ? `${trail}.${key}` : key, stronger(secrecy, own));
-			}
-			return;
-		}
-		setOwn(out, trail || '(root)', node !== REDACTED_MARKER && isSecretLeaf(secrecy, node) ? LIVE_SECRET_MASK : node);
+	const {node: root, replace} = redactionOf(value);
+	const walk = (node: JsonNode, trail: string) => {
+		const label = trail || '(root)';
+		if (replace.has(node)) setOwn(out, label, masked(replace.get(node)));
+		else if (node.kind === 'array') {
+			if (node.items.length === 0) setOwn(out, label, []);
+			node.items.forEach((item, index) => walk(item, `${trail}[${index}]`));
+		} else if (node.kind === 'object') {
+			if (node.entries.length === 0) setOwn(out, label, {});
+			for (const {key, value: child} of node.entries) walk(child, trail ? `${trail}.${key}` : key);
+		} else setOwn(out, label, node.value);
 	};
-	walk(value, '', undefined);
+	walk(root, '');
 	return out;
 }
 

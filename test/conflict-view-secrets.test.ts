@@ -1,0 +1,83 @@
+/**
+ * The side-by-side view of a gateway JSON file masks exactly what a backup of it would leave out:
+ * the view and the backup ask one rule (redaction.ts). A view that masked less would put a live
+ * secret on screen; one that masked more would hide settings the backup keeps (a tool's input
+ * schema, a Jwt section's issuer), so the operator could not see what a restore changes.
+ */
+import {isDeepStrictEqual} from 'node:util';
+import fc from 'fast-check';
+import {describe, expect, it} from 'vitest';
+import {flattenJson, LIVE_SECRET_MASK} from '../source/core/restore/conflict-detail.js';
+import {redactJson} from '../source/core/redaction.js';
+import {REDACTED_MARKER} from '../source/core/store/schema.js';
+
+const runs = Number(process.env['LIFEBOAT_PROPERTY_RUNS'] ?? 200);
+
+/** flattenJson without masking: the document's leaves by the same dotted paths. */
+function leaves(value: unknown, trail = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+	const label = trail || '(root)';
+	if (Array.isArray(value)) {
+		if (value.length === 0) out[label] = value;
+		value.forEach((item, index) => leaves(item, `${trail}[${index}]`, out));
+	} else if (value && typeof value === 'object') {
+		if (Object.keys(value).length === 0) out[label] = value;
+		for (const [key, child] of Object.entries(value)) leaves(child, trail ? `${trail}.${key}` : key, out);
+	} else out[label] = value;
+	return out;
+}
+
+const NAMES = ['password', 'apiKey', 'key', 'auth', 'tokens', 'maxTokens', 'Jwt', 'Issuer', 'SigningKey', 'properties', 'type', 'description', 'name', 'value', 'args', 'command', 'url', 'title', 'sort'];
+const VALUES = ['sk-live-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c', 'postgres://app:Sup3rS3cret@db.example/gw', 'created_at', 'none', 'string', 'Authorization', '--token', 'ghp_0123456789abcdefghijABCDEFGHIJ012345', 'Bearer abcdefghijklmnop0123456789', 'hello', ''];
+const doc = fc.letrec(tie => ({
+	node: fc.oneof({depthSize: 'small', withCrossShrink: true}, tie('leaf'), tie('object'), tie('array')),
+	leaf: fc.oneof(fc.constantFrom(...VALUES), fc.integer(), fc.boolean(), fc.constant(null)),
+	object: fc.dictionary(fc.constantFrom(...NAMES), tie('node'), {maxKeys: 5, noNullPrototype: true}),
+	array: fc.array(tie('node'), {maxLength: 4}),
+})).node;
+
+describe('the side-by-side view masks what a backup leaves out, and only that', () => {
+	it('a leaf is masked exactly where redactJson changes it (property)', () => {
+		fc.assert(
+			fc.property(doc, value => {
+				const shown = flattenJson(value);
+				const backup = leaves(redactJson(value).value);
+				const plain = leaves(value);
+				expect(Object.keys(shown)).toEqual(Object.keys(plain));
+				for (const [path, original] of Object.entries(plain)) {
+					const redacted = backup[path];
+					if (isDeepStrictEqual(redacted, original)) expect(shown[path]).toEqual(original);
+					else expect(shown[path]).toBe(typeof redacted === 'string' ? redacted.replaceAll(REDACTED_MARKER, LIVE_SECRET_MASK) : redacted);
+				}
+			}),
+			{numRuns: runs},
+		);
+	});
+
+	it('keeps a tool schema\'s parameters and a Jwt section\'s issuer; masks keys, embedded passwords and argv tokens', () => {
+		const shown = flattenJson({
+			inputSchema: {type: 'object', properties: {password: {type: 'string', description: 'The account password', minLength: 8}}},
+			Jwt: {Issuer: 'https://gw.example', Audience: 'gateway-api', SigningKey: 'LEAK-signing-key-0001'},
+			database: 'postgres://app:LEAKpw0002@db.example/gw',
+			mcp: {command: 'server', args: ['--token', 'LEAKtoken0003']},
+			apiKey: 'LEAK-api-key-0004',
+			sort: {key: 'created_at'},
+			old: REDACTED_MARKER,
+		});
+		expect(JSON.stringify(shown)).not.toMatch(/LEAK/);
+		expect(shown).toMatchObject({
+			'inputSchema.properties.password.type': 'string',
+			'inputSchema.properties.password.description': 'The account password',
+			'inputSchema.properties.password.minLength': 8,
+			'Jwt.Issuer': 'https://gw.example',
+			'Jwt.Audience': 'gateway-api',
+			'Jwt.SigningKey': LIVE_SECRET_MASK,
+			'mcp.args[0]': '--token',
+			'mcp.args[1]': LIVE_SECRET_MASK,
+			apiKey: LIVE_SECRET_MASK,
+			'sort.key': 'created_at',
+			old: REDACTED_MARKER,
+		});
+		expect(shown['database']).toContain(LIVE_SECRET_MASK);
+		expect(shown['database']).toContain('db.example');
+	});
+});
