@@ -7,9 +7,10 @@
 import {isDeepStrictEqual} from 'node:util';
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {flattenJson, LIVE_SECRET_MASK} from '../source/core/restore/conflict-detail.js';
+import {flattenJson, getConflictDetail, LIVE_SECRET_MASK} from '../source/core/restore/conflict-detail.js';
 import {redactJson} from '../source/core/redaction.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
+import {backupOf, copyGateway, demoGateway, exec, query} from './restore-support.js';
 
 const runs = Number(process.env['LIFEBOAT_PROPERTY_RUNS'] ?? 200);
 
@@ -79,5 +80,19 @@ describe('the side-by-side view masks what a backup leaves out, and only that', 
 		});
 		expect(shown['database']).toContain(LIVE_SECRET_MASK);
 		expect(shown['database']).toContain('db.example');
+	});
+});
+
+describe('the side-by-side view of a conflicting row', () => {
+	it('shows a live description with its credentials masked, as the backup holds it, and the change itself', async () => {
+		const original = await demoGateway({seed: 61});
+		const backup = await backupOf(original);
+		const dataDir = copyGateway(original);
+		const agent = query<{id: string}>(dataDir, 'SELECT id FROM agents ORDER BY id LIMIT 1')[0]!.id;
+		exec(dataDir, `UPDATE agents SET description = 'Calls the billing API with api_key=LEAKdescKey0123456789abcdef, edited live' WHERE id = ?`, agent);
+		const detail = await getConflictDetail({source: backup.source, dataDir}, 'agents', 'agents', agent);
+		expect(JSON.stringify(detail)).not.toMatch(/LEAK/);
+		expect(detail.live['description']).toBe(`Calls the billing API with api_key=${LIVE_SECRET_MASK}, edited live`);
+		expect(detail.changed).toContain('description');
 	});
 });

@@ -14,19 +14,29 @@ import {redactionOf} from '../redaction.js';
 import {BackupIds} from './backup-ids.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
-import {changedColumns, codecFor, displayRow, isLiveSecret, parseRow, readLiveRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
-import type {StoredValue} from '../rows/value-codec.js';
+import {changedColumns, codecFor, displayRow, isLiveSecret, parseRow, readLiveRow, scrubStored, type RowValues, type TableCodec} from '../rows/table-codec.js';
+import {displayValue, type StoredValue} from '../rows/value-codec.js';
 
 /** Shown instead of a live secret in side-by-side views: secrets never reach the screen. */
 export const LIVE_SECRET_MASK = '[secret: kept]';
 
 const PREVIEW_BYTES = 64 * 1024;
 
+/**
+ * A live row for a side-by-side view: secret columns masked, and `scrub` columns shown as a backup
+ * would hold them, the credentials in their text masked (a description quoting an API key).
+ */
 export function maskedLive(codec: TableCodec, live: RowValues | undefined): Record<string, unknown> {
 	if (!live) return {};
 	const out = displayRow(codec, live);
 	for (const index of [...codec.redacted, ...codec.sealed]) {
 		if (isLiveSecret(live[index])) out[codec.names[index]!] = LIVE_SECRET_MASK;
+	}
+	for (const index of codec.scrubbed) {
+		const value = live[index];
+		if (value === null || value === undefined) continue;
+		const shown = displayValue(scrubStored(value));
+		if (typeof shown === 'string' && shown !== out[codec.names[index]!]) out[codec.names[index]!] = masked(shown);
 	}
 	return out;
 }
