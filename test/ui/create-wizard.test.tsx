@@ -151,6 +151,26 @@ describe('Create backup wizard: Esc while running asks first', () => {
 		held.open();
 		await app.waitFor('✓ Backup written');
 	});
+
+	test('on a terminal too small for the console the backup runs on, Esc y do not cancel it, and growing shows its result', async () => {
+		const dest = tempDir();
+		const held = heldEngine();
+		app = await openWizard({...gateway, backupDir: dest}, {props: {engine: held.engine}});
+		await walkToReview(app, 'ui-while-small');
+		await app.press(KEY.enter);
+		await app.waitFor('Esc cancels');
+		app.resize(40, 12);
+		await app.waitFor(frame => frame.includes('40x12') && frame.includes('needs 50x16'));
+		await app.press(KEY.escape, 'y');
+		expect(app.frame()).toContain('needs 50x16');
+		held.open();
+		await waitUntil(() => fs.existsSync(path.join(dest, 'ui-while-small.zip')), 'the backup is written while the terminal is too small');
+		expect(held.runs).toHaveLength(1);
+		expect(held.runs[0]!.signal!.aborted).toBe(false);
+		expect(app.frame()).toContain('needs 50x16');
+		app.resize(80, 24);
+		await app.waitFor('✓ Backup written');
+	});
 });
 
 describe('Create backup wizard', () => {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import {afterEach, describe, expect, test} from 'vitest';
 import {applyRestore, type RestoreOptions} from '../../source/core/restore/index.js';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
-import {demoGateway, KEY, makeBackup, renderApp, type Rendered} from './harness.js';
+import {demoGateway, KEY, makeBackup, renderApp, waitUntil, type Rendered} from './harness.js';
 
 let app: Rendered | undefined;
 
@@ -95,5 +95,22 @@ describe('Restore wizard: Esc while restoring asks first', () => {
 		expect(restoresRecorded(gateway)).toBe(0);
 		const staging = path.join(gateway.dataDir, '.lifeboat-restore');
 		expect(fs.existsSync(staging) ? fs.readdirSync(staging) : []).toEqual([]);
+	});
+
+	test('on a terminal too small for the console the restore runs on, Esc y do not cancel it, and growing shows its result', async () => {
+		const gateway = await demoGateway(73);
+		const held = heldRestore();
+		app = await startReplace(gateway, held);
+		app.resize(40, 12);
+		await app.waitFor(frame => frame.includes('40x12') && frame.includes('needs 50x16'));
+		await app.press(KEY.escape, 'y');
+		expect(app.frame()).toContain('needs 50x16');
+		held.open();
+		await waitUntil(() => restoresRecorded(gateway) > 0, 'the restore completes while the terminal is too small');
+		expect(held.runs).toHaveLength(1);
+		expect(held.runs[0]!.signal!.aborted).toBe(false);
+		expect(app.frame()).toContain('needs 50x16');
+		app.resize(80, 24);
+		await app.waitFor('✓ Restored (replace)', 30_000);
 	});
 });
