@@ -1,5 +1,7 @@
 import {afterEach, beforeAll, describe, expect, test} from 'vitest';
 import type {GatewayChoice} from '../../source/ui/prepare-gateway.js';
+import {tooSmallText} from '../../source/ui/components/SizeGate.js';
+import {columns as textColumns} from '../../source/ui/text-fit.js';
 import {demoGateway, KEY, renderApp, waitUntil, type Rendered} from './harness.js';
 
 /**
@@ -119,6 +121,15 @@ describe('a terminal smaller than 50x16', () => {
 		// Too narrow for any wording: the shortest one, cut.
 		const tiny = await app.waitFor(frame => frame.split('\n').length === 1 && [...frame].length <= 12);
 		expect(tiny).toBe('Too small: …');
+	});
+
+	test('while work runs the line says so instead of offering q, at every width', () => {
+		for (let columns = 1; columns < 100; columns++) {
+			const line = tooSmallText({columns, rows: 10}, true);
+			expect(textColumns(line)).toBeLessThanOrEqual(columns);
+			expect(line).not.toMatch(/q quit|press q/);
+			if (columns >= 38) expect(line).toMatch(/work run/);
+		}
 	});
 
 	test('a half-filled wizard survives a shrink and a grow, typing included', async () => {

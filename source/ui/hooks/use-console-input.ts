@@ -1,14 +1,16 @@
 import {useInput, type Key} from 'ink';
-import {createContext, useContext} from 'react';
+import {createContext, useContext, useEffect} from 'react';
 
 export type KeyGate = {
 	/** Whether the screen is drawn (false while the terminal is too small for it). */
 	readonly shown: boolean;
 	/** Whether a key arriving now reaches the screen: asked when the key arrives, not when drawn. */
 	readonly open: () => boolean;
+	/** Marks work running that quitting would stop (a backup, a restore): returns its release. */
+	readonly hold: () => () => void;
 };
 
-const OPEN: KeyGate = {shown: true, open: () => true};
+const OPEN: KeyGate = {shown: true, open: () => true, hold: () => () => undefined};
 
 const KeyGateContext = createContext<KeyGate>(OPEN);
 
@@ -29,4 +31,13 @@ export function useConsoleInput(handler: (input: string, key: Key) => void, opti
 	useInput((input, key) => {
 		if (gate.open()) handler(input, key);
 	}, options);
+}
+
+/**
+ * While `active`, the screen runs work that quitting would stop (a backup, a restore, a drill): q
+ * on the too-small line does not quit then (at a usable size q never stops a job; Esc asks first).
+ */
+export function useHoldsConsole(active: boolean): void {
+	const {hold} = useKeyGate();
+	useEffect(() => (active ? hold() : undefined), [active, hold]);
 }
