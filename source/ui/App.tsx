@@ -2,6 +2,7 @@ import {useApp, useInput} from 'ink';
 import {useEffect, useMemo, useRef, useState} from 'react';
 import {Busy} from './components/Busy.js';
 import {ConsoleProvider, DEFAULT_ENGINE, type ConsoleEngine, type Navigation} from './console-context.js';
+import {SizeGate} from './components/SizeGate.js';
 import {ErrorBoundary} from './ErrorBoundary.js';
 import {bareHostNote, gatewayProblem, type GatewayChoice} from './prepare-gateway.js';
 import {HomeScreen} from './screens/HomeScreen.js';
@@ -109,7 +110,10 @@ export function App({gateway: initialGateway, onExit, onFatal, theme, initialRou
 	return (
 		<ThemeProvider value={resolvedTheme}>
 			<ConsoleProvider value={{gateway, nav, engine: resolvedEngine, env}}>
-				<ErrorBoundary onFatal={error => onFatal?.(error)}>{screen}</ErrorBoundary>
+				{/* Below the smallest size the console lays out in, one line says so instead of the screen. */}
+				<SizeGate onQuit={nav.quit}>
+					<ErrorBoundary onFatal={error => onFatal?.(error)}>{screen}</ErrorBoundary>
+				</SizeGate>
 			</ConsoleProvider>
 		</ThemeProvider>
 	);

@@ -1,5 +1,6 @@
-import {useInput, type Key} from 'ink';
+import type {Key} from 'ink';
 import {useRef} from 'react';
+import {useConsoleInput} from './hooks/use-console-input.js';
 import {noteDroppedKeys} from './state/dropped-keys.js';
 
 /**
@@ -156,7 +157,7 @@ const KEEPS_READING: ReadonlySet<CommandName> = new Set(['up', 'down', 'pageUp',
 export function useCommands(handlers: CommandHandlers, options: {isActive?: boolean; textEntry?: boolean} = {}): void {
 	const latest = useRef(handlers);
 	latest.current = handlers;
-	useInput(
+	useConsoleInput(
 		(input, key) => {
 			// True once a list elsewhere (reading keys on its own) moved in this read: what this screen
 			// knows of its cursor is older than that move.

@@ -151,6 +151,30 @@ describe('Create backup wizard: Esc while running asks first', () => {
 		held.open();
 		await app.waitFor('✓ Backup written');
 	});
+
+	test('on a terminal too small for the console the backup runs on, Esc y and q do not cancel it, and growing shows its result', async () => {
+		const dest = tempDir();
+		const held = heldEngine();
+		app = await openWizard({...gateway, backupDir: dest}, {props: {engine: held.engine}});
+		await walkToReview(app, 'ui-while-small');
+		await app.press(KEY.enter);
+		await app.waitFor('Esc cancels');
+		app.resize(40, 12);
+		// The line says the work runs on rather than offering q.
+		await app.waitFor(frame => frame.includes('40x12') && frame.includes('50x16') && frame.includes('work run'));
+		// q, which quits on the too-small line, would stop the work: it waits while the work runs.
+		await app.press(KEY.escape, 'y', 'q');
+		expect(app.frame()).toContain('work run');
+		expect(app.exits).toEqual([]);
+		held.open();
+		await waitUntil(() => fs.existsSync(path.join(dest, 'ui-while-small.zip')), 'the backup is written while the terminal is too small');
+		expect(held.runs).toHaveLength(1);
+		expect(held.runs[0]!.signal!.aborted).toBe(false);
+		// Done: q may quit again.
+		await app.waitFor('q quits');
+		app.resize(80, 24);
+		await app.waitFor('✓ Backup written');
+	});
 });
 
 describe('Create backup wizard', () => {

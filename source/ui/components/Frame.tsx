@@ -1,6 +1,7 @@
-import {Box, measureElement, useInput, type DOMElement} from 'ink';
+import {Box, measureElement, type DOMElement} from 'ink';
 import {Text} from './Text.js';
 import {createContext, useContext, useEffect, useRef, useState, type ReactNode} from 'react';
+import {useConsoleInput} from '../hooks/use-console-input.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
 import {helpEntries} from '../help-keys.js';
 import {helpParts, splitKeys, type CommandName} from '../keys.js';
@@ -48,7 +49,7 @@ export function Frame({
 	const theme = useTheme();
 	const [help, setHelp] = useState(false);
 	const dropped = useDroppedKeys();
-	useInput(
+	useConsoleInput(
 		(input, key) => {
 			// The notice of dropped keys stays until the next key (unless that read dropped more).
 			clearDroppedKeys(dropped.version);

@@ -1,7 +1,7 @@
-import {useInput} from 'ink';
 import {Text} from './Text.js';
 import InkTextInput from 'ink-text-input';
 import {useEffect, useRef, useState} from 'react';
+import {useConsoleInput, useKeyGate} from '../hooks/use-console-input.js';
 import {applyInput, type Edit} from '../state/text-edit.js';
 
 /**
@@ -39,7 +39,9 @@ export function TextInput({
 	useEffect(() => {
 		fresh.current = true;
 	});
-	useInput(
+	// ink-text-input reads keys on its own: it has no focus while the screen is hidden (SizeGate).
+	const {shown} = useKeyGate();
+	useConsoleInput(
 		(input, key) => {
 			const stale = !fresh.current;
 			fresh.current = false;
@@ -59,7 +61,7 @@ export function TextInput({
 	);
 	return (
 		<Text wrap="truncate-start">
-			<InkTextInput key={generation} value={view.value} mask={mask} placeholder={placeholder} focus={focus} onChange={ignore} />
+			<InkTextInput key={generation} value={view.value} mask={mask} placeholder={placeholder} focus={focus && shown} onChange={ignore} />
 		</Text>
 	);
 }

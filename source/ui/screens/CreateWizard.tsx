@@ -25,6 +25,7 @@ import type {TestStep} from '../../core/destinations/test-destination.js';
 import {useTask} from '../hooks/use-task.js';
 import {readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
+import {useHoldsConsole} from '../hooks/use-console-input.js';
 import {useConfirmCancel, type CancelPhase} from '../hooks/use-confirm-cancel.js';
 import {useCreateBackup, type CreateProgress} from '../hooks/use-create-backup.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
@@ -74,6 +75,7 @@ export function CreateWizard() {
 	const verify = useVerify();
 	// Esc while the backup runs asks before throwing the work away.
 	const stop = useConfirmCancel(state.step === 'running', backup.cancel);
+	useHoldsConsole(state.step === 'running');
 	const {askWeak, textEntry} = useCreateKeys({state, dispatch, stop, onHome: nav.home, onStart: () => startBackup(state, dispatch, backup, gateway.dataDir), onTest: destinations.runTest});
 	const {commands, body} = stepView({state, dispatch, columns, theme, picked, setPicked, summary, askWeak, backup, verify, stop, nav, destinations, env});
 	const position = stepPosition(state.step);

@@ -16,6 +16,7 @@ import {useConsole} from '../console-context.js';
 import {describeError} from '../describe-error.js';
 import {listWhere, readNamedOrNone, refAt} from '../destination-access.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
+import {useHoldsConsole} from '../hooks/use-console-input.js';
 import {useConfirmCancel} from '../hooks/use-confirm-cancel.js';
 import {useDrill, type DrillProgress} from '../hooks/use-drill.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
@@ -58,6 +59,7 @@ export function DrillScreen() {
 	const drill = useDrill();
 	useDrillRun(state, dispatch, drill, gateway.dataDir);
 	const stop = useConfirmCancel(state.step === 'running', drill.cancel);
+	useHoldsConsole(state.step === 'running');
 	const handlers: Partial<Record<CommandName, () => void>> = state.step === 'running' ? {...stop.handlers} : {back: () => (state.step === 'destination' ? nav.home() : dispatch({type: 'back'}))};
 	const textEntry = state.step === 'other' || state.step === 'passphrase';
 	useCommands(handlers, {textEntry});

@@ -23,6 +23,7 @@ import {readGatewaySummary, type GatewaySummary} from '../gateway-summary.js';
 import {resolveTypedDir} from '../prepare-gateway.js';
 import {bareDataDir} from '../../core/store/new-data-dir.js';
 import {useAsync, type AsyncState} from '../hooks/use-async.js';
+import {useHoldsConsole} from '../hooks/use-console-input.js';
 import {useConfirmCancel, type CancelPhase} from '../hooks/use-confirm-cancel.js';
 import {useApplyRestore, useConflictDetail, useOpenBackup, useRestorePlan, type RestoreProgressView} from '../hooks/use-restore.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
@@ -180,6 +181,8 @@ function useRestoreKeys({
 	// Past the commit there is nothing left to cancel.
 	const committing = applier.state.status === 'running' && applier.state.progress?.phase === 'commit';
 	const stop = useConfirmCancel(state.step === 'applying' && !committing, applier.cancel);
+	// Quitting on the too-small line would stop it (the commit included): q waits until it ends.
+	useHoldsConsole(state.step === 'applying');
 	const handlers: Partial<Record<CommandName, () => void>> = {};
 	if (state.step === 'planning') handlers.cancel = planner.cancel;
 	else if (state.step === 'applying') Object.assign(handlers, stop.handlers);
