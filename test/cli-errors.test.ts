@@ -112,6 +112,26 @@ describe('CLI bad input', () => {
 	});
 });
 
+describe('a refused destination URL is quoted without its secrets', () => {
+	it('a SAS signature or token in a query or fragment, and a password, are not repeated (text and --json)', () => {
+		const urls = [
+			'azblob://acct/container/?sv=2022-11-02&sp=rw&sig=LEAKsasSignature0123%3D',
+			'azblob://acct/container/#sig=LEAKsasSignature0123',
+			'sftp://ops@host/backups/?token=LEAKtoken0123',
+			'azblob://acct/container/?sig=LEAK:sig@nature',
+			'sftp://ops:LEAK?pw#0123@host/backups/',
+			's3://AKIAEXAMPLE:LEAK/secret@bucket/',
+		];
+		for (const url of urls) {
+			expectOneLineError(runCli(['backup', 'list', '--dest', url]), 2, /^lifeboat: Invalid destination "/);
+			const json = runCli(['backup', 'list', '--dest', url, '--json']);
+			expect(json.code).toBe(2);
+			expect(JSON.parse(json.stdout)).toMatchObject({ok: false, error: {code: 'usage'}});
+			expect(json.stdout + json.stderr + runCli(['backup', 'list', '--dest', url]).stderr, url).not.toMatch(/LEAK|sas|nature|pw#/);
+		}
+	});
+});
+
 describe('error lines quote names without their control characters', () => {
 	it('a path holding CSI, ESC and a bidi override is printed escaped on stderr and in --json (the same JSON value)', () => {
 		const name = path.join(tempDir(), 'nope\u009B2J\u001B[31m\u202E.zip');

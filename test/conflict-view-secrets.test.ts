@@ -4,12 +4,16 @@
  * secret on screen; one that masked more would hide settings the backup keeps (a tool's input
  * schema, a Jwt section's issuer), so the operator could not see what a restore changes.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import {isDeepStrictEqual} from 'node:util';
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {flattenJson, getConflictDetail, LIVE_SECRET_MASK} from '../source/core/restore/conflict-detail.js';
+import {applyRestore} from '../source/core/restore/index.js';
 import {redactJson} from '../source/core/redaction.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
+import {runCli} from './helpers/run-cli.js';
 import {backupOf, copyGateway, demoGateway, exec, query} from './restore-support.js';
 
 const runs = Number(process.env['LIFEBOAT_PROPERTY_RUNS'] ?? 200);
@@ -94,5 +98,38 @@ describe('the side-by-side view of a conflicting row', () => {
 		expect(JSON.stringify(detail)).not.toMatch(/LEAK/);
 		expect(detail.live['description']).toBe(`Calls the billing API with api_key=${LIVE_SECRET_MASK}, edited live`);
 		expect(detail.changed).toContain('description');
+	});
+});
+
+describe('the side-by-side view of a conflicting file', () => {
+	it('previews live agent prose as the backup holds it (credentials masked), in the dry run and in quarantine show', async () => {
+		const original = await demoGateway({seed: 62});
+		const backup = await backupOf(original);
+		const dataDir = copyGateway(original);
+		const agent = query<{id: string}>(dataDir, 'SELECT id FROM agents ORDER BY id LIMIT 1')[0]!.id;
+		const soul = path.join(dataDir, 'agents', agent, 'SOUL.md');
+		fs.appendFileSync(soul, 'Edited live. OPENAI_API_KEY=sk-LEAKproseKey0123456789abcdef\n');
+		const target = `agents/${agent}/SOUL.md`;
+		const detail = await getConflictDetail({source: backup.source, dataDir}, 'agents', 'files', target);
+		expect(JSON.stringify(detail)).not.toMatch(/LEAK/);
+		expect(detail.live['preview']).toContain(`Edited live. OPENAI_API_KEY=${LIVE_SECRET_MASK}`);
+		expect(detail.changed).toContain('preview');
+		const {restoreId} = await applyRestore({source: backup.source, dataDir});
+		const shown = runCli(['quarantine', 'show', restoreId, `files:${target}`, '--data-dir', dataDir, '--json']);
+		expect(shown.code).toBe(0);
+		expect(shown.stdout).not.toMatch(/LEAK/);
+		expect(runCli(['quarantine', 'show', restoreId, `files:${target}`, '--data-dir', dataDir]).stdout).not.toMatch(/LEAK/);
+	});
+
+	it('shows no text of a live gateway JSON file that does not parse (a backup leaves such a file out)', async () => {
+		const original = await demoGateway({seed: 63});
+		const backup = await backupOf(original);
+		const dataDir = copyGateway(original);
+		const settings = path.join(dataDir, 'appsettings.json');
+		// .NET reads appsettings.json with comments; JSON.parse does not.
+		fs.writeFileSync(settings, `// edited live\n${fs.readFileSync(settings, 'utf8').replace(/^\{/, '{"OpenAi": {"ApiKey": "LEAKjsonKey0123456789"},')}`);
+		const detail = await getConflictDetail({source: backup.source, dataDir}, 'config', 'files', 'appsettings.json');
+		expect(JSON.stringify(detail)).not.toMatch(/LEAK/);
+		expect(detail.live).toMatchObject({path: 'appsettings.json', sha256: expect.any(String)});
 	});
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {createBackup} from '../source/core/backup/create-backup.js';
 import {rawLocal, rawZip, sealedDocuments, sha256} from './helpers/hostile-archives.js';
-import {expectOneLineError, runCli} from './helpers/run-cli.js';
+import {expectOneLineError, runCli, spawnCli} from './helpers/run-cli.js';
 import {startServe, tokenFile, waitFor} from './helpers/serve.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {query, storeDigest} from './restore-support.js';
@@ -49,6 +49,23 @@ describe('startup refusals', () => {
 		expectOneLineError(runCli(['serve', '--data-dir', path.join(root, 'nowhere'), '--port', '0', '--token-file', tokens], {env}), 3, /does not exist/);
 		// Never the token in a message.
 		expect(runCli(['serve', '--data-dir', dataDir, '--port', '0', '--token-file', open], {env}).stderr).not.toContain(TOKEN);
+	});
+
+	it('refuses a --dest URL holding a password or a SAS token at startup, never printing it (the listening line went to the journal)', async () => {
+		for (const dest of ['s3://AKIAEXAMPLE:LEAKpw0123@bucket/', 'azblob://acct/cont/?sv=2022-11-02&sig=LEAKsig0123']) {
+			const child = spawnCli(['serve', '--data-dir', dataDir, '--port', '0', '--token-file', tokens, '--dest', dest]);
+			let output = '';
+			child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+			child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+			// Exits at once when refused; a server that started anyway is stopped once it says so.
+			const code = await new Promise<number | null>(resolve => {
+				child.on('exit', resolve);
+				child.stdout!.on('data', () => output.includes('listening on') && child.kill('SIGTERM'));
+			});
+			expect(output, dest).not.toMatch(/LEAK/);
+			expect(code, output).toBe(2);
+			expect(output).toMatch(/^lifeboat: Invalid destination "/);
+		}
 	});
 
 	it('serves HTTPS with --tls-cert/--tls-key (any host then allowed); LIFEBOAT_API_TOKEN works without a file', async () => {

@@ -9,6 +9,8 @@ import {toHttpError} from '../source/server/http-errors.js';
 import {checkRequestName} from '../source/server/names.js';
 import {findToken, parseTokenFile} from '../source/server/tokens.js';
 import {LifeboatError} from '../source/core/errors.js';
+import {runCli} from './helpers/run-cli.js';
+import {freshGateway} from './restore-support.js';
 
 describe('lifeboat serve token file', () => {
 	it('parses tokens with tenant and read-only limits, comments and blank lines', () => {
@@ -32,6 +34,18 @@ describe('lifeboat serve token file', () => {
 		expect(() => parseTokenFile('aaaaaaaaaaaaaaaa tenants=', 'f')).toThrow(/tenants= needs at least one/);
 		expect(() => parseTokenFile('# only a comment\n', 'f')).toThrow(/holds no token/);
 		expect(() => parseTokenFile('aaaaaaaaaaaaaaa"aa', 'f')).toThrow(/line 1/);
+		// A second token on a line, or a token after its options, is no option to quote.
+		for (const text of ['aaaaaaaaaaaaaaaa LEAKsecondToken0123', 'tenants=acme-corp LEAKtokenAfter0123']) {
+			expect(() => parseTokenFile(text, 'f')).toThrow(/f line 1: one token a line/);
+			expect(() => parseTokenFile(text, 'f')).not.toThrow(/LEAK/);
+		}
+		const dir = freshGateway();
+		const file = path.join(path.dirname(dir), 'tokens');
+		fs.writeFileSync(file, 'aaaaaaaaaaaaaaaa\nbbbbbbbbbbbbbbbb LEAKsecondToken0123\n', {mode: 0o600});
+		const served = runCli(['serve', '--data-dir', dir, '--token-file', file]);
+		expect(served.code).toBe(2);
+		expect(served.stdout + served.stderr).toMatch(/line 2: one token a line/);
+		expect(served.stdout + served.stderr).not.toMatch(/LEAK/);
 		try {
 			parseTokenFile('secretsecretsecret! read-only', 'f');
 		} catch (error) {

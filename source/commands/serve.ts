@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import {LifeboatError} from '../core/errors.js';
+import {isUrl, parseLocation} from '../core/destinations/location.js';
 import {openGateway} from '../core/store/gateway-store.js';
 import {buildServer} from '../server/app.js';
 import {loadTokens} from '../server/tokens.js';
@@ -85,6 +86,9 @@ export async function run(context: CommandContext): Promise<number> {
 		throw new LifeboatError('usage', `--host ${host} is reachable from other machines: give --tls-cert and --tls-key, or --insecure-http (behind a TLS proxy)`);
 	}
 	const dest = flags.dest ?? defaultBackupDir(context.env);
+	// Checked now, as every command checks it (a URL holding a password or a SAS query is refused,
+	// masked): the listening line below names the destination, and a service's output is kept.
+	if (isUrl(dest)) parseLocation(dest);
 	const work = new AbortController();
 	const app = await buildServer(
 		{dataDir, dest, openOptions: destinationOptions(context), tokens, uploadLimit: uploadMb * 1024 * 1024, signal: work.signal, log: line => context.stderr.write(JSON.stringify(line) + '\n')},

@@ -10,8 +10,8 @@ import {ARCHIVE_FORMATS} from '../core/archive/archive-format.js';
 import {PASSPHRASE_ENV} from '../core/backup/backup-source.js';
 import {readPassphraseFile} from '../core/backup/passphrase-file.js';
 import {defaultBackupDir} from '../core/default-locations.js';
-import {isUrl} from '../core/destinations/location.js';
-import {isDestinationName, lookupNamedDestination} from '../core/destinations/named-destinations.js';
+import {isUrl, parseLocation} from '../core/destinations/location.js';
+import {checkEndpointSetting, isDestinationName, lookupNamedDestination} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
 import {openGateway} from '../core/store/gateway-store.js';
 import {checkUsage} from './check-usage.js';
@@ -67,9 +67,12 @@ function checkUnattended(flags: Flags): void {
 	if ((flags.sinceLast || flags.base !== undefined) && !flags.incremental) throw new LifeboatError('usage', '--since-last chooses the base of an incremental backup: add --incremental');
 }
 
-/** The destination a schedule writes to, as stored: a name or URL as given, a path made absolute. */
+/** The destination a schedule writes to, as stored: a name or URL as given (a URL checked: no secret is stored), a path made absolute. */
 function storedDestination(text: string, env: NodeJS.ProcessEnv): string {
-	if (isUrl(text)) return text;
+	if (isUrl(text)) {
+		parseLocation(text);
+		return text;
+	}
 	if (isDestinationName(text) && lookupNamedDestination(text, env)) return text;
 	return path.resolve(text);
 }
@@ -91,6 +94,8 @@ export async function canonicalCommand(tokens: readonly string[], env: NodeJS.Pr
 	openGateway(canonical.dataDir, {readonly: true}).close();
 	if (canonical.passphraseFile) await readPassphraseFile(canonical.passphraseFile);
 	canonical.dest = storedDestination(flags.dest ?? defaultBackupDir(env), env);
+	checkEndpointSetting('--s3-endpoint', canonical.s3Endpoint);
+	checkEndpointSetting('--azure-endpoint', canonical.azureEndpoint);
 	if (canonical.passphraseFile && !fs.statSync(canonical.passphraseFile).isFile()) throw new LifeboatError('usage', `--passphrase-file ${canonical.passphraseFile} is not a file`);
 	return {command: ['backup', 'create', ...toTokens(canonical)], flags: canonical};
 }

@@ -46,6 +46,9 @@ export function parseTokenFile(text: string, label: string): ApiToken[] {
 				const tenants = option.slice('tenants='.length).split(',').filter(Boolean);
 				if (tenants.length === 0) throw new LifeboatError('usage', `${where}: tenants= needs at least one tenant id or slug`);
 				parsed.tenants = tenants;
+			} else if (TOKEN_PATTERN.test(option)) {
+				// A second token on the line, or the token written after its options: never quoted.
+				throw new LifeboatError('usage', `${where}: one token a line, its options after it (tenants=a,b and read-only); a word shaped like a token is not an option`);
 			} else throw new LifeboatError('usage', `${where}: unknown option ${JSON.stringify(option.slice(0, 40))} (use tenants=a,b and read-only)`);
 		}
 		tokens.push(parsed);

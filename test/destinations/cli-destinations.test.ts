@@ -40,6 +40,11 @@ describe('named destinations', () => {
 		expectOneLine(await runCliAsync(['destination', 'add', 'offsite', 's3://named/other/'], withoutEndpoint), 4, /offsite exists already/);
 		expectOneLine(await runCliAsync(['destination', 'add', 'bad.name', 's3://named/x/'], withoutEndpoint), 2, /Invalid destination name/);
 		expectOneLine(await runCliAsync(['destination', 'add', 'leak', 'sftp://ops:hunter2@host/x/'], withoutEndpoint), 2, /must not hold a password/);
+		// The Azure portal's "Blob service SAS URL" pasted as the endpoint: refused, not stored, never quoted.
+		const sas = await runCliAsync(['destination', 'add', 'leak', 'azblob://acct/cont/', '--azure-endpoint', 'https://acct.blob.core.windows.net/?sv=2022-11-02&sig=hunter2'], withoutEndpoint);
+		expectOneLine(sas, 2, /--azure-endpoint must be an http\(s\) URL without credentials, query or fragment$/);
+		expectOneLine(await runCliAsync(['destination', 'add', 'leak', 's3://named/x/', '--s3-endpoint', 'https://minio.example/?X-Amz-Security-Token=hunter2'], withoutEndpoint), 2, /--s3-endpoint must be/);
+		expect(sas.stdout + sas.stderr).not.toContain('hunter2');
 
 		const file = path.join(config, 'lifeboat', 'destinations.json');
 		expect(fs.statSync(file).mode & 0o777).toBe(0o600);

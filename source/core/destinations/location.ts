@@ -24,17 +24,21 @@ export type Location =
 
 const SCHEMES: Record<string, DestinationKind> = {'s3:': 's3', 'azblob:': 'azblob', 'sftp:': 'sftp'};
 
-/** The URL as typed, with any password masked: an error line must not repeat a secret. */
+/**
+ * The URL as typed, with any password masked and any query or fragment left out (a SAS signature
+ * or a token rides there): an error line must not repeat a secret.
+ */
 function masked(text: string): string {
 	const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text);
 	if (!scheme) return text;
 	const rest = text.slice(scheme[0].length);
-	// The userinfo runs to the LAST @ (a secret may hold / or @ itself).
+	// The userinfo runs to the LAST @ (a secret may hold / ? # or @ itself): masked before the query is cut.
 	const at = rest.lastIndexOf('@');
-	if (at < 0) return text;
-	const userinfo = rest.slice(0, at);
+	const userinfo = at < 0 ? '' : rest.slice(0, at);
 	const colon = userinfo.indexOf(':');
-	return `${scheme[0]}${colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`}@${rest.slice(at + 1)}`;
+	const shown = `${scheme[0]}${at < 0 ? rest : `${colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`}@${rest.slice(at + 1)}`}`;
+	const query = shown.slice(scheme[0].length).search(/[?#]/);
+	return query < 0 ? shown : `${shown.slice(0, scheme[0].length + query)}?…`;
 }
 
 const bad = (text: string, why: string) => new LifeboatError('usage', `Invalid destination ${JSON.stringify(masked(text).slice(0, 200))}: ${why}`);

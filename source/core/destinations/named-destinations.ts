@@ -120,6 +120,22 @@ export function writePrivateJson(file: string, body: unknown): void {
 	}
 }
 
+/**
+ * An endpoint that is stored and listed (a named destination's, a schedule's command): a plain
+ * http(s) URL, refused without being quoted when it holds a user name, a password, a query or a
+ * fragment (a SAS signature or a token rides there: the Azure portal's "Blob service SAS URL").
+ */
+export function checkEndpointSetting(flag: '--s3-endpoint' | '--azure-endpoint', value: string | undefined): void {
+	if (value === undefined) return;
+	let url: URL | undefined;
+	try {
+		url = new URL(value);
+	} catch {}
+	if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || /[?#\s]/.test(value)) {
+		throw new LifeboatError('usage', `${flag} must be an http(s) URL without credentials, query or fragment`);
+	}
+}
+
 /** Adds (or with `replace`, updates) a named destination; the URL is checked and stored canonical. */
 export function addNamedDestination(entry: NamedDestination, options: {replace?: boolean; env?: NodeJS.ProcessEnv} = {}): NamedDestination {
 	const env = options.env ?? process.env;
@@ -128,8 +144,8 @@ export function addNamedDestination(entry: NamedDestination, options: {replace?:
 	if (location.object) throw new LifeboatError('usage', `A named destination is a folder or prefix, not one backup: drop ${location.object} from the URL`);
 	const stored: NamedDestination = {name: entry.name, url: folderLabel(location)};
 	for (const key of SETTING_KEYS) if (entry[key]) stored[key] = key === 'sshKey' || key === 'knownHosts' ? path.resolve(entry[key]!) : entry[key];
-	if (stored.s3Endpoint && !/^https?:\/\/[^/@\s]+(\/.*)?$/.test(stored.s3Endpoint)) throw new LifeboatError('usage', `--s3-endpoint must be an http(s) URL without credentials`);
-	if (stored.azureEndpoint && !/^https?:\/\/[^@\s]+$/.test(stored.azureEndpoint)) throw new LifeboatError('usage', `--azure-endpoint must be an http(s) URL without credentials`);
+	checkEndpointSetting('--s3-endpoint', stored.s3Endpoint);
+	checkEndpointSetting('--azure-endpoint', stored.azureEndpoint);
 	const existing = readNamedDestinations(env);
 	const index = existing.findIndex(candidate => candidate.name === entry.name);
 	if (index >= 0 && !options.replace) throw new LifeboatError('exists', `A destination named ${entry.name} exists already (${existing[index]!.url}); remove it first or pass --force`);

@@ -6,11 +6,12 @@ import {splitLines} from '../archive/line-splitter.js';
 import {LifeboatError} from '../errors.js';
 import {openGateway} from '../store/gateway-store.js';
 import {tableSpec, TABLES, type CategoryId, type GatewayFileSpec} from '../store/schema.js';
-import {fileSpecOf, fileTarget, routeEntry, safeTarget} from './archive-routes.js';
+import {agentOfTarget, fileSpecOf, fileTarget, routeEntry, safeTarget} from './archive-routes.js';
+import {agentFilePolicy} from '../store/agent-files.js';
 import {changedPaths, mergeRedacted} from './json-merge.js';
 import {parseJsonBounded, setOwn, utf8Text, type JsonNode} from '../json-text.js';
 import {REDACTED_MARKER} from '../store/schema.js';
-import {redactionOf} from '../redaction.js';
+import {redactionOf, scrubTextBytes} from '../redaction.js';
 import {BackupIds} from './backup-ids.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
@@ -85,10 +86,31 @@ export function describeFile(target: string, content: Buffer | undefined, spec: 
 		if (parsed !== undefined) return flattenJson(parsed);
 	}
 	const out: Record<string, unknown> = {path: target, size: content.length, sha256: crypto.createHash('sha256').update(content).digest('hex')};
-	if (spec?.kind === 'opaque') return out;
-	const text = content.subarray(0, PREVIEW_BYTES).toString('utf8');
-	if (!text.includes('\u0000') && !text.includes('\ufffd')) out['preview'] = text;
+	const preview = previewOf(target, content.subarray(0, PREVIEW_BYTES), content.length, spec);
+	if (preview !== undefined) out['preview'] = preview;
 	return out;
+}
+
+/**
+ * A file's text for a view, as a backup holds it: agent prose scrubbed as plan-files.ts backs it up
+ * (credentials masked), other text (document texts, kept as they are) as it is. None of an opaque
+ * file, nor of a JSON file that did not parse (a backup leaves it out: nothing says where its
+ * secrets are), nor of binary content. A head cut short of the file loses its last, partial line
+ * (a credential cut in two would not be seen as one).
+ */
+function previewOf(target: string, head: Buffer, size: number, spec: GatewayFileSpec | undefined): string | undefined {
+	if (spec) return undefined;
+	let bytes = head;
+	if (head.length < size) bytes = head.subarray(0, head.lastIndexOf(10) + 1);
+	const scrubbed = isAgentProse(target) ? scrubTextBytes(bytes).bytes : bytes;
+	const text = scrubbed.toString('utf8');
+	if (text.includes('\u0000') || text.includes('\ufffd')) return undefined;
+	return scrubbed === bytes ? text : (masked(text) as string);
+}
+
+function isAgentProse(target: string): boolean {
+	const agent = agentOfTarget(target);
+	return agent !== undefined && agentFilePolicy(target.slice(`agents/${agent}/`.length)) === 'copy';
 }
 
 /** Dotted keys (JSON files; the backup's markers merged with live secrets first) or `content` that differ. */
@@ -140,9 +162,8 @@ export function describeFileOnDisk(target: string, file: string, spec: GatewayFi
 	if (stats.size <= IN_MEMORY_BYTES) return describeFile(target, fs.readFileSync(file), spec);
 	const {size, sha256, head} = hashFileSync(file);
 	const out: Record<string, unknown> = {path: target, size, sha256};
-	if (spec?.kind === 'opaque') return out;
-	const text = head.toString('utf8');
-	if (!text.includes('\u0000') && !text.includes('\ufffd')) out['preview'] = text;
+	const preview = previewOf(target, head, size, spec);
+	if (preview !== undefined) out['preview'] = preview;
 	return out;
 }
 

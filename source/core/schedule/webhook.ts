@@ -21,7 +21,8 @@ export function checkWebhookUrl(text: string): string {
 	try {
 		url = new URL(text);
 	} catch {
-		throw new LifeboatError('usage', `--webhook ${JSON.stringify(text.slice(0, 80))} is not a URL (https://host/path)`);
+		// Not quoted: a chat webhook's text carries its token (hooks.slack.com/services/… without https://).
+		throw new LifeboatError('usage', '--webhook is not a URL (give it as https://host/path)');
 	}
 	if (url.username || url.password) throw new LifeboatError('usage', '--webhook must not carry a user name or password (the schedules file holds no secret)');
 	if (url.protocol === 'http:' && !isLoopback(url.hostname)) throw new LifeboatError('usage', `--webhook http:// is allowed only to a loopback address (127.0.0.1, ::1, localhost): use https:// for ${url.hostname}`);
