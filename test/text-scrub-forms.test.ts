@@ -287,6 +287,77 @@ describe('URL passwords holding / ? #', () => {
 	});
 });
 
+describe('URL passwords holding both @ and /', () => {
+	it('redacts the whole password: the userinfo ends at the last @ before the host', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('https', 'postgres', 'mongodb+srv', 'git+ssh'),
+				fc.constantFrom('user', 'ops.admin', ''),
+				fc.constantFrom('p@LEAKss/w0rd', 'LEAK@a/b', 'a@LEAK1/b@c', '@LEAK/x', 'p@ss/LEAK/w@rd', 'LEAK@x?y/z'),
+				fc.constantFrom('host', 'db.example', '10.0.0.5', 'localhost'),
+				fc.constantFrom('/path', '', '/app?x=1', ':8080/x'),
+				fc.constantFrom(['', ''], ['"', '"'], ['DATABASE_URL=', ''], ['connect to ', ' now']),
+				(scheme, user, password, host, path, [before, after]) => {
+					const text = `${before}${scheme}://${user}:${password}@${host}${path}${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAK');
+					expect(scrubbed, scrubbed).toContain(`${scheme}://${user}:`);
+					expect(scrubbed.endsWith(`@${host}${path}${after}`), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+		expect(scrubText('https://user:p@ss/w0rd@host/path')).toBe(`https://user:${M}@host/path`);
+	});
+
+	it('keeps a host that follows the first @, and paths or queries holding @ after it', () => {
+		for (const [text, kept] of [
+			['https://user:pw@host.example/users/@alice/posts', '@host.example/users/@alice/posts'],
+			['https://user:pw@host/cb?email=a@b.example', '@host/cb?email=a@b.example'],
+			['https://user:pw@myhost/@scope/pkg', '@myhost/@scope/pkg'],
+			['postgres://app:pw@db:5432/x@y', '@db:5432/x@y'],
+		] as const) {
+			expect(scrubText(text)).toBe(`${text.slice(0, text.indexOf(':pw@') + 1)}${M}${kept}`);
+		}
+	});
+});
+
+describe('a URL percent-encoded inside another', () => {
+	it('decodes the inner URL and redacts its password in place, encoded once or twice, in any case', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('https', 'postgres', 'redis'),
+				fc.constantFrom('user', 'a.b', ''),
+				fc.constantFrom('LEAKpw123', 'LEAK/pw@9', 'LEAK:pw', 'LEAK pw&x'),
+				fc.constantFrom('db.example', 'db.example:5432', 'host'),
+				fc.integer({min: 1, max: 2}),
+				fc.boolean(),
+				fc.constantFrom('', '&state=ok', '#top'),
+				(scheme, user, password, host, times, lower, after) => {
+					let inner = `${scheme}://${user}:${encodeURIComponent(password)}@${host}/`;
+					for (let time = 0; time < times; time++) inner = encodeURIComponent(inner);
+					if (lower) inner = inner.replace(/%[0-9A-F]{2}/g, code => code.toLowerCase());
+					const text = `see https://a.example/cb?next=${inner}${after} now`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAK|pw123|pw%/);
+					expect(scrubbed, scrubbed).toContain(M);
+					expect(scrubbed.endsWith(`${after} now`), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+		expect(scrubText('https://a.example/cb?next=https%3A%2F%2Fuser%3Apw123%40db.example%2F')).toBe(`https://a.example/cb?next=https%3A%2F%2Fuser%3A${M}%40db.example%2F`);
+	});
+
+	it('leaves encoded URLs without a password alone', () => {
+		for (const text of ['https://a.example/cb?next=https%3A%2F%2Fdb.example%3A5432%2Fx', 'https://a.example/?u=https%3A%2F%2Fuser%40db.example%2F', 'https://a.example/?next=http%3A%2F%2Flocalhost%3A3000%2F%40scope%2Fpkg']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
 describe('secret names with a space, markdown tables, YAML block scalars, XML config', () => {
 	it('redacts a credential after a two-word secret name, also when words follow it', () => {
 		fc.assert(
@@ -403,6 +474,8 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 			'Cookie: a=b; '.repeat(10_000),
 			'API key: '.repeat(20_000),
 			'https://u:a/'.repeat(20_000),
+			'https://u:p@s/'.repeat(20_000),
+			'x%3A%2F%2Fu%3Ap%40'.repeat(10_000),
 		];
 		for (const text of hostile) {
 			const larger = text.repeat(8);

@@ -62,6 +62,144 @@ const SKIP = '(?!\\[REDACTED)';
 /** Authorization schemes whose next word is the credential. */
 const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|Negotiate|NTLM|Bot|ApiKey|Api-Key|Key|SSWS|OAuth|Splunk|GenieKey|Client-ID|AWS4-HMAC-SHA256|DPoP|MAC|HOBA';
 
+/** A scrubbing step: a pattern and what to put in place of each match, or a function over the whole text. */
+type Step = [RegExp, Replacer] | ((text: string) => string);
+
+function applySteps(text: string, steps: readonly Step[]): string {
+	let out = text;
+	for (const step of steps) out = typeof step === 'function' ? step(out) : out.replace(step[0], step[1] as (substring: string, ...args: unknown[]) => string);
+	return out;
+}
+
+/** Each span of a text replaced by the marker (spans in order, not overlapping). */
+function redactSpans(text: string, spans: ReadonlyArray<readonly [number, number]>): string {
+	if (spans.length === 0) return text;
+	let out = '';
+	let copied = 0;
+	for (const [start, end] of spans) {
+		out += text.slice(copied, start) + M;
+		copied = end;
+	}
+	return out + text.slice(copied);
+}
+
+/**
+ * Where a URL's password starts: after `scheme://user:` (the scheme is looked for behind '://' so
+ * the search only stops at colons, not at every word). A user holds no '[' or ']':
+ * `http://[::1]:5173/@vite/client` is an IPv6 host, a port and a path.
+ */
+const URL_USERINFO = new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/[^\\s:@\\/?#"'<>[\\]]*:${SKIP}`, 'gi');
+/** The rest of a URL after its user, as far as a password is looked for. */
+const URL_REST = /[^\s"'<>]{0,1024}/y;
+/** What follows an '@' when it ends a password: a host, maybe with a port (a dotted name or address, localhost, [IPv6], any name with a port). */
+const URL_HOST = /^(?:(?:\[[^\]]*\]|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|localhost)(?::\d{1,5})?|[A-Za-z0-9.-]+:\d{1,5})$/i;
+const HOST_START = /[A-Za-z0-9[]/;
+
+/**
+ * Where the password that starts at `start` ends (the '@'), or undefined when there is none.
+ * Without '/', '?' or '#' in it the password runs to the last '@' before them (`p@ss@host`). A
+ * password holding one of them (pasted unencoded) runs to an '@' after it that a host follows, but
+ * not when it starts as a port and a path (`host:8080/a/@b`: digits then '/'). When what follows
+ * the first '@' is no host but a word, and the path after it holds another '@' before any '?' or
+ * '#' (`p@ss/w0rd@host`), that one ends the password; an '@' just after a '/' starts a path
+ * segment (`/@scope/pkg`), one in a query an address (`?email=a@b`).
+ */
+function urlPasswordEnd(text: string, start: number): number | undefined {
+	URL_REST.lastIndex = start;
+	const rest = URL_REST.exec(text)![0];
+	const split = rest.search(/[/?#]/);
+	const authority = split === -1 ? rest : rest.slice(0, split);
+	const at = authority.lastIndexOf('@');
+	if (at !== -1 && (split === -1 || URL_HOST.test(authority.slice(at + 1)))) return start + at;
+	if (split === -1 || (at === -1 && /^\d{1,5}$/.test(authority))) return undefined;
+	const later = laterAt(rest, split, at !== -1);
+	if (later !== undefined) return start + later;
+	return at === -1 ? undefined : start + at;
+}
+
+/**
+ * The '@' ending a password that holds '/', '?' or '#' (the one at `from`): the first '@' within
+ * 200 characters that a host follows, then the last of the '@'s before the next '/', '?' or '#'.
+ * `pathOnly` looks no further than the path and past an '@' that starts a path segment.
+ */
+function laterAt(rest: string, from: number, pathOnly: boolean): number | undefined {
+	const stop = Math.min(rest.length, from + 202);
+	for (let index = from + 1; index < stop; index++) {
+		const char = rest[index];
+		if (pathOnly && (char === '?' || char === '#')) return undefined;
+		if (char !== '@') continue;
+		if (pathOnly && (rest[index - 1] === '/' || !HOST_START.test(rest[index + 1] ?? ''))) continue;
+		if (!HOST_START.test(rest[index + 1] ?? '')) return undefined;
+		let end = index;
+		for (let next = index + 1; next < rest.length && !'/?#'.includes(rest[next]!); next++) {
+			if (rest[next] === '@' && HOST_START.test(rest[next + 1] ?? '')) end = next;
+		}
+		return end;
+	}
+	return undefined;
+}
+
+/** The passwords of `scheme://user:password@host` URLs in a text, as spans. */
+function urlPasswordSpans(text: string): Array<[number, number]> {
+	const spans: Array<[number, number]> = [];
+	URL_USERINFO.lastIndex = 0;
+	for (let match = URL_USERINFO.exec(text); match; match = URL_USERINFO.exec(text)) {
+		const start = match.index + match[0].length;
+		const end = urlPasswordEnd(text, start);
+		if (end === undefined) continue;
+		spans.push([start, end]);
+		URL_USERINFO.lastIndex = end;
+	}
+	return spans;
+}
+
+function scrubUrlPasswords(text: string): string {
+	return text.includes('://') ? redactSpans(text, urlPasswordSpans(text)) : text;
+}
+
+/** A URL percent-encoded inside another (`?next=https%3A%2F%2Fuser%3Apw%40db…`): `://` encoded once, twice or three times. */
+const ENCODED_URL_HEAD = /%((?:25){0,2})3A%(?:25){0,2}2F%(?:25){0,2}2F/gi;
+/** An encoded URL runs to a blank, a quote or a bracket, or the `&` that ends the parameter holding it. */
+const ENCODED_URL_REST = /[^\s"'<>&]{0,4096}/y;
+
+/** Percent-decodes a text, keeping for each decoded character where it starts in the text `at` maps from. */
+function percentDecode(text: string, at: readonly number[]): {text: string; at: number[]} {
+	let out = '';
+	const map: number[] = [];
+	for (let index = 0; index < text.length; ) {
+		map.push(at[index]!);
+		const code = text[index] === '%' && /^[0-9A-Fa-f]{2}$/.test(text.slice(index + 1, index + 3)) ? Number.parseInt(text.slice(index + 1, index + 3), 16) : -1;
+		out += code === -1 ? text[index] : String.fromCharCode(code);
+		index += code === -1 ? 1 : 3;
+	}
+	map.push(at[text.length]!);
+	return {text: out, at: map};
+}
+
+/**
+ * URLs percent-encoded inside a parameter of another: each is decoded (as many times as its `://`
+ * was encoded), its passwords found as in a plain URL, and the encoded characters that spell them
+ * redacted in place, so the rest stays as it was.
+ */
+function scrubEncodedUrls(text: string): string {
+	if (!text.includes('%')) return text;
+	const spans: Array<[number, number]> = [];
+	let floor = 0;
+	ENCODED_URL_HEAD.lastIndex = 0;
+	for (let match = ENCODED_URL_HEAD.exec(text); match; match = ENCODED_URL_HEAD.exec(text)) {
+		let start = match.index;
+		while (start > floor && match.index - start < 31 && /[A-Za-z0-9+.-]/.test(text[start - 1]!)) start--;
+		ENCODED_URL_REST.lastIndex = match.index;
+		const end = match.index + ENCODED_URL_REST.exec(text)![0].length;
+		let decoded = {text: text.slice(start, end), at: Array.from({length: end - start + 1}, (_, index) => start + index)};
+		for (let level = 0; level <= match[1]!.length / 2; level++) decoded = percentDecode(decoded.text, decoded.at);
+		for (const [from, to] of urlPasswordSpans(decoded.text)) spans.push([decoded.at[from]!, decoded.at[to]!]);
+		ENCODED_URL_HEAD.lastIndex = Math.max(ENCODED_URL_HEAD.lastIndex, end);
+		floor = end;
+	}
+	return redactSpans(text, spans);
+}
+
 /**
  * Credentials inside ordinary-looking text, in the order they are looked for: whole private key
  * blocks first (so nothing else chews on them), then URLs and headers, then command lines and
@@ -70,21 +208,13 @@ const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|Negotiate|NTLM|Bot|ApiKey|Api-Ke
  * matches its own output (a value starting with the marker is skipped), which keeps scrubbing
  * idempotent. Every repetition is bounded or anchored, so work stays linear in the text.
  */
-const PATTERNS: Array<[RegExp, Replacer]> = [
+const PATTERNS: Step[] = [
 	[
 		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g,
 		(_match, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----`,
 	],
-	// scheme://user:password@host — the password may itself hold '@' (the authority ends at the last one).
-	// A user holds no '[' or ']': `http://[::1]:5173/@vite/client` is an IPv6 host, a port and a path.
-	// (The scheme is looked for behind '://' so the search only stops at colons, not at every word.)
-	[new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>[\\]]*):${SKIP}[^\\s\\/?#"'<>]*@`, 'gi'), (_match, user: string) => `://${user}:${M}@`],
-	// A password holding `/`, `?` or `#` (a URL-unsafe password pasted unencoded): up to an '@' that a
-	// host follows. Not a port and path (`host:8080/a/@b`: digits then '/').
-	[
-		new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>[\\]]*):${SKIP}(?!\\d{1,5}(?:[\\/?#]|$))([^\\s@\\/?#"'<>]*[\\/?#][^\\s@"'<>]{0,200}?)@(?=[A-Za-z0-9[])`, 'gi'),
-		(_match, user: string) => `://${user}:${M}@`,
-	],
+	scrubUrlPasswords,
+	scrubEncodedUrls,
 	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), (_match, head: string) => `${head}${M}`],
@@ -477,11 +607,11 @@ function withoutUnbalancedClosers(token: string): string {
 
 function scrubOnce(text: string): string {
 	let out = scrubQueryParams(text);
-	for (const [pattern, replace] of PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
-	for (const [pattern, replace] of XML_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	out = applySteps(out, PATTERNS);
+	out = applySteps(out, XML_PATTERNS);
 	out = scrubAssignments(out);
 	out = scrubTableRows(out);
-	for (const [pattern, replace] of VENDOR_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	out = applySteps(out, VENDOR_PATTERNS);
 	return out;
 }
 

@@ -90,6 +90,8 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'markdown table row', text: '\n| WEATHER_API_KEY | LEAKtab75 |\n', secrets: ['LEAKtab75']},
 	{name: 'YAML block scalar', text: '\npassword: |\n  LEAKblk76a\n  LEAKblk76b\nuser: bob\n', secrets: ['LEAKblk76a', 'LEAKblk76b']},
 	{name: 'XML config attributes', text: '<add key="ApiKey" value="LEAKxml77a"/> <entry key="password">LEAKxml77b</entry> <client_secret>LEAKxml77c</client_secret>', secrets: ['LEAKxml77a', 'LEAKxml77b', 'LEAKxml77c']},
+	{name: 'url password with @ and /', text: 'git clone https://deploy:p@LEAKurl78/w0rd78@git.example/repo.git', secrets: ['LEAKurl78', 'w0rd78']},
+	{name: 'url percent-encoded inside another', text: 'https://app.example/login?next=postgres%3A%2F%2Fapp%3ALEAKenc79%40db.example%2Fshop&x=1', secrets: ['LEAKenc79']},
 ];
 
 /** Every secret of the corpus. */
