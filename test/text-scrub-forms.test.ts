@@ -399,6 +399,43 @@ describe('secret names with a space, markdown tables, YAML block scalars, XML co
 		);
 	});
 
+	it('redacts the value cell in a table written without outer pipes, under its --- | --- row', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('Password', 'DB_PASSWORD', '`WEATHER_API_KEY`', '**client_secret**', 'API key'),
+				fc.constantFrom('LEAKtb6x', '`LEAKtb6x`', 'LEAKtb6xAb12Cd34Ef (prod)'),
+				fc.constantFrom(['', ''], ['', ' |'], ['| ', ''], ['Weather | ', '']),
+				fc.constantFrom(['--- | ---', '--- | --- | ---'], [':--|--:', ':--|:-:|--:'], ['---|---', '---|---|---'], ['| --- | --- |', '| --- | --- | --- |'], ['-- | :---:', '-- | -- | :---:']),
+				fc.constantFrom('\n', '\r\n'),
+				(name, value, [lead, trail], separators, eol) => {
+					const wide = lead.startsWith('Weather');
+					const header = wide ? `Service | Name | Value` : `Name | Value`;
+					const line = separators[wide ? 1 : 0];
+					const text = `${header}${eol}${line}${eol}${lead}${name} | ${value}${trail}${eol}${wide ? 'Other | ' : ''}PORT | 8080${eol}${eol}after | text${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKtb6');
+					expect(scrubbed).toContain(`${lead}${name} | `);
+					expect(scrubbed.startsWith(`${header}${eol}${line}${eol}`), scrubbed).toBe(true);
+					expect(scrubbed.endsWith(`PORT | 8080${eol}${eol}after | text${eol}`), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+		expect(scrubText('Name | Value\n--- | ---\nPassword | hunter2\nHost | db\n')).toBe(`Name | Value\n--- | ---\nPassword | ${M}\nHost | db\n`);
+	});
+
+	it('leaves pipes outside a table alone: shell pipelines, a header row, rows after the table ends', () => {
+		for (const text of [
+			'echo password | sudo -S apt update\ncat token | base64\n',
+			'Password | Value\n--- | ---\nHost | db\n',
+			'Name | Value\n--- | ---\nHost | db\n\nPassword | hunter2\n',
+			'---\ntitle: x\n---\npassword | hunter2\n',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
 	it('redacts YAML block scalars under a secret name, keeping what follows', () => {
 		fc.assert(
 			fc.property(
@@ -466,6 +503,7 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 	it('eight times the input costs about eight times the work', () => {
 		const hostile = [
 			'| TOKEN | x |\n'.repeat(20_000),
+			`a | b\n--- | ---\n${'TOKEN | x\n'.repeat(20_000)}`,
 			'password: |\n'.repeat(20_000),
 			'<password>'.repeat(20_000),
 			'<add key="password" value="'.repeat(5_000),
@@ -497,8 +535,8 @@ describe('second review: no crash, no hang, no damage to code, schemas or IPv6 U
 		);
 	});
 
-	it('a long run of blanks inside an element or after an attribute costs linear work (it was cubic)', () => {
-		const shapes = [(n: number) => `<a>${' '.repeat(n)}x`, (n: number) => `key="a">${' '.repeat(n)}\n`, (n: number) => `<password>${'\t'.repeat(n)}x`, (n: number) => `<a ${' '.repeat(400)}>${' '.repeat(n)}`];
+	it('a long run of blanks inside an element, after an attribute or after a table row costs linear work (XML was cubic, the look-ahead for a table delimiter row quadratic)', () => {
+		const shapes = [(n: number) => `<a>${' '.repeat(n)}x`, (n: number) => `key="a">${' '.repeat(n)}\n`, (n: number) => `<password>${'\t'.repeat(n)}x`, (n: number) => `<a ${' '.repeat(400)}>${' '.repeat(n)}`, (n: number) => `| a |\n${' '.repeat(n)}x`, (n: number) => `| a |\n---${' '.repeat(n)}x`];
 		for (const shape of shapes) {
 			const small = shape(4000);
 			const large = shape(32_000);

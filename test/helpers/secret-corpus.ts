@@ -92,6 +92,7 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'XML config attributes', text: '<add key="ApiKey" value="LEAKxml77a"/> <entry key="password">LEAKxml77b</entry> <client_secret>LEAKxml77c</client_secret>', secrets: ['LEAKxml77a', 'LEAKxml77b', 'LEAKxml77c']},
 	{name: 'url password with @ and /', text: 'git clone https://deploy:p@LEAKurl78/w0rd78@git.example/repo.git', secrets: ['LEAKurl78', 'w0rd78']},
 	{name: 'url percent-encoded inside another', text: 'https://app.example/login?next=postgres%3A%2F%2Fapp%3ALEAKenc79%40db.example%2Fshop&x=1', secrets: ['LEAKenc79']},
+	{name: 'markdown table without outer pipes', text: '\nName | Value\n--- | ---\nPassword | LEAKtab80\nHost | db\n', secrets: ['LEAKtab80']},
 ];
 
 /** Every secret of the corpus. */
