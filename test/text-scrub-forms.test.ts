@@ -358,6 +358,70 @@ describe('a URL percent-encoded inside another', () => {
 	});
 });
 
+describe('secrets set in code: environment subscripts, PHP and Ruby arrays', () => {
+	it('redacts a value assigned to a secret-named subscript (os.environ["X_API_KEY"] = …, ENV[…], $_ENV[…])', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(['os.environ["', '"]'], ["os.environ['", "']"], ['ENV["', '"]'], ["$_ENV['", "']"], ['process.env["', '"]'], ["config['", "']"], ['process.env.', '']),
+				fc.constantFrom('X_API_KEY', 'DB_PASSWORD', 'SECRET_KEY', 'API_TOKEN', 'client_secret', 'STRIPE_KEY'),
+				fc.constantFrom(' = ', '=', '  =\t'),
+				fc.constantFrom('"LEAKsub8Ab-1"', "'LEAKsub8Ab-1'", 'LEAKsub8Ab-1x2y3z'),
+				fc.constantFrom(['', ''], ['    ', '  # prod'], ['>>> ', ''], ['', ';']),
+				([open, close], name, equals, value, [before, after]) => {
+					const text = `${before}${open}${name}${close}${equals}${value}${after}\nnext()`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAK');
+					// A quoted literal is redacted inside its quotes, all else kept (unquoted at the start of a line, a value runs to its end, as in INI).
+					if (/^["']/.test(value)) expect(scrubbed).toBe(text.replace(value.slice(1, -1), M));
+					else expect(scrubbed.startsWith(`${before}${open}${name}${close}${equals}${M}`), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+		expect(scrubText(`os.environ['DB_PASSWORD']='hunter2 secret'`)).toBe(`os.environ['DB_PASSWORD']='${M}'`);
+	});
+
+	it("redacts a quoted literal under a quoted secret key before =>, in PHP and Ruby arrays", () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom("'password'", '"api_key"', "'DB_PASSWORD'", '"client_secret"', "'auth_token'"),
+				fc.constantFrom('=>', ' => ', '  =>\t'),
+				fc.constantFrom("'LEAKphp9Ab'", '"LEAKphp9Ab"', "'LEAKphp9\\'Ab'", '"LEAKphp9 two words"'),
+				fc.constantFrom(['$db = [\n    ', ',\n    \'host\' => \'localhost\',\n];'], ['{ ', ' }'], ["array('user' => 'app', ", ')']),
+				(key, arrow, value, [before, after]) => {
+					if (value.includes(' ') && !/pass/i.test(key)) return;
+					const text = `${before}${key}${arrow}${value}${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).toBe(`${before}${key}${arrow}${value[0]}${M}${value[0]}${after}`);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it('leaves code alone: arrows, comparisons, other names, values that are not literals', () => {
+		for (const code of [
+			"'title' => 'Hello',",
+			'const f = (token) => token.trim()',
+			'items.map(token => token.trim())',
+			"'password' => $request->input('password'),",
+			"'password' => env('DB_PASSWORD'),",
+			'"api_key" => $apiKey,',
+			"'password' => '',",
+			"password => 'hunter2',",
+			'if os.environ["API_KEY"] == "x":',
+			'os.environ["PATH"] = "/usr/bin"',
+			'ENV["RAILS_ENV"] = "production"',
+			'x = os.environ["API_KEY"]',
+			'os.environ["API_KEY"] = "${API_KEY}"',
+		]) {
+			expect(scrubText(code), code).toBe(code);
+		}
+	});
+});
+
 describe('secret names with a space, markdown tables, YAML block scalars, XML config', () => {
 	it('redacts a credential after a two-word secret name, also when words follow it', () => {
 		fc.assert(
@@ -509,6 +573,8 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 			'<add key="password" value="'.repeat(5_000),
 			'?x=%3Ftoken%3D'.repeat(10_000),
 			'{\\"apiKey\\":\\"'.repeat(10_000),
+			"x['password'] = ".repeat(10_000),
+			"'password' => ".repeat(10_000),
 			'Cookie: a=b; '.repeat(10_000),
 			'API key: '.repeat(20_000),
 			'https://u:a/'.repeat(20_000),

@@ -433,22 +433,28 @@ function flagReplacer(match: string, flag: string, name: string, value: string):
 const isNameCode = (code: number) => (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 46 || code === 45;
 const isNameStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 
+/** A setting name found before a separator: where it starts (its quote or bracket included), how written. */
+type FoundName = {index: number; name: string; quoted: boolean; blanks: number; subscript?: true};
+
 /**
  * The setting name in front of a ':' or '=' at `separator`: letters, digits, `_ . -` (starting with
  * a letter or `_`, at most 81 long), optionally quoted as in JSON (quotes escaped too, as in JSON
- * held in a string), then blanks. Not a name when it
- * continues a word, path or address (`/x=`, `a@b:`). Found by looking back from the separator, so
- * the search only stops at ':' and '=', never at every word.
+ * held in a string), or quoted in brackets before an '=' (`os.environ["X_API_KEY"] =`, `ENV['…'] =`,
+ * a subscript of what comes before it), then blanks. Not a name when it continues a word, path or
+ * address (`/x=`, `a@b:`). Found by looking back from the separator, so the search only stops at
+ * ':' and '=', never at every word.
  */
-function nameBefore(text: string, separator: number): {index: number; name: string; quoted: boolean; blanks: number} | undefined {
+function nameBefore(text: string, separator: number): FoundName | undefined {
 	let end = separator;
 	while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
 	const blanks = separator - end;
+	const subscript = text[end - 1] === ']' && text[separator] === '=';
+	if (subscript) end--;
 	const quote = text[end - 1] === '"' || text[end - 1] === "'" ? text[end - 1] : '';
 	if (quote) end--;
 	// Quotes escaped inside JSON held as a string (`\"apiKey\":`), once or more.
 	let escapes = 0;
-	while (quote && escapes < 16 && text[end - 1] === '\\') {
+	while (quote && !subscript && escapes < 16 && text[end - 1] === '\\') {
 		end--;
 		escapes++;
 	}
@@ -457,17 +463,14 @@ function nameBefore(text: string, separator: number): {index: number; name: stri
 	if (start === end || end - start > 81 || !isNameStart(text.charCodeAt(start))) return undefined;
 	if (quote && (text[start - 1] !== quote || text.slice(start - 1 - escapes, start - 1) !== '\\'.repeat(escapes))) return undefined;
 	const index = quote ? start - 1 - escapes : start;
+	const name = text.slice(start, end);
+	if (subscript) return quote && text[index - 1] === '[' ? {index: index - 1, name, quoted: true, blanks, subscript} : undefined;
 	const previous = index > 0 ? text.charCodeAt(index - 1) : -1;
 	if (isNameCode(previous) || previous === 47 || previous === 64) return undefined;
-	return {index, name: text.slice(start, end), quoted: Boolean(quote), blanks};
+	return {index, name, quoted: Boolean(quote), blanks};
 }
 
-/**
- * Redacts the values of settings whose name is secret, in the syntaxes operators paste: .env and
- * shell (`NAME=value cmd`), connection strings (`AccountKey=…;`, `,password=…,`), JAAS and TOML
- * (`password="…"`), INI (`key = rest of line`), YAML (`password: rest of line`), HTTP headers
- * (`X-Api-Key: value`) and JSON held as text (`"apiKey": "…"`).
- */
+/** `==`, `=>`, `!=`, `<=`, `>=` compare or map; `::` joins a path; in `:=` the `=` assigns. */
 function isOperator(text: string, index: number): boolean {
 	const next = text[index + 1];
 	const previous = text[index - 1];
@@ -475,56 +478,109 @@ function isOperator(text: string, index: number): boolean {
 	return next === '=' || next === ':' || previous === ':';
 }
 
+type ValueSpan = {start: number; end: number; block?: true};
+
+/**
+ * Redacts the values of settings whose name is secret, in the syntaxes operators paste: .env and
+ * shell (`NAME=value cmd`), connection strings (`AccountKey=…;`, `,password=…,`), JAAS and TOML
+ * (`password="…"`), INI (`key = rest of line`), YAML (`password: rest of line`), HTTP headers
+ * (`X-Api-Key: value`), JSON held as text (`"apiKey": "…"`), code (`os.environ["API_KEY"] = "…"`)
+ * and PHP and Ruby arrays (`'password' => '…'`).
+ */
 function scrubAssignments(text: string): string {
 	let out = '';
 	let copied = 0;
-	let lineStart = 0;
-	let scanned = 0;
+	const line = {start: 0, scanned: 0};
 	const separators = /[:=]/g;
 	for (let match = separators.exec(text); match; match = separators.exec(text)) {
-		const separator = match[0];
-		// `==`, `=>`, `!=`, `<=`, `>=` compare or map; `::` joins a path; in `:=` the `=` assigns.
-		if (isOperator(text, match.index)) continue;
-		// `NAME := value` (Make, Go) assigns: the name is read from before the colon.
-		let found = nameBefore(text, separator === '=' && text[match.index - 1] === ':' ? match.index - 1 : match.index);
-		if (!found) continue;
-		if (!isSecretName(found.name, separator === '=' && !found.quoted && found.blanks === 0)) {
-			found = spacedName(text, found);
-			if (!found) continue;
-		}
-		// Where the current line starts, found by scanning forward only (linear over the whole text).
-		for (; scanned < found.index; scanned++) if (text.charCodeAt(scanned) === 10) lineStart = scanned + 1;
-		const atLineStart = found.index - lineStart < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(lineStart, found.index));
-		let valueStart = match.index + 1;
-		while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
-		const spaced = found.blanks > 0 || valueStart > match.index + 1;
-		const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
-		let span = valueSpan(text, valueStart, mode);
-		if (!span && mode === 'line') span = blockScalarSpan(text, valueStart, lineStart);
-		// Inside prose, a value that looks like a credential is one even when words follow it.
-		if (!span && mode === 'token-alone') {
-			span = valueSpan(text, valueStart, 'token');
-			if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
-		}
+		const found = text.startsWith('=>', match.index) ? arrowValue(text, match.index) : settingValue(text, match.index, line);
+		const span = found && secretPart(text, found.name, found.span);
 		if (!span) continue;
-		let value = text.slice(span.start, span.end);
-		// Keys and tokens hold no blanks (passwords may): one followed by a comment, or that looks like
-		// a credential, is redacted up to the blank; one followed by more words is prose ("Token: the
-		// unit a model reads").
-		if (/\s/.test(value) && !/pass|pwd/i.test(found.name) && !span.block) {
-			// A value may start with a blank other than space or tab (a no-break space pasted from a page).
-			const first = /^\S*/.exec(value)![0];
-			if (first === '') continue;
-			if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length)) && !looksLikeCredential(first)) continue;
-			span.end = span.start + first.length;
-			value = first;
-		}
-		if (isPlaceholder(value) || (nameSecrecy(found.name) === 'token' && /^\d+$/.test(value))) continue;
 		out += text.slice(copied, span.start) + M;
 		copied = span.end;
 		separators.lastIndex = Math.max(separators.lastIndex, span.end);
 	}
 	return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * The value of a setting whose name is secret, the separator at `at` (':' or '='): the rest of the
+ * line, one token, or one token alone (see valueSpan), by the separator and where the name stands.
+ * `line` keeps where the current line starts, found by scanning forward only (linear over the whole text).
+ */
+function settingValue(text: string, at: number, line: {start: number; scanned: number}): {name: string; span: ValueSpan} | undefined {
+	const separator = text[at];
+	if (isOperator(text, at)) return undefined;
+	// `NAME := value` (Make, Go) assigns: the name is read from before the colon.
+	let found = nameBefore(text, separator === '=' && text[at - 1] === ':' ? at - 1 : at);
+	if (!found) return undefined;
+	const variable = envVariable(text, found, separator);
+	if (!isSecretName(variable ?? found.name, variable !== undefined)) {
+		found = spacedName(text, found);
+		if (!found) return undefined;
+	}
+	for (; line.scanned < found.index; line.scanned++) if (text.charCodeAt(line.scanned) === 10) line.start = line.scanned + 1;
+	const atLineStart = found.index - line.start < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(line.start, found.index));
+	let valueStart = at + 1;
+	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
+	const spaced = found.blanks > 0 || valueStart > at + 1;
+	const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
+	let span = valueSpan(text, valueStart, mode);
+	if (!span && mode === 'line') span = blockScalarSpan(text, valueStart, line.start);
+	// Inside prose, a value that looks like a credential is one even when words follow it.
+	if (!span && mode === 'token-alone') {
+		span = valueSpan(text, valueStart, 'token');
+		if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
+	}
+	return span && {name: found.name, span};
+}
+
+/**
+ * The environment variable a name sets, when it is read as one (isSecretName's `envStyle`, which
+ * also takes FOO_KEY): `NAME=value` as in .env files, and however spaced a subscript
+ * (`os.environ["FOO_KEY"]`), `process.env.FOO_KEY` or PowerShell's `$env:FOO_KEY`.
+ */
+function envVariable(text: string, found: FoundName, separator: string | undefined): string | undefined {
+	if (found.subscript || /^env:$/i.test(text.slice(Math.max(0, found.index - 4), found.index))) return found.name;
+	const member = /^(?:process\.env|import\.meta\.env)\.(.+)$/.exec(found.name);
+	if (member) return member[1];
+	return separator === '=' && !found.quoted && found.blanks === 0 ? found.name : undefined;
+}
+
+/**
+ * PHP and Ruby `'password' => 'value'`, the arrow at `at`: a quoted secret name on its left and a
+ * quoted literal on its right. Not a JavaScript arrow (`(token) => token.trim()`, an unquoted name)
+ * nor a value computed in code (`=> env('DB_PASSWORD')`, `=> $password`).
+ */
+function arrowValue(text: string, at: number): {name: string; span: ValueSpan} | undefined {
+	if ('=!<>'.includes(text[at - 1] ?? '')) return undefined;
+	const found = nameBefore(text, at);
+	if (!found?.quoted || found.subscript || !isSecretName(found.name)) return undefined;
+	let valueStart = at + 2;
+	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
+	if (text[valueStart] !== '"' && text[valueStart] !== "'") return undefined;
+	const span = valueSpan(text, valueStart, 'token');
+	return span && {name: found.name, span};
+}
+
+/**
+ * The part of a secret setting's value to redact, or undefined when it is no secret. Keys and
+ * tokens hold no blanks (passwords may): one followed by a comment, or that looks like a
+ * credential, is redacted up to the blank; one followed by more words is prose ("Token: the unit
+ * a model reads"). Placeholders are no secret, nor a number under a token name (a count).
+ */
+function secretPart(text: string, name: string, span: ValueSpan): ValueSpan | undefined {
+	let value = text.slice(span.start, span.end);
+	if (/\s/.test(value) && !/pass|pwd/i.test(name) && !span.block) {
+		// A value may start with a blank other than space or tab (a no-break space pasted from a page).
+		const first = /^\S*/.exec(value)![0];
+		if (first === '') return undefined;
+		if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length)) && !looksLikeCredential(first)) return undefined;
+		span = {start: span.start, end: span.start + first.length};
+		value = first;
+	}
+	if (isPlaceholder(value) || (nameSecrecy(name) === 'token' && /^\d+$/.test(value))) return undefined;
+	return span;
 }
 
 /** A key or token rather than a word: 12 or more characters of the kinds keys use, with letters and digits. */
@@ -536,7 +592,7 @@ function looksLikeCredential(value: string): boolean {
  * A secret name written as two words ("API key: …", "Secret Key = …"): the word before a name
  * that is not secret by itself, when the two together are.
  */
-function spacedName(text: string, found: {index: number; name: string; quoted: boolean; blanks: number}): typeof found | undefined {
+function spacedName(text: string, found: FoundName): FoundName | undefined {
 	if (found.quoted || text[found.index - 1] !== ' ' || /[^A-Za-z]/.test(found.name)) return undefined;
 	let start = found.index - 1;
 	while (start > 0 && found.index - 1 - start < 30 && /[A-Za-z]/.test(text[start - 1]!)) start--;
@@ -550,7 +606,7 @@ function spacedName(text: string, found: {index: number; name: string; quoted: b
  * name: its lines, from the first non-blank character to the end of the last line indented deeper
  * than the name's line.
  */
-function blockScalarSpan(text: string, at: number, lineStart: number): {start: number; end: number; block: true} | undefined {
+function blockScalarSpan(text: string, at: number, lineStart: number): ValueSpan | undefined {
 	const header = /[|>][-+]?[1-9]?[-+]?[ \t]*(?:#[^\n]*)?\r?\n/y;
 	header.lastIndex = at;
 	if (!header.exec(text)) return undefined;
@@ -580,7 +636,7 @@ function blockScalarSpan(text: string, at: number, lineStart: number): {start: n
  * one token ('token'), or one token that ends its line or a quoted/bracketed context
  * ('token-alone', for `name: value` inside prose, so "Token budget: 4096 per reply" is left alone).
  */
-function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): {start: number; end: number; block?: true} | undefined {
+function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): ValueSpan | undefined {
 	const first = text[start];
 	// A quoted value inside JSON held as a string (`{\"apiKey\":\"…\"}`, escaped once or more): the
 	// value runs to the same escaped quote, or to the end of the line (looked for in a bounded window).

@@ -93,6 +93,8 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'url password with @ and /', text: 'git clone https://deploy:p@LEAKurl78/w0rd78@git.example/repo.git', secrets: ['LEAKurl78', 'w0rd78']},
 	{name: 'url percent-encoded inside another', text: 'https://app.example/login?next=postgres%3A%2F%2Fapp%3ALEAKenc79%40db.example%2Fshop&x=1', secrets: ['LEAKenc79']},
 	{name: 'markdown table without outer pipes', text: '\nName | Value\n--- | ---\nPassword | LEAKtab80\nHost | db\n', secrets: ['LEAKtab80']},
+	{name: 'environment subscripts in code', text: 'os.environ["X_API_KEY"] = "LEAKsub81a"\nENV[\'SECRET_KEY\'] = \'LEAKsub81b\'\n$_ENV["DB_PASSWORD"]="LEAKsub81c";', secrets: ['LEAKsub81a', 'LEAKsub81b', 'LEAKsub81c']},
+	{name: 'PHP array with secret keys', text: "return [\n    'password' => 'LEAKphp82a',\n    \"api_key\" => \"LEAKphp82b\",\n];", secrets: ['LEAKphp82a', 'LEAKphp82b']},
 ];
 
 /** Every secret of the corpus. */
