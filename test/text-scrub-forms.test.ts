@@ -380,6 +380,7 @@ describe('secrets set in code: environment subscripts, PHP and Ruby arrays', () 
 			{numRuns: 300},
 		);
 		expect(scrubText(`os.environ['DB_PASSWORD']='hunter2 secret'`)).toBe(`os.environ['DB_PASSWORD']='${M}'`);
+		expect(scrubText(`ENV["OPENAI_API_KEY"] = "two words"`)).toBe(`ENV["OPENAI_API_KEY"] = "${M}"`);
 	});
 
 	it("redacts a quoted literal under a quoted secret key before =>, in PHP and Ruby arrays", () => {
@@ -401,6 +402,27 @@ describe('secrets set in code: environment subscripts, PHP and Ruby arrays', () 
 		);
 	});
 
+	it("redacts the literal a setter call gives a secret name: PHP define('DB_PASSWORD', '…'), setdefault, SetEnvironmentVariable, setProperty", () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('define', 'os.environ.setdefault', 'ENV.store', '[Environment]::SetEnvironmentVariable', 'System.setProperty', 'localStorage.setItem', '$config->set'),
+				fc.constantFrom('DB_PASSWORD', 'AUTH_KEY', 'SECURE_AUTH_SALT', 'NONCE_KEY', 'api_key', 'GITHUB_TOKEN', 'db.password'),
+				fc.constantFrom("'", '"'),
+				fc.constantFrom("'", '"'),
+				fc.constantFrom(['(', ', ', ')'], ['( ', ' , ', ' )'], ['(', ',', ')'], ['(\t', ',\t', ', "User")']),
+				fc.constantFrom('LEAKdef1-hunter2', 'LEAKdef1 a$b !c|d:>e', "LEAKdef1\\'x"),
+				(call, name, nameQuote, valueQuote, [open, comma, close], value) => {
+					if (value.includes("\\'") && valueQuote !== "'") return;
+					const text = `<?php\n${call}${open}${nameQuote}${name}${nameQuote}${comma}${valueQuote}${value}${valueQuote}${close};\n$x = 1;`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).toBe(text.replace(value, M));
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+	});
+
 	it('leaves code alone: arrows, comparisons, other names, values that are not literals', () => {
 		for (const code of [
 			"'title' => 'Hello',",
@@ -411,6 +433,14 @@ describe('secrets set in code: environment subscripts, PHP and Ruby arrays', () 
 			'"api_key" => $apiKey,',
 			"'password' => '',",
 			"password => 'hunter2',",
+			"define('WP_DEBUG', true);",
+			"define('DB_NAME', 'wordpress');",
+			"define('DB_PASSWORD', getenv('DB_PASSWORD'));",
+			"define('AUTH_KEY', '');",
+			"define('DB_PASSWORD', $password);",
+			"echo __('Password', 'my-plugin');",
+			"str_replace('password', 'hunter2', $s);",
+			"os.environ.setdefault('API_KEY', '${API_KEY}')",
 			'if os.environ["API_KEY"] == "x":',
 			'os.environ["PATH"] = "/usr/bin"',
 			'ENV["RAILS_ENV"] = "production"',
@@ -575,6 +605,7 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 			'{\\"apiKey\\":\\"'.repeat(10_000),
 			"x['password'] = ".repeat(10_000),
 			"'password' => ".repeat(10_000),
+			"define( 'password' , ".repeat(10_000),
 			'Cookie: a=b; '.repeat(10_000),
 			'API key: '.repeat(20_000),
 			'https://u:a/'.repeat(20_000),

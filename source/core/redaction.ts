@@ -478,7 +478,8 @@ function isOperator(text: string, index: number): boolean {
 	return next === '=' || next === ':' || previous === ':';
 }
 
-type ValueSpan = {start: number; end: number; block?: true};
+/** Where a value lies; `block` for a YAML block scalar, `literal` for a quoted literal in code (its blanks are part of it). */
+type ValueSpan = {start: number; end: number; block?: true; literal?: true};
 
 /**
  * Redacts the values of settings whose name is secret, in the syntaxes operators paste: .env and
@@ -532,6 +533,8 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 		span = valueSpan(text, valueStart, 'token');
 		if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
 	}
+	// In code (`os.environ["API_KEY"] = "…"`) a quoted literal is the value, blanks and all.
+	if (span && found.subscript && (text[valueStart] === '"' || text[valueStart] === "'")) span.literal = true;
 	return span && {name: found.name, span};
 }
 
@@ -558,9 +561,38 @@ function arrowValue(text: string, at: number): {name: string; span: ValueSpan} |
 	if (!found?.quoted || found.subscript || !isSecretName(found.name)) return undefined;
 	let valueStart = at + 2;
 	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
-	if (text[valueStart] !== '"' && text[valueStart] !== "'") return undefined;
-	const span = valueSpan(text, valueStart, 'token');
-	return span && {name: found.name, span};
+	return quotedLiteral(text, found.name, valueStart);
+}
+
+/** A quoted literal starting at `at` (its quotes left out), the value of the secret `name` in code. */
+function quotedLiteral(text: string, name: string, at: number): {name: string; span: ValueSpan} | undefined {
+	if (text[at] !== '"' && text[at] !== "'") return undefined;
+	const span = valueSpan(text, at, 'token');
+	return span && {name, span: {...span, literal: true}};
+}
+
+/**
+ * Calls that set a named value: PHP's `define('DB_PASSWORD', '…')` (wp-config.php), Python's
+ * `os.environ.setdefault`, Ruby's `ENV.store`, .NET's `SetEnvironmentVariable`, Java's
+ * `setProperty`, `localStorage.setItem`, a config object's `set`/`put`. The first argument a quoted
+ * secret name, the second a quoted literal.
+ */
+const SETTER_CALL = /\b(?:define|setenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put)[ \t]*\([ \t]*(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,[ \t]*(?=["'])/g;
+
+/** Redacts the literal a setter call (SETTER_CALL) gives a secret name, whole (WordPress salts hold blanks). */
+function scrubSetterCalls(text: string): string {
+	if (!text.includes('(')) return text;
+	const spans: Array<[number, number]> = [];
+	SETTER_CALL.lastIndex = 0;
+	for (let match = SETTER_CALL.exec(text); match; match = SETTER_CALL.exec(text)) {
+		if (!isSecretName(match[2]!, true)) continue;
+		const found = quotedLiteral(text, match[2]!, match.index + match[0].length);
+		const span = found && secretPart(text, found.name, found.span);
+		if (!span) continue;
+		spans.push([span.start, span.end]);
+		SETTER_CALL.lastIndex = span.end;
+	}
+	return redactSpans(text, spans);
 }
 
 /**
@@ -571,7 +603,7 @@ function arrowValue(text: string, at: number): {name: string; span: ValueSpan} |
  */
 function secretPart(text: string, name: string, span: ValueSpan): ValueSpan | undefined {
 	let value = text.slice(span.start, span.end);
-	if (/\s/.test(value) && !/pass|pwd/i.test(name) && !span.block) {
+	if (/\s/.test(value) && !/pass|pwd/i.test(name) && !span.block && !span.literal) {
 		// A value may start with a blank other than space or tab (a no-break space pasted from a page).
 		const first = /^\S*/.exec(value)![0];
 		if (first === '') return undefined;
@@ -693,6 +725,7 @@ function scrubOnce(text: string): string {
 	let out = scrubQueryParams(text);
 	out = applySteps(out, PATTERNS);
 	out = applySteps(out, XML_PATTERNS);
+	out = scrubSetterCalls(out);
 	out = scrubAssignments(out);
 	out = scrubTableRows(out);
 	out = applySteps(out, VENDOR_PATTERNS);

@@ -95,6 +95,7 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'markdown table without outer pipes', text: '\nName | Value\n--- | ---\nPassword | LEAKtab80\nHost | db\n', secrets: ['LEAKtab80']},
 	{name: 'environment subscripts in code', text: 'os.environ["X_API_KEY"] = "LEAKsub81a"\nENV[\'SECRET_KEY\'] = \'LEAKsub81b\'\n$_ENV["DB_PASSWORD"]="LEAKsub81c";', secrets: ['LEAKsub81a', 'LEAKsub81b', 'LEAKsub81c']},
 	{name: 'PHP array with secret keys', text: "return [\n    'password' => 'LEAKphp82a',\n    \"api_key\" => \"LEAKphp82b\",\n];", secrets: ['LEAKphp82a', 'LEAKphp82b']},
+	{name: 'wp-config define', text: "define('DB_PASSWORD', 'LEAKwp83a');\ndefine( \"AUTH_KEY\" , \"LEAKwp83b x!y|z\" );", secrets: ['LEAKwp83a', 'LEAKwp83b', 'x!y|z']},
 ];
 
 /** Every secret of the corpus. */
