@@ -452,6 +452,72 @@ describe('secrets set in code: environment subscripts, PHP and Ruby arrays', () 
 	});
 });
 
+describe('passwords on command lines', () => {
+	const forms = [
+		'docker login -p VALUE registry.example',
+		'docker login -u bob -p VALUE registry.example',
+		'docker login -pVALUE',
+		'podman login --username bob -p VALUE quay.io',
+		'helm registry login -u bob -p VALUE ghcr.io',
+		'docker login --password VALUE',
+		'docker login --password=VALUE ghcr.io',
+		'sshpass -pVALUE ssh ops@host',
+		'sshpass -p VALUE ssh -p 2222 ops@host',
+		'sshpass -v -p VALUE scp a host:b',
+		'mysql -uroot -pVALUE shop',
+		'mysqldump -h db -P 3306 -u root -pVALUE shop',
+		'mariadb -pVALUE',
+		'mysqldump --password=VALUE shop',
+		'redis-cli -h cache -a VALUE ping',
+		'curl -u user:VALUE https://api.example',
+		'curl --user ops.admin:VALUE https://api.example',
+		'curl -s --proxy-user u:VALUE -x proxy:3128 https://x.example',
+	];
+
+	it('redacts each form, its value bare, single-quoted or double-quoted (blanks inside quotes too)', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...forms),
+				fc.constantFrom(['', 'LEAKcl9x-7', ''], ["'", 'LEAKcl9 x$y', "'"], ['"', 'LEAKcl9 y!z', '"'], ["'", 'LEAKcl9', "'"]),
+				fc.constantFrom(['', ''], ['$ ', ' && echo ok'], ['RUN ', ''], ['`', '`'], ['    ', ' # nightly']),
+				(form, [open, value, close], [before, after]) => {
+					const quoted = form.startsWith('curl') ? form.replace(/ (\S+:)VALUE/, ` ${open}$1${value}${close}`) : form.replace('VALUE', `${open}${value}${close}`);
+					const text = `${before}${quoted}${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAK|x\$y|y!z/);
+					expect(scrubbed).toContain(M);
+					expect(scrubbed.startsWith(`${before}${quoted.split(' ')[0]}`)).toBe(true);
+					expect(scrubbed.endsWith(after), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 400},
+		);
+		expect(scrubText("sshpass -p'hunter2 x' ssh host")).toBe(`sshpass -p'${M}' ssh host`);
+		expect(scrubText('mysql -p"hunter2 x" shop')).toBe(`mysql -p"${M}" shop`);
+		expect(scrubText('curl -u "bob:p a ss" https://x')).toBe(`curl -u "bob:${M}" https://x`);
+	});
+
+	it('leaves look-alikes alone: ports, prompts, registries, files and variables', () => {
+		for (const text of [
+			'docker login registry.example',
+			'docker login -u bob --password-stdin registry.example < pw.txt',
+			'docker run -p 8080:80 nginx',
+			'docker login ghcr.io && docker run -p 80:80 app',
+			'ssh -p 2222 host',
+			'sshpass -f ~/.pw ssh -p 2222 ops@host',
+			'sshpass -p "$SSHPASS" ssh host',
+			'sshpass -e ssh -p 22 host',
+			'mysql -h host -P 3306 -u root -p shop',
+			'mysql -p',
+			'curl -u user https://x.example',
+			'docker login -p "$(cat ~/.pw)" ghcr.io',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+});
+
 describe('secret names with a space, markdown tables, YAML block scalars, XML config', () => {
 	it('redacts a credential after a two-word secret name, also when words follow it', () => {
 		fc.assert(
@@ -606,6 +672,8 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 			"x['password'] = ".repeat(10_000),
 			"'password' => ".repeat(10_000),
 			"define( 'password' , ".repeat(10_000),
+			'docker login '.repeat(20_000),
+			"sshpass -v -p'".repeat(10_000),
 			'Cookie: a=b; '.repeat(10_000),
 			'API key: '.repeat(20_000),
 			'https://u:a/'.repeat(20_000),

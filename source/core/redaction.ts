@@ -200,6 +200,28 @@ function scrubEncodedUrls(text: string): string {
 	return redactSpans(text, spans);
 }
 
+/** curl's options that take `user:password` (a quoted value may hold blanks). */
+const USER_OPTION = '(?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)';
+
+/**
+ * A tool's option that carries a password, `head` matching up to where its value starts (with no
+ * capturing group): `mysql -pX`, `sshpass -p X`, `docker login -p X`. The value is one token or
+ * quoted (the quotes are kept, all inside them redacted; a bare one ends at a backquote, which in
+ * a shell starts a command and in markdown closes inline code); a variable or a command's output
+ * (`-p "$SSHPASS"`, `-p "$(cat pw)"`) is no secret.
+ */
+function passwordOption(head: string): [RegExp, Replacer] {
+	return [
+		new RegExp(`(${head})${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`, 'g'),
+		(match, before: string, value: string) => {
+			const quote = /^["']/.test(value) ? value[0]! : '';
+			const inner = quote ? value.slice(1, -1) : value;
+			if (isPlaceholder(inner) || /^(?:\$\(|`)/.test(inner)) return match;
+			return `${before}${quote}${M}${quote}`;
+		},
+	];
+}
+
 /**
  * Credentials inside ordinary-looking text, in the order they are looked for: whole private key
  * blocks first (so nothing else chews on them), then URLs and headers, then command lines and
@@ -239,12 +261,14 @@ const PATTERNS: Step[] = [
 		},
 	],
 	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
-	// Command lines: a secret flag and its value, `curl -u user:pass`, and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|]+)`, 'g'), flagReplacer],
-	[new RegExp(`((?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"']+`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b[^\\n|;&]{0,200}?[ \\t]-p)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(\\bsshpass[ \\t]+-p[ \\t]*)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	// Command lines: a secret flag and its value, `curl -u user:pass` (quoted or not), and tools that take a password inline.
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
+	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	passwordOption('\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b[^\\n|;&]{0,200}?[ \\t]-p'),
+	passwordOption('\\bsshpass(?:[ \\t]+-[veh]){0,3}[ \\t]+-p[ \\t]*'),
+	passwordOption('\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+'),
+	passwordOption('\\b(?:docker|podman|nerdctl|buildah|skopeo|oras|helm[ \\t]+registry)[ \\t]+login\\b[^\\n|;&]{0,200}?[ \\t]-p(?:[ \\t]+|=)?'),
 ];
 
 /** An element's text redacted between its blanks, unless it is blank, a placeholder or redacted already. */
