@@ -518,6 +518,46 @@ describe('passwords on command lines', () => {
 	});
 });
 
+describe('.netrc entries', () => {
+	it('redacts the password (and account) of an entry on one line or over several, however spaced and ordered', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('machine api.example', 'machine 10.0.0.7', 'machine nas login ops', 'default login anonymous'),
+				fc.constantFrom((head: string, value: string) => `${head} login bob password ${value}`, (head: string, value: string) => `${head} password ${value} login bob`, (head: string, value: string) => `${head}\n  login bob\n  password ${value}`, (head: string, value: string) => `${head}\n\tlogin bob\n\tpassword ${value}\n\taccount ${value}2`),
+				fc.constantFrom('LEAKnr10x', 'LEAKnr10!@#$', '"LEAKnr10 two"'),
+				fc.constantFrom(['', '\n'], ['# ~/.netrc\n', '\nmachine other.example login x\n'], ['echo "', '" >> ~/.netrc'], ["printf '", "\\n' > ~/.netrc"]),
+				fc.constantFrom('\n', '\r\n'),
+				(head, entry, value, [before, after], eol) => {
+					const quoted = before.endsWith('"') || before.endsWith("'");
+					if (quoted && value.startsWith('"')) return;
+					const body = entry(head.includes('login') ? head.replace(/ login \S+/, '') : head, value);
+					const text = `${before}${body}${after}`.replaceAll('\n', eol);
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAK');
+					expect(scrubbed).toContain(M);
+					expect(scrubbed.endsWith(after.replaceAll('\n', eol)), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+		expect(scrubText('machine api.example login bob password hunter2')).toBe(`machine api.example login bob password ${M}`);
+		expect(scrubText('machine api.example\n  login bob\n  password hunter2\n')).toBe(`machine api.example\n  login bob\n  password ${M}\n`);
+	});
+
+	it('leaves entries without a password and prose about machines alone', () => {
+		for (const text of [
+			'machine api.example login bob\n',
+			'machine api.example\n  login bob\nmachine b.example login alice\n',
+			'machine learning password policies are strict',
+			'The build machine api.example password is in the vault.',
+			'machine api.example login bob password ${NETRC_PASSWORD}',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+});
+
 describe('secret names with a space, markdown tables, YAML block scalars, XML config', () => {
 	it('redacts a credential after a two-word secret name, also when words follow it', () => {
 		fc.assert(
@@ -673,6 +713,8 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 			"'password' => ".repeat(10_000),
 			"define( 'password' , ".repeat(10_000),
 			'docker login '.repeat(20_000),
+			'machine a.b login '.repeat(20_000),
+			'"machine x password '.repeat(10_000),
 			"sshpass -v -p'".repeat(10_000),
 			'Cookie: a=b; '.repeat(10_000),
 			'API key: '.repeat(20_000),

@@ -223,6 +223,70 @@ function passwordOption(head: string): [RegExp, Replacer] {
 }
 
 /**
+ * A .netrc entry's start: `machine HOST` or `default`. Its keywords and values follow over any
+ * blanks, line breaks included.
+ */
+const NETRC_ENTRY = /\b(?:machine[ \t]+([^\s"']{1,253})|default)(?=\s)/g;
+const NETRC_KEYWORDS = new Set(['login', 'password', 'account', 'port']);
+
+/** `.netrc` entries: the values of `password` and `account` (a second password) redacted. */
+function scrubNetrc(text: string): string {
+	if (!text.includes('machine') && !text.includes('default')) return text;
+	const spans: Array<[number, number]> = [];
+	NETRC_ENTRY.lastIndex = 0;
+	for (let match = NETRC_ENTRY.exec(text); match; match = NETRC_ENTRY.exec(text)) {
+		let before = match.index;
+		while (before > 0 && (text[before - 1] === ' ' || text[before - 1] === '\t')) before--;
+		const quote = before > 0 && `"'`.includes(text[before - 1]!) ? text[before - 1]! : '';
+		const first = quote !== '' || before === 0 || text[before - 1] === '\n';
+		const entry = netrcSecrets(text, match.index + match[0].length, quote, first ? match[1] : undefined);
+		spans.push(...entry.spans);
+		NETRC_ENTRY.lastIndex = Math.max(NETRC_ENTRY.lastIndex, entry.end);
+	}
+	return redactSpans(text, spans);
+}
+
+/**
+ * The secrets of one .netrc entry, its keywords read from `at`: up to eight keyword and value
+ * pairs, a value bare or in double quotes (as curl reads it), or, inside a quoted string, up to its
+ * quote or a backslash (`printf '…\n'`). An entry counts when it names a login, or when it starts
+ * a line or a quoted string (`echo "machine …" >> ~/.netrc`) and its `host` looks like one (dotted,
+ * an address, localhost; undefined elsewhere): "machine learning password policies" and "the build
+ * machine x.example password is in the vault" are prose.
+ */
+function netrcSecrets(text: string, at: number, quote: string, host: string | undefined): {spans: Array<[number, number]>; end: number} {
+	const spans: Array<[number, number]> = [];
+	let login = false;
+	let position = at;
+	const token = (from: number): [number, number] => {
+		let start = from;
+		while (start < text.length && /\s/.test(text[start]!)) start++;
+		let end = start;
+		if (!quote && text[start] === '"') {
+			end++;
+			while (end < text.length && text[end] !== '"' && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
+			return [start, Math.min(end + 1, text.length)];
+		}
+		while (end < text.length && !/\s/.test(text[end]!) && text[end] !== quote && !(quote && text[end] === '\\')) end++;
+		return [start, end];
+	};
+	for (let pair = 0; pair < 8; pair++) {
+		const [keyStart, keyEnd] = token(position);
+		const keyword = text.slice(keyStart, keyEnd);
+		if (!NETRC_KEYWORDS.has(keyword)) break;
+		const [valueStart, valueEnd] = token(keyEnd);
+		if (valueEnd === valueStart) break;
+		position = valueEnd;
+		if (keyword === 'login') login = true;
+		const quoted = text[valueStart] === '"' && !quote && valueEnd - valueStart > 1;
+		const value: [number, number] = quoted ? [valueStart + 1, valueEnd - 1] : [valueStart, valueEnd];
+		if ((keyword === 'password' || keyword === 'account') && !isPlaceholder(text.slice(...value))) spans.push(value);
+	}
+	const named = login || (host !== undefined && (host === 'localhost' || /[.:]/.test(host)));
+	return {spans: named ? spans : [], end: position};
+}
+
+/**
  * Credentials inside ordinary-looking text, in the order they are looked for: whole private key
  * blocks first (so nothing else chews on them), then URLs and headers, then command lines and
  * name=value settings (before vendor formats, so `OPENAI_API_KEY=sk-…` loses its whole value),
@@ -269,6 +333,7 @@ const PATTERNS: Step[] = [
 	passwordOption('\\bsshpass(?:[ \\t]+-[veh]){0,3}[ \\t]+-p[ \\t]*'),
 	passwordOption('\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+'),
 	passwordOption('\\b(?:docker|podman|nerdctl|buildah|skopeo|oras|helm[ \\t]+registry)[ \\t]+login\\b[^\\n|;&]{0,200}?[ \\t]-p(?:[ \\t]+|=)?'),
+	scrubNetrc,
 ];
 
 /** An element's text redacted between its blanks, unless it is blank, a placeholder or redacted already. */

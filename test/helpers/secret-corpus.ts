@@ -98,6 +98,7 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'wp-config define', text: "define('DB_PASSWORD', 'LEAKwp83a');\ndefine( \"AUTH_KEY\" , \"LEAKwp83b x!y|z\" );", secrets: ['LEAKwp83a', 'LEAKwp83b', 'x!y|z']},
 	{name: 'docker login -p', text: 'docker login -u ci -p LEAKdock84 registry.example', secrets: ['LEAKdock84']},
 	{name: 'quoted inline passwords', text: "sshpass -p'LEAKq85a x' ssh ops@host\nmysql -uroot -p\"LEAKq85b y\" shop\ncurl -u 'ops:LEAKq85c z' https://x.example", secrets: ['LEAKq85a', 'LEAKq85b', 'LEAKq85c', ' x\'', ' y"', ' z\'']},
+	{name: '.netrc entries', text: 'machine api.example login bob password LEAKnetrc86a\nmachine git.example\n  login ci\n  password LEAKnetrc86b\n', secrets: ['LEAKnetrc86a', 'LEAKnetrc86b']},
 ];
 
 /** Every secret of the corpus. */
