@@ -558,6 +558,61 @@ describe('.netrc entries', () => {
 	});
 });
 
+describe('Windows environment variables', () => {
+	it('redacts the value set under a secret name by setx, set and PowerShell, however quoted', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(
+					(name: string, value: string) => `setx ${name} ${value}`,
+					(name: string, value: string) => `setx ${name} ${value} /M`,
+					(name: string, value: string) => `SETX "${name}" ${value}`,
+					(name: string, value: string) => `setx /s srv01 /u corp\\ops /p LEAKwin11p ${name} ${value}`,
+					(name: string, value: string) => `set ${name}=${value.replace(/^"|"$/g, '')}`,
+					(name: string, value: string) => `@SET ${name}=${value.replace(/^"|"$/g, '')}`,
+					(name: string, value: string) => `set "${name}=${value.replace(/^"|"$/g, '')}"`,
+					(name: string, value: string) => `$env:${name} = ${value}`,
+					(name: string, value: string) => `$Env:${name}=${value}`,
+					(name: string, value: string) => `Set-Item -Path Env:${name} -Value ${value}`,
+					(name: string, value: string) => `[Environment]::SetEnvironmentVariable('${name}', ${value}, 'User')`,
+				),
+				fc.constantFrom('OPENAI_API_KEY', 'DB_PASSWORD', 'GITHUB_TOKEN', 'STRIPE_KEY', 'client_secret'),
+				fc.constantFrom('"LEAKwin11x"', '"LEAKwin11 x!y"', "'LEAKwin11z'"),
+				fc.constantFrom(['', ''], ['C:\\> ', ''], ['    ', '\r\necho done'], ['', ' && echo done']),
+				(form, name, value, [before, after]) => {
+					const line = form(name, value);
+					const text = `${before}${line}${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAK|x!y/);
+					expect(scrubbed).toContain(M);
+					expect(scrubbed.endsWith(after), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 400},
+		);
+		expect(scrubText('setx OPENAI_API_KEY sk-hunter2')).toBe(`setx OPENAI_API_KEY ${M}`);
+		expect(scrubText('setx DB_PASSWORD "hunter2 x" /M')).toBe(`setx DB_PASSWORD "${M}" /M`);
+		expect(scrubText('set DB_PASSWORD=hunter2 x\r\n')).toBe(`set DB_PASSWORD=${M}\r\n`);
+	});
+
+	it('leaves other variables, placeholders and shell options alone', () => {
+		for (const text of [
+			'setx PATH "%PATH%;C:\\tools"',
+			'set PATH=C:\\x;%PATH%',
+			'setx JAVA_HOME "C:\\Program Files\\jdk"',
+			'set -e',
+			'set API_KEY=%API_KEY%',
+			'setx API_KEY %API_KEY%',
+			'$env:PATH += ";C:\\x"',
+			'$env:API_KEY = $secret',
+			'Set-Item -Path Env:PATH -Value "C:\\x"',
+			'set -o pipefail && set -u',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+});
+
 describe('secret names with a space, markdown tables, YAML block scalars, XML config', () => {
 	it('redacts a credential after a two-word secret name, also when words follow it', () => {
 		fc.assert(
@@ -714,6 +769,8 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 			"define( 'password' , ".repeat(10_000),
 			'docker login '.repeat(20_000),
 			'machine a.b login '.repeat(20_000),
+			'setx /s a '.repeat(20_000),
+			'set "password='.repeat(10_000),
 			'"machine x password '.repeat(10_000),
 			"sshpass -v -p'".repeat(10_000),
 			'Cookie: a=b; '.repeat(10_000),

@@ -204,23 +204,59 @@ function scrubEncodedUrls(text: string): string {
 const USER_OPTION = '(?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)';
 
 /**
- * A tool's option that carries a password, `head` matching up to where its value starts (with no
- * capturing group): `mysql -pX`, `sshpass -p X`, `docker login -p X`. The value is one token or
- * quoted (the quotes are kept, all inside them redacted; a bare one ends at a backquote, which in
- * a shell starts a command and in markdown closes inline code); a variable or a command's output
- * (`-p "$SSHPASS"`, `-p "$(cat pw)"`) is no secret.
+ * A command-line value redacted, or undefined when it is no secret: quoted, the quotes are kept and
+ * all inside them redacted; a variable or a command's output (`"$SSHPASS"`, `"$(cat pw)"`, `%KEY%`) is kept.
  */
-function passwordOption(head: string): [RegExp, Replacer] {
-	return [
-		new RegExp(`(${head})${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`, 'g'),
-		(match, before: string, value: string) => {
-			const quote = /^["']/.test(value) ? value[0]! : '';
-			const inner = quote ? value.slice(1, -1) : value;
-			if (isPlaceholder(inner) || /^(?:\$\(|`)/.test(inner)) return match;
-			return `${before}${quote}${M}${quote}`;
-		},
-	];
+function redactedArgument(value: string): string | undefined {
+	const quote = /^["']/.test(value) && value.endsWith(value[0]!) && value.length > 1 ? value[0]! : '';
+	const inner = quote ? value.slice(1, -1) : value;
+	return isPlaceholder(inner) || /^(?:\$\(|`)/.test(inner) ? undefined : `${quote}${M}${quote}`;
 }
+
+/** One command-line value: quoted, or a bare token that ends at a backquote (which in a shell starts a command, in markdown closes inline code). */
+const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`;
+
+/**
+ * A tool's option that carries a password, `head` matching up to where its value starts (with no
+ * capturing group): `mysql -pX`, `sshpass -p X`, `docker login -p X`, `setx … /p X`.
+ */
+function passwordOption(head: string, flags = 'g'): [RegExp, Replacer] {
+	return [new RegExp(`(${head})${SKIP}${ARGUMENT}`, flags), (match, before: string, value: string) => before + (redactedArgument(value) ?? match.slice(before.length))];
+}
+
+/** A Windows variable name (cmd allows more, but secret names are written so). */
+const WINDOWS_NAME = '([A-Za-z_][\\w.()-]{0,80})';
+
+/**
+ * Windows environment variables set under a secret name: `setx NAME value` (after its /s /u /p
+ * options; /p is a password itself), cmd's `set "NAME=value"` and `set NAME=value` as a command
+ * (at the start of a line, after a prompt `C:\…>` or a `&`; the value runs to the end of the line or
+ * a `&` or `|`), PowerShell's `Set-Item Env:NAME value`. (`$env:NAME = …` is an assignment, found
+ * by scrubAssignments; `SetEnvironmentVariable(…)` a setter call, found by scrubSetterCalls.)
+ */
+const WINDOWS_PATTERNS: Step[] = [
+	[
+		new RegExp(`(\\bsetx(?:[ \\t]+\\/[sup][ \\t]+[^\\s/]\\S*){0,3}[ \\t]+(["']?)${WINDOWS_NAME}\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'gi'),
+		(match, head: string, _quote: string, name: string, value: string) => head + ((isSecretName(name, true) && redactedArgument(value)) || value),
+	],
+	passwordOption('\\bsetx\\b[^\\n|&]{0,200}?[ \\t]\\/p[ \\t]+', 'gi'),
+	[
+		new RegExp(`(\\bset[ \\t]+"${WINDOWS_NAME}=)${SKIP}([^"\\n]+)(?=")`, 'gi'),
+		(match, head: string, name: string, value: string) => (isSecretName(name, true) && !isPlaceholder(value) ? head + M : match),
+	],
+	[
+		new RegExp(`((?:^|&|\\b[A-Za-z]:\\\\[^>\\n]{0,200}>)[ \\t]*@?set[ \\t]+${WINDOWS_NAME}=)${SKIP}([^\\r\\n&|]+)`, 'gim'),
+		(match, head: string, name: string, rest: string) => {
+			const value = rest.trimEnd();
+			const redacted = isSecretName(name, true) && redactedArgument(value);
+			return redacted ? head + redacted + rest.slice(value.length) : match;
+		},
+	],
+	[
+		new RegExp(`(\\b(?:Set-Item|New-Item)[ \\t]+(?:-Path[ \\t]+)?(["']?)env:${WINDOWS_NAME}\\2[ \\t]+(?:-Value[ \\t]+)?)${SKIP}${ARGUMENT}`, 'gi'),
+		(match, head: string, _quote: string, name: string, value: string) => head + ((isSecretName(name, true) && redactedArgument(value)) || value),
+	],
+];
 
 /**
  * A .netrc entry's start: `machine HOST` or `default`. Its keywords and values follow over any
@@ -333,6 +369,7 @@ const PATTERNS: Step[] = [
 	passwordOption('\\bsshpass(?:[ \\t]+-[veh]){0,3}[ \\t]+-p[ \\t]*'),
 	passwordOption('\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+'),
 	passwordOption('\\b(?:docker|podman|nerdctl|buildah|skopeo|oras|helm[ \\t]+registry)[ \\t]+login\\b[^\\n|;&]{0,200}?[ \\t]-p(?:[ \\t]+|=)?'),
+	...WINDOWS_PATTERNS,
 	scrubNetrc,
 ];
 
@@ -622,21 +659,26 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 		span = valueSpan(text, valueStart, 'token');
 		if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
 	}
-	// In code (`os.environ["API_KEY"] = "…"`) a quoted literal is the value, blanks and all.
-	if (span && found.subscript && (text[valueStart] === '"' || text[valueStart] === "'")) span.literal = true;
+	// A variable set in code (`os.environ["API_KEY"] = "…"`, `$env:API_KEY = "…"`) takes a quoted literal whole, blanks and all.
+	if (span && (text[valueStart] === '"' || text[valueStart] === "'") && codeVariable(text, found) !== undefined) span.literal = true;
 	return span && {name: found.name, span};
 }
 
 /**
+ * The environment variable a name sets in code, or undefined: a subscript (`os.environ["FOO_KEY"]`,
+ * `ENV['…']`), `process.env.FOO_KEY`, `import.meta.env.…` or PowerShell's `$env:FOO_KEY`.
+ */
+function codeVariable(text: string, found: FoundName): string | undefined {
+	if (found.subscript || /^env:$/i.test(text.slice(Math.max(0, found.index - 4), found.index))) return found.name;
+	return /^(?:process\.env|import\.meta\.env)\.(.+)$/.exec(found.name)?.[1];
+}
+
+/**
  * The environment variable a name sets, when it is read as one (isSecretName's `envStyle`, which
- * also takes FOO_KEY): `NAME=value` as in .env files, and however spaced a subscript
- * (`os.environ["FOO_KEY"]`), `process.env.FOO_KEY` or PowerShell's `$env:FOO_KEY`.
+ * also takes FOO_KEY): `NAME=value` as in .env files, and a variable set in code however spaced.
  */
 function envVariable(text: string, found: FoundName, separator: string | undefined): string | undefined {
-	if (found.subscript || /^env:$/i.test(text.slice(Math.max(0, found.index - 4), found.index))) return found.name;
-	const member = /^(?:process\.env|import\.meta\.env)\.(.+)$/.exec(found.name);
-	if (member) return member[1];
-	return separator === '=' && !found.quoted && found.blanks === 0 ? found.name : undefined;
+	return codeVariable(text, found) ?? (separator === '=' && !found.quoted && found.blanks === 0 ? found.name : undefined);
 }
 
 /**
