@@ -771,6 +771,9 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 			'machine a.b login '.repeat(20_000),
 			'setx /s a '.repeat(20_000),
 			'set "password='.repeat(10_000),
+			'C:\\x '.repeat(20_000),
+			' -u "a:b'.repeat(10_000),
+			'Set-Item env:API_KEY '.repeat(10_000),
 			'"machine x password '.repeat(10_000),
 			"sshpass -v -p'".repeat(10_000),
 			'Cookie: a=b; '.repeat(10_000),
@@ -799,8 +802,25 @@ describe('second review: no crash, no hang, no damage to code, schemas or IPv6 U
 		);
 	});
 
-	it('a long run of blanks inside an element, after an attribute or after a table row costs linear work (XML was cubic, the look-ahead for a table delimiter row quadratic)', () => {
+	it('a long run of blanks inside an element, after an attribute, after a table row or in any newer form costs linear work (XML was cubic, the look-ahead for a table delimiter row quadratic)', () => {
 		const shapes = [(n: number) => `<a>${' '.repeat(n)}x`, (n: number) => `key="a">${' '.repeat(n)}\n`, (n: number) => `<password>${'\t'.repeat(n)}x`, (n: number) => `<a ${' '.repeat(400)}>${' '.repeat(n)}`, (n: number) => `| a |\n${' '.repeat(n)}x`, (n: number) => `| a |\n---${' '.repeat(n)}x`];
+		// The steps added for code, command lines, .netrc and Windows, with a long run of blanks wherever their patterns allow blanks.
+		const blanks = (n: number) => ' '.repeat(n);
+		shapes.push(
+			n => `define(${blanks(n)}'password'${blanks(n)},${blanks(n)}x`,
+			n => `'password'${blanks(n)}=>${blanks(n)}x`,
+			n => `x['password']${blanks(n)}=${blanks(n)}`,
+			n => `docker${blanks(n)}login${blanks(n)}-p${blanks(n)}`,
+			n => `sshpass${' -v'.repeat(3)}${blanks(n)}-p${blanks(n)}`,
+			n => `machine${blanks(n)}a.b${blanks(n)}login${blanks(n)}u${blanks(n)}password${blanks(n)}`,
+			n => `setx /s a${blanks(n)}API_KEY${blanks(n)}`,
+			n => `C:\\x>${blanks(n)}set${blanks(n)}API_KEY=${blanks(n)}`,
+			n => `set "API_KEY=${blanks(n)}`,
+			n => `Set-Item${blanks(n)}-Path${blanks(n)}env:API_KEY${blanks(n)}`,
+			n => `curl -u "a:${blanks(n)}`,
+			n => `https://u:p@${blanks(n)}`,
+			n => `a | b\n--- | ---\nTOKEN |${blanks(n)}x`,
+		);
 		for (const shape of shapes) {
 			const small = shape(4000);
 			const large = shape(32_000);
