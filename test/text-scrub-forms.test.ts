@@ -381,6 +381,8 @@ describe('secrets set in code: environment subscripts, PHP and Ruby arrays', () 
 		);
 		expect(scrubText(`os.environ['DB_PASSWORD']='hunter2 secret'`)).toBe(`os.environ['DB_PASSWORD']='${M}'`);
 		expect(scrubText(`ENV["OPENAI_API_KEY"] = "two words"`)).toBe(`ENV["OPENAI_API_KEY"] = "${M}"`);
+		// Bare, only what looks like a key pasted in (anything else is computed in code).
+		expect(scrubText('ENV["SECRET_KEY"] = abc123def456ghi')).toBe(`ENV["SECRET_KEY"] = ${M}`);
 	});
 
 	it("redacts a quoted literal under a quoted secret key before =>, in PHP and Ruby arrays", () => {
@@ -446,6 +448,11 @@ describe('secrets set in code: environment subscripts, PHP and Ruby arrays', () 
 			'ENV["RAILS_ENV"] = "production"',
 			'x = os.environ["API_KEY"]',
 			'os.environ["API_KEY"] = "${API_KEY}"',
+			'os.environ["OPENAI_API_KEY"] = api_key',
+			'os.environ["OPENAI_API_KEY"] = get_key()',
+			"config['password'] = request.form['password']",
+			'headers["Authorization"] = "Bearer " + token',
+			'headers["Authorization"] = f"Bearer {token}"',
 		]) {
 			expect(scrubText(code), code).toBe(code);
 		}

@@ -605,6 +605,8 @@ function isOperator(text: string, index: number): boolean {
 }
 
 /** Where a value lies; `block` for a YAML block scalar, `literal` for a quoted literal in code (its blanks are part of it). */
+const SCHEME_ONLY = new RegExp(`^(?:${AUTH_SCHEMES})\\s*$`, 'i');
+
 type ValueSpan = {start: number; end: number; block?: true; literal?: true};
 
 /**
@@ -659,9 +661,13 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 		span = valueSpan(text, valueStart, 'token');
 		if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
 	}
+	if (!span) return undefined;
+	const quoted = text[valueStart] === '"' || text[valueStart] === "'";
+	// A subscript is code: what it is given unquoted is computed (`= api_key`, `= request.form['password']`), unless it looks like a key pasted in.
+	if (found.subscript && !quoted && !looksLikeCredential(text.slice(span.start, span.end))) return undefined;
 	// A variable set in code (`os.environ["API_KEY"] = "…"`, `$env:API_KEY = "…"`) takes a quoted literal whole, blanks and all.
-	if (span && (text[valueStart] === '"' || text[valueStart] === "'") && codeVariable(text, found) !== undefined) span.literal = true;
-	return span && {name: found.name, span};
+	if (quoted && codeVariable(text, found) !== undefined) span.literal = true;
+	return {name: found.name, span};
 }
 
 /**
@@ -743,6 +749,8 @@ function secretPart(text: string, name: string, span: ValueSpan): ValueSpan | un
 		value = first;
 	}
 	if (isPlaceholder(value) || (nameSecrecy(name) === 'token' && /^\d+$/.test(value))) return undefined;
+	// `headers["Authorization"] = "Bearer " + token`: a literal that is only a scheme starts a value built in code.
+	if (span.literal && SCHEME_ONLY.test(value)) return undefined;
 	return span;
 }
 
