@@ -606,6 +606,19 @@ function isOperator(text: string, index: number): boolean {
 
 /** Where a value lies; `block` for a YAML block scalar, `literal` for a quoted literal in code (its blanks are part of it). */
 const SCHEME_ONLY = new RegExp(`^(?:${AUTH_SCHEMES})\\s*$`, 'i');
+/** Laravel model casts: `'password' => 'hashed'`. */
+const CAST_TYPE = /^(?:hashed|encrypted|array|object|collection|integer|float|double|decimal|date|datetime|immutable_datetime|timestamp|json)$/;
+/** Validation rules: `'password' => 'required|string|min:8|confirmed'`. */
+const VALIDATION_RULES = /^[a-z_]+(?::[^|\s]*)?(?:\|[a-z_]+(?::[^|\s]*)?)+$/;
+
+/**
+ * A quoted literal in code under a secret name that says how the secret is handled, not what it
+ * is: an authorization scheme alone (`headers["Authorization"] = "Bearer " + token` builds the
+ * value), a model cast, validation rules.
+ */
+function isCodeWord(value: string): boolean {
+	return SCHEME_ONLY.test(value) || CAST_TYPE.test(value) || VALIDATION_RULES.test(value);
+}
 
 type ValueSpan = {start: number; end: number; block?: true; literal?: true};
 
@@ -749,8 +762,7 @@ function secretPart(text: string, name: string, span: ValueSpan): ValueSpan | un
 		value = first;
 	}
 	if (isPlaceholder(value) || (nameSecrecy(name) === 'token' && /^\d+$/.test(value))) return undefined;
-	// `headers["Authorization"] = "Bearer " + token`: a literal that is only a scheme starts a value built in code.
-	if (span.literal && SCHEME_ONLY.test(value)) return undefined;
+	if (span.literal && isCodeWord(value)) return undefined;
 	return span;
 }
 
