@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {scrubColumnValue, scrubText, scrubTextBytes, UNREADABLE_TEXT_NOTE} from '../source/core/redaction.js';
+import {redactJson, scrubColumnValue, scrubText, scrubTextBytes, UNREADABLE_TEXT_NOTE} from '../source/core/redaction.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {holdsMarker, scrubStored} from '../source/core/rows/table-codec.js';
 import {workRatio} from './helpers/work-ratio.js';
@@ -525,6 +525,17 @@ describe('passwords on command lines', () => {
 		]) {
 			expect(scrubText(text), text).toBe(text);
 		}
+	});
+
+	it('redacts docker login -p in an argument list, not a port of docker run', () => {
+		for (const [command, args] of [
+			['docker', ['login', '-u', 'ci', '-p', 'LEAKargv9', 'ghcr.io']],
+			[undefined, ['podman', 'login', '-p', 'LEAKargv9']],
+		] as const) {
+			const {value} = redactJson({command, args});
+			expect(JSON.stringify(value)).not.toContain('LEAKargv9');
+		}
+		for (const args of [['docker', 'run', '-p', '8080:80', 'nginx'], ['ssh', '-p', '2222', 'host']]) expect(redactJson({args}).redacted).toEqual([]);
 	});
 });
 

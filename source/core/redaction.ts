@@ -899,22 +899,26 @@ export function scrubText(text: string): string {
 	return out;
 }
 
-/** Tools whose short options carry a password: the option, and whether its value is attached (`-pSECRET`). */
-const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean}> = [
+/**
+ * Tools whose short options carry a password: the option, whether its value is attached
+ * (`-pSECRET`), and the subcommand it needs when it means something else elsewhere (`docker run -p` is a port).
+ */
+const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean; subcommand?: string}> = [
 	{tool: /(?:^|\/)sshpass$/, option: '-p', attached: false},
+	{tool: /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras)$/, option: '-p', attached: false, subcommand: 'login'},
 	{tool: /(?:^|\/)redis-cli$/, option: '-a', attached: false},
 	{tool: /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)$/, option: '-p', attached: true},
 ];
 
 /**
  * Secrets an argument list holds in the element after a flag (`["--api-key", "X"]`,
- * `["-u", "user:pass"]`, `["sshpass", "-p", "X"]`): indexes to redact, and the replacement.
+ * `["-u", "user:pass"]`, `["sshpass", "-p", "X"]`, `["docker", "login", "-p", "X"]`): indexes to redact, and the replacement.
  * `command` is the program the list belongs to, when it is named beside it.
  */
 function argvSecrets(args: readonly unknown[], command: string | undefined): Map<number, string> {
 	const out = new Map<number, string>();
 	const tools = [command, ...args].filter((arg): arg is string => typeof arg === 'string');
-	const options = ARGV_PASSWORD_OPTIONS.filter(entry => tools.some(tool => entry.tool.test(tool)));
+	const options = ARGV_PASSWORD_OPTIONS.filter(entry => tools.some(tool => entry.tool.test(tool)) && (!entry.subcommand || args.includes(entry.subcommand)));
 	args.forEach((arg, index) => {
 		if (typeof arg !== 'string') return;
 		const next = args[index + 1];
