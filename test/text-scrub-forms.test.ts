@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {scrubColumnValue, scrubText, scrubTextBytes, UNREADABLE_TEXT_NOTE} from '../source/core/redaction.js';
+import {redactJson, scrubColumnValue, scrubText, scrubTextBytes, UNREADABLE_TEXT_NOTE} from '../source/core/redaction.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {holdsMarker, scrubStored} from '../source/core/rows/table-codec.js';
 import {workRatio} from './helpers/work-ratio.js';
@@ -287,6 +287,353 @@ describe('URL passwords holding / ? #', () => {
 	});
 });
 
+describe('URL passwords holding both @ and /', () => {
+	it('redacts the whole password: the userinfo ends at the last @ before the host', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('https', 'postgres', 'mongodb+srv', 'git+ssh'),
+				fc.constantFrom('user', 'ops.admin', ''),
+				fc.constantFrom('p@LEAKss/w0rd', 'LEAK@a/b', 'a@LEAK1/b@c', '@LEAK/x', 'p@ss/LEAK/w@rd', 'LEAK@x?y/z'),
+				fc.constantFrom('host', 'db.example', '10.0.0.5', 'localhost'),
+				fc.constantFrom('/path', '', '/app?x=1', ':8080/x'),
+				fc.constantFrom(['', ''], ['"', '"'], ['DATABASE_URL=', ''], ['connect to ', ' now']),
+				(scheme, user, password, host, path, [before, after]) => {
+					const text = `${before}${scheme}://${user}:${password}@${host}${path}${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAK');
+					expect(scrubbed, scrubbed).toContain(`${scheme}://${user}:`);
+					expect(scrubbed.endsWith(`@${host}${path}${after}`), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+		expect(scrubText('https://user:p@ss/w0rd@host/path')).toBe(`https://user:${M}@host/path`);
+	});
+
+	it('keeps a host that follows the first @, and paths or queries holding @ after it', () => {
+		for (const [text, kept] of [
+			['https://user:pw@host.example/users/@alice/posts', '@host.example/users/@alice/posts'],
+			['https://user:pw@host/cb?email=a@b.example', '@host/cb?email=a@b.example'],
+			['https://user:pw@myhost/@scope/pkg', '@myhost/@scope/pkg'],
+			['postgres://app:pw@db:5432/x@y', '@db:5432/x@y'],
+		] as const) {
+			expect(scrubText(text)).toBe(`${text.slice(0, text.indexOf(':pw@') + 1)}${M}${kept}`);
+		}
+	});
+});
+
+describe('a URL percent-encoded inside another', () => {
+	it('decodes the inner URL and redacts its password in place, encoded once or twice, in any case', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('https', 'postgres', 'redis'),
+				fc.constantFrom('user', 'a.b', ''),
+				fc.constantFrom('LEAKpw123', 'LEAK/pw@9', 'LEAK:pw', 'LEAK pw&x'),
+				fc.constantFrom('db.example', 'db.example:5432', 'host'),
+				fc.integer({min: 1, max: 2}),
+				fc.boolean(),
+				fc.constantFrom('', '&state=ok', '#top'),
+				(scheme, user, password, host, times, lower, after) => {
+					let inner = `${scheme}://${user}:${encodeURIComponent(password)}@${host}/`;
+					for (let time = 0; time < times; time++) inner = encodeURIComponent(inner);
+					if (lower) inner = inner.replace(/%[0-9A-F]{2}/g, code => code.toLowerCase());
+					const text = `see https://a.example/cb?next=${inner}${after} now`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAK|pw123|pw%/);
+					expect(scrubbed, scrubbed).toContain(M);
+					expect(scrubbed.endsWith(`${after} now`), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+		expect(scrubText('https://a.example/cb?next=https%3A%2F%2Fuser%3Apw123%40db.example%2F')).toBe(`https://a.example/cb?next=https%3A%2F%2Fuser%3A${M}%40db.example%2F`);
+	});
+
+	it('leaves encoded URLs without a password alone', () => {
+		for (const text of ['https://a.example/cb?next=https%3A%2F%2Fdb.example%3A5432%2Fx', 'https://a.example/?u=https%3A%2F%2Fuser%40db.example%2F', 'https://a.example/?next=http%3A%2F%2Flocalhost%3A3000%2F%40scope%2Fpkg']) {
+			expect(scrubText(text)).toBe(text);
+		}
+	});
+});
+
+describe('secrets set in code: environment subscripts, PHP and Ruby arrays', () => {
+	it('redacts a value assigned to a secret-named subscript (os.environ["X_API_KEY"] = …, ENV[…], $_ENV[…])', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(['os.environ["', '"]'], ["os.environ['", "']"], ['ENV["', '"]'], ["$_ENV['", "']"], ['process.env["', '"]'], ["config['", "']"], ['process.env.', '']),
+				fc.constantFrom('X_API_KEY', 'DB_PASSWORD', 'SECRET_KEY', 'API_TOKEN', 'client_secret', 'STRIPE_KEY'),
+				fc.constantFrom(' = ', '=', '  =\t'),
+				fc.constantFrom('"LEAKsub8Ab-1"', "'LEAKsub8Ab-1'", 'LEAKsub8Ab-1x2y3z'),
+				fc.constantFrom(['', ''], ['    ', '  # prod'], ['>>> ', ''], ['', ';']),
+				([open, close], name, equals, value, [before, after]) => {
+					const text = `${before}${open}${name}${close}${equals}${value}${after}\nnext()`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAK');
+					// A quoted literal is redacted inside its quotes, all else kept (unquoted at the start of a line, a value runs to its end, as in INI).
+					if (/^["']/.test(value)) expect(scrubbed).toBe(text.replace(value.slice(1, -1), M));
+					else expect(scrubbed.startsWith(`${before}${open}${name}${close}${equals}${M}`), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+		expect(scrubText(`os.environ['DB_PASSWORD']='hunter2 secret'`)).toBe(`os.environ['DB_PASSWORD']='${M}'`);
+		expect(scrubText(`ENV["OPENAI_API_KEY"] = "two words"`)).toBe(`ENV["OPENAI_API_KEY"] = "${M}"`);
+		// Bare, only what looks like a key pasted in (anything else is computed in code).
+		expect(scrubText('ENV["SECRET_KEY"] = abc123def456ghi')).toBe(`ENV["SECRET_KEY"] = ${M}`);
+	});
+
+	it("redacts a quoted literal under a quoted secret key before =>, in PHP and Ruby arrays", () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom("'password'", '"api_key"', "'DB_PASSWORD'", '"client_secret"', "'auth_token'"),
+				fc.constantFrom('=>', ' => ', '  =>\t'),
+				fc.constantFrom("'LEAKphp9Ab'", '"LEAKphp9Ab"', "'LEAKphp9\\'Ab'", '"LEAKphp9 two words"'),
+				fc.constantFrom(['$db = [\n    ', ',\n    \'host\' => \'localhost\',\n];'], ['{ ', ' }'], ["array('user' => 'app', ", ')']),
+				(key, arrow, value, [before, after]) => {
+					if (value.includes(' ') && !/pass/i.test(key)) return;
+					const text = `${before}${key}${arrow}${value}${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).toBe(`${before}${key}${arrow}${value[0]}${M}${value[0]}${after}`);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+	});
+
+	it("redacts the literal a setter call gives a secret name: PHP define('DB_PASSWORD', '…'), setdefault, SetEnvironmentVariable, setProperty", () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('define', 'os.environ.setdefault', 'ENV.store', '[Environment]::SetEnvironmentVariable', 'System.setProperty', 'localStorage.setItem', '$config->set'),
+				fc.constantFrom('DB_PASSWORD', 'AUTH_KEY', 'SECURE_AUTH_SALT', 'NONCE_KEY', 'api_key', 'GITHUB_TOKEN', 'db.password'),
+				fc.constantFrom("'", '"'),
+				fc.constantFrom("'", '"'),
+				fc.constantFrom(['(', ', ', ')'], ['( ', ' , ', ' )'], ['(', ',', ')'], ['(\t', ',\t', ', "User")']),
+				fc.constantFrom('LEAKdef1-hunter2', 'LEAKdef1 a$b !c|d:>e', "LEAKdef1\\'x"),
+				(call, name, nameQuote, valueQuote, [open, comma, close], value) => {
+					if (value.includes("\\'") && valueQuote !== "'") return;
+					const text = `<?php\n${call}${open}${nameQuote}${name}${nameQuote}${comma}${valueQuote}${value}${valueQuote}${close};\n$x = 1;`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).toBe(text.replace(value, M));
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+	});
+
+	it('leaves code alone: arrows, comparisons, other names, values that are not literals', () => {
+		for (const code of [
+			"'title' => 'Hello',",
+			'const f = (token) => token.trim()',
+			'items.map(token => token.trim())',
+			"'password' => $request->input('password'),",
+			"'password' => env('DB_PASSWORD'),",
+			'"api_key" => $apiKey,',
+			"'password' => '',",
+			"password => 'hunter2',",
+			"protected $casts = ['password' => 'hashed', 'api_token' => 'encrypted'];",
+			"$request->validate(['password' => 'required|string|min:8|confirmed', 'api_key' => 'nullable|max:64']);",
+			"'Authorization' => 'Bearer ' . $token,",
+			"define('WP_DEBUG', true);",
+			"define('DB_NAME', 'wordpress');",
+			"define('DB_PASSWORD', getenv('DB_PASSWORD'));",
+			"define('AUTH_KEY', '');",
+			"define('DB_PASSWORD', $password);",
+			"echo __('Password', 'my-plugin');",
+			"str_replace('password', 'hunter2', $s);",
+			"os.environ.setdefault('API_KEY', '${API_KEY}')",
+			'if os.environ["API_KEY"] == "x":',
+			'os.environ["PATH"] = "/usr/bin"',
+			'ENV["RAILS_ENV"] = "production"',
+			'x = os.environ["API_KEY"]',
+			'os.environ["API_KEY"] = "${API_KEY}"',
+			'os.environ["OPENAI_API_KEY"] = api_key',
+			'os.environ["OPENAI_API_KEY"] = get_key()',
+			"config['password'] = request.form['password']",
+			'headers["Authorization"] = "Bearer " + token',
+			'headers["Authorization"] = f"Bearer {token}"',
+		]) {
+			expect(scrubText(code), code).toBe(code);
+		}
+	});
+});
+
+describe('passwords on command lines', () => {
+	const forms = [
+		'docker login -p VALUE registry.example',
+		'docker login -u bob -p VALUE registry.example',
+		'docker login -pVALUE',
+		'podman login --username bob -p VALUE quay.io',
+		'helm registry login -u bob -p VALUE ghcr.io',
+		'docker login --password VALUE',
+		'docker login --password=VALUE ghcr.io',
+		'sshpass -pVALUE ssh ops@host',
+		'sshpass -p VALUE ssh -p 2222 ops@host',
+		'sshpass -v -p VALUE scp a host:b',
+		'mysql -uroot -pVALUE shop',
+		'mysqldump -h db -P 3306 -u root -pVALUE shop',
+		'mariadb -pVALUE',
+		'mysqldump --password=VALUE shop',
+		'redis-cli -h cache -a VALUE ping',
+		'curl -u user:VALUE https://api.example',
+		'curl --user ops.admin:VALUE https://api.example',
+		'curl -s --proxy-user u:VALUE -x proxy:3128 https://x.example',
+	];
+
+	it('redacts each form, its value bare, single-quoted or double-quoted (blanks inside quotes too)', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(...forms),
+				fc.constantFrom(['', 'LEAKcl9x-7', ''], ["'", 'LEAKcl9 x$y', "'"], ['"', 'LEAKcl9 y!z', '"'], ["'", 'LEAKcl9', "'"]),
+				fc.constantFrom(['', ''], ['$ ', ' && echo ok'], ['RUN ', ''], ['`', '`'], ['    ', ' # nightly']),
+				(form, [open, value, close], [before, after]) => {
+					const quoted = form.startsWith('curl') ? form.replace(/ (\S+:)VALUE/, ` ${open}$1${value}${close}`) : form.replace('VALUE', `${open}${value}${close}`);
+					const text = `${before}${quoted}${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAK|x\$y|y!z/);
+					expect(scrubbed).toContain(M);
+					expect(scrubbed.startsWith(`${before}${quoted.split(' ')[0]}`)).toBe(true);
+					expect(scrubbed.endsWith(after), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 400},
+		);
+		expect(scrubText("sshpass -p'hunter2 x' ssh host")).toBe(`sshpass -p'${M}' ssh host`);
+		expect(scrubText('mysql -p"hunter2 x" shop')).toBe(`mysql -p"${M}" shop`);
+		expect(scrubText('curl -u "bob:p a ss" https://x')).toBe(`curl -u "bob:${M}" https://x`);
+	});
+
+	it('leaves look-alikes alone: ports, prompts, registries, files and variables', () => {
+		for (const text of [
+			'docker login registry.example',
+			'docker login -u bob --password-stdin registry.example < pw.txt',
+			'docker run -p 8080:80 nginx',
+			'docker login ghcr.io && docker run -p 80:80 app',
+			'ssh -p 2222 host',
+			'sshpass -f ~/.pw ssh -p 2222 ops@host',
+			'sshpass -p "$SSHPASS" ssh host',
+			'sshpass -e ssh -p 22 host',
+			'mysql -h host -P 3306 -u root -p shop',
+			'mysql -p',
+			'curl -u user https://x.example',
+			'docker login -p "$(cat ~/.pw)" ghcr.io',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
+	it('redacts docker login -p in an argument list, not a port of docker run', () => {
+		for (const [command, args] of [
+			['docker', ['login', '-u', 'ci', '-p', 'LEAKargv9', 'ghcr.io']],
+			[undefined, ['podman', 'login', '-p', 'LEAKargv9']],
+		] as const) {
+			const {value} = redactJson({command, args});
+			expect(JSON.stringify(value)).not.toContain('LEAKargv9');
+		}
+		for (const args of [['docker', 'run', '-p', '8080:80', 'nginx'], ['ssh', '-p', '2222', 'host']]) expect(redactJson({args}).redacted).toEqual([]);
+	});
+});
+
+describe('.netrc entries', () => {
+	it('redacts the password (and account) of an entry on one line or over several, however spaced and ordered', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('machine api.example', 'machine 10.0.0.7', 'machine nas login ops', 'default login anonymous'),
+				fc.constantFrom((head: string, value: string) => `${head} login bob password ${value}`, (head: string, value: string) => `${head} password ${value} login bob`, (head: string, value: string) => `${head}\n  login bob\n  password ${value}`, (head: string, value: string) => `${head}\n\tlogin bob\n\tpassword ${value}\n\taccount ${value}2`),
+				fc.constantFrom('LEAKnr10x', 'LEAKnr10!@#$', '"LEAKnr10 two"'),
+				fc.constantFrom(['', '\n'], ['# ~/.netrc\n', '\nmachine other.example login x\n'], ['echo "', '" >> ~/.netrc'], ["printf '", "\\n' > ~/.netrc"]),
+				fc.constantFrom('\n', '\r\n'),
+				(head, entry, value, [before, after], eol) => {
+					const quoted = before.endsWith('"') || before.endsWith("'");
+					if (quoted && value.startsWith('"')) return;
+					const body = entry(head.includes('login') ? head.replace(/ login \S+/, '') : head, value);
+					const text = `${before}${body}${after}`.replaceAll('\n', eol);
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAK');
+					expect(scrubbed).toContain(M);
+					expect(scrubbed.endsWith(after.replaceAll('\n', eol)), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 300},
+		);
+		expect(scrubText('machine api.example login bob password hunter2')).toBe(`machine api.example login bob password ${M}`);
+		expect(scrubText('machine api.example\n  login bob\n  password hunter2\n')).toBe(`machine api.example\n  login bob\n  password ${M}\n`);
+	});
+
+	it('leaves entries without a password and prose about machines alone', () => {
+		for (const text of [
+			'machine api.example login bob\n',
+			'machine api.example\n  login bob\nmachine b.example login alice\n',
+			'machine learning password policies are strict',
+			'The build machine api.example password is in the vault.',
+			'machine api.example login bob password ${NETRC_PASSWORD}',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+});
+
+describe('Windows environment variables', () => {
+	it('redacts the value set under a secret name by setx, set and PowerShell, however quoted', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom(
+					(name: string, value: string) => `setx ${name} ${value}`,
+					(name: string, value: string) => `setx ${name} ${value} /M`,
+					(name: string, value: string) => `SETX "${name}" ${value}`,
+					(name: string, value: string) => `setx /s srv01 /u corp\\ops /p LEAKwin11p ${name} ${value}`,
+					(name: string, value: string) => `set ${name}=${value.replace(/^"|"$/g, '')}`,
+					(name: string, value: string) => `@SET ${name}=${value.replace(/^"|"$/g, '')}`,
+					(name: string, value: string) => `set "${name}=${value.replace(/^"|"$/g, '')}"`,
+					(name: string, value: string) => `$env:${name} = ${value}`,
+					(name: string, value: string) => `$Env:${name}=${value}`,
+					(name: string, value: string) => `Set-Item -Path Env:${name} -Value ${value}`,
+					(name: string, value: string) => `[Environment]::SetEnvironmentVariable('${name}', ${value}, 'User')`,
+				),
+				fc.constantFrom('OPENAI_API_KEY', 'DB_PASSWORD', 'GITHUB_TOKEN', 'STRIPE_KEY', 'client_secret'),
+				fc.constantFrom('"LEAKwin11x"', '"LEAKwin11 x!y"', "'LEAKwin11z'"),
+				fc.constantFrom(['', ''], ['C:\\> ', ''], ['    ', '\r\necho done'], ['', ' && echo done']),
+				(form, name, value, [before, after]) => {
+					const line = form(name, value);
+					const text = `${before}${line}${after}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toMatch(/LEAK|x!y/);
+					expect(scrubbed).toContain(M);
+					expect(scrubbed.endsWith(after), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 400},
+		);
+		expect(scrubText('setx OPENAI_API_KEY sk-hunter2')).toBe(`setx OPENAI_API_KEY ${M}`);
+		expect(scrubText('setx DB_PASSWORD "hunter2 x" /M')).toBe(`setx DB_PASSWORD "${M}" /M`);
+		expect(scrubText('set DB_PASSWORD=hunter2 x\r\n')).toBe(`set DB_PASSWORD=${M}\r\n`);
+	});
+
+	it('leaves other variables, placeholders and shell options alone', () => {
+		for (const text of [
+			'setx PATH "%PATH%;C:\\tools"',
+			'set PATH=C:\\x;%PATH%',
+			'setx JAVA_HOME "C:\\Program Files\\jdk"',
+			'set -e',
+			'set API_KEY=%API_KEY%',
+			'setx API_KEY %API_KEY%',
+			'$env:PATH += ";C:\\x"',
+			'$env:API_KEY = $secret',
+			'Set-Item -Path Env:PATH -Value "C:\\x"',
+			'set -o pipefail && set -u',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+});
+
 describe('secret names with a space, markdown tables, YAML block scalars, XML config', () => {
 	it('redacts a credential after a two-word secret name, also when words follow it', () => {
 		fc.assert(
@@ -326,6 +673,43 @@ describe('secret names with a space, markdown tables, YAML block scalars, XML co
 			),
 			{numRuns: 200},
 		);
+	});
+
+	it('redacts the value cell in a table written without outer pipes, under its --- | --- row', () => {
+		fc.assert(
+			fc.property(
+				fc.constantFrom('Password', 'DB_PASSWORD', '`WEATHER_API_KEY`', '**client_secret**', 'API key'),
+				fc.constantFrom('LEAKtb6x', '`LEAKtb6x`', 'LEAKtb6xAb12Cd34Ef (prod)'),
+				fc.constantFrom(['', ''], ['', ' |'], ['| ', ''], ['Weather | ', '']),
+				fc.constantFrom(['--- | ---', '--- | --- | ---'], [':--|--:', ':--|:-:|--:'], ['---|---', '---|---|---'], ['| --- | --- |', '| --- | --- | --- |'], ['-- | :---:', '-- | -- | :---:']),
+				fc.constantFrom('\n', '\r\n'),
+				(name, value, [lead, trail], separators, eol) => {
+					const wide = lead.startsWith('Weather');
+					const header = wide ? `Service | Name | Value` : `Name | Value`;
+					const line = separators[wide ? 1 : 0];
+					const text = `${header}${eol}${line}${eol}${lead}${name} | ${value}${trail}${eol}${wide ? 'Other | ' : ''}PORT | 8080${eol}${eol}after | text${eol}`;
+					const scrubbed = scrubText(text);
+					expect(scrubbed, scrubbed).not.toContain('LEAKtb6');
+					expect(scrubbed).toContain(`${lead}${name} | `);
+					expect(scrubbed.startsWith(`${header}${eol}${line}${eol}`), scrubbed).toBe(true);
+					expect(scrubbed.endsWith(`PORT | 8080${eol}${eol}after | text${eol}`), scrubbed).toBe(true);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				},
+			),
+			{numRuns: 200},
+		);
+		expect(scrubText('Name | Value\n--- | ---\nPassword | hunter2\nHost | db\n')).toBe(`Name | Value\n--- | ---\nPassword | ${M}\nHost | db\n`);
+	});
+
+	it('leaves pipes outside a table alone: shell pipelines, a header row, rows after the table ends', () => {
+		for (const text of [
+			'echo password | sudo -S apt update\ncat token | base64\n',
+			'Password | Value\n--- | ---\nHost | db\n',
+			'Name | Value\n--- | ---\nHost | db\n\nPassword | hunter2\n',
+			'---\ntitle: x\n---\npassword | hunter2\n',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
 	});
 
 	it('redacts YAML block scalars under a secret name, keeping what follows', () => {
@@ -395,14 +779,29 @@ describe('new scrubbing steps stay linear on hostile input', () => {
 	it('eight times the input costs about eight times the work', () => {
 		const hostile = [
 			'| TOKEN | x |\n'.repeat(20_000),
+			`a | b\n--- | ---\n${'TOKEN | x\n'.repeat(20_000)}`,
 			'password: |\n'.repeat(20_000),
 			'<password>'.repeat(20_000),
 			'<add key="password" value="'.repeat(5_000),
 			'?x=%3Ftoken%3D'.repeat(10_000),
 			'{\\"apiKey\\":\\"'.repeat(10_000),
+			"x['password'] = ".repeat(10_000),
+			"'password' => ".repeat(10_000),
+			"define( 'password' , ".repeat(10_000),
+			'docker login '.repeat(20_000),
+			'machine a.b login '.repeat(20_000),
+			'setx /s a '.repeat(20_000),
+			'set "password='.repeat(10_000),
+			'C:\\x '.repeat(20_000),
+			' -u "a:b'.repeat(10_000),
+			'Set-Item env:API_KEY '.repeat(10_000),
+			'"machine x password '.repeat(10_000),
+			"sshpass -v -p'".repeat(10_000),
 			'Cookie: a=b; '.repeat(10_000),
 			'API key: '.repeat(20_000),
 			'https://u:a/'.repeat(20_000),
+			'https://u:p@s/'.repeat(20_000),
+			'x%3A%2F%2Fu%3Ap%40'.repeat(10_000),
 		];
 		for (const text of hostile) {
 			const larger = text.repeat(8);
@@ -424,8 +823,25 @@ describe('second review: no crash, no hang, no damage to code, schemas or IPv6 U
 		);
 	});
 
-	it('a long run of blanks inside an element or after an attribute costs linear work (it was cubic)', () => {
-		const shapes = [(n: number) => `<a>${' '.repeat(n)}x`, (n: number) => `key="a">${' '.repeat(n)}\n`, (n: number) => `<password>${'\t'.repeat(n)}x`, (n: number) => `<a ${' '.repeat(400)}>${' '.repeat(n)}`];
+	it('a long run of blanks inside an element, after an attribute, after a table row or in any newer form costs linear work (XML was cubic, the look-ahead for a table delimiter row quadratic)', () => {
+		const shapes = [(n: number) => `<a>${' '.repeat(n)}x`, (n: number) => `key="a">${' '.repeat(n)}\n`, (n: number) => `<password>${'\t'.repeat(n)}x`, (n: number) => `<a ${' '.repeat(400)}>${' '.repeat(n)}`, (n: number) => `| a |\n${' '.repeat(n)}x`, (n: number) => `| a |\n---${' '.repeat(n)}x`];
+		// The steps added for code, command lines, .netrc and Windows, with a long run of blanks wherever their patterns allow blanks.
+		const blanks = (n: number) => ' '.repeat(n);
+		shapes.push(
+			n => `define(${blanks(n)}'password'${blanks(n)},${blanks(n)}x`,
+			n => `'password'${blanks(n)}=>${blanks(n)}x`,
+			n => `x['password']${blanks(n)}=${blanks(n)}`,
+			n => `docker${blanks(n)}login${blanks(n)}-p${blanks(n)}`,
+			n => `sshpass${' -v'.repeat(3)}${blanks(n)}-p${blanks(n)}`,
+			n => `machine${blanks(n)}a.b${blanks(n)}login${blanks(n)}u${blanks(n)}password${blanks(n)}`,
+			n => `setx /s a${blanks(n)}API_KEY${blanks(n)}`,
+			n => `C:\\x>${blanks(n)}set${blanks(n)}API_KEY=${blanks(n)}`,
+			n => `set "API_KEY=${blanks(n)}`,
+			n => `Set-Item${blanks(n)}-Path${blanks(n)}env:API_KEY${blanks(n)}`,
+			n => `curl -u "a:${blanks(n)}`,
+			n => `https://u:p@${blanks(n)}`,
+			n => `a | b\n--- | ---\nTOKEN |${blanks(n)}x`,
+		);
 		for (const shape of shapes) {
 			const small = shape(4000);
 			const large = shape(32_000);

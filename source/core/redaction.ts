@@ -62,6 +62,266 @@ const SKIP = '(?!\\[REDACTED)';
 /** Authorization schemes whose next word is the credential. */
 const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|Negotiate|NTLM|Bot|ApiKey|Api-Key|Key|SSWS|OAuth|Splunk|GenieKey|Client-ID|AWS4-HMAC-SHA256|DPoP|MAC|HOBA';
 
+/** A scrubbing step: a pattern and what to put in place of each match, or a function over the whole text. */
+type Step = [RegExp, Replacer] | ((text: string) => string);
+
+function applySteps(text: string, steps: readonly Step[]): string {
+	let out = text;
+	for (const step of steps) out = typeof step === 'function' ? step(out) : out.replace(step[0], step[1] as (substring: string, ...args: unknown[]) => string);
+	return out;
+}
+
+/** Each span of a text replaced by the marker (spans in order, not overlapping). */
+function redactSpans(text: string, spans: ReadonlyArray<readonly [number, number]>): string {
+	if (spans.length === 0) return text;
+	let out = '';
+	let copied = 0;
+	for (const [start, end] of spans) {
+		out += text.slice(copied, start) + M;
+		copied = end;
+	}
+	return out + text.slice(copied);
+}
+
+/**
+ * Where a URL's password starts: after `scheme://user:` (the scheme is looked for behind '://' so
+ * the search only stops at colons, not at every word). A user holds no '[' or ']':
+ * `http://[::1]:5173/@vite/client` is an IPv6 host, a port and a path.
+ */
+const URL_USERINFO = new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/[^\\s:@\\/?#"'<>[\\]]*:${SKIP}`, 'gi');
+/** The rest of a URL after its user, as far as a password is looked for. */
+const URL_REST = /[^\s"'<>]{0,1024}/y;
+/** What follows an '@' when it ends a password: a host, maybe with a port (a dotted name or address, localhost, [IPv6], any name with a port). */
+const URL_HOST = /^(?:(?:\[[^\]]*\]|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|localhost)(?::\d{1,5})?|[A-Za-z0-9.-]+:\d{1,5})$/i;
+const HOST_START = /[A-Za-z0-9[]/;
+
+/**
+ * Where the password that starts at `start` ends (the '@'), or undefined when there is none.
+ * Without '/', '?' or '#' in it the password runs to the last '@' before them (`p@ss@host`). A
+ * password holding one of them (pasted unencoded) runs to an '@' after it that a host follows, but
+ * not when it starts as a port and a path (`host:8080/a/@b`: digits then '/'). When what follows
+ * the first '@' is no host but a word, and the path after it holds another '@' before any '?' or
+ * '#' (`p@ss/w0rd@host`), that one ends the password; an '@' just after a '/' starts a path
+ * segment (`/@scope/pkg`), one in a query an address (`?email=a@b`).
+ */
+function urlPasswordEnd(text: string, start: number): number | undefined {
+	URL_REST.lastIndex = start;
+	const rest = URL_REST.exec(text)![0];
+	const split = rest.search(/[/?#]/);
+	const authority = split === -1 ? rest : rest.slice(0, split);
+	const at = authority.lastIndexOf('@');
+	if (at !== -1 && (split === -1 || URL_HOST.test(authority.slice(at + 1)))) return start + at;
+	if (split === -1 || (at === -1 && /^\d{1,5}$/.test(authority))) return undefined;
+	const later = laterAt(rest, split, at !== -1);
+	if (later !== undefined) return start + later;
+	return at === -1 ? undefined : start + at;
+}
+
+/**
+ * The '@' ending a password that holds '/', '?' or '#' (the one at `from`): the first '@' within
+ * 200 characters that a host follows, then the last of the '@'s before the next '/', '?' or '#'.
+ * `pathOnly` looks no further than the path and past an '@' that starts a path segment.
+ */
+function laterAt(rest: string, from: number, pathOnly: boolean): number | undefined {
+	const stop = Math.min(rest.length, from + 202);
+	for (let index = from + 1; index < stop; index++) {
+		const char = rest[index];
+		if (pathOnly && (char === '?' || char === '#')) return undefined;
+		if (char !== '@') continue;
+		if (pathOnly && (rest[index - 1] === '/' || !HOST_START.test(rest[index + 1] ?? ''))) continue;
+		if (!HOST_START.test(rest[index + 1] ?? '')) return undefined;
+		let end = index;
+		for (let next = index + 1; next < rest.length && !'/?#'.includes(rest[next]!); next++) {
+			if (rest[next] === '@' && HOST_START.test(rest[next + 1] ?? '')) end = next;
+		}
+		return end;
+	}
+	return undefined;
+}
+
+/** The passwords of `scheme://user:password@host` URLs in a text, as spans. */
+function urlPasswordSpans(text: string): Array<[number, number]> {
+	const spans: Array<[number, number]> = [];
+	URL_USERINFO.lastIndex = 0;
+	for (let match = URL_USERINFO.exec(text); match; match = URL_USERINFO.exec(text)) {
+		const start = match.index + match[0].length;
+		const end = urlPasswordEnd(text, start);
+		if (end === undefined) continue;
+		spans.push([start, end]);
+		URL_USERINFO.lastIndex = end;
+	}
+	return spans;
+}
+
+function scrubUrlPasswords(text: string): string {
+	return text.includes('://') ? redactSpans(text, urlPasswordSpans(text)) : text;
+}
+
+/** A URL percent-encoded inside another (`?next=https%3A%2F%2Fuser%3Apw%40db…`): `://` encoded once, twice or three times. */
+const ENCODED_URL_HEAD = /%((?:25){0,2})3A%(?:25){0,2}2F%(?:25){0,2}2F/gi;
+/** An encoded URL runs to a blank, a quote or a bracket, or the `&` that ends the parameter holding it. */
+const ENCODED_URL_REST = /[^\s"'<>&]{0,4096}/y;
+
+/** Percent-decodes a text, keeping for each decoded character where it starts in the text `at` maps from. */
+function percentDecode(text: string, at: readonly number[]): {text: string; at: number[]} {
+	let out = '';
+	const map: number[] = [];
+	for (let index = 0; index < text.length; ) {
+		map.push(at[index]!);
+		const code = text[index] === '%' && /^[0-9A-Fa-f]{2}$/.test(text.slice(index + 1, index + 3)) ? Number.parseInt(text.slice(index + 1, index + 3), 16) : -1;
+		out += code === -1 ? text[index] : String.fromCharCode(code);
+		index += code === -1 ? 1 : 3;
+	}
+	map.push(at[text.length]!);
+	return {text: out, at: map};
+}
+
+/**
+ * URLs percent-encoded inside a parameter of another: each is decoded (as many times as its `://`
+ * was encoded), its passwords found as in a plain URL, and the encoded characters that spell them
+ * redacted in place, so the rest stays as it was.
+ */
+function scrubEncodedUrls(text: string): string {
+	if (!text.includes('%')) return text;
+	const spans: Array<[number, number]> = [];
+	let floor = 0;
+	ENCODED_URL_HEAD.lastIndex = 0;
+	for (let match = ENCODED_URL_HEAD.exec(text); match; match = ENCODED_URL_HEAD.exec(text)) {
+		let start = match.index;
+		while (start > floor && match.index - start < 31 && /[A-Za-z0-9+.-]/.test(text[start - 1]!)) start--;
+		ENCODED_URL_REST.lastIndex = match.index;
+		const end = match.index + ENCODED_URL_REST.exec(text)![0].length;
+		let decoded = {text: text.slice(start, end), at: Array.from({length: end - start + 1}, (_, index) => start + index)};
+		for (let level = 0; level <= match[1]!.length / 2; level++) decoded = percentDecode(decoded.text, decoded.at);
+		for (const [from, to] of urlPasswordSpans(decoded.text)) spans.push([decoded.at[from]!, decoded.at[to]!]);
+		ENCODED_URL_HEAD.lastIndex = Math.max(ENCODED_URL_HEAD.lastIndex, end);
+		floor = end;
+	}
+	return redactSpans(text, spans);
+}
+
+/** curl's options that take `user:password` (a quoted value may hold blanks). */
+const USER_OPTION = '(?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)';
+
+/**
+ * A command-line value redacted, or undefined when it is no secret: quoted, the quotes are kept and
+ * all inside them redacted; a variable or a command's output (`"$SSHPASS"`, `"$(cat pw)"`, `%KEY%`) is kept.
+ */
+function redactedArgument(value: string): string | undefined {
+	const quote = /^["']/.test(value) && value.endsWith(value[0]!) && value.length > 1 ? value[0]! : '';
+	const inner = quote ? value.slice(1, -1) : value;
+	return isPlaceholder(inner) || /^(?:\$\(|`)/.test(inner) ? undefined : `${quote}${M}${quote}`;
+}
+
+/** One command-line value: quoted, or a bare token that ends at a backquote (which in a shell starts a command, in markdown closes inline code). */
+const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`;
+
+/**
+ * A tool's option that carries a password, `head` matching up to where its value starts (with no
+ * capturing group): `mysql -pX`, `sshpass -p X`, `docker login -p X`, `setx … /p X`.
+ */
+function passwordOption(head: string, flags = 'g'): [RegExp, Replacer] {
+	return [new RegExp(`(${head})${SKIP}${ARGUMENT}`, flags), (match, before: string, value: string) => before + (redactedArgument(value) ?? match.slice(before.length))];
+}
+
+/** A Windows variable name (cmd allows more, but secret names are written so). */
+const WINDOWS_NAME = '([A-Za-z_][\\w.()-]{0,80})';
+
+/**
+ * Windows environment variables set under a secret name: `setx NAME value` (after its /s /u /p
+ * options; /p is a password itself), cmd's `set "NAME=value"` and `set NAME=value` as a command
+ * (at the start of a line, after a prompt `C:\…>` or a `&`; the value runs to the end of the line or
+ * a `&` or `|`), PowerShell's `Set-Item Env:NAME value`. (`$env:NAME = …` is an assignment, found
+ * by scrubAssignments; `SetEnvironmentVariable(…)` a setter call, found by scrubSetterCalls.)
+ */
+const WINDOWS_PATTERNS: Step[] = [
+	[
+		new RegExp(`(\\bsetx(?:[ \\t]+\\/[sup][ \\t]+[^\\s/]\\S*){0,3}[ \\t]+(["']?)${WINDOWS_NAME}\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'gi'),
+		(match, head: string, _quote: string, name: string, value: string) => head + ((isSecretName(name, true) && redactedArgument(value)) || value),
+	],
+	passwordOption('\\bsetx\\b[^\\n|&]{0,200}?[ \\t]\\/p[ \\t]+', 'gi'),
+	[
+		new RegExp(`(\\bset[ \\t]+"${WINDOWS_NAME}=)${SKIP}([^"\\n]+)(?=")`, 'gi'),
+		(match, head: string, name: string, value: string) => (isSecretName(name, true) && !isPlaceholder(value) ? head + M : match),
+	],
+	[
+		new RegExp(`((?:^|&|\\b[A-Za-z]:\\\\[^>\\n]{0,200}>)[ \\t]*@?set[ \\t]+${WINDOWS_NAME}=)${SKIP}([^\\r\\n&|]+)`, 'gim'),
+		(match, head: string, name: string, rest: string) => {
+			const value = rest.trimEnd();
+			const redacted = isSecretName(name, true) && redactedArgument(value);
+			return redacted ? head + redacted + rest.slice(value.length) : match;
+		},
+	],
+	[
+		new RegExp(`(\\b(?:Set-Item|New-Item)[ \\t]+(?:-Path[ \\t]+)?(["']?)env:${WINDOWS_NAME}\\2[ \\t]+(?:-Value[ \\t]+)?)${SKIP}${ARGUMENT}`, 'gi'),
+		(match, head: string, _quote: string, name: string, value: string) => head + ((isSecretName(name, true) && redactedArgument(value)) || value),
+	],
+];
+
+/**
+ * A .netrc entry's start: `machine HOST` or `default`. Its keywords and values follow over any
+ * blanks, line breaks included.
+ */
+const NETRC_ENTRY = /\b(?:machine[ \t]+([^\s"']{1,253})|default)(?=\s)/g;
+const NETRC_KEYWORDS = new Set(['login', 'password', 'account', 'port']);
+
+/** `.netrc` entries: the values of `password` and `account` (a second password) redacted. */
+function scrubNetrc(text: string): string {
+	if (!text.includes('machine') && !text.includes('default')) return text;
+	const spans: Array<[number, number]> = [];
+	NETRC_ENTRY.lastIndex = 0;
+	for (let match = NETRC_ENTRY.exec(text); match; match = NETRC_ENTRY.exec(text)) {
+		let before = match.index;
+		while (before > 0 && (text[before - 1] === ' ' || text[before - 1] === '\t')) before--;
+		const quote = before > 0 && `"'`.includes(text[before - 1]!) ? text[before - 1]! : '';
+		const first = quote !== '' || before === 0 || text[before - 1] === '\n';
+		const entry = netrcSecrets(text, match.index + match[0].length, quote, first ? match[1] : undefined);
+		spans.push(...entry.spans);
+		NETRC_ENTRY.lastIndex = Math.max(NETRC_ENTRY.lastIndex, entry.end);
+	}
+	return redactSpans(text, spans);
+}
+
+/**
+ * The secrets of one .netrc entry, its keywords read from `at`: up to eight keyword and value
+ * pairs, a value bare or in double quotes (as curl reads it), or, inside a quoted string, up to its
+ * quote or a backslash (`printf '…\n'`). An entry counts when it names a login, or when it starts
+ * a line or a quoted string (`echo "machine …" >> ~/.netrc`) and its `host` looks like one (dotted,
+ * an address, localhost; undefined elsewhere): "machine learning password policies" and "the build
+ * machine x.example password is in the vault" are prose.
+ */
+function netrcSecrets(text: string, at: number, quote: string, host: string | undefined): {spans: Array<[number, number]>; end: number} {
+	const spans: Array<[number, number]> = [];
+	let login = false;
+	let position = at;
+	const token = (from: number): [number, number] => {
+		let start = from;
+		while (start < text.length && /\s/.test(text[start]!)) start++;
+		let end = start;
+		if (!quote && text[start] === '"') {
+			end++;
+			while (end < text.length && text[end] !== '"' && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
+			return [start, Math.min(end + 1, text.length)];
+		}
+		while (end < text.length && !/\s/.test(text[end]!) && text[end] !== quote && !(quote && text[end] === '\\')) end++;
+		return [start, end];
+	};
+	for (let pair = 0; pair < 8; pair++) {
+		const [keyStart, keyEnd] = token(position);
+		const keyword = text.slice(keyStart, keyEnd);
+		if (!NETRC_KEYWORDS.has(keyword)) break;
+		const [valueStart, valueEnd] = token(keyEnd);
+		if (valueEnd === valueStart) break;
+		position = valueEnd;
+		if (keyword === 'login') login = true;
+		const quoted = text[valueStart] === '"' && !quote && valueEnd - valueStart > 1;
+		const value: [number, number] = quoted ? [valueStart + 1, valueEnd - 1] : [valueStart, valueEnd];
+		if ((keyword === 'password' || keyword === 'account') && !isPlaceholder(text.slice(...value))) spans.push(value);
+	}
+	const named = login || (host !== undefined && (host === 'localhost' || /[.:]/.test(host)));
+	return {spans: named ? spans : [], end: position};
+}
+
 /**
  * Credentials inside ordinary-looking text, in the order they are looked for: whole private key
  * blocks first (so nothing else chews on them), then URLs and headers, then command lines and
@@ -70,21 +330,13 @@ const AUTH_SCHEMES = 'Bearer|Basic|Token|Digest|Negotiate|NTLM|Bot|ApiKey|Api-Ke
  * matches its own output (a value starting with the marker is skipped), which keeps scrubbing
  * idempotent. Every repetition is bounded or anchored, so work stays linear in the text.
  */
-const PATTERNS: Array<[RegExp, Replacer]> = [
+const PATTERNS: Step[] = [
 	[
 		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g,
 		(_match, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----`,
 	],
-	// scheme://user:password@host — the password may itself hold '@' (the authority ends at the last one).
-	// A user holds no '[' or ']': `http://[::1]:5173/@vite/client` is an IPv6 host, a port and a path.
-	// (The scheme is looked for behind '://' so the search only stops at colons, not at every word.)
-	[new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>[\\]]*):${SKIP}[^\\s\\/?#"'<>]*@`, 'gi'), (_match, user: string) => `://${user}:${M}@`],
-	// A password holding `/`, `?` or `#` (a URL-unsafe password pasted unencoded): up to an '@' that a
-	// host follows. Not a port and path (`host:8080/a/@b`: digits then '/').
-	[
-		new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/([^\\s:@\\/?#"'<>[\\]]*):${SKIP}(?!\\d{1,5}(?:[\\/?#]|$))([^\\s@\\/?#"'<>]*[\\/?#][^\\s@"'<>]{0,200}?)@(?=[A-Za-z0-9[])`, 'gi'),
-		(_match, user: string) => `://${user}:${M}@`,
-	],
+	scrubUrlPasswords,
+	scrubEncodedUrls,
 	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), (_match, head: string) => `${head}${M}`],
@@ -109,12 +361,16 @@ const PATTERNS: Array<[RegExp, Replacer]> = [
 		},
 	],
 	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
-	// Command lines: a secret flag and its value, `curl -u user:pass`, and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|]+)`, 'g'), flagReplacer],
-	[new RegExp(`((?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"']+`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b[^\\n|;&]{0,200}?[ \\t]-p)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(\\bsshpass[ \\t]+-p[ \\t]*)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+)${SKIP}[^\\s"'|;&]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	// Command lines: a secret flag and its value, `curl -u user:pass` (quoted or not), and tools that take a password inline.
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
+	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	passwordOption('\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b[^\\n|;&]{0,200}?[ \\t]-p'),
+	passwordOption('\\bsshpass(?:[ \\t]+-[veh]){0,3}[ \\t]+-p[ \\t]*'),
+	passwordOption('\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+'),
+	passwordOption('\\b(?:docker|podman|nerdctl|buildah|skopeo|oras|helm[ \\t]+registry)[ \\t]+login\\b[^\\n|;&]{0,200}?[ \\t]-p(?:[ \\t]+|=)?'),
+	...WINDOWS_PATTERNS,
+	scrubNetrc,
 ];
 
 /** An element's text redacted between its blanks, unless it is blank, a placeholder or redacted already. */
@@ -151,39 +407,67 @@ const XML_PATTERNS: Array<[RegExp, Replacer]> = [
 ];
 
 /**
+ * A markdown table's delimiter row (`|---|:--:|`, `--- | ---`): cells of dashes with optional
+ * colons, split by at least one `|`, outer pipes optional.
+ */
+function isDelimiterRow(line: string): boolean {
+	if (!line.includes('|') || !line.includes('-') || line.length > 8192) return false;
+	const cells = line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|');
+	return cells.every(cell => /^:?-+:?$/.test(cell.trim()));
+}
+
+/**
  * Markdown table rows that pair a secret name with a value (`| WEATHER_API_KEY | abc123 |`, the
- * name in any cell, in backticks or bold): the cell after the name is redacted. A header row (the
- * next line is the `|---|` separator) is not, nor a value with blanks (a description) unless the
- * name is a password, nor a placeholder or a dash.
+ * name in any cell, in backticks or bold): the cell after the name is redacted. A row with a
+ * leading `|` counts anywhere; one without (`Password | hunter2`) only in a table, from its
+ * `--- | ---` row to the first line without a `|`, so a shell pipeline is no table. A header row
+ * (the next line is the delimiter row) is not redacted.
  */
 function scrubTableRows(text: string): string {
 	if (!text.includes('|')) return text;
 	const lines = text.split('\n');
 	let changed = false;
+	let inTable = false;
 	for (let index = 0; index < lines.length; index++) {
 		const line = lines[index]!;
-		if (!/^[ \t]*\|/.test(line) || line.length > 8192) continue;
-		if (/^[ \t]*\|?[ \t]*:?-{2,}:?[ \t]*\|/.test(lines[index + 1] ?? '')) continue;
-		const cells = line.split('|');
-		let rowChanged = false;
-		for (let cell = 1; cell < cells.length - 2; cell++) {
-			const name = cells[cell]!.trim().replace(/^(\*\*|`)(.*)\1$/, '$2');
-			if (!/^[A-Za-z_][\w.-]{0,80}(?: [A-Za-z][\w.-]{0,40}){0,2}$/.test(name) || !isSecretName(name, true)) continue;
-			const raw = cells[cell + 1]!;
-			const value = raw.trim().replace(/^(`+|\*\*)(.*)\1$/, '$2');
-			if (value === '' || isPlaceholder(value) || /^(?:-+|—|–|n\/a|tbd|todo|\?)$/i.test(value) || value.includes(M)) continue;
-			if (/\s/.test(value) && !/pass|pwd/i.test(name) && !looksLikeCredential(value.split(/\s/)[0]!)) continue;
-			if (name.toLowerCase().endsWith('token') && /^\d+$/.test(value)) continue;
-			const at = raw.indexOf(value);
-			cells[cell + 1] = raw.slice(0, at) + M + raw.slice(at + value.length);
-			rowChanged = true;
+		if (isDelimiterRow(line)) {
+			inTable = true;
+			continue;
 		}
-		if (rowChanged) {
-			lines[index] = cells.join('|');
+		if (!line.includes('|')) inTable = false;
+		const leading = /^[ \t]*\|/.test(line);
+		if ((!leading && !inTable) || line.length > 8192 || isDelimiterRow(lines[index + 1] ?? '')) continue;
+		const row = scrubTableRow(line, leading);
+		if (row !== line) {
+			lines[index] = row;
 			changed = true;
 		}
 	}
 	return changed ? lines.join('\n') : text;
+}
+
+/**
+ * One table row with the cell after each secret name redacted, unless the value is a placeholder
+ * or a dash, holds blanks (a description) while the name is no password, or is a number under a token name.
+ */
+function scrubTableRow(line: string, leading: boolean): string {
+	const cells = line.split('|');
+	const first = leading ? 1 : 0;
+	const last = /\|[ \t]*\r?$/.test(line) ? cells.length - 2 : cells.length - 1;
+	let changed = false;
+	for (let cell = first; cell < last; cell++) {
+		const name = cells[cell]!.trim().replace(/^(\*\*|`)(.*)\1$/, '$2');
+		if (!/^[A-Za-z_][\w.-]{0,80}(?: [A-Za-z][\w.-]{0,40}){0,2}$/.test(name) || !isSecretName(name, true)) continue;
+		const raw = cells[cell + 1]!;
+		const value = raw.trim().replace(/^(`+|\*\*)(.*)\1$/, '$2');
+		if (value === '' || isPlaceholder(value) || /^(?:-+|—|–|n\/a|tbd|todo|\?)$/i.test(value) || value.includes(M)) continue;
+		if (/\s/.test(value) && !/pass|pwd/i.test(name) && !looksLikeCredential(value.split(/\s/)[0]!)) continue;
+		if (name.toLowerCase().endsWith('token') && /^\d+$/.test(value)) continue;
+		const at = raw.indexOf(value);
+		cells[cell + 1] = raw.slice(0, at) + M + raw.slice(at + value.length);
+		changed = true;
+	}
+	return changed ? cells.join('|') : line;
 }
 
 /** Vendor key formats, redacted wherever they stand; the prefix is kept to say what to re-enter. */
@@ -275,22 +559,28 @@ function flagReplacer(match: string, flag: string, name: string, value: string):
 const isNameCode = (code: number) => (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 46 || code === 45;
 const isNameStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
 
+/** A setting name found before a separator: where it starts (its quote or bracket included), how written. */
+type FoundName = {index: number; name: string; quoted: boolean; blanks: number; subscript?: true};
+
 /**
  * The setting name in front of a ':' or '=' at `separator`: letters, digits, `_ . -` (starting with
  * a letter or `_`, at most 81 long), optionally quoted as in JSON (quotes escaped too, as in JSON
- * held in a string), then blanks. Not a name when it
- * continues a word, path or address (`/x=`, `a@b:`). Found by looking back from the separator, so
- * the search only stops at ':' and '=', never at every word.
+ * held in a string), or quoted in brackets before an '=' (`os.environ["X_API_KEY"] =`, `ENV['…'] =`,
+ * a subscript of what comes before it), then blanks. Not a name when it continues a word, path or
+ * address (`/x=`, `a@b:`). Found by looking back from the separator, so the search only stops at
+ * ':' and '=', never at every word.
  */
-function nameBefore(text: string, separator: number): {index: number; name: string; quoted: boolean; blanks: number} | undefined {
+function nameBefore(text: string, separator: number): FoundName | undefined {
 	let end = separator;
 	while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
 	const blanks = separator - end;
+	const subscript = text[end - 1] === ']' && text[separator] === '=';
+	if (subscript) end--;
 	const quote = text[end - 1] === '"' || text[end - 1] === "'" ? text[end - 1] : '';
 	if (quote) end--;
 	// Quotes escaped inside JSON held as a string (`\"apiKey\":`), once or more.
 	let escapes = 0;
-	while (quote && escapes < 16 && text[end - 1] === '\\') {
+	while (quote && !subscript && escapes < 16 && text[end - 1] === '\\') {
 		end--;
 		escapes++;
 	}
@@ -299,17 +589,14 @@ function nameBefore(text: string, separator: number): {index: number; name: stri
 	if (start === end || end - start > 81 || !isNameStart(text.charCodeAt(start))) return undefined;
 	if (quote && (text[start - 1] !== quote || text.slice(start - 1 - escapes, start - 1) !== '\\'.repeat(escapes))) return undefined;
 	const index = quote ? start - 1 - escapes : start;
+	const name = text.slice(start, end);
+	if (subscript) return quote && text[index - 1] === '[' ? {index: index - 1, name, quoted: true, blanks, subscript} : undefined;
 	const previous = index > 0 ? text.charCodeAt(index - 1) : -1;
 	if (isNameCode(previous) || previous === 47 || previous === 64) return undefined;
-	return {index, name: text.slice(start, end), quoted: Boolean(quote), blanks};
+	return {index, name, quoted: Boolean(quote), blanks};
 }
 
-/**
- * Redacts the values of settings whose name is secret, in the syntaxes operators paste: .env and
- * shell (`NAME=value cmd`), connection strings (`AccountKey=…;`, `,password=…,`), JAAS and TOML
- * (`password="…"`), INI (`key = rest of line`), YAML (`password: rest of line`), HTTP headers
- * (`X-Api-Key: value`) and JSON held as text (`"apiKey": "…"`).
- */
+/** `==`, `=>`, `!=`, `<=`, `>=` compare or map; `::` joins a path; in `:=` the `=` assigns. */
 function isOperator(text: string, index: number): boolean {
 	const next = text[index + 1];
 	const previous = text[index - 1];
@@ -317,56 +604,166 @@ function isOperator(text: string, index: number): boolean {
 	return next === '=' || next === ':' || previous === ':';
 }
 
+/** Where a value lies; `block` for a YAML block scalar, `literal` for a quoted literal in code (its blanks are part of it). */
+const SCHEME_ONLY = new RegExp(`^(?:${AUTH_SCHEMES})\\s*$`, 'i');
+/** Laravel model casts: `'password' => 'hashed'`. */
+const CAST_TYPE = /^(?:hashed|encrypted|array|object|collection|integer|float|double|decimal|date|datetime|immutable_datetime|timestamp|json)$/;
+/** Validation rules: `'password' => 'required|string|min:8|confirmed'`. */
+const VALIDATION_RULES = /^[a-z_]+(?::[^|\s]*)?(?:\|[a-z_]+(?::[^|\s]*)?)+$/;
+
+/**
+ * A quoted literal in code under a secret name that says how the secret is handled, not what it
+ * is: an authorization scheme alone (`headers["Authorization"] = "Bearer " + token` builds the
+ * value), a model cast, validation rules.
+ */
+function isCodeWord(value: string): boolean {
+	return SCHEME_ONLY.test(value) || CAST_TYPE.test(value) || VALIDATION_RULES.test(value);
+}
+
+type ValueSpan = {start: number; end: number; block?: true; literal?: true};
+
+/**
+ * Redacts the values of settings whose name is secret, in the syntaxes operators paste: .env and
+ * shell (`NAME=value cmd`), connection strings (`AccountKey=…;`, `,password=…,`), JAAS and TOML
+ * (`password="…"`), INI (`key = rest of line`), YAML (`password: rest of line`), HTTP headers
+ * (`X-Api-Key: value`), JSON held as text (`"apiKey": "…"`), code (`os.environ["API_KEY"] = "…"`)
+ * and PHP and Ruby arrays (`'password' => '…'`).
+ */
 function scrubAssignments(text: string): string {
 	let out = '';
 	let copied = 0;
-	let lineStart = 0;
-	let scanned = 0;
+	const line = {start: 0, scanned: 0};
 	const separators = /[:=]/g;
 	for (let match = separators.exec(text); match; match = separators.exec(text)) {
-		const separator = match[0];
-		// `==`, `=>`, `!=`, `<=`, `>=` compare or map; `::` joins a path; in `:=` the `=` assigns.
-		if (isOperator(text, match.index)) continue;
-		// `NAME := value` (Make, Go) assigns: the name is read from before the colon.
-		let found = nameBefore(text, separator === '=' && text[match.index - 1] === ':' ? match.index - 1 : match.index);
-		if (!found) continue;
-		if (!isSecretName(found.name, separator === '=' && !found.quoted && found.blanks === 0)) {
-			found = spacedName(text, found);
-			if (!found) continue;
-		}
-		// Where the current line starts, found by scanning forward only (linear over the whole text).
-		for (; scanned < found.index; scanned++) if (text.charCodeAt(scanned) === 10) lineStart = scanned + 1;
-		const atLineStart = found.index - lineStart < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(lineStart, found.index));
-		let valueStart = match.index + 1;
-		while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
-		const spaced = found.blanks > 0 || valueStart > match.index + 1;
-		const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
-		let span = valueSpan(text, valueStart, mode);
-		if (!span && mode === 'line') span = blockScalarSpan(text, valueStart, lineStart);
-		// Inside prose, a value that looks like a credential is one even when words follow it.
-		if (!span && mode === 'token-alone') {
-			span = valueSpan(text, valueStart, 'token');
-			if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
-		}
+		const found = text.startsWith('=>', match.index) ? arrowValue(text, match.index) : settingValue(text, match.index, line);
+		const span = found && secretPart(text, found.name, found.span);
 		if (!span) continue;
-		let value = text.slice(span.start, span.end);
-		// Keys and tokens hold no blanks (passwords may): one followed by a comment, or that looks like
-		// a credential, is redacted up to the blank; one followed by more words is prose ("Token: the
-		// unit a model reads").
-		if (/\s/.test(value) && !/pass|pwd/i.test(found.name) && !span.block) {
-			// A value may start with a blank other than space or tab (a no-break space pasted from a page).
-			const first = /^\S*/.exec(value)![0];
-			if (first === '') continue;
-			if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length)) && !looksLikeCredential(first)) continue;
-			span.end = span.start + first.length;
-			value = first;
-		}
-		if (isPlaceholder(value) || (nameSecrecy(found.name) === 'token' && /^\d+$/.test(value))) continue;
 		out += text.slice(copied, span.start) + M;
 		copied = span.end;
 		separators.lastIndex = Math.max(separators.lastIndex, span.end);
 	}
 	return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * The value of a setting whose name is secret, the separator at `at` (':' or '='): the rest of the
+ * line, one token, or one token alone (see valueSpan), by the separator and where the name stands.
+ * `line` keeps where the current line starts, found by scanning forward only (linear over the whole text).
+ */
+function settingValue(text: string, at: number, line: {start: number; scanned: number}): {name: string; span: ValueSpan} | undefined {
+	const separator = text[at];
+	if (isOperator(text, at)) return undefined;
+	// `NAME := value` (Make, Go) assigns: the name is read from before the colon.
+	let found = nameBefore(text, separator === '=' && text[at - 1] === ':' ? at - 1 : at);
+	if (!found) return undefined;
+	const variable = envVariable(text, found, separator);
+	if (!isSecretName(variable ?? found.name, variable !== undefined)) {
+		found = spacedName(text, found);
+		if (!found) return undefined;
+	}
+	for (; line.scanned < found.index; line.scanned++) if (text.charCodeAt(line.scanned) === 10) line.start = line.scanned + 1;
+	const atLineStart = found.index - line.start < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(line.start, found.index));
+	let valueStart = at + 1;
+	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
+	const spaced = found.blanks > 0 || valueStart > at + 1;
+	const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
+	let span = valueSpan(text, valueStart, mode);
+	if (!span && mode === 'line') span = blockScalarSpan(text, valueStart, line.start);
+	// Inside prose, a value that looks like a credential is one even when words follow it.
+	if (!span && mode === 'token-alone') {
+		span = valueSpan(text, valueStart, 'token');
+		if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
+	}
+	if (!span) return undefined;
+	const quoted = text[valueStart] === '"' || text[valueStart] === "'";
+	// A subscript is code: what it is given unquoted is computed (`= api_key`, `= request.form['password']`), unless it looks like a key pasted in.
+	if (found.subscript && !quoted && !looksLikeCredential(text.slice(span.start, span.end))) return undefined;
+	// A variable set in code (`os.environ["API_KEY"] = "…"`, `$env:API_KEY = "…"`) takes a quoted literal whole, blanks and all.
+	if (quoted && codeVariable(text, found) !== undefined) span.literal = true;
+	return {name: found.name, span};
+}
+
+/**
+ * The environment variable a name sets in code, or undefined: a subscript (`os.environ["FOO_KEY"]`,
+ * `ENV['…']`), `process.env.FOO_KEY`, `import.meta.env.…` or PowerShell's `$env:FOO_KEY`.
+ */
+function codeVariable(text: string, found: FoundName): string | undefined {
+	if (found.subscript || /^env:$/i.test(text.slice(Math.max(0, found.index - 4), found.index))) return found.name;
+	return /^(?:process\.env|import\.meta\.env)\.(.+)$/.exec(found.name)?.[1];
+}
+
+/**
+ * The environment variable a name sets, when it is read as one (isSecretName's `envStyle`, which
+ * also takes FOO_KEY): `NAME=value` as in .env files, and a variable set in code however spaced.
+ */
+function envVariable(text: string, found: FoundName, separator: string | undefined): string | undefined {
+	return codeVariable(text, found) ?? (separator === '=' && !found.quoted && found.blanks === 0 ? found.name : undefined);
+}
+
+/**
+ * PHP and Ruby `'password' => 'value'`, the arrow at `at`: a quoted secret name on its left and a
+ * quoted literal on its right. Not a JavaScript arrow (`(token) => token.trim()`, an unquoted name)
+ * nor a value computed in code (`=> env('DB_PASSWORD')`, `=> $password`).
+ */
+function arrowValue(text: string, at: number): {name: string; span: ValueSpan} | undefined {
+	if ('=!<>'.includes(text[at - 1] ?? '')) return undefined;
+	const found = nameBefore(text, at);
+	if (!found?.quoted || found.subscript || !isSecretName(found.name)) return undefined;
+	let valueStart = at + 2;
+	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
+	return quotedLiteral(text, found.name, valueStart);
+}
+
+/** A quoted literal starting at `at` (its quotes left out), the value of the secret `name` in code. */
+function quotedLiteral(text: string, name: string, at: number): {name: string; span: ValueSpan} | undefined {
+	if (text[at] !== '"' && text[at] !== "'") return undefined;
+	const span = valueSpan(text, at, 'token');
+	return span && {name, span: {...span, literal: true}};
+}
+
+/**
+ * Calls that set a named value: PHP's `define('DB_PASSWORD', '…')` (wp-config.php), Python's
+ * `os.environ.setdefault`, Ruby's `ENV.store`, .NET's `SetEnvironmentVariable`, Java's
+ * `setProperty`, `localStorage.setItem`, a config object's `set`/`put`. The first argument a quoted
+ * secret name, the second a quoted literal.
+ */
+const SETTER_CALL = /\b(?:define|setenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put)[ \t]*\([ \t]*(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,[ \t]*(?=["'])/g;
+
+/** Redacts the literal a setter call (SETTER_CALL) gives a secret name, whole (WordPress salts hold blanks). */
+function scrubSetterCalls(text: string): string {
+	if (!text.includes('(')) return text;
+	const spans: Array<[number, number]> = [];
+	SETTER_CALL.lastIndex = 0;
+	for (let match = SETTER_CALL.exec(text); match; match = SETTER_CALL.exec(text)) {
+		if (!isSecretName(match[2]!, true)) continue;
+		const found = quotedLiteral(text, match[2]!, match.index + match[0].length);
+		const span = found && secretPart(text, found.name, found.span);
+		if (!span) continue;
+		spans.push([span.start, span.end]);
+		SETTER_CALL.lastIndex = span.end;
+	}
+	return redactSpans(text, spans);
+}
+
+/**
+ * The part of a secret setting's value to redact, or undefined when it is no secret. Keys and
+ * tokens hold no blanks (passwords may): one followed by a comment, or that looks like a
+ * credential, is redacted up to the blank; one followed by more words is prose ("Token: the unit
+ * a model reads"). Placeholders are no secret, nor a number under a token name (a count).
+ */
+function secretPart(text: string, name: string, span: ValueSpan): ValueSpan | undefined {
+	let value = text.slice(span.start, span.end);
+	if (/\s/.test(value) && !/pass|pwd/i.test(name) && !span.block && !span.literal) {
+		// A value may start with a blank other than space or tab (a no-break space pasted from a page).
+		const first = /^\S*/.exec(value)![0];
+		if (first === '') return undefined;
+		if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length)) && !looksLikeCredential(first)) return undefined;
+		span = {start: span.start, end: span.start + first.length};
+		value = first;
+	}
+	if (isPlaceholder(value) || (nameSecrecy(name) === 'token' && /^\d+$/.test(value))) return undefined;
+	if (span.literal && isCodeWord(value)) return undefined;
+	return span;
 }
 
 /** A key or token rather than a word: 12 or more characters of the kinds keys use, with letters and digits. */
@@ -378,7 +775,7 @@ function looksLikeCredential(value: string): boolean {
  * A secret name written as two words ("API key: …", "Secret Key = …"): the word before a name
  * that is not secret by itself, when the two together are.
  */
-function spacedName(text: string, found: {index: number; name: string; quoted: boolean; blanks: number}): typeof found | undefined {
+function spacedName(text: string, found: FoundName): FoundName | undefined {
 	if (found.quoted || text[found.index - 1] !== ' ' || /[^A-Za-z]/.test(found.name)) return undefined;
 	let start = found.index - 1;
 	while (start > 0 && found.index - 1 - start < 30 && /[A-Za-z]/.test(text[start - 1]!)) start--;
@@ -392,7 +789,7 @@ function spacedName(text: string, found: {index: number; name: string; quoted: b
  * name: its lines, from the first non-blank character to the end of the last line indented deeper
  * than the name's line.
  */
-function blockScalarSpan(text: string, at: number, lineStart: number): {start: number; end: number; block: true} | undefined {
+function blockScalarSpan(text: string, at: number, lineStart: number): ValueSpan | undefined {
 	const header = /[|>][-+]?[1-9]?[-+]?[ \t]*(?:#[^\n]*)?\r?\n/y;
 	header.lastIndex = at;
 	if (!header.exec(text)) return undefined;
@@ -422,7 +819,7 @@ function blockScalarSpan(text: string, at: number, lineStart: number): {start: n
  * one token ('token'), or one token that ends its line or a quoted/bracketed context
  * ('token-alone', for `name: value` inside prose, so "Token budget: 4096 per reply" is left alone).
  */
-function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): {start: number; end: number; block?: true} | undefined {
+function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): ValueSpan | undefined {
 	const first = text[start];
 	// A quoted value inside JSON held as a string (`{\"apiKey\":\"…\"}`, escaped once or more): the
 	// value runs to the same escaped quote, or to the end of the line (looked for in a bounded window).
@@ -477,11 +874,12 @@ function withoutUnbalancedClosers(token: string): string {
 
 function scrubOnce(text: string): string {
 	let out = scrubQueryParams(text);
-	for (const [pattern, replace] of PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
-	for (const [pattern, replace] of XML_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	out = applySteps(out, PATTERNS);
+	out = applySteps(out, XML_PATTERNS);
+	out = scrubSetterCalls(out);
 	out = scrubAssignments(out);
 	out = scrubTableRows(out);
-	for (const [pattern, replace] of VENDOR_PATTERNS) out = out.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+	out = applySteps(out, VENDOR_PATTERNS);
 	return out;
 }
 
@@ -501,22 +899,26 @@ export function scrubText(text: string): string {
 	return out;
 }
 
-/** Tools whose short options carry a password: the option, and whether its value is attached (`-pSECRET`). */
-const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean}> = [
+/**
+ * Tools whose short options carry a password: the option, whether its value is attached
+ * (`-pSECRET`), and the subcommand it needs when it means something else elsewhere (`docker run -p` is a port).
+ */
+const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean; subcommand?: string}> = [
 	{tool: /(?:^|\/)sshpass$/, option: '-p', attached: false},
+	{tool: /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras)$/, option: '-p', attached: false, subcommand: 'login'},
 	{tool: /(?:^|\/)redis-cli$/, option: '-a', attached: false},
 	{tool: /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)$/, option: '-p', attached: true},
 ];
 
 /**
  * Secrets an argument list holds in the element after a flag (`["--api-key", "X"]`,
- * `["-u", "user:pass"]`, `["sshpass", "-p", "X"]`): indexes to redact, and the replacement.
+ * `["-u", "user:pass"]`, `["sshpass", "-p", "X"]`, `["docker", "login", "-p", "X"]`): indexes to redact, and the replacement.
  * `command` is the program the list belongs to, when it is named beside it.
  */
 function argvSecrets(args: readonly unknown[], command: string | undefined): Map<number, string> {
 	const out = new Map<number, string>();
 	const tools = [command, ...args].filter((arg): arg is string => typeof arg === 'string');
-	const options = ARGV_PASSWORD_OPTIONS.filter(entry => tools.some(tool => entry.tool.test(tool)));
+	const options = ARGV_PASSWORD_OPTIONS.filter(entry => tools.some(tool => entry.tool.test(tool)) && (!entry.subcommand || args.includes(entry.subcommand)));
 	args.forEach((arg, index) => {
 		if (typeof arg !== 'string') return;
 		const next = args[index + 1];

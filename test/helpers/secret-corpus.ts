@@ -90,6 +90,16 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'markdown table row', text: '\n| WEATHER_API_KEY | LEAKtab75 |\n', secrets: ['LEAKtab75']},
 	{name: 'YAML block scalar', text: '\npassword: |\n  LEAKblk76a\n  LEAKblk76b\nuser: bob\n', secrets: ['LEAKblk76a', 'LEAKblk76b']},
 	{name: 'XML config attributes', text: '<add key="ApiKey" value="LEAKxml77a"/> <entry key="password">LEAKxml77b</entry> <client_secret>LEAKxml77c</client_secret>', secrets: ['LEAKxml77a', 'LEAKxml77b', 'LEAKxml77c']},
+	{name: 'url password with @ and /', text: 'git clone https://deploy:p@LEAKurl78/w0rd78@git.example/repo.git', secrets: ['LEAKurl78', 'w0rd78']},
+	{name: 'url percent-encoded inside another', text: 'https://app.example/login?next=postgres%3A%2F%2Fapp%3ALEAKenc79%40db.example%2Fshop&x=1', secrets: ['LEAKenc79']},
+	{name: 'markdown table without outer pipes', text: '\nName | Value\n--- | ---\nPassword | LEAKtab80\nHost | db\n', secrets: ['LEAKtab80']},
+	{name: 'environment subscripts in code', text: 'os.environ["X_API_KEY"] = "LEAKsub81a"\nENV[\'SECRET_KEY\'] = \'LEAKsub81b\'\n$_ENV["DB_PASSWORD"]="LEAKsub81c";', secrets: ['LEAKsub81a', 'LEAKsub81b', 'LEAKsub81c']},
+	{name: 'PHP array with secret keys', text: "return [\n    'password' => 'LEAKphp82a',\n    \"api_key\" => \"LEAKphp82b\",\n];", secrets: ['LEAKphp82a', 'LEAKphp82b']},
+	{name: 'wp-config define', text: "define('DB_PASSWORD', 'LEAKwp83a');\ndefine( \"AUTH_KEY\" , \"LEAKwp83b x!y|z\" );", secrets: ['LEAKwp83a', 'LEAKwp83b', 'x!y|z']},
+	{name: 'docker login -p', text: 'docker login -u ci -p LEAKdock84 registry.example', args: ['docker', 'login', '-u', 'ci', '-p', 'LEAKdock84', 'registry.example'], secrets: ['LEAKdock84']},
+	{name: 'quoted inline passwords', text: "sshpass -p'LEAKq85a x' ssh ops@host\nmysql -uroot -p\"LEAKq85b y\" shop\ncurl -u 'ops:LEAKq85c z' https://x.example", secrets: ['LEAKq85a', 'LEAKq85b', 'LEAKq85c', ' x\'', ' y"', ' z\'']},
+	{name: '.netrc entries', text: 'machine api.example login bob password LEAKnetrc86a\nmachine git.example\n  login ci\n  password LEAKnetrc86b\n', secrets: ['LEAKnetrc86a', 'LEAKnetrc86b']},
+	{name: 'Windows environment variables', text: 'setx OPENAI_API_KEY LEAKwin87a /M\r\nset "DB_PASSWORD=LEAKwin87b x"\r\n$env:GITHUB_TOKEN = "LEAKwin87c"\r\n', secrets: ['LEAKwin87a', 'LEAKwin87b', 'LEAKwin87c']},
 ];
 
 /** Every secret of the corpus. */
