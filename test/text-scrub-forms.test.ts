@@ -883,3 +883,12 @@ describe('second review: no crash, no hang, no damage to code, schemas or IPv6 U
 		expect(scrubText('http://user:pw123@[::1]:80/x')).toBe(`http://user:${REDACTED_MARKER}@[::1]:80/x`);
 	});
 });
+
+describe('adversarial review: hangs and damage in the newer steps', () => {
+	it('block scalar headers indented by tabs, each over a template or an already redacted value, cost linear work (the tab was no indent for the header but one for its lines, so every header read to the end)', () => {
+		const shapes = [(n: number) => `${'\tpassword: |\n\t{{\n'.repeat(n)}\t}}`, (n: number) => `${'\tpassword: |\n'.repeat(n)}\t[REDACTED]`];
+		for (const shape of shapes) {
+			expect(workRatio(() => scrubText(shape(2000)), () => scrubText(shape(16_000)), 3), shape(1)).toBeLessThan(24);
+		}
+	});
+});

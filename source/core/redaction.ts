@@ -793,8 +793,10 @@ function blockScalarSpan(text: string, at: number, lineStart: number): ValueSpan
 	const header = /[|>][-+]?[1-9]?[-+]?[ \t]*(?:#[^\n]*)?\r?\n/y;
 	header.lastIndex = at;
 	if (!header.exec(text)) return undefined;
+	// A tab indents the name's line as it indents the block's lines (which count it below): were it no
+	// indent here, headers indented by tabs would each read every later one into their block.
 	let indent = 0;
-	while (text[lineStart + indent] === ' ' || text[lineStart + indent] === '-') indent++;
+	while (text[lineStart + indent] === ' ' || text[lineStart + indent] === '\t' || text[lineStart + indent] === '-') indent++;
 	let line = header.lastIndex;
 	let start = -1;
 	let end = -1;
