@@ -891,4 +891,17 @@ describe('adversarial review: hangs and damage in the newer steps', () => {
 			expect(workRatio(() => scrubText(shape(2000)), () => scrubText(shape(16_000)), 3), shape(1)).toBeLessThan(24);
 		}
 	});
+	it('docker login in prose or in another command before a port keeps the port: only an option of the login command itself is its password', () => {
+		for (const text of [
+			'After docker login, run the container with -p 8080:80',
+			'Run docker login first. Then docker run -p 8080:80 app',
+			'`docker login` then `docker run -p 8080:80 nginx`',
+			'docker login then docker run -p 8080:80 nginx',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+		expect(scrubText('docker login registry.example.com -u me -p hunter2Prod')).toBe(`docker login registry.example.com -u me -p ${M}`);
+		expect(scrubText('`docker login -u me -p hunter2Prod ghcr.io`')).toBe(`\`docker login -u me -p ${M} ghcr.io\``);
+	});
+
 });

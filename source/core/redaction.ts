@@ -330,6 +330,8 @@ function netrcSecrets(text: string, at: number, quote: string, host: string | un
  * matches its own output (a value starting with the marker is skipped), which keeps scrubbing
  * idempotent. Every repetition is bounded or anchored, so work stays linear in the text.
  */
+const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
+
 const PATTERNS: Step[] = [
 	[
 		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g,
@@ -368,7 +370,11 @@ const PATTERNS: Step[] = [
 	passwordOption('\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b[^\\n|;&]{0,200}?[ \\t]-p'),
 	passwordOption('\\bsshpass(?:[ \\t]+-[veh]){0,3}[ \\t]+-p[ \\t]*'),
 	passwordOption('\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+'),
-	passwordOption('\\b(?:docker|podman|nerdctl|buildah|skopeo|oras|helm[ \\t]+registry)[ \\t]+login\\b[^\\n|;&]{0,200}?[ \\t]-p(?:[ \\t]+|=)?'),
+	// The login command ends where a sentence or inline code does (`, `, `. `, a backquote) or another
+	// command starts: `docker login` then `docker run -p 8080:80` keeps its port.
+	passwordOption(
+		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.]|\\.(?=\\S)){0,200}?[ \\t]-p(?:[ \\t]+|=)?`,
+	),
 	...WINDOWS_PATTERNS,
 	scrubNetrc,
 ];
