@@ -904,4 +904,12 @@ describe('adversarial review: hangs and damage in the newer steps', () => {
 		expect(scrubText('`docker login -u me -p hunter2Prod ghcr.io`')).toBe(`\`docker login -u me -p ${M} ghcr.io\``);
 	});
 
+	it('a .netrc default entry counts only where an entry starts (a line or a quoted string), so prose about the default login keeps its words', () => {
+		for (const text of ['If default login fails, password reset is needed', 'the default account password login flow', 'By default login is admin and password changeme until set']) {
+			expect(scrubText(text), text).toBe(text);
+		}
+		expect(scrubText('default login anonymous password hunter2Prod')).toBe(`default login anonymous password ${M}`);
+		expect(scrubText('machine a.example login me password x1\ndefault login anon password hunter2Prod')).toBe(`machine a.example login me password ${M}\ndefault login anon password ${M}`);
+		expect(scrubText(`echo "default login anon password hunter2Prod" >> ~/.netrc`)).toBe(`echo "default login anon password ${M}" >> ~/.netrc`);
+	});
 });

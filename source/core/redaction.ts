@@ -275,6 +275,8 @@ function scrubNetrc(text: string): string {
 		while (before > 0 && (text[before - 1] === ' ' || text[before - 1] === '\t')) before--;
 		const quote = before > 0 && `"'`.includes(text[before - 1]!) ? text[before - 1]! : '';
 		const first = quote !== '' || before === 0 || text[before - 1] === '\n';
+		// `default` names no host: only where an entry starts is it one ("if default login fails, password reset…" is prose).
+		if (match[1] === undefined && !first) continue;
 		const entry = netrcSecrets(text, match.index + match[0].length, quote, first ? match[1] : undefined);
 		spans.push(...entry.spans);
 		NETRC_ENTRY.lastIndex = Math.max(NETRC_ENTRY.lastIndex, entry.end);
