@@ -912,4 +912,12 @@ describe('adversarial review: hangs and damage in the newer steps', () => {
 		expect(scrubText('machine a.example login me password x1\ndefault login anon password hunter2Prod')).toBe(`machine a.example login me password ${M}\ndefault login anon password ${M}`);
 		expect(scrubText(`echo "default login anon password hunter2Prod" >> ~/.netrc`)).toBe(`echo "default login anon password ${M}" >> ~/.netrc`);
 	});
+	it('PowerShell $env:NAME given a command or a variable keeps it, as a subscript does: only a literal or what looks like a key is redacted', () => {
+		for (const text of ['$env:API_KEY = Read-Host -AsSecureString', '$env:API_KEY = $args[0]', '$env:OPENAI_API_KEY = Get-Secret MyKey -AsPlainText', 'process.env.API_KEY = config.apiKey']) {
+			expect(scrubText(text), text).toBe(text);
+		}
+		expect(scrubText('$env:API_KEY = "hunter 2"')).toBe(`$env:API_KEY = "${M}"`);
+		expect(scrubText('$env:OPENAI_API_KEY = sk-proj-abcdefghijklmnop1234')).not.toContain('abcdefghijklmnop1234');
+	});
+
 });

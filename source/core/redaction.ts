@@ -684,8 +684,9 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	}
 	if (!span) return undefined;
 	const quoted = text[valueStart] === '"' || text[valueStart] === "'";
-	// A subscript is code: what it is given unquoted is computed (`= api_key`, `= request.form['password']`), unless it looks like a key pasted in.
-	if (found.subscript && !quoted && !looksLikeCredential(text.slice(span.start, span.end))) return undefined;
+	// A subscript or a variable set in code is code: what it is given unquoted is computed (`= api_key`,
+	// `= request.form['password']`, `$env:API_KEY = Read-Host …`), unless it looks like a key pasted in.
+	if ((found.subscript || codeVariable(text, found) !== undefined) && !quoted && !looksLikeCredential(/^\S*/.exec(text.slice(span.start, span.end))![0].replace(/[;,]+$/, ''))) return undefined;
 	// A variable set in code (`os.environ["API_KEY"] = "…"`, `$env:API_KEY = "…"`) takes a quoted literal whole, blanks and all.
 	if (quoted && codeVariable(text, found) !== undefined) span.literal = true;
 	return {name: found.name, span};
