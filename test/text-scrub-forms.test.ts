@@ -920,4 +920,10 @@ describe('adversarial review: hangs and damage in the newer steps', () => {
 		expect(scrubText('$env:OPENAI_API_KEY = sk-proj-abcdefghijklmnop1234')).not.toContain('abcdefghijklmnop1234');
 	});
 
+	it('batch parameters and loop variables are no value: set API_KEY=%1, %~1, %%i, !KEY! keep the script working', () => {
+		for (const text of ['set API_KEY=%1', 'set SECRET_KEY=%~1', 'for %%i in (*) do set API_KEY=%%i', 'set API_KEY=!KEY!', 'set "API_KEY=%~2"', 'setx API_KEY %1']) {
+			expect(scrubText(text), text).toBe(text);
+		}
+		expect(scrubText('set API_KEY=hunter2Prod')).toBe(`set API_KEY=${M}`);
+	});
 });
