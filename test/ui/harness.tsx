@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {stripVTControlCharacters} from 'node:util';
 import {render} from 'ink-testing-library';
-import {afterAll} from 'vitest';
+import {afterAll, expect} from 'vitest';
 import {createBackup, type CreateBackupOptions} from '../../source/core/backup/create-backup.js';
 import {generateDemo} from '../../source/core/demo/generate-demo.js';
 import {App, type AppProps, type Route} from '../../source/ui/App.js';
@@ -151,4 +151,21 @@ export async function waitForFrame(read: () => string, expected: string | RegExp
 		frame = read();
 	}
 	return frame;
+}
+
+/**
+ * Work a screen runs, on a terminal too small for the console (40x12): the line says the work runs
+ * on rather than offering q, and Esc y and q neither cancel it nor quit; `finish` lets it end and
+ * waits for its outcome; then q is offered again.
+ */
+export async function runsOnWhileTooSmall(app: Rendered, finish: () => Promise<void>): Promise<void> {
+	app.resize(40, 12);
+	await app.waitFor(frame => frame.includes('40x12') && frame.includes('50x16') && frame.includes('work run'));
+	// q, which quits on the too-small line, would stop the work: it waits while the work runs.
+	await app.press(KEY.escape, 'y', 'q');
+	expect(app.frame()).toContain('work run');
+	expect(app.exits).toEqual([]);
+	await finish();
+	// Done: q may quit again.
+	await app.waitFor('q quits');
 }
