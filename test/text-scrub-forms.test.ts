@@ -927,3 +927,166 @@ describe('adversarial review: hangs and damage in the newer steps', () => {
 		expect(scrubText('set API_KEY=hunter2Prod')).toBe(`set API_KEY=${M}`);
 	});
 });
+
+describe('forms noted as leaking: split over a line, other spellings and cases, literal fallbacks', () => {
+	const secret = fc.stringMatching(/^[A-Za-z0-9!#%+.\/^~-]{6,24}$/).map(body => `LEAK${body}`);
+	const quote = fc.constantFrom("'", '"');
+	const blanks = fc.constantFrom(' ', '  ', '\t');
+
+	it('redacts the password of a command continued over lines with `\\` (docker login, mysql, sshpass, redis-cli, a secret flag)', () => {
+		fc.assert(
+			fc.property(secret, fc.constantFrom('\n', '\r\n'), blanks, (value, eol, indent) => {
+				for (const text of [
+					`docker login -u me \\${eol}${indent}-p ${value} registry.example`,
+					`podman login registry.example \\${eol}${indent}--username me \\${eol}${indent}-p ${value}`,
+					`mysqldump -u root \\${eol}${indent}-p${value} shop > dump.sql`,
+					`sshpass \\${eol}${indent}-p ${value} ssh ops@host`,
+					`redis-cli -h cache \\${eol}${indent}-a ${value} ping`,
+					`acme-sync --api-key \\${eol}${indent}${value} --dry-run`,
+				]) {
+					const scrubbed = scrubText(text);
+					expect(scrubbed, text).not.toContain(value);
+					expect(scrubbed.split(eol).length, text).toBe(text.split(eol).length);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				}
+			}),
+			{numRuns: 150},
+		);
+	});
+
+	it('a continuation after a secret flag whose next line is another option keeps the script as it is', () => {
+		for (const text of ['pg_dump --password \\\n  --host db shop', 'tool --token \\\n  -v']) expect(scrubText(text), text).toBe(text);
+	});
+
+	it('redacts secrets set under other spellings: DEFINE in any case, blanks inside a subscript, ${env:X}, Env:\\X, setx /M, os.putenv', () => {
+		fc.assert(
+			fc.property(secret, quote, blanks, (value, q, blank) => {
+				for (const text of [
+					`DEFINE(${q}DB_PASSWORD${q}, ${q}${value}${q});`,
+					`Define(${blank}${q}AUTH_KEY${q},${blank}${q}${value}${q}${blank});`,
+					`os.environ[${blank}${q}OPENAI_API_KEY${q}${blank}] = ${q}${value}${q}`,
+					`ENV[${blank}${q}SECRET_KEY${q}]${blank}=${blank}${q}${value}${q}`,
+					`\${env:OPENAI_API_KEY}${blank}=${blank}${q}${value}${q}`,
+					`Set-Item Env:\\GITHUB_TOKEN ${value}`,
+					`Set-Item -Path Env:\\GITHUB_TOKEN -Value ${q}${value}${q}`,
+					`setx /M OPENAI_API_KEY ${value}`,
+					`setx /m ${q}DB_PASSWORD${q} ${q}${value}${q}`,
+					`os.putenv(${q}DB_PASSWORD${q}, ${q}${value}${q})`,
+				]) {
+					const scrubbed = scrubText(text);
+					expect(scrubbed, text).not.toContain(value);
+					expect(scrubbed, text).toContain(M);
+					expect(scrubText(scrubbed)).toBe(scrubbed);
+				}
+			}),
+			{numRuns: 150},
+		);
+	});
+
+	it("redacts Ruby symbol keys (:password => '…') and a PHP or Ruby literal on the line after =>", () => {
+		fc.assert(
+			fc.property(secret, quote, fc.constantFrom(' ', '\n    ', '\r\n\t\t', ' \n  '), (value, q, gap) => {
+				for (const text of [`{:password => ${q}${value}${q}}`, `config[:api_key] = {:secret_key =>${gap}${q}${value}${q}}`, `return [\n  ${q}password${q} =>${gap}${q}${value}${q},\n];`]) {
+					const scrubbed = scrubText(text);
+					expect(scrubbed, text).not.toContain(value);
+					expect(scrubbed.replace(M, value)).toBe(text);
+				}
+			}),
+			{numRuns: 150},
+		);
+	});
+
+	it('redacts the literal fallback of a read: env(…), os.getenv, environ.get, ENV.fetch, getProperty, also on the next line', () => {
+		fc.assert(
+			fc.property(secret, quote, fc.constantFrom(' ', '', '\n        '), (value, q, gap) => {
+				for (const text of [
+					`'password' => env(${q}DB_PASSWORD${q},${gap}${q}${value}${q}),`,
+					`SECRET_KEY = os.environ.get(${q}SECRET_KEY${q},${gap}${q}${value}${q})`,
+					`token = os.getenv(${q}GITHUB_TOKEN${q},${gap}${q}${value}${q})`,
+					`ENV.fetch(${q}API_TOKEN${q},${gap}${q}${value}${q})`,
+					`System.getProperty(${q}db.password${q},${gap}${q}${value}${q})`,
+				]) {
+					const scrubbed = scrubText(text);
+					expect(scrubbed, text).not.toContain(value);
+					expect(scrubbed.replace(M, value)).toBe(text);
+				}
+			}),
+			{numRuns: 150},
+		);
+		for (const text of ["env('DB_PASSWORD')", "os.getenv('DB_PASSWORD', '')", "ENV.fetch('API_TOKEN', nil)", "config.get('password', None)", "env('APP_NAME', 'Laravel')"]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
+	it('redacts curl -uuser:pass written attached, in text and in an argument list, keeping the user', () => {
+		fc.assert(
+			fc.property(secret, fc.constantFrom('admin', 'ci-bot', 'me@example.com'), (value, user) => {
+				expect(scrubText(`curl -sS -u${user}:${value} https://x.example/api`)).toBe(`curl -sS -u${user}:${M} https://x.example/api`);
+				expect(redactJson({command: 'curl', args: [`-u${user}:${value}`, 'https://x.example']}).value).toEqual({command: 'curl', args: [`-u${user}:${M}`, 'https://x.example']});
+			}),
+			{numRuns: 100},
+		);
+		for (const text of ['curl -uadmin: https://x', 'curl -uadmin:8080 https://x', 'tar -uf a.tar b:c', 'mysql -uroot:x']) expect(scrubText(text), text).toBe(text);
+	});
+
+	it('redacts sshpass -pX attached in an argument list, and only sshpass’s own -p (ssh’s -p after it is a port)', () => {
+		const scrubbed = (args: string[]) => (redactJson({command: 'sshpass', args}).value as {args: string[]}).args;
+		expect(scrubbed(['-phunter2Prod', 'ssh', '-p', '2222', 'ops@host'])).toEqual([`-p${M}`, 'ssh', '-p', '2222', 'ops@host']);
+		expect(scrubbed(['-p', 'hunter2Prod', 'ssh', '-p2222', 'ops@host'])).toEqual(['-p', M, 'ssh', '-p2222', 'ops@host']);
+		expect(scrubbed(['-e', 'ssh', '-p', '2222', 'ops@host'])).toEqual(['-e', 'ssh', '-p', M, 'ops@host']);
+	});
+});
+
+describe('code the scrubber broke: a string closed after a secret name, calls and subscripts, prompts, shell parameters', () => {
+	it('keeps code whose secret name is inside a string or whose value is computed', () => {
+		for (const text of [
+			"os.environ['PASSWORD'] = input('Password: ')",
+			"pw = getpass.getpass('Password: ')",
+			'print("Password: " + pw)',
+			'console.log("API key: " + key.slice(0, 4))',
+			"log.info('token=' + token)",
+			"data = {'password': request.form['password']}",
+			'password = get_password()',
+			'api_key: settings.API_KEY()',
+			'secret = vault.read("secret/app")',
+			"token = os.environ['GITHUB_TOKEN']",
+			'set /p PASSWORD=Enter password:',
+			'set /P "DB_PASSWORD=Password for the database: "',
+			'set /a TOKEN=TOKEN+1',
+			'export API_KEY=$1',
+			'GITHUB_TOKEN=$2 ./sync.sh "$@"',
+			'set -- ; API_KEY=$@ run',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
+	it('still redacts a written password that holds brackets, and a literal in a prompt line', () => {
+		expect(scrubText('password = P4ss(word)')).toBe(`password = ${M}`);
+		expect(scrubText('password: Summer(2024)')).toBe(`password: ${M}`);
+		expect(scrubText("password = 'x' + suffix")).toBe(`password = '${M}' + suffix`);
+		expect(scrubText('set PASSWORD=hunter2Prod')).toBe(`set PASSWORD=${M}`);
+		expect(scrubText("echo 'password: hunter2Prod'")).toBe(`echo 'password: ${M}'`);
+	});
+
+	it('the new shapes cost linear work', () => {
+		const hostile = [
+			'docker login \\\n'.repeat(20_000),
+			'mysql \\\n'.repeat(20_000),
+			'curl -ua:'.repeat(20_000),
+			'--token \\\n'.repeat(20_000),
+			"os.environ[ 'API_KEY' ] = ".repeat(10_000),
+			'${env:API_KEY} = '.repeat(10_000),
+			':password =>\n'.repeat(10_000),
+			"env('DB_PASSWORD',\n".repeat(10_000),
+			'set /p PASSWORD='.repeat(10_000),
+			"'password: '".repeat(10_000),
+			'password = a.b.c('.repeat(10_000),
+			'x = ['.repeat(20_000),
+		];
+		for (const text of hostile) {
+			const larger = text.repeat(8);
+			expect(workRatio(() => scrubText(text), () => scrubText(larger), 5), text.slice(0, 20)).toBeLessThan(24);
+		}
+	});
+});

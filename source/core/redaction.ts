@@ -46,9 +46,9 @@ export function isSecretName(name: string, envStyle = false): boolean {
 	return words.length > 1 && ['key', 'auth', 'pat', 'pw'].includes(words.at(-1)!);
 }
 
-/** Values that stand for no secret: empty, types in code samples, variable references (batch's %1, %~dp0, %%i and !VAR! too), booleans. */
+/** Values that stand for no secret: empty, types in code samples, variable references (a shell's $1 and $@, batch's %1, %~dp0, %%i and !VAR! too), booleans. */
 const PLACEHOLDER =
-	/^(?:\*+|x{3,}|\.{3}|…|<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_]\w*|%[A-Za-z_]\w*%|%[0-9*]|%~[A-Za-z]*[0-9*]|%%~?[A-Za-z]+|![A-Za-z_][\w.]*!|\{\{[^}]*\}\}|string|number|boolean|str|int|bool|bytes|any|unknown|null|none|nil|undefined|true|false|yes|no|required|optional)$/i;
+	/^(?:\*+|x{3,}|\.{3}|…|<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_]\w*|\$[0-9@*#?]|%[A-Za-z_]\w*%|%[0-9*]|%~[A-Za-z]*[0-9*]|%%~?[A-Za-z]+|![A-Za-z_][\w.]*!|\{\{[^}]*\}\}|string|number|boolean|str|int|bool|bytes|any|unknown|null|none|nil|undefined|true|false|yes|no|required|optional)$/i;
 
 function isPlaceholder(value: string): boolean {
 	const bare = value.replace(/[;,]+$/, '').trim();
@@ -215,6 +215,8 @@ function redactedArgument(value: string): string | undefined {
 
 /** One command-line value: quoted, or a bare token that ends at a backquote (which in a shell starts a command, in markdown closes inline code). */
 const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`;
+/** One character of a command line up to a pipe or a command separator, a line continuation (`\\` then a line break) taken whole. */
+const COMMAND_CHAR = '(?:[^\\n|;&\\\\]|\\\\\\r?\\n?)';
 
 /**
  * A tool's option that carries a password, `head` matching up to where its value starts (with no
@@ -229,17 +231,17 @@ const WINDOWS_NAME = '([A-Za-z_][\\w.()-]{0,80})';
 
 /**
  * Windows environment variables set under a secret name: `setx NAME value` (after its /s /u /p
- * options; /p is a password itself), cmd's `set "NAME=value"` and `set NAME=value` as a command
+ * and /m options; /p is a password itself), cmd's `set "NAME=value"` and `set NAME=value` as a command
  * (at the start of a line, after a prompt `C:\…>` or a `&`; the value runs to the end of the line or
- * a `&` or `|`), PowerShell's `Set-Item Env:NAME value`. (`$env:NAME = …` is an assignment, found
+ * a `&` or `|`), PowerShell's `Set-Item Env:NAME value` (or `Env:\\NAME`). (`$env:NAME = …` is an assignment, found
  * by scrubAssignments; `SetEnvironmentVariable(…)` a setter call, found by scrubSetterCalls.)
  */
 const WINDOWS_PATTERNS: Step[] = [
 	[
-		new RegExp(`(\\bsetx(?:[ \\t]+\\/[sup][ \\t]+[^\\s/]\\S*){0,3}[ \\t]+(["']?)${WINDOWS_NAME}\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'gi'),
+		new RegExp(`(\\bsetx(?:[ \\t]+\\/[sup][ \\t]+[^\\s/]\\S*|[ \\t]+\\/m){0,4}[ \\t]+(["']?)${WINDOWS_NAME}\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'gi'),
 		(match, head: string, _quote: string, name: string, value: string) => head + ((isSecretName(name, true) && redactedArgument(value)) || value),
 	],
-	passwordOption('\\bsetx\\b[^\\n|&]{0,200}?[ \\t]\\/p[ \\t]+', 'gi'),
+	passwordOption(`\\bsetx\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/p[ \\t]+`, 'gi'),
 	[
 		new RegExp(`(\\bset[ \\t]+"${WINDOWS_NAME}=)${SKIP}([^"\\n]+)(?=")`, 'gi'),
 		(match, head: string, name: string, value: string) => (isSecretName(name, true) && !isPlaceholder(value) ? head + M : match),
@@ -253,7 +255,7 @@ const WINDOWS_PATTERNS: Step[] = [
 		},
 	],
 	[
-		new RegExp(`(\\b(?:Set-Item|New-Item)[ \\t]+(?:-Path[ \\t]+)?(["']?)env:${WINDOWS_NAME}\\2[ \\t]+(?:-Value[ \\t]+)?)${SKIP}${ARGUMENT}`, 'gi'),
+		new RegExp(`(\\b(?:Set-Item|New-Item)[ \\t]+(?:-Path[ \\t]+)?(["']?)env:\\\\?${WINDOWS_NAME}\\2[ \\t]+(?:-Value[ \\t]+)?)${SKIP}${ARGUMENT}`, 'gi'),
 		(match, head: string, _quote: string, name: string, value: string) => head + ((isSecretName(name, true) && redactedArgument(value)) || value),
 	],
 ];
@@ -365,17 +367,19 @@ const PATTERNS: Step[] = [
 		},
 	],
 	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
-	// Command lines: a secret flag and its value, `curl -u user:pass` (quoted or not), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?!-)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
+	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
+	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:\\\\\\r?\\n[ \\t]*)?(?!-|\\\\\\r?\\n)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
-	passwordOption('\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b[^\\n|;&]{0,200}?[ \\t]-p'),
-	passwordOption('\\bsshpass(?:[ \\t]+-[veh]){0,3}[ \\t]+-p[ \\t]*'),
-	passwordOption('\\bredis-cli\\b[^\\n|;&]{0,200}?[ \\t]-a[ \\t]+'),
+	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-u["']?[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	passwordOption(`\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
+	passwordOption('\\bsshpass(?:(?:[ \\t]|\\\\\\r?\\n)+-[veh]){0,3}(?:[ \\t]|\\\\\\r?\\n)+-p[ \\t]*'),
+	passwordOption(`\\bredis-cli\\b${COMMAND_CHAR}{0,200}?[ \\t]-a[ \\t]+`),
 	// The login command ends where a sentence or inline code does (`, `, `. `, a backquote) or another
 	// command starts: `docker login` then `docker run -p 8080:80` keeps its port.
 	passwordOption(
-		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.]|\\.(?=\\S)){0,200}?[ \\t]-p(?:[ \\t]+|=)?`,
+		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\\\r?\\n?){0,200}?[ \\t]-p(?:[ \\t]+|=)?`,
 	),
 	...WINDOWS_PATTERNS,
 	scrubNetrc,
@@ -573,8 +577,8 @@ type FoundName = {index: number; name: string; quoted: boolean; blanks: number; 
 /**
  * The setting name in front of a ':' or '=' at `separator`: letters, digits, `_ . -` (starting with
  * a letter or `_`, at most 81 long), optionally quoted as in JSON (quotes escaped too, as in JSON
- * held in a string), or quoted in brackets before an '=' (`os.environ["X_API_KEY"] =`, `ENV['…'] =`,
- * a subscript of what comes before it), then blanks. Not a name when it continues a word, path or
+ * held in a string), or quoted in brackets before an '=' (`os.environ["X_API_KEY"] =`, `ENV[ '…' ] =`,
+ * a subscript of what comes before it), or PowerShell's `${env:NAME}` before an '=', then blanks. Not a name when it continues a word, path or
  * address (`/x=`, `a@b:`). Found by looking back from the separator, so the search only stops at
  * ':' and '=', never at every word.
  */
@@ -584,6 +588,10 @@ function nameBefore(text: string, separator: number): FoundName | undefined {
 	const blanks = separator - end;
 	const subscript = text[end - 1] === ']' && text[separator] === '=';
 	if (subscript) end--;
+	while (subscript && end > 0 && separator - end < 40 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+	// PowerShell's `${env:NAME} = …`: the braces are part of the variable's spelling.
+	const braced = text[end - 1] === '}' && text[separator] === '=' && !subscript;
+	if (braced) end--;
 	const quote = text[end - 1] === '"' || text[end - 1] === "'" ? text[end - 1] : '';
 	if (quote) end--;
 	// Quotes escaped inside JSON held as a string (`\"apiKey\":`), once or more.
@@ -598,7 +606,12 @@ function nameBefore(text: string, separator: number): FoundName | undefined {
 	if (quote && (text[start - 1] !== quote || text.slice(start - 1 - escapes, start - 1) !== '\\'.repeat(escapes))) return undefined;
 	const index = quote ? start - 1 - escapes : start;
 	const name = text.slice(start, end);
-	if (subscript) return quote && text[index - 1] === '[' ? {index: index - 1, name, quoted: true, blanks, subscript} : undefined;
+	if (braced) return !quote && /^\$\{env:$/i.test(text.slice(index - 6, index)) ? {index, name, quoted: false, blanks} : undefined;
+	if (subscript) {
+		let open = index;
+		while (open > 0 && index - open < 40 && (text[open - 1] === ' ' || text[open - 1] === '\t')) open--;
+		return quote && text[open - 1] === '[' ? {index: open - 1, name, quoted: true, blanks, subscript} : undefined;
+	}
 	const previous = index > 0 ? text.charCodeAt(index - 1) : -1;
 	if (isNameCode(previous) || previous === 47 || previous === 64) return undefined;
 	return {index, name, quoted: Boolean(quote), blanks};
@@ -671,8 +684,13 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	}
 	for (; line.scanned < found.index; line.scanned++) if (text.charCodeAt(line.scanned) === 10) line.start = line.scanned + 1;
 	const atLineStart = found.index - line.start < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(line.start, found.index));
+	// cmd's `set /p NAME=prompt` asks for the value and `set /a NAME=expression` computes it.
+	if (/\bset[ \t]+\/[pa][ \t]+"?$/i.test(text.slice(Math.max(line.start, found.index - 40), found.index))) return undefined;
 	let valueStart = at + 1;
 	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
+	// `input('Password: ')`, `"Password: " + pw`: the quote after the separator closes the string the name is written in.
+	const opener = text[found.index - 1];
+	if (!found.quoted && (opener === '"' || opener === "'") && text[valueStart] === opener) return undefined;
 	const spaced = found.blanks > 0 || valueStart > at + 1;
 	const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
 	let span = valueSpan(text, valueStart, mode);
@@ -684,12 +702,28 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	}
 	if (!span) return undefined;
 	const quoted = text[valueStart] === '"' || text[valueStart] === "'";
+	if (!quoted && isCallOrSubscript(text, valueStart)) return undefined;
 	// A subscript or a variable set in code is code: what it is given unquoted is computed (`= api_key`,
 	// `= request.form['password']`, `$env:API_KEY = Read-Host …`), unless it looks like a key pasted in.
 	if ((found.subscript || codeVariable(text, found) !== undefined) && !quoted && !looksLikeCredential(/^\S*/.exec(text.slice(span.start, span.end))![0].replace(/[;,]+$/, ''))) return undefined;
 	// A variable set in code (`os.environ["API_KEY"] = "…"`, `$env:API_KEY = "…"`) takes a quoted literal whole, blanks and all.
 	if (quoted && codeVariable(text, found) !== undefined) span.literal = true;
 	return {name: found.name, span};
+}
+
+/** A call or a subscript in code: `get_password()`, `getpass.getpass('…')`, `request.form['password']`. */
+const CALL_OR_SUBSCRIPT = /([A-Za-z_$][\w$]{0,80}(?:\.[A-Za-z_$][\w$]{0,80}){0,8})(\(\)|\((?=["'A-Za-z_$])|\[(?=["']))/y;
+
+/**
+ * Whether the value at `at` is computed by a call or a subscript rather than written: a dotted
+ * name, one with `_`, or a lower-case word before `(` or `['`, or any name before `()`. A password
+ * written with brackets (`P4ss(word)`, `Summer(2024)`) is still one.
+ */
+function isCallOrSubscript(text: string, at: number): boolean {
+	CALL_OR_SUBSCRIPT.lastIndex = at;
+	const found = CALL_OR_SUBSCRIPT.exec(text);
+	if (!found) return false;
+	return found[2] === '()' || /[._$]/.test(found[1]!) || /^[a-z]+$/.test(found[1]!);
 }
 
 /**
@@ -710,16 +744,19 @@ function envVariable(text: string, found: FoundName, separator: string | undefin
 }
 
 /**
- * PHP and Ruby `'password' => 'value'`, the arrow at `at`: a quoted secret name on its left and a
- * quoted literal on its right. Not a JavaScript arrow (`(token) => token.trim()`, an unquoted name)
- * nor a value computed in code (`=> env('DB_PASSWORD')`, `=> $password`).
+ * PHP and Ruby `'password' => 'value'`, the arrow at `at`: a quoted secret name or a Ruby symbol
+ * (`:password`) on its left and a quoted literal on its right, maybe on the next line. Not a
+ * JavaScript arrow (`(token) => token.trim()`, an unquoted name) nor a value computed in code
+ * (`=> env('DB_PASSWORD')`, `=> $password`).
  */
 function arrowValue(text: string, at: number): {name: string; span: ValueSpan} | undefined {
 	if ('=!<>'.includes(text[at - 1] ?? '')) return undefined;
 	const found = nameBefore(text, at);
-	if (!found?.quoted || found.subscript || !isSecretName(found.name)) return undefined;
+	if (!found || found.subscript || !isSecretName(found.name)) return undefined;
+	const symbol = !found.quoted && text[found.index - 1] === ':' && text[found.index - 2] !== ':';
+	if (!found.quoted && !symbol) return undefined;
 	let valueStart = at + 2;
-	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
+	while (valueStart - at < 200 && /[ \t\r\n]/.test(text[valueStart] ?? '')) valueStart++;
 	return quotedLiteral(text, found.name, valueStart);
 }
 
@@ -731,12 +768,15 @@ function quotedLiteral(text: string, name: string, at: number): {name: string; s
 }
 
 /**
- * Calls that set a named value: PHP's `define('DB_PASSWORD', '…')` (wp-config.php), Python's
- * `os.environ.setdefault`, Ruby's `ENV.store`, .NET's `SetEnvironmentVariable`, Java's
- * `setProperty`, `localStorage.setItem`, a config object's `set`/`put`. The first argument a quoted
- * secret name, the second a quoted literal.
+ * Calls that set a named value: PHP's `define('DB_PASSWORD', '…')` (wp-config.php; any case, as
+ * PHP reads function names), Python's `os.environ.setdefault` and `os.putenv`, Ruby's `ENV.store`,
+ * .NET's `SetEnvironmentVariable`, Java's `setProperty`, `localStorage.setItem`, a config object's
+ * `set`/`put`; and calls that read one with a literal fallback, which is the secret wherever the
+ * variable is unset: Laravel's `env('DB_PASSWORD', '…')`, Python's `os.getenv`/`environ.get`,
+ * Ruby's `ENV.fetch`, `getProperty`. The first argument a quoted secret name, the second a quoted
+ * literal, maybe on the next line.
  */
-const SETTER_CALL = /\b(?:define|setenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put)[ \t]*\([ \t]*(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,[ \t]*(?=["'])/g;
+const SETTER_CALL = /\b(?:define|setenv|putenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put|env|getenv|get|fetch|getProperty)[ \t]*\([ \t]*(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,\s{0,200}(?=["'])/gi;
 
 /** Redacts the literal a setter call (SETTER_CALL) gives a secret name, whole (WordPress salts hold blanks). */
 function scrubSetterCalls(text: string): string {
@@ -911,15 +951,18 @@ export function scrubText(text: string): string {
 }
 
 /**
- * Tools whose short options carry a password: the option, whether its value is attached
- * (`-pSECRET`), and the subcommand it needs when it means something else elsewhere (`docker run -p` is a port).
+ * Tools whose short options carry a password: the option, whether its value may be attached
+ * (`-pSECRET`) or be the next element, and the subcommand it needs when it means something else
+ * elsewhere (`docker run -p` is a port); `once` when only the first counts (`sshpass -p X ssh -p 2222`:
+ * the second is ssh's port). curl's `-uuser:pass` is looked for apart (its user is kept).
  */
-const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean; subcommand?: string}> = [
-	{tool: /(?:^|\/)sshpass$/, option: '-p', attached: false},
-	{tool: /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras)$/, option: '-p', attached: false, subcommand: 'login'},
-	{tool: /(?:^|\/)redis-cli$/, option: '-a', attached: false},
-	{tool: /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)$/, option: '-p', attached: true},
+const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean; separate: boolean; once?: true; subcommand?: string}> = [
+	{tool: /(?:^|\/)sshpass$/, option: '-p', attached: true, separate: true, once: true},
+	{tool: /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras)$/, option: '-p', attached: true, separate: true, subcommand: 'login'},
+	{tool: /(?:^|\/)redis-cli$/, option: '-a', attached: false, separate: true},
+	{tool: /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)$/, option: '-p', attached: true, separate: false},
 ];
+const ARGV_CURL = /(?:^|\/)curl$/;
 
 /**
  * Secrets an argument list holds in the element after a flag (`["--api-key", "X"]`,
@@ -930,16 +973,25 @@ function argvSecrets(args: readonly unknown[], command: string | undefined): Map
 	const out = new Map<number, string>();
 	const tools = [command, ...args].filter((arg): arg is string => typeof arg === 'string');
 	const options = ARGV_PASSWORD_OPTIONS.filter(entry => tools.some(tool => entry.tool.test(tool)) && (!entry.subcommand || args.includes(entry.subcommand)));
+	const curl = tools.some(tool => ARGV_CURL.test(tool));
+	const spent = new Set<object>();
 	args.forEach((arg, index) => {
 		if (typeof arg !== 'string') return;
 		const next = args[index + 1];
 		for (const entry of options) {
-			if (entry.attached && arg.startsWith(entry.option) && arg.length > entry.option.length && !isPlaceholder(arg.slice(2))) out.set(index, `${entry.option}${M}`);
+			if (spent.has(entry) || !arg.startsWith(entry.option)) continue;
+			const attached = entry.attached && arg.length > entry.option.length;
+			if (!attached && !(entry.separate && arg === entry.option)) continue;
+			if (attached && !isPlaceholder(arg.slice(2))) out.set(index, `${entry.option}${M}`);
+			if (!attached && typeof next === 'string' && !next.startsWith('-') && !isPlaceholder(next)) out.set(index + 1, M);
+			if (entry.once) spent.add(entry);
 		}
+		const user = curl ? /^-u([^\s:-][^:]*):(?!\d+$)(.+)$/.exec(arg) : null;
+		if (user && !isPlaceholder(user[2]!)) out.set(index, `-u${user[1]}:${M}`);
 		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
 		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
 		if (!flag) return;
-		if (isSecretName(flag[1]!) || options.some(entry => !entry.attached && entry.option === arg)) out.set(index + 1, M);
+		if (isSecretName(flag[1]!)) out.set(index + 1, M);
 		else if (['-u', '--user', '--proxy-user'].includes(arg) && /^[^:]+:(?!\d+$).+/.test(next)) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
 	return out;

@@ -100,6 +100,10 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'quoted inline passwords', text: "sshpass -p'LEAKq85a x' ssh ops@host\nmysql -uroot -p\"LEAKq85b y\" shop\ncurl -u 'ops:LEAKq85c z' https://x.example", secrets: ['LEAKq85a', 'LEAKq85b', 'LEAKq85c', ' x\'', ' y"', ' z\'']},
 	{name: '.netrc entries', text: 'machine api.example login bob password LEAKnetrc86a\nmachine git.example\n  login ci\n  password LEAKnetrc86b\n', secrets: ['LEAKnetrc86a', 'LEAKnetrc86b']},
 	{name: 'Windows environment variables', text: 'setx OPENAI_API_KEY LEAKwin87a /M\r\nset "DB_PASSWORD=LEAKwin87b x"\r\n$env:GITHUB_TOKEN = "LEAKwin87c"\r\n', secrets: ['LEAKwin87a', 'LEAKwin87b', 'LEAKwin87c']},
+	{name: 'commands continued over lines', text: 'docker login -u ci \\\n  -p LEAKcont88a registry.example\nmysqldump -u root \\\n  -pLEAKcont88b shop\nacme-sync --api-key \\\n  LEAKcont88c --dry-run\n', secrets: ['LEAKcont88a', 'LEAKcont88b', 'LEAKcont88c']},
+	{name: 'Ruby symbols and literal fallbacks', text: "{:password => 'LEAKrb89a'}\n'password' => env('DB_PASSWORD', 'LEAKrb89b'),\nSECRET_KEY = os.environ.get('SECRET_KEY', 'LEAKrb89c')\nENV.fetch(\"API_TOKEN\", \"LEAKrb89d\")\n", secrets: ['LEAKrb89a', 'LEAKrb89b', 'LEAKrb89c', 'LEAKrb89d']},
+	{name: 'other spellings of a variable set', text: "DEFINE('DB_PASSWORD', 'LEAKsp90a');\n${env:OPENAI_API_KEY} = 'LEAKsp90b'\nSet-Item Env:\\GITHUB_TOKEN LEAKsp90c\nsetx /M API_KEY LEAKsp90d\nos.environ[ 'SECRET_KEY' ] = 'LEAKsp90e'\nos.putenv('DB_PASSWORD', 'LEAKsp90f')\n", secrets: ['LEAKsp90a', 'LEAKsp90b', 'LEAKsp90c', 'LEAKsp90d', 'LEAKsp90e', 'LEAKsp90f']},
+	{name: 'curl -uuser:pass attached', text: 'curl -sS -uadmin:LEAKcurl91 https://api.example/export', args: ['curl', '-uadmin:LEAKcurl91', 'https://api.example/export'], secrets: ['LEAKcurl91']},
 ];
 
 /** Every secret of the corpus. */
