@@ -1061,6 +1061,17 @@ describe('code the scrubber broke: a string closed after a secret name, calls an
 		}
 	});
 
+	it('a database client’s --password before a blank prompts: the word after it is the database (mysql, pg_dump), in text and argument lists', () => {
+		for (const text of ['mysql --password shop', 'mysql -u root --password shop -e "select 1"', 'pg_dump --password -h db shop', 'PGHOST=db psql --password app', 'mariadb-dump --password shop > x.sql']) {
+			expect(scrubText(text), text).toBe(text);
+		}
+		expect(redactJson({command: 'mysql', args: ['--password', 'shop']}).value).toEqual({command: 'mysql', args: ['--password', 'shop']});
+		expect(scrubText('mysql --password=hunter2Prod shop')).toBe(`mysql --password=${M} shop`);
+		expect(scrubText('mysqlx --password hunter2Prod')).toBe(`mysqlx --password ${M}`);
+		expect(scrubText('acme-sync --password hunter2Prod')).toBe(`acme-sync --password ${M}`);
+		expect(redactJson({command: 'acme', args: ['--password', 'hunter2Prod']}).value).toEqual({command: 'acme', args: ['--password', M]});
+	});
+
 	it('still redacts a written password that holds brackets, and a literal in a prompt line', () => {
 		expect(scrubText('password = P4ss(word)')).toBe(`password = ${M}`);
 		expect(scrubText('password: Summer(2024)')).toBe(`password: ${M}`);

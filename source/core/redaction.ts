@@ -369,7 +369,7 @@ const PATTERNS: Step[] = [
 	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:\\\\\\r?\\n[ \\t]*)?(?!-|\\\\\\r?\\n)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:\\\\\\r?\\n[ \\t]*)?(?!-|\\\\\\r?\\n)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), (match, flag, name, value, offset, text) => flagReplacer(match, flag!, name!, value!, Number(offset), text!)],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-u["']?[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
@@ -562,8 +562,22 @@ function scrubQueryParams(text: string): string {
 	return copied === 0 ? text : out + text.slice(copied);
 }
 
-function flagReplacer(match: string, flag: string, name: string, value: string): string {
+/**
+ * Database clients whose `--password` takes no value after a blank: MySQL's take one only after `=`,
+ * PostgreSQL's none (`-W`). `mysql --password shop` and `pg_dump --password shop` prompt, and `shop` is the database.
+ */
+const PROMPTING_CLIENTS = 'mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb|mariadb-dump|mariadb-admin|psql|pg_dump|pg_dumpall|pg_restore|pg_basebackup|createdb|dropdb|createuser|dropuser|vacuumdb|reindexdb|clusterdb';
+/** One on a command line (`mysql -u root --password shop`), in text. */
+const PROMPTING_CLIENT = new RegExp(`(?<![\\w-])(?:${PROMPTING_CLIENTS})(?![\\w-])`);
+/** One named as an argument list's program. */
+const PROMPTING_TOOL = new RegExp(`(?:^|\\/)(?:${PROMPTING_CLIENTS})$`);
+
+function flagReplacer(match: string, flag: string, name: string, value: string, offset: number, text: string): string {
 	if (!isSecretName(name) || isPlaceholder(value.replace(/^["']|["']$/g, ''))) return match;
+	if (/^--?password[ \t]/.test(flag)) {
+		const before = text.slice(Math.max(0, offset - 200), offset);
+		if (PROMPTING_CLIENT.test(before.slice(before.lastIndexOf('\n') + 1))) return match;
+	}
 	const quote = /^["']/.test(value) ? value[0]! : '';
 	return `${flag}${quote}${M}${quote}`;
 }
@@ -974,6 +988,7 @@ function argvSecrets(args: readonly unknown[], command: string | undefined): Map
 	const tools = [command, ...args].filter((arg): arg is string => typeof arg === 'string');
 	const options = ARGV_PASSWORD_OPTIONS.filter(entry => tools.some(tool => entry.tool.test(tool)) && (!entry.subcommand || args.includes(entry.subcommand)));
 	const curl = tools.some(tool => ARGV_CURL.test(tool));
+	const prompting = tools.some(tool => PROMPTING_TOOL.test(tool));
 	const spent = new Set<object>();
 	args.forEach((arg, index) => {
 		if (typeof arg !== 'string') return;
@@ -991,6 +1006,7 @@ function argvSecrets(args: readonly unknown[], command: string | undefined): Map
 		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
 		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
 		if (!flag) return;
+		if (arg === '--password' && prompting) return;
 		if (isSecretName(flag[1]!)) out.set(index + 1, M);
 		else if (['-u', '--user', '--proxy-user'].includes(arg) && /^[^:]+:(?!\d+$).+/.test(next)) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
