@@ -1072,6 +1072,13 @@ describe('code the scrubber broke: a string closed after a secret name, calls an
 		expect(redactJson({command: 'acme', args: ['--password', 'hunter2Prod']}).value).toEqual({command: 'acme', args: ['--password', M]});
 	});
 
+	it("keeps a single Laravel validation rule under a password key ('confirmed', 'min:8'), as it keeps a list of rules", () => {
+		for (const text of ["'password' => 'confirmed',", "'password' => 'min:8',", "'current_password' => 'current_password',", "'password' => ['required', 'string', 'min:8', 'confirmed'],"]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+		expect(scrubText("'password' => 'confirmed8x',")).toBe(`'password' => '${M}',`);
+	});
+
 	it('still redacts a written password that holds brackets, and a literal in a prompt line', () => {
 		expect(scrubText('password = P4ss(word)')).toBe(`password = ${M}`);
 		expect(scrubText('password: Summer(2024)')).toBe(`password: ${M}`);

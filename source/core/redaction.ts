@@ -645,6 +645,8 @@ const SCHEME_ONLY = new RegExp(`^(?:${AUTH_SCHEMES})\\s*$`, 'i');
 const CAST_TYPE = /^(?:hashed|encrypted|array|object|collection|integer|float|double|decimal|date|datetime|immutable_datetime|timestamp|json)$/;
 /** Validation rules: `'password' => 'required|string|min:8|confirmed'`. */
 const VALIDATION_RULES = /^[a-z_]+(?::[^|\s]*)?(?:\|[a-z_]+(?::[^|\s]*)?)+$/;
+/** One validation rule alone, of those a password field takes: `'password' => 'confirmed'`, `'min:8'`. */
+const VALIDATION_RULE = /^(?:confirmed|current_password|nullable|sometimes|present|filled|string|(?:min|max|size|between|regex|same|different|exclude_if|required_with|required_if):[^\s|]{1,80})$/;
 
 /**
  * A quoted literal in code under a secret name that says how the secret is handled, not what it
@@ -652,7 +654,7 @@ const VALIDATION_RULES = /^[a-z_]+(?::[^|\s]*)?(?:\|[a-z_]+(?::[^|\s]*)?)+$/;
  * value), a model cast, validation rules.
  */
 function isCodeWord(value: string): boolean {
-	return SCHEME_ONLY.test(value) || CAST_TYPE.test(value) || VALIDATION_RULES.test(value);
+	return SCHEME_ONLY.test(value) || CAST_TYPE.test(value) || VALIDATION_RULES.test(value) || VALIDATION_RULE.test(value);
 }
 
 type ValueSpan = {start: number; end: number; block?: true; literal?: true};
