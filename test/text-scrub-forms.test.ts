@@ -1029,11 +1029,13 @@ describe('forms noted as leaking: split over a line, other spellings and cases, 
 		for (const text of ['curl -uadmin: https://x', 'curl -uadmin:8080 https://x', 'tar -uf a.tar b:c', 'mysql -uroot:x']) expect(scrubText(text), text).toBe(text);
 	});
 
-	it('redacts sshpass -pX attached in an argument list, and only sshpass’s own -p (ssh’s -p after it is a port)', () => {
+	it('redacts sshpass -pX attached in an argument list, and only sshpass’s own -p, of each sshpass (ssh’s -p after it is a port)', () => {
 		const scrubbed = (args: string[]) => (redactJson({command: 'sshpass', args}).value as {args: string[]}).args;
 		expect(scrubbed(['-phunter2Prod', 'ssh', '-p', '2222', 'ops@host'])).toEqual([`-p${M}`, 'ssh', '-p', '2222', 'ops@host']);
 		expect(scrubbed(['-p', 'hunter2Prod', 'ssh', '-p2222', 'ops@host'])).toEqual(['-p', M, 'ssh', '-p2222', 'ops@host']);
-		expect(scrubbed(['-e', 'ssh', '-p', '2222', 'ops@host'])).toEqual(['-e', 'ssh', '-p', M, 'ops@host']);
+		expect(scrubbed(['-e', 'ssh', '-p', '2222', 'ops@host'])).toEqual(['-e', 'ssh', '-p', '2222', 'ops@host']);
+		expect(scrubbed(['-f', 'pw.txt', 'ssh', '-p2222', 'ops@host'])).toEqual(['-f', 'pw.txt', 'ssh', '-p2222', 'ops@host']);
+		expect(scrubbed(['-p', 'pw1Prod', 'ssh', 'h1', '&&', 'sshpass', '-p', 'pw2Prod', 'ssh', '-p', '22', 'h2'])).toEqual(['-p', M, 'ssh', 'h1', '&&', 'sshpass', '-p', M, 'ssh', '-p', '22', 'h2']);
 	});
 });
 
@@ -1106,5 +1108,89 @@ describe('code the scrubber broke: a string closed after a secret name, calls an
 			const larger = text.repeat(8);
 			expect(workRatio(() => scrubText(text), () => scrubText(larger), 5), text.slice(0, 20)).toBeLessThan(24);
 		}
+	});
+});
+
+describe('review of the forms above: leaks, damage and a hang it found', () => {
+	it('a value that looks like a call but holds or yields a literal is redacted: a literal argument, a fallback after it, a generated password with brackets', () => {
+		for (const [text, secret] of [
+			['DB_PASSWORD = os.getenv("DB_PASSWORD") or "hunter2Prod"', 'hunter2Prod'],
+			["password = input('Password: ') or 'hunter2Prod'", 'hunter2Prod'],
+			["password = base64.b64decode('aHVudGVyMg==')", 'aHVudGVyMg=='],
+			["password = decrypt('hunter2Prod')", 'hunter2Prod'],
+			["password = hashlib.sha256(b'hunter2Prod').hexdigest()", 'hunter2Prod'],
+			["password: vault('secret/db')['hunter2Prod']", 'hunter2Prod'],
+			['DB_PASSWORD=Xk9_f2(aQ)!7z', 'Xk9_f2(aQ)!7z'],
+			['DB_PASSWORD=hunter(two)', 'hunter(two)'],
+			['ADMIN_PASSWORD=pa$$w0rd(Ab)', 'pa$$w0rd(Ab)'],
+			['password: Summer()', 'Summer()'],
+			['password=Tr0ub4dor()', 'Tr0ub4dor()'],
+			['API_KEY=abc_def()ghijklmnop1234567890', 'ghijklmnop1234567890'],
+			['curl -d "password="hunter2Prod http://x', 'hunter2Prod'],
+			["echo 'token='abc123def", 'abc123def'],
+			["'password: 'hunter2Prod'", 'hunter2Prod'],
+		] as const) {
+			expect(scrubText(text), text).not.toContain(secret);
+		}
+	});
+
+	it('the password of a tool option on the line after a continuation, a quoted attached curl -u, a literal fallback of an environment read', () => {
+		for (const [text, secret] of [
+			['sshpass -p \\\n  hunter2Prod ssh host', 'hunter2Prod'],
+			['redis-cli -h host -a \\\n  hunter2Prod ping', 'hunter2Prod'],
+			['docker login -u me -p \\\n  hunter2Prod ghcr.io', 'hunter2Prod'],
+			['setx /s host /u admin /p \\\n hunter2Prod', 'hunter2Prod'],
+			['curl -u"user:pa ss" x', 'pa ss'],
+			["env('SECRET_KEY', default='django-insecure-abc')", 'django-insecure-abc'],
+			["config('database.password', 'hunter2Prod')", 'hunter2Prod'],
+			["const pw = process.env.DB_PASSWORD || 'hunter2Prod'", 'hunter2Prod'],
+			['const pw = process.env["API_KEY"] ?? "hunter2Prod"', 'hunter2Prod'],
+			["password = os.environ.get('DB_PASSWORD') or 'hunter2Prod'", 'hunter2Prod'],
+			["$pw = getenv('DB_PASSWORD') ?: 'hunter2Prod';", 'hunter2Prod'],
+		] as const) {
+			const scrubbed = scrubText(text);
+			expect(scrubbed, text).not.toContain(secret);
+			expect(scrubText(scrubbed)).toBe(scrubbed);
+		}
+		expect(scrubText("const name = process.env.APP_NAME || 'lifeboat'")).toBe("const name = process.env.APP_NAME || 'lifeboat'");
+	});
+
+	it('keeps placeholders after curl -u, a markdown hard line break, compact JavaScript arrows, label lookups, redirections and CI expressions', () => {
+		for (const text of [
+			'curl -uuser:$PASS http://x',
+			'curl -u"user:$PASS" http://x',
+			'curl -uadmin:%PASSWORD% http://x',
+			'curl -uadmin:<password> http://x',
+			'curl -uadmin:$(cat pw) http://x',
+			'First docker login to ghcr.io\\\nthen ssh -p 2222 host',
+			'Connect with mysql\\\nTry: cp -pR a b',
+			'Use sshpass\\\n-p is the port option of ssh',
+			'x=`redis-cli ping`\\\ngrep -a pat f',
+			'Tip: curl works\\\nbut `docker run -uapp:staff img`',
+			'const o={label:token=>"API token"}',
+			"validate:password=>'Too short'",
+			"value = config.get('credentials', 'aws_secret_access_key')",
+			"label = labels.get('password', 'Password')",
+			"i18n.get('auth.password', 'Password')",
+			'gh auth login --with-token < token.txt',
+			'gh auth login --with-token \\\n  < token.txt',
+			'tool --password \\\n  <<< "$PW"',
+			'tool --token ${{ secrets.TOKEN }}',
+			'tool --token "$(cat token.txt)"',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+		const args = (command: string, list: string[]) => (redactJson({command, args: list}).value as {args: string[]}).args;
+		expect(args('docker', ['run', '-uapp:staff', 'curlimages/curl'])).toEqual(['run', '-uapp:staff', 'curlimages/curl']);
+		expect(args('docker', ['run', '-p8080:80', 'nginx', 'login'])).toEqual(['run', '-p8080:80', 'nginx', 'login']);
+		expect(args('curl', ['-uadmin:$PASS', 'x'])).toEqual(['-uadmin:$PASS', 'x']);
+	});
+
+	it('values passed over as computed cost linear work, and so do long runs of closing brackets', () => {
+		const hostile = ['password=x()', 'password = x() ', 'password=a_b(', '{password:a.b(c)}+', 'password=(', 'x password: a.b(', "password = f('a',"];
+		for (const piece of hostile) {
+			expect(workRatio(() => scrubText(piece.repeat(2000)), () => scrubText(piece.repeat(16_000)), 3), piece).toBeLessThan(24);
+		}
+		expect(workRatio(() => scrubText(`password=x${')'.repeat(5000)}`), () => scrubText(`password=x${')'.repeat(40_000)}`), 3)).toBeLessThan(24);
 	});
 });

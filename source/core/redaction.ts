@@ -215,15 +215,24 @@ function redactedArgument(value: string): string | undefined {
 
 /** One command-line value: quoted, or a bare token that ends at a backquote (which in a shell starts a command, in markdown closes inline code). */
 const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`;
-/** One character of a command line up to a pipe or a command separator, a line continuation (`\\` then a line break) taken whole. */
-const COMMAND_CHAR = '(?:[^\\n|;&\\\\]|\\\\\\r?\\n?)';
+/**
+ * A line continuation: a blank, `\` and a line break (a `\` right after a word ends a markdown line
+ * with a hard break, which continues no command).
+ */
+const CONTINUATION = '(?<=[ \\t])\\\\\\r?\\n';
+/** One character of a command line up to a pipe, a command separator or a backquote, a line continuation taken whole. */
+const COMMAND_CHAR = `(?:[^\\n|;&\`\\\\]|\\\\(?!\\r?\\n)|${CONTINUATION})`;
 
 /**
  * A tool's option that carries a password, `head` matching up to where its value starts (with no
- * capturing group): `mysql -pX`, `sshpass -p X`, `docker login -p X`, `setx … /p X`.
+ * capturing group): `mysql -pX`, `sshpass -p X`, `docker login -p X`, `setx … /p X`; the value may
+ * stand on the next line after a continuation.
  */
 function passwordOption(head: string, flags = 'g'): [RegExp, Replacer] {
-	return [new RegExp(`(${head})${SKIP}${ARGUMENT}`, flags), (match, before: string, value: string) => before + (redactedArgument(value) ?? match.slice(before.length))];
+	return [
+		new RegExp(`(${head}(?:${CONTINUATION}[ \\t]*)?)${SKIP}(?!\\\\\\r?\\n)${ARGUMENT}`, flags),
+		(match, before: string, value: string) => before + (redactedArgument(value) ?? match.slice(before.length)),
+	];
 }
 
 /** A Windows variable name (cmd allows more, but secret names are written so). */
@@ -369,17 +378,18 @@ const PATTERNS: Step[] = [
 	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:\\\\\\r?\\n[ \\t]*)?(?!-|\\\\\\r?\\n)))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), (match, flag, name, value, offset, text) => flagReplacer(match, flag!, name!, value!, Number(offset), text!)],
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:\\\\\\r?\\n[ \\t]*)?(?!-|\\\\\\r?\\n|[<>])))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), (match, flag, name, value, offset, text) => flagReplacer(match, flag!, name!, value!, Number(offset), text!)],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-u["']?[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-u(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
+	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))([^\\s"'\`]+)`, 'g'), (match, head: string, value: string) => (redactedArgument(value) ? head + M : match)],
 	passwordOption(`\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
-	passwordOption('\\bsshpass(?:(?:[ \\t]|\\\\\\r?\\n)+-[veh]){0,3}(?:[ \\t]|\\\\\\r?\\n)+-p[ \\t]*'),
+	passwordOption(`\\bsshpass(?:(?:[ \\t]|${CONTINUATION})+-[veh]){0,3}(?:[ \\t]|${CONTINUATION})+-p[ \\t]*`),
 	passwordOption(`\\bredis-cli\\b${COMMAND_CHAR}{0,200}?[ \\t]-a[ \\t]+`),
 	// The login command ends where a sentence or inline code does (`, `, `. `, a backquote) or another
 	// command starts: `docker login` then `docker run -p 8080:80` keeps its port.
 	passwordOption(
-		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\\\r?\\n?){0,200}?[ \\t]-p(?:[ \\t]+|=)?`,
+		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?[ \\t]-p(?:[ \\t]+|=)?`,
 	),
 	...WINDOWS_PATTERNS,
 	scrubNetrc,
@@ -573,7 +583,7 @@ const PROMPTING_CLIENT = new RegExp(`(?<![\\w-])(?:${PROMPTING_CLIENTS})(?![\\w-
 const PROMPTING_TOOL = new RegExp(`(?:^|\\/)(?:${PROMPTING_CLIENTS})$`);
 
 function flagReplacer(match: string, flag: string, name: string, value: string, offset: number, text: string): string {
-	if (!isSecretName(name) || isPlaceholder(value.replace(/^["']|["']$/g, ''))) return match;
+	if (!isSecretName(name) || redactedArgument(value) === undefined || value.startsWith('${{')) return match;
 	if (/^--?password[ \t]/.test(flag)) {
 		const before = text.slice(Math.max(0, offset - 200), offset);
 		if (PROMPTING_CLIENT.test(before.slice(before.lastIndexOf('\n') + 1))) return match;
@@ -673,6 +683,11 @@ function scrubAssignments(text: string): string {
 	const separators = /[:=]/g;
 	for (let match = separators.exec(text); match; match = separators.exec(text)) {
 		const found = text.startsWith('=>', match.index) ? arrowValue(text, match.index) : settingValue(text, match.index, line);
+		// A value computed in code is passed over whole: a separator inside it starts no setting.
+		if (found && 'skip' in found) {
+			separators.lastIndex = Math.max(separators.lastIndex, found.skip);
+			continue;
+		}
 		const span = found && secretPart(text, found.name, found.span);
 		if (!span) continue;
 		out += text.slice(copied, span.start) + M;
@@ -686,8 +701,9 @@ function scrubAssignments(text: string): string {
  * The value of a setting whose name is secret, the separator at `at` (':' or '='): the rest of the
  * line, one token, or one token alone (see valueSpan), by the separator and where the name stands.
  * `line` keeps where the current line starts, found by scanning forward only (linear over the whole text).
+ * A value computed in code (a call, a subscript, `$(…)`) is no secret: `skip` says where it ends.
  */
-function settingValue(text: string, at: number, line: {start: number; scanned: number}): {name: string; span: ValueSpan} | undefined {
+function settingValue(text: string, at: number, line: {start: number; scanned: number}): {name: string; span: ValueSpan} | {skip: number} | undefined {
 	const separator = text[at];
 	if (isOperator(text, at)) return undefined;
 	// `NAME := value` (Make, Go) assigns: the name is read from before the colon.
@@ -704,11 +720,20 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	if (/\bset[ \t]+\/[pa][ \t]+"?$/i.test(text.slice(Math.max(line.start, found.index - 40), found.index))) return undefined;
 	let valueStart = at + 1;
 	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
-	// `input('Password: ')`, `"Password: " + pw`: the quote after the separator closes the string the name is written in.
+	// `input('Password: ')`, `"Password: " + pw`: the quote after the separator closes the string the
+	// name is written in, and code goes on after it (`"password="hunter2` in a shell joins a value to it).
 	const opener = text[found.index - 1];
-	if (!found.quoted && (opener === '"' || opener === "'") && text[valueStart] === opener) return undefined;
+	if (!found.quoted && (opener === '"' || opener === "'") && text[valueStart] === opener && /^(?:$|[\s+),;.\]}])/.test(text.slice(valueStart + 1, valueStart + 2))) return undefined;
 	const spaced = found.blanks > 0 || valueStart > at + 1;
 	const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
+	// `NAME=value` at a line's start is a .env or shell line, where nothing is called.
+	const envLine = separator === '=' && atLineStart && !spaced && !found.quoted;
+	const computed = envLine ? undefined : callEnd(text, valueStart);
+	if (computed !== undefined) return {skip: computed};
+	if (mode !== 'line' && /^(?:\$\(|\(|`)/.test(text.slice(valueStart, valueStart + 2))) {
+		SETTING_VALUE.lastIndex = valueStart;
+		return {skip: valueStart + (SETTING_VALUE.exec(text)?.[0].length ?? 0)};
+	}
 	let span = valueSpan(text, valueStart, mode);
 	if (!span && mode === 'line') span = blockScalarSpan(text, valueStart, line.start);
 	// Inside prose, a value that looks like a credential is one even when words follow it.
@@ -718,7 +743,6 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	}
 	if (!span) return undefined;
 	const quoted = text[valueStart] === '"' || text[valueStart] === "'";
-	if (!quoted && isCallOrSubscript(text, valueStart)) return undefined;
 	// A subscript or a variable set in code is code: what it is given unquoted is computed (`= api_key`,
 	// `= request.form['password']`, `$env:API_KEY = Read-Host …`), unless it looks like a key pasted in.
 	if ((found.subscript || codeVariable(text, found) !== undefined) && !quoted && !looksLikeCredential(/^\S*/.exec(text.slice(span.start, span.end))![0].replace(/[;,]+$/, ''))) return undefined;
@@ -727,19 +751,65 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	return {name: found.name, span};
 }
 
-/** A call or a subscript in code: `get_password()`, `getpass.getpass('…')`, `request.form['password']`. */
-const CALL_OR_SUBSCRIPT = /([A-Za-z_$][\w$]{0,80}(?:\.[A-Za-z_$][\w$]{0,80}){0,8})(\(\)|\((?=["'A-Za-z_$])|\[(?=["']))/y;
+/** A name in code, maybe dotted: what a call or a subscript starts with. */
+const CODE_NAME = /[A-Za-z_$][\w$]{0,80}(?:\.[A-Za-z_$][\w$]{0,80}){0,8}/y;
+/** One argument of a call or a subscript: a string literal (its text captured), a name (a keyword argument too), a number. */
+const CODE_ARGUMENT = /\s{0,200}(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[A-Za-z_$][\w$.]{0,80}(?:[ \t]*=[ \t]*(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[\w$.]{1,80}))?|\d{1,20})\s{0,200}/y;
+/** What may follow a value computed in code: the end of the line or the text, a comma, a semicolon, a closing bracket, a comment. */
+const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|[,;)}\]]|#|\/\/)/y;
 
 /**
- * Whether the value at `at` is computed by a call or a subscript rather than written: a dotted
- * name, one with `_`, or a lower-case word before `(` or `['`, or any name before `()`. A password
- * written with brackets (`P4ss(word)`, `Summer(2024)`) is still one.
+ * Where a value computed by a call or a subscript ends, or undefined when the value at `at` is not
+ * one: `get_password()`, `getpass.getpass('Password: ')`, `request.form['password']`,
+ * `vault.read("secret/app")`, `os.environ['GITHUB_TOKEN']`. It starts with a dotted name, one
+ * with `_`, or a lower-case word; its string arguments are names, paths or prompts (a literal like
+ * `decrypt('hunter2')` may be the secret itself); and nothing but the end of the statement follows
+ * (`os.getenv("X") or "hunter2"` gives a literal). A password written with brackets
+ * (`P4ss(word)`, `Summer(2024)`, `Tr0ub4dor()`) is no call.
  */
-function isCallOrSubscript(text: string, at: number): boolean {
-	CALL_OR_SUBSCRIPT.lastIndex = at;
-	const found = CALL_OR_SUBSCRIPT.exec(text);
-	if (!found) return false;
-	return found[2] === '()' || /[._$]/.test(found[1]!) || /^[a-z]+$/.test(found[1]!);
+function callEnd(text: string, at: number): number | undefined {
+	let position = at;
+	for (let link = 0; link < 8; link++) {
+		CODE_NAME.lastIndex = position;
+		const name = CODE_NAME.exec(text)?.[0];
+		if (!name || (link === 0 && !/[._$]/.test(name) && !/^[a-z]+$/.test(name))) return undefined;
+		position += name.length;
+		let groups = 0;
+		for (; groups < 8 && (text[position] === '(' || text[position] === '['); groups++) {
+			const end = argumentsEnd(text, position + 1, text[position] === '(' ? ')' : ']');
+			if (end === undefined) return undefined;
+			position = end + 1;
+		}
+		if (groups === 0) return undefined;
+		if (text[position] !== '.') break;
+		position++;
+	}
+	CODE_VALUE_END.lastIndex = position;
+	return CODE_VALUE_END.test(text) ? position : undefined;
+}
+
+/** Where the arguments starting at `at` close (`close`'s index), or undefined when one is no plain argument or a literal might be a secret. */
+function argumentsEnd(text: string, at: number, close: string): number | undefined {
+	let position = at;
+	for (let argument = 0; argument < 8; argument++) {
+		while (position - at < 200 && /\s/.test(text[position] ?? '')) position++;
+		if (text[position] === close && argument === 0) return position;
+		CODE_ARGUMENT.lastIndex = position;
+		const found = CODE_ARGUMENT.exec(text);
+		if (!found) return undefined;
+		const literal = found[1] ?? found[2] ?? found[3] ?? found[4];
+		if (literal !== undefined && !isNameOrPrompt(literal)) return undefined;
+		position = CODE_ARGUMENT.lastIndex;
+		if (text[position] === close) return position;
+		if (text[position] !== ',') return undefined;
+		position++;
+	}
+	return undefined;
+}
+
+/** A literal that names a value rather than being it (`DB_PASSWORD`, `password`, `secret/app`, `database.password`, `Password: `), or one redacted already. */
+function isNameOrPrompt(literal: string): boolean {
+	return literal.startsWith('[REDACTED') || /^[A-Z_][A-Z0-9_]{1,80}$/.test(literal) || isSecretName(literal, true) || /[:?][ \t]*$/.test(literal) || /^[A-Za-z_][\w-]*(?:[./:][A-Za-z_][\w-]*)+$/.test(literal);
 }
 
 /**
@@ -769,7 +839,7 @@ function arrowValue(text: string, at: number): {name: string; span: ValueSpan} |
 	if ('=!<>'.includes(text[at - 1] ?? '')) return undefined;
 	const found = nameBefore(text, at);
 	if (!found || found.subscript || !isSecretName(found.name)) return undefined;
-	const symbol = !found.quoted && text[found.index - 1] === ':' && text[found.index - 2] !== ':';
+	const symbol = !found.quoted && text[found.index - 1] === ':' && !/[\w$:]/.test(text[found.index - 2] ?? '');
 	if (!found.quoted && !symbol) return undefined;
 	let valueStart = at + 2;
 	while (valueStart - at < 200 && /[ \t\r\n]/.test(text[valueStart] ?? '')) valueStart++;
@@ -788,11 +858,13 @@ function quotedLiteral(text: string, name: string, at: number): {name: string; s
  * PHP reads function names), Python's `os.environ.setdefault` and `os.putenv`, Ruby's `ENV.store`,
  * .NET's `SetEnvironmentVariable`, Java's `setProperty`, `localStorage.setItem`, a config object's
  * `set`/`put`; and calls that read one with a literal fallback, which is the secret wherever the
- * variable is unset: Laravel's `env('DB_PASSWORD', '…')`, Python's `os.getenv`/`environ.get`,
- * Ruby's `ENV.fetch`, `getProperty`. The first argument a quoted secret name, the second a quoted
- * literal, maybe on the next line.
+ * variable is unset: Laravel's `env('DB_PASSWORD', '…')` and `config('database.password', '…')`,
+ * Python's `os.getenv`/`environ.get` (`default='…'` too), Ruby's `ENV.fetch`, `getProperty` (not any
+ * `get`: `config.get('credentials', 'aws_secret_access_key')` names an option, `labels.get('password',
+ * 'Password')` a label). The first argument a quoted secret name, the second a quoted literal, maybe
+ * on the next line.
  */
-const SETTER_CALL = /\b(?:define|setenv|putenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put|env|getenv|get|fetch|getProperty)[ \t]*\([ \t]*(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,\s{0,200}(?=["'])/gi;
+const SETTER_CALL = /\b(?:define|setenv|putenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put|env|getenv|environ\.get|ENV\.(?:fetch|get)|getProperty|config)[ \t]*\([ \t]*(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,\s{0,200}(?:default[ \t]*=[ \t]*)?(?=["'])/gi;
 
 /** Redacts the literal a setter call (SETTER_CALL) gives a secret name, whole (WordPress salts hold blanks). */
 function scrubSetterCalls(text: string): string {
@@ -806,6 +878,36 @@ function scrubSetterCalls(text: string): string {
 		if (!span) continue;
 		spans.push([span.start, span.end]);
 		SETTER_CALL.lastIndex = span.end;
+	}
+	return redactSpans(text, spans);
+}
+
+/**
+ * A read of an environment variable with a literal fallback after `||`, `??`, `or` or `?:`:
+ * `process.env.DB_PASSWORD || 'hunter2'`, `os.environ.get("API_KEY") or "…"`, `getenv('X') ?: '…'`.
+ * The fallback is the secret wherever the variable is unset.
+ */
+const ENV_FALLBACK = new RegExp(
+	'(?:\\b(?:process\\.env|import\\.meta\\.env)\\.([A-Za-z_]\\w{0,80})' +
+		'|(?:\\bprocess\\.env|\\bos\\.environ|\\bENV|\\$_ENV|\\$_SERVER)\\[[ \\t]*(["\'])([A-Za-z_][\\w.-]{0,80})\\2[ \\t]*\\]' +
+		'|\\b(?:os\\.environ\\.get|os\\.getenv|getenv|env|ENV\\.fetch|System\\.getenv)\\([ \\t]*(["\'])([A-Za-z_][\\w.-]{0,80})\\4[ \\t]*\\))' +
+		'[ \\t]*(?:\\|\\||\\?\\?|\\bor\\b|\\?:)[ \\t]*(?=["\'])',
+	'g',
+);
+
+/** Redacts the literal fallback (ENV_FALLBACK) of a read of a secret environment variable. */
+function scrubEnvFallbacks(text: string): string {
+	if (!/env|ENV/.test(text)) return text;
+	const spans: Array<[number, number]> = [];
+	ENV_FALLBACK.lastIndex = 0;
+	for (let match = ENV_FALLBACK.exec(text); match; match = ENV_FALLBACK.exec(text)) {
+		const name = match[1] ?? match[3] ?? match[5]!;
+		if (!isSecretName(name, true)) continue;
+		const found = quotedLiteral(text, name, match.index + match[0].length);
+		const span = found && secretPart(text, found.name, found.span);
+		if (!span) continue;
+		spans.push([span.start, span.end]);
+		ENV_FALLBACK.lastIndex = span.end;
 	}
 	return redactSpans(text, spans);
 }
@@ -928,12 +1030,18 @@ function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-
 
 /** `value)` → `value`, `a(b)` kept: closing brackets at the end that nothing in the token opened. */
 function withoutUnbalancedClosers(token: string): string {
+	if (!/[)\]}]$/.test(token)) return token;
+	// Opens minus closes of each kind in the token, counted once (a count per closer stripped was quadratic in a run of them).
+	const balance: Record<string, number> = {')': 0, ']': 0, '}': 0};
+	const closer: Record<string, string> = {'(': ')', '[': ']', '{': '}'};
+	for (const char of token) {
+		if (char in closer) balance[closer[char]!]!++;
+		else if (char in balance) balance[char]!--;
+	}
 	let end = token.length;
-	const opens = (close: string) => ({')': '(', ']': '[', '}': '{'})[close]!;
-	while (end > 0 && ')]}'.includes(token[end - 1]!)) {
-		const close = token[end - 1]!;
-		const body = token.slice(0, end - 1);
-		if (body.split(opens(close)).length - 1 > body.split(close).length - 1) break;
+	// The last closer stays when the body before it holds more opens than closes of its kind.
+	while (end > 0 && ')]}'.includes(token[end - 1]!) && balance[token[end - 1]!]! + 1 <= 0) {
+		balance[token[end - 1]!]!++;
 		end--;
 	}
 	return token.slice(0, end);
@@ -944,6 +1052,7 @@ function scrubOnce(text: string): string {
 	out = applySteps(out, PATTERNS);
 	out = applySteps(out, XML_PATTERNS);
 	out = scrubSetterCalls(out);
+	out = scrubEnvFallbacks(out);
 	out = scrubAssignments(out);
 	out = scrubTableRows(out);
 	out = applySteps(out, VENDOR_PATTERNS);
@@ -969,16 +1078,21 @@ export function scrubText(text: string): string {
 /**
  * Tools whose short options carry a password: the option, whether its value may be attached
  * (`-pSECRET`) or be the next element, and the subcommand it needs when it means something else
- * elsewhere (`docker run -p` is a port); `once` when only the first counts (`sshpass -p X ssh -p 2222`:
- * the second is ssh's port). curl's `-uuser:pass` is looked for apart (its user is kept).
+ * elsewhere (`docker run -p` is a port). Each counts only after its tool (and subcommand) in the
+ * list; `valueOptions` when the tool's options end at the program it runs (`sshpass -p X ssh -p
+ * 2222`: the second is ssh's port), naming its options that take a value.
  */
-const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean; separate: boolean; once?: true; subcommand?: string}> = [
-	{tool: /(?:^|\/)sshpass$/, option: '-p', attached: true, separate: true, once: true},
+const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean; separate: boolean; subcommand?: string; valueOptions?: readonly string[]}> = [
+	{tool: /(?:^|\/)sshpass$/, option: '-p', attached: true, separate: true, valueOptions: ['-f', '-d', '-p', '-P']},
 	{tool: /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras)$/, option: '-p', attached: true, separate: true, subcommand: 'login'},
 	{tool: /(?:^|\/)redis-cli$/, option: '-a', attached: false, separate: true},
 	{tool: /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)$/, option: '-p', attached: true, separate: false},
 ];
+/** curl, whose `-uuser:pass` keeps its user. */
 const ARGV_CURL = /(?:^|\/)curl$/;
+
+/** Where a tool of ARGV_PASSWORD_OPTIONS stands in a list: not seen, seen but before its subcommand, or its options being read. */
+type ToolStage = 'unseen' | 'tool' | 'options';
 
 /**
  * Secrets an argument list holds in the element after a flag (`["--api-key", "X"]`,
@@ -987,24 +1101,21 @@ const ARGV_CURL = /(?:^|\/)curl$/;
  */
 function argvSecrets(args: readonly unknown[], command: string | undefined): Map<number, string> {
 	const out = new Map<number, string>();
-	const tools = [command, ...args].filter((arg): arg is string => typeof arg === 'string');
-	const options = ARGV_PASSWORD_OPTIONS.filter(entry => tools.some(tool => entry.tool.test(tool)) && (!entry.subcommand || args.includes(entry.subcommand)));
-	const curl = tools.some(tool => ARGV_CURL.test(tool));
-	const prompting = tools.some(tool => PROMPTING_TOOL.test(tool));
-	const spent = new Set<object>();
+	const stages = ARGV_PASSWORD_OPTIONS.map(entry => (command !== undefined && entry.tool.test(command) ? (entry.subcommand ? 'tool' : 'options') : 'unseen') as ToolStage);
+	let curl = command !== undefined && ARGV_CURL.test(command);
+	const prompting = [command, ...args].some(tool => typeof tool === 'string' && PROMPTING_TOOL.test(tool));
 	args.forEach((arg, index) => {
 		if (typeof arg !== 'string') return;
 		const next = args[index + 1];
-		for (const entry of options) {
-			if (spent.has(entry) || !arg.startsWith(entry.option)) continue;
-			const attached = entry.attached && arg.length > entry.option.length;
-			if (!attached && !(entry.separate && arg === entry.option)) continue;
-			if (attached && !isPlaceholder(arg.slice(2))) out.set(index, `${entry.option}${M}`);
-			if (!attached && typeof next === 'string' && !next.startsWith('-') && !isPlaceholder(next)) out.set(index + 1, M);
-			if (entry.once) spent.add(entry);
-		}
+		ARGV_PASSWORD_OPTIONS.forEach((entry, which) => {
+			if (entry.tool.test(arg)) stages[which] = entry.subcommand ? 'tool' : 'options';
+			else if (stages[which] === 'tool' && arg === entry.subcommand) stages[which] = 'options';
+			else if (stages[which] === 'options') toolOption(entry, arg, next, index, out);
+			if (stages[which] === 'options' && entry.valueOptions && !arg.startsWith('-') && !entry.tool.test(arg) && !entry.valueOptions.includes(String(args[index - 1]))) stages[which] = 'unseen';
+		});
+		if (ARGV_CURL.test(arg)) curl = true;
 		const user = curl ? /^-u([^\s:-][^:]*):(?!\d+$)(.+)$/.exec(arg) : null;
-		if (user && !isPlaceholder(user[2]!)) out.set(index, `-u${user[1]}:${M}`);
+		if (user && redactedArgument(user[2]!) !== undefined) out.set(index, `-u${user[1]}:${M}`);
 		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
 		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
 		if (!flag) return;
@@ -1013,6 +1124,16 @@ function argvSecrets(args: readonly unknown[], command: string | undefined): Map
 		else if (['-u', '--user', '--proxy-user'].includes(arg) && /^[^:]+:(?!\d+$).+/.test(next)) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
 	return out;
+}
+
+/** A tool's password option in an argument list (ARGV_PASSWORD_OPTIONS), attached or followed by its value. */
+function toolOption(entry: (typeof ARGV_PASSWORD_OPTIONS)[number], arg: string, next: unknown, index: number, out: Map<number, string>): void {
+	if (!arg.startsWith(entry.option)) return;
+	if (arg.length > entry.option.length) {
+		if (entry.attached && !isPlaceholder(arg.slice(entry.option.length))) out.set(index, `${entry.option}${M}`);
+	} else if (entry.separate && typeof next === 'string' && !next.startsWith('-') && !isPlaceholder(next)) {
+		out.set(index + 1, M);
+	}
 }
 
 /**
