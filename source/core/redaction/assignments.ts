@@ -1,0 +1,457 @@
+import {nameSecrecy} from '../secret-names.js';
+import {AUTH_SCHEMES, isPlaceholder, isSecretName, M, redactSpans, SETTING_VALUE} from './text-steps.js';
+
+const isNameCode = (code: number) => (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 46 || code === 45;
+const isNameStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+
+/** A setting name found before a separator: where it starts (its quote or bracket included), how written. */
+type FoundName = {index: number; name: string; quoted: boolean; blanks: number; subscript?: true};
+
+/**
+ * The setting name in front of a ':' or '=' at `separator`: letters, digits, `_ . -` (starting with
+ * a letter or `_`, at most 81 long), optionally quoted as in JSON (quotes escaped too, as in JSON
+ * held in a string), or quoted in brackets before an '=' (`os.environ["X_API_KEY"] =`, `ENV[ '…' ] =`,
+ * a subscript of what comes before it), or PowerShell's `${env:NAME}` before an '=', then blanks. Not a name when it continues a word, path or
+ * address (`/x=`, `a@b:`). Found by looking back from the separator, so the search only stops at
+ * ':' and '=', never at every word.
+ */
+function nameBefore(text: string, separator: number): FoundName | undefined {
+	let end = separator;
+	while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+	const blanks = separator - end;
+	const subscript = text[end - 1] === ']' && text[separator] === '=';
+	if (subscript) end--;
+	while (subscript && end > 0 && separator - end < 40 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end--;
+	// PowerShell's `${env:NAME} = …`: the braces are part of the variable's spelling.
+	const braced = text[end - 1] === '}' && text[separator] === '=' && !subscript;
+	if (braced) end--;
+	const quote = text[end - 1] === '"' || text[end - 1] === "'" ? text[end - 1] : '';
+	if (quote) end--;
+	// Quotes escaped inside JSON held as a string (`\"apiKey\":`), once or more.
+	let escapes = 0;
+	while (quote && !subscript && escapes < 16 && text[end - 1] === '\\') {
+		end--;
+		escapes++;
+	}
+	let start = end;
+	while (start > 0 && end - start <= 81 && isNameCode(text.charCodeAt(start - 1))) start--;
+	if (start === end || end - start > 81 || !isNameStart(text.charCodeAt(start))) return undefined;
+	if (quote && (text[start - 1] !== quote || text.slice(start - 1 - escapes, start - 1) !== '\\'.repeat(escapes))) return undefined;
+	const index = quote ? start - 1 - escapes : start;
+	const name = text.slice(start, end);
+	if (braced) return !quote && /^\$\{env:$/i.test(text.slice(index - 6, index)) ? {index, name, quoted: false, blanks} : undefined;
+	if (subscript) {
+		let open = index;
+		while (open > 0 && index - open < 40 && (text[open - 1] === ' ' || text[open - 1] === '\t')) open--;
+		return quote && text[open - 1] === '[' ? {index: open - 1, name, quoted: true, blanks, subscript} : undefined;
+	}
+	const previous = index > 0 ? text.charCodeAt(index - 1) : -1;
+	if (isNameCode(previous) || previous === 47 || previous === 64) return undefined;
+	return {index, name, quoted: Boolean(quote), blanks};
+}
+
+/** `==`, `=>`, `!=`, `<=`, `>=` compare or map; `::` joins a path; in `:=` the `=` assigns. */
+function isOperator(text: string, index: number): boolean {
+	const next = text[index + 1];
+	const previous = text[index - 1];
+	if (text[index] === '=') return next === '=' || next === '>' || previous === '=' || previous === '!' || previous === '<' || previous === '>';
+	return next === '=' || next === ':' || previous === ':';
+}
+
+/** Where a value lies; `block` for a YAML block scalar, `literal` for a quoted literal in code (its blanks are part of it). */
+const SCHEME_ONLY = new RegExp(`^(?:${AUTH_SCHEMES})\\s*$`, 'i');
+/** Laravel model casts: `'password' => 'hashed'`. */
+const CAST_TYPE = /^(?:hashed|encrypted|array|object|collection|integer|float|double|decimal|date|datetime|immutable_datetime|timestamp|json)$/;
+/** Validation rules: `'password' => 'required|string|min:8|confirmed'`. */
+const VALIDATION_RULES = /^[a-z_]+(?::[^|\s]*)?(?:\|[a-z_]+(?::[^|\s]*)?)+$/;
+/** One validation rule alone, of those a password field takes: `'password' => 'confirmed'`, `'min:8'`. */
+const VALIDATION_RULE = /^(?:confirmed|current_password|nullable|sometimes|present|filled|string|(?:min|max|size|between|regex|same|different|exclude_if|required_with|required_if):[^\s|]{1,80})$/;
+
+/**
+ * A quoted literal in code under a secret name that says how the secret is handled, not what it
+ * is: an authorization scheme alone (`headers["Authorization"] = "Bearer " + token` builds the
+ * value), a model cast, validation rules.
+ */
+function isCodeWord(value: string): boolean {
+	return SCHEME_ONLY.test(value) || CAST_TYPE.test(value) || VALIDATION_RULES.test(value) || VALIDATION_RULE.test(value);
+}
+
+type ValueSpan = {start: number; end: number; block?: true; literal?: true};
+
+/**
+ * Redacts the values of settings whose name is secret, in the syntaxes operators paste: .env and
+ * shell (`NAME=value cmd`), connection strings (`AccountKey=…;`, `,password=…,`), JAAS and TOML
+ * (`password="…"`), INI (`key = rest of line`), YAML (`password: rest of line`), HTTP headers
+ * (`X-Api-Key: value`), JSON held as text (`"apiKey": "…"`), code (`os.environ["API_KEY"] = "…"`)
+ * and PHP and Ruby arrays (`'password' => '…'`).
+ */
+export function scrubAssignments(text: string): string {
+	let out = '';
+	let copied = 0;
+	const line = {start: 0, scanned: 0};
+	const separators = /[:=]/g;
+	for (let match = separators.exec(text); match; match = separators.exec(text)) {
+		const found = text.startsWith('=>', match.index) ? arrowValue(text, match.index) : settingValue(text, match.index, line);
+		// A value computed in code is passed over whole: a separator inside it starts no setting.
+		if (found && 'skip' in found) {
+			separators.lastIndex = Math.max(separators.lastIndex, found.skip);
+			continue;
+		}
+		const span = found && secretPart(text, found.name, found.span);
+		if (!span) continue;
+		out += text.slice(copied, span.start) + M;
+		copied = span.end;
+		separators.lastIndex = Math.max(separators.lastIndex, span.end);
+	}
+	return copied === 0 ? text : out + text.slice(copied);
+}
+
+/**
+ * The value of a setting whose name is secret, the separator at `at` (':' or '='): the rest of the
+ * line, one token, or one token alone (see valueSpan), by the separator and where the name stands.
+ * `line` keeps where the current line starts, found by scanning forward only (linear over the whole text).
+ * A value computed in code (a call, a subscript, `$(…)`) is no secret: `skip` says where it ends.
+ */
+function settingValue(text: string, at: number, line: {start: number; scanned: number}): {name: string; span: ValueSpan} | {skip: number} | undefined {
+	const separator = text[at];
+	if (isOperator(text, at)) return undefined;
+	// `NAME := value` (Make, Go) assigns: the name is read from before the colon.
+	let found = nameBefore(text, separator === '=' && text[at - 1] === ':' ? at - 1 : at);
+	if (!found) return undefined;
+	const variable = envVariable(text, found, separator);
+	if (!isSecretName(variable ?? found.name, variable !== undefined)) {
+		found = spacedName(text, found);
+		if (!found) return undefined;
+	}
+	for (; line.scanned < found.index; line.scanned++) if (text.charCodeAt(line.scanned) === 10) line.start = line.scanned + 1;
+	const atLineStart = found.index - line.start < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(line.start, found.index));
+	// cmd's `set /p NAME=prompt` asks for the value and `set /a NAME=expression` computes it.
+	if (/\bset[ \t]+\/[pa][ \t]+"?$/i.test(text.slice(Math.max(line.start, found.index - 40), found.index))) return undefined;
+	let valueStart = at + 1;
+	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
+	// `input('Password: ')`, `"Password: " + pw`: the quote after the separator closes the string the
+	// name is written in, and code goes on after it (`"password="hunter2` in a shell joins a value to it).
+	const opener = text[found.index - 1];
+	if (!found.quoted && (opener === '"' || opener === "'") && text[valueStart] === opener && /^(?:$|[\s+),;.\]}])/.test(text.slice(valueStart + 1, valueStart + 2))) return undefined;
+	const spaced = found.blanks > 0 || valueStart > at + 1;
+	const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
+	// `NAME=value` at a line's start is a .env or shell line, where nothing is called.
+	const envLine = separator === '=' && atLineStart && !spaced && !found.quoted;
+	const computed = envLine ? undefined : callEnd(text, valueStart);
+	if (computed !== undefined) return {skip: computed};
+	if (mode !== 'line' && /^(?:\$\(|\(|`)/.test(text.slice(valueStart, valueStart + 2))) {
+		SETTING_VALUE.lastIndex = valueStart;
+		return {skip: valueStart + (SETTING_VALUE.exec(text)?.[0].length ?? 0)};
+	}
+	let span = valueSpan(text, valueStart, mode);
+	if (!span && mode === 'line') span = blockScalarSpan(text, valueStart, line.start);
+	// Inside prose, a value that looks like a credential is one even when words follow it.
+	if (!span && mode === 'token-alone') {
+		span = valueSpan(text, valueStart, 'token');
+		if (span && !looksLikeCredential(text.slice(span.start, span.end))) span = undefined;
+	}
+	if (!span) return undefined;
+	const quoted = text[valueStart] === '"' || text[valueStart] === "'";
+	// A subscript or a variable set in code is code: what it is given unquoted is computed (`= api_key`,
+	// `= request.form['password']`, `$env:API_KEY = Read-Host …`), unless it looks like a key pasted in.
+	if ((found.subscript || codeVariable(text, found) !== undefined) && !quoted && !looksLikeCredential(/^\S*/.exec(text.slice(span.start, span.end))![0].replace(/[;,]+$/, ''))) return undefined;
+	// A variable set in code (`os.environ["API_KEY"] = "…"`, `$env:API_KEY = "…"`) takes a quoted literal whole, blanks and all.
+	if (quoted && codeVariable(text, found) !== undefined) span.literal = true;
+	return {name: found.name, span};
+}
+
+/** A name in code, maybe dotted: what a call or a subscript starts with. */
+const CODE_NAME = /[A-Za-z_$][\w$]{0,80}(?:\.[A-Za-z_$][\w$]{0,80}){0,8}/y;
+/** One argument of a call or a subscript: a string literal (its text captured), a name (a keyword argument too), a number. */
+const CODE_ARGUMENT = /\s{0,200}(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[A-Za-z_$][\w$.]{0,80}(?:[ \t]*=[ \t]*(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[\w$.]{1,80}))?|\d{1,20})\s{0,200}/y;
+/** What may follow a value computed in code: the end of the line or the text, a comma, a semicolon, a closing bracket, a comment. */
+const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|[,;)}\]]|#|\/\/)/y;
+
+/**
+ * Where a value computed by a call or a subscript ends, or undefined when the value at `at` is not
+ * one: `get_password()`, `getpass.getpass('Password: ')`, `request.form['password']`,
+ * `vault.read("secret/app")`, `os.environ['GITHUB_TOKEN']`. It starts with a dotted name, one
+ * with `_`, or a lower-case word; its string arguments are names, paths or prompts (a literal like
+ * `decrypt('hunter2')` may be the secret itself); and nothing but the end of the statement follows
+ * (`os.getenv("X") or "hunter2"` gives a literal). A password written with brackets
+ * (`P4ss(word)`, `Summer(2024)`, `Tr0ub4dor()`) is no call.
+ */
+function callEnd(text: string, at: number): number | undefined {
+	let position = at;
+	for (let link = 0; link < 8; link++) {
+		CODE_NAME.lastIndex = position;
+		const name = CODE_NAME.exec(text)?.[0];
+		if (!name || (link === 0 && !/[._$]/.test(name) && !/^[a-z]+$/.test(name))) return undefined;
+		position += name.length;
+		let groups = 0;
+		for (; groups < 8 && (text[position] === '(' || text[position] === '['); groups++) {
+			const end = argumentsEnd(text, position + 1, text[position] === '(' ? ')' : ']');
+			if (end === undefined) return undefined;
+			position = end + 1;
+		}
+		if (groups === 0) return undefined;
+		if (text[position] !== '.') break;
+		position++;
+	}
+	CODE_VALUE_END.lastIndex = position;
+	return CODE_VALUE_END.test(text) ? position : undefined;
+}
+
+/** Where the arguments starting at `at` close (`close`'s index), or undefined when one is no plain argument or a literal might be a secret. */
+function argumentsEnd(text: string, at: number, close: string): number | undefined {
+	let position = at;
+	for (let argument = 0; argument < 8; argument++) {
+		while (position - at < 200 && /\s/.test(text[position] ?? '')) position++;
+		if (text[position] === close && argument === 0) return position;
+		CODE_ARGUMENT.lastIndex = position;
+		const found = CODE_ARGUMENT.exec(text);
+		if (!found) return undefined;
+		const literal = found[1] ?? found[2] ?? found[3] ?? found[4];
+		if (literal !== undefined && !isNameOrPrompt(literal)) return undefined;
+		position = CODE_ARGUMENT.lastIndex;
+		if (text[position] === close) return position;
+		if (text[position] !== ',') return undefined;
+		position++;
+	}
+	return undefined;
+}
+
+/** A literal that names a value rather than being it (`DB_PASSWORD`, `password`, `secret/app`, `database.password`, `Password: `), or one redacted already. */
+function isNameOrPrompt(literal: string): boolean {
+	return literal.startsWith('[REDACTED') || /^[A-Z_][A-Z0-9_]{1,80}$/.test(literal) || isSecretName(literal, true) || /[:?][ \t]*$/.test(literal) || /^[A-Za-z_][\w-]*(?:[./:][A-Za-z_][\w-]*)+$/.test(literal);
+}
+
+/**
+ * The environment variable a name sets in code, or undefined: a subscript (`os.environ["FOO_KEY"]`,
+ * `ENV['…']`), `process.env.FOO_KEY`, `import.meta.env.…` or PowerShell's `$env:FOO_KEY`.
+ */
+function codeVariable(text: string, found: FoundName): string | undefined {
+	if (found.subscript || /^env:$/i.test(text.slice(Math.max(0, found.index - 4), found.index))) return found.name;
+	return /^(?:process\.env|import\.meta\.env)\.(.+)$/.exec(found.name)?.[1];
+}
+
+/**
+ * The environment variable a name sets, when it is read as one (isSecretName's `envStyle`, which
+ * also takes FOO_KEY): `NAME=value` as in .env files, and a variable set in code however spaced.
+ */
+function envVariable(text: string, found: FoundName, separator: string | undefined): string | undefined {
+	return codeVariable(text, found) ?? (separator === '=' && !found.quoted && found.blanks === 0 ? found.name : undefined);
+}
+
+/**
+ * PHP and Ruby `'password' => 'value'`, the arrow at `at`: a quoted secret name or a Ruby symbol
+ * (`:password`) on its left and a quoted literal on its right, maybe on the next line. Not a
+ * JavaScript arrow (`(token) => token.trim()`, an unquoted name) nor a value computed in code
+ * (`=> env('DB_PASSWORD')`, `=> $password`).
+ */
+function arrowValue(text: string, at: number): {name: string; span: ValueSpan} | undefined {
+	if ('=!<>'.includes(text[at - 1] ?? '')) return undefined;
+	const found = nameBefore(text, at);
+	if (!found || found.subscript || !isSecretName(found.name)) return undefined;
+	const symbol = !found.quoted && text[found.index - 1] === ':' && !/[\w$:]/.test(text[found.index - 2] ?? '');
+	if (!found.quoted && !symbol) return undefined;
+	let valueStart = at + 2;
+	while (valueStart - at < 200 && /[ \t\r\n]/.test(text[valueStart] ?? '')) valueStart++;
+	return quotedLiteral(text, found.name, valueStart);
+}
+
+/** A quoted literal starting at `at` (its quotes left out), the value of the secret `name` in code. */
+function quotedLiteral(text: string, name: string, at: number): {name: string; span: ValueSpan} | undefined {
+	if (text[at] !== '"' && text[at] !== "'") return undefined;
+	const span = valueSpan(text, at, 'token');
+	return span && {name, span: {...span, literal: true}};
+}
+
+/**
+ * Calls that set a named value: PHP's `define('DB_PASSWORD', '…')` (wp-config.php; any case, as
+ * PHP reads function names), Python's `os.environ.setdefault` and `os.putenv`, Ruby's `ENV.store`,
+ * .NET's `SetEnvironmentVariable`, Java's `setProperty`, `localStorage.setItem`, a config object's
+ * `set`/`put`; and calls that read one with a literal fallback, which is the secret wherever the
+ * variable is unset: Laravel's `env('DB_PASSWORD', '…')` and `config('database.password', '…')`,
+ * Python's `os.getenv`/`environ.get` (`default='…'` too), Ruby's `ENV.fetch`, `getProperty` (not any
+ * `get`: `config.get('credentials', 'aws_secret_access_key')` names an option, `labels.get('password',
+ * 'Password')` a label). The first argument a quoted secret name, the second a quoted literal, maybe
+ * on the next line.
+ */
+const SETTER_CALL = /\b(?:define|setenv|putenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put|env|getenv|environ\.get|ENV\.(?:fetch|get)|getProperty|config)[ \t]*\([ \t]*(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,\s{0,200}(?:default[ \t]*=[ \t]*)?(?=["'])/gi;
+
+/** Redacts the literal a setter call (SETTER_CALL) gives a secret name, whole (WordPress salts hold blanks). */
+export function scrubSetterCalls(text: string): string {
+	if (!text.includes('(')) return text;
+	const spans: Array<[number, number]> = [];
+	SETTER_CALL.lastIndex = 0;
+	for (let match = SETTER_CALL.exec(text); match; match = SETTER_CALL.exec(text)) {
+		if (!isSecretName(match[2]!, true)) continue;
+		const found = quotedLiteral(text, match[2]!, match.index + match[0].length);
+		const span = found && secretPart(text, found.name, found.span);
+		if (!span) continue;
+		spans.push([span.start, span.end]);
+		SETTER_CALL.lastIndex = span.end;
+	}
+	return redactSpans(text, spans);
+}
+
+/**
+ * A read of an environment variable with a literal fallback after `||`, `??`, `or` or `?:`:
+ * `process.env.DB_PASSWORD || 'hunter2'`, `os.environ.get("API_KEY") or "…"`, `getenv('X') ?: '…'`.
+ * The fallback is the secret wherever the variable is unset.
+ */
+const ENV_FALLBACK = new RegExp(
+	'(?:\\b(?:process\\.env|import\\.meta\\.env)\\.([A-Za-z_]\\w{0,80})' +
+		'|(?:\\bprocess\\.env|\\bos\\.environ|\\bENV|\\$_ENV|\\$_SERVER)\\[[ \\t]*(["\'])([A-Za-z_][\\w.-]{0,80})\\2[ \\t]*\\]' +
+		'|\\b(?:os\\.environ\\.get|os\\.getenv|getenv|env|ENV\\.fetch|System\\.getenv)\\([ \\t]*(["\'])([A-Za-z_][\\w.-]{0,80})\\4[ \\t]*\\))' +
+		'[ \\t]*(?:\\|\\||\\?\\?|\\bor\\b|\\?:)[ \\t]*(?=["\'])',
+	'g',
+);
+
+/** Redacts the literal fallback (ENV_FALLBACK) of a read of a secret environment variable. */
+export function scrubEnvFallbacks(text: string): string {
+	if (!/env|ENV/.test(text)) return text;
+	const spans: Array<[number, number]> = [];
+	ENV_FALLBACK.lastIndex = 0;
+	for (let match = ENV_FALLBACK.exec(text); match; match = ENV_FALLBACK.exec(text)) {
+		const name = match[1] ?? match[3] ?? match[5]!;
+		if (!isSecretName(name, true)) continue;
+		const found = quotedLiteral(text, name, match.index + match[0].length);
+		const span = found && secretPart(text, found.name, found.span);
+		if (!span) continue;
+		spans.push([span.start, span.end]);
+		ENV_FALLBACK.lastIndex = span.end;
+	}
+	return redactSpans(text, spans);
+}
+
+/**
+ * The part of a secret setting's value to redact, or undefined when it is no secret. Keys and
+ * tokens hold no blanks (passwords may): one followed by a comment, or that looks like a
+ * credential, is redacted up to the blank; one followed by more words is prose ("Token: the unit
+ * a model reads"). Placeholders are no secret, nor a number under a token name (a count).
+ */
+function secretPart(text: string, name: string, span: ValueSpan): ValueSpan | undefined {
+	let value = text.slice(span.start, span.end);
+	if (/\s/.test(value) && !/pass|pwd/i.test(name) && !span.block && !span.literal) {
+		// A value may start with a blank other than space or tab (a no-break space pasted from a page).
+		const first = /^\S*/.exec(value)![0];
+		if (first === '') return undefined;
+		if (!/^\s+(?:#|;|\/\/)/.test(value.slice(first.length)) && !looksLikeCredential(first)) return undefined;
+		span = {start: span.start, end: span.start + first.length};
+		value = first;
+	}
+	if (isPlaceholder(value) || (nameSecrecy(name) === 'token' && /^\d+$/.test(value))) return undefined;
+	if (span.literal && isCodeWord(value)) return undefined;
+	return span;
+}
+
+/** A key or token rather than a word: 12 or more characters of the kinds keys use, with letters and digits. */
+export function looksLikeCredential(value: string): boolean {
+	return value.length >= 12 && /^[A-Za-z0-9_+/=.~-]+$/.test(value) && /\d/.test(value) && /[A-Za-z]/.test(value);
+}
+
+/**
+ * A secret name written as two words ("API key: …", "Secret Key = …"): the word before a name
+ * that is not secret by itself, when the two together are.
+ */
+function spacedName(text: string, found: FoundName): FoundName | undefined {
+	if (found.quoted || text[found.index - 1] !== ' ' || /[^A-Za-z]/.test(found.name)) return undefined;
+	let start = found.index - 1;
+	while (start > 0 && found.index - 1 - start < 30 && /[A-Za-z]/.test(text[start - 1]!)) start--;
+	if (start === found.index - 1 || (start > 0 && isNameCode(text.charCodeAt(start - 1)))) return undefined;
+	const name = `${text.slice(start, found.index - 1)} ${found.name}`;
+	return isSecretName(name) ? {index: start, name, quoted: false, blanks: found.blanks} : undefined;
+}
+
+/**
+ * A YAML block scalar (`password: |` or `>`, with chomping and indentation marks) after a secret
+ * name: its lines, from the first non-blank character to the end of the last line indented deeper
+ * than the name's line.
+ */
+function blockScalarSpan(text: string, at: number, lineStart: number): ValueSpan | undefined {
+	const header = /[|>][-+]?[1-9]?[-+]?[ \t]*(?:#[^\n]*)?\r?\n/y;
+	header.lastIndex = at;
+	if (!header.exec(text)) return undefined;
+	// A tab indents the name's line as it indents the block's lines (which count it below): were it no
+	// indent here, headers indented by tabs would each read every later one into their block.
+	let indent = 0;
+	while (text[lineStart + indent] === ' ' || text[lineStart + indent] === '\t' || text[lineStart + indent] === '-') indent++;
+	let line = header.lastIndex;
+	let start = -1;
+	let end = -1;
+	while (line < text.length) {
+		let lineEnd = text.indexOf('\n', line);
+		if (lineEnd === -1) lineEnd = text.length;
+		let first = line;
+		while (first < lineEnd && (text[first] === ' ' || text[first] === '\t')) first++;
+		const blank = first === lineEnd || (text[first] === '\r' && first + 1 === lineEnd);
+		if (!blank) {
+			if (first - line <= indent) break;
+			if (start === -1) start = first;
+			end = text[lineEnd - 1] === '\r' ? lineEnd - 1 : lineEnd;
+		}
+		line = lineEnd + 1;
+	}
+	return start === -1 ? undefined : {start, end, block: true};
+}
+
+/**
+ * Where a setting's value lies: inside quotes when quoted; else the rest of the line ('line'),
+ * one token ('token'), or one token that ends its line or a quoted/bracketed context
+ * ('token-alone', for `name: value` inside prose, so "Token budget: 4096 per reply" is left alone).
+ */
+function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-alone'): ValueSpan | undefined {
+	const first = text[start];
+	// A quoted value inside JSON held as a string (`{\"apiKey\":\"…\"}`, escaped once or more): the
+	// value runs to the same escaped quote, or to the end of the line (looked for in a bounded window).
+	if (first === '\\') {
+		let quoteAt = start;
+		while (text[quoteAt] === '\\' && quoteAt - start < 16) quoteAt++;
+		if (text[quoteAt] === '"' || text[quoteAt] === "'") {
+			const window = text.slice(quoteAt + 1, quoteAt + 1 + 8192);
+			let end = window.indexOf(text.slice(start, quoteAt + 1));
+			const lineEnd = window.indexOf('\n');
+			if (end === -1 || (lineEnd !== -1 && lineEnd < end)) end = lineEnd === -1 ? window.length : lineEnd;
+			return end > 0 ? {start: quoteAt + 1, end: quoteAt + 1 + end} : undefined;
+		}
+	}
+	if (first === '"' || first === "'") {
+		let end = start + 1;
+		while (end < text.length && text[end] !== first && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
+		return end > start + 1 ? {start: start + 1, end: Math.min(end, text.length)} : undefined;
+	}
+	if (mode === 'line') {
+		let end = text.indexOf('\n', start);
+		if (end === -1) end = text.length;
+		while (end > start && /\s/.test(text[end - 1]!)) end--;
+		if (first === '{' || first === '[' || first === '|' || first === '>' || end === start) return undefined;
+		return {start, end};
+	}
+	SETTING_VALUE.lastIndex = start;
+	const found = SETTING_VALUE.exec(text);
+	if (!found) return undefined;
+	// `token=$(curl …)`, `key=(…)`: a command or an expression computes the value; nothing is written there.
+	if (/^(?:\$\(|\(|`)/.test(found[0])) return undefined;
+	// `f(api_key=value)`: the call's closing brackets are not the value's.
+	const kept = withoutUnbalancedClosers(found[0]);
+	if (kept === '') return undefined;
+	const end = start + kept.length;
+	if (mode === 'token-alone' && !/^[ \t]*(?:$|[\r\n"',;}\]])/.test(text.slice(end, end + 40))) return undefined;
+	return {start, end};
+}
+
+/** `value)` → `value`, `a(b)` kept: closing brackets at the end that nothing in the token opened. */
+function withoutUnbalancedClosers(token: string): string {
+	if (!/[)\]}]$/.test(token)) return token;
+	// Opens minus closes of each kind in the token, counted once (a count per closer stripped was quadratic in a run of them).
+	const balance: Record<string, number> = {')': 0, ']': 0, '}': 0};
+	const closer: Record<string, string> = {'(': ')', '[': ']', '{': '}'};
+	for (const char of token) {
+		if (char in closer) balance[closer[char]!]!++;
+		else if (char in balance) balance[char]!--;
+	}
+	let end = token.length;
+	// The last closer stays when the body before it holds more opens than closes of its kind.
+	while (end > 0 && ')]}'.includes(token[end - 1]!) && balance[token[end - 1]!]! + 1 <= 0) {
+		balance[token[end - 1]!]!++;
+		end--;
+	}
+	return token.slice(0, end);
+}

@@ -1,0 +1,241 @@
+import {isPlaceholder, isSecretName, M, redactSpans, SKIP, type Replacer, type Step} from './text-steps.js';
+
+/** curl's options that take `user:password` (a quoted value may hold blanks). */
+const USER_OPTION = '(?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)';
+
+/**
+ * A command-line value redacted, or undefined when it is no secret: quoted, the quotes are kept and
+ * all inside them redacted; a variable or a command's output (`"$SSHPASS"`, `"$(cat pw)"`, `%KEY%`) is kept.
+ */
+function redactedArgument(value: string): string | undefined {
+	const quote = /^["']/.test(value) && value.endsWith(value[0]!) && value.length > 1 ? value[0]! : '';
+	const inner = quote ? value.slice(1, -1) : value;
+	return isPlaceholder(inner) || /^(?:\$\(|`)/.test(inner) ? undefined : `${quote}${M}${quote}`;
+}
+
+/** One command-line value: quoted, or a bare token that ends at a backquote (which in a shell starts a command, in markdown closes inline code). */
+const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`;
+/**
+ * A line continuation: a blank, `\` and a line break (a `\` right after a word ends a markdown line
+ * with a hard break, which continues no command).
+ */
+const CONTINUATION = '(?<=[ \\t])\\\\\\r?\\n';
+/** One character of a command line up to a pipe, a command separator or a backquote, a line continuation taken whole. */
+const COMMAND_CHAR = `(?:[^\\n|;&\`\\\\]|\\\\(?!\\r?\\n)|${CONTINUATION})`;
+
+/**
+ * A tool's option that carries a password, `head` matching up to where its value starts (with no
+ * capturing group): `mysql -pX`, `sshpass -p X`, `docker login -p X`, `setx … /p X`; the value may
+ * stand on the next line after a continuation.
+ */
+function passwordOption(head: string, flags = 'g'): [RegExp, Replacer] {
+	return [
+		new RegExp(`(${head}(?:${CONTINUATION}[ \\t]*)?)${SKIP}(?!\\\\\\r?\\n)${ARGUMENT}`, flags),
+		(match, before: string, value: string) => before + (redactedArgument(value) ?? match.slice(before.length)),
+	];
+}
+
+/** A Windows variable name (cmd allows more, but secret names are written so). */
+const WINDOWS_NAME = '([A-Za-z_][\\w.()-]{0,80})';
+
+/**
+ * Windows environment variables set under a secret name: `setx NAME value` (after its /s /u /p
+ * and /m options; /p is a password itself), cmd's `set "NAME=value"` and `set NAME=value` as a command
+ * (at the start of a line, after a prompt `C:\…>` or a `&`; the value runs to the end of the line or
+ * a `&` or `|`), PowerShell's `Set-Item Env:NAME value` (or `Env:\\NAME`). (`$env:NAME = …` is an assignment, found
+ * by scrubAssignments; `SetEnvironmentVariable(…)` a setter call, found by scrubSetterCalls.)
+ */
+const WINDOWS_PATTERNS: Step[] = [
+	[
+		new RegExp(`(\\bsetx(?:[ \\t]+\\/[sup][ \\t]+[^\\s/]\\S*|[ \\t]+\\/m){0,4}[ \\t]+(["']?)${WINDOWS_NAME}\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'gi'),
+		(match, head: string, _quote: string, name: string, value: string) => head + ((isSecretName(name, true) && redactedArgument(value)) || value),
+	],
+	passwordOption(`\\bsetx\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/p[ \\t]+`, 'gi'),
+	[
+		new RegExp(`(\\bset[ \\t]+"${WINDOWS_NAME}=)${SKIP}([^"\\n]+)(?=")`, 'gi'),
+		(match, head: string, name: string, value: string) => (isSecretName(name, true) && !isPlaceholder(value) ? head + M : match),
+	],
+	[
+		new RegExp(`((?:^|&|\\b[A-Za-z]:\\\\[^>\\n]{0,200}>)[ \\t]*@?set[ \\t]+${WINDOWS_NAME}=)${SKIP}([^\\r\\n&|]+)`, 'gim'),
+		(match, head: string, name: string, rest: string) => {
+			const value = rest.trimEnd();
+			const redacted = isSecretName(name, true) && redactedArgument(value);
+			return redacted ? head + redacted + rest.slice(value.length) : match;
+		},
+	],
+	[
+		new RegExp(`(\\b(?:Set-Item|New-Item)[ \\t]+(?:-Path[ \\t]+)?(["']?)env:\\\\?${WINDOWS_NAME}\\2[ \\t]+(?:-Value[ \\t]+)?)${SKIP}${ARGUMENT}`, 'gi'),
+		(match, head: string, _quote: string, name: string, value: string) => head + ((isSecretName(name, true) && redactedArgument(value)) || value),
+	],
+];
+
+/**
+ * A .netrc entry's start: `machine HOST` or `default`. Its keywords and values follow over any
+ * blanks, line breaks included.
+ */
+const NETRC_ENTRY = /\b(?:machine[ \t]+([^\s"']{1,253})|default)(?=\s)/g;
+const NETRC_KEYWORDS = new Set(['login', 'password', 'account', 'port']);
+
+/** `.netrc` entries: the values of `password` and `account` (a second password) redacted. */
+function scrubNetrc(text: string): string {
+	if (!text.includes('machine') && !text.includes('default')) return text;
+	const spans: Array<[number, number]> = [];
+	NETRC_ENTRY.lastIndex = 0;
+	for (let match = NETRC_ENTRY.exec(text); match; match = NETRC_ENTRY.exec(text)) {
+		let before = match.index;
+		while (before > 0 && (text[before - 1] === ' ' || text[before - 1] === '\t')) before--;
+		const quote = before > 0 && `"'`.includes(text[before - 1]!) ? text[before - 1]! : '';
+		const first = quote !== '' || before === 0 || text[before - 1] === '\n';
+		// `default` names no host: only where an entry starts is it one ("if default login fails, password reset…" is prose).
+		if (match[1] === undefined && !first) continue;
+		const entry = netrcSecrets(text, match.index + match[0].length, quote, first ? match[1] : undefined);
+		spans.push(...entry.spans);
+		NETRC_ENTRY.lastIndex = Math.max(NETRC_ENTRY.lastIndex, entry.end);
+	}
+	return redactSpans(text, spans);
+}
+
+/**
+ * The secrets of one .netrc entry, its keywords read from `at`: up to eight keyword and value
+ * pairs, a value bare or in double quotes (as curl reads it), or, inside a quoted string, up to its
+ * quote or a backslash (`printf '…\n'`). An entry counts when it names a login, or when it starts
+ * a line or a quoted string (`echo "machine …" >> ~/.netrc`) and its `host` looks like one (dotted,
+ * an address, localhost; undefined elsewhere): "machine learning password policies" and "the build
+ * machine x.example password is in the vault" are prose.
+ */
+function netrcSecrets(text: string, at: number, quote: string, host: string | undefined): {spans: Array<[number, number]>; end: number} {
+	const spans: Array<[number, number]> = [];
+	let login = false;
+	let position = at;
+	const token = (from: number): [number, number] => {
+		let start = from;
+		while (start < text.length && /\s/.test(text[start]!)) start++;
+		let end = start;
+		if (!quote && text[start] === '"') {
+			end++;
+			while (end < text.length && text[end] !== '"' && text[end] !== '\n') end += text[end] === '\\' ? 2 : 1;
+			return [start, Math.min(end + 1, text.length)];
+		}
+		while (end < text.length && !/\s/.test(text[end]!) && text[end] !== quote && !(quote && text[end] === '\\')) end++;
+		return [start, end];
+	};
+	for (let pair = 0; pair < 8; pair++) {
+		const [keyStart, keyEnd] = token(position);
+		const keyword = text.slice(keyStart, keyEnd);
+		if (!NETRC_KEYWORDS.has(keyword)) break;
+		const [valueStart, valueEnd] = token(keyEnd);
+		if (valueEnd === valueStart) break;
+		position = valueEnd;
+		if (keyword === 'login') login = true;
+		const quoted = text[valueStart] === '"' && !quote && valueEnd - valueStart > 1;
+		const value: [number, number] = quoted ? [valueStart + 1, valueEnd - 1] : [valueStart, valueEnd];
+		if ((keyword === 'password' || keyword === 'account') && !isPlaceholder(text.slice(...value))) spans.push(value);
+	}
+	const named = login || (host !== undefined && (host === 'localhost' || /[.:]/.test(host)));
+	return {spans: named ? spans : [], end: position};
+}
+
+/** Container and registry tools whose `login` takes a password with `-p`. */
+const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
+
+/**
+ * Database clients whose `--password` takes no value after a blank: MySQL's take one only after `=`,
+ * PostgreSQL's none (`-W`). `mysql --password shop` and `pg_dump --password shop` prompt, and `shop` is the database.
+ */
+const PROMPTING_CLIENTS = 'mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb|mariadb-dump|mariadb-admin|psql|pg_dump|pg_dumpall|pg_restore|pg_basebackup|createdb|dropdb|createuser|dropuser|vacuumdb|reindexdb|clusterdb';
+/** One on a command line (`mysql -u root --password shop`), in text. */
+const PROMPTING_CLIENT = new RegExp(`(?<![\\w-])(?:${PROMPTING_CLIENTS})(?![\\w-])`);
+/** One named as an argument list's program. */
+const PROMPTING_TOOL = new RegExp(`(?:^|\\/)(?:${PROMPTING_CLIENTS})$`);
+
+function flagReplacer(match: string, flag: string, name: string, value: string, offset: number, text: string): string {
+	if (!isSecretName(name) || redactedArgument(value) === undefined || value.startsWith('${{')) return match;
+	if (/^--?password[ \t]/.test(flag)) {
+		const before = text.slice(Math.max(0, offset - 200), offset);
+		if (PROMPTING_CLIENT.test(before.slice(before.lastIndexOf('\n') + 1))) return match;
+	}
+	const quote = /^["']/.test(value) ? value[0]! : '';
+	return `${flag}${quote}${M}${quote}`;
+}
+
+/** Command-line secrets, in the order they are looked for (scrub-text.ts runs them after URLs and headers). */
+export const COMMAND_LINE_PATTERNS: Step[] = [
+	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
+	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:\\\\\\r?\\n[ \\t]*)?(?!-|\\\\\\r?\\n|[<>])))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), (match, flag, name, value, offset, text) => flagReplacer(match, flag!, name!, value!, Number(offset), text!)],
+	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-u(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
+	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))([^\\s"'\`]+)`, 'g'), (match, head: string, value: string) => (redactedArgument(value) ? head + M : match)],
+	passwordOption(`\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
+	passwordOption(`\\bsshpass(?:(?:[ \\t]|${CONTINUATION})+-[veh]){0,3}(?:[ \\t]|${CONTINUATION})+-p[ \\t]*`),
+	passwordOption(`\\bredis-cli\\b${COMMAND_CHAR}{0,200}?[ \\t]-a[ \\t]+`),
+	// The login command ends where a sentence or inline code does (`, `, `. `, a backquote) or another
+	// command starts: `docker login` then `docker run -p 8080:80` keeps its port.
+	passwordOption(
+		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?[ \\t]-p(?:[ \\t]+|=)?`,
+	),
+	...WINDOWS_PATTERNS,
+	scrubNetrc,
+];
+
+/**
+ * Tools whose short options carry a password: the option, whether its value may be attached
+ * (`-pSECRET`) or be the next element, and the subcommand it needs when it means something else
+ * elsewhere (`docker run -p` is a port). Each counts only after its tool (and subcommand) in the
+ * list; `valueOptions` when the tool's options end at the program it runs (`sshpass -p X ssh -p
+ * 2222`: the second is ssh's port), naming its options that take a value.
+ */
+const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean; separate: boolean; subcommand?: string; valueOptions?: readonly string[]}> = [
+	{tool: /(?:^|\/)sshpass$/, option: '-p', attached: true, separate: true, valueOptions: ['-f', '-d', '-p', '-P']},
+	{tool: /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras)$/, option: '-p', attached: true, separate: true, subcommand: 'login'},
+	{tool: /(?:^|\/)redis-cli$/, option: '-a', attached: false, separate: true},
+	{tool: /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)$/, option: '-p', attached: true, separate: false},
+];
+/** curl, whose `-uuser:pass` keeps its user. */
+const ARGV_CURL = /(?:^|\/)curl$/;
+
+/** Where a tool of ARGV_PASSWORD_OPTIONS stands in a list: not seen, seen but before its subcommand, or its options being read. */
+type ToolStage = 'unseen' | 'tool' | 'options';
+
+/**
+ * Secrets an argument list holds in the element after a flag (`["--api-key", "X"]`,
+ * `["-u", "user:pass"]`, `["sshpass", "-p", "X"]`, `["docker", "login", "-p", "X"]`): indexes to redact, and the replacement.
+ * `command` is the program the list belongs to, when it is named beside it.
+ */
+export function argvSecrets(args: readonly unknown[], command: string | undefined): Map<number, string> {
+	const out = new Map<number, string>();
+	const stages = ARGV_PASSWORD_OPTIONS.map(entry => (command !== undefined && entry.tool.test(command) ? (entry.subcommand ? 'tool' : 'options') : 'unseen') as ToolStage);
+	let curl = command !== undefined && ARGV_CURL.test(command);
+	const prompting = [command, ...args].some(tool => typeof tool === 'string' && PROMPTING_TOOL.test(tool));
+	args.forEach((arg, index) => {
+		if (typeof arg !== 'string') return;
+		const next = args[index + 1];
+		ARGV_PASSWORD_OPTIONS.forEach((entry, which) => {
+			if (entry.tool.test(arg)) stages[which] = entry.subcommand ? 'tool' : 'options';
+			else if (stages[which] === 'tool' && arg === entry.subcommand) stages[which] = 'options';
+			else if (stages[which] === 'options') toolOption(entry, arg, next, index, out);
+			if (stages[which] === 'options' && entry.valueOptions && !arg.startsWith('-') && !entry.tool.test(arg) && !entry.valueOptions.includes(String(args[index - 1]))) stages[which] = 'unseen';
+		});
+		if (ARGV_CURL.test(arg)) curl = true;
+		const user = curl ? /^-u([^\s:-][^:]*):(?!\d+$)(.+)$/.exec(arg) : null;
+		if (user && redactedArgument(user[2]!) !== undefined) out.set(index, `-u${user[1]}:${M}`);
+		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
+		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
+		if (!flag) return;
+		if (arg === '--password' && prompting) return;
+		if (isSecretName(flag[1]!)) out.set(index + 1, M);
+		else if (['-u', '--user', '--proxy-user'].includes(arg) && /^[^:]+:(?!\d+$).+/.test(next)) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
+	});
+	return out;
+}
+
+/** A tool's password option in an argument list (ARGV_PASSWORD_OPTIONS), attached or followed by its value. */
+function toolOption(entry: (typeof ARGV_PASSWORD_OPTIONS)[number], arg: string, next: unknown, index: number, out: Map<number, string>): void {
+	if (!arg.startsWith(entry.option)) return;
+	if (arg.length > entry.option.length) {
+		if (entry.attached && !isPlaceholder(arg.slice(entry.option.length))) out.set(index, `${entry.option}${M}`);
+	} else if (entry.separate && typeof next === 'string' && !next.startsWith('-') && !isPlaceholder(next)) {
+		out.set(index + 1, M);
+	}
+}

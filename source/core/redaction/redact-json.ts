@@ -1,0 +1,113 @@
+import {memberOf, nodeValue, parseJsonText, spliceJson, valueNode, type JsonNode} from '../json-text.js';
+import {isSecretLeaf, isValueField, nameSecrecy, nameWords, pairSecrecy, stronger, type Secrecy} from '../secret-names.js';
+import {argvSecrets} from './command-lines.js';
+import {scrubText} from './scrub-text.js';
+import {M} from './text-steps.js';
+
+/** A name that, over an object, names a section of settings rather than a secret (`Jwt`). */
+function isSectionName(key: string): boolean {
+	return nameWords(key).at(-1) === 'jwt';
+}
+
+/** JSON Schema keys whose members are named parameters, each described by a schema. */
+const SCHEMA_CONTAINERS = new Set(['properties', 'patternProperties', '$defs', 'definitions']);
+const SCHEMA_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
+const SCHEMA_SHAPES = ['$ref', 'anyOf', 'oneOf', 'allOf', 'enum', 'const', 'items', 'properties'];
+
+/**
+ * Whether a member of `properties` is a schema that describes a parameter: a `type` that is a JSON
+ * Schema type (or a list of them) or a schema's own shape ($ref, anyOf, enum, items…), and no field
+ * that holds a value (`value`, `secret`: a settings object merely named `properties` holds one).
+ */
+function isSchemaDefinition(node: JsonNode): boolean {
+	if (node.kind !== 'object') return false;
+	if (node.entries.some(({key}) => isValueField(key) || nameSecrecy(key) !== undefined)) return false;
+	const type = memberOf(node, 'type');
+	const typed =
+		(type?.kind === 'string' && SCHEMA_TYPES.has(type.value)) ||
+		(type?.kind === 'array' && type.items.length > 0 && type.items.every(item => item.kind === 'string' && SCHEMA_TYPES.has(item.value)));
+	return typed || node.entries.some(({key}) => SCHEMA_SHAPES.includes(key));
+}
+
+/**
+ * Redacts a JSON document: every leaf under a secret name at any depth, as secret-names.ts rules
+ * (strings and numbers under a strong name, strings under a token name, credential-shaped values
+ * under a weak one like `key`; in objects and arrays alike), the value beside a secret name in a
+ * name/value pair (`{"name": "Authorization", "value": …}`), credentials embedded in any other
+ * string, and secrets passed as separate arguments in string arrays (`args: ["--token", "X"]`).
+ * Works on the document's tree (json-text.ts), duplicated keys included; returns the values to
+ * put in place of the redacted ones and the dotted paths that were changed.
+ */
+function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted: string[]} {
+	const redacted: string[] = [];
+	const replace = new Map<JsonNode, unknown>();
+	const put = (node: JsonNode, value: unknown, trail: string) => {
+		replace.set(node, value);
+		redacted.push(trail);
+	};
+	const walk = (node: JsonNode, trail: string, secrecy: Secrecy | undefined, command?: string, schemaMembers = false, section?: Secrecy): void => {
+		if (node.kind === 'array') {
+			const argv = secrecy && secrecy !== 'weak' ? new Map<number, string>() : argvSecrets(node.items.map(item => (item.kind === 'string' ? item.value : null)), command);
+			node.items.forEach((item, index) => {
+				const replacement = argv.get(index);
+				if (replacement === undefined || (item.kind === 'string' && item.value === replacement)) walk(item, `${trail}[${index}]`, secrecy);
+				else put(item, replacement, `${trail}[${index}]`);
+			});
+		} else if (node.kind === 'object') {
+			const sibling = memberOf(node, 'command');
+			const pair = pairSecrecy(node.entries.map(({key, value}) => ({key, value: value.kind === 'string' ? value.value : undefined})));
+			for (const {key, value} of node.entries) {
+				// In a JSON Schema (a tool's input schema, an OpenAPI body) `properties: {password: {type:
+				// "string", minLength: 8}}` names a parameter and describes it: no value is held there.
+				const described = schemaMembers && isSchemaDefinition(value);
+				const carried = stronger(pair, section);
+				const own = described ? undefined : carried && isValueField(key) ? stronger(nameSecrecy(key), carried) : nameSecrecy(key);
+				const next = trail ? `${trail}.${key}` : key;
+				const schema = SCHEMA_CONTAINERS.has(key) && value.kind === 'object';
+				// `"Jwt": {"Issuer": …, "Audience": …, "SigningKey": …}`, the .NET configuration section, holds
+				// settings judged by their own names (a `value` field takes its secrecy); any other secret
+				// name holds secrets throughout (`"oauth": {"refresh": …}`, `"accessTokens": {"ci": …}`).
+				if (value.kind === 'object' && own !== undefined && isSectionName(key)) walk(value, next, secrecy, undefined, schema, own);
+				else walk(value, next, stronger(secrecy, own), sibling?.kind === 'string' ? sibling.value : undefined, schema);
+			}
+		} else if (node.kind === 'string' && node.value.length > 0) {
+			if (isSecretLeaf(secrecy, node.value)) {
+				if (node.value !== M) put(node, M, trail);
+				return;
+			}
+			const scrubbed = scrubText(node.value);
+			if (scrubbed !== node.value) put(node, scrubbed, trail);
+		} else if (node.kind === 'number' && isSecretLeaf(secrecy, node.value)) {
+			put(node, M, trail);
+		}
+	};
+	walk(root, '', undefined);
+	return {replace, redacted};
+}
+
+/** redactNode over a parsed document: the redacted copy (own properties only, so `__proto__` keys stay keys). */
+export function redactJson(value: unknown): {value: unknown; redacted: string[]} {
+	const {node, replace, redacted} = redactionOf(value);
+	return {value: redacted.length > 0 ? nodeValue(node, replace) : value, redacted};
+}
+
+/**
+ * A parsed document as a tree, and what a backup would put in place of each of its values (the
+ * marker for a secret, a string with its embedded credentials scrubbed): for views that mask live
+ * secrets by the very decisions a backup makes (conflict-detail.ts).
+ */
+export function redactionOf(value: unknown): {node: JsonNode; replace: ReadonlyMap<JsonNode, unknown>; redacted: string[]} {
+	const node = valueNode(value);
+	return {node, ...redactNode(node)};
+}
+
+/**
+ * redactNode over a JSON text: the same text with only the redacted values rewritten, so keys,
+ * duplicated keys, numbers and formatting stay byte for byte. Throws SyntaxError if not JSON.
+ */
+export function redactJsonText(text: string): {text: string; redacted: string[]} {
+	const node = parseJsonText(text);
+	const {replace, redacted} = redactNode(node);
+	if (redacted.length === 0) return {text, redacted};
+	return {text: spliceJson(text, [...replace].map(([target, value]) => ({node: target, text: JSON.stringify(value)}))), redacted};
+}

@@ -1,0 +1,103 @@
+import {scrubAssignments, scrubEnvFallbacks, scrubSetterCalls} from './assignments.js';
+import {COMMAND_LINE_PATTERNS} from './command-lines.js';
+import {scrubTableRows, XML_PATTERNS} from './markup.js';
+import {applySteps, AUTH_SCHEMES, isPlaceholder, M, SKIP, type Replacer, type Step} from './text-steps.js';
+import {scrubEncodedUrls, scrubQueryParams, scrubUrlPasswords} from './url-secrets.js';
+
+/**
+ * Credentials inside ordinary-looking text, in the order they are looked for: whole private key
+ * blocks first (so nothing else chews on them), then URLs and headers, then command lines and
+ * name=value settings (before vendor formats, so `OPENAI_API_KEY=sk-…` loses its whole value),
+ * then vendor key formats anywhere. Every replacement leaves REDACTED_MARKER, and no pattern
+ * matches its own output (a value starting with the marker is skipped), which keeps scrubbing
+ * idempotent. Every repetition is bounded or anchored, so work stays linear in the text.
+ */
+const PATTERNS: Step[] = [
+	[
+		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g,
+		(_match, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----`,
+	],
+	scrubUrlPasswords,
+	scrubEncodedUrls,
+	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), (_match, head: string) => `${head}${M}`],
+	// An Authorization header: after a known scheme anything; without one, a value that looks like a
+	// credential (a digit or symbol in it, or long), so "Authorization: required for admins" stays.
+	[
+		new RegExp(`\\b((?:Proxy-)?Authorization["']?\\s*[:=]\\s*["']?)(?:((?:${AUTH_SCHEMES})\\s+)${SKIP}[^\\s"',;]+|${SKIP}(?=[^\\s"',;]*[0-9+/=_.-]|[^\\s"',;]{20})[^\\s"',;]+)`, 'gi'),
+		(match, header: string, scheme = '') => (isPlaceholder(match.slice(header.length + scheme.length).replace(/[`.)\]]+$/, '')) ? match : `${header}${scheme}${M}`),
+	],
+	// Cookies: every value of a Cookie header or curl's `-b`/`--cookie` (which of them is the session
+	// cannot be told), the cookie of a Set-Cookie (its attributes, Path, Expires…, are no secret).
+	[
+		/(\bSet-Cookie["']?[ \t]*:[ \t]*|\bCookie["']?[ \t]*:[ \t]*|(?:^|[ \t])(?:-b|--cookie)(?:[ \t]+|=)["']?)([^\r\n"']{1,8192})/gim,
+		(match, head: string, pairs: string) => {
+			const only = /^set-cookie/i.test(head) ? 1 : Infinity;
+			let seen = 0;
+			const out = pairs.replace(/(^|;[ \t]*)([^=;\s]{1,100}=)([^;\s]+)/g, (pair, before: string, name: string, value: string) => {
+				if (seen++ >= only || value.startsWith('[REDACTED') || isPlaceholder(value.replace(/^["']|["']$/g, ''))) return pair;
+				return `${before}${name}${M}`;
+			});
+			return `${head}${out}`;
+		},
+	],
+	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
+	...COMMAND_LINE_PATTERNS,
+];
+
+/** Vendor key formats, redacted wherever they stand; the prefix is kept to say what to re-enter. */
+const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
+	[
+		/\b((?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[0-9A-Z]{16})\b(?:([\s:=,;|"']{1,6})([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=]))?/g,
+		(_match, _id: string, separator?: string, secret?: string) => (secret ? `${M}${separator}${M}` : M),
+	],
+	[
+		new RegExp(`\\b(sk-|whsec_|github_pat_|AIza|ya29\\.|1//0|gl(?:pat|dt|rt|ptt|cbt|soat|ft|imt|oas|agent)-|pypi-|SG\\.)${SKIP}[A-Za-z0-9_+/=.-]{16,}`, 'g'),
+		(_match, prefix: string) => `${prefix}${M}`,
+	],
+	[new RegExp(`\\b(xox[abeposr]-|xapp-)${SKIP}[A-Za-z0-9-]{10,}`, 'g'), (_match, prefix: string) => `${prefix}${M}`],
+	// Formats whose body is letters and digits only (so `hf_hub_download_with_retries` is left alone).
+	[/\b((?:sk|rk)_(?:live|test)_|gh[pousr]_|npm_|hf_|do[opr]_v1_|shp(?:at|ss|ca|pa)_)[A-Za-z0-9]{16,}\b/g, (_match, prefix: string) => `${prefix}${M}`],
+	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => M],
+	// AI and developer platforms: Groq, Perplexity, Replicate, Tavily, NVIDIA, xAI, Google OAuth client
+	// secrets, Docker Hub, Grafana, Linear, Sentry, Figma, PlanetScale, Brevo, Vault, Square, Atlassian,
+	// age. Bodies of 20 and more (so a package name like `tvly-python` is left alone).
+	[
+		new RegExp(
+			`\\b(gsk_|pplx-|r8_|tvly-(?:dev-|prod-)?|nvapi-|xai-|GOCSPX-|dckr_pat_|glsa_|glc_|lin_api_|sntry[su]_|figd_|pscale_(?:tkn|pw|oauth)_|xkeysib-|hv[sb]\\.|sq0(?:atp|csp)-|ATATT|AGE-SECRET-KEY-1)${SKIP}[A-Za-z0-9_+/=.-]{20,}`,
+			'g',
+		),
+		(_match, prefix: string) => `${prefix}${M}`,
+	],
+	// Hex bodies: Databricks tokens, Mailgun keys.
+	[/\b(dapi|key-)[0-9a-f]{32}\b/g, (_match, prefix: string) => `${prefix}${M}`],
+];
+
+function scrubOnce(text: string): string {
+	let out = scrubQueryParams(text);
+	out = applySteps(out, PATTERNS);
+	out = applySteps(out, XML_PATTERNS);
+	out = scrubSetterCalls(out);
+	out = scrubEnvFallbacks(out);
+	out = scrubAssignments(out);
+	out = scrubTableRows(out);
+	out = applySteps(out, VENDOR_PATTERNS);
+	return out;
+}
+
+/**
+ * Redacts credentials embedded in free text; returns the text unchanged when there are none.
+ * Idempotent (scrubbing scrubbed text changes nothing), so restore can compare a live value
+ * scrubbed the same way against the backup's: the passes are repeated until nothing changes,
+ * in case one pattern's redaction uncovers another's match.
+ */
+export function scrubText(text: string): string {
+	let out = text;
+	for (let pass = 0; pass < 4; pass++) {
+		const next = scrubOnce(out);
+		if (next === out) return out;
+		out = next;
+	}
+	return out;
+}
