@@ -1,7 +1,7 @@
 /**
  * Which names hold secrets: JSON keys at any depth (appsettings.json, mcp.json, agent config.json,
  * JSON columns), the name beside a value in name/value pairs (`{"name": "OPENAI_API_KEY", "value":
- * …}`), and setting, flag and variable names in text (redaction.ts). One rule for all of them.
+ * …}`), and setting, flag and variable names in text (redaction/text-steps.ts). One rule for all of them.
  *
  * A name is split into words (camelCase, PascalCase, `-`, `_`, `.`, blanks) and judged by its LAST
  * word, so `passwordMinLength`, `tokenUrl`, `secretName` and `apiKeyHeader` are settings that only

@@ -38,7 +38,7 @@ const quote = (text: string, max = 60) => JSON.stringify(text).slice(0, max);
 
 /**
  * A JSON file as it goes into a backup: the file's own text with only its secrets rewritten
- * (redaction.ts redactJsonText), so everything else stays byte for byte; undefined if it is not
+ * (redactJsonText, redaction/redact-json.ts), so everything else stays byte for byte; undefined if it is not
  * JSON in UTF-8, or nests deeper than json-text.ts's MAX_JSON_DEPTH.
  */
 export function redactJsonFile(file: string): {text: string; keys: string[]} | undefined {

@@ -56,7 +56,7 @@ function masked(replacement: unknown): unknown {
 }
 
 /**
- * Leaves of a JSON document by dotted path, every value a backup would redact masked (redaction.ts
+ * Leaves of a JSON document by dotted path, every value a backup would redact masked (redaction/redact-json.ts
  * decides, so the view hides what the backup leaves out and shows what it keeps); markers already
  * in the document are shown as they are.
  */
