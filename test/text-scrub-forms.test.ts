@@ -1187,10 +1187,84 @@ describe('review of the forms above: leaks, damage and a hang it found', () => {
 	});
 
 	it('values passed over as computed cost linear work, and so do long runs of closing brackets', () => {
-		const hostile = ['password=x()', 'password = x() ', 'password=a_b(', '{password:a.b(c)}+', 'password=(', 'x password: a.b(', "password = f('a',"];
+		const hostile = ['password=x()', 'password = x() ', 'password=a_b(', '{password:a.b(c)}+', 'password=(', 'x password: a.b(', "password = f('a',", 'password = config.a || ', 'mysql --password x ', 'curl -sSu', 'password = get(a)['];
 		for (const piece of hostile) {
 			expect(workRatio(() => scrubText(piece.repeat(2000)), () => scrubText(piece.repeat(16_000)), 3), piece).toBeLessThan(24);
 		}
 		expect(workRatio(() => scrubText(`password=x${')'.repeat(5000)}`), () => scrubText(`password=x${')'.repeat(40_000)}`), 3)).toBeLessThan(24);
+	});
+});
+
+describe('second review: what passed for computed, prompts and continuations in other shells', () => {
+	it('a bracketed password in config, a transform of a literal, a tuple after a call and a separated value are redacted', () => {
+		for (const [text, secret] of [
+			['password: summer(2024)', 'summer(2024)'],
+			['db_password: trustno(one)', 'trustno(one)'],
+			['environment:\n  DB_PASSWORD: trustno(one)', 'trustno(one)'],
+			['  password: letmein(HOT)', 'letmein(HOT)'],
+			['secret_key = abc.def(1)', 'abc.def(1)'],
+			['api_key: my.key(123)', 'my.key(123)'],
+			['[db]\npassword = p.a(1)', 'p.a(1)'],
+			['Use api_key: sk_k9()] now', 'sk_k9'],
+			['password = str("HUNTER2XYZ")', 'HUNTER2XYZ'],
+			['password = encode("correct-horse.battery-staple")', 'correct-horse'],
+			["password = unhex('hunter2?')", 'hunter2'],
+			["password = f(), 'hunter2Prod'", 'hunter2Prod'],
+			['password = get(KEY), "hunter2Prod"  # tuple', 'hunter2Prod'],
+			["password = x.y[0], 'hunter2Prod'", 'hunter2Prod'],
+			['password = get_password() || "hunter2Prod"', 'hunter2Prod'],
+			['echo "password=" hunter2Prod', 'hunter2Prod'],
+			['set /A PASSWORD=1234', '1234'],
+		] as const) {
+			const scrubbed = scrubText(text);
+			expect(scrubbed, text).not.toContain(secret);
+			expect(scrubText(scrubbed)).toBe(scrubbed);
+		}
+	});
+
+	it('a database client counts only as the command its --password belongs to, in text and argument lists', () => {
+		for (const text of ["mysql -e 'select 1' && ./deploy.sh --password hunter2Prod", 'pg_dump shop > d.sql; vault login --password hunter2Prod', 'Connect with psql, then run app --password hunter2Prod']) {
+			expect(scrubText(text), text).not.toContain('hunter2Prod');
+		}
+		for (const text of ['sudo -u postgres psql --password app', '/usr/bin/mysql --password shop', 'cd /srv && PGHOST=db pg_dump --password shop']) expect(scrubText(text), text).toBe(text);
+		expect(redactJson({command: 'dbtool', args: ['--engine', 'mysql', '--password', 'S3cretXyz']}).value).toEqual({command: 'dbtool', args: ['--engine', 'mysql', '--password', M]});
+		expect(redactJson({command: 'sudo', args: ['mysql', '--password', 'shop']}).value).toEqual({command: 'sudo', args: ['mysql', '--password', 'shop']});
+	});
+
+	it('fallbacks split over lines, a reader call broken after its bracket, curl options combined with -u, and cmd or PowerShell continuations', () => {
+		for (const [text, secret] of [
+			["const password =\n  process.env.DB_PASSWORD ||\n  'hunter2Prod';", 'hunter2Prod'],
+			["const password = process.env.DB_PASSWORD\n  || 'hunter2Prod';", 'hunter2Prod'],
+			['pw = os.getenv(\n    "DB_PASSWORD",\n    "hunter2Prod",\n)', 'hunter2Prod'],
+			['curl -su admin:hunter2Prod x', 'hunter2Prod'],
+			['curl -Lu admin:hunter2Prod x', 'hunter2Prod'],
+			['curl -sSfuadmin:hunter2Prod x', 'hunter2Prod'],
+			['tool --password ^\n  hunter2Prod', 'hunter2Prod'],
+			['tool --password `\n  hunter2Prod', 'hunter2Prod'],
+			['sshpass -p ^\r\n  hunter2Prod ssh host', 'hunter2Prod'],
+		] as const) {
+			const scrubbed = scrubText(text);
+			expect(scrubbed, text).not.toContain(secret);
+			expect(scrubbed.split('\n').length, text).toBe(text.split('\n').length);
+		}
+		expect(redactJson({command: 'curl', args: ['-su', 'admin:S3cretXyz', '-sSfuadmin:pw2Xyz', 'x']}).value).toEqual({command: 'curl', args: ['-su', `admin:${M}`, `-sSfu${'admin'}:${M}`, 'x']});
+	});
+
+	it('keeps reads of settings and the environment, hooks, generators and a fallback already redacted', () => {
+		for (const text of [
+			'const password = process.env.DB_PASSWORD',
+			'const apiKey = config.apiKey;',
+			'  password: process.env.DB_PASSWORD,',
+			'api_key = args.api_key',
+			'self.password = self.settings.password',
+			'const token = useToken(); // hook',
+			'SECRET_KEY = secrets.token_hex(32)',
+			"x = config['db']['password']",
+			'{password: get_pw(), user: name}',
+			`const password = process.env.DB_PASSWORD || '${M}';`,
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+		expect(scrubText("const password = process.env.DB_PASSWORD || 'hunter2Prod';")).toBe(`const password = process.env.DB_PASSWORD || '${M}';`);
 	});
 });

@@ -125,14 +125,15 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	}
 	for (; line.scanned < found.index; line.scanned++) if (text.charCodeAt(line.scanned) === 10) line.start = line.scanned + 1;
 	const atLineStart = found.index - line.start < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(line.start, found.index));
-	// cmd's `set /p NAME=prompt` asks for the value and `set /a NAME=expression` computes it.
-	if (/\bset[ \t]+\/[pa][ \t]+"?$/i.test(text.slice(Math.max(line.start, found.index - 40), found.index))) return undefined;
+	// cmd's `set /p NAME=prompt` asks for the value and `set /a NAME=expression` computes it (a number alone is the value).
+	const prompt = /\bset[ \t]+\/([pa])[ \t]+"?$/i.exec(text.slice(Math.max(line.start, found.index - 40), found.index));
+	if (prompt && (prompt[1]!.toLowerCase() === 'p' || !/^\d+[ \t"]*(?:\r?\n|$)/.test(text.slice(at + 1, at + 41)))) return undefined;
 	let valueStart = at + 1;
 	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
 	// `input('Password: ')`, `"Password: " + pw`: the quote after the separator closes the string the
 	// name is written in, and code goes on after it (`"password="hunter2` in a shell joins a value to it).
 	const opener = text[found.index - 1];
-	if (!found.quoted && (opener === '"' || opener === "'") && text[valueStart] === opener && /^(?:$|[\s+),;.\]}])/.test(text.slice(valueStart + 1, valueStart + 2))) return undefined;
+	if (!found.quoted && (opener === '"' || opener === "'") && text[valueStart] === opener && /^[ \t]*(?:$|\r?\n|[+),;.\]}])/.test(text.slice(valueStart + 1, valueStart + 41))) return undefined;
 	const spaced = found.blanks > 0 || valueStart > at + 1;
 	const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
 	// `NAME=value` at a line's start is a .env or shell line, where nothing is called.
@@ -164,32 +165,48 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 const CODE_NAME = /[A-Za-z_$][\w$]{0,80}(?:\.[A-Za-z_$][\w$]{0,80}){0,8}/y;
 /** One argument of a call or a subscript: a string literal (its text captured), a name (a keyword argument too), a number. */
 const CODE_ARGUMENT = /\s{0,200}(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[A-Za-z_$][\w$.]{0,80}(?:[ \t]*=[ \t]*(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[\w$.]{1,80}))?|\d{1,20})\s{0,200}/y;
-/** What may follow a value computed in code: the end of the line or the text, a comma, a semicolon, a closing bracket, a comment. */
-const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|[,;)}\]]|#|\/\/)/y;
+/**
+ * What may follow a value computed in code: the end of the line or the text, a comma not before a
+ * literal (`password = f(), 'hunter2'` is a tuple holding one), a semicolon, a closing bracket, a comment.
+ */
+const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|,(?![ \t]*["'`])|[;)}\]]|#|\/\/|(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(["'])\[REDACTED[^"'\n]{0,80}\1)/y;
+/**
+ * A read of a member of a settings or environment object (`process.env.DB_PASSWORD`,
+ * `config.apiKey`, `settings.DB_PASSWORD`, `args.api_key`): no call, but computed all the same.
+ */
+const MEMBER_READ = /^(?:process\.env|import\.meta\.env|os\.environ|config|conf|cfg|settings|args|argv|options|opts|env|secrets|credentials|creds|this|self|props|params|req|request|ctx|context)\.[A-Za-z_$]/;
+/**
+ * Calls that read or make a value rather than being given one, by their last name: getters, prompts,
+ * environment, config and vault reads, generators (`secrets.token_hex(32)`). Not a transform
+ * (`decrypt('…')`, `b64decode('…')`, `str('…')`), whose argument may be the secret itself.
+ */
+const READER = /^(?:get|read|load|fetch|lookup|input|prompt|ask|getpass|getenv|env|environ|vault|config|setting|credential|token_|urandom|randbytes|uuid|generate|random)/i;
 
 /**
  * Where a value computed by a call or a subscript ends, or undefined when the value at `at` is not
  * one: `get_password()`, `getpass.getpass('Password: ')`, `request.form['password']`,
- * `vault.read("secret/app")`, `os.environ['GITHUB_TOKEN']`. It starts with a dotted name, one
- * with `_`, or a lower-case word; its string arguments are names, paths or prompts (a literal like
- * `decrypt('hunter2')` may be the secret itself); and nothing but the end of the statement follows
- * (`os.getenv("X") or "hunter2"` gives a literal). A password written with brackets
- * (`P4ss(word)`, `Summer(2024)`, `Tr0ub4dor()`) is no call.
+ * `vault.read("secret/app")`, `os.environ['GITHUB_TOKEN']`, `secrets.token_hex(32)`. It starts with
+ * a dotted name or a word starting lower-case without digits; a call given arguments is a reader
+ * (READER) whose string arguments are names, paths or prompts; a subscript's keys are names; a
+ * member of a settings object is read (MEMBER_READ); and nothing but the end of the statement
+ * follows, or a fallback already redacted (`os.getenv("X") or "hunter2"` gives a literal). A
+ * password written with brackets (`P4ss(word)`, `summer(2024)`, `Tr0ub4dor()`, `sk_k9()`) is no call.
  */
 function callEnd(text: string, at: number): number | undefined {
 	let position = at;
 	for (let link = 0; link < 8; link++) {
 		CODE_NAME.lastIndex = position;
 		const name = CODE_NAME.exec(text)?.[0];
-		if (!name || (link === 0 && !/[._$]/.test(name) && !/^[a-z]+$/.test(name))) return undefined;
+		if (!name || (link === 0 && !/\./.test(name) && !/^[a-z_$][A-Za-z_$]*$/.test(name))) return undefined;
 		position += name.length;
 		let groups = 0;
 		for (; groups < 8 && (text[position] === '(' || text[position] === '['); groups++) {
-			const end = argumentsEnd(text, position + 1, text[position] === '(' ? ')' : ']');
+			const call = text[position] === '(';
+			const end = argumentsEnd(text, position + 1, call ? ')' : ']', call ? (groups === 0 && READER.test(name.replace(/^.*\./, '')) ? 'reader' : 'none') : 'keys');
 			if (end === undefined) return undefined;
 			position = end + 1;
 		}
-		if (groups === 0) return undefined;
+		if (groups === 0 && !(link === 0 && MEMBER_READ.test(name))) return undefined;
 		if (text[position] !== '.') break;
 		position++;
 	}
@@ -197,17 +214,22 @@ function callEnd(text: string, at: number): number | undefined {
 	return CODE_VALUE_END.test(text) ? position : undefined;
 }
 
-/** Where the arguments starting at `at` close (`close`'s index), or undefined when one is no plain argument or a literal might be a secret. */
-function argumentsEnd(text: string, at: number, close: string): number | undefined {
+/**
+ * Where the arguments starting at `at` close (`close`'s index), or undefined when they may hold the
+ * value: `none` takes no argument, a `reader` call plain ones (its literals names, paths or prompts),
+ * a subscript `keys` (names, variables and numbers).
+ */
+function argumentsEnd(text: string, at: number, close: string, takes: 'none' | 'reader' | 'keys'): number | undefined {
 	let position = at;
 	for (let argument = 0; argument < 8; argument++) {
 		while (position - at < 200 && /\s/.test(text[position] ?? '')) position++;
 		if (text[position] === close && argument === 0) return position;
+		if (takes === 'none') return undefined;
 		CODE_ARGUMENT.lastIndex = position;
 		const found = CODE_ARGUMENT.exec(text);
 		if (!found) return undefined;
 		const literal = found[1] ?? found[2] ?? found[3] ?? found[4];
-		if (literal !== undefined && !isNameOrPrompt(literal)) return undefined;
+		if (literal !== undefined && !(takes === 'keys' ? isKeyName(literal) : isNameOrPrompt(literal))) return undefined;
 		position = CODE_ARGUMENT.lastIndex;
 		if (text[position] === close) return position;
 		if (text[position] !== ',') return undefined;
@@ -219,6 +241,11 @@ function argumentsEnd(text: string, at: number, close: string): number | undefin
 /** A literal that names a value rather than being it (`DB_PASSWORD`, `password`, `secret/app`, `database.password`, `Password: `), or one redacted already. */
 function isNameOrPrompt(literal: string): boolean {
 	return literal.startsWith('[REDACTED') || /^[A-Z_][A-Z0-9_]{1,80}$/.test(literal) || isSecretName(literal, true) || /[:?][ \t]*$/.test(literal) || /^[A-Za-z_][\w-]*(?:[./:][A-Za-z_][\w-]*)+$/.test(literal);
+}
+
+/** A subscript's key that names a value: a name as a reader's argument would be, or a plain lower-case word (`config['db']`). */
+function isKeyName(literal: string): boolean {
+	return /^[a-z_]{1,40}$/.test(literal) || isNameOrPrompt(literal);
 }
 
 /**
@@ -273,7 +300,7 @@ function quotedLiteral(text: string, name: string, at: number): {name: string; s
  * 'Password')` a label). The first argument a quoted secret name, the second a quoted literal, maybe
  * on the next line.
  */
-const SETTER_CALL = /\b(?:define|setenv|putenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put|env|getenv|environ\.get|ENV\.(?:fetch|get)|getProperty|config)[ \t]*\([ \t]*(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,\s{0,200}(?:default[ \t]*=[ \t]*)?(?=["'])/gi;
+const SETTER_CALL = /\b(?:define|setenv|putenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put|env|getenv|environ\.get|ENV\.(?:fetch|get)|getProperty|config)[ \t]*\(\s{0,200}(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,\s{0,200}(?:default[ \t]*=[ \t]*)?(?=["'])/gi;
 
 /** Redacts the literal a setter call (SETTER_CALL) gives a secret name, whole (WordPress salts hold blanks). */
 export function scrubSetterCalls(text: string): string {
@@ -300,7 +327,7 @@ const ENV_FALLBACK = new RegExp(
 	'(?:\\b(?:process\\.env|import\\.meta\\.env)\\.([A-Za-z_]\\w{0,80})' +
 		'|(?:\\bprocess\\.env|\\bos\\.environ|\\bENV|\\$_ENV|\\$_SERVER)\\[[ \\t]*(["\'])([A-Za-z_][\\w.-]{0,80})\\2[ \\t]*\\]' +
 		'|\\b(?:os\\.environ\\.get|os\\.getenv|getenv|env|ENV\\.fetch|System\\.getenv)\\([ \\t]*(["\'])([A-Za-z_][\\w.-]{0,80})\\4[ \\t]*\\))' +
-		'[ \\t]*(?:\\|\\||\\?\\?|\\bor\\b|\\?:)[ \\t]*(?=["\'])',
+		'\\s{0,200}(?:\\|\\||\\?\\?|\\bor\\b|\\?:)\\s{0,200}(?=["\'])',
 	'g',
 );
 

@@ -22,6 +22,8 @@ const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`;
 const CONTINUATION = '(?<=[ \\t])\\\\\\r?\\n';
 /** One character of a command line up to a pipe, a command separator or a backquote, a line continuation taken whole. */
 const COMMAND_CHAR = `(?:[^\\n|;&\`\\\\]|\\\\(?!\\r?\\n)|${CONTINUATION})`;
+/** Before an option's value, also cmd's `^` and PowerShell's backquote continue the line. */
+const VALUE_CONTINUATION = '(?<=[ \\t])[\\\\^`]\\r?\\n';
 
 /**
  * A tool's option that carries a password, `head` matching up to where its value starts (with no
@@ -30,7 +32,7 @@ const COMMAND_CHAR = `(?:[^\\n|;&\`\\\\]|\\\\(?!\\r?\\n)|${CONTINUATION})`;
  */
 function passwordOption(head: string, flags = 'g'): [RegExp, Replacer] {
 	return [
-		new RegExp(`(${head}(?:${CONTINUATION}[ \\t]*)?)${SKIP}(?!\\\\\\r?\\n)${ARGUMENT}`, flags),
+		new RegExp(`(${head}(?:${VALUE_CONTINUATION}[ \\t]*)?)${SKIP}(?![\\\\^\`]\\r?\\n)${ARGUMENT}`, flags),
 		(match, before: string, value: string) => before + (redactedArgument(value) ?? match.slice(before.length)),
 	];
 }
@@ -143,16 +145,17 @@ const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
  * PostgreSQL's none (`-W`). `mysql --password shop` and `pg_dump --password shop` prompt, and `shop` is the database.
  */
 const PROMPTING_CLIENTS = 'mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb|mariadb-dump|mariadb-admin|psql|pg_dump|pg_dumpall|pg_restore|pg_basebackup|createdb|dropdb|createuser|dropuser|vacuumdb|reindexdb|clusterdb';
-/** One on a command line (`mysql -u root --password shop`), in text. */
-const PROMPTING_CLIENT = new RegExp(`(?<![\\w-])(?:${PROMPTING_CLIENTS})(?![\\w-])`);
+/** One as the command a flag belongs to (`mysql -u root --password shop`, `sudo PGHOST=db psql …`): where the command starts. */
+const PROMPTING_COMMAND = new RegExp(`^[ \\t]*(?:sudo[ \\t]+(?:-\\S+[ \\t]+(?:[^-\\s]\\S*[ \\t]+)?){0,4})?(?:[A-Za-z_]\\w{0,40}=\\S*[ \\t]+){0,8}(?:\\S*\\/)?(?:${PROMPTING_CLIENTS})(?![\\w-])`);
 /** One named as an argument list's program. */
 const PROMPTING_TOOL = new RegExp(`(?:^|\\/)(?:${PROMPTING_CLIENTS})$`);
 
 function flagReplacer(match: string, flag: string, name: string, value: string, offset: number, text: string): string {
 	if (!isSecretName(name) || redactedArgument(value) === undefined || value.startsWith('${{')) return match;
 	if (/^--?password[ \t]/.test(flag)) {
+		// The command the flag belongs to starts after the last separator (`;`, `&`, `|`, a line break, a backquote, `$(`).
 		const before = text.slice(Math.max(0, offset - 200), offset);
-		if (PROMPTING_CLIENT.test(before.slice(before.lastIndexOf('\n') + 1))) return match;
+		if (PROMPTING_COMMAND.test(before.slice(Math.max(...[';', '&', '|', '\n', '`', '('].map(separator => before.lastIndexOf(separator))) + 1))) return match;
 	}
 	const quote = /^["']/.test(value) ? value[0]! : '';
 	return `${flag}${quote}${M}${quote}`;
@@ -162,11 +165,11 @@ function flagReplacer(match: string, flag: string, name: string, value: string, 
 export const COMMAND_LINE_PATTERNS: Step[] = [
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:\\\\\\r?\\n[ \\t]*)?(?!-|\\\\\\r?\\n|[<>])))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), (match, flag, name, value, offset, text) => flagReplacer(match, flag!, name!, value!, Number(offset), text!)],
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), (match, flag, name, value, offset, text) => flagReplacer(match, flag!, name!, value!, Number(offset), text!)],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-u(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
-	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))([^\\s"'\`]+)`, 'g'), (match, head: string, value: string) => (redactedArgument(value) ? head + M : match)],
+	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
+	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))([^\\s"'\`]+)`, 'g'), (match, head: string, value: string) => (redactedArgument(value) ? head + M : match)],
 	passwordOption(`\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
 	passwordOption(`\\bsshpass(?:(?:[ \\t]|${CONTINUATION})+-[veh]){0,3}(?:[ \\t]|${CONTINUATION})+-p[ \\t]*`),
 	passwordOption(`\\bredis-cli\\b${COMMAND_CHAR}{0,200}?[ \\t]-a[ \\t]+`),
@@ -207,7 +210,8 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 	const out = new Map<number, string>();
 	const stages = ARGV_PASSWORD_OPTIONS.map(entry => (command !== undefined && entry.tool.test(command) ? (entry.subcommand ? 'tool' : 'options') : 'unseen') as ToolStage);
 	let curl = command !== undefined && ARGV_CURL.test(command);
-	const prompting = [command, ...args].some(tool => typeof tool === 'string' && PROMPTING_TOOL.test(tool));
+	// The list's own program: the command beside it, or its first element (`["mysql", "--password", "shop"]`).
+	const prompting = [command, args[0]].some(tool => typeof tool === 'string' && PROMPTING_TOOL.test(tool));
 	args.forEach((arg, index) => {
 		if (typeof arg !== 'string') return;
 		const next = args[index + 1];
@@ -218,14 +222,15 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 			if (stages[which] === 'options' && entry.valueOptions && !arg.startsWith('-') && !entry.tool.test(arg) && !entry.valueOptions.includes(String(args[index - 1]))) stages[which] = 'unseen';
 		});
 		if (ARGV_CURL.test(arg)) curl = true;
-		const user = curl ? /^-u([^\s:-][^:]*):(?!\d+$)(.+)$/.exec(arg) : null;
-		if (user && redactedArgument(user[2]!) !== undefined) out.set(index, `-u${user[1]}:${M}`);
+		// curl's `-uuser:pass`, also after other short options (`-sSfuuser:pass`).
+		const user = curl ? /^(-[A-Za-z]{0,10}u[^\s:-][^:]*:)(?!\d+$)(.+)$/.exec(arg) : null;
+		if (user && redactedArgument(user[2]!) !== undefined) out.set(index, `${user[1]}${M}`);
 		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
 		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
 		if (!flag) return;
 		if (arg === '--password' && prompting) return;
 		if (isSecretName(flag[1]!)) out.set(index + 1, M);
-		else if (['-u', '--user', '--proxy-user'].includes(arg) && /^[^:]+:(?!\d+$).+/.test(next)) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
+		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next)) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
 	return out;
 }
