@@ -1049,7 +1049,7 @@ describe('code the scrubber broke: a string closed after a secret name, calls an
 			"log.info('token=' + token)",
 			"data = {'password': request.form['password']}",
 			'password = get_password()',
-			'api_key: settings.API_KEY()',
+			'{api_key: settings.API_KEY()}',
 			'secret = vault.read("secret/app")',
 			"token = os.environ['GITHUB_TOKEN']",
 			'set /p PASSWORD=Enter password:',
@@ -1266,5 +1266,49 @@ describe('second review: what passed for computed, prompts and continuations in 
 			expect(scrubText(text), text).toBe(text);
 		}
 		expect(scrubText("const password = process.env.DB_PASSWORD || 'hunter2Prod';")).toBe(`const password = process.env.DB_PASSWORD || '${M}';`);
+	});
+});
+
+describe('third review: member reads, what ends a statement, calls of variables, clients run by another command', () => {
+	it('a member read holding digits, a YAML line, a value run on past #, // or ;, and a fallback after any computed value are redacted', () => {
+		for (const [text, secret] of [
+			['api_key = config.a8f5f167f44f4964e6c998dee827110c', 'a8f5f167'],
+			['password: options.Xk9mQ2vLp8Rt', 'Xk9mQ2vLp8Rt'],
+			['[db]\npassword = self.hunter2', 'hunter2'],
+			['password: this.is.my.secret', 'this.is.my.secret'],
+			['password = self.Pa55#word', 'Pa55'],
+			['password = config.abc//hunter2', 'hunter2'],
+			['password: config.x;hunter2', 'hunter2'],
+			["const password = getenv('X') || 'hunter2Prod';", 'hunter2Prod'],
+			["const password = this.pw || 'hunter2Prod';", 'hunter2Prod'],
+			["x = {password: this.pw || 'hunter2Prod'}", 'hunter2Prod'],
+			["password = lookup('admin:hunter2Prod')", 'hunter2Prod'],
+			['set /a PIN=1234&& echo ok', '1234'],
+			['secret_key = abc.def(1)', 'abc.def(1)'],
+		] as const) {
+			const scrubbed = scrubText(text);
+			expect(scrubbed, text).not.toContain(secret);
+			expect(scrubText(scrubbed)).toBe(scrubbed);
+		}
+		expect(scrubText("const password = getenv('X') || 'hunter2Prod';")).toBe(`const password = getenv('X') || '${M}';`);
+	});
+
+	it('keeps calls given variables, clients run by another command, and placeholders after curl options in an argument list', () => {
+		for (const text of [
+			'password = hashlib.sha256(pw).hexdigest()',
+			'password = bcrypt.hash(pw, 10)',
+			'password = make_password(raw)',
+			'token = auth.create_access_token(identity=user)',
+			'secret = base64.b64encode(key).decode()',
+			"password = dict(os.environ)['PW']",
+			"const password = getenv('X') + suffix;",
+			'docker exec -it db mysql -u root --password shop',
+			'kubectl exec db -- psql --password shop',
+			'time mysql --password shop',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+		expect(redactJson({command: 'docker', args: ['exec', 'db', 'mysql', '-u', 'root', '--password', 'shop']}).value).toEqual({command: 'docker', args: ['exec', 'db', 'mysql', '-u', 'root', '--password', 'shop']});
+		expect(redactJson({command: 'curl', args: ['-sSu', '${U}:${P}', '-u', '$U:$P']}).value).toEqual({command: 'curl', args: ['-sSu', '${U}:${P}', '-u', '$U:$P']});
 	});
 });

@@ -127,7 +127,7 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	const atLineStart = found.index - line.start < 100 && /^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?$/.test(text.slice(line.start, found.index));
 	// cmd's `set /p NAME=prompt` asks for the value and `set /a NAME=expression` computes it (a number alone is the value).
 	const prompt = /\bset[ \t]+\/([pa])[ \t]+"?$/i.exec(text.slice(Math.max(line.start, found.index - 40), found.index));
-	if (prompt && (prompt[1]!.toLowerCase() === 'p' || !/^\d+[ \t"]*(?:\r?\n|$)/.test(text.slice(at + 1, at + 41)))) return undefined;
+	if (prompt && (prompt[1]!.toLowerCase() === 'p' || !/^\d+[ \t"]*(?:\r?\n|$|[&|)])/.test(text.slice(at + 1, at + 41)))) return undefined;
 	let valueStart = at + 1;
 	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
 	// `input('Password: ')`, `"Password: " + pw`: the quote after the separator closes the string the
@@ -138,8 +138,15 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
 	// `NAME=value` at a line's start is a .env or shell line, where nothing is called.
 	const envLine = separator === '=' && atLineStart && !spaced && !found.quoted;
-	const computed = envLine ? undefined : callEnd(text, valueStart);
-	if (computed !== undefined) return {skip: computed};
+	const expression = envLine ? undefined : expressionEnd(text, valueStart, separator === ':' && atLineStart);
+	if (expression !== undefined) {
+		CODE_VALUE_END.lastIndex = expression;
+		if (CODE_VALUE_END.test(text)) return {skip: expression};
+		// `getenv('X') || 'hunter2'`: the computed part is kept, the literal it falls back to is the value.
+		FALLBACK_OPERATOR.lastIndex = expression;
+		const fallback = FALLBACK_OPERATOR.test(text) ? quotedLiteral(text, found.name, FALLBACK_OPERATOR.lastIndex) : undefined;
+		if (fallback) return fallback;
+	}
 	if (mode !== 'line' && /^(?:\$\(|\(|`)/.test(text.slice(valueStart, valueStart + 2))) {
 		SETTING_VALUE.lastIndex = valueStart;
 		return {skip: valueStart + (SETTING_VALUE.exec(text)?.[0].length ?? 0)};
@@ -169,12 +176,17 @@ const CODE_ARGUMENT = /\s{0,200}(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[A-Za
  * What may follow a value computed in code: the end of the line or the text, a comma not before a
  * literal (`password = f(), 'hunter2'` is a tuple holding one), a semicolon, a closing bracket, a comment.
  */
-const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|,(?![ \t]*["'`])|[;)}\]]|#|\/\/|(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(["'])\[REDACTED[^"'\n]{0,80}\1)/y;
+const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|,(?=[ \t\r\n]|$)(?![ \t]*["'`])|;(?=[ \t\r\n]|$)|[)}\]]|(?<=[ \t])(?:#|\/\/)|\+[ \t]{0,200}[A-Za-z_$]|(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(["'])\[REDACTED[^"'\n]{0,80}\1)/y;
+/** An operator giving a fallback, before a literal: `||`, `??`, `or`, `?:`. */
+const FALLBACK_OPERATOR = /[ \t]{0,200}(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(?=["'])/y;
 /**
  * A read of a member of a settings or environment object (`process.env.DB_PASSWORD`,
- * `config.apiKey`, `settings.DB_PASSWORD`, `args.api_key`): no call, but computed all the same.
+ * `config.apiKey`, `settings.DB_PASSWORD`, `args.api_key`): no call, but computed all the same. Its
+ * members are names without digits (`config.a8f5f167…`, `self.hunter2` may be a value); in YAML,
+ * where nothing is code, only the environment's (ENV_MEMBER_READ).
  */
-const MEMBER_READ = /^(?:process\.env|import\.meta\.env|os\.environ|config|conf|cfg|settings|args|argv|options|opts|env|secrets|credentials|creds|this|self|props|params|req|request|ctx|context)\.[A-Za-z_$]/;
+const MEMBER_READ = /^(?:process\.env|import\.meta\.env|os\.environ|config|conf|cfg|settings|args|argv|options|opts|env|secrets|credentials|creds|this|self|props|params|req|request|ctx|context)(?:\.[A-Za-z_$]+)+$/;
+const ENV_MEMBER_READ = /^(?:process\.env|import\.meta\.env|os\.environ)(?:\.[A-Za-z_$]+)+$/;
 /**
  * Calls that read or make a value rather than being given one, by their last name: getters, prompts,
  * environment, config and vault reads, generators (`secrets.token_hex(32)`). Not a transform
@@ -185,14 +197,16 @@ const READER = /^(?:get|read|load|fetch|lookup|input|prompt|ask|getpass|getenv|e
 /**
  * Where a value computed by a call or a subscript ends, or undefined when the value at `at` is not
  * one: `get_password()`, `getpass.getpass('Password: ')`, `request.form['password']`,
- * `vault.read("secret/app")`, `os.environ['GITHUB_TOKEN']`, `secrets.token_hex(32)`. It starts with
- * a dotted name or a word starting lower-case without digits; a call given arguments is a reader
- * (READER) whose string arguments are names, paths or prompts; a subscript's keys are names; a
- * member of a settings object is read (MEMBER_READ); and nothing but the end of the statement
- * follows, or a fallback already redacted (`os.getenv("X") or "hunter2"` gives a literal). A
- * password written with brackets (`P4ss(word)`, `summer(2024)`, `Tr0ub4dor()`, `sk_k9()`) is no call.
+ * `vault.read("secret/app")`, `os.environ['GITHUB_TOKEN']`, `secrets.token_hex(32)`,
+ * `hashlib.sha256(pw).hexdigest()`. It starts with a dotted name or a word starting lower-case
+ * without digits; a reader call (READER) takes names, paths or prompts as literals, any other call
+ * no literal (`decrypt('…')` may hold the secret) and no number after an undotted name
+ * (`summer(2024)`); a subscript's keys are names; a member of a settings object is read
+ * (MEMBER_READ). In a YAML line (`yaml`) only readers and the environment count: `trustno(one)`
+ * there is a password. Whether the statement ends there is the caller's question (CODE_VALUE_END).
+ * A password written with brackets (`P4ss(word)`, `Tr0ub4dor()`, `sk_k9()`) is no call.
  */
-function callEnd(text: string, at: number): number | undefined {
+function expressionEnd(text: string, at: number, yaml: boolean): number | undefined {
 	let position = at;
 	for (let link = 0; link < 8; link++) {
 		CODE_NAME.lastIndex = position;
@@ -202,36 +216,42 @@ function callEnd(text: string, at: number): number | undefined {
 		let groups = 0;
 		for (; groups < 8 && (text[position] === '(' || text[position] === '['); groups++) {
 			const call = text[position] === '(';
-			const end = argumentsEnd(text, position + 1, call ? ')' : ']', call ? (groups === 0 && READER.test(name.replace(/^.*\./, '')) ? 'reader' : 'none') : 'keys');
+			const reader = groups === 0 && READER.test(name.replace(/^.*\./, ''));
+			if (call && yaml && !reader) return undefined;
+			const takes = !call ? 'keys' : reader ? 'reader' : /\./.test(name) ? 'variables' : 'names';
+			const end = argumentsEnd(text, position + 1, call ? ')' : ']', takes);
 			if (end === undefined) return undefined;
 			position = end + 1;
 		}
-		if (groups === 0 && !(link === 0 && MEMBER_READ.test(name))) return undefined;
+		if (groups === 0 && !(link === 0 && (yaml ? ENV_MEMBER_READ : MEMBER_READ).test(name))) return undefined;
 		if (text[position] !== '.') break;
 		position++;
 	}
-	CODE_VALUE_END.lastIndex = position;
-	return CODE_VALUE_END.test(text) ? position : undefined;
+	return position;
 }
 
 /**
  * Where the arguments starting at `at` close (`close`'s index), or undefined when they may hold the
- * value: `none` takes no argument, a `reader` call plain ones (its literals names, paths or prompts),
- * a subscript `keys` (names, variables and numbers).
+ * value: a `reader` call's literals are names, paths or prompts; another call takes no literal,
+ * after an undotted name (`names`) no number either; a subscript's `keys` are names, variables and numbers.
  */
-function argumentsEnd(text: string, at: number, close: string, takes: 'none' | 'reader' | 'keys'): number | undefined {
+function argumentsEnd(text: string, at: number, close: string, takes: 'reader' | 'variables' | 'names' | 'keys'): number | undefined {
 	let position = at;
+	let named = false;
 	for (let argument = 0; argument < 8; argument++) {
 		while (position - at < 200 && /\s/.test(text[position] ?? '')) position++;
 		if (text[position] === close && argument === 0) return position;
-		if (takes === 'none') return undefined;
 		CODE_ARGUMENT.lastIndex = position;
 		const found = CODE_ARGUMENT.exec(text);
 		if (!found) return undefined;
 		const literal = found[1] ?? found[2] ?? found[3] ?? found[4];
-		if (literal !== undefined && !(takes === 'keys' ? isKeyName(literal) : isNameOrPrompt(literal))) return undefined;
+		if (literal !== undefined && (takes === 'variables' || takes === 'names' || !(takes === 'keys' ? isKeyName(literal) : isNameOrPrompt(literal)))) return undefined;
+		const number = /^\s*\d/.test(found[0]);
+		if (takes === 'names' && number) return undefined;
+		named ||= !number;
 		position = CODE_ARGUMENT.lastIndex;
-		if (text[position] === close) return position;
+		// Numbers alone after a name that reads nothing (`abc.def(1)`) may be a password; `bcrypt.hash(pw, 10)` is code.
+		if (text[position] === close) return takes === 'variables' && !named ? undefined : position;
 		if (text[position] !== ',') return undefined;
 		position++;
 	}
@@ -240,7 +260,7 @@ function argumentsEnd(text: string, at: number, close: string, takes: 'none' | '
 
 /** A literal that names a value rather than being it (`DB_PASSWORD`, `password`, `secret/app`, `database.password`, `Password: `), or one redacted already. */
 function isNameOrPrompt(literal: string): boolean {
-	return literal.startsWith('[REDACTED') || /^[A-Z_][A-Z0-9_]{1,80}$/.test(literal) || isSecretName(literal, true) || /[:?][ \t]*$/.test(literal) || /^[A-Za-z_][\w-]*(?:[./:][A-Za-z_][\w-]*)+$/.test(literal);
+	return literal.startsWith('[REDACTED') || /^[A-Z_][A-Z0-9_]{0,80}$/.test(literal) || isSecretName(literal, true) || /[:?][ \t]*$/.test(literal) || /^[A-Za-z_][\w-]*(?:[./][A-Za-z_][\w-]*)+$/.test(literal);
 }
 
 /** A subscript's key that names a value: a name as a reader's argument would be, or a plain lower-case word (`config['db']`). */

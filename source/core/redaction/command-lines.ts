@@ -145,17 +145,18 @@ const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
  * PostgreSQL's none (`-W`). `mysql --password shop` and `pg_dump --password shop` prompt, and `shop` is the database.
  */
 const PROMPTING_CLIENTS = 'mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb|mariadb-dump|mariadb-admin|psql|pg_dump|pg_dumpall|pg_restore|pg_basebackup|createdb|dropdb|createuser|dropuser|vacuumdb|reindexdb|clusterdb';
-/** One as the command a flag belongs to (`mysql -u root --password shop`, `sudo PGHOST=db psql …`): where the command starts. */
-const PROMPTING_COMMAND = new RegExp(`^[ \\t]*(?:sudo[ \\t]+(?:-\\S+[ \\t]+(?:[^-\\s]\\S*[ \\t]+)?){0,4})?(?:[A-Za-z_]\\w{0,40}=\\S*[ \\t]+){0,8}(?:\\S*\\/)?(?:${PROMPTING_CLIENTS})(?![\\w-])`);
+/** One in the command a flag belongs to (`mysql -u root --password shop`, `docker exec db psql --password app`). */
+const PROMPTING_CLIENT = new RegExp(`(?<![\\w-])(?:${PROMPTING_CLIENTS})(?![\\w.-])`);
 /** One named as an argument list's program. */
 const PROMPTING_TOOL = new RegExp(`(?:^|\\/)(?:${PROMPTING_CLIENTS})$`);
 
 function flagReplacer(match: string, flag: string, name: string, value: string, offset: number, text: string): string {
 	if (!isSecretName(name) || redactedArgument(value) === undefined || value.startsWith('${{')) return match;
 	if (/^--?password[ \t]/.test(flag)) {
-		// The command the flag belongs to starts after the last separator (`;`, `&`, `|`, a line break, a backquote, `$(`).
+		// The command the flag belongs to starts after the last separator (`;`, `&`, `|`, a line break, a
+		// backquote, `$(`, or a comma in prose: "connect with psql, then run app --password …").
 		const before = text.slice(Math.max(0, offset - 200), offset);
-		if (PROMPTING_COMMAND.test(before.slice(Math.max(...[';', '&', '|', '\n', '`', '('].map(separator => before.lastIndexOf(separator))) + 1))) return match;
+		if (PROMPTING_CLIENT.test(before.slice(Math.max(...[';', '&', '|', '\n', '`', '(', ','].map(separator => before.lastIndexOf(separator))) + 1))) return match;
 	}
 	const quote = /^["']/.test(value) ? value[0]! : '';
 	return `${flag}${quote}${M}${quote}`;
@@ -210,8 +211,9 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 	const out = new Map<number, string>();
 	const stages = ARGV_PASSWORD_OPTIONS.map(entry => (command !== undefined && entry.tool.test(command) ? (entry.subcommand ? 'tool' : 'options') : 'unseen') as ToolStage);
 	let curl = command !== undefined && ARGV_CURL.test(command);
-	// The list's own program: the command beside it, or its first element (`["mysql", "--password", "shop"]`).
-	const prompting = [command, args[0]].some(tool => typeof tool === 'string' && PROMPTING_TOOL.test(tool));
+	// A client as the list's program, or as an element that is no option's value (`["exec", "db", "mysql", …]`,
+	// not `["--engine", "mysql", …]`): a `--password` after it prompts.
+	let prompting = typeof command === 'string' && PROMPTING_TOOL.test(command);
 	args.forEach((arg, index) => {
 		if (typeof arg !== 'string') return;
 		const next = args[index + 1];
@@ -222,6 +224,7 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 			if (stages[which] === 'options' && entry.valueOptions && !arg.startsWith('-') && !entry.tool.test(arg) && !entry.valueOptions.includes(String(args[index - 1]))) stages[which] = 'unseen';
 		});
 		if (ARGV_CURL.test(arg)) curl = true;
+		if (PROMPTING_TOOL.test(arg) && !(index > 0 && /^-[^=]*$/.test(String(args[index - 1])))) prompting = true;
 		// curl's `-uuser:pass`, also after other short options (`-sSfuuser:pass`).
 		const user = curl ? /^(-[A-Za-z]{0,10}u[^\s:-][^:]*:)(?!\d+$)(.+)$/.exec(arg) : null;
 		if (user && redactedArgument(user[2]!) !== undefined) out.set(index, `${user[1]}${M}`);
@@ -230,7 +233,7 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 		if (!flag) return;
 		if (arg === '--password' && prompting) return;
 		if (isSecretName(flag[1]!)) out.set(index + 1, M);
-		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next)) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
+		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next) && redactedArgument(next.slice(next.indexOf(':') + 1)) !== undefined) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
 	return out;
 }
