@@ -1297,11 +1297,8 @@ describe('third review: member reads, what ends a statement, calls of variables,
 		for (const text of [
 			'password = hashlib.sha256(pw).hexdigest()',
 			'password = bcrypt.hash(pw, 10)',
-			'password = make_password(raw)',
 			'token = auth.create_access_token(identity=user)',
 			'secret = base64.b64encode(key).decode()',
-			"password = dict(os.environ)['PW']",
-			"const password = getenv('X') + suffix;",
 			'docker exec -it db mysql -u root --password shop',
 			'kubectl exec db -- psql --password shop',
 			'time mysql --password shop',
@@ -1310,5 +1307,34 @@ describe('third review: member reads, what ends a statement, calls of variables,
 		}
 		expect(redactJson({command: 'docker', args: ['exec', 'db', 'mysql', '-u', 'root', '--password', 'shop']}).value).toEqual({command: 'docker', args: ['exec', 'db', 'mysql', '-u', 'root', '--password', 'shop']});
 		expect(redactJson({command: 'curl', args: ['-sSu', '${U}:${P}', '-u', '$U:$P']}).value).toEqual({command: 'curl', args: ['-sSu', '${U}:${P}', '-u', '$U:$P']});
+	});
+});
+
+describe('fourth review: what follows a kept value, calls of one word, a client in command position', () => {
+	it('a literal anywhere after a computed value redacts the value unless a fallback ends the statement; a call of one word given words is a value', () => {
+		for (const text of [
+			"password = get_pw() + suffix + 'hunter2X'",
+			"password = get_pw() || 'hunter2X' + 'two2X'",
+			"password = get_pw() or 'x' if a else 'hunter2X'",
+			"password = get_pw() || 'hunter2X' || 'other2X'",
+			"password = enc(pw) ; 'hunter2X'",
+			'password = hunter(twoX)',
+			'password = letmein(pleaseX)',
+			'password = correct(horse).battery(stapleX)',
+		]) {
+			const scrubbed = scrubText(text);
+			expect(scrubbed, text).toBe(`password = ${M}`);
+		}
+	});
+
+	it('a database client counts only in command position: first, or run by sudo, env, time, docker exec, kubectl exec --, ssh', () => {
+		for (const text of ['app --host mysql --password hunter2X', 'docker run -e DB=mysql app --password hunter2X', 'Use the mysql database: app --password hunter2X', "app 'mysql' --password hunter2X", 'backup mysql --password hunter2X', '/opt/mysql/bin/mytool --password hunter2X']) {
+			expect(scrubText(text), text).not.toContain('hunter2X');
+		}
+		for (const text of ['kubectl exec -it db -n prod -- psql --password shop', 'ssh db mysql -u root --password shop', 'env PGHOST=db psql --password shop', 'sudo -u postgres psql --password app']) expect(scrubText(text), text).toBe(text);
+		for (const args of [['backup', 'mysql', '--password', 'S3cretXyz'], ['-lc', 'x', 'mysql', '&&', 'app', '--password', 'S3cretXyz'], ['--target', 'db', 'mysql', '--password', 'S3cretXyz']]) {
+			expect(JSON.stringify(redactJson({command: 'x', args}).value), args.join(' ')).not.toContain('S3cretXyz');
+		}
+		expect(redactJson({command: 'mysql', args: ['-u', 'root', '--password', 'shop']}).value).toEqual({command: 'mysql', args: ['-u', 'root', '--password', 'shop']});
 	});
 });

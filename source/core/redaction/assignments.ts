@@ -145,7 +145,11 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 		// `getenv('X') || 'hunter2'`: the computed part is kept, the literal it falls back to is the value.
 		FALLBACK_OPERATOR.lastIndex = expression;
 		const fallback = FALLBACK_OPERATOR.test(text) ? quotedLiteral(text, found.name, FALLBACK_OPERATOR.lastIndex) : undefined;
-		if (fallback) return fallback;
+		// Only when the statement ends after the literal: `get_pw() || 'a' + 'b'` is redacted whole, below.
+		if (fallback) {
+			CODE_VALUE_END.lastIndex = fallback.span.end + 1;
+			if (CODE_VALUE_END.test(text)) return fallback;
+		}
 	}
 	if (mode !== 'line' && /^(?:\$\(|\(|`)/.test(text.slice(valueStart, valueStart + 2))) {
 		SETTING_VALUE.lastIndex = valueStart;
@@ -176,7 +180,7 @@ const CODE_ARGUMENT = /\s{0,200}(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[A-Za
  * What may follow a value computed in code: the end of the line or the text, a comma not before a
  * literal (`password = f(), 'hunter2'` is a tuple holding one), a semicolon, a closing bracket, a comment.
  */
-const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|,(?=[ \t\r\n]|$)(?![ \t]*["'`])|;(?=[ \t\r\n]|$)|[)}\]]|(?<=[ \t])(?:#|\/\/)|\+[ \t]{0,200}[A-Za-z_$]|(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(["'])\[REDACTED[^"'\n]{0,80}\1)/y;
+const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|,(?=[ \t\r\n]|$)(?![ \t]*["'`])|;(?=[ \t\r\n]|$)(?![ \t]*["'`])|[)}\]]|(?<=[ \t])(?:#|\/\/)|(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(["'])\[REDACTED[^"'\n]{0,80}\1)/y;
 /** An operator giving a fallback, before a literal: `||`, `??`, `or`, `?:`. */
 const FALLBACK_OPERATOR = /[ \t]{0,200}(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(?=["'])/y;
 /**
@@ -199,9 +203,9 @@ const READER = /^(?:get|read|load|fetch|lookup|input|prompt|ask|getpass|getenv|e
  * one: `get_password()`, `getpass.getpass('Password: ')`, `request.form['password']`,
  * `vault.read("secret/app")`, `os.environ['GITHUB_TOKEN']`, `secrets.token_hex(32)`,
  * `hashlib.sha256(pw).hexdigest()`. It starts with a dotted name or a word starting lower-case
- * without digits; a reader call (READER) takes names, paths or prompts as literals, any other call
- * no literal (`decrypt('…')` may hold the secret) and no number after an undotted name
- * (`summer(2024)`); a subscript's keys are names; a member of a settings object is read
+ * without digits; a reader call (READER) takes names, paths or prompts as literals, a call of a
+ * dotted name variables (`decrypt('…')` may hold the secret), any other call nothing
+ * (`summer(2024)`, `hunter(two)`); a subscript's keys are names; a member of a settings object is read
  * (MEMBER_READ). In a YAML line (`yaml`) only readers and the environment count: `trustno(one)`
  * there is a password. Whether the statement ends there is the caller's question (CODE_VALUE_END).
  * A password written with brackets (`P4ss(word)`, `Tr0ub4dor()`, `sk_k9()`) is no call.
@@ -218,7 +222,7 @@ function expressionEnd(text: string, at: number, yaml: boolean): number | undefi
 			const call = text[position] === '(';
 			const reader = groups === 0 && READER.test(name.replace(/^.*\./, ''));
 			if (call && yaml && !reader) return undefined;
-			const takes = !call ? 'keys' : reader ? 'reader' : /\./.test(name) ? 'variables' : 'names';
+			const takes = !call ? 'keys' : reader ? 'reader' : /\./.test(name) || link > 0 ? 'variables' : 'none';
 			const end = argumentsEnd(text, position + 1, call ? ')' : ']', takes);
 			if (end === undefined) return undefined;
 			position = end + 1;
@@ -232,23 +236,23 @@ function expressionEnd(text: string, at: number, yaml: boolean): number | undefi
 
 /**
  * Where the arguments starting at `at` close (`close`'s index), or undefined when they may hold the
- * value: a `reader` call's literals are names, paths or prompts; another call takes no literal,
- * after an undotted name (`names`) no number either; a subscript's `keys` are names, variables and numbers.
+ * value: a `reader` call's literals are names, paths or prompts; a call of a dotted name takes
+ * `variables` (no literal, not numbers alone), one of an undotted name `none` (`hunter(two)` may
+ * be a password); a subscript's `keys` are names, variables and numbers.
  */
-function argumentsEnd(text: string, at: number, close: string, takes: 'reader' | 'variables' | 'names' | 'keys'): number | undefined {
+function argumentsEnd(text: string, at: number, close: string, takes: 'reader' | 'variables' | 'none' | 'keys'): number | undefined {
 	let position = at;
 	let named = false;
 	for (let argument = 0; argument < 8; argument++) {
 		while (position - at < 200 && /\s/.test(text[position] ?? '')) position++;
 		if (text[position] === close && argument === 0) return position;
+		if (takes === 'none') return undefined;
 		CODE_ARGUMENT.lastIndex = position;
 		const found = CODE_ARGUMENT.exec(text);
 		if (!found) return undefined;
 		const literal = found[1] ?? found[2] ?? found[3] ?? found[4];
-		if (literal !== undefined && (takes === 'variables' || takes === 'names' || !(takes === 'keys' ? isKeyName(literal) : isNameOrPrompt(literal)))) return undefined;
-		const number = /^\s*\d/.test(found[0]);
-		if (takes === 'names' && number) return undefined;
-		named ||= !number;
+		if (literal !== undefined && (takes === 'variables' || !(takes === 'keys' ? isKeyName(literal) : isNameOrPrompt(literal)))) return undefined;
+		named ||= !/^\s*\d/.test(found[0]);
 		position = CODE_ARGUMENT.lastIndex;
 		// Numbers alone after a name that reads nothing (`abc.def(1)`) may be a password; `bcrypt.hash(pw, 10)` is code.
 		if (text[position] === close) return takes === 'variables' && !named ? undefined : position;

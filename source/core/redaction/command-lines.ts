@@ -145,10 +145,36 @@ const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
  * PostgreSQL's none (`-W`). `mysql --password shop` and `pg_dump --password shop` prompt, and `shop` is the database.
  */
 const PROMPTING_CLIENTS = 'mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb|mariadb-dump|mariadb-admin|psql|pg_dump|pg_dumpall|pg_restore|pg_basebackup|createdb|dropdb|createuser|dropuser|vacuumdb|reindexdb|clusterdb';
-/** One in the command a flag belongs to (`mysql -u root --password shop`, `docker exec db psql --password app`). */
-const PROMPTING_CLIENT = new RegExp(`(?<![\\w-])(?:${PROMPTING_CLIENTS})(?![\\w.-])`);
-/** One named as an argument list's program. */
+/** One as a command's word, maybe with its path (`mysql`, `/usr/bin/psql`). */
 const PROMPTING_TOOL = new RegExp(`(?:^|\\/)(?:${PROMPTING_CLIENTS})$`);
+
+/** An option and maybe its value, in RUNNER. */
+const RUNNER_OPTIONS = '(?: -[^ ]+(?: [^- ][^ ]*)?){0,6}';
+/**
+ * What may run a command before it, as words joined by one blank: `sudo [options]`, `time`,
+ * `nohup`, `env [NAME=value…]`, `NAME=value`, `docker exec [options] CONTAINER`, `kubectl exec … --`,
+ * `ssh [options] HOST`, in any sequence.
+ */
+const RUNNER = new RegExp(
+	`^(?:(?:sudo${RUNNER_OPTIONS}|time|nohup|env(?: -[^ ]+){0,4}|[A-Za-z_]\\w{0,40}=[^ ]*|(?:docker|podman|nerdctl)(?: container)? exec${RUNNER_OPTIONS} [^ ]+|kubectl exec(?: [^ ]+){0,12} --|ssh${RUNNER_OPTIONS} [^ ]+) ){0,6}$`,
+);
+
+/**
+ * Whether a `--password` after these words (a command's, in order, the option itself not among
+ * them) is a database client's: the first word a client, or one run by another command
+ * (`docker exec db mysql`, `kubectl exec db -- psql`, `sudo -u postgres psql`, RUNNER), followed by
+ * nothing but options and their values (`-u root`). `app --host mysql --password …`, `backup
+ * mysql --password …` and "use mysql, then run app --password …" are not.
+ */
+function isClientOption(words: readonly unknown[]): boolean {
+	const strings = words.filter((word): word is string => typeof word === 'string');
+	for (let client = 0; client < strings.length && client < 24; client++) {
+		if (!PROMPTING_TOOL.test(strings[client]!)) continue;
+		if (!RUNNER.test(strings.slice(0, client).map(word => `${word} `).join(''))) continue;
+		return strings.slice(client + 1).every((option, at, rest) => option.startsWith('-') || /^-[^=]*$/.test(at === 0 ? '' : rest[at - 1]!));
+	}
+	return false;
+}
 
 function flagReplacer(match: string, flag: string, name: string, value: string, offset: number, text: string): string {
 	if (!isSecretName(name) || redactedArgument(value) === undefined || value.startsWith('${{')) return match;
@@ -156,7 +182,8 @@ function flagReplacer(match: string, flag: string, name: string, value: string, 
 		// The command the flag belongs to starts after the last separator (`;`, `&`, `|`, a line break, a
 		// backquote, `$(`, or a comma in prose: "connect with psql, then run app --password …").
 		const before = text.slice(Math.max(0, offset - 200), offset);
-		if (PROMPTING_CLIENT.test(before.slice(Math.max(...[';', '&', '|', '\n', '`', '(', ','].map(separator => before.lastIndexOf(separator))) + 1))) return match;
+		const command = before.slice(Math.max(...[';', '&', '|', '\n', '`', '(', ','].map(separator => before.lastIndexOf(separator))) + 1);
+		if (isClientOption(command.trim().split(/[ \t]+/))) return match;
 	}
 	const quote = /^["']/.test(value) ? value[0]! : '';
 	return `${flag}${quote}${M}${quote}`;
@@ -211,9 +238,6 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 	const out = new Map<number, string>();
 	const stages = ARGV_PASSWORD_OPTIONS.map(entry => (command !== undefined && entry.tool.test(command) ? (entry.subcommand ? 'tool' : 'options') : 'unseen') as ToolStage);
 	let curl = command !== undefined && ARGV_CURL.test(command);
-	// A client as the list's program, or as an element that is no option's value (`["exec", "db", "mysql", …]`,
-	// not `["--engine", "mysql", …]`): a `--password` after it prompts.
-	let prompting = typeof command === 'string' && PROMPTING_TOOL.test(command);
 	args.forEach((arg, index) => {
 		if (typeof arg !== 'string') return;
 		const next = args[index + 1];
@@ -224,14 +248,14 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 			if (stages[which] === 'options' && entry.valueOptions && !arg.startsWith('-') && !entry.tool.test(arg) && !entry.valueOptions.includes(String(args[index - 1]))) stages[which] = 'unseen';
 		});
 		if (ARGV_CURL.test(arg)) curl = true;
-		if (PROMPTING_TOOL.test(arg) && !(index > 0 && /^-[^=]*$/.test(String(args[index - 1])))) prompting = true;
 		// curl's `-uuser:pass`, also after other short options (`-sSfuuser:pass`).
 		const user = curl ? /^(-[A-Za-z]{0,10}u[^\s:-][^:]*:)(?!\d+$)(.+)$/.exec(arg) : null;
 		if (user && redactedArgument(user[2]!) !== undefined) out.set(index, `${user[1]}${M}`);
 		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
 		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
 		if (!flag) return;
-		if (arg === '--password' && prompting) return;
+		// A client's `--password` prompts (isClientOption): the list's own program, or an element before it.
+		if (arg === '--password' && isClientOption(index < 60 ? [command, ...args.slice(0, index)] : args.slice(index - 60, index))) return;
 		if (isSecretName(flag[1]!)) out.set(index + 1, M);
 		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next) && redactedArgument(next.slice(next.indexOf(':') + 1)) !== undefined) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
