@@ -775,39 +775,39 @@ describe('secret names with a space, markdown tables, YAML block scalars, XML co
 	});
 });
 
-describe('new scrubbing steps stay linear on hostile input', () => {
-	it('eight times the input costs about eight times the work', () => {
-		const hostile = [
-			'| TOKEN | x |\n'.repeat(20_000),
-			`a | b\n--- | ---\n${'TOKEN | x\n'.repeat(20_000)}`,
-			'password: |\n'.repeat(20_000),
-			'<password>'.repeat(20_000),
-			'<add key="password" value="'.repeat(5_000),
-			'?x=%3Ftoken%3D'.repeat(10_000),
-			'{\\"apiKey\\":\\"'.repeat(10_000),
-			"x['password'] = ".repeat(10_000),
-			"'password' => ".repeat(10_000),
-			"define( 'password' , ".repeat(10_000),
-			'docker login '.repeat(20_000),
-			'machine a.b login '.repeat(20_000),
-			'setx /s a '.repeat(20_000),
-			'set "password='.repeat(10_000),
-			'C:\\x '.repeat(20_000),
-			' -u "a:b'.repeat(10_000),
-			'Set-Item env:API_KEY '.repeat(10_000),
-			'"machine x password '.repeat(10_000),
-			"sshpass -v -p'".repeat(10_000),
-			'Cookie: a=b; '.repeat(10_000),
-			'API key: '.repeat(20_000),
-			'https://u:a/'.repeat(20_000),
-			'https://u:p@s/'.repeat(20_000),
-			'x%3A%2F%2Fu%3Ap%40'.repeat(10_000),
-		];
-		for (const text of hostile) {
-			const larger = text.repeat(8);
-			expect(workRatio(() => scrubText(text), () => scrubText(larger), 5), text.slice(0, 20)).toBeLessThan(24);
-		}
-	});
+// One test per shape: each costs seconds, and all of them in one test outran its timeout on a loaded machine.
+describe('new scrubbing steps stay linear on hostile input: eight times the input costs about eight times the work', () => {
+	const hostile = [
+		'| TOKEN | x |\n'.repeat(20_000),
+		`a | b\n--- | ---\n${'TOKEN | x\n'.repeat(20_000)}`,
+		'password: |\n'.repeat(20_000),
+		'<password>'.repeat(20_000),
+		'<add key="password" value="'.repeat(5_000),
+		'?x=%3Ftoken%3D'.repeat(10_000),
+		'{\\"apiKey\\":\\"'.repeat(10_000),
+		"x['password'] = ".repeat(10_000),
+		"'password' => ".repeat(10_000),
+		"define( 'password' , ".repeat(10_000),
+		'docker login '.repeat(20_000),
+		'machine a.b login '.repeat(20_000),
+		'setx /s a '.repeat(20_000),
+		'set "password='.repeat(10_000),
+		'C:\\x '.repeat(20_000),
+		' -u "a:b'.repeat(10_000),
+		'Set-Item env:API_KEY '.repeat(10_000),
+		'"machine x password '.repeat(10_000),
+		"sshpass -v -p'".repeat(10_000),
+		'Cookie: a=b; '.repeat(10_000),
+		'API key: '.repeat(20_000),
+		'https://u:a/'.repeat(20_000),
+		'https://u:p@s/'.repeat(20_000),
+		'x%3A%2F%2Fu%3Ap%40'.repeat(10_000),
+	];
+	for (const [index, text] of hostile.entries()) {
+		it(`${index}: ${JSON.stringify(text.slice(0, 24))}`, () => {
+			expect(workRatio(() => scrubText(text), () => scrubText(text.repeat(8)), 5)).toBeLessThan(24);
+		});
+	}
 });
 
 describe('second review: no crash, no hang, no damage to code, schemas or IPv6 URLs', () => {
@@ -1063,17 +1063,6 @@ describe('code the scrubber broke: a string closed after a secret name, calls an
 		}
 	});
 
-	it('a database client’s --password before a blank prompts: the word after it is the database (mysql, pg_dump), in text and argument lists', () => {
-		for (const text of ['mysql --password shop', 'mysql -u root --password shop -e "select 1"', 'pg_dump --password -h db shop', 'PGHOST=db psql --password app', 'mariadb-dump --password shop > x.sql']) {
-			expect(scrubText(text), text).toBe(text);
-		}
-		expect(redactJson({command: 'mysql', args: ['--password', 'shop']}).value).toEqual({command: 'mysql', args: ['--password', 'shop']});
-		expect(scrubText('mysql --password=hunter2Prod shop')).toBe(`mysql --password=${M} shop`);
-		expect(scrubText('mysqlx --password hunter2Prod')).toBe(`mysqlx --password ${M}`);
-		expect(scrubText('acme-sync --password hunter2Prod')).toBe(`acme-sync --password ${M}`);
-		expect(redactJson({command: 'acme', args: ['--password', 'hunter2Prod']}).value).toEqual({command: 'acme', args: ['--password', M]});
-	});
-
 	it("keeps a single Laravel validation rule under a password key ('confirmed', 'min:8'), as it keeps a list of rules", () => {
 		for (const text of ["'password' => 'confirmed',", "'password' => 'min:8',", "'current_password' => 'current_password',", "'password' => ['required', 'string', 'min:8', 'confirmed'],"]) {
 			expect(scrubText(text), text).toBe(text);
@@ -1089,7 +1078,7 @@ describe('code the scrubber broke: a string closed after a secret name, calls an
 		expect(scrubText("echo 'password: hunter2Prod'")).toBe(`echo 'password: ${M}'`);
 	});
 
-	it('the new shapes cost linear work', () => {
+	describe('the new shapes cost linear work, one test each', () => {
 		const hostile = [
 			'docker login \\\n'.repeat(20_000),
 			'mysql \\\n'.repeat(20_000),
@@ -1104,9 +1093,10 @@ describe('code the scrubber broke: a string closed after a secret name, calls an
 			'password = a.b.c('.repeat(10_000),
 			'x = ['.repeat(20_000),
 		];
-		for (const text of hostile) {
-			const larger = text.repeat(8);
-			expect(workRatio(() => scrubText(text), () => scrubText(larger), 5), text.slice(0, 20)).toBeLessThan(24);
+		for (const [index, text] of hostile.entries()) {
+			it(`${index}: ${JSON.stringify(text.slice(0, 24))}`, () => {
+				expect(workRatio(() => scrubText(text), () => scrubText(text.repeat(8)), 5)).toBeLessThan(24);
+			});
 		}
 	});
 });
@@ -1222,15 +1212,6 @@ describe('second review: what passed for computed, prompts and continuations in 
 		}
 	});
 
-	it('a database client counts only as the command its --password belongs to, in text and argument lists', () => {
-		for (const text of ["mysql -e 'select 1' && ./deploy.sh --password hunter2Prod", 'pg_dump shop > d.sql; vault login --password hunter2Prod', 'Connect with psql, then run app --password hunter2Prod']) {
-			expect(scrubText(text), text).not.toContain('hunter2Prod');
-		}
-		for (const text of ['sudo -u postgres psql --password app', '/usr/bin/mysql --password shop', 'cd /srv && PGHOST=db pg_dump --password shop']) expect(scrubText(text), text).toBe(text);
-		expect(redactJson({command: 'dbtool', args: ['--engine', 'mysql', '--password', 'S3cretXyz']}).value).toEqual({command: 'dbtool', args: ['--engine', 'mysql', '--password', M]});
-		expect(redactJson({command: 'sudo', args: ['mysql', '--password', 'shop']}).value).toEqual({command: 'sudo', args: ['mysql', '--password', 'shop']});
-	});
-
 	it('fallbacks split over lines, a reader call broken after its bracket, curl options combined with -u, and cmd or PowerShell continuations', () => {
 		for (const [text, secret] of [
 			["const password =\n  process.env.DB_PASSWORD ||\n  'hunter2Prod';", 'hunter2Prod'],
@@ -1293,19 +1274,15 @@ describe('third review: member reads, what ends a statement, calls of variables,
 		expect(scrubText("const password = getenv('X') || 'hunter2Prod';")).toBe(`const password = getenv('X') || '${M}';`);
 	});
 
-	it('keeps calls given variables, clients run by another command, and placeholders after curl options in an argument list', () => {
+	it('keeps calls given variables, and placeholders after curl options in an argument list', () => {
 		for (const text of [
 			'password = hashlib.sha256(pw).hexdigest()',
 			'password = bcrypt.hash(pw, 10)',
 			'token = auth.create_access_token(identity=user)',
 			'secret = base64.b64encode(key).decode()',
-			'docker exec -it db mysql -u root --password shop',
-			'kubectl exec db -- psql --password shop',
-			'time mysql --password shop',
 		]) {
 			expect(scrubText(text), text).toBe(text);
 		}
-		expect(redactJson({command: 'docker', args: ['exec', 'db', 'mysql', '-u', 'root', '--password', 'shop']}).value).toEqual({command: 'docker', args: ['exec', 'db', 'mysql', '-u', 'root', '--password', 'shop']});
 		expect(redactJson({command: 'curl', args: ['-sSu', '${U}:${P}', '-u', '$U:$P']}).value).toEqual({command: 'curl', args: ['-sSu', '${U}:${P}', '-u', '$U:$P']});
 	});
 });
@@ -1327,14 +1304,27 @@ describe('fourth review: what follows a kept value, calls of one word, a client 
 		}
 	});
 
-	it('a database client counts only in command position: first, or run by sudo, env, time, docker exec, kubectl exec --, ssh', () => {
-		for (const text of ['app --host mysql --password hunter2X', 'docker run -e DB=mysql app --password hunter2X', 'Use the mysql database: app --password hunter2X', "app 'mysql' --password hunter2X", 'backup mysql --password hunter2X', '/opt/mysql/bin/mytool --password hunter2X']) {
-			expect(scrubText(text), text).not.toContain('hunter2X');
+});
+
+describe('fifth review: a --password value whatever the command', () => {
+	it("redacts what follows --password, a database client's too: it prompts and the word may be the database, but whoever wrote it may have meant the password", () => {
+		for (const text of [
+			"mysql -u root --password 'S3cr3t!Pw' mydb",
+			'mysql -u root --password hunter2X shop',
+			'sudo -u postgres psql --password hunter2X',
+			'docker exec -it db mysql -uroot --password hunter2X',
+			'app --host mysql --password hunter2X',
+			"mysql -e 'select 1' && ./deploy.sh --password hunter2X",
+		]) {
+			expect(scrubText(text), text).not.toMatch(/S3cr3t|hunter2X/);
 		}
-		for (const text of ['kubectl exec -it db -n prod -- psql --password shop', 'ssh db mysql -u root --password shop', 'env PGHOST=db psql --password shop', 'sudo -u postgres psql --password app']) expect(scrubText(text), text).toBe(text);
-		for (const args of [['backup', 'mysql', '--password', 'S3cretXyz'], ['-lc', 'x', 'mysql', '&&', 'app', '--password', 'S3cretXyz'], ['--target', 'db', 'mysql', '--password', 'S3cretXyz']]) {
-			expect(JSON.stringify(redactJson({command: 'x', args}).value), args.join(' ')).not.toContain('S3cretXyz');
+		for (const [command, args] of [
+			['mysql', ['-u', 'root', '--password', 'hunter2X']],
+			['sudo', ['-u', 'postgres', 'psql', '--password', 'hunter2X']],
+			['docker', ['exec', 'db', 'mysql', '--password', 'hunter2X']],
+		] as const) {
+			expect(JSON.stringify(redactJson({command, args}).value), args.join(' ')).not.toContain('hunter2X');
 		}
-		expect(redactJson({command: 'mysql', args: ['-u', 'root', '--password', 'shop']}).value).toEqual({command: 'mysql', args: ['-u', 'root', '--password', 'shop']});
+		expect(scrubText('mysql --password=hunter2X shop')).toBe(`mysql --password=${M} shop`);
 	});
 });

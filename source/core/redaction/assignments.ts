@@ -177,8 +177,8 @@ const CODE_NAME = /[A-Za-z_$][\w$]{0,80}(?:\.[A-Za-z_$][\w$]{0,80}){0,8}/y;
 /** One argument of a call or a subscript: a string literal (its text captured), a name (a keyword argument too), a number. */
 const CODE_ARGUMENT = /\s{0,200}(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[A-Za-z_$][\w$.]{0,80}(?:[ \t]*=[ \t]*(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[\w$.]{1,80}))?|\d{1,20})\s{0,200}/y;
 /**
- * What may follow a value computed in code: the end of the line or the text, a comma not before a
- * literal (`password = f(), 'hunter2'` is a tuple holding one), a semicolon, a closing bracket, a comment.
+ * What may follow a value computed in code: the end of the line or the text, a comma or semicolon
+ * not before a literal (`password = f(), 'hunter2'` is a tuple holding one), a closing bracket, a comment.
  */
 const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|,(?=[ \t\r\n]|$)(?![ \t]*["'`])|;(?=[ \t\r\n]|$)(?![ \t]*["'`])|[)}\]]|(?<=[ \t])(?:#|\/\/)|(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(["'])\[REDACTED[^"'\n]{0,80}\1)/y;
 /** An operator giving a fallback, before a literal: `||`, `??`, `or`, `?:`. */

@@ -141,50 +141,12 @@ function netrcSecrets(text: string, at: number, quote: string, host: string | un
 const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
 
 /**
- * Database clients whose `--password` takes no value after a blank: MySQL's take one only after `=`,
- * PostgreSQL's none (`-W`). `mysql --password shop` and `pg_dump --password shop` prompt, and `shop` is the database.
+ * A secret flag's value redacted, unless it is a placeholder, a command's output or a CI expression.
+ * (`mysql --password shop` prompts and `shop` is the database, but whoever wrote it may have meant a
+ * password: it is redacted too.)
  */
-const PROMPTING_CLIENTS = 'mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mariadb|mariadb-dump|mariadb-admin|psql|pg_dump|pg_dumpall|pg_restore|pg_basebackup|createdb|dropdb|createuser|dropuser|vacuumdb|reindexdb|clusterdb';
-/** One as a command's word, maybe with its path (`mysql`, `/usr/bin/psql`). */
-const PROMPTING_TOOL = new RegExp(`(?:^|\\/)(?:${PROMPTING_CLIENTS})$`);
-
-/** An option and maybe its value, in RUNNER. */
-const RUNNER_OPTIONS = '(?: -[^ ]+(?: [^- ][^ ]*)?){0,6}';
-/**
- * What may run a command before it, as words joined by one blank: `sudo [options]`, `time`,
- * `nohup`, `env [NAME=value…]`, `NAME=value`, `docker exec [options] CONTAINER`, `kubectl exec … --`,
- * `ssh [options] HOST`, in any sequence.
- */
-const RUNNER = new RegExp(
-	`^(?:(?:sudo${RUNNER_OPTIONS}|time|nohup|env(?: -[^ ]+){0,4}|[A-Za-z_]\\w{0,40}=[^ ]*|(?:docker|podman|nerdctl)(?: container)? exec${RUNNER_OPTIONS} [^ ]+|kubectl exec(?: [^ ]+){0,12} --|ssh${RUNNER_OPTIONS} [^ ]+) ){0,6}$`,
-);
-
-/**
- * Whether a `--password` after these words (a command's, in order, the option itself not among
- * them) is a database client's: the first word a client, or one run by another command
- * (`docker exec db mysql`, `kubectl exec db -- psql`, `sudo -u postgres psql`, RUNNER), followed by
- * nothing but options and their values (`-u root`). `app --host mysql --password …`, `backup
- * mysql --password …` and "use mysql, then run app --password …" are not.
- */
-function isClientOption(words: readonly unknown[]): boolean {
-	const strings = words.filter((word): word is string => typeof word === 'string');
-	for (let client = 0; client < strings.length && client < 24; client++) {
-		if (!PROMPTING_TOOL.test(strings[client]!)) continue;
-		if (!RUNNER.test(strings.slice(0, client).map(word => `${word} `).join(''))) continue;
-		return strings.slice(client + 1).every((option, at, rest) => option.startsWith('-') || /^-[^=]*$/.test(at === 0 ? '' : rest[at - 1]!));
-	}
-	return false;
-}
-
-function flagReplacer(match: string, flag: string, name: string, value: string, offset: number, text: string): string {
+function flagReplacer(match: string, flag: string, name: string, value: string): string {
 	if (!isSecretName(name) || redactedArgument(value) === undefined || value.startsWith('${{')) return match;
-	if (/^--?password[ \t]/.test(flag)) {
-		// The command the flag belongs to starts after the last separator (`;`, `&`, `|`, a line break, a
-		// backquote, `$(`, or a comma in prose: "connect with psql, then run app --password …").
-		const before = text.slice(Math.max(0, offset - 200), offset);
-		const command = before.slice(Math.max(...[';', '&', '|', '\n', '`', '(', ','].map(separator => before.lastIndexOf(separator))) + 1);
-		if (isClientOption(command.trim().split(/[ \t]+/))) return match;
-	}
 	const quote = /^["']/.test(value) ? value[0]! : '';
 	return `${flag}${quote}${M}${quote}`;
 }
@@ -193,7 +155,7 @@ function flagReplacer(match: string, flag: string, name: string, value: string, 
 export const COMMAND_LINE_PATTERNS: Step[] = [
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), (match, flag, name, value, offset, text) => flagReplacer(match, flag!, name!, value!, Number(offset), text!)],
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
@@ -254,8 +216,6 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
 		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
 		if (!flag) return;
-		// A client's `--password` prompts (isClientOption): the list's own program, or an element before it.
-		if (arg === '--password' && isClientOption(index < 60 ? [command, ...args.slice(0, index)] : args.slice(index - 60, index))) return;
 		if (isSecretName(flag[1]!)) out.set(index + 1, M);
 		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next) && redactedArgument(next.slice(next.indexOf(':') + 1)) !== undefined) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
