@@ -24,6 +24,8 @@ const RUNS = Math.max(1, Math.ceil(Number(process.env['LIFEBOAT_PROPERTY_RUNS'] 
 const SEED = process.env['LIFEBOAT_PROPERTY_SEED'] === undefined ? undefined : Number(process.env['LIFEBOAT_PROPERTY_SEED']);
 
 type Action = 'keep' | 'delete' | 'edit';
+/** An id no generated gateway holds (anyId's strings are safe ids, at most 12 odd characters, long plain runs or fixed names). */
+const NO_ROW = 'live-only: no such row';
 const DATA_TABLES = TABLES.filter(table => table.name !== 'tenants').map(table => table.name);
 
 /** Applies the drift to a copy of the source: actions cycle over the rows and files, in order. */
@@ -44,8 +46,10 @@ function drift(copy: string, actions: readonly Action[], liveOnly: readonly stri
 		for (const table of liveOnly) {
 			const spec = TABLES.find(candidate => candidate.name === table)!;
 			const values: Record<string, unknown> = {id: 'live-only row', tenant_id: tenant, created_at: 'x', updated_at: 'x'};
+			// A reference to no row: an id the generator never makes ('' can be one, of another tenant's
+			// row the backup brings, and the restore then rightly refuses to link two tenants).
 			for (const column of spec.columns) {
-				values[column.name] = column.ref ? '' : column.refList ? '[]' : column.nullable ? null : column.type === 'INTEGER' ? 1 : column.type === 'REAL' ? 0.5 : 'live only';
+				values[column.name] = column.ref ? NO_ROW : column.refList ? '[]' : column.nullable ? null : column.type === 'INTEGER' ? 1 : column.type === 'REAL' ? 0.5 : 'live only';
 			}
 			if (table === 'documents') values['ext'] = 'pdf';
 			const names = allColumns(spec).map(column => column.name);
