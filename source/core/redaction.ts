@@ -6,7 +6,8 @@
  */
 import {redactJsonText} from './redaction/redact-json.js';
 import {scrubText} from './redaction/scrub-text.js';
-import {REDACTED_MARKER, type TableSpec} from './store/schema.js';
+import {M} from './redaction/text-steps.js';
+import type {TableSpec} from './store/schema.js';
 
 export {redactionOf, redactJson, redactJsonText} from './redaction/redact-json.js';
 export {scrubText} from './redaction/scrub-text.js';
@@ -14,8 +15,6 @@ export {isSecretName} from './redaction/text-steps.js';
 export {markerLines, scrubTextBytes, textFileMarkers, UNREADABLE_TEXT_NOTE} from './redaction/text-files.js';
 
 export type Row = Record<string, unknown>;
-
-const M = REDACTED_MARKER;
 
 /**
  * Returns a copy of a row safe to put in a backup: `redact` columns replaced by the marker,

@@ -151,6 +151,7 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 			if (CODE_VALUE_END.test(text)) return fallback;
 		}
 	}
+	// `token=$(curl …)`, `key=(…)`: a command or an expression computes the value; nothing is written there.
 	if (mode !== 'line' && /^(?:\$\(|\(|`)/.test(text.slice(valueStart, valueStart + 2))) {
 		SETTING_VALUE.lastIndex = valueStart;
 		return {skip: valueStart + (SETTING_VALUE.exec(text)?.[0].length ?? 0)};
@@ -478,8 +479,6 @@ function valueSpan(text: string, start: number, mode: 'line' | 'token' | 'token-
 	SETTING_VALUE.lastIndex = start;
 	const found = SETTING_VALUE.exec(text);
 	if (!found) return undefined;
-	// `token=$(curl …)`, `key=(…)`: a command or an expression computes the value; nothing is written there.
-	if (/^(?:\$\(|\(|`)/.test(found[0])) return undefined;
 	// `f(api_key=value)`: the call's closing brackets are not the value's.
 	const kept = withoutUnbalancedClosers(found[0]);
 	if (kept === '') return undefined;
