@@ -36,6 +36,8 @@ const SECRET_NAMES: ReadonlyArray<readonly string[]> = [
 	['signing', 'key'], ['aws', 'secret', 'access', 'key'], ['token'], ['access', 'token'], ['api', 'token'], ['refresh', 'token'],
 	['jwt'], ['session', 'id'], ['credential'], ['connection', 'string'], ['database', 'url'], ['cookie'], ['bearer'], ['authorization'],
 	['otp', 'code'], ['recovery', 'code'], ['secret', 'value'], ['access', 'token', 'value'], ['access', 'key', 'id'],
+	['secret', 'key', 'base'], ['pepper'], ['password', 'pepper'], ['totp', 'seed'], ['wallet', 'seed'], ['priv', 'key'], ['privkey'],
+	['storepass'], ['keypass'], ['mnemonic'], ['seed', 'phrase'], ['seed', 'word'],
 ];
 
 /** Names that only mention a secret word: their values are settings, kept as they are. */
@@ -153,6 +155,9 @@ describe('secret names in JSON', () => {
 			['AccessKeyId', 'strong'], ['clientId', undefined], ['SecretString', 'strong'], ['secret.value', 'strong'],
 			['sessionIds', 'token'], ['private_key_pem', 'strong'], ['credentialsJson', 'strong'], ['keyMaterial', 'weak'], ['authHeader', 'weak'],
 			['passwordHash', 'weak'], ['password_hash', 'weak'], ['cookieName', undefined], ['saltRounds', undefined], ['sentryDsn', 'strong'],
+			['SECRET_KEY_BASE', 'strong'], ['signing_key_base', 'strong'], ['key_base', undefined], ['knowledge_base', undefined], ['api_base', undefined],
+			['TOTP_SEED', 'strong'], ['random_seed', undefined], ['seed', undefined], ['seedWords', 'strong'], ['keywords', undefined], ['pepper', 'strong'],
+			['PRIV_KEY', 'strong'], ['storepass', 'strong'],
 		];
 		for (const [name, secrecy] of cases) expect(nameSecrecy(name), name).toBe(secrecy);
 	});

@@ -33,7 +33,9 @@ export function stronger(a: Secrecy | undefined, b: Secrecy | undefined): Secrec
 /** Last words that make a name a secret on their own (singular; a plural `s` is looked through). */
 const STRONG_WORDS = new Set([
 	'password', 'passwd', 'pwd', 'pass', 'passphrase', 'passcode', 'passkey', 'secret', 'credential', 'creds', 'cred', 'apikey', 'pin',
-	'privatekey', 'secretkey', 'salt', 'dsn', 'sas', 'mnemonic', 'authorization', 'bearer', 'cookie', 'otp', 'totp', 'hotp',
+	'privatekey', 'privkey', 'secretkey', 'salt', 'pepper', 'dsn', 'sas', 'mnemonic', 'authorization', 'bearer', 'cookie', 'otp', 'totp', 'hotp',
+	// Java's keytool and jarsigner options (`-storepass`, `-keypass`, `-srcstorepass`, `-destkeypass`).
+	'storepass', 'keypass', 'srcstorepass', 'deststorepass', 'srckeypass', 'destkeypass',
 ]);
 /** Last words whose values are strings when secret (`jwt`), numbers being counts (`maxTokens: 4096`). */
 const TOKEN_WORDS = new Set(['token', 'jwt', 'accesstoken', 'authtoken', 'apitoken', 'refreshtoken', 'bearertoken', 'sessiontoken', 'idtoken']);
@@ -46,7 +48,7 @@ export const SECRET_KEY_QUALIFIERS = new Set([
 	'api', 'access', 'account', 'secret', 'private', 'client', 'signing', 'encryption', 'master', 'auth', 'app', 'consumer',
 	'subscription', 'storage', 'license', 'session', 'webhook', 'hmac', 'sas', 'service', 'admin', 'root', 'bot', 'shared',
 	'decryption', 'crypto', 'aes', 'jwt', 'cipher', 'deploy', 'recovery', 'integration', 'partner', 'customer', 'developer',
-	'function', 'instrumentation', 'ingestion', 'write', 'read', 'sdk', 'server', 'mcp', 'gateway',
+	'function', 'instrumentation', 'ingestion', 'write', 'read', 'sdk', 'server', 'mcp', 'gateway', 'priv',
 ]);
 /** Words before a final "key" that make it an identifier or a public value, not a secret. */
 const PUBLIC_KEY_QUALIFIERS = new Set([
@@ -57,6 +59,8 @@ const PUBLIC_KEY_QUALIFIERS = new Set([
 ]);
 /** Words before a final "code" that make it a one-time or recovery code ("otp_code", "RecoveryCodes"). */
 const SECRET_CODE_QUALIFIERS = new Set(['otp', 'totp', 'mfa', '2fa', 'auth', 'authorization', 'verification', 'recovery', 'backup', 'access', 'activation', 'reset', 'security', 'pairing', 'login', 'device']);
+/** Words before a final "seed" that make it the seed of one-time codes or of a wallet's keys ("TOTP_SEED", "walletSeed"); a random seed is a number. */
+const SECRET_SEED_QUALIFIERS = new Set(['otp', 'totp', 'hotp', 'mfa', '2fa', 'wallet', 'master', 'hd', 'private', 'secret', 'recovery', 'backup', 'key', 'crypto', 'bip39']);
 /** Words before a final "tokens" that make it a count of model tokens ("maxTokens", "prompt_tokens"). */
 const COUNT_QUALIFIERS = new Set(['max', 'min', 'num', 'total', 'input', 'output', 'prompt', 'completion', 'cached', 'reasoning', 'context', 'remaining', 'used', 'reserved', 'thinking', 'budget', 'count']);
 /** Words that say how a value is carried, looked through at the end of a name ("secret_value", "SecretString"). */
@@ -129,7 +133,11 @@ function classifyWords(words: readonly string[]): Secrecy | undefined {
 	// Compounds: "session id", "access key id", "connection string(s)", "database url", "seed phrase".
 	if (/^ids?$/.test(last) && before === 'session') return 'token';
 	if (last === 'id' && before === 'key' && SECRET_KEY_QUALIFIERS.has(words.at(-3) ?? '')) return 'strong';
-	if (last === 'phrase' && (before === 'seed' || before === 'recovery' || before === 'pass')) return 'strong';
+	if (/^phrases?$/.test(last) && (before === 'seed' || before === 'recovery' || before === 'pass')) return 'strong';
+	if (/^words?$/.test(last) && (before === 'seed' || before === 'recovery' || before === 'mnemonic')) return 'strong';
+	if (/^seeds?$/.test(last) && before && SECRET_SEED_QUALIFIERS.has(before)) return 'strong';
+	// Rails' `secret_key_base` and its kin: the base every key is derived from is as secret as the key.
+	if (/^bases?$/.test(last) && before === 'key' && words.length > 2) return classifyWords(words.slice(0, -1));
 	if (/^(?:string|str)s?$/.test(last) && (before === 'connection' || before === 'conn')) return 'strong';
 	if (/^urls?$/.test(last) && (before === 'database' || before === 'db')) return 'strong';
 	if (/^(?:connectionstrings?|connstrs?|databaseurls?)$/.test(last)) return 'strong';

@@ -97,13 +97,16 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'PHP array with secret keys', text: "return [\n    'password' => 'LEAKphp82a',\n    \"api_key\" => \"LEAKphp82b\",\n];", secrets: ['LEAKphp82a', 'LEAKphp82b']},
 	{name: 'wp-config define', text: "define('DB_PASSWORD', 'LEAKwp83a');\ndefine( \"AUTH_KEY\" , \"LEAKwp83b x!y|z\" );", secrets: ['LEAKwp83a', 'LEAKwp83b', 'x!y|z']},
 	{name: 'docker login -p', text: 'docker login -u ci -p LEAKdock84 registry.example', args: ['docker', 'login', '-u', 'ci', '-p', 'LEAKdock84', 'registry.example'], secrets: ['LEAKdock84']},
-	{name: 'quoted inline passwords', text: "sshpass -p'LEAKq85a x' ssh ops@host\nmysql -uroot -p\"LEAKq85b y\" shop\ncurl -u 'ops:LEAKq85c z' https://x.example", secrets: ['LEAKq85a', 'LEAKq85b', 'LEAKq85c', ' x\'', ' y"', ' z\'']},
+	{name: 'quoted inline passwords', text: "sshpass -p'LEAKq85a LEAKq85d' ssh ops@host\nmysql -uroot -p\"LEAKq85b LEAKq85e\" shop\ncurl -u 'ops:LEAKq85c LEAKq85f' https://x.example", secrets: ['LEAKq85a', 'LEAKq85b', 'LEAKq85c', 'LEAKq85d', 'LEAKq85e', 'LEAKq85f']},
 	{name: '.netrc entries', text: 'machine api.example login bob password LEAKnetrc86a\nmachine git.example\n  login ci\n  password LEAKnetrc86b\n', secrets: ['LEAKnetrc86a', 'LEAKnetrc86b']},
 	{name: 'Windows environment variables', text: 'setx OPENAI_API_KEY LEAKwin87a /M\r\nset "DB_PASSWORD=LEAKwin87b x"\r\n$env:GITHUB_TOKEN = "LEAKwin87c"\r\n', secrets: ['LEAKwin87a', 'LEAKwin87b', 'LEAKwin87c']},
 	{name: 'commands continued over lines', text: 'docker login -u ci \\\n  -p LEAKcont88a registry.example\nmysqldump -u root \\\n  -pLEAKcont88b shop\nacme-sync --api-key \\\n  LEAKcont88c --dry-run\n', secrets: ['LEAKcont88a', 'LEAKcont88b', 'LEAKcont88c']},
 	{name: 'Ruby symbols and literal fallbacks', text: "{:password => 'LEAKrb89a'}\n'password' => env('DB_PASSWORD', 'LEAKrb89b'),\nSECRET_KEY = os.environ.get('SECRET_KEY', 'LEAKrb89c')\nENV.fetch(\"API_TOKEN\", \"LEAKrb89d\")\n", secrets: ['LEAKrb89a', 'LEAKrb89b', 'LEAKrb89c', 'LEAKrb89d']},
 	{name: 'other spellings of a variable set', text: "DEFINE('DB_PASSWORD', 'LEAKsp90a');\n${env:OPENAI_API_KEY} = 'LEAKsp90b'\nSet-Item Env:\\GITHUB_TOKEN LEAKsp90c\nsetx /M API_KEY LEAKsp90d\nos.environ[ 'SECRET_KEY' ] = 'LEAKsp90e'\nos.putenv('DB_PASSWORD', 'LEAKsp90f')\n", secrets: ['LEAKsp90a', 'LEAKsp90b', 'LEAKsp90c', 'LEAKsp90d', 'LEAKsp90e', 'LEAKsp90f']},
 	{name: 'curl -uuser:pass attached', text: 'curl -sS -uadmin:LEAKcurl91 https://api.example/export', args: ['curl', '-uadmin:LEAKcurl91', 'https://api.example/export'], secrets: ['LEAKcurl91']},
+	{name: 'Rails secret_key_base and peppers', text: 'SECRET_KEY_BASE=LEAKrails92a0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\nproduction:\n  secret_key_base: LEAKrails92b\nPASSWORD_PEPPER=LEAKrails92c\nconfig.pepper = "LEAKrails92d"\n', secrets: ['LEAKrails92a', 'LEAKrails92b', 'LEAKrails92c', 'LEAKrails92d']},
+	{name: 'keytool -storepass and -keypass', text: 'keytool -genkeypair -alias gw -keystore gw.jks -storepass LEAKjks93a -keypass LEAKjks93b -dname CN=gw', args: ['-genkeypair', '-keystore', 'gw.jks', '-storepass', 'LEAKjks93a', '-keypass', 'LEAKjks93b'], secrets: ['LEAKjks93a', 'LEAKjks93b']},
+	{name: 'seeds and mnemonics', text: 'TOTP_SEED=LEAKseed94a\nWALLET_MNEMONIC="LEAKseed94b LEAKseed94e able"\nseed_phrase: LEAKseed94c LEAKseed94f absorb\nprivkey=LEAKseed94d\n', secrets: ['LEAKseed94a', 'LEAKseed94b', 'LEAKseed94e', 'LEAKseed94c', 'LEAKseed94f', 'LEAKseed94d']},
 ];
 
 /** Every secret of the corpus. */
@@ -128,4 +131,5 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUexample\n-----END CERTIFICATE-----',
 	'## Glossary\n\nToken: the smallest unit of text a model reads.\nSecret: none, everything here is public.\nAuthorization: required for admin endpoints.\n',
 	'Send the header `Authorization: Bearer <token>` and set `api_key: ${API_KEY}` in the config; TOKEN=$GITHUB_TOKEN works too.',
+	'random_seed: 42\nseed: 1337\nknowledge_base: docs/\napi_base: https://api.example/v1\nkeywords: backup, restore\nbypass: true\ncompass: north',
 ];

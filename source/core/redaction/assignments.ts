@@ -375,13 +375,16 @@ export function scrubEnvFallbacks(text: string): string {
 
 /**
  * The part of a secret setting's value to redact, or undefined when it is no secret. Keys and
- * tokens hold no blanks (passwords may): one followed by a comment, or that looks like a
+ * tokens hold no blanks (passwords and seed phrases may: MANY_WORDS): one followed by a comment, or that looks like a
  * credential, is redacted up to the blank; one followed by more words is prose ("Token: the unit
  * a model reads"). Placeholders are no secret, nor a number under a token name (a count).
  */
+/** Secrets that may hold blanks: passwords and passphrases, and the words of a mnemonic or seed phrase. */
+const MANY_WORDS = /pass|pwd|mnemonic|phrase|seed|words?$/i;
+
 function secretPart(text: string, name: string, span: ValueSpan): ValueSpan | undefined {
 	let value = text.slice(span.start, span.end);
-	if (/\s/.test(value) && !/pass|pwd/i.test(name) && !span.block && !span.literal) {
+	if (/\s/.test(value) && !MANY_WORDS.test(name) && !span.block && !span.literal) {
 		// A value may start with a blank other than space or tab (a no-break space pasted from a page).
 		const first = /^\S*/.exec(value)![0];
 		if (first === '') return undefined;

@@ -12,7 +12,7 @@ export const M = REDACTED_MARKER;
 export function isSecretName(name: string, envStyle = false): boolean {
 	const words = nameWords(name);
 	// In text a plural is prose more often than a setting ("no secrets: https://…", "Tokens: 1200").
-	const plural = /[^s]s$/.test(words.at(-1) ?? '') && !/^(?:credentials|creds)$/.test(words.at(-1)!);
+	const plural = /[^s]s$/.test(words.at(-1) ?? '') && !/^(?:credentials|creds|words)$/.test(words.at(-1)!);
 	const secrecy = nameSecrecy(name);
 	if (!plural && (secrecy === 'strong' || secrecy === 'token')) return true;
 	if (!envStyle || !/^[A-Z0-9_]+$/.test(name)) return false;
