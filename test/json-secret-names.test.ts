@@ -36,8 +36,8 @@ const SECRET_NAMES: ReadonlyArray<readonly string[]> = [
 	['signing', 'key'], ['aws', 'secret', 'access', 'key'], ['token'], ['access', 'token'], ['api', 'token'], ['refresh', 'token'],
 	['jwt'], ['session', 'id'], ['credential'], ['connection', 'string'], ['database', 'url'], ['cookie'], ['bearer'], ['authorization'],
 	['otp', 'code'], ['recovery', 'code'], ['secret', 'value'], ['access', 'token', 'value'], ['access', 'key', 'id'],
-	['secret', 'key', 'base'], ['pepper'], ['password', 'pepper'], ['totp', 'seed'], ['wallet', 'seed'], ['priv', 'key'], ['privkey'],
-	['storepass'], ['keypass'], ['mnemonic'], ['seed', 'phrase'], ['seed', 'word'],
+	['secret', 'key', 'base'], ['password', 'pepper'], ['totp', 'seed'], ['wallet', 'seed'], ['priv', 'key'], ['privkey'],
+	['storepass'], ['keypass'], ['mnemonic'], ['seed', 'phrase'],
 ];
 
 /** Names that only mention a secret word: their values are settings, kept as they are. */
@@ -52,6 +52,7 @@ const HARMLESS: Record<string, unknown> = {
 	headers: [{name: 'Accept', value: 'application/json'}, {name: 'X-Request-Id', value: 'r-1'}], env: [{name: 'NODE_ENV', value: 'production'}],
 	tags: [{Key: 'Environment', Value: 'prod'}], columns: [{key: 'name', label: 'Name'}], hotKey: 'F5', cacheKey: 'user.profile',
 	fields: [{name: 'password', type: 'password', text: 'Enter your password', default: ''}], passwordHash: 'argon2id', authHeader: 'Authorization',
+	recipe: {pepper: '1 tsp', black_pepper: 'a pinch', peppers: ['red', 'green']}, simulation: {master_seed: 42, seedWords: 12, totpSeed: 0}, private_key_base: '/etc/ssl/private/',
 };
 
 describe('secret names in JSON', () => {
@@ -155,9 +156,9 @@ describe('secret names in JSON', () => {
 			['AccessKeyId', 'strong'], ['clientId', undefined], ['SecretString', 'strong'], ['secret.value', 'strong'],
 			['sessionIds', 'token'], ['private_key_pem', 'strong'], ['credentialsJson', 'strong'], ['keyMaterial', 'weak'], ['authHeader', 'weak'],
 			['passwordHash', 'weak'], ['password_hash', 'weak'], ['cookieName', undefined], ['saltRounds', undefined], ['sentryDsn', 'strong'],
-			['SECRET_KEY_BASE', 'strong'], ['signing_key_base', 'strong'], ['key_base', undefined], ['knowledge_base', undefined], ['api_base', undefined],
-			['TOTP_SEED', 'strong'], ['random_seed', undefined], ['seed', undefined], ['seedWords', 'strong'], ['keywords', undefined], ['pepper', 'strong'],
-			['PRIV_KEY', 'strong'], ['storepass', 'strong'],
+			['SECRET_KEY_BASE', 'strong'], ['signing_key_base', undefined], ['key_base', undefined], ['knowledge_base', undefined], ['api_base', undefined],
+			['TOTP_SEED', 'token'], ['random_seed', undefined], ['master_seed', undefined], ['seed', undefined], ['seedWords', undefined], ['keywords', undefined],
+			['PASSWORD_PEPPER', 'strong'], ['pepper', undefined], ['black_pepper', undefined], ['private_key_base', undefined], ['PRIV_KEY', 'strong'], ['storepass', 'strong'],
 		];
 		for (const [name, secrecy] of cases) expect(nameSecrecy(name), name).toBe(secrecy);
 	});

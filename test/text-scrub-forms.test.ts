@@ -1321,3 +1321,66 @@ describe('fifth review: a --password value whatever the command', () => {
 		expect(scrubText('mysql --password=hunter2X shop')).toBe(`mysql --password=${M} shop`);
 	});
 });
+
+describe("other tools' passwords: options, positions, config set and standard input", () => {
+	it('redacts each, byte for byte around the value', () => {
+		const cases: Array<[string, string]> = [
+			['az login --service-principal -u app -p Hunter2pw --tenant t', `az login --service-principal -u app -p ${M} --tenant t`],
+			['zip -P Hunter2pw secret.zip file', `zip -P ${M} secret.zip file`],
+			['unzip -P Hunter2pw a.zip', `unzip -P ${M} a.zip`],
+			['7z a -pHunter2pw a.7z f', `7z a -p${M} a.7z f`],
+			['openssl enc -aes-256-cbc -k Hunter2pw -in f', `openssl enc -aes-256-cbc -k ${M} -in f`],
+			['openssl pkcs12 -export -passout pass:Hunter2pw -out a.p12', `openssl pkcs12 -export -passout pass:${M} -out a.p12`],
+			['openssl rsa -passin "pass:Hunter2pw" -in k', `openssl rsa -passin "pass:${M}" -in k`],
+			['keytool -list -keystore ks.jks -storepass Hunter2pw', `keytool -list -keystore ks.jks -storepass ${M}`],
+			['htpasswd -b .htpasswd admin Hunter2pw', `htpasswd -b .htpasswd admin ${M}`],
+			['htpasswd -nb admin Hunter2pw', `htpasswd -nb admin ${M}`],
+			['htpasswd -bBC 10 /etc/nginx/.htpasswd admin Hunter2pw', `htpasswd -bBC 10 /etc/nginx/.htpasswd admin ${M}`],
+			['net use Z: \\\\srv\\share /user:ops Hunter2pw', `net use Z: \\\\srv\\share /user:ops ${M}`],
+			['net use Z: \\\\srv\\share Hunter2pw /user:ops', `net use Z: \\\\srv\\share ${M} /user:ops`],
+			['vault login s.abcdefghijklmnop1234', `vault login ${M}`],
+			['gh secret set API_KEY --body Hunter2pw', `gh secret set API_KEY --body ${M}`],
+			['kubectl create secret generic db --from-literal=dbpw=Hunter2pw', `kubectl create secret generic db --from-literal=dbpw=${M}`],
+			['aws configure set aws_secret_access_key wJalrXUtnFEMIK7MDENG --profile prod', `aws configure set aws_secret_access_key ${M} --profile prod`],
+			['git config --global user.password Hunter2pw', `git config --global user.password ${M}`],
+			['npm config set //registry.npmjs.org/:_authToken Hunter2tok', `npm config set //registry.npmjs.org/:_authToken ${M}`],
+			['dotnet user-secrets set "Stripe:SecretKey" "Hunter2pw"', `dotnet user-secrets set "Stripe:SecretKey" "${M}"`],
+			['echo "Hunter2pw" | docker login -u ci --password-stdin', `echo "${M}" | docker login -u ci --password-stdin`],
+			["printf '%s' Hunter2pw | podman login --password-stdin r", `printf '%s' ${M} | podman login --password-stdin r`],
+			['echo -n Hunter2tok | gh auth login --with-token', `echo -n ${M} | gh auth login --with-token`],
+		];
+		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
+	});
+
+	it('keeps prompts, references, other settings and other pipes', () => {
+		for (const text of [
+			'7z x -p a.7z',
+			'zip -r out.zip dir',
+			'net use Z: \\\\srv\\share /user:ops *',
+			'net use Z: \\\\srv\\share /persistent:yes',
+			'vault login -method=userpass username=ops',
+			'vault login -',
+			'git config --global user.name Ada',
+			'aws configure set region eu-west-1',
+			'echo hello | grep h',
+			'printf "%s" "$PW" | docker login --password-stdin',
+			'echo "$TOKEN" | gh auth login --with-token',
+			'openssl rsa -passin env:PW -in k',
+			'htpasswd -c .htpasswd admin',
+			'htpasswd -D .htpasswd admin',
+			'gh secret set API_KEY < key.txt',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
+	eachCostsLinearWork([
+		'htpasswd -b '.repeat(20_000),
+		'echo x '.repeat(20_000) + '| docker login --password-stdin',
+		'net use \\\\a '.repeat(20_000),
+		'git config a '.repeat(20_000),
+		'vault login -a '.repeat(20_000),
+		'-passin pass:'.repeat(20_000),
+		'zip -P '.repeat(20_000),
+	]);
+});

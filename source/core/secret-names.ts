@@ -33,7 +33,7 @@ export function stronger(a: Secrecy | undefined, b: Secrecy | undefined): Secrec
 /** Last words that make a name a secret on their own (singular; a plural `s` is looked through). */
 const STRONG_WORDS = new Set([
 	'password', 'passwd', 'pwd', 'pass', 'passphrase', 'passcode', 'passkey', 'secret', 'credential', 'creds', 'cred', 'apikey', 'pin',
-	'privatekey', 'privkey', 'secretkey', 'salt', 'pepper', 'dsn', 'sas', 'mnemonic', 'authorization', 'bearer', 'cookie', 'otp', 'totp', 'hotp',
+	'privatekey', 'privkey', 'secretkey', 'salt', 'dsn', 'sas', 'mnemonic', 'authorization', 'bearer', 'cookie', 'otp', 'totp', 'hotp',
 	// Java's keytool and jarsigner options (`-storepass`, `-keypass`, `-srcstorepass`, `-destkeypass`).
 	'storepass', 'keypass', 'srcstorepass', 'deststorepass', 'srckeypass', 'destkeypass',
 ]);
@@ -59,8 +59,14 @@ const PUBLIC_KEY_QUALIFIERS = new Set([
 ]);
 /** Words before a final "code" that make it a one-time or recovery code ("otp_code", "RecoveryCodes"). */
 const SECRET_CODE_QUALIFIERS = new Set(['otp', 'totp', 'mfa', '2fa', 'auth', 'authorization', 'verification', 'recovery', 'backup', 'access', 'activation', 'reset', 'security', 'pairing', 'login', 'device']);
-/** Words before a final "seed" that make it the seed of one-time codes or of a wallet's keys ("TOTP_SEED", "walletSeed"); a random seed is a number. */
-const SECRET_SEED_QUALIFIERS = new Set(['otp', 'totp', 'hotp', 'mfa', '2fa', 'wallet', 'master', 'hd', 'private', 'secret', 'recovery', 'backup', 'key', 'crypto', 'bip39']);
+/**
+ * Words before a final "seed" that make it the seed of one-time codes or of a wallet's keys
+ * ("TOTP_SEED", "walletSeed"); a random seed is a number (`master_seed: 42` in a simulation), so a
+ * number under these is kept too.
+ */
+const SECRET_SEED_QUALIFIERS = new Set(['otp', 'totp', 'hotp', 'mfa', '2fa', 'wallet', 'bip39']);
+/** Words before a final "pepper" that make it a password hash's pepper ("PASSWORD_PEPPER"); `black_pepper` is food. */
+const PEPPER_QUALIFIERS = new Set(['password', 'passwords', 'hash', 'hashing', 'secret', 'hmac', 'app', 'auth', 'server', 'api', 'db', 'devise']);
 /** Words before a final "tokens" that make it a count of model tokens ("maxTokens", "prompt_tokens"). */
 const COUNT_QUALIFIERS = new Set(['max', 'min', 'num', 'total', 'input', 'output', 'prompt', 'completion', 'cached', 'reasoning', 'context', 'remaining', 'used', 'reserved', 'thinking', 'budget', 'count']);
 /** Words that say how a value is carried, looked through at the end of a name ("secret_value", "SecretString"). */
@@ -134,10 +140,10 @@ function classifyWords(words: readonly string[]): Secrecy | undefined {
 	if (/^ids?$/.test(last) && before === 'session') return 'token';
 	if (last === 'id' && before === 'key' && SECRET_KEY_QUALIFIERS.has(words.at(-3) ?? '')) return 'strong';
 	if (/^phrases?$/.test(last) && (before === 'seed' || before === 'recovery' || before === 'pass')) return 'strong';
-	if (/^words?$/.test(last) && (before === 'seed' || before === 'recovery' || before === 'mnemonic')) return 'strong';
-	if (/^seeds?$/.test(last) && before && SECRET_SEED_QUALIFIERS.has(before)) return 'strong';
-	// Rails' `secret_key_base` and its kin: the base every key is derived from is as secret as the key.
-	if (/^bases?$/.test(last) && before === 'key' && words.length > 2) return classifyWords(words.slice(0, -1));
+	if (/^seeds?$/.test(last) && before && SECRET_SEED_QUALIFIERS.has(before)) return 'token';
+	if (/^peppers?$/.test(last) && before && PEPPER_QUALIFIERS.has(before)) return 'strong';
+	// Rails' `secret_key_base`: the base every key is derived from is as secret as the key.
+	if (/^bases?$/.test(last) && before === 'key' && words.at(-3) === 'secret') return 'strong';
 	if (/^(?:string|str)s?$/.test(last) && (before === 'connection' || before === 'conn')) return 'strong';
 	if (/^urls?$/.test(last) && (before === 'database' || before === 'db')) return 'strong';
 	if (/^(?:connectionstrings?|connstrs?|databaseurls?)$/.test(last)) return 'strong';

@@ -104,9 +104,10 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'Ruby symbols and literal fallbacks', text: "{:password => 'LEAKrb89a'}\n'password' => env('DB_PASSWORD', 'LEAKrb89b'),\nSECRET_KEY = os.environ.get('SECRET_KEY', 'LEAKrb89c')\nENV.fetch(\"API_TOKEN\", \"LEAKrb89d\")\n", secrets: ['LEAKrb89a', 'LEAKrb89b', 'LEAKrb89c', 'LEAKrb89d']},
 	{name: 'other spellings of a variable set', text: "DEFINE('DB_PASSWORD', 'LEAKsp90a');\n${env:OPENAI_API_KEY} = 'LEAKsp90b'\nSet-Item Env:\\GITHUB_TOKEN LEAKsp90c\nsetx /M API_KEY LEAKsp90d\nos.environ[ 'SECRET_KEY' ] = 'LEAKsp90e'\nos.putenv('DB_PASSWORD', 'LEAKsp90f')\n", secrets: ['LEAKsp90a', 'LEAKsp90b', 'LEAKsp90c', 'LEAKsp90d', 'LEAKsp90e', 'LEAKsp90f']},
 	{name: 'curl -uuser:pass attached', text: 'curl -sS -uadmin:LEAKcurl91 https://api.example/export', args: ['curl', '-uadmin:LEAKcurl91', 'https://api.example/export'], secrets: ['LEAKcurl91']},
-	{name: 'Rails secret_key_base and peppers', text: 'SECRET_KEY_BASE=LEAKrails92a0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\nproduction:\n  secret_key_base: LEAKrails92b\nPASSWORD_PEPPER=LEAKrails92c\nconfig.pepper = "LEAKrails92d"\n', secrets: ['LEAKrails92a', 'LEAKrails92b', 'LEAKrails92c', 'LEAKrails92d']},
+	{name: 'Rails secret_key_base and peppers', text: 'SECRET_KEY_BASE=LEAKrails92a0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\nproduction:\n  secret_key_base: LEAKrails92b\nPASSWORD_PEPPER=LEAKrails92c\nPEPPER=LEAKrails92d\n', secrets: ['LEAKrails92a', 'LEAKrails92b', 'LEAKrails92c', 'LEAKrails92d']},
 	{name: 'keytool -storepass and -keypass', text: 'keytool -genkeypair -alias gw -keystore gw.jks -storepass LEAKjks93a -keypass LEAKjks93b -dname CN=gw', args: ['-genkeypair', '-keystore', 'gw.jks', '-storepass', 'LEAKjks93a', '-keypass', 'LEAKjks93b'], secrets: ['LEAKjks93a', 'LEAKjks93b']},
 	{name: 'seeds and mnemonics', text: 'TOTP_SEED=LEAKseed94a\nWALLET_MNEMONIC="LEAKseed94b LEAKseed94e able"\nseed_phrase: LEAKseed94c LEAKseed94f absorb\nprivkey=LEAKseed94d\n', secrets: ['LEAKseed94a', 'LEAKseed94b', 'LEAKseed94e', 'LEAKseed94c', 'LEAKseed94f', 'LEAKseed94d']},
+	{name: "other tools' passwords", text: 'az login -u app -p LEAKtool95a\nzip -P LEAKtool95b out.zip f\nopenssl pkcs12 -export -passout pass:LEAKtool95c -out a.p12\nhtpasswd -b .htpasswd admin LEAKtool95d\naws configure set aws_secret_access_key LEAKtool95e\necho "LEAKtool95f" | docker login -u ci --password-stdin\nnet use Z: \\\\srv\\share /user:ops LEAKtool95g\n', secrets: ['LEAKtool95a', 'LEAKtool95b', 'LEAKtool95c', 'LEAKtool95d', 'LEAKtool95e', 'LEAKtool95f', 'LEAKtool95g']},
 ];
 
 /** Every secret of the corpus. */
@@ -132,4 +133,5 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'## Glossary\n\nToken: the smallest unit of text a model reads.\nSecret: none, everything here is public.\nAuthorization: required for admin endpoints.\n',
 	'Send the header `Authorization: Bearer <token>` and set `api_key: ${API_KEY}` in the config; TOKEN=$GITHUB_TOKEN works too.',
 	'random_seed: 42\nseed: 1337\nknowledge_base: docs/\napi_base: https://api.example/v1\nkeywords: backup, restore\nbypass: true\ncompass: north',
+	'master_seed: 42\nseed_words: 24\nRecovery words: write them down on paper.\nblack_pepper: a pinch\nprivate_key_base: /etc/ssl/private/',
 ];

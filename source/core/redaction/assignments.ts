@@ -380,7 +380,7 @@ export function scrubEnvFallbacks(text: string): string {
  * a model reads"). Placeholders are no secret, nor a number under a token name (a count).
  */
 /** Secrets that may hold blanks: passwords and passphrases, and the words of a mnemonic or seed phrase. */
-const MANY_WORDS = /pass|pwd|mnemonic|phrase|seed|words?$/i;
+const MANY_WORDS = /pass|pwd|mnemonic|phrase|seed/i;
 
 function secretPart(text: string, name: string, span: ValueSpan): ValueSpan | undefined {
 	let value = text.slice(span.start, span.end);

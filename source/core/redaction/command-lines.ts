@@ -151,6 +151,60 @@ function flagReplacer(match: string, flag: string, name: string, value: string):
 	return `${flag}${quote}${M}${quote}`;
 }
 
+/** The value a tool's `config set` stores under a name: `aws configure set aws_secret_access_key X`, `git config user.password X`, `dotnet user-secrets set "Stripe:SecretKey" X`. */
+const CONFIG_SET = `(?:aws[ \\t]+configure[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)`;
+/** Commands that read a password or token from their input: what is echoed into them is one. */
+const READS_SECRET_FROM_STDIN = '(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0)';
+
+/**
+ * `htpasswd -b FILE USER PASSWORD` and `htpasswd -nb USER PASSWORD` (`-b` takes the password from
+ * the command line; `-C` takes a cost): the argument after the file and the user.
+ */
+function scrubHtpasswd(text: string): string {
+	return text.replace(/\bhtpasswd((?:[ \t]+(?:-[A-Za-z]*C[ \t]+\d+|-[A-Za-z]+))+)((?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'|;&`<>]+)){1,3})/g, (match, flags: string, args: string) => {
+		if (!/-[A-Za-z]*b/.test(flags)) return match;
+		const tokens = [...args.matchAll(/[ \t]+("[^"\n]*"|'[^'\n]*'|[^\s"'|;&`<>]+)/g)];
+		const token = tokens[/-[A-Za-z]*n/.test(flags) ? 1 : 2];
+		const redacted = token && !token[1]!.includes('[REDACTED') && redactedArgument(token[1]!);
+		if (!token || !redacted) return match;
+		const at = 'htpasswd'.length + flags.length + token.index + token[0].length - token[1]!.length;
+		return match.slice(0, at) + redacted + match.slice(at + token[1]!.length);
+	});
+}
+
+/**
+ * Password options of other tools, and values that are secrets by where they stand: `az login -p X`,
+ * `zip`/`unzip -P X`, 7-Zip's `-pX` (attached: a bare `-p` prompts), `openssl … -k X`, OpenSSL's
+ * `pass:X` after -pass, -passin or -passout, `gh secret set NAME --body X`, kubectl's
+ * `--from-literal=NAME=X` (whatever the name: it makes a secret), `net use … /user:NAME X` and `net use
+ * \\server\share X`, a secret name's value in a tool's `config set`, what is echoed into a command
+ * that reads its password from its input, `vault login TOKEN`, and `htpasswd -b`.
+ */
+const OTHER_TOOL_PATTERNS: Step[] = [
+	passwordOption(`\\baz[ \\t]+login\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
+	passwordOption(`\\b(?:un)?zip\\b${COMMAND_CHAR}{0,200}?[ \\t]-P[ \\t]+`),
+	passwordOption(`\\b7z[arz]?\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
+	passwordOption(`\\bopenssl\\b${COMMAND_CHAR}{0,200}?[ \\t]-k[ \\t]+`),
+	passwordOption(`[ \\t]-(?:pass|passin|passout|password|passphrase)[ \\t]+["']?pass:`),
+	passwordOption(`\\bgh[ \\t]+secret[ \\t]+set\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-b|--body)(?:[ \\t]+|=)`),
+	passwordOption(`--from-literal(?:=|[ \\t]+)["']?[^\\s="']{1,200}=`),
+	passwordOption(`\\bnet[ \\t]+use\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/user:\\S+[ \\t]+(?![/*])`, 'gi'),
+	passwordOption(`\\bnet[ \\t]+use(?:[ \\t]+(?:[A-Za-z]:|\\*))?[ \\t]+\\\\\\\\\\S+[ \\t]+(?![/*])`, 'gi'),
+	[
+		new RegExp(`(\\b${CONFIG_SET}(?:[ \\t]+(?:--(?:profile|file|location|project|id)[ \\t]+\\S+|--?[\\w-]+))*[ \\t]+(["']?)([^\\s"'=]{1,200})\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'g'),
+		(match, head: string, _quote: string, name: string, value: string) => (isSecretName(name, true) ? head + (redactedArgument(value) ?? value) : match),
+	],
+	[
+		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?)${SKIP}${ARGUMENT}(?=[ \\t]*\\|${COMMAND_CHAR}{0,200}?${READS_SECRET_FROM_STDIN})`, 'g'),
+		(match, head: string, value: string) => head + (redactedArgument(value) ?? value),
+	],
+	[
+		new RegExp(`(\\bvault[ \\t]+login\\b(?:[ \\t]+-[\\w-]+(?:=\\S+)?)*[ \\t]+)${SKIP}([^\\s"'|;&\`=-][^\\s"'|;&\`=]*)(?![^\\s|;&\`])`, 'g'),
+		(match, head: string, value: string) => head + (redactedArgument(value) ?? value),
+	],
+	scrubHtpasswd,
+];
+
 /** Command-line secrets, in the order they are looked for (scrub-text.ts runs them after URLs and headers). */
 export const COMMAND_LINE_PATTERNS: Step[] = [
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
@@ -168,6 +222,7 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	passwordOption(
 		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?[ \\t]-p(?:[ \\t]+|=)?`,
 	),
+	...OTHER_TOOL_PATTERNS,
 	...WINDOWS_PATTERNS,
 	scrubNetrc,
 ];

@@ -7,16 +7,17 @@ export const M = REDACTED_MARKER;
 /**
  * Whether a setting, flag or environment variable name holds a secret: a strong or token name of
  * secret-names.ts (the rule JSON keys follow), plurals aside. `envStyle` (NAME=value in upper case, as in .env
- * files and `-e` arguments) also takes the looser FOO_KEY, FOO_AUTH, FOO_PAT and FOO_PW.
+ * files and `-e` arguments) also takes the looser FOO_KEY, FOO_AUTH, FOO_PAT, FOO_PW and PEPPER.
  */
 export function isSecretName(name: string, envStyle = false): boolean {
 	const words = nameWords(name);
 	// In text a plural is prose more often than a setting ("no secrets: https://…", "Tokens: 1200").
-	const plural = /[^s]s$/.test(words.at(-1) ?? '') && !/^(?:credentials|creds|words)$/.test(words.at(-1)!);
+	const plural = /[^s]s$/.test(words.at(-1) ?? '') && !/^(?:credentials|creds)$/.test(words.at(-1)!);
 	const secrecy = nameSecrecy(name);
 	if (!plural && (secrecy === 'strong' || secrecy === 'token')) return true;
 	if (!envStyle || !/^[A-Z0-9_]+$/.test(name)) return false;
-	return words.length > 1 && ['key', 'auth', 'pat', 'pw'].includes(words.at(-1)!);
+	// A lone PEPPER too (Devise's, a password hash's): in upper case it names no spice.
+	return (words.length > 1 && ['key', 'auth', 'pat', 'pw'].includes(words.at(-1)!)) || name === 'PEPPER';
 }
 
 /** Values that stand for no secret: empty, types in code samples, variable references (a shell's $1 and $@, batch's %1, %~dp0, %%i and !VAR! too), booleans. */
