@@ -1352,6 +1352,23 @@ describe("other tools' passwords: options, positions, config set and standard in
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
 	});
 
+	it('redacts the same options in argument lists, and keeps a prompt, a reference and another command\'s -p', () => {
+		const cases: Array<[string, string[], string[]]> = [
+			['az', ['login', '-u', 'app', '-p', 'Hunter2pw'], ['login', '-u', 'app', '-p', M]],
+			['zip', ['-P', 'Hunter2pw', 'out.zip', 'f'], ['-P', M, 'out.zip', 'f']],
+			['7z', ['a', '-pHunter2pw', 'a.7z'], ['a', `-p${M}`, 'a.7z']],
+			['openssl', ['enc', '-k', 'Hunter2pw'], ['enc', '-k', M]],
+			['openssl', ['pkcs12', '-passout', 'pass:Hunter2pw'], ['pkcs12', '-passout', `pass:${M}`]],
+			['7z', ['x', '-p', 'a.7z'], ['x', '-p', 'a.7z']],
+			['openssl', ['rsa', '-passin', 'env:PW'], ['rsa', '-passin', 'env:PW']],
+			['az', ['vm', 'open-port', '-p', '8080'], ['vm', 'open-port', '-p', '8080']],
+		];
+		for (const [command, args, expected] of cases) {
+			expect((redactJson({command, args}).value as {args: string[]}).args, `${command} ${args.join(' ')}`).toEqual(expected);
+			expect((redactJson({args: [command, ...args]}).value as {args: string[]}).args.slice(1), `[${command}, ${args.join(', ')}]`).toEqual(expected);
+		}
+	});
+
 	it('keeps prompts, references, other settings and other pipes', () => {
 		for (const text of [
 			'7z x -p a.7z',

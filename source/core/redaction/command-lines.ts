@@ -239,6 +239,10 @@ const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: bool
 	{tool: /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras)$/, option: '-p', attached: true, separate: true, subcommand: 'login'},
 	{tool: /(?:^|\/)redis-cli$/, option: '-a', attached: false, separate: true},
 	{tool: /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)$/, option: '-p', attached: true, separate: false},
+	{tool: /(?:^|\/)az$/, option: '-p', attached: false, separate: true, subcommand: 'login'},
+	{tool: /(?:^|\/)(?:un)?zip$/, option: '-P', attached: false, separate: true},
+	{tool: /(?:^|\/)7z[arz]?$/, option: '-p', attached: true, separate: false},
+	{tool: /(?:^|\/)openssl$/, option: '-k', attached: false, separate: true},
 ];
 /** curl, whose `-uuser:pass` keeps its user. */
 const ARGV_CURL = /(?:^|\/)curl$/;
@@ -268,6 +272,8 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 		// curl's `-uuser:pass`, also after other short options (`-sSfuuser:pass`).
 		const user = curl ? /^(-[A-Za-z]{0,10}u[^\s:-][^:]*:)(?!\d+$)(.+)$/.exec(arg) : null;
 		if (user && redactedArgument(user[2]!) !== undefined) out.set(index, `${user[1]}${M}`);
+		// OpenSSL's `-passin pass:X` (and -pass, -passout): the password after `pass:`.
+		if (typeof next === 'string' && /^-(?:pass|passin|passout|password|passphrase)$/.test(arg) && /^pass:./.test(next) && !isPlaceholder(next.slice(5))) out.set(index + 1, `pass:${M}`);
 		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
 		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
 		if (!flag) return;
