@@ -705,7 +705,7 @@ describe('secret names with a space, markdown tables, YAML block scalars, XML co
 
 	it('leaves pipes outside a table alone: shell pipelines, a header row, rows after the table ends', () => {
 		for (const text of [
-			'echo password | sudo -S apt update\ncat token | base64\n',
+			'echo hello | sudo tee /etc/motd\ncat token | base64\n',
 			'Password | Value\n--- | ---\nHost | db\n',
 			'Name | Value\n--- | ---\nHost | db\n\nPassword | hunter2\n',
 			'---\ntitle: x\n---\npassword | hunter2\n',
@@ -1348,6 +1348,33 @@ describe("other tools' passwords: options, positions, config set and standard in
 			['echo "Hunter2pw" | docker login -u ci --password-stdin', `echo "${M}" | docker login -u ci --password-stdin`],
 			["printf '%s' Hunter2pw | podman login --password-stdin r", `printf '%s' ${M} | podman login --password-stdin r`],
 			['echo -n Hunter2tok | gh auth login --with-token', `echo -n ${M} | gh auth login --with-token`],
+			// The review's leaks.
+			["openssl enc -aes-256-cbc -pass pass:'Hunter 2' -in f", `openssl enc -aes-256-cbc -pass pass:'${M}' -in f`],
+			['openssl enc -aes-256-cbc -passout=pass:Hunter2pw -in f', `openssl enc -aes-256-cbc -passout=pass:${M} -in f`],
+			['gh secret set TOKEN -bHunter2pw', `gh secret set TOKEN -b${M}`],
+			['echo -n "Hunter2pw" | gh secret set TOKEN', `echo -n "${M}" | gh secret set TOKEN`],
+			['gh secret set TOKEN <<< "Hunter2pw"', `gh secret set TOKEN <<< "${M}"`],
+			["docker login -u u --password-stdin <<< 'Hunter2pw'", `docker login -u u --password-stdin <<< '${M}'`],
+			["printf -- '%s' Hunter2pw | docker login --password-stdin", `printf -- '%s' ${M} | docker login --password-stdin`],
+			['echo Hunter2pw | sudo -S apt update', `echo ${M} | sudo -S apt update`],
+			['net use Z: \\\\srv\\backup /u:backup Hunter2pw', `net use Z: \\\\srv\\backup /u:backup ${M}`],
+			['net use Z: \\\\srv\\backup /user:"DOM\\backup user" Hunter2pw', `net use Z: \\\\srv\\backup /user:"DOM\\backup user" ${M}`],
+			['net use Z: "\\\\srv\\my share" Hunter2pw /user:backup', `net use Z: "\\\\srv\\my share" ${M} /user:backup`],
+			['vault login "Hunter2pw"', `vault login "${M}"`],
+			['7z a "-pHunter2pw" x.7z f', `7z a "-p${M}" x.7z f`],
+			['zip -rP Hunter2pw out.zip dir', `zip -rP ${M} out.zip dir`],
+			['az login -u a -pHunter2pw', `az login -u a -p${M}`],
+			['htpasswd -b -- /etc/.htpasswd admin Hunter2pw', `htpasswd -b -- /etc/.htpasswd admin ${M}`],
+			['git config -f .git/config user.password Hunter2pw', `git config -f .git/config user.password ${M}`],
+			['aws --profile prod configure set aws_secret_access_key Hunter2pw', `aws --profile prod configure set aws_secret_access_key ${M}`],
+			['poetry config http-basic.private bak Hunter2pw', `poetry config http-basic.private bak ${M}`],
+			['npm config set _auth dXNlcjpTM2NyM3Qh', `npm config set _auth ${M}`],
+			['cmdkey /add:srv /user:backup /pass:Hunter2pw', `cmdkey /add:srv /user:backup /pass:${M}`],
+			['sqlcmd -S db -U sa -P Hunter2pw -Q "select 1"', `sqlcmd -S db -U sa -P ${M} -Q "select 1"`],
+			['mongosh -u admin -p Hunter2pw mongodb://db', `mongosh -u admin -p ${M} mongodb://db`],
+			['smbclient //srv/share -U backup%Hunter2pw', `smbclient //srv/share -U backup%${M}`],
+			['lftp -u backup,Hunter2pw ftp.example', `lftp -u backup,${M} ftp.example`],
+			['kubectl create secret generic db --from-literal=user=app --from-literal=pw=Hunter2pw', `kubectl create secret generic db --from-literal=user=${M} --from-literal=pw=${M}`],
 		];
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
 	});
@@ -1386,6 +1413,29 @@ describe("other tools' passwords: options, positions, config set and standard in
 			'htpasswd -c .htpasswd admin',
 			'htpasswd -D .htpasswd admin',
 			'gh secret set API_KEY < key.txt',
+			// The review's damage: file names, other tools' options, prose, paths, a configmap.
+			'wget https://example.com/release.zip -P /opt/downloads',
+			'scp backup.zip host:/tmp -P 2222',
+			'Download file.7z and run mkdir -pv /opt/app',
+			'curl --cacert /usr/local/etc/openssl/cert.pem -k https://host',
+			'Test with openssl s_client or curl -k https://host:8443/health',
+			'kubectl create configmap app --from-literal=ENV=production --from-literal=REPLICAS=3',
+			'git config --global user.signingKey ~/.ssh/id_ed25519.pub',
+			'az login --service-principal -u app -p cert.pem --tenant t',
+			'unzip -P is insecure, see below',
+			'zip -P and 7z -p take a password',
+			'The zip -P option encrypts',
+			'az login -p is deprecated',
+			'net use /user:alice is how you pass a user',
+			'net use Z: \\\\server\\share and then copy files',
+			'Run vault login first, then vault kv get secret/x',
+			'vault login with your root token',
+			'git config user.password is a bad idea',
+			'echo -n | gpg --passphrase-fd 0',
+			'openssl rsa -passin env:PW -in k',
+			'openssl rsa -passin file:/run/secrets/pw -in k',
+			'mongosh -u admin -p',
+			'cmdkey /add:srv /user:backup /pass',
 		]) {
 			expect(scrubText(text), text).toBe(text);
 		}
@@ -1399,5 +1449,37 @@ describe("other tools' passwords: options, positions, config set and standard in
 		'vault login -a '.repeat(20_000),
 		'-passin pass:'.repeat(20_000),
 		'zip -P '.repeat(20_000),
+		'net use /user:"a b" '.repeat(20_000),
+		'kubectl create secret --from-literal=a='.repeat(20_000),
+		'gh secret set <<< '.repeat(20_000),
+		'smbclient -U a%'.repeat(20_000),
 	]);
+});
+
+describe("fallbacks: Ruby's block and unbracketed fetch, a template literal", () => {
+	it('redacts the fallback of a secret variable, byte for byte around it', () => {
+		const cases: Array<[string, string]> = [
+			['config.secret_key_base = ENV.fetch("SECRET_KEY_BASE") { "dev9f86d0818" }', `config.secret_key_base = ENV.fetch("SECRET_KEY_BASE") { "${M}" }`],
+			['ENV.fetch("API_TOKEN") { |key| "tok9f86d0818" }', `ENV.fetch("API_TOKEN") { |key| "${M}" }`],
+			['ENV.fetch "API_TOKEN", "tok9f86d0818"', `ENV.fetch "API_TOKEN", "${M}"`],
+			["password: ENV.fetch 'DB_PASSWORD', 'Hunter2pw'", `password: ENV.fetch 'DB_PASSWORD', '${M}'`],
+			['const token = process.env.API_TOKEN || `tok9f86d0818`;', `const token = process.env.API_TOKEN || \`${M}\`;`],
+			['const key = process.env.API_KEY ?? `line one\nline two`;', `const key = process.env.API_KEY ?? \`${M}\`;`],
+		];
+		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
+	});
+
+	it('keeps the fallback of other variables, and blocks that give no literal', () => {
+		for (const text of [
+			'ENV.fetch("PORT") { "3000" }',
+			'ENV.fetch "PORT", "3000"',
+			'ENV.fetch("API_TOKEN") { raise "missing API_TOKEN" }',
+			'const url = process.env.API_URL || `http://localhost:${port}`;',
+			'items.each { |x| "a" }',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
+	eachCostsLinearWork(['process.env.API_TOKEN || `'.repeat(20_000), 'ENV.fetch("API_TOKEN") { '.repeat(20_000), 'ENV.fetch "API_TOKEN", '.repeat(20_000), `process.env.API_TOKEN || \`${'a'.repeat(100_000)}`]);
 });

@@ -179,11 +179,12 @@ const CODE_NAME = /[A-Za-z_$][\w$]{0,80}(?:\.[A-Za-z_$][\w$]{0,80}){0,8}/y;
 const CODE_ARGUMENT = /\s{0,200}(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[A-Za-z_$][\w$.]{0,80}(?:[ \t]*=[ \t]*(?:"([^"\n\\]{0,100})"|'([^'\n\\]{0,100})'|[\w$.]{1,80}))?|\d{1,20})\s{0,200}/y;
 /**
  * What may follow a value computed in code: the end of the line or the text, a comma or semicolon
- * not before a literal (`password = f(), 'hunter2'` is a tuple holding one), a closing bracket, a comment.
+ * not before a literal (`password = f(), 'hunter2'` is a tuple holding one), a closing bracket, a comment,
+ * or a fallback the environment-read step has redacted already (`|| "[REDACTED…]"`, Ruby's `{ "[REDACTED…]" }`).
  */
-const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|,(?=[ \t\r\n]|$)(?![ \t]*["'`])|;(?=[ \t\r\n]|$)(?![ \t]*["'`])|[)}\]]|(?<=[ \t])(?:#|\/\/)|(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(["'])\[REDACTED[^"'\n]{0,80}\1)/y;
+const CODE_VALUE_END = /[ \t]{0,200}(?:$|\r?\n|,(?=[ \t\r\n]|$)(?![ \t]*["'`])|;(?=[ \t\r\n]|$)(?![ \t]*["'`])|[)}\]]|(?<=[ \t])(?:#|\/\/)|(?:\|\||\?\?|\bor\b|\?:|\{(?:[ \t]{0,200}\|\w{0,40}\|)?)\s{0,200}(["'`])\[REDACTED[^"'`\n]{0,80}\1)/y;
 /** An operator giving a fallback, before a literal: `||`, `??`, `or`, `?:`. */
-const FALLBACK_OPERATOR = /[ \t]{0,200}(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(?=["'])/y;
+const FALLBACK_OPERATOR = /[ \t]{0,200}(?:\|\||\?\?|\bor\b|\?:)\s{0,200}(?=["'`])/y;
 /**
  * A read of a member of a settings or environment object (`process.env.DB_PASSWORD`,
  * `config.apiKey`, `settings.DB_PASSWORD`, `args.api_key`): no call, but computed all the same. Its
@@ -309,6 +310,11 @@ function arrowValue(text: string, at: number): {name: string; span: ValueSpan} |
 
 /** A quoted literal starting at `at` (its quotes left out), the value of the secret `name` in code. */
 function quotedLiteral(text: string, name: string, at: number): {name: string; span: ValueSpan} | undefined {
+	if (text[at] === '`') {
+		// A template literal, over lines too: redacted whole, interpolations included.
+		const length = text.slice(at + 1, at + 8193).indexOf('`');
+		return length > 0 ? {name, span: {start: at + 1, end: at + 1 + length, literal: true, block: true}} : undefined;
+	}
 	if (text[at] !== '"' && text[at] !== "'") return undefined;
 	const span = valueSpan(text, at, 'token');
 	return span && {name, span: {...span, literal: true}};
@@ -320,16 +326,16 @@ function quotedLiteral(text: string, name: string, at: number): {name: string; s
  * .NET's `SetEnvironmentVariable`, Java's `setProperty`, `localStorage.setItem`, a config object's
  * `set`/`put`; and calls that read one with a literal fallback, which is the secret wherever the
  * variable is unset: Laravel's `env('DB_PASSWORD', '…')` and `config('database.password', '…')`,
- * Python's `os.getenv`/`environ.get` (`default='…'` too), Ruby's `ENV.fetch`, `getProperty` (not any
+ * Python's `os.getenv`/`environ.get` (`default='…'` too), Ruby's `ENV.fetch` (with or without brackets), `getProperty` (not any
  * `get`: `config.get('credentials', 'aws_secret_access_key')` names an option, `labels.get('password',
  * 'Password')` a label). The first argument a quoted secret name, the second a quoted literal, maybe
  * on the next line.
  */
-const SETTER_CALL = /\b(?:define|setenv|putenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put|env|getenv|environ\.get|ENV\.(?:fetch|get)|getProperty|config)[ \t]*\(\s{0,200}(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,\s{0,200}(?:default[ \t]*=[ \t]*)?(?=["'])/gi;
+const SETTER_CALL = /\b(?:define|setenv|putenv|setdefault|store|SetEnvironmentVariable|setProperty|setItem|set|put|env|getenv|environ\.get|ENV\.(?:fetch|get)|getProperty|config)(?:[ \t]*\(|(?<=ENV\.fetch)[ \t]+)\s{0,200}(["'])([A-Za-z_][\w.:-]{0,80})\1[ \t]*,\s{0,200}(?:default[ \t]*=[ \t]*)?(?=["'])/gi;
 
 /** Redacts the literal a setter call (SETTER_CALL) gives a secret name, whole (WordPress salts hold blanks). */
 export function scrubSetterCalls(text: string): string {
-	if (!text.includes('(')) return text;
+	if (!text.includes('(') && !text.includes('ENV.fetch')) return text;
 	const spans: Array<[number, number]> = [];
 	SETTER_CALL.lastIndex = 0;
 	for (let match = SETTER_CALL.exec(text); match; match = SETTER_CALL.exec(text)) {
@@ -352,7 +358,8 @@ const ENV_FALLBACK = new RegExp(
 	'(?:\\b(?:process\\.env|import\\.meta\\.env)\\.([A-Za-z_]\\w{0,80})' +
 		'|(?:\\bprocess\\.env|\\bos\\.environ|\\bENV|\\$_ENV|\\$_SERVER)\\[[ \\t]*(["\'])([A-Za-z_][\\w.-]{0,80})\\2[ \\t]*\\]' +
 		'|\\b(?:os\\.environ\\.get|os\\.getenv|getenv|env|ENV\\.fetch|System\\.getenv)\\([ \\t]*(["\'])([A-Za-z_][\\w.-]{0,80})\\4[ \\t]*\\))' +
-		'\\s{0,200}(?:\\|\\||\\?\\?|\\bor\\b|\\?:)\\s{0,200}(?=["\'])',
+		// Ruby's block gives the fallback too: `ENV.fetch("X") { "…" }`, `{ |key| "…" }`.
+		'\\s{0,200}(?:\\|\\||\\?\\?|\\bor\\b|\\?:|\\{(?:[ \\t]{0,200}\\|\\w{0,40}\\|)?)\\s{0,200}(?=["\'`])',
 	'g',
 );
 

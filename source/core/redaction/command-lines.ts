@@ -152,64 +152,110 @@ function flagReplacer(match: string, flag: string, name: string, value: string):
 }
 
 /** The value a tool's `config set` stores under a name: `aws configure set aws_secret_access_key X`, `git config user.password X`, `dotnet user-secrets set "Stripe:SecretKey" X`. */
-const CONFIG_SET = `(?:aws[ \\t]+configure[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)`;
-/** Commands that read a password or token from their input: what is echoed into them is one. */
-const READS_SECRET_FROM_STDIN = '(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0)';
+const CONFIG_SET =
+	'(?:aws(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+configure(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)';
+/** Commands that read a password or token from their input: what is echoed or given as a here-string to them is one. */
+const READS_SECRET_FROM_STDIN =
+	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo[ \\t]+(?:-[A-Za-z]+[ \\t]+)*-[A-Za-z]*S\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i)';
+/** A command word where a command starts (not a file's extension, `backup.zip -P 2222`, or a folder, `…/openssl/cert.pem -k`). */
+const at = (command: string) => `(?<![\\w./\\\\-])${command}`;
+/**
+ * Words that follow a tool's option in prose rather than a password ("unzip -P is insecure", "vault
+ * login with your root token"). Kept, as are file paths (`az login -p cert.pem`) and URLs without a password.
+ */
+const PROSE_WORD =
+	/^(?:is|are|was|were|and|or|but|the|a|an|to|with|for|from|first|then|option|options|flag|flags|switch|takes?|encrypts?|prompts?|asks?|here|below|above|only|also|if|when|in|on|of|as|at|by|will|can|could|may|might|must|should|would|does|do|not|no|your|you|this|that|these|it|its|sets?|means?|uses?|works?|instead|again|now|later|etc\.?)[,.:;!?]?$/i;
+
+/** A tool's password value redacted (redactedArgument), unless it reads as prose, a path or a URL without a password. */
+function toolValue(value: string): string | undefined {
+	const inner = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value;
+	if (PROSE_WORD.test(inner) || /^(?:~?\/|\.\.?\/|[A-Za-z]:\\)|\.(?:pem|crt|cer|pfx|p12|key|pub)$/i.test(inner) || /^[a-z][\w+.-]*:\/\/[^@\s]*$/i.test(inner)) return undefined;
+	return redactedArgument(value);
+}
+
+/** A tool's password option, `head` matching up to its value (no capturing group), the value judged by toolValue. */
+function toolPasswordOption(head: string, flags = 'g'): [RegExp, Replacer] {
+	return [new RegExp(`(${head})${SKIP}(?!-)${ARGUMENT}`, flags), (_match, before: string, value: string) => before + (toolValue(value) ?? value)];
+}
 
 /**
  * `htpasswd -b FILE USER PASSWORD` and `htpasswd -nb USER PASSWORD` (`-b` takes the password from
  * the command line; `-C` takes a cost): the argument after the file and the user.
  */
 function scrubHtpasswd(text: string): string {
-	return text.replace(/\bhtpasswd((?:[ \t]+(?:-[A-Za-z]*C[ \t]+\d+|-[A-Za-z]+))+)((?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'|;&`<>]+)){1,3})/g, (match, flags: string, args: string) => {
+	return text.replace(/\bhtpasswd((?:[ \t]+(?:-[A-Za-z]*C[ \t]+\d+|-[A-Za-z]+|--))+)((?:[ \t]+(?:"[^"\n]*"|'[^'\n]*'|[^\s"'|;&`<>]+)){1,3})/g, (match, flags: string, args: string) => {
 		if (!/-[A-Za-z]*b/.test(flags)) return match;
 		const tokens = [...args.matchAll(/[ \t]+("[^"\n]*"|'[^'\n]*'|[^\s"'|;&`<>]+)/g)];
 		const token = tokens[/-[A-Za-z]*n/.test(flags) ? 1 : 2];
-		const redacted = token && !token[1]!.includes('[REDACTED') && redactedArgument(token[1]!);
+		const redacted = token && !token[1]!.includes('[REDACTED') && toolValue(token[1]!);
 		if (!token || !redacted) return match;
-		const at = 'htpasswd'.length + flags.length + token.index + token[0].length - token[1]!.length;
-		return match.slice(0, at) + redacted + match.slice(at + token[1]!.length);
+		const offset = 'htpasswd'.length + flags.length + token.index + token[0].length - token[1]!.length;
+		return match.slice(0, offset) + redacted + match.slice(offset + token[1]!.length);
 	});
+}
+
+const SECRET_LITERAL = new RegExp(`(--from-literal(?:=|[ \\t]+)["']?[^\\s="']{1,200}=)${SKIP}([^\\s"'|;&\`]+)`, 'g');
+
+/** `kubectl create secret … --from-literal=NAME=X`: every literal of a secret, whatever its name (a configmap's are settings). */
+function scrubSecretLiterals(text: string): string {
+	if (!text.includes('--from-literal')) return text;
+	return text.replace(/\bcreate[ \t]+secret\b[^\n|;&]{0,2000}/g, command =>
+		command.replace(SECRET_LITERAL, (_match, head: string, value: string) => head + (redactedArgument(value) ?? value)),
+	);
 }
 
 /**
  * Password options of other tools, and values that are secrets by where they stand: `az login -p X`,
- * `zip`/`unzip -P X`, 7-Zip's `-pX` (attached: a bare `-p` prompts), `openssl … -k X`, OpenSSL's
- * `pass:X` after -pass, -passin or -passout, `gh secret set NAME --body X`, kubectl's
- * `--from-literal=NAME=X` (whatever the name: it makes a secret), `net use … /user:NAME X` and `net use
- * \\server\share X`, a secret name's value in a tool's `config set`, what is echoed into a command
- * that reads its password from its input, `vault login TOKEN`, and `htpasswd -b`.
+ * `zip`/`unzip -P X` (`-rP` too), 7-Zip's `-pX` (attached: a bare `-p` prompts), `openssl enc … -k X`,
+ * OpenSSL's `pass:X` after -pass, -passin or -passout, `gh secret set NAME --body X` (`-bX`), `sqlcmd -P X`,
+ * `mongosh -p X`, `smbclient -U user%X`, `cmdkey /pass:X`, `lftp -u user,X`, `net use … /user:NAME X` and
+ * `net use \\server\share X`, kubectl's secret literals, a secret name's value in a tool's `config set`
+ * (poetry's `http-basic.NAME USER X` too), what is echoed or given as a here-string to a command that
+ * reads its password from its input, `vault login TOKEN` (its last argument), and `htpasswd -b`. A value
+ * that reads as prose, a path or a URL is kept (toolValue).
  */
 const OTHER_TOOL_PATTERNS: Step[] = [
-	passwordOption(`\\baz[ \\t]+login\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
-	passwordOption(`\\b(?:un)?zip\\b${COMMAND_CHAR}{0,200}?[ \\t]-P[ \\t]+`),
-	passwordOption(`\\b7z[arz]?\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
-	passwordOption(`\\bopenssl\\b${COMMAND_CHAR}{0,200}?[ \\t]-k[ \\t]+`),
-	passwordOption(`[ \\t]-(?:pass|passin|passout|password|passphrase)[ \\t]+["']?pass:`),
-	passwordOption(`\\bgh[ \\t]+secret[ \\t]+set\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-b|--body)(?:[ \\t]+|=)`),
-	passwordOption(`--from-literal(?:=|[ \\t]+)["']?[^\\s="']{1,200}=`),
-	passwordOption(`\\bnet[ \\t]+use\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/user:\\S+[ \\t]+(?![/*])`, 'gi'),
-	passwordOption(`\\bnet[ \\t]+use(?:[ \\t]+(?:[A-Za-z]:|\\*))?[ \\t]+\\\\\\\\\\S+[ \\t]+(?![/*])`, 'gi'),
+	toolPasswordOption(`${at('az')}[ \\t]+login\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]*`),
+	toolPasswordOption(`${at('(?:un)?zip')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]*P[ \\t]+`),
+	toolPasswordOption(`${at('7z[arz]?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]["']?-p`),
+	toolPasswordOption(`${at('openssl')}[ \\t]+(?:enc|aes\\S*|des\\S*|bf\\S*|camellia\\S*|chacha20\\S*|rc4\\S*|sm4\\S*)\\b${COMMAND_CHAR}{0,200}?[ \\t]-k[ \\t]+`),
+	toolPasswordOption(`[ \\t]-(?:pass|passin|passout|password|passphrase)(?:[ \\t]+|=)["']?pass:`),
+	toolPasswordOption(`${at('gh')}[ \\t]+secret[ \\t]+set\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-b[ \\t]*|--body(?:[ \\t]+|=))`),
+	toolPasswordOption(`${at('(?:sqlcmd|bcp)')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-P[ \\t]+`),
+	toolPasswordOption(`${at('mongo(?:sh|dump|restore|import|export|stat|top)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
+	toolPasswordOption(`${at('(?:smbclient|rpcclient|smbcacls|smbget|smbmap)')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-U[ \\t]*|--user(?:=|[ \\t]+))["']?[^\\s%"']{1,200}%`),
+	toolPasswordOption(`${at('cmdkey')}\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/pass:`, 'gi'),
+	toolPasswordOption(`${at('lftp')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[ \\t]+["']?[^\\s,"']{1,200},`),
+	toolPasswordOption(`${at('net')}[ \\t]+use\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/u(?:ser)?:(?:"[^"\\n]{1,200}"|[^\\s"]\\S*)[ \\t]+(?![/*])`, 'gi'),
+	toolPasswordOption(`${at('net')}[ \\t]+use(?:[ \\t]+(?:[A-Za-z]:|\\*))?[ \\t]+(?:"\\\\\\\\[^"\\n]{1,300}"|\\\\\\\\\\S+)[ \\t]+(?![/*])`, 'gi'),
+	scrubSecretLiterals,
 	[
-		new RegExp(`(\\b${CONFIG_SET}(?:[ \\t]+(?:--(?:profile|file|location|project|id)[ \\t]+\\S+|--?[\\w-]+))*[ \\t]+(["']?)([^\\s"'=]{1,200})\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'g'),
-		(match, head: string, _quote: string, name: string, value: string) => (isSecretName(name, true) ? head + (redactedArgument(value) ?? value) : match),
+		new RegExp(`(\\b${CONFIG_SET}(?:[ \\t]+(?:--(?:profile|file|location|project|id)[ \\t]+\\S+|-f[ \\t]+\\S+|--?[\\w-]+(?:=\\S+)?))*[ \\t]+(["']?)([^\\s"'=]{1,200})\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'g'),
+		(match, head: string, _quote: string, name: string, value: string) => (isSecretName(name, true) || name === '_auth' ? head + (toolValue(value) ?? value) : match),
+	],
+	toolPasswordOption(`\\bpoetry[ \\t]+config(?:[ \\t]+--[\\w-]+)*[ \\t]+http-basic\\.\\S+[ \\t]+(?:"[^"\\n]*"|'[^'\\n]*'|[^\\s"']\\S*)[ \\t]+`),
+	[
+		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:--[ \\t]+)?(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?)${SKIP}(?!-)${ARGUMENT}(?=[ \\t]*\\|${COMMAND_CHAR}{0,200}?${READS_SECRET_FROM_STDIN})`, 'g'),
+		(_match, head: string, value: string) => head + (redactedArgument(value) ?? value),
 	],
 	[
-		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?)${SKIP}${ARGUMENT}(?=[ \\t]*\\|${COMMAND_CHAR}{0,200}?${READS_SECRET_FROM_STDIN})`, 'g'),
-		(match, head: string, value: string) => head + (redactedArgument(value) ?? value),
+		new RegExp(`(${READS_SECRET_FROM_STDIN}${COMMAND_CHAR}{0,200}?<<<[ \\t]*)${SKIP}${ARGUMENT}`, 'g'),
+		(_match, head: string, value: string) => head + (redactedArgument(value) ?? value),
 	],
 	[
-		new RegExp(`(\\bvault[ \\t]+login\\b(?:[ \\t]+-[\\w-]+(?:=\\S+)?)*[ \\t]+)${SKIP}([^\\s"'|;&\`=-][^\\s"'|;&\`=]*)(?![^\\s|;&\`])`, 'g'),
-		(match, head: string, value: string) => head + (redactedArgument(value) ?? value),
+		new RegExp(`(\\bvault[ \\t]+login\\b(?:[ \\t]+-[\\w-]+(?:=\\S+)?)*[ \\t]+)${SKIP}("[^"\\n]+"|'[^'\\n]+'|[^\\s"'|;&\`=-][^\\s"'|;&\`=]*)(?=[ \\t]*(?:$|[\\r\\n|;&#]))`, 'gm'),
+		(_match, head: string, value: string) => head + (toolValue(value) ?? value),
 	],
 	scrubHtpasswd,
 ];
 
 /** Command-line secrets, in the order they are looked for (scrub-text.ts runs them after URLs and headers). */
 export const COMMAND_LINE_PATTERNS: Step[] = [
+	// Other tools first: OpenSSL's `-pass pass:'…'` is theirs (the flag rule below keeps `env:X` and `file:X`).
+	...OTHER_TOOL_PATTERNS,
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!(?:env|file|fd|pass):)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
@@ -222,7 +268,6 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	passwordOption(
 		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?[ \\t]-p(?:[ \\t]+|=)?`,
 	),
-	...OTHER_TOOL_PATTERNS,
 	...WINDOWS_PATTERNS,
 	scrubNetrc,
 ];
