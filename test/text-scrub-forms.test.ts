@@ -1351,6 +1351,7 @@ describe("other tools' passwords: options, positions, config set and standard in
 			// The review's leaks.
 			["openssl enc -aes-256-cbc -pass pass:'Hunter 2' -in f", `openssl enc -aes-256-cbc -pass pass:'${M}' -in f`],
 			['openssl enc -aes-256-cbc -passout=pass:Hunter2pw -in f', `openssl enc -aes-256-cbc -passout=pass:${M} -in f`],
+			['tool --password pass:Hunter2pw', `tool --password pass:${M}`],
 			['gh secret set TOKEN -bHunter2pw', `gh secret set TOKEN -b${M}`],
 			['echo -n "Hunter2pw" | gh secret set TOKEN', `echo -n "${M}" | gh secret set TOKEN`],
 			['gh secret set TOKEN <<< "Hunter2pw"', `gh secret set TOKEN <<< "${M}"`],
@@ -1434,6 +1435,7 @@ describe("other tools' passwords: options, positions, config set and standard in
 			'echo -n | gpg --passphrase-fd 0',
 			'openssl rsa -passin env:PW -in k',
 			'openssl rsa -passin file:/run/secrets/pw -in k',
+			'tool --password env:DB_PASSWORD',
 			'mongosh -u admin -p',
 			'cmdkey /add:srv /user:backup /pass',
 		]) {

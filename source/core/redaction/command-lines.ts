@@ -219,7 +219,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('(?:un)?zip')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]*P[ \\t]+`),
 	toolPasswordOption(`${at('7z[arz]?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]["']?-p`),
 	toolPasswordOption(`${at('openssl')}[ \\t]+(?:enc|aes\\S*|des\\S*|bf\\S*|camellia\\S*|chacha20\\S*|rc4\\S*|sm4\\S*)\\b${COMMAND_CHAR}{0,200}?[ \\t]-k[ \\t]+`),
-	toolPasswordOption(`[ \\t]-(?:pass|passin|passout|password|passphrase)(?:[ \\t]+|=)["']?pass:`),
+	toolPasswordOption(`[ \\t]--?(?:pass|passin|passout|password|passphrase)(?:[ \\t]+|=)["']?pass:`),
 	toolPasswordOption(`${at('gh')}[ \\t]+secret[ \\t]+set\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-b[ \\t]*|--body(?:[ \\t]+|=))`),
 	toolPasswordOption(`${at('(?:sqlcmd|bcp)')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-P[ \\t]+`),
 	toolPasswordOption(`${at('mongo(?:sh|dump|restore|import|export|stat|top)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
