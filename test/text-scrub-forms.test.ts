@@ -1376,6 +1376,20 @@ describe("other tools' passwords: options, positions, config set and standard in
 			['smbclient //srv/share -U backup%Hunter2pw', `smbclient //srv/share -U backup%${M}`],
 			['lftp -u backup,Hunter2pw ftp.example', `lftp -u backup,${M} ftp.example`],
 			['kubectl create secret generic db --from-literal=user=app --from-literal=pw=Hunter2pw', `kubectl create secret generic db --from-literal=user=${M} --from-literal=pw=${M}`],
+			// The second review's: quoted values with blanks, continuations, a flag in brackets, sudo's options.
+			['kubectl create secret generic x --from-literal=pw="Hunter2pw"', `kubectl create secret generic x --from-literal=pw="${M}"`],
+			["kubectl create secret generic x --from-literal='password=Hunter 2pw'", `kubectl create secret generic x --from-literal='password=${M}'`],
+			['kubectl create secret generic x \\\n  --from-literal=pw=Hunter2pw', `kubectl create secret generic x \\\n  --from-literal=pw=${M}`],
+			['openssl pkcs12 -export -passout \\\n  pass:Hunter2pw -out a', `openssl pkcs12 -export -passout \\\n  pass:${M} -out a`],
+			['(--password pass:Hunter2pw )', `(--password pass:${M} )`],
+			['openssl pkcs12 -passin pass:is -in a', `openssl pkcs12 -passin pass:${M} -in a`],
+			['openssl rsa -passin "pass:Hunter 2pw"', `openssl rsa -passin "pass:${M}"`],
+			['lftp -u "user,Hunter2pw" ftp.example.com', `lftp -u "user,${M}" ftp.example.com`],
+			['7z a "-pHunter 2pw" o.7z', `7z a "-p${M}" o.7z`],
+			['smbclient //h/s -U "user%Hunter 2pw"', `smbclient //h/s -U "user%${M}"`],
+			['echo Hunter2pw | sudo -u root -S true', `echo ${M} | sudo -u root -S true`],
+			['echo Hunter2pw | sudo --stdin true', `echo ${M} | sudo --stdin true`],
+			['mytool --token file:Hunter2pw', `mytool --token ${M}`],
 		];
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
 	});
@@ -1436,6 +1450,10 @@ describe("other tools' passwords: options, positions, config set and standard in
 			'openssl rsa -passin env:PW -in k',
 			'openssl rsa -passin file:/run/secrets/pw -in k',
 			'tool --password env:DB_PASSWORD',
+			'tool --password file:/run/secrets/pw',
+			'tool --password fd:3',
+			'kubectl create secret generic x --from-literal="pw=$PW"',
+			'kubectl create configmap x --from-literal=a=b',
 			'mongosh -u admin -p',
 			'cmdkey /add:srv /user:backup /pass',
 		]) {
@@ -1455,6 +1473,9 @@ describe("other tools' passwords: options, positions, config set and standard in
 		'kubectl create secret --from-literal=a='.repeat(20_000),
 		'gh secret set <<< '.repeat(20_000),
 		'smbclient -U a%'.repeat(20_000),
+		`smbclient -U "${'a%'.repeat(20_000)}`,
+		"kubectl create secret --from-literal='a=".repeat(20_000),
+		'-passin "pass:'.repeat(20_000),
 	]);
 });
 

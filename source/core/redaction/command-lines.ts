@@ -156,7 +156,7 @@ const CONFIG_SET =
 	'(?:aws(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+configure(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)';
 /** Commands that read a password or token from their input: what is echoed or given as a here-string to them is one. */
 const READS_SECRET_FROM_STDIN =
-	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo[ \\t]+(?:-[A-Za-z]+[ \\t]+)*-[A-Za-z]*S\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i)';
+	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo\\b[^\\n|;&]{0,200}?[ \\t](?:-[A-Za-z]*S|--stdin)\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i)';
 /** A command word where a command starts (not a file's extension, `backup.zip -P 2222`, or a folder, `…/openssl/cert.pem -k`). */
 const at = (command: string) => `(?<![\\w./\\\\-])${command}`;
 /**
@@ -179,6 +179,14 @@ function toolPasswordOption(head: string, flags = 'g'): [RegExp, Replacer] {
 }
 
 /**
+ * The same option quoted whole with its value (`"-pX y"`, `-U "user%X y"`, `"pass:X y"`): `before` up
+ * to the quote, `inside` from it to where the value starts; the value runs to the closing quote.
+ */
+function quotedToolOption(before: string, inside: string, flags = 'g'): [RegExp, Replacer] {
+	return [new RegExp(`(${before})(["'])(${inside})${SKIP}([^"'\\n]+)(?=\\2)`, flags), (match, head: string, quote: string, start: string, value: string) => (isPlaceholder(value) || /^(?:\$\(|`)/.test(value) ? match : head + quote + start + M)];
+}
+
+/**
  * `htpasswd -b FILE USER PASSWORD` and `htpasswd -nb USER PASSWORD` (`-b` takes the password from
  * the command line; `-C` takes a cost): the argument after the file and the user.
  */
@@ -194,13 +202,15 @@ function scrubHtpasswd(text: string): string {
 	});
 }
 
-const SECRET_LITERAL = new RegExp(`(--from-literal(?:=|[ \\t]+)["']?[^\\s="']{1,200}=)${SKIP}([^\\s"'|;&\`]+)`, 'g');
+const SECRET_LITERAL = new RegExp(`(--from-literal(?:=|[ \\t]+)(?:(["'])[^\\s="']{1,200}=${SKIP}(?=[^"'\\n]+\\2)|[^\\s="']{1,200}=${SKIP}))((?<=["'][^\\s="']{1,200}=)[^"'\\n]+|"[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`, 'g');
+/** One `kubectl create secret` command, continued over lines too. */
+const CREATE_SECRET = new RegExp(`\\bcreate[ \\t]+secret\\b${COMMAND_CHAR}{0,2000}`, 'g');
 
 /** `kubectl create secret … --from-literal=NAME=X`: every literal of a secret, whatever its name (a configmap's are settings). */
 function scrubSecretLiterals(text: string): string {
 	if (!text.includes('--from-literal')) return text;
-	return text.replace(/\bcreate[ \t]+secret\b[^\n|;&]{0,2000}/g, command =>
-		command.replace(SECRET_LITERAL, (_match, head: string, value: string) => head + (redactedArgument(value) ?? value)),
+	return text.replace(CREATE_SECRET, command =>
+		command.replace(SECRET_LITERAL, (_match, head: string, _quote: string | undefined, value: string) => head + (redactedArgument(value) ?? value)),
 	);
 }
 
@@ -217,15 +227,20 @@ function scrubSecretLiterals(text: string): string {
 const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('az')}[ \\t]+login\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]*`),
 	toolPasswordOption(`${at('(?:un)?zip')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]*P[ \\t]+`),
-	toolPasswordOption(`${at('7z[arz]?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]["']?-p`),
+	quotedToolOption(`${at('7z[arz]?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]`, '-p'),
+	toolPasswordOption(`${at('7z[arz]?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
 	toolPasswordOption(`${at('openssl')}[ \\t]+(?:enc|aes\\S*|des\\S*|bf\\S*|camellia\\S*|chacha20\\S*|rc4\\S*|sm4\\S*)\\b${COMMAND_CHAR}{0,200}?[ \\t]-k[ \\t]+`),
-	toolPasswordOption(`[ \\t]--?(?:pass|passin|passout|password|passphrase)(?:[ \\t]+|=)["']?pass:`),
+	// After `pass:` the password is literal, never prose.
+	quotedToolOption(`(?<![\\w-])--?(?:pass|passin|passout|password|passphrase)(?:[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?|=)`, 'pass:'),
+	passwordOption(`(?<![\\w-])--?(?:pass|passin|passout|password|passphrase)(?:[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?|=)pass:`),
 	toolPasswordOption(`${at('gh')}[ \\t]+secret[ \\t]+set\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-b[ \\t]*|--body(?:[ \\t]+|=))`),
 	toolPasswordOption(`${at('(?:sqlcmd|bcp)')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-P[ \\t]+`),
 	toolPasswordOption(`${at('mongo(?:sh|dump|restore|import|export|stat|top)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
-	toolPasswordOption(`${at('(?:smbclient|rpcclient|smbcacls|smbget|smbmap)')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-U[ \\t]*|--user(?:=|[ \\t]+))["']?[^\\s%"']{1,200}%`),
+	quotedToolOption(`${at('(?:smbclient|rpcclient|smbcacls|smbget|smbmap)')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-U[ \\t]*|--user(?:=|[ \\t]+))`, `[^\\s%"']{1,200}%`),
+	toolPasswordOption(`${at('(?:smbclient|rpcclient|smbcacls|smbget|smbmap)')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-U[ \\t]*|--user(?:=|[ \\t]+))[^\\s%"']{1,200}%`),
 	toolPasswordOption(`${at('cmdkey')}\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/pass:`, 'gi'),
-	toolPasswordOption(`${at('lftp')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[ \\t]+["']?[^\\s,"']{1,200},`),
+	quotedToolOption(`${at('lftp')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[ \\t]+`, `[^\\s,"']{1,200},`),
+	toolPasswordOption(`${at('lftp')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[ \\t]+[^\\s,"']{1,200},`),
 	toolPasswordOption(`${at('net')}[ \\t]+use\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/u(?:ser)?:(?:"[^"\\n]{1,200}"|[^\\s"]\\S*)[ \\t]+(?![/*])`, 'gi'),
 	toolPasswordOption(`${at('net')}[ \\t]+use(?:[ \\t]+(?:[A-Za-z]:|\\*))?[ \\t]+(?:"\\\\\\\\[^"\\n]{1,300}"|\\\\\\\\\\S+)[ \\t]+(?![/*])`, 'gi'),
 	scrubSecretLiterals,
@@ -255,9 +270,9 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	...OTHER_TOOL_PATTERNS,
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!(?:env|file|fd|pass):)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
-	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"']+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(${USER_OPTION}["']?[^\\s:"']+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
+	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"'[]+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(${USER_OPTION}["']?[^\\s:"'[]+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))([^\\s"'\`]+)`, 'g'), (match, head: string, value: string) => (redactedArgument(value) ? head + M : match)],
 	passwordOption(`\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
