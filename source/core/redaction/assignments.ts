@@ -380,15 +380,15 @@ export function scrubEnvFallbacks(text: string): string {
 	return redactSpans(text, spans);
 }
 
+/** Secrets that may hold blanks: passwords and passphrases, and the words of a mnemonic or seed phrase. */
+const MANY_WORDS = /pass|pwd|mnemonic|phrase|seed/i;
+
 /**
  * The part of a secret setting's value to redact, or undefined when it is no secret. Keys and
  * tokens hold no blanks (passwords and seed phrases may: MANY_WORDS): one followed by a comment, or that looks like a
  * credential, is redacted up to the blank; one followed by more words is prose ("Token: the unit
  * a model reads"). Placeholders are no secret, nor a number under a token name (a count).
  */
-/** Secrets that may hold blanks: passwords and passphrases, and the words of a mnemonic or seed phrase. */
-const MANY_WORDS = /pass|pwd|mnemonic|phrase|seed/i;
-
 function secretPart(text: string, name: string, span: ValueSpan): ValueSpan | undefined {
 	let value = text.slice(span.start, span.end);
 	if (/\s/.test(value) && !MANY_WORDS.test(name) && !span.block && !span.literal) {

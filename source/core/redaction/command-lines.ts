@@ -183,7 +183,7 @@ function toolPasswordOption(head: string, flags = 'g'): [RegExp, Replacer] {
  * to the quote, `inside` from it to where the value starts; the value runs to the closing quote.
  */
 function quotedToolOption(before: string, inside: string, flags = 'g'): [RegExp, Replacer] {
-	return [new RegExp(`(${before})(["'])(${inside})${SKIP}([^"'\\n]+)(?=\\2)`, flags), (match, head: string, quote: string, start: string, value: string) => (isPlaceholder(value) || /^(?:\$\(|`)/.test(value) ? match : head + quote + start + M)];
+	return [new RegExp(`(${before})(["'])(${inside})${SKIP}([^"'\\n]+)(?=\\2)`, flags), (match, head: string, quote: string, start: string, value: string) => (redactedArgument(value) ? head + quote + start + M : match)];
 }
 
 /**
@@ -195,7 +195,7 @@ function scrubHtpasswd(text: string): string {
 		if (!/-[A-Za-z]*b/.test(flags)) return match;
 		const tokens = [...args.matchAll(/[ \t]+("[^"\n]*"|'[^'\n]*'|[^\s"'|;&`<>]+)/g)];
 		const token = tokens[/-[A-Za-z]*n/.test(flags) ? 1 : 2];
-		const redacted = token && !token[1]!.includes('[REDACTED') && toolValue(token[1]!);
+		const redacted = token && toolValue(token[1]!);
 		if (!token || !redacted) return match;
 		const offset = 'htpasswd'.length + flags.length + token.index + token[0].length - token[1]!.length;
 		return match.slice(0, offset) + redacted + match.slice(offset + token[1]!.length);
