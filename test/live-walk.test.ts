@@ -88,7 +88,14 @@ function storeWith(ids: readonly LiveId[], make: () => {db: Database.Database; c
 function expectWalkAnswers(store: {db: Database.Database; close(): void}, ids: readonly string[]): void {
 	try {
 		const walk = new LiveWalk(store.db, codec);
-		for (const id of ids) expect(walk.get(id)).toEqual(readLiveRow(store.db, codec, id));
+		const rowidOf = store.db.prepare(`SELECT _rowid_ FROM memory_entries WHERE id = ?`).safeIntegers(true).pluck(true);
+		for (const id of ids) {
+			const row = walk.get(id);
+			expect(row).toEqual(readLiveRow(store.db, codec, id));
+			// The rowid it reports (when it found the row in a chunk) is that row's.
+			if (walk.foundRowid !== undefined) expect(walk.foundRowid).toBe(rowidOf.get(id));
+			if (!row) expect(walk.foundRowid).toBeUndefined();
+		}
 	} finally {
 		store.close();
 	}
@@ -197,6 +204,7 @@ describe('LiveWalk', () => {
 				if (index % 2 === 0) {
 					expect(row?.[0]).toBe(id);
 					expect(row?.[6]).toBe(`row ${index / 2}`);
+					expect(walk.foundRowid).toBeDefined();
 					found++;
 				} else {
 					expect(row).toBeUndefined();

@@ -48,6 +48,26 @@ describe('updateRow', () => {
 		}
 	});
 
+	it('finds the row by the rowid it is given only where that row still has the id; else by id', () => {
+		const db = gateway(`INSERT INTO agents SELECT 'agent_2', tenant_id, created_at, updated_at, 'other', model, description, tool_allowlist, status FROM agents;`);
+		try {
+			const rowidOf = (id: string) => db.prepare(`SELECT _rowid_ FROM agents WHERE id = ?`).safeIntegers(true).pluck(true).get(id) as bigint;
+			const before = db.prepare(`SELECT * FROM agents WHERE id = 'agent_2'`).get();
+			// A stale rowid (another row's, or none at all) never writes another row.
+			for (const rowid of [rowidOf('agent_2'), 999n, 0, undefined]) {
+				const values = backup.map((value, index) => (codec.names[index] === 'name' ? `name via ${String(rowid)}` : value));
+				expect(updateRow(db, codec, values, rowid)).toBe(true);
+				expect(db.prepare(`SELECT name FROM agents WHERE id = 'agent_1'`).pluck(true).get()).toBe(`name via ${String(rowid)}`);
+				expect(db.prepare(`SELECT * FROM agents WHERE id = 'agent_2'`).get()).toEqual(before);
+			}
+			expect(updateRow(db, codec, backup, rowidOf('agent_1'))).toBe(true);
+			expect(db.prepare(`SELECT name FROM agents WHERE id = 'agent_1'`).pluck(true).get()).toBe('backup name');
+			expect(db.prepare(`SELECT count(*) FROM agents`).pluck(true).get()).toBe(2);
+		} finally {
+			db.close();
+		}
+	});
+
 	it('still rewrites the row in place on a gateway of the plain schema', () => {
 		const db = gateway('');
 		try {

@@ -108,6 +108,7 @@ export class LiveWalk {
 	private position = 0;
 	private exhausted = false;
 	private lastAsked: string | undefined;
+	private lastRowid: unknown;
 	private ordered = true;
 	private first: ExactStatement | undefined;
 	private nextText: ExactStatement | undefined;
@@ -128,8 +129,17 @@ export class LiveWalk {
 		return this.lastAsked;
 	}
 
+	/**
+	 * The rowid of the row the last get() found in a chunk; undefined when it found none or looked
+	 * the row up by id. A write of that row can find it by rowid, a search fewer than by id.
+	 */
+	get foundRowid(): unknown {
+		return this.lastRowid;
+	}
+
 	/** The live row with this id (as readLiveRow reads it), or undefined. */
 	get(id: string): RowValues | undefined {
+		this.lastRowid = undefined;
 		if (this.ordered && this.lastAsked !== undefined && compareBinaryText(id, this.lastAsked) <= 0) this.ordered = false;
 		// A lone surrogate (a crafted archive's JSON escape) reaches SQLite as U+FFFD: not in the walk's order.
 		if (this.ordered && LONE_SURROGATE.test(id)) this.ordered = false;
@@ -141,7 +151,10 @@ export class LiveWalk {
 				const order = compareLiveId(row[0], id);
 				if (order > 0) return undefined;
 				this.position++;
-				if (order === 0) return row;
+				if (order === 0) {
+					this.lastRowid = this.rowids[this.position - 1];
+					return row;
+				}
 				if (this.onPassed) this.pass(row, this.rowids[this.position - 1]);
 			}
 			if (this.exhausted) return undefined;

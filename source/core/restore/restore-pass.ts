@@ -600,7 +600,8 @@ export class RestorePass {
 			this.backupAgentIds.add(oldId);
 			this.restoredAgentIds.add(id);
 		}
-		const live = this.liveHasRows.get(table) ? this.liveWalk(codec).get(id) : undefined;
+		const walk = this.liveHasRows.get(table) ? this.liveWalk(codec) : undefined;
+		const live = walk?.get(id);
 		let status: Status = 'new';
 		if (live) {
 			if (live[1] !== values[1]) {
@@ -617,7 +618,7 @@ export class RestorePass {
 			counts.conflicts++;
 			this.conflict(category, {table, id});
 		}
-		this.applyRow(codec, category, values, {status, oldId, live, where});
+		this.applyRow(codec, category, values, {status, oldId, live, rowid: walk?.foundRowid, where});
 		this.rows++;
 		if (this.rows % 20_000 === 0) this.progress(category);
 		if (this.applying && this.hooks.failAfterRows !== undefined && this.rows >= this.hooks.failAfterRows) {
@@ -641,7 +642,7 @@ export class RestorePass {
 	 * to quarantine, new and (overwrite, replace) conflicting rows are written with their secrets resolved,
 	 * identical rows stay, apart from a sealed 2FA secret the backup can bring back (resolveSealed).
 	 */
-	private applyRow(codec: TableCodec, category: CategoryId, values: RowValues, row: {status: Status; oldId: string; live: RowValues | undefined; where: string}): void {
+	private applyRow(codec: TableCodec, category: CategoryId, values: RowValues, row: {status: Status; oldId: string; live: RowValues | undefined; rowid: unknown; where: string}): void {
 		const table = codec.spec.name;
 		const {status, oldId, live} = row;
 		if (status === 'conflict' && !this.backupWins) {
@@ -659,7 +660,7 @@ export class RestorePass {
 		if (!this.applying) return;
 		try {
 			// A conflicting row (live, same id and tenant) is rewritten in place where that equals a REPLACE.
-			if (status === 'new' || !updateRow(this.db, codec, values)) writeRow(this.db, codec, values, {replace: status !== 'new'});
+			if (status === 'new' || !updateRow(this.db, codec, values, row.rowid)) writeRow(this.db, codec, values, {replace: status !== 'new'});
 		} catch (error) {
 			if ((error as {code?: string}).code?.startsWith('SQLITE_CONSTRAINT')) throw corrupt(`${row.where}: ${table} ${showId(values[0])} appears twice in the backup`);
 			throw error;

@@ -239,14 +239,16 @@ function referencedByForeignKey(db: Database.Database, table: string): boolean {
 	return tables.some(name => (db.pragma(`foreign_key_list(${JSON.stringify(name)})`) as Array<{table: string}>).some(key => key.table.toLowerCase() === table.toLowerCase()));
 }
 
-const updaters = new WeakMap<Database.Database, Map<string, Database.Statement | null>>();
+type Updater = {byId: Database.Statement; byRowid: Database.Statement};
+
+const updaters = new WeakMap<Database.Database, Map<string, Updater | null>>();
 
 /**
  * The UPDATE that rewrites a live row in place (its id and tenant kept), when it leaves the table
  * as INSERT OR REPLACE would: no trigger, no enforced foreign key pointing at it, no UNIQUE index but the id's
  * (REPLACE would delete another row clashing on one), no column but the codec's. Null when not so.
  */
-function updater(db: Database.Database, codec: TableCodec): Database.Statement | null {
+function updater(db: Database.Database, codec: TableCodec): Updater | null {
 	let byTable = updaters.get(db);
 	if (!byTable) updaters.set(db, (byTable = new Map()));
 	const table = codec.spec.name;
@@ -266,7 +268,8 @@ function updater(db: Database.Database, codec: TableCodec): Database.Statement |
 	// REPLACE deletes the live row, which sets off the foreign key actions of rows pointing at it.
 	const foreignKeys = db.pragma('foreign_keys', {simple: true}) !== 0 && referencedByForeignKey(db, table);
 	const plain = triggers.length === 0 && sameColumns && !otherUnique && primary && !foreignKeys && codec.names[0] === 'id' && codec.names[1] === 'tenant_id';
-	statement = plain ? db.prepare(`UPDATE ${table} SET ${codec.names.slice(2).map(name => `${name} = ?`).join(', ')} WHERE id = ?`) : null;
+	const set = `UPDATE ${table} SET ${codec.names.slice(2).map(name => `${name} = ?`).join(', ')}`;
+	statement = plain ? {byId: db.prepare(`${set} WHERE id = ?`), byRowid: db.prepare(`${set} WHERE _rowid_ = ? AND id = ?`)} : null;
 	byTable.set(table, statement);
 	return statement;
 }
@@ -286,11 +289,16 @@ export function writesInPlace(db: Database.Database, codec: TableCodec): boolean
  * non-UTF-8 value, a table with triggers or other UNIQUE indexes, no such live row): write it
  * with writeRow then.
  */
-export function updateRow(db: Database.Database, codec: TableCodec, values: readonly StoredValue[]): boolean {
+export function updateRow(db: Database.Database, codec: TableCodec, values: readonly StoredValue[], rowid?: unknown): boolean {
 	for (const value of values) if (value === null || value === undefined || value instanceof RawText) return false;
-	const statement = updater(db, codec);
-	if (!statement) return false;
+	const statements = updater(db, codec);
+	if (!statements) return false;
 	const params = values.slice(2) as unknown[];
+	// By rowid (one B-tree search instead of the id index's and then the table's), where the row
+	// there still has this id; else by id.
+	if (typeof rowid === 'bigint' || typeof rowid === 'number') {
+		if (statements.byRowid.run([...params, rowid, values[0]]).changes === 1) return true;
+	}
 	params.push(values[0]);
-	return statement.run(params).changes === 1;
+	return statements.byId.run(params).changes === 1;
 }
