@@ -1506,3 +1506,35 @@ describe("fallbacks: Ruby's block and unbracketed fetch, a template literal", ()
 
 	eachCostsLinearWork(['process.env.API_TOKEN || `'.repeat(20_000), 'ENV.fetch("API_TOKEN") { '.repeat(20_000), 'ENV.fetch "API_TOKEN", '.repeat(20_000), `process.env.API_TOKEN || \`${'a'.repeat(100_000)}`]);
 });
+
+describe('.env values of many words; names that start with digits', () => {
+	it('redacts a passphrase or seed phrase to the end of its .env line, and 2FA names, byte for byte around them', () => {
+		const cases: Array<[string, string]> = [
+			['SEED_PHRASE=abandon ability able about above absent', `SEED_PHRASE=${M}`],
+			['export MNEMONIC=abandon ability able about # wallet', `export MNEMONIC=${M} # wallet`],
+			['a=1\nDB_PASSWORD=Correct Horse 42!\r\nB=2', `a=1\nDB_PASSWORD=${M}\r\nB=2`],
+			['  PASSPHRASE=one two three   ', `  PASSPHRASE=${M}   `],
+			['2FA_SEED=JBSWY3DPEHPK3PXP', `2FA_SEED=${M}`],
+			['2fa_secret: JBSWY3DPEHPK3PXP', `2fa_secret: ${M}`],
+			['{"2faSecret": "JBSWY3DPEHPK3PXP"}', `{"2faSecret": "${M}"}`],
+			// A command run with the variable set keeps its command (a flag, a path, a redirection).
+			['PGPASSWORD=hunter2x psql -h db shop', `PGPASSWORD=${M} psql -h db shop`],
+			['PGPASSWORD=hunter2x pg_dump shop > /srv/shop.sql', `PGPASSWORD=${M} pg_dump shop > /srv/shop.sql`],
+			['MYSQL_PWD=hunter2x mysql "$DB"', `MYSQL_PWD=${M} mysql "$DB"`],
+			['DB_PASSWORD=abc def # rotated in May', `DB_PASSWORD=${M} # rotated in May`],
+			['run: set SEED_PHRASE=abandon ability able', `run: set SEED_PHRASE=${M}`],
+			// Keys and tokens hold no blanks: the words after one are not its; nor a password's in prose.
+			['API_TOKEN=abc123def456ghi the rest', `API_TOKEN=${M} the rest`],
+			['the password=hunter2x was wrong', `the password=${M} was wrong`],
+		];
+		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
+	});
+
+	it('keeps times, dates, versions and numbers that only look like names starting with digits', () => {
+		for (const text of ['meet at 10:30 sharp', 'at 2024-01-01T10:30:00 done', '3d: three days', 'x 1e5=100000', 'the 2FA setting: on', 'random_seed: 42 # fixed']) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
+	eachCostsLinearWork(['PASSWORD=a '.repeat(20_000), 'PASSWORD=a b\n'.repeat(20_000), `SEED_PHRASE=a${' b'.repeat(40_000)}`, '2fa:'.repeat(20_000), '1'.repeat(100_000) + 'a:']);
+});

@@ -77,9 +77,11 @@ const CARRIER_WORDS = new Set([
 /** One-word names ("PGPASSWORD", "clientsecret", "subscriptionkey") ending in a secret word. */
 const STRONG_ENDINGS = new RegExp(`(?:password|passwd|passphrase|passcode|secret|credential|apikey|(?:${[...SECRET_KEY_QUALIFIERS].join('|')})key)s?$`);
 
-/** The words of a name: `ApiKeyHeader` → api, key, header; `aws_secret_access_key` → aws, secret, access, key. */
+/** The words of a name: `ApiKeyHeader` → api, key, header; `aws_secret_access_key` → aws, secret, access, key; `2FA_SEED` → 2fa, seed. */
 export function nameWords(name: string): string[] {
 	return name
+		// A word that starts with digits and goes on in capitals is one word (`2FA_SEED`, `2FAToken`).
+		.replace(/(^|[^A-Za-z0-9])(\d+)([A-Z]+)(?=[^a-z]|$)/g, (_, before: string, digits: string, capitals: string) => before + digits + capitals.toLowerCase())
 		.replace(/([a-z0-9])([A-Z])/g, '$1 $2')
 		.replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
 		.toLowerCase()

@@ -3,13 +3,14 @@ import {AUTH_SCHEMES, isPlaceholder, isSecretName, M, redactSpans, SETTING_VALUE
 
 const isNameCode = (code: number) => (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 46 || code === 45;
 const isNameStart = (code: number) => (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+const DIGITS_THEN_LETTER = /^\d{1,8}[A-Za-z_]/;
 
 /** A setting name found before a separator: where it starts (its quote or bracket included), how written. */
 type FoundName = {index: number; name: string; quoted: boolean; blanks: number; subscript?: true};
 
 /**
  * The setting name in front of a ':' or '=' at `separator`: letters, digits, `_ . -` (starting with
- * a letter or `_`, at most 81 long), optionally quoted as in JSON (quotes escaped too, as in JSON
+ * a letter or `_`, or with digits joined to a letter, at most 81 long), optionally quoted as in JSON (quotes escaped too, as in JSON
  * held in a string), or quoted in brackets before an '=' (`os.environ["X_API_KEY"] =`, `ENV[ '…' ] =`,
  * a subscript of what comes before it), or PowerShell's `${env:NAME}` before an '=', then blanks. Not a name when it continues a word, path or
  * address (`/x=`, `a@b:`). Found by looking back from the separator, so the search only stops at
@@ -35,7 +36,8 @@ function nameBefore(text: string, separator: number): FoundName | undefined {
 	}
 	let start = end;
 	while (start > 0 && end - start <= 81 && isNameCode(text.charCodeAt(start - 1))) start--;
-	if (start === end || end - start > 81 || !isNameStart(text.charCodeAt(start))) return undefined;
+	// A name starts with a letter or `_`, or with digits joined to a letter (`2fa_secret`).
+	if (start === end || end - start > 81 || !(isNameStart(text.charCodeAt(start)) || DIGITS_THEN_LETTER.test(text.slice(start, end)))) return undefined;
 	if (quote && (text[start - 1] !== quote || text.slice(start - 1 - escapes, start - 1) !== '\\'.repeat(escapes))) return undefined;
 	const index = quote ? start - 1 - escapes : start;
 	const name = text.slice(start, end);
@@ -165,12 +167,47 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	}
 	if (!span) return undefined;
 	const quoted = text[valueStart] === '"' || text[valueStart] === "'";
+	// A .env line's passphrase, and a seed phrase anywhere, may go on in words (wordsToLineEnd).
+	if (separator === '=' && !spaced && !found.quoted && !quoted && mode === 'token' && (envLine ? MANY_WORDS : PHRASE_WORDS).test(found.name)) span.end = wordsToLineEnd(text, span.end);
 	// A subscript or a variable set in code is code: what it is given unquoted is computed (`= api_key`,
 	// `= request.form['password']`, `$env:API_KEY = Read-Host …`), unless it looks like a key pasted in.
 	if ((found.subscript || codeVariable(text, found) !== undefined) && !quoted && !looksLikeCredential(/^\S*/.exec(text.slice(span.start, span.end))![0].replace(/[;,]+$/, ''))) return undefined;
 	// A variable set in code (`os.environ["API_KEY"] = "…"`, `$env:API_KEY = "…"`) takes a quoted literal whole, blanks and all.
 	if (quoted && codeVariable(text, found) !== undefined) span.literal = true;
 	return {name: found.name, span};
+}
+
+/** A word of a value, not of a command line: no flag, path, variable, redirection, quote or bracket. */
+const PLAIN_WORD = /^[^-/\\=$|&;<>`()'"{}[\]*~][^/\\=$|&;<>`()'"{}[\]*]*$/;
+
+/**
+ * Where an unquoted `NAME=value` ends when the value may hold blanks (MANY_WORDS): dotenv and
+ * Compose read a .env line's value to the end of the line (before a ` #` comment), so
+ * `SEED_PHRASE=abandon ability able …` is one value. The words after the first token are taken
+ * with it when they run to the line's end and none looks like a command's (`PGPASSWORD=x psql -h
+ * db > out`: the shell runs psql with the variable set); else the value stays that token (`end`).
+ * Outside a .env line only for a seed phrase (`set SEED_PHRASE=a b c`): a password there is one
+ * token, as in prose ("the password=abc was wrong").
+ */
+function wordsToLineEnd(text: string, end: number): number {
+	// Word by word, up to the first that is not plain: the scan never passes the next setting (its
+	// `=` is no plain word's), so the whole text is scanned about once (linear, as every step here).
+	let position = end;
+	let valueEnd = end;
+	for (;;) {
+		const blanks = position;
+		while (text[position] === ' ' || text[position] === '\t') position++;
+		const next = text[position];
+		if (next === undefined || next === '\n' || (next === '\r' && text[position + 1] === '\n')) return valueEnd;
+		// A comment (` #`) ends the value; anything else not after a blank is no new word.
+		if (next === '#' && position !== blanks) return valueEnd;
+		if (position === blanks) return end;
+		if (position - end > 4096) return end;
+		const start = position;
+		while (position < text.length && !/\s/.test(text[position]!) && position - start <= 4096) position++;
+		if (!PLAIN_WORD.test(text.slice(start, position))) return end;
+		valueEnd = position;
+	}
 }
 
 /** A name in code, maybe dotted: what a call or a subscript starts with. */
@@ -382,6 +419,8 @@ export function scrubEnvFallbacks(text: string): string {
 
 /** Secrets that may hold blanks: passwords and passphrases, and the words of a mnemonic or seed phrase. */
 const MANY_WORDS = /pass|pwd|mnemonic|phrase|seed/i;
+/** Secrets that are words: a mnemonic or seed phrase. */
+const PHRASE_WORDS = /mnemonic|phrase|seed/i;
 
 /**
  * The part of a secret setting's value to redact, or undefined when it is no secret. Keys and
