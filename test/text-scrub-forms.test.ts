@@ -1538,3 +1538,42 @@ describe('.env values of many words; names that start with digits', () => {
 
 	eachCostsLinearWork(['PASSWORD=a '.repeat(20_000), 'PASSWORD=a b\n'.repeat(20_000), `SEED_PHRASE=a${' b'.repeat(40_000)}`, '2fa:'.repeat(20_000), '1'.repeat(100_000) + 'a:']);
 });
+
+describe("PowerShell's ConvertTo-SecureString, chpasswd, script variables", () => {
+	it('redacts the plain text a SecureString or chpasswd is given, byte for byte around it', () => {
+		const cases: Array<[string, string]> = [
+			['$pw = ConvertTo-SecureString "Winter2024!x" -AsPlainText -Force', `$pw = ConvertTo-SecureString "${M}" -AsPlainText -Force`],
+			['$pw = ConvertTo-SecureString -String "Winter 2024" -AsPlainText -Force', `$pw = ConvertTo-SecureString -String "${M}" -AsPlainText -Force`],
+			['$pw = convertto-securestring -AsPlainText -Force -String Winter2024x', `$pw = convertto-securestring -AsPlainText -Force -String ${M}`],
+			['ConvertTo-SecureString Winter2024x -AsPlainText -Force', `ConvertTo-SecureString ${M} -AsPlainText -Force`],
+			['$pw = "Winter2024x" | ConvertTo-SecureString -AsPlainText -Force', `$pw = "${M}" | ConvertTo-SecureString -AsPlainText -Force`],
+			['$c = New-Object PSCredential("admin", (ConvertTo-SecureString \'Winter2024x\' -AsPlainText -Force))', `$c = New-Object PSCredential("admin", (ConvertTo-SecureString '${M}' -AsPlainText -Force))`],
+			["echo 'deploy:Winter2024x' | chpasswd", `echo 'deploy:${M}' | chpasswd`],
+			['echo "root:Sup3r S3cret" | sudo chpasswd', `echo "root:${M}" | sudo chpasswd`],
+			['echo ops:Winter2024x | chpasswd', `echo ops:${M} | chpasswd`],
+			["printf '%s\\n' 'ops:Winter2024x' | chpasswd -c SHA512", `printf '%s\\n' 'ops:${M}' | chpasswd -c SHA512`],
+			["chpasswd <<< 'ops:Winter2024x'", `chpasswd <<< 'ops:${M}'`],
+		];
+		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
+	});
+
+	it('keeps variables, expressions, prose, and what a script variable is given by a call', () => {
+		for (const text of [
+			'$pw = ConvertTo-SecureString $plain -AsPlainText -Force',
+			'$pw = ConvertTo-SecureString $env:PW -AsPlainText -Force',
+			'$pw = ConvertTo-SecureString (Get-Content pw.txt)',
+			'$s = ConvertTo-SecureString $enc -Key $key',
+			'The ConvertTo-SecureString cmdlet converts text',
+			'echo "root:$PW" | chpasswd',
+			'echo "ops:$(cat /run/pw)" | chpasswd',
+			'echo hello:world | grep x',
+			'$credential = Get-Credential',
+			'$cred = New-Object PSCredential("admin", $pw)',
+			'$password = Read-Host "Password" -AsSecureString',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
+	eachCostsLinearWork(['ConvertTo-SecureString '.repeat(20_000), '"a" '.repeat(20_000) + '| ConvertTo-SecureString', 'echo a:b '.repeat(20_000) + '| chpasswd', `echo "${'a:'.repeat(20_000)}`, 'chpasswd <<< a:'.repeat(20_000), '$a = '.repeat(20_000)]);
+});

@@ -109,6 +109,7 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: 'seeds and mnemonics', text: 'TOTP_SEED=LEAKseed94a\nWALLET_MNEMONIC="LEAKseed94b LEAKseed94e able"\nseed_phrase: LEAKseed94c LEAKseed94f absorb\nprivkey=LEAKseed94d\n', secrets: ['LEAKseed94a', 'LEAKseed94b', 'LEAKseed94e', 'LEAKseed94c', 'LEAKseed94f', 'LEAKseed94d']},
 	{name: "other tools' passwords", text: 'az login -u app -p LEAKtool95a\nzip -P LEAKtool95b out.zip f\nopenssl pkcs12 -export -passout pass:LEAKtool95c -out a.p12\nhtpasswd -b .htpasswd admin LEAKtool95d\naws configure set aws_secret_access_key LEAKtool95e\necho "LEAKtool95f" | docker login -u ci --password-stdin\nnet use Z: \\\\srv\\share /user:ops LEAKtool95g\n', secrets: ['LEAKtool95a', 'LEAKtool95b', 'LEAKtool95c', 'LEAKtool95d', 'LEAKtool95e', 'LEAKtool95f', 'LEAKtool95g']},
 	{name: '.env values of many words, 2FA names', text: 'SEED_PHRASE=LEAKenv96a LEAKenv96b LEAKenv96c\nexport DB_PASSWORD=LEAKenv96d LEAKenv96e # ops\n2FA_SEED=LEAKenv96f\n2fa_secret: LEAKenv96g\n', secrets: ['LEAKenv96a', 'LEAKenv96b', 'LEAKenv96c', 'LEAKenv96d', 'LEAKenv96e', 'LEAKenv96f', 'LEAKenv96g']},
+	{name: 'SecureString and chpasswd', text: '$pw = ConvertTo-SecureString "LEAKps97a" -AsPlainText -Force\n"LEAKps97b" | ConvertTo-SecureString -AsPlainText -Force\necho \'deploy:LEAKps97c\' | chpasswd\n', secrets: ['LEAKps97a', 'LEAKps97b', 'LEAKps97c']},
 ];
 
 /** Every secret of the corpus. */

@@ -313,10 +313,13 @@ function isKeyName(literal: string): boolean {
 
 /**
  * The environment variable a name sets in code, or undefined: a subscript (`os.environ["FOO_KEY"]`,
- * `ENV['…']`), `process.env.FOO_KEY`, `import.meta.env.…` or PowerShell's `$env:FOO_KEY`.
+ * `ENV['…']`), `process.env.FOO_KEY`, `import.meta.env.…` or PowerShell's `$env:FOO_KEY`; or a
+ * script's `$variable = …`.
  */
 function codeVariable(text: string, found: FoundName): string | undefined {
-	if (found.subscript || /^env:$/i.test(text.slice(Math.max(0, found.index - 4), found.index))) return found.name;
+	// `$env:NAME`, and a `$variable = …` of PowerShell, PHP or Perl (`$credential = Get-Credential` calls
+	// a cmdlet); `$NAME=value` unspaced, as a note may write it, stays a setting.
+	if (found.subscript || /^env:$/i.test(text.slice(Math.max(0, found.index - 4), found.index)) || (!found.quoted && found.blanks > 0 && text[found.index - 1] === '$' && text[found.index - 2] !== '$')) return found.name;
 	return /^(?:process\.env|import\.meta\.env)\.(.+)$/.exec(found.name)?.[1];
 }
 

@@ -262,7 +262,31 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 		(_match, head: string, value: string) => head + (toolValue(value) ?? value),
 	],
 	scrubHtpasswd,
+	// PowerShell: `ConvertTo-SecureString "…" -AsPlainText -Force`, `"…" | ConvertTo-SecureString …`.
+	// Unquoted, the word after the cmdlet is its value only with -String or -AsPlainText ("the
+	// ConvertTo-SecureString cmdlet converts…" is prose); an expression in brackets computes it.
+	[
+		new RegExp(`(${at('ConvertTo-SecureString')}((?:[ \\t]+-(?:AsPlainText|Force)\\b)*)[ \\t]+(-String(?:[ \\t]+|:))?)${SKIP}(?![-(])${ARGUMENT}(?=(${COMMAND_CHAR}{0,200}?[ \\t]-AsPlainText\\b)?)`, 'gi'),
+		(match, head: string, switches: string, named: string | undefined, value: string, plainAfter: string | undefined) =>
+			/^["']/.test(value) || named || plainAfter || /AsPlainText/i.test(switches) ? head + (variableOrValue(value) ?? value) : match,
+	],
+	[new RegExp(`${SKIP}("[^"\\n]+"|'[^'\\n]+')(?=[ \\t]*\\|[ \\t]*ConvertTo-SecureString\\b)`, 'gi'), (_match, value: string) => variableOrValue(value) ?? value],
+	// `echo 'user:pass' | chpasswd` (also through sudo, printf, a here-string): the user is kept.
+	[
+		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?(["']?)[^\\s:"'|;&]{1,200}:)${SKIP}([^\\s"'|;&\`]+|(?<=["'][^\\s:"']{1,200}:)[^"'\\n]+)(?=\\2[ \\t]*\\|${COMMAND_CHAR}{0,200}?\\bchpasswd\\b)`, 'g'),
+		(_match, head: string, _quote: string, value: string) => head + (variableOrValue(value) ?? value),
+	],
+	[
+		new RegExp(`(\\bchpasswd\\b${COMMAND_CHAR}{0,200}?<<<[ \\t]*(["']?)[^\\s:"'|;&]{1,200}:)${SKIP}([^\\s"'|;&\`]+|(?<=["'][^\\s:"']{1,200}:)[^"'\\n]+)(?=\\2)`, 'g'),
+		(_match, head: string, _quote: string, value: string) => head + (variableOrValue(value) ?? value),
+	],
 ];
+
+/** A value redacted (redactedArgument) unless it is a variable (`$pw`, `$env:PW`, `${PW}`), which only names it. */
+function variableOrValue(value: string): string | undefined {
+	const inner = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value;
+	return /^\$(?:\{[\w:]+\}|[\w:]+)$/.test(inner) ? undefined : redactedArgument(value);
+}
 
 /** Command-line secrets, in the order they are looked for (scrub-text.ts runs them after URLs and headers). */
 export const COMMAND_LINE_PATTERNS: Step[] = [
