@@ -1539,7 +1539,7 @@ describe('.env values of many words; names that start with digits', () => {
 	eachCostsLinearWork(['PASSWORD=a '.repeat(20_000), 'PASSWORD=a b\n'.repeat(20_000), `SEED_PHRASE=a${' b'.repeat(40_000)}`, '2fa:'.repeat(20_000), '1'.repeat(100_000) + 'a:']);
 });
 
-describe("PowerShell's ConvertTo-SecureString, chpasswd, script variables", () => {
+describe("PowerShell's ConvertTo-SecureString, chpasswd, psexec, rar, script variables", () => {
 	it('redacts the plain text a SecureString or chpasswd is given, byte for byte around it', () => {
 		const cases: Array<[string, string]> = [
 			['$pw = ConvertTo-SecureString "Winter2024!x" -AsPlainText -Force', `$pw = ConvertTo-SecureString "${M}" -AsPlainText -Force`],
@@ -1553,6 +1553,10 @@ describe("PowerShell's ConvertTo-SecureString, chpasswd, script variables", () =
 			['echo ops:Winter2024x | chpasswd', `echo ops:${M} | chpasswd`],
 			["printf '%s\\n' 'ops:Winter2024x' | chpasswd -c SHA512", `printf '%s\\n' 'ops:${M}' | chpasswd -c SHA512`],
 			["chpasswd <<< 'ops:Winter2024x'", `chpasswd <<< 'ops:${M}'`],
+			['psexec \\\\host -u admin -p Winter2024x cmd', `psexec \\\\host -u admin -p ${M} cmd`],
+			['PsExec64.exe \\\\srv -u CORP\\ops -p "Winter 2024" -i cmd', `PsExec64.exe \\\\srv -u CORP\\ops -p "${M}" -i cmd`],
+			['unrar x -pWinter2024x a.rar', `unrar x -p${M} a.rar`],
+			['rar a -hpWinter2024x a.rar f', `rar a -hp${M} a.rar f`],
 		];
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
 	});
@@ -1570,10 +1574,13 @@ describe("PowerShell's ConvertTo-SecureString, chpasswd, script variables", () =
 			'$credential = Get-Credential',
 			'$cred = New-Object PSCredential("admin", $pw)',
 			'$password = Read-Host "Password" -AsSecureString',
+			'unrar x -p- a.rar',
+			'rar a -p a.rar f',
+			'psexec -p is the password flag',
 		]) {
 			expect(scrubText(text), text).toBe(text);
 		}
 	});
 
-	eachCostsLinearWork(['ConvertTo-SecureString '.repeat(20_000), '"a" '.repeat(20_000) + '| ConvertTo-SecureString', 'echo a:b '.repeat(20_000) + '| chpasswd', `echo "${'a:'.repeat(20_000)}`, 'chpasswd <<< a:'.repeat(20_000), '$a = '.repeat(20_000)]);
+	eachCostsLinearWork(['ConvertTo-SecureString '.repeat(20_000), '"a" '.repeat(20_000) + '| ConvertTo-SecureString', 'echo a:b '.repeat(20_000) + '| chpasswd', `echo "${'a:'.repeat(20_000)}`, 'chpasswd <<< a:'.repeat(20_000), '$a = '.repeat(20_000), 'psexec -p '.repeat(20_000), 'rar -p'.repeat(20_000)]);
 });

@@ -243,6 +243,8 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('lftp')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[ \\t]+[^\\s,"']{1,200},`),
 	toolPasswordOption(`${at('net')}[ \\t]+use\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/u(?:ser)?:(?:"[^"\\n]{1,200}"|[^\\s"]\\S*)[ \\t]+(?![/*])`, 'gi'),
 	toolPasswordOption(`${at('net')}[ \\t]+use(?:[ \\t]+(?:[A-Za-z]:|\\*))?[ \\t]+(?:"\\\\\\\\[^"\\n]{1,300}"|\\\\\\\\\\S+)[ \\t]+(?![/*])`, 'gi'),
+	toolPasswordOption(`${at('psexec(?:64)?(?:\\.exe)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`, 'gi'),
+	toolPasswordOption(`${at('(?:un)?rar(?:\\.exe)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-h?p`, 'gi'),
 	scrubSecretLiterals,
 	[
 		new RegExp(`(\\b${CONFIG_SET}(?:[ \\t]+(?:--(?:profile|file|location|project|id)[ \\t]+\\S+|-f[ \\t]+\\S+|--?[\\w-]+(?:=\\S+)?))*[ \\t]+(["']?)([^\\s"'=]{1,200})\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'g'),
