@@ -1521,10 +1521,33 @@ describe('.env values of many words; names that start with digits', () => {
 			['PGPASSWORD=hunter2x psql -h db shop', `PGPASSWORD=${M} psql -h db shop`],
 			['PGPASSWORD=hunter2x pg_dump shop > /srv/shop.sql', `PGPASSWORD=${M} pg_dump shop > /srv/shop.sql`],
 			['MYSQL_PWD=hunter2x mysql "$DB"', `MYSQL_PWD=${M} mysql "$DB"`],
+			['PGPASSWORD=hunter2x psql mydb', `PGPASSWORD=${M} psql mydb`],
+			['PGPASSWORD=hunter2x pg_dumpall', `PGPASSWORD=${M} pg_dumpall`],
+			['MYSQL_PWD=hunter2x mysqldump shop', `MYSQL_PWD=${M} mysqldump shop`],
+			['DB_PASSWORD=hunter2x docker compose up', `DB_PASSWORD=${M} docker compose up`],
+			['PGPASSWORD=hunter2x PGUSER=ops psql', `PGPASSWORD=${M} PGUSER=ops psql`],
+			['PGPASSWORD=hunter2x ./backup.sh', `PGPASSWORD=${M} ./backup.sh`],
 			['DB_PASSWORD=abc def # rotated in May', `DB_PASSWORD=${M} # rotated in May`],
+			['DB_PASSWORD=correct horse battery staple', `DB_PASSWORD=${M}`],
+			['DB_PASSWORD=Tr0ub4dor &3', `DB_PASSWORD=${M}`],
+			['DB_PASSWORD=hello world [prod]', `DB_PASSWORD=${M}`],
+			['DB_PASSWORD=Correct Horse\u00a0Battery Staple', `DB_PASSWORD=${M}`],
+			['DB_PASSWORD=Correct Horse\rB=2', `DB_PASSWORD=${M}\rB=2`],
+			['wallet_mnemonic=abandon ability (see docs)', `wallet_mnemonic=${M}`],
+			['WALLET_SEED=abandon ability able', `WALLET_SEED=${M}`],
 			['run: set SEED_PHRASE=abandon ability able', `run: set SEED_PHRASE=${M}`],
+			// Quoted whole (a Compose list, systemd): to the quote.
+			['  - "DB_PASSWORD=Correct Horse Battery"', `  - "DB_PASSWORD=${M}"`],
+			["  - 'SEED_PHRASE=abandon ability able'", `  - 'SEED_PHRASE=${M}'`],
+			['Environment="DB_PASSWORD=Correct Horse"', `Environment="DB_PASSWORD=${M}"`],
+			// Names with digits: 2 is a word of its own unless it is 2FA or 2SV.
+			['USER_2PASSWORD=hunter2x', `USER_2PASSWORD=${M}`],
+			['ADMIN_1PASSWORD: hunter2x', `ADMIN_1PASSWORD: ${M}`],
+			['2SV_SECRET=hunter2x', `2SV_SECRET=${M}`],
 			// Keys and tokens hold no blanks: the words after one are not its; nor a password's in prose.
 			['API_TOKEN=abc123def456ghi the rest', `API_TOKEN=${M} the rest`],
+			['TOTP_SEED=JBSWY3DP oathtool', `TOTP_SEED=${M} oathtool`],
+			['BYPASS_TOKEN=abc123 make deploy', `BYPASS_TOKEN=${M} make deploy`],
 			['the password=hunter2x was wrong', `the password=${M} was wrong`],
 		];
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
@@ -1536,7 +1559,15 @@ describe('.env values of many words; names that start with digits', () => {
 		}
 	});
 
-	eachCostsLinearWork(['PASSWORD=a '.repeat(20_000), 'PASSWORD=a b\n'.repeat(20_000), `SEED_PHRASE=a${' b'.repeat(40_000)}`, '2fa:'.repeat(20_000), '1'.repeat(100_000) + 'a:']);
+	eachCostsLinearWork([
+		'PASSWORD=a '.repeat(20_000),
+		'PASSWORD=a b\n'.repeat(20_000),
+		`SEED_PHRASE=a${' b'.repeat(40_000)}`,
+		`PASSWORD=a${' '.repeat(100_000)}b`,
+		'"PASSWORD=a '.repeat(20_000),
+		'2fa:'.repeat(20_000),
+		'1'.repeat(100_000) + 'a:',
+	]);
 });
 
 describe("PowerShell's ConvertTo-SecureString, chpasswd, psexec, rar, script variables", () => {

@@ -80,8 +80,9 @@ const STRONG_ENDINGS = new RegExp(`(?:password|passwd|passphrase|passcode|secret
 /** The words of a name: `ApiKeyHeader` → api, key, header; `aws_secret_access_key` → aws, secret, access, key; `2FA_SEED` → 2fa, seed. */
 export function nameWords(name: string): string[] {
 	return name
-		// A word that starts with digits and goes on in capitals is one word (`2FA_SEED`, `2FAToken`).
-		.replace(/(^|[^A-Za-z0-9])(\d+)([A-Z]+)(?=[^a-z]|$)/g, (_, before: string, digits: string, capitals: string) => before + digits + capitals.toLowerCase())
+		// Two-factor and two-step are one word (`2FA_SEED`, `2FAToken`, `2SV_SECRET`); other digits
+		// before capitals start a word of their own (`USER_2PASSWORD` → 2, password).
+		.replace(/(^|[^A-Za-z0-9])2(FA|SV)(?=[^a-z]|$)/g, (_, before: string, letters: string) => `${before}2${letters.toLowerCase()}`)
 		.replace(/([a-z0-9])([A-Z])/g, '$1 $2')
 		.replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
 		.toLowerCase()

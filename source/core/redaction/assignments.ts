@@ -167,8 +167,7 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	}
 	if (!span) return undefined;
 	const quoted = text[valueStart] === '"' || text[valueStart] === "'";
-	// A .env line's passphrase, and a seed phrase anywhere, may go on in words (wordsToLineEnd).
-	if (separator === '=' && !spaced && !found.quoted && !quoted && mode === 'token' && (envLine ? MANY_WORDS : PHRASE_WORDS).test(found.name)) span.end = wordsToLineEnd(text, span.end);
+	if (separator === '=' && !spaced && !found.quoted && !quoted && mode === 'token') span.end = wordsValueEnd(text, found, span, envLine);
 	// A subscript or a variable set in code is code: what it is given unquoted is computed (`= api_key`,
 	// `= request.form['password']`, `$env:API_KEY = Read-Host …`), unless it looks like a key pasted in.
 	if ((found.subscript || codeVariable(text, found) !== undefined) && !quoted && !looksLikeCredential(/^\S*/.exec(text.slice(span.start, span.end))![0].replace(/[;,]+$/, ''))) return undefined;
@@ -177,37 +176,61 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	return {name: found.name, span};
 }
 
-/** A word of a value, not of a command line: no flag, path, variable, redirection, quote or bracket. */
-const PLAIN_WORD = /^[^-/\\=$|&;<>`()'"{}[\]*~][^/\\=$|&;<>`()'"{}[\]*]*$/;
+/** A password's name (`DB_PASSWORD`, `DB_PASS`, `MYSQL_PWD`), not a word that holds "pass" (`BYPASS_TOKEN`, `COMPASS_KEY`). */
+const PASSWORD_NAME = /pass(?:word|wd|phrase|code)|pwd|(?:^|[_.-])pass(?:$|[_.-])/i;
+/** A mnemonic's or seed phrase's name; `seed` alone names one only when its value starts with a lower-case word. */
+const PHRASE_NAME = /mnemonic|phrase/i;
+/**
+ * The first word of the command a variable is set for (`PGPASSWORD=x psql mydb`): a program that
+ * takes a password so, a name with a digit, `_`, `-` or `.` (`pg_dump`, `python3`, `run.sh`), a
+ * path, another variable. A plain word is the password's (`DB_PASSWORD=correct horse battery`).
+ */
+const COMMAND_WORD =
+	/^(?:psql|mysql|mariadb|mysqldump|mongosh|mongo|mongodump|mongorestore|sqlcmd|isql|sqlplus|clickhouse|docker|podman|kubectl|helm|make|exec|env|sudo|nohup|time|xargs|bash|sh|zsh|node|npm|npx|yarn|pnpm|python|ruby|php|perl|java|go|cargo|dotnet|deno|bun|restic|borg|rclone|duplicity|rsync|ssh|scp|sftp|lftp|curl|wget|git|aws|az|gcloud|terraform|ansible|vault|openssl|gpg|zip|unzip|tar|redis|valkey|oathtool|[a-z][a-z0-9]*[\d_.+-][\w.+-]*|\.{0,2}\/\S*|~\/\S*|[A-Za-z_]\w*=\S*)$/;
+const LINE_BREAK = /[\n\r\u2028\u2029]/;
 
 /**
- * Where an unquoted `NAME=value` ends when the value may hold blanks (MANY_WORDS): dotenv and
- * Compose read a .env line's value to the end of the line (before a ` #` comment), so
- * `SEED_PHRASE=abandon ability able …` is one value. The words after the first token are taken
- * with it when they run to the line's end and none looks like a command's (`PGPASSWORD=x psql -h
- * db > out`: the shell runs psql with the variable set); else the value stays that token (`end`).
- * Outside a .env line only for a seed phrase (`set SEED_PHRASE=a b c`): a password there is one
- * token, as in prose ("the password=abc was wrong").
+ * Where an unquoted `NAME=value` ends (`span` its first token) when the value may hold blanks.
+ * dotenv and Compose read a .env line's value to the end of the line, before a ` #` comment:
+ * `DB_PASSWORD=Correct Horse 42!`, `SEED_PHRASE=abandon ability able …`. Quoted whole
+ * (`- "DB_PASSWORD=Correct Horse"`, systemd's `Environment="…"`), it runs to the quote. A password
+ * goes on only at a line's start and when the next word is no command's (`PGPASSWORD=x psql
+ * mydb` runs psql with it; "password=abc was wrong" is prose); a seed phrase goes on anywhere.
  */
-function wordsToLineEnd(text: string, end: number): number {
-	// Word by word, up to the first that is not plain: the scan never passes the next setting (its
-	// `=` is no plain word's), so the whole text is scanned about once (linear, as every step here).
+function wordsValueEnd(text: string, found: FoundName, span: ValueSpan, envLine: boolean): number {
+	const phrase = PHRASE_NAME.test(found.name) || (/seed/i.test(found.name) && /^[a-z]+$/.test(text.slice(span.start, span.end)));
+	if (!phrase && !PASSWORD_NAME.test(found.name)) return span.end;
+	const opener = text[found.index - 1];
+	if (opener === '"' || opener === "'") {
+		const window = text.slice(span.end, span.end + 4096);
+		const close = window.search(new RegExp(`[${opener}\\n\\r]`));
+		return close !== -1 && window[close] === opener ? span.end + close : span.end;
+	}
+	if (!phrase && !(envLine && !COMMAND_WORD.test(nextWord(text, span.end)))) return span.end;
+	return lineValueEnd(text, span.end);
+}
+
+/** The word after `end` on the same line (after blanks), or '' when the line ends first. */
+function nextWord(text: string, end: number): string {
+	const found = /^[^\S\n\r\u2028\u2029]+(\S{1,200})/.exec(text.slice(end, end + 400));
+	return found && !LINE_BREAK.test(found[1]!) ? found[1]! : '';
+}
+
+/**
+ * The end of the last word from `end` to the line's end or a comment (` #`), looked for in 4096
+ * characters at most (the words read so far when there are more). Linear: the caller goes on from it.
+ */
+function lineValueEnd(text: string, end: number): number {
 	let position = end;
 	let valueEnd = end;
-	for (;;) {
+	while (position - end <= 4096) {
 		const blanks = position;
-		while (text[position] === ' ' || text[position] === '\t') position++;
-		const next = text[position];
-		if (next === undefined || next === '\n' || (next === '\r' && text[position + 1] === '\n')) return valueEnd;
-		// A comment (` #`) ends the value; anything else not after a blank is no new word.
-		if (next === '#' && position !== blanks) return valueEnd;
-		if (position === blanks) return end;
-		if (position - end > 4096) return end;
-		const start = position;
-		while (position < text.length && !/\s/.test(text[position]!) && position - start <= 4096) position++;
-		if (!PLAIN_WORD.test(text.slice(start, position))) return end;
+		while (position < text.length && /\s/.test(text[position]!) && !LINE_BREAK.test(text[position]!)) position++;
+		if (position >= text.length || LINE_BREAK.test(text[position]!) || position === blanks || text[position] === '#') return valueEnd;
+		while (position < text.length && !/\s/.test(text[position]!) && position - end <= 4096) position++;
 		valueEnd = position;
 	}
+	return valueEnd;
 }
 
 /** A name in code, maybe dotted: what a call or a subscript starts with. */
@@ -422,8 +445,6 @@ export function scrubEnvFallbacks(text: string): string {
 
 /** Secrets that may hold blanks: passwords and passphrases, and the words of a mnemonic or seed phrase. */
 const MANY_WORDS = /pass|pwd|mnemonic|phrase|seed/i;
-/** Secrets that are words: a mnemonic or seed phrase. */
-const PHRASE_WORDS = /mnemonic|phrase|seed/i;
 
 /**
  * The part of a secret setting's value to redact, or undefined when it is no secret. Keys and
