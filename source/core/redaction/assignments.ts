@@ -202,9 +202,12 @@ function wordsValueEnd(text: string, found: FoundName, span: ValueSpan, envLine:
 	if (!phrase && !PASSWORD_NAME.test(found.name)) return span.end;
 	const opener = text[found.index - 1];
 	if (opener === '"' || opener === "'") {
-		const window = text.slice(span.end, span.end + 4096);
-		const close = window.search(new RegExp(`[${opener}\\n\\r]`));
-		return close !== -1 && window[close] === opener ? span.end + close : span.end;
+		const limit = Math.min(text.length, span.end + 4096);
+		for (let position = span.end; position < limit; position++) {
+			if (text[position] === opener) return position;
+			if (text[position] === '\n' || text[position] === '\r') break;
+		}
+		return span.end;
 	}
 	if (!phrase && !(envLine && !COMMAND_WORD.test(nextWord(text, span.end)))) return span.end;
 	return lineValueEnd(text, span.end);
@@ -213,7 +216,7 @@ function wordsValueEnd(text: string, found: FoundName, span: ValueSpan, envLine:
 /** The word after `end` on the same line (after blanks), or '' when the line ends first. */
 function nextWord(text: string, end: number): string {
 	const found = /^[^\S\n\r\u2028\u2029]+(\S{1,200})/.exec(text.slice(end, end + 400));
-	return found && !LINE_BREAK.test(found[1]!) ? found[1]! : '';
+	return found?.[1] ?? '';
 }
 
 /**

@@ -8,9 +8,14 @@ const USER_OPTION = '(?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)';
  * all inside them redacted; a variable or a command's output (`"$SSHPASS"`, `"$(cat pw)"`, `%KEY%`) is kept.
  */
 function redactedArgument(value: string): string | undefined {
-	const quote = /^["']/.test(value) && value.endsWith(value[0]!) && value.length > 1 ? value[0]! : '';
-	const inner = quote ? value.slice(1, -1) : value;
+	const inner = unquoted(value);
+	const quote = inner === value ? '' : value[0]!;
 	return isPlaceholder(inner) || /^(?:\$\(|`)/.test(inner) ? undefined : `${quote}${M}${quote}`;
+}
+
+/** A value without the quotes around it (`"x"` or `'x'`), or the value itself. */
+function unquoted(value: string): string {
+	return value.length > 1 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0]) ? value.slice(1, -1) : value;
 }
 
 /** One command-line value: quoted, or a bare token that ends at a backquote (which in a shell starts a command, in markdown closes inline code). */
@@ -168,7 +173,7 @@ const PROSE_WORD =
 
 /** A tool's password value redacted (redactedArgument), unless it reads as prose, a path or a URL without a password. */
 function toolValue(value: string): string | undefined {
-	const inner = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value;
+	const inner = unquoted(value);
 	if (PROSE_WORD.test(inner) || /^(?:~?\/|\.\.?\/|[A-Za-z]:\\)|\.(?:pem|crt|cer|pfx|p12|key|pub)$/i.test(inner) || /^[a-z][\w+.-]*:\/\/[^@\s]*$/i.test(inner)) return undefined;
 	return redactedArgument(value);
 }
@@ -212,6 +217,15 @@ function scrubSecretLiterals(text: string): string {
 	return text.replace(CREATE_SECRET, command =>
 		command.replace(SECRET_LITERAL, (_match, head: string, _quote: string | undefined, value: string) => head + (redactedArgument(value) ?? value)),
 	);
+}
+
+/** chpasswd's `user:` (its quote captured), then its password: a bare token, or all up to the closing quote. */
+const CHPASSWD_USER = `(["']?)[^\\s:"'|;&]{1,200}:`;
+const CHPASSWD_PASSWORD = `([^\\s"'|;&\`]+|(?<=["'][^\\s:"']{1,200}:)[^"'\\n]+)`;
+
+/** The user kept, the password redacted unless it is a variable. */
+function chpasswdReplacer(_match: string, head: string, _quote: string, value: string): string {
+	return head + (variableOrValue(value) ?? value);
 }
 
 /**
@@ -275,18 +289,15 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	[new RegExp(`${SKIP}("[^"\\n]+"|'[^'\\n]+')(?=[ \\t]*\\|[ \\t]*ConvertTo-SecureString\\b)`, 'gi'), (_match, value: string) => variableOrValue(value) ?? value],
 	// `echo 'user:pass' | chpasswd` (also through sudo, printf, a here-string): the user is kept.
 	[
-		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?(["']?)[^\\s:"'|;&]{1,200}:)${SKIP}([^\\s"'|;&\`]+|(?<=["'][^\\s:"']{1,200}:)[^"'\\n]+)(?=\\2[ \\t]*\\|${COMMAND_CHAR}{0,200}?\\bchpasswd\\b)`, 'g'),
-		(_match, head: string, _quote: string, value: string) => head + (variableOrValue(value) ?? value),
+		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?${CHPASSWD_USER})${SKIP}${CHPASSWD_PASSWORD}(?=\\2[ \\t]*\\|${COMMAND_CHAR}{0,200}?\\bchpasswd\\b)`, 'g'),
+		chpasswdReplacer,
 	],
-	[
-		new RegExp(`(\\bchpasswd\\b${COMMAND_CHAR}{0,200}?<<<[ \\t]*(["']?)[^\\s:"'|;&]{1,200}:)${SKIP}([^\\s"'|;&\`]+|(?<=["'][^\\s:"']{1,200}:)[^"'\\n]+)(?=\\2)`, 'g'),
-		(_match, head: string, _quote: string, value: string) => head + (variableOrValue(value) ?? value),
-	],
+	[new RegExp(`(\\bchpasswd\\b${COMMAND_CHAR}{0,200}?<<<[ \\t]*${CHPASSWD_USER})${SKIP}${CHPASSWD_PASSWORD}(?=\\2)`, 'g'), chpasswdReplacer],
 ];
 
 /** A value redacted (redactedArgument) unless it is a variable (`$pw`, `$env:PW`, `${PW}`), which only names it. */
 function variableOrValue(value: string): string | undefined {
-	const inner = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value;
+	const inner = unquoted(value);
 	return /^\$(?:\{[\w:]+\}|[\w:]+)$/.test(inner) ? undefined : redactedArgument(value);
 }
 
