@@ -1615,3 +1615,50 @@ describe("PowerShell's ConvertTo-SecureString, chpasswd, psexec, rar, script var
 
 	eachCostsLinearWork(['ConvertTo-SecureString '.repeat(20_000), '"a" '.repeat(20_000) + '| ConvertTo-SecureString', 'echo a:b '.repeat(20_000) + '| chpasswd', `echo "${'a:'.repeat(20_000)}`, 'chpasswd <<< a:'.repeat(20_000), '$a = '.repeat(20_000), 'psexec -p '.repeat(20_000), 'rar -p'.repeat(20_000)]);
 });
+
+describe("admin and network tools' passwords: -D properties, ldap, ipmitool, net user, openssl passwd, mkpasswd, snmp, nmcli, wpa_passphrase, rclone, kinit", () => {
+	it('redacts the password, byte for byte around it', () => {
+		const cases: Array<[string, string]> = [
+			['java -Djavax.net.ssl.trustStorePassword=Winter2024x -jar a.jar', `java -Djavax.net.ssl.trustStorePassword=${M} -jar a.jar`],
+			['mvn -Ddb.password="Winter 2024" test', `mvn -Ddb.password="${M}" test`],
+			['ldapsearch -x -D cn=admin -wWinter2024x -b dc=example,dc=com', `ldapsearch -x -D cn=admin -w${M} -b dc=example,dc=com`],
+			['ldappasswd -D cn=admin -W -s Winter2024x uid=bob', `ldappasswd -D cn=admin -W -s ${M} uid=bob`],
+			['ipmitool -H bmc -U admin -P "Winter 2024" chassis status', `ipmitool -H bmc -U admin -P "${M}" chassis status`],
+			['NET USER "Bob Smith" Winter2024x', `NET USER "Bob Smith" ${M}`],
+			['openssl passwd -6 -salt abcdefgh Winter2024x', `openssl passwd -6 -salt ${M} ${M}`],
+			['mkpasswd -m sha-512 -S saltsalt Winter2024x', `mkpasswd -m sha-512 -S saltsalt ${M}`],
+			['snmpget -v3 -u ops -X Winter2024y -A Winter2024x bmc sysName.0', `snmpget -v3 -u ops -X ${M} -A ${M} bmc sysName.0`],
+			['nmcli con modify home wifi-sec.psk Winter2024x', `nmcli con modify home wifi-sec.psk ${M}`],
+			["wpa_passphrase 'My Net' Winter2024x", `wpa_passphrase 'My Net' ${M}`],
+			['rclone config update nas pass Winter2024x', `rclone config update nas pass ${M}`],
+			['echo -e "Winter2024x\\nWinter2024x" | smbpasswd -s -a bob', `echo -e "${M}" | smbpasswd -s -a bob`],
+			['New-LocalUser -Name bob -Password (ConvertTo-SecureString Winter2024x -AsPlainText -Force)', `New-LocalUser -Name bob -Password (ConvertTo-SecureString ${M} -AsPlainText -Force)`],
+		];
+		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
+	});
+
+	it("keeps prose, prompts, redirections, option arguments and an LDAP tool's search base", () => {
+		for (const text of [
+			'ldapsearch -x -H ldap://dir -b dc=example,dc=com "(uid=bob)"',
+			'ldapsearch -w is the bind password option',
+			'ipmitool -I lanplus -H bmc -U admin -E chassis status',
+			'net user bob * /add',
+			'net user /domain',
+			'openssl passwd -6 -stdin',
+			'openssl passwd -in pw.txt',
+			'mkpasswd -m sha-512',
+			'mkpasswd --method=sha-512 --stdin',
+			'wpa_passphrase myssid < pw.txt',
+			'snmpwalk -v2c -c public -Os bmc',
+			'nmcli connection show --active',
+			'rclone config create nas sftp host nas.local user ops',
+			'the -p (port) option',
+			'Start-Process -Credential (Get-Credential)',
+			'java -Dfile.encoding=UTF-8 -jar a.jar',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
+	eachCostsLinearWork(['ldapsearch -w '.repeat(20_000), 'snmpwalk -A -X '.repeat(20_000), ' -A'.repeat(40_000), 'mkpasswd -m '.repeat(20_000), 'openssl passwd -salt '.repeat(20_000), 'net user '.repeat(20_000), 'nmcli a.b.'.repeat(20_000), 'ldapsearch -b '.repeat(20_000), `-D${'a.'.repeat(40_000)}`]);
+});

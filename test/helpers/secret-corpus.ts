@@ -110,6 +110,16 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{name: "other tools' passwords", text: 'az login -u app -p LEAKtool95a\nzip -P LEAKtool95b out.zip f\nopenssl pkcs12 -export -passout pass:LEAKtool95c -out a.p12\nhtpasswd -b .htpasswd admin LEAKtool95d\naws configure set aws_secret_access_key LEAKtool95e\necho "LEAKtool95f" | docker login -u ci --password-stdin\nnet use Z: \\\\srv\\share /user:ops LEAKtool95g\n', secrets: ['LEAKtool95a', 'LEAKtool95b', 'LEAKtool95c', 'LEAKtool95d', 'LEAKtool95e', 'LEAKtool95f', 'LEAKtool95g']},
 	{name: '.env values of many words, 2FA names', text: 'SEED_PHRASE=LEAKenv96a LEAKenv96b LEAKenv96c\nexport DB_PASSWORD=LEAKenv96d LEAKenv96e # ops\n2FA_SEED=LEAKenv96f\n2fa_secret: LEAKenv96g\n', secrets: ['LEAKenv96a', 'LEAKenv96b', 'LEAKenv96c', 'LEAKenv96d', 'LEAKenv96e', 'LEAKenv96f', 'LEAKenv96g']},
 	{name: 'SecureString and chpasswd', text: '$pw = ConvertTo-SecureString "LEAKps97a" -AsPlainText -Force\n"LEAKps97b" | ConvertTo-SecureString -AsPlainText -Force\necho \'deploy:LEAKps97c\' | chpasswd\n', secrets: ['LEAKps97a', 'LEAKps97b', 'LEAKps97c']},
+	{
+		name: "admin tools' passwords",
+		text: 'java -Djavax.net.ssl.keyStorePassword=LEAKadm98a -jar gw.jar\nldapsearch -x -D cn=admin,dc=example,dc=com -w LEAKadm98b -b dc=example,dc=com\nipmitool -I lanplus -H bmc -U admin -P LEAKadm98c power status\nnet user deploy LEAKadm98d /add\nopenssl passwd -6 LEAKadm98e\nmkpasswd -m sha-512 LEAKadm98f\nsnmpwalk -v3 -l authPriv -u ops -a SHA -A LEAKadm98g -x AES -X LEAKadm98h bmc\nncftpput -u ops -p LEAKadm98i ftp.example /in f\n',
+		secrets: ['LEAKadm98a', 'LEAKadm98b', 'LEAKadm98c', 'LEAKadm98d', 'LEAKadm98e', 'LEAKadm98f', 'LEAKadm98g', 'LEAKadm98h', 'LEAKadm98i'],
+	},
+	{
+		name: "network and sync tools' secrets",
+		text: "nmcli dev wifi connect office password LEAKnet99a\nwpa_passphrase \"Office Net\" LEAKnet99b\nrclone config create nas sftp host nas.local user ops pass LEAKnet99c\nrclone obscure LEAKnet99d\necho LEAKnet99e | kinit ops@EXAMPLE.COM\necho -n 'LEAKnet99f' | cryptsetup luksOpen /dev/sdb1 vault -\nmvn deploy -Dgpg.passphrase=LEAKnet99g\n",
+		secrets: ['LEAKnet99a', 'LEAKnet99b', 'LEAKnet99c', 'LEAKnet99d', 'LEAKnet99e', 'LEAKnet99f', 'LEAKnet99g'],
+	},
 ];
 
 /** Every secret of the corpus. */

@@ -161,7 +161,7 @@ const CONFIG_SET =
 	'(?:aws(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+configure(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)';
 /** Commands that read a password or token from their input: what is echoed or given as a here-string to them is one. */
 const READS_SECRET_FROM_STDIN =
-	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo\\b[^\\n|;&]{0,200}?[ \\t](?:-[A-Za-z]*S|--stdin)\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i)';
+	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo\\b[^\\n|;&]{0,200}?[ \\t](?:-[A-Za-z]*S|--stdin)\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i|\\bcryptsetup\\b|\\bkinit\\b|\\bsmbpasswd\\b[^\\n|;&]{0,200}?[ \\t]-[A-Za-z]*s\\b|-passin[ \\t]+stdin\\b)';
 /** A command word where a command starts (not a file's extension, `backup.zip -P 2222`, or a folder, `…/openssl/cert.pem -k`). */
 const at = (command: string) => `(?<![\\w./\\\\-])${command}`;
 /**
@@ -180,7 +180,8 @@ function toolValue(value: string): string | undefined {
 
 /** A tool's password option, `head` matching up to its value (no capturing group), the value judged by toolValue. */
 function toolPasswordOption(head: string, flags = 'g'): [RegExp, Replacer] {
-	return [new RegExp(`(${head})${SKIP}(?!-)${ARGUMENT}`, flags), (_match, before: string, value: string) => before + (toolValue(value) ?? value)];
+	// Not a redirection (`wpa_passphrase myssid < pw.txt`): in a shell an unquoted `<` or `>` is one.
+	return [new RegExp(`(${head})${SKIP}(?![-<>])${ARGUMENT}`, flags), (_match, before: string, value: string) => before + (toolValue(value) ?? value)];
 }
 
 /**
@@ -259,6 +260,20 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('net')}[ \\t]+use(?:[ \\t]+(?:[A-Za-z]:|\\*))?[ \\t]+(?:"\\\\\\\\[^"\\n]{1,300}"|\\\\\\\\\\S+)[ \\t]+(?![/*])`, 'gi'),
 	toolPasswordOption(`${at('psexec(?:64)?(?:\\.exe)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`, 'gi'),
 	toolPasswordOption(`${at('(?:un)?rar(?:\\.exe)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-h?p`, 'gi'),
+	toolPasswordOption(`${at('ldap(?:search|modify|add|delete|modrdn|compare|whoami|passwd|exop|vc)')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-w[ \\t]*`),
+	toolPasswordOption(`${at('ldappasswd')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[as][ \\t]*`),
+	toolPasswordOption(`${at('ipmitool')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-P[ \\t]*`),
+	toolPasswordOption(`${at('ncftp(?:get|put|ls|batch)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
+	// net-snmp's -A (authentication) and -X (privacy) passphrases: both may stand in one command.
+	toolPasswordOption(`[ \\t]-[AX](?<=${at('snmp[a-z]*')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[AX])[ \\t]*`),
+	toolPasswordOption(`${at('net')}[ \\t]+user[ \\t]+(?:"[^"\\n]{1,200}"|[^\\s"/*]\\S*)[ \\t]+(?![/*])`, 'gi'),
+	// The password after the options (never an option's own argument: `mkpasswd -m sha-512` reads it from its input).
+	toolPasswordOption(`${at('openssl')}[ \\t]+passwd(?:[ \\t]+(?:-(?:salt|in)[ \\t]+(?![-[])\\S+|-\\S+)){0,20}[ \\t]+(?<!-(?:salt|in)[ \\t]+)`),
+	toolPasswordOption(`${at('mkpasswd')}(?:[ \\t]+(?:-[mSRP][ \\t]+(?![-[])\\S+|--?[\\w-]+(?:=\\S+)?)){0,20}[ \\t]+(?<!(?:[ \\t]-[mSRP]|--(?:method|salt|rounds|password-fd))[ \\t]+)`),
+	toolPasswordOption(`${at('wpa_passphrase')}[ \\t]+(?:"[^"\\n]{1,200}"|'[^'\\n]{1,200}'|[^\\s"']\\S*)[ \\t]+`),
+	toolPasswordOption(`${at('nmcli')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:password|(?:[\\w-]+\\.)+(?:psk|password|wep-key[0-3]|leap-password|private-key-password))[ \\t]+`),
+	toolPasswordOption(`${at('rclone')}[ \\t]+config[ \\t]+(?:create|update)\\b${COMMAND_CHAR}{0,200}?[ \\t](?:pass|password2?|secret_access_key|client_secret|account_key|key|token|pass_phrase)[ \\t]+`),
+	toolPasswordOption(`${at('rclone')}[ \\t]+obscure[ \\t]+`),
 	scrubSecretLiterals,
 	[
 		new RegExp(`(\\b${CONFIG_SET}(?:[ \\t]+(?:--(?:profile|file|location|project|id)[ \\t]+\\S+|-f[ \\t]+\\S+|--?[\\w-]+(?:=\\S+)?))*[ \\t]+(["']?)([^\\s"'=]{1,200})\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'g'),
@@ -307,7 +322,7 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	...OTHER_TOOL_PATTERNS,
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\(|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"'[]+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(${USER_OPTION}["']?[^\\s:"'[]+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
