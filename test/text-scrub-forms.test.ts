@@ -1633,6 +1633,19 @@ describe("admin and network tools' passwords: -D properties, ldap, ipmitool, net
 			['rclone config update nas pass Winter2024x', `rclone config update nas pass ${M}`],
 			['echo -e "Winter2024x\\nWinter2024x" | smbpasswd -s -a bob', `echo -e "${M}" | smbpasswd -s -a bob`],
 			['New-LocalUser -Name bob -Password (ConvertTo-SecureString Winter2024x -AsPlainText -Force)', `New-LocalUser -Name bob -Password (ConvertTo-SecureString ${M} -AsPlainText -Force)`],
+			['tool --password (Winter2024x)', `tool --password ${M}`],
+			['net.exe user /add bob Winter2024x', `net.exe user /add bob ${M}`],
+			['net user bob hunter', `net user bob ${M}`],
+			['mkpasswd --method sha-512 Winter2024x', `mkpasswd --method sha-512 ${M}`],
+			['nmcli dev wifi connect office password hunter ifname wlan0', `nmcli dev wifi connect office password ${M} ifname wlan0`],
+			['rclone config create nas sftp host h pass hunter user bob', `rclone config create nas sftp host h pass ${M} user bob`],
+			['(echo Winter2024x; echo Winter2024x) | smbpasswd -s -a bob', `(echo ${M}; echo ${M}) | smbpasswd -s -a bob`],
+			['(echo "Winter 2024"; echo "Winter 2024") | sudo smbpasswd -s -a bob', `(echo "${M}"; echo "${M}") | sudo smbpasswd -s -a bob`],
+			['echo Winter2024x | sudo cryptsetup open /dev/sdb1 vault', `echo ${M} | sudo cryptsetup open /dev/sdb1 vault`],
+			['echo "Winter2024x" | rclone obscure -', `echo "${M}" | rclone obscure -`],
+			["echo 'Winter2024x' | openssl pkcs12 -in c.p12 -passin fd:0", `echo '${M}' | openssl pkcs12 -in c.p12 -passin fd:0`],
+			['curl https://ldap.example.com/api -b "session=Winter2024x"', `curl https://ldap.example.com/api -b "session=${M}"`],
+			['# ldap notes: curl -b session=Winter2024x https://x', `# ldap notes: curl -b session=${M} https://x`],
 		];
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
 	});
@@ -1655,10 +1668,27 @@ describe("admin and network tools' passwords: -D properties, ldap, ipmitool, net
 			'the -p (port) option',
 			'Start-Process -Credential (Get-Credential)',
 			'java -Dfile.encoding=UTF-8 -jar a.jar',
+			'Start-Process -Credential (Get-Credential)',
+			'- `net user jdoe` lists the account',
+			'I ran net user bob yesterday and it listed the groups',
+			'Use net user to list accounts',
+			'With nmcli the password field is optional',
+			'rclone config create lets you pass key value pairs',
+			'mkpasswd -l 16 -d 2',
+			'mkpasswd -l 12 bob',
+			'echo "done" | mail -s kinit admin',
 		]) {
 			expect(scrubText(text), text).toBe(text);
 		}
 	});
 
-	eachCostsLinearWork(['ldapsearch -w '.repeat(20_000), 'snmpwalk -A -X '.repeat(20_000), ' -A'.repeat(40_000), 'mkpasswd -m '.repeat(20_000), 'openssl passwd -salt '.repeat(20_000), 'net user '.repeat(20_000), 'nmcli a.b.'.repeat(20_000), 'ldapsearch -b '.repeat(20_000), `-D${'a.'.repeat(40_000)}`]);
+	it('never takes a marker (or part of one) for a user name or an SSID: a second scrub changes nothing', () => {
+		for (const text of ['net user --password=Winter2024x x', 'net user https://bob:Winter2024x@host/x', 'wpa_passphrase password=Winter2024x x', `net user ${M} /add`, `wpa_passphrase ${M} x`]) {
+			const once = scrubText(text);
+			expect(once, text).not.toMatch(/Winter2024x|\[REDACTED: \[REDACTED/);
+			expect(scrubText(once), text).toBe(once);
+		}
+	});
+
+	eachCostsLinearWork(['ldapsearch -w '.repeat(20_000), 'snmpwalk -A -X '.repeat(20_000), ' -A'.repeat(40_000), 'mkpasswd -m '.repeat(20_000), 'openssl passwd -salt '.repeat(20_000), 'net user '.repeat(20_000), 'nmcli a.b.'.repeat(20_000), 'ldapsearch -b '.repeat(20_000), `-D${'a.'.repeat(40_000)}`, `net user bob ${'a'.repeat(100_000)} x`, `nmcli password ${'a'.repeat(100_000)} x`, 'net user /a '.repeat(20_000), '(echo a; echo '.repeat(20_000), 'echo a | kinit '.repeat(20_000), 'curl ldap -b '.repeat(20_000), ' -B'.repeat(40_000), ' | sudo -B'.repeat(20_000), 'ldap -b '.repeat(20_000)]);
 });

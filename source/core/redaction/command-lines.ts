@@ -161,7 +161,7 @@ const CONFIG_SET =
 	'(?:aws(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+configure(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)';
 /** Commands that read a password or token from their input: what is echoed or given as a here-string to them is one. */
 const READS_SECRET_FROM_STDIN =
-	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo\\b[^\\n|;&]{0,200}?[ \\t](?:-[A-Za-z]*S|--stdin)\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i|\\bcryptsetup\\b|\\bkinit\\b|\\bsmbpasswd\\b[^\\n|;&]{0,200}?[ \\t]-[A-Za-z]*s\\b|-passin[ \\t]+stdin\\b)';
+	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo\\b[^\\n|;&]{0,200}?[ \\t](?:-[A-Za-z]*S|--stdin)\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i|(?:cryptsetup|kinit)\\b(?<=\\|[ \\t]*(?:sudo(?:[ \\t]+-\\S+){0,10}[ \\t]+)?(?:cryptsetup|kinit)\\b)|\\brclone[ \\t]+obscure[ \\t]+-(?![\\w-])|-passin[ \\t]+fd:0\\b|\\bsmbpasswd\\b[^\\n|;&]{0,200}?[ \\t]-[A-Za-z]*s\\b|-passin[ \\t]+stdin\\b)';
 /** A command word where a command starts (not a file's extension, `backup.zip -P 2222`, or a folder, `…/openssl/cert.pem -k`). */
 const at = (command: string) => `(?<![\\w./\\\\-])${command}`;
 /**
@@ -179,10 +179,19 @@ function toolValue(value: string): string | undefined {
 }
 
 /** A tool's password option, `head` matching up to its value (no capturing group), the value judged by toolValue. */
-function toolPasswordOption(head: string, flags = 'g'): [RegExp, Replacer] {
+function toolPasswordOption(head: string, flags = 'g', tail = ''): [RegExp, Replacer] {
 	// Not a redirection (`wpa_passphrase myssid < pw.txt`): in a shell an unquoted `<` or `>` is one.
-	return [new RegExp(`(${head})${SKIP}(?![-<>])${ARGUMENT}`, flags), (_match, before: string, value: string) => before + (toolValue(value) ?? value)];
+	// With a tail, the value is the whole word (no shorter one is tried against the tail: linear work).
+	const whole = tail ? `(?![^\\s"'|;&\`])${tail}` : '';
+	return [new RegExp(`(${head})${SKIP}(?![-<>])${ARGUMENT}${whole}`, flags), (_match, before: string, value: string) => before + (toolValue(value) ?? value)];
 }
+
+/**
+ * After a plain word (`net user bob X`, `nmcli … password X`), a value that reads as a password:
+ * quoted, holding a character other than a letter, or ending the command or followed by an
+ * option. "net user bob yesterday and …", "the password field is optional" are prose.
+ */
+const PASSWORD_LIKE = `(?:(?<=["'])|(?<=[^\\sA-Za-z]\\S*)|(?=[ \\t]*(?:$|[\\r\\n;&|)]|[ \\t][-/])))`;
 
 /**
  * The same option quoted whole with its value (`"-pX y"`, `-U "user%X y"`, `"pass:X y"`): `before` up
@@ -219,6 +228,9 @@ function scrubSecretLiterals(text: string): string {
 		command.replace(SECRET_LITERAL, (_match, head: string, _quote: string | undefined, value: string) => head + (redactedArgument(value) ?? value)),
 	);
 }
+
+/** What echo gives: ARGUMENT, a bare word ending before a `)` (`(echo X; echo X) | smbpasswd -s`). */
+const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`)]+)`;
 
 /** chpasswd's `user:` (its quote captured), then its password: a bare token, or all up to the closing quote. */
 const CHPASSWD_USER = `(["']?)[^\\s:"'|;&]{1,200}:`;
@@ -266,13 +278,13 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('ncftp(?:get|put|ls|batch)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
 	// net-snmp's -A (authentication) and -X (privacy) passphrases: both may stand in one command.
 	toolPasswordOption(`[ \\t]-[AX](?<=${at('snmp[a-z]*')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[AX])[ \\t]*`),
-	toolPasswordOption(`${at('net')}[ \\t]+user[ \\t]+(?:"[^"\\n]{1,200}"|[^\\s"/*]\\S*)[ \\t]+(?![/*])`, 'gi'),
+	toolPasswordOption(`${at('net')}(?:\\.exe)?[ \\t]+user(?:[ \\t]+\\/\\w+){0,5}[ \\t]+(?:"[^"\\n]{1,200}"|[^\\s"/*\\[\`-][^\\s\\[\`]*)[ \\t]+(?![/*])`, 'gi', PASSWORD_LIKE),
 	// The password after the options (never an option's own argument: `mkpasswd -m sha-512` reads it from its input).
 	toolPasswordOption(`${at('openssl')}[ \\t]+passwd(?:[ \\t]+(?:-(?:salt|in)[ \\t]+(?![-[])\\S+|-\\S+)){0,20}[ \\t]+(?<!-(?:salt|in)[ \\t]+)`),
-	toolPasswordOption(`${at('mkpasswd')}(?:[ \\t]+(?:-[mSRP][ \\t]+(?![-[])\\S+|--?[\\w-]+(?:=\\S+)?)){0,20}[ \\t]+(?<!(?:[ \\t]-[mSRP]|--(?:method|salt|rounds|password-fd))[ \\t]+)`),
-	toolPasswordOption(`${at('wpa_passphrase')}[ \\t]+(?:"[^"\\n]{1,200}"|'[^'\\n]{1,200}'|[^\\s"']\\S*)[ \\t]+`),
-	toolPasswordOption(`${at('nmcli')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:password|(?:[\\w-]+\\.)+(?:psk|password|wep-key[0-3]|leap-password|private-key-password))[ \\t]+`),
-	toolPasswordOption(`${at('rclone')}[ \\t]+config[ \\t]+(?:create|update)\\b${COMMAND_CHAR}{0,200}?[ \\t](?:pass|password2?|secret_access_key|client_secret|account_key|key|token|pass_phrase)[ \\t]+`),
+	toolPasswordOption(`${at('mkpasswd')}(?![^\\n|;&]{0,200}?[ \\t]-[ldcC][ \\t]*\\d)(?:[ \\t]+(?:(?:-[mSRP]|--(?:method|salt|rounds|password-fd))[ \\t]+(?![-[])\\S+|--?[\\w-]+(?:=\\S+)?)){0,20}[ \\t]+(?<!(?:[ \\t]-[mSRP]|--(?:method|salt|rounds|password-fd))[ \\t]+)`),
+	toolPasswordOption(`${at('wpa_passphrase')}[ \\t]+(?:"[^"\\n]{1,200}"|'[^'\\n]{1,200}'|[^\\s"'\\[\`-][^\\s\\[\`]*)[ \\t]+`),
+	toolPasswordOption(`${at('nmcli')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:password|(?:[\\w-]+\\.)+(?:psk|password|wep-key[0-3]|leap-password|private-key-password))[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:ifname|name|bssid|hidden|private)\\b))`),
+	toolPasswordOption(`${at('rclone')}[ \\t]+config[ \\t]+(?:create|update)\\b${COMMAND_CHAR}{0,200}?[ \\t](?:pass|password2?|secret_access_key|client_secret|account_key|key|token|pass_phrase)[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:user|host|port|type|url|vendor|provider|endpoint|region|account|key_file|shell_type|env_auth)\\b))`),
 	toolPasswordOption(`${at('rclone')}[ \\t]+obscure[ \\t]+`),
 	scrubSecretLiterals,
 	[
@@ -281,7 +293,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	],
 	toolPasswordOption(`\\bpoetry[ \\t]+config(?:[ \\t]+--[\\w-]+)*[ \\t]+http-basic\\.\\S+[ \\t]+(?:"[^"\\n]*"|'[^'\\n]*'|[^\\s"']\\S*)[ \\t]+`),
 	[
-		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:--[ \\t]+)?(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?)${SKIP}(?!-)${ARGUMENT}(?=[ \\t]*\\|${COMMAND_CHAR}{0,200}?${READS_SECRET_FROM_STDIN})`, 'g'),
+		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:--[ \\t]+)?(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?)${SKIP}(?!-)${ECHO_ARGUMENT}(?=[ \\t]*(?:;[ \\t]*(?:echo|printf)[ \\t]+[^\\n|;&)]{1,200})?\\)?[ \\t]*\\|${COMMAND_CHAR}{0,200}?${READS_SECRET_FROM_STDIN})`, 'g'),
 		(_match, head: string, value: string) => head + (redactedArgument(value) ?? value),
 	],
 	[
@@ -322,7 +334,7 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	...OTHER_TOOL_PATTERNS,
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\(|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
+	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"'[]+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(${USER_OPTION}["']?[^\\s:"'[]+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],

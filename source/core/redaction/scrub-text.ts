@@ -32,7 +32,7 @@ const PATTERNS: Step[] = [
 	// cannot be told), the cookie of a Set-Cookie (its attributes, Path, Expires…, are no secret).
 	// An LDAP tool's `-b` is the search base (`ldapsearch -b dc=example,dc=com`).
 	[
-		/(\bSet-Cookie["']?[ \t]*:[ \t]*|\bCookie["']?[ \t]*:[ \t]*|(?:^|[ \t])(?:(?<!\bldap[a-z]*\b[^\n|;&]{0,400})-b|--cookie)(?:[ \t]+|=)["']?)([^\r\n"']{1,8192})/gim,
+		/(\bSet-Cookie["']?[ \t]*:[ \t]*|\bCookie["']?[ \t]*:[ \t]*|(?:^|[ \t])(?:-b(?<!(?:^|[\s;&|(])ldap[a-z]*[ \t](?:(?!\bcurl\b)[^\n|;&]){0,400}-b)|--cookie)(?:[ \t]+|=)["']?)([^\r\n"']{1,8192})/gim,
 		(match, head: string, pairs: string) => {
 			const only = /^set-cookie/i.test(head) ? 1 : Infinity;
 			let seen = 0;
