@@ -187,7 +187,11 @@ const PHRASE_NAME = /mnemonic|phrase/i;
  */
 const COMMAND_WORD =
 	/^(?:psql|mysql|mariadb|mysqldump|mongosh|mongo|mongodump|mongorestore|sqlcmd|isql|sqlplus|clickhouse|docker|podman|kubectl|helm|make|exec|env|sudo|nohup|time|xargs|bash|sh|zsh|node|npm|npx|yarn|pnpm|python|ruby|php|perl|java|go|cargo|dotnet|deno|bun|restic|borg|rclone|duplicity|rsync|ssh|scp|sftp|lftp|curl|wget|git|aws|az|gcloud|terraform|ansible|vault|openssl|gpg|zip|unzip|tar|redis|valkey|oathtool|[a-z][a-z0-9]*[\d_.+-][\w.+-]*|\.{0,2}\/\S*|~\/\S*|[A-Za-z_]\w*=\S*)$/;
-const LINE_BREAK = /[\n\r\u2028\u2029]/;
+/** The characters that end a line (a class's body). */
+const LINE_BREAK_CHARS = '\\n\\r\\u2028\\u2029';
+const LINE_BREAK = new RegExp(`[${LINE_BREAK_CHARS}]`);
+/** Blanks on the same line, then a word. */
+const NEXT_WORD = new RegExp(`^[^\\S${LINE_BREAK_CHARS}]+(\\S{1,200})`);
 
 /**
  * Where an unquoted `NAME=value` ends (`span` its first token) when the value may hold blanks.
@@ -215,7 +219,7 @@ function wordsValueEnd(text: string, found: FoundName, span: ValueSpan, envLine:
 
 /** The word after `end` on the same line (after blanks), or '' when the line ends first. */
 function nextWord(text: string, end: number): string {
-	const found = /^[^\S\n\r\u2028\u2029]+(\S{1,200})/.exec(text.slice(end, end + 400));
+	const found = NEXT_WORD.exec(text.slice(end, end + 400));
 	return found?.[1] ?? '';
 }
 

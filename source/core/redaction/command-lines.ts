@@ -18,8 +18,10 @@ function unquoted(value: string): string {
 	return value.length > 1 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0]) ? value.slice(1, -1) : value;
 }
 
+/** What ends a bare command-line word: a blank, a quote, a pipe, a command separator or a backquote (a class's body). */
+const BARE_END = `\\s"'|;&\``;
 /** One command-line value: quoted, or a bare token that ends at a backquote (which in a shell starts a command, in markdown closes inline code). */
-const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`;
+const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END}]+)`;
 /**
  * A line continuation: a blank, `\` and a line break (a `\` right after a word ends a markdown line
  * with a hard break, which continues no command).
@@ -161,7 +163,7 @@ const CONFIG_SET =
 	'(?:aws(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+configure(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)';
 /** Commands that read a password or token from their input: what is echoed or given as a here-string to them is one. */
 const READS_SECRET_FROM_STDIN =
-	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo\\b[^\\n|;&]{0,200}?[ \\t](?:-[A-Za-z]*S|--stdin)\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i|(?:cryptsetup|kinit)\\b(?<=\\|[ \\t]*(?:sudo(?:[ \\t]+-\\S+){0,10}[ \\t]+)?(?:cryptsetup|kinit)\\b)|\\brclone[ \\t]+obscure[ \\t]+-(?![\\w-])|-passin[ \\t]+fd:0\\b|\\bsmbpasswd\\b[^\\n|;&]{0,200}?[ \\t]-[A-Za-z]*s\\b|-passin[ \\t]+stdin\\b)';
+	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo\\b[^\\n|;&]{0,200}?[ \\t](?:-[A-Za-z]*S|--stdin)\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i|(?:cryptsetup|kinit)\\b(?<=\\|[ \\t]*(?:sudo(?:[ \\t]+-\\S+){0,10}[ \\t]+)?(?:cryptsetup|kinit)\\b)|\\brclone[ \\t]+obscure[ \\t]+-(?![\\w-])|-passin[ \\t]+(?:stdin|fd:0)\\b|\\bsmbpasswd\\b[^\\n|;&]{0,200}?[ \\t]-[A-Za-z]*s\\b)';
 /** A command word where a command starts (not a file's extension, `backup.zip -P 2222`, or a folder, `…/openssl/cert.pem -k`). */
 const at = (command: string) => `(?<![\\w./\\\\-])${command}`;
 /**
@@ -182,7 +184,7 @@ function toolValue(value: string): string | undefined {
 function toolPasswordOption(head: string, flags = 'g', tail = ''): [RegExp, Replacer] {
 	// Not a redirection (`wpa_passphrase myssid < pw.txt`): in a shell an unquoted `<` or `>` is one.
 	// With a tail, the value is the whole word (no shorter one is tried against the tail: linear work).
-	const whole = tail ? `(?![^\\s"'|;&\`])${tail}` : '';
+	const whole = tail ? `(?![^${BARE_END}])${tail}` : '';
 	return [new RegExp(`(${head})${SKIP}(?![-<>])${ARGUMENT}${whole}`, flags), (_match, before: string, value: string) => before + (toolValue(value) ?? value)];
 }
 
@@ -192,6 +194,15 @@ function toolPasswordOption(head: string, flags = 'g', tail = ''): [RegExp, Repl
  * option. "net user bob yesterday and …", "the password field is optional" are prose.
  */
 const PASSWORD_LIKE = `(?:(?<=["'])|(?<=[^\\sA-Za-z]\\S*)|(?=[ \\t]*(?:$|[\\r\\n;&|)]|[ \\t][-/])))`;
+
+/**
+ * A name before a password (`net user NAME X`, `wpa_passphrase SSID X`): double-quoted (or as
+ * `quoted` also allows), or a bare word that starts with no blank, quote, marker, backquote, `-`
+ * or any of `notFirst`.
+ */
+function nameWord(notFirst: string, quoted = ''): string {
+	return `(?:"[^"\\n]{1,200}"|${quoted ? `${quoted}|` : ''}[^\\s"${notFirst}\\[\`-][^\\s\\[\`]*)`;
+}
 
 /**
  * The same option quoted whole with its value (`"-pX y"`, `-U "user%X y"`, `"pass:X y"`): `before` up
@@ -217,7 +228,7 @@ function scrubHtpasswd(text: string): string {
 	});
 }
 
-const SECRET_LITERAL = new RegExp(`(--from-literal(?:=|[ \\t]+)(?:(["'])[^\\s="']{1,200}=${SKIP}(?=[^"'\\n]+\\2)|[^\\s="']{1,200}=${SKIP}))((?<=["'][^\\s="']{1,200}=)[^"'\\n]+|"[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`]+)`, 'g');
+const SECRET_LITERAL = new RegExp(`(--from-literal(?:=|[ \\t]+)(?:(["'])[^\\s="']{1,200}=${SKIP}(?=[^"'\\n]+\\2)|[^\\s="']{1,200}=${SKIP}))((?<=["'][^\\s="']{1,200}=)[^"'\\n]+|"[^"\\n]*"|'[^'\\n]*'|[^${BARE_END}]+)`, 'g');
 /** One `kubectl create secret` command, continued over lines too. */
 const CREATE_SECRET = new RegExp(`\\bcreate[ \\t]+secret\\b${COMMAND_CHAR}{0,2000}`, 'g');
 
@@ -230,11 +241,11 @@ function scrubSecretLiterals(text: string): string {
 }
 
 /** What echo gives: ARGUMENT, a bare word ending before a `)` (`(echo X; echo X) | smbpasswd -s`). */
-const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`)]+)`;
+const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END})]+)`;
 
 /** chpasswd's `user:` (its quote captured), then its password: a bare token, or all up to the closing quote. */
 const CHPASSWD_USER = `(["']?)[^\\s:"'|;&]{1,200}:`;
-const CHPASSWD_PASSWORD = `([^\\s"'|;&\`]+|(?<=["'][^\\s:"']{1,200}:)[^"'\\n]+)`;
+const CHPASSWD_PASSWORD = `([^${BARE_END}]+|(?<=["'][^\\s:"']{1,200}:)[^"'\\n]+)`;
 
 /** The user kept, the password redacted unless it is a variable. */
 function chpasswdReplacer(_match: string, head: string, _quote: string, value: string): string {
@@ -278,11 +289,11 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('ncftp(?:get|put|ls|batch)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
 	// net-snmp's -A (authentication) and -X (privacy) passphrases: both may stand in one command.
 	toolPasswordOption(`[ \\t]-[AX](?<=${at('snmp[a-z]*')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[AX])[ \\t]*`),
-	toolPasswordOption(`${at('net')}(?:\\.exe)?[ \\t]+user(?:[ \\t]+\\/\\w+){0,5}[ \\t]+(?:"[^"\\n]{1,200}"|[^\\s"/*\\[\`-][^\\s\\[\`]*)[ \\t]+(?![/*])`, 'gi', PASSWORD_LIKE),
+	toolPasswordOption(`${at('net')}(?:\\.exe)?[ \\t]+user(?:[ \\t]+\\/\\w+){0,5}[ \\t]+${nameWord('/*')}[ \\t]+(?![/*])`, 'gi', PASSWORD_LIKE),
 	// The password after the options (never an option's own argument: `mkpasswd -m sha-512` reads it from its input).
 	toolPasswordOption(`${at('openssl')}[ \\t]+passwd(?:[ \\t]+(?:-(?:salt|in)[ \\t]+(?![-[])\\S+|-\\S+)){0,20}[ \\t]+(?<!-(?:salt|in)[ \\t]+)`),
 	toolPasswordOption(`${at('mkpasswd')}(?![^\\n|;&]{0,200}?[ \\t]-[ldcC][ \\t]*\\d)(?:[ \\t]+(?:(?:-[mSRP]|--(?:method|salt|rounds|password-fd))[ \\t]+(?![-[])\\S+|--?[\\w-]+(?:=\\S+)?)){0,20}[ \\t]+(?<!(?:[ \\t]-[mSRP]|--(?:method|salt|rounds|password-fd))[ \\t]+)`),
-	toolPasswordOption(`${at('wpa_passphrase')}[ \\t]+(?:"[^"\\n]{1,200}"|'[^'\\n]{1,200}'|[^\\s"'\\[\`-][^\\s\\[\`]*)[ \\t]+`),
+	toolPasswordOption(`${at('wpa_passphrase')}[ \\t]+${nameWord("'", `'[^'\\n]{1,200}'`)}[ \\t]+`),
 	toolPasswordOption(`${at('nmcli')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:password|(?:[\\w-]+\\.)+(?:psk|password|wep-key[0-3]|leap-password|private-key-password))[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:ifname|name|bssid|hidden|private)\\b))`),
 	toolPasswordOption(`${at('rclone')}[ \\t]+config[ \\t]+(?:create|update)\\b${COMMAND_CHAR}{0,200}?[ \\t](?:pass|password2?|secret_access_key|client_secret|account_key|key|token|pass_phrase)[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:user|host|port|type|url|vendor|provider|endpoint|region|account|key_file|shell_type|env_auth)\\b))`),
 	toolPasswordOption(`${at('rclone')}[ \\t]+obscure[ \\t]+`),
