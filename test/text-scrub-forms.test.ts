@@ -1692,3 +1692,74 @@ describe("admin and network tools' passwords: -D properties, ldap, ipmitool, net
 
 	eachCostsLinearWork(['ldapsearch -w '.repeat(20_000), 'snmpwalk -A -X '.repeat(20_000), ' -A'.repeat(40_000), 'mkpasswd -m '.repeat(20_000), 'openssl passwd -salt '.repeat(20_000), 'net user '.repeat(20_000), 'nmcli a.b.'.repeat(20_000), 'ldapsearch -b '.repeat(20_000), `-D${'a.'.repeat(40_000)}`, `net user bob ${'a'.repeat(100_000)} x`, `nmcli password ${'a'.repeat(100_000)} x`, 'net user /a '.repeat(20_000), '(echo a; echo '.repeat(20_000), 'echo a | kinit '.repeat(20_000), 'curl ldap -b '.repeat(20_000), ' -B'.repeat(40_000), ' | sudo -B'.repeat(20_000), 'ldap -b '.repeat(20_000)]);
 });
+
+describe('password commands, expect scripts, SNMP communities and secret options quoted inside another option', () => {
+	it('redacts the password, byte for byte around it', () => {
+		const cases: Array<[string, string]> = [
+			['restic backup --password-command "echo Winter2024x" /srv', `restic backup --password-command "echo ${M}" /srv`],
+			["restic --password-command='printf %s Winter2024x' snapshots", `restic --password-command='printf %s ${M}' snapshots`],
+			['export BORG_PASSCOMMAND="echo -n Winter2024x"', `export BORG_PASSCOMMAND="echo -n ${M}"`],
+			[`RESTIC_PASSWORD_COMMAND='echo "Winter 2024"'`, `RESTIC_PASSWORD_COMMAND='echo "${M}"'`],
+			['expect "password:"\nsend "Winter2024x\\r"', `expect "password:"\nsend "${M}\\r"`],
+			['spawn ssh root@h; expect "Password:"; send "Winter2024x\\r"; interact', `spawn ssh root@h; expect "Password:"; send "${M}\\r"; interact`],
+			['expect -exact "Enter passphrase for key: " { send -- "Winter2024x\\n" }', `expect -exact "Enter passphrase for key: " { send -- "${M}\\n" }`],
+			['expect {\n  "*assword*" { send "Winter2024x\\r"; exp_continue }\n  eof\n}', `expect {\n  "*assword*" { send "${M}\\r"; exp_continue }\n  eof\n}`],
+			["child.expect('Password:')\nchild.sendline('Winter2024x')", `child.expect('Password:')\nchild.sendline('${M}')`],
+			['p.expect_exact("Enter PIN", timeout=5); p.sendline("Winter2024x")', `p.expect_exact("Enter PIN", timeout=5); p.sendline("${M}")`],
+			['snmpwalk -v2c -c Winter2024x 10.0.0.1', `snmpwalk -v2c -c ${M} 10.0.0.1`],
+			['snmpset -v1 -c"private rw" sw1 sysContact.0 s ops', `snmpset -v1 -c"${M}" sw1 sysContact.0 s ops`],
+			['mvn release:prepare -Darguments="-Dgpg.passphrase=Winter2024x -DskipTests"', `mvn release:prepare -Darguments="-Dgpg.passphrase=${M} -DskipTests"`],
+			[`tool --extra '--password "Winter 2024" -v'`, `tool --extra '--password "${M}" -v'`],
+		];
+		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
+	});
+
+	it('keeps other commands, variables, other prompts and the public community', () => {
+		for (const text of [
+			'restic --password-command "pass show restic" backup /srv',
+			"restic --password-command='echo $RESTIC_PW' snapshots",
+			'export BORG_PASSCOMMAND="cat /run/secrets/borg"',
+			'expect "login:"\nsend "admin\\r"',
+			'expect "assword:"\nsend "$pass\\r"',
+			'expect "Password:"\nsend "[lindex $argv 0]\\r"',
+			'expect "(yes/no)?" { send "yes\\r" }',
+			"child.expect('Password:')\nchild.sendline(password)",
+			"child.expect('login: ')\nchild.sendline('admin')",
+			'snmpget -v 2c -c public host sysName.0',
+			"snmpwalk -v2c -c 'public' host",
+			'snmpd -c snmpd.conf -f',
+			'snmptrapd -c trapd.conf',
+			'mvn release:prepare -Darguments="-DskipTests -Dmaven.javadoc.skip=true"',
+			'docker run -e "JAVA_OPTS=-Xmx2g -Dfile.encoding=UTF-8" app',
+		]) {
+			expect(scrubText(text), text).toBe(text);
+		}
+	});
+
+	it('a second scrub changes nothing', () => {
+		for (const text of [
+			'restic --password-command "echo  Winter2024x " x',
+			'expect "Password:"\nsend "Winter2024x\\r"\nexpect "Password:"\nsend "Winter2024y\\r"',
+			'mvn -Darguments="-Dpassword=\'Winter 2024\' -Dgpg.passphrase=Winter2024x"',
+			'snmpwalk -c Winter2024x -c Winter2024y h',
+		]) {
+			const once = scrubText(text);
+			expect(once, text).not.toMatch(/Winter2024|\[REDACTED: \[REDACTED/);
+			expect(scrubText(once), text).toBe(once);
+		}
+	});
+
+	eachCostsLinearWork([
+		'expect "password '.repeat(20_000),
+		'expect -a '.repeat(5_000),
+		`expect "${'password'.repeat(20_000)}`,
+		'"password" {'.repeat(20_000),
+		'.expect("password")\n'.repeat(20_000),
+		`.expect("password")\nx.sendline("${'a'.repeat(100_000)}`,
+		'--password-command "echo '.repeat(5_000),
+		`--password-command "echo ${'a'.repeat(100_000)}`,
+		'snmpwalk -c '.repeat(5_000),
+		`-Da="${' -Db'.repeat(30_000)}"`,
+		`-Da="${' -Db="x'.repeat(20_000)}"`,
+	]);
+});

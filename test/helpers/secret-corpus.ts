@@ -120,6 +120,11 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: "nmcli dev wifi connect office password LEAKnet99a\nwpa_passphrase \"Office Net\" LEAKnet99b\nrclone config create nas sftp host nas.local user ops pass LEAKnet99c\nrclone obscure LEAKnet99d\necho LEAKnet99e | kinit ops@EXAMPLE.COM\necho -n 'LEAKnet99f' | cryptsetup luksOpen /dev/sdb1 vault -\nmvn deploy -Dgpg.passphrase=LEAKnet99g\n",
 		secrets: ['LEAKnet99a', 'LEAKnet99b', 'LEAKnet99c', 'LEAKnet99d', 'LEAKnet99e', 'LEAKnet99f', 'LEAKnet99g'],
 	},
+	{
+		name: 'password commands, expect scripts, SNMP communities and options passed on',
+		text: 'restic -r /srv/repo backup --password-command "echo LEAKcmd100a" /etc\nexport BORG_PASSCOMMAND=\'printf %s LEAKcmd100b\'\nspawn ssh root@bmc\nexpect "Password:"\nsend "LEAKcmd100c\\r"\nexpect {\n  "*assword*" { send -- "LEAKcmd100d\\r"; exp_continue }\n}\nchild.expect(\'Enter passphrase\')\nchild.sendline(\'LEAKcmd100e\')\nsnmpwalk -v2c -c LEAKcmd100f 10.0.0.1\nmvn release:prepare -Darguments="-Dgpg.passphrase=LEAKcmd100g -DskipTests"\n',
+		secrets: ['LEAKcmd100a', 'LEAKcmd100b', 'LEAKcmd100c', 'LEAKcmd100d', 'LEAKcmd100e', 'LEAKcmd100f', 'LEAKcmd100g'],
+	},
 ];
 
 /** Every secret of the corpus. */

@@ -152,8 +152,18 @@ const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
  * (`mysql --password shop` prompts and `shop` is the database, but whoever wrote it may have meant a
  * password: it is redacted too.)
  */
+/** A secret flag and its value: `--password X`, `-Ddb.password=X` (the name, then the value; see COMMAND_LINE_PATTERNS). */
+const FLAG = `(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`;
+/** FLAG, for the options quoted inside another flag's value (one level). */
+const INNER_FLAG = new RegExp(FLAG, 'g');
+
 function flagReplacer(match: string, flag: string, name: string, value: string): string {
-	if (!isSecretName(name) || redactedArgument(value) === undefined || value.startsWith('${{')) return match;
+	// Options passed on inside a quoted value (`-Darguments="-Dgpg.passphrase=X -DskipTests"`): scrubbed themselves.
+	if (!isSecretName(name)) {
+		const inner = unquoted(value);
+		return inner !== value && /(?:^|[ \t])-/.test(inner) ? flag + value[0] + inner.replace(INNER_FLAG, flagReplacer) + value[0] : match;
+	}
+	if (redactedArgument(value) === undefined || value.startsWith('${{')) return match;
 	const quote = /^["']/.test(value) ? value[0]! : '';
 	return `${flag}${quote}${M}${quote}`;
 }
@@ -240,6 +250,11 @@ function scrubSecretLiterals(text: string): string {
 	);
 }
 
+/** A quoted password prompt (`"Password:"`, `'Enter passphrase'`, `"*assword*"`), between `quote`s. */
+function passwordPrompt(quote: string): string {
+	return `${quote}(?=[^${quote}\\n]{0,200}?(?:[Pp]ass(?:word|phrase|code)|assword|PASSWORD|PASSPHRASE|\\bPIN\\b))[^${quote}\\n]{0,200}${quote}`;
+}
+
 /** What echo gives: ARGUMENT, a bare word ending before a `)` (`(echo X; echo X) | smbpasswd -s`). */
 const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END})]+)`;
 
@@ -316,6 +331,30 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 		(_match, head: string, value: string) => head + (toolValue(value) ?? value),
 	],
 	scrubHtpasswd,
+	// A password command that echoes it: restic's `--password-command "echo X"`, `RESTIC_PASSWORD_COMMAND`, `BORG_PASSCOMMAND`.
+	[
+		new RegExp(`((?:--password-command|\\b(?:RESTIC_PASSWORD_COMMAND|BORG_PASSCOMMAND))(?:=|[ \\t]+)(["'])[ \\t]*(?:echo|printf)[ \\t]+(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+|%s(?:\\\\n)?[ \\t]+)?)${SKIP}(?![ \\t])((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'),
+		(match, head: string, _quote: string, value: string) => {
+			const redacted = variableOrValue(value.trim());
+			return redacted ? head + value.replace(value.trim(), redacted) : match;
+		},
+	],
+	// What an expect script sends after a password prompt: Tcl's `expect "…assword:"` then `send "X\r"`
+	// (`;`, `{` or a line break between; `"*assword*" { send "X\r" }` in an expect block), and
+	// pexpect's `.expect('Password:')` then `.sendline('X')`.
+	[
+		new RegExp(`((?:\\bexpect(?:[ \\t]+-[\\w-]+){0,5}[ \\t]+${passwordPrompt('"')}[ \\t]*(?:\\{[ \\t]*|;[ \\t]*|\\r?\\n[ \\t]*)|^[ \\t]*${passwordPrompt('"')}[ \\t]*\\{[ \\t]*)(?:exp_)?send(?:[ \\t]+--)?[ \\t]+")${SKIP}((?:[^"\\\\\\n]|\\\\[^rn\\n]){1,1024})(?=(?:\\\\[rn])*")`, 'gm'),
+		(match, head: string, value: string) => (/^[$[]/.test(value) ? match : head + M),
+	],
+	[
+		new RegExp(`(\\.expect(?:_exact)?\\([ \\t]*[rbu]?(?:${passwordPrompt('"')}|${passwordPrompt("'")})[^\\n]{0,200}?\\)[ \\t]*(?:;[ \\t]*|\\r?\\n[ \\t]*)[\\w.]{1,80}\\.send(?:line)?\\([ \\t]*[rbu]?(["']))${SKIP}((?:(?!\\2)[^\\n\\\\]|\\\\[^\\n]){1,1024})(?=\\2[ \\t]*\\))`, 'g'),
+		(_match, head: string) => head + M,
+	],
+	// SNMP v1/v2c's community (`snmpwalk -v2c -c X host`); the default `public` is no secret.
+	[
+		new RegExp(`(${at('snmp(?!d\\b|trapd\\b)[a-z]*')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-c[ \\t]*)${SKIP}(?![-<>])${ARGUMENT}`, 'g'),
+		(match, head: string, value: string) => (unquoted(value) === 'public' ? match : head + (toolValue(value) ?? value)),
+	],
 	// PowerShell: `ConvertTo-SecureString "…" -AsPlainText -Force`, `"…" | ConvertTo-SecureString …`.
 	// Unquoted, the word after the cmdlet is its value only with -String or -AsPlainText ("the
 	// ConvertTo-SecureString cmdlet converts…" is prose); an expression in brackets computes it.
@@ -345,7 +384,7 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	...OTHER_TOOL_PATTERNS,
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
-	[new RegExp(`(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`, 'g'), flagReplacer],
+	[new RegExp(FLAG, 'g'), flagReplacer],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"'[]+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(${USER_OPTION}["']?[^\\s:"'[]+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), (_match, head: string) => `${head}${M}`],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
