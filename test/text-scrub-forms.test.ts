@@ -1710,6 +1710,16 @@ describe('password commands, expect scripts, SNMP communities and secret options
 			['snmpset -v1 -c"private rw" sw1 sysContact.0 s ops', `snmpset -v1 -c"${M}" sw1 sysContact.0 s ops`],
 			['mvn release:prepare -Darguments="-Dgpg.passphrase=Winter2024x -DskipTests"', `mvn release:prepare -Darguments="-Dgpg.passphrase=${M} -DskipTests"`],
 			[`tool --extra '--password "Winter 2024" -v'`, `tool --extra '--password "${M}" -v'`],
+			['mvn "-Darguments=-Dgpg.passphrase=Winter2024x -DskipTests"', `mvn "-Darguments=-Dgpg.passphrase=${M} -DskipTests"`],
+			['Environment="BORG_PASSCOMMAND=echo Winter2024x"', `Environment="BORG_PASSCOMMAND=echo ${M}"`],
+			['encryption_passcommand: "echo Winter2024x"', `encryption_passcommand: "echo ${M}"`],
+			['RESTIC_PASSWORD_COMMAND=/bin/echo Winter2024x', `RESTIC_PASSWORD_COMMAND=/bin/echo ${M}`],
+			['export BORG_PASSCOMMAND="echo Winter2024x; true"', `export BORG_PASSCOMMAND="echo ${M}; true"`],
+			['restic --password-command "echo correct horse battery" x', `restic --password-command "echo ${M}" x`],
+			['expect "Password:"\n\n# type it\nsend "Winter2024x\\r"', `expect "Password:"\n\n# type it\nsend "${M}\\r"`],
+			['expect -re {assword:}\nsend "Winter2024x\\r"', `expect -re {assword:}\nsend "${M}\\r"`],
+			['expect {\n  -re "assword" {\n    send "Winter2024x\\r"\n  }\n}', `expect {\n  -re "assword" {\n    send "${M}\\r"\n  }\n}`],
+			["child.expect(['Password:', pexpect.EOF])\n\nchild.send(f'Winter2024x\\n')", `child.expect(['Password:', pexpect.EOF])\n\nchild.send(f'${M}\\n')`],
 		];
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
 	});
@@ -1731,6 +1741,13 @@ describe('password commands, expect scripts, SNMP communities and secret options
 			'snmptrapd -c trapd.conf',
 			'mvn release:prepare -Darguments="-DskipTests -Dmaven.javadoc.skip=true"',
 			'docker run -e "JAVA_OPTS=-Xmx2g -Dfile.encoding=UTF-8" app',
+			'git commit -m "Support --token and --password flags"',
+			'mvn -Dmessage="Run with -Dgpg.passphrase to sign"',
+			'expect "Password expired. Change? (y/n)"\nsend "y\\r"',
+			"child.expect('Overwrite password file? (y/n)')\nchild.sendline('yes')",
+			'--password-command "echo \\"$PW\\""',
+			'snmpwalk -v2c -c community host',
+			'snmpwalk -c Public host',
 		]) {
 			expect(scrubText(text), text).toBe(text);
 		}
@@ -1761,5 +1778,10 @@ describe('password commands, expect scripts, SNMP communities and secret options
 		'snmpwalk -c '.repeat(5_000),
 		`-Da="${' -Db'.repeat(30_000)}"`,
 		`-Da="${' -Db="x'.repeat(20_000)}"`,
+		`-Da=${'-Db='.repeat(20_000)}`,
+		'expect "password"\n#\n'.repeat(20_000),
+		'expect {password} {'.repeat(20_000),
+		`BORG_PASSCOMMAND=echo ${'a '.repeat(40_000)}`,
+		'.expect(["password"\n\n'.repeat(20_000),
 	]);
 });

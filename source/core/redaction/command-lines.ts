@@ -154,18 +154,31 @@ const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
  */
 /** A secret flag and its value: `--password X`, `-Ddb.password=X` (the name, then the value; see COMMAND_LINE_PATTERNS). */
 const FLAG = `(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`;
-/** FLAG, for the options quoted inside another flag's value (one level). */
+/** FLAG, for the options passed on inside another flag's value (one level). */
 const INNER_FLAG = new RegExp(FLAG, 'g');
 
+/** A secret flag's value redacted; another flag's value that starts with an option has its options scrubbed (one level). */
 function flagReplacer(match: string, flag: string, name: string, value: string): string {
-	// Options passed on inside a quoted value (`-Darguments="-Dgpg.passphrase=X -DskipTests"`): scrubbed themselves.
-	if (!isSecretName(name)) {
-		const inner = unquoted(value);
-		return inner !== value && /(?:^|[ \t])-/.test(inner) ? flag + value[0] + inner.replace(INNER_FLAG, flagReplacer) + value[0] : match;
-	}
+	return isSecretName(name) ? secretFlag(match, flag, value) : passedOn(match, flag, value);
+}
+
+function secretFlag(match: string, flag: string, value: string): string {
 	if (redactedArgument(value) === undefined || value.startsWith('${{')) return match;
 	const quote = /^["']/.test(value) ? value[0]! : '';
 	return `${flag}${quote}${M}${quote}`;
+}
+
+/**
+ * Options passed on in a value (`-Darguments="-Dgpg.passphrase=X -DskipTests"`), scrubbed
+ * themselves, one level deep (a bare `-Da=-Db=-Db=…` would otherwise recurse once per option).
+ * Only a value that starts with an option: "Fix --password flag" (a commit message) is prose.
+ */
+function passedOn(match: string, flag: string, value: string): string {
+	const inner = unquoted(value);
+	if (!/^[ \t]*-/.test(inner)) return match;
+	const quote = inner === value ? '' : value[0]!;
+	const scrubbed = inner.replace(INNER_FLAG, (innerMatch: string, innerFlag: string, name: string, innerValue: string) => (isSecretName(name) ? secretFlag(innerMatch, innerFlag, innerValue) : innerMatch));
+	return flag + quote + scrubbed + quote;
 }
 
 /** The value a tool's `config set` stores under a name: `aws configure set aws_secret_access_key X`, `git config user.password X`, `dotnet user-secrets set "Stripe:SecretKey" X`. */
@@ -250,10 +263,18 @@ function scrubSecretLiterals(text: string): string {
 	);
 }
 
-/** A quoted password prompt (`"Password:"`, `'Enter passphrase'`, `"*assword*"`), between `quote`s. */
-function passwordPrompt(quote: string): string {
-	return `${quote}(?=[^${quote}\\n]{0,200}?(?:[Pp]ass(?:word|phrase|code)|assword|PASSWORD|PASSPHRASE|\\bPIN\\b))[^${quote}\\n]{0,200}${quote}`;
+/** A quoted password prompt (`"Password:"`, `'Enter passphrase'`, `"*assword*"`, Tcl's `{assword:}`), between `open` and `close`. */
+function passwordPrompt(open: string, close = open): string {
+	const inside = `[^${close}\\n]`;
+	return `\\${open}(?=${inside}{0,200}?(?:[Pp]ass(?:word|phrase|code)|assword|PASSWORD|PASSPHRASE|\\bPIN\\b))${inside}{0,200}\\${close}`;
 }
+
+/** Between an expect and its send: line breaks, with blank or comment lines (up to three). */
+const LINES_BETWEEN = '(?:[ \\t]*(?:#[^\\r\\n]{0,200})?\\r?\\n){1,4}[ \\t]*';
+/** An answer to a yes-or-no prompt, not a password. */
+const ANSWER = /^(?:y|n|yes|no)$/i;
+/** What a password command echoes: one quoted argument or up to 20 bare words (no backslash: `\"$PW\"` is kept). */
+const ECHOED = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`\\\\]+(?:[ \\t]+[^\\s"'|;&\`\\\\]+){0,20})`;
 
 /** What echo gives: ARGUMENT, a bare word ending before a `)` (`(echo X; echo X) | smbpasswd -s`). */
 const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END})]+)`;
@@ -331,29 +352,28 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 		(_match, head: string, value: string) => head + (toolValue(value) ?? value),
 	],
 	scrubHtpasswd,
-	// A password command that echoes it: restic's `--password-command "echo X"`, `RESTIC_PASSWORD_COMMAND`, `BORG_PASSCOMMAND`.
+	// A password command that echoes it: restic's `--password-command "echo X"`, `RESTIC_PASSWORD_COMMAND`,
+	// `BORG_PASSCOMMAND` (`BORG_NEW_PASSCOMMAND`, borgmatic's `encryption_passcommand:`), quoted or to the line's end.
 	[
-		new RegExp(`((?:--password-command|\\b(?:RESTIC_PASSWORD_COMMAND|BORG_PASSCOMMAND))(?:=|[ \\t]+)(["'])[ \\t]*(?:echo|printf)[ \\t]+(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+|%s(?:\\\\n)?[ \\t]+)?)${SKIP}(?![ \\t])((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'),
-		(match, head: string, _quote: string, value: string) => {
-			const redacted = variableOrValue(value.trim());
-			return redacted ? head + value.replace(value.trim(), redacted) : match;
-		},
+		new RegExp(`((?:--password-command|\\b(?:RESTIC_PASSWORD_COMMAND|BORG_(?:NEW_)?PASSCOMMAND|encryption_passcommand))(?:[ \\t]*[:=][ \\t]*|[ \\t]+)(["']?)[ \\t]*(?:\\/[\\w./-]{0,100}\\/)?(?:echo|printf)[ \\t]+(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+|%s(?:\\\\n)?[ \\t]+)?)${SKIP}${ECHOED}(?=[ \\t]*(?:\\2|$|[\\r\\n;&|]))`, 'gm'),
+		(match, head: string, quote: string, value: string) => (quote && value.startsWith(quote) ? match : head + (variableOrValue(value) ?? value)),
 	],
-	// What an expect script sends after a password prompt: Tcl's `expect "…assword:"` then `send "X\r"`
-	// (`;`, `{` or a line break between; `"*assword*" { send "X\r" }` in an expect block), and
-	// pexpect's `.expect('Password:')` then `.sendline('X')`.
+	// What an expect script sends after a password prompt: Tcl's `expect "…assword:"` (or `{…assword…}`)
+	// then `send "X\r"` (`;`, `{` or line breaks between, blank or comment lines too; `"*assword*" {
+	// send "X\r" }` in an expect block), and pexpect's `.expect('Password:')` then `.sendline('X')`.
+	// A yes or no answers a question ("Password expired. Change? (y/n)"), a variable or `[…]` computes it.
 	[
-		new RegExp(`((?:\\bexpect(?:[ \\t]+-[\\w-]+){0,5}[ \\t]+${passwordPrompt('"')}[ \\t]*(?:\\{[ \\t]*|;[ \\t]*|\\r?\\n[ \\t]*)|^[ \\t]*${passwordPrompt('"')}[ \\t]*\\{[ \\t]*)(?:exp_)?send(?:[ \\t]+--)?[ \\t]+")${SKIP}((?:[^"\\\\\\n]|\\\\[^rn\\n]){1,1024})(?=(?:\\\\[rn])*")`, 'gm'),
-		(match, head: string, value: string) => (/^[$[]/.test(value) ? match : head + M),
+		new RegExp(`((?:\\bexpect(?:[ \\t]+-[\\w-]+){0,5}[ \\t]+(?:${passwordPrompt('"')}|${passwordPrompt('{', '}')})[ \\t]*(?:\\{[ \\t]*(?:\\r?\\n[ \\t]*)?|;[ \\t]*|${LINES_BETWEEN})|^[ \\t]*(?:-[\\w-]+[ \\t]+){0,3}${passwordPrompt('"')}[ \\t]*\\{[ \\t]*(?:\\r?\\n[ \\t]*)?)(?:exp_)?send(?:[ \\t]+--)?[ \\t]+")${SKIP}((?:[^"\\\\\\n]|\\\\[^rn\\n]){1,1024})(?=(?:\\\\[rn])*")`, 'gm'),
+		(match, head: string, value: string) => (/^[$[]/.test(value) || ANSWER.test(value) ? match : head + M),
 	],
 	[
-		new RegExp(`(\\.expect(?:_exact)?\\([ \\t]*[rbu]?(?:${passwordPrompt('"')}|${passwordPrompt("'")})[^\\n]{0,200}?\\)[ \\t]*(?:;[ \\t]*|\\r?\\n[ \\t]*)[\\w.]{1,80}\\.send(?:line)?\\([ \\t]*[rbu]?(["']))${SKIP}((?:(?!\\2)[^\\n\\\\]|\\\\[^\\n]){1,1024})(?=\\2[ \\t]*\\))`, 'g'),
-		(_match, head: string) => head + M,
+		new RegExp(`(\\.expect(?:_exact)?\\([ \\t]*\\[?[ \\t]*[rbu]?(?:${passwordPrompt('"')}|${passwordPrompt("'")})[^\\n]{0,200}?\\)[ \\t]*(?:;[ \\t]*|${LINES_BETWEEN})[\\w.]{1,80}\\.send(?:line)?\\([ \\t]*[rbuf]{0,2}(["']))${SKIP}((?:(?!\\2)[^\\n\\\\]|\\\\[^\\nrn]){1,1024})(?=(?:\\\\[rn])*\\2[ \\t]*\\))`, 'g'),
+		(match, head: string, _quote: string, value: string) => (ANSWER.test(value) || /^\{/.test(value) ? match : head + M),
 	],
-	// SNMP v1/v2c's community (`snmpwalk -v2c -c X host`); the default `public` is no secret.
+	// SNMP v1/v2c's community (`snmpwalk -v2c -c X host`); the default `public` and a placeholder are no secret.
 	[
 		new RegExp(`(${at('snmp(?!d\\b|trapd\\b)[a-z]*')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-c[ \\t]*)${SKIP}(?![-<>])${ARGUMENT}`, 'g'),
-		(match, head: string, value: string) => (unquoted(value) === 'public' ? match : head + (toolValue(value) ?? value)),
+		(match, head: string, value: string) => (/^(?:public|community(?:[_-]?string)?)$/i.test(unquoted(value)) ? match : head + (toolValue(value) ?? value)),
 	],
 	// PowerShell: `ConvertTo-SecureString "…" -AsPlainText -Force`, `"…" | ConvertTo-SecureString …`.
 	// Unquoted, the word after the cmdlet is its value only with -String or -AsPlainText ("the
