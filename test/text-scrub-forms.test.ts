@@ -1748,6 +1748,9 @@ describe('password commands, expect scripts, SNMP communities and secret options
 			'--password-command "echo \\"$PW\\""',
 			'snmpwalk -v2c -c community host',
 			'snmpwalk -c Public host',
+			'expect "Password:" { send "$pass\\r" }',
+			'expect "password: " {send -- "$env(PW)\\r"}',
+			'expect {\n  "Password:" { send "[lindex $argv 0]\\r"; exp_continue }\n}',
 		]) {
 			expect(scrubText(text), text).toBe(text);
 		}

@@ -133,9 +133,11 @@ function settingValue(text: string, at: number, line: {start: number; scanned: n
 	let valueStart = at + 1;
 	while (text[valueStart] === ' ' || text[valueStart] === '\t') valueStart++;
 	// `input('Password: ')`, `"Password: " + pw`: the quote after the separator closes the string the
-	// name is written in, and code goes on after it (`"password="hunter2` in a shell joins a value to it).
+	// name is written in, and code goes on after it (`"password="hunter2` in a shell joins a value to it);
+	// after a prompt's colon a block opens too (expect's `"Password:" { send "$pw\r" }`).
 	const opener = text[found.index - 1];
-	if (!found.quoted && (opener === '"' || opener === "'") && text[valueStart] === opener && /^[ \t]*(?:$|\r?\n|[+),;.\]}])/.test(text.slice(valueStart + 1, valueStart + 41))) return undefined;
+	const codeAfter = separator === ':' ? /^[ \t]*(?:$|\r?\n|[+),;.\]}{])/ : /^[ \t]*(?:$|\r?\n|[+),;.\]}])/;
+	if (!found.quoted && (opener === '"' || opener === "'") && text[valueStart] === opener && codeAfter.test(text.slice(valueStart + 1, valueStart + 41))) return undefined;
 	const spaced = found.blanks > 0 || valueStart > at + 1;
 	const mode = separator === ':' ? (atLineStart ? 'line' : 'token-alone') : atLineStart && spaced ? 'line' : 'token';
 	// `NAME=value` at a line's start is a .env or shell line, where nothing is called.
