@@ -1720,6 +1720,13 @@ describe('password commands, expect scripts, SNMP communities and secret options
 			['expect -re {assword:}\nsend "Winter2024x\\r"', `expect -re {assword:}\nsend "${M}\\r"`],
 			['expect {\n  -re "assword" {\n    send "Winter2024x\\r"\n  }\n}', `expect {\n  -re "assword" {\n    send "${M}\\r"\n  }\n}`],
 			["child.expect(['Password:', pexpect.EOF])\n\nchild.send(f'Winter2024x\\n')", `child.expect(['Password:', pexpect.EOF])\n\nchild.send(f'${M}\\n')`],
+			['environment:\n  - "JAVA_OPTS=-Ddb.password=Winter2024x -Xmx1g"\n', `environment:\n  - "JAVA_OPTS=-Ddb.password=${M} -Xmx1g"\n`],
+			['docker run -e "JAVA_OPTS=-Dspring.datasource.password=Winter2024x" app', `docker run -e "JAVA_OPTS=-Dspring.datasource.password=${M}" app`],
+			['  encryption_passcommand: echo Winter2024x   # comment\n', `  encryption_passcommand: echo ${M}   # comment\n`],
+			['export BORG_PASSCOMMAND="printf -- Winter2024x"', `export BORG_PASSCOMMAND="printf -- ${M}"`],
+			['"RESTIC_PASSWORD_COMMAND": "echo -n -e Winter2024x"', `"RESTIC_PASSWORD_COMMAND": "echo -n -e ${M}"`],
+			['expect "Retype new password:"\nsend "Winter2024x\\r"\nexpect "Password changed"\nsend "exit\\r"', `expect "Retype new password:"\nsend "${M}\\r"\nexpect "Password changed"\nsend "exit\\r"`],
+			['expect -re "assword: ?$"\nsend "Winter2024x\\r"', `expect -re "assword: ?$"\nsend "${M}\\r"`],
 		];
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
 	});
@@ -1750,6 +1757,12 @@ describe('password commands, expect scripts, SNMP communities and secret options
 			'snmpwalk -c Public host',
 			'expect "Password:" { send "$pass\\r" }',
 			'expect "password: " {send -- "$env(PW)\\r"}',
+			'expect "Wrong password"\nsend "\\x03"',
+			"child.expect('Password changed')\nchild.sendline('exit')",
+			'BORG_PASSCOMMAND: echo is not recommended, use pass instead',
+			'git commit -m "--password now required"',
+			'mvn -Darguments="-Dgpg.passphrase=\\"Winter2024x\\""'.replace('Winter2024x', '$GPG_PASSPHRASE'),
+			'CFLAGS=-O2 -Wall make',
 			'expect {\n  "Password:" { send "[lindex $argv 0]\\r"; exp_continue }\n}',
 		]) {
 			expect(scrubText(text), text).toBe(text);
@@ -1786,5 +1799,8 @@ describe('password commands, expect scripts, SNMP communities and secret options
 		'expect {password} {'.repeat(20_000),
 		`BORG_PASSCOMMAND=echo ${'a '.repeat(40_000)}`,
 		'.expect(["password"\n\n'.repeat(20_000),
+		`A${'A'.repeat(100)}=-`.repeat(5_000),
+		`expect "${'password '.repeat(30_000)}"`,
+		`expect "password${' '.repeat(100_000)}"`,
 	]);
 });

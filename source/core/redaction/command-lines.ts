@@ -153,7 +153,7 @@ const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
  * password: it is redacted too.)
  */
 /** A secret flag and its value: `--password X`, `-Ddb.password=X` (the name, then the value; see COMMAND_LINE_PATTERNS). */
-const FLAG = `(-(?<=(?:^|[\\s"'\\[,(])-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`;
+const FLAG = `(-(?<=(?:^|[\\s"'\\[,(]|\\b[A-Z_][A-Z0-9_]{0,80}=)-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`;
 /** FLAG, for the options passed on inside another flag's value (one level). */
 const INNER_FLAG = new RegExp(FLAG, 'g');
 
@@ -171,13 +171,17 @@ function secretFlag(match: string, flag: string, value: string): string {
 /**
  * Options passed on in a value (`-Darguments="-Dgpg.passphrase=X -DskipTests"`), scrubbed
  * themselves, one level deep (a bare `-Da=-Db=-Db=…` would otherwise recurse once per option).
- * Only a value that starts with an option: "Fix --password flag" (a commit message) is prose.
+ * Only a value that starts with an option (or a variable set to one: `-e "JAVA_OPTS=-Dpw=X"`):
+ * "Fix --password flag" (a commit message) is prose, and so is an option's prose value ("--password now required").
  */
 function passedOn(match: string, flag: string, value: string): string {
 	const inner = unquoted(value);
-	if (!/^[ \t]*-/.test(inner)) return match;
+	// A quote escaped inside (`"-Dpw=\\"x\\""`) ended the value early: what it holds is not known.
+	if (!/^[ \t]*(?:[A-Z_][A-Z0-9_]{0,80}=)?-/.test(inner) || inner.endsWith('\\')) return match;
 	const quote = inner === value ? '' : value[0]!;
-	const scrubbed = inner.replace(INNER_FLAG, (innerMatch: string, innerFlag: string, name: string, innerValue: string) => (isSecretName(name) ? secretFlag(innerMatch, innerFlag, innerValue) : innerMatch));
+	const scrubbed = inner.replace(INNER_FLAG, (innerMatch: string, innerFlag: string, name: string, innerValue: string) =>
+		isSecretName(name) && !PROSE_WORD.test(unquoted(innerValue)) ? secretFlag(innerMatch, innerFlag, innerValue) : innerMatch,
+	);
 	return flag + quote + scrubbed + quote;
 }
 
@@ -266,15 +270,16 @@ function scrubSecretLiterals(text: string): string {
 /** A quoted password prompt (`"Password:"`, `'Enter passphrase'`, `"*assword*"`, Tcl's `{assword:}`), between `open` and `close`. */
 function passwordPrompt(open: string, close = open): string {
 	const inside = `[^${close}\\n]`;
-	return `\\${open}(?=${inside}{0,200}?(?:[Pp]ass(?:word|phrase|code)|assword|PASSWORD|PASSPHRASE|\\bPIN\\b))${inside}{0,200}\\${close}`;
+	// It ends as a prompt does (`:`, `*`, `?`, `>`, a regular expression's `$` or `)`, or the word itself): "Password changed" is no prompt.
+	return `\\${open}(?=${inside}{0,200}?(?:[Pp]ass(?:word|phrase|code)|assword|PASSWORD|PASSPHRASE|\\bPIN\\b))${inside}{0,200}(?<=(?:[:*?>$)]|[Pp]ass(?:word|phrase|code)|assword|assphrase|PASSWORD|PASSPHRASE|PIN)[ \\t]{0,20})\\${close}`;
 }
 
 /** Between an expect and its send: line breaks, with blank or comment lines (up to three). */
 const LINES_BETWEEN = '(?:[ \\t]*(?:#[^\\r\\n]{0,200})?\\r?\\n){1,4}[ \\t]*';
-/** An answer to a yes-or-no prompt, not a password. */
-const ANSWER = /^(?:y|n|yes|no)$/i;
+/** An answer to a yes-or-no prompt, or control characters (`\\x03`), not a password. */
+const ANSWER = /^(?:y|n|yes|no|(?:\\(?:x[0-9A-Fa-f]{2}|[0-7]{1,3}|[a-z]))+)$/i;
 /** What a password command echoes: one quoted argument or up to 20 bare words (no backslash: `\"$PW\"` is kept). */
-const ECHOED = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`\\\\]+(?:[ \\t]+[^\\s"'|;&\`\\\\]+){0,20})`;
+const ECHOED = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`\\\\#][^\\s"'|;&\`\\\\]*(?:[ \\t]+[^\\s"'|;&\`\\\\#][^\\s"'|;&\`\\\\]*){0,20})`;
 
 /** What echo gives: ARGUMENT, a bare word ending before a `)` (`(echo X; echo X) | smbpasswd -s`). */
 const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END})]+)`;
@@ -355,8 +360,8 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// A password command that echoes it: restic's `--password-command "echo X"`, `RESTIC_PASSWORD_COMMAND`,
 	// `BORG_PASSCOMMAND` (`BORG_NEW_PASSCOMMAND`, borgmatic's `encryption_passcommand:`), quoted or to the line's end.
 	[
-		new RegExp(`((?:--password-command|\\b(?:RESTIC_PASSWORD_COMMAND|BORG_(?:NEW_)?PASSCOMMAND|encryption_passcommand))(?:[ \\t]*[:=][ \\t]*|[ \\t]+)(["']?)[ \\t]*(?:\\/[\\w./-]{0,100}\\/)?(?:echo|printf)[ \\t]+(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+|%s(?:\\\\n)?[ \\t]+)?)${SKIP}${ECHOED}(?=[ \\t]*(?:\\2|$|[\\r\\n;&|]))`, 'gm'),
-		(match, head: string, quote: string, value: string) => (quote && value.startsWith(quote) ? match : head + (variableOrValue(value) ?? value)),
+		new RegExp(`((?:--password-command|\\b(?:RESTIC_PASSWORD_COMMAND|BORG_(?:NEW_)?PASSCOMMAND|encryption_passcommand)["']?)(?:[ \\t]*[:=][ \\t]*|[ \\t]+)(["']?)[ \\t]*(?:\\/[\\w./-]{0,100}\\/)?(?:echo|printf)[ \\t]+(?:-[neE]+[ \\t]+|--[ \\t]+){0,3}(?:'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+|%s(?:\\\\n)?[ \\t]+)?)${SKIP}${ECHOED}(?=[ \\t]*(?:\\2|$|[\\r\\n;&|#]))`, 'gm'),
+		(match, head: string, quote: string, value: string) => ((quote && value.startsWith(quote)) || PROSE_WORD.test(value.split(/[ \t]/)[0]!) ? match : head + (variableOrValue(value) ?? value)),
 	],
 	// What an expect script sends after a password prompt: Tcl's `expect "…assword:"` (or `{…assword…}`)
 	// then `send "X\r"` (`;`, `{` or line breaks between, blank or comment lines too; `"*assword*" {
