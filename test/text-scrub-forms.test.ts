@@ -1704,6 +1704,7 @@ describe('password commands, expect scripts, SNMP communities and secret options
 			['spawn ssh root@h; expect "Password:"; send "Winter2024x\\r"; interact', `spawn ssh root@h; expect "Password:"; send "${M}\\r"; interact`],
 			['expect -exact "Enter passphrase for key: " { send -- "Winter2024x\\n" }', `expect -exact "Enter passphrase for key: " { send -- "${M}\\n" }`],
 			['expect {\n  "*assword*" { send "Winter2024x\\r"; exp_continue }\n  eof\n}', `expect {\n  "*assword*" { send "${M}\\r"; exp_continue }\n  eof\n}`],
+			['expect "*assphrase*"\nsend "Winter2024x\\r"', `expect "*assphrase*"\nsend "${M}\\r"`],
 			["child.expect('Password:')\nchild.sendline('Winter2024x')", `child.expect('Password:')\nchild.sendline('${M}')`],
 			['p.expect_exact("Enter PIN", timeout=5); p.sendline("Winter2024x")', `p.expect_exact("Enter PIN", timeout=5); p.sendline("${M}")`],
 			['snmpwalk -v2c -c Winter2024x 10.0.0.1', `snmpwalk -v2c -c ${M} 10.0.0.1`],

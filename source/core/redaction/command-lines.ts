@@ -147,13 +147,15 @@ function netrcSecrets(text: string, at: number, quote: string, host: string | un
 /** Container and registry tools whose `login` takes a password with `-p`. */
 const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
 
+/** A variable's name and its `=` (`JAVA_OPTS=`), before an option it is set to. */
+const VARIABLE_SET = '[A-Z_][A-Z0-9_]{0,80}=';
 /**
- * A secret flag's value redacted, unless it is a placeholder, a command's output or a CI expression.
- * (`mysql --password shop` prompts and `shop` is the database, but whoever wrote it may have meant a
- * password: it is redacted too.)
+ * A flag and its value (groups: the flag up to its value, its name, the value): `--password X`,
+ * `-Ddb.password=X`, also right after a variable's `=` (`JAVA_OPTS=-Ddb.password=X`). Whether it is a
+ * secret is judged by its name (flagReplacer). (`mysql --password shop` prompts and `shop` is the
+ * database, but whoever wrote it may have meant a password: it is redacted too.)
  */
-/** A secret flag and its value: `--password X`, `-Ddb.password=X` (the name, then the value; see COMMAND_LINE_PATTERNS). */
-const FLAG = `(-(?<=(?:^|[\\s"'\\[,(]|\\b[A-Z_][A-Z0-9_]{0,80}=)-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`;
+const FLAG = `(-(?<=(?:^|[\\s"'\\[,(]|\\b${VARIABLE_SET})-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`;
 /** FLAG, for the options passed on inside another flag's value (one level). */
 const INNER_FLAG = new RegExp(FLAG, 'g');
 
@@ -162,11 +164,15 @@ function flagReplacer(match: string, flag: string, name: string, value: string):
 	return isSecretName(name) ? secretFlag(match, flag, value) : passedOn(match, flag, value);
 }
 
+/** A secret flag's value redacted, its quotes kept, unless it is a placeholder, a command's output or a CI expression (`${{ secrets.X }}`). */
 function secretFlag(match: string, flag: string, value: string): string {
 	if (redactedArgument(value) === undefined || value.startsWith('${{')) return match;
 	const quote = /^["']/.test(value) ? value[0]! : '';
 	return `${flag}${quote}${M}${quote}`;
 }
+
+/** A value that starts with an option, or with a variable set to one. */
+const STARTS_WITH_OPTION = new RegExp(`^[ \\t]*(?:${VARIABLE_SET})?-`);
 
 /**
  * Options passed on in a value (`-Darguments="-Dgpg.passphrase=X -DskipTests"`), scrubbed
@@ -177,7 +183,7 @@ function secretFlag(match: string, flag: string, value: string): string {
 function passedOn(match: string, flag: string, value: string): string {
 	const inner = unquoted(value);
 	// A quote escaped inside (`"-Dpw=\\"x\\""`) ended the value early: what it holds is not known.
-	if (!/^[ \t]*(?:[A-Z_][A-Z0-9_]{0,80}=)?-/.test(inner) || inner.endsWith('\\')) return match;
+	if (!STARTS_WITH_OPTION.test(inner) || inner.endsWith('\\')) return match;
 	const quote = inner === value ? '' : value[0]!;
 	const scrubbed = inner.replace(INNER_FLAG, (innerMatch: string, innerFlag: string, name: string, innerValue: string) =>
 		isSecretName(name) && !PROSE_WORD.test(unquoted(innerValue)) ? secretFlag(innerMatch, innerFlag, innerValue) : innerMatch,
@@ -267,19 +273,24 @@ function scrubSecretLiterals(text: string): string {
 	);
 }
 
+/** The word a password prompt holds (`*assword*` and `*assphrase*` are expect's globs). */
+const PROMPT_WORD = '(?:[Pp]ass(?:word|phrase|code)|assword|assphrase|PASSWORD|PASSPHRASE|\\bPIN\\b)';
+
 /** A quoted password prompt (`"Password:"`, `'Enter passphrase'`, `"*assword*"`, Tcl's `{assword:}`), between `open` and `close`. */
 function passwordPrompt(open: string, close = open): string {
 	const inside = `[^${close}\\n]`;
 	// It ends as a prompt does (`:`, `*`, `?`, `>`, a regular expression's `$` or `)`, or the word itself): "Password changed" is no prompt.
-	return `\\${open}(?=${inside}{0,200}?(?:[Pp]ass(?:word|phrase|code)|assword|PASSWORD|PASSPHRASE|\\bPIN\\b))${inside}{0,200}(?<=(?:[:*?>$)]|[Pp]ass(?:word|phrase|code)|assword|assphrase|PASSWORD|PASSPHRASE|PIN)[ \\t]{0,20})\\${close}`;
+	return `\\${open}(?=${inside}{0,200}?${PROMPT_WORD})${inside}{0,200}(?<=(?:[:*?>$)]|${PROMPT_WORD})[ \\t]{0,20})\\${close}`;
 }
 
 /** Between an expect and its send: line breaks, with blank or comment lines (up to three). */
 const LINES_BETWEEN = '(?:[ \\t]*(?:#[^\\r\\n]{0,200})?\\r?\\n){1,4}[ \\t]*';
-/** An answer to a yes-or-no prompt, or control characters (`\\x03`), not a password. */
+/** An answer to a yes-or-no prompt, or control characters (`\x03`), not a password. */
 const ANSWER = /^(?:y|n|yes|no|(?:\\(?:x[0-9A-Fa-f]{2}|[0-7]{1,3}|[a-z]))+)$/i;
-/** What a password command echoes: one quoted argument or up to 20 bare words (no backslash: `\"$PW\"` is kept). */
-const ECHOED = `("[^"\\n]*"|'[^'\\n]*'|[^\\s"'|;&\`\\\\#][^\\s"'|;&\`\\\\]*(?:[ \\t]+[^\\s"'|;&\`\\\\#][^\\s"'|;&\`\\\\]*){0,20})`;
+/** A bare word a password command echoes: no backslash (`\"$PW\"` is kept), and no `#` first (a comment). */
+const ECHOED_WORD = `[^${BARE_END}\\\\#][^${BARE_END}\\\\]*`;
+/** What a password command echoes: one quoted argument or up to 20 bare words. */
+const ECHOED = `("[^"\\n]*"|'[^'\\n]*'|${ECHOED_WORD}(?:[ \\t]+${ECHOED_WORD}){0,20})`;
 
 /** What echo gives: ARGUMENT, a bare word ending before a `)` (`(echo X; echo X) | smbpasswd -s`). */
 const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END})]+)`;
