@@ -1693,7 +1693,7 @@ describe("admin and network tools' passwords: -D properties, ldap, ipmitool, net
 	eachCostsLinearWork(['ldapsearch -w '.repeat(20_000), 'snmpwalk -A -X '.repeat(20_000), ' -A'.repeat(40_000), 'mkpasswd -m '.repeat(20_000), 'openssl passwd -salt '.repeat(20_000), 'net user '.repeat(20_000), 'nmcli a.b.'.repeat(20_000), 'ldapsearch -b '.repeat(20_000), `-D${'a.'.repeat(40_000)}`, `net user bob ${'a'.repeat(100_000)} x`, `nmcli password ${'a'.repeat(100_000)} x`, 'net user /a '.repeat(20_000), '(echo a; echo '.repeat(20_000), 'echo a | kinit '.repeat(20_000), 'curl ldap -b '.repeat(20_000), ' -B'.repeat(40_000), ' | sudo -B'.repeat(20_000), 'ldap -b '.repeat(20_000)]);
 });
 
-describe('password commands, expect scripts, SNMP communities and secret options quoted inside another option', () => {
+describe('password commands, expect scripts, SNMP communities (check_snmp too) and secret options quoted inside another option', () => {
 	it('redacts the password, byte for byte around it', () => {
 		const cases: Array<[string, string]> = [
 			['restic backup --password-command "echo Winter2024x" /srv', `restic backup --password-command "echo ${M}" /srv`],
@@ -1728,6 +1728,19 @@ describe('password commands, expect scripts, SNMP communities and secret options
 			['"RESTIC_PASSWORD_COMMAND": "echo -n -e Winter2024x"', `"RESTIC_PASSWORD_COMMAND": "echo -n -e ${M}"`],
 			['expect "Retype new password:"\nsend "Winter2024x\\r"\nexpect "Password changed"\nsend "exit\\r"', `expect "Retype new password:"\nsend "${M}\\r"\nexpect "Password changed"\nsend "exit\\r"`],
 			['expect -re "assword: ?$"\nsend "Winter2024x\\r"', `expect -re "assword: ?$"\nsend "${M}\\r"`],
+			['check_snmp -H h -C Winter2024x -o sysUpTime.0', `check_snmp -H h -C ${M} -o sysUpTime.0`],
+			['/usr/lib/nagios/plugins/check_snmp -H h -P 3 -U u -A Winter2024x -X Winter2024y', `/usr/lib/nagios/plugins/check_snmp -H h -P 3 -U u -A ${M} -X ${M}`],
+			['check_snmp -H h --community Winter2024x -c 5', `check_snmp -H h --community ${M} -c 5`],
+			['expect "Password:"\nsend -s "Winter2024x\\r"', `expect "Password:"\nsend -s "${M}\\r"`],
+			['expect "Password:"\nsend -i $spawn_id "Winter2024x\\r"', `expect "Password:"\nsend -i $spawn_id "${M}\\r"`],
+			['expect "Password:"\nsleep 1\nsend "Winter2024x\\r"', `expect "Password:"\nsleep 1\nsend "${M}\\r"`],
+			['expect "Password:"\nafter 500\nsend -- "Winter2024x\\r"', `expect "Password:"\nafter 500\nsend -- "${M}\\r"`],
+			['child.expect("Password:")\ntime.sleep(0.5)\nchild.sendline("Winter2024x")', `child.expect("Password:")\ntime.sleep(0.5)\nchild.sendline("${M}")`],
+			['export BORG_PASSCOMMAND="echo \\"Winter 2024x\\""', `export BORG_PASSCOMMAND="echo \\"${M}\\""`],
+			['encryption_passcommand: "printf %s \\"Winter2024x\\""', `encryption_passcommand: "printf %s \\"${M}\\""`],
+			['mvn sonar:sonar -Dsonar.login=Winter2024x -Dsonar.host.url=https://s', `mvn sonar:sonar -Dsonar.login=${M} -Dsonar.host.url=https://s`],
+			['SONAR_LOGIN=Winter2024x', `SONAR_LOGIN=${M}`],
+			['{"password": "$ecret$"}', `{"password": "${M}"}`],
 		];
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
 	});
@@ -1765,6 +1778,12 @@ describe('password commands, expect scripts, SNMP communities and secret options
 			'mvn -Darguments="-Dgpg.passphrase=\\"Winter2024x\\""'.replace('Winter2024x', '$GPG_PASSPHRASE'),
 			'CFLAGS=-O2 -Wall make',
 			'expect {\n  "Password:" { send "[lindex $argv 0]\\r"; exp_continue }\n}',
+			'command_line $USER1$/check_snmp -H $HOSTADDRESS$ -C $ARG1$ -o $ARG2$',
+			'check_snmp -H h -C public -c 5 -w 3',
+			'command_line $USER1$/check_mysql -H $HOSTADDRESS$ -u nagios --password=$USER3$',
+			'expect "Password:"\nsleep 1\nsend "$pw\\r"',
+			'export BORG_PASSCOMMAND="echo \\"$PW\\""',
+			'ssh-copy-id --login alice host',
 		]) {
 			expect(scrubText(text), text).toBe(text);
 		}
@@ -1803,5 +1822,9 @@ describe('password commands, expect scripts, SNMP communities and secret options
 		`A${'A'.repeat(100)}=-`.repeat(5_000),
 		`expect "${'password '.repeat(30_000)}"`,
 		`expect "password${' '.repeat(100_000)}"`,
+		'expect "password"\nsleep 1\n'.repeat(20_000),
+		'check_snmp -C '.repeat(5_000),
+		`BORG_PASSCOMMAND="echo \\"${'a'.repeat(100_000)}`,
+		`expect "password"\nsend -i ${'a'.repeat(100_000)}`,
 	]);
 });

@@ -141,6 +141,8 @@ function classifyWords(words: readonly string[]): Secrecy | undefined {
 	if (/^(?:header|hash|digest)$/.test(last) && words.length > 1 && classifyWords(words.slice(0, -1))) return 'weak';
 	// Compounds: "session id", "access key id", "connection string(s)", "database url", "seed phrase".
 	if (/^ids?$/.test(last) && before === 'session') return 'token';
+	// SonarQube's `sonar.login` holds its token (`SONAR_LOGIN`, `-Dsonar.login=X`, read as `Dsonar.login`); another login is a user name.
+	if (last === 'login' && (before === 'sonar' || before === 'dsonar')) return 'token';
 	if (last === 'id' && before === 'key' && SECRET_KEY_QUALIFIERS.has(words.at(-3) ?? '')) return 'strong';
 	if (/^phrases?$/.test(last) && (before === 'seed' || before === 'recovery' || before === 'pass')) return 'strong';
 	if (/^seeds?$/.test(last) && before && SECRET_SEED_QUALIFIERS.has(before)) return 'token';

@@ -125,6 +125,11 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: 'restic -r /srv/repo backup --password-command "echo LEAKcmd100a" /etc\nexport BORG_PASSCOMMAND=\'printf %s LEAKcmd100b\'\nspawn ssh root@bmc\nexpect "Password:"\nsend "LEAKcmd100c\\r"\nexpect {\n  "*assword*" { send -- "LEAKcmd100d\\r"; exp_continue }\n}\nchild.expect(\'Enter passphrase\')\nchild.sendline(\'LEAKcmd100e\')\nsnmpwalk -v2c -c LEAKcmd100f 10.0.0.1\nmvn release:prepare -Darguments="-Dgpg.passphrase=LEAKcmd100g -DskipTests"\n',
 		secrets: ['LEAKcmd100a', 'LEAKcmd100b', 'LEAKcmd100c', 'LEAKcmd100d', 'LEAKcmd100e', 'LEAKcmd100f', 'LEAKcmd100g'],
 	},
+	{
+		name: 'monitoring checks, paused expect scripts and escaped password commands',
+		text: 'define command {\n  command_name check_router\n  command_line $USER1$/check_snmp -H $HOSTADDRESS$ -C LEAKmon101a -o sysUpTime.0\n}\n/usr/lib/nagios/plugins/check_snmp -H sw1 -P 3 -U ops -A LEAKmon101b -X LEAKmon101c\nexpect "Password:"\nsleep 1\nsend -s "LEAKmon101d\\r"\nEnvironment="BORG_PASSCOMMAND=echo \\"LEAKmon101e\\""\nmvn sonar:sonar -Dsonar.login=LEAKmon101f\n',
+		secrets: ['LEAKmon101a', 'LEAKmon101b', 'LEAKmon101c', 'LEAKmon101d', 'LEAKmon101e', 'LEAKmon101f'],
+	},
 ];
 
 /** Every secret of the corpus. */

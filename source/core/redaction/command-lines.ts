@@ -283,14 +283,14 @@ function passwordPrompt(open: string, close = open): string {
 	return `\\${open}(?=${inside}{0,200}?${PROMPT_WORD})${inside}{0,200}(?<=(?:[:*?>$)]|${PROMPT_WORD})[ \\t]{0,20})\\${close}`;
 }
 
-/** Between an expect and its send: line breaks, with blank or comment lines (up to three). */
-const LINES_BETWEEN = '(?:[ \\t]*(?:#[^\\r\\n]{0,200})?\\r?\\n){1,4}[ \\t]*';
+/** Between an expect and its send: line breaks, with blank, comment or pause lines (`sleep 1`, `after 500`, `time.sleep(0.5)`; up to three). */
+const LINES_BETWEEN = '(?:[ \\t]*(?:#[^\\r\\n]{0,200}|(?:time\\.)?sleep(?:[ \\t]+|\\()[\\d.]{1,10}\\)?[ \\t;]*|after[ \\t]+\\d{1,10}[ \\t;]*)?\\r?\\n){1,4}[ \\t]*';
 /** An answer to a yes-or-no prompt, or control characters (`\x03`), not a password. */
 const ANSWER = /^(?:y|n|yes|no|(?:\\(?:x[0-9A-Fa-f]{2}|[0-7]{1,3}|[a-z]))+)$/i;
 /** A bare word a password command echoes: no backslash (`\"$PW\"` is kept), and no `#` first (a comment). */
 const ECHOED_WORD = `[^${BARE_END}\\\\#][^${BARE_END}\\\\]*`;
-/** What a password command echoes: one quoted argument or up to 20 bare words. */
-const ECHOED = `("[^"\\n]*"|'[^'\\n]*'|${ECHOED_WORD}(?:[ \\t]+${ECHOED_WORD}){0,20})`;
+/** What a password command echoes: one quoted argument (also in escaped quotes inside a quoted command, `"echo \\"X\\""`) or up to 20 bare words. */
+const ECHOED = `("[^"\\n]*"|'[^'\\n]*'|\\\\"[^"\\\\\\n]*\\\\"|${ECHOED_WORD}(?:[ \\t]+${ECHOED_WORD}){0,20})`;
 
 /** What echo gives: ARGUMENT, a bare word ending before a `)` (`(echo X; echo X) | smbpasswd -s`). */
 const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END})]+)`;
@@ -303,6 +303,9 @@ const CHPASSWD_PASSWORD = `([^${BARE_END}]+|(?<=["'][^\\s:"']{1,200}:)[^"'\\n]+)
 function chpasswdReplacer(_match: string, head: string, _quote: string, value: string): string {
 	return head + (variableOrValue(value) ?? value);
 }
+
+/** The Nagios plugin check_snmp, also by its path (`$USER1$/check_snmp`, `/usr/lib/nagios/plugins/check_snmp`). */
+const CHECK_SNMP = '(?<![\\w.-])check_snmp';
 
 /**
  * Password options of other tools, and values that are secrets by where they stand: `az login -p X`,
@@ -340,7 +343,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('ipmitool')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-P[ \\t]*`),
 	toolPasswordOption(`${at('ncftp(?:get|put|ls|batch)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
 	// net-snmp's -A (authentication) and -X (privacy) passphrases: both may stand in one command.
-	toolPasswordOption(`[ \\t]-[AX](?<=${at('snmp[a-z]*')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[AX])[ \\t]*`),
+	toolPasswordOption(`[ \\t]-[AX](?<=(?:${at('snmp[a-z]*')}|${CHECK_SNMP})\\b${COMMAND_CHAR}{0,200}?[ \\t]-[AX])[ \\t]*`),
 	toolPasswordOption(`${at('net')}(?:\\.exe)?[ \\t]+user(?:[ \\t]+\\/\\w+){0,5}[ \\t]+${nameWord('/*')}[ \\t]+(?![/*])`, 'gi', PASSWORD_LIKE),
 	// The password after the options (never an option's own argument: `mkpasswd -m sha-512` reads it from its input).
 	toolPasswordOption(`${at('openssl')}[ \\t]+passwd(?:[ \\t]+(?:-(?:salt|in)[ \\t]+(?![-[])\\S+|-\\S+)){0,20}[ \\t]+(?<!-(?:salt|in)[ \\t]+)`),
@@ -372,23 +375,26 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// `BORG_PASSCOMMAND` (`BORG_NEW_PASSCOMMAND`, borgmatic's `encryption_passcommand:`), quoted or to the line's end.
 	[
 		new RegExp(`((?:--password-command|\\b(?:RESTIC_PASSWORD_COMMAND|BORG_(?:NEW_)?PASSCOMMAND|encryption_passcommand)["']?)(?:[ \\t]*[:=][ \\t]*|[ \\t]+)(["']?)[ \\t]*(?:\\/[\\w./-]{0,100}\\/)?(?:echo|printf)[ \\t]+(?:-[neE]+[ \\t]+|--[ \\t]+){0,3}(?:'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+|%s(?:\\\\n)?[ \\t]+)?)${SKIP}${ECHOED}(?=[ \\t]*(?:\\2|$|[\\r\\n;&|#]))`, 'gm'),
-		(match, head: string, quote: string, value: string) => ((quote && value.startsWith(quote)) || PROSE_WORD.test(value.split(/[ \t]/)[0]!) ? match : head + (variableOrValue(value) ?? value)),
+		(match, head: string, quote: string, value: string) => {
+			if (value.startsWith('\\"')) return variableOrValue(value.slice(2, -2)) ? `${head}\\"${M}\\"` : match;
+			return (quote && value.startsWith(quote)) || PROSE_WORD.test(value.split(/[ \t]/)[0]!) ? match : head + (variableOrValue(value) ?? value);
+		},
 	],
 	// What an expect script sends after a password prompt: Tcl's `expect "…assword:"` (or `{…assword…}`)
 	// then `send "X\r"` (`;`, `{` or line breaks between, blank or comment lines too; `"*assword*" {
 	// send "X\r" }` in an expect block), and pexpect's `.expect('Password:')` then `.sendline('X')`.
 	// A yes or no answers a question ("Password expired. Change? (y/n)"), a variable or `[…]` computes it.
 	[
-		new RegExp(`((?:\\bexpect(?:[ \\t]+-[\\w-]+){0,5}[ \\t]+(?:${passwordPrompt('"')}|${passwordPrompt('{', '}')})[ \\t]*(?:\\{[ \\t]*(?:\\r?\\n[ \\t]*)?|;[ \\t]*|${LINES_BETWEEN})|^[ \\t]*(?:-[\\w-]+[ \\t]+){0,3}${passwordPrompt('"')}[ \\t]*\\{[ \\t]*(?:\\r?\\n[ \\t]*)?)(?:exp_)?send(?:[ \\t]+--)?[ \\t]+")${SKIP}((?:[^"\\\\\\n]|\\\\[^rn\\n]){1,1024})(?=(?:\\\\[rn])*")`, 'gm'),
+		new RegExp(`((?:\\bexpect(?:[ \\t]+-[\\w-]+){0,5}[ \\t]+(?:${passwordPrompt('"')}|${passwordPrompt('{', '}')})[ \\t]*(?:\\{[ \\t]*(?:\\r?\\n[ \\t]*)?|;[ \\t]*|${LINES_BETWEEN})|^[ \\t]*(?:-[\\w-]+[ \\t]+){0,3}${passwordPrompt('"')}[ \\t]*\\{[ \\t]*(?:\\r?\\n[ \\t]*)?)(?:exp_)?send(?:[ \\t]+(?:-[sh]|-raw|-i[ \\t]+[^\\s"]{1,80}))?(?:[ \\t]+--)?[ \\t]+")${SKIP}((?:[^"\\\\\\n]|\\\\[^rn\\n]){1,1024})(?=(?:\\\\[rn])*")`, 'gm'),
 		(match, head: string, value: string) => (/^[$[]/.test(value) || ANSWER.test(value) ? match : head + M),
 	],
 	[
 		new RegExp(`(\\.expect(?:_exact)?\\([ \\t]*\\[?[ \\t]*[rbu]?(?:${passwordPrompt('"')}|${passwordPrompt("'")})[^\\n]{0,200}?\\)[ \\t]*(?:;[ \\t]*|${LINES_BETWEEN})[\\w.]{1,80}\\.send(?:line)?\\([ \\t]*[rbuf]{0,2}(["']))${SKIP}((?:(?!\\2)[^\\n\\\\]|\\\\[^\\nrn]){1,1024})(?=(?:\\\\[rn])*\\2[ \\t]*\\))`, 'g'),
 		(match, head: string, _quote: string, value: string) => (ANSWER.test(value) || /^\{/.test(value) ? match : head + M),
 	],
-	// SNMP v1/v2c's community (`snmpwalk -v2c -c X host`); the default `public` and a placeholder are no secret.
+	// SNMP v1/v2c's community (`snmpwalk -v2c -c X host`, the Nagios plugin's `check_snmp -C X`); the default `public` and a placeholder are no secret.
 	[
-		new RegExp(`(${at('snmp(?!d\\b|trapd\\b)[a-z]*')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-c[ \\t]*)${SKIP}(?![-<>])${ARGUMENT}`, 'g'),
+		new RegExp(`((?:${at('snmp(?!d\\b|trapd\\b)[a-z]*')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-c|${CHECK_SNMP}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-C|--community(?:=|(?=[ \\t]))))[ \\t]*)${SKIP}(?![-<>])${ARGUMENT}`, 'g'),
 		(match, head: string, value: string) => (/^(?:public|community(?:[_-]?string)?)$/i.test(unquoted(value)) ? match : head + (toolValue(value) ?? value)),
 	],
 	// PowerShell: `ConvertTo-SecureString "…" -AsPlainText -Force`, `"…" | ConvertTo-SecureString …`.

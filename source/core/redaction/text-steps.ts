@@ -26,7 +26,8 @@ const PLACEHOLDER =
 
 export function isPlaceholder(value: string): boolean {
 	const bare = value.replace(/[;,]+$/, '').trim();
-	return bare === '' || PLACEHOLDER.test(bare) || bare.includes('[REDACTED');
+	// Nagios's macros ($USER1$, $ARG1$, $_HOSTSNMPCOMMUNITY$) are upper case: `$ecret$` may be a password.
+	return bare === '' || PLACEHOLDER.test(bare) || /^\$[A-Z_][A-Z0-9_]*\$$/.test(bare) || bare.includes('[REDACTED');
 }
 
 export type Replacer = (match: string, ...groups: string[]) => string;
