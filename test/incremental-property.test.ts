@@ -1,6 +1,7 @@
 /**
  * Property: for generated legal gateways (odd ids, values, file names, dangling references), a
- * chain full → incremental → incremental through three generated states restores to exactly what
+ * chain full → incremental → incremental through three generated states, each link in a generated
+ * format (zip, tar.gz, folder), restores to exactly what
  * a full backup of the last state restores to. Each state is a whole generated gateway, so between
  * links rows and files appear, change (an id generated twice) and disappear.
  */
@@ -47,10 +48,16 @@ async function restoreInto(folder: string, object: string, onSource: (dir: strin
 	return dataDir;
 }
 
+/**
+ * Each link's format, generated: a folder backup is read in file-name order (its index before
+ * `license/` and `mcp/`), an archive in the order it was written (its index last).
+ */
+const FORMATS = ['zip', 'tar.gz', 'dir'] as const;
+
 describe('incremental chains of generated legal gateways', () => {
 	it('restore to what a full backup of the last state restores to', async () => {
 		await fc.assert(
-			fc.asyncProperty(fc.array(gatewayModel({maxRows: 3}), {minLength: 3, maxLength: 3}), async models => {
+			fc.asyncProperty(fc.array(gatewayModel({maxRows: 3}), {minLength: 3, maxLength: 3}), fc.array(fc.constantFrom(...FORMATS), {minLength: 3, maxLength: 3}), async (models, formats) => {
 				const work = tempDir('lifeboat-incr-prop-');
 				const dest = path.join(work, 'dest');
 				const destination = openLocalDestination(dest);
@@ -61,11 +68,11 @@ describe('incremental chains of generated legal gateways', () => {
 				});
 				let clock = Date.parse('2026-11-01T00:00:00Z');
 				for (const [index, dataDir] of states.entries()) {
-					await createBackup({dataDir, destDir: dest, name: `link-${index}`, format: index === 1 ? 'tar.gz' : 'zip', now: new Date((clock += 3_600_000)), ...(index > 0 ? {incremental: {destination, sinceLast: true}} : {})});
+					await createBackup({dataDir, destDir: dest, name: `link-${index}`, format: formats[index], now: new Date((clock += 3_600_000)), ...(index > 0 ? {incremental: {destination, sinceLast: true}} : {})});
 				}
 				await createBackup({dataDir: states[2]!, destDir: path.join(work, 'reference'), name: 'reference', format: 'dir'});
 				let merged: Record<string, string> = {};
-				const viaChain = await restoreInto(dest, 'link-2.zip', dir => (merged = tableFiles(dir)));
+				const viaChain = await restoreInto(dest, `link-2${formats[2] === 'dir' ? '' : `.${formats[2]}`}`, dir => (merged = tableFiles(dir)));
 				const viaFull = await restoreInto(path.join(work, 'reference'), 'reference');
 				expect(restoredState(viaChain)).toEqual(restoredState(viaFull));
 				// The merged chain holds each table (but the daily logs, dumped by day) as a full backup

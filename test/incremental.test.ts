@@ -195,6 +195,27 @@ describe('incremental backups on a local folder', () => {
 		expect((await verifyBackup(first.source)).ok).toBe(true);
 		await first.close();
 	}, 120_000);
+
+	it('a folder chain whose license and MCP files changed verifies and restores them (a folder is read in name order: its index before license/ and mcp/)', async () => {
+		const live = await demoGateway({seed: 32});
+		const dest = tempDir('lifeboat-incr-dir-');
+		const destination = openLocalDestination(dest);
+		await createBackup({dataDir: live, destDir: dest, name: 'full', format: 'dir', now: new Date('2026-11-01T03:00:00Z')});
+		fs.writeFileSync(path.join(live, 'license.key'), 'LICENSE-v2\n');
+		fs.writeFileSync(path.join(live, 'mcp.json'), '{"mcpServers": {"files": {"command": "mcp-files"}}}\n');
+		const result = await createBackup({dataDir: live, destDir: dest, name: 'next', format: 'dir', now: new Date('2026-11-02T03:00:00Z'), incremental: {destination, sinceLast: true}});
+		expect(result.metadata.incremental?.base.name).toBe('full');
+		const opened = await openBackupChain({destination, location: {kind: 'local', folder: dest}, object: 'next'});
+		try {
+			expect((await verifyBackup(opened.source)).ok).toBe(true);
+			const fresh = freshGateway();
+			await applyRestore({source: opened.source, dataDir: fresh});
+			expect(fs.readFileSync(path.join(fresh, 'license.key'), 'utf8')).toBe('LICENSE-v2\n');
+			expect(fs.readFileSync(path.join(fresh, 'mcp.json'), 'utf8')).toBe('{"mcpServers": {"files": {"command": "mcp-files"}}}\n');
+		} finally {
+			await opened.close();
+		}
+	}, 120_000);
 });
 
 describe('incremental backups on S3 (s3rver), encrypted', () => {

@@ -64,6 +64,7 @@ class MergeDb {
 	readonly db: Database.Database;
 	readonly addFinal: Database.Statement;
 	readonly addFinalFile: Database.Statement;
+	readonly seeFinalFile: Database.Statement;
 	readonly addRow: Database.Statement;
 	readonly addRowIfState: Database.Statement;
 	readonly wantFile: Database.Statement;
@@ -81,6 +82,8 @@ class MergeDb {
 		`);
 		this.addFinal = this.db.prepare('INSERT OR REPLACE INTO final (tbl, id, hash) VALUES (?, ?, ?)');
 		this.addFinalFile = this.db.prepare('INSERT OR REPLACE INTO final_files (path, sha256) VALUES (?, ?)');
+		// A file the newest link holds, met before or after its index (a folder is read in name order: `index/` before `license/`).
+		this.seeFinalFile = this.db.prepare('INSERT OR IGNORE INTO final_files (path) VALUES (?)');
 		this.addRow = this.db.prepare('INSERT OR IGNORE INTO rows (tbl, id, path, hash, line) VALUES (?, ?, ?, ?, ?)');
 		this.addRowIfState = this.db.prepare('INSERT OR IGNORE INTO rows (tbl, id, path, hash, line) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM final WHERE tbl = ? AND id = ?)');
 		this.wantFile = this.db.prepare('SELECT 1 FROM final_files WHERE path = ? AND taken IS NULL').pluck(true);
@@ -126,7 +129,7 @@ async function readLink(state: LinkState, merge: MergeDb, outDir: string, signal
 		} else if (route.kind === 'agent-file' || route.kind === 'document-file' || route.kind === 'document-text' || route.kind === 'gateway-file') {
 			const take = newest || merge.wantFile.get(entry.path) !== undefined;
 			digest = await copyEntry(entry, take ? out : undefined);
-			if (take && newest) merge.addFinalFile.run(entry.path, null);
+			if (take && newest) merge.seeFinalFile.run(entry.path);
 			if (take) {
 				merge.takeFile.run(digest.sha256, entry.path);
 				state.written.set(entry.path, digest);
