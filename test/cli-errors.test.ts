@@ -77,6 +77,7 @@ describe('CLI bad input', () => {
 		expect(JSON.parse(command.stdout).error.code).toBe('usage');
 		const dest = tempDir();
 		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', '']), 2, /Invalid backup name ""/);
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'nightly.tar.gz']), 2, /^lifeboat: Invalid backup name "nightly\.tar\.gz": it ends like a backup file \(\.tar\.gz\); name it without one, the format's extension is added$/);
 		expect(fs.readdirSync(dest)).toEqual([]);
 	});
 

@@ -307,7 +307,7 @@ describe('agentic framework routes', () => {
 		expect(Object.keys(JSON.parse(cli.stdout) as object).sort()).toEqual(Object.keys(plan).sort());
 	});
 
-	it('bad uploads: not a backup (400), corrupt (422), oversized (413), malformed multipart or options (400): nothing written, the server keeps serving', async () => {
+	it('bad uploads: not a backup (400), corrupt (422), oversized (413), malformed multipart or options (400), JSON instead of multipart (415): nothing written, the server keeps serving', async () => {
 		const before = storeDigest(dataDir);
 		const good = fs.readFileSync(path.join(dest, 'acme_1.zip'));
 		await expectError(await api('/backup/import', {body: multipart(Buffer.from('hello, not a backup'))}), 400, 'Invalid backup format');
@@ -319,7 +319,7 @@ describe('agentic framework routes', () => {
 		await expectError(await api('/backup/import', {body: multipart(good, {import_agents: 'yes'})}), 400, 'Bad request');
 		await expectError(await api('/backup/import', {body: multipart(good, {dry_run: true, surprise: 1})}), 400, 'Bad request');
 		await expectError(await api('/backup/import', {body: '--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc', headers: {'content-type': 'multipart/form-data; boundary=x'}}), 400, /Bad request|Invalid backup format/);
-		await expectError(await api('/backup/import', {json: {file: 'x'}}), 400, 'Bad request');
+		await expectError(await api('/backup/import', {json: {file: 'x'}}), 415, 'Unsupported media type');
 		const noFile = new FormData();
 		noFile.append('options', '{}');
 		await expectError(await api('/backup/import', {body: noFile}), 400, 'Bad request');

@@ -249,6 +249,66 @@ describe('names and URLs at the router\'s edge', () => {
 			request.destroy();
 		}
 	});
+
+	it('a body of another type than the route takes is refused (415) before it is read, and makes no backup: JSON or text to the multipart import, multipart or text to the exports', async () => {
+		const before = fs.readdirSync(dest).sort();
+		for (const [route, contentType] of [['/backup/import', 'application/json'], ['/backup/import', 'text/plain'], ['/backup/export', MULTIPART], ['/backups/export', MULTIPART], ['/backup/export', 'text/plain']] as const) {
+			const {request, ended} = partialUpload(server.url, route, globex, contentType, Buffer.concat([FILE_HEAD, Buffer.alloc(1000)]), 50 * 1024 * 1024);
+			try {
+				expect(await ended, `${route} ${contentType}`).toMatchObject({status: 415});
+			} finally {
+				request.destroy();
+			}
+		}
+		const response = await fetch(`${server.url}/backup/import`, {method: 'POST', headers: headers(FULL, globex, {'content-type': 'application/json'}), body: '{}'});
+		expect(await response.json()).toEqual({error: 'Unsupported media type', detail: 'the body must be multipart/form-data, not application/json'});
+		expect(fs.readdirSync(dest).sort()).toEqual(before);
+		const bare = await fetch(`${server.url}/backup/export`, {method: 'POST', headers: headers(FULL, globex)});
+		expect(await bare.json()).toEqual({error: 'Unsupported media type', detail: 'the body must be application/json'});
+	});
+
+	it('a backup name ending like a backup file is refused (400): asked for by name it would be another backup\'s file name', async () => {
+		expect((await post(server.url, '/backup/export', FULL, globex, {backup_name: 'globex_b1'})).status).toBe(200);
+		const before = fs.readdirSync(dest).sort();
+		for (const name of ['globex_b1.zip', 'globex_b1.tar.gz', 'globex_b1.JSON', 'globex_b1.enc']) {
+			const response = await post(server.url, '/backup/export', FULL, globex, {backup_name: name});
+			expect(response.status, name).toBe(400);
+			expect(((await response.json()) as {detail: string}).detail, name).toMatch(/ends like a backup file/);
+		}
+		expect(fs.readdirSync(dest).sort()).toEqual(before);
+	});
+
+	it('an import with two files, or without its closing boundary, is a 400 Bad request (a malformed body, not a large or cut-off one)', async () => {
+		const form = new FormData();
+		form.append('file', new Blob([Buffer.from('first')]), 'a.zip');
+		form.append('file', new Blob([Buffer.from('second')]), 'b.zip');
+		const response = await fetch(`${server.url}/backup/import`, {method: 'POST', headers: headers(FULL, globex), body: form});
+		expect(response.status).toBe(400);
+		expect(await response.json()).toMatchObject({error: 'Bad request', detail: expect.stringContaining('more than one file')});
+		// A body sent whole but without its closing boundary is malformed, not cut off.
+		const unclosed = Buffer.concat([FILE_HEAD, Buffer.from('abc\r\n')]);
+		const cut = await fetch(`${server.url}/backup/import`, {method: 'POST', headers: headers(FULL, globex, {'content-type': MULTIPART}), body: unclosed});
+		expect(cut.status).toBe(400);
+		expect(((await cut.json()) as {detail: string}).detail).toMatch(/^malformed multipart body/);
+	});
+
+	it('an encrypted bundle imported without its passphrase is a 400 naming options.passphrase (not the CLI\'s flags)', async () => {
+		const exported = (await (await post(server.url, '/backups/export', FULL, globex, {categories: ['tools'], passphrase: 'the bundle test passphrase'})).json()) as {bundle: string};
+		const response = await post(server.url, '/backups/import', FULL, globex, {bundle: exported.bundle, options: {dry_run: true}});
+		expect(response.status).toBe(400);
+		const {detail} = (await response.json()) as {detail: string};
+		expect(detail).toMatch(/is encrypted: give its passphrase as options\.passphrase$/);
+		expect(detail).not.toMatch(/--passphrase-file|LIFEBOAT_/);
+	});
+
+	it('deleting a file that is no backup is a 400 Invalid backup format, and the file stays', async () => {
+		fs.writeFileSync(path.join(dest, 'notes.zip'), 'not a backup at all\n');
+		const response = await fetch(`${server.url}/backup/delete/notes.zip`, {method: 'DELETE', headers: headers(FULL, globex)});
+		expect(response.status).toBe(400);
+		expect(await response.json()).toMatchObject({error: 'Invalid backup format', detail: expect.stringContaining('is not a Lifeboat backup; it was not deleted')});
+		expect(fs.readFileSync(path.join(dest, 'notes.zip'), 'utf8')).toBe('not a backup at all\n');
+		fs.rmSync(path.join(dest, 'notes.zip'));
+	});
 });
 
 describe('uploads cut off or never finished', () => {

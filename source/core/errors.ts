@@ -14,6 +14,7 @@ export type ErrorCode =
 	| 'destination'
 	| 'exists'
 	| 'disk-full'
+	| 'not-a-backup'
 	| 'corrupt-archive'
 	| 'unsupported-version'
 	| 'unsafe-archive'
@@ -40,6 +41,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 	destination: 4,
 	exists: 4,
 	'disk-full': 4,
+	// A file that is no Lifeboat backup at all (delete refuses it): corrupt-archive's exit code, HTTP 400 rather than 422.
+	'not-a-backup': 5,
 	'corrupt-archive': 5,
 	'unsupported-version': 5,
 	'unsafe-archive': 5,

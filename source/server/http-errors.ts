@@ -4,7 +4,7 @@
  * `Import failed`, `Permission denied`; and `Unauthorized`, `Bad request`, `Conflict`,
  * `Payload too large`, `Not found`, `Service unavailable`, `Internal error`).
  */
-import type {FastifyError} from 'fastify';
+import type {FastifyError, FastifyRequest} from 'fastify';
 import {describeStoreError, LifeboatError, noRoomReason, type ErrorCode} from '../core/errors.js';
 
 export class HttpError extends Error {
@@ -22,6 +22,18 @@ export class HttpError extends Error {
 	}
 }
 
+/**
+ * A route's onRequest hook refusing (415), before its body is read, a body of another media type
+ * than `type`: a JSON route sent multipart or text, the multipart import sent JSON.
+ */
+export function onlyMediaType(type: string): (request: FastifyRequest) => Promise<void> {
+	return async request => {
+		const given = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+		if (given === type) return;
+		throw new HttpError(415, 'Unsupported media type', `the body must be ${type}${given ? `, not ${given.slice(0, 80)}` : ''}`);
+	};
+}
+
 export const badRequest = (detail: string): HttpError => new HttpError(400, 'Bad request', detail);
 export const permissionDenied = (detail: string): HttpError => new HttpError(403, 'Permission denied', detail);
 export const backupNotFound = (detail?: string): HttpError => new HttpError(404, 'Backup not found', detail);
@@ -33,6 +45,7 @@ const STATUS: Partial<Record<ErrorCode, [number, string]>> = {
 	'unknown-tenant': [400, 'Bad request'],
 	'wrong-passphrase': [400, 'Bad request'],
 	'passphrase-required': [400, 'Bad request'],
+	'not-a-backup': [400, 'Invalid backup format'],
 	'corrupt-archive': [422, 'Invalid backup format'],
 	'unsafe-archive': [422, 'Invalid backup format'],
 	'unsupported-version': [422, 'Invalid backup format'],
@@ -61,6 +74,8 @@ export function toHttpError(thrown: unknown, failure = 'Internal error'): HttpEr
 	const error = describeStoreError(thrown) ?? thrown;
 	if (error instanceof LifeboatError) {
 		if (error.code === 'destination' && /no such backup/.test(error.message)) return backupNotFound();
+		// The engine's text names the CLI's flags; a request gives the passphrase in its options.
+		if (error.code === 'passphrase-required') return new HttpError(400, 'Bad request', `${error.message.replace(/: pass --passphrase-file.*$/, '')}: give its passphrase as options.passphrase`, error.code);
 		const mapped = STATUS[error.code];
 		if (mapped) return new HttpError(mapped[0], mapped[1], error.message, error.code);
 		return new HttpError(500, failure, error.message, error.code, {cause: error});
@@ -78,6 +93,8 @@ function fromFastify(error: FastifyError | undefined): HttpError | undefined {
 	const status = error.statusCode;
 	if (error.validation) return new HttpError(400, 'Bad request', error.message);
 	if (error.code === 'FST_REQ_FILE_TOO_LARGE') return new HttpError(413, 'Payload too large', 'the upload is larger than the limit (--upload-limit-mb)');
+	// Too many parts, fields or files is a malformed import (one file and an options field), not a large one.
+	if (error.code === 'FST_FILES_LIMIT' || error.code === 'FST_FIELDS_LIMIT' || error.code === 'FST_PARTS_LIMIT') return new HttpError(400, 'Bad request', `the multipart body holds more than one file and the options field (${error.message})`);
 	if (status && status >= 400 && status < 500) return new HttpError(status === 406 ? 400 : status, STATUS_TEXT[status] ?? 'Bad request', error.message);
 	return undefined;
 }

@@ -7,7 +7,7 @@ import {RESTORE_MODES} from '../core/restore/index.js';
 import {CATEGORY_IDS} from '../core/store/schema.js';
 import {tenantOf} from './auth.js';
 import {bundleExport, scratchDir, type BundleExportBody} from './exports.js';
-import {HttpError, toHttpError} from './http-errors.js';
+import {HttpError, onlyMediaType, toHttpError} from './http-errors.js';
 import {bundleChoice, importUpload, type BundleImportOptions} from './imports.js';
 import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
@@ -51,7 +51,7 @@ const IMPORT_BODY = {
 } as const;
 
 export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: Gates): void {
-	app.post('/backups/export', {config: {write: true}, schema: {summary: "The request's tenant as a base64 backup bundle", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async (request, reply) => {
+	app.post('/backups/export', {config: {write: true}, onRequest: onlyMediaType('application/json'), schema: {summary: "The request's tenant as a base64 backup bundle", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async (request, reply) => {
 		const auth = tenantOf(request);
 		const scratch = scratchDir();
 		try {
@@ -89,7 +89,7 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 			} catch (error) {
 				// A refused or cut-off body: a client that went away gets no response, so no onResponse.
 				fs.rmSync(scratch, {recursive: true, force: true});
-				throw request.raw.destroyed && !(error instanceof HttpError) ? cutOff() : error;
+				throw request.raw.destroyed && !request.raw.complete && !(error instanceof HttpError) ? cutOff() : error;
 			}
 			// The bundle is in the scratch file now: the body the schema checks holds the options only.
 			return {bundle: '', ...(options === undefined ? {} : {options})};

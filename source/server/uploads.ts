@@ -23,7 +23,8 @@ export async function receiveMultipart(request: FastifyRequest, scratch: string,
 		const noRoom = uploadNoRoom(error);
 		if (noRoom) throw noRoom;
 		// The client went away (or was cut off by the request timeout): not a failure of the server.
-		if (request.raw.destroyed && !(error instanceof HttpError)) throw cutOff();
+		// (A body read to its end is destroyed too, so `complete` tells a cut one apart.)
+		if (request.raw.destroyed && !request.raw.complete && !(error instanceof HttpError)) throw cutOff();
 		// busboy's parse errors (a cut or malformed body) carry no status: the client sent them.
 		if (error instanceof HttpError || (error as {statusCode?: number}).statusCode || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
 		throw badRequest(`malformed multipart body (${(error as Error).message ?? String(error)})`);

@@ -16,7 +16,7 @@ export async function deleteBackup(destination: Destination, name: string, optio
 	const stat = await destination.stat(name, {signal: options.signal});
 	if (!stat) throw destinationError(where, 'no such backup');
 	const isBackup = destination.kind === 'local' ? isLifeboatBackup(path.join(destination.label, name)) : Boolean(formatFromPath(name)) && looksLikeLifeboatBackup(await readSniffHead(destination, name, options.signal));
-	if (!isBackup) throw new LifeboatError('corrupt-archive', `${where} is not a Lifeboat backup; it was not deleted`);
+	if (!isBackup) throw new LifeboatError('not-a-backup', `${where} is not a Lifeboat backup; it was not deleted`);
 	await destination.delete(name, {signal: options.signal});
 	return stat;
 }
