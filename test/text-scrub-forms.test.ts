@@ -1693,7 +1693,7 @@ describe("admin and network tools' passwords: -D properties, ldap, ipmitool, net
 	eachCostsLinearWork(['ldapsearch -w '.repeat(20_000), 'snmpwalk -A -X '.repeat(20_000), ' -A'.repeat(40_000), 'mkpasswd -m '.repeat(20_000), 'openssl passwd -salt '.repeat(20_000), 'net user '.repeat(20_000), 'nmcli a.b.'.repeat(20_000), 'ldapsearch -b '.repeat(20_000), `-D${'a.'.repeat(40_000)}`, `net user bob ${'a'.repeat(100_000)} x`, `nmcli password ${'a'.repeat(100_000)} x`, 'net user /a '.repeat(20_000), '(echo a; echo '.repeat(20_000), 'echo a | kinit '.repeat(20_000), 'curl ldap -b '.repeat(20_000), ' -B'.repeat(40_000), ' | sudo -B'.repeat(20_000), 'ldap -b '.repeat(20_000)]);
 });
 
-describe('password commands, expect scripts, SNMP communities (check_snmp too) and secret options quoted inside another option', () => {
+describe('password commands, expect scripts, SNMP communities (check_snmp too) and secret options quoted inside another option or a shell\'s -c command', () => {
 	it('redacts the password, byte for byte around it', () => {
 		const cases: Array<[string, string]> = [
 			['restic backup --password-command "echo Winter2024x" /srv', `restic backup --password-command "echo ${M}" /srv`],
@@ -1741,6 +1741,9 @@ describe('password commands, expect scripts, SNMP communities (check_snmp too) a
 			['mvn sonar:sonar -Dsonar.login=Winter2024x -Dsonar.host.url=https://s', `mvn sonar:sonar -Dsonar.login=${M} -Dsonar.host.url=https://s`],
 			['SONAR_LOGIN=Winter2024x', `SONAR_LOGIN=${M}`],
 			['{"password": "$ecret$"}', `{"password": "${M}"}`],
+			['docker exec db sh -c "mysqldump -uroot --password=Winter2024x shop"', `docker exec db sh -c "mysqldump -uroot --password=${M} shop"`],
+			["su - postgres -c 'psql --password \"Winter 2024\" -d app'", `su - postgres -c 'psql --password "${M}" -d app'`],
+			['powershell -Command "Connect-Vault -Token Winter2024x -Force"', `powershell -Command "Connect-Vault -Token ${M} -Force"`],
 		];
 		for (const [text, expected] of cases) expect(scrubText(text), text).toBe(expected);
 	});
@@ -1784,6 +1787,9 @@ describe('password commands, expect scripts, SNMP communities (check_snmp too) a
 			'expect "Password:"\nsleep 1\nsend "$pw\\r"',
 			'export BORG_PASSCOMMAND="echo \\"$PW\\""',
 			'ssh-copy-id --login alice host',
+			'bash -c "echo --password is required; exit 1"',
+			'sh -c "deploy --token $DEPLOY_TOKEN"',
+			'psql -c "ALTER ROLE app VALID UNTIL \'infinity\'"',
 		]) {
 			expect(scrubText(text), text).toBe(text);
 		}
@@ -1826,5 +1832,7 @@ describe('password commands, expect scripts, SNMP communities (check_snmp too) a
 		'check_snmp -C '.repeat(5_000),
 		`BORG_PASSCOMMAND="echo \\"${'a'.repeat(100_000)}`,
 		`expect "password"\nsend -i ${'a'.repeat(100_000)}`,
+		`sh -c "${' --password x'.repeat(20_000)}"`,
+		'-c "a" '.repeat(20_000),
 	]);
 });

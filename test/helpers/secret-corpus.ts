@@ -126,9 +126,9 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		secrets: ['LEAKcmd100a', 'LEAKcmd100b', 'LEAKcmd100c', 'LEAKcmd100d', 'LEAKcmd100e', 'LEAKcmd100f', 'LEAKcmd100g'],
 	},
 	{
-		name: 'monitoring checks, paused expect scripts and escaped password commands',
-		text: 'define command {\n  command_name check_router\n  command_line $USER1$/check_snmp -H $HOSTADDRESS$ -C LEAKmon101a -o sysUpTime.0\n}\n/usr/lib/nagios/plugins/check_snmp -H sw1 -P 3 -U ops -A LEAKmon101b -X LEAKmon101c\nexpect "Password:"\nsleep 1\nsend -s "LEAKmon101d\\r"\nEnvironment="BORG_PASSCOMMAND=echo \\"LEAKmon101e\\""\nmvn sonar:sonar -Dsonar.login=LEAKmon101f\n',
-		secrets: ['LEAKmon101a', 'LEAKmon101b', 'LEAKmon101c', 'LEAKmon101d', 'LEAKmon101e', 'LEAKmon101f'],
+		name: 'monitoring checks, paused expect scripts, escaped password commands and a shell\'s -c command',
+		text: 'define command {\n  command_name check_router\n  command_line $USER1$/check_snmp -H $HOSTADDRESS$ -C LEAKmon101a -o sysUpTime.0\n}\n/usr/lib/nagios/plugins/check_snmp -H sw1 -P 3 -U ops -A LEAKmon101b -X LEAKmon101c\nexpect "Password:"\nsleep 1\nsend -s "LEAKmon101d\\r"\nEnvironment="BORG_PASSCOMMAND=echo \\"LEAKmon101e\\""\nmvn sonar:sonar -Dsonar.login=LEAKmon101f\ndocker exec db sh -c "mysqldump -uroot --password=LEAKmon101g shop" > shop.sql\n',
+		secrets: ['LEAKmon101a', 'LEAKmon101b', 'LEAKmon101c', 'LEAKmon101d', 'LEAKmon101e', 'LEAKmon101f', 'LEAKmon101g'],
 	},
 ];
 

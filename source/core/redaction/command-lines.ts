@@ -159,9 +159,9 @@ const FLAG = `(-(?<=(?:^|[\\s"'\\[,(]|\\b${VARIABLE_SET})-)-?([A-Za-z][\\w.-]{0,
 /** FLAG, for the options passed on inside another flag's value (one level). */
 const INNER_FLAG = new RegExp(FLAG, 'g');
 
-/** A secret flag's value redacted; another flag's value that starts with an option has its options scrubbed (one level). */
+/** A secret flag's value redacted; another flag's value that starts with an option, or a shell's command (`sh -c "…"`), has its options scrubbed (one level). */
 function flagReplacer(match: string, flag: string, name: string, value: string): string {
-	return isSecretName(name) ? secretFlag(match, flag, value) : passedOn(match, flag, value);
+	return isSecretName(name) ? secretFlag(match, flag, value) : passedOn(match, flag, value, /^(?:c|command|cmd)$/i.test(name));
 }
 
 /** A secret flag's value redacted, its quotes kept, unless it is a placeholder, a command's output or a CI expression (`${{ secrets.X }}`). */
@@ -177,14 +177,15 @@ const STARTS_WITH_OPTION = new RegExp(`^[ \\t]*(?:${VARIABLE_SET})?-`);
 /**
  * Options passed on in a value (`-Darguments="-Dgpg.passphrase=X -DskipTests"`), scrubbed
  * themselves, one level deep (a bare `-Da=-Db=-Db=…` would otherwise recurse once per option).
- * Only a value that starts with an option (or a variable set to one: `-e "JAVA_OPTS=-Dpw=X"`):
- * "Fix --password flag" (a commit message) is prose, and so is an option's prose value ("--password now required").
+ * Only a value that starts with an option (or a variable set to one: `-e "JAVA_OPTS=-Dpw=X"`), or
+ * a quoted `command` a shell runs (`sh -c "mysqldump --password=X db"`): "Fix --password flag" (a
+ * commit message) is prose, and so is an option's prose value ("--password now required").
  */
-function passedOn(match: string, flag: string, value: string): string {
+function passedOn(match: string, flag: string, value: string, command: boolean): string {
 	const inner = unquoted(value);
-	// A quote escaped inside (`"-Dpw=\\"x\\""`) ended the value early: what it holds is not known.
-	if (!STARTS_WITH_OPTION.test(inner) || inner.endsWith('\\')) return match;
 	const quote = inner === value ? '' : value[0]!;
+	// A quote escaped inside (`"-Dpw=\\"x\\""`) ended the value early: what it holds is not known.
+	if (!(STARTS_WITH_OPTION.test(inner) || (command && quote)) || inner.endsWith('\\')) return match;
 	const scrubbed = inner.replace(INNER_FLAG, (innerMatch: string, innerFlag: string, name: string, innerValue: string) =>
 		isSecretName(name) && !PROSE_WORD.test(unquoted(innerValue)) ? secretFlag(innerMatch, innerFlag, innerValue) : innerMatch,
 	);
