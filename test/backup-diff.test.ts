@@ -101,6 +101,22 @@ describe('backup diff (core)', () => {
 			expect(result.totals.unchanged).toBeGreaterThan(100);
 		}
 	}, 120_000);
+
+	it('a one-tenant backup against its live store or a whole-gateway backup compares that tenant only: no change; a change in another tenant is not seen', async () => {
+		const dataDir = await demoGateway({seed: 6});
+		const [first, second] = query<{id: string; slug: string}>(dataDir, 'SELECT id, slug FROM tenants ORDER BY id LIMIT 2') as [{id: string; slug: string}, {id: string; slug: string}];
+		const tenantBackup = await backupOf(dataDir, {tenant: first.slug});
+		const whole = await backupOf(dataDir, {});
+		for (const [a, b] of [[backup(tenantBackup.path), live(dataDir)], [backup(tenantBackup.path), backup(whole.path)], [backup(whole.path), backup(tenantBackup.path)]] as const) {
+			const result = await diffSides(a, b);
+			expect(summary(result)).toEqual([]);
+			expect(result.totals.unchanged).toBeGreaterThan(10);
+		}
+		exec(dataDir, 'DELETE FROM tools WHERE tenant_id = ?', second.id);
+		expect(summary(await diffSides(backup(tenantBackup.path), live(dataDir)))).toEqual([]);
+		exec(dataDir, 'DELETE FROM tools WHERE id = (SELECT id FROM tools WHERE tenant_id = ? ORDER BY id LIMIT 1)', first.id);
+		expect(summary(await diffSides(backup(tenantBackup.path), live(dataDir)))).toEqual(['tools: +0 -1 ~0']);
+	}, 120_000);
 });
 
 describe('backup diff: one id field by field, odd values', () => {

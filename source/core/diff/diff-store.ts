@@ -90,10 +90,10 @@ export class DiffStore {
 		this.flush();
 		this.db
 			.prepare(
-				`DELETE FROM entries WHERE side = ?1 AND tbl = '${FILES_TABLE}' AND owner IS NOT NULL AND NOT EXISTS
-				(SELECT 1 FROM entries o WHERE o.side = ?1 AND o.category = entries.category AND o.tbl = (CASE entries.category WHEN 'agents' THEN 'agents' ELSE 'documents' END) AND o.id = entries.owner)`,
+				`DELETE FROM entries WHERE side = @side AND tbl = '${FILES_TABLE}' AND owner IS NOT NULL AND NOT EXISTS
+				(SELECT 1 FROM entries o WHERE o.side = @side AND o.category = entries.category AND o.tbl = (CASE entries.category WHEN 'agents' THEN 'agents' ELSE 'documents' END) AND o.id = entries.owner)`,
 			)
-			.run(side);
+			.run({side});
 	}
 
 	flush(): void {
