@@ -237,6 +237,23 @@ describe('schedule run-now', () => {
 		expect(names.filter(name => !name?.startsWith('manual-'))).toHaveLength(1);
 	});
 
+	it('a run keeps the backup it wrote even when another of its scope is dated in the future (--keep-last 1)', () => {
+		const {env, dest} = setup();
+		expect(runCli(['backup', 'create', '--data-dir', gateway, '--dest', dest, '--format', 'dir', '--categories', 'tools', '--name', 'future'], {env}).code).toBe(0);
+		const metadataFile = path.join(dest, 'future', 'metadata.json');
+		const metadata = JSON.parse(fs.readFileSync(metadataFile, 'utf8')) as {createdAt: string};
+		fs.writeFileSync(metadataFile, JSON.stringify({...metadata, createdAt: '2036-01-01T03:00:00.000Z'}));
+		expect(add(env, ['n', '--cron', '0 3 * * *', '--keep-last', '1'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--format', 'dir', '--categories', 'tools']).code).toBe(0);
+		const record = runNow(env, 'n') as RunRecordJson & {backup: {path: string}; pruned: {deleted: string[]; kept: number}};
+		expect(record.ok).toBe(true);
+		expect(record.pruned.deleted).toEqual([]);
+		expect(fs.existsSync(path.join(record.backup.path, 'metadata.json'))).toBe(true);
+		// The next run keeps its own and removes the one before it; the future-dated one stays (newest by date).
+		const next = runNow(env, 'n') as RunRecordJson & {backup: {path: string}; pruned: {deleted: string[]}};
+		expect(next.pruned.deleted).toEqual([path.basename(record.backup.path)]);
+		expect(fs.readdirSync(dest).sort()).toEqual(['future', path.basename(next.backup.path)].sort());
+	});
+
 	it('a failed run exits with the backup\'s own code and is the last result', () => {
 		const {env, root} = setup();
 		const passphraseFile = path.join(root, 'pass');

@@ -134,8 +134,8 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 	});
 }
 
-function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {backup: RunRecord['backup']; error: RunRecord['error']; scope?: RetentionScope} {
-	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {kind?: string; incremental?: unknown; tenant?: {id?: string; slug?: string} | null; categories?: string[]}; error?: {code: string; message: string}} | undefined;
+function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {backup: RunRecord['backup']; error: RunRecord['error']; scope?: RetentionScope; backupId?: string} {
+	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {id?: string; kind?: string; incremental?: unknown; tenant?: {id?: string; slug?: string} | null; categories?: string[]}; error?: {code: string; message: string}} | undefined;
 	try {
 		parsed = JSON.parse(result.stdout);
 	} catch {
@@ -145,7 +145,7 @@ function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {back
 		const kind = parsed.metadata?.incremental ? 'incremental' : 'full';
 		const {metadata} = parsed;
 		const scope = metadata && Array.isArray(metadata.categories) ? {tenant: metadata.tenant?.slug ?? null, tenantId: metadata.tenant?.id ?? null, categories: metadata.categories} : undefined;
-		return {backup: {path: parsed.path, size: parsed.size ?? 0, sha256: parsed.sha256 ?? '', kind}, error: null, scope};
+		return {backup: {path: parsed.path, size: parsed.size ?? 0, sha256: parsed.sha256 ?? '', kind}, error: null, scope, backupId: typeof metadata?.id === 'string' ? metadata.id : undefined};
 	}
 	// Exit 0 means a restorable backup was written, whatever became of its answer on the way.
 	if (result.code === 0) return {backup: {path: '(not reported)', size: 0, sha256: '', kind}, error: null};
@@ -158,14 +158,15 @@ function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {back
 }
 
 /** Retention after a successful backup, at the destination the command wrote to. */
-async function applyRetention(schedule: Schedule, options: RunOptions, scope: RetentionScope | undefined): Promise<RunRecord['pruned']> {
+/** Prunes the schedule's own scope; the backup this run wrote (`backupId`) is always kept, whatever the dates of the others (one dated in the future). */
+async function applyRetention(schedule: Schedule, options: RunOptions, scope: RetentionScope | undefined, backupId: string | undefined): Promise<RunRecord['pruned']> {
 	if (!schedule.retention) return null;
 	// Only this schedule's backups (its scope) are pruned; others at the destination are left alone.
 	if (!scope) throw new LifeboatError('destination', 'the backup did not report its scope (tenant and categories), so retention was not applied');
 	const {flags} = parseStoredCommand(schedule.command);
 	const target = await resolveTarget(flags.dest!, {env: options.env, s3Endpoint: flags.s3Endpoint, s3Region: flags.s3Region, azureEndpoint: flags.azureEndpoint, sshKey: flags.sshKey, knownHosts: flags.knownHosts, localObject: 'folder'});
 	try {
-		const result = await pruneDestination(target.destination, retentionPolicy(schedule.retention), {signal: options.signal, scope});
+		const result = await pruneDestination(target.destination, retentionPolicy(schedule.retention), {signal: options.signal, scope, protect: backupId});
 		return {deleted: result.deleted.map(entry => entry.fileName), kept: result.plan.keep, freedBytes: result.freedBytes};
 	} finally {
 		await target.destination.close();
@@ -226,7 +227,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions): Prom
 		let pruned: RunRecord['pruned'] = null;
 		if (backup && !options.signal?.aborted) {
 			try {
-				pruned = await applyRetention(schedule, options, described.scope);
+				pruned = await applyRetention(schedule, options, described.scope, described.backupId);
 			} catch (thrown) {
 				const message = thrown instanceof Error ? thrown.message : String(thrown);
 				error = {code: thrown instanceof LifeboatError ? thrown.code : 'internal', message: `the backup was written, but retention failed: ${message}`};

@@ -65,9 +65,10 @@ export type RetentionScope = {tenant: string | null; tenantId?: string | null; c
 
 /**
  * `options.scope` limits removals to that scope's group (a schedule prunes only the backups it
- * makes): every other backup is kept, and still protects the chain it needs.
+ * makes): every other backup is kept, and still protects the chain it needs. `options.protect`
+ * names a backup (by id) kept whatever the rules say, with its chain.
  */
-export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy, options: {scope?: RetentionScope} = {}): RetentionPlan {
+export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy, options: {scope?: RetentionScope; protect?: string} = {}): RetentionPlan {
 	const emptyPolicy = isEmptyPolicy(policy);
 	const {entries, unreadable} = readEntries(candidates);
 	const groups = groupByScope(entries);
@@ -76,6 +77,8 @@ export function planRetention(candidates: readonly RetentionCandidate[], policy:
 		if (only && group[0]!.scope !== only.key) for (const entry of group) entry.decision.reasons.push(`another scope than ${only.label}`);
 		else applyRules(group, policy, emptyPolicy);
 	}
+	// A run's own backup is newer than anything the rules count from, unless another is dated in the future.
+	for (const entry of entries) if (options.protect !== undefined && entry.summary.id === options.protect) entry.decision.reasons.push('written by this run');
 	keepChains(entries);
 	keepAllWhileUnreadable(entries, unreadable.length);
 	for (const entry of entries) entry.decision.keep = entry.decision.reasons.length > 0 || entry.decision.warning !== undefined;

@@ -29,6 +29,8 @@ export type PruneOptions = {
 	onRetry?: (note: RetryNote) => void;
 	/** Remove only backups of this scope (a schedule's own); the others are kept. */
 	scope?: RetentionScope;
+	/** The id of a backup never removed (the one a scheduled run has just written), nor its chain. */
+	protect?: string;
 };
 
 export type PrunePlan = {destination: string; listings: BackupListing[]; plan: RetentionPlan};
@@ -41,10 +43,10 @@ export type PruneResult = PrunePlan & {
 	freedBytes: number;
 };
 
-export async function planPrune(destination: Destination, policy: RetentionPolicy, options: Pick<PruneOptions, 'onProgress' | 'onRetry' | 'scope'> = {}): Promise<PrunePlan> {
+export async function planPrune(destination: Destination, policy: RetentionPolicy, options: Pick<PruneOptions, 'onProgress' | 'onRetry' | 'scope' | 'protect'> = {}): Promise<PrunePlan> {
 	options.onProgress?.({phase: 'listing'});
 	const listings = await listDestination(destination, {onRetry: options.onRetry});
-	const plan = planRetention(listings, policy, {scope: options.scope});
+	const plan = planRetention(listings, policy, {scope: options.scope, protect: options.protect});
 	options.onProgress?.({phase: 'planned', keep: plan.keep, remove: plan.remove});
 	return {destination: destination.label, listings, plan};
 }
