@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
@@ -79,6 +80,15 @@ describe('CLI bad input', () => {
 		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', '']), 2, /Invalid backup name ""/);
 		expectOneLineError(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'nightly.tar.gz']), 2, /^lifeboat: Invalid backup name "nightly\.tar\.gz": it ends like a backup file \(\.tar\.gz\); name it without one, the format's extension is added$/);
 		expect(fs.readdirSync(dest)).toEqual([]);
+	});
+
+	it('a FIFO named like a backup is refused in one line (exit 5), never opened: verify, diff, drill and restore would wait for a writer forever', () => {
+		const dir = tempDir();
+		const fifo = path.join(dir, 'pipe.zip');
+		expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+		for (const args of [['backup', 'verify', fifo], ['backup', 'diff', fifo, '--data-dir', dataDir], ['drill', '--in', fifo], ['backup', 'restore', '--in', fifo, '--data-dir', dataDir, '--dry-run']]) {
+			expectOneLineError(runCli(args, {timeoutMs: 60_000}), 5, new RegExp(`^lifeboat: ${fifo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a Lifeboat backup \\(not a regular file\\)$`));
+		}
 	});
 
 	it('--json errors are machine-readable on stdout too', () => {

@@ -7,11 +7,13 @@ export const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 
 export type CliResult = {code: number | null; stdout: string; stderr: string};
 
-/** Runs the built CLI with no TTY (stdin closed), as cron or CI would. */
-export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: string} = {}): CliResult {
+/** Runs the built CLI with no TTY (stdin closed), as cron or CI would; `timeoutMs` kills a run that hangs (its code is then null). */
+export function runCli(args: string[], options: {env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number} = {}): CliResult {
 	const result = spawnSync(process.execPath, [CLI, ...args], {
 		encoding: 'utf8',
 		cwd: options.cwd,
+		timeout: options.timeoutMs,
+		killSignal: 'SIGKILL',
 		env: {...process.env, ...options.env, FORCE_COLOR: '0'},
 		stdio: ['ignore', 'pipe', 'pipe'],
 		maxBuffer: 64 * 1024 * 1024,

@@ -60,6 +60,8 @@ export function plainFileSource(location: string): ArchiveSource {
 		if (!metadata?.isFile()) throw new LifeboatError('corrupt-archive', `${location} is not a Lifeboat backup (a folder without metadata.json)`);
 		return {format: 'dir', dir: location, label: location};
 	}
+	// A FIFO, a device or a socket named like a backup: opening it would wait for a writer forever.
+	if (!stats.isFile()) throw new LifeboatError('corrupt-archive', `${location} is not a Lifeboat backup (not a regular file)`);
 	const format = sniffFormat(location);
 	if (format === 'zip') {
 		return {

@@ -17,6 +17,8 @@ const ZSTD_HEAD_BYTES = 256 * 1024;
 const MAX_INFLATED = 8 * 1024 * 1024;
 
 function readHead(file: string, length: number, position = 0): Buffer {
+	// Never opened unless a regular file (a FIFO named like a backup would block the open forever): no bytes then.
+	if (!fs.statSync(file).isFile()) return Buffer.alloc(0);
 	const fd = fs.openSync(file, 'r');
 	try {
 		const buffer = Buffer.alloc(length);
