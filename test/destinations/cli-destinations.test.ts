@@ -145,3 +145,20 @@ describe('download and delete', () => {
 		expectOneLine(await runCliAsync(['backup', 'delete', created.path, '--yes'], s3.env), 4, /no such backup/);
 	});
 });
+
+describe('deleting a folder backup', () => {
+	it('renames it to a scratch name nothing lists before removing it: a crash mid-way leaves no half backup under its name, and the rest is swept', async () => {
+		const dest = tempDir('lifeboat-delete-dir-');
+		expect((await runCliAsync(['backup', 'create', '--data-dir', gateway, '--dest', dest, '--format', 'dir', '--name', 'victim'])).code).toBe(0);
+		expect((await runCliAsync(['backup', 'delete', path.join(dest, 'victim'), '--yes'])).code).toBe(0);
+		expect(fs.readdirSync(dest)).toEqual([]);
+		// What a delete killed after its rename leaves: a scratch folder of a dead process, holding a metadata.json.
+		const left = path.join(dest, '.lifeboat-partial-999999999-delete-0123456789ab');
+		fs.mkdirSync(left);
+		fs.writeFileSync(path.join(left, 'metadata.json'), '{"kind":"lifeboat-backup"}');
+		const listed = await runCliAsync(['backup', 'list', '--dest', dest, '--json']);
+		expect(JSON.parse(listed.stdout).backups).toEqual([]);
+		expect((await runCliAsync(['backup', 'create', '--data-dir', gateway, '--dest', dest, '--categories', 'tools', '--name', 'next'])).code).toBe(0);
+		expect(fs.readdirSync(dest)).toEqual(['next.zip']);
+	});
+});

@@ -144,7 +144,15 @@ class LocalDestination implements Destination {
 		const stats = fs.lstatSync(target, {throwIfNoEntry: false});
 		if (!stats) throw this.missing(name);
 		try {
-			fs.rmSync(target, {recursive: stats.isDirectory(), force: false});
+			if (!stats.isDirectory()) {
+				fs.rmSync(target, {force: false});
+				return;
+			}
+			// A folder backup is removed file by file: renamed first (one atomic step) to a scratch name
+			// nothing lists, so a crash mid-way leaves no half backup under its name; the rest is swept.
+			const doomed = path.join(path.dirname(target), `${PARTIAL_PREFIX}${process.pid}-delete-${crypto.randomBytes(6).toString('hex')}`);
+			fs.renameSync(target, doomed);
+			fs.rmSync(doomed, {recursive: true, force: false});
 		} catch (error) {
 			fsError(error, target);
 		}
