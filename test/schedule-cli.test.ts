@@ -155,6 +155,12 @@ describe('schedules.json', () => {
 			expectOneLineError(listed, 2, /^lifeboat: .*schedules\.json is not a valid schedules file \(n\.webhook is not an https:\/\/ URL, or http:\/\/ to a loopback address, without a user name or password\); fix or remove it$/);
 			expect(listed.stderr).not.toContain('T0KEN');
 		}
+		delete stored.schedules[0].webhook;
+		// A cron expression or time zone add would refuse: it would never fire, and nothing would say so.
+		for (const [edit, why] of [[{cron: '61 * * * *'}, /\(n: "61 \* \* \* \*" is not a cron expression \(Invalid value for minute: 61\)/], [{timezone: 'Mars/Olympus'}, /\(n: "Mars\/Olympus" is not a time zone/]] as const) {
+			fs.writeFileSync(file, JSON.stringify({...stored, schedules: [{...stored.schedules[0], ...edit}]}));
+			expectOneLineError(runCli(['schedule', 'list'], {env}), 2, why);
+		}
 		fs.writeFileSync(file, '{"version": 1, "schedules": [');
 		expectOneLineError(runCli(['schedule', 'list'], {env}), 2, /is not a valid schedules file \(not JSON\)/);
 	});

@@ -10,6 +10,7 @@ import path from 'node:path';
 import {LifeboatError} from '../errors.js';
 import {configDir, refuseShared, writePrivateJson} from '../destinations/named-destinations.js';
 import {parseCount, parseDuration, type RetentionPolicy} from '../retention/retention-policy.js';
+import {checkCron, checkTimeZone} from './cron.js';
 import {isWebhookUrl} from './webhook.js';
 
 /** A retention count as stored: a whole number or "unlimited"; `within` as restic writes it. */
@@ -120,6 +121,13 @@ function checkSchedule(value: unknown, file: string): Schedule {
 	if (typeof entry['webhook'] === 'string' && !isWebhookUrl(entry['webhook'])) throw damaged(file, `${name}.webhook is not an https:// URL, or http:// to a loopback address, without a user name or password`);
 	if (entry['fullEvery'] !== undefined && !(Number.isInteger(entry['fullEvery']) && (entry['fullEvery'] as number) >= 1)) throw damaged(file, `${name}.fullEvery is not a whole number ≥ 1`);
 	if (entry['retention'] !== undefined) checkRetention(entry['retention'], file, name);
+	// Edited by hand: an expression or zone `schedule add` would refuse would never fire, silently.
+	try {
+		if (typeof entry['timezone'] === 'string') checkTimeZone(entry['timezone']);
+		checkCron(entry['cron'], entry['timezone'] as string | undefined);
+	} catch (error) {
+		throw damaged(file, `${name}: ${(error as Error).message.replace(/^--(?:cron|tz) /, '')}`);
+	}
 	return entry as Schedule;
 }
 
