@@ -71,6 +71,19 @@ describe('local folder', () => {
 		expect((await pruneDestination(destination, {daily: 3, monthly: 3})).deleted).toEqual([]);
 	});
 
+	test('a symbolic link to a backup is not listed, so it never keeps a backup in its place (nor is counted twice)', async () => {
+		const dir = freshCopy();
+		const newest = fileOf('2026-11-30T03:00:00Z');
+		// Named to sort after the real file: counted as a backup, it would take the real one's place among the kept.
+		fs.symlinkSync(newest, path.join(dir, 'zz-newest.zip'));
+		const {destination} = await resolveTarget(dir);
+		expect(await names(destination)).toHaveLength(14);
+		const result = await pruneDestination(destination, {last: 1});
+		expect(result.deleted).toHaveLength(13);
+		expect(fs.readdirSync(dir).sort()).toEqual([newest, 'zz-newest.zip'].sort());
+		expect(fs.statSync(path.join(dir, 'zz-newest.zip')).isFile()).toBe(true);
+	});
+
 	/** Folder-format backups whose metadata.json says full / incremental: full on the 1st, incrementals 2–4; full on the 5th, incrementals 6–7. */
 	async function chainFolder(): Promise<string> {
 		const dir = tempDir('lifeboat-prune-chain-');

@@ -73,8 +73,10 @@ export function findBackupEntries(destDir: string): BackupCandidate[] {
 export function backupCandidate(destDir: string, name: string): BackupCandidate | undefined {
 	if (name.startsWith(PARTIAL_PREFIX) || name.startsWith('.')) return undefined;
 	const full = path.join(destDir, name);
-	const stats = fs.statSync(full, {throwIfNoEntry: false});
-	if (!stats) return undefined;
+	// A symbolic link is not listed: it reaches a backup listed under its own name (or one elsewhere),
+	// and retention must count each backup once, by the file it is, never keep a link for it.
+	const stats = fs.lstatSync(full, {throwIfNoEntry: false});
+	if (!stats || stats.isSymbolicLink()) return undefined;
 	const format = stats.isFile() ? formatFromPath(full) : undefined;
 	// Any `.json` file is not a backup: only one that begins like a JSON bundle (a few bytes read) is listed.
 	const isBackup = stats.isDirectory() ? fs.existsSync(path.join(full, 'metadata.json')) : format !== undefined && (format !== 'json' || name.endsWith('.enc') || isLifeboatBackup(full));
