@@ -6,6 +6,7 @@
  */
 import type {FastifyError, FastifyRequest} from 'fastify';
 import {describeStoreError, LifeboatError, noRoomReason, type ErrorCode} from '../core/errors.js';
+import {PassphraseRequiredError} from '../core/backup/backup-source.js';
 
 export class HttpError extends Error {
 	readonly status: number;
@@ -75,7 +76,7 @@ export function toHttpError(thrown: unknown, failure = 'Internal error'): HttpEr
 	if (error instanceof LifeboatError) {
 		if (error.code === 'destination' && /no such backup/.test(error.message)) return backupNotFound();
 		// The engine's text names the CLI's flags; a request gives the passphrase in its options.
-		if (error.code === 'passphrase-required') return new HttpError(400, 'Bad request', `${error.message.replace(/: pass --passphrase-file.*$/, '')}: give its passphrase as options.passphrase`, error.code);
+		if (error instanceof PassphraseRequiredError) return new HttpError(400, 'Bad request', `${error.label} is encrypted: give its passphrase as options.passphrase`, error.code);
 		const mapped = STATUS[error.code];
 		if (mapped) return new HttpError(mapped[0], mapped[1], error.message, error.code);
 		return new HttpError(500, failure, error.message, error.code, {cause: error});

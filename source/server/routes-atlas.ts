@@ -13,7 +13,7 @@ import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
 import {base64JsonStream} from './streams.js';
 import {receiveBundleBody} from './bundle-body.js';
-import {cutOff} from './uploads.js';
+import {cutOffOr} from './uploads.js';
 
 const TENANT_HEADERS = {type: 'object', properties: {'x-tenant-id': {type: 'string'}, 'x-user-id': {type: 'string'}}, required: ['x-tenant-id']} as const;
 const SECURITY = [{bearer: []}];
@@ -89,7 +89,7 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 			} catch (error) {
 				// A refused or cut-off body: a client that went away gets no response, so no onResponse.
 				fs.rmSync(scratch, {recursive: true, force: true});
-				throw request.raw.destroyed && !request.raw.complete && !(error instanceof HttpError) ? cutOff() : error;
+				throw cutOffOr(request, error);
 			}
 			// The bundle is in the scratch file now: the body the schema checks holds the options only.
 			return {bundle: '', ...(options === undefined ? {} : {options})};

@@ -13,6 +13,15 @@ import {UPLOAD_NAME} from './imports.js';
 /** An upload whose connection closed before its end (a client gone, or too slow: --request-timeout-s). */
 export const cutOff = (): HttpError => badRequest('the upload was cut off before its end (the connection closed)');
 
+/**
+ * `error`, or cutOff() when the client went away (or was cut off by the request timeout) while its
+ * body was read: not a failure of the server. A body read to its end is destroyed too, so
+ * `complete` tells a cut one apart; an HttpError is the server's own answer and stays.
+ */
+export function cutOffOr(request: FastifyRequest, error: unknown): unknown {
+	return request.raw.destroyed && !request.raw.complete && !(error instanceof HttpError) ? cutOff() : error;
+}
+
 export const tooLarge = (limit: number): HttpError => new HttpError(413, 'Payload too large', `the upload is larger than the limit of ${limit} bytes (--upload-limit-mb)`);
 
 /** Reads `file` (streamed to scratch/upload) and the `options` JSON field of a multipart import. */
@@ -22,9 +31,8 @@ export async function receiveMultipart(request: FastifyRequest, scratch: string,
 	} catch (error) {
 		const noRoom = uploadNoRoom(error);
 		if (noRoom) throw noRoom;
-		// The client went away (or was cut off by the request timeout): not a failure of the server.
-		// (A body read to its end is destroyed too, so `complete` tells a cut one apart.)
-		if (request.raw.destroyed && !request.raw.complete && !(error instanceof HttpError)) throw cutOff();
+		const cut = cutOffOr(request, error);
+		if (cut !== error) throw cut;
 		// busboy's parse errors (a cut or malformed body) carry no status: the client sent them.
 		if (error instanceof HttpError || (error as {statusCode?: number}).statusCode || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
 		throw badRequest(`malformed multipart body (${(error as Error).message ?? String(error)})`);

@@ -117,13 +117,25 @@ export function defaultBackupName(date: Date): string {
 /** Suffix of passphrase-encrypted backups: `name.zip.enc`, `name.tar.gz.enc`. */
 export const ENCRYPTED_SUFFIX = '.enc';
 
+/** A backup file's name endings and the format each names (an encrypted one adds ENCRYPTED_SUFFIX). */
+const FORMAT_ENDINGS: ReadonlyArray<readonly [string, ArchiveFormat]> = [
+	['.zip', 'zip'],
+	['.tar.gz', 'tar.gz'],
+	['.tgz', 'tar.gz'],
+	['.tar.zst', 'tar.zst'],
+	['.tzst', 'tar.zst'],
+	['.json', 'json'],
+];
+
 export function formatFromPath(file: string): ArchiveFormat | undefined {
 	const plain = file.endsWith(ENCRYPTED_SUFFIX) ? file.slice(0, -ENCRYPTED_SUFFIX.length) : file;
-	if (plain.endsWith('.zip')) return 'zip';
-	if (plain.endsWith('.tar.gz') || plain.endsWith('.tgz')) return 'tar.gz';
-	if (plain.endsWith('.tar.zst') || plain.endsWith('.tzst')) return 'tar.zst';
-	if (plain.endsWith('.json')) return 'json';
-	return undefined;
+	return FORMAT_ENDINGS.find(([ending]) => plain.endsWith(ending))?.[1];
+}
+
+/** The backup file ending `name` has, in any case (`b1.ZIP` → `.zip`), or undefined. */
+export function backupExtension(name: string): string | undefined {
+	const lower = name.toLowerCase();
+	return [...FORMAT_ENDINGS.map(([ending]) => ending), ENCRYPTED_SUFFIX].find(ending => lower.endsWith(ending));
 }
 
 /**

@@ -8,6 +8,16 @@ import {LifeboatError} from '../errors.js';
 
 export const PASSPHRASE_ENV = 'LIFEBOAT_BACKUP_PASSPHRASE';
 
+/**
+ * An encrypted backup opened without a passphrase. `label` names the backup; the message says how
+ * the CLI gives one, and a layer that takes it otherwise (the HTTP API's options) words its own.
+ */
+export class PassphraseRequiredError extends LifeboatError {
+	constructor(readonly label: string) {
+		super('passphrase-required', `${label} is encrypted: pass --passphrase-file FILE or set ${PASSPHRASE_ENV}`);
+	}
+}
+
 export async function isEncryptedBackup(location: string | RangedBlob): Promise<boolean> {
 	if (typeof location !== 'string') return isEncryptedFile(location);
 	const stats = fs.statSync(location, {throwIfNoEntry: false});
@@ -44,7 +54,7 @@ async function openEncrypted(blob: RangedBlob, options: {passphrase?: string}): 
 	const {label} = blob;
 	const {passphrase} = options;
 	if (!passphrase) {
-		throw new LifeboatError('passphrase-required', `${label} is encrypted: pass --passphrase-file FILE or set ${PASSPHRASE_ENV}`);
+		throw new PassphraseRequiredError(label);
 	}
 	const header = await readEncryptedHeader(blob);
 	const format = (header.summary['format'] as ArchiveFormat | undefined) ?? formatFromPath(label);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
 	ARCHIVE_KIND,
 	archiveExtension,
+	backupExtension,
 	defaultBackupName,
 	ENCRYPTED_SUFFIX,
 	summarize,
@@ -169,9 +170,6 @@ type PlannedContents = {
 	omittedDocumentFiles?: {files: number; bytes: number};
 };
 
-/** What a backup file's name ends with (see formatFromPath). */
-const BACKUP_EXTENSIONS = ['.zip', '.tar.gz', '.tgz', '.tar.zst', '.tzst', '.json', ENCRYPTED_SUFFIX];
-
 /** The backup's name and final path, with the passphrase checked against the format. */
 function checkedName(options: CreateBackupOptions, format: ArchiveFormat, now: Date): {name: string; suffix: string} {
 	const name = options.name ?? defaultBackupName(now);
@@ -183,7 +181,7 @@ function checkedName(options: CreateBackupOptions, format: ArchiveFormat, now: D
 	const suffix = archiveExtension(format) + (passphrase ? ENCRYPTED_SUFFIX : '');
 	if (name.trim() === '' || /[/\\]/.test(name) || name.startsWith('.') || /[\u0000-\u001F\u007F]/.test(name) || Buffer.byteLength(name + suffix) > 255) throw new LifeboatError('usage', `Invalid backup name "${name}"`);
 	// "b1.zip" would be written as b1.zip.zip, and asked for by name it is another backup's file name.
-	const extension = BACKUP_EXTENSIONS.find(ending => name.toLowerCase().endsWith(ending));
+	const extension = backupExtension(name);
 	if (extension) throw new LifeboatError('usage', `Invalid backup name "${name}": it ends like a backup file (${extension}); name it without one, the format's extension is added`);
 	return {name, suffix};
 }
