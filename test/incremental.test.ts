@@ -270,6 +270,33 @@ describe('incremental backups on S3 (s3rver), encrypted', () => {
 });
 
 describe('incremental backups through the CLI', () => {
+	it('two gateways writing to one destination: --since-last builds on its own gateway\'s backups and prune judges each gateway apart', async () => {
+		const dest = tempDir('lifeboat-two-gateways-');
+		const gatewayA = await demoGateway({seed: 35, tenants: 1});
+		const gatewayB = copyGateway(gatewayA);
+		const create = (live: string, ...extra: string[]) => runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--categories', 'agents', '--json', ...extra]);
+		expect(create(gatewayA, '--name', 'a-1').code).toBe(0);
+		// B has no backup of its own yet: A's is not its base.
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', gatewayB, '--dest', dest, '--categories', 'agents', '--incremental', '--since-last']), 2, /--since-last: no earlier backup of this scope \(every tenant, 1 categories\)/);
+		expect(create(gatewayB, '--name', 'b-1').code).toBe(0);
+		expect(create(gatewayA, '--name', 'a-2').code).toBe(0);
+		expect(create(gatewayA, '--name', 'a-3').code).toBe(0);
+		// B's incremental is made on b-1, though a-3 is newer and of the same scope.
+		const incremental = create(gatewayB, '--incremental', '--since-last', '--name', 'b-2');
+		expect(incremental.code).toBe(0);
+		expect((JSON.parse(incremental.stdout) as {metadata: {incremental: {base: {name: string}}}}).metadata.incremental.base.name).toBe('b-1');
+		const listed = JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json']).stdout) as {backups: Array<{name: string; gateway: string}>};
+		const gatewayOf = new Map(listed.backups.map(backup => [backup.name, backup.gateway]));
+		expect(gatewayOf.get('a-1')).toMatch(/^[0-9a-f]{16}$/);
+		expect(new Set(['a-1', 'a-2', 'a-3'].map(name => gatewayOf.get(name))).size).toBe(1);
+		expect(gatewayOf.get('b-1')).toBe(gatewayOf.get('b-2'));
+		expect(gatewayOf.get('b-1')).not.toBe(gatewayOf.get('a-1'));
+		// --keep-last 1 keeps each gateway's newest (and b-2's chain): only A's older backups go.
+		const pruned = runCli(['backup', 'prune', '--dest', dest, '--keep-last', '1', '--yes', '--json']);
+		expect(pruned.code).toBe(0);
+		expect(fs.readdirSync(dest).sort()).toEqual(['a-3.zip', 'b-1.zip', 'b-2.zip']);
+	}, 120_000);
+
 	it('--since-last and --base follow the tenant by id: a tenant given a renamed tenant\'s old slug does not build on its backups; the renamed one still does', async () => {
 		const dest = tempDir('lifeboat-incr-slug-');
 		const live = await demoGateway({seed: 34, tenants: 2});

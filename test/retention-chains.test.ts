@@ -126,16 +126,43 @@ describe('chains', () => {
 		const renamed = [backup({at: '2026-12-02 03:00', tenant: 'acme-inc', tenantId: 'ten_1'}), ...listing];
 		expect(keptNames(planRetention(renamed, {last: 1}))).toEqual(['2026-12-02 03:00', '2026-11-30 03:00', '2026-11-28 03:00', '2026-11-26 03:00']);
 		// A schedule of ten_2 prunes only ten_2's backups.
-		const scoped = planRetention(listing, {last: 1}, {scope: {tenant: 'acme', tenantId: 'ten_2', categories: listing[0]!.summary.categories}});
+		const scoped = planRetention(listing, {last: 1}, {scope: {gateway: null, tenant: 'acme', tenantId: 'ten_2', categories: listing[0]!.summary.categories}});
 		expect(scoped.removalOrder).toEqual(['b-202611290300-acme.zip']);
+	});
+
+	test('each gateway is its own group: one gateway\'s backups (or its schedule\'s prune) never make another\'s go', () => {
+		// Two gateways back up to one destination, nightly; gw-b's newest is older than all of gw-a's.
+		const listing = [
+			backup({at: '2026-11-30 03:00', gateway: 'gw-a'}),
+			backup({at: '2026-11-29 03:00', gateway: 'gw-a'}),
+			backup({at: '2026-11-28 03:00', gateway: 'gw-a'}),
+			backup({at: '2026-11-20 03:00', gateway: 'gw-b'}),
+			backup({at: '2026-11-19 03:00', gateway: 'gw-b'}),
+			// An encrypted backup whose header predates gateway keys: a group of its own, never judged with either.
+			backup({at: '2026-11-18 03:00'}),
+		];
+		const plan = planRetention(listing, {last: 2});
+		expect(keptNames(plan)).toEqual(['2026-11-30 03:00', '2026-11-29 03:00', '2026-11-20 03:00', '2026-11-19 03:00', '2026-11-18 03:00']);
+		expect(plan.groups).toEqual([
+			{label: 'gateway gw-a · all tenants · all categories', backups: 3, keep: 2, remove: 1},
+			{label: 'gateway gw-b · all tenants · all categories', backups: 2, keep: 2, remove: 0},
+			{label: 'gateway unknown (an older encrypted header) · all tenants · all categories', backups: 1, keep: 1, remove: 0},
+		]);
+		// gw-a's schedule with --keep-last 1 prunes gw-a's backups only.
+		const categories = listing[0]!.summary.categories;
+		const scoped = planRetention(listing, {last: 1}, {scope: {gateway: 'gw-a', tenant: null, tenantId: null, categories}});
+		expect(scoped.removalOrder).toEqual(['b-202611290300-gw-a.zip', 'b-202611280300-gw-a.zip']);
+		expect(scoped.decisions.find(decision => decision.fileName === 'b-202611200300-gw-b.zip')?.reasons).toEqual(['another scope than gateway gw-a · all tenants · all categories']);
+		// One gateway only: labels as before, without the gateway.
+		expect(planRetention(listing.slice(0, 3), {last: 1}).groups.map(group => group.label)).toEqual(['all tenants · all categories']);
 	});
 });
 
 // ---- property: any backups with chains, any policy ----
 
-type Spec = {minutes: number; incremental: boolean; baseIndex: number; missingBase: boolean; tenant: number};
+type Spec = {minutes: number; incremental: boolean; baseIndex: number; missingBase: boolean; tenant: number; gateway: number};
 
-const specs = fc.array(fc.record({minutes: fc.integer({min: 0, max: 3 * 365 * 24 * 60}), incremental: fc.boolean(), baseIndex: fc.nat(), missingBase: fc.boolean({}).map(flag => flag && Math.random() < 0.1), tenant: fc.integer({min: 0, max: 2})}), {maxLength: 60});
+const specs = fc.array(fc.record({minutes: fc.integer({min: 0, max: 3 * 365 * 24 * 60}), incremental: fc.boolean(), baseIndex: fc.nat(), missingBase: fc.boolean({}).map(flag => flag && Math.random() < 0.1), tenant: fc.integer({min: 0, max: 2}), gateway: fc.integer({min: 0, max: 2})}), {maxLength: 60});
 const count = fc.oneof(fc.constant(0), fc.integer({min: 0, max: 12}), fc.constant(Number.POSITIVE_INFINITY));
 const policies: fc.Arbitrary<RetentionPolicy> = fc.record(
 	{last: count, hourly: count, daily: count, weekly: count, monthly: count, yearly: count, within: fc.record({years: fc.integer({min: 0, max: 1}), months: fc.integer({min: 0, max: 3}), days: fc.integer({min: 0, max: 40}), hours: fc.integer({min: 0, max: 48})})},
@@ -151,8 +178,10 @@ function build(list: Spec[]): ReturnType<typeof backup>[] {
 		const id = `id-${index}`;
 		const base = out[spec.baseIndex % Math.max(1, out.length)];
 		const tenant = spec.tenant === 0 ? undefined : `t${spec.tenant}`;
-		if (!spec.incremental || !base) out.push({...backup({at, id, tenant}), fileName: `${id}.zip`});
-		else out.push({...backup({at, id, tenant, kind: 'incremental', base: spec.missingBase ? 'never-listed' : base.summary.id, full: base.summary.fullBackupId ?? base.summary.id}), fileName: `${id}.zip`});
+		// Two gateways writing to one destination, and encrypted headers that predate gateway keys.
+		const gateway = spec.gateway === 0 ? undefined : `gw${spec.gateway}`;
+		if (!spec.incremental || !base) out.push({...backup({at, id, tenant, gateway}), fileName: `${id}.zip`});
+		else out.push({...backup({at, id, tenant, gateway, kind: 'incremental', base: spec.missingBase ? 'never-listed' : base.summary.id, full: base.summary.fullBackupId ?? base.summary.id}), fileName: `${id}.zip`});
 	});
 	return out;
 }
@@ -182,6 +211,16 @@ test('property: every kept backup has its whole chain kept; deletion order never
 			}
 			if (plan.emptyPolicy) expect(plan.remove).toBe(0);
 			else if (listing.length > 0) expect(plan.keep).toBeGreaterThan(0);
+			// Any policy keeps the newest backup of every gateway's every scope: no gateway loses its last backup to another's.
+			if (!plan.emptyPolicy) {
+				const newest = new Map<string, (typeof listing)[number]>();
+				for (const entry of listing) {
+					const key = `${entry.summary.gateway ?? '-'} ${entry.summary.tenant ?? '-'}`;
+					const seen = newest.get(key);
+					if (!seen || Date.parse(entry.summary.createdAt) > Date.parse(seen.summary.createdAt) || (entry.summary.createdAt === seen.summary.createdAt && entry.fileName > seen.fileName)) newest.set(key, entry);
+				}
+				for (const entry of newest.values()) expect(keep.has(entry.fileName)).toBe(true);
+			}
 			const again = planRetention(listing.filter(entry => keep.has(entry.fileName)), policy);
 			expect(again.remove).toBe(0);
 		}),

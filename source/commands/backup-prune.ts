@@ -17,9 +17,10 @@ days, ISO weeks Monday–Sunday, months, years: in UTC) that have one; --keep-la
 newest; --keep-within keeps every backup less than the duration (y m w d h: 30d, 1y6m) older
 than the newest one. Rules add up (a backup any rule keeps is kept); a rule with count left at
 the oldest backup keeps it too. N may be "unlimited". Without any --keep flag: --keep-daily 7
---keep-weekly 4 --keep-monthly 12. Each scope (whole gateway or one tenant, and the categories
-held) is judged on its own. A backup a kept incremental's chain needs is always kept; a listing
-that cannot be read, or an incremental whose chain is broken, is never removed.
+--keep-weekly 4 --keep-monthly 12. Each scope (the gateway that made it: host name and data
+folder; whole gateway or one tenant; the categories held) is judged on its own. A backup a kept
+incremental's chain needs is always kept; a listing that cannot be read, or an incremental whose
+chain is broken, is never removed.
 
 --dry-run lists every backup with keep or remove and every rule that keeps it. Removing
 anything needs --yes (on a terminal it asks). Remote flags: see lifeboat backup create --help.

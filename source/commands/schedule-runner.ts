@@ -12,6 +12,7 @@ import {lifeboatCliPath} from '../core/schedule/cli-path.js';
 import {resolveTarget} from '../core/destinations/open-destination.js';
 import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
+import {gatewayKey} from '../core/archive/archive-format.js';
 import {pruneDestination, type RetentionScope} from '../core/retention/index.js';
 import {acquireLock, isLock, type LockHolder, type PidLock} from '../core/schedule/pid-lock.js';
 import {readState, retentionPolicy, writeState, type RunRecord, type Schedule, type ScheduleRunState} from '../core/schedule/schedule-store.js';
@@ -135,7 +136,7 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 }
 
 function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {backup: RunRecord['backup']; error: RunRecord['error']; scope?: RetentionScope; backupId?: string} {
-	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {id?: string; kind?: string; incremental?: unknown; tenant?: {id?: string; slug?: string} | null; categories?: string[]}; error?: {code: string; message: string}} | undefined;
+	let parsed: {ok?: boolean; path?: string; size?: number; sha256?: string; metadata?: {id?: string; kind?: string; incremental?: unknown; tenant?: {id?: string; slug?: string} | null; categories?: string[]; source?: {hostname?: unknown; dataDir?: unknown}}; error?: {code: string; message: string}} | undefined;
 	try {
 		parsed = JSON.parse(result.stdout);
 	} catch {
@@ -144,7 +145,7 @@ function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {back
 	if (result.code === 0 && parsed?.ok && parsed.path) {
 		const kind = parsed.metadata?.incremental ? 'incremental' : 'full';
 		const {metadata} = parsed;
-		const scope = metadata && Array.isArray(metadata.categories) ? {tenant: metadata.tenant?.slug ?? null, tenantId: metadata.tenant?.id ?? null, categories: metadata.categories} : undefined;
+		const scope = metadata && Array.isArray(metadata.categories) ? {gateway: gatewayKey(metadata.source), tenant: metadata.tenant?.slug ?? null, tenantId: metadata.tenant?.id ?? null, categories: metadata.categories} : undefined;
 		return {backup: {path: parsed.path, size: parsed.size ?? 0, sha256: parsed.sha256 ?? '', kind}, error: null, scope, backupId: typeof metadata?.id === 'string' ? metadata.id : undefined};
 	}
 	// Exit 0 means a restorable backup was written, whatever became of its answer on the way.

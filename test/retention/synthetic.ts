@@ -4,14 +4,14 @@ import {CATEGORIES} from '../../source/core/store/schema.js';
 
 const ALL = CATEGORIES.map(category => category.id);
 
-export type Synthetic = {at: string; kind?: 'full' | 'incremental'; base?: string; full?: string; tenant?: string; tenantId?: string; id?: string};
+export type Synthetic = {at: string; kind?: 'full' | 'incremental'; base?: string; full?: string; tenant?: string; tenantId?: string; id?: string; gateway?: string | null};
 
 /** A backup named after its UTC moment ("2026-11-30 03:00"), id the same unless given. */
 export function backup(spec: Synthetic): RetentionCandidate & {summary: NonNullable<RetentionCandidate['summary']>} {
 	const iso = `${spec.at.replace(' ', 'T')}:00.000Z`;
 	const id = spec.id ?? spec.at;
 	return {
-		fileName: `b-${spec.at.replace(/[-: ]/g, '')}${spec.tenant ? `-${spec.tenant}` : ''}.zip`,
+		fileName: `b-${spec.at.replace(/[-: ]/g, '')}${spec.tenant ? `-${spec.tenant}` : ''}${spec.gateway ? `-${spec.gateway}` : ''}.zip`,
 		summary: {
 			id,
 			name: spec.at,
@@ -21,6 +21,7 @@ export function backup(spec: Synthetic): RetentionCandidate & {summary: NonNulla
 			fullBackupId: spec.full ?? null,
 			tenant: spec.tenant ?? null,
 			...(spec.tenantId === undefined ? {} : {tenantId: spec.tenantId}),
+			...(spec.gateway === undefined ? {} : {gateway: spec.gateway}),
 			categories: [...ALL],
 		},
 	};

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type {CategoryId} from '../store/schema.js';
 
 /** `tar.zst`: a tar stream through the system `zstd` program (zstd-process.ts); zip stays the default. */
@@ -163,6 +164,12 @@ export type BackupSummary = {
 	 */
 	tenantId?: string | null;
 	tenants: number;
+	/**
+	 * Which gateway made it (gatewayKey of its host name and data folder, as restic tells hosts
+	 * and paths apart): retention judges each gateway's backups apart. Absent from an encrypted
+	 * backup's header written before it was added.
+	 */
+	gateway?: string | null;
 	categories: CategoryId[];
 	counts: Record<string, number>;
 	totalFiles: number;
@@ -180,6 +187,15 @@ export function holdsTenant(summary: Pick<BackupSummary, 'tenant' | 'tenantId'>,
 	return typeof summary.tenantId === 'string' ? summary.tenantId === tenant.id : summary.tenant === tenant.slug;
 }
 
+/**
+ * A gateway's identity in summaries: a digest of the host name and data folder its backups record
+ * (so a plaintext header names neither), or null when the metadata has no readable source.
+ */
+export function gatewayKey(source: {hostname?: unknown; dataDir?: unknown} | null | undefined): string | null {
+	if (typeof source?.hostname !== 'string' || typeof source.dataDir !== 'string') return null;
+	return crypto.createHash('sha256').update(`${source.hostname}\0${source.dataDir}`).digest('hex').slice(0, 16);
+}
+
 export function summarize(metadata: BackupMetadata, encrypted: boolean): BackupSummary {
 	return {
 		kind: ARCHIVE_KIND,
@@ -194,6 +210,7 @@ export function summarize(metadata: BackupMetadata, encrypted: boolean): BackupS
 		tenant: metadata.tenant?.slug ?? null,
 		tenantId: metadata.tenant?.id ?? null,
 		tenants: metadata.tenants.length,
+		gateway: gatewayKey(metadata.source),
 		categories: metadata.categories,
 		counts: Object.fromEntries(Object.entries(metadata.counts).map(([category, count]) => [category, count.count])),
 		totalFiles: metadata.totalFiles,

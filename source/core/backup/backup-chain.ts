@@ -15,7 +15,7 @@ import {freshPidScratch, scratchFailure} from '../pid-scratch.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {holdsTenant, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
+import {gatewayKey, holdsTenant, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
 import type {ArchiveSource} from '../archive/archive-reader.js';
 import type {Destination} from '../destinations/destination.js';
 import {LifeboatError} from '../errors.js';
@@ -54,8 +54,11 @@ export type BaseChoice = {base?: string; sinceLast?: boolean};
  * is read later (backup-index.ts); an encrypted base needs the passphrase the new backup is
  * encrypted with (the same chain, the same passphrase).
  */
-export async function findIncrementalBase(destination: Destination, choice: BaseChoice, scope: {tenant: {id: string; slug: string} | null; categories: readonly string[]}, passphrase: string | undefined): Promise<IncrementalBase> {
+export async function findIncrementalBase(destination: Destination, choice: BaseChoice, scope: {gateway: string; tenant: {id: string; slug: string} | null; categories: readonly string[]}, passphrase: string | undefined): Promise<IncrementalBase> {
 	const inScope = (summary: BackupSummary) => holdsTenant(summary, scope.tenant) && sameCategories(summary.categories, scope.categories);
+	// --since-last takes this gateway's newest backup, never another gateway's writing to the same
+	// destination (an older encrypted header names none: its metadata is checked once opened).
+	const ours = (summary: BackupSummary) => typeof summary.gateway !== 'string' || summary.gateway === scope.gateway;
 	const scopeTenant = scope.tenant ? `tenant ${scope.tenant.slug}` : 'every tenant';
 	const listings = (await listDestination(destination)).filter(listing => listing.summary && !listing.error);
 	let listing: BackupListing | undefined;
@@ -68,7 +71,7 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 			throw new LifeboatError('usage', `--base ${wanted}: that backup holds ${summary.tenant ? `tenant ${summary.tenant}` : 'every tenant'} (${summary.categories.join(', ')}), not this backup's scope (${scopeTenant}); an incremental must have its base's tenant and categories`);
 		}
 	} else {
-		listing = listings.find(row => inScope(row.summary!));
+		listing = listings.find(row => inScope(row.summary!) && ours(row.summary!));
 		if (!listing) throw new LifeboatError('no-base', `--since-last: no earlier backup of this scope (${scopeTenant}, ${scope.categories.length} categories) at ${destination.label}; make a full backup first (without --incremental)`);
 	}
 	if (listing.encrypted && !passphrase) {
@@ -79,6 +82,9 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 	// An encrypted base's header may predate tenant ids (matched by slug): its metadata says whose it is.
 	if ((metadata.tenant?.id ?? null) !== (scope.tenant?.id ?? null)) {
 		throw new LifeboatError(choice.base !== undefined ? 'usage' : 'no-base', `${choice.base !== undefined ? `--base ${choice.base}` : '--since-last'}: ${listing.fileName} holds ${metadata.tenant ? `tenant ${metadata.tenant.slug} (${metadata.tenant.id})` : 'every tenant'}, not this backup's (${scopeTenant}${scope.tenant ? ` (${scope.tenant.id})` : ''}); an incremental must have its base's tenant`);
+	}
+	if (choice.base === undefined && gatewayKey(metadata.source) !== scope.gateway) {
+		throw new LifeboatError('no-base', `--since-last: ${listing.fileName}, the newest backup of this scope at ${destination.label}, was made by another gateway (${metadata.source.hostname}:${metadata.source.dataDir}); make a full backup first (without --incremental), or name a base with --base`);
 	}
 	// An incremental on a base whose own chain is broken could never be restored: refused (exit 5).
 	if (metadata.incremental) {

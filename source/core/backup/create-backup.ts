@@ -6,6 +6,7 @@ import {
 	ARCHIVE_KIND,
 	archiveExtension,
 	backupExtension,
+	gatewayKey,
 	defaultBackupName,
 	ENCRYPTED_SUFFIX,
 	summarize,
@@ -169,6 +170,11 @@ type PlannedContents = {
 	/** JSON bundle without --include-files: the document files left out. */
 	omittedDocumentFiles?: {files: number; bytes: number};
 };
+
+/** What a backup records of the gateway that made it (its summary's `gateway` is a digest of it). */
+function backupSource(root: string): BackupMetadata['source'] {
+	return {hostname: os.hostname(), dataDir: root};
+}
 
 /** The backup's name and final path, with the passphrase checked against the format. */
 function checkedName(options: CreateBackupOptions, format: ArchiveFormat, now: Date): {name: string; suffix: string} {
@@ -400,7 +406,7 @@ function buildMetadata({store, name, now, format, tenant, categories, dump, cont
 		...(contents.omittedDocumentFiles ? {omittedDocumentFiles: contents.omittedDocumentFiles} : {}),
 		encrypted,
 		warnings: contents.warnings,
-		source: {hostname: os.hostname(), dataDir: store.paths.root},
+		source: backupSource(store.paths.root),
 		danglingReferences: dump.danglingReferences,
 		...(base
 			? {
@@ -539,7 +545,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			// A link without the files would read as their deletion to the next one and to a chain restore.
 			throw new LifeboatError('usage', 'An incremental JSON bundle must carry the document files: add --include-files (or leave documents out with --categories)');
 		}
-		const base = options.base ?? (options.incremental ? await findIncrementalBase(options.incremental.destination, options.incremental, {tenant: tenant ? {id: tenant.id, slug: tenant.slug} : null, categories}, options.passphrase) : undefined);
+		const base = options.base ?? (options.incremental ? await findIncrementalBase(options.incremental.destination, options.incremental, {gateway: gatewayKey(backupSource(store.paths.root))!, tenant: tenant ? {id: tenant.id, slug: tenant.slug} : null, categories}, options.passphrase) : undefined);
 		const {name, sink, reserved} = await resolveSink(options, format, now, store.paths.root);
 		const onAbort = () => void sink.discard();
 		try {

@@ -22,6 +22,8 @@ export function listingJson(backup: BackupListing, backups: readonly BackupListi
 		tenant: backup.summary ? backup.summary.tenant : undefined,
 		// The slug above can change hands; the id cannot (absent from an older encrypted header).
 		tenantId: backup.summary ? (backup.summary.tenantId ?? (backup.summary.tenant === null ? null : undefined)) : undefined,
+		// Which gateway made it (a digest of its host name and data folder; absent from an older encrypted header).
+		gateway: backup.summary?.gateway ?? undefined,
 		error: backup.error,
 	};
 }

@@ -3,9 +3,10 @@
  * summaries. Pure: no clock, no I/O (periods are UTC, --keep-within counts back from the newest
  * backup of the group, as restic does), so the same listing always gives the same plan.
  *
- * - Backups are grouped by scope (tenant, or the whole gateway, and the categories they hold),
- *   as restic groups snapshots by host and paths: a one-tenant backup never makes a whole-gateway
- *   one removable, nor the other way round.
+ * - Backups are grouped by scope (the gateway that made them: its host name and data folder; the
+ *   tenant, or the whole gateway; and the categories they hold), as restic groups snapshots by
+ *   host and paths: a one-tenant backup never makes a whole-gateway one removable, nor the other
+ *   way round, nor one gateway's backups another's.
  * - In each group, newest first, every rule keeps a backup whose period differs from the last one
  *   that rule kept, until its count is used; the rules are ORed; a rule with count left at the
  *   oldest backup keeps that one too. `last` keeps the N newest.
@@ -22,7 +23,7 @@ import {periodKey} from './period-keys.js';
 import {COUNT_RULES, durationBefore, formatDuration, hasDuration, isEmptyPolicy, type RetentionPolicy} from './retention-policy.js';
 import {compareCodeUnits} from '../format.js';
 
-export type RetentionSummary = Pick<BackupSummary, 'id' | 'name' | 'createdAt' | 'backupKind' | 'baseBackupId' | 'fullBackupId' | 'tenant' | 'tenantId' | 'categories'>;
+export type RetentionSummary = Pick<BackupSummary, 'id' | 'name' | 'createdAt' | 'backupKind' | 'baseBackupId' | 'fullBackupId' | 'tenant' | 'tenantId' | 'gateway' | 'categories'>;
 
 /** One backup at a destination, as listDestination gives it (a BackupListing fits). */
 export type RetentionCandidate = {fileName: string; summary?: RetentionSummary; error?: string};
@@ -60,8 +61,11 @@ export type RetentionPlan = {
 
 type Entry = {decision: RetentionDecision; time: number; summary: RetentionSummary; scope: string};
 
-/** One backup scope: its tenant (slug and id, null for every tenant) and its categories. */
-export type RetentionScope = {tenant: string | null; tenantId?: string | null; categories: readonly string[]};
+/**
+ * One backup scope: the gateway that made it (BackupSummary's `gateway`), its tenant (slug and id,
+ * null for every tenant) and its categories.
+ */
+export type RetentionScope = {gateway: string | null; tenant: string | null; tenantId?: string | null; categories: readonly string[]};
 
 /**
  * `options.scope` limits removals to that scope's group (a schedule prunes only the backups it
@@ -71,8 +75,9 @@ export type RetentionScope = {tenant: string | null; tenantId?: string | null; c
 export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy, options: {scope?: RetentionScope; protect?: string} = {}): RetentionPlan {
 	const emptyPolicy = isEmptyPolicy(policy);
 	const {entries, unreadable} = readEntries(candidates);
+	nameGateways(entries);
 	const groups = groupByScope(entries);
-	const only = options.scope ? scopeOf({tenant: options.scope.tenant, tenantId: options.scope.tenantId, categories: [...options.scope.categories]} as RetentionSummary) : undefined;
+	const only = options.scope ? scopeOf({gateway: options.scope.gateway, tenant: options.scope.tenant, tenantId: options.scope.tenantId, categories: [...options.scope.categories]} as RetentionSummary, gatewaysIn(entries, options.scope.gateway)) : undefined;
 	for (const group of groups) {
 		if (only && group[0]!.scope !== only.key) for (const entry of group) entry.decision.reasons.push(`another scope than ${only.label}`);
 		else applyRules(group, policy, emptyPolicy);
@@ -128,18 +133,44 @@ function readEntries(candidates: readonly RetentionCandidate[]): {entries: Entry
 
 const ALL_CATEGORIES = CATEGORIES.map(category => category.id as string).sort();
 
-function scopeOf(summary: RetentionSummary): {key: string; label: string} {
+/** A summary's gateway key: null where its header predates them (a group of its own). */
+function gatewayOf(summary: Pick<RetentionSummary, 'gateway'>): string | null {
+	return typeof summary.gateway === 'string' ? summary.gateway : null;
+}
+
+/** How many gateways the entries (and a scope's, if given) come from. */
+function gatewaysIn(entries: readonly Entry[], scopeGateway?: string | null): number {
+	const gateways = new Set(entries.map(entry => gatewayOf(entry.summary)));
+	if (scopeGateway !== undefined) gateways.add(scopeGateway ?? null);
+	return gateways.size;
+}
+
+/** Where a destination holds more than one gateway's backups, each group's label says whose. */
+function nameGateways(entries: Entry[]): void {
+	const gateways = gatewaysIn(entries);
+	if (gateways < 2) return;
+	for (const entry of entries) entry.decision.group = scopeOf(entry.summary, gateways).label;
+}
+
+/**
+ * The group a backup is judged in: its gateway, tenant and categories. One gateway's backups
+ * never make another's go (two gateways writing to one destination, or a schedule of one pruning
+ * there). `gateways`: how many there are, so the label names the gateway only when it tells
+ * groups apart.
+ */
+function scopeOf(summary: RetentionSummary, gateways = 1): {key: string; label: string} {
 	const categories = [...new Set(Array.isArray(summary.categories) ? summary.categories.map(String) : [])].sort();
 	const tenant = typeof summary.tenant === 'string' ? summary.tenant : null;
+	const gateway = gatewayOf(summary);
 	const all = categories.length === ALL_CATEGORIES.length && categories.every((category, index) => category === ALL_CATEGORIES[index]);
-	const label = `${tenant === null ? 'all tenants' : `tenant ${tenant}`} · ${all ? 'all categories' : categories.join(',') || 'no categories'}`;
+	const label = `${gateways > 1 ? `gateway ${gateway ?? 'unknown (an older encrypted header)'} · ` : ''}${tenant === null ? 'all tenants' : `tenant ${tenant}`} · ${all ? 'all categories' : categories.join(',') || 'no categories'}`;
 	// A tenant by its id and its slug where the summary has both: a slug can change hands (a renamed
 	// tenant's, or a deleted one's, taken by another), and one tenant's backups never make another's
 	// go. The slug stays in the key, so groups are only ever split, never merged, against grouping
 	// by slug alone: a renamed tenant's backups from before and after the rename are judged apart,
 	// as they were (an encrypted header written before ids has only the slug: a group of its own).
 	const tenantKey = tenant === null ? null : typeof summary.tenantId === 'string' ? ['id', summary.tenantId, tenant] : ['slug', tenant];
-	return {key: JSON.stringify([tenantKey, categories]), label};
+	return {key: JSON.stringify([gateway, tenantKey, categories]), label};
 }
 
 /** Newest first by time, then by file name (a total order, so a plan never depends on listing order). */
