@@ -61,16 +61,15 @@ describe('incremental chains of generated legal gateways', () => {
 				const work = tempDir('lifeboat-incr-prop-');
 				const dest = path.join(work, 'dest');
 				const destination = openLocalDestination(dest);
-				const states = models.map((model, index) => {
-					const dataDir = path.join(work, `state-${index}`);
-					materialise(model, dataDir);
-					return dataDir;
-				});
+				// One gateway (one data folder: --since-last builds on its own gateway's backups) in each state in turn.
+				const dataDir = path.join(work, 'gateway');
 				let clock = Date.parse('2026-11-01T00:00:00Z');
-				for (const [index, dataDir] of states.entries()) {
+				for (const [index, model] of models.entries()) {
+					fs.rmSync(dataDir, {recursive: true, force: true});
+					materialise(model, dataDir);
 					await createBackup({dataDir, destDir: dest, name: `link-${index}`, format: formats[index], now: new Date((clock += 3_600_000)), ...(index > 0 ? {incremental: {destination, sinceLast: true}} : {})});
 				}
-				await createBackup({dataDir: states[2]!, destDir: path.join(work, 'reference'), name: 'reference', format: 'dir'});
+				await createBackup({dataDir, destDir: path.join(work, 'reference'), name: 'reference', format: 'dir'});
 				let merged: Record<string, string> = {};
 				const viaChain = await restoreInto(dest, `link-2${formats[2] === 'dir' ? '' : `.${formats[2]}`}`, dir => (merged = tableFiles(dir)));
 				const viaFull = await restoreInto(path.join(work, 'reference'), 'reference');

@@ -18,6 +18,7 @@ import {openBackupChain} from '../source/core/backup/backup-chain.js';
 import {createBackup, type CreateBackupOptions} from '../source/core/backup/create-backup.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {openLocalDestination} from '../source/core/destinations/local.js';
+import {applyPrune, planPrune} from '../source/core/retention/prune-destination.js';
 import type {Destination} from '../source/core/destinations/destination.js';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -155,6 +156,39 @@ describe('incremental backups on a local folder', () => {
 		const replaced = await restoreChain(destination, last, viaChain, 'replace');
 		expect(replaced.applied.deleted).toBeGreaterThan(0);
 		expect(restoredState(viaChain)).toEqual(restoredState(viaReference));
+	}, 120_000);
+
+	it('an incremental whose base is removed while it is written (a prune running meanwhile) fails and removes itself; a prune that removes a base under a new incremental fails naming it', async () => {
+		const dest = tempDir('lifeboat-incr-race-');
+		const destination = openLocalDestination(dest);
+		const live = await demoGateway({seed: 36, tenants: 1});
+		const scope = {categories: ['agents' as const, 'memory' as const]};
+		await createBackup({dataDir: live, destDir: dest, name: 'f1', now: new Date('2026-11-01T00:00:00Z'), ...scope});
+		// The base goes while the archive is being written: as a concurrent prune would delete it.
+		let removed = false;
+		const onProgress = (progress: {phase: string}) => {
+			if (progress.phase !== 'finalize' || removed) return;
+			fs.rmSync(path.join(dest, 'f1.zip'));
+			removed = true;
+		};
+		await expect(createBackup({dataDir: live, destDir: dest, name: 'i1', now: new Date('2026-11-02T00:00:00Z'), incremental: {destination, sinceLast: true}, onProgress, ...scope})).rejects.toThrow(
+			/i1\.zip: the backup f1 its chain needs was removed from .* while this incremental was written .*; it could not be restored and was deleted again: run it again$/,
+		);
+		expect(removed).toBe(true);
+		expect(fs.readdirSync(dest)).toEqual([]);
+		// A prune planned before an incremental was written deletes its base: the prune fails naming it.
+		await createBackup({dataDir: live, destDir: dest, name: 'f2', now: new Date('2026-11-03T00:00:00Z'), ...scope});
+		await createBackup({dataDir: live, destDir: dest, name: 'f3', now: new Date('2026-11-04T00:00:00Z'), ...scope});
+		const planned = await planPrune(destination, {last: 1});
+		expect(planned.plan.removalOrder).toEqual(['f2.zip']);
+		await createBackup({dataDir: live, destDir: dest, name: 'i2', now: new Date('2026-11-05T00:00:00Z'), incremental: {destination, base: 'f2'}, ...scope});
+		await expect(applyPrune(destination, planned)).rejects.toThrow(/i2\.zip was written while this prune ran, on f2, which the prune deleted \(1 backups deleted\): its chain is broken and it cannot be restored; delete it and make a full backup$/);
+		// Without a new incremental on what it deletes, the same prune succeeds.
+		await createBackup({dataDir: live, destDir: dest, name: 'f4', now: new Date('2026-11-06T00:00:00Z'), ...scope});
+		fs.rmSync(path.join(dest, 'i2.zip'));
+		const again = await applyPrune(destination, await planPrune(destination, {last: 1}));
+		expect(again.deleted.map(entry => entry.fileName)).toEqual(['f3.zip']);
+		expect(fs.readdirSync(dest)).toEqual(['f4.zip']);
 	}, 120_000);
 
 	it('an incremental is small: it carries only what changed, and its tombstones', async () => {

@@ -99,6 +99,41 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 }
 
 /**
+ * The first link (by id) a chain lacks among `listings`, following the summaries' base ids from
+ * `baseId` down to a full backup; undefined when every link is listed. While a listing cannot be
+ * read it may be the link: nothing is said missing then (as prune deletes nothing it cannot read).
+ */
+export function missingLink(listings: readonly BackupListing[], baseId: string): string | undefined {
+	if (listings.some(listing => !listing.summary || listing.error)) return undefined;
+	const byId = new Map(listings.map(listing => [listing.summary!.id, listing.summary!]));
+	let id: string | null = baseId;
+	for (let step = 0; id !== null && step < MAX_CHAIN_LINKS; step++) {
+		const summary = byId.get(id);
+		if (!summary) return id;
+		id = summary.backupKind === 'incremental' ? summary.baseBackupId : null;
+	}
+	return undefined;
+}
+
+/**
+ * After an incremental is published at `destination`: the id of a link its chain lost while it
+ * was written (a prune or a delete running meanwhile), or undefined when its chain is whole (or
+ * the destination cannot be listed just now).
+ */
+export async function lostChainLink(destination: Destination, metadata: BackupMetadata): Promise<string | undefined> {
+	if (!metadata.incremental) return undefined;
+	let listings: BackupListing[];
+	try {
+		listings = await listDestination(destination);
+	} catch (error) {
+		// Not listable just now: the chain was whole when its base was chosen; nothing to say.
+		if (error instanceof LifeboatError) return undefined;
+		throw error;
+	}
+	return missingLink(listings, metadata.incremental.base.id);
+}
+
+/**
  * The links of the chain that ends with `head`, full backup first, found by listing the
  * destination. A link that is not there is a one-line error naming it (exit 5).
  */

@@ -31,6 +31,8 @@ export type SinkProgress = {phase: 'read-back'; bytesDone: number; bytesTotal: n
 export type BackupSink = {
 	/** Where the backup ends up: a path, a URL, or `-`. */
 	label: string;
+	/** Its name in its folder or at its destination (none when streamed). */
+	fileName?: string;
 	/** Private scratch folder on local disk (staged dumps), removed by commit/discard. */
 	workDir: string;
 	/** Where the archive writer writes; `expectedBytes` sizes remote parts. */
@@ -60,6 +62,7 @@ export function localFileSink(finalPath: string, options: {force?: boolean}): Ba
 	const output = prepareAtomicOutput(finalPath, options);
 	return {
 		label: finalPath,
+		fileName: path.basename(finalPath),
 		workDir: output.workDir,
 		open: () => output.tempOutput,
 		commit: () => output.commit(),
@@ -185,6 +188,7 @@ export async function remoteSink(destination: Destination, name: string, options
 	};
 	return {
 		label,
+		fileName: name,
 		workDir,
 		open(expectedBytes) {
 			// The put gets its own end of the pipe: a backend that tears its source down on failure

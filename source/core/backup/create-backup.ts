@@ -41,7 +41,7 @@ import type {ArchiveSource} from '../archive/archive-reader.js';
 import {FILES_INDEX_PATH, fileStamp, IndexDb, TOMBSTONES_PATH} from './backup-index.js';
 import {JsonlSpool} from '../jsonl-spool.js';
 import {hashFileSha256} from './file-hash.js';
-import {findIncrementalBase, type BaseChoice} from './backup-chain.js';
+import {findIncrementalBase, lostChainLink, type BaseChoice} from './backup-chain.js';
 
 /** A link of a chain, as an incremental's metadata names it. */
 export type ChainLinkRef = {id: string; name: string; createdAt: string};
@@ -174,6 +174,19 @@ type PlannedContents = {
 /** What a backup records of the gateway that made it (its summary's `gateway` is a digest of it). */
 function backupSource(root: string): BackupMetadata['source'] {
 	return {hostname: os.hostname(), dataDir: root};
+}
+
+/**
+ * An incremental just published whose base (or a link below it) was removed while it was written
+ * (a prune or a delete running meanwhile) could never be restored: it is deleted again and the
+ * run fails (exit 4), rather than exiting 0. A prune that removes the base after this check sees
+ * the new incremental and says so itself (prune-destination.ts).
+ */
+async function refuseLostBase(destination: Destination, sink: BackupSink, metadata: BackupMetadata): Promise<void> {
+	const lost = await lostChainLink(destination, metadata);
+	if (lost === undefined || sink.fileName === undefined) return;
+	await destination.delete(sink.fileName);
+	throw new LifeboatError('destination', `${sink.label}: the backup ${lost === metadata.incremental!.base.id ? metadata.incremental!.base.name : lost} its chain needs was removed from ${destination.label} while this incremental was written (a prune or delete ran meanwhile); it could not be restored and was deleted again: run it again`);
 }
 
 /** The backup's name and final path, with the passphrase checked against the format. */
@@ -557,6 +570,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			throwIfAborted(options.signal);
 			refuseBombRatio(format, contents.totalBytes, digest);
 			await sink.commit(digest);
+			if (options.incremental && !options.base) await refuseLostBase(options.incremental.destination, sink, metadata);
 			return {path: sink.label, name, format, size: digest.size, sha256: digest.sha256, durationMs: Date.now() - started, metadata};
 		} catch (thrown) {
 			await sink.discard();

@@ -8,6 +8,7 @@
  * The schedule daemon calls pruneDestination after each successful backup; the CLI plans first
  * (planPrune), asks, then applies the same plan (applyPrune).
  */
+import {missingLink} from '../backup/backup-chain.js';
 import {deleteBackup} from '../backup/delete-backup.js';
 import {listDestination, type BackupListing} from '../backup/list-backups.js';
 import type {Destination, RetryNote} from '../destinations/destination.js';
@@ -72,7 +73,35 @@ export async function applyPrune(destination: Destination, planned: PrunePlan, o
 			throw error;
 		}
 	}
+	if (deleted.length > 0) await refuseStrandedIncrementals(destination, planned, deleted.map(entry => entry.fileName));
 	return {...planned, dryRun: false, deleted, freedBytes: deleted.reduce((sum, entry) => sum + entry.size, 0)};
+}
+
+/**
+ * An incremental written while the prune ran (after its listing) may be built on a backup it has
+ * just deleted: the plan could not know. Listed again, such an incremental fails the prune (exit
+ * 4) naming it, rather than leaving a chain that cannot be restored behind an exit 0. (The
+ * incremental's own run checks its chain after publishing too, and removes itself if it lost it:
+ * one of the two always sees it.)
+ */
+async function refuseStrandedIncrementals(destination: Destination, planned: PrunePlan, deleted: readonly string[]): Promise<void> {
+	const deletedIds = new Map(planned.listings.filter(listing => deleted.includes(listing.fileName) && listing.summary).map(listing => [listing.summary!.id, listing.summary!.name]));
+	const known = new Set(planned.listings.map(listing => listing.fileName));
+	let now: BackupListing[];
+	try {
+		now = await listDestination(destination);
+	} catch (error) {
+		// What was deleted is deleted; a listing failing now only leaves this check undone.
+		if (error instanceof LifeboatError) return;
+		throw error;
+	}
+	for (const listing of now) {
+		const summary = listing.summary;
+		if (known.has(listing.fileName) || !summary || summary.backupKind !== 'incremental' || !summary.baseBackupId) continue;
+		const lost = missingLink(now, summary.baseBackupId);
+		if (lost === undefined || !deletedIds.has(lost)) continue;
+		throw new LifeboatError('destination', `${destination.locate(listing.fileName)} was written while this prune ran, on ${deletedIds.get(lost)}, which the prune deleted (${deleted.length} backups deleted): its chain is broken and it cannot be restored; delete it and make a full backup`);
+	}
 }
 
 function sumSizes(names: readonly string[], sizes: Map<string, number>): number {
