@@ -131,6 +131,28 @@ describe('schedules.json', () => {
 		expectOneLineError(runCli(['schedule', 'remove', 'nightly'], {env}), 2, /^lifeboat: No schedule named "nightly" \(see: lifeboat schedule list\)$/);
 	});
 
+	it('a schedule removed and added again starts afresh; a damaged state file is moved aside and the run goes on', () => {
+		const {env, dest, config} = setup();
+		const command = ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--categories', 'agents', '--incremental'];
+		expect(add(env, ['inc', '--cron', '0 3 * * *'], command).code).toBe(0);
+		expect([runNow(env, 'inc').kind, runNow(env, 'inc').kind]).toEqual(['full', 'incremental']);
+		expect(runCli(['schedule', 'remove', 'inc'], {env}).code).toBe(0);
+		expect(add(env, ['inc', '--cron', '0 3 * * *'], command).code).toBe(0);
+		// Not the old schedule's last run, nor its full backup: the new one's first run is a full one.
+		expect((JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout) as {schedules: Array<{lastRun: unknown}>}).schedules[0]!.lastRun).toBeNull();
+		expect(runNow(env, 'inc').kind).toBe('full');
+		const stateFile = path.join(config, 'schedules-state.json');
+		fs.writeFileSync(stateFile, '{"version": 1, "sched');
+		const result = runCli(['schedule', 'run-now', 'inc', '--json'], {env});
+		expect(result.code, result.stderr).toBe(0);
+		expect((JSON.parse(result.stdout) as RunRecordJson).kind).toBe('full');
+		expect(result.stderr).toMatch(/^lifeboat: \S+schedules-state\.json is not a valid schedules file \(not JSON\): moved aside to \S+schedules-state\.json\.damaged-\S+; the schedules run on from no state \(a catch-up run each\)\n$/);
+		const aside = fs.readdirSync(config).filter(name => name.startsWith('schedules-state.json.damaged-'));
+		expect(aside).toHaveLength(1);
+		expect(fs.readFileSync(path.join(config, aside[0]!), 'utf8')).toBe('{"version": 1, "sched');
+		expect((JSON.parse(fs.readFileSync(stateFile, 'utf8')) as {schedules: Record<string, {lastRun: {ok: boolean}}>}).schedules['inc']!.lastRun.ok).toBe(true);
+	});
+
 	it('is refused when others may write it, or with an unknown key, or damaged (exit 2, for every command that reads it)', () => {
 		const {env, file, config} = setup();
 		expect(add(env, ['n', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway]).code).toBe(0);

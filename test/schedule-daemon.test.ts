@@ -243,6 +243,22 @@ describe('schedule daemon', () => {
 		expect(backupsIn(dest)).toHaveLength(1);
 	});
 
+	it('a damaged state file does not stop the schedules: it is moved aside, said on stderr, and the runs go on', async () => {
+		const {env, dest, config} = setup();
+		addSchedule(env, 'every-second', ['--cron', '* * * * * *'], ['--dest', dest, '--categories', 'agents']);
+		const stateFile = path.join(config, 'schedules-state.json');
+		fs.writeFileSync(stateFile, '{"version": 1, "schedules": [] }', {mode: 0o600});
+		const daemon = startDaemon(env);
+		try {
+			await daemon.waitForStderr(/schedules-state\.json is not a valid schedules file \(expected \{"version": 1, "schedules": \{\.\.\.\}\}\): moved aside to \S+schedules-state\.json\.damaged-\S+; the schedules run on from no state/);
+			await daemon.waitForLine(ok('every-second'), 0, 'a run after the state file was moved aside');
+		} finally {
+			expect(await daemon.stop()).toBe(0);
+		}
+		expect(fs.readdirSync(config).filter(name => name.startsWith('schedules-state.json.damaged-'))).toHaveLength(1);
+		expect(backupsIn(dest).length).toBeGreaterThan(0);
+	}, 120_000);
+
 	it('re-reads schedules.json when it changes and on SIGHUP; a damaged one keeps the schedules in force', async () => {
 		const {env, dest, config} = setup();
 		const daemon = startDaemon(env);

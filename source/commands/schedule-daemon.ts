@@ -18,7 +18,7 @@ import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
 import {nextRun} from '../core/schedule/cron.js';
 import {acquireLock, isLock} from '../core/schedule/pid-lock.js';
-import {readSchedules, readState, schedulesFile, type Schedule} from '../core/schedule/schedule-store.js';
+import {readSchedules, readStateOrSetAside, schedulesFile, stateOf, type Schedule} from '../core/schedule/schedule-store.js';
 import {postJson} from '../core/schedule/webhook.js';
 import {runSchedule} from './schedule-runner.js';
 import type {CommandContext} from './command-context.js';
@@ -60,17 +60,17 @@ function load(daemon: Daemon, why: string): void {
 	const {env} = daemon.context;
 	daemon.fileStamp = stamp(schedulesFile(env));
 	let schedules: Schedule[];
-	let state: ReturnType<typeof readState>;
+	let state: ReturnType<typeof readStateOrSetAside>;
 	try {
 		schedules = readSchedules(env);
-		state = readState(env);
+		state = readStateOrSetAside(env, text => note(daemon, text));
 	} catch (error) {
 		note(daemon, `${error instanceof Error ? error.message : String(error)}; keeping the ${daemon.schedules.length} schedules in force`);
 		return;
 	}
 	for (const schedule of schedules) {
 		if (daemon.marks.has(schedule.name)) continue;
-		const from = state[schedule.name]?.lastSlot ?? schedule.createdAt;
+		const from = stateOf(state, schedule).lastSlot ?? schedule.createdAt;
 		const mark = new Date(from);
 		daemon.marks.set(schedule.name, Number.isNaN(mark.getTime()) ? new Date() : mark);
 	}
@@ -103,7 +103,7 @@ function skip(daemon: Daemon, schedule: Schedule, key: string, reason: string): 
 function start(daemon: Daemon, schedule: Schedule, due: Date, now: Date): void {
 	const trigger = due.getTime() < daemon.startedAt ? 'catch-up' : 'cron';
 	const {env, signal} = daemon.context;
-	const done = runSchedule(schedule, {env, trigger, slot: now, signal, startedAt: now})
+	const done = runSchedule(schedule, {env, trigger, slot: now, signal, startedAt: now, onNote: text => note(daemon, text)})
 		.then(outcome => {
 			if ('busy' in outcome) {
 				const {pid, what, since} = outcome.busy;

@@ -15,7 +15,7 @@ import {LifeboatError} from '../core/errors.js';
 import {gatewayKey} from '../core/archive/archive-format.js';
 import {pruneDestination, type RetentionScope} from '../core/retention/index.js';
 import {acquireLock, isLock, type LockHolder, type PidLock} from '../core/schedule/pid-lock.js';
-import {readState, retentionPolicy, writeState, type RunRecord, type Schedule, type ScheduleRunState} from '../core/schedule/schedule-store.js';
+import {readStateOrSetAside, retentionPolicy, stateOf, writeState, type RunRecord, type Schedule, type ScheduleRunState} from '../core/schedule/schedule-store.js';
 import {postJson} from '../core/schedule/webhook.js';
 import {parseStoredCommand} from './stored-command.js';
 
@@ -31,7 +31,15 @@ export type RunOptions = {
 	signal?: AbortSignal;
 	/** When the run started, as its record says (the daemon's own note of it: the two match). */
 	startedAt?: Date;
+	/** A note for the log (a damaged state file moved aside); stderr when not given. */
+	onNote?: (text: string) => void;
 };
+
+/** This schedule's run state (a damaged state file is moved aside, see readStateOrSetAside). */
+function runState(schedule: Schedule, options: RunOptions): {all: Record<string, ScheduleRunState>; own: ScheduleRunState} {
+	const all = readStateOrSetAside(options.env, options.onNote ?? (text => process.stderr.write(`lifeboat: ${text}\n`)));
+	return {all, own: stateOf(all, schedule)};
+}
 
 export type RunOutcome = {record: RunRecord} | {busy: LockHolder};
 
@@ -176,15 +184,14 @@ async function applyRetention(schedule: Schedule, options: RunOptions, scope: Re
 
 /** Records a run in the state file; the schedule's own lock is held, so no other writer has this entry. */
 function remember(schedule: Schedule, record: RunRecord, options: RunOptions): void {
-	const all = readState(options.env);
-	const state: ScheduleRunState = {...all[schedule.name]};
+	const state: ScheduleRunState = {...runState(schedule, options).own, scheduleCreatedAt: schedule.createdAt};
 	state.lastRun = record;
 	if (options.slot) state.lastSlot = options.slot.toISOString();
 	if (record.ok && record.backup?.kind === 'full') {
 		state.lastFullAt = record.finishedAt;
 		state.incrementalsSinceFull = 0;
 	} else if (record.ok) state.incrementalsSinceFull = (state.incrementalsSinceFull ?? 0) + 1;
-	withStateLock(options.env, () => writeState({...readState(options.env), [schedule.name]: state}, options.env));
+	withStateLock(options.env, () => writeState({...runState(schedule, options).all, [schedule.name]: state}, options.env));
 }
 
 /** The state file is shared by every schedule: its read-modify-write is serialized by a lock. */
@@ -210,7 +217,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions): Prom
 	if (!isLock(lock)) return {busy: lock};
 	const startedAt = (options.startedAt ?? new Date()).toISOString();
 	try {
-		let kind = runKind(schedule, readState(options.env)[schedule.name] ?? {});
+		let kind = runKind(schedule, runState(schedule, options).own);
 		let child = await runChild(childArgs(schedule, kind), options, lock);
 		let fullInstead: string | undefined;
 		// Exit 5: the base (or a link of its chain) is damaged or missing; no-base: no earlier backup of

@@ -3,7 +3,7 @@ import {LifeboatError} from '../core/errors.js';
 import {describePolicy, parseCount, parseDuration} from '../core/retention/index.js';
 import {checkCron, checkTimeZone, nextRun} from '../core/schedule/cron.js';
 import {isHeld, readHolder} from '../core/schedule/pid-lock.js';
-import {findSchedule, isScheduleName, readSchedules, readState, retentionPolicy, schedulesFile, writeSchedules, type RunRecord, type Schedule, type StoredRetention} from '../core/schedule/schedule-store.js';
+import {findSchedule, isScheduleName, readSchedules, readState, retentionPolicy, stateOf, schedulesFile, writeSchedules, type RunRecord, type Schedule, type StoredRetention} from '../core/schedule/schedule-store.js';
 import {checkWebhookUrl, webhookLabel} from '../core/schedule/webhook.js';
 import {runDaemon} from './schedule-daemon.js';
 import {installText} from './schedule-install.js';
@@ -163,7 +163,7 @@ export async function list(context: CommandContext): Promise<number> {
 	const state = readState(env);
 	const rows = schedules.map(schedule => {
 		const holder = readHolder(lockFile(env, schedule.name));
-		return {...shown(schedule), nextRun: nextRun(schedule.cron, schedule.timezone)?.toISOString() ?? null, lastRun: state[schedule.name]?.lastRun ?? null, running: isHeld(holder) ? {pid: holder.pid, what: holder.what, since: holder.since} : null};
+		return {...shown(schedule), nextRun: nextRun(schedule.cron, schedule.timezone)?.toISOString() ?? null, lastRun: stateOf(state, schedule).lastRun ?? null, running: isHeld(holder) ? {pid: holder.pid, what: holder.what, since: holder.since} : null};
 	});
 	if (context.flags.json) {
 		writeJson(context, {ok: true, file: schedulesFile(env), schedules: rows});

@@ -7,13 +7,13 @@
 import {spawn} from 'node:child_process';
 import {lifeboatCliPath} from '../core/schedule/cli-path.js';
 import {nextRun} from '../core/schedule/cron.js';
-import {readSchedules, readState, type RunRecord, type Schedule} from '../core/schedule/schedule-store.js';
+import {readSchedules, readState, stateOf, type RunRecord, type Schedule} from '../core/schedule/schedule-store.js';
 
 export type ScheduleRow = {schedule: Schedule; nextRun: Date | null; lastRun: RunRecord | undefined};
 
 export function listScheduleRows(env: NodeJS.ProcessEnv): ScheduleRow[] {
 	const state = readState(env);
-	return readSchedules(env).map(schedule => ({schedule, nextRun: nextRun(schedule.cron, schedule.timezone), lastRun: state[schedule.name]?.lastRun}));
+	return readSchedules(env).map(schedule => ({schedule, nextRun: nextRun(schedule.cron, schedule.timezone), lastRun: stateOf(state, schedule).lastRun}));
 }
 
 export type CliOutcome = {ok: boolean; message: string; json: Record<string, unknown> | undefined};

@@ -35,6 +35,8 @@ export type Schedule = {
 
 /** What the daemon (and run-now) last did for one schedule. */
 export type ScheduleRunState = {
+	/** The createdAt of the schedule this state is of: a schedule removed and added again under its name starts afresh. */
+	scheduleCreatedAt?: string;
 	/** The cron slot the last run was for (catch-up after downtime counts from here). */
 	lastSlot?: string;
 	lastRun?: RunRecord;
@@ -81,8 +83,15 @@ export function isScheduleName(text: string): boolean {
 	return /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(text);
 }
 
-function damaged(file: string, why: string): LifeboatError {
-	return new LifeboatError('usage', `${file} is not a valid schedules file (${why}); fix or remove it`);
+/** A schedules or state file that is no JSON or not of its shape (readStateOrSetAside moves a state file aside). */
+class DamagedFileError extends LifeboatError {
+	constructor(message: string) {
+		super('usage', message);
+	}
+}
+
+function damaged(file: string, why: string): DamagedFileError {
+	return new DamagedFileError(`${file} is not a valid schedules file (${why}); fix or remove it`);
 }
 
 function readPrivateJson(file: string): unknown {
@@ -162,6 +171,43 @@ export function readState(env: NodeJS.ProcessEnv = process.env): Record<string, 
 	if (parsed === undefined) return {};
 	if (parsed?.version !== 1 || typeof parsed.schedules !== 'object' || parsed.schedules === null || Array.isArray(parsed.schedules)) throw damaged(file, 'expected {"version": 1, "schedules": {...}}');
 	return parsed.schedules;
+}
+
+/**
+ * The state of `schedule` in `all`: none when the entry is of an earlier schedule of the same
+ * name (removed and added again), whose last run, catch-up mark and full-backup count are not
+ * this one's. An entry written before the stamp is taken as this schedule's.
+ */
+export function stateOf(all: Record<string, ScheduleRunState>, schedule: Pick<Schedule, 'name' | 'createdAt'>): ScheduleRunState {
+	const entry = Object.hasOwn(all, schedule.name) ? all[schedule.name] : undefined;
+	if (typeof entry !== 'object' || entry === null) return {};
+	if (entry.scheduleCreatedAt !== undefined && entry.scheduleCreatedAt !== schedule.createdAt) return {};
+	return entry;
+}
+
+/**
+ * readState for the daemon and the runs: a state file that is no JSON or not of its shape (a
+ * crash of the disk, a hand edit) must not stop every schedule. It is moved aside (kept, with
+ * `.damaged-<time>` added to its name) and the runs start from no state, as after `schedule add`;
+ * `onNote` says so. A file refused as shared (another user could write it) is still refused.
+ */
+export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: string) => void): Record<string, ScheduleRunState> {
+	try {
+		return readState(env);
+	} catch (error) {
+		if (!(error instanceof DamagedFileError)) throw error;
+		const file = stateFile(env);
+		const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+		try {
+			fs.renameSync(file, aside);
+		} catch (renameError) {
+			// Another run moved it already: read what is there now.
+			if ((renameError as NodeJS.ErrnoException).code === 'ENOENT') return readState(env);
+			throw error;
+		}
+		onNote(`${error.message.replace(/; fix or remove it$/, '')}: moved aside to ${aside}; the schedules run on from no state (a catch-up run each)`);
+		return {};
+	}
 }
 
 export function writeState(state: Record<string, ScheduleRunState>, env: NodeJS.ProcessEnv = process.env): void {
