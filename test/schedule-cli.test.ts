@@ -265,6 +265,27 @@ describe('schedule run-now', () => {
 		expect(names.filter(name => !name?.startsWith('manual-'))).toHaveLength(1);
 	});
 
+	it('a file prune cannot read at the destination blocks pruning: the run is ok and its record, run-now and list say so', () => {
+		const {env, dest} = setup();
+		expect(add(env, ['kept', '--cron', '0 3 * * *', '--keep-last', '1'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--categories', 'agents']).code).toBe(0);
+		runNow(env, 'kept');
+		fs.writeFileSync(path.join(dest, 'photos.zip'), 'not a backup');
+		const second = runCli(['schedule', 'run-now', 'kept'], {env});
+		expect(second.code, second.stderr).toBe(0);
+		const blocked = /^1 backup the policy removes was kept: photos\.zip cannot be read at the destination, and prune deletes nothing while one is there; repair or move it$/;
+		expect(second.stderr.trim().replace(/^lifeboat: pruning blocked: /, '')).toMatch(blocked);
+		const third = runNow(env, 'kept') as RunRecordJson & {ok: boolean; pruned: {deleted: string[]; blocked?: string}};
+		expect(third.ok).toBe(true);
+		expect(third.pruned.deleted).toEqual([]);
+		expect(third.pruned.blocked).toMatch(/^2 backups the policy removes were kept: photos\.zip cannot be read/);
+		expect(runCli(['schedule', 'list'], {env}).stdout).toMatch(/; PRUNING BLOCKED: 2 backups the policy removes were kept: photos\.zip cannot be read/);
+		// Moved away: the next run prunes, and says nothing of a block.
+		fs.rmSync(path.join(dest, 'photos.zip'));
+		const fourth = runNow(env, 'kept') as RunRecordJson & {pruned: {deleted: string[]; blocked?: string}};
+		expect(fourth.pruned.deleted).toHaveLength(3);
+		expect(fourth.pruned.blocked).toBeUndefined();
+	});
+
 	it('a run keeps the backup it wrote even when another of its scope is dated in the future (--keep-last 1)', () => {
 		const {env, dest} = setup();
 		expect(runCli(['backup', 'create', '--data-dir', gateway, '--dest', dest, '--format', 'dir', '--categories', 'tools', '--name', 'future'], {env}).code).toBe(0);

@@ -13,7 +13,7 @@ import {resolveTarget} from '../core/destinations/open-destination.js';
 import {configDir} from '../core/destinations/named-destinations.js';
 import {LifeboatError} from '../core/errors.js';
 import {gatewayKey} from '../core/archive/archive-format.js';
-import {pruneDestination, type RetentionScope} from '../core/retention/index.js';
+import {pruneDestination, type RetentionPlan, type RetentionScope} from '../core/retention/index.js';
 import {acquireLock, isLock, type LockHolder, type PidLock} from '../core/schedule/pid-lock.js';
 import {readStateOrSetAside, retentionPolicy, stateOf, writeState, type RunRecord, type Schedule, type ScheduleRunState} from '../core/schedule/schedule-store.js';
 import {postJson} from '../core/schedule/webhook.js';
@@ -176,10 +176,23 @@ async function applyRetention(schedule: Schedule, options: RunOptions, scope: Re
 	const target = await resolveTarget(flags.dest!, {env: options.env, s3Endpoint: flags.s3Endpoint, s3Region: flags.s3Region, azureEndpoint: flags.azureEndpoint, sshKey: flags.sshKey, knownHosts: flags.knownHosts, localObject: 'folder'});
 	try {
 		const result = await pruneDestination(target.destination, retentionPolicy(schedule.retention), {signal: options.signal, scope, protect: backupId});
-		return {deleted: result.deleted.map(entry => entry.fileName), kept: result.plan.keep, freedBytes: result.freedBytes};
+		const blocked = pruningBlocked(result.plan);
+		return {deleted: result.deleted.map(entry => entry.fileName), kept: result.plan.keep, freedBytes: result.freedBytes, ...(blocked ? {blocked} : {})};
 	} finally {
 		await target.destination.close();
 	}
+}
+
+/**
+ * Why a prune kept backups its policy would remove: files at the destination it cannot read (it
+ * deletes nothing while one is there). Said in the run's record, so a schedule whose destination
+ * holds one does not fill it up behind runs that all say ok.
+ */
+function pruningBlocked(plan: RetentionPlan): string | undefined {
+	const unreadable = plan.decisions.filter(decision => decision.id === null);
+	const held = plan.decisions.filter(decision => decision.id !== null && decision.reasons.length === 0 && decision.warning?.startsWith('kept: ')).length;
+	if (unreadable.length === 0 || held === 0) return undefined;
+	return `${held} backup${held === 1 ? '' : 's'} the policy removes ${held === 1 ? 'was' : 'were'} kept: ${unreadable.length === 1 ? `${unreadable[0]!.fileName} cannot be read` : `${unreadable.length} files cannot be read (${unreadable[0]!.fileName}, …)`} at the destination, and prune deletes nothing while one is there; repair or move ${unreadable.length === 1 ? 'it' : 'them'}`;
 }
 
 /** Records a run in the state file; the schedule's own lock is held, so no other writer has this entry. */

@@ -153,7 +153,7 @@ function shown(schedule: Schedule) {
 
 function resultText(run: RunRecord | undefined): string {
 	if (!run) return 'never ran';
-	if (run.ok) return `ok ${run.finishedAt} (${run.backup?.kind ?? 'backup'}${run.pruned ? `, pruned ${run.pruned.deleted.length}` : ''})`;
+	if (run.ok) return `ok ${run.finishedAt} (${run.backup?.kind ?? 'backup'}${run.pruned ? `, pruned ${run.pruned.deleted.length}` : ''})${run.pruned?.blocked ? `; PRUNING BLOCKED: ${run.pruned.blocked}` : ''}`;
 	return `FAILED ${run.finishedAt}: ${run.error?.message ?? 'unknown error'}`;
 }
 
@@ -201,7 +201,10 @@ export async function runNow(context: CommandContext): Promise<number> {
 	if ('busy' in outcome) throw new LifeboatError('conflict', `Schedule ${name} is running already (pid ${outcome.busy.pid}, ${outcome.busy.what}, since ${outcome.busy.since}); nothing was started`);
 	const {record} = outcome;
 	if (context.flags.json) writeJson(context, {...record, ok: record.ok});
-	else if (record.ok) writeLine(context, `Schedule ${name}: ${record.kind} backup written: ${record.backup?.path}${record.pruned ? `; pruned ${record.pruned.deleted.length}, kept ${record.pruned.kept}` : ''}`);
+	else if (record.ok) {
+		writeLine(context, `Schedule ${name}: ${record.kind} backup written: ${record.backup?.path}${record.pruned ? `; pruned ${record.pruned.deleted.length}, kept ${record.pruned.kept}` : ''}`);
+		if (record.pruned?.blocked) context.stderr.write(`lifeboat: pruning blocked: ${record.pruned.blocked}\n`);
+	}
 	else context.stderr.write(`lifeboat: schedule ${name} failed: ${record.error?.message}${record.webhookError ? ` (webhook: ${record.webhookError})` : ''}\n`);
 	if (record.ok) return 0;
 	if (context.signal.aborted) return 130;

@@ -56,7 +56,11 @@ export type RunRecord = {
 	kind?: 'full' | 'incremental';
 	trigger: 'cron' | 'catch-up' | 'run-now';
 	backup: {path: string; size: number; sha256: string; kind: string} | null;
-	pruned: {deleted: string[]; kept: number; freedBytes: number} | null;
+	/**
+	 * `blocked`: why nothing could be pruned though the policy asks (a file at the destination that
+	 * prune cannot read: it deletes nothing while one is there). The run is still ok: its backup is.
+	 */
+	pruned: {deleted: string[]; kept: number; freedBytes: number; blocked?: string} | null;
 	error: {code: string; message: string} | null;
 	/** Why the webhook could not be told of a failure (the run's own result is unchanged). */
 	webhookError?: string;
