@@ -243,6 +243,24 @@ describe('schedule daemon', () => {
 		expect(backupsIn(dest)).toHaveLength(1);
 	});
 
+	it('a stop as a backup starts (its child not yet able to handle the SIGTERM) is an interrupted run, not a killed one, and no failure is POSTed', async () => {
+		const {env, dest, config} = setup();
+		addSchedule(env, 'early-stop', ['--cron', '* * * * * *', '--webhook', webhook.url], ['--dest', dest, '--categories', 'agents']);
+		const daemon = startDaemon(env);
+		let child: number | undefined;
+		try {
+			await waitFor(() => (child = lockedChild(config, 'early-stop')) !== undefined, 'a backup child');
+		} finally {
+			expect(await daemon.stop()).toBe(0);
+		}
+		const runs = daemon.lines.filter(line => line['schedule'] === 'early-stop');
+		expect(runs).toHaveLength(1);
+		expect(runs[0]).toMatchObject({ok: false, backup: null, error: {code: 'interrupted'}});
+		expect(webhook.bodies.filter(body => (body as {body: {schedule?: string}}).body.schedule === 'early-stop')).toEqual([]);
+		expect(backupsIn(dest)).toEqual([]);
+		expect(child).toBeGreaterThan(0);
+	}, 120_000);
+
 	it('a damaged state file does not stop the schedules: it is moved aside, said on stderr, and the runs go on', async () => {
 		const {env, dest, config} = setup();
 		addSchedule(env, 'every-second', ['--cron', '* * * * * *'], ['--dest', dest, '--categories', 'agents']);

@@ -60,8 +60,12 @@ function childArgs(schedule: Schedule, kind: 'full' | 'incremental'): string[] {
 	return [...command, '--json'];
 }
 
-/** `killedAfterMs`: the child did not stop after its SIGTERM and was killed that long after it. */
-type ChildResult = {code: number | null; stdout: string; stderr: string; killedAfterMs?: number};
+/**
+ * `killedAfterMs`: the child did not stop after its SIGTERM and was killed that long after it.
+ * `endedByStop`: it died of the SIGTERM a stop sent it, before it could handle one (in its first
+ * moments, before its handler was installed: it had written nothing yet).
+ */
+type ChildResult = {code: number | null; stdout: string; stderr: string; killedAfterMs?: number; endedByStop?: boolean};
 
 /**
  * How long an aborted backup has to clean up after its SIGTERM (remove its partial output, abort
@@ -116,7 +120,9 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 		child.stderr.on('data', (chunk: Buffer) => void (stderr.length < 1 << 16 && (stderr += chunk.toString('utf8'))));
 		let killer: NodeJS.Timeout | undefined;
 		let killedAfterMs: number | undefined;
+		let stopped = false;
 		const abort = () => {
+			stopped = true;
 			child.kill('SIGTERM');
 			const grace = stopGraceMs(options.env);
 			killer = setTimeout(() => {
@@ -136,9 +142,9 @@ function runChild(args: string[], options: RunOptions, lock: PidLock): Promise<C
 			settle();
 			reject(error);
 		});
-		child.on('close', code => {
+		child.on('close', (code, signal) => {
 			settle();
-			resolve({code, stdout, stderr, killedAfterMs});
+			resolve({code, stdout, stderr, killedAfterMs, endedByStop: stopped && code === null && signal === 'SIGTERM'});
 		});
 	});
 }
@@ -160,6 +166,9 @@ function describeChild(result: ChildResult, kind: 'full' | 'incremental'): {back
 	if (result.code === 0) return {backup: {path: '(not reported)', size: 0, sha256: '', kind}, error: null};
 	if (result.killedAfterMs !== undefined && result.code === null) {
 		return {backup: null, error: {code: 'killed', message: `backup create had not stopped ${result.killedAfterMs / 1000} s after its SIGTERM and was killed`}};
+	}
+	if (result.endedByStop && result.killedAfterMs === undefined) {
+		return {backup: null, error: {code: 'interrupted', message: 'Backup interrupted: stopped as it started (SIGTERM), before it had written anything'}};
 	}
 	const lastLine = result.stderr.trim().split('\n').filter(Boolean).pop()?.replace(/^lifeboat: /, '');
 	const error = parsed?.error ?? {code: result.code === null ? 'killed' : `exit-${result.code}`, message: lastLine ?? `backup create exited with ${result.code ?? 'a signal'}`};
