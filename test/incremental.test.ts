@@ -22,7 +22,7 @@ import {applyPrune, planPrune} from '../source/core/retention/prune-destination.
 import type {Destination} from '../source/core/destinations/destination.js';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {tempDir} from './helpers/temp-dir.js';
-import {encryptWithoutTenantId} from './helpers/legacy-encrypted.js';
+import {encryptWithoutGateway, encryptWithoutTenantId} from './helpers/legacy-encrypted.js';
 import {openArchive, plainFileSource, readAll} from '../source/core/archive/archive-reader.js';
 import {TABLES} from '../source/core/store/schema.js';
 import {copyGateway, demoGateway, exec, freshGateway, query, storeDigest} from './restore-support.js';
@@ -329,6 +329,41 @@ describe('incremental backups through the CLI', () => {
 		const pruned = runCli(['backup', 'prune', '--dest', dest, '--keep-last', '1', '--yes', '--json']);
 		expect(pruned.code).toBe(0);
 		expect(fs.readdirSync(dest).sort()).toEqual(['a-3.zip', 'b-1.zip', 'b-2.zip']);
+		// A gateway named through a symbolic link is the same gateway (its real folder).
+		const link = path.join(tempDir('lifeboat-two-gateways-link-'), 'gateway-a');
+		fs.symlinkSync(gatewayA, link);
+		const viaLink = create(link, '--incremental', '--since-last', '--name', 'a-4');
+		expect(viaLink.code, viaLink.stderr).toBe(0);
+		expect((JSON.parse(viaLink.stdout) as {metadata: {incremental: {base: {name: string}}}}).metadata.incremental.base.name).toBe('a-3');
+		// Only another gateway's backups of the scope: the refusal says they are there.
+		const gatewayC = copyGateway(gatewayA);
+		expectOneLineError(runCli(['backup', 'create', '--data-dir', gatewayC, '--dest', dest, '--categories', 'agents', '--incremental', '--since-last']), 2, /--since-last: no earlier backup of this scope \(every tenant, 1 categories\) at \S+ \(4 backups of this scope there were made by another gateway: another host name or data folder\); make a full backup first/);
+		// --force over the base the incremental would be built on: refused before anything is written.
+		const before = fs.readFileSync(path.join(dest, 'a-4.zip'));
+		expectOneLineError(create(gatewayA, '--incremental', '--since-last', '--name', 'a-4', '--force'), 2, /--force would replace \S+a-4\.zip, which this incremental is built on \(its base\); give the new backup another name$/);
+		expectOneLineError(create(gatewayA, '--incremental', '--since-last', '--name', 'a-3', '--force'), 2, /--force would replace \S+a-3\.zip, which this incremental is built on \(a link of its chain\)/);
+		expect(fs.readFileSync(path.join(dest, 'a-4.zip')).equals(before)).toBe(true);
+		expect(fs.readdirSync(dest).sort()).toEqual(['a-3.zip', 'a-4.zip', 'b-1.zip', 'b-2.zip']);
+	}, 120_000);
+
+	it('--since-last passes over an older encrypted header of another gateway (no gateway in its summary) for its own newest backup', async () => {
+		const dest = tempDir('lifeboat-two-gateways-legacy-');
+		const passphraseFile = path.join(tempDir('lifeboat-two-gateways-pp-'), 'passphrase');
+		fs.writeFileSync(passphraseFile, PASSPHRASE, {mode: 0o600});
+		const gatewayA = await demoGateway({seed: 37, tenants: 1});
+		const gatewayB = copyGateway(gatewayA);
+		const plain = (live: string, name: string) => expect(runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--categories', 'agents', '--name', name]).code).toBe(0);
+		plain(gatewayA, 'a-old');
+		await encryptWithoutGateway(path.join(dest, 'a-old.zip'), path.join(dest, 'a-old.zip.enc'), PASSPHRASE);
+		fs.rmSync(path.join(dest, 'a-old.zip'));
+		plain(gatewayB, 'b-old');
+		await encryptWithoutGateway(path.join(dest, 'b-old.zip'), path.join(dest, 'b-old.zip.enc'), PASSPHRASE);
+		fs.rmSync(path.join(dest, 'b-old.zip'));
+		const listed = JSON.parse(runCli(['backup', 'list', '--dest', dest, '--json']).stdout) as {backups: Array<{name: string; gateway?: string}>};
+		expect(listed.backups.map(backup => [backup.name, backup.gateway])).toEqual([['b-old', undefined], ['a-old', undefined]]);
+		const incremental = runCli(['backup', 'create', '--data-dir', gatewayA, '--dest', dest, '--categories', 'agents', '--incremental', '--since-last', '--passphrase-file', passphraseFile, '--name', 'a-incr', '--json']);
+		expect(incremental.code, incremental.stderr).toBe(0);
+		expect((JSON.parse(incremental.stdout) as {metadata: {incremental: {base: {name: string}}}}).metadata.incremental.base.name).toBe('a-old');
 	}, 120_000);
 
 	it('--since-last and --base follow the tenant by id: a tenant given a renamed tenant\'s old slug does not build on its backups; the renamed one still does', async () => {

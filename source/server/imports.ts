@@ -11,6 +11,7 @@ import {convertAtlasExport} from '../core/atlas/atlas-import.js';
 import {looksLikeJsonObject} from '../core/atlas/atlas-shape.js';
 import {LifeboatError} from '../core/errors.js';
 import {openBackupChain} from '../core/backup/backup-chain.js';
+import {PassphraseRequiredError} from '../core/backup/backup-source.js';
 import {isLifeboatBackup} from '../core/backup/backup-sniff.js';
 import {readMetadata} from '../core/backup/read-metadata.js';
 import {isStoredBackupEncrypted, type StoredBackupRef} from '../core/backup/stored-backup.js';
@@ -67,7 +68,10 @@ function tenantCategories(metadata: BackupMetadata, choice: ImportChoice, auth: 
 
 /** Messages quote the scratch file's path: the client named no such path, so it reads "upload". */
 function withoutScratch(error: unknown, scratch: string): unknown {
-	if (error instanceof Error && error.message.includes(scratch)) error.message = error.message.replaceAll(path.join(scratch, UPLOAD_NAME), UPLOAD_NAME).replaceAll(scratch, '.');
+	const hidden = (text: string) => text.replaceAll(path.join(scratch, UPLOAD_NAME), UPLOAD_NAME).replaceAll(scratch, '.');
+	if (error instanceof Error && error.message.includes(scratch)) error.message = hidden(error.message);
+	// Its HTTP message is worded from the label (http-errors.ts), not from the CLI's message.
+	if (error instanceof PassphraseRequiredError) error.label = hidden(error.label);
 	return error;
 }
 

@@ -48,7 +48,8 @@ export function agenticRoutes(app: FastifyInstance, config: ServerConfig, gates:
 		const target = await openFolder(config, (request.query as {export_path?: string}).export_path);
 		try {
 			const {visible, all} = await visibleBackups(target.destination, auth);
-			return {ok: true, backups: visible.map(listing => ({...listingJson(listing, all), path: undefined, file: listing.fileName}))};
+			// The server hides its folders: no digest of its host name and data folder either.
+			return {ok: true, backups: visible.map(listing => ({...listingJson(listing, all), path: undefined, gateway: undefined, file: listing.fileName}))};
 		} finally {
 			await target.destination.close();
 		}

@@ -13,3 +13,9 @@ export async function encryptWithoutTenantId(plain: string, out: string, passphr
 	const {tenantId: _left, ...summary} = summarize(await readMetadata(plainFileSource(plain)), true);
 	await pipeline(fs.createReadStream(plain), await createEncryptStream({passphrase, summary}), fs.createWriteStream(out, {mode: 0o600}));
 }
+
+/** `plain` encrypted as a Lifeboat made before gateway keys were in the plain header: the summary without `gateway`. */
+export async function encryptWithoutGateway(plain: string, out: string, passphrase: string): Promise<void> {
+	const {gateway: _left, ...summary} = summarize(await readMetadata(plainFileSource(plain)), true);
+	await pipeline(fs.createReadStream(plain), await createEncryptStream({passphrase, summary}), fs.createWriteStream(out, {mode: 0o600}));
+}

@@ -56,35 +56,18 @@ export type BaseChoice = {base?: string; sinceLast?: boolean};
  */
 export async function findIncrementalBase(destination: Destination, choice: BaseChoice, scope: {gateway: string; tenant: {id: string; slug: string} | null; categories: readonly string[]}, passphrase: string | undefined): Promise<IncrementalBase> {
 	const inScope = (summary: BackupSummary) => holdsTenant(summary, scope.tenant) && sameCategories(summary.categories, scope.categories);
-	// --since-last takes this gateway's newest backup, never another gateway's writing to the same
-	// destination (an older encrypted header names none: its metadata is checked once opened).
-	const ours = (summary: BackupSummary) => typeof summary.gateway !== 'string' || summary.gateway === scope.gateway;
 	const scopeTenant = scope.tenant ? `tenant ${scope.tenant.slug}` : 'every tenant';
 	const listings = (await listDestination(destination)).filter(listing => listing.summary && !listing.error);
-	let listing: BackupListing | undefined;
-	if (choice.base !== undefined) {
-		const wanted = choice.base;
-		listing = listings.find(row => row.summary!.id === wanted) ?? listings.find(row => row.summary!.name === wanted || row.fileName === wanted);
-		if (!listing) throw new LifeboatError('usage', `--base ${wanted}: no backup of that id or name at ${destination.label} (see lifeboat backup list)`);
-		const summary = listing.summary!;
-		if (!inScope(summary)) {
-			throw new LifeboatError('usage', `--base ${wanted}: that backup holds ${summary.tenant ? `tenant ${summary.tenant}` : 'every tenant'} (${summary.categories.join(', ')}), not this backup's scope (${scopeTenant}); an incremental must have its base's tenant and categories`);
-		}
-	} else {
-		listing = listings.find(row => inScope(row.summary!) && ours(row.summary!));
-		if (!listing) throw new LifeboatError('no-base', `--since-last: no earlier backup of this scope (${scopeTenant}, ${scope.categories.length} categories) at ${destination.label}; make a full backup first (without --incremental)`);
-	}
+	const found = choice.base !== undefined ? namedBase(listings, choice.base, destination, inScope, scopeTenant) : await newestOfOurs(listings, destination, scope, passphrase, inScope, scopeTenant);
+	const {listing} = found;
 	if (listing.encrypted && !passphrase) {
 		throw new LifeboatError('usage', `${listing.path} is encrypted: an incremental of an encrypted chain must be encrypted too, with the same passphrase (add --encrypt or --passphrase-file)`);
 	}
-	const source = await openListed(destination, listing, passphrase);
-	const metadata = await readMetadata(source);
+	const source = found.source ?? (await openListed(destination, listing, passphrase));
+	const metadata = found.metadata ?? (await readMetadata(source));
 	// An encrypted base's header may predate tenant ids (matched by slug): its metadata says whose it is.
 	if ((metadata.tenant?.id ?? null) !== (scope.tenant?.id ?? null)) {
 		throw new LifeboatError(choice.base !== undefined ? 'usage' : 'no-base', `${choice.base !== undefined ? `--base ${choice.base}` : '--since-last'}: ${listing.fileName} holds ${metadata.tenant ? `tenant ${metadata.tenant.slug} (${metadata.tenant.id})` : 'every tenant'}, not this backup's (${scopeTenant}${scope.tenant ? ` (${scope.tenant.id})` : ''}); an incremental must have its base's tenant`);
-	}
-	if (choice.base === undefined && gatewayKey(metadata.source) !== scope.gateway) {
-		throw new LifeboatError('no-base', `--since-last: ${listing.fileName}, the newest backup of this scope at ${destination.label}, was made by another gateway (${metadata.source.hostname}:${metadata.source.dataDir}); make a full backup first (without --incremental), or name a base with --base`);
 	}
 	// An incremental on a base whose own chain is broken could never be restored: refused (exit 5).
 	if (metadata.incremental) {
@@ -96,6 +79,46 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 		}
 	}
 	return {source, label: listing.path, link: linkRef(metadata), full: metadata.incremental?.full ?? linkRef(metadata)};
+}
+
+type FoundBase = {listing: BackupListing; source?: ArchiveSource; metadata?: BackupMetadata};
+
+/** `--base ID|NAME`: that backup (it may be another gateway's: the chain restores this one's state all the same). */
+function namedBase(listings: readonly BackupListing[], wanted: string, destination: Destination, inScope: (summary: BackupSummary) => boolean, scopeTenant: string): FoundBase {
+	const listing = listings.find(row => row.summary!.id === wanted) ?? listings.find(row => row.summary!.name === wanted || row.fileName === wanted);
+	if (!listing) throw new LifeboatError('usage', `--base ${wanted}: no backup of that id or name at ${destination.label} (see lifeboat backup list)`);
+	const summary = listing.summary!;
+	if (!inScope(summary)) {
+		throw new LifeboatError('usage', `--base ${wanted}: that backup holds ${summary.tenant ? `tenant ${summary.tenant}` : 'every tenant'} (${summary.categories.join(', ')}), not this backup's scope (${scopeTenant}); an incremental must have its base's tenant and categories`);
+	}
+	return {listing};
+}
+
+/**
+ * `--since-last`: the newest backup of the scope made by this gateway, never another gateway's
+ * writing to the same destination. A summary without a gateway (an older encrypted header, or
+ * metadata without its source) is opened: its metadata says whose it is, and another's is passed
+ * over for the next. (Listings come newest first.)
+ */
+async function newestOfOurs(listings: readonly BackupListing[], destination: Destination, scope: {gateway: string; categories: readonly string[]}, passphrase: string | undefined, inScope: (summary: BackupSummary) => boolean, scopeTenant: string): Promise<FoundBase> {
+	let others = 0;
+	for (const listing of listings) {
+		const summary = listing.summary!;
+		if (!inScope(summary)) continue;
+		if (summary.gateway === scope.gateway) return {listing};
+		if (typeof summary.gateway === 'string' || (listing.encrypted && !passphrase)) {
+			// Unopenable without the passphrase: taken, so the error says the chain needs one.
+			if (typeof summary.gateway !== 'string') return {listing};
+			others++;
+			continue;
+		}
+		const source = await openListed(destination, listing, passphrase);
+		const metadata = await readMetadata(source);
+		if (gatewayKey(metadata.source) === scope.gateway) return {listing, source, metadata};
+		others++;
+	}
+	const note = others > 0 ? ` (${others === 1 ? 'one backup' : `${others} backups`} of this scope there ${others === 1 ? 'was' : 'were'} made by another gateway: another host name or data folder)` : '';
+	throw new LifeboatError('no-base', `--since-last: no earlier backup of this scope (${scopeTenant}, ${scope.categories.length} categories) at ${destination.label}${note}; make a full backup first (without --incremental)`);
 }
 
 /**
@@ -113,6 +136,26 @@ export function missingLink(listings: readonly BackupListing[], baseId: string):
 		id = summary.backupKind === 'incremental' ? summary.baseBackupId : null;
 	}
 	return undefined;
+}
+
+/**
+ * `--force` must not replace a backup the new incremental is built on (its base, or a link below
+ * it): the new link would be published over the base it needs. Refused (exit 2) before anything
+ * is written.
+ */
+export async function refuseReplacingChain(destination: Destination, fileName: string, baseId: string): Promise<void> {
+	const listings = await listDestination(destination);
+	const target = listings.find(listing => listing.fileName === fileName)?.summary;
+	if (!target) return;
+	const byId = new Map(listings.filter(listing => listing.summary).map(listing => [listing.summary!.id, listing.summary!]));
+	let id: string | null = baseId;
+	for (let step = 0; id !== null && step < MAX_CHAIN_LINKS; step++) {
+		if (id === target.id) {
+			throw new LifeboatError('usage', `--force would replace ${destination.locate(fileName)}, which this incremental is built on (${id === baseId ? 'its base' : 'a link of its chain'}); give the new backup another name`);
+		}
+		const summary = byId.get(id);
+		id = summary?.backupKind === 'incremental' ? summary.baseBackupId : null;
+	}
 }
 
 /**

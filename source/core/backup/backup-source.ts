@@ -13,8 +13,12 @@ export const PASSPHRASE_ENV = 'LIFEBOAT_BACKUP_PASSPHRASE';
  * the CLI gives one, and a layer that takes it otherwise (the HTTP API's options) words its own.
  */
 export class PassphraseRequiredError extends LifeboatError {
-	constructor(readonly label: string) {
+	/** Rewritable, as the message is: a server hides its scratch paths in both (imports.ts). */
+	label: string;
+
+	constructor(label: string) {
 		super('passphrase-required', `${label} is encrypted: pass --passphrase-file FILE or set ${PASSPHRASE_ENV}`);
+		this.label = label;
 	}
 }
 

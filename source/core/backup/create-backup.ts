@@ -41,7 +41,7 @@ import type {ArchiveSource} from '../archive/archive-reader.js';
 import {FILES_INDEX_PATH, fileStamp, IndexDb, TOMBSTONES_PATH} from './backup-index.js';
 import {JsonlSpool} from '../jsonl-spool.js';
 import {hashFileSha256} from './file-hash.js';
-import {findIncrementalBase, lostChainLink, type BaseChoice} from './backup-chain.js';
+import {findIncrementalBase, lostChainLink, refuseReplacingChain, type BaseChoice} from './backup-chain.js';
 
 /** A link of a chain, as an incremental's metadata names it. */
 export type ChainLinkRef = {id: string; name: string; createdAt: string};
@@ -171,9 +171,19 @@ type PlannedContents = {
 	omittedDocumentFiles?: {files: number; bytes: number};
 };
 
-/** What a backup records of the gateway that made it (its summary's `gateway` is a digest of it). */
+/**
+ * What a backup records of the gateway that made it (its summary's `gateway` is a digest of it):
+ * the data folder's real path, so a gateway named through a link (or as a schedule stored it) is
+ * one gateway.
+ */
 function backupSource(root: string): BackupMetadata['source'] {
-	return {hostname: os.hostname(), dataDir: root};
+	let dataDir = root;
+	try {
+		dataDir = fs.realpathSync(root);
+	} catch {
+		// Opened a moment ago: kept as given if it cannot be resolved now.
+	}
+	return {hostname: os.hostname(), dataDir};
 }
 
 /**
@@ -562,6 +572,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 		const {name, sink, reserved} = await resolveSink(options, format, now, store.paths.root);
 		const onAbort = () => void sink.discard();
 		try {
+			if (base && options.incremental && options.force && sink.fileName !== undefined) await refuseReplacingChain(options.incremental.destination, sink.fileName, base.link.id);
 			const stagingDir = path.join(sink.workDir, 'staging');
 			fs.mkdirSync(stagingDir);
 			const {dump, contents} = await snapshot(store, {...options, base}, {stagingDir, workDir: sink.workDir, categories, tenant, format});

@@ -61,13 +61,18 @@ export async function applyPrune(destination: Destination, planned: PrunePlan, o
 	const order = planned.plan.removalOrder;
 	const deleted: PruneResult['deleted'] = [];
 	for (const [index, fileName] of order.entries()) {
-		if (options.signal?.aborted) throw interrupted(options.signal, deleted.length, order.length);
+		if (options.signal?.aborted) {
+			if (deleted.length > 0) await refuseStrandedIncrementals(destination, planned, deleted.map(entry => entry.fileName));
+			throw interrupted(options.signal, deleted.length, order.length);
+		}
 		options.onProgress?.({phase: 'deleting', fileName, index, of: order.length});
 		try {
 			const object = await deleteBackup(destination, fileName, {signal: options.signal});
 			deleted.push({fileName, location: destination.locate(fileName), size: object.size});
 			options.onProgress?.({phase: 'deleted', fileName, size: object.size, index, of: order.length});
 		} catch (error) {
+			// What was deleted before the failure may be a base an incremental written meanwhile needs.
+			if (deleted.length > 0) await refuseStrandedIncrementals(destination, planned, deleted.map(entry => entry.fileName));
 			if (options.signal?.aborted) throw interrupted(options.signal, deleted.length, order.length);
 			if (error instanceof LifeboatError) throw new LifeboatError(error.code, `${error.message} (prune stopped: ${deleted.length} of ${order.length} backups deleted before it; every kept chain is whole)`, {cause: error});
 			throw error;
