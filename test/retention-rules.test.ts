@@ -121,6 +121,30 @@ describe('restic rules over a synthetic year', () => {
 });
 
 describe('ISO weeks and UTC periods', () => {
+	test('a createdAt without a zone is UTC, whatever the host\'s zone: the plan and the order do not move with TZ', () => {
+		const zoneless = (at: string, id: string) => {
+			const entry = backup({at: '2026-01-01 00:00', id});
+			return {...entry, fileName: `${id}.zip`, summary: {...entry.summary, createdAt: at}};
+		};
+		const listing = [zoneless('2026-11-30T03:00:00', 'a'), zoneless('2026-11-29T12:00:00.250', 'b'), {...zoneless('2026-11-30T05:00:00+05:00', 'c')}];
+		const saved = process.env['TZ'];
+		try {
+			for (const zone of ['UTC', 'Asia/Tokyo', 'America/Los_Angeles']) {
+				process.env['TZ'] = zone;
+				const plan = planRetention(listing, {daily: 1});
+				// c is 2026-11-30T00:00Z, before a (03:00Z); b is on the 29th.
+				expect(plan.decisions.map(decision => [decision.fileName, decision.reasons])).toEqual([
+					['a.zip', ['daily 2026-11-30']],
+					['c.zip', []],
+					['b.zip', []],
+				]);
+			}
+		} finally {
+			if (saved === undefined) delete process.env['TZ'];
+			else process.env['TZ'] = saved;
+		}
+	});
+
 	test('week-numbering years at the turn of the year', () => {
 		// Written from a calendar: 2027-01-01 is a Friday (2026 has 53 weeks: it starts on a Thursday);
 		// 2024-12-30 is a Monday in 2025-W01; 2021-01-03 is a Sunday in 2020-W53.

@@ -188,6 +188,16 @@ export function holdsTenant(summary: Pick<BackupSummary, 'tenant' | 'tenantId'>,
 }
 
 /**
+ * The instant a backup's `createdAt` names (ms), NaN when it names none. Lifeboat writes UTC
+ * (`…Z`); a date-time without a zone (written by hand or another tool) is read as UTC too, not
+ * in the host's zone, so an order or a retention plan never depends on where it is computed.
+ */
+export function instantOf(createdAt: string): number {
+	const zoneless = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?$/.test(createdAt);
+	return Date.parse(zoneless ? `${createdAt}Z` : createdAt);
+}
+
+/**
  * A gateway's identity in summaries: a digest of the host name and data folder its backups record
  * (so a plaintext header names neither), or null when the metadata has no readable source.
  */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import {ARCHIVE_KIND, formatFromPath, summarize, type ArchiveFormat, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
+import {ARCHIVE_KIND, formatFromPath, instantOf, summarize, type ArchiveFormat, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
 import {compareCodeUnits} from '../format.js';
 import {plainFileSource} from '../archive/archive-reader.js';
 import {LifeboatError} from '../errors.js';
@@ -97,9 +97,13 @@ function trimmed(listing: BackupListing, options: ListOptions): BackupListing {
 	return rest;
 }
 
-/** Newest first by creation time (from metadata; the file's time when unreadable), then by name. */
+/**
+ * Newest first by creation time (from metadata; the file's time when unreadable), as instants (a
+ * `+02:00` offset and a `Z` compare by when they are), then as text, then by name.
+ */
 export function newestFirst(a: BackupListing, b: BackupListing): number {
-	return compareCodeUnits(b.createdAt, a.createdAt) || compareCodeUnits(b.fileName, a.fileName);
+	const byInstant = instantOf(b.createdAt) - instantOf(a.createdAt);
+	return (Number.isNaN(byInstant) ? 0 : byInstant) || compareCodeUnits(b.createdAt, a.createdAt) || compareCodeUnits(b.fileName, a.fileName);
 }
 
 /**

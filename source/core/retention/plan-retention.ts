@@ -17,7 +17,7 @@
  * - A listing whose summary could not be read (damaged, not readable with these credentials) is
  *   never removed, only reported. An empty policy keeps everything.
  */
-import type {BackupSummary} from '../archive/archive-format.js';
+import {instantOf, type BackupSummary} from '../archive/archive-format.js';
 import {CATEGORIES} from '../store/schema.js';
 import {periodKey} from './period-keys.js';
 import {COUNT_RULES, durationBefore, formatDuration, hasDuration, isEmptyPolicy, type RetentionPolicy} from './retention-policy.js';
@@ -118,7 +118,7 @@ function readEntries(candidates: readonly RetentionCandidate[]): {entries: Entry
 	const unreadable: RetentionDecision[] = [];
 	for (const candidate of candidates) {
 		const summary = candidate.summary;
-		const time = summary && typeof summary.createdAt === 'string' ? Date.parse(summary.createdAt) : Number.NaN;
+		const time = summary && typeof summary.createdAt === 'string' ? instantOf(summary.createdAt) : Number.NaN;
 		if (!summary || typeof summary.id !== 'string' || !Number.isFinite(time)) {
 			const why = candidate.error ?? (summary ? 'its creation date or id is not readable' : 'no summary');
 			unreadable.push({fileName: candidate.fileName, name: null, id: null, createdAt: null, backupKind: null, group: null, keep: true, reasons: [], warning: `unreadable (${why}): never removed`});
