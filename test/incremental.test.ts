@@ -346,6 +346,25 @@ describe('incremental backups through the CLI', () => {
 		expect(fs.readdirSync(dest).sort()).toEqual(['a-3.zip', 'a-4.zip', 'b-1.zip', 'b-2.zip']);
 	}, 120_000);
 
+	it('backup delete refuses the base of an incremental (exit 2, naming it; nothing deleted) unless --force', async () => {
+		const dest = tempDir('lifeboat-delete-base-');
+		const live = await demoGateway({seed: 38, tenants: 1});
+		const create = (...extra: string[]) => expect(runCli(['backup', 'create', '--data-dir', live, '--dest', dest, '--categories', 'agents', ...extra]).code).toBe(0);
+		create('--name', 'base');
+		create('--incremental', '--since-last', '--name', 'next');
+		create('--incremental', '--since-last', '--name', 'last');
+		const remove = (name: string, ...extra: string[]) => runCli(['backup', 'delete', path.join(dest, `${name}.zip`), '--yes', ...extra]);
+		expectOneLineError(remove('base'), 2, /^lifeboat: \S+base\.zip is the base of an incremental backup \(next\.zip\): deleting it would break its chain and it could not be restored; delete it first \(newest first\), or, from the CLI, pass --force to delete it anyway$/);
+		expectOneLineError(remove('next'), 2, /next\.zip is the base of an incremental backup \(last\.zip\)/);
+		expect(fs.readdirSync(dest).sort()).toEqual(['base.zip', 'last.zip', 'next.zip']);
+		// A copy of the base (same id) serves the chain as well: the original may go.
+		fs.copyFileSync(path.join(dest, 'base.zip'), path.join(dest, 'base-copy.zip'));
+		expect(remove('base').code).toBe(0);
+		expect(remove('next', '--force').code).toBe(0);
+		expect(remove('last').code).toBe(0);
+		expect(fs.readdirSync(dest).sort()).toEqual(['base-copy.zip']);
+	}, 120_000);
+
 	it('--since-last passes over an older encrypted header of another gateway (no gateway in its summary) for its own newest backup', async () => {
 		const dest = tempDir('lifeboat-two-gateways-legacy-');
 		const passphraseFile = path.join(tempDir('lifeboat-two-gateways-pp-'), 'passphrase');

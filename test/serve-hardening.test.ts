@@ -301,6 +301,18 @@ describe('names and URLs at the router\'s edge', () => {
 		expect(detail).toBe('upload is encrypted: give its passphrase as options.passphrase');
 	});
 
+	it('deleting the base of an incremental is a 409 naming it (no CLI flag, no path), and the base stays; its incremental first, then it, is fine', async () => {
+		const create = (...extra: string[]) => expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--tenant', globex.slug, '--categories', 'tools', ...extra]).code).toBe(0);
+		create('--name', 'chain-base');
+		create('--incremental', '--since-last', '--name', 'chain-incr');
+		const refused = await fetch(`${server.url}/backup/delete/chain-base`, {method: 'DELETE', headers: headers(FULL, globex)});
+		expect(refused.status).toBe(409);
+		expect(await refused.json()).toMatchObject({error: 'Conflict', detail: 'the backup is the base of an incremental backup (chain-incr.zip): deleting it would break their chain; delete it first (newest first)'});
+		expect(fs.existsSync(path.join(dest, 'chain-base.zip'))).toBe(true);
+		for (const name of ['chain-incr', 'chain-base']) expect((await fetch(`${server.url}/backup/delete/${name}`, {method: 'DELETE', headers: headers(FULL, globex)})).status).toBe(200);
+		expect(fs.existsSync(path.join(dest, 'chain-base.zip'))).toBe(false);
+	});
+
 	it('deleting a file that is no backup is a 400 Invalid backup format, and the file stays', async () => {
 		fs.writeFileSync(path.join(dest, 'notes.zip'), 'not a backup at all\n');
 		const response = await fetch(`${server.url}/backup/delete/notes.zip`, {method: 'DELETE', headers: headers(FULL, globex)});

@@ -1,16 +1,19 @@
-import fs from 'node:fs/promises';
+import path from 'node:path';
+import {deleteBackup as deleteAt} from '../core/backup/delete-backup.js';
 import type {BackupListing} from '../core/backup/list-backups.js';
-import {describeFsError} from '../core/errors.js';
+import {openLocalDestination} from '../core/destinations/local.js';
 
 /**
- * File operations on a listed backup (local destinations). Kept out of the components; when the
- * destinations feature lands these belong on the destination interface.
+ * Deletes a listed local backup through the engine, as `backup delete` does: only a Lifeboat
+ * backup, a folder one renamed aside first (a crash leaves no half folder that lists as a
+ * backup), and never the base of an incremental at the same folder.
  */
 export async function deleteBackup(listing: BackupListing): Promise<void> {
+	const destination = openLocalDestination(path.dirname(listing.path));
 	try {
-		await fs.rm(listing.path, {recursive: listing.format === 'dir', force: false});
-	} catch (error) {
-		describeFsError(error, `Deleting ${listing.fileName}`);
+		await deleteAt(destination, path.basename(listing.path));
+	} finally {
+		await destination.close();
 	}
 }
 

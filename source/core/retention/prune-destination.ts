@@ -67,7 +67,8 @@ export async function applyPrune(destination: Destination, planned: PrunePlan, o
 		}
 		options.onProgress?.({phase: 'deleting', fileName, index, of: order.length});
 		try {
-			const object = await deleteBackup(destination, fileName, {signal: options.signal});
+			// The plan's order deletes an incremental before what its chain needs, and keeps every kept chain whole.
+			const object = await deleteBackup(destination, fileName, {signal: options.signal, breakChains: true});
 			deleted.push({fileName, location: destination.locate(fileName), size: object.size});
 			options.onProgress?.({phase: 'deleted', fileName, size: object.size, index, of: order.length});
 		} catch (error) {
