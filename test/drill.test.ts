@@ -127,6 +127,18 @@ describe('runDrill on good backups', () => {
 		});
 		expect(statuses((await drill(padded)).report)).toEqual(ALL_PASS);
 	}, 90_000);
+
+	it('passes on a backup without the users category (whole gateway, and one tenant): its tenants are created first from its metadata, and the restore says so', async () => {
+		const live = await demo;
+		const tenant = query<{slug: string}>(live, 'SELECT slug FROM tenants ORDER BY slug LIMIT 1')[0]!.slug;
+		const tenants = query<{n: number}>(live, 'SELECT COUNT(*) AS n FROM tenants')[0]!.n;
+		for (const [options, seeded] of [[{categories: ['agents', 'memory'] as const}, tenants], [{tenant, categories: ['agents'] as const}, 1]] as const) {
+			const {source} = await backupOf(live, {...options, categories: [...options.categories]});
+			const {report} = await drill(source);
+			expect(statuses(report)).toEqual(ALL_PASS);
+			expect(detail(report, 'restore')).toMatch(new RegExp(`\\(the backup holds no users category: its ${seeded} tenants? (was|were) created first from its metadata, as the gateway it is restored onto must have them\\)$`));
+		}
+	}, 90_000);
 });
 
 describe('runDrill on broken backups names the failing check', () => {

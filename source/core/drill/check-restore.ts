@@ -39,7 +39,7 @@ function scratchGatewayFailure(error: unknown): unknown {
  * own verify pass included), timed: the RTO. The scratch gateway is created here, schema only.
  */
 export async function checkRestore(options: DrillOptions, scratch: string, metadata: BackupMetadata, keyFile: string | undefined, out: Restored): Promise<CheckOutcome> {
-	createGateway(scratch).close();
+	const seeded = createScratchGateway(scratch, metadata);
 	const started = performance.now();
 	let result: RestoreResult;
 	try {
@@ -62,5 +62,27 @@ export async function checkRestore(options: DrillOptions, scratch: string, metad
 		return {ok: false, detail: `${countOf(applied.conflicts, 'conflict')} restoring into an empty data directory (the backup holds an entry twice?)`};
 	}
 	const perSecond = metadata.totalBytes / (out.restoreMs / 1000);
-	return {ok: true, detail: `${countOf(applied.inserted, 'row')} and ${countOf(applied.files, 'file')} in ${formatDuration(out.restoreMs)} (${formatBytes(Math.round(perSecond))}/s)`};
+	const note = seeded > 0 ? ` (the backup holds no users category: its ${countOf(seeded, 'tenant')} ${seeded === 1 ? 'was' : 'were'} created first from its metadata, as the gateway it is restored onto must have them)` : '';
+	return {ok: true, detail: `${countOf(applied.inserted, 'row')} and ${countOf(applied.files, 'file')} in ${formatDuration(out.restoreMs)} (${formatBytes(Math.round(perSecond))}/s)${note}`};
+}
+
+/**
+ * The empty scratch gateway, schema only. A backup without the users category holds no tenants
+ * rows, and a restore needs its tenants on the gateway (an operator restores it onto the gateway
+ * that has them): they are created first from the backup's metadata (id, slug, name), so the
+ * drill checks what the backup holds. How many were created (0 with the users category).
+ */
+function createScratchGateway(scratch: string, metadata: BackupMetadata): number {
+	const store = createGateway(scratch);
+	try {
+		if (metadata.categories.includes('users')) return 0;
+		const tenants = metadata.tenants.filter(tenant => !tenant.orphan && typeof tenant.id === 'string' && typeof tenant.slug === 'string' && typeof tenant.name === 'string');
+		const insert = store.db.prepare('INSERT OR IGNORE INTO tenants (id, tenant_id, created_at, updated_at, name, slug, plan) VALUES (?, ?, ?, ?, ?, ?, ?)');
+		store.db.transaction(() => {
+			for (const tenant of tenants) insert.run(tenant.id, tenant.id, metadata.createdAt, metadata.createdAt, tenant.name, tenant.slug, '');
+		})();
+		return tenants.length;
+	} finally {
+		store.close();
+	}
 }
