@@ -182,7 +182,7 @@ describe('incremental backups on a local folder', () => {
 		const planned = await planPrune(destination, {last: 1});
 		expect(planned.plan.removalOrder).toEqual(['f2.zip']);
 		await createBackup({dataDir: live, destDir: dest, name: 'i2', now: new Date('2026-11-05T00:00:00Z'), incremental: {destination, base: 'f2'}, ...scope});
-		await expect(applyPrune(destination, planned)).rejects.toThrow(/i2\.zip was written while this prune ran, on f2, which the prune deleted \(1 backups deleted\): its chain is broken and it cannot be restored; delete it and make a full backup$/);
+		await expect(applyPrune(destination, planned)).rejects.toThrow(/i2\.zip was written while this prune ran, on f2, which the prune deleted \(1 backup deleted\): its chain is broken and it cannot be restored; delete it and make a full backup$/);
 		// Without a new incremental on what it deletes, the same prune succeeds.
 		await createBackup({dataDir: live, destDir: dest, name: 'f4', now: new Date('2026-11-06T00:00:00Z'), ...scope});
 		fs.rmSync(path.join(dest, 'i2.zip'));

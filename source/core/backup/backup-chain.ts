@@ -128,14 +128,23 @@ async function newestOfOurs(listings: readonly BackupListing[], destination: Des
  */
 export function missingLink(listings: readonly BackupListing[], baseId: string): string | undefined {
 	if (listings.some(listing => !listing.summary || listing.error)) return undefined;
-	const byId = new Map(listings.map(listing => [listing.summary!.id, listing.summary!]));
+	const byId = summariesById(listings);
+	for (const id of chainIds(byId, baseId)) if (!byId.has(id)) return id;
+	return undefined;
+}
+
+function summariesById(listings: readonly BackupListing[]): Map<string, BackupSummary> {
+	return new Map(listings.filter(listing => listing.summary).map(listing => [listing.summary!.id, listing.summary!]));
+}
+
+/** The ids of a chain from `baseId` down, by the summaries' base ids, until a full backup or a link not listed (that one included). */
+function* chainIds(byId: ReadonlyMap<string, BackupSummary>, baseId: string): Generator<string> {
 	let id: string | null = baseId;
 	for (let step = 0; id !== null && step < MAX_CHAIN_LINKS; step++) {
+		yield id;
 		const summary = byId.get(id);
-		if (!summary) return id;
-		id = summary.backupKind === 'incremental' ? summary.baseBackupId : null;
+		id = summary?.backupKind === 'incremental' ? summary.baseBackupId : null;
 	}
-	return undefined;
 }
 
 /**
@@ -147,14 +156,9 @@ export async function refuseReplacingChain(destination: Destination, fileName: s
 	const listings = await listDestination(destination);
 	const target = listings.find(listing => listing.fileName === fileName)?.summary;
 	if (!target) return;
-	const byId = new Map(listings.filter(listing => listing.summary).map(listing => [listing.summary!.id, listing.summary!]));
-	let id: string | null = baseId;
-	for (let step = 0; id !== null && step < MAX_CHAIN_LINKS; step++) {
-		if (id === target.id) {
-			throw new LifeboatError('usage', `--force would replace ${destination.locate(fileName)}, which this incremental is built on (${id === baseId ? 'its base' : 'a link of its chain'}); give the new backup another name`);
-		}
-		const summary = byId.get(id);
-		id = summary?.backupKind === 'incremental' ? summary.baseBackupId : null;
+	for (const id of chainIds(summariesById(listings), baseId)) {
+		if (id !== target.id) continue;
+		throw new LifeboatError('usage', `--force would replace ${destination.locate(fileName)}, which this incremental is built on (${id === baseId ? 'its base' : 'a link of its chain'}); give the new backup another name`);
 	}
 }
 

@@ -13,6 +13,7 @@ import {deleteBackup} from '../backup/delete-backup.js';
 import {listDestination, type BackupListing} from '../backup/list-backups.js';
 import type {Destination, RetryNote} from '../destinations/destination.js';
 import {LifeboatError} from '../errors.js';
+import {countOf} from '../format.js';
 import {planRetention, type RetentionPlan, type RetentionScope} from './plan-retention.js';
 import type {RetentionPolicy} from './retention-policy.js';
 
@@ -91,7 +92,8 @@ export async function applyPrune(destination: Destination, planned: PrunePlan, o
  * one of the two always sees it.)
  */
 async function refuseStrandedIncrementals(destination: Destination, planned: PrunePlan, deleted: readonly string[]): Promise<void> {
-	const deletedIds = new Map(planned.listings.filter(listing => deleted.includes(listing.fileName) && listing.summary).map(listing => [listing.summary!.id, listing.summary!.name]));
+	const gone = new Set(deleted);
+	const deletedIds = new Map(planned.listings.filter(listing => gone.has(listing.fileName) && listing.summary).map(listing => [listing.summary!.id, listing.summary!.name]));
 	const known = new Set(planned.listings.map(listing => listing.fileName));
 	let now: BackupListing[];
 	try {
@@ -106,7 +108,7 @@ async function refuseStrandedIncrementals(destination: Destination, planned: Pru
 		if (known.has(listing.fileName) || !summary || summary.backupKind !== 'incremental' || !summary.baseBackupId) continue;
 		const lost = missingLink(now, summary.baseBackupId);
 		if (lost === undefined || !deletedIds.has(lost)) continue;
-		throw new LifeboatError('destination', `${destination.locate(listing.fileName)} was written while this prune ran, on ${deletedIds.get(lost)}, which the prune deleted (${deleted.length} backups deleted): its chain is broken and it cannot be restored; delete it and make a full backup`);
+		throw new LifeboatError('destination', `${destination.locate(listing.fileName)} was written while this prune ran, on ${deletedIds.get(lost)}, which the prune deleted (${countOf(deleted.length, 'backup')} deleted): its chain is broken and it cannot be restored; delete it and make a full backup`);
 	}
 }
 
