@@ -357,12 +357,22 @@ describe('incremental backups through the CLI', () => {
 		expectOneLineError(remove('base'), 2, /^lifeboat: \S+base\.zip is the base of an incremental backup \(next\.zip\): deleting it would break its chain and it could not be restored; delete it first \(newest first\), or, from the CLI, pass --force to delete it anyway$/);
 		expectOneLineError(remove('next'), 2, /next\.zip is the base of an incremental backup \(last\.zip\)/);
 		expect(fs.readdirSync(dest).sort()).toEqual(['base.zip', 'last.zip', 'next.zip']);
-		// A copy of the base (same id) serves the chain as well: the original may go.
+		// A cut-short copy (same id in its first bytes) does not serve the chain; a whole copy does: the original may go.
+		fs.writeFileSync(path.join(dest, 'base-cut.zip'), fs.readFileSync(path.join(dest, 'base.zip')).subarray(0, fs.statSync(path.join(dest, 'base.zip')).size - 100));
+		expectOneLineError(remove('base'), 2, /base\.zip is the base of an incremental backup \(next\.zip\)/);
+		fs.rmSync(path.join(dest, 'base-cut.zip'));
 		fs.copyFileSync(path.join(dest, 'base.zip'), path.join(dest, 'base-copy.zip'));
 		expect(remove('base').code).toBe(0);
 		expect(remove('next', '--force').code).toBe(0);
 		expect(remove('last').code).toBe(0);
 		expect(fs.readdirSync(dest).sort()).toEqual(['base-copy.zip']);
+		// A backup there that cannot be read may be an incremental built on it: refused; a file that is plainly no backup is not counted.
+		fs.writeFileSync(path.join(dest, 'photos.zip'), 'not a backup');
+		fs.writeFileSync(path.join(dest, 'odd.zip'), fs.readFileSync(path.join(dest, 'base-copy.zip')).subarray(0, 300));
+		expectOneLineError(remove('base-copy'), 2, /base-copy\.zip may be the base of a backup there that cannot be read \(odd\.zip\): it may be an incremental built on it; delete or repair that one first, or, from the CLI, pass --force to delete it anyway$/);
+		fs.rmSync(path.join(dest, 'odd.zip'));
+		expect(remove('base-copy').code).toBe(0);
+		expect(fs.readdirSync(dest).sort()).toEqual(['photos.zip']);
 	}, 120_000);
 
 	it('--since-last passes over an older encrypted header of another gateway (no gateway in its summary) for its own newest backup', async () => {

@@ -126,7 +126,8 @@ describe('ISO weeks and UTC periods', () => {
 			const entry = backup({at: '2026-01-01 00:00', id});
 			return {...entry, fileName: `${id}.zip`, summary: {...entry.summary, createdAt: at}};
 		};
-		const listing = [zoneless('2026-11-30T03:00:00', 'a'), zoneless('2026-11-29T12:00:00.250', 'b'), {...zoneless('2026-11-30T05:00:00+05:00', 'c')}];
+		// SQLite's datetime() form (a space, no zone) as well as ISO's.
+		const listing = [zoneless('2026-11-30 03:00:00', 'a'), zoneless('2026-11-29T12:00:00.250', 'b'), {...zoneless('2026-11-30T05:00:00+05:00', 'c')}];
 		const saved = process.env['TZ'];
 		try {
 			for (const zone of ['UTC', 'Asia/Tokyo', 'America/Los_Angeles']) {

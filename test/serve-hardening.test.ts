@@ -307,7 +307,7 @@ describe('names and URLs at the router\'s edge', () => {
 		create('--incremental', '--since-last', '--name', 'chain-incr');
 		const refused = await fetch(`${server.url}/backup/delete/chain-base`, {method: 'DELETE', headers: headers(FULL, globex)});
 		expect(refused.status).toBe(409);
-		expect(await refused.json()).toMatchObject({error: 'Conflict', detail: 'the backup is the base of an incremental backup (chain-incr.zip): deleting it would break their chain; delete it first (newest first)'});
+		expect(await refused.json()).toMatchObject({error: 'Conflict', detail: 'the backup is the base of an incremental backup (chain-incr.zip): deleting it would break its chain and it could not be restored; delete it first (newest first)'});
 		expect(fs.existsSync(path.join(dest, 'chain-base.zip'))).toBe(true);
 		for (const name of ['chain-incr', 'chain-base']) expect((await fetch(`${server.url}/backup/delete/${name}`, {method: 'DELETE', headers: headers(FULL, globex)})).status).toBe(200);
 		expect(fs.existsSync(path.join(dest, 'chain-base.zip'))).toBe(false);

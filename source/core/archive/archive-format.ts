@@ -193,8 +193,14 @@ export function holdsTenant(summary: Pick<BackupSummary, 'tenant' | 'tenantId'>,
  * in the host's zone, so an order or a retention plan never depends on where it is computed.
  */
 export function instantOf(createdAt: string): number {
-	const zoneless = /^\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?$/.test(createdAt);
-	return Date.parse(zoneless ? `${createdAt}Z` : createdAt);
+	if (typeof createdAt !== 'string') return Number.NaN;
+	const parsed = Date.parse(createdAt);
+	// A date alone (`2026-12-01`) is UTC already; so is any text that names a zone or an offset.
+	if (Number.isNaN(parsed) || /^\d{4}-\d\d-\d\d$/.test(createdAt) || /(?:Z|[+-]\d\d(?::?\d\d)?|GMT|UTC)\)?\s*$/i.test(createdAt) || /\b(?:GMT|UTC)\b/i.test(createdAt)) return parsed;
+	// Read in the host's zone (`2026-12-01T10:00`, SQLite's `2026-12-01 10:00:00`, `2026/12/01 10:00`):
+	// the same wall-clock fields, taken as UTC.
+	const local = new Date(parsed);
+	return Date.UTC(local.getFullYear(), local.getMonth(), local.getDate(), local.getHours(), local.getMinutes(), local.getSeconds(), local.getMilliseconds());
 }
 
 /**

@@ -10,17 +10,29 @@ import {destinationError} from '../destinations/retry.js';
 import {LifeboatError} from '../errors.js';
 import {isLifeboatBackup} from './backup-sniff.js';
 import {looksLikeLifeboatBackup, readSniffHead} from './backup-sniff.js';
-import {listDestination} from './list-backups.js';
+import {listDestination, type BackupListing} from './list-backups.js';
 
-/** A backup other backups' chains need (incrementals built on it): not deleted unless asked to. */
+/**
+ * A backup other backups' chains need (incrementals built on it), or may need (a backup here that
+ * cannot be read may be one): not deleted unless asked to.
+ */
 export class NeededByChainError extends LifeboatError {
 	constructor(
 		where: string,
 		readonly dependents: string[],
+		readonly unreadable: string[] = [],
 	) {
-		const named = dependents.slice(0, 3).join(', ') + (dependents.length > 3 ? ', …' : '');
-		super('usage', `${where} is the base of ${dependents.length === 1 ? 'an incremental backup' : `${dependents.length} incremental backups`} (${named}): deleting it would break ${dependents.length === 1 ? 'its' : 'their'} chain and ${dependents.length === 1 ? 'it' : 'they'} could not be restored; delete ${dependents.length === 1 ? 'it' : 'them'} first (newest first), or, from the CLI, pass --force to delete it anyway`);
+		super('usage', `${where} ${neededBy(dependents, unreadable)}; delete ${dependents.length > 0 ? (dependents.length === 1 ? 'it' : 'them') : 'or repair that one'} first${dependents.length > 0 ? ' (newest first)' : ''}, or, from the CLI, pass --force to delete it anyway`);
 	}
+}
+
+/** "is the base of an incremental backup (b.zip): deleting it would break its chain…" */
+export function neededBy(dependents: readonly string[], unreadable: readonly string[]): string {
+	const names = (list: readonly string[]) => list.slice(0, 3).join(', ') + (list.length > 3 ? ', …' : '');
+	if (dependents.length > 0) {
+		return `is the base of ${dependents.length === 1 ? 'an incremental backup' : `${dependents.length} incremental backups`} (${names(dependents)}): deleting it would break ${dependents.length === 1 ? 'its' : 'their'} chain and ${dependents.length === 1 ? 'it' : 'they'} could not be restored`;
+	}
+	return `may be the base of ${unreadable.length === 1 ? 'a backup there that cannot be read' : `${unreadable.length} backups there that cannot be read`} (${names(unreadable)}): ${unreadable.length === 1 ? 'it may be an incremental' : 'they may be incrementals'} built on it`;
 }
 
 /**
@@ -35,17 +47,39 @@ export async function deleteBackup(destination: Destination, name: string, optio
 	if (!stat) throw destinationError(where, 'no such backup');
 	const isBackup = destination.kind === 'local' ? isLifeboatBackup(path.join(destination.label, name)) : Boolean(formatFromPath(name)) && looksLikeLifeboatBackup(await readSniffHead(destination, name, options.signal));
 	if (!isBackup) throw new LifeboatError('not-a-backup', `${where} is not a Lifeboat backup; it was not deleted`);
-	if (!options.breakChains) await refuseNeededByChain(destination, name, where);
+	if (!options.breakChains) await refuseNeededByChain(destination, name, where, options.signal);
 	await destination.delete(name, {signal: options.signal});
 	return stat;
 }
 
-async function refuseNeededByChain(destination: Destination, name: string, where: string): Promise<void> {
+async function refuseNeededByChain(destination: Destination, name: string, where: string, signal: AbortSignal | undefined): Promise<void> {
 	const listings = await listDestination(destination);
-	const id = listings.find(listing => listing.fileName === name)?.summary?.id;
-	if (id === undefined) return;
-	// Another listing of the same id (a copy of the backup) serves its chains as well.
-	if (listings.some(listing => listing.fileName !== name && listing.summary?.id === id)) return;
+	const target = listings.find(listing => listing.fileName === name);
+	const id = target?.summary?.id;
+	if (!target || id === undefined) return;
+	// A whole copy of the same backup there (the same id, size and format, readable) serves its chains as well.
+	if (listings.some(listing => listing.fileName !== name && listing.summary?.id === id && !listing.error && listing.size === target.size && listing.format === target.format)) return;
 	const dependents = listings.filter(listing => listing.summary?.backupKind === 'incremental' && listing.summary.baseBackupId === id).map(listing => listing.fileName);
-	if (dependents.length > 0) throw new NeededByChainError(where, dependents);
+	const unreadable = dependents.length > 0 ? [] : await unreadableBackups(destination, listings, name, signal);
+	if (dependents.length > 0 || unreadable.length > 0) throw new NeededByChainError(where, dependents, unreadable);
+}
+
+/**
+ * Listings whose summary could not be read and that are, or may be, Lifeboat backups (their first
+ * bytes say so, or cannot be read either): any of them may be an incremental built on the backup.
+ * A file that is plainly something else (a photos.zip) is not counted.
+ */
+async function unreadableBackups(destination: Destination, listings: readonly BackupListing[], name: string, signal: AbortSignal | undefined): Promise<string[]> {
+	const unreadable: string[] = [];
+	for (const listing of listings) {
+		if (listing.fileName === name || (listing.summary && !listing.error)) continue;
+		let backup: boolean;
+		try {
+			backup = destination.kind === 'local' ? isLifeboatBackup(path.join(destination.label, listing.fileName)) : looksLikeLifeboatBackup(await readSniffHead(destination, listing.fileName, signal));
+		} catch {
+			backup = true;
+		}
+		if (backup) unreadable.push(listing.fileName);
+	}
+	return unreadable;
 }

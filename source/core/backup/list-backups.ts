@@ -102,8 +102,20 @@ function trimmed(listing: BackupListing, options: ListOptions): BackupListing {
  * `+02:00` offset and a `Z` compare by when they are), then as text, then by name.
  */
 export function newestFirst(a: BackupListing, b: BackupListing): number {
-	const byInstant = instantOf(b.createdAt) - instantOf(a.createdAt);
-	return (Number.isNaN(byInstant) ? 0 : byInstant) || compareCodeUnits(b.createdAt, a.createdAt) || compareCodeUnits(b.fileName, a.fileName);
+	const [early, late] = [instantKey(a), instantKey(b)];
+	return (late === early ? 0 : late > early ? 1 : -1) || compareCodeUnits(b.createdAt, a.createdAt) || compareCodeUnits(b.fileName, a.fileName);
+}
+
+/** A listing's instant, read once per listing (a sort compares each many times); one naming none sorts oldest. */
+const instants = new WeakMap<BackupListing, number>();
+function instantKey(listing: BackupListing): number {
+	let instant = instants.get(listing);
+	if (instant === undefined) {
+		instant = instantOf(listing.createdAt);
+		if (Number.isNaN(instant)) instant = Number.NEGATIVE_INFINITY;
+		instants.set(listing, instant);
+	}
+	return instant;
 }
 
 /**
