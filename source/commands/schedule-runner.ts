@@ -15,7 +15,7 @@ import {LifeboatError} from '../core/errors.js';
 import {gatewayKey} from '../core/archive/archive-format.js';
 import {pruneDestination, type RetentionPlan, type RetentionScope} from '../core/retention/index.js';
 import {acquireLock, isLock, type LockHolder, type PidLock} from '../core/schedule/pid-lock.js';
-import {readStateOrSetAside, retentionPolicy, stateOf, writeState, type RunRecord, type Schedule, type ScheduleRunState} from '../core/schedule/schedule-store.js';
+import {readStateOrSetAside, retentionPolicy, stateOf, withStateLock, writeState, type RunRecord, type Schedule, type ScheduleRunState} from '../core/schedule/schedule-store.js';
 import {postJson} from '../core/schedule/webhook.js';
 import {parseStoredCommand} from './stored-command.js';
 
@@ -36,8 +36,8 @@ export type RunOptions = {
 };
 
 /** This schedule's run state (a damaged state file is moved aside, see readStateOrSetAside). */
-function runState(schedule: Schedule, options: RunOptions): {all: Record<string, ScheduleRunState>; own: ScheduleRunState} {
-	const all = readStateOrSetAside(options.env, options.onNote ?? (text => process.stderr.write(`lifeboat: ${text}\n`)));
+function runState(schedule: Schedule, options: RunOptions, locked = false): {all: Record<string, ScheduleRunState>; own: ScheduleRunState} {
+	const all = readStateOrSetAside(options.env, options.onNote ?? (text => process.stderr.write(`lifeboat: ${text}\n`)), {locked});
 	return {all, own: stateOf(all, schedule)};
 }
 
@@ -213,24 +213,7 @@ function remember(schedule: Schedule, record: RunRecord, options: RunOptions): v
 		state.lastFullAt = record.finishedAt;
 		state.incrementalsSinceFull = 0;
 	} else if (record.ok) state.incrementalsSinceFull = (state.incrementalsSinceFull ?? 0) + 1;
-	withStateLock(options.env, () => writeState({...runState(schedule, options).all, [schedule.name]: state}, options.env));
-}
-
-/** The state file is shared by every schedule: its read-modify-write is serialized by a lock. */
-function withStateLock(env: NodeJS.ProcessEnv, write: () => void): void {
-	const file = path.join(configDir(env), 'schedule-locks', 'state.lock');
-	for (let attempt = 0; ; attempt++) {
-		const lock = acquireLock(file, 'state');
-		if (isLock(lock)) {
-			try {
-				return write();
-			} finally {
-				lock.release();
-			}
-		}
-		if (attempt > 20_000) throw new LifeboatError('conflict', `${file} is held by pid ${lock.pid}: remove it if that process hangs`);
-		Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-	}
+	withStateLock(options.env, () => writeState({...runState(schedule, options, true).all, [schedule.name]: state}, options.env));
 }
 
 /** Runs a schedule once, unless another process is running it now (then: busy, with the holder). */

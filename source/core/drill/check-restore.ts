@@ -62,7 +62,7 @@ export async function checkRestore(options: DrillOptions, scratch: string, metad
 		return {ok: false, detail: `${countOf(applied.conflicts, 'conflict')} restoring into an empty data directory (the backup holds an entry twice?)`};
 	}
 	const perSecond = metadata.totalBytes / (out.restoreMs / 1000);
-	const note = seeded > 0 ? ` (the backup holds no users category: its ${countOf(seeded, 'tenant')} ${seeded === 1 ? 'was' : 'were'} created first from its metadata, as the gateway it is restored onto must have them)` : '';
+	const note = seeded > 0 ? ` (the backup holds no users category: it restores only onto a gateway that has its ${countOf(seeded, 'tenant')}; the drill created ${seeded === 1 ? 'it' : 'them'} first from its metadata)` : '';
 	return {ok: true, detail: `${countOf(applied.inserted, 'row')} and ${countOf(applied.files, 'file')} in ${formatDuration(out.restoreMs)} (${formatBytes(Math.round(perSecond))}/s)${note}`};
 }
 
@@ -78,10 +78,11 @@ function createScratchGateway(scratch: string, metadata: BackupMetadata): number
 		if (metadata.categories.includes('users')) return 0;
 		const tenants = metadata.tenants.filter(tenant => !tenant.orphan && typeof tenant.id === 'string' && typeof tenant.slug === 'string' && typeof tenant.name === 'string');
 		const insert = store.db.prepare('INSERT OR IGNORE INTO tenants (id, tenant_id, created_at, updated_at, name, slug, plan) VALUES (?, ?, ?, ?, ?, ?, ?)');
+		let created = 0;
 		store.db.transaction(() => {
-			for (const tenant of tenants) insert.run(tenant.id, tenant.id, metadata.createdAt, metadata.createdAt, tenant.name, tenant.slug, '');
+			for (const tenant of tenants) created += insert.run(tenant.id, tenant.id, metadata.createdAt, metadata.createdAt, tenant.name, tenant.slug, '').changes;
 		})();
-		return tenants.length;
+		return created;
 	} finally {
 		store.close();
 	}

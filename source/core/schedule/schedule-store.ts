@@ -12,6 +12,7 @@ import {configDir, refuseShared, writePrivateJson} from '../destinations/named-d
 import {parseCount, parseDuration, type RetentionPolicy} from '../retention/retention-policy.js';
 import {checkCron, checkTimeZone} from './cron.js';
 import {isWebhookUrl} from './webhook.js';
+import {acquireLock, isLock} from './pid-lock.js';
 
 /** A retention count as stored: a whole number or "unlimited"; `within` as restic writes it. */
 export type StoredRetention = Partial<Record<'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly', number | 'unlimited'>> & {within?: string};
@@ -195,22 +196,46 @@ export function stateOf(all: Record<string, ScheduleRunState>, schedule: Pick<Sc
  * `.damaged-<time>` added to its name) and the runs start from no state, as after `schedule add`;
  * `onNote` says so. A file refused as shared (another user could write it) is still refused.
  */
-export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: string) => void): Record<string, ScheduleRunState> {
+export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: string) => void, options: {locked?: boolean} = {}): Record<string, ScheduleRunState> {
 	try {
 		return readState(env);
 	} catch (error) {
 		if (!(error instanceof DamagedFileError)) throw error;
-		const file = stateFile(env);
-		const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-		try {
-			fs.renameSync(file, aside);
-		} catch (renameError) {
-			// Another run moved it already: read what is there now.
-			if ((renameError as NodeJS.ErrnoException).code === 'ENOENT') return readState(env);
-			throw error;
+		// Under the state lock, read again: another process may have set it aside and written its
+		// state since (never move a good file aside).
+		const setAside = (): Record<string, ScheduleRunState> => {
+			try {
+				return readState(env);
+			} catch (again) {
+				if (!(again instanceof DamagedFileError)) throw again;
+				const file = stateFile(env);
+				const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+				fs.renameSync(file, aside);
+				onNote(`${again.message.replace(/; fix or remove it$/, '')}: moved aside to ${aside}; the schedules run on from no state (a catch-up run each)`);
+				return {};
+			}
+		};
+		return options.locked ? setAside() : withStateLock(env, setAside);
+	}
+}
+
+/**
+ * The state file is shared by every schedule (and the daemon): its read-modify-write, and setting
+ * a damaged one aside, are serialized by a lock. Not re-entrant: `locked` callers pass it on.
+ */
+export function withStateLock<T>(env: NodeJS.ProcessEnv, work: () => T): T {
+	const file = path.join(configDir(env), 'schedule-locks', 'state.lock');
+	for (let attempt = 0; ; attempt++) {
+		const lock = acquireLock(file, 'state');
+		if (isLock(lock)) {
+			try {
+				return work();
+			} finally {
+				lock.release();
+			}
 		}
-		onNote(`${error.message.replace(/; fix or remove it$/, '')}: moved aside to ${aside}; the schedules run on from no state (a catch-up run each)`);
-		return {};
+		if (attempt > 20_000) throw new LifeboatError('conflict', `${file} is held by pid ${lock.pid}: remove it if that process hangs`);
+		Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
 	}
 }
 
