@@ -7,7 +7,7 @@
 import type {FastifyError, FastifyRequest} from 'fastify';
 import {describeStoreError, LifeboatError, noRoomReason, type ErrorCode} from '../core/errors.js';
 import {PassphraseRequiredError} from '../core/backup/backup-source.js';
-import {NeededByChainError, neededBy} from '../core/backup/delete-backup.js';
+import {NeededByChainError} from '../core/backup/delete-backup.js';
 
 export class HttpError extends Error {
 	readonly status: number;
@@ -77,7 +77,7 @@ export function toHttpError(thrown: unknown, failure = 'Internal error'): HttpEr
 	if (error instanceof LifeboatError) {
 		if (error.code === 'destination' && /no such backup/.test(error.message)) return backupNotFound();
 		// The engine's text names the CLI's --force and a path; the API offers neither.
-		if (error instanceof NeededByChainError) return new HttpError(409, 'Conflict', `the backup ${neededBy(error.dependents, error.unreadable)}; delete ${error.dependents.length > 0 ? `${error.dependents.length === 1 ? 'it' : 'them'} first (newest first)` : 'or repair that one first'}`, error.code);
+		if (error instanceof NeededByChainError) return new HttpError(409, 'Conflict', `the backup ${error.problem}`, error.code);
 		// The engine's text names the CLI's flags; a request gives the passphrase in its options.
 		if (error instanceof PassphraseRequiredError) return new HttpError(400, 'Bad request', `${error.label} is encrypted: give its passphrase as options.passphrase`, error.code);
 		const mapped = STATUS[error.code];

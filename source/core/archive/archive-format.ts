@@ -196,7 +196,7 @@ export function instantOf(createdAt: string): number {
 	if (typeof createdAt !== 'string') return Number.NaN;
 	const parsed = Date.parse(createdAt);
 	// A date alone (`2026-12-01`) is UTC already; so is any text that names a zone or an offset.
-	if (Number.isNaN(parsed) || /^\d{4}-\d\d-\d\d$/.test(createdAt) || /(?:Z|[+-]\d\d(?::?\d\d)?|GMT|UTC)\)?\s*$/i.test(createdAt) || /\b(?:GMT|UTC)\b/i.test(createdAt)) return parsed;
+	if (Number.isNaN(parsed) || /^\d{4}-\d\d-\d\d$/.test(createdAt) || /(?:Z|[+-]\d\d(?::?\d\d)?)\)?\s*$/i.test(createdAt) || /\b(?:GMT|UTC)\b/i.test(createdAt)) return parsed;
 	// Read in the host's zone (`2026-12-01T10:00`, SQLite's `2026-12-01 10:00:00`, `2026/12/01 10:00`):
 	// the same wall-clock fields, taken as UTC.
 	const local = new Date(parsed);

@@ -406,9 +406,9 @@ function countCategories(categories: CategoryId[], dump: Dump, entries: PlannedE
 	return counts;
 }
 
-type MetadataInput = {store: Store; name: string; now: Date; format: ArchiveFormat; tenant: Tenant | undefined; categories: CategoryId[]; dump: Dump; contents: PlannedContents; encrypted: boolean; base: IncrementalBase | undefined};
+type MetadataInput = {source: BackupMetadata['source']; name: string; now: Date; format: ArchiveFormat; tenant: Tenant | undefined; categories: CategoryId[]; dump: Dump; contents: PlannedContents; encrypted: boolean; base: IncrementalBase | undefined};
 
-function buildMetadata({store, name, now, format, tenant, categories, dump, contents, encrypted, base}: MetadataInput): BackupMetadata {
+function buildMetadata({source, name, now, format, tenant, categories, dump, contents, encrypted, base}: MetadataInput): BackupMetadata {
 	return {
 		kind: ARCHIVE_KIND,
 		tool: {name: 'lifeboat', version: TOOL_VERSION},
@@ -429,7 +429,7 @@ function buildMetadata({store, name, now, format, tenant, categories, dump, cont
 		...(contents.omittedDocumentFiles ? {omittedDocumentFiles: contents.omittedDocumentFiles} : {}),
 		encrypted,
 		warnings: contents.warnings,
-		source: backupSource(store.paths.root),
+		source,
 		danglingReferences: dump.danglingReferences,
 		...(base
 			? {
@@ -568,7 +568,8 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			// A link without the files would read as their deletion to the next one and to a chain restore.
 			throw new LifeboatError('usage', 'An incremental JSON bundle must carry the document files: add --include-files (or leave documents out with --categories)');
 		}
-		const base = options.base ?? (options.incremental ? await findIncrementalBase(options.incremental.destination, options.incremental, {gateway: gatewayKey(backupSource(store.paths.root))!, tenant: tenant ? {id: tenant.id, slug: tenant.slug} : null, categories}, options.passphrase) : undefined);
+		const source = backupSource(store.paths.root);
+		const base = options.base ?? (options.incremental ? await findIncrementalBase(options.incremental.destination, options.incremental, {gateway: gatewayKey(source)!, tenant: tenant ? {id: tenant.id, slug: tenant.slug} : null, categories}, options.passphrase) : undefined);
 		const {name, sink, reserved} = await resolveSink(options, format, now, store.paths.root);
 		const onAbort = () => void sink.discard();
 		try {
@@ -576,7 +577,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			const stagingDir = path.join(sink.workDir, 'staging');
 			fs.mkdirSync(stagingDir);
 			const {dump, contents} = await snapshot(store, {...options, base}, {stagingDir, workDir: sink.workDir, categories, tenant, format});
-			const metadata = buildMetadata({store, name, now, format, tenant, categories, dump, contents, encrypted: Boolean(options.passphrase), base});
+			const metadata = buildMetadata({source, name, now, format, tenant, categories, dump, contents, encrypted: Boolean(options.passphrase), base});
 			const digest = await writeArchive(options, format, now, sink.open(contents.totalBytes), metadata, contents, onAbort);
 			throwIfAborted(options.signal);
 			refuseBombRatio(format, contents.totalBytes, digest);

@@ -17,22 +17,32 @@ import {listDestination, type BackupListing} from './list-backups.js';
  * cannot be read may be one): not deleted unless asked to.
  */
 export class NeededByChainError extends LifeboatError {
+	/** What is wrong and what to do, without the location or the CLI's flag: the HTTP layer's detail. */
+	readonly problem: string;
+
 	constructor(
 		where: string,
 		readonly dependents: string[],
 		readonly unreadable: string[] = [],
 	) {
-		super('usage', `${where} ${neededBy(dependents, unreadable)}; delete ${dependents.length > 0 ? (dependents.length === 1 ? 'it' : 'them') : 'or repair that one'} first${dependents.length > 0 ? ' (newest first)' : ''}, or, from the CLI, pass --force to delete it anyway`);
+		const problem = `${neededBy(dependents, unreadable)}; ${remedy(dependents)}`;
+		super('usage', `${where} ${problem}, or, from the CLI, pass --force to delete it anyway`);
+		this.problem = problem;
 	}
 }
 
 /** "is the base of an incremental backup (b.zip): deleting it would break its chain…" */
-export function neededBy(dependents: readonly string[], unreadable: readonly string[]): string {
+function neededBy(dependents: readonly string[], unreadable: readonly string[]): string {
 	const names = (list: readonly string[]) => list.slice(0, 3).join(', ') + (list.length > 3 ? ', …' : '');
 	if (dependents.length > 0) {
 		return `is the base of ${dependents.length === 1 ? 'an incremental backup' : `${dependents.length} incremental backups`} (${names(dependents)}): deleting it would break ${dependents.length === 1 ? 'its' : 'their'} chain and ${dependents.length === 1 ? 'it' : 'they'} could not be restored`;
 	}
 	return `may be the base of ${unreadable.length === 1 ? 'a backup there that cannot be read' : `${unreadable.length} backups there that cannot be read`} (${names(unreadable)}): ${unreadable.length === 1 ? 'it may be an incremental' : 'they may be incrementals'} built on it`;
+}
+
+function remedy(dependents: readonly string[]): string {
+	if (dependents.length === 0) return 'delete or repair that one first';
+	return `delete ${dependents.length === 1 ? 'it' : 'them'} first (newest first)`;
 }
 
 /**

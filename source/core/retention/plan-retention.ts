@@ -75,7 +75,6 @@ export type RetentionScope = {gateway: string | null; tenant: string | null; ten
 export function planRetention(candidates: readonly RetentionCandidate[], policy: RetentionPolicy, options: {scope?: RetentionScope; protect?: string} = {}): RetentionPlan {
 	const emptyPolicy = isEmptyPolicy(policy);
 	const {entries, unreadable} = readEntries(candidates);
-	nameGateways(entries);
 	const groups = groupByScope(entries);
 	const only = options.scope ? scopeOf({gateway: options.scope.gateway, tenant: options.scope.tenant, tenantId: options.scope.tenantId, categories: [...options.scope.categories]} as RetentionSummary, gatewaysIn(entries, options.scope.gateway)) : undefined;
 	for (const group of groups) {
@@ -114,7 +113,7 @@ function keepAllWhileUnreadable(entries: readonly Entry[], unreadable: number): 
 }
 
 function readEntries(candidates: readonly RetentionCandidate[]): {entries: Entry[]; unreadable: RetentionDecision[]} {
-	const entries: Entry[] = [];
+	const readable: Array<{candidate: RetentionCandidate; summary: RetentionSummary; time: number}> = [];
 	const unreadable: RetentionDecision[] = [];
 	for (const candidate of candidates) {
 		const summary = candidate.summary;
@@ -124,10 +123,15 @@ function readEntries(candidates: readonly RetentionCandidate[]): {entries: Entry
 			unreadable.push({fileName: candidate.fileName, name: null, id: null, createdAt: null, backupKind: null, group: null, keep: true, reasons: [], warning: `unreadable (${why}): never removed`});
 			continue;
 		}
-		const scope = scopeOf(summary);
-		const decision: RetentionDecision = {fileName: candidate.fileName, name: summary.name, id: summary.id, createdAt: summary.createdAt, backupKind: summary.backupKind === 'incremental' ? 'incremental' : 'full', group: scope.label, keep: false, reasons: []};
-		entries.push({decision, time, summary, scope: scope.key});
+		readable.push({candidate, summary, time});
 	}
+	// Where a destination holds more than one gateway's backups, each group's label says whose.
+	const gateways = new Set(readable.map(({summary}) => gatewayOf(summary))).size;
+	const entries = readable.map(({candidate, summary, time}): Entry => {
+		const scope = scopeOf(summary, gateways);
+		const decision: RetentionDecision = {fileName: candidate.fileName, name: summary.name, id: summary.id, createdAt: summary.createdAt, backupKind: summary.backupKind === 'incremental' ? 'incremental' : 'full', group: scope.label, keep: false, reasons: []};
+		return {decision, time, summary, scope: scope.key};
+	});
 	return {entries, unreadable};
 }
 
@@ -138,18 +142,11 @@ function gatewayOf(summary: Pick<RetentionSummary, 'gateway'>): string | null {
 	return typeof summary.gateway === 'string' ? summary.gateway : null;
 }
 
-/** How many gateways the entries (and a scope's, if given) come from. */
-function gatewaysIn(entries: readonly Entry[], scopeGateway?: string | null): number {
+/** How many gateways the entries and the scope come from. */
+function gatewaysIn(entries: readonly Entry[], scopeGateway: string | null): number {
 	const gateways = new Set(entries.map(entry => gatewayOf(entry.summary)));
-	if (scopeGateway !== undefined) gateways.add(scopeGateway ?? null);
+	gateways.add(scopeGateway);
 	return gateways.size;
-}
-
-/** Where a destination holds more than one gateway's backups, each group's label says whose. */
-function nameGateways(entries: Entry[]): void {
-	const gateways = gatewaysIn(entries);
-	if (gateways < 2) return;
-	for (const entry of entries) entry.decision.group = scopeOf(entry.summary, gateways).label;
 }
 
 /**

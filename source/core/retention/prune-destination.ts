@@ -61,9 +61,12 @@ export async function planPrune(destination: Destination, policy: RetentionPolic
 export async function applyPrune(destination: Destination, planned: PrunePlan, options: Omit<PruneOptions, 'dryRun'> = {}): Promise<PruneResult> {
 	const order = planned.plan.removalOrder;
 	const deleted: PruneResult['deleted'] = [];
+	const checkChains = async () => {
+		if (deleted.length > 0) await refuseStrandedIncrementals(destination, planned, deleted.map(entry => entry.fileName));
+	};
 	for (const [index, fileName] of order.entries()) {
 		if (options.signal?.aborted) {
-			if (deleted.length > 0) await refuseStrandedIncrementals(destination, planned, deleted.map(entry => entry.fileName));
+			await checkChains();
 			throw interrupted(options.signal, deleted.length, order.length);
 		}
 		options.onProgress?.({phase: 'deleting', fileName, index, of: order.length});
@@ -74,13 +77,13 @@ export async function applyPrune(destination: Destination, planned: PrunePlan, o
 			options.onProgress?.({phase: 'deleted', fileName, size: object.size, index, of: order.length});
 		} catch (error) {
 			// What was deleted before the failure may be a base an incremental written meanwhile needs.
-			if (deleted.length > 0) await refuseStrandedIncrementals(destination, planned, deleted.map(entry => entry.fileName));
+			await checkChains();
 			if (options.signal?.aborted) throw interrupted(options.signal, deleted.length, order.length);
 			if (error instanceof LifeboatError) throw new LifeboatError(error.code, `${error.message} (prune stopped: ${deleted.length} of ${order.length} backups deleted before it; every kept chain is whole)`, {cause: error});
 			throw error;
 		}
 	}
-	if (deleted.length > 0) await refuseStrandedIncrementals(destination, planned, deleted.map(entry => entry.fileName));
+	await checkChains();
 	return {...planned, dryRun: false, deleted, freedBytes: deleted.reduce((sum, entry) => sum + entry.size, 0)};
 }
 

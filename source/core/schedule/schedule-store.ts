@@ -90,13 +90,16 @@ export function isScheduleName(text: string): boolean {
 
 /** A schedules or state file that is no JSON or not of its shape (readStateOrSetAside moves a state file aside). */
 class DamagedFileError extends LifeboatError {
-	constructor(message: string) {
-		super('usage', message);
+	constructor(
+		readonly file: string,
+		readonly reason: string,
+	) {
+		super('usage', `${file} is not a valid schedules file (${reason}); fix or remove it`);
 	}
 }
 
 function damaged(file: string, why: string): DamagedFileError {
-	return new DamagedFileError(`${file} is not a valid schedules file (${why}); fix or remove it`);
+	return new DamagedFileError(file, why);
 }
 
 function readPrivateJson(file: string): unknown {
@@ -193,7 +196,7 @@ export function stateOf(all: Record<string, ScheduleRunState>, schedule: Pick<Sc
 /**
  * readState for the daemon and the runs: a state file that is no JSON or not of its shape (a
  * crash of the disk, a hand edit) must not stop every schedule. It is moved aside (kept, with
- * `.damaged-<time>` added to its name) and the runs start from no state, as after `schedule add`;
+ * `.damaged-<time>-<pid>` added to its name) and the runs start from no state, as after `schedule add`;
  * `onNote` says so. A file refused as shared (another user could write it) is still refused.
  */
 export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: string) => void, options: {locked?: boolean} = {}): Record<string, ScheduleRunState> {
@@ -211,7 +214,7 @@ export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: strin
 				const file = stateFile(env);
 				const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
 				fs.renameSync(file, aside);
-				onNote(`${again.message.replace(/; fix or remove it$/, '')}: moved aside to ${aside}; the schedules run on from no state (a catch-up run each)`);
+				onNote(`${again.file} is not a valid schedules file (${again.reason}): moved aside to ${aside}; the schedules run on from no state (a catch-up run each)`);
 				return {};
 			}
 		};
