@@ -139,6 +139,22 @@ describe('runDrill on good backups', () => {
 			expect(detail(report, 'restore')).toMatch(new RegExp(`\\(the backup holds no users category: it restores only onto a gateway that has its ${seeded} tenants?; the drill created (it|them) first from its metadata\\)$`));
 		}
 	}, 90_000);
+	it('a backup without the users category whose metadata lists hostile tenants (null, numbers, missing fields) fails verify, not the scratch gateway: every later check is skipped', async () => {
+		const live = await demo;
+		const tenant = query<{id: string; slug: string}>(live, 'SELECT id, slug FROM tenants ORDER BY slug LIMIT 1')[0]!;
+		for (const hostile of [null, 7, 'text', {id: 5, slug: tenant.slug, name: 'x'}, {slug: tenant.slug}]) {
+			const source = await editedBackup(live, {tenant: tenant.slug, categories: ['agents']}, dir => {
+				const file = path.join(dir, 'metadata.json');
+				const metadata = JSON.parse(fs.readFileSync(file, 'utf8'));
+				metadata.tenants = [hostile, ...metadata.tenants];
+				fs.writeFileSync(file, JSON.stringify(metadata, null, 2) + '\n');
+			});
+			const {report} = await drill(source);
+			expect(report.failed).toBe('verify');
+			expect(detail(report, 'verify')).toBe('metadata.json: tenants missing or malformed');
+			expect(detail(report, 'restore')).toBe('the backup does not verify');
+		}
+	}, 90_000);
 });
 
 describe('runDrill on broken backups names the failing check', () => {
