@@ -88,7 +88,7 @@ main().then(
 		const error = describeStoreError(thrown) ?? thrown;
 		if (error instanceof LifeboatError) {
 			// Messages can quote names from an archive: never send their control characters raw.
-			if (json) jsonOut.write(terminalSafeJson({ok: false, error: {code: error.code, message: error.message}}) + '\n');
+			if (json) jsonOut.write(terminalSafeJson({ok: false, error: {code: error.code, message: error.message}, ...error.done}) + '\n');
 			process.stderr.write(`lifeboat: ${terminalSafe(error.message)}\n`);
 			failedWithArchiveOnStdout(error.exitCode);
 			return;

@@ -7,6 +7,7 @@
  * 2025-12-31 03:00. --keep-daily 3 --keep-monthly 3 keeps the 30th, the 29th's 21:00, the 28th
  * (daily), 2026-10-31 (monthly 2026-10) and 2025-12-31 (monthly 2025-12): 5 of 14.
  */
+import {spawnSync} from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import {LifeboatError} from '../source/core/errors.js';
 import {demoGateway} from './restore-support.js';
 import {tempDir} from './helpers/temp-dir.js';
 import {expectOneLineError, runCli} from './helpers/run-cli.js';
+import {canDropPrivileges, runAsUser} from './helpers/as-user.js';
 import {runCliAsync} from './destinations/remote-roundtrip.js';
 import {startS3Server, type S3Server} from './servers/s3-server.js';
 import {wrapDestination} from './destinations/wrap-destination.js';
@@ -120,11 +122,29 @@ describe('local folder', () => {
 		const {destination} = await resolveTarget(dir);
 		const controller = new AbortController();
 		const run = pruneDestination(destination, {last: 1}, {signal: controller.signal, onProgress: event => event.phase === 'deleted' && controller.abort(new LifeboatError('interrupted', 'Interrupted by SIGINT; nothing partial was left behind'))});
-		await expect(run).rejects.toMatchObject({code: 'interrupted', exitCode: 130, message: 'Interrupted by SIGINT: prune stopped after deleting 1 of 4 backups; every kept chain is whole'});
+		await expect(run).rejects.toMatchObject({code: 'interrupted', exitCode: 130, message: 'Interrupted by SIGINT: prune stopped after deleting 1 of 4 backups; every kept chain is whole', done: {deleted: [{fileName: 'chain-04', location: path.join(dir, 'chain-04')}], kept: 6}});
+		expect((await run.catch((error: LifeboatError) => error.done))?.['freedBytes']).toBeGreaterThan(0);
 		expect(fs.readdirSync(dir).sort()).toEqual(['chain-01', 'chain-02', 'chain-03', 'chain-05', 'chain-06', 'chain-07']);
 		const again = await pruneDestination(destination, {last: 1});
 		expect(again.deleted.map(entry => entry.fileName)).toEqual(['chain-03', 'chain-02', 'chain-01']);
 	});
+	test.skipIf(!canDropPrivileges || process.getuid?.() !== 0)('CLI: a deletion failing part-way (a folder backup the user cannot empty) exits 4, and --json says which backups were deleted before it', async () => {
+		const dir = await chainFolder();
+		fs.chmodSync(dir, 0o755);
+		expect(spawnSync('chown', ['-R', '65534:65534', dir]).status).toBe(0);
+		// chain-04 goes first (newest of its chain), then chain-03, whose folder only root can empty.
+		expect(spawnSync('chown', ['0:0', path.join(dir, 'chain-03')]).status).toBe(0);
+		fs.chmodSync(path.join(dir, 'chain-03'), 0o755);
+		const result = runAsUser(['backup', 'prune', '--dest', dir, '--keep-last', '1', '--yes', '--json']);
+		expect(result.code).toBe(4);
+		const answer = JSON.parse(result.stdout);
+		expect(answer).toMatchObject({ok: false, error: {code: 'destination'}, deleted: [{fileName: 'chain-04', location: path.join(dir, 'chain-04')}], kept: 6});
+		expect(answer.deleted).toHaveLength(1);
+		expect(answer.error.message).toMatch(/\(prune stopped: 1 of 4 backups deleted before it; every kept chain is whole\)$/);
+		expect(answer.freedBytes).toBe(answer.deleted[0].size);
+		expect(answer.freedBytes).toBeGreaterThan(0);
+		expect(fs.existsSync(path.join(dir, 'chain-04'))).toBe(false);
+	}, 60_000);
 });
 
 describe('CLI', () => {

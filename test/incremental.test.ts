@@ -19,6 +19,7 @@ import {createBackup, type CreateBackupOptions} from '../source/core/backup/crea
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {openLocalDestination} from '../source/core/destinations/local.js';
 import {applyPrune, planPrune} from '../source/core/retention/prune-destination.js';
+import {LifeboatError} from '../source/core/errors.js';
 import type {Destination} from '../source/core/destinations/destination.js';
 import {applyRestore, planRestore} from '../source/core/restore/index.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -182,7 +183,11 @@ describe('incremental backups on a local folder', () => {
 		const planned = await planPrune(destination, {last: 1});
 		expect(planned.plan.removalOrder).toEqual(['f2.zip']);
 		await createBackup({dataDir: live, destDir: dest, name: 'i2', now: new Date('2026-11-05T00:00:00Z'), incremental: {destination, base: 'f2'}, ...scope});
-		await expect(applyPrune(destination, planned)).rejects.toThrow(/i2\.zip was written while this prune ran, on f2, which the prune deleted \(1 backup deleted\): its chain is broken and it cannot be restored; delete it and make a full backup$/);
+		const stranded = await applyPrune(destination, planned).catch((error: LifeboatError) => error);
+		expect(stranded).toBeInstanceOf(LifeboatError);
+		expect((stranded as LifeboatError).message).toMatch(/i2\.zip was written while this prune ran, on f2, which the prune deleted \(1 backup deleted\): its chain is broken and it cannot be restored; delete it and make a full backup$/);
+		// What it deleted before it found that is said (the --json answer, a schedule's record).
+		expect((stranded as LifeboatError).done).toMatchObject({deleted: [{fileName: 'f2.zip'}], kept: 1});
 		// Without a new incremental on what it deletes, the same prune succeeds.
 		await createBackup({dataDir: live, destDir: dest, name: 'f4', now: new Date('2026-11-06T00:00:00Z'), ...scope});
 		fs.rmSync(path.join(dest, 'i2.zip'));

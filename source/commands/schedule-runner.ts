@@ -192,6 +192,14 @@ async function applyRetention(schedule: Schedule, options: RunOptions, scope: Re
 	}
 }
 
+/** What a prune that stopped part-way had deleted (applyPrune's error says), or null. */
+function prunedBeforeFailure(thrown: unknown): RunRecord['pruned'] {
+	const done = thrown instanceof LifeboatError ? thrown.done : undefined;
+	if (!done || !Array.isArray(done['deleted'])) return null;
+	const deleted = (done['deleted'] as Array<{fileName: string}>).map(entry => entry.fileName);
+	return {deleted, kept: Number(done['kept']), freedBytes: Number(done['freedBytes'])};
+}
+
 /**
  * Why a prune kept backups its policy would remove: files at the destination it cannot read (it
  * deletes nothing while one is there). Said in the run's record, so a schedule whose destination
@@ -244,6 +252,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions): Prom
 			} catch (thrown) {
 				const message = thrown instanceof Error ? thrown.message : String(thrown);
 				error = {code: thrown instanceof LifeboatError ? thrown.code : 'internal', message: `the backup was written, but retention failed: ${message}`};
+				pruned = prunedBeforeFailure(thrown);
 			}
 		}
 		const record: RunRecord = {schedule: schedule.name, startedAt, finishedAt: new Date().toISOString(), ok: !error, kind, trigger: options.trigger, backup, pruned, error, ...(fullInstead ? {fullInstead} : {})};

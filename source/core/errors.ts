@@ -56,12 +56,18 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 export class LifeboatError extends Error {
 	readonly code: ErrorCode;
 	readonly exitCode: number;
+	/**
+	 * What the command did before it failed, where that matters to a script (a prune stopped after
+	 * deleting some backups: which): added to the `--json` answer beside `ok` and `error`.
+	 */
+	readonly done?: Record<string, unknown>;
 
-	constructor(code: ErrorCode, message: string, options?: {cause?: unknown}) {
+	constructor(code: ErrorCode, message: string, options?: {cause?: unknown; done?: Record<string, unknown>}) {
 		super(message, options);
 		this.name = 'LifeboatError';
 		this.code = code;
 		this.exitCode = EXIT_CODES[code];
+		if (options?.done) this.done = options.done;
 	}
 }
 

@@ -56,11 +56,29 @@ export async function planPrune(destination: Destination, policy: RetentionPolic
 /**
  * Deletes what a plan removes, in its order. Stops at the first failure (a LifeboatError naming
  * how many were deleted before it): going on could delete a backup an undeleted incremental
- * still needs.
+ * still needs. A prune stopped after deleting some (a failure, an interrupt, the chain check
+ * below) says which in its error's `done` (`deleted`, `kept`, `freedBytes`: the `--json` answer
+ * and a schedule's record carry them).
  */
 export async function applyPrune(destination: Destination, planned: PrunePlan, options: Omit<PruneOptions, 'dryRun'> = {}): Promise<PruneResult> {
-	const order = planned.plan.removalOrder;
 	const deleted: PruneResult['deleted'] = [];
+	try {
+		await deleteInOrder(destination, planned, options, deleted);
+	} catch (error) {
+		if (!(error instanceof LifeboatError) || deleted.length === 0) throw error;
+		// Every backup not deleted is still there: kept.
+		throw new LifeboatError(error.code, error.message, {cause: error, done: {deleted, kept: planned.plan.keep + planned.plan.remove - deleted.length, freedBytes: freedBy(deleted)}});
+	}
+	return {...planned, dryRun: false, deleted, freedBytes: freedBy(deleted)};
+}
+
+function freedBy(deleted: PruneResult['deleted']): number {
+	return deleted.reduce((sum, entry) => sum + entry.size, 0);
+}
+
+/** applyPrune's deletions, each pushed to `deleted` as it is done. */
+async function deleteInOrder(destination: Destination, planned: PrunePlan, options: Omit<PruneOptions, 'dryRun'>, deleted: PruneResult['deleted']): Promise<void> {
+	const order = planned.plan.removalOrder;
 	const checkChains = async () => {
 		if (deleted.length > 0) await refuseStrandedIncrementals(destination, planned, deleted.map(entry => entry.fileName));
 	};
@@ -84,7 +102,6 @@ export async function applyPrune(destination: Destination, planned: PrunePlan, o
 		}
 	}
 	await checkChains();
-	return {...planned, dryRun: false, deleted, freedBytes: deleted.reduce((sum, entry) => sum + entry.size, 0)};
 }
 
 /**
