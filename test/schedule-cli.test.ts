@@ -143,6 +143,15 @@ describe('schedules.json', () => {
 		expect(runNow(env, 'inc').kind).toBe('full');
 		const stateFile = path.join(config, 'schedules-state.json');
 		fs.writeFileSync(stateFile, '{"version": 1, "sched');
+		// A listing still lists the schedules (exit 0), says why their last runs are unknown, and leaves the file.
+		const listed = runCli(['schedule', 'list'], {env});
+		expect(listed.code).toBe(0);
+		expect(listed.stdout).toMatch(/^inc {2}0 3 \* \* \* {2}next \S+\n {2}last: not known \(the state file is damaged\)\n/);
+		expect(listed.stderr).toMatch(/^lifeboat: \S+schedules-state\.json is not a valid schedules file \(not JSON\): the last runs are not known; the daemon or the next run moves it aside\n$/);
+		const listedJson = JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout) as {ok: boolean; stateDamaged: string; schedules: Array<{lastRun: unknown}>};
+		expect(listedJson).toMatchObject({ok: true, stateDamaged: expect.stringMatching(/not a valid schedules file \(not JSON\)/)});
+		expect(listedJson.schedules[0]!.lastRun).toBeNull();
+		expect(fs.readFileSync(stateFile, 'utf8')).toBe('{"version": 1, "sched');
 		const result = runCli(['schedule', 'run-now', 'inc', '--json'], {env});
 		expect(result.code, result.stderr).toBe(0);
 		expect((JSON.parse(result.stdout) as RunRecordJson).kind).toBe('full');

@@ -3,7 +3,7 @@ import {LifeboatError} from '../core/errors.js';
 import {describePolicy, parseCount, parseDuration} from '../core/retention/index.js';
 import {checkCron, checkTimeZone, nextRun} from '../core/schedule/cron.js';
 import {isHeld, readHolder} from '../core/schedule/pid-lock.js';
-import {findSchedule, isScheduleName, readSchedules, readState, retentionPolicy, stateOf, schedulesFile, writeSchedules, type RunRecord, type Schedule, type StoredRetention} from '../core/schedule/schedule-store.js';
+import {findSchedule, isScheduleName, readSchedules, readStateForListing, retentionPolicy, stateOf, schedulesFile, writeSchedules, type RunRecord, type Schedule, type StoredRetention} from '../core/schedule/schedule-store.js';
 import {checkWebhookUrl, webhookLabel} from '../core/schedule/webhook.js';
 import {runDaemon} from './schedule-daemon.js';
 import {installText} from './schedule-install.js';
@@ -151,7 +151,8 @@ function shown(schedule: Schedule) {
 	return {...schedule, ...(schedule.webhook && {webhook: webhookLabel(schedule.webhook)})};
 }
 
-function resultText(run: RunRecord | undefined): string {
+function resultText(run: RunRecord | undefined, known: boolean): string {
+	if (!known) return 'not known (the state file is damaged)';
 	if (!run) return 'never ran';
 	if (run.ok) return `ok ${run.finishedAt} (${run.backup?.kind ?? 'backup'}${run.pruned ? `, pruned ${run.pruned.deleted.length}` : ''})${run.pruned?.blocked ? `; PRUNING BLOCKED: ${run.pruned.blocked}` : ''}`;
 	return `FAILED ${run.finishedAt}: ${run.error?.message ?? 'unknown error'}`;
@@ -160,13 +161,14 @@ function resultText(run: RunRecord | undefined): string {
 export async function list(context: CommandContext): Promise<number> {
 	const {env} = context;
 	const schedules = readSchedules(env);
-	const state = readState(env);
+	const {state, damaged} = readStateForListing(env);
+	if (damaged) context.stderr.write(`lifeboat: ${damaged}\n`);
 	const rows = schedules.map(schedule => {
 		const holder = readHolder(lockFile(env, schedule.name));
 		return {...shown(schedule), nextRun: nextRun(schedule.cron, schedule.timezone)?.toISOString() ?? null, lastRun: stateOf(state, schedule).lastRun ?? null, running: isHeld(holder) ? {pid: holder.pid, what: holder.what, since: holder.since} : null};
 	});
 	if (context.flags.json) {
-		writeJson(context, {ok: true, file: schedulesFile(env), schedules: rows});
+		writeJson(context, {ok: true, file: schedulesFile(env), schedules: rows, ...(damaged ? {stateDamaged: damaged} : {})});
 		return 0;
 	}
 	if (rows.length === 0) {
@@ -175,7 +177,7 @@ export async function list(context: CommandContext): Promise<number> {
 	}
 	for (const row of rows) {
 		writeLine(context, `${row.name}  ${row.cron}${row.timezone ? ` (${row.timezone})` : ''}  next ${row.nextRun ?? 'never'}${row.running ? `  RUNNING (pid ${row.running.pid}, ${row.running.what})` : ''}`);
-		writeLine(context, `  last: ${resultText(row.lastRun ?? undefined)}`);
+		writeLine(context, `  last: ${resultText(row.lastRun ?? undefined, !damaged)}`);
 		writeLine(context, `  runs: lifeboat ${row.command.join(' ')}${row.fullEvery ? ` (every ${row.fullEvery}${ordinal(row.fullEvery)} run full)` : ''}`);
 		if (row.retention) writeLine(context, `  retention: ${describePolicy(retentionPolicy(row.retention))}`);
 		if (row.webhook) writeLine(context, `  webhook: ${row.webhook}`);

@@ -7,13 +7,16 @@
 import {spawn} from 'node:child_process';
 import {lifeboatCliPath} from '../core/schedule/cli-path.js';
 import {nextRun} from '../core/schedule/cron.js';
-import {readSchedules, readState, stateOf, type RunRecord, type Schedule} from '../core/schedule/schedule-store.js';
+import {readSchedules, readStateForListing, stateOf, type RunRecord, type Schedule} from '../core/schedule/schedule-store.js';
 
-export type ScheduleRow = {schedule: Schedule; nextRun: Date | null; lastRun: RunRecord | undefined};
+/** `lastKnown`: false while the state file is damaged (the last run is then not known, not none). */
+export type ScheduleRow = {schedule: Schedule; nextRun: Date | null; lastRun: RunRecord | undefined; lastKnown: boolean};
 
-export function listScheduleRows(env: NodeJS.ProcessEnv): ScheduleRow[] {
-	const state = readState(env);
-	return readSchedules(env).map(schedule => ({schedule, nextRun: nextRun(schedule.cron, schedule.timezone), lastRun: stateOf(state, schedule).lastRun}));
+/** The schedules, and why their last runs are not known when the state file is damaged. */
+export function listScheduleRows(env: NodeJS.ProcessEnv): {rows: ScheduleRow[]; stateDamaged?: string} {
+	const {state, damaged} = readStateForListing(env);
+	const rows = readSchedules(env).map(schedule => ({schedule, nextRun: nextRun(schedule.cron, schedule.timezone), lastRun: stateOf(state, schedule).lastRun, lastKnown: !damaged}));
+	return damaged ? {rows, stateDamaged: damaged} : {rows};
 }
 
 export type CliOutcome = {ok: boolean; message: string; json: Record<string, unknown> | undefined};

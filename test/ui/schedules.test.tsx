@@ -69,6 +69,19 @@ describe('Schedules screen', () => {
 		await app.waitFor('Last backup');
 	});
 
+	test('a damaged state file: the schedules are still listed, their last run "not known", the reason in the status line; the file is left', async () => {
+		const config = path.join(tempDir('lifeboat-ui-schedules-damaged-'), 'config');
+		fs.mkdirSync(config, {mode: 0o700});
+		fs.writeFileSync(path.join(config, 'schedules.json'), JSON.stringify({version: 1, schedules: [{name: 'nightly', cron: '0 3 * * *', command: ['backup', 'create', `--data-dir=${gateway.dataDir}`], createdAt: '2026-12-01T00:00:00.000Z'}]}), {mode: 0o600});
+		fs.writeFileSync(path.join(config, 'schedules-state.json'), '{"version": 1, "sched', {mode: 0o600});
+		app = renderApp(gateway, {columns: 160, rows: 30, props: {env: {...process.env, LIFEBOAT_CONFIG_DIR: config}}});
+		await app.waitFor('Schedules');
+		await app.press('s');
+		await app.waitFor(/nightly\s+0 3 \* \* \*\s+\S+ \S+\s+not known \(state file damaged\)/);
+		await app.waitFor(/schedules-state\.json is not a valid schedules file \(not JSON\): the last runs are not known/);
+		expect(fs.readFileSync(path.join(config, 'schedules-state.json'), 'utf8')).toBe('{"version": 1, "sched');
+	});
+
 	test('the retention typed in the form becomes --keep flags; anything else is one line naming it', () => {
 		expect(retentionFlags('7 daily, 4 weekly; 12 monthly, last 3, within 30d, unlimited yearly')).toEqual(['--keep-daily=7', '--keep-weekly=4', '--keep-monthly=12', '--keep-last=3', '--keep-within=30d', '--keep-yearly=unlimited']);
 		expect(retentionFlags('')).toEqual([]);

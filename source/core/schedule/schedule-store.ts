@@ -182,6 +182,20 @@ export function readState(env: NodeJS.ProcessEnv = process.env): Record<string, 
 }
 
 /**
+ * readState for a listing (`schedule list`, the console): a damaged state file does not hide the
+ * schedules. It is left where it is (the daemon or the next run sets it aside, under the state
+ * lock); the last runs are then unknown, and `damaged` says why.
+ */
+export function readStateForListing(env: NodeJS.ProcessEnv): {state: Record<string, ScheduleRunState>; damaged?: string} {
+	try {
+		return {state: readState(env)};
+	} catch (error) {
+		if (!(error instanceof DamagedFileError)) throw error;
+		return {state: {}, damaged: `${error.file} is not a valid schedules file (${error.reason}): the last runs are not known; the daemon or the next run moves it aside`};
+	}
+}
+
+/**
  * The state of `schedule` in `all`: none when the entry is of an earlier schedule of the same
  * name (removed and added again), whose last run, catch-up mark and full-backup count are not
  * this one's. An entry written before the stamp is taken as this schedule's.

@@ -36,7 +36,7 @@ export function ScheduleScreen() {
 	const [status, setStatus] = useState<Status | undefined>();
 	const [highlighted, setHighlighted] = useState<string | undefined>();
 	const rows = useAsync(async () => listScheduleRows(env), [env, revision]);
-	const names = rows.status === 'done' ? rows.value.map(row => row.schedule.name) : [];
+	const names = rows.status === 'done' ? rows.value.rows.map(row => row.schedule.name) : [];
 	const current = highlighted !== undefined && names.includes(highlighted) ? highlighted : names[0];
 
 	const run = (what: string, args: string[], done: (json: Record<string, unknown> | undefined) => string) => {
@@ -86,7 +86,8 @@ export function ScheduleScreen() {
 	};
 
 	const commands: CommandName[] = mode.view === 'add' ? ['select', 'back'] : mode.view === 'confirm-remove' ? ['yes', 'no'] : mode.view === 'busy' ? [] : ['up', 'down', 'add', 'runNow', 'delete', 'back'];
-	const shownStatus = mode.view === 'confirm-remove' ? {kind: 'warn' as const, text: `Remove schedule ${mode.name}? Its backups are kept. y yes · n no`} : status;
+	const damaged = rows.status === 'done' ? rows.value.stateDamaged : undefined;
+	const shownStatus = mode.view === 'confirm-remove' ? {kind: 'warn' as const, text: `Remove schedule ${mode.name}? Its backups are kept. y yes · n no`} : (status ?? (damaged ? {kind: 'warn' as const, text: damaged} : undefined));
 	return (
 		<Frame title={mode.view === 'add' ? `Schedules · Add (${mode.form.step + 1}/${FIELDS.length})` : 'Schedules'} commands={commands} status={shownStatus} textEntry={mode.view === 'add'} meanings={{delete: 'remove the highlighted schedule (asks first; its backups are kept)'}}>
 			{mode.view === 'add' ? (
@@ -98,7 +99,7 @@ export function ScheduleScreen() {
 			) : rows.status === 'error' ? (
 				<Text>{rows.error}</Text>
 			) : (
-				<ScheduleList rows={rows.value} onHighlight={setHighlighted} initial={current} />
+				<ScheduleList rows={rows.value.rows} onHighlight={setHighlighted} initial={current} />
 			)}
 		</Frame>
 	);
@@ -138,9 +139,9 @@ function ScheduleList({rows, onHighlight, initial}: {rows: ScheduleRow[]; onHigh
 	);
 }
 
-function rowLabel({schedule, nextRun, lastRun}: ScheduleRow): string {
+function rowLabel({schedule, nextRun, lastRun, lastKnown}: ScheduleRow): string {
 	const next = nextRun ? nextRun.toISOString().slice(0, 16).replace('T', ' ') : 'never';
-	const last = !lastRun ? 'never ran' : lastRun.ok ? `ok ${lastRun.finishedAt.slice(0, 16).replace('T', ' ')}` : `FAILED: ${lastRun.error?.message ?? ''}`;
+	const last = !lastKnown ? 'not known (state file damaged)' : !lastRun ? 'never ran' : lastRun.ok ? `ok ${lastRun.finishedAt.slice(0, 16).replace('T', ' ')}` : `FAILED: ${lastRun.error?.message ?? ''}`;
 	return `${schedule.name.padEnd(16).slice(0, 16)} ${schedule.cron.padEnd(16).slice(0, 16)} ${next.padEnd(17)} ${last}`;
 }
 
