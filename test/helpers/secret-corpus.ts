@@ -130,6 +130,11 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: 'define command {\n  command_name check_router\n  command_line $USER1$/check_snmp -H $HOSTADDRESS$ -C LEAKmon101a -o sysUpTime.0\n}\n/usr/lib/nagios/plugins/check_snmp -H sw1 -P 3 -U ops -A LEAKmon101b -X LEAKmon101c\nexpect "Password:"\nsleep 1\nsend -s "LEAKmon101d\\r"\nEnvironment="BORG_PASSCOMMAND=echo \\"LEAKmon101e\\""\nmvn sonar:sonar -Dsonar.login=LEAKmon101f\ndocker exec db sh -c "mysqldump -uroot --password=LEAKmon101g shop" > shop.sql\n',
 		secrets: ['LEAKmon101a', 'LEAKmon101b', 'LEAKmon101c', 'LEAKmon101d', 'LEAKmon101e', 'LEAKmon101f', 'LEAKmon101g'],
 	},
+	{
+		name: 'a private key cut before its END line (pasted in part), plain and JSON-escaped',
+		text: 'Old key, pasted in part:\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0F1E2D3C4B5A69788796A5B4C3D2E1F0\n\nMIIEowIBAAKCAQEAwLEAKcut102aAbCdEfGhIjKlMnOpQrStUvWxYz0123456789\nLEAKcut102b+/AbCdEfGhIjKlMnOpQrStUvWxYz01234567==\n\nThe rest was lost.\n{"k": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANLEAKcut102cAbCdEfGhIjKlMn\\nLEAKcut102dOpQrStUvWx"}\n',
+		secrets: ['LEAKcut102a', 'LEAKcut102b', 'LEAKcut102c', 'LEAKcut102d'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -156,4 +161,5 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'Send the header `Authorization: Bearer <token>` and set `api_key: ${API_KEY}` in the config; TOKEN=$GITHUB_TOKEN works too.',
 	'random_seed: 42\nseed: 1337\nknowledge_base: docs/\napi_base: https://api.example/v1\nkeywords: backup, restore\nbypass: true\ncompass: north',
 	'master_seed: 42\nseed_words: 24\nRecovery words: write them down on paper.\nblack_pepper: a pinch\nprivate_key_base: /etc/ssl/private/',
+	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',
 ];

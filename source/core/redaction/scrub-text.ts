@@ -13,9 +13,13 @@ import {scrubEncodedUrls, scrubQueryParams, scrubUrlPasswords} from './url-secre
  * idempotent. Every repetition is bounded or anchored, so work stays linear in the text.
  */
 const PATTERNS: Step[] = [
+	// A block cut before its END line (pasted in part): its header lines and base64 lines after the
+	// BEGIN, and only those, so a BEGIN line quoted in prose leaves the text after it alone. A block
+	// ends at the next BEGIN (so many BEGINs without an END cost one pass, not one per BEGIN).
 	[
-		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----[\s\S]*?(?:-----END \1PRIVATE KEY\2-----|$)/g,
-		(_match, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----`,
+		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----(?:(?:(?!-----BEGIN )[\s\S])*?-----END \1PRIVATE KEY\2-----|((?:(?:[ \t]*(?:\r?\n|(?:\\r)?\\n)){1,2}[ \t]*(?:[A-Za-z0-9+/=]{4,}|[A-Za-z][A-Za-z-]{0,40}: [^\r\n\\]{0,200})(?=[ \t]*(?:\r?\n|\\[rn]|["']|$)))+))/g,
+		(_match, label = '', block = '', cut?: string) =>
+			cut === undefined ? `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----` : `-----BEGIN ${label}PRIVATE KEY${block}-----${/^[ \t]*\\/.test(cut) ? '\\n' : '\n'}${M}`,
 	],
 	scrubUrlPasswords,
 	scrubEncodedUrls,
