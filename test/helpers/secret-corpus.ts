@@ -135,6 +135,13 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: 'Old key, pasted in part:\n-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0F1E2D3C4B5A69788796A5B4C3D2E1F0\n\nMIIEowIBAAKCAQEAwLEAKcut102aAbCdEfGhIjKlMnOpQrStUvWxYz0123456789\nLEAKcut102b+/AbCdEfGhIjKlMnOpQrStUvWxYz01234567==\n\nThe rest was lost.\n{"k": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANLEAKcut102cAbCdEfGhIjKlMn\\nLEAKcut102dOpQrStUvWx"}\n',
 		secrets: ['LEAKcut102a', 'LEAKcut102b', 'LEAKcut102c', 'LEAKcut102d'],
 	},
+	{
+		name: 'a token as the URL user name (GitHub, Gitea, Azure DevOps), alone or with a dummy password',
+		text: 'git clone https://b2c3d4e5f6a7LEAKtok103a9d0e1f2a3b4c5d6e7f8a9b445@github.com/acme/infra.git\ngit remote set-url origin https://a1b2c3d4LEAKtok103b0e1f2a3b4c5d6e7f8a334:x-oauth-basic@github.com/acme/x\nhttps://abcdefghijklmnLEAKtok103copqrstuvwxyz0123456789abcdef@dev.azure.com/acme/_git/repo\n',
+		args: ['clone', 'https://b2c3d4e5f6a7LEAKtok103a9d0e1f2a3b4c5d6e7f8a9b445@github.com/acme/infra.git'],
+		secrets: ['LEAKtok103a', 'LEAKtok103b', 'LEAKtok103c'],
+	},
+	{name: 'an address as the URL user name, with a password', text: 'SMTP_URL=smtp://ops@acme-corp.example:Pl4ntLEAKsmtp104@smtp.gmail.com:587\nnotify --smtp smtps://alerts@acme.example:LEAKsmtp104b@mail.example:465\n', args: ['--smtp', 'smtps://alerts@acme.example:LEAKsmtp104b@mail.example:465'], secrets: ['LEAKsmtp104', 'LEAKsmtp104b']},
 ];
 
 /** Every secret of the corpus. */
@@ -161,5 +168,6 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'Send the header `Authorization: Bearer <token>` and set `api_key: ${API_KEY}` in the config; TOKEN=$GITHUB_TOKEN works too.',
 	'random_seed: 42\nseed: 1337\nknowledge_base: docs/\napi_base: https://api.example/v1\nkeywords: backup, restore\nbypass: true\ncompass: north',
 	'master_seed: 42\nseed_words: 24\nRecovery words: write them down on paper.\nblack_pepper: a pinch\nprivate_key_base: /etc/ssl/private/',
+	'git clone https://deploy-bot-2024-production@git.example/x.git; curl http://build0123456789agent01:8080/status; https://user@example.com:8080/profile\n',
 	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',
 ];

@@ -3,9 +3,10 @@ import {isPlaceholder, isSecretName, M, redactSpans, SETTING_VALUE, SKIP} from '
 /**
  * Where a URL's password starts: after `scheme://user:` (the scheme is looked for behind '://' so
  * the search only stops at colons, not at every word). A user holds no '[' or ']':
- * `http://[::1]:5173/@vite/client` is an IPv6 host, a port and a path.
+ * `http://[::1]:5173/@vite/client` is an IPv6 host, a port and a path. A user may be an address
+ * (`smtp://ops@acme.example:pw@smtp.example`).
  */
-const URL_USERINFO = new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/[^\\s:@\\/?#"'<>[\\]]*:${SKIP}`, 'gi');
+const URL_USERINFO = new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/[^\\s:@\\/?#"'<>[\\]]*(?:@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){1,10})?:${SKIP}`, 'gi');
 /** The rest of a URL after its user, as far as a password is looked for. */
 const URL_REST = /[^\s"'<>]{0,1024}/y;
 /** What follows an '@' when it ends a password: a host, maybe with a port (a dotted name or address, localhost, [IPv6], any name with a port). */
@@ -70,8 +71,20 @@ function urlPasswordSpans(text: string): Array<[number, number]> {
 	return spans;
 }
 
+/**
+ * A user name that is a token (`https://<PAT>@github.com/…`, `https://<PAT>:x-oauth-basic@…`: how
+ * GitHub, Gitea and Azure DevOps tokens are pasted): 32 or more letters, digits, `-` and `_` with a
+ * digit in them, or 20 or more letters and digits with both. Only before an '@' (directly, or after
+ * a password), so a long host name before its port is left alone.
+ */
+const URL_TOKEN_USER = new RegExp(
+	`(?<=\\b[a-z][a-z0-9+.-]{0,30}:\\/\\/)${SKIP}(?:(?=[A-Za-z0-9_-]{0,200}\\d)[A-Za-z0-9_-]{32,200}|(?=[A-Za-z0-9]{0,200}\\d)(?=[A-Za-z0-9]{0,200}[A-Za-z])[A-Za-z0-9]{20,200})(?=@|:(?:\\[REDACTED[^\\]]{0,60}\\]|[^\\s/?#@]{0,200})@)`,
+	'gi',
+);
+
 export function scrubUrlPasswords(text: string): string {
-	return text.includes('://') ? redactSpans(text, urlPasswordSpans(text)) : text;
+	if (!text.includes('://')) return text;
+	return redactSpans(text, urlPasswordSpans(text)).replace(URL_TOKEN_USER, M);
 }
 
 /** A URL percent-encoded inside another (`?next=https%3A%2F%2Fuser%3Apw%40db…`): `://` encoded once, twice or three times. */
