@@ -42,6 +42,13 @@ describe('redaction of secrets in JSON and text', () => {
 		expect(scrubText('plain words, no secrets: https://example.com/?page=2')).toBe('plain words, no secrets: https://example.com/?page=2');
 	});
 
+	it('keeps a secret name\'s value that only refers to the secret (a variable, a placeholder, a secret store), as the text scrubbers do', () => {
+		const references = {GITHUB_TOKEN: '${input:github_token}', DB_PASSWORD: '${DB_PASSWORD}', API_KEY: '$API_KEY', apiToken: '{{ secrets.API_TOKEN }}', SMTP_PASSWORD: '%SMTP_PW%', X_TOKEN: 'env:X_TOKEN', password: 'op://ops/db/password', secret: 'file:/run/secrets/app', clientSecret: '<your client secret>', passphrase: '***'};
+		expect(redactJson({env: references})).toEqual({value: {env: references}, redacted: []});
+		// A literal beside them still goes; so does a value that only starts like a reference.
+		expect(redactJson({env: {...references, REAL_TOKEN: 'abc123def456ghi', PASSWORD: 'env:x y', SECRET: '${X}tail'}}).redacted).toEqual(['env.REAL_TOKEN', 'env.PASSWORD', 'env.SECRET']);
+	});
+
 	it('leaves settings that only mention tokens, authors or auth modes alone (no type change for numbers)', () => {
 		const harmless = {
 			maxTokens: 4096, max_tokens: 1024, MaxOutputTokens: 800, tokenizer: 'cl100k_base', token_count: 12, tokenType: 'Bearer', token_url: 'https://idp.example/token',

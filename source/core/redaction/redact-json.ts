@@ -2,11 +2,22 @@ import {memberOf, nodeValue, parseJsonText, spliceJson, valueNode, type JsonNode
 import {isSecretLeaf, isValueField, nameSecrecy, nameWords, pairSecrecy, stronger, type Secrecy} from '../secret-names.js';
 import {argvSecrets} from './command-lines.js';
 import {scrubText} from './scrub-text.js';
-import {M} from './text-steps.js';
+import {isPlaceholder, M} from './text-steps.js';
 
 /** A name that, over an object, names a section of settings rather than a secret (`Jwt`). */
 function isSectionName(key: string): boolean {
 	return nameWords(key).at(-1) === 'jwt';
+}
+
+/**
+ * A value under a secret name that only names where the secret is: a variable (`${DB_PASSWORD}`,
+ * `$TOKEN`, VS Code's `${input:github_token}`, `{{ secrets.X }}`, `%PW%`), a placeholder (`***`,
+ * `<token>`), or a secret store's reference (`env:NAME`, `file:/run/secrets/pw`, `op://vault/item`,
+ * `vault:secret/data/x`). Kept: redacting it would lose the reference and ask the operator to
+ * re-enter a secret the backup never held (the text scrubbers keep these forms too).
+ */
+function isSecretReference(value: string): boolean {
+	return isPlaceholder(value) || /^(?:env:[A-Za-z_]\w{0,100}|file:(?:~?\/|\.\.?\/)[^\s]{1,300}|op:\/\/[^\s]{1,300}|vault:[^\s]{1,300})$/.test(value);
 }
 
 /** JSON Schema keys whose members are named parameters, each described by a schema. */
@@ -71,7 +82,7 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
 				else walk(value, next, stronger(secrecy, own), sibling?.kind === 'string' ? sibling.value : undefined, schema);
 			}
 		} else if (node.kind === 'string' && node.value.length > 0) {
-			if (isSecretLeaf(secrecy, node.value)) {
+			if (isSecretLeaf(secrecy, node.value) && !isSecretReference(node.value)) {
 				if (node.value !== M) put(node, M, trail);
 				return;
 			}
