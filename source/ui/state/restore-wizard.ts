@@ -198,8 +198,9 @@ export function restoreOptions(state: RestoreWizardState, dataDir: string): Omit
 
 /** "tenant globex", "2 tenants of the backup · new gateway in /srv/gw", for titles and the confirmation. */
 export function describeTarget(state: RestoreWizardState): string {
+	// Slugs and paths are data: on one row, shown rather than obeyed (terminalSafe), wherever this is drawn.
 	const tenants = describeTenants(state);
-	return state.newDataDir ? `${tenants} · new gateway in ${state.newDataDir}` : tenants;
+	return state.newDataDir ? `${tenants} · new gateway in ${terminalSafe(state.newDataDir)}` : tenants;
 }
 
 /**
@@ -214,9 +215,9 @@ export function describeTargetLine(state: RestoreWizardState, before: string, af
 
 function describeTenants(state: RestoreWizardState): string {
 	const tenant = state.plan?.targetTenant;
-	if (tenant) return `tenant ${tenant.slug}${tenant.exists ? '' : ' (new)'}`;
-	if (state.target.kind === 'tenant') return `tenant ${state.target.slug}`;
-	if (state.target.kind === 'new') return `new tenant ${state.target.name}`;
+	if (tenant) return `tenant ${terminalSafe(tenant.slug)}${tenant.exists ? '' : ' (new)'}`;
+	if (state.target.kind === 'tenant') return `tenant ${terminalSafe(state.target.slug)}`;
+	if (state.target.kind === 'new') return `new tenant ${terminalSafe(state.target.name)}`;
 	const count = state.metadata?.tenants.length ?? 0;
 	return `${count} tenant${count === 1 ? '' : 's'} of the backup`;
 }
