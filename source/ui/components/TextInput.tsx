@@ -1,4 +1,5 @@
 import {Text} from './Text.js';
+import {terminalSafe} from '../../core/terminal-safe.js';
 import InkTextInput from 'ink-text-input';
 import {useEffect, useRef, useState} from 'react';
 import {useConsoleInput, useKeyGate} from '../hooks/use-console-input.js';
@@ -14,6 +15,12 @@ import {applyInput, type Edit} from '../state/text-edit.js';
  * in order, to the latest text held in a ref (state/text-edit), and the library's own results are
  * ignored. Its cursor follows the same keys; whenever it could not have followed (a stale read, a
  * key it handles differently), it is drawn afresh, which puts its cursor, and ours, at the end.
+ *
+ * The value can come from data (a folder from the environment, a data dir, the working directory):
+ * ink-text-input draws it as the terminal shows it (terminalSafe: an ESC or a line break as
+ * `\u{..}`, so nothing is obeyed and the field stays one row), while the text edited and submitted
+ * is the real one. Such a value is longer on screen than in code points, so the library's cursor
+ * cannot follow ours in it: while the value holds one, every key draws the field afresh.
  */
 export function TextInput({
 	initialValue = '',
@@ -48,7 +55,8 @@ export function TextInput({
 			const before = latest.current;
 			const result = applyInput(before, input, key);
 			let edit = result.edit;
-			if (stale || !result.alike) {
+			const escaped = !mask && (shownAs(before.value) !== before.value || shownAs(edit.value) !== edit.value);
+			if (stale || !result.alike || escaped) {
 				edit = {value: edit.value, cursor: [...edit.value].length};
 				setGeneration(value => value + 1);
 			}
@@ -61,9 +69,21 @@ export function TextInput({
 	);
 	return (
 		<Text wrap="truncate-start">
-			<InkTextInput key={generation} value={view.value} mask={mask} placeholder={placeholder} focus={focus && shown} onChange={ignore} />
+			<InkTextInput
+				key={generation}
+				value={mask ? view.value : shownAs(view.value)}
+				mask={mask}
+				placeholder={placeholder === undefined ? undefined : terminalSafe(placeholder)}
+				focus={focus && shown}
+				onChange={ignore}
+			/>
 		</Text>
 	);
+}
+
+/** The value as the field draws it: a masked value shows only the mask. */
+function shownAs(value: string): string {
+	return terminalSafe(value);
 }
 
 /** The library's own idea of the text (read against stale props) is not used. */
