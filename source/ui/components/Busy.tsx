@@ -1,8 +1,9 @@
 import {Text} from './Text.js';
+import {terminalSafe} from '../../core/terminal-safe.js';
 import Spinner from 'ink-spinner';
 import {useTheme} from '../theme.js';
 
-/** A spinner and what is being waited for: shown for any work without a measurable total. */
+/** A spinner and what is being waited for (one row: a name in it is shown escaped): shown for any work without a measurable total. */
 export function Busy({label}: {label: string}) {
 	const theme = useTheme();
 	return (
@@ -10,7 +11,7 @@ export function Busy({label}: {label: string}) {
 			<Text color={theme.accent}>
 				<Spinner type="dots" />
 			</Text>{' '}
-			{label}
+			{terminalSafe(label)}
 		</Text>
 	);
 }

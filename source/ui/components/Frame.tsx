@@ -1,5 +1,6 @@
 import {Box, measureElement, type DOMElement} from 'ink';
 import {Text} from './Text.js';
+import {terminalSafe} from '../../core/terminal-safe.js';
 import {createContext, useContext, useEffect, useRef, useState, type ReactNode} from 'react';
 import {useConsoleInput} from '../hooks/use-console-input.js';
 import {useTerminalSize} from '../hooks/use-terminal-size.js';
@@ -70,12 +71,13 @@ export function Frame({
 	});
 	return (
 		<Box flexDirection="column" width={columns} height={layout.height} overflow="hidden">
-			<Box height={1} flexShrink={0}>
+			{/* One row whatever the title holds: a name from data with a line break is shown as \u{A} (terminalSafe), and the box clips. */}
+			<Box height={1} flexShrink={0} overflow="hidden">
 				<Text wrap="truncate">
 					<Text bold color={theme.accent}>
 						Lifeboat
 					</Text>
-					<Text bold> · {title}</Text>
+					<Text bold> · {terminalSafe(title)}</Text>
 				</Text>
 			</Box>
 			<BodySize.Provider value={{rows: layout.body, columns}}>

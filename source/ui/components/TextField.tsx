@@ -1,11 +1,13 @@
 import {Box} from 'ink';
 import {Text} from './Text.js';
+import {terminalSafe} from '../../core/terminal-safe.js';
 import {useTheme} from '../theme.js';
 import {TextInput} from './TextInput.js';
 
 /**
  * A labelled one-line input. It owns its text (give `key` to start it afresh); `onChange` keeps
- * the owner informed. `mask` hides what is typed (passphrases).
+ * the owner informed. `mask` hides what is typed (passphrases). The label and the hint are one row
+ * each, whatever names from data they hold (a line break is shown as `\u{A}`).
  */
 export function TextField({
 	label,
@@ -30,7 +32,7 @@ export function TextField({
 	return (
 		<Box flexDirection="column">
 			<Text bold wrap="truncate">
-				{label}
+				{terminalSafe(label)}
 			</Text>
 			<Box>
 				<Text color={theme.accent}>› </Text>
@@ -38,7 +40,7 @@ export function TextField({
 			</Box>
 			{hint ? (
 				<Text dimColor wrap="truncate">
-					{hint}
+					{terminalSafe(hint)}
 				</Text>
 			) : undefined}
 		</Box>

@@ -3,6 +3,7 @@ import {Text} from '../components/Text.js';
 import {useEffect, useMemo, useReducer, useRef, useState, type Dispatch, type ReactNode, type RefObject, type SetStateAction} from 'react';
 import {backupKindLabel, listedChain, type BackupListing} from '../../core/backup/list-backups.js';
 import {formatAge, formatBytes, formatCount} from '../../core/format.js';
+import {terminalSafe} from '../../core/terminal-safe.js';
 import {categorySpec, isCategoryId} from '../../core/store/schema.js';
 import {copyBackup, deleteBackup} from '../backup-actions.js';
 import {Busy} from '../components/Busy.js';
@@ -355,7 +356,7 @@ function browsePrompt(view: BrowseView): ReactNode {
 	if (state.mode === 'confirm-delete' && selected) {
 		return (
 			<Text color={theme.warn} bold wrap="truncate">
-				Delete {selected.fileName} ({formatBytes(selected.size)})? This cannot be undone. y delete · n keep
+				Delete {terminalSafe(selected.fileName)} ({formatBytes(selected.size)})? This cannot be undone. y delete · n keep
 			</Text>
 		);
 	}

@@ -2,6 +2,7 @@ import {Box} from 'ink';
 import {Text} from '../components/Text.js';
 import {useEffect, useReducer, useState, type Dispatch, type ReactNode, type RefObject} from 'react';
 import {formatCount} from '../../core/format.js';
+import {terminalSafe} from '../../core/terminal-safe.js';
 import {acceptQuarantine, discardQuarantine, listQuarantine, listQuarantineEntries, showQuarantineEntry, type QuarantineEntry, type QuarantineRestore} from '../../core/quarantine/quarantine.js';
 import {Busy} from '../components/Busy.js';
 import {BodyRows, Frame} from '../components/Frame.js';
@@ -231,7 +232,7 @@ function entryView({state, theme, columns, fieldExpanded, setFieldExpanded}: Vie
 		body: (
 			<Box flexDirection="column">
 				<Text wrap="truncate">
-					{shown.table} {shown.id} · {shown.liveExists ? `${shown.changed.length} ${shown.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)` : 'the live entry no longer exists (accept inserts it)'}
+					{terminalSafe(shown.table)} {terminalSafe(shown.id)} · {shown.liveExists ? `${shown.changed.length} ${shown.changed.length === 1 ? 'field differs' : 'fields differ'} (≠)` : 'the live entry no longer exists (accept inserts it)'}
 				</Text>
 				<BodyRows reserve={1}>
 					{height => <SideBySide backup={shown.backup} live={shown.live} changed={shown.changed} width={columns} height={height} leftTitle="Quarantined (backup)" rightTitle="Live" isActive={!state.confirm} onExpandedChange={setFieldExpanded} />}

@@ -5,6 +5,7 @@ import {useEffect, useMemo, useReducer, useState, type Dispatch, type ReactNode}
 import type {ArchiveSource} from '../../core/archive/archive-reader.js';
 import type {BackupListing} from '../../core/backup/list-backups.js';
 import {formatBytes, formatCount, formatDuration} from '../../core/format.js';
+import {terminalSafe} from '../../core/terminal-safe.js';
 import {formatDangling, formatSecrets, MODE_SUMMARY, postRestoreChecklist, type CategoryPlan, type DanglingReference, type RestoreMode, type RestorePlan, type RestoreResult} from '../../core/restore/index.js';
 import {Busy} from '../components/Busy.js';
 import {Checklist} from '../components/Checklist.js';
@@ -358,7 +359,7 @@ function categoriesView({state, dispatch, picked, setPicked, columns}: StepConte
 		body: (
 			<Box flexDirection="column">
 				<Text dimColor wrap="truncate">
-					{metadata.name} · {shortDate(metadata.createdAt)} · {metadata.tenant ? `tenant ${metadata.tenant.slug}` : `${metadata.tenants.length} tenants`}
+					{terminalSafe(metadata.name)} · {shortDate(metadata.createdAt)} · {metadata.tenant ? `tenant ${terminalSafe(metadata.tenant.slug)}` : `${metadata.tenants.length} tenants`}
 				</Text>
 				{state.bareHost ? (
 					<Text wrap="truncate">{lineWithPath('Into a new gateway in ', state.bareHost, '', columns)}</Text>
