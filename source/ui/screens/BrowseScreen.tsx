@@ -529,7 +529,7 @@ function displayName(backup: BackupListing): string {
 	return backup.fileName.replace(/\.enc$/, '').replace(/\.(zip|tar\.gz|tgz)$/, '');
 }
 
-function BackupDetails({backup, columns, backups = [], summaries}: {backup: BackupListing; columns: number; backups?: BackupListing[]; summaries?: LazySummaries}) {
+export function BackupDetails({backup, columns, backups = [], summaries}: {backup: BackupListing; columns: number; backups?: BackupListing[]; summaries?: LazySummaries}) {
 	const theme = useTheme();
 	const summary = backup.summary;
 	// An incremental's base and chain are found among the other backups: their summaries are read now.
@@ -556,6 +556,11 @@ function BackupDetails({backup, columns, backups = [], summaries}: {backup: Back
 	}
 	const half = Math.floor((columns - 2) / 2);
 	const countCell = Math.max(20, Math.min(half, 38));
+	// The count column fits the widest count ("999,999,999"), the label gives way; never a count cut.
+	const countWidth = Math.max(7, ...summary.categories.map(id => formatCount(summary.counts[id] ?? 0).length + 1));
+	// A cell is countCell - 1 columns (two apart): label, count, then the bytes in what is left.
+	const labelWidth = Math.max(3, countCell - 10 - countWidth);
+	const bytesWidth = Math.max(0, countCell - 1 - labelWidth - countWidth);
 	return (
 		<Box flexDirection="column">
 			<KeyValue label="File">{fitPath(backup.path, columns - 16)}</KeyValue>
@@ -589,9 +594,9 @@ function BackupDetails({backup, columns, backups = [], summaries}: {backup: Back
 					return (
 						<Box key={id} width={countCell + 1}>
 							<Text wrap="truncate">
-								<Text dimColor>{fit(label, countCell - 17)}</Text>
-								{fit(formatCount(count), 7, 'right')}
-								<Text dimColor>{fit(extra, 9, 'right')}</Text>
+								<Text dimColor>{fit(label, labelWidth)}</Text>
+								{fit(formatCount(count), countWidth, 'right')}
+								<Text dimColor>{fit(extra, bytesWidth, 'right')}</Text>
 							</Text>
 						</Box>
 					);

@@ -169,7 +169,7 @@ function useDataDirEditor(changeDataDir: (dataDir: string) => void) {
 }
 
 /** Entries per category beside the menu, cut to the body's rows left under the four lines above. */
-function CategoryCounts({summary, columns, minRows}: {summary: AsyncState<GatewaySummary>; columns: number; minRows: number}) {
+export function CategoryCounts({summary, columns, minRows}: {summary: AsyncState<GatewaySummary>; columns: number; minRows: number}) {
 	const twoColumns = columns >= 70;
 	const cellWidth = Math.min(34, twoColumns ? Math.floor((columns - 20) / 2) : columns - 20);
 	return (
@@ -187,6 +187,8 @@ function CategoryCounts({summary, columns, minRows}: {summary: AsyncState<Gatewa
 /** Entries per category, in one or two columns, cut to `height` rows with a "+N more" line. */
 function Counts({counts, cellWidth, perRow, height}: {counts: ReadonlyArray<{category: CategoryId; count: number}>; cellWidth: number; perRow: number; height: number}) {
 	const rowsNeeded = Math.ceil(counts.length / perRow);
+	// The count column fits the widest count ("999,999,999"), the label gives way; never a count cut.
+	const countWidth = Math.max(8, ...counts.map(count => formatCount(count.count).length + 1));
 	const shown = rowsNeeded <= height ? counts : counts.slice(0, Math.max(0, height - 1) * perRow);
 	return (
 		<Box flexDirection="column">
@@ -194,8 +196,8 @@ function Counts({counts, cellWidth, perRow, height}: {counts: ReadonlyArray<{cat
 				{shown.map(count => (
 					<Box key={count.category} width={cellWidth} height={1}>
 						<Text wrap="truncate">
-							<Text dimColor>{fit(categorySpec(count.category).label, cellWidth - 10)}</Text>
-							{fit(formatCount(count.count), 8, 'right')}
+							<Text dimColor>{fit(categorySpec(count.category).label, Math.max(4, cellWidth - 2 - countWidth))}</Text>
+							{fit(formatCount(count.count), countWidth, 'right')}
 						</Text>
 					</Box>
 				))}

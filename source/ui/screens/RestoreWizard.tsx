@@ -664,32 +664,53 @@ function WorkProgress({progress, width, what, cancel}: {progress: RestoreProgres
 	);
 }
 
+/** The plan table's columns at their narrowest (74 columns with the cursor's two): counts up to 9,999,999 fit. */
 const PLAN_COLUMNS = {category: 20, new: 8, identical: 10, conflicts: 10, toDelete: 10, size: 9};
 
-function planCells(label: string, counts: {new: number; identical: number; conflicts: number; toDelete: number}, bytes: string): string {
+type PlanColumns = typeof PLAN_COLUMNS;
+type PlanCounts = {new: number; identical: number; conflicts: number; toDelete: number};
+const COUNT_COLUMNS = ['new', 'identical', 'conflicts', 'toDelete'] as const;
+
+/**
+ * The columns of this plan: a count column widens to its widest count (the totals included), so a
+ * count is never cut ("999,999,999" takes 11: the table is then 80 columns with the cursor's two).
+ */
+function planColumns(plan: RestorePlan): PlanColumns {
+	const columns = {...PLAN_COLUMNS};
+	for (const key of COUNT_COLUMNS) {
+		for (const counts of [plan.totals, ...plan.categories]) columns[key] = Math.max(columns[key], formatCount(counts[key]).length);
+	}
+	return columns;
+}
+
+function planWidth(columns: PlanColumns): number {
+	return Object.values(columns).reduce((sum, width) => sum + width, 0) + Object.keys(columns).length - 1;
+}
+
+function planCells(columns: PlanColumns, label: string, counts: PlanCounts, bytes: string): string {
 	return [
-		fit(label, PLAN_COLUMNS.category),
-		fit(formatCount(counts.new), PLAN_COLUMNS.new, 'right'),
-		fit(formatCount(counts.identical), PLAN_COLUMNS.identical, 'right'),
-		fit(formatCount(counts.conflicts), PLAN_COLUMNS.conflicts, 'right'),
-		fit(formatCount(counts.toDelete), PLAN_COLUMNS.toDelete, 'right'),
-		fit(bytes, PLAN_COLUMNS.size, 'right'),
+		fit(label, columns.category),
+		fit(formatCount(counts.new), columns.new, 'right'),
+		fit(formatCount(counts.identical), columns.identical, 'right'),
+		fit(formatCount(counts.conflicts), columns.conflicts, 'right'),
+		fit(formatCount(counts.toDelete), columns.toDelete, 'right'),
+		fit(bytes, columns.size, 'right'),
 	].join(' ');
 }
 
-function planHeader(): string {
+function planHeader(columns: PlanColumns): string {
 	return [
-		fit('Category', PLAN_COLUMNS.category),
-		fit('New', PLAN_COLUMNS.new, 'right'),
-		fit('Identical', PLAN_COLUMNS.identical, 'right'),
-		fit('Conflicts', PLAN_COLUMNS.conflicts, 'right'),
-		fit('To delete', PLAN_COLUMNS.toDelete, 'right'),
-		fit('Size', PLAN_COLUMNS.size, 'right'),
+		fit('Category', columns.category),
+		fit('New', columns.new, 'right'),
+		fit('Identical', columns.identical, 'right'),
+		fit('Conflicts', columns.conflicts, 'right'),
+		fit('To delete', columns.toDelete, 'right'),
+		fit('Size', columns.size, 'right'),
 	].join(' ');
 }
 
 /** The dry-run diff: one row per category, totals, secrets to re-enter. */
-function PlanView({plan, state, height, width, onExpand}: {plan: RestorePlan; state: RestoreWizardState; height: number; width: number; onExpand: (category: CategoryPlan['category']) => void}) {
+export function PlanView({plan, state, height, width, onExpand}: {plan: RestorePlan; state: RestoreWizardState; height: number; width: number; onExpand: (category: CategoryPlan['category']) => void}) {
 	const theme = useTheme();
 	const items = plan.categories.map(category => ({key: category.category, label: category.label, value: category}));
 	const secrets = plan.secretsToReenter.length > 0 ? formatSecrets(plan.secretsToReenter) : '';
@@ -697,7 +718,10 @@ function PlanView({plan, state, height, width, onExpand}: {plan: RestorePlan; st
 	const danglingWarning = formatDangling(plan.danglingReferences, plan.categories.map(category => category.category));
 	const warnings = plan.warnings.filter(warning => warning !== danglingWarning);
 	const chain = plan.backup.chain;
-	const extraLines = 5 + (chain ? 1 : 0) + (secrets ? 1 : 0) + (warnings.length > 0 ? 1 : 0) + (danglingWarning ? 1 : 0) + (width < 76 ? 1 : 0);
+	const columns = planColumns(plan);
+	// Narrower than the table (with the cursor's two columns; never less than 76): a line says so.
+	const narrow = width < Math.max(76, planWidth(columns) + 2);
+	const extraLines = 5 + (chain ? 1 : 0) + (secrets ? 1 : 0) + (warnings.length > 0 ? 1 : 0) + (danglingWarning ? 1 : 0) + (narrow ? 1 : 0);
 	return (
 		<Box flexDirection="column">
 			<Text wrap="truncate">
@@ -714,7 +738,7 @@ function PlanView({plan, state, height, width, onExpand}: {plan: RestorePlan; st
 			</Text>
 			<Text dimColor wrap="truncate">
 				{'  '}
-				{planHeader()}
+				{planHeader(columns)}
 			</Text>
 			<SelectList
 				items={items}
@@ -725,13 +749,13 @@ function PlanView({plan, state, height, width, onExpand}: {plan: RestorePlan; st
 				renderRow={(item, selected) => (
 					<Text color={selected ? theme.selected : item.value.conflicts > 0 ? theme.warn : undefined} bold={selected} inverse={selected && !theme.color} wrap="truncate">
 						{selected ? '› ' : '  '}
-						{planCells(item.value.label, item.value, formatBytes(item.value.bytes))}
+						{planCells(columns, item.value.label, item.value, formatBytes(item.value.bytes))}
 					</Text>
 				)}
 			/>
 			<Text bold wrap="truncate">
 				{'  '}
-				{planCells('Total', plan.totals, formatBytes(plan.totals.bytes))}
+				{planCells(columns, 'Total', plan.totals, formatBytes(plan.totals.bytes))}
 			</Text>
 			{secrets ? (
 				<Text dimColor wrap="truncate">
@@ -749,7 +773,7 @@ function PlanView({plan, state, height, width, onExpand}: {plan: RestorePlan; st
 				{plan.totals.conflicts > 0 ? 'Enter lists a category’s conflicts · ' : ''}r{' '}
 				{planNeedsConfirmation(plan) ? `${plan.mode} now (asks to confirm)` : 'restore now'} · Esc change settings
 			</Text>
-			{width < 76 ? <Text dimColor>Widen the terminal to see every column.</Text> : undefined}
+			{narrow ? <Text dimColor>Widen the terminal to see every column.</Text> : undefined}
 		</Box>
 	);
 }
