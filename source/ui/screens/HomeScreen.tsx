@@ -69,7 +69,7 @@ export function HomeScreen({revision, blocked}: {revision: number; blocked?: str
 							{rows => <SelectList items={menu} height={Math.min(menu.length, rows)} initialIndex={menuIndex} onHighlight={(_item, index) => setMenuIndex(index)} onSelect={onSelect} />}
 						</BodyRows>
 					</Box>
-					{columns >= 50 && !bareHost ? <CategoryCounts summary={summary} columns={columns} minRows={menu.length} /> : undefined}
+					{columns >= 50 && !bareHost ? <CategoryCounts summary={summary} columns={columns} /> : undefined}
 				</Box>
 			)}
 		</Frame>
@@ -168,15 +168,18 @@ function useDataDirEditor(changeDataDir: (dataDir: string) => void) {
 	return {editing, error, open: () => setEditing(true), close, clearError: () => setError(undefined), submit};
 }
 
-/** Entries per category beside the menu, cut to the body's rows left under the four lines above. */
-export function CategoryCounts({summary, columns, minRows}: {summary: AsyncState<GatewaySummary>; columns: number; minRows: number}) {
+/**
+ * Entries per category beside the menu, cut to the body's rows left under the four lines above (the
+ * menu's rows, no more: on a short terminal the menu pages in them, and its page line stays in view).
+ */
+export function CategoryCounts({summary, columns}: {summary: AsyncState<GatewaySummary>; columns: number}) {
 	const twoColumns = columns >= 70;
 	const cellWidth = Math.min(34, twoColumns ? Math.floor((columns - 20) / 2) : columns - 20);
 	return (
 		<Box flexDirection="column" flexShrink={1}>
 			{summary.status === 'loading' ? <Busy label="Counting…" /> : undefined}
 			{summary.status === 'done' ? (
-				<BodyRows reserve={5} min={minRows}>
+				<BodyRows reserve={5} min={3}>
 					{height => <Counts counts={summary.value.counts} cellWidth={cellWidth} perRow={twoColumns ? 2 : 1} height={height} />}
 				</BodyRows>
 			) : undefined}
