@@ -309,7 +309,7 @@ function stepView(ctx: StepContext): StepView {
 				commands: ['up', 'down', 'select', 'back'],
 				body:
 					applier.state.status !== 'done' ? undefined : applier.state.result.createdDataDir ? (
-						<NewGatewaySummary result={applier.state.result} dir={applier.state.result.createdDataDir} onOpen={nav.changeDataDir} onHome={nav.home} />
+						<NewGatewaySummary result={applier.state.result} dir={applier.state.result.createdDataDir} width={columns} onOpen={nav.changeDataDir} onHome={nav.home} />
 					) : (
 						<SummaryView result={applier.state.result} dataDir={ctx.dataDir} width={columns} onQuarantine={nav.quarantine} onHome={nav.home} />
 					),
@@ -864,7 +864,7 @@ function summaryRowsAround(result: RestoreResult, dataDir: string, width: number
  * After a restore onto a bare host: where the new gateway is, what it got, and the post-restore
  * checklist (the same steps `backup restore` prints), as many as the screen has rows for.
  */
-function NewGatewaySummary({result, dir, onOpen, onHome}: {result: RestoreResult; dir: string; onOpen: (dataDir: string) => void; onHome: () => void}) {
+function NewGatewaySummary({result, dir, width, onOpen, onHome}: {result: RestoreResult; dir: string; width: number; onOpen: (dataDir: string) => void; onHome: () => void}) {
 	const theme = useTheme();
 	const checklist = postRestoreChecklist({secretsToReenter: result.secretsToReenter, twoFactor: result.plan.twoFactor});
 	const items: Array<ListItem<'open' | 'home'>> = [
@@ -876,7 +876,8 @@ function NewGatewaySummary({result, dir, onOpen, onHome}: {result: RestoreResult
 			<Text color={theme.ok} bold wrap="truncate">
 				✓ New gateway restored in {formatDuration(result.durationMs)}
 			</Text>
-			<Text wrap="wrap">{dir}</Text>
+			{/* One row, as the 7 rows reserved below count it: a long path is cut at its start (its end names the folder). */}
+			<Text wrap="truncate">{fitPath(dir, width)}</Text>
 			<Text dimColor wrap="truncate">
 				{formatCount(result.applied.new)} entries written (rows and files) · restore id {result.restoreId}
 			</Text>
