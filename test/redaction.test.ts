@@ -49,6 +49,16 @@ describe('redaction of secrets in JSON and text', () => {
 		expect(redactJson({env: {...references, REAL_TOKEN: 'abc123def456ghi', PASSWORD: 'env:x y', SECRET: '${X}tail'}}).redacted).toEqual(['env.REAL_TOKEN', 'env.PASSWORD', 'env.SECRET']);
 	});
 
+	it('redacts the value of a [name, value] pair named as a secret (headers and environments as lists), not a list of two names', () => {
+		const step = {headers: [['Authorization', 'Basic UGxhbnRVc2VyOlBsYW50UGFzc3dvcmQ5'], ['X-Api-Key', 'f607a1b2c3d4e5f60718293a4b5c44aa'], ['Content-Type', 'application/json']], env: [['OPENAI_API_KEY', 'LEAKpair01abcdefghijklmnop'], ['MCP_TOKEN', 'abc def']]};
+		expect(redactJson(step)).toEqual({
+			value: {headers: [['Authorization', REDACTED_MARKER], ['X-Api-Key', REDACTED_MARKER], ['Content-Type', 'application/json']], env: [['OPENAI_API_KEY', REDACTED_MARKER], ['MCP_TOKEN', REDACTED_MARKER]]},
+			redacted: ['headers[0][1]', 'headers[1][1]', 'env[0][1]', 'env[1][1]'],
+		});
+		const names = {allowedHeaders: ['Authorization', 'Content-Type'], fields: ['password', 'token'], required: ['api_key', 'model'], pair: ['GITHUB_TOKEN', '${GITHUB_TOKEN}'], tags: ['secret', 'ops']};
+		expect(redactJson(names)).toEqual({value: names, redacted: []});
+	});
+
 	it('leaves settings that only mention tokens, authors or auth modes alone (no type change for numbers)', () => {
 		const harmless = {
 			maxTokens: 4096, max_tokens: 1024, MaxOutputTokens: 800, tokenizer: 'cl100k_base', token_count: 12, tokenType: 'Bearer', token_url: 'https://idp.example/token',

@@ -59,9 +59,11 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
 	const walk = (node: JsonNode, trail: string, secrecy: Secrecy | undefined, command?: string, schemaMembers = false, section?: Secrecy): void => {
 		if (node.kind === 'array') {
 			const argv = secrecy && secrecy !== 'weak' ? new Map<number, string>() : argvSecrets(node.items.map(item => (item.kind === 'string' ? item.value : null)), command);
+			const paired = pairedSecret(node);
 			node.items.forEach((item, index) => {
 				const replacement = argv.get(index);
-				if (replacement === undefined || (item.kind === 'string' && item.value === replacement)) walk(item, `${trail}[${index}]`, secrecy);
+				if (index === 1 && paired) put(item, M, `${trail}[${index}]`);
+				else if (replacement === undefined || (item.kind === 'string' && item.value === replacement)) walk(item, `${trail}[${index}]`, secrecy);
 				else put(item, replacement, `${trail}[${index}]`);
 			});
 		} else if (node.kind === 'object') {
@@ -94,6 +96,21 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
 	};
 	walk(root, '', undefined);
 	return {replace, redacted};
+}
+
+/**
+ * A [name, value] pair (headers and environments as lists: `[["Authorization", "Basic …"],
+ * ["OPENAI_API_KEY", "sk-…"]]`) whose name is a secret's and whose value looks like a credential:
+ * not a name itself (`["Authorization", "Content-Type"]`, a CORS list, or `["password", "token"]`,
+ * a list of fields), but a value with a blank or a symbol in it, or a long one, or 16 or more
+ * letters and digits with both. Not already redacted, nor a reference (`${TOKEN}`).
+ */
+function pairedSecret(node: JsonNode & {kind: 'array'}): boolean {
+	const [name, value] = node.items;
+	if (node.items.length !== 2 || name?.kind !== 'string' || value?.kind !== 'string' || name.value.length > 120) return false;
+	if (!nameSecrecy(name.value) || nameSecrecy(value.value) || value.value === M || isSecretReference(value.value)) return false;
+	const text = value.value;
+	return isSecretLeaf('weak', text) || (text.length >= 16 && /\d/.test(text) && /[A-Za-z]/.test(text));
 }
 
 /** redactNode over a parsed document: the redacted copy (own properties only, so `__proto__` keys stay keys). */
