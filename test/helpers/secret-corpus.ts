@@ -142,6 +142,11 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		secrets: ['LEAKtok103a', 'LEAKtok103b', 'LEAKtok103c'],
 	},
 	{name: 'an address as the URL user name, with a password', text: 'SMTP_URL=smtp://ops@acme-corp.example:Pl4ntLEAKsmtp104@smtp.gmail.com:587\nnotify --smtp smtps://alerts@acme.example:LEAKsmtp104b@mail.example:465\n', args: ['--smtp', 'smtps://alerts@acme.example:LEAKsmtp104b@mail.example:465'], secrets: ['LEAKsmtp104', 'LEAKsmtp104b']},
+	{
+		name: 'Markdown labels in bold or italics',
+		text: '## Grafana\n\n**Password:** LEAKmd105a\n**API key**: LEAKmd105b\n- __Token:__ LEAKmd105c\n*Grafana admin password:* LEAKmd105d\n',
+		secrets: ['LEAKmd105a', 'LEAKmd105b', 'LEAKmd105c', 'LEAKmd105d'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -169,5 +174,6 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'random_seed: 42\nseed: 1337\nknowledge_base: docs/\napi_base: https://api.example/v1\nkeywords: backup, restore\nbypass: true\ncompass: north',
 	'master_seed: 42\nseed_words: 24\nRecovery words: write them down on paper.\nblack_pepper: a pinch\nprivate_key_base: /etc/ssl/private/',
 	'git clone https://deploy-bot-2024-production@git.example/x.git; curl http://build0123456789agent01:8080/status; https://user@example.com:8080/profile\n',
+	'**Note:** the password is in the vault.\n**Bold** text: and more\n- *Token budget:* 4096 per reply\n- __Secret sauce__: patience\n',
 	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',
 ];

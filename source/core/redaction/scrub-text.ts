@@ -79,6 +79,24 @@ const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
 	[/\b(dapi|key-)[0-9a-f]{32}\b/g, (_match, prefix: string) => `${prefix}${M}`],
 ];
 
+/**
+ * A Markdown label in bold or italics (`**Password:** hunter2`, `**API key**: …`, `- __Token:__ …`):
+ * the line is read as the plain setting it spells (`Password: hunter2`), and only its value is
+ * redacted. One line at a time, so the work stays linear.
+ */
+const EMPHASIZED_LABEL = /^([ \t]*(?:[-*+][ \t]+)?)(\*\*|__|\*|_)([A-Za-z][\w .-]{0,60}?)(:?)\2(:?)([ \t][^\r\n]{0,2000})$/gm;
+
+function scrubEmphasizedLabels(text: string): string {
+	if (!text.includes('*') && !text.includes('_')) return text;
+	return text.replace(EMPHASIZED_LABEL, (line, lead: string, mark: string, name: string, inside: string, outside: string, rest: string) => {
+		if (inside === outside) return line;
+		const plain = `${name}:${rest}`;
+		const scrubbed = scrubAssignments(plain);
+		if (scrubbed === plain || !scrubbed.startsWith(`${name}:`)) return line;
+		return `${lead}${mark}${name}${inside}${mark}${outside}${scrubbed.slice(name.length + 1)}`;
+	});
+}
+
 function scrubOnce(text: string): string {
 	let out = scrubQueryParams(text);
 	out = applySteps(out, PATTERNS);
@@ -86,6 +104,7 @@ function scrubOnce(text: string): string {
 	out = scrubSetterCalls(out);
 	out = scrubEnvFallbacks(out);
 	out = scrubAssignments(out);
+	out = scrubEmphasizedLabels(out);
 	out = scrubTableRows(out);
 	out = applySteps(out, VENDOR_PATTERNS);
 	return out;
