@@ -147,6 +147,11 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: '## Grafana\n\n**Password:** LEAKmd105a\n**API key**: LEAKmd105b\n- __Token:__ LEAKmd105c\n*Grafana admin password:* LEAKmd105d\n',
 		secrets: ['LEAKmd105a', 'LEAKmd105b', 'LEAKmd105c', 'LEAKmd105d'],
 	},
+	{
+		name: 'more query parameters: Matomo, OpenWeather, a camera, nested form fields',
+		text: 'curl "https://stats.example/index.php?module=API&token_auth=LEAKq106a&format=json"\nhttps://api.openweathermap.org/data/2.5/weather?q=Paris&appid=LEAKq106b\nhttp://cam.local/snap.jpg?user=admin&pw=LEAKq106c\ncurl -d "utf8=1&user[email]=a@b.example&user[password]=LEAKq106d" https://app.example/login\n',
+		secrets: ['LEAKq106a', 'LEAKq106b', 'LEAKq106c', 'LEAKq106d'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -175,5 +180,6 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'master_seed: 42\nseed_words: 24\nRecovery words: write them down on paper.\nblack_pepper: a pinch\nprivate_key_base: /etc/ssl/private/',
 	'git clone https://deploy-bot-2024-production@git.example/x.git; curl http://build0123456789agent01:8080/status; https://user@example.com:8080/profile\n',
 	'**Note:** the password is in the vault.\n**Bold** text: and more\n- *Token budget:* 4096 per reply\n- __Secret sauce__: patience\n',
+	'https://shop.example/list?page=2&items[0]=a&filter[status]=open&sort=asc&p=3\n',
 	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',
 ];

@@ -140,16 +140,19 @@ const SECRET_QUERY_NAMES = new Set([
 	'access_token', 'refresh_token', 'id_token', 'token', 'auth', 'auth_token', 'authtoken', 'api_key', 'apikey', 'api-key', 'key', 'sig', 'signature',
 	'secret', 'client_secret', 'password', 'passwd', 'pwd', 'pass', 'code', 'private_token', 'ticket', 'session', 'sessionid', 'session_id',
 	'session_token', 'sessiontoken', 'jsessionid', 'phpsessid', 'oauth_token', 'oauth_signature', 'jwt', 'assertion', 'client_assertion', 'hmac',
-	'x-amz-signature', 'x-amz-security-token', 'x-goog-signature', 'x-ms-signature',
+	'x-amz-signature', 'x-amz-security-token', 'x-goog-signature', 'x-ms-signature', 'x-oss-signature', 'token_auth', 'pw', 'pat', 'appid',
+	'api_token', 'apitoken', 'access_key', 'accesskey', 'subscription-key', 'subscription_key',
 ]);
 
 function isSecretQueryName(name: string): boolean {
-	const lower = name.toLowerCase();
+	// A form field of a framework's nested names (`user[password]`, `auth[api_key]`): its last part.
+	const lower = (/\[([^\]]*)\]$/.exec(name)?.[1] ?? name).toLowerCase();
+	if (lower !== name.toLowerCase()) return SECRET_QUERY_NAMES.has(lower) || isSecretName(lower);
 	return SECRET_QUERY_NAMES.has(lower) || isSecretName(name);
 }
 
-/** Where a query parameter's name starts: after `? & ; #`, or one of them percent-encoded (once or twice). */
-const QUERY_HEAD = /(?:[?&;#]|%(?:25)?(?:3F|26|23|3B))([A-Za-z][\w.-]{0,60})(=|%(?:25)?3D)/gi;
+/** Where a query parameter's name starts: after `? & ; #`, or one of them percent-encoded (once or twice); `a[b][c]` names a form's nested field. */
+const QUERY_HEAD = /(?:[?&;#]|%(?:25)?(?:3F|26|23|3B))([A-Za-z][\w.-]{0,60}(?:\[[\w.-]{0,60}\]){0,4})(=|%(?:25)?3D)/gi;
 /** A plain value runs to `&`; a `#` is taken with it (a password pasted unencoded, or a fragment: losing one costs nothing). */
 const PLAIN_QUERY_VALUE = /[^&\s;"'<>]+/y;
 const ENCODED_QUERY_VALUE = /(?:[^&\s#;"'<>%]|%(?!(?:25)?(?:26|23|3B)))+/iy;
