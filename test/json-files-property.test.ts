@@ -16,6 +16,7 @@ import {createBackup} from '../source/core/backup/create-backup.js';
 import {acceptQuarantine} from '../source/core/quarantine/quarantine.js';
 import {applyRestore, type RestoreMode} from '../source/core/restore/index.js';
 import {createGateway} from '../source/core/store/gateway-store.js';
+import {isPairedSecret, isSecretReference} from '../source/core/redaction/redact-json.js';
 import {isSecretLeaf, isValueField, nameSecrecy, pairSecrecy, stronger, type Secrecy} from '../source/core/secret-names.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {tempDir} from './helpers/temp-dir.js';
@@ -69,10 +70,10 @@ const fileDoc = fc
 const layout = fc.record({gap: fc.constantFrom('', ' ', '\n  ', '\t', '\r\n'), bom: fc.boolean(), tail: fc.constantFrom('', '\n', '\r\n')});
 
 /** The text of a document; `leaf` may respell a value (secrets), given whether its key is secret. */
-function write(node: Doc, layout: Layout, leaf: (node: Doc, trail: Trail, secrecy: Secrecy | undefined) => string | undefined = () => undefined): string {
+function write(node: Doc, layout: Layout, leaf: (node: Doc, trail: Trail, secrecy: Secrecy | undefined, paired: boolean) => string | undefined = () => undefined): string {
 	const {gap} = layout;
-	const walk = (current: Doc, trail: Trail, secrecy: Secrecy | undefined): string => {
-		const respelled = leaf(current, trail, secrecy);
+	const walk = (current: Doc, trail: Trail, secrecy: Secrecy | undefined, paired = false): string => {
+		const respelled = leaf(current, trail, secrecy, paired);
 		if (respelled !== undefined) return respelled;
 		switch (current.t) {
 			case 'obj': {
@@ -86,8 +87,12 @@ function write(node: Doc, layout: Layout, leaf: (node: Doc, trail: Trail, secrec
 					})
 					.join(',')}${gap}}`;
 			}
-			case 'arr':
-				return `[${current.items.map((item, index) => `${gap}${walk(item, [...trail, index], secrecy)}`).join(',')}${gap}]`;
+			case 'arr': {
+				// A [name, value] pair whose name is a secret's: its value is one (redact-json.ts).
+				const [name, value] = current.items;
+				const paired = current.items.length === 2 && name?.t === 'str' && value?.t === 'str' && isPairedSecret(name.value, value.value);
+				return `[${current.items.map((item, index) => `${gap}${walk(item, [...trail, index], secrecy, paired && index === 1)}`).join(',')}${gap}]`;
+			}
 			case 'str':
 				return current.raw;
 			default:
@@ -101,9 +106,10 @@ function write(node: Doc, layout: Layout, leaf: (node: Doc, trail: Trail, secrec
 type Trail = Array<number | {key: string; copy: number}>;
 const MARKER = JSON.stringify(REDACTED_MARKER);
 
-/** What a backup holds for a secret: the leaves secret-names.ts calls secret under the names above them (the marker itself stays). */
-function isRedacted(node: Doc, secrecy: Secrecy | undefined): boolean {
-	return (node.t === 'str' && node.value !== REDACTED_MARKER && isSecretLeaf(secrecy, node.value)) || (node.t === 'num' && isSecretLeaf(secrecy, Number(node.raw)));
+/** What a backup holds for a secret: the leaves secret-names.ts calls secret under the names above them (the marker itself and a reference to a secret stay), and a secret [name, value] pair's value. */
+function isRedacted(node: Doc, secrecy: Secrecy | undefined, paired: boolean): boolean {
+	if (paired) return true;
+	return (node.t === 'str' && node.value !== REDACTED_MARKER && isSecretLeaf(secrecy, node.value) && !isSecretReference(node.value)) || (node.t === 'num' && isSecretLeaf(secrecy, Number(node.raw)));
 }
 
 /** The live node a restore matches with a backup's node: by index, and by key copy for copy (the last copy when the live file has fewer). */
@@ -153,7 +159,7 @@ describe('property: gateway JSON files round-trip exactly, secrets aside', () =>
 				await applyRestore({source: archive, dataDir: target});
 				FILES.forEach((name, index) => {
 					const [node, spacing] = docs[index]!;
-					const expected = write(node, spacing, (leaf, _trail, secrecy) => (isRedacted(leaf, secrecy) ? MARKER : undefined));
+					const expected = write(node, spacing, (leaf, _trail, secrecy, paired) => (isRedacted(leaf, secrecy, paired) ? MARKER : undefined));
 					expect(read(target, name), name).toBe(expected);
 				});
 			}),
@@ -175,7 +181,7 @@ describe('property: gateway JSON files round-trip exactly, secrets aside', () =>
 					expect(read(target, 'appsettings.json')).toBe(changed);
 					acceptQuarantine(target, result.restoreId);
 				}
-				const expected = write(node, spacing, (leaf, trail, secrecy) => (isRedacted(leaf, secrecy) ? (liveSecret(node, trail) ?? MARKER) : undefined));
+				const expected = write(node, spacing, (leaf, trail, secrecy, paired) => (isRedacted(leaf, secrecy, paired) ? (liveSecret(node, trail) ?? MARKER) : undefined));
 				expect(read(target, 'appsettings.json')).toBe(expected);
 			}),
 			{numRuns: runs, seed},

@@ -16,7 +16,7 @@ function isSectionName(key: string): boolean {
  * `vault:secret/data/x`). Kept: redacting it would lose the reference and ask the operator to
  * re-enter a secret the backup never held (the text scrubbers keep these forms too).
  */
-function isSecretReference(value: string): boolean {
+export function isSecretReference(value: string): boolean {
 	return isPlaceholder(value) || /^(?:env:[A-Za-z_]\w{0,100}|file:(?:~?\/|\.\.?\/)[^\s]{1,300}|op:\/\/[^\s]{1,300}|vault:[^\s]{1,300})$/.test(value);
 }
 
@@ -107,10 +107,13 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
  */
 function pairedSecret(node: JsonNode & {kind: 'array'}): boolean {
 	const [name, value] = node.items;
-	if (node.items.length !== 2 || name?.kind !== 'string' || value?.kind !== 'string' || name.value.length > 120) return false;
-	if (!nameSecrecy(name.value) || nameSecrecy(value.value) || value.value === M || isSecretReference(value.value)) return false;
-	const text = value.value;
-	return isSecretLeaf('weak', text) || (text.length >= 16 && /\d/.test(text) && /[A-Za-z]/.test(text));
+	return node.items.length === 2 && name?.kind === 'string' && value?.kind === 'string' && isPairedSecret(name.value, value.value);
+}
+
+/** pairedSecret over a pair's two strings. */
+export function isPairedSecret(name: string, value: string): boolean {
+	if (name.length > 120 || !nameSecrecy(name) || nameSecrecy(value) || value === M || isSecretReference(value)) return false;
+	return isSecretLeaf('weak', value) || (value.length >= 16 && /\d/.test(value) && /[A-Za-z]/.test(value));
 }
 
 /** redactNode over a parsed document: the redacted copy (own properties only, so `__proto__` keys stay keys). */
