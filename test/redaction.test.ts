@@ -64,6 +64,8 @@ describe('redaction of secrets in JSON and text', () => {
 			maxTokens: 4096, max_tokens: 1024, MaxOutputTokens: 800, tokenizer: 'cl100k_base', token_count: 12, tokenType: 'Bearer', token_url: 'https://idp.example/token',
 			tokenEndpoint: 'https://idp.example/oauth/token', author: 'Ada Lovelace', authors: ['Ada', 'Grace'], authority: 'https://login.example', authMode: 'oauth',
 			auth_type: 'basic', authorizeUrl: 'https://idp.example/authorize', isAuthenticated: true, footprint: 'small', Otp_Length: 6,
+			// A model's tokenizer settings.
+			stop_tokens: ['</s>', '<|eot_id|>'], eos_token: '</s>', bos_token: '<s>', pad_token: '<pad>', special_tokens: {unk_token: '<unk>'}, added_tokens: ['<tool>'], stopTokens: ['###'],
 		};
 		expect(redactJson(harmless)).toEqual({value: harmless, redacted: []});
 		const secret = {

@@ -68,7 +68,11 @@ const SECRET_SEED_QUALIFIERS = new Set(['otp', 'totp', 'hotp', 'mfa', '2fa', 'wa
 /** Words before a final "pepper" that make it a password hash's pepper ("PASSWORD_PEPPER"); `black_pepper` is food. */
 const PEPPER_QUALIFIERS = new Set(['password', 'passwords', 'hash', 'hashing', 'secret', 'hmac', 'app', 'auth', 'server', 'api', 'db', 'devise']);
 /** Words before a final "tokens" that make it a count of model tokens ("maxTokens", "prompt_tokens"). */
-const COUNT_QUALIFIERS = new Set(['max', 'min', 'num', 'total', 'input', 'output', 'prompt', 'completion', 'cached', 'reasoning', 'context', 'remaining', 'used', 'reserved', 'thinking', 'budget', 'count']);
+const COUNT_QUALIFIERS = new Set([
+	'max', 'min', 'num', 'total', 'input', 'output', 'prompt', 'completion', 'cached', 'reasoning', 'context', 'remaining', 'used', 'reserved', 'thinking', 'budget', 'count',
+	// A tokenizer's tokens (a model's stop sequences, its special tokens): `stop_tokens`, `eos_token`, `added_tokens`.
+	'stop', 'eos', 'bos', 'pad', 'unk', 'sep', 'cls', 'mask', 'special', 'added',
+]);
 /** Words that say how a value is carried, looked through at the end of a name ("secret_value", "SecretString"). */
 const CARRIER_WORDS = new Set([
 	'value', 'val', 'string', 'str', 'text', 'data', 'raw', 'b64', 'base64', 'hex', 'bytes', 'plain', 'plaintext', 'literal', 'encoded', 'pem', 'der', 'json',
