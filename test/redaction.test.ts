@@ -47,15 +47,18 @@ describe('redaction of secrets in JSON and text', () => {
 		expect(redactJson({env: references})).toEqual({value: {env: references}, redacted: []});
 		// A literal beside them still goes; so does a value that only starts like a reference.
 		expect(redactJson({env: {...references, REAL_TOKEN: 'abc123def456ghi', PASSWORD: 'env:x y', SECRET: '${X}tail'}}).redacted).toEqual(['env.REAL_TOKEN', 'env.PASSWORD', 'env.SECRET']);
+		// Values that only look like references may be passwords.
+		const lookalikes = {password: '$Summer2024', dbPassword: '%Secret1%', token: '<hunter2>', secret: '{{hunter2}}', apiKey: 'env:MyS3cret', passphrase: 'vault:MyS3cret', clientSecret: 'file:/hunter2', authToken: 'op://x'};
+		expect(redactJson(lookalikes).redacted).toEqual(Object.keys(lookalikes));
 	});
 
 	it('redacts the value of a [name, value] pair named as a secret (headers and environments as lists), not a list of two names', () => {
-		const step = {headers: [['Authorization', 'Basic UGxhbnRVc2VyOlBsYW50UGFzc3dvcmQ5'], ['X-Api-Key', 'f607a1b2c3d4e5f60718293a4b5c44aa'], ['Content-Type', 'application/json']], env: [['OPENAI_API_KEY', 'LEAKpair01abcdefghijklmnop'], ['MCP_TOKEN', 'abc def']]};
+		const step = {headers: [['Authorization', 'Basic UGxhbnRVc2VyOlBsYW50UGFzc3dvcmQ5'], ['X-Api-Key', 'f607a1b2c3d4e5f60718293a4b5c44aa'], ['Content-Type', 'application/json']], env: [['OPENAI_API_KEY', 'LEAKpair01abcdefghijklmnop'], ['MCP_TOKEN', 'Bearer abc123def456']]};
 		expect(redactJson(step)).toEqual({
 			value: {headers: [['Authorization', REDACTED_MARKER], ['X-Api-Key', REDACTED_MARKER], ['Content-Type', 'application/json']], env: [['OPENAI_API_KEY', REDACTED_MARKER], ['MCP_TOKEN', REDACTED_MARKER]]},
 			redacted: ['headers[0][1]', 'headers[1][1]', 'env[0][1]', 'env[1][1]'],
 		});
-		const names = {allowedHeaders: ['Authorization', 'Content-Type'], fields: ['password', 'token'], required: ['api_key', 'model'], pair: ['GITHUB_TOKEN', '${GITHUB_TOKEN}'], tags: ['secret', 'ops']};
+		const names = {allowedHeaders: ['Authorization', 'Content-Type'], fields: ['password', 'token'], required: ['api_key', 'model'], pair: ['GITHUB_TOKEN', '${GITHUB_TOKEN}'], tags: ['secret', 'ops'], row: ['Password', 'Must be 12+ chars'], map: ['secret', '/etc/app/config.yaml'], cmd: ['passwd', '--expire user'], order: ['token', 'created_at DESC']};
 		expect(redactJson(names)).toEqual({value: names, redacted: []});
 	});
 

@@ -152,6 +152,11 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: 'curl "https://stats.example/index.php?module=API&token_auth=LEAKq106a&format=json"\nhttps://api.openweathermap.org/data/2.5/weather?q=Paris&appid=LEAKq106b\nhttp://cam.local/snap.jpg?user=admin&pw=LEAKq106c\ncurl -d "utf8=1&user[email]=a@b.example&user[password]=LEAKq106d" https://app.example/login\n',
 		secrets: ['LEAKq106a', 'LEAKq106b', 'LEAKq106c', 'LEAKq106d'],
 	},
+	{
+		name: 'a private key cut short: a line ending in an ellipsis, on the BEGIN line, after blank lines',
+		text: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCLEAKcut107aBKcwggSjAgEAAoIBAQC7...\nKEY="-----BEGIN PRIVATE KEY----- MIIEvQIBADLEAKcut107bANBgkqhkiG9w0 MIIEvQIBADANBgkq"\n-----BEGIN EC PRIVATE KEY-----\n\n\nMHcCAQEEIBLEAKcut107cqhkiG9w0BAQEFAASCBKcwggSjAgEAAo (truncated)\n',
+		secrets: ['LEAKcut107a', 'LEAKcut107b', 'LEAKcut107c'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -178,7 +183,7 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'Send the header `Authorization: Bearer <token>` and set `api_key: ${API_KEY}` in the config; TOKEN=$GITHUB_TOKEN works too.',
 	'random_seed: 42\nseed: 1337\nknowledge_base: docs/\napi_base: https://api.example/v1\nkeywords: backup, restore\nbypass: true\ncompass: north',
 	'master_seed: 42\nseed_words: 24\nRecovery words: write them down on paper.\nblack_pepper: a pinch\nprivate_key_base: /etc/ssl/private/',
-	'git clone https://deploy-bot-2024-production@git.example/x.git; curl http://build0123456789agent01:8080/status; https://user@example.com:8080/profile\n',
+	'git clone https://deploy-bot-2024-production@git.example/x.git; curl http://build0123456789agent01:8080/status; https://user@example.com:8080/profile\npip install git+ssh://git@github.com:acme/tool.git@v1.2.0 and https://serviceaccount2024production@registry.example.com/v2/\n',
 	'**Note:** the password is in the vault.\n**Bold** text: and more\n- *Token budget:* 4096 per reply\n- __Secret sauce__: patience\n',
 	'https://shop.example/list?page=2&items[0]=a&filter[status]=open&sort=asc&p=3\n',
 	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',

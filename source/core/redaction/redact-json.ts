@@ -2,7 +2,7 @@ import {memberOf, nodeValue, parseJsonText, spliceJson, valueNode, type JsonNode
 import {isSecretLeaf, isValueField, nameSecrecy, nameWords, pairSecrecy, stronger, type Secrecy} from '../secret-names.js';
 import {argvSecrets} from './command-lines.js';
 import {scrubText} from './scrub-text.js';
-import {isPlaceholder, M} from './text-steps.js';
+import {AUTH_SCHEMES, M} from './text-steps.js';
 
 /** A name that, over an object, names a section of settings rather than a secret (`Jwt`). */
 function isSectionName(key: string): boolean {
@@ -17,8 +17,17 @@ function isSectionName(key: string): boolean {
  * re-enter a secret the backup never held (the text scrubbers keep these forms too).
  */
 export function isSecretReference(value: string): boolean {
-	return isPlaceholder(value) || /^(?:env:[A-Za-z_]\w{0,100}|file:(?:~?\/|\.\.?\/)[^\s]{1,300}|op:\/\/[^\s]{1,300}|vault:[^\s]{1,300})$/.test(value);
+	return SECRET_REFERENCE.test(value);
 }
+
+/**
+ * Only unmistakable references: `${…}`, an upper-case `$NAME` or `%NAME%`, a template's
+ * `{{ secrets.X }}` (spaces or a dot inside), a placeholder in words (`<your token>`), stars, and
+ * a store's path (`env:NAME`, `file:` and `vault:` paths of two parts or more, `op://vault/item/…`).
+ * `$Summer2024`, `<hunter2>` or `env:MyS3cret` may be passwords: they go.
+ */
+const SECRET_REFERENCE =
+	/^(?:\$\{[^}\s]{1,200}\}|\$[A-Z_][A-Z0-9_]{0,100}|%[A-Z_][A-Z0-9_]{0,100}%|\{\{(?:[ \t]+[\w.-]{1,200}[ \t]*|[ \t]*[\w-]{0,100}\.[\w.-]{1,200}[ \t]*)\}\}|<[a-z][a-z _-]{0,60}>|\*{3,}|env:[A-Z_][A-Z0-9_]{0,100}|file:(?:~?\/|\.\.?\/)[^\s/]{1,100}\/[^\s]{1,300}|op:\/\/[^\s/]{1,100}\/[^\s/]{1,100}\/[^\s]{1,200}|vault:[^\s/]{1,100}\/[^\s]{1,300})$/;
 
 /** JSON Schema keys whose members are named parameters, each described by a schema. */
 const SCHEMA_CONTAINERS = new Set(['properties', 'patternProperties', '$defs', 'definitions']);
@@ -102,18 +111,22 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
  * A [name, value] pair (headers and environments as lists: `[["Authorization", "Basic …"],
  * ["OPENAI_API_KEY", "sk-…"]]`) whose name is a secret's and whose value looks like a credential:
  * not a name itself (`["Authorization", "Content-Type"]`, a CORS list, or `["password", "token"]`,
- * a list of fields), but a value with a blank or a symbol in it, or a long one, or 16 or more
- * letters and digits with both. Not already redacted, nor a reference (`${TOKEN}`).
+ * a list of fields), but an auth scheme and its token, or one word of 8 or more key characters
+ * with a digit (not a path, no blank: `["password", "Must be 12+ chars"]` is a message). Not
+ * already redacted, nor a reference (`${TOKEN}`).
  */
 function pairedSecret(node: JsonNode & {kind: 'array'}): boolean {
 	const [name, value] = node.items;
 	return node.items.length === 2 && name?.kind === 'string' && value?.kind === 'string' && isPairedSecret(name.value, value.value);
 }
 
+/** A value that looks like a credential: an auth scheme and its token, or 8 or more key characters (not a path). */
+const PAIRED_CREDENTIAL = new RegExp(`^(?:(?:${AUTH_SCHEMES})[ \\t]+[A-Za-z0-9._~+/=:-]{8,}|(?![./~])[A-Za-z0-9_+/=.:-]{8,300})$`, 'i');
+
 /** pairedSecret over a pair's two strings. */
 export function isPairedSecret(name: string, value: string): boolean {
 	if (name.length > 120 || !nameSecrecy(name) || nameSecrecy(value) || value === M || isSecretReference(value)) return false;
-	return isSecretLeaf('weak', value) || (value.length >= 16 && /\d/.test(value) && /[A-Za-z]/.test(value));
+	return PAIRED_CREDENTIAL.test(value) && /\d/.test(value);
 }
 
 /** redactNode over a parsed document: the redacted copy (own properties only, so `__proto__` keys stay keys). */

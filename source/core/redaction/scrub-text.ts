@@ -13,14 +13,13 @@ import {scrubEncodedUrls, scrubQueryParams, scrubUrlPasswords} from './url-secre
  * idempotent. Every repetition is bounded or anchored, so work stays linear in the text.
  */
 const PATTERNS: Step[] = [
-	// A block cut before its END line (pasted in part): its header lines and base64 lines after the
-	// BEGIN, and only those, so a BEGIN line quoted in prose leaves the text after it alone. A block
-	// ends at the next BEGIN (so many BEGINs without an END cost one pass, not one per BEGIN).
+	// A whole block; one cut before its END line is scrubCutKeyBlocks'. A block ends at the next
+	// BEGIN (so many BEGINs without an END cost one pass, not one per BEGIN).
 	[
-		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----(?:(?:(?!-----BEGIN )[\s\S])*?-----END \1PRIVATE KEY\2-----|((?:(?:[ \t]*(?:\r?\n|(?:\\r)?\\n)){1,2}[ \t]*(?:[A-Za-z0-9+/=]{4,}|[A-Za-z][A-Za-z-]{0,40}: [^\r\n\\]{0,200})(?=[ \t]*(?:\r?\n|\\[rn]|["']|$)))+))/g,
-		(_match, label = '', block = '', cut?: string) =>
-			cut === undefined ? `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----` : `-----BEGIN ${label}PRIVATE KEY${block}-----${/^[ \t]*\\/.test(cut) ? '\\n' : '\n'}${M}`,
+		/-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----(?:(?!-----BEGIN )[\s\S])*?-----END \1PRIVATE KEY\2-----/g,
+		(_match, label = '', block = '') => `-----BEGIN ${label}PRIVATE KEY${block}-----\n${M}\n-----END ${label}PRIVATE KEY${block}-----`,
 	],
+	scrubCutKeyBlocks,
 	scrubUrlPasswords,
 	scrubEncodedUrls,
 	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
@@ -50,6 +49,64 @@ const PATTERNS: Step[] = [
 	[/\bBearer\s+(?=[A-Za-z0-9._~+/=-]*\d)[A-Za-z0-9._~+/=-]{16,}/g, () => `Bearer ${M}`],
 	...COMMAND_LINE_PATTERNS,
 ];
+
+const CUT_KEY_BEGIN = /-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----/g;
+/** A line break, also as written inside a JSON or C string. */
+const KEY_LINE_BREAK = /\r\n|\n|\r|\\r\\n|\\n/y;
+/** Where key material surely ends: a line of prose (two words of small letters), a heading, a fence, another block, a string's end. */
+const KEY_STOP = /\b[a-z]{2,}[ \t]+[a-z]{2,}\b|^[ \t]*(?:#|```|~~~)|-----(?:BEGIN|END) |["'`]/;
+
+/**
+ * A private key block cut before its END line (pasted in part): everything after its BEGIN up to
+ * the first line that is surely no key material (prose, a heading, a fence, another block, the
+ * end of a quoted string; at most 256 lines), blank lines included, so a line of key cut short
+ * (`…`, ` (truncated)`) or a key on the BEGIN line itself goes too; a BEGIN line quoted in prose
+ * leaves the text after it alone. Linear: each BEGIN's scan stops at the next block.
+ */
+function scrubCutKeyBlocks(text: string): string {
+	if (!text.includes('PRIVATE KEY')) return text;
+	let out = '';
+	let copied = 0;
+	CUT_KEY_BEGIN.lastIndex = 0;
+	for (let match = CUT_KEY_BEGIN.exec(text); match; match = CUT_KEY_BEGIN.exec(text)) {
+		const head = match.index + match[0].length;
+		if (/^(?:\r?\n|\\n)\[REDACTED/.test(text.slice(head, head + 12))) continue;
+		let at = head;
+		let end = head;
+		let escaped = false;
+		for (let lines = 0; lines < 256 && at <= text.length; lines++) {
+			const next = nextLineBreak(text, at);
+			const line = text.slice(at, next.start);
+			const stop = KEY_STOP.exec(line);
+			if (stop) {
+				const before = line.slice(0, stop.index);
+				if (/[A-Za-z0-9+/=]{16}|^[ \t]*[A-Za-z0-9+/=]+[ \t]*$/.test(before)) end = at + stop.index;
+				break;
+			}
+			if (line.trim() !== '') end = next.start;
+			if (next.start === text.length) break;
+			escaped ||= text[next.start] === '\\';
+			at = next.end;
+		}
+		if (text.slice(head, end).trim() === '') continue;
+		out += text.slice(copied, head) + (escaped ? '\\n' : '\n') + M;
+		copied = end;
+		CUT_KEY_BEGIN.lastIndex = Math.max(CUT_KEY_BEGIN.lastIndex, end);
+	}
+	return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** Where the line from `at` ends: its line break's start and end (the text's end when it has none). */
+function nextLineBreak(text: string, at: number): {start: number; end: number} {
+	for (let index = at; index < text.length; index++) {
+		const char = text[index];
+		if (char !== '\n' && char !== '\r' && char !== '\\') continue;
+		KEY_LINE_BREAK.lastIndex = index;
+		const found = KEY_LINE_BREAK.exec(text);
+		if (found) return {start: index, end: index + found[0].length};
+	}
+	return {start: text.length, end: text.length};
+}
 
 /** Vendor key formats, redacted wherever they stand; the prefix is kept to say what to re-enter. */
 const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [

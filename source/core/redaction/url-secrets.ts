@@ -65,6 +65,8 @@ function urlPasswordSpans(text: string): Array<[number, number]> {
 		const start = match.index + match[0].length;
 		const end = urlPasswordEnd(text, start);
 		if (end === undefined) continue;
+		// After an address user (`git@github.com:acme/tool.git@v1.2.0`: an scp-style path and a ref) a password holds no '/'.
+		if (match[0].slice(3).includes('@') && text.slice(start, end).includes('/')) continue;
 		spans.push([start, end]);
 		URL_USERINFO.lastIndex = end;
 	}
@@ -73,12 +75,12 @@ function urlPasswordSpans(text: string): Array<[number, number]> {
 
 /**
  * A user name that is a token (`https://<PAT>@github.com/…`, `https://<PAT>:x-oauth-basic@…`: how
- * GitHub, Gitea and Azure DevOps tokens are pasted): 32 or more letters, digits, `-` and `_` with a
- * digit in them, or 20 or more letters and digits with both. Only before an '@' (directly, or after
- * a password), so a long host name before its port is left alone.
+ * GitHub, Gitea and Azure DevOps tokens are pasted): 32 or more hex digits, or 40 or more letters
+ * and digits with four digits or more (an account name is shorter, or has words apart). Only
+ * before an '@' (directly, or after a password), so a long host name before its port is left alone.
  */
 const URL_TOKEN_USER = new RegExp(
-	`(?<=\\b[a-z][a-z0-9+.-]{0,30}:\\/\\/)${SKIP}(?:(?=[A-Za-z0-9_-]{0,200}\\d)[A-Za-z0-9_-]{32,200}|(?=[A-Za-z0-9]{0,200}\\d)(?=[A-Za-z0-9]{0,200}[A-Za-z])[A-Za-z0-9]{20,200})(?=@|:(?:\\[REDACTED[^\\]]{0,60}\\]|[^\\s/?#@]{0,200})@)`,
+	`(?<=\\b[a-z][a-z0-9+.-]{0,30}:\\/\\/)${SKIP}(?:[0-9a-f]{32,200}(?![A-Za-z0-9_-])|(?=(?:[A-Za-z]{0,200}\\d){4})(?=[0-9]{0,200}[A-Za-z])[A-Za-z0-9]{40,200}(?![A-Za-z0-9_-]))(?=@|:(?:\\[REDACTED[^\\]]{0,60}\\]|[^\\s/?#@]{0,200})@)`,
 	'gi',
 );
 
