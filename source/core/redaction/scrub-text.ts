@@ -51,17 +51,22 @@ const PATTERNS: Step[] = [
 ];
 
 const CUT_KEY_BEGIN = /-----BEGIN ((?:[A-Z0-9]+ ){0,4})PRIVATE KEY( BLOCK)?-----/g;
-/** A line break, also as written inside a JSON or C string. */
-const KEY_LINE_BREAK = /\r\n|\n|\r|\\r\\n|\\n/y;
-/** Where key material surely ends: a line of prose (two words of small letters), a heading, a fence, another block, a string's end. */
-const KEY_STOP = /\b[a-z]{2,}[ \t]+[a-z]{2,}\b|^[ \t]*(?:#|```|~~~)|-----(?:BEGIN|END) |["'`]/;
+/**
+ * What ends a line of a cut key block: a line break (group 1; also as written inside a JSON or C
+ * string), or what is surely no key material: prose (two words of small letters), another block,
+ * a quote (a string's end).
+ */
+const KEY_EVENT = /(\r\n|\n|\r|\\r\\n|\\n)|\b[a-z]{2,}[ \t]+[a-z]{2,}\b|-----(?:BEGIN|END) |["'`]/g;
+/** A line that starts a heading or a fence. */
+const KEY_LINE_HEAD = /[ \t]*(?:#|```|~~~)/y;
 
 /**
  * A private key block cut before its END line (pasted in part): everything after its BEGIN up to
  * the first line that is surely no key material (prose, a heading, a fence, another block, the
  * end of a quoted string; at most 256 lines), blank lines included, so a line of key cut short
  * (`…`, ` (truncated)`) or a key on the BEGIN line itself goes too; a BEGIN line quoted in prose
- * leaves the text after it alone. Linear: each BEGIN's scan stops at the next block.
+ * leaves the text after it alone. Linear: each step searches only to the next line break or stop,
+ * and a BEGIN's scan stops at the next block.
  */
 function scrubCutKeyBlocks(text: string): string {
 	if (!text.includes('PRIVATE KEY')) return text;
@@ -71,23 +76,7 @@ function scrubCutKeyBlocks(text: string): string {
 	for (let match = CUT_KEY_BEGIN.exec(text); match; match = CUT_KEY_BEGIN.exec(text)) {
 		const head = match.index + match[0].length;
 		if (/^(?:\r?\n|\\n)\[REDACTED/.test(text.slice(head, head + 12))) continue;
-		let at = head;
-		let end = head;
-		let escaped = false;
-		for (let lines = 0; lines < 256 && at <= text.length; lines++) {
-			const next = nextLineBreak(text, at);
-			const line = text.slice(at, next.start);
-			const stop = KEY_STOP.exec(line);
-			if (stop) {
-				const before = line.slice(0, stop.index);
-				if (/[A-Za-z0-9+/=]{16}|^[ \t]*[A-Za-z0-9+/=]+[ \t]*$/.test(before)) end = at + stop.index;
-				break;
-			}
-			if (line.trim() !== '') end = next.start;
-			if (next.start === text.length) break;
-			escaped ||= text[next.start] === '\\';
-			at = next.end;
-		}
+		const {end, escaped} = cutKeyEnd(text, head);
 		if (text.slice(head, end).trim() === '') continue;
 		out += text.slice(copied, head) + (escaped ? '\\n' : '\n') + M;
 		copied = end;
@@ -96,16 +85,32 @@ function scrubCutKeyBlocks(text: string): string {
 	return copied === 0 ? text : out + text.slice(copied);
 }
 
-/** Where the line from `at` ends: its line break's start and end (the text's end when it has none). */
-function nextLineBreak(text: string, at: number): {start: number; end: number} {
-	for (let index = at; index < text.length; index++) {
-		const char = text[index];
-		if (char !== '\n' && char !== '\r' && char !== '\\') continue;
-		KEY_LINE_BREAK.lastIndex = index;
-		const found = KEY_LINE_BREAK.exec(text);
-		if (found) return {start: index, end: index + found[0].length};
+/** Where the key material after a BEGIN at `head` ends, and whether its lines break as `\n` written in a string. */
+function cutKeyEnd(text: string, head: number): {end: number; escaped: boolean} {
+	let at = head;
+	let end = head;
+	let escaped = false;
+	for (let lines = 0; lines < 256; lines++) {
+		if (lines > 0) {
+			KEY_LINE_HEAD.lastIndex = at;
+			if (KEY_LINE_HEAD.test(text)) break;
+		}
+		KEY_EVENT.lastIndex = at;
+		const event = KEY_EVENT.exec(text);
+		const stop = event ? event.index : text.length;
+		const line = text.slice(at, stop);
+		if (event?.[1] === undefined) {
+			// A stop, or the text's end: what comes before it on its line goes if it is key material.
+			// (Before a quote, the last short line of a key in a string; before prose, a run of key only.)
+			const key = !event ? line.trim() !== '' : /[A-Za-z0-9+/=]{16}/.test(line) || (/^["'`]$/.test(event[0]) && /^[ \t]*[A-Za-z0-9+/=]+[ \t]*$/.test(line));
+			if (key) end = stop;
+			break;
+		}
+		if (line.trim() !== '') end = stop;
+		escaped ||= event[1].startsWith('\\');
+		at = stop + event[1].length;
 	}
-	return {start: text.length, end: text.length};
+	return {end, escaped};
 }
 
 /** Vendor key formats, redacted wherever they stand; the prefix is kept to say what to re-enter. */
