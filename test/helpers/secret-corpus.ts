@@ -149,8 +149,8 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	},
 	{
 		name: 'more query parameters: Matomo, OpenWeather, a camera, nested form fields',
-		text: 'curl "https://stats.example/index.php?module=API&token_auth=LEAKq106a&format=json"\nhttps://api.openweathermap.org/data/2.5/weather?q=Paris&appid=LEAKq106b\nhttp://cam.local/snap.jpg?user=admin&pw=LEAKq106c\ncurl -d "utf8=1&user[email]=a@b.example&user[password]=LEAKq106d" https://app.example/login\n',
-		secrets: ['LEAKq106a', 'LEAKq106b', 'LEAKq106c', 'LEAKq106d'],
+		text: 'curl "https://stats.example/index.php?module=API&token_auth=LEAKq106a&format=json"\nhttps://api.openweathermap.org/data/2.5/weather?q=Paris&appid=LEAKq106b\nhttp://cam.local/snap.jpg?user=admin&pw=LEAKq106c\ncurl -d "utf8=1&user[email]=a@b.example&user[password]=LEAKq106d" https://app.example/login\nhttps://app.example/hook?auth[apiKey]=LEAKq106e&auth[clientSecret]=LEAKq106f\n',
+		secrets: ['LEAKq106a', 'LEAKq106b', 'LEAKq106c', 'LEAKq106d', 'LEAKq106e', 'LEAKq106f'],
 	},
 	{
 		name: 'a private key cut short: a line ending in an ellipsis, on the BEGIN line, after blank lines',

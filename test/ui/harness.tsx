@@ -103,6 +103,16 @@ export type Rendered = ReturnType<typeof render> & {
 	fatals: unknown[];
 };
 
+/** Waits until no new frame is drawn between two settled polls (data read in the background has been shown). */
+export async function quiet(rendered: Rendered): Promise<void> {
+	let mark;
+	do {
+		mark = rendered.frameCount();
+		await settled();
+		await new Promise(resolve => setTimeout(resolve, 30));
+	} while (rendered.frameCount() !== mark);
+}
+
 /** Renders the whole console on a fake terminal of the given size. */
 export function renderApp(gateway: GatewayChoice, options: {columns?: number; rows?: number; route?: Route; props?: Partial<AppProps>} = {}): Rendered {
 	const exits: number[] = [];

@@ -1,5 +1,5 @@
 import {afterEach, beforeAll, expect, test} from 'vitest';
-import {demoGateway, renderApp, settled, type Rendered} from './harness.js';
+import {demoGateway, quiet, renderApp, type Rendered} from './harness.js';
 import {installOverlapProbe, lastCollisions} from './overlap-probe.js';
 
 /**
@@ -17,15 +17,6 @@ afterEach(() => {
 	app?.unmount();
 	app = undefined;
 });
-
-async function quiet(rendered: Rendered): Promise<void> {
-	let mark;
-	do {
-		mark = rendered.frameCount();
-		await settled();
-		await new Promise(resolve => setTimeout(resolve, 30));
-	} while (rendered.frameCount() !== mark);
-}
 
 test('Home at 50x16 and 60x16 with the counts read: the menu’s page line shows, nothing is hidden or drawn over', async () => {
 	const gateway = await demoGateway(5);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {afterEach, beforeAll, expect, test} from 'vitest';
 import {openBackupSource} from '../../source/core/backup/backup-source.js';
 import {applyRestore} from '../../source/core/restore/index.js';
-import {demoGateway, KEY, makeBackup, renderApp, settled, type Rendered} from './harness.js';
+import {demoGateway, KEY, makeBackup, quiet, renderApp, type Rendered} from './harness.js';
 import {installOverlapProbe, lastCollisions} from './overlap-probe.js';
 
 /**
@@ -23,15 +23,6 @@ afterEach(() => {
 	app?.unmount();
 	app = undefined;
 });
-
-async function quiet(rendered: Rendered): Promise<void> {
-	let mark;
-	do {
-		mark = rendered.frameCount();
-		await settled();
-		await new Promise(resolve => setTimeout(resolve, 30));
-	} while (rendered.frameCount() !== mark);
-}
 
 /** The frame is whole: the title row names `tail` after \u{A}, no row starts with it, nothing overlaps. */
 function expectOneRow(frame: string, tail: string, rows: number, where: 'title' | 'anywhere' = 'title'): void {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import {afterEach, expect, test} from 'vitest';
-import {demoGateway, KEY, makeBackup, renderApp, settled, tempDir, type Rendered} from './harness.js';
+import {demoGateway, KEY, makeBackup, quiet, renderApp, tempDir, type Rendered} from './harness.js';
 import {installOverlapProbe, lastCollisions} from './overlap-probe.js';
 
 /**
@@ -14,15 +14,6 @@ afterEach(() => {
 	app?.unmount();
 	app = undefined;
 });
-
-async function quiet(rendered: Rendered): Promise<void> {
-	let mark;
-	do {
-		mark = rendered.frameCount();
-		await settled();
-		await new Promise(resolve => setTimeout(resolve, 30));
-	} while (rendered.frameCount() !== mark);
-}
 
 test('the new gateway’s long folder is one row at 60x18; Open the new gateway and Home both show', async () => {
 	await installOverlapProbe();

@@ -1,12 +1,15 @@
 import {isPlaceholder, isSecretName, M, redactSpans, SETTING_VALUE, SKIP} from './text-steps.js';
 
+/** A URL's scheme, as a look-behind's start (`https:`, `git+ssh:`). */
+const SCHEME = '\\b[a-z][a-z0-9+.-]{0,30}:';
+
 /**
  * Where a URL's password starts: after `scheme://user:` (the scheme is looked for behind '://' so
  * the search only stops at colons, not at every word). A user holds no '[' or ']':
  * `http://[::1]:5173/@vite/client` is an IPv6 host, a port and a path. A user may be an address
  * (`smtp://ops@acme.example:pw@smtp.example`).
  */
-const URL_USERINFO = new RegExp(`:(?<=\\b[a-z][a-z0-9+.-]{0,30}:)\\/\\/[^\\s:@\\/?#"'<>[\\]]*(?:@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){1,10})?:${SKIP}`, 'gi');
+const URL_USERINFO = new RegExp(`:(?<=${SCHEME})\\/\\/[^\\s:@\\/?#"'<>[\\]]*(?:@[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){1,10})?:${SKIP}`, 'gi');
 /** The rest of a URL after its user, as far as a password is looked for. */
 const URL_REST = /[^\s"'<>]{0,1024}/y;
 /** What follows an '@' when it ends a password: a host, maybe with a port (a dotted name or address, localhost, [IPv6], any name with a port). */
@@ -80,7 +83,7 @@ function urlPasswordSpans(text: string): Array<[number, number]> {
  * before an '@' (directly, or after a password), so a long host name before its port is left alone.
  */
 const URL_TOKEN_USER = new RegExp(
-	`(?<=\\b[a-z][a-z0-9+.-]{0,30}:\\/\\/)${SKIP}(?:[0-9a-f]{32,200}(?![A-Za-z0-9_-])|(?=(?:[A-Za-z]{0,200}\\d){4})(?=[0-9]{0,200}[A-Za-z])[A-Za-z0-9]{40,200}(?![A-Za-z0-9_-]))(?=@|:(?:\\[REDACTED[^\\]]{0,60}\\]|[^\\s/?#@]{0,200})@)`,
+	`(?<=${SCHEME}\\/\\/)${SKIP}(?:[0-9a-f]{32,200}(?![A-Za-z0-9_-])|(?=(?:[A-Za-z]{0,200}\\d){4})(?=[0-9]{0,200}[A-Za-z])[A-Za-z0-9]{40,200}(?![A-Za-z0-9_-]))(?=@|:(?:\\[REDACTED[^\\]]{0,60}\\]|[^\\s/?#@]{0,200})@)`,
 	'gi',
 );
 
@@ -148,9 +151,8 @@ const SECRET_QUERY_NAMES = new Set([
 
 function isSecretQueryName(name: string): boolean {
 	// A form field of a framework's nested names (`user[password]`, `auth[api_key]`): its last part.
-	const lower = (/\[([^\]]*)\]$/.exec(name)?.[1] ?? name).toLowerCase();
-	if (lower !== name.toLowerCase()) return SECRET_QUERY_NAMES.has(lower) || isSecretName(lower);
-	return SECRET_QUERY_NAMES.has(lower) || isSecretName(name);
+	const part = /\[([^\]]*)\]$/.exec(name)?.[1] ?? name;
+	return SECRET_QUERY_NAMES.has(part.toLowerCase()) || isSecretName(part);
 }
 
 /** Where a query parameter's name starts: after `? & ; #`, or one of them percent-encoded (once or twice); `a[b][c]` names a form's nested field. */
