@@ -162,6 +162,47 @@ describe('schedules.json', () => {
 		expect((JSON.parse(fs.readFileSync(stateFile, 'utf8')) as {schedules: Record<string, {lastRun: {ok: boolean}}>}).schedules['inc']!.lastRun.ok).toBe(true);
 	});
 
+	it('a state entry of the wrong shape is a damaged state file: listed as unknown, set aside by the next run; run errors print escaped', () => {
+		const {env, dest, config} = setup();
+		expect(add(env, ['n', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--categories', 'agents']).code).toBe(0);
+		runNow(env, 'n');
+		const stateFile = path.join(config, 'schedules-state.json');
+		const good = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as {version: 1; schedules: {n: Record<string, unknown> & {lastRun: Record<string, unknown>}}};
+		const entry = good.schedules.n;
+		const edits: Array<[unknown, string]> = [
+			[{...entry, lastRun: {...entry.lastRun, pruned: {}}}, 'lastRun pruned is not {deleted, kept, freedBytes} or null'],
+			[{...entry, lastRun: {...entry.lastRun, pruned: {deleted: 'x', kept: 1, freedBytes: 0}}}, 'lastRun pruned is not {deleted, kept, freedBytes} or null'],
+			[{...entry, lastRun: {...entry.lastRun, backup: 'x.zip'}}, 'lastRun backup is not {path, size, sha256, kind} or null'],
+			[{...entry, lastRun: {...entry.lastRun, ok: false, error: 'boom'}}, 'lastRun error is not {code, message} or null'],
+			[{...entry, lastRun: {...entry.lastRun, ok: 'yes'}}, 'lastRun ok is not true or false'],
+			[{...entry, lastRun: {...entry.lastRun, finishedAt: 'yesterday'}}, 'lastRun has no schedule, startedAt or finishedAt'],
+			[{...entry, lastRun: []}, 'lastRun is not an object'],
+			[{...entry, lastSlot: 'soon'}, 'lastSlot is not a date'],
+			[{...entry, incrementalsSinceFull: -1}, 'incrementalsSinceFull is not a whole number ≥ 0'],
+			[7, 'is not an object'],
+		];
+		for (const [edit, why] of edits) {
+			fs.writeFileSync(stateFile, JSON.stringify({version: 1, schedules: {n: edit}}));
+			const listed = runCli(['schedule', 'list'], {env});
+			expect(listed.code, listed.stderr).toBe(0);
+			expect(listed.stdout).toContain('  last: not known (the state file is damaged)\n');
+			expect(listed.stderr).toBe(`lifeboat: ${stateFile} is not a valid schedules file (the entry of "n" ${why}): the last runs are not known; the daemon or the next run moves it aside\n`);
+			expect(JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout)).toMatchObject({ok: true, stateDamaged: expect.stringContaining(why)});
+		}
+		// The next run sets it aside and starts from no state.
+		const result = runCli(['schedule', 'run-now', 'n', '--json'], {env});
+		expect(result.code, result.stderr).toBe(0);
+		expect(result.stderr).toMatch(/^lifeboat: \S+schedules-state\.json is not a valid schedules file \(the entry of "n" is not an object\): moved aside to /);
+		// A failed run's message holds text from the gateway or a server: escapes print as \u{..}, not raw.
+		const failed = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as typeof good;
+		failed.schedules.n.lastRun = {...failed.schedules.n.lastRun, ok: false, backup: null, pruned: null, error: {code: 'exit-5', message: 'no such file \u001B]0;pwned\u0007 here\u202E'}};
+		fs.writeFileSync(stateFile, JSON.stringify(failed));
+		const listed = runCli(['schedule', 'list'], {env});
+		expect(listed.code, listed.stderr).toBe(0);
+		expect(listed.stdout).toMatch(/^ {2}last: FAILED \S+: no such file \\u\{1B\}\]0;pwned\\u\{7\} here\\u\{202E\}$/m);
+		expect(listed.stdout).not.toMatch(/[\u001B\u0007\u202E]/);
+	});
+
 	it('is refused when others may write it, or with an unknown key, or damaged (exit 2, for every command that reads it)', () => {
 		const {env, file, config} = setup();
 		expect(add(env, ['n', '--cron', '0 3 * * *'], ['backup', 'create', '--data-dir', gateway]).code).toBe(0);

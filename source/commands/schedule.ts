@@ -1,5 +1,6 @@
 import {PASSPHRASE_ENV} from '../core/backup/backup-source.js';
 import {LifeboatError} from '../core/errors.js';
+import {terminalSafe} from '../core/terminal-safe.js';
 import {describePolicy, parseCount, parseDuration} from '../core/retention/index.js';
 import {checkCron, checkTimeZone, nextRun} from '../core/schedule/cron.js';
 import {isHeld, readHolder} from '../core/schedule/pid-lock.js';
@@ -162,7 +163,7 @@ export async function list(context: CommandContext): Promise<number> {
 	const {env} = context;
 	const schedules = readSchedules(env);
 	const {state, damaged} = readStateForListing(env);
-	if (damaged) context.stderr.write(`lifeboat: ${damaged}\n`);
+	if (damaged) context.stderr.write(`lifeboat: ${terminalSafe(damaged)}\n`);
 	const rows = schedules.map(schedule => {
 		const holder = readHolder(lockFile(env, schedule.name));
 		return {...shown(schedule), nextRun: nextRun(schedule.cron, schedule.timezone)?.toISOString() ?? null, lastRun: stateOf(state, schedule).lastRun ?? null, running: isHeld(holder) ? {pid: holder.pid, what: holder.what, since: holder.since} : null};
@@ -175,12 +176,14 @@ export async function list(context: CommandContext): Promise<number> {
 		writeLine(context, `No schedules (add one: lifeboat schedule add NAME --cron "0 3 * * *" -- backup create --dest …)`);
 		return 0;
 	}
+	// The files are the operator's, but a run's error quotes the gateway, a server or a hand edit: each line is escaped.
+	const line = (text: string) => writeLine(context, terminalSafe(text));
 	for (const row of rows) {
-		writeLine(context, `${row.name}  ${row.cron}${row.timezone ? ` (${row.timezone})` : ''}  next ${row.nextRun ?? 'never'}${row.running ? `  RUNNING (pid ${row.running.pid}, ${row.running.what})` : ''}`);
-		writeLine(context, `  last: ${resultText(row.lastRun ?? undefined, !damaged)}`);
-		writeLine(context, `  runs: lifeboat ${row.command.join(' ')}${row.fullEvery ? ` (every ${row.fullEvery}${ordinal(row.fullEvery)} run full)` : ''}`);
-		if (row.retention) writeLine(context, `  retention: ${describePolicy(retentionPolicy(row.retention))}`);
-		if (row.webhook) writeLine(context, `  webhook: ${row.webhook}`);
+		line(`${row.name}  ${row.cron}${row.timezone ? ` (${row.timezone})` : ''}  next ${row.nextRun ?? 'never'}${row.running ? `  RUNNING (pid ${row.running.pid}, ${row.running.what})` : ''}`);
+		line(`  last: ${resultText(row.lastRun ?? undefined, !damaged)}`);
+		line(`  runs: lifeboat ${row.command.join(' ')}${row.fullEvery ? ` (every ${row.fullEvery}${ordinal(row.fullEvery)} run full)` : ''}`);
+		if (row.retention) line(`  retention: ${describePolicy(retentionPolicy(row.retention))}`);
+		if (row.webhook) line(`  webhook: ${row.webhook}`);
 	}
 	return 0;
 }
@@ -204,10 +207,10 @@ export async function runNow(context: CommandContext): Promise<number> {
 	const {record} = outcome;
 	if (context.flags.json) writeJson(context, {...record, ok: record.ok});
 	else if (record.ok) {
-		writeLine(context, `Schedule ${name}: ${record.kind} backup written: ${record.backup?.path}${record.pruned ? `; pruned ${record.pruned.deleted.length}, kept ${record.pruned.kept}` : ''}`);
-		if (record.pruned?.blocked) context.stderr.write(`lifeboat: pruning blocked: ${record.pruned.blocked}\n`);
+		writeLine(context, terminalSafe(`Schedule ${name}: ${record.kind} backup written: ${record.backup?.path}${record.pruned ? `; pruned ${record.pruned.deleted.length}, kept ${record.pruned.kept}` : ''}`));
+		if (record.pruned?.blocked) context.stderr.write(`lifeboat: pruning blocked: ${terminalSafe(record.pruned.blocked)}\n`);
 	}
-	else context.stderr.write(`lifeboat: schedule ${name} failed: ${record.error?.message}${record.webhookError ? ` (webhook: ${record.webhookError})` : ''}\n`);
+	else context.stderr.write(`lifeboat: ${terminalSafe(`schedule ${name} failed: ${record.error?.message}${record.webhookError ? ` (webhook: ${record.webhookError})` : ''}`)}\n`);
 	if (record.ok) return 0;
 	if (context.signal.aborted) return 130;
 	const code = /^exit-(\d+)$/.exec(record.error?.code ?? '')?.[1];

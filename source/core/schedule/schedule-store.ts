@@ -13,6 +13,7 @@ import {parseCount, parseDuration, type RetentionPolicy} from '../retention/rete
 import {checkCron, checkTimeZone} from './cron.js';
 import {isWebhookUrl} from './webhook.js';
 import {acquireLock, isLock} from './pid-lock.js';
+import {runStateProblem} from './state-shape.js';
 
 /** A retention count as stored: a whole number or "unlimited"; `within` as restic writes it. */
 export type StoredRetention = Partial<Record<'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly', number | 'unlimited'>> & {within?: string};
@@ -178,6 +179,10 @@ export function readState(env: NodeJS.ProcessEnv = process.env): Record<string, 
 	const parsed = readPrivateJson(file) as StateFile | undefined;
 	if (parsed === undefined) return {};
 	if (parsed?.version !== 1 || typeof parsed.schedules !== 'object' || parsed.schedules === null || Array.isArray(parsed.schedules)) throw damaged(file, 'expected {"version": 1, "schedules": {...}}');
+	for (const [name, entry] of Object.entries(parsed.schedules)) {
+		const problem = runStateProblem(entry);
+		if (problem !== undefined) throw damaged(file, `the entry of ${JSON.stringify(name.slice(0, 60))} ${problem}`);
+	}
 	return parsed.schedules;
 }
 
