@@ -189,10 +189,12 @@ describe('schedules.json', () => {
 			expect(listed.stderr).toBe(`lifeboat: ${stateFile} is not a valid schedules file (the entry of "n" ${why}): the last runs are not known; the daemon or the next run moves it aside\n`);
 			expect(JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout)).toMatchObject({ok: true, stateDamaged: expect.stringContaining(why)});
 		}
-		// The next run sets it aside and starts from no state.
+		// The next run sets it aside and starts from no state; an entry's name from the file is printed escaped.
+		fs.writeFileSync(stateFile, JSON.stringify({version: 1, schedules: {'\u009B2J': 7}}));
+		expect(runCli(['schedule', 'list'], {env}).stderr).toContain('(the entry of "\\u{9B}2J" is not an object)');
 		const result = runCli(['schedule', 'run-now', 'n', '--json'], {env});
 		expect(result.code, result.stderr).toBe(0);
-		expect(result.stderr).toMatch(/^lifeboat: \S+schedules-state\.json is not a valid schedules file \(the entry of "n" is not an object\): moved aside to /);
+		expect(result.stderr).toMatch(/^lifeboat: \S+schedules-state\.json is not a valid schedules file \(the entry of "\\u\{9B\}2J" is not an object\): moved aside to /);
 		// A failed run's message holds text from the gateway or a server: escapes print as \u{..}, not raw.
 		const failed = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as typeof good;
 		failed.schedules.n.lastRun = {...failed.schedules.n.lastRun, ok: false, backup: null, pruned: null, error: {code: 'exit-5', message: 'no such file \u001B]0;pwned\u0007 here\u202E'}};

@@ -10,6 +10,7 @@
  * running backups (their children remove partial output; one that outlives the grace is killed),
  * wait for them and for webhook reports in flight, and exit 0.
  */
+import {terminalSafe} from '../core/terminal-safe.js';
 import {setMaxListeners} from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,7 +49,7 @@ function stamp(file: string): string {
 }
 
 function note(daemon: Daemon, text: string): void {
-	daemon.context.stderr.write(`lifeboat: schedule daemon: ${text}\n`);
+	daemon.context.stderr.write(`lifeboat: schedule daemon: ${terminalSafe(text)}\n`);
 }
 
 function logLine(daemon: Daemon, value: object): void {

@@ -5,6 +5,7 @@
  * apply the schedule's retention in-process with pruneDestination, remember the result, and POST
  * a failure to the schedule's webhook.
  */
+import {terminalSafe} from '../core/terminal-safe.js';
 import {spawn, type ChildProcess} from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,7 +38,7 @@ export type RunOptions = {
 
 /** This schedule's run state (a damaged state file is moved aside, see readStateOrSetAside). */
 function runState(schedule: Schedule, options: RunOptions, locked = false): {all: Record<string, ScheduleRunState>; own: ScheduleRunState} {
-	const all = readStateOrSetAside(options.env, options.onNote ?? (text => process.stderr.write(`lifeboat: ${text}\n`)), {locked});
+	const all = readStateOrSetAside(options.env, options.onNote ?? (text => process.stderr.write(`lifeboat: ${terminalSafe(text)}\n`)), {locked});
 	return {all, own: stateOf(all, schedule)};
 }
 
