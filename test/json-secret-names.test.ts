@@ -37,7 +37,7 @@ const SECRET_NAMES: ReadonlyArray<readonly string[]> = [
 	['jwt'], ['session', 'id'], ['credential'], ['connection', 'string'], ['database', 'url'], ['cookie'], ['bearer'], ['authorization'],
 	['otp', 'code'], ['recovery', 'code'], ['secret', 'value'], ['access', 'token', 'value'], ['access', 'key', 'id'],
 	['secret', 'key', 'base'], ['password', 'pepper'], ['totp', 'seed'], ['wallet', 'seed'], ['priv', 'key'], ['privkey'],
-	['storepass'], ['keypass'], ['mnemonic'], ['seed', 'phrase'],
+	['storepass'], ['keypass'], ['mnemonic'], ['seed', 'phrase'], ['psk'], ['wifi', 'psk'],
 ];
 
 /** Names that only mention a secret word: their values are settings, kept as they are. */

@@ -36,6 +36,8 @@ const STRONG_WORDS = new Set([
 	'privatekey', 'privkey', 'secretkey', 'salt', 'dsn', 'sas', 'mnemonic', 'authorization', 'bearer', 'cookie', 'otp', 'totp', 'hotp',
 	// Java's keytool and jarsigner options (`-storepass`, `-keypass`, `-srcstorepass`, `-destkeypass`).
 	'storepass', 'keypass', 'srcstorepass', 'deststorepass', 'srckeypass', 'destkeypass',
+	// A pre-shared key (Wi-Fi's WPA `psk`, a VPN's IPsec PSK).
+	'psk',
 ]);
 /** Last words whose values are strings when secret (`jwt`), numbers being counts (`maxTokens: 4096`). */
 const TOKEN_WORDS = new Set(['token', 'jwt', 'accesstoken', 'authtoken', 'apitoken', 'refreshtoken', 'bearertoken', 'sessiontoken', 'idtoken']);

@@ -157,6 +157,23 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCLEAKcut107aBKcwggSjAgEAAoIBAQC7...\nKEY="-----BEGIN PRIVATE KEY----- MIIEvQIBADLEAKcut107bANBgkqhkiG9w0 MIIEvQIBADANBgkq"\n-----BEGIN EC PRIVATE KEY-----\n\n\nMHcCAQEEIBLEAKcut107cqhkiG9w0BAQEFAASCBKcwggSjAgEAAo (truncated)\n',
 		secrets: ['LEAKcut107a', 'LEAKcut107b', 'LEAKcut107c'],
 	},
+	{
+		name: 'webhook URLs whose path is the secret: Teams, Mattermost, Rocket.Chat, Zapier, IFTTT, PagerDuty',
+		text: 'TEAMS=https://acme.webhook.office.com/webhookb2/1f0e2d3c-aaaa-bbbb-cccc-0123456789ab@9f8e7d6c-aaaa-bbbb-cccc-0123456789ab/IncomingWebhook/5d41402abc4bLEAKteams109a/0a1b2c3d-aaaa-bbbb-cccc-0123456789ab\n'
+			+ 'mattermost: https://chat.acme.example/hooks/xq7LEAKmm109bk3h5d8w9e1r2t\n'
+			+ 'https://rocket.acme.example/hooks/ZdB4THPwuwZXxqdFE/LEAKrc109cAbCdEfGhIjKlMnOpQrStUv\n'
+			+ 'curl -X POST https://hooks.zapier.com/hooks/catch/1234567/LEAKzap109d/\n'
+			+ 'https://maker.ifttt.com/trigger/door_open/with/key/LEAKifttt109eAbCd12\n'
+			+ 'https://events.pagerduty.com/integration/LEAKpd109f0123456789abcdef0123/enqueue\n'
+			+ 'https://maker.ifttt.com/trigger/door_open/json/with/key/LEAKifttt109g\nhttps://maker.ifttt.com/use/LEAKifttt109h\nhttps://events.eu.pagerduty.com/integration/LEAKpd109i0123456789abcdef/enqueue\n',
+		args: ['--webhook', 'https://hooks.zapier.com/hooks/catch/1234567/LEAKzap109d/'],
+		secrets: ['LEAKteams109a', 'LEAKmm109b', 'LEAKrc109c', 'LEAKzap109d', 'LEAKifttt109e', 'LEAKpd109f', 'LEAKifttt109g', 'LEAKifttt109h', 'LEAKpd109i'],
+	},
+	{
+		name: 'a pre-shared key (Wi-Fi, VPN), also of several words',
+		text: 'WIFI_PSK=LEAKpsk110aQ9x\nnetwork={\n  ssid="office"\n  psk="LEAKpsk110b7y"\n}\nnetwork={\n  psk="correct LEAKpsk110c battery"\n}\nwifi:\n  psk: my LEAKpsk110d home pass\n',
+		secrets: ['LEAKpsk110a', 'LEAKpsk110b', 'LEAKpsk110c', 'LEAKpsk110d'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -186,5 +203,7 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'git clone https://deploy-bot-2024-production@git.example/x.git; curl http://build0123456789agent01:8080/status; https://user@example.com:8080/profile\npip install git+ssh://git@github.com:acme/tool.git@v1.2.0 and https://serviceaccount2024production@registry.example.com/v2/\n',
 	'**Note:** the password is in the vault.\n**Bold** text: and more\n- *Token budget:* 4096 per reply\n- __Secret sauce__: patience\n',
 	'https://shop.example/list?page=2&items[0]=a&filter[status]=open&sort=asc&p=3\n',
+	'see app/frontend/hooks/useOAuth2TokenRefresher/index.tsx and src/Controllers/IncomingWebhook/WebhookController.cs\nimport x from "@/hooks/useWebSocketConnection2"\nGET /api/hooks/0123456789abcdef0123 200\n',
+	'password: $password\nPASSWORD=$DB_PASSWORD\napi_key: $apiKey\ntoken: <your-token>\nsecret: <SECRET>\npassword: <db password>\nmysql --password=$mysql_pw_2\ncurl -H "Authorization: Bearer $apiToken2"\nPGPASSWORD=$pgPass1 psql\npassword=<base64>\ntoken: <uuid4>\n',
 	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',
 ];

@@ -453,7 +453,7 @@ export function scrubEnvFallbacks(text: string): string {
 }
 
 /** Secrets that may hold blanks: passwords and passphrases, and the words of a mnemonic or seed phrase. */
-const MANY_WORDS = /pass|pwd|mnemonic|phrase|seed/i;
+const MANY_WORDS = /pass|pwd|mnemonic|phrase|seed|psk/i;
 
 /**
  * The part of a secret setting's value to redact, or undefined when it is no secret. Keys and
