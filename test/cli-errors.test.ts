@@ -154,4 +154,13 @@ describe('error lines quote names without their control characters', () => {
 		expect(json.stdout).not.toMatch(/[\u001B\u009B\u202E]/);
 		expect(JSON.parse(json.stdout).error.message).toBe(`No backup at ${name}`);
 	});
+
+	it('every line a command prints is escaped: the reason backup list gives for a file it cannot read quotes its name', () => {
+		const folder = tempDir();
+		fs.writeFileSync(path.join(folder, 'a\u001B]0;pwn\u0007b\u202E.zip'), 'junk');
+		const result = runCli(['backup', 'list', '--dest', folder]);
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain('a\\u{1B}]0;pwn\\u{7}b\\u{202E}.zip is not a Lifeboat backup');
+		expect(result.stdout + result.stderr).not.toMatch(/[\u0007\u001B\u202E]/);
+	});
 });

@@ -7,7 +7,7 @@ import {countOf, formatBytes, formatCount, formatDuration, formatRetry, formatTa
 import {readPassphrase} from './passphrase.js';
 import type {Destination} from '../core/destinations/destination.js';
 import {openBackupChain} from '../core/backup/backup-chain.js';
-import {claimStdoutForArchive, clearProgress, defaultBackupDir, openTarget, progressLine, resolveDataDir, splitList, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {claimStdoutForArchive, clearProgress, defaultBackupDir, openTarget, progressLine, resolveDataDir, splitList, warn, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
@@ -114,7 +114,7 @@ export async function run(context: CommandContext): Promise<number> {
 		void incremental?.destination.close();
 	});
 	clearProgress(context);
-	if (weak) context.stderr.write(`lifeboat: ${weak}\n`);
+	if (weak) warn(context, weak);
 	let verified: Awaited<ReturnType<typeof verifyBackup>> | undefined;
 	if (flags.verify) verified = await verifyWritten(context, result.path, passphrase);
 	// With --out - stdout is the archive: the report goes to stderr.

@@ -3,11 +3,10 @@ import {openBackupChain, type OpenedBackup} from '../core/backup/backup-chain.js
 import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import {EXIT_CODES, LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount} from '../core/format.js';
-import {terminalSafe} from '../core/terminal-safe.js';
 import {describeAtlasExport, isAtlasCandidate} from '../core/atlas/atlas-import.js';
 import {printable} from '../core/destinations/destination.js';
 import {readPassphrase} from './passphrase.js';
-import {clearProgress, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {clearProgress, openTarget, progressLine, warn, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
 Usage
@@ -55,7 +54,7 @@ export async function run(context: CommandContext): Promise<number> {
 		writeLine(context, `OK: ${location}: ${countOf(result.checkedFiles, 'file')}, ${formatBytes(result.checkedBytes)} match the manifest${chain ? ` (the chain's merged state: ${chain.map(link => link.name).join(' → ')}; every link matched its own manifest)` : ''}`);
 	} else {
 		// Problems quote the archive (entry paths, bytes found): never raw on the terminal.
-		for (const problem of result.problems) context.stderr.write(`lifeboat: ${terminalSafe(problem)}\n`);
+		for (const problem of result.problems) warn(context, problem);
 	}
 	return result.ok ? 0 : EXIT_CODES[result.code ?? 'corrupt-archive'];
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {Writable} from 'node:stream';
 import {LifeboatError} from '../core/errors.js';
-import {terminalSafeJson} from '../core/terminal-safe.js';
+import {terminalSafe, terminalSafeJson} from '../core/terminal-safe.js';
 import {writeAll} from '../core/write-all.js';
 import {openGateway} from '../core/store/gateway-store.js';
 import {resolveTarget, type OpenOptions, type ResolvedTarget} from '../core/destinations/open-destination.js';
@@ -167,8 +167,21 @@ export function writeJson<T extends {ok: boolean}>(context: CommandContext, valu
 	context.stdout.write(terminalSafeJson(value, 2) + '\n');
 }
 
+/**
+ * Lines for people: names, paths and errors in them come from gateways, archives and servers, so each
+ * line is shown rather than obeyed (terminalSafe; idempotent, so text escaped earlier stays the same).
+ */
 export function writeLine(context: CommandContext, line = ''): void {
-	context.stdout.write(line + '\n');
+	context.stdout.write(safeLines(line) + '\n');
+}
+
+/** `lifeboat: …` on stderr, escaped as writeLine's lines are. */
+export function warn(context: Pick<CommandContext, 'stderr'>, text: string): void {
+	context.stderr.write(`lifeboat: ${safeLines(text)}\n`);
+}
+
+function safeLines(text: string): string {
+	return text.includes('\n') ? text.split('\n').map(terminalSafe).join('\n') : terminalSafe(text);
 }
 
 /** Progress goes to stderr and only to a terminal, so pipes and --json stay clean. */

@@ -1,7 +1,7 @@
 import {LifeboatError} from '../core/errors.js';
 import {addNamedDestination, configFile, readNamedDestinations, removeNamedDestination, type NamedDestination} from '../core/destinations/named-destinations.js';
 import {testDestination} from '../core/destinations/test-destination.js';
-import {openTarget, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {openTarget, warn, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const addHelp = `
 Usage
@@ -85,7 +85,7 @@ export async function test(context: CommandContext): Promise<number> {
 			if (!json) writeLine(context, `  ${step.ok ? 'ok  ' : 'FAIL'} ${step.step.padEnd(6)} ${String(step.ms).padStart(5)} ms  ${step.detail}`);
 		});
 		if (json) writeJson(context, {ok: result.ok, destination: target.destination.label, steps: result.steps});
-		else if (!result.ok) context.stderr.write(`lifeboat: ${target.destination.label}: ${result.steps.at(-1)!.step} failed: ${result.steps.at(-1)!.detail}\n`);
+		else if (!result.ok) warn(context, `${target.destination.label}: ${result.steps.at(-1)!.step} failed: ${result.steps.at(-1)!.detail}`);
 		return result.ok ? 0 : 4;
 	} finally {
 		await target.destination.close();

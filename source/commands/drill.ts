@@ -7,7 +7,7 @@ import {LifeboatError} from '../core/errors.js';
 import {formatAge, formatCount, formatDuration, formatRetry} from '../core/format.js';
 import {appendDrillHistory, defaultDrillReportFile, formatRpo, formatRto, formatSpan, readDrillHistory, refuseReportPath, runDrill, writeDrillReports, type DrillCheck, type DrillReport, type DrillReportPaths} from '../core/drill/index.js';
 import {readPassphrase} from './passphrase.js';
-import {clearProgress, defaultBackupDir, openTarget, progressLine, writeJson, writeLine, type CommandContext} from './command-context.js';
+import {clearProgress, defaultBackupDir, openTarget, progressLine, warn, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 /** Exit code of a drill that ran and found a failing check (documented in the readme). */
 export const DRILL_FAILED_EXIT = 10;
@@ -145,6 +145,6 @@ async function history(context: CommandContext): Promise<number> {
 		const result = entry.ok ? 'passed' : `FAILED at ${entry.failed ?? '?'}`;
 		writeLine(context, `${entry.at.slice(0, 19).replace('T', ' ')}  ${formatAge(entry.at).padEnd(15)} ${result.padEnd(22)} RPO ${formatSpan(entry.rpoMs).padEnd(12)} RTO ${formatDuration(entry.rtoMs).padEnd(9)} ${printable(entry.backup.name)}`);
 	}
-	if (skipped > 0) context.stderr.write(`lifeboat: ${skipped} line${skipped === 1 ? '' : 's'} of ${file} could not be read as drills; skipped\n`);
+	if (skipped > 0) warn(context, `${skipped} line${skipped === 1 ? '' : 's'} of ${file} could not be read as drills; skipped`);
 	return 0;
 }

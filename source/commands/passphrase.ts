@@ -2,7 +2,7 @@ import {PASSPHRASE_ENV} from '../core/backup/backup-source.js';
 import {readPassphraseFile} from '../core/backup/passphrase-file.js';
 import {describeStrength, passphraseStrength} from '../core/crypto/passphrase-strength.js';
 import {LifeboatError} from '../core/errors.js';
-import type {CommandContext} from './command-context.js';
+import {warn, type CommandContext} from './command-context.js';
 
 /** Reads a line from the terminal without echoing it. */
 async function promptHidden(question: string): Promise<string> {
@@ -83,7 +83,7 @@ export async function readPassphrase(context: CommandContext, options: {confirm:
 	if (options.confirm && !prompted && strength.level === 'weak') {
 		const warning = `warning: the passphrase is ${describeStrength(strength)}; whoever holds the backup can try to guess it`;
 		if (options.onWeak) options.onWeak(warning);
-		else context.stderr.write(`lifeboat: ${warning}\n`);
+		else warn(context, warning);
 	}
 	return passphrase;
 }

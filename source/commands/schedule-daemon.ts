@@ -10,7 +10,6 @@
  * running backups (their children remove partial output; one that outlives the grace is killed),
  * wait for them and for webhook reports in flight, and exit 0.
  */
-import {terminalSafe} from '../core/terminal-safe.js';
 import {setMaxListeners} from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +21,7 @@ import {acquireLock, isLock} from '../core/schedule/pid-lock.js';
 import {readSchedules, readStateOrSetAside, schedulesFile, stateOf, type Schedule} from '../core/schedule/schedule-store.js';
 import {postJson} from '../core/schedule/webhook.js';
 import {runSchedule} from './schedule-runner.js';
-import type {CommandContext} from './command-context.js';
+import {warn, type CommandContext} from './command-context.js';
 
 /** The longest the daemon sleeps: it looks at the schedules file this often. */
 const MAX_SLEEP_MS = 1000;
@@ -49,7 +48,7 @@ function stamp(file: string): string {
 }
 
 function note(daemon: Daemon, text: string): void {
-	daemon.context.stderr.write(`lifeboat: schedule daemon: ${terminalSafe(text)}\n`);
+	warn(daemon.context, `schedule daemon: ${text}`);
 }
 
 function logLine(daemon: Daemon, value: object): void {

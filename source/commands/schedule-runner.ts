@@ -5,7 +5,6 @@
  * apply the schedule's retention in-process with pruneDestination, remember the result, and POST
  * a failure to the schedule's webhook.
  */
-import {terminalSafe} from '../core/terminal-safe.js';
 import {spawn, type ChildProcess} from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import {pruneDestination, type RetentionPlan, type RetentionScope} from '../core
 import {acquireLock, isLock, type LockHolder, type PidLock} from '../core/schedule/pid-lock.js';
 import {readStateOrSetAside, retentionPolicy, stateOf, withStateLock, writeState, type RunRecord, type Schedule, type ScheduleRunState} from '../core/schedule/schedule-store.js';
 import {postJson} from '../core/schedule/webhook.js';
+import {warn} from './command-context.js';
 import {parseStoredCommand} from './stored-command.js';
 
 /** dist/cli.js: the child runs the same build as the daemon. */
@@ -38,7 +38,7 @@ export type RunOptions = {
 
 /** This schedule's run state (a damaged state file is moved aside, see readStateOrSetAside). */
 function runState(schedule: Schedule, options: RunOptions, locked = false): {all: Record<string, ScheduleRunState>; own: ScheduleRunState} {
-	const all = readStateOrSetAside(options.env, options.onNote ?? (text => process.stderr.write(`lifeboat: ${terminalSafe(text)}\n`)), {locked});
+	const all = readStateOrSetAside(options.env, options.onNote ?? (text => warn({stderr: process.stderr}, text)), {locked});
 	return {all, own: stateOf(all, schedule)};
 }
 

@@ -1,6 +1,5 @@
 import {PASSPHRASE_ENV} from '../core/backup/backup-source.js';
 import {LifeboatError} from '../core/errors.js';
-import {terminalSafe} from '../core/terminal-safe.js';
 import {describePolicy, parseCount, parseDuration} from '../core/retention/index.js';
 import {checkCron, checkTimeZone, nextRun} from '../core/schedule/cron.js';
 import {isHeld, readHolder} from '../core/schedule/pid-lock.js';
@@ -10,7 +9,7 @@ import {runDaemon} from './schedule-daemon.js';
 import {installText} from './schedule-install.js';
 import {lockFile, runSchedule} from './schedule-runner.js';
 import {canonicalCommand, takeFullEvery} from './stored-command.js';
-import {writeJson, writeLine, type CommandContext, type Flags} from './command-context.js';
+import {warn, writeJson, writeLine, type CommandContext, type Flags} from './command-context.js';
 
 export const addHelp = `
 Usage
@@ -163,7 +162,7 @@ export async function list(context: CommandContext): Promise<number> {
 	const {env} = context;
 	const schedules = readSchedules(env);
 	const {state, damaged} = readStateForListing(env);
-	if (damaged) context.stderr.write(`lifeboat: ${terminalSafe(damaged)}\n`);
+	if (damaged) warn(context, damaged);
 	const rows = schedules.map(schedule => {
 		const holder = readHolder(lockFile(env, schedule.name));
 		return {...shown(schedule), nextRun: nextRun(schedule.cron, schedule.timezone)?.toISOString() ?? null, lastRun: stateOf(state, schedule).lastRun ?? null, running: isHeld(holder) ? {pid: holder.pid, what: holder.what, since: holder.since} : null};
@@ -177,7 +176,7 @@ export async function list(context: CommandContext): Promise<number> {
 		return 0;
 	}
 	// The files are the operator's, but a run's error quotes the gateway, a server or a hand edit: each line is escaped.
-	const line = (text: string) => writeLine(context, terminalSafe(text));
+	const line = (text: string) => writeLine(context, text);
 	for (const row of rows) {
 		line(`${row.name}  ${row.cron}${row.timezone ? ` (${row.timezone})` : ''}  next ${row.nextRun ?? 'never'}${row.running ? `  RUNNING (pid ${row.running.pid}, ${row.running.what})` : ''}`);
 		line(`  last: ${resultText(row.lastRun ?? undefined, !damaged)}`);
@@ -207,10 +206,10 @@ export async function runNow(context: CommandContext): Promise<number> {
 	const {record} = outcome;
 	if (context.flags.json) writeJson(context, {...record, ok: record.ok});
 	else if (record.ok) {
-		writeLine(context, terminalSafe(`Schedule ${name}: ${record.kind} backup written: ${record.backup?.path}${record.pruned ? `; pruned ${record.pruned.deleted.length}, kept ${record.pruned.kept}` : ''}`));
-		if (record.pruned?.blocked) context.stderr.write(`lifeboat: pruning blocked: ${terminalSafe(record.pruned.blocked)}\n`);
+		writeLine(context, `Schedule ${name}: ${record.kind} backup written: ${record.backup?.path}${record.pruned ? `; pruned ${record.pruned.deleted.length}, kept ${record.pruned.kept}` : ''}`);
+		if (record.pruned?.blocked) warn(context, `pruning blocked: ${record.pruned.blocked}`);
 	}
-	else context.stderr.write(`lifeboat: ${terminalSafe(`schedule ${name} failed: ${record.error?.message}${record.webhookError ? ` (webhook: ${record.webhookError})` : ''}`)}\n`);
+	else warn(context, `schedule ${name} failed: ${record.error?.message}${record.webhookError ? ` (webhook: ${record.webhookError})` : ''}`);
 	if (record.ok) return 0;
 	if (context.signal.aborted) return 130;
 	const code = /^exit-(\d+)$/.exec(record.error?.code ?? '')?.[1];

@@ -24,6 +24,13 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 }
 
 /** An own property's value (never one inherited from Object.prototype, like `constructor`). */
+/** A JSON object as JSON.parse makes one (not an array, not null, no class instance). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+	const prototype = Object.getPrototypeOf(value) as unknown;
+	return prototype === Object.prototype || prototype === null;
+}
+
 export function ownValue(target: unknown, key: string): unknown {
 	if (!target || typeof target !== 'object' || Array.isArray(target)) return undefined;
 	return Object.prototype.hasOwnProperty.call(target, key) ? (target as Record<string, unknown>)[key] : undefined;

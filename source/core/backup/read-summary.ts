@@ -14,8 +14,9 @@ import {Readable} from 'node:stream';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import type {RangedBlob} from '../archive/ranged-blob.js';
 import {decodeZstdHead, zstdFirstBlockEnd} from '../archive/zstd-process.js';
-import {FIXED_HEADER_LENGTH, hasMagic, isPlainObject, parseHeader, parseHeaderLength} from '../crypto/encrypted-format.js';
+import {FIXED_HEADER_LENGTH, hasMagic, parseHeader, parseHeaderLength} from '../crypto/encrypted-format.js';
 import {LifeboatError} from '../errors.js';
+import {isPlainObject} from '../json-text.js';
 import {parseMetadata} from './read-metadata.js';
 
 export type BackupSummaryRead = {

@@ -55,6 +55,7 @@
  * `encrypted backup format version N is newer than this Lifeboat supports (1)`.
  */
 import {LifeboatError} from '../errors.js';
+import {isPlainObject} from '../json-text.js';
 
 /** `LIFEBOAT-ENC` + NUL. Fixed for every format version, so old readers can name new files. */
 export const MAGIC = Buffer.from('LIFEBOAT-ENC\0', 'latin1');
@@ -125,12 +126,6 @@ export type EncryptedHeader = EncryptedHeaderFields & {
 
 function corrupt(message: string): LifeboatError {
 	return new LifeboatError('corrupt-archive', message);
-}
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-	if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-	const prototype = Object.getPrototypeOf(value) as unknown;
-	return prototype === Object.prototype || prototype === null;
 }
 
 export function checkIterations(iterations: number): void {

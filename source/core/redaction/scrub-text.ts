@@ -1,7 +1,7 @@
 import {scrubAssignments, scrubEnvFallbacks, scrubSetterCalls} from './assignments.js';
 import {COMMAND_LINE_PATTERNS} from './command-lines.js';
 import {scrubTableRows, XML_PATTERNS} from './markup.js';
-import {applySteps, AUTH_SCHEMES, isPlaceholder, M, SKIP, type Replacer, type Step} from './text-steps.js';
+import {applySteps, AUTH_SCHEMES, isPlaceholder, keepHead, M, SKIP, type Replacer, type Step} from './text-steps.js';
 import {scrubEncodedUrls, scrubQueryParams, scrubUrlPasswords} from './url-secrets.js';
 
 /**
@@ -22,18 +22,18 @@ const PATTERNS: Step[] = [
 	scrubCutKeyBlocks,
 	scrubUrlPasswords,
 	scrubEncodedUrls,
-	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(hooks\\.slack\\.com\\/(?:services|workflows|triggers)\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), keepHead],
+	[new RegExp(`(discord(?:app)?\\.com\\/api\\/webhooks\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), keepHead],
 	// Webhooks whose path is the secret: Teams' IncomingWebhook, Zapier's catch hooks, IFTTT's key,
 	// PagerDuty's integration key, and Mattermost's or Rocket.Chat's https://host/hooks/<id>[/<token>]
 	// (right after the host; an id of 17 or more letters and digits, a digit among them: a code
 	// path like `src/hooks/useAuth2/…` or `/api/hooks/12` is no URL of that shape).
-	[new RegExp(`(\\.office(?:365)?\\.com\\/webhook(?:b2)?\\/[^\\s\\/]{1,300}\\/IncomingWebhook\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(hooks\\.zapier\\.com\\/hooks\\/catch\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(ifttt\\.com\\/(?:trigger\\/[^\\s\\/]{1,100}\\/(?:json\\/)?with\\/key|use)\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(events\\.(?:eu\\.)?pagerduty\\.com\\/integration\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`(:\\/\\/[A-Za-z0-9.-]{1,253}(?::\\d{1,5})?\\/hooks\\/)${SKIP}(?=[A-Za-z]{0,100}\\d)(?=[A-Za-z0-9]{17,200}(?:\\/[A-Za-z0-9]{8,200})?(?![A-Za-z0-9_.-]))[A-Za-z0-9\\/]+`, 'g'), (_match, head: string) => `${head}${M}`],
-	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), (_match, head: string) => `${head}${M}`],
+	[new RegExp(`(\\.office(?:365)?\\.com\\/webhook(?:b2)?\\/[^\\s\\/]{1,300}\\/IncomingWebhook\\/)${SKIP}[A-Za-z0-9_\\/-]+`, 'gi'), keepHead],
+	[new RegExp(`(hooks\\.zapier\\.com\\/hooks\\/catch\\/\\d+\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), keepHead],
+	[new RegExp(`(ifttt\\.com\\/(?:trigger\\/[^\\s\\/]{1,100}\\/(?:json\\/)?with\\/key|use)\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), keepHead],
+	[new RegExp(`(events\\.(?:eu\\.)?pagerduty\\.com\\/integration\\/)${SKIP}[A-Za-z0-9_-]+`, 'gi'), keepHead],
+	[new RegExp(`(:\\/\\/[A-Za-z0-9.-]{1,253}(?::\\d{1,5})?\\/hooks\\/)${SKIP}(?=[A-Za-z]{0,100}\\d)(?=[A-Za-z0-9]{17,200}(?:\\/[A-Za-z0-9]{8,200})?(?![A-Za-z0-9_.-]))[A-Za-z0-9\\/]+`, 'g'), keepHead],
+	[new RegExp(`\\b((?:bot)?\\d{6,12}:)${SKIP}[A-Za-z0-9_-]{30,}`, 'g'), keepHead],
 	// An Authorization header: after a known scheme anything; without one, a value that looks like a
 	// credential (a digit or symbol in it, or long), so "Authorization: required for admins" stays.
 	[

@@ -32,6 +32,9 @@ export function isPlaceholder(value: string): boolean {
 
 export type Replacer = (match: string, ...groups: string[]) => string;
 
+/** Keeps the first group (what names the secret: a URL's path, a flag) and redacts the rest of the match. */
+export const keepHead: Replacer = (_match, head = '') => `${head}${M}`;
+
 /** A value already redacted is not redacted again (keeps scrubbing idempotent). */
 export const SKIP = '(?!\\[REDACTED)';
 /** Authorization schemes whose next word is the credential. */

@@ -5,13 +5,11 @@
  * sending the daemon's catch-up from no date. Returns what is wrong, or nothing. Keys it does not
  * know are left alone (another version of Lifeboat may have written them).
  */
+import {isPlainObject} from '../json-text.js';
+
 const TRIGGERS = new Set(['cron', 'catch-up', 'run-now']);
 
 type Fields = Record<string, unknown>;
-
-function isObject(value: unknown): value is Fields {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function isInstant(value: unknown): boolean {
 	return typeof value === 'string' && value.length <= 64 && Number.isFinite(Date.parse(value));
@@ -23,14 +21,14 @@ function isCount(value: unknown): boolean {
 
 function backupProblem(backup: unknown): string | undefined {
 	if (backup === null) return undefined;
-	if (!isObject(backup) || typeof backup['path'] !== 'string' || !isCount(backup['size']) || typeof backup['sha256'] !== 'string' || typeof backup['kind'] !== 'string') return 'backup is not {path, size, sha256, kind} or null';
+	if (!isPlainObject(backup) || typeof backup['path'] !== 'string' || !isCount(backup['size']) || typeof backup['sha256'] !== 'string' || typeof backup['kind'] !== 'string') return 'backup is not {path, size, sha256, kind} or null';
 	return undefined;
 }
 
 function prunedProblem(pruned: unknown): string | undefined {
 	if (pruned === null) return undefined;
 	const valid =
-		isObject(pruned) &&
+		isPlainObject(pruned) &&
 		Array.isArray(pruned['deleted']) &&
 		pruned['deleted'].every(id => typeof id === 'string') &&
 		isCount(pruned['kept']) &&
@@ -40,19 +38,19 @@ function prunedProblem(pruned: unknown): string | undefined {
 }
 
 function runProblem(run: unknown): string | undefined {
-	if (!isObject(run)) return 'is not an object';
+	if (!isPlainObject(run)) return 'is not an object';
 	if (typeof run['schedule'] !== 'string' || !isInstant(run['startedAt']) || !isInstant(run['finishedAt'])) return 'has no schedule, startedAt or finishedAt';
 	if (typeof run['ok'] !== 'boolean') return 'ok is not true or false';
 	if (run['kind'] !== undefined && run['kind'] !== 'full' && run['kind'] !== 'incremental') return 'kind is not full or incremental';
 	if (!TRIGGERS.has(run['trigger'] as string)) return 'trigger is not cron, catch-up or run-now';
 	const error = run['error'];
-	if (error !== null && !(isObject(error) && typeof error['code'] === 'string' && typeof error['message'] === 'string')) return 'error is not {code, message} or null';
+	if (error !== null && !(isPlainObject(error) && typeof error['code'] === 'string' && typeof error['message'] === 'string')) return 'error is not {code, message} or null';
 	for (const key of ['webhookError', 'fullInstead']) if (run[key] !== undefined && typeof run[key] !== 'string') return `${key} is not text`;
 	return backupProblem(run['backup']) ?? prunedProblem(run['pruned']);
 }
 
 export function runStateProblem(entry: unknown): string | undefined {
-	if (!isObject(entry)) return 'is not an object';
+	if (!isPlainObject(entry)) return 'is not an object';
 	// The schedule's createdAt as written in schedules.json (text; a run copies it).
 	if (entry['scheduleCreatedAt'] !== undefined && typeof entry['scheduleCreatedAt'] !== 'string') return 'scheduleCreatedAt is not text';
 	for (const key of ['lastSlot', 'lastFullAt']) if (entry[key] !== undefined && !isInstant(entry[key])) return `${key} is not a date`;
