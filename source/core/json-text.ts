@@ -11,8 +11,11 @@
  * Documents rebuilt as values (`nodeValue`) get own properties only (`setOwn`).
  */
 
+/** An object's member: its key, the key's span (quotes included; -1 in a tree of a parsed value) and its value. */
+export type JsonEntry = {key: string; keyStart: number; keyEnd: number; value: JsonNode};
+
 export type JsonNode =
-	| {kind: 'object'; start: number; end: number; entries: Array<{key: string; value: JsonNode}>}
+	| {kind: 'object'; start: number; end: number; entries: JsonEntry[]}
 	| {kind: 'array'; start: number; end: number; items: JsonNode[]}
 	| {kind: 'string'; start: number; end: number; value: string}
 	| {kind: 'number'; start: number; end: number; value: number}
@@ -23,7 +26,6 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 	Object.defineProperty(target, key, {value, enumerable: true, writable: true, configurable: true});
 }
 
-/** An own property's value (never one inherited from Object.prototype, like `constructor`). */
 /** A JSON object as JSON.parse makes one (not an array, not null, no class instance). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -31,6 +33,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 	return prototype === Object.prototype || prototype === null;
 }
 
+/** An own property's value (never one inherited from Object.prototype, like `constructor`). */
 export function ownValue(target: unknown, key: string): unknown {
 	if (!target || typeof target !== 'object' || Array.isArray(target)) return undefined;
 	return Object.prototype.hasOwnProperty.call(target, key) ? (target as Record<string, unknown>)[key] : undefined;
@@ -46,19 +49,22 @@ export function memberOf(node: JsonNode | undefined, key: string): JsonNode | un
 /** A parsed value as a tree (spans -1: it has no text). */
 export function valueNode(value: unknown): JsonNode {
 	if (Array.isArray(value)) return {kind: 'array', start: -1, end: -1, items: value.map(valueNode)};
-	if (value && typeof value === 'object') return {kind: 'object', start: -1, end: -1, entries: Object.entries(value).map(([key, child]) => ({key, value: valueNode(child)}))};
+	if (value && typeof value === 'object') return {kind: 'object', start: -1, end: -1, entries: Object.entries(value).map(([key, child]) => ({key, keyStart: -1, keyEnd: -1, value: valueNode(child)}))};
 	if (typeof value === 'string') return {kind: 'string', start: -1, end: -1, value};
 	if (typeof value === 'number') return {kind: 'number', start: -1, end: -1, value};
 	return {kind: 'literal', start: -1, end: -1, value: (value ?? null) as boolean | null};
 }
 
-/** The value JSON.parse gives for a tree (own properties only; the last of duplicated keys wins), `replace` applied. */
-export function nodeValue(node: JsonNode, replace?: ReadonlyMap<JsonNode, unknown>): unknown {
+/**
+ * The value JSON.parse gives for a tree (own properties only; the last of duplicated keys wins),
+ * `replace` applied to values and `rename` to keys.
+ */
+export function nodeValue(node: JsonNode, replace?: ReadonlyMap<JsonNode, unknown>, rename?: ReadonlyMap<JsonEntry, string>): unknown {
 	if (replace?.has(node)) return replace.get(node);
-	if (node.kind === 'array') return node.items.map(item => nodeValue(item, replace));
+	if (node.kind === 'array') return node.items.map(item => nodeValue(item, replace, rename));
 	if (node.kind === 'object') {
 		const out: Record<string, unknown> = {};
-		for (const {key, value} of node.entries) setOwn(out, key, nodeValue(value, replace));
+		for (const entry of node.entries) setOwn(out, rename?.get(entry) ?? entry.key, nodeValue(entry.value, replace, rename));
 		return out;
 	}
 	return node.value;
@@ -127,7 +133,7 @@ export function parseJsonText(text: string): JsonNode {
 		at += raw.length;
 		return raw === 'true' || raw === 'false' || raw === 'null' ? {kind: 'literal', start, end: at, value: JSON.parse(raw) as boolean | null} : {kind: 'number', start, end: at, value: Number(raw)};
 	};
-	type Open = {node: Extract<JsonNode, {kind: 'object' | 'array'}>; key?: string};
+	type Open = {node: Extract<JsonNode, {kind: 'object' | 'array'}>; key?: {value: string; start: number; end: number}};
 	const container = (): JsonNode => {
 		const stack: Open[] = [];
 		const open = () => {
@@ -154,7 +160,7 @@ export function parseJsonText(text: string): JsonNode {
 				continue;
 			}
 			if (top.node.kind === 'object') {
-				top.key = string().value;
+				top.key = string();
 				skip();
 				at++; // ':'
 				skip();
@@ -164,15 +170,15 @@ export function parseJsonText(text: string): JsonNode {
 		}
 	};
 	const attach = (parent: Open, child: JsonNode) => {
-		if (parent.node.kind === 'object') parent.node.entries.push({key: parent.key!, value: child});
+		if (parent.node.kind === 'object') parent.node.entries.push({key: parent.key!.value, keyStart: parent.key!.start, keyEnd: parent.key!.end, value: child});
 		else parent.node.items.push(child);
 	};
 	const root = value();
 	return root;
 }
 
-/** The text with each replaced node's span swapped for its new text (nodes from parseJsonText of that text). */
-export function spliceJson(text: string, replacements: ReadonlyArray<{node: JsonNode; text: string}>): string {
+/** The text with each replaced span swapped for its new text (nodes' and keys' spans from parseJsonText of that text). */
+export function spliceJson(text: string, replacements: ReadonlyArray<{node: {start: number; end: number}; text: string}>): string {
 	const sorted = [...replacements].sort((a, b) => a.node.start - b.node.start);
 	let out = '';
 	let copied = 0;

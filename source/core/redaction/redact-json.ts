@@ -1,4 +1,4 @@
-import {memberOf, nodeValue, parseJsonText, spliceJson, valueNode, type JsonNode} from '../json-text.js';
+import {memberOf, nodeValue, parseJsonText, spliceJson, valueNode, type JsonEntry, type JsonNode} from '../json-text.js';
 import {isSecretLeaf, isValueField, nameSecrecy, nameWords, pairSecrecy, stronger, type Secrecy} from '../secret-names.js';
 import {argvSecrets} from './command-lines.js';
 import {scrubText} from './scrub-text.js';
@@ -50,17 +50,50 @@ function isSchemaDefinition(node: JsonNode): boolean {
 }
 
 /**
+ * A key no scrubber can find a secret in, looked at alone: a word of up to 18 letters, digits and
+ * underscores (the shortest vendor format is 19, settings need a separator). Most keys are such
+ * words; they skip scrubText, which would double the cost of redacting a large document.
+ */
+const PLAIN_KEY = /^[A-Za-z0-9_]{0,18}$/;
+
+/**
+ * Keys that hold a secret (a map keyed by API key, `{"sk-live-…": {"owner": …}}`, a URL with its
+ * password, a bearer token): each distinct one is renamed to what scrubText makes of it, made
+ * unique in its object (` #2`, ` #3`… after a name another key has), so the object keeps one
+ * member per key. The same function over the live document tells a restore which live key each
+ * renamed key stands for (json-merge.ts).
+ */
+export function redactedKeys(entries: readonly JsonEntry[]): Map<string, string> {
+	const renamed = new Map<string, string>();
+	let taken: Set<string> | undefined;
+	for (const {key} of entries) {
+		if (PLAIN_KEY.test(key) || renamed.has(key)) continue;
+		const scrubbed = scrubText(key);
+		if (scrubbed === key) continue;
+		taken ??= new Set(entries.map(entry => entry.key));
+		let name = scrubbed;
+		for (let copy = 2; taken.has(name); copy++) name = `${scrubbed} #${copy}`;
+		taken.add(name);
+		renamed.set(key, name);
+	}
+	return renamed;
+}
+
+/**
  * Redacts a JSON document: every leaf under a secret name at any depth, as secret-names.ts rules
  * (strings and numbers under a strong name, strings under a token name, credential-shaped values
  * under a weak one like `key`; in objects and arrays alike), the value beside a secret name in a
  * name/value pair (`{"name": "Authorization", "value": …}`), credentials embedded in any other
- * string, and secrets passed as separate arguments in string arrays (`args: ["--token", "X"]`).
- * Works on the document's tree (json-text.ts), duplicated keys included; returns the values to
- * put in place of the redacted ones and the dotted paths that were changed.
+ * string, secrets passed as separate arguments in string arrays (`args: ["--token", "X"]`), and
+ * keys that are secrets (redactedKeys). Works on the document's tree (json-text.ts), duplicated
+ * keys included; returns the values to put in place of the redacted ones, the new names of the
+ * renamed keys and the dotted paths that were changed (through the new names: a secret key is
+ * never written into them).
  */
-function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted: string[]} {
+function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; rename: Map<JsonEntry, string>; redacted: string[]} {
 	const redacted: string[] = [];
 	const replace = new Map<JsonNode, unknown>();
+	const rename = new Map<JsonEntry, string>();
 	const put = (node: JsonNode, value: unknown, trail: string) => {
 		replace.set(node, value);
 		redacted.push(trail);
@@ -78,13 +111,20 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
 		} else if (node.kind === 'object') {
 			const sibling = memberOf(node, 'command');
 			const pair = pairSecrecy(node.entries.map(({key, value}) => ({key, value: value.kind === 'string' ? value.value : undefined})));
-			for (const {key, value} of node.entries) {
+			const renamed = redactedKeys(node.entries);
+			for (const entry of node.entries) {
+				const {key, value} = entry;
+				const name = renamed.get(key);
 				// In a JSON Schema (a tool's input schema, an OpenAPI body) `properties: {password: {type:
 				// "string", minLength: 8}}` names a parameter and describes it: no value is held there.
 				const described = schemaMembers && isSchemaDefinition(value);
 				const carried = stronger(pair, section);
 				const own = described ? undefined : carried && isValueField(key) ? stronger(nameSecrecy(key), carried) : nameSecrecy(key);
-				const next = trail ? `${trail}.${key}` : key;
+				const next = trail ? `${trail}.${name ?? key}` : (name ?? key);
+				if (name !== undefined) {
+					rename.set(entry, name);
+					redacted.push(next);
+				}
 				const schema = SCHEMA_CONTAINERS.has(key) && value.kind === 'object';
 				// `"Jwt": {"Issuer": …, "Audience": …, "SigningKey": …}`, the .NET configuration section, holds
 				// settings judged by their own names (a `value` field takes its secrecy); any other secret
@@ -104,7 +144,7 @@ function redactNode(root: JsonNode): {replace: Map<JsonNode, unknown>; redacted:
 		}
 	};
 	walk(root, '', undefined);
-	return {replace, redacted};
+	return {replace, rename, redacted};
 }
 
 /**
@@ -131,8 +171,8 @@ export function isPairedSecret(name: string, value: string): boolean {
 
 /** redactNode over a parsed document: the redacted copy (own properties only, so `__proto__` keys stay keys). */
 export function redactJson(value: unknown): {value: unknown; redacted: string[]} {
-	const {node, replace, redacted} = redactionOf(value);
-	return {value: redacted.length > 0 ? nodeValue(node, replace) : value, redacted};
+	const {node, replace, rename, redacted} = redactionOf(value);
+	return {value: redacted.length > 0 ? nodeValue(node, replace, rename) : value, redacted};
 }
 
 /**
@@ -140,7 +180,7 @@ export function redactJson(value: unknown): {value: unknown; redacted: string[]}
  * marker for a secret, a string with its embedded credentials scrubbed): for views that mask live
  * secrets by the very decisions a backup makes (conflict-detail.ts).
  */
-export function redactionOf(value: unknown): {node: JsonNode; replace: ReadonlyMap<JsonNode, unknown>; redacted: string[]} {
+export function redactionOf(value: unknown): {node: JsonNode; replace: ReadonlyMap<JsonNode, unknown>; rename: ReadonlyMap<JsonEntry, string>; redacted: string[]} {
 	const node = valueNode(value);
 	return {node, ...redactNode(node)};
 }
@@ -151,7 +191,9 @@ export function redactionOf(value: unknown): {node: JsonNode; replace: ReadonlyM
  */
 export function redactJsonText(text: string): {text: string; redacted: string[]} {
 	const node = parseJsonText(text);
-	const {replace, redacted} = redactNode(node);
+	const {replace, rename, redacted} = redactNode(node);
 	if (redacted.length === 0) return {text, redacted};
-	return {text: spliceJson(text, [...replace].map(([target, value]) => ({node: target, text: JSON.stringify(value)}))), redacted};
+	const values = [...replace].map(([target, value]) => ({node: target, text: JSON.stringify(value)}));
+	const keys = [...rename].map(([entry, name]) => ({node: {start: entry.keyStart, end: entry.keyEnd}, text: JSON.stringify(name)}));
+	return {text: spliceJson(text, [...values, ...keys]), redacted};
 }

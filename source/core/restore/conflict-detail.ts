@@ -11,7 +11,7 @@ import {agentFilePolicy} from '../store/agent-files.js';
 import {changedPaths, mergeRedacted} from './json-merge.js';
 import {parseJsonBounded, setOwn, utf8Text, type JsonNode} from '../json-text.js';
 import {REDACTED_MARKER} from '../store/schema.js';
-import {redactionOf, scrubTextBytes} from '../redaction.js';
+import {redactionOf, redactJson, scrubTextBytes} from '../redaction.js';
 import {BackupIds} from './backup-ids.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
@@ -62,7 +62,7 @@ function masked(replacement: unknown): unknown {
  */
 export function flattenJson(value: unknown): Record<string, unknown> {
 	const out: Record<string, unknown> = {};
-	const {node: root, replace} = redactionOf(value);
+	const {node: root, replace, rename} = redactionOf(value);
 	const walk = (node: JsonNode, trail: string) => {
 		const label = trail || '(root)';
 		if (replace.has(node)) setOwn(out, label, masked(replace.get(node)));
@@ -71,7 +71,10 @@ export function flattenJson(value: unknown): Record<string, unknown> {
 			node.items.forEach((item, index) => walk(item, `${trail}[${index}]`));
 		} else if (node.kind === 'object') {
 			if (node.entries.length === 0) setOwn(out, label, {});
-			for (const {key, value: child} of node.entries) walk(child, trail ? `${trail}.${key}` : key);
+			for (const entry of node.entries) {
+				const key = rename.get(entry) ?? entry.key;
+				walk(entry.value, trail ? `${trail}.${key}` : key);
+			}
 		} else setOwn(out, label, node.value);
 	};
 	walk(root, '');
@@ -119,7 +122,8 @@ export function fileChanges(backup: Buffer, live: Buffer | undefined, spec: Gate
 	if (spec?.kind === 'json') {
 		const a = parseJson(backup);
 		const b = parseJson(live);
-		if (a !== undefined && b !== undefined) return changedPaths(mergeRedacted(a, b).value, b);
+		// Compared as a backup would hold both (redactJson), so the paths name a secret key as flattenJson shows it.
+		if (a !== undefined && b !== undefined) return changedPaths(redactJson(mergeRedacted(a, b).value).value, redactJson(b).value);
 	}
 	return backup.equals(live) ? [] : ['content'];
 }

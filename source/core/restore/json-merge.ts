@@ -1,18 +1,21 @@
-import {nodeValue, ownValue, parseJsonText, parseJsonValue, spliceJson, valueNode, type JsonNode} from '../json-text.js';
-import {redactJson} from '../redaction.js';
+import {nodeValue, ownValue, parseJsonText, parseJsonValue, spliceJson, valueNode, type JsonEntry, type JsonNode} from '../json-text.js';
+import {redactedKeys, redactJson} from '../redaction.js';
 import {REDACTED_MARKER} from '../store/schema.js';
 
 /**
  * Merges a restored (redacted) JSON config over the live one: wherever the backup holds
  * REDACTED_MARKER and the live document has a real value at the same path, the live value is
  * kept (also where the marker stands for a credential inside a longer string), so restoring a
- * config never replaces a working secret by a marker. Works on both documents' trees
- * (json-text.ts): returns the backup's nodes to replace by live ones, and the dotted paths still
- * holding a marker (to re-enter).
+ * config never replaces a working secret by a marker. A key the backup renamed (a secret used as
+ * a key, redactedKeys) gets back the live key that the same renaming turns into it, with the live
+ * value as the merge's other side. Works on both documents' trees (json-text.ts): returns the
+ * backup's nodes to replace by live ones, its renamed keys to give their live names, and the
+ * dotted paths still holding a marker (to re-enter).
  */
-function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map<JsonNode, JsonNode>; unresolved: string[]} {
+function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map<JsonNode, JsonNode>; keys: Map<JsonEntry, JsonEntry>; unresolved: string[]} {
 	const unresolved: string[] = [];
 	const replace = new Map<JsonNode, JsonNode>();
+	const keys = new Map<JsonEntry, JsonEntry>();
 	const walk = (node: JsonNode, current: JsonNode | undefined, trail: string): void => {
 		if (node.kind === 'string' && node.value === REDACTED_MARKER) {
 			const kept = current && ((current.kind === 'string' && current.value !== REDACTED_MARKER) || current.kind === 'number' || (current.kind === 'literal' && current.value !== null));
@@ -28,30 +31,44 @@ function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map
 		} else if (node.kind === 'object') {
 			// A key written more than once is matched copy for copy (the second with the live file's second).
 			const copies = new Map<string, number>();
-			for (const {key, value} of node.entries) {
+			const liveKeys = current?.kind === 'object' ? liveKeyOf(current) : undefined;
+			for (const entry of node.entries) {
+				const {key, value} = entry;
 				const copy = copies.get(key) ?? 0;
 				copies.set(key, copy + 1);
-				walk(value, copyOf(current, key, copy), trail ? `${trail}.${key}` : key);
+				const trailed = trail ? `${trail}.${key}` : key;
+				const liveKey = liveKeys?.get(key);
+				const match = copyOf(current, liveKey ?? key, copy);
+				if (liveKey !== undefined && match) keys.set(entry, match);
+				else if (key.includes(REDACTED_MARKER) && !match) unresolved.push(trailed);
+				walk(value, match?.value, trailed);
 			}
 		}
 	};
 	walk(backup, live, '');
-	return {replace, unresolved};
+	return {replace, keys, unresolved};
+}
+
+/** For a live object: the name a backup gives each of its secret keys (redactedKeys), mapped back to the live key. */
+function liveKeyOf(live: JsonNode & {kind: 'object'}): Map<string, string> | undefined {
+	const renamed = redactedKeys(live.entries);
+	return renamed.size === 0 ? undefined : new Map([...renamed].map(([key, name]) => [name, key]));
 }
 
 /** The live member matching the backup's `copy`-th member named `key` (JSON.parse's, the last, when the live file has fewer). */
-function copyOf(node: JsonNode | undefined, key: string, copy: number): JsonNode | undefined {
+function copyOf(node: JsonNode | undefined, key: string, copy: number): JsonEntry | undefined {
 	if (node?.kind !== 'object') return undefined;
 	const named = node.entries.filter(entry => entry.key === key);
-	return (named[copy] ?? named.at(-1))?.value;
+	return named[copy] ?? named.at(-1);
 }
 
 /** mergeNodes over parsed documents: the merged document (own properties only, so `__proto__` keys stay keys). */
 export function mergeRedacted(backup: unknown, live: unknown): {value: unknown; unresolved: string[]} {
 	const node = valueNode(backup);
-	const {replace, unresolved} = mergeNodes(node, live === undefined ? undefined : valueNode(live));
+	const {replace, keys, unresolved} = mergeNodes(node, live === undefined ? undefined : valueNode(live));
 	const values = new Map([...replace].map(([target, kept]) => [target, nodeValue(kept)] as const));
-	return {value: nodeValue(node, values), unresolved};
+	const names = new Map([...keys].map(([entry, kept]) => [entry, kept.key] as const));
+	return {value: nodeValue(node, values, names), unresolved};
 }
 
 /**
@@ -67,8 +84,10 @@ export function mergeRedactedText(backup: string, live: string | undefined): {te
 	} catch {
 		liveNode = undefined;
 	}
-	const {replace, unresolved} = mergeNodes(node, liveNode);
-	const text = replace.size === 0 ? backup : spliceJson(backup, [...replace].map(([target, kept]) => ({node: target, text: live!.slice(kept.start, kept.end)})));
+	const {replace, keys, unresolved} = mergeNodes(node, liveNode);
+	const values = [...replace].map(([target, kept]) => ({node: target, text: live!.slice(kept.start, kept.end)}));
+	const names = [...keys].map(([entry, kept]) => ({node: {start: entry.keyStart, end: entry.keyEnd}, text: live!.slice(kept.keyStart, kept.keyEnd)}));
+	const text = replace.size + keys.size === 0 ? backup : spliceJson(backup, [...values, ...names]);
 	return {text, value: parseJsonValue(text), unresolved};
 }
 
