@@ -174,6 +174,21 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: 'WIFI_PSK=LEAKpsk110aQ9x\nnetwork={\n  ssid="office"\n  psk="LEAKpsk110b7y"\n}\nnetwork={\n  psk="correct LEAKpsk110c battery"\n}\nwifi:\n  psk: my LEAKpsk110d home pass\n',
 		secrets: ['LEAKpsk110a', 'LEAKpsk110b', 'LEAKpsk110c', 'LEAKpsk110d'],
 	},
+	{
+		name: 'Oracle logins: sqlplus, Data Pump, rman, CONNECT, JDBC thin',
+		text: 'sqlplus -s app_user/LEAKora111a@//db.example.com:1521/ORCLPDB1 @report.sql\nexpdp system/LEAKora111b@orcl directory=DATA_PUMP_DIR\nrman target sys/LEAKora111c@prod\nSQL> CONNECT scott/LEAKora111d@orcl\nurl=jdbc:oracle:thin:scott/LEAKora111e@db.example.com:1521:orcl\n',
+		secrets: ['LEAKora111a', 'LEAKora111b', 'LEAKora111c', 'LEAKora111d', 'LEAKora111e'],
+	},
+	{
+		name: 'HTTPie and xh auth, ngrok authtoken',
+		text: 'http -a alice:LEAKhttpie112a https://api.example.com/me\nhttps --auth=bob:LEAKhttpie112b api.example.com\nxh -A bearer -a LEAKhttpie112c https://api.example.com\nngrok config add-authtoken 2LEAKngrok112dAbCdEfGhIjKlMnOp\n',
+		secrets: ['LEAKhttpie112a', 'LEAKhttpie112b', 'LEAKhttpie112c', 'LEAKngrok112d'],
+	},
+	{
+		name: '.pgpass lines and .npmrc _auth',
+		text: 'db.example.com:5432:appdb:app:LEAKpgpass113a\n*:*:*:postgres:LEAKpgp\\:ass113b\necho "localhost:5432:shop:shop:LEAKpgpass113c" >> ~/.pgpass\n_auth=LEAKnpmrc113dYWxpY2U6aHVudGVyMg==\n//registry.example.com/:_auth=LEAKnpmrc113e\n',
+		secrets: ['LEAKpgpass113a', 'LEAKpgp', 'ass113b', 'LEAKpgpass113c', 'LEAKnpmrc113d', 'LEAKnpmrc113e'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -206,4 +221,5 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'see app/frontend/hooks/useOAuth2TokenRefresher/index.tsx and src/Controllers/IncomingWebhook/WebhookController.cs\nimport x from "@/hooks/useWebSocketConnection2"\nGET /api/hooks/0123456789abcdef0123 200\n',
 	'password: $password\nPASSWORD=$DB_PASSWORD\napi_key: $apiKey\ntoken: <your-token>\nsecret: <SECRET>\npassword: <db password>\nmysql --password=$mysql_pw_2\ncurl -H "Authorization: Bearer $apiToken2"\nPGPASSWORD=$pgPass1 psql\npassword=<base64>\ntoken: <uuid4>\n',
 	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',
+	'sqlplus / as sysdba\nsqlplus -s scott/${ORACLE_PW}@orcl\nConnect input/output devices first.\njdbc:oracle:thin:@//db.example.com:1521/ORCLPDB1\nhttp -a alice https://api.example.com\nngrok http 8080\n10:30:00:000:123\nratio 1:2:3:4:5\n',
 ];

@@ -308,6 +308,30 @@ function chpasswdReplacer(_match: string, head: string, _quote: string, value: s
 /** The Nagios plugin check_snmp, also by its path (`$USER1$/check_snmp`, `/usr/lib/nagios/plugins/check_snmp`). */
 const CHECK_SNMP = '(?<![\\w.-])check_snmp';
 
+/** HTTPie's and xh's commands, where a command starts and before a blank (`https://…` is a URL). */
+const HTTPIE = `${at('(?:https?|xhs?)')}(?=[ \\t])${COMMAND_CHAR}{0,200}?`;
+
+/** An Oracle login's user and its slash (quoted or not), and its password: up to the `@` of the connect string. */
+const ORACLE_USER = `(["']?)[A-Za-z_][\\w$#.]{0,127}\\/`;
+const ORACLE_PASSWORD = `([^\\s@"'/]{1,200})`;
+
+function oracleReplacer(_match: string, head: string, _quote: string, _quote2: string, value: string): string {
+	return head + (toolValue(value) ?? value);
+}
+
+/**
+ * PostgreSQL's password file (`.pgpass`, PGPASSFILE): lines of `host:port:database:user:password`,
+ * any of the first four `*`, after a blank or a quote; the password (`\:` and `\\` escaped) runs
+ * to a blank or the closing quote (`echo "db:5432:app:app:X" >> ~/.pgpass`). The port must be one (digits or `*`),
+ * the host no number and the password not only digits: `10:30:00:000:123` is a time.
+ */
+const PGPASS_LINE = new RegExp(`((?<!\\S)(["']?)(?:\\*|(?!\\d+:)[A-Za-z0-9_.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}\\]):(?:\\*|\\d{1,5}):(?:\\*|[\\w$.-]{1,63}):(?:\\*|[\\w$.@-]{1,63}):)${SKIP}((?:[^\\s:\\\\"']|\\\\.){1,1024})(?=\\2(?:\\s|$))`, 'g');
+
+function scrubPgpass(text: string): string {
+	if (!text.includes(':')) return text;
+	return text.replace(PGPASS_LINE, (match, head: string, _quote: string, value: string) => (/^\d+$/.test(value) || isPlaceholder(value) ? match : head + M));
+}
+
 /**
  * Password options of other tools, and values that are secrets by where they stand: `az login -p X`,
  * `zip`/`unzip -P X` (`-rP` too), 7-Zip's `-pX` (attached: a bare `-p` prompts), `openssl enc … -k X`,
@@ -353,6 +377,21 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('nmcli')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:password|(?:[\\w-]+\\.)+(?:psk|password|wep-key[0-3]|leap-password|private-key-password))[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:ifname|name|bssid|hidden|private)\\b))`),
 	toolPasswordOption(`${at('rclone')}[ \\t]+config[ \\t]+(?:create|update)\\b${COMMAND_CHAR}{0,200}?[ \\t](?:pass|password2?|secret_access_key|client_secret|account_key|key|token|pass_phrase)[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:user|host|port|type|url|vendor|provider|endpoint|region|account|key_file|shell_type|env_auth)\\b))`),
 	toolPasswordOption(`${at('rclone')}[ \\t]+obscure[ \\t]+`),
+	// ngrok's `config add-authtoken X` (the old `authtoken X`) and `config add-api-key X`.
+	toolPasswordOption(`${at('ngrok')}(?:[ \\t]+config)?[ \\t]+(?:add-)?(?:authtoken|api-key)[ \\t]+`),
+	// HTTPie and xh: `http -a user:X`, `--auth user:X`, `--auth=user:X` (the user kept; a user alone is
+	// prompted for a password), and the token after `-A bearer` (`--auth-type=bearer`).
+	quotedToolOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`, `[^\\s:"']{1,200}:`),
+	toolPasswordOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))[^\\s:"'-][^\\s:"']{0,200}:`),
+	toolPasswordOption(`${HTTPIE}[ \\t](?:-A|--auth-type)(?:=|[ \\t]+)bearer\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`),
+	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
+	// the `@`; `sqlplus / as sysdba` names no user), SQL*Plus's `CONNECT user/X@db` (with its `@` only:
+	// "connect input/output" is prose), and JDBC's `jdbc:oracle:thin:user/X@host`.
+	[new RegExp(`(${at('(?:sqlplus|sqlldr|expdp|impdp|dgmgrl)')}(?:[ \\t]+-\\w+)*[ \\t]+(?:userid=)?${ORACLE_USER}|${at('rman')}[ \\t]+target[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=[@\\s"']|$)`, 'gi'), oracleReplacer],
+	[new RegExp(`(^[ \\t]*(?:SQL>[ \\t]*)?conn(?:ect)?[ \\t]+${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
+	scrubPgpass,
+	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
+	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}([^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => (isPlaceholder(value) ? match : head + M)],
 	scrubSecretLiterals,
 	[
 		new RegExp(`(\\b${CONFIG_SET}(?:[ \\t]+(?:--(?:profile|file|location|project|id)[ \\t]+\\S+|-f[ \\t]+\\S+|--?[\\w-]+(?:=\\S+)?))*[ \\t]+(["']?)([^\\s"'=]{1,200})\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'g'),
