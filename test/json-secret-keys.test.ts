@@ -18,6 +18,7 @@ import {createGateway} from '../source/core/store/gateway-store.js';
 import {REDACTED_MARKER} from '../source/core/store/schema.js';
 import {HARMLESS_TEXTS, SECRET_FORMS} from './helpers/secret-corpus.js';
 import {tempDir} from './helpers/temp-dir.js';
+import {workRatio} from './helpers/work-ratio.js';
 
 const runs = Number(process.env['LIFEBOAT_PROPERTY_RUNS'] ?? 0) || 60;
 const seed = process.env['LIFEBOAT_PROPERTY_SEED'] ? Number(process.env['LIFEBOAT_PROPERTY_SEED']) : undefined;
@@ -70,11 +71,45 @@ describe('a secret used as a JSON key', () => {
 		expect(mergeRedactedText(redacted, rotated).text).toBe('{"servers": {"https://deploy:NewSecret99@git.example.com/repo.git": {"branch": "main"}}}');
 	});
 
+	it('keys renamed alike are given back in order only when the live object has as many; else they stay renamed, to re-enter', () => {
+		const [k1, k2, k3] = ['sk-proj-LEAKone0123456789abcdefABCDEF', 'sk-proj-LEAKtwo0123456789abcdefABCDEF', 'sk-proj-LEAKthree123456789abcdefABCDEF'];
+		const original = `{"${k1}": {"owner": "alice", "admin": true}, "${k2}": {"owner": "bob", "admin": false}}`;
+		const {text: redacted} = redactJsonText(original);
+		expect(redacted).toBe(`{"${API_NAME}": {"owner": "alice", "admin": true}, "${API_NAME} #2": {"owner": "bob", "admin": false}}`);
+		expect(mergeRedactedText(redacted, original)).toMatchObject({text: original, unresolved: []});
+		// A key added since: which live key each backed-up one was cannot be told; none is guessed, none dropped silently.
+		const added = `{"${k3}": {"owner": "carol"}, "${k1}": {"owner": "alice", "admin": true}, "${k2}": {"owner": "bob", "admin": false}}`;
+		expect(mergeRedactedText(redacted, added)).toMatchObject({text: redacted, unresolved: [API_NAME, `${API_NAME} #2`]});
+		expect(mergeRedactedText(redacted, `{"${k1}": {"owner": "alice"}}`).unresolved).toEqual([API_NAME, `${API_NAME} #2`]);
+	});
+
+	it('a number after a renamed key that would read as a value is written after the marker: renaming twice changes nothing', () => {
+		for (const tail of [' --token', ' --password', ' password:', ' password=', ' PGPASSWORD=', ' Authorization:', ' --cookie']) {
+			const text = `{"${API_KEY}${tail}": 1, "${OTHER_KEY}${tail}": 2, "sk-proj-LEAKthird0123456789abcdefAB${tail}": 3}`;
+			const once = redactJsonText(text).text;
+			expect(leaked(once, SECRET_KEYS), once).toEqual([]);
+			expect(redactJsonText(once).text, tail).toBe(once);
+			expect(Object.keys(JSON.parse(once))).toHaveLength(3);
+			expect(mergeRedactedText(once, text).text).toBe(text);
+		}
+	});
+
+	it('renaming and merging are linear in the keys, also when all rename alike', () => {
+		const document = (count: number) => `{${Array.from({length: count}, (_, index) => `"sk-proj-LEAK${String(index).padStart(8, '0')}abcdefABCDEFabcd": ${index}`).join(',')}}`;
+		const [small, large] = [document(500), document(4000)];
+		const [smallRedacted, largeRedacted] = [redactJsonText(small).text, redactJsonText(large).text];
+		expect(workRatio(() => redactJsonText(small), () => redactJsonText(large), 3)).toBeLessThan(24);
+		expect(workRatio(() => mergeRedactedText(smallRedacted, small), () => mergeRedactedText(largeRedacted, large), 3)).toBeLessThan(24);
+		expect(mergeRedactedText(largeRedacted, large).text).toBe(large);
+	});
+
 	it('a side-by-side view shows the live key as a backup names it, and the changed paths by that name', () => {
 		const live = {clients: {[API_KEY]: {scope: 'read'}}};
 		const backup = {clients: {[API_NAME]: {scope: 'write'}}};
 		expect(flattenJson(live)).toEqual({[`clients.${API_NAME}.scope`]: 'read'});
 		expect(fileChanges(Buffer.from(JSON.stringify(backup)), Buffer.from(JSON.stringify(live)), {kind: 'json'} as never)).toEqual([`clients.${API_NAME}.scope`]);
+		// A backup that holds a secret as it was (made before it was redacted) still shows its change.
+		expect(fileChanges(Buffer.from('{"password": "oldpass"}'), Buffer.from('{"password": "newpass"}'), {kind: 'json'} as never)).toEqual(['password']);
 	});
 
 	it('property: secret keys never reach the text or the notes, other keys stay, and a restore over the live file gives its bytes back', () => {

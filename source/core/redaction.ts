@@ -9,7 +9,7 @@ import {scrubText} from './redaction/scrub-text.js';
 import {M} from './redaction/text-steps.js';
 import type {TableSpec} from './store/schema.js';
 
-export {redactedKeys, redactionOf, redactJson, redactJsonText} from './redaction/redact-json.js';
+export {redactedKeys, redactionOf, redactJson, redactJsonText, renamedBase} from './redaction/redact-json.js';
 export {scrubText} from './redaction/scrub-text.js';
 export {isSecretName} from './redaction/text-steps.js';
 export {markerLines, scrubTextBytes, textFileMarkers, UNREADABLE_TEXT_NOTE} from './redaction/text-files.js';

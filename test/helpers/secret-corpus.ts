@@ -189,6 +189,7 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: 'db.example.com:5432:appdb:app:LEAKpgpass113a\n*:*:*:postgres:LEAKpgp\\:ass113b\necho "localhost:5432:shop:shop:LEAKpgpass113c" >> ~/.pgpass\n_auth=LEAKnpmrc113dYWxpY2U6aHVudGVyMg==\n//registry.example.com/:_auth=LEAKnpmrc113e\n',
 		secrets: ['LEAKpgpass113a', 'LEAKpgp', 'ass113b', 'LEAKpgpass113c', 'LEAKnpmrc113d', 'LEAKnpmrc113e'],
 	},
+	{name: 'a vendor token followed by an underscore', text: 'export ghp_LEAKvendor114abcdefABCDEF_token=1 and npm_LEAKvendor114bcdefABCDEF_x', secrets: ['LEAKvendor114abcdefABCDEF', 'LEAKvendor114bcdefABCDEF']},
 ];
 
 /** Every secret of the corpus. */

@@ -59,24 +59,38 @@ const PLAIN_KEY = /^[A-Za-z0-9_]{0,18}$/;
 /**
  * Keys that hold a secret (a map keyed by API key, `{"sk-live-…": {"owner": …}}`, a URL with its
  * password, a bearer token): each distinct one is renamed to what scrubText makes of it, made
- * unique in its object (` #2`, ` #3`… after a name another key has), so the object keeps one
- * member per key. The same function over the live document tells a restore which live key each
- * renamed key stands for (json-merge.ts).
+ * unique in its object (` #2`, ` #3`… after a name another key has; the marker and the number
+ * when the number would read as a value, `… --token #2`), so the object keeps one member per key.
+ * The same function over the live document tells a restore which live keys the renamed keys
+ * stand for (json-merge.ts). Each name's next number is remembered: linear in the keys.
  */
-export function redactedKeys(entries: readonly JsonEntry[]): Map<string, string> {
+export function redactedKeys(entries: ReadonlyArray<{key: string}>): Map<string, string> {
 	const renamed = new Map<string, string>();
 	let taken: Set<string> | undefined;
+	const next = new Map<string, number>();
 	for (const {key} of entries) {
 		if (PLAIN_KEY.test(key) || renamed.has(key)) continue;
 		const scrubbed = scrubText(key);
 		if (scrubbed === key) continue;
 		taken ??= new Set(entries.map(entry => entry.key));
 		let name = scrubbed;
-		for (let copy = 2; taken.has(name); copy++) name = `${scrubbed} #${copy}`;
+		let copy = next.get(scrubbed) ?? 2;
+		while (taken.has(name)) name = numbered(scrubbed, copy++);
+		next.set(scrubbed, copy);
 		taken.add(name);
 		renamed.set(key, name);
 	}
 	return renamed;
+}
+
+function numbered(name: string, copy: number): string {
+	const candidate = `${name} #${copy}`;
+	return scrubText(candidate) === candidate ? candidate : `${M} #${copy}`;
+}
+
+/** The name a renamed key was numbered from (`sk-[REDACTED…] #2` → `sk-[REDACTED…]`). */
+export function renamedBase(name: string): string {
+	return name.replace(/ #\d+$/, '');
 }
 
 /**

@@ -133,8 +133,9 @@ const VENDOR_PATTERNS: Array<[RegExp, Replacer]> = [
 		(_match, prefix: string) => `${prefix}${M}`,
 	],
 	[new RegExp(`\\b(xox[abeposr]-|xapp-)${SKIP}[A-Za-z0-9-]{10,}`, 'g'), (_match, prefix: string) => `${prefix}${M}`],
-	// Formats whose body is letters and digits only (so `hf_hub_download_with_retries` is left alone).
-	[/\b((?:sk|rk)_(?:live|test)_|gh[pousr]_|npm_|hf_|do[opr]_v1_|shp(?:at|ss|ca|pa)_)[A-Za-z0-9]{16,}\b/g, (_match, prefix: string) => `${prefix}${M}`],
+	// Formats whose body is letters and digits only (so `hf_hub_download_with_retries` is left alone),
+	// to the first other character (`ghp_…_token`, a name made of the token, loses it too).
+	[/\b((?:sk|rk)_(?:live|test)_|gh[pousr]_|npm_|hf_|do[opr]_v1_|shp(?:at|ss|ca|pa)_)[A-Za-z0-9]{16,}(?![A-Za-z0-9])/g, (_match, prefix: string) => `${prefix}${M}`],
 	[/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, () => M],
 	// AI and developer platforms: Groq, Perplexity, Replicate, Tavily, NVIDIA, xAI, Google OAuth client
 	// secrets, Docker Hub, Grafana, Linear, Sentry, Figma, PlanetScale, Brevo, Vault, Square, Atlassian,

@@ -11,7 +11,7 @@ import {agentFilePolicy} from '../store/agent-files.js';
 import {changedPaths, mergeRedacted} from './json-merge.js';
 import {parseJsonBounded, setOwn, utf8Text, type JsonNode} from '../json-text.js';
 import {REDACTED_MARKER} from '../store/schema.js';
-import {redactionOf, redactJson, scrubTextBytes} from '../redaction.js';
+import {redactionOf, scrubTextBytes} from '../redaction.js';
 import {BackupIds} from './backup-ids.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
 import {FILES_TABLE, type ConflictDetail, type RestoreOptions} from './restore-types.js';
@@ -122,8 +122,8 @@ export function fileChanges(backup: Buffer, live: Buffer | undefined, spec: Gate
 	if (spec?.kind === 'json') {
 		const a = parseJson(backup);
 		const b = parseJson(live);
-		// Compared as a backup would hold both (redactJson), so the paths name a secret key as flattenJson shows it.
-		if (a !== undefined && b !== undefined) return changedPaths(redactJson(mergeRedacted(a, b).value).value, redactJson(b).value);
+		// A secret key is named as flattenJson shows it.
+		if (a !== undefined && b !== undefined) return changedPaths(mergeRedacted(a, b).value, b, '', true);
 	}
 	return backup.equals(live) ? [] : ['content'];
 }

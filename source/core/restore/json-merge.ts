@@ -1,14 +1,15 @@
 import {nodeValue, ownValue, parseJsonText, parseJsonValue, spliceJson, valueNode, type JsonEntry, type JsonNode} from '../json-text.js';
-import {redactedKeys, redactJson} from '../redaction.js';
+import {redactedKeys, redactJson, renamedBase, scrubText} from '../redaction.js';
 import {REDACTED_MARKER} from '../store/schema.js';
 
 /**
  * Merges a restored (redacted) JSON config over the live one: wherever the backup holds
  * REDACTED_MARKER and the live document has a real value at the same path, the live value is
  * kept (also where the marker stands for a credential inside a longer string), so restoring a
- * config never replaces a working secret by a marker. A key the backup renamed (a secret used as
- * a key, redactedKeys) gets back the live key that the same renaming turns into it, with the live
- * value as the merge's other side. Works on both documents' trees (json-text.ts): returns the
+ * config never replaces a working secret by a marker. Keys the backup renamed (secrets used as
+ * keys, redactedKeys) get back the live keys renamed alike, in order, when the live object has as
+ * many of them (one for one: a rotated key is kept, as a live secret value is); otherwise which is
+ * which cannot be told, and they stay renamed, to re-enter. Works on both documents' trees (json-text.ts): returns the
  * backup's nodes to replace by live ones, its renamed keys to give their live names, and the
  * dotted paths still holding a marker (to re-enter).
  */
@@ -31,14 +32,17 @@ function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map
 		} else if (node.kind === 'object') {
 			// A key written more than once is matched copy for copy (the second with the live file's second).
 			const copies = new Map<string, number>();
-			const liveKeys = current?.kind === 'object' ? liveKeyOf(current) : undefined;
+			const members = current?.kind === 'object' ? groups(current.entries.map(member => [member.key, member] as const)) : undefined;
+			const liveKeys = current?.kind === 'object' ? liveKeysOf(node, current) : undefined;
+			// The backup's `copy`-th member named `key` matches the live one's, or JSON.parse's, the last.
 			for (const entry of node.entries) {
 				const {key, value} = entry;
 				const copy = copies.get(key) ?? 0;
 				copies.set(key, copy + 1);
 				const trailed = trail ? `${trail}.${key}` : key;
 				const liveKey = liveKeys?.get(key);
-				const match = copyOf(current, liveKey ?? key, copy);
+				const named = members?.get(liveKey ?? key);
+				const match = named?.[copy] ?? named?.at(-1);
 				if (liveKey !== undefined && match) keys.set(entry, match);
 				else if (key.includes(REDACTED_MARKER) && !match) unresolved.push(trailed);
 				walk(value, match?.value, trailed);
@@ -49,18 +53,37 @@ function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map
 	return {replace, keys, unresolved};
 }
 
-/** For a live object: the name a backup gives each of its secret keys (redactedKeys), mapped back to the live key. */
-function liveKeyOf(live: JsonNode & {kind: 'object'}): Map<string, string> | undefined {
+/**
+ * The live key each renamed key of the backup's object stands for: renamed keys grouped by the
+ * name they were numbered from (renamedBase), and a group matched in order with the live keys
+ * that rename to the same name only when there are as many.
+ */
+function liveKeysOf(backup: JsonNode & {kind: 'object'}, live: JsonNode & {kind: 'object'}): Map<string, string> | undefined {
 	const renamed = redactedKeys(live.entries);
-	return renamed.size === 0 ? undefined : new Map([...renamed].map(([key, name]) => [name, key]));
+	if (renamed.size === 0) return undefined;
+	const liveGroups = groups([...renamed].map(([key, name]) => [renamedBase(name), key] as const));
+	// A key the live object has as it is (`[REDACTED…] #2` written by hand) is no renamed one.
+	const kept = new Set(live.entries.map(entry => entry.key).filter(key => !renamed.has(key)));
+	const backupGroups = groups([...new Set(backup.entries.map(entry => entry.key))].filter(key => key.includes(REDACTED_MARKER) && !kept.has(key)).map(key => [renamedBase(key), key] as const));
+	const out = new Map<string, string>();
+	for (const [base, names] of backupGroups) {
+		const keys = liveGroups.get(base);
+		if (keys?.length === names.length) names.forEach((name, index) => out.set(name, keys[index]!));
+	}
+	return out;
 }
 
-/** The live member matching the backup's `copy`-th member named `key` (JSON.parse's, the last, when the live file has fewer). */
-function copyOf(node: JsonNode | undefined, key: string, copy: number): JsonEntry | undefined {
-	if (node?.kind !== 'object') return undefined;
-	const named = node.entries.filter(entry => entry.key === key);
-	return named[copy] ?? named.at(-1);
+/** Items by group, in order (a live object's members by key: a key written twice has two). */
+function groups<T>(pairs: ReadonlyArray<readonly [string, T]>): Map<string, T[]> {
+	const out = new Map<string, T[]>();
+	for (const [group, item] of pairs) {
+		const list = out.get(group);
+		if (list) list.push(item);
+		else out.set(group, [item]);
+	}
+	return out;
 }
+
 
 /** mergeNodes over parsed documents: the merged document (own properties only, so `__proto__` keys stay keys). */
 export function mergeRedacted(backup: unknown, live: unknown): {value: unknown; unresolved: string[]} {
@@ -102,13 +125,18 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 	return false;
 }
 
-/** Dotted paths whose leaf values differ between two JSON documents. */
-export function changedPaths(a: unknown, b: unknown, trail = ''): string[] {
+/**
+ * Dotted paths whose leaf values differ between two JSON documents; `shown`: a key that holds a
+ * secret named as a backup names it (redactedKeys of b's keys, else scrubText), for views.
+ */
+export function changedPaths(a: unknown, b: unknown, trail = '', shown = false): string[] {
 	if (deepEqual(a, b)) return [];
 	const isObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
 	if (isObject(a) && isObject(b)) {
 		const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])];
-		return keys.flatMap(key => changedPaths(ownValue(a, key), ownValue(b, key), trail ? `${trail}.${key}` : key));
+		const names = shown ? redactedKeys(Object.keys(b as object).map(key => ({key}))) : undefined;
+		const label = (key: string) => (names ? (names.get(key) ?? (Object.hasOwn(b as object, key) ? key : scrubText(key))) : key);
+		return keys.flatMap(key => changedPaths(ownValue(a, key), ownValue(b, key), trail ? `${trail}.${label(key)}` : label(key), shown));
 	}
 	return [trail || '(root)'];
 }
