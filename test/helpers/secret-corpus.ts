@@ -189,6 +189,11 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: 'db.example.com:5432:appdb:app:LEAKpgpass113a\n*:*:*:postgres:LEAKpgp\\:ass113b\necho "localhost:5432:shop:shop:LEAKpgpass113c" >> ~/.pgpass\n_auth=LEAKnpmrc113dYWxpY2U6aHVudGVyMg==\n//registry.example.com/:_auth=LEAKnpmrc113e\n',
 		secrets: ['LEAKpgpass113a', 'LEAKpgp', 'ass113b', 'LEAKpgpass113c', 'LEAKnpmrc113d', 'LEAKnpmrc113e'],
 	},
+	{
+		name: 'Oracle logins: quoted passwords, rman catalog and auxiliary, userid= after options, a path to the tool',
+		text: 'sqlplus -s scott/"p@ss LEAKora115a"@orcl\nrman target / catalog rcat/LEAKora115b@rcdb auxiliary sys/LEAKora115c@aux\nexpdp directory=dp userid=system/LEAKora115d@orcl\nC:\\oracle\\bin\\sqlplus.exe scott/LEAKora115e@orcl\njdbc:oracle:thin:scott/"ti@LEAKora115f"@db.example.com:1521:orcl\n_auth = "LEAKnpmrc115g="\nlocalhost:5432:app:app:LEAKpg115h with blanks\n',
+		secrets: ['LEAKora115a', 'LEAKora115b', 'LEAKora115c', 'LEAKora115d', 'LEAKora115e', 'LEAKora115f', 'LEAKnpmrc115g', 'LEAKpg115h', 'with blanks'],
+	},
 	{name: 'a vendor token followed by an underscore', text: 'export ghp_LEAKvendor114abcdefABCDEF_token=1 and npm_LEAKvendor114bcdefABCDEF_x', secrets: ['LEAKvendor114abcdefABCDEF', 'LEAKvendor114bcdefABCDEF']},
 ];
 
@@ -222,5 +227,6 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'see app/frontend/hooks/useOAuth2TokenRefresher/index.tsx and src/Controllers/IncomingWebhook/WebhookController.cs\nimport x from "@/hooks/useWebSocketConnection2"\nGET /api/hooks/0123456789abcdef0123 200\n',
 	'password: $password\nPASSWORD=$DB_PASSWORD\napi_key: $apiKey\ntoken: <your-token>\nsecret: <SECRET>\npassword: <db password>\nmysql --password=$mysql_pw_2\ncurl -H "Authorization: Bearer $apiToken2"\nPGPASSWORD=$pgPass1 psql\npassword=<base64>\ntoken: <uuid4>\n',
 	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',
+	'foo.c:1234:5:error: unused variable\nconfig.yml:12:db:host:localhost\napp.log:4242:ERROR:db:timeout\nMakefile:10:all:build:test\nregistry:5000:library:nginx:latest\nnode1:9200:cluster:green:ok\nsqlplus scripts/run.sql\nhttp -a \'[REDACTED: re-enter on restore]\' https://x\n',
 	'sqlplus / as sysdba\nsqlplus -s scott/${ORACLE_PW}@orcl\nConnect input/output devices first.\njdbc:oracle:thin:@//db.example.com:1521/ORCLPDB1\nhttp -a alice https://api.example.com\nngrok http 8080\n10:30:00:000:123\nratio 1:2:3:4:5\n',
 ];

@@ -308,24 +308,36 @@ function chpasswdReplacer(_match: string, head: string, _quote: string, value: s
 /** The Nagios plugin check_snmp, also by its path (`$USER1$/check_snmp`, `/usr/lib/nagios/plugins/check_snmp`). */
 const CHECK_SNMP = '(?<![\\w.-])check_snmp';
 
+/** File name extensions of code, configuration, logs and documents (a `file:line:…` is no host). */
+const FILE_EXTENSION = '(?:[chmr]|cc|cpp|cxx|hh|hpp|py|pyi|js|mjs|cjs|ts|tsx|jsx|go|rs|java|kt|kts|scala|rb|php|cs|fs|vb|swift|mm|sh|bash|zsh|ps1|psm1|bat|cmd|pl|pm|lua|sql|yml|yaml|json|jsonl|toml|ini|cfg|conf|env|properties|md|rst|adoc|txt|log|out|err|csv|tsv|html?|css|scss|less|xml|lock|gradle|tf|vue|svelte|dart|exs?|erl|hs|ml|clj|proto|graphql|ipynb|dockerfile)';
+
 /** HTTPie's and xh's commands, where a command starts and before a blank (`https://…` is a URL). */
 const HTTPIE = `${at('(?:https?|xhs?)')}(?=[ \\t])${COMMAND_CHAR}{0,200}?`;
 
-/** An Oracle login's user and its slash (quoted or not), and its password: up to the `@` of the connect string. */
-const ORACLE_USER = `(["']?)[A-Za-z_][\\w$#.]{0,127}\\/`;
-const ORACLE_PASSWORD = `([^\\s@"'/]{1,200})`;
+/** An Oracle login's user and its slash (the user quoted or not), and its password: up to the `@` of the connect string. */
+const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|[A-Za-z_][\\w$#.]{0,127})\\/`;
+/** Quoted (blanks and `@` inside), or bare to the `@`; the group after it is the `@` when one follows. */
+const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/]{1,200})(?=(@)|[\\s"']|$)`;
+/** An Oracle tool where a command starts, by its path too (`C:\\oracle\\bin\\sqlplus.exe`, `/u01/…/bin/sqlplus`). */
+// The name first, its start checked behind it: a pattern that began with the optional path would try it at every character.
+const oracleTool = (names: string) => `\\b${names}(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?${names})(?:\\.exe)?\\b`;
 
-function oracleReplacer(_match: string, head: string, _quote: string, _quote2: string, value: string): string {
+/** The login's password, unless it reads as a file (`sqlplus scripts/run.sql`: no `@`, a dot). */
+function oracleReplacer(match: string, head: string, value: string, at: string | undefined): string {
+	if (!at && value.includes('.') && !value.startsWith('"')) return match;
 	return head + (toolValue(value) ?? value);
 }
 
 /**
  * PostgreSQL's password file (`.pgpass`, PGPASSFILE): lines of `host:port:database:user:password`,
- * any of the first four `*`, after a blank or a quote; the password (`\:` and `\\` escaped) runs
- * to a blank or the closing quote (`echo "db:5432:app:app:X" >> ~/.pgpass`). The port must be one (digits or `*`),
- * the host no number and the password not only digits: `10:30:00:000:123` is a time.
+ * after a blank or in quotes; the password (`\:` and `\\` escaped) runs to the line's end or the
+ * closing quote (`echo "db:5432:app:app:X" >> ~/.pgpass`). So that grep's and compilers' `file:line:…`
+ * and `name:port:a:b:c` settings stay, the host is `*`, `localhost`, an address or a dotted name that
+ * is no file name (`config.yml`, `app.log`), the port `*` or four or five digits, and a password of
+ * digits only is kept (a count).
  */
-const PGPASS_LINE = new RegExp(`((?<!\\S)(["']?)(?:\\*|(?!\\d+:)[A-Za-z0-9_.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}\\]):(?:\\*|\\d{1,5}):(?:\\*|[\\w$.-]{1,63}):(?:\\*|[\\w$.@-]{1,63}):)${SKIP}((?:[^\\s:\\\\"']|\\\\.){1,1024})(?=\\2(?:\\s|$))`, 'g');
+const PGPASS_HOST = `(?:\\*|localhost|\\[[0-9A-Fa-f:.]{2,45}\\]|(?:[0-9A-Fa-f]{0,4}\\\\:){2,7}[0-9A-Fa-f]{0,4}|(?![^\\s:]{0,253}\\.${FILE_EXTENSION}:)[A-Za-z0-9-]{1,63}(?:\\.[A-Za-z0-9-]{1,63}){1,10})`;
+const PGPASS_LINE = new RegExp(`((?:(?<!\\S)|(?=["']))(["']?)${PGPASS_HOST}:(?:\\*|\\d{4,5}):(?:\\*|[\\w$.-]{1,63}):(?:\\*|[\\w$.@-]{1,63}):)${SKIP}((?:[^\\r\\n"'\\\\]|\\\\.){1,1024})(?=\\2(?:\\s|$))`, 'g');
 
 function scrubPgpass(text: string): string {
 	if (!text.includes(':')) return text;
@@ -381,17 +393,19 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('ngrok')}(?:[ \\t]+config)?[ \\t]+(?:add-)?(?:authtoken|api-key)[ \\t]+`),
 	// HTTPie and xh: `http -a user:X`, `--auth user:X`, `--auth=user:X` (the user kept; a user alone is
 	// prompted for a password), and the token after `-A bearer` (`--auth-type=bearer`).
-	quotedToolOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`, `[^\\s:"']{1,200}:`),
-	toolPasswordOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))[^\\s:"'-][^\\s:"']{0,200}:`),
+	quotedToolOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`, `[^\\s:"'[]{1,200}:`),
+	toolPasswordOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))[^\\s:"'[-][^\\s:"'[]{0,200}:`),
 	toolPasswordOption(`${HTTPIE}[ \\t](?:-A|--auth-type)(?:=|[ \\t]+)bearer\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`),
 	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
 	// the `@`; `sqlplus / as sysdba` names no user), SQL*Plus's `CONNECT user/X@db` (with its `@` only:
 	// "connect input/output" is prose), and JDBC's `jdbc:oracle:thin:user/X@host`.
-	[new RegExp(`(${at('(?:sqlplus|sqlldr|expdp|impdp|dgmgrl)')}(?:[ \\t]+-\\w+)*[ \\t]+(?:userid=)?${ORACLE_USER}|${at('rman')}[ \\t]+target[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=[@\\s"']|$)`, 'gi'), oracleReplacer],
+	[new RegExp(`(${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|dgmgrl)')}(?:[ \\t]+-\\w+)*[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
+	[new RegExp(`([ \\t]userid=(?<=${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|exp|imp)')}${COMMAND_CHAR}{0,200}?[ \\t]userid=)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
+	[new RegExp(`([ \\t](?:target|catalog|auxiliary)(?<=${oracleTool('rman')}${COMMAND_CHAR}{0,200}?[ \\t](?:target|catalog|auxiliary))(?:[ \\t]*=[ \\t]*|[ \\t]+)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`(^[ \\t]*(?:SQL>[ \\t]*)?conn(?:ect)?[ \\t]+${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
 	scrubPgpass,
 	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
-	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}([^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => (isPlaceholder(value) ? match : head + M)],
+	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => head + (redactedArgument(value) ?? match.slice(head.length))],
 	scrubSecretLiterals,
 	[
 		new RegExp(`(\\b${CONFIG_SET}(?:[ \\t]+(?:--(?:profile|file|location|project|id)[ \\t]+\\S+|-f[ \\t]+\\S+|--?[\\w-]+(?:=\\S+)?))*[ \\t]+(["']?)([^\\s"'=]{1,200})\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'g'),
