@@ -177,6 +177,11 @@ export function parseJsonText(text: string): JsonNode {
 	return root;
 }
 
+/** An entry's key as a span to splice (quotes included). */
+export function keySpan(entry: JsonEntry): {start: number; end: number} {
+	return {start: entry.keyStart, end: entry.keyEnd};
+}
+
 /** The text with each replaced span swapped for its new text (nodes' and keys' spans from parseJsonText of that text). */
 export function spliceJson(text: string, replacements: ReadonlyArray<{node: {start: number; end: number}; text: string}>): string {
 	const sorted = [...replacements].sort((a, b) => a.node.start - b.node.start);

@@ -318,8 +318,11 @@ const HTTPIE = `${at('(?:https?|xhs?)')}(?=[ \\t])${COMMAND_CHAR}{0,200}?`;
 const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|[A-Za-z_][\\w$#.]{0,127})\\/`;
 /** Quoted (blanks and `@` inside), or bare to the `@`; the group after it is the `@` when one follows. */
 const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/]{1,200})(?=(@)|[\\s"']|$)`;
-/** An Oracle tool where a command starts, by its path too (`C:\\oracle\\bin\\sqlplus.exe`, `/u01/…/bin/sqlplus`). */
-// The name first, its start checked behind it: a pattern that began with the optional path would try it at every character.
+/**
+ * An Oracle tool where a command starts, by its path too (`C:\\oracle\\bin\\sqlplus.exe`,
+ * `/u01/…/bin/sqlplus`). The name comes first and its start is checked behind it: a pattern that
+ * began with the optional path would try it at every character.
+ */
 const oracleTool = (names: string) => `\\b${names}(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?${names})(?:\\.exe)?\\b`;
 
 /** The login's password, unless it reads as a file (`sqlplus scripts/run.sql`: no `@`, a dot). */

@@ -1,4 +1,4 @@
-import {memberOf, nodeValue, parseJsonText, spliceJson, valueNode, type JsonEntry, type JsonNode} from '../json-text.js';
+import {keySpan, memberOf, nodeValue, parseJsonText, spliceJson, valueNode, type JsonEntry, type JsonNode} from '../json-text.js';
 import {isSecretLeaf, isValueField, nameSecrecy, nameWords, pairSecrecy, stronger, type Secrecy} from '../secret-names.js';
 import {argvSecrets} from './command-lines.js';
 import {scrubText} from './scrub-text.js';
@@ -208,6 +208,6 @@ export function redactJsonText(text: string): {text: string; redacted: string[]}
 	const {replace, rename, redacted} = redactNode(node);
 	if (redacted.length === 0) return {text, redacted};
 	const values = [...replace].map(([target, value]) => ({node: target, text: JSON.stringify(value)}));
-	const keys = [...rename].map(([entry, name]) => ({node: {start: entry.keyStart, end: entry.keyEnd}, text: JSON.stringify(name)}));
+	const keys = [...rename].map(([entry, name]) => ({node: keySpan(entry), text: JSON.stringify(name)}));
 	return {text: spliceJson(text, [...values, ...keys]), redacted};
 }

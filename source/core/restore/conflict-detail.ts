@@ -123,7 +123,7 @@ export function fileChanges(backup: Buffer, live: Buffer | undefined, spec: Gate
 		const a = parseJson(backup);
 		const b = parseJson(live);
 		// A secret key is named as flattenJson shows it.
-		if (a !== undefined && b !== undefined) return changedPaths(mergeRedacted(a, b).value, b, '', true);
+		if (a !== undefined && b !== undefined) return changedPaths(mergeRedacted(a, b).value, b, {keys: 'as-backed-up'});
 	}
 	return backup.equals(live) ? [] : ['content'];
 }

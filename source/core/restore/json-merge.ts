@@ -1,4 +1,5 @@
-import {nodeValue, ownValue, parseJsonText, parseJsonValue, spliceJson, valueNode, type JsonEntry, type JsonNode} from '../json-text.js';
+import {isPlainObject, keySpan, nodeValue, ownValue, parseJsonText, parseJsonValue, spliceJson, valueNode, type JsonEntry, type JsonNode} from '../json-text.js';
+import {groupBy} from '../group-by.js';
 import {redactedKeys, redactJson, renamedBase, scrubText} from '../redaction.js';
 import {REDACTED_MARKER} from '../store/schema.js';
 
@@ -9,9 +10,9 @@ import {REDACTED_MARKER} from '../store/schema.js';
  * config never replaces a working secret by a marker. Keys the backup renamed (secrets used as
  * keys, redactedKeys) get back the live keys renamed alike, in order, when the live object has as
  * many of them (one for one: a rotated key is kept, as a live secret value is); otherwise which is
- * which cannot be told, and they stay renamed, to re-enter. Works on both documents' trees (json-text.ts): returns the
- * backup's nodes to replace by live ones, its renamed keys to give their live names, and the
- * dotted paths still holding a marker (to re-enter).
+ * which cannot be told, and they stay renamed, to re-enter. Works on both documents' trees
+ * (json-text.ts): returns the backup's nodes to replace by live ones, its renamed keys to give
+ * their live names, and the dotted paths still holding a marker (to re-enter).
  */
 function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map<JsonNode, JsonNode>; keys: Map<JsonEntry, JsonEntry>; unresolved: string[]} {
 	const unresolved: string[] = [];
@@ -32,7 +33,7 @@ function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map
 		} else if (node.kind === 'object') {
 			// A key written more than once is matched copy for copy (the second with the live file's second).
 			const copies = new Map<string, number>();
-			const members = current?.kind === 'object' ? groups(current.entries.map(member => [member.key, member] as const)) : undefined;
+			const members = current?.kind === 'object' ? groupBy(current.entries, member => member.key) : undefined;
 			const liveKeys = current?.kind === 'object' ? liveKeysOf(node, current) : undefined;
 			// The backup's `copy`-th member named `key` matches the live one's, or JSON.parse's, the last.
 			for (const entry of node.entries) {
@@ -61,10 +62,10 @@ function mergeNodes(backup: JsonNode, live: JsonNode | undefined): {replace: Map
 function liveKeysOf(backup: JsonNode & {kind: 'object'}, live: JsonNode & {kind: 'object'}): Map<string, string> | undefined {
 	const renamed = redactedKeys(live.entries);
 	if (renamed.size === 0) return undefined;
-	const liveGroups = groups([...renamed].map(([key, name]) => [renamedBase(name), key] as const));
+	const liveGroups = groupBy(renamed, ([, name]) => renamedBase(name), ([key]) => key);
 	// A key the live object has as it is (`[REDACTED…] #2` written by hand) is no renamed one.
 	const kept = new Set(live.entries.map(entry => entry.key).filter(key => !renamed.has(key)));
-	const backupGroups = groups([...new Set(backup.entries.map(entry => entry.key))].filter(key => key.includes(REDACTED_MARKER) && !kept.has(key)).map(key => [renamedBase(key), key] as const));
+	const backupGroups = groupBy([...new Set(backup.entries.map(entry => entry.key))].filter(key => key.includes(REDACTED_MARKER) && !kept.has(key)), renamedBase);
 	const out = new Map<string, string>();
 	for (const [base, names] of backupGroups) {
 		const keys = liveGroups.get(base);
@@ -72,18 +73,6 @@ function liveKeysOf(backup: JsonNode & {kind: 'object'}, live: JsonNode & {kind:
 	}
 	return out;
 }
-
-/** Items by group, in order (a live object's members by key: a key written twice has two). */
-function groups<T>(pairs: ReadonlyArray<readonly [string, T]>): Map<string, T[]> {
-	const out = new Map<string, T[]>();
-	for (const [group, item] of pairs) {
-		const list = out.get(group);
-		if (list) list.push(item);
-		else out.set(group, [item]);
-	}
-	return out;
-}
-
 
 /** mergeNodes over parsed documents: the merged document (own properties only, so `__proto__` keys stay keys). */
 export function mergeRedacted(backup: unknown, live: unknown): {value: unknown; unresolved: string[]} {
@@ -109,7 +98,7 @@ export function mergeRedactedText(backup: string, live: string | undefined): {te
 	}
 	const {replace, keys, unresolved} = mergeNodes(node, liveNode);
 	const values = [...replace].map(([target, kept]) => ({node: target, text: live!.slice(kept.start, kept.end)}));
-	const names = [...keys].map(([entry, kept]) => ({node: {start: entry.keyStart, end: entry.keyEnd}, text: live!.slice(kept.keyStart, kept.keyEnd)}));
+	const names = [...keys].map(([entry, kept]) => ({node: keySpan(entry), text: live!.slice(kept.keyStart, kept.keyEnd)}));
 	const text = replace.size + keys.size === 0 ? backup : spliceJson(backup, [...values, ...names]);
 	return {text, value: parseJsonValue(text), unresolved};
 }
@@ -126,17 +115,21 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 /**
- * Dotted paths whose leaf values differ between two JSON documents; `shown`: a key that holds a
- * secret named as a backup names it (redactedKeys of b's keys, else scrubText), for views.
+ * Dotted paths whose leaf values differ between two JSON documents. `keys: 'as-backed-up'` (for
+ * views): a key that holds a secret is named as a backup names it (redactedKeys of b's keys, else
+ * scrubText); `'raw'`: as it is.
  */
-export function changedPaths(a: unknown, b: unknown, trail = '', shown = false): string[] {
+export function changedPaths(a: unknown, b: unknown, {keys = 'raw'}: {keys?: 'raw' | 'as-backed-up'} = {}): string[] {
+	return pathsThatDiffer(a, b, '', keys === 'as-backed-up');
+}
+
+function pathsThatDiffer(a: unknown, b: unknown, trail: string, secretKeysRenamed: boolean): string[] {
 	if (deepEqual(a, b)) return [];
-	const isObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value);
-	if (isObject(a) && isObject(b)) {
-		const keys = [...new Set([...Object.keys(a as object), ...Object.keys(b as object)])];
-		const names = shown ? redactedKeys(Object.keys(b as object).map(key => ({key}))) : undefined;
-		const label = (key: string) => (names ? (names.get(key) ?? (Object.hasOwn(b as object, key) ? key : scrubText(key))) : key);
-		return keys.flatMap(key => changedPaths(ownValue(a, key), ownValue(b, key), trail ? `${trail}.${label(key)}` : label(key), shown));
+	if (isPlainObject(a) && isPlainObject(b)) {
+		const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+		const names = secretKeysRenamed ? redactedKeys(Object.keys(b).map(key => ({key}))) : undefined;
+		const label = (key: string) => (names ? (names.get(key) ?? (Object.hasOwn(b, key) ? key : scrubText(key))) : key);
+		return keys.flatMap(key => pathsThatDiffer(ownValue(a, key), ownValue(b, key), trail ? `${trail}.${label(key)}` : label(key), secretKeysRenamed));
 	}
 	return [trail || '(root)'];
 }

@@ -18,6 +18,7 @@
  *   never removed, only reported. An empty policy keeps everything.
  */
 import {instantOf, type BackupSummary} from '../archive/archive-format.js';
+import {groupBy} from '../group-by.js';
 import {CATEGORIES} from '../store/schema.js';
 import {periodKey} from './period-keys.js';
 import {COUNT_RULES, durationBefore, formatDuration, hasDuration, isEmptyPolicy, type RetentionPolicy} from './retention-policy.js';
@@ -176,13 +177,7 @@ function newestFirst(a: Entry, b: Entry): number {
 }
 
 function groupByScope(entries: Entry[]): Entry[][] {
-	const groups = new Map<string, Entry[]>();
-	for (const entry of [...entries].sort(newestFirst)) {
-		const group = groups.get(entry.scope);
-		if (group) group.push(entry);
-		else groups.set(entry.scope, [entry]);
-	}
-	return [...groups.values()];
+	return [...groupBy([...entries].sort(newestFirst), entry => entry.scope).values()];
 }
 
 /** restic's ApplyPolicy over one group, sorted newest first. */
@@ -214,8 +209,7 @@ function applyRules(group: Entry[], policy: RetentionPolicy, emptyPolicy: boolea
  * (flagged) and keeps what its chain reaches.
  */
 function keepChains(entries: Entry[]): void {
-	const byId = new Map<string, Entry[]>();
-	for (const entry of entries) byId.set(entry.summary.id, [...(byId.get(entry.summary.id) ?? []), entry]);
+	const byId = groupBy(entries, entry => entry.summary.id);
 	const broken = brokenChains(entries, byId);
 	for (const [entry, warning] of broken) entry.decision.warning = warning;
 	const marked = new Set<Entry>();
@@ -291,12 +285,11 @@ function removalOrder(removed: Entry[]): string[] {
 	const ids = new Set(pending.map(entry => entry.summary.id));
 	const baseOfEntry = (entry: Entry) => (entry.summary.backupKind === 'incremental' && typeof entry.summary.baseBackupId === 'string' && ids.has(entry.summary.baseBackupId) && entry.summary.baseBackupId !== entry.summary.id ? entry.summary.baseBackupId : undefined);
 	const waiting = new Map<string, number>();
-	const positions = new Map<string, number[]>();
-	pending.forEach((entry, index) => {
+	const positions = groupBy(pending, entry => entry.summary.id, (_entry, index) => index);
+	for (const entry of pending) {
 		const base = baseOfEntry(entry);
 		if (base !== undefined) waiting.set(base, (waiting.get(base) ?? 0) + 1);
-		positions.set(entry.summary.id, [...(positions.get(entry.summary.id) ?? []), index]);
-	});
+	}
 	const heap = new MinHeap();
 	pending.forEach((entry, index) => (waiting.get(entry.summary.id) ?? 0) === 0 && heap.push(index));
 	const done = new Set<number>();
