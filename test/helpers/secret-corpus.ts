@@ -195,6 +195,21 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		secrets: ['LEAKora115a', 'LEAKora115b', 'LEAKora115c', 'LEAKora115d', 'LEAKora115e', 'LEAKora115f', 'LEAKnpmrc115g', 'LEAKpg115h', 'with blanks'],
 	},
 	{name: 'a vendor token followed by an underscore', text: 'export ghp_LEAKvendor114abcdefABCDEF_token=1 and npm_LEAKvendor114bcdefABCDEF_x', secrets: ['LEAKvendor114abcdefABCDEF', 'LEAKvendor114bcdefABCDEF']},
+	{
+		// A key cut short, then on its last line another secret's form: the key goes, the form still reads.
+		name: 'a cut key block with another secret on its last line',
+		text:
+			"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAwLEAKcut116aAbCdEf DEFINE('DB_PASSWORD', 'LEAKcut116b');\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBLEAKcut116cqhkiG9w0... {:password => 'LEAKcut116d'}\n" +
+			'{"key":"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC7\\nLEAKcut116ez8rT\\/Q1wZ9pXyKmN3bVcU"}\n' +
+			"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAwabcdefgh\nTOKEN='LEAKcut116f'\n" +
+			'> -----BEGIN RSA PRIVATE KEY-----\n> MIIEpAIBAAKCAQEAx...LEAKcut116gZk3mP0aBcDeFgHiJk and the rest was cut\n',
+		secrets: ['LEAKcut116a', 'LEAKcut116b', 'LEAKcut116c', 'LEAKcut116d', 'LEAKcut116e', 'LEAKcut116f', 'LEAKcut116g'],
+	},
+	{
+		name: 'a quoted path to sqlplus, a bearer token before -A bearer',
+		text: '"C:\\Program Files\\Oracle\\bin\\sqlplus.exe" scott/LEAKora117a@orcl\nhttp -a LEAKhttpie117b -A bearer https://api.example.com/me\nxh --auth=\'LEAKhttpie117c\' --auth-type=bearer api.example.com\n',
+		secrets: ['LEAKora117a', 'LEAKhttpie117b', 'LEAKhttpie117c'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -228,5 +243,5 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'password: $password\nPASSWORD=$DB_PASSWORD\napi_key: $apiKey\ntoken: <your-token>\nsecret: <SECRET>\npassword: <db password>\nmysql --password=$mysql_pw_2\ncurl -H "Authorization: Bearer $apiToken2"\nPGPASSWORD=$pgPass1 psql\npassword=<base64>\ntoken: <uuid4>\n',
 	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',
 	'foo.c:1234:5:error: unused variable\nconfig.yml:12:db:host:localhost\napp.log:4242:ERROR:db:timeout\nMakefile:10:all:build:test\nregistry:5000:library:nginx:latest\nnode1:9200:cluster:green:ok\nsqlplus scripts/run.sql\nhttp -a \'[REDACTED: re-enter on restore]\' https://x\n',
-	'sqlplus / as sysdba\nsqlplus -s scott/${ORACLE_PW}@orcl\nConnect input/output devices first.\njdbc:oracle:thin:@//db.example.com:1521/ORCLPDB1\nhttp -a alice https://api.example.com\nngrok http 8080\n10:30:00:000:123\nratio 1:2:3:4:5\n',
+	'sqlplus / as sysdba\nsqlplus -s scott/${ORACLE_PW}@orcl\nConnect input/output devices first.\njdbc:oracle:thin:@//db.example.com:1521/ORCLPDB1\nhttp -a alice https://api.example.com\nngrok http 8080\nhttp -a alice -A basic https://x\n"C:\\Program Files\\Oracle\\bin\\sqlplus.exe" / as sysdba\n10:30:00:000:123\nratio 1:2:3:4:5\n',
 ];

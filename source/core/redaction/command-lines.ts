@@ -320,10 +320,11 @@ const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|[A-Za-z_][\\w$#.]{0,127})\\/`
 const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/]{1,200})(?=(@)|[\\s"']|$)`;
 /**
  * An Oracle tool where a command starts, by its path too (`C:\\oracle\\bin\\sqlplus.exe`,
- * `/u01/…/bin/sqlplus`). The name comes first and its start is checked behind it: a pattern that
- * began with the optional path would try it at every character.
+ * `/u01/…/bin/sqlplus`, `"C:\\Program Files\\…\\sqlplus.exe"` quoted). The name comes first and
+ * its start is checked behind it: a pattern that began with the optional path would try it at
+ * every character.
  */
-const oracleTool = (names: string) => `\\b${names}(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?${names})(?:\\.exe)?\\b`;
+const oracleTool = (names: string) => `\\b${names}(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?${names}|"[^"\\n]{0,200}[\\\\/]${names})(?:\\.exe)?\\b"?`;
 
 /** The login's password, unless it reads as a file (`sqlplus scripts/run.sql`: no `@`, a dot). */
 function oracleReplacer(match: string, head: string, value: string, at: string | undefined): string {
@@ -395,10 +396,11 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// ngrok's `config add-authtoken X` (the old `authtoken X`) and `config add-api-key X`.
 	toolPasswordOption(`${at('ngrok')}(?:[ \\t]+config)?[ \\t]+(?:add-)?(?:authtoken|api-key)[ \\t]+`),
 	// HTTPie and xh: `http -a user:X`, `--auth user:X`, `--auth=user:X` (the user kept; a user alone is
-	// prompted for a password), and the token after `-A bearer` (`--auth-type=bearer`).
+	// prompted for a password), and the token given with `-A bearer` (`--auth-type=bearer`), before or after it.
 	quotedToolOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`, `[^\\s:"'[]{1,200}:`),
 	toolPasswordOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))[^\\s:"'[-][^\\s:"'[]{0,200}:`),
 	toolPasswordOption(`${HTTPIE}[ \\t](?:-A|--auth-type)(?:=|[ \\t]+)bearer\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`),
+	toolPasswordOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))(?![^\\s"':]*:)`, 'g', `(?=${COMMAND_CHAR}{0,200}?[ \\t](?:-A|--auth-type)(?:=|[ \\t]+)bearer\\b)`),
 	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
 	// the `@`; `sqlplus / as sysdba` names no user), SQL*Plus's `CONNECT user/X@db` (with its `@` only:
 	// "connect input/output" is prose), and JDBC's `jdbc:oracle:thin:user/X@host`.

@@ -94,6 +94,31 @@ function scrubCutKeyBlocks(text: string): string {
 	return copied === 0 ? text : out + text.slice(copied);
 }
 
+/** One character of key material: base64's, and `\/` (a slash as JSON may escape it). */
+const KEY_CHAR = '(?:[A-Za-z0-9+/=]|\\\\/)';
+/** A run of key material, surely one: 16 characters or more. */
+const KEY_RUN = new RegExp(`${KEY_CHAR}{16,}`, 'g');
+/** A line of key only: runs of 16 or more (one cut short ends in `...`), blanks between, and a last run of any length. */
+const KEY_LINE = new RegExp(`^[ \\t]*(?:${KEY_CHAR}{16,}(?:\\.\\.\\.|…)?[ \\t]+)*${KEY_CHAR}+(?:\\.\\.\\.|…)?[ \\t]*$`);
+/** `NAME=` alone before a quote: an assignment (`TOKEN='…'`), not a key's last line. */
+const ASSIGNMENT = /^[ \t]*[A-Za-z][A-Za-z0-9]*=[ \t]*$/;
+
+/**
+ * How much of the line before a stop (`stop`: what stopped it; undefined: the text's end) is key
+ * material: the whole line at the text's end, or when it is a line of key only (before a quote,
+ * a key's last short line in a string too); else up to the end of its last run of key, so what
+ * follows on the line (`DEFINE('`, `{:password => '`) is left for the other patterns to read.
+ */
+function keyBeforeStop(line: string, stop: string | undefined): number | undefined {
+	if (stop === undefined) return line.trim() === '' ? undefined : line.length;
+	let end: number | undefined;
+	KEY_RUN.lastIndex = 0;
+	for (let run = KEY_RUN.exec(line); run; run = KEY_RUN.exec(line)) end = run.index + run[0].length;
+	const quote = /^["'`]$/.test(stop);
+	if ((end !== undefined || quote) && KEY_LINE.test(line) && !(quote && ASSIGNMENT.test(line))) return line.length;
+	return end;
+}
+
 /** Where the key material after a BEGIN at `head` ends, and whether its lines break as `\n` written in a string. */
 function cutKeyEnd(text: string, head: number): {end: number; escaped: boolean} {
 	let at = head;
@@ -109,10 +134,8 @@ function cutKeyEnd(text: string, head: number): {end: number; escaped: boolean} 
 		const stop = event ? event.index : text.length;
 		const line = text.slice(at, stop);
 		if (event?.[1] === undefined) {
-			// A stop, or the text's end: what comes before it on its line goes if it is key material.
-			// (Before a quote, the last short line of a key in a string; before prose, a run of key only.)
-			const key = !event ? line.trim() !== '' : /[A-Za-z0-9+/=]{16}/.test(line) || (/^["'`]$/.test(event[0]) && /^[ \t]*[A-Za-z0-9+/=]+[ \t]*$/.test(line));
-			if (key) end = stop;
+			const key = keyBeforeStop(line, event?.[0]);
+			if (key !== undefined) end = at + key;
 			break;
 		}
 		if (line.trim() !== '') end = stop;
