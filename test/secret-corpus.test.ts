@@ -123,6 +123,8 @@ describe('scrubbing properties', () => {
 				'http -a x '.repeat(20_000),
 				'http -a x' + ' -A'.repeat(50_000),
 				'-----BEGIN PRIVATE KEY-----\n' + 'MIIEvQIBADANBgkq '.repeat(10_000) + '"',
+				'-----BEGIN PRIVATE KEY-----\n' + 'a_b'.repeat(50_000) + "='x'",
+				'-----BEGIN PRIVATE KEY-----\n' + 'MIIEvQIBADANBgkq' + ' '.repeat(100_000) + "A='" + "'".repeat(10),
 				' userid=a/'.repeat(20_000),
 				'rman target '.repeat(20_000),
 				'"password": "'.repeat(10_000),

@@ -202,8 +202,10 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 			"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAwLEAKcut116aAbCdEf DEFINE('DB_PASSWORD', 'LEAKcut116b');\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBLEAKcut116cqhkiG9w0... {:password => 'LEAKcut116d'}\n" +
 			'{"key":"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC7\\nLEAKcut116ez8rT\\/Q1wZ9pXyKmN3bVcU"}\n' +
 			"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAwabcdefgh\nTOKEN='LEAKcut116f'\n" +
-			'> -----BEGIN RSA PRIVATE KEY-----\n> MIIEpAIBAAKCAQEAx...LEAKcut116gZk3mP0aBcDeFgHiJk and the rest was cut\n',
-		secrets: ['LEAKcut116a', 'LEAKcut116b', 'LEAKcut116c', 'LEAKcut116d', 'LEAKcut116e', 'LEAKcut116f', 'LEAKcut116g'],
+			'> -----BEGIN RSA PRIVATE KEY-----\n> MIIEpAIBAAKCAQEAx...LEAKcut116gZk3mP0aBcDeFgHiJk and the rest was cut\n' +
+			'{"key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\nLEAKcut116h=", "other": "x"}\n' +
+			"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAwLEAKcut116iAbCd TOKEN='LEAKcut116j'\n",
+		secrets: ['LEAKcut116a', 'LEAKcut116b', 'LEAKcut116c', 'LEAKcut116d', 'LEAKcut116e', 'LEAKcut116f', 'LEAKcut116g', 'LEAKcut116h', 'LEAKcut116i', 'LEAKcut116j'],
 	},
 	{
 		name: 'a quoted path to sqlplus, a bearer token before -A bearer',

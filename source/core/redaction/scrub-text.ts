@@ -98,25 +98,60 @@ function scrubCutKeyBlocks(text: string): string {
 const KEY_CHAR = '(?:[A-Za-z0-9+/=]|\\\\/)';
 /** A run of key material, surely one: 16 characters or more. */
 const KEY_RUN = new RegExp(`${KEY_CHAR}{16,}`, 'g');
-/** A line of key only: runs of 16 or more (one cut short ends in `...`), blanks between, and a last run of any length. */
-const KEY_LINE = new RegExp(`^[ \\t]*(?:${KEY_CHAR}{16,}(?:\\.\\.\\.|…)?[ \\t]+)*${KEY_CHAR}+(?:\\.\\.\\.|…)?[ \\t]*$`);
-/** `NAME=` alone before a quote: an assignment (`TOKEN='…'`), not a key's last line. */
-const ASSIGNMENT = /^[ \t]*[A-Za-z][A-Za-z0-9]*=[ \t]*$/;
+/** What may follow a line's last run of key and still be key: more key characters, blanks, `...` of a key cut short. */
+const KEY_TAIL = /^(?:[A-Za-z0-9+/=. \t…]|\\\/)*$/;
+/** A key's short last line before a quote: one word of key characters. */
+const SHORT_KEY_LINE = new RegExp(`^[ \\t]*(?:${KEY_CHAR}|\\.\\.\\.|…)+[ \\t]*$`);
 
 /**
- * How much of the line before a stop (`stop`: what stopped it; undefined: the text's end) is key
- * material: the whole line at the text's end, or when it is a line of key only (before a quote,
- * a key's last short line in a string too); else up to the end of its last run of key, so what
- * follows on the line (`DEFINE('`, `{:password => '`) is left for the other patterns to read.
+ * How much of the line before a stop is key material. `stop`: the character or text that stopped
+ * it (undefined: the text's end, where the whole line goes); `closes`: a quote that stopped it is
+ * closed again on its line (`TOKEN='X'`). The whole line goes when what follows its last run of
+ * 16 or more is key too (a key's last short line before a quote with no run at all); else up to the
+ * end of that run, so what follows (`DEFINE('`, `{:password => '`) is left for the other patterns
+ * to read. A `NAME=` or `NAME:` before a quoted value closed on its line is never key.
  */
-function keyBeforeStop(line: string, stop: string | undefined): number | undefined {
+function keyBeforeStop(line: string, stop: string | undefined, closes = false): number | undefined {
 	if (stop === undefined) return line.trim() === '' ? undefined : line.length;
+	const quote = /^["'`]$/.test(stop);
+	if (quote && closes) {
+		const name = assignmentStart(line);
+		if (name !== undefined) return name === 0 ? undefined : keyBeforeStop(line.slice(0, name), 'name');
+	}
 	let end: number | undefined;
 	KEY_RUN.lastIndex = 0;
 	for (let run = KEY_RUN.exec(line); run; run = KEY_RUN.exec(line)) end = run.index + run[0].length;
-	const quote = /^["'`]$/.test(stop);
-	if ((end !== undefined || quote) && KEY_LINE.test(line) && !(quote && ASSIGNMENT.test(line))) return line.length;
-	return end;
+	if (end === undefined) return quote && SHORT_KEY_LINE.test(line) ? line.length : undefined;
+	return KEY_TAIL.test(line.slice(end)) ? line.length : end;
+}
+
+/**
+ * Where a `NAME=` or `NAME:` that ends the line (blanks aside) starts, if it does. By hand, walking
+ * back from the end: a pattern anchored at the end would try every start (quadratic on a long line).
+ */
+function assignmentStart(line: string): number | undefined {
+	let at = line.length;
+	while (at > 0 && /[ \t]/.test(line[at - 1]!)) at--;
+	if (at === 0 || !/[=:]/.test(line[at - 1]!)) return undefined;
+	at--;
+	while (at > 0 && /[ \t]/.test(line[at - 1]!)) at--;
+	const nameEnd = at;
+	while (at > 0 && /[\w.-]/.test(line[at - 1]!)) at--;
+	if (at === nameEnd || !/[A-Za-z_]/.test(line[at]!)) return undefined;
+	// A name in one case or with `_`, `.`, `-` (`TOKEN`, `password`, `db.pass`); mixed case is a key's last short line (`q8Xz4Lm2Pw=`).
+	const name = line.slice(at, nameEnd);
+	if (!/[_.-]/.test(name) && /[a-z]/.test(name) && /[A-Z]/.test(name)) return undefined;
+	return at === 0 || /[ \t]/.test(line[at - 1]!) ? at : undefined;
+}
+
+/** Whether the quote at `at` is closed again before its line ends (a break, or `\n` written in a string; looked for within 200 characters). */
+function closedOnLine(text: string, at: number): boolean {
+	const quote = text[at]!;
+	if (!/["'`]/.test(quote)) return false;
+	const after = text.slice(at + 1, at + 201);
+	const close = after.indexOf(quote);
+	const lineEnd = after.search(/[\r\n]|\\[rn]/);
+	return close > 0 && (lineEnd < 0 || close < lineEnd);
 }
 
 /** Where the key material after a BEGIN at `head` ends, and whether its lines break as `\n` written in a string. */
@@ -134,7 +169,7 @@ function cutKeyEnd(text: string, head: number): {end: number; escaped: boolean} 
 		const stop = event ? event.index : text.length;
 		const line = text.slice(at, stop);
 		if (event?.[1] === undefined) {
-			const key = keyBeforeStop(line, event?.[0]);
+			const key = keyBeforeStop(line, event?.[0], event !== null && closedOnLine(text, stop));
 			if (key !== undefined) end = at + key;
 			break;
 		}
