@@ -178,6 +178,8 @@ describe('schedules.json', () => {
 			[{...entry, lastRun: {...entry.lastRun, finishedAt: 'yesterday'}}, 'lastRun has no schedule, startedAt or finishedAt'],
 			[{...entry, lastRun: []}, 'lastRun is not an object'],
 			[{...entry, lastSlot: 'soon'}, 'lastSlot is not a date'],
+			[{...entry, lastSlot: '1'}, 'lastSlot is not a date'],
+			[{...entry, lastFullAt: 'May 5'}, 'lastFullAt is not a date'],
 			[{...entry, incrementalsSinceFull: -1}, 'incrementalsSinceFull is not a whole number ≥ 0'],
 			[7, 'is not an object'],
 		];
@@ -186,7 +188,7 @@ describe('schedules.json', () => {
 			const listed = runCli(['schedule', 'list'], {env});
 			expect(listed.code, listed.stderr).toBe(0);
 			expect(listed.stdout).toContain('  last: not known (the state file is damaged)\n');
-			expect(listed.stderr).toBe(`lifeboat: ${stateFile} is not a valid schedules file (the entry of "n" ${why}): the last runs are not known; the daemon or the next run moves it aside\n`);
+			expect(listed.stderr).toBe(`lifeboat: ${stateFile} is not a valid schedules file (the entry of "n" ${why}): its last run is not known; the daemon or the next run moves it aside\n`);
 			expect(JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout)).toMatchObject({ok: true, stateDamaged: expect.stringContaining(why)});
 		}
 		// The next run sets it aside and starts from no state; an entry's name from the file is printed escaped.
@@ -203,6 +205,39 @@ describe('schedules.json', () => {
 		expect(listed.code, listed.stderr).toBe(0);
 		expect(listed.stdout).toMatch(/^ {2}last: FAILED \S+: no such file \\u\{1B\}\]0;pwned\\u\{7\} here\\u\{202E\}$/m);
 		expect(listed.stdout).not.toMatch(/[\u001B\u0007\u202E]/);
+	});
+
+	it('one damaged entry hides and resets only its own schedule: the others keep their last runs and state', () => {
+		const {env, dest, config} = setup();
+		const command = ['backup', 'create', '--data-dir', gateway, '--dest', dest, '--categories', 'agents', '--incremental'];
+		for (const name of ['a', 'b']) expect(add(env, [name, '--cron', '0 3 * * *'], command).code).toBe(0);
+		expect([runNow(env, 'a').kind, runNow(env, 'b').kind]).toEqual(['full', 'full']);
+		const stateFile = path.join(config, 'schedules-state.json');
+		const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as {version: 1; schedules: Record<string, Record<string, unknown>>};
+		state.schedules['b'] = {...state.schedules['b'], lastSlot: '1'};
+		const damagedText = JSON.stringify(state);
+		fs.writeFileSync(stateFile, damagedText);
+		const listed = runCli(['schedule', 'list'], {env});
+		expect(listed.code, listed.stderr).toBe(0);
+		expect(listed.stdout).toMatch(/^a {2}0 3 \* \* \* {2}next \S+\n {2}last: ok \S+ \(full\)\n[^]*^b {2}0 3 \* \* \* {2}next \S+\n {2}last: not known \(the state file is damaged\)\n/m);
+		expect(listed.stderr).toBe(`lifeboat: ${stateFile} is not a valid schedules file (the entry of "b" lastSlot is not a date): its last run is not known; the daemon or the next run moves it aside\n`);
+		const json = JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout) as {schedules: Array<{name: string; lastRun: {ok: boolean} | null; lastRunKnown: boolean}>};
+		expect(json.schedules.map(row => [row.name, row.lastRun?.ok ?? null, row.lastRunKnown])).toEqual([
+			['a', true, true],
+			['b', null, false],
+		]);
+		// The next run copies the file aside and writes the sound entries back: a goes on incrementally, b starts afresh.
+		const result = runCli(['schedule', 'run-now', 'a', '--json'], {env});
+		expect(result.code, result.stderr).toBe(0);
+		expect((JSON.parse(result.stdout) as RunRecordJson).kind).toBe('incremental');
+		expect(result.stderr).toMatch(/^lifeboat: \S+schedules-state\.json is not a valid schedules file \(the entry of "b" lastSlot is not a date\): copied aside to \S+schedules-state\.json\.damaged-\S+; "b" runs on from no state \(a catch-up run\), the other schedules keep theirs\n$/);
+		const aside = fs.readdirSync(config).filter(name => name.startsWith('schedules-state.json.damaged-'));
+		expect(aside).toHaveLength(1);
+		expect(fs.readFileSync(path.join(config, aside[0]!), 'utf8')).toBe(damagedText);
+		expect(fs.statSync(path.join(config, aside[0]!)).mode & 0o777).toBe(0o600);
+		expect(Object.keys((JSON.parse(fs.readFileSync(stateFile, 'utf8')) as typeof state).schedules)).toEqual(['a']);
+		expect(runNow(env, 'b').kind).toBe('full');
+		expect(runCli(['schedule', 'list'], {env}).stderr).toBe('');
 	});
 
 	it('is refused when others may write it, or with an unknown key, or damaged (exit 2, for every command that reads it)', () => {

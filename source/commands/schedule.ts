@@ -161,11 +161,11 @@ function resultText(run: RunRecord | undefined, known: boolean): string {
 export async function list(context: CommandContext): Promise<number> {
 	const {env} = context;
 	const schedules = readSchedules(env);
-	const {state, damaged} = readStateForListing(env);
+	const {state, known, damaged} = readStateForListing(env);
 	if (damaged) warn(context, damaged);
 	const rows = schedules.map(schedule => {
 		const holder = readHolder(lockFile(env, schedule.name));
-		return {...shown(schedule), nextRun: nextRun(schedule.cron, schedule.timezone)?.toISOString() ?? null, lastRun: stateOf(state, schedule).lastRun ?? null, running: isHeld(holder) ? {pid: holder.pid, what: holder.what, since: holder.since} : null};
+		return {...shown(schedule), nextRun: nextRun(schedule.cron, schedule.timezone)?.toISOString() ?? null, lastRun: stateOf(state, schedule).lastRun ?? null, lastRunKnown: known(schedule.name), running: isHeld(holder) ? {pid: holder.pid, what: holder.what, since: holder.since} : null};
 	});
 	if (context.flags.json) {
 		writeJson(context, {ok: true, file: schedulesFile(env), schedules: rows, ...(damaged ? {stateDamaged: damaged} : {})});
@@ -179,7 +179,7 @@ export async function list(context: CommandContext): Promise<number> {
 	const line = (text: string) => writeLine(context, text);
 	for (const row of rows) {
 		line(`${row.name}  ${row.cron}${row.timezone ? ` (${row.timezone})` : ''}  next ${row.nextRun ?? 'never'}${row.running ? `  RUNNING (pid ${row.running.pid}, ${row.running.what})` : ''}`);
-		line(`  last: ${resultText(row.lastRun ?? undefined, !damaged)}`);
+		line(`  last: ${resultText(row.lastRun ?? undefined, row.lastRunKnown)}`);
 		line(`  runs: lifeboat ${row.command.join(' ')}${row.fullEvery ? ` (every ${row.fullEvery}${ordinal(row.fullEvery)} run full)` : ''}`);
 		if (row.retention) line(`  retention: ${describePolicy(retentionPolicy(row.retention))}`);
 		if (row.webhook) line(`  webhook: ${row.webhook}`);

@@ -9,13 +9,13 @@ import {lifeboatCliPath} from '../core/schedule/cli-path.js';
 import {nextRun} from '../core/schedule/cron.js';
 import {readSchedules, readStateForListing, stateOf, type RunRecord, type Schedule} from '../core/schedule/schedule-store.js';
 
-/** `lastKnown`: false while the state file is damaged (the last run is then not known, not none). */
+/** `lastKnown`: false while the state file or the schedule's entry is damaged (the last run is then not known, not none). */
 export type ScheduleRow = {schedule: Schedule; nextRun: Date | null; lastRun: RunRecord | undefined; lastKnown: boolean};
 
-/** The schedules, and why their last runs are not known when the state file is damaged. */
+/** The schedules, and why some last runs are not known when the state file (or an entry of it) is damaged. */
 export function listScheduleRows(env: NodeJS.ProcessEnv): {rows: ScheduleRow[]; stateDamaged?: string} {
-	const {state, damaged} = readStateForListing(env);
-	const rows = readSchedules(env).map(schedule => ({schedule, nextRun: nextRun(schedule.cron, schedule.timezone), lastRun: stateOf(state, schedule).lastRun, lastKnown: !damaged}));
+	const {state, known, damaged} = readStateForListing(env);
+	const rows = readSchedules(env).map(schedule => ({schedule, nextRun: nextRun(schedule.cron, schedule.timezone), lastRun: stateOf(state, schedule).lastRun, lastKnown: known(schedule.name)}));
 	return damaged ? {rows, stateDamaged: damaged} : {rows};
 }
 

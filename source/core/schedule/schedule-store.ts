@@ -173,30 +173,54 @@ export function findSchedule(name: string, env: NodeJS.ProcessEnv = process.env)
 	return found;
 }
 
-/** The run state of every schedule; a damaged state file is refused like the schedules file. */
-export function readState(env: NodeJS.ProcessEnv = process.env): Record<string, ScheduleRunState> {
+/** A state file read: the entries of the right shape, and what is wrong with each other one. */
+type StateRead = {state: Record<string, ScheduleRunState>; problems: string[]; damagedNames: Set<string>};
+
+/** The state file's entries, the damaged ones apart; a file that is no JSON or not of the file's shape is thrown as damaged. */
+function readStateEntries(env: NodeJS.ProcessEnv): StateRead {
 	const file = stateFile(env);
 	const parsed = readPrivateJson(file) as StateFile | undefined;
-	if (parsed === undefined) return {};
+	const read: StateRead = {state: {}, problems: [], damagedNames: new Set()};
+	if (parsed === undefined) return read;
 	if (parsed?.version !== 1 || typeof parsed.schedules !== 'object' || parsed.schedules === null || Array.isArray(parsed.schedules)) throw damaged(file, 'expected {"version": 1, "schedules": {...}}');
+	const sound: Array<[string, ScheduleRunState]> = [];
 	for (const [name, entry] of Object.entries(parsed.schedules)) {
 		const problem = runStateProblem(entry);
-		if (problem !== undefined) throw damaged(file, `the entry of ${JSON.stringify(name.slice(0, 60))} ${problem}`);
+		if (problem === undefined) sound.push([name, entry]);
+		else {
+			read.problems.push(`the entry of ${JSON.stringify(name.slice(0, 60))} ${problem}`);
+			read.damagedNames.add(name);
+		}
 	}
-	return parsed.schedules;
+	// fromEntries defines each name as its own property (a "__proto__" entry too).
+	read.state = Object.fromEntries(sound);
+	return read;
+}
+
+/** The run state of every schedule; a damaged state file (or entry) is refused like the schedules file. */
+export function readState(env: NodeJS.ProcessEnv = process.env): Record<string, ScheduleRunState> {
+	const {state, problems} = readStateEntries(env);
+	if (problems.length > 0) throw damaged(stateFile(env), problems[0]!);
+	return state;
 }
 
 /**
  * readState for a listing (`schedule list`, the console): a damaged state file does not hide the
- * schedules. It is left where it is (the daemon or the next run sets it aside, under the state
- * lock); the last runs are then unknown, and `damaged` says why.
+ * schedules, and a damaged entry hides only its own schedule's last run. The file is left where it
+ * is (the daemon or the next run sets it aside, under the state lock); `known` says whose last runs
+ * are known, and `damaged` why the others are not.
  */
-export function readStateForListing(env: NodeJS.ProcessEnv): {state: Record<string, ScheduleRunState>; damaged?: string} {
+export function readStateForListing(env: NodeJS.ProcessEnv): {state: Record<string, ScheduleRunState>; known: (name: string) => boolean; damaged?: string} {
+	const file = stateFile(env);
 	try {
-		return {state: readState(env)};
+		const {state, problems, damagedNames} = readStateEntries(env);
+		if (problems.length === 0) return {state, known: () => true};
+		const reason = problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; ${problems.length - 3} more` : '');
+		const whose = damagedNames.size === 1 ? 'its last run is' : 'their last runs are';
+		return {state, known: name => !damagedNames.has(name), damaged: `${file} is not a valid schedules file (${reason}): ${whose} not known; the daemon or the next run moves it aside`};
 	} catch (error) {
 		if (!(error instanceof DamagedFileError)) throw error;
-		return {state: {}, damaged: `${error.file} is not a valid schedules file (${error.reason}): the last runs are not known; the daemon or the next run moves it aside`};
+		return {state: {}, known: () => false, damaged: `${error.file} is not a valid schedules file (${error.reason}): the last runs are not known; the daemon or the next run moves it aside`};
 	}
 }
 
@@ -214,9 +238,10 @@ export function stateOf(all: Record<string, ScheduleRunState>, schedule: Pick<Sc
 
 /**
  * readState for the daemon and the runs: a state file that is no JSON or not of its shape (a
- * crash of the disk, a hand edit) must not stop every schedule. It is moved aside (kept, with
- * `.damaged-<time>-<pid>` added to its name) and the runs start from no state, as after `schedule add`;
- * `onNote` says so. A file refused as shared (another user could write it) is still refused.
+ * crash of the disk, a hand edit) must not stop every schedule. It is set aside (kept, with
+ * `.damaged-<time>-<pid>` added to its name); where only some entries are damaged, the others are
+ * written back and their schedules go on from their state, else the runs start from no state, as
+ * after `schedule add`. `onNote` says so. A file refused as shared (another user could write it) is still refused.
  */
 export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: string) => void, options: {locked?: boolean} = {}): Record<string, ScheduleRunState> {
 	try {
@@ -226,19 +251,39 @@ export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: strin
 		// Under the state lock, read again: another process may have set it aside and written its
 		// state since (never move a good file aside).
 		const setAside = (): Record<string, ScheduleRunState> => {
+			let read: StateRead;
 			try {
-				return readState(env);
+				read = readStateEntries(env);
+				if (read.problems.length === 0) return read.state;
+				if (Object.keys(read.state).length === 0) throw damaged(stateFile(env), read.problems.join('; '));
 			} catch (again) {
 				if (!(again instanceof DamagedFileError)) throw again;
-				const file = stateFile(env);
-				const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
-				fs.renameSync(file, aside);
+				const aside = setStateAside(env, 'move');
 				onNote(`${again.file} is not a valid schedules file (${again.reason}): moved aside to ${aside}; the schedules run on from no state (a catch-up run each)`);
 				return {};
 			}
+			// The damaged file is copied aside before the sound entries replace it (atomically): a
+			// crash in between leaves it as it was, to be set aside again.
+			const aside = setStateAside(env, 'copy');
+			writeState(read.state, env);
+			const names = [...read.damagedNames].map(name => JSON.stringify(name.slice(0, 60))).join(', ');
+			onNote(`${stateFile(env)} is not a valid schedules file (${read.problems.join('; ')}): copied aside to ${aside}; ${names} run${read.damagedNames.size === 1 ? 's' : ''} on from no state (a catch-up run), the other schedules keep theirs`);
+			return read.state;
 		};
 		return options.locked ? setAside() : withStateLock(env, setAside);
 	}
+}
+
+/** The damaged state file moved or copied (private) to `<file>.damaged-<time>-<pid>`; its new name. */
+function setStateAside(env: NodeJS.ProcessEnv, how: 'move' | 'copy'): string {
+	const file = stateFile(env);
+	const aside = `${file}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+	if (how === 'move') fs.renameSync(file, aside);
+	else {
+		fs.copyFileSync(file, aside, fs.constants.COPYFILE_EXCL);
+		fs.chmodSync(aside, 0o600);
+	}
+	return aside;
 }
 
 /**

@@ -11,8 +11,11 @@ const TRIGGERS = new Set(['cron', 'catch-up', 'run-now']);
 
 type Fields = Record<string, unknown>;
 
+/** An ISO 8601 day, or time with its zone, as the runs write them (toISOString): `Date.parse` alone takes "1" (2001) and "May 5". */
+const ISO_INSTANT = /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
 function isInstant(value: unknown): boolean {
-	return typeof value === 'string' && value.length <= 64 && Number.isFinite(Date.parse(value));
+	return typeof value === 'string' && ISO_INSTANT.test(value) && Number.isFinite(Date.parse(value));
 }
 
 function isCount(value: unknown): boolean {
