@@ -212,6 +212,13 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: '"C:\\Program Files\\Oracle\\bin\\sqlplus.exe" scott/LEAKora117a@orcl\nhttp -a LEAKhttpie117b -A bearer https://api.example.com/me\nxh --auth=\'LEAKhttpie117c\' --auth-type=bearer api.example.com\n',
 		secrets: ['LEAKora117a', 'LEAKhttpie117b', 'LEAKhttpie117c'],
 	},
+	{
+		name: 'sqlplus quoted alone or by a path, bearer tokens attached, after a continuation or an escaped quote, long',
+		text: "'/opt/oracle/bin/sqlplus' scott/LEAKora118a@orcl\n\"sqlplus\" scott/LEAKora118b@orcl\nhttp -aLEAKhttpie118c --auth-type bearer https://x\nhttp --auth-type=bearer \\\n  -a LEAKhttpie118d https://x\nhttp -A bearer X-Note:'a b' --auth LEAKhttpie118e https://x\n" +
+			"http -A bearer POST example.org msg=don\\'t -a LEAKhttpie118f\n\"bin/sqlplus\" scott/LEAKora118g@db\n" +
+			`xh -a LEAKhttpie118h${'x'.repeat(1200)}LEAKhttpie118i -A bearer https://x\n`,
+		secrets: ['LEAKora118a', 'LEAKora118b', 'LEAKhttpie118c', 'LEAKhttpie118d', 'LEAKhttpie118e', 'LEAKhttpie118f', 'LEAKora118g', 'LEAKhttpie118h', 'LEAKhttpie118i'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -246,4 +253,6 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'A key file starts with `-----BEGIN PRIVATE KEY-----` and ends with its END line.\n\n## Deploy\n\nRun make deploy, then\ncheck\nthe dashboard.\n',
 	'foo.c:1234:5:error: unused variable\nconfig.yml:12:db:host:localhost\napp.log:4242:ERROR:db:timeout\nMakefile:10:all:build:test\nregistry:5000:library:nginx:latest\nnode1:9200:cluster:green:ok\nsqlplus scripts/run.sql\nhttp -a \'[REDACTED: re-enter on restore]\' https://x\n',
 	'sqlplus / as sysdba\nsqlplus -s scott/${ORACLE_PW}@orcl\nConnect input/output devices first.\njdbc:oracle:thin:@//db.example.com:1521/ORCLPDB1\nhttp -a alice https://api.example.com\nngrok http 8080\nhttp -a alice -A basic https://x\n"C:\\Program Files\\Oracle\\bin\\sqlplus.exe" / as sysdba\n10:30:00:000:123\nratio 1:2:3:4:5\n',
+	'See "Chapter 3/sqlplus" input/output for the details.\nhttp -a alice X-Note:"use -A bearer" https://x\nhttp -a alice https://x | grep -A bearer log\n',
+	`Run http -a admin to log in. ${'Then read the page. '.repeat(40)}Tokens use -A bearer instead.\n`,
 ];

@@ -314,17 +314,96 @@ const FILE_EXTENSION = '(?:[chmr]|cc|cpp|cxx|hh|hpp|py|pyi|js|mjs|cjs|ts|tsx|jsx
 /** HTTPie's and xh's commands, where a command starts and before a blank (`https://…` is a URL). */
 const HTTPIE = `${at('(?:https?|xhs?)')}(?=[ \\t])${COMMAND_CHAR}{0,200}?`;
 
+/** HTTPie's and xh's command words, where a command starts and before a blank. */
+const HTTPIE_COMMAND = new RegExp(`${at('(?:https?|xhs?)')}(?=[ \\t])`, 'g');
+/**
+ * One shell word after blanks or a line continuation: quoted parts (a double-quoted one with its
+ * escapes), escaped characters (`don\'t`) and bare ones up to a blank or a command separator; a quote
+ * never closed is a character of the word.
+ */
+const SHELL_WORD = /(?:[ \t]|(?<=[ \t])\\\r?\n)+((?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\\[^\r\n]|[^\s"'|;&`\\]|["'])+)/y;
+/** How far a command is read for its auth options: its first words, within their first characters (the `-a` values not counted). */
+const COMMAND_WORDS = 40;
+const COMMAND_SPAN = 600;
+
+/**
+ * HTTPie's and xh's bearer token (`http -a X -A bearer`, `xh --auth-type=bearer --auth=X`): with
+ * `-A bearer` (`--auth-type bearer`, `=bearer`) among a command's words, every `-a` (`--auth`) value
+ * without a `:` is a token, whichever comes first. Read word by word, so a `-A bearer` inside a quoted
+ * argument (a header's text) is none. (`user:X` values are redacted by the patterns above.) Each
+ * command is read once, from the end of the one before it: linear work.
+ */
+function scrubHttpieBearer(text: string): string {
+	if (!text.includes('bearer')) return text;
+	const edits: Array<[number, string, string]> = [];
+	HTTPIE_COMMAND.lastIndex = 0;
+	for (let match = HTTPIE_COMMAND.exec(text); match; match = HTTPIE_COMMAND.exec(text)) {
+		const command = httpieAuthWords(text, match.index + match[0].length);
+		if (command.bearer) {
+			for (const [at, value] of command.values) {
+				const redacted = toolValue(value);
+				if (redacted) edits.push([at, value, redacted]);
+			}
+		}
+		HTTPIE_COMMAND.lastIndex = Math.max(HTTPIE_COMMAND.lastIndex, command.end);
+	}
+	let out = '';
+	let copied = 0;
+	for (const [at, value, redacted] of edits) {
+		out += text.slice(copied, at) + redacted;
+		copied = at + value.length;
+	}
+	return out + text.slice(copied);
+}
+
+/**
+ * The words of the command that starts at `start`, read for HTTPie's auth: whether one sets
+ * `-A bearer`, the `-a` values without a `:` (where each starts), and where the reading stopped.
+ */
+function httpieAuthWords(text: string, start: number): {bearer: boolean; values: Array<[number, string]>; end: number} {
+	const values: Array<[number, string]> = [];
+	let bearer = false;
+	let previous = '';
+	let end = start;
+	let spent = 0;
+	for (let count = 0; count < COMMAND_WORDS && spent <= COMMAND_SPAN; count++) {
+		SHELL_WORD.lastIndex = end;
+		const match = SHELL_WORD.exec(text);
+		if (!match) break;
+		end = SHELL_WORD.lastIndex;
+		const word = match[1]!;
+		const type = previous === '-A' || previous === '--auth-type' ? word : /^(?:-A|--auth-type)=(.*)$/s.exec(word)?.[1];
+		if (type !== undefined && unquoted(type) === 'bearer') bearer = true;
+		const skip = previous === '-a' || previous === '--auth' ? 0 : /^(?:-a|--auth=)(?=.)/s.exec(word)?.[0].length;
+		const value = skip === undefined ? '' : word.slice(skip);
+		// Not an option nor a redirection, and no `user:password` (redacted by the patterns above).
+		const token = value !== '' && !/^[-<>]/.test(value) && !unquoted(value).includes(':');
+		if (token) values.push([end - value.length, value]);
+		spent += match[0].length - (token ? value.length : 0);
+		previous = word;
+	}
+	return {bearer, values, end};
+}
+
 /** An Oracle login's user and its slash (the user quoted or not), and its password: up to the `@` of the connect string. */
 const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|[A-Za-z_][\\w$#.]{0,127})\\/`;
 /** Quoted (blanks and `@` inside), or bare to the `@`; the group after it is the `@` when one follows. */
 const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/]{1,200})(?=(@)|[\\s"']|$)`;
 /**
  * An Oracle tool where a command starts, by its path too (`C:\\oracle\\bin\\sqlplus.exe`,
- * `/u01/…/bin/sqlplus`, `"C:\\Program Files\\…\\sqlplus.exe"` quoted). The name comes first and
- * its start is checked behind it: a pattern that began with the optional path would try it at
- * every character.
+ * `/u01/…/bin/sqlplus`), or quoted with its closing quote: alone, by a path without blanks
+ * (`"bin/sqlplus"`), by one from a drive, a root, `~`, `.` or a variable (`'/opt/oracle bin/sqlplus'`),
+ * or with `.exe` (`"C:\\Program Files\\…\\sqlplus.exe"`); `See "Chapter 3/sqlplus" input/output` is
+ * prose. The name comes first and its start is checked behind it: a pattern that began with the
+ * optional path would try it at every character.
  */
-const oracleTool = (names: string) => `\\b${names}(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?${names}|"[^"\\n]{0,200}[\\\\/]${names})(?:\\.exe)?\\b"?`;
+const oracleTool = (names: string) => {
+	const quoted = (quote: string) => {
+		const path = `(?:(?:[A-Za-z]:|[\\\\/~.$%])[^${quote}\\n]{0,200}[\\\\/]|[^\\s${quote}]{0,200}[\\\\/])`;
+		return `(?<=${quote}${path}?${names})${quote}|(?<=${quote}[^${quote}\\n]{0,200}[\\\\/]${names})\\.exe${quote}`;
+	};
+	return `\\b${names}(?:(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?${names})(?:\\.exe)?\\b|${quoted('"')}|${quoted("'")})`;
+};
 
 /** The login's password, unless it reads as a file (`sqlplus scripts/run.sql`: no `@`, a dot). */
 function oracleReplacer(match: string, head: string, value: string, at: string | undefined): string {
@@ -399,8 +478,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// prompted for a password), and the token given with `-A bearer` (`--auth-type=bearer`), before or after it.
 	quotedToolOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`, `[^\\s:"'[]{1,200}:`),
 	toolPasswordOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))[^\\s:"'[-][^\\s:"'[]{0,200}:`),
-	toolPasswordOption(`${HTTPIE}[ \\t](?:-A|--auth-type)(?:=|[ \\t]+)bearer\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`),
-	toolPasswordOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))(?![^\\s"':]*:)`, 'g', `(?=${COMMAND_CHAR}{0,200}?[ \\t](?:-A|--auth-type)(?:=|[ \\t]+)bearer\\b)`),
+	scrubHttpieBearer,
 	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
 	// the `@`; `sqlplus / as sysdba` names no user), SQL*Plus's `CONNECT user/X@db` (with its `@` only:
 	// "connect input/output" is prose), and JDBC's `jdbc:oracle:thin:user/X@host`.

@@ -106,22 +106,29 @@ const SHORT_KEY_LINE = new RegExp(`^[ \\t]*(?:${KEY_CHAR}|\\.\\.\\.|…)+[ \\t]*
 /**
  * How much of the line before a stop is key material. `stop`: the character or text that stopped
  * it (undefined: the text's end, where the whole line goes); `closes`: a quote that stopped it is
- * closed again on its line (`TOKEN='X'`). The whole line goes when what follows its last run of
- * 16 or more is key too (a key's last short line before a quote with no run at all); else up to the
- * end of that run, so what follows (`DEFINE('`, `{:password => '`) is left for the other patterns
- * to read. A `NAME=` or `NAME:` before a quoted value closed on its line is never key.
+ * closed again on its line (`TOKEN='X'`). A `NAME=` or `NAME:` before a quoted value closed on its
+ * line is never key: what stands before it is read as before any other stop.
  */
 function keyBeforeStop(line: string, stop: string | undefined, closes = false): number | undefined {
 	if (stop === undefined) return line.trim() === '' ? undefined : line.length;
 	const quote = /^["'`]$/.test(stop);
 	if (quote && closes) {
 		const name = assignmentStart(line);
-		if (name !== undefined) return name === 0 ? undefined : keyBeforeStop(line.slice(0, name), 'name');
+		if (name !== undefined) return name === 0 ? undefined : keyRunsEnd(line.slice(0, name), false);
 	}
+	return keyRunsEnd(line, quote);
+}
+
+/**
+ * Where a line's key ends, read by its runs: the whole line when what follows its last run of 16 or
+ * more is key too (`beforeQuote`: also a key's last short line with no run at all); else the end of
+ * that run, so what follows (`DEFINE('`, `{:password => '`) is left for the other patterns to read.
+ */
+function keyRunsEnd(line: string, beforeQuote: boolean): number | undefined {
 	let end: number | undefined;
 	KEY_RUN.lastIndex = 0;
 	for (let run = KEY_RUN.exec(line); run; run = KEY_RUN.exec(line)) end = run.index + run[0].length;
-	if (end === undefined) return quote && SHORT_KEY_LINE.test(line) ? line.length : undefined;
+	if (end === undefined) return beforeQuote && SHORT_KEY_LINE.test(line) ? line.length : undefined;
 	return KEY_TAIL.test(line.slice(end)) ? line.length : end;
 }
 
