@@ -188,7 +188,7 @@ describe('schedules.json', () => {
 			const listed = runCli(['schedule', 'list'], {env});
 			expect(listed.code, listed.stderr).toBe(0);
 			expect(listed.stdout).toContain('  last: not known (the state file is damaged)\n');
-			expect(listed.stderr).toBe(`lifeboat: ${stateFile} is not a valid schedules file (the entry of "n" ${why}): its last run is not known; the daemon or the next run moves it aside\n`);
+			expect(listed.stderr).toBe(`lifeboat: ${stateFile} is not a valid schedules file (the entry of "n" ${why}): its schedule's last run is not known; the daemon or the next run sets it aside\n`);
 			expect(JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout)).toMatchObject({ok: true, stateDamaged: expect.stringContaining(why)});
 		}
 		// The next run sets it aside and starts from no state; an entry's name from the file is printed escaped.
@@ -220,7 +220,7 @@ describe('schedules.json', () => {
 		const listed = runCli(['schedule', 'list'], {env});
 		expect(listed.code, listed.stderr).toBe(0);
 		expect(listed.stdout).toMatch(/^a {2}0 3 \* \* \* {2}next \S+\n {2}last: ok \S+ \(full\)\n[^]*^b {2}0 3 \* \* \* {2}next \S+\n {2}last: not known \(the state file is damaged\)\n/m);
-		expect(listed.stderr).toBe(`lifeboat: ${stateFile} is not a valid schedules file (the entry of "b" lastSlot is not a date): its last run is not known; the daemon or the next run moves it aside\n`);
+		expect(listed.stderr).toBe(`lifeboat: ${stateFile} is not a valid schedules file (the entry of "b" lastSlot is not a date): its schedule's last run is not known; the daemon or the next run sets it aside\n`);
 		const json = JSON.parse(runCli(['schedule', 'list', '--json'], {env}).stdout) as {schedules: Array<{name: string; lastRun: {ok: boolean} | null; lastRunKnown: boolean}>};
 		expect(json.schedules.map(row => [row.name, row.lastRun?.ok ?? null, row.lastRunKnown])).toEqual([
 			['a', true, true],
@@ -230,7 +230,7 @@ describe('schedules.json', () => {
 		const result = runCli(['schedule', 'run-now', 'a', '--json'], {env});
 		expect(result.code, result.stderr).toBe(0);
 		expect((JSON.parse(result.stdout) as RunRecordJson).kind).toBe('incremental');
-		expect(result.stderr).toMatch(/^lifeboat: \S+schedules-state\.json is not a valid schedules file \(the entry of "b" lastSlot is not a date\): copied aside to \S+schedules-state\.json\.damaged-\S+; "b" runs on from no state \(a catch-up run\), the other schedules keep theirs\n$/);
+		expect(result.stderr).toMatch(/^lifeboat: \S+schedules-state\.json is not a valid schedules file \(the entry of "b" lastSlot is not a date\): copied aside to \S+schedules-state\.json\.damaged-\S+; the state of "b" is dropped \(last run, catch-up mark, full-backup count: a next incremental is a full one\), the other schedules keep theirs\n$/);
 		const aside = fs.readdirSync(config).filter(name => name.startsWith('schedules-state.json.damaged-'));
 		expect(aside).toHaveLength(1);
 		expect(fs.readFileSync(path.join(config, aside[0]!), 'utf8')).toBe(damagedText);

@@ -215,9 +215,8 @@ export function readStateForListing(env: NodeJS.ProcessEnv): {state: Record<stri
 	try {
 		const {state, problems, damagedNames} = readStateEntries(env);
 		if (problems.length === 0) return {state, known: () => true};
-		const reason = problems.slice(0, 3).join('; ') + (problems.length > 3 ? `; ${problems.length - 3} more` : '');
-		const whose = damagedNames.size === 1 ? 'its last run is' : 'their last runs are';
-		return {state, known: name => !damagedNames.has(name), damaged: `${file} is not a valid schedules file (${reason}): ${whose} not known; the daemon or the next run moves it aside`};
+		const whose = damagedNames.size === 1 ? 'its schedule\'s last run is' : 'their schedules\' last runs are';
+		return {state, known: name => !damagedNames.has(name), damaged: `${file} is not a valid schedules file (${listed(problems)}): ${whose} not known; the daemon or the next run sets it aside`};
 	} catch (error) {
 		if (!(error instanceof DamagedFileError)) throw error;
 		return {state: {}, known: () => false, damaged: `${error.file} is not a valid schedules file (${error.reason}): the last runs are not known; the daemon or the next run moves it aside`};
@@ -263,15 +262,27 @@ export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: strin
 				return {};
 			}
 			// The damaged file is copied aside before the sound entries replace it (atomically): a
-			// crash in between leaves it as it was, to be set aside again.
+			// crash in between leaves it as it was, to be set aside again. A write that fails moves it aside whole.
 			const aside = setStateAside(env, 'copy');
-			writeState(read.state, env);
-			const names = [...read.damagedNames].map(name => JSON.stringify(name.slice(0, 60))).join(', ');
-			onNote(`${stateFile(env)} is not a valid schedules file (${read.problems.join('; ')}): copied aside to ${aside}; ${names} run${read.damagedNames.size === 1 ? 's' : ''} on from no state (a catch-up run), the other schedules keep theirs`);
+			try {
+				writeState(read.state, env);
+			} catch {
+				fs.rmSync(aside, {force: true});
+				const moved = setStateAside(env, 'move');
+				onNote(`${stateFile(env)} is not a valid schedules file (${listed(read.problems)}), and its sound entries could not be written back: moved aside to ${moved}; the schedules run on from no state (a catch-up run each)`);
+				return {};
+			}
+			const names = listed([...read.damagedNames].map(name => JSON.stringify(name.slice(0, 60))));
+			onNote(`${stateFile(env)} is not a valid schedules file (${listed(read.problems)}): copied aside to ${aside}; the state of ${names} is dropped (last run, catch-up mark, full-backup count: a next incremental is a full one), the other schedules keep theirs`);
 			return read.state;
 		};
 		return options.locked ? setAside() : withStateLock(env, setAside);
 	}
+}
+
+/** The first three of a list, and how many more. */
+function listed(items: readonly string[]): string {
+	return items.slice(0, 3).join('; ') + (items.length > 3 ? `; ${items.length - 3} more` : '');
 }
 
 /** The damaged state file moved or copied (private) to `<file>.damaged-<time>-<pid>`; its new name. */
