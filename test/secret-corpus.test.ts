@@ -127,6 +127,8 @@ describe('scrubbing properties', () => {
 				"'/sqlplus ".repeat(20_000),
 				"http -A bearer -a \\'".repeat(20_000),
 				'http -A bearer "\\"'.repeat(20_000),
+				'SQL> connect "a/'.repeat(20_000),
+				'sqlplus "a/'.repeat(20_000),
 				'-----BEGIN PRIVATE KEY-----\n' + 'MIIEvQIBADANBgkq '.repeat(10_000) + '"',
 				'-----BEGIN PRIVATE KEY-----\n' + 'a_b'.repeat(50_000) + "='x'",
 				'-----BEGIN PRIVATE KEY-----\n' + 'MIIEvQIBADANBgkq' + ' '.repeat(100_000) + "A='" + "'".repeat(10),

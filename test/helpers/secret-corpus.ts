@@ -219,6 +219,11 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 			`xh -a LEAKhttpie118h${'x'.repeat(1200)}LEAKhttpie118i -A bearer https://x\n`,
 		secrets: ['LEAKora118a', 'LEAKora118b', 'LEAKhttpie118c', 'LEAKhttpie118d', 'LEAKhttpie118e', 'LEAKhttpie118f', 'LEAKora118g', 'LEAKhttpie118h', 'LEAKhttpie118i'],
 	},
+	{
+		name: 'an Oracle login quoted whole, CONNECT at the SQL> prompt without its @',
+		text: 'sqlplus -s "scott/LEAKora119a@orcl" @report.sql\nSQL> connect scott/LEAKora119b\nSQL> conn system/LEAKora119c as sysdba\n',
+		secrets: ['LEAKora119a', 'LEAKora119b', 'LEAKora119c'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -254,5 +259,6 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'foo.c:1234:5:error: unused variable\nconfig.yml:12:db:host:localhost\napp.log:4242:ERROR:db:timeout\nMakefile:10:all:build:test\nregistry:5000:library:nginx:latest\nnode1:9200:cluster:green:ok\nsqlplus scripts/run.sql\nhttp -a \'[REDACTED: re-enter on restore]\' https://x\n',
 	'sqlplus / as sysdba\nsqlplus -s scott/${ORACLE_PW}@orcl\nConnect input/output devices first.\njdbc:oracle:thin:@//db.example.com:1521/ORCLPDB1\nhttp -a alice https://api.example.com\nngrok http 8080\nhttp -a alice -A basic https://x\n"C:\\Program Files\\Oracle\\bin\\sqlplus.exe" / as sysdba\n10:30:00:000:123\nratio 1:2:3:4:5\n',
 	'See "Chapter 3/sqlplus" input/output for the details.\nhttp -a alice X-Note:"use -A bearer" https://x\nhttp -a alice https://x | grep -A bearer log\n',
+	'SQL> connect / as sysdba\nSQL> @scripts/run.sql\nConnect input/output devices first.\n',
 	`Run http -a admin to log in. ${'Then read the page. '.repeat(40)}Tokens use -A bearer instead.\n`,
 ];

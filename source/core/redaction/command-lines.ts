@@ -386,7 +386,7 @@ function httpieAuthWords(text: string, start: number): {bearer: boolean; values:
 }
 
 /** An Oracle login's user and its slash (the user quoted or not), and its password: up to the `@` of the connect string. */
-const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|[A-Za-z_][\\w$#.]{0,127})\\/`;
+const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|"?[A-Za-z_][\\w$#.]{0,127})\\/`;
 /** Quoted (blanks and `@` inside), or bare to the `@`; the group after it is the `@` when one follows. */
 const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/]{1,200})(?=(@)|[\\s"']|$)`;
 /**
@@ -480,12 +480,15 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))[^\\s:"'[-][^\\s:"'[]{0,200}:`),
 	scrubHttpieBearer,
 	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
-	// the `@`; `sqlplus / as sysdba` names no user), SQL*Plus's `CONNECT user/X@db` (with its `@` only:
-	// "connect input/output" is prose), and JDBC's `jdbc:oracle:thin:user/X@host`.
+	// the `@`; `sqlplus / as sysdba` names no user; the login quoted whole too, `"user/X@db"`), SQL*Plus's
+	// `CONNECT user/X@db` (with its `@` only, "connect input/output" is prose, but without it at the `SQL>`
+	// prompt), and JDBC's `jdbc:oracle:thin:user/X@host`.
 	[new RegExp(`(${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|dgmgrl)')}(?:[ \\t]+-\\w+)*[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`([ \\t]userid=(?<=${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|exp|imp)')}${COMMAND_CHAR}{0,200}?[ \\t]userid=)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`([ \\t](?:target|catalog|auxiliary)(?<=${oracleTool('rman')}${COMMAND_CHAR}{0,200}?[ \\t](?:target|catalog|auxiliary))(?:[ \\t]*=[ \\t]*|[ \\t]+)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
-	[new RegExp(`(^[ \\t]*(?:SQL>[ \\t]*)?conn(?:ect)?[ \\t]+${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
+	[new RegExp(`(^[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
+	// At SQL*Plus's prompt a CONNECT is one, with its `@` or without (a local database).
+	[new RegExp(`(^[ \\t]*SQL>[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), oracleReplacer],
 	scrubPgpass,
 	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
 	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => head + (redactedArgument(value) ?? match.slice(head.length))],
