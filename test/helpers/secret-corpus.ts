@@ -224,6 +224,18 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		text: 'sqlplus -s "scott/LEAKora119a@orcl" @report.sql\nSQL> connect scott/LEAKora119b\nSQL> conn system/LEAKora119c as sysdba\n',
 		secrets: ['LEAKora119a', 'LEAKora119b', 'LEAKora119c'],
 	},
+	{
+		name: 'HTTPie bearer token in an argument list',
+		text: 'http -a LEAKhttpie120a -A bearer https://api.example.com/me',
+		args: ['http', '-a', 'LEAKhttpie120a', '-A', 'bearer', 'https://api.example.com/me'],
+		secrets: ['LEAKhttpie120a'],
+	},
+	{
+		name: 'xh user and password in an argument list',
+		text: 'xh --auth=alice:LEAKhttpie121a https://api.example.com/me',
+		args: ['xh', '--auth=alice:LEAKhttpie121a', 'https://api.example.com/me'],
+		secrets: ['LEAKhttpie121a'],
+	},
 ];
 
 /** Every secret of the corpus. */

@@ -636,7 +636,38 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 		if (isSecretName(flag[1]!)) out.set(index + 1, M);
 		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next) && redactedArgument(next.slice(next.indexOf(':') + 1)) !== undefined) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
+	// After the tool: the list's own command, or its first element that names it.
+	const named = command !== undefined && ARGV_HTTPIE.test(command);
+	const start = named ? 0 : args.findIndex(arg => typeof arg === 'string' && ARGV_HTTPIE.test(arg)) + 1;
+	if (named || start > 0) httpieArgv(args, start, out);
 	return out;
+}
+
+/** HTTPie and xh in an argument list. */
+const ARGV_HTTPIE = /(?:^|\/)(?:https?|xhs?)$/;
+
+/**
+ * HTTPie's `-a user:X` (`--auth`, attached `-aX`, `--auth=X`) in an argument list, the user kept;
+ * with `-A bearer` (`--auth-type bearer`, `=bearer`) in the list, a value without a `:` is the token.
+ */
+function httpieArgv(args: readonly unknown[], start: number, out: Map<number, string>): void {
+	const values: Array<{index: number; head: string; value: string}> = [];
+	let bearer = false;
+	args.forEach((arg, index) => {
+		if (typeof arg !== 'string' || index < start) return;
+		const previous = index > start ? args[index - 1] : undefined;
+		const type = previous === '-A' || previous === '--auth-type' ? arg : /^(?:-A|--auth-type)=(.*)$/s.exec(arg)?.[1];
+		if (type === 'bearer') bearer = true;
+		const head = previous === '-a' || previous === '--auth' ? '' : /^(?:-a|--auth=)(?=.)/s.exec(arg)?.[0];
+		if (head !== undefined && !/^[-<>]/.test(arg.slice(head.length))) values.push({index, head, value: arg.slice(head.length)});
+	});
+	for (const {index, head, value} of values) {
+		const colon = value.indexOf(':');
+		const secret = colon < 0 ? (bearer ? value : undefined) : value.slice(colon + 1);
+		// `host:8080` is no user and password.
+		if (secret === undefined || secret === '' || isPlaceholder(secret) || (colon >= 0 && /^\d+$/.test(secret))) continue;
+		out.set(index, `${head}${colon < 0 ? '' : value.slice(0, colon + 1)}${M}`);
+	}
 }
 
 /** A tool's password option in an argument list (ARGV_PASSWORD_OPTIONS), attached or followed by its value. */
