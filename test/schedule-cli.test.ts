@@ -180,6 +180,7 @@ describe('schedules.json', () => {
 			[{...entry, lastSlot: 'soon'}, 'lastSlot is not a date'],
 			[{...entry, lastSlot: '1'}, 'lastSlot is not a date'],
 			[{...entry, lastFullAt: 'May 5'}, 'lastFullAt is not a date'],
+			[{...entry, lastSlot: '2026-02-30T03:00:00.000Z'}, 'lastSlot is not a date'],
 			[{...entry, incrementalsSinceFull: -1}, 'incrementalsSinceFull is not a whole number ≥ 0'],
 			[7, 'is not an object'],
 		];

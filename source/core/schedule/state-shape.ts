@@ -12,10 +12,16 @@ const TRIGGERS = new Set(['cron', 'catch-up', 'run-now']);
 type Fields = Record<string, unknown>;
 
 /** An ISO 8601 day, or time with its zone, as the runs write them (toISOString): `Date.parse` alone takes "1" (2001) and "May 5". */
-const ISO_INSTANT = /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+const ISO_INSTANT = /^(\d{4}|[+-]\d{6})-(\d{2})-(\d{2})(?:T(\d{2}):\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
 function isInstant(value: unknown): boolean {
-	return typeof value === 'string' && ISO_INSTANT.test(value) && Number.isFinite(Date.parse(value));
+	const parts = typeof value === 'string' ? ISO_INSTANT.exec(value) : null;
+	if (!parts || !Number.isFinite(Date.parse(value as string))) return false;
+	// A day the month has and an hour before 24 (V8 rolls `02-30` and `T24:00` over to the next day).
+	const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+	const date = new Date(0);
+	date.setUTCFullYear(year, month - 1, day);
+	return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && Number(parts[4] ?? 0) < 24;
 }
 
 function isCount(value: unknown): boolean {
