@@ -39,6 +39,12 @@ describe('the secret corpus against the scrubbers', () => {
 			expect(scrubTextBytes(bytes)).toEqual({bytes, count: 0, lines: []});
 		}
 		expect(redactJson({args: ['-y', '--port', '8080', '--key-file', '/etc/x.pem', '--password-file', '/run/pw'], note: HARMLESS_TEXTS.join('\n')}).redacted).toEqual([]);
+		// Another tool's list naming http as a value; HTTPie's host and port, an address.
+		expect(redactJson({args: ['--scheme', 'http', '-a', 'admin:readonly'], mcp: {command: 'http', args: ['-a', '::1', '-a', 'db:5432', 'x']}}).redacted).toEqual([]);
+		// Redacted once, an HTTPie list is left as it is (the marker holds a colon).
+		const once = redactJson({mcp: {command: 'http', args: ['-A', 'bearer', '--auth=TOKEN1', '-a', 'TOKEN2', '-aalice:PW3']}});
+		expect(once.redacted).toHaveLength(3);
+		expect(redactJson(once.value).redacted).toEqual([]);
 	});
 
 	it('keeps the bytes of a file that is not UTF-8 and has no secret', () => {

@@ -221,8 +221,9 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	},
 	{
 		name: 'an Oracle login quoted whole, CONNECT at the SQL> prompt without its @',
-		text: 'sqlplus -s "scott/LEAKora119a@orcl" @report.sql\nSQL> connect scott/LEAKora119b\nSQL> conn system/LEAKora119c as sysdba\n',
-		secrets: ['LEAKora119a', 'LEAKora119b', 'LEAKora119c'],
+		text: 'sqlplus -s "scott/LEAKora119a@orcl" @report.sql\nSQL> connect scott/LEAKora119b\nSQL> conn system/LEAKora119c as sysdba\n' +
+			"sqlplus 'scott/LEAKora119d@orcl'\nexpdp userid='system/LEAKora119e@pdb'\nSQL> connect scott/LEAKora119f.x\n",
+		secrets: ['LEAKora119a', 'LEAKora119b', 'LEAKora119c', 'LEAKora119d', 'LEAKora119e', 'LEAKora119f'],
 	},
 	{
 		name: 'HTTPie bearer token in an argument list',

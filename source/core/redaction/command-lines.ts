@@ -386,7 +386,7 @@ function httpieAuthWords(text: string, start: number): {bearer: boolean; values:
 }
 
 /** An Oracle login's user and its slash (the user quoted or not), and its password: up to the `@` of the connect string. */
-const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|"?[A-Za-z_][\\w$#.]{0,127})\\/`;
+const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|["']?[A-Za-z_][\\w$#.]{0,127})\\/`;
 /** Quoted (blanks and `@` inside), or bare to the `@`; the group after it is the `@` when one follows. */
 const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/]{1,200})(?=(@)|[\\s"']|$)`;
 /**
@@ -482,13 +482,13 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
 	// the `@`; `sqlplus / as sysdba` names no user; the login quoted whole too, `"user/X@db"`), SQL*Plus's
 	// `CONNECT user/X@db` (with its `@` only, "connect input/output" is prose, but without it at the `SQL>`
-	// prompt), and JDBC's `jdbc:oracle:thin:user/X@host`.
+	// prompt, where a dot is no file's), and JDBC's `jdbc:oracle:thin:user/X@host`.
 	[new RegExp(`(${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|dgmgrl)')}(?:[ \\t]+-\\w+)*[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`([ \\t]userid=(?<=${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|exp|imp)')}${COMMAND_CHAR}{0,200}?[ \\t]userid=)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`([ \\t](?:target|catalog|auxiliary)(?<=${oracleTool('rman')}${COMMAND_CHAR}{0,200}?[ \\t](?:target|catalog|auxiliary))(?:[ \\t]*=[ \\t]*|[ \\t]+)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`(^[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
 	// At SQL*Plus's prompt a CONNECT is one, with its `@` or without (a local database).
-	[new RegExp(`(^[ \\t]*SQL>[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), oracleReplacer],
+	[new RegExp(`(^[ \\t]*SQL>[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), (_match, head: string, value: string) => head + (toolValue(value) ?? value)],
 	scrubPgpass,
 	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
 	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => head + (redactedArgument(value) ?? match.slice(head.length))],
@@ -636,10 +636,9 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 		if (isSecretName(flag[1]!)) out.set(index + 1, M);
 		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next) && redactedArgument(next.slice(next.indexOf(':') + 1)) !== undefined) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
-	// After the tool: the list's own command, or its first element that names it.
+	// After the tool: the list's own command, or its first element (`["--scheme", "http", "-a", "x:y"]` is another tool's).
 	const named = command !== undefined && ARGV_HTTPIE.test(command);
-	const start = named ? 0 : args.findIndex(arg => typeof arg === 'string' && ARGV_HTTPIE.test(arg)) + 1;
-	if (named || start > 0) httpieArgv(args, start, out);
+	if (named || (typeof args[0] === 'string' && ARGV_HTTPIE.test(args[0]))) httpieArgv(args, named ? 0 : 1, out);
 	return out;
 }
 
@@ -657,15 +656,15 @@ function httpieArgv(args: readonly unknown[], start: number, out: Map<number, st
 		if (typeof arg !== 'string' || index < start) return;
 		const previous = index > start ? args[index - 1] : undefined;
 		const type = previous === '-A' || previous === '--auth-type' ? arg : /^(?:-A|--auth-type)=(.*)$/s.exec(arg)?.[1];
-		if (type === 'bearer') bearer = true;
+		if (type !== undefined && unquoted(type) === 'bearer') bearer = true;
 		const head = previous === '-a' || previous === '--auth' ? '' : /^(?:-a|--auth=)(?=.)/s.exec(arg)?.[0];
 		if (head !== undefined && !/^[-<>]/.test(arg.slice(head.length))) values.push({index, head, value: arg.slice(head.length)});
 	});
 	for (const {index, head, value} of values) {
 		const colon = value.indexOf(':');
 		const secret = colon < 0 ? (bearer ? value : undefined) : value.slice(colon + 1);
-		// `host:8080` is no user and password.
-		if (secret === undefined || secret === '' || isPlaceholder(secret) || (colon >= 0 && /^\d+$/.test(secret))) continue;
+		// `host:8080` and `::1` are no user and password.
+		if (secret === undefined || secret === '' || colon === 0 || isPlaceholder(value) || isPlaceholder(secret) || (colon > 0 && /^\d+$/.test(secret))) continue;
 		out.set(index, `${head}${colon < 0 ? '' : value.slice(0, colon + 1)}${M}`);
 	}
 }
