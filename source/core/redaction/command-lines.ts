@@ -214,12 +214,15 @@ function toolValue(value: string): string | undefined {
 	return redactedArgument(value);
 }
 
+/** Keeps the first group (what leads to the value) and redacts the value (the second) as toolValue judges it. */
+const keepToolValue: Replacer = (_match, head = '', value = '') => head + (toolValue(value) ?? value);
+
 /** A tool's password option, `head` matching up to its value (no capturing group), the value judged by toolValue. */
 function toolPasswordOption(head: string, flags = 'g', tail = ''): [RegExp, Replacer] {
 	// Not a redirection (`wpa_passphrase myssid < pw.txt`): in a shell an unquoted `<` or `>` is one.
 	// With a tail, the value is the whole word (no shorter one is tried against the tail: linear work).
 	const whole = tail ? `(?![^${BARE_END}])${tail}` : '';
-	return [new RegExp(`(${head})${SKIP}(?![-<>])${ARGUMENT}${whole}`, flags), (_match, before: string, value: string) => before + (toolValue(value) ?? value)];
+	return [new RegExp(`(${head})${SKIP}(?![-<>])${ARGUMENT}${whole}`, flags), keepToolValue];
 }
 
 /**
@@ -311,11 +314,13 @@ const CHECK_SNMP = '(?<![\\w.-])check_snmp';
 /** File name extensions of code, configuration, logs and documents (a `file:line:…` is no host). */
 const FILE_EXTENSION = '(?:[chmr]|cc|cpp|cxx|hh|hpp|py|pyi|js|mjs|cjs|ts|tsx|jsx|go|rs|java|kt|kts|scala|rb|php|cs|fs|vb|swift|mm|sh|bash|zsh|ps1|psm1|bat|cmd|pl|pm|lua|sql|yml|yaml|json|jsonl|toml|ini|cfg|conf|env|properties|md|rst|adoc|txt|log|out|err|csv|tsv|html?|css|scss|less|xml|lock|gradle|tf|vue|svelte|dart|exs?|erl|hs|ml|clj|proto|graphql|ipynb|dockerfile)';
 
-/** HTTPie's and xh's commands, where a command starts and before a blank (`https://…` is a URL). */
-const HTTPIE = `${at('(?:https?|xhs?)')}(?=[ \\t])${COMMAND_CHAR}{0,200}?`;
-
-/** HTTPie's and xh's command words, where a command starts and before a blank. */
-const HTTPIE_COMMAND = new RegExp(`${at('(?:https?|xhs?)')}(?=[ \\t])`, 'g');
+/** HTTPie's and xh's command names. */
+const HTTPIE_NAMES = '(?:https?|xhs?)';
+/** HTTPie's and xh's command words, where a command starts and before a blank (`https://…` is a URL). */
+const HTTPIE_WORD = `${at(HTTPIE_NAMES)}(?=[ \\t])`;
+/** The same, and the start of the command after it. */
+const HTTPIE = `${HTTPIE_WORD}${COMMAND_CHAR}{0,200}?`;
+const HTTPIE_COMMAND = new RegExp(HTTPIE_WORD, 'g');
 /**
  * One shell word after blanks or a line continuation: quoted parts (a double-quoted one with its
  * escapes), escaped characters (`don\'t`) and bare ones up to a blank or a command separator; a quote
@@ -335,25 +340,30 @@ const COMMAND_SPAN = 600;
  */
 function scrubHttpieBearer(text: string): string {
 	if (!text.includes('bearer')) return text;
-	const edits: Array<[number, string, string]> = [];
+	const spans: Array<[number, number, string]> = [];
 	HTTPIE_COMMAND.lastIndex = 0;
 	for (let match = HTTPIE_COMMAND.exec(text); match; match = HTTPIE_COMMAND.exec(text)) {
 		const command = httpieAuthWords(text, match.index + match[0].length);
 		if (command.bearer) {
 			for (const [at, value] of command.values) {
 				const redacted = toolValue(value);
-				if (redacted) edits.push([at, value, redacted]);
+				if (redacted) spans.push([at, at + value.length, redacted]);
 			}
 		}
 		HTTPIE_COMMAND.lastIndex = Math.max(HTTPIE_COMMAND.lastIndex, command.end);
 	}
-	let out = '';
-	let copied = 0;
-	for (const [at, value, redacted] of edits) {
-		out += text.slice(copied, at) + redacted;
-		copied = at + value.length;
-	}
-	return out + text.slice(copied);
+	return redactSpans(text, spans);
+}
+
+/**
+ * One word of an HTTPie command (or element of its argument list) after `previous`: whether it sets
+ * `-A bearer` (`--auth-type bearer`, `-A=bearer`), and where in it an `-a` (`--auth`) value starts
+ * (0 after a separate `-a`; after `-a` or `--auth=` attached), if it is one.
+ */
+function httpieAuthWord(previous: unknown, word: string): {bearer: boolean; valueAt: number | undefined} {
+	const type = previous === '-A' || previous === '--auth-type' ? word : /^(?:-A|--auth-type)=(.*)$/s.exec(word)?.[1];
+	const valueAt = previous === '-a' || previous === '--auth' ? 0 : /^(?:-a|--auth=)(?=.)/s.exec(word)?.[0].length;
+	return {bearer: type !== undefined && unquoted(type) === 'bearer', valueAt};
 }
 
 /**
@@ -372,10 +382,9 @@ function httpieAuthWords(text: string, start: number): {bearer: boolean; values:
 		if (!match) break;
 		end = SHELL_WORD.lastIndex;
 		const word = match[1]!;
-		const type = previous === '-A' || previous === '--auth-type' ? word : /^(?:-A|--auth-type)=(.*)$/s.exec(word)?.[1];
-		if (type !== undefined && unquoted(type) === 'bearer') bearer = true;
-		const skip = previous === '-a' || previous === '--auth' ? 0 : /^(?:-a|--auth=)(?=.)/s.exec(word)?.[0].length;
-		const value = skip === undefined ? '' : word.slice(skip);
+		const auth = httpieAuthWord(previous, word);
+		bearer ||= auth.bearer;
+		const value = auth.valueAt === undefined ? '' : word.slice(auth.valueAt);
 		// Not an option nor a redirection, and no `user:password` (redacted by the patterns above).
 		const token = value !== '' && !/^[-<>]/.test(value) && !unquoted(value).includes(':');
 		if (token) values.push([end - value.length, value]);
@@ -488,7 +497,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	[new RegExp(`([ \\t](?:target|catalog|auxiliary)(?<=${oracleTool('rman')}${COMMAND_CHAR}{0,200}?[ \\t](?:target|catalog|auxiliary))(?:[ \\t]*=[ \\t]*|[ \\t]+)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`(^[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
 	// At SQL*Plus's prompt a CONNECT is one, with its `@` or without (a local database).
-	[new RegExp(`(^[ \\t]*SQL>[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), (_match, head: string, value: string) => head + (toolValue(value) ?? value)],
+	[new RegExp(`(^[ \\t]*SQL>[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), keepToolValue],
 	scrubPgpass,
 	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
 	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => head + (redactedArgument(value) ?? match.slice(head.length))],
@@ -508,7 +517,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	],
 	[
 		new RegExp(`(\\bvault[ \\t]+login\\b(?:[ \\t]+-[\\w-]+(?:=\\S+)?)*[ \\t]+)${SKIP}("[^"\\n]+"|'[^'\\n]+'|[^\\s"'|;&\`=-][^\\s"'|;&\`=]*)(?=[ \\t]*(?:$|[\\r\\n|;&#]))`, 'gm'),
-		(_match, head: string, value: string) => head + (toolValue(value) ?? value),
+		keepToolValue,
 	],
 	scrubHtpasswd,
 	// A password command that echoes it: restic's `--password-command "echo X"`, `RESTIC_PASSWORD_COMMAND`,
@@ -643,7 +652,7 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 }
 
 /** HTTPie and xh in an argument list. */
-const ARGV_HTTPIE = /(?:^|\/)(?:https?|xhs?)$/;
+const ARGV_HTTPIE = new RegExp(`(?:^|/)${HTTPIE_NAMES}$`);
 
 /**
  * HTTPie's `-a user:X` (`--auth`, attached `-aX`, `--auth=X`) in an argument list, the user kept;
@@ -654,11 +663,9 @@ function httpieArgv(args: readonly unknown[], start: number, out: Map<number, st
 	let bearer = false;
 	args.forEach((arg, index) => {
 		if (typeof arg !== 'string' || index < start) return;
-		const previous = index > start ? args[index - 1] : undefined;
-		const type = previous === '-A' || previous === '--auth-type' ? arg : /^(?:-A|--auth-type)=(.*)$/s.exec(arg)?.[1];
-		if (type !== undefined && unquoted(type) === 'bearer') bearer = true;
-		const head = previous === '-a' || previous === '--auth' ? '' : /^(?:-a|--auth=)(?=.)/s.exec(arg)?.[0];
-		if (head !== undefined && !/^[-<>]/.test(arg.slice(head.length))) values.push({index, head, value: arg.slice(head.length)});
+		const auth = httpieAuthWord(index > start ? args[index - 1] : undefined, arg);
+		bearer ||= auth.bearer;
+		if (auth.valueAt !== undefined && !/^[-<>]/.test(arg.slice(auth.valueAt))) values.push({index, head: arg.slice(0, auth.valueAt), value: arg.slice(auth.valueAt)});
 	});
 	for (const {index, head, value} of values) {
 		const colon = value.indexOf(':');

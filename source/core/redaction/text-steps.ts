@@ -49,13 +49,13 @@ export function applySteps(text: string, steps: readonly Step[]): string {
 	return out;
 }
 
-/** Each span of a text replaced by the marker (spans in order, not overlapping). */
-export function redactSpans(text: string, spans: ReadonlyArray<readonly [number, number]>): string {
+/** Each span of a text replaced by the marker, or by its own replacement (spans in order, not overlapping). */
+export function redactSpans(text: string, spans: ReadonlyArray<readonly [number, number, string?]>): string {
 	if (spans.length === 0) return text;
 	let out = '';
 	let copied = 0;
-	for (const [start, end] of spans) {
-		out += text.slice(copied, start) + M;
+	for (const [start, end, replacement = M] of spans) {
+		out += text.slice(copied, start) + replacement;
 		copied = end;
 	}
 	return out + text.slice(copied);
