@@ -250,17 +250,21 @@ export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: strin
 		// Under the state lock, read again: another process may have set it aside and written its
 		// state since (never move a good file aside).
 		const setAside = (): Record<string, ScheduleRunState> => {
+			const file = stateFile(env);
+			// Every schedule runs on from no state.
+			const moveWhole = (reason: string): Record<string, ScheduleRunState> => {
+				onNote(`${file} is not a valid schedules file (${reason}): moved aside to ${setStateAside(env, 'move')}; the schedules run on from no state (a catch-up run each)`);
+				return {};
+			};
 			let read: StateRead;
 			try {
 				read = readStateEntries(env);
-				if (read.problems.length === 0) return read.state;
-				if (Object.keys(read.state).length === 0) throw damaged(stateFile(env), read.problems.join('; '));
 			} catch (again) {
 				if (!(again instanceof DamagedFileError)) throw again;
-				const aside = setStateAside(env, 'move');
-				onNote(`${again.file} is not a valid schedules file (${again.reason}): moved aside to ${aside}; the schedules run on from no state (a catch-up run each)`);
-				return {};
+				return moveWhole(again.reason);
 			}
+			if (read.problems.length === 0) return read.state;
+			if (Object.keys(read.state).length === 0) return moveWhole(listed(read.problems));
 			// The damaged file is copied aside before the sound entries replace it (atomically): a
 			// crash in between leaves it as it was, to be set aside again. A write that fails moves it aside whole.
 			const aside = setStateAside(env, 'copy');
@@ -268,12 +272,10 @@ export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: strin
 				writeState(read.state, env);
 			} catch {
 				fs.rmSync(aside, {force: true});
-				const moved = setStateAside(env, 'move');
-				onNote(`${stateFile(env)} is not a valid schedules file (${listed(read.problems)}), and its sound entries could not be written back: moved aside to ${moved}; the schedules run on from no state (a catch-up run each)`);
-				return {};
+				return moveWhole(`${listed(read.problems)}; its sound entries could not be written back`);
 			}
 			const names = listed([...read.damagedNames].map(name => JSON.stringify(name.slice(0, 60))));
-			onNote(`${stateFile(env)} is not a valid schedules file (${listed(read.problems)}): copied aside to ${aside}; the state of ${names} is dropped (last run, catch-up mark, full-backup count: a next incremental is a full one), the other schedules keep theirs`);
+			onNote(`${file} is not a valid schedules file (${listed(read.problems)}): copied aside to ${aside}; the state of ${names} is dropped (last run, catch-up mark, full-backup count: a next incremental is a full one), the other schedules keep theirs`);
 			return read.state;
 		};
 		return options.locked ? setAside() : withStateLock(env, setAside);
