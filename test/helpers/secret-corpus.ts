@@ -237,6 +237,19 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		args: ['xh', '--auth=alice:LEAKhttpie121a', 'https://api.example.com/me'],
 		secrets: ['LEAKhttpie121a'],
 	},
+	{
+		name: 'HTTPie by its path, with bundled flags; CONNECT at the Data Guard and RMAN prompts, RMAN CONNECT TARGET',
+		text: 'http -va alice:LEAKhttpie122a https://x\nxh -vA bearer -a LEAKhttpie122b https://x\nhttp -a LEAKhttpie122c -vAbearer https://x\n' +
+			'/usr/bin/http -a alice:LEAKhttpie122d https://x\n~/.local/bin/xh --auth bob:LEAKhttpie122e x\nC:\\Tools\\xh.exe -a alice:LEAKhttpie122f x\n' +
+			'DGMGRL> connect sys/LEAKora122g@primary\nDGMGRL> connect sys/LEAKora122h\nRMAN> connect target sys/LEAKora122i@prod\nRMAN> CONNECT CATALOG rcat/LEAKora122j\nconnect auxiliary sys/LEAKora122k@aux\n',
+		secrets: ['LEAKhttpie122a', 'LEAKhttpie122b', 'LEAKhttpie122c', 'LEAKhttpie122d', 'LEAKhttpie122e', 'LEAKhttpie122f', 'LEAKora122g', 'LEAKora122h', 'LEAKora122i', 'LEAKora122j', 'LEAKora122k'],
+	},
+	{
+		name: 'HTTPie by a Windows path, bundled flags, in an argument list',
+		text: 'C:\\Tools\\xh.exe -vA bearer -va LEAKhttpie123a https://x',
+		args: ['C:\\Tools\\xh.exe', '-vA', 'bearer', '-va', 'LEAKhttpie123a', 'https://x'],
+		secrets: ['LEAKhttpie123a'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -274,4 +287,5 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'See "Chapter 3/sqlplus" input/output for the details.\nhttp -a alice X-Note:"use -A bearer" https://x\nhttp -a alice https://x | grep -A bearer log\n',
 	'SQL> connect / as sysdba\nSQL> @scripts/run.sql\nConnect input/output devices first.\n',
 	`Run http -a admin to log in. ${'Then read the page. '.repeat(40)}Tokens use -A bearer instead.\n`,
+	'RMAN> connect target /\nDGMGRL> connect /\nhttp -pa alice https://x\nfoo-http -a alice:bob\nsee https://x.example/a -a alice:bob\nhttp -va alice https://x\n',
 ];

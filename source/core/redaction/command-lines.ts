@@ -316,8 +316,18 @@ const FILE_EXTENSION = '(?:[chmr]|cc|cpp|cxx|hh|hpp|py|pyi|js|mjs|cjs|ts|tsx|jsx
 
 /** HTTPie's and xh's command names. */
 const HTTPIE_NAMES = '(?:https?|xhs?)';
-/** HTTPie's and xh's command words, where a command starts and before a blank (`https://…` is a URL). */
-const HTTPIE_WORD = `${at(HTTPIE_NAMES)}(?=[ \\t])`;
+/**
+ * HTTPie's and xh's command words, before a blank (`https://…` is a URL): where a command starts, or
+ * by a path (`/usr/bin/http`, `~/.local/bin/xh`, `C:\\Tools\\xh.exe`). The name comes first and what
+ * stands before it is checked behind it (a pattern that began with the optional path would try it at
+ * every character).
+ */
+const HTTPIE_WORD = `\\b${HTTPIE_NAMES}(?<=(?:^|[^\\w./\\\\-])${HTTPIE_NAMES}|(?:^|[\\s"'])[^\\s"']{0,200}[\\\\/]${HTTPIE_NAMES})(?:\\.exe)?(?=[ \\t])`;
+/**
+ * HTTPie's and xh's short options that take no value, which may be bundled before `-a` or `-A`
+ * (`-va alice:X`, `-vA bearer`: argparse and clap read them one by one).
+ */
+const HTTPIE_FLAGS = '[jfxhbvFdcSqIm]';
 /** The same, and the start of the command after it. */
 const HTTPIE = `${HTTPIE_WORD}${COMMAND_CHAR}{0,200}?`;
 const HTTPIE_COMMAND = new RegExp(HTTPIE_WORD, 'g');
@@ -361,10 +371,20 @@ function scrubHttpieBearer(text: string): string {
  * (0 after a separate `-a`; after `-a` or `--auth=` attached), if it is one.
  */
 function httpieAuthWord(previous: unknown, word: string): {bearer: boolean; valueAt: number | undefined} {
-	const type = previous === '-A' || previous === '--auth-type' ? word : /^(?:-A|--auth-type)=(.*)$/s.exec(word)?.[1];
-	const valueAt = previous === '-a' || previous === '--auth' ? 0 : /^(?:-a|--auth=)(?=.)/s.exec(word)?.[0].length;
+	const before = typeof previous === 'string' ? previous : '';
+	const type = HTTPIE_TYPE_OPTION.test(before) ? word : HTTPIE_TYPE_ATTACHED.exec(word)?.[1];
+	const valueAt = HTTPIE_AUTH_OPTION.test(before) ? 0 : HTTPIE_AUTH_ATTACHED.exec(word)?.[0].length;
 	return {bearer: type !== undefined && unquoted(type) === 'bearer', valueAt};
 }
+
+/** `-A` (`--auth-type`) whose value is the next word, after bundled flags too (`-vA`). */
+const HTTPIE_TYPE_OPTION = new RegExp(`^(?:-${HTTPIE_FLAGS}{0,10}A|--auth-type)$`);
+/** `-A` with its value attached (`-Abearer`, `-A=bearer`, `-vAbearer`, `--auth-type=bearer`): the value. */
+const HTTPIE_TYPE_ATTACHED = new RegExp(`^(?:-${HTTPIE_FLAGS}{0,10}A=?|--auth-type=)(.+)$`, 's');
+/** `-a` (`--auth`) whose value is the next word, after bundled flags too (`-va`). */
+const HTTPIE_AUTH_OPTION = new RegExp(`^(?:-${HTTPIE_FLAGS}{0,10}a|--auth)$`);
+/** `-a` with its value attached (`-aX`, `-vaX`, `--auth=X`): up to where the value starts. */
+const HTTPIE_AUTH_ATTACHED = new RegExp(`^(?:-${HTTPIE_FLAGS}{0,10}a|--auth=)(?=.)`, 's');
 
 /**
  * The words of the command that starts at `start`, read for HTTPie's auth: whether one sets
@@ -396,6 +416,8 @@ function httpieAuthWords(text: string, start: number): {bearer: boolean; values:
 
 /** An Oracle login's user and its slash (the user quoted or not), and its password: up to the `@` of the connect string. */
 const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|["']?[A-Za-z_][\\w$#.]{0,127})\\/`;
+/** RMAN's `CONNECT TARGET|CATALOG|AUXILIARY` (in a script or at its prompt) before the login. */
+const RMAN_CONNECTION = '(?:(?:target|catalog|auxiliary)[ \\t]+)?';
 /** Quoted (blanks and `@` inside), or bare to the `@`; the group after it is the `@` when one follows. */
 const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/]{1,200})(?=(@)|[\\s"']|$)`;
 /**
@@ -485,8 +507,8 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('ngrok')}(?:[ \\t]+config)?[ \\t]+(?:add-)?(?:authtoken|api-key)[ \\t]+`),
 	// HTTPie and xh: `http -a user:X`, `--auth user:X`, `--auth=user:X` (the user kept; a user alone is
 	// prompted for a password), and the token given with `-A bearer` (`--auth-type=bearer`), before or after it.
-	quotedToolOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))`, `[^\\s:"'[]{1,200}:`),
-	toolPasswordOption(`${HTTPIE}[ \\t](?:-a[ \\t]*|--auth(?:=|[ \\t]+))[^\\s:"'[-][^\\s:"'[]{0,200}:`),
+	quotedToolOption(`${HTTPIE}[ \\t](?:-${HTTPIE_FLAGS}{0,10}a[ \\t]*|--auth(?:=|[ \\t]+))`, `[^\\s:"'[]{1,200}:`),
+	toolPasswordOption(`${HTTPIE}[ \\t](?:-${HTTPIE_FLAGS}{0,10}a[ \\t]*|--auth(?:=|[ \\t]+))[^\\s:"'[-][^\\s:"'[]{0,200}:`),
 	scrubHttpieBearer,
 	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
 	// the `@`; `sqlplus / as sysdba` names no user; the login quoted whole too, `"user/X@db"`), SQL*Plus's
@@ -495,9 +517,9 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	[new RegExp(`(${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|dgmgrl)')}(?:[ \\t]+-\\w+)*[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`([ \\t]userid=(?<=${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|exp|imp)')}${COMMAND_CHAR}{0,200}?[ \\t]userid=)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`([ \\t](?:target|catalog|auxiliary)(?<=${oracleTool('rman')}${COMMAND_CHAR}{0,200}?[ \\t](?:target|catalog|auxiliary))(?:[ \\t]*=[ \\t]*|[ \\t]+)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
-	[new RegExp(`(^[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
-	// At SQL*Plus's prompt a CONNECT is one, with its `@` or without (a local database).
-	[new RegExp(`(^[ \\t]*SQL>[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), keepToolValue],
+	[new RegExp(`(^[ \\t]*conn(?:ect)?[ \\t]+${RMAN_CONNECTION}${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
+	// At SQL*Plus's, Data Guard's and RMAN's prompts a CONNECT is one, with its `@` or without (a local database).
+	[new RegExp(`(^[ \\t]*(?:(?:SQL|DGMGRL)>[ \\t]*conn(?:ect)?|RMAN>[ \\t]*conn(?:ect)?[ \\t]+(?:target|catalog|auxiliary))[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), keepToolValue],
 	scrubPgpass,
 	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
 	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => head + (redactedArgument(value) ?? match.slice(head.length))],
@@ -652,7 +674,7 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 }
 
 /** HTTPie and xh in an argument list. */
-const ARGV_HTTPIE = new RegExp(`(?:^|/)${HTTPIE_NAMES}$`);
+const ARGV_HTTPIE = new RegExp(`(?:^|[/\\\\])${HTTPIE_NAMES}(?:\\.exe)?$`, 'i');
 
 /**
  * HTTPie's `-a user:X` (`--auth`, attached `-aX`, `--auth=X`) in an argument list, the user kept;
