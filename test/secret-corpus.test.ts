@@ -45,6 +45,9 @@ describe('the secret corpus against the scrubbers', () => {
 		const once = redactJson({mcp: {command: 'http', args: ['-A', 'bearer', '--auth=TOKEN1', '-a', 'TOKEN2', '-aalice:PW3']}});
 		expect(once.redacted).toHaveLength(3);
 		expect(redactJson(once.value).redacted).toEqual([]);
+		// On Windows an MCP server runs the tool through `cmd /c`: the tool is the list's second element.
+		const windows = redactJson({mcp: {command: 'cmd', args: ['/c', 'C:\\Tools\\xh.exe', '-4a', 'alice:LEAKcmd1', 'https://x']}, other: {command: 'cmd', args: ['/c', 'npx', 'http', '-a', 'alice:kept']}});
+		expect(windows.value).toEqual({mcp: {command: 'cmd', args: ['/c', 'C:\\Tools\\xh.exe', '-4a', `alice:${REDACTED_MARKER}`, 'https://x']}, other: {command: 'cmd', args: ['/c', 'npx', 'http', '-a', 'alice:kept']}});
 	});
 
 	it('keeps the bytes of a file that is not UTF-8 and has no secret', () => {

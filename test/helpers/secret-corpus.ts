@@ -241,8 +241,10 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		name: 'HTTPie by its path, with bundled flags; CONNECT at the Data Guard and RMAN prompts, RMAN CONNECT TARGET',
 		text: 'http -va alice:LEAKhttpie122a https://x\nxh -vA bearer -a LEAKhttpie122b https://x\nhttp -a LEAKhttpie122c -vAbearer https://x\n' +
 			'/usr/bin/http -a alice:LEAKhttpie122d https://x\n~/.local/bin/xh --auth bob:LEAKhttpie122e x\nC:\\Tools\\xh.exe -a alice:LEAKhttpie122f x\n' +
-			'DGMGRL> connect sys/LEAKora122g@primary\nDGMGRL> connect sys/LEAKora122h\nRMAN> connect target sys/LEAKora122i@prod\nRMAN> CONNECT CATALOG rcat/LEAKora122j\nconnect auxiliary sys/LEAKora122k@aux\n',
-		secrets: ['LEAKhttpie122a', 'LEAKhttpie122b', 'LEAKhttpie122c', 'LEAKhttpie122d', 'LEAKhttpie122e', 'LEAKhttpie122f', 'LEAKora122g', 'LEAKora122h', 'LEAKora122i', 'LEAKora122j', 'LEAKora122k'],
+			'DGMGRL> connect sys/LEAKora122g@primary\nDGMGRL> connect sys/LEAKora122h\nRMAN> connect target sys/LEAKora122i@prod\nRMAN> CONNECT CATALOG rcat/LEAKora122j\nconnect auxiliary sys/LEAKora122k@aux\n' +
+			'"C:\\Program Files\\xh\\xh.exe" -a alice:LEAKhttpie122l x\n\'/opt/my tools/http\' -A bearer -a LEAKhttpie122m x\nxh -4a alice:LEAKhttpie122n x\nvenv\\Scripts\\http -a alice:LEAKhttpie122o x\n' +
+			'connect target sys/LEAKora122p\nconnect catalog rcat/LEAKora122q;\nC:\\Tools\\xh.EXE -a alice:LEAKhttpie122r x\n',
+		secrets: ['LEAKhttpie122a', 'LEAKhttpie122b', 'LEAKhttpie122c', 'LEAKhttpie122d', 'LEAKhttpie122e', 'LEAKhttpie122f', 'LEAKora122g', 'LEAKora122h', 'LEAKora122i', 'LEAKora122j', 'LEAKora122k', 'LEAKhttpie122l', 'LEAKhttpie122m', 'LEAKhttpie122n', 'LEAKhttpie122o', 'LEAKora122p', 'LEAKora122q', 'LEAKhttpie122r'],
 	},
 	{
 		name: 'HTTPie by a Windows path, bundled flags, in an argument list',
@@ -287,5 +289,6 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'See "Chapter 3/sqlplus" input/output for the details.\nhttp -a alice X-Note:"use -A bearer" https://x\nhttp -a alice https://x | grep -A bearer log\n',
 	'SQL> connect / as sysdba\nSQL> @scripts/run.sql\nConnect input/output devices first.\n',
 	`Run http -a admin to log in. ${'Then read the page. '.repeat(40)}Tokens use -A bearer instead.\n`,
-	'RMAN> connect target /\nDGMGRL> connect /\nhttp -pa alice https://x\nfoo-http -a alice:bob\nsee https://x.example/a -a alice:bob\nhttp -va alice https://x\n',
+	'RMAN> connect target /\nDGMGRL> connect /\nhttp -pa alice https://x\nfoo-http -a alice:bob\nsee https://x.example/a -a alice:bob\nhttp -va alice https://x\nconnect target /\n',
+	'sudo -u http rsync -ha deploy@web1:site/ /srv/http/\nsee https://x.example/http -a alice:bob\nrsync -e ssh /srv/http -vha deploy@web1:site/\nsudo -u http cp -fa backup:2024 .\n',
 ];

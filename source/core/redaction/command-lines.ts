@@ -316,18 +316,29 @@ const FILE_EXTENSION = '(?:[chmr]|cc|cpp|cxx|hh|hpp|py|pyi|js|mjs|cjs|ts|tsx|jsx
 
 /** HTTPie's and xh's command names. */
 const HTTPIE_NAMES = '(?:https?|xhs?)';
+/** `.exe` in any case (Windows names are). */
+const EXE = '\\.[Ee][Xx][Ee]';
+/** A path in quotes that ends in HTTPie's or xh's name (`"C:\\Program Files\\xh\\xh.exe"`), its closing quote matched, checked behind it. */
+const quotedHttpie = (quote: string) => `${quote}(?<=${quote}(?:[^${quote}\\n]{0,200}[\\\\/])?${HTTPIE_NAMES}(?:${EXE})?${quote})`;
 /**
- * HTTPie's and xh's command words, before a blank (`https://…` is a URL): where a command starts, or
- * by a path (`/usr/bin/http`, `~/.local/bin/xh`, `C:\\Tools\\xh.exe`). The name comes first and what
- * stands before it is checked behind it (a pattern that began with the optional path would try it at
- * every character).
+ * HTTPie's and xh's command words, before a blank (`https://…` is a URL): where a command starts,
+ * by a path into a program folder (`/usr/bin/http`, `~/.local/bin/xh`, `venv\\Scripts\\http`), by any
+ * path with `.exe` (`C:\\Tools\\xh.exe`), or quoted (`"C:\\Program Files\\xh\\xh.exe"`); not a user or
+ * group name (`sudo -u http …`, Arch Linux's web server account), nor a folder that ends in the name
+ * (`/srv/http`, `https://x.example/http`). The name comes first and what stands before it is checked
+ * behind it (a pattern that began with the optional path would try it at every character).
  */
-const HTTPIE_WORD = `\\b${HTTPIE_NAMES}(?<=(?:^|[^\\w./\\\\-])${HTTPIE_NAMES}|(?:^|[\\s"'])[^\\s"']{0,200}[\\\\/]${HTTPIE_NAMES})(?:\\.exe)?(?=[ \\t])`;
+const HTTPIE_WORD =
+	`\\b${HTTPIE_NAMES}(?<!(?:-u|--user|-g|--group)[ \\t=]+${HTTPIE_NAMES})` +
+	`(?:(?<=(?:^|[^\\w./\\\\-])${HTTPIE_NAMES})(?:${EXE})?` +
+	`|(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?(?:bin|Scripts)[\\\\/]${HTTPIE_NAMES})(?:${EXE})?` +
+	`|${EXE}(?<=(?:^|[\\s"'])[^\\s"']{0,200}[\\\\/]${HTTPIE_NAMES}${EXE})` +
+	`|(?:${EXE})?(?:${quotedHttpie('"')}|${quotedHttpie("'")}))(?=[ \\t])`;
 /**
  * HTTPie's and xh's short options that take no value, which may be bundled before `-a` or `-A`
- * (`-va alice:X`, `-vA bearer`: argparse and clap read them one by one).
+ * (`-va alice:X`, `-vA bearer`, xh's `-4a`: argparse and clap read them one by one).
  */
-const HTTPIE_FLAGS = '[jfxhbvFdcSqIm]';
+const HTTPIE_FLAGS = '[jfxhbvFdcSqIm46]';
 /** The same, and the start of the command after it. */
 const HTTPIE = `${HTTPIE_WORD}${COMMAND_CHAR}{0,200}?`;
 const HTTPIE_COMMAND = new RegExp(HTTPIE_WORD, 'g');
@@ -416,10 +427,8 @@ function httpieAuthWords(text: string, start: number): {bearer: boolean; values:
 
 /** An Oracle login's user and its slash (the user quoted or not), and its password: up to the `@` of the connect string. */
 const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|["']?[A-Za-z_][\\w$#.]{0,127})\\/`;
-/** RMAN's `CONNECT TARGET|CATALOG|AUXILIARY` (in a script or at its prompt) before the login. */
-const RMAN_CONNECTION = '(?:(?:target|catalog|auxiliary)[ \\t]+)?';
-/** Quoted (blanks and `@` inside), or bare to the `@`; the group after it is the `@` when one follows. */
-const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/]{1,200})(?=(@)|[\\s"']|$)`;
+/** Quoted (blanks and `@` inside), or bare to the `@` (or a `;` ending the statement); the group after it is the `@` when one follows. */
+const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/;]{1,200})(?=(@)|[\\s"';]|$)`;
 /**
  * An Oracle tool where a command starts, by its path too (`C:\\oracle\\bin\\sqlplus.exe`,
  * `/u01/…/bin/sqlplus`), or quoted with its closing quote: alone, by a path without blanks
@@ -513,13 +522,15 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
 	// the `@`; `sqlplus / as sysdba` names no user; the login quoted whole too, `"user/X@db"`), SQL*Plus's
 	// `CONNECT user/X@db` (with its `@` only, "connect input/output" is prose, but without it at the `SQL>`
-	// prompt, where a dot is no file's), and JDBC's `jdbc:oracle:thin:user/X@host`.
+	// and `DGMGRL>` prompts and after RMAN's `CONNECT TARGET`, where a dot is no file's), and JDBC's
+	// `jdbc:oracle:thin:user/X@host`.
 	[new RegExp(`(${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|dgmgrl)')}(?:[ \\t]+-\\w+)*[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`([ \\t]userid=(?<=${oracleTool('(?:sqlplus|sqlldr|expdp|impdp|exp|imp)')}${COMMAND_CHAR}{0,200}?[ \\t]userid=)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
 	[new RegExp(`([ \\t](?:target|catalog|auxiliary)(?<=${oracleTool('rman')}${COMMAND_CHAR}{0,200}?[ \\t](?:target|catalog|auxiliary))(?:[ \\t]*=[ \\t]*|[ \\t]+)${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), oracleReplacer],
-	[new RegExp(`(^[ \\t]*conn(?:ect)?[ \\t]+${RMAN_CONNECTION}${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
-	// At SQL*Plus's, Data Guard's and RMAN's prompts a CONNECT is one, with its `@` or without (a local database).
-	[new RegExp(`(^[ \\t]*(?:(?:SQL|DGMGRL)>[ \\t]*conn(?:ect)?|RMAN>[ \\t]*conn(?:ect)?[ \\t]+(?:target|catalog|auxiliary))[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), keepToolValue],
+	[new RegExp(`(^[ \\t]*conn(?:ect)?[ \\t]+${ORACLE_USER}|\\bjdbc:oracle:(?:thin|oci8?):${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@)`, 'gim'), oracleReplacer],
+	// At SQL*Plus's and Data Guard's prompts a CONNECT is one, and so is RMAN's `CONNECT TARGET|CATALOG|AUXILIARY`
+	// (in a script too): with the `@` or without (a local database).
+	[new RegExp(`(^[ \\t]*(?:(?:SQL|DGMGRL)>[ \\t]*conn(?:ect)?|(?:RMAN>[ \\t]*)?conn(?:ect)?[ \\t]+(?:target|catalog|auxiliary))[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), keepToolValue],
 	scrubPgpass,
 	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
 	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => head + (redactedArgument(value) ?? match.slice(head.length))],
@@ -667,14 +678,26 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 		if (isSecretName(flag[1]!)) out.set(index + 1, M);
 		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next) && redactedArgument(next.slice(next.indexOf(':') + 1)) !== undefined) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
-	// After the tool: the list's own command, or its first element (`["--scheme", "http", "-a", "x:y"]` is another tool's).
-	const named = command !== undefined && ARGV_HTTPIE.test(command);
-	if (named || (typeof args[0] === 'string' && ARGV_HTTPIE.test(args[0]))) httpieArgv(args, named ? 0 : 1, out);
+	const start = httpieStart(args, command);
+	if (start !== undefined) httpieArgv(args, start, out);
 	return out;
 }
 
 /** HTTPie and xh in an argument list. */
 const ARGV_HTTPIE = new RegExp(`(?:^|[/\\\\])${HTTPIE_NAMES}(?:\\.exe)?$`, 'i');
+
+/**
+ * Where HTTPie's or xh's arguments start in a list: after the tool, the list's own command, its first
+ * element, or its second after Windows' `cmd /c` (an MCP server's usual form there);
+ * `["--scheme", "http", "-a", "x:y"]` is another tool's.
+ */
+function httpieStart(args: readonly unknown[], command: string | undefined): number | undefined {
+	const tool = (value: unknown) => typeof value === 'string' && ARGV_HTTPIE.test(value);
+	if (tool(command)) return 0;
+	if (tool(args[0])) return 1;
+	if (command !== undefined && /(?:^|[/\\])cmd(?:\.exe)?$/i.test(command) && /^\/[ck]$/i.test(String(args[0])) && tool(args[1])) return 2;
+	return undefined;
+}
 
 /**
  * HTTPie's `-a user:X` (`--auth`, attached `-aX`, `--auth=X`) in an argument list, the user kept;
