@@ -4,7 +4,7 @@
  * then run. Loaded by cli.tsx only when the console alone was not asked for.
  */
 import meow from 'meow';
-import {LifeboatError} from './core/errors.js';
+import {LifeboatError, outsideRestore} from './core/errors.js';
 import type {CommandContext, Flags} from './commands/command-context.js';
 import {COMMANDS, findCommand, groupCommands, groupHelp, topLevelHelp} from './commands/command-table.js';
 import {TOOL_VERSION} from './core/version.js';
@@ -97,5 +97,12 @@ export async function runCommandLine(argv: string[], onJson: (json: boolean) => 
 		env: process.env,
 		signal: controller.signal,
 	};
-	return module.run(context);
+	try {
+		return await module.run(context);
+	} catch (error) {
+		throw RESTORING_COMMANDS.has(command.words.join(' ')) ? error : outsideRestore(error);
+	}
 }
+
+/** The commands that write a backup's data into a gateway: their refusals say that nothing was restored. */
+const RESTORING_COMMANDS = new Set(['backup restore', 'quarantine accept', 'drill']);

@@ -188,4 +188,37 @@ describe('backup create', () => {
 		const sha = execFileSync('sha256sum', [parsed.path]).toString().split(' ')[0];
 		expect(parsed.sha256).toBe(sha);
 	});
+
+	it('CLI: a backup that fails its verify is removed (exit 5): an incremental whose base was damaged after it was written', () => {
+		const dest = tempDir();
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'full', '--json']).code).toBe(0);
+		// One byte of the full's chats/messages.jsonl flipped (its data follows the local header's name and extra field).
+		const full = path.join(dest, 'full.zip');
+		const bytes = fs.readFileSync(full);
+		const name = bytes.indexOf('chats/messages.jsonl');
+		const header = name - 30;
+		expect(bytes.readUInt32LE(header)).toBe(0x04034b50);
+		const data = name + bytes.readUInt16LE(header + 26) + bytes.readUInt16LE(header + 28);
+		bytes[data + 100]! ^= 0xff;
+		fs.writeFileSync(full, bytes);
+		// The incremental itself is written (it reads only its base's index), then its chain fails verify.
+		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'inc', '--incremental', '--since-last', '--verify', '--json']);
+		expect(json.code).toBe(5);
+		const answer = JSON.parse(json.stdout) as {ok: boolean; path: string; verify: {ok: boolean; problems: string[]; removed: boolean}};
+		expect(answer).toMatchObject({ok: false, path: path.join(dest, 'inc.zip'), verify: {ok: false, removed: true}});
+		// The damage is named in its base (which entry, where the reader can tell).
+		expect(answer.verify.problems.join(' ')).toMatch(/full\.zip/);
+		// Said as verify says it: this command restores nothing.
+		expect(answer.verify.problems.join(' ')).not.toMatch(/nothing was restored/);
+		expect(fs.readdirSync(dest)).toEqual(['full.zip']);
+		const text = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'inc2', '--incremental', '--base', 'full', '--verify']);
+		expect(text.code).toBe(5);
+		expect(text.stdout).toMatch(/^Verify FAILED:\n {2}.*full\.zip.*\nThe backup was removed \(a backup that does not verify is not kept\); if the problem is in an earlier backup of its chain, make a full backup$/m);
+		expect(fs.readdirSync(dest)).toEqual(['full.zip']);
+		// `backup verify` says the same problem without restore's words; a restore keeps them.
+		const verify = runCli(['backup', 'verify', full]);
+		expect(verify.code).toBe(5);
+		expect(verify.stdout + verify.stderr).toMatch(/full\.zip/);
+		expect(verify.stdout + verify.stderr).not.toMatch(/nothing was restored/);
+	});
 });

@@ -2,11 +2,12 @@ import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-forma
 import path from 'node:path';
 import {COMPRESSIONS, createBackup, type Compression, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../core/backup/create-backup.js';
 import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
-import {LifeboatError} from '../core/errors.js';
+import {LifeboatError, outsideRestore} from '../core/errors.js';
 import {countOf, formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
 import type {Destination} from '../core/destinations/destination.js';
 import {openBackupChain} from '../core/backup/backup-chain.js';
+import {requireObject} from '../core/backup/stored-backup.js';
 import {claimStdoutForArchive, clearProgress, defaultBackupDir, openTarget, progressLine, resolveDataDir, splitList, warn, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
@@ -37,7 +38,8 @@ Options
   --since-last          With --incremental: the base is the newest backup of the same
                         scope (tenant and categories) at the destination (the default)
   --base ID|NAME        With --incremental: the base is this backup (id, name or file name)
-  --verify              Verify the archive after writing it (an incremental: its chain)
+  --verify              Verify the archive after writing it (an incremental: its chain);
+                        one that fails is removed, exit 5
   --force               Replace an earlier Lifeboat backup of the same name (never
                         anything that is not a backup)
   --json                Machine-readable result on stdout (on stderr with --out -)
@@ -115,13 +117,19 @@ export async function run(context: CommandContext): Promise<number> {
 	});
 	clearProgress(context);
 	if (weak) warn(context, weak);
-	let verified: Awaited<ReturnType<typeof verifyBackup>> | undefined;
-	if (flags.verify) verified = await verifyWritten(context, result.path, passphrase);
+	let verified: Verified | undefined;
+	if (flags.verify) {
+		const checked = await verifyWritten(context, result.path, passphrase);
+		verified = checked.ok ? checked : {...checked, removal: await removeUnverified(context, result.path)};
+	}
 	// With --out - stdout is the archive: the report goes to stderr.
 	const report: CommandContext = where.stream ? {...context, stdout: context.stderr} : context;
 	reportResult(report, result, verified);
 	return verified && !verified.ok ? 5 : 0;
 }
+
+/** Verify's answer; when it failed, whether the backup was removed (`removal`: undefined, or why it could not be). */
+type Verified = VerifyResult & {removal?: {removed: true} | {removed: false; error: string}};
 
 /** --compression: a deflate level for zip and tar.gz (a folder backup is not compressed). */
 function compressionChoice(value: string | undefined, format: ArchiveFormat): Compression | undefined {
@@ -144,6 +152,11 @@ async function incrementalChoice(context: CommandContext): Promise<{destination:
 	return {destination: target.destination};
 }
 
+/**
+ * The written backup verified (an incremental: its whole chain). Damage verify refuses outright
+ * (a row that is no JSON, a bomb's shape: exit 5) is one of its problems, so the backup is removed
+ * as for any other; an error reading it (the destination, exit 4) is not, and is passed on.
+ */
 async function verifyWritten(context: CommandContext, location: string, passphrase: string | undefined): Promise<VerifyResult> {
 	const target = await openTarget(context, location, 'object');
 	try {
@@ -153,15 +166,38 @@ async function verifyWritten(context: CommandContext, location: string, passphra
 		} finally {
 			await opened.close();
 		}
+	} catch (error) {
+		if (!(error instanceof LifeboatError && error.exitCode === 5)) throw error;
+		return {ok: false, problems: [outsideRestore(error).message], checkedFiles: 0, checkedBytes: 0, code: error.code};
 	} finally {
 		await target.destination.close();
 	}
 }
 
-function reportResult(context: CommandContext, result: BackupResult, verified: VerifyResult | undefined): void {
+/**
+ * A backup that failed its verify is removed from its destination, so that nothing takes it for a
+ * good one: Browse and `backup list`, retention (which would count it among the backups kept),
+ * `--since-last` (which would build on it). Whether it could be removed, and if not, why.
+ */
+async function removeUnverified(context: CommandContext, location: string): Promise<NonNullable<Verified['removal']>> {
+	try {
+		const target = await openTarget(context, location, 'object');
+		try {
+			await target.destination.delete(requireObject(target), {signal: context.signal});
+		} finally {
+			await target.destination.close();
+		}
+		return {removed: true};
+	} catch (error) {
+		return {removed: false, error: (error as Error).message};
+	}
+}
+
+function reportResult(context: CommandContext, result: BackupResult, verified: Verified | undefined): void {
 	const {flags} = context;
 	if (flags.json) {
-		writeJson(context, {ok: !verified || verified.ok, ...result, verify: verified && {ok: verified.ok, problems: verified.problems, checkedFiles: verified.checkedFiles}});
+		const removal = verified?.removal && (verified.removal.removed ? {removed: true} : {removed: false, removeError: verified.removal.error});
+		writeJson(context, {ok: !verified || verified.ok, ...result, verify: verified && {ok: verified.ok, problems: verified.problems, checkedFiles: verified.checkedFiles, ...removal}});
 	} else {
 		const {metadata} = result;
 		writeLine(context, `Backup written: ${result.path}`);
@@ -174,8 +210,15 @@ function reportResult(context: CommandContext, result: BackupResult, verified: V
 		}
 		if (metadata.twoFactor) writeLine(context, `  2FA secrets of ${metadata.twoFactor.users} users sealed with the ${metadata.twoFactor.sealedWith === 'passphrase' ? 'backup passphrase' : "gateway's backup key (keys/backup.key)"}`);
 		for (const warning of metadata.warnings) writeLine(context, `  warning: ${warning}`);
-		if (verified) writeLine(context, verified.ok ? `Verified: ${countOf(verified.checkedFiles, 'file')} match${verified.checkedFiles === 1 ? 'es' : ''} the manifest` : `Verify FAILED:\n  ${verified.problems.join('\n  ')}`);
+		if (verified) writeLine(context, verified.ok ? `Verified: ${countOf(verified.checkedFiles, 'file')} match${verified.checkedFiles === 1 ? 'es' : ''} the manifest` : `Verify FAILED:\n  ${verified.problems.join('\n  ')}\n${removalLine(result, verified)}`);
 	}
+}
+
+/** What became of a backup that failed its verify. */
+function removalLine(result: BackupResult, verified: Verified): string {
+	const chain = result.metadata.incremental ? '; if the problem is in an earlier backup of its chain, make a full backup' : '';
+	if (verified.removal?.removed) return `The backup was removed (a backup that does not verify is not kept)${chain}`;
+	return `The backup could not be removed (${verified.removal?.error ?? 'unknown'}): delete it (lifeboat backup delete ${result.path}), it does not verify${chain}`;
 }
 
 /** `incremental of NAME (chain from FULL): 12 rows, 3 files new or changed; 2 rows, 1 file deleted` */

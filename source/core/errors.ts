@@ -71,6 +71,19 @@ export class LifeboatError extends Error {
 	}
 }
 
+/** What restore's refusals end with, said by the archive readers that verify, diff and create share with it. */
+const NOTHING_RESTORED = /; nothing was restored(?=$|[\s)])/g;
+
+/**
+ * An error as a command that restores nothing says it (verify, diff, create…): the archive readers
+ * it shares with restore end their refusals with "; nothing was restored", which is dropped. The
+ * error itself is returned (its class and fields kept), its message mended.
+ */
+export function outsideRestore<T>(error: T): T {
+	if (error instanceof LifeboatError) error.message = error.message.replace(NOTHING_RESTORED, '');
+	return error;
+}
+
 /**
  * SQLite errors an operator can act on, wherever the store is read or written: a damaged database
  * (corrupt pages surface mid-read, not only at open), one locked by another process after the busy

@@ -7,7 +7,7 @@ import {routeEntry} from '../archive/archive-paths.js';
 import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry, type ArchiveSource} from '../archive/archive-reader.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LineSplitter} from '../archive/line-splitter.js';
-import {LifeboatError} from '../errors.js';
+import {LifeboatError, outsideRestore} from '../errors.js';
 import {bufferAllocated} from '../gc-pacer.js';
 import {parseJsonBounded, utf8Text} from '../json-text.js';
 import {isLifeboatBackup} from './backup-sniff.js';
@@ -99,7 +99,8 @@ async function verifyOnce(source: ArchiveSource, options: VerifyOptions, skipOrd
 	let bytesDone = 0;
 	const fail = (error: unknown) => {
 		if (!(error instanceof LifeboatError)) throw error;
-		problems.push(error.message);
+		// Said as verify says it (a restore that verifies first adds that it restored nothing).
+		problems.push(outsideRestore(error).message);
 		code ??= error.code;
 	};
 	let audit: RowAudit | undefined;
@@ -212,7 +213,7 @@ async function checkEntry(entry: ArchiveEntry, audit: RowAudit | undefined, rowP
 				audit!.row(route, line, `${entry.path} line ${number}`);
 			} catch (error) {
 				if (!(error instanceof LifeboatError)) throw error;
-				rowProblems.set(entry.path, error.message);
+				rowProblems.set(entry.path, outsideRestore(error).message);
 			}
 		}, count);
 		audit!.tableDone(route.table.name);

@@ -1,5 +1,6 @@
 import {diffSides} from '../../core/diff/diff-sides.js';
 import type {DiffProgress, DiffResult, DiffSideInput} from '../../core/diff/diff-types.js';
+import {outsideRestore} from '../../core/errors.js';
 import {useConsole} from '../console-context.js';
 import {openBackupRef, type BackupRef} from '../destination-access.js';
 import {useTask} from './use-task.js';
@@ -23,6 +24,8 @@ export function useDiff() {
 				const sideA = await open(a);
 				const sideB: DiffSideInput = b === undefined ? {kind: 'live', dataDir: gateway.dataDir} : await open(b);
 				return await diffSides(sideA, sideB, {signal, onProgress});
+			} catch (error) {
+				throw outsideRestore(error);
 			} finally {
 				for (const backup of opened) await backup.close();
 			}
