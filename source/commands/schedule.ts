@@ -161,7 +161,7 @@ function resultText(run: RunRecord | undefined, known: boolean): string {
 export async function list(context: CommandContext): Promise<number> {
 	const {env} = context;
 	const schedules = readSchedules(env);
-	const {state, known, damaged} = readStateForListing(env);
+	const {state, known, damaged} = readStateForListing(env, schedules.map(schedule => schedule.name));
 	if (damaged) warn(context, damaged);
 	const rows = schedules.map(schedule => {
 		const holder = readHolder(lockFile(env, schedule.name));

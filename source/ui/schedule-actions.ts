@@ -14,8 +14,9 @@ export type ScheduleRow = {schedule: Schedule; nextRun: Date | null; lastRun: Ru
 
 /** The schedules, and why some last runs are not known when the state file (or an entry of it) is damaged. */
 export function listScheduleRows(env: NodeJS.ProcessEnv): {rows: ScheduleRow[]; stateDamaged?: string} {
-	const {state, known, damaged} = readStateForListing(env);
-	const rows = readSchedules(env).map(schedule => ({schedule, nextRun: nextRun(schedule.cron, schedule.timezone), lastRun: stateOf(state, schedule).lastRun, lastKnown: known(schedule.name)}));
+	const schedules = readSchedules(env);
+	const {state, known, damaged} = readStateForListing(env, schedules.map(schedule => schedule.name));
+	const rows = schedules.map(schedule => ({schedule, nextRun: nextRun(schedule.cron, schedule.timezone), lastRun: stateOf(state, schedule).lastRun, lastKnown: known(schedule.name)}));
 	return damaged ? {rows, stateDamaged: damaged} : {rows};
 }
 

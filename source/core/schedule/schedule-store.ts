@@ -174,13 +174,14 @@ export function findSchedule(name: string, env: NodeJS.ProcessEnv = process.env)
 }
 
 /** A state file read: the entries of the right shape, and what is wrong with each other one. */
-type StateRead = {state: Record<string, ScheduleRunState>; problems: string[]; damagedNames: Set<string>};
+/** `damagedNames`: each damaged entry's name, and its problem (also in `problems`). */
+type StateRead = {state: Record<string, ScheduleRunState>; problems: string[]; damagedNames: Map<string, string>};
 
 /** The state file's entries, the damaged ones apart; a file that is no JSON or not of the file's shape is thrown as damaged. */
 function readStateEntries(env: NodeJS.ProcessEnv): StateRead {
 	const file = stateFile(env);
 	const parsed = readPrivateJson(file) as StateFile | undefined;
-	const read: StateRead = {state: {}, problems: [], damagedNames: new Set()};
+	const read: StateRead = {state: {}, problems: [], damagedNames: new Map()};
 	if (parsed === undefined) return read;
 	if (parsed?.version !== 1 || typeof parsed.schedules !== 'object' || parsed.schedules === null || Array.isArray(parsed.schedules)) throw damaged(file, 'expected {"version": 1, "schedules": {...}}');
 	const sound: Array<[string, ScheduleRunState]> = [];
@@ -188,8 +189,9 @@ function readStateEntries(env: NodeJS.ProcessEnv): StateRead {
 		const problem = runStateProblem(entry);
 		if (problem === undefined) sound.push([name, entry]);
 		else {
-			read.problems.push(`the entry of ${JSON.stringify(name.slice(0, 60))} ${problem}`);
-			read.damagedNames.add(name);
+			const text = `the entry of ${JSON.stringify(name.slice(0, 60))} ${problem}`;
+			read.problems.push(text);
+			read.damagedNames.set(name, text);
 		}
 	}
 	// fromEntries defines each name as its own property (a "__proto__" entry too).
@@ -205,17 +207,20 @@ export function readState(env: NodeJS.ProcessEnv = process.env): Record<string, 
 }
 
 /**
- * readState for a listing (`schedule list`, the console): a damaged state file does not hide the
- * schedules, and a damaged entry hides only its own schedule's last run. The file is left where it
- * is (the daemon or the next run sets it aside, under the state lock); `known` says whose last runs
- * are known, and `damaged` why the others are not.
+ * readState for a listing (`schedule list`, the console) of `names` (the schedules listed): a damaged
+ * state file does not hide the schedules, and a damaged entry hides only its own schedule's last
+ * run; one of a schedule no longer there is not said (nothing listed depends on it). The file is
+ * left where it is (the daemon or the next run sets it aside, under the state lock); `known` says
+ * whose last runs are known, and `damaged` why the others are not.
  */
-export function readStateForListing(env: NodeJS.ProcessEnv): {state: Record<string, ScheduleRunState>; known: (name: string) => boolean; damaged?: string} {
+export function readStateForListing(env: NodeJS.ProcessEnv, names: readonly string[]): {state: Record<string, ScheduleRunState>; known: (name: string) => boolean; damaged?: string} {
 	const file = stateFile(env);
 	try {
-		const {state, problems, damagedNames} = readStateEntries(env);
+		const {state, damagedNames} = readStateEntries(env);
+		const listedNames = new Set(names);
+		const problems = [...damagedNames].filter(([name]) => listedNames.has(name)).map(([, problem]) => problem);
 		if (problems.length === 0) return {state, known: () => true};
-		const whose = damagedNames.size === 1 ? 'its schedule\'s last run is' : 'their schedules\' last runs are';
+		const whose = problems.length === 1 ? 'its schedule\'s last run is' : 'their schedules\' last runs are';
 		return {state, known: name => !damagedNames.has(name), damaged: `${file} is not a valid schedules file (${listed(problems)}): ${whose} not known; the daemon or the next run sets it aside`};
 	} catch (error) {
 		if (!(error instanceof DamagedFileError)) throw error;
@@ -274,7 +279,7 @@ export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: strin
 				fs.rmSync(aside, {force: true});
 				return moveWhole(`${listed(read.problems)}; its sound entries could not be written back`);
 			}
-			const names = listed([...read.damagedNames].map(name => JSON.stringify(name.slice(0, 60))));
+			const names = listed([...read.damagedNames.keys()].map(name => JSON.stringify(name.slice(0, 60))));
 			onNote(`${file} is not a valid schedules file (${listed(read.problems)}): copied aside to ${aside}; the state of ${names} is dropped (last run, catch-up mark, full-backup count: a next incremental is a full one), the other schedules keep theirs`);
 			return read.state;
 		};
