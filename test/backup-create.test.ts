@@ -189,7 +189,27 @@ describe('backup create', () => {
 		expect(parsed.sha256).toBe(sha);
 	});
 
-	it('CLI: a backup that fails its verify is removed (exit 5): an incremental whose base was damaged after it was written', () => {
+	it('CLI: --verify removes a backup whose own bytes fail (exit 5, said in --json as a failure is)', () => {
+		const dest = tempDir();
+		// Its bytes damaged right after it is published, before its verify reads it back.
+		const env = {NODE_OPTIONS: `--require ${path.resolve('test/helpers/rot-after-publish.cjs')}`, LIFEBOAT_TEST_ROT: 'rotten.zip'};
+		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'rotten', '--verify', '--json'], {env});
+		expect(json.code, json.stderr).toBe(5);
+		const answer = JSON.parse(json.stdout) as {ok: boolean; path: string; verify: {ok: boolean; problems: string[]; removed: boolean}; error: {code: string; message: string}};
+		expect(answer).toMatchObject({ok: false, path: path.join(dest, 'rotten.zip'), verify: {ok: false, removed: true}, error: {code: 'corrupt-archive'}});
+		expect(answer.verify.problems.length).toBeGreaterThan(0);
+		expect(answer.error.message).toBe(`${answer.verify.problems[0]}; The backup was removed: a backup that does not verify is not kept`);
+		expect(fs.readdirSync(dest)).toEqual([]);
+		const text = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'rotten', '--verify'], {env});
+		expect(text.code).toBe(5);
+		expect(text.stdout).toMatch(/^Verify FAILED:\n {2}\S.*\nThe backup was removed: a backup that does not verify is not kept$/m);
+		expect(fs.readdirSync(dest)).toEqual([]);
+		// The same run without the damage keeps its backup.
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'sound', '--verify'], {env}).code).toBe(0);
+		expect(fs.readdirSync(dest)).toEqual(['sound.zip']);
+	});
+
+	it('CLI: --verify keeps an incremental that is sound when its chain fails (a base damaged after it was written): exit 5', () => {
 		const dest = tempDir();
 		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'full', '--json']).code).toBe(0);
 		// One byte of the full's chats/messages.jsonl flipped (its data follows the local header's name and extra field).
@@ -201,24 +221,21 @@ describe('backup create', () => {
 		const data = name + bytes.readUInt16LE(header + 26) + bytes.readUInt16LE(header + 28);
 		bytes[data + 100]! ^= 0xff;
 		fs.writeFileSync(full, bytes);
-		// The incremental itself is written (it reads only its base's index), then its chain fails verify.
+		// The incremental is written (it reads only its base's index), then its chain fails verify.
 		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'inc', '--incremental', '--since-last', '--verify', '--json']);
 		expect(json.code).toBe(5);
-		const answer = JSON.parse(json.stdout) as {ok: boolean; path: string; verify: {ok: boolean; problems: string[]; removed: boolean}};
-		expect(answer).toMatchObject({ok: false, path: path.join(dest, 'inc.zip'), verify: {ok: false, removed: true}});
-		// The damage is named in its base (which entry, where the reader can tell).
+		const answer = JSON.parse(json.stdout) as {ok: boolean; verify: {ok: boolean; problems: string[]; removed: boolean; kept: boolean}; error: {message: string}};
+		expect(answer).toMatchObject({ok: false, verify: {ok: false, removed: false, kept: true}});
+		// The damage is named in its base, and said as verify says it: this command restores nothing.
 		expect(answer.verify.problems.join(' ')).toMatch(/full\.zip/);
-		// Said as verify says it: this command restores nothing.
+		expect(answer.error.message).toMatch(/The backup itself verifies and is kept: the problem is in an earlier backup of its chain/);
 		expect(answer.verify.problems.join(' ')).not.toMatch(/nothing was restored/);
-		expect(fs.readdirSync(dest)).toEqual(['full.zip']);
-		const text = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'inc2', '--incremental', '--base', 'full', '--verify']);
-		expect(text.code).toBe(5);
-		expect(text.stdout).toMatch(/^Verify FAILED:\n {2}.*full\.zip.*\nThe backup was removed \(a backup that does not verify is not kept\); if the problem is in an earlier backup of its chain, make a full backup$/m);
-		expect(fs.readdirSync(dest)).toEqual(['full.zip']);
-		// `backup verify` says the same problem without restore's words; a restore keeps them.
+		expect(fs.readdirSync(dest).sort()).toEqual(['full.zip', 'inc.zip']);
+		expect(runCli(['backup', 'verify', path.join(dest, 'inc.zip')]).code).toBe(5);
+		// `backup verify` says the base's problem without restore's words.
 		const verify = runCli(['backup', 'verify', full]);
 		expect(verify.code).toBe(5);
-		expect(verify.stdout + verify.stderr).toMatch(/full\.zip/);
+		expect(verify.stdout + verify.stderr).toMatch(/full\.zip|chats\/messages\.jsonl/);
 		expect(verify.stdout + verify.stderr).not.toMatch(/nothing was restored/);
 	});
 });

@@ -1,13 +1,11 @@
 import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
 import path from 'node:path';
 import {COMPRESSIONS, createBackup, type Compression, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../core/backup/create-backup.js';
-import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
-import {LifeboatError, outsideRestore} from '../core/errors.js';
+import {LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
+import {outcomeJson, outcomeLine, verifyWritten, type Verified} from './verify-written.js';
 import type {Destination} from '../core/destinations/destination.js';
-import {openBackupChain} from '../core/backup/backup-chain.js';
-import {requireObject} from '../core/backup/stored-backup.js';
 import {claimStdoutForArchive, clearProgress, defaultBackupDir, openTarget, progressLine, resolveDataDir, splitList, warn, writeJson, writeLine, type CommandContext} from './command-context.js';
 
 export const help = `
@@ -117,19 +115,13 @@ export async function run(context: CommandContext): Promise<number> {
 	});
 	clearProgress(context);
 	if (weak) warn(context, weak);
-	let verified: Verified | undefined;
-	if (flags.verify) {
-		const checked = await verifyWritten(context, result.path, passphrase);
-		verified = checked.ok ? checked : {...checked, removal: await removeUnverified(context, result.path)};
-	}
+	const verified = flags.verify ? await verifyWritten(context, result, passphrase) : undefined;
 	// With --out - stdout is the archive: the report goes to stderr.
 	const report: CommandContext = where.stream ? {...context, stdout: context.stderr} : context;
 	reportResult(report, result, verified);
 	return verified && !verified.ok ? 5 : 0;
 }
 
-/** Verify's answer; when it failed, whether the backup was removed (`removal`: undefined, or why it could not be). */
-type Verified = VerifyResult & {removal?: {removed: true} | {removed: false; error: string}};
 
 /** --compression: a deflate level for zip and tar.gz (a folder backup is not compressed). */
 function compressionChoice(value: string | undefined, format: ArchiveFormat): Compression | undefined {
@@ -152,52 +144,12 @@ async function incrementalChoice(context: CommandContext): Promise<{destination:
 	return {destination: target.destination};
 }
 
-/**
- * The written backup verified (an incremental: its whole chain). Damage verify refuses outright
- * (a row that is no JSON, a bomb's shape: exit 5) is one of its problems, so the backup is removed
- * as for any other; an error reading it (the destination, exit 4) is not, and is passed on.
- */
-async function verifyWritten(context: CommandContext, location: string, passphrase: string | undefined): Promise<VerifyResult> {
-	const target = await openTarget(context, location, 'object');
-	try {
-		const opened = await openBackupChain(target, {passphrase});
-		try {
-			return await verifyBackup(opened.source);
-		} finally {
-			await opened.close();
-		}
-	} catch (error) {
-		if (!(error instanceof LifeboatError && error.exitCode === 5)) throw error;
-		return {ok: false, problems: [outsideRestore(error).message], checkedFiles: 0, checkedBytes: 0, code: error.code};
-	} finally {
-		await target.destination.close();
-	}
-}
-
-/**
- * A backup that failed its verify is removed from its destination, so that nothing takes it for a
- * good one: Browse and `backup list`, retention (which would count it among the backups kept),
- * `--since-last` (which would build on it). Whether it could be removed, and if not, why.
- */
-async function removeUnverified(context: CommandContext, location: string): Promise<NonNullable<Verified['removal']>> {
-	try {
-		const target = await openTarget(context, location, 'object');
-		try {
-			await target.destination.delete(requireObject(target), {signal: context.signal});
-		} finally {
-			await target.destination.close();
-		}
-		return {removed: true};
-	} catch (error) {
-		return {removed: false, error: (error as Error).message};
-	}
-}
-
 function reportResult(context: CommandContext, result: BackupResult, verified: Verified | undefined): void {
 	const {flags} = context;
 	if (flags.json) {
-		const removal = verified?.removal && (verified.removal.removed ? {removed: true} : {removed: false, removeError: verified.removal.error});
-		writeJson(context, {ok: !verified || verified.ok, ...result, verify: verified && {ok: verified.ok, problems: verified.problems, checkedFiles: verified.checkedFiles, ...removal}});
+		// A failed verify is also said as every failure is (`error`): a script or a schedule's record reads it there.
+		const error = verified && !verified.ok ? {error: {code: verified.code ?? 'corrupt-archive', message: `${verified.problems[0] ?? 'verify failed'}; ${outcomeLine(result, verified, Boolean(flags.force))}`}} : {};
+		writeJson(context, {ok: !verified || verified.ok, ...result, verify: verified && {ok: verified.ok, problems: verified.problems, checkedFiles: verified.checkedFiles, ...outcomeJson(verified)}, ...error});
 	} else {
 		const {metadata} = result;
 		writeLine(context, `Backup written: ${result.path}`);
@@ -210,15 +162,8 @@ function reportResult(context: CommandContext, result: BackupResult, verified: V
 		}
 		if (metadata.twoFactor) writeLine(context, `  2FA secrets of ${metadata.twoFactor.users} users sealed with the ${metadata.twoFactor.sealedWith === 'passphrase' ? 'backup passphrase' : "gateway's backup key (keys/backup.key)"}`);
 		for (const warning of metadata.warnings) writeLine(context, `  warning: ${warning}`);
-		if (verified) writeLine(context, verified.ok ? `Verified: ${countOf(verified.checkedFiles, 'file')} match${verified.checkedFiles === 1 ? 'es' : ''} the manifest` : `Verify FAILED:\n  ${verified.problems.join('\n  ')}\n${removalLine(result, verified)}`);
+		if (verified) writeLine(context, verified.ok ? `Verified: ${countOf(verified.checkedFiles, 'file')} match${verified.checkedFiles === 1 ? 'es' : ''} the manifest` : `Verify FAILED:\n  ${verified.problems.join('\n  ')}\n${outcomeLine(result, verified, Boolean(flags.force))}`);
 	}
-}
-
-/** What became of a backup that failed its verify. */
-function removalLine(result: BackupResult, verified: Verified): string {
-	const chain = result.metadata.incremental ? '; if the problem is in an earlier backup of its chain, make a full backup' : '';
-	if (verified.removal?.removed) return `The backup was removed (a backup that does not verify is not kept)${chain}`;
-	return `The backup could not be removed (${verified.removal?.error ?? 'unknown'}): delete it (lifeboat backup delete ${result.path}), it does not verify${chain}`;
 }
 
 /** `incremental of NAME (chain from FULL): 12 rows, 3 files new or changed; 2 rows, 1 file deleted` */

@@ -98,6 +98,8 @@ export type CreateBackupOptions = {
 
 export type BackupResult = {
 	path: string;
+	/** Its file or object name at the destination (undefined when it was streamed). */
+	object?: string;
 	name: string;
 	format: ArchiveFormat;
 	/** Bytes on disk (the archive file, or the sum of the directory's files). */
@@ -583,7 +585,7 @@ export async function createBackup(options: CreateBackupOptions): Promise<Backup
 			refuseBombRatio(format, contents.totalBytes, digest);
 			await sink.commit(digest);
 			if (options.incremental && !options.base) await refuseLostBase(options.incremental.destination, sink, metadata);
-			return {path: sink.label, name, format, size: digest.size, sha256: digest.sha256, durationMs: Date.now() - started, metadata};
+			return {path: sink.label, object: sink.fileName, name, format, size: digest.size, sha256: digest.sha256, durationMs: Date.now() - started, metadata};
 		} catch (thrown) {
 			await sink.discard();
 			// An upload that died (or a reader that went away) is the cause; the writer only noticed.
