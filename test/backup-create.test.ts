@@ -209,6 +209,22 @@ describe('backup create', () => {
 		expect(fs.readdirSync(dest)).toEqual(['sound.zip']);
 	});
 
+	it('CLI: --verify that cannot read the backup back (EIO) leaves it where it is: exit 4, said as not verified', () => {
+		const dest = tempDir();
+		const env = {NODE_OPTIONS: `--require ${path.resolve('test/helpers/unreadable-after-publish.cjs')}`, LIFEBOAT_TEST_UNREADABLE: 'eio.zip'};
+		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'eio', '--verify', '--json'], {env});
+		expect(json.code, json.stderr).toBe(4);
+		const written = path.join(dest, 'eio.zip');
+		expect(JSON.parse(json.stdout)).toEqual({
+			ok: false,
+			error: {code: 'destination', message: `eio.zip cannot be read (EIO: i/o error, read); the backup was written (${written}) but not verified: verify it (lifeboat backup verify)`},
+			written,
+			verified: false,
+		});
+		expect(fs.readdirSync(dest)).toEqual(['eio.zip']);
+		expect(runCli(['backup', 'verify', written]).code).toBe(0);
+	});
+
 	it('CLI: --verify keeps an incremental that is sound when its chain fails (a base damaged after it was written): exit 5', () => {
 		const dest = tempDir();
 		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'full', '--json']).code).toBe(0);

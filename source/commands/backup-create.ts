@@ -115,13 +115,20 @@ export async function run(context: CommandContext): Promise<number> {
 	});
 	clearProgress(context);
 	if (weak) warn(context, weak);
-	const verified = flags.verify ? await verifyWritten(context, result, passphrase) : undefined;
+	const verified = flags.verify ? await verifyWritten(context, result, passphrase).catch(error => Promise.reject(notVerified(error, result))) : undefined;
 	// With --out - stdout is the archive: the report goes to stderr.
 	const report: CommandContext = where.stream ? {...context, stdout: context.stderr} : context;
 	reportResult(report, result, verified);
 	return verified && !verified.ok ? 5 : 0;
 }
 
+
+/** A verify that could not be done (the destination, an interruption): the backup was written and is left as it is. */
+function notVerified(error: unknown, result: BackupResult): unknown {
+	if (!(error instanceof LifeboatError)) return error;
+	const reason = error.code === 'interrupted' ? error.message.replace(/; nothing partial was left behind$/, '') : error.message;
+	return new LifeboatError(error.code, `${reason}; the backup was written (${result.path}) but not verified: verify it (lifeboat backup verify)`, {cause: error, done: {written: result.path, verified: false}});
+}
 
 /** --compression: a deflate level for zip and tar.gz (a folder backup is not compressed). */
 function compressionChoice(value: string | undefined, format: ArchiveFormat): Compression | undefined {

@@ -10,7 +10,7 @@ import {openBackupChain} from '../core/backup/backup-chain.js';
 import {openStoredBackup} from '../core/backup/stored-backup.js';
 import {verifyBackup, type VerifyResult} from '../core/backup/verify-backup.js';
 import type {ResolvedTarget} from '../core/destinations/open-destination.js';
-import {LifeboatError, outsideRestore} from '../core/errors.js';
+import {EXIT_CODES, LifeboatError, outsideRestore} from '../core/errors.js';
 import {defaultBackupDir, openTarget, type CommandContext} from './command-context.js';
 
 /**
@@ -38,11 +38,11 @@ export async function verifyWritten(context: CommandContext, result: BackupResul
 			} finally {
 				await opened.close();
 			}
-		});
+		}, signal);
 		if (whole.ok) return whole;
 		// A full backup is its own chain; an incremental is checked alone (its bytes against its manifest).
 		if (result.metadata.incremental) {
-			const alone = await damageAsProblem(async () => verifyBackup(await openStoredBackup(target, {passphrase}), {rows: false, signal}));
+			const alone = await damageAsProblem(async () => verifyBackup(await openStoredBackup(target, {passphrase}), {rows: false, signal}), signal);
 			if (alone.ok) return {...whole, outcome: {removed: false, kept: true}};
 		}
 		return {...whole, outcome: await removeWritten(target, result, signal)};
@@ -53,16 +53,22 @@ export async function verifyWritten(context: CommandContext, result: BackupResul
 
 /**
  * Damage verify refuses outright (a row that is no JSON, a bomb's shape, a link missing: exit 5) as
- * one of its problems; an error reading the backup (the destination, exit 4) or an interruption is
- * passed on, and the backup stays where it is.
+ * one of its problems; an error reading the backup (the destination, exit 4) or an interruption,
+ * thrown or listed among verify's problems, is passed on, and the backup stays where it is.
  */
-async function damageAsProblem(verify: () => Promise<VerifyResult>): Promise<VerifyResult> {
+async function damageAsProblem(verify: () => Promise<VerifyResult>, signal: AbortSignal | undefined): Promise<VerifyResult> {
+	let result: VerifyResult;
 	try {
-		return await verify();
+		result = await verify();
 	} catch (error) {
 		if (!(error instanceof LifeboatError && error.exitCode === 5)) throw error;
 		return {ok: false, problems: [outsideRestore(error).message], checkedFiles: 0, checkedBytes: 0, code: error.code};
 	}
+	// Verify lists what stopped it among its problems (a read that failed midway, an interruption):
+	// such an answer says nothing of the backup's bytes, and is passed on as the error it is.
+	signal?.throwIfAborted();
+	if (!result.ok && result.code !== undefined && EXIT_CODES[result.code] !== 5) throw new LifeboatError(result.code, result.problems[0] ?? 'verify stopped');
+	return result;
 }
 
 /**
@@ -88,8 +94,9 @@ export function outcomeLine(result: BackupResult, verified: Verified, force: boo
 		const replaced = force ? ' (with --force it had replaced an earlier backup of that name, if there was one: that one is gone too)' : '';
 		return `The backup was removed: a backup that does not verify is not kept${replaced}`;
 	}
-	if (outcome?.kept) return `The backup itself verifies and is kept: the problem is in an earlier backup of its chain (a damaged base, or one that could not be read); make a full backup, or mend the base and verify again (lifeboat backup verify ${result.path})`;
-	return `The backup could not be removed (${outcome?.error ?? 'unknown'}): it does not verify; delete it (lifeboat backup delete ${result.path})`;
+	if (outcome?.kept) return 'The backup itself verifies and is kept: the problem is in an earlier backup of its chain (a damaged base, or one that could not be read); make a full backup, or mend the base and verify the chain again';
+	// Named by its object at the destination the command was given (its printed label may not lead back to it: a named destination's endpoint).
+	return `The backup could not be removed (${outcome?.error ?? 'unknown'}): it does not verify; delete ${result.object ?? result.path} at that destination (lifeboat backup delete)`;
 }
 
 /** The `--json` fields of what became of it. */

@@ -128,8 +128,16 @@ export function openArchive(source: ArchiveSource): ArchiveReader {
 function corrupt(label: string, error: unknown): LifeboatError {
 	if (error instanceof LifeboatError) return error;
 	const message = (error as Error)?.message ?? String(error);
+	// Reading the file failed (EIO from a failing disk, a file gone): that says nothing of its bytes (exit 4, not 5).
+	if (unreadable(error)) return new LifeboatError('destination', `${path.basename(label)} cannot be read (${message})`, {cause: error});
 	const truncated = /unexpected end|FILE_ENDED|premature|truncated|end of file/i.test(message);
 	return new LifeboatError('corrupt-archive', `${path.basename(label)} is ${truncated ? 'truncated' : 'corrupt'} (${message})`, {cause: error});
+}
+
+/** A read or open of the archive's file that the system refused. */
+export function unreadable(error: unknown): boolean {
+	const syscall = (error as NodeJS.ErrnoException | undefined)?.syscall;
+	return syscall === 'read' || syscall === 'open';
 }
 
 const S_IFMT = 0o170000;

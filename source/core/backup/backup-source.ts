@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import {formatFromPath, type ArchiveFormat} from '../archive/archive-format.js';
-import {plainFileSource, sniffHead, type ArchiveSource} from '../archive/archive-reader.js';
+import {plainFileSource, sniffHead, unreadable, type ArchiveSource} from '../archive/archive-reader.js';
 import {blobZipSource, fileBlob, withCachedHead, type RangedBlob} from '../archive/ranged-blob.js';
 import {createDecryptStream, isEncryptedFile, openEncryptedRandomAccess, plaintextBlob, readEncryptedHeader} from '../crypto/decrypt-stream.js';
 import {MAGIC_LENGTH, hasMagic} from '../crypto/encrypted-format.js';
@@ -40,7 +41,15 @@ export async function isEncryptedBackup(location: string | RangedBlob): Promise<
 export async function openBackupSource(location: string | RangedBlob, options: {passphrase?: string} = {}): Promise<ArchiveSource> {
 	if (typeof location !== 'string') return openBlobSource(location, options);
 	if (!fs.existsSync(location)) throw new LifeboatError('usage', `No backup at ${location}`);
-	if (!(await isEncryptedBackup(location))) return plainFileSource(location);
+	let encrypted: boolean;
+	try {
+		encrypted = await isEncryptedBackup(location);
+	} catch (error) {
+		// Its first bytes could not be read (EIO from a failing disk): exit 4, as a read that fails later.
+		if (unreadable(error)) throw new LifeboatError('destination', `${path.basename(location)} cannot be read (${(error as Error).message})`, {cause: error});
+		throw error;
+	}
+	if (!encrypted) return plainFileSource(location);
 	return openEncrypted(await fileBlob(location), options);
 }
 

@@ -4,7 +4,7 @@ import {Writable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import {MANIFEST_PATH, METADATA_PATH, type BackupManifest, type BackupMetadata} from '../archive/archive-format.js';
 import {routeEntry} from '../archive/archive-paths.js';
-import {jsonEntryCeiling, openArchive, readAll, type ArchiveEntry, type ArchiveSource} from '../archive/archive-reader.js';
+import {jsonEntryCeiling, openArchive, readAll, unreadable, type ArchiveEntry, type ArchiveSource} from '../archive/archive-reader.js';
 import {READ_LIMITS} from '../archive/entry-guard.js';
 import {LineSplitter} from '../archive/line-splitter.js';
 import {LifeboatError, outsideRestore} from '../errors.js';
@@ -39,7 +39,9 @@ async function pipelineNaming(name: string, ...streams: Parameters<typeof pipeli
 			if (error.message.includes(name)) throw error;
 			throw new LifeboatError(error.code, `${name}: ${error.message}`, {cause: error});
 		}
-		throw new LifeboatError('corrupt-archive', `${name}: cannot be read (${(error as Error).message})`, {cause: error});
+		// A read that failed (EIO from a failing disk) says nothing of the bytes: the backup could
+		// not be read where it is (exit 4), not that it is damaged.
+		throw new LifeboatError(unreadable(error) ? 'destination' : 'corrupt-archive', `${name}: cannot be read (${(error as Error).message})`, {cause: error});
 	}
 }
 
@@ -187,7 +189,7 @@ function dataFiles(seen: ReadonlyMap<string, unknown>): number {
  */
 function foreign(source: ArchiveSource, hasMetadataEntry: boolean, result: VerifyResult): VerifyResult {
 	// A folder never gets here without metadata.json: plainFileSource refuses it before it is read.
-	if (result.ok || hasMetadataEntry || source.format === 'dir' || result.code === 'unsafe-archive' || !fs.existsSync(source.label) || isLifeboatBackup(source.label)) return result;
+	if (result.ok || hasMetadataEntry || source.format === 'dir' || result.code === 'unsafe-archive' || result.code === 'destination' || !fs.existsSync(source.label) || isLifeboatBackup(source.label)) return result;
 	const what = source.format === 'json' ? 'a JSON file that does not begin like a Lifeboat bundle' : `a ${source.format} whose first entry is not Lifeboat's metadata.json`;
 	return {...result, problems: [`${source.label} is not a Lifeboat backup (${what})`], code: 'corrupt-archive'};
 }
