@@ -192,7 +192,7 @@ describe('backup create', () => {
 	it('CLI: --verify removes a backup whose own bytes fail (exit 5, said in --json as a failure is)', () => {
 		const dest = tempDir();
 		// Its bytes damaged right after it is published, before its verify reads it back.
-		const env = {NODE_OPTIONS: `--require ${path.resolve('test/helpers/rot-after-publish.cjs')}`, LIFEBOAT_TEST_ROT: 'rotten.zip'};
+		const env = {NODE_OPTIONS: `--require ${path.resolve('test/helpers/after-publish.cjs')}`, LIFEBOAT_TEST_ROT: 'rotten.zip'};
 		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'rotten', '--verify', '--json'], {env});
 		expect(json.code, json.stderr).toBe(5);
 		const answer = JSON.parse(json.stdout) as {ok: boolean; path: string; verify: {ok: boolean; problems: string[]; removed: boolean}; error: {code: string; message: string}};
@@ -211,7 +211,7 @@ describe('backup create', () => {
 
 	it('CLI: --verify that cannot read the backup back (EIO) leaves it where it is: exit 4, said as not verified', () => {
 		const dest = tempDir();
-		const env = {NODE_OPTIONS: `--require ${path.resolve('test/helpers/unreadable-after-publish.cjs')}`, LIFEBOAT_TEST_UNREADABLE: 'eio.zip'};
+		const env = {NODE_OPTIONS: `--require ${path.resolve('test/helpers/after-publish.cjs')}`, LIFEBOAT_TEST_UNREADABLE: 'eio.zip'};
 		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'eio', '--verify', '--json'], {env});
 		expect(json.code, json.stderr).toBe(4);
 		const written = path.join(dest, 'eio.zip');
