@@ -122,7 +122,6 @@ export async function run(context: CommandContext): Promise<number> {
 	return verified && !verified.ok ? 5 : 0;
 }
 
-
 /** A verify that could not be done (the destination, an interruption): the backup was written and is left as it is. */
 function notVerified(error: unknown, result: BackupResult): unknown {
 	if (!(error instanceof LifeboatError)) return error;

@@ -128,8 +128,8 @@ export function openArchive(source: ArchiveSource): ArchiveReader {
 function corrupt(label: string, error: unknown): LifeboatError {
 	if (error instanceof LifeboatError) return error;
 	const message = (error as Error)?.message ?? String(error);
-	// Reading the file failed (EIO from a failing disk, a file gone): that says nothing of its bytes (exit 4, not 5).
-	if (unreadable(error)) return new LifeboatError('destination', `${path.basename(label)} cannot be read (${message})`, {cause: error});
+	const refused = cannotRead(label, error);
+	if (refused) return refused;
 	const truncated = /unexpected end|FILE_ENDED|premature|truncated|end of file/i.test(message);
 	return new LifeboatError('corrupt-archive', `${path.basename(label)} is ${truncated ? 'truncated' : 'corrupt'} (${message})`, {cause: error});
 }
@@ -138,6 +138,15 @@ function corrupt(label: string, error: unknown): LifeboatError {
 export function unreadable(error: unknown): boolean {
 	const syscall = (error as NodeJS.ErrnoException | undefined)?.syscall;
 	return syscall === 'read' || syscall === 'open';
+}
+
+/**
+ * Reading the archive's file failed (EIO from a failing disk, a file gone): that says nothing of its
+ * bytes, so it is the destination's problem (exit 4), not damage (5). Undefined for any other error.
+ */
+export function cannotRead(label: string, error: unknown): LifeboatError | undefined {
+	if (!unreadable(error)) return undefined;
+	return new LifeboatError('destination', `${path.basename(label)} cannot be read (${(error as Error).message})`, {cause: error});
 }
 
 const S_IFMT = 0o170000;

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import {formatFromPath, type ArchiveFormat} from '../archive/archive-format.js';
-import {plainFileSource, sniffHead, unreadable, type ArchiveSource} from '../archive/archive-reader.js';
+import {cannotRead, plainFileSource, sniffHead, type ArchiveSource} from '../archive/archive-reader.js';
 import {blobZipSource, fileBlob, withCachedHead, type RangedBlob} from '../archive/ranged-blob.js';
 import {createDecryptStream, isEncryptedFile, openEncryptedRandomAccess, plaintextBlob, readEncryptedHeader} from '../crypto/decrypt-stream.js';
 import {MAGIC_LENGTH, hasMagic} from '../crypto/encrypted-format.js';
@@ -45,9 +44,8 @@ export async function openBackupSource(location: string | RangedBlob, options: {
 	try {
 		encrypted = await isEncryptedBackup(location);
 	} catch (error) {
-		// Its first bytes could not be read (EIO from a failing disk): exit 4, as a read that fails later.
-		if (unreadable(error)) throw new LifeboatError('destination', `${path.basename(location)} cannot be read (${(error as Error).message})`, {cause: error});
-		throw error;
+		// Its first bytes could not be read: said as a read that fails later is.
+		throw cannotRead(location, error) ?? error;
 	}
 	if (!encrypted) return plainFileSource(location);
 	return openEncrypted(await fileBlob(location), options);

@@ -173,15 +173,14 @@ export function findSchedule(name: string, env: NodeJS.ProcessEnv = process.env)
 	return found;
 }
 
-/** A state file read: the entries of the right shape, and what is wrong with each other one. */
-/** `damagedNames`: each damaged entry's name, and its problem (also in `problems`). */
-type StateRead = {state: Record<string, ScheduleRunState>; problems: string[]; damagedNames: Map<string, string>};
+/** A state file read: the entries of the right shape, and what is wrong with each other one (by its name, in the file's order). */
+type StateRead = {state: Record<string, ScheduleRunState>; damagedNames: Map<string, string>};
 
 /** The state file's entries, the damaged ones apart; a file that is no JSON or not of the file's shape is thrown as damaged. */
 function readStateEntries(env: NodeJS.ProcessEnv): StateRead {
 	const file = stateFile(env);
 	const parsed = readPrivateJson(file) as StateFile | undefined;
-	const read: StateRead = {state: {}, problems: [], damagedNames: new Map()};
+	const read: StateRead = {state: {}, damagedNames: new Map()};
 	if (parsed === undefined) return read;
 	if (parsed?.version !== 1 || typeof parsed.schedules !== 'object' || parsed.schedules === null || Array.isArray(parsed.schedules)) throw damaged(file, 'expected {"version": 1, "schedules": {...}}');
 	const sound: Array<[string, ScheduleRunState]> = [];
@@ -189,9 +188,7 @@ function readStateEntries(env: NodeJS.ProcessEnv): StateRead {
 		const problem = runStateProblem(entry);
 		if (problem === undefined) sound.push([name, entry]);
 		else {
-			const text = `the entry of ${JSON.stringify(name.slice(0, 60))} ${problem}`;
-			read.problems.push(text);
-			read.damagedNames.set(name, text);
+			read.damagedNames.set(name, `the entry of ${JSON.stringify(name.slice(0, 60))} ${problem}`);
 		}
 	}
 	// fromEntries defines each name as its own property (a "__proto__" entry too).
@@ -201,8 +198,9 @@ function readStateEntries(env: NodeJS.ProcessEnv): StateRead {
 
 /** The run state of every schedule; a damaged state file (or entry) is refused like the schedules file. */
 export function readState(env: NodeJS.ProcessEnv = process.env): Record<string, ScheduleRunState> {
-	const {state, problems} = readStateEntries(env);
-	if (problems.length > 0) throw damaged(stateFile(env), problems[0]!);
+	const {state, damagedNames} = readStateEntries(env);
+	const [first] = damagedNames.values();
+	if (first !== undefined) throw damaged(stateFile(env), first);
 	return state;
 }
 
@@ -268,8 +266,9 @@ export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: strin
 				if (!(again instanceof DamagedFileError)) throw again;
 				return moveWhole(again.reason);
 			}
-			if (read.problems.length === 0) return read.state;
-			if (Object.keys(read.state).length === 0) return moveWhole(listed(read.problems));
+			const problems = [...read.damagedNames.values()];
+			if (problems.length === 0) return read.state;
+			if (Object.keys(read.state).length === 0) return moveWhole(listed(problems));
 			// The damaged file is copied aside before the sound entries replace it (atomically): a
 			// crash in between leaves it as it was, to be set aside again. A write that fails moves it aside whole.
 			const aside = setStateAside(env, 'copy');
@@ -277,10 +276,10 @@ export function readStateOrSetAside(env: NodeJS.ProcessEnv, onNote: (text: strin
 				writeState(read.state, env);
 			} catch {
 				fs.rmSync(aside, {force: true});
-				return moveWhole(`${listed(read.problems)}; its sound entries could not be written back`);
+				return moveWhole(`${listed(problems)}; its sound entries could not be written back`);
 			}
 			const names = listed([...read.damagedNames.keys()].map(name => JSON.stringify(name.slice(0, 60))));
-			onNote(`${file} is not a valid schedules file (${listed(read.problems)}): copied aside to ${aside}; the state of ${names} is dropped (last run, catch-up mark, full-backup count: a next incremental is a full one), the other schedules keep theirs`);
+			onNote(`${file} is not a valid schedules file (${listed(problems)}): copied aside to ${aside}; the state of ${names} is dropped (last run, catch-up mark, full-backup count: a next incremental is a full one), the other schedules keep theirs`);
 			return read.state;
 		};
 		return options.locked ? setAside() : withStateLock(env, setAside);
