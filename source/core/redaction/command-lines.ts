@@ -23,14 +23,14 @@ const BARE_END = `\\s"'|;&\``;
 /** One command-line value: quoted, or a bare token that ends at a backquote (which in a shell starts a command, in markdown closes inline code). */
 const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END}]+)`;
 /**
- * A line continuation: a blank, `\` and a line break (a `\` right after a word ends a markdown line
- * with a hard break, which continues no command).
+ * A line continuation: a blank, then `\` (POSIX shells), `^` (cmd) or a backquote (PowerShell), and a
+ * line break (a `\` right after a word ends a markdown line with a hard break, which continues no command).
  */
-const CONTINUATION = '(?<=[ \\t])\\\\\\r?\\n';
+const CONTINUATION = '(?<=[ \\t])[\\\\^`]\\r?\\n';
 /** One character of a command line up to a pipe, a command separator or a backquote, a line continuation taken whole. */
 const COMMAND_CHAR = `(?:[^\\n|;&\`\\\\]|\\\\(?!\\r?\\n)|${CONTINUATION})`;
-/** Before an option's value, also cmd's `^` and PowerShell's backquote continue the line. */
-const VALUE_CONTINUATION = '(?<=[ \\t])[\\\\^`]\\r?\\n';
+/** The same before an option's value. */
+const VALUE_CONTINUATION = CONTINUATION;
 
 /**
  * A tool's option that carries a password, `head` matching up to where its value starts (with no
@@ -314,8 +314,10 @@ const CHECK_SNMP = '(?<![\\w.-])check_snmp';
 /** File name extensions of code, configuration, logs and documents (a `file:line:…` is no host). */
 const FILE_EXTENSION = '(?:[chmr]|cc|cpp|cxx|hh|hpp|py|pyi|js|mjs|cjs|ts|tsx|jsx|go|rs|java|kt|kts|scala|rb|php|cs|fs|vb|swift|mm|sh|bash|zsh|ps1|psm1|bat|cmd|pl|pm|lua|sql|yml|yaml|json|jsonl|toml|ini|cfg|conf|env|properties|md|rst|adoc|txt|log|out|err|csv|tsv|html?|css|scss|less|xml|lock|gradle|tf|vue|svelte|dart|exs?|erl|hs|ml|clj|proto|graphql|ipynb|dockerfile)';
 
-/** HTTPie's and xh's command names. */
-const HTTPIE_NAMES = '(?:https?|xhs?)';
+/** HTTPie's and xh's command names, in any case (Windows names are; so is the argument list's check). */
+const HTTPIE_NAMES = '(?:[Hh][Tt][Tt][Pp][Ss]?|[Xx][Hh][Ss]?)';
+/** The same in lower case: a bare `HTTP` is prose's word ("the HTTP API accepts -a admin:role"). */
+const HTTPIE_BARE_NAMES = '(?:https?|xhs?)';
 /** `.exe` in any case (Windows names are). */
 const EXE = '\\.[Ee][Xx][Ee]';
 /** A path in quotes that ends in HTTPie's or xh's name (`"C:\\Program Files\\xh\\xh.exe"`), its closing quote matched, checked behind it. */
@@ -323,16 +325,17 @@ const quotedHttpie = (quote: string) => `${quote}(?<=${quote}(?:[^${quote}\\n]{0
 /**
  * HTTPie's and xh's command words, before a blank (`https://…` is a URL): where a command starts,
  * by a path into a program folder (`/usr/bin/http`, `~/.local/bin/xh`, `venv\\Scripts\\http`), by any
- * path with `.exe` (`C:\\Tools\\xh.exe`), or quoted (`"C:\\Program Files\\xh\\xh.exe"`); not a user or
+ * path with `.exe` (`C:\\Tools\\xh.exe`, `HTTP.EXE`), or quoted (`"C:\\Program Files\\xh\\xh.exe"`), the
+ * name in any case there (bare, only in lower case: "the HTTP API" is prose); not a user or
  * group name (`sudo -u http …`, Arch Linux's web server account), nor a folder that ends in the name
  * (`/srv/http`, `https://x.example/http`). The name comes first and what stands before it is checked
  * behind it (a pattern that began with the optional path would try it at every character).
  */
 const HTTPIE_WORD =
 	`\\b${HTTPIE_NAMES}(?<!(?:-u|--user|-g|--group)[ \\t=]+${HTTPIE_NAMES})` +
-	`(?:(?<=(?:^|[^\\w./\\\\-])${HTTPIE_NAMES})(?:${EXE})?` +
+	`(?:(?<=(?:^|[^\\w./\\\\-])${HTTPIE_BARE_NAMES})(?:${EXE})?` +
 	`|(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?(?:bin|Scripts)[\\\\/]${HTTPIE_NAMES})(?:${EXE})?` +
-	`|${EXE}(?<=(?:^|[\\s"'])[^\\s"']{0,200}[\\\\/]${HTTPIE_NAMES}${EXE})` +
+	`|${EXE}(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?${HTTPIE_NAMES}${EXE})` +
 	`|(?:${EXE})?(?:${quotedHttpie('"')}|${quotedHttpie("'")}))(?=[ \\t])`;
 /**
  * HTTPie's and xh's short options that take no value, which may be bundled before `-a` or `-A`
@@ -347,7 +350,7 @@ const HTTPIE_COMMAND = new RegExp(HTTPIE_WORD, 'g');
  * escapes), escaped characters (`don\'t`) and bare ones up to a blank or a command separator; a quote
  * never closed is a character of the word.
  */
-const SHELL_WORD = /(?:[ \t]|(?<=[ \t])\\\r?\n)+((?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\\[^\r\n]|[^\s"'|;&`\\]|["'])+)/y;
+const SHELL_WORD = /(?:[ \t]|(?<=[ \t])[\\^`]\r?\n)+((?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\\[^\r\n]|[^\s"'|;&`\\]|["'])+)/y;
 /** How far a command is read for its auth options: its first words, within their first characters (the `-a` values not counted). */
 const COMMAND_WORDS = 40;
 const COMMAND_SPAN = 600;
@@ -427,6 +430,8 @@ function httpieAuthWords(text: string, start: number): {bearer: boolean; values:
 
 /** An Oracle login's user and its slash (the user quoted or not), and its password: up to the `@` of the connect string. */
 const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|["']?[A-Za-z_][\\w$#.]{0,127})\\/`;
+/** `echo` or `printf` (its options, an opening quote), then SQL*Plus's CONNECT (`conn`) and a blank. */
+const ECHOED_CONNECT = `\\b(?:echo|printf)[ \\t]+(?:-[neE]+[ \\t]+)*["']?[ \\t]*conn(?:ect)?[ \\t]+`;
 /** Quoted (blanks and `@` inside), or bare to the `@` (or a `;` ending the statement); the group after it is the `@` when one follows. */
 const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/;]{1,200})(?=(@)|[\\s"';]|$)`;
 /**
@@ -531,6 +536,11 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// At SQL*Plus's and Data Guard's prompts a CONNECT is one, and so is RMAN's `CONNECT TARGET|CATALOG|AUXILIARY`
 	// (in a script too): with the `@` or without (a local database).
 	[new RegExp(`(^[ \\t]*(?:(?:SQL|DGMGRL)>[ \\t]*conn(?:ect)?|(?:RMAN>[ \\t]*)?conn(?:ect)?[ \\t]+(?:target|catalog|auxiliary))[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), keepToolValue],
+	// A CONNECT echoed or printed into a tool (`echo "connect target sys/X@prod" | rman`, `printf 'conn
+	// u/X as sysdba\n' | sqlplus /nolog`): with RMAN's keyword, or with an `@` or a pipe into SQL*Plus,
+	// RMAN or DGMGRL on the line (`echo "connect input/output"` is prose).
+	[new RegExp(`(${ECHOED_CONNECT}(?:target|catalog|auxiliary)[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), keepToolValue],
+	[new RegExp(`(${ECHOED_CONNECT}${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@|[^\\n|]{0,300}\\|[ \\t]*(?:[^\\s|]{0,200}[\\\\/])?(?:sqlplus|rman|dgmgrl)(?:\\.exe)?\\b)`, 'gi'), oracleReplacer],
 	scrubPgpass,
 	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
 	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => head + (redactedArgument(value) ?? match.slice(head.length))],
