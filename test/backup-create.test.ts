@@ -225,6 +225,25 @@ describe('backup create', () => {
 		expect(runCli(['backup', 'verify', written]).code).toBe(0);
 	});
 
+	it('CLI: a base that cannot be read just now (EIO) is said so, exit 4; one that is gone is a broken chain, exit 5', () => {
+		const dest = tempDir();
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'base', '--json']).code).toBe(0);
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'inc', '--incremental', '--since-last', '--json']).code).toBe(0);
+		const inc = path.join(dest, 'inc.zip');
+		const env = {NODE_OPTIONS: `--require ${path.resolve('test/helpers/after-publish.cjs')}`, LIFEBOAT_TEST_UNREADABLE: 'base.zip', LIFEBOAT_TEST_UNREADABLE_NOW: '1'};
+		for (const args of [['backup', 'verify', inc], ['backup', 'restore', '--in', inc, '--data-dir', dataDir, '--dry-run']]) {
+			const failed = runCli(args, {env});
+			expect(failed.code, failed.stderr).toBe(4);
+			expect(failed.stdout + failed.stderr).toMatch(/inc is an incremental of base \(made [^)]+\), which is not among the backups that could be read at \S+: 1 could not be read just now \(base\.zip: base\.zip cannot be read \(EIO: i\/o error, read\)\); inc needs every link from its full backup base; try again once they can be read/);
+			expect(failed.stdout + failed.stderr).not.toMatch(/Broken backup chain/);
+		}
+		expect(runCli(['backup', 'verify', inc]).code).toBe(0);
+		fs.rmSync(path.join(dest, 'base.zip'));
+		const broken = runCli(['backup', 'verify', inc]);
+		expect(broken.code).toBe(5);
+		expect(broken.stdout + broken.stderr).toMatch(/Broken backup chain: inc is an incremental of base \(made [^)]+\), which is not at \S+; inc needs every link from its full backup base/);
+	});
+
 	it('CLI: --verify keeps an incremental that is sound when its chain fails (a base damaged after it was written): exit 5', () => {
 		const dest = tempDir();
 		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'full', '--json']).code).toBe(0);

@@ -3,11 +3,11 @@
 // - LIFEBOAT_TEST_ROT=SUFFIX: one byte in the middle of the file whose name ends in SUFFIX is
 //   flipped, as a bad disk or another writer would;
 // - LIFEBOAT_TEST_UNREADABLE=SUFFIX: every read of it fails with EIO from then on, as a failing
-//   disk's would.
+//   disk's would (with LIFEBOAT_TEST_UNREADABLE_NOW=1, from the start: a backup already there).
 const fs = require('node:fs');
 const rotten = process.env.LIFEBOAT_TEST_ROT;
 const unreadable = process.env.LIFEBOAT_TEST_UNREADABLE;
-let published = false;
+let published = Boolean(unreadable) && process.env.LIFEBOAT_TEST_UNREADABLE_NOW === '1';
 
 function onPublished(target) {
 	if (unreadable && String(target).endsWith(unreadable)) published = true;

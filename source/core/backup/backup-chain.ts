@@ -181,6 +181,25 @@ export async function lostChainLink(destination: Destination, metadata: BackupMe
 }
 
 /**
+ * A link of the chain is not among the backups read at the destination. Where some could not be
+ * read just now (a failing disk, a server refusing a read), it may be one of them: exit 4, try
+ * again; else the chain is broken (exit 5). The backups that could not be read are named either way.
+ */
+function missingBase(destination: Destination, chain: {current: BackupMetadata; head: BackupMetadata; unread: readonly BackupListing[]}): LifeboatError {
+	const {current, head, unread} = chain;
+	const base = current.incremental!.base;
+	const link = `${current.name} is an incremental of ${base.name} (made ${base.createdAt}, id ${base.id})`;
+	const named = unread.slice(0, 3).map(listing => `${listing.fileName}: ${listing.error}`).join('; ');
+	const more = unread.length > 3 ? `; and ${unread.length - 3} more` : '';
+	const needs = `${head.name} needs every link from its full backup ${head.incremental!.full.name}`;
+	if (unread.some(listing => listing.errorCode === 'destination')) {
+		return new LifeboatError('destination', `${link}, which is not among the backups that could be read at ${destination.label}: ${unread.length} could not be read just now (${named}${more}); ${needs}; try again once they can be read`);
+	}
+	const damaged = unread.length > 0 ? ` (${unread.length} backup${unread.length === 1 ? '' : 's'} there cannot be read as one: ${named}${more})` : '';
+	return new LifeboatError('corrupt-archive', `Broken backup chain: ${link}, which is not at ${destination.label}${damaged}; ${needs}`);
+}
+
+/**
  * The links of the chain that ends with `head`, full backup first, found by listing the
  * destination. A link that is not there is a one-line error naming it (exit 5).
  */
@@ -188,8 +207,10 @@ export async function resolveChain(destination: Destination, head: ChainLink, pa
 	const links = [head];
 	if (!head.metadata.incremental) return links;
 	const byId = new Map<string, BackupListing>();
+	const unread: BackupListing[] = [];
 	for (const listing of await listDestination(destination)) {
-		if (listing.summary && !listing.error && !byId.has(listing.summary.id)) byId.set(listing.summary.id, listing);
+		if (listing.error) unread.push(listing);
+		else if (listing.summary && !byId.has(listing.summary.id)) byId.set(listing.summary.id, listing);
 	}
 	const full = head.metadata.incremental.full;
 	let current = head.metadata;
@@ -199,12 +220,7 @@ export async function resolveChain(destination: Destination, head: ChainLink, pa
 			throw new LifeboatError('corrupt-archive', `${head.label}: its chain of incrementals loops or is longer than ${MAX_CHAIN_LINKS} links; it cannot be restored`);
 		}
 		const listing = byId.get(base.id);
-		if (!listing) {
-			throw new LifeboatError(
-				'corrupt-archive',
-				`Broken backup chain: ${current.name} is an incremental of ${base.name} (made ${base.createdAt}, id ${base.id}), which is not at ${destination.label}; ${head.metadata.name} needs every link from its full backup ${full.name}`,
-			);
-		}
+		if (!listing) throw missingBase(destination, {current, head: head.metadata, unread});
 		const source = await openListed(destination, listing, passphrase);
 		const metadata = await readMetadata(source);
 		if (metadata.id !== base.id) throw new LifeboatError('corrupt-archive', `${listing.path}: its metadata.json is not the backup ${base.name} its listing named`);

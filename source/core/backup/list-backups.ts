@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {ARCHIVE_KIND, formatFromPath, instantOf, summarize, type ArchiveFormat, type BackupMetadata, type BackupSummary} from '../archive/archive-format.js';
 import {compareCodeUnits} from '../format.js';
-import {plainFileSource} from '../archive/archive-reader.js';
-import {LifeboatError} from '../errors.js';
+import {cannotRead, plainFileSource} from '../archive/archive-reader.js';
+import {LifeboatError, type ErrorCode} from '../errors.js';
 import {PARTIAL_PREFIX} from '../destinations/local-publish.js';
 import {dirSize} from '../destinations/local.js';
 import {readEncryptedHeader} from '../crypto/decrypt-stream.js';
@@ -32,7 +32,18 @@ export type BackupListing = {
 	metadata?: BackupMetadata;
 	/** Why the metadata could not be read (the entry is still listed so it can be inspected). */
 	error?: string;
+	/** That error's code, when it is one of ours: `destination` where the backup could not be read just now. */
+	errorCode?: ErrorCode;
 };
+
+/**
+ * A listed backup's error: its message, and its code when it is one of ours; a read of its file the
+ * system refused (EIO) is said as verify says it ("cannot be read", `destination`).
+ */
+function listingError(error: unknown, label: string): Pick<BackupListing, 'error' | 'errorCode'> {
+	const ours = error instanceof LifeboatError ? error : cannotRead(label, error);
+	return ours ? {error: ours.message, errorCode: ours.code} : {error: (error as Error).message};
+}
 
 /** A candidate backup in a folder, with what its directory entry says (no byte of it read yet). */
 export type BackupCandidate = {path: string; fileName: string; stats: fs.Stats};
@@ -180,7 +191,7 @@ async function readLocalBackup(candidate: BackupCandidate): Promise<BackupListin
 			return {...base, metadata, summary: summarize(metadata, false), createdAt: metadata.createdAt};
 		} catch (error) {
 			if (isOutOfFileDescriptors(error)) throw error;
-			return {...base, error: (error as Error).message};
+			return {...base, ...listingError(error, full)};
 		}
 	}
 	// The common case: the summary from the file's first KiB, through one open file.
@@ -226,7 +237,7 @@ async function thoroughListing(candidate: BackupCandidate): Promise<BackupListin
 		return {...base, metadata, summary: summarize(metadata, false), createdAt: metadata.createdAt};
 	} catch (error) {
 		if (isOutOfFileDescriptors(error)) throw error;
-		return {...base, error: (error as Error).message};
+		return {...base, ...listingError(error, full)};
 	}
 }
 
@@ -308,10 +319,10 @@ async function listRemoteOne(destination: Destination, object: StoredObject): Pr
 	} catch (error) {
 		// Any `.json` object is not a backup: only one that begins like a JSON bundle is listed (as in a local folder).
 		if (base.format === 'json' && !base.encrypted && !(await beginsLikeBackup(destination, object.name))) return 'gone';
-		if (!(error instanceof LifeboatError && error.code === 'destination')) return {row: {...base, error: (error as Error).message}};
+		if (!(error instanceof LifeboatError && error.code === 'destination')) return {row: {...base, ...listingError(error, object.name)}};
 		// Deleted between the listing and the read: not a backup any more.
 		if (!(await destination.stat(object.name).catch(() => object))) return 'gone';
-		return {row: {...base, error: error.message}, readFailure: error};
+		return {row: {...base, ...listingError(error, object.name)}, readFailure: error};
 	}
 }
 
