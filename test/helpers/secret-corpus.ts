@@ -255,10 +255,12 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	{
 		name: "Windows continuations (cmd's ^, PowerShell's backquote) before an option; HTTPie's name in upper case; a CONNECT echoed into RMAN or SQL*Plus",
 		text: 'http ^\n  -a alice:LEAKwin124a https://x\nxh -A bearer `\n  -a LEAKwin124b https://x\ndocker login ^\r\n  -u bob ^\r\n  -p LEAKwin124c registry.example\n' +
-			'mysql -h db `\n  -pLEAKwin124d app\nsshpass ^\n  -p LEAKwin124e ssh host\n/usr/bin/HTTP -a alice:LEAKhttpie124f x\nHTTP.EXE -a alice:LEAKhttpie124g x\n' +
+			'mysql -h db `\n  -pLEAKwin124d app\nsshpass ^\n  -p LEAKwin124e ssh host\n.\\XH.exe -a alice:LEAKhttpie124f x\nHTTP.EXE -a alice:LEAKhttpie124g x\n' +
 			'"C:\\Tools\\XH.exe" -A bearer -a LEAKhttpie124h x\necho "connect target sys/LEAKora124i@prod" | rman\necho "CONNECT CATALOG rcat/LEAKora124j" | rman target /\n' +
-			"printf 'conn sys/LEAKora124k as sysdba\\n' | sqlplus -s /nolog\necho connect scott/LEAKora124l@orcl\n",
-		secrets: ['LEAKwin124a', 'LEAKwin124b', 'LEAKwin124c', 'LEAKwin124d', 'LEAKwin124e', 'LEAKhttpie124f', 'LEAKhttpie124g', 'LEAKhttpie124h', 'LEAKora124i', 'LEAKora124j', 'LEAKora124k', 'LEAKora124l'],
+			"printf 'conn sys/LEAKora124k as sysdba\\n' | sqlplus -s /nolog\necho connect scott/LEAKora124l@orcl\n" +
+			"@echo conn scott/LEAKora124m| sqlplus -s /nolog\nprintf '%s\\n' 'conn scott/LEAKora124n' | sqlplus\n(echo conn scott/LEAKora124o& echo exit) | sqlplus -s /nolog\n" +
+			'docker login -u bob `\n  -p $env:REGISTRY_PW registry.example\nhttp -a $env:HTTP_USER:LEAKhttpie124p x\n',
+		secrets: ['LEAKora124m', 'LEAKora124n', 'LEAKora124o', 'LEAKhttpie124p', 'LEAKwin124a', 'LEAKwin124b', 'LEAKwin124c', 'LEAKwin124d', 'LEAKwin124e', 'LEAKhttpie124f', 'LEAKhttpie124g', 'LEAKhttpie124h', 'LEAKora124i', 'LEAKora124j', 'LEAKora124k', 'LEAKora124l'],
 	},
 ];
 
@@ -299,5 +301,7 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	`Run http -a admin to log in. ${'Then read the page. '.repeat(40)}Tokens use -A bearer instead.\n`,
 	'RMAN> connect target /\nDGMGRL> connect /\nhttp -pa alice https://x\nfoo-http -a alice:bob\nsee https://x.example/a -a alice:bob\nhttp -va alice https://x\nconnect target /\n',
 	'sudo -u http rsync -ha deploy@web1:site/ /srv/http/\nsee https://x.example/http -a alice:bob\nrsync -e ssh /srv/http -vha deploy@web1:site/\nsudo -u http cp -fa backup:2024 .\n',
+	'Set the protocol to "HTTP" and pass -a admin:readonly.\nBoth \'HTTP\' and \'HTTPS\' accept -a admin:readonly.\ndocs/bin/HTTP -a role:reader\necho "connect target TCP/IP stack"\necho "connect src/dst" | rman-report.sh\n' +
+		'docker login -u bob `\n  -p $env:PW reg\nhttp -A bearer `\n -a $env:TOK `\n https://x\n',
 	'The HTTP API accepts -a admin:role filters.\nXH -a alice:bob is not xh.\necho "connect input/output ports"\necho "connect target /" | rman\nrsync -av ^\n  src/ dst/\nls -la `\n  /tmp\n',
 ];

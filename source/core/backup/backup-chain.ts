@@ -70,12 +70,15 @@ export async function findIncrementalBase(destination: Destination, choice: Base
 		throw new LifeboatError(choice.base !== undefined ? 'usage' : 'no-base', `${choice.base !== undefined ? `--base ${choice.base}` : '--since-last'}: ${listing.fileName} holds ${metadata.tenant ? `tenant ${metadata.tenant.slug} (${metadata.tenant.id})` : 'every tenant'}, not this backup's (${scopeTenant}${scope.tenant ? ` (${scope.tenant.id})` : ''}); an incremental must have its base's tenant`);
 	}
 	// An incremental on a base whose own chain is broken could never be restored: refused (exit 5).
+	// So is one on a chain a link of which cannot be read just now (as a base that cannot be read is
+	// passed over above): a scheduled run then makes a full backup instead, as for a broken chain.
 	if (metadata.incremental) {
 		try {
 			await resolveChain(destination, {source, metadata, label: listing.path}, passphrase);
 		} catch (error) {
 			if (!(error instanceof LifeboatError)) throw error;
-			throw new LifeboatError(error.code, `${error.message}; an incremental on ${metadata.name} could not be restored either: make a full backup (without --incremental)`, {cause: error});
+			const code = error instanceof LinkNotRead ? 'corrupt-archive' : error.code;
+			throw new LifeboatError(code, `${error.message}; an incremental on ${metadata.name} could not be restored either: make a full backup (without --incremental)`, {cause: error});
 		}
 	}
 	return {source, label: listing.path, link: linkRef(metadata), full: metadata.incremental?.full ?? linkRef(metadata)};
@@ -180,6 +183,9 @@ export async function lostChainLink(destination: Destination, metadata: BackupMe
 	return missingLink(listings, metadata.incremental.base.id);
 }
 
+/** A link of a chain not found among the backups read, some of which could not be read just now (exit 4). */
+class LinkNotRead extends LifeboatError {}
+
 /**
  * A link of the chain is not among the backups read at the destination. Where some could not be
  * read just now (a failing disk, a server refusing a read), it may be one of them: exit 4, try
@@ -193,7 +199,7 @@ function missingBase(destination: Destination, chain: {current: BackupMetadata; 
 	const more = unread.length > 3 ? `; and ${unread.length - 3} more` : '';
 	const needs = `${head.name} needs every link from its full backup ${head.incremental!.full.name}`;
 	if (unread.some(listing => listing.errorCode === 'destination')) {
-		return new LifeboatError('destination', `${link}, which is not among the backups that could be read at ${destination.label}: ${unread.length} could not be read just now (${named}${more}); ${needs}; try again once they can be read`);
+		return new LinkNotRead('destination', `${link}, which is not among the backups that could be read at ${destination.label}: ${unread.length} could not be read just now (${named}${more}); ${needs}; try again once they can be read`);
 	}
 	const damaged = unread.length > 0 ? ` (${unread.length} backup${unread.length === 1 ? '' : 's'} there cannot be read as one: ${named}${more})` : '';
 	return new LifeboatError('corrupt-archive', `Broken backup chain: ${link}, which is not at ${destination.label}${damaged}; ${needs}`);

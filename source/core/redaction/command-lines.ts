@@ -297,6 +297,11 @@ const ECHOED_WORD = `[^${BARE_END}\\\\#][^${BARE_END}\\\\]*`;
 const ECHOED = `("[^"\\n]*"|'[^'\\n]*'|\\\\"[^"\\\\\\n]*\\\\"|${ECHOED_WORD}(?:[ \\t]+${ECHOED_WORD}){0,20})`;
 
 /** What echo gives: ARGUMENT, a bare word ending before a `)` (`(echo X; echo X) | smbpasswd -s`). */
+/**
+ * A second echo in the group (`(echo X; echo Y) | …`), to its `)` or the pipe; blanks stand on
+ * either side of the `)` apart (two optional runs side by side would be tried at every split).
+ */
+const ECHO_AGAIN = `(?:echo|printf)[ \\t]+[^\\n|;&)]{1,200}`;
 const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END})]+)`;
 
 /** chpasswd's `user:` (its quote captured), then its password: a bare token, or all up to the closing quote. */
@@ -314,28 +319,33 @@ const CHECK_SNMP = '(?<![\\w.-])check_snmp';
 /** File name extensions of code, configuration, logs and documents (a `file:line:…` is no host). */
 const FILE_EXTENSION = '(?:[chmr]|cc|cpp|cxx|hh|hpp|py|pyi|js|mjs|cjs|ts|tsx|jsx|go|rs|java|kt|kts|scala|rb|php|cs|fs|vb|swift|mm|sh|bash|zsh|ps1|psm1|bat|cmd|pl|pm|lua|sql|yml|yaml|json|jsonl|toml|ini|cfg|conf|env|properties|md|rst|adoc|txt|log|out|err|csv|tsv|html?|css|scss|less|xml|lock|gradle|tf|vue|svelte|dart|exs?|erl|hs|ml|clj|proto|graphql|ipynb|dockerfile)';
 
-/** HTTPie's and xh's command names, in any case (Windows names are; so is the argument list's check). */
-const HTTPIE_NAMES = '(?:[Hh][Tt][Tt][Pp][Ss]?|[Xx][Hh][Ss]?)';
-/** The same in lower case: a bare `HTTP` is prose's word ("the HTTP API accepts -a admin:role"). */
-const HTTPIE_BARE_NAMES = '(?:https?|xhs?)';
+/** A PowerShell variable's scope (`$env:TOKEN`): a placeholder, not a `user:` before a password (`$env:USER:X` is one). */
+const POWERSHELL_SCOPE = '\\$(?:env|script|global|local|using|private):';
+/** HTTPie's and xh's command names. */
+const HTTPIE_NAMES = '(?:https?|xhs?)';
+/**
+ * The same in any case, which only a Windows name with `.exe` is taken in (`HTTP.EXE`, `XH.exe`; the
+ * argument list's check too): a bare, quoted or other path's `HTTP` is prose's word (`the "HTTP" API
+ * accepts -a admin:role`, `docs/bin/HTTP`).
+ */
+const HTTPIE_ANY_CASE = '(?:[Hh][Tt][Tt][Pp][Ss]?|[Xx][Hh][Ss]?)';
 /** `.exe` in any case (Windows names are). */
 const EXE = '\\.[Ee][Xx][Ee]';
 /** A path in quotes that ends in HTTPie's or xh's name (`"C:\\Program Files\\xh\\xh.exe"`), its closing quote matched, checked behind it. */
-const quotedHttpie = (quote: string) => `${quote}(?<=${quote}(?:[^${quote}\\n]{0,200}[\\\\/])?${HTTPIE_NAMES}(?:${EXE})?${quote})`;
+const quotedHttpie = (quote: string) => `${quote}(?<=${quote}(?:[^${quote}\\n]{0,200}[\\\\/])?(?:${HTTPIE_NAMES}|${HTTPIE_ANY_CASE}${EXE})${quote})`;
 /**
  * HTTPie's and xh's command words, before a blank (`https://…` is a URL): where a command starts,
  * by a path into a program folder (`/usr/bin/http`, `~/.local/bin/xh`, `venv\\Scripts\\http`), by any
- * path with `.exe` (`C:\\Tools\\xh.exe`, `HTTP.EXE`), or quoted (`"C:\\Program Files\\xh\\xh.exe"`), the
- * name in any case there (bare, only in lower case: "the HTTP API" is prose); not a user or
+ * path with `.exe` (`C:\\Tools\\xh.exe`, `HTTP.EXE`: in any case), or quoted (`"C:\\Program Files\\xh\\xh.exe"`); not a user or
  * group name (`sudo -u http …`, Arch Linux's web server account), nor a folder that ends in the name
  * (`/srv/http`, `https://x.example/http`). The name comes first and what stands before it is checked
  * behind it (a pattern that began with the optional path would try it at every character).
  */
 const HTTPIE_WORD =
-	`\\b${HTTPIE_NAMES}(?<!(?:-u|--user|-g|--group)[ \\t=]+${HTTPIE_NAMES})` +
-	`(?:(?<=(?:^|[^\\w./\\\\-])${HTTPIE_BARE_NAMES})(?:${EXE})?` +
+	`\\b${HTTPIE_ANY_CASE}(?<!(?:-u|--user|-g|--group)[ \\t=]+${HTTPIE_ANY_CASE})` +
+	`(?:(?<=(?:^|[^\\w./\\\\-])${HTTPIE_NAMES})(?:${EXE})?` +
 	`|(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?(?:bin|Scripts)[\\\\/]${HTTPIE_NAMES})(?:${EXE})?` +
-	`|${EXE}(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?${HTTPIE_NAMES}${EXE})` +
+	`|${EXE}(?<=(?:^|[\\s"'])(?:[^\\s"']{0,200}[\\\\/])?${HTTPIE_ANY_CASE}${EXE})` +
 	`|(?:${EXE})?(?:${quotedHttpie('"')}|${quotedHttpie("'")}))(?=[ \\t])`;
 /**
  * HTTPie's and xh's short options that take no value, which may be bundled before `-a` or `-A`
@@ -430,8 +440,16 @@ function httpieAuthWords(text: string, start: number): {bearer: boolean; values:
 
 /** An Oracle login's user and its slash (the user quoted or not), and its password: up to the `@` of the connect string. */
 const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|["']?[A-Za-z_][\\w$#.]{0,127})\\/`;
-/** `echo` or `printf` (its options, an opening quote), then SQL*Plus's CONNECT (`conn`) and a blank. */
-const ECHOED_CONNECT = `\\b(?:echo|printf)[ \\t]+(?:-[neE]+[ \\t]+)*["']?[ \\t]*conn(?:ect)?[ \\t]+`;
+/**
+ * `echo` or `printf` (`-n`/`-e`/`-E`, `--`, a `'%s\n'` format), an opening quote, then SQL*Plus's
+ * CONNECT (`conn`, RMAN's `connect target|catalog|auxiliary`) and a blank. Blanks only where nothing
+ * else can stand (two runs of them side by side would be tried at every split: quadratic work).
+ */
+const ECHOED_CONNECT =
+	`\\b(?:echo|printf)[ \\t]+(?:-[neE]+[ \\t]+|--[ \\t]+)*(?:'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?(?:["'][ \\t]*)?` +
+	`conn(?:ect)?[ \\t]+(?:(?:target|catalog|auxiliary)[ \\t]+)?`;
+/** An echoed login's password: ORACLE_PASSWORD's, ending at the shell's syntax too (`&`, `|`, `)`, a redirection, a `\n` escape). */
+const ECHOED_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/;&|()<>\\\\]{1,200})(?=(@)|[\\s"';&|()<>\\\\]|$)`;
 /** Quoted (blanks and `@` inside), or bare to the `@` (or a `;` ending the statement); the group after it is the `@` when one follows. */
 const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/;]{1,200})(?=(@)|[\\s"';]|$)`;
 /**
@@ -522,7 +540,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// HTTPie and xh: `http -a user:X`, `--auth user:X`, `--auth=user:X` (the user kept; a user alone is
 	// prompted for a password), and the token given with `-A bearer` (`--auth-type=bearer`), before or after it.
 	quotedToolOption(`${HTTPIE}[ \\t](?:-${HTTPIE_FLAGS}{0,10}a[ \\t]*|--auth(?:=|[ \\t]+))`, `[^\\s:"'[]{1,200}:`),
-	toolPasswordOption(`${HTTPIE}[ \\t](?:-${HTTPIE_FLAGS}{0,10}a[ \\t]*|--auth(?:=|[ \\t]+))[^\\s:"'[-][^\\s:"'[]{0,200}:`),
+	toolPasswordOption(`${HTTPIE}[ \\t](?:-${HTTPIE_FLAGS}{0,10}a[ \\t]*|--auth(?:=|[ \\t]+))(?:${POWERSHELL_SCOPE}\\w+|(?!${POWERSHELL_SCOPE})[^\\s:"'[-][^\\s:"'[]{0,200}):`),
 	scrubHttpieBearer,
 	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
 	// the `@`; `sqlplus / as sysdba` names no user; the login quoted whole too, `"user/X@db"`), SQL*Plus's
@@ -536,11 +554,11 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// At SQL*Plus's and Data Guard's prompts a CONNECT is one, and so is RMAN's `CONNECT TARGET|CATALOG|AUXILIARY`
 	// (in a script too): with the `@` or without (a local database).
 	[new RegExp(`(^[ \\t]*(?:(?:SQL|DGMGRL)>[ \\t]*conn(?:ect)?|(?:RMAN>[ \\t]*)?conn(?:ect)?[ \\t]+(?:target|catalog|auxiliary))[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), keepToolValue],
-	// A CONNECT echoed or printed into a tool (`echo "connect target sys/X@prod" | rman`, `printf 'conn
-	// u/X as sysdba\n' | sqlplus /nolog`): with RMAN's keyword, or with an `@` or a pipe into SQL*Plus,
-	// RMAN or DGMGRL on the line (`echo "connect input/output"` is prose).
-	[new RegExp(`(${ECHOED_CONNECT}(?:target|catalog|auxiliary)[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gi'), keepToolValue],
-	[new RegExp(`(${ECHOED_CONNECT}${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}(?=@|[^\\n|]{0,300}\\|[ \\t]*(?:[^\\s|]{0,200}[\\\\/])?(?:sqlplus|rman|dgmgrl)(?:\\.exe)?\\b)`, 'gi'), oracleReplacer],
+	// A CONNECT echoed or printed for a tool (`echo "connect target sys/X@prod" | rman`, `printf 'conn
+	// u/X\n' | sqlplus /nolog`, `echo conn u/X> in.sql && sqlplus @in.sql`): with an `@`, or SQL*Plus,
+	// RMAN or DGMGRL named after it on the line (`echo "connect input/output"` is prose, and so is
+	// `echo "connect target TCP/IP stack"`).
+	[new RegExp(`(${ECHOED_CONNECT}${ORACLE_USER})${SKIP}${ECHOED_PASSWORD}(?=@|[^\\n]{0,300}?\\b(?:sqlplus|rman|dgmgrl)(?![\\w-]))`, 'gi'), oracleReplacer],
 	scrubPgpass,
 	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
 	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => head + (redactedArgument(value) ?? match.slice(head.length))],
@@ -551,7 +569,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	],
 	toolPasswordOption(`\\bpoetry[ \\t]+config(?:[ \\t]+--[\\w-]+)*[ \\t]+http-basic\\.\\S+[ \\t]+(?:"[^"\\n]*"|'[^'\\n]*'|[^\\s"']\\S*)[ \\t]+`),
 	[
-		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:--[ \\t]+)?(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?)${SKIP}(?!-)${ECHO_ARGUMENT}(?=[ \\t]*(?:;[ \\t]*(?:echo|printf)[ \\t]+[^\\n|;&)]{1,200})?\\)?[ \\t]*\\|${COMMAND_CHAR}{0,200}?${READS_SECRET_FROM_STDIN})`, 'g'),
+		new RegExp(`(\\b(?:echo|printf)[ \\t]+(?:--[ \\t]+)?(?:-[ne]+[ \\t]+|'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?)${SKIP}(?!-)${ECHO_ARGUMENT}(?=[ \\t]*(?:(?:;[ \\t]*${ECHO_AGAIN})?\\)[ \\t]*|;[ \\t]*${ECHO_AGAIN})?\\|${COMMAND_CHAR}{0,200}?${READS_SECRET_FROM_STDIN})`, 'g'),
 		(_match, head: string, value: string) => head + (redactedArgument(value) ?? value),
 	],
 	[
@@ -620,7 +638,7 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
 	[new RegExp(FLAG, 'g'), flagReplacer],
 	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"'[]+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), keepHead],
-	[new RegExp(`(${USER_OPTION}["']?[^\\s:"'[]+:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), keepHead],
+	[new RegExp(`(${USER_OPTION}["']?(?:${POWERSHELL_SCOPE}\\w+|(?!${POWERSHELL_SCOPE})[^\\s:"'[]+):)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), keepHead],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))([^\\s"'\`]+)`, 'g'), (match, head: string, value: string) => (redactedArgument(value) ? head + M : match)],
 	passwordOption(`\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
