@@ -234,14 +234,22 @@ describe('backup create', () => {
 		for (const args of [['backup', 'verify', inc], ['backup', 'restore', '--in', inc, '--data-dir', dataDir, '--dry-run']]) {
 			const failed = runCli(args, {env});
 			expect(failed.code, failed.stderr).toBe(4);
-			expect(failed.stdout + failed.stderr).toMatch(/inc is an incremental of base \(made [^)]+\), which is not among the backups that could be read at \S+: 1 could not be read just now \(base\.zip: base\.zip cannot be read \(EIO: i\/o error, read\)\); inc needs every link from its full backup base; try again once they can be read/);
+			expect(failed.stdout + failed.stderr).toMatch(/inc is an incremental of base \(made [^)]+\), which is not among the backups that could be read at \S+: 1 could not be read, and it may be the link \(base\.zip cannot be read \(EIO: i\/o error, read\)\); inc needs every link from its full backup base; try again once it can be read/);
 			expect(failed.stdout + failed.stderr).not.toMatch(/Broken backup chain/);
 		}
 		// An incremental on that chain is not made (exit 5, as on a broken one: a schedule makes a full backup instead).
 		const next = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'inc2', '--incremental', '--since-last', '--json'], {env});
 		expect(next.code, next.stderr).toBe(5);
-		expect((JSON.parse(next.stdout) as {error: {message: string}}).error.message).toMatch(/1 could not be read just now \(base\.zip: .*; an incremental on inc could not be restored either: make a full backup \(without --incremental\)$/);
+		expect((JSON.parse(next.stdout) as {error: {message: string}}).error.message).toMatch(/1 could not be read, and it may be the link \(base\.zip cannot be read .*; an incremental on inc could not be restored either: make a full backup \(without --incremental\)$/);
 		expect(fs.readdirSync(dest).sort()).toEqual(['base.zip', 'inc.zip']);
+		// Its first bytes read (listed), the rest not: the same answers.
+		const later = {...env, LIFEBOAT_TEST_UNREADABLE_FROM: '8192'};
+		const verify = runCli(['backup', 'verify', inc], {env: later});
+		expect(verify.code, verify.stderr).toBe(4);
+		expect(verify.stdout + verify.stderr).toMatch(/base\.zip cannot be read \(EIO: i\/o error, read\)/);
+		const onIt = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'inc2', '--incremental', '--since-last', '--json'], {env: later});
+		expect(onIt.code, onIt.stderr).toBe(5);
+		expect((JSON.parse(onIt.stdout) as {error: {message: string}}).error.message).toMatch(/^base\.zip cannot be read \(EIO: i\/o error, read\); an incremental on inc could not be restored either: make a full backup \(without --incremental\)$/);
 		expect(runCli(['backup', 'verify', inc]).code).toBe(0);
 		fs.rmSync(path.join(dest, 'base.zip'));
 		const broken = runCli(['backup', 'verify', inc]);

@@ -3,7 +3,8 @@
 // - LIFEBOAT_TEST_ROT=SUFFIX: one byte in the middle of the file whose name ends in SUFFIX is
 //   flipped, as a bad disk or another writer would;
 // - LIFEBOAT_TEST_UNREADABLE=SUFFIX: every read of it fails with EIO from then on, as a failing
-//   disk's would (with LIFEBOAT_TEST_UNREADABLE_NOW=1, from the start: a backup already there).
+//   disk's would (with LIFEBOAT_TEST_UNREADABLE_NOW=1, from the start: a backup already there; with
+//   LIFEBOAT_TEST_UNREADABLE_FROM=N, only reads at byte N and after: its first bytes read).
 const fs = require('node:fs');
 const rotten = process.env.LIFEBOAT_TEST_ROT;
 const unreadable = process.env.LIFEBOAT_TEST_UNREADABLE;
@@ -36,6 +37,14 @@ fs.promises.rename = async function (from, to) {
 const watched = new Set();
 const eio = () => Object.assign(new Error('EIO: i/o error, read'), {code: 'EIO', errno: -5, syscall: 'read'});
 const ours = file => published && String(file).endsWith(unreadable);
+const from = Number(process.env.LIFEBOAT_TEST_UNREADABLE_FROM ?? 0);
+/** Whether a read (its arguments after the descriptor) is refused: every one, or those at `from` and after. */
+function refused(args) {
+	if (from === 0) return true;
+	const options = args[0] && typeof args[0] === 'object' && !ArrayBuffer.isView(args[0]) ? args[0] : undefined;
+	const position = options ? options.position : args[3];
+	return typeof position !== 'number' && typeof position !== 'bigint' ? true : Number(position) >= from;
+}
 const openSync = fs.openSync;
 fs.openSync = function (file) {
 	const fd = openSync.apply(this, arguments);
@@ -54,19 +63,21 @@ const openHandle = fs.promises.open;
 fs.promises.open = async function (file) {
 	const handle = await openHandle.apply(this, arguments);
 	if (ours(file)) {
-		handle.read = async () => {
-			throw eio();
+		const original = handle.read.bind(handle);
+		handle.read = async (...args) => {
+			if (refused(args)) throw eio();
+			return original(...args);
 		};
 	}
 	return handle;
 };
 const read = fs.read;
 fs.read = function (fd, ...rest) {
-	if (watched.has(fd)) return process.nextTick(rest[rest.length - 1], eio());
+	if (watched.has(fd) && refused(rest.slice(0, -1))) return process.nextTick(rest[rest.length - 1], eio());
 	return read.call(this, fd, ...rest);
 };
 const readSync = fs.readSync;
-fs.readSync = function (fd) {
-	if (watched.has(fd)) throw eio();
+fs.readSync = function (fd, ...rest) {
+	if (watched.has(fd) && refused(rest)) throw eio();
 	return readSync.apply(this, arguments);
 };

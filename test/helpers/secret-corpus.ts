@@ -259,8 +259,9 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 			'"C:\\Tools\\XH.exe" -A bearer -a LEAKhttpie124h x\necho "connect target sys/LEAKora124i@prod" | rman\necho "CONNECT CATALOG rcat/LEAKora124j" | rman target /\n' +
 			"printf 'conn sys/LEAKora124k as sysdba\\n' | sqlplus -s /nolog\necho connect scott/LEAKora124l@orcl\n" +
 			"@echo conn scott/LEAKora124m| sqlplus -s /nolog\nprintf '%s\\n' 'conn scott/LEAKora124n' | sqlplus\n(echo conn scott/LEAKora124o& echo exit) | sqlplus -s /nolog\n" +
-			'docker login -u bob `\n  -p $env:REGISTRY_PW registry.example\nhttp -a $env:HTTP_USER:LEAKhttpie124p x\n',
-		secrets: ['LEAKora124m', 'LEAKora124n', 'LEAKora124o', 'LEAKhttpie124p', 'LEAKwin124a', 'LEAKwin124b', 'LEAKwin124c', 'LEAKwin124d', 'LEAKwin124e', 'LEAKhttpie124f', 'LEAKhttpie124g', 'LEAKhttpie124h', 'LEAKora124i', 'LEAKora124j', 'LEAKora124k', 'LEAKora124l'],
+			'docker login -u bob `\n  -p $env:REGISTRY_PW registry.example\nhttp -a $env:HTTP_USER:LEAKhttpie124p x\n' +
+			'echo "conn scott/Pa\\$LEAKora124q" | sqlplus -s /nolog\ncurl -u $Env:USER:LEAKwin124r https://x\necho conn scott/LEAKora124s | sudo -u oracle sqlplus /nolog\n',
+		secrets: ['LEAKora124m', 'LEAKora124n', 'LEAKora124o', 'LEAKhttpie124p', 'LEAKora124q', 'LEAKwin124r', 'LEAKora124s', 'LEAKwin124a', 'LEAKwin124b', 'LEAKwin124c', 'LEAKwin124d', 'LEAKwin124e', 'LEAKhttpie124f', 'LEAKhttpie124g', 'LEAKhttpie124h', 'LEAKora124i', 'LEAKora124j', 'LEAKora124k', 'LEAKora124l'],
 	},
 ];
 
@@ -302,6 +303,7 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'RMAN> connect target /\nDGMGRL> connect /\nhttp -pa alice https://x\nfoo-http -a alice:bob\nsee https://x.example/a -a alice:bob\nhttp -va alice https://x\nconnect target /\n',
 	'sudo -u http rsync -ha deploy@web1:site/ /srv/http/\nsee https://x.example/http -a alice:bob\nrsync -e ssh /srv/http -vha deploy@web1:site/\nsudo -u http cp -fa backup:2024 .\n',
 	'Set the protocol to "HTTP" and pass -a admin:readonly.\nBoth \'HTTP\' and \'HTTPS\' accept -a admin:readonly.\ndocs/bin/HTTP -a role:reader\necho "connect target TCP/IP stack"\necho "connect src/dst" | rman-report.sh\n' +
-		'docker login -u bob `\n  -p $env:PW reg\nhttp -A bearer `\n -a $env:TOK `\n https://x\n',
+		'docker login -u bob `\n  -p $env:PW reg\nhttp -A bearer `\n -a $env:TOK `\n https://x\n' +
+		'echo "connect client/server model" | tee notes.txt # see rman.md\necho "connect target TCP/IP stack" and rman docs\nhttp -a $Env:USER:$Env:PASS x\ndocker login -u $Env:USER -p $Env:PASS\n',
 	'The HTTP API accepts -a admin:role filters.\nXH -a alice:bob is not xh.\necho "connect input/output ports"\necho "connect target /" | rman\nrsync -av ^\n  src/ dst/\nls -la `\n  /tmp\n',
 ];

@@ -183,26 +183,45 @@ export async function lostChainLink(destination: Destination, metadata: BackupMe
 	return missingLink(listings, metadata.incremental.base.id);
 }
 
-/** A link of a chain not found among the backups read, some of which could not be read just now (exit 4). */
+/** A link of a chain that could not be read (exit 4): it may be there. An incremental is not made on it. */
 class LinkNotRead extends LifeboatError {}
+
+/** Up to three listed backups and why each could not be read ("x.zip cannot be read (EIO…)"), and how many more. */
+function namedUnread(unread: readonly BackupListing[]): string {
+	const named = unread.slice(0, 3).map(listing => (listing.error?.startsWith(listing.fileName) ? listing.error : `${listing.fileName}: ${listing.error}`));
+	return named.join('; ') + (unread.length > 3 ? `; and ${unread.length - 3} more` : '');
+}
 
 /**
  * A link of the chain is not among the backups read at the destination. Where some could not be
- * read just now (a failing disk, a server refusing a read), it may be one of them: exit 4, try
- * again; else the chain is broken (exit 5). The backups that could not be read are named either way.
+ * read (a failing disk, a server refusing a read: not their bytes' damage), it may be one of them:
+ * exit 4, try again; else the chain is broken (exit 5). The backups that could not be read, and those
+ * that are no backup one can read, are named.
  */
 function missingBase(destination: Destination, chain: {current: BackupMetadata; head: BackupMetadata; unread: readonly BackupListing[]}): LifeboatError {
 	const {current, head, unread} = chain;
 	const base = current.incremental!.base;
 	const link = `${current.name} is an incremental of ${base.name} (made ${base.createdAt}, id ${base.id})`;
-	const named = unread.slice(0, 3).map(listing => `${listing.fileName}: ${listing.error}`).join('; ');
-	const more = unread.length > 3 ? `; and ${unread.length - 3} more` : '';
 	const needs = `${head.name} needs every link from its full backup ${head.incremental!.full.name}`;
-	if (unread.some(listing => listing.errorCode === 'destination')) {
-		return new LinkNotRead('destination', `${link}, which is not among the backups that could be read at ${destination.label}: ${unread.length} could not be read just now (${named}${more}); ${needs}; try again once they can be read`);
+	const refused = unread.filter(listing => listing.errorCode === 'destination');
+	const damaged = unread.filter(listing => listing.errorCode !== 'destination');
+	const alsoDamaged = damaged.length > 0 ? `; ${damaged.length} there ${damaged.length === 1 ? 'is' : 'are'} no backup one can read (${namedUnread(damaged)})` : '';
+	if (refused.length > 0) {
+		const them = refused.length === 1 ? 'it' : 'one of them';
+		return new LinkNotRead('destination', `${link}, which is not among the backups that could be read at ${destination.label}: ${refused.length} could not be read, and ${them} may be the link (${namedUnread(refused)})${alsoDamaged}; ${needs}; try again once ${refused.length === 1 ? 'it' : 'they'} can be read`);
 	}
-	const damaged = unread.length > 0 ? ` (${unread.length} backup${unread.length === 1 ? '' : 's'} there cannot be read as one: ${named}${more})` : '';
-	return new LifeboatError('corrupt-archive', `Broken backup chain: ${link}, which is not at ${destination.label}${damaged}; ${needs}`);
+	return new LifeboatError('corrupt-archive', `Broken backup chain: ${link}, which is not at ${destination.label}${alsoDamaged}; ${needs}`);
+}
+
+/** A listed link opened and its metadata read; a read the destination refused is LinkNotRead (exit 4). */
+async function readLink(destination: Destination, listing: BackupListing, passphrase: string | undefined): Promise<{source: ArchiveSource; metadata: BackupMetadata}> {
+	try {
+		const source = await openListed(destination, listing, passphrase);
+		return {source, metadata: await readMetadata(source)};
+	} catch (error) {
+		if (error instanceof LifeboatError && error.code === 'destination' && !(error instanceof LinkNotRead)) throw new LinkNotRead('destination', error.message, {cause: error});
+		throw error;
+	}
 }
 
 /**
@@ -227,8 +246,7 @@ export async function resolveChain(destination: Destination, head: ChainLink, pa
 		}
 		const listing = byId.get(base.id);
 		if (!listing) throw missingBase(destination, {current, head: head.metadata, unread});
-		const source = await openListed(destination, listing, passphrase);
-		const metadata = await readMetadata(source);
+		const {source, metadata} = await readLink(destination, listing, passphrase);
 		if (metadata.id !== base.id) throw new LifeboatError('corrupt-archive', `${listing.path}: its metadata.json is not the backup ${base.name} its listing named`);
 		links.unshift({source, metadata, label: listing.path});
 		current = metadata;

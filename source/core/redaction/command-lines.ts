@@ -319,8 +319,14 @@ const CHECK_SNMP = '(?<![\\w.-])check_snmp';
 /** File name extensions of code, configuration, logs and documents (a `file:line:…` is no host). */
 const FILE_EXTENSION = '(?:[chmr]|cc|cpp|cxx|hh|hpp|py|pyi|js|mjs|cjs|ts|tsx|jsx|go|rs|java|kt|kts|scala|rb|php|cs|fs|vb|swift|mm|sh|bash|zsh|ps1|psm1|bat|cmd|pl|pm|lua|sql|yml|yaml|json|jsonl|toml|ini|cfg|conf|env|properties|md|rst|adoc|txt|log|out|err|csv|tsv|html?|css|scss|less|xml|lock|gradle|tf|vue|svelte|dart|exs?|erl|hs|ml|clj|proto|graphql|ipynb|dockerfile)';
 
-/** A PowerShell variable's scope (`$env:TOKEN`): a placeholder, not a `user:` before a password (`$env:USER:X` is one). */
-const POWERSHELL_SCOPE = '\\$(?:env|script|global|local|using|private):';
+/** A PowerShell variable's scope (`$env:TOKEN`, `$Env:TOKEN`: in any case): a placeholder, not a `user:` before a password (`$env:USER:X` is one). */
+const POWERSHELL_SCOPE = `\\$(?:${['env', 'script', 'global', 'local', 'using', 'private'].map(anyCase).join('|')}):`;
+/** A letter class per letter: `[Ee][Nn][Vv]`. */
+function anyCase(word: string): string {
+	return [...word].map(letter => `[${letter.toUpperCase()}${letter}]`).join('');
+}
+/** A user before a password: a PowerShell variable (`$env:USER`), or up to the colon. */
+const userBefore = (chars: string) => `(?:${POWERSHELL_SCOPE}\\w+|(?!${POWERSHELL_SCOPE})${chars})`;
 /** HTTPie's and xh's command names. */
 const HTTPIE_NAMES = '(?:https?|xhs?)';
 /**
@@ -448,8 +454,11 @@ const ORACLE_USER = `(?:"[A-Za-z_][\\w$#.]{0,127}"|["']?[A-Za-z_][\\w$#.]{0,127}
 const ECHOED_CONNECT =
 	`\\b(?:echo|printf)[ \\t]+(?:-[neE]+[ \\t]+|--[ \\t]+)*(?:'%s(?:\\\\n)?'[ \\t]+|"%s(?:\\\\n)?"[ \\t]+)?(?:["'][ \\t]*)?` +
 	`conn(?:ect)?[ \\t]+(?:(?:target|catalog|auxiliary)[ \\t]+)?`;
-/** An echoed login's password: ORACLE_PASSWORD's, ending at the shell's syntax too (`&`, `|`, `)`, a redirection, a `\n` escape). */
-const ECHOED_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/;&|()<>\\\\]{1,200})(?=(@)|[\\s"';&|()<>\\\\]|$)`;
+/**
+ * An echoed login's password: ORACLE_PASSWORD's, ending at the shell's syntax too (`&`, `|`, `)`, a
+ * redirection) and at a `\n`, `\r` or `\t` escape; other escapes are its characters (`Pa\$sw0rd`).
+ */
+const ECHOED_PASSWORD = `("[^"\\n]{1,200}"|(?:[^\\s@"'/;&|()<>\\\\]|\\\\[^nrt\\s]){1,200})(?=(@)|[\\s"';&|()<>]|\\\\[nrt\\s]|$)`;
 /** Quoted (blanks and `@` inside), or bare to the `@` (or a `;` ending the statement); the group after it is the `@` when one follows. */
 const ORACLE_PASSWORD = `("[^"\\n]{1,200}"|[^\\s@"'/;]{1,200})(?=(@)|[\\s"';]|$)`;
 /**
@@ -539,8 +548,8 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('ngrok')}(?:[ \\t]+config)?[ \\t]+(?:add-)?(?:authtoken|api-key)[ \\t]+`),
 	// HTTPie and xh: `http -a user:X`, `--auth user:X`, `--auth=user:X` (the user kept; a user alone is
 	// prompted for a password), and the token given with `-A bearer` (`--auth-type=bearer`), before or after it.
-	quotedToolOption(`${HTTPIE}[ \\t](?:-${HTTPIE_FLAGS}{0,10}a[ \\t]*|--auth(?:=|[ \\t]+))`, `[^\\s:"'[]{1,200}:`),
-	toolPasswordOption(`${HTTPIE}[ \\t](?:-${HTTPIE_FLAGS}{0,10}a[ \\t]*|--auth(?:=|[ \\t]+))(?:${POWERSHELL_SCOPE}\\w+|(?!${POWERSHELL_SCOPE})[^\\s:"'[-][^\\s:"'[]{0,200}):`),
+	quotedToolOption(`${HTTPIE}[ \\t](?:-${HTTPIE_FLAGS}{0,10}a[ \\t]*|--auth(?:=|[ \\t]+))`, `${userBefore(`[^\\s:"'[]{1,200}`)}:`),
+	toolPasswordOption(`${HTTPIE}[ \\t](?:-${HTTPIE_FLAGS}{0,10}a[ \\t]*|--auth(?:=|[ \\t]+))${userBefore(`[^\\s:"'[-][^\\s:"'[]{0,200}`)}:`),
 	scrubHttpieBearer,
 	// Oracle's `user/X@db` logins: sqlplus, sqlldr, Data Pump, dgmgrl and `rman target` (to a blank or
 	// the `@`; `sqlplus / as sysdba` names no user; the login quoted whole too, `"user/X@db"`), SQL*Plus's
@@ -556,9 +565,10 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	[new RegExp(`(^[ \\t]*(?:(?:SQL|DGMGRL)>[ \\t]*conn(?:ect)?|(?:RMAN>[ \\t]*)?conn(?:ect)?[ \\t]+(?:target|catalog|auxiliary))[ \\t]+${ORACLE_USER})${SKIP}${ORACLE_PASSWORD}`, 'gim'), keepToolValue],
 	// A CONNECT echoed or printed for a tool (`echo "connect target sys/X@prod" | rman`, `printf 'conn
 	// u/X\n' | sqlplus /nolog`, `echo conn u/X> in.sql && sqlplus @in.sql`): with an `@`, or SQL*Plus,
-	// RMAN or DGMGRL named after it on the line (`echo "connect input/output"` is prose, and so is
-	// `echo "connect target TCP/IP stack"`).
-	[new RegExp(`(${ECHOED_CONNECT}${ORACLE_USER})${SKIP}${ECHOED_PASSWORD}(?=@|[^\\n]{0,300}?\\b(?:sqlplus|rman|dgmgrl)(?![\\w-]))`, 'gi'), oracleReplacer],
+	// RMAN or DGMGRL as a word after a `|`, `&`, `;` or `(` on the line, so in a later command
+	// (`| sudo -u oracle sqlplus`); `echo "connect input/output"` is prose, and so is `echo "connect
+	// target TCP/IP stack" and rman docs`.
+	[new RegExp(`(${ECHOED_CONNECT}${ORACLE_USER})${SKIP}${ECHOED_PASSWORD}(?=@|[^\\n|&;(]{0,300}[|&;(][^\\n]{0,200}?(?<=[\\s|&;(/\\\\"'])(?:sqlplus|rman|dgmgrl)(?:\\.exe)?(?![\\w.-]))`, 'gi'), oracleReplacer],
 	scrubPgpass,
 	// .npmrc's `_auth=` (base64 of user:password), alone or after a registry (`//host/:_auth=`).
 	[new RegExp(`((?:^|:)[ \\t]*_auth[ \\t]*=[ \\t]*)${SKIP}("[^"\\n]*"|'[^'\\n]*'|[^\\s"';#]+)`, 'gm'), (match, head: string, value: string) => head + (redactedArgument(value) ?? match.slice(head.length))],
@@ -637,8 +647,8 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	// Command lines: a secret flag and its value (on the next line after a `\` continuation too), `curl -u user:pass`
 	// (quoted or not, attached as `-uuser:pass`), and tools that take a password inline.
 	[new RegExp(FLAG, 'g'), flagReplacer],
-	[new RegExp(`(${USER_OPTION}(["'])[^\\s:"'[]+:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), keepHead],
-	[new RegExp(`(${USER_OPTION}["']?(?:${POWERSHELL_SCOPE}\\w+|(?!${POWERSHELL_SCOPE})[^\\s:"'[]+):)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), keepHead],
+	[new RegExp(`(${USER_OPTION}(["'])${userBefore(`[^\\s:"'[]+`)}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), keepHead],
+	[new RegExp(`(${USER_OPTION}["']?${userBefore(`[^\\s:"'[]+`)}:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), keepHead],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
 	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))([^\\s"'\`]+)`, 'g'), (match, head: string, value: string) => (redactedArgument(value) ? head + M : match)],
 	passwordOption(`\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
