@@ -297,12 +297,12 @@ const ECHOED_WORD = `[^${BARE_END}\\\\#][^${BARE_END}\\\\]*`;
 const ECHOED = `("[^"\\n]*"|'[^'\\n]*'|\\\\"[^"\\\\\\n]*\\\\"|${ECHOED_WORD}(?:[ \\t]+${ECHOED_WORD}){0,20})`;
 
 /** What echo gives: ARGUMENT, a bare word ending before a `)` (`(echo X; echo X) | smbpasswd -s`). */
+const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END})]+)`;
 /**
  * A second echo in the group (`(echo X; echo Y) | …`), to its `)` or the pipe; blanks stand on
  * either side of the `)` apart (two optional runs side by side would be tried at every split).
  */
 const ECHO_AGAIN = `(?:echo|printf)[ \\t]+[^\\n|;&)]{1,200}`;
-const ECHO_ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END})]+)`;
 
 /** chpasswd's `user:` (its quote captured), then its password: a bare token, or all up to the closing quote. */
 const CHPASSWD_USER = `(["']?)[^\\s:"'|;&]{1,200}:`;
