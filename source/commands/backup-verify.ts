@@ -22,7 +22,9 @@ a prompt on a terminal); every segment is authenticated as it is read.
 A local ATLAS export (atlas-backup-….json: personas and conversations) is read and checked
 against the shape \`backup restore\` imports; verify says what it holds.
 
-Exit codes: 0 verified, 5 corrupt or unsafe or unsupported, 6 wrong or missing passphrase, 2 usage.
+Exit codes: 0 verified, 2 usage (no backup at that path), 4 the backup or a link of its chain
+cannot be read (a failing disk; remote: network, credentials, no such backup), 5 corrupt or unsafe
+or unsupported (a link missing from the chain too), 6 wrong or missing passphrase.
 `;
 
 export async function run(context: CommandContext): Promise<number> {

@@ -219,7 +219,7 @@ async function readLink(destination: Destination, listing: BackupListing, passph
 		const source = await openListed(destination, listing, passphrase);
 		return {source, metadata: await readMetadata(source)};
 	} catch (error) {
-		if (error instanceof LifeboatError && error.code === 'destination' && !(error instanceof LinkNotRead)) throw new LinkNotRead('destination', error.message, {cause: error});
+		if (error instanceof LifeboatError && error.code === 'destination') throw new LinkNotRead('destination', error.message, {cause: error});
 		throw error;
 	}
 }
