@@ -263,6 +263,24 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 			'echo "conn scott/Pa\\$LEAKora124q" | sqlplus -s /nolog\ncurl -u $Env:USER:LEAKwin124r https://x\necho conn scott/LEAKora124s | sudo -u oracle sqlplus /nolog\n',
 		secrets: ['LEAKora124m', 'LEAKora124n', 'LEAKora124o', 'LEAKhttpie124p', 'LEAKora124q', 'LEAKwin124r', 'LEAKora124s', 'LEAKwin124a', 'LEAKwin124b', 'LEAKwin124c', 'LEAKwin124d', 'LEAKwin124e', 'LEAKhttpie124f', 'LEAKhttpie124g', 'LEAKhttpie124h', 'LEAKora124i', 'LEAKora124j', 'LEAKora124k', 'LEAKora124l'],
 	},
+	{
+		name: 'SQL passwords (CREATE/ALTER USER, ROLE, LOGIN; IDENTIFIED BY; GRANT; SET PASSWORD), Redis requirepass and AUTH, more tools (cqlsh, hdbsql, isql, mosquitto, racadm, FreeRDP, Jenkins CLI, neo4j-admin, rabbitmqctl, mc, Db2)',
+		text: "CREATE ROLE app WITH LOGIN ENCRYPTED PASSWORD 'LEAKsql125a' VALID UNTIL 'infinity';\nALTER USER postgres PASSWORD 'it''s LEAKsql125b';\nCREATE USER app\n  WITH LOGIN\n  PASSWORD 'LEAKsql125c';\n" +
+			"CREATE LOGIN svc WITH PASSWORD = N'LEAKsql125d', CHECK_POLICY = OFF;\nCREATE USER 'bob'@'%' IDENTIFIED BY 'LEAKsql125e';\nALTER USER 'root'@'localhost' IDENTIFIED WITH mysql_native_password BY 'LEAKsql125f';\n" +
+			"GRANT ALL ON app.* TO 'bob'@'localhost' IDENTIFIED BY 'LEAKsql125g';\nCREATE USER scott IDENTIFIED BY LEAKsql125h DEFAULT TABLESPACE users;\nSET PASSWORD FOR 'bob'@'%' = PASSWORD('LEAKsql125i');\n" +
+			'psql -c "CREATE USER app WITH PASSWORD \'LEAKsql125j\'"\nrequirepass LEAKredis125k\nredis-cli CONFIG SET masterauth LEAKredis125l\nredis-server --requirepass LEAKredis125m --port 6380\n127.0.0.1:6379> AUTH default LEAKredis125n\n' +
+			"cqlsh -u cassandra -p LEAKtool125o 10.0.0.1\nhdbsql -n db:30015 -u SYSTEM -p LEAKtool125p\nisql -U sa -P LEAKtool125q -S SYB\nmosquitto_sub -h broker -p 1883 -u bob -P LEAKtool125r -t '#'\nracadm -r 10.0.0.5 -u root -p LEAKtool125s getsysinfo\n" +
+			'xfreerdp /v:host /u:admin /p:LEAKtool125t /cert:ignore\njava -jar jenkins-cli.jar -s http://j:8080/ -auth admin:LEAKtool125u build job\nneo4j-admin dbms set-initial-password LEAKtool125v\nrabbitmqctl add_user bob LEAKtool125w\n' +
+			'mc alias set minio https://minio:9000 AKIAIOSFODNN7EXAMPLE LEAKtool125x\ndb2 connect to SAMPLE user db2inst1 using LEAKtool125y\n',
+		args: ['mosquitto_sub', '-h', 'broker', '-p', '1883', '-u', 'bob', '-P', 'LEAKtool125r', '-t', '#'],
+		secrets: ['LEAKsql125a', 'LEAKsql125b', 'LEAKsql125c', 'LEAKsql125d', 'LEAKsql125e', 'LEAKsql125f', 'LEAKsql125g', 'LEAKsql125h', 'LEAKsql125i', 'LEAKsql125j', 'LEAKredis125k', 'LEAKredis125l', 'LEAKredis125m', 'LEAKredis125n', 'LEAKtool125o', 'LEAKtool125p', 'LEAKtool125q', 'LEAKtool125r', 'LEAKtool125s', 'LEAKtool125t', 'LEAKtool125u', 'LEAKtool125v', 'LEAKtool125w', 'LEAKtool125x', 'LEAKtool125y'],
+	},
+	{
+		name: "an option at the start of a continued line (`\\`, cmd's `^`), curl's user:password on the line after `-u \\`",
+		text: 'docker login -u bob \\\n-p LEAKcont126a registry.example\ndocker login ^\r\n-p LEAKcont126b registry.example\ncurl -X POST https://x \\\n-u admin:LEAKcont126c \\\n-d x\n' +
+			'curl -u \\\n  admin:LEAKcont126d https://x\nmysql -u root \\\n-pLEAKcont126e app\nsqlcmd -S srv \\\n-P LEAKcont126f\ngh secret set TOKEN \\\n--body LEAKcont126g\n',
+		secrets: ['LEAKcont126a', 'LEAKcont126b', 'LEAKcont126c', 'LEAKcont126d', 'LEAKcont126e', 'LEAKcont126f', 'LEAKcont126g'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -306,4 +324,7 @@ export const HARMLESS_TEXTS: readonly string[] = [
 		'docker login -u bob `\n  -p $env:PW reg\nhttp -A bearer `\n -a $env:TOK `\n https://x\n' +
 		'echo "connect client/server model" | tee notes.txt # see rman.md\necho "connect target TCP/IP stack" and rman docs\nhttp -a $Env:USER:$Env:PASS x\ndocker login -u $Env:USER -p $Env:PASS\n',
 	'The HTTP API accepts -a admin:role filters.\nXH -a alice:bob is not xh.\necho "connect input/output ports"\necho "connect target /" | rman\nrsync -av ^\n  src/ dst/\nls -la `\n  /tmp\n',
+	'Users are identified by email address; each request is identified by its id.\nCreate user accounts with a password they choose.\nALTER USER app PASSWORD NULL;\nCREATE USER app WITH PASSWORD \'$DB_PASSWORD\';\n# requirepass foobared\nrequirepass is off by default\n' +
+		'The AUTH command takes a password.\nAUTH LOGIN\nmosquitto_pub -h broker -p 1883 -t x -m hello\njenkins-cli -auth @/run/secrets/jenkins who-am-i\nrabbitmqctl add_user bob\nConnect to the database using the CLI.\nCREATE USER scott IDENTIFIED EXTERNALLY;\nalter user bob identified by &pw;\nrdesktop -p - host\n',
+	'mysql -u root \\\n-p \\\nmydb\ndocker run \\\n-p 8080:80 nginx\nssh host \\\n-p 2222\ntext ending in a hard break\\\n-p 22\nmysql -u root\\\n-p 3306\ncurl -u \\\n  admin https://x\n',
 ];

@@ -1,7 +1,5 @@
-import {isPlaceholder, isSecretName, keepHead, M, redactSpans, SKIP, type Replacer, type Step} from './text-steps.js';
+import {isPlaceholder, isSecretName, keepHead, M, POWERSHELL_SCOPES, redactSpans, SKIP, type Replacer, type Step} from './text-steps.js';
 
-/** curl's options that take `user:password` (a quoted value may hold blanks). */
-const USER_OPTION = '(?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+|=)';
 
 /**
  * A command-line value redacted, or undefined when it is no secret: quoted, the quotes are kept and
@@ -27,10 +25,15 @@ const ARGUMENT = `("[^"\\n]*"|'[^'\\n]*'|[^${BARE_END}]+)`;
  * line break (a `\` right after a word ends a markdown line with a hard break, which continues no command).
  */
 const CONTINUATION = '(?<=[ \\t])[\\\\^`]\\r?\\n';
+/**
+ * Before an option after a run of COMMAND_CHAR: a blank, or the start of a line continued from the one
+ * before (`docker login -u bob \\` then `-p X` at the line's start).
+ */
+const OPTION_GAP = '(?:[ \\t]|(?<=[\\\\^`]\\r?\\n))';
+/** curl's options that take `user:password` (a quoted value may hold blanks; on the next line after a continuation too). */
+const USER_OPTION = `(?:^|\\s)(?:-u|--user|--proxy-user)(?:[ \\t]+(?:${CONTINUATION}[ \\t]*)?|=)`;
 /** One character of a command line up to a pipe, a command separator or a backquote, a line continuation taken whole. */
 const COMMAND_CHAR = `(?:[^\\n|;&\`\\\\]|\\\\(?!\\r?\\n)|${CONTINUATION})`;
-/** The same before an option's value. */
-const VALUE_CONTINUATION = CONTINUATION;
 
 /**
  * A tool's option that carries a password, `head` matching up to where its value starts (with no
@@ -39,7 +42,7 @@ const VALUE_CONTINUATION = CONTINUATION;
  */
 function passwordOption(head: string, flags = 'g'): [RegExp, Replacer] {
 	return [
-		new RegExp(`(${head}(?:${VALUE_CONTINUATION}[ \\t]*)?)${SKIP}(?![\\\\^\`]\\r?\\n)${ARGUMENT}`, flags),
+		new RegExp(`(${head}(?:${CONTINUATION}[ \\t]*)?)${SKIP}(?![\\\\^\`]\\r?\\n)${ARGUMENT}`, flags),
 		(match, before: string, value: string) => before + (redactedArgument(value) ?? match.slice(before.length)),
 	];
 }
@@ -59,7 +62,7 @@ const WINDOWS_PATTERNS: Step[] = [
 		new RegExp(`(\\bsetx(?:[ \\t]+\\/[sup][ \\t]+[^\\s/]\\S*|[ \\t]+\\/m){0,4}[ \\t]+(["']?)${WINDOWS_NAME}\\2[ \\t]+)${SKIP}${ARGUMENT}`, 'gi'),
 		(match, head: string, _quote: string, name: string, value: string) => head + ((isSecretName(name, true) && redactedArgument(value)) || value),
 	],
-	passwordOption(`\\bsetx\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/p[ \\t]+`, 'gi'),
+	passwordOption(`\\bsetx\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}\\/p[ \\t]+`, 'gi'),
 	[
 		new RegExp(`(\\bset[ \\t]+"${WINDOWS_NAME}=)${SKIP}([^"\\n]+)(?=")`, 'gi'),
 		(match, head: string, name: string, value: string) => (isSecretName(name, true) && !isPlaceholder(value) ? head + M : match),
@@ -155,7 +158,7 @@ const VARIABLE_SET = '[A-Z_][A-Z0-9_]{0,80}=';
  * secret is judged by its name (flagReplacer). (`mysql --password shop` prompts and `shop` is the
  * database, but whoever wrote it may have meant a password: it is redacted too.)
  */
-const FLAG = `(-(?<=(?:^|[\\s"'\\[,(]|\\b${VARIABLE_SET})-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`;
+const FLAG = `(-(?<=(?:^|[\\s"'\\[,(]|\\b${VARIABLE_SET})-)-?([A-Za-z][\\w.-]{0,60})(?:=|[ \\t]+(?:${CONTINUATION}[ \\t]*)?(?!-|[\\\\^\`]\\r?\\n|[<>])))${SKIP}(?!\\((?=[A-Za-z]+-[A-Za-z][\\w-]*[ \\t)]|[A-Za-z][\\w-]*[ \\t]|\\$)|env:[A-Za-z_]\\w*(?![^\\s"',;&|\`])|fd:\\d+(?![^\\s"',;&|\`])|file:(?:~?\\/|\\.\\.?\\/)|pass:["']?\\[REDACTED)("[^"\\n]*"|'[^'\\n]*'|[^\\s"',;&|\`]+)`;
 /** FLAG, for the options passed on inside another flag's value (one level). */
 const INNER_FLAG = new RegExp(FLAG, 'g');
 
@@ -320,7 +323,7 @@ const CHECK_SNMP = '(?<![\\w.-])check_snmp';
 const FILE_EXTENSION = '(?:[chmr]|cc|cpp|cxx|hh|hpp|py|pyi|js|mjs|cjs|ts|tsx|jsx|go|rs|java|kt|kts|scala|rb|php|cs|fs|vb|swift|mm|sh|bash|zsh|ps1|psm1|bat|cmd|pl|pm|lua|sql|yml|yaml|json|jsonl|toml|ini|cfg|conf|env|properties|md|rst|adoc|txt|log|out|err|csv|tsv|html?|css|scss|less|xml|lock|gradle|tf|vue|svelte|dart|exs?|erl|hs|ml|clj|proto|graphql|ipynb|dockerfile)';
 
 /** A PowerShell variable's scope (`$env:TOKEN`, `$Env:TOKEN`: in any case): a placeholder, not a `user:` before a password (`$env:USER:X` is one). */
-const POWERSHELL_SCOPE = `\\$(?:${['env', 'script', 'global', 'local', 'using', 'private'].map(anyCase).join('|')}):`;
+const POWERSHELL_SCOPE = `\\$(?:${POWERSHELL_SCOPES.map(anyCase).join('|')}):`;
 /** A letter class per letter: `[Ee][Nn][Vv]`. */
 function anyCase(word: string): string {
 	return [...word].map(letter => `[${letter.toUpperCase()}${letter}]`).join('');
@@ -499,6 +502,11 @@ function scrubPgpass(text: string): string {
 	return text.replace(PGPASS_LINE, (match, head: string, _quote: string, value: string) => (/^\d+$/.test(value) || isPlaceholder(value) ? match : head + M));
 }
 
+/** An SQL string: in single quotes (`''` inside is one quote) or double quotes. */
+const SQL_STRING = `('(?:[^'\\n]|''){0,1024}'|"[^"\\n]{0,1024}")`;
+/** A word of a command line before a password argument: quoted, bare, or what an earlier step left (`[REDACTED: …]`). */
+const PRIOR_WORD = `(?:\\[REDACTED[^\\]\\n]{0,100}\\]|"[^"\\n]{0,200}"|'[^'\\n]{0,200}'|[^\\s"'[-][^\\s"']{0,300})`;
+
 /**
  * Password options of other tools, and values that are secrets by where they stand: `az login -p X`,
  * `zip`/`unzip -P X` (`-rP` too), 7-Zip's `-pX` (attached: a bare `-p` prompts), `openssl enc … -k X`,
@@ -510,39 +518,66 @@ function scrubPgpass(text: string): string {
  * that reads as prose, a path or a URL is kept (toolValue).
  */
 const OTHER_TOOL_PATTERNS: Step[] = [
-	toolPasswordOption(`${at('az')}[ \\t]+login\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]*`),
-	toolPasswordOption(`${at('(?:un)?zip')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]*P[ \\t]+`),
-	quotedToolOption(`${at('7z[arz]?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]`, '-p'),
-	toolPasswordOption(`${at('7z[arz]?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
-	toolPasswordOption(`${at('openssl')}[ \\t]+(?:enc|aes\\S*|des\\S*|bf\\S*|camellia\\S*|chacha20\\S*|rc4\\S*|sm4\\S*)\\b${COMMAND_CHAR}{0,200}?[ \\t]-k[ \\t]+`),
+	toolPasswordOption(`${at('az')}[ \\t]+login\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p[ \\t]*`),
+	toolPasswordOption(`${at('(?:un)?zip')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[A-Za-z]*P[ \\t]+`),
+	quotedToolOption(`${at('7z[arz]?')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}`, '-p'),
+	toolPasswordOption(`${at('7z[arz]?')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p`),
+	toolPasswordOption(`${at('openssl')}[ \\t]+(?:enc|aes\\S*|des\\S*|bf\\S*|camellia\\S*|chacha20\\S*|rc4\\S*|sm4\\S*)\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-k[ \\t]+`),
 	// After `pass:` the password is literal, never prose.
-	quotedToolOption(`(?<![\\w-])--?(?:pass|passin|passout|password|passphrase)(?:[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?|=)`, 'pass:'),
-	passwordOption(`(?<![\\w-])--?(?:pass|passin|passout|password|passphrase)(?:[ \\t]+(?:${VALUE_CONTINUATION}[ \\t]*)?|=)pass:`),
-	toolPasswordOption(`${at('gh')}[ \\t]+secret[ \\t]+set\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-b[ \\t]*|--body(?:[ \\t]+|=))`),
-	toolPasswordOption(`${at('(?:sqlcmd|bcp)')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-P[ \\t]+`),
-	toolPasswordOption(`${at('mongo(?:sh|dump|restore|import|export|stat|top)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
-	quotedToolOption(`${at('(?:smbclient|rpcclient|smbcacls|smbget|smbmap)')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-U[ \\t]*|--user(?:=|[ \\t]+))`, `[^\\s%"']{1,200}%`),
-	toolPasswordOption(`${at('(?:smbclient|rpcclient|smbcacls|smbget|smbmap)')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-U[ \\t]*|--user(?:=|[ \\t]+))[^\\s%"']{1,200}%`),
-	toolPasswordOption(`${at('cmdkey')}\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/pass:`, 'gi'),
-	quotedToolOption(`${at('lftp')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[ \\t]+`, `[^\\s,"']{1,200},`),
-	toolPasswordOption(`${at('lftp')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-u[ \\t]+[^\\s,"']{1,200},`),
-	toolPasswordOption(`${at('net')}[ \\t]+use\\b${COMMAND_CHAR}{0,200}?[ \\t]\\/u(?:ser)?:(?:"[^"\\n]{1,200}"|[^\\s"]\\S*)[ \\t]+(?![/*])`, 'gi'),
+	quotedToolOption(`(?<![\\w-])--?(?:pass|passin|passout|password|passphrase)(?:[ \\t]+(?:${CONTINUATION}[ \\t]*)?|=)`, 'pass:'),
+	passwordOption(`(?<![\\w-])--?(?:pass|passin|passout|password|passphrase)(?:[ \\t]+(?:${CONTINUATION}[ \\t]*)?|=)pass:`),
+	toolPasswordOption(`${at('gh')}[ \\t]+secret[ \\t]+set\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:-b[ \\t]*|--body(?:[ \\t]+|=))`),
+	toolPasswordOption(`${at('(?:sqlcmd|bcp)')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-P[ \\t]+`),
+	toolPasswordOption(`${at('mongo(?:sh|dump|restore|import|export|stat|top)?')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p[ \\t]+`),
+	quotedToolOption(`${at('(?:smbclient|rpcclient|smbcacls|smbget|smbmap)')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:-U[ \\t]*|--user(?:=|[ \\t]+))`, `[^\\s%"']{1,200}%`),
+	toolPasswordOption(`${at('(?:smbclient|rpcclient|smbcacls|smbget|smbmap)')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:-U[ \\t]*|--user(?:=|[ \\t]+))[^\\s%"']{1,200}%`),
+	toolPasswordOption(`${at('cmdkey')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}\\/pass:`, 'gi'),
+	quotedToolOption(`${at('lftp')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-u[ \\t]+`, `[^\\s,"']{1,200},`),
+	toolPasswordOption(`${at('lftp')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-u[ \\t]+[^\\s,"']{1,200},`),
+	toolPasswordOption(`${at('net')}[ \\t]+use\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}\\/u(?:ser)?:(?:"[^"\\n]{1,200}"|[^\\s"]\\S*)[ \\t]+(?![/*])`, 'gi'),
 	toolPasswordOption(`${at('net')}[ \\t]+use(?:[ \\t]+(?:[A-Za-z]:|\\*))?[ \\t]+(?:"\\\\\\\\[^"\\n]{1,300}"|\\\\\\\\\\S+)[ \\t]+(?![/*])`, 'gi'),
-	toolPasswordOption(`${at('psexec(?:64)?(?:\\.exe)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`, 'gi'),
-	toolPasswordOption(`${at('(?:un)?rar(?:\\.exe)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-h?p`, 'gi'),
-	toolPasswordOption(`${at('ldap(?:search|modify|add|delete|modrdn|compare|whoami|passwd|exop|vc)')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-w[ \\t]*`),
-	toolPasswordOption(`${at('ldappasswd')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-[as][ \\t]*`),
-	toolPasswordOption(`${at('ipmitool')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-P[ \\t]*`),
-	toolPasswordOption(`${at('ncftp(?:get|put|ls|batch)?')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-p[ \\t]+`),
+	toolPasswordOption(`${at('psexec(?:64)?(?:\\.exe)?')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p[ \\t]+`, 'gi'),
+	toolPasswordOption(`${at('(?:un)?rar(?:\\.exe)?')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-h?p`, 'gi'),
+	toolPasswordOption(`${at('ldap(?:search|modify|add|delete|modrdn|compare|whoami|passwd|exop|vc)')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-w[ \\t]*`),
+	toolPasswordOption(`${at('ldappasswd')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[as][ \\t]*`),
+	toolPasswordOption(`${at('ipmitool')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-P[ \\t]*`),
+	toolPasswordOption(`${at('ncftp(?:get|put|ls|batch)?')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p[ \\t]+`),
+	// cqlsh, SAP HANA's hdbsql, Dell's racadm and rdesktop take it as `-p X`; Sybase's isql and Mosquitto's
+	// clients as `-P X` (their `-p` is a port); FreeRDP as `/p:X`.
+	toolPasswordOption(`${at('(?:cqlsh|hdbsql|racadm|rdesktop)')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p[ \\t]+`),
+	toolPasswordOption(`${at('(?:isql|mosquitto_(?:pub|sub|rr))')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-P[ \\t]+`),
+	toolPasswordOption(`${at('(?:[wx]freerdp3?|sdl-freerdp3?|wlfreerdp)')}(?:\\.exe)?\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}\\/p:`, 'gi'),
+	// Jenkins' CLI: `-auth user:X` (the user kept; `-auth @file` reads a file).
+	quotedToolOption(`\\bjenkins-cli\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-auth[ \\t]+`, `${userBefore(`[^\\s:"'[@]{1,200}`)}:`),
+	toolPasswordOption(`\\bjenkins-cli\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-auth[ \\t]+${userBefore(`[^\\s:"'[@-][^\\s:"'[]{0,200}`)}:`),
+	// A password as a tool's argument: `neo4j-admin [dbms] set-initial-password X`, RabbitMQ's `rabbitmqctl
+	// add_user NAME X` and `change_password NAME X`, MinIO's `mc alias set NAME URL KEY X` (`mc config host
+	// add`: its access key may have gone already), Db2's `connect to DB user NAME using X`.
+	toolPasswordOption(`${at('neo4j-admin')}(?:[ \\t]+dbms)?[ \\t]+set-initial-password[ \\t]+`),
+	toolPasswordOption(`${at('rabbitmqctl')}(?:\\.bat)?\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:add_user|change_password)[ \\t]+${PRIOR_WORD}[ \\t]+`),
+	toolPasswordOption(`${at('mc')}(?:\\.exe)?[ \\t]+(?:alias[ \\t]+set|config[ \\t]+host[ \\t]+add)(?:[ \\t]+${PRIOR_WORD}){3}[ \\t]+`),
+	toolPasswordOption(`\\bconnect[ \\t]+to[ \\t]+[\\w$#@.]{1,128}[ \\t]+user[ \\t]+${PRIOR_WORD}[ \\t]+using[ \\t]+`, 'gi'),
+	// Redis: `requirepass X` and `masterauth X` (redis.conf, `CONFIG SET`, `redis-server --requirepass X`),
+	// and `AUTH [user] X` at redis-cli's prompt (`127.0.0.1:6379> AUTH X`).
+	toolPasswordOption(`(?:^[ \\t]*|\\bconfig[ \\t]+set[ \\t]+|[ \\t]--)(?:requirepass|masterauth)(?:[ \\t]+|=)`, 'gim'),
+	toolPasswordOption(`^[ \\t]*[\\w.-]{1,253}:\\d{1,5}(?:\\[\\d{1,2}\\])?>[ \\t]*auth[ \\t]+(?:${PRIOR_WORD}[ \\t]+(?=\\S))?`, 'gim'),
+	// SQL: CREATE or ALTER USER, ROLE or LOGIN … [WITH] [ENCRYPTED] PASSWORD 'X' (PostgreSQL; SQL Server's
+	// `= N'X'`; Snowflake's `= 'X'`), … IDENTIFIED [WITH plugin] BY 'X' (MySQL, MariaDB, ClickHouse; after
+	// GRANT too; Oracle's bare `IDENTIFIED BY X`), SET PASSWORD [FOR u] = 'X' (`= PASSWORD('X')`). Quoted
+	// values only but Oracle's, and only in such a statement (up to its `;`, over lines).
+	[new RegExp(`(\\b(?:create|alter)[ \\t]+(?:user|role|login)\\b[^;]{0,300}?\\bpassword[ \\t]*(?:=[ \\t]*)?N?)${SKIP}${SQL_STRING}`, 'gi'), keepToolValue],
+	[new RegExp(`(\\b(?:(?:create|alter)[ \\t]+user|grant)\\b[^;]{0,300}?\\bidentified[ \\t]+(?:with[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+)?(?:by|as)[ \\t]+(?:password[ \\t]+|values[ \\t]+)?)${SKIP}${SQL_STRING}`, 'gi'), keepToolValue],
+	[new RegExp(`(\\b(?:create|alter)[ \\t]+user\\b[^;]{0,300}?\\bidentified[ \\t]+by[ \\t]+)${SKIP}(?!(?:values|password)\\b|[:&])([^\\s;"'()]{1,200})`, 'gi'), keepToolValue],
+	[new RegExp(`(\\bset[ \\t]+password\\b[^;=\\n]{0,300}=[ \\t]*(?:(?:old_)?password[ \\t]*\\([ \\t]*)?)${SKIP}${SQL_STRING}`, 'gi'), keepToolValue],
 	// net-snmp's -A (authentication) and -X (privacy) passphrases: both may stand in one command.
-	toolPasswordOption(`[ \\t]-[AX](?<=(?:${at('snmp[a-z]*')}|${CHECK_SNMP})\\b${COMMAND_CHAR}{0,200}?[ \\t]-[AX])[ \\t]*`),
+	toolPasswordOption(`[ \\t]-[AX](?<=(?:${at('snmp[a-z]*')}|${CHECK_SNMP})\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[AX])[ \\t]*`),
 	toolPasswordOption(`${at('net')}(?:\\.exe)?[ \\t]+user(?:[ \\t]+\\/\\w+){0,5}[ \\t]+${nameWord('/*')}[ \\t]+(?![/*])`, 'gi', PASSWORD_LIKE),
 	// The password after the options (never an option's own argument: `mkpasswd -m sha-512` reads it from its input).
 	toolPasswordOption(`${at('openssl')}[ \\t]+passwd(?:[ \\t]+(?:-(?:salt|in)[ \\t]+(?![-[])\\S+|-\\S+)){0,20}[ \\t]+(?<!-(?:salt|in)[ \\t]+)`),
 	toolPasswordOption(`${at('mkpasswd')}(?![^\\n|;&]{0,200}?[ \\t]-[ldcC][ \\t]*\\d)(?:[ \\t]+(?:(?:-[mSRP]|--(?:method|salt|rounds|password-fd))[ \\t]+(?![-[])\\S+|--?[\\w-]+(?:=\\S+)?)){0,20}[ \\t]+(?<!(?:[ \\t]-[mSRP]|--(?:method|salt|rounds|password-fd))[ \\t]+)`),
 	toolPasswordOption(`${at('wpa_passphrase')}[ \\t]+${nameWord("'", `'[^'\\n]{1,200}'`)}[ \\t]+`),
-	toolPasswordOption(`${at('nmcli')}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:password|(?:[\\w-]+\\.)+(?:psk|password|wep-key[0-3]|leap-password|private-key-password))[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:ifname|name|bssid|hidden|private)\\b))`),
-	toolPasswordOption(`${at('rclone')}[ \\t]+config[ \\t]+(?:create|update)\\b${COMMAND_CHAR}{0,200}?[ \\t](?:pass|password2?|secret_access_key|client_secret|account_key|key|token|pass_phrase)[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:user|host|port|type|url|vendor|provider|endpoint|region|account|key_file|shell_type|env_auth)\\b))`),
+	toolPasswordOption(`${at('nmcli')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:password|(?:[\\w-]+\\.)+(?:psk|password|wep-key[0-3]|leap-password|private-key-password))[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:ifname|name|bssid|hidden|private)\\b))`),
+	toolPasswordOption(`${at('rclone')}[ \\t]+config[ \\t]+(?:create|update)\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:pass|password2?|secret_access_key|client_secret|account_key|key|token|pass_phrase)[ \\t]+`, 'g', `(?:${PASSWORD_LIKE}|(?=[ \\t]+(?:user|host|port|type|url|vendor|provider|endpoint|region|account|key_file|shell_type|env_auth)\\b))`),
 	toolPasswordOption(`${at('rclone')}[ \\t]+obscure[ \\t]+`),
 	// ngrok's `config add-authtoken X` (the old `authtoken X`) and `config add-api-key X`.
 	toolPasswordOption(`${at('ngrok')}(?:[ \\t]+config)?[ \\t]+(?:add-)?(?:authtoken|api-key)[ \\t]+`),
@@ -614,14 +649,14 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	],
 	// SNMP v1/v2c's community (`snmpwalk -v2c -c X host`, the Nagios plugin's `check_snmp -C X`); the default `public` and a placeholder are no secret.
 	[
-		new RegExp(`((?:${at('snmp(?!d\\b|trapd\\b)[a-z]*')}\\b${COMMAND_CHAR}{0,200}?[ \\t]-c|${CHECK_SNMP}\\b${COMMAND_CHAR}{0,200}?[ \\t](?:-C|--community(?:=|(?=[ \\t]))))[ \\t]*)${SKIP}(?![-<>])${ARGUMENT}`, 'g'),
+		new RegExp(`((?:${at('snmp(?!d\\b|trapd\\b)[a-z]*')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-c|${CHECK_SNMP}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:-C|--community(?:=|(?=[ \\t]))))[ \\t]*)${SKIP}(?![-<>])${ARGUMENT}`, 'g'),
 		(match, head: string, value: string) => (/^(?:public|community(?:[_-]?string)?)$/i.test(unquoted(value)) ? match : head + (toolValue(value) ?? value)),
 	],
 	// PowerShell: `ConvertTo-SecureString "…" -AsPlainText -Force`, `"…" | ConvertTo-SecureString …`.
 	// Unquoted, the word after the cmdlet is its value only with -String or -AsPlainText ("the
 	// ConvertTo-SecureString cmdlet converts…" is prose); an expression in brackets computes it.
 	[
-		new RegExp(`(${at('ConvertTo-SecureString')}((?:[ \\t]+-(?:AsPlainText|Force)\\b)*)[ \\t]+(-String(?:[ \\t]+|:))?)${SKIP}(?![-(])${ARGUMENT}(?=(${COMMAND_CHAR}{0,200}?[ \\t]-AsPlainText\\b)?)`, 'gi'),
+		new RegExp(`(${at('ConvertTo-SecureString')}((?:[ \\t]+-(?:AsPlainText|Force)\\b)*)[ \\t]+(-String(?:[ \\t]+|:))?)${SKIP}(?![-(])${ARGUMENT}(?=(${COMMAND_CHAR}{0,200}?${OPTION_GAP}-AsPlainText\\b)?)`, 'gi'),
 		(match, head: string, switches: string, named: string | undefined, value: string, plainAfter: string | undefined) =>
 			/^["']/.test(value) || named || plainAfter || /AsPlainText/i.test(switches) ? head + (variableOrValue(value) ?? value) : match,
 	],
@@ -649,15 +684,15 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	[new RegExp(FLAG, 'g'), flagReplacer],
 	[new RegExp(`(${USER_OPTION}(["'])${userBefore(`[^\\s:"'[]+`)}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), keepHead],
 	[new RegExp(`(${USER_OPTION}["']?${userBefore(`[^\\s:"'[]+`)}:)${SKIP}(?!\\d+(?:[\\s"']|$))[^\\s"'\`]+`, 'g'), keepHead],
-	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
-	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?[ \\t]-[A-Za-z]{0,10}u[ \\t]*[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))([^\\s"'\`]+)`, 'g'), (match, head: string, value: string) => (redactedArgument(value) ? head + M : match)],
-	passwordOption(`\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b${COMMAND_CHAR}{0,200}?[ \\t]-p`),
+	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[A-Za-z]{0,10}u[ \\t]*(?:${CONTINUATION}[ \\t]*)?(["'])[^\\s:"']{1,200}:)${SKIP}(?!\\d+\\2)((?:(?!\\2)[^\\n]){1,1024})(?=\\2)`, 'g'), (match, head: string, _quote: string, value: string) => (redactedArgument(value) ? head + M : match)],
+	[new RegExp(`(\\bcurl\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[A-Za-z]{0,10}u[ \\t]*(?:${CONTINUATION}[ \\t]*)?[^\\s:"'-][^\\s:"']{0,200}:)${SKIP}(?!\\d+(?:[\\s"']|$))([^\\s"'\`]+)`, 'g'), (match, head: string, value: string) => (redactedArgument(value) ? head + M : match)],
+	passwordOption(`\\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p`),
 	passwordOption(`\\bsshpass(?:(?:[ \\t]|${CONTINUATION})+-[veh]){0,3}(?:[ \\t]|${CONTINUATION})+-p[ \\t]*`),
-	passwordOption(`\\bredis-cli\\b${COMMAND_CHAR}{0,200}?[ \\t]-a[ \\t]+`),
+	passwordOption(`\\bredis-cli\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-a[ \\t]+`),
 	// The login command ends where a sentence or inline code does (`, `, `. `, a backquote) or another
 	// command starts: `docker login` then `docker run -p 8080:80` keeps its port.
 	passwordOption(
-		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?[ \\t]-p(?:[ \\t]+|=)?`,
+		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?${OPTION_GAP}-p(?:[ \\t]+|=)?`,
 	),
 	...WINDOWS_PATTERNS,
 	scrubNetrc,
@@ -679,6 +714,8 @@ const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: bool
 	{tool: /(?:^|\/)(?:un)?zip$/, option: '-P', attached: false, separate: true},
 	{tool: /(?:^|\/)7z[arz]?$/, option: '-p', attached: true, separate: false},
 	{tool: /(?:^|\/)openssl$/, option: '-k', attached: false, separate: true},
+	{tool: /(?:^|\/)(?:cqlsh|hdbsql|racadm|rdesktop)$/, option: '-p', attached: false, separate: true},
+	{tool: /(?:^|\/)(?:isql|mosquitto_(?:pub|sub|rr)|sqlcmd|bcp)$/, option: '-P', attached: false, separate: true},
 ];
 /** curl, whose `-uuser:pass` keeps its user. */
 const ARGV_CURL = /(?:^|\/)curl$/;

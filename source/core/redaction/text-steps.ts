@@ -20,9 +20,14 @@ export function isSecretName(name: string, envStyle = false): boolean {
 	return (words.length > 1 && ['key', 'auth', 'pat', 'pw'].includes(words.at(-1)!)) || name === 'PEPPER';
 }
 
+/** PowerShell's variable scopes (`$env:TOKEN`, `$script:X`): in any case, as PowerShell reads them. */
+export const POWERSHELL_SCOPES = ['env', 'script', 'global', 'local', 'using', 'private'] as const;
+
 /** Values that stand for no secret: empty, types in code samples, variable references (a shell's $1 and $@, batch's %1, %~dp0, %%i and !VAR! too), booleans. */
-const PLACEHOLDER =
-	/^(?:\*+|x{3,}|\.{3}|…|<[^>]*>|\$\{[^}]*\}|\$(?:env|script|global|local|using|private):[A-Za-z_]\w*|\$[A-Za-z_]\w*|\$[0-9@*#?]|%[A-Za-z_]\w*%|%[0-9*]|%~[A-Za-z]*[0-9*]|%%~?[A-Za-z]+|![A-Za-z_][\w.]*!|\{\{[^}]*\}\}|string|number|boolean|str|int|bool|bytes|any|unknown|null|none|nil|undefined|true|false|yes|no|required|optional)$/i;
+const PLACEHOLDER = new RegExp(
+	String.raw`^(?:\*+|x{3,}|\.{3}|…|<[^>]*>|\$\{[^}]*\}|\$(?:${POWERSHELL_SCOPES.join('|')}):[A-Za-z_]\w*|\$[A-Za-z_]\w*|\$[0-9@*#?]|%[A-Za-z_]\w*%|%[0-9*]|%~[A-Za-z]*[0-9*]|%%~?[A-Za-z]+|![A-Za-z_][\w.]*!|\{\{[^}]*\}\}|string|number|boolean|str|int|bool|bytes|any|unknown|null|none|nil|undefined|true|false|yes|no|required|optional)$`,
+	'i',
+);
 
 export function isPlaceholder(value: string): boolean {
 	const bare = value.replace(/[;,]+$/, '').trim();
