@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {plainFileSource} from '../source/core/archive/archive-reader.js';
-import {createBackup} from '../source/core/backup/create-backup.js';
+import {createBackup, type ReplacedBackup} from '../source/core/backup/create-backup.js';
 import {listBackups} from '../source/core/backup/list-backups.js';
 import {readMetadata} from '../source/core/backup/read-metadata.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
@@ -207,6 +207,56 @@ describe('backup create', () => {
 		// The same run without the damage keeps its backup.
 		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'sound', '--verify'], {env}).code).toBe(0);
 		expect(fs.readdirSync(dest)).toEqual(['sound.zip']);
+	});
+
+	it('CLI: --force --verify puts the earlier backup back when the new one fails its verify', () => {
+		const dest = tempDir();
+		const env = {NODE_OPTIONS: `--require ${path.resolve('test/helpers/after-publish.cjs')}`, LIFEBOAT_TEST_ROT: 'rotten.zip'};
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'rotten', '--verify']).code).toBe(0);
+		const earlier = fs.readFileSync(path.join(dest, 'rotten.zip'));
+		const json = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'rotten', '--force', '--verify', '--json'], {env});
+		expect(json.code, json.stderr).toBe(5);
+		const answer = JSON.parse(json.stdout) as {verify: {removed: boolean; earlierPutBack: boolean}; error: {message: string}};
+		expect(answer.verify).toMatchObject({removed: true, earlierPutBack: true});
+		expect(answer.error.message).toMatch(/; The backup was removed: a backup that does not verify is not kept; the earlier backup of that name, which --force had replaced, is back in its place$/);
+		// The earlier backup, byte for byte, under its name; no scratch folder left.
+		expect(fs.readdirSync(dest)).toEqual(['rotten.zip']);
+		expect(fs.readFileSync(path.join(dest, 'rotten.zip')).equals(earlier)).toBe(true);
+		expect(fs.statSync(path.join(dest, 'rotten.zip')).mode & 0o777).toBe(0o600);
+		expect(runCli(['backup', 'verify', path.join(dest, 'rotten.zip')]).code).toBe(0);
+		// --out too, said in text.
+		const text = runCli(['backup', 'create', '--data-dir', dataDir, '--out', path.join(dest, 'rotten.zip'), '--force', '--verify'], {env});
+		expect(text.code).toBe(5);
+		expect(text.stdout).toMatch(/^The backup was removed: a backup that does not verify is not kept; the earlier backup of that name, which --force had replaced, is back in its place$/m);
+		expect(fs.readFileSync(path.join(dest, 'rotten.zip')).equals(earlier)).toBe(true);
+		// A new one that verifies replaces it, and the earlier one is let go.
+		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'rotten', '--force', '--verify']).code).toBe(0);
+		expect(fs.readdirSync(dest)).toEqual(['rotten.zip']);
+		expect(fs.readFileSync(path.join(dest, 'rotten.zip')).equals(earlier)).toBe(false);
+	});
+
+	it('a folder backup replaced with --force is kept aside for the caller: put back once the new one is gone, never over another', async () => {
+		const dest = tempDir();
+		const first = await createBackup({dataDir, destDir: dest, name: 'tree', format: 'dir'});
+		const idAt = () => (JSON.parse(fs.readFileSync(path.join(dest, 'tree', 'metadata.json'), 'utf8')) as {id: string}).id;
+		let replaced: ReplacedBackup | undefined;
+		const second = await createBackup({dataDir, destDir: dest, name: 'tree', format: 'dir', force: true, keepReplaced: kept => (replaced = kept)});
+		expect(idAt()).toBe(second.metadata.id);
+		// The new one removed (as a failed verify does): the earlier one takes the name again.
+		fs.rmSync(path.join(dest, 'tree'), {recursive: true});
+		expect(await replaced!.putBack()).toBe(true);
+		expect(idAt()).toBe(first.metadata.id);
+		expect(fs.readdirSync(dest)).toEqual(['tree']);
+		expect(fs.statSync(path.join(dest, 'tree')).mode & 0o777).toBe(0o700);
+		// The name taken again (the new one still there): nothing is put over it, and the earlier one is let go.
+		replaced = undefined;
+		const third = await createBackup({dataDir, destDir: dest, name: 'tree', format: 'dir', force: true, keepReplaced: kept => (replaced = kept)});
+		expect(await replaced!.putBack()).toBe(false);
+		expect(idAt()).toBe(third.metadata.id);
+		expect(fs.readdirSync(dest)).toEqual(['tree']);
+		// Without keepReplaced nothing is kept (the scratch folder goes with the write).
+		await createBackup({dataDir, destDir: dest, name: 'tree', format: 'dir', force: true});
+		expect(fs.readdirSync(dest)).toEqual(['tree']);
 	});
 
 	it('CLI: --verify that cannot read the backup back (EIO) leaves it where it is: exit 4, said as not verified', () => {

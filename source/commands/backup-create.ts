@@ -1,6 +1,6 @@
 import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
 import path from 'node:path';
-import {COMPRESSIONS, createBackup, type Compression, type BackupProgress, type BackupResult, type CreateBackupOptions} from '../core/backup/create-backup.js';
+import {COMPRESSIONS, createBackup, type Compression, type BackupProgress, type BackupResult, type CreateBackupOptions, type ReplacedBackup} from '../core/backup/create-backup.js';
 import {LifeboatError} from '../core/errors.js';
 import {countOf, formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
@@ -95,6 +95,28 @@ export async function run(context: CommandContext): Promise<number> {
 	if (flags.out === '-' && flags.verify) throw new LifeboatError('usage', '--verify cannot check an archive streamed to stdout: verify the copy where it lands (lifeboat backup verify FILE)');
 	const incremental = await incrementalChoice(context);
 	const where = await backupTarget(context);
+	// --force --verify: the backup a local write replaces is kept aside until the new one verifies.
+	const kept: {replaced?: ReplacedBackup} = {};
+	try {
+		return await createAndVerify(context, {incremental, where, passphrase, format, compression, weak, kept});
+	} finally {
+		kept.replaced?.release();
+	}
+}
+
+type CreateChoices = {
+	incremental: {destination: Destination} | undefined;
+	where: Awaited<ReturnType<typeof backupTarget>>;
+	passphrase: string | undefined;
+	format: ArchiveFormat;
+	compression: Compression | undefined;
+	/** A weak passphrase's warning, said once the backup is written. */
+	weak: string | undefined;
+	kept: {replaced?: ReplacedBackup};
+};
+
+async function createAndVerify(context: CommandContext, {incremental, where, passphrase, format, compression, weak, kept}: CreateChoices): Promise<number> {
+	const {flags} = context;
 	const result = await createBackup({
 		incremental: incremental && {destination: incremental.destination, base: flags.base, sinceLast: flags.sinceLast},
 		passphrase,
@@ -107,6 +129,7 @@ export async function run(context: CommandContext): Promise<number> {
 		categories: splitList(flags.categories),
 		tenant: flags.tenant,
 		force: flags.force,
+		keepReplaced: flags.force && flags.verify ? replaced => (kept.replaced = replaced) : undefined,
 		signal: context.signal,
 		onProgress: progress => progressLine(context, describeProgress(progress)),
 	}).finally(() => {
@@ -116,6 +139,8 @@ export async function run(context: CommandContext): Promise<number> {
 	clearProgress(context);
 	if (weak) warn(context, weak);
 	const verified = flags.verify ? await verifyWritten(context, result, passphrase).catch(error => Promise.reject(notVerified(error, result))) : undefined;
+	// The new one failed and was removed: the earlier backup it replaced takes its name again.
+	if (verified?.outcome?.removed && kept.replaced) verified.outcome = {removed: true, putBack: await kept.replaced.putBack()};
 	// With --out - stdout is the archive: the report goes to stderr.
 	const report: CommandContext = where.stream ? {...context, stdout: context.stderr} : context;
 	reportResult(report, result, verified);

@@ -14,10 +14,11 @@ import {EXIT_CODES, LifeboatError, outsideRestore} from '../core/errors.js';
 import {defaultBackupDir, openTarget, type CommandContext} from './command-context.js';
 
 /**
- * Verify's answer; when it failed, what became of the backup: removed, kept (itself sound, its
+ * Verify's answer; when it failed, what became of the backup: removed (and whether the earlier
+ * backup a --force write replaced was put back, when one was kept aside), kept (itself sound, its
  * chain not), or left because it could not be removed (why).
  */
-export type Verified = VerifyResult & {outcome?: {removed: true} | {removed: false; kept: true} | {removed: false; kept: false; error: string}};
+export type Verified = VerifyResult & {outcome?: {removed: true; putBack?: boolean} | {removed: false; kept: true} | {removed: false; kept: false; error: string}};
 
 /** Where `result` was written, resolved from the same flags as the create (never from its printed label). */
 async function openWritten(context: CommandContext, result: BackupResult): Promise<ResolvedTarget & {object: string}> {
@@ -91,7 +92,14 @@ async function removeWritten(target: ResolvedTarget & {object: string}, result: 
 export function outcomeLine(result: BackupResult, verified: Verified, force: boolean): string {
 	const outcome = verified.outcome;
 	if (outcome?.removed) {
-		const replaced = force ? ' (with --force it had replaced an earlier backup of that name, if there was one: that one is gone too)' : '';
+		const replaced =
+			outcome.putBack === true
+				? '; the earlier backup of that name, which --force had replaced, is back in its place'
+				: outcome.putBack === false
+					? '; the earlier backup of that name, which --force had replaced, could not be put back (another took its name): it is gone'
+					: force
+						? ' (with --force it had replaced an earlier backup of that name, if there was one: that one is gone too)'
+						: '';
 		return `The backup was removed: a backup that does not verify is not kept${replaced}`;
 	}
 	if (outcome?.kept) return 'The backup itself verifies and is kept: the problem is in an earlier backup of its chain (a damaged base, or one that could not be read); make a full backup, or mend the base and verify the chain again';
@@ -103,6 +111,6 @@ export function outcomeLine(result: BackupResult, verified: Verified, force: boo
 export function outcomeJson(verified: Verified): Record<string, unknown> {
 	const outcome = verified.outcome;
 	if (!outcome) return {};
-	if (outcome.removed) return {removed: true};
+	if (outcome.removed) return outcome.putBack === undefined ? {removed: true} : {removed: true, earlierPutBack: outcome.putBack};
 	return outcome.kept ? {removed: false, kept: true} : {removed: false, kept: false, removeError: outcome.error};
 }

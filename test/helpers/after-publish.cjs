@@ -1,18 +1,21 @@
 // Preloaded into a CLI run (NODE_OPTIONS=--require …) to damage a backup right after it is
 // published (renamed or linked into place), before its verify reads it back:
 // - LIFEBOAT_TEST_ROT=SUFFIX: one byte in the middle of the file whose name ends in SUFFIX is
-//   flipped, as a bad disk or another writer would;
+//   flipped, as a bad disk or another writer would (the first one published in the run only: an
+//   earlier backup put back under that name is left whole);
 // - LIFEBOAT_TEST_UNREADABLE=SUFFIX: every read of it fails with EIO from then on, as a failing
 //   disk's would (with LIFEBOAT_TEST_UNREADABLE_NOW=1, from the start: a backup already there; with
 //   LIFEBOAT_TEST_UNREADABLE_FROM=N, only reads at byte N and after: its first bytes read).
 const fs = require('node:fs');
 const rotten = process.env.LIFEBOAT_TEST_ROT;
 const unreadable = process.env.LIFEBOAT_TEST_UNREADABLE;
+let rotted = false;
 let published = Boolean(unreadable) && process.env.LIFEBOAT_TEST_UNREADABLE_NOW === '1';
 
 function onPublished(target) {
 	if (unreadable && String(target).endsWith(unreadable)) published = true;
-	if (!rotten || !String(target).endsWith(rotten) || !fs.statSync(target).isFile()) return;
+	if (!rotten || rotted || !String(target).endsWith(rotten) || !fs.statSync(target).isFile()) return;
+	rotted = true;
 	const bytes = fs.readFileSync(target);
 	bytes[bytes.length >> 1] ^= 0xff;
 	fs.writeFileSync(target, bytes);

@@ -19,6 +19,24 @@ export type AtomicOutput = {
 };
 
 /**
+ * The earlier backup a --force write replaced, kept aside in the scratch folder (a hard link of a
+ * file, a folder moved there) until the caller decides: put back under its name when the new one
+ * failed its verify and was removed, or let go.
+ */
+export type ReplacedBackup = {
+	/** Puts it back under its name, which must be free again; false when it could not be (it is then gone). */
+	putBack(): Promise<boolean>;
+	/** Lets it go. Safe to call more than once, and after putBack. */
+	release(): void;
+};
+
+export type AtomicOutputOptions = {
+	force?: boolean;
+	/** With force: keep the backup replaced, and hand it over here once the new one is in place. */
+	keepReplaced?: (replaced: ReplacedBackup) => void;
+};
+
+/**
  * --force replaces an earlier backup, never anything else: the file or folder must be a Lifeboat
  * backup by its content (an encrypted file's header, an archive's or folder's metadata.json),
  * whatever its name.
@@ -39,17 +57,50 @@ function prepareDestination(destDir: string): void {
 	}
 }
 
-/** --force: replaces an earlier backup (checked again now: the name may have changed hands). */
-function replaceBackup(workDir: string, tempOutput: string, finalPath: string): void {
+/**
+ * --force: replaces an earlier backup (checked again now: the name may have changed hands); whether
+ * the one replaced is left at `aside` (a folder always is; a file, when `keep`, as a hard link).
+ */
+function replaceBackup(tempOutput: string, finalPath: string, aside: string, keep: boolean): boolean {
 	const existing = fs.lstatSync(finalPath, {throwIfNoEntry: false});
 	if (existing) refuseToReplaceNonBackup(finalPath);
 	// rename() replaces a file atomically; a folder backup being replaced is moved aside first
 	// (into the scratch folder, removed with it).
-	if (existing?.isDirectory() && fs.statSync(tempOutput).isDirectory()) fs.renameSync(finalPath, path.join(workDir, 'replaced'));
-	else if (existing?.isDirectory() || (existing && fs.statSync(tempOutput).isDirectory())) {
+	let kept = false;
+	if (existing?.isDirectory() && fs.statSync(tempOutput).isDirectory()) {
+		fs.renameSync(finalPath, aside);
+		kept = true;
+	} else if (existing?.isDirectory() || (existing && fs.statSync(tempOutput).isDirectory())) {
 		throw new LifeboatError('exists', `${finalPath} is a backup of another kind (file vs folder); remove it first`);
+	} else if (existing && keep) {
+		try {
+			fs.linkSync(finalPath, aside);
+			kept = true;
+		} catch {
+			// A file system without hard links: the earlier backup is replaced outright, as without keep.
+		}
 	}
 	fs.renameSync(tempOutput, finalPath);
+	return kept;
+}
+
+/** The earlier backup at `aside`, to be put back under `finalPath` or let go (`discard` removes the scratch folder). */
+function keptAside(aside: string, finalPath: string, discard: () => void): ReplacedBackup {
+	return {
+		async putBack() {
+			try {
+				// Never over anything: another run may have put its own backup under the name since.
+				publishWithoutReplacing(aside, finalPath);
+				await fsyncPath(path.dirname(finalPath));
+				return true;
+			} catch {
+				return false;
+			} finally {
+				discard();
+			}
+		},
+		release: discard,
+	};
 }
 
 /**
@@ -57,7 +108,7 @@ function replaceBackup(workDir: string, tempOutput: string, finalPath: string): 
  * failure or interruption leaves no file behind. Everything written is owner-only (0600 files,
  * 0700 folders), whatever the umask: backups hold every tenant's data.
  */
-export function prepareAtomicOutput(finalPath: string, options: {force?: boolean}): AtomicOutput {
+export function prepareAtomicOutput(finalPath: string, options: AtomicOutputOptions): AtomicOutput {
 	const destDir = path.dirname(finalPath);
 	prepareDestination(destDir);
 	if (fs.lstatSync(finalPath, {throwIfNoEntry: false})) {
@@ -86,9 +137,11 @@ export function prepareAtomicOutput(finalPath: string, options: {force?: boolean
 		tempOutput,
 		finalPath,
 		async commit() {
+			const aside = path.join(workDir, 'replaced');
+			let kept = false;
 			try {
 				chmodTreePrivate(tempOutput);
-				if (options.force) replaceBackup(workDir, tempOutput, finalPath);
+				if (options.force) kept = replaceBackup(tempOutput, finalPath, aside, options.keepReplaced !== undefined);
 				else publishWithoutReplacing(tempOutput, finalPath);
 			} catch (error) {
 				discard();
@@ -96,7 +149,8 @@ export function prepareAtomicOutput(finalPath: string, options: {force?: boolean
 				describeFsError(error, finalPath);
 			}
 			await fsyncPath(destDir);
-			discard();
+			if (kept && options.keepReplaced) options.keepReplaced(keptAside(aside, finalPath, discard));
+			else discard();
 		},
 		discard,
 	};

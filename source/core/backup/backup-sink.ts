@@ -21,7 +21,7 @@ import {hashingTap} from '../hashing-tap.js';
 import {freshPidScratch} from '../pid-scratch.js';
 import type {Destination, RetryNote} from '../destinations/destination.js';
 import {destinationError} from '../destinations/retry.js';
-import {prepareAtomicOutput} from './atomic-output.js';
+import {prepareAtomicOutput, type AtomicOutputOptions} from './atomic-output.js';
 import {looksLikeLifeboatBackup, readSniffHead} from './backup-sniff.js';
 
 export type Digest = {size: number; sha256: string};
@@ -58,7 +58,7 @@ function privateScratch(): string {
 	return freshPidScratch(base, 'lifeboat-staging-', 'Staging the backup');
 }
 
-export function localFileSink(finalPath: string, options: {force?: boolean}): BackupSink {
+export function localFileSink(finalPath: string, options: AtomicOutputOptions): BackupSink {
 	const output = prepareAtomicOutput(finalPath, options);
 	return {
 		label: finalPath,

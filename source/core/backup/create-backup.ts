@@ -30,6 +30,7 @@ import {TOOL_VERSION} from '../version.js';
 import type {Writable} from 'node:stream';
 import type {Destination, RetryNote} from '../destinations/destination.js';
 import {localFileSink, remoteSink, streamSink, type BackupSink} from './backup-sink.js';
+import type {ReplacedBackup} from './atomic-output.js';
 import {realPathOfDeepestAncestor} from '../private-fs.js';
 import {dumpTables, type StagedFile} from './dump-tables.js';
 import {recoverInterruptedRestores} from '../store/staging.js';
@@ -42,6 +43,8 @@ import {FILES_INDEX_PATH, fileStamp, IndexDb, TOMBSTONES_PATH} from './backup-in
 import {JsonlSpool} from '../jsonl-spool.js';
 import {hashFileSha256} from './file-hash.js';
 import {findIncrementalBase, lostChainLink, refuseReplacingChain, type BaseChoice} from './backup-chain.js';
+
+export type {ReplacedBackup} from './atomic-output.js';
 
 /** A link of a chain, as an incremental's metadata names it. */
 export type ChainLinkRef = {id: string; name: string; createdAt: string};
@@ -82,6 +85,11 @@ export type CreateBackupOptions = {
 	categories?: readonly string[];
 	tenant?: string;
 	force?: boolean;
+	/**
+	 * With force, a local destination: the earlier backup replaced is kept aside and handed over here,
+	 * to be put back (the new one failed its verify) or let go (see ReplacedBackup).
+	 */
+	keepReplaced?: (replaced: ReplacedBackup) => void;
 	signal?: AbortSignal;
 	onProgress?: (progress: BackupProgress) => void;
 	/** Encrypt the whole archive with this passphrase (zip or tar.gz only). */
@@ -241,7 +249,7 @@ async function resolveSink(options: CreateBackupOptions, format: ArchiveFormat, 
 	if (options.out) {
 		const finalPath = path.resolve(options.out);
 		refuseOutputInsideGateway(finalPath, gatewayRoot);
-		return {name, sink: localFileSink(finalPath, {force: options.force})};
+		return {name, sink: localFileSink(finalPath, {force: options.force, keepReplaced: options.keepReplaced})};
 	}
 	if (!options.destDir) throw new LifeboatError('usage', 'Pass --out PATH or --dest DIR');
 	const destDir = path.resolve(options.destDir);
@@ -259,7 +267,7 @@ async function resolveSink(options: CreateBackupOptions, format: ArchiveFormat, 
 	const reserved = options.name === undefined ? finalPath : undefined;
 	try {
 		refuseOutputInsideGateway(finalPath, gatewayRoot);
-		return {name: free, reserved, sink: localFileSink(finalPath, {force: options.name !== undefined && options.force})};
+		return {name: free, reserved, sink: localFileSink(finalPath, {force: options.name !== undefined && options.force, keepReplaced: options.keepReplaced})};
 	} catch (error) {
 		if (reserved) RUNNING_DEFAULT_NAMES.delete(reserved);
 		throw error;
