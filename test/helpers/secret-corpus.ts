@@ -281,6 +281,17 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 			'curl -u \\\n  admin:LEAKcont126d https://x\nmysql -u root \\\n-pLEAKcont126e app\nsqlcmd -S srv \\\n-P LEAKcont126f\ngh secret set TOKEN \\\n--body LEAKcont126g\n',
 		secrets: ['LEAKcont126a', 'LEAKcont126b', 'LEAKcont126c', 'LEAKcont126d', 'LEAKcont126e', 'LEAKcont126f', 'LEAKcont126g'],
 	},
+	{
+		name: 'SQL passwords in more shapes (escaped quotes, REPLACE, a second user, OPTIONS, $$, the value on the next line), Redis AUTH after redis-cli and in quotes, cypher-shell, a value after a continuation',
+		text: "ALTER ROLE app WITH PASSWORD 'it\\'s LEAKsql127a';\nmysql -e \"ALTER USER root@localhost IDENTIFIED BY \\\"LEAKsql127b\\\";\"\nCREATE OR REPLACE USER bob IDENTIFIED BY 'LEAKsql127c';\n" +
+			"CREATE USER 'bob'@'%' IDENTIFIED BY\n  'LEAKsql127d';\nALTER USER a IDENTIFIED BY 'LEAKsql127e' REPLACE 'LEAKsql127f';\nALTER USER 'root'@'localhost' IDENTIFIED BY 'LEAKsql127g', 'bob'@'%' IDENTIFIED BY 'LEAKsql127h';\n" +
+			"CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'app', password 'LEAKsql127i');\nCREATE USER app WITH PASSWORD $$LEAKsql127j$$;\nCREATE USER bob@'%' IDENTIFIED VIA ed25519 USING PASSWORD('LEAKsql127k');\n" +
+			"ALTER CURRENT USER SET PASSWORD FROM 'LEAKneo127l' TO 'LEAKneo127m';\nCREATE USER new_user PASSWORD LEAKhana127n;\nUPDATE mysql.user SET authentication_string = PASSWORD('LEAKsql127o') WHERE User = 'root';\n" +
+			'redis-cli -h cache AUTH LEAKredis127p\necho "requirepass LEAKredis127q" >> /etc/redis/redis.conf\n127.0.0.1:6379> AUTH default LEAKredis127r\ncommand: ["redis-server", "--requirepass", "LEAKredis127s"]\n' +
+			'cypher-shell -u neo4j -p LEAKtool127t "MATCH (n) RETURN n"\ncqlsh -u c -p \\\n  LEAKtool127u host\nisql -U sa -PLEAKtool127v -S SYB\nmosquitto_pub -h b --pw LEAKtool127w -t t\ndb2 connect to sample user db2inst1 using LEAKdb127x new LEAKdb127y confirm LEAKdb127y\n',
+		args: ['redis-server', '--requirepass', 'LEAKredis127s'],
+		secrets: ['LEAKsql127a', 'LEAKsql127b', 'LEAKsql127c', 'LEAKsql127d', 'LEAKsql127e', 'LEAKsql127f', 'LEAKsql127g', 'LEAKsql127h', 'LEAKsql127i', 'LEAKsql127j', 'LEAKsql127k', 'LEAKneo127l', 'LEAKneo127m', 'LEAKhana127n', 'LEAKsql127o', 'LEAKredis127p', 'LEAKredis127q', 'LEAKredis127r', 'LEAKredis127s', 'LEAKtool127t', 'LEAKtool127u', 'LEAKtool127v', 'LEAKtool127w', 'LEAKdb127x', 'LEAKdb127y'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -327,4 +338,10 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'Users are identified by email address; each request is identified by its id.\nCreate user accounts with a password they choose.\nALTER USER app PASSWORD NULL;\nCREATE USER app WITH PASSWORD \'$DB_PASSWORD\';\n# requirepass foobared\nrequirepass is off by default\n' +
 		'The AUTH command takes a password.\nAUTH LOGIN\nmosquitto_pub -h broker -p 1883 -t x -m hello\njenkins-cli -auth @/run/secrets/jenkins who-am-i\nrabbitmqctl add_user bob\nConnect to the database using the CLI.\nCREATE USER scott IDENTIFIED EXTERNALLY;\nalter user bob identified by &pw;\nrdesktop -p - host\n',
 	'mysql -u root \\\n-p \\\nmydb\ndocker run \\\n-p 8080:80 nginx\nssh host \\\n-p 2222\ntext ending in a hard break\\\n-p 22\nmysql -u root\\\n-p 3306\ncurl -u \\\n  admin https://x\n',
+	'To create user accounts, go to Settings. Each user is identified by their email address.\nStep 3: Create user groups. Groups are identified by name.\nALTER USER bob ACCOUNT LOCK\n-- The account is identified by bob\n',
+	'Grant access only to requests identified by "trusted" headers.\n## Create user\n1. Open the admin panel.\n2. Enter the name and the password "twice" to confirm.\n',
+	"CREATE USER app FOR LOGIN app\nGO\nEXEC sp_addrolemember 'db_owner', 'app'\nGO\n-- password 'rotation' is handled by the vault job\n",
+	'ALTER USER bob IDENTIFIED BY RANDOM PASSWORD;\nCREATE USER bob IDENTIFIED WITH auth_socket AS \'root\';\ncur.execute("CREATE USER bob WITH PASSWORD \'" + pw + "\'")\nEXECUTE IMMEDIATE \'ALTER USER \' || u || \' IDENTIFIED BY "\' || p || \'"\';\ncur.execute("ALTER USER bob WITH PASSWORD \'%s\'" % pw)\nALTER USER hr IDENTIFIED BY "&&pw";\n',
+	'Connect to Postgres user postgres using peer authentication.\nConnect to prod user accounts using SSO.\nUse mc alias set to configure a host. Then mc ls myminio.\nmc alias set ALIAS HOSTNAME ACCESS_KEY SECRET_KEY\n',
+	"requirepass enables password authentication.\nmasterauth tells the replica which password to use.\nmasterauth defaults to empty\nrequirepass (string): password for clients\n12:45> Auth service restarted\nset password policy = 'strict'\nCREATE USER c##admin IDENTIFIED EXTERNALLY;\nredis-cli -h host PING\n",
 ];

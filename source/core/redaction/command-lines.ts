@@ -225,7 +225,8 @@ function toolPasswordOption(head: string, flags = 'g', tail = ''): [RegExp, Repl
 	// Not a redirection (`wpa_passphrase myssid < pw.txt`): in a shell an unquoted `<` or `>` is one.
 	// With a tail, the value is the whole word (no shorter one is tried against the tail: linear work).
 	const whole = tail ? `(?![^${BARE_END}])${tail}` : '';
-	return [new RegExp(`(${head})${SKIP}(?![-<>])${ARGUMENT}${whole}`, flags), keepToolValue];
+	// The value may stand on the next line after a continuation (never the continuation itself).
+	return [new RegExp(`(${head}(?:${CONTINUATION}[ \\t]*)?)${SKIP}(?![-<>]|[\\\\^\`]\\r?\\n)${ARGUMENT}${whole}`, flags), keepToolValue];
 }
 
 /**
@@ -502,8 +503,34 @@ function scrubPgpass(text: string): string {
 	return text.replace(PGPASS_LINE, (match, head: string, _quote: string, value: string) => (/^\d+$/.test(value) || isPlaceholder(value) ? match : head + M));
 }
 
-/** An SQL string: in single quotes (`''` inside is one quote) or double quotes. */
-const SQL_STRING = `('(?:[^'\\n]|''){0,1024}'|"[^"\\n]{0,1024}")`;
+/**
+ * An SQL string: in single quotes (`''` and MySQL's `\'` inside are quotes; not starting with one, nor
+ * holding a double quote: `'" + pw + "'` is code's), in double quotes (no single quote inside), in
+ * shell-escaped double quotes (`\"X\"`, inside a double-quoted `mysql -e "…"`), or PostgreSQL's `$$X$$`.
+ */
+const SQL_STRING = `('(?!')(?:[^'"\\\\\\n]|''|\\\\[^\\n]){1,1024}'|"[^"'\\n]{1,1024}"|\\\\"[^"'\\\\\\n]{1,1024}\\\\"|\\$\\$[^$\\n]{1,1024}\\$\\$)`;
+/** An SQL user's or role's name: bare, quoted, with MySQL's `@host`. */
+const SQL_NAME = `(?:"[^"\\n]{1,128}"|'[^'\\n]{1,128}'|\`[^\`\\n]{1,128}\`|[\\w$#.-]{1,128})(?:@(?:"[^"\\n]{1,253}"|'[^'\\n]{1,253}'|\`[^\`\\n]{1,253}\`|[\\w.%:-]{1,253}))?`;
+/** The start of a statement that sets a user's password. */
+const SQL_USER_STATEMENT = `\\b(?:(?:create(?:[ \\t]+or[ \\t]+replace)?|alter)[ \\t]+(?:user|role|login))\\b`;
+/**
+ * The rest of one statement up to a keyword: no `;`, no sentence's end (a `.`, `!` or `?` before a blank),
+ * no comment (`--`, `#`; Oracle's `C##NAME` is a name), no blank line or T-SQL `GO`; line breaks otherwise.
+ */
+const SQL_GAP = `(?:[^;.!?#\\n-]|[.!?](?=\\S)|#(?<=[\\w#]#)|-(?!-)|\\n(?![ \\t]*(?:\\r?\\n|--|#|go\\b))){0,300}?`;
+/** Before an SQL value: nothing, or one line break (`PASSWORD` then the value on the next line). */
+const SQL_BREAK = `(?:[ \\t]*\\r?\\n[ \\t]*)?`;
+/** MinIO's alias URL: a URL or a variable. */
+const MC_URL = `(?:["']?(?:https?:\\/\\/|\\$)[^\\s"']{1,300}["']?)`;
+/** redis-cli's prompt: `host:port>` (a name or an address; `[::1]`), a database (`[1]`), a transaction (`(TX)`); the old `redis host:port>` too. */
+const REDIS_PROMPT = `(?:redis[ \\t]+)?(?:\\[[0-9A-Fa-f:.]{2,45}\\]|[\\w-]{0,63}[A-Za-z.][\\w.-]{0,190}):\\d{2,5}(?:\\[\\d{1,2}\\])?(?:\\(TX\\))?>`;
+
+/** An SQL value redacted inside its quotes (escaped ones too: `\"X\"` keeps its backslashes). */
+const sqlReplacer: Replacer = (match, head: string, value: string) => {
+	if (value.startsWith('\\"')) return redactedArgument(value.slice(2, -2)) ? `${head}\\"${M}\\"` : match;
+	return head + (toolValue(value) ?? value);
+};
+
 /** A word of a command line before a password argument: quoted, bare, or what an earlier step left (`[REDACTED: …]`). */
 const PRIOR_WORD = `(?:\\[REDACTED[^\\]\\n]{0,100}\\]|"[^"\\n]{0,200}"|'[^'\\n]{0,200}'|[^\\s"'[-][^\\s"']{0,300})`;
 
@@ -542,35 +569,62 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`${at('ldappasswd')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[as][ \\t]*`),
 	toolPasswordOption(`${at('ipmitool')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-P[ \\t]*`),
 	toolPasswordOption(`${at('ncftp(?:get|put|ls|batch)?')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p[ \\t]+`),
-	// cqlsh, SAP HANA's hdbsql, Dell's racadm and rdesktop take it as `-p X`; Sybase's isql and Mosquitto's
-	// clients as `-P X` (their `-p` is a port); FreeRDP as `/p:X`.
-	toolPasswordOption(`${at('(?:cqlsh|hdbsql|racadm|rdesktop)')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p[ \\t]+`),
-	toolPasswordOption(`${at('(?:isql|mosquitto_(?:pub|sub|rr))')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-P[ \\t]+`),
+	// cqlsh, Neo4j's cypher-shell, rdesktop, SAP HANA's hdbsql and Dell's racadm take it as `-p X` or `-pX`
+	// (racadm's `set iDRAC.Users.N.Password X` too); Sybase's isql as `-P X` or `-PX`, Mosquitto's clients as
+	// `-P X` or `--pw X` (their `-p` is a port); FreeRDP as `/p:X`.
+	toolPasswordOption(`${at('(?:cqlsh|cypher-shell|rdesktop|hdbsql|racadm)')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-p[ \\t]*`),
+	toolPasswordOption(`${at('racadm')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}set[ \\t]+[\\w.]{0,100}\\.password[ \\t]+`, 'gi'),
+	toolPasswordOption(`${at('isql')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-P[ \\t]*`),
+	toolPasswordOption(`${at('mosquitto_(?:pub|sub|rr)')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:-P[ \\t]+|--pw(?:[ \\t]+|=))`),
 	toolPasswordOption(`${at('(?:[wx]freerdp3?|sdl-freerdp3?|wlfreerdp)')}(?:\\.exe)?\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}\\/p:`, 'gi'),
 	// Jenkins' CLI: `-auth user:X` (the user kept; `-auth @file` reads a file).
 	quotedToolOption(`\\bjenkins-cli\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-auth[ \\t]+`, `${userBefore(`[^\\s:"'[@]{1,200}`)}:`),
 	toolPasswordOption(`\\bjenkins-cli\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-auth[ \\t]+${userBefore(`[^\\s:"'[@-][^\\s:"'[]{0,200}`)}:`),
 	// A password as a tool's argument: `neo4j-admin [dbms] set-initial-password X`, RabbitMQ's `rabbitmqctl
-	// add_user NAME X` and `change_password NAME X`, MinIO's `mc alias set NAME URL KEY X` (`mc config host
-	// add`: its access key may have gone already), Db2's `connect to DB user NAME using X`.
+	// add_user NAME X` and `change_password NAME X`, MinIO's `mc alias set NAME URL KEY X` (`mcli`; `mc config
+	// host add`; the URL a URL or a variable, so a usage line's `HOSTNAME` is none; its access key may have gone
+	// already), Db2's `connect to DB user NAME using X` (after `db2` on the line, or in capitals, as in a script).
 	toolPasswordOption(`${at('neo4j-admin')}(?:[ \\t]+dbms)?[ \\t]+set-initial-password[ \\t]+`),
-	toolPasswordOption(`${at('rabbitmqctl')}(?:\\.bat)?\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:add_user|change_password)[ \\t]+${PRIOR_WORD}[ \\t]+`),
-	toolPasswordOption(`${at('mc')}(?:\\.exe)?[ \\t]+(?:alias[ \\t]+set|config[ \\t]+host[ \\t]+add)(?:[ \\t]+${PRIOR_WORD}){3}[ \\t]+`),
-	toolPasswordOption(`\\bconnect[ \\t]+to[ \\t]+[\\w$#@.]{1,128}[ \\t]+user[ \\t]+${PRIOR_WORD}[ \\t]+using[ \\t]+`, 'gi'),
-	// Redis: `requirepass X` and `masterauth X` (redis.conf, `CONFIG SET`, `redis-server --requirepass X`),
-	// and `AUTH [user] X` at redis-cli's prompt (`127.0.0.1:6379> AUTH X`).
-	toolPasswordOption(`(?:^[ \\t]*|\\bconfig[ \\t]+set[ \\t]+|[ \\t]--)(?:requirepass|masterauth)(?:[ \\t]+|=)`, 'gim'),
-	toolPasswordOption(`^[ \\t]*[\\w.-]{1,253}:\\d{1,5}(?:\\[\\d{1,2}\\])?>[ \\t]*auth[ \\t]+(?:${PRIOR_WORD}[ \\t]+(?=\\S))?`, 'gim'),
-	// SQL: CREATE or ALTER USER, ROLE or LOGIN … [WITH] [ENCRYPTED] PASSWORD 'X' (PostgreSQL; SQL Server's
-	// `= N'X'`; Snowflake's `= 'X'`), … IDENTIFIED [WITH plugin] BY 'X' (MySQL, MariaDB, ClickHouse; after
-	// GRANT too; Oracle's bare `IDENTIFIED BY X`), SET PASSWORD [FOR u] = 'X' (`= PASSWORD('X')`). Quoted
-	// values only but Oracle's, and only in such a statement (up to its `;`, over lines).
-	[new RegExp(`(\\b(?:create|alter)[ \\t]+(?:user|role|login)\\b[^;]{0,300}?\\bpassword[ \\t]*(?:=[ \\t]*)?N?)${SKIP}${SQL_STRING}`, 'gi'), keepToolValue],
-	[new RegExp(`(\\b(?:(?:create|alter)[ \\t]+user|grant)\\b[^;]{0,300}?\\bidentified[ \\t]+(?:with[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+)?(?:by|as)[ \\t]+(?:password[ \\t]+|values[ \\t]+)?)${SKIP}${SQL_STRING}`, 'gi'), keepToolValue],
-	[new RegExp(`(\\b(?:create|alter)[ \\t]+user\\b[^;]{0,300}?\\bidentified[ \\t]+by[ \\t]+)${SKIP}(?!(?:values|password)\\b|[:&])([^\\s;"'()]{1,200})`, 'gi'), keepToolValue],
-	[new RegExp(`(\\bset[ \\t]+password\\b[^;=\\n]{0,300}=[ \\t]*(?:(?:old_)?password[ \\t]*\\([ \\t]*)?)${SKIP}${SQL_STRING}`, 'gi'), keepToolValue],
+	toolPasswordOption(`${at('rabbitmqctl')}(?:\\.bat)?\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:add_user|change_password|authenticate_user)[ \\t]+${PRIOR_WORD}[ \\t]+`),
+	toolPasswordOption(`${at('mc(?:li)?')}(?:\\.exe)?[ \\t]+(?:alias[ \\t]+set|config[ \\t]+host[ \\t]+add)(?:[ \\t]+--(?:api|path|lookup)(?:[ \\t]+|=)\\S+|[ \\t]+--?[\\w-]+)*[ \\t]+${PRIOR_WORD}[ \\t]+${MC_URL}[ \\t]+${PRIOR_WORD}[ \\t]+`),
+	toolPasswordOption(`\\bdb2\\b[^\\n]{0,200}?\\b(?:connect|attach)[ \\t]+to[ \\t]+[\\w$#@.]{1,128}[ \\t]+user[ \\t]+${PRIOR_WORD}[ \\t]+using[ \\t]+`, 'gi'),
+	toolPasswordOption(`\\b(?:CONNECT|ATTACH)[ \\t]+TO[ \\t]+[\\w$#@.]{1,128}[ \\t]+USER[ \\t]+${PRIOR_WORD}[ \\t]+USING[ \\t]+`),
+	// Redis: `requirepass X` and `masterauth X` (a line of redis.conf: the value ends it; `CONFIG SET`; the
+	// server's `--requirepass X`, as an element of a list too), and `AUTH [user] X` at redis-cli's prompt
+	// (`127.0.0.1:6379> AUTH X`, `[::1]:6379(TX)>`) or after `redis-cli` (`redis-cli -h h AUTH X`): the
+	// password is the command's last word. Quoted (`echo "requirepass X" >> redis.conf`, in a sed expression).
+	toolPasswordOption(`^[ \\t]*(?:requirepass|masterauth)[ \\t]+`, 'gim', `(?=[ \\t]*(?:#[^\\n]*)?\\r?$)`),
+	[new RegExp(`((?<=["'/])(?:requirepass|masterauth)[ \\t]+)${SKIP}([^\\s"'/]{1,200})(?=["'/])`, 'gi'), keepToolValue],
+	toolPasswordOption(`\\bconfig[ \\t]+set[ \\t]+(?:requirepass|masterauth)[ \\t]+`, 'gi'),
+	toolPasswordOption(`(?<=[\\s"'[,])--(?:requirepass|masterauth)(?:["']?[ \\t]*,[ \\t]*(?=["'])|[ \\t]*\\r?\\n[ \\t]*-[ \\t]+|[ \\t]+|=)`),
+	toolPasswordOption(`^[ \\t]*${REDIS_PROMPT}[ \\t]*auth[ \\t]+(?:${PRIOR_WORD}[ \\t]+)?`, 'gim', `(?=[ \\t]*\\r?$)`),
+	toolPasswordOption(`${at('(?:redis|valkey)-cli')}\\b${COMMAND_CHAR}{0,200}?[ \\t]auth[ \\t]+(?:${PRIOR_WORD}[ \\t]+)?`, 'gi', `(?=[ \\t]*(?:$|[\\r\\n;&|]))`),
+	// SQL: CREATE [OR REPLACE] or ALTER USER, ROLE or LOGIN … [WITH] [ENCRYPTED] PASSWORD 'X' (PostgreSQL; SQL
+	// Server's `= N'X'`; Snowflake's `= 'X'`; SAP HANA's bare `PASSWORD X` right after the name), … IDENTIFIED
+	// [WITH plugin] BY 'X' (MySQL, MariaDB, ClickHouse; Oracle's bare `IDENTIFIED BY X`), MariaDB's IDENTIFIED
+	// VIA plugin USING PASSWORD('X'), MySQL's GRANT … ON … TO u IDENTIFIED BY 'X', and SET PASSWORD [FOR u] =
+	// 'X'. Only within such a statement: up to its `;`, over lines but not past a sentence's end, a comment or
+	// a blank line (prose says "create user accounts. Each is identified by …").
+	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bpassword[ \\t]*(?:=[ \\t]*)?[NE]?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bidentified[ \\t]+(?:with[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+)?by[ \\t]*(?:(?:password|values)[ \\t]+)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bidentified[ \\t]+(?:via|with)[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+using[ \\t]+(?:password[ \\t]*\\([ \\t]*)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(\\bgrant\\b[^;\\n]{0,200}?[ \\t]on[ \\t]+(?:(?:table|function|procedure)[ \\t]+)?[^\\s;]{1,200}[ \\t]+to[ \\t]+${SQL_NAME}[ \\t]+identified[ \\t]+by[ \\t]+(?:password[ \\t]+)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(\\b(?:create|alter)[ \\t]+user[ \\t]+(?:if[ \\t]+(?:not[ \\t]+)?exists[ \\t]+)?${SQL_NAME}[ \\t]+(?:identified[ \\t]+by|password)[ \\t]+)${SKIP}(?!(?:values|password|random|null|externally|globally)\\b|[:&?\\\\])([^\\s;"'()]{1,200})(?=[\\s;]|$)`, 'gi'), keepToolValue],
+	[new RegExp(`(\\bset[ \\t]+password(?:[ \\t]+for[ \\t]+${SQL_NAME})?[ \\t]*=[ \\t]*(?:(?:old_)?password[ \\t]*\\([ \\t]*)?)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	// After a password redacted: MySQL's and Oracle's `REPLACE 'old'`, MySQL's next user in the same statement
+	// (`…, 'bob'@'%' IDENTIFIED BY 'X'`), Db2's `new X confirm X`; MySQL's PASSWORD('X') function (in capitals).
+	[new RegExp(`(\\[REDACTED[^\\]\\n]{0,100}\\]['"]?[ \\t]+replace[ \\t]+)${SKIP}(?:${SQL_STRING}|([^\\s;"'()]{1,200}))`, 'gi'), (match, head: string, quoted: string | undefined, bare: string | undefined) => sqlReplacer(match, head, quoted ?? bare!)],
+	[new RegExp(`(\\[REDACTED[^\\]\\n]{0,100}\\]['"]?[ \\t]*,[ \\t]*${SQL_NAME}[ \\t]+identified[ \\t]+(?:with[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+)?by[ \\t]*)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(\\busing[ \\t]+\\[REDACTED[^\\]\\n]{0,100}\\][ \\t]+new[ \\t]+)${SKIP}([^\\s;"']{1,200})([ \\t]+confirm[ \\t]+)${SKIP}([^\\s;"']{1,200})`, 'gi'), (_match, head: string, _value: string, confirm: string) => `${head}${M}${confirm}${M}`],
+	[new RegExp(`(\\b(?:OLD_)?PASSWORD\\([ \\t]*)${SKIP}${SQL_STRING}(?=[ \\t]*\\))`, 'g'), sqlReplacer],
+	// PostgreSQL's user mappings and foreign servers (`OPTIONS (user 'app', password 'X')`), Neo4j's `SET PASSWORD FROM 'X' TO 'Y'`.
+	[new RegExp(`(\\boptions[ \\t]*\\([^)]{0,300}?\\bpassword[ \\t]+)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[
+		new RegExp(`(\\bset[ \\t]+password[ \\t]+from[ \\t]+)${SKIP}${SQL_STRING}([ \\t]+to[ \\t]+)${SKIP}${SQL_STRING}`, 'gi'),
+		(match, head: string, old: string, to: string, value: string) => sqlReplacer(match, head, old) + sqlReplacer(match, to, value),
+	],
 	// net-snmp's -A (authentication) and -X (privacy) passphrases: both may stand in one command.
-	toolPasswordOption(`[ \\t]-[AX](?<=(?:${at('snmp[a-z]*')}|${CHECK_SNMP})\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[AX])[ \\t]*`),
+	toolPasswordOption(`${OPTION_GAP}-[AX](?<=(?:${at('snmp[a-z]*')}|${CHECK_SNMP})\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[AX])[ \\t]*`),
 	toolPasswordOption(`${at('net')}(?:\\.exe)?[ \\t]+user(?:[ \\t]+\\/\\w+){0,5}[ \\t]+${nameWord('/*')}[ \\t]+(?![/*])`, 'gi', PASSWORD_LIKE),
 	// The password after the options (never an option's own argument: `mkpasswd -m sha-512` reads it from its input).
 	toolPasswordOption(`${at('openssl')}[ \\t]+passwd(?:[ \\t]+(?:-(?:salt|in)[ \\t]+(?![-[])\\S+|-\\S+)){0,20}[ \\t]+(?<!-(?:salt|in)[ \\t]+)`),
@@ -714,8 +768,11 @@ const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: bool
 	{tool: /(?:^|\/)(?:un)?zip$/, option: '-P', attached: false, separate: true},
 	{tool: /(?:^|\/)7z[arz]?$/, option: '-p', attached: true, separate: false},
 	{tool: /(?:^|\/)openssl$/, option: '-k', attached: false, separate: true},
-	{tool: /(?:^|\/)(?:cqlsh|hdbsql|racadm|rdesktop)$/, option: '-p', attached: false, separate: true},
-	{tool: /(?:^|\/)(?:isql|mosquitto_(?:pub|sub|rr)|sqlcmd|bcp)$/, option: '-P', attached: false, separate: true},
+	{tool: /(?:^|\/)(?:cqlsh|rdesktop)$/, option: '-p', attached: true, separate: true},
+	{tool: /(?:^|\/)(?:hdbsql|racadm)$/, option: '-p', attached: false, separate: true},
+	{tool: /(?:^|\/)isql$/, option: '-P', attached: true, separate: true},
+	{tool: /(?:^|\/)(?:mosquitto_(?:pub|sub|rr)|sqlcmd|bcp)$/, option: '-P', attached: false, separate: true},
+	{tool: /(?:^|\/)mosquitto_(?:pub|sub|rr)$/, option: '--pw', attached: false, separate: true},
 ];
 /** curl, whose `-uuser:pass` keeps its user. */
 const ARGV_CURL = /(?:^|\/)curl$/;
@@ -750,7 +807,8 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 		if (typeof next !== 'string' || next.startsWith('-') || isPlaceholder(next)) return;
 		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
 		if (!flag) return;
-		if (isSecretName(flag[1]!)) out.set(index + 1, M);
+		// Redis's `--requirepass X` and `--masterauth X` (a server's command in a list).
+		if (isSecretName(flag[1]!) || /^-(?:-requirepass|-masterauth)$/.test(arg)) out.set(index + 1, M);
 		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next) && redactedArgument(next.slice(next.indexOf(':') + 1)) !== undefined) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
 	const start = httpieStart(args, command);
