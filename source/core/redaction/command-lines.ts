@@ -505,10 +505,11 @@ function scrubPgpass(text: string): string {
 
 /**
  * An SQL string: in single quotes (`''` and MySQL's `\'` inside are quotes; not starting with one, nor
- * holding a double quote: `'" + pw + "'` is code's), in double quotes (no single quote inside), in
+ * holding a double quote, nor starting with a blank and `+`, `||`, `.` or `,`: `'" + pw + "'` and
+ * `' + repr(pw) + '` are code's), in double quotes (no single quote inside), in
  * shell-escaped double quotes (`\"X\"`, inside a double-quoted `mysql -e "…"`), or PostgreSQL's `$$X$$`.
  */
-const SQL_STRING = `('(?!')(?:[^'"\\\\\\n]|''|\\\\[^\\n]){1,1024}'|"[^"'\\n]{1,1024}"|\\\\"[^"'\\\\\\n]{1,1024}\\\\"|\\$\\$[^$\\n]{1,1024}\\$\\$)`;
+const SQL_STRING = `('(?!'|[ \\t]*(?:\\+|\\|\\||\\.|,))(?:[^'"\\\\\\n]|''|\\\\[^\\n]){1,1024}'|"[^"'\\n]{1,1024}"|\\\\"[^"'\\\\\\n]{1,1024}\\\\"|\\$\\$[^$\\n]{1,1024}\\$\\$)`;
 /** An SQL user's or role's name: bare, quoted, with MySQL's `@host`. */
 const SQL_NAME = `(?:"[^"\\n]{1,128}"|'[^'\\n]{1,128}'|\`[^\`\\n]{1,128}\`|[\\w$#.-]{1,128})(?:@(?:"[^"\\n]{1,253}"|'[^'\\n]{1,253}'|\`[^\`\\n]{1,253}\`|[\\w.%:-]{1,253}))?`;
 /** The start of a statement that sets a user's password. */
@@ -520,15 +521,20 @@ const SQL_USER_STATEMENT = `\\b(?:(?:create(?:[ \\t]+or[ \\t]+replace)?|alter)[ 
 const SQL_GAP = `(?:[^;.!?#\\n-]|[.!?](?=\\S)|#(?<=[\\w#]#)|-(?!-)|\\n(?![ \\t]*(?:\\r?\\n|--|#|go\\b))){0,300}?`;
 /** Before an SQL value: nothing, or one line break (`PASSWORD` then the value on the next line). */
 const SQL_BREAK = `(?:[ \\t]*\\r?\\n[ \\t]*)?`;
+/** An unquoted SQL password (Oracle's, SAP HANA's): no keyword (in any case) of what may follow `PASSWORD` or `IDENTIFIED BY`, no variable. */
+const SQL_BARE = `(?!(?:${['values', 'password', 'random', 'null', 'externally', 'globally', 'expire', 'history', 'reuse', 'require', 'lock_time', 'disable', 'default', 'never', 'interval', 'lock', 'unlock', 'account', 'replace'].map(anyCase).join('|')})\\b|[:&?\\\\])([^\\s;"'()]{1,200})`;
 /** MinIO's alias URL: a URL or a variable. */
 const MC_URL = `(?:["']?(?:https?:\\/\\/|\\$)[^\\s"']{1,300}["']?)`;
 /** redis-cli's prompt: `host:port>` (a name or an address; `[::1]`), a database (`[1]`), a transaction (`(TX)`); the old `redis host:port>` too. */
 const REDIS_PROMPT = `(?:redis[ \\t]+)?(?:\\[[0-9A-Fa-f:.]{2,45}\\]|[\\w-]{0,63}[A-Za-z.][\\w.-]{0,190}):\\d{2,5}(?:\\[\\d{1,2}\\])?(?:\\(TX\\))?>`;
 
+const SQLPLUS_VARIABLE = /^&&?(?:[A-Za-z_]\w*|\d+)$/;
+
 /** An SQL value redacted inside its quotes (escaped ones too: `\"X\"` keeps its backslashes). */
 const sqlReplacer: Replacer = (match, head: string, value: string) => {
-	if (value.startsWith('\\"')) return redactedArgument(value.slice(2, -2)) ? `${head}\\"${M}\\"` : match;
-	return head + (toolValue(value) ?? value);
+	if (value.startsWith('\\"')) return redactedArgument(value.slice(2, -2)) && !SQLPLUS_VARIABLE.test(value.slice(2, -2)) ? `${head}\\"${M}\\"` : match;
+	// SQL*Plus's substitution variables (`&pw`, `&&pw`, `&1`) are no password.
+	return SQLPLUS_VARIABLE.test(unquoted(value)) ? match : head + (toolValue(value) ?? value);
 };
 
 /** A word of a command line before a password argument: quoted, bare, or what an earlier step left (`[REDACTED: …]`). */
@@ -583,17 +589,18 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	// A password as a tool's argument: `neo4j-admin [dbms] set-initial-password X`, RabbitMQ's `rabbitmqctl
 	// add_user NAME X` and `change_password NAME X`, MinIO's `mc alias set NAME URL KEY X` (`mcli`; `mc config
 	// host add`; the URL a URL or a variable, so a usage line's `HOSTNAME` is none; its access key may have gone
-	// already), Db2's `connect to DB user NAME using X` (after `db2` on the line, or in capitals, as in a script).
+	// already), Db2's `connect to DB user NAME using X` (after `db2` on the line, in capitals, or ending a statement).
 	toolPasswordOption(`${at('neo4j-admin')}(?:[ \\t]+dbms)?[ \\t]+set-initial-password[ \\t]+`),
 	toolPasswordOption(`${at('rabbitmqctl')}(?:\\.bat)?\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:add_user|change_password|authenticate_user)[ \\t]+${PRIOR_WORD}[ \\t]+`),
 	toolPasswordOption(`${at('mc(?:li)?')}(?:\\.exe)?[ \\t]+(?:alias[ \\t]+set|config[ \\t]+host[ \\t]+add)(?:[ \\t]+--(?:api|path|lookup)(?:[ \\t]+|=)\\S+|[ \\t]+--?[\\w-]+)*[ \\t]+${PRIOR_WORD}[ \\t]+${MC_URL}[ \\t]+${PRIOR_WORD}[ \\t]+`),
 	toolPasswordOption(`\\bdb2\\b[^\\n]{0,200}?\\b(?:connect|attach)[ \\t]+to[ \\t]+[\\w$#@.]{1,128}[ \\t]+user[ \\t]+${PRIOR_WORD}[ \\t]+using[ \\t]+`, 'gi'),
 	toolPasswordOption(`\\b(?:CONNECT|ATTACH)[ \\t]+TO[ \\t]+[\\w$#@.]{1,128}[ \\t]+USER[ \\t]+${PRIOR_WORD}[ \\t]+USING[ \\t]+`),
+	toolPasswordOption(`\\b(?:connect|attach)[ \\t]+to[ \\t]+[\\w$#@.]{1,128}[ \\t]+user[ \\t]+${PRIOR_WORD}[ \\t]+using[ \\t]+`, 'gi', `(?=[ \\t]*;)`),
 	// Redis: `requirepass X` and `masterauth X` (a line of redis.conf: the value ends it; `CONFIG SET`; the
 	// server's `--requirepass X`, as an element of a list too), and `AUTH [user] X` at redis-cli's prompt
 	// (`127.0.0.1:6379> AUTH X`, `[::1]:6379(TX)>`) or after `redis-cli` (`redis-cli -h h AUTH X`): the
 	// password is the command's last word. Quoted (`echo "requirepass X" >> redis.conf`, in a sed expression).
-	toolPasswordOption(`^[ \\t]*(?:requirepass|masterauth)[ \\t]+`, 'gim', `(?=[ \\t]*(?:#[^\\n]*)?\\r?$)`),
+	toolPasswordOption(`^[ \\t]*(?:requirepass|masterauth)(?::[ \\t]*|[ \\t]+)`, 'gim', `(?=[ \\t]*(?:#[^\\n]*)?\\r?$)`),
 	[new RegExp(`((?<=["'/])(?:requirepass|masterauth)[ \\t]+)${SKIP}([^\\s"'/]{1,200})(?=["'/])`, 'gi'), keepToolValue],
 	toolPasswordOption(`\\bconfig[ \\t]+set[ \\t]+(?:requirepass|masterauth)[ \\t]+`, 'gi'),
 	toolPasswordOption(`(?<=[\\s"'[,])--(?:requirepass|masterauth)(?:["']?[ \\t]*,[ \\t]*(?=["'])|[ \\t]*\\r?\\n[ \\t]*-[ \\t]+|[ \\t]+|=)`),
@@ -609,16 +616,23 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bidentified[ \\t]+(?:with[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+)?by[ \\t]*(?:(?:password|values)[ \\t]+)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
 	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bidentified[ \\t]+(?:via|with)[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+using[ \\t]+(?:password[ \\t]*\\([ \\t]*)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
 	[new RegExp(`(\\bgrant\\b[^;\\n]{0,200}?[ \\t]on[ \\t]+(?:(?:table|function|procedure)[ \\t]+)?[^\\s;]{1,200}[ \\t]+to[ \\t]+${SQL_NAME}[ \\t]+identified[ \\t]+by[ \\t]+(?:password[ \\t]+)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
-	[new RegExp(`(\\b(?:create|alter)[ \\t]+user[ \\t]+(?:if[ \\t]+(?:not[ \\t]+)?exists[ \\t]+)?${SQL_NAME}[ \\t]+(?:identified[ \\t]+by|password)[ \\t]+)${SKIP}(?!(?:values|password|random|null|externally|globally)\\b|[:&?\\\\])([^\\s;"'()]{1,200})(?=[\\s;]|$)`, 'gi'), keepToolValue],
+	// Bare (Oracle's, SAP HANA's): in capitals, or ending the statement at its `;`; never a keyword
+	// (`PASSWORD EXPIRE`, MySQL's `PASSWORD HISTORY 5`, `IDENTIFIED BY RANDOM PASSWORD`).
+	[new RegExp(`(\\b(?:CREATE|ALTER)[ \\t]+USER[ \\t]+(?:IF[ \\t]+(?:NOT[ \\t]+)?EXISTS[ \\t]+)?${SQL_NAME}[ \\t]+(?:IDENTIFIED[ \\t]+BY|PASSWORD)[ \\t]+)${SKIP}${SQL_BARE}(?=[\\s;]|$)`, 'g'), keepToolValue],
+	[new RegExp(`(\\b(?:create|alter)[ \\t]+user[ \\t]+(?:if[ \\t]+(?:not[ \\t]+)?exists[ \\t]+)?${SQL_NAME}[ \\t]+(?:identified[ \\t]+by|password)[ \\t]+)${SKIP}${SQL_BARE}(?=[ \\t]*;)`, 'gi'), keepToolValue],
+	// Oracle's GRANT … TO u IDENTIFIED BY X (no ON): the value ends the statement.
+	[new RegExp(`(\\bgrant\\b[^;\\n]{0,200}?[ \\t]to[ \\t]+${SQL_NAME}[ \\t]+identified[ \\t]+by[ \\t]+)${SKIP}(?:${SQL_STRING}|${SQL_BARE})(?=[ \\t]*(?:;|\\r?$))`, 'gim'), (match, head: string, quoted: string | undefined, bare: string | undefined) => sqlReplacer(match, head, quoted ?? bare!)],
 	[new RegExp(`(\\bset[ \\t]+password(?:[ \\t]+for[ \\t]+${SQL_NAME})?[ \\t]*=[ \\t]*(?:(?:old_)?password[ \\t]*\\([ \\t]*)?)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
 	// After a password redacted: MySQL's and Oracle's `REPLACE 'old'`, MySQL's next user in the same statement
-	// (`…, 'bob'@'%' IDENTIFIED BY 'X'`), Db2's `new X confirm X`; MySQL's PASSWORD('X') function (in capitals).
-	[new RegExp(`(\\[REDACTED[^\\]\\n]{0,100}\\]['"]?[ \\t]+replace[ \\t]+)${SKIP}(?:${SQL_STRING}|([^\\s;"'()]{1,200}))`, 'gi'), (match, head: string, quoted: string | undefined, bare: string | undefined) => sqlReplacer(match, head, quoted ?? bare!)],
+	// (`…, 'bob'@'%' IDENTIFIED BY 'X'`), Db2's `new X confirm X`; MySQL's PASSWORD('X') function (in capitals,
+	// or after `=` or SELECT: `set authentication_string=password('X')`).
+	[new RegExp(`(\\bidentified[ \\t]+by[ \\t]*['"]?\\[REDACTED[^\\]\\n]{0,100}\\]['"]?[ \\t]+replace[ \\t]+)${SKIP}(?:${SQL_STRING}|([^\\s;"'()]{1,200}))`, 'gi'), (match, head: string, quoted: string | undefined, bare: string | undefined) => sqlReplacer(match, head, quoted ?? bare!)],
 	[new RegExp(`(\\[REDACTED[^\\]\\n]{0,100}\\]['"]?[ \\t]*,[ \\t]*${SQL_NAME}[ \\t]+identified[ \\t]+(?:with[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+)?by[ \\t]*)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
 	[new RegExp(`(\\busing[ \\t]+\\[REDACTED[^\\]\\n]{0,100}\\][ \\t]+new[ \\t]+)${SKIP}([^\\s;"']{1,200})([ \\t]+confirm[ \\t]+)${SKIP}([^\\s;"']{1,200})`, 'gi'), (_match, head: string, _value: string, confirm: string) => `${head}${M}${confirm}${M}`],
 	[new RegExp(`(\\b(?:OLD_)?PASSWORD\\([ \\t]*)${SKIP}${SQL_STRING}(?=[ \\t]*\\))`, 'g'), sqlReplacer],
+	[new RegExp(`((?:=|\\bselect)[ \\t]*(?:old_)?password\\([ \\t]*)${SKIP}${SQL_STRING}(?=[ \\t]*\\))`, 'gi'), sqlReplacer],
 	// PostgreSQL's user mappings and foreign servers (`OPTIONS (user 'app', password 'X')`), Neo4j's `SET PASSWORD FROM 'X' TO 'Y'`.
-	[new RegExp(`(\\boptions[ \\t]*\\([^)]{0,300}?\\bpassword[ \\t]+)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(\\boptions[ \\t]*\\([^);\\n]{0,300}?\\bpassword[ \\t]+)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
 	[
 		new RegExp(`(\\bset[ \\t]+password[ \\t]+from[ \\t]+)${SKIP}${SQL_STRING}([ \\t]+to[ \\t]+)${SKIP}${SQL_STRING}`, 'gi'),
 		(match, head: string, old: string, to: string, value: string) => sqlReplacer(match, head, old) + sqlReplacer(match, to, value),

@@ -23,9 +23,9 @@ export function isSecretName(name: string, envStyle = false): boolean {
 /** PowerShell's variable scopes (`$env:TOKEN`, `$script:X`): in any case, as PowerShell reads them. */
 export const POWERSHELL_SCOPES = ['env', 'script', 'global', 'local', 'using', 'private'] as const;
 
-/** Values that stand for no secret: empty, types in code samples, variable references (a shell's $1 and $@, batch's %1, %~dp0, %%i and !VAR! too, Python's `%s` and `%(name)s`, SQL*Plus's `&name`), booleans. */
+/** Values that stand for no secret: empty, types in code samples, variable references (a shell's $1 and $@, batch's %1, %~dp0, %%i and !VAR! too, Python's `%s`, `%(name)s` and `{name}`), booleans. */
 const PLACEHOLDER = new RegExp(
-	String.raw`^(?:\*+|x{3,}|\.{3}|…|<[^>]*>|\$\{[^}]*\}|\$(?:${POWERSHELL_SCOPES.join('|')}):[A-Za-z_]\w*|\$[A-Za-z_]\w*|\$[0-9@*#?]|%[A-Za-z_]\w*%|%[0-9*]|%[sdr]|%\([A-Za-z_]\w*\)s|&&?[A-Za-z_]\w*|&&?\d+|%~[A-Za-z]*[0-9*]|%%~?[A-Za-z]+|![A-Za-z_][\w.]*!|\{\{[^}]*\}\}|string|number|boolean|str|int|bool|bytes|any|unknown|null|none|nil|undefined|true|false|yes|no|required|optional)$`,
+	String.raw`^(?:\*+|x{3,}|\.{3}|…|<[^>]*>|\$\{[^}]*\}|\$(?:${POWERSHELL_SCOPES.join('|')}):[A-Za-z_]\w*|\$[A-Za-z_]\w*|\$[0-9@*#?]|%[A-Za-z_]\w*%|%[0-9*]|%[sdr]|%\([A-Za-z_]\w*\)s|\{[A-Za-z_][\w.]*\}|%~[A-Za-z]*[0-9*]|%%~?[A-Za-z]+|![A-Za-z_][\w.]*!|\{\{[^}]*\}\}|string|number|boolean|str|int|bool|bytes|any|unknown|null|none|nil|undefined|true|false|yes|no|required|optional)$`,
 	'i',
 );
 
