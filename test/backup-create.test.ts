@@ -242,6 +242,10 @@ describe('backup create', () => {
 		let replaced: ReplacedBackup | undefined;
 		const second = await createBackup({dataDir, destDir: dest, name: 'tree', format: 'dir', force: true, keepReplaced: kept => (replaced = kept)});
 		expect(idAt()).toBe(second.metadata.id);
+		// While it waits, its scratch folder holds the earlier backup only (no staging of the new one's data).
+		const scratch = fs.readdirSync(dest).filter(name => name.startsWith('.lifeboat-partial-'));
+		expect(scratch).toHaveLength(1);
+		expect(fs.readdirSync(path.join(dest, scratch[0]!))).toEqual(['replaced']);
 		// The new one removed (as a failed verify does): the earlier one takes the name again.
 		fs.rmSync(path.join(dest, 'tree'), {recursive: true});
 		expect(await replaced!.putBack()).toBe(true);

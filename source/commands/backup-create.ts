@@ -99,6 +99,11 @@ export async function run(context: CommandContext): Promise<number> {
 	const kept: {replaced?: ReplacedBackup} = {};
 	try {
 		return await createAndVerify(context, {incremental, where, passphrase, format, compression, weak, kept});
+	} catch (error) {
+		// The write failed after it replaced the earlier backup (and removed its own, a chain's link lost
+		// meanwhile): the earlier one takes the name again if it is free.
+		await kept.replaced?.putBack();
+		throw error;
 	} finally {
 		kept.replaced?.release();
 	}

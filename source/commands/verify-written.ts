@@ -96,7 +96,7 @@ export function outcomeLine(result: BackupResult, verified: Verified, force: boo
 			outcome.putBack === true
 				? '; the earlier backup of that name, which --force had replaced, is back in its place'
 				: outcome.putBack === false
-					? '; the earlier backup of that name, which --force had replaced, could not be put back (another took its name): it is gone'
+					? '; the earlier backup of that name, which --force had replaced, could not be put back (the name was taken again, or the file system refused): it is gone'
 					: force
 						? ' (with --force it had replaced an earlier backup of that name, if there was one: that one is gone too)'
 						: '';

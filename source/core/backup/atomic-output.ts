@@ -14,7 +14,10 @@ export type AtomicOutput = {
 	finalPath: string;
 	/** fsync, rename into place, fsync the folder, remove the scratch folder. */
 	commit(): Promise<void>;
-	/** Removes everything written so far. Safe to call more than once. */
+	/**
+	 * Removes everything written so far. Safe to call more than once; after commit() handed an earlier
+	 * backup to keepReplaced, it leaves the scratch folder to that handle.
+	 */
 	discard(): void;
 };
 
@@ -85,21 +88,29 @@ function replaceBackup(tempOutput: string, finalPath: string, aside: string, kee
 }
 
 /** The earlier backup at `aside`, to be put back under `finalPath` or let go (`discard` removes the scratch folder). */
-function keptAside(aside: string, finalPath: string, discard: () => void): ReplacedBackup {
+function keptAside(aside: string, finalPath: string, remove: () => void): ReplacedBackup {
+	// Removing the scratch folder is best effort here: its failure never hides what the caller says.
+	const release = () => {
+		try {
+			remove();
+		} catch {
+			// Left for a later run's sweep (its process is gone by then).
+		}
+	};
 	return {
 		async putBack() {
 			try {
 				// Never over anything: another run may have put its own backup under the name since.
 				publishWithoutReplacing(aside, finalPath);
-				await fsyncPath(path.dirname(finalPath));
-				return true;
 			} catch {
 				return false;
 			} finally {
-				discard();
+				release();
 			}
+			await fsyncPath(path.dirname(finalPath)).catch(() => undefined);
+			return true;
 		},
-		release: discard,
+		release,
 	};
 }
 
@@ -126,6 +137,8 @@ export function prepareAtomicOutput(finalPath: string, options: AtomicOutputOpti
 	}
 	const tempOutput = path.join(workDir, 'output');
 	let done = false;
+	/** Whether the earlier backup kept aside (and the scratch folder with it) was handed to keepReplaced. */
+	let handedOver = false;
 	const discard = () => {
 		if (done) return;
 		done = true;
@@ -149,9 +162,18 @@ export function prepareAtomicOutput(finalPath: string, options: AtomicOutputOpti
 				describeFsError(error, finalPath);
 			}
 			await fsyncPath(destDir);
-			if (kept && options.keepReplaced) options.keepReplaced(keptAside(aside, finalPath, discard));
-			else discard();
+			if (!(kept && options.keepReplaced)) {
+				discard();
+				return;
+			}
+			// The scratch folder now holds only the earlier backup (the archive's staging goes now: it may be
+			// plaintext of an encrypted backup), and belongs to the handle: discard() no longer removes it.
+			for (const entry of fs.readdirSync(workDir)) if (entry !== 'replaced') fs.rmSync(path.join(workDir, entry), {recursive: true, force: true});
+			handedOver = true;
+			options.keepReplaced(keptAside(aside, finalPath, discard));
 		},
-		discard,
+		discard: () => {
+			if (!handedOver) discard();
+		},
 	};
 }
