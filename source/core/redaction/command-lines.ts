@@ -1,4 +1,4 @@
-import {isPlaceholder, isSecretName, keepHead, M, POWERSHELL_SCOPES, redactSpans, SKIP, type Replacer, type Step} from './text-steps.js';
+import {isPlaceholder, isSecretName, keepHead, M, POWERSHELL_SCOPES, redactSpans, SKIP, stepsWhere, type Replacer, type Step} from './text-steps.js';
 
 
 /**
@@ -510,6 +510,8 @@ function scrubPgpass(text: string): string {
  * shell-escaped double quotes (`\"X\"`, inside a double-quoted `mysql -e "…"`), or PostgreSQL's `$$X$$`.
  */
 const SQL_STRING = `('(?!'|[ \\t]*(?:\\+|\\|\\||\\.|,))(?:[^'"\\\\\\n]|''|\\\\[^\\n]){1,1024}'|"[^"'\\n]{1,1024}"|\\\\"[^"'\\\\\\n]{1,1024}\\\\"|\\$\\$[^$\\n]{1,1024}\\$\\$)`;
+/** An authentication plugin's name after IDENTIFIED WITH or VIA, quoted or not. */
+const SQL_PLUGIN = `["'\`]?[\\w-]{1,64}["'\`]?`;
 /** An SQL user's or role's name: bare, quoted, with MySQL's `@host`. */
 const SQL_NAME = `(?:"[^"\\n]{1,128}"|'[^'\\n]{1,128}'|\`[^\`\\n]{1,128}\`|[\\w$#.-]{1,128})(?:@(?:"[^"\\n]{1,253}"|'[^'\\n]{1,253}'|\`[^\`\\n]{1,253}\`|[\\w.%:-]{1,253}))?`;
 /** The start of a statement that sets a user's password. */
@@ -537,8 +539,59 @@ const sqlReplacer: Replacer = (match, head: string, value: string) => {
 	return SQLPLUS_VARIABLE.test(unquoted(value)) ? match : head + (toolValue(value) ?? value);
 };
 
+/** A quoted SQL value (its group) or a bare one (the next group) redacted, as sqlReplacer does. */
+const sqlQuotedOrBare: Replacer = (match, head: string, quoted: string | undefined, bare: string | undefined) => sqlReplacer(match, head, quoted ?? bare!);
+
 /** A word of a command line before a password argument: quoted, bare, or what an earlier step left (`[REDACTED: …]`). */
 const PRIOR_WORD = `(?:\\[REDACTED[^\\]\\n]{0,100}\\]|"[^"\\n]{0,200}"|'[^'\\n]{0,200}'|[^\\s"'[-][^\\s"']{0,300})`;
+
+/** Redis's passwords (every pattern holds `auth` or `requirepass`). */
+const REDIS_PASSWORD_STEPS: Step[] = [
+	// Redis: `requirepass X` and `masterauth X` (a line of redis.conf: the value ends it; `CONFIG SET`; the
+	// server's `--requirepass X`, as an element of a list too), and `AUTH [user] X` at redis-cli's prompt
+	// (`127.0.0.1:6379> AUTH X`, `[::1]:6379(TX)>`) or after `redis-cli` (`redis-cli -h h AUTH X`): the
+	// password is the command's last word. Quoted (`echo "requirepass X" >> redis.conf`, in a sed expression).
+	toolPasswordOption(`^[ \\t]*(?:requirepass|masterauth)(?::[ \\t]*|[ \\t]+)`, 'gim', `(?=[ \\t]*(?:#[^\\n]*)?\\r?$)`),
+	[new RegExp(`((?<=["'/])(?:requirepass|masterauth)[ \\t]+)${SKIP}([^\\s"'/]{1,200})(?=["'/])`, 'gi'), keepToolValue],
+	toolPasswordOption(`\\bconfig[ \\t]+set[ \\t]+(?:requirepass|masterauth)[ \\t]+`, 'gi'),
+	toolPasswordOption(`(?<=[\\s"'[,])--(?:requirepass|masterauth)(?:["']?[ \\t]*,[ \\t]*(?=["'])|[ \\t]*\\r?\\n[ \\t]*-[ \\t]+|[ \\t]+|=)`),
+	toolPasswordOption(`^[ \\t]*${REDIS_PROMPT}[ \\t]*auth[ \\t]+(?:${PRIOR_WORD}[ \\t]+)?`, 'gim', `(?=[ \\t]*\\r?$)`),
+	toolPasswordOption(`${at('(?:redis|valkey)-cli')}\\b${COMMAND_CHAR}{0,200}?[ \\t]auth[ \\t]+(?:${PRIOR_WORD}[ \\t]+)?`, 'gi', `(?=[ \\t]*(?:$|[\\r\\n;&|]))`),
+];
+
+/** Passwords SQL statements set (every pattern holds `password` or `identified`). */
+const SQL_PASSWORD_STEPS: Step[] = [
+	// SQL: CREATE [OR REPLACE] or ALTER USER, ROLE or LOGIN … [WITH] [ENCRYPTED] PASSWORD 'X' (PostgreSQL; SQL
+	// Server's `= N'X'`; Snowflake's `= 'X'`; SAP HANA's bare `PASSWORD X` right after the name), … IDENTIFIED
+	// [WITH plugin] BY 'X' (MySQL, MariaDB, ClickHouse; Oracle's bare `IDENTIFIED BY X`), MariaDB's IDENTIFIED
+	// VIA plugin USING PASSWORD('X'), MySQL's GRANT … ON … TO u IDENTIFIED BY 'X', and SET PASSWORD [FOR u] =
+	// 'X'. Only within such a statement: up to its `;`, over lines but not past a sentence's end, a comment or
+	// a blank line (prose says "create user accounts. Each is identified by …").
+	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bpassword[ \\t]*(?:=[ \\t]*)?[NE]?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bidentified[ \\t]+(?:with[ \\t]+${SQL_PLUGIN}[ \\t]+)?by[ \\t]*(?:(?:password|values)[ \\t]+)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bidentified[ \\t]+(?:via|with)[ \\t]+${SQL_PLUGIN}[ \\t]+using[ \\t]+(?:password[ \\t]*\\([ \\t]*)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(\\bgrant\\b[^;\\n]{0,200}?[ \\t]on[ \\t]+(?:(?:table|function|procedure)[ \\t]+)?[^\\s;]{1,200}[ \\t]+to[ \\t]+${SQL_NAME}[ \\t]+identified[ \\t]+by[ \\t]+(?:password[ \\t]+)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	// Bare (Oracle's, SAP HANA's): in capitals, or ending the statement at its `;`; never a keyword
+	// (`PASSWORD EXPIRE`, MySQL's `PASSWORD HISTORY 5`, `IDENTIFIED BY RANDOM PASSWORD`).
+	[new RegExp(`(\\b(?:CREATE|ALTER)[ \\t]+USER[ \\t]+(?:IF[ \\t]+(?:NOT[ \\t]+)?EXISTS[ \\t]+)?${SQL_NAME}[ \\t]+(?:IDENTIFIED[ \\t]+BY|PASSWORD)[ \\t]+)${SKIP}${SQL_BARE}(?=[\\s;]|$)`, 'g'), keepToolValue],
+	[new RegExp(`(\\b(?:create|alter)[ \\t]+user[ \\t]+(?:if[ \\t]+(?:not[ \\t]+)?exists[ \\t]+)?${SQL_NAME}[ \\t]+(?:identified[ \\t]+by|password)[ \\t]+)${SKIP}${SQL_BARE}(?=[ \\t]*;)`, 'gi'), keepToolValue],
+	// Oracle's GRANT … TO u IDENTIFIED BY X (no ON): the value ends the statement.
+	[new RegExp(`(\\bgrant\\b[^;\\n]{0,200}?[ \\t]to[ \\t]+${SQL_NAME}[ \\t]+identified[ \\t]+by[ \\t]+)${SKIP}(?:${SQL_STRING}|${SQL_BARE})(?=[ \\t]*(?:;|\\r?$))`, 'gim'), sqlQuotedOrBare],
+	[new RegExp(`(\\bset[ \\t]+password(?:[ \\t]+for[ \\t]+${SQL_NAME})?[ \\t]*=[ \\t]*(?:(?:old_)?password[ \\t]*\\([ \\t]*)?)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	// After a password redacted: MySQL's and Oracle's `REPLACE 'old'`, MySQL's next user in the same statement
+	// (`…, 'bob'@'%' IDENTIFIED BY 'X'`); MySQL's PASSWORD('X') function (in capitals,
+	// or after `=` or SELECT: `set authentication_string=password('X')`).
+	[new RegExp(`(\\bidentified[ \\t]+by[ \\t]*['"]?\\[REDACTED[^\\]\\n]{0,100}\\]['"]?[ \\t]+replace[ \\t]+)${SKIP}(?:${SQL_STRING}|([^\\s;"'()]{1,200}))`, 'gi'), sqlQuotedOrBare],
+	[new RegExp(`(\\[REDACTED[^\\]\\n]{0,100}\\]['"]?[ \\t]*,[ \\t]*${SQL_NAME}[ \\t]+identified[ \\t]+(?:with[ \\t]+${SQL_PLUGIN}[ \\t]+)?by[ \\t]*)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[new RegExp(`(\\b(?:OLD_)?PASSWORD\\([ \\t]*)${SKIP}${SQL_STRING}(?=[ \\t]*\\))`, 'g'), sqlReplacer],
+	[new RegExp(`((?:=|\\bselect)[ \\t]*(?:old_)?password\\([ \\t]*)${SKIP}${SQL_STRING}(?=[ \\t]*\\))`, 'gi'), sqlReplacer],
+	// PostgreSQL's user mappings and foreign servers (`OPTIONS (user 'app', password 'X')`), Neo4j's `SET PASSWORD FROM 'X' TO 'Y'`.
+	[new RegExp(`(\\boptions[ \\t]*\\([^);\\n]{0,300}?\\bpassword[ \\t]+)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	[
+		new RegExp(`(\\bset[ \\t]+password[ \\t]+from[ \\t]+)${SKIP}${SQL_STRING}([ \\t]+to[ \\t]+)${SKIP}${SQL_STRING}`, 'gi'),
+		(match, head: string, old: string, to: string, value: string) => sqlReplacer(match, head, old) + sqlReplacer(match, to, value),
+	],
+];
 
 /**
  * Password options of other tools, and values that are secrets by where they stand: `az login -p X`,
@@ -596,47 +649,11 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	toolPasswordOption(`\\bdb2\\b[^\\n]{0,200}?\\b(?:connect|attach)[ \\t]+to[ \\t]+[\\w$#@.]{1,128}[ \\t]+user[ \\t]+${PRIOR_WORD}[ \\t]+using[ \\t]+`, 'gi'),
 	toolPasswordOption(`\\b(?:CONNECT|ATTACH)[ \\t]+TO[ \\t]+[\\w$#@.]{1,128}[ \\t]+USER[ \\t]+${PRIOR_WORD}[ \\t]+USING[ \\t]+`),
 	toolPasswordOption(`\\b(?:connect|attach)[ \\t]+to[ \\t]+[\\w$#@.]{1,128}[ \\t]+user[ \\t]+${PRIOR_WORD}[ \\t]+using[ \\t]+`, 'gi', `(?=[ \\t]*;)`),
-	// Redis: `requirepass X` and `masterauth X` (a line of redis.conf: the value ends it; `CONFIG SET`; the
-	// server's `--requirepass X`, as an element of a list too), and `AUTH [user] X` at redis-cli's prompt
-	// (`127.0.0.1:6379> AUTH X`, `[::1]:6379(TX)>`) or after `redis-cli` (`redis-cli -h h AUTH X`): the
-	// password is the command's last word. Quoted (`echo "requirepass X" >> redis.conf`, in a sed expression).
-	toolPasswordOption(`^[ \\t]*(?:requirepass|masterauth)(?::[ \\t]*|[ \\t]+)`, 'gim', `(?=[ \\t]*(?:#[^\\n]*)?\\r?$)`),
-	[new RegExp(`((?<=["'/])(?:requirepass|masterauth)[ \\t]+)${SKIP}([^\\s"'/]{1,200})(?=["'/])`, 'gi'), keepToolValue],
-	toolPasswordOption(`\\bconfig[ \\t]+set[ \\t]+(?:requirepass|masterauth)[ \\t]+`, 'gi'),
-	toolPasswordOption(`(?<=[\\s"'[,])--(?:requirepass|masterauth)(?:["']?[ \\t]*,[ \\t]*(?=["'])|[ \\t]*\\r?\\n[ \\t]*-[ \\t]+|[ \\t]+|=)`),
-	toolPasswordOption(`^[ \\t]*${REDIS_PROMPT}[ \\t]*auth[ \\t]+(?:${PRIOR_WORD}[ \\t]+)?`, 'gim', `(?=[ \\t]*\\r?$)`),
-	toolPasswordOption(`${at('(?:redis|valkey)-cli')}\\b${COMMAND_CHAR}{0,200}?[ \\t]auth[ \\t]+(?:${PRIOR_WORD}[ \\t]+)?`, 'gi', `(?=[ \\t]*(?:$|[\\r\\n;&|]))`),
-	// SQL: CREATE [OR REPLACE] or ALTER USER, ROLE or LOGIN … [WITH] [ENCRYPTED] PASSWORD 'X' (PostgreSQL; SQL
-	// Server's `= N'X'`; Snowflake's `= 'X'`; SAP HANA's bare `PASSWORD X` right after the name), … IDENTIFIED
-	// [WITH plugin] BY 'X' (MySQL, MariaDB, ClickHouse; Oracle's bare `IDENTIFIED BY X`), MariaDB's IDENTIFIED
-	// VIA plugin USING PASSWORD('X'), MySQL's GRANT … ON … TO u IDENTIFIED BY 'X', and SET PASSWORD [FOR u] =
-	// 'X'. Only within such a statement: up to its `;`, over lines but not past a sentence's end, a comment or
-	// a blank line (prose says "create user accounts. Each is identified by …").
-	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bpassword[ \\t]*(?:=[ \\t]*)?[NE]?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
-	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bidentified[ \\t]+(?:with[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+)?by[ \\t]*(?:(?:password|values)[ \\t]+)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
-	[new RegExp(`(${SQL_USER_STATEMENT}${SQL_GAP}\\bidentified[ \\t]+(?:via|with)[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+using[ \\t]+(?:password[ \\t]*\\([ \\t]*)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
-	[new RegExp(`(\\bgrant\\b[^;\\n]{0,200}?[ \\t]on[ \\t]+(?:(?:table|function|procedure)[ \\t]+)?[^\\s;]{1,200}[ \\t]+to[ \\t]+${SQL_NAME}[ \\t]+identified[ \\t]+by[ \\t]+(?:password[ \\t]+)?${SQL_BREAK})${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
-	// Bare (Oracle's, SAP HANA's): in capitals, or ending the statement at its `;`; never a keyword
-	// (`PASSWORD EXPIRE`, MySQL's `PASSWORD HISTORY 5`, `IDENTIFIED BY RANDOM PASSWORD`).
-	[new RegExp(`(\\b(?:CREATE|ALTER)[ \\t]+USER[ \\t]+(?:IF[ \\t]+(?:NOT[ \\t]+)?EXISTS[ \\t]+)?${SQL_NAME}[ \\t]+(?:IDENTIFIED[ \\t]+BY|PASSWORD)[ \\t]+)${SKIP}${SQL_BARE}(?=[\\s;]|$)`, 'g'), keepToolValue],
-	[new RegExp(`(\\b(?:create|alter)[ \\t]+user[ \\t]+(?:if[ \\t]+(?:not[ \\t]+)?exists[ \\t]+)?${SQL_NAME}[ \\t]+(?:identified[ \\t]+by|password)[ \\t]+)${SKIP}${SQL_BARE}(?=[ \\t]*;)`, 'gi'), keepToolValue],
-	// Oracle's GRANT … TO u IDENTIFIED BY X (no ON): the value ends the statement.
-	[new RegExp(`(\\bgrant\\b[^;\\n]{0,200}?[ \\t]to[ \\t]+${SQL_NAME}[ \\t]+identified[ \\t]+by[ \\t]+)${SKIP}(?:${SQL_STRING}|${SQL_BARE})(?=[ \\t]*(?:;|\\r?$))`, 'gim'), (match, head: string, quoted: string | undefined, bare: string | undefined) => sqlReplacer(match, head, quoted ?? bare!)],
-	[new RegExp(`(\\bset[ \\t]+password(?:[ \\t]+for[ \\t]+${SQL_NAME})?[ \\t]*=[ \\t]*(?:(?:old_)?password[ \\t]*\\([ \\t]*)?)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
-	// After a password redacted: MySQL's and Oracle's `REPLACE 'old'`, MySQL's next user in the same statement
-	// (`…, 'bob'@'%' IDENTIFIED BY 'X'`), Db2's `new X confirm X`; MySQL's PASSWORD('X') function (in capitals,
-	// or after `=` or SELECT: `set authentication_string=password('X')`).
-	[new RegExp(`(\\bidentified[ \\t]+by[ \\t]*['"]?\\[REDACTED[^\\]\\n]{0,100}\\]['"]?[ \\t]+replace[ \\t]+)${SKIP}(?:${SQL_STRING}|([^\\s;"'()]{1,200}))`, 'gi'), (match, head: string, quoted: string | undefined, bare: string | undefined) => sqlReplacer(match, head, quoted ?? bare!)],
-	[new RegExp(`(\\[REDACTED[^\\]\\n]{0,100}\\]['"]?[ \\t]*,[ \\t]*${SQL_NAME}[ \\t]+identified[ \\t]+(?:with[ \\t]+["'\`]?[\\w-]{1,64}["'\`]?[ \\t]+)?by[ \\t]*)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
+	// Db2's `new X confirm X` after its `using X`.
 	[new RegExp(`(\\busing[ \\t]+\\[REDACTED[^\\]\\n]{0,100}\\][ \\t]+new[ \\t]+)${SKIP}([^\\s;"']{1,200})([ \\t]+confirm[ \\t]+)${SKIP}([^\\s;"']{1,200})`, 'gi'), (_match, head: string, _value: string, confirm: string) => `${head}${M}${confirm}${M}`],
-	[new RegExp(`(\\b(?:OLD_)?PASSWORD\\([ \\t]*)${SKIP}${SQL_STRING}(?=[ \\t]*\\))`, 'g'), sqlReplacer],
-	[new RegExp(`((?:=|\\bselect)[ \\t]*(?:old_)?password\\([ \\t]*)${SKIP}${SQL_STRING}(?=[ \\t]*\\))`, 'gi'), sqlReplacer],
-	// PostgreSQL's user mappings and foreign servers (`OPTIONS (user 'app', password 'X')`), Neo4j's `SET PASSWORD FROM 'X' TO 'Y'`.
-	[new RegExp(`(\\boptions[ \\t]*\\([^);\\n]{0,300}?\\bpassword[ \\t]+)${SKIP}${SQL_STRING}`, 'gi'), sqlReplacer],
-	[
-		new RegExp(`(\\bset[ \\t]+password[ \\t]+from[ \\t]+)${SKIP}${SQL_STRING}([ \\t]+to[ \\t]+)${SKIP}${SQL_STRING}`, 'gi'),
-		(match, head: string, old: string, to: string, value: string) => sqlReplacer(match, head, old) + sqlReplacer(match, to, value),
-	],
+	// Redis and SQL: each group scans a text only when a word all its patterns need is there.
+	stepsWhere(/auth|requirepass/i, REDIS_PASSWORD_STEPS),
+	stepsWhere(/password|identified/i, SQL_PASSWORD_STEPS),
 	// net-snmp's -A (authentication) and -X (privacy) passphrases: both may stand in one command.
 	toolPasswordOption(`${OPTION_GAP}-[AX](?<=(?:${at('snmp[a-z]*')}|${CHECK_SNMP})\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[AX])[ \\t]*`),
 	toolPasswordOption(`${at('net')}(?:\\.exe)?[ \\t]+user(?:[ \\t]+\\/\\w+){0,5}[ \\t]+${nameWord('/*')}[ \\t]+(?![/*])`, 'gi', PASSWORD_LIKE),
@@ -822,7 +839,7 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 		const flag = /^--?([A-Za-z][\w-]{0,60})$/.exec(arg);
 		if (!flag) return;
 		// Redis's `--requirepass X` and `--masterauth X` (a server's command in a list).
-		if (isSecretName(flag[1]!) || /^-(?:-requirepass|-masterauth)$/.test(arg)) out.set(index + 1, M);
+		if (isSecretName(flag[1]!) || /^--(?:requirepass|masterauth)$/.test(arg)) out.set(index + 1, M);
 		else if ((['-u', '--user', '--proxy-user'].includes(arg) || (curl && /^-[A-Za-z]{1,10}u$/.test(arg))) && /^[^:]+:(?!\d+$).+/.test(next) && redactedArgument(next.slice(next.indexOf(':') + 1)) !== undefined) out.set(index + 1, `${next.slice(0, next.indexOf(':'))}:${M}`);
 	});
 	const start = httpieStart(args, command);
