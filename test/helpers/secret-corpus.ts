@@ -293,6 +293,16 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 		args: ['redis-server', '--requirepass', 'LEAKredis127s'],
 		secrets: ['LEAKsql127a', 'LEAKsql127b', 'LEAKsql127c', 'LEAKsql127d', 'LEAKsql127e', 'LEAKsql127f', 'LEAKsql127g', 'LEAKsql127h', 'LEAKsql127i', 'LEAKsql127j', 'LEAKsql127k', 'LEAKneo127l', 'LEAKneo127m', 'LEAKhana127n', 'LEAKsql127o', 'LEAKredis127p', 'LEAKredis127q', 'LEAKredis127r', 'LEAKredis127s', 'LEAKtool127t', 'LEAKtool127u', 'LEAKtool127v', 'LEAKtool127w', 'LEAKdb127x', 'LEAKdb127y', 'LEAKora127z', 'LEAKsql127A', 'LEAKredis127B', 'LEAKdb127C', 'LEAKora127D', 'LEAKamp127E'],
 	},
+	{
+		name: 'Tools run by a path or as a Windows program (/opt/…/bin/cqlsh, bin/neo4j-admin, "C:\\Program Files\\…\\rabbitmqctl.bat", sqlcmd.exe, docker.exe)',
+		text: '/opt/cassandra/bin/cqlsh -u cassandra -p LEAKpath128a 10.0.0.1\nsudo /usr/sbin/rabbitmqctl add_user bob LEAKpath128b\n"C:\\Program Files\\RabbitMQ Server\\rabbitmq_server-3.12.0\\sbin\\rabbitmqctl.bat" change_password guest LEAKpath128c\n' +
+			'bin/neo4j-admin dbms set-initial-password LEAKpath128d\n./cypher-shell -u neo4j -p LEAKpath128e\nC:\\Tools\\sqlcmd.exe -S srv -U sa -P LEAKpath128f\n' +
+			"& 'C:\\Program Files\\Dell\\SysMgt\\rac5\\racadm.exe' -r 10.0.0.5 -u root -p LEAKpath128g getsysinfo\n~/minio-binaries/mc alias set minio https://minio:9000 AKIAIOSFODNN7EXAMPLE LEAKpath128h\n" +
+			'.\\wfreerdp.exe /v:host /u:admin /p:LEAKpath128i\n/usr/bin/mosquitto_pub -h b -u bob -P LEAKpath128j -t t\ndocker.exe login -u ci -p LEAKpath128k registry.example\naws.exe configure set aws_secret_access_key LEAKpath128l\n' +
+			'/usr/local/bin/redis-cli -h cache AUTH LEAKpath128m\n/opt/mssql-tools18/bin/sqlcmd -S localhost -U sa -P LEAKpath128n\n/usr/bin/unzip -P LEAKpath128o secrets.zip\nC:\\Windows\\System32\\net.exe use Z: \\\\srv\\share /user:ops LEAKpath128p\n',
+		args: ['C:\\Tools\\SQLCMD.EXE', '-S', 'srv', '-U', 'sa', '-P', 'LEAKpath128f'],
+		secrets: ['LEAKpath128a', 'LEAKpath128b', 'LEAKpath128c', 'LEAKpath128d', 'LEAKpath128e', 'LEAKpath128f', 'LEAKpath128g', 'LEAKpath128h', 'LEAKpath128i', 'LEAKpath128j', 'LEAKpath128k', 'LEAKpath128l', 'LEAKpath128m', 'LEAKpath128n', 'LEAKpath128o', 'LEAKpath128p'],
+	},
 ];
 
 /** Every secret of the corpus. */
@@ -346,4 +356,5 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	'Connect to Postgres user postgres using peer authentication.\nConnect to prod user accounts using SSO.\nUse mc alias set to configure a host. Then mc ls myminio.\nmc alias set ALIAS HOSTNAME ACCESS_KEY SECRET_KEY\n',
 	"ALTER USER scott PASSWORD EXPIRE;\nALTER USER bob PASSWORD HISTORY 5 PASSWORD REUSE INTERVAL 365 DAY;\n- create user with password hashing (bcrypt)\ncreate user bob password reset\nsql = 'ALTER USER ' + user + ' PASSWORD ' + repr(pw) + ' VALID'\nquery = 'CREATE USER ' || v_user || ' IDENTIFIED BY ' || v_pass || ' DEFAULT TABLESPACE users';\nALTER USER hr IDENTIFIED BY &pw;\nAuthorization: required; replace tokens regularly\n",
 	"requirepass enables password authentication.\nmasterauth tells the replica which password to use.\nmasterauth defaults to empty\nrequirepass (string): password for clients\n12:45> Auth service restarted\nset password policy = 'strict'\nCREATE USER c##admin IDENTIFIED EXTERNALLY;\nredis-cli -h host PING\n",
+	'Folders named after tools keep their options: /srv/zip/backup.zip -P 2222 and /etc/openssl/cert.pem -k\nhttps://dl.example.com/bin/cqlsh -p 9042 and //share/tools/racadm -p 623\nrsync -av /srv/mc/ host:/srv/mc/ -P\nC:\\Tools\\cqlsh.py -p 9042\n',
 ];

@@ -149,6 +149,8 @@ function netrcSecrets(text: string, at: number, quote: string, host: string | un
 
 /** Container and registry tools whose `login` takes a password with `-p`. */
 const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
+/** A Windows program's extension after its name (`sqlcmd.exe`, `rabbitmqctl.bat`), in any case. */
+const WINDOWS_PROGRAM = String.raw`(?:\.(?:[Ee][Xx][Ee]|[Bb][Aa][Tt]|[Cc][Mm][Dd]))`;
 
 /** A variable's name and its `=` (`JAVA_OPTS=`), before an option it is set to. */
 const VARIABLE_SET = '[A-Z_][A-Z0-9_]{0,80}=';
@@ -197,12 +199,23 @@ function passedOn(match: string, flag: string, value: string, command: boolean):
 
 /** The value a tool's `config set` stores under a name: `aws configure set aws_secret_access_key X`, `git config user.password X`, `dotnet user-secrets set "Stripe:SecretKey" X`. */
 const CONFIG_SET =
-	'(?:aws(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+configure(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)';
+	`(?:aws${WINDOWS_PROGRAM}?(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+configure(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)`;
 /** Commands that read a password or token from their input: what is echoed or given as a here-string to them is one. */
 const READS_SECRET_FROM_STDIN =
 	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo\\b[^\\n|;&]{0,200}?[ \\t](?:-[A-Za-z]*S|--stdin)\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i|(?:cryptsetup|kinit)\\b(?<=\\|[ \\t]*(?:sudo(?:[ \\t]+-\\S+){0,10}[ \\t]+)?(?:cryptsetup|kinit)\\b)|\\brclone[ \\t]+obscure[ \\t]+-(?![\\w-])|-passin[ \\t]+(?:stdin|fd:0)\\b|\\bsmbpasswd\\b[^\\n|;&]{0,200}?[ \\t]-[A-Za-z]*s\\b)';
-/** A command word where a command starts (not a file's extension, `backup.zip -P 2222`, or a folder, `…/openssl/cert.pem -k`). */
-const at = (command: string) => `(?<![\\w./\\\\-])${command}`;
+/**
+ * The folder a command is run from (`/usr/local/bin/`, `./`, `~/bin/`, `bin/`, `C:\\Program Files\\X\\`, `.\\`): at most
+ * 20 parts of 100 characters, so a look-behind over it costs bounded work. A URL's `//` is none.
+ */
+const COMMAND_FOLDER = String.raw`(?:~|\.{1,2}|[\w.-]{1,100}|[A-Za-z]:)?(?:\/[\w.+-]{1,100}|\\[\w .()+-]{1,100}){0,20}[/\\]`;
+/**
+ * A command word where a command starts: not a file's extension (`backup.zip -P 2222`) nor a
+ * folder (`…/openssl/cert.pem -k`), but the last part of a path (`/opt/cassandra/bin/cqlsh`,
+ * `C:\\Tools\\racadm.exe`), with a Windows program's extension. The word is matched first and what
+ * comes before it looked behind at.
+ */
+const at = (command: string) =>
+	`(?:${command})(?<=(?<![\\w./\\\\-])(?:${COMMAND_FOLDER}(?=(?:${command})${WINDOWS_PROGRAM}?(?![\\w./\\\\-])))?(?:${command}))${WINDOWS_PROGRAM}?`;
 /**
  * Words that follow a tool's option in prose rather than a password ("unzip -P is insecure", "vault
  * login with your root token"). Kept, as are file paths (`az login -p cert.pem`) and URLs without a password.
@@ -777,11 +790,14 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	// The login command ends where a sentence or inline code does (`, `, `. `, a backquote) or another
 	// command starts: `docker login` then `docker run -p 8080:80` keeps its port.
 	passwordOption(
-		`\\b(?:${REGISTRY_TOOLS}|helm[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?${OPTION_GAP}-p(?:[ \\t]+|=)?`,
+		`\\b(?:${REGISTRY_TOOLS}${WINDOWS_PROGRAM}?|helm${WINDOWS_PROGRAM}?[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?${OPTION_GAP}-p(?:[ \\t]+|=)?`,
 	),
 	...WINDOWS_PATTERNS,
 	scrubNetrc,
 ];
+
+/** A tool's name as an argument list's element: alone or a path's last part (`/usr/bin/…`, `C:\\Tools\\SQLCMD.EXE`), in any case. */
+const argvTool = (name: string) => new RegExp(`(?:^|[/\\\\])(?:${name})${WINDOWS_PROGRAM}?$`, 'i');
 
 /**
  * Tools whose short options carry a password: the option, whether its value may be attached
@@ -791,22 +807,22 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
  * 2222`: the second is ssh's port), naming its options that take a value.
  */
 const ARGV_PASSWORD_OPTIONS: Array<{tool: RegExp; option: string; attached: boolean; separate: boolean; subcommand?: string; valueOptions?: readonly string[]}> = [
-	{tool: /(?:^|\/)sshpass$/, option: '-p', attached: true, separate: true, valueOptions: ['-f', '-d', '-p', '-P']},
-	{tool: /(?:^|\/)(?:docker|podman|nerdctl|buildah|skopeo|oras)$/, option: '-p', attached: true, separate: true, subcommand: 'login'},
-	{tool: /(?:^|\/)redis-cli$/, option: '-a', attached: false, separate: true},
-	{tool: /(?:^|\/)(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)$/, option: '-p', attached: true, separate: false},
-	{tool: /(?:^|\/)az$/, option: '-p', attached: false, separate: true, subcommand: 'login'},
-	{tool: /(?:^|\/)(?:un)?zip$/, option: '-P', attached: false, separate: true},
-	{tool: /(?:^|\/)7z[arz]?$/, option: '-p', attached: true, separate: false},
-	{tool: /(?:^|\/)openssl$/, option: '-k', attached: false, separate: true},
-	{tool: /(?:^|\/)(?:cqlsh|rdesktop)$/, option: '-p', attached: true, separate: true},
-	{tool: /(?:^|\/)(?:hdbsql|racadm)$/, option: '-p', attached: false, separate: true},
-	{tool: /(?:^|\/)isql$/, option: '-P', attached: true, separate: true},
-	{tool: /(?:^|\/)(?:mosquitto_(?:pub|sub|rr)|sqlcmd|bcp)$/, option: '-P', attached: false, separate: true},
-	{tool: /(?:^|\/)mosquitto_(?:pub|sub|rr)$/, option: '--pw', attached: false, separate: true},
+	{tool: argvTool('sshpass'), option: '-p', attached: true, separate: true, valueOptions: ['-f', '-d', '-p', '-P']},
+	{tool: argvTool('(?:docker|podman|nerdctl|buildah|skopeo|oras)'), option: '-p', attached: true, separate: true, subcommand: 'login'},
+	{tool: argvTool('redis-cli'), option: '-a', attached: false, separate: true},
+	{tool: argvTool('(?:mysql|mysqldump|mysqladmin|mysqlimport|mariadb|mariadb-dump)'), option: '-p', attached: true, separate: false},
+	{tool: argvTool('az'), option: '-p', attached: false, separate: true, subcommand: 'login'},
+	{tool: argvTool('(?:un)?zip'), option: '-P', attached: false, separate: true},
+	{tool: argvTool('7z[arz]?'), option: '-p', attached: true, separate: false},
+	{tool: argvTool('openssl'), option: '-k', attached: false, separate: true},
+	{tool: argvTool('(?:cqlsh|rdesktop)'), option: '-p', attached: true, separate: true},
+	{tool: argvTool('(?:hdbsql|racadm)'), option: '-p', attached: false, separate: true},
+	{tool: argvTool('isql'), option: '-P', attached: true, separate: true},
+	{tool: argvTool('(?:mosquitto_(?:pub|sub|rr)|sqlcmd|bcp)'), option: '-P', attached: false, separate: true},
+	{tool: argvTool('mosquitto_(?:pub|sub|rr)'), option: '--pw', attached: false, separate: true},
 ];
 /** curl, whose `-uuser:pass` keeps its user. */
-const ARGV_CURL = /(?:^|\/)curl$/;
+const ARGV_CURL = argvTool('curl');
 
 /** Where a tool of ARGV_PASSWORD_OPTIONS stands in a list: not seen, seen but before its subcommand, or its options being read. */
 type ToolStage = 'unseen' | 'tool' | 'options';
