@@ -151,6 +151,65 @@ function netrcSecrets(text: string, at: number, quote: string, host: string | un
 const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
 /** A Windows program's extension after its name (`sqlcmd.exe`, `rabbitmqctl.bat`), in any case. */
 const WINDOWS_PROGRAM = String.raw`(?:\.(?:[Ee][Xx][Ee]|[Bb][Aa][Tt]|[Cc][Mm][Dd]))`;
+/**
+ * The folder a command is run from (`/usr/local/bin/`, `./`, `~/bin/`, `bin/`, `C:\\Program Files\\X\\`, `.\\`): at most
+ * 20 parts of 100 characters, so a look-behind over it costs bounded work. Where it starts, no word,
+ * path, URL's host and port (`host:8080/…`, `//host/…`) or home (`~bob/`) goes on before it, and it
+ * is no option's value (`tar -C /srv/7z -pxzf`, `kubectl logs -f deployment/mongo -p`).
+ */
+const COMMAND_FOLDER = String.raw`(?<![\w./\\:~-])(?<!(?:^|\s)--?[\w.-]{1,50}(?:[ \t]+|=))(?:~|\.{1,2}|[\w.-]{1,100}|[A-Za-z]:)?(?:\/[\w.+-]{1,100}|\\[\w .()+-]{1,100}){0,20}[/\\]`;
+/**
+ * A regular expression's fragment matching its letters in any case (`[Ss][Qq][Ll]…`; a class's
+ * letters both ways): Windows names a program in any case.
+ */
+function anyCaseFragment(fragment: string): string {
+	let out = '';
+	let inClass = false;
+	for (let index = 0; index < fragment.length; index++) {
+		const char = fragment[index]!;
+		if (char === '\\') {
+			out += char + (fragment[index + 1] ?? '');
+			index++;
+		} else if (inClass) {
+			if (char === ']') inClass = false;
+			else if (/[a-z]/i.test(char) && fragment[index + 1] === '-' && /[a-z]/i.test(fragment[index + 2] ?? '')) {
+				const to = fragment[index + 2]!;
+				out += `${char.toLowerCase()}-${to.toLowerCase()}${char.toUpperCase()}-${to.toUpperCase()}`;
+				index += 2;
+				continue;
+			} else if (/[a-z]/i.test(char)) {
+				out += char.toLowerCase() + char.toUpperCase();
+				continue;
+			}
+			out += char;
+		} else if (char === '[') {
+			inClass = true;
+			out += char;
+		} else out += /[a-z]/i.test(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char;
+	}
+	return out;
+}
+/**
+ * A program's word as a command names it: as written, or in any case before a Windows program's
+ * extension (`SQLCMD.EXE`, `Docker.exe`); the extension, and a closing quote before a blank
+ * (`"C:\\Program Files\\Docker\\docker.exe" login`), go with it.
+ */
+const programWord = (command: string, end = '') =>
+	`(?:${command}|${anyCaseFragment(command)}(?=${WINDOWS_PROGRAM}))${end}${WINDOWS_PROGRAM}?(?:["'](?=[ \\t]))?`;
+/**
+ * A command word where a command starts: not a file's extension (`backup.zip -P 2222`) nor a
+ * folder (`…/openssl/cert.pem -k`, `-v /srv/mongo:/data`), but alone or the last part of a path run
+ * as a command (`/opt/cassandra/bin/cqlsh`, `"C:\\Tools\\racadm.exe"`, `bin/cqlsh.py`), see programWord;
+ * after a folder the word must end before a blank. The word is matched first (a pattern starting
+ * with a look-behind is tried at every position: three times the work on prose) and what comes
+ * before it looked behind at; so a word of variable length must be bounded (`snmp[a-z]{0,20}`),
+ * or each shorter match tried would look behind over the whole word again.
+ */
+const at = (command: string) => {
+	const word = `(?:${command}|${anyCaseFragment(command)}(?=${WINDOWS_PROGRAM}))`;
+	const ended = `(?=(?:\\.\\w{1,4})?["']?(?:\\s|$))`;
+	return `${word}(?<=(?<![\\w./\\\\-])${word}|${COMMAND_FOLDER}${word}${ended})${WINDOWS_PROGRAM}?(?:["'](?=[ \\t]))?`;
+};
 
 /** A variable's name and its `=` (`JAVA_OPTS=`), before an option it is set to. */
 const VARIABLE_SET = '[A-Z_][A-Z0-9_]{0,80}=';
@@ -199,23 +258,10 @@ function passedOn(match: string, flag: string, value: string, command: boolean):
 
 /** The value a tool's `config set` stores under a name: `aws configure set aws_secret_access_key X`, `git config user.password X`, `dotnet user-secrets set "Stripe:SecretKey" X`. */
 const CONFIG_SET =
-	`(?:aws${WINDOWS_PROGRAM}?(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+configure(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)`;
+	`(?:${programWord('aws')}(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+configure(?:[ \\t]+--profile[ \\t]+\\S+)?[ \\t]+set|(?:npm|pnpm|yarn)[ \\t]+config[ \\t]+set|git[ \\t]+config|dotnet[ \\t]+user-secrets[ \\t]+set|pip[ \\t]+config[ \\t]+set|poetry[ \\t]+config)`;
 /** Commands that read a password or token from their input: what is echoed or given as a here-string to them is one. */
 const READS_SECRET_FROM_STDIN =
 	'(?:--password-stdin|--with-token|--token-stdin|--passphrase-stdin|--passphrase-fd[ \\t=]+0|\\bgh[ \\t]+secret[ \\t]+set\\b|\\bsudo\\b[^\\n|;&]{0,200}?[ \\t](?:-[A-Za-z]*S|--stdin)\\b|\\bpasswd[ \\t]+--stdin|\\bhtpasswd[ \\t]+-[A-Za-z]*i|(?:cryptsetup|kinit)\\b(?<=\\|[ \\t]*(?:sudo(?:[ \\t]+-\\S+){0,10}[ \\t]+)?(?:cryptsetup|kinit)\\b)|\\brclone[ \\t]+obscure[ \\t]+-(?![\\w-])|-passin[ \\t]+(?:stdin|fd:0)\\b|\\bsmbpasswd\\b[^\\n|;&]{0,200}?[ \\t]-[A-Za-z]*s\\b)';
-/**
- * The folder a command is run from (`/usr/local/bin/`, `./`, `~/bin/`, `bin/`, `C:\\Program Files\\X\\`, `.\\`): at most
- * 20 parts of 100 characters, so a look-behind over it costs bounded work. A URL's `//` is none.
- */
-const COMMAND_FOLDER = String.raw`(?:~|\.{1,2}|[\w.-]{1,100}|[A-Za-z]:)?(?:\/[\w.+-]{1,100}|\\[\w .()+-]{1,100}){0,20}[/\\]`;
-/**
- * A command word where a command starts: not a file's extension (`backup.zip -P 2222`) nor a
- * folder (`…/openssl/cert.pem -k`), but the last part of a path (`/opt/cassandra/bin/cqlsh`,
- * `C:\\Tools\\racadm.exe`), with a Windows program's extension. The word is matched first and what
- * comes before it looked behind at.
- */
-const at = (command: string) =>
-	`(?:${command})(?<=(?<![\\w./\\\\-])(?:${COMMAND_FOLDER}(?=(?:${command})${WINDOWS_PROGRAM}?(?![\\w./\\\\-])))?(?:${command}))${WINDOWS_PROGRAM}?`;
 /**
  * Words that follow a tool's option in prose rather than a password ("unzip -P is insecure", "vault
  * login with your root token"). Kept, as are file paths (`az login -p cert.pem`) and URLs without a password.
@@ -668,7 +714,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	stepsWhere(/auth|requirepass/i, REDIS_PASSWORD_STEPS),
 	stepsWhere(/password|identified/i, SQL_PASSWORD_STEPS),
 	// net-snmp's -A (authentication) and -X (privacy) passphrases: both may stand in one command.
-	toolPasswordOption(`${OPTION_GAP}-[AX](?<=(?:${at('snmp[a-z]*')}|${CHECK_SNMP})\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[AX])[ \\t]*`),
+	toolPasswordOption(`${OPTION_GAP}-[AX](?<=(?:${at('snmp[a-z]{0,20}')}|${CHECK_SNMP})\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-[AX])[ \\t]*`),
 	toolPasswordOption(`${at('net')}(?:\\.exe)?[ \\t]+user(?:[ \\t]+\\/\\w+){0,5}[ \\t]+${nameWord('/*')}[ \\t]+(?![/*])`, 'gi', PASSWORD_LIKE),
 	// The password after the options (never an option's own argument: `mkpasswd -m sha-512` reads it from its input).
 	toolPasswordOption(`${at('openssl')}[ \\t]+passwd(?:[ \\t]+(?:-(?:salt|in)[ \\t]+(?![-[])\\S+|-\\S+)){0,20}[ \\t]+(?<!-(?:salt|in)[ \\t]+)`),
@@ -747,7 +793,7 @@ const OTHER_TOOL_PATTERNS: Step[] = [
 	],
 	// SNMP v1/v2c's community (`snmpwalk -v2c -c X host`, the Nagios plugin's `check_snmp -C X`); the default `public` and a placeholder are no secret.
 	[
-		new RegExp(`((?:${at('snmp(?!d\\b|trapd\\b)[a-z]*')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-c|${CHECK_SNMP}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:-C|--community(?:=|(?=[ \\t]))))[ \\t]*)${SKIP}(?![-<>])${ARGUMENT}`, 'g'),
+		new RegExp(`((?:${at('snmp(?!d\\b|trapd\\b)[a-z]{0,20}')}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}-c|${CHECK_SNMP}\\b${COMMAND_CHAR}{0,200}?${OPTION_GAP}(?:-C|--community(?:=|(?=[ \\t]))))[ \\t]*)${SKIP}(?![-<>])${ARGUMENT}`, 'g'),
 		(match, head: string, value: string) => (/^(?:public|community(?:[_-]?string)?)$/i.test(unquoted(value)) ? match : head + (toolValue(value) ?? value)),
 	],
 	// PowerShell: `ConvertTo-SecureString "…" -AsPlainText -Force`, `"…" | ConvertTo-SecureString …`.
@@ -790,7 +836,7 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	// The login command ends where a sentence or inline code does (`, `, `. `, a backquote) or another
 	// command starts: `docker login` then `docker run -p 8080:80` keeps its port.
 	passwordOption(
-		`\\b(?:${REGISTRY_TOOLS}${WINDOWS_PROGRAM}?|helm${WINDOWS_PROGRAM}?[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?${OPTION_GAP}-p(?:[ \\t]+|=)?`,
+		`\\b(?:${programWord(REGISTRY_TOOLS)}|${programWord('helm')}[ \\t]+registry)[ \\t]+login\\b(?:(?!(?:${REGISTRY_TOOLS}|helm)\\b)[^\\n|;&\`,.\\\\]|\\.(?=\\S)|\\\\(?!\\r?\\n)|${CONTINUATION}){0,200}?${OPTION_GAP}-p(?:[ \\t]+|=)?`,
 	),
 	...WINDOWS_PATTERNS,
 	scrubNetrc,
