@@ -1,4 +1,4 @@
-import {execFileSync, spawn} from 'node:child_process';
+import {execFileSync} from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,9 +11,8 @@ import {readMetadata} from '../source/core/backup/read-metadata.js';
 import {verifyBackup} from '../source/core/backup/verify-backup.js';
 import {generateDemo} from '../source/core/demo/generate-demo.js';
 import {openLocalDestination} from '../source/core/destinations/local.js';
-import {sweepStalePartials} from '../source/core/destinations/local-publish.js';
 import {createGateway} from '../source/core/store/gateway-store.js';
-import {CLI, runCli} from './helpers/run-cli.js';
+import {runCli} from './helpers/run-cli.js';
 import {tempDir} from './helpers/temp-dir.js';
 
 function count(dataDir: string, sql: string, ...params: unknown[]): number {
@@ -246,7 +245,7 @@ describe('backup create', () => {
 		// While it waits, its scratch folder holds the earlier backup only (no staging of the new one's data).
 		const scratch = fs.readdirSync(dest).filter(name => name.startsWith('.lifeboat-partial-'));
 		expect(scratch).toHaveLength(1);
-		expect(fs.readdirSync(path.join(dest, scratch[0]!))).toEqual(['replaced', 'replaced.name']);
+		expect(fs.readdirSync(path.join(dest, scratch[0]!))).toEqual(['replaced']);
 		// The new one removed (as a failed verify does): the earlier one takes the name again.
 		fs.rmSync(path.join(dest, 'tree'), {recursive: true});
 		expect(await replaced!.putBack()).toBe(true);
@@ -262,65 +261,6 @@ describe('backup create', () => {
 		// Without keepReplaced nothing is kept (the scratch folder goes with the write).
 		await createBackup({dataDir, destDir: dest, name: 'tree', format: 'dir', force: true});
 		expect(fs.readdirSync(dest)).toEqual(['tree']);
-	});
-
-	it('CLI: a --force --verify run killed after removing its new backup, before putting the earlier one back: the next write there puts it back', async () => {
-		const dest = tempDir();
-		expect(runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'rotten', '--verify']).code).toBe(0);
-		const earlier = fs.readFileSync(path.join(dest, 'rotten.zip'));
-		const env = {...process.env, NODE_OPTIONS: `--require ${path.resolve('test/helpers/after-publish.cjs')}`, LIFEBOAT_TEST_ROT: 'rotten.zip', LIFEBOAT_TEST_HOOK: 'pause:before-put-back'};
-		const child = spawn(process.execPath, [CLI, 'backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'rotten', '--force', '--verify'], {env, stdio: ['ignore', 'pipe', 'pipe']});
-		const exited = new Promise(resolve => child.once('exit', resolve));
-		await new Promise<void>((resolve, reject) => {
-			let text = '';
-			child.stderr.on('data', (chunk: Buffer) => {
-				text += chunk.toString();
-				if (text.includes('LIFEBOAT_TEST_PAUSED before put back')) resolve();
-			});
-			void exited.then(() => reject(new Error(`exited before pausing: ${text}`)));
-		});
-		// The new one failed its verify and is gone; the earlier one waits in the scratch folder.
-		const scratch = fs.readdirSync(dest);
-		expect(scratch).toHaveLength(1);
-		expect(scratch[0]).toMatch(/^\.lifeboat-partial-/);
-		child.kill('SIGKILL');
-		await exited;
-		// The next write to the folder puts it back first: this one is then refused, the name being taken.
-		const again = runCli(['backup', 'create', '--data-dir', dataDir, '--dest', dest, '--name', 'rotten']);
-		expect(again.code).toBe(4);
-		expect(again.stderr.trim()).toBe(`lifeboat: ${path.join(dest, 'rotten.zip')} already exists (pass --force to replace it)`);
-		expect(fs.readdirSync(dest)).toEqual(['rotten.zip']);
-		expect(fs.readFileSync(path.join(dest, 'rotten.zip')).equals(earlier)).toBe(true);
-		expect(fs.statSync(path.join(dest, 'rotten.zip')).mode & 0o777).toBe(0o600);
-		expect(runCli(['backup', 'verify', path.join(dest, 'rotten.zip')]).code).toBe(0);
-	});
-
-	it("a killed run's kept-aside backup is put back by the sweep only under a free plain name, never over another", async () => {
-		const dest = tempDir();
-		const first = await createBackup({dataDir, destDir: dest, name: 'tree', format: 'dir'});
-		// A process that is gone owns the scratch folders below.
-		const dead = spawn(process.execPath, ['-e', '']);
-		await new Promise(resolve => dead.once('exit', resolve));
-		const scratch = (tag: string, name: string) => {
-			const folder = path.join(dest, `.lifeboat-partial-${dead.pid}-${tag}`);
-			fs.mkdirSync(folder, {mode: 0o700});
-			fs.writeFileSync(path.join(folder, 'replaced.name'), name);
-			return folder;
-		};
-		// The name free: the folder backup goes back under it, whole.
-		fs.renameSync(path.join(dest, 'tree'), path.join(scratch('a', 'tree'), 'replaced'));
-		expect(sweepStalePartials(dest)).toEqual([{name: `.lifeboat-partial-${dead.pid}-a`, putBack: 'tree'}]);
-		expect(fs.readdirSync(dest)).toEqual(['tree']);
-		expect(runCli(['backup', 'verify', path.join(dest, 'tree')]).code).toBe(0);
-		expect((JSON.parse(fs.readFileSync(path.join(dest, 'tree', 'metadata.json'), 'utf8')) as {id: string}).id).toBe(first.metadata.id);
-		// The name taken, or not a plain name of this folder: only removed.
-		for (const [tag, name] of [['b', 'tree'], ['c', '../escaped'], ['d', '.lifeboat-partial-1-x'], ['e', '']] as const) {
-			const folder = scratch(tag, name);
-			fs.writeFileSync(path.join(folder, 'replaced'), 'earlier');
-		}
-		expect(sweepStalePartials(dest).map(swept => swept.putBack)).toEqual([undefined, undefined, undefined, undefined]);
-		expect(fs.readdirSync(dest)).toEqual(['tree']);
-		expect(fs.existsSync(path.join(path.dirname(dest), 'escaped'))).toBe(false);
 	});
 
 	it('CLI: --verify that cannot read the backup back (EIO) leaves it where it is: exit 4, said as not verified', () => {

@@ -2,7 +2,6 @@ import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-forma
 import path from 'node:path';
 import {COMPRESSIONS, createBackup, type Compression, type BackupProgress, type BackupResult, type CreateBackupOptions, type ReplacedBackup} from '../core/backup/create-backup.js';
 import {LifeboatError} from '../core/errors.js';
-import {pauseForever, testHooks} from '../core/test-hooks.js';
 import {countOf, formatBytes, formatCount, formatDuration, formatRetry, formatTableProgress} from '../core/format.js';
 import {readPassphrase} from './passphrase.js';
 import {outcomeJson, outcomeLine, verifyWritten, type Verified} from './verify-written.js';
@@ -145,12 +144,8 @@ async function createAndVerify(context: CommandContext, {incremental, where, pas
 	clearProgress(context);
 	if (weak) warn(context, weak);
 	const verified = flags.verify ? await verifyWritten(context, result, passphrase).catch(error => Promise.reject(notVerified(error, result))) : undefined;
-	// The new one failed and was removed: the earlier backup it replaced takes its name again (a run
-	// killed just here leaves it in the scratch folder, which the next write there puts back).
-	if (verified?.outcome?.removed && kept.replaced) {
-		if (testHooks().pauseAt === 'before-put-back') pauseForever('before put back');
-		verified.outcome = {removed: true, putBack: await kept.replaced.putBack()};
-	}
+	// The new one failed and was removed: the earlier backup it replaced takes its name again.
+	if (verified?.outcome?.removed && kept.replaced) verified.outcome = {removed: true, putBack: await kept.replaced.putBack()};
 	// With --out - stdout is the archive: the report goes to stderr.
 	const report: CommandContext = where.stream ? {...context, stdout: context.stderr} : context;
 	reportResult(report, result, verified);

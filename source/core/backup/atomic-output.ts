@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import {holdPartial, KEPT_ASIDE, KEPT_ASIDE_NAME, PARTIAL_PREFIX, publishWithoutReplacing, sweepStalePartials} from '../destinations/local-publish.js';
+import {holdPartial, PARTIAL_PREFIX, publishWithoutReplacing, sweepStalePartials} from '../destinations/local-publish.js';
 import {describeFsError, LifeboatError} from '../errors.js';
 import {chmodTreePrivate, ensureDir, fsyncPath, mkdirPrivate} from '../private-fs.js';
 import {isLifeboatBackup} from './backup-sniff.js';
@@ -122,12 +122,11 @@ function keptAside(aside: string, finalPath: string, remove: () => void): Replac
 export function prepareAtomicOutput(finalPath: string, options: AtomicOutputOptions): AtomicOutput {
 	const destDir = path.dirname(finalPath);
 	prepareDestination(destDir);
-	// First: a killed run's sweep may put an earlier backup back under this very name.
-	sweepStalePartials(destDir);
 	if (fs.lstatSync(finalPath, {throwIfNoEntry: false})) {
 		if (!options.force) throw new LifeboatError('exists', `${finalPath} already exists (pass --force to replace it)`);
 		refuseToReplaceNonBackup(finalPath);
 	}
+	sweepStalePartials(destDir);
 	const workDir = path.join(destDir, `${PARTIAL_PREFIX}${process.pid}-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`);
 	const release = holdPartial(workDir);
 	try {
@@ -151,12 +150,10 @@ export function prepareAtomicOutput(finalPath: string, options: AtomicOutputOpti
 		tempOutput,
 		finalPath,
 		async commit() {
-			const aside = path.join(workDir, KEPT_ASIDE);
+			const aside = path.join(workDir, 'replaced');
 			let kept = false;
 			try {
 				chmodTreePrivate(tempOutput);
-				// The name it is kept for, so that a sweep puts it back if this run is killed before it can.
-				if (options.force && options.keepReplaced) fs.writeFileSync(path.join(workDir, KEPT_ASIDE_NAME), path.basename(finalPath), {mode: 0o600});
 				if (options.force) kept = replaceBackup(tempOutput, finalPath, aside, options.keepReplaced !== undefined);
 				else publishWithoutReplacing(tempOutput, finalPath);
 			} catch (error) {
@@ -171,7 +168,7 @@ export function prepareAtomicOutput(finalPath: string, options: AtomicOutputOpti
 			}
 			// The scratch folder now holds only the earlier backup (the archive's staging goes now: it may be
 			// plaintext of an encrypted backup), and belongs to the handle: discard() no longer removes it.
-			for (const entry of fs.readdirSync(workDir)) if (entry !== KEPT_ASIDE && entry !== KEPT_ASIDE_NAME) fs.rmSync(path.join(workDir, entry), {recursive: true, force: true});
+			for (const entry of fs.readdirSync(workDir)) if (entry !== 'replaced') fs.rmSync(path.join(workDir, entry), {recursive: true, force: true});
 			handedOver = true;
 			options.keepReplaced(keptAside(aside, finalPath, discard));
 		},

@@ -25,66 +25,27 @@ export function holdPartial(scratch: string): () => void {
 }
 
 /**
- * What a `--force --verify` write keeps in its scratch folder while the new backup is verified: the
- * earlier backup it replaced (`KEPT_ASIDE`) and that backup's name in the destination folder
- * (`KEPT_ASIDE_NAME`), so a sweep can put it back when the run was killed after removing the new one.
- */
-export const KEPT_ASIDE = 'replaced';
-export const KEPT_ASIDE_NAME = 'replaced.name';
-
-/** What a sweep did with one scratch folder: removed it, after putting back the backup it kept aside (its name). */
-export type SweptPartial = {name: string; putBack?: string};
-
-/**
- * The name a killed writer's scratch folder kept an earlier backup aside for, when that backup is
- * whole there and the name is free again (the run died between removing its new backup, which
- * failed its verify, and putting the earlier one back): put back, never over anything.
- */
-function putBackKeptAside(destDir: string, scratch: string): string | undefined {
-	try {
-		const aside = path.join(scratch, KEPT_ASIDE);
-		const name = fs.readFileSync(path.join(scratch, KEPT_ASIDE_NAME), 'utf8');
-		// Only a plain name in this folder (the file is this program's own, but the folder is shared).
-		if (!/^[^/\\\0]{1,255}$/.test(name) || name === '.' || name === '..' || name.startsWith(PARTIAL_PREFIX)) return undefined;
-		if (!fs.lstatSync(aside, {throwIfNoEntry: false}) || fs.lstatSync(path.join(destDir, name), {throwIfNoEntry: false})) return undefined;
-		publishWithoutReplacing(aside, path.join(destDir, name));
-		// Under its name for good before the scratch folder holding its other link goes.
-		const folder = fs.openSync(destDir, 'r');
-		try {
-			fs.fsyncSync(folder);
-		} finally {
-			fs.closeSync(folder);
-		}
-		return name;
-	} catch {
-		return undefined;
-	}
-}
-
-/**
  * Removes scratch folders left by backups that were killed with SIGKILL (the only way one can
  * survive): their owning process is gone. A running backup's folder is left alone (this
- * process's own included: see holdPartial). An earlier backup a killed `--force --verify` run kept
- * aside goes back under its name first, if that name is free (see putBackKeptAside).
+ * process's own included: see holdPartial).
  */
-export function sweepStalePartials(destDir: string): SweptPartial[] {
-	const swept: SweptPartial[] = [];
+export function sweepStalePartials(destDir: string): string[] {
+	const removed: string[] = [];
 	let names: string[];
 	try {
 		names = fs.readdirSync(destDir);
 	} catch {
-		return swept;
+		return removed;
 	}
 	for (const name of names) {
 		if (!name.startsWith(PARTIAL_PREFIX)) continue;
 		const pid = Number(name.slice(PARTIAL_PREFIX.length).split('-')[0]);
 		if (Number.isInteger(pid) && pid > 0 && processAlive(pid) && pid !== process.pid) continue;
 		if (OWN_RUNNING.has(path.resolve(destDir, name))) continue;
-		const putBack = putBackKeptAside(destDir, path.join(destDir, name));
 		fs.rmSync(path.join(destDir, name), {recursive: true, force: true});
-		swept.push(putBack === undefined ? {name} : {name, putBack});
+		removed.push(name);
 	}
-	return swept;
+	return removed;
 }
 
 const appeared = (finalPath: string, cause?: unknown) =>

@@ -159,10 +159,7 @@ class LocalDestination implements Destination {
 	}
 
 	async cleanup(): Promise<string[]> {
-		return sweepStalePartials(this.label).flatMap(({name, putBack}) => [
-			...(putBack === undefined ? [] : [`put back ${path.join(this.label, putBack)}: the earlier backup a killed --force --verify run had replaced`]),
-			`removed ${path.join(this.label, name)}`,
-		]);
+		return sweepStalePartials(this.label).map(removed => `removed ${path.join(this.label, removed)}`);
 	}
 
 	async close(): Promise<void> {}

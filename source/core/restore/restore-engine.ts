@@ -12,8 +12,7 @@ import {lockDetail, openEmptyStore, openGateway, WALK_CACHE_KIB} from '../store/
 import {bareDataDir, buildNewDataDir, sweepStaleNewDataDirs, type BareDataDir} from '../store/new-data-dir.js';
 import {SCHEMA_VERSION} from '../store/schema.js';
 import {resolveContext, type RestoreContext} from './restore-context.js';
-import {passChecksEntry, RestorePass, type PassOutcome} from './restore-pass.js';
-import {pauseForever, testHooks} from '../test-hooks.js';
+import {passChecksEntry, pauseForever, RestorePass, testHooks, type PassOutcome} from './restore-pass.js';
 import {IdsOutOfOrder, skippingOrderedIds} from '../rows/reference-check.js';
 import type {RestoreOptions, RestorePlan, RestoreProgress, RestoreResult, TableCounts} from './restore-types.js';
 import {finishCommitted, pendingKey, pendingRestores, recoverInterruptedRestores, Staging} from '../store/staging.js';

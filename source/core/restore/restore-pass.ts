@@ -33,7 +33,6 @@ import {documentFileOwners, fileSharedWithAnotherTenant} from '../store/document
 import {bindValue, decodeValue, isProblem, sameStored, showId, type StoredValue} from '../rows/value-codec.js';
 import type {Staging} from '../store/staging.js';
 import {unsealTwoFactor, type TwoFactorSecrets} from '../backup/two-factor-block.js';
-import {pauseForever, testHooks} from '../test-hooks.js';
 
 /** Largest JSON entry (gateway config, 2FA block) read into memory. */
 const MAX_SMALL_ENTRY = READ_LIMITS.maxJsonFileBytes;
@@ -62,6 +61,25 @@ export type PassOutcome = {
 	applied: AppliedCounts;
 	quarantined: {tables: Record<string, number>; files: Array<{category: CategoryId; target: string}>};
 };
+
+/** Test-only failure injection (never set in production): see restore tests. */
+type TestHooks = {failAfterRows?: number; pauseAfterRows?: number; pauseAt?: string};
+
+export function testHooks(): TestHooks {
+	const raw = process.env['LIFEBOAT_TEST_HOOK'];
+	if (!raw) return {};
+	const [name, value] = raw.split(':');
+	if (name === 'fail-after-rows') return {failAfterRows: Number(value)};
+	if (name === 'pause-after-rows') return {pauseAfterRows: Number(value)};
+	if (name === 'pause') return {pauseAt: value};
+	return {};
+}
+
+/** Blocks the process for good (a test kills it): the point is to be killed mid-restore. */
+export function pauseForever(where: string): void {
+	fs.writeSync(2, `LIFEBOAT_TEST_PAUSED ${where}\n`);
+	Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+}
 
 function emptyCounts(): TableCounts {
 	return {new: 0, identical: 0, conflicts: 0, toDelete: 0};
