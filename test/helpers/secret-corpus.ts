@@ -301,9 +301,10 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 			'.\\wfreerdp.exe /v:host /u:admin /p:LEAKpath128i\n/usr/bin/mosquitto_pub -h b -u bob -P LEAKpath128j -t t\ndocker.exe login -u ci -p LEAKpath128k registry.example\naws.exe configure set aws_secret_access_key LEAKpath128l\n' +
 			'/usr/local/bin/redis-cli -h cache AUTH LEAKpath128m\n/opt/mssql-tools18/bin/sqlcmd -S localhost -U sa -P LEAKpath128n\n/usr/bin/unzip -P LEAKpath128o secrets.zip\nC:\\Windows\\System32\\net.exe use Z: \\\\srv\\share /user:ops LEAKpath128p\n' +
 			'"C:\\Program Files\\Neo4j\\bin\\neo4j-admin.bat" dbms set-initial-password LEAKpath128q\n"C:\\Program Files\\OpenSSL-Win64\\bin\\openssl.exe" enc -aes-256-cbc -k LEAKpath128r -in f\n' +
-			"& 'C:\\Program Files\\Amazon\\AWSCLIV2\\aws.exe' configure set aws_secret_access_key LEAKpath128s\nC:\\Tools\\SQLCMD.EXE -S srv -U sa -P LEAKpath128t\nDocker.exe login -u ci -p LEAKpath128u\npython bin/cqlsh.py -u cassandra -p LEAKpath128v\n",
+			"& 'C:\\Program Files\\Amazon\\AWSCLIV2\\aws.exe' configure set aws_secret_access_key LEAKpath128s\nC:\\Tools\\SQLCMD.EXE -S srv -U sa -P LEAKpath128t\nDocker.exe login -u ci -p LEAKpath128u\nkubectl exec -n db cassandra-0 -c cassandra -- /opt/cassandra/bin/cqlsh -u cassandra -p LEAKpath128v\n" +
+			'sudo -u mssql /opt/mssql-tools18/bin/sqlcmd -S . -U sa -P LEAKpath128w\n0 2 * * * /usr/local/bin/redis-cli -a LEAKpath128x ping\nExecStart=/usr/bin/mosquitto_sub -u bob -P LEAKpath128y -t t\ncommand: /opt/rabbitmq/sbin/rabbitmqctl add_user bob LEAKpath128z\n',
 		args: ['C:\\Tools\\SQLCMD.EXE', '-S', 'srv', '-U', 'sa', '-P', 'LEAKpath128f'],
-		secrets: ['LEAKpath128a', 'LEAKpath128b', 'LEAKpath128c', 'LEAKpath128d', 'LEAKpath128e', 'LEAKpath128f', 'LEAKpath128g', 'LEAKpath128h', 'LEAKpath128i', 'LEAKpath128j', 'LEAKpath128k', 'LEAKpath128l', 'LEAKpath128m', 'LEAKpath128n', 'LEAKpath128o', 'LEAKpath128p', 'LEAKpath128q', 'LEAKpath128r', 'LEAKpath128s', 'LEAKpath128t', 'LEAKpath128u', 'LEAKpath128v'],
+		secrets: ['LEAKpath128a', 'LEAKpath128b', 'LEAKpath128c', 'LEAKpath128d', 'LEAKpath128e', 'LEAKpath128f', 'LEAKpath128g', 'LEAKpath128h', 'LEAKpath128i', 'LEAKpath128j', 'LEAKpath128k', 'LEAKpath128l', 'LEAKpath128m', 'LEAKpath128n', 'LEAKpath128o', 'LEAKpath128p', 'LEAKpath128q', 'LEAKpath128r', 'LEAKpath128s', 'LEAKpath128t', 'LEAKpath128u', 'LEAKpath128v', 'LEAKpath128w', 'LEAKpath128x', 'LEAKpath128y', 'LEAKpath128z'],
 	},
 ];
 
@@ -360,5 +361,6 @@ export const HARMLESS_TEXTS: readonly string[] = [
 	"requirepass enables password authentication.\nmasterauth tells the replica which password to use.\nmasterauth defaults to empty\nrequirepass (string): password for clients\n12:45> Auth service restarted\nset password policy = 'strict'\nCREATE USER c##admin IDENTIFIED EXTERNALLY;\nredis-cli -h host PING\n",
 	'Folders named after tools keep their options: /srv/zip/backup.zip -P 2222 and /etc/openssl/cert.pem -k\nhttps://dl.example.com/bin/cqlsh -p 9042 and //share/tools/racadm -p 623\nrsync -av /srv/mc/ host:/srv/mc/ -P\n' +
 		'docker run -d -v /srv/mongo:/data/db -p 27017:27017 mongo:7\nroot@srv:/srv/7z# tar -pxf a.tar\nuser@host:~/mongo$ ls -p foo\nC:\\src\\mongo>python manage.py runserver -p 8000\n' +
-		'wget http://mirror.example.com:8080/pub/zip -P downloads\ntar -C /srv/7z -pxzf backup.tgz\nkubectl logs -f deployment/mongo -p myc\ndocker compose -f infra/mongo -p myproject up\n',
+		'wget http://mirror.example.com:8080/pub/zip -P downloads\ntar -C /srv/7z -pxzf backup.tgz\nkubectl logs -f deployment/mongo -p myc\ndocker compose -f infra/mongo -p myproject up\n' +
+		'go test ./internal/mongo -p 1\nfind /usr/lib/7z -type f -print0 | xargs -0 ls\ndocker run myorg/mongo -p 27017:27017\nscp /usr/local/bin/zip host:/tmp -P 2222\nnode scripts/mongo.js -p 27017\n0 2 * * * /opt/jobs/mongo.sh -p 27017 >/dev/null\nThe "openssl" passwd command hashes a password.\nTools such as \'mkpasswd\' generate hashes\n',
 ];

@@ -152,12 +152,23 @@ const REGISTRY_TOOLS = '(?:docker|podman|nerdctl|buildah|skopeo|oras)';
 /** A Windows program's extension after its name (`sqlcmd.exe`, `rabbitmqctl.bat`), in any case. */
 const WINDOWS_PROGRAM = String.raw`(?:\.(?:[Ee][Xx][Ee]|[Bb][Aa][Tt]|[Cc][Mm][Dd]))`;
 /**
- * The folder a command is run from (`/usr/local/bin/`, `./`, `~/bin/`, `bin/`, `C:\\Program Files\\X\\`, `.\\`): at most
- * 20 parts of 100 characters, so a look-behind over it costs bounded work. Where it starts, no word,
- * path, URL's host and port (`host:8080/…`, `//host/…`) or home (`~bob/`) goes on before it, and it
- * is no option's value (`tar -C /srv/7z -pxzf`, `kubectl logs -f deployment/mongo -p`).
+ * Where a command starts, before a program's path: a line's start (after a list's bullet, a crontab
+ * schedule, a prompt's `$`, `#` or `>`), a shell's separator (`;`, `|`, `&`, `(`, `{`, `$(`, a
+ * backquote), `NAME=` (`ExecStart=`, `PATH=x /usr/bin/…`), `--`, or a word
+ * that runs the command after it (`sudo -u bob`, `env -i`, `xargs -0`, `cmd /c`, with up to five
+ * options); then blanks and an opening quote. A path anywhere else is an argument (`go test
+ * ./internal/mongo -p 1`, `find /usr/lib/7z -print`, `docker run myorg/mongo -p 27017:27017`).
  */
-const COMMAND_FOLDER = String.raw`(?<![\w./\\:~-])(?<!(?:^|\s)--?[\w.-]{1,50}(?:[ \t]+|=))(?:~|\.{1,2}|[\w.-]{1,100}|[A-Za-z]:)?(?:\/[\w.+-]{1,100}|\\[\w .()+-]{1,100}){0,20}[/\\]`;
+const COMMAND_START = String.raw`(?<=(?:^|[\n;|&({` + '`' + String.raw`]|\$\(|[$#>](?=[ \t])|(?:^|\n)[ \t]*(?:[-*]|@\w{1,20}|(?:[\d*/,-]{1,20}[ \t]+){4}[\d*/,-]{1,20})|(?:^|[\s;"'])[A-Za-z_][\w.]{0,50}=|(?<![\w-])(?:sudo|doas|exec|env|nohup|time|nice|ionice|xargs|setsid|stdbuf|runuser|call|start|command|watch|timeout|strace|--|cmd(?:\.exe)?[ \t]+\/[cCkK])(?:[ \t]+-{1,2}\w[\w-]{0,30}(?:[ \t]+(?![-/\\.~])[^\s;|&]{1,50})?){0,5}|(?<![\w-])[A-Za-z_]\w{0,50}=[^\s;|&]{0,200})[ \t]*["']?)`;
+/**
+ * The folder a program is run from (`/usr/local/bin/`, `./`, `~/bin/`, `bin/`, `C:\\Program Files\\X\\`, `.\\`), where a
+ * command starts, or after `key: ` (YAML, JSON) when it starts at a root, home or drive (`command: /opt/…/cqlsh`;
+ * `Supported: mysql/mongo -p 27017` is prose): at most 20 parts of 100 characters, so a look-behind over it
+ * costs bounded work. A path is either `/` or `\\` separated.
+ */
+const UNIX_FOLDER = String.raw`(?:\/[\w.+-]{1,100}){0,20}\/`;
+const WINDOWS_FOLDER = String.raw`(?:\\[\w .()+-]{1,100}){0,20}\\`;
+const COMMAND_FOLDER = String.raw`(?:${COMMAND_START}(?:(?:~|\.{1,2}|[\w.-]{1,100}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[\w.-]{1,100}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER})|(?<=:[ \t]{1,20}["']?)(?:(?:~|\.{1,2}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER}))`;
 /**
  * A regular expression's fragment matching its letters in any case (`[Ss][Qq][Ll]…`; a class's
  * letters both ways): Windows names a program in any case.
@@ -189,26 +200,27 @@ function anyCaseFragment(fragment: string): string {
 	}
 	return out;
 }
+/** The quote closing a quoted program path before its arguments (`"C:\\…\\docker.exe" login`): only after a path, not a quoted word of prose (`the "openssl" passwd command`). */
+const CLOSING_QUOTE = String.raw`(?:(?<=[/\\][\w.+-]{1,60})["'](?=[ \t]))?`;
 /**
  * A program's word as a command names it: as written, or in any case before a Windows program's
  * extension (`SQLCMD.EXE`, `Docker.exe`); the extension, and a closing quote before a blank
  * (`"C:\\Program Files\\Docker\\docker.exe" login`), go with it.
  */
-const programWord = (command: string, end = '') =>
-	`(?:${command}|${anyCaseFragment(command)}(?=${WINDOWS_PROGRAM}))${end}${WINDOWS_PROGRAM}?(?:["'](?=[ \\t]))?`;
+const programWord = (command: string) => `(?:${command}|${anyCaseFragment(command)}(?=${WINDOWS_PROGRAM}))${WINDOWS_PROGRAM}?${CLOSING_QUOTE}`;
 /**
  * A command word where a command starts: not a file's extension (`backup.zip -P 2222`) nor a
  * folder (`…/openssl/cert.pem -k`, `-v /srv/mongo:/data`), but alone or the last part of a path run
- * as a command (`/opt/cassandra/bin/cqlsh`, `"C:\\Tools\\racadm.exe"`, `bin/cqlsh.py`), see programWord;
- * after a folder the word must end before a blank. The word is matched first (a pattern starting
+ * where a command starts (`sudo /opt/cassandra/bin/cqlsh`, `& "C:\\Tools\\racadm.exe"`), see programWord and
+ * COMMAND_START; after a folder the word must end before a blank. The word is matched first (a pattern starting
  * with a look-behind is tried at every position: three times the work on prose) and what comes
  * before it looked behind at; so a word of variable length must be bounded (`snmp[a-z]{0,20}`),
  * or each shorter match tried would look behind over the whole word again.
  */
 const at = (command: string) => {
 	const word = `(?:${command}|${anyCaseFragment(command)}(?=${WINDOWS_PROGRAM}))`;
-	const ended = `(?=(?:\\.\\w{1,4})?["']?(?:\\s|$))`;
-	return `${word}(?<=(?<![\\w./\\\\-])${word}|${COMMAND_FOLDER}${word}${ended})${WINDOWS_PROGRAM}?(?:["'](?=[ \\t]))?`;
+	const ended = `(?=${WINDOWS_PROGRAM}?["']?(?:\\s|$))`;
+	return `${word}(?<=(?<![\\w./\\\\-])${word}|${COMMAND_FOLDER}${word}${ended})${WINDOWS_PROGRAM}?${CLOSING_QUOTE}`;
 };
 
 /** A variable's name and its `=` (`JAVA_OPTS=`), before an option it is set to. */
@@ -842,8 +854,8 @@ export const COMMAND_LINE_PATTERNS: Step[] = [
 	scrubNetrc,
 ];
 
-/** A tool's name as an argument list's element: alone or a path's last part (`/usr/bin/…`, `C:\\Tools\\SQLCMD.EXE`), in any case. */
-const argvTool = (name: string) => new RegExp(`(?:^|[/\\\\])(?:${name})${WINDOWS_PROGRAM}?$`, 'i');
+/** A tool's name as an argument list's element: alone or a path's last part (`/usr/bin/…`, `C:\\Tools\\SQLCMD.EXE`: in any case before a Windows program's extension). */
+const argvTool = (name: string) => new RegExp(`(?:^|[/\\\\])(?:${name}|${anyCaseFragment(name)}(?=${WINDOWS_PROGRAM}))${WINDOWS_PROGRAM}?$`);
 
 /**
  * Tools whose short options carry a password: the option, whether its value may be attached
@@ -886,7 +898,8 @@ export function argvSecrets(args: readonly unknown[], command: string | undefine
 		if (typeof arg !== 'string') return;
 		const next = args[index + 1];
 		ARGV_PASSWORD_OPTIONS.forEach((entry, which) => {
-			if (entry.tool.test(arg)) stages[which] = entry.subcommand ? 'tool' : 'options';
+			// The tool's name as an option's value (`-u docker`) starts nothing.
+			if (entry.tool.test(arg) && !(stages[which] === 'options' && String(args[index - 1]).startsWith('-'))) stages[which] = entry.subcommand ? 'tool' : 'options';
 			else if (stages[which] === 'tool' && arg === entry.subcommand) stages[which] = 'options';
 			else if (stages[which] === 'options') toolOption(entry, arg, next, index, out);
 			if (stages[which] === 'options' && entry.valueOptions && !arg.startsWith('-') && !entry.tool.test(arg) && !entry.valueOptions.includes(String(args[index - 1]))) stages[which] = 'unseen';
