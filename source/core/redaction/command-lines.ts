@@ -168,7 +168,9 @@ const COMMAND_START = String.raw`(?<=(?:^|[\n;|&({` + '`' + String.raw`]|\$\(|[$
  */
 const UNIX_FOLDER = String.raw`(?:\/[\w.+-]{1,100}){0,20}\/`;
 const WINDOWS_FOLDER = String.raw`(?:\\[\w .()+-]{1,100}){0,20}\\`;
-const COMMAND_FOLDER = String.raw`(?:${COMMAND_START}(?:(?:~|\.{1,2}|[\w.-]{1,100}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[\w.-]{1,100}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER})|(?<=:[ \t]{1,20}["']?)(?:(?:~|\.{1,2}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER}))`;
+/** A relative path without `./` is a program's only in a program folder (`bin/neo4j-admin`; `myorg/mongo` is an image). */
+const PROGRAM_FOLDER = String.raw`(?<=(?<![\w.-])(?:bin|sbin|scripts|Scripts|tools|Tools|libexec|\.bin|Binn)[/\\])`;
+const COMMAND_FOLDER = String.raw`(?:${COMMAND_START}(?:(?:~|\.{1,2}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER}|[\w.-]{1,100}(?:${UNIX_FOLDER}|${WINDOWS_FOLDER})${PROGRAM_FOLDER})|(?<=:[ \t]{1,20}["']?)(?:(?:~|\.{1,2}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER}))`;
 /**
  * A regular expression's fragment matching its letters in any case (`[Ss][Qq][Ll]…`; a class's
  * letters both ways): Windows names a program in any case.
