@@ -160,16 +160,16 @@ const WINDOWS_PROGRAM = String.raw`(?:\.(?:[Ee][Xx][Ee]|[Bb][Aa][Tt]|[Cc][Mm][Dd
  * ./internal/mongo -p 1`, `find /usr/lib/7z -print`, `docker run myorg/mongo -p 27017:27017`).
  */
 const COMMAND_START = String.raw`(?<=(?:^|[\n;|&({` + '`' + String.raw`]|\$\(|[$#>](?=[ \t])|(?:^|\n)[ \t]*(?:[-*]|@\w{1,20}|(?:[\d*/,-]{1,20}[ \t]+){4}[\d*/,-]{1,20})|(?:^|[\s;"'])[A-Za-z_][\w.]{0,50}=|(?<![\w-])(?:sudo|doas|exec|env|nohup|time|nice|ionice|xargs|setsid|stdbuf|runuser|call|start|command|watch|timeout|strace|--|cmd(?:\.exe)?[ \t]+\/[cCkK])(?:[ \t]+-{1,2}\w[\w-]{0,30}(?:[ \t]+(?![-/\\.~])[^\s;|&]{1,50})?){0,5}|(?<![\w-])[A-Za-z_]\w{0,50}=[^\s;|&]{0,200})[ \t]*["']?)`;
-/**
- * The folder a program is run from (`/usr/local/bin/`, `./`, `~/bin/`, `bin/`, `C:\\Program Files\\X\\`, `.\\`), where a
- * command starts, or after `key: ` (YAML, JSON) when it starts at a root, home or drive (`command: /opt/…/cqlsh`;
- * `Supported: mysql/mongo -p 27017` is prose): at most 20 parts of 100 characters, so a look-behind over it
- * costs bounded work. A path is either `/` or `\\` separated.
- */
+/** A path's folders, `/` or `\\` separated (not both): at most 20 parts of 100 characters, so a look-behind over them costs bounded work. */
 const UNIX_FOLDER = String.raw`(?:\/[\w.+-]{1,100}){0,20}\/`;
 const WINDOWS_FOLDER = String.raw`(?:\\[\w .()+-]{1,100}){0,20}\\`;
 /** A relative path without `./` is a program's only in a program folder (`bin/neo4j-admin`; `myorg/mongo` is an image). */
 const PROGRAM_FOLDER = String.raw`(?<=(?<![\w.-])(?:bin|sbin|scripts|Scripts|tools|Tools|libexec|\.bin|Binn)[/\\])`;
+/**
+ * The folder a program is run from (`/usr/local/bin/`, `./`, `~/bin/`, `bin/`, `C:\\Program Files\\X\\`, `.\\`,
+ * `%ProgramFiles%\\…\\`) where a command starts, or after `key: ` (YAML, JSON) when it starts at a root, home or
+ * drive (`command: /opt/…/cqlsh`; `Supported: mysql/mongo -p 27017` is prose).
+ */
 const COMMAND_FOLDER = String.raw`(?:${COMMAND_START}(?:(?:~|\.{1,2}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER}|[\w.-]{1,100}(?:${UNIX_FOLDER}|${WINDOWS_FOLDER})${PROGRAM_FOLDER})|(?<=:[ \t]{1,20}["']?)(?:(?:~|\.{1,2}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER}))`;
 /**
  * A regular expression's fragment matching its letters in any case (`[Ss][Qq][Ll]…`; a class's
