@@ -295,10 +295,11 @@ export const SECRET_FORMS: readonly SecretForm[] = [
 	},
 	{
 		name: 'Tools run by a path or as a Windows program (/opt/…/bin/cqlsh, bin/neo4j-admin, "C:\\Program Files\\…\\rabbitmqctl.bat", sqlcmd.exe, docker.exe)',
-		text: '/opt/cassandra/bin/cqlsh -u cassandra -p LEAKpath128a 10.0.0.1\nsudo /usr/sbin/rabbitmqctl add_user bob LEAKpath128b\n"C:\\Program Files\\RabbitMQ Server\\rabbitmq_server-3.12.0\\sbin\\rabbitmqctl.bat" change_password guest LEAKpath128c\n' +
+		// Its first line is no path: after a word of prose a path is an argument (the property test puts one before).
+		text: 'docker.exe login -u ci -p LEAKpath128k registry.example\n/opt/cassandra/bin/cqlsh -u cassandra -p LEAKpath128a 10.0.0.1\nsudo /usr/sbin/rabbitmqctl add_user bob LEAKpath128b\n"C:\\Program Files\\RabbitMQ Server\\rabbitmq_server-3.12.0\\sbin\\rabbitmqctl.bat" change_password guest LEAKpath128c\n' +
 			'bin/neo4j-admin dbms set-initial-password LEAKpath128d\n./cypher-shell -u neo4j -p LEAKpath128e\nC:\\Tools\\sqlcmd.exe -S srv -U sa -P LEAKpath128f\n' +
 			"& 'C:\\Program Files\\Dell\\SysMgt\\rac5\\racadm.exe' -r 10.0.0.5 -u root -p LEAKpath128g getsysinfo\n~/minio-binaries/mc alias set minio https://minio:9000 AKIAIOSFODNN7EXAMPLE LEAKpath128h\n" +
-			'.\\wfreerdp.exe /v:host /u:admin /p:LEAKpath128i\n/usr/bin/mosquitto_pub -h b -u bob -P LEAKpath128j -t t\ndocker.exe login -u ci -p LEAKpath128k registry.example\naws.exe configure set aws_secret_access_key LEAKpath128l\n' +
+			'.\\wfreerdp.exe /v:host /u:admin /p:LEAKpath128i\n/usr/bin/mosquitto_pub -h b -u bob -P LEAKpath128j -t t\naws.exe configure set aws_secret_access_key LEAKpath128l\n' +
 			'/usr/local/bin/redis-cli -h cache AUTH LEAKpath128m\n/opt/mssql-tools18/bin/sqlcmd -S localhost -U sa -P LEAKpath128n\n/usr/bin/unzip -P LEAKpath128o secrets.zip\nC:\\Windows\\System32\\net.exe use Z: \\\\srv\\share /user:ops LEAKpath128p\n' +
 			'"C:\\Program Files\\Neo4j\\bin\\neo4j-admin.bat" dbms set-initial-password LEAKpath128q\n"C:\\Program Files\\OpenSSL-Win64\\bin\\openssl.exe" enc -aes-256-cbc -k LEAKpath128r -in f\n' +
 			"& 'C:\\Program Files\\Amazon\\AWSCLIV2\\aws.exe' configure set aws_secret_access_key LEAKpath128s\nC:\\Tools\\SQLCMD.EXE -S srv -U sa -P LEAKpath128t\nDocker.exe login -u ci -p LEAKpath128u\nkubectl exec -n db cassandra-0 -c cassandra -- /opt/cassandra/bin/cqlsh -u cassandra -p LEAKpath128v\n" +

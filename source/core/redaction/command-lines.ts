@@ -155,11 +155,11 @@ const WINDOWS_PROGRAM = String.raw`(?:\.(?:[Ee][Xx][Ee]|[Bb][Aa][Tt]|[Cc][Mm][Dd
  * Where a command starts, before a program's path: a line's start (after a list's bullet, a crontab
  * schedule, a prompt's `$`, `#` or `>`), a shell's separator (`;`, `|`, `&`, `(`, `{`, `$(`, a
  * backquote), `NAME=` (`ExecStart=`, `PATH=x /usr/bin/…`), `--`, or a word
- * that runs the command after it (`sudo -u bob`, `env -i`, `xargs -0`, `cmd /c`, with up to five
+ * that runs the command after it (`sudo -u bob`, `env -i`, `xargs -0`, `cmd /c`, prose's `Run`, with up to five
  * options); then blanks and an opening quote. A path anywhere else is an argument (`go test
  * ./internal/mongo -p 1`, `find /usr/lib/7z -print`, `docker run myorg/mongo -p 27017:27017`).
  */
-const COMMAND_START = String.raw`(?<=(?:^|[\n;|&({` + '`' + String.raw`]|\$\(|[$#>](?=[ \t])|(?:^|\n)[ \t]*(?:[-*]|@\w{1,20}|(?:[\d*/,-]{1,20}[ \t]+){4}[\d*/,-]{1,20})|(?:^|[\s;"'])[A-Za-z_][\w.]{0,50}=|(?<![\w-])(?:sudo|doas|exec|env|nohup|time|nice|ionice|xargs|setsid|stdbuf|runuser|call|start|command|watch|timeout|strace|--|cmd(?:\.exe)?[ \t]+\/[cCkK])(?:[ \t]+-{1,2}\w[\w-]{0,30}(?:[ \t]+(?![-/\\.~])[^\s;|&]{1,50})?){0,5}|(?<![\w-])[A-Za-z_]\w{0,50}=[^\s;|&]{0,200})[ \t]*["']?)`;
+const COMMAND_START = String.raw`(?<=(?:^|[\n;|&({` + '`' + String.raw`]|\$\(|[$#>](?=[ \t])|(?:^|\n)[ \t]*(?:[-*]|@\w{1,20}|(?:[\d*/,-]{1,20}[ \t]+){4}[\d*/,-]{1,20})|(?:^|[\s;"'])[A-Za-z_][\w.]{0,50}=|(?<![\w-])(?:sudo|doas|exec|env|nohup|time|nice|ionice|xargs|setsid|stdbuf|runuser|call|start|command|watch|timeout|strace|[Rr]un|[Tt]hen|[Tt]ry|[Ee]xecute|[Ii]nvoke|--|cmd(?:\.exe)?[ \t]+\/[cCkK])(?:[ \t]+-{1,2}\w[\w-]{0,30}(?:[ \t]+(?![-/\\.~])[^\s;|&]{1,50})?){0,5}|(?<![\w-])[A-Za-z_]\w{0,50}=[^\s;|&]{0,200})[ \t]*["']?)`;
 /** A path's folders, `/` or `\\` separated (not both): at most 20 parts of 100 characters, so a look-behind over them costs bounded work. */
 const UNIX_FOLDER = String.raw`(?:\/[\w.+-]{1,100}){0,20}\/`;
 const WINDOWS_FOLDER = String.raw`(?:\\[\w .()+-]{1,100}){0,20}\\`;
