@@ -184,7 +184,7 @@ describe('scrubbing properties', () => {
 				'/cqlsh'.repeat(20_000),
 				'./cqlsh -p '.repeat(20_000),
 				'C:\\' + 'a b\\'.repeat(20_000) + 'cqlsh -p x',
-				'/a/b/snmpwalk -A'.repeat(10_000),
+				'/a/b/snmpwalk -A'.repeat(2_500),
 				'bin/net use '.repeat(10_000),
 				'snmpa'.repeat(20_000) + ' -c x',
 				'SNMPA'.repeat(20_000) + '.exe -A x',
