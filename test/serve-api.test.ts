@@ -98,6 +98,41 @@ function uploadAll(pathText: string, headers: Record<string, string>, body: Buff
 	});
 }
 
+/**
+ * Sends `head`, then zeros up to `declared` bytes in all, until the server answers or closes the
+ * connection: how much was written (each write's callback fired) by then, and what ended it.
+ */
+function sendUntilStopped(pathText: string, headers: Record<string, string>, head: Buffer, declared: number): Promise<{sent: number; status?: number; error?: string}> {
+	const url = new URL(server.url);
+	return new Promise(resolve => {
+		let sent = 0;
+		let stopped = false;
+		const stop = (outcome: {status?: number; error?: string}) => {
+			if (stopped) return;
+			stopped = true;
+			resolve({sent, ...outcome});
+			request.destroy();
+		};
+		const request = http.request({host: url.hostname, port: url.port, path: pathText, method: 'POST', headers: {...headers, 'content-length': String(declared)}}, response => {
+			response.resume();
+			stop({status: response.statusCode});
+		});
+		request.on('error', error => stop({error: (error as NodeJS.ErrnoException).code ?? error.message}));
+		const zeros = Buffer.alloc(64 * 1024);
+		const write = async () => {
+			await new Promise<void>((done, failed) => request.write(head, error => (error ? failed(error) : done())));
+			sent += head.length;
+			while (!stopped && sent < declared) {
+				const chunk = zeros.subarray(0, Math.min(zeros.length, declared - sent));
+				await new Promise<void>((done, failed) => request.write(chunk, error => (error ? failed(error) : done())));
+				sent += chunk.length;
+			}
+			request.end();
+		};
+		write().catch((error: NodeJS.ErrnoException) => stop({error: error.code ?? error.message}));
+	});
+}
+
 function multipart(file: Buffer, options?: unknown): FormData {
 	const form = new FormData();
 	form.append('file', new Blob([file]), 'backup.zip');
@@ -318,6 +353,10 @@ describe('agentic framework routes', () => {
 		await expectError(await api('/backup/import', {body: multipart(good, '{not json')}), 400, 'Bad request');
 		await expectError(await api('/backup/import', {body: multipart(good, {import_agents: 'yes'})}), 400, 'Bad request');
 		await expectError(await api('/backup/import', {body: multipart(good, {dry_run: true, surprise: 1})}), 400, 'Bad request');
+		// A second options field would otherwise win: a dry run asked for first would become a real import.
+		const twice = multipart(good, {dry_run: true});
+		twice.append('options', JSON.stringify({import_agents: true}));
+		await expectError(await api('/backup/import', {body: twice}), 400, 'Bad request');
 		await expectError(await api('/backup/import', {body: '--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc', headers: {'content-type': 'multipart/form-data; boundary=x'}}), 400, /Bad request|Invalid backup format/);
 		await expectError(await api('/backup/import', {json: {file: 'x'}}), 415, 'Unsupported media type');
 		const noFile = new FormData();
@@ -388,6 +427,22 @@ describe('ATLAS bundle routes', () => {
 		const answer = await uploadAll('/backup/import', {authorization: `Bearer ${FULL}`, 'x-tenant-id': acme.slug, 'content-type': `multipart/form-data; boundary=${boundary}`}, body);
 		expect(answer.status).toBe(413);
 		expect(JSON.parse(answer.body)).toMatchObject({error: 'Payload too large'});
+		expect(storeDigest(dataDir)).toEqual(before);
+	});
+
+	it('a multipart upload far over the limit is cut at the limit: the server reads at most 8 MiB more, and the tenant can import again at once', async () => {
+		const before = storeDigest(dataDir);
+		const boundary = 'lifeboat-test-boundary';
+		const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="backup.zip"\r\nContent-Type: application/zip\r\n\r\n`);
+		const declared = 96 * 1024 * 1024;
+		const headers = {authorization: `Bearer ${FULL}`, 'x-tenant-id': acme.slug, 'content-type': `multipart/form-data; boundary=${boundary}`};
+		const outcome = await sendUntilStopped('/backup/import', headers, head, declared);
+		// Before, the part was read to its end (or to the request timeout), 96 MiB, then answered 413.
+		expect(outcome.sent, JSON.stringify(outcome)).toBeLessThan(40 * 1024 * 1024);
+		expect(outcome.status === 413 || outcome.error !== undefined, JSON.stringify(outcome)).toBe(true);
+		const exported = (await (await api('/backups/export', {json: {categories: ['tools']}})).json()) as {bundle: string};
+		const next = await api('/backups/import', {json: {bundle: exported.bundle, options: {dry_run: true}}});
+		expect(next.status, await next.clone().text()).toBe(200);
 		expect(storeDigest(dataDir)).toEqual(before);
 	});
 

@@ -5,10 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type {Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
 import type {FastifyRequest} from 'fastify';
 import {badRequest, HttpError, uploadNoRoom} from './http-errors.js';
 import {UPLOAD_NAME} from './imports.js';
+import {discardRest} from './streams.js';
 
 /** An upload whose connection closed before its end (a client gone, or too slow: --request-timeout-s). */
 export const cutOff = (): HttpError => badRequest('the upload was cut off before its end (the connection closed)');
@@ -28,7 +30,8 @@ export const tooLarge = (limit: number): HttpError => new HttpError(413, 'Payloa
 export async function receiveMultipart(request: FastifyRequest, scratch: string, limit: number): Promise<{options: Record<string, unknown>}> {
 	try {
 		return await readParts(request, scratch, limit);
-	} catch (error) {
+	} catch (thrown) {
+		const error = await refusedWhileSending(request, thrown);
 		const noRoom = uploadNoRoom(error);
 		if (noRoom) throw noRoom;
 		const cut = cutOffOr(request, error);
@@ -37,6 +40,37 @@ export async function receiveMultipart(request: FastifyRequest, scratch: string,
 		if (error instanceof HttpError || (error as {statusCode?: number}).statusCode || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
 		throw badRequest(`malformed multipart body (${(error as Error).message ?? String(error)})`);
 	}
+}
+
+/**
+ * A refusal while the client may still be sending (too large, a second file or options field):
+ * the rest of the body is read and dropped, bounded (discardRest), before the answer goes out.
+ */
+async function refusedWhileSending(request: FastifyRequest, error: unknown): Promise<unknown> {
+	if (!(error instanceof HttpError)) return error;
+	// The multipart parser stops reading here (it would hold the body back for parts nobody reads).
+	request.raw.unpipe();
+	await discardRest(request.raw);
+	return error;
+}
+
+/**
+ * The file part to `target`, cut the moment it passes the limit: busboy would otherwise read and
+ * drop the rest of the part (gigabytes, until the request timeout) before saying it was truncated.
+ */
+async function receiveFile(file: Readable & {truncated?: boolean}, target: string, limit: number): Promise<void> {
+	const cut = new AbortController();
+	const onLimit = () => cut.abort();
+	file.once('limit', onLimit);
+	try {
+		await pipeline(file, fs.createWriteStream(target, {flags: 'wx', mode: 0o600}), {signal: cut.signal});
+	} catch (error) {
+		if (cut.signal.aborted) throw tooLarge(limit);
+		throw error;
+	} finally {
+		file.off('limit', onLimit);
+	}
+	if (file.truncated) throw tooLarge(limit);
 }
 
 async function readParts(request: FastifyRequest, scratch: string, limit: number): Promise<{options: Record<string, unknown>}> {
@@ -51,10 +85,11 @@ async function readParts(request: FastifyRequest, scratch: string, limit: number
 				throw badRequest(`unexpected file field ${JSON.stringify(part.fieldname.slice(0, 40))}: send one file as "file"`);
 			}
 			gotFile = true;
-			await pipeline(part.file, fs.createWriteStream(path.join(scratch, UPLOAD_NAME), {flags: 'wx', mode: 0o600}));
-			if (part.file.truncated) throw tooLarge(limit);
+			await receiveFile(part.file, path.join(scratch, UPLOAD_NAME), limit);
 		} else if (part.fieldname === 'options') {
 			if (part.valueTruncated) throw badRequest('the options field is too long');
+			// A second options field would silently win over the first (a dry run becoming a real import).
+			if (optionsText !== undefined) throw badRequest('the options field is given twice: send it once');
 			optionsText = String(part.value);
 		} else {
 			throw badRequest(`unexpected field ${JSON.stringify(part.fieldname.slice(0, 40))} (send "file" and "options")`);
