@@ -162,6 +162,8 @@ describe('backup restore of an ATLAS export (CLI)', () => {
 			['time-boolean.json', '{"conversations":[{"created_at":true}]}', /conversations\[0\]\.created_at is a boolean, not a time/],
 			['id-object.json', '{"conversations":[{"id":{"x":1}}]}', /conversations\[0\]\.id is an object, not an id/],
 			['repeated-id.json', '{"personas":[{"id":"persona-same-0001","name":"a"},{"id":"persona-same-0001","name":"b"}]}', /personas\[1\]: the id "persona-same-0001" repeats an earlier one's/],
+			// A prompt given as JSON is kept as its text: JSON.stringify recursed into an internal error (500 over HTTP).
+			['deep-prompt.json', `{"personas":[{"name":"a","system_prompt":${deep}}]}`, /personas\[0\]\.system_prompt nests deeper than 512 levels/],
 			['deep-content.json', `{"conversations":[{"messages":[{"role":"user","content":${deep}}]}]}`, /messages\[0\]\.content is an array, not text/],
 			// Not an object: the Lifeboat reader's refusal, as before.
 			['deep-top.json', deep, /is not a Lifeboat backup/],
@@ -180,6 +182,9 @@ describe('backup restore of an ATLAS export (CLI)', () => {
 			}
 		}
 		expect(storeDigest(dataDir)).toEqual(before);
+		// 512 levels, the bound of every gateway JSON document, are kept.
+		const deepest = writeExport('deepest-prompt.json', `{"personas":[{"name":"a","system_prompt":${'['.repeat(512) + ']'.repeat(512)}}]}`);
+		expect(runCli(['backup', 'verify', deepest]).code).toBe(0);
 	}, 300_000);
 });
 

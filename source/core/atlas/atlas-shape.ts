@@ -7,12 +7,14 @@
  * The document is parsed whole, so its size is capped ({@link ATLAS_MAX_BYTES}; over HTTP the
  * upload limit applies first): a larger file is refused before it is read. JSON.parse does not
  * recurse, so deep nesting costs memory in proportion to the (capped) size, never the stack; the
- * fields read are walked one level deep. Anything that is not that shape (not UTF-8 or not JSON,
+ * fields read are walked one level deep (a persona's prompt given as JSON, kept as its text, may
+ * nest MAX_JSON_DEPTH levels: JSON.stringify recurses). Anything that is not that shape (not UTF-8 or not JSON,
  * neither array, a field of the wrong type, a repeated id) fails with one line naming the field: a
  * 'corrupt-archive' LifeboatError (exit 5, HTTP 422 Invalid backup format).
  */
 import fs from 'node:fs';
 import {LifeboatError} from '../errors.js';
+import {MAX_JSON_DEPTH} from '../json-text.js';
 
 /** Largest ATLAS export parsed (whole, in memory): 16 MiB. */
 export const ATLAS_MAX_BYTES = 16 * 1024 * 1024;
@@ -127,8 +129,23 @@ function promptText(object: JsonObject, where: string): string {
 	const found = pick(object, ATLAS_FIELDS.persona.systemPrompt);
 	if (!found || found[1] === null) return '';
 	if (typeof found[1] === 'string') return wellFormed(found[1]);
-	if (typeof found[1] === 'object') return JSON.stringify(found[1]);
+	if (typeof found[1] === 'object') {
+		// JSON.stringify recurses: a 40 KB prompt of nested arrays would overflow the stack (an internal error).
+		if (nestsDeeperThan(found[1], MAX_JSON_DEPTH)) throw refuse(`${where}.${found[0]} nests deeper than ${MAX_JSON_DEPTH} levels`);
+		return JSON.stringify(found[1]);
+	}
 	throw refuse(`${where}.${found[0]} is ${kind(found[1])}, not text`);
+}
+
+/** Whether a parsed JSON value nests deeper than `limit` levels (walked with a stack of its own, not the call stack). */
+function nestsDeeperThan(value: object, limit: number): boolean {
+	const stack: Array<[object, number]> = [[value, 1]];
+	for (let next = stack.pop(); next; next = stack.pop()) {
+		const [container, depth] = next;
+		if (depth > limit) return true;
+		for (const child of Object.values(container)) if (child !== null && typeof child === 'object') stack.push([child as object, depth + 1]);
+	}
+	return false;
 }
 
 function shapePersona(value: Json, index: number): AtlasPersona {
