@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
 import {createBackup, type BackupResult} from '../core/backup/create-backup.js';
+import {LifeboatError} from '../core/errors.js';
 import {categorySpec, isCategoryId, type CategoryId} from '../core/store/schema.js';
 import type {RequestAuth} from './auth.js';
-import {badRequest, permissionDenied} from './http-errors.js';
+import {badRequest, HttpError, permissionDenied} from './http-errors.js';
 import {checkRequestName} from './names.js';
 import {openFolder, scratchRoot, type ServerConfig} from './server-config.js';
 
@@ -68,11 +69,21 @@ export async function agenticExport(config: ServerConfig, auth: TenantAuth, body
 	const target = await openFolder(config, body.export_path);
 	try {
 		const where = target.location.kind === 'local' ? {destDir: target.location.folder} : {remote: {destination: target.destination}};
-		const result = await createBackup({dataDir: config.dataDir, ...where, name, format, categories, tenant: auth.tenant.id, signal: config.signal});
+		const result = await createBackup({dataDir: config.dataDir, ...where, name, format, categories, tenant: auth.tenant.id, signal: config.signal}).catch((error: unknown) => Promise.reject(nameTaken(error, name, format)));
 		return exportAnswer(result, path.posix.basename(result.path));
 	} finally {
 		await target.destination.close();
 	}
+}
+
+/**
+ * A name taken at the destination, whoever's backup holds it: the engine's text names the CLI's
+ * --force, which the API has not, and is no place to say whose the backup is.
+ */
+function nameTaken(error: unknown, name: string | undefined, format: ArchiveFormat): unknown {
+	if (!(error instanceof LifeboatError && error.code === 'exists')) return error;
+	const file = name === undefined ? "the backup's name" : `${name}.${format}`;
+	return new HttpError(409, 'Conflict', `${file} is taken at the destination (every tenant's backups share its names): choose another backup_name`, error.code);
 }
 
 export type BundleExportBody = {categories?: string[]; format?: string; passphrase?: string; include_files?: boolean};
