@@ -357,6 +357,22 @@ describe('uploads cut off or never finished', () => {
 		expect(next.status, await next.clone().text()).toBe(200);
 	});
 
+	it('a bundle upload holds its tenant\'s import lock from its first byte: a second bundle into the tenant is a 409 before its body is read', async () => {
+		const exported = (await (await post(server.url, '/backups/export', FULL, acme, {categories: ['tools']})).json()) as {bundle: string};
+		const held = partialUpload(server.url, '/backups/import', acme, 'application/json', Buffer.from(`{"bundle": "${'QUJD'.repeat(1000)}`), 1024 * 1024);
+		await waitFor(uploadStarted, 'the first upload to start');
+		// Not a whole bundle: read into scratch before the claim (as before), it was a 400 Bad request.
+		const second = await fetch(`${server.url}/backups/import`, {method: 'POST', headers: headers(FULL, acme, {'content-type': 'application/json'}), body: `{"bundle": "${'QUJD'.repeat(100_000)}`});
+		expect(second.status).toBe(409);
+		expect(await second.json()).toMatchObject({error: 'Conflict', detail: 'an import into this tenant is already running; retry when it has finished'});
+		held.request.destroy();
+		await held.ended;
+		// The first's scratch folder goes, and its claim with it (in the same step).
+		await waitFor(() => fs.readdirSync(scratch).length === 0, 'the scratch folder removed');
+		const next = await post(server.url, '/backups/import', FULL, acme, {bundle: exported.bundle, options: {dry_run: true}});
+		expect(next.status, await next.clone().text()).toBe(200);
+	});
+
 	it('SIGTERM while an upload is stalled: the server still stops after its grace period and exits 0', async () => {
 		const served = await startServe(['--data-dir', dataDir, '--dest', dest, '--token-file', tokens], {LIFEBOAT_TMPDIR: scratch});
 		const stalled = partialUpload(served.url, '/backup/import', globex, MULTIPART, Buffer.concat([FILE_HEAD, Buffer.alloc(100)]), 10 * 1024 * 1024);

@@ -9,11 +9,19 @@ export class ImportLock {
 	private readonly busy = new Set<string>();
 	private tail: Promise<void> = Promise.resolve();
 
-	/** Claims the tenant, or throws 409 when an import into it is running. Returns the release. */
+	/**
+	 * Claims the tenant, or throws 409 when an import into it is running. Returns the release,
+	 * which frees this claim once however often it is called (never a later import's claim).
+	 */
 	claim(tenantId: string): () => void {
 		if (this.busy.has(tenantId)) throw new HttpError(409, 'Conflict', 'an import into this tenant is already running; retry when it has finished');
 		this.busy.add(tenantId);
-		return () => this.busy.delete(tenantId);
+		let held = true;
+		return () => {
+			if (!held) return;
+			held = false;
+			this.busy.delete(tenantId);
+		};
 	}
 
 	/** Runs `write` once every earlier write has finished (whatever its outcome). */

@@ -11,7 +11,7 @@ import {HttpError, onlyMediaType, toHttpError} from './http-errors.js';
 import {bundleChoice, importUpload, type BundleImportOptions} from './imports.js';
 import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
-import {base64JsonStream} from './streams.js';
+import {base64JsonStream, discardRest} from './streams.js';
 import {receiveBundleBody} from './bundle-body.js';
 import {cutOffOr} from './uploads.js';
 
@@ -69,6 +69,7 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 	// upload limit's base64 length plus room for the options.
 	const bodyLimit = Math.ceil(config.uploadLimit / 3) * 4 + 64 * 1024;
 	const scratches = new WeakMap<object, string>();
+	const releases = new WeakMap<object, () => void>();
 	void app.register(async child => {
 		// Only JSON: fastify's text/plain parser would buffer a body up to the route's bodyLimit
 		// (~133 MiB at the default upload limit) before the schema refused it; now it is a 415 at once.
@@ -89,10 +90,28 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 			} catch (error) {
 				// A refused or cut-off body: a client that went away gets no response, so no onResponse.
 				fs.rmSync(scratch, {recursive: true, force: true});
+				releases.get(request)?.();
 				throw cutOffOr(request, error);
 			}
 			// The bundle is in the scratch file now: the body the schema checks holds the options only.
 			return {bundle: '', ...(options === undefined ? {} : {options})};
+		});
+		// The tenant's import lock is claimed before the body is read, as the multipart import's is: a
+		// second upload into the tenant is refused at once, not received into scratch first. Freed by
+		// the handler once the import has finished; before the handler runs (a body refused or cut
+		// off, a failed schema check), when the response ends or its connection closes.
+		child.addHook('preParsing', async (request, reply, payload) => {
+			let release: () => void;
+			try {
+				release = gates.imports.claim(tenantOf(request).tenant.id);
+			} catch (error) {
+				await discardRest(payload);
+				throw error;
+			}
+			releases.set(request, release);
+			// Until the handler takes the claim over (it frees it when the import has finished).
+			reply.raw.once('close', () => releases.get(request)?.());
+			return payload;
 		});
 		// Whatever happened (a refused body, a failed check), the scratch folder goes.
 		child.addHook('onResponse', async request => {
@@ -103,7 +122,8 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 			const auth = tenantOf(request);
 			const scratch = scratches.get(request)!;
 			const {options} = request.body as {options?: BundleImportOptions};
-			const release = gates.imports.claim(auth.tenant.id);
+			const release = releases.get(request) ?? gates.imports.claim(auth.tenant.id);
+			releases.delete(request);
 			try {
 				return await importUpload(config, auth, scratch, bundleChoice(options), gates);
 			} catch (error) {
