@@ -264,8 +264,10 @@ describe('names and URLs at the router\'s edge', () => {
 		const response = await fetch(`${server.url}/backup/import`, {method: 'POST', headers: headers(FULL, globex, {'content-type': 'application/json'}), body: '{}'});
 		expect(await response.json()).toEqual({error: 'Unsupported media type', detail: 'the body must be multipart/form-data, not application/json'});
 		expect(fs.readdirSync(dest).sort()).toEqual(before);
-		const bare = await fetch(`${server.url}/backup/export`, {method: 'POST', headers: headers(FULL, globex)});
-		expect(await bare.json()).toEqual({error: 'Unsupported media type', detail: 'the body must be application/json'});
+		// No body at all (curl -X POST without -d) is an export with the defaults, as {} is.
+		const bare = await fetch(`${server.url}/backups/export`, {method: 'POST', headers: headers(FULL, globex)});
+		expect(bare.status).toBe(200);
+		expect(await bare.json()).toMatchObject({tenant: globex.slug, format: 'zip', bundle: expect.any(String)});
 	});
 
 	it('a backup name ending like a backup file is refused (400): asked for by name it would be another backup\'s file name', async () => {

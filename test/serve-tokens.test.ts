@@ -32,6 +32,8 @@ describe('lifeboat serve token file', () => {
 		expect(() => parseTokenFile('short', 'f')).toThrow(/f line 1: a token is at least 16 characters/);
 		expect(() => parseTokenFile('aaaaaaaaaaaaaaaa admin', 'f')).toThrow(/unknown option "admin"/);
 		expect(() => parseTokenFile('aaaaaaaaaaaaaaaa tenants=', 'f')).toThrow(/tenants= needs at least one/);
+		// Two lists: one was silently dropped (the last won).
+		expect(() => parseTokenFile('aaaaaaaaaaaaaaaa tenants=acme tenants=globex', 'f')).toThrow('f line 1: tenants= is given twice (list them all in one: tenants=a,b)');
 		expect(() => parseTokenFile('# only a comment\n', 'f')).toThrow(/holds no token/);
 		expect(() => parseTokenFile('aaaaaaaaaaaaaaa"aa', 'f')).toThrow(/line 1/);
 		// A second token on a line, or a token after its options, is no option to quote.

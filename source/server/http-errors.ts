@@ -32,8 +32,15 @@ export function onlyMediaType(type: string): (request: FastifyRequest) => Promis
 	return async request => {
 		const given = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 		if (given === type) return;
+		// No body at all (curl -X POST without -d): the route's defaults, not a 415.
+		if (!given && request.headers['transfer-encoding'] === undefined && Number(request.headers['content-length'] ?? 0) === 0) return;
 		throw new HttpError(415, 'Unsupported media type', `the body must be ${type}${given ? `, not ${given.slice(0, 80)}` : ''}`);
 	};
+}
+
+/** An export's preValidation: a POST without a body takes the route's defaults, as `{}` does. */
+export async function noBodyIsEmpty(request: FastifyRequest): Promise<void> {
+	request.body ??= {};
 }
 
 export const badRequest = (detail: string): HttpError => new HttpError(400, 'Bad request', detail);

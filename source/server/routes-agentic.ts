@@ -5,7 +5,7 @@ import {deleteBackup} from '../core/backup/delete-backup.js';
 import {listingJson} from '../core/backup/list-json.js';
 import {tenantOf} from './auth.js';
 import {agenticExport, scratchDir, type AgenticExportBody} from './exports.js';
-import {HttpError, onlyMediaType, toHttpError} from './http-errors.js';
+import {HttpError, noBodyIsEmpty, onlyMediaType, toHttpError} from './http-errors.js';
 import {agenticChoice, importUpload} from './imports.js';
 import type {Gates} from './import-lock.js';
 import {BACKUP_NAME_MAX, checkRequestName} from './names.js';
@@ -38,7 +38,7 @@ const EXPORT_BODY = {
 } as const;
 
 export function agenticRoutes(app: FastifyInstance, config: ServerConfig, gates: Gates): void {
-	app.post('/backup/export', {config: {write: true}, onRequest: onlyMediaType('application/json'), schema: {summary: "Back up the request's tenant to the destination", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async request => {
+	app.post('/backup/export', {config: {write: true}, onRequest: onlyMediaType('application/json'), preValidation: noBodyIsEmpty, schema: {summary: "Back up the request's tenant to the destination", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async request => {
 		const auth = tenantOf(request);
 		return gates.exports.run(() => agenticExport(config, auth, (request.body ?? {}) as AgenticExportBody));
 	});

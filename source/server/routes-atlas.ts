@@ -7,7 +7,7 @@ import {RESTORE_MODES} from '../core/restore/index.js';
 import {CATEGORY_IDS} from '../core/store/schema.js';
 import {tenantOf} from './auth.js';
 import {bundleExport, scratchDir, type BundleExportBody} from './exports.js';
-import {HttpError, onlyMediaType, toHttpError} from './http-errors.js';
+import {HttpError, noBodyIsEmpty, onlyMediaType, toHttpError} from './http-errors.js';
 import {bundleChoice, importUpload, type BundleImportOptions} from './imports.js';
 import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
@@ -51,7 +51,7 @@ const IMPORT_BODY = {
 } as const;
 
 export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: Gates): void {
-	app.post('/backups/export', {config: {write: true}, onRequest: onlyMediaType('application/json'), schema: {summary: "The request's tenant as a base64 backup bundle", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async (request, reply) => {
+	app.post('/backups/export', {config: {write: true}, onRequest: onlyMediaType('application/json'), preValidation: noBodyIsEmpty, schema: {summary: "The request's tenant as a base64 backup bundle", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async (request, reply) => {
 		const auth = tenantOf(request);
 		const scratch = scratchDir();
 		try {

@@ -45,6 +45,8 @@ export function parseTokenFile(text: string, label: string): ApiToken[] {
 			else if (option.startsWith('tenants=')) {
 				const tenants = option.slice('tenants='.length).split(',').filter(Boolean);
 				if (tenants.length === 0) throw new LifeboatError('usage', `${where}: tenants= needs at least one tenant id or slug`);
+				// Never one silently dropped: list every tenant in one tenants=a,b.
+				if (parsed.tenants) throw new LifeboatError('usage', `${where}: tenants= is given twice (list them all in one: tenants=a,b)`);
 				parsed.tenants = tenants;
 			} else if (TOKEN_PATTERN.test(option)) {
 				// A second token on the line, or the token written after its options: never quoted.
