@@ -295,6 +295,15 @@ describe('names and URLs at the router\'s edge', () => {
 		expect(((await cut.json()) as {detail: string}).detail).toMatch(/^malformed multipart body/);
 	});
 
+	it('a multipart field refused before a 12 MiB file (within the limit) is a 400 the client reads, not a reset', async () => {
+		const form = new FormData();
+		form.append('bogus', 'x');
+		form.append('file', new Blob([Buffer.alloc(12 * 1024 * 1024)]), 'b.zip');
+		const response = await fetch(`${server.url}/backup/import`, {method: 'POST', headers: headers(FULL, globex), body: form});
+		expect(response.status).toBe(400);
+		expect(await response.json()).toMatchObject({error: 'Bad request', detail: 'unexpected field "bogus" (send "file" and "options")'});
+	});
+
 	it('an encrypted bundle imported without its passphrase is a 400 naming options.passphrase (not the CLI\'s flags)', async () => {
 		const exported = (await (await post(server.url, '/backups/export', FULL, globex, {categories: ['tools'], passphrase: 'the bundle test passphrase'})).json()) as {bundle: string};
 		const response = await post(server.url, '/backups/import', FULL, globex, {bundle: exported.bundle, options: {dry_run: true}});
@@ -364,9 +373,13 @@ describe('uploads cut off or never finished', () => {
 		const held = partialUpload(server.url, '/backups/import', acme, 'application/json', Buffer.from(`{"bundle": "${'QUJD'.repeat(1000)}`), 1024 * 1024);
 		await waitFor(uploadStarted, 'the first upload to start');
 		// Not a whole bundle: read into scratch before the claim (as before), it was a 400 Bad request.
-		const second = await fetch(`${server.url}/backups/import`, {method: 'POST', headers: headers(FULL, acme, {'content-type': 'application/json'}), body: `{"bundle": "${'QUJD'.repeat(100_000)}`});
+		// 12 MiB: read to its end before the 409 (a refusal's 8 MiB cap would reset the connection).
+		const second = await fetch(`${server.url}/backups/import`, {method: 'POST', headers: headers(FULL, acme, {'content-type': 'application/json'}), body: `{"bundle": "${'QUJD'.repeat(3_200_000)}`});
 		expect(second.status).toBe(409);
 		expect(await second.json()).toMatchObject({error: 'Conflict', detail: 'an import into this tenant is already running; retry when it has finished'});
+		// A body refused whatever the lock keeps its own answer.
+		const text = await fetch(`${server.url}/backups/import`, {method: 'POST', headers: headers(FULL, acme, {'content-type': 'text/plain'}), body: 'hello'});
+		expect(text.status).toBe(415);
 		held.request.destroy();
 		await held.ended;
 		// The first's scratch folder goes, and its claim with it (in the same step).

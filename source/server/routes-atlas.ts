@@ -101,11 +101,14 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 		// the handler once the import has finished; before the handler runs (a body refused or cut
 		// off, a failed schema check), when the response ends or its connection closes.
 		child.addHook('preParsing', async (request, reply, payload) => {
+			// A body refused whatever the lock (not JSON: 415; declared too large: 413) keeps its own answer.
+			const json = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
+			if (!json || Number(request.headers['content-length'] ?? 0) > bodyLimit) return payload;
 			let release: () => void;
 			try {
 				release = gates.imports.claim(tenantOf(request).tenant.id);
 			} catch (error) {
-				await discardRest(payload);
+				await discardRest(payload, bodyLimit);
 				throw error;
 			}
 			releases.set(request, release);

@@ -69,20 +69,24 @@ const DISCARD_BYTES = 8 * 1024 * 1024;
  * still sending, up to DISCARD_BYTES more and DISCARD_MS; resolves once the body ended or was
  * cut. The answer goes out after it: Node may close a connection whose request body is left
  * unread, and a client still writing then sees a broken pipe instead of the 413.
+ *
+ * `upTo` instead: a body refused before it was read for a reason other than its size (a 409) is
+ * read to its end when within that many bytes (its route's body limit, which it would have been
+ * read to anyway), with the request timeout (--request-timeout-s) as the only clock.
  */
-export async function discardRest(payload: Readable): Promise<void> {
+export async function discardRest(payload: Readable, upTo?: number): Promise<void> {
 	if (payload.readableEnded || payload.destroyed) return;
 	await new Promise<void>(resolve => {
 		let dropped = 0;
-		const timer = setTimeout(() => payload.destroy(), DISCARD_MS);
-		timer.unref();
+		const timer = upTo === undefined ? setTimeout(() => payload.destroy(), DISCARD_MS) : undefined;
+		timer?.unref();
 		const done = () => {
 			clearTimeout(timer);
 			resolve();
 		};
 		payload.on('data', (chunk: Buffer) => {
 			dropped += chunk.length;
-			if (dropped > DISCARD_BYTES) payload.destroy();
+			if (dropped > (upTo ?? DISCARD_BYTES)) payload.destroy();
 		});
 		payload.once('end', done);
 		payload.once('close', done);

@@ -43,11 +43,12 @@ export async function receiveMultipart(request: FastifyRequest, scratch: string,
 }
 
 /**
- * A refusal while the client may still be sending (too large, a second file or options field):
- * the rest of the body is read and dropped, bounded (discardRest), before the answer goes out.
+ * A file cut at the limit while the client may still be sending: the rest of the body is read and
+ * dropped, bounded (discardRest), before the 413 goes out. Other refusals (a second file or
+ * options field) leave the body to the multipart parser, which reads it to its end as before.
  */
 async function refusedWhileSending(request: FastifyRequest, error: unknown): Promise<unknown> {
-	if (!(error instanceof HttpError)) return error;
+	if (!(error instanceof HttpError && error.status === 413)) return error;
 	// The multipart parser stops reading here (it would hold the body back for parts nobody reads).
 	request.raw.unpipe();
 	await discardRest(request.raw);
