@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {ARCHIVE_FORMATS, type ArchiveFormat} from '../core/archive/archive-format.js';
+import {ARCHIVE_FORMATS, archiveExtension, type ArchiveFormat} from '../core/archive/archive-format.js';
 import {createBackup, type BackupResult} from '../core/backup/create-backup.js';
 import {LifeboatError} from '../core/errors.js';
 import {categorySpec, isCategoryId, type CategoryId} from '../core/store/schema.js';
@@ -82,7 +82,7 @@ export async function agenticExport(config: ServerConfig, auth: TenantAuth, body
  */
 function nameTaken(error: unknown, name: string | undefined, format: ArchiveFormat): unknown {
 	if (!(error instanceof LifeboatError && error.code === 'exists')) return error;
-	const file = name === undefined ? "the backup's name" : `${name}.${format}`;
+	const file = name === undefined ? "the backup's name" : `${name}${archiveExtension(format)}`;
 	return new HttpError(409, 'Conflict', `${file} is taken at the destination (every tenant's backups share its names): choose another backup_name`, error.code);
 }
 

@@ -24,16 +24,26 @@ export class HttpError extends Error {
 	}
 }
 
+/** A request's media type (`Content-Type` without its parameters, lower case), '' if none. */
+export function mediaTypeOf(request: FastifyRequest): string {
+	return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The body length a request declares (`Content-Length`), 0 if none. */
+export function declaredLength(request: FastifyRequest): number {
+	return Number(request.headers['content-length'] ?? 0);
+}
+
 /**
  * A route's onRequest hook refusing (415), before its body is read, a body of another media type
  * than `type`: a JSON route sent multipart or text, the multipart import sent JSON.
  */
 export function onlyMediaType(type: string): (request: FastifyRequest) => Promise<void> {
 	return async request => {
-		const given = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+		const given = mediaTypeOf(request);
 		if (given === type) return;
 		// No body at all (curl -X POST without -d): the route's defaults, not a 415.
-		if (!given && request.headers['transfer-encoding'] === undefined && Number(request.headers['content-length'] ?? 0) === 0) return;
+		if (!given && request.headers['transfer-encoding'] === undefined && declaredLength(request) === 0) return;
 		throw new HttpError(415, 'Unsupported media type', `the body must be ${type}${given ? `, not ${given.slice(0, 80)}` : ''}`);
 	};
 }

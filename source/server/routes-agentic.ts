@@ -40,7 +40,7 @@ const EXPORT_BODY = {
 export function agenticRoutes(app: FastifyInstance, config: ServerConfig, gates: Gates): void {
 	app.post('/backup/export', {config: {write: true}, onRequest: onlyMediaType('application/json'), preValidation: noBodyIsEmpty, schema: {summary: "Back up the request's tenant to the destination", headers: TENANT_HEADERS, security: SECURITY, body: EXPORT_BODY}}, async request => {
 		const auth = tenantOf(request);
-		return gates.exports.run(() => agenticExport(config, auth, (request.body ?? {}) as AgenticExportBody));
+		return gates.exports.run(() => agenticExport(config, auth, request.body as AgenticExportBody));
 	});
 
 	app.get('/backup/list', {schema: {summary: 'The backups the tenant sees (newest first)', headers: TENANT_HEADERS, security: SECURITY, querystring: EXPORT_PATH_QUERY}}, async request => {

@@ -7,7 +7,7 @@ import {RESTORE_MODES} from '../core/restore/index.js';
 import {CATEGORY_IDS} from '../core/store/schema.js';
 import {tenantOf} from './auth.js';
 import {bundleExport, scratchDir, type BundleExportBody} from './exports.js';
-import {HttpError, noBodyIsEmpty, onlyMediaType, toHttpError} from './http-errors.js';
+import {declaredLength, HttpError, mediaTypeOf, noBodyIsEmpty, onlyMediaType, toHttpError} from './http-errors.js';
 import {bundleChoice, importUpload, type BundleImportOptions} from './imports.js';
 import type {Gates} from './import-lock.js';
 import type {ServerConfig} from './server-config.js';
@@ -55,7 +55,7 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 		const auth = tenantOf(request);
 		const scratch = scratchDir();
 		try {
-			const {result, answer} = await gates.exports.run(() => bundleExport(config, auth, (request.body ?? {}) as BundleExportBody, scratch));
+			const {result, answer} = await gates.exports.run(() => bundleExport(config, auth, request.body as BundleExportBody, scratch));
 			const body = base64JsonStream(answer, result.path);
 			body.once('close', () => fs.rmSync(scratch, {recursive: true, force: true}));
 			return reply.type('application/json; charset=utf-8').send(body);
@@ -75,11 +75,10 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 		// (~133 MiB at the default upload limit) before the schema refused it; now it is a 415 at once.
 		child.removeAllContentTypeParsers();
 		child.addContentTypeParser('application/json', {bodyLimit}, async (request: FastifyRequest, payload: Readable) => {
-			const declared = Number(request.headers['content-length'] ?? 0);
 			// Answered at once: a client that declares a body this large is told before sending it
 			// (curl waits for the answer with Expect: 100-continue); one that streams it anyway may
 			// see the connection close first. A body refused part-way is drained first (bundle-body.ts).
-			if (declared > bodyLimit) {
+			if (declaredLength(request) > bodyLimit) {
 				throw new HttpError(413, 'Payload too large', `the body is larger than ${bodyLimit} bytes (4/3 of --upload-limit-mb, plus 64 KiB)`);
 			}
 			const scratch = scratchDir();
@@ -102,8 +101,7 @@ export function atlasRoutes(app: FastifyInstance, config: ServerConfig, gates: G
 		// off, a failed schema check), when the response ends or its connection closes.
 		child.addHook('preParsing', async (request, reply, payload) => {
 			// A body refused whatever the lock (not JSON: 415; declared too large: 413) keeps its own answer.
-			const json = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === 'application/json';
-			if (!json || Number(request.headers['content-length'] ?? 0) > bodyLimit) return payload;
+			if (mediaTypeOf(request) !== 'application/json' || declaredLength(request) > bodyLimit) return payload;
 			let release: () => void;
 			try {
 				release = gates.imports.claim(tenantOf(request).tenant.id);

@@ -165,12 +165,14 @@ const UNIX_FOLDER = String.raw`(?:\/[\w.+-]{1,100}){0,20}\/`;
 const WINDOWS_FOLDER = String.raw`(?:\\[\w .()+-]{1,100}){0,20}\\`;
 /** A relative path without `./` is a program's only in a program folder (`bin/neo4j-admin`; `myorg/mongo` is an image). */
 const PROGRAM_FOLDER = String.raw`(?<=(?<![\w.-])(?:bin|sbin|scripts|Scripts|tools|Tools|libexec|\.bin|Binn)[/\\])`;
+/** Folders from a root, home, drive or `.`/`..` (alternatives, to be grouped where used). */
+const ROOTED_FOLDER = String.raw`(?:~|\.{1,2}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER}`;
 /**
  * The folder a program is run from (`/usr/local/bin/`, `./`, `~/bin/`, `bin/`, `C:\\Program Files\\X\\`, `.\\`,
  * `%ProgramFiles%\\…\\`) where a command starts, or after `key: ` (YAML, JSON) when it starts at a root, home or
  * drive (`command: /opt/…/cqlsh`; `Supported: mysql/mongo -p 27017` is prose).
  */
-const COMMAND_FOLDER = String.raw`(?:${COMMAND_START}(?:(?:~|\.{1,2}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER}|[\w.-]{1,100}(?:${UNIX_FOLDER}|${WINDOWS_FOLDER})${PROGRAM_FOLDER})|(?<=:[ \t]{1,20}["']?)(?:(?:~|\.{1,2}|[A-Za-z]:)?${UNIX_FOLDER}|(?:\.{1,2}|[A-Za-z]:|%\w{1,50}%)?${WINDOWS_FOLDER}))`;
+const COMMAND_FOLDER = String.raw`(?:${COMMAND_START}(?:${ROOTED_FOLDER}|[\w.-]{1,100}(?:${UNIX_FOLDER}|${WINDOWS_FOLDER})${PROGRAM_FOLDER})|(?<=:[ \t]{1,20}["']?)(?:${ROOTED_FOLDER}))`;
 /**
  * A regular expression's fragment matching its letters in any case (`[Ss][Qq][Ll]…`; a class's
  * letters both ways): Windows names a program in any case.
