@@ -158,6 +158,31 @@ describe('imports', () => {
 		expect(listed.backups.every(backup => backup.tenant === acme.slug)).toBe(true);
 		expect((await fetch(`${server.url}/backup/download/globex_private`, {headers: headers(ACME_BY_ID, {id: acme.id, slug: acme.id})})).status).toBe(404);
 	});
+
+	it("refused for an id another tenant has (409) without naming that tenant's id; the CLI names it", async () => {
+		// A backup of acme whose agent carries the id of a live globex agent (made from an edited copy).
+		const copy = path.join(tempDir(), 'gateway');
+		fs.cpSync(dataDir, copy, {recursive: true});
+		const agentOf = (tenant: Tenant) => query<{id: string}>(copy, 'SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1', tenant.id)[0]!.id;
+		const [ours, theirs] = [agentOf(acme), agentOf(globex)];
+		expect(exec(copy, 'UPDATE agents SET id = ? WHERE id = ?', `${theirs}x`, theirs)).toBe(1);
+		expect(exec(copy, 'UPDATE agents SET id = ? WHERE id = ?', theirs, ours)).toBe(1);
+		fs.renameSync(path.join(copy, 'agents', theirs), path.join(copy, 'agents', `${theirs}x`));
+		fs.renameSync(path.join(copy, 'agents', ours), path.join(copy, 'agents', theirs));
+		const made = path.join(tempDir(), 'made');
+		expect(runCli(['backup', 'create', '--data-dir', copy, '--dest', made, '--tenant', acme.id, '--categories', 'agents', '--name', 'collides', '--json']).code).toBe(0);
+		const bundle = fs.readFileSync(path.join(made, 'collides.zip')).toString('base64');
+		const before = query(dataDir, 'SELECT * FROM agents ORDER BY id');
+		const refused = await post(server.url, '/backups/import', ACME_ONLY, acme, {bundle, options: {}});
+		const text = await refused.text();
+		expect(refused.status, text).toBe(409);
+		expect(JSON.parse(text)).toMatchObject({error: 'Conflict', detail: `agents ${theirs} already exists in another tenant (id collision); nothing was restored`});
+		expect(text).not.toContain(globex.id);
+		expect(query(dataDir, 'SELECT * FROM agents ORDER BY id')).toEqual(before);
+		const cli = runCli(['backup', 'restore', '--in', path.join(made, 'collides.zip'), '--data-dir', dataDir, '--yes']);
+		expect(cli.code).toBe(7);
+		expect(cli.stderr.trim()).toBe(`lifeboat: agents ${theirs} already exists in tenant ${globex.id}, not ${acme.id} (id collision); nothing was restored`);
+	});
 });
 
 describe('a tenant\'s backups, when slugs change hands', () => {
