@@ -61,13 +61,19 @@ export class LifeboatError extends Error {
 	 * deleting some backups: which): added to the `--json` answer beside `ok` and `error`.
 	 */
 	readonly done?: Record<string, unknown>;
+	/**
+	 * The message as a client of the HTTP API may read it, where the CLI's names what a token
+	 * limited to its own tenant may not learn (another tenant's id, its rows' ids).
+	 */
+	readonly forClients?: string;
 
-	constructor(code: ErrorCode, message: string, options?: {cause?: unknown; done?: Record<string, unknown>}) {
+	constructor(code: ErrorCode, message: string, options?: {cause?: unknown; done?: Record<string, unknown>; forClients?: string}) {
 		super(message, options);
 		this.name = 'LifeboatError';
 		this.code = code;
 		this.exitCode = EXIT_CODES[code];
 		if (options?.done) this.done = options.done;
+		if (options?.forClients) this.forClients = options.forClients;
 	}
 }
 

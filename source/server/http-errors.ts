@@ -8,7 +8,6 @@ import type {FastifyError, FastifyRequest} from 'fastify';
 import {describeStoreError, LifeboatError, noRoomReason, type ErrorCode} from '../core/errors.js';
 import {PassphraseRequiredError} from '../core/backup/backup-source.js';
 import {NeededByChainError} from '../core/backup/delete-backup.js';
-import {IdCollisionError} from '../core/restore/restore-types.js';
 
 export class HttpError extends Error {
 	readonly status: number;
@@ -98,11 +97,11 @@ export function toHttpError(thrown: unknown, failure = 'Internal error'): HttpEr
 		if (error instanceof NeededByChainError) return new HttpError(409, 'Conflict', `the backup ${error.problem}`, error.code);
 		// The engine's text names the CLI's flags; a request gives the passphrase in its options.
 		if (error instanceof PassphraseRequiredError) return new HttpError(400, 'Bad request', `${error.label} is encrypted: give its passphrase as options.passphrase`, error.code);
-		// The engine's text names the other tenant's id, which a token limited to its own tenant may not learn.
-		if (error instanceof IdCollisionError) return new HttpError(409, 'Conflict', error.problem, error.code);
 		const mapped = STATUS[error.code];
-		if (mapped) return new HttpError(mapped[0], mapped[1], error.message, error.code);
-		return new HttpError(500, failure, error.message, error.code, {cause: error});
+		// Where the engine's text names another tenant's ids, the text for clients does not.
+		const detail = error.forClients ?? error.message;
+		if (mapped) return new HttpError(mapped[0], mapped[1], detail, error.code);
+		return new HttpError(500, failure, detail, error.code, {cause: error});
 	}
 	const fastify = fromFastify(error as FastifyError);
 	if (fastify) return fastify;

@@ -24,7 +24,7 @@ import {redactJsonText, scrubTextBytes, textFileMarkers} from '../redaction.js';
 import {deletableByWalk, DeleteByWalk} from './walk-deletion.js';
 import {LiveWalk, ordersByUtf8, queryPlan} from './live-walk.js';
 import {readManifestUpFront, type RestoreContext} from './restore-context.js';
-import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, IdCollisionError, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
+import {backupWins, CONFLICT_ID_LIMIT, FILES_TABLE, type AppliedCounts, type CategoryPlan, type ConflictRef, type DanglingReference, type TableCounts} from './restore-types.js';
 import {codecFor, writesInPlace, encodeRow, holdsMarker, rowTenant, isLiveSecret, parseRow, sameContent, sameValue, updateRow, writeRow, type RowValues, type TableCodec} from '../rows/table-codec.js';
 import {ReferenceCheck} from '../rows/reference-check.js';
 import {BackupIds, DanglingCount, danglingTargets} from './backup-ids.js';
@@ -605,7 +605,9 @@ export class RestorePass {
 		let status: Status = 'new';
 		if (live) {
 			if (live[1] !== values[1]) {
-				throw new IdCollisionError(table, id, live[1], values[1]);
+				throw new LifeboatError('conflict', `${table} ${showId(id)} already exists in tenant ${showId(live[1])}, not ${showId(values[1])} (id collision); nothing was restored`, {
+					forClients: `${table} ${showId(id)} already exists in another tenant (id collision); nothing was restored`,
+				});
 			}
 			status = sameContent(codec, live, values) ? 'identical' : 'conflict';
 		}
@@ -633,7 +635,9 @@ export class RestorePass {
 		const clash = this.statement('slug-clash', `SELECT id FROM tenants WHERE slug = ? AND id <> ?`).all(bindValue(slug ?? null).param, values[0]) as Array<{id: string}>;
 		const other = clash.find(row => !this.ctx.backupTenantIds.has(row.id));
 		if (other) {
-			throw new LifeboatError('conflict', `tenant ${showId(values[0])} has the slug ${showId(slug)}, which tenant ${showId(other.id)} already uses here; restore it into that tenant with --into-tenant, or rename one; nothing was restored`);
+			throw new LifeboatError('conflict', `tenant ${showId(values[0])} has the slug ${showId(slug)}, which tenant ${showId(other.id)} already uses here; restore it into that tenant with --into-tenant, or rename one; nothing was restored`, {
+				forClients: `tenant ${showId(values[0])} has the slug ${showId(slug)}, which another tenant already uses here; nothing was restored`,
+			});
 		}
 	}
 

@@ -1,8 +1,6 @@
 import type {ArchiveSource} from '../archive/archive-reader.js';
 import type {BackupMetadata, RedactionNote} from '../archive/archive-format.js';
 import type {CategoryId} from '../store/schema.js';
-import {LifeboatError} from '../errors.js';
-import {showId} from '../rows/value-codec.js';
 
 /**
  * The restore engine's contract, shared by the CLI (`backup restore`, `quarantine …`) and the TUI
@@ -170,21 +168,3 @@ export type QuarantineRestore = {
 	categories: Record<string, number>;
 };
 
-/**
- * A row of the backup whose id a live row of another tenant has (ids are one space across
- * tenants): refused, nothing restored (exit 7). The message names the other tenant for the CLI's
- * operator; `problem` does not, for a client of the HTTP API limited to its own tenant.
- */
-export class IdCollisionError extends LifeboatError {
-	readonly problem: string;
-
-	constructor(
-		readonly table: string,
-		readonly id: unknown,
-		liveTenant: unknown,
-		rowTenant: unknown,
-	) {
-		super('conflict', `${table} ${showId(id)} already exists in tenant ${showId(liveTenant)}, not ${showId(rowTenant)} (id collision); nothing was restored`);
-		this.problem = `${table} ${showId(id)} already exists in another tenant (id collision); nothing was restored`;
-	}
-}

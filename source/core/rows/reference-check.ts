@@ -242,6 +242,7 @@ export class ReferenceCheck {
 		return new LifeboatError(
 			'conflict',
 			`live ${table} ${showId(id)} (tenant ${showId(tenant)}) has ${column} pointing at ${target} ${showId(targetId)}, which this backup brings for tenant ${showId(other)}: restoring would link two tenants (cross-tenant reference); nothing was restored`,
+			{forClients: `a live row of another tenant has ${column} pointing at ${target} ${showId(targetId)}, which this backup brings: restoring would link two tenants (cross-tenant reference); nothing was restored`},
 		);
 	}
 
