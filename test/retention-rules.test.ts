@@ -7,7 +7,9 @@
  * - Calendar facts used: 2026-11-30 is a Monday, in ISO week 2026-W49 (2026-01-01 is a Thursday,
  *   so week 1 starts Monday 2025-12-29); W48 is Nov 23–29, W47 Nov 16–22, W46 Nov 9–15.
  */
+import fc from 'fast-check';
 import {describe, expect, test} from 'vitest';
+import {instantOf} from '../source/core/archive/archive-format.js';
 import {isoWeek, periodKey, planRetention, type RetentionPlan, type RetentionPolicy} from '../source/core/retention/index.js';
 import {backup, days} from './retention/synthetic.js';
 
@@ -139,6 +141,37 @@ describe('ISO weeks and UTC periods', () => {
 					['c.zip', []],
 					['b.zip', []],
 				]);
+			}
+		} finally {
+			if (saved === undefined) delete process.env['TZ'];
+			else process.env['TZ'] = saved;
+		}
+	});
+
+	test('a zone-less createdAt names the same instant in every host zone, its daylight-saving gaps and overlaps included', () => {
+		// Wall-clock times a zone skips (2026-03-08 02:30 in New York) or repeats were moved or
+		// chosen by the host's zone when it read them: generated instants, every form, several zones.
+		const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+		const forms = (at: Date): string[] => {
+			const [y, mo, d, h, mi, s, ms] = [at.getUTCFullYear(), pad(at.getUTCMonth() + 1), pad(at.getUTCDate()), pad(at.getUTCHours()), pad(at.getUTCMinutes()), pad(at.getUTCSeconds()), pad(at.getUTCMilliseconds(), 3)];
+			return [`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}`, `${y}-${mo}-${d} ${h}:${mi}:${s}.${ms}`, `${y}/${mo}/${d} ${h}:${mi}:${s}.${ms}`];
+		};
+		// Around the 2026 transitions of these zones, and anywhere in 2000-2099.
+		const transitions = ['2026-03-08T02:00:00Z', '2026-11-01T01:00:00Z', '2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2026-04-05T02:00:00Z', '2026-10-04T02:00:00Z'].map(at => Date.parse(at));
+		const instant = fc.oneof(
+			fc.tuple(fc.constantFrom(...transitions), fc.integer({min: -2 * 3_600_000, max: 2 * 3_600_000})).map(([at, offset]) => at + offset),
+			fc.integer({min: Date.parse('2000-01-01T00:00:00Z'), max: Date.parse('2099-12-31T23:59:59Z')}),
+		);
+		const saved = process.env['TZ'];
+		try {
+			for (const zone of ['UTC', 'America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu']) {
+				process.env['TZ'] = zone;
+				fc.assert(
+					fc.property(instant, at => {
+						for (const form of forms(new Date(at))) expect(instantOf(form), `${form} in ${zone}`).toBe(at);
+					}),
+					{numRuns: 300},
+				);
 			}
 		} finally {
 			if (saved === undefined) delete process.env['TZ'];

@@ -198,7 +198,12 @@ export function instantOf(createdAt: string): number {
 	// A date alone (`2026-12-01`) is UTC already; so is any text that names a zone or an offset.
 	if (Number.isNaN(parsed) || /^\d{4}-\d\d-\d\d$/.test(createdAt) || /(?:Z|[+-]\d\d(?::?\d\d)?)\)?\s*$/i.test(createdAt) || /\b(?:GMT|UTC)\b/i.test(createdAt)) return parsed;
 	// Read in the host's zone (`2026-12-01T10:00`, SQLite's `2026-12-01 10:00:00`, `2026/12/01 10:00`):
-	// the same wall-clock fields, taken as UTC.
+	// the same wall-clock fields, taken as UTC. Given a zone rather than read back from the host's
+	// (a wall-clock time in its daylight-saving gap would move an hour).
+	for (const zone of ['Z', ' UTC']) {
+		const utc = Date.parse(createdAt + zone);
+		if (!Number.isNaN(utc)) return utc;
+	}
 	const local = new Date(parsed);
 	return Date.UTC(local.getFullYear(), local.getMonth(), local.getDate(), local.getHours(), local.getMinutes(), local.getSeconds(), local.getMilliseconds());
 }
