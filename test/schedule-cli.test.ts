@@ -38,6 +38,7 @@ function runNow(env: NodeJS.ProcessEnv, name: string): RunRecordJson {
 describe('schedule add: the command is checked now, not at 3 a.m.', () => {
 	const refusals: Array<[string, string[], (g: string, root: string) => string[], RegExp | string]> = [
 		['a bad cron expression', ['n', '--cron', '61 * * * *'], g => ['backup', 'create', '--data-dir', g], '--cron "61 * * * *" is not a cron expression (Invalid value for minute: 61); e.g. "0 3 * * *" for 03:00 daily'],
+		['a cron holding "?" (croner reads it as the time it is read)', ['n', '--cron', '0 0 ? * *'], g => ['backup', 'create', '--data-dir', g], '--cron "0 0 ? * *" holds "?", which would fire at other times than listed: write * (any) or a value instead'],
 		['a cron that never fires', ['n', '--cron', '0 0 30 2 *'], g => ['backup', 'create', '--data-dir', g], '--cron "0 0 30 2 *" never fires (no such date ahead)'],
 		['no cron', ['n'], g => ['backup', 'create', '--data-dir', g], 'A schedule needs --cron "MIN HOUR DAY MONTH WEEKDAY" (e.g. "0 3 * * *"; 6 fields: seconds first)'],
 		['a bad time zone', ['n', '--cron', '0 3 * * *', '--tz', 'Mars/Base'], g => ['backup', 'create', '--data-dir', g], '--tz "Mars/Base" is not a time zone (an IANA name such as Europe/Berlin or UTC)'],

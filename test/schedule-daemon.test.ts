@@ -243,6 +243,35 @@ describe('schedule daemon', () => {
 		expect(backupsIn(dest)).toHaveLength(1);
 	});
 
+	it('a clock stepped back runs the schedules from now, said once: a saved last slot a day ahead, and a step back of an hour while running', async () => {
+		const {env, dest, config} = setup();
+		addSchedule(env, 'clock', ['--cron', '*/2 * * * * *'], ['--dest', dest, '--categories', 'tools']);
+		// The daemon's clock, shifted by the milliseconds in a file (a preload replacing Date).
+		const root = path.dirname(config);
+		const offset = path.join(root, 'clock-offset');
+		const preload = path.join(root, 'clock.mjs');
+		fs.writeFileSync(offset, '0');
+		fs.writeFileSync(
+			preload,
+			`import fs from 'node:fs';\nconst Real = Date;\nconst shift = () => Number(fs.readFileSync(${JSON.stringify(offset)}, 'utf8')) || 0;\n` +
+				`globalThis.Date = class extends Real { constructor(...args) { if (args.length === 0) super(Real.now() + shift()); else super(...args); } static now() { return Real.now() + shift(); } };\n`,
+		);
+		const dayAhead = new Date(Date.now() + 86_400_000).toISOString();
+		fs.writeFileSync(path.join(config, 'schedules-state.json'), JSON.stringify({version: 1, schedules: {clock: {lastSlot: dayAhead}}}), {mode: 0o600});
+		const daemon = startDaemon({...env, NODE_OPTIONS: `--import ${preload}`});
+		try {
+			await daemon.waitForStderr(new RegExp(`clock: its last slot \\(${dayAhead.replaceAll('.', '\\.')}\\) is ahead of the clock`), 'the saved slot ahead');
+			await daemon.waitForLine(ok('clock'), 0, 'a run after the saved slot ahead');
+			// The clock goes back an hour: runs go on.
+			const runs = daemon.lines.length;
+			fs.writeFileSync(offset, String(-3_600_000));
+			await daemon.waitForStderr(/clock: its last slot \([^)]+\) is ahead of the clock[^]*clock: its last slot \([^)]+\) is ahead of the clock/, 'the step back');
+			await daemon.waitForLine(ok('clock'), runs, 'a run after the step back');
+		} finally {
+			expect(await daemon.stop()).toBe(0);
+		}
+	}, 120_000);
+
 	it('a stop as a backup starts (its child not yet able to handle the SIGTERM) is an interrupted run, not a killed one, and no failure is POSTed', async () => {
 		const {env, dest, config} = setup();
 		addSchedule(env, 'early-stop', ['--cron', '* * * * * *', '--webhook', webhook.url], ['--dest', dest, '--categories', 'agents']);

@@ -73,6 +73,7 @@ function load(daemon: Daemon, why: string): void {
 		const from = stateOf(state, schedule).lastSlot ?? schedule.createdAt;
 		const mark = new Date(from);
 		daemon.marks.set(schedule.name, Number.isNaN(mark.getTime()) ? new Date() : mark);
+		markNotAhead(daemon, schedule.name, new Date());
 	}
 	for (const name of daemon.marks.keys()) {
 		if (schedules.some(schedule => schedule.name === name)) continue;
@@ -120,12 +121,26 @@ function start(daemon: Daemon, schedule: Schedule, due: Date, now: Date): void {
 	daemon.running.set(schedule.name, {done, startedAt: now.toISOString()});
 }
 
+/**
+ * A mark ahead of the clock: the clock was stepped back (a host that booted fast, then corrected
+ * by NTP; a saved state from a host whose clock was ahead). Slots count from the mark, so the
+ * schedule would run nothing until the clock caught up with it, silently: the mark comes back to
+ * now, said once, and the next slot after now runs.
+ */
+function markNotAhead(daemon: Daemon, name: string, now: Date): void {
+	const mark = daemon.marks.get(name);
+	if (!mark || mark.getTime() <= now.getTime()) return;
+	note(daemon, `${name}: its last slot (${mark.toISOString()}) is ahead of the clock (${now.toISOString()}): the clock went back; its slots count from now`);
+	daemon.marks.set(name, now);
+}
+
 /** Starts what is due; returns how long to sleep before the next look. */
 function tick(daemon: Daemon): number {
 	if (stamp(schedulesFile(daemon.context.env)) !== daemon.fileStamp) load(daemon, 'reloaded');
 	const now = new Date();
 	let sleep = MAX_SLEEP_MS;
 	for (const schedule of daemon.schedules) {
+		markNotAhead(daemon, schedule.name, now);
 		const mark = daemon.marks.get(schedule.name)!;
 		const due = nextRun(schedule.cron, schedule.timezone, mark);
 		if (!due) continue;

@@ -17,6 +17,11 @@ function cronOf(expression: string, timezone: string | undefined): Cron {
 
 /** Checks an expression (and zone) at add time: it must parse and fire at least once more. */
 export function checkCron(expression: string, timezone: string | undefined): void {
+	// croner reads `?` as the time the expression is read: the daemon reads it every second, so
+	// "? * * * * *" (listed as once a minute) would fire every second.
+	if (expression.includes('?')) {
+		throw new LifeboatError('usage', `--cron ${JSON.stringify(expression.slice(0, 60))} holds "?", which would fire at other times than listed: write * (any) or a value instead`);
+	}
 	let cron: Cron;
 	try {
 		cron = cronOf(expression, timezone);
