@@ -8,6 +8,7 @@ import {bareHostNote, gatewayProblem, type GatewayChoice} from './prepare-gatewa
 import {HomeScreen} from './screens/HomeScreen.js';
 import {loadedScreens, loadScreens} from './screens-loader.js';
 import {resetDroppedKeys} from './state/dropped-keys.js';
+import {useInkInputGuard} from './hooks/use-ink-input-guard.js';
 import {createTheme, ThemeProvider, type Theme} from './theme.js';
 
 /** The console's screens. One is shown at a time; App is the whole state machine. */
@@ -38,6 +39,7 @@ export type AppProps = {
 
 export function App({gateway: initialGateway, onExit, onFatal, theme, initialRoute, engine, env = process.env}: AppProps) {
 	const {exit} = useApp();
+	useInkInputGuard();
 	// No notice of dropped keys carries over from an earlier console in this process.
 	useState(resetDroppedKeys);
 	const [route, setRoute] = useState<Route>(initialRoute ?? {name: 'home'});
