@@ -123,3 +123,37 @@ export function wrapJoined(parts: readonly string[], separator: string, width: n
 	lines.push(line);
 	return lines;
 }
+
+/** A one-line field's text cut to `width` columns around its cursor (cursorWindow). */
+export type CursorWindow = {before: string; at: string; after: string; cutStart: boolean; cutEnd: boolean};
+
+/**
+ * The part of a field's text (code points; `cursor` an index into them, at most their count) that
+ * `width` columns show with the cursor in it: the cursor's character (a space past the end) with
+ * up to half the width of text before it, then as much after it as fits, then more before it if
+ * room is left; a `…` (one column each) where text is cut off at either end. Used where the whole
+ * text does not fit: ink-text-input draws it whole and the row is cut at its start, which hid a
+ * cursor moved back into the cut-off part (and what was typed there).
+ */
+export function cursorWindow(chars: readonly string[], cursor: number, width: number): CursorWindow {
+	const at = cursor < chars.length ? chars[cursor]! : ' ';
+	const room = Math.max(1, width - 2);
+	let used = Math.max(1, stringWidth(at));
+	let start = cursor;
+	let end = Math.min(cursor + 1, chars.length);
+	const widen = (side: 'before' | 'after', limit: number): void => {
+		for (;;) {
+			const next = side === 'before' ? chars[start - 1] : chars[end];
+			if (next === undefined) return;
+			const size = stringWidth(next);
+			if (used + size > limit) return;
+			used += size;
+			if (side === 'before') start--;
+			else end++;
+		}
+	};
+	widen('before', Math.floor(room / 2));
+	widen('after', room);
+	widen('before', room);
+	return {before: chars.slice(start, cursor).join(''), at, after: chars.slice(Math.min(cursor + 1, end), end).join(''), cutStart: start > 0, cutEnd: end < chars.length};
+}

@@ -30,7 +30,8 @@ export function TextField({
 }) {
 	const theme = useTheme();
 	return (
-		<Box flexDirection="column">
+		// The whole width: the field measures what it has (TextInput), not what its text takes.
+		<Box flexDirection="column" width="100%">
 			<Text bold wrap="truncate">
 				{terminalSafe(label)}
 			</Text>
