@@ -21,6 +21,8 @@ export type S3Server = {
 	dir: string;
 	/** Kills the server at once (SIGKILL), as a crash would. */
 	kill(): Promise<void>;
+	/** The server's process id (SIGSTOP it for a server that goes silent). */
+	pid(): number;
 	/** Starts it again (killing it first if it runs) on the same port and data folder. */
 	restart(): Promise<void>;
 	/** Stops it and removes the data folder if this starter made it. */
@@ -53,6 +55,7 @@ export async function startS3Server(options: {buckets?: string[]; dir?: string} 
 		dir,
 		env: {AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', LIFEBOAT_S3_ENDPOINT: endpoint},
 		kill,
+		pid: () => child.pid!,
 		async restart() {
 			await kill();
 			({child} = await spawnS3rver(childScript, dir, port, buckets));

@@ -17,9 +17,15 @@ import {LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {type Destination, type PutOptions, type PutResult, type ReadOptions, type StoredObject, checkObjectName, isObjectName} from './destination.js';
 import {abortReason, destinationError, isTransient, shortReason, withRetry} from './retry.js';
+import {failWhenIdle} from './idle-read.js';
 
 export type AzureLocation = {account: string; container: string; /** '' or ending in '/'. */ prefix: string};
-export type AzureOptions = {endpoint?: string; env?: NodeJS.ProcessEnv};
+export type AzureOptions = {
+	endpoint?: string;
+	env?: NodeJS.ProcessEnv;
+	/** A body being read fails when the server sends nothing for this long (default 30 s). */
+	bodyIdleMs?: number;
+};
 
 const CREDENTIAL_HINT = 'AZURE_STORAGE_CONNECTION_STRING / AZURE_STORAGE_KEY / AZURE_STORAGE_SAS_TOKEN';
 /** Blocks staged at once. Memory of a put ≈ block size × (STAGE_CONCURRENCY + 1). */
@@ -31,6 +37,8 @@ const MAX_BLOCKS = 50_000;
 const LIST_PAGE = 1000;
 /** Client-side limit on one request (the SDK has none: a silent server would hang forever). */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** A body being read fails when the server sends nothing for this long. */
+const BODY_IDLE_MS = 30_000;
 /** No new attempt starts this long after the first: a dead or silent server fails in ~30 s. */
 const RETRY_WINDOW_MS = 30_000;
 /** The SDK retries nothing itself (withRetry does, and reports it); `timeout=` tells the server. */
@@ -85,7 +93,7 @@ export function openAzureDestination(location: AzureLocation, options: AzureOpti
 	if (location.prefix !== '' && !location.prefix.endsWith('/')) throw new TypeError(`Azure prefix must be empty or end in "/": ${location.prefix}`);
 	const label = `azblob://${location.account}/${location.container}/${location.prefix}`;
 	const {service} = connect(location, label, options);
-	return new AzureDestination(label, location, service.getContainerClient(location.container));
+	return new AzureDestination(label, location, service.getContainerClient(location.container), options.bodyIdleMs ?? BODY_IDLE_MS);
 }
 
 /**
@@ -106,7 +114,12 @@ export function blockSizeFor(index: number, expectedBytes?: number): number {
 class AzureDestination implements Destination {
 	readonly kind = 'azblob' as const;
 
-	constructor(readonly label: string, private readonly location: AzureLocation, private readonly container: ContainerClient) {}
+	constructor(
+		readonly label: string,
+		private readonly location: AzureLocation,
+		private readonly container: ContainerClient,
+		private readonly bodyIdleMs: number,
+	) {}
 
 	locate(name: string): string {
 		return this.label + name;
@@ -196,12 +209,14 @@ class AzureDestination implements Destination {
 		const blob = this.blob(name);
 		const offset = options.offset ?? 0;
 		try {
-			// The timeout covers getting the response; the body then streams as long as it takes, and
-			// the SDK resumes it from where it broke off (same ETag) up to 5 times.
-			return await retrying(`reading ${name}`, options, async signal => {
+			// The timeout covers getting the response; the body then streams as long as it takes (the
+			// SDK resumes it from where it broke off, same ETag, up to 5 times), but fails when the
+			// server sends nothing for bodyIdleMs (BODY_IDLE_MS) while it is read.
+			const body = await retrying(`reading ${name}`, options, async signal => {
 				const response = await blob.download(offset, undefined, {abortSignal: signal, maxRetryRequests: 5});
 				return response.readableStreamBody as Readable;
 			});
+			return failWhenIdle(body, this.bodyIdleMs, what => destinationError(this.locate(name), `unreachable while reading (${what}): check the endpoint and the network`));
 		} catch (error) {
 			if ((error as {statusCode?: number}).statusCode === 416 && (await this.stat(name, options))) return Readable.from([]);
 			throw this.failure(error, options.signal, name);

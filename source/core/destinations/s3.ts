@@ -25,6 +25,7 @@ import {LifeboatError} from '../errors.js';
 import {hashingTap} from '../hashing-tap.js';
 import {checkObjectName, isObjectName, type Destination, type PutOptions, type PutResult, type ReadOptions, type RetryNote, type StoredObject} from './destination.js';
 import {abortReason, destinationError, isTransient, shortReason, withRetry} from './retry.js';
+import {failWhenIdle} from './idle-read.js';
 
 // The SDK warns on stderr, once per process, that its releases after January 2027 need Node 22:
 // the lockfile pins a release that runs on Node 20, and a command's stderr is for its own one
@@ -44,6 +45,8 @@ export type S3Options = {
 	env?: NodeJS.ProcessEnv;
 	/** list() refuses a prefix holding more keys than this (default 100,000): it would page and hold them all. */
 	maxListedKeys?: number;
+	/** A body being read fails when the server sends nothing for this long (default 30 s). */
+	bodyIdleMs?: number;
 };
 
 export type S3CleanupOptions = {
@@ -194,7 +197,7 @@ export function openS3Destination(location: S3Location, options: S3Options = {})
 	if (location.prefix !== '' && (!location.prefix.endsWith('/') || location.prefix.startsWith('/'))) throw new TypeError(`an S3 prefix is empty or ends with a slash: ${JSON.stringify(location.prefix).slice(0, 80)}`);
 	const env = options.env ?? process.env;
 	const resolved = resolveEndpoint(options, env);
-	return new S3Store(location, resolved, makeClient(options, env, resolved), !resolved.endpoint, options.maxListedKeys ?? MAX_LISTED_KEYS);
+	return new S3Store(location, resolved, makeClient(options, env, resolved), !resolved.endpoint, options.maxListedKeys ?? MAX_LISTED_KEYS, options.bodyIdleMs ?? SOCKET_IDLE_TIMEOUT_MS);
 }
 
 /** True when another attempt at a metadata request may get past `error` (our deadline counts). */
@@ -214,6 +217,7 @@ class S3Store implements Destination {
 		/** Real AWS S3 honours If-None-Match on writes: a race between two puts is refused too. */
 		private readonly conditionalWrites: boolean,
 		private readonly maxListedKeys: number,
+		private readonly bodyIdleMs: number,
 	) {
 		this.label = `s3://${location.bucket}/${location.prefix}`;
 	}
@@ -422,10 +426,11 @@ class S3Store implements Destination {
 		const offset = options.offset ?? 0;
 		const operation = `reading ${name}${offset ? ` from byte ${offset}` : ''}`;
 		try {
-			// The deadline covers the answer's headers only: the body streams as long as it takes.
+			// The deadline covers the answer's headers only: the body streams as long as it takes, but
+			// fails when the server sends nothing for bodyIdleMs (30 s) while it is read.
 			const answer = await withRetry(operation, () => retryContext.run({attempts: 1, operation}, () => this.client.send(new GetObjectCommand({Bucket: this.location.bucket, Key: key, Range: offset > 0 ? `bytes=${offset}-` : undefined}), {abortSignal: options.signal})), {attempts: ATTEMPTS, baseDelayMs: 300, signal: options.signal, onRetry: options.onRetry, transient: retryable});
 			if (!(answer.Body instanceof Readable)) throw destinationError(this.locate(name), 'the S3 client returned no stream');
-			return answer.Body;
+			return failWhenIdle(answer.Body, this.bodyIdleMs, what => destinationError(this.locate(name), `cannot reach the S3 endpoint ${this.resolved.printableEndpoint} while reading (${what})`));
 		} catch (error) {
 			if (!options.signal?.aborted && (statusOf(error) === 416 || (error as S3Failure)?.name === 'InvalidRange')) return Readable.from([]);
 			throw this.fail(error, this.locate(name), 'reading', options.signal);
