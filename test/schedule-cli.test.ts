@@ -38,7 +38,6 @@ function runNow(env: NodeJS.ProcessEnv, name: string): RunRecordJson {
 describe('schedule add: the command is checked now, not at 3 a.m.', () => {
 	const refusals: Array<[string, string[], (g: string, root: string) => string[], RegExp | string]> = [
 		['a bad cron expression', ['n', '--cron', '61 * * * *'], g => ['backup', 'create', '--data-dir', g], '--cron "61 * * * *" is not a cron expression (Invalid value for minute: 61); e.g. "0 3 * * *" for 03:00 daily'],
-		['a cron holding "?" (croner reads it as the time it is read)', ['n', '--cron', '0 0 ? * *'], g => ['backup', 'create', '--data-dir', g], '--cron "0 0 ? * *" holds "?", which would fire at other times than listed: write * (any) or a value instead'],
 		['a cron that never fires', ['n', '--cron', '0 0 30 2 *'], g => ['backup', 'create', '--data-dir', g], '--cron "0 0 30 2 *" never fires (no such date ahead)'],
 		['no cron', ['n'], g => ['backup', 'create', '--data-dir', g], 'A schedule needs --cron "MIN HOUR DAY MONTH WEEKDAY" (e.g. "0 3 * * *"; 6 fields: seconds first)'],
 		['a bad time zone', ['n', '--cron', '0 3 * * *', '--tz', 'Mars/Base'], g => ['backup', 'create', '--data-dir', g], '--tz "Mars/Base" is not a time zone (an IANA name such as Europe/Berlin or UTC)'],
@@ -84,6 +83,16 @@ describe('schedule add: the command is checked now, not at 3 a.m.', () => {
 		const before = fs.readFileSync(file, 'utf8');
 		expectOneLineError(add(env, ['n', '--cron', '0 4 * * *'], ['backup', 'create', '--data-dir', gateway]), 4, /^lifeboat: A schedule named n exists already; remove it first \(lifeboat schedule remove n\)$/);
 		expect(fs.readFileSync(file, 'utf8')).toBe(before);
+	});
+});
+
+describe('cron expressions', () => {
+	it('"?" is any, as "*", whenever the expression is read (croner alone read it as that moment)', async () => {
+		const {nextRun} = await import('../source/core/schedule/cron.js');
+		const pairs = [['0 0 ? * *', '0 0 * * *'], ['? * * * *', '* * * * *'], ['0 0 3 ? * MON', '0 0 3 * * MON'], ['30 2 ? * ?', '30 2 * * *']];
+		for (const at of ['2026-12-06T09:59:59.500Z', '2027-02-28T23:59:00Z', '2026-03-08T06:30:00Z']) {
+			for (const [question, star] of pairs) expect(nextRun(question!, 'UTC', new Date(at))?.toISOString(), `${question} after ${at}`).toBe(nextRun(star!, 'UTC', new Date(at))?.toISOString());
+		}
 	});
 });
 

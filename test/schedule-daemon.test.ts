@@ -243,7 +243,7 @@ describe('schedule daemon', () => {
 		expect(backupsIn(dest)).toHaveLength(1);
 	});
 
-	it('a clock stepped back runs the schedules from now, said once: a saved last slot a day ahead, and a step back of an hour while running', async () => {
+	it('a clock stepped back runs the schedules from now, said once: a saved last slot a day ahead, and a step back of an hour while running; a step of 1.5 s is waited out', async () => {
 		const {env, dest, config} = setup();
 		addSchedule(env, 'clock', ['--cron', '*/2 * * * * *'], ['--dest', dest, '--categories', 'tools']);
 		// The daemon's clock, shifted by the milliseconds in a file (a preload replacing Date).
@@ -261,7 +261,13 @@ describe('schedule daemon', () => {
 		const daemon = startDaemon({...env, NODE_OPTIONS: `--import ${preload}`});
 		try {
 			await daemon.waitForStderr(new RegExp(`clock: its last slot \\(${dayAhead.replaceAll('.', '\\.')}\\) is ahead of the clock`), 'the saved slot ahead');
-			await daemon.waitForLine(ok('clock'), 0, 'a run after the saved slot ahead');
+			const first = await daemon.waitForLine(ok('clock'), 0, 'a run after the saved slot ahead');
+			// A step back of 1.5 s just after a run is waited out: the slot just run does not run again.
+			fs.writeFileSync(offset, String(-1500));
+			const next = await daemon.waitForLine(line => ok('clock')(line) && line !== first, 0, 'a run after the small step');
+			expect((next['backup'] as {path: string}).path).not.toBe((first['backup'] as {path: string}).path);
+			expect(daemon.lines.filter(ok('clock')).map(line => (line['backup'] as {path: string}).path).filter(file => /-2\.zip$/.test(file))).toEqual([]);
+			expect(daemon.stderr().match(/is ahead of the clock/g)).toHaveLength(1);
 			// The clock goes back an hour: runs go on.
 			const runs = daemon.lines.length;
 			fs.writeFileSync(offset, String(-3_600_000));

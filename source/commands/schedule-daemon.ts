@@ -25,6 +25,8 @@ import {warn, type CommandContext} from './command-context.js';
 
 /** The longest the daemon sleeps: it looks at the schedules file this often. */
 const MAX_SLEEP_MS = 1000;
+/** A clock stepped back by at most this holds the schedules up that long (markNotAhead). */
+const CLOCK_STEP_TOLERANCE_MS = 60_000;
 
 type Daemon = {
 	context: CommandContext;
@@ -125,11 +127,12 @@ function start(daemon: Daemon, schedule: Schedule, due: Date, now: Date): void {
  * A mark ahead of the clock: the clock was stepped back (a host that booted fast, then corrected
  * by NTP; a saved state from a host whose clock was ahead). Slots count from the mark, so the
  * schedule would run nothing until the clock caught up with it, silently: the mark comes back to
- * now, said once, and the next slot after now runs.
+ * now, said once, and the next slot after now runs. A step of up to CLOCK_STEP_TOLERANCE_MS is
+ * waited out instead: brought back, the mark would let the slot just run fall due again.
  */
 function markNotAhead(daemon: Daemon, name: string, now: Date): void {
 	const mark = daemon.marks.get(name);
-	if (!mark || mark.getTime() <= now.getTime()) return;
+	if (!mark || mark.getTime() <= now.getTime() + CLOCK_STEP_TOLERANCE_MS) return;
 	note(daemon, `${name}: its last slot (${mark.toISOString()}) is ahead of the clock (${now.toISOString()}): the clock went back; its slots count from now`);
 	daemon.marks.set(name, now);
 }

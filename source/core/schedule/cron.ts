@@ -11,17 +11,17 @@ export function checkTimeZone(zone: string): string {
 	}
 }
 
+/**
+ * `?` is any, as `*` (Quartz's "no specific value", written in the day or weekday field): croner
+ * alone reads it as the moment the expression is read, which the daemon does every second, so
+ * "0 0 ? * *" fired every day while `schedule list` showed a monthly next run.
+ */
 function cronOf(expression: string, timezone: string | undefined): Cron {
-	return new Cron(expression, {timezone, paused: true});
+	return new Cron(expression.replaceAll('?', '*'), {timezone, paused: true});
 }
 
 /** Checks an expression (and zone) at add time: it must parse and fire at least once more. */
 export function checkCron(expression: string, timezone: string | undefined): void {
-	// croner reads `?` as the time the expression is read: the daemon reads it every second, so
-	// "? * * * * *" (listed as once a minute) would fire every second.
-	if (expression.includes('?')) {
-		throw new LifeboatError('usage', `--cron ${JSON.stringify(expression.slice(0, 60))} holds "?", which would fire at other times than listed: write * (any) or a value instead`);
-	}
 	let cron: Cron;
 	try {
 		cron = cronOf(expression, timezone);
