@@ -179,6 +179,33 @@ describe('ISO weeks and UTC periods', () => {
 		}
 	});
 
+	test('a createdAt that names its zone is read in it under every host zone (words, offsets, RFC 2822 with a comment)', () => {
+		const named: Array<[string, string]> = [
+			['2026-12-01 10:00:00 EST', '2026-12-01T15:00:00.000Z'],
+			['1 December 2026 10:00 PDT', '2026-12-01T17:00:00.000Z'],
+			['Tue, 01 Dec 2026 10:00:00 +0100 (CET)', '2026-12-01T09:00:00.000Z'],
+			['Tue, 01 Dec 2026 10:00:00 -0500 (EST)', '2026-12-01T15:00:00.000Z'],
+			['2026-12-01 10:00:00 -5', '2026-12-01T15:00:00.000Z'],
+			['2026-12-01 10:00:00 +0530', '2026-12-01T04:30:00.000Z'],
+			['2026-12-01T10:00:00+05:30', '2026-12-01T04:30:00.000Z'],
+			['2026-12-01T10:00:00.250z', '2026-12-01T10:00:00.250Z'],
+			['2026-12-01 10:00:00 UT', '2026-12-01T10:00:00.000Z'],
+			['Tue Dec 01 2026 10:00:00 GMT+0100 (Central European Standard Time)', '2026-12-01T09:00:00.000Z'],
+			['2026-12-01 10:00 (a comment, not a zone)', '2026-12-01T10:00:00.000Z'],
+			['12-01-2026', '2026-12-01T00:00:00.000Z'],
+		];
+		const saved = process.env['TZ'];
+		try {
+			for (const zone of ['UTC', 'America/New_York', 'Asia/Kolkata', 'Pacific/Chatham']) {
+				process.env['TZ'] = zone;
+				for (const [text, instant] of named) expect(new Date(instantOf(text)).toISOString(), `${text} in ${zone}`).toBe(instant);
+			}
+		} finally {
+			if (saved === undefined) delete process.env['TZ'];
+			else process.env['TZ'] = saved;
+		}
+	});
+
 	test('week-numbering years at the turn of the year', () => {
 		// Written from a calendar: 2027-01-01 is a Friday (2026 has 53 weeks: it starts on a Thursday);
 		// 2024-12-30 is a Monday in 2025-W01; 2021-01-03 is a Sunday in 2020-W53.

@@ -187,6 +187,17 @@ export function holdsTenant(summary: Pick<BackupSummary, 'tenant' | 'tenantId'>,
 	return typeof summary.tenantId === 'string' ? summary.tenantId === tenant.id : summary.tenant === tenant.slug;
 }
 
+/** The zone words Date.parse reads (RFC 2822's), as whole words. */
+const ZONE_WORD = /\b(?:UTC?|GMT|[ECMP][SD]T)\b/i;
+/** An offset or `Z` right after a time: `10:00:00+01:00`, `10:00 -0500`, `10:00:00.5Z`, `10:00 -5`. */
+const OFFSET_AFTER_TIME = /\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s*(?:[+-]\d\d:?\d\d|[+-]\d{1,2}|Z)$/i;
+
+/** Whether a date-time text names its zone (a comment in parentheses, `(CET)`, names none). */
+function namesZone(text: string): boolean {
+	const bare = text.replace(/\([^)]*\)/g, ' ').trim();
+	return ZONE_WORD.test(bare) || OFFSET_AFTER_TIME.test(bare);
+}
+
 /**
  * The instant a backup's `createdAt` names (ms), NaN when it names none. Lifeboat writes UTC
  * (`…Z`); a date-time without a zone (written by hand or another tool) is read as UTC too, not
@@ -195,8 +206,8 @@ export function holdsTenant(summary: Pick<BackupSummary, 'tenant' | 'tenantId'>,
 export function instantOf(createdAt: string): number {
 	if (typeof createdAt !== 'string') return Number.NaN;
 	const parsed = Date.parse(createdAt);
-	// A date alone (`2026-12-01`) is UTC already; so is any text that names a zone or an offset.
-	if (Number.isNaN(parsed) || /^\d{4}-\d\d-\d\d$/.test(createdAt) || /(?:Z|[+-]\d\d(?::?\d\d)?)\)?\s*$/i.test(createdAt) || /\b(?:GMT|UTC)\b/i.test(createdAt)) return parsed;
+	// A date alone (`2026-12-01`) is UTC already; a text that names a zone or an offset is read in it.
+	if (Number.isNaN(parsed) || /^\d{4}-\d\d-\d\d$/.test(createdAt) || namesZone(createdAt)) return parsed;
 	// Read in the host's zone (`2026-12-01T10:00`, SQLite's `2026-12-01 10:00:00`, `2026/12/01 10:00`):
 	// the same wall-clock fields, taken as UTC. Given a zone rather than read back from the host's
 	// (a wall-clock time in its daylight-saving gap would move an hour).
