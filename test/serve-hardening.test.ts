@@ -183,6 +183,29 @@ describe('imports', () => {
 		expect(cli.code).toBe(7);
 		expect(cli.stderr.trim()).toBe(`lifeboat: agents ${theirs} already exists in tenant ${globex.id}, not ${acme.id} (id collision); nothing was restored`);
 	});
+
+	it("refused for a reference to another tenant's live row (422) without naming that tenant's id", async () => {
+		// A backup of acme's cron jobs, one pointing at an agent that is globex's here (deleted from the copy it was made from).
+		const copy = path.join(tempDir(), 'gateway');
+		fs.cpSync(dataDir, copy, {recursive: true});
+		const theirs = query<{id: string}>(copy, 'SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1', globex.id)[0]!.id;
+		exec(copy, 'DELETE FROM cron_jobs WHERE agent_id = ?', theirs);
+		expect(exec(copy, 'DELETE FROM agents WHERE id = ?', theirs)).toBe(1);
+		expect(exec(copy, 'UPDATE cron_jobs SET agent_id = ? WHERE id = (SELECT id FROM cron_jobs WHERE tenant_id = ? ORDER BY id LIMIT 1)', theirs, acme.id)).toBe(1);
+		const made = path.join(tempDir(), 'made');
+		expect(runCli(['backup', 'create', '--data-dir', copy, '--dest', made, '--tenant', acme.id, '--categories', 'cron', '--name', 'points-across', '--json']).code).toBe(0);
+		const bundle = fs.readFileSync(path.join(made, 'points-across.zip')).toString('base64');
+		const before = query(dataDir, 'SELECT * FROM cron_jobs ORDER BY id');
+		const refused = await post(server.url, '/backups/import', ACME_ONLY, acme, {bundle, options: {}});
+		const text = await refused.text();
+		expect(refused.status, text).toBe(422);
+		expect(JSON.parse(text)['detail']).toMatch(new RegExp(`agent_id points at agents ${theirs} of another tenant, not of its own tenant ${acme.id} \\(cross-tenant reference\\)`));
+		expect(text).not.toContain(globex.id);
+		expect(query(dataDir, 'SELECT * FROM cron_jobs ORDER BY id')).toEqual(before);
+		const cli = runCli(['backup', 'restore', '--in', path.join(made, 'points-across.zip'), '--data-dir', dataDir, '--yes']);
+		expect(cli.code).toBe(5);
+		expect(cli.stderr).toContain(`of tenant ${globex.id}, not of its own tenant ${acme.id}`);
+	});
 });
 
 describe('a tenant\'s backups, when slugs change hands', () => {

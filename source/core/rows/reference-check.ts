@@ -296,10 +296,15 @@ export class ReferenceCheck {
 	}
 
 	private crossTenant(source: string, table: string, id: string, tenant: string, other: string): LifeboatError {
-		return new LifeboatError('unsafe-archive', `${crossTenantSentence(source, table, id, tenant, other)}${this.options.suffix ?? '; nothing was restored'}`);
+		const suffix = this.options.suffix ?? '; nothing was restored';
+		return new LifeboatError('unsafe-archive', `${crossTenantSentence(source, table, id, tenant, other)}${suffix}`, {
+			// The other tenant may be a live one the client may not know of.
+			forClients: `${crossTenantSentence(source, table, id, tenant)}${suffix}`,
+		});
 	}
 }
 
-export function crossTenantSentence(source: string, table: string, id: string, tenant: string, other: string): string {
-	return `${source} points at ${table} ${showId(id)} of tenant ${other}, not of its own tenant ${tenant} (cross-tenant reference)`;
+/** Without `other`: "of another tenant" (the text for API clients). */
+export function crossTenantSentence(source: string, table: string, id: string, tenant: string, other?: string): string {
+	return `${source} points at ${table} ${showId(id)} of ${other === undefined ? 'another tenant' : `tenant ${other}`}, not of its own tenant ${tenant} (cross-tenant reference)`;
 }
