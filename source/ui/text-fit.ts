@@ -129,31 +129,41 @@ export type CursorWindow = {before: string; at: string; after: string; cutStart:
 
 /**
  * The part of a field's text (code points; `cursor` an index into them, at most their count) that
- * `width` columns show with the cursor in it: the cursor's character (a space past the end) with
- * up to half the width of text before it, then as much after it as fits, then more before it if
- * room is left; a `…` (one column each) where text is cut off at either end. Used where the whole
- * text does not fit: ink-text-input draws it whole and the row is cut at its start, which hid a
- * cursor moved back into the cut-off part (and what was typed there).
+ * `width` columns show with the cursor in it, cut between grapheme clusters: the cursor's cluster
+ * (the one holding its code point, a space past the end; a mark with no base before it is drawn on
+ * a space, so the cursor never has no width) with up to half the width of text before it, then as
+ * much after it as fits, then more before it if room is left; a `…` (one column each) where text
+ * is cut off at either end. Used where the whole text does not fit: ink-text-input draws it whole
+ * and the row is cut at its start, which hid a cursor moved back into the cut-off part (and what
+ * was typed there).
  */
 export function cursorWindow(chars: readonly string[], cursor: number, width: number): CursorWindow {
-	const at = cursor < chars.length ? chars[cursor]! : ' ';
+	const parts: Array<{text: string; end: number; width: number}> = [];
+	let end = 0;
+	for (const text of clusters(chars.join(''))) {
+		end += [...text].length;
+		parts.push({text, end, width: stringWidth(text)});
+	}
+	let index = parts.findIndex(part => cursor < part.end);
+	if (index === -1) index = parts.length;
+	const cluster = parts[index];
+	const at = cluster === undefined ? ' ' : cluster.width === 0 ? ` ${cluster.text}` : cluster.text;
 	const room = Math.max(1, width - 2);
-	let used = Math.max(1, stringWidth(at));
-	let start = cursor;
-	let end = Math.min(cursor + 1, chars.length);
+	let used = Math.max(1, cluster?.width ?? 1);
+	let start = index;
+	let stop = Math.min(index + 1, parts.length);
 	const widen = (side: 'before' | 'after', limit: number): void => {
 		for (;;) {
-			const next = side === 'before' ? chars[start - 1] : chars[end];
-			if (next === undefined) return;
-			const size = stringWidth(next);
-			if (used + size > limit) return;
-			used += size;
+			const next = side === 'before' ? parts[start - 1] : parts[stop];
+			if (next === undefined || used + next.width > limit) return;
+			used += next.width;
 			if (side === 'before') start--;
-			else end++;
+			else stop++;
 		}
 	};
 	widen('before', Math.floor(room / 2));
 	widen('after', room);
 	widen('before', room);
-	return {before: chars.slice(start, cursor).join(''), at, after: chars.slice(Math.min(cursor + 1, end), end).join(''), cutStart: start > 0, cutEnd: end < chars.length};
+	const text = (from: number, to: number) => parts.slice(from, to).map(part => part.text).join('');
+	return {before: text(start, index), at, after: text(Math.min(index + 1, stop), stop), cutStart: start > 0, cutEnd: stop < parts.length};
 }

@@ -21,25 +21,40 @@ afterEach(() => {
 });
 
 describe('cursorWindow', () => {
-	const char = fc.oneof(fc.constantFrom('a', 'B', '7', ' ', '.', '/'), fc.constantFrom('界', '字', '😀', 'é', 'ｶ'));
-	test('shows the cursor, a contiguous part of the text around it, within the width, … where cut', () => {
+	const char = fc.oneof(fc.constantFrom('a', 'B', '7', ' ', '.', '/'), fc.constantFrom('界', '字', '😀', 'é', 'ｶ', '❤', '\uFE0F', '\u0301', '\u200D', '👍🏽'));
+	const segmenter = new Intl.Segmenter(undefined, {granularity: 'grapheme'});
+	test('shows the cursor\'s whole cluster, a contiguous part of the text around it cut between clusters, within the width, … where cut', () => {
 		fc.assert(
-			fc.property(fc.array(char, {maxLength: 120}), fc.nat(), fc.integer({min: 4, max: 90}), (chars, seed, width) => {
+			fc.property(fc.array(char, {maxLength: 120}), fc.nat(), fc.integer({min: 4, max: 90}), (parts, seed, width) => {
+				const chars = [...parts.join('')];
+				const whole = chars.join('');
 				const cursor = seed % (chars.length + 1);
 				const cut = cursorWindow(chars, cursor, width);
-				const before = chars.slice(0, cursor).join('');
-				const after = chars.slice(cursor + 1).join('');
-				expect(cut.at).toBe(chars[cursor] ?? ' ');
-				expect(before.endsWith(cut.before)).toBe(true);
-				expect(after.startsWith(cut.after)).toBe(true);
-				expect(cut.cutStart).toBe(cut.before.length < before.length);
-				expect(cut.cutEnd).toBe(cut.after.length < after.length);
 				const drawn = `${cut.cutStart ? '…' : ''}${cut.before}${cut.at}${cut.after}${cut.cutEnd ? '…' : ''}`;
 				expect(columns(drawn)).toBeLessThanOrEqual(width);
-				// Nothing left out that would have fitted: a cut side could not take its next character.
-				if (!cut.cutStart && !cut.cutEnd) expect(drawn).toBe(`${before}${cut.at}${after}`);
+				expect(columns(cut.at)).toBeGreaterThan(0);
+				const offset = chars.slice(0, cursor).join('').length;
+				const clusters = [...segmenter.segment(whole)];
+				const cluster = clusters.find(segment => offset < segment.index + segment.segment.length);
+				if (!cluster) {
+					expect(cut.at).toBe(' ');
+					expect(whole.endsWith(cut.before)).toBe(true);
+					expect(cut.after).toBe('');
+					expect(cut.cutStart).toBe(cut.before.length < whole.length);
+					return;
+				}
+				expect([cluster.segment, ` ${cluster.segment}`]).toContain(cut.at);
+				const start = cluster.index - cut.before.length;
+				const stop = cluster.index + cluster.segment.length + cut.after.length;
+				expect(whole.slice(start, cluster.index)).toBe(cut.before);
+				expect(whole.slice(cluster.index + cluster.segment.length, stop)).toBe(cut.after);
+				// Cut between clusters only.
+				const boundaries = new Set([...clusters.map(segment => segment.index), whole.length]);
+				expect(boundaries.has(start) && boundaries.has(stop)).toBe(true);
+				expect(cut.cutStart).toBe(start > 0);
+				expect(cut.cutEnd).toBe(stop < whole.length);
 			}),
-			{numRuns: 2000},
+			{numRuns: 3000},
 		);
 	});
 });
