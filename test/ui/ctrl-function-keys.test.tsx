@@ -65,11 +65,20 @@ describe('Ctrl with a key Ink cannot name', () => {
 		expect(() => instance.stdin.write('\x1b[1;5S')).toThrow(/startsWith/);
 	});
 
-	test(`which keys are dropped: exactly the function keys Ink's own parser names none, of ${corpus.length} shapes`, async () => {
+	test(`which keys are dropped: exactly the function keys Ink's own parser names none, of ${corpus.length} shapes, and control sequences no key sends`, async () => {
 		// Ink's parser, from its package's files (not among its exports).
 		const inkDir = path.dirname(createRequire(import.meta.url).resolve('ink'));
 		const {default: parseKeypress} = (await import(pathToFileURL(path.join(inkDir, 'parse-keypress.js')).href)) as {default: (data: string) => {name?: string; sequence: string}};
-		const disagree = corpus.filter(sequence => unnamedFunctionKey(sequence) !== (parseKeypress(sequence).name === undefined));
+		// Ink names none of these (undefined), or hands them on as text ('' with the sequence).
+		const unnamed = (sequence: string) => {
+			const key = parseKeypress(sequence);
+			return key.name === undefined || (key.name === '' && key.sequence === sequence && sequence.startsWith('\x1b['));
+		};
+		for (const answer of ['\x1b[?1;2c', '\x1b[12;40R', '\x1b[>0;276;0c', '\x1b[?2004h']) {
+			expect(unnamed(answer), answer).toBe(true);
+			expect(unnamedFunctionKey(answer), answer).toBe(true);
+		}
+		const disagree = corpus.filter(sequence => unnamedFunctionKey(sequence) !== unnamed(sequence));
 		expect(disagree).toEqual([]);
 		expect(corpus.filter(sequence => !unnamedFunctionKey(sequence)).length).toBeGreaterThan(100);
 		for (const plain of ['a', 'ab', '\r', '\x1b', '\x7f', '\x03', 'ünïcode', '[28;2~']) expect(unnamedFunctionKey(plain)).toBe(false);
@@ -91,10 +100,12 @@ describe('Ctrl with a key Ink cannot name', () => {
 		instance.stdin.write('cd');
 		await settled();
 		expect(clean(instance.lastFrame())).toMatch(/› ?abcd\s*$/m);
-		// Pasted coloured text: the letters come, the colour does not.
+		// Pasted coloured text: the letters come, the colour does not; nor a terminal's answer.
 		instance.stdin.write('ef\x1b[31mgh\x1b[0m');
 		await settled();
-		expect(clean(instance.lastFrame())).toMatch(/abcdefgh/);
+		instance.stdin.write('\x1b[?1;2c');
+		await settled();
+		expect(clean(instance.lastFrame())).toMatch(/› ?abcdefgh\s*$/m);
 	});
 
 	test('the console lives on: Ctrl+F1…F4 and a coloured paste on Home, then its keys still work', async () => {

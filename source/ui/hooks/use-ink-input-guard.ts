@@ -26,15 +26,20 @@ const NAMED = new Set([
 	'Oa', 'Ob', 'Oc', 'Od', 'Oe', '[2^', '[3^', '[5^', '[6^', '[7^', '[8^', '[Z',
 ]);
 
+/** A whole control sequence (ECMA-48: ESC [, parameter bytes, intermediate bytes, a final byte). */
+const CONTROL_SEQUENCE = /^\x1b\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]$/;
+
 /**
  * Whether Ink reads `data` as a function key it cannot name (Ctrl+F4 as xterm and tmux send it,
- * `ESC[1;5S`; an SGR sequence from pasted coloured text, `ESC[31m`; any other terminal's key).
+ * `ESC[1;5S`; an SGR sequence from pasted coloured text, `ESC[31m`; any other terminal's key), or
+ * hands it on as text though it is a whole control sequence no key sends (a terminal's answer,
+ * `ESC[?1;2c`, whose `?` opened the help).
  */
 export function unnamedFunctionKey(data: string): boolean {
 	// The kitty keyboard protocol's forms, which Ink reads first (and safely).
 	if (KITTY_KEY.test(data) || KITTY_SPECIAL_KEY.test(data)) return false;
 	const parts = FUNCTION_KEY.exec(data);
-	if (!parts) return false;
+	if (!parts) return CONTROL_SEQUENCE.test(data);
 	return !NAMED.has([parts[1], parts[2], parts[4], parts[6]].filter(Boolean).join(''));
 }
 
