@@ -133,6 +133,26 @@ describe('export_path', () => {
 	});
 });
 
+/**
+ * A backup of acme's `category` made from a copy of the gateway that `edit` changed first: its
+ * file, and the same as an ATLAS bundle (base64).
+ */
+function acmeBackupOfEditedCopy(category: string, name: string, edit: (copy: string) => void): {file: string; bundle: string} {
+	const copy = path.join(tempDir(), 'gateway');
+	fs.cpSync(dataDir, copy, {recursive: true});
+	edit(copy);
+	const made = path.join(tempDir(), 'made');
+	expect(runCli(['backup', 'create', '--data-dir', copy, '--dest', made, '--tenant', acme.id, '--categories', category, '--name', name, '--json']).code).toBe(0);
+	const file = path.join(made, `${name}.zip`);
+	return {file, bundle: fs.readFileSync(file).toString('base64')};
+}
+
+/** The bundle imported with the acme-only token: the answer's status and text. */
+async function importAsAcme(bundle: string): Promise<{status: number; text: string}> {
+	const answer = await post(server.url, '/backups/import', ACME_ONLY, acme, {bundle, options: {}});
+	return {status: answer.status, text: await answer.text()};
+}
+
 describe('imports', () => {
 	it('never change the tenant\'s own row: a backup giving it another tenant\'s slug does not open that tenant\'s backups', async () => {
 		expect((await post(server.url, '/backup/export', FULL, globex, {backup_name: 'globex_private'})).status).toBe(200);
@@ -161,48 +181,40 @@ describe('imports', () => {
 
 	it("refused for an id another tenant has (409) without naming that tenant's id; the CLI names it", async () => {
 		// A backup of acme whose agent carries the id of a live globex agent (made from an edited copy).
-		const copy = path.join(tempDir(), 'gateway');
-		fs.cpSync(dataDir, copy, {recursive: true});
-		const agentOf = (tenant: Tenant) => query<{id: string}>(copy, 'SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1', tenant.id)[0]!.id;
+		const agentOf = (tenant: Tenant) => query<{id: string}>(dataDir, 'SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1', tenant.id)[0]!.id;
 		const [ours, theirs] = [agentOf(acme), agentOf(globex)];
-		expect(exec(copy, 'UPDATE agents SET id = ? WHERE id = ?', `${theirs}x`, theirs)).toBe(1);
-		expect(exec(copy, 'UPDATE agents SET id = ? WHERE id = ?', theirs, ours)).toBe(1);
-		fs.renameSync(path.join(copy, 'agents', theirs), path.join(copy, 'agents', `${theirs}x`));
-		fs.renameSync(path.join(copy, 'agents', ours), path.join(copy, 'agents', theirs));
-		const made = path.join(tempDir(), 'made');
-		expect(runCli(['backup', 'create', '--data-dir', copy, '--dest', made, '--tenant', acme.id, '--categories', 'agents', '--name', 'collides', '--json']).code).toBe(0);
-		const bundle = fs.readFileSync(path.join(made, 'collides.zip')).toString('base64');
+		const {file, bundle} = acmeBackupOfEditedCopy('agents', 'collides', copy => {
+			expect(exec(copy, 'UPDATE agents SET id = ? WHERE id = ?', `${theirs}x`, theirs)).toBe(1);
+			expect(exec(copy, 'UPDATE agents SET id = ? WHERE id = ?', theirs, ours)).toBe(1);
+			fs.renameSync(path.join(copy, 'agents', theirs), path.join(copy, 'agents', `${theirs}x`));
+			fs.renameSync(path.join(copy, 'agents', ours), path.join(copy, 'agents', theirs));
+		});
 		const before = query(dataDir, 'SELECT * FROM agents ORDER BY id');
-		const refused = await post(server.url, '/backups/import', ACME_ONLY, acme, {bundle, options: {}});
-		const text = await refused.text();
-		expect(refused.status, text).toBe(409);
+		const {status, text} = await importAsAcme(bundle);
+		expect(status, text).toBe(409);
 		expect(JSON.parse(text)).toMatchObject({error: 'Conflict', detail: `agents ${theirs} already exists in another tenant (id collision); nothing was restored`});
 		expect(text).not.toContain(globex.id);
 		expect(query(dataDir, 'SELECT * FROM agents ORDER BY id')).toEqual(before);
-		const cli = runCli(['backup', 'restore', '--in', path.join(made, 'collides.zip'), '--data-dir', dataDir, '--yes']);
+		const cli = runCli(['backup', 'restore', '--in', file, '--data-dir', dataDir, '--yes']);
 		expect(cli.code).toBe(7);
 		expect(cli.stderr.trim()).toBe(`lifeboat: agents ${theirs} already exists in tenant ${globex.id}, not ${acme.id} (id collision); nothing was restored`);
 	});
 
 	it("refused for a reference to another tenant's live row (422) without naming that tenant's id", async () => {
 		// A backup of acme's cron jobs, one pointing at an agent that is globex's here (deleted from the copy it was made from).
-		const copy = path.join(tempDir(), 'gateway');
-		fs.cpSync(dataDir, copy, {recursive: true});
-		const theirs = query<{id: string}>(copy, 'SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1', globex.id)[0]!.id;
-		exec(copy, 'DELETE FROM cron_jobs WHERE agent_id = ?', theirs);
-		expect(exec(copy, 'DELETE FROM agents WHERE id = ?', theirs)).toBe(1);
-		expect(exec(copy, 'UPDATE cron_jobs SET agent_id = ? WHERE id = (SELECT id FROM cron_jobs WHERE tenant_id = ? ORDER BY id LIMIT 1)', theirs, acme.id)).toBe(1);
-		const made = path.join(tempDir(), 'made');
-		expect(runCli(['backup', 'create', '--data-dir', copy, '--dest', made, '--tenant', acme.id, '--categories', 'cron', '--name', 'points-across', '--json']).code).toBe(0);
-		const bundle = fs.readFileSync(path.join(made, 'points-across.zip')).toString('base64');
+		const theirs = query<{id: string}>(dataDir, 'SELECT id FROM agents WHERE tenant_id = ? ORDER BY id LIMIT 1', globex.id)[0]!.id;
+		const {file, bundle} = acmeBackupOfEditedCopy('cron', 'points-across', copy => {
+			exec(copy, 'DELETE FROM cron_jobs WHERE agent_id = ?', theirs);
+			expect(exec(copy, 'DELETE FROM agents WHERE id = ?', theirs)).toBe(1);
+			expect(exec(copy, 'UPDATE cron_jobs SET agent_id = ? WHERE id = (SELECT id FROM cron_jobs WHERE tenant_id = ? ORDER BY id LIMIT 1)', theirs, acme.id)).toBe(1);
+		});
 		const before = query(dataDir, 'SELECT * FROM cron_jobs ORDER BY id');
-		const refused = await post(server.url, '/backups/import', ACME_ONLY, acme, {bundle, options: {}});
-		const text = await refused.text();
-		expect(refused.status, text).toBe(422);
+		const {status, text} = await importAsAcme(bundle);
+		expect(status, text).toBe(422);
 		expect(JSON.parse(text)['detail']).toMatch(new RegExp(`agent_id points at agents ${theirs} of another tenant, not of its own tenant ${acme.id} \\(cross-tenant reference\\)`));
 		expect(text).not.toContain(globex.id);
 		expect(query(dataDir, 'SELECT * FROM cron_jobs ORDER BY id')).toEqual(before);
-		const cli = runCli(['backup', 'restore', '--in', path.join(made, 'points-across.zip'), '--data-dir', dataDir, '--yes']);
+		const cli = runCli(['backup', 'restore', '--in', file, '--data-dir', dataDir, '--yes']);
 		expect(cli.code).toBe(5);
 		expect(cli.stderr).toContain(`of tenant ${globex.id}, not of its own tenant ${acme.id}`);
 	});

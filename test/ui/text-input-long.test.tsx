@@ -59,17 +59,22 @@ describe('cursorWindow', () => {
 	});
 });
 
+/** A field of `width` columns (its label's row above it); its field row, and what it submitted. */
+function renderField(width: number, initialValue = '') {
+	const submitted: string[] = [];
+	const instance = render(
+		<Box width={width}>
+			<TextField label="Name" initialValue={initialValue} onSubmit={value => submitted.push(value)} />
+		</Box>,
+	);
+	unmount = instance.unmount;
+	return {instance, submitted, field: () => (instance.lastFrame() ?? '').split('\n')[1] ?? ''};
+}
+
 describe('a text field narrower than its value', () => {
 	test('moving back into the cut-off start shows the cursor there and what is typed; Enter submits the real value', async () => {
-		const submitted: string[] = [];
-		const instance = render(
-			<Box width={40}>
-				<TextField label="Name" initialValue="" onSubmit={value => submitted.push(value)} />
-			</Box>,
-		);
-		unmount = instance.unmount;
+		const {instance, submitted, field} = renderField(40);
 		await settled();
-		const field = () => (instance.lastFrame() ?? '').split('\n')[1] ?? '';
 		instance.stdin.write(`${'A'.repeat(100)}${'B'.repeat(100)}`);
 		await settled();
 		expect(field()).toMatch(/B{30,}\s*$/);
@@ -93,19 +98,13 @@ describe('a text field narrower than its value', () => {
 	});
 
 	test('arrows arriving faster than the field redraws (one read) move the cursor there, and typing goes there', async () => {
-		const submitted: string[] = [];
-		const instance = render(
-			<Box width={40}>
-				<TextField label="Name" initialValue="hello world" onSubmit={value => submitted.push(value)} />
-			</Box>,
-		);
-		unmount = instance.unmount;
+		const {instance, submitted, field} = renderField(40, 'hello world');
 		await settled();
 		instance.stdin.write(LEFT.repeat(5));
 		await settled();
 		instance.stdin.write('X');
 		await settled();
-		expect((instance.lastFrame() ?? '').split('\n')[1]).toMatch(/^› hello Xworld\s*$/);
+		expect(field()).toMatch(/^› hello Xworld\s*$/);
 		instance.stdin.write(RIGHT.repeat(5));
 		await settled();
 		instance.stdin.write('!\r');
@@ -115,14 +114,8 @@ describe('a text field narrower than its value', () => {
 
 	test('wide characters: the cursor stays in view at every position, moving left then right', async () => {
 		const value = '字'.repeat(30) + 'x'.repeat(30) + '😀'.repeat(10);
-		const instance = render(
-			<Box width={30}>
-				<TextField label="Name" initialValue={value} onSubmit={() => undefined} />
-			</Box>,
-		);
-		unmount = instance.unmount;
+		const {instance, field} = renderField(30, value);
 		await settled();
-		const field = () => (instance.lastFrame() ?? '').split('\n')[1] ?? '';
 		const chars = [...value];
 		for (let cursor = chars.length - 1; cursor >= 0; cursor--) {
 			instance.stdin.write(LEFT);
