@@ -65,7 +65,7 @@ export class LifeboatError extends Error {
 	 * The message as a client of the HTTP API may read it, where the CLI's names what a token
 	 * limited to its own tenant may not learn (another tenant's id, its rows' ids).
 	 */
-	readonly forClients?: string;
+	forClients?: string;
 
 	constructor(code: ErrorCode, message: string, options?: {cause?: unknown; done?: Record<string, unknown>; forClients?: string}) {
 		super(message, options);
@@ -86,7 +86,10 @@ const NOTHING_RESTORED = /; nothing was restored(?=$|[\s)])/g;
  * error itself is returned (its class and fields kept), its message mended.
  */
 export function outsideRestore<T>(error: T): T {
-	if (error instanceof LifeboatError) error.message = error.message.replace(NOTHING_RESTORED, '');
+	if (error instanceof LifeboatError) {
+		error.message = error.message.replace(NOTHING_RESTORED, '');
+		if (error.forClients !== undefined) error.forClients = error.forClients.replace(NOTHING_RESTORED, '');
+	}
 	return error;
 }
 

@@ -167,4 +167,3 @@ export type QuarantineRestore = {
 	/** Entries per category. */
 	categories: Record<string, number>;
 };
-
